@@ -1,0 +1,210 @@
+// Thin wrappers over the primitives we use. node:crypto wherever Node 20 has the primitive (13–36×
+// faster than pure JS here, see shared/DEPENDENCIES.md); @noble only for what Node lacks:
+// XChaCha20-Poly1305 and Argon2id. All keys are raw bytes at this boundary.
+// Policy for edge cases (tested against Wycheproof in test/crypto/wycheproof.test.ts) is written
+// down in proto-spec/crypto-policy.md.
+import {
+  createPrivateKey, createPublicKey, diffieHellman, sign as nodeSign, verify as nodeVerify,
+  createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes as nodeRandomBytes,
+  timingSafeEqual, generateKeyPairSync, type KeyObject
+} from 'node:crypto'
+import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
+import { argon2idAsync } from '@noble/hashes/argon2.js'
+import { errors } from '../errors.js'
+
+// DER prefixes for raw 32-byte keys (RFC 8410 §7 PKCS#8 and §4 SubjectPublicKeyInfo).
+const X25519_PKCS8 = Buffer.from('302e020100300506032b656e04220420', 'hex')
+const X25519_SPKI = Buffer.from('302a300506032b656e032100', 'hex')
+const ED25519_PKCS8 = Buffer.from('302e020100300506032b657004220420', 'hex')
+const ED25519_SPKI = Buffer.from('302a300506032b6570032100', 'hex')
+
+export const KEY_BYTES = 32
+export const ED25519_SIGNATURE_BYTES = 64
+export const AEAD_TAG_BYTES = 16
+export const CHACHA_NONCE_BYTES = 12
+export const XCHACHA_NONCE_BYTES = 24
+
+export function randomBytes (n: number): Uint8Array {
+  return new Uint8Array(nodeRandomBytes(n))
+}
+
+/** Overwrite secret material we no longer need (best effort: JS may have copied it). */
+export function wipe (...bufs: Array<Uint8Array | undefined>): void {
+  for (const b of bufs) b?.fill(0)
+}
+
+/** Constant-time equality; different lengths are unequal (length is not secret). */
+export function constantTimeEqual (a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  return timingSafeEqual(a, b)
+}
+
+function checkLen (what: string, b: Uint8Array, n: number): void {
+  if (b.length !== n) throw errors.CRYPTO(`${what}: expected ${n} bytes, got ${b.length}`)
+}
+
+function rawKeyObject (prefix: Buffer, raw: Uint8Array, isPrivate: boolean): KeyObject {
+  checkLen('key', raw, KEY_BYTES)
+  const der = Buffer.concat([prefix, raw])
+  return isPrivate
+    ? createPrivateKey({ key: der, format: 'der', type: 'pkcs8' })
+    : createPublicKey({ key: der, format: 'der', type: 'spki' })
+}
+
+function exportRawPublic (key: KeyObject): Uint8Array {
+  const der = key.export({ format: 'der', type: 'spki' })
+  return new Uint8Array(der.subarray(der.length - KEY_BYTES))
+}
+
+function exportRawPrivate (key: KeyObject): Uint8Array {
+  const der = key.export({ format: 'der', type: 'pkcs8' })
+  return new Uint8Array(der.subarray(der.length - KEY_BYTES))
+}
+
+export interface KeyPair { publicKey: Uint8Array, secretKey: Uint8Array }
+
+// ---- X25519 (RFC 7748) ----
+export const x25519 = {
+  generateKeyPair (): KeyPair {
+    const { publicKey, privateKey } = generateKeyPairSync('x25519')
+    return { publicKey: exportRawPublic(publicKey), secretKey: exportRawPrivate(privateKey) }
+  },
+  publicFromSecret (secretKey: Uint8Array): Uint8Array {
+    return exportRawPublic(createPublicKey(rawKeyObject(X25519_PKCS8, secretKey, true)))
+  },
+  /**
+   * Diffie-Hellman. Throws on a low-order peer key (all-zero shared secret, RFC 7748 §6.1):
+   * OpenSSL refuses to derive it, and so do we. See proto-spec/crypto-policy.md.
+   */
+  dh (secretKey: Uint8Array, peerPublic: Uint8Array): Uint8Array {
+    checkLen('x25519 public key', peerPublic, KEY_BYTES)
+    try {
+      return new Uint8Array(diffieHellman({
+        privateKey: rawKeyObject(X25519_PKCS8, secretKey, true),
+        publicKey: rawKeyObject(X25519_SPKI, peerPublic, false)
+      }))
+    } catch {
+      throw errors.CRYPTO('x25519: peer public key is of low order (all-zero shared secret)')
+    }
+  }
+}
+
+// ---- Ed25519 (RFC 8032) ----
+export const ed25519 = {
+  generateKeyPair (): KeyPair {
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519')
+    return { publicKey: exportRawPublic(publicKey), secretKey: exportRawPrivate(privateKey) }
+  },
+  /** secretKey is the 32-byte RFC 8032 seed. */
+  publicFromSecret (secretKey: Uint8Array): Uint8Array {
+    return exportRawPublic(createPublicKey(rawKeyObject(ED25519_PKCS8, secretKey, true)))
+  },
+  sign (message: Uint8Array, secretKey: Uint8Array): Uint8Array {
+    return new Uint8Array(nodeSign(null, message, rawKeyObject(ED25519_PKCS8, secretKey, true)))
+  },
+  /** Returns false (never throws) for any malformed key or signature. */
+  verify (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
+    if (signature.length !== ED25519_SIGNATURE_BYTES || publicKey.length !== KEY_BYTES) return false
+    try {
+      return nodeVerify(null, message, rawKeyObject(ED25519_SPKI, publicKey, false), signature)
+    } catch {
+      return false
+    }
+  }
+}
+
+// ---- ChaCha20-Poly1305 (RFC 8439), node:crypto ----
+export const chacha20poly1305 = {
+  seal (key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Uint8Array {
+    checkLen('chacha20-poly1305 key', key, KEY_BYTES)
+    checkLen('chacha20-poly1305 nonce', nonce, CHACHA_NONCE_BYTES)
+    const c = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: AEAD_TAG_BYTES })
+    if (aad) c.setAAD(aad, { plaintextLength: plaintext.length })
+    const head = c.update(plaintext)
+    const tail = c.final()
+    const out = new Uint8Array(head.length + tail.length + AEAD_TAG_BYTES)
+    out.set(head, 0)
+    out.set(tail, head.length)
+    out.set(c.getAuthTag(), head.length + tail.length)
+    return out
+  },
+  /** Returns null when authentication fails. */
+  open (key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad?: Uint8Array): Uint8Array | null {
+    checkLen('chacha20-poly1305 key', key, KEY_BYTES)
+    checkLen('chacha20-poly1305 nonce', nonce, CHACHA_NONCE_BYTES)
+    if (ciphertext.length < AEAD_TAG_BYTES) return null
+    const ctLen = ciphertext.length - AEAD_TAG_BYTES
+    const d = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: AEAD_TAG_BYTES })
+    d.setAuthTag(ciphertext.subarray(ctLen))
+    if (aad) d.setAAD(aad, { plaintextLength: ctLen })
+    try {
+      const head = d.update(ciphertext.subarray(0, ctLen))
+      const tail = d.final()
+      return tail.length === 0 ? new Uint8Array(head.buffer, head.byteOffset, head.length) : new Uint8Array(Buffer.concat([head, tail]))
+    } catch {
+      return null
+    }
+  }
+}
+
+// ---- XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha), @noble: Node 20 lacks it ----
+export const xchacha = {
+  seal (key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Uint8Array {
+    checkLen('xchacha20-poly1305 key', key, KEY_BYTES)
+    checkLen('xchacha20-poly1305 nonce', nonce, XCHACHA_NONCE_BYTES)
+    return xchacha20poly1305(key, nonce, aad).encrypt(plaintext)
+  },
+  open (key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad?: Uint8Array): Uint8Array | null {
+    checkLen('xchacha20-poly1305 key', key, KEY_BYTES)
+    checkLen('xchacha20-poly1305 nonce', nonce, XCHACHA_NONCE_BYTES)
+    try {
+      return xchacha20poly1305(key, nonce, aad).decrypt(ciphertext)
+    } catch {
+      return null
+    }
+  }
+}
+
+// ---- Hashes and KDFs ----
+export function sha256 (...parts: Uint8Array[]): Uint8Array {
+  const h = createHash('sha256')
+  for (const p of parts) h.update(p)
+  return new Uint8Array(h.digest())
+}
+
+export function sha512 (...parts: Uint8Array[]): Uint8Array {
+  const h = createHash('sha512')
+  for (const p of parts) h.update(p)
+  return new Uint8Array(h.digest())
+}
+
+/** BLAKE2b-512 (node:crypto's blake2b512; Noise's BLAKE2b has HASHLEN 64). */
+export function blake2b (...parts: Uint8Array[]): Uint8Array {
+  const h = createHash('blake2b512')
+  for (const p of parts) h.update(p)
+  return new Uint8Array(h.digest())
+}
+
+/** HKDF-SHA256 (RFC 5869). */
+export function hkdfSha256 (ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+  return new Uint8Array(hkdfSync('sha256', ikm, salt, info, length))
+}
+
+export interface Argon2idParams {
+  /** iterations (t) */
+  t: number
+  /** memory in KiB (m) */
+  m: number
+  /** parallelism (p) */
+  p: number
+}
+
+/** Argon2id (RFC 9106), 32-byte output. */
+export async function argon2id (password: Uint8Array, salt: Uint8Array, params: Argon2idParams): Promise<Uint8Array> {
+  return await argon2idAsync(password, salt, { t: params.t, m: params.m, p: params.p, dkLen: KEY_BYTES })
+}
+
+export const utf8 = {
+  encode: (s: string): Uint8Array => new TextEncoder().encode(s),
+  decode: (b: Uint8Array): string => new TextDecoder('utf-8', { fatal: true }).decode(b)
+}

@@ -1,0 +1,47 @@
+// One error class for local failures, with a stable `code` per failure and a factory per code.
+// Packets from the network never throw: decoders return null and callers count drops (STYLE §6).
+// The CLI prints `message` on one line and exits non-zero; it never shows a stack for a DmessError.
+
+export class DmessError extends Error {
+  readonly code: string
+  readonly exitCode: number
+
+  constructor (code: string, message: string, exitCode = 1) {
+    super(message)
+    this.name = 'DmessError'
+    this.code = code
+    this.exitCode = exitCode
+  }
+}
+
+export function isDmessError (err: unknown): err is DmessError {
+  return err instanceof DmessError
+}
+
+const make = (code: string) => (message: string) => new DmessError(code, message)
+
+export const errors = {
+  // keystore
+  WRONG_PASSPHRASE: make('WRONG_PASSPHRASE'),
+  KEYSTORE_CORRUPT: make('KEYSTORE_CORRUPT'),
+  KEYSTORE_TRUNCATED: make('KEYSTORE_TRUNCATED'),
+  KEYSTORE_TOO_NEW: make('KEYSTORE_TOO_NEW'),
+  KEYSTORE_MISSING: make('KEYSTORE_MISSING'),
+  // identity and contacts
+  NO_IDENTITY: make('NO_IDENTITY'),
+  IDENTITY_EXISTS: make('IDENTITY_EXISTS'),
+  BAD_FINGERPRINT: make('BAD_FINGERPRINT'),
+  BAD_INVITE: make('BAD_INVITE'),
+  CONTACT_NOT_FOUND: make('CONTACT_NOT_FOUND'),
+  CONTACT_AMBIGUOUS: make('CONTACT_AMBIGUOUS'),
+  CONTACT_EXISTS: make('CONTACT_EXISTS'),
+  // configuration and input
+  BAD_CONFIG: make('BAD_CONFIG'),
+  BAD_ARGUMENT: make('BAD_ARGUMENT'),
+  NO_PASSPHRASE: make('NO_PASSPHRASE'),
+  // storage
+  STORE_TOO_NEW: make('STORE_TOO_NEW'),
+  STORE_LOCKED: make('STORE_LOCKED'),
+  // crypto misuse (local)
+  CRYPTO: make('CRYPTO')
+} as const

@@ -1,0 +1,37 @@
+import t from 'tap'
+import { x25519, ed25519, chacha20poly1305, xchacha, constantTimeEqual, randomBytes } from '../../src/crypto/primitives.js'
+
+t.test('x25519 agreement is symmetric', async t => {
+  const a = x25519.generateKeyPair()
+  const b = x25519.generateKeyPair()
+  t.same(x25519.dh(a.secretKey, b.publicKey), x25519.dh(b.secretKey, a.publicKey))
+  t.same(x25519.publicFromSecret(a.secretKey), a.publicKey)
+})
+
+t.test('ed25519 sign/verify and tamper', async t => {
+  const k = ed25519.generateKeyPair()
+  const msg = randomBytes(100)
+  const sig = ed25519.sign(msg, k.secretKey)
+  t.ok(ed25519.verify(sig, msg, k.publicKey))
+  msg[0] ^= 1
+  t.notOk(ed25519.verify(sig, msg, k.publicKey))
+  t.notOk(ed25519.verify(sig.subarray(1), msg, k.publicKey))
+})
+
+t.test('aeads round trip and reject tampering', async t => {
+  const key = randomBytes(32)
+  for (const [aead, nlen] of [[chacha20poly1305, 12], [xchacha, 24]] as const) {
+    const nonce = randomBytes(nlen)
+    const ct = aead.seal(key, nonce, new Uint8Array([1, 2, 3]), new Uint8Array([9]))
+    t.same(aead.open(key, nonce, ct, new Uint8Array([9])), new Uint8Array([1, 2, 3]))
+    t.equal(aead.open(key, nonce, ct, new Uint8Array([8])), null)
+    ct[0] ^= 1
+    t.equal(aead.open(key, nonce, ct, new Uint8Array([9])), null)
+  }
+})
+
+t.test('constantTimeEqual', async t => {
+  t.ok(constantTimeEqual(new Uint8Array([1, 2]), new Uint8Array([1, 2])))
+  t.notOk(constantTimeEqual(new Uint8Array([1, 2]), new Uint8Array([1, 3])))
+  t.notOk(constantTimeEqual(new Uint8Array([1, 2]), new Uint8Array([1])))
+})
