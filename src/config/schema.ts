@@ -1,0 +1,105 @@
+// The config file's keys: one table with type, default and a line of documentation each.
+// `dmess config list` prints this table merged with the file; the README documents it from here.
+import { errors } from '../errors.js'
+
+export type ConfigValue = string | number | boolean | string[]
+
+interface KeySpec<T extends ConfigValue> {
+  default: T
+  doc: string
+  parse: (text: string) => T
+  check: (value: unknown) => value is T
+}
+
+const isPort = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535
+
+function parsePort (text: string): number {
+  const n = Number(text)
+  if (!/^\d+$/.test(text.trim()) || !isPort(n)) throw errors.BAD_CONFIG(`expected a UDP port 0-65535, got "${text}"`)
+  return n
+}
+
+function parseBool (text: string): boolean {
+  const t = text.trim().toLowerCase()
+  if (['true', 'yes', 'on', '1'].includes(t)) return true
+  if (['false', 'no', 'off', '0'].includes(t)) return false
+  throw errors.BAD_CONFIG(`expected true or false, got "${text}"`)
+}
+
+function parseHostPortList (text: string): string[] {
+  const items = text.split(',').map(s => s.trim()).filter(Boolean)
+  for (const item of items) {
+    if (!/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/.test(item)) throw errors.BAD_CONFIG(`expected host:port entries separated by commas, got "${item}"`)
+  }
+  return items
+}
+
+function oneOf<T extends string> (values: readonly T[]) {
+  return {
+    parse (text: string): T {
+      const t = text.trim() as T
+      if (!values.includes(t)) throw errors.BAD_CONFIG(`expected one of ${values.join(', ')}, got "${text}"`)
+      return t
+    },
+    check: (v: unknown): v is T => typeof v === 'string' && (values as readonly string[]).includes(v)
+  }
+}
+
+const logLevels = oneOf(['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const)
+
+export const CONFIG_SCHEMA = {
+  name: {
+    default: '',
+    doc: 'display name offered to contacts in invites and contact requests (empty: none)',
+    parse: (t: string) => {
+      if (Buffer.byteLength(t) > 64) throw errors.BAD_CONFIG('name must be at most 64 bytes')
+      return t
+    },
+    check: (v: unknown): v is string => typeof v === 'string'
+  },
+  port: {
+    default: 47474,
+    doc: 'UDP port the daemon listens on (0: any free port)',
+    parse: parsePort,
+    check: isPort
+  },
+  host: {
+    default: '0.0.0.0',
+    doc: 'address the daemon binds its UDP socket to',
+    parse: (t: string) => t.trim(),
+    check: (v: unknown): v is string => typeof v === 'string' && v.length > 0
+  },
+  mdns: {
+    default: true,
+    doc: 'announce and discover peers on the LAN with mDNS',
+    parse: parseBool,
+    check: (v: unknown): v is boolean => typeof v === 'boolean'
+  },
+  bootstrap: {
+    default: [] as string[],
+    doc: 'DHT bootstrap nodes as host:port, comma separated (empty: bootstrap/nodes.json)',
+    parse: parseHostPortList,
+    check: (v: unknown): v is string[] => Array.isArray(v) && v.every(x => typeof x === 'string')
+  },
+  logLevel: {
+    default: 'info',
+    doc: 'daemon log level: trace, debug, info, warn, error, silent',
+    parse: logLevels.parse,
+    check: logLevels.check
+  }
+} satisfies Record<string, KeySpec<ConfigValue>>
+
+export type ConfigKey = keyof typeof CONFIG_SCHEMA
+export type Config = { [K in ConfigKey]: (typeof CONFIG_SCHEMA)[K]['default'] }
+
+export function isConfigKey (key: string): key is ConfigKey {
+  return Object.prototype.hasOwnProperty.call(CONFIG_SCHEMA, key)
+}
+
+export function defaultConfig (): Config {
+  const out: Record<string, ConfigValue> = {}
+  for (const [k, spec] of Object.entries(CONFIG_SCHEMA)) {
+    out[k] = Array.isArray(spec.default) ? [...spec.default] : spec.default
+  }
+  return out as Config
+}
