@@ -2,7 +2,14 @@
 // Runs the whole tap suite, passing its output through, then prints one closing line
 // `N passed, N failed` so a reader of a CI log sees the count at a glance.
 // Extra arguments are handed to tap (e.g. `npm test -- test/crypto`).
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
+
+// CLI tests run the built binary: rebuild first so they never test a stale dist/.
+const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' })
+if (build.status !== 0) {
+  console.log('\n0 passed, 1 failed (the TypeScript build failed)')
+  process.exit(1)
+}
 
 const args = ['tap', ...process.argv.slice(2)]
 const child = spawn('npx', args, { stdio: ['inherit', 'pipe', 'inherit'], env: process.env })
