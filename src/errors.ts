@@ -43,5 +43,13 @@ export const errors = {
   STORE_TOO_NEW: make('STORE_TOO_NEW'),
   STORE_LOCKED: make('STORE_LOCKED'),
   // crypto misuse (local)
-  CRYPTO: make('CRYPTO')
+  CRYPTO: make('CRYPTO'),
+  // Noise handshake and transport (src/crypto/noise/)
+  NOISE_UNSUPPORTED: make('NOISE_UNSUPPORTED'),
+  NOISE_MISSING_KEY: make('NOISE_MISSING_KEY'),
+  NOISE_STATE: make('NOISE_STATE'),
+  NOISE_TOO_LARGE: make('NOISE_TOO_LARGE'),
+  NOISE_BAD_MESSAGE: make('NOISE_BAD_MESSAGE'),
+  NOISE_DECRYPT: make('NOISE_DECRYPT'),
+  NOISE_NONCE_EXHAUSTED: make('NOISE_NONCE_EXHAUSTED')
 } as const
