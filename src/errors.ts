@@ -53,5 +53,7 @@ export const errors = {
   NOISE_DECRYPT: make('NOISE_DECRYPT'),
   NOISE_NONCE_EXHAUSTED: make('NOISE_NONCE_EXHAUSTED'),
   KEYSTORE_EXISTS: make('KEYSTORE_EXISTS'),
-  KEYSTORE_UNREADABLE: make('KEYSTORE_UNREADABLE')
+  KEYSTORE_UNREADABLE: make('KEYSTORE_UNREADABLE'),
+  // wire: local attempt to encode something the wire format forbids (proto-spec/wire.md)
+  WIRE_ENCODE: make('WIRE_ENCODE')
 } as const
