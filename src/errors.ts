@@ -55,5 +55,9 @@ export const errors = {
   KEYSTORE_EXISTS: make('KEYSTORE_EXISTS'),
   KEYSTORE_UNREADABLE: make('KEYSTORE_UNREADABLE'),
   // wire: local attempt to encode something the wire format forbids (proto-spec/wire.md)
-  WIRE_ENCODE: make('WIRE_ENCODE')
+  WIRE_ENCODE: make('WIRE_ENCODE'),
+  // storage: a record failed authentication or does not parse (proto-spec/storage.md)
+  STORE_CORRUPT: make('STORE_CORRUPT'),
+  // storage: the store key does not open this database's key-check record
+  STORE_KEY_MISMATCH: make('STORE_KEY_MISMATCH')
 } as const
