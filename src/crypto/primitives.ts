@@ -5,7 +5,7 @@
 // down in proto-spec/crypto-policy.md.
 import {
   createPrivateKey, createPublicKey, diffieHellman, sign as nodeSign, verify as nodeVerify,
-  createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes as nodeRandomBytes,
+  createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes as nodeRandomBytes,
   timingSafeEqual, generateKeyPairSync, type KeyObject
 } from 'node:crypto'
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
@@ -181,6 +181,18 @@ export function sha512 (...parts: Uint8Array[]): Uint8Array {
 /** BLAKE2b-512 (node:crypto's blake2b512; Noise's BLAKE2b has HASHLEN 64). */
 export function blake2b (...parts: Uint8Array[]): Uint8Array {
   const h = createHash('blake2b512')
+  for (const p of parts) h.update(p)
+  return new Uint8Array(h.digest())
+}
+
+export type HmacHash = 'sha256' | 'sha512' | 'blake2b512'
+
+/**
+ * HMAC (RFC 2104) over a node:crypto hash. OpenSSL pads the key to the hash's block length
+ * (64 for SHA-256, 128 for SHA-512 and BLAKE2b-512), which is what Noise §4.3 HMAC-HASH needs.
+ */
+export function hmac (hash: HmacHash, key: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
+  const h = createHmac(hash, key)
   for (const p of parts) h.update(p)
   return new Uint8Array(h.digest())
 }
