@@ -6,7 +6,7 @@ import {
   argon2id, xchacha, randomBytes, wipe, utf8, XCHACHA_NONCE_BYTES, AEAD_TAG_BYTES, type Argon2idParams
 } from '../crypto/primitives.js'
 import { errors } from '../errors.js'
-import { encodeHeader, assembleFile, parseKeystore, kdfParamsProblem, SALT_BYTES } from './format.js'
+import { encodeHeader, assembleFile, parseKeystore, kdfParamsProblem, SALT_BYTES, MAX_CIPHERTEXT_BYTES } from './format.js'
 
 /** OWASP password-storage cheat sheet, Argon2id option 2 (19 MiB, t=2, p=1). */
 export const DEFAULT_KDF: Readonly<Argon2idParams> = Object.freeze({ t: 2, m: 19456, p: 1 })
@@ -42,6 +42,11 @@ export async function sealKeystore (secrets: Secrets, passphrase: string, opts: 
   if (problem) throw errors.BAD_ARGUMENT(`keystore KDF parameters: ${problem}`)
   if (passphrase === '') throw errors.NO_PASSPHRASE('the passphrase must not be empty')
   const plaintext = encodePayload(secrets)
+  // Never write a file our own reader would refuse (keystore.md §2, ciphertext length bound).
+  if (plaintext.length + AEAD_TAG_BYTES > MAX_CIPHERTEXT_BYTES) {
+    wipe(plaintext)
+    throw errors.BAD_ARGUMENT(`keystore secrets too large: ${plaintext.length} bytes encoded, at most ${MAX_CIPHERTEXT_BYTES - AEAD_TAG_BYTES}`)
+  }
   const random = opts.random ?? randomBytes
   const salt = random(SALT_BYTES)
   const nonce = random(XCHACHA_NONCE_BYTES)
