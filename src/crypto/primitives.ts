@@ -9,6 +9,7 @@ import {
   timingSafeEqual, generateKeyPairSync, type KeyObject
 } from 'node:crypto'
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
+import { ed25519 as nobleEd25519 } from '@noble/curves/ed25519.js'
 import { argon2idAsync } from '@noble/hashes/argon2.js'
 import { errors } from '../errors.js'
 
@@ -86,7 +87,32 @@ export const x25519 = {
     } catch {
       throw errors.CRYPTO('x25519: peer public key is of low order (all-zero shared secret)')
     }
+  },
+  /**
+   * Strict check for keys we bind to an identity (crypto-policy.md §1.2): canonical encoding
+   * (top bit clear, u < p) and not of low order. dh() itself stays as lenient as RFC 7748 §5 asks.
+   */
+  isValidPublicKey (publicKey: Uint8Array): boolean {
+    if (publicKey.length !== KEY_BYTES || !isCanonicalFieldElement(publicKey)) return false
+    try {
+      // Any clamped scalar is a multiple of the cofactor 8, so the product is the all-zero
+      // point exactly when the peer point has low order; OpenSSL then refuses (dh() throws).
+      x25519.dh(LOW_ORDER_PROBE_SCALAR, publicKey)
+      return true
+    } catch {
+      return false
+    }
   }
+}
+
+const LOW_ORDER_PROBE_SCALAR = new Uint8Array(KEY_BYTES).fill(0x42)
+
+/** True when the little-endian 255-bit value with bit 255 clear is < p = 2^255 - 19. */
+function isCanonicalFieldElement (le: Uint8Array): boolean {
+  if ((le[31] ?? 0) > 0x7f) return false
+  if (le[31] !== 0x7f) return true
+  for (let i = 30; i >= 1; i--) if (le[i] !== 0xff) return true
+  return (le[0] ?? 0) < 0xed
 }
 
 // ---- Ed25519 (RFC 8032) ----
@@ -107,6 +133,20 @@ export const ed25519 = {
     if (signature.length !== ED25519_SIGNATURE_BYTES || publicKey.length !== KEY_BYTES) return false
     try {
       return nodeVerify(null, message, rawKeyObject(ED25519_SPKI, publicKey, false), signature)
+    } catch {
+      return false
+    }
+  },
+  /**
+   * Strict check for keys we bind to an identity (crypto-policy.md §2.2). OpenSSL's verify accepts
+   * non-canonical (y >= p) and small-order public keys; with a small-order key a signature
+   * (R = identity, S = 0) verifies for every message, so such keys must never name anyone.
+   */
+  isValidPublicKey (publicKey: Uint8Array): boolean {
+    if (publicKey.length !== KEY_BYTES) return false
+    try {
+      // noble decodes strictly (RFC 8032 §5.1.3: y < p, no x = 0 with the sign bit set).
+      return !nobleEd25519.Point.fromBytes(publicKey).isSmallOrder()
     } catch {
       return false
     }
@@ -197,8 +237,14 @@ export function hmac (hash: HmacHash, key: Uint8Array, ...parts: Uint8Array[]): 
   return new Uint8Array(h.digest())
 }
 
+export const HKDF_SHA256_MAX_BYTES = 255 * 32
+
 /** HKDF-SHA256 (RFC 5869). */
 export function hkdfSha256 (ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+  // RFC 5869 §2.3: L <= 255 * HashLen; node throws an untyped RangeError past it.
+  if (!Number.isInteger(length) || length < 0 || length > HKDF_SHA256_MAX_BYTES) {
+    throw errors.CRYPTO(`hkdf-sha256: output length must be 0..${HKDF_SHA256_MAX_BYTES}, got ${length}`)
+  }
   return new Uint8Array(hkdfSync('sha256', ikm, salt, info, length))
 }
 
