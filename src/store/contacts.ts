@@ -1,0 +1,125 @@
+// Contacts (names sealed at rest) and the blocklist (proto-spec/storage.md §Contacts, §Blocklist).
+import { errors } from '../errors.js'
+import { decode, encode } from './codec.js'
+import { commit, type StoreContext } from './db.js'
+import { checkFingerprint, checkTime } from './keys.js'
+import { decodeContact, encodeContact } from './records.js'
+import type { BlockedEntry, Contact } from './types.js'
+
+function checkContact (c: Contact): Contact {
+  checkFingerprint(c.fingerprint)
+  checkTime(c.addedAt, `contact ${c.fingerprint} addedAt`)
+  if (c.lastSeen !== undefined) checkTime(c.lastSeen, `contact ${c.fingerprint} lastSeen`)
+  if (c.name !== undefined && typeof c.name !== 'string') throw errors.BAD_ARGUMENT(`contact ${c.fingerprint}: name must be a string`)
+  for (const f of ['signPublic', 'dhPublic', 'dhSignature'] as const) {
+    if (c[f] !== undefined && !(c[f] instanceof Uint8Array)) throw errors.BAD_ARGUMENT(`contact ${c.fingerprint}: ${f} must be bytes`)
+  }
+  return { ...c, verified: c.verified === true }
+}
+
+export class Contacts {
+  constructor (private readonly ctx: StoreContext) {}
+
+  /** Insert or replace the contact with this fingerprint. */
+  async put (c: Contact): Promise<void> {
+    const checked = checkContact(c)
+    await this.ctx.queue.run(async () => await this.write(checked))
+  }
+
+  private async write (c: Contact): Promise<void> {
+    const value = encodeContact(this.ctx.cipher, c)
+    await commit(this.ctx.db, [{ type: 'put', sublevel: this.ctx.subs.contacts, key: c.fingerprint, value }], this.ctx.sync)
+  }
+
+  async get (fp: string): Promise<Contact | undefined> {
+    const v = await this.ctx.subs.contacts.get(checkFingerprint(fp))
+    return v === undefined ? undefined : decodeContact(this.ctx.cipher, fp, v)
+  }
+
+  /** All contacts in fingerprint order. */
+  async list (): Promise<Contact[]> {
+    const entries = await this.ctx.subs.contacts.iterator().all()
+    return entries.map(([fp, v]) => decodeContact(this.ctx.cipher, fp, v))
+  }
+
+  /** True when a contact was removed. Its messages stay (see §Contacts). */
+  async remove (fp: string): Promise<boolean> {
+    checkFingerprint(fp)
+    return await this.ctx.queue.run(async () => {
+      if (await this.ctx.subs.contacts.get(fp) === undefined) return false
+      await commit(this.ctx.db, [{ type: 'del', sublevel: this.ctx.subs.contacts, key: fp }], this.ctx.sync)
+      return true
+    })
+  }
+
+  /** Read-modify-write one contact under the queue; CONTACT_NOT_FOUND when absent. */
+  private async update (fp: string, change: (c: Contact) => void): Promise<Contact> {
+    checkFingerprint(fp)
+    return await this.ctx.queue.run(async () => {
+      const c = await this.get(fp)
+      if (c === undefined) throw errors.CONTACT_NOT_FOUND(`no contact with fingerprint ${fp}`)
+      change(c)
+      await this.write(checkContact(c))
+      return c
+    })
+  }
+
+  /** Set (or with undefined, clear) the name. */
+  async rename (fp: string, name: string | undefined): Promise<Contact> {
+    return await this.update(fp, (c) => {
+      if (name === undefined) delete c.name
+      else c.name = name
+    })
+  }
+
+  async setVerified (fp: string, verified: boolean): Promise<Contact> {
+    return await this.update(fp, (c) => { c.verified = verified })
+  }
+
+  /** Record that the peer was seen at `at` (only ever moves forward); false for an unknown contact. */
+  async touchLastSeen (fp: string, at: number): Promise<boolean> {
+    checkFingerprint(fp)
+    checkTime(at, 'lastSeen')
+    return await this.ctx.queue.run(async () => {
+      const c = await this.get(fp)
+      if (c === undefined || (c.lastSeen !== undefined && c.lastSeen >= at)) return false
+      c.lastSeen = at
+      await this.write(c)
+      return true
+    })
+  }
+}
+
+export class Blocklist {
+  constructor (private readonly ctx: StoreContext) {}
+
+  /** True when newly blocked (false when already blocked: the first blockedAt is kept). */
+  async block (fp: string, at = this.ctx.now()): Promise<boolean> {
+    checkFingerprint(fp)
+    checkTime(at, 'blockedAt')
+    return await this.ctx.queue.run(async () => {
+      if (await this.ctx.subs.blocklist.get(fp) !== undefined) return false
+      await commit(this.ctx.db, [{ type: 'put', sublevel: this.ctx.subs.blocklist, key: fp, value: encode({ a: at }) }], this.ctx.sync)
+      return true
+    })
+  }
+
+  /** True when the fingerprint was blocked. */
+  async unblock (fp: string): Promise<boolean> {
+    checkFingerprint(fp)
+    return await this.ctx.queue.run(async () => {
+      if (await this.ctx.subs.blocklist.get(fp) === undefined) return false
+      await commit(this.ctx.db, [{ type: 'del', sublevel: this.ctx.subs.blocklist, key: fp }], this.ctx.sync)
+      return true
+    })
+  }
+
+  async isBlocked (fp: string): Promise<boolean> {
+    return await this.ctx.subs.blocklist.has(checkFingerprint(fp))
+  }
+
+  async list (): Promise<BlockedEntry[]> {
+    const entries = await this.ctx.subs.blocklist.iterator().all()
+    return entries.map(([fingerprint, v]) => ({ fingerprint, blockedAt: decode<{ a: number }>(v, `blocklist ${fingerprint}`).a }))
+  }
+}

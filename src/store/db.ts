@@ -1,0 +1,88 @@
+// The LevelDB handle and its sublevels (proto-spec/storage.md §Keys), opening with error mapping,
+// a write queue, and one-batch atomic writes across sublevels.
+import { mkdir } from 'node:fs/promises'
+import { ClassicLevel, type BatchOperation } from 'classic-level'
+import { errors } from '../errors.js'
+import type { RecordCipher } from './crypt.js'
+import { SUB } from './keys.js'
+
+export type RawDb = ClassicLevel<string, Uint8Array>
+export type Sub = ReturnType<typeof makeSub>
+export type Subs = Record<keyof typeof SUB, Sub>
+
+export type Op =
+  | { type: 'put', sublevel: Sub, key: string, value: Uint8Array }
+  | { type: 'del', sublevel: Sub, key: string }
+
+const ENC = { keyEncoding: 'utf8', valueEncoding: 'view' } as const
+
+/** Open (creating if missing) the LevelDB at `dir`; a second opener gets STORE_LOCKED. */
+export async function openRaw (dir: string): Promise<RawDb> {
+  await mkdir(dir, { recursive: true, mode: 0o700 })
+  const db = new ClassicLevel<string, Uint8Array>(dir, ENC)
+  try {
+    await db.open()
+  } catch (err) {
+    throw mapOpenError(err, dir)
+  }
+  return db
+}
+
+function mapOpenError (err: unknown, dir: string): unknown {
+  const cause = (err as { cause?: { code?: string, message?: string } }).cause
+  // classic-level: LEVEL_DATABASE_NOT_OPEN with cause LEVEL_LOCKED when LevelDB's LOCK file is held
+  if (cause?.code === 'LEVEL_LOCKED') {
+    return errors.STORE_LOCKED(`store ${dir} is in use by another process (is a dmess daemon running for this home?)`)
+  }
+  if (cause?.code === 'LEVEL_CORRUPTION') {
+    return errors.STORE_CORRUPT(`store ${dir} is damaged: ${cause.message ?? 'LevelDB reports corruption'}`)
+  }
+  return err
+}
+
+function makeSub (db: RawDb, name: string) {
+  return db.sublevel<string, Uint8Array>(name, ENC)
+}
+
+export function sublevels (db: RawDb): Subs {
+  const out: Partial<Subs> = {}
+  for (const [k, name] of Object.entries(SUB) as Array<[keyof typeof SUB, string]>) {
+    out[k] = makeSub(db, name)
+  }
+  return out as Subs
+}
+
+/** Write every op in one LevelDB batch: all of them land or none does. */
+export async function commit (db: RawDb, ops: Op[], sync: boolean): Promise<void> {
+  if (ops.length === 0) return
+  await db.batch(ops as Array<BatchOperation<RawDb, string, Uint8Array>>, { sync })
+}
+
+/**
+ * Runs tasks one at a time in call order. Every read-modify-write of the store goes through
+ * one queue, so a seq counter read and the batch that bumps it cannot interleave with another.
+ */
+export class SerialQueue {
+  private tail: Promise<unknown> = Promise.resolve()
+
+  run<T> (task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task)
+    this.tail = result.catch(() => undefined)
+    return result
+  }
+
+  /** Resolves once every task queued so far has settled. */
+  async drain (): Promise<void> {
+    await this.tail
+  }
+}
+
+/** What the record modules share: the handle, its sublevels, the field cipher and the write queue. */
+export interface StoreContext {
+  db: RawDb
+  subs: Subs
+  cipher: RecordCipher
+  queue: SerialQueue
+  sync: boolean
+  now: () => number
+}

@@ -1,0 +1,94 @@
+// The local store: one LevelDB per home (<home>/db) holding contacts, messages, the outbox and
+// the blocklist, with bodies, names and payloads sealed under the store key.
+// Layout, encodings and versions: proto-spec/storage.md.
+import { Blocklist, Contacts } from './contacts.js'
+import { RecordCipher } from './crypt.js'
+import { openRaw, SerialQueue, sublevels, type StoreContext } from './db.js'
+import { Messages } from './messages.js'
+import { prepareSchema } from './migrations.js'
+import { Outbox } from './outbox.js'
+import { search } from './search.js'
+import type {
+  AddResult, BlockedEntry, Contact, Conversation, HistoryOptions, MessageStatus, NewMessage,
+  OutboxEntry, OutboxListOptions, SearchOptions, StoreOptions, StoredMessage
+} from './types.js'
+
+export class Store {
+  private readonly messages: Messages
+  private readonly contacts: Contacts
+  private readonly blocks: Blocklist
+  private readonly outbox: Outbox
+  private closing: Promise<void> | undefined
+
+  /** Use openStore. */
+  constructor (private readonly ctx: StoreContext, readonly schemaVersion: number) {
+    this.messages = new Messages(ctx)
+    this.contacts = new Contacts(ctx)
+    this.blocks = new Blocklist(ctx)
+    this.outbox = new Outbox(ctx)
+  }
+
+  // ---- contacts (§Contacts) ----
+  async putContact (c: Contact): Promise<void> { await this.contacts.put(c) }
+  async getContact (fp: string): Promise<Contact | undefined> { return await this.contacts.get(fp) }
+  async listContacts (): Promise<Contact[]> { return await this.contacts.list() }
+  async removeContact (fp: string): Promise<boolean> { return await this.contacts.remove(fp) }
+  async renameContact (fp: string, name: string | undefined): Promise<Contact> { return await this.contacts.rename(fp, name) }
+  async setVerified (fp: string, verified: boolean): Promise<Contact> { return await this.contacts.setVerified(fp, verified) }
+  async touchLastSeen (fp: string, at: number = this.ctx.now()): Promise<boolean> { return await this.contacts.touchLastSeen(fp, at) }
+
+  // ---- messages (§Messages) ----
+  async addMessage (m: NewMessage): Promise<AddResult> { return await this.messages.add(m) }
+  async addMessages (list: readonly NewMessage[]): Promise<AddResult[]> { return await this.messages.addMany(list) }
+  async getMessage (id: string): Promise<StoredMessage | undefined> { return await this.messages.get(id) }
+  async history (peer: string, opts?: HistoryOptions): Promise<StoredMessage[]> { return await this.messages.history(peer, opts) }
+  async setStatus (id: string, status: MessageStatus): Promise<boolean> { return await this.messages.setStatus(id, status) }
+  async markRead (peer: string, upTo?: number): Promise<string[]> { return await this.messages.markRead(peer, upTo) }
+  async unreadCount (peer: string): Promise<number> { return await this.messages.unreadCount(peer) }
+  async lastSeq (peer: string): Promise<number> { return await this.ctx.queue.run(async () => await this.messages.lastSeq(peer)) }
+  async conversations (): Promise<Conversation[]> { return await this.messages.conversations() }
+  async search (query: string, opts?: SearchOptions): Promise<StoredMessage[]> { return await search(this.ctx, query, opts) }
+
+  // ---- outbox (§Outbox) ----
+  async putOutbox (e: OutboxEntry): Promise<void> { await this.outbox.put(e) }
+  async getOutbox (id: string): Promise<OutboxEntry | undefined> { return await this.outbox.get(id) }
+  async removeOutbox (id: string): Promise<boolean> { return await this.outbox.remove(id) }
+  async listOutbox (opts?: OutboxListOptions): Promise<OutboxEntry[]> { return await this.outbox.list(opts) }
+
+  // ---- blocklist (§Blocklist) ----
+  async block (fp: string, at?: number): Promise<boolean> { return await this.blocks.block(fp, at) }
+  async unblock (fp: string): Promise<boolean> { return await this.blocks.unblock(fp) }
+  async isBlocked (fp: string): Promise<boolean> { return await this.blocks.isBlocked(fp) }
+  async listBlocked (): Promise<BlockedEntry[]> { return await this.blocks.list() }
+
+  /** Waits for queued writes, wipes the record key and closes LevelDB. Idempotent. */
+  async close (): Promise<void> {
+    this.closing ??= (async () => {
+      await this.ctx.queue.drain()
+      this.ctx.cipher.wipe()
+      await this.ctx.db.close()
+    })()
+    await this.closing
+  }
+}
+
+/**
+ * Open (or create) the store in `dir` (normally <home>/db). `storeKey` is 32 secret bytes; the
+ * store derives its own subkey and keeps no reference to it (the caller wipes its copy).
+ * Throws STORE_LOCKED (another process has it open), STORE_TOO_NEW (written by a newer dmess),
+ * STORE_KEY_MISMATCH (another key), STORE_CORRUPT.
+ */
+export async function openStore (dir: string, storeKey: Uint8Array, opts: StoreOptions = {}): Promise<Store> {
+  const cipher = new RecordCipher(storeKey)
+  const db = await openRaw(dir)
+  const subs = sublevels(db)
+  try {
+    const version = await prepareSchema({ db, subs, cipher })
+    const ctx: StoreContext = { db, subs, cipher, queue: new SerialQueue(), sync: opts.sync ?? false, now: opts.now ?? Date.now }
+    return new Store(ctx, version)
+  } catch (err) {
+    cipher.wipe()
+    await db.close()
+    throw err
+  }
+}

@@ -1,0 +1,98 @@
+// Public record types of the local store. The on-disk layout is in proto-spec/storage.md.
+
+export type Direction = 'in' | 'out'
+
+/**
+ * Outbound: sending → sent → delivered → read, or sending → failed (see `advanceStatus`).
+ * Inbound messages are always 'received'; whether the user has seen one is `read`.
+ */
+export type MessageStatus = 'sending' | 'sent' | 'delivered' | 'read' | 'received' | 'failed'
+
+export interface StoredMessage {
+  id: string
+  /** fingerprint of the other party */
+  peer: string
+  direction: Direction
+  text: string
+  /** sender's clock, ms since the epoch */
+  timestamp: number
+  /** our clock when stored, ms since the epoch */
+  receivedAt: number
+  status: MessageStatus
+  /** inbound: shown to the user. Outbound messages are stored with read = true. */
+  read: boolean
+  /** per-conversation local order, 1, 2, 3, … assigned by the store */
+  seq: number
+}
+
+/** What a caller hands to addMessage: everything but the seq the store assigns. */
+export type NewMessage = Omit<StoredMessage, 'seq'>
+
+export interface AddResult {
+  message: StoredMessage
+  /** true when a message with this id was already stored: nothing was written */
+  duplicate: boolean
+}
+
+export interface Contact {
+  fingerprint: string
+  name?: string
+  signPublic?: Uint8Array
+  dhPublic?: Uint8Array
+  dhSignature?: Uint8Array
+  verified: boolean
+  addedAt: number
+  lastSeen?: number
+}
+
+export interface OutboxEntry {
+  id: string
+  peer: string
+  payload: Uint8Array
+  attempts: number
+  nextAttemptAt: number
+  createdAt: number
+}
+
+export interface BlockedEntry {
+  fingerprint: string
+  blockedAt: number
+}
+
+export interface Conversation {
+  peer: string
+  lastMessage: StoredMessage
+  unread: number
+}
+
+export interface HistoryOptions {
+  /** at most this many messages (default 50) */
+  limit?: number
+  /** only messages with seq < before (the next page of an earlier call) */
+  before?: number
+  /** only messages with seq > after (what arrived since) */
+  after?: number
+}
+
+export interface SearchOptions {
+  /** search one conversation only */
+  peer?: string
+  /** at most this many results (default 50) */
+  limit?: number
+}
+
+export interface OutboxListOptions {
+  /** only entries with nextAttemptAt <= dueBy */
+  dueBy?: number
+  limit?: number
+}
+
+export interface StoreOptions {
+  /** clock for blockedAt and similar stamps the store makes itself (default Date.now) */
+  now?: () => number
+  /**
+   * fsync every write (default false). Without it a killed process loses nothing that was
+   * acknowledged; a power cut may lose the last moments. See proto-spec/storage.md §Durability.
+   */
+  sync?: boolean
+}
