@@ -1,0 +1,75 @@
+// A real process changing the passphrase is SIGKILLed at varied moments; afterwards the keystore
+// must open with exactly one of the two passphrases (proto-spec/keystore.md §5: atomic replace).
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { isDmessError } from '../../src/errors.js'
+import { createKeystore, openKeystore } from '../../src/keystore/index.js'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const repo = join(here, '..', '..')
+const fixture = join(here, 'fixtures', 'change-loop.ts')
+const ROUNDS = 20
+const PASS_A = 'first passphrase'
+const PASS_B = 'second passphrase'
+const SECRETS = { 'identity.ed25519': new Uint8Array(32).fill(0xab) }
+
+interface RunResult { changes: number, killed: boolean }
+
+/** Starts the loop, kills it `delayMs` after its first completed change (warm), resolves when it is gone. */
+async function runAndKill (path: string, delayMs: number): Promise<RunResult> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fixture, path, PASS_A, PASS_B], {
+    cwd: repo, stdio: ['ignore', 'pipe', 'inherit']
+  })
+  let out = ''
+  let timer: NodeJS.Timeout | undefined
+  const exited = new Promise<NodeJS.Signals | null>(resolve => child.on('close', (_code, signal) => resolve(signal)))
+  child.stdout.on('data', (chunk: Buffer) => {
+    const first = out === ''
+    out += chunk.toString()
+    if (first) timer = setTimeout(() => child.kill('SIGKILL'), delayMs)
+  })
+  const guard = setTimeout(() => child.kill('SIGKILL'), 30_000) // bound: never outlive the test
+  const signal = await exited
+  clearTimeout(guard)
+  clearTimeout(timer)
+  return { changes: (out.match(/^changed /gm) ?? []).length, killed: signal === 'SIGKILL' }
+}
+
+async function opensWith (path: string, pass: string): Promise<boolean> {
+  try {
+    t.same(await openKeystore(path, pass), SECRETS, 'secrets intact')
+    return true
+  } catch (err) {
+    if (isDmessError(err) && err.code === 'WRONG_PASSPHRASE') return false
+    throw err // truncated, corrupt or a crash: the atomicity promise is broken
+  }
+}
+
+t.test('SIGKILL during changePassphrase never leaves a keystore that neither passphrase opens', async t => {
+  const dir = await mkdtemp(join(tmpdir(), 'dmess-ks-crash-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const path = join(dir, 'identity.keystore')
+  await createKeystore(path, PASS_A, SECRETS, { kdf: { t: 1, m: 64, p: 1 } })
+  const tally = { a: 0, b: 0, changes: 0, killedMidLoop: 0 }
+  for (let round = 0; round < ROUNDS; round++) {
+    // delays spread over 0–95 ms (a few changes' worth) in a scrambled order, so kills land at
+    // every phase of a change: reading, deriving, writing the temp file, fsync, rename
+    const delayMs = (round * 37) % 20 * 5
+    const r = await runAndKill(path, delayMs)
+    tally.changes += r.changes
+    if (r.killed) tally.killedMidLoop++
+    const a = await opensWith(path, PASS_A)
+    const b = await opensWith(path, PASS_B)
+    t.ok(a !== b, `round ${round} (${delayMs} ms, ${r.changes} changes): opens with exactly one passphrase`)
+    if (a) tally.a++; else tally.b++
+    const stray = (await readdir(dir)).filter(f => f !== 'identity.keystore' && !/^\.identity\.keystore\.[0-9a-f]{12}\.tmp$/.test(f))
+    t.same(stray, [], 'nothing but the keystore and abandoned temp files')
+  }
+  t.comment(`tally: ${JSON.stringify(tally)}`)
+  t.equal(tally.killedMidLoop, ROUNDS, 'every child was killed while still changing')
+  t.ok(tally.changes > ROUNDS, 'kills landed after further changes had completed')
+})
