@@ -190,3 +190,20 @@ t.test('odd secret names are data, not object structure', async t => {
   t.equal(Object.getPrototypeOf(out), Object.prototype, 'prototype untouched')
   t.same(parseKeystore(await sealKeystore({}, 'pw', { kdf: TINY })).header.kdf, TINY, 'an empty map is fine')
 })
+
+t.test('the proto-spec/keystore.md §7 test vector', async t => {
+  const vector = Buffer.from(
+    '89444d4b530d0a1a000100500101000000000001000000400000000100010203' +
+    '0405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20212223' +
+    '24252627000000353589b47ff09bc5d34945e6a2f34b149bdd65cd5ee413fdb8' +
+    '1a5988881f22557a642cbf65a25b20181264cb90376b05ff24ac2915af5fccf8' +
+    '4b09e8cbca7be5370ae6703929250428c852ac7ba6c66f1ce071daecadb8a5f9' +
+    'c9d21c0825', 'hex')
+  const secrets = { k: new Uint8Array(32).fill(0x42) }
+  const counting = (start: number) => (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => start + i)
+  const draws = [counting(0x00), counting(0x10)] // salt, then nonce
+  const random = (n: number): Uint8Array => draws.shift()!(n)
+  const sealed = await sealKeystore(secrets, 'dmess test vector', { kdf: TINY, random })
+  t.equal(Buffer.from(sealed).toString('hex'), vector.toString('hex'))
+  t.same(await unsealKeystore(new Uint8Array(vector), 'dmess test vector'), secrets)
+})
