@@ -59,5 +59,9 @@ export const errors = {
   // storage: a record failed authentication or does not parse (proto-spec/storage.md)
   STORE_CORRUPT: make('STORE_CORRUPT'),
   // storage: the store key does not open this database's key-check record
-  STORE_KEY_MISMATCH: make('STORE_KEY_MISMATCH')
+  STORE_KEY_MISMATCH: make('STORE_KEY_MISMATCH'),
+  // reliable channel: a message over the channel's maxMessageBytes (proto-spec/reliable.md)
+  MESSAGE_TOO_LARGE: make('MESSAGE_TOO_LARGE'),
+  // reliable channel: used after the peer broke the stream protocol
+  CHANNEL_FAILED: make('CHANNEL_FAILED')
 } as const
