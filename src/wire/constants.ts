@@ -1,0 +1,147 @@
+// Every wire type number and size limit of dmess, in one place (proto-spec/wire.md,
+// proto-spec/envelope.md). Spec constants only: tuning knobs (timeouts, rates) live with the
+// component that owns them. Numbering leaves gaps per subsystem so a later issue can claim a
+// range without renumbering anything already deployed.
+
+// ---- Outer packet framing (proto-spec/wire.md §2) ----
+
+/**
+ * Byte 0 of every dmess datagram is `VERSION_MARKER | version`. The top two bits are 0b11, which
+ * no STUN message can have (RFC 8489 §5: first two bits are zero) and which RFC 9443's
+ * demultiplexing table leaves unassigned (STUN 0–3, ZRTP 16–19, DTLS 20–63, TURN channels 64–79,
+ * RTP/RTCP 128–191), so STUN, and later TURN or DTLS, can share the socket. wire.md §2.1.
+ */
+export const VERSION_MARKER = 0xc0
+export const VERSION_MARKER_MASK = 0xc0
+/** The low six bits of byte 0. */
+export const VERSION_MASK = 0x3f
+/** Version 0 is reserved for version-invariant packets (VERSION_NEGOTIATION only). wire.md §2.3 */
+export const WIRE_VERSION_INVARIANT = 0
+/** The packet format this code speaks. */
+export const WIRE_VERSION = 1
+/** Versions we accept, highest first; sent in VERSION_NEGOTIATION. */
+export const SUPPORTED_WIRE_VERSIONS: readonly number[] = [WIRE_VERSION]
+
+/** Packet types: byte 1 of every dmess datagram. wire.md §3 */
+export const PacketType = {
+  // 0x00 reserved: never valid.
+  // 0x01–0x0f: handshake and DoS protection
+  HANDSHAKE_INITIATION: 0x01,
+  HANDSHAKE_RESPONSE: 0x02,
+  HANDSHAKE_FINAL: 0x03,
+  COOKIE_REPLY: 0x04,
+  VERSION_NEGOTIATION: 0x05,
+  // 0x10–0x1f: established sessions
+  TRANSPORT_DATA: 0x10
+  // 0x20–0x3f: DHT RPCs (DHT_TYPE_FIRST..DHT_TYPE_LAST), defined by proto-spec/dht.md
+  // 0x40–0x5f: reserved for NAT traversal (rendezvous, hole punching, relay)
+  // 0x60–0xff: reserved
+} as const
+export type PacketType = typeof PacketType[keyof typeof PacketType]
+
+export const DHT_TYPE_FIRST = 0x20
+export const DHT_TYPE_LAST = 0x3f
+
+/** Handshake pattern carried by HANDSHAKE_INITIATION (proto-spec/noise.md names the protocols). */
+export const HandshakePattern = {
+  XX: 0x01,
+  IK: 0x02
+} as const
+export type HandshakePattern = typeof HandshakePattern[keyof typeof HandshakePattern]
+
+/** No single datagram we send or accept is larger (fits a 1500-byte MTU behind IPv6 + tunnels). */
+export const MAX_DATAGRAM_BYTES = 1400
+export const PACKET_HEADER_BYTES = 2
+export const SESSION_INDEX_BYTES = 4
+export const COUNTER_BYTES = 8
+export const COOKIE_BYTES = 16
+export const AEAD_TAG_BYTES = 16
+
+// HANDSHAKE_INITIATION: marker, type, sender index, pattern, cookie length, [cookie], noise msg
+export const HANDSHAKE_INITIATION_HEADER_BYTES = 8
+// HANDSHAKE_RESPONSE: marker, type, sender index, receiver index, noise msg
+export const HANDSHAKE_RESPONSE_HEADER_BYTES = 10
+// HANDSHAKE_FINAL: marker, type, receiver index, noise msg
+export const HANDSHAKE_FINAL_HEADER_BYTES = 6
+/** Smallest Noise messages with empty payloads (Noise §7: XX msg1 = e; IK msg2 = e + tag; XX msg3 = s + tags). */
+export const NOISE_INITIATION_MIN_BYTES = 32
+export const NOISE_RESPONSE_MIN_BYTES = 48
+export const NOISE_FINAL_MIN_BYTES = 64
+/** Noise §3: a Noise message is at most 65535 bytes; ours are bounded by the datagram. */
+export const NOISE_MESSAGE_MAX_BYTES = MAX_DATAGRAM_BYTES - HANDSHAKE_INITIATION_HEADER_BYTES
+// COOKIE_REPLY: marker, type, receiver index, cookie — fixed size
+export const COOKIE_REPLY_BYTES = 22
+// VERSION_NEGOTIATION: marker, type, receiver index, count, versions
+export const VERSION_NEGOTIATION_HEADER_BYTES = 7
+export const VERSION_NEGOTIATION_MAX_VERSIONS = 63
+// TRANSPORT_DATA: marker, type, receiver index, counter, ciphertext (≥ tag)
+export const TRANSPORT_DATA_HEADER_BYTES = 14
+export const TRANSPORT_DATA_MIN_BYTES = TRANSPORT_DATA_HEADER_BYTES + AEAD_TAG_BYTES
+/** The most plaintext one session packet carries: the reliable layer's frame budget. */
+export const MAX_TRANSPORT_PLAINTEXT_BYTES = MAX_DATAGRAM_BYTES - TRANSPORT_DATA_MIN_BYTES
+/** Noise §5.1: nonce 2^64-1 is reserved; counters are below it. */
+export const MAX_COUNTER = 2n ** 64n - 2n
+// DHT packets: marker, type, body (proto-spec/dht.md)
+export const DHT_HEADER_BYTES = 2
+
+// ---- STUN recognition (RFC 8489 §5, §6.3 framing) ----
+export const STUN_HEADER_BYTES = 20
+export const STUN_MAGIC_COOKIE = 0x2112a442
+
+// ---- Envelope (proto-spec/envelope.md) ----
+
+export const ENVELOPE_VERSION = 1
+export const MESSAGE_ID_BYTES = 16
+/** Fingerprints are lowercase [a-z0-9] strings (proto-spec/identity.md); we bound the length only. */
+export const FINGERPRINT_MAX_CHARS = 64
+export const HPKE_ENC_BYTES = 32
+export const ED25519_SIGNATURE_BYTES = 64
+export const ED25519_PUBLIC_BYTES = 32
+export const X25519_PUBLIC_BYTES = 32
+/** 2020-01-01T00:00:00Z: anything earlier is a broken clock or a forgery. */
+export const TIMESTAMP_MIN_MS = 1_577_836_800_000
+/** 2100-01-01T00:00:00Z: an upper bound that keeps timestamps far inside 2^53. */
+export const TIMESTAMP_MAX_MS = 4_102_444_800_000
+/** openEnvelope rejects envelopes dated further than this ahead of the receiver's clock. */
+export const ENVELOPE_MAX_FUTURE_SKEW_MS = 5 * 60_000
+/** Largest encoded payload (before encryption). */
+export const MAX_PAYLOAD_BYTES = 96 * 1024
+
+/** Envelope payload types. envelope.md §3 */
+export const PayloadType = {
+  // 0x00 reserved
+  // 0x01–0x0f: content
+  TEXT: 0x01,
+  FILE: 0x02,
+  // 0x10–0x1f: conversation signals
+  TYPING: 0x10,
+  READ_RECEIPT: 0x11,
+  DELIVERY_RECEIPT: 0x12,
+  // 0x20–0x2f: contacts
+  CONTACT_REQUEST: 0x20,
+  // 0x30–0x3f: presence
+  PRESENCE: 0x30
+  // 0x40–0x4f: reserved for the Double Ratchet (X3DH prekeys, ratchet messages)
+  // 0x50–0xff: reserved
+} as const
+export type PayloadType = typeof PayloadType[keyof typeof PayloadType]
+
+/** PRESENCE states on the wire. envelope.md §3.7 */
+export const PresenceCode = {
+  ONLINE: 1,
+  AWAY: 2,
+  OFFLINE: 3
+} as const
+
+// Per-field limits (envelope.md §3)
+export const TEXT_MAX_BYTES = 64 * 1024
+export const FILE_NAME_MAX_BYTES = 255
+/** Files travel in chunks of exactly this size (the last one shorter). */
+export const FILE_CHUNK_BYTES = 32 * 1024
+export const FILE_MAX_BYTES = Number.MAX_SAFE_INTEGER
+export const SHA256_BYTES = 32
+export const RECEIPT_MAX_IDS = 256
+export const CONTACT_NAME_MAX_BYTES = 64
+export const GREETING_MAX_BYTES = 1024
+export const PRESENCE_MAX_ADDRESSES = 16
+export const ADDRESS_HOST_MAX_BYTES = 64

@@ -1,0 +1,360 @@
+// Outer framing of every datagram on a node's one UDP socket, and the demux between STUN, Noise
+// handshakes, session data, cookies and DHT RPCs. proto-spec/wire.md §2–§5.
+// Decoders never throw on network input: they return a typed packet or a DropReason. Byte fields
+// of a decoded packet are views into the datagram (no copy); copy them to keep them.
+import {
+  VERSION_MARKER, VERSION_MARKER_MASK, VERSION_MASK, WIRE_VERSION, WIRE_VERSION_INVARIANT,
+  SUPPORTED_WIRE_VERSIONS, PacketType, HandshakePattern, DHT_TYPE_FIRST, DHT_TYPE_LAST,
+  MAX_DATAGRAM_BYTES, COOKIE_BYTES, AEAD_TAG_BYTES, HANDSHAKE_INITIATION_HEADER_BYTES,
+  HANDSHAKE_RESPONSE_HEADER_BYTES, HANDSHAKE_FINAL_HEADER_BYTES, NOISE_INITIATION_MIN_BYTES,
+  NOISE_RESPONSE_MIN_BYTES, NOISE_FINAL_MIN_BYTES, COOKIE_REPLY_BYTES,
+  VERSION_NEGOTIATION_HEADER_BYTES, VERSION_NEGOTIATION_MAX_VERSIONS, TRANSPORT_DATA_HEADER_BYTES,
+  TRANSPORT_DATA_MIN_BYTES, MAX_COUNTER, DHT_HEADER_BYTES, STUN_HEADER_BYTES, STUN_MAGIC_COOKIE
+} from './constants.js'
+import type { DropReason } from './drops.js'
+import { errors } from '../errors.js'
+
+export interface HandshakeInitiation {
+  kind: 'handshake-initiation'
+  /** initiator's session index: the responder puts it in every packet it sends back */
+  senderIndex: number
+  pattern: HandshakePattern
+  /** DoS cookie echoed from a COOKIE_REPLY (wire.md §4.4), or null */
+  cookie: Uint8Array | null
+  /** Noise message 1 */
+  message: Uint8Array
+}
+export interface HandshakeResponse {
+  kind: 'handshake-response'
+  senderIndex: number
+  receiverIndex: number
+  /** Noise message 2 */
+  message: Uint8Array
+}
+export interface HandshakeFinal {
+  kind: 'handshake-final'
+  receiverIndex: number
+  /** Noise message 3 (XX only) */
+  message: Uint8Array
+}
+export interface CookieReply {
+  kind: 'cookie-reply'
+  receiverIndex: number
+  cookie: Uint8Array
+}
+export interface VersionNegotiation {
+  kind: 'version-negotiation'
+  /** the sender index of the initiation being answered */
+  receiverIndex: number
+  versions: number[]
+}
+export interface TransportData {
+  kind: 'transport-data'
+  receiverIndex: number
+  /** explicit 64-bit nonce counter (Noise §5.1 n); the receiver's replay window checks it */
+  counter: bigint
+  ciphertext: Uint8Array
+}
+export interface DhtPacket {
+  kind: 'dht'
+  /** DHT_TYPE_FIRST..DHT_TYPE_LAST; proto-spec/dht.md defines the body */
+  type: number
+  body: Uint8Array
+}
+export type Packet =
+  | HandshakeInitiation | HandshakeResponse | HandshakeFinal | CookieReply
+  | VersionNegotiation | TransportData | DhtPacket
+
+export type DecodeResult = { ok: true, packet: Packet } | { ok: false, reason: DropReason }
+export type DatagramClass = 'stun' | 'dmess' | 'unknown'
+
+const UINT32_MAX = 0xffffffff
+
+function view (buf: Uint8Array): DataView {
+  return new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
+}
+
+function isStun (buf: Uint8Array): boolean {
+  // RFC 8489 §5: top two bits zero, magic cookie at 4–7, length field a multiple of 4 that
+  // covers exactly the attributes after the 20-byte header (one message per UDP datagram).
+  if (buf.length < STUN_HEADER_BYTES || ((buf[0] ?? 0) & 0xc0) !== 0) return false
+  const v = view(buf)
+  const length = v.getUint16(2)
+  return v.getUint32(4) === STUN_MAGIC_COOKIE && (length & 3) === 0 &&
+    length + STUN_HEADER_BYTES === buf.length
+}
+
+/** Which component a datagram belongs to, from its first bytes only. wire.md §2.1 */
+export function classifyDatagram (buf: Uint8Array): DatagramClass {
+  if (isStun(buf)) return 'stun'
+  if (buf.length >= 2 && ((buf[0] ?? 0) & VERSION_MARKER_MASK) === VERSION_MARKER) return 'dmess'
+  return 'unknown'
+}
+
+/** Decode one dmess datagram, or say why it is dropped. Never throws. wire.md §5 */
+export function decodePacketResult (buf: Uint8Array): DecodeResult {
+  if (buf.length === 0) return drop('empty')
+  if (classifyDatagram(buf) !== 'dmess') return drop('not-dmess')
+  if (buf.length > MAX_DATAGRAM_BYTES) return drop('too-large')
+  const version = (buf[0] ?? 0) & VERSION_MASK
+  const type = buf[1] ?? 0
+  if (version === WIRE_VERSION_INVARIANT) {
+    return type === PacketType.VERSION_NEGOTIATION ? decodeVersionNegotiation(buf) : drop('unknown-type')
+  }
+  if (version !== WIRE_VERSION) return drop('unsupported-version')
+  return decodeV1(buf, type)
+}
+
+/** Decode one dmess datagram; null for anything malformed (see decodePacketResult for why). */
+export function decodePacket (buf: Uint8Array): Packet | null {
+  const r = decodePacketResult(buf)
+  return r.ok ? r.packet : null
+}
+
+function decodeV1 (buf: Uint8Array, type: number): DecodeResult {
+  switch (type) {
+    case PacketType.HANDSHAKE_INITIATION: return decodeInitiation(buf)
+    case PacketType.HANDSHAKE_RESPONSE: return decodeResponse(buf)
+    case PacketType.HANDSHAKE_FINAL: return decodeFinal(buf)
+    case PacketType.COOKIE_REPLY: return decodeCookieReply(buf)
+    case PacketType.TRANSPORT_DATA: return decodeTransportData(buf)
+  }
+  if (type >= DHT_TYPE_FIRST && type <= DHT_TYPE_LAST) {
+    return ok({ kind: 'dht', type, body: buf.subarray(DHT_HEADER_BYTES) })
+  }
+  return drop('unknown-type')
+}
+
+function drop (reason: DropReason): DecodeResult {
+  return { ok: false, reason }
+}
+
+function ok (packet: Packet): DecodeResult {
+  return { ok: true, packet }
+}
+
+/** Session indices are random non-zero u32s; zero means "none" and is never on the wire. */
+function readIndex (buf: Uint8Array, offset: number): number {
+  return view(buf).getUint32(offset)
+}
+
+function isPattern (p: number): p is HandshakePattern {
+  return p === HandshakePattern.XX || p === HandshakePattern.IK
+}
+
+function decodeInitiation (buf: Uint8Array): DecodeResult {
+  // wire.md §4.1: [0]marker [1]type [2..6)sender [6]pattern [7]cookie length [8..)cookie, noise msg
+  if (buf.length < HANDSHAKE_INITIATION_HEADER_BYTES + NOISE_INITIATION_MIN_BYTES) return drop('truncated')
+  const senderIndex = readIndex(buf, 2)
+  const pattern = buf[6] ?? 0
+  const cookieLen = buf[7] ?? 0
+  if (senderIndex === 0 || !isPattern(pattern)) return drop('bad-field')
+  if (cookieLen !== 0 && cookieLen !== COOKIE_BYTES) return drop('bad-field')
+  const start = HANDSHAKE_INITIATION_HEADER_BYTES + cookieLen
+  if (buf.length < start + NOISE_INITIATION_MIN_BYTES) return drop('truncated')
+  const cookie = cookieLen === 0 ? null : buf.subarray(HANDSHAKE_INITIATION_HEADER_BYTES, start)
+  return ok({ kind: 'handshake-initiation', senderIndex, pattern, cookie, message: buf.subarray(start) })
+}
+
+function decodeResponse (buf: Uint8Array): DecodeResult {
+  // wire.md §4.2: [0]marker [1]type [2..6)sender [6..10)receiver [10..)noise msg
+  if (buf.length < HANDSHAKE_RESPONSE_HEADER_BYTES + NOISE_RESPONSE_MIN_BYTES) return drop('truncated')
+  const senderIndex = readIndex(buf, 2)
+  const receiverIndex = readIndex(buf, 6)
+  if (senderIndex === 0 || receiverIndex === 0) return drop('bad-field')
+  return ok({ kind: 'handshake-response', senderIndex, receiverIndex, message: buf.subarray(HANDSHAKE_RESPONSE_HEADER_BYTES) })
+}
+
+function decodeFinal (buf: Uint8Array): DecodeResult {
+  // wire.md §4.3: [0]marker [1]type [2..6)receiver [6..)noise msg
+  if (buf.length < HANDSHAKE_FINAL_HEADER_BYTES + NOISE_FINAL_MIN_BYTES) return drop('truncated')
+  const receiverIndex = readIndex(buf, 2)
+  if (receiverIndex === 0) return drop('bad-field')
+  return ok({ kind: 'handshake-final', receiverIndex, message: buf.subarray(HANDSHAKE_FINAL_HEADER_BYTES) })
+}
+
+function decodeCookieReply (buf: Uint8Array): DecodeResult {
+  // wire.md §4.4: fixed 22 bytes: [0]marker [1]type [2..6)receiver [6..22)cookie
+  if (buf.length < COOKIE_REPLY_BYTES) return drop('truncated')
+  if (buf.length > COOKIE_REPLY_BYTES) return drop('bad-field')
+  const receiverIndex = readIndex(buf, 2)
+  if (receiverIndex === 0) return drop('bad-field')
+  return ok({ kind: 'cookie-reply', receiverIndex, cookie: buf.subarray(6, COOKIE_REPLY_BYTES) })
+}
+
+function decodeVersionNegotiation (buf: Uint8Array): DecodeResult {
+  // wire.md §4.5: [0]0xc0 [1]type [2..6)receiver [6]count [7..7+count)versions
+  if (buf.length < VERSION_NEGOTIATION_HEADER_BYTES + 1) return drop('truncated')
+  const receiverIndex = readIndex(buf, 2)
+  const count = buf[6] ?? 0
+  if (receiverIndex === 0 || count === 0 || count > VERSION_NEGOTIATION_MAX_VERSIONS) return drop('bad-field')
+  if (buf.length < VERSION_NEGOTIATION_HEADER_BYTES + count) return drop('truncated')
+  if (buf.length > VERSION_NEGOTIATION_HEADER_BYTES + count) return drop('bad-field')
+  const versions = Array.from(buf.subarray(VERSION_NEGOTIATION_HEADER_BYTES))
+  if (versions.some(v => v === 0 || v > VERSION_MASK)) return drop('bad-field')
+  return ok({ kind: 'version-negotiation', receiverIndex, versions })
+}
+
+function decodeTransportData (buf: Uint8Array): DecodeResult {
+  // wire.md §4.6: [0]marker [1]type [2..6)receiver [6..14)counter [14..)ciphertext ‖ tag
+  if (buf.length < TRANSPORT_DATA_MIN_BYTES) return drop('truncated')
+  const receiverIndex = readIndex(buf, 2)
+  const counter = view(buf).getBigUint64(6)
+  if (receiverIndex === 0 || counter > MAX_COUNTER) return drop('bad-field')
+  return ok({ kind: 'transport-data', receiverIndex, counter, ciphertext: buf.subarray(TRANSPORT_DATA_HEADER_BYTES) })
+}
+
+// ---- encoders (local input: misuse throws WIRE_ENCODE) ----
+
+function checkIndex (what: string, index: number): void {
+  if (!Number.isInteger(index) || index < 1 || index > UINT32_MAX) {
+    throw errors.WIRE_ENCODE(`${what}: expected an integer in 1..${UINT32_MAX}, got ${index}`)
+  }
+}
+
+function checkTotal (what: string, total: number): void {
+  if (total > MAX_DATAGRAM_BYTES) {
+    throw errors.WIRE_ENCODE(`${what}: datagram would be ${total} bytes, limit ${MAX_DATAGRAM_BYTES}`)
+  }
+}
+
+function checkMin (what: string, got: number, min: number): void {
+  if (got < min) throw errors.WIRE_ENCODE(`${what}: expected at least ${min} bytes, got ${got}`)
+}
+
+function header (version: number, type: number, total: number): { out: Uint8Array, v: DataView } {
+  const out = new Uint8Array(total)
+  out[0] = VERSION_MARKER | version
+  out[1] = type
+  return { out, v: view(out) }
+}
+
+export function encodeHandshakeInitiation (p: Omit<HandshakeInitiation, 'kind'>): Uint8Array {
+  checkIndex('handshake initiation sender index', p.senderIndex)
+  if (!isPattern(p.pattern)) throw errors.WIRE_ENCODE(`handshake initiation: unknown pattern ${p.pattern}`)
+  const cookieLen = p.cookie === null ? 0 : p.cookie.length
+  if (cookieLen !== 0 && cookieLen !== COOKIE_BYTES) {
+    throw errors.WIRE_ENCODE(`handshake initiation cookie: expected ${COOKIE_BYTES} bytes, got ${cookieLen}`)
+  }
+  checkMin('handshake initiation noise message', p.message.length, NOISE_INITIATION_MIN_BYTES)
+  const start = HANDSHAKE_INITIATION_HEADER_BYTES + cookieLen
+  checkTotal('handshake initiation', start + p.message.length)
+  const { out, v } = header(WIRE_VERSION, PacketType.HANDSHAKE_INITIATION, start + p.message.length)
+  v.setUint32(2, p.senderIndex)
+  out[6] = p.pattern
+  out[7] = cookieLen
+  if (p.cookie !== null) out.set(p.cookie, HANDSHAKE_INITIATION_HEADER_BYTES)
+  out.set(p.message, start)
+  return out
+}
+
+export function encodeHandshakeResponse (p: Omit<HandshakeResponse, 'kind'>): Uint8Array {
+  checkIndex('handshake response sender index', p.senderIndex)
+  checkIndex('handshake response receiver index', p.receiverIndex)
+  checkMin('handshake response noise message', p.message.length, NOISE_RESPONSE_MIN_BYTES)
+  const total = HANDSHAKE_RESPONSE_HEADER_BYTES + p.message.length
+  checkTotal('handshake response', total)
+  const { out, v } = header(WIRE_VERSION, PacketType.HANDSHAKE_RESPONSE, total)
+  v.setUint32(2, p.senderIndex)
+  v.setUint32(6, p.receiverIndex)
+  out.set(p.message, HANDSHAKE_RESPONSE_HEADER_BYTES)
+  return out
+}
+
+export function encodeHandshakeFinal (p: Omit<HandshakeFinal, 'kind'>): Uint8Array {
+  checkIndex('handshake final receiver index', p.receiverIndex)
+  checkMin('handshake final noise message', p.message.length, NOISE_FINAL_MIN_BYTES)
+  const total = HANDSHAKE_FINAL_HEADER_BYTES + p.message.length
+  checkTotal('handshake final', total)
+  const { out, v } = header(WIRE_VERSION, PacketType.HANDSHAKE_FINAL, total)
+  v.setUint32(2, p.receiverIndex)
+  out.set(p.message, HANDSHAKE_FINAL_HEADER_BYTES)
+  return out
+}
+
+export function encodeCookieReply (p: Omit<CookieReply, 'kind'>): Uint8Array {
+  checkIndex('cookie reply receiver index', p.receiverIndex)
+  if (p.cookie.length !== COOKIE_BYTES) {
+    throw errors.WIRE_ENCODE(`cookie reply cookie: expected ${COOKIE_BYTES} bytes, got ${p.cookie.length}`)
+  }
+  const { out, v } = header(WIRE_VERSION, PacketType.COOKIE_REPLY, COOKIE_REPLY_BYTES)
+  v.setUint32(2, p.receiverIndex)
+  out.set(p.cookie, 6)
+  return out
+}
+
+export function encodeVersionNegotiation (p: Omit<VersionNegotiation, 'kind'>): Uint8Array {
+  checkIndex('version negotiation receiver index', p.receiverIndex)
+  const n = p.versions.length
+  if (n < 1 || n > VERSION_NEGOTIATION_MAX_VERSIONS || p.versions.some(x => !Number.isInteger(x) || x < 1 || x > VERSION_MASK)) {
+    throw errors.WIRE_ENCODE(`version negotiation: expected 1..${VERSION_NEGOTIATION_MAX_VERSIONS} versions in 1..${VERSION_MASK}, got [${p.versions.join(', ')}]`)
+  }
+  // version 0: this packet's layout is the same in every version (wire.md §4.5)
+  const { out, v } = header(WIRE_VERSION_INVARIANT, PacketType.VERSION_NEGOTIATION, VERSION_NEGOTIATION_HEADER_BYTES + n)
+  v.setUint32(2, p.receiverIndex)
+  out[6] = n
+  out.set(p.versions, VERSION_NEGOTIATION_HEADER_BYTES)
+  return out
+}
+
+/** The 14-byte header of a TRANSPORT_DATA packet; noise.md binds it as the AEAD's associated data. */
+export function encodeTransportDataHeader (receiverIndex: number, counter: bigint): Uint8Array {
+  checkIndex('transport data receiver index', receiverIndex)
+  if (counter < 0n || counter > MAX_COUNTER) throw errors.WIRE_ENCODE(`transport data counter: expected 0..2^64-2, got ${counter}`)
+  const { out, v } = header(WIRE_VERSION, PacketType.TRANSPORT_DATA, TRANSPORT_DATA_HEADER_BYTES)
+  v.setUint32(2, receiverIndex)
+  v.setBigUint64(6, counter)
+  return out
+}
+
+export function encodeTransportData (p: Omit<TransportData, 'kind'>): Uint8Array {
+  checkMin('transport data ciphertext', p.ciphertext.length, AEAD_TAG_BYTES)
+  const total = TRANSPORT_DATA_HEADER_BYTES + p.ciphertext.length
+  checkTotal('transport data', total)
+  const head = encodeTransportDataHeader(p.receiverIndex, p.counter)
+  const out = new Uint8Array(total)
+  out.set(head, 0)
+  out.set(p.ciphertext, TRANSPORT_DATA_HEADER_BYTES)
+  return out
+}
+
+export function encodeDhtPacket (p: Omit<DhtPacket, 'kind'>): Uint8Array {
+  if (!Number.isInteger(p.type) || p.type < DHT_TYPE_FIRST || p.type > DHT_TYPE_LAST) {
+    throw errors.WIRE_ENCODE(`dht packet type: expected 0x${DHT_TYPE_FIRST.toString(16)}..0x${DHT_TYPE_LAST.toString(16)}, got ${p.type}`)
+  }
+  const total = DHT_HEADER_BYTES + p.body.length
+  checkTotal('dht packet', total)
+  const { out } = header(WIRE_VERSION, p.type, total)
+  out.set(p.body, DHT_HEADER_BYTES)
+  return out
+}
+
+/** Encode any packet; the inverse of decodePacket. */
+export function encodePacket (p: Packet): Uint8Array {
+  switch (p.kind) {
+    case 'handshake-initiation': return encodeHandshakeInitiation(p)
+    case 'handshake-response': return encodeHandshakeResponse(p)
+    case 'handshake-final': return encodeHandshakeFinal(p)
+    case 'cookie-reply': return encodeCookieReply(p)
+    case 'version-negotiation': return encodeVersionNegotiation(p)
+    case 'transport-data': return encodeTransportData(p)
+    case 'dht': return encodeDhtPacket(p)
+  }
+}
+
+/**
+ * The reply owed to a handshake initiation in a version we do not speak (wire.md §5.2), or null
+ * if none is owed. Only initiations get one, and it is never larger than the initiation
+ * (no amplification). The caller rate-limits replies per source address.
+ */
+export function versionNegotiationReply (buf: Uint8Array): Uint8Array | null {
+  if (classifyDatagram(buf) !== 'dmess' || buf.length > MAX_DATAGRAM_BYTES) return null
+  const version = (buf[0] ?? 0) & VERSION_MASK
+  if (version === WIRE_VERSION_INVARIANT || SUPPORTED_WIRE_VERSIONS.includes(version)) return null
+  // Version-invariant (wire.md §2.3): type 0x01 is an initiation with its sender index at 2..6.
+  if (buf[1] !== PacketType.HANDSHAKE_INITIATION) return null
+  if (buf.length < HANDSHAKE_INITIATION_HEADER_BYTES + NOISE_INITIATION_MIN_BYTES) return null
+  const senderIndex = readIndex(buf, 2)
+  if (senderIndex === 0) return null
+  return encodeVersionNegotiation({ receiverIndex: senderIndex, versions: [...SUPPORTED_WIRE_VERSIONS] })
+}
