@@ -1,0 +1,79 @@
+// Receiver-side acknowledgement state — RFC 9000 §13.2 and RFC 5681 §4.2: remember which packet
+// numbers arrived (bounded), acknowledge every second ack-eliciting packet or after
+// max_ack_delay, and at once when a packet arrives out of order or a probe asks for it.
+
+import { RangeSet } from './ranges.js'
+import type { PnRange } from './codec.js'
+import { RECEIVED_PN_RANGES_KEPT } from './constants.js'
+
+export class AckTracker {
+  readonly #received = new RangeSet()
+  readonly #maxAckDelayMs: number
+  readonly #ackEvery: number
+  #largest = -1
+  #largestAt = 0
+  #eliciting = 0
+  #deadline: number | null = null
+  #immediate = false
+  /** An ack-eliciting packet (or a window update) is waiting to be acknowledged. */
+  pending = false
+
+  constructor (maxAckDelayMs: number, ackEvery: number) {
+    this.#maxAckDelayMs = maxAckDelayMs
+    this.#ackEvery = ackEvery
+  }
+
+  /** Whether packet `pn` was seen before (as far as the bounded memory knows). */
+  isDuplicate (pn: number): boolean { return this.#received.has(pn) }
+
+  /** Records an accepted packet. */
+  onPacket (pn: number, ackEliciting: boolean, now: number): void {
+    const inOrder = pn === this.#largest + 1
+    this.#received.add(pn, pn + 1)
+    this.#received.keepHighest(RECEIVED_PN_RANGES_KEPT)
+    if (pn > this.#largest) {
+      this.#largest = pn
+      this.#largestAt = now
+    }
+    if (!ackEliciting) return
+    this.pending = true
+    this.#eliciting++
+    this.#deadline ??= now + this.#maxAckDelayMs
+    // RFC 9000 §13.2.1 / RFC 5681 §4.2: a gap, or a packet filling one, is acked at once so the
+    // sender's loss detection (and fast retransmit) starts without waiting for the delay timer.
+    if (!inOrder || this.#eliciting >= this.#ackEvery) this.#immediate = true
+  }
+
+  /** Ask for an ACK now (peer probe, or our flow-control window opened). */
+  requestImmediate (): void {
+    if (this.#largest < 0) return
+    this.pending = true
+    this.#immediate = true
+  }
+
+  shouldSend (now: number): boolean {
+    return this.pending && (this.#immediate || (this.#deadline !== null && now >= this.#deadline))
+  }
+
+  /** When the delayed ACK must go out, if one is waiting. */
+  get deadline (): number | null { return this.pending ? this.#deadline : null }
+  get hasReceived (): boolean { return this.#largest >= 0 }
+
+  /** Highest ranges first, at most `maxRanges`, and the ack delay in microseconds. */
+  frame (now: number, maxRanges: number): { ranges: PnRange[], ackDelayUs: number } {
+    const all = this.#received.ranges
+    const ranges: PnRange[] = []
+    for (let i = all.length - 1; i >= 0 && ranges.length < maxRanges; i--) {
+      ranges.push({ lo: all[i]!.start, hi: all[i]!.end - 1 })
+    }
+    return { ranges, ackDelayUs: Math.max(0, now - this.#largestAt) * 1000 }
+  }
+
+  /** An ACK frame went out. */
+  onAckSent (): void {
+    this.pending = false
+    this.#immediate = false
+    this.#eliciting = 0
+    this.#deadline = null
+  }
+}

@@ -1,0 +1,357 @@
+// ReliableChannel — proto-spec/reliable.md. Reliable, ordered, exactly-once delivery of messages
+// inside an established encrypted session. A pure core: plaintext datagrams and `now` in,
+// plaintext datagrams, delivered messages and the next deadline out. No sockets, no timers,
+// no clock. The session encrypts each returned datagram into one UDP packet.
+
+import { decodePacket, PacketWriter, type AckFrame, type Packet } from './codec.js'
+import {
+  FrameType, DATA_HEADER_BYTES, MAX_DATA_PAYLOAD_BYTES, ACK_FIXED_BYTES, ACK_RANGE_BYTES, MAX_ACK_RANGES,
+  INITIAL_PEER_WINDOW_BYTES, MAX_PERSIST_INTERVAL_MS
+} from './constants.js'
+import { RttEstimator } from './rtt.js'
+import { NewReno } from './congestion.js'
+import { SentPackets } from './sent-packets.js'
+import { SendStream } from './send-stream.js'
+import { RecvStream } from './recv-stream.js'
+import { AckTracker } from './ack-tracker.js'
+import { resolveOptions, type ReliableChannelOptions, type ResolvedOptions } from './options.js'
+import type { Range } from './ranges.js'
+import { errors } from '../../errors.js'
+
+export interface PollResult {
+  /** Plaintext datagrams to encrypt and send, in order. */
+  datagrams: Uint8Array[]
+  /** Complete messages, in order, each exactly once. */
+  delivered: Uint8Array[]
+  /** When to call `poll` again if nothing arrives first (null: no timer needed). */
+  nextTimeoutAt: number | null
+}
+
+export interface ReliableStats {
+  srttMs: number | null
+  rttVarMs: number
+  minRttMs: number | null
+  rtoMs: number
+  cwndBytes: number
+  ssthreshBytes: number
+  bytesInFlight: number
+  /** Flow-control limit the peer last advertised (stream offset). */
+  peerLimit: number
+  packetsSent: number
+  packetsReceived: number
+  bytesSent: number
+  /** Packets that carried at least one retransmitted byte, and those bytes. */
+  retransmits: number
+  retransmittedBytes: number
+  lostPackets: number
+  rtoCount: number
+  congestionEvents: number
+  /** Datagrams dropped because they did not parse or broke the protocol. */
+  droppedMalformed: number
+  duplicatePackets: number
+  messagesSent: number
+  messagesDelivered: number
+  sendBufferedBytes: number
+  recvBufferedBytes: number
+}
+
+type Counters = Pick<ReliableStats, 'packetsSent' | 'packetsReceived' | 'bytesSent' | 'retransmits' |
+'retransmittedBytes' | 'lostPackets' | 'rtoCount' | 'congestionEvents' | 'droppedMalformed' | 'duplicatePackets'>
+
+export class ReliableChannel {
+  readonly #o: ResolvedOptions
+  readonly #rtt: RttEstimator
+  readonly #cc: NewReno
+  readonly #sent = new SentPackets()
+  readonly #tx: SendStream
+  readonly #rx: RecvStream
+  readonly #acks: AckTracker
+  #nextPn = 0
+  #largestAcked = -1
+  #peerLimit = INITIAL_PEER_WINDOW_BYTES
+  #advertisedLimit = INITIAL_PEER_WINDOW_BYTES
+  #rtoAt: number | null = null
+  #lossAt: number | null = null
+  #persistAt: number | null = null
+  #persistBackoff = 0
+  #blockedDue = false
+  #pingDue = false
+  #lastElicitingSentAt: number
+  #failure: string | null = null
+  readonly #c: Counters = {
+    packetsSent: 0, packetsReceived: 0, bytesSent: 0, retransmits: 0, retransmittedBytes: 0,
+    lostPackets: 0, rtoCount: 0, congestionEvents: 0, droppedMalformed: 0, duplicatePackets: 0
+  }
+
+  constructor (opts: ReliableChannelOptions) {
+    this.#o = resolveOptions(opts)
+    const o = this.#o
+    this.#rtt = new RttEstimator(o)
+    this.#cc = new NewReno(o.mtu, o.maxCwndBytes)
+    this.#tx = new SendStream(o.sendBufferBytes)
+    this.#rx = new RecvStream(o.recvWindowBytes, o.maxMessageBytes)
+    this.#acks = new AckTracker(o.maxAckDelayMs, o.ackEveryPackets)
+    this.#lastElicitingSentAt = o.now
+  }
+
+  /** Why the channel stopped (the peer broke the protocol), or null while it works. */
+  get failure (): string | null { return this.#failure }
+  /** Bytes `send` can still queue. */
+  get sendBufferAvailable (): number { return this.#tx.available }
+  /** Every message sent so far has been acknowledged. */
+  get flushed (): boolean { return this.#tx.ackedOffset === this.#tx.writeOffset }
+
+  /**
+   * Queues a message; false if the send buffer is full (backpressure: poll, then try again).
+   * The bytes are copied. Throws MESSAGE_TOO_LARGE over maxMessageBytes, CHANNEL_FAILED after a failure.
+   */
+  send (message: Uint8Array): boolean {
+    if (this.#failure) throw errors.CHANNEL_FAILED(`channel failed: ${this.#failure}`)
+    if (message.length > this.#o.maxMessageBytes) throw errors.MESSAGE_TOO_LARGE(`message is ${message.length} bytes, limit is ${this.#o.maxMessageBytes}`)
+    return this.#tx.write(message)
+  }
+
+  /** Consumes one decrypted datagram. Returns false if it was dropped as malformed. */
+  receive (datagram: Uint8Array, now: number): boolean {
+    if (this.#failure) return false
+    const pkt = decodePacket(datagram)
+    if (pkt === null || !this.#acceptable(pkt)) {
+      this.#c.droppedMalformed++ // STYLE §6: drop and count, never throw
+      return false
+    }
+    this.#c.packetsReceived++
+    if (this.#acks.isDuplicate(pkt.pn)) {
+      this.#c.duplicatePackets++
+      return true
+    }
+    let eliciting = false
+    let probe = false
+    for (const f of pkt.frames) {
+      if (f.type === FrameType.ACK) this.#onAck(f, now)
+      else eliciting = true
+      if (f.type === FrameType.DATA && this.#rx.onData(f.offset, f.payload) === 'failed') this.#failure = this.#rx.failure
+      if (f.type === FrameType.BLOCKED) probe = true
+    }
+    this.#acks.onPacket(pkt.pn, eliciting, now)
+    if (probe) this.#acks.requestImmediate() // RFC 9293 §3.8.6.1: answer a window probe at once
+    return true
+  }
+
+  /**
+   * Runs due timers, hands over up to `maxDeliver` messages (fewer means the application is
+   * applying backpressure: unread messages hold the flow-control window shut), and returns
+   * the datagrams to send now.
+   */
+  poll (now: number, maxDeliver = Infinity): PollResult {
+    if (this.#failure) return { datagrams: [], delivered: [], nextTimeoutAt: null }
+    if (this.#lossAt !== null && now >= this.#lossAt) this.#detectLoss(now)
+    if (this.#rtoAt !== null && now >= this.#rtoAt) this.#onRetransmissionTimeout(now)
+    const delivered: Uint8Array[] = []
+    while (delivered.length < maxDeliver) {
+      const m = this.#rx.read()
+      if (m === null) break
+      delivered.push(m)
+    }
+    this.#maybeWindowUpdate()
+    this.#updatePersist(now)
+    const keepalive = this.#o.keepaliveMs
+    if (keepalive !== null && now - this.#lastElicitingSentAt >= keepalive) this.#pingDue = true
+    const datagrams = this.#flush(now)
+    return { datagrams, delivered, nextTimeoutAt: this.#nextTimeout() }
+  }
+
+  get stats (): ReliableStats {
+    const r = this.#rtt
+    return {
+      ...this.#c,
+      srttMs: r.srtt,
+      rttVarMs: r.rttvar,
+      minRttMs: r.minRtt === Infinity ? null : r.minRtt,
+      rtoMs: r.rto,
+      cwndBytes: this.#cc.cwnd,
+      ssthreshBytes: this.#cc.ssthresh,
+      bytesInFlight: this.#sent.bytesInFlight,
+      peerLimit: this.#peerLimit,
+      messagesSent: this.#tx.messagesWritten,
+      messagesDelivered: this.#rx.messagesDelivered,
+      sendBufferedBytes: this.#tx.buffered,
+      recvBufferedBytes: this.#rx.bufferedBytes
+    }
+  }
+
+  // ---- receiving ----
+
+  // Checks that need our state, before anything is applied: a peer may not ack packets we never
+  // sent, claim bytes we never sent, or send beyond the window we advertised (RFC 9000 §4.1).
+  // Such a packet is dropped whole and never acknowledged.
+  #acceptable (pkt: Packet): boolean {
+    if (pkt.frames.length === 0) return false
+    for (const f of pkt.frames) {
+      if (f.type === FrameType.DATA && f.offset + f.payload.length > this.#rx.limit) return false
+      if (f.type === FrameType.ACK && (f.ranges[0]!.hi >= this.#nextPn || f.cumOffset > this.#tx.sentOffset)) return false
+    }
+    return true
+  }
+
+  #onAck (ack: AckFrame, now: number): void {
+    if (ack.maxOffset > this.#peerLimit) {
+      this.#peerLimit = ack.maxOffset
+      this.#persistBackoff = 0
+    }
+    this.#tx.onCumulativeAck(ack.cumOffset)
+    const acked = this.#sent.onAck(ack.ranges)
+    if (acked.length === 0) return
+    const largest = ack.ranges[0]!.hi
+    if (largest > this.#largestAcked) this.#largestAcked = largest
+    // RFC 9002 §5.1: sample only when the largest acknowledged packet is newly acknowledged
+    const newest = acked[acked.length - 1]!
+    if (newest.pn === largest) this.#rtt.update(now - newest.sentAt, ack.ackDelayUs / 1000)
+    this.#rtt.resetBackoff()
+    this.#detectLoss(now) // RFC 9002 §A.7: losses first, so recovery starts before growth
+    for (const p of acked) {
+      for (const r of p.data) this.#tx.onAcked(r)
+      this.#cc.onAck(p.size, p.sentAt, p.cwndLimited)
+    }
+    this.#rtoAt = this.#sent.count > 0 ? now + this.#rtt.rto : null // RFC 6298 §5.2, §5.3
+  }
+
+  // ---- loss recovery ----
+
+  #detectLoss (now: number): void {
+    this.#lossAt = null
+    if (this.#largestAcked < 0) return
+    const { lost, nextLossAt } = this.#sent.detectLost(this.#largestAcked, now, this.#rtt.lossDelay)
+    this.#lossAt = nextLossAt
+    if (lost.length === 0) return
+    let newestSentAt = -Infinity
+    for (const p of lost) {
+      for (const r of p.data) this.#tx.onLost(r)
+      newestSentAt = Math.max(newestSentAt, p.sentAt)
+    }
+    this.#c.lostPackets += lost.length
+    if (this.#cc.onLoss(newestSentAt, now)) this.#c.congestionEvents++
+    if (this.#sent.count === 0) this.#rtoAt = null // the retransmissions will restart it
+  }
+
+  // RFC 6298 §5.4–5.6 and RFC 5681 §3.1: everything outstanding is presumed lost, resent from
+  // the lowest unacknowledged byte (skipping SACKed bytes), the timer backs off, and the
+  // congestion window restarts from one packet.
+  #onRetransmissionTimeout (now: number): void {
+    this.#rtoAt = null
+    if (this.#sent.count === 0) return
+    this.#c.rtoCount++
+    const flight = this.#sent.bytesInFlight
+    this.#c.lostPackets += this.#sent.takeAll().length
+    this.#tx.markAllLost()
+    this.#cc.onTimeout(flight, this.#rtt.backoff === 0, now)
+    this.#rtt.backOff()
+    this.#lossAt = null
+    if (!this.#tx.hasLost && this.#flowBlocked) this.#blockedDue = true // the lost packet was a window probe
+  }
+
+  // ---- flow control ----
+
+  get #flowBlocked (): boolean {
+    return this.#tx.hasUnsent && this.#tx.sentOffset >= this.#peerLimit
+  }
+
+  // RFC 9293 §3.8.6.1 (zero-window probing), RFC 9000 §19.12 (DATA_BLOCKED): while the peer's
+  // window is shut and nothing is in flight to bring an ACK back, probe with BLOCKED on a
+  // backed-off timer, so a lost window update cannot stall the channel.
+  #updatePersist (now: number): void {
+    if (!this.#flowBlocked || this.#sent.count > 0) {
+      this.#persistAt = null
+      return
+    }
+    if (this.#persistAt === null) {
+      this.#persistAt = now + Math.min(this.#rtt.rto * 2 ** this.#persistBackoff, MAX_PERSIST_INTERVAL_MS)
+    } else if (now >= this.#persistAt) {
+      this.#blockedDue = true
+      this.#persistBackoff++
+      this.#persistAt = null
+    }
+  }
+
+  // Receiver side: once the window has opened by a quarter (or an MTU), tell the peer without
+  // waiting for data to ack (RFC 1122 §4.2.3.3 receiver silly-window avoidance).
+  #maybeWindowUpdate (): void {
+    const grew = this.#rx.limit - this.#advertisedLimit
+    if (grew >= Math.max(this.#o.mtu, this.#o.recvWindowBytes / 4)) this.#acks.requestImmediate()
+  }
+
+  // ---- sending ----
+
+  #flush (now: number): Uint8Array[] {
+    const out: Uint8Array[] = []
+    for (;;) {
+      const hasData = this.#tx.hasLost || (this.#tx.hasUnsent && this.#tx.sentOffset < this.#peerLimit)
+      const withData = hasData && this.#cc.canSend(this.#sent.bytesInFlight)
+      if (!withData && !this.#acks.shouldSend(now) && !this.#blockedDue && !this.#pingDue) break
+      const pkt = this.#buildPacket(now, withData)
+      if (pkt === null) break
+      out.push(pkt)
+    }
+    return out
+  }
+
+  #buildPacket (now: number, withData: boolean): Uint8Array | null {
+    const pn = this.#nextPn
+    const w = new PacketWriter(this.#o.mtu, pn)
+    const withAck = this.#acks.pending && this.#acks.hasReceived // piggyback whenever owed
+    if (withAck) this.#writeAck(w, now)
+    let eliciting = this.#blockedDue || this.#pingDue
+    if (this.#blockedDue) w.writeBlocked(this.#peerLimit)
+    if (this.#pingDue) w.writePing()
+    this.#blockedDue = this.#pingDue = false
+    const data = withData ? this.#writeData(w) : []
+    if (data.length > 0) eliciting = true
+    if (!eliciting && !withAck) return null
+    const bytes = w.finish()
+    this.#nextPn++
+    this.#c.packetsSent++
+    this.#c.bytesSent += bytes.length
+    if (withAck) this.#acks.onAckSent()
+    if (eliciting) {
+      const cwndLimited = (this.#sent.bytesInFlight + bytes.length) * 2 >= this.#cc.cwnd
+      this.#sent.add({ pn, sentAt: now, size: bytes.length, data, cwndLimited, live: true })
+      this.#lastElicitingSentAt = now
+      this.#rtoAt ??= now + this.#rtt.rto // RFC 6298 §5.1
+    }
+    return bytes
+  }
+
+  #writeAck (w: PacketWriter, now: number): void {
+    const fit = Math.floor((w.remaining - ACK_FIXED_BYTES) / ACK_RANGE_BYTES) + 1
+    const { ranges, ackDelayUs } = this.#acks.frame(now, Math.min(MAX_ACK_RANGES, fit))
+    const maxOffset = this.#rx.limit
+    w.writeAck({ ackDelayUs, cumOffset: this.#rx.recvOffset, maxOffset, ranges })
+    this.#advertisedLimit = maxOffset
+  }
+
+  // Fills the rest of the packet with stream bytes: lost bytes first, then new ones.
+  #writeData (w: PacketWriter): Range[] {
+    const data: Range[] = []
+    let retransmitted = 0
+    while (w.remaining > DATA_HEADER_BYTES) {
+      const r = this.#tx.next(Math.min(w.remaining - DATA_HEADER_BYTES, MAX_DATA_PAYLOAD_BYTES), this.#peerLimit)
+      if (r === null) break
+      this.#tx.copyTo(r.start, w.writeData(r.start, r.end - r.start))
+      data.push({ start: r.start, end: r.end })
+      if (r.retransmit) retransmitted += r.end - r.start
+    }
+    if (retransmitted > 0) {
+      this.#c.retransmits++
+      this.#c.retransmittedBytes += retransmitted
+    }
+    return data
+  }
+
+  #nextTimeout (): number | null {
+    let t = Infinity
+    for (const x of [this.#acks.deadline, this.#lossAt, this.#rtoAt, this.#persistAt]) {
+      if (x !== null && x < t) t = x
+    }
+    if (this.#o.keepaliveMs !== null) t = Math.min(t, this.#lastElicitingSentAt + this.#o.keepaliveMs)
+    return t === Infinity ? null : t
+  }
+}

@@ -1,0 +1,203 @@
+// Wire codec for reliable-channel packets — proto-spec/reliable.md §2. The only file that knows
+// byte offsets. `decodePacket` never throws: malformed input gives null (STYLE §6). Encoding
+// misuse (bad ranges, oversize frames) is a local bug and throws.
+
+import {
+  FrameType, PACKET_HEADER_BYTES, DATA_HEADER_BYTES, MAX_DATA_PAYLOAD_BYTES, ACK_FIXED_BYTES,
+  ACK_RANGE_BYTES, MAX_ACK_RANGES, BLOCKED_BYTES, PING_BYTES, MAX_U48, MAX_U32
+} from './constants.js'
+import { errors } from '../../errors.js'
+
+export interface DataFrame { type: typeof FrameType.DATA, offset: number, payload: Uint8Array }
+/** Inclusive packet-number range. */
+export interface PnRange { lo: number, hi: number }
+export interface AckFrame {
+  type: typeof FrameType.ACK
+  ackDelayUs: number
+  /** Stream bytes received contiguously from offset 0 (a TCP-style cumulative ack). */
+  cumOffset: number
+  /** Flow-control limit: the sender may send stream bytes below this offset. */
+  maxOffset: number
+  /** Received packet numbers, highest range first, disjoint and non-adjacent. */
+  ranges: PnRange[]
+}
+export interface BlockedFrame { type: typeof FrameType.BLOCKED, limit: number }
+export interface PingFrame { type: typeof FrameType.PING }
+export type Frame = DataFrame | AckFrame | BlockedFrame | PingFrame
+export interface Packet { pn: number, frames: Frame[] }
+
+export const ackFrameBytes = (rangeCount: number): number => ACK_FIXED_BYTES + (rangeCount - 1) * ACK_RANGE_BYTES
+
+// ---- encoding ----
+
+/** Builds one packet in place; the channel fills DATA payloads straight from its send buffer. */
+export class PacketWriter {
+  readonly #buf: Uint8Array
+  readonly #view: DataView
+  #pos = 0
+
+  constructor (capacity: number, pn: number) {
+    if (!Number.isSafeInteger(pn) || pn < 0 || pn > MAX_U48) throw errors.BAD_ARGUMENT(`packet number must be u48, got ${pn}`)
+    this.#buf = new Uint8Array(capacity)
+    this.#view = new DataView(this.#buf.buffer)
+    this.#u48(pn)
+  }
+
+  get length (): number { return this.#pos }
+  get remaining (): number { return this.#buf.length - this.#pos }
+
+  /** Writes a DATA header and returns the payload area for the caller to fill. */
+  writeData (offset: number, length: number): Uint8Array {
+    if (length < 1 || length > MAX_DATA_PAYLOAD_BYTES || offset + length > MAX_U48 + 1) throw errors.BAD_ARGUMENT(`bad DATA frame: offset ${offset} length ${length}`)
+    this.#need(DATA_HEADER_BYTES + length)
+    this.#u8(FrameType.DATA)
+    this.#u48(offset)
+    this.#view.setUint16(this.#pos, length)
+    this.#pos += 2
+    const payload = this.#buf.subarray(this.#pos, this.#pos + length)
+    this.#pos += length
+    return payload
+  }
+
+  writeAck (ack: Omit<AckFrame, 'type'>): void {
+    const r = ack.ranges
+    if (r.length < 1 || r.length > MAX_ACK_RANGES) throw errors.BAD_ARGUMENT(`ACK needs 1..${MAX_ACK_RANGES} ranges, got ${r.length}`)
+    this.#need(ackFrameBytes(r.length))
+    this.#u8(FrameType.ACK)
+    this.#u32(Math.min(MAX_U32, Math.max(0, Math.round(ack.ackDelayUs))))
+    this.#u48(ack.cumOffset)
+    this.#u48(ack.maxOffset)
+    const first = r[0]!
+    this.#u48(first.hi)
+    this.#u8(r.length)
+    this.#u32(first.hi - first.lo)
+    for (let i = 1; i < r.length; i++) {
+      const prev = r[i - 1]!
+      const cur = r[i]!
+      const gap = prev.lo - cur.hi - 1
+      if (gap < 1 || cur.lo > cur.hi || cur.lo < 0) throw errors.BAD_ARGUMENT('ACK ranges must be descending, disjoint and non-adjacent')
+      this.#u32(gap)
+      this.#u32(cur.hi - cur.lo)
+    }
+  }
+
+  writeBlocked (limit: number): void {
+    this.#need(BLOCKED_BYTES)
+    this.#u8(FrameType.BLOCKED)
+    this.#u48(limit)
+  }
+
+  writePing (): void {
+    this.#need(PING_BYTES)
+    this.#u8(FrameType.PING)
+  }
+
+  writePadding (n: number): void {
+    this.#need(n)
+    this.#pos += n // the buffer is zero-filled; 0x00 is PADDING
+  }
+
+  finish (): Uint8Array { return this.#buf.subarray(0, this.#pos) }
+
+  #need (n: number): void {
+    if (n > this.remaining) throw errors.BAD_ARGUMENT(`frame of ${n} bytes does not fit in ${this.remaining}`)
+  }
+
+  #u8 (v: number): void { this.#buf[this.#pos++] = v }
+  #u32 (v: number): void { this.#view.setUint32(this.#pos, v); this.#pos += 4 }
+  #u48 (v: number): void {
+    this.#view.setUint16(this.#pos, Math.floor(v / 0x1_0000_0000))
+    this.#view.setUint32(this.#pos + 2, v >>> 0)
+    this.#pos += 6
+  }
+}
+
+/** Encodes a whole packet from frame objects (tests and tools; the channel uses PacketWriter). */
+export function encodePacket (pkt: Packet, capacity = 65_535): Uint8Array {
+  const w = new PacketWriter(capacity, pkt.pn)
+  for (const f of pkt.frames) {
+    if (f.type === FrameType.DATA) w.writeData(f.offset, f.payload.length).set(f.payload)
+    else if (f.type === FrameType.ACK) w.writeAck(f)
+    else if (f.type === FrameType.BLOCKED) w.writeBlocked(f.limit)
+    else w.writePing()
+  }
+  return w.finish()
+}
+
+// ---- decoding ----
+
+class Reader {
+  pos = 0
+  readonly view: DataView
+  constructor (readonly buf: Uint8Array) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
+  }
+
+  has (n: number): boolean { return this.pos + n <= this.buf.length }
+  u8 (): number { return this.buf[this.pos++]! }
+  u16 (): number { const v = this.view.getUint16(this.pos); this.pos += 2; return v }
+  u32 (): number { const v = this.view.getUint32(this.pos); this.pos += 4; return v }
+  u48 (): number {
+    const v = this.view.getUint16(this.pos) * 0x1_0000_0000 + this.view.getUint32(this.pos + 2)
+    this.pos += 6
+    return v
+  }
+}
+
+/** Parses a packet; null if anything is truncated, unknown or out of range. Payloads are views. */
+export function decodePacket (bytes: Uint8Array): Packet | null {
+  if (bytes.length < PACKET_HEADER_BYTES + 1) return null
+  const r = new Reader(bytes)
+  const pn = r.u48()
+  const frames: Frame[] = []
+  while (r.has(1)) {
+    const type = r.u8()
+    if (type === FrameType.PADDING) continue
+    const f = decodeFrame(type, r)
+    if (f === null) return null
+    frames.push(f)
+  }
+  return { pn, frames }
+}
+
+function decodeFrame (type: number, r: Reader): Frame | null {
+  switch (type) {
+    case FrameType.DATA: return decodeData(r)
+    case FrameType.ACK: return decodeAck(r)
+    case FrameType.BLOCKED:
+      return r.has(6) ? { type: FrameType.BLOCKED, limit: r.u48() } : null
+    case FrameType.PING: return { type: FrameType.PING }
+    default: return null
+  }
+}
+
+function decodeData (r: Reader): DataFrame | null {
+  if (!r.has(DATA_HEADER_BYTES - 1)) return null
+  const offset = r.u48()
+  const length = r.u16()
+  if (length === 0 || !r.has(length) || offset + length > MAX_U48 + 1) return null
+  const payload = r.buf.subarray(r.pos, r.pos + length)
+  r.pos += length
+  return { type: FrameType.DATA, offset, payload }
+}
+
+function decodeAck (r: Reader): AckFrame | null {
+  if (!r.has(ACK_FIXED_BYTES - 1)) return null
+  const ackDelayUs = r.u32()
+  const cumOffset = r.u48()
+  const maxOffset = r.u48()
+  const largest = r.u48()
+  const count = r.u8()
+  const firstLen = r.u32()
+  if (count < 1 || count > MAX_ACK_RANGES || firstLen > largest) return null
+  if (!r.has((count - 1) * ACK_RANGE_BYTES)) return null
+  const ranges: PnRange[] = [{ lo: largest - firstLen, hi: largest }]
+  for (let i = 1; i < count; i++) {
+    const gap = r.u32()
+    const len = r.u32()
+    const hi = ranges[i - 1]!.lo - gap - 1
+    if (gap < 1 || hi - len < 0) return null
+    ranges.push({ lo: hi - len, hi })
+  }
+  return { type: FrameType.ACK, ackDelayUs, cumOffset, maxOffset, ranges }
+}

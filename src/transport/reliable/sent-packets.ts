@@ -1,0 +1,119 @@
+// The sender's record of packets awaiting acknowledgement, ordered by packet number, with
+// SACK-driven loss detection — RFC 9002 §6.1 (packet and time thresholds; the packet threshold
+// of 3 is the "three duplicate ACKs" of RFC 5681 §3.2 / RFC 6675 DupThresh).
+
+import type { Range } from './ranges.js'
+import type { PnRange } from './codec.js'
+import { PACKET_THRESHOLD } from './constants.js'
+
+export interface SentPacket {
+  readonly pn: number
+  readonly sentAt: number
+  readonly size: number
+  /** Stream byte ranges this packet carried. */
+  readonly data: Range[]
+  /** Whether the sender was using its congestion window when this was sent (RFC 9002 §7.8). */
+  readonly cwndLimited: boolean
+  live: boolean
+}
+
+export interface LossResult {
+  lost: SentPacket[]
+  /** When the oldest packet not yet lost would be, by the time threshold (RFC 9002 §6.1.2). */
+  nextLossAt: number | null
+}
+
+const COMPACT_MIN_DEAD = 64
+
+export class SentPackets {
+  // Only ack-eliciting packets are recorded; pns ascend. Acked/lost entries are marked dead and
+  // swept in bulk so that removing from the middle stays cheap.
+  #list: SentPacket[] = []
+  #head = 0
+  #dead = 0
+  bytesInFlight = 0
+  count = 0
+
+  add (p: SentPacket): void {
+    this.#list.push(p)
+    this.bytesInFlight += p.size
+    this.count++
+  }
+
+  /** Marks packets covered by ACK ranges as acked; returns them in ascending pn order. */
+  onAck (ranges: readonly PnRange[]): SentPacket[] {
+    const acked: SentPacket[] = []
+    for (let k = ranges.length - 1; k >= 0; k--) { // ranges are highest-first; walk upwards
+      const r = ranges[k]!
+      for (let i = this.#lowerBound(r.lo); i < this.#list.length; i++) {
+        const p = this.#list[i]!
+        if (p.pn > r.hi) break
+        if (p.live) { this.#kill(p); acked.push(p) }
+      }
+    }
+    this.#sweep()
+    return acked
+  }
+
+  /** RFC 9002 §6.1: declare lost what is 3 packets or 9/8 RTT older than the largest acked. */
+  detectLost (largestAcked: number, now: number, lossDelay: number): LossResult {
+    const lost: SentPacket[] = []
+    let nextLossAt: number | null = null
+    for (let i = this.#head; i < this.#list.length; i++) {
+      const p = this.#list[i]!
+      if (p.pn >= largestAcked) break
+      if (!p.live) continue
+      if (p.pn <= largestAcked - PACKET_THRESHOLD || p.sentAt <= now - lossDelay) {
+        this.#kill(p)
+        lost.push(p)
+      } else {
+        // later packets are newer still, so this one sets the timer
+        nextLossAt = p.sentAt + lossDelay
+        break
+      }
+    }
+    this.#sweep()
+    return { lost, nextLossAt }
+  }
+
+  /** Remove and return every outstanding packet (the retransmission timer fired). */
+  takeAll (): SentPacket[] {
+    const all = this.#list.slice(this.#head).filter(p => p.live)
+    for (const p of all) this.#kill(p)
+    this.#list = []
+    this.#head = 0
+    this.#dead = 0
+    return all
+  }
+
+  #kill (p: SentPacket): void {
+    p.live = false
+    this.bytesInFlight -= p.size
+    this.count--
+    this.#dead++
+  }
+
+  #lowerBound (pn: number): number {
+    let lo = this.#head
+    let hi = this.#list.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (this.#list[mid]!.pn < pn) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+
+  #sweep (): void {
+    while (this.#head < this.#list.length && !this.#list[this.#head]!.live) { this.#head++; this.#dead-- }
+    if (this.#head === this.#list.length) {
+      this.#list = []
+      this.#head = 0
+      this.#dead = 0
+    } else if ((this.#dead > COMPACT_MIN_DEAD && this.#dead > this.count) || this.#head > this.#list.length / 2) {
+      this.#list = this.#list.slice(this.#head).filter(p => p.live)
+      this.#head = 0
+      this.#dead = 0
+    }
+  }
+}
