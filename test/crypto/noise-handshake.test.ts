@@ -146,6 +146,15 @@ t.test('XX: a bit flip anywhere in message 1 or 2 is rejected', async t => {
   t.equal(rejected2, m2.length * 8, `all ${m2.length * 8} flips of message 2 rejected`)
 })
 
+t.test('XX: a key from a handshake that failed later in the message is not reported', async t => {
+  const p = xx(x25519.generateKeyPair(), x25519.generateKeyPair())
+  p.r.readMessage(p.i.writeMessage())
+  const m2 = p.r.writeMessage(enc('two'))
+  m2[m2.length - 1] = (m2[m2.length - 1] as number) ^ 1 // the static key decrypts, the payload tag fails
+  t.throws(() => p.i.readMessage(m2), { code: 'NOISE_DECRYPT' })
+  t.equal(p.i.remoteStatic, null)
+})
+
 t.test('XX: a tampered message 3 is rejected by the responder', async t => {
   const p = xx(x25519.generateKeyPair(), x25519.generateKeyPair())
   p.r.readMessage(p.i.writeMessage())

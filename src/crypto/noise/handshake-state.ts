@@ -45,7 +45,7 @@ export class HandshakeState {
   readonly #pattern: HandshakePattern
   readonly #random: (n: number) => Uint8Array
   readonly #s: KeyPair | null
-  #ss: SymmetricState
+  readonly #ss: SymmetricState
   #e: KeyPair | null
   #rs: Uint8Array | null
   #re: Uint8Array | null = null
@@ -64,7 +64,7 @@ export class HandshakeState {
     this.#s = need.s ? checkKeyPair(opts.s, 's', this.protocolName, this.#dhLen) : null
     this.#rs = need.rs ? checkPublic(opts.rs, 'rs', this.protocolName, this.#dhLen).slice() : null
     if (!need.rs && opts.rs !== undefined) {
-      throw errors.BAD_ARGUMENT(`${this.protocolName}: rs is only for patterns with a responder pre-message; this one sends the key`)
+      throw errors.BAD_ARGUMENT(`${this.protocolName}: rs is only for patterns where the peer's static key is a pre-message; this one sends it`)
     }
     this.#e = opts.e === undefined ? null : copyKeyPair(checkKeyPair(opts.e, 'e', this.protocolName, this.#dhLen))
     this.#ss = new SymmetricState(this.protocol.suite, this.protocolName)
@@ -88,9 +88,9 @@ export class HandshakeState {
     return (this.#index % 2 === 0) === this.initiator ? 'write' : 'read'
   }
 
-  /** The peer's static public key once known (pre-message or received), else null. */
+  /** The peer's static public key once known (pre-message or received); null if unknown or failed. */
   get remoteStatic (): Uint8Array | null {
-    return this.#rs === null ? null : this.#rs.slice()
+    return this.#rs === null || this.#failed ? null : this.#rs.slice()
   }
 
   /** §5.2 GetHandshakeHash() after completion (for channel binding, §11.2), else null. */
