@@ -31,7 +31,11 @@ export function randomBytes (n: number): Uint8Array {
 
 /** Overwrite secret material we no longer need (best effort: JS may have copied it). */
 export function wipe (...bufs: Array<Uint8Array | undefined>): void {
-  for (const b of bufs) b?.fill(0)
+  for (const b of bufs) {
+    if (b === undefined) continue
+    privateKeyCache.delete(b)
+    b.fill(0)
+  }
 }
 
 /** Constant-time equality; different lengths are unequal (length is not secret). */
@@ -44,12 +48,30 @@ function checkLen (what: string, b: Uint8Array, n: number): void {
   if (b.length !== n) throw errors.CRYPTO(`${what}: expected ${n} bytes, got ${b.length}`)
 }
 
+// Importing a raw key into OpenSSL costs more than the operation itself (measured here: PKCS#8
+// DER import ~800/s against ~8,000 X25519 DH/s). Private keys are few and reused (our static keys,
+// a handshake's ephemeral), so their KeyObjects are cached per Uint8Array instance; `wipe()`
+// drops the entry. Public keys come from the network and are imported as JWK (~35,000/s).
+const privateKeyCache = new WeakMap<Uint8Array, KeyObject>()
+
 function rawKeyObject (prefix: Buffer, raw: Uint8Array, isPrivate: boolean): KeyObject {
   checkLen('key', raw, KEY_BYTES)
-  const der = Buffer.concat([prefix, raw])
-  return isPrivate
-    ? createPrivateKey({ key: der, format: 'der', type: 'pkcs8' })
-    : createPublicKey({ key: der, format: 'der', type: 'spki' })
+  if (!isPrivate) {
+    return createPublicKey({ key: { kty: 'OKP', crv: prefix === X25519_SPKI ? 'X25519' : 'Ed25519', x: Buffer.from(raw).toString('base64url') }, format: 'jwk' })
+  }
+  let key = privateKeyCache.get(raw)
+  if (key === undefined) {
+    key = createPrivateKey({ key: Buffer.concat([prefix, raw]), format: 'der', type: 'pkcs8' })
+    privateKeyCache.set(raw, key)
+  }
+  return key
+}
+
+function generated (kind: 'x25519' | 'ed25519'): KeyPair {
+  const { publicKey, privateKey } = kind === 'x25519' ? generateKeyPairSync('x25519') : generateKeyPairSync('ed25519')
+  const secretKey = exportRawPrivate(privateKey)
+  privateKeyCache.set(secretKey, privateKey)
+  return { publicKey: exportRawPublic(publicKey), secretKey }
 }
 
 function exportRawPublic (key: KeyObject): Uint8Array {
@@ -67,8 +89,7 @@ export interface KeyPair { publicKey: Uint8Array, secretKey: Uint8Array }
 // ---- X25519 (RFC 7748) ----
 export const x25519 = {
   generateKeyPair (): KeyPair {
-    const { publicKey, privateKey } = generateKeyPairSync('x25519')
-    return { publicKey: exportRawPublic(publicKey), secretKey: exportRawPrivate(privateKey) }
+    return generated('x25519')
   },
   publicFromSecret (secretKey: Uint8Array): Uint8Array {
     return exportRawPublic(createPublicKey(rawKeyObject(X25519_PKCS8, secretKey, true)))
@@ -118,8 +139,7 @@ function isCanonicalFieldElement (le: Uint8Array): boolean {
 // ---- Ed25519 (RFC 8032) ----
 export const ed25519 = {
   generateKeyPair (): KeyPair {
-    const { publicKey, privateKey } = generateKeyPairSync('ed25519')
-    return { publicKey: exportRawPublic(publicKey), secretKey: exportRawPrivate(privateKey) }
+    return generated('ed25519')
   },
   /** secretKey is the 32-byte RFC 8032 seed. */
   publicFromSecret (secretKey: Uint8Array): Uint8Array {

@@ -35,3 +35,18 @@ t.test('constantTimeEqual', async t => {
   t.notOk(constantTimeEqual(new Uint8Array([1, 2]), new Uint8Array([1, 3])))
   t.notOk(constantTimeEqual(new Uint8Array([1, 2]), new Uint8Array([1])))
 })
+
+t.test('wipe() drops the cached key object: a wiped key no longer computes the old secret', async t => {
+  const a = x25519.generateKeyPair()
+  const b = x25519.generateKeyPair()
+  const before = x25519.dh(a.secretKey, b.publicKey)
+  t.same(x25519.dh(a.secretKey, b.publicKey), before, 'cached key gives the same result')
+  const { wipe } = await import('../../src/crypto/primitives.js')
+  wipe(a.secretKey)
+  t.same(a.secretKey, new Uint8Array(32))
+  t.notSame(x25519.dh(a.secretKey, b.publicKey), before)
+  const s = ed25519.generateKeyPair()
+  const sig = ed25519.sign(new Uint8Array([1]), s.secretKey)
+  wipe(s.secretKey)
+  t.notSame(ed25519.sign(new Uint8Array([1]), s.secretKey), sig)
+})
