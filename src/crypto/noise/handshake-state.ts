@@ -5,7 +5,7 @@
 // Failure model: readMessage() throws a DmessError (NOISE_DECRYPT, NOISE_BAD_MESSAGE) when the
 // peer's message does not authenticate or is malformed; the state is then dead (its secrets are
 // wiped and every later call throws NOISE_STATE). The caller drops the handshake and counts it.
-import { randomBytes as systemRandom, wipe, type KeyPair } from '../primitives.js'
+import { wipe, type KeyPair } from '../primitives.js'
 import { DmessError, errors } from '../../errors.js'
 import { CipherState } from './cipher-state.js'
 import { SymmetricState } from './symmetric-state.js'
@@ -43,7 +43,7 @@ export class HandshakeState {
   readonly protocolName: string
   readonly initiator: boolean
   readonly #pattern: HandshakePattern
-  readonly #random: (n: number) => Uint8Array
+  readonly #random: ((n: number) => Uint8Array) | undefined
   readonly #s: KeyPair | null
   readonly #ss: SymmetricState
   #e: KeyPair | null
@@ -59,7 +59,7 @@ export class HandshakeState {
     this.protocolName = this.protocol.name
     this.#pattern = this.protocol.pattern
     this.initiator = opts.initiator
-    this.#random = opts.randomBytes ?? systemRandom
+    this.#random = opts.randomBytes
     const need = requiredKeys(this.#pattern, opts.initiator)
     this.#s = need.s ? checkKeyPair(opts.s, 's', this.protocolName, this.#dhLen) : null
     this.#rs = need.rs ? checkPublic(opts.rs, 'rs', this.protocolName, this.#dhLen).slice() : null
@@ -257,7 +257,9 @@ export class HandshakeState {
   }
 
   #generateEphemeral (): KeyPair {
-    return this.protocol.suite.dh.keyPairFromSecret(this.#random(this.#dhLen))
+    // An injected random source (tests) goes through keyPairFromSecret; otherwise OpenSSL's keygen.
+    if (this.#random) return this.protocol.suite.dh.keyPairFromSecret(this.#random(this.#dhLen))
+    return this.protocol.suite.dh.generateKeyPair()
   }
 
   #advance (): void {

@@ -20,6 +20,8 @@ export interface DhFunctions {
   readonly dhLen: number
   /** Derive a key pair from DHLEN random bytes (the secret is kept, not copied). */
   keyPairFromSecret: (secretKey: Uint8Array) => KeyPair
+  /** Noise §4.1 GENERATE_KEYPAIR() from the OS random source (OpenSSL's keygen: far cheaper than importing a secret). */
+  generateKeyPair: () => KeyPair
   /** Noise §4.1 DH(); throws DmessError CRYPTO for a low-order peer key. */
   dh: (secretKey: Uint8Array, publicKey: Uint8Array) => Uint8Array
 }
@@ -55,6 +57,7 @@ const dh25519: DhFunctions = {
   name: '25519',
   dhLen: KEY_BYTES,
   keyPairFromSecret: secretKey => ({ publicKey: x25519.publicFromSecret(secretKey), secretKey }),
+  generateKeyPair: () => x25519.generateKeyPair(),
   dh: (secretKey, publicKey) => x25519.dh(secretKey, publicKey)
 }
 
