@@ -4,7 +4,7 @@
 
 import { RangeSet } from './ranges.js'
 import type { PnRange } from './codec.js'
-import { RECEIVED_PN_RANGES_KEPT } from './constants.js'
+import { RECEIVED_PN_RANGES_KEPT, ACK_REPORTS_PER_RANGE } from './constants.js'
 
 export class AckTracker {
   readonly #received = new RangeSet()
@@ -15,6 +15,8 @@ export class AckTracker {
   #eliciting = 0
   #deadline: number | null = null
   #immediate = false
+  // largest pn of each of the last ACK_REPORTS_PER_RANGE ACKs sent (oldest first)
+  readonly #reported: number[] = []
   /** An ack-eliciting packet (or a window update) is waiting to be acknowledged. */
   pending = false
 
@@ -59,18 +61,28 @@ export class AckTracker {
   get deadline (): number | null { return this.pending ? this.#deadline : null }
   get hasReceived (): boolean { return this.#largest >= 0 }
 
-  /** Highest ranges first, at most `maxRanges`, and the ack delay in microseconds. */
+  /**
+   * Highest ranges first, at most `maxRanges`, and the ack delay in microseconds. Without
+   * acks of acks, a range is retired once ACK_REPORTS_PER_RANGE ACKs have covered it, as TCP
+   * repeats only recent SACK blocks (RFC 2018 §4); should all those ACKs be lost, the sender
+   * merely retransmits bytes the receiver already has.
+   */
   frame (now: number, maxRanges: number): { ranges: PnRange[], ackDelayUs: number } {
     const all = this.#received.ranges
+    const floor = this.#reported.length === ACK_REPORTS_PER_RANGE ? this.#reported[0]! : -1
     const ranges: PnRange[] = []
     for (let i = all.length - 1; i >= 0 && ranges.length < maxRanges; i--) {
-      ranges.push({ lo: all[i]!.start, hi: all[i]!.end - 1 })
+      const hi = all[i]!.end - 1
+      if (hi <= floor && ranges.length > 0) break
+      ranges.push({ lo: all[i]!.start, hi })
     }
     return { ranges, ackDelayUs: Math.max(0, now - this.#largestAt) * 1000 }
   }
 
   /** An ACK frame went out. */
   onAckSent (): void {
+    this.#reported.push(this.#largest)
+    if (this.#reported.length > ACK_REPORTS_PER_RANGE) this.#reported.shift()
     this.pending = false
     this.#immediate = false
     this.#eliciting = 0

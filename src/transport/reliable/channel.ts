@@ -66,6 +66,7 @@ export class ReliableChannel {
   readonly #tx: SendStream
   readonly #rx: RecvStream
   readonly #acks: AckTracker
+  readonly #writer: PacketWriter
   #nextPn = 0
   #largestAcked = -1
   #peerLimit = INITIAL_PEER_WINDOW_BYTES
@@ -91,6 +92,7 @@ export class ReliableChannel {
     this.#tx = new SendStream(o.sendBufferBytes)
     this.#rx = new RecvStream(o.recvWindowBytes, o.maxMessageBytes)
     this.#acks = new AckTracker(o.maxAckDelayMs, o.ackEveryPackets)
+    this.#writer = new PacketWriter(o.mtu)
     this.#lastElicitingSentAt = o.now
   }
 
@@ -296,7 +298,7 @@ export class ReliableChannel {
 
   #buildPacket (now: number, withData: boolean): Uint8Array | null {
     const pn = this.#nextPn
-    const w = new PacketWriter(this.#o.mtu, pn)
+    const w = this.#writer.begin(pn)
     const withAck = this.#acks.pending && this.#acks.hasReceived // piggyback whenever owed
     if (withAck) this.#writeAck(w, now)
     let eliciting = this.#blockedDue || this.#pingDue

@@ -30,30 +30,37 @@ export const ackFrameBytes = (rangeCount: number): number => ACK_FIXED_BYTES + (
 
 // ---- encoding ----
 
-/** Builds one packet in place; the channel fills DATA payloads straight from its send buffer. */
+/**
+ * Builds packets in a reusable scratch buffer; `finish` copies out an exact-size datagram.
+ * The channel fills DATA payloads straight from its send buffer through `writeData`.
+ */
 export class PacketWriter {
   readonly #buf: Uint8Array
-  readonly #view: DataView
   #pos = 0
 
-  constructor (capacity: number, pn: number) {
-    if (!Number.isSafeInteger(pn) || pn < 0 || pn > MAX_U48) throw errors.BAD_ARGUMENT(`packet number must be u48, got ${pn}`)
+  constructor (capacity: number) {
     this.#buf = new Uint8Array(capacity)
-    this.#view = new DataView(this.#buf.buffer)
+  }
+
+  /** Starts a new packet numbered `pn`, discarding anything unfinished. */
+  begin (pn: number): this {
+    if (!Number.isSafeInteger(pn) || pn < 0 || pn > MAX_U48) throw errors.BAD_ARGUMENT(`packet number must be u48, got ${pn}`)
+    this.#pos = 0
     this.#u48(pn)
+    return this
   }
 
   get length (): number { return this.#pos }
   get remaining (): number { return this.#buf.length - this.#pos }
 
-  /** Writes a DATA header and returns the payload area for the caller to fill. */
+  /** Writes a DATA header and returns the payload area for the caller to fill before `finish`. */
   writeData (offset: number, length: number): Uint8Array {
     if (length < 1 || length > MAX_DATA_PAYLOAD_BYTES || offset + length > MAX_U48 + 1) throw errors.BAD_ARGUMENT(`bad DATA frame: offset ${offset} length ${length}`)
     this.#need(DATA_HEADER_BYTES + length)
     this.#u8(FrameType.DATA)
     this.#u48(offset)
-    this.#view.setUint16(this.#pos, length)
-    this.#pos += 2
+    this.#u8(length >>> 8)
+    this.#u8(length & 0xff)
     const payload = this.#buf.subarray(this.#pos, this.#pos + length)
     this.#pos += length
     return payload
@@ -68,6 +75,7 @@ export class PacketWriter {
     this.#u48(ack.cumOffset)
     this.#u48(ack.maxOffset)
     const first = r[0]!
+    if (first.lo > first.hi || first.lo < 0) throw errors.BAD_ARGUMENT('ACK range must have 0 <= lo <= hi')
     this.#u48(first.hi)
     this.#u8(r.length)
     this.#u32(first.hi - first.lo)
@@ -94,27 +102,36 @@ export class PacketWriter {
 
   writePadding (n: number): void {
     this.#need(n)
-    this.#pos += n // the buffer is zero-filled; 0x00 is PADDING
+    this.#buf.fill(FrameType.PADDING, this.#pos, this.#pos + n)
+    this.#pos += n
   }
 
-  finish (): Uint8Array { return this.#buf.subarray(0, this.#pos) }
+  /** The finished datagram (a copy the caller owns). */
+  finish (): Uint8Array { return this.#buf.slice(0, this.#pos) }
 
   #need (n: number): void {
     if (n > this.remaining) throw errors.BAD_ARGUMENT(`frame of ${n} bytes does not fit in ${this.remaining}`)
   }
 
   #u8 (v: number): void { this.#buf[this.#pos++] = v }
-  #u32 (v: number): void { this.#view.setUint32(this.#pos, v); this.#pos += 4 }
+  #u32 (v: number): void {
+    const b = this.#buf
+    const p = this.#pos
+    b[p] = v >>> 24; b[p + 1] = v >>> 16; b[p + 2] = v >>> 8; b[p + 3] = v
+    this.#pos += 4
+  }
+
   #u48 (v: number): void {
-    this.#view.setUint16(this.#pos, Math.floor(v / 0x1_0000_0000))
-    this.#view.setUint32(this.#pos + 2, v >>> 0)
-    this.#pos += 6
+    const hi = Math.floor(v / 0x1_0000_0000)
+    this.#buf[this.#pos++] = hi >>> 8
+    this.#buf[this.#pos++] = hi
+    this.#u32(v >>> 0)
   }
 }
 
 /** Encodes a whole packet from frame objects (tests and tools; the channel uses PacketWriter). */
 export function encodePacket (pkt: Packet, capacity = 65_535): Uint8Array {
-  const w = new PacketWriter(capacity, pkt.pn)
+  const w = new PacketWriter(capacity).begin(pkt.pn)
   for (const f of pkt.frames) {
     if (f.type === FrameType.DATA) w.writeData(f.offset, f.payload.length).set(f.payload)
     else if (f.type === FrameType.ACK) w.writeAck(f)
@@ -128,20 +145,13 @@ export function encodePacket (pkt: Packet, capacity = 65_535): Uint8Array {
 
 class Reader {
   pos = 0
-  readonly view: DataView
-  constructor (readonly buf: Uint8Array) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
-  }
+  constructor (readonly buf: Uint8Array) {}
 
   has (n: number): boolean { return this.pos + n <= this.buf.length }
   u8 (): number { return this.buf[this.pos++]! }
-  u16 (): number { const v = this.view.getUint16(this.pos); this.pos += 2; return v }
-  u32 (): number { const v = this.view.getUint32(this.pos); this.pos += 4; return v }
-  u48 (): number {
-    const v = this.view.getUint16(this.pos) * 0x1_0000_0000 + this.view.getUint32(this.pos + 2)
-    this.pos += 6
-    return v
-  }
+  u16 (): number { return (this.u8() << 8) | this.u8() }
+  u32 (): number { return this.u16() * 0x1_0000 + this.u16() }
+  u48 (): number { return this.u16() * 0x1_0000_0000 + this.u32() }
 }
 
 /** Parses a packet; null if anything is truncated, unknown or out of range. Payloads are views. */

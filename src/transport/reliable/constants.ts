@@ -57,6 +57,7 @@ export const DEFAULT_MAX_ACK_DELAY_MS = 10
 export const DEFAULT_ACK_EVERY_PACKETS = 2 // RFC 5681 §4.2, RFC 9000 §13.2.2
 export const DEFAULT_MAX_CWND_BYTES = 16 * 1024 * 1024
 export const RECEIVED_PN_RANGES_KEPT = 64 // receiver memory for packet-number ranges
+export const ACK_REPORTS_PER_RANGE = 8 // a pn range is repeated in this many ACKs, then retired
 // Until the peer's first ACK says otherwise, assume it accepts this much (RFC 9293 §3.8.6-style
 // conservative start); every receive window must be at least this large.
 export const INITIAL_PEER_WINDOW_BYTES = 64 * 1024
