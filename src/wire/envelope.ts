@@ -35,17 +35,17 @@ export type EnvelopeRejectReason =
 export interface EnvelopeReject { ok: false, reason: EnvelopeRejectReason, detail: string }
 export type EnvelopeResult = { ok: true, envelope: Envelope } | EnvelopeReject
 
-/** Domain separation for the signature (envelope.md §5): nothing else we sign starts with it. */
-export const SIGNATURE_CONTEXT = utf8.encode('dmess/envelope/v1/signature\0')
-/** HPKE `info` for payload encryption (envelope.md §4). */
-export const HPKE_INFO = utf8.encode('dmess/envelope/v1/payload')
+/** Domain string of the signature (envelope.md §5, crypto-policy.md §5): nothing else we sign starts with it. */
+export const SIGNATURE_CONTEXT = utf8.encode('dmess-envelope-sig-v1\0')
+/** HPKE `info` for payload encryption (envelope.md §4), same domain-string form. */
+export const HPKE_INFO = utf8.encode('dmess-envelope-payload-v1\0')
 const FINGERPRINT_RE = /^[a-z0-9]+$/
 const CIPHERTEXT_MIN_BYTES = AEAD_TAG_BYTES + 1
 const CIPHERTEXT_MAX_BYTES = MAX_PAYLOAD_BYTES + AEAD_TAG_BYTES
 /** Bytes after the fingerprints: timestamp 8, type 1, enc 32, ciphertext length 4. */
 const FIXED_TAIL = 8 + 1 + HPKE_ENC_BYTES + 4
 
-export function isFingerprint (s: string): boolean {
+export function isWireFingerprint (s: string): boolean {
   return s.length >= 1 && s.length <= FINGERPRINT_MAX_CHARS && FINGERPRINT_RE.test(s)
 }
 
@@ -59,8 +59,8 @@ function checkUnsigned (e: UnsignedEnvelope): void {
   const bad = (what: string): never => { throw errors.WIRE_ENCODE(`envelope ${what}`) }
   if (e.version !== ENVELOPE_VERSION) bad(`version: expected ${ENVELOPE_VERSION}, got ${e.version}`)
   if (e.id.length !== MESSAGE_ID_BYTES) bad(`id: expected ${MESSAGE_ID_BYTES} bytes, got ${e.id.length}`)
-  if (!isFingerprint(e.sender)) bad(`sender: expected 1..${FINGERPRINT_MAX_CHARS} chars of [a-z0-9], got ${JSON.stringify(e.sender)}`)
-  if (!isFingerprint(e.recipient)) bad(`recipient: expected 1..${FINGERPRINT_MAX_CHARS} chars of [a-z0-9], got ${JSON.stringify(e.recipient)}`)
+  if (!isWireFingerprint(e.sender)) bad(`sender: expected 1..${FINGERPRINT_MAX_CHARS} chars of [a-z0-9], got ${JSON.stringify(e.sender)}`)
+  if (!isWireFingerprint(e.recipient)) bad(`recipient: expected 1..${FINGERPRINT_MAX_CHARS} chars of [a-z0-9], got ${JSON.stringify(e.recipient)}`)
   if (!Number.isInteger(e.timestamp) || e.timestamp < TIMESTAMP_MIN_MS || e.timestamp > TIMESTAMP_MAX_MS) {
     bad(`timestamp: expected ms in ${TIMESTAMP_MIN_MS}..${TIMESTAMP_MAX_MS}, got ${e.timestamp}`)
   }
