@@ -61,7 +61,7 @@ function expected (tc: Case, policy: AcceptablePolicy): Outcome | string {
 }
 
 /** Throws → 'reject'; a result we can check → compare; anything else is a mismatch message. */
-function attempt (fn: () => Outcome): Outcome | string {
+function attempt (fn: () => Outcome | string): Outcome | string {
   try {
     return fn()
   } catch (err) {
