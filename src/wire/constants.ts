@@ -57,8 +57,15 @@ export const COUNTER_BYTES = 8
 export const COOKIE_BYTES = 16
 export const AEAD_TAG_BYTES = 16
 
-// HANDSHAKE_INITIATION: marker, type, sender index, pattern, cookie length, [cookie], noise msg
-export const HANDSHAKE_INITIATION_HEADER_BYTES = 8
+// HANDSHAKE_INITIATION: marker, type, sender index, pattern, cookie length, [cookie],
+// noise length, noise msg, zero padding
+export const HANDSHAKE_INITIATION_HEADER_BYTES = 10
+/**
+ * Initiations are zero-padded to at least this size, so that nothing a responder sends back
+ * (response ≤ 203 bytes with the identity proof, cookie reply, version negotiation) is larger
+ * than the datagram that caused it: no reflection amplification (cf. RFC 9000 §8.1). wire.md §4.1
+ */
+export const HANDSHAKE_INITIATION_MIN_BYTES = 256
 // HANDSHAKE_RESPONSE: marker, type, sender index, receiver index, noise msg
 export const HANDSHAKE_RESPONSE_HEADER_BYTES = 10
 // HANDSHAKE_FINAL: marker, type, receiver index, noise msg
@@ -67,8 +74,11 @@ export const HANDSHAKE_FINAL_HEADER_BYTES = 6
 export const NOISE_INITIATION_MIN_BYTES = 32
 export const NOISE_RESPONSE_MIN_BYTES = 48
 export const NOISE_FINAL_MIN_BYTES = 64
-/** Noise §3: a Noise message is at most 65535 bytes; ours are bounded by the datagram. */
-export const NOISE_MESSAGE_MAX_BYTES = MAX_DATAGRAM_BYTES - HANDSHAKE_INITIATION_HEADER_BYTES
+/**
+ * Noise §3 allows 65535 bytes; ours must fit one datagram in every handshake packet, including
+ * an initiation that carries a cookie: 1400 − 10 − 16 = 1374.
+ */
+export const NOISE_MESSAGE_MAX_BYTES = MAX_DATAGRAM_BYTES - HANDSHAKE_INITIATION_HEADER_BYTES - COOKIE_BYTES
 // COOKIE_REPLY: marker, type, receiver index, cookie — fixed size
 export const COOKIE_REPLY_BYTES = 22
 // VERSION_NEGOTIATION: marker, type, receiver index, count, versions

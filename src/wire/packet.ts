@@ -5,7 +5,7 @@
 import {
   VERSION_MARKER, VERSION_MARKER_MASK, VERSION_MASK, WIRE_VERSION, WIRE_VERSION_INVARIANT,
   SUPPORTED_WIRE_VERSIONS, PacketType, HandshakePattern, DHT_TYPE_FIRST, DHT_TYPE_LAST,
-  MAX_DATAGRAM_BYTES, COOKIE_BYTES, AEAD_TAG_BYTES, HANDSHAKE_INITIATION_HEADER_BYTES,
+  MAX_DATAGRAM_BYTES, COOKIE_BYTES, AEAD_TAG_BYTES, HANDSHAKE_INITIATION_HEADER_BYTES, HANDSHAKE_INITIATION_MIN_BYTES,
   HANDSHAKE_RESPONSE_HEADER_BYTES, HANDSHAKE_FINAL_HEADER_BYTES, NOISE_INITIATION_MIN_BYTES,
   NOISE_RESPONSE_MIN_BYTES, NOISE_FINAL_MIN_BYTES, COOKIE_REPLY_BYTES,
   VERSION_NEGOTIATION_HEADER_BYTES, VERSION_NEGOTIATION_MAX_VERSIONS, TRANSPORT_DATA_HEADER_BYTES,
@@ -143,17 +143,23 @@ function isPattern (p: number): p is HandshakePattern {
 }
 
 function decodeInitiation (buf: Uint8Array): DecodeResult {
-  // wire.md §4.1: [0]marker [1]type [2..6)sender [6]pattern [7]cookie length [8..)cookie, noise msg
-  if (buf.length < HANDSHAKE_INITIATION_HEADER_BYTES + NOISE_INITIATION_MIN_BYTES) return drop('truncated')
+  // wire.md §4.1: [0]marker [1]type [2..6)sender [6]pattern [7]cookie length L [8..8+L)cookie
+  //               [8+L..10+L)noise length N [10+L..10+L+N)noise msg, then zero padding
+  if (buf.length < HANDSHAKE_INITIATION_MIN_BYTES) return drop('truncated')
   const senderIndex = readIndex(buf, 2)
   const pattern = buf[6] ?? 0
   const cookieLen = buf[7] ?? 0
   if (senderIndex === 0 || !isPattern(pattern)) return drop('bad-field')
   if (cookieLen !== 0 && cookieLen !== COOKIE_BYTES) return drop('bad-field')
   const start = HANDSHAKE_INITIATION_HEADER_BYTES + cookieLen
-  if (buf.length < start + NOISE_INITIATION_MIN_BYTES) return drop('truncated')
-  const cookie = cookieLen === 0 ? null : buf.subarray(HANDSHAKE_INITIATION_HEADER_BYTES, start)
-  return ok({ kind: 'handshake-initiation', senderIndex, pattern, cookie, message: buf.subarray(start) })
+  const noiseLen = view(buf).getUint16(start - 2)
+  if (noiseLen < NOISE_INITIATION_MIN_BYTES) return drop('bad-field')
+  const end = start + noiseLen
+  if (end > buf.length) return drop('truncated')
+  // Canonical padding: exactly up to the minimum size, all zero.
+  if (buf.length !== Math.max(end, HANDSHAKE_INITIATION_MIN_BYTES) || buf.subarray(end).some(b => b !== 0)) return drop('bad-field')
+  const cookie = cookieLen === 0 ? null : buf.subarray(HANDSHAKE_INITIATION_HEADER_BYTES - 2, start - 2)
+  return ok({ kind: 'handshake-initiation', senderIndex, pattern, cookie, message: buf.subarray(start, end) })
 }
 
 function decodeResponse (buf: Uint8Array): DecodeResult {
@@ -239,11 +245,14 @@ export function encodeHandshakeInitiation (p: Omit<HandshakeInitiation, 'kind'>)
   checkMin('handshake initiation noise message', p.message.length, NOISE_INITIATION_MIN_BYTES)
   const start = HANDSHAKE_INITIATION_HEADER_BYTES + cookieLen
   checkTotal('handshake initiation', start + p.message.length)
-  const { out, v } = header(WIRE_VERSION, PacketType.HANDSHAKE_INITIATION, start + p.message.length)
+  // zero padding up to HANDSHAKE_INITIATION_MIN_BYTES (anti-amplification, wire.md §4.1)
+  const total = Math.max(start + p.message.length, HANDSHAKE_INITIATION_MIN_BYTES)
+  const { out, v } = header(WIRE_VERSION, PacketType.HANDSHAKE_INITIATION, total)
   v.setUint32(2, p.senderIndex)
   out[6] = p.pattern
   out[7] = cookieLen
-  if (p.cookie !== null) out.set(p.cookie, HANDSHAKE_INITIATION_HEADER_BYTES)
+  if (p.cookie !== null) out.set(p.cookie, 8)
+  v.setUint16(start - 2, p.message.length)
   out.set(p.message, start)
   return out
 }
@@ -344,8 +353,8 @@ export function encodePacket (p: Packet): Uint8Array {
 
 /**
  * The reply owed to a handshake initiation in a version we do not speak (wire.md §5.2), or null
- * if none is owed. Only initiations get one, and it is never larger than the initiation
- * (no amplification). The caller rate-limits replies per source address.
+ * if none is owed. Only initiations of at least HANDSHAKE_INITIATION_MIN_BYTES get one, so it is
+ * never larger than the datagram it answers. The caller rate-limits replies per source address.
  */
 export function versionNegotiationReply (buf: Uint8Array): Uint8Array | null {
   if (classifyDatagram(buf) !== 'dmess' || buf.length > MAX_DATAGRAM_BYTES) return null
@@ -353,7 +362,7 @@ export function versionNegotiationReply (buf: Uint8Array): Uint8Array | null {
   if (version === WIRE_VERSION_INVARIANT || SUPPORTED_WIRE_VERSIONS.includes(version)) return null
   // Version-invariant (wire.md §2.3): type 0x01 is an initiation with its sender index at 2..6.
   if (buf[1] !== PacketType.HANDSHAKE_INITIATION) return null
-  if (buf.length < HANDSHAKE_INITIATION_HEADER_BYTES + NOISE_INITIATION_MIN_BYTES) return null
+  if (buf.length < HANDSHAKE_INITIATION_MIN_BYTES) return null
   const senderIndex = readIndex(buf, 2)
   if (senderIndex === 0) return null
   return encodeVersionNegotiation({ receiverIndex: senderIndex, versions: [...SUPPORTED_WIRE_VERSIONS] })

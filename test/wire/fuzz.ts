@@ -32,7 +32,7 @@ function join (a: Uint8Array, b: Uint8Array): Uint8Array {
 
 /** One to three random mutations of `input` (never modifies it). */
 export function mutate (r: () => number, input: Uint8Array, pool: Uint8Array[] = []): Uint8Array {
-  let b = input.slice()
+  let b: Uint8Array = input.slice()
   const rounds = 1 + int(r, 3)
   for (let k = 0; k < rounds; k++) b = mutateOnce(r, b, pool)
   return b

@@ -8,7 +8,7 @@ import {
 import { DropCounter, DROP_REASONS } from '../../src/wire/drops.js'
 import {
   HandshakePattern, MAX_DATAGRAM_BYTES, MAX_COUNTER, DHT_TYPE_FIRST, DHT_TYPE_LAST,
-  MAX_TRANSPORT_PLAINTEXT_BYTES, AEAD_TAG_BYTES
+  MAX_TRANSPORT_PLAINTEXT_BYTES, AEAD_TAG_BYTES, HANDSHAKE_INITIATION_MIN_BYTES, NOISE_MESSAGE_MAX_BYTES, COOKIE_BYTES
 } from '../../src/wire/constants.js'
 import { fuzz, rng, randomBuf } from './fuzz.js'
 
@@ -20,6 +20,7 @@ const bytes = (n: number): Uint8Array => randomBuf(r, n)
 const samples: Packet[] = [
   { kind: 'handshake-initiation', senderIndex: 1, pattern: HandshakePattern.XX, cookie: null, message: bytes(32) },
   { kind: 'handshake-initiation', senderIndex: 0xffffffff, pattern: HandshakePattern.IK, cookie: bytes(16), message: bytes(96) },
+  { kind: 'handshake-initiation', senderIndex: 3, pattern: HandshakePattern.IK, cookie: null, message: bytes(NOISE_MESSAGE_MAX_BYTES + COOKIE_BYTES) },
   { kind: 'handshake-response', senderIndex: 7, receiverIndex: 9, message: bytes(96) },
   { kind: 'handshake-response', senderIndex: 0x80000000, receiverIndex: 1, message: bytes(48) },
   { kind: 'handshake-final', receiverIndex: 123456, message: bytes(64) },
@@ -50,7 +51,11 @@ t.test('byte layouts match proto-spec/wire.md §4', async t => {
   t.equal(toHex(encodeTransportDataHeader(0x01020304, 0x05060708090a0b0cn)), 'c110010203040506070809 0a0b0c'.replace(/ /g, ''))
   const init = encodeHandshakeInitiation({ senderIndex: 0xaabbccdd, pattern: HandshakePattern.IK, cookie: new Uint8Array(16).fill(0xee), message: new Uint8Array(32).fill(0x11) })
   t.equal(toHex(init.subarray(0, 8)), 'c101aabbccdd0210')
-  t.equal(init.length, 8 + 16 + 32)
+  t.equal(toHex(init.subarray(24, 26)), '0020', 'Noise message length after the cookie')
+  t.equal(toHex(init.subarray(26, 58)), '11'.repeat(32))
+  t.equal(init.length, HANDSHAKE_INITIATION_MIN_BYTES, 'padded to the minimum')
+  t.ok(init.subarray(58).every(b => b === 0), 'zero padding')
+  t.equal(encodeHandshakeInitiation({ senderIndex: 1, pattern: HandshakePattern.XX, cookie: null, message: new Uint8Array(300) }).length, 310, 'no padding past the minimum')
   const resp = encodeHandshakeResponse({ senderIndex: 2, receiverIndex: 3, message: new Uint8Array(48) })
   t.equal(toHex(resp.subarray(0, 10)), 'c1020000000200000003')
   t.equal(toHex(encodeHandshakeFinal({ receiverIndex: 4, message: new Uint8Array(64) }).subarray(0, 6)), 'c10300000004')
@@ -68,7 +73,7 @@ t.test('RFC 5769 STUN samples are classified as STUN and never decoded as dmess'
     t.same(decodePacketResult(buf), { ok: false, reason: 'not-dmess' })
     t.equal(versionNegotiationReply(buf), null)
     const noCookie = buf.slice()
-    noCookie[4] ^= 0xff
+    noCookie[4]! ^= 0xff
     t.equal(classifyDatagram(noCookie), 'unknown', `${v.name} without the magic cookie`)
     t.equal(classifyDatagram(buf.subarray(0, buf.length - 4)), 'unknown', `${v.name} with a length mismatch`)
   }
@@ -91,17 +96,21 @@ t.test('drop reasons: empty, too large, unknown version, unknown type, truncated
   t.equal(reason(Uint8Array.from([0xff, 0x01, 0, 0])), 'unsupported-version')
   for (const type of [0x00, 0x06, 0x0f, 0x11, 0x40, 0x5f, 0x60, 0xff]) t.equal(reason(new Uint8Array([0xc1, type, 0, 0, 0, 1])), 'unknown-type', `type 0x${type.toString(16)}`)
   t.equal(reason(new Uint8Array([0xc0, 0x01, 0, 0, 0, 1, 1, 1])), 'unknown-type', 'version 0 has only VERSION_NEGOTIATION')
-  t.equal(reason(Uint8Array.from([0xc1, 0x05, ...encoded[6]!.subarray(2)])), 'unknown-type', 'VERSION_NEGOTIATION only in version 0')
+  t.equal(reason(Uint8Array.from([0xc1, 0x05, ...encoded[7]!.subarray(2)])), 'unknown-type', 'VERSION_NEGOTIATION only in version 0')
   const cut = (i: number, len: number): Uint8Array => encoded[i]!.subarray(0, len)
-  t.equal(reason(cut(0, 8 + 31)), 'truncated', 'initiation with a short Noise message')
-  t.equal(reason(cut(1, 8 + 16 + 31)), 'truncated', 'initiation with cookie and a short Noise message')
-  t.equal(reason(cut(2, 10 + 47)), 'truncated', 'response')
-  t.equal(reason(cut(4, 6 + 63)), 'truncated', 'final')
-  t.equal(reason(cut(5, 21)), 'truncated', 'cookie reply')
-  t.equal(reason(cut(6, 7)), 'truncated', 'version negotiation without versions')
-  t.equal(reason(cut(7, 9)), 'truncated', 'version list shorter than its count')
-  t.equal(reason(cut(8, 14 + 15)), 'truncated', 'transport data shorter than a tag')
-  const zeroIndex = encoded[8]!.slice(); zeroIndex.fill(0, 2, 6)
+  t.equal(reason(cut(0, HANDSHAKE_INITIATION_MIN_BYTES - 1)), 'truncated', 'initiation below the padded minimum')
+  t.equal(reason(cut(2, 500)), 'truncated', 'Noise message longer than the datagram')
+  const initWith = (f: (b: Uint8Array) => void, i = 0): Uint8Array => { const b = encoded[i]!.slice(); f(b); return b }
+  t.equal(reason(initWith(b => { b[255] = 1 })), 'bad-field', 'non-zero padding')
+  t.equal(reason(Uint8Array.from([...encoded[0]!, 0])), 'bad-field', 'padding past the minimum')
+  t.equal(reason(initWith(b => { b[9] = 31 })), 'bad-field', 'Noise message shorter than 32')
+  t.equal(reason(cut(3, 10 + 47)), 'truncated', 'response')
+  t.equal(reason(cut(5, 6 + 63)), 'truncated', 'final')
+  t.equal(reason(cut(6, 21)), 'truncated', 'cookie reply')
+  t.equal(reason(cut(7, 7)), 'truncated', 'version negotiation without versions')
+  t.equal(reason(cut(8, 9)), 'truncated', 'version list shorter than its count')
+  t.equal(reason(cut(9, 14 + 15)), 'truncated', 'transport data shorter than a tag')
+  const zeroIndex = encoded[9]!.slice(); zeroIndex.fill(0, 2, 6)
   t.equal(reason(zeroIndex), 'bad-field', 'session index 0')
   const badPattern = encoded[0]!.slice(); badPattern[6] = 3
   t.equal(reason(badPattern), 'bad-field', 'unknown handshake pattern')
@@ -109,8 +118,8 @@ t.test('drop reasons: empty, too large, unknown version, unknown type, truncated
   t.equal(reason(badCookieLen), 'bad-field', 'cookie length must be 0 or 16')
   const reservedCounter = encodeTransportData({ receiverIndex: 1, counter: 0n, ciphertext: new Uint8Array(16) }); reservedCounter.fill(0xff, 6, 14)
   t.equal(reason(reservedCounter), 'bad-field', 'counter 2^64-1 is reserved (Noise §5.1)')
-  t.equal(reason(Uint8Array.from([...encoded[5]!, 0])), 'bad-field', 'cookie reply has a fixed size')
-  t.equal(reason(Uint8Array.from([...encoded[6]!, 1])), 'bad-field', 'version list longer than its count')
+  t.equal(reason(Uint8Array.from([...encoded[6]!, 0])), 'bad-field', 'cookie reply has a fixed size')
+  t.equal(reason(Uint8Array.from([...encoded[7]!, 1])), 'bad-field', 'version list longer than its count')
   t.equal(reason(hex('c005000000050100')), 'bad-field', 'version 0 in a version list')
   t.equal(reason(hex('c00500000005000000')), 'bad-field', 'empty version list')
 })
@@ -122,12 +131,12 @@ t.test('a node that does not speak a version answers its initiations with VERSIO
   t.ok(reply!.length <= v2init.length, 'no amplification')
   t.same(decodePacket(reply!), { kind: 'version-negotiation', receiverIndex: 1, versions: [1] })
   t.equal(versionNegotiationReply(encoded[0]!), null, 'supported version: no reply')
-  t.equal(versionNegotiationReply(v2init.subarray(0, 39)), null, 'too short to answer without amplification')
-  const v2data = encoded[8]!.slice(); v2data[0] = 0xc2
+  t.equal(versionNegotiationReply(v2init.subarray(0, HANDSHAKE_INITIATION_MIN_BYTES - 1)), null, 'too short to answer without amplification')
+  const v2data = encoded[9]!.slice(); v2data[0] = 0xc2
   t.equal(versionNegotiationReply(v2data), null, 'only initiations get a reply')
   const zero = v2init.slice(); zero.fill(0, 2, 6)
   t.equal(versionNegotiationReply(zero), null)
-  t.equal(versionNegotiationReply(encoded[6]!), null, 'never answer a version-0 packet')
+  t.equal(versionNegotiationReply(encoded[7]!), null, 'never answer a version-0 packet')
 })
 
 t.test('encoders refuse what the wire forbids', async t => {

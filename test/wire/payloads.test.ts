@@ -104,7 +104,7 @@ t.test('strict validation of field types and values', async t => {
     [PayloadType.CONTACT_REQUEST, [['signPublic', randomBytes(32)], ['dhPublic', randomBytes(32)]], 'dhSignature: missing'],
     [PayloadType.PRESENCE, [['state', 4]], 'state: unknown'],
     [PayloadType.PRESENCE, [['state', 'online']], 'state: unknown'],
-    [PayloadType.PRESENCE, [['state', 1], ['addresses', [new Map([['host', enc('example.org')], ['port', 1]])]]], 'host: not an IP'],
+    [PayloadType.PRESENCE, [['state', 1], ['addresses', [new Map<string, unknown>([['host', enc('example.org')], ['port', 1]])]]], 'host: not an IP'],
     [PayloadType.PRESENCE, [['state', 1], ['addresses', [new Map<string, unknown>([['host', enc('::1')], ['port', 0]])]]], 'port'],
     [PayloadType.PRESENCE, [['state', 1], ['addresses', [new Map<string, unknown>([['host', enc('::1')], ['port', 70000]])]]], 'port'],
     [PayloadType.PRESENCE, [['state', 1], ['addresses', ['::1:80']]], 'addresses[]: expected a map']
@@ -118,7 +118,7 @@ t.test('strict validation of field types and values', async t => {
 })
 
 t.test('file chunks: names, sizes and chunk lengths are checked against each other', async t => {
-  const base = samples[2]!.payload as Record<string, unknown>
+  const base = samples[2]!.payload as unknown as Record<string, unknown>
   const bad: Array<[Record<string, unknown>, string]> = [
     [{ ...base, name: '../etc/passwd' }, 'name: not a plain file name'],
     [{ ...base, name: 'a\\b' }, 'name: not a plain file name'],
