@@ -31,6 +31,7 @@ export interface ReliableStats {
   srttMs: number | null
   rttVarMs: number
   minRttMs: number | null
+  latestRttMs: number
   rtoMs: number
   cwndBytes: number
   ssthreshBytes: number
@@ -169,6 +170,7 @@ export class ReliableChannel {
       srttMs: r.srtt,
       rttVarMs: r.rttvar,
       minRttMs: r.minRtt === Infinity ? null : r.minRtt,
+      latestRttMs: r.latest,
       rtoMs: r.rto,
       cwndBytes: this.#cc.cwnd,
       ssthreshBytes: this.#cc.ssthresh,
