@@ -10,6 +10,7 @@ const HKDF_SALT = utf8.encode('dmess/store')
 const HKDF_INFO = utf8.encode('dmess/store/record-key')
 const KEY_CHECK_LABEL = 'dmess/store/key-check'
 const KEY_CHECK_PLAINTEXT = utf8.encode('dmess store key check')
+const LENIENT_UTF8 = new TextDecoder('utf-8', { fatal: false })
 /** Nonces are cut from a pool refilled this many at a time: one RNG call per 256 records. */
 const NONCE_POOL_COUNT = 256
 
@@ -64,6 +65,16 @@ export class RecordCipher {
     } catch {
       throw errors.STORE_CORRUPT(`${what}: encrypted field is not UTF-8`)
     }
+  }
+
+  /**
+   * The text of a sealed field WITHOUT checking its tag (replacement characters where bytes are
+   * not UTF-8): only to decide whether a record is worth opening (search prefilter, §Search).
+   */
+  peekText (sealed: Uint8Array): string {
+    if (sealed.length < XCHACHA_NONCE_BYTES) return ''
+    const pt = xchacha.peekUnauthenticated(this.key, sealed.subarray(0, XCHACHA_NONCE_BYTES), sealed.subarray(XCHACHA_NONCE_BYTES))
+    return pt === null ? '' : LENIENT_UTF8.decode(pt)
   }
 
   /** The meta keyCheck value: proves at open time that this key is the one the DB was written with. */

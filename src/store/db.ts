@@ -1,7 +1,7 @@
 // The LevelDB handle and its sublevels (proto-spec/storage.md §Keys), opening with error mapping,
 // a write queue, and one-batch atomic writes across sublevels.
 import { mkdir } from 'node:fs/promises'
-import { ClassicLevel, type BatchOperation } from 'classic-level'
+import { ClassicLevel } from 'classic-level'
 import { errors } from '../errors.js'
 import type { RecordCipher } from './crypt.js'
 import { SUB } from './keys.js'
@@ -52,10 +52,19 @@ export function sublevels (db: RawDb): Subs {
   return out as Subs
 }
 
-/** Write every op in one LevelDB batch: all of them land or none does. */
+/**
+ * Write every op in one LevelDB batch: all of them land or none does. Ops go into a chained
+ * batch under their full key (sublevel prefix + key): measured ~2× cheaper per op than an
+ * array batch of sublevel ops, which re-encodes every op in JS.
+ */
 export async function commit (db: RawDb, ops: Op[], sync: boolean): Promise<void> {
   if (ops.length === 0) return
-  await db.batch(ops as Array<BatchOperation<RawDb, string, Uint8Array>>, { sync })
+  const batch = db.batch()
+  for (const op of ops) {
+    if (op.type === 'put') batch.put(op.sublevel.prefix + op.key, op.value)
+    else batch.del(op.sublevel.prefix + op.key)
+  }
+  await batch.write({ sync })
 }
 
 /**

@@ -57,12 +57,12 @@ async function runMigration (ctx: MigrationContext, from: number): Promise<void>
   if (migration === undefined) throw errors.STORE_CORRUPT(`no migration from schema v${from}`)
   const batch = ctx.db.batch()
   const sink: BatchSink = {
-    put: (sublevel, key, value) => { batch.put(key, value, { sublevel }) },
-    del: (sublevel, key) => { batch.del(key, { sublevel }) }
+    put: (sublevel, key, value) => { batch.put(sublevel.prefix + key, value) },
+    del: (sublevel, key) => { batch.del(sublevel.prefix + key) }
   }
   try {
     await migration(ctx, sink)
-    batch.put(META_SCHEMA_VERSION, encode(from + 1), { sublevel: ctx.subs.meta })
+    sink.put(ctx.subs.meta, META_SCHEMA_VERSION, encode(from + 1))
     await batch.write({ sync: true })
   } catch (err) {
     await batch.close() // discards the ops: nothing of this migration was written

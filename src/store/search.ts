@@ -1,6 +1,8 @@
 // Full-text search over encrypted bodies (proto-spec/storage.md §Search). Bodies are sealed, so
 // there is no index to consult: this is one sequential pass over the message range, reading
-// values in chunks, opening each body and matching. One conversation is read newest first and
+// values in chunks and matching each body. A body is first decrypted without its tag (keystream
+// only) and matched; only candidates are opened with the AEAD, so every result is authenticated.
+// A tampered body is either not a candidate (missed) or fails to open (STORE_CORRUPT). One conversation is read newest first and
 // stops at `limit`; all conversations are one forward pass keeping the newest `limit` matches.
 import { errors } from '../errors.js'
 import type { StoreContext } from './db.js'
@@ -43,8 +45,11 @@ async function searchRange (
       const chunk = await it.nextv(CHUNK)
       if (chunk.length === 0) break
       for (const [key, value] of chunk) {
+        const v = decodeMessageValue(value, `message ${key}`)
+        // prefilter on the unauthenticated text (~3× cheaper than opening); open only candidates
+        if (!fold(ctx.cipher.peekText(v.b)).includes(needle)) continue
         const { peer, seq } = parseSeqKey(key)
-        const m = openMessage(ctx.cipher, peer, seq, decodeMessageValue(value, `message ${key}`))
+        const m = openMessage(ctx.cipher, peer, seq, v)
         if (fold(m.text).includes(needle)) found.push(m)
       }
       // one conversation read newest first: the first `limit` matches are the answer

@@ -91,6 +91,8 @@ t.test('a sealed field moved to another record does not open', async (t) => {
   await t.rejects(again.getMessage(m2.id), { code: 'STORE_CORRUPT' }, 'swapped within a conversation')
   await t.rejects(again.history('bob'), { code: 'STORE_CORRUPT' }, 'moved to another conversation')
   await t.rejects(again.getContact('bob'), { code: 'STORE_CORRUPT' }, 'contact name moved to another contact')
+  await t.rejects(again.search('first', { peer: 'alice' }), { code: 'STORE_CORRUPT' }, 'search authenticates what it returns')
+  t.same((await again.search('second')).map((m) => m.id), [], 'the displaced body is gone, not silently shown')
   t.equal((await again.getContact('alice'))?.name, 'Alice')
   t.ok(m3.id)
 })

@@ -80,7 +80,7 @@ t.test('a failing migration leaves the v1 store exactly as it was', async (t) =>
   // damage one body (the last alice message in key order): the migration fails part-way through
   const [k, v] = all.filter(([key]) => key.startsWith('!messages!alice!')).at(-1) as [string, Uint8Array]
   const rec = unpack(v) as { b: Uint8Array }
-  rec.b[rec.b.length - 1] ^= 1
+  rec.b[rec.b.length - 1] = (rec.b.at(-1) as number) ^ 1
   await rawPut(dir, [[k, pack(rec)]])
   const before = await readAll(dir)
   await t.rejects(openStore(dir, key), { code: 'STORE_CORRUPT' })
