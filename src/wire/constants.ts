@@ -94,6 +94,28 @@ export const MAX_COUNTER = 2n ** 64n - 2n
 // DHT packets: marker, type, body (proto-spec/dht.md)
 export const DHT_HEADER_BYTES = 2
 
+// ---- Session timing and DoS bounds (wire.md §6, §7) ----
+// Not byte layouts, but peer-visible behaviour both ends rely on; the session manager
+// (src/transport/) uses these. Values follow WireGuard's (whitepaper §6.1) where they apply.
+
+/** First retransmission of an unanswered handshake message; doubles each time (wire.md §6.2). */
+export const HANDSHAKE_RETRY_INITIAL_MS = 1000
+export const HANDSHAKE_RETRY_MAX_MS = 8000
+/** Sends of one handshake message before giving up: 1 + 2 + 4 + 8 + 8 + 8 ≈ 31 s. */
+export const HANDSHAKE_MAX_ATTEMPTS = 6
+/** A responder forgets a half-open handshake (message 1 read, message 3 not yet) after this. */
+export const HALF_OPEN_TTL_MS = 35_000
+/** Start a fresh handshake once a session is this old (new ephemerals: forward secrecy). */
+export const REKEY_AFTER_MS = 120_000
+/** Never send or accept on a session older than this. */
+export const REJECT_AFTER_MS = 180_000
+/** Start a fresh handshake after this many packets sent on one session. */
+export const REKEY_AFTER_MESSAGES = 2n ** 60n
+/** Receivers accept a counter at most once, within this window below the highest seen (RFC 6479). */
+export const REPLAY_WINDOW = 2048
+/** The cookie secret is replaced this often; the previous one is still accepted (wire.md §4.4). */
+export const COOKIE_SECRET_ROTATE_MS = 120_000
+
 // ---- STUN recognition (RFC 8489 §5, §6.3 framing) ----
 export const STUN_HEADER_BYTES = 20
 export const STUN_MAGIC_COOKIE = 0x2112a442
