@@ -1,0 +1,19 @@
+import { Flags } from '@oclif/core'
+import { StoreCommand } from '../../src/cli/store-command.js'
+import { contactJson } from '../../src/cli/format.js'
+
+export default class ContactsList extends StoreCommand {
+  static override description = 'List your contacts'
+  static override flags = { json: Flags.boolean({ description: 'print as JSON' }) }
+
+  async run (): Promise<void> {
+    const { flags } = await this.parse(ContactsList)
+    const contacts = await this.withStore(flags, async store => await store.listContacts())
+    const rows = contacts.map(contactJson)
+    if (flags.json) { this.printJson(rows); return }
+    if (rows.length === 0) { this.log('No contacts yet. Add one with `dmess contacts add <invite>`.'); return }
+    for (const c of rows) {
+      this.log(`${c.verified ? '✓' : ' '} ${(c.name ?? '-').padEnd(20)} ${c.fingerprint}${c.keys ? '' : '  (keys not yet known)'}`)
+    }
+  }
+}

@@ -1,0 +1,22 @@
+import { Flags } from '@oclif/core'
+import { BaseCommand } from '../src/cli/base.js'
+import { getNewPassphrase, getPassphrase, passphraseFlags } from '../src/cli/passphrase.js'
+import { assertInitialised, changeProfilePassphrase } from '../src/app/profile.js'
+
+export default class Passwd extends BaseCommand {
+  static override description = 'Change the passphrase that encrypts your keys (the file is replaced atomically)'
+  static override flags = {
+    ...passphraseFlags,
+    'new-passphrase-file': Flags.string({ description: 'read the new passphrase from this file (else $DMESS_NEW_PASSPHRASE, else a prompt)' })
+  }
+
+  async run (): Promise<void> {
+    const { flags } = await this.parse(Passwd)
+    const paths = this.paths(flags.home)
+    await assertInitialised(paths)
+    const oldPass = await getPassphrase(flags, { prompt: 'Current passphrase: ' })
+    const newPass = await getNewPassphrase({ 'passphrase-file': flags['new-passphrase-file'] }, { envVar: 'DMESS_NEW_PASSPHRASE' })
+    await changeProfilePassphrase(paths, oldPass, newPass)
+    this.log('Passphrase changed.')
+  }
+}

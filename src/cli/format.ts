@@ -1,0 +1,27 @@
+// Shapes the CLI prints: JSON views of stored records (stable, documented in the README) and
+// small text helpers. Binary keys are hex in JSON.
+import type { Contact } from '../store/index.js'
+
+export interface ContactJson {
+  fingerprint: string
+  name: string | null
+  verified: boolean
+  keys: boolean
+  addedAt: string
+  lastSeen: string | null
+}
+
+export function contactJson (c: Contact): ContactJson {
+  return {
+    fingerprint: c.fingerprint,
+    name: c.name ?? null,
+    verified: c.verified,
+    keys: c.signPublic !== undefined,
+    addedAt: new Date(c.addedAt).toISOString(),
+    lastSeen: c.lastSeen === undefined ? null : new Date(c.lastSeen).toISOString()
+  }
+}
+
+export function contactLabel (c: Contact): string {
+  return c.name ? `${c.name} (${c.fingerprint.slice(0, 12)}…)` : c.fingerprint
+}
