@@ -11,6 +11,8 @@ import { advanceStatus, checkNewMessage, checkStatus } from './status.js'
 import type { AddResult, Conversation, HistoryOptions, MessageStatus, NewMessage, StoredMessage } from './types.js'
 
 const DEFAULT_PAGE = 50
+/** Messages per group-commit batch at most (bounds one batch's memory and latency). */
+const MAX_GROUP = 2000
 const MAX_PAGE = 10_000
 
 export function checkLimit (limit: number | undefined, fallback = DEFAULT_PAGE): number {
@@ -28,9 +30,17 @@ function checkSeqBound (v: number | undefined, what: string): number | undefined
   return v
 }
 
+interface PendingAdd {
+  items: NewMessage[]
+  resolve: (results: AddResult[]) => void
+  reject: (err: unknown) => void
+}
+
 export class Messages {
   /** Last seq assigned per peer; filled lazily from `convs`, updated only after a batch lands. */
   private readonly lastSeqs = new Map<string, number>()
+  private readonly pending: PendingAdd[] = []
+  private flushQueued = false
 
   constructor (private readonly ctx: StoreContext) {}
 
@@ -39,27 +49,62 @@ export class Messages {
     return result as AddResult
   }
 
-  /** Adds many messages in one batch (bulk import); results are in input order. */
+  /**
+   * Adds messages (results in input order). Calls made while a write is in flight are grouped
+   * into the next batch (group commit): a burst of single adds costs one LevelDB write, and
+   * seqs follow call order. Each promise resolves only once its batch has been written.
+   */
   async addMany (list: readonly NewMessage[]): Promise<AddResult[]> {
-    const checked = list.map(checkNewMessage)
-    return await this.ctx.queue.run(async () => await this.addLocked(checked))
+    const items = list.map(checkNewMessage)
+    return await new Promise<AddResult[]>((resolve, reject) => {
+      this.pending.push({ items, resolve, reject })
+      this.scheduleFlush()
+    })
+  }
+
+  private scheduleFlush (): void {
+    if (this.flushQueued) return
+    this.flushQueued = true
+    void this.ctx.queue.run(async () => { await this.flush() })
+  }
+
+  private async flush (): Promise<void> {
+    this.flushQueued = false
+    const group: PendingAdd[] = []
+    let count = 0
+    while (this.pending.length > 0 && count < MAX_GROUP) {
+      const next = this.pending.shift() as PendingAdd
+      group.push(next)
+      count += next.items.length
+    }
+    if (this.pending.length > 0) this.scheduleFlush()
+    try {
+      const results = await this.addLocked(group.flatMap((g) => g.items))
+      let at = 0
+      for (const g of group) {
+        g.resolve(results.slice(at, at + g.items.length))
+        at += g.items.length
+      }
+    } catch (err) {
+      for (const g of group) g.reject(err)
+    }
   }
 
   private async addLocked (list: NewMessage[]): Promise<AddResult[]> {
     const { subs } = this.ctx
-    const existing = await subs.msgindex.getMany(list.map((m) => m.id))
     const fresh = new Map<string, StoredMessage>()
     const assigned = new Map<string, number>()
     const results: AddResult[] = []
     const ops: Op[] = []
-    for (const [i, m] of list.entries()) {
-      const loc = existing[i]
-      const dup = loc !== undefined ? await this.getAt(decodeLocation(loc, m.id)) : fresh.get(m.id)
+    for (const m of list) {
+      // point lookups are synchronous: ~1 µs from LevelDB's cache against ~30 µs for an async get
+      const loc = subs.msgindex.getSync(m.id)
+      const dup = loc !== undefined ? this.getAtSync(decodeLocation(loc, m.id)) : fresh.get(m.id)
       if (dup !== undefined) {
         results.push({ message: dup, duplicate: true })
         continue
       }
-      const seq = (assigned.get(m.peer) ?? await this.lastSeq(m.peer)) + 1
+      const seq = (assigned.get(m.peer) ?? this.lastSeqSync(m.peer)) + 1
       assigned.set(m.peer, seq)
       const message: StoredMessage = { ...m, seq }
       fresh.set(m.id, message)
@@ -80,20 +125,28 @@ export class Messages {
     if (m.direction === 'in' && !m.read) ops.push({ type: 'put', sublevel: subs.unread, key, value: encode(m.id) })
   }
 
-  /** Highest seq ever assigned in the conversation (0 when none). */
-  async lastSeq (peer: string): Promise<number> {
+  /** Highest seq ever assigned in the conversation (0 when none). Call under the queue. */
+  lastSeqSync (peer: string): number {
     const cached = this.lastSeqs.get(peer)
     if (cached !== undefined) return cached
-    const v = await this.ctx.subs.convs.get(peer)
+    const v = this.ctx.subs.convs.getSync(peer)
     const seq = v === undefined ? 0 : decode<{ s: number }>(v, `conversation ${peer}`).s
     this.lastSeqs.set(peer, seq)
     return seq
   }
 
+  private getAtSync (loc: { peer: string, seq: number }): StoredMessage | undefined {
+    const v = this.ctx.subs.messages.getSync(seqKey(loc.peer, loc.seq))
+    return v === undefined ? undefined : this.open(loc.peer, loc.seq, v)
+  }
+
   private async getAt (loc: { peer: string, seq: number }): Promise<StoredMessage | undefined> {
     const v = await this.ctx.subs.messages.get(seqKey(loc.peer, loc.seq))
-    if (v === undefined) return undefined
-    return openMessage(this.ctx.cipher, loc.peer, loc.seq, decodeMessageValue(v, `message ${loc.peer}/${loc.seq}`))
+    return v === undefined ? undefined : this.open(loc.peer, loc.seq, v)
+  }
+
+  private open (peer: string, seq: number, value: Uint8Array): StoredMessage {
+    return openMessage(this.ctx.cipher, peer, seq, decodeMessageValue(value, `message ${peer}/${seq}`))
   }
 
   async get (id: string): Promise<StoredMessage | undefined> {
@@ -118,11 +171,11 @@ export class Messages {
     checkStatus(status)
     return await this.ctx.queue.run(async () => {
       const { subs } = this.ctx
-      const locValue = await subs.msgindex.get(id)
+      const locValue = subs.msgindex.getSync(id)
       if (locValue === undefined) return false
       const loc = decodeLocation(locValue, id)
       const key = seqKey(loc.peer, loc.seq)
-      const value = await subs.messages.get(key)
+      const value = subs.messages.getSync(key)
       if (value === undefined) throw errors.STORE_CORRUPT(`msgindex ${id} points at missing message ${key}`)
       const v = decodeMessageValue(value, `message ${key}`)
       const next = advanceStatus(v.d, v.s, status)

@@ -4,6 +4,7 @@
 import { Blocklist, Contacts } from './contacts.js'
 import { RecordCipher } from './crypt.js'
 import { openRaw, SerialQueue, sublevels, type StoreContext } from './db.js'
+import { checkFingerprint } from './keys.js'
 import { Messages } from './messages.js'
 import { prepareSchema } from './migrations.js'
 import { Outbox } from './outbox.js'
@@ -45,7 +46,7 @@ export class Store {
   async setStatus (id: string, status: MessageStatus): Promise<boolean> { return await this.messages.setStatus(id, status) }
   async markRead (peer: string, upTo?: number): Promise<string[]> { return await this.messages.markRead(peer, upTo) }
   async unreadCount (peer: string): Promise<number> { return await this.messages.unreadCount(peer) }
-  async lastSeq (peer: string): Promise<number> { return await this.ctx.queue.run(async () => await this.messages.lastSeq(peer)) }
+  async lastSeq (peer: string): Promise<number> { return await this.ctx.queue.run(async () => this.messages.lastSeqSync(checkFingerprint(peer))) }
   async conversations (): Promise<Conversation[]> { return await this.messages.conversations() }
   async search (query: string, opts?: SearchOptions): Promise<StoredMessage[]> { return await search(this.ctx, query, opts) }
 

@@ -79,14 +79,18 @@ t.test('concurrent addMessage calls get dense, unique seqs per conversation', as
   for (const peer of [ALICE, BOB]) {
     const seqs = results.filter((r) => r.message.peer === peer).map((r) => r.message.seq).sort((a, b) => a - b)
     t.same(seqs, Array.from({ length: 150 }, (_, i) => i + 1), `${peer}: 1..150`)
+    const inCallOrder = results.filter((r) => r.message.peer === peer).map((r) => r.message.seq)
+    t.same(inCallOrder, seqs, `${peer}: seqs follow call order`)
   }
+  const mixed = await Promise.all([store.addMessage(msg('carol')), store.addMessages([msg('carol'), msg('carol')]), store.addMessage(msg('carol'))])
+  t.same([mixed[0].message.seq, ...mixed[1].map((r) => r.message.seq), mixed[2].message.seq], [1, 2, 3, 4], 'single and bulk adds interleave in call order')
   await store.close()
   t.same(checkInvariants(await readAll(dir)).problems, [], 'indexes and counters consistent on disk')
   // the counter survives a reopen: the next message continues the sequence
   const again = await openStore(dir, key)
   t.teardown(async () => { await again.close() })
   t.equal((await again.addMessage(msg(ALICE))).message.seq, 151)
-  t.equal((await again.addMessage(msg('carol'))).message.seq, 1, 'a new conversation starts at 1')
+  t.equal((await again.addMessage(msg('dave'))).message.seq, 1, 'a new conversation starts at 1')
 })
 
 t.test('status only moves forward: sending < sent < delivered < read; failed only from sending', async (t) => {
