@@ -19,7 +19,7 @@ export interface StoredMessage {
   /** our clock when stored, ms since the epoch */
   receivedAt: number
   status: MessageStatus
-  /** inbound: shown to the user. Outbound messages are stored with read = true. */
+  /** inbound: shown to the user (outbound: not used; only unread inbound messages count) */
   read: boolean
   /** per-conversation local order, 1, 2, 3, … assigned by the store */
   seq: number
