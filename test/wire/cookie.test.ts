@@ -40,3 +40,16 @@ t.test('secrets rotate: the previous one is honoured once, then cookies expire',
   const d = late.make('10.0.0.1', 1, 1, 0)
   t.notOk(late.check(d, '10.0.0.1', 1, 1, 10 * COOKIE_SECRET_ROTATE_MS), 'after a long pause nothing old is accepted')
 })
+
+t.test('retired cookie secrets are wiped', async t => {
+  const handedOut: Uint8Array[] = []
+  const random = (n: number): Uint8Array => { const b = randomBytes(n); handedOut.push(b); return b }
+  const jar = new CookieJar(random, 0)
+  jar.make('10.0.0.1', 1, 1, COOKIE_SECRET_ROTATE_MS) // first rotation: secret 0 becomes "previous"
+  t.ok(handedOut[0]!.some(b => b !== 0), 'previous secret still in use')
+  jar.make('10.0.0.1', 1, 1, 2 * COOKIE_SECRET_ROTATE_MS) // second rotation retires secret 0
+  t.ok(handedOut[0]!.every(b => b === 0), 'retired secret zeroed')
+  jar.make('10.0.0.1', 1, 1, 10 * COOKIE_SECRET_ROTATE_MS) // long pause: both retired
+  t.ok(handedOut[1]!.every(b => b === 0) && handedOut[2]!.every(b => b === 0))
+  t.ok(handedOut[3]!.some(b => b !== 0))
+})
