@@ -63,5 +63,10 @@ export const errors = {
   // reliable channel: a message over the channel's maxMessageBytes (proto-spec/reliable.md)
   MESSAGE_TOO_LARGE: make('MESSAGE_TOO_LARGE'),
   // reliable channel: used after the peer broke the stream protocol
-  CHANNEL_FAILED: make('CHANNEL_FAILED')
+  CHANNEL_FAILED: make('CHANNEL_FAILED'),
+  // daemon and its IPC socket (proto-spec/ipc.md)
+  DAEMON_NOT_RUNNING: make('DAEMON_NOT_RUNNING'),
+  DAEMON_RUNNING: make('DAEMON_RUNNING'),
+  DAEMON_FAILED: make('DAEMON_FAILED'),
+  IPC: make('IPC')
 } as const
