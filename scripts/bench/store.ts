@@ -1,5 +1,6 @@
-// Store throughput on 100,000 messages (proto-spec/storage.md): writes (batched and one awaited
-// addMessage at a time), history paging through everything, and full search over sealed bodies.
+// Store throughput on 100,000 messages (proto-spec/storage.md): writes (addMessages in batches,
+// one awaited addMessage at a time, 64 addMessage calls in flight), history paging through
+// everything, and full search over sealed bodies.
 // One JSON line per metric. `npx tsx scripts/bench/store.ts`; DMESS_BENCH_STORE_N to change N.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -11,6 +12,7 @@ import { randomBytes } from '../../src/crypto/primitives.js'
 const N = Number(process.env.DMESS_BENCH_STORE_N ?? 100_000)
 const PEERS = 10
 const BATCH = 1000
+const CONCURRENT = 64
 const PAGE = 100
 const SEARCH_RUNS = 3
 const WORDS = 'the quick brown fox jumps over a lazy dog while we meet at noon for coffee and talk about the weekend plans'.split(' ')
@@ -103,6 +105,14 @@ export async function run (): Promise<void> {
       for (const m of msgs) await store.addMessage(m)
     })
     emit('store_write_single_msgs_per_s', N / s, { batch: 1 })
+  })
+  await withStore(async (store) => {
+    // a burst of messages arriving at once: addMessage calls in flight together share a batch
+    const msgs = makeMessages(N, 'c')
+    const s = await seconds(async () => {
+      for (let i = 0; i < msgs.length; i += CONCURRENT) await Promise.all(msgs.slice(i, i + CONCURRENT).map(async (m) => await store.addMessage(m)))
+    })
+    emit('store_write_concurrent_msgs_per_s', N / s, { inFlight: CONCURRENT })
   })
 }
 
