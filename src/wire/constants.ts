@@ -31,8 +31,9 @@ export const PacketType = {
   HANDSHAKE_FINAL: 0x03,
   COOKIE_REPLY: 0x04,
   VERSION_NEGOTIATION: 0x05,
-  // 0x10–0x1f: established sessions
-  TRANSPORT_DATA: 0x10
+  // 0x10–0x1f: established sessions (0x11 left unassigned)
+  TRANSPORT_DATA: 0x10,
+  SESSION_CLOSE: 0x12
   // 0x20–0x3f: DHT RPCs (DHT_TYPE_FIRST..DHT_TYPE_LAST), defined by proto-spec/dht.md
   // 0x40–0x5f: reserved for NAT traversal (rendezvous, hole punching, relay)
   // 0x60–0xff: reserved
@@ -89,6 +90,8 @@ export const TRANSPORT_DATA_HEADER_BYTES = 14
 export const TRANSPORT_DATA_MIN_BYTES = TRANSPORT_DATA_HEADER_BYTES + AEAD_TAG_BYTES
 /** The most plaintext one session packet carries: the reliable layer's frame budget. */
 export const MAX_TRANSPORT_PLAINTEXT_BYTES = MAX_DATAGRAM_BYTES - TRANSPORT_DATA_MIN_BYTES
+// SESSION_CLOSE: the TRANSPORT_DATA layout with an empty plaintext — fixed size (wire.md §4.8)
+export const SESSION_CLOSE_BYTES = TRANSPORT_DATA_MIN_BYTES
 /** Noise §5.1: nonce 2^64-1 is reserved; counters are below it. */
 export const MAX_COUNTER = 2n ** 64n - 2n
 // DHT packets: marker, type, body (proto-spec/dht.md)

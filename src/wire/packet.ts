@@ -9,7 +9,7 @@ import {
   HANDSHAKE_RESPONSE_HEADER_BYTES, HANDSHAKE_FINAL_HEADER_BYTES, NOISE_INITIATION_MIN_BYTES,
   NOISE_RESPONSE_MIN_BYTES, NOISE_FINAL_MIN_BYTES, COOKIE_REPLY_BYTES,
   VERSION_NEGOTIATION_HEADER_BYTES, VERSION_NEGOTIATION_MAX_VERSIONS, TRANSPORT_DATA_HEADER_BYTES,
-  TRANSPORT_DATA_MIN_BYTES, MAX_COUNTER, DHT_HEADER_BYTES, STUN_HEADER_BYTES, STUN_MAGIC_COOKIE
+  TRANSPORT_DATA_MIN_BYTES, SESSION_CLOSE_BYTES, MAX_COUNTER, DHT_HEADER_BYTES, STUN_HEADER_BYTES, STUN_MAGIC_COOKIE
 } from './constants.js'
 import type { DropReason } from './drops.js'
 import { errors } from '../errors.js'
@@ -55,6 +55,14 @@ export interface TransportData {
   counter: bigint
   ciphertext: Uint8Array
 }
+/** An authenticated end of session (wire.md §4.8): TRANSPORT_DATA's layout, empty plaintext. */
+export interface SessionClose {
+  kind: 'session-close'
+  receiverIndex: number
+  counter: bigint
+  /** the AEAD tag of an empty plaintext, AD = the 14-byte header (type 0x12 included) */
+  ciphertext: Uint8Array
+}
 export interface DhtPacket {
   kind: 'dht'
   /** DHT_TYPE_FIRST..DHT_TYPE_LAST; proto-spec/dht.md defines the body */
@@ -63,7 +71,7 @@ export interface DhtPacket {
 }
 export type Packet =
   | HandshakeInitiation | HandshakeResponse | HandshakeFinal | CookieReply
-  | VersionNegotiation | TransportData | DhtPacket
+  | VersionNegotiation | TransportData | SessionClose | DhtPacket
 
 export type DecodeResult = { ok: true, packet: Packet } | { ok: false, reason: DropReason }
 export type DatagramClass = 'stun' | 'dmess' | 'unknown'
@@ -118,6 +126,7 @@ function decodeV1 (buf: Uint8Array, type: number): DecodeResult {
     case PacketType.HANDSHAKE_FINAL: return decodeFinal(buf)
     case PacketType.COOKIE_REPLY: return decodeCookieReply(buf)
     case PacketType.TRANSPORT_DATA: return decodeTransportData(buf)
+    case PacketType.SESSION_CLOSE: return decodeSessionClose(buf)
   }
   if (type >= DHT_TYPE_FIRST && type <= DHT_TYPE_LAST) {
     return ok({ kind: 'dht', type, body: buf.subarray(DHT_HEADER_BYTES) })
@@ -208,6 +217,16 @@ function decodeTransportData (buf: Uint8Array): DecodeResult {
   const counter = view(buf).getBigUint64(6)
   if (receiverIndex === 0 || counter > MAX_COUNTER) return drop('bad-field')
   return ok({ kind: 'transport-data', receiverIndex, counter, ciphertext: buf.subarray(TRANSPORT_DATA_HEADER_BYTES) })
+}
+
+function decodeSessionClose (buf: Uint8Array): DecodeResult {
+  // wire.md §4.8: [0]marker [1]type [2..6)receiver [6..14)counter [14..30)tag — fixed 30 bytes
+  if (buf.length < SESSION_CLOSE_BYTES) return drop('truncated')
+  if (buf.length > SESSION_CLOSE_BYTES) return drop('bad-field')
+  const receiverIndex = readIndex(buf, 2)
+  const counter = view(buf).getBigUint64(6)
+  if (receiverIndex === 0 || counter > MAX_COUNTER) return drop('bad-field')
+  return ok({ kind: 'session-close', receiverIndex, counter, ciphertext: buf.subarray(TRANSPORT_DATA_HEADER_BYTES) })
 }
 
 // ---- encoders (local input: misuse throws WIRE_ENCODE) ----
@@ -306,11 +325,17 @@ export function encodeVersionNegotiation (p: Omit<VersionNegotiation, 'kind'>): 
   return out
 }
 
-/** The 14-byte header of a TRANSPORT_DATA packet; noise.md binds it as the AEAD's associated data. */
-export function encodeTransportDataHeader (receiverIndex: number, counter: bigint): Uint8Array {
+/**
+ * The 14-byte header of a TRANSPORT_DATA packet (or, with `type`, of a SESSION_CLOSE); noise.md
+ * binds it as the AEAD's associated data, so the type byte cannot be changed in transit.
+ */
+export function encodeTransportDataHeader (
+  receiverIndex: number, counter: bigint,
+  type: typeof PacketType.TRANSPORT_DATA | typeof PacketType.SESSION_CLOSE = PacketType.TRANSPORT_DATA
+): Uint8Array {
   checkIndex('transport data receiver index', receiverIndex)
   if (counter < 0n || counter > MAX_COUNTER) throw errors.WIRE_ENCODE(`transport data counter: expected 0..2^64-2, got ${counter}`)
-  const { out, v } = header(WIRE_VERSION, PacketType.TRANSPORT_DATA, TRANSPORT_DATA_HEADER_BYTES)
+  const { out, v } = header(WIRE_VERSION, type, TRANSPORT_DATA_HEADER_BYTES)
   v.setUint32(2, receiverIndex)
   v.setBigUint64(6, counter)
   return out
@@ -323,6 +348,16 @@ export function encodeTransportData (p: Omit<TransportData, 'kind'>): Uint8Array
   const head = encodeTransportDataHeader(p.receiverIndex, p.counter)
   const out = new Uint8Array(total)
   out.set(head, 0)
+  out.set(p.ciphertext, TRANSPORT_DATA_HEADER_BYTES)
+  return out
+}
+
+export function encodeSessionClose (p: Omit<SessionClose, 'kind'>): Uint8Array {
+  if (p.ciphertext.length !== AEAD_TAG_BYTES) {
+    throw errors.WIRE_ENCODE(`session close: expected a ${AEAD_TAG_BYTES}-byte tag, got ${p.ciphertext.length} bytes`)
+  }
+  const out = new Uint8Array(SESSION_CLOSE_BYTES)
+  out.set(encodeTransportDataHeader(p.receiverIndex, p.counter, PacketType.SESSION_CLOSE), 0)
   out.set(p.ciphertext, TRANSPORT_DATA_HEADER_BYTES)
   return out
 }
@@ -347,6 +382,7 @@ export function encodePacket (p: Packet): Uint8Array {
     case 'cookie-reply': return encodeCookieReply(p)
     case 'version-negotiation': return encodeVersionNegotiation(p)
     case 'transport-data': return encodeTransportData(p)
+    case 'session-close': return encodeSessionClose(p)
     case 'dht': return encodeDhtPacket(p)
   }
 }
