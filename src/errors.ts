@@ -68,5 +68,7 @@ export const errors = {
   DAEMON_NOT_RUNNING: make('DAEMON_NOT_RUNNING'),
   DAEMON_RUNNING: make('DAEMON_RUNNING'),
   DAEMON_FAILED: make('DAEMON_FAILED'),
-  IPC: make('IPC')
+  IPC: make('IPC'),
+  // LAN discovery: the mDNS socket cannot be opened (proto-spec/discovery.md)
+  MDNS_UNAVAILABLE: make('MDNS_UNAVAILABLE')
 } as const
