@@ -70,5 +70,12 @@ export const errors = {
   DAEMON_FAILED: make('DAEMON_FAILED'),
   IPC: make('IPC'),
   // LAN discovery: the mDNS socket cannot be opened (proto-spec/discovery.md)
-  MDNS_UNAVAILABLE: make('MDNS_UNAVAILABLE')
+  MDNS_UNAVAILABLE: make('MDNS_UNAVAILABLE'),
+  // secure sessions (proto-spec/session.md): a connect gave up, the peer's proof or version failed,
+  // the peer proved another fingerprint than the one asked for, the endpoint closed, the caller aborted
+  HANDSHAKE_TIMEOUT: make('HANDSHAKE_TIMEOUT'),
+  HANDSHAKE_FAILED: make('HANDSHAKE_FAILED'),
+  FINGERPRINT_MISMATCH: make('FINGERPRINT_MISMATCH'),
+  ENDPOINT_CLOSED: make('ENDPOINT_CLOSED'),
+  ABORTED: make('ABORTED')
 } as const
