@@ -1,0 +1,316 @@
+// The node's one socket (proto-spec/session.md §8, wire.md §1): a thin I/O adapter around the
+// pure SessionManager. Every datagram is demultiplexed by the wire layer — STUN to the 'stun'
+// hook, DHT types to the 'dht' hook, handshakes and session packets to the manager — and what
+// the manager returns is carried out: datagrams sent, events emitted, connect() promises settled,
+// one timer armed for the next deadline. Nothing from the network throws out of here.
+import { EventEmitter } from 'node:events'
+import { classifyDatagram } from '../wire/packet.js'
+import { DROP_REASONS, type DropReason } from '../wire/drops.js'
+import type { Identity } from '../crypto/identity.js'
+import { errors, type DmessError } from '../errors.js'
+import { SessionManager, type ManagerAction, type ConnectOptions } from './manager.js'
+import { Session, type SessionOwner } from './session-handle.js'
+import { UdpTransport } from './udp.js'
+import { realScheduler, type DatagramTransport, type Scheduler } from './io.js'
+import type { SessionCore } from './session.js'
+import type { SessionTuning } from './constants.js'
+import { SESSION_DROP_REASONS, type PeerAddress, type SessionDropReason } from './types.js'
+
+export type DatagramHook = (datagram: Uint8Array, from: PeerAddress) => void
+
+export interface EndpointOptions {
+  /** bind address (default 0.0.0.0) and port (default 0: any) for the UDP socket */
+  host?: string
+  port?: number
+  identity: Identity
+  /** clock in ms (default: the scheduler's, performance.now()) */
+  now?: () => number
+  random?: (n: number) => Uint8Array
+  /** timers (default: setTimeout); src/sim's clock via simScheduler() */
+  scheduler?: Scheduler
+  /** use this instead of a UDP socket (e.g. SimTransport) */
+  transport?: DatagramTransport
+  tuning?: Partial<SessionTuning>
+}
+
+export interface EndpointConnectOptions extends ConnectOptions {
+  signal?: AbortSignal
+}
+
+export interface EndpointEvents {
+  /** a peer opened a session to us (inbound), already authenticated */
+  session: [session: Session]
+  /** a listener of ours threw (never a network problem) */
+  error: [err: unknown]
+}
+
+export interface EndpointStats {
+  packetsIn: number
+  packetsOut: number
+  bytesIn: number
+  bytesOut: number
+  stunIn: number
+  dhtIn: number
+  sendErrors: number
+  listenerErrors: number
+  handshakesCompleted: number
+  cookieRepliesSent: number
+  sessions: number
+  halfOpen: number
+  dials: number
+  /** every drop; `malformed` sums the wire-level reasons, which `malformedBy` details */
+  dropped: Record<SessionDropReason | 'malformed' | 'no-handler', number>
+  malformedBy: Record<DropReason, number>
+}
+
+interface Pending { resolve: (s: Session) => void, reject: (e: DmessError) => void, cleanup: () => void }
+
+export class Endpoint extends EventEmitter<EndpointEvents> implements SessionOwner {
+  readonly #manager: SessionManager
+  readonly #scheduler: Scheduler
+  readonly #now: () => number
+  #transport: DatagramTransport
+  readonly #handles = new Map<number, Session>()
+  readonly #pending = new Map<number, Pending>()
+  readonly #hooks: { stun: DatagramHook | null, dht: DatagramHook | null } = { stun: null, dht: null }
+  readonly #counts = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, stunIn: 0, dhtIn: 0, listenerErrors: 0, noHandler: 0, oldSendErrors: 0 }
+  #timer: unknown = null
+  #timerAt = Infinity
+  #closed = false
+
+  private constructor (opts: EndpointOptions, transport: DatagramTransport) {
+    super()
+    this.#scheduler = opts.scheduler ?? realScheduler
+    this.#now = opts.now ?? (() => this.#scheduler.now())
+    this.#manager = new SessionManager({ identity: opts.identity, now: this.#now(), random: opts.random, tuning: opts.tuning })
+    this.#transport = transport
+    transport.onDatagram = (bytes, from) => { this.#onDatagram(bytes, from) }
+  }
+
+  /** Bind the socket (or adopt `transport`) and start serving. */
+  static async listen (opts: EndpointOptions): Promise<Endpoint> {
+    const transport = opts.transport ?? await UdpTransport.bind({ host: opts.host, port: opts.port })
+    return new Endpoint(opts, transport)
+  }
+
+  get address (): PeerAddress {
+    return { ...this.#transport.local }
+  }
+
+  get fingerprint (): string {
+    return this.#manager.identity.fingerprint
+  }
+
+  /** Register the STUN or DHT handler (wire.md §1); null removes it. */
+  setHandler (kind: 'stun' | 'dht', hook: DatagramHook | null): void {
+    this.#hooks[kind] = hook
+  }
+
+  /** Send a raw datagram on the shared socket (for the STUN and DHT components). */
+  sendDatagram (to: PeerAddress, bytes: Uint8Array): void {
+    if (!this.#closed) this.#transmit(to, bytes)
+  }
+
+  /** Open sessions. */
+  sessions (): Session[] {
+    return this.#manager.sessions().map(core => this.#wrap(core))
+  }
+
+  /**
+   * Handshake with `to` (session.md §3): IK when `remoteStatic` is given, else XX. Resolves with
+   * the session once the peer has proven its identity (and `expectFingerprint`, if given).
+   * Rejects with HANDSHAKE_TIMEOUT, HANDSHAKE_FAILED, FINGERPRINT_MISMATCH, ABORTED or ENDPOINT_CLOSED.
+   */
+  async connect (to: PeerAddress, opts: EndpointConnectOptions = {}): Promise<Session> {
+    if (this.#closed) throw errors.ENDPOINT_CLOSED('connect: the endpoint is closed')
+    const { signal, ...rest } = opts
+    if (signal?.aborted === true) throw errors.ABORTED('connect: aborted before it started')
+    const { dialId, actions } = this.#manager.connect(to, rest, this.#now())
+    const done = new Promise<Session>((resolve, reject) => {
+      const onAbort = (): void => { this.#apply(this.#manager.cancel(dialId, errors.ABORTED(`connect to ${to.host}:${to.port}: aborted`))) }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      const cleanup = (): void => { signal?.removeEventListener('abort', onAbort) }
+      this.#pending.set(dialId, { resolve, reject, cleanup })
+    })
+    this.#apply(actions)
+    return await done
+  }
+
+  /** Close every session (each peer gets a SESSION_CLOSE), fail pending connects, close the socket. */
+  async close (): Promise<void> {
+    if (this.#closed) return
+    this.#apply(this.#manager.shutdown(this.#now()))
+    this.#closed = true
+    this.#clearTimer()
+    await this.#transport.close()
+  }
+
+  /**
+   * Move to a new UDP socket (a new local port, as after a network change). Sessions continue:
+   * peers follow our first authenticated packet from the new address (session.md §4.5).
+   */
+  async rebind (opts: { host?: string, port?: number } = {}): Promise<PeerAddress> {
+    if (this.#closed) throw errors.ENDPOINT_CLOSED('rebind: the endpoint is closed')
+    const next = await UdpTransport.bind({ host: opts.host ?? this.#transport.local.host, port: opts.port ?? 0 })
+    const old = this.#transport
+    this.#counts.oldSendErrors += old.sendErrors
+    this.#transport = next
+    next.onDatagram = (bytes, from) => { this.#onDatagram(bytes, from) }
+    await old.close()
+    return this.address
+  }
+
+  stats (): EndpointStats {
+    const m = this.#manager.stats()
+    const malformedBy = {} as Record<DropReason, number>
+    let malformed = 0
+    for (const r of DROP_REASONS) {
+      malformedBy[r] = m.dropped[r]
+      malformed += m.dropped[r]
+    }
+    const dropped = { malformed, 'no-handler': this.#counts.noHandler } as EndpointStats['dropped']
+    for (const r of SESSION_DROP_REASONS) dropped[r] = m.dropped[r]
+    const { noHandler: _n, oldSendErrors, ...c } = this.#counts
+    return {
+      ...c,
+      sendErrors: oldSendErrors + this.#transport.sendErrors,
+      handshakesCompleted: m.handshakesCompleted,
+      cookieRepliesSent: m.cookieRepliesSent,
+      sessions: m.sessions,
+      halfOpen: m.halfOpen,
+      dials: m.dials,
+      dropped,
+      malformedBy
+    }
+  }
+
+  // ---- SessionOwner ----
+
+  sendOn (core: SessionCore, datagram: Uint8Array): boolean {
+    if (this.#closed) return false
+    const { sent, actions } = this.#manager.send(core, datagram, this.#now())
+    this.#apply(actions)
+    return sent
+  }
+
+  closeCore (core: SessionCore): void {
+    if (!this.#closed) this.#apply(this.#manager.close(core, this.#now()))
+  }
+
+  // ---- inside ----
+
+  #onDatagram (bytes: Uint8Array, from: PeerAddress): void {
+    if (this.#closed) return
+    this.#counts.packetsIn++
+    this.#counts.bytesIn += bytes.length
+    if (classifyDatagram(bytes) === 'stun') {
+      this.#counts.stunIn++
+      return this.#hook('stun', bytes, from)
+    }
+    this.#apply(this.#manager.receive(bytes, from, this.#now()))
+  }
+
+  #hook (kind: 'stun' | 'dht', bytes: Uint8Array, from: PeerAddress): void {
+    const hook = this.#hooks[kind]
+    if (hook === null) {
+      this.#counts.noHandler++
+      return
+    }
+    this.#safely(() => { hook(bytes, from) })
+  }
+
+  #transmit (to: PeerAddress, bytes: Uint8Array): void {
+    this.#counts.packetsOut++
+    this.#counts.bytesOut += bytes.length
+    this.#transport.send(to, bytes)
+  }
+
+  #apply (actions: ManagerAction[]): void {
+    for (const a of actions) this.#applyOne(a)
+    this.#arm()
+  }
+
+  #applyOne (a: ManagerAction): void {
+    switch (a.type) {
+      case 'send': return this.#transmit(a.to, a.bytes)
+      case 'dht':
+        this.#counts.dhtIn++
+        return this.#hook('dht', a.datagram, a.from)
+      case 'session': {
+        const s = this.#wrap(a.session)
+        return this.#safely(() => this.emit('session', s))
+      }
+      case 'connected': return this.#settle(a.dialId, p => { p.resolve(this.#wrap(a.session)) })
+      case 'connect-failed': return this.#settle(a.dialId, p => { p.reject(a.error) })
+      case 'data': {
+        const s = this.#wrap(a.session)
+        return this.#safely(() => s.emit('data', a.data))
+      }
+      case 'roamed': {
+        const s = this.#wrap(a.session)
+        return this.#safely(() => s.emit('roam', a.address))
+      }
+      case 'rekeyed': {
+        const s = this.#wrap(a.session)
+        return this.#safely(() => s.emit('rekey'))
+      }
+      case 'closed': {
+        const s = this.#wrap(a.session)
+        this.#handles.delete(a.session.id)
+        return this.#safely(() => s.emit('close', a.reason))
+      }
+    }
+  }
+
+  #settle (dialId: number, fn: (p: Pending) => void): void {
+    const p = this.#pending.get(dialId)
+    if (p === undefined) return
+    this.#pending.delete(dialId)
+    p.cleanup()
+    fn(p)
+  }
+
+  #wrap (core: SessionCore): Session {
+    let s = this.#handles.get(core.id)
+    if (s === undefined) {
+      s = new Session(core, this)
+      if (core.closed === null) this.#handles.set(core.id, s)
+    }
+    return s
+  }
+
+  /** A listener threw: that is the application's bug, not the network's; report it, carry on. */
+  #safely (fn: () => void): void {
+    try {
+      fn()
+    } catch (err) {
+      this.#counts.listenerErrors++
+      if (this.listenerCount('error') > 0) this.emit('error', err)
+      else queueMicrotask(() => { throw err }) // like an EventEmitter without an 'error' listener
+    }
+  }
+
+  // One timer for the manager's next deadline (session.md §7).
+  #arm (): void {
+    if (this.#closed) return
+    const at = this.#manager.nextDeadline
+    if (at >= this.#timerAt) return
+    this.#clearTimer()
+    if (at === Infinity) return
+    this.#timerAt = at
+    this.#timer = this.#scheduler.setTimer(Math.max(1, at - this.#now()), () => { this.#fire() })
+  }
+
+  #fire (): void {
+    this.#timer = null
+    this.#timerAt = Infinity
+    if (this.#closed) return
+    this.#apply(this.#manager.tick(this.#now()))
+  }
+
+  #clearTimer (): void {
+    if (this.#timer !== null) this.#scheduler.clearTimer(this.#timer)
+    this.#timer = null
+    this.#timerAt = Infinity
+  }
+}

@@ -1,0 +1,180 @@
+// Noise handshakes framed as wire packets (proto-spec/session.md §2, wire.md §4.1–§4.3,
+// noise.md §3–§4). Pure: wire-decoded packets in, wire bytes and verified keys out. Every
+// handshake payload carries our identity proof (proof.ts), so a completed handshake names the
+// peer's fingerprint. Network input never throws: failures come back as a reason to drop.
+import { HandshakeState, NOISE_XX, NOISE_IK, NOISE_PROLOGUE, type CipherState } from '../crypto/noise/index.js'
+import { errors, isDmessError } from '../errors.js'
+import type { Identity } from '../crypto/identity.js'
+import { HandshakePattern } from '../wire/constants.js'
+import {
+  encodeHandshakeInitiation, encodeHandshakeResponse, encodeHandshakeFinal,
+  type HandshakeInitiation, type HandshakeResponse
+} from '../wire/packet.js'
+import { encodeProof, verifyProof, type VerifiedPeer } from './proof.js'
+
+export interface HandshakeKeys {
+  send: CipherState
+  receive: CipherState
+  /** Noise §5.2 h: channel binding for upper layers */
+  handshakeHash: Uint8Array
+}
+
+export interface CompletedHandshake { keys: HandshakeKeys, peer: VerifiedPeer }
+
+/** Why a handshake message was not accepted (the state is dead afterwards). */
+export type HandshakeFailure = 'decrypt-failed' | 'bad-proof' | 'bad-message'
+
+export type HandshakeResult<T> = { ok: true, value: T } | { ok: false, reason: HandshakeFailure }
+
+export interface HandshakeParty {
+  identity: Identity
+  /** our session index for this handshake (wire.md §2.4) */
+  localIndex: number
+  /** ephemeral randomness; undefined → OpenSSL key generation (faster) */
+  random?: ((n: number) => Uint8Array) | undefined
+}
+
+function newState (party: HandshakeParty, initiator: boolean, pattern: HandshakePattern, rs?: Uint8Array): HandshakeState {
+  return new HandshakeState({
+    protocolName: pattern === HandshakePattern.IK ? NOISE_IK : NOISE_XX,
+    initiator,
+    prologue: NOISE_PROLOGUE,
+    // the identity's own arrays, so primitives' per-key cache is reused across handshakes
+    s: { publicKey: party.identity.dhPublic, secretKey: party.identity.dhSecret },
+    rs,
+    randomBytes: party.random
+  })
+}
+
+/** Read a peer's message: noise.md §3 — a DmessError here is bad input, not a local bug. */
+function read (hs: HandshakeState, message: Uint8Array): HandshakeResult<Uint8Array> {
+  try {
+    return { ok: true, value: hs.readMessage(message) }
+  } catch (err) {
+    if (!isDmessError(err)) throw err
+    hs.destroy()
+    return { ok: false, reason: err.code === 'NOISE_DECRYPT' ? 'decrypt-failed' : 'bad-message' }
+  }
+}
+
+function finish (hs: HandshakeState, peer: VerifiedPeer): CompletedHandshake {
+  const cs = hs.cipherStates
+  const h = hs.handshakeHash
+  if (cs === null || h === null) throw errors.NOISE_STATE('handshake not complete') // unreachable: callers check
+  return { keys: { send: cs.send, receive: cs.receive, handshakeHash: h }, peer }
+}
+
+/** Check the proof that came with the peer's static key (noise.md §4 step 3). */
+function checkProof (hs: HandshakeState, payload: Uint8Array): HandshakeResult<VerifiedPeer> {
+  const peer = verifyProof(payload, hs.remoteStatic)
+  if (peer === null) {
+    hs.destroy()
+    return { ok: false, reason: 'bad-proof' }
+  }
+  return { ok: true, value: peer }
+}
+
+/**
+ * The initiator's side of one handshake attempt. Message 1 is computed once: a retransmission
+ * resends the same bytes (wire.md §6.3), with a cookie if the responder asked for one.
+ */
+export class InitiatorHandshake {
+  readonly localIndex: number
+  readonly pattern: HandshakePattern
+  /** Noise message 1 */
+  readonly message: Uint8Array
+  readonly #party: HandshakeParty
+  readonly #hs: HandshakeState
+
+  /** IK when the responder's static X25519 key is given (noise.md §1), else XX. */
+  constructor (party: HandshakeParty, remoteStatic: Uint8Array | null) {
+    this.#party = party
+    this.localIndex = party.localIndex
+    this.pattern = remoteStatic === null ? HandshakePattern.XX : HandshakePattern.IK
+    this.#hs = newState(party, true, this.pattern, remoteStatic ?? undefined)
+    // noise.md §4: XX message 1 is cleartext and carries nothing; IK's carries our proof
+    this.message = this.#hs.writeMessage(this.pattern === HandshakePattern.IK ? encodeProof(party.identity) : undefined)
+  }
+
+  /** HANDSHAKE_INITIATION bytes (wire.md §4.1). */
+  initiation (cookie: Uint8Array | null = null): Uint8Array {
+    return encodeHandshakeInitiation({ senderIndex: this.localIndex, pattern: this.pattern, cookie, message: this.message })
+  }
+
+  /**
+   * Read HANDSHAKE_RESPONSE. XX also yields the HANDSHAKE_FINAL bytes to send (with our proof).
+   * The caller compares `peer.fingerprint` with the one it wanted (key substitution).
+   */
+  consumeResponse (p: HandshakeResponse): HandshakeResult<CompletedHandshake & { final: Uint8Array | null }> {
+    const payload = read(this.#hs, p.message)
+    if (!payload.ok) return payload
+    const peer = checkProof(this.#hs, payload.value)
+    if (!peer.ok) return peer
+    let final: Uint8Array | null = null
+    if (this.pattern === HandshakePattern.XX) {
+      const msg3 = this.#hs.writeMessage(encodeProof(this.#party.identity))
+      final = encodeHandshakeFinal({ receiverIndex: p.senderIndex, message: msg3 })
+    }
+    return { ok: true, value: { ...finish(this.#hs, peer.value), final } }
+  }
+
+  /** Abandon: wipe the ephemeral secret. */
+  destroy (): void {
+    this.#hs.destroy()
+  }
+}
+
+/** An XX responder waiting for message 3 (the half-open state of wire.md §6.3). */
+export class ResponderXX {
+  readonly #hs: HandshakeState
+
+  constructor (hs: HandshakeState) {
+    this.#hs = hs
+  }
+
+  /** Read HANDSHAKE_FINAL's Noise message: the initiator's static key and proof. */
+  consumeFinal (message: Uint8Array): HandshakeResult<CompletedHandshake> {
+    const payload = read(this.#hs, message)
+    if (!payload.ok) return payload
+    const peer = checkProof(this.#hs, payload.value)
+    if (!peer.ok) return peer
+    return { ok: true, value: finish(this.#hs, peer.value) }
+  }
+
+  destroy (): void {
+    this.#hs.destroy()
+  }
+}
+
+export interface Responded {
+  /** HANDSHAKE_RESPONSE bytes */
+  response: Uint8Array
+  /** XX: the state waiting for message 3 */
+  xx: ResponderXX | null
+  /** IK: complete (keys split) but not yet confirmed by the initiator (noise.md §4) */
+  ik: CompletedHandshake | null
+}
+
+/**
+ * Read a HANDSHAKE_INITIATION and write the response (wire.md §6.1, §6.2). For IK the
+ * initiator's proof is checked here; for XX it comes with message 3.
+ */
+export function respondToInitiation (party: HandshakeParty, p: HandshakeInitiation): HandshakeResult<Responded> {
+  const hs = newState(party, false, p.pattern)
+  const payload = read(hs, p.message)
+  if (!payload.ok) return payload
+  const proof = encodeProof(party.identity)
+  if (p.pattern === HandshakePattern.XX) {
+    // noise.md §2: XX message 1 has an empty payload (it would be neither secret nor authenticated)
+    if (payload.value.length !== 0) {
+      hs.destroy()
+      return { ok: false, reason: 'bad-message' }
+    }
+    const response = encodeHandshakeResponse({ senderIndex: party.localIndex, receiverIndex: p.senderIndex, message: hs.writeMessage(proof) })
+    return { ok: true, value: { response, xx: new ResponderXX(hs), ik: null } }
+  }
+  const peer = checkProof(hs, payload.value)
+  if (!peer.ok) return peer
+  const response = encodeHandshakeResponse({ senderIndex: party.localIndex, receiverIndex: p.senderIndex, message: hs.writeMessage(proof) })
+  return { ok: true, value: { response, xx: null, ik: finish(hs, peer.value) } }
+}

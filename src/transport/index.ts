@@ -1,0 +1,16 @@
+// The secure session layer over one UDP socket (proto-spec/session.md). The reliable channel
+// (./reliable/) is a separate module that will ride on Session datagrams.
+export { Endpoint, type EndpointOptions, type EndpointConnectOptions, type EndpointEvents, type EndpointStats, type DatagramHook } from './endpoint.js'
+export { Session, type SessionEvents } from './session-handle.js'
+export { SessionManager, type ManagerAction, type ManagerOptions, type ConnectOptions, type ManagerStats } from './manager.js'
+export { SessionCore } from './session.js'
+export { SessionKeys } from './keys.js'
+export { ReplayWindow } from './replay-window.js'
+export { TokenBucket, KeyedRateLimiter, type BucketOptions } from './rate-limit.js'
+export { InitiatorHandshake, ResponderXX, respondToInitiation, type HandshakeKeys, type CompletedHandshake } from './handshake.js'
+export { encodeProof, verifyProof, PROOF_BYTES, PROOF_VERSION, type VerifiedPeer } from './proof.js'
+export { UdpTransport, type UdpBindOptions } from './udp.js'
+export { SimTransport, simScheduler, simAddress, parseSimAddress } from './sim-io.js'
+export { realScheduler, type DatagramTransport, type Scheduler } from './io.js'
+export * from './constants.js'
+export { SESSION_DROP_REASONS, type PeerAddress, type CloseReason, type SessionDropReason } from './types.js'

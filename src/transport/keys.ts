@@ -1,0 +1,91 @@
+// One generation of session keys: the two transport CipherStates of a completed handshake, the
+// index pair that names them on the wire, and the receive replay window. A session holds up to
+// two generations (current and previous) so packets in flight survive a rekey.
+// proto-spec/session.md §4–§5, wire.md §4.6, §4.8, §7.
+import type { CipherState } from '../crypto/noise/index.js'
+import { PacketType, REJECT_AFTER_MS, MAX_COUNTER, TRANSPORT_DATA_HEADER_BYTES } from '../wire/constants.js'
+import { encodeTransportDataHeader } from '../wire/packet.js'
+import { wipe } from '../crypto/primitives.js'
+import { errors } from '../errors.js'
+import { ReplayWindow } from './replay-window.js'
+import type { HandshakeKeys } from './handshake.js'
+
+export type OpenFailure = 'replay' | 'decrypt-failed' | 'expired'
+
+export interface KeysInit {
+  localIndex: number
+  remoteIndex: number
+  /** we sent message 1 of the handshake that made these keys */
+  initiator: boolean
+  createdAt: number
+}
+
+export class SessionKeys {
+  readonly localIndex: number
+  readonly remoteIndex: number
+  readonly initiator: boolean
+  readonly createdAt: number
+  readonly handshakeHash: Uint8Array
+  /** an authenticated packet has arrived on these keys (key confirmation, noise.md §4) */
+  receivedAny = false
+  readonly #send: CipherState
+  readonly #receive: CipherState
+  readonly #replay = new ReplayWindow()
+  #destroyed = false
+
+  constructor (init: KeysInit, keys: HandshakeKeys) {
+    this.localIndex = init.localIndex
+    this.remoteIndex = init.remoteIndex
+    this.initiator = init.initiator
+    this.createdAt = init.createdAt
+    this.handshakeHash = keys.handshakeHash
+    this.#send = keys.send
+    this.#receive = keys.receive
+  }
+
+  /** Packets sent so far (= the next counter). */
+  get sent (): bigint {
+    return this.#send.nonce
+  }
+
+  /** wire.md §7: nothing is sent or accepted after REJECT_AFTER_MS or past the last counter. */
+  usable (now: number, rejectAfterMs = REJECT_AFTER_MS): boolean {
+    return !this.#destroyed && now - this.createdAt < rejectAfterMs && this.#send.nonce <= MAX_COUNTER
+  }
+
+  /** TRANSPORT_DATA (or SESSION_CLOSE, empty plaintext) with the next counter; wire.md §4.6. */
+  seal (plaintext: Uint8Array, type: typeof PacketType.TRANSPORT_DATA | typeof PacketType.SESSION_CLOSE = PacketType.TRANSPORT_DATA): Uint8Array {
+    // a wiped CipherState would "encrypt" as the identity function (Noise §5.1 without k)
+    if (this.#destroyed) throw errors.NOISE_STATE('session keys were destroyed')
+    const header = encodeTransportDataHeader(this.remoteIndex, this.#send.nonce, type)
+    const ct = this.#send.encryptWithAd(header, plaintext) // advances the counter
+    const out = new Uint8Array(TRANSPORT_DATA_HEADER_BYTES + ct.length)
+    out.set(header, 0)
+    out.set(ct, TRANSPORT_DATA_HEADER_BYTES)
+    return out
+  }
+
+  /**
+   * Authenticate and decrypt a TRANSPORT_DATA or SESSION_CLOSE datagram addressed to us.
+   * noise.md §3: check the window, decrypt at the packet's counter, only then mark it seen.
+   */
+  open (datagram: Uint8Array, counter: bigint, ciphertext: Uint8Array, now: number, rejectAfterMs = REJECT_AFTER_MS): Uint8Array | OpenFailure {
+    if (this.#destroyed || now - this.createdAt >= rejectAfterMs) return 'expired'
+    if (!this.#replay.check(counter)) return 'replay'
+    this.#receive.setNonce(counter)
+    const plaintext = this.#receive.tryDecryptWithAd(datagram.subarray(0, TRANSPORT_DATA_HEADER_BYTES), ciphertext)
+    if (plaintext === null) return 'decrypt-failed'
+    this.#replay.commit(counter)
+    this.receivedAny = true
+    return plaintext
+  }
+
+  /** Forget both keys (best effort; noise.md §3). */
+  destroy (): void {
+    if (this.#destroyed) return
+    this.#destroyed = true
+    this.#send.wipe()
+    this.#receive.wipe()
+    wipe(this.handshakeHash)
+  }
+}

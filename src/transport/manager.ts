@@ -1,0 +1,477 @@
+// The session layer of one node, as a pure core (proto-spec/session.md): every dmess datagram
+// the socket receives, every connect, send, close and timer goes in with `now`; datagrams to
+// send and events come out as a list of actions, which the Endpoint (endpoint.ts) carries out.
+// Bad input is counted and dropped, never thrown (STYLE §6). Local misuse throws DmessError.
+import { decodePacketResult, versionNegotiationReply, type HandshakeResponse, type HandshakeFinal, type CookieReply, type VersionNegotiation, type TransportData, type SessionClose } from '../wire/packet.js'
+import { DropCounter, type DropReason } from '../wire/drops.js'
+import { WIRE_VERSION, X25519_PUBLIC_BYTES } from '../wire/constants.js'
+import { randomBytes } from '../crypto/primitives.js'
+import { isFingerprint, type Identity } from '../crypto/identity.js'
+import { errors, type DmessError } from '../errors.js'
+import { DEFAULT_TUNING, MAX_SESSION_DATAGRAM_BYTES, DUPLICATE_FINAL_REPLY_INTERVAL_MS, type SessionTuning } from './constants.js'
+import { SessionTable } from './session-table.js'
+import { Responder, type HalfOpen } from './responder.js'
+import { Dial, retryDelay, type DialInit } from './dial.js'
+import { SessionKeys } from './keys.js'
+import { SessionCore } from './session.js'
+import type { VerifiedPeer } from './proof.js'
+import type { HandshakeParty } from './handshake.js'
+import { SESSION_DROP_REASONS, type PeerAddress, type CloseReason, type SessionDropReason } from './types.js'
+
+export type ManagerAction =
+  | { type: 'send', to: PeerAddress, bytes: Uint8Array }
+  /** a session the peer opened (inbound), now authenticated */
+  | { type: 'session', session: SessionCore }
+  | { type: 'connected', dialId: number, session: SessionCore }
+  | { type: 'connect-failed', dialId: number, error: DmessError }
+  | { type: 'data', session: SessionCore, data: Uint8Array }
+  | { type: 'roamed', session: SessionCore, address: PeerAddress }
+  /** new keys installed on an existing session (rekey, or a second handshake with the same peer) */
+  | { type: 'rekeyed', session: SessionCore }
+  | { type: 'closed', session: SessionCore, reason: CloseReason }
+  /** a DHT packet (wire.md §4.7): not ours, for the DHT handler */
+  | { type: 'dht', datagram: Uint8Array, from: PeerAddress }
+
+export interface ManagerOptions {
+  identity: Identity
+  now: number
+  /** randomness for indices, cookies, jitter — and ephemeral keys when given (deterministic tests) */
+  random?: (n: number) => Uint8Array
+  tuning?: Partial<SessionTuning>
+}
+
+export interface ConnectOptions {
+  /** fail with FINGERPRINT_MISMATCH unless the peer proves this fingerprint */
+  expectFingerprint?: string
+  /** the peer's static X25519 key, if known: a 1-RTT IK handshake (noise.md §1) */
+  remoteStatic?: Uint8Array
+  timeoutMs?: number
+}
+
+export interface ManagerStats {
+  dropped: Record<DropReason | SessionDropReason, number>
+  handshakesCompleted: number
+  cookieRepliesSent: number
+  sessions: number
+  halfOpen: number
+  dials: number
+}
+
+export class SessionManager {
+  readonly tuning: SessionTuning
+  readonly #identity: Identity
+  readonly #random: (n: number) => Uint8Array
+  readonly #ephemeralRandom: ((n: number) => Uint8Array) | undefined
+  readonly #table: SessionTable
+  readonly #responder: Responder
+  readonly #dials = new Map<number, Dial>()
+  readonly #wireDrops = new DropCounter()
+  readonly #drops = new Map<SessionDropReason, number>()
+  #nextDialId = 1
+  #handshakesCompleted = 0
+  #deadline = Infinity
+
+  constructor (opts: ManagerOptions) {
+    this.tuning = { ...DEFAULT_TUNING, ...opts.tuning }
+    this.#identity = opts.identity
+    this.#random = opts.random ?? randomBytes
+    this.#ephemeralRandom = opts.random
+    this.#table = new SessionTable(this.#random)
+    this.#responder = new Responder({
+      identity: opts.identity,
+      tuning: this.tuning,
+      table: this.#table,
+      random: this.#random,
+      ephemeralRandom: this.#ephemeralRandom,
+      drop: r => { this.#drop(r) },
+      now: opts.now
+    })
+  }
+
+  /** The earliest time `tick` has work to do (Infinity if none). */
+  get nextDeadline (): number {
+    return this.#deadline
+  }
+
+  get identity (): Identity {
+    return this.#identity
+  }
+
+  session (fingerprint: string): SessionCore | undefined {
+    return this.#table.session(fingerprint)
+  }
+
+  sessions (): SessionCore[] {
+    return [...this.#table.sessions()]
+  }
+
+  // ---- local calls ----
+
+  /** Start a handshake to `to` (session.md §3.1). The outcome arrives as 'connected' / 'connect-failed'. */
+  connect (to: PeerAddress, opts: ConnectOptions, now: number): { dialId: number, actions: ManagerAction[] } {
+    const out: ManagerAction[] = []
+    const expect = opts.expectFingerprint ?? null
+    if (expect !== null && !isFingerprint(expect)) throw errors.BAD_ARGUMENT(`connect: expectFingerprint is not a fingerprint: ${expect}`)
+    const rs = opts.remoteStatic ?? null
+    if (rs !== null && rs.length !== X25519_PUBLIC_BYTES) throw errors.BAD_ARGUMENT(`connect: remoteStatic must be ${X25519_PUBLIC_BYTES} bytes, got ${rs.length}`)
+    const existing = expect === null ? undefined : this.#table.session(expect)
+    if (existing !== undefined) {
+      const dialId = this.#nextDialId++
+      return { dialId, actions: [{ type: 'connected', dialId, session: existing }] }
+    }
+    const deadline = now + (opts.timeoutMs ?? this.tuning.connectTimeoutMs)
+    const dial = this.#startDial({ to: { ...to }, expectFingerprint: expect, remoteStatic: rs?.slice() ?? null, rekeyOf: null, deadline }, now, out)
+    return { dialId: dial.id, actions: out }
+  }
+
+  /** Abandon a pending connect (AbortSignal); it fails with `error`. */
+  cancel (dialId: number, error: DmessError): ManagerAction[] {
+    const out: ManagerAction[] = []
+    const dial = this.#dials.get(dialId)
+    if (dial !== undefined) this.#failDial(dial, error, out)
+    return out
+  }
+
+  /** Encrypt and send one datagram; `sent` is false when the session has no usable keys (or is closed). */
+  send (s: SessionCore, data: Uint8Array, now: number): { sent: boolean, actions: ManagerAction[] } {
+    if (data.length > MAX_SESSION_DATAGRAM_BYTES) {
+      throw errors.BAD_ARGUMENT(`session datagram: at most ${MAX_SESSION_DATAGRAM_BYTES} bytes, got ${data.length}`)
+    }
+    const out: ManagerAction[] = []
+    if (s.closed !== null) return { sent: false, actions: out }
+    this.#maybeRekey(s, now, out)
+    const bytes = s.seal(data, now, this.tuning)
+    if (bytes !== null) out.push({ type: 'send', to: s.address, bytes })
+    return { sent: bytes !== null, actions: out }
+  }
+
+  /** Close with an authenticated SESSION_CLOSE, so the peer drops it at once (session.md §3.6). */
+  close (s: SessionCore, now: number, reason: CloseReason = 'local'): ManagerAction[] {
+    const out: ManagerAction[] = []
+    if (s.closed !== null) return out
+    const bytes = s.closePacket(now, this.tuning)
+    if (bytes !== null) out.push({ type: 'send', to: s.address, bytes })
+    this.#closeSession(s, reason, out)
+    return out
+  }
+
+  /** Close every session and fail every pending connect (the endpoint is going away). */
+  shutdown (now: number): ManagerAction[] {
+    const out: ManagerAction[] = []
+    for (const dial of [...this.#dials.values()]) this.#failDial(dial, errors.ENDPOINT_CLOSED('the endpoint was closed'), out)
+    for (const s of this.sessions()) out.push(...this.close(s, now, 'endpoint-closed'))
+    this.#responder.clear()
+    this.#deadline = Infinity
+    return out
+  }
+
+  // ---- network input ----
+
+  /** One datagram from the socket (STUN already split off by the caller). */
+  receive (datagram: Uint8Array, from: PeerAddress, now: number): ManagerAction[] {
+    const out: ManagerAction[] = []
+    const r = decodePacketResult(datagram)
+    if (!r.ok) {
+      this.#wireDrops.count(r.reason)
+      if (r.reason === 'unsupported-version') this.#negotiateVersion(datagram, from, now, out)
+      return out
+    }
+    const p = r.packet
+    switch (p.kind) {
+      case 'dht': out.push({ type: 'dht', datagram, from }); break
+      case 'handshake-initiation': {
+        const reply = this.#responder.onInitiation(p, from, now)
+        if (reply !== null) out.push({ type: 'send', to: from, bytes: reply })
+        this.#wake(this.#responder.nextDeadline())
+        break
+      }
+      case 'handshake-response': this.#onResponse(p, from, now, out); break
+      case 'handshake-final': this.#onFinal(p, from, now, out); break
+      case 'cookie-reply': this.#onCookieReply(p, out); break
+      case 'version-negotiation': this.#onVersionNegotiation(p, out); break
+      case 'transport-data': case 'session-close': this.#onTransport(p, datagram, from, now, out); break
+    }
+    return out
+  }
+
+  /** wire.md §5.2: answer an initiation in a version we do not speak, rate-limited per IP. */
+  #negotiateVersion (datagram: Uint8Array, from: PeerAddress, now: number, out: ManagerAction[]): void {
+    const reply = versionNegotiationReply(datagram)
+    if (reply !== null && this.#responder.allow(from.host, now)) out.push({ type: 'send', to: from, bytes: reply })
+  }
+
+  #onResponse (p: HandshakeResponse, from: PeerAddress, now: number, out: ManagerAction[]): void {
+    const e = this.#table.get(p.receiverIndex)
+    if (e?.kind !== 'dial') return this.#drop('unknown-session')
+    const dial = e.dial
+    dial.heard = true
+    const res = dial.hs.consumeResponse(p)
+    if (!res.ok) return this.#responseFailed(dial, res.reason, out)
+    const { keys: hk, peer, final } = res.value
+    const want = dial.expectFingerprint ?? dial.rekeyOf?.remoteFingerprint ?? null
+    if (want !== null && peer.fingerprint !== want) {
+      // session.md §4.1: key substitution — a valid identity, but not the one we meant to reach
+      hk.send.wipe()
+      hk.receive.wipe()
+      this.#drop('fingerprint-mismatch')
+      return this.#failDial(dial, errors.FINGERPRINT_MISMATCH(`expected peer ${want}, it proved ${peer.fingerprint}`), out)
+    }
+    const keys = new SessionKeys({ localIndex: dial.localIndex, remoteIndex: p.senderIndex, initiator: true, createdAt: now }, hk)
+    this.#dials.delete(dial.id) // the index now belongs to the keys
+    const s = this.#establish(peer, keys, from, now, true, out)
+    if (dial.rekeyOf !== null) dial.rekeyOf.rekeyDialId = null
+    if (final !== null) {
+      // wire.md §6.3: resend FINAL until the responder is heard from on these keys
+      s.pendingFinal = { bytes: final, keys, attempts: 1, nextAt: now + retryDelay(1, this.tuning, this.#jitter()) }
+      out.push({ type: 'send', to: s.address, bytes: final })
+    } else {
+      this.#keepalive(s, now, out) // IK: key confirmation for the responder (noise.md §4)
+    }
+    if (dial.rekeyOf === null) out.push({ type: 'connected', dialId: dial.id, session: s })
+    this.#wake(s.nextDeadline(this.tuning))
+  }
+
+  #responseFailed (dial: Dial, reason: 'decrypt-failed' | 'bad-proof' | 'bad-message', out: ManagerAction[]): void {
+    if (reason === 'bad-proof') {
+      // the peer completed Noise but its identity proof is not valid for its static key
+      this.#drop('handshake-failed')
+      return this.#failDial(dial, errors.HANDSHAKE_FAILED(`peer at ${dial.to.host}:${dial.to.port} sent an identity proof that does not match its key`), out)
+    }
+    // Forged or corrupted: the Noise state is dead, so the next retry starts a fresh attempt.
+    this.#drop(reason === 'decrypt-failed' ? 'decrypt-failed' : 'handshake-failed')
+    this.#table.free(dial.localIndex)
+    dial.restart(this.#party())
+    this.#table.set(dial.localIndex, { kind: 'dial', dial })
+  }
+
+  #onFinal (p: HandshakeFinal, from: PeerAddress, now: number, out: ManagerAction[]): void {
+    const e = this.#table.get(p.receiverIndex)
+    if (e?.kind === 'keys') return this.#duplicateFinal(e.session, e.keys, now, out)
+    if (e?.kind !== 'half-open') return this.#drop('unknown-session')
+    const ho = e.halfOpen
+    if (ho.xx === null) return this.#drop('unexpected')
+    const res = ho.xx.consumeFinal(p.message)
+    if (!res.ok) {
+      this.#drop(res.reason === 'decrypt-failed' ? 'decrypt-failed' : 'handshake-failed')
+      return this.#responder.remove(ho)
+    }
+    this.#responder.detach(ho)
+    const keys = new SessionKeys({ localIndex: ho.localIndex, remoteIndex: ho.remoteIndex, initiator: false, createdAt: now }, res.value.keys)
+    const s = this.#establish(res.value.peer, keys, from, now, false, out)
+    this.#keepalive(s, now, out) // so the initiator stops resending FINAL (wire.md §6.3)
+  }
+
+  /** A retransmitted FINAL: our keepalive was lost; send another (rate-limited), nothing else. */
+  #duplicateFinal (s: SessionCore, keys: SessionKeys, now: number, out: ManagerAction[]): void {
+    this.#drop('duplicate')
+    if (keys.initiator || s.current !== keys || now - s.lastDuplicateFinalReplyAt < DUPLICATE_FINAL_REPLY_INTERVAL_MS) return
+    s.lastDuplicateFinalReplyAt = now
+    this.#keepalive(s, now, out)
+  }
+
+  #onCookieReply (p: CookieReply, out: ManagerAction[]): void {
+    const e = this.#table.get(p.receiverIndex)
+    if (e?.kind !== 'dial') return this.#drop('unknown-session')
+    e.dial.heard = true
+    const bytes = e.dial.withCookie(p.cookie)
+    if (bytes === null) return this.#drop('duplicate')
+    out.push({ type: 'send', to: e.dial.to, bytes })
+  }
+
+  /** wire.md §5.2: we speak only version 1, so a negotiation that does not list it ends the dial. */
+  #onVersionNegotiation (p: VersionNegotiation, out: ManagerAction[]): void {
+    const e = this.#table.get(p.receiverIndex)
+    if (e?.kind !== 'dial') return this.#drop('unknown-session')
+    if (e.dial.heard || p.versions.includes(WIRE_VERSION)) return this.#drop('unexpected')
+    this.#failDial(e.dial, errors.HANDSHAKE_FAILED(`peer speaks wire versions ${p.versions.join(', ')}; we speak ${WIRE_VERSION}`), out)
+  }
+
+  #onTransport (p: TransportData | SessionClose, datagram: Uint8Array, from: PeerAddress, now: number, out: ManagerAction[]): void {
+    const e = this.#table.get(p.receiverIndex)
+    if (e === undefined || e.kind === 'dial') return this.#drop('unknown-session')
+    if (e.kind === 'half-open') return this.#confirmIk(e.halfOpen, p, datagram, from, now, out)
+    const pt = e.keys.open(datagram, p.counter, p.ciphertext, now, this.tuning.rejectAfterMs)
+    if (typeof pt === 'string') return this.#drop(pt)
+    this.#deliver(e.session, e.keys, p.kind, pt, from, now, out)
+  }
+
+  /** noise.md §4: an IK responder's keys are confirmed by the initiator's first transport packet. */
+  #confirmIk (ho: HalfOpen, p: TransportData | SessionClose, datagram: Uint8Array, from: PeerAddress, now: number, out: ManagerAction[]): void {
+    if (ho.ik === null) return this.#drop('unexpected') // XX still waiting for FINAL (wire.md §6.3)
+    const { keys, peer } = ho.ik
+    const pt = keys.open(datagram, p.counter, p.ciphertext, now, this.tuning.rejectAfterMs)
+    if (typeof pt === 'string') return this.#drop(pt)
+    this.#responder.detach(ho)
+    // this packet is fresh (replay window) and authenticated, so its source may move the address
+    const s = this.#establish(peer, keys, from, now, false, out)
+    this.#deliver(s, keys, p.kind, pt, from, now, out)
+  }
+
+  #deliver (s: SessionCore, keys: SessionKeys, kind: 'transport-data' | 'session-close', pt: Uint8Array, from: PeerAddress, now: number, out: ManagerAction[]): void {
+    if (s.authenticated(keys, from, now)) out.push({ type: 'roamed', session: s, address: { ...from } })
+    if (kind === 'session-close') return this.#closeSession(s, 'peer', out)
+    if (pt.length > 0) out.push({ type: 'data', session: s, data: pt }) // empty: a keepalive
+  }
+
+  /**
+   * A handshake completed and authenticated `peer`: install the keys on its session, creating the
+   * session if this is the first (session.md §3.1). `roamTo` is where a fresh, authenticated
+   * message came from: a response, a FINAL, an IK confirmation — never an IK message 1, which
+   * can be replayed.
+   */
+  #establish (peer: VerifiedPeer, keys: SessionKeys, roamTo: PeerAddress, now: number, outbound: boolean, out: ManagerAction[]): SessionCore {
+    let s = this.#table.session(peer.fingerprint)
+    const isNew = s === undefined
+    if (s === undefined) {
+      s = new SessionCore(this.#table.nextSessionId(), peer, roamTo, outbound, now)
+      this.#table.addSession(s)
+    }
+    if (!isNew && s.authenticated(keys, roamTo, now)) out.push({ type: 'roamed', session: s, address: { ...roamTo } })
+    const dropped = s.install(keys)
+    if (dropped !== null) {
+      this.#table.free(dropped.localIndex)
+      dropped.destroy()
+    }
+    this.#table.set(keys.localIndex, { kind: 'keys', session: s, keys })
+    s.lastReceivedAt = now
+    this.#handshakesCompleted++
+    // a new outbound session is announced by the dial's 'connected'
+    if (!isNew) out.push({ type: 'rekeyed', session: s })
+    else if (!outbound) out.push({ type: 'session', session: s })
+    this.#wake(s.nextDeadline(this.tuning))
+    return s
+  }
+
+  #closeSession (s: SessionCore, reason: CloseReason, out: ManagerAction[]): void {
+    for (const k of s.destroy(reason)) this.#table.free(k.localIndex)
+    this.#table.removeSession(s)
+    const dial = s.rekeyDialId === null ? undefined : this.#dials.get(s.rekeyDialId)
+    if (dial !== undefined) this.#removeDial(dial)
+    s.rekeyDialId = null
+    out.push({ type: 'closed', session: s, reason })
+  }
+
+  // ---- dials ----
+
+  #party (): HandshakeParty {
+    return { identity: this.#identity, localIndex: this.#table.allocate(), random: this.#ephemeralRandom }
+  }
+
+  #startDial (init: Omit<DialInit, 'id'>, now: number, out: ManagerAction[]): Dial {
+    const dial = new Dial({ ...init, id: this.#nextDialId++ }, this.#party())
+    this.#table.set(dial.localIndex, { kind: 'dial', dial })
+    this.#dials.set(dial.id, dial)
+    out.push({ type: 'send', to: dial.to, bytes: dial.send(now, this.tuning, this.#jitter()) })
+    this.#wake(dial.nextAt)
+    return dial
+  }
+
+  #removeDial (dial: Dial): void {
+    this.#dials.delete(dial.id)
+    this.#table.free(dial.localIndex)
+    dial.destroy()
+  }
+
+  #failDial (dial: Dial, error: DmessError, out: ManagerAction[]): void {
+    this.#removeDial(dial)
+    if (dial.rekeyOf !== null) dial.rekeyOf.rekeyDialId = null // the session keeps its old keys
+    else out.push({ type: 'connect-failed', dialId: dial.id, error })
+  }
+
+  /** wire.md §7: about to send on old keys → a fresh IK handshake, old keys used meanwhile. */
+  #maybeRekey (s: SessionCore, now: number, out: ManagerAction[]): void {
+    if (s.rekeyDialId !== null || !s.wantsRekey(now, this.tuning)) return
+    const deadline = now + this.tuning.connectTimeoutMs
+    const dial = this.#startDial({ to: { ...s.address }, expectFingerprint: s.remoteFingerprint, remoteStatic: s.remoteStatic, rekeyOf: s, deadline }, now, out)
+    s.rekeyDialId = dial.id
+  }
+
+  #keepalive (s: SessionCore, now: number, out: ManagerAction[]): void {
+    const bytes = s.keepalive(now, this.tuning)
+    if (bytes !== null) out.push({ type: 'send', to: s.address, bytes })
+  }
+
+  // ---- timers ----
+
+  /** Run everything due at `now`: retransmissions, keepalives, rekeys, expiry, idle timeouts. */
+  tick (now: number): ManagerAction[] {
+    const out: ManagerAction[] = []
+    this.#responder.expire(now)
+    for (const dial of [...this.#dials.values()]) this.#tickDial(dial, now, out)
+    for (const s of this.sessions()) this.#tickSession(s, now, out)
+    this.#deadline = this.#computeDeadline()
+    return out
+  }
+
+  #tickDial (dial: Dial, now: number, out: ManagerAction[]): void {
+    const step = dial.step(now, this.tuning, () => this.#jitter(), () => this.#party())
+    if (step.type === 'give-up') {
+      return this.#failDial(dial, errors.HANDSHAKE_TIMEOUT(`no handshake with ${dial.to.host}:${dial.to.port} after ${dial.attempts} attempts`), out)
+    }
+    if (step.type === 'restart') {
+      this.#table.free(step.oldIndex)
+      this.#table.set(dial.localIndex, { kind: 'dial', dial })
+    }
+    if (step.type !== 'wait') out.push({ type: 'send', to: dial.to, bytes: step.bytes })
+  }
+
+  #tickSession (s: SessionCore, now: number, out: ManagerAction[]): void {
+    const t = this.tuning
+    const due = s.due(now, t)
+    if (due.idle) return this.#closeSession(s, 'timeout', out)
+    for (const k of due.expired) {
+      this.#table.free(k.localIndex)
+      s.drop(k)
+    }
+    const pf = s.pendingFinal
+    if (due.resendFinal && pf !== null) {
+      pf.attempts++
+      if (pf.attempts > t.handshakeMaxAttempts) s.pendingFinal = null
+      else {
+        pf.nextAt = now + retryDelay(pf.attempts, t, this.#jitter())
+        out.push({ type: 'send', to: s.address, bytes: pf.bytes })
+      }
+    }
+    if (due.keepalive) {
+      this.#maybeRekey(s, now, out)
+      this.#keepalive(s, now, out)
+      s.lastSentAt = now // even without usable keys: try again one interval later, not at once
+    }
+  }
+
+  #computeDeadline (): number {
+    let at = this.#responder.nextDeadline()
+    for (const d of this.#dials.values()) at = Math.min(at, d.nextAt)
+    for (const s of this.#table.sessions()) at = Math.min(at, s.nextDeadline(this.tuning))
+    return at
+  }
+
+  #wake (at: number): void {
+    if (at < this.#deadline) this.#deadline = at
+  }
+
+  /** Uniform in [−1, 1): jitter for retransmission delays. */
+  #jitter (): number {
+    const b = this.#random(2)
+    return (((b[0] ?? 0) << 8) | (b[1] ?? 0)) / 32768 - 1
+  }
+
+  // ---- counters ----
+
+  #drop (reason: SessionDropReason): void {
+    this.#drops.set(reason, (this.#drops.get(reason) ?? 0) + 1)
+  }
+
+  stats (): ManagerStats {
+    const dropped = { ...this.#wireDrops.snapshot() } as Record<DropReason | SessionDropReason, number>
+    for (const r of SESSION_DROP_REASONS) dropped[r] = this.#drops.get(r) ?? 0
+    return {
+      dropped,
+      handshakesCompleted: this.#handshakesCompleted,
+      cookieRepliesSent: this.#responder.cookieRepliesSent,
+      sessions: this.#table.sessionCount,
+      halfOpen: this.#responder.size,
+      dials: this.#dials.size
+    }
+  }
+}

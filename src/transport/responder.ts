@@ -1,0 +1,160 @@
+// The responder's side of handshakes (proto-spec/session.md §6, wire.md §4.4, §6.3): admission
+// (per-IP token bucket, cookies under load, a bound on half-open state), Noise message 1, and
+// the half-open table — XX waiting for message 3, IK waiting for key confirmation. Nothing is
+// kept for an initiation that is refused or fails; a retransmitted initiation gets the cached
+// response without any Noise work. Pure: `now` in, bytes out; drops are counted by the caller's
+// `drop` callback.
+import { CookieJar } from '../wire/cookie.js'
+import { encodeCookieReply, type HandshakeInitiation } from '../wire/packet.js'
+import type { Identity } from '../crypto/identity.js'
+import { respondToInitiation, type ResponderXX } from './handshake.js'
+import { SessionKeys } from './keys.js'
+import { KeyedRateLimiter, TokenBucket } from './rate-limit.js'
+import { MAX_RATE_LIMITED_IPS, type SessionTuning } from './constants.js'
+import type { SessionTable } from './session-table.js'
+import type { VerifiedPeer } from './proof.js'
+import { addressKey, type PeerAddress, type SessionDropReason } from './types.js'
+
+export interface HalfOpen {
+  localIndex: number
+  remoteIndex: number
+  from: PeerAddress
+  sourceKey: string
+  createdAt: number
+  /** Noise message 1, to recognise a retransmission */
+  message: Uint8Array
+  /** our cached HANDSHAKE_RESPONSE */
+  response: Uint8Array
+  /** XX: waiting for message 3 */
+  xx: ResponderXX | null
+  /** IK: keys made, waiting for the initiator's first transport packet (noise.md §4) */
+  ik: { keys: SessionKeys, peer: VerifiedPeer } | null
+}
+
+export interface ResponderContext {
+  identity: Identity
+  tuning: SessionTuning
+  table: SessionTable
+  random: (n: number) => Uint8Array
+  /** ephemeral-key randomness for Noise; undefined → OpenSSL keygen */
+  ephemeralRandom: ((n: number) => Uint8Array) | undefined
+  drop: (reason: SessionDropReason) => void
+  now: number
+}
+
+export class Responder {
+  readonly #ctx: ResponderContext
+  readonly #bySource = new Map<string, HalfOpen>()
+  readonly #byIndex = new Map<number, HalfOpen>()
+  readonly #perIp: KeyedRateLimiter
+  readonly #load: TokenBucket
+  readonly #cookies: CookieJar
+  cookieRepliesSent = 0
+
+  constructor (ctx: ResponderContext) {
+    this.#ctx = ctx
+    const t = ctx.tuning
+    this.#perIp = new KeyedRateLimiter({ ratePerS: t.initiationsPerIpPerS, burst: t.initiationBurstPerIp, maxKeys: MAX_RATE_LIMITED_IPS })
+    this.#load = new TokenBucket({ ratePerS: t.underLoadInitiationsPerS, burst: t.underLoadInitiationBurst }, ctx.now)
+    this.#cookies = new CookieJar(ctx.random, ctx.now)
+  }
+
+  get size (): number {
+    return this.#byIndex.size
+  }
+
+  /** wire.md §4.4: the session manager's policy for "under load". */
+  underLoad (now: number): boolean {
+    return this.#byIndex.size >= this.#ctx.tuning.underLoadHalfOpen || !this.#load.peek(now)
+  }
+
+  /** Handle a HANDSHAKE_INITIATION; returns the datagram to send back to `from`, if any. */
+  onInitiation (p: HandshakeInitiation, from: PeerAddress, now: number): Uint8Array | null {
+    const sourceKey = `${addressKey(from)}|${p.senderIndex}`
+    const dup = this.#bySource.get(sourceKey)
+    if (dup !== undefined && bytesEqual(dup.message, p.message)) {
+      this.#ctx.drop('duplicate') // wire.md §6.3: resend the cached response, no Noise
+      return dup.response
+    }
+    if (this.underLoad(now) && !this.#cookieOk(p, from, now)) {
+      this.cookieRepliesSent++ // no Noise, no state (wire.md §4.4)
+      return encodeCookieReply({ receiverIndex: p.senderIndex, cookie: this.#cookies.make(from.host, from.port, p.senderIndex, now) })
+    }
+    if (!this.#perIp.take(from.host, now) || this.#byIndex.size >= this.#ctx.tuning.maxHalfOpen) {
+      this.#ctx.drop('rate-limited')
+      return null
+    }
+    this.#load.take(now)
+    return this.#respond(p, from, sourceKey, now, dup)
+  }
+
+  #cookieOk (p: HandshakeInitiation, from: PeerAddress, now: number): boolean {
+    return p.cookie !== null && this.#cookies.check(p.cookie, from.host, from.port, p.senderIndex, now)
+  }
+
+  #respond (p: HandshakeInitiation, from: PeerAddress, sourceKey: string, now: number, dup: HalfOpen | undefined): Uint8Array | null {
+    const { table, identity, ephemeralRandom } = this.#ctx
+    const localIndex = table.allocate()
+    const res = respondToInitiation({ identity, localIndex, random: ephemeralRandom }, p)
+    if (!res.ok) {
+      this.#ctx.drop(res.reason === 'decrypt-failed' ? 'decrypt-failed' : 'handshake-failed')
+      return null
+    }
+    if (dup !== undefined) this.remove(dup) // same source and index, new message 1: the peer started over
+    const { response, xx, ik } = res.value
+    const ho: HalfOpen = {
+      localIndex, remoteIndex: p.senderIndex, from: { ...from }, sourceKey, createdAt: now,
+      message: p.message.slice(), response, xx,
+      ik: ik === null ? null : { keys: new SessionKeys({ localIndex, remoteIndex: p.senderIndex, initiator: false, createdAt: now }, ik.keys), peer: ik.peer }
+    }
+    this.#byIndex.set(localIndex, ho)
+    this.#bySource.set(sourceKey, ho)
+    table.set(localIndex, { kind: 'half-open', halfOpen: ho })
+    return response
+  }
+
+  /** The handshake left the half-open state (completed): forget it, keep its index and keys. */
+  detach (ho: HalfOpen): void {
+    this.#byIndex.delete(ho.localIndex)
+    if (this.#bySource.get(ho.sourceKey) === ho) this.#bySource.delete(ho.sourceKey)
+  }
+
+  /** Drop a half-open handshake: its index is freed and its secrets wiped. */
+  remove (ho: HalfOpen): void {
+    this.detach(ho)
+    this.#ctx.table.free(ho.localIndex)
+    ho.xx?.destroy()
+    ho.ik?.keys.destroy()
+  }
+
+  /** wire.md §6.3: half-open entries expire after HALF_OPEN_TTL_MS. */
+  expire (now: number): void {
+    // Map order is insertion order, which is creation order: stop at the first live entry.
+    for (const ho of this.#byIndex.values()) {
+      if (now - ho.createdAt < this.#ctx.tuning.halfOpenTtlMs) break
+      this.remove(ho)
+    }
+    this.#perIp.prune(now)
+  }
+
+  nextDeadline (): number {
+    for (const ho of this.#byIndex.values()) return ho.createdAt + this.#ctx.tuning.halfOpenTtlMs
+    return Infinity
+  }
+
+  /** One token from `host`'s initiation bucket (also spent on version-negotiation replies). */
+  allow (host: string, now: number): boolean {
+    return this.#perIp.take(host, now)
+  }
+
+  clear (): void {
+    for (const ho of [...this.#byIndex.values()]) this.remove(ho)
+  }
+}
+
+function bytesEqual (a: Uint8Array, b: Uint8Array): boolean {
+  // not secret (message 1 is on the wire), so a plain comparison is fine
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}

@@ -1,0 +1,52 @@
+// Small shared types of the session layer (proto-spec/session.md).
+
+/** A UDP address as node:dgram reports it. */
+export interface PeerAddress {
+  host: string
+  port: number
+}
+
+export function addressKey (a: PeerAddress): string {
+  return `${a.host}|${a.port}`
+}
+
+export function sameAddress (a: PeerAddress, b: PeerAddress): boolean {
+  return a.port === b.port && a.host === b.host
+}
+
+/** Why a session ended (session.md §3.6). */
+export type CloseReason =
+  /** we called close() */
+  | 'local'
+  /** the peer sent an authenticated SESSION_CLOSE */
+  | 'peer'
+  /** nothing authenticated arrived for idleTimeoutMs */
+  | 'timeout'
+  /** the endpoint was closed */
+  | 'endpoint-closed'
+
+/** Session-layer reasons a datagram is dropped (wire-level reasons are wire's DropReason). */
+export type SessionDropReason =
+  /** receiver index names no session or handshake of ours */
+  | 'unknown-session'
+  /** counter already seen or older than the replay window */
+  | 'replay'
+  /** AEAD or Noise authentication failed */
+  | 'decrypt-failed'
+  /** per-IP initiation bucket empty, or the half-open table is full */
+  | 'rate-limited'
+  /** a handshake message that authenticated but carried a bad identity proof or Noise message */
+  | 'handshake-failed'
+  /** the peer's fingerprint was not the one we asked for (key substitution) */
+  | 'fingerprint-mismatch'
+  /** keys older than rejectAfterMs */
+  | 'expired'
+  /** a valid packet that does not fit the state: data for a half-open XX index, a late response, … */
+  | 'unexpected'
+  /** a retransmitted handshake message we already answered */
+  | 'duplicate'
+
+export const SESSION_DROP_REASONS: readonly SessionDropReason[] = [
+  'unknown-session', 'replay', 'decrypt-failed', 'rate-limited', 'handshake-failed',
+  'fingerprint-mismatch', 'expired', 'unexpected', 'duplicate'
+]

@@ -1,0 +1,88 @@
+// The one UDP socket of a node (wire.md §1), as a DatagramTransport: node:dgram, IPv4 or IPv6
+// by the bind address. Errors are counted, never thrown at the caller: a send to an unreachable
+// address or on a closing socket is just a lost datagram, as UDP promises.
+import { createSocket, type Socket } from 'node:dgram'
+import { isIPv6 } from 'node:net'
+import type { DatagramTransport } from './io.js'
+import type { PeerAddress } from './types.js'
+
+/** How long close() waits for sends still in the kernel queue (a CLOSE packet, say). */
+const CLOSE_FLUSH_MS = 200
+
+export interface UdpBindOptions {
+  /** default 0.0.0.0 (or :: when an IPv6 address is given) */
+  host?: string
+  /** default 0: any free port */
+  port?: number
+}
+
+export class UdpTransport implements DatagramTransport {
+  onDatagram: ((bytes: Uint8Array, from: PeerAddress) => void) | null = null
+  sendErrors = 0
+  socketErrors = 0
+  readonly local: PeerAddress
+  readonly #socket: Socket
+  #pending = 0
+  #closed = false
+  #drained: (() => void) | null = null
+
+  private constructor (socket: Socket) {
+    this.#socket = socket
+    const a = socket.address()
+    this.local = { host: a.address, port: a.port }
+    socket.on('message', (msg, rinfo) => {
+      this.onDatagram?.(msg, { host: rinfo.address, port: rinfo.port })
+    })
+    // an 'error' event without a listener would crash the process
+    socket.on('error', () => { this.socketErrors++ })
+  }
+
+  static async bind (opts: UdpBindOptions = {}): Promise<UdpTransport> {
+    const host = opts.host ?? '0.0.0.0'
+    const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' })
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject)
+      socket.bind(opts.port ?? 0, host, () => {
+        socket.off('error', reject)
+        resolve()
+      })
+    })
+    return new UdpTransport(socket)
+  }
+
+  send (to: PeerAddress, bytes: Uint8Array): void {
+    if (this.#closed) {
+      this.sendErrors++
+      return
+    }
+    this.#pending++
+    try {
+      this.#socket.send(bytes, to.port, to.host, err => {
+        if (err) this.sendErrors++
+        this.#sent()
+      })
+    } catch {
+      this.sendErrors++ // e.g. an IPv6 destination on an IPv4 socket
+      this.#sent()
+    }
+  }
+
+  #sent (): void {
+    this.#pending--
+    if (this.#pending === 0) this.#drained?.()
+  }
+
+  /** Close after the datagrams already handed to the kernel are out (bounded wait). */
+  async close (): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    if (this.#pending > 0) {
+      await new Promise<void>(resolve => {
+        const timer = setTimeout(resolve, CLOSE_FLUSH_MS)
+        this.#drained = () => { clearTimeout(timer); resolve() }
+      })
+    }
+    this.onDatagram = null
+    await new Promise<void>(resolve => { this.#socket.close(() => { resolve() }) })
+  }
+}
