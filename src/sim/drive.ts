@@ -5,6 +5,7 @@
 
 import type { SimNetwork, SimEndpoint } from './network.js'
 import type { SimTimer } from './clock.js'
+import { errors } from '../errors.js'
 
 export interface PollingCore<R extends PollOutput> {
   receive (datagram: Uint8Array, now: number): unknown
@@ -32,11 +33,26 @@ export interface DrivenCore {
   detach (): void
 }
 
+// A core whose deadline is already due right after it polled would spin the simulation in zero
+// time; after this many timer wake-ups at one instant the driver reports the core's bug.
+const MAX_WAKEUPS_AT_ONE_INSTANT = 1000
+
 export function driveCore<R extends PollOutput> (net: SimNetwork, opts: DriveOptions<R>): DrivenCore {
   const { address, peer, core, onPoll } = opts
   let timer: SimTimer | null = null
   let timerAt = Infinity
   let detached = false
+  let spinAt = -Infinity
+  let spins = 0
+
+  const onTimer = (): void => {
+    timer = null
+    timerAt = Infinity
+    spins = net.now === spinAt ? spins + 1 : 0
+    spinAt = net.now
+    if (spins > MAX_WAKEUPS_AT_ONE_INSTANT) throw errors.BAD_ARGUMENT(`core at ${address} keeps asking to be polled again at ${net.now} without time passing`)
+    kick()
+  }
 
   const kick = (): void => {
     if (detached) return
@@ -55,7 +71,7 @@ export function driveCore<R extends PollOutput> (net: SimNetwork, opts: DriveOpt
     timer = null
     timerAt = want
     if (want === Infinity) return
-    timer = net.clock.schedule(want, () => { timer = null; timerAt = Infinity; kick() })
+    timer = net.clock.schedule(want, onTimer)
   }
 
   const endpoint = net.bind(address, (data, from) => {

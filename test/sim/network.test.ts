@@ -124,3 +124,10 @@ t.test('driveCore feeds a core, sends its datagrams and wakes it at its deadline
   net.run()
   t.same(replies, [7], 'detached core no longer answers')
 })
+
+t.test('driveCore reports a core that wants polling again without time passing', async t => {
+  const net = createSimNetwork({ seed: 7 })
+  const stuck = { receive () {}, poll: (now: number) => ({ datagrams: [], nextTimeoutAt: now }) }
+  driveCore(net, { address: 'stuck', peer: 'x', core: stuck }).kick()
+  t.throws(() => net.run({ maxEvents: 10_000 }), { code: 'BAD_ARGUMENT' })
+})

@@ -158,7 +158,7 @@ export class ReliableChannel {
     this.#maybeWindowUpdate()
     this.#updatePersist(now)
     const keepalive = this.#o.keepaliveMs
-    if (keepalive !== null && now - this.#lastElicitingSentAt >= keepalive) this.#pingDue = true
+    if (keepalive !== null && now >= this.#lastElicitingSentAt + keepalive) this.#pingDue = true
     const datagrams = this.#flush(now)
     return { datagrams, delivered, nextTimeoutAt: this.#nextTimeout() }
   }

@@ -63,12 +63,14 @@ export class SentPackets {
       const p = this.#list[i]!
       if (p.pn >= largestAcked) break
       if (!p.live) continue
-      if (p.pn <= largestAcked - PACKET_THRESHOLD || p.sentAt <= now - lossDelay) {
+      // one expression for both the test and the timer, so float rounding cannot leave a
+      // timer due now that declares nothing lost
+      const lossAt = p.sentAt + lossDelay
+      if (p.pn <= largestAcked - PACKET_THRESHOLD || lossAt <= now) {
         this.#kill(p)
         lost.push(p)
       } else {
-        // later packets are newer still, so this one sets the timer
-        nextLossAt = p.sentAt + lossDelay
+        nextLossAt = lossAt // later packets are newer still, so this one sets the timer
         break
       }
     }
