@@ -62,7 +62,7 @@ export interface DiscoveryStats {
   queries: number
   responses: number
   goodbyes: number
-  /** Socket warnings (undecodable datagrams, membership failures). */
+  /** Socket warnings (membership or send failures). */
   warnings: number
   drops: Record<DropReason, number>
   /** Instances in the cache (complete or not). */
@@ -124,7 +124,7 @@ export class MdnsDiscovery extends EventEmitter<MdnsDiscoveryEvents> {
     this.state = 'starting'
     const socket = new MdnsSocket(
       { interface: this.opts.interface, bind: this.opts.bind, factory: this.opts.mdnsFactory },
-      { packet: (p, r) => this.onPacket(p, r), warning: (e) => this.onWarning(e) })
+      { packet: (p, r) => this.onPacket(p, r), warning: (e) => this.onSocketWarning(e) })
     this.socket = socket
     try {
       await socket.ready()
@@ -206,6 +206,13 @@ export class MdnsDiscovery extends EventEmitter<MdnsDiscoveryEvents> {
   private drop (reason: DropReason, rinfo: RemoteInfo): void {
     this.drops[reason]++
     this.opts.logger?.debug({ reason, from: `${rinfo.address}:${rinfo.port}` }, 'mdns drop')
+  }
+
+  /** Socket trouble (it has a `syscall`) is a warning; anything else is a datagram that did not decode. */
+  private onSocketWarning (err: Error): void {
+    if ((err as { syscall?: string }).syscall !== undefined) return this.onWarning(err)
+    this.drops.undecodable++
+    this.opts.logger?.debug({ reason: 'undecodable', err: err.message }, 'mdns drop')
   }
 
   private onWarning (err: Error): void {

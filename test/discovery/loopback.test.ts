@@ -102,9 +102,15 @@ t.test('junk on the link is counted, not believed', async (t) => {
   rogue.respond(fake([`fp=${newFingerprint().toUpperCase()}`, 'v=1']) as multicastDns.ResponseOutgoingPacket) // not canonical
   rogue.respond({ answers: [{ name: `x.${SERVICE_TYPE}`, type: 'SRV', ttl: 120, data: { port: 0, target: 'x.local' } }] })
   rogue.respond({ answers: [{ name: a.instanceName, type: 'TXT', ttl: 120, data: [`fp=${newFingerprint()}`, 'v=1'] }] }) // claims our name
+  const raw = createSocket('udp4')
+  t.teardown(() => new Promise<void>(resolve => raw.close(() => resolve())))
+  await new Promise<void>(resolve => raw.bind(0, '127.0.0.1', () => resolve()))
+  raw.setMulticastInterface('127.0.0.1')
+  raw.send(Buffer.from('00008400000000010000000003', 'hex'), 5353, '224.0.0.251') // truncated
   const counted = await until(() => {
     const d = a.stats().drops
-    return d['bad-txt'] >= before['bad-txt'] + 2 && d['bad-srv'] >= before['bad-srv'] + 1 && d.own >= before.own + 1
+    return d['bad-txt'] >= before['bad-txt'] + 2 && d['bad-srv'] >= before['bad-srv'] + 1 && d.own >= before.own + 1 &&
+      d.undecodable >= before.undecodable + 1
   }, 5000)
   t.ok(counted, `drops counted: ${JSON.stringify(a.stats().drops)}`)
   t.equal(peers, 0, 'no peer from any of it')

@@ -1,6 +1,8 @@
 // Our record set and our answers to questions (discovery.md §2, §3), checked as data and after a
 // round trip through dns-packet, the codec multicast-dns puts on the wire.
 import t from 'tap'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import packet from 'dns-packet'
 import type { Answer, Packet } from 'dns-packet'
 import {
@@ -10,7 +12,7 @@ import {
 } from '../../src/discovery/mdns-records.js'
 import { parseDiscoveryTxt } from '../../src/discovery/mdns-parse.js'
 import { SERVICE_TYPE, SERVICES_ENUMERATION, MAX_LABEL_BYTES } from '../../src/discovery/constants.js'
-import { newFingerprint } from './fixtures/helpers.js'
+import { newFingerprint, ROOT } from './fixtures/helpers.js'
 
 const fp = newFingerprint()
 const svc: LocalService = { fingerprint: fp, nonce: '0a1b2c3d', port: 40123, protocolVersion: 1, hostLabel: defaultHostLabel(fp, '0a1b2c3d') }
@@ -144,4 +146,23 @@ t.test('browse query asks for PTR _dmess._udp.local with known answers', async (
   t.equal(p.type, 'query')
   t.same(p.questions?.map(x => [x.name, x.type, x.class]), [[SERVICE_TYPE, 'PTR', 'IN']])
   t.equal(p.answers?.length, 1)
+})
+
+t.test('the announcement vector in proto-spec/discovery.md §2.4 matches our encoder', async (t) => {
+  const doc = readFileSync(join(ROOT, 'proto-spec', 'discovery.md'), 'utf8')
+  const block = /<!-- vector:begin -->\n```\n([\s\S]*?)```\n<!-- vector:end -->/.exec(doc)?.[1]
+  t.ok(block, 'vector block present')
+  const field = (k: string): string => new RegExp(`^${k}: (.*)$`, 'm').exec(block ?? '')?.[1] ?? ''
+  const hex = (block ?? '').split('announcement:\n')[1]?.replace(/\s+/g, '') ?? ''
+  const v: LocalService = {
+    fingerprint: field('fingerprint'), nonce: field('nonce'), port: Number(field('port')), protocolVersion: 1,
+    hostLabel: defaultHostLabel(field('fingerprint'), field('nonce'))
+  }
+  t.equal(instanceName(v), field('instance'))
+  t.equal(hostName(v), field('host'))
+  const ours = packet.encode({ ...announcement(localRecords(v, { ipv4: [field('ipv4')], ipv6: [] })), flags: packet.AUTHORITATIVE_ANSWER })
+  t.equal(Buffer.from(ours).toString('hex'), hex, 'byte for byte')
+  const decoded = packet.decode(Buffer.from(hex, 'hex'))
+  t.same(parseDiscoveryTxt((decoded.answers?.find(a => a.type === 'TXT') as { data: Buffer[] }).data),
+    { fingerprint: field('fingerprint'), protocolVersion: 1, nonce: field('nonce') })
 })
