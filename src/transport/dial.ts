@@ -61,7 +61,7 @@ export class Dial {
   /** Send message 1 now and schedule the retry. */
   send (now: number, t: SessionTuning, jitter: number): Uint8Array {
     this.attempts++
-    this.nextAt = now + retryDelay(this.attempts, t, jitter)
+    this.nextAt = Math.min(now + retryDelay(this.attempts, t, jitter), this.deadline)
     return this.hs.initiation(this.cookie)
   }
 

@@ -2,20 +2,20 @@
 // the socket receives, every connect, send, close and timer goes in with `now`; datagrams to
 // send and events come out as a list of actions, which the Endpoint (endpoint.ts) carries out.
 // Bad input is counted and dropped, never thrown (STYLE §6). Local misuse throws DmessError.
-import { decodePacketResult, versionNegotiationReply, type HandshakeResponse, type HandshakeFinal, type CookieReply, type VersionNegotiation, type TransportData, type SessionClose } from '../wire/packet.js'
+import { decodePacketResult, versionNegotiationReply, type HandshakeResponse, type HandshakeFinal, type TransportData, type SessionClose } from '../wire/packet.js'
 import { DropCounter, type DropReason } from '../wire/drops.js'
-import { WIRE_VERSION, X25519_PUBLIC_BYTES } from '../wire/constants.js'
+import { X25519_PUBLIC_BYTES } from '../wire/constants.js'
 import { randomBytes } from '../crypto/primitives.js'
-import { isFingerprint, type Identity } from '../crypto/identity.js'
+import { parseFingerprint, type Identity } from '../crypto/identity.js'
 import { errors, type DmessError } from '../errors.js'
 import { DEFAULT_TUNING, MAX_SESSION_DATAGRAM_BYTES, DUPLICATE_FINAL_REPLY_INTERVAL_MS, type SessionTuning } from './constants.js'
 import { SessionTable } from './session-table.js'
 import { Responder, type HalfOpen } from './responder.js'
-import { Dial, retryDelay, type DialInit } from './dial.js'
+import { retryDelay } from './dial.js'
+import { Dialer } from './dialer.js'
 import { SessionKeys } from './keys.js'
 import { SessionCore } from './session.js'
 import type { VerifiedPeer } from './proof.js'
-import type { HandshakeParty } from './handshake.js'
 import { SESSION_DROP_REASONS, type PeerAddress, type CloseReason, type SessionDropReason } from './types.js'
 
 export type ManagerAction =
@@ -64,10 +64,9 @@ export class SessionManager {
   readonly #ephemeralRandom: ((n: number) => Uint8Array) | undefined
   readonly #table: SessionTable
   readonly #responder: Responder
-  readonly #dials = new Map<number, Dial>()
+  readonly #dialer: Dialer
   readonly #wireDrops = new DropCounter()
   readonly #drops = new Map<SessionDropReason, number>()
-  #nextDialId = 1
   #handshakesCompleted = 0
   #deadline = Infinity
 
@@ -77,15 +76,16 @@ export class SessionManager {
     this.#random = opts.random ?? randomBytes
     this.#ephemeralRandom = opts.random
     this.#table = new SessionTable(this.#random)
-    this.#responder = new Responder({
+    const ctx = {
       identity: opts.identity,
       tuning: this.tuning,
       table: this.#table,
       random: this.#random,
       ephemeralRandom: this.#ephemeralRandom,
-      drop: r => { this.#drop(r) },
-      now: opts.now
-    })
+      drop: (r: SessionDropReason) => { this.#drop(r) }
+    }
+    this.#responder = new Responder({ ...ctx, now: opts.now })
+    this.#dialer = new Dialer(ctx)
   }
 
   /** The earliest time `tick` has work to do (Infinity if none). */
@@ -110,25 +110,26 @@ export class SessionManager {
   /** Start a handshake to `to` (session.md §3.1). The outcome arrives as 'connected' / 'connect-failed'. */
   connect (to: PeerAddress, opts: ConnectOptions, now: number): { dialId: number, actions: ManagerAction[] } {
     const out: ManagerAction[] = []
-    const expect = opts.expectFingerprint ?? null
-    if (expect !== null && !isFingerprint(expect)) throw errors.BAD_ARGUMENT(`connect: expectFingerprint is not a fingerprint: ${expect}`)
+    // canonical form, so that a pasted fingerprint compares equal (throws BAD_FINGERPRINT)
+    const expect = opts.expectFingerprint === undefined ? null : parseFingerprint(opts.expectFingerprint)
     const rs = opts.remoteStatic ?? null
     if (rs !== null && rs.length !== X25519_PUBLIC_BYTES) throw errors.BAD_ARGUMENT(`connect: remoteStatic must be ${X25519_PUBLIC_BYTES} bytes, got ${rs.length}`)
     const existing = expect === null ? undefined : this.#table.session(expect)
     if (existing !== undefined) {
-      const dialId = this.#nextDialId++
+      const dialId = this.#dialer.reserveId()
       return { dialId, actions: [{ type: 'connected', dialId, session: existing }] }
     }
     const deadline = now + (opts.timeoutMs ?? this.tuning.connectTimeoutMs)
-    const dial = this.#startDial({ to: { ...to }, expectFingerprint: expect, remoteStatic: rs?.slice() ?? null, rekeyOf: null, deadline }, now, out)
+    const dial = this.#dialer.start({ to: { ...to }, expectFingerprint: expect, remoteStatic: rs?.slice() ?? null, rekeyOf: null, deadline }, now, out)
+    this.#wake(dial.nextAt)
     return { dialId: dial.id, actions: out }
   }
 
   /** Abandon a pending connect (AbortSignal); it fails with `error`. */
   cancel (dialId: number, error: DmessError): ManagerAction[] {
     const out: ManagerAction[] = []
-    const dial = this.#dials.get(dialId)
-    if (dial !== undefined) this.#failDial(dial, error, out)
+    const dial = this.#dialer.get(dialId)
+    if (dial !== undefined) this.#dialer.fail(dial, error, out)
     return out
   }
 
@@ -158,7 +159,7 @@ export class SessionManager {
   /** Close every session and fail every pending connect (the endpoint is going away). */
   shutdown (now: number): ManagerAction[] {
     const out: ManagerAction[] = []
-    for (const dial of [...this.#dials.values()]) this.#failDial(dial, errors.ENDPOINT_CLOSED('the endpoint was closed'), out)
+    this.#dialer.failAll(errors.ENDPOINT_CLOSED('the endpoint was closed'), out)
     for (const s of this.sessions()) out.push(...this.close(s, now, 'endpoint-closed'))
     this.#responder.clear()
     this.#deadline = Infinity
@@ -187,8 +188,13 @@ export class SessionManager {
       }
       case 'handshake-response': this.#onResponse(p, from, now, out); break
       case 'handshake-final': this.#onFinal(p, from, now, out); break
-      case 'cookie-reply': this.#onCookieReply(p, out); break
-      case 'version-negotiation': this.#onVersionNegotiation(p, out); break
+      case 'cookie-reply': case 'version-negotiation': {
+        const e = this.#table.get(p.receiverIndex)
+        if (e?.kind !== 'dial') this.#drop('unknown-session')
+        else if (p.kind === 'cookie-reply') this.#dialer.onCookieReply(e.dial, p, out)
+        else this.#dialer.onVersionNegotiation(e.dial, p, out)
+        break
+      }
       case 'transport-data': case 'session-close': this.#onTransport(p, datagram, from, now, out); break
     }
     return out
@@ -203,45 +209,19 @@ export class SessionManager {
   #onResponse (p: HandshakeResponse, from: PeerAddress, now: number, out: ManagerAction[]): void {
     const e = this.#table.get(p.receiverIndex)
     if (e?.kind !== 'dial') return this.#drop('unknown-session')
-    const dial = e.dial
-    dial.heard = true
-    const res = dial.hs.consumeResponse(p)
-    if (!res.ok) return this.#responseFailed(dial, res.reason, out)
-    const { keys: hk, peer, final } = res.value
-    const want = dial.expectFingerprint ?? dial.rekeyOf?.remoteFingerprint ?? null
-    if (want !== null && peer.fingerprint !== want) {
-      // session.md §4.1: key substitution — a valid identity, but not the one we meant to reach
-      hk.send.wipe()
-      hk.receive.wipe()
-      this.#drop('fingerprint-mismatch')
-      return this.#failDial(dial, errors.FINGERPRINT_MISMATCH(`expected peer ${want}, it proved ${peer.fingerprint}`), out)
-    }
-    const keys = new SessionKeys({ localIndex: dial.localIndex, remoteIndex: p.senderIndex, initiator: true, createdAt: now }, hk)
-    this.#dials.delete(dial.id) // the index now belongs to the keys
+    const done = this.#dialer.consumeResponse(e.dial, p, now, out)
+    if (done === null) return
+    const { dial, keys, peer, final } = done
     const s = this.#establish(peer, keys, from, now, true, out)
-    if (dial.rekeyOf !== null) dial.rekeyOf.rekeyDialId = null
     if (final !== null) {
       // wire.md §6.3: resend FINAL until the responder is heard from on these keys
-      s.pendingFinal = { bytes: final, keys, attempts: 1, nextAt: now + retryDelay(1, this.tuning, this.#jitter()) }
+      s.pendingFinal = { bytes: final, keys, attempts: 1, nextAt: now + retryDelay(1, this.tuning, this.#dialer.jitter()) }
       out.push({ type: 'send', to: s.address, bytes: final })
     } else {
       this.#keepalive(s, now, out) // IK: key confirmation for the responder (noise.md §4)
     }
     if (dial.rekeyOf === null) out.push({ type: 'connected', dialId: dial.id, session: s })
     this.#wake(s.nextDeadline(this.tuning))
-  }
-
-  #responseFailed (dial: Dial, reason: 'decrypt-failed' | 'bad-proof' | 'bad-message', out: ManagerAction[]): void {
-    if (reason === 'bad-proof') {
-      // the peer completed Noise but its identity proof is not valid for its static key
-      this.#drop('handshake-failed')
-      return this.#failDial(dial, errors.HANDSHAKE_FAILED(`peer at ${dial.to.host}:${dial.to.port} sent an identity proof that does not match its key`), out)
-    }
-    // Forged or corrupted: the Noise state is dead, so the next retry starts a fresh attempt.
-    this.#drop(reason === 'decrypt-failed' ? 'decrypt-failed' : 'handshake-failed')
-    this.#table.free(dial.localIndex)
-    dial.restart(this.#party())
-    this.#table.set(dial.localIndex, { kind: 'dial', dial })
   }
 
   #onFinal (p: HandshakeFinal, from: PeerAddress, now: number, out: ManagerAction[]): void {
@@ -267,23 +247,6 @@ export class SessionManager {
     if (keys.initiator || s.current !== keys || now - s.lastDuplicateFinalReplyAt < DUPLICATE_FINAL_REPLY_INTERVAL_MS) return
     s.lastDuplicateFinalReplyAt = now
     this.#keepalive(s, now, out)
-  }
-
-  #onCookieReply (p: CookieReply, out: ManagerAction[]): void {
-    const e = this.#table.get(p.receiverIndex)
-    if (e?.kind !== 'dial') return this.#drop('unknown-session')
-    e.dial.heard = true
-    const bytes = e.dial.withCookie(p.cookie)
-    if (bytes === null) return this.#drop('duplicate')
-    out.push({ type: 'send', to: e.dial.to, bytes })
-  }
-
-  /** wire.md §5.2: we speak only version 1, so a negotiation that does not list it ends the dial. */
-  #onVersionNegotiation (p: VersionNegotiation, out: ManagerAction[]): void {
-    const e = this.#table.get(p.receiverIndex)
-    if (e?.kind !== 'dial') return this.#drop('unknown-session')
-    if (e.dial.heard || p.versions.includes(WIRE_VERSION)) return this.#drop('unexpected')
-    this.#failDial(e.dial, errors.HANDSHAKE_FAILED(`peer speaks wire versions ${p.versions.join(', ')}; we speak ${WIRE_VERSION}`), out)
   }
 
   #onTransport (p: TransportData | SessionClose, datagram: Uint8Array, from: PeerAddress, now: number, out: ManagerAction[]): void {
@@ -345,45 +308,21 @@ export class SessionManager {
   #closeSession (s: SessionCore, reason: CloseReason, out: ManagerAction[]): void {
     for (const k of s.destroy(reason)) this.#table.free(k.localIndex)
     this.#table.removeSession(s)
-    const dial = s.rekeyDialId === null ? undefined : this.#dials.get(s.rekeyDialId)
-    if (dial !== undefined) this.#removeDial(dial)
+    const dial = s.rekeyDialId === null ? undefined : this.#dialer.get(s.rekeyDialId)
+    if (dial !== undefined) this.#dialer.remove(dial)
     s.rekeyDialId = null
     out.push({ type: 'closed', session: s, reason })
   }
 
-  // ---- dials ----
-
-  #party (): HandshakeParty {
-    return { identity: this.#identity, localIndex: this.#table.allocate(), random: this.#ephemeralRandom }
-  }
-
-  #startDial (init: Omit<DialInit, 'id'>, now: number, out: ManagerAction[]): Dial {
-    const dial = new Dial({ ...init, id: this.#nextDialId++ }, this.#party())
-    this.#table.set(dial.localIndex, { kind: 'dial', dial })
-    this.#dials.set(dial.id, dial)
-    out.push({ type: 'send', to: dial.to, bytes: dial.send(now, this.tuning, this.#jitter()) })
-    this.#wake(dial.nextAt)
-    return dial
-  }
-
-  #removeDial (dial: Dial): void {
-    this.#dials.delete(dial.id)
-    this.#table.free(dial.localIndex)
-    dial.destroy()
-  }
-
-  #failDial (dial: Dial, error: DmessError, out: ManagerAction[]): void {
-    this.#removeDial(dial)
-    if (dial.rekeyOf !== null) dial.rekeyOf.rekeyDialId = null // the session keeps its old keys
-    else out.push({ type: 'connect-failed', dialId: dial.id, error })
-  }
+  // ---- rekey, keepalive, timers ----
 
   /** wire.md §7: about to send on old keys → a fresh IK handshake, old keys used meanwhile. */
   #maybeRekey (s: SessionCore, now: number, out: ManagerAction[]): void {
     if (s.rekeyDialId !== null || !s.wantsRekey(now, this.tuning)) return
     const deadline = now + this.tuning.connectTimeoutMs
-    const dial = this.#startDial({ to: { ...s.address }, expectFingerprint: s.remoteFingerprint, remoteStatic: s.remoteStatic, rekeyOf: s, deadline }, now, out)
+    const dial = this.#dialer.start({ to: { ...s.address }, expectFingerprint: s.remoteFingerprint, remoteStatic: s.remoteStatic, rekeyOf: s, deadline }, now, out)
     s.rekeyDialId = dial.id
+    this.#wake(dial.nextAt)
   }
 
   #keepalive (s: SessionCore, now: number, out: ManagerAction[]): void {
@@ -391,28 +330,14 @@ export class SessionManager {
     if (bytes !== null) out.push({ type: 'send', to: s.address, bytes })
   }
 
-  // ---- timers ----
-
   /** Run everything due at `now`: retransmissions, keepalives, rekeys, expiry, idle timeouts. */
   tick (now: number): ManagerAction[] {
     const out: ManagerAction[] = []
     this.#responder.expire(now)
-    for (const dial of [...this.#dials.values()]) this.#tickDial(dial, now, out)
+    this.#dialer.tick(now, out)
     for (const s of this.sessions()) this.#tickSession(s, now, out)
     this.#deadline = this.#computeDeadline()
     return out
-  }
-
-  #tickDial (dial: Dial, now: number, out: ManagerAction[]): void {
-    const step = dial.step(now, this.tuning, () => this.#jitter(), () => this.#party())
-    if (step.type === 'give-up') {
-      return this.#failDial(dial, errors.HANDSHAKE_TIMEOUT(`no handshake with ${dial.to.host}:${dial.to.port} after ${dial.attempts} attempts`), out)
-    }
-    if (step.type === 'restart') {
-      this.#table.free(step.oldIndex)
-      this.#table.set(dial.localIndex, { kind: 'dial', dial })
-    }
-    if (step.type !== 'wait') out.push({ type: 'send', to: dial.to, bytes: step.bytes })
   }
 
   #tickSession (s: SessionCore, now: number, out: ManagerAction[]): void {
@@ -428,7 +353,7 @@ export class SessionManager {
       pf.attempts++
       if (pf.attempts > t.handshakeMaxAttempts) s.pendingFinal = null
       else {
-        pf.nextAt = now + retryDelay(pf.attempts, t, this.#jitter())
+        pf.nextAt = now + retryDelay(pf.attempts, t, this.#dialer.jitter())
         out.push({ type: 'send', to: s.address, bytes: pf.bytes })
       }
     }
@@ -440,20 +365,13 @@ export class SessionManager {
   }
 
   #computeDeadline (): number {
-    let at = this.#responder.nextDeadline()
-    for (const d of this.#dials.values()) at = Math.min(at, d.nextAt)
+    let at = Math.min(this.#responder.nextDeadline(), this.#dialer.nextDeadline())
     for (const s of this.#table.sessions()) at = Math.min(at, s.nextDeadline(this.tuning))
     return at
   }
 
   #wake (at: number): void {
     if (at < this.#deadline) this.#deadline = at
-  }
-
-  /** Uniform in [−1, 1): jitter for retransmission delays. */
-  #jitter (): number {
-    const b = this.#random(2)
-    return (((b[0] ?? 0) << 8) | (b[1] ?? 0)) / 32768 - 1
   }
 
   // ---- counters ----
@@ -471,7 +389,7 @@ export class SessionManager {
       cookieRepliesSent: this.#responder.cookieRepliesSent,
       sessions: this.#table.sessionCount,
       halfOpen: this.#responder.size,
-      dials: this.#dials.size
+      dials: this.#dialer.size
     }
   }
 }

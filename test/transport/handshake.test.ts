@@ -1,0 +1,78 @@
+// Handshake framing and the identity proof (noise.md §4, session.md §2): XX and IK through the
+// wire codecs, proofs that do not match the static key, forged and truncated messages.
+import t from 'tap'
+import { generateIdentity } from '../../src/crypto/identity.js'
+import { decodePacket, type HandshakeInitiation, type HandshakeResponse, type HandshakeFinal } from '../../src/wire/packet.js'
+import { InitiatorHandshake, respondToInitiation } from '../../src/transport/handshake.js'
+import { encodeProof, verifyProof, PROOF_BYTES } from '../../src/transport/proof.js'
+
+const dec = <T>(b: Uint8Array): T => decodePacket(b) as T
+
+t.test('proof: 97 bytes; verifies only with the X25519 key it signs', async t => {
+  const id = generateIdentity()
+  const proof = encodeProof(id)
+  t.equal(proof.length, PROOF_BYTES)
+  t.equal(PROOF_BYTES, 97)
+  t.equal(verifyProof(proof, id.dhPublic)?.fingerprint, id.fingerprint)
+  t.equal(verifyProof(proof, generateIdentity().dhPublic), null, 'another static key: refused')
+  t.equal(verifyProof(proof, null), null)
+  t.equal(verifyProof(proof.subarray(0, 96), id.dhPublic), null, 'truncated')
+  const v0 = proof.slice(); v0[0] = 0
+  t.equal(verifyProof(v0, id.dhPublic), null, 'version 0')
+  const longer = new Uint8Array(120); longer.set(proof); longer[0] = 2
+  t.equal(verifyProof(longer, id.dhPublic)?.fingerprint, id.fingerprint, 'a later version may append fields')
+  const sig = proof.slice(); sig[50]! ^= 1
+  t.equal(verifyProof(sig, id.dhPublic), null, 'bad signature')
+})
+
+t.test('XX through the codecs: both sides learn each other, keys match', async t => {
+  const [i, r] = [generateIdentity(), generateIdentity()]
+  const init = new InitiatorHandshake({ identity: i, localIndex: 11 }, null)
+  const m1 = dec<HandshakeInitiation>(init.initiation())
+  t.equal(m1.message.length, 32, 'XX message 1 is just e')
+  const res = respondToInitiation({ identity: r, localIndex: 22 }, m1)
+  if (!res.ok) throw new Error(res.reason)
+  const done = init.consumeResponse(dec<HandshakeResponse>(res.value.response))
+  if (!done.ok) throw new Error(done.reason)
+  t.equal(done.value.peer.fingerprint, r.fingerprint)
+  t.ok(done.value.final !== null)
+  const fin = res.value.xx!.consumeFinal(dec<HandshakeFinal>(done.value.final!).message)
+  if (!fin.ok) throw new Error(fin.reason)
+  t.equal(fin.value.peer.fingerprint, i.fingerprint)
+  t.same(fin.value.keys.handshakeHash, done.value.keys.handshakeHash)
+  const ct = done.value.keys.send.encryptWithAd(new Uint8Array(0), new Uint8Array([1, 2, 3]))
+  t.same(fin.value.keys.receive.decryptWithAd(new Uint8Array(0), ct), new Uint8Array([1, 2, 3]))
+})
+
+t.test('IK: the responder checks the proof in message 1; a wrong responder key fails silently', async t => {
+  const [i, r] = [generateIdentity(), generateIdentity()]
+  const init = new InitiatorHandshake({ identity: i, localIndex: 1 }, r.dhPublic)
+  const res = respondToInitiation({ identity: r, localIndex: 2 }, dec(init.initiation()))
+  t.ok(res.ok && res.value.ik?.peer.fingerprint === i.fingerprint)
+  const other = generateIdentity()
+  const wrong = respondToInitiation({ identity: other, localIndex: 3 }, dec(init.initiation()))
+  t.same(wrong, { ok: false, reason: 'decrypt-failed' })
+})
+
+t.test('forged and malformed handshake messages are refused without throwing', async t => {
+  const [i, r] = [generateIdentity(), generateIdentity()]
+  const init = new InitiatorHandshake({ identity: i, localIndex: 1 }, null)
+  const res = respondToInitiation({ identity: r, localIndex: 2 }, dec(init.initiation()))
+  if (!res.ok) throw new Error(res.reason)
+  const resp = dec<HandshakeResponse>(res.value.response)
+  const tampered = { ...resp, message: resp.message.slice() }
+  tampered.message[40]! ^= 1
+  t.same(init.consumeResponse(tampered), { ok: false, reason: 'decrypt-failed' })
+  // XX message 1 with a payload is refused (noise.md §2: it must be empty)
+  const m1 = dec<HandshakeInitiation>(init.initiation())
+  const withPayload = { ...m1, message: Uint8Array.from([...m1.message, 1, 2, 3]) }
+  t.same(respondToInitiation({ identity: r, localIndex: 5 }, withPayload), { ok: false, reason: 'bad-message' })
+  // message 3 truncated
+  const init2 = new InitiatorHandshake({ identity: i, localIndex: 7 }, null)
+  const res2 = respondToInitiation({ identity: r, localIndex: 8 }, dec(init2.initiation()))
+  if (!res2.ok) throw new Error(res2.reason)
+  const done2 = init2.consumeResponse(dec(res2.value.response))
+  if (!done2.ok) throw new Error(done2.reason)
+  const fin = dec<HandshakeFinal>(done2.value.final!)
+  t.same(res2.value.xx!.consumeFinal(fin.message.subarray(0, 70)), { ok: false, reason: 'decrypt-failed' })
+})
