@@ -1,7 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { StoreCommand } from '../../src/cli/store-command.js'
-import { addContact } from '../../src/app/contacts.js'
-import { contactJson, contactLabel } from '../../src/cli/format.js'
+import { contactJsonLabel } from '../../src/cli/daemon-client.js'
 
 export default class ContactsAdd extends StoreCommand {
   static override description = 'Add a contact from an invite string or a fingerprint'
@@ -14,10 +13,9 @@ export default class ContactsAdd extends StoreCommand {
 
   async run (): Promise<void> {
     const { args, flags } = await this.parse(ContactsAdd)
-    const r = await this.withStore(flags, async (store, u) =>
-      await addContact(store, args.who, { name: flags.name, self: u.identity.fingerprint, now: Date.now() }))
-    if (flags.json) { this.printJson({ ...contactJson(r.contact), created: r.created }); return }
+    const r = await this.withApi(flags, async call => await call('contacts.add', { who: args.who, ...(flags.name !== undefined ? { name: flags.name } : {}) }))
+    if (flags.json) { this.printJson({ ...r.contact, created: r.created }); return }
     const what = r.created ? 'Added' : 'Updated keys of'
-    this.log(`${what} ${contactLabel(r.contact)}${r.keysLearned ? '' : ' (keys will be learned when they are reached)'}`)
+    this.log(`${what} ${contactJsonLabel(r.contact)}${r.keysLearned ? '' : ' (keys will be learned when they are reached)'}`)
   }
 }

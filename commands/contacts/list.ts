@@ -1,6 +1,5 @@
 import { Flags } from '@oclif/core'
 import { StoreCommand } from '../../src/cli/store-command.js'
-import { contactJson } from '../../src/cli/format.js'
 
 export default class ContactsList extends StoreCommand {
   static override description = 'List your contacts'
@@ -8,8 +7,7 @@ export default class ContactsList extends StoreCommand {
 
   async run (): Promise<void> {
     const { flags } = await this.parse(ContactsList)
-    const contacts = await this.withStore(flags, async store => await store.listContacts())
-    const rows = contacts.map(contactJson)
+    const rows = await this.withApi(flags, async call => await call('contacts.list', {}))
     if (flags.json) { this.printJson(rows); return }
     if (rows.length === 0) { this.log('No contacts yet. Add one with `dmess contacts add <invite>`.'); return }
     for (const c of rows) {

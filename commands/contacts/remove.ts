@@ -1,7 +1,6 @@
 import { Args } from '@oclif/core'
 import { StoreCommand } from '../../src/cli/store-command.js'
-import { resolveContact } from '../../src/app/contacts.js'
-import { contactLabel } from '../../src/cli/format.js'
+import { contactJsonLabel } from '../../src/cli/daemon-client.js'
 
 export default class ContactsRemove extends StoreCommand {
   static override description = 'Remove a contact (the conversation history is kept)'
@@ -9,11 +8,7 @@ export default class ContactsRemove extends StoreCommand {
 
   async run (): Promise<void> {
     const { args, flags } = await this.parse(ContactsRemove)
-    const c = await this.withStore(flags, async store => {
-      const contact = await resolveContact(store, args.contact)
-      await store.removeContact(contact.fingerprint)
-      return contact
-    })
-    this.log(`Removed ${contactLabel(c)}`)
+    const r = await this.withApi(flags, async call => await call('contacts.remove', { contact: args.contact }))
+    this.log(`Removed ${contactJsonLabel(r.contact)}`)
   }
 }

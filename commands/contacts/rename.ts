@@ -1,7 +1,6 @@
 import { Args } from '@oclif/core'
 import { StoreCommand } from '../../src/cli/store-command.js'
-import { checkName, resolveContact } from '../../src/app/contacts.js'
-import { contactLabel } from '../../src/cli/format.js'
+import { contactJsonLabel } from '../../src/cli/daemon-client.js'
 
 export default class ContactsRename extends StoreCommand {
   static override description = 'Give a contact a new name'
@@ -12,13 +11,8 @@ export default class ContactsRename extends StoreCommand {
 
   async run (): Promise<void> {
     const { args, flags } = await this.parse(ContactsRename)
-    const name = checkName(args.name)
-    const c = await this.withStore(flags, async store => {
-      const contact = await resolveContact(store, args.contact)
-      const clash = (await store.listContacts()).find(o => o.fingerprint !== contact.fingerprint && o.name?.toLowerCase() === name.toLowerCase())
-      if (clash) this.warn(`another contact is also named "${name}"; refer to them by fingerprint prefix`)
-      return await store.renameContact(contact.fingerprint, name)
-    })
-    this.log(`Renamed to ${contactLabel(c)}`)
+    const r = await this.withApi(flags, async call => await call('contacts.rename', { contact: args.contact, name: args.name }))
+    if (r.clash) this.warn(`another contact is also named "${args.name}"; refer to them by fingerprint prefix`)
+    this.log(`Renamed to ${contactJsonLabel(r.contact)}`)
   }
 }

@@ -1,10 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { StoreCommand } from '../../src/cli/store-command.js'
-import { contactIdentity, resolveContact } from '../../src/app/contacts.js'
-import { contactLabel } from '../../src/cli/format.js'
+import { contactJsonLabel } from '../../src/cli/daemon-client.js'
 import { confirm } from '../../src/cli/confirm.js'
-import { publicIdentityOf, safetyNumber } from '../../src/crypto/identity.js'
-import { errors } from '../../src/errors.js'
 
 /** Twelve groups of five digits, shown as three rows of four like Signal does. */
 function safetyNumberRows (number: string): string {
@@ -25,19 +22,17 @@ export default class ContactsVerify extends StoreCommand {
 
   async run (): Promise<void> {
     const { args, flags } = await this.parse(ContactsVerify)
-    const result = await this.withStore(flags, async (store, u) => {
-      const c = await resolveContact(store, args.contact)
-      const theirs = contactIdentity(c)
-      if (!theirs) throw errors.BAD_ARGUMENT(`the keys of ${contactLabel(c)} are not known yet: add them from an invite to verify`)
-      const number = safetyNumber(publicIdentityOf(u.identity), theirs)
-      if (flags.unverify) return { c: await store.setVerified(c.fingerprint, false), number }
-      if (flags.json) return { c: flags.yes ? await store.setVerified(c.fingerprint, true) : c, number }
-      this.log(`Safety number with ${contactLabel(c)}:\n\n${safetyNumberRows(number)}\n`)
+    const r = await this.withApi(flags, async call => {
+      if (flags.unverify) return await call('contacts.verify', { contact: args.contact, set: false })
+      if (flags.json) return await call('contacts.verify', { contact: args.contact, ...(flags.yes ? { set: true } : {}) })
+      const shown = await call('contacts.verify', { contact: args.contact })
+      this.log(`Safety number with ${contactJsonLabel(shown.contact)}:\n\n${safetyNumberRows(shown.safetyNumber)}\n`)
       this.log('Compare it with the one your contact sees (in person or by a call). If they match, nobody is in the middle.')
       const ok = flags.yes || await confirm('Do the numbers match?')
-      return { c: ok ? await store.setVerified(c.fingerprint, true) : c, number }
+      return ok ? await call('contacts.verify', { contact: shown.contact.fingerprint, set: true }) : shown
     })
-    if (flags.json) { this.printJson({ fingerprint: result.c.fingerprint, safetyNumber: result.number, verified: result.c.verified }); return }
-    this.log(result.c.verified ? `${contactLabel(result.c)} is verified.` : `${contactLabel(result.c)} is not marked verified.`)
+    if (flags.json) { this.printJson({ fingerprint: r.contact.fingerprint, safetyNumber: r.safetyNumber, verified: r.contact.verified }); return }
+    const label = contactJsonLabel(r.contact)
+    this.log(r.contact.verified ? `${label} is verified.` : `${label} is not marked verified.`)
   }
 }

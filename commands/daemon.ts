@@ -1,0 +1,65 @@
+import { Flags } from '@oclif/core'
+import { BaseCommand } from '../src/cli/base.js'
+import { getPassphrase, passphraseFlags } from '../src/cli/passphrase.js'
+import { assertInitialised } from '../src/app/profile.js'
+import { assertNoDaemon, formatHostPort, resolveSettings, runDaemon, type DaemonSettings } from '../src/daemon/run.js'
+import { hasParentChannel, receivePassphrase, reportFailure, reportReady, startDetached } from '../src/daemon/detach.js'
+import { daemonPaths } from '../src/daemon/paths.js'
+
+export default class Daemon extends BaseCommand {
+  static override description = 'Run your node: unlock the keys, open the store, listen on UDP and on a local socket for the other commands'
+  static override examples = [
+    '<%= config.bin %> daemon',
+    '<%= config.bin %> daemon --detach --port 47474',
+    '<%= config.bin %> daemon --port 0 --host 127.0.0.1 --peer 127.0.0.1:47475 --no-mdns'
+  ]
+
+  static override flags = {
+    detach: Flags.boolean({ description: 'run in the background (log in <home>/daemon.log); returns once the daemon is ready' }),
+    port: Flags.integer({ description: 'UDP port (default: config "port"; 0 picks a free one)', min: 0, max: 65535 }),
+    host: Flags.string({ description: 'address to bind the UDP socket to (default: config "host")' }),
+    peer: Flags.string({ description: 'a peer to connect to at start, host:port (repeatable)', multiple: true }),
+    bootstrap: Flags.string({ description: 'DHT bootstrap node host:port (repeatable; replaces config "bootstrap")', multiple: true }),
+    mdns: Flags.boolean({ description: 'LAN discovery with mDNS (default: config "mdns")', allowNo: true }),
+    json: Flags.boolean({ description: 'with --detach: print the status as JSON' }),
+    child: Flags.boolean({ hidden: true, description: 'internal: the detached process' }),
+    ...passphraseFlags
+  }
+
+  async run (): Promise<void> {
+    const { flags } = await this.parse(Daemon)
+    const paths = this.paths(flags.home)
+    if (flags.child && hasParentChannel()) {
+      const settings = await resolveSettings(paths, flags).catch(async err => { await reportFailure(err); throw err })
+      await this.runChild(settings)
+      return
+    }
+    const settings = await resolveSettings(paths, flags)
+    await assertInitialised(paths)
+    await assertNoDaemon(paths) // before the prompt: a second daemon is refused at once
+    const passphrase = await getPassphrase(flags)
+    if (flags.detach) { await this.detach(settings, passphrase, flags.json); return }
+    await runDaemon(settings, passphrase, {
+      onReady: s => this.log(`dmess daemon running (pid ${s.pid}): ${s.fingerprint}, udp ${formatHostPort({ host: s.host, port: s.port })}, socket ${daemonPaths(paths).socket}. Ctrl-C stops it.`)
+    })
+  }
+
+  private async runChild (settings: DaemonSettings): Promise<void> {
+    try {
+      const passphrase = await receivePassphrase()
+      await runDaemon(settings, passphrase, { onReady: () => { reportReady().catch(() => {}) } })
+    } catch (err) {
+      await reportFailure(err)
+      throw err
+    }
+  }
+
+  private async detach (s: DaemonSettings, passphrase: string, json: boolean): Promise<void> {
+    const args = ['daemon', '--child', '--home', s.paths.home, '--host', s.host, '--port', String(s.port), s.mdns ? '--mdns' : '--no-mdns']
+    for (const p of s.peers) args.push('--peer', formatHostPort(p))
+    for (const b of s.bootstrap) args.push('--bootstrap', formatHostPort(b))
+    const status = await startDetached({ paths: s.paths, args, passphrase })
+    if (json) { this.printJson(status); return }
+    this.log(`dmess daemon started (pid ${status.pid}): udp ${formatHostPort({ host: status.host, port: status.port })}, log ${daemonPaths(s.paths).log}`)
+  }
+}

@@ -1,0 +1,22 @@
+import { Flags } from '@oclif/core'
+import { BaseCommand } from '../src/cli/base.js'
+import { daemonStatus } from '../src/cli/daemon-client.js'
+import { formatHostPort } from '../src/daemon/run.js'
+
+export default class Status extends BaseCommand {
+  static override description = 'Show whether the daemon runs for this home, and its address and peers (exit 0 either way: see `running`)'
+  static override flags = { json: Flags.boolean({ description: 'print as JSON: {"running":false} when no daemon runs' }) }
+
+  async run (): Promise<void> {
+    const { flags } = await this.parse(Status)
+    const paths = this.paths(flags.home)
+    const s = await daemonStatus(paths)
+    if (flags.json) { this.printJson(s); return }
+    if (!s.running) { this.log(`dmess daemon is not running for ${paths.home}`); return }
+    this.log(`dmess daemon running (pid ${s.pid}) since ${s.startedAt}`)
+    this.log(`Fingerprint: ${s.fingerprint}`)
+    this.log(`UDP:         ${formatHostPort({ host: s.host, port: s.port })}`)
+    this.log(`Peers:       ${s.peers}`)
+    this.log(`mDNS:        ${s.mdns ? 'on' : 'off'}`)
+  }
+}

@@ -1,0 +1,59 @@
+// What commands need from a daemon: find one for a home, require one, ask its status, stop it.
+// The socket is the only way in: it is 0600 in a 0700 home, so reaching it means being the user
+// (like ssh-agent), and commands that go through it need no passphrase.
+import type { HomePaths } from '../config/home.js'
+import { errors, isDmessError } from '../errors.js'
+import { IpcClient } from '../daemon/ipc-client.js'
+import { waitForExit } from '../daemon/lock.js'
+import { daemonPaths } from '../daemon/paths.js'
+import type { DaemonStatus } from '../daemon/rpc-methods.js'
+import { contactLabel } from './format.js'
+import type { ContactJson } from './format.js'
+
+/** How long `dmess stop` waits for the daemon's process to exit. */
+export const STOP_WAIT_MS = 30_000
+
+/** A connected client when a daemon answers on this home's socket, else undefined. */
+export async function findDaemon (paths: HomePaths): Promise<IpcClient | undefined> {
+  try {
+    return await IpcClient.connect(daemonPaths(paths).socket)
+  } catch (err) {
+    if (isDmessError(err) && err.code === 'DAEMON_NOT_RUNNING') return undefined
+    throw err
+  }
+}
+
+/** For commands that only work with a running daemon: a client, or one line saying how to start one. */
+export async function requireDaemon (paths: HomePaths): Promise<IpcClient> {
+  const client = await findDaemon(paths)
+  if (client) return client
+  throw errors.DAEMON_NOT_RUNNING(`no dmess daemon is running for ${paths.home}; start one with \`dmess daemon --detach\``)
+}
+
+export async function daemonStatus (paths: HomePaths): Promise<DaemonStatus | { running: false }> {
+  const client = await findDaemon(paths)
+  if (!client) return { running: false }
+  try {
+    return await client.call('status', {})
+  } finally {
+    client.close()
+  }
+}
+
+/** Asks the daemon to stop and waits until its process has exited. */
+export async function stopDaemon (paths: HomePaths, waitMs = STOP_WAIT_MS): Promise<{ pid: number }> {
+  const client = await requireDaemon(paths)
+  let pid: number
+  try {
+    pid = (await client.call('stop', {})).pid
+  } finally {
+    client.close()
+  }
+  if (!await waitForExit(pid, waitMs)) throw errors.DAEMON_FAILED(`the daemon (pid ${pid}) is still running ${waitMs / 1000} s after it was asked to stop`)
+  return { pid }
+}
+
+/** contactLabel for the JSON shape the methods return. */
+export function contactJsonLabel (c: ContactJson): string {
+  return contactLabel({ fingerprint: c.fingerprint, name: c.name ?? undefined, verified: c.verified, addedAt: Date.parse(c.addedAt) })
+}

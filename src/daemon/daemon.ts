@@ -1,0 +1,215 @@
+// The daemon: the one place where the node's components are wired together (STYLE §5).
+// They start in list order and stop in reverse; the IPC socket comes last, so a client that can
+// connect finds every other component running, and it goes first at shutdown.
+import type { Logger } from 'pino'
+import type { HomePaths } from '../config/home.js'
+import { errors, isDmessError } from '../errors.js'
+import { lock, type Unlocked } from '../app/profile.js'
+import { wipe } from '../crypto/primitives.js'
+import { openStore, type Store } from '../store/index.js'
+import type { Component } from './component.js'
+import { EventBus } from './events.js'
+import { IpcServer, type IpcLimits } from './ipc-server.js'
+import { probeSocket } from './ipc-client.js'
+import { PidFile, readPidFile } from './lock.js'
+import { daemonPaths, type DaemonPaths } from './paths.js'
+import type { DaemonStatus } from './rpc-methods.js'
+import { UdpSocket } from './udp.js'
+
+export interface HostPort { host: string, port: number }
+
+export interface DaemonOptions {
+  paths: HomePaths
+  host: string
+  /** UDP port; 0 picks a free one (status reports the real one) */
+  port: number
+  mdns: boolean
+  /** peers to connect to at start (--peer), for the connection manager */
+  peers: HostPort[]
+  /** DHT bootstrap nodes (--bootstrap, else config) */
+  bootstrap: HostPort[]
+  log: Logger
+  now?: () => number
+  /** More components, started after the UDP socket and before IPC (tests; later wiring). */
+  extraComponents?: (daemon: Daemon) => Component[]
+  ipcLimits?: Partial<IpcLimits>
+}
+
+/** A stop() of one component that takes longer than this is abandoned (logged) so shutdown ends. */
+export const COMPONENT_STOP_TIMEOUT_MS = 10_000
+/** How long to wait for a CLI command that briefly holds the store lock before giving up. */
+export const STORE_LOCK_WAIT_MS = 3000
+
+type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped'
+
+export class Daemon {
+  readonly events = new EventBus()
+  readonly files: DaemonPaths
+  readonly udp: UdpSocket
+  readonly ipc: IpcServer
+  /** open sessions; the connection manager replaces this when it is wired in */
+  peerCount: () => number = () => 0
+  private readonly storeC: StoreComponent
+  private readonly components: Component[]
+  private readonly started: Component[] = []
+  private state: State = 'new'
+  private startedAt = 0
+  private stopping: Promise<void> | undefined
+  private resolveStopped!: () => void
+  /** Resolves when the daemon has stopped (by stop(), a signal or the IPC `stop` method). */
+  readonly stopped = new Promise<void>(resolve => { this.resolveStopped = resolve })
+
+  constructor (readonly opts: DaemonOptions, private readonly unlocked: Unlocked) {
+    this.files = daemonPaths(opts.paths)
+    const log = opts.log
+    this.storeC = new StoreComponent(opts.paths, this.files, unlocked.storeKey)
+    this.udp = new UdpSocket({ host: opts.host, port: opts.port, log: log.child({ c: 'udp' }) })
+    this.ipc = new IpcServer({
+      path: this.files.socket,
+      events: this.events,
+      log: log.child({ c: 'ipc' }),
+      limits: opts.ipcLimits,
+      context: session => ({
+        store: this.store,
+        identity: this.unlocked.identity,
+        now: this.now,
+        events: this.events,
+        daemon: { status: () => this.status(), requestStop: reason => this.requestStop(reason) },
+        session
+      })
+    })
+    // The wiring, in start order. Transport, mDNS and the DHT go between udp and ipc.
+    this.components = [
+      this.storeC,
+      new PidFile(this.files.pidfile),
+      this.udp,
+      ...(opts.extraComponents?.(this) ?? []),
+      this.ipc
+    ]
+  }
+
+  get now (): () => number { return this.opts.now ?? Date.now }
+  get fingerprint (): string { return this.unlocked.identity.fingerprint }
+  get isRunning (): boolean { return this.state === 'running' }
+
+  get store (): Store {
+    const s = this.storeC.store
+    if (!s) throw errors.DAEMON_FAILED('the store is not open')
+    return s
+  }
+
+  /** Starts every component in order; on a failure stops those started, in reverse, and throws. */
+  async start (): Promise<DaemonStatus> {
+    if (this.state !== 'new') throw errors.DAEMON_FAILED(`cannot start a daemon that is ${this.state}`)
+    this.state = 'starting'
+    this.startedAt = this.now()
+    try {
+      for (const c of this.components) {
+        await c.start()
+        this.started.push(c)
+        this.opts.log.debug({ component: c.name }, 'component started')
+      }
+    } catch (err) {
+      this.opts.log.error({ err: (err as Error).message }, 'daemon start failed')
+      await this.stop('start failed')
+      throw err
+    }
+    this.state = 'running'
+    const st = this.status()
+    this.opts.log.info({ fingerprint: st.fingerprint, host: st.host, port: st.port, socket: this.files.socket }, 'daemon running')
+    return st
+  }
+
+  status (): DaemonStatus {
+    const a = this.udp.address()
+    return {
+      running: true,
+      fingerprint: this.fingerprint,
+      host: a.address,
+      port: a.port,
+      pid: process.pid,
+      startedAt: new Date(this.startedAt).toISOString(),
+      peers: this.peerCount(),
+      home: this.opts.paths.home,
+      mdns: this.opts.mdns
+    }
+  }
+
+  /** Fire-and-forget stop for signal handlers and the IPC `stop` method. */
+  requestStop (reason: string): void {
+    this.stop(reason).catch(err => this.opts.log.error({ err: (err as Error).message }, 'stop failed'))
+  }
+
+  /** Stops the started components in reverse order, then wipes the keys. Idempotent. */
+  async stop (reason = 'stop'): Promise<void> {
+    this.stopping ??= this.doStop(reason)
+    await this.stopping
+  }
+
+  private async doStop (reason: string): Promise<void> {
+    this.state = 'stopping'
+    this.opts.log.info({ reason }, 'daemon stopping')
+    for (const c of [...this.started].reverse()) {
+      await stopWithTimeout(c, this.opts.log)
+    }
+    this.started.length = 0
+    lock(this.unlocked)
+    this.state = 'stopped'
+    this.opts.log.info('daemon stopped')
+    this.resolveStopped()
+  }
+}
+
+async function stopWithTimeout (c: Component, log: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<'timeout'>(resolve => { timer = setTimeout(() => resolve('timeout'), COMPONENT_STOP_TIMEOUT_MS) })
+  try {
+    const r = await Promise.race([c.stop().then(() => 'ok' as const), timeout])
+    if (r === 'timeout') log.error({ component: c.name }, 'component did not stop in time; abandoned')
+    else log.debug({ component: c.name }, 'component stopped')
+  } catch (err) {
+    log.error({ component: c.name, err: (err as Error).message }, 'component failed to stop')
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/**
+ * The store, whose LevelDB lock is the daemon's one-per-home lock (lock.ts). A CLI command may
+ * hold it for a moment: that is waited out. A live daemon socket means a daemon holds it.
+ */
+class StoreComponent implements Component {
+  readonly name = 'store'
+  store: Store | undefined
+
+  constructor (private readonly paths: HomePaths, private readonly files: DaemonPaths, private readonly storeKey: Uint8Array) {}
+
+  async start (): Promise<void> {
+    const deadline = Date.now() + STORE_LOCK_WAIT_MS
+    try {
+      while (true) {
+        try {
+          this.store = await openStore(this.paths.db, this.storeKey)
+          return
+        } catch (err) {
+          if (!isDmessError(err) || err.code !== 'STORE_LOCKED') throw err
+          if (await probeSocket(this.files.socket) === 'live') throw await alreadyRunning(this.paths.home, this.files)
+          if (Date.now() >= deadline) throw err
+          await new Promise(resolve => setTimeout(resolve, 100))
+        }
+      }
+    } finally {
+      wipe(this.storeKey) // the store derived its own subkey and keeps no reference (store.ts)
+    }
+  }
+
+  async stop (): Promise<void> {
+    await this.store?.close() // waits for queued writes: nothing acknowledged is lost
+    this.store = undefined
+  }
+}
+
+export async function alreadyRunning (home: string, files: DaemonPaths): Promise<Error> {
+  const pid = await readPidFile(files.pidfile)
+  return errors.DAEMON_RUNNING(`a dmess daemon is already running for ${home}${pid ? ` (pid ${pid})` : ''}`)
+}

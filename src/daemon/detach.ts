@@ -1,0 +1,136 @@
+// `dmess daemon --detach` (proto-spec/ipc.md §Detached start). The parent asks for the passphrase
+// (it has the terminal), spawns itself detached with stdout/stderr on <home>/daemon.log and a Node
+// IPC channel, hands the passphrase over that channel (never argv or the environment), and waits
+// for "ready" or a failure. It then checks the daemon's socket answers `status`, and exits.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { closeSync, openSync } from 'node:fs'
+import { DmessError, errors, isDmessError } from '../errors.js'
+import { IpcClient } from './ipc-client.js'
+import { isProcessAlive, waitForExit } from './lock.js'
+import { daemonPaths } from './paths.js'
+import type { DaemonStatus } from './rpc-methods.js'
+import type { HomePaths } from '../config/home.js'
+
+/** Unlocking (Argon2id) and binding take well under a second; this allows for a loaded machine. */
+export const DETACH_READY_TIMEOUT_MS = 60_000
+/** The child waits this long for the passphrase before giving up. */
+export const PASSPHRASE_WAIT_MS = 30_000
+
+type ChildMessage =
+  | { type: 'ready', pid: number }
+  | { type: 'error', code: string, message: string, exitCode: number }
+
+export interface DetachOptions {
+  paths: HomePaths
+  /** arguments after the script: `daemon --child ...` */
+  args: string[]
+  passphrase: string
+  timeoutMs?: number
+}
+
+/** Parent side. Returns the running daemon's status, or throws the child's error as it was raised. */
+export async function startDetached (opts: DetachOptions): Promise<DaemonStatus> {
+  const files = daemonPaths(opts.paths)
+  const logFd = openSync(files.log, 'a', 0o600)
+  const env = { ...process.env }
+  delete env.DMESS_PASSPHRASE // the child gets it over the channel; its environment outlives this start
+  let child: ChildProcess
+  try {
+    child = spawn(process.execPath, [...process.execArgv, process.argv[1] as string, ...opts.args], {
+      detached: true, // own session: a closed terminal or Ctrl-C there does not reach it
+      stdio: ['ignore', logFd, logFd, 'ipc'],
+      env
+    })
+  } finally {
+    closeSync(logFd)
+  }
+  try {
+    await waitReady(child, opts, files.log)
+  } catch (err) {
+    await reap(child)
+    throw err
+  }
+  child.disconnect()
+  child.unref()
+  const client = await IpcClient.connect(files.socket)
+  try {
+    return await client.call('status', {})
+  } finally {
+    client.close()
+  }
+}
+
+async function waitReady (child: ChildProcess, opts: DetachOptions, logPath: string): Promise<void> {
+  const timeoutMs = opts.timeoutMs ?? DETACH_READY_TIMEOUT_MS
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => done(errors.DAEMON_FAILED(`the daemon did not become ready within ${timeoutMs / 1000} s; see ${logPath}`)), timeoutMs)
+    const done = (err?: Error): void => {
+      clearTimeout(timer)
+      child.off('message', onMessage)
+      child.off('exit', onExit)
+      if (err) reject(err); else resolve()
+    }
+    const onMessage = (m: ChildMessage): void => {
+      if (m.type === 'ready') done()
+      else if (m.type === 'error') done(new DmessError(m.code, m.message, m.exitCode))
+    }
+    const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
+      done(errors.DAEMON_FAILED(`the daemon exited (${signal ?? `code ${code}`}) before it was ready; see ${logPath}`))
+    }
+    child.on('message', onMessage)
+    child.once('exit', onExit)
+    child.once('error', err => done(errors.DAEMON_FAILED(`cannot start the daemon: ${err.message}`)))
+    child.send({ type: 'passphrase', passphrase: opts.passphrase })
+  })
+}
+
+/** After a failed start the child exits by itself; one that hangs is ended (it is ours). */
+async function reap (child: ChildProcess): Promise<void> {
+  const pid = child.pid
+  if (pid === undefined || child.exitCode !== null || child.signalCode !== null) return
+  if (await waitForExit(pid, 5000)) return
+  if (isProcessAlive(pid)) child.kill('SIGKILL')
+}
+
+// ---- child side ----
+
+/** Whether this process was started by startDetached (it has the parent's channel). */
+export function hasParentChannel (): boolean {
+  return typeof process.send === 'function' && process.connected
+}
+
+export async function receivePassphrase (timeoutMs = PASSPHRASE_WAIT_MS): Promise<string> {
+  return await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => { cleanup(); reject(errors.NO_PASSPHRASE('the starting process sent no passphrase')) }, timeoutMs)
+    const onMessage = (m: unknown): void => {
+      const msg = m as { type?: unknown, passphrase?: unknown }
+      if (msg?.type !== 'passphrase' || typeof msg.passphrase !== 'string') return
+      cleanup()
+      resolve(msg.passphrase)
+    }
+    const onDisconnect = (): void => { cleanup(); reject(errors.NO_PASSPHRASE('the starting process went away before sending the passphrase')) }
+    const cleanup = (): void => {
+      clearTimeout(timer)
+      process.off('message', onMessage)
+      process.off('disconnect', onDisconnect)
+    }
+    process.on('message', onMessage)
+    process.once('disconnect', onDisconnect)
+  })
+}
+
+export async function reportReady (): Promise<void> {
+  await send({ type: 'ready', pid: process.pid })
+}
+
+export async function reportFailure (err: unknown): Promise<void> {
+  const e = isDmessError(err) ? err : errors.DAEMON_FAILED((err as Error)?.message ?? String(err))
+  await send({ type: 'error', code: e.code, message: e.message, exitCode: e.exitCode })
+}
+
+/** Sends one message and closes the channel once it is written: the parent then lets go. */
+async function send (m: ChildMessage): Promise<void> {
+  if (typeof process.send !== 'function' || !process.connected) return
+  await new Promise<void>(resolve => process.send?.(m, undefined, {}, () => resolve()))
+  if (process.connected) process.disconnect()
+}

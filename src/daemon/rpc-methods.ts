@@ -1,0 +1,180 @@
+// The IPC methods (proto-spec/ipc.md §Methods). One table serves both the daemon's socket and a
+// CLI command that opens the store itself when no daemon runs, so the two paths cannot drift.
+// Contact semantics are those of src/app/contacts.ts; these handlers only validate and shape.
+import { errors } from '../errors.js'
+import { addContact, checkName, contactIdentity, resolveContact } from '../app/contacts.js'
+import { contactJson, contactLabel, type ContactJson } from '../cli/format.js'
+import { publicIdentityOf, safetyNumber, type Identity } from '../crypto/identity.js'
+import type { Store } from '../store/index.js'
+import { EVENT_TYPES, isEventType, type EventBus, type EventType } from './events.js'
+import { invalidParams, RPC, RpcError } from './protocol.js'
+
+export interface DaemonStatus {
+  running: true
+  fingerprint: string
+  host: string
+  port: number
+  pid: number
+  /** ISO 8601 */
+  startedAt: string
+  /** peers with an open session (0 until the connection manager is wired in) */
+  peers: number
+  home: string
+  mdns: boolean
+}
+
+/** What only a running daemon offers (absent when a command runs the methods on its own store). */
+export interface DaemonControl {
+  status: () => DaemonStatus
+  requestStop: (reason: string) => void
+}
+
+/** One IPC connection's subscription state. */
+export interface Session {
+  subscribe: (types: readonly EventType[]) => EventType[]
+  unsubscribe: (types?: readonly EventType[]) => EventType[]
+}
+
+export interface MethodContext {
+  store: Store
+  identity: Identity
+  now: () => number
+  events?: EventBus
+  daemon?: DaemonControl
+  session?: Session
+}
+
+/** Params and result of every method: the typed contract of ipc.md §Methods. */
+export interface RpcSpec {
+  status: { params: Record<string, never>, result: DaemonStatus }
+  stop: { params: Record<string, never>, result: { stopping: true, pid: number } }
+  subscribe: { params: { events: EventType[] }, result: { events: EventType[] } }
+  unsubscribe: { params: { events?: EventType[] }, result: { events: EventType[] } }
+  'contacts.list': { params: Record<string, never>, result: ContactJson[] }
+  'contacts.add': { params: { who: string, name?: string }, result: { contact: ContactJson, created: boolean, keysLearned: boolean } }
+  'contacts.remove': { params: { contact: string }, result: { contact: ContactJson } }
+  'contacts.rename': { params: { contact: string, name: string }, result: { contact: ContactJson, clash: boolean } }
+  'contacts.verify': { params: { contact: string, set?: boolean }, result: { contact: ContactJson, safetyNumber: string } }
+}
+
+export type MethodName = keyof RpcSpec
+export type Params<M extends MethodName> = RpcSpec[M]['params']
+export type Result<M extends MethodName> = RpcSpec[M]['result']
+/** How a command calls a method, whether over the socket or on its own store. */
+export type Call = <M extends MethodName>(method: M, params: Params<M>) => Promise<Result<M>>
+
+type Handler = (ctx: MethodContext, params: Record<string, unknown>) => Promise<unknown>
+
+// ---- parameter checks (a failed check is INVALID_PARAMS, never an exception of another kind) ----
+
+const MAX_PARAM_STRING_BYTES = 8 * 1024
+
+function str (p: Record<string, unknown>, key: string): string {
+  const v = p[key]
+  if (typeof v !== 'string') throw invalidParams(`"${key}" must be a string`)
+  if (Buffer.byteLength(v) > MAX_PARAM_STRING_BYTES) throw invalidParams(`"${key}" is longer than ${MAX_PARAM_STRING_BYTES} bytes`)
+  return v
+}
+
+function optStr (p: Record<string, unknown>, key: string): string | undefined {
+  return p[key] === undefined ? undefined : str(p, key)
+}
+
+function optBool (p: Record<string, unknown>, key: string): boolean | undefined {
+  const v = p[key]
+  if (v !== undefined && typeof v !== 'boolean') throw invalidParams(`"${key}" must be true or false`)
+  return v
+}
+
+function eventList (p: Record<string, unknown>, key: string, required: boolean): EventType[] | undefined {
+  const v = p[key]
+  if (v === undefined && !required) return undefined
+  if (!Array.isArray(v) || v.length > EVENT_TYPES.length * 2) throw invalidParams(`"${key}" must be a list of event types (${EVENT_TYPES.join(', ')})`)
+  for (const t of v) if (!isEventType(t)) throw invalidParams(`unknown event type ${JSON.stringify(t)} (known: ${EVENT_TYPES.join(', ')})`)
+  return v as EventType[]
+}
+
+function needDaemon (ctx: MethodContext): DaemonControl {
+  if (!ctx.daemon) throw errors.DAEMON_NOT_RUNNING('this needs a running daemon')
+  return ctx.daemon
+}
+
+function needSession (ctx: MethodContext): Session {
+  if (!ctx.session) throw errors.DAEMON_NOT_RUNNING('subscriptions need a connection to a running daemon')
+  return ctx.session
+}
+
+// ---- methods ----
+
+async function contactsAdd (ctx: MethodContext, p: Record<string, unknown>): Promise<Result<'contacts.add'>> {
+  const r = await addContact(ctx.store, str(p, 'who'), { name: optStr(p, 'name'), self: ctx.identity.fingerprint, now: ctx.now() })
+  const contact = contactJson(r.contact)
+  ctx.events?.emit({ type: 'contact', action: r.created ? 'added' : 'updated', contact })
+  return { contact, created: r.created, keysLearned: r.keysLearned }
+}
+
+async function contactsRemove (ctx: MethodContext, p: Record<string, unknown>): Promise<Result<'contacts.remove'>> {
+  const c = await resolveContact(ctx.store, str(p, 'contact'))
+  await ctx.store.removeContact(c.fingerprint)
+  const contact = contactJson(c)
+  ctx.events?.emit({ type: 'contact', action: 'removed', contact })
+  return { contact }
+}
+
+async function contactsRename (ctx: MethodContext, p: Record<string, unknown>): Promise<Result<'contacts.rename'>> {
+  const c = await resolveContact(ctx.store, str(p, 'contact'))
+  const name = checkName(str(p, 'name'))
+  // a second contact with the same name is allowed but makes the name ambiguous: the CLI warns
+  const clash = (await ctx.store.listContacts()).some(o => o.fingerprint !== c.fingerprint && o.name?.toLowerCase() === name.toLowerCase())
+  const contact = contactJson(await ctx.store.renameContact(c.fingerprint, name))
+  ctx.events?.emit({ type: 'contact', action: 'renamed', contact })
+  return { contact, clash }
+}
+
+async function contactsVerify (ctx: MethodContext, p: Record<string, unknown>): Promise<Result<'contacts.verify'>> {
+  let c = await resolveContact(ctx.store, str(p, 'contact'))
+  const set = optBool(p, 'set')
+  const theirs = contactIdentity(c)
+  if (!theirs) throw errors.BAD_ARGUMENT(`the keys of ${contactLabel(c)} are not known yet: add them from an invite to verify`)
+  const number = safetyNumber(publicIdentityOf(ctx.identity), theirs)
+  if (set !== undefined) {
+    c = await ctx.store.setVerified(c.fingerprint, set)
+    ctx.events?.emit({ type: 'contact', action: set ? 'verified' : 'unverified', contact: contactJson(c) })
+  }
+  return { contact: contactJson(c), safetyNumber: number }
+}
+
+const METHODS: Record<MethodName, Handler> = {
+  status: async ctx => needDaemon(ctx).status(),
+  stop: async ctx => {
+    const d = needDaemon(ctx)
+    // answer first: the shutdown closes this connection after the response is flushed
+    setImmediate(() => d.requestStop('ipc stop'))
+    return { stopping: true, pid: process.pid }
+  },
+  subscribe: async (ctx, p) => ({ events: needSession(ctx).subscribe(eventList(p, 'events', true) ?? []) }),
+  unsubscribe: async (ctx, p) => ({ events: needSession(ctx).unsubscribe(eventList(p, 'events', false)) }),
+  'contacts.list': async ctx => (await ctx.store.listContacts()).map(contactJson),
+  'contacts.add': contactsAdd,
+  'contacts.remove': contactsRemove,
+  'contacts.rename': contactsRename,
+  'contacts.verify': contactsVerify
+}
+
+export function isMethodName (name: string): name is MethodName {
+  return Object.prototype.hasOwnProperty.call(METHODS, name)
+}
+
+/** Runs one method; unknown names are METHOD_NOT_FOUND. Errors propagate to the caller to encode. */
+export async function dispatch (ctx: MethodContext, method: string, params: Record<string, unknown> = {}): Promise<unknown> {
+  if (!isMethodName(method)) throw new RpcError(RPC.METHOD_NOT_FOUND, `unknown method "${method}"`)
+  return await METHODS[method](ctx, params)
+}
+
+/**
+ * The methods run in this process on a store it opened (no daemon running). Results pass through
+ * JSON like on the socket, so a command sees identical shapes on both paths.
+ */
+export function localCall (ctx: MethodContext): Call {
+  return async (method, params) => JSON.parse(JSON.stringify(await dispatch(ctx, method, params as Record<string, unknown>)))
+}

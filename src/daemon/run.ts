@@ -1,0 +1,130 @@
+// Running a daemon in this process: settings from flags over config, unlock, start, signals,
+// and a clean exit. `dmess daemon` (foreground) and the detached child both come through here.
+import type { LevelWithSilent } from 'pino'
+import type { HomePaths } from '../config/home.js'
+import { loadConfig } from '../config/config.js'
+import { errors } from '../errors.js'
+import { assertInitialised, lock, unlock } from '../app/profile.js'
+import { Daemon, alreadyRunning, type DaemonOptions, type HostPort } from './daemon.js'
+import { probeSocket } from './ipc-client.js'
+import { createLogger } from './log.js'
+import { daemonPaths } from './paths.js'
+import type { DaemonStatus } from './rpc-methods.js'
+
+export interface DaemonSettings {
+  paths: HomePaths
+  host: string
+  port: number
+  mdns: boolean
+  peers: HostPort[]
+  bootstrap: HostPort[]
+  logLevel: LevelWithSilent
+}
+
+export interface DaemonFlags {
+  host?: string
+  port?: number
+  mdns?: boolean
+  peer?: string[]
+  bootstrap?: string[]
+}
+
+/** After a stop, a process that still has open handles is ended anyway (a leak must not keep a stopped daemon alive). */
+const EXIT_GRACE_MS = 3000
+
+/** Parses "host:port" or "[v6]:port". */
+export function parseHostPort (text: string, what = 'address'): HostPort {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/.exec(text.trim())
+  const port = m ? Number(m[3]) : NaN
+  if (!m || port < 1 || port > 65535) throw errors.BAD_ARGUMENT(`${what} must be host:port (IPv6 as [addr]:port), got "${text}"`)
+  return { host: (m[1] ?? m[2]) as string, port }
+}
+
+export function formatHostPort (a: HostPort): string {
+  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`
+}
+
+/** Flags win over config.yaml; --bootstrap replaces the configured list rather than adding to it. */
+export async function resolveSettings (paths: HomePaths, flags: DaemonFlags): Promise<DaemonSettings> {
+  const { config } = await loadConfig(paths.config)
+  const port = flags.port ?? config.port
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw errors.BAD_ARGUMENT(`--port must be 0-65535, got ${port}`)
+  const bootstrap = flags.bootstrap !== undefined && flags.bootstrap.length > 0 ? flags.bootstrap : config.bootstrap
+  return {
+    paths,
+    host: flags.host ?? config.host,
+    port,
+    mdns: flags.mdns ?? config.mdns,
+    peers: (flags.peer ?? []).map(p => parseHostPort(p, '--peer')),
+    bootstrap: bootstrap.map(b => parseHostPort(b, '--bootstrap')),
+    logLevel: config.logLevel as LevelWithSilent
+  }
+}
+
+/** Refuses early (before a passphrase prompt) when a daemon already answers on this home's socket. */
+export async function assertNoDaemon (paths: HomePaths): Promise<void> {
+  const files = daemonPaths(paths)
+  if (await probeSocket(files.socket) === 'live') throw await alreadyRunning(paths.home, files)
+}
+
+export interface RunHooks {
+  /** called once every component runs and the socket answers */
+  onReady?: (status: DaemonStatus) => void
+  extra?: Pick<DaemonOptions, 'extraComponents' | 'ipcLimits'>
+}
+
+/**
+ * Unlocks, starts, and runs until SIGINT/SIGTERM or the IPC `stop` method. A wrong passphrase
+ * fails before anything is created. Resolves after a clean stop.
+ */
+export async function runDaemon (s: DaemonSettings, passphrase: string, hooks: RunHooks = {}): Promise<void> {
+  await assertInitialised(s.paths)
+  const unlocked = await unlock(s.paths, passphrase)
+  let daemon: Daemon
+  try {
+    const log = createLogger({ level: s.logLevel })
+    daemon = new Daemon({ ...s, log, ...hooks.extra }, unlocked)
+  } catch (err) {
+    lock(unlocked)
+    throw err
+  }
+  const detach = installHandlers(daemon)
+  try {
+    const status = await daemon.start()
+    hooks.onReady?.(status)
+    await daemon.stopped
+  } finally {
+    detach()
+  }
+  setTimeout(() => {
+    daemon.opts.log.warn('open handles kept the process alive after stop; exiting')
+    process.exit(process.exitCode ?? 0)
+  }, EXIT_GRACE_MS).unref()
+}
+
+/** First SIGINT/SIGTERM: orderly stop. A second one: exit at once (the next start cleans up). */
+function installHandlers (daemon: Daemon): () => void {
+  let signals = 0
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (++signals > 1) {
+      daemon.opts.log.warn({ signal: sig }, 'second signal: exiting without a clean stop')
+      process.exit(1)
+    }
+    daemon.requestStop(sig)
+  }
+  const onFatal = (err: unknown): void => {
+    daemon.opts.log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'uncaught error; stopping')
+    process.exitCode = 1
+    daemon.requestStop('uncaught error')
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  process.on('uncaughtException', onFatal)
+  process.on('unhandledRejection', onFatal)
+  return () => {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    process.off('uncaughtException', onFatal)
+    process.off('unhandledRejection', onFatal)
+  }
+}
