@@ -1,0 +1,103 @@
+// DHT constants — proto-spec/dht.md. Spec constants (wire layout, packet types, limits every
+// node must agree on) first, then tuning defaults that are ours to change per node.
+import { MAX_DATAGRAM_BYTES } from '../wire/constants.js'
+import { utf8 } from '../crypto/primitives.js'
+
+// ---- ids and distance (dht.md §1) ----
+export const ID_BYTES = 32
+export const ID_BITS = ID_BYTES * 8
+export const DHT_PUBLIC_KEY_BYTES = 32
+
+// ---- domain strings (crypto-policy.md §3 convention: `dmess-<purpose>-v<N>\0`) ----
+export const NODE_ID_DOMAIN = utf8.encode('dmess-dht-node-id-v1\0')
+export const PRESENCE_KEY_DOMAIN = utf8.encode('dmess-presence-v1\0')
+export const PRESENCE_SIG_DOMAIN = utf8.encode('dmess-presence-sig-v1\0')
+export const TOKEN_DOMAIN = utf8.encode('dmess-dht-token-v1\0')
+
+// ---- packet types (dht.md §3; wire.md §4.7 reserves 0x20–0x3f). Requests even, responses odd. ----
+export const DhtType = {
+  PING: 0x20,
+  PONG: 0x21,
+  FIND_NODE: 0x22,
+  NODES: 0x23,
+  FIND_VALUE: 0x24,
+  VALUE: 0x25,
+  STORE: 0x26,
+  STORED: 0x27
+  // 0x28–0x3f reserved (mailboxes for store-and-forward, later)
+} as const
+export type DhtType = typeof DhtType[keyof typeof DhtType]
+
+/** The response type that answers a request type (dht.md §3). */
+export const RESPONSE_OF: Readonly<Record<number, number>> = {
+  [DhtType.PING]: DhtType.PONG,
+  [DhtType.FIND_NODE]: DhtType.NODES,
+  [DhtType.FIND_VALUE]: DhtType.VALUE,
+  [DhtType.STORE]: DhtType.STORED
+}
+
+// ---- message layout (dht.md §3.1) ----
+export const TXID_BYTES = 4
+/** marker, type, txid, flags, sender DHT public key */
+export const MESSAGE_HEADER_BYTES = 2 + TXID_BYTES + 1 + DHT_PUBLIC_KEY_BYTES
+/** flags bit 0: the sender is read-only (behind a NAT it cannot open): never add it to a table (cf. BEP 43). */
+export const FLAG_READ_ONLY = 0x01
+export const TOKEN_BYTES = 16
+export const MAX_MESSAGE_BYTES = MAX_DATAGRAM_BYTES
+/** Kademlia's k: bucket size, replication factor, contacts per NODES answer. */
+export const K = 20
+/** Most contacts one NODES/VALUE answer may carry; decoders reject more. */
+export const MAX_CONTACTS = K
+
+/** FIND_VALUE flags bit 0: a `have seq` field follows. */
+export const FIND_VALUE_HAS_SEQ = 0x01
+/** VALUE status byte (dht.md §3.5). */
+export const ValueStatus = { NONE: 0, RECORD: 1, NOT_NEWER: 2 } as const
+/** STORED status byte (dht.md §3.6). */
+export const StoreStatus = { OK: 0, BAD_TOKEN: 1, INVALID: 2, STALE: 3, FULL: 4 } as const
+export type StoreStatus = typeof StoreStatus[keyof typeof StoreStatus]
+
+// ---- presence records (dht.md §5) ----
+export const RECORD_TYPE_PRESENCE = 0x01
+export const RECORD_MAX_ADDRESSES = 16
+/** type, signPublic, dhPublic, dhSignature, seq, expiresAt, address count */
+export const RECORD_FIXED_BYTES = 1 + 32 + 32 + 64 + 8 + 8 + 1
+export const RECORD_SIGNATURE_BYTES = 64
+/** kind, family, IPv6 address, port: the largest address entry. */
+export const RECORD_ADDRESS_MAX_BYTES = 1 + 1 + 16 + 2
+export const RECORD_MAX_BYTES = RECORD_FIXED_BYTES + RECORD_MAX_ADDRESSES * RECORD_ADDRESS_MAX_BYTES + RECORD_SIGNATURE_BYTES
+/** Storers keep a record at most this long after they receive it, whatever it claims (dht.md §5.3). */
+export const MAX_RECORD_TTL_MS = 2 * 60 * 60_000
+
+// ---- tuning defaults (dht.md §7): per node, not part of the protocol ----
+export const ALPHA = 3
+/** How long a request waits for its answer before it counts as failed. */
+export const RPC_TIMEOUT_MS = 1000
+/** A lookup stops counting an unanswered request against α after this (Kademlia §2.3 "stalled"). */
+export const LOOKUP_STALL_MS = 400
+/** Transactions in flight per node; past this, new requests fail at once (bounded memory). */
+export const MAX_PENDING_RPCS = 2048
+/** Contacts from one /24 (IPv4) or /48 (IPv6) in one routing table, and among one lookup's candidates. */
+export const MAX_PER_SUBNET = 2
+/** A contact is removed after this many consecutive failures (sooner if a replacement waits). */
+export const MAX_CONTACT_FAILURES = 2
+/** Kademlia §2.3: refresh a bucket nobody looked into for this long. */
+export const BUCKET_REFRESH_MS = 60 * 60_000
+/** Ping the least recently seen contact of a full bucket only if older than this (BEP 5: "questionable"). */
+export const CONTACT_STALE_MS = 15 * 60_000
+/** The write-token secret is replaced this often; the previous one is still accepted (BEP 5). */
+export const TOKEN_ROTATE_MS = 5 * 60_000
+/** The publisher re-announces its record this often (dht.md §6). */
+export const REPUBLISH_MS = 30 * 60_000
+/** Housekeeping tick: expiry, token rotation, refresh, republish. */
+export const MAINTENANCE_MS = 60_000
+/** Per source IP: requests per second and burst (token bucket). */
+export const RATE_PER_SECOND = 50
+export const RATE_BURST = 100
+/** Source IPs the rate limiter tracks at once (oldest forgotten first). */
+export const RATE_MAX_TRACKED = 8192
+/** Records one node stores in total, and per source IP. */
+export const MAX_RECORDS = 20_000
+export const MAX_RECORDS_PER_SOURCE = 32
+/** New requesters verified by ping at once (the rest are ignored until a slot frees). */
+export const MAX_PENDING_VERIFICATIONS = 64

@@ -1,0 +1,193 @@
+// Drives one Lookup over the RPC table (dht.md §6.1): FIND_NODE for node lookups, FIND_VALUE for
+// value lookups and for announces (which also collect write tokens). Callback-driven, so it runs
+// the same under a simulated clock (no awaits between network events); node.ts wraps it in promises.
+import { Lookup, type Candidate } from './lookup.js'
+import { idEquals, nodeIdOf, type NodeId } from './ids.js'
+import { DhtType, ValueStatus } from './constants.js'
+import type { DhtMessage, NodeInfo } from './messages.js'
+import type { VerifiedRecord } from './records.js'
+import type { Transaction } from './rpc.js'
+import type { NodeInternals } from './context.js'
+
+export type LookupMode = 'find-node' | 'find-value' | 'announce'
+
+export interface LookupProgress {
+  queried: number
+  responded: number
+  failed: number
+  inflight: number
+  /** Round trips of the deepest answer so far. */
+  hops: number
+}
+
+export interface LookupResult {
+  target: NodeId
+  /** Closest nodes that answered, closest first (with write tokens for an announce). */
+  closest: Candidate[]
+  /** find-value: the record found (highest seq seen if exhaustive); announce: a newer record than ours, if any. */
+  record: VerifiedRecord | null
+  /** Round trips: to the node that gave the record, or the deepest of the closest otherwise. */
+  hops: number
+  queried: number
+  responded: number
+  failed: number
+  /** Datagrams this lookup sent (retries included) and received. */
+  sent: number
+  received: number
+  startedAt: number
+  durationMs: number
+  aborted: boolean
+}
+
+export interface LookupParams {
+  mode: LookupMode
+  target: NodeId
+  /** FIND_VALUE `have seq`: only a record newer than this is sent back. */
+  haveSeq?: number | null
+  /** find-value: keep going to the k closest and return the highest seq (default: stop at the first). */
+  exhaustive?: boolean
+  signal?: AbortSignal
+  onProgress?: (p: LookupProgress) => void
+  onDone: (r: LookupResult) => void
+}
+
+export interface LookupHandle {
+  readonly lookup: Lookup
+  readonly result: LookupResult | null
+  abort: () => void
+}
+
+class Run implements LookupHandle {
+  readonly lookup: Lookup
+  result: LookupResult | null = null
+  readonly #n: NodeInternals
+  readonly #p: LookupParams
+  readonly #txs = new Set<Transaction>()
+  readonly #startedAt: number
+  #record: VerifiedRecord | null = null
+  #recordHop = 0
+  #maxHop = 0
+  #sent = 0
+  #received = 0
+  #onAbort: (() => void) | null = null
+
+  constructor (n: NodeInternals, p: LookupParams) {
+    this.#n = n
+    this.#p = p
+    this.#startedAt = n.scheduler.now()
+    this.lookup = new Lookup({ target: p.target, selfId: n.id, k: n.settings.k, alpha: n.settings.alpha, maxPerSubnet: n.settings.maxPerSubnet })
+  }
+
+  start (seeds: NodeInfo[]): void {
+    const signal = this.#p.signal
+    if (signal?.aborted) return this.#complete(true)
+    if (signal) {
+      this.#onAbort = () => this.abort()
+      signal.addEventListener('abort', this.#onAbort, { once: true })
+    }
+    this.#n.table.markLookup(this.#p.target, this.#n.scheduler.now())
+    const known = this.#n.table.closest(this.#p.target, this.#n.settings.k).map(c => ({ id: c.id, addr: c.addr }))
+    this.lookup.add(known, 1)
+    this.lookup.add(seeds, 1)
+    this.#pump()
+  }
+
+  abort (): void {
+    if (this.result) return
+    this.lookup.stop()
+    this.#complete(true)
+  }
+
+  #pump (): void {
+    if (this.result) return
+    for (const c of this.lookup.next()) this.#query(c)
+    if (this.lookup.finished) this.#complete(false)
+  }
+
+  #query (c: Candidate): void {
+    const { mode, target } = this.#p
+    const body = mode === 'find-node'
+      ? { type: DhtType.FIND_NODE, target } as const
+      : { type: DhtType.FIND_VALUE, key: target, haveSeq: this.#p.haveSeq ?? null } as const
+    let tx: Transaction | null = null
+    const done = (): void => { if (tx) this.#txs.delete(tx) }
+    tx = this.#n.request(c.addr, body, {
+      stallMs: this.#n.settings.lookupStallMs,
+      onStall: () => { this.lookup.stalled(c); this.#pump() },
+      onTimeout: () => { done(); this.#fail(c) },
+      onResponse: (msg) => { done(); this.#received++; this.#answer(c, msg) }
+    })
+    if (tx === null) return this.#fail(c)
+    this.#txs.add(tx)
+    this.#sent++
+  }
+
+  #fail (c: Candidate): void {
+    this.lookup.failed(c)
+    this.#n.contactFailed(c.id)
+    this.#progress()
+    this.#pump()
+  }
+
+  #answer (c: Candidate, msg: DhtMessage): void {
+    // The id a third party gave us must be the answering node's: its key hashes to it.
+    if (!idEquals(nodeIdOf(msg.senderKey), c.id)) return this.#fail(c)
+    this.#n.heardFrom(c.id, c.addr, msg.readOnly)
+    this.#maxHop = Math.max(this.#maxHop, c.hop)
+    if (msg.type === DhtType.NODES) this.lookup.responded(c, msg.nodes)
+    else if (msg.type === DhtType.VALUE) this.#value(c, msg)
+    this.#progress()
+    this.#pump()
+  }
+
+  #value (c: Candidate, msg: DhtMessage & { type: typeof DhtType.VALUE }): void {
+    c.token = msg.token
+    if (msg.status !== ValueStatus.RECORD) {
+      if (msg.status === ValueStatus.NOT_NEWER) c.storedSeq = msg.seq
+      this.lookup.responded(c, msg.nodes)
+      return
+    }
+    this.lookup.responded(c, [])
+    const rec = this.#n.verifyRecord(msg.record, this.#p.target, this.#n.scheduler.now())
+    if (rec === null) return this.#n.drops.count('bad-record')
+    if (this.#record === null || rec.seq > this.#record.seq) {
+      this.#record = rec
+      this.#recordHop = c.hop
+    }
+    if (this.#p.mode === 'find-value' && !this.#p.exhaustive) this.lookup.stop()
+  }
+
+  #progress (): void {
+    const l = this.lookup
+    this.#p.onProgress?.({ ...l.counters, inflight: l.inflight, hops: this.#maxHop })
+  }
+
+  #complete (aborted: boolean): void {
+    if (this.result) return
+    for (const tx of this.#txs) this.#n.rpc.cancel(tx)
+    this.#txs.clear()
+    if (this.#onAbort) this.#p.signal?.removeEventListener('abort', this.#onAbort)
+    const closest = this.lookup.closest()
+    const now = this.#n.scheduler.now()
+    this.result = {
+      target: this.#p.target,
+      closest,
+      record: this.#record,
+      hops: this.#record ? this.#recordHop : closest.reduce((h, c) => Math.max(h, c.hop), 0),
+      ...this.lookup.counters,
+      sent: this.#sent,
+      received: this.#received,
+      startedAt: this.#startedAt,
+      durationMs: now - this.#startedAt,
+      aborted
+    }
+    this.#p.onDone(this.result)
+  }
+}
+
+/** Starts a lookup from the routing table's closest contacts plus `seeds`. */
+export function startLookup (n: NodeInternals, p: LookupParams, seeds: NodeInfo[] = []): LookupHandle {
+  const run = new Run(n, p)
+  run.start(seeds)
+  return run
+}

@@ -1,0 +1,304 @@
+// DhtNode: the Kademlia node (dht.md). Ties the routing table, RPC table, lookups, record store,
+// write tokens and defences together over an abstract datagram transport, with injected time and
+// randomness, so the same code runs in the simulator (src/dht/sim) and over the UDP endpoint.
+import { nodeIdOf, idEquals, idToHex, type NodeId } from './ids.js'
+import { RoutingTable, type Contact } from './routing-table.js'
+import { RpcTable, type Scheduler, type Transaction } from './rpc.js'
+import { RecordStore, type RecordStoreOptions } from './record-store.js'
+import { WriteTokens } from './tokens.js'
+import { RateLimiter, DhtDropCounter, type RateLimiterOptions } from './defences.js'
+import { encodeMessage, decodeMessage, isRequest, type Body, type DhtMessage } from './messages.js'
+import { verifyPresenceRecord, type VerifiedRecord } from './records.js'
+import { hostOf } from './address.js'
+import { handleRequest } from './server.js'
+import { startLookup, type LookupHandle, type LookupParams } from './lookup-run.js'
+import { Maintenance } from './maintenance.js'
+import { Publisher, type PublishResult } from './publisher.js'
+import { join, type JoinResult } from './join.js'
+import { presenceKey } from './records.js'
+import type { LookupResult } from './lookup-run.js'
+import type { DhtSettings, NodeInternals, RequestHandlers } from './context.js'
+import * as C from './constants.js'
+import { errors } from '../errors.js'
+
+export interface LookupOptions {
+  signal?: AbortSignal
+  onProgress?: LookupParams['onProgress']
+}
+
+/** Datagrams in and out. The node sets `onMessage` in start() and clears it in stop(). */
+export interface DhtTransport {
+  send: (to: string, datagram: Uint8Array) => void
+  onMessage: ((datagram: Uint8Array, from: string) => void) | null
+}
+
+export interface DhtNodeOptions extends Partial<DhtSettings> {
+  /** The node's DHT public key (32 bytes; not the user's identity key): id = nodeIdOf(publicKey). */
+  publicKey: Uint8Array
+  transport: DhtTransport
+  scheduler: Scheduler
+  random: (n: number) => Uint8Array
+  /** Ask others not to add us to their tables (we cannot take unsolicited datagrams). */
+  readOnly?: boolean
+  rateLimit?: RateLimiterOptions
+  records?: RecordStoreOptions
+  tokenRotateMs?: number
+  /** Record verification (default verifyPresenceRecord); replaceable only to share a cache. */
+  verifyRecord?: (bytes: Uint8Array, key: Uint8Array, now: number) => VerifiedRecord | null
+}
+
+export interface DhtStats {
+  contacts: number
+  records: number
+  pendingRpcs: number
+  requestsAnswered: number
+  drops: ReturnType<DhtDropCounter['snapshot']>
+}
+
+function settingsOf (o: Partial<DhtSettings>): DhtSettings {
+  return {
+    k: o.k ?? C.K,
+    alpha: o.alpha ?? C.ALPHA,
+    rpcTimeoutMs: o.rpcTimeoutMs ?? C.RPC_TIMEOUT_MS,
+    lookupStallMs: o.lookupStallMs ?? C.LOOKUP_STALL_MS,
+    maxPerSubnet: o.maxPerSubnet ?? C.MAX_PER_SUBNET,
+    republishMs: o.republishMs ?? C.REPUBLISH_MS,
+    refreshMs: o.refreshMs ?? C.BUCKET_REFRESH_MS,
+    maintenanceMs: o.maintenanceMs ?? C.MAINTENANCE_MS,
+    staleMs: o.staleMs ?? C.CONTACT_STALE_MS,
+    refreshOnJoin: o.refreshOnJoin ?? true
+  }
+}
+
+export class DhtNode {
+  readonly id: NodeId
+  readonly publicKey: Uint8Array
+  readonly readOnly: boolean
+  readonly internals: NodeInternals
+  readonly #transport: DhtTransport
+  readonly #limiter: RateLimiter
+  readonly #verifying = new Set<string>()
+  readonly #lookups = new Set<LookupHandle>()
+  readonly #maintenance: Maintenance
+  readonly #publisher: Publisher
+  #running = false
+  #answered = 0
+
+  constructor (opts: DhtNodeOptions) {
+    this.publicKey = opts.publicKey.slice()
+    this.id = nodeIdOf(this.publicKey)
+    this.readOnly = opts.readOnly ?? false
+    this.#transport = opts.transport
+    this.#limiter = new RateLimiter(opts.rateLimit)
+    const settings = settingsOf(opts)
+    const now = opts.scheduler.now()
+    const rpc = new RpcTable({ scheduler: opts.scheduler, random: opts.random, send: (to, d) => this.#transport.send(to, d) })
+    this.internals = {
+      id: this.id,
+      settings,
+      table: new RoutingTable(this.id, { k: settings.k, maxPerSubnet: settings.maxPerSubnet }, now),
+      rpc,
+      store: new RecordStore(opts.records),
+      tokens: new WriteTokens({ random: opts.random, rotateMs: opts.tokenRotateMs }, now),
+      drops: new DhtDropCounter(),
+      scheduler: opts.scheduler,
+      random: opts.random,
+      verifyRecord: opts.verifyRecord ?? verifyPresenceRecord,
+      reply: (to, txid, body) => this.#sendMessage(to, txid, body),
+      request: (to, body, h) => this.#request(to, body, h),
+      heardFrom: (id, from, readOnly) => this.#heardFrom(id, from, readOnly),
+      contactFailed: (id) => { this.internals.table.fail(id) }
+    }
+    this.#maintenance = new Maintenance(this.internals, (p) => this.startLookup(p), this.#limiter)
+    this.#publisher = new Publisher(this.internals, (p) => this.startLookup(p))
+  }
+
+  get running (): boolean { return this.#running }
+  get table (): RoutingTable { return this.internals.table }
+
+  start (): void {
+    if (this.#running) return
+    this.#running = true
+    this.#transport.onMessage = (d, from) => this.receive(d, from)
+    this.#maintenance.start()
+  }
+
+  /** Stops timers, abandons lookups (they finish as aborted) and forgets the token secrets. */
+  stop (): void {
+    if (!this.#running) return
+    this.#running = false
+    this.#transport.onMessage = null
+    this.#maintenance.stop()
+    this.#publisher.stop()
+    for (const l of [...this.#lookups]) l.abort()
+    this.internals.rpc.cancelAll()
+    this.internals.tokens.destroy()
+  }
+
+  stats (): DhtStats {
+    const n = this.internals
+    return { contacts: n.table.size, records: n.store.size, pendingRpcs: n.rpc.size, requestsAnswered: this.#answered, drops: n.drops.snapshot() }
+  }
+
+  /** Where the UDP endpoint's 'dht' hook (or the simulator) delivers a datagram. Never throws. */
+  receive (datagram: Uint8Array, from: string): void {
+    const n = this.internals
+    if (!this.#running) return n.drops.count('not-running')
+    if (datagram.length > C.MAX_MESSAGE_BYTES) return n.drops.count('oversize')
+    const msg = decodeMessage(datagram)
+    if (msg === null) return n.drops.count('malformed')
+    if (!isRequest(msg.type)) {
+      const r = n.rpc.receive(msg, from)
+      if (r !== 'ok') n.drops.count(r)
+      return
+    }
+    if (!this.#limiter.allow(hostOf(from), n.scheduler.now())) return n.drops.count('rate-limited')
+    const asker = nodeIdOf(msg.senderKey)
+    if (idEquals(asker, this.id)) return n.drops.count('malformed')
+    this.#answered++
+    handleRequest(n, msg, from, asker)
+    this.#considerRequester(asker, from, msg.readOnly)
+  }
+
+  /** Callback form of every lookup (what the simulator uses); see findNode/findValue for promises. */
+  startLookup (p: LookupParams, seeds: Array<{ id: NodeId, addr: string }> = []): LookupHandle {
+    const onDone = p.onDone
+    const handle = startLookup(this.internals, { ...p, onDone: (r) => { this.#lookups.delete(handle); onDone(r) } }, seeds)
+    if (!handle.result) this.#lookups.add(handle)
+    return handle
+  }
+
+  // ---- operations: callback forms (simulator) and promise forms (daemon) ----
+
+  /** Join through bootstrap addresses (callback form of bootstrap()). */
+  join (addrs: readonly string[], onDone: (r: JoinResult) => void): void {
+    join(this, addrs, onDone)
+  }
+
+  async bootstrap (addrs: readonly string[]): Promise<JoinResult> {
+    return await new Promise(resolve => join(this, addrs, resolve))
+  }
+
+  /** The k closest nodes to `target` (iterative FIND_NODE). Rejects with signal.reason if aborted. */
+  async findNode (target: NodeId, opts: LookupOptions = {}): Promise<LookupResult> {
+    return await this.#promise({ mode: 'find-node', target, ...opts })
+  }
+
+  /** The record stored under `key`, verified (result.record null if none was found). */
+  async findValue (key: Uint8Array, opts: LookupOptions & { exhaustive?: boolean } = {}): Promise<LookupResult> {
+    return await this.#promise({ mode: 'find-value', target: key, ...opts })
+  }
+
+  /**
+   * The presence record of `fingerprint`, or null. On top of the storers' checks, the reader
+   * confirms that the keys inside hash to exactly the fingerprint it asked for (dht.md §5.3).
+   */
+  async findPresence (fingerprint: string, opts: LookupOptions & { exhaustive?: boolean } = {}): Promise<VerifiedRecord | null> {
+    const r = await this.findValue(presenceKey(fingerprint), opts)
+    return r.record !== null && r.record.fingerprint === fingerprint ? r.record : null
+  }
+
+  /** Publish (callback form): announce now, re-announce every republishMs until it expires. */
+  publishRecord (record: VerifiedRecord, onDone: (r: PublishResult) => void, signal?: AbortSignal): void {
+    this.#publisher.publish(record, onDone, signal)
+  }
+
+  /** Verify our own signed record bytes, then publish them (throws BAD_ARGUMENT if invalid). */
+  async publish (bytes: Uint8Array, key: Uint8Array, signal?: AbortSignal): Promise<PublishResult> {
+    const record = this.internals.verifyRecord(bytes, key, this.internals.scheduler.now())
+    if (record === null) throw errors.BAD_ARGUMENT('publish: the record does not verify under that key (or has expired)')
+    return await new Promise((resolve, reject) => this.#publisher.publish(record, (r) => {
+      if (r.lookup.aborted) reject(signal?.reason ?? errors.BAD_ARGUMENT('publish aborted'))
+      else resolve(r)
+    }, signal))
+  }
+
+  unpublish (key: Uint8Array): boolean {
+    return this.#publisher.unpublish(key)
+  }
+
+  async #promise (p: Omit<LookupParams, 'onDone'>): Promise<LookupResult> {
+    return await new Promise((resolve, reject) => {
+      this.startLookup({
+        ...p,
+        onDone: (r) => {
+          if (r.aborted) reject(p.signal?.reason ?? errors.BAD_ARGUMENT('lookup aborted: the node stopped'))
+          else resolve(r)
+        }
+      })
+    })
+  }
+
+  /** Ping an address; calls back with the answering node's id, or null on timeout. */
+  ping (addr: string, done: (id: NodeId | null) => void, retries = 1): void {
+    const tx = this.#request(addr, { type: C.DhtType.PING }, {
+      retries,
+      onTimeout: () => done(null),
+      onResponse: (msg) => {
+        const id = nodeIdOf(msg.senderKey)
+        this.#heardFrom(id, addr, msg.readOnly)
+        if (msg.type === C.DhtType.PONG) this.#maintenance.observed(msg.observed)
+        done(id)
+      }
+    })
+    if (tx === null) done(null)
+  }
+
+  /** Our address as most recent PONGs reported it (for NAT discovery), or null. */
+  observedAddress (): string | null {
+    return this.#maintenance.observedAddress()
+  }
+
+  get maintenance (): Maintenance { return this.#maintenance }
+
+  #sendMessage (to: string, txid: number, body: Body): void {
+    const msg = { ...body, txid, readOnly: this.readOnly, senderKey: this.publicKey } as DhtMessage
+    this.#transport.send(to, encodeMessage(msg))
+  }
+
+  #request (to: string, body: Body, h: RequestHandlers): Transaction | null {
+    if (!this.#running) return null
+    const n = this.internals
+    return n.rpc.request(to, body.type, (txid) => encodeMessage({ ...body, txid, readOnly: this.readOnly, senderKey: this.publicKey } as DhtMessage), {
+      timeoutMs: n.settings.rpcTimeoutMs, retries: h.retries, stallMs: h.stallMs,
+      onResponse: h.onResponse, onTimeout: h.onTimeout, onStall: h.onStall
+    })
+  }
+
+  // A node answered a request of ours from the address we asked: it is reachable there.
+  // Kademlia §2.2: a full bucket keeps its old contacts; the least recently seen one is pinged
+  // only if it has been quiet for a while, and replaced (from the cache) if it does not answer.
+  #heardFrom (id: NodeId, from: string, readOnly: boolean): void {
+    if (readOnly) return
+    const n = this.internals
+    const r = n.table.add(id, from, n.scheduler.now())
+    if (r.status === 'full' && n.scheduler.now() - r.oldest.lastSeen >= n.settings.staleMs) this.#checkOldest(r.oldest)
+  }
+
+  #checkOldest (c: Contact): void {
+    const key = idToHex(c.id)
+    if (this.#verifying.has(key) || this.#verifying.size >= C.MAX_PENDING_VERIFICATIONS) return
+    this.#verifying.add(key)
+    this.ping(c.addr, (id) => {
+      this.#verifying.delete(key)
+      if (id === null || !idEquals(id, c.id)) this.internals.table.fail(c.id)
+    }, 0)
+  }
+
+  // A request came from an unknown node. Its source address may be spoofed, so it joins the table
+  // only after it answers a PING at that address (dht.md §8.1); known nodes are just refreshed.
+  #considerRequester (id: NodeId, from: string, readOnly: boolean): void {
+    if (readOnly) return
+    const n = this.internals
+    const known = n.table.get(id)
+    if (known) {
+      if (known.addr === from) known.lastSeen = n.scheduler.now()
+      return
+    }
+    if (!n.table.canAdd(id, from)) return
+    const key = idToHex(id)
+    if (this.#verifying.has(key) || this.#verifying.size >= C.MAX_PENDING_VERIFICATIONS) return
+    this.#verifying.add(key)
+    this.ping(from, () => { this.#verifying.delete(key) }, 0)
+  }
+}

@@ -1,0 +1,67 @@
+// Answering requests (dht.md §3): PING → PONG with the asker's address as we see it, FIND_NODE →
+// the k closest contacts we know, FIND_VALUE → a write token and the record or closer contacts,
+// STORE → token check, full record verification, replacement rules, a status byte.
+import { DhtType, ValueStatus, StoreStatus } from './constants.js'
+import { hostOf } from './address.js'
+import { idEquals, type NodeId } from './ids.js'
+import type { DhtMessage, NodeInfo } from './messages.js'
+import type { NodeInternals } from './context.js'
+
+/** The k closest contacts to `target`, leaving out the asker (it knows itself): up to k. */
+function closestNodes (n: NodeInternals, target: Uint8Array, asker: NodeId): NodeInfo[] {
+  const out: NodeInfo[] = []
+  for (const c of n.table.closest(target, n.settings.k)) {
+    if (!idEquals(c.id, asker)) out.push({ id: c.id, addr: c.addr })
+  }
+  return out
+}
+
+function onFindValue (n: NodeInternals, msg: DhtMessage & { type: typeof DhtType.FIND_VALUE }, from: string, asker: NodeId): void {
+  const now = n.scheduler.now()
+  const token = n.tokens.issue(from, msg.key, now)
+  const stored = n.store.get(msg.key, now)
+  if (stored && (msg.haveSeq === null || stored.record.seq > msg.haveSeq)) {
+    n.reply(from, msg.txid, { type: DhtType.VALUE, token, status: ValueStatus.RECORD, record: stored.record.bytes })
+    return
+  }
+  const nodes = closestNodes(n, msg.key, asker)
+  if (stored) {
+    n.reply(from, msg.txid, { type: DhtType.VALUE, token, status: ValueStatus.NOT_NEWER, seq: stored.record.seq, nodes })
+  } else {
+    n.reply(from, msg.txid, { type: DhtType.VALUE, token, status: ValueStatus.NONE, nodes })
+  }
+}
+
+function storeStatus (n: NodeInternals, msg: DhtMessage & { type: typeof DhtType.STORE }, from: string): number {
+  const now = n.scheduler.now()
+  if (!n.tokens.check(msg.token, from, msg.key, now)) {
+    n.drops.count('bad-token')
+    return StoreStatus.BAD_TOKEN
+  }
+  const record = n.verifyRecord(msg.record, msg.key, now)
+  if (record === null) {
+    n.drops.count('bad-record')
+    return StoreStatus.INVALID
+  }
+  const put = n.store.put(record, hostOf(from), now)
+  if (put === 'stale') n.drops.count('stale-record')
+  if (put === 'full') n.drops.count('store-full')
+  return put === 'stale' ? StoreStatus.STALE : put === 'full' ? StoreStatus.FULL : StoreStatus.OK
+}
+
+/** Answers one rate-limited, decoded request from node `asker` at `from`. */
+export function handleRequest (n: NodeInternals, msg: DhtMessage, from: string, asker: NodeId): void {
+  switch (msg.type) {
+    case DhtType.PING:
+      n.reply(from, msg.txid, { type: DhtType.PONG, observed: from })
+      return
+    case DhtType.FIND_NODE:
+      n.reply(from, msg.txid, { type: DhtType.NODES, nodes: closestNodes(n, msg.target, asker) })
+      return
+    case DhtType.FIND_VALUE:
+      onFindValue(n, msg, from, asker)
+      return
+    case DhtType.STORE:
+      n.reply(from, msg.txid, { type: DhtType.STORED, status: storeStatus(n, msg, from) as typeof StoreStatus.OK })
+  }
+}

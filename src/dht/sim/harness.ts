@@ -1,0 +1,143 @@
+// A DHT network in one process (dht.md §9): the real DhtNode over a simulated datagram network,
+// with a seeded RNG and the simulated clock, so a run with the same options replays exactly.
+import { createRng, type Rng } from '../../sim/rng.js'
+import type { SimEndpoint } from '../../sim/network.js'
+import { DhtNode, type DhtNodeOptions, type DhtTransport } from '../node.js'
+import type { Scheduler } from '../rpc.js'
+import type { SimDatagramNetwork } from './network.js'
+
+export interface SimNode {
+  readonly index: number
+  readonly addr: string
+  readonly node: DhtNode
+  readonly endpoint: SimEndpoint
+  alive: boolean
+}
+
+/** The simulated clock as the node's scheduler. */
+export function simScheduler (net: SimDatagramNetwork): Scheduler {
+  const clock = net.clock
+  return {
+    now: () => clock.now,
+    after: (ms, fn) => {
+      const t = clock.after(ms, fn)
+      return () => clock.cancel(t)
+    }
+  }
+}
+
+/** A SimEndpoint as a DhtTransport (the node installs its handler through onMessage). */
+export function endpointTransport (ep: SimEndpoint): DhtTransport {
+  return {
+    send: (to, d) => ep.send(to, d),
+    get onMessage () { return ep.onDatagram },
+    set onMessage (h) { ep.onDatagram = h }
+  }
+}
+
+/** A random public-looking IPv4 address and port; distinct IPs so /24 caps rarely bind. */
+export function randomAddress (rng: Rng, taken: Set<string>): string {
+  for (;;) {
+    const ip = `${1 + rng.int(222)}.${rng.int(256)}.${rng.int(256)}.${1 + rng.int(254)}`
+    if (taken.has(ip)) continue
+    taken.add(ip)
+    return `${ip}:${1024 + rng.int(64_000)}`
+  }
+}
+
+export interface SimDhtOptions {
+  net: SimDatagramNetwork
+  seed: number
+  /** Node settings for every node (transport, scheduler, key and random are filled in). */
+  node?: Omit<Partial<DhtNodeOptions>, 'publicKey' | 'transport' | 'scheduler' | 'random'>
+}
+
+/** A population of DHT nodes on one simulated network. */
+export class SimDht {
+  readonly net: SimDatagramNetwork
+  readonly nodes: SimNode[] = []
+  readonly rng: Rng
+  readonly #keys: Rng
+  readonly #scheduler: Scheduler
+  readonly #taken = new Set<string>()
+  readonly #opts: SimDhtOptions['node']
+
+  constructor (opts: SimDhtOptions) {
+    this.net = opts.net
+    this.rng = createRng(opts.seed)
+    this.#keys = this.rng.fork()
+    this.#scheduler = simScheduler(opts.net)
+    this.#opts = opts.node
+  }
+
+  /** Creates (but does not start) a node at a fresh random address. */
+  add (): SimNode {
+    const addr = randomAddress(this.rng, this.#taken)
+    const endpoint = this.net.bind(addr)
+    const rng = this.#keys.fork()
+    const node = new DhtNode({
+      ...this.#opts,
+      // A DHT public key is only hashed into the node id (dht.md §1): seeded bytes keep runs reproducible.
+      publicKey: this.#keys.bytes(32),
+      transport: endpointTransport(endpoint),
+      scheduler: this.#scheduler,
+      random: (n) => rng.bytes(n)
+    })
+    const s: SimNode = { index: this.nodes.length, addr, node, endpoint, alive: true }
+    this.nodes.push(s)
+    return s
+  }
+
+  /** The node fails silently: no goodbye, nobody's routing table is told (churn). */
+  kill (s: SimNode): void {
+    if (!s.alive) return
+    s.alive = false
+    s.node.stop()
+    s.endpoint.close()
+  }
+
+  alive (): SimNode[] {
+    return this.nodes.filter(s => s.alive)
+  }
+
+  /**
+   * Grows the network to `count` nodes: `bootstrapCount` seed nodes first, then one join every
+   * `intervalMs` through two random seed nodes (as real nodes use a bootstrap list). Runs the clock
+   * until every join finished.
+   */
+  grow (count: number, opts: { bootstrapCount?: number, intervalMs?: number } = {}): { joined: number, simMs: number } {
+    const seeds = Math.max(1, Math.min(opts.bootstrapCount ?? 4, count))
+    const interval = opts.intervalMs ?? 10
+    const clock = this.net.clock
+    const start = clock.now
+    let pending = 0
+    let joined = 0
+    const first = this.add()
+    first.node.start()
+    const seedAddrs = [first.addr]
+    for (let i = 1; i < count; i++) {
+      const at = start + i * interval
+      pending++
+      clock.schedule(at, () => {
+        const s = this.add()
+        s.node.start()
+        const via = i < seeds ? seedAddrs.slice() : this.#pick(seedAddrs, 2)
+        if (i < seeds) seedAddrs.push(s.addr)
+        s.node.join(via, (r) => { pending--; if (r.contacts > 0) joined++ })
+      })
+    }
+    clock.run({ done: () => pending === 0 && clock.now >= start + (count - 1) * interval })
+    return { joined: joined + 1, simMs: clock.now - start }
+  }
+
+  /** Runs the clock for `ms` of simulated time. */
+  settle (ms: number): void {
+    this.net.clock.advance(ms)
+  }
+
+  #pick (from: string[], n: number): string[] {
+    const out = new Set<string>()
+    while (out.size < Math.min(n, from.length)) out.add(from[this.rng.int(from.length)]!)
+    return [...out]
+  }
+}
