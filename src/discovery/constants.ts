@@ -74,6 +74,8 @@ export const MAX_ACCEPTED_TTL_S = 3 * 60 * 60
 export const MAX_INSTANCES = 256
 export const MAX_ADDRESSES_PER_HOST = 16
 export const MAX_ADDRESSES_PER_PEER = 16
+/** Unicast answers (QU, legacy) we send per second at most: they go to a spoofable source. */
+export const UNICAST_ANSWERS_PER_SECOND = 20
 /** How often os.networkInterfaces() is compared with the last look (RFC 6762 §8.3 re-announce). */
 export const INTERFACE_POLL_MS = 5000
 /** Asking for an incomplete instance's SRV/TXT/A: first after 250 ms (the rest may be on its

@@ -24,10 +24,11 @@ export type DropReason =
   | 'own' // our own records, looped back
   | 'same-identity' // another node announcing our fingerprint
   | 'cache-full' // more instances than MAX_INSTANCES
+  | 'rate-limited' // a unicast answer over UNICAST_ANSWERS_PER_SECOND, not sent
 
 export const DROP_REASONS: readonly DropReason[] = [
   'undecodable', 'bad-header', 'bad-source-port', 'off-link', 'bad-class', 'bad-name', 'bad-srv',
-  'bad-txt', 'bad-address', 'own', 'same-identity', 'cache-full'
+  'bad-txt', 'bad-address', 'own', 'same-identity', 'cache-full', 'rate-limited'
 ]
 
 export interface PtrObservation { kind: 'ptr', instance: string, ttl: number }

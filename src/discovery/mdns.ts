@@ -96,6 +96,7 @@ export class MdnsDiscovery extends EventEmitter<MdnsDiscoveryEvents> {
   private pollTimer: NodeJS.Timeout | null = null
   private queryInterval = QUERY_INTERVAL_MIN_MS
   private state: 'idle' | 'starting' | 'running' | 'stopping' = 'idle'
+  private starting: Promise<void> | null = null
 
   constructor (opts: MdnsDiscoveryOptions) {
     super()
@@ -122,6 +123,15 @@ export class MdnsDiscovery extends EventEmitter<MdnsDiscoveryEvents> {
   async start (): Promise<void> {
     if (this.state !== 'idle') throw errors.BAD_ARGUMENT(`MdnsDiscovery.start() while ${this.state}`)
     this.state = 'starting'
+    this.starting = this.open()
+    try {
+      await this.starting
+    } finally {
+      this.starting = null
+    }
+  }
+
+  private async open (): Promise<void> {
     const socket = new MdnsSocket(
       { interface: this.opts.interface, bind: this.opts.bind, factory: this.opts.mdnsFactory },
       { packet: (p, r) => this.onPacket(p, r), warning: (e) => this.onSocketWarning(e) })
@@ -136,7 +146,8 @@ export class MdnsDiscovery extends EventEmitter<MdnsDiscoveryEvents> {
     }
     this.responder = new Responder({
       socket, now: this.now, random: this.random, later: (fn, ms) => this.later(fn, ms), onSent: () => { this.counters.responses++ },
-      onError: (err) => this.onWarning(err)
+      onError: (err) => this.onWarning(err),
+      onLimited: () => { this.drops['rate-limited']++ }
     })
     this.refreshLinks()
     this.state = 'running'
@@ -149,6 +160,7 @@ export class MdnsDiscovery extends EventEmitter<MdnsDiscoveryEvents> {
 
   /** Says goodbye (TTL 0, RFC 6762 §10.1), stops every timer and closes the socket. */
   async stop (): Promise<void> {
+    if (this.starting !== null) await this.starting.catch(() => {})
     if (this.state !== 'running') return
     this.state = 'stopping'
     this.clearTimers()

@@ -4,7 +4,8 @@
 import type { RemoteInfo } from 'node:dgram'
 import type { Answer, Packet } from 'dns-packet'
 import {
-  RESPONSE_DELAY_MIN_MS, RESPONSE_DELAY_MAX_MS, MIN_MULTICAST_INTERVAL_MS, QU_MULTICAST_FRACTION
+  RESPONSE_DELAY_MIN_MS, RESPONSE_DELAY_MAX_MS, MIN_MULTICAST_INTERVAL_MS, QU_MULTICAST_FRACTION,
+  UNICAST_ANSWERS_PER_SECOND
 } from './constants.js'
 import { planResponse, responsePacket, recordKey, type LocalRecords, type ResponsePlan } from './mdns-records.js'
 import { sendAddress, type Link } from './links.js'
@@ -18,12 +19,16 @@ export interface ResponderDeps {
   later: (fn: () => void, ms: number) => unknown
   onSent: () => void
   onError: (err: Error) => void
+  /** A unicast answer was not sent: over UNICAST_ANSWERS_PER_SECOND. */
+  onLimited: () => void
 }
 
 export class Responder {
   private readonly deps: ResponderDeps
   /** When each record was last multicast on each link: `<link>|<record key>` → ms. */
   private readonly lastMulticast = new Map<string, number>()
+  /** Unicast answers sent in the current one-second window (flood guard). */
+  private unicastWindow = { start: -Infinity, count: 0 }
 
   constructor (deps: ResponderDeps) {
     this.deps = deps
@@ -69,7 +74,11 @@ export class Responder {
     this.deps.socket.multicast(packet, sendAddress(link)).catch(this.deps.onError)
   }
 
+  /** Unicast answers go wherever the (spoofable) source says: at most N a second, in all. */
   private unicast (packet: Packet, to: { address: string, port: number }): void {
+    const now = this.deps.now()
+    if (now - this.unicastWindow.start >= 1000) this.unicastWindow = { start: now, count: 0 }
+    if (++this.unicastWindow.count > UNICAST_ANSWERS_PER_SECOND) return this.deps.onLimited()
     this.deps.onSent()
     this.deps.socket.unicast(packet, to).catch(this.deps.onError)
   }
