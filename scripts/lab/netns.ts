@@ -3,8 +3,9 @@
 // bridge living in its own "switch" namespace, so nothing is added to the root namespace and
 // deleting the namespaces removes every veth and bridge with them.
 //
-// Every name starts with a random tag (`dml<6 hex>`) so parallel runs never collide, and every
-// Lab removes what it made in `destroy()`, on `process.exit`, and on SIGINT/SIGTERM.
+// Every name starts with a tag `dml-<pid>-<6 random hex>` so parallel runs never collide, and
+// every Lab removes what it made in `destroy()`, on `process.exit`, and on SIGINT/SIGTERM; what a
+// SIGKILLed run left behind is removed by `sweepStaleLabs()` (its PID is no longer alive).
 // Root only: `labUnavailableReason()` says why a lab cannot run here (tests skip with that text).
 import { execFile, execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -28,9 +29,31 @@ export function labUnavailableReason (): string | null {
   return null
 }
 
-/** A fresh random tag: every namespace of one lab starts with it. */
+/** A fresh tag with our PID and 24 random bits: every namespace of one lab starts with it. */
 export function labTag (): string {
-  return TAG_PREFIX + randomBytes(3).toString('hex')
+  return `${TAG_PREFIX}-${process.pid}-${randomBytes(3).toString('hex')}`
+}
+
+const TAG_PATTERN = new RegExp(`^${TAG_PREFIX}-(\\d+)-[0-9a-f]{6}-`)
+
+/** Deletes lab namespaces whose creating process is gone (a run killed with SIGKILL). */
+export async function sweepStaleLabs (): Promise<string[]> {
+  const listed = await ip(['netns', 'list'])
+  const stale = listed.split('\n').map(l => l.split(' ')[0] ?? '').filter(ns => {
+    const pid = TAG_PATTERN.exec(ns)?.[1]
+    return pid !== undefined && !processAlive(Number(pid))
+  })
+  for (const ns of stale) await deleteNamespace(ns)
+  return stale
+}
+
+function processAlive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as { code?: string }).code === 'EPERM'
+  }
 }
 
 /** Runs `ip ARGS` (in namespace `ns` when given); rejects with ip's own message on failure. */
@@ -108,6 +131,11 @@ export async function addAddress (ns: string, link: string, cidr: string): Promi
 
 export async function addRoute (ns: string, args: string[]): Promise<void> {
   await ip(['route', 'add', ...args], ns)
+}
+
+/** Lets a namespace route between its interfaces (a router or NAT box). */
+export async function enableForwarding (ns: string): Promise<void> {
+  await nsExec(ns, 'sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1'])
 }
 
 function checkIfName (name: string): void {
@@ -216,6 +244,7 @@ export interface LanOptions {
  */
 export async function createLan (lab: Lab, opts: LanOptions): Promise<Lan> {
   if (!Number.isInteger(opts.hosts) || opts.hosts < 1 || opts.hosts > 200) throw new Error('hosts must be 1..200')
+  await sweepStaleLabs()
   const subnet = opts.subnet ?? '10.231.0'
   const switchNs = await lab.namespace('sw')
   const bridge = 'br0'

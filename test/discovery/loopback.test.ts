@@ -56,6 +56,37 @@ t.test('two nodes on 127.0.0.1 discover each other; stop() makes the other emit 
   t.ok(b.stats().goodbyes >= 1)
 })
 
+t.test('a node that falls silent (no goodbye) expires with its TTL after unanswered refreshes', async (t) => {
+  let cut = false
+  // B's link goes dead after discovery: everything it sends is lost, as if it crashed
+  const factory = (opts: multicastDns.Options): multicastDns.MulticastDNS => {
+    const m = multicastDns(opts)
+    const respond = m.respond.bind(m) as (...args: unknown[]) => void
+    const query = m.query.bind(m) as (...args: unknown[]) => void
+    const gate = (send: (...args: unknown[]) => void) => (...args: unknown[]): void => {
+      if (!cut) return send(...args)
+      const cb = args.find(x => typeof x === 'function') as (() => void) | undefined
+      cb?.()
+    }
+    Object.assign(m, { respond: gate(respond), query: gate(query) })
+    return m
+  }
+  const fb = newFingerprint()
+  const a = discovery(t, { port: 40151 })
+  const b = discovery(t, { fingerprint: fb, port: 40152, ttl: 3, mdnsFactory: factory })
+  const found = waitForEvent<DiscoveredPeer>(a, 'peer', p => p.fingerprint === fb, 10_000)
+  await a.start()
+  await b.start()
+  await found
+  cut = true
+  const cutAt = Date.now()
+  const queriesBefore = a.stats().queries
+  const lost = await waitForEvent<LostPeer>(a, 'peer-lost', l => l.fingerprint === fb, 15_000)
+  t.equal(lost.reason, 'expired')
+  t.comment(`lost ${Date.now() - cutAt} ms after B fell silent (TTL 3 s)`)
+  t.ok(a.stats().queries > queriesBefore, 'A asked before giving up (refresh at 80–95 % of TTL)')
+})
+
 t.test('an interface change is re-announced and peers see the new address (RFC 6762 §8.3)', async (t) => {
   let extra: string | null = null
   const table = (): ReturnType<typeof networkInterfaces> => {
