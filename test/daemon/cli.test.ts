@@ -1,0 +1,240 @@
+// `dmess daemon`, `status`, `stop` and the contacts commands through the real built binary, with
+// the daemon as a real process in a temp home. Every daemon started here is ended in teardown.
+import t from 'tap'
+import dgram from 'node:dgram'
+import { readFile, stat, access, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { runCli, assertOneLineError } from '../helpers/cli.js'
+import { isProcessAlive, readPidFile, waitForExit } from '../../src/daemon/lock.js'
+import { IpcClient } from '../../src/daemon/ipc-client.js'
+import type { DaemonEvent } from '../../src/daemon/events.js'
+import { RPC } from '../../src/daemon/protocol.js'
+import { cliHome, killDetachedOnTeardown, PASS, PW, RawClient, startForeground, waitFor } from './helpers.js'
+
+const LOOPBACK = ['--host', '127.0.0.1', '--port', '0', '--no-mdns']
+
+async function exists (p: string): Promise<boolean> {
+  try { await access(p); return true } catch { return false }
+}
+
+async function statusJson (home: string): Promise<Record<string, unknown>> {
+  const r = await runCli(['status', '--json', '--home', home])
+  if (r.code !== 0) throw new Error(`status failed: ${r.stderr}`)
+  return JSON.parse(r.stdout) as Record<string, unknown>
+}
+
+async function udpBindError (port: number): Promise<string | undefined> {
+  const s = dgram.createSocket('udp4')
+  return await new Promise(resolve => {
+    s.once('error', err => { s.close(); resolve((err as NodeJS.ErrnoException).code) })
+    s.bind(port, '127.0.0.1', () => { s.close(); resolve(undefined) })
+  })
+}
+
+t.test('foreground daemon: status reports it, the UDP port is bound, stop ends it cleanly', async t => {
+  const me = await cliHome(t)
+  const d = await startForeground(t, me.home)
+  const st = await statusJson(me.home)
+  t.equal(st.running, true)
+  t.equal(st.fingerprint, me.fingerprint)
+  t.equal(st.pid, d.pid)
+  t.equal(st.host, '127.0.0.1')
+  const port = st.port as number
+  t.ok(port > 0)
+  t.equal(await udpBindError(port), 'EADDRINUSE', 'a second bind on the port fails: the daemon holds it')
+  t.equal((await stat(join(me.home, 'daemon.sock'))).mode & 0o777, 0o600, 'socket 0600')
+  t.equal(await readPidFile(join(me.home, 'daemon.pid')), d.pid, 'pidfile holds its PID')
+
+  const text = await runCli(['status', '--home', me.home])
+  t.match(text.stdout, new RegExp(`running \\(pid ${d.pid}\\)[\\s\\S]*Fingerprint: ${me.fingerprint}[\\s\\S]*UDP: +127\\.0\\.0\\.1:${port}`))
+
+  const stop = await runCli(['stop', '--home', me.home])
+  t.equal(stop.code, 0, stop.stderr)
+  t.match(stop.stdout, new RegExp(`stopped \\(pid ${d.pid}\\)`))
+  t.notOk(isProcessAlive(d.pid), 'stop returns after the process has exited')
+  t.same(await d.exited, { code: 0, signal: null }, 'the daemon exits 0')
+  t.notOk(await exists(join(me.home, 'daemon.sock')), 'socket removed')
+  t.notOk(await exists(join(me.home, 'daemon.pid')), 'pidfile removed')
+  t.equal(await udpBindError(port), undefined, 'UDP port released')
+  t.same(await statusJson(me.home), { running: false })
+  t.notMatch(d.stdout() + d.stderr(), PASS, 'the passphrase is not in its output')
+})
+
+for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+  t.test(`${sig} stops the daemon cleanly`, async t => {
+    const me = await cliHome(t)
+    const d = await startForeground(t, me.home)
+    d.child.kill(sig)
+    t.same(await d.exited, { code: 0, signal: null }, 'exit 0')
+    t.notOk(await exists(join(me.home, 'daemon.sock')), 'socket removed')
+    t.notOk(await exists(join(me.home, 'daemon.pid')), 'pidfile removed')
+    t.match(d.stderr(), new RegExp(`"reason":"${sig}".*daemon stopping[\\s\\S]*daemon stopped`), 'logged the orderly stop')
+    t.same(await statusJson(me.home), { running: false })
+  })
+}
+
+t.test('after kill -9 the stale socket and pidfile do not block a new daemon', async t => {
+  const me = await cliHome(t)
+  const d = await startForeground(t, me.home)
+  d.child.kill('SIGKILL')
+  await d.exited
+  t.ok(await exists(join(me.home, 'daemon.sock')), 'a stale socket is left')
+  t.equal(await readPidFile(join(me.home, 'daemon.pid')), d.pid, 'and a stale pidfile')
+  t.same(await statusJson(me.home), { running: false }, 'status is not fooled by them')
+  const stop = await runCli(['stop', '--home', me.home])
+  assertOneLineError(t, stop, /no dmess daemon is running/)
+
+  const again = await startForeground(t, me.home)
+  t.equal((await statusJson(me.home)).pid, again.pid, 'a new daemon runs')
+  t.equal(await readPidFile(join(me.home, 'daemon.pid')), again.pid, 'with its own pidfile')
+  again.child.kill('SIGTERM')
+  t.equal((await again.exited).code, 0)
+})
+
+t.test('--detach returns once ready; status and stop work; a second daemon is refused', async t => {
+  const me = await cliHome(t)
+  killDetachedOnTeardown(t, me.home)
+  const r = await runCli(['daemon', '--detach', '--home', me.home, ...LOOPBACK], { env: PW })
+  t.equal(r.code, 0, r.stderr)
+  t.equal(r.stdout.trim().split('\n').length, 1, 'one line')
+  t.match(r.stdout, /dmess daemon started \(pid \d+\): udp 127\.0\.0\.1:\d+, log .*daemon\.log/)
+  const pid = Number(/pid (\d+)/.exec(r.stdout)?.[1])
+  t.ok(isProcessAlive(pid), 'the daemon outlives the command')
+  const st = await statusJson(me.home)
+  t.equal(st.pid, pid)
+  t.equal(st.fingerprint, me.fingerprint)
+
+  const second = await runCli(['daemon', '--detach', '--home', me.home, ...LOOPBACK], { env: PW })
+  assertOneLineError(t, second, new RegExp(`already running for .* \\(pid ${pid}\\)`))
+  const fg = await runCli(['daemon', '--home', me.home, ...LOOPBACK], { env: PW })
+  assertOneLineError(t, fg, /already running/)
+  t.equal((await statusJson(me.home)).pid, pid, 'the first is unharmed')
+
+  const stop = await runCli(['stop', '--home', me.home])
+  t.equal(stop.code, 0, stop.stderr)
+  t.notOk(isProcessAlive(pid), 'gone when stop returns')
+  t.same(await statusJson(me.home), { running: false })
+  const log = await readFile(join(me.home, 'daemon.log'), 'utf8')
+  t.match(log, /"msg":"daemon running"[\s\S]*"msg":"daemon stopped"/, 'structured log in <home>/daemon.log')
+  t.notMatch(log, PASS, 'no passphrase in the log')
+  t.equal((await stat(join(me.home, 'daemon.log'))).mode & 0o777, 0o600, 'log is 0600')
+})
+
+t.test('a wrong passphrase: one line, non-zero, and no daemon left behind', async t => {
+  const me = await cliHome(t)
+  killDetachedOnTeardown(t, me.home)
+  const bad = { DMESS_PASSPHRASE: 'wrong' }
+  const fg = await runCli(['daemon', '--home', me.home, ...LOOPBACK], { env: bad })
+  assertOneLineError(t, fg, /wrong passphrase/)
+  const det = await runCli(['daemon', '--detach', '--home', me.home, ...LOOPBACK], { env: bad })
+  assertOneLineError(t, det, /wrong passphrase/)
+  const pid = await readPidFile(join(me.home, 'daemon.pid'))
+  t.equal(pid, undefined, 'no pidfile')
+  t.notOk(await exists(join(me.home, 'daemon.sock')), 'no socket')
+  t.same(await statusJson(me.home), { running: false })
+  const noPass = await runCli(['daemon', '--home', me.home, ...LOOPBACK])
+  assertOneLineError(t, noPass, /no passphrase/)
+  const noHome = await runCli(['daemon', '--home', join(me.home, 'nothing-here'), ...LOOPBACK], { env: PW })
+  assertOneLineError(t, noHome, /no identity/)
+  const badPeer = await runCli(['daemon', '--home', me.home, ...LOOPBACK, '--peer', 'localhost'], { env: PW })
+  assertOneLineError(t, badPeer, /--peer must be host:port/)
+})
+
+t.test('status and stop without a daemon', async t => {
+  const me = await cliHome(t)
+  const json = await runCli(['status', '--json', '--home', me.home])
+  t.equal(json.code, 0, 'status is a query: exit 0')
+  t.same(JSON.parse(json.stdout), { running: false })
+  const text = await runCli(['status', '--home', me.home])
+  t.equal(text.code, 0)
+  t.equal(text.stdout.trim(), `dmess daemon is not running for ${me.home}`)
+  const stop = await runCli(['stop', '--home', me.home])
+  assertOneLineError(t, stop, /no dmess daemon is running for .*; start one with `dmess daemon --detach`/)
+})
+
+t.test('the real daemon survives malformed and oversized requests', async t => {
+  const me = await cliHome(t)
+  await startForeground(t, me.home)
+  const raw = await RawClient.connect(join(me.home, 'daemon.sock'))
+  t.teardown(() => raw.close())
+  raw.send('{"jsonrpc":"2.0","id":1,\n')
+  t.match(await raw.next(), { id: null, error: { code: RPC.PARSE_ERROR } })
+  raw.send('{"jsonrpc":"2.0","id":2,"method":"daemon.selfdestruct"}\n')
+  t.match(await raw.next(), { id: 2, error: { code: RPC.METHOD_NOT_FOUND } })
+  raw.send('x'.repeat(300 * 1024) + '\n')
+  t.match(await raw.next(), { id: null, error: { code: RPC.INVALID_REQUEST, message: /longer than 262144 bytes/ } })
+  raw.send('{"jsonrpc":"2.0","id":3,"method":"status"}\n')
+  t.match(await raw.next(), { id: 3, result: { running: true, fingerprint: me.fingerprint } }, 'same connection still served')
+  t.equal((await statusJson(me.home)).running, true, 'and new ones too')
+})
+
+t.test('contacts commands go through the daemon while it runs and open the store after: same results', async t => {
+  const me = await cliHome(t, 'alice')
+  const bob = await cliHome(t, 'bob')
+  const carol = await cliHome(t, 'carol')
+  const h = ['--home', me.home]
+  const d = await startForeground(t, me.home)
+
+  // a subscriber sees what the CLI does through the daemon
+  const watcher = await IpcClient.connect(join(me.home, 'daemon.sock'))
+  t.teardown(() => watcher.close())
+  const seen: DaemonEvent[] = []
+  await watcher.subscribe(['contact'], e => seen.push(e))
+
+  // no passphrase needed: the socket (0600 in a 0700 home) is the user's own
+  let r = await runCli(['contacts', 'add', bob.invite, ...h])
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stdout, /^Added bob \(/)
+  r = await runCli(['contacts', 'add', carol.fingerprint, '--name', 'caz', ...h])
+  t.match(r.stdout, /Added caz .*keys will be learned/)
+  r = await runCli(['contacts', 'add', bob.invite, ...h])
+  assertOneLineError(t, r, /bob is already a contact/)
+  r = await runCli(['contacts', 'verify', 'bob', '--yes', ...h])
+  t.match(r.stdout, /Safety number with bob[\s\S]*is verified\./)
+  r = await runCli(['contacts', 'rename', 'caz', 'bob', ...h])
+  t.match(r.stderr, /also named "bob"/, 'the clash warning comes through the daemon too')
+  r = await runCli(['contacts', 'rename', carol.fingerprint.slice(0, 8), 'carol', ...h])
+  t.equal(r.code, 0, r.stderr)
+  r = await runCli(['contacts', 'remove', 'nobody', ...h])
+  assertOneLineError(t, r, /no contact matches "nobody"/)
+  const viaDaemon = await runCli(['contacts', 'list', '--json', ...h])
+  t.equal(viaDaemon.code, 0, viaDaemon.stderr)
+  const viaDaemonText = await runCli(['contacts', 'list', ...h])
+  const verifyJson = await runCli(['contacts', 'verify', 'bob', '--json', ...h])
+  await waitFor(() => seen.length >= 5, 5000, () => `contact events, got ${seen.length}`)
+  t.same(seen.map(e => e.action), ['added', 'added', 'verified', 'renamed', 'renamed'])
+
+  const stop = await runCli(['stop', ...h])
+  t.equal(stop.code, 0, stop.stderr)
+  await d.exited
+
+  const direct = await runCli(['contacts', 'list', '--json', ...h], { env: PW })
+  t.equal(direct.code, 0, direct.stderr)
+  t.same(JSON.parse(direct.stdout), JSON.parse(viaDaemon.stdout), 'the same list either way')
+  t.equal((await runCli(['contacts', 'list', ...h], { env: PW })).stdout, viaDaemonText.stdout, 'the same text either way')
+  t.equal((await runCli(['contacts', 'verify', 'bob', '--json', ...h], { env: PW })).stdout, verifyJson.stdout, 'the same safety number')
+  const names = (JSON.parse(direct.stdout) as Array<{ name: string, verified: boolean }>).map(c => `${c.name}:${c.verified}`).sort()
+  t.same(names, ['bob:true', 'carol:false'], 'what the daemon wrote is in the store')
+
+  r = await runCli(['contacts', 'list', ...h])
+  assertOneLineError(t, r, /no passphrase/)
+})
+
+t.test('a daemon started with --detach from a custom config and logLevel trace logs no secrets', async t => {
+  const me = await cliHome(t)
+  killDetachedOnTeardown(t, me.home)
+  await writeFile(join(me.home, 'config.yaml'), 'logLevel: trace\nhost: 127.0.0.1\nport: 0\nmdns: false\n')
+  const r = await runCli(['daemon', '--detach', '--json', '--home', me.home], { env: PW })
+  t.equal(r.code, 0, r.stderr)
+  const st = JSON.parse(r.stdout) as { host: string, port: number, mdns: boolean, pid: number }
+  t.equal(st.host, '127.0.0.1', 'host from config')
+  t.equal(st.mdns, false, 'mdns from config')
+  const bob = await cliHome(t, 'bob')
+  t.equal((await runCli(['contacts', 'add', bob.invite, '--home', me.home])).code, 0)
+  t.equal((await runCli(['stop', '--home', me.home])).code, 0)
+  t.ok(await waitForExit(st.pid, 5000))
+  const log = await readFile(join(me.home, 'daemon.log'), 'utf8')
+  t.match(log, /"level":10|"level":20/, 'debug/trace lines are written')
+  t.notMatch(log, PASS, 'no passphrase')
+  t.notMatch(log, bob.invite, 'no request params')
+})
