@@ -153,6 +153,7 @@ export class MdnsDiscovery extends EventEmitter<MdnsDiscoveryEvents> {
     this.state = 'running'
     this.startAnnouncing()
     this.startQuerying()
+    this.scheduleCache() // after a restart, what was cached still expires on time
     const pollMs = this.opts.interfacePollMs ?? INTERFACE_POLL_MS
     this.pollTimer = setInterval(() => this.pollInterfaces(), pollMs)
     this.pollTimer.unref()
@@ -287,8 +288,8 @@ export class MdnsDiscovery extends EventEmitter<MdnsDiscoveryEvents> {
     this.queryTimer = this.later(() => this.browse(), wait)
   }
 
-  private async sendGoodbye (socket: MdnsSocket, link: Link, records?: LocalRecords): Promise<void> {
-    const r = records ?? this.recordsOn(link)
+  private async sendGoodbye (socket: MdnsSocket, link: Link): Promise<void> {
+    const r = this.recordsOn(link)
     // the enumeration PTR is shared with every other dmess node on the link: no goodbye for it
     const answers = [r.ptr, r.srv, r.txt, ...r.addresses]
     this.counters.goodbyes++
@@ -337,7 +338,14 @@ export class MdnsDiscovery extends EventEmitter<MdnsDiscoveryEvents> {
   }
 
   private pollInterfaces (): void {
-    if (this.state !== 'running' || !this.refreshLinks()) return
+    if (this.state !== 'running') return
+    let changed: boolean
+    try {
+      changed = this.refreshLinks()
+    } catch (err) {
+      return this.onWarning(err as Error) // the interface table could not be read this time
+    }
+    if (!changed) return
     this.opts.logger?.debug({ links: this.linksSeen }, 'mdns interfaces changed')
     this.socket?.updateMemberships()
     this.startAnnouncing()
