@@ -1,6 +1,6 @@
 // The Daemon in this process, on a real profile, LevelDB and sockets: component order, rollback
 // of a failed start, one daemon per home, the UDP socket really bound, keys wiped at stop.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import dgram from 'node:dgram'
 import { stat } from 'node:fs/promises'
 import { Daemon, type DaemonOptions } from '../../src/daemon/daemon.js'
@@ -13,7 +13,7 @@ import { openStore } from '../../src/store/index.js'
 import type { HomePaths } from '../../src/config/home.js'
 import { PASS, profileHome } from './helpers.js'
 
-type T = Parameters<Parameters<typeof t.test>[1]>[0]
+type T = Test
 
 function recorder (log: string[], name: string, failStart = false): Component {
   return {

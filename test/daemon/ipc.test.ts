@@ -1,6 +1,6 @@
 // The IPC server and client in one process over a real Unix socket and a real LevelDB store:
 // permissions, bad input, limits, errors crossing the socket, subscriptions.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
 import { stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -15,7 +15,7 @@ import { openStore } from '../../src/store/index.js'
 import { DmessError } from '../../src/errors.js'
 import { PASS, profileHome, RawClient, waitFor } from './helpers.js'
 
-type T = Parameters<Parameters<typeof t.test>[1]>[0]
+type T = Test
 
 async function serve (t: T, limits: Partial<IpcLimits> = {}) {
   const me = await profileHome(t, 'alice')
