@@ -3,7 +3,7 @@
 import net from 'node:net'
 import { errors } from '../errors.js'
 import type { DaemonEvent, EventType } from './events.js'
-import { encodeLine, errorFromObject, LineSplitter, MAX_RESPONSE_BYTES, type RpcErrorObject } from './protocol.js'
+import { encodeLine, errorFromObject, LineSplitter, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, type RpcErrorObject } from './protocol.js'
 import type { Call, MethodName, Params, Result } from './rpc-methods.js'
 
 export const CONNECT_TIMEOUT_MS = 3000
@@ -85,13 +85,15 @@ export class IpcClient {
   async request (method: string, params: Record<string, unknown> = {}, timeoutMs = CALL_TIMEOUT_MS): Promise<unknown> {
     if (this.closedError) throw this.closedError
     const id = this.nextId++
+    const line = encodeLine({ jsonrpc: '2.0', id, method, params })
+    if (Buffer.byteLength(line) > MAX_REQUEST_BYTES) throw errors.IPC(`the "${method}" request is larger than the daemon accepts (${MAX_REQUEST_BYTES} bytes)`)
     return await new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id)
         reject(errors.IPC(`the daemon did not answer "${method}" within ${timeoutMs} ms`))
       }, timeoutMs)
       this.pending.set(id, { resolve, reject, timer, method })
-      this.socket.write(encodeLine({ jsonrpc: '2.0', id, method, params }))
+      this.socket.write(line)
     })
   }
 

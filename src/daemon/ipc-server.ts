@@ -153,7 +153,7 @@ class Connection {
 
   private onOversize (): void {
     this.server.counters.oversized++
-    this.reply(null, { code: RPC.INVALID_REQUEST, message: `request line longer than ${this.limits.maxRequestBytes} bytes` })
+    this.reply(null, { code: RPC.REQUEST_TOO_LARGE, message: `request line longer than ${this.limits.maxRequestBytes} bytes` })
   }
 
   private onLine (line: string): void {

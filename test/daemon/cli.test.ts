@@ -162,7 +162,7 @@ t.test('the real daemon survives malformed and oversized requests', async t => {
   raw.send('{"jsonrpc":"2.0","id":2,"method":"daemon.selfdestruct"}\n')
   t.match(await raw.next(), { id: 2, error: { code: RPC.METHOD_NOT_FOUND } })
   raw.send('x'.repeat(300 * 1024) + '\n')
-  t.match(await raw.next(), { id: null, error: { code: RPC.INVALID_REQUEST, message: /longer than 262144 bytes/ } })
+  t.match(await raw.next(), { id: null, error: { code: RPC.REQUEST_TOO_LARGE, message: /longer than 262144 bytes/ } })
   raw.send('{"jsonrpc":"2.0","id":3,"method":"status"}\n')
   t.match(await raw.next(), { id: 3, result: { running: true, fingerprint: me.fingerprint } }, 'same connection still served')
   t.equal((await statusJson(me.home)).running, true, 'and new ones too')

@@ -91,7 +91,7 @@ t.test('malformed input gets JSON-RPC errors and the connection keeps serving', 
   raw.send('[{"jsonrpc":"2.0","id":4,"method":"status"}]\n')
   t.match(await raw.next(), { id: null, error: { code: RPC.INVALID_REQUEST, message: /batch/ } })
   raw.send(`{"jsonrpc":"2.0","id":5,"method":"status","pad":"${'x'.repeat(5000)}"}\n`)
-  t.match(await raw.next(), { id: null, error: { code: RPC.INVALID_REQUEST, message: /longer than 1024 bytes/ } })
+  t.match(await raw.next(), { id: null, error: { code: RPC.REQUEST_TOO_LARGE, message: /longer than 1024 bytes/ } })
   raw.send(Buffer.from([0xff, 0xfe, 0x00, 0x0a]))
   t.match(await raw.next(), { error: { code: RPC.PARSE_ERROR } }, 'binary junk')
   raw.send('{"jsonrpc":"2.0","method":"status"}\n')
@@ -112,6 +112,8 @@ t.test('a DmessError in a method reaches the client as the same DmessError', asy
   t.equal((err as DmessError).message, 'no contact matches "nobody" (by name or fingerprint prefix)')
   await t.rejects(c.request('contacts.add', { who: 'not-a-fingerprint' }), { code: 'BAD_FINGERPRINT' })
   await t.rejects(c.request('nope'), { code: 'IPC', message: /unknown method "nope"/ })
+  await t.rejects(c.call('contacts.add', { who: 'x'.repeat(300 * 1024) }), { code: 'IPC', message: /larger than the daemon accepts/ }, 'refused before sending')
+  t.same(await c.call('contacts.list', {}), [], 'the client still works')
 })
 
 t.test('contacts methods and events: subscribers get only the types they asked for', async t => {

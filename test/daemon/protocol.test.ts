@@ -1,5 +1,8 @@
 // The IPC wire format without sockets: request validation, line framing, error mapping.
 import t from 'tap'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ROOT } from '../helpers/cli.js'
 import { DmessError, errors } from '../../src/errors.js'
 import {
   DMESS_ERROR_NUMBERS, DMESS_ERROR_OTHER, errorFromObject, errorObject, invalidParams, LineSplitter, parseRequest, RPC
@@ -96,4 +99,13 @@ t.test('EventBus delivers to every listener, survives a throwing one, and unsubs
   bus.emit({ type: 'typing' })
   t.same(seen, ['a:message', 'c:message', 'c:typing'])
   t.equal(bus.listenerCount, 2)
+})
+
+t.test('the error table in proto-spec/ipc.md is the one the code uses', async t => {
+  const doc = await readFile(join(ROOT, 'proto-spec', 'ipc.md'), 'utf8')
+  const section = /<!-- error-table[^>]*-->([\s\S]*?)<!-- \/error-table -->/.exec(doc)?.[1] ?? ''
+  const rows = [...section.matchAll(/^\| (\d+) \| ([A-Z][A-Z0-9_]*) \|$/gm)].map(m => [m[2], Number(m[1])])
+  t.ok(rows.length > 10, 'table found')
+  t.same(Object.fromEntries(rows), DMESS_ERROR_NUMBERS, 'same codes, same numbers')
+  for (const [name, code] of Object.entries(RPC)) t.match(doc, new RegExp(`\\| ${code} \\| ${name} \\|`), `${name} documented`)
 })
