@@ -77,5 +77,7 @@ export const errors = {
   HANDSHAKE_FAILED: make('HANDSHAKE_FAILED'),
   FINGERPRINT_MISMATCH: make('FINGERPRINT_MISMATCH'),
   ENDPOINT_CLOSED: make('ENDPOINT_CLOSED'),
-  ABORTED: make('ABORTED')
+  ABORTED: make('ABORTED'),
+  // reliable session: send/flushed on a session that closed first (unacknowledged data is lost)
+  SESSION_CLOSED: make('SESSION_CLOSED')
 } as const
