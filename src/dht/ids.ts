@@ -10,12 +10,24 @@ import { errors } from '../errors.js'
 
 export type NodeId = Uint8Array
 
-/** dht.md §1: id = SHA-256("dmess-dht-node-id-v1\0" || DHT public key). */
+// Every datagram names its sender by public key, so the same keys are hashed over and over;
+// a bounded memo (pure function, public inputs) saves a SHA-256 per datagram.
+const ID_MEMO_MAX = 65_536
+const idMemo = new Map<string, NodeId>()
+
+/** dht.md §1: id = SHA-256("dmess-dht-node-id-v1\0" || DHT public key). Callers must not mutate it. */
 export function nodeIdOf (dhtPublicKey: Uint8Array): NodeId {
   if (dhtPublicKey.length !== DHT_PUBLIC_KEY_BYTES) {
     throw errors.BAD_ARGUMENT(`DHT public key: expected ${DHT_PUBLIC_KEY_BYTES} bytes, got ${dhtPublicKey.length}`)
   }
-  return sha256(NODE_ID_DOMAIN, dhtPublicKey)
+  const memoKey = Buffer.from(dhtPublicKey.buffer, dhtPublicKey.byteOffset, DHT_PUBLIC_KEY_BYTES).toString('latin1')
+  let id = idMemo.get(memoKey)
+  if (id === undefined) {
+    if (idMemo.size >= ID_MEMO_MAX) idMemo.clear()
+    id = sha256(NODE_ID_DOMAIN, dhtPublicKey)
+    idMemo.set(memoKey, id)
+  }
+  return id
 }
 
 export function isId (v: unknown): v is NodeId {

@@ -135,16 +135,21 @@ function putBody (out: Uint8Array, view: DataView, off: number, m: Body): number
 
 /** One datagram for `m`. Throws WIRE_ENCODE on local misuse (wrong sizes, too many contacts). */
 export function encodeMessage (m: DhtMessage): Uint8Array {
+  return encodeParts(m, m)
+}
+
+/** encodeMessage with the header apart from the body (saves building one object per datagram). */
+export function encodeParts (h: Header, m: Body): Uint8Array {
   const total = MESSAGE_HEADER_BYTES + bodySize(m)
   if (total > MAX_MESSAGE_BYTES) throw errors.WIRE_ENCODE(`DHT message of ${total} bytes exceeds ${MAX_MESSAGE_BYTES}`)
-  if (!Number.isInteger(m.txid) || m.txid < 0 || m.txid > 0xffffffff) throw errors.WIRE_ENCODE(`txid must be a u32, got ${m.txid}`)
+  if (!Number.isInteger(h.txid) || h.txid < 0 || h.txid > 0xffffffff) throw errors.WIRE_ENCODE(`txid must be a u32, got ${h.txid}`)
   const out = new Uint8Array(total)
   const view = new DataView(out.buffer)
   out[0] = MARKER
   out[1] = m.type
-  view.setUint32(2, m.txid)
-  out[2 + TXID_BYTES] = m.readOnly ? FLAG_READ_ONLY : 0
-  put(out, 3 + TXID_BYTES, m.senderKey, DHT_PUBLIC_KEY_BYTES, 'sender key')
+  view.setUint32(2, h.txid)
+  out[2 + TXID_BYTES] = h.readOnly ? FLAG_READ_ONLY : 0
+  put(out, 3 + TXID_BYTES, h.senderKey, DHT_PUBLIC_KEY_BYTES, 'sender key')
   const end = putBody(out, view, MESSAGE_HEADER_BYTES, m)
   if (end !== total) throw errors.WIRE_ENCODE(`DHT encoder size mismatch: ${end} != ${total}`)
   return out
@@ -281,5 +286,9 @@ export function decodeMessage (buf: Uint8Array): DhtMessage | null {
   const senderKey = r.bytes(DHT_PUBLIC_KEY_BYTES)!
   const body = decodeBody(buf[1]!, r)
   if (body === null || r.left !== 0) return null
-  return { ...body, txid, readOnly: flags === FLAG_READ_ONLY, senderKey }
+  const msg = body as DhtMessage // header fields set in place: no copy per datagram
+  msg.txid = txid
+  msg.readOnly = flags === FLAG_READ_ONLY
+  msg.senderKey = senderKey
+  return msg
 }

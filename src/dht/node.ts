@@ -7,7 +7,7 @@ import { RpcTable, type Scheduler, type Transaction } from './rpc.js'
 import { RecordStore, type RecordStoreOptions } from './record-store.js'
 import { WriteTokens } from './tokens.js'
 import { RateLimiter, DhtDropCounter, type RateLimiterOptions } from './defences.js'
-import { encodeMessage, decodeMessage, isRequest, type Body, type DhtMessage } from './messages.js'
+import { encodeParts, decodeMessage, isRequest, type Body } from './messages.js'
 import { verifyPresenceRecord, type VerifiedRecord } from './records.js'
 import { hostOf } from './address.js'
 import { handleRequest } from './server.js'
@@ -86,7 +86,7 @@ export class DhtNode {
 
   constructor (opts: DhtNodeOptions) {
     this.publicKey = opts.publicKey.slice()
-    this.id = nodeIdOf(this.publicKey)
+    this.id = nodeIdOf(this.publicKey).slice()
     this.readOnly = opts.readOnly ?? false
     this.#transport = opts.transport
     this.#limiter = new RateLimiter(opts.rateLimit)
@@ -252,14 +252,13 @@ export class DhtNode {
   get maintenance (): Maintenance { return this.#maintenance }
 
   #sendMessage (to: string, txid: number, body: Body): void {
-    const msg = { ...body, txid, readOnly: this.readOnly, senderKey: this.publicKey } as DhtMessage
-    this.#transport.send(to, encodeMessage(msg))
+    this.#transport.send(to, encodeParts({ txid, readOnly: this.readOnly, senderKey: this.publicKey }, body))
   }
 
   #request (to: string, body: Body, h: RequestHandlers): Transaction | null {
     if (!this.#running) return null
     const n = this.internals
-    return n.rpc.request(to, body.type, (txid) => encodeMessage({ ...body, txid, readOnly: this.readOnly, senderKey: this.publicKey } as DhtMessage), {
+    return n.rpc.request(to, body.type, (txid) => encodeParts({ txid, readOnly: this.readOnly, senderKey: this.publicKey }, body), {
       timeoutMs: n.settings.rpcTimeoutMs, retries: h.retries, stallMs: h.stallMs,
       onResponse: h.onResponse, onTimeout: h.onTimeout, onStall: h.onStall
     })

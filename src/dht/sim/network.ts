@@ -4,7 +4,7 @@
 // nodes; it also draws delays per datagram. Here the RTT of a pair is a pure function of the seed
 // and the two endpoints, so a pair keeps its RTT for the whole run without any per-pair state.
 // Endpoints have the same shape as SimNetwork's, so the DHT harness runs over either.
-import { SimClock } from '../../sim/clock.js'
+import { SimClock, type RunLimits } from '../../sim/clock.js'
 import { createRng, type Rng } from '../../sim/rng.js'
 import type { SimEndpoint, DatagramHandler } from '../../sim/network.js'
 import { pairRttMs, type RttModel, DEFAULT_RTT_MODEL } from './latency.js'
@@ -51,6 +51,8 @@ export class DhtSimNetwork implements SimDatagramNetwork {
   }
 
   get now (): number { return this.clock.now }
+  run (limits?: RunLimits): number { return this.clock.run(limits) }
+  advance (ms: number, maxEvents?: number): number { return this.clock.advance(ms, maxEvents) }
 
   bind (address: string, onDatagram: DatagramHandler | null = null): SimEndpoint {
     if (this.#slots.has(address)) throw errors.BAD_ARGUMENT(`sim address already bound: ${address}`)

@@ -1,0 +1,110 @@
+// The DHT codec: every message round-trips; the decoder is strict and never throws.
+import t from 'tap'
+import { encodeMessage, decodeMessage, isRequest, type DhtMessage } from '../../src/dht/messages.js'
+import { DhtType, ValueStatus, StoreStatus, MESSAGE_HEADER_BYTES, MAX_CONTACTS } from '../../src/dht/constants.js'
+import { DHT_TYPE_FIRST, DHT_TYPE_LAST, MAX_DATAGRAM_BYTES } from '../../src/wire/constants.js'
+import { decodePacketResult } from '../../src/wire/packet.js'
+import { parseAddress, formatAddress, canonicalAddress, subnetOf, addressOf } from '../../src/dht/address.js'
+import { createRng } from '../../src/sim/rng.js'
+
+const rng = createRng(3)
+const head = { txid: 0xdeadbeef, readOnly: false, senderKey: rng.bytes(32) }
+const nodes = (n: number): Array<{ id: Uint8Array, addr: string }> =>
+  Array.from({ length: n }, (_, i) => ({ id: rng.bytes(32), addr: i % 2 ? `198.51.100.${i}:${1000 + i}` : `[2001:db8::${(i + 1).toString(16)}]:${2000 + i}` }))
+
+const samples: DhtMessage[] = [
+  { ...head, type: DhtType.PING },
+  { ...head, readOnly: true, type: DhtType.PONG, observed: '203.0.113.9:55555' },
+  { ...head, type: DhtType.PONG, observed: '[2001:db8::1]:1' },
+  { ...head, type: DhtType.FIND_NODE, target: rng.bytes(32) },
+  { ...head, type: DhtType.NODES, nodes: nodes(MAX_CONTACTS) },
+  { ...head, type: DhtType.NODES, nodes: [] },
+  { ...head, type: DhtType.FIND_VALUE, key: rng.bytes(32), haveSeq: null },
+  { ...head, type: DhtType.FIND_VALUE, key: rng.bytes(32), haveSeq: 2 ** 53 - 1 },
+  { ...head, type: DhtType.VALUE, token: rng.bytes(16), status: ValueStatus.NONE, nodes: nodes(5) },
+  { ...head, type: DhtType.VALUE, token: rng.bytes(16), status: ValueStatus.RECORD, record: rng.bytes(300) },
+  { ...head, type: DhtType.VALUE, token: rng.bytes(16), status: ValueStatus.NOT_NEWER, seq: 7, nodes: nodes(MAX_CONTACTS) },
+  { ...head, type: DhtType.STORE, key: rng.bytes(32), token: rng.bytes(16), record: rng.bytes(200) },
+  { ...head, type: DhtType.STORED, status: StoreStatus.STALE }
+]
+
+t.test('DHT packet types sit in the range wire.md reserves, requests even and answers odd', async t => {
+  for (const v of Object.values(DhtType)) t.ok(v >= DHT_TYPE_FIRST && v <= DHT_TYPE_LAST, `0x${v.toString(16)}`)
+  t.ok(isRequest(DhtType.PING) && isRequest(DhtType.STORE) && !isRequest(DhtType.PONG) && !isRequest(DhtType.VALUE))
+})
+
+t.test('every message round-trips and the wire layer classifies it as a DHT packet', async t => {
+  for (const m of samples) {
+    const bytes = encodeMessage(m)
+    t.ok(bytes.length <= MAX_DATAGRAM_BYTES, `${bytes.length} bytes`)
+    t.same(decodeMessage(bytes), m, `type 0x${m.type.toString(16)}`)
+    const pkt = decodePacketResult(bytes)
+    t.ok(pkt.ok && pkt.packet.kind === 'dht', 'wire demux: dht')
+  }
+})
+
+t.test('the largest answer (20 IPv6 contacts) fits one datagram', async t => {
+  const all6 = Array.from({ length: MAX_CONTACTS }, () => ({ id: rng.bytes(32), addr: '[2001:db8:1:2:3:4:5:6]:65535' }))
+  const b = encodeMessage({ ...head, type: DhtType.VALUE, token: rng.bytes(16), status: ValueStatus.NOT_NEWER, seq: 1, nodes: all6 })
+  t.ok(b.length < MAX_DATAGRAM_BYTES, `${b.length} bytes`)
+})
+
+t.test('decoder rejects every truncation, trailing bytes, bad fields — and never throws', async t => {
+  for (const m of samples) {
+    const bytes = encodeMessage(m)
+    for (let n = 0; n < bytes.length; n++) t.equal(decodeMessage(bytes.subarray(0, n)), null, `truncated to ${n}`)
+    const longer = new Uint8Array(bytes.length + 1)
+    longer.set(bytes)
+    t.equal(decodeMessage(longer), null, 'trailing byte')
+  }
+  const ping = encodeMessage(samples[0]!)
+  const bad = (f: (b: Uint8Array) => void, what: string): void => {
+    const b = ping.slice()
+    f(b)
+    t.equal(decodeMessage(b), null, what)
+  }
+  bad(b => { b[0] = 0xc2 }, 'other wire version')
+  bad(b => { b[1] = 0x28 }, 'unassigned DHT type')
+  bad(b => { b[6] = 0x02 }, 'reserved flag bit')
+  const fv = encodeMessage(samples[6]!)
+  fv[MESSAGE_HEADER_BYTES + 32] = 0x02
+  t.equal(decodeMessage(fv), null, 'FIND_VALUE reserved flag')
+  const stored = encodeMessage(samples[12]!)
+  stored[stored.length - 1] = 9
+  t.equal(decodeMessage(stored), null, 'unknown STORED status')
+  const many = encodeMessage({ ...head, type: DhtType.NODES, nodes: [] })
+  many[MESSAGE_HEADER_BYTES] = MAX_CONTACTS + 1
+  t.equal(decodeMessage(many), null, 'too many contacts')
+  t.equal(decodeMessage(new Uint8Array(MAX_DATAGRAM_BYTES + 1).fill(0xc1)), null, 'oversize')
+  const fuzz = createRng(11)
+  for (let i = 0; i < 3000; i++) {
+    const b = samples[i % samples.length]!
+    const m = encodeMessage(b)
+    m[fuzz.int(m.length)] ^= 1 << fuzz.int(8)
+    t.doesNotThrow(() => decodeMessage(m))
+  }
+  t.doesNotThrow(() => decodeMessage(fuzz.bytes(100)))
+})
+
+t.test('encoding mistakes are local errors', async t => {
+  t.throws(() => encodeMessage({ ...head, type: DhtType.NODES, nodes: nodes(MAX_CONTACTS + 1) }), { code: 'WIRE_ENCODE' })
+  t.throws(() => encodeMessage({ ...head, type: DhtType.NODES, nodes: [{ id: rng.bytes(32), addr: 'example.com:80' }] }), { code: 'WIRE_ENCODE' })
+  t.throws(() => encodeMessage({ ...head, type: DhtType.FIND_NODE, target: rng.bytes(31) }), { code: 'WIRE_ENCODE' })
+  t.throws(() => encodeMessage({ ...head, txid: -1, type: DhtType.PING }), { code: 'WIRE_ENCODE' })
+})
+
+t.test('addresses: canonical text, subnets, wire form', async t => {
+  t.equal(canonicalAddress('[::ffff:1.2.3.4]:80'), '1.2.3.4:80', 'v4-mapped becomes IPv4')
+  t.equal(canonicalAddress('[2001:DB8:0:0:0:0:0:1]:443'), '[2001:db8::1]:443', 'RFC 5952')
+  t.equal(canonicalAddress('[2001:db8:0:1:0:0:1:1]:1'), '[2001:db8:0:1::1:1]:1')
+  t.equal(addressOf('::1', 9), '[::1]:9')
+  for (const bad of ['1.2.3:4', '1.2.3.4', '1.2.3.4:0', '1.2.3.4:65536', '01.2.3.4:5', '256.1.1.1:5', '[1::2::3]:4', '::1:5', '[::1]']) {
+    t.equal(parseAddress(bad), null, bad)
+  }
+  t.equal(subnetOf('198.51.100.7:1'), subnetOf('198.51.100.200:9'), 'same /24')
+  t.not(subnetOf('198.51.100.7:1'), subnetOf('198.51.101.7:1'))
+  t.equal(subnetOf('[2001:db8:1::1]:1'), subnetOf('[2001:db8:1:ffff::2]:1'), 'same /48')
+  t.not(subnetOf('[2001:db8:1::1]:1'), subnetOf('[2001:db8:2::1]:1'))
+  const p = parseAddress('[2001:db8::1.2.3.4]:7')!
+  t.equal(formatAddress(p.ip, p.port), '[2001:db8::102:304]:7', 'embedded IPv4 tail')
+})
