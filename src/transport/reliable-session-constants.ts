@@ -1,0 +1,34 @@
+// Channel parameters of a ReliableSession (proto-spec/session.md, "Reliable delivery over a
+// session"). Both ends derive them from these constants; nothing is negotiated. The ones the
+// peer depends on are fixed; the local-only ones (send buffer, receive window, read high-water
+// mark) may be changed per session without the peer knowing.
+import { MAX_SESSION_DATAGRAM_BYTES } from './constants.js'
+import { reliableConstants as rc } from './reliable/index.js'
+
+/**
+ * Channel packet size: one full TRANSPORT_DATA plaintext (wire.md §3). The peer accepts any
+ * packet up to this size; a larger mtu would make Session.send refuse the datagram.
+ */
+export const RELIABLE_SESSION_MTU = MAX_SESSION_DATAGRAM_BYTES
+
+/**
+ * Largest message either side may send. Must be the same on both ends: a receiver fails the
+ * channel on a length above its own limit (reliable.md §3).
+ */
+export const RELIABLE_SESSION_MAX_MESSAGE_BYTES = rc.DEFAULT_MAX_MESSAGE_BYTES
+
+/**
+ * No channel PING: the session layer already sends an empty keepalive after KEEPALIVE_AFTER_MS
+ * of silence (session.md §7), which keeps NAT bindings and the peer's idle timer alive.
+ */
+export const RELIABLE_SESSION_KEEPALIVE_MS = null
+
+/** Local only: bytes `send` may queue before it waits (reliable.md §4). */
+export const RELIABLE_SESSION_SEND_BUFFER_BYTES = rc.DEFAULT_SEND_BUFFER_BYTES
+/** Local only: the flow-control window we advertise (reliable.md §9). */
+export const RELIABLE_SESSION_RECV_WINDOW_BYTES = rc.DEFAULT_RECV_WINDOW_BYTES
+/**
+ * Local only: messages the async iterator holds unread before the session stops taking
+ * messages from the channel (whose window then closes: the sender slows to the reader).
+ */
+export const RELIABLE_SESSION_HIGH_WATER_MESSAGES = 1024

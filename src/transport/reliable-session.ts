@@ -1,0 +1,339 @@
+// ReliableSession — proto-spec/session.md, "Reliable delivery over a session". Binds one secure
+// Session (unreliable, encrypted datagrams) to one ReliableChannel (reliable.md: a pure core) and
+// drives it: every session datagram goes to `channel.receive`, one coalesced `channel.poll` per
+// turn of the event loop sends what the channel produced and delivers messages in order, and one
+// timer waits for the channel's next deadline. Messages come out as 'message' events or through
+// the async iterator; `send` waits for room in the send buffer, `flushed` for the peer's ACKs.
+//
+// When the session closes (either side, idle timeout, endpoint closed) or the peer breaks the
+// channel protocol, everything stops: messages the channel completed are still delivered, but
+// bytes the peer has not acknowledged are lost, pending sends and flushes reject with
+// SESSION_CLOSED, and 'close' reports how much was lost. Resending is the caller's job (the
+// outbox); nothing is carried over to a new session.
+import { EventEmitter } from 'node:events'
+import { ReliableChannel, type ReliableStats } from './reliable/index.js'
+import { errors, type DmessError } from '../errors.js'
+import { realScheduler, type Scheduler } from './io.js'
+import type { Session } from './session-handle.js'
+import type { CloseReason } from './types.js'
+import { Inbox } from './reliable-session-inbox.js'
+import {
+  RELIABLE_SESSION_MTU, RELIABLE_SESSION_MAX_MESSAGE_BYTES, RELIABLE_SESSION_KEEPALIVE_MS,
+  RELIABLE_SESSION_SEND_BUFFER_BYTES, RELIABLE_SESSION_RECV_WINDOW_BYTES, RELIABLE_SESSION_HIGH_WATER_MESSAGES
+} from './reliable-session-constants.js'
+
+export interface ReliableSessionOptions {
+  /** clock and timers (default: performance.now() and unref'd setTimeout) */
+  scheduler?: Scheduler
+  /**
+   * Run `fn` soon, after the current batch of I/O (default: setImmediate with the real
+   * scheduler, a 0 ms timer with any other). Polls are coalesced through it.
+   */
+  defer?: (fn: () => void) => void
+  /** local only (the peer need not agree): send buffer, default 8 MiB */
+  sendBufferBytes?: number
+  /** local only: advertised receive window, default 1 MiB */
+  recvWindowBytes?: number
+  /** local only: unread messages the async iterator holds before reading pauses, default 1024 */
+  highWaterMessages?: number
+}
+
+export type ReliableCloseReason = CloseReason | 'channel-failed'
+
+export interface ReliableCloseInfo {
+  reason: ReliableCloseReason
+  /** Stream bytes (messages + 4-byte length prefixes) queued or sent but never acknowledged. */
+  unackedBytes: number
+  /** Messages that were still waiting for send-buffer room, never handed to the channel. */
+  unsentMessages: number
+  /** CHANNEL_FAILED when the peer broke the channel protocol, else null. */
+  error: DmessError | null
+}
+
+export interface ReliableSessionEvents {
+  /** one message from the peer, in order, exactly once */
+  message: [message: Uint8Array]
+  /** the session ended; no more events follow */
+  close: [info: ReliableCloseInfo]
+  /** a 'message' listener threw (the application's bug; the session carries on) */
+  error: [err: unknown]
+}
+
+export interface ReliableSessionStats extends ReliableStats {
+  /** channel datagrams the session refused (closed, or no usable keys during a rekey) */
+  sessionSendFailures: number
+  /** coalesced channel polls run */
+  polls: number
+}
+
+interface PendingSend { message: Uint8Array, resolve: () => void, reject: (e: DmessError) => void }
+interface Waiter { resolve: () => void, reject: (e: DmessError) => void }
+
+const RESOLVED = Promise.resolve()
+// Re-poll at once (not on the next turn) when message listeners queued replies while we were
+// delivering, so a reply rides with the ACK it owes; bounded so a chatty listener cannot spin.
+const MAX_POLLS_PER_TURN = 4
+
+export class ReliableSession extends EventEmitter<ReliableSessionEvents> {
+  readonly session: Session
+  readonly #channel: ReliableChannel
+  readonly #scheduler: Scheduler
+  readonly #defer: (fn: () => void) => void
+  readonly #runPoll = (): void => { this.#scheduled = false; this.#pollTurn() }
+  readonly #onTimer = (): void => { this.#timer = null; this.#timerAt = Infinity; this.#pollTurn() }
+  readonly #onData = (d: Uint8Array): void => { this.#receive(d) }
+  readonly #onClose = (reason: CloseReason): void => { this.#teardown(reason, null) }
+  readonly #pending: PendingSend[] = []
+  #pendingHead = 0
+  readonly #flushWaiters: Waiter[] = []
+  #inbox: Inbox | null = null
+  readonly #highWater: number
+  #userPaused = false
+  #scheduled = false
+  #inPoll = false
+  #dirty = false
+  #timer: unknown = null
+  #timerAt = Infinity
+  #closed: ReliableCloseInfo | null = null
+  #sendFailures = 0
+  #polls = 0
+
+  constructor (session: Session, opts: ReliableSessionOptions = {}) {
+    super()
+    this.session = session
+    this.#scheduler = opts.scheduler ?? realScheduler
+    this.#defer = opts.defer ?? (opts.scheduler === undefined ? setImmediateDefer : fn => { this.#scheduler.setTimer(0, fn) })
+    this.#highWater = opts.highWaterMessages ?? RELIABLE_SESSION_HIGH_WATER_MESSAGES
+    this.#channel = new ReliableChannel({
+      now: this.#scheduler.now(),
+      mtu: RELIABLE_SESSION_MTU,
+      maxMessageBytes: RELIABLE_SESSION_MAX_MESSAGE_BYTES,
+      keepaliveMs: RELIABLE_SESSION_KEEPALIVE_MS,
+      sendBufferBytes: opts.sendBufferBytes ?? RELIABLE_SESSION_SEND_BUFFER_BYTES,
+      recvWindowBytes: opts.recvWindowBytes ?? RELIABLE_SESSION_RECV_WINDOW_BYTES
+    })
+    if (session.closed !== null) {
+      this.#closed = { reason: session.closed, unackedBytes: 0, unsentMessages: 0, error: null }
+      return
+    }
+    session.on('data', this.#onData)
+    session.once('close', this.#onClose)
+  }
+
+  /** null while open, else how it ended. */
+  get closed (): ReliableCloseInfo | null { return this.#closed }
+
+  /** Largest message `send` takes (the same on both ends). */
+  static get maxMessageBytes (): number { return RELIABLE_SESSION_MAX_MESSAGE_BYTES }
+
+  /**
+   * Queue `message` if the send buffer has room and nothing is waiting ahead of it; false
+   * otherwise (nothing queued: await `send` instead). The bytes are copied. Throws
+   * MESSAGE_TOO_LARGE above maxMessageBytes, SESSION_CLOSED after close.
+   */
+  trySend (message: Uint8Array): boolean {
+    this.#checkSendable(message)
+    if (this.#pendingHead < this.#pending.length || !this.#channel.send(message)) return false
+    this.#schedulePoll()
+    return true
+  }
+
+  /**
+   * Queue `message`; resolves once it is in the send buffer (at once unless the buffer is full:
+   * backpressure). Order is kept across waiting sends. Do not change `message` until then.
+   * Rejects with MESSAGE_TOO_LARGE, or SESSION_CLOSED if the session closes first.
+   */
+  async send (message: Uint8Array): Promise<void> {
+    if (this.trySend(message)) return await RESOLVED
+    return await new Promise<void>((resolve, reject) => { this.#pending.push({ message, resolve, reject }) })
+  }
+
+  /**
+   * Resolves when every message sent so far has been acknowledged by the peer's channel (it
+   * holds them; its application may not have read them yet). Rejects with SESSION_CLOSED if the
+   * session closes before.
+   */
+  async flushed (): Promise<void> {
+    if (this.#closed !== null) throw this.#closedError('flushed')
+    if (this.#allAcked()) return
+    await new Promise<void>((resolve, reject) => { this.#flushWaiters.push({ resolve, reject }) })
+  }
+
+  /** Messages as an async iterator (one reader); it ends when the session closes. */
+  messages (): AsyncIterableIterator<Uint8Array> {
+    if (this.#inbox === null) {
+      this.#inbox = new Inbox(this.#highWater)
+      this.#inbox.onDrained = () => { this.#schedulePoll() }
+      if (this.#closed !== null) this.#inbox.end()
+    }
+    const inbox = this.#inbox
+    return {
+      next: async () => await inbox.next(),
+      [Symbol.asyncIterator] () { return this }
+    }
+  }
+
+  [Symbol.asyncIterator] (): AsyncIterableIterator<Uint8Array> {
+    return this.messages()
+  }
+
+  /** Stop taking messages from the channel: its window closes and the peer stops sending. */
+  pause (): void { this.#userPaused = true }
+  resume (): void {
+    this.#userPaused = false
+    this.#schedulePoll()
+  }
+
+  /** Close the session now (SESSION_CLOSE to the peer). For a graceful end, await flushed() first. */
+  close (): void {
+    if (this.#closed !== null) return
+    this.session.close() // emits 'close' ('local') synchronously, which tears us down
+    this.#teardown('local', null)
+  }
+
+  get stats (): ReliableSessionStats {
+    return { ...this.#channel.stats, sessionSendFailures: this.#sendFailures, polls: this.#polls }
+  }
+
+  // ---- driving the channel ----
+
+  #receive (datagram: Uint8Array): void {
+    if (this.#closed !== null) return
+    this.#channel.receive(datagram, this.#scheduler.now()) // malformed: counted by the channel
+    this.#schedulePoll()
+  }
+
+  // Coalesce: many datagrams or sends in one turn of the event loop cost one poll.
+  #schedulePoll (): void {
+    if (this.#inPoll) {
+      this.#dirty = true
+      return
+    }
+    if (this.#scheduled || this.#closed !== null) return
+    this.#scheduled = true
+    this.#defer(this.#runPoll)
+  }
+
+  #pollTurn (): void {
+    if (this.#closed !== null) return
+    this.#inPoll = true
+    try {
+      for (let i = 0; i < MAX_POLLS_PER_TURN; i++) {
+        this.#dirty = false
+        this.#pollOnce()
+        if (!this.#dirty || this.#closed !== null) break
+      }
+    } finally {
+      this.#inPoll = false
+    }
+    if (this.#closed !== null) return
+    if (this.#dirty) this.#schedulePoll()
+    if (this.#channel.failure !== null) return this.#fail()
+    this.#settleFlushes()
+  }
+
+  #pollOnce (): void {
+    this.#polls++
+    this.#admitPending()
+    const r = this.#channel.poll(this.#scheduler.now(), this.#maxDeliver())
+    const s = this.session
+    for (let i = 0; i < r.datagrams.length; i++) {
+      if (!s.send(r.datagrams[i]!)) this.#sendFailures++ // lost like any datagram: retransmitted
+    }
+    for (let i = 0; i < r.delivered.length && this.#closed === null; i++) this.#deliver(r.delivered[i]!)
+    this.#arm(r.nextTimeoutAt)
+  }
+
+  #maxDeliver (): number {
+    if (this.#userPaused) return 0
+    return this.#inbox === null ? Infinity : Math.max(0, this.#highWater - this.#inbox.size)
+  }
+
+  #deliver (m: Uint8Array): void {
+    this.#inbox?.push(m)
+    try {
+      this.emit('message', m)
+    } catch (err) {
+      if (this.listenerCount('error') > 0) this.emit('error', err)
+      else queueMicrotask(() => { throw err }) // as an EventEmitter without an 'error' listener
+    }
+  }
+
+  // Move sends that waited for buffer room into the channel, in order, as room allows.
+  #admitPending (): void {
+    const q = this.#pending
+    while (this.#pendingHead < q.length) {
+      const p = q[this.#pendingHead]!
+      if (!this.#channel.send(p.message)) break
+      q[this.#pendingHead++] = undefined as unknown as PendingSend
+      p.resolve()
+    }
+    if (this.#pendingHead === q.length && q.length > 0) {
+      q.length = 0
+      this.#pendingHead = 0
+    }
+  }
+
+  // One timer at the channel's next deadline. A timer that is already due earlier is kept: it
+  // fires, polls (cheap when nothing is due) and re-arms, so the hot path never clears timers.
+  #arm (at: number | null): void {
+    if (at === null || at >= this.#timerAt) return
+    if (this.#timer !== null) this.#scheduler.clearTimer(this.#timer)
+    this.#timerAt = at
+    this.#timer = this.#scheduler.setTimer(Math.max(1, Math.ceil(at - this.#scheduler.now())), this.#onTimer)
+  }
+
+  #allAcked (): boolean {
+    return this.#channel.flushed && this.#pendingHead === this.#pending.length
+  }
+
+  #settleFlushes (): void {
+    if (this.#flushWaiters.length === 0 || !this.#allAcked()) return
+    for (const w of this.#flushWaiters.splice(0)) w.resolve()
+  }
+
+  #checkSendable (message: Uint8Array): void {
+    if (this.#closed !== null) throw this.#closedError('send')
+    if (message.length > RELIABLE_SESSION_MAX_MESSAGE_BYTES) {
+      throw errors.MESSAGE_TOO_LARGE(`message is ${message.length} bytes, limit is ${RELIABLE_SESSION_MAX_MESSAGE_BYTES}`)
+    }
+  }
+
+  // ---- tear-down ----
+
+  #fail (): void {
+    const why = this.#channel.failure ?? 'unknown'
+    this.#teardown('channel-failed', errors.CHANNEL_FAILED(`reliable session: the peer broke the channel protocol: ${why}`))
+    this.session.close()
+  }
+
+  #teardown (reason: ReliableCloseReason, error: DmessError | null): void {
+    if (this.#closed !== null) return
+    // messages the channel completed (and acknowledged) are still the application's
+    const rest = this.#channel.failure === null ? this.#channel.poll(this.#scheduler.now()).delivered : []
+    const unsentMessages = this.#pending.length - this.#pendingHead
+    this.#closed = { reason, unackedBytes: this.#channel.stats.sendBufferedBytes, unsentMessages, error }
+    this.session.off('data', this.#onData)
+    this.session.off('close', this.#onClose)
+    if (this.#timer !== null) this.#scheduler.clearTimer(this.#timer)
+    this.#timer = null
+    for (const m of rest) this.#deliver(m)
+    const err = this.#closedError('send')
+    for (let i = this.#pendingHead; i < this.#pending.length; i++) this.#pending[i]!.reject(err)
+    this.#pending.length = 0
+    this.#pendingHead = 0
+    const ferr = this.#closedError('flushed')
+    for (const w of this.#flushWaiters.splice(0)) w.reject(ferr)
+    this.#inbox?.end()
+    this.emit('close', this.#closed)
+  }
+
+  #closedError (what: string): DmessError {
+    const c = this.#closed!
+    return errors.SESSION_CLOSED(`${what}: the session closed (${c.reason}); ${c.unackedBytes} unacknowledged bytes and ${c.unsentMessages} waiting messages were not delivered`)
+  }
+}
+
+function setImmediateDefer (fn: () => void): void {
+  setImmediate(fn)
+}
