@@ -2,8 +2,8 @@ import { Flags } from '@oclif/core'
 import { BaseCommand } from '../src/cli/base.js'
 import { getPassphrase, passphraseFlags } from '../src/cli/passphrase.js'
 import { assertInitialised } from '../src/app/profile.js'
-import { assertNoDaemon, formatHostPort, resolveSettings, runDaemon, type DaemonSettings } from '../src/daemon/run.js'
-import { hasParentChannel, receivePassphrase, reportFailure, reportReady, startDetached } from '../src/daemon/detach.js'
+import { assertNoDaemon, formatHostPort, resolveSettings, runDaemon } from '../src/daemon/run.js'
+import { childArgs, hasParentChannel, runAsChild, startDetached } from '../src/daemon/detach.js'
 import { daemonPaths } from '../src/daemon/paths.js'
 
 export default class Daemon extends BaseCommand {
@@ -29,37 +29,19 @@ export default class Daemon extends BaseCommand {
   async run (): Promise<void> {
     const { flags } = await this.parse(Daemon)
     const paths = this.paths(flags.home)
-    if (flags.child && hasParentChannel()) {
-      const settings = await resolveSettings(paths, flags).catch(async err => { await reportFailure(err); throw err })
-      await this.runChild(settings)
-      return
-    }
+    if (flags.child && hasParentChannel()) { await runAsChild(paths, flags); return }
     const settings = await resolveSettings(paths, flags)
     await assertInitialised(paths)
     await assertNoDaemon(paths) // before the prompt: a second daemon is refused at once
     const passphrase = await getPassphrase(flags)
-    if (flags.detach) { await this.detach(settings, passphrase, flags.json); return }
+    if (flags.detach) {
+      const s = await startDetached({ paths, args: childArgs(settings), passphrase })
+      if (flags.json) this.printJson(s)
+      else this.log(`dmess daemon started (pid ${s.pid}): udp ${formatHostPort({ host: s.host, port: s.port })}, log ${daemonPaths(paths).log}`)
+      return
+    }
     await runDaemon(settings, passphrase, {
       onReady: s => this.log(`dmess daemon running (pid ${s.pid}): ${s.fingerprint}, udp ${formatHostPort({ host: s.host, port: s.port })}, socket ${daemonPaths(paths).socket}. Ctrl-C stops it.`)
     })
-  }
-
-  private async runChild (settings: DaemonSettings): Promise<void> {
-    try {
-      const passphrase = await receivePassphrase()
-      await runDaemon(settings, passphrase, { onReady: () => { reportReady().catch(() => {}) } })
-    } catch (err) {
-      await reportFailure(err)
-      throw err
-    }
-  }
-
-  private async detach (s: DaemonSettings, passphrase: string, json: boolean): Promise<void> {
-    const args = ['daemon', '--child', '--home', s.paths.home, '--host', s.host, '--port', String(s.port), s.mdns ? '--mdns' : '--no-mdns']
-    for (const p of s.peers) args.push('--peer', formatHostPort(p))
-    for (const b of s.bootstrap) args.push('--bootstrap', formatHostPort(b))
-    const status = await startDetached({ paths: s.paths, args, passphrase })
-    if (json) { this.printJson(status); return }
-    this.log(`dmess daemon started (pid ${status.pid}): udp ${formatHostPort({ host: status.host, port: status.port })}, log ${daemonPaths(s.paths).log}`)
   }
 }

@@ -12,6 +12,8 @@ import type { ContactJson } from './format.js'
 
 /** How long `dmess stop` waits for the daemon's process to exit. */
 export const STOP_WAIT_MS = 30_000
+/** A daemon that accepts but does not answer `status` this quickly is reported as hung. */
+export const STATUS_TIMEOUT_MS = 5000
 
 /** A connected client when a daemon answers on this home's socket, else undefined. */
 export async function findDaemon (paths: HomePaths): Promise<IpcClient | undefined> {
@@ -34,7 +36,7 @@ export async function daemonStatus (paths: HomePaths): Promise<DaemonStatus | { 
   const client = await findDaemon(paths)
   if (!client) return { running: false }
   try {
-    return await client.call('status', {})
+    return await client.call('status', {}, STATUS_TIMEOUT_MS)
   } finally {
     client.close()
   }

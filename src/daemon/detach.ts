@@ -10,6 +10,7 @@ import { isProcessAlive, waitForExit } from './lock.js'
 import { daemonPaths } from './paths.js'
 import type { DaemonStatus } from './rpc-methods.js'
 import type { HomePaths } from '../config/home.js'
+import { formatHostPort, resolveSettings, runDaemon, type DaemonFlags, type DaemonSettings } from './run.js'
 
 /** Unlocking (Argon2id) and binding take well under a second; this allows for a loaded machine. */
 export const DETACH_READY_TIMEOUT_MS = 60_000
@@ -26,6 +27,14 @@ export interface DetachOptions {
   args: string[]
   passphrase: string
   timeoutMs?: number
+}
+
+/** The child's command line: the settings the parent resolved, so both read config only once. */
+export function childArgs (s: DaemonSettings): string[] {
+  const args = ['daemon', '--child', '--home', s.paths.home, '--host', s.host, '--port', String(s.port), s.mdns ? '--mdns' : '--no-mdns']
+  for (const p of s.peers) args.push('--peer', formatHostPort(p))
+  for (const b of s.bootstrap) args.push('--bootstrap', formatHostPort(b))
+  return args
 }
 
 /** Parent side. Returns the running daemon's status, or throws the child's error as it was raised. */
@@ -97,6 +106,18 @@ async function reap (child: ChildProcess): Promise<void> {
 /** Whether this process was started by startDetached (it has the parent's channel). */
 export function hasParentChannel (): boolean {
   return typeof process.send === 'function' && process.connected
+}
+
+/** The detached process: passphrase from the parent, run, report ready or the failure. */
+export async function runAsChild (paths: HomePaths, flags: DaemonFlags): Promise<void> {
+  try {
+    const settings = await resolveSettings(paths, flags)
+    const passphrase = await receivePassphrase()
+    await runDaemon(settings, passphrase, { onReady: () => { reportReady().catch(() => {}) } })
+  } catch (err) {
+    await reportFailure(err)
+    throw err
+  }
 }
 
 export async function receivePassphrase (timeoutMs = PASSPHRASE_WAIT_MS): Promise<string> {

@@ -1,0 +1,64 @@
+// Daemon settings (flags over config.yaml, host:port parsing) and the CLI's daemon helpers
+// against an in-process daemon.
+import t from 'tap'
+import { writeFile } from 'node:fs/promises'
+import { formatHostPort, parseHostPort, resolveSettings, assertNoDaemon } from '../../src/daemon/run.js'
+import { Daemon } from '../../src/daemon/daemon.js'
+import { silentLogger } from '../../src/daemon/log.js'
+import { daemonStatus, findDaemon, requireDaemon } from '../../src/cli/daemon-client.js'
+import { unlock } from '../../src/app/profile.js'
+import { PASS, profileHome } from './helpers.js'
+
+t.test('parseHostPort and formatHostPort', async t => {
+  t.same(parseHostPort('127.0.0.1:47474'), { host: '127.0.0.1', port: 47474 })
+  t.same(parseHostPort('boot.example.org:1'), { host: 'boot.example.org', port: 1 })
+  t.same(parseHostPort('[::1]:9000'), { host: '::1', port: 9000 })
+  t.equal(formatHostPort({ host: '::1', port: 9000 }), '[::1]:9000')
+  t.equal(formatHostPort({ host: '10.0.0.1', port: 5 }), '10.0.0.1:5')
+  for (const bad of ['localhost', ':80', 'host:0', 'host:65536', 'host:http', '::1:80', 'a b:1', '']) {
+    t.throws(() => parseHostPort(bad, '--peer'), { code: 'BAD_ARGUMENT', message: /--peer must be host:port/ }, JSON.stringify(bad))
+  }
+})
+
+t.test('flags override config.yaml; --bootstrap replaces the configured list', async t => {
+  const { paths } = await profileHome(t)
+  await writeFile(paths.config, 'port: 40001\nhost: 127.0.0.1\nmdns: false\nbootstrap: ["10.0.0.1:1000", "[fd00::1]:2000"]\nlogLevel: debug\n')
+  const fromConfig = await resolveSettings(paths, {})
+  t.same({ ...fromConfig, paths: undefined }, {
+    paths: undefined,
+    host: '127.0.0.1',
+    port: 40001,
+    mdns: false,
+    peers: [],
+    bootstrap: [{ host: '10.0.0.1', port: 1000 }, { host: 'fd00::1', port: 2000 }],
+    logLevel: 'debug'
+  })
+  const flagged = await resolveSettings(paths, { port: 0, host: '::1', mdns: true, peer: ['127.0.0.1:5', '[::1]:6'], bootstrap: ['1.2.3.4:7'] })
+  t.equal(flagged.port, 0)
+  t.equal(flagged.host, '::1')
+  t.equal(flagged.mdns, true)
+  t.same(flagged.peers, [{ host: '127.0.0.1', port: 5 }, { host: '::1', port: 6 }])
+  t.same(flagged.bootstrap, [{ host: '1.2.3.4', port: 7 }])
+  await t.rejects(resolveSettings(paths, { peer: ['nope'] }), { code: 'BAD_ARGUMENT' })
+  await writeFile(paths.config, 'port: "x"\n')
+  await t.rejects(resolveSettings(paths, {}), { code: 'BAD_CONFIG' })
+})
+
+t.test('findDaemon, requireDaemon, daemonStatus and assertNoDaemon with and without a daemon', async t => {
+  const { paths, fingerprint } = await profileHome(t)
+  t.equal(await findDaemon(paths), undefined)
+  await t.rejects(requireDaemon(paths), { code: 'DAEMON_NOT_RUNNING', message: /no dmess daemon is running for .*dmess daemon --detach/ })
+  t.same(await daemonStatus(paths), { running: false })
+  await assertNoDaemon(paths)
+
+  const d = new Daemon({ paths, host: '127.0.0.1', port: 0, mdns: false, peers: [], bootstrap: [], log: silentLogger() }, await unlock(paths, PASS))
+  t.teardown(async () => { await d.stop() })
+  await d.start()
+  const s = await daemonStatus(paths)
+  t.equal(s.running, true)
+  t.equal('fingerprint' in s && s.fingerprint, fingerprint)
+  const c = await requireDaemon(paths)
+  t.equal((await c.call('status', {})).pid, process.pid)
+  c.close()
+  await t.rejects(assertNoDaemon(paths), { code: 'DAEMON_RUNNING', message: new RegExp(`\\(pid ${process.pid}\\)`) })
+})
