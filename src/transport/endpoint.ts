@@ -53,6 +53,8 @@ export interface EndpointStats {
   dhtIn: number
   sendErrors: number
   listenerErrors: number
+  /** datagrams whose processing threw (a bug in this layer; should stay 0) */
+  internalErrors: number
   handshakesCompleted: number
   cookieRepliesSent: number
   sessions: number
@@ -73,7 +75,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements SessionOwn
   readonly #handles = new Map<number, Session>()
   readonly #pending = new Map<number, Pending>()
   readonly #hooks: { stun: DatagramHook | null, dht: DatagramHook | null } = { stun: null, dht: null }
-  readonly #counts = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, stunIn: 0, dhtIn: 0, listenerErrors: 0, noHandler: 0, oldSendErrors: 0 }
+  readonly #counts = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, stunIn: 0, dhtIn: 0, listenerErrors: 0, internalErrors: 0, noHandler: 0, oldSendErrors: 0 }
   #timer: unknown = null
   #timerAt = Infinity
   #closed = false
@@ -207,7 +209,16 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements SessionOwn
       this.#counts.stunIn++
       return this.#hook('stun', bytes, from)
     }
-    this.#apply(this.#manager.receive(bytes, from, this.#now()))
+    let actions: ManagerAction[]
+    try {
+      actions = this.#manager.receive(bytes, from, this.#now())
+    } catch {
+      // A bug, never an expected outcome: the manager drops bad input without throwing. One
+      // datagram must not take the node down, so count it (tests assert this stays 0).
+      this.#counts.internalErrors++
+      return
+    }
+    this.#apply(actions)
   }
 
   #hook (kind: 'stun' | 'dht', bytes: Uint8Array, from: PeerAddress): void {

@@ -46,15 +46,23 @@ function newState (party: HandshakeParty, initiator: boolean, pattern: Handshake
   })
 }
 
-/** Read a peer's message: noise.md §3 — a DmessError here is bad input, not a local bug. */
-function read (hs: HandshakeState, message: Uint8Array): HandshakeResult<Uint8Array> {
+/**
+ * Run one Noise step on peer input: noise.md §3 — a DmessError here is bad input, not a local
+ * bug. Writing counts too: our reply mixes DH with the peer's keys, and a low-order key from the
+ * peer (RFC 7748 §6.1) only shows up then (XX message 1 carries `e` with no DH).
+ */
+function guard<T> (hs: HandshakeState, step: () => T): HandshakeResult<T> {
   try {
-    return { ok: true, value: hs.readMessage(message) }
+    return { ok: true, value: step() }
   } catch (err) {
     if (!isDmessError(err)) throw err
     hs.destroy()
     return { ok: false, reason: err.code === 'NOISE_DECRYPT' ? 'decrypt-failed' : 'bad-message' }
   }
+}
+
+function read (hs: HandshakeState, message: Uint8Array): HandshakeResult<Uint8Array> {
+  return guard(hs, () => hs.readMessage(message))
 }
 
 function finish (hs: HandshakeState, peer: VerifiedPeer): CompletedHandshake {
@@ -112,8 +120,9 @@ export class InitiatorHandshake {
     if (!peer.ok) return peer
     let final: Uint8Array | null = null
     if (this.pattern === HandshakePattern.XX) {
-      const msg3 = this.#hs.writeMessage(encodeProof(this.#party.identity))
-      final = encodeHandshakeFinal({ receiverIndex: p.senderIndex, message: msg3 })
+      const msg3 = guard(this.#hs, () => this.#hs.writeMessage(encodeProof(this.#party.identity)))
+      if (!msg3.ok) return msg3
+      final = encodeHandshakeFinal({ receiverIndex: p.senderIndex, message: msg3.value })
     }
     return { ok: true, value: { ...finish(this.#hs, peer.value), final } }
   }
@@ -170,11 +179,15 @@ export function respondToInitiation (party: HandshakeParty, p: HandshakeInitiati
       hs.destroy()
       return { ok: false, reason: 'bad-message' }
     }
-    const response = encodeHandshakeResponse({ senderIndex: party.localIndex, receiverIndex: p.senderIndex, message: hs.writeMessage(proof) })
+    const msg2 = guard(hs, () => hs.writeMessage(proof))
+    if (!msg2.ok) return msg2
+    const response = encodeHandshakeResponse({ senderIndex: party.localIndex, receiverIndex: p.senderIndex, message: msg2.value })
     return { ok: true, value: { response, xx: new ResponderXX(hs), ik: null } }
   }
   const peer = checkProof(hs, payload.value)
   if (!peer.ok) return peer
-  const response = encodeHandshakeResponse({ senderIndex: party.localIndex, receiverIndex: p.senderIndex, message: hs.writeMessage(proof) })
+  const msg2 = guard(hs, () => hs.writeMessage(proof))
+  if (!msg2.ok) return msg2
+  const response = encodeHandshakeResponse({ senderIndex: party.localIndex, receiverIndex: p.senderIndex, message: msg2.value })
   return { ok: true, value: { response, xx: null, ik: finish(hs, peer.value) } }
 }

@@ -76,3 +76,11 @@ t.test('forged and malformed handshake messages are refused without throwing', a
   const fin = dec<HandshakeFinal>(done2.value.final!)
   t.same(res2.value.xx!.consumeFinal(fin.message.subarray(0, 70)), { ok: false, reason: 'decrypt-failed' })
 })
+
+t.test('a low-order ephemeral key in XX message 1 is refused, not thrown (RFC 7748 §6.1)', async t => {
+  const r = generateIdentity()
+  for (const e of [new Uint8Array(32), Uint8Array.from([1, ...new Array<number>(31).fill(0)])]) {
+    const m1: HandshakeInitiation = { kind: 'handshake-initiation', senderIndex: 9, pattern: 0x01, cookie: null, message: e }
+    t.same(respondToInitiation({ identity: r, localIndex: 10 }, m1), { ok: false, reason: 'bad-message' })
+  }
+})

@@ -4,7 +4,7 @@
 import t from 'tap'
 import { Pump, establish } from './fixtures/pump.js'
 import { PacketType, HandshakePattern, HANDSHAKE_MAX_ATTEMPTS } from '../../src/wire/constants.js'
-import { decodePacket } from '../../src/wire/packet.js'
+import { decodePacket, encodeHandshakeInitiation, encodeHandshakeResponse } from '../../src/wire/packet.js'
 import { generateIdentity } from '../../src/crypto/identity.js'
 import { InitiatorHandshake } from '../../src/transport/handshake.js'
 
@@ -250,4 +250,28 @@ t.test('connect checks its arguments', async t => {
   t.throws(() => a.manager.connect({ host: 'x', port: 1 }, { remoteStatic: new Uint8Array(31) }, p.now), { code: 'BAD_ARGUMENT' })
   t.throws(() => a.manager.connect({ host: 'x', port: 1 }, { expectFingerprint: 'nope' }, p.now), { code: 'BAD_FINGERPRINT' })
   t.equal(a.manager.stats().dials, 0, 'nothing left behind')
+})
+
+t.test('hostile handshake messages with low-order keys are counted, never thrown', async t => {
+  const p = new Pump()
+  const a = p.add('a')
+  const b = p.add('b')
+  const lowOrder = [new Uint8Array(32), Uint8Array.from([1, ...new Array<number>(31).fill(0)])]
+  for (const e of lowOrder) {
+    for (const pattern of [HandshakePattern.XX, HandshakePattern.IK]) {
+      const message = new Uint8Array(pattern === HandshakePattern.XX ? 32 : 193)
+      message.set(e)
+      t.doesNotThrow(() => { p.inject(b, encodeHandshakeInitiation({ senderIndex: 77, pattern, cookie: null, message }), a.address) })
+    }
+  }
+  t.equal(b.manager.stats().dropped['handshake-failed'] + b.manager.stats().dropped['decrypt-failed'], 4)
+  t.equal(b.manager.stats().halfOpen, 0)
+  // a response with a low-order ephemeral to a real dial
+  p.filter = () => false
+  p.connect(a, b)
+  const index = new DataView(p.log.at(-1)!.bytes.buffer).getUint32(2)
+  const msg = new Uint8Array(48 + 97)
+  t.doesNotThrow(() => { p.inject(a, encodeHandshakeResponse({ senderIndex: 5, receiverIndex: index, message: msg }), b.address) })
+  t.equal(a.manager.stats().dropped['handshake-failed'] + a.manager.stats().dropped['decrypt-failed'], 1)
+  t.equal(a.manager.stats().dials, 1, 'the dial survives a forged response and retries afresh')
 })

@@ -122,6 +122,7 @@ t.test('100k random and mutated datagrams against a live endpoint', async t => {
   t.ok(st.dropped['rate-limited'] + st.cookieRepliesSent > 0, `initiation floods limited: ${st.dropped['rate-limited']} rate-limited, ${st.cookieRepliesSent} cookie replies`)
   t.ok(stunSeen > 0, `STUN-shaped datagrams went to the STUN hook: ${stunSeen}`)
   t.equal(st.listenerErrors, 0)
+  t.equal(st.internalErrors, 0, 'no datagram made the session layer throw')
   t.equal(inbound.length, 3, 'no session was created from junk')
   t.ok(st.halfOpen <= 256, `half-open state stayed bounded: ${st.halfOpen}`)
 
