@@ -14,7 +14,7 @@ import { probeSocket } from './ipc-client.js'
 import { PidFile, readPidFile } from './lock.js'
 import { daemonPaths, type DaemonPaths } from './paths.js'
 import type { DaemonStatus } from './rpc-methods.js'
-import { UdpSocket } from './udp.js'
+import { UdpSocket, type UdpComponent } from './udp.js'
 
 export interface HostPort { host: string, port: number }
 
@@ -45,7 +45,7 @@ type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped'
 export class Daemon {
   readonly events = new EventBus()
   readonly files: DaemonPaths
-  readonly udp: UdpSocket
+  readonly udp: UdpComponent
   readonly ipc: IpcServer
   /** open sessions; the connection manager replaces this when it is wired in */
   peerCount: () => number = () => 0
@@ -63,6 +63,7 @@ export class Daemon {
     this.files = daemonPaths(opts.paths)
     const log = opts.log
     this.storeC = new StoreComponent(opts.paths, this.files, unlocked.storeKey)
+    // the one line the transport changes: its Endpoint binds the socket and multiplexes it
     this.udp = new UdpSocket({ host: opts.host, port: opts.port, log: log.child({ c: 'udp' }) })
     this.ipc = new IpcServer({
       path: this.files.socket,

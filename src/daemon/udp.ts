@@ -9,7 +9,12 @@ import type { Component } from './component.js'
 
 export interface BoundAddress { address: string, port: number, family: string }
 
-export class UdpSocket implements Component {
+/** What the daemon needs of its UDP component: the transport's Endpoint offers the same. */
+export interface UdpComponent extends Component {
+  address: () => BoundAddress
+}
+
+export class UdpSocket implements UdpComponent {
   readonly name = 'udp'
   /** datagrams received and dropped (no protocol is attached yet) */
   dropped = 0

@@ -8,6 +8,7 @@ import type { Component } from '../../src/daemon/component.js'
 import { probeSocket, IpcClient } from '../../src/daemon/ipc-client.js'
 import { readPidFile } from '../../src/daemon/lock.js'
 import { silentLogger } from '../../src/daemon/log.js'
+import type { UdpSocket } from '../../src/daemon/udp.js'
 import { unlock } from '../../src/app/profile.js'
 import { openStore } from '../../src/store/index.js'
 import type { HomePaths } from '../../src/config/home.js'
@@ -64,11 +65,12 @@ t.test('components start in order and stop in reverse; status, socket, pidfile a
   t.equal(await storeIsFree(paths), false, 'the daemon holds the store lock')
 
   // a datagram to the port is received (and counted: no transport is attached yet)
+  const udp = d.udp as UdpSocket
   const s = dgram.createSocket('udp4')
   await new Promise<void>(resolve => s.send(Buffer.from('hello'), st.port, '127.0.0.1', () => resolve()))
   s.close()
-  for (let i = 0; i < 40 && d.udp.dropped === 0; i++) await new Promise(resolve => setTimeout(resolve, 25))
-  t.equal(d.udp.dropped, 1, 'the datagram reached the daemon')
+  for (let i = 0; i < 40 && udp.dropped === 0; i++) await new Promise(resolve => setTimeout(resolve, 25))
+  t.equal(udp.dropped, 1, 'the datagram reached the daemon')
 
   const c = await IpcClient.connect(d.files.socket)
   t.same(await c.call('status', {}), st, 'status over the socket')
