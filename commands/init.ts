@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core'
 import { BaseCommand } from '../src/cli/base.js'
 import { getNewPassphrase, passphraseFlags } from '../src/cli/passphrase.js'
 import { initProfile } from '../src/app/profile.js'
+import { assertNoDaemon } from '../src/daemon/run.js'
 import { formatFingerprintGrouped } from '../src/crypto/identity.js'
 
 export default class Init extends BaseCommand {
@@ -17,6 +18,8 @@ export default class Init extends BaseCommand {
   async run (): Promise<void> {
     const { flags } = await this.parse(Init)
     const paths = this.paths(flags.home)
+    // --force moves the store aside: never from under a running daemon
+    if (flags.force) await assertNoDaemon(paths)
     const passphrase = await getNewPassphrase(flags)
     const profile = await initProfile(paths, passphrase, { name: flags.name, force: flags.force })
     if (flags.json) {
