@@ -79,5 +79,8 @@ export const errors = {
   ENDPOINT_CLOSED: make('ENDPOINT_CLOSED'),
   ABORTED: make('ABORTED'),
   // reliable session: send/flushed on a session that closed first (unacknowledged data is lost)
-  SESSION_CLOSED: make('SESSION_CLOSED')
+  SESSION_CLOSED: make('SESSION_CLOSED'),
+  // messaging (proto-spec/messaging.md): `send --wait` ran out of time; no such pending contact request
+  WAIT_TIMEOUT: make('WAIT_TIMEOUT'),
+  REQUEST_NOT_FOUND: make('REQUEST_NOT_FOUND')
 } as const
