@@ -1,6 +1,6 @@
 // Secure session layer over real UDP, two processes on 127.0.0.1 (this one dials, a child
 // serves): handshakes per second (XX and IK), 1 KiB datagrams per second for 5 s on the
-// *unreliable* session layer (the reliable channel is not wired in yet), 1 KiB ping-pong RTT
+// *unreliable* session layer alone (no reliable channel on top), 1 KiB ping-pong RTT
 // median and p99, the RSS of a process holding one idle session — and a raw node:dgram baseline
 // for the same throughput and ping-pong, measured in the same run. One JSON line per metric.
 //   npx tsx scripts/bench/session.ts        (or: npm run bench -- session)
@@ -188,7 +188,7 @@ export async function run (): Promise<void> {
     const rw = rawWire(raw, c.info.rawPort)
     for (const [name, w] of [['session_unreliable', sw], ['raw_dgram', rw]] as const) {
       const tp = await throughput(w)
-      emit(`${name}_1k_datagrams_per_s`, tp.deliveredPerS, { ms: THROUGHPUT_MS, sentPerS: round(tp.sentPerS), lossPct: round(100 * (1 - tp.deliveredPerS / tp.sentPerS)), layer: name === 'raw_dgram' ? 'node:dgram, no crypto' : 'encrypted session datagrams, no reliability (not wired in yet)' })
+      emit(`${name}_1k_datagrams_per_s`, tp.deliveredPerS, { ms: THROUGHPUT_MS, sentPerS: round(tp.sentPerS), lossPct: round(100 * (1 - tp.deliveredPerS / tp.sentPerS)), layer: name === 'raw_dgram' ? 'node:dgram, no crypto' : 'encrypted session datagrams, no reliability layer' })
     }
     for (const [name, w] of [['session', sw], ['raw_dgram', rw]] as const) {
       const pp = await pingPong(w)

@@ -17,6 +17,8 @@ export interface DialInit {
   remoteStatic: Uint8Array | null
   /** a rekey of this session (IK, no fallback) rather than a new connection */
   rekeyOf: SessionCore | null
+  /** the session id our payload carries: fresh for a connect, the session's for a rekey (session.md §2.3) */
+  sessionId: Uint8Array
   deadline: number
 }
 
@@ -33,6 +35,7 @@ export class Dial {
   readonly to: PeerAddress
   readonly expectFingerprint: string | null
   readonly rekeyOf: SessionCore | null
+  readonly sessionId: Uint8Array
   readonly deadline: number
   remoteStatic: Uint8Array | null
   hs: InitiatorHandshake
@@ -50,8 +53,9 @@ export class Dial {
     this.expectFingerprint = init.expectFingerprint
     this.remoteStatic = init.remoteStatic
     this.rekeyOf = init.rekeyOf
+    this.sessionId = init.sessionId
     this.deadline = init.deadline
-    this.hs = new InitiatorHandshake(party, init.remoteStatic)
+    this.hs = new InitiatorHandshake(party, init.remoteStatic, init.sessionId)
   }
 
   get localIndex (): number {
@@ -99,7 +103,7 @@ export class Dial {
    */
   restart (party: HandshakeParty): void {
     this.hs.destroy()
-    this.hs = new InitiatorHandshake(party, this.remoteStatic)
+    this.hs = new InitiatorHandshake(party, this.remoteStatic, this.sessionId)
     this.cookie = null // a cookie is bound to the sender index (wire.md §4.4)
     this.cookieUsed = false
   }

@@ -120,7 +120,7 @@ export class Dialer {
     this.#dials.delete(dial.id)
     if (dial.rekeyOf !== null) dial.rekeyOf.rekeyDialId = null
     const keys = new SessionKeys({ localIndex: dial.localIndex, remoteIndex: p.senderIndex, initiator: true, createdAt: now }, hk)
-    return { dial, keys, peer, final }
+    return { dial, keys, peer: { ...peer, sessionId: dial.sessionId }, final }
   }
 
   #restart (dial: Dial): void {

@@ -72,12 +72,15 @@ function finish (hs: HandshakeState, peer: VerifiedPeer): CompletedHandshake {
   return { keys: { send: cs.send, receive: cs.receive, handshakeHash: h }, peer }
 }
 
-/** Check the proof that came with the peer's static key (noise.md §4 step 3). */
-function checkProof (hs: HandshakeState, payload: Uint8Array): HandshakeResult<VerifiedPeer> {
+/**
+ * Check the proof that came with the peer's static key (noise.md §4 step 3). An initiator's
+ * payload must also name the session (session.md §2.3).
+ */
+function checkProof (hs: HandshakeState, payload: Uint8Array, fromInitiator: boolean): HandshakeResult<VerifiedPeer> {
   const peer = verifyProof(payload, hs.remoteStatic)
-  if (peer === null) {
+  if (peer === null || (fromInitiator && peer.sessionId === null)) {
     hs.destroy()
-    return { ok: false, reason: 'bad-proof' }
+    return { ok: false, reason: peer === null ? 'bad-proof' : 'bad-message' }
   }
   return { ok: true, value: peer }
 }
@@ -94,14 +97,20 @@ export class InitiatorHandshake {
   readonly #party: HandshakeParty
   readonly #hs: HandshakeState
 
-  /** IK when the responder's static X25519 key is given (noise.md §1), else XX. */
-  constructor (party: HandshakeParty, remoteStatic: Uint8Array | null) {
+  readonly #sessionId: Uint8Array
+
+  /**
+   * IK when the responder's static X25519 key is given (noise.md §1), else XX. `sessionId` names
+   * the session this handshake opens (new random id) or rekeys (its id), session.md §2.3.
+   */
+  constructor (party: HandshakeParty, remoteStatic: Uint8Array | null, sessionId: Uint8Array) {
     this.#party = party
+    this.#sessionId = sessionId
     this.localIndex = party.localIndex
     this.pattern = remoteStatic === null ? HandshakePattern.XX : HandshakePattern.IK
     this.#hs = newState(party, true, this.pattern, remoteStatic ?? undefined)
     // noise.md §4: XX message 1 is cleartext and carries nothing; IK's carries our proof
-    this.message = this.#hs.writeMessage(this.pattern === HandshakePattern.IK ? encodeProof(party.identity) : undefined)
+    this.message = this.#hs.writeMessage(this.pattern === HandshakePattern.IK ? encodeProof(party.identity, sessionId) : undefined)
   }
 
   /** HANDSHAKE_INITIATION bytes (wire.md §4.1). */
@@ -116,11 +125,11 @@ export class InitiatorHandshake {
   consumeResponse (p: HandshakeResponse): HandshakeResult<CompletedHandshake & { final: Uint8Array | null }> {
     const payload = read(this.#hs, p.message)
     if (!payload.ok) return payload
-    const peer = checkProof(this.#hs, payload.value)
+    const peer = checkProof(this.#hs, payload.value, false)
     if (!peer.ok) return peer
     let final: Uint8Array | null = null
     if (this.pattern === HandshakePattern.XX) {
-      const msg3 = guard(this.#hs, () => this.#hs.writeMessage(encodeProof(this.#party.identity)))
+      const msg3 = guard(this.#hs, () => this.#hs.writeMessage(encodeProof(this.#party.identity, this.#sessionId)))
       if (!msg3.ok) return msg3
       final = encodeHandshakeFinal({ receiverIndex: p.senderIndex, message: msg3.value })
     }
@@ -145,7 +154,7 @@ export class ResponderXX {
   consumeFinal (message: Uint8Array): HandshakeResult<CompletedHandshake> {
     const payload = read(this.#hs, message)
     if (!payload.ok) return payload
-    const peer = checkProof(this.#hs, payload.value)
+    const peer = checkProof(this.#hs, payload.value, true)
     if (!peer.ok) return peer
     return { ok: true, value: finish(this.#hs, peer.value) }
   }
@@ -184,7 +193,7 @@ export function respondToInitiation (party: HandshakeParty, p: HandshakeInitiati
     const response = encodeHandshakeResponse({ senderIndex: party.localIndex, receiverIndex: p.senderIndex, message: msg2.value })
     return { ok: true, value: { response, xx: new ResponderXX(hs), ik: null } }
   }
-  const peer = checkProof(hs, payload.value)
+  const peer = checkProof(hs, payload.value, true)
   if (!peer.ok) return peer
   const msg2 = guard(hs, () => hs.writeMessage(proof))
   if (!msg2.ok) return msg2

@@ -14,8 +14,8 @@ import { Responder, type HalfOpen } from './responder.js'
 import { retryDelay } from './dial.js'
 import { Dialer } from './dialer.js'
 import { SessionKeys } from './keys.js'
-import { SessionCore } from './session.js'
-import type { VerifiedPeer } from './proof.js'
+import { SessionCore, sessionKey } from './session.js'
+import { SESSION_ID_BYTES, type VerifiedPeer } from './proof.js'
 import { SESSION_DROP_REASONS, type PeerAddress, type CloseReason, type SessionDropReason } from './types.js'
 
 export type ManagerAction =
@@ -120,7 +120,8 @@ export class SessionManager {
       return { dialId, actions: [{ type: 'connected', dialId, session: existing }] }
     }
     const deadline = now + (opts.timeoutMs ?? this.tuning.connectTimeoutMs)
-    const dial = this.#dialer.start({ to: { ...to }, expectFingerprint: expect, remoteStatic: rs?.slice() ?? null, rekeyOf: null, deadline }, now, out)
+    const sessionId = this.#random(SESSION_ID_BYTES) // a new session (session.md §2.3)
+    const dial = this.#dialer.start({ to: { ...to }, expectFingerprint: expect, remoteStatic: rs?.slice() ?? null, rekeyOf: null, sessionId, deadline }, now, out)
     this.#wake(dial.nextAt)
     return { dialId: dial.id, actions: out }
   }
@@ -277,16 +278,17 @@ export class SessionManager {
   }
 
   /**
-   * A handshake completed and authenticated `peer`: install the keys on its session, creating the
-   * session if this is the first (session.md §3.1). `roamTo` is where a fresh, authenticated
+   * A handshake completed and authenticated `peer`: install the keys on the session it names
+   * (peer + session id), creating the session if it is new (session.md §3.1). `roamTo` is where a fresh, authenticated
    * message came from: a response, a FINAL, an IK confirmation — never an IK message 1, which
    * can be replayed.
    */
   #establish (peer: VerifiedPeer, keys: SessionKeys, roamTo: PeerAddress, now: number, outbound: boolean, out: ManagerAction[]): SessionCore {
-    let s = this.#table.session(peer.fingerprint)
+    const sessionId = peer.sessionId ?? this.#random(SESSION_ID_BYTES) // always set: checked in handshake.ts
+    let s = this.#table.sessionByKey(sessionKey(peer.fingerprint, sessionId))
     const isNew = s === undefined
     if (s === undefined) {
-      s = new SessionCore(this.#table.nextSessionId(), peer, roamTo, outbound, now)
+      s = new SessionCore(this.#table.nextSessionId(), sessionId, peer, roamTo, outbound, now)
       this.#table.addSession(s)
     }
     if (!isNew && s.authenticated(keys, roamTo, now)) out.push({ type: 'roamed', session: s, address: { ...roamTo } })
@@ -320,7 +322,7 @@ export class SessionManager {
   #maybeRekey (s: SessionCore, now: number, out: ManagerAction[]): void {
     if (s.rekeyDialId !== null || !s.wantsRekey(now, this.tuning)) return
     const deadline = now + this.tuning.connectTimeoutMs
-    const dial = this.#dialer.start({ to: { ...s.address }, expectFingerprint: s.remoteFingerprint, remoteStatic: s.remoteStatic, rekeyOf: s, deadline }, now, out)
+    const dial = this.#dialer.start({ to: { ...s.address }, expectFingerprint: s.remoteFingerprint, remoteStatic: s.remoteStatic, rekeyOf: s, sessionId: s.sessionId, deadline }, now, out)
     s.rekeyDialId = dial.id
     this.#wake(dial.nextAt)
   }

@@ -1,6 +1,7 @@
 // The identity proof carried in Noise handshake payloads (proto-spec/noise.md §4): it binds the
 // handshake's static X25519 key to an Ed25519 identity, so a completed handshake authenticates
-// the peer's fingerprint. Pure; never throws on network input.
+// the peer's fingerprint. An initiator appends the session id (session.md §2.3). Pure; never
+// throws on network input.
 import { KEY_BYTES, ED25519_SIGNATURE_BYTES } from '../crypto/primitives.js'
 import { verifyPublicIdentity, fingerprintOf, type PublicIdentity } from '../crypto/identity.js'
 
@@ -9,19 +10,51 @@ export const PROOF_VERSION = 1
 /** version (1) ‖ signPublic (32) ‖ dhSignature (64) */
 export const PROOF_BYTES = 1 + KEY_BYTES + ED25519_SIGNATURE_BYTES
 
+/**
+ * Session-layer fields after the proof (noise.md §4 lets a receiver skip what it does not know):
+ * type (1) ‖ length (1) ‖ value. session.md §2.3.
+ */
+export const PayloadField = {
+  /** 8 random bytes naming the session this handshake opens or rekeys */
+  SESSION_ID: 0x01
+} as const
+export const SESSION_ID_BYTES = 8
+
 export interface VerifiedPeer {
   /** the peer's public identity: dhPublic is the handshake's remote static key */
   identity: PublicIdentity
   fingerprint: string
+  /** the initiator's SESSION_ID field, if the payload had one */
+  sessionId: Uint8Array | null
 }
 
-/** Our proof: the identity's Ed25519 key and its signature over our X25519 (= Noise static) key. */
-export function encodeProof (id: PublicIdentity): Uint8Array {
-  const out = new Uint8Array(PROOF_BYTES)
+/**
+ * Our handshake payload: the proof (the identity's Ed25519 key and its signature over our X25519
+ * = Noise static key), then, from an initiator, the SESSION_ID field.
+ */
+export function encodeProof (id: PublicIdentity, sessionId: Uint8Array | null = null): Uint8Array {
+  const out = new Uint8Array(PROOF_BYTES + (sessionId === null ? 0 : 2 + SESSION_ID_BYTES))
   out[0] = PROOF_VERSION
   out.set(id.signPublic, 1)
   out.set(id.dhSignature, 1 + KEY_BYTES)
+  if (sessionId !== null) {
+    out.set([PayloadField.SESSION_ID, SESSION_ID_BYTES], PROOF_BYTES)
+    out.set(sessionId.subarray(0, SESSION_ID_BYTES), PROOF_BYTES + 2)
+  }
   return out
+}
+
+/** The SESSION_ID field among the fields after the proof; unknown fields are skipped. */
+function findSessionId (fields: Uint8Array): Uint8Array | null {
+  let at = 0
+  while (at + 2 <= fields.length) {
+    const type = fields[at] ?? 0
+    const len = fields[at + 1] ?? 0
+    if (at + 2 + len > fields.length) return null // truncated field: ignore the rest
+    if (type === PayloadField.SESSION_ID && len === SESSION_ID_BYTES) return fields.slice(at + 2, at + 2 + len)
+    at += 2 + len
+  }
+  return null
 }
 
 /**
@@ -38,5 +71,5 @@ export function verifyProof (payload: Uint8Array, remoteStatic: Uint8Array | nul
     dhSignature: payload.slice(1 + KEY_BYTES, PROOF_BYTES)
   }
   if (!verifyPublicIdentity(identity)) return null
-  return { identity, fingerprint: fingerprintOf(identity) }
+  return { identity, fingerprint: fingerprintOf(identity), sessionId: findSessionId(payload.subarray(PROOF_BYTES)) }
 }

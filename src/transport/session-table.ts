@@ -1,7 +1,7 @@
 // Who owns each local session index (wire.md §2.4): a packet names the receiver's index, so one
 // map lookup finds the dial, the half-open handshake or the key generation it belongs to,
-// whatever address it came from (session.md §4.5). Also the sessions by peer fingerprint: one
-// session per peer, which every later handshake with that peer rekeys (session.md §3.1).
+// whatever address it came from (session.md §4.5). Also the sessions, named by peer fingerprint
+// and session id together: a handshake that names an existing one rekeys it (session.md §3.1).
 import type { Dial } from './dial.js'
 import type { SessionKeys } from './keys.js'
 import type { SessionCore } from './session.js'
@@ -16,7 +16,10 @@ const UINT32_RANGE = 2 ** 32
 
 export class SessionTable {
   readonly #indices = new Map<number, IndexEntry>()
-  readonly #byFingerprint = new Map<string, SessionCore>()
+  /** by sessionKey(fingerprint, session id) */
+  readonly #byKey = new Map<string, SessionCore>()
+  /** open sessions per peer, oldest first */
+  readonly #byFingerprint = new Map<string, SessionCore[]>()
   #nextId = 1
 
   constructor (private readonly random: (n: number) => Uint8Array) {}
@@ -50,23 +53,35 @@ export class SessionTable {
     return this.#nextId++
   }
 
+  /** The newest open session with this peer. */
   session (fingerprint: string): SessionCore | undefined {
-    return this.#byFingerprint.get(fingerprint)
+    return this.#byFingerprint.get(fingerprint)?.at(-1)
+  }
+
+  /** The session a handshake names (peer and session id), if we have it. */
+  sessionByKey (key: string): SessionCore | undefined {
+    return this.#byKey.get(key)
   }
 
   addSession (s: SessionCore): void {
-    this.#byFingerprint.set(s.remoteFingerprint, s)
+    this.#byKey.set(s.key, s)
+    const list = this.#byFingerprint.get(s.remoteFingerprint)
+    if (list === undefined) this.#byFingerprint.set(s.remoteFingerprint, [s])
+    else list.push(s)
   }
 
   removeSession (s: SessionCore): void {
-    if (this.#byFingerprint.get(s.remoteFingerprint) === s) this.#byFingerprint.delete(s.remoteFingerprint)
+    if (this.#byKey.get(s.key) === s) this.#byKey.delete(s.key)
+    const list = (this.#byFingerprint.get(s.remoteFingerprint) ?? []).filter(x => x !== s)
+    if (list.length === 0) this.#byFingerprint.delete(s.remoteFingerprint)
+    else this.#byFingerprint.set(s.remoteFingerprint, list)
   }
 
   sessions (): IterableIterator<SessionCore> {
-    return this.#byFingerprint.values()
+    return this.#byKey.values()
   }
 
   get sessionCount (): number {
-    return this.#byFingerprint.size
+    return this.#byKey.size
   }
 }

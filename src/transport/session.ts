@@ -11,6 +11,10 @@ import type { SessionTuning } from './constants.js'
 
 const EMPTY = new Uint8Array(0)
 
+export function sessionKey (fingerprint: string, sessionId: Uint8Array): string {
+  return `${fingerprint}/${Buffer.from(sessionId).toString('hex')}`
+}
+
 /** XX initiator: HANDSHAKE_FINAL is resent until the responder is heard from (wire.md §6.3). */
 export interface PendingFinal {
   bytes: Uint8Array
@@ -30,6 +34,8 @@ export interface SessionDue {
 
 export class SessionCore {
   readonly id: number
+  /** chosen by the initiator of the first handshake, carried by every rekey (session.md §2.3) */
+  readonly sessionId: Uint8Array
   readonly remoteFingerprint: string
   readonly remoteIdentity: PublicIdentity
   /** the first handshake was ours (we dialled) */
@@ -46,8 +52,9 @@ export class SessionCore {
   lastDuplicateFinalReplyAt = -Infinity
   closed: CloseReason | null = null
 
-  constructor (id: number, peer: VerifiedPeer, address: PeerAddress, outbound: boolean, now: number) {
+  constructor (id: number, sessionId: Uint8Array, peer: VerifiedPeer, address: PeerAddress, outbound: boolean, now: number) {
     this.id = id
+    this.sessionId = sessionId.slice()
     this.remoteFingerprint = peer.fingerprint
     this.remoteIdentity = peer.identity
     this.address = { ...address }
@@ -55,6 +62,11 @@ export class SessionCore {
     this.createdAt = now
     this.lastSentAt = now
     this.lastReceivedAt = now
+  }
+
+  /** The table key: a session is named by the peer and its session id together. */
+  get key (): string {
+    return sessionKey(this.remoteFingerprint, this.sessionId)
   }
 
   /** The peer's static X25519 key: what a rekey's IK handshake is addressed to. */

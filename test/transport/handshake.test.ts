@@ -5,6 +5,9 @@ import { generateIdentity } from '../../src/crypto/identity.js'
 import { decodePacket, type HandshakeInitiation, type HandshakeResponse, type HandshakeFinal } from '../../src/wire/packet.js'
 import { InitiatorHandshake, respondToInitiation } from '../../src/transport/handshake.js'
 import { encodeProof, verifyProof, PROOF_BYTES } from '../../src/transport/proof.js'
+import { HandshakeState, NOISE_IK, NOISE_PROLOGUE } from '../../src/crypto/noise/index.js'
+
+const SID = new Uint8Array(8).fill(0x5a)
 
 const dec = <T>(b: Uint8Array): T => decodePacket(b) as T
 
@@ -27,7 +30,7 @@ t.test('proof: 97 bytes; verifies only with the X25519 key it signs', async t =>
 
 t.test('XX through the codecs: both sides learn each other, keys match', async t => {
   const [i, r] = [generateIdentity(), generateIdentity()]
-  const init = new InitiatorHandshake({ identity: i, localIndex: 11 }, null)
+  const init = new InitiatorHandshake({ identity: i, localIndex: 11 }, null, SID)
   const m1 = dec<HandshakeInitiation>(init.initiation())
   t.equal(m1.message.length, 32, 'XX message 1 is just e')
   const res = respondToInitiation({ identity: r, localIndex: 22 }, m1)
@@ -39,6 +42,8 @@ t.test('XX through the codecs: both sides learn each other, keys match', async t
   const fin = res.value.xx!.consumeFinal(dec<HandshakeFinal>(done.value.final!).message)
   if (!fin.ok) throw new Error(fin.reason)
   t.equal(fin.value.peer.fingerprint, i.fingerprint)
+  t.same(fin.value.peer.sessionId, SID, 'the responder learns the session id from message 3')
+  t.equal(done.value.peer.sessionId, null, 'the responder sends none')
   t.same(fin.value.keys.handshakeHash, done.value.keys.handshakeHash)
   const ct = done.value.keys.send.encryptWithAd(new Uint8Array(0), new Uint8Array([1, 2, 3]))
   t.same(fin.value.keys.receive.decryptWithAd(new Uint8Array(0), ct), new Uint8Array([1, 2, 3]))
@@ -46,9 +51,10 @@ t.test('XX through the codecs: both sides learn each other, keys match', async t
 
 t.test('IK: the responder checks the proof in message 1; a wrong responder key fails silently', async t => {
   const [i, r] = [generateIdentity(), generateIdentity()]
-  const init = new InitiatorHandshake({ identity: i, localIndex: 1 }, r.dhPublic)
+  const init = new InitiatorHandshake({ identity: i, localIndex: 1 }, r.dhPublic, SID)
   const res = respondToInitiation({ identity: r, localIndex: 2 }, dec(init.initiation()))
   t.ok(res.ok && res.value.ik?.peer.fingerprint === i.fingerprint)
+  t.same(res.ok && res.value.ik?.peer.sessionId, SID, 'IK carries the session id in message 1')
   const other = generateIdentity()
   const wrong = respondToInitiation({ identity: other, localIndex: 3 }, dec(init.initiation()))
   t.same(wrong, { ok: false, reason: 'decrypt-failed' })
@@ -56,7 +62,7 @@ t.test('IK: the responder checks the proof in message 1; a wrong responder key f
 
 t.test('forged and malformed handshake messages are refused without throwing', async t => {
   const [i, r] = [generateIdentity(), generateIdentity()]
-  const init = new InitiatorHandshake({ identity: i, localIndex: 1 }, null)
+  const init = new InitiatorHandshake({ identity: i, localIndex: 1 }, null, SID)
   const res = respondToInitiation({ identity: r, localIndex: 2 }, dec(init.initiation()))
   if (!res.ok) throw new Error(res.reason)
   const resp = dec<HandshakeResponse>(res.value.response)
@@ -68,7 +74,7 @@ t.test('forged and malformed handshake messages are refused without throwing', a
   const withPayload = { ...m1, message: Uint8Array.from([...m1.message, 1, 2, 3]) }
   t.same(respondToInitiation({ identity: r, localIndex: 5 }, withPayload), { ok: false, reason: 'bad-message' })
   // message 3 truncated
-  const init2 = new InitiatorHandshake({ identity: i, localIndex: 7 }, null)
+  const init2 = new InitiatorHandshake({ identity: i, localIndex: 7 }, null, SID)
   const res2 = respondToInitiation({ identity: r, localIndex: 8 }, dec(init2.initiation()))
   if (!res2.ok) throw new Error(res2.reason)
   const done2 = init2.consumeResponse(dec(res2.value.response))
@@ -83,4 +89,20 @@ t.test('a low-order ephemeral key in XX message 1 is refused, not thrown (RFC 77
     const m1: HandshakeInitiation = { kind: 'handshake-initiation', senderIndex: 9, pattern: 0x01, cookie: null, message: e }
     t.same(respondToInitiation({ identity: r, localIndex: 10 }, m1), { ok: false, reason: 'bad-message' })
   }
+})
+
+t.test('session id field: carried after the proof, unknown fields skipped, required from an initiator', async t => {
+  const id = generateIdentity()
+  const withSid = encodeProof(id, SID)
+  t.equal(withSid.length, PROOF_BYTES + 10)
+  t.same(verifyProof(withSid, id.dhPublic)?.sessionId, SID)
+  const withUnknownFirst = Uint8Array.from([...encodeProof(id), 0x7f, 3, 1, 2, 3, 0x01, 8, ...SID])
+  t.same(verifyProof(withUnknownFirst, id.dhPublic)?.sessionId, SID, 'an unknown field is skipped')
+  const truncated = Uint8Array.from([...encodeProof(id), 0x01, 8, 1, 2])
+  t.equal(verifyProof(truncated, id.dhPublic)?.sessionId, null, 'a truncated field is ignored')
+  // an IK initiator whose payload has no session id is refused by the responder
+  const r = generateIdentity()
+  const hs = new HandshakeState({ protocolName: NOISE_IK, initiator: true, prologue: NOISE_PROLOGUE, s: { publicKey: id.dhPublic, secretKey: id.dhSecret }, rs: r.dhPublic })
+  const m1: HandshakeInitiation = { kind: 'handshake-initiation', senderIndex: 3, pattern: 0x02, cookie: null, message: hs.writeMessage(encodeProof(id)) }
+  t.same(respondToInitiation({ identity: r, localIndex: 4 }, m1), { ok: false, reason: 'bad-message' })
 })

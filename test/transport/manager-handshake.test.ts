@@ -8,6 +8,8 @@ import { decodePacket, encodeHandshakeInitiation, encodeHandshakeResponse } from
 import { generateIdentity } from '../../src/crypto/identity.js'
 import { InitiatorHandshake } from '../../src/transport/handshake.js'
 
+const SID = new Uint8Array(8).fill(0x5a)
+
 const types = (p: Pump, from: string): number[] => p.log.filter(d => d.from.host === p.node(from).address.host).map(Pump.type)
 
 t.test('XX: three handshake messages, then both sides hold a session naming the other', async t => {
@@ -167,7 +169,7 @@ t.test('under load, initiations without a cookie get a COOKIE_REPLY and cost no 
   const a = p.add('a')
   // four spoofed XX initiations from different IPs fill the half-open table to the threshold
   for (let i = 0; i < 4; i++) {
-    const hs = new InitiatorHandshake({ identity: generateIdentity(), localIndex: 100 + i }, null)
+    const hs = new InitiatorHandshake({ identity: generateIdentity(), localIndex: 100 + i }, null, SID)
     p.inject(b, hs.initiation(), { host: `192.0.2.${i + 1}`, port: 9 })
   }
   p.queue = []
@@ -184,7 +186,7 @@ t.test('under load, initiations without a cookie get a COOKIE_REPLY and cost no 
   t.equal(withCookie.length, 1, 'the initiation was repeated once, with the cookie')
   t.equal(p.events(a, 'connected').length, 1)
   // a forged cookie does not pass
-  const hs = new InitiatorHandshake({ identity: generateIdentity(), localIndex: 555 }, null)
+  const hs = new InitiatorHandshake({ identity: generateIdentity(), localIndex: 555 }, null, SID)
   p.inject(b, hs.initiation(new Uint8Array(16).fill(7)), { host: '192.0.2.77', port: 9 })
   t.equal(b.manager.stats().cookieRepliesSent, 2)
 })
@@ -193,7 +195,7 @@ t.test('per-IP token bucket: a burst from one address is cut off, other addresse
   const p = new Pump()
   const b = p.add('b', { tuning: { initiationBurstPerIp: 5, initiationsPerIpPerS: 1, underLoadHalfOpen: 1000 } })
   const send = (host: string, i: number): void => {
-    const hs = new InitiatorHandshake({ identity: b.identity, localIndex: 1 + i }, null)
+    const hs = new InitiatorHandshake({ identity: b.identity, localIndex: 1 + i }, null, SID)
     p.inject(b, hs.initiation(), { host, port: 1000 + i })
   }
   for (let i = 0; i < 8; i++) send('198.51.100.1', i)
@@ -209,7 +211,7 @@ t.test('version negotiation: an initiation in an unknown version is answered; a 
   const p = new Pump()
   const a = p.add('a')
   const b = p.add('b')
-  const hs = new InitiatorHandshake({ identity: a.identity, localIndex: 42 }, null)
+  const hs = new InitiatorHandshake({ identity: a.identity, localIndex: 42 }, null, SID)
   const v2 = hs.initiation()
   v2[0] = 0xc2
   p.inject(b, v2, a.address)
@@ -227,21 +229,44 @@ t.test('version negotiation: an initiation in an unknown version is answered; a 
   t.equal(failed[0]?.error.code, 'HANDSHAKE_FAILED')
 })
 
-t.test('simultaneous open: each side ends with one session for the other', async t => {
+t.test('simultaneous open: two independent sessions, each paired across both sides', async t => {
   const p = new Pump()
   const a = p.add('a')
   const b = p.add('b')
   p.connect(a, b)
   p.connect(b, a)
   p.advance(1000)
-  t.equal(a.manager.sessions().length, 1)
-  t.equal(b.manager.sessions().length, 1)
+  t.equal(a.manager.sessions().length, 2)
+  t.equal(b.manager.sessions().length, 2)
   const sa = p.events(a, 'connected')[0]!.session
   const sb = p.events(b, 'connected')[0]!.session
-  t.equal(a.manager.sessions()[0], sa)
+  const inA = p.events(a, 'session')[0]!.session
+  const inB = p.events(b, 'session')[0]!.session
+  t.same(inB.sessionId, sa.sessionId, "a's dial is b's inbound session")
+  t.same(inA.sessionId, sb.sessionId)
   t.ok(p.send(a, sa, 'x') && p.send(b, sb, 'y'))
   p.flush()
-  t.same([a.data.map(d => d.text), b.data.map(d => d.text)], [['y'], ['x']])
+  t.same(b.data.map(d => [d.text, d.session === inB]), [['x', true]])
+  t.same(a.data.map(d => [d.text, d.session === inA]), [['y', true]])
+})
+
+t.test('a peer that restarted and dials again gets a new session; the old one is left to time out', async t => {
+  const p = new Pump()
+  const a = p.add('a')
+  const b = p.add('b')
+  const { sb } = establish(p, a, b)
+  const a2 = p.add('a-restarted', { identity: a.identity })
+  a2.address = { ...a.address, port: a.address.port + 1 }
+  p.nodes.delete('a')
+  const dialId = p.connect(a2, b, { expectFingerprint: b.identity.fingerprint })
+  p.flush()
+  t.ok(p.events(a2, 'connected').some(e => e.dialId === dialId))
+  t.equal(p.events(b, 'session').length, 2, 'a second inbound session, not a rekey of the old one')
+  t.equal(b.manager.sessions().length, 2)
+  t.equal(b.manager.session(a.identity.fingerprint), p.events(b, 'session')[1]!.session, 'the newest is preferred')
+  p.advance(70_000)
+  t.equal(sb.closed, 'timeout')
+  t.equal(b.manager.sessions().length, 1)
 })
 
 t.test('connect checks its arguments', async t => {

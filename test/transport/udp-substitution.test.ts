@@ -44,7 +44,8 @@ async function craftedInitiator (sock: Socket, to: { host: string, port: number 
   const p = decodePacket(await response)
   if (p?.kind !== 'handshake-response') throw new Error('no response')
   hs.readMessage(p.message)
-  sock.send(encodeHandshakeFinal({ receiverIndex: p.senderIndex, message: hs.writeMessage(encodeProof(proofOf)) }), to.port, to.host)
+  const sessionId = new Uint8Array(8).fill(7)
+  sock.send(encodeHandshakeFinal({ receiverIndex: p.senderIndex, message: hs.writeMessage(encodeProof(proofOf, sessionId)) }), to.port, to.host)
 }
 
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
