@@ -5,7 +5,7 @@ import t from 'tap'
 import { runScenario } from '../../src/dht/sim/index.js'
 
 t.test('500 nodes, 20% churn: ≥ 99% of lookups find the stored record', async t => {
-  const r = runScenario({ seed: 11, nodes: 500, churn: 0.2, publishers: 60, lookups: 400, settings: { refreshOnJoin: false } })
+  const r = runScenario({ seed: 11, nodes: 500, churn: 0.2, publishers: 60, lookups: 400 })
   t.equal(r.lookups, 400)
   t.ok(r.successRate >= 0.99, `success ${(r.successRate * 100).toFixed(1)}%`)
   t.ok(r.replicas >= 19, `${r.replicas.toFixed(1)} replicas per record`)
