@@ -1,0 +1,20 @@
+// dmess's Kademlia DHT (proto-spec/dht.md): the node, its parts, and presence records.
+export { DhtNode, type DhtNodeOptions, type DhtTransport, type DhtStats, type LookupOptions } from './node.js'
+export type { Scheduler, Transaction } from './rpc.js'
+export type { DhtSettings } from './context.js'
+export type { LookupResult, LookupProgress, LookupMode, LookupParams, LookupHandle } from './lookup-run.js'
+export type { PublishResult } from './publisher.js'
+export type { JoinResult } from './join.js'
+export { nodeIdOf, compareDistance, commonPrefixLength, xorDistance, idToHex, idFromHex, type NodeId } from './ids.js'
+export { RoutingTable, type Contact, type AddResult } from './routing-table.js'
+export { Lookup, type Candidate } from './lookup.js'
+export {
+  presenceKey, signPresenceRecord, verifyPresenceRecord, decodePresenceRecord, compareRecords,
+  type PresenceRecord, type VerifiedRecord, type RecordAddress, type AddressKind
+} from './records.js'
+export { RecordStore } from './record-store.js'
+export { WriteTokens } from './tokens.js'
+export { RateLimiter, DhtDropCounter, type DhtDropReason } from './defences.js'
+export { encodeMessage, decodeMessage, type DhtMessage, type NodeInfo } from './messages.js'
+export { addressOf, parseAddress, formatAddress, canonicalAddress, subnetOf } from './address.js'
+export { DhtType, K, ALPHA, RECORD_MAX_BYTES, MAX_RECORD_TTL_MS } from './constants.js'
