@@ -14,7 +14,8 @@ import { probeSocket } from './ipc-client.js'
 import { PidFile, readPidFile } from './lock.js'
 import { daemonPaths, type DaemonPaths } from './paths.js'
 import type { DaemonStatus } from './rpc-methods.js'
-import { UdpSocket, type UdpComponent } from './udp.js'
+import type { UdpComponent } from './udp.js'
+import { createNode, type NodeParts } from '../messaging/node.js'
 
 export interface HostPort { host: string, port: number }
 
@@ -46,6 +47,8 @@ export class Daemon {
   readonly events = new EventBus()
   readonly files: DaemonPaths
   readonly udp: UdpComponent
+  /** the Endpoint and the messaging service (src/messaging/node.ts) */
+  readonly node: NodeParts
   readonly ipc: IpcServer
   /** open sessions; the connection manager replaces this when it is wired in */
   peerCount: () => number = () => 0
@@ -63,8 +66,10 @@ export class Daemon {
     this.files = daemonPaths(opts.paths)
     const log = opts.log
     this.storeC = new StoreComponent(opts.paths, this.files, unlocked.storeKey)
-    // the one line the transport changes: its Endpoint binds the socket and multiplexes it
-    this.udp = new UdpSocket({ host: opts.host, port: opts.port, log: log.child({ c: 'udp' }) })
+    // the transport's Endpoint binds the socket and multiplexes it; messaging rides on it
+    this.node = createNode({ ...opts, identity: unlocked.identity, events: this.events, log, store: () => this.store })
+    this.udp = this.node.endpoint
+    this.peerCount = () => this.node.messaging.peerCount
     this.ipc = new IpcServer({
       path: this.files.socket,
       events: this.events,
@@ -76,6 +81,7 @@ export class Daemon {
         now: this.now,
         events: this.events,
         daemon: { status: () => this.status(), requestStop: reason => this.requestStop(reason) },
+        messaging: this.node.actions,
         session
       })
     })
@@ -84,6 +90,7 @@ export class Daemon {
       this.storeC,
       new PidFile(this.files.pidfile),
       this.udp,
+      this.node.messaging,
       ...(opts.extraComponents?.(this) ?? []),
       this.ipc
     ]

@@ -8,6 +8,8 @@ import { publicIdentityOf, safetyNumber, type Identity } from '../crypto/identit
 import type { Store } from '../store/index.js'
 import { EVENT_TYPES, isEventType, type EventBus, type EventType } from './events.js'
 import { invalidParams, RPC, RpcError } from './protocol.js'
+import { MESSAGING_METHODS, type MessagingSpec } from './rpc-messaging.js'
+import type { MessagingActions } from '../messaging/actions.js'
 
 export interface DaemonStatus {
   running: true
@@ -42,10 +44,12 @@ export interface MethodContext {
   events?: EventBus
   daemon?: DaemonControl
   session?: Session
+  /** the running daemon's messaging service (rpc-messaging.ts) */
+  messaging?: MessagingActions
 }
 
 /** Params and result of every method: the typed contract of ipc.md §Methods. */
-export interface RpcSpec {
+export interface RpcSpec extends MessagingSpec {
   status: { params: Record<string, never>, result: DaemonStatus }
   stop: { params: Record<string, never>, result: { stopping: true, pid: number } }
   subscribe: { params: { events: EventType[] }, result: { events: EventType[] } }
@@ -158,7 +162,8 @@ const METHODS: Record<MethodName, Handler> = {
   'contacts.add': contactsAdd,
   'contacts.remove': contactsRemove,
   'contacts.rename': contactsRename,
-  'contacts.verify': contactsVerify
+  'contacts.verify': contactsVerify,
+  ...MESSAGING_METHODS
 }
 
 export function isMethodName (name: string): name is MethodName {

@@ -1,0 +1,16 @@
+import { Flags } from '@oclif/core'
+import { BaseCommand } from '../src/cli/base.js'
+import { peerEntry, peerLine, withDaemon } from '../src/messaging/cli.js'
+
+export default class Peers extends BaseCommand {
+  static override description = 'List the nodes the daemon knows: how each was found (mdns, static --peer, inbound), its state and round-trip time'
+  static override flags = { json: Flags.boolean({ description: 'print an array of {"fingerprint","address","source","state","rtt"}' }) }
+
+  async run (): Promise<void> {
+    const { flags } = await this.parse(Peers)
+    const peers = await withDaemon(this.paths(flags.home), async call => await call('peers.list', {}))
+    if (flags.json) { this.printJson(peers.map(peerEntry)); return }
+    if (peers.length === 0) { this.log('No peers yet (mDNS finds nodes on the LAN; `dmess daemon --peer host:port` adds one).'); return }
+    for (const p of peers) this.log(peerLine(p))
+  }
+}

@@ -1,0 +1,177 @@
+// What a user does through the daemon (proto-spec/messaging.md §9): send, mark read, signal
+// typing and presence, list peers and requests, accept or decline a request, block and unblock.
+// The IPC methods (src/daemon/rpc-messaging.ts) validate parameters and call these.
+import { errors } from '../errors.js'
+import { resolveContact, MIN_PREFIX_CHARS } from '../app/contacts.js'
+import { isFingerprint, parseFingerprint } from '../crypto/identity.js'
+import { contactJson, type ContactJson } from '../cli/format.js'
+import { PayloadType, TEXT_MAX_BYTES, RECEIPT_MAX_IDS } from '../wire/constants.js'
+import type { MessageStatus } from '../store/index.js'
+import { DEFAULT_WAIT_MS } from './constants.js'
+import { messageJson, requestJson, type PeerJson, type RequestJson } from './json.js'
+import { unhex } from './context.js'
+import { reached, type WaitTarget } from './waiters.js'
+import type { MessagingService } from './service.js'
+
+export interface SendResult { id: string, status: MessageStatus, timestamp: number }
+
+export class MessagingActions {
+  constructor (private readonly svc: MessagingService) {}
+
+  private get ctx (): MessagingService['ctx'] { return this.svc.ctx }
+
+  /** Stores the message (status 'sending'), queues it, and optionally waits for a status. */
+  async send (query: string, text: string, wait?: WaitTarget, timeoutMs = DEFAULT_WAIT_MS): Promise<SendResult> {
+    const c = await resolveContact(this.ctx.store(), query)
+    if (this.svc.inbound.gate.isBlocked(c.fingerprint)) throw errors.BAD_ARGUMENT(`${c.name ?? c.fingerprint} is blocked; unblock them to write`)
+    if (text.length === 0) throw errors.BAD_ARGUMENT('the message is empty')
+    if (Buffer.byteLength(text) > TEXT_MAX_BYTES) throw errors.BAD_ARGUMENT(`the message is ${Buffer.byteLength(text)} bytes; the limit is ${TEXT_MAX_BYTES}`)
+    const id = this.svc.outbound.newId()
+    const timestamp = this.ctx.now()
+    // registered before anything is sent, so no status change can be missed
+    const waiting = wait === undefined ? undefined : this.svc.waiters.wait(id, wait, timeoutMs)
+    const { message } = await this.ctx.store().addMessage({
+      id, peer: c.fingerprint, direction: 'out', text, timestamp, receivedAt: timestamp, status: 'sending', read: true
+    })
+    this.ctx.events.emit({ type: 'message', peer: c.fingerprint, message: messageJson(message) })
+    await this.svc.outbound.enqueue(c.fingerprint, PayloadType.TEXT, { text }, { id, timestamp, ack: 'receipt' })
+    if (waiting !== undefined && wait !== undefined) {
+      const status = await waiting
+      if (status === null) {
+        const now = (await this.ctx.store().getMessage(id))?.status ?? 'sending'
+        if (!reached(now, wait)) throw errors.WAIT_TIMEOUT(`message ${id} was not ${wait} within ${timeoutMs / 1000} s (it is ${now}; it stays in the outbox and is retried)`)
+      }
+    }
+    return { id, status: (await this.ctx.store().getMessage(id))?.status ?? 'sending', timestamp }
+  }
+
+  /** Marks a conversation read and queues READ_RECEIPTs (kept in the outbox until the peer's channel has them). */
+  async markRead (query: string): Promise<{ contact: ContactJson, marked: number }> {
+    const c = await resolveContact(this.ctx.store(), query)
+    const ids = await this.ctx.store().markRead(c.fingerprint)
+    for (let i = 0; i < ids.length; i += RECEIPT_MAX_IDS) {
+      const batch = ids.slice(i, i + RECEIPT_MAX_IDS).map(unhex)
+      await this.svc.outbound.enqueue(c.fingerprint, PayloadType.READ_RECEIPT, { ids: batch }, { timestamp: this.ctx.now(), ack: 'transport' })
+    }
+    if (ids.length > 0) this.ctx.events.emit({ type: 'receipt', peer: c.fingerprint, direction: 'in', status: 'read', ids })
+    return { contact: contactJson(c), marked: ids.length }
+  }
+
+  /** TYPING to a contact over a live link (nothing is queued: a stale indicator is worse than none). */
+  async typing (query: string, typing: boolean): Promise<{ sent: boolean }> {
+    const c = await resolveContact(this.ctx.store(), query)
+    return { sent: await this.svc.outbound.sendNow(c.fingerprint, PayloadType.TYPING, { typing }) }
+  }
+
+  /** Our presence, told to every contact with a link now and to each one as it connects. */
+  async setPresence (state: 'online' | 'away'): Promise<{ state: 'online' | 'away', told: number }> {
+    this.svc.presence = state
+    let told = 0
+    for (const fp of this.svc.network.links.keys()) {
+      if (this.ctx.contacts.has(fp) && await this.svc.sendPresence(fp)) told++
+    }
+    return { state, told }
+  }
+
+  peers (): PeerJson[] {
+    return this.svc.network.peers()
+  }
+
+  requests (): RequestJson[] {
+    return this.svc.requests.list().map(requestJson)
+  }
+
+  async accept (query: string): Promise<{ contact: ContactJson, messages: number }> {
+    const fp = this.#pendingFingerprint(query)
+    const r = await this.svc.admitRequest(fp)
+    if (r === undefined) throw errors.REQUEST_NOT_FOUND(`no pending contact request from ${fp}`)
+    return { contact: contactJson(r.contact), messages: r.messages }
+  }
+
+  async decline (query: string): Promise<{ fingerprint: string, messages: number }> {
+    const fp = this.#pendingFingerprint(query)
+    const r = this.svc.requests.decline(fp, this.ctx.now())
+    if (r === undefined) throw errors.REQUEST_NOT_FOUND(`no pending contact request from ${fp}`)
+    await this.svc.persist()
+    this.ctx.events.emit({ type: 'request', action: 'declined', request: requestJson(r) })
+    return { fingerprint: fp, messages: r.held.length }
+  }
+
+  /** Blocks a contact, a requester or any fingerprint: its sessions are refused, its frames dropped unread. */
+  async block (query: string): Promise<{ fingerprint: string, changed: boolean }> {
+    const fp = await this.#anyFingerprint(query)
+    if (fp === this.ctx.identity.fingerprint) throw errors.BAD_ARGUMENT('that is your own fingerprint')
+    const changed = await this.ctx.store().block(fp, this.ctx.now())
+    this.svc.inbound.gate.block(fp)
+    this.svc.inbound.purge(fp)
+    if (this.svc.requests.drop(fp) !== undefined) await this.svc.persist()
+    this.svc.network.conn.demand(fp, false, this.ctx.now())
+    this.svc.network.closeLink(fp)
+    this.#emitBlock(fp, 'blocked')
+    return { fingerprint: fp, changed }
+  }
+
+  async unblock (query: string): Promise<{ fingerprint: string, changed: boolean }> {
+    const blocked = (await this.ctx.store().listBlocked()).map(b => b.fingerprint)
+    const fp = matchOne(blocked, query) ?? await this.#anyFingerprint(query)
+    const changed = await this.ctx.store().unblock(fp)
+    this.svc.inbound.gate.unblock(fp)
+    if (this.ctx.contacts.has(fp)) this.svc.network.conn.demand(fp, true, this.ctx.now())
+    this.#emitBlock(fp, 'unblocked')
+    this.svc.rearm()
+    return { fingerprint: fp, changed }
+  }
+
+  async blocked (): Promise<Array<{ fingerprint: string, blockedAt: string, name: string | null }>> {
+    return (await this.ctx.store().listBlocked()).map(b => ({
+      fingerprint: b.fingerprint, blockedAt: new Date(b.blockedAt).toISOString(), name: this.ctx.contacts.get(b.fingerprint)?.name ?? null
+    }))
+  }
+
+  stats (peer?: string): Record<string, unknown> {
+    const s = this.svc
+    return {
+      ...s.ctx.counters,
+      gate: { ...s.inbound.gate.totals },
+      queued: s.inbound.queue.size,
+      outbox: s.outbound.scheduler.size,
+      links: s.network.links.size,
+      pendingRequests: s.requests.list().length,
+      ...(peer === undefined ? {} : { peer: { fingerprint: peer, ...s.inbound.gate.counts(peer), queued: s.inbound.queue.sizeOf(peer) } })
+    }
+  }
+
+  #emitBlock (fp: string, action: 'blocked' | 'unblocked'): void {
+    const c = this.ctx.contacts.get(fp)
+    this.ctx.events.emit({ type: 'contact', action, fingerprint: fp, contact: c === undefined ? null : contactJson(c) })
+  }
+
+  /** A pending request named by fingerprint or a unique prefix of one. */
+  #pendingFingerprint (query: string): string {
+    const fps = this.svc.requests.list().map(r => r.fingerprint)
+    const fp = matchOne(fps, query)
+    if (fp !== undefined) return fp
+    if (isFingerprint(query.trim())) throw errors.REQUEST_NOT_FOUND(`no pending contact request from ${parseFingerprint(query.trim())}`)
+    throw errors.REQUEST_NOT_FOUND(`no pending contact request matches "${query}" (see \`dmess requests\`)`)
+  }
+
+  /** A contact (fingerprint, prefix or name), a pending requester (prefix), or a full fingerprint. */
+  async #anyFingerprint (query: string): Promise<string> {
+    const q = query.trim()
+    if (isFingerprint(q)) return parseFingerprint(q)
+    const requester = matchOne(this.svc.requests.list().map(r => r.fingerprint), q)
+    if (requester !== undefined) return requester
+    return (await resolveContact(this.ctx.store(), q)).fingerprint
+  }
+}
+
+/** The one fingerprint in `fps` equal to `query` or starting with it (≥ MIN_PREFIX_CHARS); throws if ambiguous. */
+function matchOne (fps: readonly string[], query: string): string | undefined {
+  const q = query.trim().toLowerCase().replace(/[\s-]+/g, '')
+  if (q.length < MIN_PREFIX_CHARS) return undefined
+  const exact = fps.find(f => f === q)
+  if (exact !== undefined) return exact
+  const hits = fps.filter(f => f.startsWith(q))
+  if (hits.length > 1) throw errors.CONTACT_AMBIGUOUS(`"${query}" matches ${hits.length} fingerprints; type more of it`)
+  return hits[0]
+}

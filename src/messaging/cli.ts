@@ -1,0 +1,56 @@
+// Glue for the messaging commands (commands/send.ts, history.ts, …): calling a running daemon,
+// and the text forms of messages, peers and requests. The JSON forms are json.ts's.
+import type { HomePaths } from '../config/home.js'
+import { requireDaemon } from '../cli/daemon-client.js'
+import type { Call } from '../daemon/rpc-methods.js'
+import type { MessageJson, PeerJson, RequestJson } from './json.js'
+
+/** Runs `fn` against the running daemon; without one, DAEMON_NOT_RUNNING (one line, exit 1). */
+export async function withDaemon<T> (paths: HomePaths, fn: (call: Call, timeout: (ms: number) => Call) => Promise<T>): Promise<T> {
+  const client = await requireDaemon(paths)
+  try {
+    const withTimeout = (ms: number): Call => async (method, params) => await client.call(method, params, ms)
+    return await fn(client.caller, withTimeout)
+  } finally {
+    client.close()
+  }
+}
+
+const STATUS_MARK: Record<string, string> = { sending: '…', sent: '✓', delivered: '✓✓', read: '✓✓ read', failed: '✗', received: '' }
+
+export function time (ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').slice(0, 19)
+}
+
+/** `[2026-01-02 10:00:00] > text  ✓✓` — the sender's clock, as sent; order is arrival order. */
+export function messageLine (m: MessageJson, peerLabel: string): string {
+  const who = m.direction === 'out' ? 'you' : peerLabel
+  const mark = m.direction === 'out' ? `  ${STATUS_MARK[m.status] ?? m.status}` : ''
+  return `[${time(m.timestamp)}] ${who}: ${m.text}${mark}`
+}
+
+export function peerLine (p: PeerJson): string {
+  const who = p.name !== null ? `${p.name} (${(p.fingerprint ?? '').slice(0, 12)}…)` : (p.fingerprint ?? '(fingerprint not yet known)')
+  const rtt = p.rtt === null ? '' : `  ${p.rtt} ms`
+  return `${p.state.padEnd(10)} ${(p.address ?? '-').padEnd(22)} ${p.source.padEnd(7)} ${who}${rtt}`
+}
+
+export function requestLine (r: RequestJson): string {
+  const name = r.name === undefined ? '' : ` "${r.name}"`
+  const text = r.text === undefined ? '' : `: ${r.text.length > 60 ? r.text.slice(0, 57) + '...' : r.text}`
+  return `${r.fingerprint}${name} (${time(r.timestamp)}, ${r.held} held)${text}`
+}
+
+/** The documented JSON shapes of the commands (README "JSON output"): exactly these fields. */
+export function historyEntry (m: MessageJson): Pick<MessageJson, 'id' | 'direction' | 'text' | 'timestamp' | 'status'> {
+  return { id: m.id, direction: m.direction, text: m.text, timestamp: m.timestamp, status: m.status }
+}
+
+export function peerEntry (p: PeerJson): Pick<PeerJson, 'fingerprint' | 'address' | 'source' | 'state' | 'rtt'> {
+  return { fingerprint: p.fingerprint, address: p.address, source: p.source, state: p.state, rtt: p.rtt }
+}
+
+export function requestEntry (r: RequestJson): Omit<RequestJson, 'held'> {
+  const { held: _held, ...rest } = r
+  return rest
+}

@@ -1,0 +1,55 @@
+// Tuning of the messaging layer (proto-spec/messaging.md §8). Local policy, not wire format:
+// the frame and payload numbers are in frames.ts and src/wire/constants.ts. Units in the names.
+
+// ---- outbox retries (messaging.md §4) ----
+/** First retry of an entry whose peer could not be reached; doubles per attempt. */
+export const RETRY_INITIAL_MS = 1000
+/** Retries never wait longer than this (a LAN peer that comes back is found within it). */
+export const RETRY_MAX_MS = 5 * 60_000
+/** After a send the transport acknowledged, wait this long for the end-to-end receipt before resending. */
+export const RECEIPT_WAIT_MS = 10_000
+/** ± this fraction of random jitter on every retry delay (so a restart does not retry in lockstep). */
+export const RETRY_JITTER = 0.2
+
+// ---- connection manager (messaging.md §5) ----
+export const RECONNECT_INITIAL_MS = 500
+export const RECONNECT_MAX_MS = 60_000
+export const RECONNECT_JITTER = 0.2
+/** Dials running at once (each is a Noise handshake with retransmissions). */
+export const MAX_CONCURRENT_DIALS = 8
+/** Peers the table remembers (discovered, static, inbound); the oldest offline stranger goes first. */
+export const MAX_PEERS = 1024
+
+// ---- inbound admission (messaging.md §6) ----
+/** Envelopes per second a contact may send us, and its burst. Generous: a paste of 1,000 lines is fine. */
+export const CONTACT_RATE_PER_S = 1000
+export const CONTACT_BURST = 2000
+/** A stranger may only introduce itself: a few envelopes per second. */
+export const STRANGER_RATE_PER_S = 2
+export const STRANGER_BURST = 10
+/** Distinct peers with a live bucket at once (beyond it, new strangers are refused until buckets refill). */
+export const MAX_RATE_LIMITED_PEERS = 4096
+/** Envelopes waiting to be opened, per peer and in total; beyond it they are dropped (the sender retries). */
+export const MAX_QUEUED_PER_PEER = 1024
+export const MAX_QUEUED_TOTAL = 16_384
+/** Envelopes opened per turn of the inbound worker before it yields to the event loop. */
+export const INBOUND_BATCH = 64
+
+// ---- contact requests (messaging.md §3) ----
+/** Pending requests kept; a request beyond it is dropped (and counted). */
+export const MAX_PENDING_REQUESTS = 100
+/** Messages held per pending request; later ones are dropped without a receipt (the sender retries). */
+export const MAX_HELD_PER_REQUEST = 50
+/** A declined fingerprint's envelopes are dropped silently for this long. */
+export const DECLINE_MEMORY_MS = 30 * 24 * 3600_000
+
+// ---- signals (messaging.md §7) ----
+/** A peer shown as typing stops being so after this long without a refresh. */
+export const TYPING_TIMEOUT_MS = 6000
+/** Receipts of one kind to one peer are gathered this long and sent as one envelope (≤ RECEIPT_MAX_IDS ids). */
+export const RECEIPT_FLUSH_MS = 5
+
+// ---- IPC (messaging.md §9) ----
+/** `messages.send` with `wait` gives up after this long unless the caller asks otherwise. */
+export const DEFAULT_WAIT_MS = 30_000
+export const MAX_WAIT_MS = 3600_000

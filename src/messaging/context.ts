@@ -1,0 +1,68 @@
+// What the parts of the messaging service share: the daemon's store, identity, bus, logger and
+// clocks, the contact cache, and the counters `messaging.stats` reports (messaging.md §8).
+import type { Logger } from 'pino'
+import type { Identity } from '../crypto/identity.js'
+import type { EventBus } from '../daemon/events.js'
+import type { Store } from '../store/index.js'
+import type { ContactCache } from './contact-cache.js'
+
+export interface MessagingCounters {
+  /** frames received on links */
+  framesIn: number
+  /** dropped before any work: blocked fingerprint (also whole sessions refused) */
+  blocked: number
+  /** dropped by the peer's token bucket */
+  rateLimited: number
+  /** dropped because the peer's inbound queue was full */
+  queueFull: number
+  /** not a frame, or an envelope that did not open (by reason) */
+  malformed: number
+  rejected: Record<string, number>
+  /** TEXT stored, duplicates seen (and re-acknowledged) */
+  textIn: number
+  duplicates: number
+  /** stranger messages held with a request; request envelopes dropped (declined or full) */
+  held: number
+  requestsDropped: number
+  receiptsIn: number
+  /** envelopes of a kind we do not handle (FILE for now), or signals from strangers */
+  ignored: number
+  /** envelopes we sent, and sends a link refused or lost */
+  envelopesOut: number
+  sendFailures: number
+  /** links closed for lack of acknowledgement progress (a restarted or vanished peer) */
+  linkStalls: number
+  sessionsRefused: number
+  dialsStarted: number
+  dialsFailed: number
+  listenerErrors: number
+}
+
+export function newCounters (): MessagingCounters {
+  return {
+    framesIn: 0, blocked: 0, rateLimited: 0, queueFull: 0, malformed: 0, rejected: {}, textIn: 0, duplicates: 0,
+    held: 0, requestsDropped: 0, receiptsIn: 0, ignored: 0, envelopesOut: 0, sendFailures: 0, linkStalls: 0,
+    sessionsRefused: 0, dialsStarted: 0, dialsFailed: 0, listenerErrors: 0
+  }
+}
+
+export interface MessagingContext {
+  store: () => Store
+  identity: Identity
+  events: EventBus
+  log: Logger
+  /** wall clock, ms since the epoch: timestamps and timers */
+  now: () => number
+  /** [0, 1): jitter only */
+  random: () => number
+  contacts: ContactCache
+  counters: MessagingCounters
+}
+
+export function hex (b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
+}
+
+export function unhex (s: string): Uint8Array {
+  return new Uint8Array(Buffer.from(s, 'hex'))
+}

@@ -1,0 +1,74 @@
+// Admission of inbound frames before any work is spent on them (proto-spec/messaging.md §6.1):
+// a blocked fingerprint is dropped on the session's proven fingerprint alone (nothing decoded,
+// no signature checked, no HPKE), then each peer spends a token from its bucket — generous for
+// contacts, a trickle for strangers. Pure: the caller passes `now` and whether the peer is a contact.
+import { KeyedRateLimiter, type BucketOptions } from '../transport/rate-limit.js'
+import {
+  CONTACT_BURST, CONTACT_RATE_PER_S, MAX_RATE_LIMITED_PEERS, STRANGER_BURST, STRANGER_RATE_PER_S
+} from './constants.js'
+
+export type Admission = 'ok' | 'blocked' | 'rate-limited'
+
+export interface InboundGateOptions {
+  contact?: BucketOptions
+  stranger?: BucketOptions
+  maxPeers?: number
+}
+
+export interface PeerCounts { admitted: number, blocked: number, rateLimited: number }
+
+/** Peers whose counts are kept one by one; beyond it only the totals grow. */
+const MAX_COUNTED_PEERS = 1024
+
+export class InboundGate {
+  readonly #blocked = new Set<string>()
+  readonly #contacts: KeyedRateLimiter
+  readonly #strangers: KeyedRateLimiter
+  readonly totals: PeerCounts = { admitted: 0, blocked: 0, rateLimited: 0 }
+  readonly #perPeer = new Map<string, PeerCounts>()
+
+  constructor (opts: InboundGateOptions = {}) {
+    const maxKeys = opts.maxPeers ?? MAX_RATE_LIMITED_PEERS
+    this.#contacts = new KeyedRateLimiter({ ...(opts.contact ?? { ratePerS: CONTACT_RATE_PER_S, burst: CONTACT_BURST }), maxKeys })
+    this.#strangers = new KeyedRateLimiter({ ...(opts.stranger ?? { ratePerS: STRANGER_RATE_PER_S, burst: STRANGER_BURST }), maxKeys })
+  }
+
+  setBlocked (fingerprints: Iterable<string>): void {
+    this.#blocked.clear()
+    for (const fp of fingerprints) this.#blocked.add(fp)
+  }
+
+  block (fp: string): void { this.#blocked.add(fp) }
+  unblock (fp: string): void { this.#blocked.delete(fp) }
+  isBlocked (fp: string): boolean { return this.#blocked.has(fp) }
+
+  /** Whether one frame from `fp` may be processed at `now`. */
+  admit (fp: string, isContact: boolean, now: number): Admission {
+    let verdict: Admission = 'ok'
+    if (this.#blocked.has(fp)) verdict = 'blocked'
+    else if (!(isContact ? this.#contacts : this.#strangers).take(fp, now)) verdict = 'rate-limited'
+    this.#count(fp, verdict)
+    return verdict
+  }
+
+  counts (fp: string): PeerCounts {
+    return { ...(this.#perPeer.get(fp) ?? { admitted: 0, blocked: 0, rateLimited: 0 }) }
+  }
+
+  /** Forget full buckets (call now and then). */
+  prune (now: number): void {
+    this.#contacts.prune(now)
+    this.#strangers.prune(now)
+  }
+
+  #count (fp: string, verdict: Admission): void {
+    const key = verdict === 'ok' ? 'admitted' : verdict === 'blocked' ? 'blocked' : 'rateLimited'
+    this.totals[key]++
+    let c = this.#perPeer.get(fp)
+    if (c === undefined && this.#perPeer.size < MAX_COUNTED_PEERS) {
+      c = { admitted: 0, blocked: 0, rateLimited: 0 }
+      this.#perPeer.set(fp, c)
+    }
+    if (c !== undefined) c[key]++
+  }
+}

@@ -1,0 +1,241 @@
+// Everything we receive (proto-spec/messaging.md §6): frames from links pass the InboundGate
+// (blocklist on the session's proven fingerprint, then the peer's token bucket) before anything
+// is decoded, wait in a FairQueue (round-robin over peers), and are opened and handled in
+// batches. Within a batch each peer's items are started in arrival order, so the store assigns
+// seqs in the order envelopes arrived (storage.md §Atomicity): that, not the sender's clock, is
+// the conversation order.
+import { PayloadType } from '../wire/constants.js'
+import { openEnvelope, type OpenResult } from '../wire/seal.js'
+import type { ContactRequestPayload, PresenceState } from '../wire/payloads.js'
+import { fingerprintOf, verifyPublicIdentity, type PublicIdentity } from '../crypto/identity.js'
+import { decodeFrame } from './frames.js'
+import { FairQueue } from './fair-queue.js'
+import { InboundGate } from './inbound-gate.js'
+import { INBOUND_BATCH, MAX_QUEUED_PER_PEER, MAX_QUEUED_TOTAL } from './constants.js'
+import { hex, type MessagingContext } from './context.js'
+import type { PeerLink } from './link.js'
+import type { Outbound } from './outbound.js'
+import type { RequestBook, RequestOutcome, HeldMessage } from './requests.js'
+import { messageJson, requestJson } from './json.js'
+import type { TypingTracker } from './signals.js'
+import type { StatusWaiters } from './waiters.js'
+
+/** A contact's link is paused (flow control reaches the sender) above this many queued envelopes, resumed below the second. */
+const PAUSE_AT = MAX_QUEUED_PER_PEER / 2
+const RESUME_AT = MAX_QUEUED_PER_PEER / 8
+
+interface Item { link: PeerLink, envelope: Uint8Array, at: number }
+type Opened = Extract<OpenResult, { ok: true }>
+
+export interface InboundHooks {
+  requests: RequestBook
+  typing: TypingTracker
+  /** persist the request book (before anything held is acknowledged) */
+  persist: () => Promise<void>
+  presence: (fp: string, state: PresenceState) => void
+  /** a contact sent us a CONTACT_REQUEST: we are mutual contacts; learn what it tells */
+  mutualRequest: (fp: string, req: ContactRequestPayload) => Promise<void>
+}
+
+export class Inbound {
+  readonly gate = new InboundGate()
+  readonly queue = new FairQueue<Item>({ perKey: MAX_QUEUED_PER_PEER, total: MAX_QUEUED_TOTAL })
+  readonly #paused = new Map<string, PeerLink>()
+  #running: Promise<void> | null = null
+  #stopped = false
+
+  constructor (
+    private readonly ctx: MessagingContext,
+    private readonly out: Outbound,
+    private readonly hooks: InboundHooks,
+    private readonly waiters: StatusWaiters
+  ) {}
+
+  /** One frame from a link. Never throws (network input). */
+  onFrame (link: PeerLink, bytes: Uint8Array): void {
+    const c = this.ctx.counters
+    const fp = link.fingerprint
+    c.framesIn++
+    const isContact = this.ctx.contacts.has(fp)
+    const verdict = this.gate.admit(fp, isContact, this.ctx.now())
+    if (verdict !== 'ok') {
+      if (verdict === 'blocked') c.blocked++
+      else c.rateLimited++
+      return
+    }
+    const frame = decodeFrame(bytes)
+    if (frame === null) { c.malformed++; return }
+    // copy: the channel may reuse the buffer it delivered
+    if (!this.queue.push(fp, { link, envelope: frame.envelope.slice(), at: this.ctx.now() })) { c.queueFull++; return }
+    if (isContact && this.queue.sizeOf(fp) >= PAUSE_AT && !this.#paused.has(fp)) {
+      link.pause()
+      this.#paused.set(fp, link)
+    }
+    this.#pump()
+  }
+
+  /** Forget what is queued from `fp` (it was just blocked). */
+  purge (fp: string): void {
+    this.ctx.counters.blocked += this.queue.clear(fp)
+    this.#paused.delete(fp)
+  }
+
+  /** Waits for the batch in progress (its store writes) to finish. */
+  async stop (): Promise<void> {
+    this.#stopped = true
+    await this.#running
+  }
+
+  #pump (): void {
+    if (this.#running !== null || this.#stopped) return
+    this.#running = this.#drain().catch(err => {
+      this.ctx.log.error({ err: (err as Error).message }, 'inbound processing failed')
+    }).finally(() => {
+      this.#running = null
+      if (this.queue.size > 0 && !this.#stopped) this.#pump()
+    })
+  }
+
+  async #drain (): Promise<void> {
+    while (this.queue.size > 0 && !this.#stopped) {
+      const work: Array<Promise<void>> = []
+      for (let i = 0; i < INBOUND_BATCH; i++) {
+        const next = this.queue.shift()
+        if (next === undefined) break
+        const p = this.#process(next.item)
+        if (p !== null) work.push(p)
+      }
+      await Promise.all(work)
+      this.#resumeDrained()
+      await new Promise(resolve => setImmediate(resolve)) // let the socket and IPC breathe
+    }
+  }
+
+  #resumeDrained (): void {
+    for (const [fp, link] of this.#paused) {
+      if (this.queue.sizeOf(fp) > RESUME_AT) continue
+      this.#paused.delete(fp)
+      if (!link.closed) link.resume()
+    }
+  }
+
+  /** Opens one envelope (synchronously) and starts handling it; null when nothing async remains. */
+  #process (item: Item): Promise<void> | null {
+    const fp = item.link.fingerprint
+    if (this.gate.isBlocked(fp)) { this.ctx.counters.blocked++; return null } // blocked while queued
+    const r = this.#open(item)
+    if (r === null) return null
+    return this.#handle(fp, item, r).catch(err => {
+      this.ctx.log.warn({ peer: fp, type: r.type, err: (err as Error).message }, 'inbound envelope failed')
+    })
+  }
+
+  #open (item: Item): Opened | null {
+    const fp = item.link.fingerprint
+    const id = this.ctx.identity
+    const peerKey = item.link.identity.signPublic
+    const r = openEnvelope(item.envelope, {
+      recipientDhSecret: id.dhSecret,
+      recipientDhPublic: id.dhPublic,
+      recipientFingerprint: id.fingerprint,
+      // the link's peer is the only sender we accept on it (its key proven by the handshake)
+      lookupSender: s => s === fp ? peerKey : undefined,
+      fingerprintOf: (p: PublicIdentity) => verifyPublicIdentity(p) ? fingerprintOf(p) : undefined,
+      now: this.ctx.now()
+    })
+    if (!r.ok || r.envelope.sender !== fp) {
+      const reason = r.ok ? 'sender-not-peer' : r.reason
+      this.ctx.counters.malformed++
+      this.ctx.counters.rejected[reason] = (this.ctx.counters.rejected[reason] ?? 0) + 1
+      return null
+    }
+    return r
+  }
+
+  async #handle (fp: string, item: Item, r: Opened): Promise<void> {
+    const contact = this.ctx.contacts.has(fp)
+    switch (r.type) {
+      case PayloadType.TEXT:
+        return contact ? await this.#text(fp, item, r, r.payload.text) : await this.#hold(fp, item, r, r.payload.text)
+      case PayloadType.CONTACT_REQUEST:
+        return contact ? await this.#mutual(fp, r, r.payload) : await this.#request(fp, item, r, r.payload)
+      case PayloadType.DELIVERY_RECEIPT:
+      case PayloadType.READ_RECEIPT:
+        if (contact) return await this.#receipt(fp, r.type === PayloadType.READ_RECEIPT ? 'read' : 'delivered', r.payload.ids.map(hex))
+        break
+      case PayloadType.TYPING:
+        if (contact) return this.#typing(fp, r.payload.typing)
+        break
+      case PayloadType.PRESENCE:
+        if (contact) return this.hooks.presence(fp, r.payload.state)
+        break
+    }
+    this.ctx.counters.ignored++ // FILE (not yet), or a signal from a stranger
+  }
+
+  async #text (fp: string, item: Item, r: Opened, text: string): Promise<void> {
+    const id = hex(r.envelope.id)
+    const res = await this.ctx.store().addMessage({
+      id, peer: fp, direction: 'in', text, timestamp: r.envelope.timestamp, receivedAt: item.at, status: 'received', read: false
+    })
+    if (res.duplicate) {
+      // the sender did not get our receipt: say it again (and that it was read, if it was)
+      this.ctx.counters.duplicates++
+      if (res.message.direction === 'in' && res.message.read) this.out.receipt(fp, 'read', [id])
+    } else {
+      this.ctx.counters.textIn++
+      if (this.hooks.typing.set(fp, false, this.ctx.now())) this.ctx.events.emit({ type: 'typing', peer: fp, typing: false })
+      this.ctx.events.emit({ type: 'message', peer: fp, message: messageJson(res.message) })
+    }
+    this.out.receipt(fp, 'delivered', [id])
+  }
+
+  /** A stranger's message: held with its request, acknowledged once the request book is on disk. */
+  async #hold (fp: string, item: Item, r: Opened, text: string): Promise<void> {
+    const msg: HeldMessage = { id: hex(r.envelope.id), text, timestamp: r.envelope.timestamp, receivedAt: item.at }
+    const outcome = this.hooks.requests.hold(fp, item.link.identity, msg, this.ctx.now())
+    if (outcome === 'new' || outcome === 'updated') this.ctx.counters.held++
+    await this.#settleRequest(fp, outcome, msg.id)
+  }
+
+  async #request (fp: string, item: Item, r: Opened, req: ContactRequestPayload): Promise<void> {
+    const intro = { id: hex(r.envelope.id), identity: { signPublic: req.signPublic, dhPublic: req.dhPublic, dhSignature: req.dhSignature }, name: req.name, greeting: req.greeting, timestamp: r.envelope.timestamp }
+    await this.#settleRequest(fp, this.hooks.requests.introduce(fp, intro, this.ctx.now()), intro.id)
+  }
+
+  async #settleRequest (fp: string, outcome: RequestOutcome, id: string): Promise<void> {
+    if (outcome === 'declined' || outcome === 'full') { this.ctx.counters.requestsDropped++; return }
+    if (outcome !== 'duplicate') {
+      await this.hooks.persist()
+      const r = this.hooks.requests.get(fp)
+      if (r !== undefined) this.ctx.events.emit({ type: 'request', action: outcome === 'new' ? 'received' : 'updated', request: requestJson(r) })
+    }
+    this.out.receipt(fp, 'delivered', [id])
+  }
+
+  async #mutual (fp: string, r: Opened, req: ContactRequestPayload): Promise<void> {
+    await this.hooks.mutualRequest(fp, req)
+    this.out.receipt(fp, 'delivered', [hex(r.envelope.id)])
+  }
+
+  /** Receipts move our messages forward (never back: storage.md §Status) and settle outbox entries. */
+  async #receipt (fp: string, status: 'delivered' | 'read', ids: string[]): Promise<void> {
+    this.ctx.counters.receiptsIn++
+    const store = this.ctx.store()
+    const changed: string[] = []
+    for (const id of ids) {
+      const m = await store.getMessage(id)
+      if (m === undefined || m.peer !== fp || m.direction !== 'out') continue
+      if (await store.setStatus(id, status)) {
+        changed.push(id)
+        this.waiters.changed(id, status)
+      }
+    }
+    this.out.acknowledged(fp, ids)
+    if (changed.length > 0) this.ctx.events.emit({ type: 'receipt', peer: fp, direction: 'out', status, ids: changed })
+  }
+
+  #typing (fp: string, typing: boolean): void {
+    if (this.hooks.typing.set(fp, typing, this.ctx.now())) this.ctx.events.emit({ type: 'typing', peer: fp, typing })
+  }
+}

@@ -1,0 +1,126 @@
+// One peer link (proto-spec/messaging.md §2): a secure Session with a ReliableSession on it,
+// carrying frames. Adds what messaging needs on top of the reliable session:
+//  - `send(frame)` resolves when *that* frame is acknowledged by the peer's channel (the
+//    channel's cumulative acknowledgement has passed its last byte), so an entry can turn 'sent';
+//  - a stall watchdog: frames outstanding with no acknowledgement progress for LINK_STALL_MS
+//    close the link. This is how a peer that restarted is noticed: its new handshake rekeys our
+//    old session (one session per fingerprint), but its fresh channel cannot continue our
+//    stream, so nothing we send is acknowledged (messaging.md §5.3). Closing lets both ends start
+//    a fresh session; the outbox resends what was not receipted.
+import { EventEmitter } from 'node:events'
+import { ReliableSession, type ReliableCloseInfo } from '../transport/reliable-session.js'
+import type { Session } from '../transport/session-handle.js'
+import type { PeerAddress } from '../transport/types.js'
+import type { PublicIdentity } from '../crypto/identity.js'
+
+/** No acknowledgement progress for this long while frames are outstanding: the link is dead. */
+export const LINK_STALL_MS = 5000
+/** How often the watchdog and the per-frame acknowledgement check run while frames are outstanding. */
+export const LINK_CHECK_MS = 50
+/** reliable.md §3: each message is preceded by a 4-byte length in the stream. */
+const STREAM_PREFIX_BYTES = 4
+
+interface Outstanding { end: number, resolve: () => void, reject: (e: Error) => void }
+
+export interface LinkEvents {
+  frame: [bytes: Uint8Array]
+  close: [info: ReliableCloseInfo]
+  rekey: []
+  roam: [address: PeerAddress]
+}
+
+export class PeerLink extends EventEmitter<LinkEvents> {
+  readonly rs: ReliableSession
+  readonly fingerprint: string
+  /** the peer's public identity, proven by the handshake */
+  readonly identity: PublicIdentity
+  readonly openedAt: number
+  #written = 0
+  #acked = 0
+  #outstanding: Outstanding[] = []
+  #lastProgressAt: number
+  #timer: NodeJS.Timeout | null = null
+  #closed = false
+  stalls = 0
+
+  constructor (readonly session: Session, private readonly now: () => number) {
+    super()
+    this.fingerprint = session.remoteFingerprint
+    this.identity = session.remoteIdentity
+    this.openedAt = now()
+    this.#lastProgressAt = this.openedAt
+    this.rs = new ReliableSession(session)
+    this.rs.on('message', m => this.emit('frame', m))
+    this.rs.on('error', () => {}) // a throwing 'frame' listener is counted by the service
+    this.rs.once('close', info => this.#onClose(info))
+    session.on('rekey', () => this.emit('rekey'))
+    session.on('roam', a => this.emit('roam', a))
+  }
+
+  get closed (): boolean { return this.#closed || this.rs.closed !== null }
+  get address (): PeerAddress { return this.session.remoteAddress }
+
+  /** Smoothed RTT of the channel in ms, or null before the first sample. */
+  get rttMs (): number | null { return this.rs.stats.srttMs }
+
+  /** Resolves when the peer's channel acknowledged this frame; rejects if the link closes first. */
+  async send (frame: Uint8Array): Promise<void> {
+    await this.rs.send(frame) // throws SESSION_CLOSED / MESSAGE_TOO_LARGE
+    this.#written += frame.length + STREAM_PREFIX_BYTES
+    const end = this.#written
+    const acked = new Promise<void>((resolve, reject) => { this.#outstanding.push({ end, resolve, reject }) })
+    if (this.#outstanding.length === 1) this.#lastProgressAt = this.now()
+    this.#arm()
+    this.rs.flushed().then(() => this.#check(), () => {})
+    await acked
+  }
+
+  pause (): void { this.rs.pause() }
+  resume (): void { this.rs.resume() }
+
+  close (): void {
+    this.rs.close()
+  }
+
+  #arm (): void {
+    if (this.#timer !== null || this.#closed) return
+    this.#timer = setTimeout(() => { this.#timer = null; this.#check() }, LINK_CHECK_MS)
+    this.#timer.unref()
+  }
+
+  #check (): void {
+    if (this.#closed) return
+    const now = this.now()
+    this.#settleAcked(now)
+    if (this.#outstanding.length === 0) return
+    if (now - this.#lastProgressAt >= LINK_STALL_MS) {
+      this.stalls++
+      this.close()
+      return
+    }
+    this.#arm()
+  }
+
+  /** Resolves the frames the channel's cumulative acknowledgement has passed. */
+  #settleAcked (now: number): void {
+    const acked = this.#written - this.rs.stats.sendBufferedBytes
+    if (acked > this.#acked) {
+      this.#acked = acked
+      this.#lastProgressAt = now
+    }
+    let i = 0
+    while (i < this.#outstanding.length && (this.#outstanding[i] as Outstanding).end <= this.#acked) (this.#outstanding[i++] as Outstanding).resolve()
+    if (i > 0) this.#outstanding = this.#outstanding.slice(i)
+  }
+
+  #onClose (info: ReliableCloseInfo): void {
+    this.#settleAcked(this.now())
+    this.#closed = true
+    if (this.#timer !== null) clearTimeout(this.#timer)
+    this.#timer = null
+    const err = new Error(`link to ${this.fingerprint} closed (${info.reason})`)
+    for (const o of this.#outstanding) o.reject(err)
+    this.#outstanding = []
+    this.emit('close', info)
+  }
+}

@@ -1,0 +1,185 @@
+// The messaging service's side of the network (proto-spec/messaging.md §5): carries out the
+// ConnectionManager's dials through the Endpoint (Noise XX: a static or discovered peer's key
+// may be unknown; a discovered one's fingerprint is still checked), turns sessions — dialled or
+// inbound — into PeerLinks, feeds mDNS discoveries in, and refuses sessions from blocked peers.
+import { isIPv6 } from 'node:net'
+import type { Endpoint } from '../transport/endpoint.js'
+import type { Session } from '../transport/session-handle.js'
+import { MdnsDiscovery, type MdnsDiscoveryOptions } from '../discovery/index.js'
+import type { DiscoveredPeer } from '../discovery/index.js'
+import { ConnectionManager, type Address, type ConnAction, type PeerState } from './connections.js'
+import { PeerLink } from './link.js'
+import { formatAddress, type PeerJson } from './json.js'
+import type { MessagingContext } from './context.js'
+
+/** A dial gives up after this long (handshake retransmissions at 1, 2, 4, 8 s fit in it). */
+export const DIAL_TIMEOUT_MS = 20_000
+
+export interface NetworkOptions {
+  staticPeers: Address[]
+  /** options for LAN discovery, or null for none (--no-mdns) */
+  mdns: Pick<MdnsDiscoveryOptions, 'interface' | 'bind'> | null
+}
+
+export interface NetworkHooks {
+  isBlocked: (fp: string) => boolean
+  linkUp: (link: PeerLink) => void
+  linkDown: (link: PeerLink) => void
+  frame: (link: PeerLink, bytes: Uint8Array) => void
+  /** the session was rekeyed: a restarted peer shows up this way (link.ts), so probe the link */
+  rekey: (link: PeerLink) => void
+  state: (fp: string, state: PeerState, address: Address | null) => void
+  rearm: () => void
+}
+
+export class Network {
+  readonly conn: ConnectionManager
+  readonly links = new Map<string, PeerLink>()
+  readonly #dials = new Set<AbortController>()
+  #mdns: MdnsDiscovery | null = null
+  #endpoint: Endpoint | null = null
+  #stopped = false
+  readonly #onSession = (s: Session): void => { this.#inbound(s) }
+
+  constructor (private readonly ctx: MessagingContext, private readonly opts: NetworkOptions, private readonly hooks: NetworkHooks) {
+    this.conn = new ConnectionManager({ random: ctx.random })
+  }
+
+  async start (endpoint: Endpoint): Promise<void> {
+    this.#endpoint = endpoint
+    endpoint.on('session', this.#onSession)
+    const now = this.ctx.now()
+    for (const a of this.opts.staticPeers) this.conn.addStatic(a, now)
+    if (this.opts.mdns !== null) await this.#startMdns(endpoint, this.opts.mdns)
+  }
+
+  async stop (): Promise<void> {
+    this.#stopped = true
+    this.#endpoint?.off('session', this.#onSession)
+    for (const c of this.#dials) c.abort()
+    await this.#mdns?.stop().catch(() => {})
+    this.#mdns = null
+  }
+
+  link (fp: string): PeerLink | undefined {
+    const l = this.links.get(fp)
+    return l === undefined || l.closed ? undefined : l
+  }
+
+  /** Close the link to `fp` (blocked, or a stalled link). */
+  closeLink (fp: string): void {
+    this.links.get(fp)?.close()
+  }
+
+  tick (now: number): void {
+    this.apply(this.conn.tick(now))
+  }
+
+  get nextDeadline (): number { return this.conn.nextDeadline }
+
+  apply (actions: readonly ConnAction[]): void {
+    for (const a of actions) {
+      if (a.type === 'dial') this.#dial(a.key, a.address, a.expectFingerprint)
+      else this.hooks.state(a.fingerprint, a.state, a.address)
+    }
+  }
+
+  peers (): PeerJson[] {
+    return this.conn.list().map(p => {
+      const fp = p.fingerprint
+      const link = fp === null ? undefined : this.link(fp)
+      const contact = fp === null ? undefined : this.ctx.contacts.get(fp)
+      const rtt = link?.rttMs ?? null
+      return {
+        fingerprint: fp,
+        address: formatAddress(link?.address ?? p.address),
+        source: p.source,
+        state: p.state,
+        rtt: rtt === null ? null : Math.round(rtt * 10) / 10,
+        name: contact?.name ?? null,
+        contact: contact !== undefined
+      }
+    })
+  }
+
+  // ---- inside ----
+
+  #inbound (session: Session): void {
+    if (this.#stopped) return
+    if (this.hooks.isBlocked(session.remoteFingerprint)) {
+      this.ctx.counters.sessionsRefused++
+      session.close()
+      return
+    }
+    this.#attach(session)
+  }
+
+  #dial (key: string, address: Address, expect: string | null): void {
+    const endpoint = this.#endpoint
+    if (endpoint === null || this.#stopped) return
+    const ctl = new AbortController()
+    this.#dials.add(ctl)
+    this.ctx.counters.dialsStarted++
+    const opts = { signal: ctl.signal, timeoutMs: DIAL_TIMEOUT_MS, ...(expect === null ? {} : { expectFingerprint: expect }) }
+    endpoint.connect(address, opts).then(session => {
+      this.conn.dialSucceeded(key, session.remoteFingerprint)
+      this.#inbound(session)
+    }, (err: Error) => {
+      this.ctx.counters.dialsFailed++
+      this.ctx.log.debug({ to: formatAddress(address), err: err.message }, 'dial failed')
+      if (!this.#stopped) this.apply(this.conn.dialFailed(key, this.ctx.now()))
+    }).finally(() => {
+      this.#dials.delete(ctl)
+      this.hooks.rearm()
+    })
+  }
+
+  /** One link per session; the Endpoint keeps one session per fingerprint (a rekey keeps it). */
+  #attach (session: Session): void {
+    const fp = session.remoteFingerprint
+    const existing = this.links.get(fp)
+    if (existing !== undefined && existing.session === session && !existing.closed) return
+    const link = new PeerLink(session, this.ctx.now)
+    this.links.set(fp, link)
+    link.on('frame', bytes => { this.hooks.frame(link, bytes) })
+    link.on('rekey', () => { this.hooks.rekey(link) })
+    link.on('roam', a => { this.conn.moved(fp, a) })
+    link.once('close', () => { this.#detach(link) })
+    this.apply(this.conn.sessionUp(fp, session.remoteAddress, this.ctx.now()))
+    this.hooks.linkUp(link)
+    this.hooks.rearm()
+  }
+
+  #detach (link: PeerLink): void {
+    if (link.stalls > 0) this.ctx.counters.linkStalls++
+    if (this.links.get(link.fingerprint) !== link) return
+    this.links.delete(link.fingerprint)
+    if (!this.#stopped) this.apply(this.conn.sessionDown(link.fingerprint, this.ctx.now()))
+    this.hooks.linkDown(link)
+    this.hooks.rearm()
+  }
+
+  async #startMdns (endpoint: Endpoint, o: NonNullable<NetworkOptions['mdns']>): Promise<void> {
+    const mdns = new MdnsDiscovery({ fingerprint: this.ctx.identity.fingerprint, port: endpoint.address.port, ...o })
+    mdns.on('peer', p => { this.#discovered(p, endpoint) })
+    mdns.on('peer-lost', p => { this.conn.lost(p.fingerprint) })
+    mdns.on('warning', err => { this.ctx.log.debug({ err: err.message }, 'mdns warning') })
+    try {
+      await mdns.start()
+      this.#mdns = mdns
+    } catch (err) {
+      // the node still works with --peer and inbound sessions; say so once
+      this.ctx.log.warn({ err: (err as Error).message }, 'mDNS discovery unavailable; continuing without it')
+    }
+  }
+
+  #discovered (p: DiscoveredPeer, endpoint: Endpoint): void {
+    if (this.#stopped || this.hooks.isBlocked(p.fingerprint)) return
+    // a udp4 socket cannot reach IPv6 addresses
+    const v6 = isIPv6(endpoint.address.host)
+    const addrs = p.addresses.filter(a => v6 || !isIPv6(a.host))
+    if (addrs.length === 0) return
+    this.conn.discovered(p.fingerprint, addrs, this.ctx.now())
+    this.hooks.rearm()
+  }
+}

@@ -1,0 +1,211 @@
+// Everything we send (proto-spec/messaging.md §4, §7): outbox entries (persisted in the store,
+// retried by the OutboxScheduler until acknowledged), receipts gathered into batches, and
+// ephemeral signals (TYPING, PRESENCE) that only go out over a live link. Envelopes are sealed at
+// send time to the identity the link's handshake proved (envelope.md §4), so an entry written
+// before we knew the peer's keys goes out as soon as we reach them.
+import { PayloadType, MESSAGE_ID_BYTES } from '../wire/constants.js'
+import { sealEnvelope } from '../wire/seal.js'
+import type { PayloadOf, TypedPayload } from '../wire/payloads.js'
+import { randomBytes } from '../crypto/primitives.js'
+import { encodeEnvelopeFrame } from './frames.js'
+import { decodeOutboxPayload, encodeOutboxPayload, type OutboxPayload } from './outbox-codec.js'
+import { OutboxScheduler, type AckKind, type OutboxAction, type OutboxItem } from './outbox-scheduler.js'
+import { ReceiptBatcher, type ReceiptKind } from './signals.js'
+import { RECEIPT_FLUSH_MS } from './constants.js'
+import { hex, unhex, type MessagingContext } from './context.js'
+import type { PeerLink } from './link.js'
+import type { OutboxEntry } from '../store/index.js'
+import type { StatusWaiters } from './waiters.js'
+
+interface Cached { raw: Uint8Array, decoded: OutboxPayload, createdAt: number }
+
+export interface OutboundHooks {
+  link: (fp: string) => PeerLink | undefined
+  /** the outbox has work for a peer without a link */
+  wantConnection: (fp: string) => void
+  /** something changed the next deadline */
+  rearm: () => void
+}
+
+export class Outbound {
+  readonly scheduler: OutboxScheduler
+  readonly #cache = new Map<string, Cached>()
+  readonly #receipts = new ReceiptBatcher()
+  #receiptTimer: NodeJS.Timeout | null = null
+  #lastCreatedAt = 0
+  #stopped = false
+
+  constructor (private readonly ctx: MessagingContext, private readonly hooks: OutboundHooks, private readonly waiters: StatusWaiters) {
+    this.scheduler = new OutboxScheduler({ random: ctx.random })
+  }
+
+  /** Reads the outbox at start; entries that no longer decode are removed and counted. */
+  async load (): Promise<void> {
+    const entries = await this.ctx.store().listOutbox({ limit: 10_000 })
+    const items: OutboxItem[] = []
+    for (const e of entries) {
+      const decoded = decodeOutboxPayload(e.payload)
+      if (decoded === null) {
+        this.ctx.counters.malformed++
+        await this.ctx.store().removeOutbox(e.id)
+        continue
+      }
+      this.#cache.set(e.id, { raw: e.payload, decoded, createdAt: e.createdAt })
+      this.#lastCreatedAt = Math.max(this.#lastCreatedAt, e.createdAt)
+      items.push({ id: e.id, peer: e.peer, attempts: e.attempts, nextAttemptAt: e.nextAttemptAt, createdAt: e.createdAt, ack: decoded.ack })
+    }
+    this.scheduler.load(items, this.ctx.now())
+  }
+
+  stop (): void {
+    this.#stopped = true
+    if (this.#receiptTimer !== null) clearTimeout(this.#receiptTimer)
+    this.#receiptTimer = null
+  }
+
+  /** A fresh 16-byte message id (envelope.md §2), hex. */
+  newId (): string {
+    return hex(randomBytes(MESSAGE_ID_BYTES))
+  }
+
+  /** Persists an outbox entry for `peer` and tries it at once. The caller stores any message first. */
+  async enqueue<T extends PayloadType> (peer: string, type: T, payload: PayloadOf<T>, opts: { id?: string, timestamp: number, ack: AckKind }): Promise<string> {
+    const id = opts.id ?? this.newId()
+    const raw = encodeOutboxPayload(type, payload, opts.timestamp, opts.ack)
+    const now = this.ctx.now()
+    // strictly increasing, so one peer's entries keep their order across restarts (§4.3)
+    const createdAt = this.#lastCreatedAt = Math.max(now, this.#lastCreatedAt + 1)
+    const entry: OutboxEntry = { id, peer, payload: raw, attempts: 0, nextAttemptAt: now, createdAt }
+    await this.ctx.store().putOutbox(entry)
+    this.#cache.set(id, { raw, decoded: { payload: { type, payload } as TypedPayload, timestamp: opts.timestamp, ack: opts.ack }, createdAt })
+    this.apply(this.scheduler.add({ id, peer, attempts: 0, nextAttemptAt: now, createdAt, ack: opts.ack }, now))
+    return id
+  }
+
+  /** Outbox entries for `peer` whose payload is of this type (e.g. a pending CONTACT_REQUEST). */
+  pendingOfType (peer: string, type: PayloadType): string[] {
+    return this.scheduler.pendingFor(peer).filter(i => this.#cache.get(i.id)?.decoded.payload.type === type).map(i => i.id)
+  }
+
+  peerUp (fp: string): void { this.apply(this.scheduler.peerUp(fp, this.ctx.now())) }
+  peerDown (fp: string): void { this.scheduler.peerDown(fp, this.ctx.now()); this.hooks.rearm() }
+  tick (now: number): void { this.apply(this.scheduler.tick(now)) }
+  get nextDeadline (): number { return this.scheduler.nextDeadline }
+
+  /** An end-to-end acknowledgement from `peer` for these ids: their entries leave the outbox. */
+  acknowledged (peer: string, ids: readonly string[]): void {
+    // only the peer an entry was for can acknowledge it
+    for (const id of ids) if (this.scheduler.peerOf(id) === peer) this.apply(this.scheduler.acknowledged(id))
+  }
+
+  apply (actions: readonly OutboxAction[]): void {
+    for (const a of actions) {
+      switch (a.type) {
+        case 'send': this.#sendEntry(a.id, a.peer, a.attempt); break
+        case 'connect': this.hooks.wantConnection(a.peer); break
+        case 'save': this.#save(a.item); break
+        case 'remove': this.#remove(a.id); break
+      }
+    }
+    this.hooks.rearm()
+  }
+
+  /** Queues a DELIVERY_RECEIPT (or READ_RECEIPT for a re-sent message already read) to go out shortly. */
+  receipt (peer: string, kind: ReceiptKind, ids: readonly string[]): void {
+    this.#receipts.add(peer, kind, ids)
+    if (this.#receiptTimer !== null || this.#stopped) return
+    this.#receiptTimer = setTimeout(() => { this.#receiptTimer = null; this.#flushReceipts() }, RECEIPT_FLUSH_MS)
+  }
+
+  /** Seals and sends without the outbox; false when there is no link. Resolves when the peer's channel has it. */
+  async sendNow<T extends PayloadType> (peer: string, type: T, payload: PayloadOf<T>, id?: string, timestamp = this.ctx.now()): Promise<boolean> {
+    const link = this.hooks.link(peer)
+    if (link === undefined) return false
+    try {
+      await link.send(this.#seal(link, { type, payload } as TypedPayload, id ?? this.newId(), timestamp))
+      this.ctx.counters.envelopesOut++
+      return true
+    } catch {
+      this.ctx.counters.sendFailures++
+      return false
+    }
+  }
+
+  // ---- inside ----
+
+  #flushReceipts (): void {
+    for (const b of this.#receipts.take()) {
+      const ids = b.ids.map(unhex)
+      const type = b.kind === 'delivered' ? PayloadType.DELIVERY_RECEIPT : PayloadType.READ_RECEIPT
+      // not kept in the outbox: a lost DELIVERY_RECEIPT makes the sender resend, and the
+      // duplicate is receipted again (§4.4)
+      void this.sendNow(b.peer, type, { ids })
+    }
+  }
+
+  #seal (link: PeerLink, payload: TypedPayload, id: string, timestamp: number): Uint8Array {
+    const recipient = link.session.remoteIdentity
+    const { bytes } = sealEnvelope({
+      sender: { fingerprint: this.ctx.identity.fingerprint, signSecret: this.ctx.identity.signSecret },
+      recipient: { fingerprint: link.fingerprint, dhPublic: recipient.dhPublic },
+      type: payload.type,
+      payload: payload.payload,
+      id: unhex(id),
+      timestamp
+    } as Parameters<typeof sealEnvelope>[0])
+    return encodeEnvelopeFrame(bytes)
+  }
+
+  #sendEntry (id: string, peer: string, attempt: number): void {
+    const cached = this.#cache.get(id)
+    const link = this.hooks.link(peer)
+    if (cached === undefined || link === undefined) {
+      this.apply(this.scheduler.sendFailed(id, attempt, this.ctx.now()))
+      return
+    }
+    let frame: Uint8Array
+    try {
+      frame = this.#seal(link, cached.decoded.payload, id, cached.decoded.timestamp)
+    } catch (err) {
+      this.ctx.log.warn({ id, err: (err as Error).message }, 'outbox entry cannot be sealed; dropped')
+      this.apply(this.scheduler.acknowledged(id))
+      return
+    }
+    this.ctx.counters.envelopesOut++
+    link.send(frame).then(
+      () => { this.#onSent(id, attempt, cached) },
+      () => {
+        this.ctx.counters.sendFailures++
+        this.apply(this.scheduler.sendFailed(id, attempt, this.ctx.now()))
+      })
+  }
+
+  #onSent (id: string, attempt: number, cached: Cached): void {
+    if (this.#stopped) return
+    this.apply(this.scheduler.sent(id, attempt, this.ctx.now()))
+    if (cached.decoded.payload.type === PayloadType.TEXT) this.#markSent(id)
+  }
+
+  #markSent (id: string): void {
+    const store = this.ctx.store()
+    store.setStatus(id, 'sent').then(async changed => {
+      if (!changed) return
+      const m = await store.getMessage(id)
+      if (m === undefined) return
+      this.ctx.events.emit({ type: 'receipt', peer: m.peer, direction: 'out', status: 'sent', ids: [id] })
+      this.waiters.changed(id, 'sent')
+    }).catch(err => this.ctx.log.warn({ id, err: (err as Error).message }, 'status update failed'))
+  }
+
+  #save (item: OutboxItem): void {
+    const cached = this.#cache.get(item.id)
+    if (cached === undefined) return
+    const entry: OutboxEntry = { id: item.id, peer: item.peer, payload: cached.raw, attempts: item.attempts, nextAttemptAt: item.nextAttemptAt, createdAt: cached.createdAt }
+    this.ctx.store().putOutbox(entry).catch(err => this.ctx.log.warn({ id: item.id, err: (err as Error).message }, 'outbox update failed'))
+  }
+
+  #remove (id: string): void {
+    this.#cache.delete(id)
+    this.ctx.store().removeOutbox(id).catch(err => this.ctx.log.warn({ id, err: (err as Error).message }, 'outbox remove failed'))
+  }
+}

@@ -1,0 +1,38 @@
+// The outbox entry's payload (local, proto-spec/messaging.md §4.1; sealed at rest by the store):
+// what to send, not yet sealed, so an entry written before the recipient's keys were known can
+// be sealed once they are, and every attempt is a fresh HPKE encryption of the same id and
+// timestamp (receivers de-duplicate on the id).
+import { Packr } from 'msgpackr'
+import { decodePayload, encodePayload, isPayloadType, type PayloadOf, type TypedPayload } from '../wire/payloads.js'
+import type { PayloadType } from '../wire/constants.js'
+import type { AckKind } from './outbox-scheduler.js'
+
+export interface OutboxPayload {
+  /** the envelope's payload, typed */
+  payload: TypedPayload
+  /** the envelope's timestamp (sender's clock when the user sent it) */
+  timestamp: number
+  ack: AckKind
+}
+
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false })
+
+export function encodeOutboxPayload<T extends PayloadType> (type: T, payload: PayloadOf<T>, timestamp: number, ack: AckKind): Uint8Array {
+  return packr.pack({ t: type, b: encodePayload(type, payload), s: timestamp, a: ack === 'receipt' ? 'r' : 't' })
+}
+
+/** Null when the bytes are not an entry this version wrote (the entry is then dropped and counted). */
+export function decodeOutboxPayload (bytes: Uint8Array): OutboxPayload | null {
+  let v: { t?: unknown, b?: unknown, s?: unknown, a?: unknown }
+  try {
+    v = packr.unpack(bytes) as typeof v
+  } catch {
+    return null
+  }
+  if (typeof v !== 'object' || v === null || typeof v.t !== 'number' || !isPayloadType(v.t) || !(v.b instanceof Uint8Array)) return null
+  if (typeof v.s !== 'number' || (v.a !== 'r' && v.a !== 't')) return null
+  const p = decodePayload(v.t, v.b)
+  if (!p.ok) return null
+  const { ok: _ok, ...typed } = p
+  return { payload: typed as TypedPayload, timestamp: v.s, ack: v.a === 'r' ? 'receipt' : 'transport' }
+}

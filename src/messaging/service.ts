@@ -1,0 +1,306 @@
+// The messaging service: the daemon component that wires the pure cores (outbox scheduler,
+// connection manager, request book, inbound gate and fair queue) to the Endpoint, mDNS, the
+// store and the event bus (proto-spec/messaging.md). It starts after the Endpoint and before
+// IPC; what users do (send, read, accept, block, …) is in actions.ts, on top of this.
+import type { Logger } from 'pino'
+import type { Component } from '../daemon/component.js'
+import type { DaemonEvent, EventBus } from '../daemon/events.js'
+import type { Endpoint } from '../transport/endpoint.js'
+import type { Identity } from '../crypto/identity.js'
+import type { HomePaths } from '../config/home.js'
+import type { Store } from '../store/index.js'
+import { PayloadType } from '../wire/constants.js'
+import type { ContactRequestPayload } from '../wire/payloads.js'
+import { ContactCache } from './contact-cache.js'
+import { newCounters, type MessagingContext } from './context.js'
+import { Inbound } from './inbound.js'
+import { Outbound } from './outbound.js'
+import { Network, type NetworkOptions } from './network.js'
+import { RequestBook } from './requests.js'
+import { TypingTracker } from './signals.js'
+import { StateFile, type RememberedAddress } from './state-file.js'
+import { StatusWaiters } from './waiters.js'
+import { formatAddress, messageJson, requestJson } from './json.js'
+import { contactJson } from '../cli/format.js'
+import { checkName } from '../app/contacts.js'
+import type { Contact } from '../store/index.js'
+import type { PeerLink } from './link.js'
+import type { Address, PeerState } from './connections.js'
+
+/** The timer never fires sooner than this after the last run (a due item the cores cannot act on yet must not spin). */
+const MIN_TIMER_MS = 20
+
+export interface MessagingServiceOptions extends NetworkOptions {
+  paths: HomePaths
+  identity: Identity
+  events: EventBus
+  log: Logger
+  endpoint: () => Endpoint
+  store: () => Store
+  /** the name we offer in CONTACT_REQUESTs */
+  profileName?: () => Promise<string | undefined>
+  now?: () => number
+  random?: () => number
+}
+
+export class MessagingService implements Component {
+  readonly name = 'messaging'
+  readonly ctx: MessagingContext
+  readonly requests = new RequestBook()
+  readonly typing = new TypingTracker()
+  readonly waiters = new StatusWaiters()
+  readonly outbound: Outbound
+  readonly inbound: Inbound
+  readonly network: Network
+  /** contacts our CONTACT_REQUEST has been queued for */
+  readonly introduced = new Set<string>()
+  readonly remembered = new Map<string, RememberedAddress>()
+  presence: 'online' | 'away' = 'online'
+  profileName: string | undefined
+  readonly #state: StateFile
+  #timer: NodeJS.Timeout | null = null
+  #timerAt = Infinity
+  #unlisten: (() => void) | null = null
+  #running = false
+
+  constructor (readonly opts: MessagingServiceOptions) {
+    const log = opts.log
+    this.ctx = {
+      store: opts.store,
+      identity: opts.identity,
+      events: opts.events,
+      log,
+      now: opts.now ?? Date.now,
+      random: opts.random ?? Math.random,
+      contacts: new ContactCache(opts.store),
+      counters: newCounters()
+    }
+    this.#state = new StateFile(`${opts.paths.home}/messaging.state`, opts.identity.dhSecret, err => log.warn({ err: err.message }, 'messaging state'))
+    const rearm = (): void => { this.rearm() }
+    this.outbound = new Outbound(this.ctx, { link: fp => this.network.link(fp), wantConnection: fp => { this.network.conn.poke(fp, this.ctx.now()) }, rearm }, this.waiters)
+    this.inbound = new Inbound(this.ctx, this.outbound, {
+      requests: this.requests,
+      typing: this.typing,
+      persist: async () => { await this.persist() },
+      presence: (fp, state) => { this.network.apply(this.network.conn.presence(fp, state, this.ctx.now())) },
+      mutualRequest: async (fp, req) => { await this.#mutual(fp, req) }
+    }, this.waiters)
+    this.network = new Network(this.ctx, opts, {
+      isBlocked: fp => this.inbound.gate.isBlocked(fp),
+      linkUp: link => { this.#linkUp(link) },
+      linkDown: link => { this.#linkDown(link) },
+      frame: (link, bytes) => { this.inbound.onFrame(link, bytes) },
+      rekey: link => { if (this.ctx.contacts.has(link.fingerprint)) void this.sendPresence(link.fingerprint) },
+      state: (fp, state, address) => { this.#emitPresence(fp, state, address) },
+      rearm
+    })
+  }
+
+  get peerCount (): number { return this.network.conn.onlineCount }
+
+  async start (): Promise<void> {
+    const store = this.ctx.store()
+    const saved = await this.#state.load()
+    this.requests.restore(saved)
+    for (const fp of saved.introduced) this.introduced.add(fp)
+    for (const a of saved.addresses) this.remembered.set(a.fingerprint, a)
+    this.inbound.gate.setBlocked((await store.listBlocked()).map(b => b.fingerprint))
+    await this.ctx.contacts.load()
+    await this.outbound.load()
+    this.profileName = await this.opts.profileName?.()
+    this.#running = true
+    this.#unlisten = this.ctx.events.on(ev => { this.#onBusEvent(ev) })
+    await this.network.start(this.opts.endpoint())
+    const now = this.ctx.now()
+    for (const a of this.remembered.values()) {
+      if (!this.ctx.contacts.has(a.fingerprint)) continue
+      this.network.conn.remember(a.fingerprint, { host: a.host, port: a.port }, a.source, now)
+      this.network.conn.demand(a.fingerprint, true, now)
+    }
+    // contacts added while no daemon ran still get our CONTACT_REQUEST (messaging.md §3.1)
+    for (const c of this.ctx.contacts.all()) if (!this.introduced.has(c.fingerprint)) await this.introduce(c.fingerprint)
+    this.rearm()
+  }
+
+  async stop (): Promise<void> {
+    this.#running = false
+    this.#unlisten?.()
+    if (this.#timer !== null) clearTimeout(this.#timer)
+    this.#timer = null
+    this.waiters.close()
+    this.outbound.stop()
+    await this.network.stop()
+    await this.inbound.stop()
+    await this.#state.flush()
+    this.#state.close()
+  }
+
+  /** Writes the request book, introductions and remembered addresses (messaging.md §10). */
+  async persist (): Promise<void> {
+    await this.#state.save({
+      ...this.requests.snapshot(this.ctx.now()),
+      introduced: [...this.introduced],
+      addresses: [...this.remembered.values()]
+    })
+  }
+
+  /** Queues our CONTACT_REQUEST to `fp` (sent when reachable, until receipted). */
+  async introduce (fp: string): Promise<void> {
+    this.introduced.add(fp)
+    if (this.outbound.pendingOfType(fp, PayloadType.CONTACT_REQUEST).length === 0) {
+      const id = this.ctx.identity
+      const req: ContactRequestPayload = { signPublic: id.signPublic, dhPublic: id.dhPublic, dhSignature: id.dhSignature }
+      if (this.profileName !== undefined && this.profileName !== '') req.name = this.profileName
+      await this.outbound.enqueue(fp, PayloadType.CONTACT_REQUEST, req, { timestamp: this.ctx.now(), ack: 'receipt' })
+    }
+    await this.persist()
+  }
+
+  async sendPresence (fp: string): Promise<boolean> {
+    return await this.outbound.sendNow(fp, PayloadType.PRESENCE, { state: this.presence })
+  }
+
+  /** One timer for every core's next deadline. */
+  rearm (): void {
+    if (!this.#running) return
+    const at = Math.min(this.outbound.nextDeadline, this.network.nextDeadline, this.typing.nextDeadline)
+    if (at === Infinity || at >= this.#timerAt) return
+    if (this.#timer !== null) clearTimeout(this.#timer)
+    this.#timerAt = at
+    this.#timer = setTimeout(() => { this.#fire() }, Math.max(MIN_TIMER_MS, at - this.ctx.now()))
+  }
+
+  #fire (): void {
+    this.#timer = null
+    this.#timerAt = Infinity
+    if (!this.#running) return
+    const now = this.ctx.now()
+    for (const fp of this.typing.expire(now)) this.ctx.events.emit({ type: 'typing', peer: fp, typing: false })
+    this.outbound.tick(now)
+    this.network.tick(now)
+    this.inbound.gate.prune(now)
+    this.rearm()
+  }
+
+  #linkUp (link: PeerLink): void {
+    const fp = link.fingerprint
+    const now = this.ctx.now()
+    this.outbound.peerUp(fp)
+    const c = this.ctx.contacts.get(fp)
+    if (c === undefined) return
+    this.#remember(fp, link.address, now)
+    this.ctx.store().touchLastSeen(fp, now).catch(() => {})
+    void this.sendPresence(fp)
+    if (c.signPublic === undefined) void this.#learnKeys(fp, link.identity)
+  }
+
+  #linkDown (link: PeerLink): void {
+    const fp = link.fingerprint
+    this.outbound.peerDown(fp)
+    if (this.typing.set(fp, false, this.ctx.now())) this.ctx.events.emit({ type: 'typing', peer: fp, typing: false })
+  }
+
+  #remember (fp: string, a: Address, now: number): void {
+    const old = this.remembered.get(fp)
+    if (old !== undefined && old.host === a.host && old.port === a.port) return
+    const source = this.network.conn.list().find(p => p.fingerprint === fp)?.source ?? 'inbound'
+    this.remembered.set(fp, { fingerprint: fp, host: a.host, port: a.port, source })
+    this.network.conn.demand(fp, true, now)
+    this.persist().catch(() => {})
+  }
+
+  #emitPresence (fp: string, state: PeerState, address: Address | null): void {
+    const c = this.ctx.contacts.get(fp)
+    this.ctx.events.emit({ type: 'presence', peer: fp, state, address: formatAddress(address), contact: c !== undefined, name: c?.name ?? null })
+  }
+
+  /** A contact's keys, learned from the session that proved them (it was added by fingerprint). */
+  async #learnKeys (fp: string, identity: PeerLink['identity']): Promise<void> {
+    const c = await this.ctx.contacts.refresh(fp)
+    if (c === undefined || c.signPublic !== undefined) return
+    const next = { ...c, signPublic: identity.signPublic, dhPublic: identity.dhPublic, dhSignature: identity.dhSignature }
+    await this.ctx.store().putContact(next)
+    this.ctx.contacts.set(next)
+    this.ctx.events.emit({ type: 'contact', action: 'updated', contact: contactJson(next) })
+  }
+
+  /** A contact sent us a CONTACT_REQUEST: both have added each other, no request to show. */
+  async #mutual (fp: string, req: ContactRequestPayload): Promise<void> {
+    await this.#learnKeys(fp, req)
+    const c = this.ctx.contacts.get(fp)
+    if (c !== undefined && c.name === undefined && req.name !== undefined && usableName(req.name) !== undefined) {
+      await this.ctx.store().renameContact(fp, req.name)
+      await this.ctx.contacts.refresh(fp)
+    }
+    // ours to them is now redundant: they have us (that is why they wrote)
+    for (const id of this.outbound.pendingOfType(fp, PayloadType.CONTACT_REQUEST)) this.outbound.apply(this.outbound.scheduler.acknowledged(id))
+    if (!this.introduced.has(fp)) {
+      this.introduced.add(fp)
+      await this.persist()
+    }
+  }
+
+  /** Contacts change through IPC methods of other files: keep the cache and the network in step. */
+  #onBusEvent (ev: DaemonEvent): void {
+    if (ev.type !== 'contact' || !this.#running) return
+    const fp = (ev.contact as { fingerprint?: unknown } | null | undefined)?.fingerprint
+    if (typeof fp !== 'string') return
+    this.ctx.contacts.refresh(fp).then(async c => {
+      if (c === undefined) { this.network.conn.demand(fp, false, this.ctx.now()); return }
+      if (ev.action === 'added') await this.onContactAdded(fp)
+    }).catch(err => this.ctx.log.warn({ err: (err as Error).message }, 'contact refresh failed'))
+  }
+
+  /**
+   * A new contact (added by the user, or by accepting a request). If they had written to us as a
+   * stranger, adding them accepts that request: its messages become the conversation.
+   */
+  async onContactAdded (fp: string): Promise<void> {
+    if (this.requests.get(fp) !== undefined) await this.admitRequest(fp)
+    if (!this.introduced.has(fp)) await this.introduce(fp)
+    this.network.conn.demand(fp, true, this.ctx.now())
+    const link = this.network.link(fp)
+    if (link !== undefined) this.#linkUp(link)
+    this.rearm()
+  }
+
+  /**
+   * Turns a pending request into a contact with a conversation: the contact record (keys from
+   * the request), the held messages stored in the order they arrived (messaging.md §3.3).
+   * Returns the contact and how many messages were moved, or undefined if nothing was pending.
+   */
+  async admitRequest (fp: string): Promise<{ contact: Contact, messages: number } | undefined> {
+    const pending = this.requests.get(fp)
+    if (pending === undefined) return undefined
+    const store = this.ctx.store()
+    const existing = await store.getContact(fp)
+    const name = existing?.name ?? (pending.name === undefined ? undefined : usableName(pending.name))
+    const contact: Contact = {
+      verified: false, addedAt: this.ctx.now(), ...existing, fingerprint: fp, ...pending.identity, ...(name === undefined ? {} : { name })
+    }
+    await store.putContact(contact)
+    // from here to addMessages in one turn: a message arriving meanwhile is either held (and
+    // moved with the others) or stored after them as a contact's message, never lost or ahead
+    const r = this.requests.accept(fp)
+    if (r === undefined) return undefined
+    this.ctx.contacts.set(contact)
+    const adding = store.addMessages(r.held.map(h => ({
+      id: h.id, peer: fp, direction: 'in' as const, text: h.text, timestamp: h.timestamp, receivedAt: h.receivedAt, status: 'received' as const, read: false
+    })))
+    const added = await adding
+    await this.persist()
+    this.ctx.events.emit({ type: 'request', action: 'accepted', request: requestJson(r) })
+    if (existing === undefined) this.ctx.events.emit({ type: 'contact', action: 'added', contact: contactJson(contact) })
+    for (const a of added) if (!a.duplicate) this.ctx.events.emit({ type: 'message', peer: fp, message: messageJson(a.message) })
+    return { contact, messages: added.filter(a => !a.duplicate).length }
+  }
+}
+
+/** A name a stranger chose for themselves, if it is acceptable as a contact name. */
+function usableName (name: string): string | undefined {
+  try {
+    return checkName(name)
+  } catch {
+    return undefined
+  }
+}

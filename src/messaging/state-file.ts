@@ -1,0 +1,111 @@
+// What the messaging layer keeps besides the store (proto-spec/messaging.md §10): pending contact
+// requests with their held messages, recent declines, which contacts we have introduced
+// ourselves to, and where contacts were last reachable. One file, <home>/messaging.state,
+// replaced atomically, sealed like the store's records: XChaCha20-Poly1305 under a key derived
+// from the identity's X25519 secret (HKDF-SHA256, its own salt and info: no other use of that key
+// produces it). Writes are serialised; a write waits for the one before it.
+import { readFile, rename } from 'node:fs/promises'
+import { Packr } from 'msgpackr'
+import { hkdfSha256, randomBytes, utf8, wipe, xchacha, XCHACHA_NONCE_BYTES } from '../crypto/primitives.js'
+import { writeFileAtomic } from '../platform/fs.js'
+import type { PeerSource } from './connections.js'
+import type { RequestSnapshot } from './requests.js'
+
+export const STATE_FILE_VERSION = 1
+const SALT = utf8.encode('dmess/messaging-state')
+const INFO = utf8.encode('dmess/messaging-state/file-key')
+const AAD = utf8.encode('dmess/messaging-state/v1')
+
+export interface RememberedAddress { fingerprint: string, host: string, port: number, source: PeerSource }
+
+export interface MessagingState extends RequestSnapshot {
+  /** contacts our CONTACT_REQUEST has been queued for */
+  introduced: string[]
+  addresses: RememberedAddress[]
+}
+
+export function emptyState (): MessagingState {
+  return { pending: [], declined: [], introduced: [], addresses: [] }
+}
+
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false })
+
+export class StateFile {
+  readonly #key: Uint8Array
+  #chain: Promise<void> = Promise.resolve()
+  /** writes that failed (logged by the caller's onError) */
+  failures = 0
+
+  constructor (readonly path: string, dhSecret: Uint8Array, private readonly onError: (err: Error) => void = () => {}) {
+    this.#key = hkdfSha256(dhSecret, SALT, INFO, 32)
+  }
+
+  /** The saved state; an absent file is empty, an unreadable one is moved aside and reported. */
+  async load (): Promise<MessagingState> {
+    let bytes: Uint8Array
+    try {
+      bytes = new Uint8Array(await readFile(this.path))
+    } catch {
+      return emptyState()
+    }
+    const state = this.#open(bytes)
+    if (state !== null) return state
+    const aside = `${this.path}.unreadable-${Date.now()}`
+    await rename(this.path, aside).catch(() => {})
+    this.onError(new Error(`${this.path} did not open (another identity, or damaged); moved to ${aside}`))
+    return emptyState()
+  }
+
+  /** Queues a write of `state`; resolves once it (and every earlier write) is on disk. */
+  async save (state: MessagingState): Promise<void> {
+    const bytes = this.#seal(state)
+    const next = this.#chain.then(async () => { await writeFileAtomic(this.path, bytes, { mode: 0o600 }) })
+    this.#chain = next.catch(err => { this.failures++; this.onError(err as Error) })
+    await next
+  }
+
+  async flush (): Promise<void> {
+    await this.#chain
+  }
+
+  close (): void {
+    wipe(this.#key)
+  }
+
+  #seal (state: MessagingState): Uint8Array {
+    const body = packr.pack({ v: STATE_FILE_VERSION, ...state })
+    const nonce = randomBytes(XCHACHA_NONCE_BYTES)
+    const ct = xchacha.seal(this.#key, nonce, body, AAD)
+    const out = new Uint8Array(nonce.length + ct.length)
+    out.set(nonce, 0)
+    out.set(ct, nonce.length)
+    return out
+  }
+
+  #open (bytes: Uint8Array): MessagingState | null {
+    if (bytes.length <= XCHACHA_NONCE_BYTES) return null
+    const body = xchacha.open(this.#key, bytes.subarray(0, XCHACHA_NONCE_BYTES), bytes.subarray(XCHACHA_NONCE_BYTES), AAD)
+    if (body === null) return null
+    try {
+      const v = packr.unpack(body) as Partial<MessagingState> & { v?: number }
+      if (v.v !== STATE_FILE_VERSION) return null
+      return {
+        pending: Array.isArray(v.pending) ? v.pending.map(copyRequest) : [],
+        declined: Array.isArray(v.declined) ? v.declined : [],
+        introduced: Array.isArray(v.introduced) ? v.introduced : [],
+        addresses: Array.isArray(v.addresses) ? v.addresses : []
+      }
+    } catch {
+      return null
+    }
+  }
+}
+
+/** msgpackr hands out views into the decoded buffer: copy the keys out. */
+function copyRequest (r: RequestSnapshot['pending'][number]): RequestSnapshot['pending'][number] {
+  return {
+    ...r,
+    identity: { signPublic: new Uint8Array(r.identity.signPublic), dhPublic: new Uint8Array(r.identity.dhPublic), dhSignature: new Uint8Array(r.identity.dhSignature) },
+    held: r.held.map(h => ({ ...h }))
+  }
+}
