@@ -82,5 +82,7 @@ export const errors = {
   SESSION_CLOSED: make('SESSION_CLOSED'),
   // messaging (proto-spec/messaging.md): `send --wait` ran out of time; no such pending contact request
   WAIT_TIMEOUT: make('WAIT_TIMEOUT'),
-  REQUEST_NOT_FOUND: make('REQUEST_NOT_FOUND')
+  REQUEST_NOT_FOUND: make('REQUEST_NOT_FOUND'),
+  // terminal chat: `dmess chat` run without a TTY to draw on and read keys from
+  NOT_A_TERMINAL: make('NOT_A_TERMINAL')
 } as const
