@@ -50,10 +50,11 @@ export class WriteTokens {
     this.#rotatedAt = now
   }
 
-  /** Forget both secrets (node stop). */
+  /** Forget both secrets (node stop): every token issued so far is invalid; a fresh secret is drawn. */
   destroy (): void {
     wipe(this.#current, this.#previous ?? undefined)
     this.#previous = null
+    this.#current = this.#fresh()
   }
 
   /** Rotate if a period has passed (also done on every issue/check). */
