@@ -35,6 +35,12 @@ export class EndpointComponent implements Component {
     this.#endpoint.on('error', err => this.opts.log.error({ err: (err as Error).message }, 'endpoint listener failed'))
   }
 
+  /** Datagrams the Endpoint received and dropped, every reason summed (as the placeholder socket counted them). */
+  get dropped (): number {
+    const d = this.#endpoint?.stats().dropped
+    return d === undefined ? 0 : Object.values(d).reduce((a, b) => a + b, 0)
+  }
+
   address (): BoundAddress {
     const a = this.endpoint.address
     return { address: a.host, port: a.port, family: isIPv6(a.host) ? 'IPv6' : 'IPv4' }
