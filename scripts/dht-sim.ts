@@ -2,8 +2,10 @@
 // log-normal RTTs (median 70 ms), seeded and reproducible. One JSON line per metric per scenario.
 //   npx tsx scripts/dht-sim.ts [--nodes 10000] [--churn 0,0.2,0.5] [--lookups 2000]
 //                              [--publishers 500] [--seed 1] [--network lean|sim] [--loss 0]
-//                              [--join-refresh no|yes]
-import { pathToFileURL } from 'node:url'
+//                              [--join-refresh no|yes] [--jobs 1]
+// --jobs N runs up to N scenarios at once in child processes (each is single-threaded).
+import { pathToFileURL, fileURLToPath } from 'node:url'
+import { spawn } from 'node:child_process'
 import { runScenario, type ScenarioOptions, type ScenarioResult } from '../src/dht/sim/index.js'
 
 export interface SimArgs {
@@ -16,9 +18,10 @@ export interface SimArgs {
   loss: number
   /** Kademlia §2.3 bucket refresh after joining (on in real nodes; ~3× the join traffic, needed for ≥ 99%). */
   joinRefresh: boolean
+  jobs: number
 }
 
-export const DEFAULT_ARGS: SimArgs = { nodes: 10_000, churn: [0, 0.2, 0.5], lookups: 2000, publishers: 500, seed: 1, network: 'lean', loss: 0, joinRefresh: true }
+export const DEFAULT_ARGS: SimArgs = { nodes: 10_000, churn: [0, 0.2, 0.5], lookups: 2000, publishers: 500, seed: 1, network: 'lean', loss: 0, joinRefresh: true, jobs: 1 }
 
 export function parseArgs (argv: string[]): SimArgs {
   const a = { ...DEFAULT_ARGS }
@@ -32,6 +35,7 @@ export function parseArgs (argv: string[]): SimArgs {
     else if (flag === '--network') a.network = value === 'sim' ? 'sim' : 'lean'
     else if (flag === '--loss') a.loss = Number(value)
     else if (flag === '--join-refresh') a.joinRefresh = value === 'yes'
+    else if (flag === '--jobs') a.jobs = Math.max(1, Math.floor(Number(value)))
     else throw new Error(`unknown option ${flag}`)
   }
   return a
@@ -70,6 +74,29 @@ export function simulate (args: SimArgs): ScenarioResult[] {
   return out
 }
 
+function toArgv (a: SimArgs, churn: number): string[] {
+  return ['--nodes', String(a.nodes), '--churn', String(churn), '--lookups', String(a.lookups), '--publishers', String(a.publishers),
+    '--seed', String(a.seed), '--network', a.network, '--loss', String(a.loss), '--join-refresh', a.joinRefresh ? 'yes' : 'no']
+}
+
+/** Runs the churn levels in up to `jobs` child processes at once; their JSON lines pass through. */
+export async function simulateParallel (args: SimArgs): Promise<void> {
+  if (args.jobs <= 1 || args.churn.length <= 1) {
+    simulate(args)
+    return
+  }
+  const script = fileURLToPath(import.meta.url)
+  const queue = [...args.churn]
+  const worker = async (): Promise<void> => {
+    for (let churn = queue.shift(); churn !== undefined; churn = queue.shift()) {
+      const child = spawn(process.execPath, [...process.execArgv, script, ...toArgv(args, churn)], { stdio: ['ignore', 'inherit', 'inherit'] })
+      const code = await new Promise<number | null>(resolve => child.on('close', resolve))
+      if (code !== 0) throw new Error(`scenario churn=${churn} exited with ${code}`)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(args.jobs, args.churn.length) }, worker))
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  simulate(parseArgs(process.argv.slice(2)))
+  await simulateParallel(parseArgs(process.argv.slice(2)))
 }
