@@ -9,8 +9,7 @@ export class Inbox {
   #head = 0
   #waiter: ((r: IteratorResult<Uint8Array>) => void) | null = null
   #ended = false
-  #wasFull = false
-  /** Called when the reader has taken enough that the session may deliver again. */
+  /** Called when the reader has room again: it is waiting, or the queue is down to half. */
   onDrained: (() => void) | null = null
 
   constructor (highWater: number) {
@@ -29,7 +28,6 @@ export class Inbox {
       return
     }
     this.#items.push(m)
-    if (this.size >= this.#highWater) this.#wasFull = true
   }
 
   /** No more messages will come; a waiting reader finishes once the queue is empty. */
@@ -44,7 +42,7 @@ export class Inbox {
     if (this.size > 0) return { value: this.#take(), done: false }
     if (this.#ended) return { value: undefined, done: true }
     if (this.#waiter !== null) throw new Error('reliable session: one reader at a time')
-    this.#unblock()
+    this.onDrained?.()
     return await new Promise(resolve => { this.#waiter = resolve })
   }
 
@@ -55,14 +53,9 @@ export class Inbox {
       this.#items = this.#items.slice(this.#head)
       this.#head = 0
     }
-    // resume at half the mark, not at every message, so pauses are not toggled per read
-    if (this.size <= this.#highWater >> 1) this.#unblock()
+    // refill from half the mark, not after every read (the session ignores this unless it
+    // held messages back)
+    if (this.size <= this.#highWater >> 1) this.onDrained?.()
     return m
-  }
-
-  #unblock (): void {
-    if (!this.#wasFull) return
-    this.#wasFull = false
-    this.onDrained?.()
   }
 }

@@ -89,6 +89,7 @@ export class ReliableSession extends EventEmitter<ReliableSessionEvents> {
   #inbox: Inbox | null = null
   readonly #highWater: number
   #userPaused = false
+  #heldBack = false // the last poll delivered fewer messages than the channel may have had
   #scheduled = false
   #inPoll = false
   #dirty = false
@@ -163,7 +164,11 @@ export class ReliableSession extends EventEmitter<ReliableSessionEvents> {
   messages (): AsyncIterableIterator<Uint8Array> {
     if (this.#inbox === null) {
       this.#inbox = new Inbox(this.#highWater)
-      this.#inbox.onDrained = () => { this.#schedulePoll() }
+      this.#inbox.onDrained = () => {
+        if (!this.#heldBack) return
+        this.#heldBack = false
+        this.#schedulePoll()
+      }
       if (this.#closed !== null) this.#inbox.end()
     }
     const inbox = this.#inbox
@@ -235,7 +240,9 @@ export class ReliableSession extends EventEmitter<ReliableSessionEvents> {
   #pollOnce (): void {
     this.#polls++
     this.#admitPending()
-    const r = this.#channel.poll(this.#scheduler.now(), this.#maxDeliver())
+    const max = this.#maxDeliver()
+    const r = this.#channel.poll(this.#scheduler.now(), max)
+    if (r.delivered.length === max) this.#heldBack = true
     const s = this.session
     for (let i = 0; i < r.datagrams.length; i++) {
       if (!s.send(r.datagrams[i]!)) this.#sendFailures++ // lost like any datagram: retransmitted
