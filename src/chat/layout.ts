@@ -1,0 +1,158 @@
+// How a conversation looks as rows of terminal cells: pure, so the wrapping, the marks and the
+// day separators are tested without a terminal. The ink components only paint these rows.
+import type { ChatMessage, ChatPeer, MessageStatus, Presence } from './types.js'
+import { cellWidth, sanitize, truncateCells, wrap } from './width.js'
+
+export type Style = 'plain' | 'dim' | 'me' | 'them' | 'mark' | 'read' | 'failed' | 'notice' | 'error' | 'online' | 'away' | 'connecting' | 'offline' | 'title' | 'cursor'
+export interface Segment { text: string, style: Style }
+export type Row = Segment[]
+
+/** Longest name shown before a message (cells). */
+export const NAME_MAX_CELLS = 16
+/** Fingerprint characters shown in the header and for unnamed peers. */
+export const FINGERPRINT_PREFIX = 12
+
+/** Delivery marks on our own messages (✓ sent, ✓✓ delivered, ✓✓ read); the word keeps "read" legible without colour. */
+export function statusMark (status: MessageStatus): Segment | null {
+  switch (status) {
+    case 'sending': return { text: '…', style: 'dim' }
+    case 'sent': return { text: '✓', style: 'mark' }
+    case 'delivered': return { text: '✓✓', style: 'mark' }
+    case 'read': return { text: '✓✓ read', style: 'read' }
+    case 'failed': return { text: '✗ not sent', style: 'failed' }
+    default: return null
+  }
+}
+
+export function peerLabel (peer: ChatPeer): string {
+  const name = peer.name === null ? null : sanitize(peer.name).replace(/\n/g, ' ')
+  return truncateCells(name ?? peer.fingerprint.slice(0, FINGERPRINT_PREFIX), NAME_MAX_CELLS)
+}
+
+const pad2 = (n: number): string => String(n).padStart(2, '0')
+
+/** Local wall-clock time of a message. */
+export function formatTime (ts: number): string {
+  const d = new Date(ts)
+  return `${pad2(d.getHours())}:${pad2(d.getMinutes())}`
+}
+
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat']
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
+
+export function formatDay (ts: number): string {
+  const d = new Date(ts)
+  return `${DAYS[d.getDay()]} ${d.getDate()} ${MONTHS[d.getMonth()]} ${d.getFullYear()}`
+}
+
+function dayKey (ts: number): string {
+  const d = new Date(ts)
+  return `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`
+}
+
+function separator (text: string, width: number): Row {
+  const label = ` ${text} `
+  const side = Math.max(0, Math.floor((width - cellWidth(label)) / 2))
+  return [{ text: truncateCells('─'.repeat(side) + label + '─'.repeat(side), width), style: 'dim' }]
+}
+
+/** The rows of one message: "HH:MM name: text", continuation rows indented under the text, mark at the end. */
+export function messageRows (m: ChatMessage, peer: ChatPeer, width: number): Row[] {
+  const time = formatTime(m.timestamp) + ' '
+  const who = (m.direction === 'out' ? 'you' : peerLabel(peer)) + ': '
+  const indent = cellWidth(time) + cellWidth(who)
+  const textWidth = Math.max(8, width - indent)
+  const lines = wrap(sanitize(m.text), textWidth)
+  const rows: Row[] = lines.map((line, i) => i === 0
+    ? [{ text: time, style: 'dim' }, { text: who, style: m.direction === 'out' ? 'me' : 'them' }, { text: line, style: 'plain' }]
+    : [{ text: ' '.repeat(indent), style: 'plain' }, { text: line, style: 'plain' }])
+  const mark = m.direction === 'out' ? statusMark(m.status) : null
+  if (mark !== null) {
+    const last = rows[rows.length - 1] as Row
+    const lastWidth = last.reduce((n, s) => n + cellWidth(s.text), 0)
+    if (lastWidth + 1 + cellWidth(mark.text) <= width) last.push({ text: ' ', style: 'plain' }, mark)
+    else rows.push([{ text: ' '.repeat(indent), style: 'plain' }, mark])
+  }
+  return rows
+}
+
+/** Every row of the conversation, oldest first, with a separator where the sender's day changes. */
+export function conversationRows (messages: readonly ChatMessage[], peer: ChatPeer, width: number): Row[] {
+  const rows: Row[] = []
+  let day: string | null = null
+  for (const m of messages) {
+    const k = dayKey(m.timestamp)
+    if (k !== day) { rows.push(separator(formatDay(m.timestamp), width)); day = k }
+    rows.push(...messageRows(m, peer, width))
+  }
+  return rows
+}
+
+const PRESENCE_DOT: Record<Presence, string> = { online: '●', away: '◐', connecting: '◌', offline: '○' }
+
+/** "dmess · bob (a1b2c3d4e5f6…) · ● online" */
+export function headerRow (peer: ChatPeer | null, presence: Presence, width: number): Row {
+  if (peer === null) return [{ text: truncateCells('dmess chat · loading…', width), style: 'title' }]
+  const who = peer.name === null ? peer.fingerprint.slice(0, FINGERPRINT_PREFIX) + '…' : `${peerLabel(peer)} (${peer.fingerprint.slice(0, FINGERPRINT_PREFIX)}…)`
+  const row: Row = [
+    { text: 'dmess · ', style: 'dim' },
+    { text: who, style: 'title' },
+    { text: ' · ', style: 'dim' },
+    { text: `${PRESENCE_DOT[presence]} ${presence}`, style: presence }
+  ]
+  return clipRow(row, width)
+}
+
+/** Cuts a row to `width` cells. */
+export function clipRow (row: Row, width: number): Row {
+  const out: Row = []
+  let left = width
+  for (const s of row) {
+    if (left <= 0) break
+    const text = truncateCells(s.text, left)
+    out.push({ ...s, text })
+    left -= cellWidth(text)
+  }
+  return out
+}
+
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' })
+
+/** The tail of `text` that fits in `width` cells. */
+function tailCells (text: string, width: number): string {
+  const parts = [...graphemes.segment(text)].map(s => s.segment)
+  let out = ''
+  let w = 0
+  for (let i = parts.length - 1; i >= 0; i--) {
+    const g = parts[i] as string
+    const gw = cellWidth(g)
+    if (w + gw > width) break
+    out = g + out
+    w += gw
+  }
+  return out
+}
+
+/**
+ * "› text" with the cursor cell in reverse video. A line longer than the screen scrolls
+ * sideways so the cursor stays visible, with "…" where text is cut off on the left.
+ */
+export function inputRow (line: { text: string, cursor: number }, width: number, prompt = '› '): Row {
+  const avail = Math.max(2, width - cellWidth(prompt))
+  const before = line.text.slice(0, line.cursor)
+  const rest = line.text.slice(line.cursor)
+  const atCursor = rest.length > 0 ? ([...graphemes.segment(rest)][0]?.segment ?? ' ') : ' '
+  const after = rest.slice(atCursor.length)
+  const cursorWidth = Math.max(1, cellWidth(atCursor))
+  let shown = before
+  let cut = false
+  if (cellWidth(before) + cursorWidth > avail) {
+    shown = tailCells(before, avail - cursorWidth - 1)
+    cut = true
+  }
+  const used = (cut ? 1 : 0) + cellWidth(shown) + cursorWidth
+  const row: Row = [{ text: prompt, style: 'dim' }]
+  if (cut) row.push({ text: '…', style: 'dim' })
+  row.push({ text: shown, style: 'plain' }, { text: atCursor, style: 'cursor' }, { text: truncateCells(after, avail - used), style: 'plain' })
+  return row
+}
