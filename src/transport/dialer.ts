@@ -12,7 +12,7 @@ import type { HandshakeParty } from './handshake.js'
 import type { VerifiedPeer } from './proof.js'
 import type { SessionTable } from './session-table.js'
 import type { SessionTuning } from './constants.js'
-import type { ManagerAction } from './manager.js'
+import type { ManagerAction } from './actions.js'
 import type { SessionDropReason } from './types.js'
 
 export interface DialerContext {

@@ -15,22 +15,12 @@ import { retryDelay } from './dial.js'
 import { Dialer } from './dialer.js'
 import { SessionKeys } from './keys.js'
 import { SessionCore, sessionKey } from './session.js'
+import { supersedes } from './peer-policy.js'
 import { SESSION_ID_BYTES, type VerifiedPeer } from './proof.js'
 import { SESSION_DROP_REASONS, type PeerAddress, type CloseReason, type SessionDropReason } from './types.js'
+import type { ManagerAction, ConnectOptions, ManagerStats } from './actions.js'
 
-export type ManagerAction =
-  | { type: 'send', to: PeerAddress, bytes: Uint8Array }
-  /** a session the peer opened (inbound), now authenticated */
-  | { type: 'session', session: SessionCore }
-  | { type: 'connected', dialId: number, session: SessionCore }
-  | { type: 'connect-failed', dialId: number, error: DmessError }
-  | { type: 'data', session: SessionCore, data: Uint8Array }
-  | { type: 'roamed', session: SessionCore, address: PeerAddress }
-  /** new keys installed on an existing session (rekey, or a second handshake with the same peer) */
-  | { type: 'rekeyed', session: SessionCore }
-  | { type: 'closed', session: SessionCore, reason: CloseReason }
-  /** a DHT packet (wire.md §4.7): not ours, for the DHT handler */
-  | { type: 'dht', datagram: Uint8Array, from: PeerAddress }
+export type { ManagerAction, ConnectOptions, ManagerStats } from './actions.js'
 
 export interface ManagerOptions {
   identity: Identity
@@ -38,23 +28,6 @@ export interface ManagerOptions {
   /** randomness for indices, cookies, jitter — and ephemeral keys when given (deterministic tests) */
   random?: (n: number) => Uint8Array
   tuning?: Partial<SessionTuning>
-}
-
-export interface ConnectOptions {
-  /** fail with FINGERPRINT_MISMATCH unless the peer proves this fingerprint */
-  expectFingerprint?: string
-  /** the peer's static X25519 key, if known: a 1-RTT IK handshake (noise.md §1) */
-  remoteStatic?: Uint8Array
-  timeoutMs?: number
-}
-
-export interface ManagerStats {
-  dropped: Record<DropReason | SessionDropReason, number>
-  handshakesCompleted: number
-  cookieRepliesSent: number
-  sessions: number
-  halfOpen: number
-  dials: number
 }
 
 export class SessionManager {
@@ -214,6 +187,11 @@ export class SessionManager {
     if (done === null) return
     const { dial, keys, peer, final } = done
     const s = this.#establish(peer, keys, from, now, true, out)
+    if (s.current !== keys) {
+      // lost to an existing session with this peer (session.md §3.1): resolve with that one
+      if (dial.rekeyOf === null) out.push({ type: 'connected', dialId: dial.id, session: s })
+      return
+    }
     if (final !== null) {
       // wire.md §6.3: resend FINAL until the responder is heard from on these keys
       s.pendingFinal = { bytes: final, keys, attempts: 1, nextAt: now + retryDelay(1, this.tuning, this.#dialer.jitter()) }
@@ -239,7 +217,7 @@ export class SessionManager {
     this.#responder.detach(ho)
     const keys = new SessionKeys({ localIndex: ho.localIndex, remoteIndex: ho.remoteIndex, initiator: false, createdAt: now }, res.value.keys)
     const s = this.#establish(res.value.peer, keys, from, now, false, out)
-    this.#keepalive(s, now, out) // so the initiator stops resending FINAL (wire.md §6.3)
+    if (s.current === keys) this.#keepalive(s, now, out) // so the initiator stops resending FINAL (wire.md §6.3)
   }
 
   /** A retransmitted FINAL: our keepalive was lost; send another (rate-limited), nothing else. */
@@ -268,7 +246,7 @@ export class SessionManager {
     this.#responder.detach(ho)
     // this packet is fresh (replay window) and authenticated, so its source may move the address
     const s = this.#establish(peer, keys, from, now, false, out)
-    this.#deliver(s, keys, p.kind, pt, from, now, out)
+    if (s.current === keys) this.#deliver(s, keys, p.kind, pt, from, now, out)
   }
 
   #deliver (s: SessionCore, keys: SessionKeys, kind: 'transport-data' | 'session-close', pt: Uint8Array, from: PeerAddress, now: number, out: ManagerAction[]): void {
@@ -300,11 +278,35 @@ export class SessionManager {
     this.#table.set(keys.localIndex, { kind: 'keys', session: s, keys })
     s.lastReceivedAt = now
     this.#handshakesCompleted++
-    // a new outbound session is announced by the dial's 'connected'
-    if (!isNew) out.push({ type: 'rekeyed', session: s })
-    else if (!outbound) out.push({ type: 'session', session: s })
     this.#wake(s.nextDeadline(this.tuning))
-    return s
+    if (!isNew) {
+      out.push({ type: 'rekeyed', session: s })
+      return s
+    }
+    const kept = this.#onePerPeer(s, now, out)
+    // a new outbound session is announced by the dial's 'connected'
+    if (kept === s && !outbound) out.push({ type: 'session', session: s })
+    return kept
+  }
+
+  /**
+   * session.md §3.1: keep one open session per peer (peer-policy.ts). Returns the survivor; when
+   * the new one loses it is dropped unannounced — silently if we dialled it (the peer never
+   * completes it), else with a CLOSE so the peer drops it at once.
+   */
+  #onePerPeer (n: SessionCore, now: number, out: ManagerAction[]): SessionCore {
+    for (const o of this.#table.sessionsOf(n.remoteFingerprint)) {
+      if (o === n) continue
+      if (supersedes(n, o, this.#identity.fingerprint, now)) {
+        out.push(...this.close(o, now, 'replaced'))
+        continue
+      }
+      const bye = n.outbound ? null : n.closePacket(now, this.tuning)
+      if (bye !== null) out.push({ type: 'send', to: n.address, bytes: bye })
+      this.#closeSession(n, 'replaced', [])
+      return o
+    }
+    return n
   }
 
   #closeSession (s: SessionCore, reason: CloseReason, out: ManagerAction[]): void {
@@ -350,15 +352,8 @@ export class SessionManager {
       this.#table.free(k.localIndex)
       s.drop(k)
     }
-    const pf = s.pendingFinal
-    if (due.resendFinal && pf !== null) {
-      pf.attempts++
-      if (pf.attempts > t.handshakeMaxAttempts) s.pendingFinal = null
-      else {
-        pf.nextAt = now + retryDelay(pf.attempts, t, this.#dialer.jitter())
-        out.push({ type: 'send', to: s.address, bytes: pf.bytes })
-      }
-    }
+    const final = due.resendFinal ? s.resendFinal(now, t, this.#dialer.jitter()) : null
+    if (final !== null) out.push({ type: 'send', to: s.address, bytes: final })
     if (due.keepalive) {
       this.#maybeRekey(s, now, out)
       this.#keepalive(s, now, out)

@@ -58,6 +58,11 @@ export class SessionTable {
     return this.#byFingerprint.get(fingerprint)?.at(-1)
   }
 
+  /** Open sessions with this peer, oldest first (a copy). */
+  sessionsOf (fingerprint: string): SessionCore[] {
+    return [...(this.#byFingerprint.get(fingerprint) ?? [])]
+  }
+
   /** The session a handshake names (peer and session id), if we have it. */
   sessionByKey (key: string): SessionCore | undefined {
     return this.#byKey.get(key)

@@ -8,6 +8,7 @@ import type { VerifiedPeer } from './proof.js'
 import type { SessionKeys } from './keys.js'
 import { sameAddress, type PeerAddress, type CloseReason } from './types.js'
 import type { SessionTuning } from './constants.js'
+import { retryDelay } from './dial.js'
 
 const EMPTY = new Uint8Array(0)
 
@@ -132,6 +133,19 @@ export class SessionCore {
     const k = this.current
     if (k === null || !k.usable(now, t.rejectAfterMs)) return null
     return k.seal(EMPTY, PacketType.SESSION_CLOSE)
+  }
+
+  /** wire.md §6.3: the FINAL to resend now, or null once HANDSHAKE_MAX_ATTEMPTS are spent. */
+  resendFinal (now: number, t: SessionTuning, jitter: number): Uint8Array | null {
+    const pf = this.pendingFinal
+    if (pf === null) return null
+    pf.attempts++
+    if (pf.attempts > t.handshakeMaxAttempts) {
+      this.pendingFinal = null
+      return null
+    }
+    pf.nextAt = now + retryDelay(pf.attempts, t, jitter)
+    return pf.bytes
   }
 
   /** Which timers are due at `now`. */

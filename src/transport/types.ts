@@ -24,6 +24,8 @@ export type CloseReason =
   | 'timeout'
   /** the endpoint was closed */
   | 'endpoint-closed'
+  /** a newer session with the same peer took its place (session.md §3.1) */
+  | 'replaced'
 
 /** Session-layer reasons a datagram is dropped (wire-level reasons are wire's DropReason). */
 export type SessionDropReason =

@@ -229,44 +229,68 @@ t.test('version negotiation: an initiation in an unknown version is answered; a 
   t.equal(failed[0]?.error.code, 'HANDSHAKE_FAILED')
 })
 
-t.test('simultaneous open: two independent sessions, each paired across both sides', async t => {
-  const p = new Pump()
-  const a = p.add('a')
-  const b = p.add('b')
-  p.connect(a, b)
-  p.connect(b, a)
-  p.advance(1000)
-  t.equal(a.manager.sessions().length, 2)
-  t.equal(b.manager.sessions().length, 2)
-  const sa = p.events(a, 'connected')[0]!.session
-  const sb = p.events(b, 'connected')[0]!.session
-  const inA = p.events(a, 'session')[0]!.session
-  const inB = p.events(b, 'session')[0]!.session
-  t.same(inB.sessionId, sa.sessionId, "a's dial is b's inbound session")
-  t.same(inA.sessionId, sb.sessionId)
-  t.ok(p.send(a, sa, 'x') && p.send(b, sb, 'y'))
-  p.flush()
-  t.same(b.data.map(d => [d.text, d.session === inB]), [['x', true]])
-  t.same(a.data.map(d => [d.text, d.session === inA]), [['y', true]])
+t.test('simultaneous open: both sides keep the same one session (opened by the smaller fingerprint)', async t => {
+  for (let round = 0; round < 4; round++) {
+    const p = new Pump()
+    const a = p.add('a')
+    const b = p.add('b')
+    const aFirst = round % 2 === 0
+    if (aFirst) { p.connect(a, b); p.connect(b, a) } else { p.connect(b, a); p.connect(a, b) }
+    p.advance(1000)
+    t.equal(a.manager.sessions().length, 1, `round ${round}: one session at a`)
+    t.equal(b.manager.sessions().length, 1, `round ${round}: one session at b`)
+    const sa = a.manager.sessions()[0]!
+    const sb = b.manager.sessions()[0]!
+    t.same(sa.sessionId, sb.sessionId, 'the same session on both ends')
+    const smaller = a.identity.fingerprint < b.identity.fingerprint ? 'a' : 'b'
+    t.equal(sa.outbound, smaller === 'a', 'opened by the smaller fingerprint')
+    // each connect resolved with the survivor, or with a session that was then replaced by it
+    // (its 'closed' says 'replaced' and the survivor arrives as an inbound 'session')
+    for (const [node, s] of [[a, sa], [b, sb]] as const) {
+      const got = p.events(node, 'connected')[0]!.session
+      const ok = got === s || (got.closed === 'replaced' && p.events(node, 'session').some(e => e.session === s))
+      t.ok(ok, `${node.name}: connect → survivor, or replaced → survivor announced`)
+    }
+    t.ok(p.send(a, sa, 'x') && p.send(b, sb, 'y'))
+    p.flush()
+    t.same([a.data.map(d => d.text), b.data.map(d => d.text)], [['y'], ['x']])
+    p.advance(120_000)
+    t.equal(sa.closed, null, 'and it stays up')
+  }
 })
 
-t.test('a peer that restarted and dials again gets a new session; the old one is left to time out', async t => {
+t.test('a peer that restarted and dials again gets a new session, which replaces the old one', async t => {
   const p = new Pump()
   const a = p.add('a')
   const b = p.add('b')
   const { sb } = establish(p, a, b)
+  p.advance(20_000)
   const a2 = p.add('a-restarted', { identity: a.identity })
   a2.address = { ...a.address, port: a.address.port + 1 }
   p.nodes.delete('a')
   const dialId = p.connect(a2, b, { expectFingerprint: b.identity.fingerprint })
   p.flush()
   t.ok(p.events(a2, 'connected').some(e => e.dialId === dialId))
-  t.equal(p.events(b, 'session').length, 2, 'a second inbound session, not a rekey of the old one')
-  t.equal(b.manager.sessions().length, 2)
-  t.equal(b.manager.session(a.identity.fingerprint), p.events(b, 'session')[1]!.session, 'the newest is preferred')
-  p.advance(70_000)
-  t.equal(sb.closed, 'timeout')
+  const inbound = p.events(b, 'session')
+  t.equal(inbound.length, 2, 'a second inbound session, not a rekey of the old one')
+  t.equal(sb.closed, 'replaced')
+  t.same(p.events(b, 'closed').map(e => [e.session, e.reason]), [[sb, 'replaced']])
+  t.same(b.manager.sessions(), [inbound[1]!.session])
+})
+
+t.test('dialling a peer we already have a session with (no expectation) replaces it on both ends', async t => {
+  const p = new Pump()
+  const a = p.add('a')
+  const b = p.add('b')
+  const { sa, sb } = establish(p, a, b)
+  p.advance(20_000)
+  p.connect(a, b)
+  p.flush()
+  t.equal(sa.closed, 'replaced')
+  t.equal(sb.closed, 'peer', 'the old session got a CLOSE')
+  t.equal(a.manager.sessions().length, 1)
   t.equal(b.manager.sessions().length, 1)
+  t.same(a.manager.sessions()[0]!.sessionId, b.manager.sessions()[0]!.sessionId)
 })
 
 t.test('connect checks its arguments', async t => {

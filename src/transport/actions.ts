@@ -1,0 +1,37 @@
+// What goes in and out of the SessionManager (proto-spec/session.md §8): the actions it returns
+// for the Endpoint to carry out, connect options, and its counters.
+import type { DmessError } from '../errors.js'
+import type { DropReason } from '../wire/drops.js'
+import type { SessionCore } from './session.js'
+import type { PeerAddress, CloseReason, SessionDropReason } from './types.js'
+
+export type ManagerAction =
+  | { type: 'send', to: PeerAddress, bytes: Uint8Array }
+  /** a session the peer opened (inbound), now authenticated */
+  | { type: 'session', session: SessionCore }
+  | { type: 'connected', dialId: number, session: SessionCore }
+  | { type: 'connect-failed', dialId: number, error: DmessError }
+  | { type: 'data', session: SessionCore, data: Uint8Array }
+  | { type: 'roamed', session: SessionCore, address: PeerAddress }
+  /** new keys installed on an existing session (rekey, or a second handshake with the same peer) */
+  | { type: 'rekeyed', session: SessionCore }
+  | { type: 'closed', session: SessionCore, reason: CloseReason }
+  /** a DHT packet (wire.md §4.7): not ours, for the DHT handler */
+  | { type: 'dht', datagram: Uint8Array, from: PeerAddress }
+
+export interface ConnectOptions {
+  /** fail with FINGERPRINT_MISMATCH unless the peer proves this fingerprint */
+  expectFingerprint?: string
+  /** the peer's static X25519 key, if known: a 1-RTT IK handshake (noise.md §1) */
+  remoteStatic?: Uint8Array
+  timeoutMs?: number
+}
+
+export interface ManagerStats {
+  dropped: Record<DropReason | SessionDropReason, number>
+  handshakesCompleted: number
+  cookieRepliesSent: number
+  sessions: number
+  halfOpen: number
+  dials: number
+}
