@@ -1,5 +1,5 @@
 // The secure session layer over one UDP socket (proto-spec/session.md). The reliable channel
-// (./reliable/) is a separate module that will ride on Session datagrams.
+// (./reliable/, bound to a Session by reliable-session.ts) rides on Session datagrams.
 export { Endpoint, type EndpointOptions, type EndpointConnectOptions, type EndpointEvents, type EndpointStats, type DatagramHook } from './endpoint.js'
 export { Session, type SessionEvents } from './session-handle.js'
 export { SessionManager, type ManagerAction, type ManagerOptions, type ConnectOptions, type ManagerStats } from './manager.js'
