@@ -8,12 +8,14 @@
 // The peer is test/transport/fixtures/reliable-peer.ts; DMESS_BENCH_PROFILE_DIR=dir runs it
 // under --cpu-prof (profile this process with `node --cpu-prof --import tsx …`).
 import { createSocket, type Socket } from 'node:dgram'
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { loadavg } from 'node:os'
 import { pathToFileURL } from 'node:url'
 import { Endpoint, type Session } from '../../src/transport/index.js'
 import { ReliableSession } from '../../src/transport/reliable-session.js'
 import { generateIdentity } from '../../src/crypto/identity.js'
-import { spawnJson, reliablePeerPath, type JsonChild } from '../../test/transport/fixtures/reliable-child.js'
+import { spawnJson, reliablePeerPath, repoRoot, type JsonChild } from '../../test/transport/fixtures/reliable-child.js'
 
 const HOST = '127.0.0.1'
 const MSG_BYTES = 1024
@@ -34,8 +36,25 @@ interface Summary { count: number, bytes: number, sha256: string }
 interface Peer { child: JsonChild, port: number, fingerprint: string, pid: number }
 
 const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d
+// The machine's 1-minute load average goes with every figure: on a shared 2-core box, time
+// figures are only comparable at similar load; CPU-per-message figures much less depend on it.
 function emit (metric: string, value: number, unit: string, extra: Record<string, unknown> = {}): void {
-  console.log(JSON.stringify({ metric, value: round(value), unit, ...extra }))
+  console.log(JSON.stringify({ metric, value: round(value), unit, ...extra, load1: round(loadavg()[0] ?? 0, 2) }))
+}
+
+const CLOCK_TICKS_PER_S = 100 // Linux USER_HZ, the unit of utime/stime in /proc/PID/stat
+
+/** CPU time (user + system) of this process and of the peer, in ms. */
+function cpuMs (peerPid: number): { self: number, peer: number } {
+  const fields = readFileSync(`/proc/${peerPid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+  const peer = (Number(fields[11]) + Number(fields[12])) * 1000 / CLOCK_TICKS_PER_S
+  const u = process.cpuUsage()
+  return { self: (u.user + u.system) / 1000, peer }
+}
+
+/** CPU µs per message on each side between two cpuMs() readings. */
+function cpuPerMsg (a: { self: number, peer: number }, b: { self: number, peer: number }, count: number): { sender: number, receiver: number } {
+  return { sender: round((b.self - a.self) * 1000 / count), receiver: round((b.peer - a.peer) * 1000 / count) }
 }
 
 async function startPeer (args: string[]): Promise<Peer> {
@@ -52,6 +71,48 @@ async function stopPeer (p: Peer): Promise<void> {
     const timer = setTimeout(() => { p.child.stop(); resolve() }, 3000)
     p.child.proc.once('exit', () => { clearTimeout(timer); resolve() })
   })
+}
+
+// The same echo peer as plain JavaScript from `npm run build`'s dist/ — what the daemon runs —
+// without the TypeScript loader's memory. Used only when dist/ is at least as new as the source.
+const COMPILED_PEER = `
+const { Endpoint } = await import(process.argv[1] + '/dist/src/transport/index.js')
+const { ReliableSession } = await import(process.argv[1] + '/dist/src/transport/reliable-session.js')
+const { generateIdentity } = await import(process.argv[1] + '/dist/src/crypto/identity.js')
+const ep = await Endpoint.listen({ host: '127.0.0.1', port: 0, identity: generateIdentity() })
+ep.on('session', s => { const r = new ReliableSession(s); r.on('message', m => { r.send(m).catch(() => {}) }) })
+console.log(JSON.stringify({ port: ep.address.port, fingerprint: ep.fingerprint, pid: process.pid }))
+process.stdin.resume()
+process.stdin.on('end', () => { ep.close().then(() => process.exit(0)) })`
+
+function compiledPeerUsable (): boolean {
+  const src = ['src/transport/reliable-session.ts', 'src/transport/endpoint.ts', 'src/transport/reliable/channel.ts']
+  const built = ['dist/src/transport/reliable-session.js', 'dist/src/transport/endpoint.js', 'dist/src/transport/reliable/channel.js']
+  try {
+    return src.every((f, i) => statSync(join(repoRoot, built[i]!)).mtimeMs >= statSync(join(repoRoot, f)).mtimeMs)
+  } catch {
+    return false
+  }
+}
+
+async function compiledRss (ep: Endpoint): Promise<void> {
+  if (!compiledPeerUsable()) {
+    console.error('# transport bench: dist/ is missing or older than src/ (run `npm run build`): no compiled-peer RSS')
+    return
+  }
+  const child = spawnJson(process.execPath, ['--input-type=module', '-e', COMPILED_PEER, repoRoot])
+  const info = await child.next(o => typeof o.port === 'number')
+  const peer = { child, port: info.port as number, fingerprint: String(info.fingerprint), pid: info.pid as number }
+  try {
+    const r = await openReliable(ep, peer)
+    for (let i = 0; i < 100; i++) await r.send(new Uint8Array(MSG_BYTES))
+    await r.flushed()
+    await new Promise(resolve => setTimeout(resolve, 1000))
+    emit('transport_idle_session_rss_mib', rssMiB(peer.pid), 'MiB', { target: TARGETS.rssMiB, params: { what: 'compiled (dist/) peer process holding one idle reliable session, after 100 echoed messages' } })
+    r.close()
+  } finally {
+    await stopPeer(peer)
+  }
 }
 
 function rssMiB (pid: number): number {
@@ -201,11 +262,19 @@ async function reliableMetrics (ep: Endpoint): Promise<void> {
   const sink = await startPeer(['--mode', 'sink'])
   try {
     const r = await openReliable(ep, sink)
+    let c0 = cpuMs(sink.pid)
     const rate = await reliableRate(r)
-    emit('transport_reliable_1k_msgs_per_s', rate.perS, 'msg/s', { target: TARGETS.msgsPerS, params: { bytes: MSG_BYTES, seconds: RATE_MS / 1000, delivered: rate.summary.count, retransmits: r.stats.retransmits } })
+    let c1 = cpuMs(sink.pid)
+    const perMsg = cpuPerMsg(c0, c1, rate.summary.count)
+    emit('transport_reliable_1k_msgs_per_s', rate.perS, 'msg/s', { target: TARGETS.msgsPerS, params: { bytes: MSG_BYTES, seconds: RATE_MS / 1000, delivered: rate.summary.count, retransmits: r.stats.retransmits, cpuUsPerMsg: perMsg } })
+    emit('transport_reliable_1k_cpu_us_per_msg', perMsg.sender + perMsg.receiver, 'us', { params: { ...perMsg, what: 'sender + receiver CPU per delivered 1 KiB message' } })
+    c0 = cpuMs(sink.pid)
     const bulk = await reliableBulk(r)
+    c1 = cpuMs(sink.pid)
     const complete = bulk.summary.bytes === BULK_BYTES
-    emit('transport_reliable_bulk_64mib_mb_per_s', bulk.MBps, 'MB/s', { target: TARGETS.bulkMBps, params: { bytes: BULK_BYTES, messageBytes: BULK_MESSAGE_BYTES, complete, retransmits: r.stats.retransmits, cwndBytes: Math.round(r.stats.cwndBytes) } })
+    const busiest = Math.max(c1.self - c0.self, c1.peer - c0.peer) / 1000
+    emit('transport_reliable_bulk_64mib_mb_per_s', bulk.MBps, 'MB/s', { target: TARGETS.bulkMBps, params: { bytes: BULK_BYTES, messageBytes: BULK_MESSAGE_BYTES, complete, retransmits: r.stats.retransmits, cwndBytes: Math.round(r.stats.cwndBytes), cpuMs: { sender: round(c1.self - c0.self), receiver: round(c1.peer - c0.peer) } } })
+    emit('transport_reliable_bulk_mb_per_cpu_s', bulk.summary.bytes / 1e6 / busiest, 'MB/s', { params: { what: 'bulk bytes per CPU second of the busier side: the rate with a core each and no contention' } })
     await r.flushed()
     r.close()
   } finally {
@@ -216,7 +285,7 @@ async function reliableMetrics (ep: Endpoint): Promise<void> {
     const r = await openReliable(ep, echo)
     pingPongMetrics('transport_reliable', await reliablePingPong(r), true)
     await new Promise(resolve => setTimeout(resolve, 1000)) // the peer now holds one idle session
-    emit('transport_idle_session_process_rss_mib', rssMiB(echo.pid), 'MiB', { target: TARGETS.rssMiB, params: { what: 'peer process (node + tsx loader) holding one idle reliable session' } })
+    emit('transport_idle_session_tsx_process_rss_mib', rssMiB(echo.pid), 'MiB', { params: { what: 'peer process run through the tsx loader, holding one idle reliable session (compare raw_udp_idle_process_rss_mib: same loader, no session)' } })
     r.close()
   } finally {
     await stopPeer(echo)
@@ -238,15 +307,18 @@ async function handshakeMetrics (ep: Endpoint): Promise<void> {
 async function rawMetrics (): Promise<void> {
   const sink = await startPeer(['--raw', '--mode', 'sink'])
   try {
+    const c0 = cpuMs(sink.pid)
     const raw = await rawRate(sink)
-    emit('raw_udp_1k_msgs_per_s', raw.perS, 'msg/s', { params: { bytes: MSG_BYTES, seconds: RATE_MS / 1000, sent: raw.sent, delivered: raw.summary.count, what: 'node:dgram, no crypto, no reliability; kernel drops count as lost' } })
+    const perMsg = cpuPerMsg(c0, cpuMs(sink.pid), raw.summary.count)
+    emit('raw_udp_1k_msgs_per_s', raw.perS, 'msg/s', { params: { bytes: MSG_BYTES, seconds: RATE_MS / 1000, sent: raw.sent, delivered: raw.summary.count, cpuUsPerMsg: perMsg, what: 'node:dgram, no crypto, no reliability; kernel drops count as lost' } })
+    emit('raw_udp_1k_cpu_us_per_msg', perMsg.sender + perMsg.receiver, 'us', { params: { ...perMsg, what: 'sender CPU per datagram sent is spread over delivered ones' } })
   } finally {
     await stopPeer(sink)
   }
   const echo = await startPeer(['--raw', '--mode', 'echo'])
   try {
     pingPongMetrics('raw_udp', await rawPingPong(echo), false)
-    emit('raw_udp_idle_process_rss_mib', rssMiB(echo.pid), 'MiB', { params: { what: 'the same peer script holding only a dgram socket' } })
+    emit('raw_udp_idle_process_rss_mib', rssMiB(echo.pid), 'MiB', { params: { what: 'the same peer script (tsx loader) holding only a dgram socket' } })
   } finally {
     await stopPeer(echo)
   }
@@ -257,6 +329,7 @@ export async function run (): Promise<void> {
   try {
     await handshakeMetrics(ep)
     await reliableMetrics(ep)
+    await compiledRss(ep)
     await rawMetrics()
   } finally {
     await ep.close()
