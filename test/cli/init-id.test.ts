@@ -1,0 +1,37 @@
+// Issue 2's CLI paths through the real built binary in temporary homes.
+import t from 'tap'
+import { stat, readdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { runCli, assertOneLineError } from '../helpers/cli.js'
+import { PW, initHome } from '../helpers/profiles.js'
+import { parseFingerprint } from '../../src/crypto/identity.js'
+
+t.test('init creates an identity; id shows it without a passphrase', async t => {
+  const alice = await initHome(t, 'alice')
+  t.equal(parseFingerprint(alice.fingerprint), alice.fingerprint, 'fingerprint is canonical')
+  t.equal((await stat(join(alice.home, 'identity.keystore'))).mode & 0o777, 0o600, 'keystore is 0600')
+  t.equal((await stat(alice.home)).mode & 0o777, 0o700, 'home is 0700')
+
+  const id = await runCli(['id', '--json', '--home', alice.home])
+  t.equal(id.code, 0, id.stderr)
+  const j = JSON.parse(id.stdout) as Record<string, string>
+  t.equal(j.fingerprint, alice.fingerprint)
+  t.equal(j.invite, alice.invite)
+  t.equal(j.name, 'alice')
+  t.match(j.signPublic, /^[0-9a-f]{64}$/)
+
+  const text = await runCli(['id', '--home', alice.home, '--qr'])
+  t.equal(text.code, 0)
+  t.match(text.stdout, /Fingerprint:/)
+  t.ok(text.stdout.split('\n').length > 15, 'draws a QR code')
+
+  const again = await runCli(['init', '--home', alice.home], { env: PW })
+  assertOneLineError(t, again, /already exists.*--force/)
+  t.equal(JSON.parse((await runCli(['id', '--json', '--home', alice.home])).stdout).fingerprint, alice.fingerprint, 'refused init changed nothing')
+
+  const forced = await runCli(['init', '--force', '--json', '--home', alice.home], { env: PW })
+  t.equal(forced.code, 0, forced.stderr)
+  t.not(JSON.parse(forced.stdout).fingerprint, alice.fingerprint, 'new identity')
+  const backups = (await readdir(alice.home)).filter(f => f.includes('.replaced-'))
+  t.ok(backups.some(f => f.startsWith('identity.keystore.replaced-')), 'old keystore kept as a backup')
+})

@@ -1,0 +1,53 @@
+// Issue 2's CLI paths through the real built binary in temporary homes.
+import t from 'tap'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { createHash } from 'node:crypto'
+import { runCli, tempHome, assertOneLineError } from '../helpers/cli.js'
+import { PW, initHome } from '../helpers/profiles.js'
+
+/** A well-formed file that claims format version 9: both checksums recomputed (proto-spec/keystore.md). */
+function newerVersion (good: Buffer): Buffer {
+  const b = Buffer.from(good)
+  b.writeUInt16BE(9, 8)
+  createHash('sha256').update(b.subarray(0, 72)).digest().copy(b, 72, 0, 8)
+  createHash('sha256').update(b.subarray(0, b.length - 32)).digest().copy(b, b.length - 32)
+  return b
+}
+
+t.test('a damaged keystore gives a distinct one-line error each and is left untouched', async t => {
+  const alice = await initHome(t, 'alice')
+  const path = join(alice.home, 'identity.keystore')
+  const good = await readFile(path)
+  const cases: Array<[string, Buffer, RegExp]> = [
+    ['truncated', good.subarray(0, good.length - 7), /truncated/i],
+    ['corrupted', Buffer.from(good.map((b, i) => i === good.length - 40 ? b ^ 0x10 : b)), /corrupt/i],
+    ['newer version', newerVersion(good), /newer/i]
+  ]
+  for (const [what, bytes, pattern] of cases) {
+    await writeFile(path, bytes)
+    const r = await runCli(['contacts', 'list', '--home', alice.home], { env: PW })
+    assertOneLineError(t, r, pattern)
+    t.same(await readFile(path), bytes, `${what}: file untouched`)
+  }
+  await writeFile(path, good)
+  t.equal((await runCli(['contacts', 'list', '--home', alice.home], { env: PW })).code, 0, 'the original opens again')
+})
+
+t.test('passwd changes the passphrase; the old one stops working', async t => {
+  const alice = await initHome(t, 'alice')
+  const h = ['--home', alice.home]
+  const dir = await tempHome(t)
+  await writeFile(join(dir, 'new'), 'new passphrase\n')
+  let r = await runCli(['passwd', '--new-passphrase-file', join(dir, 'new'), ...h], { env: PW })
+  t.equal(r.code, 0, r.stderr)
+  assertOneLineError(t, await runCli(['contacts', 'list', ...h], { env: PW }), /wrong passphrase/)
+  r = await runCli(['contacts', 'list', '--passphrase-file', join(dir, 'new'), ...h])
+  t.equal(r.code, 0, r.stderr)
+  r = await runCli(['passwd', ...h], { env: { DMESS_PASSPHRASE: 'bad', DMESS_NEW_PASSPHRASE: 'x' } })
+  assertOneLineError(t, r, /wrong passphrase/)
+  r = await runCli(['passwd', '--passphrase-file', join(dir, 'new'), ...h], { env: { DMESS_NEW_PASSPHRASE: 'third' } })
+  t.equal(r.code, 0, r.stderr)
+  t.equal((await runCli(['contacts', 'list', ...h], { env: { DMESS_PASSPHRASE: 'third' } })).code, 0)
+  t.equal(JSON.parse((await runCli(['id', '--json', ...h])).stdout).fingerprint, alice.fingerprint, 'same identity')
+})

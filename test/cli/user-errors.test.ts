@@ -1,0 +1,28 @@
+// Issue 2's CLI paths through the real built binary in temporary homes.
+import t from 'tap'
+import { runCli, tempHome, assertOneLineError } from '../helpers/cli.js'
+import { PW, initHome } from '../helpers/profiles.js'
+
+t.test('user mistakes: one line on stderr, non-zero exit, no stack', async t => {
+  const alice = await initHome(t, 'alice')
+  const bob = await initHome(t, 'bob')
+  const empty = await tempHome(t)
+  const h = ['--home', alice.home]
+  await runCli(['contacts', 'add', bob.invite, ...h], { env: PW })
+
+  assertOneLineError(t, await runCli(['contacts', 'list', '--home', empty], { env: PW }), /no identity.*dmess init/)
+  assertOneLineError(t, await runCli(['id', '--home', empty]), /no identity/)
+  assertOneLineError(t, await runCli(['contacts', 'list', ...h], { env: { DMESS_PASSPHRASE: 'nope' } }), /wrong passphrase/)
+  assertOneLineError(t, await runCli(['contacts', 'list', ...h]), /no passphrase/)
+  assertOneLineError(t, await runCli(['contacts', 'list', '--passphrase-file', '/nonexistent/pw', ...h]), /cannot read passphrase file/)
+  const typo = bob.fingerprint.slice(0, 10) + (bob.fingerprint[10] === 'q' ? 'p' : 'q') + bob.fingerprint.slice(11)
+  assertOneLineError(t, await runCli(['contacts', 'add', typo, ...h], { env: PW }), /checksum/)
+  assertOneLineError(t, await runCli(['contacts', 'add', 'abc', ...h], { env: PW }), /fingerprint has \d+ characters/)
+  assertOneLineError(t, await runCli(['contacts', 'add', bob.invite.slice(0, -3), ...h], { env: PW }), /invite/i)
+  assertOneLineError(t, await runCli(['contacts', 'add', bob.invite, ...h], { env: PW }), /already a contact/)
+  assertOneLineError(t, await runCli(['contacts', 'add', alice.invite, ...h], { env: PW }), /your own/)
+  assertOneLineError(t, await runCli(['contacts', 'remove', 'nobody', ...h], { env: PW }), /no contact matches/)
+  assertOneLineError(t, await runCli(['contacts', 'rename', 'bob', '', ...h], { env: PW }), /must not be empty/)
+  assertOneLineError(t, await runCli(['contacts', 'nonsense', ...h]), /not found/)
+  assertOneLineError(t, await runCli(['init', '--home', empty], { env: { DMESS_PASSPHRASE: '' } }), /must not be empty/)
+})
