@@ -5,11 +5,11 @@
 // timer waits for the channel's next deadline. Messages come out as 'message' events or through
 // the async iterator; `send` waits for room in the send buffer, `flushed` for the peer's ACKs.
 //
-// When the session closes (either side, idle timeout, endpoint closed) or the peer breaks the
-// channel protocol, everything stops: messages the channel completed are still delivered, but
-// bytes the peer has not acknowledged are lost, pending sends and flushes reject with
-// SESSION_CLOSED, and 'close' reports how much was lost. Resending is the caller's job (the
-// outbox); nothing is carried over to a new session.
+// When the session closes (either side, idle timeout, endpoint closed, replaced by a newer
+// session with the same peer) or the peer breaks the channel protocol, everything stops: messages
+// the channel completed are still delivered, but bytes the peer has not acknowledged are lost,
+// pending sends and flushes reject with SESSION_CLOSED, and 'close' reports how much was lost.
+// Resending is the caller's job (the outbox); nothing is carried over to a new session.
 import { EventEmitter } from 'node:events'
 import { ReliableChannel, type ReliableStats } from './reliable/index.js'
 import { errors, type DmessError } from '../errors.js'
