@@ -1,0 +1,52 @@
+// A real-UDP DHT testnet in one process (STYLE §3; cf. hyperdht's testnet.js): n nodes on
+// 127.0.0.1, each on its own socket, joined through the first few. Every node shares one IP, so the
+// per-IP defences (dht.md §8: /24 cap, request rate limit, records per source) are relaxed by
+// LOOPBACK_SETTINGS — a testnet exercises routing and records, not the anti-abuse limits.
+import { StandaloneDht } from './udp.js'
+import type { DhtNodeOptions } from './node.js'
+
+/** Defences off for many nodes behind one address (loopback, one lab namespace); never for the Internet. */
+export const LOOPBACK_SETTINGS: Partial<DhtNodeOptions> = {
+  maxPerSubnet: 1_000_000,
+  rateLimit: { ratePerSecond: 1_000_000, burst: 1_000_000 },
+  records: { maxPerSource: 1_000_000 }
+}
+
+export interface TestnetOptions {
+  host?: string
+  /** How many of the nodes the others join through (default 3). */
+  bootstrapCount?: number
+  /** Joins in flight at once (default 20): bounded so a 200-node start does not flood one socket. */
+  concurrency?: number
+  node?: Partial<DhtNodeOptions>
+}
+
+export interface Testnet {
+  nodes: StandaloneDht[]
+  /** Canonical "127.0.0.1:port" addresses to join through. */
+  bootstrap: string[]
+  destroy: () => Promise<void>
+}
+
+/** Starts n nodes and joins them; resolves once every join finished. */
+export async function createTestnet (n: number, opts: TestnetOptions = {}): Promise<Testnet> {
+  const nodeOpts = { ...LOOPBACK_SETTINGS, ...opts.node }
+  const nodes: StandaloneDht[] = []
+  const destroy = async (): Promise<void> => { await Promise.all(nodes.map(async s => { await s.close() })) }
+  try {
+    for (let i = 0; i < n; i++) nodes.push(await StandaloneDht.listen({ host: opts.host, node: nodeOpts }))
+    const seeds = nodes.slice(0, Math.max(1, Math.min(n, opts.bootstrapCount ?? 3)))
+    const bootstrap = seeds.map(s => s.address)
+    // the seeds know each other first, so the network has a core before the others arrive
+    for (const s of seeds) await s.node.bootstrap(bootstrap.filter(a => a !== s.address))
+    let next = seeds.length
+    const worker = async (): Promise<void> => {
+      while (next < nodes.length) await nodes[next++]!.node.bootstrap(bootstrap)
+    }
+    await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 20) }, worker))
+    return { nodes, bootstrap, destroy }
+  } catch (err) {
+    await destroy()
+    throw err
+  }
+}
