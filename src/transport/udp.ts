@@ -8,6 +8,13 @@ import type { PeerAddress } from './types.js'
 
 /** How long close() waits for sends still in the kernel queue (a CLOSE packet, say). */
 const CLOSE_FLUSH_MS = 200
+/**
+ * Socket buffers. With Linux's default 208 KiB receive buffer a bulk transfer overflowed it
+ * (≈1% of packets dropped in the kernel, read by congestion control as loss). The kernel caps
+ * the request at net.core.rmem_max/wmem_max, so this is best effort.
+ */
+const RECV_BUFFER_BYTES = 4 * 1024 * 1024
+const SEND_BUFFER_BYTES = 1024 * 1024
 
 export interface UdpBindOptions {
   /** default 0.0.0.0 (or :: when an IPv6 address is given) */
@@ -39,7 +46,7 @@ export class UdpTransport implements DatagramTransport {
 
   static async bind (opts: UdpBindOptions = {}): Promise<UdpTransport> {
     const host = opts.host ?? '0.0.0.0'
-    const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' })
+    const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: RECV_BUFFER_BYTES, sendBufferSize: SEND_BUFFER_BYTES })
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject)
       socket.bind(opts.port ?? 0, host, () => {
