@@ -16,6 +16,9 @@ import type { MessagingService } from './service.js'
 export interface SendResult { id: string, status: MessageStatus, timestamp: number }
 
 export class MessagingActions {
+  /** sends are stored and queued one at a time: seq order = outbox order = the order the peer sees */
+  #sending: Promise<unknown> = Promise.resolve()
+
   constructor (private readonly svc: MessagingService) {}
 
   private get ctx (): MessagingService['ctx'] { return this.svc.ctx }
@@ -27,14 +30,19 @@ export class MessagingActions {
     if (text.length === 0) throw errors.BAD_ARGUMENT('the message is empty')
     if (Buffer.byteLength(text) > TEXT_MAX_BYTES) throw errors.BAD_ARGUMENT(`the message is ${Buffer.byteLength(text)} bytes; the limit is ${TEXT_MAX_BYTES}`)
     const id = this.svc.outbound.newId()
-    const timestamp = this.ctx.now()
     // registered before anything is sent, so no status change can be missed
     const waiting = wait === undefined ? undefined : this.svc.waiters.wait(id, wait, timeoutMs)
-    const { message } = await this.ctx.store().addMessage({
-      id, peer: c.fingerprint, direction: 'out', text, timestamp, receivedAt: timestamp, status: 'sending', read: true
+    const queued = this.#sending.then(async () => {
+      const timestamp = this.ctx.now()
+      const { message } = await this.ctx.store().addMessage({
+        id, peer: c.fingerprint, direction: 'out', text, timestamp, receivedAt: timestamp, status: 'sending', read: true
+      })
+      this.ctx.events.emit({ type: 'message', peer: c.fingerprint, message: messageJson(message) })
+      await this.svc.outbound.enqueue(c.fingerprint, PayloadType.TEXT, { text }, { id, timestamp, ack: 'receipt' })
+      return timestamp
     })
-    this.ctx.events.emit({ type: 'message', peer: c.fingerprint, message: messageJson(message) })
-    await this.svc.outbound.enqueue(c.fingerprint, PayloadType.TEXT, { text }, { id, timestamp, ack: 'receipt' })
+    this.#sending = queued.catch(() => {})
+    const timestamp = await queued
     if (waiting !== undefined && wait !== undefined) {
       const status = await waiting
       if (status === null) {

@@ -1,0 +1,152 @@
+// Messaging daemon to daemon (proto-spec/messaging.md): two real `dmess daemon` processes on
+// 127.0.0.1 with their own homes, mutual contacts, everything persisted (message, outbox entry
+// and statuses on the sender; message on the receiver) and receipted end to end. Measures
+//  - throughput: M messages sent at once through the sender's IPC socket, until every one is
+//    `delivered` (the receipt came back): messages per second;
+//  - latency: K messages one after another, each `send` waiting for `delivered`: the time a
+//    user waits from send to delivered, median and p99 (IPC round trips included).
+// One JSON line per metric. Needs `npm run build` (the daemons are the built binary).
+//   npx tsx scripts/bench/messaging.ts    (or: npm run bench -- messaging)
+// DMESS_BENCH_MSG_N (default 2000) and DMESS_BENCH_MSG_LATENCY_N (default 200) change M and K.
+import { spawn } from 'node:child_process'
+import dgram from 'node:dgram'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { initProfile } from '../../src/app/profile.js'
+import { homePaths } from '../../src/config/home.js'
+import { IpcClient } from '../../src/daemon/ipc-client.js'
+import { isProcessAlive, readPidFile, waitForExit } from '../../src/daemon/lock.js'
+import type { DaemonEvent } from '../../src/daemon/events.js'
+
+const M = Number(process.env.DMESS_BENCH_MSG_N ?? 2000)
+const K = Number(process.env.DMESS_BENCH_MSG_LATENCY_N ?? 200)
+/** IPC connections used to push the burst (each answers its requests in order, ≤ 32 pending). */
+const CONNECTIONS = 4
+const PIPELINE = 16
+const PASS = 'bench passphrase'
+const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'run.js')
+/** Every wait in this script is bounded. */
+const MAX_WAIT_MS = 300_000
+
+function emit (metric: string, value: number, params: Record<string, unknown> = {}): void {
+  console.log(JSON.stringify({ metric, value: Math.round(value * 10) / 10, params }))
+}
+
+interface Node { home: string, port: number, invite: string, pid?: number }
+
+async function freePort (): Promise<number> {
+  const s = dgram.createSocket('udp4')
+  await new Promise<void>(resolve => s.bind(0, '127.0.0.1', () => resolve()))
+  const port = s.address().port
+  await new Promise<void>(resolve => s.close(() => resolve()))
+  return port
+}
+
+async function makeNode (name: string): Promise<Node> {
+  const home = await mkdtemp(join(tmpdir(), `dmess-bench-msg-${name}-`))
+  const p = await initProfile(homePaths(home), PASS, { name, kdf: { t: 1, m: 64, p: 1 } })
+  return { home, port: await freePort(), invite: p.invite }
+}
+
+async function dmess (args: string[]): Promise<void> {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, DMESS_PASSPHRASE: PASS }, stdio: ['ignore', 'ignore', 'pipe'] })
+  let err = ''
+  child.stderr.on('data', d => { err += d })
+  const code = await new Promise<number | null>(resolve => child.on('close', resolve))
+  if (code !== 0) throw new Error(`dmess ${args[0] ?? ''} failed: ${err}`)
+}
+
+async function startDaemon (n: Node, peer: Node): Promise<void> {
+  await dmess(['daemon', '--detach', '--home', n.home, '--host', '127.0.0.1', '--port', String(n.port), '--no-mdns', '--peer', `127.0.0.1:${peer.port}`])
+  n.pid = await readPidFile(join(n.home, 'daemon.pid'))
+}
+
+async function stopNode (n: Node): Promise<void> {
+  if (n.pid !== undefined && isProcessAlive(n.pid)) {
+    process.kill(n.pid, 'SIGTERM')
+    if (!await waitForExit(n.pid, 15_000)) process.kill(n.pid, 'SIGKILL')
+  }
+  await rm(n.home, { recursive: true, force: true })
+}
+
+const socket = (n: Node): string => join(n.home, 'daemon.sock')
+
+/** Resolves when every id in `ids` has had a receipt at `delivered` or later. */
+function deliveredWatcher (events: IpcClient, done: Set<string>): (ids: readonly string[]) => Promise<void> {
+  const waiters: Array<() => void> = []
+  void events.subscribe(['receipt'], (ev: DaemonEvent) => {
+    if (ev.direction !== 'out' || (ev.status !== 'delivered' && ev.status !== 'read')) return
+    for (const id of ev.ids as string[]) done.add(id)
+    for (const w of waiters.splice(0)) w()
+  })
+  return async ids => {
+    const deadline = Date.now() + MAX_WAIT_MS
+    while (!ids.every(id => done.has(id))) {
+      if (Date.now() > deadline) throw new Error(`${ids.filter(id => !done.has(id)).length} messages not delivered in time`)
+      await new Promise<void>(resolve => { waiters.push(resolve); setTimeout(resolve, 200) })
+    }
+  }
+}
+
+async function burst (clients: IpcClient[], n: number): Promise<string[]> {
+  const ids: string[] = new Array(n)
+  let next = 0
+  await Promise.all(clients.flatMap(c => Array.from({ length: PIPELINE }, async () => {
+    while (next < n) {
+      const i = next++
+      ids[i] = (await c.call('messages.send', { contact: 'bob', text: `bench message ${i} ${'x'.repeat(i % 80)}` })).id
+    }
+  })))
+  return ids
+}
+
+function percentile (sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN
+}
+
+export async function run (): Promise<void> {
+  const alice = await makeNode('alice')
+  const bob = await makeNode('bob')
+  const clients: IpcClient[] = []
+  try {
+    await startDaemon(alice, bob)
+    await startDaemon(bob, alice)
+    for (let i = 0; i < CONNECTIONS + 1; i++) clients.push(await IpcClient.connect(socket(alice)))
+    const events = clients.pop() as IpcClient
+    const cb = await IpcClient.connect(socket(bob))
+    await clients[0]?.call('contacts.add', { who: bob.invite })
+    await cb.call('contacts.add', { who: alice.invite })
+    cb.close()
+    const delivered = new Set<string>()
+    const waitDelivered = deliveredWatcher(events, delivered)
+    await clients[0]?.call('messages.send', { contact: 'bob', text: 'warm up', wait: 'delivered', timeoutMs: 60_000 }, 70_000)
+
+    const t0 = performance.now()
+    const ids = await burst(clients, M)
+    const queuedS = (performance.now() - t0) / 1000
+    await waitDelivered(ids)
+    const s = (performance.now() - t0) / 1000
+    emit('messaging_throughput_msgs_per_s', M / s, { messages: M, connections: CONNECTIONS, pipeline: PIPELINE, persisted: true, receipts: true })
+    emit('messaging_send_accept_msgs_per_s', M / queuedS, { messages: M, note: 'stored and queued by the sender (status sending)' })
+
+    const lat: number[] = []
+    const c = clients[0] as IpcClient
+    for (let i = 0; i < K; i++) {
+      const a = performance.now()
+      await c.call('messages.send', { contact: 'bob', text: `latency ${i}`, wait: 'delivered', timeoutMs: 60_000 }, 70_000)
+      lat.push(performance.now() - a)
+    }
+    lat.sort((x, y) => x - y)
+    emit('messaging_send_to_delivered_ms_p50', percentile(lat, 0.5), { messages: K, sequential: true })
+    emit('messaging_send_to_delivered_ms_p99', percentile(lat, 0.99), { messages: K, sequential: true })
+    events.close()
+  } finally {
+    for (const c of clients) c.close()
+    await stopNode(alice)
+    await stopNode(bob)
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await run()

@@ -1,0 +1,157 @@
+// `dmess chat` end to end, in a real terminal: two daemons as separate processes with separate
+// homes on 127.0.0.1 (static --peer, no mDNS) and each user's chat running inside tmux (its own
+// server socket, so the user's tmux is never touched). Keys go in with send-keys; what the user
+// would see is read back with capture-pane.
+import t, { type Test } from 'tap'
+import { execFile, spawnSync } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { BIN, assertOneLineError, runCli, tempHome } from '../helpers/cli.js'
+import { cliHome, PW, waitFor } from '../daemon/helpers.js'
+import { freePorts, startDaemon, stopAll, type Peer } from './fixtures/chat-daemons.js'
+
+const run = promisify(execFile)
+const COLS = 120
+const ROWS = 40
+const SCREEN_WAIT_MS = 30_000
+
+const tmuxVersion = spawnSync('tmux', ['-V'], { encoding: 'utf8' })
+const haveTmux = tmuxVersion.status === 0
+
+if (!haveTmux) {
+  if (process.env.CI === 'true') {
+    t.fail('tmux is required in CI (.ci/run installs it) to drive `dmess chat`')
+  } else {
+    console.log('# skipping the tmux chat test: tmux is not installed (apt-get install -y tmux)')
+    t.plan(0, 'tmux is not installed')
+  }
+} else {
+  t.test('dmess chat through tmux: typing shows on the other side, a message arrives, a reply appears, /quit leaves', chatTest)
+}
+
+/** A tmux server of our own: `-L` names a socket under /tmp/tmux-UID, apart from the user's. */
+class Tmux {
+  readonly socket = `dmess-chat-test-${process.pid}-${Date.now()}`
+
+  async cmd (...args: string[]): Promise<string> {
+    return (await run('tmux', ['-L', this.socket, ...args], { env: chatEnv() })).stdout
+  }
+
+  async start (name: string, command: string): Promise<void> {
+    await this.cmd('new-session', '-d', '-s', name, '-x', String(COLS), '-y', String(ROWS), command)
+  }
+
+  async screen (name: string): Promise<string> {
+    return await this.cmd('capture-pane', '-p', '-t', name)
+  }
+
+  async alive (name: string): Promise<boolean> {
+    try {
+      await this.cmd('has-session', '-t', name)
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  /** Polls the pane until `pattern` is on screen; fails with the last screen. */
+  async waitFor (name: string, pattern: RegExp, what: string): Promise<string> {
+    let last = ''
+    try {
+      await waitFor(async () => pattern.test(last = await this.screen(name)), SCREEN_WAIT_MS, () => what)
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; ${name}'s screen was:\n${last}`)
+    }
+    return last
+  }
+
+  async kill (): Promise<void> {
+    await this.cmd('kill-server').catch(() => undefined) // already gone when its last session ended
+  }
+}
+
+/** The chat's environment: no passphrase (the daemon holds the keys), no inherited home. */
+function chatEnv (): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'DMESS_PASSPHRASE' && k !== 'DMESS_HOME' && k !== 'TMUX') env[k] = v
+  return env
+}
+
+const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`
+
+/** The pane runs the chat, then records its exit status; the pane closes when the chat ends. */
+function chatCommand (home: string, contact: string, statusFile: string): string {
+  return `${shq(process.execPath)} ${shq(BIN)} chat ${shq(contact)} --home ${shq(home)}; echo $? > ${shq(statusFile)}`
+}
+
+async function chatTest (t: Test): Promise<void> {
+  const [alice, bob] = await Promise.all([cliHome(t, 'alice'), cliHome(t, 'bob')])
+
+  // without a daemon: one line, non-zero
+  assertOneLineError(t, await runCli(['chat', 'bob', '--home', alice.home]), /no dmess daemon is running/)
+
+  // each adds the other from an invite, so no contact request is needed
+  for (const [me, them, name] of [[alice, bob, 'bob'], [bob, alice, 'alice']] as const) {
+    const r = await runCli(['contacts', 'add', them.invite, '--name', name, '--home', me.home], { env: PW })
+    t.equal(r.code, 0, `${me.home}: added ${name}`)
+  }
+  const [pa, pb] = await freePorts(2) as [number, number]
+  t.teardown(stopAll)
+  const a: Peer = await startDaemon(alice.home, pa, [pb])
+  const b: Peer = await startDaemon(bob.home, pb, [pa])
+  t.ok(a.pid > 0 && b.pid > 0, 'two daemons running')
+
+  // stdin is not a terminal: one line, non-zero, nothing drawn
+  assertOneLineError(t, await runCli(['chat', 'bob', '--home', alice.home]), /needs an interactive terminal/)
+
+  const tmux = new Tmux()
+  t.teardown(async () => { await tmux.kill() })
+  const dir = await tempHome(t)
+  const aliceStatus = join(dir, 'alice.status')
+  const bobStatus = join(dir, 'bob.status')
+  await tmux.start('alice', chatCommand(alice.home, 'bob', aliceStatus))
+  await tmux.start('bob', chatCommand(bob.home, 'alice', bobStatus))
+
+  await tmux.waitFor('alice', /dmess · bob \(\w{12}…\) · ● online/, 'alice sees bob online in the header')
+  await tmux.waitFor('bob', /dmess · alice \(\w{12}…\) · ● online/, 'bob sees alice online')
+
+  // alice types: bob sees it before she presses Enter
+  await tmux.cmd('send-keys', '-t', 'alice', '-l', 'hello bob, from a real terminal')
+  await tmux.waitFor('alice', /› hello bob, from a real terminal/, 'the typed line on alice\'s input')
+  await tmux.waitFor('bob', /alice is typing…/, 'the typing indicator on bob\'s screen')
+  await tmux.cmd('send-keys', '-t', 'alice', 'Enter')
+
+  // the message reached bob's store, and his screen
+  await waitFor(async () => {
+    const r = await runCli(['history', 'alice', '--json', '--home', bob.home])
+    const h = r.code === 0 ? JSON.parse(r.stdout) as Array<{ direction: string, text: string }> : []
+    return h.some(m => m.direction === 'in' && m.text === 'hello bob, from a real terminal')
+  }, SCREEN_WAIT_MS, () => 'the message in bob\'s history')
+  await tmux.waitFor('bob', /alice: hello bob, from a real terminal/, 'the message on bob\'s screen')
+  t.notMatch(await tmux.screen('bob'), /alice is typing/, 'her message ended the typing indicator')
+  // bob's chat shows it, so it is marked read and alice gets the receipt
+  await tmux.waitFor('alice', /you: hello bob, from a real terminal ✓✓ read/, 'the read mark on alice\'s message')
+
+  // bob types in his chat: alice sees the indicator; then he answers with `dmess send`
+  await tmux.cmd('send-keys', '-t', 'bob', '-l', 'thinking')
+  await tmux.waitFor('alice', /bob is typing…/, 'bob\'s typing on alice\'s screen')
+  await tmux.cmd('send-keys', '-t', 'bob', 'C-u')
+  const r = await runCli(['send', 'alice', 'reply from bob', '--wait', 'delivered', '--home', bob.home])
+  t.equal(r.code, 0, `dmess send: ${r.stderr}`)
+  const screen = await tmux.waitFor('alice', /bob: reply from bob/, 'the reply on alice\'s screen')
+  const lines = screen.split('\n')
+  const mine = lines.findIndex(l => l.includes('you: hello bob'))
+  const reply = lines.findIndex(l => l.includes('bob: reply from bob'))
+  t.ok(mine >= 0 && reply > mine, 'newest at the bottom')
+  t.match(lines[reply] ?? '', /^\d\d:\d\d bob: reply from bob$/, 'with the sender\'s time')
+  await tmux.waitFor('bob', /you: reply from bob ✓✓ read/, 'alice\'s open chat sent a read receipt')
+
+  // /quit and Ctrl-C leave cleanly: the panes close, the chats exit 0
+  await tmux.cmd('send-keys', '-t', 'alice', '-l', '/quit')
+  await tmux.cmd('send-keys', '-t', 'alice', 'Enter')
+  await tmux.cmd('send-keys', '-t', 'bob', 'C-c')
+  await waitFor(async () => !await tmux.alive('alice') && !await tmux.alive('bob'), SCREEN_WAIT_MS, () => 'both panes to close')
+  t.equal((await readFile(aliceStatus, 'utf8')).trim(), '0', 'alice\'s chat exited 0 on /quit')
+  t.equal((await readFile(bobStatus, 'utf8')).trim(), '0', 'bob\'s chat exited 0 on Ctrl-C')
+}
