@@ -21,9 +21,9 @@ export const MAX_CONCURRENT_DIALS = 8
 export const MAX_PEERS = 1024
 
 // ---- inbound admission (messaging.md §6) ----
-/** Envelopes per second a contact may send us, and its burst. Generous: a paste of 1,000 lines is fine. */
-export const CONTACT_RATE_PER_S = 1000
-export const CONTACT_BURST = 2000
+/** Envelopes per second a contact may send us, and its burst: a safety valve far above any person (flow control paces contacts). */
+export const CONTACT_RATE_PER_S = 5000
+export const CONTACT_BURST = 10_000
 /** A stranger may only introduce itself: a few envelopes per second. */
 export const STRANGER_RATE_PER_S = 2
 export const STRANGER_BURST = 10
