@@ -1,0 +1,107 @@
+// The daemon's DHT (issue 5, proto-spec/dht.md §6): a DhtNode on the Endpoint's socket. At start it
+// joins through the bootstrap list and announces our presence record (our addresses, signed by the
+// identity key); it signs a fresh record (seq = wall-clock ms, so it grows across restarts) before
+// the old one expires. lookup() is what the connection manager and `dmess dht lookup` use.
+import { networkInterfaces } from 'node:os'
+import type { Logger } from 'pino'
+import type { Component } from './component.js'
+import type { Endpoint } from '../transport/endpoint.js'
+import type { Identity } from '../crypto/identity.js'
+import { DhtNode, type DhtNodeOptions } from '../dht/node.js'
+import { endpointDhtTransport, wallScheduler } from '../dht/udp.js'
+import { signPresenceRecord, presenceKey, type RecordAddress, type VerifiedRecord } from '../dht/records.js'
+import { addressOf, parseIp } from '../dht/address.js'
+import { randomBytes } from '../crypto/primitives.js'
+import { RECORD_MAX_ADDRESSES } from '../dht/constants.js'
+
+/** Our record lives this long; a new one is signed RENEW_BEFORE_MS before that (dht.md §5). */
+export const PRESENCE_TTL_MS = 60 * 60_000
+export const RENEW_BEFORE_MS = 10 * 60_000
+
+export interface DhtComponentOptions {
+  endpoint: () => Endpoint
+  identity: Identity
+  /** "host:port" strings (IP literals), already resolved from flags, config or bootstrap/nodes.json */
+  bootstrap: string[]
+  log: Logger
+  node?: Partial<DhtNodeOptions>
+  ttlMs?: number
+}
+
+/** The addresses we announce: the bound one, or every non-loopback interface address when bound to the wildcard. */
+export function announcedAddresses (bound: { host: string, port: number }): RecordAddress[] {
+  const wildcard = bound.host === '0.0.0.0' || bound.host === '::'
+  if (!wildcard) return parseIp(bound.host) !== null ? [{ host: bound.host, port: bound.port, kind: 'lan' }] : []
+  const out: RecordAddress[] = []
+  for (const list of Object.values(networkInterfaces())) {
+    for (const i of list ?? []) {
+      if (i.internal || i.family !== 'IPv4' || addressOf(i.address, bound.port) === null) continue
+      out.push({ host: i.address, port: bound.port, kind: 'lan' })
+    }
+  }
+  return out.slice(0, RECORD_MAX_ADDRESSES)
+}
+
+export class DhtComponent implements Component {
+  readonly name = 'dht'
+  node: DhtNode | null = null
+  #renew: NodeJS.Timeout | null = null
+  #detach: (() => void) | null = null
+  #lastPublish: Promise<void> = Promise.resolve()
+
+  constructor (readonly opts: DhtComponentOptions) {}
+
+  get tableSize (): number { return this.node?.table.size ?? 0 }
+
+  async start (): Promise<void> {
+    const ep = this.opts.endpoint()
+    const transport = endpointDhtTransport(ep)
+    this.#detach = transport.detach
+    this.node = new DhtNode({ publicKey: randomBytes(32), scheduler: wallScheduler, random: randomBytes, ...this.opts.node, transport })
+    this.node.start()
+    // joining and announcing take round trips: done in the background so the daemon starts at once
+    this.#lastPublish = this.#joinAndAnnounce(ep)
+  }
+
+  /** Resolves once the first join and announce finished (tests, status). */
+  async ready (): Promise<void> { await this.#lastPublish }
+
+  async #joinAndAnnounce (ep: Endpoint): Promise<void> {
+    const node = this.node
+    if (node === null) return
+    const r = await node.bootstrap(this.opts.bootstrap)
+    this.opts.log.info({ reached: r.reached, of: this.opts.bootstrap.length, contacts: r.contacts }, 'dht joined')
+    await this.#announce(ep)
+  }
+
+  async #announce (ep: Endpoint): Promise<void> {
+    const node = this.node
+    if (node === null || !node.running) return
+    const ttl = this.opts.ttlMs ?? PRESENCE_TTL_MS
+    const now = Date.now()
+    const addresses = announcedAddresses(ep.address)
+    const bytes = signPresenceRecord({ publicIdentity: this.opts.identity, addresses, seq: now, expiresAt: now + ttl }, this.opts.identity.signSecret)
+    try {
+      const r = await node.publish(bytes, presenceKey(this.opts.identity.fingerprint))
+      this.opts.log.info({ stored: r.stored, held: r.alreadyHeld, failed: r.failed, addresses: addresses.length }, 'dht presence announced')
+    } catch (err) {
+      this.opts.log.debug({ err: err instanceof Error ? err.message : String(err) }, 'dht announce abandoned')
+    }
+    if (!node.running) return
+    this.#renew = setTimeout(() => { this.#lastPublish = this.#announce(ep) }, Math.max(1000, ttl - RENEW_BEFORE_MS))
+    this.#renew.unref()
+  }
+
+  /** The verified presence record of `fingerprint` as the network has it, or null. */
+  async lookup (fingerprint: string, signal?: AbortSignal): Promise<VerifiedRecord | null> {
+    if (this.node === null || !this.node.running) return null
+    return await this.node.findPresence(fingerprint, { signal })
+  }
+
+  async stop (): Promise<void> {
+    if (this.#renew !== null) clearTimeout(this.#renew)
+    this.#renew = null
+    this.node?.stop()
+    this.#detach?.()
+  }
+}
