@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { BIN, assertOneLineError, runCli, tempHome } from '../helpers/cli.js'
 import { cliHome, PW, waitFor } from '../daemon/helpers.js'
-import { freePorts, startDaemon, stopAll, type Peer } from './fixtures/chat-daemons.js'
+import { freePorts, startDaemon, stopAll } from './fixtures/chat-daemons.js'
 
 const run = promisify(execFile)
 const COLS = 120
@@ -61,7 +61,7 @@ class Tmux {
     try {
       await waitFor(async () => pattern.test(last = await this.screen(name)), SCREEN_WAIT_MS, () => what)
     } catch (err) {
-      throw new Error(`${(err as Error).message}; ${name}'s screen was:\n${last}`)
+      throw new Error(`${(err as Error).message}; ${name}'s screen was:\n${last}`, { cause: err })
     }
     return last
   }
@@ -86,21 +86,23 @@ function chatCommand (home: string, contact: string, statusFile: string): string
 }
 
 async function chatTest (t: Test): Promise<void> {
+  const t0 = Date.now()
+  const mark = (step: string): void => { t.comment(`${((Date.now() - t0) / 1000).toFixed(1)} s: ${step}`) }
   const [alice, bob] = await Promise.all([cliHome(t, 'alice'), cliHome(t, 'bob')])
 
   // without a daemon: one line, non-zero
-  assertOneLineError(t, await runCli(['chat', 'bob', '--home', alice.home]), /no dmess daemon is running/)
-
+  const noDaemon = runCli(['chat', 'bob', '--home', alice.home])
   // each adds the other from an invite, so no contact request is needed
-  for (const [me, them, name] of [[alice, bob, 'bob'], [bob, alice, 'alice']] as const) {
-    const r = await runCli(['contacts', 'add', them.invite, '--name', name, '--home', me.home], { env: PW })
-    t.equal(r.code, 0, `${me.home}: added ${name}`)
-  }
+  const pairs = [{ me: alice, them: bob, name: 'bob' }, { me: bob, them: alice, name: 'alice' }]
+  const added = await Promise.all(pairs.map(async ({ me, them, name }) =>
+    await runCli(['contacts', 'add', them.invite, '--name', name, '--home', me.home], { env: PW })))
+  for (const r of added) t.equal(r.code, 0, `contacts add: ${r.stdout.trim()}${r.stderr.trim()}`)
+  assertOneLineError(t, await noDaemon, /no dmess daemon is running/)
   const [pa, pb] = await freePorts(2) as [number, number]
   t.teardown(stopAll)
-  const a: Peer = await startDaemon(alice.home, pa, [pb])
-  const b: Peer = await startDaemon(bob.home, pb, [pa])
+  const [a, b] = await Promise.all([startDaemon(alice.home, pa, [pb]), startDaemon(bob.home, pb, [pa])])
   t.ok(a.pid > 0 && b.pid > 0, 'two daemons running')
+  mark('daemons running')
 
   // stdin is not a terminal: one line, non-zero, nothing drawn
   assertOneLineError(t, await runCli(['chat', 'bob', '--home', alice.home]), /needs an interactive terminal/)
@@ -115,12 +117,14 @@ async function chatTest (t: Test): Promise<void> {
 
   await tmux.waitFor('alice', /dmess · bob \(\w{12}…\) · ● online/, 'alice sees bob online in the header')
   await tmux.waitFor('bob', /dmess · alice \(\w{12}…\) · ● online/, 'bob sees alice online')
+  mark('both chats on screen')
 
   // alice types: bob sees it before she presses Enter
   await tmux.cmd('send-keys', '-t', 'alice', '-l', 'hello bob, from a real terminal')
   await tmux.waitFor('alice', /› hello bob, from a real terminal/, 'the typed line on alice\'s input')
   await tmux.waitFor('bob', /alice is typing…/, 'the typing indicator on bob\'s screen')
   await tmux.cmd('send-keys', '-t', 'alice', 'Enter')
+  mark('typing seen, message sent')
 
   // the message reached bob's store, and his screen
   await waitFor(async () => {
@@ -133,6 +137,7 @@ async function chatTest (t: Test): Promise<void> {
   // bob's chat shows it, so it is marked read and alice gets the receipt
   await tmux.waitFor('alice', /you: hello bob, from a real terminal ✓✓ read/, 'the read mark on alice\'s message')
 
+  mark('message stored, shown and read')
   // bob types in his chat: alice sees the indicator; then he answers with `dmess send`
   await tmux.cmd('send-keys', '-t', 'bob', '-l', 'thinking')
   await tmux.waitFor('alice', /bob is typing…/, 'bob\'s typing on alice\'s screen')
@@ -147,6 +152,7 @@ async function chatTest (t: Test): Promise<void> {
   t.match(lines[reply] ?? '', /^\d\d:\d\d bob: reply from bob$/, 'with the sender\'s time')
   await tmux.waitFor('bob', /you: reply from bob ✓✓ read/, 'alice\'s open chat sent a read receipt')
 
+  mark('reply shown')
   // /quit and Ctrl-C leave cleanly: the panes close, the chats exit 0
   await tmux.cmd('send-keys', '-t', 'alice', '-l', '/quit')
   await tmux.cmd('send-keys', '-t', 'alice', 'Enter')
