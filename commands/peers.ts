@@ -8,8 +8,9 @@ export default class Peers extends BaseCommand {
 
   async run (): Promise<void> {
     const { flags } = await this.parse(Peers)
-    const peers = await withDaemon(this.paths(flags.home), async call => await call('peers.list', {}))
+    const [peers, dhtNodes] = await withDaemon(this.paths(flags.home), async call => [await call('peers.list', {}), (await call('status', {})).dhtNodes] as const)
     if (flags.json) { this.printJson(peers.map(peerEntry)); return }
+    this.log(`DHT routing table: ${dhtNodes} nodes (\`dmess status --json\`: dhtNodes)`)
     if (peers.length === 0) { this.log('No peers yet (mDNS finds nodes on the LAN; `dmess daemon --peer host:port` adds one).'); return }
     for (const p of peers) this.log(peerLine(p))
   }

@@ -18,5 +18,6 @@ export default class Status extends BaseCommand {
     this.log(`UDP:         ${formatHostPort({ host: s.host, port: s.port })}`)
     this.log(`Peers:       ${s.peers}`)
     this.log(`mDNS:        ${s.mdns ? 'on' : 'off'}`)
+    this.log(`DHT:         ${s.dhtNodes} nodes in the routing table`)
   }
 }

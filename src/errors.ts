@@ -84,5 +84,7 @@ export const errors = {
   WAIT_TIMEOUT: make('WAIT_TIMEOUT'),
   REQUEST_NOT_FOUND: make('REQUEST_NOT_FOUND'),
   // terminal chat: `dmess chat` run without a TTY to draw on and read keys from
-  NOT_A_TERMINAL: make('NOT_A_TERMINAL')
+  NOT_A_TERMINAL: make('NOT_A_TERMINAL'),
+  // DHT (proto-spec/dht.md §5): no live presence record for a fingerprint (`dmess dht lookup`)
+  DHT_NOT_FOUND: make('DHT_NOT_FOUND')
 } as const

@@ -16,6 +16,7 @@ import { daemonPaths, type DaemonPaths } from './paths.js'
 import type { DaemonStatus } from './rpc-methods.js'
 import type { UdpComponent } from './udp.js'
 import { createNode, type NodeParts } from '../messaging/node.js'
+import { createDht, type DhtComponent } from './dht-wiring.js'
 
 export interface HostPort { host: string, port: number }
 
@@ -49,6 +50,8 @@ export class Daemon {
   readonly udp: UdpComponent
   /** the Endpoint and the messaging service (src/messaging/node.ts) */
   readonly node: NodeParts
+  /** the DHT on the Endpoint's socket (dht-component.ts) */
+  readonly dht: DhtComponent
   readonly ipc: IpcServer
   /** open sessions; the connection manager replaces this when it is wired in */
   peerCount: () => number = () => 0
@@ -70,6 +73,7 @@ export class Daemon {
     this.node = createNode({ ...opts, identity: unlocked.identity, events: this.events, log, store: () => this.store })
     this.udp = this.node.endpoint
     this.peerCount = () => this.node.messaging.peerCount
+    this.dht = createDht(opts, unlocked.identity, () => this.node.endpoint.endpoint)
     this.ipc = new IpcServer({
       path: this.files.socket,
       events: this.events,
@@ -82,6 +86,7 @@ export class Daemon {
         events: this.events,
         daemon: { status: () => this.status(), requestStop: reason => this.requestStop(reason) },
         messaging: this.node.actions,
+        dht: this.dht,
         session
       })
     })
@@ -91,6 +96,7 @@ export class Daemon {
       new PidFile(this.files.pidfile),
       this.udp,
       this.node.messaging,
+      this.dht,
       ...(opts.extraComponents?.(this) ?? []),
       this.ipc
     ]
@@ -139,7 +145,8 @@ export class Daemon {
       startedAt: new Date(this.startedAt).toISOString(),
       peers: this.peerCount(),
       home: this.opts.paths.home,
-      mdns: this.opts.mdns
+      mdns: this.opts.mdns,
+      dhtNodes: this.dht.tableSize
     }
   }
 

@@ -10,6 +10,7 @@ import { EVENT_TYPES, isEventType, type EventBus, type EventType } from './event
 import { invalidParams, RPC, RpcError } from './protocol.js'
 import { MESSAGING_METHODS, type MessagingSpec } from './rpc-messaging.js'
 import type { MessagingActions } from '../messaging/actions.js'
+import { DHT_METHODS, type DhtLookup, type DhtSpec } from './rpc-dht.js'
 
 export interface DaemonStatus {
   running: true
@@ -23,6 +24,8 @@ export interface DaemonStatus {
   peers: number
   home: string
   mdns: boolean
+  /** nodes in the DHT routing table */
+  dhtNodes: number
 }
 
 /** What only a running daemon offers (absent when a command runs the methods on its own store). */
@@ -46,10 +49,12 @@ export interface MethodContext {
   session?: Session
   /** the running daemon's messaging service (rpc-messaging.ts) */
   messaging?: MessagingActions
+  /** the running daemon's DHT (rpc-dht.ts) */
+  dht?: DhtLookup
 }
 
 /** Params and result of every method: the typed contract of ipc.md §Methods. */
-export interface RpcSpec extends MessagingSpec {
+export interface RpcSpec extends MessagingSpec, DhtSpec {
   status: { params: Record<string, never>, result: DaemonStatus }
   stop: { params: Record<string, never>, result: { stopping: true, pid: number } }
   subscribe: { params: { events: EventType[] }, result: { events: EventType[] } }
@@ -163,7 +168,8 @@ const METHODS: Record<MethodName, Handler> = {
   'contacts.remove': contactsRemove,
   'contacts.rename': contactsRename,
   'contacts.verify': contactsVerify,
-  ...MESSAGING_METHODS
+  ...MESSAGING_METHODS,
+  ...DHT_METHODS
 }
 
 export function isMethodName (name: string): name is MethodName {

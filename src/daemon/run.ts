@@ -9,6 +9,7 @@ import { Daemon, alreadyRunning, type DaemonOptions, type HostPort } from './dae
 import { probeSocket } from './ipc-client.js'
 import { createLogger } from './log.js'
 import { daemonPaths } from './paths.js'
+import { shippedBootstrap } from './dht-wiring.js'
 import type { DaemonStatus } from './rpc-methods.js'
 
 export interface DaemonSettings {
@@ -49,7 +50,8 @@ export async function resolveSettings (paths: HomePaths, flags: DaemonFlags): Pr
   const { config } = await loadConfig(paths.config)
   const port = flags.port ?? config.port
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw errors.BAD_ARGUMENT(`--port must be 0-65535, got ${port}`)
-  const bootstrap = flags.bootstrap !== undefined && flags.bootstrap.length > 0 ? flags.bootstrap : config.bootstrap
+  let bootstrap = flags.bootstrap !== undefined && flags.bootstrap.length > 0 ? flags.bootstrap : config.bootstrap
+  if (bootstrap.length === 0) bootstrap = await shippedBootstrap() // bootstrap/nodes.json, the last fallback
   return {
     paths,
     host: flags.host ?? config.host,
