@@ -10,7 +10,7 @@
 // DMESS_BENCH_MSG_N (default 2000) and DMESS_BENCH_MSG_LATENCY_N (default 200) change M and K.
 import { spawn } from 'node:child_process'
 import dgram from 'node:dgram'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -73,6 +73,16 @@ async function stopNode (n: Node): Promise<void> {
 
 const socket = (n: Node): string => join(n.home, 'daemon.sock')
 
+/** CPU time (user + system) a daemon has used so far, in ms (Linux /proc; NaN elsewhere). */
+async function cpuMs (n: Node): Promise<number> {
+  try {
+    const fields = (await readFile(`/proc/${n.pid ?? 0}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? []
+    return (Number(fields[11]) + Number(fields[12])) * 10 // clock ticks of 10 ms (USER_HZ = 100)
+  } catch {
+    return NaN
+  }
+}
+
 /** Resolves when every id in `ids` has had a receipt at `delivered` or later. */
 function deliveredWatcher (events: IpcClient, done: Set<string>): (ids: readonly string[]) => Promise<void> {
   const waiters: Array<() => void> = []
@@ -123,13 +133,18 @@ export async function run (): Promise<void> {
     const waitDelivered = deliveredWatcher(events, delivered)
     await clients[0]?.call('messages.send', { contact: 'bob', text: 'warm up', wait: 'delivered', timeoutMs: 60_000 }, 70_000)
 
+    const cpu0 = [await cpuMs(alice), await cpuMs(bob)]
     const t0 = performance.now()
     const ids = await burst(clients, M)
     const queuedS = (performance.now() - t0) / 1000
     await waitDelivered(ids)
     const s = (performance.now() - t0) / 1000
+    const cpu1 = [await cpuMs(alice), await cpuMs(bob)]
     emit('messaging_throughput_msgs_per_s', M / s, { messages: M, connections: CONNECTIONS, pipeline: PIPELINE, persisted: true, receipts: true })
     emit('messaging_send_accept_msgs_per_s', M / queuedS, { messages: M, note: 'stored and queued by the sender (status sending)' })
+    // what it costs, whatever else the machine is doing
+    emit('messaging_sender_cpu_ms_per_msg', ((cpu1[0] ?? NaN) - (cpu0[0] ?? NaN)) / M, { messages: M })
+    emit('messaging_receiver_cpu_ms_per_msg', ((cpu1[1] ?? NaN) - (cpu0[1] ?? NaN)) / M, { messages: M })
 
     const lat: number[] = []
     const c = clients[0] as IpcClient

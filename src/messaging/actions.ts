@@ -16,9 +16,6 @@ import type { MessagingService } from './service.js'
 export interface SendResult { id: string, status: MessageStatus, timestamp: number }
 
 export class MessagingActions {
-  /** sends are stored and queued one at a time: seq order = outbox order = the order the peer sees */
-  #sending: Promise<unknown> = Promise.resolve()
-
   constructor (private readonly svc: MessagingService) {}
 
   private get ctx (): MessagingService['ctx'] { return this.svc.ctx }
@@ -32,17 +29,18 @@ export class MessagingActions {
     const id = this.svc.outbound.newId()
     // registered before anything is sent, so no status change can be missed
     const waiting = wait === undefined ? undefined : this.svc.waiters.wait(id, wait, timeoutMs)
-    const queued = this.#sending.then(async () => {
-      const timestamp = this.ctx.now()
-      const { message } = await this.ctx.store().addMessage({
-        id, peer: c.fingerprint, direction: 'out', text, timestamp, receivedAt: timestamp, status: 'sending', read: true
-      })
-      this.ctx.events.emit({ type: 'message', peer: c.fingerprint, message: messageJson(message) })
-      await this.svc.outbound.enqueue(c.fingerprint, PayloadType.TEXT, { text }, { id, timestamp, ack: 'receipt' })
-      return timestamp
+    // Both writes are issued in this turn, in call order: the store runs them on its one queue
+    // in that order, so seq order = outbox order = the order the peer receives (messaging.md
+    // §4.3), while concurrent sends still share the store's group commits.
+    const timestamp = this.ctx.now()
+    const stored = this.ctx.store().addMessage({
+      id, peer: c.fingerprint, direction: 'out', text, timestamp, receivedAt: timestamp, status: 'sending', read: true
     })
-    this.#sending = queued.catch(() => {})
-    const timestamp = await queued
+    const queued = this.svc.outbound.enqueue(c.fingerprint, PayloadType.TEXT, { text }, { id, timestamp, ack: 'receipt' })
+    queued.catch(() => {}) // awaited below; a failure must not count as unhandled meanwhile
+    const { message } = await stored
+    this.ctx.events.emit({ type: 'message', peer: c.fingerprint, message: messageJson(message) })
+    await queued
     if (waiting !== undefined && wait !== undefined) {
       const status = await waiting
       if (status === null) {

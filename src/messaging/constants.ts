@@ -46,8 +46,12 @@ export const DECLINE_MEMORY_MS = 30 * 24 * 3600_000
 // ---- signals (messaging.md §7) ----
 /** A peer shown as typing stops being so after this long without a refresh. */
 export const TYPING_TIMEOUT_MS = 6000
-/** Receipts of one kind to one peer are gathered this long and sent as one envelope (≤ RECEIPT_MAX_IDS ids). */
-export const RECEIPT_FLUSH_MS = 5
+/**
+ * Receipts to one peer are gathered this long into one envelope (≤ RECEIPT_MAX_IDS ids). Each
+ * envelope costs an HPKE seal and a signature, so a stream of messages is acknowledged in
+ * batches; a person does not notice 20 ms more before "delivered".
+ */
+export const RECEIPT_FLUSH_MS = 20
 
 // ---- IPC (messaging.md §9) ----
 /** `messages.send` with `wait` gives up after this long unless the caller asks otherwise. */

@@ -224,8 +224,11 @@ export class Inbound {
     const store = this.ctx.store()
     const changed: string[] = []
     for (const id of ids) {
-      const m = await store.getMessage(id)
-      if (m === undefined || m.peer !== fp || m.direction !== 'out') continue
+      // an outbox entry for this peer proves the id is our message to them; else look it up
+      if (this.out.scheduler.peerOf(id) !== fp) {
+        const m = await store.getMessage(id)
+        if (m === undefined || m.peer !== fp || m.direction !== 'out') continue
+      }
       if (await store.setStatus(id, status)) {
         changed.push(id)
         this.waiters.changed(id, status)

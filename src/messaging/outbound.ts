@@ -110,11 +110,27 @@ export class Outbound {
     this.hooks.rearm()
   }
 
-  /** Queues a DELIVERY_RECEIPT (or READ_RECEIPT for a re-sent message already read) to go out shortly. */
+  /**
+   * Queues a DELIVERY_RECEIPT (or a READ_RECEIPT for a re-sent message already read). They go
+   * out RECEIPT_FLUSH_MS after the first one, so a stream of messages is acknowledged by a few
+   * envelopes of up to 256 ids rather than one envelope (an HPKE seal and a signature) each (§4.4).
+   */
   receipt (peer: string, kind: ReceiptKind, ids: readonly string[]): void {
     this.#receipts.add(peer, kind, ids)
     if (this.#receiptTimer !== null || this.#stopped) return
-    this.#receiptTimer = setTimeout(() => { this.#receiptTimer = null; this.#flushReceipts() }, RECEIPT_FLUSH_MS)
+    this.#receiptTimer = setTimeout(() => { this.#receiptTimer = null; this.flushReceipts() }, RECEIPT_FLUSH_MS)
+  }
+
+  flushReceipts (): void {
+    if (this.#receiptTimer !== null) clearTimeout(this.#receiptTimer)
+    this.#receiptTimer = null
+    for (const b of this.#receipts.take()) {
+      const ids = b.ids.map(unhex)
+      const type = b.kind === 'delivered' ? PayloadType.DELIVERY_RECEIPT : PayloadType.READ_RECEIPT
+      // not kept in the outbox: a lost DELIVERY_RECEIPT makes the sender resend, and the
+      // duplicate is receipted again (§4.4)
+      void this.sendNow(b.peer, type, { ids })
+    }
   }
 
   /** Seals and sends without the outbox; false when there is no link. Resolves when the peer's channel has it. */
@@ -132,16 +148,6 @@ export class Outbound {
   }
 
   // ---- inside ----
-
-  #flushReceipts (): void {
-    for (const b of this.#receipts.take()) {
-      const ids = b.ids.map(unhex)
-      const type = b.kind === 'delivered' ? PayloadType.DELIVERY_RECEIPT : PayloadType.READ_RECEIPT
-      // not kept in the outbox: a lost DELIVERY_RECEIPT makes the sender resend, and the
-      // duplicate is receipted again (§4.4)
-      void this.sendNow(b.peer, type, { ids })
-    }
-  }
 
   #seal (link: PeerLink, payload: TypedPayload, id: string, timestamp: number): Uint8Array {
     const recipient = link.session.remoteIdentity
@@ -173,26 +179,23 @@ export class Outbound {
     }
     this.ctx.counters.envelopesOut++
     link.send(frame).then(
-      () => { this.#onSent(id, attempt, cached) },
+      () => { this.#onSent(id, peer, attempt, cached) },
       () => {
         this.ctx.counters.sendFailures++
         this.apply(this.scheduler.sendFailed(id, attempt, this.ctx.now()))
       })
   }
 
-  #onSent (id: string, attempt: number, cached: Cached): void {
+  #onSent (id: string, peer: string, attempt: number, cached: Cached): void {
     if (this.#stopped) return
     this.apply(this.scheduler.sent(id, attempt, this.ctx.now()))
-    if (cached.decoded.payload.type === PayloadType.TEXT) this.#markSent(id)
+    if (cached.decoded.payload.type === PayloadType.TEXT) this.#markSent(id, peer)
   }
 
-  #markSent (id: string): void {
-    const store = this.ctx.store()
-    store.setStatus(id, 'sent').then(async changed => {
+  #markSent (id: string, peer: string): void {
+    this.ctx.store().setStatus(id, 'sent').then(changed => {
       if (!changed) return
-      const m = await store.getMessage(id)
-      if (m === undefined) return
-      this.ctx.events.emit({ type: 'receipt', peer: m.peer, direction: 'out', status: 'sent', ids: [id] })
+      this.ctx.events.emit({ type: 'receipt', peer, direction: 'out', status: 'sent', ids: [id] })
       this.waiters.changed(id, 'sent')
     }).catch(err => this.ctx.log.warn({ id, err: (err as Error).message }, 'status update failed'))
   }

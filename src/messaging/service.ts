@@ -246,7 +246,12 @@ export class MessagingService implements Component {
     const fp = (ev.contact as { fingerprint?: unknown } | null | undefined)?.fingerprint
     if (typeof fp !== 'string') return
     this.ctx.contacts.refresh(fp).then(async c => {
-      if (c === undefined) { this.network.conn.demand(fp, false, this.ctx.now()); return }
+      if (c === undefined) {
+        // removed: if added again, we introduce ourselves again
+        this.network.conn.demand(fp, false, this.ctx.now())
+        if (this.introduced.delete(fp)) await this.persist()
+        return
+      }
       if (ev.action === 'added') await this.onContactAdded(fp)
     }).catch(err => this.ctx.log.warn({ err: (err as Error).message }, 'contact refresh failed'))
   }
