@@ -118,3 +118,22 @@ t.test('history, search and conversations run on the store alone; the rest needs
     await t.rejects(call('messages.search', { query: '  ' }), { code: 'BAD_ARGUMENT' })
   })
 })
+
+t.test('mDNS: two daemons on 127.0.0.1 find each other without --peer and record the peer as mdns', async t => {
+  const alice = await profileHome(t, 'alice')
+  const bob = await profileHome(t, 'bob')
+  const mk = async (who: Who): Promise<Daemon> => {
+    const d = new Daemon({ paths: who.paths, host: '127.0.0.1', port: 0, mdns: true, bootstrap: [], log: silentLogger(), peers: [] }, await unlock(who.paths, PASS))
+    t.teardown(async () => { await d.stop('teardown') })
+    await d.start()
+    return d
+  }
+  const A = await mk(alice)
+  const B = await mk(bob)
+  await waitFor(() => api(A).peers().some(p => p.fingerprint === bob.fingerprint && p.state === 'online') &&
+    api(B).peers().some(p => p.fingerprint === alice.fingerprint && p.state === 'online'), 30_000, () => 'mDNS discovery and a Noise session')
+  const row = api(A).peers().find(p => p.fingerprint === bob.fingerprint)
+  t.equal(row?.address, `127.0.0.1:${B.status().port}`)
+  t.ok(['mdns', 'inbound'].includes(row?.source ?? ''), `found by ${row?.source}`)
+  t.ok(api(A).peers().some(p => p.fingerprint === bob.fingerprint && p.source === 'mdns') || api(B).peers().some(p => p.fingerprint === alice.fingerprint && p.source === 'mdns'), 'at least one side found the other by mDNS')
+})
