@@ -30,12 +30,18 @@ if (!haveTmux) {
   t.test('dmess chat through tmux: typing shows on the other side, a message arrives, a reply appears, /quit leaves', chatTest)
 }
 
-/** A tmux server of our own: `-L` names a socket under /tmp/tmux-UID, apart from the user's. */
+/**
+ * A tmux server of our own on a socket inside the test's temp directory (`-S`, a private
+ * alternative to `-L`): the user's tmux is never touched, and nothing is left behind.
+ */
 class Tmux {
-  readonly socket = `dmess-chat-test-${process.pid}-${Date.now()}`
+  constructor (readonly socket: string) {
+    // also when the test process is ended early (a timeout): never leave our tmux server behind
+    process.on('exit', () => { spawnSync('tmux', ['-S', this.socket, 'kill-server'], { stdio: 'ignore' }) })
+  }
 
   async cmd (...args: string[]): Promise<string> {
-    return (await run('tmux', ['-L', this.socket, ...args], { env: chatEnv() })).stdout
+    return (await run('tmux', ['-S', this.socket, ...args], { env: chatEnv() })).stdout
   }
 
   async start (name: string, command: string): Promise<void> {
@@ -107,9 +113,9 @@ async function chatTest (t: Test): Promise<void> {
   // stdin is not a terminal: one line, non-zero, nothing drawn
   assertOneLineError(t, await runCli(['chat', 'bob', '--home', alice.home]), /needs an interactive terminal/)
 
-  const tmux = new Tmux()
-  t.teardown(async () => { await tmux.kill() })
   const dir = await tempHome(t)
+  const tmux = new Tmux(join(dir, 'tmux.sock'))
+  t.teardown(async () => { await tmux.kill() })
   const aliceStatus = join(dir, 'alice.status')
   const bobStatus = join(dir, 'bob.status')
   await tmux.start('alice', chatCommand(alice.home, 'bob', aliceStatus))
