@@ -128,11 +128,12 @@ export class MessagingService implements Component {
     if (this.#timer !== null) clearTimeout(this.#timer)
     this.#timer = null
     this.waiters.close()
+    // the batch in progress finishes first: what it holds is persisted before it is receipted
+    await this.inbound.stop()
     this.outbound.stop()
     await this.network.stop()
-    await this.inbound.stop()
     await this.#state.flush()
-    this.#state.close()
+    this.#state.close() // later saves are refused, never written under a wiped key
   }
 
   /** Writes the request book, introductions and remembered addresses (messaging.md §10). */

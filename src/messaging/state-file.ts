@@ -8,6 +8,7 @@ import { readFile, rename } from 'node:fs/promises'
 import { Packr } from 'msgpackr'
 import { hkdfSha256, randomBytes, utf8, wipe, xchacha, XCHACHA_NONCE_BYTES } from '../crypto/primitives.js'
 import { writeFileAtomic } from '../platform/fs.js'
+import { errors } from '../errors.js'
 import type { PeerSource } from './connections.js'
 import type { RequestSnapshot } from './requests.js'
 
@@ -33,6 +34,7 @@ const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: fal
 export class StateFile {
   readonly #key: Uint8Array
   #chain: Promise<void> = Promise.resolve()
+  #closed = false
   /** writes that failed (logged by the caller's onError) */
   failures = 0
 
@@ -58,6 +60,7 @@ export class StateFile {
 
   /** Queues a write of `state`; resolves once it (and every earlier write) is on disk. */
   async save (state: MessagingState): Promise<void> {
+    if (this.#closed) throw errors.DAEMON_FAILED('the messaging state file is closed')
     const bytes = this.#seal(state)
     const next = this.#chain.then(async () => { await writeFileAtomic(this.path, bytes, { mode: 0o600 }) })
     this.#chain = next.catch(err => { this.failures++; this.onError(err as Error) })
@@ -69,6 +72,7 @@ export class StateFile {
   }
 
   close (): void {
+    this.#closed = true
     wipe(this.#key)
   }
 

@@ -79,4 +79,5 @@ t.test('the state file: sealed, 0600, survives a reload, refuses another identit
   await writeFile(path, 'junk')
   t.same((await f.load()).pending, [], 'junk: empty')
   f.close()
+  await t.rejects(f.save({ pending: [], declined: [], introduced: [], addresses: [] }), { code: 'DAEMON_FAILED' }, 'a closed file (wiped key) refuses to write')
 })
