@@ -137,3 +137,28 @@ t.test('mDNS: two daemons on 127.0.0.1 find each other without --peer and record
   t.ok(['mdns', 'inbound'].includes(row?.source ?? ''), `found by ${row?.source}`)
   t.ok(api(A).peers().some(p => p.fingerprint === bob.fingerprint && p.source === 'mdns') || api(B).peers().some(p => p.fingerprint === alice.fingerprint && p.source === 'mdns'), 'at least one side found the other by mDNS')
 })
+
+// (envelope.md §6 rejects envelopes dated more than 5 min in the receiver's future, so clocks
+// further apart than that do not get messages through at all: messaging.md §4.3)
+t.test('clocks that disagree by minutes do not reorder a conversation: order is arrival, timestamps are shown', async t => {
+  const alice = await profileHome(t, 'alice')
+  const bob = await profileHome(t, 'bob')
+  const skewMs = 4 * 60_000 // Alice's clock is four minutes behind
+  const start = async (who: Who, now: () => number, peers: Daemon[] = []): Promise<Daemon> => {
+    const d = new Daemon({ paths: who.paths, host: '127.0.0.1', port: 0, mdns: false, bootstrap: [], log: silentLogger(), now, peers: peers.map(p => ({ host: '127.0.0.1', port: p.status().port })) }, await unlock(who.paths, PASS))
+    t.teardown(async () => { await d.stop('teardown') })
+    await d.start()
+    return d
+  }
+  const A = await start(alice, () => Date.now() - skewMs)
+  const B = await start(bob, Date.now, [A])
+  for (const [d, inv] of [[A, bob.invite], [B, alice.invite]] as const) await localCall({ store: d.store, identity: {} as never, now: Date.now, events: d.events })('contacts.add', { who: inv })
+  const m1 = await api(A).send('bob', 'one (Alice, behind)', 'delivered', 20_000)
+  const m2 = await api(B).send('alice', 'two (Bob)', 'delivered', 20_000)
+  const m3 = await api(A).send('bob', 'three (Alice, behind)', 'delivered', 20_000)
+  for (const [d, peer] of [[A, bob.fingerprint], [B, alice.fingerprint]] as const) {
+    const h = (await d.store.history(peer)).reverse()
+    t.same(h.map(m => m.id), [m1.id, m2.id, m3.id], 'arrival order on both sides')
+    t.ok((h[1]?.timestamp ?? 0) - (h[2]?.timestamp ?? 0) > skewMs - 60_000, 'although the third carries a timestamp minutes before the second')
+  }
+})
