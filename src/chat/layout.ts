@@ -76,6 +76,20 @@ export function messageRows (m: ChatMessage, peer: ChatPeer, width: number): Row
   return rows
 }
 
+// Messages are immutable values (a status change makes a new object), so each one's rows can be
+// kept until the width or the peer's label changes: a long conversation is not re-wrapped on
+// every key press and every receipt.
+const rowCache = new WeakMap<ChatMessage, { key: string, rows: Row[] }>()
+
+function cachedRows (m: ChatMessage, peer: ChatPeer, width: number): Row[] {
+  const key = `${width}\u0000${peer.fingerprint}\u0000${peer.name ?? ''}`
+  const hit = rowCache.get(m)
+  if (hit !== undefined && hit.key === key) return hit.rows
+  const rows = messageRows(m, peer, width)
+  rowCache.set(m, { key, rows })
+  return rows
+}
+
 /** Every row of the conversation, oldest first, with a separator where the sender's day changes. */
 export function conversationRows (messages: readonly ChatMessage[], peer: ChatPeer, width: number): Row[] {
   const rows: Row[] = []
@@ -83,7 +97,7 @@ export function conversationRows (messages: readonly ChatMessage[], peer: ChatPe
   for (const m of messages) {
     const k = dayKey(m.timestamp)
     if (k !== day) { rows.push(separator(formatDay(m.timestamp), width)); day = k }
-    rows.push(...messageRows(m, peer, width))
+    rows.push(...cachedRows(m, peer, width))
   }
   return rows
 }

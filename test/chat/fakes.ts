@@ -49,7 +49,7 @@ export class FakeBackend implements ChatBackend {
   async markRead (peer: string): Promise<void> {
     this.#log('markRead', peer)
     const ids = this.messages.filter(m => m.direction === 'in' && m.status === 'received').map(m => m.id)
-    for (const m of this.messages) if (ids.includes(m.id)) m.status = 'read'
+    this.messages = this.messages.map(m => ids.includes(m.id) ? { ...m, status: 'read' } : m)
     if (ids.length > 0) this.emit({ type: 'receipt', peer, direction: 'in', status: 'read', ids })
   }
 
