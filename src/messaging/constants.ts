@@ -47,9 +47,9 @@ export const DECLINE_MEMORY_MS = 30 * 24 * 3600_000
 /** A peer shown as typing stops being so after this long without a refresh. */
 export const TYPING_TIMEOUT_MS = 6000
 /**
- * Receipts to one peer are gathered this long into one envelope (≤ RECEIPT_MAX_IDS ids). Each
- * envelope costs an HPKE seal and a signature, so a stream of messages is acknowledged in
- * batches; a person does not notice 20 ms more before "delivered".
+ * Receipt envelopes go out at most once per this interval (the first at once): in between, ids
+ * are gathered into one envelope (≤ RECEIPT_MAX_IDS ids). Each envelope costs an HPKE seal and a
+ * signature, so a stream of messages is acknowledged in batches.
  */
 export const RECEIPT_FLUSH_MS = 20
 

@@ -32,6 +32,7 @@ export class Outbound {
   readonly #cache = new Map<string, Cached>()
   readonly #receipts = new ReceiptBatcher()
   #receiptTimer: NodeJS.Timeout | null = null
+  #lastReceiptsAt = -Infinity
   #lastCreatedAt = 0
   #stopped = false
 
@@ -111,19 +112,23 @@ export class Outbound {
   }
 
   /**
-   * Queues a DELIVERY_RECEIPT (or a READ_RECEIPT for a re-sent message already read). They go
-   * out RECEIPT_FLUSH_MS after the first one, so a stream of messages is acknowledged by a few
-   * envelopes of up to 256 ids rather than one envelope (an HPKE seal and a signature) each (§4.4).
+   * Queues a DELIVERY_RECEIPT (or a READ_RECEIPT for a re-sent message already read). A quiet
+   * peer's receipt goes out at once (next turn, with whatever the same batch adds); after that,
+   * receipts wait until RECEIPT_FLUSH_MS after the previous envelope, so a stream of messages is
+   * acknowledged by a few envelopes of up to 256 ids rather than one envelope (an HPKE seal and a
+   * signature) each (§4.4).
    */
   receipt (peer: string, kind: ReceiptKind, ids: readonly string[]): void {
     this.#receipts.add(peer, kind, ids)
     if (this.#receiptTimer !== null || this.#stopped) return
-    this.#receiptTimer = setTimeout(() => { this.#receiptTimer = null; this.flushReceipts() }, RECEIPT_FLUSH_MS)
+    const wait = Math.max(0, this.#lastReceiptsAt + RECEIPT_FLUSH_MS - this.ctx.now())
+    this.#receiptTimer = setTimeout(() => { this.#receiptTimer = null; this.flushReceipts() }, wait)
   }
 
   flushReceipts (): void {
     if (this.#receiptTimer !== null) clearTimeout(this.#receiptTimer)
     this.#receiptTimer = null
+    this.#lastReceiptsAt = this.ctx.now()
     for (const b of this.#receipts.take()) {
       const ids = b.ids.map(unhex)
       const type = b.kind === 'delivered' ? PayloadType.DELIVERY_RECEIPT : PayloadType.READ_RECEIPT
