@@ -4,7 +4,7 @@
 import { open, stat } from 'node:fs/promises'
 import type { Argon2idParams } from '../crypto/primitives.js'
 import { DmessError, errors } from '../errors.js'
-import { writeFileAtomic } from '../platform/fs.js'
+import { writeFileAtomic, sweepAtomicTemps } from '../platform/fs.js'
 import { parseKeystore, HEADER_BYTES, MAX_CIPHERTEXT_BYTES, CHECKSUM_BYTES } from './format.js'
 import { sealKeystore, unsealKeystore, type Secrets } from './seal.js'
 
@@ -42,7 +42,9 @@ export async function createKeystore (path: string, passphrase: string, secrets:
 /** Decrypts the keystore at `path`. Throws one DmessError per keystore.md §4 row. */
 export async function openKeystore (path: string, passphrase: string): Promise<Secrets> {
   const file = await readKeystoreFile(path)
-  return await withPath(path, () => unsealKeystore(file, passphrase))
+  const secrets = await withPath(path, () => unsealKeystore(file, passphrase))
+  await sweepAtomicTemps(path) // keystore.md §5: leftovers of killed writes go once we know the file is good
+  return secrets
 }
 
 /** Re-encrypts under `newPassphrase` after proving `oldPassphrase`; fresh salt and nonce. */
@@ -84,6 +86,8 @@ async function rewrite (path: string, oldFile: Uint8Array, passphrase: string, s
   const kdf = opts.kdf ?? parseKeystore(oldFile).header.kdf
   const file = await sealKeystore(secrets, passphrase, { kdf })
   await writeFileAtomic(path, file, { mode: KEYSTORE_FILE_MODE, beforeRename: opts.beforeRename })
+  // a leftover from an earlier killed write may hold the secrets under the old passphrase
+  await sweepAtomicTemps(path)
 }
 
 // Size is checked before reading: pointing dmess at a huge file must not make it allocate that much.

@@ -1,7 +1,7 @@
 // The keystore file API on a real disk: errors a user sees, file modes, and failures that must
 // leave the existing file byte-identical (proto-spec/keystore.md §4–§5).
 import t, { type Test } from 'tap'
-import { mkdtemp, readFile, writeFile, stat, readdir, rm, mkdir, truncate } from 'node:fs/promises'
+import { mkdtemp, readFile, writeFile, stat, readdir, rm, mkdir, truncate, utimes, copyFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isDmessError } from '../../src/errors.js'
@@ -147,6 +147,27 @@ t.test('a crash before the rename leaves the old file working and no temp files'
   t.same(await snapshot(path), before)
   t.same(await openKeystore(path, 'old'), SECRETS)
   t.same(await readdir(dir), ['ks'], 'no temp files left')
+})
+
+t.test('temp files a killed writer left are swept once old: a stale copy under the old passphrase goes', async t => {
+  const dir = await freshDir(t)
+  const path = join(dir, 'ks')
+  await createKeystore(path, 'old', SECRETS, { kdf: TINY })
+  // what a SIGKILL between fsync and rename leaves: a complete keystore under the old passphrase
+  const stale = join(dir, '.ks.00112233aabb.tmp')
+  const fresh = join(dir, '.ks.ffeeddccbbaa.tmp') // a writer in another process, still running
+  const unrelated = join(dir, '.other.00112233aabb.tmp')
+  for (const f of [stale, fresh, unrelated]) await copyFile(path, f)
+  const hourAgo = new Date(Date.now() - 3600_000)
+  for (const f of [stale, unrelated]) await utimes(f, hourAgo, hourAgo)
+  await changePassphrase(path, 'old', 'new')
+  t.same((await readdir(dir)).sort(), ['.ks.ffeeddccbbaa.tmp', '.other.00112233aabb.tmp', 'ks'],
+    'the old leftover is gone; a fresh one and another file\'s temp stay')
+  await utimes(fresh, hourAgo, hourAgo)
+  t.equal(await codeOf(openKeystore(path, 'old')), 'WRONG_PASSPHRASE', 'a failed open sweeps nothing')
+  t.equal((await readdir(dir)).length, 3)
+  t.same(await openKeystore(path, 'new'), SECRETS)
+  t.same((await readdir(dir)).sort(), ['.other.00112233aabb.tmp', 'ks'], 'opening sweeps it once it is old')
 })
 
 t.test('every truncation of a file on disk is a clean KEYSTORE_TRUNCATED', async t => {
