@@ -35,8 +35,10 @@ interface Pending extends Transaction {
   packet: Uint8Array
   opts: RequestOptions
   triesLeft: number
-  cancelTimer: () => void
-  cancelStall: (() => void) | null
+  /** When the current send times out (ms, scheduler time). */
+  deadline: number
+  /** When onStall runs, or null (none asked for, or already run). */
+  stallAt: number | null
 }
 
 export type ReceiveResult = 'ok' | 'unknown-txid' | 'wrong-address' | 'wrong-type'
@@ -54,6 +56,8 @@ export class RpcTable {
   readonly #send: (to: string, datagram: Uint8Array) => void
   readonly #maxPending: number
   readonly #pending = new Map<number, Pending>()
+  #timer: (() => void) | null = null
+  #timerAt = Infinity
 
   constructor (opts: RpcTableOptions) {
     this.#scheduler = opts.scheduler
@@ -72,15 +76,13 @@ export class RpcTable {
   request (to: string, type: number, build: (txid: number) => Uint8Array, opts: RequestOptions): Transaction | null {
     if (this.#pending.size >= this.#maxPending) return null
     const txid = this.#freshTxid()
+    const now = this.#scheduler.now()
     const tx: Pending = {
-      txid, to, type, sentAt: this.#scheduler.now(), sends: 0, packet: build(txid), opts,
-      triesLeft: opts.retries ?? 0, cancelTimer: noop, cancelStall: null
+      txid, to, type, sentAt: now, sends: 0, packet: build(txid), opts, triesLeft: opts.retries ?? 0, deadline: 0,
+      stallAt: opts.stallMs !== undefined && opts.onStall ? now + opts.stallMs : null
     }
     this.#pending.set(txid, tx)
-    if (opts.stallMs !== undefined && opts.onStall) {
-      tx.cancelStall = this.#scheduler.after(opts.stallMs, () => { tx.cancelStall = null; opts.onStall?.() })
-    }
-    this.#transmit(tx)
+    this.#transmit(tx, now)
     return tx
   }
 
@@ -105,17 +107,56 @@ export class RpcTable {
     for (const p of [...this.#pending.values()]) this.#finish(p)
   }
 
-  #transmit (tx: Pending): void {
+  #transmit (tx: Pending, now: number): void {
     tx.sends++
+    tx.deadline = now + tx.opts.timeoutMs
     this.#send(tx.to, tx.packet)
-    tx.cancelTimer = this.#scheduler.after(tx.opts.timeoutMs, () => this.#expire(tx))
+    this.#arm(tx.stallAt === null ? tx.deadline : Math.min(tx.deadline, tx.stallAt))
   }
 
-  #expire (tx: Pending): void {
+  // One timer per table, not one per request (a per-request timer cost a heap event or a libuv
+  // timer per datagram, most of them cancelled by the answer): it is armed for the earliest
+  // deadline; when it fires, whatever is due runs and it is re-armed for the next. An answered
+  // request leaves at most one wasted wake-up behind, not a cancelled timer per request.
+  #arm (at: number): void {
+    if (at >= this.#timerAt) return
+    this.#cancelTimer()
+    this.#timerAt = at
+    this.#timer = this.#scheduler.after(Math.max(0, at - this.#scheduler.now()), () => this.#sweep())
+  }
+
+  #cancelTimer (): void {
+    this.#timer?.()
+    this.#timer = null
+    this.#timerAt = Infinity
+  }
+
+  #sweep (): void {
+    this.#timer = null
+    this.#timerAt = Infinity
+    const now = this.#scheduler.now()
+    const due: Pending[] = []
+    for (const tx of this.#pending.values()) {
+      if (tx.deadline <= now || (tx.stallAt !== null && tx.stallAt <= now)) due.push(tx)
+    }
+    // callbacks may start or finish other requests: each due one is re-checked before it runs
+    for (const tx of due) this.#due(tx, now)
+    let next = Infinity
+    for (const tx of this.#pending.values()) next = Math.min(next, tx.deadline, tx.stallAt ?? Infinity)
+    if (next !== Infinity) this.#arm(next)
+  }
+
+  #due (tx: Pending, now: number): void {
     if (this.#pending.get(tx.txid) !== tx) return
+    if (tx.stallAt !== null && tx.stallAt <= now) {
+      tx.stallAt = null
+      tx.opts.onStall?.()
+      if (this.#pending.get(tx.txid) !== tx) return
+    }
+    if (tx.deadline > now) return
     if (tx.triesLeft > 0) {
       tx.triesLeft--
-      this.#transmit(tx)
+      this.#transmit(tx, now)
       return
     }
     this.#finish(tx)
@@ -124,9 +165,8 @@ export class RpcTable {
 
   #finish (tx: Pending): void {
     this.#pending.delete(tx.txid)
-    tx.cancelTimer()
-    tx.cancelStall?.()
-    tx.cancelStall = null
+    tx.stallAt = null
+    if (this.#pending.size === 0) this.#cancelTimer() // an idle node keeps no timer
   }
 
   #freshTxid (): number {
@@ -137,5 +177,3 @@ export class RpcTable {
     }
   }
 }
-
-function noop (): void {}
