@@ -8,7 +8,7 @@ t.setTimeout(300_000)
 
 t.test('commands that need the daemon fail in one line; history and search work on the store', async t => {
   const [alice, bob] = await makeNodes(t, ['alice', 'bob']) as [Node, Node]
-  for (const args of [['send', 'bob', 'hi'], ['read', 'bob'], ['peers'], ['requests'], ['requests', 'accept', 'abcd'], ['block', 'bob'], ['unblock', 'bob']]) {
+  for (const args of [['send', 'bob', 'hi'], ['read', 'bob'], ['peers'], ['requests'], ['requests', 'accept', 'abcd'], ['block', 'bob'], ['unblock', 'bob'], ['presence', 'away']]) {
     assertOneLineError(t, await cliResult(alice, args), /no dmess daemon is running for .*dmess daemon --detach/)
   }
   assertOneLineError(t, await cliResult(alice, ['history', 'bob']), /no contact matches "bob"/)

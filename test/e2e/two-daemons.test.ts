@@ -63,4 +63,20 @@ t.test('add, accept, 100 messages each way: delivered, read, identical histories
   const peers = await cliJson<Array<{ fingerprint: string, address: string, source: string, state: string, rtt: number | null }>>(alice, ['peers'])
   t.match(peers, [{ fingerprint: bob.fingerprint, address: `127.0.0.1:${bob.port}`, source: /static|inbound/, state: 'online' }])
   t.type(peers[0]?.rtt, 'number', 'a link that carried messages has an RTT')
+
+  // presence: Bob steps away, Alice's peer list follows; then he is back
+  const bobAsAliceSees = async (): Promise<string | undefined> =>
+    (await cliJson<Array<{ fingerprint: string, state: string }>>(alice, ['peers'])).find(p => p.fingerprint === bob.fingerprint)?.state
+  const waitState = async (want: string): Promise<string | undefined> => {
+    let seen: string | undefined
+    for (let i = 0; i < 50 && seen !== want; i++) {
+      seen = await bobAsAliceSees()
+      if (seen !== want) await new Promise(resolve => setTimeout(resolve, 200))
+    }
+    return seen
+  }
+  t.same(await cliJson(bob, ['presence', 'away']), { state: 'away', told: 1 }, 'Bob goes away; his one connected contact is told')
+  t.equal(await waitState('away'), 'away', 'Alice sees Bob away')
+  t.match(await cli(bob, ['presence', 'online']), /You are online; told 1 connected contact$/m)
+  t.equal(await waitState('online'), 'online', 'and online again')
 })
