@@ -9,7 +9,7 @@ export { nodeIdOf, compareDistance, commonPrefixLength, xorDistance, idToHex, id
 export { RoutingTable, type Contact, type AddResult } from './routing-table.js'
 export { Lookup, type Candidate } from './lookup.js'
 export {
-  presenceKey, signPresenceRecord, verifyPresenceRecord, decodePresenceRecord, compareRecords,
+  presenceKey, signPresenceRecord, verifyPresenceRecord, cachedRecordVerifier, decodePresenceRecord, compareRecords,
   type PresenceRecord, type VerifiedRecord, type RecordAddress, type AddressKind
 } from './records.js'
 export { RecordStore } from './record-store.js'

@@ -8,7 +8,7 @@ import { RecordStore, type RecordStoreOptions } from './record-store.js'
 import { WriteTokens } from './tokens.js'
 import { RateLimiter, DhtDropCounter, type RateLimiterOptions } from './defences.js'
 import { encodeParts, decodeMessage, isRequest, type Body } from './messages.js'
-import { verifyPresenceRecord, type VerifiedRecord } from './records.js'
+import { cachedRecordVerifier, type VerifiedRecord } from './records.js'
 import { hostOf } from './address.js'
 import { handleRequest } from './server.js'
 import { startLookup, type LookupHandle, type LookupParams } from './lookup-run.js'
@@ -43,7 +43,7 @@ export interface DhtNodeOptions extends Partial<DhtSettings> {
   rateLimit?: RateLimiterOptions
   records?: RecordStoreOptions
   tokenRotateMs?: number
-  /** Record verification (default verifyPresenceRecord); replaceable only to share a cache. */
+  /** Record verification (default: verifyPresenceRecord behind a per-node cache); replaceable only to share a cache. */
   verifyRecord?: (bytes: Uint8Array, key: Uint8Array, now: number) => VerifiedRecord | null
 }
 
@@ -103,7 +103,7 @@ export class DhtNode {
       drops: new DhtDropCounter(),
       scheduler: opts.scheduler,
       random: opts.random,
-      verifyRecord: opts.verifyRecord ?? verifyPresenceRecord,
+      verifyRecord: opts.verifyRecord ?? cachedRecordVerifier(),
       reply: (to, txid, body) => this.#sendMessage(to, txid, body),
       request: (to, body, h) => this.#request(to, body, h),
       heardFrom: (id, from, readOnly) => this.#heardFrom(id, from, readOnly),

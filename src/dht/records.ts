@@ -148,6 +148,40 @@ export function verifyPresenceRecord (bytes: Uint8Array, key: Uint8Array, now: n
   return { ...r, key: key.slice(), fingerprint, bytes: bytes.slice() }
 }
 
+/** How many verified records a node remembers by default (per node; bounded memory). */
+export const RECORD_VERIFY_CACHE_DEFAULT = 256
+
+/**
+ * verifyPresenceRecord that checks each distinct (key, bytes) once (dht.md §5.3): a record comes
+ * back from up to k storers per lookup and again at every republish, and the identity binding
+ * and the signature cost four curve operations. The memo is keyed by the exact bytes, so any
+ * changed byte is verified afresh; only successes are kept, and expiry is still checked against
+ * `now` on every call. Oldest entries go first once `max` are held.
+ */
+export function cachedRecordVerifier (max = RECORD_VERIFY_CACHE_DEFAULT): (bytes: Uint8Array, key: Uint8Array, now: number) => VerifiedRecord | null {
+  const memo = new Map<string, VerifiedRecord>()
+  return (bytes, key, now) => {
+    if (!(bytes instanceof Uint8Array) || !(key instanceof Uint8Array) || key.length !== ID_BYTES) return null
+    const id = latin1(key) + latin1(bytes)
+    const hit = memo.get(id)
+    if (hit !== undefined) {
+      if (hit.expiresAt > now) return hit
+      memo.delete(id)
+      return null
+    }
+    const r = verifyPresenceRecord(bytes, key, now)
+    if (r === null) return null
+    if (memo.size >= max) memo.delete(memo.keys().next().value!)
+    Object.freeze(r.addresses) // shared by every later caller: a mutation would throw, not spread
+    memo.set(id, Object.freeze(r))
+    return r
+  }
+}
+
+function latin1 (b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1')
+}
+
 export type Replacement = 'replace' | 'identical' | 'stale' | 'conflict'
 
 /**

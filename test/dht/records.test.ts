@@ -2,7 +2,7 @@
 // and the storer's bounds (expiry cap, per-source cap).
 import t from 'tap'
 import {
-  verifyPresenceRecord, decodePresenceRecord, presenceKey, compareRecords
+  verifyPresenceRecord, cachedRecordVerifier, decodePresenceRecord, presenceKey, compareRecords
 } from '../../src/dht/records.js'
 import { RecordStore } from '../../src/dht/record-store.js'
 import { RECORD_MAX_BYTES, RECORD_MAX_ADDRESSES, MAX_RECORD_TTL_MS } from '../../src/dht/constants.js'
@@ -43,6 +43,30 @@ t.test('the largest record stays within RECORD_MAX_BYTES (≈ 1 KiB bound)', asy
   t.ok(verifyPresenceRecord(bytes, key, NOW))
   t.throws(() => makeRecord(alice, { addresses: [...addresses, addresses[0]!] }), { code: 'BAD_ARGUMENT' })
   t.throws(() => makeRecord(alice, { addresses: [{ host: 'example.com', port: 1, kind: 'public' }] }), { code: 'BAD_ARGUMENT' })
+})
+
+t.test('the cached verifier: same answers as the full check; the cache never lets a changed byte or an expired record through', async t => {
+  const verify = cachedRecordVerifier(2)
+  const { bytes, key } = makeRecord(alice, { expiresAt: NOW + 1000 })
+  const first = verify(bytes, key, NOW)
+  t.ok(first)
+  t.equal(verify(bytes.slice(), key, NOW + 1), first, 'the same bytes again: the remembered result, not a second check')
+  t.ok(Object.isFrozen(first), 'a shared result cannot be changed by one caller')
+  t.equal(verify(bytes, presenceKey(mallory.fingerprint), NOW), null, 'same bytes under another key: checked, rejected')
+  for (let i = 0; i < bytes.length; i += 11) {
+    const b = bytes.slice()
+    b[i]! ^= 0x10
+    t.equal(verify(b, key, NOW), null, `byte ${i} flipped after the original was cached`)
+  }
+  t.equal(verify(bytes, key, NOW + 1000), null, 'expired at expiresAt even though cached')
+  const second = verify(bytes, key, NOW + 999)
+  t.ok(second, 'verified afresh before expiry')
+  const other = makeRecord(mallory)
+  const third = makeRecord(alice, { seq: 2 })
+  t.ok(verify(other.bytes, other.key, NOW))
+  t.ok(verify(third.bytes, third.key, NOW), 'a third record: the oldest is forgotten (max 2)')
+  t.not(verify(bytes, key, NOW), second, 'the evicted record is verified again (a fresh result)')
+  t.equal(verify(new Uint8Array(3), key, NOW), null)
 })
 
 t.test('verification rejects: expired, bad signature, wrong key for the fingerprint, tampering', async t => {
