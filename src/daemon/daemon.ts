@@ -17,6 +17,7 @@ import type { DaemonStatus } from './rpc-methods.js'
 import type { UdpComponent } from './udp.js'
 import { createNode, type NodeParts } from '../messaging/node.js'
 import { createDht, type DhtComponent } from './dht-wiring.js'
+import type { VerifiedRecord } from '../dht/records.js'
 
 export interface HostPort { host: string, port: number }
 
@@ -70,7 +71,9 @@ export class Daemon {
     const log = opts.log
     this.storeC = new StoreComponent(opts.paths, this.files, unlocked.storeKey)
     // the transport's Endpoint binds the socket and multiplexes it; messaging rides on it
-    this.node = createNode({ ...opts, identity: unlocked.identity, events: this.events, log, store: () => this.store })
+    // the connection manager asks the DHT where a wanted peer is (messaging.md §5.2)
+    const lookupPresence = async (fp: string, signal: AbortSignal): Promise<VerifiedRecord | null> => await this.dht.lookup(fp, signal)
+    this.node = createNode({ ...opts, identity: unlocked.identity, events: this.events, log, store: () => this.store, lookupPresence })
     this.udp = this.node.endpoint
     this.peerCount = () => this.node.messaging.peerCount
     this.dht = createDht(opts, unlocked.identity, () => this.node.endpoint.endpoint)
@@ -90,13 +93,14 @@ export class Daemon {
         session
       })
     })
-    // The wiring, in start order. Transport, mDNS and the DHT go between udp and ipc.
+    // The wiring, in start order. Transport, mDNS and the DHT go between udp and ipc; the DHT
+    // before messaging, which looks peers up in it (and stops first, cancelling its lookups).
     this.components = [
       this.storeC,
       new PidFile(this.files.pidfile),
       this.udp,
-      this.node.messaging,
       this.dht,
+      this.node.messaging,
       ...(opts.extraComponents?.(this) ?? []),
       this.ipc
     ]

@@ -111,7 +111,7 @@ export class MessagingActions {
     this.svc.inbound.gate.block(fp)
     this.svc.inbound.purge(fp)
     if (this.svc.requests.drop(fp) !== undefined) await this.svc.persist()
-    this.svc.network.conn.demand(fp, false, this.ctx.now())
+    this.svc.network.demand(fp, false)
     this.svc.network.closeLink(fp)
     this.#emitBlock(fp, 'blocked')
     return { fingerprint: fp, changed }
@@ -122,7 +122,7 @@ export class MessagingActions {
     const fp = matchOne(blocked, query) ?? await this.#anyFingerprint(query)
     const changed = await this.ctx.store().unblock(fp)
     this.svc.inbound.gate.unblock(fp)
-    if (this.ctx.contacts.has(fp)) this.svc.network.conn.demand(fp, true, this.ctx.now())
+    if (this.ctx.contacts.has(fp)) this.svc.network.demand(fp, true)
     this.#emitBlock(fp, 'unblocked')
     this.svc.rearm()
     return { fingerprint: fp, changed }

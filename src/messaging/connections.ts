@@ -1,13 +1,17 @@
 // The connection manager as a pure state machine (proto-spec/messaging.md §5): which peers we
 // know, how we found them, their state OFFLINE / CONNECTING / ONLINE / AWAY, and when to dial
 // whom. Discovery, static --peer entries, inbound sessions and on-demand requests go in with
-// `now`; dial actions and state changes come out. The service carries out the dials (Noise XX
-// through the Endpoint) and reports back.
+// `now`; dial actions, DHT lookups (§5.2) and state changes come out. The service carries out
+// the dials (Noise XX, or IK when a presence record gave us the key) and lookups, and reports back.
 import { backoffDelay, type BackoffPolicy } from './backoff.js'
-import { MAX_CONCURRENT_DIALS, MAX_PEERS, RECONNECT_INITIAL_MS, RECONNECT_JITTER, RECONNECT_MAX_MS } from './constants.js'
+import {
+  DHT_LOOKUP_INITIAL_MS, DHT_LOOKUP_JITTER, DHT_LOOKUP_MAX_MS, LOOKUP_AFTER_DIAL_FAILURES, MAX_CONCURRENT_DIALS,
+  MAX_CONCURRENT_LOOKUPS, MAX_PEERS, RECONNECT_INITIAL_MS, RECONNECT_JITTER, RECONNECT_MAX_MS
+} from './constants.js'
+import { PeerSeek, RecordAddresses } from './dht-seek.js'
 
 export type PeerState = 'offline' | 'connecting' | 'online' | 'away'
-export type PeerSource = 'mdns' | 'static' | 'inbound'
+export type PeerSource = 'mdns' | 'static' | 'inbound' | 'dht'
 
 export interface Address { host: string, port: number }
 
@@ -20,8 +24,22 @@ export interface PeerView {
   since: number
 }
 
+/** What a verified presence record says (dht.md §5), already filtered to addresses we can reach. */
+export interface FoundPresence {
+  addresses: Address[]
+  expiresAt: number
+  seq: number
+  /** the peer's X25519 identity key: the dial can be a 1-RTT IK handshake */
+  dhPublic: Uint8Array
+}
+
 export type ConnAction =
-  | { type: 'dial', key: string, address: Address, expectFingerprint: string | null }
+  /** remoteStatic: the peer's key from its presence record (IK), else null (XX) */
+  | { type: 'dial', key: string, address: Address, expectFingerprint: string | null, remoteStatic: Uint8Array | null }
+  /** ask the DHT for `fingerprint`'s presence record; report with lookupDone() */
+  | { type: 'lookup', fingerprint: string }
+  /** the lookup of `fingerprint` is no longer wanted (demand ended, or the peer reached us) */
+  | { type: 'cancel-lookup', fingerprint: string }
   /** a known peer's state changed (presence event) */
   | { type: 'state', fingerprint: string, state: PeerState, address: Address | null }
 
@@ -43,6 +61,12 @@ interface Peer {
   dialing: boolean
   failures: number
   nextDialAt: number
+  /** DHT lookups of this peer (created on the first one) */
+  seek: PeerSeek | null
+  /** which of `addresses` came from a presence record, and until when */
+  record: RecordAddresses
+  /** X25519 key from the peer's presence record */
+  remoteStatic: Uint8Array | null
 }
 
 export interface ConnectionManagerOptions {
@@ -50,6 +74,10 @@ export interface ConnectionManagerOptions {
   reconnect?: BackoffPolicy
   maxDials?: number
   maxPeers?: number
+  /** look wanted peers up in the DHT (the daemon has one); off: never a 'lookup' action */
+  lookups?: boolean
+  lookupBackoff?: BackoffPolicy
+  maxLookups?: number
 }
 
 const staticKey = (a: Address): string => `static:${a.host}|${a.port}`
@@ -64,12 +92,18 @@ export class ConnectionManager {
   readonly #random: () => number
   readonly #maxDials: number
   readonly #maxPeers: number
+  readonly #lookups: boolean
+  readonly #lookupPolicy: BackoffPolicy
+  readonly #maxLookups: number
 
   constructor (opts: ConnectionManagerOptions) {
     this.#random = opts.random
     this.#policy = opts.reconnect ?? { initialMs: RECONNECT_INITIAL_MS, maxMs: RECONNECT_MAX_MS, jitter: RECONNECT_JITTER }
     this.#maxDials = opts.maxDials ?? MAX_CONCURRENT_DIALS
     this.#maxPeers = opts.maxPeers ?? MAX_PEERS
+    this.#lookups = opts.lookups ?? false
+    this.#lookupPolicy = opts.lookupBackoff ?? { initialMs: DHT_LOOKUP_INITIAL_MS, maxMs: DHT_LOOKUP_MAX_MS, jitter: DHT_LOOKUP_JITTER }
+    this.#maxLookups = opts.maxLookups ?? MAX_CONCURRENT_LOOKUPS
   }
 
   /** A --peer host:port: dialled now and whenever the link drops. */
@@ -84,7 +118,7 @@ export class ConnectionManager {
   discovered (fingerprint: string, addresses: readonly Address[], now: number): ConnAction[] {
     const p = this.#peers.get(fingerprint) ?? this.#put(this.#blank(fingerprint, fingerprint, 'mdns', now))
     p.discovered = true
-    this.#learn(p, addresses, true)
+    this.#learn(p, addresses, 'mdns', true)
     if (p.state === 'offline' && !p.dialing) p.nextDialAt = Math.min(p.nextDialAt, now)
     return []
   }
@@ -98,24 +132,49 @@ export class ConnectionManager {
   /** Remember where a peer was reachable (e.g. a contact's address from an earlier run). */
   remember (fingerprint: string, address: Address, source: PeerSource, now: number): void {
     const p = this.#peers.get(fingerprint) ?? this.#put(this.#blank(fingerprint, fingerprint, source, now))
-    this.#learn(p, [address], false)
+    this.#learn(p, [address], source, false)
   }
 
-  /** We want a link to `fingerprint` (a contact; or the outbox has entries for it). */
-  demand (fingerprint: string, wanted: boolean, now: number): void {
-    const p = this.#peers.get(fingerprint)
-    if (p === undefined) return
+  /**
+   * We want a link to `fingerprint` (a contact; or the outbox has entries for it), or no longer.
+   * With lookups on, an unknown peer is entered (no address yet: the DHT is asked); demand that
+   * comes back resets the lookup backoff; demand that ends cancels a lookup in flight.
+   */
+  demand (fingerprint: string, wanted: boolean, now: number): ConnAction[] {
+    const p = this.#peers.get(fingerprint) ?? (wanted && this.#lookups ? this.#put(this.#blank(fingerprint, fingerprint, 'dht', now)) : undefined)
+    if (p === undefined) return []
+    if (wanted && !p.demanded) p.seek?.renew(now)
     p.demanded = wanted
     if (wanted && p.state === 'offline' && !p.dialing) p.nextDialAt = Math.min(p.nextDialAt, now)
+    return wanted ? [] : this.#cancelSeek(p)
   }
 
-  /** Dial `fingerprint` soon if we know where (the outbox has work for it). */
+  /** Dial `fingerprint` soon if we know where, else look it up (the outbox has work for it). */
   poke (fingerprint: string, now: number): void {
-    const p = this.#peers.get(fingerprint)
-    if (p !== undefined && p.state === 'offline' && !p.dialing && p.addresses.length > 0) {
+    const p = this.#peers.get(fingerprint) ?? (this.#lookups ? this.#put(this.#blank(fingerprint, fingerprint, 'dht', now)) : undefined)
+    if (p !== undefined && p.state === 'offline' && !p.dialing && (p.addresses.length > 0 || this.#lookups)) {
       p.demanded = true
       p.nextDialAt = Math.min(p.nextDialAt, now)
     }
+  }
+
+  /**
+   * The lookup of `fingerprint` ended: the record (already verified against the fingerprint) or
+   * null. A record newer than the last one we used resets the dial backoff and is dialled at once.
+   */
+  lookupDone (fingerprint: string, found: FoundPresence | null, now: number): void {
+    const p = this.#peers.get(fingerprint)
+    if (p?.seek?.inFlight !== true) return // cancelled meanwhile
+    const usable = found !== null && found.expiresAt > now && found.addresses.length > 0 ? found : null
+    const news = p.seek.finished(usable === null ? null : usable.seq, now, this.#lookupPolicy, this.#random())
+    if (usable === null) return
+    p.remoteStatic = usable.dhPublic
+    if (!p.pinned && !p.discovered) p.source = 'dht'
+    this.#learnRecord(p, usable.addresses, usable.expiresAt)
+    if (!news) return
+    p.failures = 0
+    p.next = 0
+    if (p.state === 'offline' && !p.dialing) p.nextDialAt = Math.min(p.nextDialAt, now)
   }
 
   /** A dial of `key` produced a session with `fingerprint`. sessionUp() follows. */
@@ -143,15 +202,17 @@ export class ConnectionManager {
     if (p === undefined) {
       p = this.#put(this.#blank(fingerprint, fingerprint, 'inbound', now))
     }
-    this.#learn(p, [address], false, true)
+    this.#learn(p, [address], 'inbound', false, true)
     p.failures = 0
-    return p.state === 'online' || p.state === 'away' ? [] : this.#setState(p, 'online', now)
+    p.seek?.renew(now) // reachable again: if it is lost later, ask the DHT at once
+    const out = this.#cancelSeek(p)
+    return p.state === 'online' || p.state === 'away' ? out : [...out, ...this.#setState(p, 'online', now)]
   }
 
   /** The peer's roaming address (an authenticated packet from a new address). */
   moved (fingerprint: string, address: Address): void {
     const p = this.#peers.get(fingerprint)
-    if (p !== undefined) this.#learn(p, [address], false, true)
+    if (p !== undefined) this.#learn(p, [address], p.source, false, true)
   }
 
   /** The session with `fingerprint` ended; a wanted peer is redialled after a short backoff. */
@@ -173,9 +234,10 @@ export class ConnectionManager {
     return this.#peers.get(fingerprint)?.state ?? 'offline'
   }
 
-  /** Dials due at `now`, oldest-due first, at most maxDials running at once. */
+  /** Dials due at `now`, oldest-due first, at most maxDials running at once; then lookups due. */
   tick (now: number): ConnAction[] {
     const out: ConnAction[] = []
+    for (const p of this.#peers.values()) this.#expire(p, now)
     let running = [...this.#peers.values()].filter(p => p.dialing).length
     const due = [...this.#peers.values()].filter(p => this.#dueToDial(p, now)).sort((a, b) => a.nextDialAt - b.nextDialAt)
     for (const p of due) {
@@ -184,20 +246,24 @@ export class ConnectionManager {
       p.dialing = true
       running++
       if (p.state === 'offline') out.push(...this.#setState(p, 'connecting', now))
-      out.push({ type: 'dial', key: p.key, address: { ...address }, expectFingerprint: p.fingerprint })
+      const remoteStatic = p.fingerprint === null ? null : p.remoteStatic
+      out.push({ type: 'dial', key: p.key, address: { ...address }, expectFingerprint: p.fingerprint, remoteStatic })
     }
-    return out
+    return [...out, ...this.#lookupsDue(now)]
   }
 
-  /** When tick() next has a dial to start (Infinity: none). */
+  /** When tick() next has a dial or lookup to start (Infinity: none). */
   get nextDeadline (): number {
     let at = Infinity
     for (const p of this.#peers.values()) if (this.#wanted(p) && p.state === 'offline' && !p.dialing && p.addresses.length > 0) at = Math.min(at, p.nextDialAt)
+    if (this.#lookupsRunning() >= this.#maxLookups) return at // a lookup that ends rearms
+    for (const p of this.#peers.values()) if (this.#needsLookup(p) && p.seek?.inFlight !== true) at = Math.min(at, p.seek?.nextAt ?? 0)
     return at
   }
 
+  /** Peers with an address (one only sought in the DHT is not shown until it has one). */
   list (): PeerView[] {
-    return [...this.#peers.values()].map(p => ({
+    return [...this.#peers.values()].filter(p => p.addresses.length > 0).map(p => ({
       fingerprint: p.fingerprint,
       address: p.addresses.length > 0 ? { ...(p.addresses[p.next % p.addresses.length] as Address) } : null,
       source: p.source,
@@ -222,21 +288,81 @@ export class ConnectionManager {
     return this.#wanted(p) && p.state === 'offline' && !p.dialing && p.addresses.length > 0 && p.nextDialAt <= now
   }
 
+  /** §5.2: a demanded peer, offline, with no address or whose addresses failed, not being dialled. */
+  #needsLookup (p: Peer): boolean {
+    return this.#lookups && p.demanded && p.fingerprint !== null && p.state === 'offline' && !p.dialing &&
+      (p.addresses.length === 0 || p.failures >= LOOKUP_AFTER_DIAL_FAILURES)
+  }
+
+  #lookupsRunning (): number {
+    let n = 0
+    for (const p of this.#peers.values()) if (p.seek?.inFlight === true) n++
+    return n
+  }
+
+  #lookupsDue (now: number): ConnAction[] {
+    const out: ConnAction[] = []
+    let running = this.#lookupsRunning()
+    for (const p of this.#peers.values()) {
+      if (running >= this.#maxLookups) break
+      if (!this.#needsLookup(p)) continue
+      const seek = p.seek ??= new PeerSeek(now)
+      if (!seek.due(now)) continue
+      seek.inFlight = true
+      running++
+      out.push({ type: 'lookup', fingerprint: p.key })
+    }
+    return out
+  }
+
+  #cancelSeek (p: Peer): ConnAction[] {
+    if (p.seek?.inFlight !== true) return []
+    p.seek.inFlight = false
+    return [{ type: 'cancel-lookup', fingerprint: p.key }]
+  }
+
+  /** Record addresses live as long as their record (dht.md §5); expired ones are dropped. */
+  #expire (p: Peer, now: number): void {
+    if (p.record.size === 0) return
+    const gone = p.record.expired(now)
+    if (gone.size === 0) return
+    p.addresses = p.addresses.filter(a => !gone.has(RecordAddresses.key(a)))
+    p.next = 0
+  }
+
+  /** A presence record's addresses replace the previous record's, in front (dialled first). */
+  #learnRecord (p: Peer, addresses: readonly Address[], expiresAt: number): void {
+    p.addresses = p.addresses.filter(a => !p.record.has(a))
+    p.record.clear()
+    const fresh = addresses.filter(a => !p.addresses.some(b => sameAddress(a, b))).slice(0, 8)
+    for (const a of fresh) p.record.set(a, expiresAt)
+    p.addresses = [...fresh.map(a => ({ ...a })), ...p.addresses].slice(0, 8)
+  }
+
   #blank (key: string, fingerprint: string | null, source: PeerSource, now: number): Peer {
     return {
       key, fingerprint, addresses: [], next: 0, source, state: 'offline', since: now, pinned: false,
-      discovered: false, demanded: false, dialing: false, failures: 0, nextDialAt: now
+      discovered: false, demanded: false, dialing: false, failures: 0, nextDialAt: now,
+      seek: null, record: new RecordAddresses(), remoteStatic: null
     }
   }
 
-  /** Adds addresses; `replace` (mDNS) makes them the whole list, `current` puts the first one in front. */
-  #learn (p: Peer, addresses: readonly Address[], replace: boolean, current = false): void {
+  /**
+   * Adds addresses; `replace` (mDNS) makes them the whole list, `current` puts the first one in
+   * front. A peer known so far only by fingerprint takes `source` as how it was found. Another
+   * source vouching for a record address keeps it past the record's expiry.
+   */
+  #learn (p: Peer, addresses: readonly Address[], source: PeerSource, replace: boolean, current = false): void {
+    if (p.addresses.length === 0 && !p.pinned) p.source = source
     if (replace && !p.pinned) {
       p.addresses = addresses.map(a => ({ ...a }))
       p.next = 0
+      p.record.clear()
+      if (p.source === 'dht') p.source = source // the LAN now says where it is
       return
     }
     for (const a of addresses) {
+      p.record.confirm(a)
       const i = p.addresses.findIndex(b => sameAddress(a, b))
       if (i >= 0 && current) p.addresses.splice(i, 1)
       if (i < 0 || current) p.addresses.unshift({ ...a })
@@ -257,7 +383,7 @@ export class ConnectionManager {
     }
     existing.pinned = true
     existing.source = 'static'
-    this.#learn(existing, p.addresses, false)
+    this.#learn(existing, p.addresses, 'static', false)
   }
 
   #setState (p: Peer, state: PeerState, now: number): ConnAction[] {
@@ -278,7 +404,7 @@ export class ConnectionManager {
   #evict (): void {
     let victim: Peer | undefined
     for (const p of this.#peers.values()) {
-      if (this.#wanted(p) || p.state !== 'offline' || p.dialing) continue
+      if (this.#wanted(p) || p.state !== 'offline' || p.dialing || p.seek?.inFlight === true) continue
       if (victim === undefined || p.since < victim.since) victim = p
     }
     if (victim !== undefined) this.#peers.delete(victim.key)

@@ -17,6 +17,15 @@ export const RECONNECT_MAX_MS = 60_000
 export const RECONNECT_JITTER = 0.2
 /** Dials running at once (each is a Noise handshake with retransmissions). */
 export const MAX_CONCURRENT_DIALS = 8
+/** DHT lookups of a wanted peer with no working address (§5.2): 5 s doubling to 5 min, ± 20 %. */
+export const DHT_LOOKUP_INITIAL_MS = 5000
+export const DHT_LOOKUP_MAX_MS = 5 * 60_000
+export const DHT_LOOKUP_JITTER = 0.2
+/** Lookups running at once (each sends α = 3 requests at a time), and how long one may take. */
+export const MAX_CONCURRENT_LOOKUPS = 4
+export const DHT_LOOKUP_TIMEOUT_MS = 30_000
+/** Failed dials of a peer's known addresses before the DHT is asked where it is now. */
+export const LOOKUP_AFTER_DIAL_FAILURES = 1
 /** Peers the table remembers (discovered, static, inbound); the oldest offline stranger goes first. */
 export const MAX_PEERS = 1024
 

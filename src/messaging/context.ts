@@ -35,6 +35,9 @@ export interface MessagingCounters {
   sessionsRefused: number
   dialsStarted: number
   dialsFailed: number
+  /** DHT lookups of wanted peers started, and those that found a usable record (§5.2) */
+  lookupsStarted: number
+  lookupsFound: number
   listenerErrors: number
 }
 
@@ -42,7 +45,7 @@ export function newCounters (): MessagingCounters {
   return {
     framesIn: 0, blocked: 0, rateLimited: 0, queueFull: 0, malformed: 0, rejected: {}, textIn: 0, duplicates: 0,
     held: 0, requestsDropped: 0, receiptsIn: 0, ignored: 0, envelopesOut: 0, sendFailures: 0, linkStalls: 0,
-    sessionsRefused: 0, dialsStarted: 0, dialsFailed: 0, listenerErrors: 0
+    sessionsRefused: 0, dialsStarted: 0, dialsFailed: 0, lookupsStarted: 0, lookupsFound: 0, listenerErrors: 0
   }
 }
 

@@ -1,13 +1,15 @@
 // The messaging service's side of the network (proto-spec/messaging.md §5): carries out the
 // ConnectionManager's dials through the Endpoint (Noise XX: a static or discovered peer's key
-// may be unknown; a discovered one's fingerprint is still checked), turns sessions — dialled or
-// inbound — into PeerLinks, feeds mDNS discoveries in, and refuses sessions from blocked peers.
+// may be unknown; a discovered one's fingerprint is still checked; IK with the key from a DHT
+// presence record) and its DHT lookups (§5.2), turns sessions — dialled or inbound — into
+// PeerLinks, feeds mDNS discoveries in, and refuses sessions from blocked peers.
 import { isIPv6 } from 'node:net'
 import type { Endpoint } from '../transport/endpoint.js'
 import type { Session } from '../transport/session-handle.js'
 import { MdnsDiscovery, type MdnsDiscoveryOptions } from '../discovery/index.js'
 import type { DiscoveredPeer } from '../discovery/index.js'
-import { ConnectionManager, type Address, type ConnAction, type PeerState } from './connections.js'
+import { ConnectionManager, type Address, type ConnAction, type FoundPresence, type PeerState } from './connections.js'
+import { PresenceLookups, type LookupPresence } from './dht-lookups.js'
 import { PeerLink } from './link.js'
 import { formatAddress, type PeerJson } from './json.js'
 import type { MessagingContext } from './context.js'
@@ -19,6 +21,8 @@ export interface NetworkOptions {
   staticPeers: Address[]
   /** options for LAN discovery, or null for none (--no-mdns) */
   mdns: Pick<MdnsDiscoveryOptions, 'interface' | 'bind'> | null
+  /** where the DHT says a fingerprint is (the daemon's DhtComponent.lookup), or none */
+  lookupPresence?: LookupPresence | null
 }
 
 export interface NetworkHooks {
@@ -39,10 +43,20 @@ export class Network {
   #mdns: MdnsDiscovery | null = null
   #endpoint: Endpoint | null = null
   #stopped = false
+  readonly #lookups: PresenceLookups | null
   readonly #onSession = (s: Session): void => { this.#inbound(s) }
 
   constructor (private readonly ctx: MessagingContext, private readonly opts: NetworkOptions, private readonly hooks: NetworkHooks) {
-    this.conn = new ConnectionManager({ random: ctx.random })
+    const lookup = opts.lookupPresence ?? null
+    this.conn = new ConnectionManager({ random: ctx.random, lookups: lookup !== null })
+    this.#lookups = lookup === null
+      ? null
+      : new PresenceLookups({
+        lookup,
+        done: (fp, found) => { this.#lookedUp(fp, found) },
+        usable: a => this.#reachable(a),
+        failed: (fp, err) => { this.ctx.log.debug({ peer: fp, err: (err as Error).message }, 'dht lookup failed') }
+      })
   }
 
   async start (endpoint: Endpoint): Promise<void> {
@@ -56,6 +70,7 @@ export class Network {
   async stop (): Promise<void> {
     this.#stopped = true
     this.#endpoint?.off('session', this.#onSession)
+    this.#lookups?.stop()
     for (const c of this.#dials) c.abort()
     await this.#mdns?.stop().catch(() => {})
     this.#mdns = null
@@ -77,10 +92,20 @@ export class Network {
 
   get nextDeadline (): number { return this.conn.nextDeadline }
 
+  /** We want a link to `fp` (or no longer): see ConnectionManager.demand. */
+  demand (fp: string, wanted: boolean): void {
+    this.apply(this.conn.demand(fp, wanted, this.ctx.now()))
+    this.hooks.rearm()
+  }
+
   apply (actions: readonly ConnAction[]): void {
     for (const a of actions) {
-      if (a.type === 'dial') this.#dial(a.key, a.address, a.expectFingerprint)
-      else this.hooks.state(a.fingerprint, a.state, a.address)
+      switch (a.type) {
+        case 'dial': this.#dial(a.key, a.address, a.expectFingerprint, a.remoteStatic); break
+        case 'lookup': this.#lookup(a.fingerprint); break
+        case 'cancel-lookup': this.#lookups?.cancel(a.fingerprint); break
+        case 'state': this.hooks.state(a.fingerprint, a.state, a.address); break
+      }
     }
   }
 
@@ -114,13 +139,42 @@ export class Network {
     this.#attach(session)
   }
 
-  #dial (key: string, address: Address, expect: string | null): void {
+  #lookup (fp: string): void {
+    if (this.#lookups === null || this.#stopped || this.hooks.isBlocked(fp)) {
+      this.conn.lookupDone(fp, null, this.ctx.now())
+      return
+    }
+    this.ctx.counters.lookupsStarted++
+    this.#lookups.start(fp)
+  }
+
+  #lookedUp (fp: string, found: FoundPresence | null): void {
+    if (this.#stopped) return
+    if (found !== null) this.ctx.counters.lookupsFound++
+    this.ctx.log.debug({ peer: fp, addresses: found?.addresses.map(formatAddress) ?? null }, 'dht lookup done')
+    this.conn.lookupDone(fp, found, this.ctx.now())
+    this.hooks.rearm()
+  }
+
+  /** A udp4 socket cannot reach IPv6 addresses. */
+  #reachable (a: Address): boolean {
+    const ep = this.#endpoint
+    return ep !== null && (isIPv6(ep.address.host) || !isIPv6(a.host))
+  }
+
+  #dial (key: string, address: Address, expect: string | null, remoteStatic: Uint8Array | null): void {
     const endpoint = this.#endpoint
     if (endpoint === null || this.#stopped) return
     const ctl = new AbortController()
     this.#dials.add(ctl)
     this.ctx.counters.dialsStarted++
-    const opts = { signal: ctl.signal, timeoutMs: DIAL_TIMEOUT_MS, ...(expect === null ? {} : { expectFingerprint: expect }) }
+    const opts = {
+      signal: ctl.signal,
+      timeoutMs: DIAL_TIMEOUT_MS,
+      ...(expect === null ? {} : { expectFingerprint: expect }),
+      // Noise IK (noise.md §1): the key is known, so one round trip; the Endpoint falls back to XX
+      ...(expect === null || remoteStatic === null ? {} : { remoteStatic })
+    }
     endpoint.connect(address, opts).then(session => {
       this.conn.dialSucceeded(key, session.remoteFingerprint)
       this.#inbound(session)

@@ -1,6 +1,6 @@
 // How the daemon gets its network and messaging components (proto-spec/messaging.md §1): the
 // Endpoint on --host/--port, then the messaging service (links, mDNS unless --no-mdns, static
-// --peer entries, outbox, requests). src/daemon/daemon.ts calls this once and lists the
+// --peer entries, DHT lookups when given one, outbox, requests). src/daemon/daemon.ts calls this once and lists the
 // components in its start order; the IPC methods reach the service through `actions`.
 import { isIPv4 } from 'node:net'
 import type { Logger } from 'pino'
@@ -14,6 +14,7 @@ import { EndpointComponent } from './endpoint-component.js'
 import { MessagingService } from './service.js'
 import { MessagingActions } from './actions.js'
 import type { NetworkOptions } from './network.js'
+import type { LookupPresence } from './dht-lookups.js'
 
 export interface NodeOptions {
   paths: HomePaths
@@ -26,6 +27,8 @@ export interface NodeOptions {
   log: Logger
   store: () => Store
   now?: () => number
+  /** the DHT's presence lookup (the daemon's DhtComponent): contacts not found otherwise are looked up */
+  lookupPresence?: LookupPresence
 }
 
 export interface NodeParts {
@@ -59,6 +62,7 @@ export function createNode (o: NodeOptions): NodeParts {
     store: o.store,
     staticPeers: o.peers,
     mdns: mdnsOptions(o.host, o.mdns),
+    lookupPresence: o.lookupPresence ?? null,
     profileName: async () => await profileName(o.paths),
     now: o.now
   })

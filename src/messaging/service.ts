@@ -115,8 +115,10 @@ export class MessagingService implements Component {
     for (const a of this.remembered.values()) {
       if (!this.ctx.contacts.has(a.fingerprint)) continue
       this.network.conn.remember(a.fingerprint, { host: a.host, port: a.port }, a.source, now)
-      this.network.conn.demand(a.fingerprint, true, now)
+      this.network.apply(this.network.conn.demand(a.fingerprint, true, now))
     }
+    // every contact is wanted: with a DHT, one with no known address is looked up (messaging.md §5.2)
+    for (const c of this.ctx.contacts.all()) if (!this.inbound.gate.isBlocked(c.fingerprint)) this.network.apply(this.network.conn.demand(c.fingerprint, true, now))
     // contacts added while no daemon ran still get our CONTACT_REQUEST (messaging.md §3.1)
     for (const c of this.ctx.contacts.all()) if (!this.introduced.has(c.fingerprint)) await this.introduce(c.fingerprint)
     this.rearm()
@@ -206,7 +208,7 @@ export class MessagingService implements Component {
     if (old !== undefined && old.host === a.host && old.port === a.port) return
     const source = this.network.conn.list().find(p => p.fingerprint === fp)?.source ?? 'inbound'
     this.remembered.set(fp, { fingerprint: fp, host: a.host, port: a.port, source })
-    this.network.conn.demand(fp, true, now)
+    this.network.apply(this.network.conn.demand(fp, true, now))
     this.persist().catch(() => {})
   }
 
@@ -249,7 +251,7 @@ export class MessagingService implements Component {
     this.ctx.contacts.refresh(fp).then(async c => {
       if (c === undefined) {
         // removed: if added again, we introduce ourselves again
-        this.network.conn.demand(fp, false, this.ctx.now())
+        this.network.demand(fp, false)
         if (this.introduced.delete(fp)) await this.persist()
         return
       }
@@ -264,7 +266,7 @@ export class MessagingService implements Component {
   async onContactAdded (fp: string): Promise<void> {
     if (this.requests.get(fp) !== undefined) await this.admitRequest(fp)
     if (!this.introduced.has(fp)) await this.introduce(fp)
-    this.network.conn.demand(fp, true, this.ctx.now())
+    this.network.demand(fp, true)
     const link = this.network.link(fp)
     if (link !== undefined) this.#linkUp(link)
     this.rearm()

@@ -1,0 +1,77 @@
+// Carries out the connection manager's DHT lookups (proto-spec/messaging.md §5.2): at most one per
+// fingerprint, each under its own AbortController — aborted when the manager cancels it, when it
+// runs past its time limit, and at stop. The lookup function is injected (the daemon passes its
+// DhtComponent's lookup, which verifies that the record's keys hash to the fingerprint, dht.md §5.3).
+import { errors } from '../errors.js'
+import type { VerifiedRecord } from '../dht/records.js'
+import type { Address, FoundPresence } from './connections.js'
+import { DHT_LOOKUP_TIMEOUT_MS } from './constants.js'
+
+export type LookupPresence = (fingerprint: string, signal: AbortSignal) => Promise<VerifiedRecord | null>
+
+export interface PresenceLookupsOptions {
+  lookup: LookupPresence
+  /** a lookup ended (found, not found, failed or timed out); never called for a cancelled one */
+  done: (fingerprint: string, found: FoundPresence | null) => void
+  /** which record addresses this node can dial (a udp4 socket: IPv4 only) */
+  usable?: (a: Address) => boolean
+  /** a lookup that threw (logged by the caller; it counts as not found) */
+  failed?: (fingerprint: string, err: unknown) => void
+  timeoutMs?: number
+}
+
+/** The part of a verified record the connection manager uses, or null if nothing in it is usable. */
+export function foundPresence (fingerprint: string, rec: VerifiedRecord | null, usable: (a: Address) => boolean): FoundPresence | null {
+  // findPresence already checks this; a lookup function from elsewhere might not
+  if (rec === null || rec.fingerprint !== fingerprint) return null
+  const addresses = rec.addresses.map(a => ({ host: a.host, port: a.port })).filter(usable)
+  if (addresses.length === 0) return null
+  return { addresses, expiresAt: rec.expiresAt, seq: rec.seq, dhPublic: rec.publicIdentity.dhPublic }
+}
+
+export class PresenceLookups {
+  readonly #running = new Map<string, AbortController>()
+  #stopped = false
+  started = 0
+  found = 0
+
+  constructor (private readonly o: PresenceLookupsOptions) {}
+
+  get inFlight (): number { return this.#running.size }
+
+  has (fingerprint: string): boolean { return this.#running.has(fingerprint) }
+
+  start (fingerprint: string): void {
+    if (this.#stopped || this.#running.has(fingerprint)) return
+    const ctl = new AbortController()
+    this.#running.set(fingerprint, ctl)
+    this.started++
+    const timer = setTimeout(() => { ctl.abort(errors.ABORTED('dht lookup: time limit')) }, this.o.timeoutMs ?? DHT_LOOKUP_TIMEOUT_MS)
+    timer.unref()
+    const usable = this.o.usable ?? (() => true)
+    // the lookup runs on the DHT's own timers and sockets: nothing here waits on it
+    this.o.lookup(fingerprint, ctl.signal).then(rec => foundPresence(fingerprint, rec, usable), (err: unknown) => {
+      if (!ctl.signal.aborted) this.o.failed?.(fingerprint, err)
+      return null
+    }).then(found => {
+      clearTimeout(timer)
+      if (this.#running.get(fingerprint) !== ctl) return // cancelled (or stopped) meanwhile
+      this.#running.delete(fingerprint)
+      if (found !== null) this.found++
+      this.o.done(fingerprint, found)
+    }, () => {})
+  }
+
+  /** The manager no longer wants it: abort, and report nothing. */
+  cancel (fingerprint: string): void {
+    const ctl = this.#running.get(fingerprint)
+    if (ctl === undefined) return
+    this.#running.delete(fingerprint)
+    ctl.abort(errors.ABORTED('dht lookup: no longer wanted'))
+  }
+
+  stop (): void {
+    this.#stopped = true
+    for (const fp of [...this.#running.keys()]) this.cancel(fp)
+  }
+}

@@ -1,0 +1,68 @@
+// When the connection manager asks the DHT where a wanted peer is (proto-spec/messaging.md §5.2):
+// the per-fingerprint lookup schedule and the expiry of the addresses a presence record gave us.
+// Pure: `now` and the random number come in; the manager turns "due" into a lookup action.
+import { backoffDelay, type BackoffPolicy } from './backoff.js'
+import type { Address } from './connections.js'
+
+/** One fingerprint's lookups: at most one in flight; backoff between them (§5.2). */
+export class PeerSeek {
+  inFlight = false
+  #failures = 0
+  #nextAt: number
+  /** seq of the newest record we acted on (a lookup that finds nothing newer is no progress) */
+  #seq = -1
+
+  constructor (now: number) { this.#nextAt = now }
+
+  get nextAt (): number { return this.#nextAt }
+  get failures (): number { return this.#failures }
+
+  due (now: number): boolean { return !this.inFlight && this.#nextAt <= now }
+
+  /** Demand came back (or a session proved the peer reachable): the next lookup may go at once. */
+  renew (now: number): void {
+    this.#failures = 0
+    this.#nextAt = Math.min(this.#nextAt, now)
+  }
+
+  /** A lookup finished: `seq` of the record found, or null. True when the record is news. */
+  finished (seq: number | null, now: number, policy: BackoffPolicy, random: number): boolean {
+    this.inFlight = false
+    if (seq !== null && seq > this.#seq) {
+      this.#seq = seq
+      this.#failures = 0
+      // even after news, not again before initialMs: dials that fail fast must not spin lookups
+      this.#nextAt = now + policy.initialMs
+      return true
+    }
+    this.#nextAt = now + backoffDelay(this.#failures++, policy, random)
+    return false
+  }
+}
+
+const addrKey = (a: Address): string => `${a.host}|${a.port}`
+
+/** Addresses learned from presence records, each valid until its record expires (dht.md §5). */
+export class RecordAddresses {
+  readonly #until = new Map<string, number>()
+
+  get size (): number { return this.#until.size }
+
+  set (a: Address, expiresAt: number): void { this.#until.set(addrKey(a), expiresAt) }
+
+  has (a: Address): boolean { return this.#until.has(addrKey(a)) }
+
+  /** Another source (mDNS, a session) vouches for `a`: it no longer expires with the record. */
+  confirm (a: Address): void { this.#until.delete(addrKey(a)) }
+
+  clear (): void { this.#until.clear() }
+
+  /** Record addresses expired by `now` (forgotten here; the caller drops them from its list). */
+  expired (now: number): Set<string> {
+    const out = new Set<string>()
+    for (const [k, at] of this.#until) if (at <= now) { out.add(k); this.#until.delete(k) }
+    return out
+  }
+
+  static key (a: Address): string { return addrKey(a) }
+}
