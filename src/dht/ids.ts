@@ -7,12 +7,12 @@ import { ID_BITS, NODE_ID_DOMAIN, DHT_PUBLIC_KEY_BYTES } from './constants.js'
 // loaders (tsx) turn imported bindings into getter calls.
 const ID_BYTES = 32
 import { errors } from '../errors.js'
+import { internLimit } from './intern.js'
 
 export type NodeId = Uint8Array
 
 // Every datagram names its sender by public key, so the same keys are hashed over and over;
 // a bounded memo (pure function, public inputs) saves a SHA-256 per datagram.
-const ID_MEMO_MAX = 65_536
 const idMemo = new Map<string, NodeId>()
 
 /** dht.md §1: id = SHA-256("dmess-dht-node-id-v1\0" || DHT public key). Callers must not mutate it. */
@@ -23,7 +23,7 @@ export function nodeIdOf (dhtPublicKey: Uint8Array): NodeId {
   const memoKey = Buffer.from(dhtPublicKey.buffer, dhtPublicKey.byteOffset, DHT_PUBLIC_KEY_BYTES).toString('latin1')
   let id = idMemo.get(memoKey)
   if (id === undefined) {
-    if (idMemo.size >= ID_MEMO_MAX) idMemo.clear()
+    if (idMemo.size >= internLimit()) idMemo.clear()
     id = sha256(NODE_ID_DOMAIN, dhtPublicKey)
     idMemo.set(memoKey, id)
   }

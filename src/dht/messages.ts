@@ -4,6 +4,7 @@
 import { VERSION_MARKER, WIRE_VERSION } from '../wire/constants.js'
 import { parseAddress, readAddress, writeAddress, addressBytes, addressTextBytes, writeAddressText, type ParsedAddress } from './address.js'
 import * as constants from './constants.js'
+import { internId } from './intern.js'
 import { errors } from '../errors.js'
 
 // Copied out of the module namespace once: the codec runs per datagram, and some loaders (tsx)
@@ -192,14 +193,18 @@ class Reader {
     return a.addr
   }
 
+  // Contact ids and addresses are interned (intern.ts): the same few thousand recur in every answer.
   nodes (): NodeInfo[] | null {
     const count = this.u8()
     if (count === null || count > MAX_CONTACTS) return null
+    const text = Buffer.from(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength)
     const nodes: NodeInfo[] = []
     for (let i = 0; i < count; i++) {
-      const id = this.bytes(ID_BYTES)
-      const addr = id && this.address()
-      if (!id || !addr) return null
+      if (this.left < ID_BYTES) return null
+      const id = internId(text, this.off, ID_BYTES)
+      this.off += ID_BYTES
+      const addr = this.address()
+      if (!addr) return null
       nodes.push({ id, addr })
     }
     return nodes

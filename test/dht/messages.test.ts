@@ -6,6 +6,7 @@ import { DHT_TYPE_FIRST, DHT_TYPE_LAST, MAX_DATAGRAM_BYTES } from '../../src/wir
 import { decodePacketResult } from '../../src/wire/packet.js'
 import { parseAddress, formatAddress, canonicalAddress, subnetOf, addressOf } from '../../src/dht/address.js'
 import { createRng } from '../../src/sim/rng.js'
+import { setInternLimit } from '../../src/dht/intern.js'
 
 const rng = createRng(3)
 const head = { txid: 0xdeadbeef, readOnly: false, senderKey: rng.bytes(32) }
@@ -108,4 +109,25 @@ t.test('addresses: canonical text, subnets, wire form', async t => {
   t.not(subnetOf('[2001:db8:1::1]:1'), subnetOf('[2001:db8:2::1]:1'))
   const p = parseAddress('[2001:db8::1.2.3.4]:7')!
   t.equal(formatAddress(p.ip, p.port), '[2001:db8::102:304]:7', 'embedded IPv4 tail')
+})
+
+t.test('decoded contacts are interned: the same id and address objects each time, right values past the memo limit', async t => {
+  const rng = createRng(9)
+  const nodes = Array.from({ length: 5 }, (_, i) => ({ id: rng.bytes(32), addr: `198.51.100.${i + 1}:${4000 + i}` }))
+  const bytes = encodeMessage({ txid: 1, readOnly: false, senderKey: rng.bytes(32), type: DhtType.NODES, nodes })
+  const a = decodeMessage(bytes) as DhtMessage & { type: typeof DhtType.NODES }
+  const b = decodeMessage(bytes.slice()) as DhtMessage & { type: typeof DhtType.NODES }
+  t.same(a.nodes, nodes, 'decoded values are what was sent')
+  for (let i = 0; i < nodes.length; i++) t.equal(b.nodes[i]!.id, a.nodes[i]!.id, `contact ${i}: one shared id array`)
+  bytes.fill(0, MESSAGE_HEADER_BYTES + 1)
+  t.same(a.nodes[0]!.id, nodes[0]!.id, 'an interned id does not alias the datagram')
+  setInternLimit(2)
+  try {
+    for (let round = 0; round < 3; round++) {
+      const m = decodeMessage(encodeMessage({ txid: 2, readOnly: false, senderKey: rng.bytes(32), type: DhtType.NODES, nodes })) as DhtMessage & { type: typeof DhtType.NODES }
+      t.same(m.nodes, nodes, `limit 2, round ${round}: still the right values`)
+    }
+  } finally {
+    setInternLimit()
+  }
 })
