@@ -3,7 +3,7 @@ import { BaseCommand } from '../src/cli/base.js'
 import { peerEntry, peerLine, withDaemon } from '../src/messaging/cli.js'
 
 export default class Peers extends BaseCommand {
-  static override description = 'List the nodes the daemon knows: how each was found (mdns, static --peer, inbound), its state and round-trip time'
+  static override description = 'List the nodes the daemon knows: how each was found (mdns, static --peer, inbound, dht), its state and round-trip time'
   static override flags = { json: Flags.boolean({ description: 'print an array of {"fingerprint","address","source","state","rtt"}' }) }
 
   async run (): Promise<void> {
@@ -11,7 +11,7 @@ export default class Peers extends BaseCommand {
     const [peers, dhtNodes] = await withDaemon(this.paths(flags.home), async call => [await call('peers.list', {}), (await call('status', {})).dhtNodes] as const)
     if (flags.json) { this.printJson(peers.map(peerEntry)); return }
     this.log(`DHT routing table: ${dhtNodes} nodes (\`dmess status --json\`: dhtNodes)`)
-    if (peers.length === 0) { this.log('No peers yet (mDNS finds nodes on the LAN; `dmess daemon --peer host:port` adds one).'); return }
+    if (peers.length === 0) { this.log('No peers yet (mDNS finds nodes on the LAN; contacts elsewhere are looked up in the DHT; `dmess daemon --peer host:port` adds one).'); return }
     for (const p of peers) this.log(peerLine(p))
   }
 }
