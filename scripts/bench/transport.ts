@@ -7,6 +7,7 @@
 //   npx tsx scripts/bench/transport.ts        (or: npm run bench -- transport)
 // The peer is test/transport/fixtures/reliable-peer.ts; DMESS_BENCH_PROFILE_DIR=dir runs it
 // under --cpu-prof (profile this process with `node --cpu-prof --import tsx …`).
+// DMESS_BENCH_ONLY=rate,pingpong runs only the named parts (handshake, rate, bulk, pingpong, rss, raw).
 import { createSocket, type Socket } from 'node:dgram'
 import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
@@ -29,6 +30,9 @@ const BULK_BYTES = 64 * 1024 * 1024
 const BULK_MESSAGE_BYTES = 1024 * 1024
 const RAW_WINDOW = 64 // raw sends outstanding in the kernel at once
 const SUMMARY_TIMEOUT_MS = 60_000
+
+const ONLY = new Set((process.env.DMESS_BENCH_ONLY ?? '').split(',').filter(x => x !== ''))
+const want = (part: string): boolean => ONLY.size === 0 || ONLY.has(part)
 
 const TARGETS = { msgsPerS: 61_000, rttMedianUs: 206, bulkMBps: 96, rssMiB: 55 }
 
@@ -259,27 +263,38 @@ function pingPongMetrics (prefix: string, rtts: number[], target: boolean): void
 }
 
 async function reliableMetrics (ep: Endpoint): Promise<void> {
+  if (want('rate') || want('bulk')) await sinkMetrics(ep)
+  if (want('pingpong')) await echoMetrics(ep)
+}
+
+async function sinkMetrics (ep: Endpoint): Promise<void> {
   const sink = await startPeer(['--mode', 'sink'])
   try {
     const r = await openReliable(ep, sink)
-    let c0 = cpuMs(sink.pid)
-    const rate = await reliableRate(r)
-    let c1 = cpuMs(sink.pid)
-    const perMsg = cpuPerMsg(c0, c1, rate.summary.count)
-    emit('transport_reliable_1k_msgs_per_s', rate.perS, 'msg/s', { target: TARGETS.msgsPerS, params: { bytes: MSG_BYTES, seconds: RATE_MS / 1000, delivered: rate.summary.count, retransmits: r.stats.retransmits, cpuUsPerMsg: perMsg } })
-    emit('transport_reliable_1k_cpu_us_per_msg', perMsg.sender + perMsg.receiver, 'us', { params: { ...perMsg, what: 'sender + receiver CPU per delivered 1 KiB message' } })
-    c0 = cpuMs(sink.pid)
-    const bulk = await reliableBulk(r)
-    c1 = cpuMs(sink.pid)
-    const complete = bulk.summary.bytes === BULK_BYTES
-    const busiest = Math.max(c1.self - c0.self, c1.peer - c0.peer) / 1000
-    emit('transport_reliable_bulk_64mib_mb_per_s', bulk.MBps, 'MB/s', { target: TARGETS.bulkMBps, params: { bytes: BULK_BYTES, messageBytes: BULK_MESSAGE_BYTES, complete, retransmits: r.stats.retransmits, cwndBytes: Math.round(r.stats.cwndBytes), cpuMs: { sender: round(c1.self - c0.self), receiver: round(c1.peer - c0.peer) } } })
-    emit('transport_reliable_bulk_mb_per_cpu_s', bulk.summary.bytes / 1e6 / busiest, 'MB/s', { params: { what: 'bulk bytes per CPU second of the busier side: the rate with a core each and no contention' } })
+    if (want('rate')) {
+      const c0 = cpuMs(sink.pid)
+      const rate = await reliableRate(r)
+      const perMsg = cpuPerMsg(c0, cpuMs(sink.pid), rate.summary.count)
+      emit('transport_reliable_1k_msgs_per_s', rate.perS, 'msg/s', { target: TARGETS.msgsPerS, params: { bytes: MSG_BYTES, seconds: RATE_MS / 1000, delivered: rate.summary.count, retransmits: r.stats.retransmits, cpuUsPerMsg: perMsg } })
+      emit('transport_reliable_1k_cpu_us_per_msg', perMsg.sender + perMsg.receiver, 'us', { params: { ...perMsg, what: 'sender + receiver CPU per delivered 1 KiB message' } })
+    }
+    if (want('bulk')) {
+      const c0 = cpuMs(sink.pid)
+      const bulk = await reliableBulk(r)
+      const c1 = cpuMs(sink.pid)
+      const complete = bulk.summary.bytes === BULK_BYTES
+      const busiest = Math.max(c1.self - c0.self, c1.peer - c0.peer) / 1000
+      emit('transport_reliable_bulk_64mib_mb_per_s', bulk.MBps, 'MB/s', { target: TARGETS.bulkMBps, params: { bytes: BULK_BYTES, messageBytes: BULK_MESSAGE_BYTES, complete, retransmits: r.stats.retransmits, cwndBytes: Math.round(r.stats.cwndBytes), cpuMs: { sender: round(c1.self - c0.self), receiver: round(c1.peer - c0.peer) } } })
+      emit('transport_reliable_bulk_mb_per_cpu_s', bulk.summary.bytes / 1e6 / busiest, 'MB/s', { params: { what: 'bulk bytes per CPU second of the busier side: the rate with a core each and no contention' } })
+    }
     await r.flushed()
     r.close()
   } finally {
     await stopPeer(sink)
   }
+}
+
+async function echoMetrics (ep: Endpoint): Promise<void> {
   const echo = await startPeer(['--mode', 'echo'])
   try {
     const r = await openReliable(ep, echo)
@@ -327,10 +342,10 @@ async function rawMetrics (): Promise<void> {
 export async function run (): Promise<void> {
   const ep = await Endpoint.listen({ host: HOST, identity: generateIdentity() })
   try {
-    await handshakeMetrics(ep)
+    if (want('handshake')) await handshakeMetrics(ep)
     await reliableMetrics(ep)
-    await compiledRss(ep)
-    await rawMetrics()
+    if (want('rss')) await compiledRss(ep)
+    if (want('raw')) await rawMetrics()
   } finally {
     await ep.close()
   }
