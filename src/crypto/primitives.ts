@@ -174,17 +174,18 @@ export const ed25519 = {
 }
 
 // ---- ChaCha20-Poly1305 (RFC 8439), node:crypto ----
+const AEAD_OPTIONS = { authTagLength: AEAD_TAG_BYTES } as const // one object, not one per packet
 export const chacha20poly1305 = {
   seal (key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Uint8Array {
     checkLen('chacha20-poly1305 key', key, KEY_BYTES)
     checkLen('chacha20-poly1305 nonce', nonce, CHACHA_NONCE_BYTES)
-    const c = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: AEAD_TAG_BYTES })
+    const c = createCipheriv('chacha20-poly1305', key, nonce, AEAD_OPTIONS)
     if (aad) c.setAAD(aad, { plaintextLength: plaintext.length })
     const head = c.update(plaintext)
-    const tail = c.final()
+    const tail = c.final() // empty for a stream cipher; kept for form
     const out = new Uint8Array(head.length + tail.length + AEAD_TAG_BYTES)
     out.set(head, 0)
-    out.set(tail, head.length)
+    if (tail.length > 0) out.set(tail, head.length)
     out.set(c.getAuthTag(), head.length + tail.length)
     return out
   },
@@ -194,7 +195,7 @@ export const chacha20poly1305 = {
     checkLen('chacha20-poly1305 nonce', nonce, CHACHA_NONCE_BYTES)
     if (ciphertext.length < AEAD_TAG_BYTES) return null
     const ctLen = ciphertext.length - AEAD_TAG_BYTES
-    const d = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: AEAD_TAG_BYTES })
+    const d = createDecipheriv('chacha20-poly1305', key, nonce, AEAD_OPTIONS)
     d.setAuthTag(ciphertext.subarray(ctLen))
     if (aad) d.setAAD(aad, { plaintextLength: ctLen })
     try {

@@ -74,6 +74,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements SessionOwn
   #transport: DatagramTransport
   readonly #handles = new Map<number, Session>()
   readonly #pending = new Map<number, Pending>()
+  readonly #sendActions: ManagerAction[] = []
   readonly #hooks: { stun: DatagramHook | null, dht: DatagramHook | null } = { stun: null, dht: null }
   readonly #counts = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, stunIn: 0, dhtIn: 0, listenerErrors: 0, internalErrors: 0, noHandler: 0, oldSendErrors: 0 }
   #timer: unknown = null
@@ -190,9 +191,13 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements SessionOwn
 
   sendOn (core: SessionCore, datagram: Uint8Array): boolean {
     if (this.#closed) return false
-    const { sent, actions } = this.#manager.send(core, datagram, this.#now())
-    this.#apply(actions)
-    return sent
+    // per packet: no action list unless a rekey starts (its initiation goes first)
+    const out = this.#sendActions
+    const bytes = this.#manager.seal(core, datagram, this.#now(), out)
+    if (out.length > 0) this.#apply(out.splice(0))
+    if (bytes === null) return false
+    this.#transmit(core.address, bytes)
+    return true
   }
 
   closeCore (core: SessionCore): void {

@@ -3,8 +3,8 @@
 // two generations (current and previous) so packets in flight survive a rekey.
 // proto-spec/session.md §4–§5, wire.md §4.6, §4.8, §7.
 import type { CipherState } from '../crypto/noise/index.js'
-import { PacketType, REJECT_AFTER_MS, MAX_COUNTER, TRANSPORT_DATA_HEADER_BYTES } from '../wire/constants.js'
-import { encodeTransportDataHeader } from '../wire/packet.js'
+import { PacketType, REJECT_AFTER_MS, MAX_COUNTER, TRANSPORT_DATA_HEADER_BYTES, AEAD_TAG_BYTES } from '../wire/constants.js'
+import { writeTransportDataHeader } from '../wire/packet.js'
 import { wipe } from '../crypto/primitives.js'
 import { errors } from '../errors.js'
 import { ReplayWindow } from './replay-window.js'
@@ -57,11 +57,11 @@ export class SessionKeys {
   seal (plaintext: Uint8Array, type: typeof PacketType.TRANSPORT_DATA | typeof PacketType.SESSION_CLOSE = PacketType.TRANSPORT_DATA): Uint8Array {
     // a wiped CipherState would "encrypt" as the identity function (Noise §5.1 without k)
     if (this.#destroyed) throw errors.NOISE_STATE('session keys were destroyed')
-    const header = encodeTransportDataHeader(this.remoteIndex, this.#send.nonce, type)
-    const ct = this.#send.encryptWithAd(header, plaintext) // advances the counter
-    const out = new Uint8Array(TRANSPORT_DATA_HEADER_BYTES + ct.length)
-    out.set(header, 0)
-    out.set(ct, TRANSPORT_DATA_HEADER_BYTES)
+    // one buffer: the header is written in place and is also the AAD (wire.md §4.6)
+    const out = new Uint8Array(TRANSPORT_DATA_HEADER_BYTES + plaintext.length + AEAD_TAG_BYTES)
+    const header = out.subarray(0, TRANSPORT_DATA_HEADER_BYTES)
+    writeTransportDataHeader(header, this.remoteIndex, this.#send.nonce, type)
+    out.set(this.#send.encryptWithAd(header, plaintext), TRANSPORT_DATA_HEADER_BYTES) // advances the counter
     return out
   }
 

@@ -109,15 +109,23 @@ export class SessionManager {
 
   /** Encrypt and send one datagram; `sent` is false when the session has no usable keys (or is closed). */
   send (s: SessionCore, data: Uint8Array, now: number): { sent: boolean, actions: ManagerAction[] } {
+    const out: ManagerAction[] = []
+    const bytes = this.seal(s, data, now, out)
+    if (bytes !== null) out.push({ type: 'send', to: s.address, bytes })
+    return { sent: bytes !== null, actions: out }
+  }
+
+  /**
+   * The per-packet path of `send`: the sealed datagram for `s.address`, or null. Actions a rekey
+   * starts (its handshake initiation) are appended to `out` and go before the datagram.
+   */
+  seal (s: SessionCore, data: Uint8Array, now: number, out: ManagerAction[]): Uint8Array | null {
     if (data.length > MAX_SESSION_DATAGRAM_BYTES) {
       throw errors.BAD_ARGUMENT(`session datagram: at most ${MAX_SESSION_DATAGRAM_BYTES} bytes, got ${data.length}`)
     }
-    const out: ManagerAction[] = []
-    if (s.closed !== null) return { sent: false, actions: out }
+    if (s.closed !== null) return null
     this.#maybeRekey(s, now, out)
-    const bytes = s.seal(data, now, this.tuning)
-    if (bytes !== null) out.push({ type: 'send', to: s.address, bytes })
-    return { sent: bytes !== null, actions: out }
+    return s.seal(data, now, this.tuning)
   }
 
   /** Close with an authenticated SESSION_CLOSE, so the peer drops it at once (session.md §3.6). */

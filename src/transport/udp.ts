@@ -2,7 +2,8 @@
 // by the bind address. Errors are counted, never thrown at the caller: a send to an unreachable
 // address or on a closing socket is just a lost datagram, as UDP promises.
 import { createSocket, type Socket } from 'node:dgram'
-import { isIPv6 } from 'node:net'
+import { isIP, isIPv6 } from 'node:net'
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns'
 import type { DatagramTransport } from './io.js'
 import type { PeerAddress } from './types.js'
 
@@ -15,6 +16,19 @@ const CLOSE_FLUSH_MS = 200
  */
 const RECV_BUFFER_BYTES = 4 * 1024 * 1024
 const SEND_BUFFER_BYTES = 1024 * 1024
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void
+
+/**
+ * node:dgram resolves every destination through dns.lookup, which answers an IP literal on the
+ * next tick: one deferred call per datagram. Our destinations are addresses, so answer those at
+ * once (the send then happens inside send()); anything else still goes to dns.lookup.
+ */
+function lookupAddress (host: string, options: number | LookupOneOptions, callback: LookupCallback): void {
+  const family = isIP(host)
+  if (family !== 0) return callback(null, host, family)
+  dnsLookup(host, options as LookupOneOptions, callback)
+}
 
 export interface UdpBindOptions {
   /** default 0.0.0.0 (or :: when an IPv6 address is given) */
@@ -32,6 +46,11 @@ export class UdpTransport implements DatagramTransport {
   #pending = 0
   #closed = false
   #drained: (() => void) | null = null
+  // one callback for every send (no closure per datagram)
+  readonly #afterSend = (err: Error | null | undefined): void => {
+    if (err != null) this.sendErrors++
+    this.#sent()
+  }
 
   private constructor (socket: Socket) {
     this.#socket = socket
@@ -46,7 +65,7 @@ export class UdpTransport implements DatagramTransport {
 
   static async bind (opts: UdpBindOptions = {}): Promise<UdpTransport> {
     const host = opts.host ?? '0.0.0.0'
-    const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: RECV_BUFFER_BYTES, sendBufferSize: SEND_BUFFER_BYTES })
+    const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: RECV_BUFFER_BYTES, sendBufferSize: SEND_BUFFER_BYTES, lookup: lookupAddress })
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject)
       socket.bind(opts.port ?? 0, host, () => {
@@ -64,10 +83,7 @@ export class UdpTransport implements DatagramTransport {
     }
     this.#pending++
     try {
-      this.#socket.send(bytes, to.port, to.host, err => {
-        if (err) this.sendErrors++
-        this.#sent()
-      })
+      this.#socket.send(bytes, to.port, to.host, this.#afterSend)
     } catch {
       this.sendErrors++ // e.g. an IPv6 destination on an IPv4 socket
       this.#sent()

@@ -85,10 +85,10 @@ function view (buf: Uint8Array): DataView {
 function isStun (buf: Uint8Array): boolean {
   // RFC 8489 §5: top two bits zero, magic cookie at 4–7, length field a multiple of 4 that
   // covers exactly the attributes after the 20-byte header (one message per UDP datagram).
+  // (checked byte by byte: this runs on every datagram, and a DataView per packet adds up)
   if (buf.length < STUN_HEADER_BYTES || ((buf[0] ?? 0) & 0xc0) !== 0) return false
-  const v = view(buf)
-  const length = v.getUint16(2)
-  return v.getUint32(4) === STUN_MAGIC_COOKIE && (length & 3) === 0 &&
+  const length = ((buf[2] ?? 0) << 8) | (buf[3] ?? 0)
+  return readU32(buf, 4) === STUN_MAGIC_COOKIE && (length & 3) === 0 &&
     length + STUN_HEADER_BYTES === buf.length
 }
 
@@ -142,9 +142,18 @@ function ok (packet: Packet): DecodeResult {
   return { ok: true, packet }
 }
 
+function readU32 (buf: Uint8Array, offset: number): number {
+  return (((buf[offset] ?? 0) << 24) | ((buf[offset + 1] ?? 0) << 16) | ((buf[offset + 2] ?? 0) << 8) | (buf[offset + 3] ?? 0)) >>> 0
+}
+
 /** Session indices are random non-zero u32s; zero means "none" and is never on the wire. */
 function readIndex (buf: Uint8Array, offset: number): number {
-  return view(buf).getUint32(offset)
+  return readU32(buf, offset)
+}
+
+/** A u64 counter (wire.md §4.6), big-endian. */
+function readCounter (buf: Uint8Array, offset: number): bigint {
+  return (BigInt(readU32(buf, offset)) << 32n) | BigInt(readU32(buf, offset + 4))
 }
 
 function isPattern (p: number): p is HandshakePattern {
@@ -214,7 +223,7 @@ function decodeTransportData (buf: Uint8Array): DecodeResult {
   // wire.md §4.6: [0]marker [1]type [2..6)receiver [6..14)counter [14..)ciphertext ‖ tag
   if (buf.length < TRANSPORT_DATA_MIN_BYTES) return drop('truncated')
   const receiverIndex = readIndex(buf, 2)
-  const counter = view(buf).getBigUint64(6)
+  const counter = readCounter(buf, 6)
   if (receiverIndex === 0 || counter > MAX_COUNTER) return drop('bad-field')
   return ok({ kind: 'transport-data', receiverIndex, counter, ciphertext: buf.subarray(TRANSPORT_DATA_HEADER_BYTES) })
 }
@@ -224,7 +233,7 @@ function decodeSessionClose (buf: Uint8Array): DecodeResult {
   if (buf.length < SESSION_CLOSE_BYTES) return drop('truncated')
   if (buf.length > SESSION_CLOSE_BYTES) return drop('bad-field')
   const receiverIndex = readIndex(buf, 2)
-  const counter = view(buf).getBigUint64(6)
+  const counter = readCounter(buf, 6)
   if (receiverIndex === 0 || counter > MAX_COUNTER) return drop('bad-field')
   return ok({ kind: 'session-close', receiverIndex, counter, ciphertext: buf.subarray(TRANSPORT_DATA_HEADER_BYTES) })
 }
@@ -333,12 +342,34 @@ export function encodeTransportDataHeader (
   receiverIndex: number, counter: bigint,
   type: typeof PacketType.TRANSPORT_DATA | typeof PacketType.SESSION_CLOSE = PacketType.TRANSPORT_DATA
 ): Uint8Array {
+  const out = new Uint8Array(TRANSPORT_DATA_HEADER_BYTES)
+  writeTransportDataHeader(out, receiverIndex, counter, type)
+  return out
+}
+
+/**
+ * The same 14 header bytes written at the start of `out` (wire.md §4.6), so a sender can build
+ * header ‖ ciphertext ‖ tag in one buffer: the per-packet path allocates once.
+ */
+export function writeTransportDataHeader (
+  out: Uint8Array, receiverIndex: number, counter: bigint,
+  type: typeof PacketType.TRANSPORT_DATA | typeof PacketType.SESSION_CLOSE = PacketType.TRANSPORT_DATA
+): void {
   checkIndex('transport data receiver index', receiverIndex)
   if (counter < 0n || counter > MAX_COUNTER) throw errors.WIRE_ENCODE(`transport data counter: expected 0..2^64-2, got ${counter}`)
-  const { out, v } = header(WIRE_VERSION, type, TRANSPORT_DATA_HEADER_BYTES)
-  v.setUint32(2, receiverIndex)
-  v.setBigUint64(6, counter)
-  return out
+  if (out.length < TRANSPORT_DATA_HEADER_BYTES) throw errors.WIRE_ENCODE(`transport data header: needs ${TRANSPORT_DATA_HEADER_BYTES} bytes, got ${out.length}`)
+  out[0] = VERSION_MARKER | WIRE_VERSION
+  out[1] = type
+  writeU32(out, 2, receiverIndex)
+  writeU32(out, 6, Number(counter >> 32n))
+  writeU32(out, 10, Number(counter & 0xffffffffn))
+}
+
+function writeU32 (out: Uint8Array, offset: number, v: number): void {
+  out[offset] = v >>> 24
+  out[offset + 1] = v >>> 16
+  out[offset + 2] = v >>> 8
+  out[offset + 3] = v
 }
 
 export function encodeTransportData (p: Omit<TransportData, 'kind'>): Uint8Array {
