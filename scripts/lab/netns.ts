@@ -264,3 +264,50 @@ export async function createLan (lab: Lab, opts: LanOptions): Promise<Lan> {
   }
   return { switchNs, bridge, hosts, prefixLength: 24 }
 }
+
+// ---- Routed networks: one host per subnet, a router between them ----
+
+export interface RoutedHost extends LanHost {
+  /** The router's address on this host's subnet (its default route). */
+  gateway: string
+}
+
+export interface RoutedNetwork {
+  /** Namespace of the router (ip_forward=1); it may run services too, e.g. a DHT bootstrap node. */
+  routerNs: string
+  hosts: RoutedHost[]
+}
+
+export interface RoutedOptions {
+  /** First three octets of each host's /24: host i is `<subnet>.2`, the router `<subnet>.1` (1..20 subnets). */
+  subnets: string[]
+  /** Namespace suffix of the hosts: `<tag>-<hostPrefix><i>`. */
+  hostPrefix?: string
+}
+
+/**
+ * Builds hosts that can reach each other only through a router: each host namespace has `eth0`
+ * on its own /24, a veth to the router namespace, and a default route via the router. No bridge
+ * joins two hosts, and the router does not route multicast, so mDNS cannot cross.
+ */
+export async function createRoutedNetwork (lab: Lab, opts: RoutedOptions): Promise<RoutedNetwork> {
+  if (opts.subnets.length < 1 || opts.subnets.length > 20) throw new Error('subnets must list 1..20 subnets')
+  await sweepStaleLabs()
+  const routerNs = await lab.namespace('rt')
+  await enableForwarding(routerNs)
+  const hosts: RoutedHost[] = []
+  for (const [i, subnet] of opts.subnets.entries()) {
+    const ns = await lab.namespace(`${opts.hostPrefix ?? 'h'}${i}`)
+    const routerIf = `r${i}`
+    await createVethPair({ ns, name: 'eth0' }, { ns: routerNs, name: routerIf })
+    const gateway = `${subnet}.1`
+    const address = `${subnet}.2`
+    await addAddress(routerNs, routerIf, `${gateway}/24`)
+    await linkUp(routerNs, routerIf)
+    await addAddress(ns, 'eth0', `${address}/24`)
+    await linkUp(ns, 'eth0')
+    await addRoute(ns, ['default', 'via', gateway])
+    hosts.push({ ns, ifname: 'eth0', address, gateway })
+  }
+  return { routerNs, hosts }
+}
