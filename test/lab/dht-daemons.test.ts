@@ -93,12 +93,15 @@ if (missing !== null && process.env.CI === 'true') {
       const net = await createRoutedNetwork(lab, { subnets: ['10.1.0', '10.2.0'] })
       const [ha, hb] = net.hosts as [typeof net.hosts[number], typeof net.hosts[number]]
       const procs: Proc[] = []
+      const t0 = Date.now()
+      const step = (what: string): void => { t.comment(`${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`) }
       try {
         const port = await startBootstrap(net.routerNs, procs)
         await Promise.all([
           startDaemon(ha.ns, alice, `${ha.gateway}:${port}`, procs),
           startDaemon(hb.ns, bob, `${hb.gateway}:${port}`, procs)
         ])
+        step('bootstrap node and daemons running')
 
         // Bob joins and announces in the background: wait until the network holds his record
         let rec: { addresses: Array<{ host: string, port: number }> } | undefined
@@ -107,6 +110,7 @@ if (missing !== null && process.env.CI === 'true') {
           if (r.code === 0) rec = JSON.parse(r.stdout) as typeof rec
           return rec !== undefined
         }, 60_000, () => 'Bob\'s presence record in the DHT')
+        step('Bob\'s record found by `dht lookup`')
         t.ok(rec?.addresses.some(a => a.host === hb.address), `Bob announces his interface address ${hb.address} (bound to 0.0.0.0): ${JSON.stringify(rec?.addresses)}`)
 
         await dmess(alice, ['contacts', 'add', bob.fingerprint])
@@ -116,15 +120,18 @@ if (missing !== null && process.env.CI === 'true') {
           return reqs.some(r => r.fingerprint === alice.fingerprint)
         }, 90_000, () => `Alice's contact request at Bob: ${JSON.stringify(reqs)}`)
         t.pass('Alice\'s contact request, sent to a fingerprint only, reached Bob')
+        step('the request reached Bob')
         await dmess(bob, ['requests', 'accept', alice.fingerprint])
 
         const sent = await dmess(alice, ['send', bob.fingerprint, TEXT, '--wait', 'delivered', '--timeout', '60', '--json'], 75_000)
         t.match(JSON.parse(sent), { status: 'delivered' }, 'send --wait delivered succeeds')
+        step('delivered')
         const hist = JSON.parse(await dmess(bob, ['history', alice.fingerprint, '--json'])) as Array<{ direction: string, text: string }>
         t.ok(hist.some(m => m.direction === 'in' && m.text === TEXT), 'Bob\'s history holds Alice\'s message')
 
         const back = await dmess(bob, ['send', alice.fingerprint, REPLY, '--wait', 'delivered', '--timeout', '60', '--json'], 75_000)
         t.match(JSON.parse(back), { status: 'delivered' }, 'Bob replies')
+        step('reply delivered')
         const histA = JSON.parse(await dmess(alice, ['history', bob.fingerprint, '--json'])) as Array<{ direction: string, text: string }>
         t.ok(histA.some(m => m.direction === 'in' && m.text === REPLY), 'Alice receives it')
 
