@@ -258,10 +258,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements SessionOwn
       }
       case 'connected': return this.#settle(a.dialId, p => { p.resolve(this.#wrap(a.session)) })
       case 'connect-failed': return this.#settle(a.dialId, p => { p.reject(a.error) })
-      case 'data': {
-        const s = this.#wrap(a.session)
-        return this.#safely(() => s.emit('data', a.data))
-      }
+      case 'data': return this.#emitData(this.#wrap(a.session), a.data)
       case 'roamed': {
         const s = this.#wrap(a.session)
         return this.#safely(() => s.emit('roam', a.address))
@@ -295,15 +292,28 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements SessionOwn
     return s
   }
 
+  // the per-packet event: #safely without a closure per datagram
+  #emitData (s: Session, data: Uint8Array): void {
+    try {
+      s.emit('data', data)
+    } catch (err) {
+      this.#listenerThrew(err)
+    }
+  }
+
   /** A listener threw: that is the application's bug, not the network's; report it, carry on. */
   #safely (fn: () => void): void {
     try {
       fn()
     } catch (err) {
-      this.#counts.listenerErrors++
-      if (this.listenerCount('error') > 0) this.emit('error', err)
-      else queueMicrotask(() => { throw err }) // like an EventEmitter without an 'error' listener
+      this.#listenerThrew(err)
     }
+  }
+
+  #listenerThrew (err: unknown): void {
+    this.#counts.listenerErrors++
+    if (this.listenerCount('error') > 0) this.emit('error', err)
+    else queueMicrotask(() => { throw err }) // like an EventEmitter without an 'error' listener
   }
 
   // One timer for the manager's next deadline (session.md §7).

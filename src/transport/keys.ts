@@ -58,10 +58,16 @@ export class SessionKeys {
     // a wiped CipherState would "encrypt" as the identity function (Noise §5.1 without k)
     if (this.#destroyed) throw errors.NOISE_STATE('session keys were destroyed')
     // one buffer: the header is written in place and is also the AAD (wire.md §4.6)
-    const out = new Uint8Array(TRANSPORT_DATA_HEADER_BYTES + plaintext.length + AEAD_TAG_BYTES)
+    // from Node's buffer pool (no zero-fill, no off-heap allocation per packet); every byte is
+    // written below: 14 header bytes, then exactly plaintext.length + 16 bytes of ciphertext ‖ tag
+    // (a plain Uint8Array view of it: a Buffer's slice() would not copy)
+    const pooled = Buffer.allocUnsafe(TRANSPORT_DATA_HEADER_BYTES + plaintext.length + AEAD_TAG_BYTES)
+    const out = new Uint8Array(pooled.buffer, pooled.byteOffset, pooled.length)
     const header = out.subarray(0, TRANSPORT_DATA_HEADER_BYTES)
     writeTransportDataHeader(header, this.remoteIndex, this.#send.nonce, type)
-    out.set(this.#send.encryptWithAd(header, plaintext), TRANSPORT_DATA_HEADER_BYTES) // advances the counter
+    const ct = this.#send.encryptWithAd(header, plaintext) // advances the counter
+    if (ct.length !== out.length - TRANSPORT_DATA_HEADER_BYTES) throw errors.NOISE_STATE('unexpected ciphertext length')
+    out.set(ct, TRANSPORT_DATA_HEADER_BYTES)
     return out
   }
 

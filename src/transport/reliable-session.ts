@@ -83,6 +83,9 @@ export class ReliableSession extends EventEmitter<ReliableSessionEvents> {
   readonly #onTimer = (): void => { this.#timer = null; this.#timerAt = Infinity; this.#pollTurn() }
   readonly #onData = (d: Uint8Array): void => { this.#receive(d) }
   readonly #onClose = (reason: CloseReason): void => { this.#teardown(reason, null) }
+  readonly #sendDatagram = (d: Uint8Array): void => {
+    if (!this.session.send(d)) this.#sendFailures++ // lost like any datagram: retransmitted
+  }
   readonly #pending: PendingSend[] = []
   #pendingHead = 0
   readonly #flushWaiters: Waiter[] = []
@@ -241,12 +244,9 @@ export class ReliableSession extends EventEmitter<ReliableSessionEvents> {
     this.#polls++
     this.#admitPending()
     const max = this.#maxDeliver()
-    const r = this.#channel.poll(this.#scheduler.now(), max)
+    // datagrams go out as the channel builds them (views it reuses: Session.send seals at once)
+    const r = this.#channel.poll(this.#scheduler.now(), max, this.#sendDatagram)
     if (r.delivered.length === max) this.#heldBack = true
-    const s = this.session
-    for (let i = 0; i < r.datagrams.length; i++) {
-      if (!s.send(r.datagrams[i]!)) this.#sendFailures++ // lost like any datagram: retransmitted
-    }
     for (let i = 0; i < r.delivered.length && this.#closed === null; i++) this.#deliver(r.delivered[i]!)
     this.#arm(r.nextTimeoutAt)
   }

@@ -143,9 +143,10 @@ export class ReliableChannel {
   /**
    * Runs due timers, hands over up to `maxDeliver` messages (fewer means the application is
    * applying backpressure: unread messages hold the flow-control window shut), and returns
-   * the datagrams to send now.
+   * the datagrams to send now. With `sink`, each datagram goes to it instead, as it is built,
+   * as a view that is valid only during the call (the caller encrypts it at once): no copy.
    */
-  poll (now: number, maxDeliver = Infinity): PollResult {
+  poll (now: number, maxDeliver = Infinity, sink?: (datagram: Uint8Array) => void): PollResult {
     if (this.#failure) return { datagrams: [], delivered: [], nextTimeoutAt: null }
     if (this.#lossAt !== null && now >= this.#lossAt) this.#detectLoss(now)
     if (this.#rtoAt !== null && now >= this.#rtoAt) this.#onRetransmissionTimeout(now)
@@ -159,7 +160,7 @@ export class ReliableChannel {
     this.#updatePersist(now)
     const keepalive = this.#o.keepaliveMs
     if (keepalive !== null && now >= this.#lastElicitingSentAt + keepalive) this.#pingDue = true
-    const datagrams = this.#flush(now)
+    const datagrams = this.#flush(now, sink)
     return { datagrams, delivered, nextTimeoutAt: this.#nextTimeout() }
   }
 
@@ -285,20 +286,22 @@ export class ReliableChannel {
 
   // ---- sending ----
 
-  #flush (now: number): Uint8Array[] {
+  #flush (now: number, sink: ((datagram: Uint8Array) => void) | undefined): Uint8Array[] {
     const out: Uint8Array[] = []
     for (;;) {
       const hasData = this.#tx.hasLost || (this.#tx.hasUnsent && this.#tx.sentOffset < this.#peerLimit)
       const withData = hasData && this.#cc.canSend(this.#sent.bytesInFlight)
       if (!withData && !this.#acks.shouldSend(now) && !this.#blockedDue && !this.#pingDue) break
-      const pkt = this.#buildPacket(now, withData)
+      const pkt = this.#buildPacket(now, withData, sink !== undefined)
       if (pkt === null) break
-      out.push(pkt)
+      // the packet's bookkeeping is complete here, so a sink may even poll again (re-entrant)
+      if (sink !== undefined) sink(pkt)
+      else out.push(pkt)
     }
     return out
   }
 
-  #buildPacket (now: number, withData: boolean): Uint8Array | null {
+  #buildPacket (now: number, withData: boolean, asView: boolean): Uint8Array | null {
     const pn = this.#nextPn
     const w = this.#writer.begin(pn)
     const withAck = this.#acks.pending && this.#acks.hasReceived // piggyback whenever owed
@@ -310,7 +313,7 @@ export class ReliableChannel {
     const data = withData ? this.#writeData(w) : []
     if (data.length > 0) eliciting = true
     if (!eliciting && !withAck) return null
-    const bytes = w.finish()
+    const bytes = asView ? w.view() : w.finish()
     this.#nextPn++
     this.#c.packetsSent++
     this.#c.bytesSent += bytes.length

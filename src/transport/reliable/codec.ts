@@ -109,6 +109,9 @@ export class PacketWriter {
   /** The finished datagram (a copy the caller owns). */
   finish (): Uint8Array { return this.#buf.slice(0, this.#pos) }
 
+  /** The finished datagram as a view of the scratch buffer: valid until the next `begin`. */
+  view (): Uint8Array { return this.#buf.subarray(0, this.#pos) }
+
   #need (n: number): void {
     if (n > this.remaining) throw errors.BAD_ARGUMENT(`frame of ${n} bytes does not fit in ${this.remaining}`)
   }

@@ -29,6 +29,17 @@ export class RangeSet {
 
   add (start: number, end: number): void {
     if (end <= start) return
+    // fast paths for the common cases (in-order packet numbers, appended bytes): no splice
+    const n = this.#r.length
+    const last = this.#r[n - 1]
+    if (last === undefined || start > last.end) {
+      this.#r.push({ start, end })
+      return
+    }
+    if (start >= last.start) {
+      if (end > last.end) this.#r[n - 1] = { start: last.start, end }
+      return
+    }
     const i = this.#lowerBound(start)
     let j = i
     let s = start

@@ -8,6 +8,9 @@ import { MESSAGE_HEADER_BYTES } from './constants.js'
 
 interface Ready { bytes: Uint8Array, end: number }
 
+const SLAB_BYTES = 16 * 1024
+const SLAB_MAX_MESSAGE_BYTES = 2 * 1024
+
 export type DataResult = 'new' | 'duplicate' | 'failed'
 
 export class RecvStream {
@@ -32,6 +35,8 @@ export class RecvStream {
   #hdrFilled = 0
   #body: Uint8Array | null = null
   #bodyFilled = 0
+  #slab: ArrayBuffer | null = null
+  #slabUsed = 0
 
   constructor (window: number, maxMessage: number) {
     this.window = window
@@ -51,6 +56,12 @@ export class RecvStream {
     if (this.failure) return 'failed'
     const end = offset + payload.length
     if (end <= this.recvOffset) return 'duplicate'
+    if (offset <= this.recvOffset && this.#have.isEmpty) {
+      // in order with nothing waiting: straight to the assembler (no gap list)
+      this.#consume(payload.subarray(this.recvOffset - offset))
+      this.#release()
+      return this.failure ? 'failed' : 'new'
+    }
     const gaps = this.#have.missing(Math.max(offset, this.recvOffset), end)
     if (gaps.length === 0) return 'duplicate'
     for (const g of gaps) {
@@ -124,9 +135,23 @@ export class RecvStream {
       this.failure = `peer sent a ${size}-byte message, limit is ${this.maxMessage}`
       return
     }
-    this.#body = new Uint8Array(size)
+    this.#body = this.#alloc(size)
     this.#bodyFilled = 0
     if (size === 0) this.#finishMessage(at)
+  }
+
+  // Small messages are carved from a shared slab: one allocation per SLAB_BYTES instead of one
+  // per message (each typed array over 64 bytes is a separate off-heap allocation in V8). A
+  // message keeps its slab alive while the application holds it; large ones get their own.
+  #alloc (size: number): Uint8Array {
+    if (size > SLAB_MAX_MESSAGE_BYTES) return new Uint8Array(size)
+    if (this.#slab === null || this.#slabUsed + size > this.#slab.byteLength) {
+      this.#slab = new ArrayBuffer(SLAB_BYTES)
+      this.#slabUsed = 0
+    }
+    const m = new Uint8Array(this.#slab, this.#slabUsed, size)
+    this.#slabUsed += size
+    return m
   }
 
   #finishMessage (end: number): void {

@@ -5,7 +5,12 @@
 import { RangeSet, type Range } from './ranges.js'
 import { MESSAGE_HEADER_BYTES } from './constants.js'
 
-interface Chunk { start: number, bytes: Uint8Array }
+/** Stream bytes [start, start + used) live in bytes[0, used); a slab chunk has room after. */
+interface Chunk { start: number, bytes: Uint8Array, used: number }
+
+// Small messages are appended to shared slabs (one allocation per SLAB_BYTES, not per message);
+// a message larger than a slab gets a chunk of its own.
+const SLAB_BYTES = 16 * 1024
 
 export interface NextRange extends Range { retransmit: boolean }
 
@@ -36,13 +41,25 @@ export class SendStream {
   write (message: Uint8Array): boolean {
     const framed = MESSAGE_HEADER_BYTES + message.length
     if (framed > this.available) return false
-    const bytes = new Uint8Array(framed)
-    new DataView(bytes.buffer).setUint32(0, message.length)
-    bytes.set(message, MESSAGE_HEADER_BYTES)
-    this.#chunks.push({ start: this.writeOffset, bytes })
+    const c = this.#room(framed)
+    const b = c.bytes
+    const at = c.used
+    const n = message.length
+    b[at] = n >>> 24; b[at + 1] = n >>> 16; b[at + 2] = n >>> 8; b[at + 3] = n // u32 length, reliable.md §3
+    b.set(message, at + MESSAGE_HEADER_BYTES)
+    c.used += framed
     this.writeOffset += framed
     this.messagesWritten++
     return true
+  }
+
+  // The chunk to append `framed` bytes to: the last one if it is still held and has room.
+  #room (framed: number): Chunk {
+    const last = this.#chunks.length > this.#chunkHead ? this.#chunks[this.#chunks.length - 1]! : undefined
+    if (last !== undefined && last.bytes.length - last.used >= framed) return last
+    const c = { start: this.writeOffset, bytes: new Uint8Array(Math.max(framed, SLAB_BYTES)), used: 0 }
+    this.#chunks.push(c)
+    return c
   }
 
   /**
@@ -73,7 +90,7 @@ export class SendStream {
     while (filled < dst.length) {
       const c = this.#chunks[i++]!
       const from = pos - c.start
-      const n = Math.min(c.bytes.length - from, dst.length - filled)
+      const n = Math.min(c.used - from, dst.length - filled)
       dst.set(c.bytes.subarray(from, from + n), filled)
       filled += n
       pos += n
@@ -108,7 +125,7 @@ export class SendStream {
     // free chunks that are wholly acknowledged
     while (this.#chunkHead < this.#chunks.length) {
       const c = this.#chunks[this.#chunkHead]!
-      if (c.start + c.bytes.length > offset) break
+      if (c.start + c.used > offset) break
       this.#chunks[this.#chunkHead++] = undefined as unknown as Chunk
     }
     if (this.#chunkHead > 64 && this.#chunkHead * 2 > this.#chunks.length) {
