@@ -2,8 +2,6 @@
 // form the transport hands us and the form the "answer only from the asked address" rule compares),
 // their 7- or 19-byte wire form, and the /24 (/48) subnet that the defences count. dht.md §2.
 
-import { internAddressV4 } from './intern.js'
-
 export type IpFamily = 4 | 6
 
 export interface ParsedAddress {
@@ -220,8 +218,7 @@ export function readAddress (view: DataView, buf: Uint8Array, off: number): { ad
   const ip = buf.subarray(off + 1, off + 1 + len)
   const port = view.getUint16(off + 1 + len)
   if (port === 0 || (len === 16 && isV4Mapped(ip))) return null
-  const addr = len === 4 ? internAddressV4(view.getUint32(off + 1), port, () => formatAddress(ip, port)) : formatAddress(ip, port)
-  return { addr, off: off + 3 + len }
+  return { addr: formatAddress(ip, port), off: off + 3 + len }
 }
 
 export function addressBytes (p: ParsedAddress): number {

@@ -2,9 +2,12 @@
 // txid, flags and the sender's DHT public key, then the type's body. Decoders are strict (exact
 // lengths, no trailing bytes, reserved bits zero) and return null instead of throwing (STYLE §6).
 import { VERSION_MARKER, WIRE_VERSION } from '../wire/constants.js'
-import { parseAddress, readAddress, writeAddress, addressBytes, addressTextBytes, writeAddressText, type ParsedAddress } from './address.js'
+import {
+  parseAddress, readAddress, writeAddress, addressBytes, addressTextBytes, writeAddressText, ADDRESS_V4_BYTES, ADDRESS_V6_BYTES,
+  type ParsedAddress
+} from './address.js'
 import * as constants from './constants.js'
-import { internId } from './intern.js'
+import { internContact } from './intern.js'
 import { errors } from '../errors.js'
 
 // Copied out of the module namespace once: the codec runs per datagram, and some loaders (tsx)
@@ -193,19 +196,24 @@ class Reader {
     return a.addr
   }
 
-  // Contact ids and addresses are interned (intern.ts): the same few thousand recur in every answer.
+  // Contacts are interned by their wire bytes (intern.ts): the same few thousand recur in every answer.
   nodes (): NodeInfo[] | null {
     const count = this.u8()
     if (count === null || count > MAX_CONTACTS) return null
     const text = Buffer.from(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength)
     const nodes: NodeInfo[] = []
     for (let i = 0; i < count; i++) {
-      if (this.left < ID_BYTES) return null
-      const id = internId(text, this.off, ID_BYTES)
-      this.off += ID_BYTES
-      const addr = this.address()
-      if (!addr) return null
-      nodes.push({ id, addr })
+      const family = this.buf[this.off + ID_BYTES]
+      const size = ID_BYTES + (family === 4 ? ADDRESS_V4_BYTES : ADDRESS_V6_BYTES)
+      if (this.left < size) return null
+      const at = this.off
+      const c = internContact(text, at, size, () => {
+        const a = readAddress(this.view, this.buf, at + ID_BYTES)
+        return a && a.off === at + size ? { id: this.buf.slice(at, at + ID_BYTES), addr: a.addr } : null
+      })
+      if (c === null) return null
+      this.off = at + size
+      nodes.push(c)
     }
     return nodes
   }

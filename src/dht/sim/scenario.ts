@@ -11,6 +11,7 @@ import { SimDht } from './harness.js'
 import { quantile, type RttModel } from './latency.js'
 import { createSimNetwork } from '../../sim/network.js'
 import { createRng } from '../../sim/rng.js'
+import { setInternLimit, internLimit } from '../intern.js'
 
 /** 2023-11-14: records need real-looking timestamps (dht.md §5.2 bounds them to 2020..2100). */
 export const SIM_EPOCH_MS = 1_700_000_000_000
@@ -91,6 +92,8 @@ function phase (net: SimDatagramNetwork, count: number, intervalMs: number, star
 export function runScenario (o: ScenarioOptions): ScenarioResult {
   const wall0 = performance.now()
   const log = o.log ?? (() => {})
+  // every node's contact form recurs in answers: let the codec's memo hold them all (intern.ts)
+  if (internLimit() < 2 * o.nodes) setInternLimit(2 * o.nodes)
   const net = makeNetwork(o)
   const dht = new SimDht({ net, seed: o.seed, node: { ...o.settings } })
   const grown = dht.grow(o.nodes, { intervalMs: o.joinIntervalMs ?? 10 })
