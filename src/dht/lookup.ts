@@ -54,6 +54,8 @@ export class Lookup {
   readonly #maxPerSubnet: number
   readonly #maxCandidates: number
   readonly #subnets = new Map<string, number>()
+  /** Id objects already taken as candidates (identity, not value: a fast path only). */
+  readonly #seen = new Set<NodeId>()
   #candidates: Candidate[] = []
   #inflight = 0
   #stopped = false
@@ -75,20 +77,24 @@ export class Lookup {
   add (nodes: readonly NodeInfo[], hop: number): number {
     let added = 0
     for (const n of nodes) {
-      if (same(n.id, this.#selfId)) continue
+      // Answers repeat contacts, and decoded contacts are interned (intern.ts): an id object seen
+      // before is a duplicate without a search. Other copies of a known id are caught below.
+      if (this.#seen.has(n.id) || same(n.id, this.#selfId)) continue
       const at = this.#position(n.id)
       const there = this.#candidates[at]
       if (there && same(there.id, n.id)) continue
+      if (at >= this.#maxCandidates) continue
       const sn = subnet(n.addr)
       if ((this.#subnets.get(sn) ?? 0) >= this.#maxPerSubnet) continue
-      if (at >= this.#maxCandidates) continue
       this.#subnets.set(sn, (this.#subnets.get(sn) ?? 0) + 1)
       this.#candidates.splice(at, 0, { id: n.id, addr: n.addr, subnet: sn, state: 'new', hop })
+      this.#seen.add(n.id)
       added++
     }
     while (this.#candidates.length > this.#maxCandidates) {
       const dropped = this.#candidates.pop()!
       if (dropped.state === 'pending') this.#inflight--
+      this.#seen.delete(dropped.id)
       this.#subnets.set(dropped.subnet, (this.#subnets.get(dropped.subnet) ?? 1) - 1)
     }
     return added
