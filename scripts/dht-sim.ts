@@ -57,6 +57,9 @@ function print (r: ScenarioResult, tag: string): void {
   line('contacts_per_node', r.avgContacts)
   line('sim_wall_s', r.wallMs / 1000, 's')
   line('sim_heap_mb', r.heapMb, 'MiB')
+  line('sim_formation_cpu_s', r.cpu.formationS, 's')
+  line('sim_formation_datagrams_per_node', r.formationDatagramsPerNode, 'datagrams')
+  line('sim_cpu_per_lookup_ms', r.cpu.perLookupMs, 'ms')
 }
 
 /** Runs every churn level of `args`, printing metrics as each scenario finishes. */

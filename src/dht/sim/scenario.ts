@@ -50,6 +50,19 @@ export interface ScenarioResult {
   formationSimMs: number
   wallMs: number
   heapMb: number
+  /** CPU seconds of this process (user + system) growing the network, and per lookup (ms). */
+  cpu: { formationS: number, perLookupMs: number }
+  /** Datagrams sent while growing, per node (lean network only; NaN otherwise). */
+  formationDatagramsPerNode: number
+}
+
+function cpuS (): number {
+  const c = process.cpuUsage()
+  return (c.user + c.system) / 1e6
+}
+
+function sentSoFar (net: SimDatagramNetwork): number {
+  return net instanceof DhtSimNetwork ? net.stats.sent : NaN
 }
 
 function makeNetwork (o: ScenarioOptions): SimDatagramNetwork {
@@ -91,6 +104,7 @@ function phase (net: SimDatagramNetwork, count: number, intervalMs: number, star
 
 export function runScenario (o: ScenarioOptions): ScenarioResult {
   const wall0 = performance.now()
+  const cpu0 = cpuS()
   const log = o.log ?? (() => {})
   // every node's contact form recurs in answers: let the codec's memo hold them all (intern.ts)
   if (internLimit() < 2 * o.nodes) setInternLimit(2 * o.nodes)
@@ -98,7 +112,9 @@ export function runScenario (o: ScenarioOptions): ScenarioResult {
   const dht = new SimDht({ net, seed: o.seed, node: { ...o.settings } })
   const grown = dht.grow(o.nodes, { intervalMs: o.joinIntervalMs ?? 10 })
   dht.settle(30_000)
-  log(`grown: ${grown.joined}/${o.nodes} joined in ${grown.simMs} sim ms, ${((performance.now() - wall0) / 1000).toFixed(1)} s wall`)
+  const formationS = cpuS() - cpu0
+  const formationDatagrams = sentSoFar(net)
+  log(`grown: ${grown.joined}/${o.nodes} joined in ${grown.simMs} sim ms, ${((performance.now() - wall0) / 1000).toFixed(1)} s wall, ${formationS.toFixed(1)} s CPU, ${formationDatagrams} datagrams, heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB`)
 
   const records = makeRecords(o.seed, o.publishers, net.clock.now)
   let replicas = 0
@@ -114,6 +130,7 @@ export function runScenario (o: ScenarioOptions): ScenarioResult {
   log(`churn: ${victims.length} nodes failed, ${alive.length} left`)
 
   const results: Array<{ r: LookupResult, ok: boolean }> = []
+  const lookupCpu0 = cpuS()
   phase(net, o.lookups, o.lookupIntervalMs ?? 20, (_i, done) => {
     const from = alive[dht.rng.int(alive.length)]!
     const want = records[dht.rng.int(records.length)]!
@@ -123,6 +140,7 @@ export function runScenario (o: ScenarioOptions): ScenarioResult {
       onDone: (r) => { results.push({ r, ok: r.record?.fingerprint === want.fingerprint }); done() }
     })
   })
+  const perLookupMs = (cpuS() - lookupCpu0) * 1000 / Math.max(1, results.length)
   const ok = results.filter(x => x.ok)
   const msgs = results.map(x => x.r.sent + x.r.received)
   const contacts = alive.reduce((n, s) => n + s.node.table.size, 0) / Math.max(1, alive.length)
@@ -139,6 +157,8 @@ export function runScenario (o: ScenarioOptions): ScenarioResult {
     replicas: replicas / Math.max(1, records.length),
     formationSimMs: grown.simMs,
     wallMs: performance.now() - wall0,
-    heapMb: process.memoryUsage().heapUsed / 2 ** 20
+    heapMb: process.memoryUsage().heapUsed / 2 ** 20,
+    cpu: { formationS, perLookupMs },
+    formationDatagramsPerNode: formationDatagrams / o.nodes
   }
 }
