@@ -80,6 +80,10 @@ export class ReliableSession extends EventEmitter<ReliableSessionEvents> {
   readonly #scheduler: Scheduler
   readonly #defer: (fn: () => void) => void
   readonly #runPoll = (): void => { this.#scheduled = false; this.#pollTurn() }
+  readonly #runUrgentPoll = (): void => { this.#urgentScheduled = false; this.#pollTurn() }
+  /** queueMicrotask with the real scheduler; null (always `#defer`) with a simulated one */
+  readonly #urgentDefer: ((fn: () => void) => void) | null
+  #urgentScheduled = false
   readonly #onTimer = (): void => { this.#timer = null; this.#timerAt = Infinity; this.#pollTurn() }
   readonly #onData = (d: Uint8Array): void => { this.#receive(d) }
   readonly #onClose = (reason: CloseReason): void => { this.#teardown(reason, null) }
@@ -107,6 +111,7 @@ export class ReliableSession extends EventEmitter<ReliableSessionEvents> {
     this.session = session
     this.#scheduler = opts.scheduler ?? realScheduler
     this.#defer = opts.defer ?? (opts.scheduler === undefined ? setImmediateDefer : fn => { this.#scheduler.setTimer(0, fn) })
+    this.#urgentDefer = opts.defer === undefined && opts.scheduler === undefined ? queueMicrotask : null
     this.#highWater = opts.highWaterMessages ?? RELIABLE_SESSION_HIGH_WATER_MESSAGES
     this.#channel = new ReliableChannel({
       now: this.#scheduler.now(),
@@ -137,8 +142,9 @@ export class ReliableSession extends EventEmitter<ReliableSessionEvents> {
    */
   trySend (message: Uint8Array): boolean {
     this.#checkSendable(message)
+    const idle = this.#channel.idle
     if (this.#pendingHead < this.#pending.length || !this.#channel.send(message)) return false
-    this.#schedulePoll()
+    this.#schedulePoll(idle)
     return true
   }
 
@@ -211,13 +217,24 @@ export class ReliableSession extends EventEmitter<ReliableSessionEvents> {
     this.#schedulePoll()
   }
 
-  // Coalesce: many datagrams or sends in one turn of the event loop cost one poll.
-  #schedulePoll (): void {
+  // Coalesce: many datagrams or sends in one turn of the event loop cost one poll. A message
+  // sent while nothing is in flight (`urgent`) is polled for at the end of the current task
+  // instead, so it leaves without waiting a turn (ping-pong latency); while data is in flight,
+  // sends wait for the turn's poll and fill whole packets together.
+  #schedulePoll (urgent = false): void {
     if (this.#inPoll) {
       this.#dirty = true
       return
     }
-    if (this.#scheduled || this.#closed !== null) return
+    if (this.#closed !== null) return
+    if (urgent && this.#urgentDefer !== null) {
+      if (!this.#urgentScheduled) {
+        this.#urgentScheduled = true
+        this.#urgentDefer(this.#runUrgentPoll)
+      }
+      return
+    }
+    if (this.#scheduled) return
     this.#scheduled = true
     this.#defer(this.#runPoll)
   }

@@ -101,6 +101,8 @@ export class ReliableChannel {
   get failure (): string | null { return this.#failure }
   /** Bytes `send` can still queue. */
   get sendBufferAvailable (): number { return this.#tx.available }
+  /** Nothing is in flight or waiting to be sent: a new message would go out alone, at once. */
+  get idle (): boolean { return this.#sent.count === 0 && !this.#tx.hasUnsent && !this.#tx.hasLost }
   /** Every message sent so far has been acknowledged. */
   get flushed (): boolean { return this.#tx.ackedOffset === this.#tx.writeOffset }
 
