@@ -80,6 +80,9 @@ export interface ConnectionManagerOptions {
   maxLookups?: number
 }
 
+/** Addresses kept per peer. */
+const MAX_ADDRESSES = 8
+
 const staticKey = (a: Address): string => `static:${a.host}|${a.port}`
 
 function sameAddress (a: Address, b: Address): boolean {
@@ -170,7 +173,7 @@ export class ConnectionManager {
     if (usable === null) return
     p.remoteStatic = usable.dhPublic
     if (!p.pinned && !p.discovered) p.source = 'dht'
-    this.#learnRecord(p, usable.addresses, usable.expiresAt)
+    p.addresses = p.record.replace(p.addresses, usable.addresses, usable.expiresAt, MAX_ADDRESSES)
     if (!news) return
     p.failures = 0
     p.next = 0
@@ -323,20 +326,10 @@ export class ConnectionManager {
 
   /** Record addresses live as long as their record (dht.md §5); expired ones are dropped. */
   #expire (p: Peer, now: number): void {
-    if (p.record.size === 0) return
-    const gone = p.record.expired(now)
-    if (gone.size === 0) return
-    p.addresses = p.addresses.filter(a => !gone.has(RecordAddresses.key(a)))
+    const kept = p.record.dropExpired(p.addresses, now)
+    if (kept === null) return
+    p.addresses = kept
     p.next = 0
-  }
-
-  /** A presence record's addresses replace the previous record's, in front (dialled first). */
-  #learnRecord (p: Peer, addresses: readonly Address[], expiresAt: number): void {
-    p.addresses = p.addresses.filter(a => !p.record.has(a))
-    p.record.clear()
-    const fresh = addresses.filter(a => !p.addresses.some(b => sameAddress(a, b))).slice(0, 8)
-    for (const a of fresh) p.record.set(a, expiresAt)
-    p.addresses = [...fresh.map(a => ({ ...a })), ...p.addresses].slice(0, 8)
   }
 
   #blank (key: string, fingerprint: string | null, source: PeerSource, now: number): Peer {
@@ -368,7 +361,7 @@ export class ConnectionManager {
       if (i < 0 || current) p.addresses.unshift({ ...a })
     }
     if (current) p.next = 0
-    if (p.addresses.length > 8) p.addresses.length = 8
+    if (p.addresses.length > MAX_ADDRESSES) p.addresses.length = MAX_ADDRESSES
   }
 
   /** A static entry learned whose address it is: merge it into that fingerprint's record. */

@@ -57,12 +57,23 @@ export class RecordAddresses {
 
   clear (): void { this.#until.clear() }
 
-  /** Record addresses expired by `now` (forgotten here; the caller drops them from its list). */
-  expired (now: number): Set<string> {
-    const out = new Set<string>()
-    for (const [k, at] of this.#until) if (at <= now) { out.add(k); this.#until.delete(k) }
-    return out
+  /** `list` without the record addresses expired by `now` (forgotten here), or null if none expired. */
+  dropExpired (list: readonly Address[], now: number): Address[] | null {
+    const gone = new Set<string>()
+    for (const [k, at] of this.#until) if (at <= now) { gone.add(k); this.#until.delete(k) }
+    return gone.size === 0 ? null : list.filter(a => !gone.has(addrKey(a)))
   }
 
-  static key (a: Address): string { return addrKey(a) }
+  /**
+   * A new record's addresses replace the previous record's in `list`, in front (dialled first);
+   * one another source already vouches for stays as it is and does not expire.
+   */
+  replace (list: readonly Address[], addresses: readonly Address[], expiresAt: number, max: number): Address[] {
+    const others = list.filter(a => !this.has(a))
+    this.clear()
+    const known = new Set(others.map(addrKey))
+    const fresh = addresses.filter(a => !known.has(addrKey(a))).slice(0, max)
+    for (const a of fresh) this.set(a, expiresAt)
+    return [...fresh.map(a => ({ host: a.host, port: a.port })), ...others].slice(0, max)
+  }
 }
