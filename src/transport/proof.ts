@@ -70,6 +70,25 @@ export function verifyProof (payload: Uint8Array, remoteStatic: Uint8Array | nul
     dhPublic: remoteStatic.slice(),
     dhSignature: payload.slice(1 + KEY_BYTES, PROOF_BYTES)
   }
+  const fingerprint = verifiedFingerprint(identity)
+  if (fingerprint === null) return null
+  return { identity, fingerprint, sessionId: findSessionId(payload.subarray(PROOF_BYTES)) }
+}
+
+// Identities that verified recently, by their exact 128 bytes. Verification is a pure function of
+// those bytes (two strict key decodings, a small-order check and an Ed25519 verify: most of a
+// handshake's CPU after the DHs), so a peer that reconnects or rekeys (every rekey is a new IK
+// handshake, wire.md §7) is not verified again. Only successes are kept, and only a few.
+const VERIFIED_CACHE_ENTRIES = 256
+const verified = new Map<string, string>()
+
+function verifiedFingerprint (identity: PublicIdentity): string | null {
+  const key = Buffer.concat([identity.signPublic, identity.dhPublic, identity.dhSignature]).toString('latin1')
+  const hit = verified.get(key)
+  if (hit !== undefined) return hit
   if (!verifyPublicIdentity(identity)) return null
-  return { identity, fingerprint: fingerprintOf(identity), sessionId: findSessionId(payload.subarray(PROOF_BYTES)) }
+  const fingerprint = fingerprintOf(identity)
+  if (verified.size >= VERIFIED_CACHE_ENTRIES) verified.delete(verified.keys().next().value!)
+  verified.set(key, fingerprint)
+  return fingerprint
 }
