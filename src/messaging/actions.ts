@@ -38,6 +38,7 @@ export class MessagingActions {
     })
     const queued = this.svc.outbound.enqueue(c.fingerprint, PayloadType.TEXT, { text }, { id, timestamp, ack: 'receipt' })
     queued.catch(() => {}) // awaited below; a failure must not count as unhandled meanwhile
+    queued.then(() => { this.svc.network.renew(c.fingerprint) }, () => {}) // the user wants them now (messaging.md §5.2)
     const { message } = await stored
     this.ctx.events.emit({ type: 'message', peer: c.fingerprint, message: messageJson(message) })
     await queued

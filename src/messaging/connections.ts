@@ -161,6 +161,12 @@ export class ConnectionManager {
     }
   }
 
+  /** The user asked for this wanted, offline peer now (a message sent): its lookup backoff starts over. */
+  renew (fingerprint: string, now: number): void {
+    const p = this.#peers.get(fingerprint)
+    if (p?.demanded === true && p.state === 'offline') p.seek?.renew(now)
+  }
+
   /**
    * The lookup of `fingerprint` ended: the record (already verified against the fingerprint) or
    * null. A record newer than the last one we used resets the dial backoff and is dialled at once.

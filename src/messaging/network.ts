@@ -98,6 +98,12 @@ export class Network {
     this.hooks.rearm()
   }
 
+  /** The user wants `fp` now (a message sent): a backed-off lookup may go at once. */
+  renew (fp: string): void {
+    this.conn.renew(fp, this.ctx.now())
+    this.hooks.rearm()
+  }
+
   apply (actions: readonly ConnAction[]): void {
     for (const a of actions) {
       switch (a.type) {

@@ -58,6 +58,12 @@ t.test('nothing found: 5 s doubling to the cap; demand that comes back resets it
   t.same(lookups(c.tick(80_000)), ['bob'])
   c.lookupDone('bob', null, 80_000)
   t.equal(c.nextDeadline, 85_000, '5 s again')
+  c.tick(85_000)
+  c.lookupDone('bob', null, 85_000)
+  t.equal(c.nextDeadline, 95_000, '10 s')
+  c.renew('bob', 86_000)
+  t.equal(c.nextDeadline, 86_000, 'a message sent now: the lookup may go at once')
+  c.renew('nobody', 86_000)
 })
 
 t.test('a remembered address that fails is replaced by the record\'s; a record seen before is no progress', async t => {
