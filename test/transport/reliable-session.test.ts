@@ -180,3 +180,24 @@ t.test('wrapping a session that is already closed gives a closed ReliableSession
   t.equal(r.closed?.reason, 'local')
   t.equal(await r.send(new Uint8Array(1)).then(() => 'ok', code), 'SESSION_CLOSED')
 })
+
+t.test('a lone message leaves within the current task; messages sent while data is in flight share packets', async t => {
+  const { a, b } = await pair(t)
+  // one exchange first, so both sides have advertised their windows and owe no ACKs
+  await Promise.all([a.send(Buffer.from('w')), b.send(Buffer.from('w'))])
+  await Promise.all([a.flushed(), b.flushed()])
+  await sleep(50)
+  const got: string[] = []
+  b.on('message', m => { got.push(Buffer.from(m).toString()) })
+  const before = a.stats.packetsSent
+  t.ok(a.trySend(Buffer.from('ping')))
+  await Promise.resolve() // microtasks only: no turn of the event loop, no timer
+  t.equal(a.stats.packetsSent, before + 1, 'sent before the event loop turned (session.md §10.2)')
+  // the ping is unacknowledged, so these wait for the turn's poll and go out together
+  for (let i = 0; i < 10; i++) t.ok(a.trySend(Buffer.from(`m${i}`)))
+  await Promise.resolve()
+  t.equal(a.stats.packetsSent, before + 1, 'nothing more within the task while data is in flight')
+  await a.flushed()
+  t.equal(a.stats.packetsSent, before + 2, 'ten small messages in one packet')
+  t.same(got, ['ping', ...Array.from({ length: 10 }, (_, i) => `m${i}`)])
+})
