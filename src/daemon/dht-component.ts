@@ -8,7 +8,7 @@ import type { Component } from './component.js'
 import type { Endpoint } from '../transport/endpoint.js'
 import type { Identity } from '../crypto/identity.js'
 import { DhtNode, type DhtNodeOptions } from '../dht/node.js'
-import { endpointDhtTransport, wallScheduler } from '../dht/udp.js'
+import { endpointDhtTransport, pooledRandom, wallScheduler } from '../dht/udp.js'
 import { signPresenceRecord, presenceKey, type RecordAddress, type VerifiedRecord } from '../dht/records.js'
 import { addressOf, parseIp } from '../dht/address.js'
 import { randomBytes } from '../crypto/primitives.js'
@@ -57,7 +57,7 @@ export class DhtComponent implements Component {
     const ep = this.opts.endpoint()
     const transport = endpointDhtTransport(ep)
     this.#detach = transport.detach
-    this.node = new DhtNode({ publicKey: randomBytes(32), scheduler: wallScheduler, random: randomBytes, ...this.opts.node, transport })
+    this.node = new DhtNode({ publicKey: randomBytes(32), scheduler: wallScheduler, random: pooledRandom(), ...this.opts.node, transport })
     this.node.start()
     // joining and announcing take round trips: done in the background so the daemon starts at once
     this.#lastPublish = this.#joinAndAnnounce(ep)

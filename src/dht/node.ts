@@ -8,7 +8,7 @@ import { RecordStore, type RecordStoreOptions } from './record-store.js'
 import { WriteTokens } from './tokens.js'
 import { RateLimiter, DhtDropCounter, type RateLimiterOptions } from './defences.js'
 import { encodeParts, decodeMessage, isRequest, type Body } from './messages.js'
-import { cachedRecordVerifier, type VerifiedRecord } from './records.js'
+import { cachedRecordVerifier, compareRecords, type VerifiedRecord } from './records.js'
 import { hostOf } from './address.js'
 import { handleRequest } from './server.js'
 import { startLookup, type LookupHandle, type LookupParams } from './lookup-run.js'
@@ -186,7 +186,12 @@ export class DhtNode {
 
   /** The record stored under `key`, verified (result.record null if none was found). */
   async findValue (key: Uint8Array, opts: LookupOptions & { exhaustive?: boolean } = {}): Promise<LookupResult> {
-    return await this.#promise({ mode: 'find-value', target: key, ...opts })
+    const r = await this.#promise({ mode: 'find-value', target: key, ...opts })
+    // A node close to the key may itself be the one holding the record (in a small network, the
+    // only one): the lookup asks only others, so our own store counts too, newest seq wins (§5.4).
+    const held = this.internals.store.get(key, this.internals.scheduler.now())?.record
+    if (held !== undefined && (r.record === null || compareRecords(r.record, held) === 'replace')) return { ...r, record: held }
+    return r
   }
 
   /**

@@ -192,3 +192,36 @@ t.test('lookups converge to the true k closest; publish then find; cancel; progr
   t.equal(nodes[50]!.stats().pendingRpcs, 0, 'no transaction left pending')
   void NOW
 })
+
+t.test('a node that itself holds the record finds it: in a two-node network the only replica is the asker', async t => {
+  const net = makeNet(11)
+  const rng = createRng(11)
+  const a = makeNode(net, '10.0.0.1:4000', rng)
+  const b = makeNode(net, '10.0.1.1:4000', rng)
+  const joined = b.bootstrap(['10.0.0.1:4000'])
+  net.run({ until: net.now + 5000 })
+  await joined
+  const bob = seededIdentity(createRng(12))
+  const old = makeRecord(bob, { seq: 1, expiresAt: Math.floor(net.now) + 3600_000 })
+  const pub = b.publish(old.bytes, old.key)
+  net.run({ until: net.now + 5000 })
+  t.equal((await pub).stored, 1, 'a is the one replica (b does not store its own)')
+  t.equal(a.stats().records, 1)
+  const found = a.findPresence(bob.fingerprint)
+  net.run({ until: net.now + 5000 })
+  t.equal((await found)?.seq, 1, 'a answers its own lookup from its store')
+
+  // a newer record held elsewhere still wins over the one in our store
+  const c = makeNode(net, '10.0.2.1:4000', rng)
+  const cj = c.bootstrap(['10.0.0.1:4000'])
+  net.run({ until: net.now + 5000 })
+  await cj
+  const newer = makeRecord(bob, { seq: 2, expiresAt: Math.floor(net.now) + 3600_000 })
+  t.equal(c.internals.store.put(c.internals.verifyRecord(newer.bytes, newer.key, net.now)!, '10.0.9.9', net.now), 'stored')
+  const again = a.findValue(newer.key, { exhaustive: true })
+  net.run({ until: net.now + 5000 })
+  t.equal((await again).record?.seq, 2, 'the newest seq wins')
+  const none = a.findPresence(seededIdentity(createRng(13)).fingerprint)
+  net.run({ until: net.now + 5000 })
+  t.equal(await none, null, 'and a key nobody holds is still not found')
+})
