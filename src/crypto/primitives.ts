@@ -1,6 +1,6 @@
 // Thin wrappers over the primitives we use. node:crypto wherever Node 20 has the primitive (13–36×
 // faster than pure JS here, see shared/DEPENDENCIES.md); @noble only for what Node lacks:
-// XChaCha20-Poly1305 and Argon2id. All keys are raw bytes at this boundary.
+// XChaCha20-Poly1305 and Argon2id; Ed25519 point validation in ed25519-point.ts. All keys are raw bytes at this boundary.
 // Policy for edge cases (tested against Wycheproof in test/crypto/wycheproof.test.ts) is written
 // down in proto-spec/crypto-policy.md.
 import {
@@ -9,9 +9,9 @@ import {
   timingSafeEqual, generateKeyPairSync, type KeyObject
 } from 'node:crypto'
 import { xchacha20, xchacha20poly1305 } from '@noble/ciphers/chacha.js'
-import { ed25519 as nobleEd25519 } from '@noble/curves/ed25519.js'
 import { argon2idAsync } from '@noble/hashes/argon2.js'
 import { errors } from '../errors.js'
+import { isStrictEd25519PublicKey } from './ed25519-point.js'
 
 // DER prefixes for raw 32-byte keys (RFC 8410 §7 PKCS#8 and §4 SubjectPublicKeyInfo).
 const X25519_PKCS8 = Buffer.from('302e020100300506032b656e04220420', 'hex')
@@ -163,13 +163,8 @@ export const ed25519 = {
    * (R = identity, S = 0) verifies for every message, so such keys must never name anyone.
    */
   isValidPublicKey (publicKey: Uint8Array): boolean {
-    if (publicKey.length !== KEY_BYTES) return false
-    try {
-      // noble decodes strictly (RFC 8032 §5.1.3: y < p, no x = 0 with the sign bit set).
-      return !nobleEd25519.Point.fromBytes(publicKey).isSmallOrder()
-    } catch {
-      return false
-    }
+    // RFC 8032 §5.1.3 decoding (y < p, no x = 0 with the sign bit set), then 8·P ≠ identity
+    return publicKey.length === KEY_BYTES && isStrictEd25519PublicKey(publicKey)
   }
 }
 
