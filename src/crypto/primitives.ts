@@ -1,6 +1,7 @@
 // Thin wrappers over the primitives we use. node:crypto wherever Node 20 has the primitive (13–36×
-// faster than pure JS here, see shared/DEPENDENCIES.md); @noble only for what Node lacks:
-// XChaCha20-Poly1305 and Argon2id; Ed25519 point validation in ed25519-point.ts. All keys are raw bytes at this boundary.
+// faster than pure JS here, see shared/DEPENDENCIES.md); what Node lacks: XChaCha20-Poly1305
+// (HChaCha20 in hchacha.ts + node's ChaCha20-Poly1305), Argon2id (@noble/hashes, loaded on
+// first use), Ed25519 point validation (ed25519-point.ts). All keys are raw bytes at this boundary.
 // Policy for edge cases (tested against Wycheproof in test/crypto/wycheproof.test.ts) is written
 // down in proto-spec/crypto-policy.md.
 import {
@@ -8,10 +9,9 @@ import {
   createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes as nodeRandomBytes,
   timingSafeEqual, generateKeyPairSync, type KeyObject
 } from 'node:crypto'
-import { xchacha20, xchacha20poly1305 } from '@noble/ciphers/chacha.js'
-import { argon2idAsync } from '@noble/hashes/argon2.js'
 import { errors } from '../errors.js'
 import { isStrictEd25519PublicKey } from './ed25519-point.js'
+import { hchacha20 } from './hchacha.js'
 
 // DER prefixes for raw 32-byte keys (RFC 8410 §7 PKCS#8 and §4 SubjectPublicKeyInfo).
 const X25519_PKCS8 = Buffer.from('302e020100300506032b656e04220420', 'hex')
@@ -203,20 +203,33 @@ export const chacha20poly1305 = {
   }
 }
 
-// ---- XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha), @noble: Node 20 lacks it ----
+// ---- XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha-03 §2.3): HChaCha20 subkey + node:crypto ----
+/** The subkey and the 12-byte IETF nonce (4 zero bytes ‖ the nonce's last 8) of §2.3. */
+function xchachaSubkey (key: Uint8Array, nonce: Uint8Array): { subkey: Uint8Array, ietfNonce: Uint8Array } {
+  const ietfNonce = new Uint8Array(CHACHA_NONCE_BYTES)
+  ietfNonce.set(nonce.subarray(16, XCHACHA_NONCE_BYTES), 4)
+  return { subkey: hchacha20(key, nonce.subarray(0, 16)), ietfNonce }
+}
+
 export const xchacha = {
   seal (key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Uint8Array {
     checkLen('xchacha20-poly1305 key', key, KEY_BYTES)
     checkLen('xchacha20-poly1305 nonce', nonce, XCHACHA_NONCE_BYTES)
-    return xchacha20poly1305(key, nonce, aad).encrypt(plaintext)
+    const { subkey, ietfNonce } = xchachaSubkey(key, nonce)
+    try {
+      return chacha20poly1305.seal(subkey, ietfNonce, plaintext, aad)
+    } finally {
+      wipe(subkey)
+    }
   },
   open (key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad?: Uint8Array): Uint8Array | null {
     checkLen('xchacha20-poly1305 key', key, KEY_BYTES)
     checkLen('xchacha20-poly1305 nonce', nonce, XCHACHA_NONCE_BYTES)
+    const { subkey, ietfNonce } = xchachaSubkey(key, nonce)
     try {
-      return xchacha20poly1305(key, nonce, aad).decrypt(ciphertext)
-    } catch {
-      return null
+      return chacha20poly1305.open(subkey, ietfNonce, ciphertext, aad)
+    } finally {
+      wipe(subkey)
     }
   },
   /**
@@ -229,7 +242,17 @@ export const xchacha = {
     checkLen('xchacha20 key', key, KEY_BYTES)
     checkLen('xchacha20 nonce', nonce, XCHACHA_NONCE_BYTES)
     if (ciphertext.length < AEAD_TAG_BYTES) return null
-    return xchacha20(key, nonce, ciphertext.subarray(0, ciphertext.length - AEAD_TAG_BYTES), undefined, 1)
+    const { subkey, ietfNonce } = xchachaSubkey(key, nonce)
+    try {
+      // OpenSSL's chacha20 IV is the 32-bit little-endian block counter followed by the nonce
+      const iv = new Uint8Array(16)
+      iv[0] = 1
+      iv.set(ietfNonce, 4)
+      const c = createCipheriv('chacha20', subkey, iv)
+      return new Uint8Array(c.update(ciphertext.subarray(0, ciphertext.length - AEAD_TAG_BYTES)))
+    } finally {
+      wipe(subkey)
+    }
   }
 }
 
@@ -287,6 +310,8 @@ export interface Argon2idParams {
 
 /** Argon2id (RFC 9106), 32-byte output. */
 export async function argon2id (password: Uint8Array, salt: Uint8Array, params: Argon2idParams): Promise<Uint8Array> {
+  // loaded on first use: only the keystore needs it, not every process that runs a session
+  const { argon2idAsync } = await import('@noble/hashes/argon2.js')
   return await argon2idAsync(password, salt, { t: params.t, m: params.m, p: params.p, dkLen: KEY_BYTES })
 }
 
