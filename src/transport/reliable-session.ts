@@ -214,7 +214,10 @@ export class ReliableSession extends EventEmitter<ReliableSessionEvents> {
   #receive (datagram: Uint8Array): void {
     if (this.#closed !== null) return
     this.#channel.receive(datagram, this.#scheduler.now()) // malformed: counted by the channel
-    this.#schedulePoll()
+    // A message is ready and nothing of ours is in flight (a request, or the answer to ours):
+    // hand it over at the end of this task, so a reply the listener sends at once leaves in
+    // this task too, carrying the ACK (RFC 9000 §13.2.1), instead of a turn of the loop later.
+    this.#schedulePoll(this.#channel.readable > 0 && this.#channel.idle)
   }
 
   // Coalesce: many datagrams or sends in one turn of the event loop cost one poll. A message
