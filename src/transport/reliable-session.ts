@@ -213,8 +213,14 @@ export class ReliableSession extends EventEmitter<ReliableSessionEvents> {
 
   #receive (datagram: Uint8Array): void {
     if (this.#closed !== null) return
+    const wasIdle = this.#channel.idle
     this.#channel.receive(datagram, this.#scheduler.now()) // malformed: counted by the channel
-    this.#schedulePoll()
+    // The datagram acknowledged all we had in flight and completed a message: an answer in a
+    // request/response exchange. Hand it over at the end of this task, so a reply the listener
+    // sends at once leaves in this task too, carrying the ACK (RFC 9000 §13.2.1), instead of a
+    // turn of the loop later. A one-way stream's receiver (never anything in flight) keeps the
+    // coalesced poll: one ACK per burst, not one per two datagrams.
+    this.#schedulePoll(!wasIdle && this.#channel.idle && this.#channel.readable > 0)
   }
 
   // Coalesce: many datagrams or sends in one turn of the event loop cost one poll. A message

@@ -103,6 +103,8 @@ export class ReliableChannel {
   get sendBufferAvailable (): number { return this.#tx.available }
   /** Nothing is in flight or waiting to be sent: a new message would go out alone, at once. */
   get idle (): boolean { return this.#sent.count === 0 && !this.#tx.hasUnsent && !this.#tx.hasLost }
+  /** Complete messages waiting for the next `poll` to hand them over. */
+  get readable (): number { return this.#rx.readable }
   /** Every message sent so far has been acknowledged. */
   get flushed (): boolean { return this.#tx.ackedOffset === this.#tx.writeOffset }
 
