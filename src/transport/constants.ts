@@ -4,11 +4,17 @@
 // (a test, the benchmark, a bootstrap node) change any of them.
 import {
   REKEY_AFTER_MS, REJECT_AFTER_MS, REKEY_AFTER_MESSAGES, HANDSHAKE_RETRY_INITIAL_MS,
-  HANDSHAKE_RETRY_MAX_MS, HANDSHAKE_MAX_ATTEMPTS, HALF_OPEN_TTL_MS, MAX_TRANSPORT_PLAINTEXT_BYTES
+  HANDSHAKE_RETRY_MAX_MS, HANDSHAKE_MAX_ATTEMPTS, HALF_OPEN_TTL_MS, MAX_TRANSPORT_PLAINTEXT_BYTES,
+  BASE_TRANSPORT_PLAINTEXT_BYTES
 } from '../wire/constants.js'
 
-/** The largest datagram `Session.send` takes: one TRANSPORT_DATA plaintext (wire.md §3). */
+/**
+ * The largest datagram `Session.send` takes: one TRANSPORT_DATA plaintext (wire.md §3). Above
+ * BASE_SESSION_DATAGRAM_BYTES only for a path whose size was confirmed (reliable.md §15).
+ */
 export const MAX_SESSION_DATAGRAM_BYTES = MAX_TRANSPORT_PLAINTEXT_BYTES
+/** A session datagram every path is assumed to carry (fits a 1400-byte UDP payload). */
+export const BASE_SESSION_DATAGRAM_BYTES = BASE_TRANSPORT_PLAINTEXT_BYTES
 
 /** Send an empty (keepalive) packet when nothing has been sent on a session for this long. */
 export const KEEPALIVE_AFTER_MS = 15_000

@@ -2,14 +2,20 @@
 // session"). Both ends derive them from these constants; nothing is negotiated. The ones the
 // peer depends on are fixed; the local-only ones (send buffer, receive window, read high-water
 // mark) may be changed per session without the peer knowing.
-import { MAX_SESSION_DATAGRAM_BYTES } from './constants.js'
+import { MAX_SESSION_DATAGRAM_BYTES, BASE_SESSION_DATAGRAM_BYTES } from './constants.js'
 import { reliableConstants as rc } from './reliable/index.js'
 
 /**
- * Channel packet size: one full TRANSPORT_DATA plaintext (wire.md §3). The peer accepts any
- * packet up to this size; a larger mtu would make Session.send refuse the datagram.
+ * Channel packet size before path MTU discovery confirms more: the plaintext of a 1400-byte
+ * TRANSPORT_DATA datagram (wire.md §3), which every path is assumed to carry.
  */
-export const RELIABLE_SESSION_MTU = MAX_SESSION_DATAGRAM_BYTES
+export const RELIABLE_SESSION_MTU = BASE_SESSION_DATAGRAM_BYTES
+
+/**
+ * The most path MTU discovery may probe (reliable.md §15): the largest TRANSPORT_DATA plaintext
+ * a peer accepts. The real ceiling of a path is lower: see path-mtu.ts.
+ */
+export const RELIABLE_SESSION_MAX_MTU = MAX_SESSION_DATAGRAM_BYTES
 
 /**
  * Largest message either side may send. Must be the same on both ends: a receiver fails the

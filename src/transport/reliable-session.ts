@@ -15,10 +15,12 @@ import { ReliableChannel, type ReliableStats } from './reliable/index.js'
 import { errors, type DmessError } from '../errors.js'
 import { realScheduler, type Scheduler } from './io.js'
 import type { Session } from './session-handle.js'
-import type { CloseReason } from './types.js'
+import type { CloseReason, PeerAddress } from './types.js'
+import { onLinkUdpPayloadCeiling } from './path-mtu.js'
+import { TRANSPORT_DATA_MIN_BYTES } from '../wire/constants.js'
 import { Inbox } from './reliable-session-inbox.js'
 import {
-  RELIABLE_SESSION_MTU, RELIABLE_SESSION_MAX_MESSAGE_BYTES, RELIABLE_SESSION_KEEPALIVE_MS,
+  RELIABLE_SESSION_MTU, RELIABLE_SESSION_MAX_MTU, RELIABLE_SESSION_MAX_MESSAGE_BYTES, RELIABLE_SESSION_KEEPALIVE_MS,
   RELIABLE_SESSION_SEND_BUFFER_BYTES, RELIABLE_SESSION_RECV_WINDOW_BYTES, RELIABLE_SESSION_HIGH_WATER_MESSAGES
 } from './reliable-session-constants.js'
 
@@ -36,6 +38,12 @@ export interface ReliableSessionOptions {
   recvWindowBytes?: number
   /** local only: unread messages the async iterator holds before reading pauses, default 1024 */
   highWaterMessages?: number
+  /**
+   * The largest UDP payload worth probing towards an address (path MTU discovery,
+   * reliable.md §15), or null to stay at the base size. Default with the real scheduler: the
+   * MTU of the local link when the peer is on it (path-mtu.ts); with any other: null.
+   */
+  pathCeiling?: (address: PeerAddress) => number | null
 }
 
 export type ReliableCloseReason = CloseReason | 'channel-failed'
@@ -87,6 +95,9 @@ export class ReliableSession extends EventEmitter<ReliableSessionEvents> {
   readonly #onTimer = (): void => { this.#timer = null; this.#timerAt = Infinity; this.#pollTurn() }
   readonly #onData = (d: Uint8Array): void => { this.#receive(d) }
   readonly #onClose = (reason: CloseReason): void => { this.#teardown(reason, null) }
+  readonly #pathCeiling: (address: PeerAddress) => number | null
+  // RFC 8899 §4.3: a new path starts again from the base size
+  readonly #onRoam = (address: PeerAddress): void => { this.#startPath(address) }
   readonly #sendDatagram = (d: Uint8Array): void => {
     if (!this.session.send(d)) this.#sendFailures++ // lost like any datagram: retransmitted
   }
@@ -113,9 +124,11 @@ export class ReliableSession extends EventEmitter<ReliableSessionEvents> {
     this.#defer = opts.defer ?? (opts.scheduler === undefined ? setImmediateDefer : fn => { this.#scheduler.setTimer(0, fn) })
     this.#urgentDefer = opts.defer === undefined && opts.scheduler === undefined ? queueMicrotask : null
     this.#highWater = opts.highWaterMessages ?? RELIABLE_SESSION_HIGH_WATER_MESSAGES
+    this.#pathCeiling = opts.pathCeiling ?? (opts.scheduler === undefined ? a => onLinkUdpPayloadCeiling(a.host) : () => null)
     this.#channel = new ReliableChannel({
       now: this.#scheduler.now(),
       mtu: RELIABLE_SESSION_MTU,
+      maxMtu: RELIABLE_SESSION_MAX_MTU,
       maxMessageBytes: RELIABLE_SESSION_MAX_MESSAGE_BYTES,
       keepaliveMs: RELIABLE_SESSION_KEEPALIVE_MS,
       sendBufferBytes: opts.sendBufferBytes ?? RELIABLE_SESSION_SEND_BUFFER_BYTES,
@@ -127,6 +140,8 @@ export class ReliableSession extends EventEmitter<ReliableSessionEvents> {
     }
     session.on('data', this.#onData)
     session.once('close', this.#onClose)
+    session.on('roam', this.#onRoam)
+    this.#startPath(session.remoteAddress)
   }
 
   /** null while open, else how it ended. */
@@ -210,6 +225,14 @@ export class ReliableSession extends EventEmitter<ReliableSessionEvents> {
   }
 
   // ---- driving the channel ----
+
+  // Path MTU discovery towards `address`: the channel probes up to the link's ceiling; the first
+  // probe leaves with the next poll, scheduled here so an idle new session probes too.
+  #startPath (address: PeerAddress): void {
+    const udp = this.#pathCeiling(address)
+    this.#channel.resetPath(udp === null ? RELIABLE_SESSION_MTU : udp - TRANSPORT_DATA_MIN_BYTES)
+    if (this.#channel.stats.pmtuState === 'searching') this.#schedulePoll()
+  }
 
   #receive (datagram: Uint8Array): void {
     if (this.#closed !== null) return
@@ -345,6 +368,7 @@ export class ReliableSession extends EventEmitter<ReliableSessionEvents> {
     this.#closed = { reason, unackedBytes: this.#channel.stats.sendBufferedBytes, unsentMessages, error }
     this.session.off('data', this.#onData)
     this.session.off('close', this.#onClose)
+    this.session.off('roam', this.#onRoam)
     if (this.#timer !== null) this.#scheduler.clearTimer(this.#timer)
     this.#timer = null
     for (const m of rest) this.#deliver(m)

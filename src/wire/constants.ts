@@ -50,8 +50,18 @@ export const HandshakePattern = {
 } as const
 export type HandshakePattern = typeof HandshakePattern[keyof typeof HandshakePattern]
 
-/** No single datagram we send or accept is larger (fits a 1500-byte MTU behind IPv6 + tunnels). */
+/**
+ * No datagram we send or accept is larger (fits a 1500-byte MTU behind IPv6 + tunnels) — except
+ * TRANSPORT_DATA on a path whose larger size path MTU discovery confirmed (MAX_TRANSPORT_DATAGRAM_BYTES).
+ */
 export const MAX_DATAGRAM_BYTES = 1400
+/**
+ * The largest TRANSPORT_DATA datagram a receiver accepts: the largest UDP payload over IPv4
+ * (65535 − 20 − 8). A sender goes above MAX_DATAGRAM_BYTES only with a path MTU probe or at a
+ * size a probe confirmed (reliable.md §15, RFC 8899), so an old receiver that refuses it only
+ * stops the search. wire.md §3
+ */
+export const MAX_TRANSPORT_DATAGRAM_BYTES = 65_507
 export const PACKET_HEADER_BYTES = 2
 export const SESSION_INDEX_BYTES = 4
 export const COUNTER_BYTES = 8
@@ -88,8 +98,10 @@ export const VERSION_NEGOTIATION_MAX_VERSIONS = 63
 // TRANSPORT_DATA: marker, type, receiver index, counter, ciphertext (≥ tag)
 export const TRANSPORT_DATA_HEADER_BYTES = 14
 export const TRANSPORT_DATA_MIN_BYTES = TRANSPORT_DATA_HEADER_BYTES + AEAD_TAG_BYTES
-/** The most plaintext one session packet carries: the reliable layer's frame budget. */
-export const MAX_TRANSPORT_PLAINTEXT_BYTES = MAX_DATAGRAM_BYTES - TRANSPORT_DATA_MIN_BYTES
+/** Plaintext of a session packet that fits MAX_DATAGRAM_BYTES: every path is assumed to carry it. */
+export const BASE_TRANSPORT_PLAINTEXT_BYTES = MAX_DATAGRAM_BYTES - TRANSPORT_DATA_MIN_BYTES
+/** The most plaintext one session packet carries, on a path confirmed for the largest datagram. */
+export const MAX_TRANSPORT_PLAINTEXT_BYTES = MAX_TRANSPORT_DATAGRAM_BYTES - TRANSPORT_DATA_MIN_BYTES
 // SESSION_CLOSE: the TRANSPORT_DATA layout with an empty plaintext — fixed size (wire.md §4.8)
 export const SESSION_CLOSE_BYTES = TRANSPORT_DATA_MIN_BYTES
 /** Noise §5.1: nonce 2^64-1 is reserved; counters are below it. */

@@ -5,7 +5,7 @@
 import {
   VERSION_MARKER, VERSION_MARKER_MASK, VERSION_MASK, WIRE_VERSION, WIRE_VERSION_INVARIANT,
   SUPPORTED_WIRE_VERSIONS, PacketType, HandshakePattern, DHT_TYPE_FIRST, DHT_TYPE_LAST,
-  MAX_DATAGRAM_BYTES, COOKIE_BYTES, AEAD_TAG_BYTES, HANDSHAKE_INITIATION_HEADER_BYTES, HANDSHAKE_INITIATION_MIN_BYTES,
+  MAX_DATAGRAM_BYTES, MAX_TRANSPORT_DATAGRAM_BYTES, COOKIE_BYTES, AEAD_TAG_BYTES, HANDSHAKE_INITIATION_HEADER_BYTES, HANDSHAKE_INITIATION_MIN_BYTES,
   HANDSHAKE_RESPONSE_HEADER_BYTES, HANDSHAKE_FINAL_HEADER_BYTES, NOISE_INITIATION_MIN_BYTES,
   NOISE_RESPONSE_MIN_BYTES, NOISE_FINAL_MIN_BYTES, COOKIE_REPLY_BYTES,
   VERSION_NEGOTIATION_HEADER_BYTES, VERSION_NEGOTIATION_MAX_VERSIONS, TRANSPORT_DATA_HEADER_BYTES,
@@ -103,7 +103,7 @@ export function classifyDatagram (buf: Uint8Array): DatagramClass {
 export function decodePacketResult (buf: Uint8Array): DecodeResult {
   if (buf.length === 0) return drop('empty')
   if (classifyDatagram(buf) !== 'dmess') return drop('not-dmess')
-  if (buf.length > MAX_DATAGRAM_BYTES) return drop('too-large')
+  if (buf.length > maxDatagramBytes(buf[1] ?? 0)) return drop('too-large')
   const version = (buf[0] ?? 0) & VERSION_MASK
   const type = buf[1] ?? 0
   if (version === WIRE_VERSION_INVARIANT) {
@@ -246,10 +246,15 @@ function checkIndex (what: string, index: number): void {
   }
 }
 
-function checkTotal (what: string, total: number): void {
-  if (total > MAX_DATAGRAM_BYTES) {
-    throw errors.WIRE_ENCODE(`${what}: datagram would be ${total} bytes, limit ${MAX_DATAGRAM_BYTES}`)
+function checkTotal (what: string, total: number, limit = MAX_DATAGRAM_BYTES): void {
+  if (total > limit) {
+    throw errors.WIRE_ENCODE(`${what}: datagram would be ${total} bytes, limit ${limit}`)
   }
+}
+
+/** wire.md §3: TRANSPORT_DATA may be as large as a confirmed path allows; every other type 1400. */
+function maxDatagramBytes (type: number): number {
+  return type === PacketType.TRANSPORT_DATA ? MAX_TRANSPORT_DATAGRAM_BYTES : MAX_DATAGRAM_BYTES
 }
 
 function checkMin (what: string, got: number, min: number): void {
@@ -375,7 +380,7 @@ function writeU32 (out: Uint8Array, offset: number, v: number): void {
 export function encodeTransportData (p: Omit<TransportData, 'kind'>): Uint8Array {
   checkMin('transport data ciphertext', p.ciphertext.length, AEAD_TAG_BYTES)
   const total = TRANSPORT_DATA_HEADER_BYTES + p.ciphertext.length
-  checkTotal('transport data', total)
+  checkTotal('transport data', total, MAX_TRANSPORT_DATAGRAM_BYTES)
   const head = encodeTransportDataHeader(p.receiverIndex, p.counter)
   const out = new Uint8Array(total)
   out.set(head, 0)

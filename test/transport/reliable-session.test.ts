@@ -70,7 +70,9 @@ t.test("the peer's close ends our iterator and rejects our pending flush", async
   const { a, b } = await pair(t)
   const it = a.messages()
   b.pause()
-  await a.send(new Uint8Array(3 * 1024 * 1024)) // more than b's window: cannot all be acked
+  // b takes neither: the first completes, then b's window (1 MiB) stops the second (reliable.md §9)
+  await a.send(new Uint8Array(3 * 1024 * 1024))
+  await a.send(new Uint8Array(3 * 1024 * 1024))
   const flushed = a.flushed().then(() => 'ok', code)
   await sleep(100)
   b.close()

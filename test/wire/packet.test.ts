@@ -7,7 +7,7 @@ import {
 } from '../../src/wire/packet.js'
 import { DropCounter, DROP_REASONS } from '../../src/wire/drops.js'
 import {
-  HandshakePattern, MAX_DATAGRAM_BYTES, MAX_COUNTER, DHT_TYPE_FIRST, DHT_TYPE_LAST,
+  HandshakePattern, PacketType, MAX_DATAGRAM_BYTES, MAX_TRANSPORT_DATAGRAM_BYTES, MAX_COUNTER, DHT_TYPE_FIRST, DHT_TYPE_LAST,
   MAX_TRANSPORT_PLAINTEXT_BYTES, AEAD_TAG_BYTES, HANDSHAKE_INITIATION_MIN_BYTES, NOISE_MESSAGE_MAX_BYTES, COOKIE_BYTES
 } from '../../src/wire/constants.js'
 import { fuzz, rng, randomBuf } from './fuzz.js'
@@ -39,7 +39,7 @@ t.test('every packet type round-trips, and re-encodes to the same bytes', async 
   for (const [i, p] of samples.entries()) {
     const buf = encoded[i]!
     t.equal(classifyDatagram(buf), 'dmess', p.kind)
-    t.ok(buf.length <= MAX_DATAGRAM_BYTES)
+    t.ok(buf.length <= (p.kind === 'transport-data' ? MAX_TRANSPORT_DATAGRAM_BYTES : MAX_DATAGRAM_BYTES))
     t.equal(buf[0]! & 0xc0, 0xc0, 'top two bits set: never STUN')
     const d = decodePacket(buf)
     t.same(d, p, p.kind)
@@ -92,6 +92,14 @@ t.test('drop reasons: empty, too large, unknown version, unknown type, truncated
   t.equal(reason(new Uint8Array([0x41, 1, 2, 3])), 'not-dmess')
   const big = new Uint8Array(MAX_DATAGRAM_BYTES + 1); big[0] = 0xc1; big[1] = 0x21
   t.equal(reason(big), 'too-large')
+  // wire.md §3: only TRANSPORT_DATA may exceed 1400 bytes (a path MTU probe or a confirmed size), up to 65,507
+  const bigHandshake = new Uint8Array(MAX_DATAGRAM_BYTES + 1); bigHandshake[0] = 0xc1; bigHandshake[1] = PacketType.HANDSHAKE_INITIATION
+  t.equal(reason(bigHandshake), 'too-large')
+  const ct = bytes(9000)
+  const jumbo = encodeTransportData({ receiverIndex: 9, counter: 1n, ciphertext: ct })
+  t.same(decodePacket(jumbo), { kind: 'transport-data', receiverIndex: 9, counter: 1n, ciphertext: ct }, 'a 9 KB TRANSPORT_DATA decodes')
+  const tooJumbo = new Uint8Array(MAX_TRANSPORT_DATAGRAM_BYTES + 1); tooJumbo.set(jumbo.subarray(0, 14))
+  t.equal(reason(tooJumbo), 'too-large', 'above 65,507 even TRANSPORT_DATA is too large')
   t.equal(reason(Uint8Array.from([0xc2, ...encoded[0]!.subarray(1)])), 'unsupported-version')
   t.equal(reason(Uint8Array.from([0xff, 0x01, 0, 0])), 'unsupported-version')
   for (const type of [0x00, 0x06, 0x0f, 0x11, 0x40, 0x5f, 0x60, 0xff]) t.equal(reason(new Uint8Array([0xc1, type, 0, 0, 0, 1])), 'unknown-type', `type 0x${type.toString(16)}`)
@@ -155,7 +163,7 @@ t.test('encoders refuse what the wire forbids', async t => {
   t.throws(() => encodeTransportData({ receiverIndex: 1, counter: MAX_COUNTER + 1n, ciphertext: bytes(16) }), code)
   t.throws(() => encodeTransportData({ receiverIndex: 1, counter: -1n, ciphertext: bytes(16) }), code)
   t.throws(() => encodeTransportData({ receiverIndex: 1, counter: 0n, ciphertext: bytes(15) }), code)
-  t.throws(() => encodeTransportData({ receiverIndex: 1, counter: 0n, ciphertext: bytes(MAX_DATAGRAM_BYTES - 13) }), code)
+  t.throws(() => encodeTransportData({ receiverIndex: 1, counter: 0n, ciphertext: bytes(MAX_TRANSPORT_DATAGRAM_BYTES - 13) }), code)
   t.throws(() => encodeDhtPacket({ type: 0x40, body: bytes(1) }), code)
   t.throws(() => encodeDhtPacket({ type: 0x21, body: bytes(MAX_DATAGRAM_BYTES - 1) }), code)
 })

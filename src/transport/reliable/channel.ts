@@ -3,10 +3,10 @@
 // plaintext datagrams, delivered messages and the next deadline out. No sockets, no timers,
 // no clock. The session encrypts each returned datagram into one UDP packet.
 
-import { decodePacket, PacketWriter, type AckFrame, type Packet } from './codec.js'
+import { decodePacket, PacketWriter, type AckFrame, type Packet, type PnRange } from './codec.js'
 import {
   FrameType, DATA_HEADER_BYTES, MAX_DATA_PAYLOAD_BYTES, ACK_FIXED_BYTES, ACK_RANGE_BYTES, MAX_ACK_RANGES,
-  INITIAL_PEER_WINDOW_BYTES, MAX_PERSIST_INTERVAL_MS
+  INITIAL_PEER_WINDOW_BYTES, MAX_PERSIST_INTERVAL_MS, PACKET_THRESHOLD, PMTU_BLACK_HOLE_RTOS
 } from './constants.js'
 import { RttEstimator } from './rtt.js'
 import { NewReno } from './congestion.js'
@@ -14,6 +14,7 @@ import { SentPackets } from './sent-packets.js'
 import { SendStream } from './send-stream.js'
 import { RecvStream } from './recv-stream.js'
 import { AckTracker } from './ack-tracker.js'
+import { PmtuSearch, type PmtuState } from './pmtu.js'
 import { resolveOptions, type ReliableChannelOptions, type ResolvedOptions } from './options.js'
 import type { Range } from './ranges.js'
 import { errors } from '../../errors.js'
@@ -54,6 +55,13 @@ export interface ReliableStats {
   messagesDelivered: number
   sendBufferedBytes: number
   recvBufferedBytes: number
+  /** Largest packet confirmed on the path (reliable.md §15), the search state and its probes. */
+  pmtu: number
+  pmtuCeiling: number
+  pmtuState: PmtuState
+  pmtuProbes: number
+  pmtuProbesLost: number
+  pmtuBlackHoles: number
 }
 
 type Counters = Pick<ReliableStats, 'packetsSent' | 'packetsReceived' | 'bytesSent' | 'retransmits' |
@@ -67,7 +75,8 @@ export class ReliableChannel {
   readonly #tx: SendStream
   readonly #rx: RecvStream
   readonly #acks: AckTracker
-  readonly #writer: PacketWriter
+  #writer: PacketWriter
+  readonly #pmtu: PmtuSearch
   #nextPn = 0
   #largestAcked = -1
   #peerLimit = INITIAL_PEER_WINDOW_BYTES
@@ -94,6 +103,7 @@ export class ReliableChannel {
     this.#rx = new RecvStream(o.recvWindowBytes, o.maxMessageBytes)
     this.#acks = new AckTracker(o.maxAckDelayMs, o.ackEveryPackets)
     this.#writer = new PacketWriter(o.mtu)
+    this.#pmtu = new PmtuSearch(o.mtu, o.maxMtu)
     this.#lastElicitingSentAt = o.now
   }
 
@@ -103,6 +113,19 @@ export class ReliableChannel {
   get sendBufferAvailable (): number { return this.#tx.available }
   /** Nothing is in flight or waiting to be sent: a new message would go out alone, at once. */
   get idle (): boolean { return this.#sent.count === 0 && !this.#tx.hasUnsent && !this.#tx.hasLost }
+  /** Largest packet this channel builds now: the base `mtu` until a larger one is confirmed (§15). */
+  get mtu (): number { return this.#pmtu.mtu }
+
+  /**
+   * The path to the peer changed (it roamed) or its ceiling did: packets go back to the base
+   * size and the search starts again towards `ceiling` (RFC 8899 §4.3). Clamped to the
+   * channel's `maxMtu`.
+   */
+  resetPath (ceiling: number): void {
+    this.#pmtu.resetPath(Math.min(ceiling, this.#o.maxMtu))
+    this.#useMtu(this.#pmtu.mtu)
+  }
+
   /** Complete messages waiting for the next `poll` to hand them over. */
   get readable (): number { return this.#rx.readable }
   /** Every message sent so far has been acknowledged. */
@@ -154,6 +177,7 @@ export class ReliableChannel {
     if (this.#failure) return { datagrams: [], delivered: [], nextTimeoutAt: null }
     if (this.#lossAt !== null && now >= this.#lossAt) this.#detectLoss(now)
     if (this.#rtoAt !== null && now >= this.#rtoAt) this.#onRetransmissionTimeout(now)
+    this.#checkProbeLost(now)
     const delivered: Uint8Array[] = []
     while (delivered.length < maxDeliver) {
       const m = this.#rx.read()
@@ -184,7 +208,13 @@ export class ReliableChannel {
       messagesSent: this.#tx.messagesWritten,
       messagesDelivered: this.#rx.messagesDelivered,
       sendBufferedBytes: this.#tx.buffered,
-      recvBufferedBytes: this.#rx.bufferedBytes
+      recvBufferedBytes: this.#rx.bufferedBytes,
+      pmtu: this.#pmtu.mtu,
+      pmtuCeiling: this.#pmtu.ceiling,
+      pmtuState: this.#pmtu.state,
+      pmtuProbes: this.#pmtu.probesSent,
+      pmtuProbesLost: this.#pmtu.probesLost,
+      pmtuBlackHoles: this.#pmtu.blackHoles
     }
   }
 
@@ -208,6 +238,10 @@ export class ReliableChannel {
       this.#persistBackoff = 0
     }
     this.#tx.onCumulativeAck(ack.cumOffset)
+    if (this.#pmtu.probePn >= 0 && rangesInclude(ack.ranges, this.#pmtu.probePn)) {
+      this.#pmtu.onProbeAcked(now)
+      this.#useMtu(this.#pmtu.mtu)
+    }
     const acked = this.#sent.onAck(ack.ranges)
     if (acked.length === 0) return
     const largest = ack.ranges[0]!.hi
@@ -217,6 +251,7 @@ export class ReliableChannel {
     if (newest.pn === largest) this.#rtt.update(now - newest.sentAt, ack.ackDelayUs / 1000)
     this.#rtt.resetBackoff()
     this.#detectLoss(now) // RFC 9002 §A.7: losses first, so recovery starts before growth
+    this.#checkProbeLost(now)
     for (const p of acked) {
       for (const r of p.data) this.#tx.onAcked(r)
       this.#cc.onAck(p.size, p.sentAt, p.cwndLimited)
@@ -254,8 +289,41 @@ export class ReliableChannel {
     this.#tx.markAllLost()
     this.#cc.onTimeout(flight, this.#rtt.backoff === 0, now)
     this.#rtt.backOff()
+    if (this.#rtt.backoff >= PMTU_BLACK_HOLE_RTOS && this.#pmtu.mtu > this.#pmtu.base) {
+      this.#pmtu.onBlackHole(now) // RFC 8899 §4.3: the confirmed size stopped getting through
+      this.#useMtu(this.#pmtu.mtu)
+    }
     this.#lossAt = null
     if (!this.#tx.hasLost && this.#flowBlocked) this.#blockedDue = true // the lost packet was a window probe
+  }
+
+  // ---- path MTU (reliable.md §15) ----
+
+  // A lost probe says nothing about congestion (RFC 8899 §3): no window change, nothing to resend.
+  #checkProbeLost (now: number): void {
+    if (this.#pmtu.probePn < 0) return
+    if (this.#pmtu.checkLost(this.#largestAcked, PACKET_THRESHOLD, now, this.#rtt.rto)) this.#useMtu(this.#pmtu.mtu)
+  }
+
+  // RFC 8899 §3: a new PLPMTU must not grow the window in bytes; it only changes the MSS.
+  #useMtu (mtu: number): void {
+    if (mtu === this.#cc.mss) return
+    this.#cc.setMss(mtu)
+    this.#writer = new PacketWriter(mtu)
+  }
+
+  // PING + PADDING up to the probed size (RFC 8899 §4.1: a probe carries no application data,
+  // so its loss needs no retransmission). Not congestion controlled, not in bytes in flight.
+  #buildProbe (size: number, now: number): Uint8Array {
+    const pn = this.#nextPn++
+    const w = new PacketWriter(size).begin(pn)
+    w.writePing()
+    w.writePadding(w.remaining)
+    const bytes = w.finish()
+    this.#pmtu.onProbeSent(pn, size, now)
+    this.#c.packetsSent++
+    this.#c.bytesSent += bytes.length
+    return bytes
   }
 
   // ---- flow control ----
@@ -285,13 +353,19 @@ export class ReliableChannel {
   // waiting for data to ack (RFC 1122 §4.2.3.3 receiver silly-window avoidance).
   #maybeWindowUpdate (): void {
     const grew = this.#rx.limit - this.#advertisedLimit
-    if (grew >= Math.max(this.#o.mtu, this.#o.recvWindowBytes / 4)) this.#acks.requestImmediate()
+    if (grew >= Math.max(this.#pmtu.mtu, this.#o.recvWindowBytes / 4)) this.#acks.requestImmediate()
   }
 
   // ---- sending ----
 
   #flush (now: number, sink: ((datagram: Uint8Array) => void) | undefined): Uint8Array[] {
     const out: Uint8Array[] = []
+    const probe = this.#pmtu.probeDue(now)
+    if (probe > 0) {
+      const pkt = this.#buildProbe(probe, now)
+      if (sink !== undefined) sink(pkt)
+      else out.push(pkt)
+    }
     for (;;) {
       const hasData = this.#tx.hasLost || (this.#tx.hasUnsent && this.#tx.sentOffset < this.#peerLimit)
       const withData = hasData && this.#cc.canSend(this.#sent.bytesInFlight)
@@ -359,10 +433,15 @@ export class ReliableChannel {
 
   #nextTimeout (): number | null {
     let t = Infinity
-    for (const x of [this.#acks.deadline, this.#lossAt, this.#rtoAt, this.#persistAt]) {
+    for (const x of [this.#acks.deadline, this.#lossAt, this.#rtoAt, this.#persistAt, this.#pmtu.probeDeadline(this.#rtt.rto)]) {
       if (x !== null && x < t) t = x
     }
     if (this.#o.keepaliveMs !== null) t = Math.min(t, this.#lastElicitingSentAt + this.#o.keepaliveMs)
     return t === Infinity ? null : t
   }
+}
+
+function rangesInclude (ranges: readonly PnRange[], pn: number): boolean {
+  for (const r of ranges) if (r.lo <= pn && pn <= r.hi) return true
+  return false
 }

@@ -8,7 +8,8 @@ import {
 } from './constants.js'
 
 export class NewReno {
-  readonly mss: number
+  /** Largest packet size (bytes); changes when path MTU discovery confirms a new size. */
+  mss: number
   readonly maxCwnd: number
   cwnd: number
   ssthresh = Infinity
@@ -20,6 +21,15 @@ export class NewReno {
     this.maxCwnd = maxCwnd
     // RFC 9002 §7.2: min(10 * mss, max(14720, 2 * mss))
     this.cwnd = Math.min(INITIAL_WINDOW_PACKETS * mss, Math.max(INITIAL_WINDOW_BYTES_CAP, MINIMUM_WINDOW_PACKETS * mss))
+  }
+
+  /**
+   * A new packet size was confirmed for the path (reliable.md §15). RFC 8899 §3: an update of
+   * the PLPMTU must not increase the congestion window in bytes; growth and the minimum and
+   * loss windows use the new size from now on.
+   */
+  setMss (mss: number): void {
+    this.mss = mss
   }
 
   get minWindow (): number { return MINIMUM_WINDOW_PACKETS * this.mss }

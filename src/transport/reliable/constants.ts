@@ -63,3 +63,16 @@ export const ACK_REPORTS_PER_RANGE = 8 // a pn range is repeated in this many AC
 export const INITIAL_PEER_WINDOW_BYTES = 64 * 1024
 // Longest wait between flow-control probes while the peer's window is closed (RFC 9293 §3.8.6.1).
 export const MAX_PERSIST_INTERVAL_MS = 5_000
+
+// ---- path MTU discovery (proto-spec/reliable.md §15, RFC 8899) ----
+// RFC 8899 §5.1.2 MAX_PROBES: consecutive failed probes of one size before it counts as too big.
+export const PMTU_MAX_PROBES = 3
+// RFC 8899 §5.1.1 PROBE_TIMER "MUST NOT be smaller than 1 second" without better knowledge; ours
+// is max(this, 2 RTO): a probe not acknowledged by then is lost.
+export const PMTU_PROBE_TIMER_MIN_MS = 1000
+// RFC 8899 §5.1.1 PMTU_RAISE_TIMER: how long a completed search below the ceiling rests.
+export const PMTU_RAISE_TIMER_MS = 600_000
+// Stop searching when the confirmed size is within this of the smallest size known to fail.
+export const PMTU_SEARCH_GRANULARITY = 64
+// Retransmission timeouts in a row, with a confirmed size above the base, that count as a black hole.
+export const PMTU_BLACK_HOLE_RTOS = 2

@@ -10,8 +10,13 @@ import {
 export interface ReliableChannelOptions {
   /** Current time in ms (any monotonic clock; the channel never reads one itself). */
   now: number
-  /** Largest plaintext datagram to produce (default 1200). */
+  /** Largest plaintext datagram to produce until a larger one is confirmed (default 1200). */
   mtu?: number
+  /**
+   * Largest datagram path MTU discovery may probe (reliable.md §15; default `mtu`: no
+   * probing). The peer must accept datagrams of this size; a lost probe just stops the search.
+   */
+  maxMtu?: number
   /** Largest message accepted from either side (default 4 MiB). */
   maxMessageBytes?: number
   /** Bytes `send` may queue before it returns false (default 8 MiB; at least a max message). */
@@ -36,6 +41,7 @@ export function resolveOptions (o: ReliableChannelOptions): ResolvedOptions {
   const r: ResolvedOptions = {
     now: o.now,
     mtu: o.mtu ?? DEFAULT_MTU,
+    maxMtu: o.maxMtu ?? o.mtu ?? DEFAULT_MTU,
     maxMessageBytes: o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     sendBufferBytes: o.sendBufferBytes ?? Math.max(DEFAULT_SEND_BUFFER_BYTES, (o.maxMessageBytes ?? 0) + MESSAGE_HEADER_BYTES),
     recvWindowBytes: o.recvWindowBytes ?? DEFAULT_RECV_WINDOW_BYTES,
@@ -49,6 +55,7 @@ export function resolveOptions (o: ReliableChannelOptions): ResolvedOptions {
   }
   check(Number.isFinite(r.now), `now must be a finite number, got ${r.now}`)
   check(Number.isInteger(r.mtu) && r.mtu >= MIN_MTU && r.mtu <= 65_507, `mtu must be an integer in ${MIN_MTU}..65507, got ${r.mtu}`)
+  check(Number.isInteger(r.maxMtu) && r.maxMtu >= r.mtu && r.maxMtu <= 65_507, `maxMtu must be an integer in mtu..65507, got ${r.maxMtu}`)
   check(Number.isInteger(r.maxMessageBytes) && r.maxMessageBytes >= 0 && r.maxMessageBytes <= MAX_U32, `maxMessageBytes must be 0..2^32-1, got ${r.maxMessageBytes}`)
   check(r.sendBufferBytes >= r.maxMessageBytes + MESSAGE_HEADER_BYTES, `sendBufferBytes (${r.sendBufferBytes}) must hold one max-size message (${r.maxMessageBytes} + ${MESSAGE_HEADER_BYTES})`)
   check(r.recvWindowBytes >= INITIAL_PEER_WINDOW_BYTES, `recvWindowBytes must be at least ${INITIAL_PEER_WINDOW_BYTES}, got ${r.recvWindowBytes}`)
