@@ -111,7 +111,8 @@ process.stdin.on('end', () => { s.close(); process.exit(0) })`
 
 // V8's memory reducer runs about 8 s after allocation stops (v8 src/heap/memory-reducer.cc,
 // kLongDelayMs): it shrinks the young generation that startup and the burst grew and returns
-// free heap pages. Measured here: the compiled peer drops ~3.5 MiB 7-8 s after the first reading.
+// free heap pages. Measured here: the compiled peer drops 1.7-3.4 MiB 7-8 s after the first
+// reading (how much depends on whether the reducer already ran once during startup).
 const SETTLE_MS = 12_000
 
 async function compiledRss (ep: Endpoint): Promise<void> {
