@@ -1,9 +1,10 @@
 // Secure transport over real UDP between two processes on 127.0.0.1: Noise XX handshakes per
 // second (sequential and concurrent), 1 KiB messages per second over a ReliableSession for 5 s,
 // 1 KiB ping-pong round trips (median, p99), a 64 MiB bulk transfer, the RSS of a process
-// holding one idle session — and a plain node:dgram baseline measured the same way in the same
-// run. One JSON line per metric; `target` is the issue's figure for a native-addon P2P stack
-// measured on this machine with the same method. Every loop is bounded in count and time.
+// holding one idle session (1 s after traffic and again once V8 has settled) — and a plain
+// node:dgram baseline measured the same way in the same run. One JSON line per metric;
+// `target` is the issue's figure for a native-addon P2P stack measured on this machine with
+// the same method. Every loop is bounded in count and time.
 //   npx tsx scripts/bench/transport.ts        (or: npm run bench -- transport)
 // The peer is test/transport/fixtures/reliable-peer.ts; DMESS_BENCH_PROFILE_DIR=dir runs it
 // under --cpu-prof (profile this process with `node --cpu-prof --import tsx …`).
@@ -99,6 +100,21 @@ function compiledPeerUsable (): boolean {
   }
 }
 
+// The floor under transport_idle_session_rss_mib: the same node binary, ESM like the peer,
+// holding only a bound dgram socket. Measured the same way in the same run.
+const BARE_UDP_PEER = `
+const { createSocket } = await import('node:dgram')
+const s = createSocket('udp4')
+s.bind(0, '127.0.0.1', () => { console.log(JSON.stringify({ port: s.address().port, pid: process.pid })) })
+process.stdin.resume()
+process.stdin.on('end', () => { s.close(); process.exit(0) })`
+
+// V8's memory reducer runs about 8 s after allocation stops (v8 src/heap/memory-reducer.cc,
+// kLongDelayMs): it shrinks the young generation that startup and the burst grew and returns
+// free heap pages. Measured here: the compiled peer drops 1.7-3.4 MiB 7-8 s after the first
+// reading (how much depends on whether the reducer already ran once during startup).
+const SETTLE_MS = 12_000
+
 async function compiledRss (ep: Endpoint): Promise<void> {
   if (!compiledPeerUsable()) {
     console.error('# transport bench: dist/ is missing or older than src/ (run `npm run build`): no compiled-peer RSS')
@@ -112,16 +128,42 @@ async function compiledRss (ep: Endpoint): Promise<void> {
     for (let i = 0; i < 100; i++) await r.send(new Uint8Array(MSG_BYTES))
     await r.flushed()
     await new Promise(resolve => setTimeout(resolve, 1000))
-    emit('transport_idle_session_rss_mib', rssMiB(peer.pid), 'MiB', { target: TARGETS.rssMiB, params: { what: 'compiled (dist/) peer process holding one idle reliable session, after 100 echoed messages' } })
+    const settleAt = Date.now() + SETTLE_MS
+    emit('transport_idle_session_rss_mib', rssMiB(peer.pid), 'MiB', { target: TARGETS.rssMiB, params: { what: 'compiled (dist/) peer process holding one idle reliable session, 1 s after 100 echoed messages', ...rssSplit(peer.pid) } })
+    await bareUdpRss()
+    await new Promise(resolve => setTimeout(resolve, Math.max(0, settleAt - Date.now())))
+    emit('transport_idle_session_settled_rss_mib', rssMiB(peer.pid), 'MiB', { params: { what: `the same peer ${SETTLE_MS / 1000} s later, after V8's memory reducer has run`, ...rssSplit(peer.pid) } })
     r.close()
   } finally {
     await stopPeer(peer)
   }
 }
 
+async function bareUdpRss (): Promise<void> {
+  const child = spawnJson(process.execPath, ['--input-type=module', '-e', BARE_UDP_PEER])
+  const info = await child.next(o => typeof o.port === 'number')
+  const bare = { child, port: info.port as number, fingerprint: '', pid: info.pid as number }
+  try {
+    await new Promise(resolve => setTimeout(resolve, 1000))
+    emit('node_udp_idle_process_rss_mib', rssMiB(bare.pid), 'MiB', { params: { what: 'plain node (ESM, no tsx) holding one bound dgram socket: the floor under transport_idle_session_rss_mib', ...rssSplit(bare.pid) } })
+  } finally {
+    await stopPeer(bare)
+  }
+}
+
 function rssMiB (pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
   return m === null ? NaN : Number(m[1]) / 1024
+}
+
+/**
+ * RSS split into anonymous memory (heaps, malloc: the process's own) and file pages (mostly the
+ * node binary's code and read-only data, shared with every other node process on the machine).
+ */
+function rssSplit (pid: number): { anonMiB: number, fileMiB: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const kB = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN)
+  return { anonMiB: round(kB('RssAnon') / 1024), fileMiB: round(kB('RssFile') / 1024) }
 }
 
 function percentile (sorted: number[], p: number): number {
