@@ -26,6 +26,10 @@ export class SendStream {
   sentOffset = 0
   readonly #acked = new RangeSet() // acked above ackedOffset
   readonly #lost = new RangeSet() // to send again
+  // A freed slab kept for the next one: a request/response exchange empties the buffer after
+  // every message, and a fresh zero-filled 16 KiB slab each time was most of the channel's
+  // per-message cost and of its garbage.
+  #spare: Uint8Array | null = null
   messagesWritten = 0
 
   constructor (capacity: number) {
@@ -57,7 +61,14 @@ export class SendStream {
   #room (framed: number): Chunk {
     const last = this.#chunks.length > this.#chunkHead ? this.#chunks[this.#chunks.length - 1]! : undefined
     if (last !== undefined && last.bytes.length - last.used >= framed) return last
-    const c = { start: this.writeOffset, bytes: new Uint8Array(Math.max(framed, SLAB_BYTES)), used: 0 }
+    let bytes: Uint8Array
+    if (framed <= SLAB_BYTES && this.#spare !== null) {
+      bytes = this.#spare
+      this.#spare = null
+    } else {
+      bytes = new Uint8Array(Math.max(framed, SLAB_BYTES))
+    }
+    const c = { start: this.writeOffset, bytes, used: 0 }
     this.#chunks.push(c)
     return c
   }
@@ -126,6 +137,7 @@ export class SendStream {
     while (this.#chunkHead < this.#chunks.length) {
       const c = this.#chunks[this.#chunkHead]!
       if (c.start + c.used > offset) break
+      if (c.bytes.length === SLAB_BYTES) this.#spare = c.bytes
       this.#chunks[this.#chunkHead++] = undefined as unknown as Chunk
     }
     if (this.#chunkHead > 64 && this.#chunkHead * 2 > this.#chunks.length) {
