@@ -65,8 +65,12 @@ if (missing !== null && process.env.CI === 'true') {
         const got = printed[i]!
         t.same({ count: got.count, bytes: got.bytes, sha256: got.sha256 }, run.expected, `${what}: the receiver's count, bytes and hash match what was sent`)
         t.equal(got.outOfOrder, 0, `${what}: no message out of order, duplicated or missing`)
-        const stats = run.stats as { retransmits: number, rtoCount: number, lostPackets: number }
+        const stats = run.stats as { retransmits: number, rtoCount: number, lostPackets: number, pmtu: number, pmtuCeiling: number, pmtuBlackHoles: number }
         t.ok(stats.retransmits > 0, `${what}: the sender retransmitted (${stats.retransmits} packets, ${stats.rtoCount} timeouts) in ${String(run.ms)} ms`)
+        // reliable.md §15.3: the receiver is on the veth link (MTU 1500): 1500 − 28 − 30 is the
+        // ceiling, read from the namespace's /sys; a probe lost three times may settle lower
+        t.equal(stats.pmtuCeiling, 1500 - 28 - 30, `${what}: path MTU ceiling from the veth link`)
+        t.ok(stats.pmtu <= stats.pmtuCeiling && stats.pmtu >= 1370, `${what}: packets of ${stats.pmtu} bytes, never above the link (${stats.pmtuBlackHoles} black-hole fallbacks from timeouts)`)
       }
       const dropped = await dropCount(rcv, 'INPUT')
       t.ok(dropped > 100, `iptables dropped ${dropped} packets on the way in`)

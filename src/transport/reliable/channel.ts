@@ -290,7 +290,7 @@ export class ReliableChannel {
     this.#cc.onTimeout(flight, this.#rtt.backoff === 0, now)
     this.#rtt.backOff()
     if (this.#rtt.backoff >= PMTU_BLACK_HOLE_RTOS && this.#pmtu.mtu > this.#pmtu.base) {
-      this.#pmtu.onBlackHole(now) // RFC 8899 §4.3: the confirmed size stopped getting through
+      this.#pmtu.onBlackHole() // RFC 8899 §4.3: the confirmed size stopped getting through
       this.#useMtu(this.#pmtu.mtu)
     }
     this.#lossAt = null

@@ -118,18 +118,19 @@ export class PmtuSearch {
 
   /**
    * Packets of the confirmed size stopped getting through (repeated retransmission timeouts):
-   * RFC 8899 §4.3 black-hole detection. Fall back to the base size; search again after the
-   * raise timer, since the smaller path may also be the old one that came back.
+   * RFC 8899 §4.3 black-hole detection. Fall back to the base size at once and search again from
+   * the ceiling (RFC 8899 §5.2: PROBE_BASE, then PROBE_SEARCH). Heavy random loss also causes
+   * timeouts in a row; then the first probe confirms the old size again within a round trip.
    */
-  onBlackHole (now: number): void {
+  onBlackHole (): void {
     if (this.mtu <= this.base) return
     this.blackHoles++
-    this.#hi = this.mtu
     this.mtu = this.base
+    this.#hi = this.#ceiling + 1
     this.#probe = null
-    this.#probeSize = 0
     this.#probeCount = 0
-    this.#raiseAt = now + PMTU_RAISE_TIMER_MS
+    this.#raiseAt = Infinity
+    this.#probeSize = this.#ceiling
   }
 
   // Halfway between what holds and what failed, or done (RFC 8899 §5.3.2 leaves the algorithm open).
