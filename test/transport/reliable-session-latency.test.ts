@@ -8,6 +8,8 @@ import { ReliableSession } from '../../src/transport/reliable-session.js'
 import { generateIdentity } from '../../src/crypto/identity.js'
 
 const WARM_UP = 5 // the session's first packets (handshake confirmation, first ACKs) aside
+// No path MTU probes (reliable.md §15): a probe retried mid-run would add a datagram
+const NO_PROBES = { pathCeiling: () => null }
 const ROUND_TRIPS = 50
 
 t.test('an echo goes out in the task that received the request, carrying its ACK', async t => {
@@ -19,7 +21,7 @@ t.test('an echo goes out in the task that received the request, carrying its ACK
   const sameTask: Array<{ delivered: number, datagramsOut: number }> = []
   let delivered = 0
   server.on('session', (s: Session) => {
-    const r = new ReliableSession(s)
+    const r = new ReliableSession(s, NO_PROBES)
     r.on('message', m => {
       delivered++
       if (!r.trySend(m)) t.fail('echo did not fit the send buffer')
@@ -35,7 +37,7 @@ t.test('an echo goes out in the task that received the request, carrying its ACK
   })
 
   const s = await client.connect({ host: '127.0.0.1', port: server.address.port }, { expectFingerprint: server.fingerprint })
-  const r = new ReliableSession(s)
+  const r = new ReliableSession(s, NO_PROBES)
   t.teardown(() => { r.close() })
   const it = r.messages()
   let before = r.stats
