@@ -84,3 +84,32 @@ t.test('real UDP with no ceiling: base-size packets, no probe', async t => {
   t.equal(s.pmtuProbes, 0)
   t.ok(s.packetsSent > 760, `${s.packetsSent} datagrams`)
 })
+
+t.test('the peer roams to a new address: the search starts again for the new path', async t => {
+  const a = await Endpoint.listen({ host: '127.0.0.1', identity: generateIdentity() })
+  const b = await Endpoint.listen({ host: '127.0.0.1', identity: generateIdentity() })
+  t.teardown(async () => { await a.close(); await b.close() })
+  const asked: number[] = [] // ports b asked the ceiling for
+  const ceilings = { b: (addr: { port: number }) => { asked.push(addr.port); return 9000 } }
+  const inbound = new Promise<Session>(resolve => b.once('session', resolve))
+  const ra = new ReliableSession(await a.connect(b.address, { expectFingerprint: b.fingerprint }))
+  const rb = new ReliableSession(await inbound, { pathCeiling: ceilings.b })
+  const got: string[] = []
+  rb.on('message', m => { got.push(Buffer.from(m).toString()); if (!rb.trySend(m)) t.fail('echo') })
+  const echoed = async (text: string): Promise<void> => {
+    const back = new Promise<void>(resolve => ra.once('message', () => { resolve() }))
+    await ra.send(Buffer.from(text))
+    await back
+  }
+  await echoed('before')
+  await rb.flushed()
+  t.equal(rb.stats.pmtu, 9000 - TRANSPORT_DATA_MIN_BYTES, 'b confirmed its ceiling towards the old port')
+  const oldPort = a.address.port
+  const moved = await a.rebind()
+  await echoed('after')
+  t.same(got, ['before', 'after'])
+  t.same(asked, [oldPort, moved.port], 'b asked again for the new path')
+  await rb.flushed()
+  t.equal(rb.stats.pmtuProbes, 2, 'and probed it')
+  t.equal(rb.stats.pmtu, 9000 - TRANSPORT_DATA_MIN_BYTES)
+})
