@@ -26,6 +26,10 @@ export class SendStream {
   sentOffset = 0
   readonly #acked = new RangeSet() // acked above ackedOffset
   readonly #lost = new RangeSet() // to send again
+  // the last slab freed, for the next one: in a request/response exchange every message is
+  // acknowledged before the next is written, which would otherwise cost a fresh zero-filled
+  // 16 KiB allocation per message (session.md §10.7)
+  #spare: Uint8Array | null = null
   messagesWritten = 0
 
   constructor (capacity: number) {
@@ -57,9 +61,16 @@ export class SendStream {
   #room (framed: number): Chunk {
     const last = this.#chunks.length > this.#chunkHead ? this.#chunks[this.#chunks.length - 1]! : undefined
     if (last !== undefined && last.bytes.length - last.used >= framed) return last
-    const c = { start: this.writeOffset, bytes: new Uint8Array(Math.max(framed, SLAB_BYTES)), used: 0 }
+    const c = { start: this.writeOffset, bytes: this.#slab(framed), used: 0 }
     this.#chunks.push(c)
     return c
+  }
+
+  #slab (framed: number): Uint8Array {
+    const spare = this.#spare
+    if (spare === null || framed > SLAB_BYTES) return new Uint8Array(Math.max(framed, SLAB_BYTES))
+    this.#spare = null
+    return spare
   }
 
   /**
@@ -126,6 +137,8 @@ export class SendStream {
     while (this.#chunkHead < this.#chunks.length) {
       const c = this.#chunks[this.#chunkHead]!
       if (c.start + c.used > offset) break
+      // nothing reads acknowledged bytes again (next() and copyTo() start at ackedOffset)
+      if (c.bytes.length === SLAB_BYTES) this.#spare = c.bytes
       this.#chunks[this.#chunkHead++] = undefined as unknown as Chunk
     }
     if (this.#chunkHead > 64 && this.#chunkHead * 2 > this.#chunks.length) {
