@@ -187,7 +187,9 @@ async function reliableBulk (r: ReliableSession): Promise<{ MBps: number, summar
   return { MBps: summary.bytes / 1e6 / ((performance.now() - start) / 1000), summary }
 }
 
-async function reliablePingPong (r: ReliableSession): Promise<number[]> {
+interface PingPong { sorted: number[], total: number }
+
+async function reliablePingPong (r: ReliableSession): Promise<PingPong> {
   const it = r.messages()
   const msg = new Uint8Array(MSG_BYTES).fill(3)
   const rtts: number[] = []
@@ -199,7 +201,7 @@ async function reliablePingPong (r: ReliableSession): Promise<number[]> {
     if (got.done === true || got.value.length !== MSG_BYTES) throw new Error('ping-pong: bad echo')
     rtts.push((performance.now() - t0) * 1000)
   }
-  return rtts.slice(Math.min(100, rtts.length >> 3)).sort((a, b) => a - b) // drop warm-up
+  return { sorted: rtts.slice(Math.min(100, rtts.length >> 3)).sort((a, b) => a - b), total: rtts.length } // drop warm-up
 }
 
 // ---- raw node:dgram baseline ----
@@ -238,7 +240,7 @@ async function rawSummary (sock: Socket, peer: Peer): Promise<Summary> {
   return await withTimeout(reply, 5000, 'raw sink summary')
 }
 
-async function rawPingPong (peer: Peer): Promise<number[]> {
+async function rawPingPong (peer: Peer): Promise<PingPong> {
   const sock = await rawSocket()
   const msg = Buffer.alloc(MSG_BYTES, 3)
   const rtts: number[] = []
@@ -251,15 +253,21 @@ async function rawPingPong (peer: Peer): Promise<number[]> {
     rtts.push((performance.now() - t0) * 1000)
   }
   sock.close()
-  return rtts.slice(Math.min(100, rtts.length >> 3)).sort((a, b) => a - b)
+  return { sorted: rtts.slice(Math.min(100, rtts.length >> 3)).sort((a, b) => a - b), total: rtts.length }
 }
 
 // ---- the run ----
 
-function pingPongMetrics (prefix: string, rtts: number[], target: boolean): void {
+// CPU per round trip (both processes, warm-up included) is what the median is made of, and far
+// less disturbed by other jobs on the machine than the wall-clock figures (session.md §10.7).
+async function pingPongMetrics (prefix: string, peerPid: number, run: () => Promise<PingPong>, target: boolean): Promise<void> {
+  const c0 = cpuMs(peerPid)
+  const { sorted: rtts, total } = await run()
+  const cpu = cpuPerMsg(c0, cpuMs(peerPid), total)
   const params = { bytes: MSG_BYTES, roundTrips: rtts.length }
   emit(`${prefix}_1k_pingpong_rtt_us_median`, percentile(rtts, 0.5), 'us', { ...(target ? { target: TARGETS.rttMedianUs } : {}), params })
   emit(`${prefix}_1k_pingpong_rtt_us_p99`, percentile(rtts, 0.99), 'us', { params })
+  emit(`${prefix}_1k_pingpong_cpu_us_per_rt`, cpu.sender + cpu.receiver, 'us', { params: { pinger: cpu.sender, echoer: cpu.receiver, roundTrips: total, what: 'CPU of both processes per round trip' } })
 }
 
 async function reliableMetrics (ep: Endpoint): Promise<void> {
@@ -298,7 +306,7 @@ async function echoMetrics (ep: Endpoint): Promise<void> {
   const echo = await startPeer(['--mode', 'echo'])
   try {
     const r = await openReliable(ep, echo)
-    pingPongMetrics('transport_reliable', await reliablePingPong(r), true)
+    await pingPongMetrics('transport_reliable', echo.pid, async () => await reliablePingPong(r), true)
     await new Promise(resolve => setTimeout(resolve, 1000)) // the peer now holds one idle session
     emit('transport_idle_session_tsx_process_rss_mib', rssMiB(echo.pid), 'MiB', { params: { what: 'peer process run through the tsx loader, holding one idle reliable session (compare raw_udp_idle_process_rss_mib: same loader, no session)' } })
     r.close()
@@ -332,7 +340,7 @@ async function rawMetrics (): Promise<void> {
   }
   const echo = await startPeer(['--raw', '--mode', 'echo'])
   try {
-    pingPongMetrics('raw_udp', await rawPingPong(echo), false)
+    await pingPongMetrics('raw_udp', echo.pid, async () => await rawPingPong(echo), false)
     emit('raw_udp_idle_process_rss_mib', rssMiB(echo.pid), 'MiB', { params: { what: 'the same peer script (tsx loader) holding only a dgram socket' } })
   } finally {
     await stopPeer(echo)
