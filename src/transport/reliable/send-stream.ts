@@ -30,6 +30,8 @@ export class SendStream {
   // acknowledged before the next is written, which would otherwise cost a fresh zero-filled
   // 16 KiB allocation per message (session.md §10.7)
   #spare: Uint8Array | null = null
+  // next()'s answer, one object reused for every call (per packet: no allocation)
+  readonly #next: NextRange = { start: 0, end: 0, retransmit: false }
   messagesWritten = 0
 
   constructor (capacity: number) {
@@ -76,6 +78,7 @@ export class SendStream {
   /**
    * The next bytes to put in a packet, at most `maxLen`: lost bytes first (lowest offset first),
    * then new bytes below the peer's flow-control `limit`. Null if there is nothing to send.
+   * The range object is reused: read it before the next call.
    */
   next (maxLen: number, limit: number): NextRange | null {
     while (!this.#lost.isEmpty) {
@@ -84,13 +87,21 @@ export class SendStream {
       if (!gap) { this.#lost.shift(); continue }
       const end = Math.min(gap.end, gap.start + maxLen)
       this.#lost.removeBelow(end) // below gap.start the range was acked meanwhile
-      return { start: gap.start, end, retransmit: true }
+      return this.#range(gap.start, end, true)
     }
     const end = Math.min(this.writeOffset, limit, this.sentOffset + maxLen)
     if (end <= this.sentOffset) return null
     const start = this.sentOffset
     this.sentOffset = end
-    return { start, end, retransmit: false }
+    return this.#range(start, end, false)
+  }
+
+  #range (start: number, end: number, retransmit: boolean): NextRange {
+    const r = this.#next
+    r.start = start
+    r.end = end
+    r.retransmit = retransmit
+    return r
   }
 
   /** Copies stream bytes [start, start + dst.length) into dst. */
