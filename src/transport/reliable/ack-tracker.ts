@@ -89,7 +89,7 @@ export class AckTracker {
       r.hi = hi
       ranges[n++] = r
     }
-    ranges.length = n
+    while (ranges.length > n) ranges.pop() // (pop is inlined; a length store is a runtime call)
     out.ackDelayUs = Math.max(0, now - this.#largestAt) * 1000
     return out
   }

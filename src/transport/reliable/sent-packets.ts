@@ -51,7 +51,7 @@ export class SentPackets {
    */
   onAck (ranges: readonly PnRange[]): SentPacket[] {
     const acked = this.#acked
-    acked.length = 0
+    empty(acked)
     for (let k = ranges.length - 1; k >= 0; k--) { // ranges are highest-first; walk upwards
       const r = ranges[k]!
       for (let i = this.#lowerBound(r.lo); i < this.#list.length; i++) {
@@ -70,7 +70,7 @@ export class SentPackets {
    */
   detectLost (largestAcked: number, now: number, lossDelay: number): LossResult {
     const lost = this.#loss.lost
-    lost.length = 0
+    empty(lost)
     let nextLossAt: number | null = null
     for (let i = this.#head; i < this.#list.length; i++) {
       const p = this.#list[i]!
@@ -123,7 +123,7 @@ export class SentPackets {
   #sweep (): void {
     while (this.#head < this.#list.length && !this.#list[this.#head]!.live) { this.#head++; this.#dead-- }
     if (this.#head === this.#list.length) {
-      this.#list.length = 0 // all acked: keep the array (no new one per ACK)
+      empty(this.#list) // all acked: keep the array (no new one per ACK)
       this.#head = 0
       this.#dead = 0
     } else if ((this.#dead > COMPACT_MIN_DEAD && this.#dead > this.count) || this.#head > this.#list.length / 2) {
@@ -132,4 +132,9 @@ export class SentPackets {
       this.#dead = 0
     }
   }
+}
+
+// pop is inlined by the optimizing compiler; `a.length = 0` is a runtime call (~100 ns)
+function empty (a: unknown[]): void {
+  while (a.length > 0) a.pop()
 }
