@@ -7,12 +7,14 @@
 //   npx tsx scripts/bench/transport.ts        (or: npm run bench -- transport)
 // The peer is test/transport/fixtures/reliable-peer.ts; DMESS_BENCH_PROFILE_DIR=dir runs it
 // under --cpu-prof (profile this process with `node --cpu-prof --import tsx …`).
-// DMESS_BENCH_ONLY=rate,pingpong runs only the named parts (handshake, rate, bulk, pingpong, rss, raw).
+// DMESS_BENCH_ONLY=rate,pingpong runs only the named parts (handshake, rate, bulk, pingpong, rss, raw);
+// `inproc` (only when named) runs the ping-pong with both ends in this process.
 import { createSocket, type Socket } from 'node:dgram'
 import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { loadavg } from 'node:os'
 import { pathToFileURL } from 'node:url'
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks'
 import { Endpoint, type Session } from '../../src/transport/index.js'
 import { ReliableSession } from '../../src/transport/reliable-session.js'
 import { generateIdentity } from '../../src/crypto/identity.js'
@@ -347,6 +349,48 @@ async function rawMetrics (): Promise<void> {
   }
 }
 
+// ---- in-process ping-pong ----
+
+const INPROC_WARMUP = 2000
+const INPROC_MAX = 10_000
+
+// Both ends in this process, over real UDP on 127.0.0.1: one thread does the work of both sides,
+// so CPU per round trip is the sum of the per-packet costs, and other jobs on the machine
+// disturb it far less than a two-process run (session.md §10.7). Scavenges count minor GCs.
+async function inProcessMetrics (ep: Endpoint): Promise<void> {
+  const echo = await Endpoint.listen({ host: HOST, identity: generateIdentity() })
+  echo.on('session', s => { const e = new ReliableSession(s); e.on('message', m => { e.send(m).catch(() => {}) }) })
+  let scavenges = 0
+  const gc = new PerformanceObserver(list => {
+    for (const e of list.getEntries()) if ((e as unknown as { detail?: { kind?: number } }).detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) scavenges++
+  })
+  try {
+    const r = new ReliableSession(await ep.connect(echo.address, { expectFingerprint: echo.fingerprint }))
+    const it = r.messages()
+    const msg = new Uint8Array(MSG_BYTES).fill(5)
+    const rtts: number[] = []
+    const start = performance.now()
+    gc.observe({ entryTypes: ['gc'] })
+    let c0 = process.cpuUsage()
+    for (let i = 0; i < INPROC_WARMUP + INPROC_MAX && performance.now() - start < PINGPONG_MS * 2; i++) {
+      if (i === INPROC_WARMUP) { c0 = process.cpuUsage(); scavenges = 0 }
+      const t0 = performance.now()
+      if (!r.trySend(msg)) await r.send(msg)
+      if ((await it.next()).done === true) throw new Error('in-process ping-pong: session closed')
+      if (i >= INPROC_WARMUP) rtts.push((performance.now() - t0) * 1000)
+    }
+    const c = process.cpuUsage(c0)
+    await new Promise(resolve => setImmediate(resolve)) // the observer reports asynchronously
+    rtts.sort((a, b) => a - b)
+    const params = { bytes: MSG_BYTES, roundTrips: rtts.length, medianUs: round(percentile(rtts, 0.5)), p99Us: round(percentile(rtts, 0.99)), scavengesPer1000: round(scavenges * 1000 / rtts.length), what: 'both ends in one process: CPU per round trip of both sides together' }
+    emit('transport_reliable_inprocess_1k_pingpong_cpu_us_per_rt', (c.user + c.system) / rtts.length, 'us', { params })
+    r.close()
+  } finally {
+    gc.disconnect()
+    await echo.close()
+  }
+}
+
 export async function run (): Promise<void> {
   const ep = await Endpoint.listen({ host: HOST, identity: generateIdentity() })
   try {
@@ -354,6 +398,7 @@ export async function run (): Promise<void> {
     await reliableMetrics(ep)
     if (want('rss')) await compiledRss(ep)
     if (want('raw')) await rawMetrics()
+    if (ONLY.has('inproc')) await inProcessMetrics(ep)
   } finally {
     await ep.close()
   }
