@@ -8,12 +8,14 @@
 //   npx tsx scripts/bench/transport.ts        (or: npm run bench -- transport)
 // The peer is test/transport/fixtures/reliable-peer.ts; DMESS_BENCH_PROFILE_DIR=dir runs it
 // under --cpu-prof (profile this process with `node --cpu-prof --import tsx …`).
-// DMESS_BENCH_ONLY=rate,pingpong runs only the named parts (handshake, rate, bulk, pingpong, rss, raw).
+// DMESS_BENCH_ONLY=rate,pingpong runs only the named parts (handshake, rate, bulk, pingpong, rss, raw);
+// `inproc` (only when named) runs the ping-pong with both ends in this process.
 import { createSocket, type Socket } from 'node:dgram'
 import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { loadavg } from 'node:os'
 import { pathToFileURL } from 'node:url'
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks'
 import { Endpoint, type Session } from '../../src/transport/index.js'
 import { ReliableSession } from '../../src/transport/reliable-session.js'
 import { generateIdentity } from '../../src/crypto/identity.js'
@@ -229,7 +231,9 @@ async function reliableBulk (r: ReliableSession): Promise<{ MBps: number, summar
   return { MBps: summary.bytes / 1e6 / ((performance.now() - start) / 1000), summary }
 }
 
-async function reliablePingPong (r: ReliableSession): Promise<number[]> {
+interface PingPong { sorted: number[], total: number }
+
+async function reliablePingPong (r: ReliableSession): Promise<PingPong> {
   const it = r.messages()
   const msg = new Uint8Array(MSG_BYTES).fill(3)
   const rtts: number[] = []
@@ -241,7 +245,7 @@ async function reliablePingPong (r: ReliableSession): Promise<number[]> {
     if (got.done === true || got.value.length !== MSG_BYTES) throw new Error('ping-pong: bad echo')
     rtts.push((performance.now() - t0) * 1000)
   }
-  return rtts.slice(Math.min(100, rtts.length >> 3)).sort((a, b) => a - b) // drop warm-up
+  return { sorted: rtts.slice(Math.min(100, rtts.length >> 3)).sort((a, b) => a - b), total: rtts.length } // drop warm-up
 }
 
 // ---- raw node:dgram baseline ----
@@ -280,7 +284,7 @@ async function rawSummary (sock: Socket, peer: Peer): Promise<Summary> {
   return await withTimeout(reply, 5000, 'raw sink summary')
 }
 
-async function rawPingPong (peer: Peer): Promise<number[]> {
+async function rawPingPong (peer: Peer): Promise<PingPong> {
   const sock = await rawSocket()
   const msg = Buffer.alloc(MSG_BYTES, 3)
   const rtts: number[] = []
@@ -293,15 +297,21 @@ async function rawPingPong (peer: Peer): Promise<number[]> {
     rtts.push((performance.now() - t0) * 1000)
   }
   sock.close()
-  return rtts.slice(Math.min(100, rtts.length >> 3)).sort((a, b) => a - b)
+  return { sorted: rtts.slice(Math.min(100, rtts.length >> 3)).sort((a, b) => a - b), total: rtts.length }
 }
 
 // ---- the run ----
 
-function pingPongMetrics (prefix: string, rtts: number[], target: boolean): void {
+// CPU per round trip (both processes, warm-up included) is what the median is made of, and far
+// less disturbed by other jobs on the machine than the wall-clock figures (session.md §10.7).
+async function pingPongMetrics (prefix: string, peerPid: number, run: () => Promise<PingPong>, target: boolean): Promise<void> {
+  const c0 = cpuMs(peerPid)
+  const { sorted: rtts, total } = await run()
+  const cpu = cpuPerMsg(c0, cpuMs(peerPid), total)
   const params = { bytes: MSG_BYTES, roundTrips: rtts.length }
   emit(`${prefix}_1k_pingpong_rtt_us_median`, percentile(rtts, 0.5), 'us', { ...(target ? { target: TARGETS.rttMedianUs } : {}), params })
   emit(`${prefix}_1k_pingpong_rtt_us_p99`, percentile(rtts, 0.99), 'us', { params })
+  emit(`${prefix}_1k_pingpong_cpu_us_per_rt`, cpu.sender + cpu.receiver, 'us', { params: { pinger: cpu.sender, echoer: cpu.receiver, roundTrips: total, what: 'CPU of both processes per round trip' } })
 }
 
 async function reliableMetrics (ep: Endpoint): Promise<void> {
@@ -340,7 +350,7 @@ async function echoMetrics (ep: Endpoint): Promise<void> {
   const echo = await startPeer(['--mode', 'echo'])
   try {
     const r = await openReliable(ep, echo)
-    pingPongMetrics('transport_reliable', await reliablePingPong(r), true)
+    await pingPongMetrics('transport_reliable', echo.pid, async () => await reliablePingPong(r), true)
     await new Promise(resolve => setTimeout(resolve, 1000)) // the peer now holds one idle session
     emit('transport_idle_session_tsx_process_rss_mib', rssMiB(echo.pid), 'MiB', { params: { what: 'peer process run through the tsx loader, holding one idle reliable session (compare raw_udp_idle_process_rss_mib: same loader, no session)' } })
     r.close()
@@ -374,10 +384,52 @@ async function rawMetrics (): Promise<void> {
   }
   const echo = await startPeer(['--raw', '--mode', 'echo'])
   try {
-    pingPongMetrics('raw_udp', await rawPingPong(echo), false)
+    await pingPongMetrics('raw_udp', echo.pid, async () => await rawPingPong(echo), false)
     emit('raw_udp_idle_process_rss_mib', rssMiB(echo.pid), 'MiB', { params: { what: 'the same peer script (tsx loader) holding only a dgram socket' } })
   } finally {
     await stopPeer(echo)
+  }
+}
+
+// ---- in-process ping-pong ----
+
+const INPROC_WARMUP = 2000
+const INPROC_MAX = 10_000
+
+// Both ends in this process, over real UDP on 127.0.0.1: one thread does the work of both sides,
+// so CPU per round trip is the sum of the per-packet costs, and other jobs on the machine
+// disturb it far less than a two-process run (session.md §10.7). Scavenges count minor GCs.
+async function inProcessMetrics (ep: Endpoint): Promise<void> {
+  const echo = await Endpoint.listen({ host: HOST, identity: generateIdentity() })
+  echo.on('session', s => { const e = new ReliableSession(s); e.on('message', m => { e.send(m).catch(() => {}) }) })
+  let scavenges = 0
+  const gc = new PerformanceObserver(list => {
+    for (const e of list.getEntries()) if ((e as unknown as { detail?: { kind?: number } }).detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) scavenges++
+  })
+  try {
+    const r = new ReliableSession(await ep.connect(echo.address, { expectFingerprint: echo.fingerprint }))
+    const it = r.messages()
+    const msg = new Uint8Array(MSG_BYTES).fill(5)
+    const rtts: number[] = []
+    const start = performance.now()
+    gc.observe({ entryTypes: ['gc'] })
+    let c0 = process.cpuUsage()
+    for (let i = 0; i < INPROC_WARMUP + INPROC_MAX && performance.now() - start < PINGPONG_MS * 2; i++) {
+      if (i === INPROC_WARMUP) { c0 = process.cpuUsage(); scavenges = 0 }
+      const t0 = performance.now()
+      if (!r.trySend(msg)) await r.send(msg)
+      if ((await it.next()).done === true) throw new Error('in-process ping-pong: session closed')
+      if (i >= INPROC_WARMUP) rtts.push((performance.now() - t0) * 1000)
+    }
+    const c = process.cpuUsage(c0)
+    await new Promise(resolve => setImmediate(resolve)) // the observer reports asynchronously
+    rtts.sort((a, b) => a - b)
+    const params = { bytes: MSG_BYTES, roundTrips: rtts.length, medianUs: round(percentile(rtts, 0.5)), p99Us: round(percentile(rtts, 0.99)), scavengesPer1000: round(scavenges * 1000 / rtts.length), what: 'both ends in one process: CPU per round trip of both sides together' }
+    emit('transport_reliable_inprocess_1k_pingpong_cpu_us_per_rt', (c.user + c.system) / rtts.length, 'us', { params })
+    r.close()
+  } finally {
+    gc.disconnect()
+    await echo.close()
   }
 }
 
@@ -388,6 +440,7 @@ export async function run (): Promise<void> {
     await reliableMetrics(ep)
     if (want('rss')) await compiledRss(ep)
     if (want('raw')) await rawMetrics()
+    if (ONLY.has('inproc')) await inProcessMetrics(ep)
   } finally {
     await ep.close()
   }

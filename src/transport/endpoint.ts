@@ -75,6 +75,8 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements SessionOwn
   readonly #handles = new Map<number, Session>()
   readonly #pending = new Map<number, Pending>()
   readonly #sendActions: ManagerAction[] = []
+  readonly #recvActions: ManagerAction[] = []
+  #receiving = false
   readonly #hooks: { stun: DatagramHook | null, dht: DatagramHook | null } = { stun: null, dht: null }
   readonly #counts = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, stunIn: 0, dhtIn: 0, listenerErrors: 0, internalErrors: 0, noHandler: 0, oldSendErrors: 0 }
   #timer: unknown = null
@@ -214,16 +216,27 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements SessionOwn
       this.#counts.stunIn++
       return this.#hook('stun', bytes, from)
     }
-    let actions: ManagerAction[]
+    // one action list for every datagram, emptied after use (a datagram handled inside
+    // another's actions, which only a synchronous test transport could cause, gets its own)
+    const nested = this.#receiving
+    const actions = nested ? [] : this.#recvActions
+    this.#receiving = true
     try {
-      actions = this.#manager.receive(bytes, from, this.#now())
-    } catch {
-      // A bug, never an expected outcome: the manager drops bad input without throwing. One
-      // datagram must not take the node down, so count it (tests assert this stays 0).
-      this.#counts.internalErrors++
-      return
+      try {
+        this.#manager.receive(bytes, from, this.#now(), actions)
+      } catch {
+        // A bug, never an expected outcome: the manager drops bad input without throwing. One
+        // datagram must not take the node down, so count it (tests assert this stays 0).
+        this.#counts.internalErrors++
+        return
+      }
+      this.#apply(actions)
+    } finally {
+      if (!nested) {
+        while (actions.length > 0) actions.pop() // (pop is inlined; a length store is a runtime call)
+        this.#receiving = false
+      }
     }
-    this.#apply(actions)
   }
 
   #hook (kind: 'stun' | 'dht', bytes: Uint8Array, from: PeerAddress): void {

@@ -12,6 +12,26 @@ import type { HandshakeKeys } from './handshake.js'
 
 export type OpenFailure = 'replay' | 'decrypt-failed' | 'expired'
 
+// Sealed datagrams are carved from a shared slab, like Node's buffer pool but 8 times larger and
+// without its Buffer object: one view per packet and a new ArrayBuffer every ~55 full-size
+// packets (Buffer.allocUnsafe + a plain view: three objects per packet, a pool per ~7; each
+// young ArrayBuffer costs the scavenger a sweep, session.md §10.7). Bytes handed out are never
+// reused: a datagram keeps its slab alive while anyone holds it.
+const SLAB_BYTES = 64 * 1024
+let slab = new ArrayBuffer(SLAB_BYTES)
+let slabUsed = 0
+
+function carve (n: number): Uint8Array {
+  if (n > SLAB_BYTES) return new Uint8Array(n) // never: a datagram is at most 65,507 bytes (wire.md §3)
+  if (slabUsed + n > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES)
+    slabUsed = 0
+  }
+  const out = new Uint8Array(slab, slabUsed, n)
+  slabUsed += (n + 7) & ~7 // 8-byte aligned, as Node's pool
+  return out
+}
+
 export interface KeysInit {
   localIndex: number
   remoteIndex: number
@@ -57,12 +77,10 @@ export class SessionKeys {
   seal (plaintext: Uint8Array, type: typeof PacketType.TRANSPORT_DATA | typeof PacketType.SESSION_CLOSE = PacketType.TRANSPORT_DATA): Uint8Array {
     // a wiped CipherState would "encrypt" as the identity function (Noise §5.1 without k)
     if (this.#destroyed) throw errors.NOISE_STATE('session keys were destroyed')
-    // one buffer: the header is written in place and is also the AAD (wire.md §4.6)
-    // from Node's buffer pool (no zero-fill, no off-heap allocation per packet); every byte is
-    // written below: 14 header bytes, then exactly plaintext.length + 16 bytes of ciphertext ‖ tag
-    // (a plain Uint8Array view of it: a Buffer's slice() would not copy)
-    const pooled = Buffer.allocUnsafe(TRANSPORT_DATA_HEADER_BYTES + plaintext.length + AEAD_TAG_BYTES)
-    const out = new Uint8Array(pooled.buffer, pooled.byteOffset, pooled.length)
+    // one buffer: the header is written in place and is also the AAD (wire.md §4.6); every
+    // byte is written below: 14 header bytes, then exactly plaintext.length + 16 bytes of
+    // ciphertext ‖ tag
+    const out = carve(TRANSPORT_DATA_HEADER_BYTES + plaintext.length + AEAD_TAG_BYTES)
     const header = out.subarray(0, TRANSPORT_DATA_HEADER_BYTES)
     writeTransportDataHeader(header, this.remoteIndex, this.#send.nonce, type)
     const ct = this.#send.encryptWithAd(header, plaintext) // advances the counter

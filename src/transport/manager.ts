@@ -150,9 +150,11 @@ export class SessionManager {
 
   // ---- network input ----
 
-  /** One datagram from the socket (STUN already split off by the caller). */
-  receive (datagram: Uint8Array, from: PeerAddress, now: number): ManagerAction[] {
-    const out: ManagerAction[] = []
+  /**
+   * One datagram from the socket (STUN already split off by the caller). The actions are
+   * appended to `out` (the Endpoint passes one list it reuses per datagram) and returned.
+   */
+  receive (datagram: Uint8Array, from: PeerAddress, now: number, out: ManagerAction[] = []): ManagerAction[] {
     const r = decodePacketResult(datagram)
     if (!r.ok) {
       this.#wireDrops.count(r.reason)

@@ -28,31 +28,41 @@ export class ReplayWindow {
     if (counter < 0n || counter > MAX_COUNTER) return false
     if (counter > this.#last) return true
     if (this.#last - counter >= WINDOW_N) return false // too old: RFC 6479 §3
-    const [block, mask] = position(counter)
-    return ((this.#ring[block] ?? 0) & mask) === 0
+    return ((this.#ring[blockOf(counter)] ?? 0) & bitOf(counter)) === 0
   }
 
   /** Mark `counter` as seen (after a successful decryption). False, and no change, if not fresh. */
   commit (counter: bigint): boolean {
     if (!this.check(counter)) return false
     if (counter > this.#last) this.#slide(counter)
-    const [block, mask] = position(counter)
-    this.#ring[block] = (this.#ring[block] ?? 0) | mask
+    const block = blockOf(counter)
+    this.#ring[block] = (this.#ring[block] ?? 0) | bitOf(counter)
     return true
   }
 
   // Clear the blocks the window moves over (at most the whole ring), then move the top.
   #slide (counter: bigint): void {
-    const from = this.#last >> BLOCK_SHIFT
-    let blocks = (counter >> BLOCK_SHIFT) - from
-    if (blocks > BLOCKS_N) blocks = BLOCKS_N
-    for (let i = 1n; i <= blocks; i++) this.#ring[Number((from + i) % BLOCKS_N)] = 0
+    // counter > #last here, so below 2^53 both are exact as numbers
+    const blocks = counter <= SAFE
+      ? Math.floor(Number(counter) / 32) - Math.floor(Number(this.#last) / 32)
+      : Number((counter >> BLOCK_SHIFT) - (this.#last >> BLOCK_SHIFT)) // inexact only far above BLOCKS
+    const first = blockOf(this.#last) // the ring index of the top's block
+    for (let i = 1, n = Math.min(blocks, BLOCKS); i <= n; i++) this.#ring[(first + i) % BLOCKS] = 0
     this.#last = counter
   }
 }
 
-function position (counter: bigint): [number, number] {
-  const block = Number((counter >> BLOCK_SHIFT) % BLOCKS_N)
-  const bit = Number(counter & (BLOCK_BITS - 1n))
-  return [block, (1 << bit) >>> 0]
+// Ring index and bit of a counter. Counters of a live session stay far below 2^53, where plain
+// numbers are exact and cost no BigInt allocation per packet; larger ones take the BigInt path.
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER)
+
+function blockOf (counter: bigint): number {
+  if (counter < 0n) return BLOCKS - 1 // −1n, the state before the first counter: block −1
+  if (counter <= SAFE) return Math.floor(Number(counter) / 32) % BLOCKS
+  return Number((counter >> BLOCK_SHIFT) % BLOCKS_N)
+}
+
+function bitOf (counter: bigint): number {
+  const low = counter <= SAFE ? Number(counter) % 32 : Number(counter & (BLOCK_BITS - 1n))
+  return (1 << low) >>> 0
 }

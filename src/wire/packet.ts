@@ -151,9 +151,16 @@ function readIndex (buf: Uint8Array, offset: number): number {
   return readU32(buf, offset)
 }
 
+const U32_RANGE = 0x1_0000_0000
+/** Below 2^53 a counter is exact as a number: one BigInt per packet instead of four. */
+const SAFE_HIGH_WORD = 2 ** 21
+const SAFE_COUNTER = BigInt(Number.MAX_SAFE_INTEGER)
+
 /** A u64 counter (wire.md §4.6), big-endian. */
 function readCounter (buf: Uint8Array, offset: number): bigint {
-  return (BigInt(readU32(buf, offset)) << 32n) | BigInt(readU32(buf, offset + 4))
+  const hi = readU32(buf, offset)
+  const lo = readU32(buf, offset + 4)
+  return hi < SAFE_HIGH_WORD ? BigInt(hi * U32_RANGE + lo) : (BigInt(hi) << 32n) | BigInt(lo)
 }
 
 function isPattern (p: number): p is HandshakePattern {
@@ -366,6 +373,12 @@ export function writeTransportDataHeader (
   out[0] = VERSION_MARKER | WIRE_VERSION
   out[1] = type
   writeU32(out, 2, receiverIndex)
+  if (counter <= SAFE_COUNTER) { // exact as a number: no BigInt temporaries per packet
+    const c = Number(counter)
+    writeU32(out, 6, Math.floor(c / U32_RANGE))
+    writeU32(out, 10, c % U32_RANGE)
+    return
+  }
   writeU32(out, 6, Number(counter >> 32n))
   writeU32(out, 10, Number(counter & 0xffffffffn))
 }

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { decodePacket, encodePacket, PacketWriter, ackFrameBytes, type Packet } from '../../src/transport/reliable/codec.js'
+import { decodePacket, encodePacket, PacketWriter, PacketDecoder, ackFrameBytes, type Packet } from '../../src/transport/reliable/codec.js'
 import { FrameType, MAX_U48, MAX_ACK_RANGES, DATA_HEADER_BYTES, ACK_FIXED_BYTES } from '../../src/transport/reliable/constants.js'
 import { createRng } from '../../src/sim/rng.js'
 
@@ -96,6 +96,35 @@ t.test('fuzz: thousands of random mutations never throw, and what decodes re-enc
   t.equal(threw, 0, 'no throws')
   t.equal(mismatched, 0, 'decode ∘ encode is stable')
   t.ok(decoded > 100, `some mutations still decode (${decoded}), so the fuzz reaches deep`)
+})
+
+// The channel's decoder reuses its objects from packet to packet (session.md §10.7): one
+// decoder fed a stream of mutated packets of every shape must answer exactly what a fresh
+// decodePacket answers for each, with no state left over from the packet before.
+t.test('a reused PacketDecoder answers like decodePacket, packet after packet', async t => {
+  const rng = createRng(0xdec0)
+  const shapes = [
+    encodePacket(sample),
+    encodePacket({ pn: 1, frames: [{ type: FrameType.PING }] }),
+    encodePacket({ pn: 2, frames: [{ type: FrameType.ACK, ackDelayUs: 1, cumOffset: 2, maxOffset: 3, ranges: [{ lo: 5, hi: 9 }] }, { type: FrameType.DATA, offset: 4, payload: new Uint8Array([9, 9]) }] }),
+    encodePacket({ pn: 3, frames: [{ type: FrameType.ACK, ackDelayUs: 0, cumOffset: 0, maxOffset: 0, ranges: Array.from({ length: MAX_ACK_RANGES }, (_, i) => ({ lo: 1000 - 3 * i, hi: 1000 - 3 * i })) }] })
+  ]
+  const d = new PacketDecoder()
+  let differ = 0
+  let decoded = 0
+  for (let i = 0; i < 5000; i++) {
+    const m = shapes[rng.int(shapes.length)]!.slice()
+    if (rng.chance(0.5)) for (let k = rng.int(3) + 1; k > 0; k--) m[rng.int(m.length)] = rng.u32() & 0xff
+    const want = decodePacket(m)
+    const got = d.decode(m)
+    if (got !== null) decoded++
+    if (JSON.stringify(got) !== JSON.stringify(want)) differ++
+  }
+  t.equal(differ, 0)
+  t.ok(decoded > 2000, `most packets decode (${decoded})`)
+  const a = d.decode(shapes[0]!)
+  t.equal(d.decode(shapes[1]!), a, 'the same packet object, reused')
+  t.same(a, { pn: 1, frames: [{ type: FrameType.PING }] }, 'holding only the newest packet')
 })
 
 t.test('encoder misuse throws a BAD_ARGUMENT', async t => {

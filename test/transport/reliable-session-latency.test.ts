@@ -53,12 +53,14 @@ t.test('an echo goes out in the task that received the request, carrying its ACK
   }
   const after = r.stats
 
-  t.equal(sameTask.length, ROUND_TRIPS, 'one request datagram per round trip reached the server')
-  t.same(sameTask.filter(x => x.delivered !== 1 || x.datagramsOut < 1), [],
-    'each request was delivered, and its echo sent, before the server\'s event loop turned')
-  // A timer (delayed ACK, keepalive) may add a datagram now and then on a loaded machine; a
-  // pure ACK ahead of each echo or ping would double the count.
+  // A timer (delayed ACK, keepalive) may add a datagram now and then on a loaded machine — one
+  // that delivers nothing; a pure ACK ahead of each echo or ping would double the count.
   const extra = Math.max(2, ROUND_TRIPS / 10)
+  const requests = sameTask.filter(x => x.delivered > 0)
+  t.equal(requests.length, ROUND_TRIPS, 'each request was delivered in the task that read its datagram')
+  t.same(requests.filter(x => x.delivered !== 1 || x.datagramsOut < 1), [],
+    'one request per datagram, and its echo sent before the server\'s event loop turned')
+  t.ok(sameTask.length - requests.length <= extra, `few other datagrams reached the server: ${sameTask.length - requests.length}`)
   t.ok(after.packetsSent - before.packetsSent <= ROUND_TRIPS + extra, `about one datagram out per round trip (each ping carries the ACK of the last echo): ${after.packetsSent - before.packetsSent}`)
   t.ok(after.packetsReceived - before.packetsReceived <= ROUND_TRIPS + extra, `about one datagram back per round trip (each echo carries the ACK of its ping): ${after.packetsReceived - before.packetsReceived}`)
 })

@@ -47,6 +47,17 @@ t.test('every packet type round-trips, and re-encodes to the same bytes', async 
   }
 })
 
+// the counter takes a plain-number path below 2^53 and a BigInt path above (both ways)
+t.test('transport counters on both sides of 2^32 and 2^53 keep their exact bytes', async t => {
+  const edges = [2n ** 32n - 1n, 2n ** 32n, 2n ** 53n - 2n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 2n ** 63n + 12345n]
+  for (const counter of edges) {
+    const hex = counter.toString(16).padStart(16, '0')
+    const buf = encodeTransportData({ receiverIndex: 9, counter, ciphertext: new Uint8Array(16) })
+    t.equal(toHex(buf.subarray(6, 14)), hex, `${counter} encodes big-endian`)
+    t.same(decodePacket(buf), { kind: 'transport-data', receiverIndex: 9, counter, ciphertext: new Uint8Array(16) }, `${counter} decodes`)
+  }
+})
+
 t.test('byte layouts match proto-spec/wire.md §4', async t => {
   t.equal(toHex(encodeTransportDataHeader(0x01020304, 0x05060708090a0b0cn)), 'c110010203040506070809 0a0b0c'.replace(/ /g, ''))
   const init = encodeHandshakeInitiation({ senderIndex: 0xaabbccdd, pattern: HandshakePattern.IK, cookie: new Uint8Array(16).fill(0xee), message: new Uint8Array(32).fill(0x11) })

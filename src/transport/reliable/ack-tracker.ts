@@ -6,6 +6,9 @@ import { RangeSet } from './ranges.js'
 import type { PnRange } from './codec.js'
 import { RECEIVED_PN_RANGES_KEPT, ACK_REPORTS_PER_RANGE } from './constants.js'
 
+/** What an ACK frame reports (see AckTracker.frame). */
+export interface AckRanges { ranges: PnRange[], ackDelayUs: number }
+
 export class AckTracker {
   readonly #received = new RangeSet()
   readonly #maxAckDelayMs: number
@@ -17,6 +20,8 @@ export class AckTracker {
   #immediate = false
   // largest pn of each of the last ACK_REPORTS_PER_RANGE ACKs sent (oldest first)
   readonly #reported: number[] = []
+  readonly #frame: AckRanges = { ranges: [], ackDelayUs: 0 }
+  readonly #rangePool: PnRange[] = []
   /** An ack-eliciting packet (or a window update) is waiting to be acknowledged. */
   pending = false
 
@@ -66,17 +71,27 @@ export class AckTracker {
    * acks of acks, a range is retired once ACK_REPORTS_PER_RANGE ACKs have covered it, as TCP
    * repeats only recent SACK blocks (RFC 2018 §4); should all those ACKs be lost, the sender
    * merely retransmits bytes the receiver already has.
+   * The answer is reused by the next call: write it out first.
    */
-  frame (now: number, maxRanges: number): { ranges: PnRange[], ackDelayUs: number } {
+  frame (now: number, maxRanges: number): AckRanges {
     const all = this.#received.ranges
     const floor = this.#reported.length === ACK_REPORTS_PER_RANGE ? this.#reported[0]! : -1
-    const ranges: PnRange[] = []
-    for (let i = all.length - 1; i >= 0 && ranges.length < maxRanges; i--) {
+    // one answer object, its array and its range objects are reused for every ACK (one per
+    // packet in a request/response exchange): the caller writes the frame before asking again
+    const out = this.#frame
+    const ranges = out.ranges
+    let n = 0
+    for (let i = all.length - 1; i >= 0 && n < maxRanges; i--) {
       const hi = all[i]!.end - 1
-      if (hi <= floor && ranges.length > 0) break
-      ranges.push({ lo: all[i]!.start, hi })
+      if (hi <= floor && n > 0) break
+      const r = this.#rangePool[n] ??= { lo: 0, hi: 0 }
+      r.lo = all[i]!.start
+      r.hi = hi
+      ranges[n++] = r
     }
-    return { ranges, ackDelayUs: Math.max(0, now - this.#largestAt) * 1000 }
+    while (ranges.length > n) ranges.pop() // (pop is inlined; a length store is a runtime call)
+    out.ackDelayUs = Math.max(0, now - this.#largestAt) * 1000
+    return out
   }
 
   /** An ACK frame went out. */

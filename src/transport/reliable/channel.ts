@@ -3,7 +3,7 @@
 // plaintext datagrams, delivered messages and the next deadline out. No sockets, no timers,
 // no clock. The session encrypts each returned datagram into one UDP packet.
 
-import { decodePacket, PacketWriter, type AckFrame, type Packet, type PnRange } from './codec.js'
+import { PacketDecoder, PacketWriter, type AckFrame, type Packet, type PnRange } from './codec.js'
 import {
   FrameType, DATA_HEADER_BYTES, MAX_DATA_PAYLOAD_BYTES, ACK_FIXED_BYTES, ACK_RANGE_BYTES, MAX_ACK_RANGES,
   INITIAL_PEER_WINDOW_BYTES, MAX_PERSIST_INTERVAL_MS, PACKET_THRESHOLD, PMTU_BLACK_HOLE_RTOS
@@ -77,6 +77,7 @@ export class ReliableChannel {
   readonly #acks: AckTracker
   #writer: PacketWriter
   readonly #pmtu: PmtuSearch
+  readonly #decoder = new PacketDecoder()
   #nextPn = 0
   #largestAcked = -1
   #peerLimit = INITIAL_PEER_WINDOW_BYTES
@@ -144,7 +145,7 @@ export class ReliableChannel {
   /** Consumes one decrypted datagram. Returns false if it was dropped as malformed. */
   receive (datagram: Uint8Array, now: number): boolean {
     if (this.#failure) return false
-    const pkt = decodePacket(datagram)
+    const pkt = this.#decoder.decode(datagram) // reused objects: this packet is consumed here
     if (pkt === null || !this.#acceptable(pkt)) {
       this.#c.droppedMalformed++ // STYLE §6: drop and count, never throw
       return false

@@ -146,9 +146,18 @@ export function encodePacket (pkt: Packet, capacity = 65_535): Uint8Array {
 
 // ---- decoding ----
 
+const EMPTY = new Uint8Array(0)
+const PING: PingFrame = { type: FrameType.PING }
+
 class Reader {
   pos = 0
-  constructor (readonly buf: Uint8Array) {}
+  buf: Uint8Array = EMPTY
+
+  reset (buf: Uint8Array): this {
+    this.buf = buf
+    this.pos = 0
+    return this
+  }
 
   has (n: number): boolean { return this.pos + n <= this.buf.length }
   u8 (): number { return this.buf[this.pos++]! }
@@ -157,10 +166,83 @@ class Reader {
   u48 (): number { return this.u16() * 0x1_0000_0000 + this.u32() }
 }
 
-/** Parses a packet; null if anything is truncated, unknown or out of range. Payloads are views. */
+/** Where an ACK decoder gets its range objects: new ones, or a decoder's reused ones. */
+interface RangeSource { range: (lo: number, hi: number) => PnRange }
+const FRESH_RANGES: RangeSource = { range: (lo, hi) => ({ lo, hi }) }
+
+/**
+ * A decoder that reuses the objects it answers with: the packet, its frames, their ranges (one
+ * set per decoder, allocated as packets need them), so a channel decoding one packet per
+ * datagram allocates nothing but DATA payload views. What `decode` returns is valid until its
+ * next call. Same parse and the same nulls as `decodePacket`.
+ */
+export class PacketDecoder {
+  readonly #r = new Reader()
+  readonly #packet: Packet = { pn: 0, frames: [] }
+  readonly #data: DataFrame[] = []
+  readonly #acks: AckFrame[] = []
+  readonly #blocked: BlockedFrame[] = []
+  readonly #ranges: PnRange[] = []
+  #nData = 0
+  #nAcks = 0
+  #nBlocked = 0
+  #nRanges = 0
+
+  /** Parses a packet; null if anything is truncated, unknown or out of range. Payloads are views. */
+  decode (bytes: Uint8Array): Packet | null {
+    if (bytes.length < PACKET_HEADER_BYTES + 1) return null
+    const r = this.#r.reset(bytes)
+    const pkt = this.#packet
+    const frames = pkt.frames
+    while (frames.length > 0) frames.pop() // (pop is inlined; a length store is a runtime call)
+    this.#nData = this.#nAcks = this.#nBlocked = this.#nRanges = 0
+    pkt.pn = r.u48()
+    while (r.has(1)) {
+      const type = r.u8()
+      if (type === FrameType.PADDING) continue
+      const f = this.#frame(type, r)
+      if (f === null) return null
+      frames.push(f)
+    }
+    r.buf = EMPTY // do not keep the datagram alive
+    return pkt
+  }
+
+  #frame (type: number, r: Reader): Frame | null {
+    switch (type) {
+      case FrameType.DATA: return decodeData(r, this.#data[this.#nData++] ??= { type: FrameType.DATA, offset: 0, payload: EMPTY })
+      case FrameType.ACK: return this.#ack(r)
+      case FrameType.BLOCKED: {
+        if (!r.has(6)) return null
+        const f = this.#blocked[this.#nBlocked++] ??= { type: FrameType.BLOCKED, limit: 0 }
+        f.limit = r.u48()
+        return f
+      }
+      case FrameType.PING: return PING
+      default: return null
+    }
+  }
+
+  #ack (r: Reader): AckFrame | null {
+    const f = this.#acks[this.#nAcks++] ??= { type: FrameType.ACK, ackDelayUs: 0, cumOffset: 0, maxOffset: 0, ranges: [] }
+    return decodeAck(r, f, this.#rangeSource)
+  }
+
+  // one closure for the decoder's life, not one per ACK
+  readonly #rangeSource: RangeSource = {
+    range: (lo, hi) => {
+      const range = this.#ranges[this.#nRanges++] ??= { lo: 0, hi: 0 }
+      range.lo = lo
+      range.hi = hi
+      return range
+    }
+  }
+}
+
+/** Parses a packet into new objects; null if anything is truncated, unknown or out of range. Payloads are views. */
 export function decodePacket (bytes: Uint8Array): Packet | null {
   if (bytes.length < PACKET_HEADER_BYTES + 1) return null
-  const r = new Reader(bytes)
+  const r = new Reader().reset(bytes)
   const pn = r.u48()
   const frames: Frame[] = []
   while (r.has(1)) {
@@ -175,8 +257,8 @@ export function decodePacket (bytes: Uint8Array): Packet | null {
 
 function decodeFrame (type: number, r: Reader): Frame | null {
   switch (type) {
-    case FrameType.DATA: return decodeData(r)
-    case FrameType.ACK: return decodeAck(r)
+    case FrameType.DATA: return decodeData(r, { type: FrameType.DATA, offset: 0, payload: EMPTY })
+    case FrameType.ACK: return decodeAck(r, { type: FrameType.ACK, ackDelayUs: 0, cumOffset: 0, maxOffset: 0, ranges: [] }, FRESH_RANGES)
     case FrameType.BLOCKED:
       return r.has(6) ? { type: FrameType.BLOCKED, limit: r.u48() } : null
     case FrameType.PING: return { type: FrameType.PING }
@@ -184,17 +266,19 @@ function decodeFrame (type: number, r: Reader): Frame | null {
   }
 }
 
-function decodeData (r: Reader): DataFrame | null {
+// The frame decoders fill `f` (fresh or reused) and return it, or null.
+function decodeData (r: Reader, f: DataFrame): DataFrame | null {
   if (!r.has(DATA_HEADER_BYTES - 1)) return null
   const offset = r.u48()
   const length = r.u16()
   if (length === 0 || !r.has(length) || offset + length > MAX_U48 + 1) return null
-  const payload = r.buf.subarray(r.pos, r.pos + length)
+  f.offset = offset
+  f.payload = r.buf.subarray(r.pos, r.pos + length)
   r.pos += length
-  return { type: FrameType.DATA, offset, payload }
+  return f
 }
 
-function decodeAck (r: Reader): AckFrame | null {
+function decodeAck (r: Reader, f: AckFrame, src: RangeSource): AckFrame | null {
   if (!r.has(ACK_FIXED_BYTES - 1)) return null
   const ackDelayUs = r.u32()
   const cumOffset = r.u48()
@@ -204,13 +288,20 @@ function decodeAck (r: Reader): AckFrame | null {
   const firstLen = r.u32()
   if (count < 1 || count > MAX_ACK_RANGES || firstLen > largest) return null
   if (!r.has((count - 1) * ACK_RANGE_BYTES)) return null
-  const ranges: PnRange[] = [{ lo: largest - firstLen, hi: largest }]
+  const ranges = f.ranges
+  while (ranges.length > 0) ranges.pop()
+  let lo = largest - firstLen
+  ranges.push(src.range(lo, largest))
   for (let i = 1; i < count; i++) {
     const gap = r.u32()
     const len = r.u32()
-    const hi = ranges[i - 1]!.lo - gap - 1
+    const hi = lo - gap - 1
     if (gap < 1 || hi - len < 0) return null
-    ranges.push({ lo: hi - len, hi })
+    lo = hi - len
+    ranges.push(src.range(lo, hi))
   }
-  return { type: FrameType.ACK, ackDelayUs, cumOffset, maxOffset, ranges }
+  f.ackDelayUs = ackDelayUs
+  f.cumOffset = cumOffset
+  f.maxOffset = maxOffset
+  return f
 }

@@ -12,7 +12,7 @@ export class RangeSet {
   get first (): Range | undefined { return this.#r[0] }
   /** Highest range, or undefined. */
   get last (): Range | undefined { return this.#r[this.#r.length - 1] }
-  /** Ranges in ascending order (do not mutate). */
+  /** Ranges in ascending order (do not mutate; valid until the next change of the set). */
   get ranges (): readonly Range[] { return this.#r }
 
   /** Index of the first range whose end is >= x (so it contains or follows x, or touches it). */
@@ -37,7 +37,7 @@ export class RangeSet {
       return
     }
     if (start >= last.start) {
-      if (end > last.end) this.#r[n - 1] = { start: last.start, end }
+      if (end > last.end) last.end = end // in place: one object per range, not per packet
       return
     }
     const i = this.#lowerBound(start)

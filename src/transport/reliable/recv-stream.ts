@@ -58,7 +58,7 @@ export class RecvStream {
     if (end <= this.recvOffset) return 'duplicate'
     if (offset <= this.recvOffset && this.#have.isEmpty) {
       // in order with nothing waiting: straight to the assembler (no gap list)
-      this.#consume(payload.subarray(this.recvOffset - offset))
+      this.#consume(offset === this.recvOffset ? payload : payload.subarray(this.recvOffset - offset))
       this.#release()
       return this.failure ? 'failed' : 'new'
     }
@@ -111,10 +111,8 @@ export class RecvStream {
     let i = 0
     while (i < bytes.length && !this.failure) {
       if (this.#body === null) {
-        const n = Math.min(MESSAGE_HEADER_BYTES - this.#hdrFilled, bytes.length - i)
-        this.#hdr.set(bytes.subarray(i, i + n), this.#hdrFilled)
-        this.#hdrFilled += n
-        i += n
+        // byte by byte: a 4-byte header is not worth a view object per message
+        while (this.#hdrFilled < MESSAGE_HEADER_BYTES && i < bytes.length) this.#hdr[this.#hdrFilled++] = bytes[i++]!
         if (this.#hdrFilled === MESSAGE_HEADER_BYTES) this.#startMessage(this.recvOffset + i)
       } else {
         const n = Math.min(this.#body.length - this.#bodyFilled, bytes.length - i)
@@ -128,7 +126,8 @@ export class RecvStream {
   }
 
   #startMessage (at: number): void {
-    const size = new DataView(this.#hdr.buffer).getUint32(0)
+    const h = this.#hdr
+    const size = (h[0]! * 0x100_0000) + ((h[1]! << 16) | (h[2]! << 8) | h[3]!) // u32 big-endian
     this.#hdrFilled = 0
     if (size > this.maxMessage) {
       // the stream cannot be resynchronised past a bad length: the channel fails

@@ -26,10 +26,12 @@ export class SendStream {
   sentOffset = 0
   readonly #acked = new RangeSet() // acked above ackedOffset
   readonly #lost = new RangeSet() // to send again
-  // A freed slab kept for the next one: a request/response exchange empties the buffer after
-  // every message, and a fresh zero-filled 16 KiB slab each time was most of the channel's
-  // per-message cost and of its garbage.
+  // the last slab freed, for the next one: in a request/response exchange every message is
+  // acknowledged before the next is written, which would otherwise cost a fresh zero-filled
+  // 16 KiB allocation per message (session.md §10.7)
   #spare: Uint8Array | null = null
+  // next()'s answer, one object reused for every call (per packet: no allocation)
+  readonly #next: NextRange = { start: 0, end: 0, retransmit: false }
   messagesWritten = 0
 
   constructor (capacity: number) {
@@ -61,21 +63,22 @@ export class SendStream {
   #room (framed: number): Chunk {
     const last = this.#chunks.length > this.#chunkHead ? this.#chunks[this.#chunks.length - 1]! : undefined
     if (last !== undefined && last.bytes.length - last.used >= framed) return last
-    let bytes: Uint8Array
-    if (framed <= SLAB_BYTES && this.#spare !== null) {
-      bytes = this.#spare
-      this.#spare = null
-    } else {
-      bytes = new Uint8Array(Math.max(framed, SLAB_BYTES))
-    }
-    const c = { start: this.writeOffset, bytes, used: 0 }
+    const c = { start: this.writeOffset, bytes: this.#slab(framed), used: 0 }
     this.#chunks.push(c)
     return c
+  }
+
+  #slab (framed: number): Uint8Array {
+    const spare = this.#spare
+    if (spare === null || framed > SLAB_BYTES) return new Uint8Array(Math.max(framed, SLAB_BYTES))
+    this.#spare = null
+    return spare
   }
 
   /**
    * The next bytes to put in a packet, at most `maxLen`: lost bytes first (lowest offset first),
    * then new bytes below the peer's flow-control `limit`. Null if there is nothing to send.
+   * The range object is reused: read it before the next call.
    */
   next (maxLen: number, limit: number): NextRange | null {
     while (!this.#lost.isEmpty) {
@@ -84,13 +87,21 @@ export class SendStream {
       if (!gap) { this.#lost.shift(); continue }
       const end = Math.min(gap.end, gap.start + maxLen)
       this.#lost.removeBelow(end) // below gap.start the range was acked meanwhile
-      return { start: gap.start, end, retransmit: true }
+      return this.#range(gap.start, end, true)
     }
     const end = Math.min(this.writeOffset, limit, this.sentOffset + maxLen)
     if (end <= this.sentOffset) return null
     const start = this.sentOffset
     this.sentOffset = end
-    return { start, end, retransmit: false }
+    return this.#range(start, end, false)
+  }
+
+  #range (start: number, end: number, retransmit: boolean): NextRange {
+    const r = this.#next
+    r.start = start
+    r.end = end
+    r.retransmit = retransmit
+    return r
   }
 
   /** Copies stream bytes [start, start + dst.length) into dst. */
@@ -137,6 +148,7 @@ export class SendStream {
     while (this.#chunkHead < this.#chunks.length) {
       const c = this.#chunks[this.#chunkHead]!
       if (c.start + c.used > offset) break
+      // nothing reads acknowledged bytes again (next() and copyTo() start at ackedOffset)
       if (c.bytes.length === SLAB_BYTES) this.#spare = c.bytes
       this.#chunks[this.#chunkHead++] = undefined as unknown as Chunk
     }
