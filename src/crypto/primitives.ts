@@ -172,17 +172,25 @@ export const ed25519 = {
 const AEAD_OPTIONS = { authTagLength: AEAD_TAG_BYTES } as const // one object, not one per packet
 export const chacha20poly1305 = {
   seal (key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Uint8Array {
+    const out = new Uint8Array(plaintext.length + AEAD_TAG_BYTES)
+    chacha20poly1305.sealInto(key, nonce, plaintext, aad, out)
+    return out
+  },
+  /**
+   * `seal` writing ciphertext ‖ tag into `out` (exactly plaintext.length + 16 bytes), so a
+   * caller that frames the result (a transport packet) needs no second copy.
+   */
+  sealInto (key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array | undefined, out: Uint8Array): void {
     checkLen('chacha20-poly1305 key', key, KEY_BYTES)
     checkLen('chacha20-poly1305 nonce', nonce, CHACHA_NONCE_BYTES)
+    checkLen('chacha20-poly1305 output', out, plaintext.length + AEAD_TAG_BYTES)
     const c = createCipheriv('chacha20-poly1305', key, nonce, AEAD_OPTIONS)
     if (aad) c.setAAD(aad, { plaintextLength: plaintext.length })
     const head = c.update(plaintext)
     const tail = c.final() // empty for a stream cipher; kept for form
-    const out = new Uint8Array(head.length + tail.length + AEAD_TAG_BYTES)
     out.set(head, 0)
     if (tail.length > 0) out.set(tail, head.length)
-    out.set(c.getAuthTag(), head.length + tail.length)
-    return out
+    out.set(c.getAuthTag(), plaintext.length)
   },
   /** Returns null when authentication fails. */
   open (key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad?: Uint8Array): Uint8Array | null {

@@ -83,9 +83,7 @@ export class SessionKeys {
     const out = carve(TRANSPORT_DATA_HEADER_BYTES + plaintext.length + AEAD_TAG_BYTES)
     const header = out.subarray(0, TRANSPORT_DATA_HEADER_BYTES)
     writeTransportDataHeader(header, this.remoteIndex, this.#send.nonce, type)
-    const ct = this.#send.encryptWithAd(header, plaintext) // advances the counter
-    if (ct.length !== out.length - TRANSPORT_DATA_HEADER_BYTES) throw errors.NOISE_STATE('unexpected ciphertext length')
-    out.set(ct, TRANSPORT_DATA_HEADER_BYTES)
+    this.#send.encryptWithAdInto(header, plaintext, out.subarray(TRANSPORT_DATA_HEADER_BYTES)) // advances the counter
     return out
   }
 

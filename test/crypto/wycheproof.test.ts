@@ -139,7 +139,7 @@ t.test('ed25519 (RFC 8032) through ed25519.verify', async t => {
   t.same(weak, [], `all ${keys.size} Wycheproof public keys pass ed25519.isValidPublicKey`)
 })
 
-type Aead = typeof chacha20poly1305
+type Aead = Pick<typeof chacha20poly1305, 'seal' | 'open'> & Partial<Pick<typeof chacha20poly1305, 'sealInto'>>
 function aeadCase (aead: Aead, nonceBytes: number, tc: Case): Outcome | string {
   const [key, iv, aad, msg] = [hex(tc.key), hex(tc.iv), hex(tc.aad), hex(tc.msg)]
   const sealed = new Uint8Array([...hex(tc.ct), ...hex(tc.tag)])
@@ -153,6 +153,11 @@ function aeadCase (aead: Aead, nonceBytes: number, tc: Case): Outcome | string {
   if (opened === null) return 'reject'
   if (toHex(opened) !== toHex(msg)) return 'opened to the wrong plaintext'
   const resealed = aead.seal(key, iv, msg, aad)
+  if (aead.sealInto !== undefined) {
+    const into = new Uint8Array(sealed.length)
+    aead.sealInto(key, iv, msg, aad, into)
+    if (toHex(into) !== toHex(sealed)) return 'sealInto produced a different ciphertext'
+  }
   return toHex(resealed) === toHex(sealed) ? 'accept' : 'seal produced a different ciphertext'
 }
 

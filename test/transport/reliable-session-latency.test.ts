@@ -56,11 +56,13 @@ t.test('an echo goes out in the task that received the request, carrying its ACK
   // A timer (delayed ACK, keepalive) may add a datagram now and then on a loaded machine — one
   // that delivers nothing; a pure ACK ahead of each echo or ping would double the count.
   const extra = Math.max(2, ROUND_TRIPS / 10)
+  // (after such a pure ACK the server has nothing in flight when the next request comes, and
+  // that request waits for the turn's poll, session.md §10.2: it counts among the others)
   const requests = sameTask.filter(x => x.delivered > 0)
-  t.equal(requests.length, ROUND_TRIPS, 'each request was delivered in the task that read its datagram')
+  t.ok(requests.length >= ROUND_TRIPS - extra, `requests delivered in the task that read their datagram: ${requests.length} of ${ROUND_TRIPS}`)
   t.same(requests.filter(x => x.delivered !== 1 || x.datagramsOut < 1), [],
     'one request per datagram, and its echo sent before the server\'s event loop turned')
-  t.ok(sameTask.length - requests.length <= extra, `few other datagrams reached the server: ${sameTask.length - requests.length}`)
+  t.ok(sameTask.length - requests.length <= 2 * extra, `few other datagrams reached the server: ${sameTask.length - requests.length}`)
   t.ok(after.packetsSent - before.packetsSent <= ROUND_TRIPS + extra, `about one datagram out per round trip (each ping carries the ACK of the last echo): ${after.packetsSent - before.packetsSent}`)
   t.ok(after.packetsReceived - before.packetsReceived <= ROUND_TRIPS + extra, `about one datagram back per round trip (each echo carries the ACK of its ping): ${after.packetsReceived - before.packetsReceived}`)
 })

@@ -47,6 +47,19 @@ export class CipherState {
   }
 
   /**
+   * EncryptWithAd() writing ciphertext ‖ tag into `out` (exactly plaintext.length + 16 bytes)
+   * — for a transport that frames it (wire.md §4.6). Needs a key: without one EncryptWithAd
+   * returns the plaintext itself, which has no place in a sealed packet.
+   */
+  encryptWithAdInto (ad: Uint8Array, plaintext: Uint8Array, out: Uint8Array): void {
+    checkSize(plaintext.length + TAG_BYTES)
+    if (this.#k === null) throw errors.NOISE_STATE('encryptWithAdInto: this CipherState has no key')
+    this.#checkNonce()
+    this.#cipher.encryptInto(this.#k, this.#n, ad, plaintext, out)
+    this.#n++
+  }
+
+  /**
    * §5.1 DecryptWithAd(). Throws NOISE_DECRYPT on authentication failure (n is then NOT
    * incremented, §5.1), NOISE_BAD_MESSAGE above 65535 bytes, NOISE_NONCE_EXHAUSTED at 2^64-1.
    */

@@ -29,6 +29,8 @@ export interface DhFunctions {
 export interface CipherFunctions {
   readonly name: string
   encrypt: (k: Uint8Array, n: bigint, ad: Uint8Array, plaintext: Uint8Array) => Uint8Array
+  /** `encrypt` into `out` (exactly plaintext.length + TAG_BYTES): no intermediate buffer. */
+  encryptInto: (k: Uint8Array, n: bigint, ad: Uint8Array, plaintext: Uint8Array, out: Uint8Array) => void
   /** Returns null when authentication fails. */
   decrypt: (k: Uint8Array, n: bigint, ad: Uint8Array, ciphertext: Uint8Array) => Uint8Array | null
   /** Noise §4.2 REKEY(k): default form, ENCRYPT(k, maxnonce, zerolen, zeros) truncated to 32 bytes. */
@@ -63,14 +65,20 @@ const dh25519: DhFunctions = {
 
 /** Noise §12.3: 32 bits of zeros followed by the 64-bit little-endian counter. */
 export function chachaNonce (n: bigint): Uint8Array {
+  // bytes written by hand: a DataView would move the 12-byte array's storage off the V8 heap,
+  // one more ArrayBuffer per packet for the scavenger to sweep (session.md §10.7)
   const nonce = new Uint8Array(CHACHA_NONCE_BYTES)
-  new DataView(nonce.buffer).setBigUint64(4, n, true)
+  const lo = Number(n & 0xffffffffn)
+  const hi = Number(n >> 32n)
+  nonce[4] = lo; nonce[5] = lo >>> 8; nonce[6] = lo >>> 16; nonce[7] = lo >>> 24
+  nonce[8] = hi; nonce[9] = hi >>> 8; nonce[10] = hi >>> 16; nonce[11] = hi >>> 24
   return nonce
 }
 
 const chachaPoly: CipherFunctions = {
   name: 'ChaChaPoly',
   encrypt: (k, n, ad, plaintext) => chacha20poly1305.seal(k, chachaNonce(n), plaintext, ad),
+  encryptInto: (k, n, ad, plaintext, out) => { chacha20poly1305.sealInto(k, chachaNonce(n), plaintext, ad, out) },
   decrypt: (k, n, ad, ciphertext) => chacha20poly1305.open(k, chachaNonce(n), ciphertext, ad),
   rekey: k => {
     const zeros = new Uint8Array(KEY_BYTES)
