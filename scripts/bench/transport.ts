@@ -7,7 +7,8 @@
 // the same method. Every loop is bounded in count and time.
 //   npx tsx scripts/bench/transport.ts        (or: npm run bench -- transport)
 // The peer is test/transport/fixtures/reliable-peer.ts; DMESS_BENCH_PROFILE_DIR=dir runs it
-// under --cpu-prof (profile this process with `node --cpu-prof --import tsx …`).
+// under --cpu-prof, sampling every DMESS_BENCH_PROFILE_INTERVAL_US µs (default 1000; 50 resolves
+// per-packet work) (profile this process with `node --cpu-prof --import tsx …`).
 // DMESS_BENCH_ONLY=rate,pingpong runs only the named parts (handshake, rate, bulk, pingpong, rss, raw);
 // `inproc` (only when named) runs the ping-pong with both ends in this process.
 import { createSocket, type Socket } from 'node:dgram'
@@ -66,7 +67,7 @@ function cpuPerMsg (a: { self: number, peer: number }, b: { self: number, peer: 
 
 async function startPeer (args: string[]): Promise<Peer> {
   const dir = process.env.DMESS_BENCH_PROFILE_DIR
-  const prof = dir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', dir]
+  const prof = dir === undefined ? [] : ['--cpu-prof', '--cpu-prof-interval', process.env.DMESS_BENCH_PROFILE_INTERVAL_US ?? '1000', '--cpu-prof-dir', dir]
   const child = spawnJson(process.execPath, [...prof, '--import', 'tsx', reliablePeerPath, ...args])
   const info = await child.next(o => typeof o.port === 'number')
   return { child, port: info.port as number, fingerprint: String(info.fingerprint), pid: info.pid as number }
