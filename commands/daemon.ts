@@ -3,7 +3,7 @@ import { BaseCommand } from '../src/cli/base.js'
 import { getPassphrase, passphraseFlags } from '../src/cli/passphrase.js'
 import { assertInitialised } from '../src/app/profile.js'
 import { assertNoDaemon, formatHostPort, resolveSettings, runDaemon } from '../src/daemon/run.js'
-import { childArgs, hasParentChannel, runAsChild, startDetached } from '../src/daemon/detach.js'
+import { childArgs, startDetached } from '../src/daemon/detach.js'
 import { daemonPaths } from '../src/daemon/paths.js'
 
 export default class Daemon extends BaseCommand {
@@ -22,14 +22,12 @@ export default class Daemon extends BaseCommand {
     bootstrap: Flags.string({ description: 'DHT bootstrap node host:port (repeatable; replaces config "bootstrap")', multiple: true }),
     mdns: Flags.boolean({ description: 'LAN discovery with mDNS (default: config "mdns")', allowNo: true }),
     json: Flags.boolean({ description: 'with --detach: print the status as JSON' }),
-    child: Flags.boolean({ hidden: true, description: 'internal: the detached process' }),
     ...passphraseFlags
   }
 
   async run (): Promise<void> {
     const { flags } = await this.parse(Daemon)
     const paths = this.paths(flags.home)
-    if (flags.child && hasParentChannel()) { await runAsChild(paths, flags); return }
     const settings = await resolveSettings(paths, flags)
     await assertInitialised(paths)
     await assertNoDaemon(paths) // before the prompt: a second daemon is refused at once

@@ -1,9 +1,12 @@
 // `dmess daemon --detach` (proto-spec/ipc.md §Detached start). The parent asks for the passphrase
-// (it has the terminal), spawns itself detached with stdout/stderr on <home>/daemon.log and a Node
-// IPC channel, hands the passphrase over that channel (never argv or the environment), and waits
+// (it has the terminal), spawns the daemon's own entry point (detached-main.ts: no CLI framework)
+// detached, with stdout/stderr on <home>/daemon.log and a Node IPC channel, hands the passphrase over that channel (never argv or the environment), and waits
 // for "ready" or a failure. It then checks the daemon's socket answers `status`, and exits.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { closeSync, openSync } from 'node:fs'
+import { extname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
 import { DmessError, errors, isDmessError } from '../errors.js'
 import { IpcClient } from './ipc-client.js'
 import { isProcessAlive, waitForExit } from './lock.js'
@@ -23,18 +26,50 @@ type ChildMessage =
 
 export interface DetachOptions {
   paths: HomePaths
-  /** arguments after the script: `daemon --child ...` */
+  /** the child's arguments: childArgs(settings) */
   args: string[]
   passphrase: string
   timeoutMs?: number
 }
 
+/**
+ * The child's entry point, next to this module: detached-main.js in dist/, detached-main.ts when
+ * run through a TypeScript loader (which the child inherits through execArgv).
+ */
+export const CHILD_ENTRY = fileURLToPath(new URL(`./detached-main${extname(fileURLToPath(import.meta.url))}`, import.meta.url))
+
 /** The child's command line: the settings the parent resolved, so both read config only once. */
 export function childArgs (s: DaemonSettings): string[] {
-  const args = ['daemon', '--child', '--home', s.paths.home, '--host', s.host, '--port', String(s.port), s.mdns ? '--mdns' : '--no-mdns']
+  const args = ['--home', s.paths.home, '--host', s.host, '--port', String(s.port), s.mdns ? '--mdns' : '--no-mdns']
   for (const p of s.peers) args.push('--peer', formatHostPort(p))
   for (const b of s.bootstrap) args.push('--bootstrap', formatHostPort(b))
   return args
+}
+
+/** childArgs, read back in the child. Throws BAD_ARGUMENT. */
+export function parseChildArgs (argv: string[]): { home: string, flags: DaemonFlags } {
+  let values
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        home: { type: 'string' },
+        host: { type: 'string' },
+        port: { type: 'string' },
+        mdns: { type: 'boolean' },
+        'no-mdns': { type: 'boolean' },
+        peer: { type: 'string', multiple: true },
+        bootstrap: { type: 'string', multiple: true }
+      }
+    }))
+  } catch (err) {
+    throw errors.BAD_ARGUMENT(`detached daemon: ${(err as Error).message}`)
+  }
+  if (values.home === undefined) throw errors.BAD_ARGUMENT('detached daemon: --home is required')
+  const port = values.port === undefined ? undefined : Number(values.port)
+  const mdns = values.mdns === true ? true : values['no-mdns'] === true ? false : undefined
+  return { home: values.home, flags: { host: values.host, port, mdns, peer: values.peer, bootstrap: values.bootstrap } }
 }
 
 /** Parent side. Returns the running daemon's status, or throws the child's error as it was raised. */
@@ -45,7 +80,7 @@ export async function startDetached (opts: DetachOptions): Promise<DaemonStatus>
   delete env.DMESS_PASSPHRASE // the child gets it over the channel; its environment outlives this start
   let child: ChildProcess
   try {
-    child = spawn(process.execPath, [...process.execArgv, process.argv[1] as string, ...opts.args], {
+    child = spawn(process.execPath, [...process.execArgv, CHILD_ENTRY, ...opts.args], {
       detached: true, // own session: a closed terminal or Ctrl-C there does not reach it
       stdio: ['ignore', logFd, logFd, 'ipc'],
       env

@@ -4,7 +4,7 @@ import t from 'tap'
 import dgram from 'node:dgram'
 import { readFile, stat, access, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { runCli, assertOneLineError } from '../helpers/cli.js'
+import { runCli, assertOneLineError, ROOT } from '../helpers/cli.js'
 import { isProcessAlive, readPidFile, waitForExit } from '../../src/daemon/lock.js'
 import { IpcClient } from '../../src/daemon/ipc-client.js'
 import type { DaemonEvent } from '../../src/daemon/events.js'
@@ -100,6 +100,9 @@ t.test('--detach returns once ready; status and stop work; a second daemon is re
   t.match(r.stdout, /dmess daemon started \(pid \d+\): udp 127\.0\.0\.1:\d+, log .*daemon\.log/)
   const pid = Number(/pid (\d+)/.exec(r.stdout)?.[1])
   t.ok(isProcessAlive(pid), 'the daemon outlives the command')
+  const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0')
+  t.ok(cmdline.some(a => a.endsWith('detached-main.js')), 'the background process is the daemon entry point, not the CLI')
+  t.notOk(cmdline.some(a => a.endsWith('run.js')), 'no CLI framework in the long-lived process')
   const st = await statusJson(me.home)
   t.equal(st.pid, pid)
   t.equal(st.fingerprint, me.fingerprint)
@@ -118,6 +121,14 @@ t.test('--detach returns once ready; status and stop work; a second daemon is re
   t.match(log, /"msg":"daemon running"[\s\S]*"msg":"daemon stopped"/, 'structured log in <home>/daemon.log')
   t.notMatch(log, PASS, 'no passphrase in the log')
   t.equal((await stat(join(me.home, 'daemon.log'))).mode & 0o777, 0o600, 'log is 0600')
+})
+
+t.test('the background entry point run by hand refuses in one line', async t => {
+  const me = await cliHome(t)
+  const { spawnSync } = await import('node:child_process')
+  const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'src', 'daemon', 'detached-main.js'), '--home', me.home], { encoding: 'utf8', timeout: 20_000 })
+  assertOneLineError(t, { code: r.status, stdout: r.stdout, stderr: r.stderr }, /background daemon started by `dmess daemon --detach`; run that instead/)
+  await t.rejects(access(join(me.home, 'daemon.pid')), 'no daemon started')
 })
 
 t.test('a wrong passphrase: one line, non-zero, and no daemon left behind', async t => {

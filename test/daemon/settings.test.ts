@@ -3,6 +3,7 @@
 import t from 'tap'
 import { writeFile } from 'node:fs/promises'
 import { formatHostPort, parseHostPort, resolveSettings, assertNoDaemon } from '../../src/daemon/run.js'
+import { childArgs, parseChildArgs } from '../../src/daemon/detach.js'
 import { Daemon } from '../../src/daemon/daemon.js'
 import { silentLogger } from '../../src/daemon/log.js'
 import { daemonStatus, findDaemon, requireDaemon } from '../../src/cli/daemon-client.js'
@@ -42,6 +43,20 @@ t.test('flags override config.yaml; --bootstrap replaces the configured list', a
   await t.rejects(resolveSettings(paths, { peer: ['nope'] }), { code: 'BAD_ARGUMENT' })
   await writeFile(paths.config, 'port: "x"\n')
   await t.rejects(resolveSettings(paths, {}), { code: 'BAD_CONFIG' })
+})
+
+t.test('the detached child gets exactly the settings its parent resolved', async t => {
+  const { paths } = await profileHome(t)
+  await writeFile(paths.config, 'port: 40001\nhost: 127.0.0.1\nmdns: true\nbootstrap: ["10.0.0.1:1000"]\n')
+  for (const flags of [{}, { port: 0, host: '::1', mdns: false, peer: ['127.0.0.1:5', '[::1]:6'], bootstrap: ['1.2.3.4:7', '[fd00::1]:8'] }]) {
+    const parent = await resolveSettings(paths, flags)
+    const { home, flags: back } = parseChildArgs(childArgs(parent))
+    t.equal(home, paths.home)
+    t.same(await resolveSettings(paths, back), parent, 'host, port, mdns, peers and bootstrap survive the command line')
+  }
+  t.throws(() => parseChildArgs(['--home', paths.home, '--bogus']), { code: 'BAD_ARGUMENT' })
+  t.throws(() => parseChildArgs(['--port', '1']), { code: 'BAD_ARGUMENT', message: /--home is required/ })
+  await t.rejects(resolveSettings(paths, parseChildArgs(['--home', paths.home, '--port', 'x']).flags), { code: 'BAD_ARGUMENT' })
 })
 
 t.test('findDaemon, requireDaemon, daemonStatus and assertNoDaemon with and without a daemon', async t => {
