@@ -4,7 +4,10 @@
 //  - throughput: M messages sent at once through the sender's IPC socket, until every one is
 //    `delivered` (the receipt came back): messages per second;
 //  - latency: K messages one after another, each `send` waiting for `delivered`: the time a
-//    user waits from send to delivered, median and p99 (IPC round trips included).
+//    user waits from send to delivered, median and p99 (IPC round trips included);
+//  - the sending daemon's RSS once connected (1 s after the warm-up message) and after the load.
+//    The bench's keystores use a tiny Argon2id (m = 64 KiB): a real unlock adds ~19 MiB until
+//    V8's next major GC, ~25 s after start.
 // One JSON line per metric. Needs `npm run build` (the daemons are the built binary).
 //   npx tsx scripts/bench/messaging.ts    (or: npm run bench -- messaging)
 // DMESS_BENCH_MSG_N (default 2000) and DMESS_BENCH_MSG_LATENCY_N (default 200) change M and K.
@@ -83,6 +86,15 @@ async function cpuMs (n: Node): Promise<number> {
   }
 }
 
+/** VmRSS of a daemon in MiB (Linux /proc; NaN elsewhere). */
+async function rssMiB (n: Node): Promise<number> {
+  try {
+    return Number(/VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${n.pid ?? 0}/status`, 'utf8'))?.[1]) / 1024
+  } catch {
+    return NaN
+  }
+}
+
 /** Resolves when every id in `ids` has had a receipt at `delivered` or later. */
 function deliveredWatcher (events: IpcClient, done: Set<string>): (ids: readonly string[]) => Promise<void> {
   const waiters: Array<() => void> = []
@@ -132,6 +144,8 @@ export async function run (): Promise<void> {
     const delivered = new Set<string>()
     const waitDelivered = deliveredWatcher(events, delivered)
     await clients[0]?.call('messages.send', { contact: 'bob', text: 'warm up', wait: 'delivered', timeoutMs: 60_000 }, 70_000)
+    await new Promise(resolve => setTimeout(resolve, 1000))
+    emit('messaging_daemon_rss_mib_connected', await rssMiB(alice), { what: 'detached daemon with one contact and one session, 1 s after its first delivered message' })
 
     const cpu0 = [await cpuMs(alice), await cpuMs(bob)]
     const t0 = performance.now()
@@ -156,6 +170,7 @@ export async function run (): Promise<void> {
     lat.sort((x, y) => x - y)
     emit('messaging_send_to_delivered_ms_p50', percentile(lat, 0.5), { messages: K, sequential: true })
     emit('messaging_send_to_delivered_ms_p99', percentile(lat, 0.99), { messages: K, sequential: true })
+    emit('messaging_daemon_rss_mib_after_load', await rssMiB(alice), { messages: M + K, what: 'the same daemon after the burst and the latency run' })
     events.close()
   } finally {
     for (const c of clients) c.close()
