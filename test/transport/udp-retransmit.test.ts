@@ -1,6 +1,8 @@
 // A lost handshake over real UDP (session.md §3.3): a drop hook on the initiator's socket loses
 // its first initiation and its first FINAL; both are retransmitted (same bytes) and the session
-// comes up. Retry delays are shortened through `tuning` so the test takes well under a second.
+// comes up. Retry delays are shortened through `tuning` so the test takes about a second. On a
+// loaded machine a retry timer may fire once more before the answer is read: that is correct
+// behaviour, so the test asks for at least one retransmission of each, every one identical.
 import t from 'tap'
 import { Endpoint, type Session } from '../../src/transport/index.js'
 import { generateIdentity } from '../../src/crypto/identity.js'
@@ -9,7 +11,7 @@ import { TapTransport, until } from './fixtures/tap.js'
 
 t.test('lost initiation and lost FINAL are retransmitted; the session comes up', async t => {
   const tap = await TapTransport.bind()
-  const a = await Endpoint.listen({ identity: generateIdentity(), transport: tap, tuning: { handshakeRetryInitialMs: 60 } })
+  const a = await Endpoint.listen({ identity: generateIdentity(), transport: tap, tuning: { handshakeRetryInitialMs: 250 } })
   const bId = generateIdentity()
   const b = await Endpoint.listen({ host: '127.0.0.1', identity: bId })
   t.teardown(async () => { await a.close(); await b.close() })
@@ -26,10 +28,10 @@ t.test('lost initiation and lost FINAL are retransmitted; the session comes up',
   await until(() => inbound.length === 1, 3000, 'the responder to get the retransmitted FINAL')
   const inits = tap.sentOfType(PacketType.HANDSHAKE_INITIATION)
   const finals = tap.sentOfType(PacketType.HANDSHAKE_FINAL)
-  t.equal(inits.length, 2)
-  t.same(inits[1]!.bytes, inits[0]!.bytes, 'the retransmission is the same datagram')
-  t.equal(finals.length, 2)
-  t.same(finals[1]!.bytes, finals[0]!.bytes)
+  t.ok(inits.length >= 2, `the lost initiation was sent again (${inits.length} in all)`)
+  for (const i of inits.slice(1)) t.same(i.bytes, inits[0]!.bytes, 'a retransmission is the same datagram')
+  t.ok(finals.length >= 2, `the lost FINAL was sent again (${finals.length} in all)`)
+  for (const f of finals.slice(1)) t.same(f.bytes, finals[0]!.bytes)
   t.equal(inbound[0]!.remoteFingerprint, a.fingerprint)
   const got = new Promise<string>(resolve => inbound[0]!.once('data', d => { resolve(new TextDecoder().decode(d)) }))
   s.send(new TextEncoder().encode('after the losses'))
