@@ -64,10 +64,10 @@ const dh25519: DhFunctions = {
 }
 
 /** Noise §12.3: 32 bits of zeros followed by the 64-bit little-endian counter. */
-export function chachaNonce (n: bigint): Uint8Array {
+export function chachaNonce (n: bigint, into = new Uint8Array(CHACHA_NONCE_BYTES)): Uint8Array {
   // bytes written by hand: a DataView would move the 12-byte array's storage off the V8 heap,
   // one more ArrayBuffer per packet for the scavenger to sweep (session.md §10.7)
-  const nonce = new Uint8Array(CHACHA_NONCE_BYTES)
+  const nonce = into
   const lo = Number(n & 0xffffffffn)
   const hi = Number(n >> 32n)
   nonce[4] = lo; nonce[5] = lo >>> 8; nonce[6] = lo >>> 16; nonce[7] = lo >>> 24
@@ -75,11 +75,15 @@ export function chachaNonce (n: bigint): Uint8Array {
   return nonce
 }
 
+// The per-packet calls write the nonce here: node:crypto copies the IV into the cipher context
+// before they return, so one buffer serves every packet (bytes 0..3 stay zero).
+const NONCE_SCRATCH = new Uint8Array(CHACHA_NONCE_BYTES)
+
 const chachaPoly: CipherFunctions = {
   name: 'ChaChaPoly',
-  encrypt: (k, n, ad, plaintext) => chacha20poly1305.seal(k, chachaNonce(n), plaintext, ad),
-  encryptInto: (k, n, ad, plaintext, out) => { chacha20poly1305.sealInto(k, chachaNonce(n), plaintext, ad, out) },
-  decrypt: (k, n, ad, ciphertext) => chacha20poly1305.open(k, chachaNonce(n), ciphertext, ad),
+  encrypt: (k, n, ad, plaintext) => chacha20poly1305.seal(k, chachaNonce(n, NONCE_SCRATCH), plaintext, ad),
+  encryptInto: (k, n, ad, plaintext, out) => { chacha20poly1305.sealInto(k, chachaNonce(n, NONCE_SCRATCH), plaintext, ad, out) },
+  decrypt: (k, n, ad, ciphertext) => chacha20poly1305.open(k, chachaNonce(n, NONCE_SCRATCH), ciphertext, ad),
   rekey: k => {
     const zeros = new Uint8Array(KEY_BYTES)
     const out = chacha20poly1305.seal(k, chachaNonce(MAX_NONCE), zeros, EMPTY)
