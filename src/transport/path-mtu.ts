@@ -33,11 +33,44 @@ export const osLinkFacts: LinkFacts = {
   }
 }
 
+/** How long interface facts are reused: links change rarely, sessions may start by the hundred per second. */
+export const LINK_FACTS_TTL_MS = 2000
+
+/**
+ * `facts`, each answer reused for `ttlMs`. Every new session and every roam asks; reading the
+ * interfaces (getifaddrs) and /sys each time cost ~10% of a responder's CPU per handshake. A
+ * link that changed is seen at most `ttlMs` late, and probing copes with a stale ceiling (a
+ * probe that is too big is lost and the black-hole rule of reliable.md §15 applies).
+ */
+export function cachedLinkFacts (facts: LinkFacts, ttlMs = LINK_FACTS_TTL_MS, now: () => number = () => performance.now()): LinkFacts {
+  let interfaces: { at: number, value: NodeJS.Dict<NetworkInterfaceInfo[]> } | null = null
+  const mtus = new Map<string, { at: number, value: number | null }>()
+  return {
+    interfaces () {
+      const t = now()
+      if (interfaces === null || t - interfaces.at >= ttlMs) interfaces = { at: t, value: facts.interfaces() }
+      return interfaces.value
+    },
+    mtu (name) {
+      const t = now()
+      let m = mtus.get(name)
+      if (m === undefined || t - m.at >= ttlMs) {
+        if (mtus.size > 64) mtus.clear() // names come from our own interfaces: a handful
+        m = { at: t, value: facts.mtu(name) }
+        mtus.set(name, m)
+      }
+      return m.value
+    }
+  }
+}
+
+const osLinkFactsCached = cachedLinkFacts(osLinkFacts)
+
 /**
  * Largest UDP payload worth probing towards `host` (an IP literal), or null if the peer is not
  * on a link of ours or the link's MTU is unknown.
  */
-export function onLinkUdpPayloadCeiling (host: string, facts: LinkFacts = osLinkFacts): number | null {
+export function onLinkUdpPayloadCeiling (host: string, facts: LinkFacts = osLinkFactsCached): number | null {
   const addr = normalize(host)
   if (addr === null) return null
   const family = isIPv4(addr) ? 'IPv4' : 'IPv6'

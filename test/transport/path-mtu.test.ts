@@ -4,7 +4,7 @@
 import t, { type Test } from 'tap'
 import { readFileSync } from 'node:fs'
 import type { NetworkInterfaceInfo } from 'node:os'
-import { onLinkUdpPayloadCeiling, osLinkFacts, type LinkFacts } from '../../src/transport/path-mtu.js'
+import { onLinkUdpPayloadCeiling, osLinkFacts, cachedLinkFacts, LINK_FACTS_TTL_MS, type LinkFacts } from '../../src/transport/path-mtu.js'
 import { Endpoint, type Session } from '../../src/transport/index.js'
 import { ReliableSession, type ReliableSessionOptions } from '../../src/transport/reliable-session.js'
 import { generateIdentity } from '../../src/crypto/identity.js'
@@ -43,6 +43,27 @@ t.test('off-link or unknown: null (stay at the base size)', async t => {
   t.equal(onLinkUdpPayloadCeiling('example.org', facts), null, 'not an address')
   t.equal(osLinkFacts.mtu('../../etc/passwd'), null, 'an interface name never becomes a path')
   t.equal(osLinkFacts.mtu('no-such-if0'), null)
+})
+
+t.test('interface facts are read once per TTL, not once per session', async t => {
+  let clock = 0
+  let reads = 0
+  let mtuReads = 0
+  let eth0Mtu = 1500
+  const counting: LinkFacts = {
+    interfaces: () => { reads++; return facts.interfaces() },
+    mtu: name => { mtuReads++; return name === 'eth0' ? eth0Mtu : facts.mtu(name) }
+  }
+  const cached = cachedLinkFacts(counting, LINK_FACTS_TTL_MS, () => clock)
+  for (let i = 0; i < 100; i++) t.equal(onLinkUdpPayloadCeiling('192.168.1.77', cached), 1472)
+  t.equal(reads, 1, '100 sessions, one read of the interfaces')
+  t.equal(mtuReads, 1, 'and of the MTU')
+  eth0Mtu = 9000
+  clock += LINK_FACTS_TTL_MS - 1
+  t.equal(onLinkUdpPayloadCeiling('192.168.1.77', cached), 1472, 'a change is not seen before the TTL')
+  clock += 1
+  t.equal(onLinkUdpPayloadCeiling('192.168.1.77', cached), 8972, 'and is seen once it passed')
+  t.equal(reads, 2)
 })
 
 let loMtu: number | null = null
