@@ -103,7 +103,7 @@ export class PeerLink extends EventEmitter<LinkEvents> {
 
   /** Resolves the frames the channel's cumulative acknowledgement has passed. */
   #settleAcked (now: number): void {
-    const acked = this.#written - this.rs.stats.sendBufferedBytes
+    const acked = this.#written - this.rs.sendBufferedBytes
     if (acked > this.#acked) {
       this.#acked = acked
       this.#lastProgressAt = now

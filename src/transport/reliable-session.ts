@@ -220,6 +220,9 @@ export class ReliableSession extends EventEmitter<ReliableSessionEvents> {
     this.#teardown('local', null)
   }
 
+  /** Bytes sent or queued in the channel and not yet acknowledged by the peer (stats.sendBufferedBytes). */
+  get sendBufferedBytes (): number { return this.#channel.sendBufferedBytes }
+
   get stats (): ReliableSessionStats {
     return { ...this.#channel.stats, sessionSendFailures: this.#sendFailures, polls: this.#polls }
   }
@@ -231,7 +234,7 @@ export class ReliableSession extends EventEmitter<ReliableSessionEvents> {
   #startPath (address: PeerAddress): void {
     const udp = this.#pathCeiling(address)
     this.#channel.resetPath(udp === null ? RELIABLE_SESSION_MTU : udp - TRANSPORT_DATA_MIN_BYTES)
-    if (this.#channel.stats.pmtuState === 'searching') this.#schedulePoll()
+    if (this.#channel.pmtuState === 'searching') this.#schedulePoll()
   }
 
   #receive (datagram: Uint8Array): void {
@@ -365,7 +368,7 @@ export class ReliableSession extends EventEmitter<ReliableSessionEvents> {
     // messages the channel completed (and acknowledged) are still the application's
     const rest = this.#channel.failure === null ? this.#channel.poll(this.#scheduler.now()).delivered : []
     const unsentMessages = this.#pending.length - this.#pendingHead
-    this.#closed = { reason, unackedBytes: this.#channel.stats.sendBufferedBytes, unsentMessages, error }
+    this.#closed = { reason, unackedBytes: this.#channel.sendBufferedBytes, unsentMessages, error }
     this.session.off('data', this.#onData)
     this.session.off('close', this.#onClose)
     this.session.off('roam', this.#onRoam)

@@ -193,6 +193,10 @@ export class ReliableChannel {
     return { datagrams, delivered, nextTimeoutAt: this.#nextTimeout() }
   }
 
+  /** Stream bytes written and not yet acknowledged (stats.sendBufferedBytes, without building stats). */
+  get sendBufferedBytes (): number { return this.#tx.buffered }
+  get pmtuState (): ReliableStats['pmtuState'] { return this.#pmtu.state }
+
   get stats (): ReliableStats {
     const r = this.#rtt
     return {
