@@ -143,44 +143,46 @@ function describeChar (c: string): string {
  * the length, a character, the checksum or the version is wrong.
  */
 export function parseFingerprint (text: string): string {
-  if (typeof text !== 'string') throw errors.BAD_FINGERPRINT('a fingerprint must be text')
-  const compact = text.replace(/[\s-]+/g, '').toLowerCase()
-  if (compact.startsWith('dmess:')) {
-    throw errors.BAD_FINGERPRINT('that is an invite (dmess:...), not a fingerprint')
-  }
-  const chars = [...compact]
-  if (chars.length !== FINGERPRINT_CHARS) {
-    throw errors.BAD_FINGERPRINT(`a fingerprint has ${FINGERPRINT_CHARS} characters, got ${chars.length}`)
-  }
-  const bad = chars.findIndex(c => !CHAR_VALUE.has(c))
-  if (bad >= 0) {
-    throw errors.BAD_FINGERPRINT(`character ${describeChar(chars[bad] ?? '')} at position ${bad + 1} ` +
-      'cannot be in a fingerprint (they use a-z and 0-9 except b, i, o and 1)')
-  }
-  if (!bech32m.verify(FINGERPRINT_CHECKSUM_HRP, textToWords(compact) ?? [])) {
-    throw errors.BAD_FINGERPRINT('fingerprint checksum does not match: a character is mistyped or two are swapped')
-  }
-  if (CHAR_VALUE.get(compact[0] ?? '') !== FINGERPRINT_VERSION) {
-    throw errors.BAD_FINGERPRINT(`fingerprint version '${compact[0] ?? ''}' is not supported ` +
-      `(this dmess reads version '${BASE32_ALPHABET[FINGERPRINT_VERSION] ?? ''}')`)
-  }
-  return compact
+  const r = readFingerprint(text)
+  if (r.problem !== null) throw errors.BAD_FINGERPRINT(r.problem)
+  return r.fingerprint
 }
 
 /** True when parseFingerprint would accept `text` (grouped, upper case and so on included). */
 export function isFingerprint (text: string): boolean {
-  try {
-    parseFingerprint(text)
-    return true
-  } catch {
-    return false
-  }
+  return readFingerprint(text).problem === null
 }
 
 /** True only for the exact canonical form (what storage keys and file names use). */
 export function isCanonicalFingerprint (text: string): boolean {
-  return typeof text === 'string' && text.length === FINGERPRINT_CHARS && isFingerprint(text) &&
-    parseFingerprint(text) === text
+  if (typeof text !== 'string' || text.length !== FINGERPRINT_CHARS) return false
+  const r = readFingerprint(text)
+  return r.problem === null && r.fingerprint === text
+}
+
+// parseFingerprint without the exception: asking whether a contact's name is a fingerprint is on
+// the path of every message sent by name, and an Error with its stack trace costs more than the
+// checks themselves.
+function readFingerprint (text: unknown): { fingerprint: string, problem: null } | { fingerprint: null, problem: string } {
+  const fail = (problem: string): { fingerprint: null, problem: string } => ({ fingerprint: null, problem })
+  if (typeof text !== 'string') return fail('a fingerprint must be text')
+  const compact = text.replace(/[\s-]+/g, '').toLowerCase()
+  if (compact.startsWith('dmess:')) return fail('that is an invite (dmess:...), not a fingerprint')
+  const chars = [...compact]
+  if (chars.length !== FINGERPRINT_CHARS) return fail(`a fingerprint has ${FINGERPRINT_CHARS} characters, got ${chars.length}`)
+  const bad = chars.findIndex(c => !CHAR_VALUE.has(c))
+  if (bad >= 0) {
+    return fail(`character ${describeChar(chars[bad] ?? '')} at position ${bad + 1} ` +
+      'cannot be in a fingerprint (they use a-z and 0-9 except b, i, o and 1)')
+  }
+  if (!bech32m.verify(FINGERPRINT_CHECKSUM_HRP, textToWords(compact) ?? [])) {
+    return fail('fingerprint checksum does not match: a character is mistyped or two are swapped')
+  }
+  if (CHAR_VALUE.get(compact[0] ?? '') !== FINGERPRINT_VERSION) {
+    return fail(`fingerprint version '${compact[0] ?? ''}' is not supported ` +
+      `(this dmess reads version '${BASE32_ALPHABET[FINGERPRINT_VERSION] ?? ''}')`)
+  }
+  return { fingerprint: compact, problem: null }
 }
 
 /** For display: groups of 4 characters separated by spaces; parseFingerprint reads it back. */

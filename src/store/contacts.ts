@@ -17,8 +17,49 @@ function checkContact (c: Contact): Contact {
   return { ...c, verified: c.verified === true }
 }
 
+// Every contact, decoded, held from the first read on: the store is the only writer of its
+// database (LevelDB's lock keeps other processes out), so writing through this class keeps the
+// copy exact. Naming a contact (resolveContact) reads them all on each message sent by name;
+// decrypting every name each time grew with the address book. Callers get copies.
+function copyOf (c: Contact | Error | undefined): Contact | undefined {
+  if (c instanceof Error) throw c
+  return c === undefined ? undefined : { ...c }
+}
+
 export class Contacts {
+  // A record that does not decode is kept as its error: reading that contact fails as it did
+  // from disk (STORE_CORRUPT), the others stay readable.
+  #all: Map<string, Contact | Error> | null = null
+  #loading: Promise<Map<string, Contact | Error>> | null = null
+
   constructor (private readonly ctx: StoreContext) {}
+
+  // Loaded on the write queue, so no write lands between the database read and the copy.
+  async #contacts (): Promise<Map<string, Contact | Error>> {
+    if (this.#all !== null) return this.#all
+    this.#loading ??= this.ctx.queue.run(async () => await this.#load()).finally(() => { this.#loading = null })
+    return await this.#loading
+  }
+
+  /** Only on the write queue (the queue does not nest: a queued task calls this, not #contacts). */
+  async #load (): Promise<Map<string, Contact | Error>> {
+    if (this.#all !== null) return this.#all
+    const entries = await this.ctx.subs.contacts.iterator().all()
+    this.#all = new Map(entries.map(([fp, v]) => [fp, this.#decode(fp, v)]))
+    return this.#all
+  }
+
+  #decode (fp: string, v: Uint8Array): Contact | Error {
+    try {
+      return decodeContact(this.ctx.cipher, fp, v)
+    } catch (err) {
+      return err as Error
+    }
+  }
+
+  async #getQueued (fp: string): Promise<Contact | undefined> {
+    return copyOf((await this.#load()).get(fp))
+  }
 
   /** Insert or replace the contact with this fingerprint. */
   async put (c: Contact): Promise<void> {
@@ -29,17 +70,17 @@ export class Contacts {
   private async write (c: Contact): Promise<void> {
     const value = encodeContact(this.ctx.cipher, c)
     await commit(this.ctx.db, [{ type: 'put', sublevel: this.ctx.subs.contacts, key: c.fingerprint, value }], this.ctx.sync)
+    this.#all?.set(c.fingerprint, { ...c })
   }
 
   async get (fp: string): Promise<Contact | undefined> {
-    const v = await this.ctx.subs.contacts.get(checkFingerprint(fp))
-    return v === undefined ? undefined : decodeContact(this.ctx.cipher, fp, v)
+    return copyOf((await this.#contacts()).get(checkFingerprint(fp)))
   }
 
   /** All contacts in fingerprint order. */
   async list (): Promise<Contact[]> {
-    const entries = await this.ctx.subs.contacts.iterator().all()
-    return entries.map(([fp, v]) => decodeContact(this.ctx.cipher, fp, v))
+    const all = [...(await this.#contacts()).values()].map(c => copyOf(c) as Contact)
+    return all.sort((a, b) => a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : 0)
   }
 
   /** True when a contact was removed. Its messages stay (see §Contacts). */
@@ -48,6 +89,7 @@ export class Contacts {
     return await this.ctx.queue.run(async () => {
       if (await this.ctx.subs.contacts.get(fp) === undefined) return false
       await commit(this.ctx.db, [{ type: 'del', sublevel: this.ctx.subs.contacts, key: fp }], this.ctx.sync)
+      this.#all?.delete(fp)
       return true
     })
   }
@@ -56,7 +98,7 @@ export class Contacts {
   private async update (fp: string, change: (c: Contact) => void): Promise<Contact> {
     checkFingerprint(fp)
     return await this.ctx.queue.run(async () => {
-      const c = await this.get(fp)
+      const c = await this.#getQueued(fp)
       if (c === undefined) throw errors.CONTACT_NOT_FOUND(`no contact with fingerprint ${fp}`)
       change(c)
       await this.write(checkContact(c))
@@ -81,7 +123,7 @@ export class Contacts {
     checkFingerprint(fp)
     checkTime(at, 'lastSeen')
     return await this.ctx.queue.run(async () => {
-      const c = await this.get(fp)
+      const c = await this.#getQueued(fp)
       if (c === undefined || (c.lastSeen !== undefined && c.lastSeen >= at)) return false
       c.lastSeen = at
       await this.write(c)

@@ -43,6 +43,27 @@ t.test('contacts: put, get, list, rename, verify, last seen, remove — and they
   t.same(list[0]?.dhPublic, dhPublic)
 })
 
+t.test('contacts read back are copies, and reads racing writes miss none of them', async (t) => {
+  const store = await openStore(await tempStoreDir(t), newKey())
+  t.teardown(async () => { await store.close() })
+  await store.putContact({ fingerprint: 'alice', name: 'Alice', verified: false, addedAt: 1 })
+  const a = await store.getContact('alice')
+  if (a === undefined) throw new Error('alice missing')
+  a.name = 'Mallory'
+  a.verified = true
+  const again = await store.getContact('alice')
+  t.equal(again?.name, 'Alice', 'changing a contact read back changes nothing stored')
+  t.equal(again?.verified, false)
+  // the first read loads every contact; writes issued around it all land in what it returns later
+  const writes = Array.from({ length: 20 }, async (_, i) => { await store.putContact({ fingerprint: `c${i}`, verified: false, addedAt: i }) })
+  const reads = [store.listContacts(), store.getContact('c19')]
+  await Promise.all([...writes, ...reads])
+  t.equal((await store.listContacts()).length, 21, 'every contact written is listed')
+  t.equal((await store.getContact('c19'))?.addedAt, 19)
+  t.equal(await store.removeContact('c3'), true)
+  t.equal(await store.getContact('c3'), undefined, 'a removed contact is gone at once')
+})
+
 t.test('blocklist', async (t) => {
   const dir = await tempStoreDir(t)
   let clock = 5000
