@@ -5,7 +5,8 @@
 //    `delivered` (the receipt came back): messages per second;
 //  - latency: K messages one after another, each `send` waiting for `delivered`: the time a
 //    user waits from send to delivered, median and p99 (IPC round trips included);
-//  - the sending daemon's RSS once connected (1 s after the warm-up message) and after the load.
+//  - the sending daemon's RSS once connected (1 s after the warm-up message), after the load, and
+//    once settled (12 s idle).
 //    The bench's keystores use a tiny Argon2id (m = 64 KiB): a real unlock adds ~19 MiB until
 //    V8's next major GC, ~25 s after start.
 // One JSON line per metric. Needs `npm run build` (the daemons are the built binary).
@@ -30,6 +31,8 @@ const CONNECTIONS = 4
 const PIPELINE = 16
 const PASS = 'bench passphrase'
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'run.js')
+/** V8's memory reducer runs ~8 s after allocation stops (scripts/bench/transport.ts). */
+const SETTLE_MS = 12_000
 /** Every wait in this script is bounded. */
 const MAX_WAIT_MS = 300_000
 
@@ -171,6 +174,8 @@ export async function run (): Promise<void> {
     emit('messaging_send_to_delivered_ms_p50', percentile(lat, 0.5), { messages: K, sequential: true })
     emit('messaging_send_to_delivered_ms_p99', percentile(lat, 0.99), { messages: K, sequential: true })
     emit('messaging_daemon_rss_mib_after_load', await rssMiB(alice), { messages: M + K, what: 'the same daemon after the burst and the latency run' })
+    await new Promise(resolve => setTimeout(resolve, SETTLE_MS))
+    emit('messaging_daemon_rss_mib_settled', await rssMiB(alice), { what: `the same daemon ${SETTLE_MS / 1000} s later, idle: V8's memory reducer has shrunk the heap the load grew` })
     events.close()
   } finally {
     for (const c of clients) c.close()

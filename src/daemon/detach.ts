@@ -38,6 +38,15 @@ export interface DetachOptions {
  */
 export const CHILD_ENTRY = fileURLToPath(new URL(`./detached-main${extname(fileURLToPath(import.meta.url))}`, import.meta.url))
 
+/**
+ * V8 flags for the long-running daemon. A young generation capped at 2 MiB per semi-space
+ * (V8's default cap here is 16): under a burst of messages V8 grows it to the cap and never gives
+ * it back, which left the daemon ~20 MiB larger for good; measured with `bench messaging`
+ * (2,000 messages): 107-110 -> 85 MiB after the load, 70-74 -> 66 MiB idle, with the same
+ * throughput and CPU per message (1 MiB cost CPU, 4 MiB kept 3 MiB more).
+ */
+export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=2']
+
 /** The child's command line: the settings the parent resolved, so both read config only once. */
 export function childArgs (s: DaemonSettings): string[] {
   const args = ['--home', s.paths.home, '--host', s.host, '--port', String(s.port), s.mdns ? '--mdns' : '--no-mdns']
@@ -80,7 +89,7 @@ export async function startDetached (opts: DetachOptions): Promise<DaemonStatus>
   delete env.DMESS_PASSPHRASE // the child gets it over the channel; its environment outlives this start
   let child: ChildProcess
   try {
-    child = spawn(process.execPath, [...process.execArgv, CHILD_ENTRY, ...opts.args], {
+    child = spawn(process.execPath, [...process.execArgv, ...DAEMON_NODE_FLAGS, CHILD_ENTRY, ...opts.args], {
       detached: true, // own session: a closed terminal or Ctrl-C there does not reach it
       stdio: ['ignore', logFd, logFd, 'ipc'],
       env

@@ -102,6 +102,7 @@ t.test('--detach returns once ready; status and stop work; a second daemon is re
   t.ok(isProcessAlive(pid), 'the daemon outlives the command')
   const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0')
   t.ok(cmdline.some(a => a.endsWith('detached-main.js')), 'the background process is the daemon entry point, not the CLI')
+  t.ok(cmdline.includes('--max-semi-space-size=2'), 'with a young generation capped for a process that runs all day (detach.ts DAEMON_NODE_FLAGS)')
   t.notOk(cmdline.some(a => a.endsWith('run.js')), 'no CLI framework in the long-lived process')
   const st = await statusJson(me.home)
   t.equal(st.pid, pid)
