@@ -87,11 +87,14 @@ function generated (kind: 'x25519' | 'ed25519'): KeyPair {
   return { publicKey: rawFromJwk(jwk.x), secretKey }
 }
 
-// Decoded into a buffer of its own (Buffer.from(string) would share the 8 KiB pool), so a
-// secret can be wiped and its bytes are nowhere else in our memory.
+const KEY_BASE64URL_CHARS = 43 // ceil(32 * 8 / 6), unpadded (RFC 8037 §2)
+
+// Decoded into a buffer of its own (Buffer.from(string) would put a secret in the shared 8 KiB
+// pool, beyond the reach of wipe()). The JWK's own string is garbage until V8 collects it, as the
+// DER buffer it replaces was.
 function rawFromJwk (field: unknown): Uint8Array {
   const raw = new Uint8Array(KEY_BYTES)
-  const n = typeof field === 'string' && field.length === 43 ? Buffer.from(raw.buffer).write(field, 'base64url') : 0
+  const n = typeof field === 'string' && field.length === KEY_BASE64URL_CHARS ? Buffer.from(raw.buffer).write(field, 'base64url') : 0
   if (n !== KEY_BYTES) throw errors.CRYPTO(`generated key: expected ${KEY_BYTES} bytes`)
   return raw
 }
