@@ -7,7 +7,7 @@
 // encrypts exactly one message at sequence number 0. The ephemeral key can be injected for
 // known-answer tests only; a reused ephemeral key breaks confidentiality of every message under it.
 import { createHmac } from 'node:crypto'
-import { x25519, chacha20poly1305, wipe, utf8, type KeyPair } from './primitives.js'
+import { x25519, chacha20poly1305, wipe, utf8 } from './primitives.js'
 import { errors } from '../errors.js'
 
 export const HPKE_KEM_ID = 0x0020
@@ -124,10 +124,15 @@ export function hpkeNonce (baseNonce: Uint8Array, seq: number): Uint8Array {
   return baseNonce.map((b, i) => b ^ (seqBytes[i] ?? 0))
 }
 
-/** §4.1 Encap with a given ephemeral key pair (enc is its public key); returns enc and the KEM shared secret. */
-function encap (recipientDhPublic: Uint8Array, ephemeral: KeyPair): { enc: Uint8Array, sharedSecret: Uint8Array } {
-  const enc = ephemeral.publicKey
-  const dh = x25519.dh(ephemeral.secretKey, recipientDhPublic) // throws on an all-zero result (§7.1.4)
+/**
+ * §4.1 Encap: a fresh ephemeral whose private half never leaves OpenSSL, or (known-answer tests)
+ * a given ephemeral secret. Returns enc and the KEM shared secret.
+ */
+function encap (recipientDhPublic: Uint8Array, ephemeralSecretForTests?: Uint8Array): { enc: Uint8Array, sharedSecret: Uint8Array } {
+  // both throw on an all-zero result (§7.1.4)
+  const { publicKey: enc, shared: dh } = ephemeralSecretForTests === undefined
+    ? x25519.ephemeralDh(recipientDhPublic)
+    : { publicKey: x25519.publicFromSecret(ephemeralSecretForTests), shared: x25519.dh(ephemeralSecretForTests, recipientDhPublic) }
   const sharedSecret = extractAndExpand(dh, concat(enc, recipientDhPublic))
   wipe(dh)
   return { enc, sharedSecret }
@@ -161,10 +166,7 @@ export function hpkeSeal (
   recipientDhPublic: Uint8Array, info: Uint8Array, aad: Uint8Array, plaintext: Uint8Array,
   opts: HpkeSealOptions = {}
 ): { enc: Uint8Array, ciphertext: Uint8Array } {
-  const injected = opts.ephemeralSecretForTests
-  const ephemeral = injected === undefined ? x25519.generateKeyPair() : { publicKey: x25519.publicFromSecret(injected), secretKey: injected }
-  const { enc, sharedSecret } = encap(recipientDhPublic, ephemeral)
-  if (injected === undefined) wipe(ephemeral.secretKey)
+  const { enc, sharedSecret } = encap(recipientDhPublic, opts.ephemeralSecretForTests)
   const ctx = hpkeKeySchedule(sharedSecret, info)
   const ciphertext = chacha20poly1305.seal(ctx.key, hpkeNonce(ctx.baseNonce, 0), plaintext, aad)
   wipe(sharedSecret, ctx.key, ctx.baseNonce, ctx.exporterSecret)

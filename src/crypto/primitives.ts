@@ -76,9 +76,22 @@ function rawKeyObject (prefix: Buffer, raw: Uint8Array, isPrivate: boolean): Key
 // process (seen here within a few thousand pairs). Encoding inside the job shares that lock with
 // nothing, and the imported KeyObject is not tied to the job.
 const JWK_PAIR = { publicKeyEncoding: { format: 'jwk' }, privateKeyEncoding: { format: 'jwk' } } as const
-// Node supports this since v16.6; @types/node 20 has no overload for it (rawFromJwk checks the result).
+// Node supports these since v16.6; @types/node 20 has no overloads for them (rawFromJwk checks the result).
 const generateJwkPair = generateKeyPairSync as unknown as
   (kind: 'x25519' | 'ed25519', options: typeof JWK_PAIR) => { publicKey: JsonWebKey, privateKey: JsonWebKey }
+
+const JWK_PUBLIC = { publicKeyEncoding: { format: 'jwk' } } as const
+const generateEphemeral = generateKeyPairSync as unknown as
+  (kind: 'x25519', options: typeof JWK_PUBLIC) => { publicKey: JsonWebKey, privateKey: KeyObject }
+
+function agree (privateKey: KeyObject, peerPublic: Uint8Array): Uint8Array {
+  checkLen('x25519 public key', peerPublic, KEY_BYTES)
+  try {
+    return new Uint8Array(diffieHellman({ privateKey, publicKey: rawKeyObject(X25519_SPKI, peerPublic, false) }))
+  } catch {
+    throw errors.CRYPTO('x25519: peer public key is of low order (all-zero shared secret)')
+  }
+}
 
 function generated (kind: 'x25519' | 'ed25519'): KeyPair {
   const { privateKey: jwk } = generateJwkPair(kind, JWK_PAIR)
@@ -120,15 +133,17 @@ export const x25519 = {
    * OpenSSL refuses to derive it, and so do we. See proto-spec/crypto-policy.md.
    */
   dh (secretKey: Uint8Array, peerPublic: Uint8Array): Uint8Array {
-    checkLen('x25519 public key', peerPublic, KEY_BYTES)
-    try {
-      return new Uint8Array(diffieHellman({
-        privateKey: rawKeyObject(X25519_PKCS8, secretKey, true),
-        publicKey: rawKeyObject(X25519_SPKI, peerPublic, false)
-      }))
-    } catch {
-      throw errors.CRYPTO('x25519: peer public key is of low order (all-zero shared secret)')
-    }
+    return agree(rawKeyObject(X25519_PKCS8, secretKey, true), peerPublic)
+  },
+  /**
+   * A one-use key pair and its agreement with `peerPublic` (HPKE Encap, RFC 9180 §4.1): the
+   * private half never leaves OpenSSL, so there is no secret in our memory to wipe and no ~77 µs
+   * import. Only the public half is JWK-encoded, inside the generation job (see `generated`); the
+   * private KeyObject is used for one DH and never exported. Throws like dh().
+   */
+  ephemeralDh (peerPublic: Uint8Array): { publicKey: Uint8Array, shared: Uint8Array } {
+    const { publicKey, privateKey } = generateEphemeral('x25519', JWK_PUBLIC)
+    return { publicKey: rawFromJwk(publicKey.x), shared: agree(privateKey, peerPublic) }
   },
   /**
    * Strict check for keys we bind to an identity (crypto-policy.md §1.2): canonical encoding

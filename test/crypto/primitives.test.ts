@@ -13,6 +13,14 @@ t.test('x25519 agreement is symmetric', async t => {
   t.same(x25519.publicFromSecret(a.secretKey), a.publicKey)
 })
 
+t.test('x25519 ephemeralDh: the peer computes the same secret from the ephemeral public key', async t => {
+  const peer = x25519.generateKeyPair()
+  const e = x25519.ephemeralDh(peer.publicKey)
+  t.same(x25519.dh(peer.secretKey, e.publicKey), e.shared)
+  t.notSame(x25519.ephemeralDh(peer.publicKey).publicKey, e.publicKey, 'a fresh key pair each time')
+  t.throws(() => x25519.ephemeralDh(new Uint8Array(32)), { code: 'CRYPTO' }, 'a low-order peer key is refused, as by dh()')
+})
+
 t.test('ed25519 sign/verify and tamper', async t => {
   const k = ed25519.generateKeyPair()
   const msg = randomBytes(100)
@@ -73,5 +81,5 @@ t.test('key generation never hangs', async t => {
   const fixture = fileURLToPath(new URL('fixtures/keygen-loop.ts', import.meta.url))
   const { stdout } = await run(process.execPath, ['--import', 'tsx', fixture, '20000'], { timeout: 60_000, killSignal: 'SIGKILL' })
     .catch((err: { killed?: boolean, message: string }) => ({ stdout: err.killed === true ? 'hung: killed after 60 s' : err.message }))
-  t.equal(stdout.trim(), '20000', '20,000 X25519 and 2,000 Ed25519 pairs generated and used')
+  t.equal(stdout.trim(), '20000', '20,000 X25519 pairs, 20,000 ephemeral agreements and 2,000 Ed25519 pairs')
 })
