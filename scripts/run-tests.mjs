@@ -10,6 +10,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
+// The native AEAD is rebuilt when its C source changed since `npm ci` built it (a no-op otherwise).
+spawnSync(process.execPath, ['scripts/build-native.mjs'], { stdio: 'inherit' })
 // CLI tests run the built binary: rebuild first so they never test a stale dist/.
 const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' })
 if (build.status !== 0) {

@@ -20,6 +20,7 @@ import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks
 import { Endpoint, type Session } from '../../src/transport/index.js'
 import { ReliableSession } from '../../src/transport/reliable-session.js'
 import { generateIdentity } from '../../src/crypto/identity.js'
+import { chachaPolyImplementation } from '../../src/crypto/primitives.js'
 import { spawnJson, reliablePeerPath, repoRoot, type JsonChild } from '../../test/transport/fixtures/reliable-child.js'
 
 const HOST = '127.0.0.1'
@@ -46,8 +47,11 @@ interface Peer { child: JsonChild, port: number, fingerprint: string, pid: numbe
 const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d
 // The machine's 1-minute load average goes with every figure: on a shared 2-core box, time
 // figures are only comparable at similar load; CPU-per-message figures much less depend on it.
+// Which ChaCha20-Poly1305 both processes run (the peers inherit DMESS_NATIVE): the native addon,
+// or node:crypto (DMESS_NATIVE=off, or no addon built). crypto-policy.md §3.1.
+const AEAD = chachaPolyImplementation().name
 function emit (metric: string, value: number, unit: string, extra: Record<string, unknown> = {}): void {
-  console.log(JSON.stringify({ metric, value: round(value), unit, ...extra, load1: round(loadavg()[0] ?? 0, 2) }))
+  console.log(JSON.stringify({ metric, value: round(value), unit, ...extra, aead: AEAD, load1: round(loadavg()[0] ?? 0, 2) }))
 }
 
 const CLOCK_TICKS_PER_S = 100 // Linux USER_HZ, the unit of utime/stime in /proc/PID/stat

@@ -1,5 +1,6 @@
 // Thin wrappers over the primitives we use. node:crypto wherever Node 20 has the primitive (13–36×
-// faster than pure JS here, see shared/DEPENDENCIES.md); what Node lacks: XChaCha20-Poly1305
+// faster than pure JS here, see shared/DEPENDENCIES.md), except ChaCha20-Poly1305, which calls the
+// same OpenSSL through a small addon when it is built (native-aead.ts); what Node lacks: XChaCha20-Poly1305
 // (HChaCha20 in hchacha.ts + node's ChaCha20-Poly1305), Argon2id (@noble/hashes, loaded on
 // first use), Ed25519 point validation (ed25519-point.ts). All keys are raw bytes at this boundary.
 // Policy for edge cases (tested against Wycheproof in test/crypto/wycheproof.test.ts) is written
@@ -12,6 +13,7 @@ import {
 import { errors } from '../errors.js'
 import { isStrictEd25519PublicKey } from './ed25519-point.js'
 import { hchacha20 } from './hchacha.js'
+import { loadNativeChaChaPoly, type NativeChaChaPoly } from './native-aead.js'
 
 // DER prefixes for raw 32-byte keys (RFC 8410 §7 PKCS#8 and §4 SubjectPublicKeyInfo).
 const X25519_PKCS8 = Buffer.from('302e020100300506032b656e04220420', 'hex')
@@ -204,26 +206,29 @@ export const ed25519 = {
   }
 }
 
-// ---- ChaCha20-Poly1305 (RFC 8439), node:crypto ----
+// ---- ChaCha20-Poly1305 (RFC 8439): native OpenSSL addon, or node:crypto ----
+/**
+ * One ChaCha20-Poly1305 implementation. Both write ciphertext ‖ tag into `out` (exactly
+ * plaintext.length + 16 bytes, so a caller that frames the result needs no second copy), and
+ * both are run against RFC 8439 and Wycheproof; their output is byte-identical.
+ */
+export interface ChaChaPolyImplementation {
+  readonly name: 'openssl-addon' | 'node:crypto'
+  sealInto: (key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array | undefined, out: Uint8Array) => void
+  /** the plaintext, or null when authentication fails; inputs already size-checked */
+  open: (key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array | undefined) => Uint8Array | null
+}
+
 const AEAD_OPTIONS = { authTagLength: AEAD_TAG_BYTES } as const // one object, not one per packet
 // setAAD without options: Node reads `plaintextLength` only for CCM (crypto docs, cipher.setAAD);
 // @types/node insists on it for chacha20-poly1305, so the call goes through the GCM signature.
 // Passing it cost ~10 % of a ping-pong round trip's CPU (session.md §10.9).
 type AadSetter = Pick<CipherGCM, 'setAAD'>
-export const chacha20poly1305 = {
-  seal (key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Uint8Array {
-    const out = new Uint8Array(plaintext.length + AEAD_TAG_BYTES)
-    chacha20poly1305.sealInto(key, nonce, plaintext, aad, out)
-    return out
-  },
-  /**
-   * `seal` writing ciphertext ‖ tag into `out` (exactly plaintext.length + 16 bytes), so a
-   * caller that frames the result (a transport packet) needs no second copy.
-   */
-  sealInto (key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array | undefined, out: Uint8Array): void {
-    checkLen('chacha20-poly1305 key', key, KEY_BYTES)
-    checkLen('chacha20-poly1305 nonce', nonce, CHACHA_NONCE_BYTES)
-    checkLen('chacha20-poly1305 output', out, plaintext.length + AEAD_TAG_BYTES)
+
+/** node:crypto: a new OpenSSL cipher context per call (~8-10 us of set-up each, session.md §10.7). */
+export const nodeCryptoChaChaPoly: ChaChaPolyImplementation = {
+  name: 'node:crypto',
+  sealInto (key, nonce, plaintext, aad, out) {
     const c = createCipheriv('chacha20-poly1305', key, nonce, AEAD_OPTIONS)
     if (aad) (c as AadSetter).setAAD(aad)
     const head = c.update(plaintext)
@@ -232,11 +237,7 @@ export const chacha20poly1305 = {
     if (tail.length > 0) out.set(tail, head.length)
     out.set(c.getAuthTag(), plaintext.length)
   },
-  /** Returns null when authentication fails. */
-  open (key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad?: Uint8Array): Uint8Array | null {
-    checkLen('chacha20-poly1305 key', key, KEY_BYTES)
-    checkLen('chacha20-poly1305 nonce', nonce, CHACHA_NONCE_BYTES)
-    if (ciphertext.length < AEAD_TAG_BYTES) return null
+  open (key, nonce, ciphertext, aad) {
     const ctLen = ciphertext.length - AEAD_TAG_BYTES
     const d = createDecipheriv('chacha20-poly1305', key, nonce, AEAD_OPTIONS)
     d.setAuthTag(ciphertext.subarray(ctLen))
@@ -250,6 +251,60 @@ export const chacha20poly1305 = {
     }
   }
 }
+
+const NO_AAD = new Uint8Array(0)
+
+/** The same OpenSSL through native/chacha20poly1305.c: one context per direction (~1 us per 1 KiB). */
+export function nativeChaChaPoly (addon: NativeChaChaPoly): ChaChaPolyImplementation {
+  return {
+    name: 'openssl-addon',
+    sealInto (key, nonce, plaintext, aad, out) { addon.seal(key, nonce, aad ?? NO_AAD, plaintext, out) },
+    open (key, nonce, ciphertext, aad) {
+      const out = new Uint8Array(ciphertext.length - AEAD_TAG_BYTES)
+      return addon.open(key, nonce, aad ?? NO_AAD, ciphertext, out) ? out : null
+    }
+  }
+}
+
+const nativeLoad = loadNativeChaChaPoly()
+const chachaPolyInUse = nativeLoad.ok ? nativeChaChaPoly(nativeLoad.addon) : nodeCryptoChaChaPoly
+
+/** Which ChaCha20-Poly1305 this process uses, and why not the native one (benchmarks, status). */
+export function chachaPolyImplementation (): { name: ChaChaPolyImplementation['name'], fallbackReason?: string } {
+  return nativeLoad.ok ? { name: chachaPolyInUse.name } : { name: chachaPolyInUse.name, fallbackReason: nativeLoad.reason }
+}
+
+/** ChaCha20-Poly1305 over `impl`, with every size checked (crypto-policy.md §3). */
+export function chacha20poly1305With (impl: ChaChaPolyImplementation): {
+  seal: (key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array) => Uint8Array
+  sealInto: (key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array | undefined, out: Uint8Array) => void
+  open: (key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad?: Uint8Array) => Uint8Array | null
+} {
+  const aead = {
+    seal (key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Uint8Array {
+      const out = new Uint8Array(plaintext.length + AEAD_TAG_BYTES)
+      aead.sealInto(key, nonce, plaintext, aad, out)
+      return out
+    },
+    /** `seal` writing ciphertext ‖ tag into `out` (exactly plaintext.length + 16 bytes). */
+    sealInto (key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array | undefined, out: Uint8Array): void {
+      checkLen('chacha20-poly1305 key', key, KEY_BYTES)
+      checkLen('chacha20-poly1305 nonce', nonce, CHACHA_NONCE_BYTES)
+      checkLen('chacha20-poly1305 output', out, plaintext.length + AEAD_TAG_BYTES)
+      impl.sealInto(key, nonce, plaintext, aad, out)
+    },
+    /** Returns null when authentication fails. */
+    open (key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad?: Uint8Array): Uint8Array | null {
+      checkLen('chacha20-poly1305 key', key, KEY_BYTES)
+      checkLen('chacha20-poly1305 nonce', nonce, CHACHA_NONCE_BYTES)
+      if (ciphertext.length < AEAD_TAG_BYTES) return null
+      return impl.open(key, nonce, ciphertext, aad)
+    }
+  }
+  return aead
+}
+
+export const chacha20poly1305 = chacha20poly1305With(chachaPolyInUse)
 
 // ---- XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha-03 §2.3): HChaCha20 subkey + node:crypto ----
 /** The subkey and the 12-byte IETF nonce (4 zero bytes ‖ the nonce's last 8) of §2.3. */

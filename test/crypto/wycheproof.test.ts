@@ -6,7 +6,8 @@ import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import {
-  x25519, ed25519, chacha20poly1305, xchacha, hkdfSha256, CHACHA_NONCE_BYTES, XCHACHA_NONCE_BYTES
+  x25519, ed25519, chacha20poly1305, xchacha, hkdfSha256, CHACHA_NONCE_BYTES, XCHACHA_NONCE_BYTES,
+  chacha20poly1305With, chachaPolyImplementation, nodeCryptoChaChaPoly
 } from '../../src/crypto/primitives.js'
 import { isDmessError } from '../../src/errors.js'
 
@@ -161,8 +162,13 @@ function aeadCase (aead: Aead, nonceBytes: number, tc: Case): Outcome | string {
   return toHex(resealed) === toHex(sealed) ? 'accept' : 'seal produced a different ciphertext'
 }
 
-t.test('chacha20-poly1305 (RFC 8439) through chacha20poly1305.seal/open', async t => {
+t.test(`chacha20-poly1305 (RFC 8439) through chacha20poly1305.seal/open (${chachaPolyImplementation().name})`, async t => {
   runFile(t, 'chacha20_poly1305_test.json', NO_ACCEPTABLE, tc => aeadCase(chacha20poly1305, CHACHA_NONCE_BYTES, tc))
+})
+
+t.test('chacha20-poly1305 through node:crypto, the fallback when the native addon is not built', async t => {
+  const viaNode = chacha20poly1305With(nodeCryptoChaChaPoly)
+  runFile(t, 'chacha20_poly1305_test.json', NO_ACCEPTABLE, tc => aeadCase(viaNode, CHACHA_NONCE_BYTES, tc))
 })
 
 t.test('xchacha20-poly1305 through xchacha.seal/open', async t => {

@@ -1,0 +1,60 @@
+// Loads the optional native ChaCha20-Poly1305 (native/chacha20poly1305.c: Node's own OpenSSL,
+// one cipher context per direction instead of one per call; proto-spec/crypto-policy.md §3.1).
+// This is the adapter between primitives.ts and the disk: it finds the built addon beside the
+// package, checks its ABI and says why when it cannot be used; primitives.ts then stays on
+// node:crypto. Byte-identical output either way, so two peers never need to agree on it.
+import { existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** The calls native/chacha20poly1305.c exports; every size is checked again in C. */
+export interface NativeChaChaPoly {
+  /** out (plaintext.length + 16 bytes) = ciphertext ‖ tag; aad may be empty, not absent */
+  seal: (key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array) => void
+  /** true with the plaintext in out (sealed.length - 16 bytes); false with out zeroed */
+  open: (key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array, out: Uint8Array) => boolean
+  abi: number
+}
+
+const ADDON_FILE = join('build', 'Release', 'dmess_chacha20poly1305.node')
+const EXPECTED_ABI = 2 // ABI_VERSION in native/chacha20poly1305.c
+
+export type NativeLoad = { ok: true, addon: NativeChaChaPoly } | { ok: false, reason: string }
+
+/** build/Release/ of the package: two levels up from src/crypto/, three from dist/src/crypto/. */
+export function nativeAddonPath (from = dirname(fileURLToPath(import.meta.url))): string | undefined {
+  let dir = from
+  for (let i = 0; i < 4; i++) {
+    const p = join(dir, ADDON_FILE)
+    if (existsSync(p)) return p
+    dir = dirname(dir)
+  }
+  return undefined
+}
+
+/** The addon, or why not. DMESS_NATIVE=off in the environment keeps dmess on node:crypto. */
+export function loadNativeChaChaPoly (env: NodeJS.ProcessEnv = process.env, locate: () => string | undefined = nativeAddonPath): NativeLoad {
+  if (env.DMESS_NATIVE === 'off') return { ok: false, reason: 'turned off by DMESS_NATIVE=off' }
+  const path = locate()
+  if (path === undefined) return { ok: false, reason: `${ADDON_FILE} is not built (npm install builds it; it needs a C compiler)` }
+  let exports: unknown
+  try {
+    // process.dlopen, not createRequire: an ESM process would otherwise start up the CommonJS
+    // loader for this one file, ~0.35 MiB of RSS measured here (session.md §10.11)
+    const holder = { exports: {} as unknown }
+    process.dlopen(holder, path)
+    exports = holder.exports
+  } catch (err) {
+    return { ok: false, reason: `${path} does not load: ${(err as Error).message.split('\n')[0] ?? ''}` }
+  }
+  return checkedAddon(exports, path)
+}
+
+/** The loaded addon if it exports the calls this code expects (its ABI number matches). */
+export function checkedAddon (exports: unknown, path: string): NativeLoad {
+  const addon = exports as Partial<NativeChaChaPoly>
+  if (addon.abi !== EXPECTED_ABI || typeof addon.seal !== 'function' || typeof addon.open !== 'function') {
+    return { ok: false, reason: `${path} is a stale build (ABI ${String(addon.abi)}, want ${EXPECTED_ABI}): run npm install` }
+  }
+  return { ok: true, addon: addon as NativeChaChaPoly }
+}
