@@ -19,5 +19,6 @@ export default class Status extends BaseCommand {
     this.log(`Peers:       ${s.peers}`)
     this.log(`mDNS:        ${s.mdns ? 'on' : 'off'}`)
     this.log(`DHT:         ${s.dhtNodes} nodes in the routing table`)
+    this.log(`Encryption:  ChaCha20-Poly1305 via ${s.aead === 'openssl-addon' ? 'the native OpenSSL addon' : `node:crypto${s.aeadFallbackReason === undefined ? '' : ` (${s.aeadFallbackReason})`}`}`)
   }
 }

@@ -5,7 +5,7 @@ import type { Logger } from 'pino'
 import type { HomePaths } from '../config/home.js'
 import { errors, isDmessError } from '../errors.js'
 import { lock, type Unlocked } from '../app/profile.js'
-import { wipe } from '../crypto/primitives.js'
+import { chachaPolyImplementation, wipe } from '../crypto/primitives.js'
 import { openStore, type Store } from '../store/index.js'
 import type { Component } from './component.js'
 import { EventBus } from './events.js'
@@ -134,7 +134,7 @@ export class Daemon {
     }
     this.state = 'running'
     const st = this.status()
-    this.opts.log.info({ fingerprint: st.fingerprint, host: st.host, port: st.port, socket: this.files.socket }, 'daemon running')
+    this.opts.log.info({ fingerprint: st.fingerprint, host: st.host, port: st.port, socket: this.files.socket, aead: st.aead, aeadFallbackReason: st.aeadFallbackReason }, 'daemon running')
     return st
   }
 
@@ -150,7 +150,8 @@ export class Daemon {
       peers: this.peerCount(),
       home: this.opts.paths.home,
       mdns: this.opts.mdns,
-      dhtNodes: this.dht.tableSize
+      dhtNodes: this.dht.tableSize,
+      ...aeadStatus()
     }
   }
 
@@ -231,4 +232,10 @@ class StoreComponent implements Component {
 export async function alreadyRunning (home: string, files: DaemonPaths): Promise<Error> {
   const pid = await readPidFile(files.pidfile)
   return errors.DAEMON_RUNNING(`a dmess daemon is already running for ${home}${pid ? ` (pid ${pid})` : ''}`)
+}
+
+/** DaemonStatus's AEAD fields: the implementation in use and, on node:crypto, why. */
+function aeadStatus (): Pick<DaemonStatus, 'aead' | 'aeadFallbackReason'> {
+  const i = chachaPolyImplementation()
+  return i.fallbackReason === undefined ? { aead: i.name } : { aead: i.name, aeadFallbackReason: i.fallbackReason }
 }

@@ -26,6 +26,9 @@ export interface DaemonStatus {
   mdns: boolean
   /** nodes in the DHT routing table */
   dhtNodes: number
+  /** which ChaCha20-Poly1305 carries sessions (crypto-policy.md §3.1), and why not the addon */
+  aead: 'openssl-addon' | 'node:crypto'
+  aeadFallbackReason?: string
 }
 
 /** What only a running daemon offers (absent when a command runs the methods on its own store). */

@@ -7,7 +7,7 @@
 // elsewhere it is unknown and the answer is null.
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os'
 import { readFileSync } from 'node:fs'
-import { BlockList, isIPv4, isIPv6 } from 'node:net'
+import { BlockList, isIP, isIPv4 } from 'node:net'
 import { MAX_TRANSPORT_DATAGRAM_BYTES } from '../wire/constants.js'
 
 const IPV4_UDP_OVERHEAD = 20 + 8 // RFC 791 header without options, RFC 768
@@ -93,7 +93,7 @@ function normalize (host: string): string | null {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(host)
   if (mapped !== null) return mapped[1]!
   const bare = host.split('%')[0]!
-  return isIPv4(bare) || isIPv6(bare) ? bare : null
+  return isIP(bare) !== 0 ? bare : null
 }
 
 function inSubnet (addr: string, info: NetworkInterfaceInfo, family: 'IPv4' | 'IPv6'): boolean {

@@ -5,10 +5,11 @@
 // back, and a session between a process on each implementation. In CI the addon must be built.
 import t from 'tap'
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs'
+import { Worker } from 'node:worker_threads'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  chachaPolyImplementation, chacha20poly1305With, nativeChaChaPoly, nodeCryptoChaChaPoly, randomBytes,
+  chachaPolyImplementation, chacha20poly1305, chacha20poly1305With, nativeChaChaPoly, nodeCryptoChaChaPoly, randomBytes,
   type ChaChaPolyImplementation
 } from '../../src/crypto/primitives.js'
 import { checkedAddon, loadNativeChaChaPoly, nativeAddonPath, type NativeChaChaPoly } from '../../src/crypto/native-aead.js'
@@ -151,6 +152,38 @@ function run (addon: NativeChaChaPoly): void {
     t.equal(call(cases[1]![1]), 'RangeError:ERR_DMESS_AEAD_ARGS', 'errors carry a code')
     const buf = randomBytes(60)
     t.equal(call(() => { addon.seal(k, n, E, buf.subarray(0, 20), buf.subarray(10, 46)) }).split(':')[0], 'RangeError', 'output overlapping the plaintext at an offset')
+  })
+
+  t.test('worker threads each get their own contexts; the main thread keeps working after they exit', async t => {
+    // N-API instance data: one pair of cipher contexts per JavaScript environment (the C file's
+    // NAPI_MODULE_INIT), freed when that environment ends
+    const key = randomBytes(32)
+    const nonce = randomBytes(12)
+    const pt = randomBytes(1000)
+    const expected = toHex(chacha20poly1305With(nodeCryptoChaChaPoly).seal(key, nonce, pt))
+    const code = `
+      const { parentPort, workerData: w } = require('node:worker_threads')
+      const holder = { exports: {} }
+      process.dlopen(holder, w.path)
+      const out = new Uint8Array(w.pt.length + 16)
+      let same = 0
+      for (let i = 0; i < 2000; i++) {
+        holder.exports.seal(w.key, w.nonce, new Uint8Array(0), w.pt, out)
+        const back = new Uint8Array(w.pt.length)
+        if (holder.exports.open(w.key, w.nonce, new Uint8Array(0), out, back)) same++
+      }
+      parentPort.postMessage({ sealed: Buffer.from(out).toString('hex'), same })`
+    // resolves once the worker has exited, so its environment (and its contexts) are gone
+    const run = async (): Promise<unknown> => await new Promise((resolve, reject) => {
+      const w = new Worker(code, { eval: true, workerData: { path: nativeAddonPath(), key, nonce, pt } })
+      let said: unknown
+      w.once('message', m => { said = m })
+      w.once('error', reject)
+      w.once('exit', code => { code === 0 ? resolve(said) : reject(new Error(`worker exited ${code}`)) })
+    })
+    const results = await Promise.all([run(), run(), run()])
+    for (const r of results) t.same(r, { sealed: expected, same: 2000 }, 'a worker seals the same bytes and opens all 2,000')
+    t.equal(toHex(chacha20poly1305.seal(key, nonce, pt)), expected, 'this thread still seals correctly')
   })
 
   t.test('the loader says why it falls back to node:crypto', async t => {

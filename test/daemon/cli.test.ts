@@ -10,6 +10,7 @@ import { IpcClient } from '../../src/daemon/ipc-client.js'
 import type { DaemonEvent } from '../../src/daemon/events.js'
 import { RPC } from '../../src/daemon/protocol.js'
 import { cliHome, killDetachedOnTeardown, PASS, PW, RawClient, startForeground, waitFor } from './helpers.js'
+import { chachaPolyImplementation } from '../../src/crypto/primitives.js'
 
 const LOOPBACK = ['--host', '127.0.0.1', '--port', '0', '--no-mdns']
 
@@ -47,6 +48,10 @@ t.test('foreground daemon: status reports it, the UDP port is bound, stop ends i
 
   const text = await runCli(['status', '--home', me.home])
   t.match(text.stdout, new RegExp(`running \\(pid ${d.pid}\\)[\\s\\S]*Fingerprint: ${me.fingerprint}[\\s\\S]*UDP: +127\\.0\\.0\\.1:${port}`))
+  // the daemon runs on the native ChaCha20-Poly1305 whenever this process does (crypto-policy.md §3.1)
+  const aead = chachaPolyImplementation().name
+  t.equal(st.aead, aead, `status --json names the AEAD: ${aead}`)
+  t.match(text.stdout, aead === 'openssl-addon' ? /Encryption: +ChaCha20-Poly1305 via the native OpenSSL addon/ : /Encryption: +ChaCha20-Poly1305 via node:crypto/)
 
   const stop = await runCli(['stop', '--home', me.home])
   t.equal(stop.code, 0, stop.stderr)
