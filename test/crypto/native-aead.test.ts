@@ -179,7 +179,10 @@ function run (addon: NativeChaChaPoly): void {
       let said: unknown
       w.once('message', m => { said = m })
       w.once('error', reject)
-      w.once('exit', code => { code === 0 ? resolve(said) : reject(new Error(`worker exited ${code}`)) })
+      w.once('exit', code => {
+        if (code === 0) resolve(said)
+        else reject(new Error(`worker exited ${code}`))
+      })
     })
     const results = await Promise.all([run(), run(), run()])
     for (const r of results) t.same(r, { sealed: expected, same: 2000 }, 'a worker seals the same bytes and opens all 2,000')
