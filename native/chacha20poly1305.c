@@ -97,18 +97,29 @@ static aead_state *read_args (napi_env env, napi_callback_info info, span *key, 
   return data;
 }
 
+// Re-keys the kept context for one message and feeds it the AAD (RFC 8439 §2.8: AAD first).
+// `tag` is NULL to seal; to open, the tag the ciphertext must match.
+static int begin (EVP_CIPHER_CTX *c, span key, span nonce, span aad, uint8_t *tag) {
+  int len = 0;
+  return EVP_CipherInit_ex(c, NULL, NULL, key.p, nonce.p, tag == NULL) == 1 &&
+    (tag == NULL || EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, TAG_BYTES, tag) == 1) &&
+    (aad.n == 0 || EVP_CipherUpdate(c, NULL, &len, aad.p, (int)aad.n) == 1);
+}
+
+// Then the n message bytes, in → out, and the final step, which checks the tag when opening
+// (in constant time, inside OpenSSL).
+static int finish (EVP_CIPHER_CTX *c, const uint8_t *in, uint8_t *out, size_t n) {
+  int len = 0;
+  return (n == 0 || EVP_CipherUpdate(c, out, &len, in, (int)n) == 1) && EVP_CipherFinal_ex(c, out + n, &len) == 1;
+}
+
 // seal(key, nonce, aad, plaintext, out): out = ciphertext ‖ tag (RFC 8439 §2.8); aad may be empty
 static napi_value aead_seal (napi_env env, napi_callback_info info) {
   span key, nonce, aad, pt, out;
   aead_state *s = read_args(env, info, &key, &nonce, &aad, &pt, &out, 1);
   if (s == NULL) return NULL;
-  EVP_CIPHER_CTX *c = s->seal;
-  int len = 0;
-  int ok = EVP_CipherInit_ex(c, NULL, NULL, key.p, nonce.p, 1) == 1 &&
-    (aad.n == 0 || EVP_CipherUpdate(c, NULL, &len, aad.p, (int)aad.n) == 1) &&
-    (pt.n == 0 || EVP_CipherUpdate(c, out.p, &len, pt.p, (int)pt.n) == 1) &&
-    EVP_CipherFinal_ex(c, out.p + pt.n, &len) == 1 &&
-    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, TAG_BYTES, out.p + pt.n) == 1;
+  int ok = begin(s->seal, key, nonce, aad, NULL) && finish(s->seal, pt.p, out.p, pt.n) &&
+    EVP_CIPHER_CTX_ctrl(s->seal, EVP_CTRL_AEAD_GET_TAG, TAG_BYTES, out.p + pt.n) == 1;
   if (!ok) {
     OPENSSL_cleanse(out.p, out.n);
     napi_throw_error(env, "ERR_DMESS_AEAD", "chacha20-poly1305 seal failed inside OpenSSL");
@@ -121,16 +132,10 @@ static napi_value aead_open (napi_env env, napi_callback_info info) {
   span key, nonce, aad, ct, out;
   aead_state *s = read_args(env, info, &key, &nonce, &aad, &ct, &out, 0);
   if (s == NULL) return NULL;
-  EVP_CIPHER_CTX *c = s->open;
   // copy the tag first: an in-place open must not lose it (it lies past the plaintext anyway)
   uint8_t tag[TAG_BYTES];
   for (int i = 0; i < TAG_BYTES; i++) tag[i] = ct.p[out.n + i];
-  int len = 0;
-  int ok = EVP_CipherInit_ex(c, NULL, NULL, key.p, nonce.p, 0) == 1 &&
-    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, TAG_BYTES, tag) == 1 &&
-    (aad.n == 0 || EVP_CipherUpdate(c, NULL, &len, aad.p, (int)aad.n) == 1) &&
-    (out.n == 0 || EVP_CipherUpdate(c, out.p, &len, ct.p, (int)out.n) == 1) &&
-    EVP_CipherFinal_ex(c, out.p + out.n, &len) == 1; // checks the tag in constant time
+  int ok = begin(s->open, key, nonce, aad, tag) && finish(s->open, ct.p, out.p, out.n);
   // OpenSSL writes the plaintext before it checks the tag: none of it may reach the caller
   if (!ok) OPENSSL_cleanse(out.p, out.n);
   napi_value result;
