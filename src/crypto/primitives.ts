@@ -56,10 +56,32 @@ function checkLen (what: string, b: Uint8Array, n: number): void {
 // drops the entry. Public keys come from the network and are imported as JWK (~35,000/s).
 const privateKeyCache = new WeakMap<Uint8Array, KeyObject>()
 
+// Ed25519 public keys are always long-term (identities, signing keys: the protocol has no
+// ephemeral Ed25519 key), and each is verified against again and again: every envelope from a
+// contact, every handshake with a peer. So their KeyObjects are kept, the most recently used 256
+// of them: ~25 µs of JWK import saved per verify. X25519 public keys are mostly ephemerals, seen
+// once, and are not kept.
+const ED25519_PUBLIC_CACHE_SIZE = 256
+const ed25519PublicCache = new Map<string, KeyObject>()
+
+function ed25519PublicKeyObject (x: string): KeyObject {
+  let key = ed25519PublicCache.get(x)
+  if (key !== undefined) {
+    ed25519PublicCache.delete(x) // re-inserted below: Map order is the recency order
+  } else {
+    key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' })
+    if (ed25519PublicCache.size >= ED25519_PUBLIC_CACHE_SIZE) ed25519PublicCache.delete(ed25519PublicCache.keys().next().value!)
+  }
+  ed25519PublicCache.set(x, key)
+  return key
+}
+
 function rawKeyObject (prefix: Buffer, raw: Uint8Array, isPrivate: boolean): KeyObject {
   checkLen('key', raw, KEY_BYTES)
   if (!isPrivate) {
-    return createPublicKey({ key: { kty: 'OKP', crv: prefix === X25519_SPKI ? 'X25519' : 'Ed25519', x: Buffer.from(raw).toString('base64url') }, format: 'jwk' })
+    const x = Buffer.from(raw.buffer, raw.byteOffset, raw.length).toString('base64url')
+    if (prefix === ED25519_SPKI) return ed25519PublicKeyObject(x)
+    return createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x }, format: 'jwk' })
   }
   let key = privateKeyCache.get(raw)
   if (key === undefined) {

@@ -375,12 +375,18 @@ export class ReliableSession extends EventEmitter<ReliableSessionEvents> {
     if (this.#timer !== null) this.#scheduler.clearTimer(this.#timer)
     this.#timer = null
     for (const m of rest) this.#deliver(m)
-    const err = this.#closedError('send')
-    for (let i = this.#pendingHead; i < this.#pending.length; i++) this.#pending[i]!.reject(err)
+    // errors only for callers still waiting: an Error captures a stack (tens of µs), and most
+    // sessions close with nobody waiting
+    if (this.#pendingHead < this.#pending.length) {
+      const err = this.#closedError('send')
+      for (let i = this.#pendingHead; i < this.#pending.length; i++) this.#pending[i]!.reject(err)
+    }
     this.#pending.length = 0
     this.#pendingHead = 0
-    const ferr = this.#closedError('flushed')
-    for (const w of this.#flushWaiters.splice(0)) w.reject(ferr)
+    if (this.#flushWaiters.length > 0) {
+      const ferr = this.#closedError('flushed')
+      for (const w of this.#flushWaiters.splice(0)) w.reject(ferr)
+    }
     this.#inbox?.end()
     this.emit('close', this.#closed)
   }

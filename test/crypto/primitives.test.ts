@@ -31,6 +31,26 @@ t.test('ed25519 sign/verify and tamper', async t => {
   t.notOk(ed25519.verify(sig.subarray(1), msg, k.publicKey))
 })
 
+t.test('ed25519.verify is right for every key when more keys are seen than its key cache holds', async t => {
+  // primitives.ts keeps the 256 most recently used Ed25519 public keys imported
+  const msg = randomBytes(64)
+  const keys = Array.from({ length: 300 }, () => ed25519.generateKeyPair())
+  const sigs = keys.map(k => ed25519.sign(msg, k.secretKey))
+  let wrong = 0
+  for (let pass = 0; pass < 2; pass++) {
+    for (let i = 0; i < keys.length; i++) {
+      if (!ed25519.verify(sigs[i]!, msg, keys[i]!.publicKey)) wrong++
+      if (ed25519.verify(sigs[i]!, msg, keys[(i + 1) % keys.length]!.publicKey)) wrong++
+    }
+  }
+  t.equal(wrong, 0, '1,200 verifications, each with the right answer')
+  const k = keys[0]!.publicKey
+  const copy = k.slice()
+  k[0] = k[0]! ^ 1 // the caller's array changes: the cache is keyed by content, not by array
+  t.notOk(ed25519.verify(sigs[0]!, msg, k), 'a changed key no longer verifies')
+  t.ok(ed25519.verify(sigs[0]!, msg, copy))
+})
+
 t.test('aeads round trip and reject tampering', async t => {
   const key = randomBytes(32)
   for (const [aead, nlen] of [[chacha20poly1305, 12], [xchacha, 24]] as const) {
