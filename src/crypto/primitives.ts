@@ -32,9 +32,13 @@ export function randomBytes (n: number): Uint8Array {
 }
 
 /** Overwrite secret material we no longer need (best effort: JS may have copied it). */
-export function wipe (...bufs: Array<Uint8Array | undefined>): void {
+export function wipe (...bufs: Array<Uint8Array | X25519SecretHandle | undefined>): void {
   for (const b of bufs) {
     if (b === undefined) continue
+    if (b instanceof X25519SecretHandle) {
+      b.wipe()
+      continue
+    }
     privateKeyCache.delete(b)
     b.fill(0)
   }
@@ -144,6 +148,29 @@ function exportRawPublic (key: KeyObject): Uint8Array {
 
 export interface KeyPair { publicKey: Uint8Array, secretKey: Uint8Array }
 
+/**
+ * An X25519 secret that never leaves OpenSSL: the private KeyObject of a key generation job,
+ * never exported (so the Node 20 JWK-export deadlock above cannot occur). For a handshake's
+ * ephemeral, which only ever takes part in DHs: no secret bytes in JavaScript memory, and no
+ * ~77 µs private-key import per handshake. Only x25519.dh accepts it; after wipe() it refuses.
+ */
+export class X25519SecretHandle {
+  #key: KeyObject | null
+  constructor (key: KeyObject) { this.#key = key }
+  get wiped (): boolean { return this.#key === null }
+  /** The key, for x25519.dh; throws CRYPTO once wiped. */
+  keyObject (): KeyObject {
+    if (this.#key === null) throw errors.CRYPTO('x25519: a wiped ephemeral secret was used')
+    return this.#key
+  }
+
+  /** Drop the reference: OpenSSL frees (and cleanses) the key when V8 collects the KeyObject. */
+  wipe (): void { this.#key = null }
+}
+
+/** A key pair whose secret may be an X25519SecretHandle (a Noise ephemeral). */
+export interface DhKeyPair { publicKey: Uint8Array, secretKey: Uint8Array | X25519SecretHandle }
+
 // ---- X25519 (RFC 7748) ----
 export const x25519 = {
   generateKeyPair (): KeyPair {
@@ -156,8 +183,17 @@ export const x25519 = {
    * Diffie-Hellman. Throws on a low-order peer key (all-zero shared secret, RFC 7748 §6.1):
    * OpenSSL refuses to derive it, and so do we. See proto-spec/crypto-policy.md.
    */
-  dh (secretKey: Uint8Array, peerPublic: Uint8Array): Uint8Array {
-    return agree(rawKeyObject(X25519_PKCS8, secretKey, true), peerPublic)
+  dh (secretKey: Uint8Array | X25519SecretHandle, peerPublic: Uint8Array): Uint8Array {
+    const privateKey = secretKey instanceof X25519SecretHandle ? secretKey.keyObject() : rawKeyObject(X25519_PKCS8, secretKey, true)
+    return agree(privateKey, peerPublic)
+  },
+  /**
+   * A key pair for DHs only (a handshake's ephemeral): the secret stays inside OpenSSL as an
+   * X25519SecretHandle. Only the public half is JWK-encoded, inside the generation job.
+   */
+  generateEphemeral (): { publicKey: Uint8Array, secretKey: X25519SecretHandle } {
+    const { publicKey, privateKey } = generateEphemeral('x25519', JWK_PUBLIC)
+    return { publicKey: rawFromJwk(publicKey.x), secretKey: new X25519SecretHandle(privateKey) }
   },
   /**
    * A one-use key pair and its agreement with `peerPublic` (HPKE Encap, RFC 9180 §4.1): the

@@ -2,7 +2,7 @@ import t from 'tap'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { fileURLToPath } from 'node:url'
-import { x25519, ed25519, chacha20poly1305, xchacha, constantTimeEqual, randomBytes } from '../../src/crypto/primitives.js'
+import { x25519, ed25519, chacha20poly1305, xchacha, constantTimeEqual, randomBytes, wipe, X25519SecretHandle } from '../../src/crypto/primitives.js'
 
 const run = promisify(execFile)
 
@@ -19,6 +19,21 @@ t.test('x25519 ephemeralDh: the peer computes the same secret from the ephemeral
   t.same(x25519.dh(peer.secretKey, e.publicKey), e.shared)
   t.notSame(x25519.ephemeralDh(peer.publicKey).publicKey, e.publicKey, 'a fresh key pair each time')
   t.throws(() => x25519.ephemeralDh(new Uint8Array(32)), { code: 'CRYPTO' }, 'a low-order peer key is refused, as by dh()')
+})
+
+t.test('x25519 generateEphemeral: its secret stays in OpenSSL, agrees like a byte secret, and is gone once wiped', async t => {
+  const peer = x25519.generateKeyPair()
+  const e = x25519.generateEphemeral()
+  t.ok(e.secretKey instanceof X25519SecretHandle, 'the secret is a handle, not bytes')
+  t.notOk(Object.values(e.secretKey).some(v => v instanceof Uint8Array), 'no secret bytes on it')
+  const shared = x25519.dh(e.secretKey, peer.publicKey)
+  t.same(x25519.dh(peer.secretKey, e.publicKey), shared, 'the peer computes the same secret')
+  t.same(x25519.dh(e.secretKey, peer.publicKey), shared, 'usable for several DHs (Noise XX uses an ephemeral twice)')
+  t.throws(() => x25519.dh(e.secretKey, new Uint8Array(32)), { code: 'CRYPTO' }, 'a low-order peer key is refused, as with byte secrets')
+  t.notSame(x25519.generateEphemeral().publicKey, e.publicKey, 'a fresh key pair each time')
+  wipe(e.secretKey)
+  t.ok(e.secretKey.wiped)
+  t.throws(() => x25519.dh(e.secretKey, peer.publicKey), { code: 'CRYPTO' }, 'a wiped handle refuses: it never falls back to some other key')
 })
 
 t.test('ed25519 sign/verify and tamper', async t => {
@@ -101,5 +116,5 @@ t.test('key generation never hangs', async t => {
   const fixture = fileURLToPath(new URL('fixtures/keygen-loop.ts', import.meta.url))
   const { stdout } = await run(process.execPath, ['--import', 'tsx', fixture, '20000'], { timeout: 60_000, killSignal: 'SIGKILL' })
     .catch((err: { killed?: boolean, message: string }) => ({ stdout: err.killed === true ? 'hung: killed after 60 s' : err.message }))
-  t.equal(stdout.trim(), '20000', '20,000 X25519 pairs, 20,000 ephemeral agreements and 2,000 Ed25519 pairs')
+  t.equal(stdout.trim(), '20000', '20,000 X25519 pairs, 20,000 ephemeral agreements, 10,000 opaque ephemerals and 2,000 Ed25519 pairs')
 })

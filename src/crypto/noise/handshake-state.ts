@@ -5,7 +5,7 @@
 // Failure model: readMessage() throws a DmessError (NOISE_DECRYPT, NOISE_BAD_MESSAGE) when the
 // peer's message does not authenticate or is malformed; the state is then dead (its secrets are
 // wiped and every later call throws NOISE_STATE). The caller drops the handshake and counts it.
-import { wipe, type KeyPair } from '../primitives.js'
+import { wipe, type DhKeyPair, type KeyPair } from '../primitives.js'
 import { DmessError, errors } from '../../errors.js'
 import { CipherState } from './cipher-state.js'
 import { SymmetricState } from './symmetric-state.js'
@@ -46,7 +46,7 @@ export class HandshakeState {
   readonly #random: ((n: number) => Uint8Array) | undefined
   readonly #s: KeyPair | null
   readonly #ss: SymmetricState
-  #e: KeyPair | null
+  #e: DhKeyPair | null
   #rs: Uint8Array | null
   #re: Uint8Array | null = null
   #index = 0
@@ -247,7 +247,7 @@ export class HandshakeState {
     this.#ss.mixKey(this.protocol.suite.dh.dh(local.secretKey, remote))
   }
 
-  #dhOperands (t: DhToken): [KeyPair | null, Uint8Array | null] {
+  #dhOperands (t: DhToken): [DhKeyPair | null, Uint8Array | null] {
     switch (t) {
       case 'ee': return [this.#e, this.#re]
       case 'ss': return [this.#s, this.#rs]
@@ -256,7 +256,7 @@ export class HandshakeState {
     }
   }
 
-  #generateEphemeral (): KeyPair {
+  #generateEphemeral (): DhKeyPair {
     // An injected random source (tests) goes through keyPairFromSecret; otherwise OpenSSL's keygen.
     if (this.#random) return this.protocol.suite.dh.keyPairFromSecret(this.#random(this.#dhLen))
     return this.protocol.suite.dh.generateKeyPair()

@@ -4,7 +4,7 @@
 // not speak this" apart from "this is broken".
 import {
   x25519, chacha20poly1305, sha256, sha512, blake2b, hmac, wipe, KEY_BYTES, AEAD_TAG_BYTES,
-  CHACHA_NONCE_BYTES, type KeyPair, type HmacHash
+  CHACHA_NONCE_BYTES, type KeyPair, type DhKeyPair, type X25519SecretHandle, type HmacHash
 } from '../primitives.js'
 import { errors } from '../../errors.js'
 import { getPattern, type HandshakePattern } from './patterns.js'
@@ -20,10 +20,14 @@ export interface DhFunctions {
   readonly dhLen: number
   /** Derive a key pair from DHLEN random bytes (the secret is kept, not copied). */
   keyPairFromSecret: (secretKey: Uint8Array) => KeyPair
-  /** Noise §4.1 GENERATE_KEYPAIR() from the OS random source (OpenSSL's keygen: far cheaper than importing a secret). */
-  generateKeyPair: () => KeyPair
+  /**
+   * Noise §4.1 GENERATE_KEYPAIR() from the OS random source (OpenSSL's keygen: far cheaper than
+   * importing a secret). The secret may be an opaque handle that only `dh` accepts: an ephemeral
+   * is only ever used in DHs, so its secret need never leave OpenSSL.
+   */
+  generateKeyPair: () => DhKeyPair
   /** Noise §4.1 DH(); throws DmessError CRYPTO for a low-order peer key. */
-  dh: (secretKey: Uint8Array, publicKey: Uint8Array) => Uint8Array
+  dh: (secretKey: Uint8Array | X25519SecretHandle, publicKey: Uint8Array) => Uint8Array
 }
 
 export interface CipherFunctions {
@@ -59,7 +63,7 @@ const dh25519: DhFunctions = {
   name: '25519',
   dhLen: KEY_BYTES,
   keyPairFromSecret: secretKey => ({ publicKey: x25519.publicFromSecret(secretKey), secretKey }),
-  generateKeyPair: () => x25519.generateKeyPair(),
+  generateKeyPair: () => x25519.generateEphemeral(),
   dh: (secretKey, publicKey) => x25519.dh(secretKey, publicKey)
 }
 
