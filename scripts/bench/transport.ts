@@ -22,6 +22,7 @@ import { ReliableSession } from '../../src/transport/reliable-session.js'
 import { generateIdentity } from '../../src/crypto/identity.js'
 import { chachaPolyImplementation } from '../../src/crypto/primitives.js'
 import { spawnJson, reliablePeerPath, repoRoot, type JsonChild } from '../../test/transport/fixtures/reliable-child.js'
+import { bundle } from '../bundle.js'
 
 const HOST = '127.0.0.1'
 const MSG_BYTES = 1024
@@ -85,9 +86,9 @@ async function stopPeer (p: Peer): Promise<void> {
   })
 }
 
-// The same echo peer as plain JavaScript from `npm run build`'s dist/ — what the daemon runs —
-// without the TypeScript loader's memory. Used only when dist/ is at least as new as the source.
-const COMPILED_PEER = `
+// The same echo peer as plain JavaScript from `npm run build`'s dist/, imported module by module
+// (ESM, as `node --input-type=module -e`): what the bundle below saves, measured in the same run.
+const MODULES_PEER = `
 const { Endpoint } = await import(process.argv[1] + '/dist/src/transport/index.js')
 const { ReliableSession } = await import(process.argv[1] + '/dist/src/transport/reliable-session.js')
 const { generateIdentity } = await import(process.argv[1] + '/dist/src/crypto/identity.js')
@@ -96,6 +97,47 @@ ep.on('session', s => { const r = new ReliableSession(s); r.on('message', m => {
 console.log(JSON.stringify({ port: ep.address.port, fingerprint: ep.fingerprint, pid: process.pid }))
 process.stdin.resume()
 process.stdin.on('end', () => { ep.close().then(() => process.exit(0)) })`
+
+/** The idle-session peer, bundled as the daemon ships (scripts/bundle.ts), inside dist/ so it finds build/ as the daemon does. */
+const BUNDLED_PEER = { entry: 'scripts/bench/peers/idle-session-peer.ts', outfile: 'dist/bench/idle-session-peer.cjs' }
+
+// The floor under transport_idle_session_rss_mib: the same node binary running a CommonJS script,
+// as the bundled peer is, holding only a bound dgram socket. Measured the same way in the same run.
+const BARE_UDP_PEER = `
+const s = require('node:dgram').createSocket('udp4')
+s.bind(0, '127.0.0.1', () => { console.log(JSON.stringify({ port: s.address().port, pid: process.pid })) })
+process.stdin.resume()
+process.stdin.on('end', () => { s.close(); process.exit(0) })`
+
+// V8's memory reducer runs about 8 s after allocation stops (v8 src/heap/memory-reducer.cc,
+// kLongDelayMs): it shrinks the young generation that startup and the burst grew and returns
+// free heap pages. Measured here: the compiled peer drops 1.7-3.4 MiB 7-8 s after the first
+// reading (how much depends on whether the reducer already ran once during startup).
+const SETTLE_MS = 12_000
+
+/**
+ * transport_idle_session_rss_mib: a peer process holding one idle reliable session, 1 s after
+ * 100 echoed messages and again once settled. The peer is our transport bundled the way the
+ * daemon ships (dist/daemon.cjs) and run as a file, as the native stack's server is; the same peer
+ * as dist/ ES modules is measured alongside.
+ */
+async function idleSessionRss (ep: Endpoint): Promise<void> {
+  const peerFile = await bundle(BUNDLED_PEER.entry, BUNDLED_PEER.outfile)
+  const peer = await startRssPeer([peerFile])
+  try {
+    // The bundle must find the native addon as the daemon does (bundle.ts), or it measures another AEAD.
+    if (peer.aead !== AEAD) throw new Error(`the bundled peer runs ${String(peer.aead)}, this process ${AEAD}`)
+    const { session, settleAt } = await idleAfterTraffic(ep, peer)
+    emit('transport_idle_session_rss_mib', rssMiB(peer.pid), 'MiB', { target: TARGETS.rssMiB, params: { what: 'bundled peer (scripts/bundle.ts, as dist/daemon.cjs) holding one idle reliable session, 1 s after 100 echoed messages', ...rssSplit(peer.pid) } })
+    await floorRss('node_udp_idle_process_rss_mib', ['-e', BARE_UDP_PEER], 'plain node (CommonJS, as the bundle) holding one bound dgram socket: the floor under transport_idle_session_rss_mib')
+    await modulesRss(ep)
+    await new Promise(resolve => setTimeout(resolve, Math.max(0, settleAt - Date.now())))
+    emit('transport_idle_session_settled_rss_mib', rssMiB(peer.pid), 'MiB', { params: { what: `the same peer ${SETTLE_MS / 1000} s later, after V8's memory reducer has run`, ...rssSplit(peer.pid) } })
+    session.close()
+  } finally {
+    await stopPeer(peer)
+  }
+}
 
 function compiledPeerUsable (): boolean {
   const src = ['src/transport/reliable-session.ts', 'src/transport/endpoint.ts', 'src/transport/reliable/channel.ts']
@@ -107,52 +149,43 @@ function compiledPeerUsable (): boolean {
   }
 }
 
-// The floor under transport_idle_session_rss_mib: the same node binary, ESM like the peer,
-// holding only a bound dgram socket. Measured the same way in the same run.
-const BARE_UDP_PEER = `
-const { createSocket } = await import('node:dgram')
-const s = createSocket('udp4')
-s.bind(0, '127.0.0.1', () => { console.log(JSON.stringify({ port: s.address().port, pid: process.pid })) })
-process.stdin.resume()
-process.stdin.on('end', () => { s.close(); process.exit(0) })`
-
-// V8's memory reducer runs about 8 s after allocation stops (v8 src/heap/memory-reducer.cc,
-// kLongDelayMs): it shrinks the young generation that startup and the burst grew and returns
-// free heap pages. Measured here: the compiled peer drops 1.7-3.4 MiB 7-8 s after the first
-// reading (how much depends on whether the reducer already ran once during startup).
-const SETTLE_MS = 12_000
-
-async function compiledRss (ep: Endpoint): Promise<void> {
+async function modulesRss (ep: Endpoint): Promise<void> {
   if (!compiledPeerUsable()) {
-    console.error('# transport bench: dist/ is missing or older than src/ (run `npm run build`): no compiled-peer RSS')
+    console.error('# transport bench: dist/ is missing or older than src/ (run `npm run build`): no module-by-module RSS')
     return
   }
-  const child = spawnJson(process.execPath, ['--input-type=module', '-e', COMPILED_PEER, repoRoot])
-  const info = await child.next(o => typeof o.port === 'number')
-  const peer = { child, port: info.port as number, fingerprint: String(info.fingerprint), pid: info.pid as number }
+  const peer = await startRssPeer(['--input-type=module', '-e', MODULES_PEER, repoRoot])
   try {
-    const r = await openReliable(ep, peer)
-    for (let i = 0; i < 100; i++) await r.send(new Uint8Array(MSG_BYTES))
-    await r.flushed()
-    await new Promise(resolve => setTimeout(resolve, 1000))
-    const settleAt = Date.now() + SETTLE_MS
-    emit('transport_idle_session_rss_mib', rssMiB(peer.pid), 'MiB', { target: TARGETS.rssMiB, params: { what: 'compiled (dist/) peer process holding one idle reliable session, 1 s after 100 echoed messages', ...rssSplit(peer.pid) } })
-    await bareUdpRss()
-    await new Promise(resolve => setTimeout(resolve, Math.max(0, settleAt - Date.now())))
-    emit('transport_idle_session_settled_rss_mib', rssMiB(peer.pid), 'MiB', { params: { what: `the same peer ${SETTLE_MS / 1000} s later, after V8's memory reducer has run`, ...rssSplit(peer.pid) } })
-    r.close()
+    const { session } = await idleAfterTraffic(ep, peer)
+    emit('transport_idle_session_modules_rss_mib', rssMiB(peer.pid), 'MiB', { params: { what: 'the same peer importing dist/ as ES modules, 1 s after 100 echoed messages: what the bundle saves', ...rssSplit(peer.pid) } })
+    session.close()
   } finally {
     await stopPeer(peer)
   }
 }
 
-async function bareUdpRss (): Promise<void> {
-  const child = spawnJson(process.execPath, ['--input-type=module', '-e', BARE_UDP_PEER])
+async function startRssPeer (args: string[]): Promise<Peer & { aead: unknown }> {
+  const child = spawnJson(process.execPath, args)
+  const info = await child.next(o => typeof o.port === 'number')
+  return { child, port: info.port as number, fingerprint: String(info.fingerprint), pid: info.pid as number, aead: info.aead }
+}
+
+/** 100 echoed 1 KiB messages over a new session, then 1 s idle; the session stays open, and settleAt is when the settled reading is due. */
+async function idleAfterTraffic (ep: Endpoint, peer: Peer): Promise<{ session: ReliableSession, settleAt: number }> {
+  const session = await openReliable(ep, peer)
+  for (let i = 0; i < 100; i++) await session.send(new Uint8Array(MSG_BYTES))
+  await session.flushed()
+  await new Promise(resolve => setTimeout(resolve, 1000))
+  return { session, settleAt: Date.now() + SETTLE_MS }
+}
+
+async function floorRss (metric: string, args: string[], what: string): Promise<void> {
+  const child = spawnJson(process.execPath, args)
   const info = await child.next(o => typeof o.port === 'number')
   const bare = { child, port: info.port as number, fingerprint: '', pid: info.pid as number }
   try {
     await new Promise(resolve => setTimeout(resolve, 1000))
-    emit('node_udp_idle_process_rss_mib', rssMiB(bare.pid), 'MiB', { params: { what: 'plain node (ESM, no tsx) holding one bound dgram socket: the floor under transport_idle_session_rss_mib', ...rssSplit(bare.pid) } })
+    emit(metric, rssMiB(bare.pid), 'MiB', { params: { what, ...rssSplit(bare.pid) } })
   } finally {
     await stopPeer(bare)
   }
@@ -443,7 +476,7 @@ export async function run (): Promise<void> {
   try {
     if (want('handshake')) await handshakeMetrics(ep)
     await reliableMetrics(ep)
-    if (want('rss')) await compiledRss(ep)
+    if (want('rss')) await idleSessionRss(ep)
     if (want('raw')) await rawMetrics()
     if (ONLY.has('inproc')) await inProcessMetrics(ep)
   } finally {

@@ -106,12 +106,13 @@ t.test('--detach returns once ready; status and stop work; a second daemon is re
   const pid = Number(/pid (\d+)/.exec(r.stdout)?.[1])
   t.ok(isProcessAlive(pid), 'the daemon outlives the command')
   const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0')
-  t.ok(cmdline.some(a => a.endsWith('detached-main.js')), 'the background process is the daemon entry point, not the CLI')
+  t.ok(cmdline.some(a => a === join(ROOT, 'dist', 'daemon.cjs')), 'the background process is the bundled daemon entry point (scripts/bundle.ts), not the CLI')
   t.ok(cmdline.includes('--max-semi-space-size=2'), 'with a young generation capped for a process that runs all day (detach.ts DAEMON_NODE_FLAGS)')
   t.notOk(cmdline.some(a => a.endsWith('run.js')), 'no CLI framework in the long-lived process')
   const st = await statusJson(me.home)
   t.equal(st.pid, pid)
   t.equal(st.fingerprint, me.fingerprint)
+  t.equal(st.aead, chachaPolyImplementation().name, 'the bundle finds the native AEAD beside the package, as the modules do')
 
   const second = await runCli(['daemon', '--detach', '--home', me.home, ...LOOPBACK], { env: PW })
   assertOneLineError(t, second, new RegExp(`already running for .* \\(pid ${pid}\\)`))
@@ -132,9 +133,11 @@ t.test('--detach returns once ready; status and stop work; a second daemon is re
 t.test('the background entry point run by hand refuses in one line', async t => {
   const me = await cliHome(t)
   const { spawnSync } = await import('node:child_process')
-  const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'src', 'daemon', 'detached-main.js'), '--home', me.home], { encoding: 'utf8', timeout: 20_000 })
-  assertOneLineError(t, { code: r.status, stdout: r.stdout, stderr: r.stderr }, /background daemon started by `dmess daemon --detach`; run that instead/)
-  await t.rejects(access(join(me.home, 'daemon.pid')), 'no daemon started')
+  for (const entry of [join(ROOT, 'dist', 'daemon.cjs'), join(ROOT, 'dist', 'src', 'daemon', 'detached-main.js')]) {
+    const r = spawnSync(process.execPath, [entry, '--home', me.home], { encoding: 'utf8', timeout: 20_000 })
+    assertOneLineError(t, { code: r.status, stdout: r.stdout, stderr: r.stderr }, /background daemon started by `dmess daemon --detach`; run that instead/)
+    await t.rejects(access(join(me.home, 'daemon.pid')), `no daemon started (${entry.slice(ROOT.length + 1)})`)
+  }
 })
 
 t.test('a wrong passphrase: one line, non-zero, and no daemon left behind', async t => {
