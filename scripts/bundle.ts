@@ -1,12 +1,12 @@
 // The long-running daemon ships as one CommonJS file, dist/daemon.cjs (`npm run build` runs this
 // after tsc; proto-spec is untouched: this is packaging, not wire). Why (measured, two processes
-// on 127.0.0.1, RSS of the process holding one idle session 1 s after traffic; session.md §10.12):
+// on 127.0.0.1, RSS of the process holding one idle session 1 s after traffic; proto-spec/session.md §10.12):
 //  - Node's ES module loader costs ~1.3 MiB in any process that starts it (bare `node file.mjs`
 //    vs `node file.cjs` holding one UDP socket: 44.2 vs 42.9 MiB);
 //  - every ES module costs memory of its own (module record, loader bookkeeping, its source kept
 //    by V8 — two bytes per character when one comment holds a '§' or '—'): the transport's 57
 //    modules cost ~2 MiB more than the same code as one script with the comments stripped.
-// Together: 57.2 -> 53.4 MiB for the same transport peer. Identifiers are kept (no mangling), so
+// Together: 57.2 -> 53.4 MiB for the same transport peer run as a file. Identifiers are kept (no mangling), so
 // stack traces stay readable; dist/daemon.cjs.map maps them back (`node --enable-source-maps`).
 //   node --import tsx scripts/bundle.ts          builds every BUNDLES entry
 import { build, type Plugin } from 'esbuild'

@@ -1,7 +1,8 @@
 // Secure transport over real UDP between two processes on 127.0.0.1: Noise XX handshakes per
 // second (sequential and concurrent), 1 KiB messages per second over a ReliableSession for 5 s,
 // 1 KiB ping-pong round trips (median, p99), a 64 MiB bulk transfer, the RSS of a process
-// holding one idle session (1 s after traffic and again once V8 has settled) — and a plain
+// holding one idle session (1 s after traffic and again once V8 has settled; that peer is
+// scripts/bench/peers/idle-session-peer.ts bundled as the daemon ships, scripts/bundle.ts) — and a plain
 // node:dgram baseline measured the same way in the same run. One JSON line per metric;
 // `target` is the issue's figure for a native-addon P2P stack measured on this machine with
 // the same method. Every loop is bounded in count and time.
