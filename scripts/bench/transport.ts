@@ -99,8 +99,8 @@ console.log(JSON.stringify({ port: ep.address.port, fingerprint: ep.fingerprint,
 process.stdin.resume()
 process.stdin.on('end', () => { ep.close().then(() => process.exit(0)) })`
 
-/** The idle-session peer, bundled as the daemon ships (scripts/bundle.ts), inside dist/ so it finds build/ as the daemon does. */
-const BUNDLED_PEER = { entry: 'scripts/bench/peers/idle-session-peer.ts', outfile: 'dist/bench/idle-session-peer.cjs' }
+/** The idle-session peer, bundled as the daemon ships (scripts/bundle.ts); under build/ (not packed), where it finds build/Release/ by the same upward search. */
+const BUNDLED_PEER = { entry: 'scripts/bench/peers/idle-session-peer.ts', outfile: 'build/bench/idle-session-peer.cjs' }
 
 // The floor under transport_idle_session_rss_mib: the same node binary running a CommonJS script,
 // as the bundled peer is, holding only a bound dgram socket. Measured the same way in the same run.
