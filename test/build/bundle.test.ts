@@ -1,0 +1,37 @@
+// The detached daemon ships as one CommonJS file (scripts/bundle.ts): which entry `dmess daemon
+// --detach` spawns, and the properties the bundle's memory saving rests on.
+import t from 'tap'
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { childEntry } from '../../src/daemon/detach.js'
+import { REPO_ROOT, bundle } from '../../scripts/bundle.js'
+
+t.test('the daemon entry: the bundle when built, the modules when only tsc ran, the source under a TS loader', async t => {
+  const dist = join(t.testdir(), 'dist')
+  const daemonDir = join(dist, 'src', 'daemon')
+  mkdirSync(daemonDir, { recursive: true })
+  const here = join(daemonDir, 'detach.js')
+  t.equal(childEntry(here), join(daemonDir, 'detached-main.js'), 'no bundle: detached-main.js beside detach.js')
+  writeFileSync(join(dist, 'daemon.cjs'), '')
+  t.equal(childEntry(here), join(dist, 'daemon.cjs'), 'bundled: dist/daemon.cjs')
+  t.equal(childEntry(join(daemonDir, 'detach.ts')), join(daemonDir, 'detached-main.ts'), 'TypeScript: the source')
+})
+
+t.test('the bundle: one-byte source, strict, CommonJS, no ES module loader', async t => {
+  const rel = join('dist', `.bundle-test-${process.pid}`, 'daemon.cjs')
+  const out = await bundle('src/daemon/detached-main.ts', rel)
+  t.teardown(() => rmSync(join(REPO_ROOT, 'dist', `.bundle-test-${process.pid}`), { recursive: true, force: true }))
+  const bytes = readFileSync(out)
+  t.equal(bytes.findIndex(b => b > 0x7f), -1, 'ASCII only: V8 keeps it one byte per character')
+  const text = bytes.toString('latin1')
+  t.ok(text.startsWith("'use strict';"), 'strict mode, as the ES modules were')
+  t.notMatch(text, /\bimport\(/, 'no dynamic import(): a running daemon never starts the ES module loader (ESM-only packages are bundled)')
+  t.notMatch(text, /import\.meta/, 'import.meta.url is the bundle\'s own URL')
+  t.match(text, /require\("classic-level"\)/, 'packages with native parts stay in node_modules')
+  t.ok(readFileSync(out + '.map', 'utf8').includes('src/daemon/detached-main.ts'), 'a source map back to src/')
+  // It runs: by hand it refuses in one line, as the module entry does (cli.test.ts runs it detached).
+  const r = spawnSync(process.execPath, [out, '--home', t.testdir()], { encoding: 'utf8', timeout: 20_000 })
+  t.not(r.status, 0, r.stderr)
+  t.match(r.stderr, /^Error: this is the background daemon started by `dmess daemon --detach`; run that instead\n$/)
+})
