@@ -34,9 +34,9 @@ export interface DetachOptions {
 
 /**
  * The child's entry point. Built: dist/daemon.cjs, the whole daemon as one CommonJS file
- * (scripts/bundle.ts says why: ~3.8 MiB less resident for as long as it runs), or, if only tsc
- * ran, detached-main.js next to this module. Through a TypeScript loader (which the child
- * inherits through execArgv): detached-main.ts.
+ * (scripts/bundle.ts; proto-spec/session.md §10.12: 4.5 MiB less resident once loaded, ~5 MiB
+ * less after a burst of messages), or, if only tsc ran, detached-main.js next to this module.
+ * Through a TypeScript loader (which the child inherits through execArgv): detached-main.ts.
  */
 export function childEntry (here = fileURLToPath(import.meta.url)): string {
   const ext = extname(here)
