@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../src/cli/base.js'
-import { StandaloneDht } from '../src/dht/udp.js'
+import { StandaloneDht } from '../src/dht/standalone.js'
 import { LOOPBACK_SETTINGS } from '../src/dht/testnet.js'
 import { parseHostPort } from '../src/daemon/run.js'
 import { addressOf, idToHex, type DhtStats } from '../src/dht/index.js'

@@ -1,23 +1,25 @@
-// The daemon: the one place where the node's components are wired together (STYLE §5).
-// They start in list order and stop in reverse; the IPC socket comes last, so a client that can
-// connect finds every other component running, and it goes first at shutdown.
+// The daemon: a node (src/node/node.ts) with the pieces only a long-running process of one home
+// has: the pidfile, the IPC socket, signals, and the start/stop bookkeeping `status` reports.
+// Components start in list order and stop in reverse.
 import type { Logger } from 'pino'
 import type { HomePaths } from '../config/home.js'
+import { loadConfig } from '../config/config.js'
 import { errors, isDmessError } from '../errors.js'
-import { lock, type Unlocked } from '../app/profile.js'
+import { lock, readPublicProfile, type Unlocked } from '../app/profile.js'
 import { chachaPolyImplementation, wipe } from '../crypto/primitives.js'
 import { openStore, type Store } from '../store/index.js'
+import { realWorld, type World } from '../io/world.js'
+import { realScheduler } from '../io/scheduler.js'
+import { Node } from '../node/node.js'
+import type { EndpointComponent } from '../node/endpoint.js'
+import type { DhtComponent } from '../node/dht.js'
 import type { Component } from './component.js'
-import { EventBus } from './events.js'
+import type { EventBus } from './events.js'
 import { IpcServer, type IpcLimits } from './ipc-server.js'
 import { probeSocket } from './ipc-client.js'
 import { PidFile, readPidFile } from './lock.js'
 import { daemonPaths, type DaemonPaths } from './paths.js'
 import type { DaemonStatus } from './rpc-methods.js'
-import type { UdpComponent } from './udp.js'
-import { createNode, type NodeParts } from '../messaging/node.js'
-import { createDht, type DhtComponent } from './dht-wiring.js'
-import type { VerifiedRecord } from '../dht/records.js'
 
 export interface HostPort { host: string, port: number }
 
@@ -32,6 +34,7 @@ export interface DaemonOptions {
   /** DHT bootstrap nodes (--bootstrap, else config) */
   bootstrap: HostPort[]
   log: Logger
+  /** the wall clock (default Date.now): a test of a peer whose clock is off */
   now?: () => number
   /** More components, started after the UDP socket and before IPC (tests; later wiring). */
   extraComponents?: (daemon: Daemon) => Component[]
@@ -46,17 +49,10 @@ export const STORE_LOCK_WAIT_MS = 3000
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped'
 
 export class Daemon {
-  readonly events = new EventBus()
   readonly files: DaemonPaths
-  readonly udp: UdpComponent
-  /** the Endpoint and the messaging service (src/messaging/node.ts) */
-  readonly node: NodeParts
-  /** the DHT on the Endpoint's socket (dht-component.ts) */
-  readonly dht: DhtComponent
+  /** the node: store, socket, DHT, messaging (src/node/node.ts) */
+  readonly node: Node
   readonly ipc: IpcServer
-  /** open sessions; the connection manager replaces this when it is wired in */
-  peerCount: () => number = () => 0
-  private readonly storeC: StoreComponent
   private readonly components: Component[]
   private readonly started: Component[] = []
   private state: State = 'new'
@@ -69,14 +65,21 @@ export class Daemon {
   constructor (readonly opts: DaemonOptions, private readonly unlocked: Unlocked) {
     this.files = daemonPaths(opts.paths)
     const log = opts.log
-    this.storeC = new StoreComponent(opts.paths, this.files, unlocked.storeKey)
-    // the transport's Endpoint binds the socket and multiplexes it; messaging rides on it
-    // the connection manager asks the DHT where a wanted peer is (messaging.md §5.2)
-    const lookupPresence = async (fp: string, signal: AbortSignal): Promise<VerifiedRecord | null> => await this.dht.lookup(fp, signal)
-    this.node = createNode({ ...opts, identity: unlocked.identity, events: this.events, log, store: () => this.store, lookupPresence })
-    this.udp = this.node.endpoint
-    this.peerCount = () => this.node.messaging.peerCount
-    this.dht = createDht(opts, unlocked.identity, () => this.node.endpoint.endpoint)
+    const real = realWorld()
+    const world: World = opts.now === undefined ? real : { ...real, scheduler: { ...realScheduler, wallNow: opts.now } }
+    this.node = new Node({
+      world,
+      identity: unlocked.identity,
+      paths: opts.paths,
+      openStore: async () => await openDaemonStore(opts.paths, this.files, unlocked.storeKey),
+      host: opts.host,
+      port: opts.port,
+      mdns: opts.mdns,
+      peers: opts.peers,
+      bootstrap: opts.bootstrap,
+      log,
+      profileName: async () => await profileName(opts.paths)
+    })
     this.ipc = new IpcServer({
       path: this.files.socket,
       events: this.events,
@@ -93,28 +96,31 @@ export class Daemon {
         session
       })
     })
-    // The wiring, in start order. Transport, mDNS and the DHT go between udp and ipc; the DHT
-    // before messaging, which looks peers up in it (and stops first, cancelling its lookups).
+    // The wiring, in start order: the node's parts with the pidfile right after the store (whose
+    // lock makes this the home's one daemon, lock.ts), then IPC last, so a client that can
+    // connect finds every other component running, and it goes first at shutdown.
+    const [store, ...network] = this.node.components()
     this.components = [
-      this.storeC,
+      store!,
       new PidFile(this.files.pidfile),
-      this.udp,
-      this.dht,
-      this.node.messaging,
+      ...network,
       ...(opts.extraComponents?.(this) ?? []),
       this.ipc
     ]
+  }
+
+  get events (): EventBus { return this.node.events }
+  get udp (): EndpointComponent { return this.node.udp }
+  get dht (): DhtComponent {
+    if (this.node.dht === null) throw errors.DAEMON_FAILED('the daemon has no DHT')
+    return this.node.dht
   }
 
   get now (): () => number { return this.opts.now ?? Date.now }
   get fingerprint (): string { return this.unlocked.identity.fingerprint }
   get isRunning (): boolean { return this.state === 'running' }
 
-  get store (): Store {
-    const s = this.storeC.store
-    if (!s) throw errors.DAEMON_FAILED('the store is not open')
-    return s
-  }
+  get store (): Store { return this.node.store }
 
   /** Starts every component in order; on a failure stops those started, in reverse, and throws. */
   async start (): Promise<DaemonStatus> {
@@ -147,7 +153,7 @@ export class Daemon {
       port: a.port,
       pid: process.pid,
       startedAt: new Date(this.startedAt).toISOString(),
-      peers: this.peerCount(),
+      peers: this.node.messaging.peerCount,
       home: this.opts.paths.home,
       mdns: this.opts.mdns,
       dhtNodes: this.dht.tableSize,
@@ -198,35 +204,29 @@ async function stopWithTimeout (c: Component, log: Logger): Promise<void> {
  * The store, whose LevelDB lock is the daemon's one-per-home lock (lock.ts). A CLI command may
  * hold it for a moment: that is waited out. A live daemon socket means a daemon holds it.
  */
-class StoreComponent implements Component {
-  readonly name = 'store'
-  store: Store | undefined
-
-  constructor (private readonly paths: HomePaths, private readonly files: DaemonPaths, private readonly storeKey: Uint8Array) {}
-
-  async start (): Promise<void> {
-    const deadline = Date.now() + STORE_LOCK_WAIT_MS
-    try {
-      while (true) {
-        try {
-          this.store = await openStore(this.paths.db, this.storeKey)
-          return
-        } catch (err) {
-          if (!isDmessError(err) || err.code !== 'STORE_LOCKED') throw err
-          if (await probeSocket(this.files.socket) === 'live') throw await alreadyRunning(this.paths.home, this.files)
-          if (Date.now() >= deadline) throw err
-          await new Promise(resolve => setTimeout(resolve, 100))
-        }
+async function openDaemonStore (paths: HomePaths, files: DaemonPaths, storeKey: Uint8Array): Promise<Store> {
+  const deadline = Date.now() + STORE_LOCK_WAIT_MS
+  try {
+    while (true) {
+      try {
+        return await openStore(paths.db, storeKey)
+      } catch (err) {
+        if (!isDmessError(err) || err.code !== 'STORE_LOCKED') throw err
+        if (await probeSocket(files.socket) === 'live') throw await alreadyRunning(paths.home, files)
+        if (Date.now() >= deadline) throw err
+        await new Promise(resolve => setTimeout(resolve, 100))
       }
-    } finally {
-      wipe(this.storeKey) // the store derived its own subkey and keeps no reference (store.ts)
     }
+  } finally {
+    wipe(storeKey) // the store derived its own subkey and keeps no reference (store.ts)
   }
+}
 
-  async stop (): Promise<void> {
-    await this.store?.close() // waits for queued writes: nothing acknowledged is lost
-    this.store = undefined
-  }
+/** Our name in CONTACT_REQUESTs: config "name", else the one given to `dmess init`. */
+async function profileName (paths: HomePaths): Promise<string | undefined> {
+  const { config } = await loadConfig(paths.config).catch(() => ({ config: { name: '' } }))
+  if (typeof config.name === 'string' && config.name !== '') return config.name
+  return (await readPublicProfile(paths).catch(() => undefined))?.name
 }
 
 export async function alreadyRunning (home: string, files: DaemonPaths): Promise<Error> {

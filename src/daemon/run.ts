@@ -9,7 +9,7 @@ import { Daemon, alreadyRunning, type DaemonOptions, type HostPort } from './dae
 import { probeSocket } from './ipc-client.js'
 import { createLogger } from './log.js'
 import { daemonPaths } from './paths.js'
-import { shippedBootstrap } from './dht-wiring.js'
+import { shippedBootstrap } from './bootstrap-list.js'
 import type { DaemonStatus } from './rpc-methods.js'
 
 export interface DaemonSettings {

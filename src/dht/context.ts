@@ -2,7 +2,8 @@
 // few actions. DhtNode builds one of these; the parts never see the transport directly.
 import type { NodeId } from './ids.js'
 import type { RoutingTable } from './routing-table.js'
-import type { RpcTable, Scheduler, Transaction } from './rpc.js'
+import type { RpcTable, Transaction } from './rpc.js'
+import type { Scheduler } from '../io/scheduler.js'
 import type { RecordStore } from './record-store.js'
 import type { WriteTokens } from './tokens.js'
 import type { DhtDropCounter } from './defences.js'

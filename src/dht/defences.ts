@@ -56,11 +56,11 @@ export class RateLimiter {
 /** Why a DHT datagram or record was dropped (dht.md §8.5). */
 export type DhtDropReason =
   | 'oversize' | 'malformed' | 'rate-limited' | 'unknown-txid' | 'wrong-address' | 'wrong-type'
-  | 'bad-token' | 'bad-record' | 'stale-record' | 'store-full' | 'not-running'
+  | 'bad-token' | 'bad-record' | 'stale-record' | 'store-full' | 'not-running' | 'bad-address'
 
 export const DHT_DROP_REASONS: readonly DhtDropReason[] = [
   'oversize', 'malformed', 'rate-limited', 'unknown-txid', 'wrong-address', 'wrong-type',
-  'bad-token', 'bad-record', 'stale-record', 'store-full', 'not-running'
+  'bad-token', 'bad-record', 'stale-record', 'store-full', 'not-running', 'bad-address'
 ]
 
 export class DhtDropCounter {

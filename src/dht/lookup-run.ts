@@ -74,7 +74,7 @@ class Run implements LookupHandle {
   constructor (n: NodeInternals, p: LookupParams) {
     this.#n = n
     this.#p = p
-    this.#startedAt = n.scheduler.now()
+    this.#startedAt = n.scheduler.wallNow()
     this.lookup = new Lookup({ target: p.target, selfId: n.id, k: n.settings.k, alpha: n.settings.alpha, maxPerSubnet: n.settings.maxPerSubnet })
   }
 
@@ -85,7 +85,7 @@ class Run implements LookupHandle {
       this.#onAbort = () => this.abort()
       signal.addEventListener('abort', this.#onAbort, { once: true })
     }
-    this.#n.table.markLookup(this.#p.target, this.#n.scheduler.now())
+    this.#n.table.markLookup(this.#p.target, this.#n.scheduler.wallNow())
     const known = this.#n.table.closest(this.#p.target, this.#n.settings.k).map(c => ({ id: c.id, addr: c.addr }))
     this.lookup.add(known, 1)
     this.lookup.add(seeds, 1)
@@ -148,7 +148,7 @@ class Run implements LookupHandle {
       return
     }
     this.lookup.responded(c, [])
-    const rec = this.#n.verifyRecord(msg.record, this.#p.target, this.#n.scheduler.now())
+    const rec = this.#n.verifyRecord(msg.record, this.#p.target, this.#n.scheduler.wallNow())
     if (rec === null) return this.#n.drops.count('bad-record')
     if (this.#record === null || rec.seq > this.#record.seq) {
       this.#record = rec
@@ -168,7 +168,7 @@ class Run implements LookupHandle {
     this.#txs.clear()
     if (this.#onAbort) this.#p.signal?.removeEventListener('abort', this.#onAbort)
     const closest = this.lookup.closest()
-    const now = this.#n.scheduler.now()
+    const now = this.#n.scheduler.wallNow()
     this.result = {
       target: this.#p.target,
       closest,

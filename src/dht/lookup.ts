@@ -4,7 +4,7 @@
 // still used. The lookup ends when the k closest candidates not known to have failed have all
 // answered. Candidates per /24 (/48) are capped, so one subnet cannot fill the k closest.
 import { compareDistance, idEquals, type NodeId } from './ids.js'
-import { subnetOf } from './address.js'
+import { subnetOf } from '../io/address.js'
 import type { NodeInfo } from './messages.js'
 import { K, ALPHA, MAX_PER_SUBNET } from './constants.js'
 

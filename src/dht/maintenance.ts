@@ -2,6 +2,7 @@
 // the token secret, refresh buckets no lookup touched for an hour (Kademlia §2.3). Also keeps the
 // addresses PONGs report for us (a hint for NAT discovery, not trusted for anything).
 import { randomIdInBucket } from './ids.js'
+import { after } from '../io/scheduler.js'
 import type { RateLimiter } from './defences.js'
 import type { LookupHandle, LookupParams } from './lookup-run.js'
 import type { NodeInternals } from './context.js'
@@ -29,9 +30,9 @@ export class Maintenance {
     if (this.#cancelTick) return
     const loop = (): void => {
       this.tick()
-      this.#cancelTick = this.#n.scheduler.after(this.#n.settings.maintenanceMs, loop)
+      this.#cancelTick = after(this.#n.scheduler, this.#n.settings.maintenanceMs, loop)
     }
-    this.#cancelTick = this.#n.scheduler.after(this.#n.settings.maintenanceMs, loop)
+    this.#cancelTick = after(this.#n.scheduler, this.#n.settings.maintenanceMs, loop)
   }
 
   stop (): void {
@@ -41,7 +42,7 @@ export class Maintenance {
 
   tick (): void {
     const n = this.#n
-    const now = n.scheduler.now()
+    const now = n.scheduler.wallNow()
     n.store.sweep(now)
     this.#limiter.sweep(now)
     n.tokens.tick(now)

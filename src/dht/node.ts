@@ -3,13 +3,16 @@
 // randomness, so the same code runs in the simulator (src/dht/sim) and over the UDP endpoint.
 import { nodeIdOf, idEquals, idToHex, type NodeId } from './ids.js'
 import { RoutingTable, type Contact } from './routing-table.js'
-import { RpcTable, type Scheduler, type Transaction } from './rpc.js'
+import { RpcTable, type Transaction } from './rpc.js'
+import type { Scheduler } from '../io/scheduler.js'
+import type { Random } from '../io/random.js'
+import type { DatagramTransport } from '../io/datagram.js'
 import { RecordStore, type RecordStoreOptions } from './record-store.js'
 import { WriteTokens } from './tokens.js'
 import { RateLimiter, DhtDropCounter, type RateLimiterOptions } from './defences.js'
 import { encodeParts, decodeMessage, isRequest, type Body } from './messages.js'
 import { cachedRecordVerifier, compareRecords, type VerifiedRecord } from './records.js'
-import { hostOf } from './address.js'
+import { addressOf, hostOf, peerAddressOf } from '../io/address.js'
 import { handleRequest } from './server.js'
 import { startLookup, type LookupHandle, type LookupParams } from './lookup-run.js'
 import { Maintenance } from './maintenance.js'
@@ -26,18 +29,14 @@ export interface LookupOptions {
   onProgress?: LookupParams['onProgress']
 }
 
-/** Datagrams in and out. The node sets `onMessage` in start() and clears it in stop(). */
-export interface DhtTransport {
-  send: (to: string, datagram: Uint8Array) => void
-  onMessage: ((datagram: Uint8Array, from: string) => void) | null
-}
-
 export interface DhtNodeOptions extends Partial<DhtSettings> {
   /** The node's DHT public key (32 bytes; not the user's identity key): id = nodeIdOf(publicKey). */
   publicKey: Uint8Array
-  transport: DhtTransport
+  /** datagrams in and out; the node sets `onDatagram` in start() and clears it in stop() */
+  transport: DatagramTransport
+  /** the DHT keeps wall-clock time (wallNow): records carry epoch expiries (dht.md §5) */
   scheduler: Scheduler
-  random: (n: number) => Uint8Array
+  random: Random
   /** Ask others not to add us to their tables (we cannot take unsolicited datagrams). */
   readOnly?: boolean
   rateLimit?: RateLimiterOptions
@@ -75,7 +74,7 @@ export class DhtNode {
   readonly publicKey: Uint8Array
   readonly readOnly: boolean
   readonly internals: NodeInternals
-  readonly #transport: DhtTransport
+  readonly #transport: DatagramTransport
   readonly #limiter: RateLimiter
   readonly #verifying = new Set<string>()
   readonly #lookups = new Set<LookupHandle>()
@@ -91,18 +90,19 @@ export class DhtNode {
     this.#transport = opts.transport
     this.#limiter = new RateLimiter(opts.rateLimit)
     const settings = settingsOf(opts)
-    const now = opts.scheduler.now()
-    const rpc = new RpcTable({ scheduler: opts.scheduler, random: opts.random, send: (to, d) => this.#transport.send(to, d) })
+    const now = opts.scheduler.wallNow()
+    const random = (n: number): Uint8Array => opts.random.bytes(n)
+    const rpc = new RpcTable({ scheduler: opts.scheduler, random, send: (to, d) => { this.#send(to, d) } })
     this.internals = {
       id: this.id,
       settings,
       table: new RoutingTable(this.id, { k: settings.k, maxPerSubnet: settings.maxPerSubnet }, now),
       rpc,
       store: new RecordStore(opts.records),
-      tokens: new WriteTokens({ random: opts.random, rotateMs: opts.tokenRotateMs }, now),
+      tokens: new WriteTokens({ random, rotateMs: opts.tokenRotateMs }, now),
       drops: new DhtDropCounter(),
       scheduler: opts.scheduler,
-      random: opts.random,
+      random,
       verifyRecord: opts.verifyRecord ?? cachedRecordVerifier(),
       reply: (to, txid, body) => this.#sendMessage(to, txid, body),
       request: (to, body, h) => this.#request(to, body, h),
@@ -119,7 +119,11 @@ export class DhtNode {
   start (): void {
     if (this.#running) return
     this.#running = true
-    this.#transport.onMessage = (d, from) => this.receive(d, from)
+    this.#transport.onDatagram = (d, from) => {
+      const addr = addressOf(from.host, from.port)
+      if (addr === null) this.internals.drops.count('bad-address')
+      else this.receive(d, addr)
+    }
     this.#maintenance.start()
   }
 
@@ -127,12 +131,19 @@ export class DhtNode {
   stop (): void {
     if (!this.#running) return
     this.#running = false
-    this.#transport.onMessage = null
+    this.#transport.onDatagram = null
     this.#maintenance.stop()
     this.#publisher.stop()
     for (const l of [...this.#lookups]) l.abort()
     this.internals.rpc.cancelAll()
     this.internals.tokens.destroy()
+  }
+
+  /** To a canonical address (dht.md §2); anything else is counted, never sent. */
+  #send (to: string, datagram: Uint8Array): void {
+    const a = peerAddressOf(to)
+    if (a === null) this.internals.drops.count('bad-address')
+    else this.#transport.send(a, datagram)
   }
 
   stats (): DhtStats {
@@ -152,7 +163,7 @@ export class DhtNode {
       if (r !== 'ok') n.drops.count(r)
       return
     }
-    if (!this.#limiter.allow(hostOf(from), n.scheduler.now())) return n.drops.count('rate-limited')
+    if (!this.#limiter.allow(hostOf(from), n.scheduler.wallNow())) return n.drops.count('rate-limited')
     const asker = nodeIdOf(msg.senderKey)
     if (idEquals(asker, this.id)) return n.drops.count('malformed')
     this.#answered++
@@ -189,7 +200,7 @@ export class DhtNode {
     const r = await this.#promise({ mode: 'find-value', target: key, ...opts })
     // A node close to the key may itself be the one holding the record (in a small network, the
     // only one): the lookup asks only others, so our own store counts too, newest seq wins (§5.4).
-    const held = this.internals.store.get(key, this.internals.scheduler.now())?.record
+    const held = this.internals.store.get(key, this.internals.scheduler.wallNow())?.record
     if (held !== undefined && (r.record === null || compareRecords(r.record, held) === 'replace')) return { ...r, record: held }
     return r
   }
@@ -210,7 +221,7 @@ export class DhtNode {
 
   /** Verify our own signed record bytes, then publish them (throws BAD_ARGUMENT if invalid). */
   async publish (bytes: Uint8Array, key: Uint8Array, signal?: AbortSignal): Promise<PublishResult> {
-    const record = this.internals.verifyRecord(bytes, key, this.internals.scheduler.now())
+    const record = this.internals.verifyRecord(bytes, key, this.internals.scheduler.wallNow())
     if (record === null) throw errors.BAD_ARGUMENT('publish: the record does not verify under that key (or has expired)')
     return await new Promise((resolve, reject) => this.#publisher.publish(record, (r) => {
       if (r.lookup.aborted) reject(signal?.reason ?? errors.BAD_ARGUMENT('publish aborted'))
@@ -257,7 +268,7 @@ export class DhtNode {
   get maintenance (): Maintenance { return this.#maintenance }
 
   #sendMessage (to: string, txid: number, body: Body): void {
-    this.#transport.send(to, encodeParts({ txid, readOnly: this.readOnly, senderKey: this.publicKey }, body))
+    this.#send(to, encodeParts({ txid, readOnly: this.readOnly, senderKey: this.publicKey }, body))
   }
 
   #request (to: string, body: Body, h: RequestHandlers): Transaction | null {
@@ -275,8 +286,8 @@ export class DhtNode {
   #heardFrom (id: NodeId, from: string, readOnly: boolean): void {
     if (readOnly) return
     const n = this.internals
-    const r = n.table.add(id, from, n.scheduler.now())
-    if (r.status === 'full' && n.scheduler.now() - r.oldest.lastSeen >= n.settings.staleMs) this.#checkOldest(r.oldest)
+    const r = n.table.add(id, from, n.scheduler.wallNow())
+    if (r.status === 'full' && n.scheduler.wallNow() - r.oldest.lastSeen >= n.settings.staleMs) this.#checkOldest(r.oldest)
   }
 
   #checkOldest (c: Contact): void {
@@ -296,7 +307,7 @@ export class DhtNode {
     const n = this.internals
     const known = n.table.get(id)
     if (known) {
-      if (known.addr === from) known.lastSeen = n.scheduler.now()
+      if (known.addr === from) known.lastSeen = n.scheduler.wallNow()
       return
     }
     if (!n.table.canAdd(id, from)) return

@@ -3,6 +3,7 @@
 // a STORE. The publisher re-announces every REPUBLISH_MS until the record expires; storers never
 // re-replicate on their own (dht.md §6.2 says why).
 import { idToHex } from './ids.js'
+import { after } from '../io/scheduler.js'
 import { DhtType, StoreStatus } from './constants.js'
 import type { VerifiedRecord } from './records.js'
 import type { LookupHandle, LookupParams, LookupResult } from './lookup-run.js'
@@ -75,9 +76,9 @@ export class Publisher {
   #schedule (entry: Entry): void {
     const n = this.#n
     if (this.#entries.get(idToHex(entry.record.key)) !== entry) return
-    const at = n.scheduler.now() + n.settings.republishMs
+    const at = n.scheduler.wallNow() + n.settings.republishMs
     if (at >= entry.record.expiresAt) return // it would be expired: the owner must sign a new one
-    entry.cancel = n.scheduler.after(n.settings.republishMs, () => {
+    entry.cancel = after(n.scheduler, n.settings.republishMs, () => {
       entry.cancel = null
       this.#announce(entry, () => {})
     })

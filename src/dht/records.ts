@@ -6,7 +6,8 @@ import {
   verifyPublicIdentity, fingerprintOf, fingerprintBytes, type PublicIdentity
 } from '../crypto/identity.js'
 import { TIMESTAMP_MIN_MS, TIMESTAMP_MAX_MS } from '../wire/constants.js'
-import { parseIp, formatIp, readAddress, writeAddress, parseAddress } from './address.js'
+import { parseIp, formatIp, parseAddress } from '../io/address.js'
+import { readAddress, writeAddress } from './address-codec.js'
 import {
   PRESENCE_KEY_DOMAIN, PRESENCE_SIG_DOMAIN, RECORD_TYPE_PRESENCE, RECORD_MAX_ADDRESSES,
   RECORD_FIXED_BYTES, RECORD_SIGNATURE_BYTES, RECORD_MAX_BYTES, ID_BYTES

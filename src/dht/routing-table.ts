@@ -2,7 +2,7 @@
 // contact first, a replacement cache per bucket (Kademlia §4.1), and a cap on contacts per /24
 // (/48) subnet (dht.md §8.2). Pure: the node decides whom to ping, the table only keeps score.
 import { commonPrefixLength, compareDistance, idEquals, type NodeId } from './ids.js'
-import { subnetOf } from './address.js'
+import { subnetOf } from '../io/address.js'
 import { ID_BITS, K, MAX_PER_SUBNET, MAX_CONTACT_FAILURES } from './constants.js'
 
 // Imported functions called in hot loops are copied to module constants once: some loaders (tsx)

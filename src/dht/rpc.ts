@@ -4,13 +4,8 @@
 // Together with the random txid this means an off-path attacker must guess 32 bits and spoof the
 // asked node's address to inject an answer (cf. BEP 5 "t", RFC 5452 for DNS).
 import type { DhtMessage } from './messages.js'
+import { after, type Scheduler } from '../io/scheduler.js'
 import { RESPONSE_OF, MAX_PENDING_RPCS } from './constants.js'
-
-/** Injected time: `after` runs fn once after ms and returns a function that cancels it. */
-export interface Scheduler {
-  now (): number
-  after (ms: number, fn: () => void): () => void
-}
 
 export interface RequestOptions {
   timeoutMs: number
@@ -76,7 +71,7 @@ export class RpcTable {
   request (to: string, type: number, build: (txid: number) => Uint8Array, opts: RequestOptions): Transaction | null {
     if (this.#pending.size >= this.#maxPending) return null
     const txid = this.#freshTxid()
-    const now = this.#scheduler.now()
+    const now = this.#scheduler.wallNow()
     const tx: Pending = {
       txid, to, type, sentAt: now, sends: 0, packet: build(txid), opts, triesLeft: opts.retries ?? 0, deadline: 0,
       stallAt: opts.stallMs !== undefined && opts.onStall ? now + opts.stallMs : null
@@ -122,7 +117,7 @@ export class RpcTable {
     if (at >= this.#timerAt) return
     this.#cancelTimer()
     this.#timerAt = at
-    this.#timer = this.#scheduler.after(Math.max(0, at - this.#scheduler.now()), () => this.#sweep())
+    this.#timer = after(this.#scheduler, Math.max(0, at - this.#scheduler.wallNow()), () => this.#sweep())
   }
 
   #cancelTimer (): void {
@@ -134,7 +129,7 @@ export class RpcTable {
   #sweep (): void {
     this.#timer = null
     this.#timerAt = Infinity
-    const now = this.#scheduler.now()
+    const now = this.#scheduler.wallNow()
     const due: Pending[] = []
     for (const tx of this.#pending.values()) {
       if (tx.deadline <= now || (tx.stallAt !== null && tx.stallAt <= now)) due.push(tx)

@@ -2,7 +2,7 @@
 // the k closest contacts we know, FIND_VALUE → a write token and the record or closer contacts,
 // STORE → token check, full record verification, replacement rules, a status byte.
 import { DhtType, ValueStatus, StoreStatus } from './constants.js'
-import { hostOf } from './address.js'
+import { hostOf } from '../io/address.js'
 import { idEquals, type NodeId } from './ids.js'
 import type { DhtMessage, NodeInfo } from './messages.js'
 import type { NodeInternals } from './context.js'
@@ -17,7 +17,7 @@ function closestNodes (n: NodeInternals, target: Uint8Array, asker: NodeId): Nod
 }
 
 function onFindValue (n: NodeInternals, msg: DhtMessage & { type: typeof DhtType.FIND_VALUE }, from: string, asker: NodeId): void {
-  const now = n.scheduler.now()
+  const now = n.scheduler.wallNow()
   const token = n.tokens.issue(from, msg.key, now)
   const stored = n.store.get(msg.key, now)
   if (stored && (msg.haveSeq === null || stored.record.seq > msg.haveSeq)) {
@@ -33,7 +33,7 @@ function onFindValue (n: NodeInternals, msg: DhtMessage & { type: typeof DhtType
 }
 
 function storeStatus (n: NodeInternals, msg: DhtMessage & { type: typeof DhtType.STORE }, from: string): number {
-  const now = n.scheduler.now()
+  const now = n.scheduler.wallNow()
   if (!n.tokens.check(msg.token, from, msg.key, now)) {
     n.drops.count('bad-token')
     return StoreStatus.BAD_TOKEN

@@ -1,16 +1,12 @@
-// A real-UDP DHT testnet in one process (STYLE §3; cf. hyperdht's testnet.js): n nodes on
-// 127.0.0.1, each on its own socket, joined through the first few. Every node shares one IP, so the
-// per-IP defences (dht.md §8: /24 cap, request rate limit, records per source) are relaxed by
-// LOOPBACK_SETTINGS — a testnet exercises routing and records, not the anti-abuse limits.
-import { StandaloneDht } from './udp.js'
+// A real-UDP DHT testnet in one process (cf. hyperdht's testnet.js): n nodes on 127.0.0.1, each
+// on its own socket, joined through the first few. Every node shares one IP, so the per-IP
+// defences are relaxed by LOOPBACK_SETTINGS (loopback.ts): a testnet exercises routing and
+// records, not the anti-abuse limits.
+import { StandaloneDht } from './standalone.js'
 import type { DhtNodeOptions } from './node.js'
+import { LOOPBACK_SETTINGS } from './loopback.js'
 
-/** Defences off for many nodes behind one address (loopback, one lab namespace); never for the Internet. */
-export const LOOPBACK_SETTINGS: Partial<DhtNodeOptions> = {
-  maxPerSubnet: 1_000_000,
-  rateLimit: { ratePerSecond: 1_000_000, burst: 1_000_000 },
-  records: { maxPerSource: 1_000_000 }
-}
+export { LOOPBACK_SETTINGS }
 
 export interface TestnetOptions {
   host?: string

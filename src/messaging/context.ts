@@ -4,6 +4,7 @@ import type { Logger } from 'pino'
 import type { Identity } from '../crypto/identity.js'
 import type { EventBus } from '../daemon/events.js'
 import type { Store } from '../store/index.js'
+import type { Scheduler } from '../io/scheduler.js'
 import type { ContactCache } from './contact-cache.js'
 
 export interface MessagingCounters {
@@ -54,7 +55,9 @@ export interface MessagingContext {
   identity: Identity
   events: EventBus
   log: Logger
-  /** wall clock, ms since the epoch: timestamps and timers */
+  /** timers, and the clocks below come from it */
+  scheduler: Scheduler
+  /** wall clock, ms since the epoch: timestamps and deadlines (scheduler.wallNow) */
   now: () => number
   /** [0, 1): jitter only */
   random: () => number

@@ -3,6 +3,7 @@
 // runs past its time limit, and at stop. The lookup function is injected (the daemon passes its
 // DhtComponent's lookup, which verifies that the record's keys hash to the fingerprint, dht.md §5.3).
 import { errors } from '../errors.js'
+import { realScheduler, type Scheduler } from '../io/scheduler.js'
 import type { VerifiedRecord } from '../dht/records.js'
 import type { Address, FoundPresence } from './connections.js'
 import { DHT_LOOKUP_TIMEOUT_MS } from './constants.js'
@@ -18,6 +19,8 @@ export interface PresenceLookupsOptions {
   /** a lookup that threw (logged by the caller; it counts as not found) */
   failed?: (fingerprint: string, err: unknown) => void
   timeoutMs?: number
+  /** the time limit's timer (default: real time) */
+  scheduler?: Scheduler
 }
 
 /** The part of a verified record the connection manager uses, or null if nothing in it is usable. */
@@ -46,15 +49,15 @@ export class PresenceLookups {
     const ctl = new AbortController()
     this.#running.set(fingerprint, ctl)
     this.started++
-    const timer = setTimeout(() => { ctl.abort(errors.ABORTED('dht lookup: time limit')) }, this.o.timeoutMs ?? DHT_LOOKUP_TIMEOUT_MS)
-    timer.unref()
+    const scheduler = this.o.scheduler ?? realScheduler
+    const timer = scheduler.setTimer(this.o.timeoutMs ?? DHT_LOOKUP_TIMEOUT_MS, () => { ctl.abort(errors.ABORTED('dht lookup: time limit')) })
     const usable = this.o.usable ?? (() => true)
     // the lookup runs on the DHT's own timers and sockets: nothing here waits on it
     this.o.lookup(fingerprint, ctl.signal).then(rec => foundPresence(fingerprint, rec, usable), (err: unknown) => {
       if (!ctl.signal.aborted) this.o.failed?.(fingerprint, err)
       return null
     }).then(found => {
-      clearTimeout(timer)
+      scheduler.clearTimer(timer)
       if (this.#running.get(fingerprint) !== ctl) return // cancelled (or stopped) meanwhile
       this.#running.delete(fingerprint)
       if (found !== null) this.found++

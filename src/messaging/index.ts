@@ -1,9 +1,7 @@
 // Messaging (proto-spec/messaging.md): what other parts of dmess use. The daemon wires it with
 // createNode (node.ts); clients talk to it through the IPC methods of src/daemon/rpc-messaging.ts.
-export { createNode, mdnsOptions, type NodeOptions, type NodeParts } from './node.js'
 export { MessagingService, type MessagingServiceOptions } from './service.js'
 export { MessagingActions, type SendResult } from './actions.js'
-export { EndpointComponent } from './endpoint-component.js'
 export { messageJson, requestJson, formatAddress, type MessageJson, type PeerJson, type RequestJson, type ShownStatus } from './json.js'
 export { OutboxScheduler, type OutboxItem, type OutboxAction, type AckKind } from './outbox-scheduler.js'
 export { ConnectionManager, type PeerState, type PeerSource, type PeerView, type ConnAction, type FoundPresence } from './connections.js'

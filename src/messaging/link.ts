@@ -8,6 +8,7 @@
 //    stream, so nothing we send is acknowledged (messaging.md §5.3). Closing lets both ends start
 //    a fresh session; the outbox resends what was not receipted.
 import { EventEmitter } from 'node:events'
+import { realScheduler, type Scheduler, type TimerHandle } from '../io/scheduler.js'
 import { ReliableSession, type ReliableCloseInfo } from '../transport/reliable-session.js'
 import type { Session } from '../transport/session-handle.js'
 import type { PeerAddress } from '../transport/types.js'
@@ -39,11 +40,11 @@ export class PeerLink extends EventEmitter<LinkEvents> {
   #acked = 0
   #outstanding: Outstanding[] = []
   #lastProgressAt: number
-  #timer: NodeJS.Timeout | null = null
+  #timer: TimerHandle | null = null
   #closed = false
   stalls = 0
 
-  constructor (readonly session: Session, private readonly now: () => number) {
+  constructor (readonly session: Session, private readonly now: () => number, private readonly scheduler: Scheduler = realScheduler) {
     super()
     this.fingerprint = session.remoteFingerprint
     this.identity = session.remoteIdentity
@@ -84,8 +85,7 @@ export class PeerLink extends EventEmitter<LinkEvents> {
 
   #arm (): void {
     if (this.#timer !== null || this.#closed) return
-    this.#timer = setTimeout(() => { this.#timer = null; this.#check() }, LINK_CHECK_MS)
-    this.#timer.unref()
+    this.#timer = this.scheduler.setTimer(LINK_CHECK_MS, () => { this.#timer = null; this.#check() })
   }
 
   #check (): void {
@@ -116,7 +116,7 @@ export class PeerLink extends EventEmitter<LinkEvents> {
   #onClose (info: ReliableCloseInfo): void {
     this.#settleAcked(this.now())
     this.#closed = true
-    if (this.#timer !== null) clearTimeout(this.#timer)
+    if (this.#timer !== null) this.scheduler.clearTimer(this.#timer)
     this.#timer = null
     const err = new Error(`link to ${this.fingerprint} closed (${info.reason})`)
     for (const o of this.#outstanding) o.reject(err)

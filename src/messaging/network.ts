@@ -53,6 +53,7 @@ export class Network {
       ? null
       : new PresenceLookups({
         lookup,
+        scheduler: ctx.scheduler,
         done: (fp, found) => { this.#lookedUp(fp, found) },
         usable: a => this.#reachable(a),
         failed: (fp, err) => { this.ctx.log.debug({ peer: fp, err: (err as Error).message }, 'dht lookup failed') }
@@ -199,7 +200,7 @@ export class Network {
     const fp = session.remoteFingerprint
     const existing = this.links.get(fp)
     if (existing !== undefined && existing.session === session && !existing.closed) return
-    const link = new PeerLink(session, this.ctx.now)
+    const link = new PeerLink(session, this.ctx.now, this.ctx.scheduler)
     this.links.set(fp, link)
     link.on('frame', bytes => { this.hooks.frame(link, bytes) })
     link.on('rekey', () => { this.hooks.rekey(link) })

@@ -4,6 +4,7 @@
 // send time to the identity the link's handshake proved (envelope.md §4), so an entry written
 // before we knew the peer's keys goes out as soon as we reach them.
 import { PayloadType, MESSAGE_ID_BYTES } from '../wire/constants.js'
+import type { TimerHandle } from '../io/scheduler.js'
 import { sealEnvelope } from '../wire/seal.js'
 import type { PayloadOf, TypedPayload } from '../wire/payloads.js'
 import { randomBytes } from '../crypto/primitives.js'
@@ -31,7 +32,7 @@ export class Outbound {
   readonly scheduler: OutboxScheduler
   readonly #cache = new Map<string, Cached>()
   readonly #receipts = new ReceiptBatcher()
-  #receiptTimer: NodeJS.Timeout | null = null
+  #receiptTimer: TimerHandle | null = null
   #lastReceiptsAt = -Infinity
   #lastCreatedAt = 0
   #stopped = false
@@ -60,7 +61,7 @@ export class Outbound {
 
   stop (): void {
     this.#stopped = true
-    if (this.#receiptTimer !== null) clearTimeout(this.#receiptTimer)
+    if (this.#receiptTimer !== null) this.ctx.scheduler.clearTimer(this.#receiptTimer)
     this.#receiptTimer = null
   }
 
@@ -122,11 +123,11 @@ export class Outbound {
     this.#receipts.add(peer, kind, ids)
     if (this.#receiptTimer !== null || this.#stopped) return
     const wait = Math.max(0, this.#lastReceiptsAt + RECEIPT_FLUSH_MS - this.ctx.now())
-    this.#receiptTimer = setTimeout(() => { this.#receiptTimer = null; this.flushReceipts() }, wait)
+    this.#receiptTimer = this.ctx.scheduler.setTimer(wait, () => { this.#receiptTimer = null; this.flushReceipts() })
   }
 
   flushReceipts (): void {
-    if (this.#receiptTimer !== null) clearTimeout(this.#receiptTimer)
+    if (this.#receiptTimer !== null) this.ctx.scheduler.clearTimer(this.#receiptTimer)
     this.#receiptTimer = null
     this.#lastReceiptsAt = this.ctx.now()
     for (const b of this.#receipts.take()) {

@@ -9,6 +9,8 @@ import type { Endpoint } from '../transport/endpoint.js'
 import type { Identity } from '../crypto/identity.js'
 import type { HomePaths } from '../config/home.js'
 import type { Store } from '../store/index.js'
+import type { TimerHandle } from '../io/scheduler.js'
+import type { World } from '../io/world.js'
 import { PayloadType } from '../wire/constants.js'
 import type { ContactRequestPayload } from '../wire/payloads.js'
 import { ContactCache } from './contact-cache.js'
@@ -39,8 +41,8 @@ export interface MessagingServiceOptions extends NetworkOptions {
   store: () => Store
   /** the name we offer in CONTACT_REQUESTs */
   profileName?: () => Promise<string | undefined>
-  now?: () => number
-  random?: () => number
+  /** time, randomness and storage (src/io/world.ts) */
+  world: World
 }
 
 export class MessagingService implements Component {
@@ -48,7 +50,7 @@ export class MessagingService implements Component {
   readonly ctx: MessagingContext
   readonly requests = new RequestBook()
   readonly typing = new TypingTracker()
-  readonly waiters = new StatusWaiters()
+  readonly waiters: StatusWaiters
   readonly outbound: Outbound
   readonly inbound: Inbound
   readonly network: Network
@@ -58,7 +60,7 @@ export class MessagingService implements Component {
   presence: 'online' | 'away' = 'online'
   profileName: string | undefined
   readonly #state: StateFile
-  #timer: NodeJS.Timeout | null = null
+  #timer: TimerHandle | null = null
   #timerAt = Infinity
   #unlisten: (() => void) | null = null
   #running = false
@@ -70,12 +72,14 @@ export class MessagingService implements Component {
       identity: opts.identity,
       events: opts.events,
       log,
-      now: opts.now ?? Date.now,
-      random: opts.random ?? Math.random,
+      scheduler: opts.world.scheduler,
+      now: () => opts.world.scheduler.wallNow(),
+      random: () => opts.world.random.float(),
       contacts: new ContactCache(opts.store),
       counters: newCounters()
     }
-    this.#state = new StateFile(`${opts.paths.home}/messaging.state`, opts.identity.dhSecret, err => log.warn({ err: err.message }, 'messaging state'))
+    this.waiters = new StatusWaiters(opts.world.scheduler)
+    this.#state = new StateFile(`${opts.paths.home}/messaging.state`, opts.identity.dhSecret, err => log.warn({ err: err.message }, 'messaging state'), opts.world.storage, this.ctx.now)
     const rearm = (): void => { this.rearm() }
     this.outbound = new Outbound(this.ctx, { link: fp => this.network.link(fp), wantConnection: fp => { this.network.conn.poke(fp, this.ctx.now()) }, rearm }, this.waiters)
     this.inbound = new Inbound(this.ctx, this.outbound, {
@@ -127,7 +131,7 @@ export class MessagingService implements Component {
   async stop (): Promise<void> {
     this.#running = false
     this.#unlisten?.()
-    if (this.#timer !== null) clearTimeout(this.#timer)
+    if (this.#timer !== null) this.ctx.scheduler.clearTimer(this.#timer)
     this.#timer = null
     this.waiters.close()
     // the batch in progress finishes first: what it holds is persisted before it is receipted
@@ -168,9 +172,9 @@ export class MessagingService implements Component {
     if (!this.#running) return
     const at = Math.min(this.outbound.nextDeadline, this.network.nextDeadline, this.typing.nextDeadline)
     if (at === Infinity || at >= this.#timerAt) return
-    if (this.#timer !== null) clearTimeout(this.#timer)
+    if (this.#timer !== null) this.ctx.scheduler.clearTimer(this.#timer)
     this.#timerAt = at
-    this.#timer = setTimeout(() => { this.#fire() }, Math.max(MIN_TIMER_MS, at - this.ctx.now()))
+    this.#timer = this.ctx.scheduler.setTimer(Math.max(MIN_TIMER_MS, at - this.ctx.now()), () => { this.#fire() })
   }
 
   #fire (): void {

@@ -4,10 +4,9 @@
 // replaced atomically, sealed like the store's records: XChaCha20-Poly1305 under a key derived
 // from the identity's X25519 secret (HKDF-SHA256, its own salt and info: no other use of that key
 // produces it). Writes are serialised; a write waits for the one before it.
-import { readFile, rename } from 'node:fs/promises'
 import { Packr } from 'msgpackr'
 import { hkdfSha256, randomBytes, utf8, wipe, xchacha, XCHACHA_NONCE_BYTES } from '../crypto/primitives.js'
-import { writeFileAtomic } from '../platform/fs.js'
+import { diskStorage, type Storage } from '../io/storage.js'
 import { errors } from '../errors.js'
 import type { PeerSource } from './connections.js'
 import type { RequestSnapshot } from './requests.js'
@@ -38,22 +37,24 @@ export class StateFile {
   /** writes that failed (logged by the caller's onError) */
   failures = 0
 
-  constructor (readonly path: string, dhSecret: Uint8Array, private readonly onError: (err: Error) => void = () => {}) {
+  constructor (
+    readonly path: string,
+    dhSecret: Uint8Array,
+    private readonly onError: (err: Error) => void = () => {},
+    private readonly storage: Storage = diskStorage,
+    private readonly now: () => number = Date.now
+  ) {
     this.#key = hkdfSha256(dhSecret, SALT, INFO, 32)
   }
 
   /** The saved state; an absent file is empty, an unreadable one is moved aside and reported. */
   async load (): Promise<MessagingState> {
-    let bytes: Uint8Array
-    try {
-      bytes = new Uint8Array(await readFile(this.path))
-    } catch {
-      return emptyState()
-    }
+    const bytes = await this.storage.readFile(this.path).catch(() => null)
+    if (bytes === null) return emptyState()
     const state = this.#open(bytes)
     if (state !== null) return state
-    const aside = `${this.path}.unreadable-${Date.now()}`
-    await rename(this.path, aside).catch(() => {})
+    const aside = `${this.path}.unreadable-${this.now()}`
+    await this.storage.rename(this.path, aside).catch(() => {})
     this.onError(new Error(`${this.path} did not open (another identity, or damaged); moved to ${aside}`))
     return emptyState()
   }
@@ -62,7 +63,7 @@ export class StateFile {
   async save (state: MessagingState): Promise<void> {
     if (this.#closed) throw errors.DAEMON_FAILED('the messaging state file is closed')
     const bytes = this.#seal(state)
-    const next = this.#chain.then(async () => { await writeFileAtomic(this.path, bytes, { mode: 0o600 }) })
+    const next = this.#chain.then(async () => { await this.storage.writeFileAtomic(this.path, bytes) })
     this.#chain = next.catch(err => { this.failures++; this.onError(err as Error) })
     await next
   }

@@ -1,5 +1,6 @@
 // `messages.send` with `wait`: callers waiting for a message to reach a status (messaging.md §9).
 import type { MessageStatus } from '../store/index.js'
+import { realScheduler, type Scheduler, type TimerHandle } from '../io/scheduler.js'
 
 const RANK: Partial<Record<MessageStatus, number>> = { sending: 1, sent: 2, delivered: 3, read: 4 }
 
@@ -9,10 +10,12 @@ export function reached (status: MessageStatus, target: WaitTarget): boolean {
   return (RANK[status] ?? 0) >= (RANK[target] ?? Infinity)
 }
 
-interface Waiter { target: WaitTarget, resolve: (status: MessageStatus | null) => void, timer: NodeJS.Timeout }
+interface Waiter { target: WaitTarget, resolve: (status: MessageStatus | null) => void, timer: TimerHandle }
 
 export class StatusWaiters {
   readonly #byId = new Map<string, Set<Waiter>>()
+
+  constructor (private readonly scheduler: Scheduler = realScheduler) {}
 
   /** Resolves with the status once `target` is reached, or null after `timeoutMs`. */
   async wait (id: string, target: WaitTarget, timeoutMs: number): Promise<MessageStatus | null> {
@@ -22,7 +25,7 @@ export class StatusWaiters {
       const w: Waiter = {
         target,
         resolve,
-        timer: setTimeout(() => { this.#forget(id, w); resolve(null) }, timeoutMs)
+        timer: this.scheduler.setTimer(timeoutMs, () => { this.#forget(id, w); resolve(null) })
       }
       set.add(w)
     })
@@ -33,7 +36,7 @@ export class StatusWaiters {
     if (set === undefined) return
     for (const w of [...set]) {
       if (!reached(status, w.target)) continue
-      clearTimeout(w.timer)
+      this.scheduler.clearTimer(w.timer)
       this.#forget(id, w)
       w.resolve(status)
     }
@@ -41,7 +44,7 @@ export class StatusWaiters {
 
   /** Ends every wait (the daemon stops): each resolves with null. */
   close (): void {
-    for (const [id, set] of this.#byId) for (const w of set) { clearTimeout(w.timer); this.#forget(id, w); w.resolve(null) }
+    for (const [id, set] of this.#byId) for (const w of set) { this.scheduler.clearTimer(w.timer); this.#forget(id, w); w.resolve(null) }
   }
 
   #forget (id: string, w: Waiter): void {

@@ -1,12 +1,11 @@
 // The LevelDB handle and its sublevels (proto-spec/storage.md §Keys), opening with error mapping,
 // a write queue, and one-batch atomic writes across sublevels.
-import { mkdir } from 'node:fs/promises'
-import { ClassicLevel } from 'classic-level'
+import { diskStorage, type LevelDb, type Storage } from '../io/storage.js'
 import { errors } from '../errors.js'
 import type { RecordCipher } from './crypt.js'
 import { SUB } from './keys.js'
 
-export type RawDb = ClassicLevel<string, Uint8Array>
+export type RawDb = LevelDb
 export type Sub = ReturnType<typeof makeSub>
 export type Subs = Record<keyof typeof SUB, Sub>
 
@@ -17,15 +16,12 @@ export type Op =
 const ENC = { keyEncoding: 'utf8', valueEncoding: 'view' } as const
 
 /** Open (creating if missing) the LevelDB at `dir`; a second opener gets STORE_LOCKED. */
-export async function openRaw (dir: string): Promise<RawDb> {
-  await mkdir(dir, { recursive: true, mode: 0o700 })
-  const db = new ClassicLevel<string, Uint8Array>(dir, ENC)
+export async function openRaw (dir: string, storage: Storage = diskStorage): Promise<RawDb> {
   try {
-    await db.open()
+    return await storage.openDb(dir)
   } catch (err) {
     throw mapOpenError(err, dir)
   }
-  return db
 }
 
 function mapOpenError (err: unknown, dir: string): unknown {

@@ -81,7 +81,7 @@ export class Store {
  */
 export async function openStore (dir: string, storeKey: Uint8Array, opts: StoreOptions = {}): Promise<Store> {
   const cipher = new RecordCipher(storeKey)
-  const db = await openRaw(dir)
+  const db = await openRaw(dir, opts.storage)
   const subs = sublevels(db)
   try {
     const version = await prepareSchema({ db, subs, cipher })

@@ -1,4 +1,5 @@
 // Public record types of the local store. The on-disk layout is in proto-spec/storage.md.
+import type { Storage } from '../io/storage.js'
 
 export type Direction = 'in' | 'out'
 
@@ -95,4 +96,6 @@ export interface StoreOptions {
    * acknowledged; a power cut may lose the last moments. See proto-spec/storage.md §Durability.
    */
   sync?: boolean
+  /** where the database lives (default: LevelDB on disk, src/io/storage.ts) */
+  storage?: Storage
 }

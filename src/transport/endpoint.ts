@@ -10,8 +10,9 @@ import type { Identity } from '../crypto/identity.js'
 import { errors, type DmessError } from '../errors.js'
 import { SessionManager, type ManagerAction, type ConnectOptions } from './manager.js'
 import { Session, type SessionOwner } from './session-handle.js'
-import { UdpTransport } from './udp.js'
-import { realScheduler, type DatagramTransport, type Scheduler } from './io.js'
+import { realScheduler, type Scheduler } from '../io/scheduler.js'
+import type { DatagramSockets, DatagramTransport } from '../io/datagram.js'
+import { udpSockets } from '../io/udp.js'
 import type { SessionCore } from './session.js'
 import type { SessionTuning } from './constants.js'
 import { SESSION_DROP_REASONS, type PeerAddress, type SessionDropReason } from './types.js'
@@ -26,9 +27,11 @@ export interface EndpointOptions {
   /** clock in ms (default: the scheduler's, performance.now()) */
   now?: () => number
   random?: (n: number) => Uint8Array
-  /** timers (default: setTimeout); src/sim's clock via simScheduler() */
+  /** timers (default: real ones); src/sim's clock via simScheduler() */
   scheduler?: Scheduler
-  /** use this instead of a UDP socket (e.g. SimTransport) */
+  /** where the socket comes from (default: real UDP, src/io/udp.ts) */
+  sockets?: DatagramSockets
+  /** use this already bound socket instead of binding one */
   transport?: DatagramTransport
   tuning?: Partial<SessionTuning>
 }
@@ -70,6 +73,7 @@ interface Pending { resolve: (s: Session) => void, reject: (e: DmessError) => vo
 export class Endpoint extends EventEmitter<EndpointEvents> implements SessionOwner {
   readonly #manager: SessionManager
   readonly #scheduler: Scheduler
+  readonly #sockets: DatagramSockets
   readonly #now: () => number
   #transport: DatagramTransport
   readonly #handles = new Map<number, Session>()
@@ -86,6 +90,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements SessionOwn
   private constructor (opts: EndpointOptions, transport: DatagramTransport) {
     super()
     this.#scheduler = opts.scheduler ?? realScheduler
+    this.#sockets = opts.sockets ?? udpSockets
     this.#now = opts.now ?? (() => this.#scheduler.now())
     this.#manager = new SessionManager({ identity: opts.identity, now: this.#now(), random: opts.random, tuning: opts.tuning })
     this.#transport = transport
@@ -94,7 +99,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements SessionOwn
 
   /** Bind the socket (or adopt `transport`) and start serving. */
   static async listen (opts: EndpointOptions): Promise<Endpoint> {
-    const transport = opts.transport ?? await UdpTransport.bind({ host: opts.host, port: opts.port })
+    const transport = opts.transport ?? await (opts.sockets ?? udpSockets).bind({ host: opts.host, port: opts.port })
     return new Endpoint(opts, transport)
   }
 
@@ -156,7 +161,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements SessionOwn
    */
   async rebind (opts: { host?: string, port?: number } = {}): Promise<PeerAddress> {
     if (this.#closed) throw errors.ENDPOINT_CLOSED('rebind: the endpoint is closed')
-    const next = await UdpTransport.bind({ host: opts.host ?? this.#transport.local.host, port: opts.port ?? 0 })
+    const next = await this.#sockets.bind({ host: opts.host ?? this.#transport.local.host, port: opts.port ?? 0 })
     const old = this.#transport
     this.#counts.oldSendErrors += old.sendErrors
     this.#transport = next

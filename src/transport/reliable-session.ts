@@ -13,7 +13,7 @@
 import { EventEmitter } from 'node:events'
 import { ReliableChannel, type ReliableStats } from './reliable/index.js'
 import { errors, type DmessError } from '../errors.js'
-import { realScheduler, type Scheduler } from './io.js'
+import { realScheduler, type Scheduler } from '../io/scheduler.js'
 import type { Session } from './session-handle.js'
 import type { CloseReason, PeerAddress } from './types.js'
 import { onLinkUdpPayloadCeiling } from './path-mtu.js'

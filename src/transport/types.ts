@@ -1,18 +1,7 @@
 // Small shared types of the session layer (proto-spec/session.md).
 
-/** A UDP address as node:dgram reports it. */
-export interface PeerAddress {
-  host: string
-  port: number
-}
-
-export function addressKey (a: PeerAddress): string {
-  return `${a.host}|${a.port}`
-}
-
-export function sameAddress (a: PeerAddress, b: PeerAddress): boolean {
-  return a.port === b.port && a.host === b.host
-}
+// Addresses are src/io/address.ts's; re-exported here because every session module uses them.
+export { type PeerAddress, addressKey, sameAddress } from '../io/address.js'
 
 /** Why a session ended (session.md §3.6). */
 export type CloseReason =

@@ -3,7 +3,8 @@
 import { identityFromSecrets, type Identity } from '../../src/crypto/identity.js'
 import { signPresenceRecord, presenceKey, type RecordAddress } from '../../src/dht/records.js'
 import { DhtNode, type DhtNodeOptions } from '../../src/dht/node.js'
-import { DhtSimNetwork, simScheduler, endpointTransport, SIM_EPOCH_MS } from '../../src/dht/sim/index.js'
+import { DhtSimNetwork, bindTransport, SIM_EPOCH_MS } from '../../src/dht/sim/index.js'
+import { simScheduler, simRandom } from '../../src/sim/io.js'
 import { encodeMessage, decodeMessage, type DhtMessage, type Body } from '../../src/dht/messages.js'
 import { createRng, type Rng } from '../../src/sim/rng.js'
 import type { SimEndpoint } from '../../src/sim/network.js'
@@ -30,12 +31,11 @@ export function makeNet (seed = 1): DhtSimNetwork {
 }
 
 export function makeNode (net: DhtSimNetwork, addr: string, rng: Rng, opts: Partial<DhtNodeOptions> = {}): DhtNode {
-  const ep = net.bind(addr)
   const node = new DhtNode({
     publicKey: rng.bytes(32),
-    transport: endpointTransport(ep),
-    scheduler: simScheduler(net),
-    random: (n) => rng.bytes(n),
+    transport: bindTransport(net, addr).transport,
+    scheduler: simScheduler(net.clock),
+    random: simRandom(rng),
     ...opts
   })
   node.start()

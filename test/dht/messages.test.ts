@@ -4,7 +4,7 @@ import { encodeMessage, decodeMessage, isRequest, type DhtMessage } from '../../
 import { DhtType, ValueStatus, StoreStatus, MESSAGE_HEADER_BYTES, MAX_CONTACTS } from '../../src/dht/constants.js'
 import { DHT_TYPE_FIRST, DHT_TYPE_LAST, MAX_DATAGRAM_BYTES } from '../../src/wire/constants.js'
 import { decodePacketResult } from '../../src/wire/packet.js'
-import { parseAddress, formatAddress, canonicalAddress, subnetOf, addressOf } from '../../src/dht/address.js'
+import { parseAddress, formatAddress, canonicalAddress, subnetOf, addressOf } from '../../src/io/address.js'
 import { createRng } from '../../src/sim/rng.js'
 import { setInternLimit } from '../../src/dht/intern.js'
 

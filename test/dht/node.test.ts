@@ -8,14 +8,15 @@ import { RpcTable } from '../../src/dht/rpc.js'
 import { encodeMessage } from '../../src/dht/messages.js'
 import { compareDistance, idToHex, nodeIdOf } from '../../src/dht/ids.js'
 import { Lookup } from '../../src/dht/lookup.js'
-import { SimDht, simScheduler } from '../../src/dht/sim/index.js'
+import { SimDht } from '../../src/dht/sim/index.js'
+import { simScheduler } from '../../src/sim/io.js'
 import { makeNet, makeNode, makeRecord, seededIdentity, RawPeer, NOW } from './helpers.js'
 
 t.test('a response is accepted only from the address that was asked', async t => {
   const net = makeNet(1)
   const rng = createRng(1)
   const sent: Array<{ to: string, d: Uint8Array }> = []
-  const rpc = new RpcTable({ scheduler: simScheduler(net), random: n => rng.bytes(n), send: (to, d) => sent.push({ to, d }) })
+  const rpc = new RpcTable({ scheduler: simScheduler(net.clock), random: n => rng.bytes(n), send: (to, d) => sent.push({ to, d }) })
   const events: string[] = []
   const tx = rpc.request('198.51.100.1:1', DhtType.PING, (txid) => encodeMessage({ txid, readOnly: false, senderKey: rng.bytes(32), type: DhtType.PING }), {
     timeoutMs: 1000, retries: 1, onResponse: (_m, from) => events.push(`ok ${from}`), onTimeout: () => events.push('timeout')

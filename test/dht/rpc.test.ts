@@ -3,7 +3,8 @@
 import t from 'tap'
 import { SimClock } from '../../src/sim/clock.js'
 import { createRng } from '../../src/sim/rng.js'
-import { RpcTable, type Scheduler } from '../../src/dht/rpc.js'
+import { RpcTable } from '../../src/dht/rpc.js'
+import type { Scheduler } from '../../src/io/scheduler.js'
 import { DhtType } from '../../src/dht/constants.js'
 
 function countingScheduler (clock: SimClock): Scheduler & { live: () => number, maxLive: number } {
@@ -12,12 +13,16 @@ function countingScheduler (clock: SimClock): Scheduler & { live: () => number, 
     maxLive: 0,
     live: () => live,
     now: () => clock.now,
-    after: (ms: number, fn: () => void) => {
+    wallNow: () => clock.now,
+    setTimer: (ms: number, fn: () => void) => {
       live++
       s.maxLive = Math.max(s.maxLive, live)
-      let done = false
-      const timer = clock.after(ms, () => { done = true; live--; fn() })
-      return () => { if (!done) { done = true; live--; clock.cancel(timer) } }
+      const timer = { done: false, t: clock.after(ms, () => { timer.done = true; live--; fn() }) }
+      return timer
+    },
+    clearTimer: (h: unknown) => {
+      const timer = h as { done: boolean, t: ReturnType<SimClock['after']> }
+      if (!timer.done) { timer.done = true; live--; clock.cancel(timer.t) }
     }
   }
   return s

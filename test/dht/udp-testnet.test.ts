@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createTestnet } from '../../src/dht/testnet.js'
-import { StandaloneDht } from '../../src/dht/udp.js'
+import { StandaloneDht } from '../../src/dht/standalone.js'
 import { generateIdentity } from '../../src/crypto/identity.js'
 import { signPresenceRecord, presenceKey } from '../../src/dht/records.js'
 

@@ -9,7 +9,7 @@ import { unlock } from '../../src/app/profile.js'
 import { silentLogger } from '../../src/daemon/log.js'
 import { localCall } from '../../src/daemon/rpc-methods.js'
 import type { HomePaths } from '../../src/config/home.js'
-import { StandaloneDht } from '../../src/dht/udp.js'
+import { StandaloneDht } from '../../src/dht/standalone.js'
 import { LOOPBACK_SETTINGS } from '../../src/dht/testnet.js'
 import { PASS, profileHome, waitFor } from '../daemon/helpers.js'
 

@@ -3,7 +3,8 @@
 // aborts, endpoint close and listener errors, in milliseconds of real time.
 import t from 'tap'
 import { createSimNetwork, createRng, type SimNetwork } from '../../src/sim/index.js'
-import { Endpoint, SimTransport, simScheduler, type Session } from '../../src/transport/index.js'
+import { Endpoint, type Session } from '../../src/transport/index.js'
+import { SimTransport, simScheduler } from '../../src/sim/io.js'
 import { generateIdentity } from '../../src/crypto/identity.js'
 import { PacketType } from '../../src/wire/constants.js'
 import { IDLE_TIMEOUT_MS } from '../../src/transport/constants.js'

@@ -4,7 +4,8 @@
 // order; a dead link ends in an idle timeout that rejects what was never acknowledged.
 import t from 'tap'
 import { createSimNetwork, createRng, type SimNetwork } from '../../src/sim/index.js'
-import { Endpoint, SimTransport, simScheduler, type Session } from '../../src/transport/index.js'
+import { Endpoint, type Session } from '../../src/transport/index.js'
+import { SimTransport, simScheduler } from '../../src/sim/io.js'
 import { ReliableSession } from '../../src/transport/reliable-session.js'
 import { IDLE_TIMEOUT_MS } from '../../src/transport/constants.js'
 import { generateIdentity } from '../../src/crypto/identity.js'

@@ -2,8 +2,9 @@
 // with a seeded RNG and the simulated clock, so a run with the same options replays exactly.
 import { createRng, type Rng } from '../../sim/rng.js'
 import type { SimEndpoint } from '../../sim/network.js'
-import { DhtNode, type DhtNodeOptions, type DhtTransport } from '../node.js'
-import type { Scheduler } from '../rpc.js'
+import { DhtNode, type DhtNodeOptions } from '../node.js'
+import type { Scheduler } from '../../io/scheduler.js'
+import { SimTransport, simScheduler, simRandom, parseSimAddress } from '../../sim/io.js'
 import type { SimDatagramNetwork } from './network.js'
 import { cachedRecordVerifier } from '../records.js'
 
@@ -15,25 +16,11 @@ export interface SimNode {
   alive: boolean
 }
 
-/** The simulated clock as the node's scheduler. */
-export function simScheduler (net: SimDatagramNetwork): Scheduler {
-  const clock = net.clock
-  return {
-    now: () => clock.now,
-    after: (ms, fn) => {
-      const t = clock.after(ms, fn)
-      return () => clock.cancel(t)
-    }
-  }
-}
-
-/** A SimEndpoint as a DhtTransport (the node installs its handler through onMessage). */
-export function endpointTransport (ep: SimEndpoint): DhtTransport {
-  return {
-    send: (to, d) => ep.send(to, d),
-    get onMessage () { return ep.onDatagram },
-    set onMessage (h) { ep.onDatagram = h }
-  }
+/** A node's socket at `addr` on the simulated network, and the endpoint under it (to close it). */
+export function bindTransport (net: SimDatagramNetwork, addr: string): { transport: SimTransport, endpoint: SimEndpoint } {
+  let endpoint: SimEndpoint | null = null
+  const transport = new SimTransport((a, h) => (endpoint = net.bind(a, h)), parseSimAddress(addr))
+  return { transport, endpoint: endpoint! }
 }
 
 /** A random public-looking IPv4 address and port; distinct IPs so /24 caps rarely bind. */
@@ -67,7 +54,7 @@ export class SimDht {
     this.net = opts.net
     this.rng = createRng(opts.seed)
     this.#keys = this.rng.fork()
-    this.#scheduler = simScheduler(opts.net)
+    this.#scheduler = simScheduler(opts.net.clock)
     // One verification cache for the whole population: the simulator measures the protocol, not
     // CPU, and a record is verified the same way at every node (dht.md §5.3).
     this.#opts = { verifyRecord: cachedRecordVerifier(65_536), ...opts.node }
@@ -76,15 +63,15 @@ export class SimDht {
   /** Creates (but does not start) a node at a fresh random address. */
   add (): SimNode {
     const addr = randomAddress(this.rng, this.#taken)
-    const endpoint = this.net.bind(addr)
+    const { transport, endpoint } = bindTransport(this.net, addr)
     const rng = this.#keys.fork()
     const node = new DhtNode({
       ...this.#opts,
       // A DHT public key is only hashed into the node id (dht.md §1): seeded bytes keep runs reproducible.
       publicKey: this.#keys.bytes(32),
-      transport: endpointTransport(endpoint),
+      transport,
       scheduler: this.#scheduler,
-      random: (n) => rng.bytes(n)
+      random: simRandom(rng)
     })
     const s: SimNode = { index: this.nodes.length, addr, node, endpoint, alive: true }
     this.nodes.push(s)

@@ -1,6 +1,9 @@
-// Network addresses as the DHT sees them: canonical "a.b.c.d:port" / "[v6]:port" strings (the
-// form the transport hands us and the form the "answer only from the asked address" rule compares),
-// their 7- or 19-byte wire form, and the /24 (/48) subnet that the defences count. dht.md §2.
+// Network addresses, the one module for them. Two forms:
+// - PeerAddress { host, port }: what a datagram socket reports and takes (node:dgram's form);
+// - canonical text "a.b.c.d:port" / "[v6]:port": one string per address, so two spellings of
+//   the same IPv6 address compare equal (the DHT keys its tables by it, proto-spec/dht.md §2).
+// Plus the /24 (/48) subnet the DHT's defences count. Parsing is hand-rolled (no regex, no
+// split): the simulator parses millions of these.
 
 export type IpFamily = 4 | 6
 
@@ -10,10 +13,6 @@ export interface ParsedAddress {
   ip: Uint8Array
   port: number
 }
-
-/** family byte, IP, port */
-export const ADDRESS_V4_BYTES = 1 + 4 + 2
-export const ADDRESS_V6_BYTES = 1 + 16 + 2
 
 // Hand-rolled (no regex, no split): the simulator parses millions of these.
 function parseIpv4 (s: string): Uint8Array | null {
@@ -75,7 +74,7 @@ function parseIpv6 (s: string): Uint8Array | null {
 
 const V4_MAPPED_PREFIX = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff]
 
-function isV4Mapped (ip: Uint8Array): boolean {
+export function isV4Mapped (ip: Uint8Array): boolean {
   return ip.length === 16 && V4_MAPPED_PREFIX.every((b, i) => ip[i] === b)
 }
 
@@ -104,7 +103,7 @@ export function parseIp (host: string): Uint8Array | null {
   return ip && isV4Mapped(ip) ? ip.slice(12) : ip
 }
 
-function parsePort (s: string): number | null {
+export function parsePort (s: string): number | null {
   if (s.length === 0 || s.length > 5 || s.charCodeAt(0) === 0x30) return null
   let port = 0
   for (let i = 0; i < s.length; i++) {
@@ -161,66 +160,40 @@ export function subnetOf (addr: string): string {
   return `[${Array.from(p.ip.subarray(0, 6), b => b.toString(16).padStart(2, '0')).join('')}]`
 }
 
-/** Writes the wire form (family 4|6, IP, port u16) at `off`; returns the offset after it. */
-export function writeAddress (view: DataView, buf: Uint8Array, off: number, p: ParsedAddress): number {
-  buf[off] = p.family
-  buf.set(p.ip, off + 1)
-  view.setUint16(off + 1 + p.ip.length, p.port)
-  return off + 3 + p.ip.length
+
+/** A UDP address as node:dgram reports it. */
+export interface PeerAddress {
+  host: string
+  port: number
 }
 
-/** Wire size of a canonical address string, or 0 if it does not parse (IPv4 checked when written). */
-export function addressTextBytes (addr: string): number {
-  return addr.charCodeAt(0) === 0x5b ? ADDRESS_V6_BYTES : ADDRESS_V4_BYTES
+/** A Map key for a PeerAddress (not canonical: use addressOf where spellings may differ). */
+export function addressKey (a: PeerAddress): string {
+  return `${a.host}|${a.port}`
 }
 
-/**
- * Writes the wire form of an address string straight into `buf` (no intermediate parse for the
- * common IPv4 case); returns the offset after it, or -1 if the string is not a valid address.
- */
-export function writeAddressText (view: DataView, buf: Uint8Array, off: number, addr: string): number {
-  if (addr.charCodeAt(0) === 0x5b) {
-    const p = parseAddress(addr)
-    return p && p.family === 6 ? writeAddress(view, buf, off, p) : -1
-  }
-  buf[off] = 4
-  let part = 0
-  let value = 0
-  let digits = 0
-  for (let i = 0; i < addr.length; i++) {
-    const c = addr.charCodeAt(i)
-    if (c === 0x2e || c === 0x3a) { // "." or ":"
-      if (digits === 0 || (c === 0x3a) !== (part === 3)) return -1
-      buf[off + 1 + part++] = value
-      if (c === 0x3a) {
-        const port = parsePort(addr.slice(i + 1))
-        if (port === null) return -1
-        view.setUint16(off + 5, port)
-        return off + ADDRESS_V4_BYTES
-      }
-      value = 0
-      digits = 0
-    } else if (c >= 0x30 && c <= 0x39 && !(digits > 0 && value === 0)) {
-      value = value * 10 + c - 0x30
-      if (++digits > 3 || value > 255) return -1
-    } else {
-      return -1
-    }
-  }
-  return -1
+export function sameAddress (a: PeerAddress, b: PeerAddress): boolean {
+  return a.port === b.port && a.host === b.host
 }
 
-/** Reads the wire form; null if the family is unknown, the port 0, v4-mapped v6, or bytes run out. */
-export function readAddress (view: DataView, buf: Uint8Array, off: number): { addr: string, off: number } | null {
-  const family = buf[off]
-  const len = family === 4 ? 4 : family === 6 ? 16 : -1
-  if (len < 0 || off + 3 + len > buf.length) return null
-  const ip = buf.subarray(off + 1, off + 1 + len)
-  const port = view.getUint16(off + 1 + len)
-  if (port === 0 || (len === 16 && isV4Mapped(ip))) return null
-  return { addr: formatAddress(ip, port), off: off + 3 + len }
+/** "host:port", with brackets around an IPv6 host: the form users type and logs show. */
+export function formatHostPort (a: PeerAddress): string {
+  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`
 }
 
-export function addressBytes (p: ParsedAddress): number {
-  return p.family === 4 ? ADDRESS_V4_BYTES : ADDRESS_V6_BYTES
+/** The inverse of formatHostPort for any host text (no validation of the host); null without a port. */
+export function splitHostPort (text: string): PeerAddress | null {
+  const i = text.lastIndexOf(':')
+  if (i <= 0) return null
+  const port = parsePort(text.slice(i + 1))
+  if (port === null) return null
+  let host = text.slice(0, i)
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1)
+  return host === '' ? null : { host, port }
+}
+
+/** A canonical address as a PeerAddress, or null when it is not one. */
+export function peerAddressOf (addr: string): PeerAddress | null {
+  const p = parseAddress(addr)
+  return p ? { host: formatIp(p.ip), port: p.port } : null
 }

@@ -1,17 +1,20 @@
-// The daemon's DHT (issue 5, proto-spec/dht.md §6): a DhtNode on the Endpoint's socket. At start it
-// joins through the bootstrap list and announces our presence record (our addresses, signed by the
-// identity key); it signs a fresh record (seq = wall-clock ms, so it grows across restarts) before
-// the old one expires. lookup() is what the connection manager and `dmess dht lookup` use.
+// The node's DHT (proto-spec/dht.md §6): a DhtNode on the Endpoint's socket — the Endpoint's wire
+// layer hands DHT packet types (wire.md §4.7, 0x20–0x3f) to its 'dht' hook, so DHT and sessions
+// share the one UDP port. At start it joins through the bootstrap list and announces our presence
+// record (our addresses, signed by the identity key); it signs a fresh record (seq = wall-clock ms,
+// so it grows across restarts) before the old one expires. lookup() is what the connection
+// manager and `dmess dht lookup` use.
 import { networkInterfaces } from 'node:os'
 import type { Logger } from 'pino'
-import type { Component } from './component.js'
+import type { Component } from '../daemon/component.js'
 import type { Endpoint } from '../transport/endpoint.js'
 import type { Identity } from '../crypto/identity.js'
+import type { DatagramTransport } from '../io/datagram.js'
+import type { TimerHandle } from '../io/scheduler.js'
+import type { World } from '../io/world.js'
 import { DhtNode, type DhtNodeOptions } from '../dht/node.js'
-import { endpointDhtTransport, pooledRandom, wallScheduler } from '../dht/udp.js'
 import { signPresenceRecord, presenceKey, type RecordAddress, type VerifiedRecord } from '../dht/records.js'
-import { addressOf, parseIp } from '../dht/address.js'
-import { randomBytes } from '../crypto/primitives.js'
+import { addressOf, parseIp } from '../io/address.js'
 import { RECORD_MAX_ADDRESSES } from '../dht/constants.js'
 
 /** Our record lives this long; a new one is signed RENEW_BEFORE_MS before that (dht.md §5). */
@@ -24,6 +27,7 @@ export interface DhtComponentOptions {
   /** "host:port" strings (IP literals), already resolved from flags, config or bootstrap/nodes.json */
   bootstrap: string[]
   log: Logger
+  world: World
   node?: Partial<DhtNodeOptions>
   ttlMs?: number
 }
@@ -42,11 +46,24 @@ export function announcedAddresses (bound: { host: string, port: number }): Reco
   return out.slice(0, RECORD_MAX_ADDRESSES)
 }
 
+/** The Endpoint's 'dht' hook as the DHT's datagram socket (detached by close()). */
+export function endpointDhtTransport (ep: Endpoint): DatagramTransport {
+  const t: DatagramTransport = {
+    local: ep.address,
+    onDatagram: null,
+    send: (to, bytes) => { ep.sendDatagram(to, bytes) },
+    get sendErrors () { return ep.stats().sendErrors },
+    close: async () => { ep.setHandler('dht', null) }
+  }
+  ep.setHandler('dht', (datagram, from) => { t.onDatagram?.(datagram, from) })
+  return t
+}
+
 export class DhtComponent implements Component {
   readonly name = 'dht'
   node: DhtNode | null = null
-  #renew: NodeJS.Timeout | null = null
-  #detach: (() => void) | null = null
+  #renew: TimerHandle | null = null
+  #transport: DatagramTransport | null = null
   #lastPublish: Promise<void> = Promise.resolve()
 
   constructor (readonly opts: DhtComponentOptions) {}
@@ -55,11 +72,12 @@ export class DhtComponent implements Component {
 
   async start (): Promise<void> {
     const ep = this.opts.endpoint()
-    const transport = endpointDhtTransport(ep)
-    this.#detach = transport.detach
-    this.node = new DhtNode({ publicKey: randomBytes(32), scheduler: wallScheduler, random: pooledRandom(), ...this.opts.node, transport })
+    const { scheduler, random } = this.opts.world
+    this.#transport = endpointDhtTransport(ep)
+    // the DHT key is only hashed into the node id (dht.md §1): it is not the user's identity
+    this.node = new DhtNode({ publicKey: random.bytes(32), scheduler, random, ...this.opts.node, transport: this.#transport })
     this.node.start()
-    // joining and announcing take round trips: done in the background so the daemon starts at once
+    // joining and announcing take round trips: done in the background so the node starts at once
     this.#lastPublish = this.#joinAndAnnounce(ep)
   }
 
@@ -77,8 +95,9 @@ export class DhtComponent implements Component {
   async #announce (ep: Endpoint): Promise<void> {
     const node = this.node
     if (node === null || !node.running) return
+    const { scheduler } = this.opts.world
     const ttl = this.opts.ttlMs ?? PRESENCE_TTL_MS
-    const now = Date.now()
+    const now = scheduler.wallNow()
     const addresses = announcedAddresses(ep.address)
     const bytes = signPresenceRecord({ publicIdentity: this.opts.identity, addresses, seq: now, expiresAt: now + ttl }, this.opts.identity.signSecret)
     try {
@@ -88,8 +107,7 @@ export class DhtComponent implements Component {
       this.opts.log.debug({ err: err instanceof Error ? err.message : String(err) }, 'dht announce abandoned')
     }
     if (!node.running) return
-    this.#renew = setTimeout(() => { this.#lastPublish = this.#announce(ep) }, Math.max(1000, ttl - RENEW_BEFORE_MS))
-    this.#renew.unref()
+    this.#renew = scheduler.setTimer(Math.max(1000, ttl - RENEW_BEFORE_MS), () => { this.#lastPublish = this.#announce(ep) })
   }
 
   /** The verified presence record of `fingerprint` as the network has it, or null. */
@@ -99,9 +117,9 @@ export class DhtComponent implements Component {
   }
 
   async stop (): Promise<void> {
-    if (this.#renew !== null) clearTimeout(this.#renew)
+    if (this.#renew !== null) this.opts.world.scheduler.clearTimer(this.#renew)
     this.#renew = null
     this.node?.stop()
-    this.#detach?.()
+    await this.#transport?.close()
   }
 }

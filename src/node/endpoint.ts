@@ -1,15 +1,17 @@
-// The node's one UDP socket as a daemon component: the transport's Endpoint (Noise sessions,
-// with the DHT and STUN hooks for later) bound on --host/--port. It replaces the daemon's
-// placeholder socket and offers the same `address()` for `status` (proto-spec/ipc.md §4).
+// The node's one UDP socket as a component: the transport's Endpoint (Noise sessions, with the
+// DHT's and STUN's hooks on the same socket, proto-spec/wire.md §1), bound on --host/--port.
+// `status` reads its address (proto-spec/ipc.md §4).
 import { isIPv6 } from 'node:net'
 import type { Logger } from 'pino'
 import { errors } from '../errors.js'
 import type { Component } from '../daemon/component.js'
-import type { BoundAddress } from '../daemon/udp.js'
 import type { Identity } from '../crypto/identity.js'
+import type { World } from '../io/world.js'
 import { Endpoint } from '../transport/endpoint.js'
 
-export interface EndpointComponentOptions { host: string, port: number, identity: Identity, log: Logger }
+export interface BoundAddress { address: string, port: number, family: string }
+
+export interface EndpointComponentOptions { host: string, port: number, identity: Identity, log: Logger, world: World }
 
 export class EndpointComponent implements Component {
   readonly name = 'udp'
@@ -23,9 +25,11 @@ export class EndpointComponent implements Component {
   }
 
   async start (): Promise<void> {
-    const { host, port } = this.opts
+    const { host, port, world } = this.opts
     try {
-      this.#endpoint = await Endpoint.listen({ host, port, identity: this.opts.identity })
+      // no `random` for the Endpoint: its handshake ephemerals come from OpenSSL and stay there
+      // (src/crypto/primitives.ts), never from the world's non-key randomness
+      this.#endpoint = await Endpoint.listen({ host, port, identity: this.opts.identity, scheduler: world.scheduler, sockets: world.sockets })
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
       throw code === 'EADDRINUSE'
@@ -35,7 +39,7 @@ export class EndpointComponent implements Component {
     this.#endpoint.on('error', err => this.opts.log.error({ err: (err as Error).message }, 'endpoint listener failed'))
   }
 
-  /** Datagrams the Endpoint received and dropped, every reason summed (as the placeholder socket counted them). */
+  /** Datagrams the Endpoint received and dropped, every reason summed. */
   get dropped (): number {
     const d = this.#endpoint?.stats().dropped
     return d === undefined ? 0 : Object.values(d).reduce((a, b) => a + b, 0)

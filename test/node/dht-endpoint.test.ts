@@ -1,4 +1,4 @@
-// The daemon's DHT component on a real Endpoint socket (issue 5): it joins a loopback testnet,
+// The node's DHT component on a real Endpoint socket (src/node/dht.ts): it joins a loopback testnet,
 // announces its presence record with the address it is bound to, and another node's component
 // finds that record by fingerprint — the lookup the connection manager needs.
 import t from 'tap'
@@ -6,7 +6,8 @@ import pino from 'pino'
 import { createTestnet, LOOPBACK_SETTINGS } from '../../src/dht/testnet.js'
 import { Endpoint } from '../../src/transport/endpoint.js'
 import { generateIdentity } from '../../src/crypto/identity.js'
-import { DhtComponent, announcedAddresses } from '../../src/daemon/dht-component.js'
+import { DhtComponent, announcedAddresses } from '../../src/node/dht.js'
+import { realWorld } from '../../src/io/world.js'
 
 t.test('two Endpoint-backed DHT components find each other by fingerprint', async t => {
   const net = await createTestnet(20)
@@ -15,7 +16,7 @@ t.test('two Endpoint-backed DHT components find each other by fingerprint', asyn
   const parts = await Promise.all([0, 1].map(async () => {
     const identity = generateIdentity()
     const ep = await Endpoint.listen({ identity, host: '127.0.0.1', port: 0 })
-    const dht = new DhtComponent({ endpoint: () => ep, identity, bootstrap: net.bootstrap, log, node: LOOPBACK_SETTINGS })
+    const dht = new DhtComponent({ endpoint: () => ep, identity, bootstrap: net.bootstrap, log, node: LOOPBACK_SETTINGS, world: realWorld() })
     await dht.start()
     return { identity, ep, dht }
   }))

@@ -1,11 +1,11 @@
-// The one UDP socket of a node (wire.md §1), as a DatagramTransport: node:dgram, IPv4 or IPv6
+// The one UDP adapter: a node's socket (proto-spec/wire.md §1) as a DatagramTransport: node:dgram, IPv4 or IPv6
 // by the bind address. Errors are counted, never thrown at the caller: a send to an unreachable
 // address or on a closing socket is just a lost datagram, as UDP promises.
 import { createSocket, type Socket } from 'node:dgram'
 import { isIP } from 'node:net'
 import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns'
-import type { DatagramTransport } from './io.js'
-import type { PeerAddress } from './types.js'
+import type { BindOptions, DatagramSockets, DatagramTransport } from './datagram.js'
+import type { PeerAddress } from './address.js'
 
 /** How long close() waits for sends still in the kernel queue (a CLOSE packet, say). */
 const CLOSE_FLUSH_MS = 200
@@ -30,12 +30,6 @@ function lookupAddress (host: string, options: number | LookupOneOptions, callba
   dnsLookup(host, options as LookupOneOptions, callback)
 }
 
-export interface UdpBindOptions {
-  /** default 0.0.0.0 (or :: when an IPv6 address is given) */
-  host?: string
-  /** default 0: any free port */
-  port?: number
-}
 
 export class UdpTransport implements DatagramTransport {
   onDatagram: ((bytes: Uint8Array, from: PeerAddress) => void) | null = null
@@ -63,7 +57,7 @@ export class UdpTransport implements DatagramTransport {
     socket.on('error', () => { this.socketErrors++ })
   }
 
-  static async bind (opts: UdpBindOptions = {}): Promise<UdpTransport> {
+  static async bind (opts: BindOptions = {}): Promise<UdpTransport> {
     const host = opts.host ?? '0.0.0.0'
     // isIP tries IPv4 first: an IPv4 host never compiles node:net's IPv6 pattern (~100 KB of heap)
     const socket = createSocket({ type: isIP(host) === 6 ? 'udp6' : 'udp4', recvBufferSize: RECV_BUFFER_BYTES, sendBufferSize: SEND_BUFFER_BYTES, lookup: lookupAddress })
@@ -109,4 +103,9 @@ export class UdpTransport implements DatagramTransport {
     this.onDatagram = null
     await new Promise<void>(resolve => { this.#socket.close(() => { resolve() }) })
   }
+}
+
+/** Real sockets. */
+export const udpSockets: DatagramSockets = {
+  bind: async (opts) => await UdpTransport.bind(opts)
 }

@@ -1,0 +1,157 @@
+// How a node is put together: the one composition root (the daemon adds only its pidfile and
+// IPC socket around it; the testnet builds many in one process). A node is, in start order:
+//
+//   store      LevelDB of messages, contacts, outbox (proto-spec/storage.md), on world.storage
+//   endpoint   the one UDP socket: Noise sessions, with the DHT's hook (proto-spec/session.md)
+//   dht        Kademlia on the endpoint's socket, when given bootstrap nodes (proto-spec/dht.md)
+//   messaging  links to contacts, mDNS, outbox, requests, receipts (proto-spec/messaging.md)
+//
+// and they stop in reverse. Every part takes time, randomness, sockets and storage from one
+// World (src/io/world.ts): the real machine, or the simulator (src/sim/world.ts).
+import { isIPv4 } from 'node:net'
+import type { Logger } from 'pino'
+import type { HomePaths } from '../config/home.js'
+import type { Identity } from '../crypto/identity.js'
+import type { Component } from '../daemon/component.js'
+import { EventBus } from '../daemon/events.js'
+import { errors } from '../errors.js'
+import type { PeerAddress } from '../io/address.js'
+import { formatHostPort } from '../io/address.js'
+import type { World } from '../io/world.js'
+import type { DhtNodeOptions } from '../dht/node.js'
+import { LOOPBACK_SETTINGS, isLoopbackHost } from '../dht/loopback.js'
+import type { VerifiedRecord } from '../dht/records.js'
+import { MessagingService } from '../messaging/service.js'
+import { MessagingActions } from '../messaging/actions.js'
+import type { NetworkOptions } from '../messaging/network.js'
+import type { Store } from '../store/index.js'
+import { EndpointComponent } from './endpoint.js'
+import { DhtComponent } from './dht.js'
+
+export interface NodeOptions {
+  world: World
+  identity: Identity
+  /** the node's home: its store, and the messaging state file beside it */
+  paths: HomePaths
+  /** opens the store; closed by the node at stop (the daemon's waits out a CLI holding the lock) */
+  openStore: () => Promise<Store>
+  host: string
+  /** UDP port; 0 picks a free one */
+  port: number
+  mdns: boolean
+  /** peers to dial at start (--peer) */
+  peers: PeerAddress[]
+  /** DHT bootstrap nodes (none: the node waits to be found, as the first node of a network) */
+  bootstrap: PeerAddress[]
+  /** DHT settings over the defaults (loopback relaxes the per-IP defences by itself), or false for no DHT */
+  dht?: Partial<DhtNodeOptions> | false
+  log: Logger
+  events?: EventBus
+  /** the name we offer in CONTACT_REQUESTs */
+  profileName?: () => Promise<string | undefined>
+}
+
+/** mDNS follows the UDP bind: one interface when bound to one IPv4 address (else all of them). */
+export function mdnsOptions (host: string, enabled: boolean): NetworkOptions['mdns'] {
+  if (!enabled) return null
+  if (isIPv4(host) && host !== '0.0.0.0') return { interface: host, bind: '0.0.0.0' }
+  return {}
+}
+
+export class Node {
+  readonly events: EventBus
+  readonly storage: StoreComponent
+  readonly udp: EndpointComponent
+  readonly dht: DhtComponent | null
+  readonly messaging: MessagingService
+  /** what users do (send, read, accept, block, …), as IPC methods call it */
+  readonly actions: MessagingActions
+  readonly #started: Component[] = []
+
+  constructor (readonly opts: NodeOptions) {
+    const { world, identity, log } = opts
+    this.events = opts.events ?? new EventBus()
+    this.storage = new StoreComponent(opts.openStore)
+    this.udp = new EndpointComponent({ host: opts.host, port: opts.port, identity, world, log: log.child({ c: 'udp' }) })
+    this.dht = opts.dht === false
+      ? null
+      : new DhtComponent({
+        endpoint: () => this.udp.endpoint,
+        identity,
+        world,
+        bootstrap: opts.bootstrap.map(formatHostPort),
+        log: log.child({ c: 'dht' }),
+        node: { ...(isLoopbackHost(opts.host) ? LOOPBACK_SETTINGS : {}), ...opts.dht }
+      })
+    const dht = this.dht
+    this.messaging = new MessagingService({
+      paths: opts.paths,
+      identity,
+      world,
+      events: this.events,
+      log: log.child({ c: 'messaging' }),
+      endpoint: () => this.udp.endpoint,
+      store: () => this.store,
+      staticPeers: opts.peers,
+      mdns: mdnsOptions(opts.host, opts.mdns),
+      // a contact with no known address is looked up in the DHT (messaging.md §5.2)
+      lookupPresence: dht === null ? null : async (fp: string, signal: AbortSignal): Promise<VerifiedRecord | null> => await dht.lookup(fp, signal),
+      profileName: opts.profileName
+    })
+    this.actions = new MessagingActions(this.messaging)
+  }
+
+  get store (): Store {
+    const s = this.storage.store
+    if (s === undefined) throw errors.DAEMON_FAILED('the store is not open')
+    return s
+  }
+
+  get fingerprint (): string { return this.opts.identity.fingerprint }
+
+  /** Where peers reach us (the bound UDP address). */
+  get address (): PeerAddress { return this.udp.endpoint.address }
+
+  /**
+   * The node's parts in start order: the store, the socket, the DHT (before messaging, which looks
+   * peers up in it and stops first, cancelling its lookups), messaging.
+   */
+  components (): Component[] {
+    return [this.storage, this.udp, ...(this.dht === null ? [] : [this.dht]), this.messaging]
+  }
+
+  /** Starts the parts in order; on a failure stops those started, in reverse, and throws. */
+  async start (): Promise<void> {
+    try {
+      for (const c of this.components()) {
+        await c.start()
+        this.#started.push(c)
+      }
+    } catch (err) {
+      await this.stop()
+      throw err
+    }
+  }
+
+  async stop (): Promise<void> {
+    for (const c of this.#started.reverse()) await c.stop().catch(err => this.opts.log.error({ component: c.name, err: (err as Error).message }, 'component failed to stop'))
+    this.#started.length = 0
+  }
+}
+
+/** The store as a component: opened first, closed last (its queued writes finish: nothing acknowledged is lost). */
+export class StoreComponent implements Component {
+  readonly name = 'store'
+  store: Store | undefined
+
+  constructor (private readonly open: () => Promise<Store>) {}
+
+  async start (): Promise<void> {
+    this.store = await this.open()
+  }
+
+  async stop (): Promise<void> {
+    await this.store?.close()
+    this.store = undefined
+  }
+}
