@@ -8,7 +8,7 @@ type Teardown = { teardown: (fn: () => Promise<void> | void) => void }
 import { join } from 'node:path'
 import { spawnJson } from '../transport/fixtures/reliable-child.js'
 import { cli, cliJson, history, ipc, makeNodes, startDaemon, waitFor, type Node } from './helpers.js'
-import { decodeInvite } from '../../src/crypto/identity.js'
+import { decodeInvite } from '../../src/crypto/invite.js'
 
 t.setTimeout(600_000)
 
