@@ -4,7 +4,7 @@
 // the old one expires. lookup() is what the connection manager and `dmess dht lookup` use.
 import { networkInterfaces } from 'node:os'
 import type { Logger } from 'pino'
-import type { Component } from './component.js'
+import type { Component } from '../runtime/component.js'
 import type { Endpoint } from '../transport/endpoint.js'
 import type { Identity } from '../crypto/identity.js'
 import { DhtNode, type DhtNodeOptions } from '../dht/node.js'

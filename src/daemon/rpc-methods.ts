@@ -6,7 +6,7 @@ import { addContact, checkName, contactIdentity, resolveContact } from '../app/c
 import { contactJson, contactLabel, type ContactJson } from '../cli/format.js'
 import { publicIdentityOf, safetyNumber, type Identity } from '../crypto/identity.js'
 import type { Store } from '../store/index.js'
-import { EVENT_TYPES, isEventType, type EventBus, type EventType } from './events.js'
+import { EVENT_TYPES, isEventType, type EventBus, type EventType } from '../runtime/events.js'
 import { invalidParams, RPC, RpcError } from './protocol.js'
 import { MESSAGING_METHODS, type MessagingSpec } from './rpc-messaging.js'
 import type { MessagingActions } from '../messaging/actions.js'

@@ -5,7 +5,7 @@ import dgram from 'node:dgram'
 import { isIPv6 } from 'node:net'
 import type { Logger } from 'pino'
 import { errors } from '../errors.js'
-import type { Component } from './component.js'
+import type { Component } from '../runtime/component.js'
 
 export interface BoundAddress { address: string, port: number, family: string }
 

@@ -3,8 +3,8 @@
 // store and the event bus (proto-spec/messaging.md). It starts after the Endpoint and before
 // IPC; what users do (send, read, accept, block, …) is in actions.ts, on top of this.
 import type { Logger } from 'pino'
-import type { Component } from '../daemon/component.js'
-import type { DaemonEvent, EventBus } from '../daemon/events.js'
+import type { Component } from '../runtime/component.js'
+import type { DaemonEvent, EventBus } from '../runtime/events.js'
 import type { Endpoint } from '../transport/endpoint.js'
 import type { Identity } from '../crypto/identity.js'
 import type { HomePaths } from '../config/home.js'

@@ -7,7 +7,7 @@ import { Daemon } from '../../src/daemon/daemon.js'
 import { unlock, withStore } from '../../src/app/profile.js'
 import { silentLogger } from '../../src/daemon/log.js'
 import { localCall } from '../../src/daemon/rpc-methods.js'
-import type { DaemonEvent } from '../../src/daemon/events.js'
+import type { DaemonEvent } from '../../src/runtime/events.js'
 import type { HomePaths } from '../../src/config/home.js'
 import { PASS, profileHome, waitFor } from '../daemon/helpers.js'
 
