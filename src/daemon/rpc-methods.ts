@@ -3,7 +3,7 @@
 // Contact semantics are those of src/app/contacts.ts; these handlers only validate and shape.
 import { errors } from '../errors.js'
 import { addContact, checkName, contactIdentity, resolveContact } from '../app/contacts.js'
-import { contactJson, contactLabel, type ContactJson } from '../cli/format.js'
+import { contactJson, contactLabel, type ContactJson } from '../app/contact-json.js'
 import { publicIdentityOf, safetyNumber, type Identity } from '../crypto/identity.js'
 import type { Store } from '../store/index.js'
 import { EVENT_TYPES, isEventType, type EventBus, type EventType } from '../runtime/events.js'
