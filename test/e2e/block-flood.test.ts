@@ -6,7 +6,7 @@ import t from 'tap'
 
 type Teardown = { teardown: (fn: () => Promise<void> | void) => void }
 import { join } from 'node:path'
-import { spawnJson } from '../transport/fixtures/reliable-child.js'
+import { spawnJson } from '../../scripts/bench/peers/reliable-child.js'
 import { cli, cliJson, history, ipc, makeNodes, startDaemon, waitFor, type Node } from './helpers.js'
 import { decodeInvite } from '../../src/crypto/invite.js'
 
