@@ -1,11 +1,10 @@
 // The node's one UDP socket as a daemon component: the transport's Endpoint (Noise sessions,
 // with the DHT and STUN hooks for later) bound on --host/--port. It replaces the daemon's
 // placeholder socket and offers the same `address()` for `status` (proto-spec/ipc.md §4).
-import { isIPv6 } from 'node:net'
+import { isIPv6, type AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
 import { errors } from '../errors.js'
 import type { Component } from '../runtime/component.js'
-import type { BoundAddress } from '../daemon/udp.js'
 import type { Identity } from '../crypto/identity.js'
 import { Endpoint } from '../transport/endpoint.js'
 
@@ -41,7 +40,7 @@ export class EndpointComponent implements Component {
     return d === undefined ? 0 : Object.values(d).reduce((a, b) => a + b, 0)
   }
 
-  address (): BoundAddress {
+  address (): AddressInfo {
     const a = this.endpoint.address
     return { address: a.host, port: a.port, family: isIPv6(a.host) ? 'IPv6' : 'IPv4' }
   }
