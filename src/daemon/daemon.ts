@@ -54,8 +54,6 @@ export class Daemon {
   /** the DHT on the Endpoint's socket (dht-component.ts) */
   readonly dht: DhtComponent
   readonly ipc: IpcServer
-  /** open sessions; the connection manager replaces this when it is wired in */
-  peerCount: () => number = () => 0
   private readonly storeC: StoreComponent
   private readonly components: Component[]
   private readonly started: Component[] = []
@@ -75,7 +73,6 @@ export class Daemon {
     const lookupPresence = async (fp: string, signal: AbortSignal): Promise<VerifiedRecord | null> => await this.dht.lookup(fp, signal)
     this.node = createNode({ ...opts, identity: unlocked.identity, events: this.events, log, store: () => this.store, lookupPresence })
     this.udp = this.node.endpoint
-    this.peerCount = () => this.node.messaging.peerCount
     this.dht = createDht(opts, unlocked.identity, () => this.node.endpoint.endpoint)
     this.ipc = new IpcServer({
       path: this.files.socket,
@@ -147,7 +144,7 @@ export class Daemon {
       port: a.port,
       pid: process.pid,
       startedAt: new Date(this.startedAt).toISOString(),
-      peers: this.peerCount(),
+      peers: this.node.messaging.peerCount,
       home: this.opts.paths.home,
       mdns: this.opts.mdns,
       dhtNodes: this.dht.tableSize,

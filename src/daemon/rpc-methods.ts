@@ -20,7 +20,7 @@ export interface DaemonStatus {
   pid: number
   /** ISO 8601 */
   startedAt: string
-  /** peers with an open session (0 until the connection manager is wired in) */
+  /** peers online or away right now (the connection manager's onlineCount) */
   peers: number
   home: string
   mdns: boolean
