@@ -94,10 +94,6 @@ export function initialStep (init: InitialChat): Step {
   }, [])
 }
 
-export function initialState (init: InitialChat): ChatState {
-  return initialStep(init).state
-}
-
 /** The one entry point: state + input → state + effects. */
 export function reduce (s: ChatState, input: ChatInput): Step {
   if (s.quitting) return { state: s, effects: [] }

@@ -28,7 +28,7 @@ function SegmentView ({ seg }: { seg: Segment }): ReactElement {
   return <Text {...STYLES[seg.style]}>{seg.text}</Text>
 }
 
-export function RowView ({ row }: { row: Row }): ReactElement {
+function RowView ({ row }: { row: Row }): ReactElement {
   if (row.length === 0) return <Text> </Text>
   return <Text wrap='truncate'>{row.map((seg, i) => <SegmentView key={i} seg={seg} />)}</Text>
 }

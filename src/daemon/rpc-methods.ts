@@ -175,7 +175,7 @@ const METHODS: Record<MethodName, Handler> = {
   ...DHT_METHODS
 }
 
-export function isMethodName (name: string): name is MethodName {
+function isMethodName (name: string): name is MethodName {
   return Object.prototype.hasOwnProperty.call(METHODS, name)
 }
 

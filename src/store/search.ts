@@ -19,7 +19,7 @@ const CHUNK = 1024
  * lower-casing so 'ß' matches 'SS' and final sigma matches sigma (a cheap approximation of
  * Unicode full case folding, which JavaScript lacks).
  */
-export function fold (s: string): string {
+function fold (s: string): string {
   return s.normalize('NFC').toUpperCase().toLowerCase()
 }
 
