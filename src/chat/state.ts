@@ -161,9 +161,9 @@ function upsert (list: readonly ChatMessage[], m: ChatMessage): ChatMessage[] {
   return out
 }
 
-const RANK: Record<MessageStatus, number> = { sending: 1, sent: 2, delivered: 3, read: 4, failed: 0, received: 1 }
+const RANK: Record<MessageStatus, number> = { sending: 1, sent: 2, delivered: 3, read: 4, received: 1 }
 
-/** Statuses only move forward (a late 'sent' never undoes 'delivered'); 'failed' stands until a later one. */
+/** Statuses only move forward (a late 'sent' never undoes 'delivered'). */
 function laterStatus (had: MessageStatus, got: MessageStatus): MessageStatus {
   return RANK[got] >= RANK[had] ? got : had
 }

@@ -13,7 +13,6 @@ const STYLES: Record<Style, TextStyle> = {
   them: { color: 'cyan', bold: true },
   mark: { color: 'gray' },
   read: { color: 'blue', bold: true },
-  failed: { color: 'red', bold: true },
   notice: { color: 'yellow' },
   error: { color: 'red' },
   online: { color: 'green', bold: true },

@@ -16,7 +16,7 @@ export async function withDaemon<T> (paths: HomePaths, fn: (call: Call, timeout:
   }
 }
 
-const STATUS_MARK: Record<string, string> = { sending: '…', sent: '✓', delivered: '✓✓', read: '✓✓ read', failed: '✗', received: '' }
+const STATUS_MARK: Record<string, string> = { sending: '…', sent: '✓', delivered: '✓✓', read: '✓✓ read', received: '' }
 
 export function time (ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').slice(0, 19)
