@@ -12,7 +12,7 @@ import { SessionManager, type ManagerAction, type ConnectOptions } from './manag
 import { Session, type SessionOwner } from './session-handle.js'
 import { UdpTransport } from './udp.js'
 import { realScheduler, type DatagramTransport, type Scheduler } from './io.js'
-import type { SessionCore } from './session.js'
+import type { SessionCore } from './session-core.js'
 import type { SessionTuning } from './constants.js'
 import { SESSION_DROP_REASONS, type PeerAddress, type SessionDropReason } from './types.js'
 

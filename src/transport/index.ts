@@ -3,7 +3,7 @@
 export { Endpoint, type EndpointOptions, type EndpointConnectOptions, type EndpointEvents, type EndpointStats, type DatagramHook } from './endpoint.js'
 export { Session, type SessionEvents } from './session-handle.js'
 export { SessionManager, type ManagerAction, type ManagerOptions, type ConnectOptions, type ManagerStats } from './manager.js'
-export { SessionCore } from './session.js'
+export { SessionCore } from './session-core.js'
 export { SessionKeys } from './keys.js'
 export { ReplayWindow } from './replay-window.js'
 export { TokenBucket, KeyedRateLimiter, type BucketOptions } from './rate-limit.js'

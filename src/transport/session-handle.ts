@@ -4,7 +4,7 @@
 // not retransmit, order or fragment.
 import { EventEmitter } from 'node:events'
 import type { PublicIdentity } from '../crypto/identity.js'
-import type { SessionCore } from './session.js'
+import type { SessionCore } from './session-core.js'
 import type { PeerAddress, CloseReason } from './types.js'
 
 export interface SessionEvents {

@@ -4,7 +4,7 @@
 // and session id together: a handshake that names an existing one rekeys it (session.md §3.1).
 import type { Dial } from './dial.js'
 import type { SessionKeys } from './keys.js'
-import type { SessionCore } from './session.js'
+import type { SessionCore } from './session-core.js'
 import type { HalfOpen } from './responder.js'
 
 export type IndexEntry =
