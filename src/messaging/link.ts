@@ -9,7 +9,7 @@
 //    a fresh session; the outbox resends what was not receipted.
 import { EventEmitter } from 'node:events'
 import { ReliableSession, type ReliableCloseInfo } from '../transport/reliable-session.js'
-import type { Session } from '../transport/session-handle.js'
+import type { Session } from '../transport/session.js'
 import type { PeerAddress } from '../transport/types.js'
 import type { PublicIdentity } from '../crypto/identity.js'
 
