@@ -3,7 +3,7 @@
 // terminal's size) go in with `now`; the new state and effects for the driver come out. No I/O:
 // the driver (app.tsx) carries out the effects through a ChatBackend.
 import * as ed from './line-editor.js'
-import type { KeyPress } from './keys.js'
+import type { KeyPress } from './key-press.js'
 import { conversationRows } from './layout.js'
 import { PEER_TYPING_SHOW_MS, TYPING_IDLE, typingEdited, typingLeave, typingSent, typingTick, type TypingOut, type TypingSignal } from './typing.js'
 import type { ChatEvent, ChatMessage, ChatPeer, MessageStatus, Presence } from './types.js'

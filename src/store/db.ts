@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises'
 import { ClassicLevel } from 'classic-level'
 import { errors } from '../errors.js'
 import type { RecordCipher } from './crypt.js'
-import { SUB } from './keys.js'
+import { SUB } from './key-layout.js'
 
 export type RawDb = ClassicLevel<string, Uint8Array>
 export type Sub = ReturnType<typeof makeSub>

@@ -6,7 +6,7 @@
 // stops at `limit`; all conversations are one forward pass keeping the newest `limit` matches.
 import { errors } from '../errors.js'
 import type { StoreContext } from './db.js'
-import { checkFingerprint, parseSeqKey, seqRange } from './keys.js'
+import { checkFingerprint, parseSeqKey, seqRange } from './key-layout.js'
 import { checkLimit } from './messages.js'
 import { decodeMessageValue, openMessage } from './records.js'
 import type { SearchOptions, StoredMessage } from './types.js'

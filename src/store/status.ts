@@ -1,7 +1,7 @@
 // Message status rules (proto-spec/storage.md §Status). Receipts can arrive late, twice or out
 // of order over UDP, so a status only ever moves forward and a stale one is ignored.
 import { errors } from '../errors.js'
-import { checkFingerprint, checkId, checkTime } from './keys.js'
+import { checkFingerprint, checkId, checkTime } from './key-layout.js'
 import type { MessageStatus, NewMessage } from './types.js'
 
 const OUTBOUND_RANK: Record<MessageStatus, number> = {

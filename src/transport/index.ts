@@ -4,7 +4,7 @@ export { Endpoint, type EndpointOptions, type EndpointConnectOptions, type Endpo
 export { Session, type SessionEvents } from './session.js'
 export { SessionManager, type ManagerAction, type ManagerOptions, type ConnectOptions, type ManagerStats } from './manager.js'
 export { SessionCore } from './session-core.js'
-export { SessionKeys } from './keys.js'
+export { SessionKeys } from './session-keys.js'
 export { ReplayWindow } from './replay-window.js'
 export { TokenBucket, KeyedRateLimiter, type BucketOptions } from './rate-limit.js'
 export { InitiatorHandshake, ResponderXX, respondToInitiation, type HandshakeKeys, type CompletedHandshake } from './handshake.js'

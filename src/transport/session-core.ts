@@ -5,7 +5,7 @@
 import type { PublicIdentity } from '../crypto/identity.js'
 import { PacketType } from '../wire/constants.js'
 import type { VerifiedPeer } from './proof.js'
-import type { SessionKeys } from './keys.js'
+import type { SessionKeys } from './session-keys.js'
 import { sameAddress, type PeerAddress, type CloseReason } from './types.js'
 import type { SessionTuning } from './constants.js'
 import { retryDelay } from './dial.js'
