@@ -4,8 +4,8 @@
 // holding one idle session (1 s after traffic and again once V8 has settled; that peer is
 // scripts/bench/peers/idle-session-peer.ts bundled as the daemon ships, scripts/bundle.ts) — and a plain
 // node:dgram baseline measured the same way in the same run. One JSON line per metric;
-// `target` is the issue's figure for a native-addon P2P stack measured on this machine with
-// the same method. Every loop is bounded in count and time.
+// `target` is what a native-addon P2P stack gave on this machine with the same method
+// (proto-spec/session.md §10.9). Every loop is bounded in count and time.
 //   npx tsx scripts/bench/transport.ts        (or: npm run bench -- transport)
 // The peer is scripts/bench/peers/reliable-peer.ts; DMESS_BENCH_PROFILE_DIR=dir runs it
 // under --cpu-prof, sampling every DMESS_BENCH_PROFILE_INTERVAL_US µs (default 1000; 50 resolves

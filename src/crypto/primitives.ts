@@ -1,5 +1,5 @@
 // Thin wrappers over the primitives we use. node:crypto wherever Node 20 has the primitive (13–36×
-// faster than pure JS here, see shared/DEPENDENCIES.md), except ChaCha20-Poly1305, which calls the
+// faster than the pure-JS @noble equivalents, measured on this machine), except ChaCha20-Poly1305, which calls the
 // same OpenSSL through a small addon when it is built (native-aead.ts); what Node lacks: XChaCha20-Poly1305
 // (HChaCha20 in hchacha.ts + node's ChaCha20-Poly1305), Argon2id (@noble/hashes, loaded on
 // first use), Ed25519 point validation (ed25519-point.ts). All keys are raw bytes at this boundary.

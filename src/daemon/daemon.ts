@@ -1,4 +1,4 @@
-// The daemon: the one place where the node's components are wired together (STYLE §5).
+// The daemon: the one place where the node's components are wired together (proto-spec/ipc.md §7).
 // They start in list order and stop in reverse; the IPC socket comes last, so a client that can
 // connect finds every other component running, and it goes first at shutdown.
 import type { Logger } from 'pino'

@@ -1,4 +1,4 @@
-// The daemon's DHT (issue 5, proto-spec/dht.md §6): a DhtNode on the Endpoint's socket. At start it
+// The daemon's DHT (proto-spec/dht.md §6): a DhtNode on the Endpoint's socket. At start it
 // joins through the bootstrap list and announces our presence record (our addresses, signed by the
 // identity key); it signs a fresh record (seq = wall-clock ms, so it grows across restarts) before
 // the old one expires. lookup() is what the connection manager and `dmess dht lookup` use.

@@ -1,4 +1,4 @@
-// A real-UDP DHT testnet in one process (STYLE §3; cf. hyperdht's testnet.js): n nodes on
+// A real-UDP DHT testnet in one process, for tests and benchmarks: n nodes on
 // 127.0.0.1, each on its own socket, joined through the first few. Every node shares one IP, so the
 // per-IP defences (dht.md §8: /24 cap, request rate limit, records per source) are relaxed by
 // LOOPBACK_SETTINGS — a testnet exercises routing and records, not the anti-abuse limits.

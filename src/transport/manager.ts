@@ -1,7 +1,7 @@
 // The session layer of one node, as a pure core (proto-spec/session.md): every dmess datagram
 // the socket receives, every connect, send, close and timer goes in with `now`; datagrams to
 // send and events come out as a list of actions, which the Endpoint (endpoint.ts) carries out.
-// Bad input is counted and dropped, never thrown (STYLE §6). Local misuse throws DmessError.
+// Bad input is counted and dropped, never thrown (wire.md §5). Local misuse throws DmessError.
 import { decodePacketResult, versionNegotiationReply, type HandshakeResponse, type HandshakeFinal, type TransportData, type SessionClose } from '../wire/packet.js'
 import { DropCounter, type DropReason } from '../wire/drops.js'
 import { X25519_PUBLIC_BYTES } from '../wire/constants.js'

@@ -1,4 +1,4 @@
-// The daemon's DHT component on a real Endpoint socket (issue 5): it joins a loopback testnet,
+// The daemon's DHT component on a real Endpoint socket (proto-spec/dht.md §6): it joins a loopback testnet,
 // announces its presence record with the address it is bound to, and another node's component
 // finds that record by fingerprint — the lookup the connection manager needs.
 import t from 'tap'

@@ -1,4 +1,4 @@
-// Blocked peers and flooding peers (issue 4): a blocked fingerprint's messages never reach the
+// Blocked peers and flooding peers (messaging.md §6): a blocked fingerprint's messages never reach the
 // store; a stranger sending 10,000 contact requests a second (a separate process speaking the
 // real protocol, bounded in count and time) is rate-limited and counted, and a contact's
 // messages are delivered while the flood runs.
