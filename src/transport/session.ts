@@ -1,7 +1,7 @@
 // The application's view of one secure session (proto-spec/session.md §3): send datagrams,
 // receive them as 'data' events, learn who the peer is. Carries opaque plaintext datagrams for
-// an upper layer (the reliable channel, src/transport/reliable/, plugs in here later); it does
-// not retransmit, order or fragment.
+// an upper layer (reliable-session.ts runs the reliable channel over it); it does not
+// retransmit, order or fragment.
 import { EventEmitter } from 'node:events'
 import type { PublicIdentity } from '../crypto/identity.js'
 import type { SessionCore } from './session-core.js'
