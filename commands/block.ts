@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../src/cli/base.js'
-import { withDaemon } from '../src/messaging/cli.js'
+import { withDaemon } from '../src/cli/messaging.js'
 
 export default class Block extends BaseCommand {
   static override description = 'Block a contact, a requester or any fingerprint: everything from it is dropped unread, its sessions refused'

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { StoreCommand } from '../src/cli/store-command.js'
-import { historyEntry, messageLine } from '../src/messaging/cli.js'
+import { historyEntry, messageLine } from '../src/cli/messaging.js'
 
 export default class History extends StoreCommand {
   static override description = 'Show the conversation with a contact, oldest first in the order messages arrived (times are the sender\'s clock). Without a running daemon it opens the store itself (asks for the passphrase)'

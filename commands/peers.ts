@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../src/cli/base.js'
-import { peerEntry, peerLine, withDaemon } from '../src/messaging/cli.js'
+import { peerEntry, peerLine, withDaemon } from '../src/cli/messaging.js'
 
 export default class Peers extends BaseCommand {
   static override description = 'List the nodes the daemon knows: how each was found (mdns, static --peer, inbound, dht), its state and round-trip time'

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../src/cli/base.js'
-import { withDaemon } from '../src/messaging/cli.js'
+import { withDaemon } from '../src/cli/messaging.js'
 
 export default class Presence extends BaseCommand {
   static override description = 'Tell your contacts you are online or away (they see it in `dmess peers` and in chat)'

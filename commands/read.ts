@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../src/cli/base.js'
-import { withDaemon } from '../src/messaging/cli.js'
+import { withDaemon } from '../src/cli/messaging.js'
 import { contactJsonLabel } from '../src/cli/daemon-client.js'
 
 export default class Read extends BaseCommand {

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { StoreCommand } from '../src/cli/store-command.js'
-import { time } from '../src/messaging/cli.js'
+import { time } from '../src/cli/messaging.js'
 
 export default class Search extends StoreCommand {
   static override description = 'Find messages containing a text (case-insensitive), newest first. Without a running daemon it opens the store itself (asks for the passphrase)'

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../src/cli/base.js'
-import { withDaemon } from '../src/messaging/cli.js'
+import { withDaemon } from '../src/cli/messaging.js'
 
 export default class Send extends BaseCommand {
   static override description = 'Send a message to a contact (kept in the outbox and retried until delivered)'

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../src/cli/base.js'
-import { withDaemon } from '../src/messaging/cli.js'
+import { withDaemon } from '../src/cli/messaging.js'
 
 export default class Unblock extends BaseCommand {
   static override description = 'Unblock a fingerprint blocked with `dmess block`'

@@ -1,5 +1,5 @@
 // One error class for local failures, with a stable `code` per failure and a factory per code.
-// Packets from the network never throw: decoders return null and callers count drops (STYLE §6).
+// Packets from the network never throw: decoders return null and callers count drops (proto-spec/wire.md §5).
 // The CLI prints `message` on one line and exits non-zero; it never shows a stack for a DmessError.
 
 export class DmessError extends Error {

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../../src/cli/base.js'
 import { errors } from '../../src/errors.js'
-import { withDaemon } from '../../src/messaging/cli.js'
+import { withDaemon } from '../../src/cli/messaging.js'
 import { formatHostPort } from '../../src/daemon/run.js'
 import { DEFAULT_LOOKUP_TIMEOUT_MS, MAX_LOOKUP_TIMEOUT_MS } from '../../src/daemon/rpc-dht.js'
 

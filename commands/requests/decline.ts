@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../../src/cli/base.js'
-import { withDaemon } from '../../src/messaging/cli.js'
+import { withDaemon } from '../../src/cli/messaging.js'
 
 export default class RequestsDecline extends BaseCommand {
   static override description = 'Decline a contact request: it and its messages are dropped, and that fingerprint is ignored for 30 days (use `dmess block` to refuse it for good)'

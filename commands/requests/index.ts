@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../../src/cli/base.js'
-import { requestEntry, requestLine, withDaemon } from '../../src/messaging/cli.js'
+import { requestEntry, requestLine, withDaemon } from '../../src/cli/messaging.js'
 
 export default class Requests extends BaseCommand {
   static override description = 'List contact requests: people who added you and wrote, but are not your contacts. Answer with `dmess requests accept|decline <fingerprint>`'

@@ -1,4 +1,4 @@
-// DHT on the 200-node loopback testnet (issue 5): lookup time and round trips to the first hit
+// DHT on the 200-node loopback testnet: lookup time and round trips to the first hit
 // (FIND_VALUE that stops at the first record), a complete lookup (FIND_NODE until the k closest
 // answered), requests per lookup, and the RSS of the process holding the nodes. One JSON line per
 // metric; "target" is what the native-addon DHT measured on this machine with the same method.

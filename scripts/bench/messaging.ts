@@ -22,7 +22,7 @@ import { initProfile } from '../../src/app/profile.js'
 import { homePaths } from '../../src/config/home.js'
 import { IpcClient } from '../../src/daemon/ipc-client.js'
 import { isProcessAlive, readPidFile, waitForExit } from '../../src/daemon/lock.js'
-import type { DaemonEvent } from '../../src/daemon/events.js'
+import type { DaemonEvent } from '../../src/runtime/events.js'
 
 const M = Number(process.env.DMESS_BENCH_MSG_N ?? 2000)
 const K = Number(process.env.DMESS_BENCH_MSG_LATENCY_N ?? 200)

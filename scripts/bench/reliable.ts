@@ -4,7 +4,8 @@
 // channel ends plus the simulator spend (what the implementation costs). One JSON line per metric.
 //   npx tsx scripts/bench/reliable.ts        (or: npm run bench -- reliable)
 import { pathToFileURL } from 'node:url'
-import { createSimNetwork, connectChannels, createRng } from '../../src/sim/index.js'
+import { createSimNetwork, createRng } from '../../src/sim/index.js'
+import { connectChannels } from '../../src/transport/reliable/channel-pair.js'
 
 const TOTAL_BYTES = 64 * 1024 * 1024
 const MESSAGE_BYTES = 64 * 1024

@@ -4,10 +4,10 @@
 // holding one idle session (1 s after traffic and again once V8 has settled; that peer is
 // scripts/bench/peers/idle-session-peer.ts bundled as the daemon ships, scripts/bundle.ts) — and a plain
 // node:dgram baseline measured the same way in the same run. One JSON line per metric;
-// `target` is the issue's figure for a native-addon P2P stack measured on this machine with
-// the same method. Every loop is bounded in count and time.
+// `target` is what a native-addon P2P stack gave on this machine with the same method
+// (proto-spec/session.md §10.9). Every loop is bounded in count and time.
 //   npx tsx scripts/bench/transport.ts        (or: npm run bench -- transport)
-// The peer is test/transport/fixtures/reliable-peer.ts; DMESS_BENCH_PROFILE_DIR=dir runs it
+// The peer is scripts/bench/peers/reliable-peer.ts; DMESS_BENCH_PROFILE_DIR=dir runs it
 // under --cpu-prof, sampling every DMESS_BENCH_PROFILE_INTERVAL_US µs (default 1000; 50 resolves
 // per-packet work) (profile this process with `node --cpu-prof --import tsx …`).
 // DMESS_BENCH_ONLY=rate,pingpong runs only the named parts (handshake, rate, bulk, pingpong, rss, raw);
@@ -22,7 +22,7 @@ import { Endpoint, type Session } from '../../src/transport/index.js'
 import { ReliableSession } from '../../src/transport/reliable-session.js'
 import { generateIdentity } from '../../src/crypto/identity.js'
 import { chachaPolyImplementation } from '../../src/crypto/primitives.js'
-import { spawnJson, reliablePeerPath, repoRoot, type JsonChild } from '../../test/transport/fixtures/reliable-child.js'
+import { spawnJson, reliablePeerPath, repoRoot, type JsonChild } from './peers/reliable-child.js'
 import { bundle } from '../bundle.js'
 
 const HOST = '127.0.0.1'

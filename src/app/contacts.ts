@@ -1,7 +1,8 @@
 // Contacts as the user names them: by fingerprint, a unique fingerprint prefix, or a name; added
 // from an invite (keys known at once) or a bare fingerprint (keys learned later from the network).
 import { errors } from '../errors.js'
-import { parseFingerprint, isFingerprint, decodeInvite, INVITE_PREFIX, verifyPublicIdentity, fingerprintOf, type PublicIdentity } from '../crypto/identity.js'
+import { parseFingerprint, isFingerprint, verifyPublicIdentity, fingerprintOf, type PublicIdentity } from '../crypto/identity.js'
+import { decodeInvite, INVITE_PREFIX } from '../crypto/invite.js'
 import type { Contact, Store } from '../store/index.js'
 
 /** Shortest fingerprint prefix we accept as a name for a contact (a prefix shorter than this is too easy to mistype onto another contact). */

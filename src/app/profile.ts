@@ -9,8 +9,9 @@ import { writeFileAtomic } from '../platform/fs.js'
 import { randomBytes, wipe, KEY_BYTES, type Argon2idParams } from '../crypto/primitives.js'
 import {
   generateIdentity, identityFromSecrets, identityToSecrets, publicIdentityOf, wipeIdentity,
-  encodeInvite, decodeInvite, type Identity, type PublicIdentity
+  type Identity, type PublicIdentity
 } from '../crypto/identity.js'
+import { encodeInvite, decodeInvite } from '../crypto/invite.js'
 import { createKeystore, openKeystore, keystoreExists, changePassphrase } from '../keystore/index.js'
 import { openStore, type Store } from '../store/index.js'
 

@@ -3,10 +3,10 @@
 // fingerprint once resolved, so a rename while the chat is open changes nothing.
 import { errors } from '../errors.js'
 import type { IpcClient } from '../daemon/ipc-client.js'
-import type { DaemonEvent } from '../daemon/events.js'
+import type { DaemonEvent } from '../runtime/events.js'
 import type { ChatBackend, ChatEvent, ChatMessage, ChatPeer, ConversationSummary, MessageStatus, Presence } from './types.js'
 
-const STATUSES: readonly MessageStatus[] = ['sending', 'sent', 'delivered', 'read', 'failed', 'received']
+const STATUSES: readonly MessageStatus[] = ['sending', 'sent', 'delivered', 'read', 'received']
 const PRESENCES: readonly Presence[] = ['offline', 'connecting', 'online', 'away']
 
 export class IpcChatBackend implements ChatBackend {

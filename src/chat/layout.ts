@@ -3,7 +3,7 @@
 import type { ChatMessage, ChatPeer, MessageStatus, Presence } from './types.js'
 import { cellWidth, sanitize, truncateCells, wrap } from './width.js'
 
-export type Style = 'plain' | 'dim' | 'me' | 'them' | 'mark' | 'read' | 'failed' | 'notice' | 'error' | 'online' | 'away' | 'connecting' | 'offline' | 'title' | 'cursor'
+export type Style = 'plain' | 'dim' | 'me' | 'them' | 'mark' | 'read' | 'notice' | 'error' | 'online' | 'away' | 'connecting' | 'offline' | 'title' | 'cursor'
 export interface Segment { text: string, style: Style }
 export type Row = Segment[]
 
@@ -19,7 +19,6 @@ export function statusMark (status: MessageStatus): Segment | null {
     case 'sent': return { text: '✓', style: 'mark' }
     case 'delivered': return { text: '✓✓', style: 'mark' }
     case 'read': return { text: '✓✓ read', style: 'read' }
-    case 'failed': return { text: '✗ not sent', style: 'failed' }
     default: return null
   }
 }

@@ -1,6 +1,6 @@
 // `dmess chat` without a contact: a list of conversations with unread counts to pick from, with
 // the arrow keys and Enter or by typing the row's number. A pure state machine like state.ts.
-import type { KeyPress } from './keys.js'
+import type { KeyPress } from './key-press.js'
 import type { ConversationSummary } from './types.js'
 
 export interface PickerState {

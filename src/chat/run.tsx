@@ -85,7 +85,7 @@ async function converse (backend: ChatBackend, query: string, t: Terminal, opts:
 }
 
 /** Ink reads keys only in raw mode (useStdin().isRawModeSupported is stdin.isTTY) and draws on a TTY. */
-export function isInteractive (t: { stdin: { isTTY?: boolean }, stdout: { isTTY?: boolean } }): boolean {
+function isInteractive (t: { stdin: { isTTY?: boolean }, stdout: { isTTY?: boolean } }): boolean {
   return t.stdin.isTTY === true && t.stdout.isTTY === true
 }
 

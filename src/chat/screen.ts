@@ -10,7 +10,7 @@ const rule = (width: number): Row => [{ text: '─'.repeat(width), style: 'dim' 
 const blank: Row = []
 
 /** The rows of the conversation that fit, padded above so the newest sits just over the status line. */
-export function visibleMessageRows (s: ChatState): Row[] {
+function visibleMessageRows (s: ChatState): Row[] {
   const height = messageAreaRows(s)
   if (s.messages.length === 0) {
     const hint: Row = [{ text: truncateCells('No messages yet. Type below and press Enter; /help lists the keys.', s.cols), style: 'dim' }]

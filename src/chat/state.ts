@@ -3,7 +3,7 @@
 // terminal's size) go in with `now`; the new state and effects for the driver come out. No I/O:
 // the driver (app.tsx) carries out the effects through a ChatBackend.
 import * as ed from './line-editor.js'
-import type { KeyPress } from './keys.js'
+import type { KeyPress } from './key-press.js'
 import { conversationRows } from './layout.js'
 import { PEER_TYPING_SHOW_MS, TYPING_IDLE, typingEdited, typingLeave, typingSent, typingTick, type TypingOut, type TypingSignal } from './typing.js'
 import type { ChatEvent, ChatMessage, ChatPeer, MessageStatus, Presence } from './types.js'
@@ -94,10 +94,6 @@ export function initialStep (init: InitialChat): Step {
   }, [])
 }
 
-export function initialState (init: InitialChat): ChatState {
-  return initialStep(init).state
-}
-
 /** The one entry point: state + input → state + effects. */
 export function reduce (s: ChatState, input: ChatInput): Step {
   if (s.quitting) return { state: s, effects: [] }
@@ -165,9 +161,9 @@ function upsert (list: readonly ChatMessage[], m: ChatMessage): ChatMessage[] {
   return out
 }
 
-const RANK: Record<MessageStatus, number> = { sending: 1, sent: 2, delivered: 3, read: 4, failed: 0, received: 1 }
+const RANK: Record<MessageStatus, number> = { sending: 1, sent: 2, delivered: 3, read: 4, received: 1 }
 
-/** Statuses only move forward (a late 'sent' never undoes 'delivered'); 'failed' stands until a later one. */
+/** Statuses only move forward (a late 'sent' never undoes 'delivered'). */
 function laterStatus (had: MessageStatus, got: MessageStatus): MessageStatus {
   return RANK[got] >= RANK[had] ? got : had
 }

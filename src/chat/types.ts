@@ -9,13 +9,13 @@ export interface ChatMessage {
   text: string
   /** the sender's clock, ms since the epoch (shown, never used to order) */
   timestamp: number
-  /** outbound: sending → sent → delivered → read (or failed); inbound: received, or read once shown */
+  /** outbound: sending → sent → delivered → read; inbound: received, or read once shown */
   status: MessageStatus
   /** local arrival order in the conversation: the order on screen */
   seq: number
 }
 
-export type MessageStatus = 'sending' | 'sent' | 'delivered' | 'read' | 'failed' | 'received'
+export type MessageStatus = 'sending' | 'sent' | 'delivered' | 'read' | 'received'
 
 /** A contact's presence as the connection manager reports it (messaging.md §5). */
 export type Presence = 'offline' | 'connecting' | 'online' | 'away'

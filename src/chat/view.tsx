@@ -13,7 +13,6 @@ const STYLES: Record<Style, TextStyle> = {
   them: { color: 'cyan', bold: true },
   mark: { color: 'gray' },
   read: { color: 'blue', bold: true },
-  failed: { color: 'red', bold: true },
   notice: { color: 'yellow' },
   error: { color: 'red' },
   online: { color: 'green', bold: true },
@@ -28,7 +27,7 @@ function SegmentView ({ seg }: { seg: Segment }): ReactElement {
   return <Text {...STYLES[seg.style]}>{seg.text}</Text>
 }
 
-export function RowView ({ row }: { row: Row }): ReactElement {
+function RowView ({ row }: { row: Row }): ReactElement {
   if (row.length === 0) return <Text> </Text>
   return <Text wrap='truncate'>{row.map((seg, i) => <SegmentView key={i} seg={seg} />)}</Text>
 }

@@ -7,8 +7,7 @@ import { IpcClient } from '../daemon/ipc-client.js'
 import { waitForExit } from '../daemon/lock.js'
 import { daemonPaths } from '../daemon/paths.js'
 import type { DaemonStatus } from '../daemon/rpc-methods.js'
-import { contactLabel } from './format.js'
-import type { ContactJson } from './format.js'
+import { contactLabel, type ContactJson } from '../app/contact-json.js'
 
 /** How long `dmess stop` waits for the daemon's process to exit. */
 export const STOP_WAIT_MS = 30_000

@@ -21,7 +21,7 @@ async function fromFile (path: string): Promise<string> {
 }
 
 /** Reads a line from the terminal with echo off. */
-export async function promptHidden (question: string): Promise<string> {
+async function promptHidden (question: string): Promise<string> {
   const stdin = process.stdin
   if (!stdin.isTTY) throw errors.NO_PASSPHRASE('no passphrase: set DMESS_PASSPHRASE, pass --passphrase-file, or run in a terminal')
   process.stderr.write(question)

@@ -1,7 +1,8 @@
 // Identity: an Ed25519 signing key and an X25519 key-agreement key, the X25519 public key signed
 // by the Ed25519 key (proto-spec/identity.md §1). The fingerprint of both public keys is the
 // user's address (fingerprint.ts), a contact is verified by a safety number (safety-number.ts)
-// and added from an invite (invite.ts); this module re-exports all three.
+// and added from an invite (invite.ts, which builds on this module); this module re-exports the
+// first two.
 import { ed25519, x25519, wipe, utf8, KEY_BYTES, ED25519_SIGNATURE_BYTES } from './primitives.js'
 import { fingerprintOf } from './fingerprint.js'
 import { errors } from '../errors.js'
@@ -140,4 +141,3 @@ export {
   fingerprintBytes, FINGERPRINT_CHARS, FINGERPRINT_VERSION
 } from './fingerprint.js'
 export { safetyNumber, SAFETY_NUMBER_ITERATIONS } from './safety-number.js'
-export { encodeInvite, decodeInvite, INVITE_PREFIX, INVITE_NAME_MAX_BYTES, type DecodedInvite } from './invite.js'

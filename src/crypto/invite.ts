@@ -4,9 +4,9 @@
 // check = SHA-256("dmess-invite-v1\0" || everything before it)[0..4). The signature inside the
 // public identity authenticates the keys; the name is the sender's suggestion, covered only by
 // the checksum against accidental damage.
-import { type PublicIdentity, encodePublicIdentity, decodePublicIdentity, verifyPublicIdentity } from './identity.js'
+import { type PublicIdentity, encodePublicIdentity, decodePublicIdentity, verifyPublicIdentity, PUBLIC_IDENTITY_BYTES } from './identity.js'
 import { base32Encode, base32Decode, fingerprintOf, isFingerprint, BASE32_ALPHABET } from './fingerprint.js'
-import { sha256, utf8, KEY_BYTES, ED25519_SIGNATURE_BYTES } from './primitives.js'
+import { sha256, utf8 } from './primitives.js'
 import { errors } from '../errors.js'
 
 export const INVITE_PREFIX = 'dmess:'
@@ -14,9 +14,6 @@ export const INVITE_VERSION = 1
 export const INVITE_NAME_MAX_BYTES = 64
 const INVITE_CHECK_BYTES = 4
 const INVITE_DOMAIN = utf8.encode('dmess-invite-v1\0')
-// identity.ts re-exports this module, so its constants are not yet initialised while this one
-// loads: restate PUBLIC_IDENTITY_BYTES from primitives instead of importing it.
-const PUBLIC_IDENTITY_BYTES = 2 * KEY_BYTES + ED25519_SIGNATURE_BYTES
 const NAME_LENGTH_OFFSET = 1 + PUBLIC_IDENTITY_BYTES
 const NAME_OFFSET = NAME_LENGTH_OFFSET + 1
 const MIN_PAYLOAD_BYTES = NAME_OFFSET + INVITE_CHECK_BYTES

@@ -1,5 +1,5 @@
 // Thin wrappers over the primitives we use. node:crypto wherever Node 20 has the primitive (13–36×
-// faster than pure JS here, see shared/DEPENDENCIES.md), except ChaCha20-Poly1305, which calls the
+// faster than the pure-JS @noble equivalents, measured on this machine), except ChaCha20-Poly1305, which calls the
 // same OpenSSL through a small addon when it is built (native-aead.ts); what Node lacks: XChaCha20-Poly1305
 // (HChaCha20 in hchacha.ts + node's ChaCha20-Poly1305), Argon2id (@noble/hashes, loaded on
 // first use), Ed25519 point validation (ed25519-point.ts). All keys are raw bytes at this boundary.
@@ -58,6 +58,9 @@ function checkLen (what: string, b: Uint8Array, n: number): void {
 // DER import ~800/s against ~8,000 X25519 DH/s). Private keys are few and reused (our static keys,
 // a handshake's ephemeral), so their KeyObjects are cached per Uint8Array instance; `wipe()`
 // drops the entry. Public keys come from the network and are imported as JWK (~35,000/s).
+// Process-wide, as is the public-key cache below: a KeyObject is a pure function of the key's
+// bytes, so nodes sharing a process share work and never state (a WeakMap entry is reachable only
+// through the key array its owner holds).
 const privateKeyCache = new WeakMap<Uint8Array, KeyObject>()
 
 // Ed25519 public keys are always long-term (identities, signing keys: the protocol has no

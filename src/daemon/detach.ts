@@ -170,7 +170,7 @@ export async function runAsChild (paths: HomePaths, flags: DaemonFlags): Promise
   }
 }
 
-export async function receivePassphrase (timeoutMs = PASSPHRASE_WAIT_MS): Promise<string> {
+async function receivePassphrase (timeoutMs = PASSPHRASE_WAIT_MS): Promise<string> {
   return await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => { cleanup(); reject(errors.NO_PASSPHRASE('the starting process sent no passphrase')) }, timeoutMs)
     const onMessage = (m: unknown): void => {
@@ -190,7 +190,7 @@ export async function receivePassphrase (timeoutMs = PASSPHRASE_WAIT_MS): Promis
   })
 }
 
-export async function reportReady (): Promise<void> {
+async function reportReady (): Promise<void> {
   await send({ type: 'ready', pid: process.pid })
 }
 

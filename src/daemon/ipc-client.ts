@@ -2,7 +2,7 @@
 // DmessErrors as the same DmessError, and delivers event notifications to a listener.
 import net from 'node:net'
 import { errors } from '../errors.js'
-import type { DaemonEvent, EventType } from './events.js'
+import type { DaemonEvent, EventType } from '../runtime/events.js'
 import { encodeLine, errorFromObject, LineSplitter, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, type RpcErrorObject } from './protocol.js'
 import type { Call, MethodName, Params, Result } from './rpc-methods.js'
 

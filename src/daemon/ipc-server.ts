@@ -5,8 +5,8 @@ import net from 'node:net'
 import { chmod, unlink } from 'node:fs/promises'
 import type { Logger } from 'pino'
 import { errors } from '../errors.js'
-import type { Component } from './component.js'
-import type { DaemonEvent, EventBus, EventType } from './events.js'
+import type { Component } from '../runtime/component.js'
+import type { DaemonEvent, EventBus, EventType } from '../runtime/events.js'
 import { probeSocket } from './ipc-client.js'
 import {
   encodeLine, errorObject, LineSplitter, parseRequest, RPC, MAX_CONNECTIONS, MAX_PENDING_PER_CONNECTION,

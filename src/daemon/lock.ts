@@ -11,7 +11,7 @@
 // no other daemon of this home can be alive. `dmess stop` reads the PID to wait for the exit.
 import { readFile, unlink } from 'node:fs/promises'
 import { writeFileAtomic } from '../platform/fs.js'
-import type { Component } from './component.js'
+import type { Component } from '../runtime/component.js'
 
 export class PidFile implements Component {
   readonly name = 'pidfile'

@@ -36,7 +36,7 @@ function timeoutOf (p: Record<string, unknown>): number {
   return v
 }
 
-export function presenceJson (r: VerifiedRecord): PresenceJson {
+function presenceJson (r: VerifiedRecord): PresenceJson {
   return { fingerprint: r.fingerprint, addresses: r.addresses.map(a => ({ ...a })), seq: r.seq, expiresAt: new Date(r.expiresAt).toISOString() }
 }
 

@@ -6,7 +6,7 @@
 import { errors } from '../errors.js'
 import { resolveContact } from '../app/contacts.js'
 import { isFingerprint, parseFingerprint } from '../crypto/identity.js'
-import { contactJson, type ContactJson } from '../cli/format.js'
+import { contactJson, type ContactJson } from '../app/contact-json.js'
 import type { Store } from '../store/index.js'
 import { messageJson, type MessageJson, type PeerJson, type RequestJson } from '../messaging/json.js'
 import type { MessagingActions, SendResult } from '../messaging/actions.js'

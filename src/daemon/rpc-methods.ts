@@ -3,10 +3,10 @@
 // Contact semantics are those of src/app/contacts.ts; these handlers only validate and shape.
 import { errors } from '../errors.js'
 import { addContact, checkName, contactIdentity, resolveContact } from '../app/contacts.js'
-import { contactJson, contactLabel, type ContactJson } from '../cli/format.js'
+import { contactJson, contactLabel, type ContactJson } from '../app/contact-json.js'
 import { publicIdentityOf, safetyNumber, type Identity } from '../crypto/identity.js'
 import type { Store } from '../store/index.js'
-import { EVENT_TYPES, isEventType, type EventBus, type EventType } from './events.js'
+import { EVENT_TYPES, isEventType, type EventBus, type EventType } from '../runtime/events.js'
 import { invalidParams, RPC, RpcError } from './protocol.js'
 import { MESSAGING_METHODS, type MessagingSpec } from './rpc-messaging.js'
 import type { MessagingActions } from '../messaging/actions.js'
@@ -20,7 +20,7 @@ export interface DaemonStatus {
   pid: number
   /** ISO 8601 */
   startedAt: string
-  /** peers with an open session (0 until the connection manager is wired in) */
+  /** peers online or away right now (the connection manager's onlineCount) */
   peers: number
   home: string
   mdns: boolean
@@ -175,7 +175,7 @@ const METHODS: Record<MethodName, Handler> = {
   ...DHT_METHODS
 }
 
-export function isMethodName (name: string): name is MethodName {
+function isMethodName (name: string): name is MethodName {
   return Object.prototype.hasOwnProperty.call(METHODS, name)
 }
 

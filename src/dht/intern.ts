@@ -3,7 +3,9 @@
 // fresh address string made them the largest allocation in a lookup, and in a simulation every
 // routing table held its own copies. Interned contacts are shared: callers must never mutate them
 // or their ids (ids are treated as immutable throughout src/dht). Each memo is bounded; once full it is
-// cleared, so hostile input costs at most `limit` entries and then merely misses.
+// cleared, so hostile input costs at most `limit` entries and then merely misses. Process-wide on
+// purpose: the memos map public bytes to values derived from them alone, so the nodes of a
+// process (a simulation, a testnet) share them and one node's flood only makes another miss.
 import type { NodeInfo } from './messages.js'
 
 const DEFAULT_LIMIT = 65_536

@@ -1,5 +1,5 @@
-// The 200-node loopback benchmark's node-holding side (issue 5; scripts/bench/dht-testnet.ts starts
-// it). It lives in src/ so that `npm run build` compiles it and the process holding the nodes runs
+// The 200-node loopback benchmark's node-holding side (scripts/bench/dht-testnet.ts starts it).
+// It lives in src/ so that `npm run build` compiles it and the process holding the nodes runs
 // plain `node dist/src/dht/testnet-bench.js` — no TypeScript loader in its RSS. One JSON line per
 // metric on stdout; "target" is what the native-addon DHT measured on this machine the same way.
 import { pathToFileURL } from 'node:url'

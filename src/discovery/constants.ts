@@ -3,9 +3,8 @@
 
 // ---- RFC constants ----
 
-/** RFC 6762 §3: the mDNS port, and the IPv4 group. */
+/** RFC 6762 §3: the mDNS port (multicast-dns joins the IPv4 group, 224.0.0.251, itself). */
 export const MDNS_PORT = 5353
-export const MDNS_IPV4_GROUP = '224.0.0.251'
 /** RFC 6763 §9: browsing this PTR name lists every service type on the link. */
 export const SERVICES_ENUMERATION = '_services._dns-sd._udp.local'
 /** RFC 1035 §2.3.4: labels up to 63 bytes, names up to 255 bytes on the wire. */

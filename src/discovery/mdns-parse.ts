@@ -150,7 +150,7 @@ export function usableAddress (address: string, family: 4 | 6, fromLoopback: boo
   return true
 }
 
-export function isLoopback (address: string): boolean {
+function isLoopback (address: string): boolean {
   return address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.')
 }
 

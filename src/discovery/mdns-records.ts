@@ -31,7 +31,7 @@ export interface InterfaceAddresses {
 const LABEL_PATTERN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/
 
 /** The instance label: fingerprint prefix and nonce, e.g. `p4x9…-1a2b3c4d` (≤ 63 bytes). */
-export function instanceLabel (fingerprint: string, nonce: string): string {
+function instanceLabel (fingerprint: string, nonce: string): string {
   return `${fingerprint.slice(0, NAME_FINGERPRINT_CHARS)}-${nonce}`
 }
 
@@ -106,12 +106,12 @@ export function allRecords (r: LocalRecords): Answer[] {
 }
 
 /** discovery.md §2.3: fp, v, n — in that order. */
-export function txtFields (svc: LocalService): Array<[string, string]> {
+function txtFields (svc: LocalService): Array<[string, string]> {
   return [[TXT_FINGERPRINT, svc.fingerprint], [TXT_VERSION, String(svc.protocolVersion)], [TXT_NONCE, svc.nonce]]
 }
 
 /** RFC 6763 §6.3: one `key=value` character-string per pair. */
-export function encodeTxt (fields: Array<[string, string]>): Buffer[] {
+function encodeTxt (fields: Array<[string, string]>): Buffer[] {
   return fields.map(([k, v]) => Buffer.from(`${k}=${v}`, 'utf8'))
 }
 

@@ -31,7 +31,7 @@ export interface MdnsDiscoveryOptions {
   port: number
   /** IPv4 address of the one interface to use (e.g. '127.0.0.1'); default: every interface. */
   interface?: string
-  /** Address the mDNS socket binds to; on 127.0.0.1 use '0.0.0.0' (see DEPENDENCIES.md). */
+  /** Address the mDNS socket binds to; with `interface` 127.0.0.1 use '0.0.0.0': on Linux a socket bound to a unicast address never receives what is sent to the multicast group. */
   bind?: string | false
   /** Our host label (`name` or `name.local`); default `dmess-<fp prefix>-<nonce>`. */
   hostname?: string

@@ -4,7 +4,7 @@
 import { errors } from '../errors.js'
 import { resolveContact, MIN_PREFIX_CHARS } from '../app/contacts.js'
 import { isFingerprint, parseFingerprint } from '../crypto/identity.js'
-import { contactJson, type ContactJson } from '../cli/format.js'
+import { contactJson, type ContactJson } from '../app/contact-json.js'
 import { PayloadType, TEXT_MAX_BYTES, RECEIPT_MAX_IDS } from '../wire/constants.js'
 import type { MessageStatus } from '../store/index.js'
 import { DEFAULT_WAIT_MS } from './constants.js'

@@ -2,7 +2,7 @@
 // clocks, the contact cache, and the counters `messaging.stats` reports (messaging.md §8).
 import type { Logger } from 'pino'
 import type { Identity } from '../crypto/identity.js'
-import type { EventBus } from '../daemon/events.js'
+import type { EventBus } from '../runtime/events.js'
 import type { Store } from '../store/index.js'
 import type { Scheduler } from '../io/scheduler.js'
 import type { ContactCache } from './contact-cache.js'

@@ -5,7 +5,7 @@ export const FrameType = {
   // 0x00 reserved
   /** body: one envelope (envelope.md §2) whose sender is the link's proven peer */
   ENVELOPE: 0x01
-  // 0x02–0x0f reserved for relaying and store-and-forward (MISSION §8)
+  // 0x02–0x0f reserved for relaying and store-and-forward (messaging.md §2)
 } as const
 export type FrameType = typeof FrameType[keyof typeof FrameType]
 

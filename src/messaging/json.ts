@@ -4,7 +4,7 @@ import type { StoredMessage } from '../store/index.js'
 import type { PendingRequest } from './requests.js'
 import type { PeerSource, PeerState } from './connections.js'
 
-export type ShownStatus = 'sending' | 'sent' | 'delivered' | 'read' | 'failed' | 'received'
+export type ShownStatus = 'sending' | 'sent' | 'delivered' | 'read' | 'received'
 
 export interface MessageJson {
   id: string

@@ -10,7 +10,7 @@
 import { EventEmitter } from 'node:events'
 import { realScheduler, type Scheduler, type TimerHandle } from '../io/scheduler.js'
 import { ReliableSession, type ReliableCloseInfo } from '../transport/reliable-session.js'
-import type { Session } from '../transport/session-handle.js'
+import type { Session } from '../transport/session.js'
 import type { PeerAddress } from '../transport/types.js'
 import type { PublicIdentity } from '../crypto/identity.js'
 

@@ -5,7 +5,7 @@
 // PeerLinks, feeds mDNS discoveries in, and refuses sessions from blocked peers.
 import { isIPv6 } from 'node:net'
 import type { Endpoint } from '../transport/endpoint.js'
-import type { Session } from '../transport/session-handle.js'
+import type { Session } from '../transport/session.js'
 import { MdnsDiscovery, type MdnsDiscoveryOptions } from '../discovery/index.js'
 import type { DiscoveredPeer } from '../discovery/index.js'
 import { ConnectionManager, type Address, type ConnAction, type FoundPresence, type PeerState } from './connections.js'

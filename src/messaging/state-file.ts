@@ -24,7 +24,7 @@ export interface MessagingState extends RequestSnapshot {
   addresses: RememberedAddress[]
 }
 
-export function emptyState (): MessagingState {
+function emptyState (): MessagingState {
   return { pending: [], declined: [], introduced: [], addresses: [] }
 }
 

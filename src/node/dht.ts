@@ -6,7 +6,7 @@
 // manager and `dmess dht lookup` use.
 import { networkInterfaces } from 'node:os'
 import type { Logger } from 'pino'
-import type { Component } from '../daemon/component.js'
+import type { Component } from '../runtime/component.js'
 import type { Endpoint } from '../transport/endpoint.js'
 import type { Identity } from '../crypto/identity.js'
 import type { DatagramTransport } from '../io/datagram.js'

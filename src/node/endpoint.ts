@@ -4,7 +4,7 @@
 import { isIPv6 } from 'node:net'
 import type { Logger } from 'pino'
 import { errors } from '../errors.js'
-import type { Component } from '../daemon/component.js'
+import type { Component } from '../runtime/component.js'
 import type { Identity } from '../crypto/identity.js'
 import type { World } from '../io/world.js'
 import { Endpoint } from '../transport/endpoint.js'

@@ -6,5 +6,4 @@ export {
   type SimNetworkOptions, type LinkOptions, type LatencyModel, type SimEndpoint, type DatagramHandler, type SimNetworkStats
 } from './network.js'
 export { driveCore, type PollingCore, type PollOutput, type DriveOptions, type DrivenCore } from './drive.js'
-export { connectChannels, type ChannelEnd, type ChannelPairOptions } from './channel-pair.js'
 export { SimTransport, simScheduler, simRandom, simSockets, simAddress, parseSimAddress, type SimBind } from './io.js'

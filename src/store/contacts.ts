@@ -2,7 +2,7 @@
 import { errors } from '../errors.js'
 import { decode, encode } from './codec.js'
 import { commit, type StoreContext } from './db.js'
-import { checkFingerprint, checkTime } from './keys.js'
+import { checkFingerprint, checkTime } from './key-layout.js'
 import { decodeContact, encodeContact } from './records.js'
 import type { BlockedEntry, Contact } from './types.js'
 

@@ -3,7 +3,7 @@
 import { diskStorage, type LevelDb, type Storage } from '../io/storage.js'
 import { errors } from '../errors.js'
 import type { RecordCipher } from './crypt.js'
-import { SUB } from './keys.js'
+import { SUB } from './key-layout.js'
 
 export type RawDb = LevelDb
 export type Sub = ReturnType<typeof makeSub>

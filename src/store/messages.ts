@@ -3,7 +3,7 @@
 import { errors } from '../errors.js'
 import { decode, encode } from './codec.js'
 import { commit, type Op, type StoreContext } from './db.js'
-import { checkFingerprint, checkId, parseSeqKey, seqKey, seqRange } from './keys.js'
+import { checkFingerprint, checkId, parseSeqKey, seqKey, seqRange } from './key-layout.js'
 import {
   decodeLocation, decodeMessageValue, encodeLocation, openMessage, sealMessage, type MessageValue
 } from './records.js'

@@ -7,7 +7,7 @@
 import { errors } from '../errors.js'
 import { aad, decode, encode } from './codec.js'
 import type { MigrationContext, BatchSink } from './migrations.js'
-import { seqKey, SEP } from './keys.js'
+import { seqKey, SEP } from './key-layout.js'
 import { encodeContact, encodeLocation, sealMessage, type MessageValue } from './records.js'
 import type { Contact, StoredMessage } from './types.js'
 

@@ -5,7 +5,7 @@ import { errors } from '../errors.js'
 import { decode, encode } from './codec.js'
 import type { RecordCipher } from './crypt.js'
 import { commit, type RawDb, type Sub, type Subs } from './db.js'
-import { META_KEY_CHECK, META_SCHEMA_VERSION } from './keys.js'
+import { META_KEY_CHECK, META_SCHEMA_VERSION } from './key-layout.js'
 import { migrateV1toV2 } from './migrate-v1.js'
 
 /** The schema this code reads and writes. */

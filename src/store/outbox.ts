@@ -2,7 +2,7 @@
 // range read in nextAttemptAt order (proto-spec/storage.md §Outbox).
 import { errors } from '../errors.js'
 import { commit, type Op, type StoreContext } from './db.js'
-import { checkFingerprint, checkId, checkTime, dueKey, dueUpTo, parseDueKey } from './keys.js'
+import { checkFingerprint, checkId, checkTime, dueKey, dueUpTo, parseDueKey } from './key-layout.js'
 import { checkLimit } from './messages.js'
 import { decodeOutbox, encodeOutbox } from './records.js'
 import type { OutboxEntry, OutboxListOptions } from './types.js'

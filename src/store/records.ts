@@ -20,7 +20,7 @@ export interface MessageValue {
   u: boolean
 }
 
-export function messageAad (peer: string, seq: number, id: string): Uint8Array {
+function messageAad (peer: string, seq: number, id: string): Uint8Array {
   return aad(AAD_MESSAGE_BODY, peer, seq, id)
 }
 
@@ -48,10 +48,6 @@ export function openMessage (cipher: RecordCipher, peer: string, seq: number, v:
 }
 
 /** The message's fields other than its text, for callers that only need metadata. */
-export function messageMeta (peer: string, seq: number, v: MessageValue): Omit<StoredMessage, 'text'> {
-  return { id: v.i, peer, direction: v.d, timestamp: v.t, receivedAt: v.r, status: v.s, read: v.u, seq }
-}
-
 interface ContactValue {
   n?: Uint8Array
   sp?: Uint8Array

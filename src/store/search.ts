@@ -6,7 +6,7 @@
 // stops at `limit`; all conversations are one forward pass keeping the newest `limit` matches.
 import { errors } from '../errors.js'
 import type { StoreContext } from './db.js'
-import { checkFingerprint, parseSeqKey, seqRange } from './keys.js'
+import { checkFingerprint, parseSeqKey, seqRange } from './key-layout.js'
 import { checkLimit } from './messages.js'
 import { decodeMessageValue, openMessage } from './records.js'
 import type { SearchOptions, StoredMessage } from './types.js'
@@ -19,7 +19,7 @@ const CHUNK = 1024
  * lower-casing so 'ß' matches 'SS' and final sigma matches sigma (a cheap approximation of
  * Unicode full case folding, which JavaScript lacks).
  */
-export function fold (s: string): string {
+function fold (s: string): string {
   return s.normalize('NFC').toUpperCase().toLowerCase()
 }
 

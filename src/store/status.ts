@@ -1,24 +1,22 @@
 // Message status rules (proto-spec/storage.md §Status). Receipts can arrive late, twice or out
 // of order over UDP, so a status only ever moves forward and a stale one is ignored.
 import { errors } from '../errors.js'
-import { checkFingerprint, checkId, checkTime } from './keys.js'
+import { checkFingerprint, checkId, checkTime } from './key-layout.js'
 import type { MessageStatus, NewMessage } from './types.js'
 
 const OUTBOUND_RANK: Record<MessageStatus, number> = {
-  sending: 1, sent: 2, delivered: 3, read: 4, failed: 0, received: -1
+  sending: 1, sent: 2, delivered: 3, read: 4, received: -1
 }
 const STATUSES = new Set<string>(Object.keys(OUTBOUND_RANK))
 
 /**
  * The status after applying `to` to an outbound message now at `from` (returns `from` when
- * `to` would go backwards). sending < sent < delivered < read. `failed` (given up before the
- * peer acknowledged) only replaces `sending`; from `failed`, a retry (`sending`) or any late
- * acknowledgement is accepted. Inbound messages stay `received`.
+ * `to` would go backwards). sending < sent < delivered < read; there is no failed state: the
+ * outbox retries an entry until its receipt arrives (messaging.md §4.2). Inbound messages stay
+ * `received`.
  */
 export function advanceStatus (direction: 'in' | 'out', from: MessageStatus, to: MessageStatus): MessageStatus {
   if (direction === 'in' || to === 'received' || to === from) return from
-  if (to === 'failed') return from === 'sending' ? 'failed' : from
-  if (from === 'failed') return to
   return OUTBOUND_RANK[to] > OUTBOUND_RANK[from] ? to : from
 }
 

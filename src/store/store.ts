@@ -4,7 +4,7 @@
 import { Blocklist, Contacts } from './contacts.js'
 import { RecordCipher } from './crypt.js'
 import { openRaw, SerialQueue, sublevels, type StoreContext } from './db.js'
-import { checkFingerprint } from './keys.js'
+import { checkFingerprint } from './key-layout.js'
 import { Messages } from './messages.js'
 import { prepareSchema } from './migrations.js'
 import { Outbox } from './outbox.js'

@@ -4,10 +4,10 @@ import type { Storage } from '../io/storage.js'
 export type Direction = 'in' | 'out'
 
 /**
- * Outbound: sending → sent → delivered → read, or sending → failed (see `advanceStatus`).
- * Inbound messages are always 'received'; whether the user has seen one is `read`.
+ * Outbound: sending → sent → delivered → read (see `advanceStatus`); never given up, so never
+ * failed. Inbound messages are always 'received'; whether the user has seen one is `read`.
  */
-export type MessageStatus = 'sending' | 'sent' | 'delivered' | 'read' | 'received' | 'failed'
+export type MessageStatus = 'sending' | 'sent' | 'delivered' | 'read' | 'received'
 
 export interface StoredMessage {
   id: string

@@ -2,7 +2,7 @@
 // for the Endpoint to carry out, connect options, and its counters.
 import type { DmessError } from '../errors.js'
 import type { DropReason } from '../wire/drops.js'
-import type { SessionCore } from './session.js'
+import type { SessionCore } from './session-core.js'
 import type { PeerAddress, CloseReason, SessionDropReason } from './types.js'
 
 export type ManagerAction =

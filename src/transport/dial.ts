@@ -6,7 +6,7 @@ import { HandshakePattern } from '../wire/constants.js'
 import { InitiatorHandshake, type HandshakeParty } from './handshake.js'
 import { HANDSHAKE_RETRY_JITTER, type SessionTuning } from './constants.js'
 import type { PeerAddress } from './types.js'
-import type { SessionCore } from './session.js'
+import type { SessionCore } from './session-core.js'
 
 export interface DialInit {
   id: number

@@ -7,7 +7,7 @@ import type { HandshakeResponse, CookieReply, VersionNegotiation } from '../wire
 import type { Identity } from '../crypto/identity.js'
 import { errors, type DmessError } from '../errors.js'
 import { Dial, type DialInit } from './dial.js'
-import { SessionKeys } from './keys.js'
+import { SessionKeys } from './session-keys.js'
 import type { HandshakeParty } from './handshake.js'
 import type { VerifiedPeer } from './proof.js'
 import type { SessionTable } from './session-table.js'

@@ -1,10 +1,10 @@
 // The secure session layer over one UDP socket (proto-spec/session.md). The reliable channel
 // (./reliable/, bound to a Session by reliable-session.ts) rides on Session datagrams.
 export { Endpoint, type EndpointOptions, type EndpointConnectOptions, type EndpointEvents, type EndpointStats, type DatagramHook } from './endpoint.js'
-export { Session, type SessionEvents } from './session-handle.js'
+export { Session, type SessionEvents } from './session.js'
 export { SessionManager, type ManagerAction, type ManagerOptions, type ConnectOptions, type ManagerStats } from './manager.js'
-export { SessionCore } from './session.js'
-export { SessionKeys } from './keys.js'
+export { SessionCore } from './session-core.js'
+export { SessionKeys } from './session-keys.js'
 export { ReplayWindow } from './replay-window.js'
 export { TokenBucket, KeyedRateLimiter, type BucketOptions } from './rate-limit.js'
 export { InitiatorHandshake, ResponderXX, respondToInitiation, type HandshakeKeys, type CompletedHandshake } from './handshake.js'

@@ -1,7 +1,7 @@
 // The session layer of one node, as a pure core (proto-spec/session.md): every dmess datagram
 // the socket receives, every connect, send, close and timer goes in with `now`; datagrams to
 // send and events come out as a list of actions, which the Endpoint (endpoint.ts) carries out.
-// Bad input is counted and dropped, never thrown (STYLE §6). Local misuse throws DmessError.
+// Bad input is counted and dropped, never thrown (wire.md §5). Local misuse throws DmessError.
 import { decodePacketResult, versionNegotiationReply, type HandshakeResponse, type HandshakeFinal, type TransportData, type SessionClose } from '../wire/packet.js'
 import { DropCounter, type DropReason } from '../wire/drops.js'
 import { X25519_PUBLIC_BYTES } from '../wire/constants.js'
@@ -13,8 +13,8 @@ import { SessionTable } from './session-table.js'
 import { Responder, type HalfOpen } from './responder.js'
 import { retryDelay } from './dial.js'
 import { Dialer } from './dialer.js'
-import { SessionKeys } from './keys.js'
-import { SessionCore, sessionKey } from './session.js'
+import { SessionKeys } from './session-keys.js'
+import { SessionCore, sessionKey } from './session-core.js'
 import { supersedes } from './peer-policy.js'
 import { SESSION_ID_BYTES, type VerifiedPeer } from './proof.js'
 import { SESSION_DROP_REASONS, type PeerAddress, type CloseReason, type SessionDropReason } from './types.js'

@@ -64,6 +64,9 @@ export function cachedLinkFacts (facts: LinkFacts, ttlMs = LINK_FACTS_TTL_MS, no
   }
 }
 
+// Process-wide: the interfaces are the host's, the same for every endpoint in the process (one
+// network stack), so endpoints sharing the snapshot only share getifaddrs calls. A node that must
+// see other links (a simulated one) passes its own facts or `pathCeiling` (reliable-session.ts).
 const osLinkFactsCached = cachedLinkFacts(osLinkFacts)
 
 /**

@@ -2,7 +2,7 @@
 // say which session it rekeys, so a peer that restarted, or a second connect, opens a *new*
 // session; this policy then decides which one the node keeps, the same way on both ends.
 // Pure: decisions only; the SessionManager closes the loser.
-import type { SessionCore } from './session.js'
+import type { SessionCore } from './session-core.js'
 
 /**
  * Two sessions opened from opposite directions this close together are a simultaneous open

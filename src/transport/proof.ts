@@ -79,6 +79,8 @@ export function verifyProof (payload: Uint8Array, remoteStatic: Uint8Array | nul
 // those bytes (two strict key decodings, a small-order check and an Ed25519 verify: most of a
 // handshake's CPU after the DHs), so a peer that reconnects or rekeys (every rekey is a new IK
 // handshake, wire.md §7) is not verified again. Only successes are kept, and only a few.
+// Process-wide on purpose: the answer depends on the public bytes alone, so every endpoint in the
+// process may share it; evicting another endpoint's entry costs it one verification, nothing more.
 const VERIFIED_CACHE_ENTRIES = 256
 const verified = new Map<string, string>()
 

@@ -3,8 +3,8 @@
 // whatever address it came from (session.md §4.5). Also the sessions, named by peer fingerprint
 // and session id together: a handshake that names an existing one rekeys it (session.md §3.1).
 import type { Dial } from './dial.js'
-import type { SessionKeys } from './keys.js'
-import type { SessionCore } from './session.js'
+import type { SessionKeys } from './session-keys.js'
+import type { SessionCore } from './session-core.js'
 import type { HalfOpen } from './responder.js'
 
 export type IndexEntry =

@@ -1,4 +1,4 @@
-// Counting dropped datagrams. Decoders only return a reason (STYLE §6); the socket owner counts
+// Counting dropped datagrams. Decoders only return a reason; the socket owner counts
 // with one DropCounter per socket and exposes the snapshot in `dmess status`. proto-spec/wire.md §5
 
 /** Why a datagram was not delivered to any component. wire.md §5 */

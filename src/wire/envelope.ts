@@ -45,7 +45,7 @@ const CIPHERTEXT_MAX_BYTES = MAX_PAYLOAD_BYTES + AEAD_TAG_BYTES
 /** Bytes after the fingerprints: timestamp 8, type 1, enc 32, ciphertext length 4. */
 const FIXED_TAIL = 8 + 1 + HPKE_ENC_BYTES + 4
 
-export function isWireFingerprint (s: string): boolean {
+function isWireFingerprint (s: string): boolean {
   return s.length >= 1 && s.length <= FINGERPRINT_MAX_CHARS && FINGERPRINT_RE.test(s)
 }
 
@@ -102,7 +102,7 @@ function encodeUnsigned (e: UnsignedEnvelope): Uint8Array {
 }
 
 /** SIGNATURE_CONTEXT ‖ unsigned bytes: the exact Ed25519 message. */
-export function envelopeSigningInput (e: UnsignedEnvelope): Uint8Array {
+function envelopeSigningInput (e: UnsignedEnvelope): Uint8Array {
   const body = encodeUnsigned(e)
   const out = new Uint8Array(SIGNATURE_CONTEXT.length + body.length)
   out.set(SIGNATURE_CONTEXT, 0)

@@ -401,7 +401,7 @@ export function encodeTransportData (p: Omit<TransportData, 'kind'>): Uint8Array
   return out
 }
 
-export function encodeSessionClose (p: Omit<SessionClose, 'kind'>): Uint8Array {
+function encodeSessionClose (p: Omit<SessionClose, 'kind'>): Uint8Array {
   if (p.ciphertext.length !== AEAD_TAG_BYTES) {
     throw errors.WIRE_ENCODE(`session close: expected a ${AEAD_TAG_BYTES}-byte tag, got ${p.ciphertext.length} bytes`)
   }

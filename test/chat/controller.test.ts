@@ -4,7 +4,7 @@ import t from 'tap'
 import { ChatController } from '../../src/chat/controller.js'
 import { FakeBackend, until } from './fakes.js'
 import { BOB, T0, msg } from './helpers.js'
-import type { KeyPress } from '../../src/chat/keys.js'
+import type { KeyPress } from '../../src/chat/key-press.js'
 
 function setup (messages = [msg({ seq: 1, text: 'hello' })], historyPage = 200): { backend: FakeBackend, c: ChatController, clock: { now: number } } {
   const clock = { now: T0 }

@@ -1,6 +1,6 @@
 // Small builders for the chat tests: messages, a peer, and a state opened on them.
 import type { ChatMessage, ChatPeer } from '../../src/chat/types.js'
-import type { KeyPress } from '../../src/chat/keys.js'
+import type { KeyPress } from '../../src/chat/key-press.js'
 import { initialStep, reduce, type ChatInput, type ChatState, type Effect, type InitialChat } from '../../src/chat/state.js'
 
 export const BOB: ChatPeer = { fingerprint: 'b'.repeat(48), name: 'bob' }

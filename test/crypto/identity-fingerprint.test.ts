@@ -4,8 +4,9 @@ import t, { type Test } from 'tap'
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js'
 import {
   generateIdentity, fingerprintOf, parseFingerprint, isFingerprint, isCanonicalFingerprint,
-  formatFingerprintGrouped, fingerprintBytes, encodeInvite, FINGERPRINT_CHARS
+  formatFingerprintGrouped, fingerprintBytes, FINGERPRINT_CHARS
 } from '../../src/crypto/identity.js'
+import { encodeInvite } from '../../src/crypto/invite.js'
 import { BASE32_ALPHABET, base32Encode, base32Decode, bech32m } from '../../src/crypto/fingerprint.js'
 import { randomBytes, utf8 } from '../../src/crypto/primitives.js'
 

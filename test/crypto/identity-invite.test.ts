@@ -1,10 +1,8 @@
 // Invites (proto-spec/identity.md §7): round trip, what a paste may do to them, and rejection
 // of anything damaged or tampered with, including tampering that fixes up the check bytes.
 import t, { type Test } from 'tap'
-import {
-  generateIdentity, publicIdentityOf, encodeInvite, decodeInvite, encodePublicIdentity,
-  IDENTITY_SIG_DOMAIN, INVITE_PREFIX, INVITE_NAME_MAX_BYTES
-} from '../../src/crypto/identity.js'
+import { generateIdentity, publicIdentityOf, encodePublicIdentity, IDENTITY_SIG_DOMAIN } from '../../src/crypto/identity.js'
+import { encodeInvite, decodeInvite, INVITE_PREFIX, INVITE_NAME_MAX_BYTES } from '../../src/crypto/invite.js'
 import { base32Encode, base32Decode } from '../../src/crypto/fingerprint.js'
 import { ed25519, sha256, utf8 } from '../../src/crypto/primitives.js'
 import { DmessError } from '../../src/errors.js'

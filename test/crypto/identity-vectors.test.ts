@@ -6,8 +6,9 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import {
   identityFromSecrets, publicIdentityOf, verifyPublicIdentity, parseFingerprint, fingerprintBytes,
-  formatFingerprintGrouped, safetyNumber, encodeInvite, decodeInvite, IDENTITY_SECRET_NAMES, type Identity
+  formatFingerprintGrouped, safetyNumber, IDENTITY_SECRET_NAMES, type Identity
 } from '../../src/crypto/identity.js'
+import { encodeInvite, decodeInvite } from '../../src/crypto/invite.js'
 
 const SPEC = join(dirname(fileURLToPath(import.meta.url)), '../../proto-spec/identity.md')
 

@@ -17,7 +17,7 @@ import { createRng } from '../../src/sim/index.js'
 import { Endpoint } from '../../src/transport/index.js'
 import { ReliableSession } from '../../src/transport/reliable-session.js'
 import { generateIdentity } from '../../src/crypto/identity.js'
-import { spawnReliablePeer } from '../transport/fixtures/reliable-child.js'
+import { spawnReliablePeer } from '../../scripts/bench/peers/reliable-child.js'
 
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/\s+/g, ''), 'hex'))
 const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex')

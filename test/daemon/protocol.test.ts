@@ -7,7 +7,7 @@ import { DmessError, errors } from '../../src/errors.js'
 import {
   DMESS_ERROR_NUMBERS, DMESS_ERROR_OTHER, errorFromObject, errorObject, invalidParams, LineSplitter, parseRequest, RPC
 } from '../../src/daemon/protocol.js'
-import { EventBus } from '../../src/daemon/events.js'
+import { EventBus } from '../../src/runtime/events.js'
 
 t.test('parseRequest accepts JSON-RPC 2.0 requests and notifications', async t => {
   t.same(parseRequest('{"jsonrpc":"2.0","id":1,"method":"status"}'), { ok: true, request: { jsonrpc: '2.0', method: 'status', id: 1 } })

@@ -1,4 +1,4 @@
-// The DHT wired into real daemons (issue 5): a `dmess bootstrap --testnet` process on 127.0.0.1 and
+// The DHT wired into real daemons (proto-spec/dht.md §6): a `dmess bootstrap --testnet` process on 127.0.0.1 and
 // two `dmess daemon --detach` processes joined through it (no mDNS, no --peer, so the DHT is the
 // only way they learn of each other). Alice's `dmess dht lookup` finds Bob's signed presence
 // record with the address Bob's daemon is bound to. Every process is stopped by its PID.

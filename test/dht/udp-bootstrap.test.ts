@@ -1,4 +1,4 @@
-// `dmess bootstrap` as a real process (issue 5): it answers DHT requests on UDP, nodes join the
+// `dmess bootstrap` as a real process (bootstrap/README.md): it answers DHT requests on UDP, nodes join the
 // network through it and find each other's records, it logs stats as JSON lines, and it stops
 // cleanly on SIGTERM and on SIGINT.
 import t, { type Test } from 'tap'

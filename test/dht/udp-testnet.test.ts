@@ -1,4 +1,4 @@
-// The DHT over real UDP on 127.0.0.1 (issue 5): 200 nodes in this process form a network, one
+// The DHT over real UDP on 127.0.0.1: 200 nodes in this process form a network, one
 // announces a signed presence record, and a lookup from another process finds and verifies it.
 import t from 'tap'
 import { spawn } from 'node:child_process'

@@ -1,4 +1,4 @@
-// Blocked peers and flooding peers (issue 4): a blocked fingerprint's messages never reach the
+// Blocked peers and flooding peers (messaging.md §6): a blocked fingerprint's messages never reach the
 // store; a stranger sending 10,000 contact requests a second (a separate process speaking the
 // real protocol, bounded in count and time) is rate-limited and counted, and a contact's
 // messages are delivered while the flood runs.
@@ -6,9 +6,9 @@ import t from 'tap'
 
 type Teardown = { teardown: (fn: () => Promise<void> | void) => void }
 import { join } from 'node:path'
-import { spawnJson } from '../transport/fixtures/reliable-child.js'
+import { spawnJson } from '../../scripts/bench/peers/reliable-child.js'
 import { cli, cliJson, history, ipc, makeNodes, startDaemon, waitFor, type Node } from './helpers.js'
-import { decodeInvite } from '../../src/crypto/identity.js'
+import { decodeInvite } from '../../src/crypto/invite.js'
 
 t.setTimeout(600_000)
 

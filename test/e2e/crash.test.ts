@@ -1,4 +1,4 @@
-// `kill -9` of the receiving daemon in the middle of a burst, then a restart (issue 4): every
+// `kill -9` of the receiving daemon in the middle of a burst, then a restart: every
 // message arrives exactly once, in the order it was sent. The burst goes through the sender's
 // IPC socket (a CLI process per message would only measure node's startup); the daemons, the
 // crash and the restart are real processes started with the real CLI.
@@ -14,7 +14,7 @@ t.test('SIGKILL the receiver mid-burst; after a restart every message arrives ex
   const [alice, bob] = await makeNodes(t, ['alice', 'bob']) as [Awaited<ReturnType<typeof makeNodes>>[number], Awaited<ReturnType<typeof makeNodes>>[number]]
   await startDaemon(t, alice, [bob])
   const bobPid = await startDaemon(t, bob, [alice])
-  // they add each other: no request to accept (issue 4)
+  // they add each other: no request to accept (messaging.md §3.2)
   await cli(alice, ['contacts', 'add', bob.invite])
   await cli(bob, ['contacts', 'add', alice.invite])
 

@@ -1,4 +1,4 @@
-// The messaging commands without a running daemon (issue 4): those that need one say so in one
+// The messaging commands without a running daemon (proto-spec/ipc.md §4): those that need one say so in one
 // line and exit non-zero; history and search open the store themselves (with the passphrase).
 import t from 'tap'
 import { assertOneLineError } from '../helpers/cli.js'

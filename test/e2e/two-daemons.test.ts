@@ -1,4 +1,4 @@
-// Two people on one network (issue 4, "What it must show"): two daemons as separate processes
+// Two people on one network, end to end: two daemons as separate processes
 // with separate homes on 127.0.0.1 (static --peer), everything through the real CLI. Alice adds
 // Bob from his invite; Bob sees her request and accepts; 100 messages each way reach
 // `delivered`, then `read` after `dmess read`; both histories hold the same messages, mirrored,

@@ -1,4 +1,4 @@
-// Reach across networks through the DHT (issue 5, "What it must show"): two real `dmess daemon`
+// Reach across networks through the DHT (proto-spec/dht.md §6): two real `dmess daemon`
 // processes in namespaces on different subnets — hostA 10.1.0.2/24 and hostB 10.2.0.2/24 — joined
 // only by a router namespace (10.1.0.1, 10.2.0.1, ip_forward=1) that also runs `dmess bootstrap`.
 // No bridge joins A and B, so multicast cannot pass: mDNS is left on and finds nothing. Each daemon

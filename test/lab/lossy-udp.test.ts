@@ -9,7 +9,7 @@ import t from 'tap'
 import { join } from 'node:path'
 import { labUnavailableReason, sweepStaleLabs, withLab } from '../../scripts/lab/netns.js'
 import { addRandomUdpDrop, createLink, dropCount, iptablesUnavailableReason } from '../../scripts/lab/loss.js'
-import { repoRoot, spawnJson, type JsonChild } from '../transport/fixtures/reliable-child.js'
+import { repoRoot, spawnJson, type JsonChild } from '../../scripts/bench/peers/reliable-child.js'
 
 const LOSS = 0.2
 const MESSAGES = 10_000

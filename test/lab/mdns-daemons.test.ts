@@ -1,4 +1,4 @@
-// Discovery with mDNS only (issue 4, "What it must show"): two real `dmess daemon` processes, each
+// Discovery with mDNS only (proto-spec/discovery.md): two real `dmess daemon` processes, each
 // in its own network namespace, the two joined by one bridge. No --peer, no --bootstrap, mDNS on
 // (the config default): the only way Alice's daemon can learn where Bob is, is an mDNS answer on
 // the LAN. Alice and Bob add each other by invite before the daemons start (no contact request).

@@ -7,7 +7,7 @@ import { Daemon } from '../../src/daemon/daemon.js'
 import { unlock, withStore } from '../../src/app/profile.js'
 import { silentLogger } from '../../src/daemon/log.js'
 import { localCall } from '../../src/daemon/rpc-methods.js'
-import type { DaemonEvent } from '../../src/daemon/events.js'
+import type { DaemonEvent } from '../../src/runtime/events.js'
 import type { HomePaths } from '../../src/config/home.js'
 import { PASS, profileHome, waitFor } from '../daemon/helpers.js'
 
@@ -35,6 +35,7 @@ t.test('a stranger\'s request holds its messages until accepted; then both talk,
   const A = await daemon(t, alice)
   const B = await daemon(t, bob, [A.d])
   await waitFor(() => api(A.d).peers().some(p => p.fingerprint === bob.fingerprint && p.state === 'online'), 20_000, () => 'the link')
+  t.equal(A.d.status().peers, 1, 'status counts the peer online')
 
   // Alice adds Bob (from his invite) through the same method the CLI uses; her request goes out
   await localCall({ store: A.d.store, identity: { fingerprint: alice.fingerprint } as never, now: Date.now, events: A.d.events })('contacts.add', { who: bob.invite })

@@ -2,7 +2,8 @@
 // without flooding it; under heavy random loss it still completes; an outage drops the window
 // to one packet (RTO) and the transfer recovers when the link returns.
 import t from 'tap'
-import { createSimNetwork, connectChannels, createRng, type ChannelEnd } from '../../src/sim/index.js'
+import { createSimNetwork, createRng } from '../../src/sim/index.js'
+import { connectChannels, type ChannelEnd } from '../../src/transport/reliable/channel-pair.js'
 import { sha256 } from '../../src/crypto/primitives.js'
 
 const MSG = 64 * 1024

@@ -1,7 +1,8 @@
 // Flow control: a receiver whose application stops reading bounds what the sender may send;
 // when it reads again, everything arrives — even if window updates are lost (persist probes).
 import t from 'tap'
-import { createSimNetwork, connectChannels, createRng } from '../../src/sim/index.js'
+import { createSimNetwork, createRng } from '../../src/sim/index.js'
+import { connectChannels } from '../../src/transport/reliable/channel-pair.js'
 
 const WINDOW = 128 * 1024
 const MSG = 16 * 1024

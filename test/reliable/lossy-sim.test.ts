@@ -2,7 +2,8 @@
 // 5% reordering, jitter — both directions at once, 10,000 small messages plus a 1 MiB one each
 // way, under three fixed seeds.
 import t from 'tap'
-import { createSimNetwork, connectChannels, createRng, type ChannelEnd } from '../../src/sim/index.js'
+import { createSimNetwork, createRng } from '../../src/sim/index.js'
+import { connectChannels, type ChannelEnd } from '../../src/transport/reliable/channel-pair.js'
 import { sha256 } from '../../src/crypto/primitives.js'
 
 const SMALL = 10_000

@@ -3,7 +3,8 @@
 import t from 'tap'
 import { PmtuSearch } from '../../src/transport/reliable/pmtu.js'
 import { reliableConstants as rc } from '../../src/transport/reliable/index.js'
-import { createSimNetwork, connectChannels, createRng } from '../../src/sim/index.js'
+import { createSimNetwork, createRng } from '../../src/sim/index.js'
+import { connectChannels } from '../../src/transport/reliable/channel-pair.js'
 
 const BASE = 1370
 const CEILING = 65_477

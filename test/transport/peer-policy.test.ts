@@ -2,7 +2,7 @@
 // simultaneous open, where both ends keep the session opened by the smaller fingerprint.
 import t from 'tap'
 import { supersedes, SIMULTANEOUS_OPEN_WINDOW_MS } from '../../src/transport/peer-policy.js'
-import type { SessionCore } from '../../src/transport/session.js'
+import type { SessionCore } from '../../src/transport/session-core.js'
 
 const fake = (outbound: boolean, createdAt: number, remoteFingerprint = 'zz'): SessionCore =>
   ({ outbound, createdAt, remoteFingerprint }) as unknown as SessionCore

@@ -8,7 +8,7 @@ import { Endpoint } from '../../src/transport/index.js'
 import { ReliableSession } from '../../src/transport/reliable-session.js'
 import { generateIdentity } from '../../src/crypto/identity.js'
 import { createRng } from '../../src/sim/index.js'
-import { spawnReliablePeer, type ReliablePeer } from './fixtures/reliable-child.js'
+import { spawnReliablePeer, type ReliablePeer } from '../../scripts/bench/peers/reliable-child.js'
 
 const SIZES = [0, 1, 2, 3, 4, 5, 100, 1000, 1353, 1354, 1355, 1366, 1370, 1371, 2708, 4096, 65_535, 65_536, 65_537, 100_000, 262_144, 1024 * 1024]
 

@@ -72,7 +72,7 @@ export class CipherState {
     throw errors.NOISE_DECRYPT(`authentication failed at nonce ${this.#n}`)
   }
 
-  /** Like decryptWithAd, but returns null for bad input (STYLE §6: drop, don't throw, for network data). */
+  /** Like decryptWithAd, but returns null for bad input (network data is dropped, never thrown on: proto-spec/wire.md §5). */
   tryDecryptWithAd (ad: Uint8Array, ciphertext: Uint8Array): Uint8Array | null {
     if (ciphertext.length > MAX_MESSAGE_BYTES) return null
     if (this.#k === null) return ciphertext.slice()

@@ -147,7 +147,7 @@ export class ReliableChannel {
     if (this.#failure) return false
     const pkt = this.#decoder.decode(datagram) // reused objects: this packet is consumed here
     if (pkt === null || !this.#acceptable(pkt)) {
-      this.#c.droppedMalformed++ // STYLE §6: drop and count, never throw
+      this.#c.droppedMalformed++ // network input is dropped and counted, never thrown on (wire.md §5)
       return false
     }
     this.#c.packetsReceived++

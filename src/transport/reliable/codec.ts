@@ -1,5 +1,5 @@
 // Wire codec for reliable-channel packets — proto-spec/reliable.md §2. The only file that knows
-// byte offsets. `decodePacket` never throws: malformed input gives null (STYLE §6). Encoding
+// byte offsets. `decodePacket` never throws: malformed input gives null (wire.md §5). Encoding
 // misuse (bad ranges, oversize frames) is a local bug and throws.
 
 import {

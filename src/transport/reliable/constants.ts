@@ -14,7 +14,6 @@ export const FrameType = {
   BLOCKED: 0x03,
   PING: 0x04
 } as const
-export type FrameTypeValue = typeof FrameType[keyof typeof FrameType]
 
 // DATA: type u8 | offset u48 | length u16 | payload
 export const DATA_HEADER_BYTES = 1 + 6 + 2

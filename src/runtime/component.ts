@@ -1,4 +1,5 @@
-// The contract every part of the daemon follows (STYLE §5): started in order, stopped in reverse.
+// The contract every part of a node or daemon follows: started in order, stopped in reverse, so
+// each part finds what it depends on running and stops before it goes (proto-spec/ipc.md §7).
 
 export interface Component {
   /** short name for logs ("store", "udp", "ipc", later "transport", "mdns", "dht") */

@@ -1,9 +1,9 @@
 // Glue for the messaging commands (commands/send.ts, history.ts, …): calling a running daemon,
-// and the text forms of messages, peers and requests. The JSON forms are json.ts's.
+// and the text forms of messages, peers and requests. The JSON forms are src/messaging/json.ts's.
 import type { HomePaths } from '../config/home.js'
-import { requireDaemon } from '../cli/daemon-client.js'
+import { requireDaemon } from './daemon-client.js'
 import type { Call } from '../daemon/rpc-methods.js'
-import type { MessageJson, PeerJson, RequestJson } from './json.js'
+import type { MessageJson, PeerJson, RequestJson } from '../messaging/json.js'
 
 /** Runs `fn` against the running daemon; without one, DAEMON_NOT_RUNNING (one line, exit 1). */
 export async function withDaemon<T> (paths: HomePaths, fn: (call: Call, timeout: (ms: number) => Call) => Promise<T>): Promise<T> {
@@ -16,7 +16,7 @@ export async function withDaemon<T> (paths: HomePaths, fn: (call: Call, timeout:
   }
 }
 
-const STATUS_MARK: Record<string, string> = { sending: '…', sent: '✓', delivered: '✓✓', read: '✓✓ read', failed: '✗', received: '' }
+const STATUS_MARK: Record<string, string> = { sending: '…', sent: '✓', delivered: '✓✓', read: '✓✓ read', received: '' }
 
 export function time (ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').slice(0, 19)

@@ -1,8 +1,8 @@
 // Keys as ink reports them, mapped to the chat's key presses; and the conversation picker.
 import t from 'tap'
-import { fromInk, type InkKey } from '../../src/chat/keys.js'
+import { fromInk, type InkKey } from '../../src/chat/key-press.js'
 import { initialPicker, reducePicker, type PickerState } from '../../src/chat/picker.js'
-import type { KeyPress } from '../../src/chat/keys.js'
+import type { KeyPress } from '../../src/chat/key-press.js'
 import type { ConversationSummary } from '../../src/chat/types.js'
 import { msg } from './helpers.js'
 

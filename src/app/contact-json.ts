@@ -1,5 +1,6 @@
-// Shapes the CLI prints: JSON views of stored records (stable, documented in the README) and
-// small text helpers. Binary keys are hex in JSON.
+// A contact as clients see it: the stable JSON shape IPC results, bus events and `--json` output
+// carry (proto-spec/ipc.md §4, README "JSON output"), and the one-line label messages name it by.
+// Below the daemon, the messaging service and the CLI, which all show contacts.
 import type { Contact } from '../store/index.js'
 
 export interface ContactJson {

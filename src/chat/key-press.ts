@@ -71,7 +71,7 @@ export function fromInk (input: string, key: InkKey): KeyPress[] {
 }
 
 /** Printable runs as text, and each control character as the key a terminal sends it for. */
-export function splitControls (input: string): KeyPress[] {
+function splitControls (input: string): KeyPress[] {
   const out: KeyPress[] = []
   // eslint-disable-next-line no-control-regex
   for (const part of input.split(/([\u0000-\u001f\u007f])/)) {

@@ -2,10 +2,13 @@
 // messages queued with `enqueue` are fed to the channel as its send buffer frees up (honouring
 // backpressure), and delivered messages go to `onMessage` (or are collected in `received`).
 // Setting `reading = false` makes the application stop taking messages (flow-control tests).
+// For tests and benchmarks: reliable/index.ts does not export it, so the simulator stays out of
+// the daemon's bundle.
 
-import { ReliableChannel, type PollResult, type ReliableChannelOptions } from '../transport/reliable/index.js'
-import { driveCore, type DrivenCore } from './drive.js'
-import type { SimNetwork } from './network.js'
+import { ReliableChannel, type PollResult } from './channel.js'
+import type { ReliableChannelOptions } from './options.js'
+import { driveCore, type DrivenCore } from '../../sim/drive.js'
+import type { SimNetwork } from '../../sim/network.js'
 
 export interface ChannelEnd {
   readonly address: string

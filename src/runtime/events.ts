@@ -1,4 +1,4 @@
-// The daemon's internal event bus. Components emit (a message arrived, a receipt, a contact
+// A node's internal event bus. Components emit (a message arrived, a receipt, a contact
 // changed); IPC subscribers receive the events they asked for (proto-spec/ipc.md §Events).
 // Events may carry message bodies for the local user: the bus never logs their content.
 
