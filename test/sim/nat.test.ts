@@ -158,6 +158,39 @@ t.test('a full port range drops further mappings and counts them', async t => {
   t.equal(net.stats.natDropped, 1)
 })
 
+t.test('§4.1 IP address pooling: paired keeps one external IP per host, arbitrary spreads them', async t => {
+  for (const pooling of ['paired', 'arbitrary'] as const) {
+    const seed = 21
+    t.comment(`seed ${seed}, ${pooling}`)
+    const net = createSimNetwork({ seed })
+    const ips = ['203.0.113.1', '203.0.113.2', '203.0.113.3']
+    const nat = net.createNat({ externalIps: ips, ...NAT_PRESETS.symmetric, pooling })
+    const seen: string[] = []
+    const host = nat.bind(HOST)
+    for (let i = 0; i < 12; i++) {
+      const server = `198.51.100.${i + 1}:3478`
+      net.bind(server, (_d, from) => seen.push(from))
+      host.send(server, bytes('x'))
+    }
+    net.run()
+    const used = new Set(seen.map(a => a.split(':')[0]))
+    if (pooling === 'paired') t.equal(used.size, 1, `12 mappings, one external IP (${[...used].join(', ')})`)
+    else t.equal(used.size, 3, '12 mappings over all three external IPs')
+  }
+})
+
+t.test('§4.3 the port of an expired mapping is free for the next host', async t => {
+  const w = world({ ...NAT_PRESETS.portRestrictedCone, mappingTimeoutMs: 30_000 })
+  const second = w.nat.bind('192.168.1.3:5000')
+  w.send(S1)
+  w.net.clock.schedule(40_000, () => second.send(S1, bytes('x')))
+  w.net.run()
+  t.same(w.seenBy[S1], [`${EXT_IP}:5000`, `${EXT_IP}:5000`], 'the second host gets the port the first one held')
+  t.equal(w.nat.stats.mappingsExpired, 1)
+  w.serverSend(S1, `${EXT_IP}:5000`)
+  t.same(w.hostGot, [], 'and the first host no longer receives on it')
+})
+
 t.test('§4.3 a mapping expires after its idle time; outbound packets refresh it', async t => {
   const w = world({ ...NAT_PRESETS.portRestrictedCone, mappingTimeoutMs: 30_000 })
   const at = (ms: number, fn: () => void): void => { w.net.clock.schedule(ms, fn); w.net.run({ until: ms }) }
@@ -292,4 +325,9 @@ t.test('misuse throws; the public realm keeps its old rules', async t => {
   nat.bind('192.168.1.2:1')
   t.doesNotThrow(() => net.bind('192.168.1.2:1'), 'the same private address is free in the public realm')
   t.doesNotThrow(() => net.bind('a'), 'bare names still work there')
+  const silent = nat.bind('192.168.1.9:9')
+  silent.onDatagram = null
+  nat.bind('192.168.1.8:8').send('192.168.1.9:9', bytes('x'))
+  net.run()
+  t.equal(net.stats.unroutable, 1, 'an endpoint without a handler behind a NAT counts as unroutable, as in public')
 })
