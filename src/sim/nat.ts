@@ -2,6 +2,12 @@
 // external IPs in its outer realm (the public one, or another NAT's inside: carrier-grade NAT is
 // one NAT behind another) and opens an inner realm where hosts bind private "ip:port" addresses.
 //
+//   const net = createSimNetwork({ seed: 1, latencyMs: { base: 20 } })
+//   const home = net.createNat({ externalIps: ['203.0.113.1'], ...NAT_PRESETS.portRestrictedCone })
+//   const host = home.bind('192.168.1.2:5000', onDatagram)  // or net.bind(addr, fn, { realm: home })
+//   const cgn = net.createNat({ externalIps: ['198.51.100.1'], ...NAT_PRESETS.symmetric })
+//   const behindTwo = cgn.createNat({ externalIps: ['100.64.0.2'] }).bind('10.0.0.2:4000')
+//
 // The model, with the RFC sections each part follows:
 // - Routing (network.ts): a packet to an address held in the sender's own realm goes straight
 //   there. Anything else leaves through the realm's NAT, is translated, and is routed again in
