@@ -2,9 +2,13 @@
 // are Uint8Arrays, and every directed link (from → to) applies latency, jitter, loss, duplication,
 // reordering and, optionally, a bottleneck with a drop-tail queue. All randomness comes from one
 // seeded RNG and all time from a SimClock, so a run with a fixed seed replays exactly.
+// Endpoints bind in the public realm unless they name a NAT (nat.ts): behind one, a packet is
+// translated on its way out and in, and may be dropped by the NAT (RFC 4787; see nat.ts).
 
 import { SimClock, type RunLimits } from './clock.js'
 import { createRng, type Rng } from './rng.js'
+import { SimNat, type NatOptions } from './nat.js'
+import { Realm, hostOf, portOf } from './realm.js'
 import { errors } from '../errors.js'
 
 /** One-way delay: a base plus uniform jitter in [0, jitter), or any function of the RNG. */
@@ -53,6 +57,13 @@ export interface SimNetworkStats {
   duplicated: number
   reordered: number
   unroutable: number
+  /** Dropped by a NAT on the way (each NAT's own stats say why). */
+  natDropped: number
+}
+
+export interface BindOptions {
+  /** Bind inside this NAT's realm (the address is then a private "ip:port"); default public. */
+  realm?: SimNat
 }
 
 interface LinkState { opts: LinkOptions, busyUntil: number, lastArrival: number }
@@ -63,12 +74,13 @@ export class SimNetwork {
   readonly clock: SimClock
   readonly rng: Rng
   readonly stats: SimNetworkStats = {
-    sent: 0, delivered: 0, bytesDelivered: 0, lost: 0, queueDrops: 0, duplicated: 0, reordered: 0, unroutable: 0
+    sent: 0, delivered: 0, bytesDelivered: 0, lost: 0, queueDrops: 0, duplicated: 0, reordered: 0, unroutable: 0, natDropped: 0
   }
 
   #defaults: LinkOptions
   #links = new Map<string, LinkState>()
-  #endpoints = new Map<string, SimEndpoint>()
+  #public = new Realm('', null)
+  #nats = new Set<SimNat>()
 
   constructor (opts: SimNetworkOptions) {
     const { seed, startMs = 0, ...defaults } = opts
@@ -79,30 +91,56 @@ export class SimNetwork {
 
   get now (): number { return this.clock.now }
 
-  /** Attach an endpoint at `address` (throws if taken: that is local misuse). */
-  bind (address: string, onDatagram: DatagramHandler | null = null): SimEndpoint {
-    if (this.#endpoints.has(address)) throw errors.BAD_ARGUMENT(`sim address already bound: ${address}`)
+  /** Attach an endpoint at `address`, in the public realm or behind `opts.realm` (throws if taken:
+   *  that is local misuse). */
+  bind (address: string, onDatagram: DatagramHandler | null = null, opts: BindOptions = {}): SimEndpoint {
+    const realm = this.#realmOf(opts.realm)
+    if (realm.endpoints.has(address)) throw errors.BAD_ARGUMENT(`sim address already bound: ${address}`)
+    if (realm.natsByIp.has(hostOf(address))) throw errors.BAD_ARGUMENT(`sim address ${address} is a NAT's external IP`)
+    if (realm.gateway !== null && portOf(address) === null) throw errors.BAD_ARGUMENT(`behind a NAT, bind "ip:port", not ${address}`)
     const ep: SimEndpoint = {
       address,
       onDatagram,
-      send: (to, data) => this.#send(address, to, data),
-      close: () => { if (this.#endpoints.get(address) === ep) this.#endpoints.delete(address) }
+      send: (to, data) => this.#send(realm, address, to, data),
+      close: () => { if (realm.endpoints.get(address) === ep) realm.endpoints.delete(address) }
     }
-    this.#endpoints.set(address, ep)
+    realm.endpoints.set(address, ep)
     return ep
   }
 
-  /** Override the impairments of one directed link; unspecified fields keep the network defaults. */
-  setLink (from: string, to: string, opts: LinkOptions): void {
-    const link = this.#link(from, to)
+  /** A NAT with external IPs in the public realm, or in `opts.realm` (a NAT behind a NAT). */
+  createNat (opts: NatOptions): SimNat {
+    const outer = this.#realmOf(opts.realm)
+    const ips = opts.externalIps
+    if (ips.length === 0 || new Set(ips).size !== ips.length) throw errors.BAD_ARGUMENT('a NAT needs distinct external IPs')
+    for (const ip of ips) {
+      const taken = outer.natsByIp.has(ip) || [...outer.endpoints.keys()].some(a => hostOf(a) === ip)
+      if (taken || ip.includes(':') || ip === '') throw errors.BAD_ARGUMENT(`NAT external IP ${ip} is invalid or already in use`)
+    }
+    const nat = new SimNat(this, `nat${this.#nats.size + 1}`, outer, opts, this.rng.fork())
+    for (const ip of ips) outer.natsByIp.set(ip, nat)
+    this.#nats.add(nat)
+    return nat
+  }
+
+  /** Override the impairments of one directed link (between addresses in `realm`, default the
+   *  public one); unspecified fields keep the network defaults. */
+  setLink (from: string, to: string, opts: LinkOptions, realm?: SimNat): void {
+    const link = this.#link(this.#realmOf(realm), from, to)
     link.opts = { ...this.#defaults, ...opts }
   }
 
   run (limits?: RunLimits): number { return this.clock.run(limits) }
   advance (ms: number, maxEvents?: number): number { return this.clock.advance(ms, maxEvents) }
 
-  #link (from: string, to: string): LinkState {
-    const key = `${from}\u0000${to}`
+  #realmOf (nat: SimNat | undefined): Realm {
+    if (nat === undefined) return this.#public
+    if (!this.#nats.has(nat)) throw errors.BAD_ARGUMENT(`NAT ${nat.id} belongs to another network`)
+    return nat.inner
+  }
+
+  #link (realm: Realm, from: string, to: string): LinkState {
+    const key = realm.gateway === null ? `${from}\u0000${to}` : `${realm.id}\u0000${from}\u0000${to}`
     let link = this.#links.get(key)
     if (!link) {
       link = { opts: this.#defaults, busyUntil: 0, lastArrival: 0 }
@@ -111,9 +149,14 @@ export class SimNetwork {
     return link
   }
 
-  #send (from: string, to: string, data: Uint8Array): void {
+  #send (realm: Realm, from: string, to: string, data: Uint8Array): void {
     this.stats.sent++
-    const link = this.#link(from, to)
+    const out = this.#routeOut(realm, from, to)
+    if (out === null) {
+      this.stats.natDropped++
+      return
+    }
+    const link = this.#link(out.realm, out.from, to)
     const o = link.opts
     if (o.down || (o.mtu !== undefined && data.length > o.mtu) || this.rng.chance(o.loss ?? 0)) {
       this.stats.lost++
@@ -128,7 +171,7 @@ export class SimNetwork {
     if (copies === 2) this.stats.duplicated++
     for (let i = 0; i < copies; i++) {
       const copy = data.slice()
-      this.clock.schedule(this.#arrival(link, departAt), () => this.#deliver(from, to, copy))
+      this.clock.schedule(this.#arrival(link, departAt), () => this.#deliver(out.realm, out.from, to, copy))
     }
   }
 
@@ -165,9 +208,47 @@ export class SimNetwork {
     return Math.max(0, ms)
   }
 
-  #deliver (from: string, to: string, data: Uint8Array): void {
-    const ep = this.#endpoints.get(to)
-    if (!ep?.onDatagram) {
+  // Up through NATs (translated as it is sent) until a realm holds `to`; the public realm is the
+  // last, and whether it holds `to` is seen on arrival, as before NATs existed.
+  #routeOut (realm: Realm, from: string, to: string): { realm: Realm, from: string } | null {
+    let r = realm
+    let src = from
+    while (r.gateway !== null && !r.holds(to)) {
+      const translated = r.gateway.translateOut(src, to)
+      if (translated === null) return null
+      src = translated
+      r = r.gateway.outer
+    }
+    return { realm: r, from: src }
+  }
+
+  // On arrival: down through the NATs whose external address `to` is, to an endpoint; null (and
+  // counted) when there is none. Each step goes one realm deeper in a tree, so this ends.
+  #routeIn (realm: Realm, from: string, to: string): SimEndpoint | null {
+    let r = realm
+    let dst = to
+    for (;;) {
+      const ep = r.endpoints.get(dst)
+      if (ep !== undefined) return ep
+      const nat = r.natsByIp.get(hostOf(dst))
+      if (nat === undefined) {
+        this.stats.unroutable++
+        return null
+      }
+      const internal = nat.translateIn(from, dst)
+      if (internal === null) {
+        this.stats.natDropped++
+        return null
+      }
+      r = nat.inner
+      dst = internal
+    }
+  }
+
+  #deliver (realm: Realm, from: string, to: string, data: Uint8Array): void {
+    const ep = this.#routeIn(realm, from, to)
+    if (ep === null) return
+    if (ep.onDatagram === null) {
       this.stats.unroutable++
       return
     }
