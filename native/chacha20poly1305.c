@@ -4,7 +4,7 @@
 //
 // Why: `createCipheriv` builds and frees a cipher context per call (OpenSSL 3 fetches the
 // algorithm anew for each one), ~8-10 us per 1 KiB packet against ~1 us here, and four such
-// calls are half of a ping-pong round trip (proto-spec/session.md §10.11). Here each direction
+// calls are half of a ping-pong round trip (docs/performance.md §6). Here each direction
 // has one context, fetched once per JavaScript environment and re-keyed per call.
 //
 // The JavaScript side is src/crypto/native-aead.ts; it falls back to node:crypto when this addon
@@ -50,7 +50,7 @@ static void free_state (napi_env env, void *data, void *hint) {
 // A Uint8Array (any view of one) → its bytes. napi_get_typedarray_info refuses anything that is
 // not a typed array, so no separate type query is needed: each N-API or OpenSSL symbol this
 // file calls is one more lookup in Node's 75,000 exported symbols at load, and those pages count
-// in the process's RSS (session.md §10.11).
+// in the process's RSS (docs/performance.md §6).
 static int read_bytes (napi_env env, napi_value v, span *out) {
   napi_typedarray_type type;
   napi_value buffer;

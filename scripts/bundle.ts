@@ -1,6 +1,6 @@
 // The long-running daemon ships as one CommonJS file, dist/daemon.cjs (`npm run build` runs this
 // after tsc; proto-spec is untouched: this is packaging, not wire). Why (measured, two processes
-// on 127.0.0.1, RSS of the process holding one idle session 1 s after traffic; proto-spec/session.md §10.12):
+// on 127.0.0.1, RSS of the process holding one idle session 1 s after traffic; docs/performance.md §7):
 //  - Node's ES module loader costs ~1.3 MiB in any process that starts it (bare `node file.mjs`
 //    vs `node file.cjs` holding one UDP socket: 44.2 vs 42.9 MiB);
 //  - every ES module costs memory of its own (module record, loader bookkeeping, its source kept

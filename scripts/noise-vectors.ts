@@ -1,10 +1,11 @@
-// Run Noise test vectors (cacophony JSON format) against our engine:
-//   npx tsx scripts/noise-vectors.ts test/vectors/noise/cacophony.txt [MORE...]
+// Run Noise test vectors against our engine, in either published format (cacophony's, or the
+// older one of noise-c's test vectors):
+//   npx tsx scripts/noise-vectors.ts test/vectors/noise/cacophony.txt test/vectors/noise/noise-c-basic.txt
 // Prints one line per failure, then `N passed, N failed, N skipped`; exits 1 on any failure,
-// 2 on a usage or file error. Vectors for unsupported protocols (psk, fallback, 448, AESGCM,
-// BLAKE2s) are skipped, not failed. The logic lives in src/crypto/noise/vector-runner.ts.
+// 2 on a usage or file error. Vectors for unsupported protocols (psk, fallback, hybrid, 448,
+// AESGCM, BLAKE2s) are skipped, not failed. The logic lives in scripts/noise-vector-runner.ts.
 import { readFileSync } from 'node:fs'
-import { parseVectorFile, runVectors, type NoiseVector } from '../src/crypto/noise/vector-runner.js'
+import { parseVectorFile, runVectors, type NoiseVector } from './noise-vector-runner.js'
 
 function main (files: string[]): number {
   if (files.length === 0) {
@@ -22,7 +23,7 @@ function main (files: string[]): number {
   }
   const report = runVectors(vectors)
   for (const o of report.outcomes) {
-    if (o.status === 'failed') console.log(`FAIL #${o.index} ${o.protocol}: ${o.reason ?? ''}`)
+    if (o.status === 'failed') console.log(`FAIL #${o.index} ${o.label}: ${o.reason ?? ''}`)
   }
   console.log(`${report.passed} passed, ${report.failed} failed, ${report.skipped} skipped`)
   return report.failed > 0 ? 1 : 0

@@ -342,7 +342,7 @@ async function rawPingPong (peer: Peer): Promise<PingPong> {
 // ---- the run ----
 
 // CPU per round trip (both processes, warm-up included) is what the median is made of, and far
-// less disturbed by other jobs on the machine than the wall-clock figures (session.md §10.7).
+// less disturbed by other jobs on the machine than the wall-clock figures (docs/performance.md §2).
 async function pingPongMetrics (prefix: string, peerPid: number, run: () => Promise<PingPong>, target: boolean): Promise<void> {
   const c0 = cpuMs(peerPid)
   const { sorted: rtts, total } = await run()
@@ -437,7 +437,7 @@ const INPROC_MAX = 10_000
 
 // Both ends in this process, over real UDP on 127.0.0.1: one thread does the work of both sides,
 // so CPU per round trip is the sum of the per-packet costs, and other jobs on the machine
-// disturb it far less than a two-process run (session.md §10.7). Scavenges count minor GCs.
+// disturb it far less than a two-process run (docs/performance.md §2). Scavenges count minor GCs.
 async function inProcessMetrics (ep: Endpoint): Promise<void> {
   const echo = await Endpoint.listen({ host: HOST, identity: generateIdentity() })
   echo.on('session', s => { const e = new ReliableSession(s); e.on('message', m => { e.send(m).catch(() => {}) }) })

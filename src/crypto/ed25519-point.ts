@@ -1,6 +1,6 @@
 // Strict validation of an Ed25519 public key, in plain BigInt arithmetic. node:crypto has no
 // point decoding, and importing a whole curve library for this one check cost ~10 MiB of RSS in
-// every process that runs a handshake (session.md §10.6). The check is the one crypto-policy.md
+// every process that runs a handshake (docs/performance.md §1). The check is the one crypto-policy.md
 // §1.2 asks for: the 32 bytes decode as a point per RFC 8032 §5.1.3 (canonical y < p, x recovered,
 // x = 0 with the sign bit set refused), and the point does not have small order (8·P ≠ identity),
 // since under a small-order key the signature (R = identity, S = 0) verifies for every message.

@@ -40,7 +40,7 @@ export function loadNativeChaChaPoly (env: NodeJS.ProcessEnv = process.env, loca
   let exports: unknown
   try {
     // process.dlopen, not createRequire: an ESM process would otherwise start up the CommonJS
-    // loader for this one file, ~0.35 MiB of RSS measured here (session.md §10.11)
+    // loader for this one file, ~0.35 MiB of RSS measured here (docs/performance.md §6)
     const holder = { exports: {} as unknown }
     process.dlopen(holder, path)
     exports = holder.exports

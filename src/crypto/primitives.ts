@@ -283,10 +283,10 @@ export interface ChaChaPolyImplementation {
 const AEAD_OPTIONS = { authTagLength: AEAD_TAG_BYTES } as const // one object, not one per packet
 // setAAD without options: Node reads `plaintextLength` only for CCM (crypto docs, cipher.setAAD);
 // @types/node insists on it for chacha20-poly1305, so the call goes through the GCM signature.
-// Passing it cost ~10 % of a ping-pong round trip's CPU (session.md §10.9).
+// Passing it cost ~10 % of a ping-pong round trip's CPU (docs/performance.md §4).
 type AadSetter = Pick<CipherGCM, 'setAAD'>
 
-/** node:crypto: a new OpenSSL cipher context per call (~8-10 us of set-up each, session.md §10.7). */
+/** node:crypto: a new OpenSSL cipher context per call (~8-10 us of set-up each, docs/performance.md §2). */
 export const nodeCryptoChaChaPoly: ChaChaPolyImplementation = {
   name: 'node:crypto',
   sealInto (key, nonce, plaintext, aad, out) {

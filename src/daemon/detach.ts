@@ -34,7 +34,7 @@ export interface DetachOptions {
 
 /**
  * The child's entry point. Built: dist/daemon.cjs, the whole daemon as one CommonJS file
- * (scripts/bundle.ts; proto-spec/session.md §10.12: 4.5 MiB less resident once loaded, ~5 MiB
+ * (scripts/bundle.ts; docs/performance.md §7: 4.5 MiB less resident once loaded, ~5 MiB
  * less after a burst of messages), or, if only tsc ran, detached-main.js next to this module.
  * Through a TypeScript loader (which the child inherits through execArgv): detached-main.ts.
  */

@@ -1,9 +1,11 @@
 // DHT RPC codec (dht.md §3): one datagram per message, marker and type as in wire.md §4.7, then
 // txid, flags and the sender's DHT public key, then the type's body. Decoders are strict (exact
-// lengths, no trailing bytes, reserved bits zero) and return null instead of throwing (wire.md §5).
+// lengths, no trailing bytes, reserved bits zero) and return null instead of throwing (dht.md §3.7).
 import { VERSION_MARKER, WIRE_VERSION } from '../wire/constants.js'
-import { parseAddress, type ParsedAddress } from '../io/address.js'
-import { readAddress, writeAddress, addressBytes, addressTextBytes, writeAddressText, ADDRESS_V4_BYTES, ADDRESS_V6_BYTES } from './address-codec.js'
+import {
+  parseAddress, readAddress, writeAddress, addressBytes, addressTextBytes, writeAddressText, ADDRESS_V4_BYTES, ADDRESS_V6_BYTES,
+  type ParsedAddress
+} from './address.js'
 import * as constants from './constants.js'
 import { internContact } from './intern.js'
 import { errors } from '../errors.js'

@@ -15,7 +15,7 @@ export type OpenFailure = 'replay' | 'decrypt-failed' | 'expired'
 // Sealed datagrams are carved from a shared slab, like Node's buffer pool but 8 times larger and
 // without its Buffer object: one view per packet and a new ArrayBuffer every ~55 full-size
 // packets (Buffer.allocUnsafe + a plain view: three objects per packet, a pool per ~7; each
-// young ArrayBuffer costs the scavenger a sweep, session.md §10.7). Bytes handed out are never
+// young ArrayBuffer costs the scavenger a sweep, docs/performance.md §2). Bytes handed out are never
 // reused: a datagram keeps its slab alive while anyone holds it. Process-wide, like Node's pool:
 // it hands out fresh bytes and remembers nothing of who took them, so sessions of different
 // endpoints never see each other's data.

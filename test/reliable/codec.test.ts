@@ -98,7 +98,7 @@ t.test('fuzz: thousands of random mutations never throw, and what decodes re-enc
   t.ok(decoded > 100, `some mutations still decode (${decoded}), so the fuzz reaches deep`)
 })
 
-// The channel's decoder reuses its objects from packet to packet (session.md §10.7): one
+// The channel's decoder reuses its objects from packet to packet (docs/performance.md §2): one
 // decoder fed a stream of mutated packets of every shape must answer exactly what a fresh
 // decodePacket answers for each, with no state left over from the packet before.
 t.test('a reused PacketDecoder answers like decodePacket, packet after packet', async t => {

@@ -14,7 +14,7 @@ function message (rng: ReturnType<typeof createRng>, len: number): Uint8Array {
 }
 
 // Request/response: every message is acknowledged before the next is written, so each one
-// lands in a recycled slab (session.md §10.7). The bytes sent must still be the new message.
+// lands in a recycled slab (docs/performance.md §2). The bytes sent must still be the new message.
 t.test('messages written after everything was acknowledged read back intact (recycled slab)', async t => {
   const rng = createRng(11)
   const s = new SendStream(1 << 20)

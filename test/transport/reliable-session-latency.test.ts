@@ -1,4 +1,4 @@
-// Ping-pong latency of ReliableSession over real UDP on 127.0.0.1 (session.md §10.7): a message
+// Ping-pong latency of ReliableSession over real UDP on 127.0.0.1 (docs/performance.md §2): a message
 // that arrives while the session is quiet is handed to the application in the task that
 // received its datagram, and a reply sent from the 'message' listener leaves in that same task,
 // carrying the ACK: one datagram each way per round trip, no turn of the event loop in between.

@@ -70,7 +70,7 @@ const dh25519: DhFunctions = {
 /** Noise §12.3: 32 bits of zeros followed by the 64-bit little-endian counter. */
 export function chachaNonce (n: bigint, into = new Uint8Array(CHACHA_NONCE_BYTES)): Uint8Array {
   // bytes written by hand: a DataView would move the 12-byte array's storage off the V8 heap,
-  // one more ArrayBuffer per packet for the scavenger to sweep (session.md §10.7)
+  // one more ArrayBuffer per packet for the scavenger to sweep (docs/performance.md §2)
   const nonce = into
   const lo = Number(n & 0xffffffffn)
   const hi = Number(n >> 32n)

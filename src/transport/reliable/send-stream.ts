@@ -28,7 +28,7 @@ export class SendStream {
   readonly #lost = new RangeSet() // to send again
   // the last slab freed, for the next one: in a request/response exchange every message is
   // acknowledged before the next is written, which would otherwise cost a fresh zero-filled
-  // 16 KiB allocation per message (session.md §10.7)
+  // 16 KiB allocation per message (docs/performance.md §2)
   #spare: Uint8Array | null = null
   // next()'s answer, one object reused for every call (per packet: no allocation)
   readonly #next: NextRange = { start: 0, end: 0, retransmit: false }
