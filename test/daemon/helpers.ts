@@ -118,11 +118,5 @@ export class RawClient {
     return JSON.parse(this.lines.shift() as string) as Record<string, unknown>
   }
 
-  /** Whether a line arrives within `ms` (for notifications that must get no answer). */
-  async silentFor (ms: number): Promise<boolean> {
-    await new Promise(resolve => setTimeout(resolve, ms))
-    return this.lines.length === 0
-  }
-
   close (): void { this.socket.destroy() }
 }
