@@ -2,10 +2,8 @@
 // txid, flags and the sender's DHT public key, then the type's body. Decoders are strict (exact
 // lengths, no trailing bytes, reserved bits zero) and return null instead of throwing (dht.md §3.7).
 import { VERSION_MARKER, WIRE_VERSION } from '../wire/constants.js'
-import {
-  parseAddress, readAddress, writeAddress, addressBytes, addressTextBytes, writeAddressText, ADDRESS_V4_BYTES, ADDRESS_V6_BYTES,
-  type ParsedAddress
-} from './address.js'
+import { parseAddress, type ParsedAddress } from '../io/address.js'
+import { readAddress, writeAddress, addressBytes, addressTextBytes, writeAddressText, ADDRESS_V4_BYTES, ADDRESS_V6_BYTES } from './address-codec.js'
 import * as constants from './constants.js'
 import { internContact } from './intern.js'
 import { errors } from '../errors.js'

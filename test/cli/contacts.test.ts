@@ -3,12 +3,12 @@ import t from 'tap'
 import { readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { runCli, assertOneLineError } from '../helpers/cli.js'
-import { PW, initHome } from '../helpers/profiles.js'
+import { PW, quickHome } from '../helpers/profiles.js'
 
 t.test('contacts add / list / verify / rename / remove', async t => {
-  const alice = await initHome(t, 'alice')
-  const bob = await initHome(t, 'bob')
-  const carol = await initHome(t, 'carol')
+  const alice = await quickHome(t, 'alice')
+  const bob = await quickHome(t, 'bob')
+  const carol = await quickHome(t, 'carol')
   const h = ['--home', alice.home]
 
   let r = await runCli(['contacts', 'add', bob.invite, ...h], { env: PW })

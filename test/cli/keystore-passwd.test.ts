@@ -4,7 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createHash } from 'node:crypto'
 import { runCli, tempHome, assertOneLineError } from '../helpers/cli.js'
-import { PW, initHome } from '../helpers/profiles.js'
+import { PW, initHome, quickHome } from '../helpers/profiles.js'
 
 /** A well-formed file that claims format version 9: both checksums recomputed (proto-spec/keystore.md). */
 function newerVersion (good: Buffer): Buffer {
@@ -16,7 +16,7 @@ function newerVersion (good: Buffer): Buffer {
 }
 
 t.test('a damaged keystore gives a distinct one-line error each and is left untouched', async t => {
-  const alice = await initHome(t, 'alice')
+  const alice = await quickHome(t, 'alice')
   const path = join(alice.home, 'identity.keystore')
   const good = await readFile(path)
   const cases: Array<[string, Buffer, RegExp]> = [
@@ -35,7 +35,7 @@ t.test('a damaged keystore gives a distinct one-line error each and is left unto
 })
 
 t.test('passwd changes the passphrase; the old one stops working', async t => {
-  const alice = await initHome(t, 'alice')
+  const alice = await initHome(t, 'alice') // the real KDF parameters: passwd unlocks and re-seals with them
   const h = ['--home', alice.home]
   const dir = await tempHome(t)
   await writeFile(join(dir, 'new'), 'new passphrase\n')

@@ -1,11 +1,11 @@
 // Issue 2's CLI paths through the real built binary in temporary homes.
 import t from 'tap'
 import { runCli, tempHome, assertOneLineError } from '../helpers/cli.js'
-import { PW, initHome } from '../helpers/profiles.js'
+import { PW, quickHome } from '../helpers/profiles.js'
 
 t.test('user mistakes: one line on stderr, non-zero exit, no stack', async t => {
-  const alice = await initHome(t, 'alice')
-  const bob = await initHome(t, 'bob')
+  const alice = await quickHome(t, 'alice')
+  const bob = await quickHome(t, 'bob')
   const empty = await tempHome(t)
   const h = ['--home', alice.home]
   await runCli(['contacts', 'add', bob.invite, ...h], { env: PW })

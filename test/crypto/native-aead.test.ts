@@ -9,15 +9,18 @@ import { Worker } from 'node:worker_threads'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  chachaPolyImplementation, chacha20poly1305, chacha20poly1305With, nativeChaChaPoly, nodeCryptoChaChaPoly, randomBytes,
+  chachaPolyImplementation, chacha20poly1305, chacha20poly1305With, nativeChaChaPoly, nodeCryptoChaChaPoly,
   type ChaChaPolyImplementation
 } from '../../src/crypto/primitives.js'
 import { checkedAddon, loadNativeChaChaPoly, nativeAddonPath, type NativeChaChaPoly } from '../../src/crypto/native-aead.js'
-import { createRng } from '../../src/sim/index.js'
 import { Endpoint } from '../../src/transport/index.js'
 import { ReliableSession } from '../../src/transport/reliable-session.js'
 import { generateIdentity } from '../../src/crypto/identity.js'
 import { spawnReliablePeer } from '../../scripts/bench/peers/reliable-child.js'
+import { testRng } from '../helpers/seed.js'
+
+/** Random test inputs, seeded (test/helpers/seed.ts): DMESS_TEST_SEED replays a run. */
+const randomBytes = testRng(t, 0xaead).bytes
 
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/\s+/g, ''), 'hex'))
 const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
@@ -58,7 +61,7 @@ function run (addon: NativeChaChaPoly): void {
   })
 
   t.test('3,000 random inputs: identical output, and each opens what the other sealed', async t => {
-    const rng = createRng(8439)
+    const rng = testRng(t, 8439, '3,000 random AEAD inputs')
     const [a, b] = both.map(chacha20poly1305With) as [ReturnType<typeof chacha20poly1305With>, ReturnType<typeof chacha20poly1305With>]
     const wrong: string[] = []
     for (let i = 0; i < 3000 && wrong.length < 5; i++) {
@@ -213,7 +216,7 @@ function run (addon: NativeChaChaPoly): void {
     const s = await ep.connect({ host: '127.0.0.1', port: peer.info.port }, { expectFingerprint: peer.info.fingerprint })
     const r = new ReliableSession(s)
     t.teardown(() => { r.close() })
-    const rng = createRng(5)
+    const rng = testRng(t, 5, 'message sizes')
     const sent = [0, 1, 1000, 1370, 70_000].map(n => rng.bytes(n))
     const it = r.messages()
     for (const m of sent) await r.send(m)

@@ -5,7 +5,11 @@ import { createHash, hkdfSync } from 'node:crypto'
 import {
   CipherState, HandshakeState, SymmetricState, hkdf, parseSuite, chachaNonce, MAX_NONCE, MAX_MESSAGE_BYTES, NOISE_IK
 } from '../../src/crypto/noise/index.js'
-import { chacha20poly1305, hmac, x25519, randomBytes, utf8 } from '../../src/crypto/primitives.js'
+import { chacha20poly1305, hmac, x25519, utf8 } from '../../src/crypto/primitives.js'
+import { testRng } from '../helpers/seed.js'
+
+/** Random test inputs, seeded (test/helpers/seed.ts): DMESS_TEST_SEED replays a run. */
+const randomBytes = testRng(t, 0xc1f0).bytes
 
 const suite = parseSuite('25519_ChaChaPoly_BLAKE2b')
 const EMPTY = new Uint8Array(0)

@@ -2,7 +2,11 @@
 // substitution, tampering, replay, truncation, misuse, and wiping of ephemeral secrets.
 import t, { type Test } from 'tap'
 import { HandshakeState, NOISE_XX, NOISE_IK, NOISE_PROLOGUE, MAX_MESSAGE_BYTES, PATTERN_NAMES, requiredKeys, getPattern } from '../../src/crypto/noise/index.js'
-import { x25519, randomBytes, utf8, type KeyPair } from '../../src/crypto/primitives.js'
+import { x25519, utf8, type KeyPair } from '../../src/crypto/primitives.js'
+import { testRng } from '../helpers/seed.js'
+
+/** Random test inputs, seeded (test/helpers/seed.ts): DMESS_TEST_SEED replays a run. */
+const randomBytes = testRng(t, 0x4a5d).bytes
 
 const enc = utf8.encode
 const dec = utf8.decode

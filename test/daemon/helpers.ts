@@ -3,15 +3,16 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import net from 'node:net'
 import { join } from 'node:path'
-import { BIN, runCli, tempHome } from '../helpers/cli.js'
+import { BIN, tempHome } from '../helpers/cli.js'
+import { quickHome, TINY_KDF } from '../helpers/profiles.js'
 import { initProfile } from '../../src/app/profile.js'
 import { homePaths, type HomePaths } from '../../src/config/home.js'
 import { isProcessAlive, readPidFile, waitForExit } from '../../src/daemon/lock.js'
 
 export const PASS = 'correct horse battery staple'
 export const PW = { DMESS_PASSPHRASE: PASS }
-/** Cheap Argon2id for in-process tests (the CLI uses the real parameters). */
-export const TINY_KDF = { t: 1, m: 64, p: 1 }
+/** Cheap Argon2id for test homes (test/helpers/profiles.ts; `dmess init` uses the real parameters). */
+export { TINY_KDF }
 
 type Teardown = { teardown: (fn: () => Promise<void> | void) => void }
 
@@ -21,12 +22,13 @@ export async function profileHome (t: Teardown, name = 'alice'): Promise<{ paths
   return { paths: homePaths(home), fingerprint: p.fingerprint, invite: p.invite }
 }
 
-/** A home made by the real `dmess init`. */
+/**
+ * A home for the CLI and daemon tests, as `dmess init` makes it (test/helpers/profiles.ts
+ * quickHome: the same initProfile, cheap Argon2id, so each daemon start and CLI unlock is ~1 s
+ * cheaper). test/cli/init-id.test.ts runs the real `dmess init`.
+ */
 export async function cliHome (t: Teardown, name = 'alice'): Promise<{ home: string, fingerprint: string, invite: string }> {
-  const home = await tempHome(t)
-  const r = await runCli(['init', '--name', name, '--json', '--home', home], { env: PW })
-  if (r.code !== 0) throw new Error(`init failed: ${r.stderr}`)
-  return { home, ...(JSON.parse(r.stdout) as { fingerprint: string, invite: string }) }
+  return await quickHome(t, name)
 }
 
 export interface DaemonChild {
@@ -114,12 +116,6 @@ export class RawClient {
       await new Promise<void>(resolve => { this.waiters.push(resolve); setTimeout(resolve, 50) })
     }
     return JSON.parse(this.lines.shift() as string) as Record<string, unknown>
-  }
-
-  /** Whether a line arrives within `ms` (for notifications that must get no answer). */
-  async silentFor (ms: number): Promise<boolean> {
-    await new Promise(resolve => setTimeout(resolve, ms))
-    return this.lines.length === 0
   }
 
   close (): void { this.socket.destroy() }

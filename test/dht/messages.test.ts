@@ -5,10 +5,10 @@ import { DhtType, ValueStatus, StoreStatus, MESSAGE_HEADER_BYTES, MAX_CONTACTS }
 import { DHT_TYPE_FIRST, DHT_TYPE_LAST, MAX_DATAGRAM_BYTES } from '../../src/wire/constants.js'
 import { decodePacketResult } from '../../src/wire/packet.js'
 import { parseAddress, formatAddress, canonicalAddress, subnetOf, addressOf } from '../../src/io/address.js'
-import { createRng } from '../../src/sim/rng.js'
 import { setInternLimit } from '../../src/dht/intern.js'
+import { testRng } from '../helpers/seed.js'
 
-const rng = createRng(3)
+const rng = testRng(t, 3, 'keys and ids')
 const head = { txid: 0xdeadbeef, readOnly: false, senderKey: rng.bytes(32) }
 const nodes = (n: number): Array<{ id: Uint8Array, addr: string }> =>
   Array.from({ length: n }, (_, i) => ({ id: rng.bytes(32), addr: i % 2 ? `198.51.100.${i}:${1000 + i}` : `[2001:db8::${(i + 1).toString(16)}]:${2000 + i}` }))
@@ -77,7 +77,7 @@ t.test('decoder rejects every truncation, trailing bytes, bad fields — and nev
   many[MESSAGE_HEADER_BYTES] = MAX_CONTACTS + 1
   t.equal(decodeMessage(many), null, 'too many contacts')
   t.equal(decodeMessage(new Uint8Array(MAX_DATAGRAM_BYTES + 1).fill(0xc1)), null, 'oversize')
-  const fuzz = createRng(11)
+  const fuzz = testRng(t, 11, 'bit flips')
   for (let i = 0; i < 3000; i++) {
     const b = samples[i % samples.length]!
     const m = encodeMessage(b)
@@ -112,7 +112,7 @@ t.test('addresses: canonical text, subnets, wire form', async t => {
 })
 
 t.test('decoded contacts are interned: the same id and address objects each time, right values past the memo limit', async t => {
-  const rng = createRng(9)
+  const rng = testRng(t, 9, 'ids')
   const nodes = Array.from({ length: 5 }, (_, i) => ({ id: rng.bytes(32), addr: `198.51.100.${i + 1}:${4000 + i}` }))
   const bytes = encodeMessage({ txid: 1, readOnly: false, senderKey: rng.bytes(32), type: DhtType.NODES, nodes })
   const a = decodeMessage(bytes) as DhtMessage & { type: typeof DhtType.NODES }

@@ -4,7 +4,7 @@
 // indices and session id, then the first TRANSPORT_DATA each way (src/transport/keys.ts).
 import { identityFromSecrets, IDENTITY_SECRET_NAMES, type Identity } from '../../src/crypto/identity.js'
 import { InitiatorHandshake, respondToInitiation, type CompletedHandshake } from '../../src/transport/handshake.js'
-import { SessionKeys } from '../../src/transport/keys.js'
+import { SessionKeys } from '../../src/transport/session-keys.js'
 import { decodePacket, type HandshakeInitiation, type HandshakeResponse, type HandshakeFinal } from '../../src/wire/packet.js'
 import { counting, toHex } from './spec-vectors.js'
 

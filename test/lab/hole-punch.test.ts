@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { labUnavailableReason, withLab } from '../../scripts/lab/netns.js'
 import { iptablesUnavailableReason } from '../../scripts/lab/loss.js'
 import { createNatLab, type NatLab } from '../../scripts/lab/nat.js'
-import { repoRoot, spawnJson, type JsonChild } from '../transport/fixtures/reliable-child.js'
+import { repoRoot, spawnJson, type JsonChild } from '../../scripts/bench/peers/reliable-child.js'
 
 const PORT = 5000
 const PUNCHES = 15

@@ -207,8 +207,13 @@ t.test('the runner: a lookup past its time limit is aborted and reported as not 
   const r = new PresenceLookups({ lookup: fn, done: (fp, f) => done.push([fp, f]), timeoutMs: 20 })
   r.start('bob')
   const call = calls[0] as Call
-  call.signal.addEventListener('abort', () => { call.reject(call.signal.reason as Error) })
-  await new Promise(resolve => setTimeout(resolve, 60))
+  // The runner's timer is unref'd: a bound of our own keeps the process alive until it fires.
+  const aborted = new Promise<void>((resolve, reject) => {
+    const bound = setTimeout(() => { reject(new Error('not aborted within 5 s')) }, 5000)
+    call.signal.addEventListener('abort', () => { clearTimeout(bound); call.reject(call.signal.reason as Error); resolve() })
+  })
+  await aborted
+  for (let i = 0; i < 100 && done.length === 0; i++) await new Promise(resolve => setImmediate(resolve)) // the rejection settles
   t.same(done, [['bob', null]])
   t.equal(r.inFlight, 0, 'and may be started again')
 })

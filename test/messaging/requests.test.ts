@@ -5,7 +5,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { RequestBook } from '../../src/messaging/requests.js'
 import { StateFile } from '../../src/messaging/state-file.js'
-import { randomBytes } from '../../src/crypto/primitives.js'
+import { testRng } from '../helpers/seed.js'
+
+/** Random test inputs, seeded (test/helpers/seed.ts): DMESS_TEST_SEED replays a run. */
+const randomBytes = testRng(t, 0x7e95).bytes
 
 const ident = { signPublic: new Uint8Array(32).fill(1), dhPublic: new Uint8Array(32).fill(2), dhSignature: new Uint8Array(64).fill(3) }
 const msg = (id: string, text = 'hi'): { id: string, text: string, timestamp: number, receivedAt: number } => ({ id, text, timestamp: 1_700_000_000_000, receivedAt: 1_700_000_000_500 })

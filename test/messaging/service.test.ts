@@ -84,8 +84,11 @@ t.test('decline drops the request and ignores the sender; the book survives a re
 
   const declined = await api(B.d).decline(carol.fingerprint)
   t.same(declined, { fingerprint: carol.fingerprint, messages: 1 })
+  const dropped = (): number => (api(B.d).stats() as { requestsDropped: number }).requestsDropped
+  const droppedBefore = dropped()
   const later = await api(C.d).send('bob', 'please?')
-  await new Promise(resolve => setTimeout(resolve, 1000))
+  // Bob's side dropping it is the event to wait for: a receipt, had he sent one, would be on its way by then.
+  await waitFor(() => dropped() > droppedBefore, 20_000, () => 'Bob dropping Carol\'s message')
   t.not((await C.d.store.getMessage(later.id))?.status, 'delivered', 'no receipt after a decline')
   t.same(api(B.d).requests().map(r => r.fingerprint), [dave.fingerprint])
 

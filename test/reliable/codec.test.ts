@@ -1,7 +1,7 @@
 import t from 'tap'
 import { decodePacket, encodePacket, PacketWriter, PacketDecoder, ackFrameBytes, type Packet } from '../../src/transport/reliable/codec.js'
 import { FrameType, MAX_U48, MAX_ACK_RANGES, DATA_HEADER_BYTES, ACK_FIXED_BYTES } from '../../src/transport/reliable/constants.js'
-import { createRng } from '../../src/sim/rng.js'
+import { testRng } from '../helpers/seed.js'
 
 const sample: Packet = {
   pn: 2 ** 40 + 7,
@@ -75,7 +75,7 @@ t.test('a truncated packet is rejected unless cut exactly between frames', async
 })
 
 t.test('fuzz: thousands of random mutations never throw, and what decodes re-encodes identically', async t => {
-  const rng = createRng(0xfeed)
+  const rng = testRng(t, 0xfeed, 'packet mutations')
   const base = encodePacket(sample)
   let threw = 0
   let decoded = 0
@@ -102,7 +102,7 @@ t.test('fuzz: thousands of random mutations never throw, and what decodes re-enc
 // decoder fed a stream of mutated packets of every shape must answer exactly what a fresh
 // decodePacket answers for each, with no state left over from the packet before.
 t.test('a reused PacketDecoder answers like decodePacket, packet after packet', async t => {
-  const rng = createRng(0xdec0)
+  const rng = testRng(t, 0xdec0, 'packet mutations')
   const shapes = [
     encodePacket(sample),
     encodePacket({ pn: 1, frames: [{ type: FrameType.PING }] }),

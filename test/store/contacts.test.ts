@@ -1,8 +1,11 @@
 // Contacts, blocklist and outbox.
 import t from 'tap'
 import { openStore } from '../../src/store/index.js'
-import { randomBytes } from '../../src/crypto/primitives.js'
 import { newKey, tempStoreDir } from './fixtures/helpers.js'
+import { testRng } from '../helpers/seed.js'
+
+/** Random test inputs, seeded (test/helpers/seed.ts): DMESS_TEST_SEED replays a run. */
+const randomBytes = testRng(t, 0xc0de).bytes
 
 t.test('contacts: put, get, list, rename, verify, last seen, remove — and they persist', async (t) => {
   const dir = await tempStoreDir(t)

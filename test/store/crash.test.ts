@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { openStore } from '../../src/store/index.js'
 import { killAndWait, msg, newKey, spawnFixture, tempStoreDir } from './fixtures/helpers.js'
 import { checkInvariants, readAll } from './fixtures/raw.js'
+import { testRng } from '../helpers/seed.js'
 
 const ROUNDS = 10
 
@@ -13,11 +14,12 @@ t.test('killed writers leave a consistent store with every acknowledged message'
   const key = newKey()
   const keyHex = Buffer.from(key).toString('hex')
   const acked = new Set<string>()
+  const rng = testRng(t, 0x5107e, 'when each writer is killed')
   for (let round = 0; round < ROUNDS; round++) {
     const w = spawnFixture('writer.ts', ['write', dir, keyHex, `r${round}`])
     t.teardown(async () => { await killAndWait(w.child) })
     await w.waitFor((l) => l.startsWith('ack '), 30_000)
-    await sleep(Math.floor(Math.random() * 300))
+    await sleep(rng.int(300)) // a random moment after the first acknowledgement
     await killAndWait(w.child)
     const ids = w.lines.filter((l) => l.startsWith('ack ')).flatMap((l) => l.slice(4).split(' '))
     for (const id of ids) acked.add(id)

@@ -1,7 +1,11 @@
 // primitives.xchacha.peekUnauthenticated (added for the store's search prefilter) and the
 // store's record cipher.
 import t from 'tap'
-import { randomBytes, xchacha } from '../../src/crypto/primitives.js'
+import { xchacha } from '../../src/crypto/primitives.js'
+import { testRng } from '../helpers/seed.js'
+
+/** Random test inputs, seeded (test/helpers/seed.ts): DMESS_TEST_SEED replays a run. */
+const randomBytes = testRng(t, 0xc7e1).bytes
 
 t.test('peekUnauthenticated recovers what seal encrypted, for every length, and nothing more', async (t) => {
   const key = randomBytes(32)

@@ -2,10 +2,14 @@
 import t from 'tap'
 import { pack, unpack } from 'msgpackr'
 import { openStore, SCHEMA_VERSION } from '../../src/store/index.js'
-import { randomBytes, utf8 } from '../../src/crypto/primitives.js'
+import { utf8 } from '../../src/crypto/primitives.js'
 import { msg, newKey, tempStoreDir } from './fixtures/helpers.js'
 import { checkInvariants, includesBytes, rawPut, readAll, sub } from './fixtures/raw.js'
 import { writeV1Store, type V1Data, type V1Message } from './fixtures/v1.js'
+import { testRng } from '../helpers/seed.js'
+
+/** Random test inputs, seeded (test/helpers/seed.ts): DMESS_TEST_SEED replays a run. */
+const randomBytes = testRng(t, 0x3197).bytes
 
 const T0 = 1_700_000_000_000
 

@@ -11,6 +11,7 @@ import { generateIdentity } from '../../src/crypto/identity.js'
 import { PacketType } from '../../src/wire/constants.js'
 import { TapTransport, until } from './fixtures/tap.js'
 import { rng, int, randomBuf, mutate } from '../wire/fuzz.js'
+import { testSeed } from '../helpers/seed.js'
 
 const TOTAL = 100_000
 const BATCH = 100
@@ -62,7 +63,7 @@ t.test('100k random and mutated datagrams against a live endpoint', async t => {
   const fuzzer = createSocket('udp4')
   await new Promise<void>(resolve => { fuzzer.bind(0, '127.0.0.1', resolve) })
   t.teardown(() => { fuzzer.close() })
-  const r = rng(0xd1e55)
+  const r = rng(testSeed(t, 0xd1e55, 'datagram fuzz'))
   const next = (): Uint8Array => {
     const k = int(r, 10)
     if (k < 2) { // random bytes, half of them with a dmess marker and a plausible type

@@ -3,7 +3,10 @@ import { CookieJar, computeCookie } from '../../src/wire/cookie.js'
 import { COOKIE_BYTES, COOKIE_SECRET_ROTATE_MS } from '../../src/wire/constants.js'
 import { encodeHandshakeInitiation, encodeCookieReply, decodePacket } from '../../src/wire/packet.js'
 import { HandshakePattern } from '../../src/wire/constants.js'
-import { randomBytes } from '../../src/crypto/primitives.js'
+import { testRng } from '../helpers/seed.js'
+
+/** Random test inputs, seeded (test/helpers/seed.ts): DMESS_TEST_SEED replays a run. */
+const randomBytes = testRng(t, 0xc00c).bytes
 
 t.test('a cookie is bound to the source address, port and sender index', async t => {
   const secret = randomBytes(32)

@@ -5,9 +5,13 @@ import {
 } from '../../src/wire/envelope.js'
 import { sealEnvelope, openEnvelope, type OpenOptions, type PublicIdentityLike } from '../../src/wire/seal.js'
 import { PayloadType, TEXT_MAX_BYTES, ENVELOPE_MAX_FUTURE_SKEW_MS, MAX_PAYLOAD_BYTES } from '../../src/wire/constants.js'
-import { sha256, randomBytes } from '../../src/crypto/primitives.js'
+import { sha256 } from '../../src/crypto/primitives.js'
 import { generateIdentity, identityFromSecrets, verifyPublicIdentity, fingerprintOf as identityFingerprint, type Identity } from '../../src/crypto/identity.js'
 import { fuzz } from './fuzz.js'
+import { testRng, testSeed } from '../helpers/seed.js'
+
+/** Random test inputs, seeded (test/helpers/seed.ts): DMESS_TEST_SEED replays a run. */
+const randomBytes = testRng(t, 0xe2e1).bytes
 
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s/g, ''), 'hex'))
 const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
@@ -198,7 +202,7 @@ t.test('oversize and malformed fields are rejected (decoder) and refused (encode
 t.test('fuzz: decodeEnvelope on 2 × 20,000 inputs never throws; accepted ones re-encode identically', async t => {
   const pool = [vectorBytes, text(alice, bob), text(bob, carol, 'longer text '.repeat(20))]
   let ok = 0
-  fuzz(0xe7e1, 20_000, pool, input => {
+  fuzz(testSeed(t, 0xe7e1, 'decodeEnvelope fuzz'), 20_000, pool, input => {
     const d = decodeEnvelope(input)
     if (!d.ok) return
     ok++
@@ -209,7 +213,7 @@ t.test('fuzz: decodeEnvelope on 2 × 20,000 inputs never throws; accepted ones r
 
 t.test('fuzz: openEnvelope on 2 × 20,000 inputs never throws and opens only the untouched envelope', async t => {
   let opened = 0
-  fuzz(0x0e9e, 20_000, [vectorBytes], input => {
+  fuzz(testSeed(t, 0x0e9e, 'openEnvelope fuzz'), 20_000, [vectorBytes], input => {
     const r = openEnvelope(input, vectorOpen)
     if (r.ok) {
       opened++

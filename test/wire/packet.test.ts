@@ -11,10 +11,11 @@ import {
   MAX_TRANSPORT_PLAINTEXT_BYTES, AEAD_TAG_BYTES, HANDSHAKE_INITIATION_MIN_BYTES, NOISE_MESSAGE_MAX_BYTES, COOKIE_BYTES
 } from '../../src/wire/constants.js'
 import { fuzz, rng, randomBuf } from './fuzz.js'
+import { testSeed } from '../helpers/seed.js'
 
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s/g, ''), 'hex'))
 const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
-const r = rng(1)
+const r = rng(testSeed(t, 1, 'sample bytes'))
 const bytes = (n: number): Uint8Array => randomBuf(r, n)
 
 const samples: Packet[] = [
@@ -196,7 +197,7 @@ t.test('fuzz: 2 × 20,000 random and mutated datagrams never throw; accepted one
   let accepted = 0
   let total = 0
   const counter = new DropCounter()
-  fuzz(0xd0e55, 20_000, encoded, buf => {
+  fuzz(testSeed(t, 0xd0e55, 'datagram fuzz'), 20_000, encoded, buf => {
     total++
     const cls = classifyDatagram(buf)
     const d = decodePacketResult(buf)

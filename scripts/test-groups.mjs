@@ -1,0 +1,65 @@
+// Which test files `npm test -- --fast` leaves out: the one list of slow tests. Everything else is
+// fast: it runs in the tap process alone (pure code, simulated networks and clocks, in-process
+// daemons on loopback UDP where a file is quick). Slow is anything that starts another process
+// (the built `dmess`, a daemon, a tsx fixture, valgrind, tmux, python) or a network namespace.
+// An entry ending in `/` is a directory. `--fast` names any file that took longer than
+// SLOW_AFTER_MS, so a file that grew slow is moved here.
+import { readdirSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+
+export const SLOW_AFTER_MS = 10_000
+
+export const SLOW = [
+  'test/cli/', // the built binary, one process per command
+  'test/e2e/', // daemons as processes, the chat in tmux
+  'test/lab/', // network namespaces
+  'test/build/bundle.test.ts', // bundles the daemon and runs it
+  'test/crypto/native-aead-memcheck.test.ts', // valgrind
+  'test/crypto/native-aead.test.ts', // a reliable peer in a child process without the addon
+  'test/crypto/noise-vectors.test.ts', // scripts/noise-vectors.ts under tsx
+  'test/crypto/primitives.test.ts', // a tsx child process
+  'test/daemon/cli.test.ts', // daemons through the built binary
+  'test/daemon/ipc.test.ts', // a child process holds the socket
+  'test/dht/daemon-dht.test.ts', // daemons and a bootstrap node as processes
+  'test/dht/udp-bootstrap.test.ts', // `dmess bootstrap` as a process
+  'test/dht/udp-testnet.test.ts', // a process per node
+  'test/discovery/interop.test.ts', // python3-zeroconf in a network namespace
+  'test/discovery/netns.test.ts', // network namespaces
+  'test/keystore/crash.test.ts', // a writer process killed mid-write
+  'test/store/crash.test.ts', // a writer process killed mid-write
+  'test/transport/reliable-udp.test.ts', // a reliable peer process
+  'test/transport/udp-processes.test.ts' // peers as processes
+]
+
+function isSlow (file) {
+  return SLOW.some(entry => entry.endsWith('/') ? file.startsWith(entry) : file === entry)
+}
+
+/** Every test file tap would run (.taprc include: test/**\/*.test.ts), relative, sorted. */
+export function allTestFiles (root = ROOT) {
+  return readdirSync(join(root, 'test'), { recursive: true })
+    .map(f => `test/${f.split('\\').join('/')}`)
+    .filter(f => f.endsWith('.test.ts') && !/\/fixtures?\//.test(f))
+    .sort()
+}
+
+function within (file, paths) {
+  if (paths.length === 0) return true
+  return paths.some(p => {
+    const rel = relative(ROOT, resolve(p)).split('\\').join('/')
+    return file === rel || file.startsWith(rel.endsWith('/') ? rel : rel + '/')
+  })
+}
+
+/** The fast test files, among `paths` (files or directories) when any are given. */
+export function fastFiles (paths = [], root = ROOT) {
+  return allTestFiles(root).filter(f => !isSlow(f) && within(f, paths))
+}
+
+/** The slow test files among `paths` (all when none are given). */
+export function slowFilesIn (paths = [], root = ROOT) {
+  return allTestFiles(root).filter(f => isSlow(f) && within(f, paths))
+}

@@ -1,0 +1,142 @@
+// `npm test` (scripts/run-tests.mjs): when it skips the build, and what its closing line says.
+import t from 'tap'
+import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { clearStamp, inputFiles, inputsHash, isUpToDate, REPO_ROOT, writeStamp } from '../../scripts/build-stamp.mjs'
+import { coverageShortfall, parseCounts, parseCoverage, parseThresholds, verdict } from '../../scripts/test-verdict.mjs'
+import { allTestFiles, fastFiles, slowFilesIn, SLOW } from '../../scripts/test-groups.mjs'
+
+function fakeRepo (dir: string): void {
+  for (const d of ['src/crypto', 'commands', 'scripts', 'test', 'dist']) mkdirSync(join(dir, d), { recursive: true })
+  writeFileSync(join(dir, 'src/crypto/a.ts'), 'export const a = 1\n')
+  writeFileSync(join(dir, 'commands/send.ts'), 'export default 1\n')
+  writeFileSync(join(dir, 'scripts/bundle.ts'), '// bundle\n')
+  writeFileSync(join(dir, 'scripts/other.ts'), '// not read by the build\n')
+  writeFileSync(join(dir, 'package.json'), '{"name":"x"}\n')
+  writeFileSync(join(dir, 'tsconfig.json'), '{}\n')
+  writeFileSync(join(dir, 'tsconfig.check.json'), '{}\n')
+  writeFileSync(join(dir, 'test/a.test.ts'), '// a test\n')
+}
+
+t.test('the build stamp changes when an input changes, and only then', async t => {
+  const dir = t.testdir()
+  fakeRepo(dir)
+  t.same(inputFiles(dir), ['commands/send.ts', 'package.json', 'scripts/bundle.ts', 'src/crypto/a.ts', 'tsconfig.check.json', 'tsconfig.json'])
+  const h0 = inputsHash(dir)
+  t.match(h0, /^[0-9a-f]{64}$/)
+  t.notOk(isUpToDate(dir), 'never built: not up to date')
+  writeStamp(dir)
+  t.ok(isUpToDate(dir), 'just built: up to date')
+
+  utimesSync(join(dir, 'src/crypto/a.ts'), new Date(2001, 1, 1), new Date(2001, 1, 1))
+  writeFileSync(join(dir, 'test/a.test.ts'), '// edited test\n')
+  writeFileSync(join(dir, 'scripts/other.ts'), '// edited, not an input\n')
+  mkdirSync(join(dir, 'dist/src'), { recursive: true })
+  writeFileSync(join(dir, 'dist/src/a.js'), 'output')
+  t.equal(inputsHash(dir), h0, 'new mtimes (a fresh clone), tests, other scripts and dist/ itself do not count')
+  t.ok(isUpToDate(dir))
+
+  writeFileSync(join(dir, 'src/crypto/a.ts'), 'export const a = 2\n')
+  const h1 = inputsHash(dir)
+  t.not(h1, h0, 'an edit to src/ changes it')
+  t.notOk(isUpToDate(dir), 'and asks for a rebuild')
+  writeFileSync(join(dir, 'src/crypto/a.ts'), 'export const a = 1\n')
+  t.equal(inputsHash(dir), h0, 'the content, not the history: undoing the edit undoes the change')
+
+  for (const [file, text] of [['commands/new.ts', 'x'], ['scripts/bundle.ts', '// changed'], ['tsconfig.json', '{"x":1}'], ['package.json', '{}'], ['tsconfig.base.json', '{}']] as const) {
+    const before = inputsHash(dir)
+    writeFileSync(join(dir, file), text)
+    t.not(inputsHash(dir), before, `${file} is an input`)
+  }
+  // Moving bytes from one file to another is a change: each file's path and length are hashed.
+  writeFileSync(join(dir, 'commands/send.ts'), 'ab')
+  writeFileSync(join(dir, 'commands/new.ts'), 'c')
+  const split = inputsHash(dir)
+  writeFileSync(join(dir, 'commands/send.ts'), 'a')
+  writeFileSync(join(dir, 'commands/new.ts'), 'bc')
+  t.not(inputsHash(dir), split)
+
+  writeStamp(dir)
+  t.ok(isUpToDate(dir))
+  clearStamp(dir)
+  t.notOk(isUpToDate(dir), 'a build that starts clears it: an interrupted build is never taken as done')
+})
+
+t.test('the repository\'s build reads what the stamp hashes', async t => {
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+  const build = pkg.scripts.build as string
+  t.match(build, /^node scripts\/build-stamp\.mjs clear && /, 'the stamp goes first')
+  t.match(build, / && node scripts\/build-stamp\.mjs write$/, 'and is written last')
+  const files = inputFiles(REPO_ROOT)
+  for (const f of ['package.json', 'tsconfig.json', 'scripts/bundle.ts', 'scripts/oclif-manifest.mjs']) t.ok(files.includes(f), f)
+  t.ok(files.some(f => f.startsWith('src/')) && files.some(f => f.startsWith('commands/')))
+})
+
+const FILES_OK = [
+  'TAP version 14',
+  'ok 1 - test/a.test.ts # time=10ms',
+  'ok 2 - test/b.test.ts # time=12ms',
+  ''
+].join('\n')
+const TABLE = (stmts: string, branch: string) => [
+  '--------------|---------|----------|---------|---------|-------------------',
+  'File          | % Stmts | % Branch | % Funcs | % Lines | Uncovered Line #s ',
+  '--------------|---------|----------|---------|---------|-------------------',
+  `All files     |   ${stmts} |    ${branch} |    90.2 |   ${stmts} |                   `,
+  ' src          |   97.77 |      100 |      75 |   97.77 |                   ',
+  ''
+].join('\n')
+const TAPRC = 'include:\n  - "test/**/*.test.ts"\n# Measured: 91.9 / 85.7\nstatements: 88\nbranches: 82 # never lower\nfunctions: 86\nlines: 88\n'
+
+t.test('parsing what tap prints', async t => {
+  t.same(parseCounts(FILES_OK + '# { total: 12, pass: 11, fail: 1 }\n# time=1ms\n'), { total: 12, pass: 11, fail: 1, skip: 0, todo: 0 })
+  t.same(parseCounts('# { total: 5, pass: 3, skip: 1, todo: 1 }\n'), { total: 5, pass: 3, fail: 0, skip: 1, todo: 1 })
+  t.equal(parseCounts(FILES_OK), undefined, 'no summary')
+  t.same(parseThresholds(TAPRC), { statements: 88, branches: 82, functions: 86, lines: 88 })
+  t.same(parseCoverage(TABLE('91.93', '81.2')), { statements: 91.93, branches: 81.2, functions: 90.2, lines: 91.93 })
+  t.equal(parseCoverage(FILES_OK), undefined)
+  t.same(coverageShortfall(parseCoverage(TABLE('87.5', '81.2')), parseThresholds(TAPRC)), ['statements 87.5% < 88%', 'branches 81.2% < 82%', 'lines 87.5% < 88%'])
+  t.same(coverageShortfall(parseCoverage(TABLE('88', '82')), parseThresholds(TAPRC)), [], 'at the threshold is enough')
+})
+
+t.test('the closing line', async t => {
+  const thresholds = parseThresholds(TAPRC)
+  const summary = '# { total: 13310, pass: 13310 }\n'
+  let v = verdict({ output: FILES_OK + TABLE('91.93', '85.71') + summary, code: 0, signal: null, thresholds })
+  t.same(v, { line: '13310 passed, 0 failed (of 13310)', exitCode: 0 }, 'a clean run')
+
+  v = verdict({ output: FILES_OK + TABLE('91.93', '81.2') + summary, code: 1, signal: null, thresholds })
+  t.same(v, { line: '13310 passed, 0 failed (of 13310); coverage below threshold: branches 81.2% < 82%', exitCode: 1 }, 'coverage below a threshold: said, and still exit 1')
+
+  v = verdict({ output: FILES_OK + '# No coverage generated\n' + summary, code: 1, signal: null, thresholds })
+  t.same(v, { line: '13310 passed, 0 failed (of 13310); no coverage generated', exitCode: 1 })
+
+  v = verdict({ output: FILES_OK + TABLE('91.93', '85.71') + summary, code: 2, signal: null, thresholds })
+  t.same(v, { line: '13310 passed, 0 failed (of 13310); but tap exited with code 2', exitCode: 2 }, 'any other non-zero exit is named too')
+  v = verdict({ output: FILES_OK + summary, code: null, signal: 'SIGTERM', thresholds })
+  t.same(v, { line: '13310 passed, 0 failed (of 13310); but tap was killed by SIGTERM', exitCode: 1 })
+
+  v = verdict({ output: 'not ok 1 - test/a.test.ts\n# { total: 20, pass: 17, fail: 2, skip: 1 }\n', code: 1, signal: null, thresholds })
+  t.same(v, { line: '17 passed, 2 failed, 1 skipped (of 20)', exitCode: 1 }, 'failures speak for themselves')
+
+  v = verdict({ output: FILES_OK, code: 1, signal: null, thresholds })
+  t.same(v, { line: '0 passed, 1 failed (tap printed no summary; it exited with code 1)', exitCode: 1 })
+  v = verdict({ output: FILES_OK, code: 0, signal: null, thresholds })
+  t.equal(v.exitCode, 1, 'no summary is never a pass')
+
+  v = verdict({ output: FILES_OK + '# No coverage generated\n' + '# { total: 900, pass: 900 }\n', code: 0, signal: null, thresholds, coverageChecked: false })
+  t.same(v, { line: '900 passed, 0 failed (of 900); coverage not checked (--fast)', exitCode: 0 }, '--fast says it skipped the coverage check')
+})
+
+t.test('--fast: the slow list names files that exist, and no fast file starts a process', async t => {
+  const all = allTestFiles()
+  for (const entry of SLOW) t.ok(entry.endsWith('/') ? all.some(f => f.startsWith(entry)) : all.includes(entry), `${entry} exists`)
+  const fast = fastFiles()
+  t.same([...fast, ...slowFilesIn()].sort(), all, 'every file is fast or slow')
+  t.ok(fast.includes('test/build/runner.test.ts') && !fast.includes('test/cli/config.test.ts'))
+  t.same(fastFiles(['test/cli']), [], 'a slow directory has no fast file')
+  t.same(fastFiles(['test/wire/packet.test.ts']), ['test/wire/packet.test.ts'])
+  // What starts another process or a namespace: a fast file using any of it belongs in SLOW.
+  const starts = /node:child_process|\brunCli\(|\binitHome\(|\bcliHome\(|\bstartForeground\(|\bspawn(Peer|ReliablePeer|Fixture|Json)\(|scripts\/lab\//
+  for (const f of fast.filter(f => f !== 'test/build/runner.test.ts')) t.notMatch(readFileSync(join(REPO_ROOT, f), 'utf8'), starts, `${f} starts no process`)
+})
