@@ -17,6 +17,7 @@ export const SLOW = [
   'test/e2e/', // daemons as processes, the chat in tmux
   'test/lab/', // network namespaces
   'test/build/bundle.test.ts', // bundles the daemon and runs it
+  'test/build/check-imports.test.ts', // runs scripts/check-imports.ts under tsx
   'test/crypto/native-aead-memcheck.test.ts', // valgrind
   'test/crypto/native-aead.test.ts', // a reliable peer in a child process without the addon
   'test/crypto/noise-vectors.test.ts', // scripts/noise-vectors.ts under tsx

@@ -1,5 +1,7 @@
 // Frames on a link (messaging.md §2), outbox payloads (§4.1), receipts batching and typing (§7).
 import t from 'tap'
+import { SimClock } from '../../src/sim/clock.js'
+import { simScheduler } from '../../src/sim/io.js'
 import { decodeFrame, encodeEnvelopeFrame, FrameType } from '../../src/messaging/frames.js'
 import { decodeOutboxPayload, encodeOutboxPayload } from '../../src/messaging/outbox-codec.js'
 import { ReceiptBatcher, TypingTracker } from '../../src/messaging/signals.js'
@@ -56,12 +58,17 @@ t.test('status waits', async t => {
   t.ok(reached('read', 'delivered'))
   t.notOk(reached('sent', 'delivered'))
   t.notOk(reached('received', 'sent'), 'an inbound status never satisfies an outbound wait')
-  const w = new StatusWaiters()
+  const clock = new SimClock(0)
+  const w = new StatusWaiters(simScheduler(clock))
   const p = w.wait('a', 'delivered', 10_000)
   w.changed('a', 'sent')
   w.changed('a', 'read')
   t.equal(await p, 'read')
-  t.equal(await w.wait('b', 'read', 5), null, 'times out with null')
+  const timedOut = w.wait('b', 'read', 5)
+  clock.advance(4)
+  w.changed('b', 'sent')
+  clock.advance(1)
+  t.equal(await timedOut, null, 'times out with null after 5 ms of the scheduler\'s time')
   const q = w.wait('c', 'read', 10_000)
   w.close()
   t.equal(await q, null, 'closed: null')
