@@ -18,6 +18,15 @@ export function decode<T> (bytes: Uint8Array, what: string): T {
   }
 }
 
+/** Decode bytes that may be garbage (an unauthenticated peek, §Search); undefined when they do not parse. */
+export function tryDecode (bytes: Uint8Array): unknown {
+  try {
+    return packr.unpack(bytes)
+  } catch {
+    return undefined
+  }
+}
+
 /**
  * Associated data for an encrypted field: a MessagePack array of a purpose label and the
  * fields that locate the record, so a ciphertext moved to another record fails to open

@@ -1,9 +1,10 @@
-// Contacts (names sealed at rest) and the blocklist (proto-spec/storage.md §Contacts, §Blocklist).
+// Contacts and the blocklist (proto-spec/storage.md §Contacts, §Blocklist): keyed by a tag of
+// the fingerprint, the fingerprint and everything else sealed in the value.
 import { errors } from '../errors.js'
-import { decode, encode } from './codec.js'
 import { commit, type StoreContext } from './db.js'
-import { checkFingerprint, checkTime } from './key-layout.js'
-import { decodeContact, encodeContact } from './records.js'
+import { checkFingerprint, checkTime, SUB } from './key-layout.js'
+import { blockedOp, contactOp } from './record-ops.js'
+import { openRecord, toBlocked, toContact } from './records.js'
 import type { BlockedEntry, Contact } from './types.js'
 
 function checkContact (c: Contact): Contact {
@@ -27,6 +28,7 @@ function copyOf (c: Contact | Error | undefined): Contact | undefined {
 }
 
 export class Contacts {
+  // Keyed by the contact's key tag (a record that does not open cannot tell its fingerprint).
   // A record that does not decode is kept as its error: reading that contact fails as it did
   // from disk (STORE_CORRUPT), the others stay readable.
   #all: Map<string, Contact | Error> | null = null
@@ -45,20 +47,23 @@ export class Contacts {
   async #load (): Promise<Map<string, Contact | Error>> {
     if (this.#all !== null) return this.#all
     const entries = await this.ctx.subs.contacts.iterator().all()
-    this.#all = new Map(entries.map(([fp, v]) => [fp, this.#decode(fp, v)]))
+    this.#all = new Map(entries.map(([key, v]) => [key, this.#decode(key, v)]))
     return this.#all
   }
 
-  #decode (fp: string, v: Uint8Array): Contact | Error {
+  #decode (key: string, v: Uint8Array): Contact | Error {
+    const what = `contact ${key}`
     try {
-      return decodeContact(this.ctx.cipher, fp, v)
+      const c = toContact(openRecord(this.ctx.cipher, SUB.contacts, key, v, what), what)
+      if (this.ctx.keys.contact(c.fingerprint) !== key) throw errors.STORE_CORRUPT(`${what}: filed under another fingerprint`)
+      return c
     } catch (err) {
       return err as Error
     }
   }
 
   async #getQueued (fp: string): Promise<Contact | undefined> {
-    return copyOf((await this.#load()).get(fp))
+    return copyOf((await this.#load()).get(this.ctx.keys.contact(fp)))
   }
 
   /** Insert or replace the contact with this fingerprint. */
@@ -68,13 +73,12 @@ export class Contacts {
   }
 
   private async write (c: Contact): Promise<void> {
-    const value = encodeContact(this.ctx.cipher, c)
-    await commit(this.ctx.db, [{ type: 'put', sublevel: this.ctx.subs.contacts, key: c.fingerprint, value }], this.ctx.sync)
-    this.#all?.set(c.fingerprint, { ...c })
+    await commit(this.ctx.db, [contactOp(this.ctx, c)], this.ctx.sync)
+    this.#all?.set(this.ctx.keys.contact(c.fingerprint), { ...c })
   }
 
   async get (fp: string): Promise<Contact | undefined> {
-    return copyOf((await this.#contacts()).get(checkFingerprint(fp)))
+    return copyOf((await this.#contacts()).get(this.ctx.keys.contact(checkFingerprint(fp))))
   }
 
   /** All contacts in fingerprint order. */
@@ -86,10 +90,11 @@ export class Contacts {
   /** True when a contact was removed. Its messages stay (see §Contacts). */
   async remove (fp: string): Promise<boolean> {
     checkFingerprint(fp)
+    const key = this.ctx.keys.contact(fp)
     return await this.ctx.queue.run(async () => {
-      if (await this.ctx.subs.contacts.get(fp) === undefined) return false
-      await commit(this.ctx.db, [{ type: 'del', sublevel: this.ctx.subs.contacts, key: fp }], this.ctx.sync)
-      this.#all?.delete(fp)
+      if (await this.ctx.subs.contacts.get(key) === undefined) return false
+      await commit(this.ctx.db, [{ type: 'del', sublevel: this.ctx.subs.contacts, key }], this.ctx.sync)
+      this.#all?.delete(key)
       return true
     })
   }
@@ -139,29 +144,32 @@ export class Blocklist {
   async block (fp: string, at = this.ctx.now()): Promise<boolean> {
     checkFingerprint(fp)
     checkTime(at, 'blockedAt')
+    const key = this.ctx.keys.blocked(fp)
     return await this.ctx.queue.run(async () => {
-      if (await this.ctx.subs.blocklist.get(fp) !== undefined) return false
-      await commit(this.ctx.db, [{ type: 'put', sublevel: this.ctx.subs.blocklist, key: fp, value: encode({ a: at }) }], this.ctx.sync)
+      if (await this.ctx.subs.blocklist.get(key) !== undefined) return false
+      await commit(this.ctx.db, [blockedOp(this.ctx, fp, at)], this.ctx.sync)
       return true
     })
   }
 
   /** True when the fingerprint was blocked. */
   async unblock (fp: string): Promise<boolean> {
-    checkFingerprint(fp)
+    const key = this.ctx.keys.blocked(checkFingerprint(fp))
     return await this.ctx.queue.run(async () => {
-      if (await this.ctx.subs.blocklist.get(fp) === undefined) return false
-      await commit(this.ctx.db, [{ type: 'del', sublevel: this.ctx.subs.blocklist, key: fp }], this.ctx.sync)
+      if (await this.ctx.subs.blocklist.get(key) === undefined) return false
+      await commit(this.ctx.db, [{ type: 'del', sublevel: this.ctx.subs.blocklist, key }], this.ctx.sync)
       return true
     })
   }
 
   async isBlocked (fp: string): Promise<boolean> {
-    return await this.ctx.subs.blocklist.has(checkFingerprint(fp))
+    return await this.ctx.subs.blocklist.has(this.ctx.keys.blocked(checkFingerprint(fp)))
   }
 
+  /** Every blocked fingerprint, in fingerprint order. */
   async list (): Promise<BlockedEntry[]> {
     const entries = await this.ctx.subs.blocklist.iterator().all()
-    return entries.map(([fingerprint, v]) => ({ fingerprint, blockedAt: decode<{ a: number }>(v, `blocklist ${fingerprint}`).a }))
+    const out = entries.map(([key, v]) => toBlocked(openRecord(this.ctx.cipher, SUB.blocklist, key, v, `blocklist ${key}`), `blocklist ${key}`))
+    return out.sort((a, b) => a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : 0)
   }
 }

@@ -1,21 +1,27 @@
-// At-rest encryption of record fields (proto-spec/storage.md §Encryption): XChaCha20-Poly1305
+// At-rest encryption of records (proto-spec/storage.md §Encryption): XChaCha20-Poly1305
 // under a subkey HKDF'd from the store key, a random 24-byte nonce per record (XChaCha's nonce
-// is long enough that random nonces do not collide), and AAD naming the record.
-import { hkdfSha256, randomBytes, utf8, wipe, xchacha, KEY_BYTES, XCHACHA_NONCE_BYTES } from '../crypto/primitives.js'
+// is long enough that random nonces do not collide), and AAD naming the record. Keys that must
+// be found again by fingerprint or id are keyed hashes (HMAC-SHA-256, RFC 2104) under a second
+// subkey, so no fingerprint or id is stored in clear (§Keys).
+import { hkdfSha256, hmac, randomBytes, utf8, wipe, xchacha, KEY_BYTES, XCHACHA_NONCE_BYTES } from '../crypto/primitives.js'
 import { errors } from '../errors.js'
 import { aad } from './codec.js'
+import { pad, unpad } from './padding.js'
 
 // Purpose labels for HKDF (RFC 5869 §3.2: `info` binds the output to its use).
 const HKDF_SALT = utf8.encode('dmess/store')
 const HKDF_INFO = utf8.encode('dmess/store/record-key')
+const HKDF_INFO_INDEX = utf8.encode('dmess/store/index-key')
+/** Bytes of HMAC-SHA-256 kept in a key tag: 128 bits, so tags of distinct inputs do not collide. */
+export const TAG_BYTES = 16
 const KEY_CHECK_LABEL = 'dmess/store/key-check'
 const KEY_CHECK_PLAINTEXT = utf8.encode('dmess store key check')
-const LENIENT_UTF8 = new TextDecoder('utf-8', { fatal: false })
 /** Nonces are cut from a pool refilled this many at a time: one RNG call per 256 records. */
 const NONCE_POOL_COUNT = 256
 
 export class RecordCipher {
   private key: Uint8Array
+  private indexKey: Uint8Array
   private pool: Uint8Array = new Uint8Array(0)
   private poolAt = 0
 
@@ -24,6 +30,34 @@ export class RecordCipher {
       throw errors.BAD_ARGUMENT(`store key: expected ${KEY_BYTES} bytes, got ${storeKey?.length ?? typeof storeKey}`)
     }
     this.key = hkdfSha256(storeKey, HKDF_SALT, HKDF_INFO, KEY_BYTES)
+    this.indexKey = hkdfSha256(storeKey, HKDF_SALT, HKDF_INFO_INDEX, KEY_BYTES)
+  }
+
+  /**
+   * Key tag: lower-case hex of the first TAG_BYTES of HMAC-SHA-256(index key, MessagePack
+   * [label, ...parts]) (§Keys). Deterministic, so a record is found again by what it is about,
+   * and meaningless without the key. The label keeps tags of different kinds unlinkable.
+   */
+  tag (label: string, ...parts: Array<string | number>): string {
+    return Buffer.from(hmac('sha256', this.indexKey, aad(label, ...parts)).subarray(0, TAG_BYTES)).toString('hex')
+  }
+
+  /** A whole record value: nonce ‖ XChaCha20-Poly1305(pad(content)) (§Encryption, §Padding). */
+  sealValue (content: Uint8Array, floor: number, ad: Uint8Array): Uint8Array {
+    return this.seal(pad(content, floor), ad)
+  }
+
+  /** The content of a sealed value; null when it does not authenticate or its padding is bad. */
+  openValue (sealed: Uint8Array, ad: Uint8Array): Uint8Array | null {
+    const padded = this.open(sealed, ad)
+    return padded === null ? null : unpad(padded)
+  }
+
+  /** The content of a sealed value WITHOUT checking its tag: only to pick records worth opening (§Search). */
+  peekValue (sealed: Uint8Array): Uint8Array | null {
+    if (sealed.length < XCHACHA_NONCE_BYTES) return null
+    const pt = xchacha.peekUnauthenticated(this.key, sealed.subarray(0, XCHACHA_NONCE_BYTES), sealed.subarray(XCHACHA_NONCE_BYTES))
+    return pt === null ? null : unpad(pt)
   }
 
   private nonce (): Uint8Array {
@@ -67,16 +101,6 @@ export class RecordCipher {
     }
   }
 
-  /**
-   * The text of a sealed field WITHOUT checking its tag (replacement characters where bytes are
-   * not UTF-8): only to decide whether a record is worth opening (search prefilter, §Search).
-   */
-  peekText (sealed: Uint8Array): string {
-    if (sealed.length < XCHACHA_NONCE_BYTES) return ''
-    const pt = xchacha.peekUnauthenticated(this.key, sealed.subarray(0, XCHACHA_NONCE_BYTES), sealed.subarray(XCHACHA_NONCE_BYTES))
-    return pt === null ? '' : LENIENT_UTF8.decode(pt)
-  }
-
   /** The meta keyCheck value: proves at open time that this key is the one the DB was written with. */
   makeKeyCheck (): Uint8Array {
     return this.seal(KEY_CHECK_PLAINTEXT, aad(KEY_CHECK_LABEL))
@@ -87,6 +111,6 @@ export class RecordCipher {
   }
 
   wipe (): void {
-    wipe(this.key, this.pool)
+    wipe(this.key, this.indexKey, this.pool)
   }
 }

@@ -3,7 +3,7 @@
 import { diskStorage, type LevelDb, type Storage } from '../io/storage.js'
 import { errors } from '../errors.js'
 import type { RecordCipher } from './crypt.js'
-import { SUB } from './key-layout.js'
+import { SUB, type KeyTags } from './key-layout.js'
 
 export type RawDb = LevelDb
 export type Sub = ReturnType<typeof makeSub>
@@ -82,11 +82,12 @@ export class SerialQueue {
   }
 }
 
-/** What the record modules share: the handle, its sublevels, the field cipher and the write queue. */
+/** What the record modules share: the handle, its sublevels, the cipher, the key builder and the write queue. */
 export interface StoreContext {
   db: RawDb
   subs: Subs
   cipher: RecordCipher
+  keys: KeyTags
   queue: SerialQueue
   sync: boolean
   now: () => number

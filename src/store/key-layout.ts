@@ -10,6 +10,7 @@ export const SUB = {
   unread: 'unread',
   convs: 'convs',
   outbox: 'outbox',
+  /** schema v1/v2 only: emptied by the v2 → v3 migration (the due-time index leaked times) */
   outboxdue: 'outboxdue',
   blocklist: 'blocklist'
 } as const
@@ -52,35 +53,82 @@ export function hex (n: number): string {
   return n.toString(16).padStart(HEX_WIDTH, '0')
 }
 
-/** messages and unread: `<peer>!<seq as 16 hex digits>` */
-export function seqKey (peer: string, seq: number): string {
-  return peer + SEP + hex(seq)
+/** `<prefix>!<seq as 16 hex digits>`: v3 messages (prefix: a conversation tag), v2 messages and unread (prefix: the peer). */
+export function seqKey (prefix: string, seq: number): string {
+  return prefix + SEP + hex(seq)
 }
 
-export function parseSeqKey (key: string): { peer: string, seq: number } {
+export function parseSeqKey (key: string): { prefix: string, seq: number } {
   const at = key.length - HEX_WIDTH - 1
   if (at < 1 || key[at] !== SEP) throw errors.STORE_CORRUPT(`malformed message key ${JSON.stringify(key)}`)
-  return { peer: key.slice(0, at), seq: parseInt(key.slice(at + 1), 16) }
+  return { prefix: key.slice(0, at), seq: parseInt(key.slice(at + 1), 16) }
 }
 
-/** Iterator bounds for seqs of one peer, exclusive at both ends: after < seq < before. */
-export function seqRange (peer: string, after?: number, before?: number): { gt: string, lt: string } {
+/** Iterator bounds for seqs under one prefix, exclusive at both ends: after < seq < before. */
+export function seqRange (prefix: string, after?: number, before?: number): { gt: string, lt: string } {
   return {
-    gt: after !== undefined ? seqKey(peer, after) : peer + SEP,
-    lt: before !== undefined ? seqKey(peer, before) : peer + SEP + HIGH
+    gt: after !== undefined ? seqKey(prefix, after) : prefix + SEP,
+    lt: before !== undefined ? seqKey(prefix, before) : prefix + SEP + HIGH
   }
 }
 
-/** outboxdue: `<nextAttemptAt as 16 hex digits>!<id>` */
-export function dueKey (nextAttemptAt: number, id: string): string {
-  return hex(nextAttemptAt) + SEP + id
-}
+/**
+ * Labels of the keyed hashes that stand for fingerprints and ids in keys (§Keys). One label per
+ * kind of record, so the tag of a fingerprint in `contacts` cannot be matched with its tag in
+ * `messages` or `blocklist` by someone without the key.
+ */
+export const TAG = {
+  contact: 'dmess/store/v3/contact',
+  blocked: 'dmess/store/v3/blocked',
+  conversation: 'dmess/store/v3/conversation',
+  messageId: 'dmess/store/v3/message-id',
+  unread: 'dmess/store/v3/unread',
+  unreadEntry: 'dmess/store/v3/unread-entry',
+  outbox: 'dmess/store/v3/outbox'
+} as const
 
-export function parseDueKey (key: string): string {
-  return key.slice(HEX_WIDTH + 1)
-}
+type Tagger = (label: string, ...parts: Array<string | number>) => string
 
-/** Upper bound (exclusive) for outboxdue entries due at or before `t`, whatever the id holds. */
-export function dueUpTo (t: number): string {
-  return hex(t + 1)
+/**
+ * Every schema-v3 key (§Keys): keyed-hash tags of fingerprints and ids, and the per-conversation
+ * seq (the only ordered part left). Conversation tags are cached: one HMAC per peer, not per message.
+ */
+export class KeyTags {
+  private readonly convs = new Map<string, string>()
+
+  constructor (private readonly tag: Tagger) {}
+
+  contact (fp: string): string { return this.tag(TAG.contact, fp) }
+  blocked (fp: string): string { return this.tag(TAG.blocked, fp) }
+  messageId (id: string): string { return this.tag(TAG.messageId, id) }
+  outbox (id: string): string { return this.tag(TAG.outbox, id) }
+
+  /** convs key, and the prefix of the conversation's `messages` keys */
+  conversation (peer: string): string {
+    let t = this.convs.get(peer)
+    if (t === undefined) {
+      t = this.tag(TAG.conversation, peer)
+      this.convs.set(peer, t)
+    }
+    return t
+  }
+
+  /** messages: `<conversation tag>!<seq as 16 hex digits>` */
+  message (peer: string, seq: number): string { return seqKey(this.conversation(peer), seq) }
+
+  messageRange (peer: string, after?: number, before?: number): { gt: string, lt: string } {
+    return seqRange(this.conversation(peer), after, before)
+  }
+
+  /** unread: `<unread tag of peer>!<tag of (peer, seq)>`: grouped per conversation, in no telling order */
+  unread (peer: string, seq: number): string {
+    return this.unreadPrefix(peer) + SEP + this.tag(TAG.unreadEntry, peer, seq)
+  }
+
+  unreadRange (peer: string): { gt: string, lt: string } {
+    const p = this.unreadPrefix(peer)
+    return { gt: p + SEP, lt: p + SEP + HIGH }
+  }
+
+  private unreadPrefix (peer: string): string { return this.tag(TAG.unread, peer) }
 }

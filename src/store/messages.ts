@@ -1,12 +1,11 @@
 // Messages: per-conversation history keyed by a store-assigned seq, an id index, and an unread
 // index (proto-spec/storage.md §Messages). Every multi-key write is one batch (§Atomicity).
+// Keys hold keyed-hash tags, never a fingerprint or id; every value is sealed whole (§Keys).
 import { errors } from '../errors.js'
-import { decode, encode } from './codec.js'
 import { commit, type Op, type StoreContext } from './db.js'
-import { checkFingerprint, checkId, parseSeqKey, seqKey, seqRange } from './key-layout.js'
-import {
-  decodeLocation, decodeMessageValue, encodeLocation, openMessage, sealMessage, type MessageValue
-} from './records.js'
+import { checkFingerprint, checkId, parseSeqKey, SUB } from './key-layout.js'
+import { addMessageOps, conversationOp, messageOp } from './record-ops.js'
+import { openRecord, toMessage, toPeerSeq, toSeq, type PeerSeq } from './records.js'
 import { advanceStatus, checkNewMessage, checkStatus } from './status.js'
 import type { AddResult, Conversation, HistoryOptions, MessageStatus, NewMessage, StoredMessage } from './types.js'
 
@@ -91,15 +90,12 @@ export class Messages {
   }
 
   private async addLocked (list: NewMessage[]): Promise<AddResult[]> {
-    const { subs } = this.ctx
     const fresh = new Map<string, StoredMessage>()
     const assigned = new Map<string, number>()
     const results: AddResult[] = []
     const ops: Op[] = []
     for (const m of list) {
-      // point lookups are synchronous: ~1 µs from LevelDB's cache against ~30 µs for an async get
-      const loc = subs.msgindex.getSync(m.id)
-      const dup = loc !== undefined ? this.getAtSync(decodeLocation(loc, m.id)) : fresh.get(m.id)
+      const dup = this.getSync(m.id) ?? fresh.get(m.id)
       if (dup !== undefined) {
         results.push({ message: dup, duplicate: true })
         continue
@@ -109,59 +105,67 @@ export class Messages {
       const message: StoredMessage = { ...m, seq }
       fresh.set(m.id, message)
       results.push({ message, duplicate: false })
-      this.pushAddOps(ops, message)
+      ops.push(...addMessageOps(this.ctx, message))
     }
-    for (const [peer, seq] of assigned) ops.push({ type: 'put', sublevel: subs.convs, key: peer, value: encode({ s: seq }) })
+    for (const [peer, seq] of assigned) ops.push(conversationOp(this.ctx, peer, seq))
     await commit(this.ctx.db, ops, this.ctx.sync)
     for (const [peer, seq] of assigned) this.lastSeqs.set(peer, seq)
     return results
-  }
-
-  private pushAddOps (ops: Op[], m: StoredMessage): void {
-    const { subs, cipher } = this.ctx
-    const key = seqKey(m.peer, m.seq)
-    ops.push({ type: 'put', sublevel: subs.messages, key, value: encode(sealMessage(cipher, m)) })
-    ops.push({ type: 'put', sublevel: subs.msgindex, key: m.id, value: encodeLocation(m.peer, m.seq) })
-    if (m.direction === 'in' && !m.read) ops.push({ type: 'put', sublevel: subs.unread, key, value: encode(m.id) })
   }
 
   /** Highest seq ever assigned in the conversation (0 when none). Call under the queue. */
   lastSeqSync (peer: string): number {
     const cached = this.lastSeqs.get(peer)
     if (cached !== undefined) return cached
-    const v = this.ctx.subs.convs.getSync(peer)
-    const seq = v === undefined ? 0 : decode<{ s: number }>(v, `conversation ${peer}`).s
+    const key = this.ctx.keys.conversation(peer)
+    const v = this.ctx.subs.convs.getSync(key)
+    const seq = v === undefined ? 0 : toPeerSeq(openRecord(this.ctx.cipher, SUB.convs, key, v, `conversation ${peer}`), `conversation ${peer}`).s
     this.lastSeqs.set(peer, seq)
     return seq
   }
 
-  private getAtSync (loc: { peer: string, seq: number }): StoredMessage | undefined {
-    const v = this.ctx.subs.messages.getSync(seqKey(loc.peer, loc.seq))
-    return v === undefined ? undefined : this.open(loc.peer, loc.seq, v)
+  /** Where message `id` lives, from msgindex (undefined when unknown). */
+  private locate (id: string, value: Uint8Array | undefined): PeerSeq | undefined {
+    if (value === undefined) return undefined
+    const key = this.ctx.keys.messageId(id)
+    return toPeerSeq(openRecord(this.ctx.cipher, SUB.msgindex, key, value, `msgindex ${id}`), `msgindex ${id}`)
   }
 
-  private async getAt (loc: { peer: string, seq: number }): Promise<StoredMessage | undefined> {
-    const v = await this.ctx.subs.messages.get(seqKey(loc.peer, loc.seq))
-    return v === undefined ? undefined : this.open(loc.peer, loc.seq, v)
+  /** The message at a location; STORE_CORRUPT when msgindex points at nothing or at another id. */
+  private atLocation (id: string, loc: PeerSeq, value: Uint8Array | undefined): StoredMessage {
+    const key = this.ctx.keys.message(loc.p, loc.s)
+    if (value === undefined) throw errors.STORE_CORRUPT(`msgindex ${id} points at a missing message`)
+    const m = this.open(key, value)
+    if (m.id !== id || m.peer !== loc.p) throw errors.STORE_CORRUPT(`msgindex ${id} points at another message`)
+    return m
   }
 
-  private open (peer: string, seq: number, value: Uint8Array): StoredMessage {
-    return openMessage(this.ctx.cipher, peer, seq, decodeMessageValue(value, `message ${peer}/${seq}`))
+  private getSync (id: string): StoredMessage | undefined {
+    // point lookups are synchronous: ~1 µs from LevelDB's cache against ~30 µs for an async get
+    const loc = this.locate(id, this.ctx.subs.msgindex.getSync(this.ctx.keys.messageId(id)))
+    return loc === undefined ? undefined : this.atLocation(id, loc, this.ctx.subs.messages.getSync(this.ctx.keys.message(loc.p, loc.s)))
+  }
+
+  /** Open the message record at `key` (its seq is in the key; the AAD binds the record to it). */
+  open (key: string, value: Uint8Array): StoredMessage {
+    const what = `message ${key}`
+    return toMessage(openRecord(this.ctx.cipher, SUB.messages, key, value, what), parseSeqKey(key).seq, what)
   }
 
   async get (id: string): Promise<StoredMessage | undefined> {
-    const loc = await this.ctx.subs.msgindex.get(checkId(id))
-    return loc === undefined ? undefined : await this.getAt(decodeLocation(loc, id))
+    const loc = this.locate(id, await this.ctx.subs.msgindex.get(this.ctx.keys.messageId(checkId(id))))
+    return loc === undefined ? undefined : this.atLocation(id, loc, await this.ctx.subs.messages.get(this.ctx.keys.message(loc.p, loc.s)))
   }
 
   /** Newest first; a page is one bounded reverse range read, never a scan (§Messages). */
   async history (peer: string, opts: HistoryOptions = {}): Promise<StoredMessage[]> {
     checkFingerprint(peer)
-    const range = seqRange(peer, checkSeqBound(opts.after, 'after'), checkSeqBound(opts.before, 'before'))
+    const range = this.ctx.keys.messageRange(peer, checkSeqBound(opts.after, 'after'), checkSeqBound(opts.before, 'before'))
     const entries = await this.ctx.subs.messages.iterator({ ...range, reverse: true, limit: checkLimit(opts.limit) }).all()
     return entries.map(([key, value]) => {
-      const { seq } = parseSeqKey(key)
-      return openMessage(this.ctx.cipher, peer, seq, decodeMessageValue(value, `message ${key}`))
+      const m = this.open(key, value)
+      if (m.peer !== peer) throw errors.STORE_CORRUPT(`message ${key} belongs to another conversation`)
+      return m
     })
   }
 
@@ -170,18 +174,11 @@ export class Messages {
     checkId(id)
     checkStatus(status)
     return await this.ctx.queue.run(async () => {
-      const { subs } = this.ctx
-      const locValue = subs.msgindex.getSync(id)
-      if (locValue === undefined) return false
-      const loc = decodeLocation(locValue, id)
-      const key = seqKey(loc.peer, loc.seq)
-      const value = subs.messages.getSync(key)
-      if (value === undefined) throw errors.STORE_CORRUPT(`msgindex ${id} points at missing message ${key}`)
-      const v = decodeMessageValue(value, `message ${key}`)
-      const next = advanceStatus(v.d, v.s, status)
-      if (next === v.s) return false
-      v.s = next
-      await commit(this.ctx.db, [{ type: 'put', sublevel: subs.messages, key, value: encode(v) }], this.ctx.sync)
+      const m = this.getSync(id)
+      if (m === undefined) return false
+      const next = advanceStatus(m.direction, m.status, status)
+      if (next === m.status) return false
+      await commit(this.ctx.db, [messageOp(this.ctx, { ...m, status: next })], this.ctx.sync)
       return true
     })
   }
@@ -191,21 +188,25 @@ export class Messages {
     checkFingerprint(peer)
     const before = checkSeqBound(upTo, 'upTo')
     return await this.ctx.queue.run(async () => {
-      const { subs } = this.ctx
-      const range = seqRange(peer, undefined, before === undefined ? undefined : before + 1)
-      const keys = await subs.unread.keys(range).all()
-      if (keys.length === 0) return []
-      const values = await subs.messages.getMany(keys)
+      const { subs, keys } = this.ctx
+      // the unread keys of a conversation are in no telling order: read them all, pick by seq
+      const entries = await subs.unread.iterator(keys.unreadRange(peer)).all()
+      const picked = entries
+        .map(([key, value]) => ({ key, seq: toSeq(openRecord(this.ctx.cipher, SUB.unread, key, value, `unread ${key}`), `unread ${key}`) }))
+        .filter((e) => before === undefined || e.seq <= before)
+        .sort((a, b) => a.seq - b.seq)
+      if (picked.length === 0) return []
+      const messageKeys = picked.map((e) => keys.message(peer, e.seq))
+      const values = await subs.messages.getMany(messageKeys)
       const ops: Op[] = []
       const ids: string[] = []
-      for (const [i, key] of keys.entries()) {
+      for (const [i, e] of picked.entries()) {
         const value = values[i]
-        ops.push({ type: 'del', sublevel: subs.unread, key })
+        ops.push({ type: 'del', sublevel: subs.unread, key: e.key })
         if (value === undefined) continue
-        const v: MessageValue = decodeMessageValue(value, `message ${key}`)
-        v.u = true
-        ops.push({ type: 'put', sublevel: subs.messages, key, value: encode(v) })
-        ids.push(v.i)
+        const m = this.open(messageKeys[i] as string, value)
+        ops.push(messageOp(this.ctx, { ...m, read: true }))
+        ids.push(m.id)
       }
       await commit(this.ctx.db, ops, this.ctx.sync)
       return ids
@@ -215,15 +216,15 @@ export class Messages {
   /** Counts the unread index range: O(unread), not O(history). */
   async unreadCount (peer: string): Promise<number> {
     checkFingerprint(peer)
-    const keys = await this.ctx.subs.unread.keys(seqRange(peer)).all()
+    const keys = await this.ctx.subs.unread.keys(this.ctx.keys.unreadRange(peer)).all()
     return keys.length
   }
 
   /** Every conversation with its newest message and unread count, most recent first. */
   async conversations (): Promise<Conversation[]> {
     const out: Conversation[] = []
-    for await (const [peer, value] of this.ctx.subs.convs.iterator()) {
-      const seq = decode<{ s: number }>(value, `conversation ${peer}`).s
+    for await (const [key, value] of this.ctx.subs.convs.iterator()) {
+      const { p: peer, s: seq } = toPeerSeq(openRecord(this.ctx.cipher, SUB.convs, key, value, `conversation ${key}`), `conversation ${key}`)
       const [last] = await this.history(peer, { limit: 1, before: seq + 1 })
       if (last === undefined) continue
       out.push({ peer, lastMessage: last, unread: await this.unreadCount(peer) })

@@ -8,10 +8,13 @@ import { errors } from '../errors.js'
 import { aad, decode, encode } from './codec.js'
 import type { MigrationContext, BatchSink } from './migrations.js'
 import { seqKey, SEP } from './key-layout.js'
-import { encodeContact, encodeLocation, sealMessage, type MessageValue } from './records.js'
-import type { Contact, StoredMessage } from './types.js'
+import { encodeContactV2, encodeLocationV2, encodeMessageV2 } from './legacy-v2.js'
+import type { Contact, Direction, MessageStatus, StoredMessage } from './types.js'
 
 export const V1_AAD_MESSAGE_BODY = 'dmess/store/message-body/v1'
+
+/** v1 message value: as v2 (the body sealed under the v1 AAD) */
+interface MessageValueV1 { i: string, d: Direction, b: Uint8Array, t: number, r: number, s: MessageStatus, u: boolean }
 
 interface ContactValueV1 {
   n?: string
@@ -38,7 +41,7 @@ async function migrateMessages (ctx: MigrationContext, batch: BatchSink): Promis
   // forward key order is per peer, by timestamp then id: the order v1 showed history in
   for await (const [key, value] of subs.messages.iterator()) {
     const { peer, id } = parseV1Key(key)
-    const v = decode<MessageValue>(value, `v1 message ${key}`)
+    const v = decode<MessageValueV1>(value, `v1 message ${key}`)
     const text = cipher.openText(v.b, aad(V1_AAD_MESSAGE_BODY, peer, id), `v1 message ${key}`)
     batch.del(subs.messages, key)
     if (seen.has(id)) continue // v1 could hold one id under two timestamps: keep the first
@@ -46,8 +49,8 @@ async function migrateMessages (ctx: MigrationContext, batch: BatchSink): Promis
     const seq = (lastSeq.get(peer) ?? 0) + 1
     lastSeq.set(peer, seq)
     const m: StoredMessage = { id, peer, direction: v.d, text, timestamp: v.t, receivedAt: v.r, status: v.s, read: v.u, seq }
-    batch.put(subs.messages, seqKey(peer, seq), encode(sealMessage(cipher, m)))
-    batch.put(subs.msgindex, id, encodeLocation(peer, seq))
+    batch.put(subs.messages, seqKey(peer, seq), encodeMessageV2(cipher, m))
+    batch.put(subs.msgindex, id, encodeLocationV2(peer, seq))
     if (m.direction === 'in' && !m.read) batch.put(subs.unread, seqKey(peer, seq), encode(id))
   }
   for (const [peer, seq] of lastSeq) batch.put(subs.convs, peer, encode({ s: seq }))
@@ -62,7 +65,7 @@ async function migrateContacts (ctx: MigrationContext, batch: BatchSink): Promis
     if (v.dp !== undefined) c.dhPublic = v.dp
     if (v.ds !== undefined) c.dhSignature = v.ds
     if (v.l !== undefined) c.lastSeen = v.l
-    batch.put(ctx.subs.contacts, fp, encodeContact(ctx.cipher, c))
+    batch.put(ctx.subs.contacts, fp, encodeContactV2(ctx.cipher, c))
   }
 }
 

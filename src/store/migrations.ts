@@ -5,11 +5,12 @@ import { errors } from '../errors.js'
 import { decode, encode } from './codec.js'
 import type { RecordCipher } from './crypt.js'
 import { commit, type RawDb, type Sub, type Subs } from './db.js'
-import { META_KEY_CHECK, META_SCHEMA_VERSION } from './key-layout.js'
+import { META_KEY_CHECK, META_SCHEMA_VERSION, type KeyTags } from './key-layout.js'
 import { migrateV1toV2 } from './migrate-v1.js'
+import { migrateV2toV3 } from './migrate-v2.js'
 
 /** The schema this code reads and writes. */
-export const SCHEMA_VERSION = 2
+export const SCHEMA_VERSION = 3
 
 /** Ops a migration adds to its batch; nothing is written until the runner commits. */
 export interface BatchSink {
@@ -17,13 +18,14 @@ export interface BatchSink {
   del: (sublevel: Sub, key: string) => void
 }
 
-export interface MigrationContext { db: RawDb, subs: Subs, cipher: RecordCipher }
+export interface MigrationContext { db: RawDb, subs: Subs, cipher: RecordCipher, keys: KeyTags }
 
 export type Migration = (ctx: MigrationContext, batch: BatchSink) => Promise<void>
 
 /** MIGRATIONS[v] upgrades a store at version v to v + 1. */
 const MIGRATIONS: Record<number, Migration> = {
-  1: migrateV1toV2
+  1: migrateV1toV2,
+  2: migrateV2toV3
 }
 
 async function readVersion (subs: Subs): Promise<number | undefined> {
@@ -73,21 +75,41 @@ async function runMigration (ctx: MigrationContext, from: number): Promise<void>
 /**
  * Bring the store to SCHEMA_VERSION: initialize an empty one, refuse a newer
  * one (STORE_TOO_NEW) or the wrong key (STORE_KEY_MISMATCH), run migrations in order.
- * Returns the version the store is now at.
+ * Returns the version the store is now at, and whether a migration ran.
  */
-export async function prepareSchema (ctx: MigrationContext): Promise<number> {
+export async function prepareSchema (ctx: MigrationContext): Promise<{ version: number, migrated: boolean }> {
   let version = await readVersion(ctx.subs)
   if (version === undefined) {
     await initialize(ctx)
-    return SCHEMA_VERSION
+    return { version: SCHEMA_VERSION, migrated: false }
   }
   if (version > SCHEMA_VERSION) {
     throw errors.STORE_TOO_NEW(`message store is at schema v${version} but this dmess only knows up to v${SCHEMA_VERSION}: upgrade dmess (the store was left untouched)`)
   }
   await checkKey(ctx)
+  const migrated = version < SCHEMA_VERSION
   while (version < SCHEMA_VERSION) {
     await runMigration(ctx, version)
     version++
   }
-  return version
+  if (migrated) await compactAll(ctx)
+  return { version, migrated }
+}
+
+/**
+ * Rewrite every LevelDB file after a migration, so the old-format records it deleted (v2 keys
+ * held fingerprints and times) leave the log and tables now rather than at some later
+ * compaction (§Migration v2 → v3). LevelDB also remembers, per level, the largest key of the
+ * last compaction's inputs (its MANIFEST "compact pointer"): the first pass can leave an old key
+ * there, so one current-format key is rewritten and compacted again, which moves every pointer
+ * onto a current key. What the file system does with the freed blocks is beyond LevelDB.
+ * Backends without compaction (the in-memory one) keep nothing deleted anyway.
+ */
+async function compactAll (ctx: MigrationContext): Promise<void> {
+  const db = ctx.db as RawDb & { compactRange?: (start: string, end: string) => Promise<void> }
+  if (typeof db.compactRange !== 'function') return
+  // every key starts with a sublevel prefix `!name!`: ['!', '"'] covers them all
+  await db.compactRange('!', '"')
+  await commit(ctx.db, [{ type: 'put', sublevel: ctx.subs.meta, key: META_SCHEMA_VERSION, value: encode(SCHEMA_VERSION) }], true)
+  await db.compactRange('!', '"')
 }

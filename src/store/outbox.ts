@@ -1,10 +1,13 @@
-// Outbox: entries by id plus a due-time index, so the sender's "what is due now?" is one
-// range read in nextAttemptAt order (proto-spec/storage.md §Outbox).
+// Outbox: entries keyed by a tag of their id, sealed whole (proto-spec/storage.md §Outbox).
+// There is no due-time index on disk (v2's leaked when each retry was due): the due times live
+// in memory, read from the sealed entries on first use, so "what is due now?" decrypts only
+// the entries it returns. The outbox is small (messages not yet delivered).
 import { errors } from '../errors.js'
-import { commit, type Op, type StoreContext } from './db.js'
-import { checkFingerprint, checkId, checkTime, dueKey, dueUpTo, parseDueKey } from './key-layout.js'
+import { commit, type StoreContext } from './db.js'
+import { checkFingerprint, checkId, checkTime, SUB } from './key-layout.js'
 import { checkLimit } from './messages.js'
-import { decodeOutbox, encodeOutbox } from './records.js'
+import { outboxOp } from './record-ops.js'
+import { openRecord, toOutbox } from './records.js'
 import type { OutboxEntry, OutboxListOptions } from './types.js'
 
 const MAX_LIST = 10_000
@@ -19,61 +22,75 @@ function checkEntry (e: OutboxEntry): OutboxEntry {
   return { id: e.id, peer: e.peer, payload: e.payload, attempts: e.attempts, nextAttemptAt: e.nextAttemptAt, createdAt: e.createdAt }
 }
 
+function dueOrder (a: [string, number], b: [string, number]): number {
+  return a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)
+}
+
 export class Outbox {
+  /** id → nextAttemptAt of every entry; null until first needed. Only touched on the write queue. */
+  private due: Map<string, number> | null = null
+
   constructor (private readonly ctx: StoreContext) {}
 
   /** Insert or replace the entry with this id (e.g. after a failed attempt, with a later nextAttemptAt). */
   async put (entry: OutboxEntry): Promise<void> {
     const e = checkEntry(entry)
-    const { subs } = this.ctx
     await this.ctx.queue.run(async () => {
-      const ops: Op[] = []
-      const old = await this.get(e.id)
-      if (old !== undefined) ops.push({ type: 'del', sublevel: subs.outboxdue, key: dueKey(old.nextAttemptAt, e.id) })
-      ops.push({ type: 'put', sublevel: subs.outbox, key: e.id, value: encodeOutbox(this.ctx.cipher, e) })
-      ops.push({ type: 'put', sublevel: subs.outboxdue, key: dueKey(e.nextAttemptAt, e.id), value: new Uint8Array(0) })
-      await commit(this.ctx.db, ops, this.ctx.sync)
+      await commit(this.ctx.db, [outboxOp(this.ctx, e)], this.ctx.sync)
+      this.due?.set(e.id, e.nextAttemptAt)
     })
   }
 
   async get (id: string): Promise<OutboxEntry | undefined> {
-    const v = await this.ctx.subs.outbox.get(checkId(id, 'outbox id'))
-    return v === undefined ? undefined : decodeOutbox(this.ctx.cipher, id, v)
+    const key = this.ctx.keys.outbox(checkId(id, 'outbox id'))
+    const v = await this.ctx.subs.outbox.get(key)
+    return v === undefined ? undefined : this.open(key, v, id)
+  }
+
+  private open (key: string, value: Uint8Array, id?: string): OutboxEntry {
+    const what = `outbox entry ${id ?? key}`
+    const e = toOutbox(openRecord(this.ctx.cipher, SUB.outbox, key, value, what), what)
+    if (this.ctx.keys.outbox(e.id) !== key) throw errors.STORE_CORRUPT(`${what}: filed under another id`)
+    return e
   }
 
   /** True when an entry was removed (delivered, or given up). */
   async remove (id: string): Promise<boolean> {
-    checkId(id, 'outbox id')
-    const { subs } = this.ctx
+    const key = this.ctx.keys.outbox(checkId(id, 'outbox id'))
     return await this.ctx.queue.run(async () => {
-      const old = await this.get(id)
-      if (old === undefined) return false
-      await commit(this.ctx.db, [
-        { type: 'del', sublevel: subs.outbox, key: id },
-        { type: 'del', sublevel: subs.outboxdue, key: dueKey(old.nextAttemptAt, id) }
-      ], this.ctx.sync)
+      if (await this.ctx.subs.outbox.get(key) === undefined) return false
+      await commit(this.ctx.db, [{ type: 'del', sublevel: this.ctx.subs.outbox, key }], this.ctx.sync)
+      this.due?.delete(id)
       return true
     })
   }
 
   /** Entries in nextAttemptAt order (ties by id); with dueBy, only those due by then. */
   async list (opts: OutboxListOptions = {}): Promise<OutboxEntry[]> {
-    const range = opts.dueBy === undefined ? {} : { lt: dueUpTo(checkTime(opts.dueBy, 'dueBy')) }
+    const dueBy = opts.dueBy === undefined ? Infinity : checkTime(opts.dueBy, 'dueBy')
     const limit = checkLimit(opts.limit, MAX_LIST)
-    // under the queue: the index and the entries are read with no put/remove in between
-    return await this.ctx.queue.run(async () => await this.listLocked(range, limit))
+    // under the queue: the due times and the entries are read with no put/remove in between
+    return await this.ctx.queue.run(async () => {
+      const ids = [...(await this.dueTimes())].filter(([, n]) => n <= dueBy).sort(dueOrder).slice(0, limit).map(([id]) => id)
+      const keys = ids.map((id) => this.ctx.keys.outbox(id))
+      const values = await this.ctx.subs.outbox.getMany(keys)
+      return ids.map((id, i) => {
+        const v = values[i]
+        if (v === undefined) throw errors.STORE_CORRUPT(`outbox entry ${id} vanished`)
+        return this.open(keys[i] as string, v, id)
+      })
+    })
   }
 
-  private async listLocked (range: { lt?: string }, limit: number): Promise<OutboxEntry[]> {
-    const keys = await this.ctx.subs.outboxdue.keys({ ...range, limit }).all()
-    const ids = keys.map(parseDueKey)
-    const values = await this.ctx.subs.outbox.getMany(ids)
-    const out: OutboxEntry[] = []
-    for (const [i, id] of ids.entries()) {
-      const v = values[i]
-      if (v === undefined) throw errors.STORE_CORRUPT(`outbox due index names missing entry ${id}`)
-      out.push(decodeOutbox(this.ctx.cipher, id, v))
+  /** The due times, read from every entry the first time (on the queue). */
+  private async dueTimes (): Promise<Map<string, number>> {
+    if (this.due !== null) return this.due
+    const due = new Map<string, number>()
+    for await (const [key, value] of this.ctx.subs.outbox.iterator()) {
+      const e = this.open(key, value)
+      due.set(e.id, e.nextAttemptAt)
     }
-    return out
+    this.due = due
+    return due
   }
 }

@@ -1,79 +1,75 @@
-// Schema v2 record encodings (proto-spec/storage.md §Values). Short map keys keep 100k-message
-// stores small; every encrypted field's AAD names the record it belongs to.
+// Schema v3 record encodings (proto-spec/storage.md §Values, §Encryption, §Padding). Every value
+// is one MessagePack map, padded to a size class and sealed whole with AAD naming its sublevel
+// and key: statuses, times and flags are as hidden as bodies, and a value copied to another key
+// does not open. Statuses and directions are small integers so that a status change never
+// changes a record's length.
 import { errors } from '../errors.js'
 import { aad, bytes, decode, encode } from './codec.js'
 import type { RecordCipher } from './crypt.js'
+import type { SUB } from './key-layout.js'
 import type { Contact, Direction, MessageStatus, OutboxEntry, StoredMessage } from './types.js'
 
-export const AAD_MESSAGE_BODY = 'dmess/store/message-body'
-export const AAD_CONTACT_NAME = 'dmess/store/contact-name'
-export const AAD_OUTBOX_PAYLOAD = 'dmess/store/outbox-payload'
+export type SubName = typeof SUB[keyof typeof SUB]
 
-/** A message value as stored, body still sealed: status/read changes rewrite it without decrypting. */
-export interface MessageValue {
-  i: string
-  d: Direction
-  b: Uint8Array
-  t: number
-  r: number
-  s: MessageStatus
-  u: boolean
+/** Size-class floors (§Padding): records holding user text, and fixed-shape index records. */
+export const FLOOR_RECORD = 256
+export const FLOOR_INDEX = 96
+export const AAD_RECORD = 'dmess/store/v3/record'
+
+const DIRECTIONS: readonly Direction[] = ['in', 'out']
+const STATUSES: readonly MessageStatus[] = ['received', 'sending', 'sent', 'delivered', 'read']
+
+/** Seal a whole value stored at `key` of sublevel `sub`. */
+export function sealRecord (cipher: RecordCipher, sub: SubName, key: string, value: unknown, floor: number): Uint8Array {
+  return cipher.sealValue(encode(value), floor, aad(AAD_RECORD, sub, key))
 }
 
-function messageAad (peer: string, seq: number, id: string): Uint8Array {
-  return aad(AAD_MESSAGE_BODY, peer, seq, id)
-}
-
-export function sealMessage (cipher: RecordCipher, m: StoredMessage): MessageValue {
-  return {
-    i: m.id,
-    d: m.direction,
-    b: cipher.sealText(m.text, messageAad(m.peer, m.seq, m.id)),
-    t: m.timestamp,
-    r: m.receivedAt,
-    s: m.status,
-    u: m.read
-  }
-}
-
-export function decodeMessageValue (value: Uint8Array, what: string): MessageValue {
-  const v = decode<MessageValue>(value, what)
-  if (typeof v?.i !== 'string' || !(v.b instanceof Uint8Array)) throw errors.STORE_CORRUPT(`${what}: not a message record`)
+/** Open and decode the value at `key` of `sub`; STORE_CORRUPT naming `what` if it does not. */
+export function openRecord<T> (cipher: RecordCipher, sub: SubName, key: string, sealed: Uint8Array, what: string): T {
+  const content = cipher.openValue(sealed, aad(AAD_RECORD, sub, key))
+  if (content === null) throw errors.STORE_CORRUPT(`${what}: record does not authenticate`)
+  const v = decode<T>(content, what)
+  if (typeof v !== 'object' || v === null) throw errors.STORE_CORRUPT(`${what}: not a record`)
   return v
 }
 
-export function openMessage (cipher: RecordCipher, peer: string, seq: number, v: MessageValue): StoredMessage {
-  const text = cipher.openText(v.b, messageAad(peer, seq, v.i), `message ${v.i}`)
-  return { id: v.i, peer, direction: v.d, text, timestamp: v.t, receivedAt: v.r, status: v.s, read: v.u, seq }
+function need (ok: boolean, what: string, kind: string): void {
+  if (!ok) throw errors.STORE_CORRUPT(`${what}: not a ${kind} record`)
 }
 
-/** The message's fields other than its text, for callers that only need metadata. */
-interface ContactValue {
-  n?: Uint8Array
-  sp?: Uint8Array
-  dp?: Uint8Array
-  ds?: Uint8Array
-  v: boolean
-  a: number
-  l?: number
+// ---- messages ----
+interface MessageValue { i: string, p: string, d: number, x: string, t: number, r: number, s: number, u: boolean }
+
+export function messageValue (m: StoredMessage): MessageValue {
+  return { i: m.id, p: m.peer, d: DIRECTIONS.indexOf(m.direction), x: m.text, t: m.timestamp, r: m.receivedAt, s: STATUSES.indexOf(m.status), u: m.read }
 }
 
-export function encodeContact (cipher: RecordCipher, c: Contact): Uint8Array {
-  const v: ContactValue = { v: c.verified, a: c.addedAt }
-  if (c.name !== undefined) v.n = cipher.sealText(c.name, aad(AAD_CONTACT_NAME, c.fingerprint))
+/** A decoded message value (from openRecord, or from an unauthenticated peek) → the message at `seq`. */
+export function toMessage (v: Partial<MessageValue>, seq: number, what: string): StoredMessage {
+  const direction = DIRECTIONS[v.d as number]
+  const status = STATUSES[v.s as number]
+  need(typeof v.i === 'string' && typeof v.p === 'string' && typeof v.x === 'string' && direction !== undefined &&
+    status !== undefined && typeof v.t === 'number' && typeof v.r === 'number', what, 'message')
+  return { id: v.i as string, peer: v.p as string, direction: direction as Direction, text: v.x as string, timestamp: v.t as number, receivedAt: v.r as number, status: status as MessageStatus, read: v.u === true, seq }
+}
+
+// ---- contacts ----
+interface ContactValue { f: string, n?: string, sp?: Uint8Array, dp?: Uint8Array, ds?: Uint8Array, v: boolean, a: number, l?: number }
+
+export function contactValue (c: Contact): ContactValue {
+  const v: ContactValue = { f: c.fingerprint, v: c.verified, a: c.addedAt }
+  if (c.name !== undefined) v.n = c.name
   if (c.signPublic) v.sp = c.signPublic
   if (c.dhPublic) v.dp = c.dhPublic
   if (c.dhSignature) v.ds = c.dhSignature
   if (c.lastSeen !== undefined) v.l = c.lastSeen
-  return encode(v)
+  return v
 }
 
-export function decodeContact (cipher: RecordCipher, fingerprint: string, value: Uint8Array): Contact {
-  const what = `contact ${fingerprint}`
-  const v = decode<ContactValue>(value, what)
-  if (typeof v?.a !== 'number') throw errors.STORE_CORRUPT(`${what}: not a contact record`)
-  const c: Contact = { fingerprint, verified: v.v === true, addedAt: v.a }
-  if (v.n !== undefined) c.name = cipher.openText(v.n, aad(AAD_CONTACT_NAME, fingerprint), what)
+export function toContact (v: Partial<ContactValue>, what: string): Contact {
+  need(typeof v.f === 'string' && typeof v.a === 'number' && (v.n === undefined || typeof v.n === 'string'), what, 'contact')
+  const c: Contact = { fingerprint: v.f as string, verified: v.v === true, addedAt: v.a as number }
+  if (v.n !== undefined) c.name = v.n
   if (v.sp !== undefined) c.signPublic = bytes(v.sp, what)
   if (v.dp !== undefined) c.dhPublic = bytes(v.dp, what)
   if (v.ds !== undefined) c.dhSignature = bytes(v.ds, what)
@@ -81,37 +77,35 @@ export function decodeContact (cipher: RecordCipher, fingerprint: string, value:
   return c
 }
 
-interface OutboxValue {
-  p: string
-  b: Uint8Array
-  a: number
-  n: number
-  c: number
+// ---- outbox ----
+interface OutboxValue { i: string, p: string, b: Uint8Array, a: number, n: number, c: number }
+
+export function outboxValue (e: OutboxEntry): OutboxValue {
+  return { i: e.id, p: e.peer, b: e.payload, a: e.attempts, n: e.nextAttemptAt, c: e.createdAt }
 }
 
-export function encodeOutbox (cipher: RecordCipher, e: OutboxEntry): Uint8Array {
-  const b = cipher.seal(e.payload, aad(AAD_OUTBOX_PAYLOAD, e.id, e.peer))
-  return encode({ p: e.peer, b, a: e.attempts, n: e.nextAttemptAt, c: e.createdAt } satisfies OutboxValue)
+export function toOutbox (v: Partial<OutboxValue>, what: string): OutboxEntry {
+  need(typeof v.i === 'string' && typeof v.p === 'string' && typeof v.a === 'number' && typeof v.n === 'number' && typeof v.c === 'number', what, 'outbox')
+  return { id: v.i as string, peer: v.p as string, payload: bytes(v.b, what), attempts: v.a as number, nextAttemptAt: v.n as number, createdAt: v.c as number }
 }
 
-export function decodeOutbox (cipher: RecordCipher, id: string, value: Uint8Array): OutboxEntry {
-  const what = `outbox entry ${id}`
-  const v = decode<OutboxValue>(value, what)
-  if (typeof v?.p !== 'string' || !(v.b instanceof Uint8Array)) throw errors.STORE_CORRUPT(`${what}: not an outbox record`)
-  const payload = cipher.open(v.b, aad(AAD_OUTBOX_PAYLOAD, id, v.p))
-  if (payload === null) throw errors.STORE_CORRUPT(`${what}: encrypted field does not authenticate`)
-  return { id, peer: v.p, payload, attempts: v.a, nextAttemptAt: v.n, createdAt: v.c }
+// ---- small index records ----
+/** msgindex (where an id lives) and convs (a conversation's peer and last seq): `{ p, s }` */
+export interface PeerSeq { p: string, s: number }
+
+export function toPeerSeq (v: Partial<PeerSeq>, what: string): PeerSeq {
+  need(typeof v.p === 'string' && typeof v.s === 'number', what, 'location')
+  return { p: v.p as string, s: v.s as number }
 }
 
-/** msgindex value: where a message id lives, [peer, seq]. */
-export function encodeLocation (peer: string, seq: number): Uint8Array {
-  return encode([peer, seq])
+/** unread entry: `{ s }`, the seq of an unread inbound message */
+export function toSeq (v: { s?: unknown }, what: string): number {
+  need(typeof v.s === 'number', what, 'unread')
+  return v.s as number
 }
 
-export function decodeLocation (value: Uint8Array, id: string): { peer: string, seq: number } {
-  const v = decode<[string, number]>(value, `msgindex ${id}`)
-  if (!Array.isArray(v) || typeof v[0] !== 'string' || typeof v[1] !== 'number') {
-    throw errors.STORE_CORRUPT(`msgindex ${id}: not a location`)
-  }
-  return { peer: v[0], seq: v[1] }
+/** blocklist: `{ f, a }` */
+export function toBlocked (v: { f?: unknown, a?: unknown }, what: string): { fingerprint: string, blockedAt: number } {
+  need(typeof v.f === 'string' && typeof v.a === 'number', what, 'blocklist')
+  return { fingerprint: v.f as string, blockedAt: v.a as number }
 }

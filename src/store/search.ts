@@ -1,14 +1,14 @@
-// Full-text search over encrypted bodies (proto-spec/storage.md §Search). Bodies are sealed, so
-// there is no index to consult: this is one sequential pass over the message range, reading
-// values in chunks and matching each body. A body is first decrypted without its tag (keystream
-// only) and matched; only candidates are opened with the AEAD, so every result is authenticated.
+// Full-text search over encrypted messages (proto-spec/storage.md §Search). Records are sealed,
+// so there is no index to consult: this is one sequential pass over the message range, reading
+// values in chunks and matching each body. A record is first decrypted without its tag (keystream
+// only) and its body matched; only candidates are opened with the AEAD, so every result is authenticated.
 // A tampered body is either not a candidate (missed) or fails to open (STORE_CORRUPT). One conversation is read newest first and
 // stops at `limit`; all conversations are one forward pass keeping the newest `limit` matches.
 import { errors } from '../errors.js'
+import { tryDecode } from './codec.js'
 import type { StoreContext } from './db.js'
-import { checkFingerprint, parseSeqKey, seqRange } from './key-layout.js'
-import { checkLimit } from './messages.js'
-import { decodeMessageValue, openMessage } from './records.js'
+import { checkFingerprint } from './key-layout.js'
+import { checkLimit, type Messages } from './messages.js'
 import type { SearchOptions, StoredMessage } from './types.js'
 
 /** Entries read from LevelDB per native call. */
@@ -27,17 +27,33 @@ function newestFirst (a: StoredMessage, b: StoredMessage): number {
   return b.receivedAt - a.receivedAt || (a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : b.seq - a.seq)
 }
 
-export async function search (ctx: StoreContext, query: string, opts: SearchOptions = {}): Promise<StoredMessage[]> {
+/**
+ * The body of a sealed message record, decrypted without its tag; '' when it does not even
+ * decode (then it is no candidate: tampered, or not a message). Only a prefilter.
+ */
+function peekBody (ctx: StoreContext, value: Uint8Array): string {
+  const content = ctx.cipher.peekValue(value)
+  if (content === null) return ''
+  const x = (tryDecode(content) as { x?: unknown } | null | undefined)?.x
+  return typeof x === 'string' ? x : ''
+}
+
+export async function search (ctx: StoreContext, messages: Messages, query: string, opts: SearchOptions = {}): Promise<StoredMessage[]> {
   if (typeof query !== 'string' || query.length === 0) throw errors.BAD_ARGUMENT('search query is empty')
   const limit = checkLimit(opts.limit)
   const needle = fold(query)
-  if (opts.peer !== undefined) return await searchRange(ctx, needle, limit, seqRange(checkFingerprint(opts.peer)), true)
-  return await searchRange(ctx, needle, limit, {}, false)
+  if (opts.peer !== undefined) {
+    const peer = checkFingerprint(opts.peer)
+    return await searchRange(ctx, messages, needle, limit, ctx.keys.messageRange(peer), peer)
+  }
+  return await searchRange(ctx, messages, needle, limit, {}, undefined)
 }
 
+/** With `peer`: that conversation newest first, stopping at `limit`; without: every message, one forward pass. */
 async function searchRange (
-  ctx: StoreContext, needle: string, limit: number, range: { gt?: string, lt?: string }, reverse: boolean
+  ctx: StoreContext, messages: Messages, needle: string, limit: number, range: { gt?: string, lt?: string }, peer: string | undefined
 ): Promise<StoredMessage[]> {
+  const reverse = peer !== undefined
   const it = ctx.subs.messages.iterator({ ...range, reverse })
   let found: StoredMessage[] = []
   try {
@@ -45,11 +61,10 @@ async function searchRange (
       const chunk = await it.nextv(CHUNK)
       if (chunk.length === 0) break
       for (const [key, value] of chunk) {
-        const v = decodeMessageValue(value, `message ${key}`)
         // prefilter on the unauthenticated text (~3× cheaper than opening); open only candidates
-        if (!fold(ctx.cipher.peekText(v.b)).includes(needle)) continue
-        const { peer, seq } = parseSeqKey(key)
-        const m = openMessage(ctx.cipher, peer, seq, v)
+        if (!fold(peekBody(ctx, value)).includes(needle)) continue
+        const m = messages.open(key, value)
+        if (peer !== undefined && m.peer !== peer) throw errors.STORE_CORRUPT(`message ${key} belongs to another conversation`)
         if (fold(m.text).includes(needle)) found.push(m)
       }
       // one conversation read newest first: the first `limit` matches are the answer

@@ -1,10 +1,10 @@
 // The local store: one LevelDB per home (<home>/db) holding contacts, messages, the outbox and
-// the blocklist, with bodies, names and payloads sealed under the store key.
+// the blocklist, every value sealed under the store key and no fingerprint, id or time in a key.
 // Layout, encodings and versions: proto-spec/storage.md.
 import { Blocklist, Contacts } from './contacts.js'
 import { RecordCipher } from './crypt.js'
-import { openRaw, SerialQueue, sublevels, type StoreContext } from './db.js'
-import { checkFingerprint } from './key-layout.js'
+import { openRaw, SerialQueue, sublevels, type RawDb, type StoreContext } from './db.js'
+import { checkFingerprint, KeyTags } from './key-layout.js'
 import { Messages } from './messages.js'
 import { prepareSchema } from './migrations.js'
 import { Outbox } from './outbox.js'
@@ -48,7 +48,7 @@ export class Store {
   async unreadCount (peer: string): Promise<number> { return await this.messages.unreadCount(peer) }
   async lastSeq (peer: string): Promise<number> { return await this.ctx.queue.run(async () => this.messages.lastSeqSync(checkFingerprint(peer))) }
   async conversations (): Promise<Conversation[]> { return await this.messages.conversations() }
-  async search (query: string, opts?: SearchOptions): Promise<StoredMessage[]> { return await search(this.ctx, query, opts) }
+  async search (query: string, opts?: SearchOptions): Promise<StoredMessage[]> { return await search(this.ctx, this.messages, query, opts) }
 
   // ---- outbox (§Outbox) ----
   async putOutbox (e: OutboxEntry): Promise<void> { await this.outbox.put(e) }
@@ -81,15 +81,37 @@ export class Store {
  */
 export async function openStore (dir: string, storeKey: Uint8Array, opts: StoreOptions = {}): Promise<Store> {
   const cipher = new RecordCipher(storeKey)
-  const db = await openRaw(dir, opts.storage)
-  const subs = sublevels(db)
+  const keys = new KeyTags((label, ...parts) => cipher.tag(label, ...parts))
+  let db = await openRaw(dir, opts.storage)
+  let subs = sublevels(db)
   try {
-    const version = await prepareSchema({ db, subs, cipher })
-    const ctx: StoreContext = { db, subs, cipher, queue: new SerialQueue(), sync: opts.sync ?? false, now: opts.now ?? Date.now }
+    const { version, migrated } = await prepareSchema({ db, subs, cipher, keys })
+    if (migrated) {
+      db = await reopenFresh(db, dir, opts)
+      subs = sublevels(db)
+    }
+    // sublevels open asynchronously, and the synchronous reads (getSync) do not wait for it
+    await Promise.all(Object.values(subs).map(async (s) => { await s.open() }))
+    const ctx: StoreContext = { db, subs, cipher, keys, queue: new SerialQueue(), sync: opts.sync ?? false, now: opts.now ?? Date.now }
     return new Store(ctx, version)
   } catch (err) {
     cipher.wipe()
     await db.close()
     throw err
   }
+}
+
+/**
+ * After a migration (which compacts every table, §Migration v2 → v3), LevelDB's own bookkeeping
+ * still names old keys: the MANIFEST lists the key range of every table it ever added, and the
+ * info log (LOG) prints the key where each manual compaction stopped. Opening anew writes a
+ * MANIFEST of the live tables only and moves LOG to LOG.old (replacing the one before), so two
+ * reopenings leave no file that names an old-format key.
+ */
+async function reopenFresh (db: RawDb, dir: string, opts: StoreOptions): Promise<RawDb> {
+  for (let i = 0; i < 2; i++) {
+    await db.close()
+    db = await openRaw(dir, opts.storage)
+  }
+  return db
 }

@@ -24,7 +24,7 @@ t.test('killed writers leave a consistent store with every acknowledged message'
     const ids = w.lines.filter((l) => l.startsWith('ack ')).flatMap((l) => l.slice(4).split(' '))
     for (const id of ids) acked.add(id)
 
-    const { problems, ids: present } = checkInvariants(await readAll(dir))
+    const { problems, ids: present } = checkInvariants(await readAll(dir), key)
     t.same(problems, [], `round ${round}: indexes, counters and seqs consistent (${ids.length} acked this round)`)
     const missing = [...acked].filter((id) => !present.has(id))
     t.same(missing, [], `round ${round}: all ${acked.size} acknowledged messages present`)

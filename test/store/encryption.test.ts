@@ -1,13 +1,13 @@
-// At-rest encryption: bodies, names and outbox payloads never reach disk in plaintext; the wrong
-// key is refused at open; a sealed field moved to another record does not open.
+// At-rest encryption: bodies, names, payloads and message ids never reach disk in plaintext; the
+// wrong key is refused at open; a sealed record moved to another key does not open.
+// (What a copy of the database shows of fingerprints, times and lengths: test/attacks/db-copy.test.ts.)
 import t from 'tap'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { pack, unpack } from 'msgpackr'
 import { openStore } from '../../src/store/index.js'
 import { utf8 } from '../../src/crypto/primitives.js'
 import { msg, newKey, tempStoreDir } from './fixtures/helpers.js'
-import { includesBytes, rawPut, readAll, sub } from './fixtures/raw.js'
+import { includesBytes, rawPut, RawStore, readAll, sub } from './fixtures/raw.js'
 
 const BODY = 'the launch code is PLUGH-42'
 const NAME = 'Zebulon Quatermass'
@@ -35,12 +35,14 @@ t.test('plaintext bodies, names and payloads are not on disk', async (t) => {
     t.notOk(all.some(([k, v]) => includesBytes(v, needle) || k.includes(utf8.decode(needle))), `no raw key or value holds the ${what}`)
     t.same(await filesContain(dir, needle), [], `no LevelDB file holds the ${what}`)
   }
-  const messages = [...sub(all, 'messages').values()].map((v) => unpack(v) as { b: Uint8Array })
+  const messages = [...sub(all, 'messages').values()]
   t.equal(messages.length, 2)
-  t.notSame(messages[0]?.b, messages[1]?.b, 'the same text seals differently (random nonce)')
+  t.notSame(messages[0], messages[1], 'the same text seals differently (random nonce)')
+  t.equal(messages[0]?.length, messages[1]?.length, 'and to the same length')
   t.not(a.message.id, b.message.id)
-  // what is plaintext on purpose (proto-spec/storage.md §Encryption): ids, times, status
-  t.ok(all.some(([, v]) => includesBytes(v, utf8.encode(a.message.id))), 'message ids are plaintext (documented)')
+  for (const id of [a.message.id, b.message.id, 'o1']) {
+    t.notOk(all.some(([k, v]) => includesBytes(v, utf8.encode(id)) || k.includes(id)), `id ${id} is in no key or value (proto-spec/storage.md §Keys)`)
+  }
 })
 
 t.test('the wrong store key is refused at open and changes nothing', async (t) => {
@@ -58,7 +60,7 @@ t.test('the wrong store key is refused at open and changes nothing', async (t) =
   await again.close()
 })
 
-t.test('a sealed field moved to another record does not open', async (t) => {
+t.test('a sealed record moved to another key does not open', async (t) => {
   const dir = await tempStoreDir(t)
   const key = newKey()
   const store = await openStore(dir, key)
@@ -70,27 +72,24 @@ t.test('a sealed field moved to another record does not open', async (t) => {
   await store.close()
 
   const all = await readAll(dir)
+  const raw = new RawStore(key)
   const msgs = sub(all, 'messages')
   const contacts = sub(all, 'contacts')
-  const k1 = 'alice!0000000000000001'
-  const k2 = 'alice!0000000000000002'
-  const k3 = 'bob!0000000000000001'
-  const v1 = unpack(msgs.get(k1) as Uint8Array) as Record<string, unknown>
-  const v2 = unpack(msgs.get(k2) as Uint8Array) as Record<string, unknown>
-  const v3 = unpack(msgs.get(k3) as Uint8Array) as Record<string, unknown>
-  const ca = unpack(contacts.get('alice') as Uint8Array) as Record<string, unknown>
-  const cb = unpack(contacts.get('bob') as Uint8Array) as Record<string, unknown>
+  const k1 = raw.messageKey('alice', 1)
+  const k2 = raw.messageKey('alice', 2)
+  const k3 = raw.messageKey('bob', 1)
+  t.same(raw.open('messages', k1, msgs.get(k1) as Uint8Array).x, 'first', 'the spec opens the record')
   await rawPut(dir, [
-    [`!messages!${k2}`, pack({ ...v2, b: v1.b })], // body of seq 1 into seq 2, same conversation
-    [`!messages!${k3}`, pack({ ...v3, b: v1.b, i: v1.i })], // into another conversation, id and all
-    [`!contacts!bob`, pack({ ...cb, n: ca.n })]
+    [`!messages!${k2}`, msgs.get(k1) as Uint8Array], // record of seq 1 into seq 2, same conversation
+    [`!messages!${k3}`, msgs.get(k1) as Uint8Array], // into another conversation
+    [`!contacts!${raw.tag('contact', 'bob')}`, contacts.get(raw.tag('contact', 'alice')) as Uint8Array]
   ])
   const again = await openStore(dir, key)
   t.teardown(async () => { await again.close() })
   t.equal((await again.getMessage(m1.id))?.text, 'first', 'the untouched record still opens')
   await t.rejects(again.getMessage(m2.id), { code: 'STORE_CORRUPT' }, 'swapped within a conversation')
   await t.rejects(again.history('bob'), { code: 'STORE_CORRUPT' }, 'moved to another conversation')
-  await t.rejects(again.getContact('bob'), { code: 'STORE_CORRUPT' }, 'contact name moved to another contact')
+  await t.rejects(again.getContact('bob'), { code: 'STORE_CORRUPT' }, 'contact record moved to another contact')
   await t.rejects(again.search('first', { peer: 'alice' }), { code: 'STORE_CORRUPT' }, 'search authenticates what it returns')
   t.same((await again.search('second')).map((m) => m.id), [], 'the displaced body is gone, not silently shown')
   t.equal((await again.getContact('alice'))?.name, 'Alice')

@@ -85,7 +85,7 @@ t.test('concurrent addMessage calls get dense, unique seqs per conversation', as
   const mixed = await Promise.all([store.addMessage(msg('carol')), store.addMessages([msg('carol'), msg('carol')]), store.addMessage(msg('carol'))])
   t.same([mixed[0].message.seq, ...mixed[1].map((r) => r.message.seq), mixed[2].message.seq], [1, 2, 3, 4], 'single and bulk adds interleave in call order')
   await store.close()
-  t.same(checkInvariants(await readAll(dir)).problems, [], 'indexes and counters consistent on disk')
+  t.same(checkInvariants(await readAll(dir), key).problems, [], 'indexes and counters consistent on disk')
   // the counter survives a reopen: the next message continues the sequence
   const again = await openStore(dir, key)
   t.teardown(async () => { await again.close() })
@@ -152,7 +152,7 @@ t.test('unread counts, markRead and conversations', async (t) => {
   const again = await openStore(dir, key)
   t.same((await again.conversations()).map((c) => [c.peer, c.unread]), [[ALICE, 1], [BOB, 2]], 'persisted')
   await again.close()
-  t.same(checkInvariants(await readAll(dir)).problems, [])
+  t.same(checkInvariants(await readAll(dir), key).problems, [])
 })
 
 t.test('bad input is refused with a typed error', async (t) => {

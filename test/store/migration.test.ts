@@ -1,11 +1,14 @@
-// Schema versions: v1 → v2 migration, a store from a newer dmess, atomic failure.
+// Schema versions: v1 → v2 → v3 and v2 → v3 migrations, a store from a newer dmess, atomic failure.
 import t from 'tap'
 import { pack, unpack } from 'msgpackr'
 import { openStore, SCHEMA_VERSION } from '../../src/store/index.js'
 import { utf8 } from '../../src/crypto/primitives.js'
+import { fingerprintOf } from '../../src/crypto/fingerprint.js'
 import { msg, newKey, tempStoreDir } from './fixtures/helpers.js'
 import { checkInvariants, includesBytes, rawPut, readAll, sub } from './fixtures/raw.js'
+import { findLeaks } from './fixtures/leaks.js'
 import { writeV1Store, type V1Data, type V1Message } from './fixtures/v1.js'
+import { writeV2Store, type V2Data } from './fixtures/v2.js'
 import { testRng } from '../helpers/seed.js'
 
 /** Random test inputs, seeded (test/helpers/seed.ts): DMESS_TEST_SEED replays a run. */
@@ -36,14 +39,14 @@ function v1Data (): V1Data {
   }
 }
 
-t.test('a v1 store is migrated to v2 on open', async (t) => {
-  t.equal(SCHEMA_VERSION, 2)
+t.test('a v1 store is migrated (through v2) to v3 on open', async (t) => {
+  t.equal(SCHEMA_VERSION, 3)
   const dir = await tempStoreDir(t)
   const key = newKey()
   const data = v1Data()
   await writeV1Store(dir, key, data)
   const store = await openStore(dir, key)
-  t.equal(store.schemaVersion, 2)
+  t.equal(store.schemaVersion, 3)
 
   const alice = await store.history('alice')
   t.same(alice.map((m) => [m.seq, m.id]), [[4, 'a4'], [3, 'a3'], [2, 'a2'], [1, 'a1']], 'numbered in v1 (timestamp) order, the later duplicate dropped')
@@ -66,9 +69,9 @@ t.test('a v1 store is migrated to v2 on open', async (t) => {
   await store.close()
 
   const all = await readAll(dir)
-  t.equal(unpack(sub(all, 'meta').get('schemaVersion') as Uint8Array), 2, 'schemaVersion bumped on disk')
-  t.same(checkInvariants(all).problems, [], 'indexes consistent')
-  t.notOk([...sub(all, 'messages').keys()].some((k) => k.split('!').length !== 2), 'no v1 message key left')
+  t.equal(unpack(sub(all, 'meta').get('schemaVersion') as Uint8Array), 3, 'schemaVersion bumped on disk')
+  t.same(checkInvariants(all, key).problems, [], 'indexes consistent')
+  t.notOk([...sub(all, 'messages').keys()].some((k) => !/^[0-9a-f]{32}![0-9a-f]{16}$/.test(k)), 'no v1 or v2 message key left')
   t.notOk(all.some(([, v]) => includesBytes(v, utf8.encode('Alice Liddell'))), 'contact name now sealed')
 
   const again = await openStore(dir, key)
@@ -102,8 +105,85 @@ t.test('a store written by a newer dmess is refused, untouched', async (t) => {
   const before = await readAll(dir)
   const err = await openStore(dir, key).then(() => null, (e: unknown) => e as Error & { code: string })
   t.equal(err?.code, 'STORE_TOO_NEW')
-  t.match(err?.message, /schema v3.*only knows up to v2.*upgrade/, 'says which versions and what to do')
+  t.match(err?.message, /schema v4.*only knows up to v3.*upgrade/, 'says which versions and what to do')
   t.same(await readAll(dir), before)
   await rawPut(dir, [['!meta!schemaVersion', pack('two')]])
   await t.rejects(openStore(dir, key), { code: 'STORE_CORRUPT' }, 'a nonsense version')
+})
+
+/** A fingerprint as dmess makes them (proto-spec/identity.md §3), from seeded key bytes. */
+function fingerprint (): string {
+  return fingerprintOf({ signPublic: randomBytes(32), dhPublic: randomBytes(32), dhSignature: randomBytes(64) })
+}
+
+function v2Data (alice: string, bob: string, mallory: string): V2Data {
+  const m = (id: string, peer: string, seq: number, over: Partial<V2Data['messages'][number]> = {}): V2Data['messages'][number] =>
+    ({ id, peer, seq, direction: 'in', text: `text of ${id}`, timestamp: T0 + 100 * seq, receivedAt: T0 + 100 * seq + 7, status: 'received', read: false, ...over })
+  return {
+    messages: [
+      m('a1', alice, 1, { read: true }),
+      m('a2', alice, 2, { direction: 'out', status: 'delivered', read: true, text: 'Ünïcödé 🎉' }),
+      m('a3', alice, 3),
+      m('a4', alice, 4, { direction: 'out', status: 'sending', read: true }),
+      m('a5', alice, 5),
+      m('b1', bob, 1, { text: 'x'.repeat(3000) })
+    ],
+    contacts: [
+      { fingerprint: alice, name: 'Alice Liddell', signPublic: randomBytes(32), verified: true, addedAt: T0 + 1, lastSeen: T0 + 2 },
+      { fingerprint: bob, verified: false, addedAt: T0 + 3 }
+    ],
+    outbox: [
+      { id: 'o1', peer: bob, payload: utf8.encode('queued one'), attempts: 2, nextAttemptAt: T0 + 5000, createdAt: T0 + 4 },
+      { id: 'o2', peer: alice, payload: utf8.encode('queued two'), attempts: 0, nextAttemptAt: T0 + 4000, createdAt: T0 + 5 }
+    ],
+    blocked: [{ fingerprint: mallory, blockedAt: T0 + 6 }]
+  }
+}
+
+t.test('a v2 store is migrated to v3 on open: nothing lost, no fingerprint or time left in the files', async (t) => {
+  const dir = await tempStoreDir(t)
+  const key = newKey()
+  const [alice, bob, mallory] = [fingerprint(), fingerprint(), fingerprint()] as [string, string, string]
+  const data = v2Data(alice, bob, mallory)
+  await writeV2Store(dir, key, data)
+  const store = await openStore(dir, key)
+  t.equal(store.schemaVersion, 3)
+  const history = await store.history(alice)
+  t.same(history.map((m) => [m.seq, m.id, m.direction, m.status, m.read, m.timestamp, m.receivedAt]),
+    data.messages.filter((m) => m.peer === alice).reverse().map((m) => [m.seq, m.id, m.direction, m.status, m.read, m.timestamp, m.receivedAt]),
+    'every message with its seq, status, read flag and times')
+  t.equal((await store.getMessage('a2'))?.text, 'Ünïcödé 🎉', 'bodies readable, ids indexed')
+  t.equal((await store.getMessage('b1'))?.text.length, 3000)
+  t.equal(await store.unreadCount(alice), 2, 'unread index rebuilt')
+  t.same((await store.conversations()).map((c) => [c.peer, c.unread]), [[alice, 2], [bob, 1]])
+  t.equal((await store.getContact(alice))?.name, 'Alice Liddell')
+  t.same((await store.getContact(alice))?.signPublic, data.contacts[0]?.signPublic)
+  t.equal((await store.getContact(alice))?.lastSeen, T0 + 2)
+  t.same((await store.listOutbox()).map((e) => [e.id, utf8.decode(e.payload), e.attempts, e.nextAttemptAt]),
+    [['o2', 'queued two', 0, T0 + 4000], ['o1', 'queued one', 2, T0 + 5000]], 'outbox kept, in due order')
+  t.same((await store.listOutbox({ dueBy: T0 + 4500 })).map((e) => e.id), ['o2'])
+  t.same(await store.listBlocked(), [{ fingerprint: mallory, blockedAt: T0 + 6 }])
+  t.equal(await store.isBlocked(mallory), true)
+  t.equal((await store.addMessage(msg(bob))).message.seq, 2, 'new messages continue the sequence')
+  await store.close()
+
+  t.same(checkInvariants(await readAll(dir), key).problems, [], 'v3 indexes consistent')
+  const times = data.messages.flatMap((m) => [m.timestamp, m.receivedAt])
+  const { leaks } = await findLeaks(dir, { fingerprints: [alice, bob, mallory], ids: ['a1', 'o1'].map((id) => `!${id}`), times })
+  t.same(leaks, [], 'the v2 records are gone from every LevelDB file (compacted after the migration)')
+})
+
+t.test('a failing v2 → v3 migration leaves the v2 store exactly as it was', async (t) => {
+  const dir = await tempStoreDir(t)
+  const key = newKey()
+  const [alice, bob, mallory] = [fingerprint(), fingerprint(), fingerprint()] as [string, string, string]
+  await writeV2Store(dir, key, v2Data(alice, bob, mallory))
+  // damage the last outbox payload: the migration fails after every message was rewritten
+  const [k, v] = (await readAll(dir)).filter(([key]) => key.startsWith('!outbox!')).at(-1) as [string, Uint8Array]
+  const rec = unpack(v) as { b: Uint8Array }
+  rec.b[rec.b.length - 1] = (rec.b.at(-1) as number) ^ 1
+  await rawPut(dir, [[k, pack(rec)]])
+  const before = await readAll(dir)
+  await t.rejects(openStore(dir, key), { code: 'STORE_CORRUPT' })
+  t.same(await readAll(dir), before, 'nothing of the migration was written')
 })
