@@ -1,5 +1,5 @@
 // Schema versions: v1 → v2 → v3 and v2 → v3 migrations, a store from a newer dmess, atomic failure.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { pack, unpack } from 'msgpackr'
 import { openStore, SCHEMA_VERSION } from '../../src/store/index.js'
 import { utf8 } from '../../src/crypto/primitives.js'
@@ -37,6 +37,20 @@ function v1Data (): V1Data {
     outbox: [{ id: 'o1', peer: 'bob', payload: utf8.encode('queued'), attempts: 2, nextAttemptAt: T0 + 1000, createdAt: T0 }],
     blocked: [{ fingerprint: 'mallory', blockedAt: T0 + 3 }]
   }
+}
+
+/**
+ * Flip the last bit of the sealed field `b` of the last record under `prefix` (an old-format
+ * store); opening must then fail with STORE_CORRUPT and write nothing.
+ */
+async function failsUntouched (t: Test, dir: string, key: Uint8Array, prefix: string): Promise<void> {
+  const [k, v] = (await readAll(dir)).filter(([raw]) => raw.startsWith(prefix)).at(-1) as [string, Uint8Array]
+  const rec = unpack(v) as { b: Uint8Array }
+  rec.b[rec.b.length - 1] = (rec.b.at(-1) as number) ^ 1
+  await rawPut(dir, [[k, pack(rec)]])
+  const before = await readAll(dir)
+  await t.rejects(openStore(dir, key), { code: 'STORE_CORRUPT' })
+  t.same(await readAll(dir), before, 'nothing of the migration was written')
 }
 
 t.test('a v1 store is migrated (through v2) to v3 on open', async (t) => {
@@ -83,15 +97,8 @@ t.test('a failing migration leaves the v1 store exactly as it was', async (t) =>
   const dir = await tempStoreDir(t)
   const key = newKey()
   await writeV1Store(dir, key, v1Data())
-  const all = await readAll(dir)
   // damage one body (the last alice message in key order): the migration fails part-way through
-  const [k, v] = all.filter(([key]) => key.startsWith('!messages!alice!')).at(-1) as [string, Uint8Array]
-  const rec = unpack(v) as { b: Uint8Array }
-  rec.b[rec.b.length - 1] = (rec.b.at(-1) as number) ^ 1
-  await rawPut(dir, [[k, pack(rec)]])
-  const before = await readAll(dir)
-  await t.rejects(openStore(dir, key), { code: 'STORE_CORRUPT' })
-  t.same(await readAll(dir), before, 'nothing of the migration was written')
+  await failsUntouched(t, dir, key, '!messages!alice!')
   await t.rejects(openStore(dir, newKey()), { code: 'STORE_KEY_MISMATCH' }, 'the wrong key is caught before migrating')
 })
 
@@ -179,11 +186,5 @@ t.test('a failing v2 → v3 migration leaves the v2 store exactly as it was', as
   const [alice, bob, mallory] = [fingerprint(), fingerprint(), fingerprint()] as [string, string, string]
   await writeV2Store(dir, key, v2Data(alice, bob, mallory))
   // damage the last outbox payload: the migration fails after every message was rewritten
-  const [k, v] = (await readAll(dir)).filter(([key]) => key.startsWith('!outbox!')).at(-1) as [string, Uint8Array]
-  const rec = unpack(v) as { b: Uint8Array }
-  rec.b[rec.b.length - 1] = (rec.b.at(-1) as number) ^ 1
-  await rawPut(dir, [[k, pack(rec)]])
-  const before = await readAll(dir)
-  await t.rejects(openStore(dir, key), { code: 'STORE_CORRUPT' })
-  t.same(await readAll(dir), before, 'nothing of the migration was written')
+  await failsUntouched(t, dir, key, '!outbox!')
 })
