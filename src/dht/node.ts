@@ -186,7 +186,9 @@ export class DhtNode {
   /** Callback form of every lookup (what the simulator uses); see findNode/findValue for promises. */
   startLookup (p: LookupParams, seeds: Array<{ id: NodeId, addr: string }> = []): LookupHandle {
     const onDone = p.onDone
-    const handle = startLookup(this.internals, { ...p, onDone: (r) => { this.#lookups.delete(handle); onDone(r) } }, seeds)
+    // a lookup with no one to ask (empty table) finishes inside startLookup, before `handle` is set
+    let handle: LookupHandle | null = null
+    handle = startLookup(this.internals, { ...p, onDone: (r) => { if (handle !== null) this.#lookups.delete(handle); onDone(r) } }, seeds)
     if (!handle.result) this.#lookups.add(handle)
     return handle
   }
