@@ -22,7 +22,7 @@ import { testRng } from '../helpers/seed.js'
 const SOURCES = 500
 const MAX_DATAGRAMS = 2_000_000
 /** the flood lasts this long (or MAX_DATAGRAMS), whatever the newcomer does meanwhile */
-const FLOOD_MS = 6_000
+const FLOOD_MS = 5_000
 /** datagrams sent but not yet read by the node (fits its receive buffer, src/io/udp.ts) */
 const WINDOW = 1000
 
