@@ -177,7 +177,9 @@ export class DhtNode {
     const verdict = this.#gate.admit(from, n.scheduler.wallNow())
     if (verdict !== 'ok') return n.drops.count(verdict)
     const asker = nodeIdAt(msg.senderKey, from)
-    if (idEquals(asker, this.id)) return n.drops.count('malformed')
+    // our own key: ourselves (seen at our public address, where our id is placed elsewhere) or
+    // someone claiming to be us; both 32-byte strings, compared like ids
+    if (idEquals(asker, this.id) || idEquals(msg.senderKey, this.publicKey)) return n.drops.count('malformed')
     this.#answered++
     handleRequest(n, msg, from, asker)
     this.#considerRequester(asker, from, msg.readOnly)

@@ -7,6 +7,9 @@ import { RoutingTable } from '../../src/dht/routing-table.js'
 import { contactAllowed, usableContacts } from '../../src/dht/address-policy.js'
 import { parseIp } from '../../src/io/address.js'
 import { testRng } from '../helpers/seed.js'
+import { makeNet, makeNode, RawPeer } from './helpers.js'
+import { createRng } from '../../src/sim/rng.js'
+import { DhtType } from '../../src/dht/constants.js'
 
 t.test('BEP 42 example ids: our crc gives their first 21 bits', async t => {
   // bittorrent.org/beps/bep_0042.html, the table of example node ids (IP, rand, id prefix)
@@ -96,4 +99,37 @@ t.test('contacts at dangerous addresses are refused unless we run on loopback', 
   t.equal(refused, 2, 'the others counted')
   t.equal(nodes.length, 3, 'the answer itself is not edited')
   t.equal(usableContacts([good], internet, 'public', () => refused++).length, 1)
+})
+
+t.test('a lookup never sends to the dangerous or misplaced contacts an answer names', async t => {
+  const net = makeNet(7)
+  const rng = createRng(7)
+  const a = makeNode(net, '198.51.100.1:4000', rng)
+  const liar = new RawPeer(net, '203.0.113.66:4000')
+  const targets = {
+    loopback: new RawPeer(net, '127.0.0.1:53'),
+    lan: new RawPeer(net, '10.0.0.1:4000'),
+    misplaced: new RawPeer(net, '203.0.113.7:4000'),
+    good: new RawPeer(net, '203.0.113.8:4000')
+  }
+  const target = rng.bytes(32)
+  let done = false
+  a.startLookup({ mode: 'find-node', target, onDone: () => { done = true } }, [{ id: nodeIdAt(liar.key, '203.0.113.66:4000'), addr: '203.0.113.66:4000' }])
+  net.advance(15)
+  const ask = liar.got[0]?.msg
+  t.equal(ask?.type, DhtType.FIND_NODE, 'the lookup asks the liar')
+  liar.send('198.51.100.1:4000', {
+    type: DhtType.NODES,
+    nodes: [
+      { id: target.slice(), addr: '127.0.0.1:53' }, // an id right at the target, on our own host
+      { id: target.slice(), addr: '10.0.0.1:4000' },
+      { id: target.slice(), addr: '203.0.113.7:4000' }, // not valid for that IP
+      { id: nodeIdAt(targets.good.key, '203.0.113.8:4000'), addr: '203.0.113.8:4000' }
+    ]
+  }, ask!.txid)
+  net.advance(2000)
+  t.ok(done, 'the lookup finished')
+  t.equal(targets.loopback.got.length + targets.lan.got.length + targets.misplaced.got.length, 0, 'nothing sent to loopback, a stranger\'s LAN or a misplaced id')
+  t.equal(targets.good.got[0]?.msg?.type, DhtType.FIND_NODE, 'the valid public contact is asked')
+  t.equal(a.stats().drops['refused-contact'], 3, 'the three others counted')
 })
