@@ -110,6 +110,16 @@ export const ANSWERS_PER_SECOND = 1000
 export const ANSWERS_BURST = 2000
 /** The part of the answer budget kept for light sources (few recent requests; defences.ts). */
 export const LIGHT_SHARE = 0.25
+/**
+ * What "light" means (defences.ts RequestGate): a source IP with at least half of a bucket of 40
+ * (refilled at 1/s) left, and its network half of one of 160 (4/s). A join asks its bootstrap
+ * node about ten questions, a lookup one or two of each node it meets; a flood source empties its
+ * bucket and, asking on, keeps it empty.
+ */
+export const QUIET_RATE_PER_SECOND = 1
+export const QUIET_BURST = 40
+export const QUIET_NETWORK_RATE_PER_SECOND = 4
+export const QUIET_NETWORK_BURST = 160
 /** Source IPs the rate limiter tracks at once (oldest forgotten first). */
 export const RATE_MAX_TRACKED = 8192
 /** Records one node stores in total, and per source IP. */

@@ -5,7 +5,8 @@
 // address checks in address-policy.ts.
 import {
   RATE_PER_SECOND, RATE_BURST, RATE_MAX_TRACKED, NETWORK_RATE_PER_SECOND, NETWORK_RATE_BURST,
-  ANSWERS_PER_SECOND, ANSWERS_BURST, LIGHT_SHARE
+  ANSWERS_PER_SECOND, ANSWERS_BURST, LIGHT_SHARE, QUIET_RATE_PER_SECOND, QUIET_BURST, QUIET_NETWORK_RATE_PER_SECOND,
+  QUIET_NETWORK_BURST
 } from './constants.js'
 import { TokenBucket } from '../transport/rate-limit.js'
 import { hostOf, networkKeyOf } from '../io/address.js'
@@ -83,20 +84,25 @@ export type GateVerdict = 'ok' | 'rate-limited' | 'over-budget'
 /**
  * Whether to answer a request (dht.md §8.4): its source IP and its source network each have
  * a token left, and so does the node's global answer budget. The budget is two buckets: a share
- * only "light" sources may use (those whose IP and network buckets are still at least half full:
- * a node asking a few questions, as a lookup does) and the rest, for everyone. A flood from many
- * sources at full speed drains its own buckets, so it can take only the shared part, and a
- * legitimate asker still gets answers from the light share while the flood lasts.
+ * only "light" sources may use and the rest, for everyone. Light means quiet: the IP has asked
+ * fewer than ~20 questions beyond 1/s lately (its network fewer than ~80 beyond 4/s), what a node
+ * joining or running a few lookups asks of one node. A flood source is heavy after its first 20
+ * requests and stays heavy until it has been silent for a while, so it competes only for the
+ * shared part, and a legitimate asker still gets answers from the light share while it lasts.
  */
 export class RequestGate {
   readonly perSource: RateLimiter
   readonly perNetwork: RateLimiter
+  readonly #quietSource: RateLimiter
+  readonly #quietNetwork: RateLimiter
   readonly #light: TokenBucket
   readonly #shared: TokenBucket
 
   constructor (opts: RequestGateOptions = {}, now = 0) {
     this.perSource = new RateLimiter(opts.rateLimit)
     this.perNetwork = new RateLimiter({ ratePerSecond: NETWORK_RATE_PER_SECOND, burst: NETWORK_RATE_BURST, ...opts.networkRateLimit })
+    this.#quietSource = new RateLimiter({ ratePerSecond: QUIET_RATE_PER_SECOND, burst: QUIET_BURST, maxTracked: this.perSource.maxTracked })
+    this.#quietNetwork = new RateLimiter({ ratePerSecond: QUIET_NETWORK_RATE_PER_SECOND, burst: QUIET_NETWORK_BURST, maxTracked: this.perNetwork.maxTracked })
     const budget = opts.answerBudget ?? { ratePerSecond: ANSWERS_PER_SECOND, burst: ANSWERS_BURST }
     const part = (share: number): TokenBucket => new TokenBucket({ ratePerS: budget.ratePerSecond * share, burst: Math.max(1, budget.burst * share) }, now)
     this.#light = part(LIGHT_SHARE)
@@ -105,11 +111,13 @@ export class RequestGate {
 
   /** One request from canonical address `from`: answer it, or why not. */
   admit (from: string, now: number): GateVerdict {
-    const ip = this.perSource.take(hostOf(from), now)
-    if (ip < 0) return 'rate-limited'
-    const net = this.perNetwork.take(networkKeyOf(from) ?? from, now)
-    if (net < 0) return 'rate-limited'
-    const light = ip >= this.perSource.burst / 2 && net >= this.perNetwork.burst / 2
+    const host = hostOf(from)
+    const network = networkKeyOf(from) ?? from
+    if (!this.perSource.allow(host, now) || !this.perNetwork.allow(network, now)) return 'rate-limited'
+    // quiet = at least half of the quiet bucket left after this request: a source that keeps
+    // asking stays below half (it takes every token as it refills) until it falls silent
+    const quietIp = this.#quietSource.take(host, now) >= this.#quietSource.burst / 2
+    const light = this.#quietNetwork.take(network, now) >= this.#quietNetwork.burst / 2 && quietIp
     if (light && this.#light.take(now)) return 'ok'
     return this.#shared.take(now) ? 'ok' : 'over-budget'
   }
@@ -117,6 +125,8 @@ export class RequestGate {
   sweep (now: number): void {
     this.perSource.sweep(now)
     this.perNetwork.sweep(now)
+    this.#quietSource.sweep(now)
+    this.#quietNetwork.sweep(now)
   }
 }
 
