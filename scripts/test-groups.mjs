@@ -16,6 +16,7 @@ export const SLOW = [
   'test/cli/', // the built binary, one process per command
   'test/e2e/', // daemons as processes, the chat in tmux
   'test/lab/', // network namespaces
+  'test/attacks/datagram-fuzz.test.ts', // a bootstrap node and daemons as processes, 2 × 1,000,000 datagrams
   'test/build/bundle.test.ts', // bundles the daemon and runs it
   'test/build/check-imports.test.ts', // runs scripts/check-imports.ts under tsx
   'test/crypto/native-aead-memcheck.test.ts', // valgrind

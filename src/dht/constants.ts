@@ -94,6 +94,32 @@ export const MAINTENANCE_MS = 60_000
 /** Per source IP: requests per second and burst (token bucket). */
 export const RATE_PER_SECOND = 50
 export const RATE_BURST = 100
+/**
+ * Per source network (/24 IPv4, /64 IPv6): requests per second and burst. Four IPs' worth: a home
+ * or office with a few nodes behind distinct addresses is not limited, one host holding a whole
+ * /64 (or a /24 of addresses) gets no more than four hosts would.
+ */
+export const NETWORK_RATE_PER_SECOND = 4 * RATE_PER_SECOND
+export const NETWORK_RATE_BURST = 4 * RATE_BURST
+/**
+ * Answers per second the node sends in total (the global budget, dht.md §8.4), and its burst.
+ * 1,000 answers of at most 1,077 bytes bound what the node can reflect at ~1.1 MB/s whatever the
+ * number of sources; a busy bootstrap node sees a few hundred requests per second.
+ */
+export const ANSWERS_PER_SECOND = 1000
+export const ANSWERS_BURST = 2000
+/** The part of the answer budget kept for light sources (few recent requests; defences.ts). */
+export const LIGHT_SHARE = 0.25
+/**
+ * What "light" means (defences.ts RequestGate): a source IP with at least half of a bucket of 40
+ * (refilled at 1/s) left, and its network half of one of 160 (4/s). A join asks its bootstrap
+ * node about ten questions, a lookup one or two of each node it meets; a flood source empties its
+ * bucket and, asking on, keeps it empty.
+ */
+export const QUIET_RATE_PER_SECOND = 1
+export const QUIET_BURST = 40
+export const QUIET_NETWORK_RATE_PER_SECOND = 4
+export const QUIET_NETWORK_BURST = 160
 /** Source IPs the rate limiter tracks at once (oldest forgotten first). */
 export const RATE_MAX_TRACKED = 8192
 /** Records one node stores in total, and per source IP. */

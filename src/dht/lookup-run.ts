@@ -2,7 +2,7 @@
 // value lookups and for announces (which also collect write tokens). Callback-driven, so it runs
 // the same under a simulated clock (no awaits between network events); node.ts wraps it in promises.
 import { Lookup, type Candidate } from './lookup.js'
-import { idEquals, nodeIdOf, type NodeId } from './ids.js'
+import { idEquals, nodeIdAt, type NodeId } from './ids.js'
 import { DhtType, ValueStatus } from './constants.js'
 import type { DhtMessage, NodeInfo } from './messages.js'
 import type { VerifiedRecord } from './records.js'
@@ -130,8 +130,9 @@ class Run implements LookupHandle {
   }
 
   #answer (c: Candidate, msg: DhtMessage): void {
-    // The id a third party gave us must be the answering node's: its key hashes to it.
-    if (!idEquals(nodeIdOf(msg.senderKey), c.id)) return this.#fail(c)
+    // The id a third party gave us must be the answering node's: its key, placed at the address
+    // we asked (dht.md §1.1), gives it.
+    if (!idEquals(nodeIdAt(msg.senderKey, c.addr), c.id)) return this.#fail(c)
     this.#n.heardFrom(c.id, c.addr, msg.readOnly)
     this.#maxHop = Math.max(this.#maxHop, c.hop)
     if (msg.type === DhtType.NODES) this.lookup.responded(c, msg.nodes)

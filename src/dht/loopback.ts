@@ -6,6 +6,8 @@ import type { DhtNodeOptions } from './node.js'
 export const LOOPBACK_SETTINGS: Partial<DhtNodeOptions> = {
   maxPerSubnet: 1_000_000,
   rateLimit: { ratePerSecond: 1_000_000, burst: 1_000_000 },
+  networkRateLimit: { ratePerSecond: 1_000_000, burst: 1_000_000 },
+  answerBudget: { ratePerSecond: 1_000_000, burst: 1_000_000 },
   records: { maxPerSource: 1_000_000 }
 }
 

@@ -3,7 +3,7 @@
 // addresses PONGs report for us (a hint for NAT discovery, not trusted for anything).
 import { randomIdInBucket } from './ids.js'
 import { after } from '../io/scheduler.js'
-import type { RateLimiter } from './defences.js'
+import type { RequestGate } from './defences.js'
 import type { LookupHandle, LookupParams } from './lookup-run.js'
 import type { NodeInternals } from './context.js'
 
@@ -14,13 +14,13 @@ const MAX_OBSERVED = 16
 export class Maintenance {
   readonly #n: NodeInternals
   readonly #startLookup: (p: LookupParams) => LookupHandle
-  readonly #limiter: RateLimiter
+  readonly #limiter: RequestGate
   readonly #observed = new Map<string, number>()
   readonly #refreshing = new Set<number>()
   #cancelTick: (() => void) | null = null
   #lastObserved: string | null = null
 
-  constructor (n: NodeInternals, startLookup: (p: LookupParams) => LookupHandle, limiter: RateLimiter) {
+  constructor (n: NodeInternals, startLookup: (p: LookupParams) => LookupHandle, limiter: RequestGate) {
     this.#n = n
     this.#startLookup = startLookup
     this.#limiter = limiter

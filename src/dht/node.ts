@@ -1,7 +1,7 @@
 // DhtNode: the Kademlia node (dht.md). Ties the routing table, RPC table, lookups, record store,
 // write tokens and defences together over an abstract datagram transport, with injected time and
 // randomness, so the same code runs in the simulator (src/dht/sim) and over the UDP endpoint.
-import { nodeIdOf, idEquals, idToHex, type NodeId } from './ids.js'
+import { nodeIdAt, idEquals, idToHex, type NodeId } from './ids.js'
 import { RoutingTable, type Contact } from './routing-table.js'
 import { RpcTable, type Transaction } from './rpc.js'
 import type { Scheduler } from '../io/scheduler.js'
@@ -9,10 +9,11 @@ import type { Random } from '../io/random.js'
 import type { DatagramTransport } from '../io/datagram.js'
 import { RecordStore, type RecordStoreOptions } from './record-store.js'
 import { WriteTokens } from './tokens.js'
-import { RateLimiter, DhtDropCounter, type RateLimiterOptions } from './defences.js'
-import { encodeParts, decodeMessage, isRequest, type Body } from './messages.js'
+import { RequestGate, DhtDropCounter, type RateLimiterOptions, type AnswerBudgetOptions } from './defences.js'
+import { encodeParts, decodeMessage, isRequest, type Body, type DhtMessage } from './messages.js'
 import { cachedRecordVerifier, compareRecords, type VerifiedRecord } from './records.js'
-import { addressOf, hostOf, peerAddressOf } from '../io/address.js'
+import { addressOf, peerAddressOf, type IpScope } from '../io/address.js'
+import { localScopeOf, usableContacts } from './address-policy.js'
 import { handleRequest } from './server.js'
 import { startLookup, type LookupHandle, type LookupParams } from './lookup-run.js'
 import { Maintenance } from './maintenance.js'
@@ -30,7 +31,7 @@ export interface LookupOptions {
 }
 
 export interface DhtNodeOptions extends Partial<DhtSettings> {
-  /** The node's DHT public key (32 bytes; not the user's identity key): id = nodeIdOf(publicKey). */
+  /** The node's DHT public key (32 bytes; not the user's identity key): id = nodeIdAt(publicKey, our address). */
   publicKey: Uint8Array
   /** datagrams in and out; the node sets `onDatagram` in start() and clears it in stop() */
   transport: DatagramTransport
@@ -39,7 +40,12 @@ export interface DhtNodeOptions extends Partial<DhtSettings> {
   random: Random
   /** Ask others not to add us to their tables (we cannot take unsolicited datagrams). */
   readOnly?: boolean
+  /** requests per source IP (dht.md §8.4) */
   rateLimit?: RateLimiterOptions
+  /** requests per source network, /24 or /64 (dht.md §8.4) */
+  networkRateLimit?: RateLimiterOptions
+  /** answers per second in total (dht.md §8.4) */
+  answerBudget?: AnswerBudgetOptions
   records?: RecordStoreOptions
   tokenRotateMs?: number
   /** Record verification (default: verifyPresenceRecord behind a per-node cache); replaceable only to share a cache. */
@@ -75,7 +81,9 @@ export class DhtNode {
   readonly readOnly: boolean
   readonly internals: NodeInternals
   readonly #transport: DatagramTransport
-  readonly #limiter: RateLimiter
+  /** where we run: decides which contact addresses we accept (address-policy.ts) */
+  readonly #localScope: IpScope
+  readonly #gate: RequestGate
   readonly #verifying = new Set<string>()
   readonly #lookups = new Set<LookupHandle>()
   readonly #maintenance: Maintenance
@@ -85,10 +93,13 @@ export class DhtNode {
 
   constructor (opts: DhtNodeOptions) {
     this.publicKey = opts.publicKey.slice()
-    this.id = nodeIdOf(this.publicKey).slice()
+    // dht.md §1.1: our id is placed by the address we are bound to, as peers will compute it
+    const local = opts.transport.local
+    this.#localScope = localScopeOf(local.host)
+    this.id = nodeIdAt(this.publicKey, addressOf(local.host, local.port === 0 ? 1 : local.port) ?? '').slice()
     this.readOnly = opts.readOnly ?? false
     this.#transport = opts.transport
-    this.#limiter = new RateLimiter(opts.rateLimit)
+    this.#gate = new RequestGate(opts, opts.scheduler.wallNow())
     const settings = settingsOf(opts)
     const now = opts.scheduler.wallNow()
     const random = (n: number): Uint8Array => opts.random.bytes(n)
@@ -109,7 +120,7 @@ export class DhtNode {
       heardFrom: (id, from, readOnly) => this.#heardFrom(id, from, readOnly),
       contactFailed: (id) => { this.internals.table.fail(id) }
     }
-    this.#maintenance = new Maintenance(this.internals, (p) => this.startLookup(p), this.#limiter)
+    this.#maintenance = new Maintenance(this.internals, (p) => this.startLookup(p), this.#gate)
     this.#publisher = new Publisher(this.internals, (p) => this.startLookup(p))
   }
 
@@ -163,9 +174,12 @@ export class DhtNode {
       if (r !== 'ok') n.drops.count(r)
       return
     }
-    if (!this.#limiter.allow(hostOf(from), n.scheduler.wallNow())) return n.drops.count('rate-limited')
-    const asker = nodeIdOf(msg.senderKey)
-    if (idEquals(asker, this.id)) return n.drops.count('malformed')
+    const verdict = this.#gate.admit(from, n.scheduler.wallNow())
+    if (verdict !== 'ok') return n.drops.count(verdict)
+    const asker = nodeIdAt(msg.senderKey, from)
+    // our own key: ourselves (seen at our public address, where our id is placed elsewhere) or
+    // someone claiming to be us; both 32-byte strings, compared like ids
+    if (idEquals(asker, this.id) || idEquals(msg.senderKey, this.publicKey)) return n.drops.count('malformed')
     this.#answered++
     handleRequest(n, msg, from, asker)
     this.#considerRequester(asker, from, msg.readOnly)
@@ -174,7 +188,9 @@ export class DhtNode {
   /** Callback form of every lookup (what the simulator uses); see findNode/findValue for promises. */
   startLookup (p: LookupParams, seeds: Array<{ id: NodeId, addr: string }> = []): LookupHandle {
     const onDone = p.onDone
-    const handle = startLookup(this.internals, { ...p, onDone: (r) => { this.#lookups.delete(handle); onDone(r) } }, seeds)
+    // a lookup with no one to ask (empty table) finishes inside startLookup, before `handle` is set
+    let handle: LookupHandle | null = null
+    handle = startLookup(this.internals, { ...p, onDone: (r) => { if (handle !== null) this.#lookups.delete(handle); onDone(r) } }, seeds)
     if (!handle.result) this.#lookups.add(handle)
     return handle
   }
@@ -251,7 +267,7 @@ export class DhtNode {
       retries,
       onTimeout: () => done(null),
       onResponse: (msg) => {
-        const id = nodeIdOf(msg.senderKey)
+        const id = nodeIdAt(msg.senderKey, addr)
         this.#heardFrom(id, addr, msg.readOnly)
         if (msg.type === C.DhtType.PONG) this.#maintenance.observed(msg.observed)
         done(id)
@@ -276,8 +292,17 @@ export class DhtNode {
     const n = this.internals
     return n.rpc.request(to, body.type, (txid) => encodeParts({ txid, readOnly: this.readOnly, senderKey: this.publicKey }, body), {
       timeoutMs: n.settings.rpcTimeoutMs, retries: h.retries, stallMs: h.stallMs,
-      onResponse: h.onResponse, onTimeout: h.onTimeout, onStall: h.onStall
+      onResponse: (msg, from) => h.onResponse(this.#sanitized(msg, from), from), onTimeout: h.onTimeout, onStall: h.onStall
     })
+  }
+
+  // dht.md §8.1: the contacts an answer names are dropped (and counted) if we must not send to
+  // their address or their id cannot be that of a node at that address (BEP 42). Decoded answers
+  // may be shared (intern.ts), so a filtered list is a new message, never an edit.
+  #sanitized (msg: DhtMessage, from: string): DhtMessage {
+    if (!('nodes' in msg) || msg.nodes.length === 0) return msg
+    const nodes = usableContacts(msg.nodes, from, this.#localScope, () => this.internals.drops.count('refused-contact'))
+    return nodes === msg.nodes ? msg : { ...msg, nodes }
   }
 
   // A node answered a request of ours from the address we asked: it is reachable there.

@@ -1,7 +1,8 @@
 // The routing table: k-buckets split on the local id's side (Kademlia §2.4), least recently seen
 // contact first, a replacement cache per bucket (Kademlia §4.1), and a cap on contacts per /24
-// (/48) subnet (dht.md §8.2). Pure: the node decides whom to ping, the table only keeps score.
-import { commonPrefixLength, compareDistance, idEquals, type NodeId } from './ids.js'
+// (/48) subnet (dht.md §8.2). Only ids valid for their address enter (BEP 42 enforcement, dht.md
+// §1.1). Pure: the node decides whom to ping, the table only keeps score.
+import { commonPrefixLength, compareDistance, idEquals, idValidFor, type NodeId } from './ids.js'
 import { subnetOf } from '../io/address.js'
 import { ID_BITS, K, MAX_PER_SUBNET, MAX_CONTACT_FAILURES } from './constants.js'
 
@@ -39,7 +40,7 @@ interface Bucket {
 }
 
 export type AddResult =
-  | { status: 'added' | 'updated' | 'self' | 'subnet-full' | 'conflict' }
+  | { status: 'added' | 'updated' | 'self' | 'subnet-full' | 'conflict' | 'invalid-id' }
   /** Bucket full: the newcomer waits in the replacement cache; `oldest` is worth a ping if stale. */
   | { status: 'full', oldest: Contact }
 
@@ -93,7 +94,7 @@ export class RoutingTable {
 
   /** True when add(id, addr) could take the contact now (room, or a split that may make room). */
   canAdd (id: NodeId, addr: string): boolean {
-    if (same(id, this.selfId) || this.get(id)) return false
+    if (same(id, this.selfId) || this.get(id) || !idValidFor(id, addr)) return false
     if ((this.#subnets.get(subnetOf(addr)) ?? 0) >= this.maxPerSubnet) return false
     const index = this.bucketIndexOf(id)
     return this.#buckets[index]!.contacts.length < this.k ||
@@ -103,6 +104,7 @@ export class RoutingTable {
   /** Adds a contact that has proven it answers at `addr` (a response we asked for). */
   add (id: NodeId, addr: string, now: number): AddResult {
     if (same(id, this.selfId)) return { status: 'self' }
+    if (!idValidFor(id, addr)) return { status: 'invalid-id' }
     for (;;) {
       const index = this.bucketIndexOf(id)
       const bucket = this.#buckets[index]!

@@ -161,6 +161,55 @@ export function subnetOf (addr: string): string {
 }
 
 
+/**
+ * The network a canonical address (or bare IP) is in, for limits per source network: its /24
+ * (IPv4) or /64 (IPv6; RFC 4291 §2.5.4: one link, what an ISP hands a single customer, so one host
+ * can hold all of it). Text such as "1.2.3.0/24" or "2001:db8::/64"; null if not an address.
+ */
+export function networkKeyOf (addr: string): string | null {
+  const ip = parseAddress(addr)?.ip ?? parseIp(addr)
+  if (ip === null) return null
+  if (ip.length === 4) return `${ip[0]}.${ip[1]}.${ip[2]}.0/24`
+  const net = new Uint8Array(16)
+  net.set(ip.subarray(0, 8))
+  return `${formatIp(net)}/64`
+}
+
+/** What kind of IP a host is, for deciding whom a node may contact (proto-spec/dht.md §8.1). */
+export type IpScope = 'unspecified' | 'loopback' | 'link-local' | 'multicast' | 'broadcast' | 'private' | 'public'
+
+/**
+ * RFC 6890's special-purpose registries, the parts that matter for where a packet goes:
+ * unspecified (0.0.0.0/8, ::), loopback (127/8, ::1), link-local (169.254/16, fe80::/10),
+ * multicast (224/4, ff00::/8), limited broadcast (255.255.255.255), private (RFC 1918 10/8,
+ * 172.16/12, 192.168/16; RFC 6598 shared 100.64/10; RFC 4193 unique local fc00::/7). IPv4 in
+ * IPv6 (::ffff:a.b.c.d) is judged as the IPv4 address (parseIp maps it).
+ */
+export function ipScope (ip: Uint8Array): IpScope {
+  if (ip.length === 4) {
+    const [a, b] = [ip[0]!, ip[1]!]
+    if (a === 0) return 'unspecified'
+    if (a === 127) return 'loopback'
+    if (a === 169 && b === 254) return 'link-local'
+    if (a >= 224 && a <= 239) return 'multicast'
+    if (ip.every(x => x === 255)) return 'broadcast'
+    if (a === 10 || (a === 172 && (b & 0xf0) === 16) || (a === 192 && b === 168) || (a === 100 && (b & 0xc0) === 64)) return 'private'
+    return 'public'
+  }
+  if (ip.every(x => x === 0)) return 'unspecified'
+  if (ip.subarray(0, 15).every(x => x === 0) && ip[15] === 1) return 'loopback'
+  if (ip[0] === 0xff) return 'multicast'
+  if (ip[0] === 0xfe && (ip[1]! & 0xc0) === 0x80) return 'link-local'
+  if ((ip[0]! & 0xfe) === 0xfc) return 'private'
+  return 'public'
+}
+
+/** ipScope of a canonical address's host; null if it is not an address. */
+export function addressScope (addr: string): IpScope | null {
+  const p = parseAddress(addr)
+  return p === null ? null : ipScope(p.ip)
+}
+
 /** A UDP address as node:dgram reports it. */
 export interface PeerAddress {
   host: string

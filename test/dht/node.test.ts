@@ -6,7 +6,7 @@ import { createRng } from '../../src/sim/rng.js'
 import { DhtType, StoreStatus, ValueStatus, RATE_BURST, MAX_MESSAGE_BYTES } from '../../src/dht/constants.js'
 import { RpcTable } from '../../src/dht/rpc.js'
 import { encodeMessage } from '../../src/dht/messages.js'
-import { compareDistance, idToHex, nodeIdOf } from '../../src/dht/ids.js'
+import { compareDistance, idToHex, nodeIdAt } from '../../src/dht/ids.js'
 import { Lookup } from '../../src/dht/lookup.js'
 import { SimDht } from '../../src/dht/sim/index.js'
 import { simScheduler } from '../../src/sim/io.js'
@@ -56,7 +56,7 @@ t.test('a node ignores a spoofed answer from the wrong address', async t => {
   t.equal(a.stats().drops['wrong-address'], 1, 'and counted')
   asked.send('198.51.100.1:4000', { type: DhtType.PONG, observed: '198.51.100.1:4000' }, seen.msg!.txid)
   net.advance(20)
-  t.equal(result, idToHex(nodeIdOf(asked.key)), 'the asked node\'s answer is taken')
+  t.equal(result, idToHex(nodeIdAt(asked.key, '198.51.100.2:4000')), 'the asked node\'s answer is taken')
 })
 
 t.test('per-IP rate limit: a flood from one IP is cut at the burst, others are served', async t => {

@@ -3,12 +3,13 @@
 // record is what signing Alice's record gives and verifies, and the dumps spell the same bytes.
 import t from 'tap'
 import { encodeMessage, decodeMessage, type DhtMessage } from '../../src/dht/messages.js'
-import { nodeIdOf } from '../../src/dht/ids.js'
+import { nodeIdOf, nodeIdAt, placementCrc, idValidFor } from '../../src/dht/ids.js'
+import { parseIp } from '../../src/io/address.js'
 import { WriteTokens } from '../../src/dht/tokens.js'
 import { decodePresenceRecord, verifyPresenceRecord, presenceKey } from '../../src/dht/records.js'
 import { specVectors, specDumps, fromHex, toHex } from '../helpers/spec-vectors.js'
 import {
-  dhtVectorMessages, presenceRecordBytes, alicePresenceKey, alice, dhtPublic, token, RECORD, ASKER_ADDRESS, TOKEN_SECRET
+  dhtVectorMessages, presenceRecordBytes, alicePresenceKey, alice, dhtPublic, token, RECORD, ASKER_ADDRESS, TOKEN_SECRET, NODE_ADDRESSES
 } from '../helpers/dht-vector-inputs.js'
 
 const vectors = specVectors('dht.md')
@@ -44,7 +45,16 @@ for (const [name, want] of Object.entries(messages)) {
 
 t.test('keys, ids and token are what §12.1 says', async t => {
   for (const who of ['A', 'B', 'C', 'D'] as const) {
-    t.equal(toHex(nodeIdOf(dhtPublic(who))), get(`nodeId.${who}`), `node id of ${who}`)
+    t.equal(toHex(nodeIdOf(dhtPublic(who))), get(`keyHash.${who}`), `key hash of ${who}`)
+    t.equal(toHex(nodeIdAt(dhtPublic(who), NODE_ADDRESSES[who])), get(`nodeId.${who}`), `node id of ${who} at its address`)
+    t.ok(idValidFor(fromHex(get(`nodeId.${who}`)), NODE_ADDRESSES[who]), 'valid for its address (BEP 42)')
+    t.notOk(idValidFor(fromHex(get(`keyHash.${who}`)), NODE_ADDRESSES[who]), 'the bare key hash is not')
+  }
+  const bep42 = [...vectors.keys()].filter(k => k.startsWith('bep42.'))
+  t.equal(bep42.length, 5, 'BEP 42\'s five examples')
+  for (const name of bep42) {
+    const [, ip, r] = /^bep42\.(.+)\.r(\d)$/.exec(name)!
+    t.equal(placementCrc(parseIp(ip!)!, Number(r)).toString(16).padStart(8, '0'), get(name), name)
   }
   t.equal(toHex(dhtPublic('A')), get('dhtPublic.A'))
   t.equal(toHex(dhtPublic('B')), get('dhtPublic.B'))

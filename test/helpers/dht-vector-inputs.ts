@@ -3,7 +3,7 @@
 // byte sequence, and Ed25519 signatures are deterministic (RFC 8032 §5.1.6), so every byte is fixed.
 import { ed25519 } from '../../src/crypto/primitives.js'
 import { identityFromSecrets, IDENTITY_SECRET_NAMES, type Identity } from '../../src/crypto/identity.js'
-import { nodeIdOf } from '../../src/dht/ids.js'
+import { nodeIdAt } from '../../src/dht/ids.js'
 import { WriteTokens } from '../../src/dht/tokens.js'
 import { DhtType, ValueStatus, StoreStatus } from '../../src/dht/constants.js'
 import { presenceKey, signPresenceRecord, type PresenceRecord } from '../../src/dht/records.js'
@@ -20,6 +20,8 @@ export const DHT_SEEDS = { A: counting(0xc0, 32), B: counting(0xe0, 32), C: coun
 export const dhtPublic = (who: keyof typeof DHT_SEEDS): Uint8Array => ed25519.publicFromSecret(DHT_SEEDS[who])
 
 export const ASKER_ADDRESS = '192.0.2.1:47474'
+/** Where each node is (dht.md §12.1): its id is placed by this address (§1.1). */
+export const NODE_ADDRESSES = { A: ASKER_ADDRESS, B: '198.51.100.7:47400', C: '203.0.113.5:47400', D: '[2001:db8::5]:47400' }
 export const TOKEN_SECRET = counting(0x60, 32)
 
 export const RECORD: Omit<PresenceRecord, 'publicIdentity'> = {
@@ -44,8 +46,8 @@ export function token (): Uint8Array {
 
 export function contacts (): NodeInfo[] {
   return [
-    { id: nodeIdOf(dhtPublic('C')), addr: '203.0.113.5:47400' },
-    { id: nodeIdOf(dhtPublic('D')), addr: '[2001:db8::5]:47400' }
+    { id: nodeIdAt(dhtPublic('C'), NODE_ADDRESSES.C), addr: NODE_ADDRESSES.C },
+    { id: nodeIdAt(dhtPublic('D'), NODE_ADDRESSES.D), addr: NODE_ADDRESSES.D }
   ]
 }
 

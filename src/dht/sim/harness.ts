@@ -1,5 +1,6 @@
 // A DHT network in one process (dht.md §9): the real DhtNode over a simulated datagram network,
 // with a seeded RNG and the simulated clock, so a run with the same options replays exactly.
+import { ipScope, parseIp } from '../../io/address.js'
 import { createRng, type Rng } from '../../sim/rng.js'
 import type { SimEndpoint } from '../../sim/network.js'
 import { DhtNode, type DhtNodeOptions } from '../node.js'
@@ -23,11 +24,14 @@ export function bindTransport (net: SimDatagramNetwork, addr: string): { transpo
   return { transport, endpoint: endpoint! }
 }
 
-/** A random public-looking IPv4 address and port; distinct IPs so /24 caps rarely bind. */
+/**
+ * A random public IPv4 address and port; distinct IPs so /24 caps rarely bind. Public only: nodes
+ * refuse loopback and private contacts from public peers (dht.md §8.1).
+ */
 export function randomAddress (rng: Rng, taken: Set<string>): string {
   for (;;) {
     const ip = `${1 + rng.int(222)}.${rng.int(256)}.${rng.int(256)}.${1 + rng.int(254)}`
-    if (taken.has(ip)) continue
+    if (taken.has(ip) || ipScope(parseIp(ip)!) !== 'public') continue
     taken.add(ip)
     return `${ip}:${1024 + rng.int(64_000)}`
   }
