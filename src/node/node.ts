@@ -72,7 +72,10 @@ export class Node {
     const { world, identity, log } = opts
     this.events = opts.events ?? new EventBus()
     this.storage = new StoreComponent(opts.openStore)
-    this.udp = new EndpointComponent({ host: opts.host, port: opts.port, identity, world, log: log.child({ c: 'udp' }) })
+    // contacts' sessions are never evicted as strangers' are (session.md §3.7); the cache is
+    // loaded when messaging starts, after the socket: until then every peer is a stranger
+    const isContact = (fp: string): boolean => this.messaging.ctx.contacts.has(fp)
+    this.udp = new EndpointComponent({ host: opts.host, port: opts.port, identity, world, log: log.child({ c: 'udp' }), isContact })
     this.dht = opts.dht === false
       ? null
       : new DhtComponent({
