@@ -39,8 +39,8 @@ export interface NodeOptions {
   /** UDP port; 0 picks a free one */
   port: number
   mdns: boolean
-  /** peers to dial at start (--peer) */
-  peers: PeerAddress[]
+  /** peers to dial at start (--peer); one with a fingerprint can be answered (proto-spec/wire.md §4.1.1) */
+  peers: Array<PeerAddress & { fingerprint?: string }>
   /** DHT bootstrap nodes (none: the node waits to be found, as the first node of a network) */
   bootstrap: PeerAddress[]
   /** DHT settings over the defaults (loopback relaxes the per-IP defences by itself), or false for no DHT */
