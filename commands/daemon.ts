@@ -18,7 +18,7 @@ export default class Daemon extends BaseCommand {
     detach: Flags.boolean({ description: 'run in the background (log in <home>/daemon.log); returns once the daemon is ready' }),
     port: Flags.integer({ description: 'UDP port (default: config "port"; 0 picks a free one)', min: 0, max: 65535 }),
     host: Flags.string({ description: 'address to bind the UDP socket to (default: config "host")' }),
-    peer: Flags.string({ description: 'a peer to connect to at start, host:port (repeatable)', multiple: true }),
+    peer: Flags.string({ description: 'a peer to connect to at start, fingerprint@host:port (repeatable; a node answers only a dial that names its fingerprint, a bare host:port only if that peer dials us too)', multiple: true }),
     bootstrap: Flags.string({ description: 'DHT bootstrap node host:port (repeatable; replaces config "bootstrap")', multiple: true }),
     mdns: Flags.boolean({ description: 'LAN discovery with mDNS (default: config "mdns")', allowNo: true }),
     json: Flags.boolean({ description: 'with --detach: print the status as JSON' }),

@@ -13,6 +13,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 export const SLOW_AFTER_MS = 10_000
 
 export const SLOW = [
+  'test/attacks/session-flood.test.ts', // 2,000 stranger endpoints on loopback, ~10 s
   'test/cli/', // the built binary, one process per command
   'test/e2e/', // daemons as processes, the chat in tmux
   'test/lab/', // network namespaces

@@ -40,7 +40,7 @@ function emit (metric: string, value: number, params: Record<string, unknown> = 
   console.log(JSON.stringify({ metric, value: Math.round(value * 10) / 10, params }))
 }
 
-interface Node { home: string, port: number, invite: string, pid?: number }
+interface Node { home: string, port: number, invite: string, fingerprint: string, pid?: number }
 
 async function freePort (): Promise<number> {
   const s = dgram.createSocket('udp4')
@@ -53,7 +53,7 @@ async function freePort (): Promise<number> {
 async function makeNode (name: string): Promise<Node> {
   const home = await mkdtemp(join(tmpdir(), `dmess-bench-msg-${name}-`))
   const p = await initProfile(homePaths(home), PASS, { name, kdf: { t: 1, m: 64, p: 1 } })
-  return { home, port: await freePort(), invite: p.invite }
+  return { home, port: await freePort(), invite: p.invite, fingerprint: p.fingerprint }
 }
 
 async function dmess (args: string[]): Promise<void> {
@@ -65,7 +65,7 @@ async function dmess (args: string[]): Promise<void> {
 }
 
 async function startDaemon (n: Node, peer: Node): Promise<void> {
-  await dmess(['daemon', '--detach', '--home', n.home, '--host', '127.0.0.1', '--port', String(n.port), '--no-mdns', '--peer', `127.0.0.1:${peer.port}`])
+  await dmess(['daemon', '--detach', '--home', n.home, '--host', '127.0.0.1', '--port', String(n.port), '--no-mdns', '--peer', `${peer.fingerprint}@127.0.0.1:${peer.port}`]) // wire.md §4.1.1
   n.pid = await readPidFile(join(n.home, 'daemon.pid'))
 }
 

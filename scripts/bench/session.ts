@@ -96,14 +96,15 @@ async function take (queue: Uint8Array[], wait: (w: (b: Uint8Array | null) => vo
 async function handshakesPerSecond (c: Child, ik: boolean): Promise<number> {
   const to = { host: '127.0.0.1', port: c.info.port }
   const probe = await Endpoint.listen({ host: '127.0.0.1', identity: generateIdentity() })
-  const remoteStatic = ik ? (await probe.connect(to)).remoteStatic : undefined
+  const expectFingerprint = c.info.fingerprint // a node answers only a dial that names it (wire.md §4.1.1)
+  const remoteStatic = ik ? (await probe.connect(to, { expectFingerprint })).remoteStatic : undefined
   await probe.close()
   const clients = await Promise.all(Array.from({ length: CLIENTS }, async () => await Endpoint.listen({ host: '127.0.0.1', identity: generateIdentity() })))
   const start = performance.now()
   let done = 0
   await Promise.all(clients.map(async ep => {
     while (performance.now() - start < HANDSHAKE_MS) {
-      const s = await ep.connect(to, { remoteStatic })
+      const s = await ep.connect(to, { expectFingerprint, remoteStatic })
       if (s.remoteFingerprint !== c.info.fingerprint) throw new Error('wrong peer')
       done++
       s.close()
@@ -160,7 +161,7 @@ async function idleSessionRss (): Promise<{ before: number, after: number }> {
     rw.send(Buffer.from('M'))
     const before = Number(Buffer.from(await rw.next(2000) ?? Buffer.from('M0')).toString().slice(1))
     const ep = await Endpoint.listen({ host: '127.0.0.1', identity: generateIdentity() })
-    const s = await ep.connect({ host: '127.0.0.1', port: c.info.port })
+    const s = await ep.connect({ host: '127.0.0.1', port: c.info.port }, { expectFingerprint: c.info.fingerprint })
     await new Promise(resolve => setTimeout(resolve, 1000))
     const sw = sessionWire(s)
     sw.send(Buffer.from('M'))

@@ -22,6 +22,8 @@ import { daemonPaths, type DaemonPaths } from './paths.js'
 import type { DaemonStatus } from './rpc-methods.js'
 
 export interface HostPort { host: string, port: number }
+/** A --peer: an address, and the fingerprint of whoever is there if known (a node answers only a dial that names it, proto-spec/wire.md §4.1.1). */
+export interface StaticPeer extends HostPort { fingerprint?: string }
 
 export interface DaemonOptions {
   paths: HomePaths
@@ -30,7 +32,7 @@ export interface DaemonOptions {
   port: number
   mdns: boolean
   /** peers to connect to at start (--peer), for the connection manager */
-  peers: HostPort[]
+  peers: StaticPeer[]
   /** DHT bootstrap nodes (--bootstrap, else config) */
   bootstrap: HostPort[]
   log: Logger

@@ -13,7 +13,7 @@ import { isProcessAlive, waitForExit } from './lock.js'
 import { daemonPaths } from './paths.js'
 import type { DaemonStatus } from './rpc-methods.js'
 import type { HomePaths } from '../config/home.js'
-import { formatHostPort, resolveSettings, runDaemon, type DaemonFlags, type DaemonSettings } from './run.js'
+import { formatHostPort, formatPeer, resolveSettings, runDaemon, type DaemonFlags, type DaemonSettings } from './run.js'
 
 /** Unlocking (Argon2id) and binding take well under a second; this allows for a loaded machine. */
 export const DETACH_READY_TIMEOUT_MS = 60_000
@@ -56,7 +56,7 @@ export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=2']
 /** The child's command line: the settings the parent resolved, so both read config only once. */
 export function childArgs (s: DaemonSettings): string[] {
   const args = ['--home', s.paths.home, '--host', s.host, '--port', String(s.port), s.mdns ? '--mdns' : '--no-mdns']
-  for (const p of s.peers) args.push('--peer', formatHostPort(p))
+  for (const p of s.peers) args.push('--peer', formatPeer(p))
   for (const b of s.bootstrap) args.push('--bootstrap', formatHostPort(b))
   return args
 }

@@ -5,7 +5,8 @@ import type { HomePaths } from '../config/home.js'
 import { loadConfig } from '../config/config.js'
 import { errors } from '../errors.js'
 import { assertInitialised, lock, unlock } from '../app/profile.js'
-import { Daemon, alreadyRunning, type DaemonOptions, type HostPort } from './daemon.js'
+import { Daemon, alreadyRunning, type DaemonOptions, type HostPort, type StaticPeer } from './daemon.js'
+import { parseFingerprint } from '../crypto/fingerprint.js'
 import { probeSocket } from './ipc-client.js'
 import { createLogger } from './log.js'
 import { daemonPaths } from './paths.js'
@@ -17,7 +18,7 @@ export interface DaemonSettings {
   host: string
   port: number
   mdns: boolean
-  peers: HostPort[]
+  peers: StaticPeer[]
   bootstrap: HostPort[]
   logLevel: LevelWithSilent
 }
@@ -45,6 +46,20 @@ export function formatHostPort (a: HostPort): string {
   return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`
 }
 
+/**
+ * A --peer: "host:port", or "<fingerprint>@host:port". Only the second is answered by a dmess
+ * node (proto-spec/wire.md §4.1.1); the first reaches a peer only if it dials us too.
+ */
+export function parsePeer (text: string): StaticPeer {
+  const at = text.lastIndexOf('@')
+  if (at < 0) return parseHostPort(text, '--peer')
+  return { ...parseHostPort(text.slice(at + 1), '--peer'), fingerprint: parseFingerprint(text.slice(0, at)) }
+}
+
+export function formatPeer (p: StaticPeer): string {
+  return p.fingerprint === undefined ? formatHostPort(p) : `${p.fingerprint}@${formatHostPort(p)}`
+}
+
 /** Flags win over config.yaml; --bootstrap replaces the configured list rather than adding to it. */
 export async function resolveSettings (paths: HomePaths, flags: DaemonFlags): Promise<DaemonSettings> {
   const { config } = await loadConfig(paths.config)
@@ -57,7 +72,7 @@ export async function resolveSettings (paths: HomePaths, flags: DaemonFlags): Pr
     host: flags.host ?? config.host,
     port,
     mdns: flags.mdns ?? config.mdns,
-    peers: (flags.peer ?? []).map(p => parseHostPort(p, '--peer')),
+    peers: (flags.peer ?? []).map(parsePeer),
     bootstrap: bootstrap.map(b => parseHostPort(b, '--bootstrap')),
     logLevel: config.logLevel as LevelWithSilent
   }

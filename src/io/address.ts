@@ -160,6 +160,18 @@ export function subnetOf (addr: string): string {
   return `[${Array.from(p.ip.subarray(0, 6), b => b.toString(16).padStart(2, '0')).join('')}]`
 }
 
+/**
+ * The network a source host belongs to, for per-network bounds: its IPv4 /24 or its IPv6 /64
+ * (one subscriber's LAN, RFC 6177 §2; what one attacker controls cheaply). An IPv4-mapped IPv6
+ * host counts as its IPv4 /24. Text that is no IP literal stands for itself.
+ * proto-spec/session.md §6.1.
+ */
+export function sourceNetworkOf (host: string): string {
+  const ip = parseIp(host)
+  if (ip === null) return host
+  if (ip.length === 4) return `${ip[0]}.${ip[1]}.${ip[2]}/24`
+  return `${Array.from(ip.subarray(0, 8), b => b.toString(16).padStart(2, '0')).join('')}/64`
+}
 
 /**
  * The network a canonical address (or bare IP) is in, for limits per source network: its /24

@@ -109,8 +109,19 @@ export class ConnectionManager {
     this.#maxLookups = opts.maxLookups ?? MAX_CONCURRENT_LOOKUPS
   }
 
-  /** A --peer host:port: dialled now and whenever the link drops. */
-  addStatic (address: Address, now: number): void {
+  /**
+   * A --peer host:port: dialled now and whenever the link drops. With the fingerprint of whoever
+   * is there, the entry is that peer's from the start and its dials can be answered (a node
+   * answers only a dial that names it, proto-spec/wire.md §4.1.1).
+   */
+  addStatic (address: Address, now: number, fingerprint?: string): void {
+    if (fingerprint !== undefined) {
+      const p = this.#peers.get(fingerprint) ?? this.#put(this.#blank(fingerprint, fingerprint, 'static', now))
+      p.pinned = true
+      p.source = 'static'
+      this.#learn(p, [address], 'static', false)
+      return
+    }
     const key = staticKey(address)
     if (this.#peers.has(key)) return
     for (const p of this.#peers.values()) if (p.pinned && p.addresses.some(a => sameAddress(a, address))) return

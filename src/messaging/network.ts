@@ -18,7 +18,8 @@ import type { MessagingContext } from './context.js'
 export const DIAL_TIMEOUT_MS = 20_000
 
 export interface NetworkOptions {
-  staticPeers: Address[]
+  /** --peer entries; one with a fingerprint can be answered (wire.md §4.1.1) */
+  staticPeers: Array<Address & { fingerprint?: string }>
   /** options for LAN discovery, or null for none (--no-mdns) */
   mdns: Pick<MdnsDiscoveryOptions, 'interface' | 'bind'> | null
   /** where the DHT says a fingerprint is (the daemon's DhtComponent.lookup), or none */
@@ -64,7 +65,7 @@ export class Network {
     this.#endpoint = endpoint
     endpoint.on('session', this.#onSession)
     const now = this.ctx.now()
-    for (const a of this.opts.staticPeers) this.conn.addStatic(a, now)
+    for (const a of this.opts.staticPeers) this.conn.addStatic({ host: a.host, port: a.port }, now, a.fingerprint)
     if (this.opts.mdns !== null) await this.#startMdns(endpoint, this.opts.mdns)
   }
 

@@ -11,7 +11,15 @@ import { Endpoint } from '../transport/endpoint.js'
 
 export interface BoundAddress { address: string, port: number, family: string }
 
-export interface EndpointComponentOptions { host: string, port: number, identity: Identity, log: Logger, world: World }
+export interface EndpointComponentOptions {
+  host: string
+  port: number
+  identity: Identity
+  log: Logger
+  world: World
+  /** is this fingerprint a contact? Strangers' sessions are capped (proto-spec/session.md §3.7) */
+  isContact?: (fingerprint: string) => boolean
+}
 
 export class EndpointComponent implements Component {
   readonly name = 'udp'
@@ -29,7 +37,7 @@ export class EndpointComponent implements Component {
     try {
       // no `random` for the Endpoint: its handshake ephemerals come from OpenSSL and stay there
       // (src/crypto/primitives.ts), never from the world's non-key randomness
-      this.#endpoint = await Endpoint.listen({ host, port, identity: this.opts.identity, scheduler: world.scheduler, sockets: world.sockets })
+      this.#endpoint = await Endpoint.listen({ host, port, identity: this.opts.identity, scheduler: world.scheduler, sockets: world.sockets, isContact: this.opts.isContact })
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
       throw code === 'EADDRINUSE'

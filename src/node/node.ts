@@ -39,8 +39,8 @@ export interface NodeOptions {
   /** UDP port; 0 picks a free one */
   port: number
   mdns: boolean
-  /** peers to dial at start (--peer) */
-  peers: PeerAddress[]
+  /** peers to dial at start (--peer); one with a fingerprint can be answered (proto-spec/wire.md §4.1.1) */
+  peers: Array<PeerAddress & { fingerprint?: string }>
   /** DHT bootstrap nodes (none: the node waits to be found, as the first node of a network) */
   bootstrap: PeerAddress[]
   /** DHT settings over the defaults (loopback relaxes the per-IP defences by itself), or false for no DHT */
@@ -72,7 +72,10 @@ export class Node {
     const { world, identity, log } = opts
     this.events = opts.events ?? new EventBus()
     this.storage = new StoreComponent(opts.openStore)
-    this.udp = new EndpointComponent({ host: opts.host, port: opts.port, identity, world, log: log.child({ c: 'udp' }) })
+    // contacts' sessions are never evicted as strangers' are (session.md §3.7); the cache is
+    // loaded when messaging starts, after the socket: until then every peer is a stranger
+    const isContact = (fp: string): boolean => this.messaging.ctx.contacts.has(fp)
+    this.udp = new EndpointComponent({ host: opts.host, port: opts.port, identity, world, log: log.child({ c: 'udp' }), isContact })
     this.dht = opts.dht === false
       ? null
       : new DhtComponent({

@@ -31,6 +31,10 @@ export interface ManagerStats {
   dropped: Record<DropReason | SessionDropReason, number>
   handshakesCompleted: number
   cookieRepliesSent: number
+  /** half-open handshakes dropped to make room (session.md §6.1) */
+  halfOpenEvicted: number
+  /** stranger sessions closed to keep them within their cap (session.md §3.7) */
+  strangersEvicted: number
   sessions: number
   halfOpen: number
   dials: number

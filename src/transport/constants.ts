@@ -43,8 +43,26 @@ export const UNDER_LOAD_INITIATIONS_PER_S = 400
 export const UNDER_LOAD_INITIATION_BURST = 100
 /** Half-open handshakes above which we are "under load". */
 export const UNDER_LOAD_HALF_OPEN = 256
-/** Hard bound on half-open handshakes; beyond it initiations are dropped. */
+/**
+ * Hard bound on half-open handshakes; beyond it the oldest of the source network holding the
+ * most makes room, or the initiation is dropped (session.md §6.1).
+ */
 export const MAX_HALF_OPEN = 4096
+/**
+ * Half-open handshakes one source network (IPv4 /24, IPv6 /64) may hold; beyond it its own
+ * oldest makes room. 32 networks are needed to fill MAX_HALF_OPEN.
+ */
+export const MAX_HALF_OPEN_PER_NETWORK = 128
+/**
+ * Initiator static keys whose newest IK timestamp a responder remembers (session.md §6.4),
+ * least recently answered forgotten first: 16,384 × ~100 bytes ≈ 1.6 MiB at most.
+ */
+export const MAX_IK_TIMESTAMP_KEYS = 16_384
+/**
+ * Open sessions with peers that are not contacts (session.md §3.7); beyond it the one heard
+ * from least recently is closed. Contacts are never counted or evicted.
+ */
+export const MAX_STRANGER_SESSIONS = 128
 /** Distinct source IPs being rate-limited at once. */
 export const MAX_RATE_LIMITED_IPS = 16_384
 
@@ -67,6 +85,8 @@ export interface SessionTuning {
   underLoadInitiationBurst: number
   underLoadHalfOpen: number
   maxHalfOpen: number
+  maxHalfOpenPerNetwork: number
+  maxStrangerSessions: number
 }
 
 export const DEFAULT_TUNING: Readonly<SessionTuning> = Object.freeze({
@@ -87,5 +107,7 @@ export const DEFAULT_TUNING: Readonly<SessionTuning> = Object.freeze({
   underLoadInitiationsPerS: UNDER_LOAD_INITIATIONS_PER_S,
   underLoadInitiationBurst: UNDER_LOAD_INITIATION_BURST,
   underLoadHalfOpen: UNDER_LOAD_HALF_OPEN,
-  maxHalfOpen: MAX_HALF_OPEN
+  maxHalfOpen: MAX_HALF_OPEN,
+  maxHalfOpenPerNetwork: MAX_HALF_OPEN_PER_NETWORK,
+  maxStrangerSessions: MAX_STRANGER_SESSIONS
 })

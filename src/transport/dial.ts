@@ -20,6 +20,10 @@ export interface DialInit {
   /** the session id our payload carries: fresh for a connect, the session's for a rekey (session.md §2.3) */
   sessionId: Uint8Array
   deadline: number
+  /** from the peer's fingerprint (wire.md §4.1.1); null: no responder will answer */
+  mac1Key: Uint8Array | null
+  /** a fresh TAI64N time for each IK message 1 (session.md §6.4) */
+  timestamp: () => Uint8Array
 }
 
 /** What the dial wants at `now`. */
@@ -37,6 +41,8 @@ export class Dial {
   readonly rekeyOf: SessionCore | null
   readonly sessionId: Uint8Array
   readonly deadline: number
+  readonly mac1Key: Uint8Array | null
+  readonly timestamp: () => Uint8Array
   remoteStatic: Uint8Array | null
   hs: InitiatorHandshake
   cookie: Uint8Array | null = null
@@ -55,7 +61,13 @@ export class Dial {
     this.rekeyOf = init.rekeyOf
     this.sessionId = init.sessionId
     this.deadline = init.deadline
-    this.hs = new InitiatorHandshake(party, init.remoteStatic, init.sessionId)
+    this.mac1Key = init.mac1Key
+    this.timestamp = init.timestamp
+    this.hs = this.#handshake(party)
+  }
+
+  #handshake (party: HandshakeParty): InitiatorHandshake {
+    return new InitiatorHandshake(party, this.remoteStatic, this.sessionId, this.mac1Key, this.remoteStatic === null ? null : this.timestamp())
   }
 
   get localIndex (): number {
@@ -103,7 +115,7 @@ export class Dial {
    */
   restart (party: HandshakeParty): void {
     this.hs.destroy()
-    this.hs = new InitiatorHandshake(party, this.remoteStatic, this.sessionId)
+    this.hs = this.#handshake(party)
     this.cookie = null // a cookie is bound to the sender index (wire.md §4.4)
     this.cookieUsed = false
   }

@@ -3,6 +3,7 @@
 // (response, cookie reply, version negotiation) and the key-substitution check. A completed
 // response becomes keys that the SessionManager installs. Pure; drops are counted by `drop`.
 import { WIRE_VERSION } from '../wire/constants.js'
+import { mac1Key } from '../wire/mac1.js'
 import type { HandshakeResponse, CookieReply, VersionNegotiation } from '../wire/packet.js'
 import type { Identity } from '../crypto/identity.js'
 import { errors, type DmessError } from '../errors.js'
@@ -22,6 +23,8 @@ export interface DialerContext {
   random: (n: number) => Uint8Array
   ephemeralRandom: ((n: number) => Uint8Array) | undefined
   drop: (reason: SessionDropReason) => void
+  /** a TAI64N wall-clock time, strictly increasing (session.md §6.4) */
+  timestamp: () => Uint8Array
 }
 
 /** A response that completed a dial: keys for its session, and (XX) the FINAL to send. */
@@ -64,9 +67,13 @@ export class Dialer {
     return (((b[0] ?? 0) << 8) | (b[1] ?? 0)) / 32768 - 1
   }
 
-  /** Create a dial and send its first initiation. */
-  start (init: Omit<DialInit, 'id'>, now: number, out: ManagerAction[]): Dial {
-    const dial = new Dial({ ...init, id: this.#nextId++ }, this.party())
+  /**
+   * Create a dial and send its first initiation. Its mac1 is keyed by the fingerprint it expects
+   * (wire.md §4.1.1): a dial that names none is answered by no dmess responder.
+   */
+  start (init: Omit<DialInit, 'id' | 'mac1Key' | 'timestamp'>, now: number, out: ManagerAction[]): Dial {
+    const fp = init.expectFingerprint ?? init.rekeyOf?.remoteFingerprint ?? null
+    const dial = new Dial({ ...init, id: this.#nextId++, mac1Key: fp === null ? null : mac1Key(fp), timestamp: this.#ctx.timestamp }, this.party())
     this.#ctx.table.set(dial.localIndex, { kind: 'dial', dial })
     this.#dials.set(dial.id, dial)
     out.push({ type: 'send', to: dial.to, bytes: dial.send(now, this.#ctx.tuning, this.jitter()) })

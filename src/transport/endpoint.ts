@@ -34,6 +34,12 @@ export interface EndpointOptions {
   /** use this already bound socket instead of binding one */
   transport?: DatagramTransport
   tuning?: Partial<SessionTuning>
+  /**
+   * Is this fingerprint one of the user's contacts? Sessions with anyone else are capped and
+   * evicted least recently heard first, with a smaller receive window (session.md §3.7).
+   * Without it every peer counts as a contact.
+   */
+  isContact?: (fingerprint: string) => boolean
 }
 
 export interface EndpointConnectOptions extends ConnectOptions {
@@ -60,6 +66,8 @@ export interface EndpointStats {
   internalErrors: number
   handshakesCompleted: number
   cookieRepliesSent: number
+  halfOpenEvicted: number
+  strangersEvicted: number
   sessions: number
   halfOpen: number
   dials: number
@@ -92,7 +100,14 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements SessionOwn
     this.#scheduler = opts.scheduler ?? realScheduler
     this.#sockets = opts.sockets ?? udpSockets
     this.#now = opts.now ?? (() => this.#scheduler.now())
-    this.#manager = new SessionManager({ identity: opts.identity, now: this.#now(), random: opts.random, tuning: opts.tuning })
+    this.#manager = new SessionManager({
+      identity: opts.identity,
+      now: this.#now(),
+      random: opts.random,
+      tuning: opts.tuning,
+      wallNow: () => this.#scheduler.wallNow(), // IK timestamps (session.md §6.4)
+      isContact: opts.isContact
+    })
     this.#transport = transport
     transport.onDatagram = (bytes, from) => { this.#onDatagram(bytes, from) }
   }
@@ -186,6 +201,8 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements SessionOwn
       sendErrors: oldSendErrors + this.#transport.sendErrors,
       handshakesCompleted: m.handshakesCompleted,
       cookieRepliesSent: m.cookieRepliesSent,
+      halfOpenEvicted: m.halfOpenEvicted,
+      strangersEvicted: m.strangersEvicted,
       sessions: m.sessions,
       halfOpen: m.halfOpen,
       dials: m.dials,
@@ -195,6 +212,10 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements SessionOwn
   }
 
   // ---- SessionOwner ----
+
+  isContact (fingerprint: string): boolean {
+    return this.#manager.isContact(fingerprint)
+  }
 
   sendOn (core: SessionCore, datagram: Uint8Array): boolean {
     if (this.#closed) return false

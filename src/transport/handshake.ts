@@ -10,7 +10,8 @@ import {
   encodeHandshakeInitiation, encodeHandshakeResponse, encodeHandshakeFinal,
   type HandshakeInitiation, type HandshakeResponse
 } from '../wire/packet.js'
-import { encodeProof, verifyProof, type VerifiedPeer } from './proof.js'
+import { sealMac1 } from '../wire/mac1.js'
+import { encodeProof, verifyProof, payloadTimestamp, type VerifiedPeer } from './proof.js'
 
 export interface HandshakeKeys {
   send: CipherState
@@ -21,8 +22,11 @@ export interface HandshakeKeys {
 
 export interface CompletedHandshake { keys: HandshakeKeys, peer: VerifiedPeer }
 
-/** Why a handshake message was not accepted (the state is dead afterwards). */
-export type HandshakeFailure = 'decrypt-failed' | 'bad-proof' | 'bad-message'
+/**
+ * Why a handshake message was not accepted (the state is dead afterwards). 'replay': an IK
+ * message 1 whose timestamp is not newer than one already answered for its static key (session.md §6.4).
+ */
+export type HandshakeFailure = 'decrypt-failed' | 'bad-proof' | 'bad-message' | 'replay'
 
 export type HandshakeResult<T> = { ok: true, value: T } | { ok: false, reason: HandshakeFailure }
 
@@ -98,24 +102,30 @@ export class InitiatorHandshake {
   readonly #hs: HandshakeState
 
   readonly #sessionId: Uint8Array
+  readonly #mac1Key: Uint8Array | null
 
   /**
    * IK when the responder's static X25519 key is given (noise.md §1), else XX. `sessionId` names
    * the session this handshake opens (new random id) or rekeys (its id), session.md §2.3.
+   * `mac1Key` (src/wire/mac1.ts) comes from the responder's fingerprint: without it the
+   * initiation carries a zero mac1 and no dmess responder answers. `timestamp` (TAI64N, IK only)
+   * lets the responder refuse a replayed message 1 (session.md §6.4).
    */
-  constructor (party: HandshakeParty, remoteStatic: Uint8Array | null, sessionId: Uint8Array) {
+  constructor (party: HandshakeParty, remoteStatic: Uint8Array | null, sessionId: Uint8Array, mac1Key: Uint8Array | null = null, timestamp: Uint8Array | null = null) {
     this.#party = party
     this.#sessionId = sessionId
+    this.#mac1Key = mac1Key
     this.localIndex = party.localIndex
     this.pattern = remoteStatic === null ? HandshakePattern.XX : HandshakePattern.IK
     this.#hs = newState(party, true, this.pattern, remoteStatic ?? undefined)
-    // noise.md §4: XX message 1 is cleartext and carries nothing; IK's carries our proof
-    this.message = this.#hs.writeMessage(this.pattern === HandshakePattern.IK ? encodeProof(party.identity, sessionId) : undefined)
+    // noise.md §4: XX message 1 is cleartext and carries nothing; IK's carries our proof and the time
+    this.message = this.#hs.writeMessage(this.pattern === HandshakePattern.IK ? encodeProof(party.identity, sessionId, timestamp) : undefined)
   }
 
-  /** HANDSHAKE_INITIATION bytes (wire.md §4.1). */
+  /** HANDSHAKE_INITIATION bytes (wire.md §4.1), mac1 last (§4.1.1). */
   initiation (cookie: Uint8Array | null = null): Uint8Array {
-    return encodeHandshakeInitiation({ senderIndex: this.localIndex, pattern: this.pattern, cookie, message: this.message })
+    const bytes = encodeHandshakeInitiation({ senderIndex: this.localIndex, pattern: this.pattern, cookie, message: this.message })
+    return this.#mac1Key === null ? bytes : sealMac1(bytes, this.#mac1Key)
   }
 
   /**
@@ -174,10 +184,17 @@ export interface Responded {
 }
 
 /**
- * Read a HANDSHAKE_INITIATION and write the response (wire.md §6.1, §6.2). For IK the
- * initiator's proof is checked here; for XX it comes with message 3.
+ * session.md §6.4: is this IK message 1's timestamp newer than any answered for `remoteStatic`?
+ * Asked after the DHs authenticated the static key and before the proof is verified.
  */
-export function respondToInitiation (party: HandshakeParty, p: HandshakeInitiation): HandshakeResult<Responded> {
+export type FreshnessCheck = (remoteStatic: Uint8Array, timestamp: Uint8Array) => boolean
+
+/**
+ * Read a HANDSHAKE_INITIATION and write the response (wire.md §6.1, §6.2). For IK the
+ * initiator's timestamp and proof are checked here; for XX the proof comes with message 3.
+ * The caller has checked mac1 already (wire.md §4.1.1).
+ */
+export function respondToInitiation (party: HandshakeParty, p: HandshakeInitiation, fresh: FreshnessCheck = () => true): HandshakeResult<Responded> {
   const hs = newState(party, false, p.pattern)
   const payload = read(hs, p.message)
   if (!payload.ok) return payload
@@ -192,6 +209,14 @@ export function respondToInitiation (party: HandshakeParty, p: HandshakeInitiati
     if (!msg2.ok) return msg2
     const response = encodeHandshakeResponse({ senderIndex: party.localIndex, receiverIndex: p.senderIndex, message: msg2.value })
     return { ok: true, value: { response, xx: new ResponderXX(hs), ik: null } }
+  }
+  // session.md §6.4: a replayed (or older) message 1 gets nothing; its timestamp is authentic,
+  // since only the holder of the static key could encrypt it to us (es, ss)
+  const timestamp = payloadTimestamp(payload.value)
+  const rs = hs.remoteStatic
+  if (timestamp === null || rs === null || !fresh(rs, timestamp)) {
+    hs.destroy()
+    return { ok: false, reason: timestamp === null ? 'bad-message' : 'replay' }
   }
   const peer = checkProof(hs, payload.value, true)
   if (!peer.ok) return peer

@@ -5,6 +5,8 @@
 import { decodePacketResult, versionNegotiationReply, type HandshakeResponse, type HandshakeFinal, type TransportData, type SessionClose } from '../wire/packet.js'
 import { DropCounter, type DropReason } from '../wire/drops.js'
 import { X25519_PUBLIC_BYTES } from '../wire/constants.js'
+import { checkMac1, mac1Key } from '../wire/mac1.js'
+import { realScheduler } from '../io/scheduler.js'
 import { randomBytes } from '../crypto/primitives.js'
 import { parseFingerprint, type Identity } from '../crypto/identity.js'
 import { errors, type DmessError } from '../errors.js'
@@ -16,7 +18,7 @@ import { Dialer } from './dialer.js'
 import { SessionKeys } from './session-keys.js'
 import { SessionCore, sessionKey } from './session-core.js'
 import { supersedes } from './peer-policy.js'
-import { SESSION_ID_BYTES, type VerifiedPeer } from './proof.js'
+import { SESSION_ID_BYTES, tai64n, type VerifiedPeer } from './proof.js'
 import { SESSION_DROP_REASONS, type PeerAddress, type CloseReason, type SessionDropReason } from './types.js'
 import type { ManagerAction, ConnectOptions, ManagerStats } from './actions.js'
 
@@ -28,6 +30,13 @@ export interface ManagerOptions {
   /** randomness for indices, cookies, jitter — and ephemeral keys when given (deterministic tests) */
   random?: (n: number) => Uint8Array
   tuning?: Partial<SessionTuning>
+  /** wall-clock ms since the epoch, for IK timestamps (session.md §6.4); default the real clock */
+  wallNow?: () => number
+  /**
+   * Is this fingerprint one of the user's contacts? Sessions with others are strangers': capped
+   * and evicted least recently heard first (session.md §3.7). Without it everyone counts as a contact.
+   */
+  isContact?: (fingerprint: string) => boolean
 }
 
 export class SessionManager {
@@ -40,7 +49,13 @@ export class SessionManager {
   readonly #dialer: Dialer
   readonly #wireDrops = new DropCounter()
   readonly #drops = new Map<SessionDropReason, number>()
+  /** wire.md §4.1.1: what an initiation to us must be MACed with */
+  readonly #mac1Key: Uint8Array
+  readonly #wallNow: () => number
+  readonly #isContact: (fingerprint: string) => boolean
+  #lastStamp = { ms: -1, ns: 0 }
   #handshakesCompleted = 0
+  #strangersEvicted = 0
   #deadline = Infinity
 
   constructor (opts: ManagerOptions) {
@@ -49,13 +64,17 @@ export class SessionManager {
     this.#random = opts.random ?? randomBytes
     this.#ephemeralRandom = opts.random
     this.#table = new SessionTable(this.#random)
+    this.#mac1Key = mac1Key(opts.identity.fingerprint)
+    this.#wallNow = opts.wallNow ?? realScheduler.wallNow
+    this.#isContact = opts.isContact ?? (() => true)
     const ctx = {
       identity: opts.identity,
       tuning: this.tuning,
       table: this.#table,
       random: this.#random,
       ephemeralRandom: this.#ephemeralRandom,
-      drop: (r: SessionDropReason) => { this.#drop(r) }
+      drop: (r: SessionDropReason) => { this.#drop(r) },
+      timestamp: () => this.#timestamp()
     }
     this.#responder = new Responder({ ...ctx, now: opts.now })
     this.#dialer = new Dialer(ctx)
@@ -76,6 +95,11 @@ export class SessionManager {
 
   sessions (): SessionCore[] {
     return [...this.#table.sessions()]
+  }
+
+  /** The isContact hook's answer: strangers get a smaller receive window (session.md §3.7). */
+  isContact (fingerprint: string): boolean {
+    return this.#isContact(fingerprint)
   }
 
   // ---- local calls ----
@@ -158,13 +182,14 @@ export class SessionManager {
     const r = decodePacketResult(datagram)
     if (!r.ok) {
       this.#wireDrops.count(r.reason)
-      if (r.reason === 'unsupported-version') this.#negotiateVersion(datagram, from, now, out)
+      if (r.reason === 'unsupported-version' && this.#mac1Ok(datagram)) this.#negotiateVersion(datagram, from, now, out)
       return out
     }
     const p = r.packet
     switch (p.kind) {
       case 'dht': out.push({ type: 'dht', datagram, from }); break
       case 'handshake-initiation': {
+        if (!this.#mac1Ok(datagram)) break // wire.md §4.1.1: no answer, no state, no DH
         const reply = this.#responder.onInitiation(p, from, now)
         if (reply !== null) out.push({ type: 'send', to: from, bytes: reply })
         this.#wake(this.#responder.nextDeadline())
@@ -182,6 +207,26 @@ export class SessionManager {
       case 'transport-data': case 'session-close': this.#onTransport(p, datagram, from, now, out); break
     }
     return out
+  }
+
+  /**
+   * wire.md §4.1.1: an initiation (in any version: mac1 is its last 16 bytes, §2.3) proves it
+   * knows our fingerprint before we answer or compute anything; else it is dropped, counted.
+   */
+  #mac1Ok (datagram: Uint8Array): boolean {
+    if (checkMac1(datagram, this.#mac1Key)) return true
+    this.#drop('bad-mac1')
+    return false
+  }
+
+  /** session.md §6.4: TAI64N of the wall clock, strictly increasing even within one millisecond. */
+  #timestamp (): Uint8Array {
+    const ms = Math.floor(this.#wallNow())
+    const last = this.#lastStamp
+    if (ms > last.ms) this.#lastStamp = { ms, ns: 0 }
+    else if (last.ns < 999_999) last.ns++
+    else this.#lastStamp = { ms: last.ms + 1, ns: 0 }
+    return tai64n(this.#lastStamp.ms, this.#lastStamp.ns)
   }
 
   /** wire.md §5.2: answer an initiation in a version we do not speak, rate-limited per IP. */
@@ -296,7 +341,22 @@ export class SessionManager {
     const kept = this.#onePerPeer(s, now, out)
     // a new outbound session is announced by the dial's 'connected'
     if (kept === s && !outbound) out.push({ type: 'session', session: s })
+    if (kept === s && !this.#isContact(s.remoteFingerprint)) this.#boundStrangers(s, now, out)
     return kept
+  }
+
+  /**
+   * session.md §3.7: at most maxStrangerSessions sessions with peers that are not contacts; the
+   * one heard from least recently (never `fresh`, just made) is closed with a SESSION_CLOSE.
+   */
+  #boundStrangers (fresh: SessionCore, now: number, out: ManagerAction[]): void {
+    const strangers = this.sessions().filter(x => x !== fresh && !this.#isContact(x.remoteFingerprint))
+    if (strangers.length < this.tuning.maxStrangerSessions) return
+    strangers.sort((a, b) => a.lastReceivedAt - b.lastReceivedAt)
+    for (const old of strangers.slice(0, strangers.length + 1 - this.tuning.maxStrangerSessions)) {
+      this.#strangersEvicted++
+      out.push(...this.close(old, now, 'evicted'))
+    }
   }
 
   /**
@@ -394,6 +454,8 @@ export class SessionManager {
       dropped,
       handshakesCompleted: this.#handshakesCompleted,
       cookieRepliesSent: this.#responder.cookieRepliesSent,
+      halfOpenEvicted: this.#responder.evicted,
+      strangersEvicted: this.#strangersEvicted,
       sessions: this.#table.sessionCount,
       halfOpen: this.#responder.size,
       dials: this.#dialer.size

@@ -16,9 +16,31 @@ export const PROOF_BYTES = 1 + KEY_BYTES + ED25519_SIGNATURE_BYTES
  */
 export const PayloadField = {
   /** 8 random bytes naming the session this handshake opens or rekeys */
-  SESSION_ID: 0x01
+  SESSION_ID: 0x01,
+  /** IK message 1 only: the initiator's TAI64N wall-clock time, against replay (session.md §6.4) */
+  TIMESTAMP: 0x02
 } as const
 export const SESSION_ID_BYTES = 8
+/** TAI64N (WireGuard whitepaper §5.4.2): 8-byte big-endian TAI64 seconds ‖ 4-byte nanoseconds */
+export const TIMESTAMP_BYTES = 12
+/** TAI64 label of second 0 of 1970 TAI, plus the 10 s TAI−UTC offset of 1970 (as wireguard-go writes it) */
+const TAI64_BASE = 0x400000000000000an
+
+/** A TAI64N timestamp of `wallMs` milliseconds since the Unix epoch plus `extraNs` nanoseconds. */
+export function tai64n (wallMs: number, extraNs = 0): Uint8Array {
+  const ms = Math.max(0, Math.floor(wallMs))
+  const out = new Uint8Array(TIMESTAMP_BYTES)
+  const v = new DataView(out.buffer)
+  v.setBigUint64(0, TAI64_BASE + BigInt(Math.floor(ms / 1000)))
+  v.setUint32(8, (ms % 1000) * 1_000_000 + extraNs)
+  return out
+}
+
+/** Byte order is time order for TAI64N: > 0 when `a` is later than `b`. */
+export function compareTimestamps (a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < TIMESTAMP_BYTES; i++) if (a[i] !== b[i]) return (a[i] ?? 0) - (b[i] ?? 0)
+  return 0
+}
 
 export interface VerifiedPeer {
   /** the peer's public identity: dhPublic is the handshake's remote static key */
@@ -26,35 +48,48 @@ export interface VerifiedPeer {
   fingerprint: string
   /** the initiator's SESSION_ID field, if the payload had one */
   sessionId: Uint8Array | null
+  /** the TIMESTAMP field (IK message 1), if the payload had one */
+  timestamp: Uint8Array | null
 }
 
 /**
  * Our handshake payload: the proof (the identity's Ed25519 key and its signature over our X25519
- * = Noise static key), then, from an initiator, the SESSION_ID field.
+ * = Noise static key), then, from an initiator, the SESSION_ID field, and in IK message 1 the
+ * TIMESTAMP field.
  */
-export function encodeProof (id: PublicIdentity, sessionId: Uint8Array | null = null): Uint8Array {
-  const out = new Uint8Array(PROOF_BYTES + (sessionId === null ? 0 : 2 + SESSION_ID_BYTES))
+export function encodeProof (id: PublicIdentity, sessionId: Uint8Array | null = null, timestamp: Uint8Array | null = null): Uint8Array {
+  const fields: Array<[number, Uint8Array]> = []
+  if (sessionId !== null) fields.push([PayloadField.SESSION_ID, sessionId.subarray(0, SESSION_ID_BYTES)])
+  if (timestamp !== null) fields.push([PayloadField.TIMESTAMP, timestamp.subarray(0, TIMESTAMP_BYTES)])
+  const out = new Uint8Array(PROOF_BYTES + fields.reduce((n, [, v]) => n + 2 + v.length, 0))
   out[0] = PROOF_VERSION
   out.set(id.signPublic, 1)
   out.set(id.dhSignature, 1 + KEY_BYTES)
-  if (sessionId !== null) {
-    out.set([PayloadField.SESSION_ID, SESSION_ID_BYTES], PROOF_BYTES)
-    out.set(sessionId.subarray(0, SESSION_ID_BYTES), PROOF_BYTES + 2)
+  let at = PROOF_BYTES
+  for (const [type, value] of fields) {
+    out.set([type, value.length], at)
+    out.set(value, at + 2)
+    at += 2 + value.length
   }
   return out
 }
 
-/** The SESSION_ID field among the fields after the proof; unknown fields are skipped. */
-function findSessionId (fields: Uint8Array): Uint8Array | null {
+/** A field among those after the proof, by type and exact length; unknown fields are skipped. */
+function findField (fields: Uint8Array, want: number, length: number): Uint8Array | null {
   let at = 0
   while (at + 2 <= fields.length) {
     const type = fields[at] ?? 0
     const len = fields[at + 1] ?? 0
     if (at + 2 + len > fields.length) return null // truncated field: ignore the rest
-    if (type === PayloadField.SESSION_ID && len === SESSION_ID_BYTES) return fields.slice(at + 2, at + 2 + len)
+    if (type === want && len === length) return fields.slice(at + 2, at + 2 + len)
     at += 2 + len
   }
   return null
+}
+
+/** The TIMESTAMP field of a handshake payload, read before the (costlier) proof check. */
+export function payloadTimestamp (payload: Uint8Array): Uint8Array | null {
+  return payload.length < PROOF_BYTES ? null : findField(payload.subarray(PROOF_BYTES), PayloadField.TIMESTAMP, TIMESTAMP_BYTES)
 }
 
 /**
@@ -72,7 +107,8 @@ export function verifyProof (payload: Uint8Array, remoteStatic: Uint8Array | nul
   }
   const fingerprint = verifiedFingerprint(identity)
   if (fingerprint === null) return null
-  return { identity, fingerprint, sessionId: findSessionId(payload.subarray(PROOF_BYTES)) }
+  const fields = payload.subarray(PROOF_BYTES)
+  return { identity, fingerprint, sessionId: findField(fields, PayloadField.SESSION_ID, SESSION_ID_BYTES), timestamp: findField(fields, PayloadField.TIMESTAMP, TIMESTAMP_BYTES) }
 }
 
 // Identities that verified recently, by their exact 128 bytes. Verification is a pure function of

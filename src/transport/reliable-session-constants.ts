@@ -31,8 +31,14 @@ export const RELIABLE_SESSION_KEEPALIVE_MS = null
 
 /** Local only: bytes `send` may queue before it waits (reliable.md §4). */
 export const RELIABLE_SESSION_SEND_BUFFER_BYTES = rc.DEFAULT_SEND_BUFFER_BYTES
-/** Local only: the flow-control window we advertise (reliable.md §9). */
+/** Local only: the flow-control window we advertise (reliable.md §9) to a contact. */
 export const RELIABLE_SESSION_RECV_WINDOW_BYTES = rc.DEFAULT_RECV_WINDOW_BYTES
+/**
+ * Local only: the window we advertise to a stranger (session.md §3.7): 64 KiB, enough for a
+ * contact request and its held messages, 1/16 of what a stranger's sessions could make us buffer
+ * otherwise. Decided when the ReliableSession is made.
+ */
+export const RELIABLE_SESSION_STRANGER_RECV_WINDOW_BYTES = 64 * 1024
 /**
  * Local only: messages the async iterator holds unread before the session stops taking
  * messages from the channel (whose window then closes: the sender slows to the reader).

@@ -21,7 +21,7 @@ import { TRANSPORT_DATA_MIN_BYTES } from '../wire/constants.js'
 import { Inbox } from './reliable-session-inbox.js'
 import {
   RELIABLE_SESSION_MTU, RELIABLE_SESSION_MAX_MTU, RELIABLE_SESSION_MAX_MESSAGE_BYTES, RELIABLE_SESSION_KEEPALIVE_MS,
-  RELIABLE_SESSION_SEND_BUFFER_BYTES, RELIABLE_SESSION_RECV_WINDOW_BYTES, RELIABLE_SESSION_HIGH_WATER_MESSAGES
+  RELIABLE_SESSION_SEND_BUFFER_BYTES, RELIABLE_SESSION_RECV_WINDOW_BYTES, RELIABLE_SESSION_STRANGER_RECV_WINDOW_BYTES, RELIABLE_SESSION_HIGH_WATER_MESSAGES
 } from './reliable-session-constants.js'
 
 export interface ReliableSessionOptions {
@@ -34,7 +34,7 @@ export interface ReliableSessionOptions {
   defer?: (fn: () => void) => void
   /** local only (the peer need not agree): send buffer, default 8 MiB */
   sendBufferBytes?: number
-  /** local only: advertised receive window, default 1 MiB */
+  /** local only: advertised receive window, default 1 MiB to a contact, 64 KiB to a stranger (session.md §3.7) */
   recvWindowBytes?: number
   /** local only: unread messages the async iterator holds before reading pauses, default 1024 */
   highWaterMessages?: number
@@ -132,7 +132,7 @@ export class ReliableSession extends EventEmitter<ReliableSessionEvents> {
       maxMessageBytes: RELIABLE_SESSION_MAX_MESSAGE_BYTES,
       keepaliveMs: RELIABLE_SESSION_KEEPALIVE_MS,
       sendBufferBytes: opts.sendBufferBytes ?? RELIABLE_SESSION_SEND_BUFFER_BYTES,
-      recvWindowBytes: opts.recvWindowBytes ?? RELIABLE_SESSION_RECV_WINDOW_BYTES
+      recvWindowBytes: opts.recvWindowBytes ?? (session.contact ? RELIABLE_SESSION_RECV_WINDOW_BYTES : RELIABLE_SESSION_STRANGER_RECV_WINDOW_BYTES)
     })
     if (session.closed !== null) {
       this.#closed = { reason: session.closed, unackedBytes: 0, unsentMessages: 0, error: null }

@@ -1,5 +1,6 @@
 // The responder's side of handshakes (proto-spec/session.md §6, wire.md §4.4, §6.3): admission
-// (per-IP token bucket, cookies under load, a bound on half-open state), Noise message 1, and
+// (per-IP token bucket, cookies under load, half-open state bounded per source network and in
+// total, §6.1), IK replay refusal by timestamp (§6.4), Noise message 1, and
 // the half-open table — XX waiting for message 3, IK waiting for key confirmation. Nothing is
 // kept for an initiation that is refused or fails; a retransmitted initiation gets the cached
 // response without any Noise work. Pure: `now` in, bytes out; drops are counted by the caller's
@@ -7,12 +8,13 @@
 import { CookieJar } from '../wire/cookie.js'
 import { encodeCookieReply, type HandshakeInitiation } from '../wire/packet.js'
 import type { Identity } from '../crypto/identity.js'
+import { sourceNetworkOf } from '../io/address.js'
 import { respondToInitiation, type ResponderXX } from './handshake.js'
 import { SessionKeys } from './session-keys.js'
 import { KeyedRateLimiter, TokenBucket } from './rate-limit.js'
-import { MAX_RATE_LIMITED_IPS, type SessionTuning } from './constants.js'
+import { MAX_RATE_LIMITED_IPS, MAX_IK_TIMESTAMP_KEYS, type SessionTuning } from './constants.js'
 import type { SessionTable } from './session-table.js'
-import type { VerifiedPeer } from './proof.js'
+import { compareTimestamps, type VerifiedPeer } from './proof.js'
 import { addressKey, type PeerAddress, type SessionDropReason } from './types.js'
 
 export interface HalfOpen {
@@ -20,6 +22,8 @@ export interface HalfOpen {
   remoteIndex: number
   from: PeerAddress
   sourceKey: string
+  /** the source's IPv4 /24 or IPv6 /64 (session.md §6.1) */
+  network: string
   createdAt: number
   /** Noise message 1, to recognise a retransmission */
   message: Uint8Array
@@ -46,10 +50,16 @@ export class Responder {
   readonly #ctx: ResponderContext
   readonly #bySource = new Map<string, HalfOpen>()
   readonly #byIndex = new Map<number, HalfOpen>()
+  /** half-open handshakes per source network, oldest first (Set order is insertion order) */
+  readonly #byNetwork = new Map<string, Set<HalfOpen>>()
+  /** session.md §6.4: the newest IK timestamp answered per initiator static key (hex), LRU-bounded */
+  readonly #ikTimes = new Map<string, Uint8Array>()
   readonly #perIp: KeyedRateLimiter
   readonly #load: TokenBucket
   readonly #cookies: CookieJar
   cookieRepliesSent = 0
+  /** half-open handshakes dropped to make room for a newer one (session.md §6.1) */
+  evicted = 0
 
   constructor (ctx: ResponderContext) {
     this.#ctx = ctx
@@ -80,35 +90,80 @@ export class Responder {
       this.cookieRepliesSent++ // no Noise, no state (wire.md §4.4)
       return encodeCookieReply({ receiverIndex: p.senderIndex, cookie: this.#cookies.make(from.host, from.port, p.senderIndex, now) })
     }
-    if (!this.#perIp.take(from.host, now) || this.#byIndex.size >= this.#ctx.tuning.maxHalfOpen) {
+    const network = sourceNetworkOf(from.host)
+    if (!this.#perIp.take(from.host, now) || !this.#makeRoom(network, dup)) {
       this.#ctx.drop('rate-limited')
       return null
     }
     this.#load.take(now)
-    return this.#respond(p, from, sourceKey, now, dup)
+    return this.#respond(p, from, sourceKey, network, now, dup)
+  }
+
+  /**
+   * session.md §6.1: a source network at its cap gives up its own oldest half-open handshake; a
+   * full table gives up the oldest of the network holding the most — never the only one of a
+   * network, so a flood from many networks cannot starve a lone source. False: no room.
+   */
+  #makeRoom (network: string, dup: HalfOpen | undefined): boolean {
+    const { maxHalfOpenPerNetwork, maxHalfOpen } = this.#ctx.tuning
+    if (dup !== undefined) return true // replaces its own entry
+    const own = this.#byNetwork.get(network)
+    if (own !== undefined && own.size >= maxHalfOpenPerNetwork) return this.#evictOldest(own)
+    if (this.#byIndex.size < maxHalfOpen) return true
+    let largest: Set<HalfOpen> | undefined
+    for (const set of this.#byNetwork.values()) if (largest === undefined || set.size > largest.size) largest = set
+    if (largest === undefined || largest.size <= 1) return false
+    return this.#evictOldest(largest)
+  }
+
+  #evictOldest (set: Set<HalfOpen>): boolean {
+    for (const ho of set) {
+      this.remove(ho)
+      this.evicted++
+      return true
+    }
+    return false
+  }
+
+  /** session.md §6.4: is `timestamp` newer than every IK message 1 answered for this static key? */
+  #fresh (remoteStatic: Uint8Array, timestamp: Uint8Array): boolean {
+    const last = this.#ikTimes.get(Buffer.from(remoteStatic).toString('hex'))
+    return last === undefined || compareTimestamps(timestamp, last) > 0
+  }
+
+  #rememberTimestamp (peer: VerifiedPeer): void {
+    if (peer.timestamp === null) return
+    const key = Buffer.from(peer.identity.dhPublic).toString('hex')
+    this.#ikTimes.delete(key) // re-insert: Map order is then least recently answered first
+    this.#ikTimes.set(key, peer.timestamp)
+    if (this.#ikTimes.size > MAX_IK_TIMESTAMP_KEYS) this.#ikTimes.delete(this.#ikTimes.keys().next().value!)
   }
 
   #cookieOk (p: HandshakeInitiation, from: PeerAddress, now: number): boolean {
     return p.cookie !== null && this.#cookies.check(p.cookie, from.host, from.port, p.senderIndex, now)
   }
 
-  #respond (p: HandshakeInitiation, from: PeerAddress, sourceKey: string, now: number, dup: HalfOpen | undefined): Uint8Array | null {
+  #respond (p: HandshakeInitiation, from: PeerAddress, sourceKey: string, network: string, now: number, dup: HalfOpen | undefined): Uint8Array | null {
     const { table, identity, ephemeralRandom } = this.#ctx
     const localIndex = table.allocate()
-    const res = respondToInitiation({ identity, localIndex, random: ephemeralRandom }, p)
+    const res = respondToInitiation({ identity, localIndex, random: ephemeralRandom }, p, (rs, ts) => this.#fresh(rs, ts))
     if (!res.ok) {
-      this.#ctx.drop(res.reason === 'decrypt-failed' ? 'decrypt-failed' : 'handshake-failed')
+      this.#ctx.drop(res.reason === 'decrypt-failed' ? 'decrypt-failed' : res.reason === 'replay' ? 'ik-replay' : 'handshake-failed')
       return null
     }
     if (dup !== undefined) this.remove(dup) // same source and index, new message 1: the peer started over
     const { response, xx, ik } = res.value
+    if (ik !== null) this.#rememberTimestamp(ik.peer)
     const ho: HalfOpen = {
-      localIndex, remoteIndex: p.senderIndex, from: { ...from }, sourceKey, createdAt: now,
+      localIndex, remoteIndex: p.senderIndex, from: { ...from }, sourceKey, network, createdAt: now,
       message: p.message.slice(), response, xx,
       ik: ik === null ? null : { keys: new SessionKeys({ localIndex, remoteIndex: p.senderIndex, initiator: false, createdAt: now }, ik.keys), peer: ik.peer }
     }
     this.#byIndex.set(localIndex, ho)
     this.#bySource.set(sourceKey, ho)
+    const set = this.#byNetwork.get(network)
+    if (set === undefined) this.#byNetwork.set(network, new Set([ho]))
+    else set.add(ho)
     table.set(localIndex, { kind: 'half-open', halfOpen: ho })
     return response
   }
@@ -117,6 +172,8 @@ export class Responder {
   detach (ho: HalfOpen): void {
     this.#byIndex.delete(ho.localIndex)
     if (this.#bySource.get(ho.sourceKey) === ho) this.#bySource.delete(ho.sourceKey)
+    const set = this.#byNetwork.get(ho.network)
+    if (set?.delete(ho) === true && set.size === 0) this.#byNetwork.delete(ho.network)
   }
 
   /** Drop a half-open handshake: its index is freed and its secrets wiped. */

@@ -22,6 +22,8 @@ export interface SessionEvents {
 export interface SessionOwner {
   sendOn (core: SessionCore, datagram: Uint8Array): boolean
   closeCore (core: SessionCore): void
+  /** the Endpoint's isContact hook (session.md §3.7) */
+  isContact (fingerprint: string): boolean
 }
 
 export class Session extends EventEmitter<SessionEvents> {
@@ -53,6 +55,14 @@ export class Session extends EventEmitter<SessionEvents> {
   /** Where we send: the source of the newest authenticated packet (roaming). */
   get remoteAddress (): PeerAddress {
     return { ...this.#core.address }
+  }
+
+  /**
+   * True if the peer is one of the user's contacts (the Endpoint's isContact hook; true without
+   * one). A stranger's session may be evicted and gets a smaller receive window (session.md §3.7).
+   */
+  get contact (): boolean {
+    return this.#owner.isContact(this.#core.remoteFingerprint)
   }
 
   /** True if we dialled this session. */

@@ -15,6 +15,8 @@ export type CloseReason =
   | 'endpoint-closed'
   /** a newer session with the same peer took its place (session.md §3.1) */
   | 'replaced'
+  /** a stranger's session closed to keep strangers within their cap (session.md §3.7) */
+  | 'evicted'
 
 /** Session-layer reasons a datagram is dropped (wire-level reasons are wire's DropReason). */
 export type SessionDropReason =
@@ -36,8 +38,12 @@ export type SessionDropReason =
   | 'unexpected'
   /** a retransmitted handshake message we already answered */
   | 'duplicate'
+  /** an initiation without a valid mac1 for our fingerprint: no answer at all (wire.md §4.1.1) */
+  | 'bad-mac1'
+  /** an IK message 1 not newer than one already answered for its static key (session.md §6.4) */
+  | 'ik-replay'
 
 export const SESSION_DROP_REASONS: readonly SessionDropReason[] = [
   'unknown-session', 'replay', 'decrypt-failed', 'rate-limited', 'handshake-failed',
-  'fingerprint-mismatch', 'expired', 'unexpected', 'duplicate'
+  'fingerprint-mismatch', 'expired', 'unexpected', 'duplicate', 'bad-mac1', 'ik-replay'
 ]

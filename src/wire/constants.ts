@@ -67,9 +67,15 @@ export const SESSION_INDEX_BYTES = 4
 export const COUNTER_BYTES = 8
 export const COOKIE_BYTES = 16
 export const AEAD_TAG_BYTES = 16
+/**
+ * The last 16 bytes of every HANDSHAKE_INITIATION, in every version: a MAC over the bytes before
+ * it, keyed by the responder's fingerprint (wire.md §4.1.1, src/wire/mac1.ts). A responder
+ * answers nothing without a valid one.
+ */
+export const MAC1_BYTES = 16
 
 // HANDSHAKE_INITIATION: marker, type, sender index, pattern, cookie length, [cookie],
-// noise length, noise msg, zero padding
+// noise length, noise msg, zero padding, mac1
 export const HANDSHAKE_INITIATION_HEADER_BYTES = 10
 /**
  * Initiations are zero-padded to at least this size, so that nothing a responder sends back
@@ -87,9 +93,9 @@ export const NOISE_RESPONSE_MIN_BYTES = 48
 export const NOISE_FINAL_MIN_BYTES = 64
 /**
  * Noise §3 allows 65535 bytes; ours must fit one datagram in every handshake packet, including
- * an initiation that carries a cookie: 1400 − 10 − 16 = 1374.
+ * an initiation that carries a cookie and its mac1: 1400 − 10 − 16 − 16 = 1358.
  */
-export const NOISE_MESSAGE_MAX_BYTES = MAX_DATAGRAM_BYTES - HANDSHAKE_INITIATION_HEADER_BYTES - COOKIE_BYTES
+export const NOISE_MESSAGE_MAX_BYTES = MAX_DATAGRAM_BYTES - HANDSHAKE_INITIATION_HEADER_BYTES - COOKIE_BYTES - MAC1_BYTES
 // COOKIE_REPLY: marker, type, receiver index, cookie — fixed size
 export const COOKIE_REPLY_BYTES = 22
 // VERSION_NEGOTIATION: marker, type, receiver index, count, versions

@@ -5,7 +5,7 @@
 import {
   VERSION_MARKER, VERSION_MARKER_MASK, VERSION_MASK, WIRE_VERSION, WIRE_VERSION_INVARIANT,
   SUPPORTED_WIRE_VERSIONS, PacketType, HandshakePattern, DHT_TYPE_FIRST, DHT_TYPE_LAST,
-  MAX_DATAGRAM_BYTES, MAX_TRANSPORT_DATAGRAM_BYTES, COOKIE_BYTES, AEAD_TAG_BYTES, HANDSHAKE_INITIATION_HEADER_BYTES, HANDSHAKE_INITIATION_MIN_BYTES,
+  MAX_DATAGRAM_BYTES, MAX_TRANSPORT_DATAGRAM_BYTES, COOKIE_BYTES, MAC1_BYTES, AEAD_TAG_BYTES, HANDSHAKE_INITIATION_HEADER_BYTES, HANDSHAKE_INITIATION_MIN_BYTES,
   HANDSHAKE_RESPONSE_HEADER_BYTES, HANDSHAKE_FINAL_HEADER_BYTES, NOISE_INITIATION_MIN_BYTES,
   NOISE_RESPONSE_MIN_BYTES, NOISE_FINAL_MIN_BYTES, COOKIE_REPLY_BYTES,
   VERSION_NEGOTIATION_HEADER_BYTES, VERSION_NEGOTIATION_MAX_VERSIONS, TRANSPORT_DATA_HEADER_BYTES,
@@ -23,6 +23,11 @@ export interface HandshakeInitiation {
   cookie: Uint8Array | null
   /** Noise message 1 */
   message: Uint8Array
+  /**
+   * The last 16 bytes: a MAC over everything before them keyed by the responder's fingerprint
+   * (wire.md §4.1.1, src/wire/mac1.ts). The decoder only frames it; the responder checks it.
+   */
+  mac1: Uint8Array
 }
 export interface HandshakeResponse {
   kind: 'handshake-response'
@@ -169,7 +174,7 @@ function isPattern (p: number): p is HandshakePattern {
 
 function decodeInitiation (buf: Uint8Array): DecodeResult {
   // wire.md §4.1: [0]marker [1]type [2..6)sender [6]pattern [7]cookie length L [8..8+L)cookie
-  //               [8+L..10+L)noise length N [10+L..10+L+N)noise msg, then zero padding
+  //               [8+L..10+L)noise length N [10+L..10+L+N)noise msg, zero padding, mac1 (16)
   if (buf.length < HANDSHAKE_INITIATION_MIN_BYTES) return drop('truncated')
   const senderIndex = readIndex(buf, 2)
   const pattern = buf[6] ?? 0
@@ -180,11 +185,12 @@ function decodeInitiation (buf: Uint8Array): DecodeResult {
   const noiseLen = view(buf).getUint16(start - 2)
   if (noiseLen < NOISE_INITIATION_MIN_BYTES) return drop('bad-field')
   const end = start + noiseLen
-  if (end > buf.length) return drop('truncated')
-  // Canonical padding: exactly up to the minimum size, all zero.
-  if (buf.length !== Math.max(end, HANDSHAKE_INITIATION_MIN_BYTES) || buf.subarray(end).some(b => b !== 0)) return drop('bad-field')
+  if (end + MAC1_BYTES > buf.length) return drop('truncated')
+  // Canonical padding: exactly up to the minimum size, all zero, then mac1.
+  const macAt = buf.length - MAC1_BYTES
+  if (buf.length !== Math.max(end + MAC1_BYTES, HANDSHAKE_INITIATION_MIN_BYTES) || buf.subarray(end, macAt).some(b => b !== 0)) return drop('bad-field')
   const cookie = cookieLen === 0 ? null : buf.subarray(HANDSHAKE_INITIATION_HEADER_BYTES - 2, start - 2)
-  return ok({ kind: 'handshake-initiation', senderIndex, pattern, cookie, message: buf.subarray(start, end) })
+  return ok({ kind: 'handshake-initiation', senderIndex, pattern, cookie, message: buf.subarray(start, end), mac1: buf.subarray(macAt) })
 }
 
 function decodeResponse (buf: Uint8Array): DecodeResult {
@@ -275,7 +281,11 @@ function header (version: number, type: number, total: number): { out: Uint8Arra
   return { out, v: view(out) }
 }
 
-export function encodeHandshakeInitiation (p: Omit<HandshakeInitiation, 'kind'>): Uint8Array {
+/**
+ * An initiation with `p.mac1` as its last 16 bytes (zeros when absent). The initiator computes
+ * the real one over the encoded bytes: src/wire/mac1.ts `sealMac1`.
+ */
+export function encodeHandshakeInitiation (p: Omit<HandshakeInitiation, 'kind' | 'mac1'> & { mac1?: Uint8Array }): Uint8Array {
   checkIndex('handshake initiation sender index', p.senderIndex)
   if (!isPattern(p.pattern)) throw errors.WIRE_ENCODE(`handshake initiation: unknown pattern ${p.pattern}`)
   const cookieLen = p.cookie === null ? 0 : p.cookie.length
@@ -284,9 +294,10 @@ export function encodeHandshakeInitiation (p: Omit<HandshakeInitiation, 'kind'>)
   }
   checkMin('handshake initiation noise message', p.message.length, NOISE_INITIATION_MIN_BYTES)
   const start = HANDSHAKE_INITIATION_HEADER_BYTES + cookieLen
-  checkTotal('handshake initiation', start + p.message.length)
-  // zero padding up to HANDSHAKE_INITIATION_MIN_BYTES (anti-amplification, wire.md §4.1)
-  const total = Math.max(start + p.message.length, HANDSHAKE_INITIATION_MIN_BYTES)
+  if (p.mac1 !== undefined && p.mac1.length !== MAC1_BYTES) throw errors.WIRE_ENCODE(`handshake initiation mac1: expected ${MAC1_BYTES} bytes, got ${p.mac1.length}`)
+  checkTotal('handshake initiation', start + p.message.length + MAC1_BYTES)
+  // zero padding up to HANDSHAKE_INITIATION_MIN_BYTES (anti-amplification, wire.md §4.1), mac1 last
+  const total = Math.max(start + p.message.length + MAC1_BYTES, HANDSHAKE_INITIATION_MIN_BYTES)
   const { out, v } = header(WIRE_VERSION, PacketType.HANDSHAKE_INITIATION, total)
   v.setUint32(2, p.senderIndex)
   out[6] = p.pattern
@@ -294,6 +305,7 @@ export function encodeHandshakeInitiation (p: Omit<HandshakeInitiation, 'kind'>)
   if (p.cookie !== null) out.set(p.cookie, 8)
   v.setUint16(start - 2, p.message.length)
   out.set(p.message, start)
+  if (p.mac1 !== undefined) out.set(p.mac1, total - MAC1_BYTES)
   return out
 }
 
@@ -439,7 +451,8 @@ export function encodePacket (p: Packet): Uint8Array {
 /**
  * The reply owed to a handshake initiation in a version we do not speak (wire.md §5.2), or null
  * if none is owed. Only initiations of at least HANDSHAKE_INITIATION_MIN_BYTES get one, so it is
- * never larger than the datagram it answers. The caller rate-limits replies per source address.
+ * never larger than the datagram it answers. The caller first checks its mac1 (the last 16 bytes
+ * of an initiation in every version, wire.md §2.3) and rate-limits replies per source address.
  */
 export function versionNegotiationReply (buf: Uint8Array): Uint8Array | null {
   if (classifyDatagram(buf) !== 'dmess' || buf.length > MAX_DATAGRAM_BYTES) return null

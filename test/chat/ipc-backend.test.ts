@@ -19,7 +19,7 @@ type T = { teardown: (fn: () => Promise<void> | void) => void }
 async function daemon (t: T, paths: HomePaths, peers: Daemon[] = []): Promise<Daemon> {
   const d = new Daemon({
     paths, host: '127.0.0.1', port: 0, mdns: false, bootstrap: [], log: silentLogger(),
-    peers: peers.map(p => ({ host: '127.0.0.1', port: p.status().port }))
+    peers: peers.map(p => ({ host: '127.0.0.1', port: p.status().port, fingerprint: p.node.fingerprint }))
   }, await unlock(paths, PASS))
   t.teardown(async () => { if (running.has(d)) await d.stop('teardown') })
   await d.start()

@@ -2,7 +2,8 @@
 // against an in-process daemon.
 import t from 'tap'
 import { writeFile } from 'node:fs/promises'
-import { formatHostPort, parseHostPort, resolveSettings, assertNoDaemon } from '../../src/daemon/run.js'
+import { formatHostPort, parseHostPort, parsePeer, formatPeer, resolveSettings, assertNoDaemon } from '../../src/daemon/run.js'
+import { generateIdentity } from '../../src/crypto/identity.js'
 import { childArgs, parseChildArgs } from '../../src/daemon/detach.js'
 import { Daemon } from '../../src/daemon/daemon.js'
 import { silentLogger } from '../../src/daemon/log.js'
@@ -19,6 +20,16 @@ t.test('parseHostPort and formatHostPort', async t => {
   for (const bad of ['localhost', ':80', 'host:0', 'host:65536', 'host:http', '::1:80', 'a b:1', '']) {
     t.throws(() => parseHostPort(bad, '--peer'), { code: 'BAD_ARGUMENT', message: /--peer must be host:port/ }, JSON.stringify(bad))
   }
+})
+
+t.test('--peer takes fingerprint@host:port (a node answers only a dial that names it) or host:port', async t => {
+  const fp = generateIdentity().fingerprint
+  t.same(parsePeer(`${fp}@127.0.0.1:47474`), { host: '127.0.0.1', port: 47474, fingerprint: fp })
+  t.same(parsePeer(`${fp.toUpperCase()}@[::1]:9`), { host: '::1', port: 9, fingerprint: fp }, 'the fingerprint in canonical form')
+  t.same(parsePeer('127.0.0.1:1'), { host: '127.0.0.1', port: 1 })
+  t.equal(formatPeer(parsePeer(`${fp}@[::1]:9`)), `${fp}@[::1]:9`)
+  t.throws(() => parsePeer(`${fp.slice(0, -1)}x@127.0.0.1:1`), { code: 'BAD_FINGERPRINT' })
+  t.throws(() => parsePeer(`${fp}@localhost`), { code: 'BAD_ARGUMENT', message: /--peer must be host:port/ })
 })
 
 t.test('flags override config.yaml; --bootstrap replaces the configured list', async t => {

@@ -106,7 +106,7 @@ async function chatTest (t: Test): Promise<void> {
   assertOneLineError(t, await noDaemon, /no dmess daemon is running/)
   const [pa, pb] = await freePorts(2) as [number, number]
   t.teardown(stopAll)
-  const [a, b] = await Promise.all([startDaemon(alice.home, pa, [pb]), startDaemon(bob.home, pb, [pa])])
+  const [a, b] = await Promise.all([startDaemon(alice.home, pa, [{ port: pb, fingerprint: bob.fingerprint }]), startDaemon(bob.home, pb, [{ port: pa, fingerprint: alice.fingerprint }])])
   t.ok(a.pid > 0 && b.pid > 0, 'two daemons running')
   mark('daemons running')
 

@@ -69,7 +69,7 @@ export async function cliJson<T> (node: Node, args: string[]): Promise<T> {
 /** `dmess daemon --detach` on 127.0.0.1:<node.port>, dialling `peers` statically; stopped in teardown. */
 export async function startDaemon (t: Teardown, node: Node, peers: Node[]): Promise<number> {
   const args = ['daemon', '--detach', '--host', '127.0.0.1', '--port', String(node.port), '--no-mdns']
-  for (const p of peers) args.push('--peer', `127.0.0.1:${p.port}`)
+  for (const p of peers) args.push('--peer', `${p.fingerprint}@127.0.0.1:${p.port}`) // wire.md §4.1.1: a dial names whom it calls
   await cli(node, args)
   const pid = await daemonPid(node)
   started.add(pid)

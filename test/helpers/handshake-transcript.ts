@@ -6,7 +6,8 @@ import { identityFromSecrets, IDENTITY_SECRET_NAMES, type Identity } from '../..
 import { InitiatorHandshake, respondToInitiation, type CompletedHandshake } from '../../src/transport/handshake.js'
 import { SessionKeys } from '../../src/transport/session-keys.js'
 import { decodePacket, type HandshakeInitiation, type HandshakeResponse, type HandshakeFinal } from '../../src/wire/packet.js'
-import { counting, toHex } from './spec-vectors.js'
+import { checkMac1, mac1Key } from '../../src/wire/mac1.js'
+import { counting, fromHex, toHex } from './spec-vectors.js'
 
 export const TRANSCRIPT_INPUTS = {
   initiatorIndex: 0x1a2b3c4d,
@@ -14,6 +15,8 @@ export const TRANSCRIPT_INPUTS = {
   initiatorEphemeral: counting(0x80, 32),
   responderEphemeral: counting(0xa0, 32),
   sessionId: counting(0xc0, 8),
+  /** IK message 1's TIMESTAMP (session.md §6.4): TAI64N of 2023-11-14T22:13:20Z */
+  timestamp: fromHex('400000006553f10a00000000'),
   hello: new TextEncoder().encode('hello')
 }
 
@@ -34,8 +37,9 @@ export function transcript (pattern: 'xx' | 'ik'): Map<string, string> {
   const out = new Map<string, string>()
   const put = (name: string, b: Uint8Array): void => { out.set(`${pattern}.${name}`, toHex(b)) }
   const initiator = new InitiatorHandshake({ identity: alice, localIndex: I.initiatorIndex, random: fixed(I.initiatorEphemeral) },
-    pattern === 'ik' ? bob.dhPublic : null, I.sessionId)
+    pattern === 'ik' ? bob.dhPublic : null, I.sessionId, mac1Key(bob.fingerprint), pattern === 'ik' ? I.timestamp : null)
   const initiation = initiator.initiation()
+  if (!checkMac1(initiation, mac1Key(bob.fingerprint))) throw new Error('Bob would not answer: bad mac1')
   put('msg1', initiator.message)
   put('initiation', initiation)
   const responded = respondToInitiation({ identity: bob, localIndex: I.responderIndex, random: fixed(I.responderEphemeral) },
@@ -64,6 +68,7 @@ export function transcript (pattern: 'xx' | 'ik'): Map<string, string> {
   out.set(`${pattern}.initiatorLearns`, completed.value.peer.fingerprint)
   out.set(`${pattern}.responderLearns`, responderSide.peer.fingerprint)
   put('sessionId', responderSide.peer.sessionId ?? new Uint8Array(0))
+  if (pattern === 'ik') put('timestamp', responderSide.peer.timestamp ?? new Uint8Array(0))
   // The first packet each way: XX, the initiator's data then the responder's keepalive (§2.1);
   // IK, the initiator's keepalive that confirms the keys, then the responder's data (§2.2).
   const a = new SessionKeys({ localIndex: I.initiatorIndex, remoteIndex: I.responderIndex, initiator: true, createdAt: 0 }, completed.value.keys)

@@ -3,7 +3,9 @@
 // src/crypto/noise/ or src/transport/ — only the primitives (X25519, BLAKE2b, HMAC,
 // ChaCha20-Poly1305, checked against RFC and Wycheproof vectors elsewhere). Both parties' symmetric
 // states are equal at every step of a successful handshake, so one state plays both.
+import { createHash, createHmac } from 'node:crypto'
 import { x25519, blake2b, hmac, chacha20poly1305 } from '../../src/crypto/primitives.js'
+import { fingerprintBytes } from '../../src/crypto/fingerprint.js'
 import type { Identity } from '../../src/crypto/identity.js'
 import { TRANSCRIPT_INPUTS, identities } from './handshake-transcript.js'
 import { toHex } from './spec-vectors.js'
@@ -62,16 +64,22 @@ class Symmetric {
   }
 }
 
-/** noise.md §4: version 1, signPublic, dhSignature; the initiator adds SESSION_ID (session.md §2.3). */
-function proof (id: Identity, sessionId?: Uint8Array): Uint8Array {
+/**
+ * noise.md §4: version 1, signPublic, dhSignature; the initiator adds SESSION_ID (session.md
+ * §2.3), and in IK message 1 the TIMESTAMP (§6.4).
+ */
+function proof (id: Identity, sessionId?: Uint8Array, timestamp?: Uint8Array): Uint8Array {
   const base = concat(Uint8Array.of(1), id.signPublic, id.dhSignature)
-  return sessionId === undefined ? base : concat(base, Uint8Array.of(0x01, 8), sessionId)
+  const withSid = sessionId === undefined ? base : concat(base, Uint8Array.of(0x01, 8), sessionId)
+  return timestamp === undefined ? withSid : concat(withSid, Uint8Array.of(0x02, 12), timestamp)
 }
 
-/** wire.md §4.1: header, Noise message, zero padding to 256 bytes. */
-function initiation (index: number, pattern: number, msg: Uint8Array): Uint8Array {
+/** wire.md §4.1: header, Noise message, zero padding to 240 bytes, mac1 for `responder` (§4.1.1). */
+function initiation (index: number, pattern: number, msg: Uint8Array, responder: string): Uint8Array {
   const body = concat(Uint8Array.of(0xc1, 0x01), u32(index), Uint8Array.of(pattern, 0), u16(msg.length), msg)
-  return concat(body, new Uint8Array(Math.max(0, 256 - body.length)))
+  const covered = concat(body, new Uint8Array(Math.max(0, 240 - body.length)))
+  const key = createHash('sha256').update('dmess-mac1-v1\0').update(fingerprintBytes(responder)).digest()
+  return concat(covered, createHmac('sha256', key).update(covered).digest().subarray(0, 16))
 }
 
 /** wire.md §4.6: header as associated data, counter as the nonce. */
@@ -110,14 +118,14 @@ export function referenceTranscript (pattern: 'xx' | 'ik'): Map<string, string> 
     ss.mixKey(dh(eI.secret, bob.dhPublic))
     const s = ss.encryptAndHash(alice.dhPublic)
     ss.mixKey(dh(alice.dhSecret, bob.dhPublic))
-    msg1 = concat(eI.pub, s, ss.encryptAndHash(proof(alice, I.sessionId)))
+    msg1 = concat(eI.pub, s, ss.encryptAndHash(proof(alice, I.sessionId, I.timestamp)))
     ss.mixHash(eR.pub) // <- e, ee, se
     ss.mixKey(dh(eI.secret, eR.pub))
     ss.mixKey(dh(alice.dhSecret, eR.pub))
     msg2 = concat(eR.pub, ss.encryptAndHash(proof(bob)))
   }
   put('msg1', msg1)
-  put('initiation', initiation(I.initiatorIndex, pattern === 'xx' ? 1 : 2, msg1))
+  put('initiation', initiation(I.initiatorIndex, pattern === 'xx' ? 1 : 2, msg1, bob.fingerprint))
   put('msg2', msg2)
   put('response', concat(Uint8Array.of(0xc1, 0x02), u32(I.responderIndex), u32(I.initiatorIndex), msg2))
   put('handshakeHash', ss.h)
@@ -127,6 +135,7 @@ export function referenceTranscript (pattern: 'xx' | 'ik'): Map<string, string> 
   out.set(`${pattern}.initiatorLearns`, bob.fingerprint)
   out.set(`${pattern}.responderLearns`, alice.fingerprint)
   put('sessionId', I.sessionId)
+  if (pattern === 'ik') put('timestamp', I.timestamp)
   const empty = new Uint8Array(0)
   put('data.initiatorToResponder', transportData(k1, I.responderIndex, 0, pattern === 'xx' ? I.hello : empty))
   put('data.responderToInitiator', transportData(k2, I.initiatorIndex, 0, pattern === 'xx' ? empty : I.hello))

@@ -3,7 +3,8 @@
 // fixed sequences (test/helpers/spec-vectors.ts `counting`); the ephemeral key, the cookie and the
 // two AEAD outputs are computed from fixed inputs, which the document lists too.
 import { computeCookie } from '../../src/wire/cookie.js'
-import { encodeTransportDataHeader, type Packet } from '../../src/wire/packet.js'
+import { mac1Key, sealMac1 } from '../../src/wire/mac1.js'
+import { encodeHandshakeInitiation, encodeTransportDataHeader, type HandshakeInitiation, type Packet } from '../../src/wire/packet.js'
 import { HandshakePattern, PacketType } from '../../src/wire/constants.js'
 import { x25519, chacha20poly1305, utf8 } from '../../src/crypto/primitives.js'
 import { chachaNonce } from '../../src/crypto/noise/index.js'
@@ -16,6 +17,8 @@ export const RESPONDER_INDEX = 0x5e6f7081
 export const EPHEMERAL_SECRET = counting(0x80, 32)
 export const COOKIE_SECRET = counting(0xe0, 32)
 export const COOKIE_SOURCE = { address: '192.0.2.1', port: 47474 }
+/** The responder the initiations are MACed for (wire.md §4.1.1): Bob of session.md §11. */
+export const MAC1_FINGERPRINT = 'p49jt2uyx42uh8z5n8x9yta5h0g07a9sj8yqrjyf43vn76l'
 /** The transport key of §8's TRANSPORT_DATA and SESSION_CLOSE (any 32 bytes would do). */
 export const TRANSPORT_KEY = counting(0x00, 32)
 export const TRANSPORT_PLAINTEXT = utf8.encode('dmess')
@@ -30,12 +33,18 @@ export function sealed (receiverIndex: number, counter: bigint, type: typeof Pac
   return chacha20poly1305.seal(TRANSPORT_KEY, chachaNonce(counter), plaintext, header)
 }
 
+/** An initiation with the mac1 §4.1.1 computes for MAC1_FINGERPRINT. */
+function initiation (p: Omit<HandshakeInitiation, 'kind' | 'mac1'>): HandshakeInitiation {
+  const bytes = sealMac1(encodeHandshakeInitiation(p), mac1Key(MAC1_FINGERPRINT))
+  return { kind: 'handshake-initiation', ...p, mac1: bytes.slice(bytes.length - 16) }
+}
+
 export function wireVectorPackets (): Record<string, Packet> {
   const msg1 = x25519.publicFromSecret(EPHEMERAL_SECRET)
   const cookie = computeCookie(COOKIE_SECRET, COOKIE_SOURCE.address, COOKIE_SOURCE.port, INITIATOR_INDEX)
   return {
-    'handshake-initiation': { kind: 'handshake-initiation', senderIndex: INITIATOR_INDEX, pattern: HandshakePattern.XX, cookie: null, message: msg1 },
-    'handshake-initiation-cookie': { kind: 'handshake-initiation', senderIndex: INITIATOR_INDEX, pattern: HandshakePattern.XX, cookie, message: msg1 },
+    'handshake-initiation': initiation({ senderIndex: INITIATOR_INDEX, pattern: HandshakePattern.XX, cookie: null, message: msg1 }),
+    'handshake-initiation-cookie': initiation({ senderIndex: INITIATOR_INDEX, pattern: HandshakePattern.XX, cookie, message: msg1 }),
     'handshake-response': { kind: 'handshake-response', senderIndex: RESPONDER_INDEX, receiverIndex: INITIATOR_INDEX, message: counting(0xa0, 48) },
     'handshake-final': { kind: 'handshake-final', receiverIndex: RESPONDER_INDEX, message: counting(0x40, 64) },
     'cookie-reply': { kind: 'cookie-reply', receiverIndex: INITIATOR_INDEX, cookie },

@@ -9,6 +9,18 @@ const dials = (a: ConnAction[]): Array<{ key: string, port: number, expect: stri
   a.flatMap(x => x.type === 'dial' ? [{ key: x.key, port: x.address.port, expect: x.expectFingerprint }] : [])
 const states = (a: ConnAction[]): string[] => a.flatMap(x => x.type === 'state' ? [`${x.fingerprint}:${x.state}`] : [])
 
+t.test('a static peer given with its fingerprint is that peer\'s entry from the start, and every dial names it (wire.md §4.1.1)', async t => {
+  const c = mk()
+  c.addStatic(A, 0, 'bob')
+  t.same(dials(c.tick(0)), [{ key: 'bob', port: 4001, expect: 'bob' }])
+  t.same(c.list().map(p => [p.fingerprint, p.source]), [['bob', 'static']])
+  c.dialFailed('bob', 100)
+  t.same(dials(c.tick(600)), [{ key: 'bob', port: 4001, expect: 'bob' }], 'a pinned peer is redialled')
+  c.dialSucceeded('bob', 'bob')
+  t.same(states(c.sessionUp('bob', A, 700)), ['bob:online'])
+  t.equal(c.list().length, 1, 'one entry')
+})
+
 t.test('a static peer is dialled at once with XX, learns its fingerprint, and is redialled with backoff', async t => {
   const c = mk()
   c.addStatic(A, 0)

@@ -18,7 +18,7 @@ async function daemon (t: T, who: Who, peers: Daemon[] = []): Promise<{ d: Daemo
   const u = await unlock(who.paths, PASS)
   const d = new Daemon({
     paths: who.paths, host: '127.0.0.1', port: 0, mdns: false, bootstrap: [], log: silentLogger(),
-    peers: peers.map(p => ({ host: '127.0.0.1', port: p.status().port }))
+    peers: peers.map(p => ({ host: '127.0.0.1', port: p.status().port, fingerprint: p.node.fingerprint }))
   }, u)
   const events: DaemonEvent[] = []
   d.events.on(ev => { events.push(ev) })
@@ -149,7 +149,7 @@ t.test('clocks that disagree by minutes do not reorder a conversation: order is 
   const bob = await profileHome(t, 'bob')
   const skewMs = 4 * 60_000 // Alice's clock is four minutes behind
   const start = async (who: Who, now: () => number, peers: Daemon[] = []): Promise<Daemon> => {
-    const d = new Daemon({ paths: who.paths, host: '127.0.0.1', port: 0, mdns: false, bootstrap: [], log: silentLogger(), now, peers: peers.map(p => ({ host: '127.0.0.1', port: p.status().port })) }, await unlock(who.paths, PASS))
+    const d = new Daemon({ paths: who.paths, host: '127.0.0.1', port: 0, mdns: false, bootstrap: [], log: silentLogger(), now, peers: peers.map(p => ({ host: '127.0.0.1', port: p.status().port, fingerprint: p.node.fingerprint })) }, await unlock(who.paths, PASS))
     t.teardown(async () => { await d.stop('teardown') })
     await d.start()
     return d

@@ -54,7 +54,7 @@ t.test('ten minutes of traffic: rekeys every ~2 minutes, no session loss', async
   const b = await node(net, '10.0.0.2')
   let sb: Session | null = null
   b.ep.on('session', s => { sb = s })
-  const sa = await settle(net, a.ep.connect(b.ep.address), 40_000)
+  const sa = await settle(net, a.ep.connect(b.ep.address, { expectFingerprint: b.ep.fingerprint }), 40_000)
   let rekeys = 0
   let delivered = 0
   sa.on('rekey', () => { rekeys++ })
@@ -80,7 +80,7 @@ t.test('a link that goes down: both sides close with timeout after IDLE_TIMEOUT_
   const b = await node(net, '10.0.0.2')
   const inbound: Session[] = []
   b.ep.on('session', s => inbound.push(s))
-  const sa = await settle(net, a.ep.connect(b.ep.address), 5000)
+  const sa = await settle(net, a.ep.connect(b.ep.address, { expectFingerprint: b.ep.fingerprint }), 5000)
   net.advance(100)
   const reasons: string[] = []
   sa.on('close', r => reasons.push(`a:${r}`))
@@ -116,7 +116,7 @@ t.test('abort, endpoint close, and a throwing listener', async t => {
       if (seen.length === 1) throw new Error('listener bug')
     })
   })
-  const sa = await settle(net, a.ep.connect(b.ep.address), 5000)
+  const sa = await settle(net, a.ep.connect(b.ep.address, { expectFingerprint: b.ep.fingerprint }), 5000)
   sa.send(enc.encode('one'))
   sa.send(enc.encode('two'))
   net.advance(100)

@@ -4,7 +4,7 @@ import t from 'tap'
 import { generateIdentity } from '../../src/crypto/identity.js'
 import { decodePacket, type HandshakeInitiation, type HandshakeResponse, type HandshakeFinal } from '../../src/wire/packet.js'
 import { InitiatorHandshake, respondToInitiation } from '../../src/transport/handshake.js'
-import { encodeProof, verifyProof, PROOF_BYTES } from '../../src/transport/proof.js'
+import { encodeProof, verifyProof, tai64n, compareTimestamps, PROOF_BYTES } from '../../src/transport/proof.js'
 import { HandshakeState, NOISE_IK, NOISE_PROLOGUE } from '../../src/crypto/noise/index.js'
 
 const SID = new Uint8Array(8).fill(0x5a)
@@ -51,13 +51,37 @@ t.test('XX through the codecs: both sides learn each other, keys match', async t
 
 t.test('IK: the responder checks the proof in message 1; a wrong responder key fails silently', async t => {
   const [i, r] = [generateIdentity(), generateIdentity()]
-  const init = new InitiatorHandshake({ identity: i, localIndex: 1 }, r.dhPublic, SID)
+  const init = new InitiatorHandshake({ identity: i, localIndex: 1 }, r.dhPublic, SID, null, tai64n(1_700_000_000_000))
   const res = respondToInitiation({ identity: r, localIndex: 2 }, dec(init.initiation()))
   t.ok(res.ok && res.value.ik?.peer.fingerprint === i.fingerprint)
   t.same(res.ok && res.value.ik?.peer.sessionId, SID, 'IK carries the session id in message 1')
+  t.same(res.ok && res.value.ik?.peer.timestamp, tai64n(1_700_000_000_000), 'and the TAI64N timestamp')
   const other = generateIdentity()
   const wrong = respondToInitiation({ identity: other, localIndex: 3 }, dec(init.initiation()))
   t.same(wrong, { ok: false, reason: 'decrypt-failed' })
+})
+
+t.test('IK replay (session.md §6.4): a timestamp that is not newer is refused before the proof; none at all is malformed', async t => {
+  const [i, r] = [generateIdentity(), generateIdentity()]
+  const at = 1_700_000_000_000
+  let last: Uint8Array | null = null
+  const fresh = (rs: Uint8Array, ts: Uint8Array): boolean => {
+    t.same(rs, i.dhPublic, 'asked about the initiator\'s authenticated static key')
+    return last === null || compareTimestamps(ts, last) > 0
+  }
+  const first = new InitiatorHandshake({ identity: i, localIndex: 1 }, r.dhPublic, SID, null, tai64n(at))
+  const ok = respondToInitiation({ identity: r, localIndex: 2 }, dec(first.initiation()), fresh)
+  t.ok(ok.ok)
+  last = tai64n(at)
+  t.same(respondToInitiation({ identity: r, localIndex: 3 }, dec(first.initiation()), fresh), { ok: false, reason: 'replay' }, 'the same message 1 again')
+  const older = new InitiatorHandshake({ identity: i, localIndex: 4 }, r.dhPublic, SID, null, tai64n(at - 1))
+  t.same(respondToInitiation({ identity: r, localIndex: 5 }, dec(older.initiation()), fresh), { ok: false, reason: 'replay' }, 'an older one')
+  const later = new InitiatorHandshake({ identity: i, localIndex: 6 }, r.dhPublic, SID, null, tai64n(at, 1))
+  t.ok(respondToInitiation({ identity: r, localIndex: 7 }, dec(later.initiation()), fresh).ok, 'one nanosecond later is fresh')
+  const none = new InitiatorHandshake({ identity: i, localIndex: 8 }, r.dhPublic, SID)
+  t.same(respondToInitiation({ identity: r, localIndex: 9 }, dec(none.initiation()), fresh), { ok: false, reason: 'bad-message' })
+  t.ok(compareTimestamps(tai64n(at + 1000), tai64n(at, 999_999)) > 0, 'byte order is time order')
+  t.equal(Buffer.from(tai64n(0)).toString('hex'), '400000000000000a00000000', 'TAI64N of the epoch, as wireguard-go writes it')
 })
 
 t.test('forged and malformed handshake messages are refused without throwing', async t => {
@@ -86,7 +110,7 @@ t.test('forged and malformed handshake messages are refused without throwing', a
 t.test('a low-order ephemeral key in XX message 1 is refused, not thrown (RFC 7748 §6.1)', async t => {
   const r = generateIdentity()
   for (const e of [new Uint8Array(32), Uint8Array.from([1, ...new Array<number>(31).fill(0)])]) {
-    const m1: HandshakeInitiation = { kind: 'handshake-initiation', senderIndex: 9, pattern: 0x01, cookie: null, message: e }
+    const m1: HandshakeInitiation = { kind: 'handshake-initiation', senderIndex: 9, pattern: 0x01, cookie: null, message: e, mac1: new Uint8Array(16) }
     t.same(respondToInitiation({ identity: r, localIndex: 10 }, m1), { ok: false, reason: 'bad-message' })
   }
 })
@@ -103,6 +127,6 @@ t.test('session id field: carried after the proof, unknown fields skipped, requi
   // an IK initiator whose payload has no session id is refused by the responder
   const r = generateIdentity()
   const hs = new HandshakeState({ protocolName: NOISE_IK, initiator: true, prologue: NOISE_PROLOGUE, s: { publicKey: id.dhPublic, secretKey: id.dhSecret }, rs: r.dhPublic })
-  const m1: HandshakeInitiation = { kind: 'handshake-initiation', senderIndex: 3, pattern: 0x02, cookie: null, message: hs.writeMessage(encodeProof(id)) }
+  const m1: HandshakeInitiation = { kind: 'handshake-initiation', senderIndex: 3, pattern: 0x02, cookie: null, message: hs.writeMessage(encodeProof(id, null, tai64n(1))), mac1: new Uint8Array(16) }
   t.same(respondToInitiation({ identity: r, localIndex: 4 }, m1), { ok: false, reason: 'bad-message' })
 })

@@ -7,6 +7,7 @@ import { PacketType, HandshakePattern, HANDSHAKE_MAX_ATTEMPTS } from '../../src/
 import { decodePacket, encodeHandshakeInitiation, encodeHandshakeResponse } from '../../src/wire/packet.js'
 import { generateIdentity } from '../../src/crypto/identity.js'
 import { InitiatorHandshake } from '../../src/transport/handshake.js'
+import { mac1Key, sealMac1 } from '../../src/wire/mac1.js'
 
 const SID = new Uint8Array(8).fill(0x5a)
 
@@ -114,10 +115,24 @@ t.test('IK toward a stale static key falls back to XX and still checks the finge
   t.equal(p.events(a, 'connected')[0]?.session.remoteFingerprint, b.identity.fingerprint)
 })
 
+t.test('an honest node of the wrong identity does not answer at all: the dial never learns who is there', async t => {
+  const p = new Pump()
+  const a = p.add('a')
+  const m = p.add('other')
+  const wanted = generateIdentity()
+  for (const remoteStatic of [m.identity.dhPublic, undefined]) p.connect(a, m, { expectFingerprint: wanted.fingerprint, remoteStatic })
+  p.flush()
+  t.equal(p.log.filter(d => d.from.host === m.address.host).length, 0, 'not one datagram back')
+  t.equal(m.manager.stats().dropped['bad-mac1'], 2, 'both initiations counted as bad-mac1')
+  p.advance(60_000)
+  t.same(p.events(a, 'connect-failed').map(e => e.error.code), ['HANDSHAKE_TIMEOUT', 'HANDSHAKE_TIMEOUT'])
+  t.equal(m.manager.stats().halfOpen + m.manager.sessions().length, 0, 'no state on the silent side')
+})
+
 t.test('key substitution: IK to a real key of the wrong identity fails, and no session appears anywhere', async t => {
   const p = new Pump()
   const a = p.add('a')
-  const m = p.add('mallory')
+  const m = p.add('mallory', { ignoresMac1: true })
   const wanted = generateIdentity()
   p.connect(a, m, { expectFingerprint: wanted.fingerprint, remoteStatic: m.identity.dhPublic })
   p.flush()
@@ -135,7 +150,7 @@ t.test('key substitution: IK to a real key of the wrong identity fails, and no s
 t.test('XX to the wrong identity fails with FINGERPRINT_MISMATCH before a sends its own identity', async t => {
   const p = new Pump()
   const a = p.add('a')
-  const m = p.add('mallory')
+  const m = p.add('mallory', { ignoresMac1: true })
   p.connect(a, m, { expectFingerprint: generateIdentity().fingerprint })
   p.flush()
   t.equal(p.events(a, 'connect-failed')[0]?.error.code, 'FINGERPRINT_MISMATCH')
@@ -149,13 +164,15 @@ t.test('a replayed initiation never creates a second session', async t => {
   const b = p.add('b')
   const { sa, sb } = establish(p, a, b, true)
   const init = p.log[0]!
-  // replayed later from another address: Noise runs, but the keys are never confirmed
+  // replayed later from another address: its timestamp is not newer, so nothing (session.md §6.4)
+  const before = p.log.length
   p.inject(b, init.bytes, { host: '10.9.9.9', port: 1 })
   p.flush()
+  t.equal(p.log.length, before, 'no response to the replay')
+  t.equal(b.manager.stats().dropped['ik-replay'], 1, 'counted')
   t.equal(b.manager.sessions().length, 1)
-  t.equal(b.manager.stats().halfOpen, 1)
+  t.equal(b.manager.stats().halfOpen, 0, 'no half-open state either')
   p.advance(40_000)
-  t.equal(b.manager.stats().halfOpen, 0, 'expired after HALF_OPEN_TTL_MS')
   t.equal(b.manager.session(a.identity.fingerprint), sb, 'the existing session is untouched')
   t.equal(p.events(b, 'session').length, 1)
   t.ok(p.send(a, sa, 'still here'))
@@ -169,7 +186,7 @@ t.test('under load, initiations without a cookie get a COOKIE_REPLY and cost no 
   const a = p.add('a')
   // four spoofed XX initiations from different IPs fill the half-open table to the threshold
   for (let i = 0; i < 4; i++) {
-    const hs = new InitiatorHandshake({ identity: generateIdentity(), localIndex: 100 + i }, null, SID)
+    const hs = new InitiatorHandshake({ identity: generateIdentity(), localIndex: 100 + i }, null, SID, mac1Key(b.identity.fingerprint))
     p.inject(b, hs.initiation(), { host: `192.0.2.${i + 1}`, port: 9 })
   }
   p.queue = []
@@ -186,7 +203,7 @@ t.test('under load, initiations without a cookie get a COOKIE_REPLY and cost no 
   t.equal(withCookie.length, 1, 'the initiation was repeated once, with the cookie')
   t.equal(p.events(a, 'connected').length, 1)
   // a forged cookie does not pass
-  const hs = new InitiatorHandshake({ identity: generateIdentity(), localIndex: 555 }, null, SID)
+  const hs = new InitiatorHandshake({ identity: generateIdentity(), localIndex: 555 }, null, SID, mac1Key(b.identity.fingerprint))
   p.inject(b, hs.initiation(new Uint8Array(16).fill(7)), { host: '192.0.2.77', port: 9 })
   t.equal(b.manager.stats().cookieRepliesSent, 2)
 })
@@ -195,7 +212,7 @@ t.test('per-IP token bucket: a burst from one address is cut off, other addresse
   const p = new Pump()
   const b = p.add('b', { tuning: { initiationBurstPerIp: 5, initiationsPerIpPerS: 1, underLoadHalfOpen: 1000 } })
   const send = (host: string, i: number): void => {
-    const hs = new InitiatorHandshake({ identity: b.identity, localIndex: 1 + i }, null, SID)
+    const hs = new InitiatorHandshake({ identity: b.identity, localIndex: 1 + i }, null, SID, mac1Key(b.identity.fingerprint))
     p.inject(b, hs.initiation(), { host, port: 1000 + i })
   }
   for (let i = 0; i < 8; i++) send('198.51.100.1', i)
@@ -215,6 +232,9 @@ t.test('version negotiation: an initiation in an unknown version is answered; a 
   const v2 = hs.initiation()
   v2[0] = 0xc2
   p.inject(b, v2, a.address)
+  t.equal(p.queue.length, 0, 'without a mac1 for b even version negotiation stays silent (wire.md §4.1.1)')
+  t.equal(b.manager.stats().dropped['bad-mac1'], 1)
+  p.inject(b, sealMac1(v2, mac1Key(b.identity.fingerprint)), a.address)
   const vn = p.queue.pop()
   t.equal(vn?.bytes[0], 0xc0, 'VERSION_NEGOTIATION is version 0')
   t.ok(vn !== undefined && vn.bytes.length <= v2.length, 'never larger than what it answers')
@@ -281,10 +301,10 @@ t.test('a peer that restarted and dials again gets a new session, which replaces
 t.test('dialling a peer we already have a session with (no expectation) replaces it on both ends', async t => {
   const p = new Pump()
   const a = p.add('a')
-  const b = p.add('b')
+  const b = p.add('b', { ignoresMac1: true }) // answers a dial that names no fingerprint
   const { sa, sb } = establish(p, a, b)
   p.advance(20_000)
-  p.connect(a, b)
+  p.connect(a, b, { expectFingerprint: undefined })
   p.flush()
   t.equal(sa.closed, 'replaced')
   t.equal(sb.closed, 'peer', 'the old session got a CLOSE')
@@ -310,7 +330,8 @@ t.test('hostile handshake messages with low-order keys are counted, never thrown
     for (const pattern of [HandshakePattern.XX, HandshakePattern.IK]) {
       const message = new Uint8Array(pattern === HandshakePattern.XX ? 32 : 193)
       message.set(e)
-      t.doesNotThrow(() => { p.inject(b, encodeHandshakeInitiation({ senderIndex: 77, pattern, cookie: null, message }), a.address) })
+      const bytes = sealMac1(encodeHandshakeInitiation({ senderIndex: 77, pattern, cookie: null, message }), mac1Key(b.identity.fingerprint))
+      t.doesNotThrow(() => { p.inject(b, bytes, a.address) })
     }
   }
   t.equal(b.manager.stats().dropped['handshake-failed'] + b.manager.stats().dropped['decrypt-failed'], 4)

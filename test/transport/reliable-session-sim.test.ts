@@ -32,7 +32,7 @@ async function connectPair (net: SimNetwork): Promise<{ a: ReliableSession, b: R
   let b: ReliableSession | null = null
   eb.on('session', s => { b = new ReliableSession(s, { scheduler }) })
   let sa: Session | null = null
-  void ea.connect(eb.address).then(s => { sa = s })
+  void ea.connect(eb.address, { expectFingerprint: eb.fingerprint }).then(s => { sa = s })
   await runUntil(net, () => sa !== null && b !== null, 60_000)
   if (sa === null || b === null) throw new Error('no session')
   return { a: new ReliableSession(sa, { scheduler }), b, ea, eb }

@@ -11,6 +11,7 @@ import { HandshakeState, NOISE_XX, NOISE_PROLOGUE } from '../../src/crypto/noise
 import { decodePacket, encodeHandshakeResponse, encodeHandshakeInitiation, encodeHandshakeFinal } from '../../src/wire/packet.js'
 import { HandshakePattern } from '../../src/wire/constants.js'
 import { encodeProof } from '../../src/transport/proof.js'
+import { mac1Key, sealMac1 } from '../../src/wire/mac1.js'
 import { until } from './fixtures/tap.js'
 
 async function raw (): Promise<Socket> {
@@ -36,11 +37,12 @@ function craftedResponder (sock: Socket, staticKey: KeyPair, proofOf: Identity):
 }
 
 /** Run an XX initiator by hand against `to`; message 3 carries `proofOf`'s proof under `staticKey`. */
-async function craftedInitiator (sock: Socket, to: { host: string, port: number }, staticKey: KeyPair, proofOf: Identity): Promise<void> {
+async function craftedInitiator (sock: Socket, to: { host: string, port: number }, toFingerprint: string, staticKey: KeyPair, proofOf: Identity): Promise<void> {
   const hs = new HandshakeState({ protocolName: NOISE_XX, initiator: true, prologue: NOISE_PROLOGUE, s: staticKey })
   const sender = 0x1234
   const response = new Promise<Buffer>(resolve => { sock.once('message', resolve) })
-  sock.send(encodeHandshakeInitiation({ senderIndex: sender, pattern: HandshakePattern.XX, cookie: null, message: hs.writeMessage() }), to.port, to.host)
+  const initiation = encodeHandshakeInitiation({ senderIndex: sender, pattern: HandshakePattern.XX, cookie: null, message: hs.writeMessage() })
+  sock.send(sealMac1(initiation, mac1Key(toFingerprint)), to.port, to.host)
   const p = decodePacket(await response)
   if (p?.kind !== 'handshake-response') throw new Error('no response')
   hs.readMessage(p.message)
@@ -48,22 +50,25 @@ async function craftedInitiator (sock: Socket, to: { host: string, port: number 
   sock.send(encodeHandshakeFinal({ receiverIndex: p.senderIndex, message: hs.writeMessage(encodeProof(proofOf, sessionId)) }), to.port, to.host)
 }
 
-const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
-t.test('IK to a real static key of the wrong identity: FINGERPRINT_MISMATCH, no session on either side', async t => {
-  const malloryId = generateIdentity()
-  const [a, mallory] = [await listen(), await listen(malloryId)]
-  t.teardown(async () => { await a.close(); await mallory.close() })
+t.test('IK to a real static key of the wrong identity: an honest node stays silent (wire.md §4.1.1); a hostile one gets FINGERPRINT_MISMATCH', async t => {
+  const otherId = generateIdentity()
+  const [a, other] = [await listen(undefined, { handshakeRetryInitialMs: 40 }), await listen(otherId)]
+  t.teardown(async () => { await a.close(); await other.close() })
   const bob = generateIdentity()
-  const inbound: Session[] = []
-  mallory.on('session', s => inbound.push(s))
-  // we believe mallory's key is bob's: the handshake completes, and proves mallory's fingerprint
-  await t.rejects(a.connect(mallory.address, { expectFingerprint: bob.fingerprint, remoteStatic: malloryId.dhPublic }), { code: 'FINGERPRINT_MISMATCH' })
+  // we believe other's key is bob's: the initiation's mac1 is for bob, so other answers nothing
+  await t.rejects(a.connect(other.address, { expectFingerprint: bob.fingerprint, remoteStatic: otherId.dhPublic, timeoutMs: 1500 }), { code: 'HANDSHAKE_TIMEOUT' })
+  t.ok(other.stats().dropped['bad-mac1'] >= 3, 'every initiation (IK, then the XX fallback) dropped as bad-mac1')
+  t.equal(other.stats().halfOpen + other.stats().sessions, 0, 'no state at all')
+  t.equal(a.sessions().length, 0)
+  // a hostile responder that answers whatever the mac1 (a hand-made one proving its own identity)
+  const mallory = generateIdentity()
+  const bad = await raw()
+  t.teardown(() => { bad.close() })
+  craftedResponder(bad, { publicKey: mallory.dhPublic, secretKey: mallory.dhSecret }, mallory)
+  await t.rejects(a.connect({ host: '127.0.0.1', port: bad.address().port }, { expectFingerprint: bob.fingerprint }), { code: 'FINGERPRINT_MISMATCH' })
   t.equal(a.sessions().length, 0)
   t.equal(a.stats().dropped['fingerprint-mismatch'], 1)
-  await sleep(100)
-  t.equal(inbound.length, 0, 'mallory never got key confirmation, so no session')
-  t.equal(mallory.stats().halfOpen, 1, 'only an unconfirmed half-open handshake, which expires')
 })
 
 t.test('IK toward a key that is not the peer\'s: the peer drops it; the XX fallback proves the real identity', async t => {
@@ -75,8 +80,11 @@ t.test('IK toward a key that is not the peer\'s: the peer drops it; the XX fallb
   t.equal(s.remoteFingerprint, bobId.fingerprint)
   t.same(s.remoteStatic, bobId.dhPublic, 'the session uses the key the peer proved, not the stale one')
   t.ok(bob.stats().dropped['decrypt-failed'] >= 3, 'each IK message 1 failed at the peer')
-  // and toward a third identity the fallback ends in a mismatch, not a session
-  await t.rejects(a.connect(bob.address, { expectFingerprint: generateIdentity().fingerprint, remoteStatic: stale }), { code: 'FINGERPRINT_MISMATCH' })
+  // and toward a third identity bob answers nothing at all (the mac1 is not his), so no session
+  const before = bob.stats().dropped['bad-mac1']
+  await t.rejects(a.connect(bob.address, { expectFingerprint: generateIdentity().fingerprint, remoteStatic: stale, timeoutMs: 1500 }), { code: 'HANDSHAKE_TIMEOUT' })
+  t.ok(bob.stats().dropped['bad-mac1'] > before, 'bob dropped them as bad-mac1')
+  t.equal(a.sessions().length, 1, 'only the real session')
 })
 
 t.test('XX responder whose proof does not match its static key: HANDSHAKE_FAILED, no session', async t => {
@@ -107,14 +115,14 @@ t.test('XX initiator whose proof does not match its static key: dropped, no inbo
   const victim = generateIdentity()
   const sock = await raw()
   t.teardown(() => { sock.close() })
-  await craftedInitiator(sock, b.address, x25519.generateKeyPair(), victim)
+  await craftedInitiator(sock, b.address, b.fingerprint, x25519.generateKeyPair(), victim)
   await until(() => b.stats().dropped['handshake-failed'] === 1, 2000, 'the bad FINAL to be dropped')
   t.equal(inbound.length, 0)
   t.equal(b.stats().halfOpen, 0, 'the failed handshake left nothing behind')
   // control: an honest proof from the same hand-made initiator gives a session
   const sock2 = await raw()
   t.teardown(() => { sock2.close() })
-  await craftedInitiator(sock2, b.address, { publicKey: victim.dhPublic, secretKey: victim.dhSecret }, victim)
+  await craftedInitiator(sock2, b.address, b.fingerprint, { publicKey: victim.dhPublic, secretKey: victim.dhSecret }, victim)
   await until(() => inbound.length === 1, 2000, 'the honest session')
   t.equal(inbound[0]?.remoteFingerprint, victim.fingerprint)
 })

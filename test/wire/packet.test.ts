@@ -19,9 +19,9 @@ const r = rng(testSeed(t, 1, 'sample bytes'))
 const bytes = (n: number): Uint8Array => randomBuf(r, n)
 
 const samples: Packet[] = [
-  { kind: 'handshake-initiation', senderIndex: 1, pattern: HandshakePattern.XX, cookie: null, message: bytes(32) },
-  { kind: 'handshake-initiation', senderIndex: 0xffffffff, pattern: HandshakePattern.IK, cookie: bytes(16), message: bytes(96) },
-  { kind: 'handshake-initiation', senderIndex: 3, pattern: HandshakePattern.IK, cookie: null, message: bytes(NOISE_MESSAGE_MAX_BYTES + COOKIE_BYTES) },
+  { kind: 'handshake-initiation', senderIndex: 1, pattern: HandshakePattern.XX, cookie: null, message: bytes(32), mac1: bytes(16) },
+  { kind: 'handshake-initiation', senderIndex: 0xffffffff, pattern: HandshakePattern.IK, cookie: bytes(16), message: bytes(96), mac1: bytes(16) },
+  { kind: 'handshake-initiation', senderIndex: 3, pattern: HandshakePattern.IK, cookie: null, message: bytes(NOISE_MESSAGE_MAX_BYTES + COOKIE_BYTES), mac1: bytes(16) },
   { kind: 'handshake-response', senderIndex: 7, receiverIndex: 9, message: bytes(96) },
   { kind: 'handshake-response', senderIndex: 0x80000000, receiverIndex: 1, message: bytes(48) },
   { kind: 'handshake-final', receiverIndex: 123456, message: bytes(64) },
@@ -66,8 +66,11 @@ t.test('byte layouts match proto-spec/wire.md §4', async t => {
   t.equal(toHex(init.subarray(24, 26)), '0020', 'Noise message length after the cookie')
   t.equal(toHex(init.subarray(26, 58)), '11'.repeat(32))
   t.equal(init.length, HANDSHAKE_INITIATION_MIN_BYTES, 'padded to the minimum')
-  t.ok(init.subarray(58).every(b => b === 0), 'zero padding')
-  t.equal(encodeHandshakeInitiation({ senderIndex: 1, pattern: HandshakePattern.XX, cookie: null, message: new Uint8Array(300) }).length, 310, 'no padding past the minimum')
+  t.ok(init.subarray(58, 240).every(b => b === 0), 'zero padding')
+  t.ok(init.subarray(240).every(b => b === 0), 'then mac1, zero until the initiator seals it (wire.md §4.1.1)')
+  const withMac = encodeHandshakeInitiation({ senderIndex: 1, pattern: HandshakePattern.XX, cookie: null, message: new Uint8Array(300), mac1: new Uint8Array(16).fill(0xab) })
+  t.equal(withMac.length, 326, 'no padding past the minimum: 10 + 300 + 16')
+  t.equal(toHex(withMac.subarray(310)), 'ab'.repeat(16), 'mac1 last')
   const resp = encodeHandshakeResponse({ senderIndex: 2, receiverIndex: 3, message: new Uint8Array(48) })
   t.equal(toHex(resp.subarray(0, 10)), 'c1020000000200000003')
   t.equal(toHex(encodeHandshakeFinal({ receiverIndex: 4, message: new Uint8Array(64) }).subarray(0, 6)), 'c10300000004')
@@ -121,7 +124,7 @@ t.test('drop reasons: empty, too large, unknown version, unknown type, truncated
   t.equal(reason(cut(0, HANDSHAKE_INITIATION_MIN_BYTES - 1)), 'truncated', 'initiation below the padded minimum')
   t.equal(reason(cut(2, 500)), 'truncated', 'Noise message longer than the datagram')
   const initWith = (f: (b: Uint8Array) => void, i = 0): Uint8Array => { const b = encoded[i]!.slice(); f(b); return b }
-  t.equal(reason(initWith(b => { b[255] = 1 })), 'bad-field', 'non-zero padding')
+  t.equal(reason(initWith(b => { b[239] = 1 })), 'bad-field', 'non-zero padding')
   t.equal(reason(Uint8Array.from([...encoded[0]!, 0])), 'bad-field', 'padding past the minimum')
   t.equal(reason(initWith(b => { b[9] = 31 })), 'bad-field', 'Noise message shorter than 32')
   t.equal(reason(cut(3, 10 + 47)), 'truncated', 'response')

@@ -1,0 +1,96 @@
+// Session flood (proto-spec/session.md §3.7): strangers — real identities, each with a real
+// Endpoint on its own loopback address — open sessions to a node and keep them idle. Before, 2,000
+// of them cost the node 192 MiB. Now sessions with non-contacts are capped at
+// MAX_STRANGER_SESSIONS; beyond it the stranger heard from least recently is closed (a stranger
+// that just spoke survives older ones: LRU, not FIFO); a contact still connects and is never
+// evicted; a stranger's reliable channel gets a 64 KiB receive window, a contact's 1 MiB.
+// Real loopback UDP; bounded in count and time.
+import t from 'tap'
+import { Endpoint, type Session } from '../../src/transport/index.js'
+import { ReliableSession } from '../../src/transport/reliable-session.js'
+import { generateIdentity } from '../../src/crypto/identity.js'
+import { MAX_STRANGER_SESSIONS } from '../../src/transport/constants.js'
+import { RELIABLE_SESSION_RECV_WINDOW_BYTES, RELIABLE_SESSION_STRANGER_RECV_WINDOW_BYTES } from '../../src/transport/reliable-session-constants.js'
+import { until } from '../transport/fixtures/tap.js'
+import { metric } from './fixtures.js'
+
+const STRANGERS = 2000 // what cost 192 MiB before
+const BATCH = 40
+const MAX_MS = 120_000
+
+t.test(`${STRANGERS} stranger sessions: the node holds ${MAX_STRANGER_SESSIONS}, evicts the least recently heard, and a contact still connects`, async t => {
+  const started = Date.now()
+  const victimId = generateIdentity()
+  const contacts = new Set<string>()
+  const victim = await Endpoint.listen({ host: '127.0.0.1', identity: victimId, isContact: fp => contacts.has(fp) })
+  const inbound = new Map<string, Session>()
+  victim.on('session', s => { inbound.set(s.remoteFingerprint, s) })
+  const strangers: Array<{ ep: Endpoint, s: Session | null }> = []
+  t.teardown(async () => { for (const x of strangers) await x.ep.close(); await victim.close() })
+  const connect = async (i: number): Promise<void> => {
+    const ep = await Endpoint.listen({ host: `127.0.${60 + Math.floor(i / 200)}.${1 + (i % 200)}`, identity: generateIdentity() })
+    const x = { ep, s: null as Session | null }
+    strangers.push(x)
+    x.s = await ep.connect(victim.address, { expectFingerprint: victimId.fingerprint, timeoutMs: 20_000 })
+  }
+  const heapBefore = process.memoryUsage().heapUsed
+
+  // fill to the cap, then the first stranger speaks: it becomes the most recently heard
+  for (let i = 0; i < MAX_STRANGER_SESSIONS; i += BATCH) await Promise.all(Array.from({ length: Math.min(BATCH, MAX_STRANGER_SESSIONS - i) }, (_, k) => connect(i + k)))
+  await until(() => victim.stats().sessions === MAX_STRANGER_SESSIONS, 10_000, 'the strangers at the cap')
+  const first = strangers[0]!
+  const firstHeard = new Promise(resolve => inbound.get(first.ep.fingerprint)!.once('data', resolve))
+  first.s!.send(new TextEncoder().encode('still here'))
+  await firstHeard
+  await connect(MAX_STRANGER_SESSIONS)
+  await until(() => victim.stats().strangersEvicted === 1, 10_000, 'one eviction')
+  await until(() => strangers[1]!.s!.closed !== null, 5000, 'the second stranger (least recently heard) to be closed')
+  t.equal(strangers[1]!.s!.closed, 'peer', 'the evicted stranger learns it by a SESSION_CLOSE')
+  t.equal(first.s!.closed, null, 'the first stranger, heard from since, is kept: LRU, not FIFO')
+
+  // the rest of the flood
+  for (let i = MAX_STRANGER_SESSIONS + 1; i < STRANGERS && Date.now() - started < MAX_MS; i += BATCH) {
+    await Promise.all(Array.from({ length: Math.min(BATCH, STRANGERS - i) }, (_, k) => connect(i + k)))
+    t.ok(victim.stats().sessions <= MAX_STRANGER_SESSIONS, `after ${i + BATCH} strangers: ${victim.stats().sessions} sessions held`)
+  }
+  t.equal(strangers.length, STRANGERS, `all ${STRANGERS} strangers connected within the time bound`)
+  // the last FINALs may still be on their way: wait for the responder's side of every handshake
+  await until(() => victim.stats().handshakesCompleted >= STRANGERS, 10_000, 'every stranger\'s handshake at the victim')
+  t.equal(victim.stats().sessions, MAX_STRANGER_SESSIONS, 'sessions held stay at the cap')
+  t.equal(victim.stats().strangersEvicted, STRANGERS - MAX_STRANGER_SESSIONS, 'every stranger beyond the cap evicted one')
+  const open = strangers.filter(x => x.s?.closed === null).map(x => x.ep.fingerprint)
+  t.same(open.slice(-10), strangers.slice(-10).map(x => x.ep.fingerprint), 'the newest strangers are the ones held')
+
+  // a contact connects during the flood and is not counted against the strangers' cap
+  const friendId = generateIdentity()
+  contacts.add(friendId.fingerprint)
+  const friend = await Endpoint.listen({ host: '127.0.59.1', identity: friendId })
+  t.teardown(async () => { await friend.close() })
+  const fs = await friend.connect(victim.address, { expectFingerprint: victimId.fingerprint })
+  await until(() => victim.stats().sessions === MAX_STRANGER_SESSIONS + 1, 5000, 'the contact\'s session')
+  for (let i = 0; i < BATCH; i++) await connect(STRANGERS + i) // more strangers after the contact
+  t.equal(fs.closed, null, 'the contact is never evicted')
+  t.equal(victim.stats().sessions, MAX_STRANGER_SESSIONS + 1)
+
+  // receive windows: what the victim advertises to a stranger and to a contact (reliable.md §9)
+  const advertised = async (from: Session, fp: string): Promise<number> => {
+    await until(() => inbound.get(fp)?.closed === null, 5000, 'the victim\'s side of the session')
+    const remote = new ReliableSession(inbound.get(fp)!)
+    const local = new ReliableSession(from)
+    t.teardown(() => { remote.close(); local.close() })
+    await local.send(new Uint8Array(10))
+    await until(() => local.stats.sendBufferedBytes === 0, 5000, 'the acknowledgement, which carries the window')
+    return local.stats.peerLimit
+  }
+  const last = strangers.at(-1)!
+  const strangerWindow = await advertised(last.s!, last.ep.fingerprint)
+  const contactWindow = await advertised(fs, friendId.fingerprint)
+  t.ok(strangerWindow <= RELIABLE_SESSION_STRANGER_RECV_WINDOW_BYTES + 1500, `a stranger may send ${strangerWindow} bytes ahead`)
+  t.ok(contactWindow >= RELIABLE_SESSION_RECV_WINDOW_BYTES, `a contact ${contactWindow}`)
+  metric(t, 'session-flood.strangers-connected', strangers.length, 'sessions opened')
+  metric(t, 'session-flood.sessions-held', victim.stats().sessions - 1, 'stranger sessions', { cap: MAX_STRANGER_SESSIONS })
+  metric(t, 'session-flood.evicted', victim.stats().strangersEvicted, 'sessions')
+  metric(t, 'session-flood.heap-growth', Math.round((process.memoryUsage().heapUsed - heapBefore) / 1024 / 1024), 'MiB', { note: 'whole process: victim and all stranger endpoints' })
+  metric(t, 'session-flood.window', strangerWindow, 'bytes', { contact: contactWindow })
+  metric(t, 'session-flood.duration', Date.now() - started, 'ms')
+})
