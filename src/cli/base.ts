@@ -3,7 +3,7 @@
 import { Command, Flags, Errors } from '@oclif/core'
 import { isDmessError } from '../errors.js'
 import { resolveHome, homePaths, type HomePaths } from '../config/home.js'
-import { terminalSafe } from '../platform/terminal-text.js'
+import { terminalSafe, terminalSafeJson } from '../platform/terminal-text.js'
 
 export abstract class BaseCommand extends Command {
   static override baseFlags = {
@@ -25,7 +25,7 @@ export abstract class BaseCommand extends Command {
   }
 
   protected printJson (value: unknown): void {
-    process.stdout.write(JSON.stringify(value, null, 2) + '\n')
+    process.stdout.write(terminalSafeJson(value, 2) + '\n')
   }
 
   protected override async catch (err: Error & { exitCode?: number, oclif?: { exit?: number } }): Promise<void> {

@@ -18,8 +18,10 @@
  * isolates, deprecated format characters); U+FEFF (BOM); U+FFF9–U+FFFB (interlinear annotation);
  * lone surrogates (not text at all).
  */
-// eslint-disable-next-line no-control-regex
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]|\p{Surrogate}/gu
+const UNSAFE_ABOVE_C0 = '\\u007f-\\u009f\\u061c\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff\\ufff9-\\ufffb'
+const UNSAFE = new RegExp(`[\\u0000-\\u001f${UNSAFE_ABOVE_C0}]|\\p{Surrogate}`, 'gu')
+/** What JSON.stringify leaves raw of that set: it escapes C0 and lone surrogates itself. */
+const UNSAFE_IN_JSON = new RegExp(`[${UNSAFE_ABOVE_C0}]`, 'g')
 const ZWJ = 0x200d
 /** What may stand before a zero-width joiner inside an emoji sequence (UTS #51 §1.4.9, ZWJ sequences). */
 const EMOJI_BEFORE_ZWJ = /[\p{Extended_Pictographic}\p{Emoji_Modifier}\ufe0f]$/u
@@ -51,6 +53,16 @@ export function terminalSafe (text: string, opts: TerminalSafeOptions = {}): str
 /** True if `terminalSafe` would leave the text as it is (for one line): nothing to escape. */
 export function isTerminalSafe (text: string): boolean {
   return terminalSafe(text) === text
+}
+
+/**
+ * JSON text for a terminal: `JSON.stringify`, then every code point of the set above that it
+ * leaves raw (DEL, C1, bidi, invisible formatting; it escapes C0 and lone surrogates itself) as a
+ * \uXXXX escape (RFC 8259 §7). They occur only inside strings, so the output is the same JSON
+ * value, and a script that parses it gets exactly what the peer sent.
+ */
+export function terminalSafeJson (value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).replace(UNSAFE_IN_JSON, (ch: string) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }
 
 /** A zero-width joiner between two emoji (👩‍💻) belongs to the picture: it stays. */

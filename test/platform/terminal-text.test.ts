@@ -1,7 +1,7 @@
 // The one sanitiser for text a peer chose (src/platform/terminal-text.ts): what a terminal would
 // act on or hide is shown visibly and inertly, ordinary text of any script is left as it is.
 import t from 'tap'
-import { isTerminalSafe, terminalSafe } from '../../src/platform/terminal-text.js'
+import { isTerminalSafe, terminalSafe, terminalSafeJson } from '../../src/platform/terminal-text.js'
 import { testRng } from '../helpers/seed.js'
 
 /** Every code point the sanitiser must never let through (the spec's list, proto-spec/envelope.md §3.5). */
@@ -75,4 +75,14 @@ t.test('random text: nothing dangerous survives, the result is stable and safe',
     checked++
   }
   t.ok(checked > 100, `${checked} random strings checked`)
+})
+
+t.test('JSON for a terminal: the exact value, with nothing raw a terminal would act on', async t => {
+  const value = [{ text: 'a\u001b]0;x\u0007\u009b2J\u202eb\u2028c\u200bd\u007f\ud800 日本 👩‍💻', n: 1 }, { name: null }]
+  const out = terminalSafeJson(value, 2)
+  t.same(JSON.parse(out), value, 'parses back to exactly the same value')
+  t.same(dangerousIn(out.replace(/\n/g, '')), [], 'no dangerous code point in the text (indentation newlines aside)')
+  t.match(out, /\\u009b2J\\u202eb\\u2028c\\u200bd\\u007f/, 'C1, bidi, separators, zero-width, DEL escaped the JSON way')
+  t.match(out, /日本/, 'ordinary text stays readable')
+  t.equal(terminalSafeJson({ a: 'plain' }), JSON.stringify({ a: 'plain' }), 'plain data: byte for byte JSON.stringify')
 })
