@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { StoreCommand } from '../src/cli/store-command.js'
-import { time } from '../src/cli/messaging.js'
+import { searchLine } from '../src/cli/messaging.js'
 
 export default class Search extends StoreCommand {
   static override description = 'Find messages containing a text (case-insensitive), newest first. Without a running daemon it opens the store itself (asks for the passphrase)'
@@ -21,6 +21,6 @@ export default class Search extends StoreCommand {
       return
     }
     if (hits.length === 0) { this.log('No messages match.'); return }
-    for (const h of hits) this.log(`[${time(h.timestamp)}] ${h.direction === 'out' ? 'you → ' : ''}${h.name ?? h.peer.slice(0, 12)}${h.direction === 'in' ? ' → you' : ''}: ${h.text}`)
+    for (const h of hits) this.log(searchLine(h))
   }
 }

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core'
 import { StoreCommand } from '../../src/cli/store-command.js'
+import { contactLine } from '../../src/cli/messaging.js'
 
 export default class ContactsList extends StoreCommand {
   static override description = 'List your contacts'
@@ -10,8 +11,6 @@ export default class ContactsList extends StoreCommand {
     const rows = await this.withApi(flags, async call => await call('contacts.list', {}))
     if (flags.json) { this.printJson(rows); return }
     if (rows.length === 0) { this.log('No contacts yet. Add one with `dmess contacts add <invite>`.'); return }
-    for (const c of rows) {
-      this.log(`${c.verified ? '✓' : ' '} ${(c.name ?? '-').padEnd(20)} ${c.fingerprint}${c.keys ? '' : '  (keys not yet known)'}`)
-    }
+    for (const c of rows) this.log(contactLine(c))
   }
 }

@@ -2,6 +2,7 @@
 // carry (proto-spec/ipc.md §4, README "JSON output"), and the one-line label messages name it by.
 // Below the daemon, the messaging service and the CLI, which all show contacts.
 import type { Contact } from '../store/index.js'
+import { terminalSafe } from '../platform/terminal-text.js'
 
 export interface ContactJson {
   fingerprint: string
@@ -23,6 +24,7 @@ export function contactJson (c: Contact): ContactJson {
   }
 }
 
+/** How messages and errors name a contact: the name (as the terminal may show it) and a fingerprint prefix. */
 export function contactLabel (c: Contact): string {
-  return c.name ? `${c.name} (${c.fingerprint.slice(0, 12)}…)` : c.fingerprint
+  return c.name ? `${terminalSafe(c.name)} (${c.fingerprint.slice(0, 12)}…)` : c.fingerprint
 }

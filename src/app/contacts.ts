@@ -4,6 +4,7 @@ import { errors } from '../errors.js'
 import { parseFingerprint, isFingerprint, verifyPublicIdentity, fingerprintOf, type PublicIdentity } from '../crypto/identity.js'
 import { decodeInvite, INVITE_PREFIX } from '../crypto/invite.js'
 import type { Contact, Store } from '../store/index.js'
+import { isTerminalSafe } from '../platform/terminal-text.js'
 
 /** Shortest fingerprint prefix we accept as a name for a contact (a prefix shorter than this is too easy to mistype onto another contact). */
 export const MIN_PREFIX_CHARS = 4
@@ -71,8 +72,8 @@ export async function addContact (store: Store, input: string, opts: { name?: st
 export function checkName (name: string): string {
   if (name.trim().length === 0) throw errors.BAD_ARGUMENT('a contact name must not be empty')
   if (Buffer.byteLength(name) > 64) throw errors.BAD_ARGUMENT('a contact name must be at most 64 bytes')
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]/.test(name)) throw errors.BAD_ARGUMENT('a contact name must not contain control characters')
+  // the same set every text from a peer is escaped for (src/platform/terminal-text.ts)
+  if (!isTerminalSafe(name)) throw errors.BAD_ARGUMENT('a contact name must not contain control characters (or invisible formatting characters)')
   if (isFingerprint(name)) throw errors.BAD_ARGUMENT('a contact name must not look like a fingerprint')
   return name
 }

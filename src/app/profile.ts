@@ -14,6 +14,7 @@ import {
 import { encodeInvite, decodeInvite } from '../crypto/invite.js'
 import { createKeystore, openKeystore, keystoreExists, changePassphrase } from '../keystore/index.js'
 import { openStore, type Store } from '../store/index.js'
+import { isTerminalSafe } from '../platform/terminal-text.js'
 
 /** Keystore entry holding the key that seals message bodies and contact names at rest. */
 export const STORE_KEY_SECRET = 'store.key'
@@ -52,6 +53,8 @@ export interface InitOptions {
  * keystore, public file and store are moved aside (`*.replaced-<time>`), never deleted.
  */
 export async function initProfile (paths: HomePaths, passphrase: string, opts: InitOptions = {}): Promise<PublicProfile> {
+  // the name goes into every CONTACT_REQUEST, which refuses such characters (proto-spec/envelope.md §3.5)
+  if (opts.name !== undefined && !isTerminalSafe(opts.name)) throw errors.BAD_ARGUMENT('the name must not hold control characters (escape sequences, newlines, tabs) or invisible formatting characters')
   await ensureHome(paths.home)
   const had = await keystoreExists(paths.keystore)
   if (had && opts.force !== true) {

@@ -1,7 +1,8 @@
 // How a conversation looks as rows of terminal cells: pure, so the wrapping, the marks and the
 // day separators are tested without a terminal. The ink components only paint these rows.
 import type { ChatMessage, ChatPeer, MessageStatus, Presence } from './types.js'
-import { cellWidth, sanitize, truncateCells, wrap } from './width.js'
+import { cellWidth, truncateCells, wrap } from './width.js'
+import { terminalSafe } from '../platform/terminal-text.js'
 
 export type Style = 'plain' | 'dim' | 'me' | 'them' | 'mark' | 'read' | 'notice' | 'error' | 'online' | 'away' | 'connecting' | 'offline' | 'title' | 'cursor'
 export interface Segment { text: string, style: Style }
@@ -24,7 +25,7 @@ export function statusMark (status: MessageStatus): Segment | null {
 }
 
 export function peerLabel (peer: ChatPeer): string {
-  const name = peer.name === null ? null : sanitize(peer.name).replace(/\n/g, ' ')
+  const name = peer.name === null ? null : terminalSafe(peer.name)
   return truncateCells(name ?? peer.fingerprint.slice(0, FINGERPRINT_PREFIX), NAME_MAX_CELLS)
 }
 
@@ -61,7 +62,7 @@ export function messageRows (m: ChatMessage, peer: ChatPeer, width: number): Row
   const who = (m.direction === 'out' ? 'you' : peerLabel(peer)) + ': '
   const indent = cellWidth(time) + cellWidth(who)
   const textWidth = Math.max(8, width - indent)
-  const lines = wrap(sanitize(m.text), textWidth)
+  const lines = wrap(terminalSafe(m.text, { multiline: true }), textWidth)
   const rows: Row[] = lines.map((line, i) => i === 0
     ? [{ text: time, style: 'dim' }, { text: who, style: m.direction === 'out' ? 'me' : 'them' }, { text: line, style: 'plain' }]
     : [{ text: ' '.repeat(indent), style: 'plain' }, { text: line, style: 'plain' }])

@@ -4,7 +4,8 @@ import { clipRow, conversationRows, FINGERPRINT_PREFIX, formatTime, headerRow, i
 import type { ChatState } from './state.js'
 import { messageAreaRows } from './state.js'
 import type { PickerState } from './picker.js'
-import { cellWidth, sanitize, truncateCells } from './width.js'
+import { cellWidth, truncateCells } from './width.js'
+import { terminalSafe } from '../platform/terminal-text.js'
 
 const rule = (width: number): Row => [{ text: '─'.repeat(width), style: 'dim' }]
 const blank: Row = []
@@ -63,7 +64,7 @@ function pickerItemRow (s: PickerState, i: number, width: number): Row {
   ]
   if (item.unread > 0) row.push({ text: `  ${item.unread} unread`, style: 'notice' })
   if (item.last !== undefined) {
-    const text = sanitize(item.last.text).replace(/\n/g, ' ')
+    const text = terminalSafe(item.last.text.replace(/\r?\n/g, ' '))
     const prefix = item.last.direction === 'out' ? 'you: ' : ''
     row.push({ text: `  ${formatTime(item.last.timestamp)} ${prefix}`, style: 'dim' }, { text, style: 'dim' })
   } else {

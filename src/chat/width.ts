@@ -1,6 +1,7 @@
 // Terminal cells: what a peer's text looks like on screen, and how it wraps. Text from the
-// network is made safe first: a control character (ESC above all) could otherwise move the
-// cursor, retitle the window or forge lines, and bidi overrides could disguise what is shown.
+// network is made safe first (src/platform/terminal-text.ts, the one sanitiser the CLI uses too):
+// a control character (ESC above all) could otherwise move the cursor, retitle the window or
+// forge lines, and bidi overrides could disguise what is shown.
 
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' })
 
@@ -45,19 +46,6 @@ export function cellWidth (text: string): number {
   let w = 0
   for (const s of graphemes.segment(text)) w += graphemeWidth(s.segment)
   return w
-}
-
-/**
- * Text from a peer, safe to draw on one line: controls shown as U+FFFD, tabs as spaces, bidi
- * embedding/override/isolate characters removed. Newlines are kept for `wrap` to split on.
- */
-export function sanitize (text: string): string {
-  return text
-    .replace(/\r\n?/g, '\n')
-    .replace(/\t/g, '  ')
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, '\ufffd')
-    .replace(/[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g, '')
 }
 
 /**

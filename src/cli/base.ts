@@ -3,6 +3,7 @@
 import { Command, Flags, Errors } from '@oclif/core'
 import { isDmessError } from '../errors.js'
 import { resolveHome, homePaths, type HomePaths } from '../config/home.js'
+import { terminalSafe, terminalSafeJson } from '../platform/terminal-text.js'
 
 export abstract class BaseCommand extends Command {
   static override baseFlags = {
@@ -12,12 +13,19 @@ export abstract class BaseCommand extends Command {
     })
   }
 
+  override async init (): Promise<void> {
+    // What a command creates in the home (the store's files when it opens the store itself, a
+    // detached daemon's log) is the user's alone, whatever the shell's umask (the daemon does the same).
+    process.umask(0o077)
+    await super.init()
+  }
+
   protected paths (homeFlag: string | undefined): HomePaths {
     return homePaths(resolveHome(homeFlag))
   }
 
   protected printJson (value: unknown): void {
-    process.stdout.write(JSON.stringify(value, null, 2) + '\n')
+    process.stdout.write(terminalSafeJson(value, 2) + '\n')
   }
 
   protected override async catch (err: Error & { exitCode?: number, oclif?: { exit?: number } }): Promise<void> {
@@ -26,7 +34,8 @@ export abstract class BaseCommand extends Command {
       process.exitCode = err.oclif.exit
       return
     }
-    const line = firstLine(err)
+    // an error can quote what a peer chose (a name, an address): shown inert like every such line
+    const line = terminalSafe(firstLine(err))
     process.stderr.write(`Error: ${line}\n`)
     if (process.env.DMESS_DEBUG && err.stack) process.stderr.write(err.stack + '\n')
     process.exitCode = isDmessError(err) ? err.exitCode : (err.oclif?.exit ?? 1)

@@ -1,9 +1,14 @@
 // Glue for the messaging commands (commands/send.ts, history.ts, …): calling a running daemon,
-// and the text forms of messages, peers and requests. The JSON forms are src/messaging/json.ts's.
+// and the text forms of messages, peers, requests and contacts. The JSON forms are
+// src/messaging/json.ts's. Every field a peer chose (text, names) goes through terminalSafe
+// (src/platform/terminal-text.ts): a stranger's request must not drive the user's terminal.
 import type { HomePaths } from '../config/home.js'
 import { requireDaemon } from './daemon-client.js'
 import type { Call } from '../daemon/rpc-methods.js'
 import type { MessageJson, PeerJson, RequestJson } from '../messaging/json.js'
+import type { SearchHit } from '../daemon/rpc-messaging.js'
+import type { ContactJson } from '../app/contact-json.js'
+import { terminalSafe } from '../platform/terminal-text.js'
 
 /** Runs `fn` against the running daemon; without one, DAEMON_NOT_RUNNING (one line, exit 1). */
 export async function withDaemon<T> (paths: HomePaths, fn: (call: Call, timeout: (ms: number) => Call) => Promise<T>): Promise<T> {
@@ -24,21 +29,33 @@ export function time (ms: number): string {
 
 /** `[2026-01-02 10:00:00] > text  ✓✓` — the sender's clock, as sent; order is arrival order. */
 export function messageLine (m: MessageJson, peerLabel: string): string {
-  const who = m.direction === 'out' ? 'you' : peerLabel
+  const who = m.direction === 'out' ? 'you' : terminalSafe(peerLabel)
   const mark = m.direction === 'out' ? `  ${STATUS_MARK[m.status] ?? m.status}` : ''
-  return `[${time(m.timestamp)}] ${who}: ${m.text}${mark}`
+  return `[${time(m.timestamp)}] ${who}: ${terminalSafe(m.text)}${mark}`
+}
+
+/** `[2026-01-02 10:00:00] bob → you: text`, for `dmess search`. */
+export function searchLine (h: SearchHit): string {
+  const who = terminalSafe(h.name ?? h.peer.slice(0, 12))
+  return `[${time(h.timestamp)}] ${h.direction === 'out' ? 'you → ' : ''}${who}${h.direction === 'in' ? ' → you' : ''}: ${terminalSafe(h.text)}`
 }
 
 export function peerLine (p: PeerJson): string {
-  const who = p.name !== null ? `${p.name} (${(p.fingerprint ?? '').slice(0, 12)}…)` : (p.fingerprint ?? '(fingerprint not yet known)')
+  const who = p.name !== null ? `${terminalSafe(p.name)} (${(p.fingerprint ?? '').slice(0, 12)}…)` : (p.fingerprint ?? '(fingerprint not yet known)')
   const rtt = p.rtt === null ? '' : `  ${p.rtt} ms`
-  return `${p.state.padEnd(10)} ${(p.address ?? '-').padEnd(22)} ${p.source.padEnd(7)} ${who}${rtt}`
+  return `${p.state.padEnd(10)} ${terminalSafe(p.address ?? '-').padEnd(22)} ${p.source.padEnd(7)} ${who}${rtt}`
 }
 
 export function requestLine (r: RequestJson): string {
-  const name = r.name === undefined ? '' : ` "${r.name}"`
-  const text = r.text === undefined ? '' : `: ${r.text.length > 60 ? r.text.slice(0, 57) + '...' : r.text}`
+  const name = r.name === undefined ? '' : ` "${terminalSafe(r.name)}"`
+  // cut before escaping, so an escape is never cut in half
+  const text = r.text === undefined ? '' : `: ${terminalSafe(r.text.length > 60 ? r.text.slice(0, 57) : r.text)}${r.text.length > 60 ? '...' : ''}`
   return `${r.fingerprint}${name} (${time(r.timestamp)}, ${r.held} held)${text}`
+}
+
+/** `✓ bob                  <fingerprint>`, for `dmess contacts list`. */
+export function contactLine (c: ContactJson): string {
+  return `${c.verified ? '✓' : ' '} ${(c.name === null ? '-' : terminalSafe(c.name)).padEnd(20)} ${c.fingerprint}${c.keys ? '' : '  (keys not yet known)'}`
 }
 
 /** The documented JSON shapes of the commands (README "JSON output"): exactly these fields. */

@@ -1,6 +1,7 @@
 // The config file's keys: one table with type, default and a line of documentation each.
 // `dmess config list` prints this table merged with the file; the README documents it from here.
 import { errors } from '../errors.js'
+import { isTerminalSafe } from '../platform/terminal-text.js'
 
 export type ConfigValue = string | number | boolean | string[]
 
@@ -53,9 +54,11 @@ export const CONFIG_SCHEMA = {
     doc: 'display name offered to contacts in invites and contact requests (empty: none)',
     parse: (t: string) => {
       if (Buffer.byteLength(t) > 64) throw errors.BAD_CONFIG('name must be at most 64 bytes')
+      // contacts would refuse it: a CONTACT_REQUEST's name holds none (proto-spec/envelope.md §3.5)
+      if (!isTerminalSafe(t)) throw errors.BAD_CONFIG('name must not hold control characters (escape sequences, newlines, tabs) or invisible formatting characters')
       return t
     },
-    check: (v: unknown): v is string => typeof v === 'string'
+    check: (v: unknown): v is string => typeof v === 'string' && isTerminalSafe(v)
   },
   port: {
     default: 47474,

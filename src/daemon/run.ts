@@ -1,7 +1,7 @@
 // Running a daemon in this process: settings from flags over config, unlock, start, signals,
 // and a clean exit. `dmess daemon` (foreground) and the detached child both come through here.
 import type { LevelWithSilent } from 'pino'
-import type { HomePaths } from '../config/home.js'
+import { secureHome, type HomePaths } from '../config/home.js'
 import { loadConfig } from '../config/config.js'
 import { errors } from '../errors.js'
 import { assertInitialised, lock, unlock } from '../app/profile.js'
@@ -96,6 +96,10 @@ export interface RunHooks {
  */
 export async function runDaemon (s: DaemonSettings, passphrase: string, hooks: RunHooks = {}): Promise<void> {
   await assertInitialised(s.paths)
+  // Everything the daemon creates (LevelDB's files, the log, the socket) is the user's alone: the
+  // home is 0700, but a file's own mode should not depend on that (a later chmod, a backup copy).
+  process.umask(0o077)
+  await secureHome(s.paths)
   const unlocked = await unlock(s.paths, passphrase)
   let daemon: Daemon
   try {

@@ -50,15 +50,19 @@ export const DNS_RCODE_NOERROR = 'NOERROR'
 
 /** Our DNS-SD service type (RFC 6763 §7: `_<name>._udp`; dmess speaks UDP only). */
 export const SERVICE_TYPE = '_dmess._udp.local'
-/** TXT keys (discovery.md §2.3). */
-export const TXT_FINGERPRINT = 'fp'
+/** TXT keys (discovery.md §2.3): the rotating token and the protocol version. */
+export const TXT_TOKEN = 't'
 export const TXT_VERSION = 'v'
-export const TXT_NONCE = 'n'
-/** Characters of the fingerprint in our instance and host names (the TXT carries all of it). */
-export const NAME_FINGERPRINT_CHARS = 16
-/** The per-run nonce: 4 random bytes as 8 lowercase hex characters. */
-export const NONCE_BYTES = 4
-export const NONCE_PATTERN = /^[0-9a-f]{8}$/
+/** The discovery token (discovery.md §2.4): 16 bytes as 32 lowercase hex characters. */
+export const TOKEN_BYTES = 16
+export const TOKEN_PATTERN = /^[0-9a-f]{32}$/
+/** HKDF info (RFC 5869) that makes a fingerprint's token key good for nothing else. */
+export const TOKEN_KEY_INFO = 'dmess mdns discovery token key v1'
+/** How long one token, instance label and host label are announced before the next. */
+export const TOKEN_WINDOW_MS = 15 * 60 * 1000
+/** The random instance label of one window: 8 bytes as 16 lowercase hex characters. */
+export const LABEL_BYTES = 8
+export const LABEL_PATTERN_HEX = /^[0-9a-f]{16}$/
 /** Protocol versions a TXT `v` may name: the wire version range (wire.md §2.1). */
 export const MIN_PROTOCOL_VERSION = 1
 export const MAX_PROTOCOL_VERSION = 63

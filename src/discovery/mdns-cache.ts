@@ -41,7 +41,8 @@ interface Instance {
   name: string
   ptr?: Entry
   srv?: Entry & { port: number, target: string }
-  txt?: Entry & { fingerprint: string, protocolVersion: number, nonce: string | null }
+  /** fingerprint null: a token we did not recognise (a stranger's), never a peer */
+  txt?: Entry & { fingerprint: string | null, protocolVersion: number }
   lastSeen: number
   resolveAttempts: number
   resolveAt: number | null
@@ -50,7 +51,7 @@ interface Instance {
 interface AddressEntry extends Entry { family: 4 | 6, address: string }
 
 export interface PeerCacheOptions {
-  /** Our fingerprint, instance name and host name: records about them are ours (looped back). */
+  /** Our fingerprint (a TXT whose token is ours, under another name, is another node with our identity), instance name and host name (records about them are ours, looped back). */
   ownFingerprint: string
   ownInstance: string
   ownHost: string
@@ -64,9 +65,19 @@ export class PeerCache {
   private readonly instances = new Map<string, Instance>()
   private readonly hosts = new Map<string, Map<string, AddressEntry>>()
   private emitted = new Map<string, DiscoveredPeer>()
+  /** This window's names and the last one's (whose goodbye may still loop back to us). */
+  private ownInstances: string[] = []
+  private ownHosts: string[] = []
 
   constructor (opts: PeerCacheOptions) {
-    this.opts = { ...opts, ownInstance: opts.ownInstance.toLowerCase(), ownHost: opts.ownHost.toLowerCase() }
+    this.opts = opts
+    this.ownNames(opts.ownInstance, opts.ownHost)
+  }
+
+  /** Our names changed (a new token window, discovery.md §2.4): records about these are ours too. */
+  ownNames (instance: string, host: string): void {
+    this.ownInstances = [instance.toLowerCase(), ...this.ownInstances].slice(0, 2)
+    this.ownHosts = [host.toLowerCase(), ...this.ownHosts].slice(0, 2)
   }
 
   /** Host names some SRV record points at: only their A/AAAA records are kept. */
@@ -87,7 +98,7 @@ export class PeerCache {
 
   private apply (o: Observation, now: number): DropReason | null {
     if (o.kind === 'addr') return this.applyAddress(o, now)
-    if (o.instance === this.opts.ownInstance) return 'own'
+    if (this.ownInstances.includes(o.instance)) return 'own'
     if (o.kind === 'txt' && o.fingerprint === this.opts.ownFingerprint) return 'same-identity'
     const inst = this.instance(o.instance, o.ttl, now)
     if (inst === null) return o.ttl === 0 ? null : 'cache-full'
@@ -95,7 +106,7 @@ export class PeerCache {
     inst.lastSeen = now
     if (o.kind === 'ptr') inst.ptr = this.entry(inst.ptr, o.ttl, now)
     else if (o.kind === 'srv') inst.srv = { ...this.entry(inst.srv, o.ttl, now), port: o.port, target: o.target }
-    else inst.txt = { ...this.entry(inst.txt, o.ttl, now), fingerprint: o.fingerprint, protocolVersion: o.protocolVersion, nonce: o.nonce }
+    else inst.txt = { ...this.entry(inst.txt, o.ttl, now), fingerprint: o.fingerprint, protocolVersion: o.protocolVersion }
     return null
   }
 
@@ -126,7 +137,7 @@ export class PeerCache {
   }
 
   private applyAddress (o: AddressObservation, now: number): DropReason | null {
-    if (o.host === this.opts.ownHost) return 'own'
+    if (this.ownHosts.includes(o.host)) return 'own'
     if (!this.knowsHost(o.host)) return null
     const set = this.hosts.get(o.host) ?? new Map<string, AddressEntry>()
     this.hosts.set(o.host, set)
@@ -154,7 +165,7 @@ export class PeerCache {
       return true
     }
     for (const [name, inst] of this.instances) {
-      const fp = (): Array<string | undefined> => [inst.txt?.fingerprint]
+      const fp = (): Array<string | undefined> => [inst.txt?.fingerprint ?? undefined]
       if (gone(inst.ptr, fp)) delete inst.ptr
       if (gone(inst.srv, fp)) delete inst.srv
       if (gone(inst.txt, fp)) delete inst.txt
@@ -162,7 +173,7 @@ export class PeerCache {
     }
     for (const [host, set] of this.hosts) {
       const fps = (): Array<string | undefined> =>
-        [...this.instances.values()].filter(i => i.srv?.target === host).map(i => i.txt?.fingerprint)
+        [...this.instances.values()].filter(i => i.srv?.target === host).map(i => i.txt?.fingerprint ?? undefined)
       for (const [a, e] of set) if (gone(e, fps)) set.delete(a)
       if (set.size === 0 || !this.knowsHost(host)) this.hosts.delete(host)
     }
@@ -189,17 +200,18 @@ export class PeerCache {
     const peers = new Map<string, DiscoveredPeer>()
     for (const inst of this.instances.values()) {
       const { ptr, srv, txt } = inst
-      if (ptr === undefined || srv === undefined || txt === undefined) continue
+      if (ptr === undefined || srv === undefined || txt === undefined || txt.fingerprint === null) continue
       const addrs = [...(this.hosts.get(srv.target)?.values() ?? [])]
       if (addrs.length === 0) continue
-      const peer = peers.get(txt.fingerprint) ?? { fingerprint: txt.fingerprint, addresses: [], protocolVersion: 0, lastSeen: 0 }
+      const fingerprint = txt.fingerprint
+      const peer = peers.get(fingerprint) ?? { fingerprint, addresses: [], protocolVersion: 0, lastSeen: 0 }
       peer.protocolVersion = Math.max(peer.protocolVersion, txt.protocolVersion)
       peer.lastSeen = Math.max(peer.lastSeen, inst.lastSeen)
       for (const a of addrs.sort(byFamilyThenAddress)) {
         if (peer.addresses.length >= MAX_ADDRESSES_PER_PEER) break
         if (!peer.addresses.some(x => x.host === a.address && x.port === srv.port)) peer.addresses.push({ host: a.address, port: srv.port })
       }
-      peers.set(txt.fingerprint, peer)
+      peers.set(fingerprint, peer)
     }
     return peers
   }

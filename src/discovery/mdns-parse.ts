@@ -5,10 +5,9 @@ import { isIPv4, isIPv6 } from 'node:net'
 import type { Answer, Packet } from 'dns-packet'
 import {
   SERVICE_TYPE, MAX_LABEL_BYTES, MAX_NAME_BYTES, MAX_TXT_BYTES, MAX_TXT_KEY_CHARS, MAX_ACCEPTED_TTL_S,
-  MDNS_PORT, TXT_FINGERPRINT, TXT_VERSION, TXT_NONCE, NONCE_PATTERN, MIN_PROTOCOL_VERSION,
+  MDNS_PORT, TXT_TOKEN, TXT_VERSION, TOKEN_PATTERN, MIN_PROTOCOL_VERSION,
   MAX_PROTOCOL_VERSION, DNS_OPCODE_QUERY, DNS_RCODE_NOERROR
 } from './constants.js'
-import { isCanonicalFingerprint } from '../crypto/fingerprint.js'
 
 /** Why a packet or record was not used; counted in MdnsDiscovery.stats().drops. */
 export type DropReason =
@@ -19,7 +18,7 @@ export type DropReason =
   | 'bad-class' // a dmess record not in class IN
   | 'bad-name' // instance or host name malformed or too long
   | 'bad-srv' // SRV port 0
-  | 'bad-txt' // TXT malformed, too large, or missing/invalid fp or v
+  | 'bad-txt' // TXT malformed, too large, or missing/invalid t or v
   | 'bad-address' // unspecified, multicast, or loopback from a non-loopback source
   | 'own' // our own records, looped back
   | 'same-identity' // another node announcing our fingerprint
@@ -34,7 +33,10 @@ export const DROP_REASONS: readonly DropReason[] = [
 export interface PtrObservation { kind: 'ptr', instance: string, ttl: number }
 export interface SrvObservation { kind: 'srv', instance: string, port: number, target: string, ttl: number }
 export interface TxtObservation {
-  kind: 'txt', instance: string, fingerprint: string, protocolVersion: number, nonce: string | null, ttl: number
+  kind: 'txt', instance: string, token: string,
+  /** whose token it is, if we know them (discovery.md §2.4); null: a stranger, never a peer */
+  fingerprint: string | null
+  protocolVersion: number, ttl: number
 }
 export interface AddressObservation {
   kind: 'addr', host: string, family: 4 | 6, address: string, ttl: number, flush: boolean
@@ -60,18 +62,22 @@ export function checkQueryHeader (packet: Packet): DropReason | null {
   return opcode === DNS_OPCODE_QUERY ? null : 'bad-header'
 }
 
+/** Whose discovery token this is, among the fingerprints we know, or null (token.ts). */
+export type Recognise = (token: string) => string | null
+
 /**
  * Observations about dmess instances in a response's answer and additional sections.
  * SRV targets named in this packet, or accepted by `knownHost`, make their A/AAAA relevant;
  * address records of other hosts are none of our business and are skipped without a count.
+ * A TXT's token is resolved to a fingerprint by `recognise` (null for a stranger's).
  */
-export function extractObservations (packet: Packet, source: Source, knownHost: (host: string) => boolean): Extracted {
+export function extractObservations (packet: Packet, source: Source, knownHost: (host: string) => boolean, recognise: Recognise = () => null): Extracted {
   const records = [...(packet.answers ?? []), ...(packet.additionals ?? [])]
   const out: Extracted = { observations: [], drops: [] }
   const targets = new Set<string>()
   // service records first, so this packet's SRV targets make its address records relevant
   for (const r of records) {
-    const o = serviceObservation(r)
+    const o = serviceObservation(r, recognise)
     if (o === null) continue
     if (typeof o === 'string') out.drops.push(o)
     else {
@@ -91,7 +97,7 @@ export function extractObservations (packet: Packet, source: Source, knownHost: 
 }
 
 /** A PTR/SRV/TXT record about `_dmess._udp`, a drop reason, or null if it is not about dmess. */
-function serviceObservation (r: Answer): Observation | DropReason | null {
+function serviceObservation (r: Answer, recognise: Recognise): Observation | DropReason | null {
   const name = r.name.toLowerCase()
   const isPtr = r.type === 'PTR' && name === SERVICE_TYPE
   const isInstance = (r.type === 'SRV' || r.type === 'TXT') && name.endsWith(SERVICE_SUFFIX)
@@ -107,7 +113,7 @@ function serviceObservation (r: Answer): Observation | DropReason | null {
   if (instance === null) return 'bad-name'
   if (r.type === 'SRV') return srvObservation(instance, data, ttl)
   const txt = Array.isArray(data) ? parseDiscoveryTxt(data as unknown[]) : null
-  return txt === null ? 'bad-txt' : { kind: 'txt', instance, ttl, ...txt }
+  return txt === null ? 'bad-txt' : { kind: 'txt', instance, ttl, token: txt.token, fingerprint: recognise(txt.token), protocolVersion: txt.protocolVersion }
 }
 
 function srvObservation (instance: string, data: unknown, ttl: number): SrvObservation | DropReason {
@@ -211,27 +217,21 @@ export function parseTxt (strings: readonly unknown[]): Map<string, Buffer | nul
   return fields
 }
 
-export interface DiscoveryTxt { fingerprint: string, protocolVersion: number, nonce: string | null }
+export interface DiscoveryTxt { token: string, protocolVersion: number }
 
 const VERSION_TEXT = /^[1-9][0-9]?$/
 
-/** Our TXT keys (discovery.md §2.3): fp and v required, n optional; other keys ignored. */
+/** Our TXT keys (discovery.md §2.3): t and v required; other keys ignored. */
 export function parseDiscoveryTxt (strings: readonly unknown[]): DiscoveryTxt | null {
   const fields = parseTxt(strings)
   if (fields === null) return null
-  const fp = fields.get(TXT_FINGERPRINT)?.toString('latin1')
+  const token = fields.get(TXT_TOKEN)?.toString('latin1')
   const v = fields.get(TXT_VERSION)?.toString('latin1')
-  const n = fields.get(TXT_NONCE)
-  if (fp === undefined || !isCanonicalFingerprint(fp)) return null
+  if (token === undefined || !TOKEN_PATTERN.test(token)) return null
   if (v === undefined || !VERSION_TEXT.test(v)) return null
   const protocolVersion = Number(v)
   if (protocolVersion < MIN_PROTOCOL_VERSION || protocolVersion > MAX_PROTOCOL_VERSION) return null
-  let nonce: string | null = null
-  if (n !== undefined) {
-    nonce = n === null ? '' : n.toString('latin1')
-    if (!NONCE_PATTERN.test(nonce)) return null
-  }
-  return { fingerprint: fp, protocolVersion, nonce }
+  return { token, protocolVersion }
 }
 
 // ---- links (RFC 6762 §11) ----

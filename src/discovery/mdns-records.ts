@@ -3,16 +3,20 @@
 import type { Answer, Packet, Question } from 'dns-packet'
 import {
   SERVICE_TYPE, SERVICES_ENUMERATION, HOST_RECORD_TTL_S, OTHER_RECORD_TTL_S, MAX_LABEL_BYTES,
-  TXT_FINGERPRINT, TXT_VERSION, TXT_NONCE, NAME_FINGERPRINT_CHARS, LEGACY_UNICAST_MAX_TTL_S,
-  KNOWN_ANSWER_MIN_FRACTION, MDNS_PORT, NONCE_PATTERN, MIN_PROTOCOL_VERSION, MAX_PROTOCOL_VERSION
+  TXT_TOKEN, TXT_VERSION, LEGACY_UNICAST_MAX_TTL_S, TOKEN_PATTERN, LABEL_PATTERN_HEX,
+  KNOWN_ANSWER_MIN_FRACTION, MDNS_PORT, MIN_PROTOCOL_VERSION, MAX_PROTOCOL_VERSION
 } from './constants.js'
 import { errors } from '../errors.js'
 
-/** What we publish about ourselves. */
+/**
+ * What we publish about ourselves during one token window (discovery.md §2): nothing in it names
+ * our identity. The token is recognisable only by those who know our fingerprint (token.ts).
+ */
 export interface LocalService {
-  fingerprint: string
-  /** The per-run nonce (8 hex characters): tells two runs of one identity apart. */
-  nonce: string
+  /** This window's discovery token (TXT `t`, 32 hex characters). */
+  token: string
+  /** This window's random instance label (16 hex characters): tells two runs of one identity apart. */
+  label: string
   /** Our dmess UDP port (SRV). */
   port: number
   protocolVersion: number
@@ -30,17 +34,14 @@ export interface InterfaceAddresses {
 
 const LABEL_PATTERN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/
 
-/** The instance label: fingerprint prefix and nonce, e.g. `p4x9…-1a2b3c4d` (≤ 63 bytes). */
-function instanceLabel (fingerprint: string, nonce: string): string {
-  return `${fingerprint.slice(0, NAME_FINGERPRINT_CHARS)}-${nonce}`
+/** `<label>._dmess._udp.local`: the label is random per window, nothing about who we are. */
+export function instanceName (svc: Pick<LocalService, 'label'>): string {
+  return `${svc.label}.${SERVICE_TYPE}`
 }
 
-export function instanceName (svc: Pick<LocalService, 'fingerprint' | 'nonce'>): string {
-  return `${instanceLabel(svc.fingerprint, svc.nonce)}.${SERVICE_TYPE}`
-}
-
-export function defaultHostLabel (fingerprint: string, nonce: string): string {
-  return `dmess-${instanceLabel(fingerprint, nonce)}`
+/** `dmess-<label>`: the host label rotates with the instance label unless the user chose one. */
+export function defaultHostLabel (label: string): string {
+  return `dmess-${label}`
 }
 
 export function hostName (svc: Pick<LocalService, 'hostLabel'>): string {
@@ -59,7 +60,8 @@ export function normalizeHostLabel (hostname: string): string {
 
 /** Checks a LocalService once, at construction (local misuse throws; the network never does). */
 export function checkLocalService (svc: LocalService): void {
-  if (!NONCE_PATTERN.test(svc.nonce)) throw errors.BAD_ARGUMENT(`mDNS nonce must be 8 hex characters, got '${svc.nonce}'`)
+  if (!LABEL_PATTERN_HEX.test(svc.label)) throw errors.BAD_ARGUMENT(`mDNS instance label must be 16 hex characters, got '${svc.label}'`)
+  if (!TOKEN_PATTERN.test(svc.token)) throw errors.BAD_ARGUMENT(`mDNS token must be 32 hex characters, got '${svc.token}'`)
   if (!Number.isInteger(svc.port) || svc.port < 1 || svc.port > 65535) {
     throw errors.BAD_ARGUMENT(`port must be an integer 1..65535, got ${svc.port}`)
   }
@@ -105,9 +107,9 @@ export function allRecords (r: LocalRecords): Answer[] {
   return [r.enumeration, r.ptr, r.srv, r.txt, ...r.addresses]
 }
 
-/** discovery.md §2.3: fp, v, n — in that order. */
+/** discovery.md §2.3: t, v — in that order. */
 function txtFields (svc: LocalService): Array<[string, string]> {
-  return [[TXT_FINGERPRINT, svc.fingerprint], [TXT_VERSION, String(svc.protocolVersion)], [TXT_NONCE, svc.nonce]]
+  return [[TXT_TOKEN, svc.token], [TXT_VERSION, String(svc.protocolVersion)]]
 }
 
 /** RFC 6763 §6.3: one `key=value` character-string per pair. */

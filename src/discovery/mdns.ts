@@ -2,14 +2,18 @@
 // (proto-spec/discovery.md). The records, parsing and cache are pure (mdns-records.ts,
 // mdns-parse.ts, mdns-cache.ts); this file owns the socket, the timers and the clock.
 // Everything it reports is a hint: a peer is who it says only after a Noise handshake (§6).
+// It announces no fingerprint: a rotating token that only those who know ours can recognise,
+// under names that are random per window (§2.4, token.ts); and it recognises the tokens of the
+// fingerprints it is given (our contacts), so strangers' nodes never become peers here.
 import { EventEmitter } from 'node:events'
 import { networkInterfaces as osNetworkInterfaces } from 'node:os'
 import type { RemoteInfo } from 'node:dgram'
 import type { Packet } from 'dns-packet'
 import {
   ANNOUNCE_COUNT, ANNOUNCE_FIRST_INTERVAL_MS, FIRST_QUERY_DELAY_MIN_MS, FIRST_QUERY_DELAY_MAX_MS,
-  QUERY_INTERVAL_MIN_MS, QUERY_INTERVAL_MAX_MS, INTERFACE_POLL_MS, NONCE_BYTES
+  QUERY_INTERVAL_MIN_MS, QUERY_INTERVAL_MAX_MS, INTERFACE_POLL_MS, LABEL_BYTES, TOKEN_WINDOW_MS
 } from './constants.js'
+import { TokenBook, discoveryToken, tokenKey, tokenWindow } from './token.js'
 import {
   type LocalService, type LocalRecords, localRecords, allRecords, announcement, goodbye, browseQuery,
   checkLocalService, instanceName, hostName, normalizeHostLabel, defaultHostLabel
@@ -25,22 +29,26 @@ import { WIRE_VERSION } from '../wire/constants.js'
 import { errors } from '../errors.js'
 
 export interface MdnsDiscoveryOptions {
-  /** Our fingerprint (canonical form): published in TXT `fp`. */
+  /** Our fingerprint (canonical form): never published; our TXT `t` token is made from it (§2.4). */
   fingerprint: string
+  /** The fingerprints whose nodes we look for (our contacts); read whenever a TXT arrives. Default: none. */
+  contacts?: () => Iterable<string>
+  /** Length of a token window (ms); default TOKEN_WINDOW_MS. Every node on the link must use the same. */
+  tokenWindowMs?: number
   /** Our dmess UDP port: published in SRV. */
   port: number
   /** IPv4 address of the one interface to use (e.g. '127.0.0.1'); default: every interface. */
   interface?: string
   /** Address the mDNS socket binds to; with `interface` 127.0.0.1 use '0.0.0.0': on Linux a socket bound to a unicast address never receives what is sent to the multicast group. */
   bind?: string | false
-  /** Our host label (`name` or `name.local`); default `dmess-<fp prefix>-<nonce>`. */
+  /** Our host label (`name` or `name.local`), kept across windows (so linkable); default `dmess-<label>`, new each window. */
   hostname?: string
   /** One TTL in seconds for our records; default 120 for SRV/A/AAAA, 4500 for PTR/TXT. */
   ttl?: number
   /** Wire protocol version we announce in TXT `v`; default WIRE_VERSION. */
   protocolVersion?: number
-  /** Per-run nonce (8 hex characters) for TXT `n` and our names; default random. */
-  nonce?: string
+  /** The first window's instance label (16 hex characters); default random, and random for every later window. */
+  label?: string
   /** Clock in ms (lastSeen, TTLs); default Date.now. */
   now?: () => number
   /** [0, 1) for delays and jitter; default Math.random (timing only, nothing secret). */
@@ -76,10 +84,12 @@ export interface MdnsDiscoveryEvents {
 }
 
 export class MdnsDiscovery extends EventEmitter<MdnsDiscoveryEvents> {
-  readonly instanceName: string
-  readonly hostName: string
   private readonly opts: MdnsDiscoveryOptions
-  private readonly svc: LocalService
+  private svc: LocalService
+  private readonly key: Uint8Array
+  private readonly windowMs: number
+  private readonly book: TokenBook
+  private rotateTimer: NodeJS.Timeout | null = null
   private readonly now: () => number
   private readonly random: () => number
   private readonly cache: PeerCache
@@ -104,19 +114,35 @@ export class MdnsDiscovery extends EventEmitter<MdnsDiscoveryEvents> {
     this.opts = opts
     this.now = opts.now ?? Date.now
     this.random = opts.random ?? Math.random
-    const nonce = opts.nonce ?? Buffer.from(randomBytes(NONCE_BYTES)).toString('hex')
-    this.svc = {
-      fingerprint: opts.fingerprint,
-      nonce,
-      port: opts.port,
-      protocolVersion: opts.protocolVersion ?? WIRE_VERSION,
-      hostLabel: opts.hostname === undefined ? defaultHostLabel(opts.fingerprint, nonce) : normalizeHostLabel(opts.hostname),
-      ttl: opts.ttl
-    }
-    checkLocalService(this.svc)
-    this.instanceName = instanceName(this.svc)
-    this.hostName = hostName(this.svc)
+    this.key = tokenKey(opts.fingerprint)
+    this.windowMs = opts.tokenWindowMs ?? TOKEN_WINDOW_MS
+    this.book = new TokenBook(this.windowMs)
+    this.svc = this.service(opts.label)
     this.cache = new PeerCache({ ownFingerprint: opts.fingerprint, ownInstance: this.instanceName, ownHost: this.hostName, random: this.random })
+  }
+
+  /** This window's instance name: a random label, nothing about our identity. */
+  get instanceName (): string { return instanceName(this.svc) }
+  get hostName (): string { return hostName(this.svc) }
+
+  /** What we announce in the current window: its token, a fresh random label (§2.4). */
+  private service (label = Buffer.from(randomBytes(LABEL_BYTES)).toString('hex')): LocalService {
+    const svc: LocalService = {
+      token: discoveryToken(this.key, tokenWindow(this.now(), this.windowMs)),
+      label,
+      port: this.opts.port,
+      protocolVersion: this.opts.protocolVersion ?? WIRE_VERSION,
+      hostLabel: this.opts.hostname === undefined ? defaultHostLabel(label) : normalizeHostLabel(this.opts.hostname),
+      ttl: this.opts.ttl
+    }
+    checkLocalService(svc)
+    return svc
+  }
+
+  /** Whose token this is: ours (another node with our identity) or a contact's, else null. */
+  private recognise (token: string): string | null {
+    const known = [this.opts.fingerprint, ...(this.opts.contacts?.() ?? [])]
+    return this.book.recognise(token, this.now(), known)
   }
 
   /** Opens the socket, announces us (RFC 6762 §8.3) and starts browsing (§5.2). */
@@ -153,6 +179,7 @@ export class MdnsDiscovery extends EventEmitter<MdnsDiscoveryEvents> {
     this.state = 'running'
     this.startAnnouncing()
     this.startQuerying()
+    this.scheduleRotation()
     this.scheduleCache() // after a restart, what was cached still expires on time
     const pollMs = this.opts.interfacePollMs ?? INTERFACE_POLL_MS
     this.pollTimer = setInterval(() => this.pollInterfaces(), pollMs)
@@ -209,7 +236,7 @@ export class MdnsDiscovery extends EventEmitter<MdnsDiscoveryEvents> {
   private onResponse (packet: Packet, rinfo: RemoteInfo): void {
     const bad = checkResponseHeader(packet, rinfo)
     if (bad !== null) return this.drop(bad, rinfo)
-    const { observations, drops } = extractObservations(packet, rinfo, h => this.cache.knowsHost(h))
+    const { observations, drops } = extractObservations(packet, rinfo, h => this.cache.knowsHost(h), token => this.recognise(token))
     const result = this.cache.ingest(observations, this.now())
     for (const d of [...drops, ...result.drops]) this.drop(d, rinfo)
     this.emitChanges(result.changes)
@@ -286,6 +313,31 @@ export class MdnsDiscovery extends EventEmitter<MdnsDiscoveryEvents> {
     const wait = this.queryInterval
     this.queryInterval = Math.min(this.queryInterval * 2, QUERY_INTERVAL_MAX_MS)
     this.queryTimer = this.later(() => this.browse(), wait)
+  }
+
+  // ---- token windows (discovery.md §2.4) ----
+
+  private scheduleRotation (): void {
+    const next = (tokenWindow(this.now(), this.windowMs) + 1) * this.windowMs
+    this.rotateTimer = this.later(() => { this.rotateTimer = null; this.rotate() }, Math.max(0, next - this.now()))
+  }
+
+  /** A new window: goodbye to the old names, then the new token under new random names. */
+  private rotate (): void {
+    if (this.state !== 'running' || this.socket === null) return
+    const socket = this.socket
+    const old = this.svc
+    this.svc = this.service()
+    this.cache.ownNames(this.instanceName, this.hostName)
+    const keepAddresses = old.hostLabel === this.svc.hostLabel // a fixed `hostname`: its addresses stay
+    for (const link of this.links) {
+      const r = localRecords(old, linkAddresses(link))
+      this.counters.goodbyes++
+      socket.multicast(goodbye([r.ptr, r.srv, r.txt, ...(keepAddresses ? [] : r.addresses)]), sendAddress(link))
+        .catch(err => this.onWarning(err as Error))
+    }
+    this.startAnnouncing()
+    this.scheduleRotation()
   }
 
   private async sendGoodbye (socket: MdnsSocket, link: Link): Promise<void> {
@@ -369,7 +421,7 @@ export class MdnsDiscovery extends EventEmitter<MdnsDiscoveryEvents> {
   private clearTimers (): void {
     for (const t of this.timers) clearTimeout(t)
     this.timers.clear()
-    this.cacheTimer = this.queryTimer = this.announceTimer = null
+    this.cacheTimer = this.queryTimer = this.announceTimer = this.rotateTimer = null
     if (this.pollTimer !== null) clearInterval(this.pollTimer)
     this.pollTimer = null
   }

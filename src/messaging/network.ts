@@ -222,7 +222,9 @@ export class Network {
   }
 
   async #startMdns (endpoint: Endpoint, o: NonNullable<NetworkOptions['mdns']>): Promise<void> {
-    const mdns = new MdnsDiscovery({ fingerprint: this.ctx.identity.fingerprint, port: endpoint.address.port, ...o })
+    // our contacts' nodes are the ones we can recognise on the LAN (discovery.md §2.4)
+    const contacts = (): string[] => this.ctx.contacts.all().map(c => c.fingerprint)
+    const mdns = new MdnsDiscovery({ fingerprint: this.ctx.identity.fingerprint, port: endpoint.address.port, contacts, ...o })
     mdns.on('peer', p => { this.#discovered(p, endpoint) })
     mdns.on('peer-lost', p => { this.conn.lost(p.fingerprint) })
     mdns.on('warning', err => { this.ctx.log.debug({ err: err.message }, 'mdns warning') })

@@ -14,6 +14,7 @@ import {
 } from './constants.js'
 import { utf8 } from '../crypto/primitives.js'
 import { errors } from '../errors.js'
+import { isTerminalSafe } from '../platform/terminal-text.js'
 
 export interface TextPayload { text: string }
 export interface FilePayload {
@@ -93,6 +94,13 @@ function text (v: unknown, key: string, min: number, max: number): string {
   }
 }
 
+/** A text a stranger chose and the receiver shows at once: no terminal controls, no invisible formatting. envelope.md §3.5 */
+function displayText (v: unknown, key: string, max: number): string {
+  const s = text(v, key, 1, max)
+  if (!isTerminalSafe(s)) throw new Reject(`${key}: holds a control or invisible formatting character`)
+  return s
+}
+
 function uint (v: unknown, key: string, max: number): number {
   const n = typeof v === 'bigint' && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || n > max) {
@@ -142,8 +150,8 @@ function readContactRequest (m: WireMap): ContactRequestPayload {
     dhPublic: bytes(need(m, 'dhPublic'), 'dhPublic', X25519_PUBLIC_BYTES, X25519_PUBLIC_BYTES),
     dhSignature: bytes(need(m, 'dhSignature'), 'dhSignature', ED25519_SIGNATURE_BYTES, ED25519_SIGNATURE_BYTES)
   }
-  if (m.get('name') !== undefined) out.name = text(m.get('name'), 'name', 1, CONTACT_NAME_MAX_BYTES)
-  if (m.get('greeting') !== undefined) out.greeting = text(m.get('greeting'), 'greeting', 1, GREETING_MAX_BYTES)
+  if (m.get('name') !== undefined) out.name = displayText(m.get('name'), 'name', CONTACT_NAME_MAX_BYTES)
+  if (m.get('greeting') !== undefined) out.greeting = displayText(m.get('greeting'), 'greeting', GREETING_MAX_BYTES)
   return out
 }
 

@@ -1,7 +1,8 @@
 // What the conversation looks like in cells: wrapping, marks, day separators, the header, the
 // input line, and text from a peer that tries to escape the screen.
 import t from 'tap'
-import { cellWidth, sanitize, wrap, sliceCells } from '../../src/chat/width.js'
+import { cellWidth, wrap, sliceCells } from '../../src/chat/width.js'
+import { terminalSafe } from '../../src/platform/terminal-text.js'
 import { conversationRows, formatDay, headerRow, inputRow, messageRows, statusMark, type Row } from '../../src/chat/layout.js'
 import { chatScreen, pickerScreen, rowWidth, statusRow } from '../../src/chat/screen.js'
 import { initialPicker } from '../../src/chat/picker.js'
@@ -29,12 +30,15 @@ t.test('wrap breaks at spaces, cuts words longer than a row, keeps newlines', as
 
 t.test('a peer cannot send escape sequences or bidi tricks to our terminal', async t => {
   const evil = 'hi\u001b[2J\u001b]0;pwned\u0007\r\u202eevil'
-  const clean = sanitize(evil)
+  const clean = terminalSafe(evil, { multiline: true })
   t.notOk(clean.includes('\u001b'), 'no ESC')
   t.notOk(clean.includes('\u0007') || clean.includes('\u202e'), 'no BEL, no right-to-left override')
-  t.match(clean, /hi\ufffd\[2J/, 'the ESC shows as a replacement character')
+  t.match(clean, /hi␛\[2J/, 'the ESC shows as its control picture')
   const rows = messageRows(msg({ seq: 1, text: evil }), BOB, 80)
-  t.notOk(rows.map(plain).join('\n').includes('\u001b'))
+  const shown = rows.map(plain).join('\n')
+  t.notOk(shown.includes('\u001b'))
+  t.match(shown, /␛\]0;pwned␇/, 'the chat screen shows it through the same sanitiser as the CLI')
+  t.match(shown, /\\u\{202e\}evil/, 'the override shown as an escape, not obeyed')
   const named = messageRows(msg({ seq: 1 }), { ...BOB, name: 'b\u001b[31mob' }, 80)
   t.notOk(plain(named[0] as Row).includes('\u001b'), 'nor through their contact name')
 })

@@ -2,7 +2,7 @@
 // the daemon as a real process in a temp home. Every daemon started here is ended in teardown.
 import t from 'tap'
 import dgram from 'node:dgram'
-import { readFile, stat, access, writeFile } from 'node:fs/promises'
+import { readFile, readdir, stat, access, writeFile, chmod } from 'node:fs/promises'
 import { join } from 'node:path'
 import { runCli, assertOneLineError, ROOT } from '../helpers/cli.js'
 import { isProcessAlive, readPidFile, waitForExit } from '../../src/daemon/lock.js'
@@ -63,6 +63,23 @@ t.test('foreground daemon: status reports it, the UDP port is bound, stop ends i
   t.equal(await udpBindError(port), undefined, 'UDP port released')
   t.same(await statusJson(me.home), { running: false })
   t.notMatch(d.stdout() + d.stderr(), PASS, 'the passphrase is not in its output')
+})
+
+t.test('the daemon keeps its files to the user: home back to 0700, every store file 0600', async t => {
+  const me = await cliHome(t)
+  await chmod(me.home, 0o755) // widened by hand, or by a backup tool that restored it
+  const d = await startForeground(t, me.home)
+  t.equal((await stat(me.home)).mode & 0o777, 0o700, 'home re-asserted to 0700 at start')
+  const db = join(me.home, 'db')
+  t.equal((await stat(db)).mode & 0o777, 0o700, 'store directory 0700')
+  const names = await readdir(db)
+  t.ok(names.some(n => n.startsWith('MANIFEST-')) && names.includes('LOG'), `LevelDB files present: ${names.join(' ')}`)
+  for (const name of names) {
+    const st = await stat(join(db, name))
+    if (st.isFile()) t.equal(st.mode & 0o777, 0o600, `db/${name} is 0600`)
+  }
+  d.child.kill('SIGTERM')
+  t.equal((await d.exited).code, 0)
 })
 
 for (const sig of ['SIGTERM', 'SIGINT'] as const) {

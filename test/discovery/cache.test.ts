@@ -7,6 +7,9 @@ import { PeerCache, type PeerChange } from '../../src/discovery/mdns-cache.js'
 import type { Observation } from '../../src/discovery/mdns-parse.js'
 import { SERVICE_TYPE } from '../../src/discovery/constants.js'
 import { newFingerprint } from './fixtures/helpers.js'
+import { discoveryToken, tokenKey } from '../../src/discovery/token.js'
+
+const tokenOf = (fp: string): string => discoveryToken(tokenKey(fp), 1)
 
 const me = newFingerprint()
 const OWN_INSTANCE = `me-00000000.${SERVICE_TYPE}`
@@ -24,7 +27,7 @@ function announce (n: Node, ttl = { host: 120, other: 4500 }): Observation[] {
   return [
     { kind: 'ptr', instance: n.instance, ttl: ttl.other },
     { kind: 'srv', instance: n.instance, port: n.port, target: n.host, ttl: ttl.host },
-    { kind: 'txt', instance: n.instance, fingerprint: n.fp, protocolVersion: 1, nonce: null, ttl: ttl.other },
+    { kind: 'txt', instance: n.instance, token: tokenOf(n.fp), fingerprint: n.fp, protocolVersion: 1, ttl: ttl.other },
     { kind: 'addr', host: n.host, family: 4, address: n.address, ttl: ttl.host, flush: true }
   ]
 }
@@ -68,6 +71,27 @@ t.test('own records and our fingerprint elsewhere are dropped and counted', asyn
   t.same(r2.changes, [], 'another node with our identity is not a peer')
   t.ok(r2.drops.includes('same-identity'))
   t.same(c.peers(), [])
+})
+
+t.test('a stranger\'s instance (token not recognised) is cached but never a peer', async (t) => {
+  const c = cache()
+  const s = node('s', '10.0.0.9')
+  const obs = announce(s).map(o => o.kind === 'txt' ? { ...o, fingerprint: null } : o)
+  const r = c.ingest(obs, 0)
+  t.same(r.changes, [], 'no peer')
+  t.same(r.drops, [])
+  t.same(c.peers(), [])
+  t.equal(c.size, 1, 'cached, so it is not asked for again and again')
+  t.same(c.dueQuestions(300).filter(q => q.name === s.instance), [], 'nothing missing to resolve')
+})
+
+t.test('a new token window: the last window\'s names are ours too', async (t) => {
+  const c = cache()
+  c.ownNames(`next-1.${SERVICE_TYPE}`, 'dmess-next-1.local')
+  const old: Node = { fp: me, instance: OWN_INSTANCE, host: OWN_HOST, port: 1, address: '10.0.0.1' }
+  const now: Node = { fp: me, instance: `next-1.${SERVICE_TYPE}`, host: 'dmess-next-1.local', port: 1, address: '10.0.0.1' }
+  t.same(c.ingest(bye(old), 0).drops, ['own', 'own', 'own', 'own'], 'the goodbye of the last window, looped back')
+  t.same(c.ingest(announce(now), 0).drops, ['own', 'own', 'own', 'own'], 'this window\'s announcement')
 })
 
 t.test('goodbye: the peer is lost one second later, not before (RFC 6762 §10.1)', async (t) => {
@@ -157,7 +181,7 @@ t.test('a TXT that changes fingerprint loses the old peer and finds the new one'
   const a = node('a', '10.0.0.2')
   c.ingest(announce(a), 0)
   const other = newFingerprint()
-  const r = c.ingest([{ kind: 'txt', instance: a.instance, fingerprint: other, protocolVersion: 2, nonce: null, ttl: 4500 }], 10)
+  const r = c.ingest([{ kind: 'txt', instance: a.instance, token: tokenOf(other), fingerprint: other, protocolVersion: 2, ttl: 4500 }], 10)
   t.same(kinds(r.changes).sort(), [`lost ${a.fp} expired`, `peer ${other}`].sort())
   t.equal(c.peers()[0]?.protocolVersion, 2)
 })

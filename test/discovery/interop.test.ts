@@ -1,5 +1,6 @@
 // Interop: python3-zeroconf, an independent mDNS/DNS-SD implementation, lists our service type,
-// resolves our instance with the right SRV port, TXT and address, and sees our goodbye.
+// resolves our instance with the right SRV port, TXT and address, finds no fingerprint (nor a
+// piece of one) in any name or TXT string (discovery.md §2.4), and sees our goodbye.
 // As root both run in network namespaces on a fresh bridge (isolated from the host's 5353);
 // otherwise both run on 127.0.0.1. Skips without /usr/bin/python3 + zeroconf, except under CI=true.
 import t from 'tap'
@@ -49,9 +50,12 @@ t.test('python3-zeroconf sees _dmess._udp with our TXT, and our goodbye', async 
   t.ok(svc, `zeroconf resolved ${instance}`)
   t.equal(svc?.port, port, 'SRV port')
   t.equal(svc?.server, `${String(ready.hostName)}.`, 'SRV target')
-  t.equal(svc?.txt.fp, fp, 'TXT fp')
+  t.match(svc?.txt.t ?? '', /^[0-9a-f]{32}$/, 'TXT t: the token')
   t.equal(svc?.txt.v, '1', 'TXT v')
-  t.match(svc?.txt.n ?? '', /^[0-9a-f]{8}$/, 'TXT n')
+  t.same(Object.keys(svc?.txt ?? {}).sort(), ['t', 'v'], 'no other TXT key (no fp, no per-run nonce)')
+  const everything = JSON.stringify(resolved).toLowerCase()
+  const pieces = Array.from({ length: fp.length - 7 }, (_, i) => fp.slice(i, i + 8))
+  t.same(pieces.filter(p => everything.includes(p)), [], 'no 8-character piece of the fingerprint in anything zeroconf saw')
   t.ok(svc?.addresses.includes(expectAddress), `address ${expectAddress} in ${JSON.stringify(svc?.addresses)}`)
 
   await node.stop('SIGTERM')

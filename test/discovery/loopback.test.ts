@@ -1,6 +1,8 @@
 // Real mDNS on 127.0.0.1 (multicast loopback, port 5353): two MdnsDiscovery instances in one
-// process find each other, a stop() says goodbye, interface changes are re-announced, junk from
-// the link is counted, and a legacy resolver gets a unicast answer (discovery.md §3–§5).
+// process that know each other's fingerprint find each other (rotation.test.ts: across token
+// windows); a stranger's node is never a peer and nothing on the link names a fingerprint; a
+// stop() says goodbye, interface changes are re-announced, junk from the link is counted, and a
+// legacy resolver gets a unicast answer (discovery.md §2.4, §3–§5).
 import t, { type Test } from 'tap'
 import { createSocket } from 'node:dgram'
 import { networkInterfaces } from 'node:os'
@@ -9,7 +11,7 @@ import type { Packet } from 'dns-packet'
 import multicastDns from 'multicast-dns'
 import { MdnsDiscovery, type DiscoveredPeer, type LostPeer, type MdnsDiscoveryOptions } from '../../src/discovery/index.js'
 import { SERVICE_TYPE } from '../../src/discovery/constants.js'
-import { newFingerprint, waitForEvent } from './fixtures/helpers.js'
+import { newFingerprint, until, waitForEvent } from './fixtures/helpers.js'
 
 const LOOPBACK = { interface: '127.0.0.1', bind: '0.0.0.0' } as const
 
@@ -19,20 +21,11 @@ function discovery (t: Test, opts: Partial<MdnsDiscoveryOptions> & { port: numbe
   return d
 }
 
-async function until (check: () => boolean, timeoutMs: number): Promise<boolean> {
-  const end = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > end) return false
-    await new Promise(resolve => setTimeout(resolve, 25))
-  }
-  return true
-}
-
-t.test('two nodes on 127.0.0.1 discover each other; stop() makes the other emit peer-lost', async (t) => {
+t.test('two contacts on 127.0.0.1 discover each other; stop() makes the other emit peer-lost', async (t) => {
   const fa = newFingerprint()
   const fb = newFingerprint()
-  const a = discovery(t, { fingerprint: fa, port: 40101 })
-  const b = discovery(t, { fingerprint: fb, port: 40102 })
+  const a = discovery(t, { fingerprint: fa, port: 40101, contacts: () => [fb] })
+  const b = discovery(t, { fingerprint: fb, port: 40102, contacts: () => [fa] })
   const aSeesB = waitForEvent<DiscoveredPeer>(a, 'peer', p => p.fingerprint === fb, 10_000)
   const bSeesA = waitForEvent<DiscoveredPeer>(b, 'peer', p => p.fingerprint === fa, 10_000)
   await a.start()
@@ -72,7 +65,7 @@ t.test('a node that falls silent (no goodbye) expires with its TTL after unanswe
     return m
   }
   const fb = newFingerprint()
-  const a = discovery(t, { port: 40151 })
+  const a = discovery(t, { port: 40151, contacts: () => [fb] })
   const b = discovery(t, { fingerprint: fb, port: 40152, ttl: 3, mdnsFactory: factory })
   const found = waitForEvent<DiscoveredPeer>(a, 'peer', p => p.fingerprint === fb, 10_000)
   await a.start()
@@ -97,7 +90,7 @@ t.test('an interface change is re-announced and peers see the new address (RFC 6
   }
   const fa = newFingerprint()
   const a = discovery(t, { fingerprint: fa, port: 40111, networkInterfaces: table, interfacePollMs: 100 })
-  const b = discovery(t, { port: 40112 })
+  const b = discovery(t, { port: 40112, contacts: () => [fa] })
   const found = waitForEvent<DiscoveredPeer>(b, 'peer', p => p.fingerprint === fa, 10_000)
   await b.start()
   await a.start()
@@ -129,10 +122,10 @@ t.test('junk on the link is counted, not believed', async (t) => {
   const before = a.stats().drops
   let peers = 0
   a.on('peer', () => { peers++ })
-  rogue.respond(fake(['v=1']) as multicastDns.ResponseOutgoingPacket) // no fingerprint
-  rogue.respond(fake([`fp=${newFingerprint().toUpperCase()}`, 'v=1']) as multicastDns.ResponseOutgoingPacket) // not canonical
+  rogue.respond(fake(['v=1']) as multicastDns.ResponseOutgoingPacket) // no token
+  rogue.respond(fake([`fp=${newFingerprint()}`, 'v=1']) as multicastDns.ResponseOutgoingPacket) // an old node's fingerprint instead of a token
   rogue.respond({ answers: [{ name: `x.${SERVICE_TYPE}`, type: 'SRV', ttl: 120, data: { port: 0, target: 'x.local' } }] })
-  rogue.respond({ answers: [{ name: a.instanceName, type: 'TXT', ttl: 120, data: [`fp=${newFingerprint()}`, 'v=1'] }] }) // claims our name
+  rogue.respond({ answers: [{ name: a.instanceName, type: 'TXT', ttl: 120, data: [`t=${'0'.repeat(32)}`, 'v=1'] }] }) // claims our name
   const raw = createSocket('udp4')
   t.teardown(() => new Promise<void>(resolve => raw.close(() => resolve())))
   await new Promise<void>(resolve => raw.bind(0, '127.0.0.1', () => resolve()))
@@ -189,4 +182,57 @@ t.test('start() refuses twice; stop() is idempotent; bad options are local error
 t.test('a socket that cannot bind rejects start() with MDNS_UNAVAILABLE', async (t) => {
   const d = new MdnsDiscovery({ fingerprint: newFingerprint(), port: 1, interface: '127.0.0.1', bind: '192.0.2.1' })
   await t.rejects(d.start(), { code: 'MDNS_UNAVAILABLE' })
+})
+
+/** Every name and TXT string a raw mDNS browser hears on the link while `run` runs. */
+async function overheard (t: Test, run: (heard: string[]) => Promise<void>): Promise<string[]> {
+  const spy = multicastDns({ ...LOOPBACK })
+  t.teardown(() => new Promise<void>(resolve => spy.destroy(() => resolve())))
+  await new Promise(resolve => spy.once('ready', resolve))
+  const heard: string[] = []
+  spy.on('response', (res: Packet) => {
+    for (const r of [...(res.answers ?? []), ...(res.additionals ?? [])]) {
+      heard.push(r.name)
+      const data = (r as { data?: unknown }).data
+      if (typeof data === 'string') heard.push(data)
+      else if (Array.isArray(data)) heard.push(...data.map(x => Buffer.isBuffer(x) ? x.toString('latin1') : String(x)))
+      else if (data !== null && typeof data === 'object') heard.push(JSON.stringify(data))
+    }
+  })
+  spy.query({ questions: [{ name: SERVICE_TYPE, type: 'PTR' }] })
+  await run(heard)
+  return heard
+}
+
+t.test('a stranger on the link: no fingerprint in any record, and its node is never our peer', async (t) => {
+  const fa = newFingerprint()
+  const fb = newFingerprint()
+  const fs = newFingerprint()
+  const a = discovery(t, { fingerprint: fa, port: 40161, contacts: () => [fb] })
+  const b = discovery(t, { fingerprint: fb, port: 40162, contacts: () => [fa] })
+  const s = discovery(t, { fingerprint: fs, port: 40163, contacts: () => [] }) // a stranger to both, knows nobody
+  const strangerPeers: string[] = []
+  s.on('peer', p => strangerPeers.push(p.fingerprint))
+  a.on('peer', p => { if (p.fingerprint === fs) strangerPeers.push(`a saw ${p.fingerprint}`) })
+  const heard = await overheard(t, async heard => {
+    const aSeesB = waitForEvent<DiscoveredPeer>(a, 'peer', p => p.fingerprint === fb, 10_000)
+    const bSeesA = waitForEvent<DiscoveredPeer>(b, 'peer', p => p.fingerprint === fa, 10_000)
+    await s.start()
+    await a.start()
+    await b.start()
+    await Promise.all([aSeesB, bSeesA])
+    // the stranger has heard both contacts' records, and the spy all three tokens
+    const heardAll = await until(() => s.stats().cached >= 2 && new Set(heard.filter(x => x.startsWith('t='))).size >= 3, 10_000)
+    t.ok(heardAll, 'everyone heard everyone')
+  })
+  const txt = heard.filter(x => x.startsWith('t='))
+  t.ok(txt.length >= 3, `the spy heard the tokens of all three (${new Set(txt).size} distinct)`)
+  for (const fp of [fa, fb, fs]) {
+    const pieces = Array.from({ length: fp.length - 7 }, (_, i) => fp.slice(i, i + 8))
+    const leaks = heard.filter(x => pieces.some(p => x.toLowerCase().includes(p)))
+    t.same(leaks, [], 'no fingerprint, nor any 8-character piece of one, in any name or record the link carries')
+  }
+  t.same(strangerPeers, [], 'the stranger recognises nobody, and nobody lists the stranger')
+  t.ok(s.stats().cached >= 2, `the stranger did hear both contacts' records (${s.stats().cached} instances cached)`)
+  t.notOk(a.peers().some(p => p.fingerprint === fs))
 })

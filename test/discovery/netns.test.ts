@@ -1,6 +1,7 @@
 // Two hosts on one LAN (network namespaces on a bridge, scripts/lab/netns.ts), each running
-// MdnsDiscovery in its own process with default options: each finds the other's fingerprint at
-// the other's LAN address (never loopback), and a stopped node is lost by the other.
+// MdnsDiscovery in its own process with default options, each a contact of the other: each
+// recognises the other's token and finds it at its LAN address (never loopback), and a stopped
+// node is lost by the other. A third host, a stranger to both, finds neither.
 // Root only: skips with the reason elsewhere, fails under CI=true.
 import t from 'tap'
 import { Lab, createLan, labUnavailableReason } from '../../scripts/lab/netns.js'
@@ -18,15 +19,16 @@ t.test('two namespaces on a bridge discover each other by LAN address', async (t
     for (const c of children) await c.stop('SIGKILL').catch(() => {})
     await lab.destroy()
   })
-  const lan = await createLan(lab, { hosts: 2 })
+  const lan = await createLan(lab, { hosts: 3 })
   const nodes = lan.hosts.map((h, i) => ({ host: h, fp: newFingerprint(), port: 42000 + i }))
-  for (const n of nodes) {
+  const [n0, n1, n2] = nodes as [typeof nodes[0], typeof nodes[0], typeof nodes[0]]
+  const contactsOf = [[n1.fp], [n0.fp], []] // host 2 is a stranger: it knows nobody, nobody knows it
+  nodes.forEach((n, i) => {
     const child = new JsonLinesChild('ip', ['netns', 'exec', n.host.ns, process.execPath, '--import', 'tsx',
-      'test/discovery/fixtures/announce.ts', n.fp, String(n.port)], { cwd: ROOT })
+      'test/discovery/fixtures/announce.ts', n.fp, String(n.port), '-', ...(contactsOf[i] ?? [])], { cwd: ROOT })
     children.push(child)
-  }
-  const [n0, n1] = nodes as [typeof nodes[0], typeof nodes[0]]
-  const [c0, c1] = children as [JsonLinesChild, JsonLinesChild]
+  })
+  const [c0, c1, c2] = children as [JsonLinesChild, JsonLinesChild, JsonLinesChild]
 
   const seen1 = (await c0.waitFor(peerIs(n1.fp), 20_000, `${n0.host.ns} seeing ${n1.host.ns}`)).peer as PeerLine
   const seen0 = (await c1.waitFor(peerIs(n0.fp), 20_000, `${n1.host.ns} seeing ${n0.host.ns}`)).peer as PeerLine
@@ -36,6 +38,12 @@ t.test('two namespaces on a bridge discover each other by LAN address', async (t
     const peers = c.lines.filter(l => l.event === 'peer').map(l => l.peer as PeerLine)
     t.notOk(peers.some(p => p.addresses.some(a => a.host.startsWith('127.') || a.host === '::1')), 'no loopback address ever reported')
   }
+  // the stranger has been on the LAN as long as they have; it asks for its stats, which count what it heard
+  await c2.stop('SIGTERM')
+  const strangerStats = c2.lines.find(l => l.event === 'stopped') as { stats: { cached: number } } | undefined
+  t.ok((strangerStats?.stats.cached ?? 0) >= 2, `the stranger heard both contacts' records (${strangerStats?.stats.cached ?? 0} instances)`)
+  t.same(c2.lines.filter(l => l.event === 'peer'), [], 'but recognised neither: no peer')
+  t.notOk([c0, c1].some(c => c.lines.some(peerIs(n2.fp))), 'and neither of them lists the stranger')
 
   // host 1 stops: its goodbye reaches host 0 across the bridge
   await c1.stop('SIGTERM')

@@ -10,9 +10,11 @@ import {
 import { localRecords, announcement, defaultHostLabel, instanceName, hostName } from '../../src/discovery/mdns-records.js'
 import { SERVICE_TYPE, MAX_ACCEPTED_TTL_S } from '../../src/discovery/constants.js'
 import { newFingerprint } from './fixtures/helpers.js'
+import { discoveryToken, tokenKey } from '../../src/discovery/token.js'
 
 const fp = newFingerprint()
-const svc = { fingerprint: fp, nonce: 'deadbeef', port: 41000, protocolVersion: 1, hostLabel: defaultHostLabel(fp, 'deadbeef') }
+const tok = discoveryToken(tokenKey(fp), 1963584)
+const svc = { token: tok, label: 'deadbeef00112233', port: 41000, protocolVersion: 1, hostLabel: defaultHostLabel('deadbeef00112233') }
 const records = localRecords(svc, { ipv4: ['192.168.5.9'], ipv6: ['fe80::1', '2001:db8::9'] })
 const b = (s: string): Buffer => Buffer.from(s, 'latin1')
 const lan = { address: '192.168.5.9', port: 5353 }
@@ -32,21 +34,21 @@ t.test('parseTxt follows RFC 6763 §6', async (t) => {
   t.equal(parseTxt([b('longerthannine=1')])?.size, 0, 'keys over 9 characters are ignored')
 })
 
-t.test('parseDiscoveryTxt wants a canonical fp, a version 1..63 and an optional 8-hex nonce', async (t) => {
-  t.same(parseDiscoveryTxt([b(`fp=${fp}`), b('v=1'), b('n=deadbeef'), b('future=x')]), { fingerprint: fp, protocolVersion: 1, nonce: 'deadbeef' })
-  t.same(parseDiscoveryTxt([b(`fp=${fp}`), b('v=63')]), { fingerprint: fp, protocolVersion: 63, nonce: null })
+t.test('parseDiscoveryTxt wants a 32-hex token and a version 1..63', async (t) => {
+  t.same(parseDiscoveryTxt([b(`t=${tok}`), b('v=1'), b('n=deadbeef'), b('future=x')]), { token: tok, protocolVersion: 1 })
+  t.same(parseDiscoveryTxt([b(`t=${tok}`), b('v=63')]), { token: tok, protocolVersion: 63 })
   const bad: Array<[string, string[]]> = [
-    ['no fp', ['v=1']],
-    ['no v', [`fp=${fp}`]],
-    ['fp with a typo', [`fp=${fp.slice(0, -1)}${fp.endsWith('q') ? 'p' : 'q'}`, 'v=1']],
-    ['fp upper case (not canonical)', [`fp=${fp.toUpperCase()}`, 'v=1']],
-    ['fp boolean', ['fp', 'v=1']],
-    ['v=0', [`fp=${fp}`, 'v=0']],
-    ['v=64', [`fp=${fp}`, 'v=64']],
-    ['v=01', [`fp=${fp}`, 'v=01']],
-    ['v=x', [`fp=${fp}`, 'v=x']],
-    ['nonce too short', [`fp=${fp}`, 'v=1', 'n=abc']],
-    ['nonce boolean', [`fp=${fp}`, 'v=1', 'n']]
+    ['no t', ['v=1']],
+    ['an old node\'s fp instead of t', [`fp=${fp}`, 'v=1']],
+    ['no v', [`t=${tok}`]],
+    ['t too short', [`t=${tok.slice(1)}`, 'v=1']],
+    ['t upper case', [`t=${tok.toUpperCase()}`, 'v=1']],
+    ['t not hex', [`t=${'g'.repeat(32)}`, 'v=1']],
+    ['t boolean', ['t', 'v=1']],
+    ['v=0', [`t=${tok}`, 'v=0']],
+    ['v=64', [`t=${tok}`, 'v=64']],
+    ['v=01', [`t=${tok}`, 'v=01']],
+    ['v=x', [`t=${tok}`, 'v=x']]
   ]
   for (const [why, strings] of bad) t.equal(parseDiscoveryTxt(strings.map(b)), null, why)
 })
@@ -88,15 +90,17 @@ t.test('headers: responses only from port 5353 with opcode QUERY and rcode NOERR
   t.equal(checkQueryHeader(wire({ type: 'query', questions: [] })), null)
 })
 
-t.test('extractObservations reads a whole announcement', async (t) => {
-  const { observations, drops } = extractObservations(wire(announcement(records)), lan, none)
+t.test('extractObservations reads a whole announcement; the token is resolved only by someone who knows it', async (t) => {
+  const stranger = extractObservations(wire(announcement(records)), lan, none)
+  t.same(stranger.observations.find(o => o.kind === 'txt'), { kind: 'txt', instance: instanceName(svc), token: tok, fingerprint: null, protocolVersion: 1, ttl: 4500 }, 'a stranger: no fingerprint')
+  const { observations, drops } = extractObservations(wire(announcement(records)), lan, none, token => token === tok ? fp : null)
   t.same(drops, [])
   const inst = instanceName(svc)
   const host = hostName(svc)
   t.same(observations, [
     { kind: 'ptr', instance: inst, ttl: 4500 },
     { kind: 'srv', instance: inst, port: 41000, target: host, ttl: 120 },
-    { kind: 'txt', instance: inst, fingerprint: fp, protocolVersion: 1, nonce: 'deadbeef', ttl: 4500 },
+    { kind: 'txt', instance: inst, token: tok, fingerprint: fp, protocolVersion: 1, ttl: 4500 },
     { kind: 'addr', host, family: 4, address: '192.168.5.9', ttl: 120, flush: true },
     { kind: 'addr', host, family: 6, address: '2001:db8::9', ttl: 120, flush: true }
   ] satisfies Observation[], 'link-local fe80::1 left out, the rest in order')
@@ -107,13 +111,13 @@ const inst = `x1._dmess._udp.local`
 
 t.test('malformed and absurd dmess records are dropped with a reason', async (t) => {
   const cases: Array<[string, Answer, string]> = [
-    ['TXT without fp', { name: inst, type: 'TXT', ttl: 10, data: ['v=1'] }, 'bad-txt'],
-    ['TXT too large', { name: inst, type: 'TXT', ttl: 10, data: [`fp=${fp}`, 'v=1', ...Array.from({ length: 6 }, () => 'k='.padEnd(250, 'z'))] }, 'bad-txt'],
+    ['TXT without t', { name: inst, type: 'TXT', ttl: 10, data: ['v=1'] }, 'bad-txt'],
+    ['TXT too large', { name: inst, type: 'TXT', ttl: 10, data: [`t=${tok}`, 'v=1', ...Array.from({ length: 6 }, () => 'k='.padEnd(250, 'z'))] }, 'bad-txt'],
     ['SRV port 0', { name: inst, type: 'SRV', ttl: 10, data: { port: 0, target: 'h.local' } }, 'bad-srv'],
     ['SRV target not .local', { name: inst, type: 'SRV', ttl: 10, data: { port: 1, target: 'h.example' } }, 'bad-name'],
     ['PTR to a foreign name', { name: SERVICE_TYPE, type: 'PTR', ttl: 10, data: 'x._http._tcp.local' }, 'bad-name'],
-    ['instance with dotted label', { name: `a.b.${SERVICE_TYPE}`, type: 'TXT', ttl: 10, data: [`fp=${fp}`, 'v=1'] }, 'bad-name'],
-    ['class CH', { name: inst, type: 'TXT', class: 'CH', ttl: 10, data: [`fp=${fp}`, 'v=1'] }, 'bad-class']
+    ['instance with dotted label', { name: `a.b.${SERVICE_TYPE}`, type: 'TXT', ttl: 10, data: [`t=${tok}`, 'v=1'] }, 'bad-name'],
+    ['class CH', { name: inst, type: 'TXT', class: 'CH', ttl: 10, data: [`t=${tok}`, 'v=1'] }, 'bad-class']
   ]
   for (const [why, answer, reason] of cases) {
     const { observations, drops } = extractObservations(res([answer]), lan, none)

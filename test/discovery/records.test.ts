@@ -13,21 +13,24 @@ import {
 import { parseDiscoveryTxt } from '../../src/discovery/mdns-parse.js'
 import { SERVICE_TYPE, SERVICES_ENUMERATION, MAX_LABEL_BYTES } from '../../src/discovery/constants.js'
 import { newFingerprint, ROOT } from './fixtures/helpers.js'
+import { discoveryToken, tokenKey, tokenWindow } from '../../src/discovery/token.js'
 
 const fp = newFingerprint()
-const svc: LocalService = { fingerprint: fp, nonce: '0a1b2c3d', port: 40123, protocolVersion: 1, hostLabel: defaultHostLabel(fp, '0a1b2c3d') }
+const token = discoveryToken(tokenKey(fp), tokenWindow(Date.now()))
+const svc: LocalService = { token, label: '0a1b2c3d4e5f6071', port: 40123, protocolVersion: 1, hostLabel: defaultHostLabel('0a1b2c3d4e5f6071') }
 const addrs = { ipv4: ['10.0.0.7'], ipv6: ['fd00::7'] }
 const records = localRecords(svc, addrs)
 const ttl = (a: Answer): number => (a as { ttl?: number }).ttl ?? -1
 const flush = (a: Answer): boolean => (a as { flush?: boolean }).flush === true
 const roundTrip = (p: Packet): Packet => packet.decode(packet.encode(p))
 
-t.test('names: instance and host labels fit in a DNS label and carry the fingerprint prefix', async (t) => {
+t.test('names: instance and host labels fit in a DNS label and carry the random label, no fingerprint', async (t) => {
   const inst = instanceName(svc)
   t.ok(inst.endsWith(`.${SERVICE_TYPE}`))
   const label = inst.slice(0, -SERVICE_TYPE.length - 1)
   t.ok(Buffer.byteLength(label) <= MAX_LABEL_BYTES, `instance label ${label} ≤ 63 bytes`)
-  t.ok(label.startsWith(fp.slice(0, 16)) && label.endsWith('0a1b2c3d'))
+  t.equal(label, '0a1b2c3d4e5f6071')
+  t.equal(hostName(svc), 'dmess-0a1b2c3d4e5f6071.local')
   t.ok(hostName(svc).endsWith('.local'))
   t.ok(Buffer.byteLength(svc.hostLabel) <= MAX_LABEL_BYTES)
   t.equal(normalizeHostLabel('Box-1.local'), 'box-1')
@@ -36,7 +39,8 @@ t.test('names: instance and host labels fit in a DNS label and carry the fingerp
     t.throws(() => normalizeHostLabel(bad), { code: 'BAD_ARGUMENT' }, `'${bad}' rejected`)
   }
   t.throws(() => checkLocalService({ ...svc, port: 0 }), { code: 'BAD_ARGUMENT' })
-  t.throws(() => checkLocalService({ ...svc, nonce: 'xyz' }), { code: 'BAD_ARGUMENT' })
+  t.throws(() => checkLocalService({ ...svc, label: 'xyz' }), { code: 'BAD_ARGUMENT' })
+  t.throws(() => checkLocalService({ ...svc, token: fp }), { code: 'BAD_ARGUMENT' })
   t.throws(() => checkLocalService({ ...svc, protocolVersion: 64 }), { code: 'BAD_ARGUMENT' })
   t.throws(() => checkLocalService({ ...svc, ttl: 0 }), { code: 'BAD_ARGUMENT' })
 })
@@ -54,11 +58,14 @@ t.test('record set: PTRs shared, SRV/TXT/A/AAAA unique with cache-flush, RFC 676
   t.ok(allRecords(short).every(a => ttl(a) === 5), 'ttl option applies to every record')
 })
 
-t.test('TXT carries fp, v and n, and reads back through dns-packet', async (t) => {
+t.test('TXT carries t and v, and reads back through dns-packet; nothing holds the fingerprint', async (t) => {
   const strings = (records.txt as { data: Buffer[] }).data.map(b => b.toString())
-  t.same(strings, [`fp=${fp}`, 'v=1', 'n=0a1b2c3d'])
-  const decoded = roundTrip(announcement(records)).answers?.find(a => a.type === 'TXT')
-  t.same(parseDiscoveryTxt((decoded as { data: Buffer[] }).data), { fingerprint: fp, protocolVersion: 1, nonce: '0a1b2c3d' })
+  t.same(strings, [`t=${token}`, 'v=1'])
+  const ann = roundTrip(announcement(records))
+  const decoded = ann.answers?.find(a => a.type === 'TXT')
+  t.same(parseDiscoveryTxt((decoded as { data: Buffer[] }).data), { token, protocolVersion: 1 })
+  const wire = Buffer.from(packet.encode(announcement(records))).toString('latin1')
+  for (let i = 0; i + 8 <= fp.length; i++) t.notOk(wire.includes(fp.slice(i, i + 8)), `no 8-character piece of the fingerprint at ${i}`)
 })
 
 t.test('announcement holds every record; goodbye is the same with TTL 0 (RFC 6762 §8.3, §10.1)', async (t) => {
@@ -154,9 +161,15 @@ t.test('the announcement vector in proto-spec/discovery.md §2.4 matches our enc
   t.ok(block, 'vector block present')
   const field = (k: string): string => new RegExp(`^${k}: (.*)$`, 'm').exec(block ?? '')?.[1] ?? ''
   const hex = (block ?? '').split('announcement:\n')[1]?.replace(/\s+/g, '') ?? ''
+  const key = tokenKey(field('fingerprint'))
+  t.equal(Buffer.from(key).toString('hex'), field('key'), 'K = HKDF-SHA-256(fingerprint, info)')
+  const w = tokenWindow(Number(field('time')))
+  t.equal(w, Number(field('window')))
+  t.same([discoveryToken(key, w - 1), discoveryToken(key, w), discoveryToken(key, w + 1)],
+    [field('token-previous'), field('token'), field('token-next')], 'tokens of the window and its neighbours')
   const v: LocalService = {
-    fingerprint: field('fingerprint'), nonce: field('nonce'), port: Number(field('port')), protocolVersion: 1,
-    hostLabel: defaultHostLabel(field('fingerprint'), field('nonce'))
+    token: field('token'), label: field('label'), port: Number(field('port')), protocolVersion: 1,
+    hostLabel: defaultHostLabel(field('label'))
   }
   t.equal(instanceName(v), field('instance'))
   t.equal(hostName(v), field('host'))
@@ -164,5 +177,5 @@ t.test('the announcement vector in proto-spec/discovery.md §2.4 matches our enc
   t.equal(Buffer.from(ours).toString('hex'), hex, 'byte for byte')
   const decoded = packet.decode(Buffer.from(hex, 'hex'))
   t.same(parseDiscoveryTxt((decoded.answers?.find(a => a.type === 'TXT') as { data: Buffer[] }).data),
-    { fingerprint: field('fingerprint'), protocolVersion: 1, nonce: field('nonce') })
+    { token: field('token'), protocolVersion: 1 })
 })

@@ -7,10 +7,8 @@ import { Responder } from '../../src/discovery/responder.js'
 import { localRecords, defaultHostLabel, instanceName } from '../../src/discovery/mdns-records.js'
 import { SERVICE_TYPE, UNICAST_ANSWERS_PER_SECOND } from '../../src/discovery/constants.js'
 import type { Link } from '../../src/discovery/links.js'
-import { newFingerprint } from './fixtures/helpers.js'
 
-const fp = newFingerprint()
-const svc = { fingerprint: fp, nonce: '12345678', port: 40000, protocolVersion: 1, hostLabel: defaultHostLabel(fp, '12345678') }
+const svc = { token: '00112233445566778899aabbccddeeff', label: '1234567812345678', port: 40000, protocolVersion: 1, hostLabel: defaultHostLabel('1234567812345678') }
 const records = localRecords(svc, { ipv4: ['10.9.0.2'], ipv6: [] })
 const link: Link = { name: 'eth0', internal: false, ipv4: [{ address: '10.9.0.2', netmask: '255.255.255.0', family: 4 }], ipv6: [] }
 const from = (port = 5353): RemoteInfo => ({ address: '10.9.0.3', port, family: 'IPv4', size: 0 })

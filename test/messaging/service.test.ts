@@ -5,6 +5,7 @@
 import t from 'tap'
 import { Daemon } from '../../src/daemon/daemon.js'
 import { unlock, withStore } from '../../src/app/profile.js'
+import { addContact } from '../../src/app/contacts.js'
 import { silentLogger } from '../../src/daemon/log.js'
 import { localCall } from '../../src/daemon/rpc-methods.js'
 import type { DaemonEvent } from '../../src/runtime/events.js'
@@ -123,9 +124,12 @@ t.test('history, search and conversations run on the store alone; the rest needs
   })
 })
 
-t.test('mDNS: two daemons on 127.0.0.1 find each other without --peer and record the peer as mdns', async t => {
+t.test('mDNS: two contacts\' daemons on 127.0.0.1 find each other without --peer and record the peer as mdns', async t => {
   const alice = await profileHome(t, 'alice')
   const bob = await profileHome(t, 'bob')
+  // mDNS announces a token only those who know the fingerprint recognise (discovery.md §2.4)
+  await withStore(alice.paths, PASS, async store => { await addContact(store, bob.invite, { self: alice.fingerprint, now: Date.now() }) })
+  await withStore(bob.paths, PASS, async store => { await addContact(store, alice.invite, { self: bob.fingerprint, now: Date.now() }) })
   const mk = async (who: Who): Promise<Daemon> => {
     const d = new Daemon({ paths: who.paths, host: '127.0.0.1', port: 0, mdns: true, bootstrap: [], log: silentLogger(), peers: [] }, await unlock(who.paths, PASS))
     t.teardown(async () => { await d.stop('teardown') })

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { Packr } from 'msgpackr'
-import { encodePayload, decodePayload, type TypedPayload } from '../../src/wire/payloads.js'
+import { encodePayload, decodePayload, type TypedPayload, type ContactRequestPayload } from '../../src/wire/payloads.js'
 import {
   PayloadType, TEXT_MAX_BYTES, FILE_CHUNK_BYTES, CONTACT_NAME_MAX_BYTES, GREETING_MAX_BYTES,
   RECEIPT_MAX_IDS, PRESENCE_MAX_ADDRESSES, FILE_NAME_MAX_BYTES, MAX_PAYLOAD_BYTES
@@ -79,6 +79,21 @@ t.test('size limits per field: at the limit passes, one byte over is rejected bo
   }
   t.equal(reasonOf(PayloadType.CONTACT_REQUEST, new Uint8Array(packr.pack(payloadToWire({ ...samples[10]!.payload, name: 'n'.repeat(CONTACT_NAME_MAX_BYTES) })))), 'ok')
   t.equal(reasonOf(PayloadType.TEXT, new Uint8Array(MAX_PAYLOAD_BYTES + 1)), `payload: ${MAX_PAYLOAD_BYTES + 1} bytes, limit ${MAX_PAYLOAD_BYTES}`)
+})
+
+t.test('a contact request whose name or greeting holds terminal controls or bidi tricks is malformed', async t => {
+  const base = samples[10]!.payload as ContactRequestPayload
+  const evil = ['Bob\u001b]0;pwned\u0007', 'Bob\u001b[2J', 'Bob\r', 'bo\u202eb', 'b\u200bob', 'Bob\u0085', 'a\nb', 'x\u2066y\u2069']
+  for (const bad of evil) {
+    for (const key of ['name', 'greeting'] as const) {
+      const raw = new Uint8Array(packr.pack(payloadToWire({ ...base, [key]: bad })))
+      t.match(reasonOf(PayloadType.CONTACT_REQUEST, raw), `${key}: holds a control or invisible formatting character`, `${key} ${JSON.stringify(bad)} refused`)
+      t.throws(() => encodePayload(PayloadType.CONTACT_REQUEST, { ...base, [key]: bad }), { code: 'WIRE_ENCODE' }, 'and never sent')
+    }
+  }
+  for (const good of ['Zoë', '李小龍', 'Ana 👩‍💻', 'שלום', 'مرحبا']) {
+    t.equal(reasonOf(PayloadType.CONTACT_REQUEST, new Uint8Array(packr.pack(payloadToWire({ ...base, name: good, greeting: good })))), 'ok', `${good} accepted`)
+  }
 })
 
 /** The same mapping encodePayload uses, without its validation: lets us put bad values on the wire. */
