@@ -51,6 +51,21 @@ export const MAX_PENDING_REQUESTS = 100
 export const MAX_HELD_PER_REQUEST = 50
 /** A declined fingerprint's envelopes are dropped silently for this long. */
 export const DECLINE_MEMORY_MS = 30 * 24 * 3600_000
+/**
+ * Bytes of held messages (and greeting) one pending request may keep: four 64 KiB texts, or a
+ * few hundred ordinary ones. Beyond it a stranger's messages are dropped without a receipt.
+ */
+export const MAX_HELD_BYTES_PER_REQUEST = 256 * 1024
+/** Bytes held across the whole book: what strangers can make us keep, in memory and on disk. */
+export const MAX_HELD_BYTES_TOTAL = 8 * 1024 * 1024
+/** Bookkeeping a held message costs besides its text (id, timestamps, encoding): counted against the budgets. */
+export const HELD_OVERHEAD_BYTES = 64
+/** Pending requests from one source network (IPv4 /24, IPv6 /64): one network cannot fill the book. */
+export const MAX_REQUESTS_PER_NETWORK = 16
+/** A request not answered within this long is dropped with its messages (as the decline memory). */
+export const REQUEST_EXPIRY_MS = 30 * 24 * 3600_000
+/** Request files written at once (each is a temp file, fsync and rename). */
+export const MAX_REQUEST_WRITES = 8
 
 // ---- signals (messaging.md §7) ----
 /** A peer shown as typing stops being so after this long without a refresh. */

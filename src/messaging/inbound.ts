@@ -17,6 +17,7 @@ import type { PeerLink } from './link.js'
 import type { Outbound } from './outbound.js'
 import type { RequestBook, RequestOutcome, HeldMessage } from './requests.js'
 import { messageJson, requestJson } from './json.js'
+import { sourceNetworkOf } from './source-network.js'
 import type { TypingTracker } from './signals.js'
 import type { StatusWaiters } from './waiters.js'
 
@@ -30,8 +31,13 @@ type Opened = Extract<OpenResult, { ok: true }>
 export interface InboundHooks {
   requests: RequestBook
   typing: TypingTracker
-  /** persist the request book (before anything held is acknowledged) */
-  persist: () => Promise<void>
+  /**
+   * After the request book saw an envelope from `fp`: writes its request's file when it changed
+   * (resolves once durable: nothing held is acknowledged before; for a duplicate, once the write
+   * that holds it is), removes the files of requests the book evicted or expired, and notes what
+   * it turned away.
+   */
+  requestSettled: (fp: string, outcome: RequestOutcome) => Promise<void>
   presence: (fp: string, state: PresenceState) => void
   /** a contact sent us a CONTACT_REQUEST: we are mutual contacts; learn what it tells */
   mutualRequest: (fp: string, req: ContactRequestPayload) => Promise<void>
@@ -193,20 +199,20 @@ export class Inbound {
   /** A stranger's message: held with its request, acknowledged once the request book is on disk. */
   async #hold (fp: string, item: Item, r: Opened, text: string): Promise<void> {
     const msg: HeldMessage = { id: hex(r.envelope.id), text, timestamp: r.envelope.timestamp, receivedAt: item.at }
-    const outcome = this.hooks.requests.hold(fp, item.link.identity, msg, this.ctx.now())
+    const outcome = this.hooks.requests.hold(fp, item.link.identity, msg, this.ctx.now(), sourceNetworkOf(item.link.address.host))
     if (outcome === 'new' || outcome === 'updated') this.ctx.counters.held++
     await this.#settleRequest(fp, outcome, msg.id)
   }
 
   async #request (fp: string, item: Item, r: Opened, req: ContactRequestPayload): Promise<void> {
     const intro = { id: hex(r.envelope.id), identity: { signPublic: req.signPublic, dhPublic: req.dhPublic, dhSignature: req.dhSignature }, name: req.name, greeting: req.greeting, timestamp: r.envelope.timestamp }
-    await this.#settleRequest(fp, this.hooks.requests.introduce(fp, intro, this.ctx.now()), intro.id)
+    await this.#settleRequest(fp, this.hooks.requests.introduce(fp, intro, this.ctx.now(), sourceNetworkOf(item.link.address.host)), intro.id)
   }
 
   async #settleRequest (fp: string, outcome: RequestOutcome, id: string): Promise<void> {
+    await this.hooks.requestSettled(fp, outcome)
     if (outcome === 'declined' || outcome === 'full') { this.ctx.counters.requestsDropped++; return }
     if (outcome !== 'duplicate') {
-      await this.hooks.persist()
       const r = this.hooks.requests.get(fp)
       if (r !== undefined) this.ctx.events.emit({ type: 'request', action: outcome === 'new' ? 'received' : 'updated', request: requestJson(r) })
     }

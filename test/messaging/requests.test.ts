@@ -43,14 +43,17 @@ t.test('accept hands the entry over; decline drops it and ignores the fingerprin
   t.equal(b.accept('nobody'), undefined)
 })
 
-t.test('bounds: pending requests and held messages', async t => {
+t.test('bounds: a full book evicts its oldest request for a newcomer; held messages are bounded', async t => {
   const b = new RequestBook({ maxPending: 2, maxHeld: 2, declineMemoryMs: 1000 })
   t.equal(b.hold('a', ident, msg('1'), 0), 'new')
-  t.equal(b.hold('b', ident, msg('1'), 0), 'new')
-  t.equal(b.hold('c', ident, msg('1'), 0), 'full')
-  t.equal(b.introduce('c', { id: 'r', identity: ident, timestamp: 5 }, 0), 'full')
-  t.equal(b.hold('a', ident, msg('2'), 0), 'updated')
-  t.equal(b.hold('a', ident, msg('3'), 0), 'full', 'not acknowledged: the sender retries')
+  t.equal(b.hold('b', ident, msg('1'), 1), 'new')
+  t.equal(b.hold('c', ident, msg('1'), 2), 'new', 'the book is full: the newcomer gets in')
+  t.same(b.list().map(r => r.fingerprint), ['b', 'c'], 'the oldest request left')
+  t.same(b.drainRemoved().map(r => [r.request.fingerprint, r.why]), [['a', 'evicted']], 'and is handed out once, for its file to go')
+  t.same(b.drainRemoved(), [])
+  t.equal(b.hold('b', ident, msg('2'), 3), 'updated')
+  t.equal(b.hold('b', ident, msg('3'), 3), 'full', 'not acknowledged: the sender retries')
+  t.same(b.tally, { dropped: 0, evicted: 1, expired: 0, heldDropped: 1 })
 })
 
 t.test('the state file: sealed, 0600, survives a reload, refuses another identity\'s key', async t => {
