@@ -38,6 +38,8 @@ export interface InboundHooks {
    * it turned away.
    */
   requestSettled: (fp: string, outcome: RequestOutcome) => Promise<void>
+  /** the book refused an envelope before it was opened (its counts changed) */
+  refusedEarly: () => void
   presence: (fp: string, state: PresenceState) => void
   /** a contact sent us a CONTACT_REQUEST: we are mutual contacts; learn what it tells */
   mutualRequest: (fp: string, req: ContactRequestPayload) => Promise<void>
@@ -71,6 +73,8 @@ export class Inbound {
     }
     const frame = decodeFrame(bytes)
     if (frame === null) { c.malformed++; return }
+    // a stranger whose request cannot hold this much more: dropped before any copy or decryption (§3.2)
+    if (!isContact && this.hooks.requests.refuseEarly(fp, frame.envelope.length)) { c.requestsDropped++; this.hooks.refusedEarly(); return }
     // copy: the channel may reuse the buffer it delivered
     if (!this.queue.push(fp, { link, envelope: frame.envelope.slice(), at: this.ctx.now() })) { c.queueFull++; return }
     if (isContact && this.queue.sizeOf(fp) >= PAUSE_AT && !this.#paused.has(fp)) {

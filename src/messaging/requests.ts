@@ -98,6 +98,12 @@ export const DEFAULT_REQUEST_LIMITS: RequestLimits = {
 export interface RemovedRequest { request: PendingRequest, why: 'evicted' | 'expired' }
 
 const MAX_REQUEST_IDS = 16
+/**
+ * More than an envelope adds around its payload's text (header, sender and recipient, HPKE
+ * encapsulation and tag, signature, encoding: envelope.md §2), with room to spare: an envelope
+ * longer than this by n bytes carries at least n bytes of text.
+ */
+export const ENVELOPE_MAX_OVERHEAD_BYTES = 1024
 /** Requests kept before networks were recorded count as one network of their own. */
 const UNKNOWN_NETWORK = '?'
 
@@ -228,6 +234,19 @@ export class RequestBook {
     r.held.push({ ...msg })
     this.#setBytes(fp, this.bytesOf(fp) + size)
     return outcome
+  }
+
+  /**
+   * Before an envelope of `envelopeBytes` from stranger `fp` is queued or opened: true (and
+   * counted) when whatever it holds cannot fit the budgets, since its text is at least
+   * `envelopeBytes - ENVELOPE_MAX_OVERHEAD_BYTES`. Spares the queue, the decryption and the
+   * copy of what would be dropped anyway; small envelopes (requests, receipts) always pass.
+   */
+  refuseEarly (fp: string, envelopeBytes: number): boolean {
+    const least = envelopeBytes - ENVELOPE_MAX_OVERHEAD_BYTES
+    if (least <= 0 || this.#affords(this.bytesOf(fp), least + HELD_OVERHEAD_BYTES)) return false
+    this.tally.heldDropped++
+    return true
   }
 
   /** The user accepted: the entry leaves the book (the caller turns it into a contact). */

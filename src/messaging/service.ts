@@ -35,6 +35,8 @@ import type { Address, PeerState } from './connections.js'
 const MIN_TIMER_MS = 20
 /** The timer wakes at least this often while requests wait to expire (a timer cannot be armed 30 days ahead). */
 const MAX_TIMER_MS = 3600_000
+/** Counts of what the request book turned away are written at most this often (and at stop). */
+const COUNTS_PERSIST_MS = 1000
 
 export interface MessagingServiceOptions extends NetworkOptions {
   paths: HomePaths
@@ -66,6 +68,7 @@ export class MessagingService implements Component {
   readonly #state: StateFile
   readonly #requestFiles: RequestFiles
   #timer: TimerHandle | null = null
+  #countsTimer: TimerHandle | null = null
   #timerAt = Infinity
   #unlisten: (() => void) | null = null
   #running = false
@@ -92,6 +95,7 @@ export class MessagingService implements Component {
       requests: this.requests,
       typing: this.typing,
       requestSettled: async (fp, outcome) => { await this.#requestSettled(fp, outcome) },
+      refusedEarly: () => { this.#persistCountsSoon() },
       presence: (fp, state) => { this.network.apply(this.network.conn.presence(fp, state, this.ctx.now())) },
       mutualRequest: async (fp, req) => { await this.#mutual(fp, req) }
     }, this.waiters)
@@ -143,6 +147,8 @@ export class MessagingService implements Component {
     this.#unlisten?.()
     if (this.#timer !== null) this.ctx.scheduler.clearTimer(this.#timer)
     this.#timer = null
+    if (this.#countsTimer !== null) this.ctx.scheduler.clearTimer(this.#countsTimer)
+    this.#countsTimer = null
     this.waiters.close()
     // the batch in progress finishes first: what it holds is persisted before it is receipted
     await this.inbound.stop()
@@ -180,7 +186,7 @@ export class MessagingService implements Component {
     this.#removed()
     if (outcome === 'new' || outcome === 'updated') await this.persistRequest(fp)
     else if (outcome === 'duplicate') await this.#requestFiles.settled(fp)
-    else if (outcome === 'full') this.persist().catch(() => {}) // the counts (coalesced: one write at a time)
+    else if (outcome === 'full') this.#persistCountsSoon()
   }
 
   /** Requests the book evicted or expired: their files go, clients hear of it, the counts are kept. */
@@ -191,6 +197,15 @@ export class MessagingService implements Component {
       this.ctx.events.emit({ type: 'request', action: why, request: requestJson(request) })
     }
     if (gone.length > 0) this.persist().catch(() => {})
+  }
+
+  /** The request book's counts changed: written within COUNTS_PERSIST_MS (a flood of refusals is one write a second, not one each). */
+  #persistCountsSoon (): void {
+    if (this.#countsTimer !== null || !this.#running) return
+    this.#countsTimer = this.ctx.scheduler.setTimer(COUNTS_PERSIST_MS, () => {
+      this.#countsTimer = null
+      this.persist().catch(() => {})
+    })
   }
 
   #expire (): void {
