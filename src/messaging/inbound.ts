@@ -11,11 +11,11 @@ import { fingerprintOf, verifyPublicIdentity, type PublicIdentity } from '../cry
 import { decodeFrame } from './frames.js'
 import { FairQueue } from './fair-queue.js'
 import { InboundGate } from './inbound-gate.js'
-import { INBOUND_BATCH, MAX_QUEUED_PER_PEER, MAX_QUEUED_TOTAL } from './constants.js'
+import { INBOUND_BATCH, MAX_QUEUED_PER_PEER, MAX_QUEUED_TOTAL, STRANGER_COOL_OFF_MS } from './constants.js'
 import { hex, type MessagingContext } from './context.js'
 import type { PeerLink } from './link.js'
 import type { Outbound } from './outbound.js'
-import type { RequestBook, RequestOutcome, HeldMessage } from './requests.js'
+import { heldLeast, type RequestBook, type RequestOutcome, type HeldMessage } from './requests.js'
 import { messageJson, requestJson } from './json.js'
 import { sourceNetworkOf } from './source-network.js'
 import type { TypingTracker } from './signals.js'
@@ -25,7 +25,8 @@ import type { StatusWaiters } from './waiters.js'
 const PAUSE_AT = MAX_QUEUED_PER_PEER / 2
 const RESUME_AT = MAX_QUEUED_PER_PEER / 8
 
-interface Item { link: PeerLink, envelope: Uint8Array, at: number }
+/** `claim`: what a stranger's envelope holds at least, reserved against the request budgets while it waits. */
+interface Item { link: PeerLink, envelope: Uint8Array, at: number, claim: number }
 type Opened = Extract<OpenResult, { ok: true }>
 
 export interface InboundHooks {
@@ -49,6 +50,9 @@ export class Inbound {
   readonly gate = new InboundGate()
   readonly queue = new FairQueue<Item>({ perKey: MAX_QUEUED_PER_PEER, total: MAX_QUEUED_TOTAL })
   readonly #paused = new Map<string, PeerLink>()
+  /** bytes claimed by strangers' queued envelopes, per stranger and in all */
+  readonly #claims = new Map<string, number>()
+  #claimed = 0
   #running: Promise<void> | null = null
   #stopped = false
 
@@ -74,9 +78,17 @@ export class Inbound {
     const frame = decodeFrame(bytes)
     if (frame === null) { c.malformed++; return }
     // a stranger whose request cannot hold this much more: dropped before any copy or decryption (§3.2)
-    if (!isContact && this.hooks.requests.refuseEarly(fp, frame.envelope.length)) { c.requestsDropped++; this.hooks.refusedEarly(); return }
+    if (!isContact && this.hooks.requests.refuseEarly(fp, frame.envelope.length, { mine: this.#claims.get(fp) ?? 0, all: this.#claimed })) {
+      c.requestsDropped++
+      this.hooks.refusedEarly()
+      this.gate.coolOff(fp, this.ctx.now() + STRANGER_COOL_OFF_MS)
+      link.close() // it keeps sending what we would drop: stop receiving it (its sessions are refused for a while)
+      return
+    }
     // copy: the channel may reuse the buffer it delivered
-    if (!this.queue.push(fp, { link, envelope: frame.envelope.slice(), at: this.ctx.now() })) { c.queueFull++; return }
+    const claim = isContact ? 0 : heldLeast(frame.envelope.length)
+    if (!this.queue.push(fp, { link, envelope: frame.envelope.slice(), at: this.ctx.now(), claim })) { c.queueFull++; return }
+    this.#claim(fp, claim)
     if (isContact && this.queue.sizeOf(fp) >= PAUSE_AT && !this.#paused.has(fp)) {
       link.pause()
       this.#paused.set(fp, link)
@@ -88,12 +100,21 @@ export class Inbound {
   purge (fp: string): void {
     this.ctx.counters.blocked += this.queue.clear(fp)
     this.#paused.delete(fp)
+    this.#claim(fp, -(this.#claims.get(fp) ?? 0))
   }
 
   /** Waits for the batch in progress (its store writes) to finish. */
   async stop (): Promise<void> {
     this.#stopped = true
     await this.#running
+  }
+
+  #claim (fp: string, bytes: number): void {
+    if (bytes === 0) return
+    const n = (this.#claims.get(fp) ?? 0) + bytes
+    if (n <= 0) this.#claims.delete(fp)
+    else this.#claims.set(fp, n)
+    this.#claimed += bytes
   }
 
   #pump (): void {
@@ -113,6 +134,7 @@ export class Inbound {
         const next = this.queue.shift()
         if (next === undefined) break
         const p = this.#process(next.item)
+        this.#claim(next.item.link.fingerprint, -next.item.claim) // now counted by the book itself
         if (p !== null) work.push(p)
       }
       await Promise.all(work)

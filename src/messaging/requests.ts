@@ -118,6 +118,12 @@ export function requestBytes (r: PendingRequest): number {
   return n
 }
 
+/** What an envelope of this size holds at least, against the budgets (0: nothing to count before it is opened). */
+export function heldLeast (envelopeBytes: number): number {
+  const text = envelopeBytes - ENVELOPE_MAX_OVERHEAD_BYTES
+  return text <= 0 ? 0 : text + HELD_OVERHEAD_BYTES
+}
+
 function heldBytes (h: HeldMessage): number { return textBytes(h.text) + HELD_OVERHEAD_BYTES }
 function textBytes (s: string | undefined): number { return s === undefined ? 0 : Buffer.byteLength(s) }
 
@@ -239,12 +245,15 @@ export class RequestBook {
   /**
    * Before an envelope of `envelopeBytes` from stranger `fp` is queued or opened: true (and
    * counted) when whatever it holds cannot fit the budgets, since its text is at least
-   * `envelopeBytes - ENVELOPE_MAX_OVERHEAD_BYTES`. Spares the queue, the decryption and the
-   * copy of what would be dropped anyway; small envelopes (requests, receipts) always pass.
+   * `envelopeBytes - ENVELOPE_MAX_OVERHEAD_BYTES`. `queued` is what envelopes already waiting to
+   * be opened will hold at least (from `fp`, and from all strangers): they have their claim on the
+   * budgets first, so what waits is bounded by the budgets too. Spares the queue, the decryption
+   * and the copy of what would be dropped anyway; small envelopes (requests, receipts) always pass.
    */
-  refuseEarly (fp: string, envelopeBytes: number): boolean {
-    const least = envelopeBytes - ENVELOPE_MAX_OVERHEAD_BYTES
-    if (least <= 0 || this.#affords(this.bytesOf(fp), least + HELD_OVERHEAD_BYTES)) return false
+  refuseEarly (fp: string, envelopeBytes: number, queued: { mine: number, all: number } = { mine: 0, all: 0 }): boolean {
+    const least = heldLeast(envelopeBytes)
+    if (least <= 0) return false
+    if (this.bytesOf(fp) + queued.mine + least <= this.limits.maxHeldBytes && this.#totalBytes + queued.all + least <= this.limits.maxTotalHeldBytes) return false
     this.tally.heldDropped++
     return true
   }

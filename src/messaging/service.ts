@@ -100,7 +100,7 @@ export class MessagingService implements Component {
       mutualRequest: async (fp, req) => { await this.#mutual(fp, req) }
     }, this.waiters)
     this.network = new Network(this.ctx, opts, {
-      isBlocked: fp => this.inbound.gate.isBlocked(fp),
+      isBlocked: fp => this.inbound.gate.isBlocked(fp) || (!this.ctx.contacts.has(fp) && this.inbound.gate.isCoolingOff(fp, this.ctx.now())),
       linkUp: link => { this.#linkUp(link) },
       linkDown: link => { this.#linkDown(link) },
       frame: (link, bytes) => { this.inbound.onFrame(link, bytes) },

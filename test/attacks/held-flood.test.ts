@@ -18,7 +18,7 @@ t.setTimeout(300_000)
 const STRANGERS = 100
 const MESSAGES = 50
 const TEXT_BYTES = 60_000
-const FLOOD_SECONDS = 60
+const FLOOD_SECONDS = 40
 const CONTACT_EVERY_MS = 100
 const RSS_LIMIT_MIB = 150
 const P99_LIMIT_MS = 1000
@@ -57,9 +57,12 @@ t.test('100 strangers × 50 × 60 KB: bounded memory, a contact unaffected, the 
   // while the flood runs: Bob's memory, sampled, and a contact's messages, timed to delivery
   let maxRss = 0
   let sampling = true
+  const series: number[] = []
   const sampler = (async () => {
     while (sampling) {
-      maxRss = Math.max(maxRss, await rssMiB(bobPid))
+      const rss = await rssMiB(bobPid)
+      maxRss = Math.max(maxRss, rss)
+      series.push(Math.round(rss))
       await new Promise(resolve => setTimeout(resolve, 100))
     }
   })()
@@ -85,15 +88,18 @@ t.test('100 strangers × 50 × 60 KB: bounded memory, a contact unaffected, the 
   const ackedTotal = Object.values(acked).reduce((x, y) => x + y, 0)
   metric(t, 'held-flood-sent', Number(done.sent), 'envelopes')
   metric(t, 'held-flood-seconds', Number(done.seconds), 's')
+  metric(t, 'held-flood-sessions', Number(done.sessions), 'sessions')
+  metric(t, 'held-flood-sessions-cut-off', Number(done.cutOff), 'sessions')
   metric(t, 'held-flood-acknowledged', ackedTotal, 'messages')
   metric(t, 'daemon-rss-before', Math.round(rssBefore), 'MiB')
   metric(t, 'daemon-rss-max', Math.round(maxRss), 'MiB')
+  t.comment(JSON.stringify({ metric: 'daemon-rss-series', value: series.filter((_, i) => i % 10 === 0), unit: 'MiB per second' }))
   metric(t, 'contact-delivery-p50', Math.round(p(0.5)), 'ms')
   metric(t, 'contact-delivery-p99', Math.round(p(0.99)), 'ms')
   metric(t, 'contact-messages', n, 'messages')
   for (const [k, v] of Object.entries(counts)) metric(t, `book-${k}`, v, k.endsWith('Bytes') ? 'bytes' : 'count')
 
-  t.ok(Number(done.sent) >= STRANGERS * MESSAGES * 0.9, `the strangers sent ${String(done.sent)} of ${STRANGERS * MESSAGES} texts in ${Number(done.seconds).toFixed(1)} s`)
+  t.ok(Number(done.seconds) >= (MESSAGES - 10) / 2, `the strangers kept at it for ${Number(done.seconds).toFixed(1)} s: ${String(done.sent)} of ${STRANGERS * MESSAGES} texts sent over ${String(done.sessions)} sessions, ${String(done.cutOff)} of them cut off by the daemon`)
   t.ok(maxRss < RSS_LIMIT_MIB, `Bob's daemon stayed at ≤ ${maxRss.toFixed(0)} MiB resident (from ${rssBefore.toFixed(0)} MiB; limit ${RSS_LIMIT_MIB})`)
   t.equal(latencies.length, n, `all ${n} of the contact's messages were delivered`)
   t.ok(p(0.99) < P99_LIMIT_MS, `the contact's delivery p99 is ${p(0.99).toFixed(0)} ms (p50 ${p(0.5).toFixed(0)} ms)`)
