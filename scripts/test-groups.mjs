@@ -18,6 +18,7 @@ export const SLOW = [
   'test/e2e/', // daemons as processes, the chat in tmux
   'test/lab/', // network namespaces
   'test/attacks/datagram-fuzz.test.ts', // a bootstrap node and daemons as processes, 2 × 1,000,000 datagrams
+  'test/attacks/held-flood.test.ts', // a daemon process and a process of flooding strangers
   'test/build/bundle.test.ts', // bundles the daemon and runs it
   'test/build/check-imports.test.ts', // runs scripts/check-imports.ts under tsx
   'test/crypto/native-aead-memcheck.test.ts', // valgrind

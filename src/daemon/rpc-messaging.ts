@@ -9,7 +9,7 @@ import { isFingerprint, parseFingerprint } from '../crypto/identity.js'
 import { contactJson, type ContactJson } from '../app/contact-json.js'
 import type { Store } from '../store/index.js'
 import { messageJson, type MessageJson, type PeerJson, type RequestJson } from '../messaging/json.js'
-import type { MessagingActions, SendResult } from '../messaging/actions.js'
+import type { MessagingActions, RequestCounts, SendResult } from '../messaging/actions.js'
 import { MAX_WAIT_MS } from '../messaging/constants.js'
 import type { WaitTarget } from '../messaging/waiters.js'
 import { invalidParams } from './protocol.js'
@@ -33,6 +33,7 @@ export interface MessagingSpec {
   'presence.set': { params: { state: 'online' | 'away' }, result: { state: 'online' | 'away', told: number } }
   'peers.list': { params: Empty, result: PeerJson[] }
   'requests.list': { params: Empty, result: RequestJson[] }
+  'requests.counts': { params: Empty, result: RequestCounts }
   'requests.accept': { params: { fingerprint: string }, result: { contact: ContactJson, messages: number } }
   'requests.decline': { params: { fingerprint: string }, result: { fingerprint: string, messages: number } }
   'contacts.block': { params: { contact: string }, result: { fingerprint: string, changed: boolean } }
@@ -130,6 +131,7 @@ export const MESSAGING_METHODS: Record<keyof MessagingSpec, Handler> = {
   'presence.set': async (ctx, p) => await needMessaging(ctx).setPresence(oneOf(p, 'state', ['online', 'away'] as const, true) ?? 'online'),
   'peers.list': async ctx => needMessaging(ctx).peers(),
   'requests.list': async ctx => needMessaging(ctx).requests(),
+  'requests.counts': async ctx => needMessaging(ctx).requestCounts(),
   'requests.accept': async (ctx, p) => await needMessaging(ctx).accept(str(p, 'fingerprint')),
   'requests.decline': async (ctx, p) => await needMessaging(ctx).decline(str(p, 'fingerprint')),
   'contacts.block': async (ctx, p) => await needMessaging(ctx).block(str(p, 'contact')),

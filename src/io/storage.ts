@@ -4,7 +4,7 @@
 // in-memory one (memory-level, the same abstract-level API) is for simulated nodes: its
 // operations complete on the microtask queue, so a simulation replays exactly, and what a
 // "crashed" node had committed is still there when it starts again.
-import { mkdir, readFile, rename } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rename, unlink } from 'node:fs/promises'
 import type { AbstractLevel } from 'abstract-level'
 import { ClassicLevel } from 'classic-level'
 import { MemoryLevel } from 'memory-level'
@@ -20,6 +20,10 @@ export interface Storage {
   /** Replace the file: after a crash at any moment it holds the old bytes or the new, never a mix. */
   writeFileAtomic: (path: string, bytes: Uint8Array) => Promise<void>
   rename: (from: string, to: string) => Promise<void>
+  /** Delete the file; one that is not there is not an error. */
+  remove: (path: string) => Promise<void>
+  /** The names of the files directly in `dir` (none when it does not exist). */
+  list: (dir: string) => Promise<string[]>
 }
 
 const ENC = { keyEncoding: 'utf8', valueEncoding: 'view' } as const
@@ -40,7 +44,22 @@ export const diskStorage: Storage = {
     }
   },
   writeFileAtomic: async (path, bytes) => { await writeFileAtomic(path, bytes, { mode: 0o600 }) },
-  rename: async (from, to) => { await rename(from, to) }
+  rename: async (from, to) => { await rename(from, to) },
+  remove: async (path) => {
+    try {
+      await unlink(path)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    }
+  },
+  list: async (dir) => {
+    try {
+      return await readdir(dir)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+      throw err
+    }
+  }
 }
 
 /**
@@ -71,6 +90,11 @@ export function memoryStorage (): Storage {
       if (b === undefined) throw Object.assign(new Error(`no such file: ${from}`), { code: 'ENOENT' })
       files.delete(from)
       files.set(to, b)
+    },
+    remove: async (path) => { files.delete(path) },
+    list: async (dir) => {
+      const prefix = dir.endsWith('/') ? dir : `${dir}/`
+      return [...files.keys()].filter(p => p.startsWith(prefix) && !p.includes('/', prefix.length)).map(p => p.slice(prefix.length))
     }
   }
 }

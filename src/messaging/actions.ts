@@ -13,6 +13,8 @@ import { unhex } from './context.js'
 import { reached, type WaitTarget } from './waiters.js'
 import type { MessagingService } from './service.js'
 
+export type RequestCounts = ReturnType<MessagingService['requestCounts']>
+
 export interface SendResult { id: string, status: MessageStatus, timestamp: number }
 
 export class MessagingActions {
@@ -88,6 +90,11 @@ export class MessagingActions {
     return this.svc.requests.list().map(requestJson)
   }
 
+  /** How full the request book is, and what it dropped, evicted or let expire (messaging.md §3.2). */
+  requestCounts (): RequestCounts {
+    return this.svc.requestCounts()
+  }
+
   async accept (query: string): Promise<{ contact: ContactJson, messages: number }> {
     const fp = this.#pendingFingerprint(query)
     const r = await this.svc.admitRequest(fp)
@@ -99,6 +106,7 @@ export class MessagingActions {
     const fp = this.#pendingFingerprint(query)
     const r = this.svc.requests.decline(fp, this.ctx.now())
     if (r === undefined) throw errors.REQUEST_NOT_FOUND(`no pending contact request from ${fp}`)
+    await this.svc.persistRequest(fp)
     await this.svc.persist()
     this.ctx.events.emit({ type: 'request', action: 'declined', request: requestJson(r) })
     return { fingerprint: fp, messages: r.held.length }
@@ -111,7 +119,7 @@ export class MessagingActions {
     const changed = await this.ctx.store().block(fp, this.ctx.now())
     this.svc.inbound.gate.block(fp)
     this.svc.inbound.purge(fp)
-    if (this.svc.requests.drop(fp) !== undefined) await this.svc.persist()
+    if (this.svc.requests.drop(fp) !== undefined) await this.svc.persistRequest(fp)
     this.svc.network.demand(fp, false)
     this.svc.network.closeLink(fp)
     this.#emitBlock(fp, 'blocked')
@@ -143,7 +151,8 @@ export class MessagingActions {
       queued: s.inbound.queue.size,
       outbox: s.outbound.scheduler.size,
       links: s.network.links.size,
-      pendingRequests: s.requests.list().length,
+      pendingRequests: s.requests.size,
+      requestBook: s.requestCounts(),
       ...(peer === undefined ? {} : { peer: { fingerprint: peer, ...s.inbound.gate.counts(peer), queued: s.inbound.queue.sizeOf(peer) } })
     }
   }

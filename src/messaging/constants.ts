@@ -36,6 +36,11 @@ export const CONTACT_BURST = 10_000
 /** A stranger may only introduce itself: a few envelopes per second. */
 export const STRANGER_RATE_PER_S = 2
 export const STRANGER_BURST = 10
+/**
+ * A stranger that sent more than its request can hold (§3.2) has its link closed and its
+ * sessions refused for this long: bytes it would send meanwhile would be received only to be dropped.
+ */
+export const STRANGER_COOL_OFF_MS = 60_000
 /** Distinct peers with a live bucket at once (beyond it, new strangers are refused until buckets refill). */
 export const MAX_RATE_LIMITED_PEERS = 4096
 /** Envelopes waiting to be opened, per peer and in total; beyond it they are dropped (the sender retries). */
@@ -51,6 +56,21 @@ export const MAX_PENDING_REQUESTS = 100
 export const MAX_HELD_PER_REQUEST = 50
 /** A declined fingerprint's envelopes are dropped silently for this long. */
 export const DECLINE_MEMORY_MS = 30 * 24 * 3600_000
+/**
+ * Bytes of held messages (and greeting) one pending request may keep: four 64 KiB texts, or a
+ * few hundred ordinary ones. Beyond it a stranger's messages are dropped without a receipt.
+ */
+export const MAX_HELD_BYTES_PER_REQUEST = 256 * 1024
+/** Bytes held across the whole book: what strangers can make us keep, in memory and on disk. */
+export const MAX_HELD_BYTES_TOTAL = 8 * 1024 * 1024
+/** Bookkeeping a held message costs besides its text (id, timestamps, encoding): counted against the budgets. */
+export const HELD_OVERHEAD_BYTES = 64
+/** Pending requests from one source network (IPv4 /24, IPv6 /64): one network cannot fill the book. */
+export const MAX_REQUESTS_PER_NETWORK = 16
+/** A request not answered within this long is dropped with its messages (as the decline memory). */
+export const REQUEST_EXPIRY_MS = 30 * 24 * 3600_000
+/** Request files written at once (each is a temp file, fsync and rename). */
+export const MAX_REQUEST_WRITES = 4
 
 // ---- signals (messaging.md §7) ----
 /** A peer shown as typing stops being so after this long without a refresh. */

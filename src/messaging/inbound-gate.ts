@@ -26,9 +26,13 @@ export class InboundGate {
   readonly #strangers: KeyedRateLimiter
   readonly totals: PeerCounts = { admitted: 0, blocked: 0, rateLimited: 0 }
   readonly #perPeer = new Map<string, PeerCounts>()
+  /** strangers whose request cannot hold more, until when their sessions are refused (messaging.md §6.1) */
+  readonly #coolingOff = new Map<string, number>()
+  readonly #maxCooling: number
 
   constructor (opts: InboundGateOptions = {}) {
     const maxKeys = opts.maxPeers ?? MAX_RATE_LIMITED_PEERS
+    this.#maxCooling = maxKeys
     this.#contacts = new KeyedRateLimiter({ ...(opts.contact ?? { ratePerS: CONTACT_RATE_PER_S, burst: CONTACT_BURST }), maxKeys })
     this.#strangers = new KeyedRateLimiter({ ...(opts.stranger ?? { ratePerS: STRANGER_RATE_PER_S, burst: STRANGER_BURST }), maxKeys })
   }
@@ -42,10 +46,33 @@ export class InboundGate {
   unblock (fp: string): void { this.#blocked.delete(fp) }
   isBlocked (fp: string): boolean { return this.#blocked.has(fp) }
 
+  /**
+   * Stranger `fp` sent more than its request can hold: its link is closed by the caller, and its
+   * frames and sessions are refused until `until`, so it cannot keep the node receiving bytes it
+   * will drop. The oldest entry goes when the map is full.
+   */
+  coolOff (fp: string, until: number): void {
+    this.#coolingOff.delete(fp)
+    if (this.#coolingOff.size >= this.#maxCooling) {
+      const oldest = this.#coolingOff.keys().next().value
+      if (oldest !== undefined) this.#coolingOff.delete(oldest)
+    }
+    this.#coolingOff.set(fp, until)
+  }
+
+  isCoolingOff (fp: string, now: number): boolean {
+    const until = this.#coolingOff.get(fp)
+    if (until === undefined) return false
+    if (now < until) return true
+    this.#coolingOff.delete(fp)
+    return false
+  }
+
   /** Whether one frame from `fp` may be processed at `now`. */
   admit (fp: string, isContact: boolean, now: number): Admission {
     let verdict: Admission = 'ok'
     if (this.#blocked.has(fp)) verdict = 'blocked'
+    else if (!isContact && this.isCoolingOff(fp, now)) verdict = 'rate-limited'
     else if (!(isContact ? this.#contacts : this.#strangers).take(fp, now)) verdict = 'rate-limited'
     this.#count(fp, verdict)
     return verdict
@@ -59,6 +86,7 @@ export class InboundGate {
   prune (now: number): void {
     this.#contacts.prune(now)
     this.#strangers.prune(now)
+    for (const [fp, until] of this.#coolingOff) if (now >= until) this.#coolingOff.delete(fp)
   }
 
   #count (fp: string, verdict: Admission): void {

@@ -11,12 +11,13 @@ import { fingerprintOf, verifyPublicIdentity, type PublicIdentity } from '../cry
 import { decodeFrame } from './frames.js'
 import { FairQueue } from './fair-queue.js'
 import { InboundGate } from './inbound-gate.js'
-import { INBOUND_BATCH, MAX_QUEUED_PER_PEER, MAX_QUEUED_TOTAL } from './constants.js'
+import { INBOUND_BATCH, MAX_QUEUED_PER_PEER, MAX_QUEUED_TOTAL, STRANGER_COOL_OFF_MS } from './constants.js'
 import { hex, type MessagingContext } from './context.js'
 import type { PeerLink } from './link.js'
 import type { Outbound } from './outbound.js'
-import type { RequestBook, RequestOutcome, HeldMessage } from './requests.js'
+import { heldLeast, type RequestBook, type RequestOutcome, type HeldMessage } from './requests.js'
 import { messageJson, requestJson } from './json.js'
+import { sourceNetworkOf } from './source-network.js'
 import type { TypingTracker } from './signals.js'
 import type { StatusWaiters } from './waiters.js'
 
@@ -24,14 +25,22 @@ import type { StatusWaiters } from './waiters.js'
 const PAUSE_AT = MAX_QUEUED_PER_PEER / 2
 const RESUME_AT = MAX_QUEUED_PER_PEER / 8
 
-interface Item { link: PeerLink, envelope: Uint8Array, at: number }
+/** `claim`: what a stranger's envelope holds at least, reserved against the request budgets while it waits. */
+interface Item { link: PeerLink, envelope: Uint8Array, at: number, claim: number }
 type Opened = Extract<OpenResult, { ok: true }>
 
 export interface InboundHooks {
   requests: RequestBook
   typing: TypingTracker
-  /** persist the request book (before anything held is acknowledged) */
-  persist: () => Promise<void>
+  /**
+   * After the request book saw an envelope from `fp`: writes its request's file when it changed
+   * (resolves once durable: nothing held is acknowledged before; for a duplicate, once the write
+   * that holds it is), removes the files of requests the book evicted or expired, and notes what
+   * it turned away.
+   */
+  requestSettled: (fp: string, outcome: RequestOutcome) => Promise<void>
+  /** the book refused an envelope before it was opened (its counts changed) */
+  refusedEarly: () => void
   presence: (fp: string, state: PresenceState) => void
   /** a contact sent us a CONTACT_REQUEST: we are mutual contacts; learn what it tells */
   mutualRequest: (fp: string, req: ContactRequestPayload) => Promise<void>
@@ -41,6 +50,9 @@ export class Inbound {
   readonly gate = new InboundGate()
   readonly queue = new FairQueue<Item>({ perKey: MAX_QUEUED_PER_PEER, total: MAX_QUEUED_TOTAL })
   readonly #paused = new Map<string, PeerLink>()
+  /** bytes claimed by strangers' queued envelopes, per stranger and in all */
+  readonly #claims = new Map<string, number>()
+  #claimed = 0
   #running: Promise<void> | null = null
   #stopped = false
 
@@ -65,8 +77,18 @@ export class Inbound {
     }
     const frame = decodeFrame(bytes)
     if (frame === null) { c.malformed++; return }
+    // a stranger whose request cannot hold this much more: dropped before any copy or decryption (§3.2)
+    if (!isContact && this.hooks.requests.refuseEarly(fp, frame.envelope.length, { mine: this.#claims.get(fp) ?? 0, all: this.#claimed })) {
+      c.requestsDropped++
+      this.hooks.refusedEarly()
+      this.gate.coolOff(fp, this.ctx.now() + STRANGER_COOL_OFF_MS)
+      link.close() // it keeps sending what we would drop: stop receiving it (its sessions are refused for a while)
+      return
+    }
     // copy: the channel may reuse the buffer it delivered
-    if (!this.queue.push(fp, { link, envelope: frame.envelope.slice(), at: this.ctx.now() })) { c.queueFull++; return }
+    const claim = isContact ? 0 : heldLeast(frame.envelope.length)
+    if (!this.queue.push(fp, { link, envelope: frame.envelope.slice(), at: this.ctx.now(), claim })) { c.queueFull++; return }
+    this.#claim(fp, claim)
     if (isContact && this.queue.sizeOf(fp) >= PAUSE_AT && !this.#paused.has(fp)) {
       link.pause()
       this.#paused.set(fp, link)
@@ -78,12 +100,21 @@ export class Inbound {
   purge (fp: string): void {
     this.ctx.counters.blocked += this.queue.clear(fp)
     this.#paused.delete(fp)
+    this.#claim(fp, -(this.#claims.get(fp) ?? 0))
   }
 
   /** Waits for the batch in progress (its store writes) to finish. */
   async stop (): Promise<void> {
     this.#stopped = true
     await this.#running
+  }
+
+  #claim (fp: string, bytes: number): void {
+    if (bytes === 0) return
+    const n = (this.#claims.get(fp) ?? 0) + bytes
+    if (n <= 0) this.#claims.delete(fp)
+    else this.#claims.set(fp, n)
+    this.#claimed += bytes
   }
 
   #pump (): void {
@@ -103,6 +134,7 @@ export class Inbound {
         const next = this.queue.shift()
         if (next === undefined) break
         const p = this.#process(next.item)
+        this.#claim(next.item.link.fingerprint, -next.item.claim) // now counted by the book itself
         if (p !== null) work.push(p)
       }
       await Promise.all(work)
@@ -193,20 +225,20 @@ export class Inbound {
   /** A stranger's message: held with its request, acknowledged once the request book is on disk. */
   async #hold (fp: string, item: Item, r: Opened, text: string): Promise<void> {
     const msg: HeldMessage = { id: hex(r.envelope.id), text, timestamp: r.envelope.timestamp, receivedAt: item.at }
-    const outcome = this.hooks.requests.hold(fp, item.link.identity, msg, this.ctx.now())
+    const outcome = this.hooks.requests.hold(fp, item.link.identity, msg, this.ctx.now(), sourceNetworkOf(item.link.address.host))
     if (outcome === 'new' || outcome === 'updated') this.ctx.counters.held++
     await this.#settleRequest(fp, outcome, msg.id)
   }
 
   async #request (fp: string, item: Item, r: Opened, req: ContactRequestPayload): Promise<void> {
     const intro = { id: hex(r.envelope.id), identity: { signPublic: req.signPublic, dhPublic: req.dhPublic, dhSignature: req.dhSignature }, name: req.name, greeting: req.greeting, timestamp: r.envelope.timestamp }
-    await this.#settleRequest(fp, this.hooks.requests.introduce(fp, intro, this.ctx.now()), intro.id)
+    await this.#settleRequest(fp, this.hooks.requests.introduce(fp, intro, this.ctx.now(), sourceNetworkOf(item.link.address.host)), intro.id)
   }
 
   async #settleRequest (fp: string, outcome: RequestOutcome, id: string): Promise<void> {
+    await this.hooks.requestSettled(fp, outcome)
     if (outcome === 'declined' || outcome === 'full') { this.ctx.counters.requestsDropped++; return }
     if (outcome !== 'duplicate') {
-      await this.hooks.persist()
       const r = this.hooks.requests.get(fp)
       if (r !== undefined) this.ctx.events.emit({ type: 'request', action: outcome === 'new' ? 'received' : 'updated', request: requestJson(r) })
     }

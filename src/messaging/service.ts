@@ -18,7 +18,8 @@ import { newCounters, type MessagingContext } from './context.js'
 import { Inbound } from './inbound.js'
 import { Outbound } from './outbound.js'
 import { Network, type NetworkOptions } from './network.js'
-import { RequestBook } from './requests.js'
+import { RequestBook, type RequestOutcome } from './requests.js'
+import { RequestFiles } from './request-files.js'
 import { TypingTracker } from './signals.js'
 import { StateFile, type RememberedAddress } from './state-file.js'
 import { StatusWaiters } from './waiters.js'
@@ -26,11 +27,16 @@ import { formatAddress, messageJson, requestJson } from './json.js'
 import { contactJson } from '../app/contact-json.js'
 import { checkName } from '../app/contacts.js'
 import type { Contact } from '../store/index.js'
+import type { PendingRequest } from './requests.js'
 import type { PeerLink } from './link.js'
 import type { Address, PeerState } from './connections.js'
 
 /** The timer never fires sooner than this after the last run (a due item the cores cannot act on yet must not spin). */
 const MIN_TIMER_MS = 20
+/** The timer wakes at least this often while requests wait to expire (a timer cannot be armed 30 days ahead). */
+const MAX_TIMER_MS = 3600_000
+/** Counts of what the request book turned away are written at most this often (and at stop). */
+const COUNTS_PERSIST_MS = 1000
 
 export interface MessagingServiceOptions extends NetworkOptions {
   paths: HomePaths
@@ -60,7 +66,9 @@ export class MessagingService implements Component {
   presence: 'online' | 'away' = 'online'
   profileName: string | undefined
   readonly #state: StateFile
+  readonly #requestFiles: RequestFiles
   #timer: TimerHandle | null = null
+  #countsTimer: TimerHandle | null = null
   #timerAt = Infinity
   #unlisten: (() => void) | null = null
   #running = false
@@ -80,17 +88,19 @@ export class MessagingService implements Component {
     }
     this.waiters = new StatusWaiters(opts.world.scheduler)
     this.#state = new StateFile(`${opts.paths.home}/messaging.state`, opts.identity.dhSecret, err => log.warn({ err: err.message }, 'messaging state'), opts.world.storage, this.ctx.now)
+    this.#requestFiles = new RequestFiles(`${opts.paths.home}/requests`, opts.identity.dhSecret, opts.world.storage, err => log.warn({ err: err.message }, 'request file'), this.ctx.now)
     const rearm = (): void => { this.rearm() }
     this.outbound = new Outbound(this.ctx, { link: fp => this.network.link(fp), wantConnection: fp => { this.network.conn.poke(fp, this.ctx.now()) }, rearm }, this.waiters)
     this.inbound = new Inbound(this.ctx, this.outbound, {
       requests: this.requests,
       typing: this.typing,
-      persist: async () => { await this.persist() },
+      requestSettled: async (fp, outcome) => { await this.#requestSettled(fp, outcome) },
+      refusedEarly: () => { this.#persistCountsSoon() },
       presence: (fp, state) => { this.network.apply(this.network.conn.presence(fp, state, this.ctx.now())) },
       mutualRequest: async (fp, req) => { await this.#mutual(fp, req) }
     }, this.waiters)
     this.network = new Network(this.ctx, opts, {
-      isBlocked: fp => this.inbound.gate.isBlocked(fp),
+      isBlocked: fp => this.inbound.gate.isBlocked(fp) || (!this.ctx.contacts.has(fp) && this.inbound.gate.isCoolingOff(fp, this.ctx.now())),
       linkUp: link => { this.#linkUp(link) },
       linkDown: link => { this.#linkDown(link) },
       frame: (link, bytes) => { this.inbound.onFrame(link, bytes) },
@@ -105,7 +115,9 @@ export class MessagingService implements Component {
   async start (): Promise<void> {
     const store = this.ctx.store()
     const saved = await this.#state.load()
-    this.requests.restore(saved)
+    this.requests.restore({ pending: await this.#requestFiles.loadAll(), declined: saved.declined, tally: saved.tally })
+    if (saved.pending.length > 0) await this.#migrate(saved.pending)
+    this.#expire()
     for (const fp of saved.introduced) this.introduced.add(fp)
     for (const a of saved.addresses) this.remembered.set(a.fingerprint, a)
     this.inbound.gate.setBlocked((await store.listBlocked()).map(b => b.fingerprint))
@@ -125,6 +137,8 @@ export class MessagingService implements Component {
     for (const c of this.ctx.contacts.all()) if (!this.inbound.gate.isBlocked(c.fingerprint)) this.network.apply(this.network.conn.demand(c.fingerprint, true, now))
     // contacts added while no daemon ran still get our CONTACT_REQUEST (messaging.md §3.1)
     for (const c of this.ctx.contacts.all()) if (!this.introduced.has(c.fingerprint)) await this.introduce(c.fingerprint)
+    // a request accepted just before a crash (its messages stored, its file not yet gone): finish it
+    for (const r of this.requests.list()) if (this.ctx.contacts.has(r.fingerprint)) await this.admitRequest(r.fingerprint)
     this.rearm()
   }
 
@@ -133,22 +147,78 @@ export class MessagingService implements Component {
     this.#unlisten?.()
     if (this.#timer !== null) this.ctx.scheduler.clearTimer(this.#timer)
     this.#timer = null
+    if (this.#countsTimer !== null) this.ctx.scheduler.clearTimer(this.#countsTimer)
+    this.#countsTimer = null
     this.waiters.close()
     // the batch in progress finishes first: what it holds is persisted before it is receipted
     await this.inbound.stop()
     this.outbound.stop()
     await this.network.stop()
+    await this.persist().catch(() => {}) // the request book's counts
+    await this.#requestFiles.flush()
     await this.#state.flush()
     this.#state.close() // later saves are refused, never written under a wiped key
+    this.#requestFiles.close()
   }
 
-  /** Writes the request book, introductions and remembered addresses (messaging.md §10). */
+  /** Writes declines, the request book's counts, introductions and remembered addresses (messaging.md §10). */
   async persist (): Promise<void> {
     await this.#state.save({
-      ...this.requests.snapshot(this.ctx.now()),
+      pending: [], // one file each (messaging.md §10.2)
+      declined: this.requests.snapshot(this.ctx.now()).declined,
+      tally: { ...this.requests.tally },
       introduced: [...this.introduced],
       addresses: [...this.remembered.values()]
     })
+  }
+
+  /** Brings `fp`'s request file in line with the book (written, or removed once the request left it). */
+  async persistRequest (fp: string): Promise<void> {
+    await this.#requestFiles.save(fp, () => this.requests.get(fp))
+  }
+
+  /** How the request book stands and what it turned away (`requests.counts`, messaging.md §3.2). */
+  requestCounts (): { pending: number, heldBytes: number, budgetBytes: number } & RequestBook['tally'] {
+    return { pending: this.requests.size, heldBytes: this.requests.totalBytes, budgetBytes: this.requests.limits.maxTotalHeldBytes, ...this.requests.tally }
+  }
+
+  async #requestSettled (fp: string, outcome: RequestOutcome): Promise<void> {
+    this.#removed()
+    if (outcome === 'new' || outcome === 'updated') await this.persistRequest(fp)
+    else if (outcome === 'duplicate') await this.#requestFiles.settled(fp)
+    else if (outcome === 'full') this.#persistCountsSoon()
+  }
+
+  /** Requests the book evicted or expired: their files go, clients hear of it, the counts are kept. */
+  #removed (): void {
+    const gone = this.requests.drainRemoved()
+    for (const { request, why } of gone) {
+      this.persistRequest(request.fingerprint).catch(() => {})
+      this.ctx.events.emit({ type: 'request', action: why, request: requestJson(request) })
+    }
+    if (gone.length > 0) this.persist().catch(() => {})
+  }
+
+  /** The request book's counts changed: written within COUNTS_PERSIST_MS (a flood of refusals is one write a second, not one each). */
+  #persistCountsSoon (): void {
+    if (this.#countsTimer !== null || !this.#running) return
+    this.#countsTimer = this.ctx.scheduler.setTimer(COUNTS_PERSIST_MS, () => {
+      this.#countsTimer = null
+      this.persist().catch(() => {})
+    })
+  }
+
+  #expire (): void {
+    if (this.requests.expire(this.ctx.now()) > 0) this.#removed()
+  }
+
+  /** A version 1 state file held the whole book: each request gets its file, then the state file drops them. */
+  async #migrate (pending: PendingRequest[]): Promise<void> {
+    const onDisk = new Set(this.requests.list().map(r => r.fingerprint))
+    this.requests.restore({ pending: pending.filter(r => !onDisk.has(r.fingerprint)) })
+    for (const r of pending) await this.persistRequest(r.fingerprint)
+    await this.persist()
+    this.ctx.log.info({ requests: pending.length }, 'request book moved to one file per request')
   }
 
   /** Queues our CONTACT_REQUEST to `fp` (sent when reachable, until receipted). */
@@ -170,7 +240,8 @@ export class MessagingService implements Component {
   /** One timer for every core's next deadline. */
   rearm (): void {
     if (!this.#running) return
-    const at = Math.min(this.outbound.nextDeadline, this.network.nextDeadline, this.typing.nextDeadline)
+    const expiry = this.requests.size === 0 ? Infinity : Math.min(this.requests.nextExpiry, this.ctx.now() + MAX_TIMER_MS)
+    const at = Math.min(this.outbound.nextDeadline, this.network.nextDeadline, this.typing.nextDeadline, expiry)
     if (at === Infinity || at >= this.#timerAt) return
     if (this.#timer !== null) this.ctx.scheduler.clearTimer(this.#timer)
     this.#timerAt = at
@@ -186,6 +257,7 @@ export class MessagingService implements Component {
     this.outbound.tick(now)
     this.network.tick(now)
     this.inbound.gate.prune(now)
+    this.#expire()
     this.rearm()
   }
 
@@ -300,6 +372,8 @@ export class MessagingService implements Component {
       id: h.id, peer: fp, direction: 'in' as const, text: h.text, timestamp: h.timestamp, receivedAt: h.receivedAt, status: 'received' as const, read: false
     })))
     const added = await adding
+    // only now, with the messages in the store, does the request's file go (a crash before: start() finishes this)
+    await this.persistRequest(fp)
     await this.persist()
     this.ctx.events.emit({ type: 'request', action: 'accepted', request: requestJson(r) })
     if (existing === undefined) this.ctx.events.emit({ type: 'contact', action: 'added', contact: contactJson(contact) })

@@ -1,17 +1,23 @@
-// What the messaging layer keeps besides the store (proto-spec/messaging.md §10): pending contact
-// requests with their held messages, recent declines, which contacts we have introduced
-// ourselves to, and where contacts were last reachable. One file, <home>/messaging.state,
+// What the messaging layer keeps besides the store (proto-spec/messaging.md §10): recent declines,
+// what the request book turned away (counts), which contacts we have introduced ourselves to, and
+// where contacts were last reachable — small, whatever strangers do. The pending requests
+// themselves are one file each (request-files.ts); a version 1 file still holds them in
+// `pending`, and the service moves them out on its first start. One file, <home>/messaging.state,
 // replaced atomically, sealed like the store's records: XChaCha20-Poly1305 under a key derived
 // from the identity's X25519 secret (HKDF-SHA256, its own salt and info: no other use of that key
-// produces it). Writes are serialised; a write waits for the one before it.
+// produces it). Writes are serialised and coalesced: one in flight, and one waiting that writes
+// the newest state it was given.
 import { Packr } from 'msgpackr'
 import { hkdfSha256, randomBytes, utf8, wipe, xchacha, XCHACHA_NONCE_BYTES } from '../crypto/primitives.js'
 import { diskStorage, type Storage } from '../io/storage.js'
 import { errors } from '../errors.js'
 import type { PeerSource } from './connections.js'
-import type { RequestSnapshot } from './requests.js'
+import type { RequestSnapshot, RequestTally } from './requests.js'
+import { copyRequest } from './request-files.js'
 
-export const STATE_FILE_VERSION = 1
+export const STATE_FILE_VERSION = 2
+/** The version that kept the whole request book in this file. */
+const V1_WITH_PENDING = 1
 const SALT = utf8.encode('dmess/messaging-state')
 const INFO = utf8.encode('dmess/messaging-state/file-key')
 const AAD = utf8.encode('dmess/messaging-state/v1')
@@ -22,6 +28,8 @@ export interface MessagingState extends RequestSnapshot {
   /** contacts our CONTACT_REQUEST has been queued for */
   introduced: string[]
   addresses: RememberedAddress[]
+  /** what the request book turned away, counted (absent in files written before it was kept) */
+  tally?: RequestTally
 }
 
 function emptyState (): MessagingState {
@@ -33,6 +41,8 @@ const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: fal
 export class StateFile {
   readonly #key: Uint8Array
   #chain: Promise<void> = Promise.resolve()
+  /** the write queued behind the one in flight: later saves replace its state and share its promise */
+  #waiting: { state: MessagingState, done: Promise<void> } | null = null
   #closed = false
   /** writes that failed (logged by the caller's onError) */
   failures = 0
@@ -62,10 +72,18 @@ export class StateFile {
   /** Queues a write of `state`; resolves once it (and every earlier write) is on disk. */
   async save (state: MessagingState): Promise<void> {
     if (this.#closed) throw errors.DAEMON_FAILED('the messaging state file is closed')
-    const bytes = this.#seal(state)
-    const next = this.#chain.then(async () => { await this.storage.writeFileAtomic(this.path, bytes) })
-    this.#chain = next.catch(err => { this.failures++; this.onError(err as Error) })
-    await next
+    if (this.#waiting !== null) {
+      this.#waiting.state = state
+      return await this.#waiting.done
+    }
+    const slot: { state: MessagingState, done: Promise<void> } = { state, done: Promise.resolve() }
+    slot.done = this.#chain.then(async () => {
+      if (this.#waiting === slot) this.#waiting = null
+      await this.storage.writeFileAtomic(this.path, this.#seal(slot.state))
+    })
+    this.#waiting = slot
+    this.#chain = slot.done.catch(err => { this.failures++; this.onError(err as Error) })
+    await slot.done
   }
 
   async flush (): Promise<void> {
@@ -93,24 +111,17 @@ export class StateFile {
     if (body === null) return null
     try {
       const v = packr.unpack(body) as Partial<MessagingState> & { v?: number }
-      if (v.v !== STATE_FILE_VERSION) return null
-      return {
+      if (v.v !== STATE_FILE_VERSION && v.v !== V1_WITH_PENDING) return null
+      const state: MessagingState = {
         pending: Array.isArray(v.pending) ? v.pending.map(copyRequest) : [],
         declined: Array.isArray(v.declined) ? v.declined : [],
         introduced: Array.isArray(v.introduced) ? v.introduced : [],
         addresses: Array.isArray(v.addresses) ? v.addresses : []
       }
+      if (typeof v.tally === 'object' && v.tally !== null) state.tally = { ...v.tally }
+      return state
     } catch {
       return null
     }
-  }
-}
-
-/** msgpackr hands out views into the decoded buffer: copy the keys out. */
-function copyRequest (r: RequestSnapshot['pending'][number]): RequestSnapshot['pending'][number] {
-  return {
-    ...r,
-    identity: { signPublic: new Uint8Array(r.identity.signPublic), dhPublic: new Uint8Array(r.identity.dhPublic), dhSignature: new Uint8Array(r.identity.dhSignature) },
-    held: r.held.map(h => ({ ...h }))
   }
 }

@@ -40,6 +40,8 @@ export interface TestnetOptions {
   /** false: no DHT at all; else settings over the defaults */
   dht?: Partial<DhtNodeOptions> | false
   log?: Logger
+  /** node i's IP (default: its own /24 on the simulator, 127.0.0.1 on UDP; any 127.0.0.0/8 address is loopback) */
+  host?: (i: number) => string
 }
 
 export interface TestNode extends Node {
@@ -71,7 +73,7 @@ export class Testnet {
     if (this.sim === null) this.#tmp = await mkdtemp(join(tmpdir(), 'dmess-testnet-'))
     const rng = createRng(this.opts.seed ?? 1)
     for (let i = 0; i < n; i++) {
-      const host = this.sim === null ? '127.0.0.1' : `10.${1 + (i >> 8)}.${i & 255}.1` // a /24 each: the DHT's subnet caps hold
+      const host = this.opts.host?.(i) ?? (this.sim === null ? '127.0.0.1' : `10.${1 + (i >> 8)}.${i & 255}.1`) // a /24 each: the DHT's subnet caps hold
       const world: World = this.sim === null
         ? realWorld()
         : { scheduler: simScheduler(this.sim.clock, SIM_WALL_BASE_MS), random: simRandom(rng.fork()), sockets: simSockets(this.sim, host), storage: this.#storage }
