@@ -50,7 +50,10 @@ export class PeerLink extends EventEmitter<LinkEvents> {
     this.identity = session.remoteIdentity
     this.openedAt = now()
     this.#lastProgressAt = this.openedAt
-    this.rs = new ReliableSession(session)
+    // the channel's timers on the node's clock, so a simulated node's ACKs and retransmissions
+    // run in simulated time (else the stall check below, on that clock, closes healthy links);
+    // the real clock keeps the session's own defaults (setImmediate polls, path MTU discovery)
+    this.rs = new ReliableSession(session, scheduler === realScheduler ? {} : { scheduler })
     this.rs.on('message', m => this.emit('frame', m))
     this.rs.on('error', () => {}) // a throwing 'frame' listener is counted by the service
     this.rs.once('close', info => this.#onClose(info))
