@@ -125,10 +125,12 @@ export class Testnet {
 
   /**
    * a adds b (as `dmess contacts add` does): from b's invite, or by fingerprint alone (then a
-   * learns b's keys and address only from b's DHT record). b sees a request until it adds a too.
+   * learns b's keys and address only from b's DHT record); b may also be any invite or
+   * fingerprint text (someone not on the testnet). b sees a request until it adds a too.
    */
-  async addContact (a: TestNode, b: TestNode, name = `node-${b.index}`, by: 'invite' | 'fingerprint' = 'invite'): Promise<void> {
-    const r = await addContact(a.store, by === 'invite' ? b.invite : b.fingerprint, { name, self: a.fingerprint, now: a.opts.world.scheduler.wallNow() })
+  async addContact (a: TestNode, b: TestNode | string, name = typeof b === 'string' ? undefined : `node-${b.index}`, by: 'invite' | 'fingerprint' = 'invite'): Promise<void> {
+    const who = typeof b === 'string' ? b : by === 'invite' ? b.invite : b.fingerprint
+    const r = await addContact(a.store, who, { name, self: a.fingerprint, now: a.opts.world.scheduler.wallNow() })
     a.events.emit({ type: 'contact', action: r.created ? 'added' : 'updated', contact: contactJson(r.contact) })
   }
 
