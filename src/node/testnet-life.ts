@@ -61,7 +61,8 @@ export class Life {
   #scheduler (base: Scheduler, skewMs: number): Scheduler {
     return {
       now: () => base.now(),
-      wallNow: () => base.wallNow() + skewMs,
+      // whole milliseconds, as Date.now() reads (the simulated clock runs in fractions)
+      wallNow: () => Math.floor(base.wallNow() + skewMs),
       setTimer: (delayMs, fn) => {
         if (this.#dead) return null
         const handle = base.setTimer(delayMs, () => {
@@ -103,22 +104,38 @@ export class Life {
   }
 
   // Every write of the store reaches the root database: put, del and array batches (sublevels
-  // forward theirs to it) and chained batches. Own properties shadow the prototype's methods.
+  // forward theirs to it) and chained batches. Own properties shadow the prototype's methods;
+  // the simulator's storage hands the next run the same database object, which this run's
+  // gates then replace.
   #gateDb (db: LevelDb): LevelDb {
     this.#dbs.add(db)
-    const gated = db as unknown as Record<string, (...args: unknown[]) => unknown>
-    for (const name of ['put', 'del', 'clear']) {
-      const original = gated[name]!.bind(db)
-      gated[name] = (...args) => this.#dead ? never() : this.#track(original(...args) as Promise<unknown>)
+    const gated = db as unknown as Record<string, Method>
+    const original = originalWrites(db)
+    for (const name of ['put', 'del', 'clear'] as const) {
+      gated[name] = (...args) => this.#dead ? never() : this.#track(original[name](...args) as Promise<unknown>)
     }
-    const batch = gated.batch!.bind(db)
     gated.batch = (...args) => {
-      if (args.length > 0) return this.#dead ? never() : this.#track(batch(...args) as Promise<unknown>)
-      const chained = batch() as { write: (...a: unknown[]) => Promise<unknown> }
+      if (args.length > 0) return this.#dead ? never() : this.#track(original.batch(...args) as Promise<unknown>)
+      const chained = original.batch() as { write: (...a: unknown[]) => Promise<unknown> }
       const write = chained.write.bind(chained)
       chained.write = async (...a) => this.#dead ? await never() : await this.#track(write(...a))
       return chained
     }
     return db
   }
+}
+
+type Method = (...args: unknown[]) => unknown
+type Writes = Record<'put' | 'del' | 'clear' | 'batch', Method>
+const originals = new WeakMap<LevelDb, Writes>()
+
+/** The database's own write methods, bound, as they were before any run gated them. */
+function originalWrites (db: LevelDb): Writes {
+  let w = originals.get(db)
+  if (w === undefined) {
+    const m = db as unknown as Record<string, Method>
+    w = { put: m.put!.bind(db), del: m.del!.bind(db), clear: m.clear!.bind(db), batch: m.batch!.bind(db) }
+    originals.set(db, w)
+  }
+  return w
 }
