@@ -7,18 +7,15 @@
 // process (test/e2e/block-flood.test.ts); on simulated time the rate limiter's 2 per second is
 // exact, where a loaded machine's clock made it a guess.
 import t from 'tap'
-import { createNodes, type Stranger, type Testnet, type TestNode } from '../../src/node/testnet.js'
+import { type Stranger, type Testnet, type TestNode } from '../../src/node/testnet.js'
 import { ReliableSession } from '../../src/transport/reliable-session.js'
 import { sealEnvelope } from '../../src/wire/seal.js'
 import { PayloadType } from '../../src/wire/constants.js'
 import { encodeEnvelopeFrame } from '../../src/messaging/frames.js'
-import { conversation, receipted, stats, testnetSeed } from './helpers.js'
+import { conversation, receipted, stats, testnet } from './helpers.js'
 
 t.test('a blocked fingerprint\'s messages never reach the store (and do once unblocked)', async t => {
-  const seed = testnetSeed(31)
-  t.comment(`seed=${seed}`)
-  const net = await createNodes(3, { network: 'sim', seed })
-  t.teardown(async () => { await net.destroy() })
+  const net = await testnet(t, 3, 31)
   const [, alice, bob] = net.nodes as [TestNode, TestNode, TestNode]
   await net.befriend(alice, bob)
   const hello = await net.drive(alice.actions.send(bob.fingerprint, 'before the block'))
@@ -83,11 +80,8 @@ async function flood (net: Testnet, s: Stranger, target: TestNode, runMs: number
 
 for (const network of ['sim', 'udp'] as const) {
   t.test(`${network}: 10,000 requests per second from a stranger do not hold up a contact's messages`, async t => {
-    const seed = testnetSeed(32)
-    if (network === 'sim') t.comment(`seed=${seed}`)
-    const net = await createNodes(3, { network, seed })
+    const net = await testnet(t, 3, 32, { network })
     const clock = net.nodes[0]!.opts.world.scheduler
-    t.teardown(async () => { await net.destroy() })
     const [, alice, bob] = net.nodes as [TestNode, TestNode, TestNode]
     await net.befriend(alice, bob)
     const warm = await net.drive(alice.actions.send(bob.fingerprint, 'warm up'))

@@ -5,17 +5,14 @@
 // not reorder a conversation. Moved from two daemon processes driven through 200+ CLI calls
 // (test/e2e/two-daemons.test.ts) and in-process daemons (test/messaging/service.test.ts).
 import t from 'tap'
-import { createNodes, type TestNode } from '../../src/node/testnet.js'
+import { type TestNode } from '../../src/node/testnet.js'
 import type { StoredMessage } from '../../src/store/index.js'
-import { conversation, receipted, received, testnetSeed } from './helpers.js'
+import { conversation, receipted, received, testnet } from './helpers.js'
 
 const N = 100
 
 t.test('100 messages each way at once: delivered, read, identical histories in send order', async t => {
-  const seed = testnetSeed(21)
-  t.comment(`seed=${seed}`)
-  const net = await createNodes(3, { network: 'sim', seed })
-  t.teardown(async () => { await net.destroy() })
+  const net = await testnet(t, 3, 21)
   const [, alice, bob] = net.nodes as [TestNode, TestNode, TestNode]
   await net.befriend(alice, bob)
 
@@ -59,11 +56,8 @@ t.test('100 messages each way at once: delivered, read, identical histories in s
 // (envelope.md §6 rejects envelopes dated more than 5 min in the receiver's future, so clocks
 // further apart than that do not get messages through at all: messaging.md §4.3)
 t.test('clocks that disagree by minutes do not reorder a conversation: order is arrival, timestamps are shown', async t => {
-  const seed = testnetSeed(22)
-  t.comment(`seed=${seed}`)
   const skewMs = 4 * 60_000 // Alice's clock is four minutes behind
-  const net = await createNodes(3, { network: 'sim', seed, wallSkewMs: i => i === 1 ? -skewMs : 0 })
-  t.teardown(async () => { await net.destroy() })
+  const net = await testnet(t, 3, 22, { wallSkewMs: i => i === 1 ? -skewMs : 0 })
   const [, alice, bob] = net.nodes as [TestNode, TestNode, TestNode]
   await net.befriend(alice, bob)
   const ids: string[] = []

@@ -3,18 +3,15 @@
 // no goodbye, and a burst sent across the crash arrives exactly once, in order, from the
 // sender's outbox. The same scenario with real processes is test/e2e/crash.test.ts.
 import t from 'tap'
-import { createNodes, type TestNode } from '../../src/node/testnet.js'
-import { conversation, receipted, testnetSeed } from './helpers.js'
+import { type TestNode } from '../../src/node/testnet.js'
+import { conversation, receipted, testnet } from './helpers.js'
 
 const N = 60
 const CRASH_AT = 20
 
 for (const network of ['sim', 'udp'] as const) {
   t.test(`${network}: the receiver killed mid-burst; after a restart every message arrives exactly once, in order`, async t => {
-    const seed = testnetSeed(51)
-    if (network === 'sim') t.comment(`seed=${seed}`)
-    const net = await createNodes(3, { network, seed })
-    t.teardown(async () => { await net.destroy() })
+    const net = await testnet(t, 3, 51, { network })
     const [, alice, bob] = net.nodes as [TestNode, TestNode, TestNode]
     await net.befriend(alice, bob)
     const ids: string[] = []
@@ -40,10 +37,7 @@ for (const network of ['sim', 'udp'] as const) {
 }
 
 t.test('sim: a crash keeps what was committed, loses what was not handed over, and says no goodbye', async t => {
-  const seed = testnetSeed(52)
-  t.comment(`seed=${seed}`)
-  const net = await createNodes(4, { network: 'sim', seed })
-  t.teardown(async () => { await net.destroy() })
+  const net = await testnet(t, 4, 52)
   const [, alice, bob, carol] = net.nodes as [TestNode, TestNode, TestNode, TestNode]
   await net.befriend(alice, bob)
   await net.befriend(alice, carol)

@@ -5,17 +5,14 @@
 // contact the DHT does not know is looked up with backoff (5 s doubling to 5 min), measured over
 // half an hour of simulated time. Moved from in-process daemons (test/messaging/dht-reach.test.ts).
 import t from 'tap'
-import { createNodes, type TestNode } from '../../src/node/testnet.js'
+import { type TestNode } from '../../src/node/testnet.js'
 import { generateIdentity } from '../../src/crypto/identity.js'
 import { DHT_LOOKUP_INITIAL_MS, DHT_LOOKUP_MAX_MS, DHT_LOOKUP_JITTER, DHT_LOOKUP_TIMEOUT_MS } from '../../src/messaging/constants.js'
-import { conversation, receipted, stats, testnetSeed } from './helpers.js'
+import { conversation, receipted, stats, testnet } from './helpers.js'
 
 for (const network of ['sim', 'udp'] as const) {
   t.test(`${network}: a contact added by fingerprint is found through the DHT, dialled, and the two talk`, async t => {
-    const seed = testnetSeed(41)
-    if (network === 'sim') t.comment(`seed=${seed}`)
-    const net = await createNodes(3, { network, seed })
-    t.teardown(async () => { await net.destroy() })
+    const net = await testnet(t, 3, 41, { network })
     const [, alice, bob] = net.nodes as [TestNode, TestNode, TestNode]
     await net.drive(bob.dht!.ready()) // Bob's record is stored
 
@@ -38,10 +35,7 @@ for (const network of ['sim', 'udp'] as const) {
 }
 
 t.test('sim: a contact the DHT does not know is looked up, not listed, and the lookups back off to 5 min', async t => {
-  const seed = testnetSeed(42)
-  t.comment(`seed=${seed}`)
-  const net = await createNodes(3, { network: 'sim', seed })
-  t.teardown(async () => { await net.destroy() })
+  const net = await testnet(t, 3, 42)
   const [, alice, bob] = net.nodes as [TestNode, TestNode, TestNode]
   await net.drive(bob.dht!.ready())
   const sim = net.sim!

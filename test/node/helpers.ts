@@ -1,12 +1,27 @@
 // What the testnet scenarios (test/node/*.test.ts) look at: a node's events, as a daemon's
 // subscriber gets them (proto-spec/ipc.md §11), and its counters (messaging.stats).
-import type { TestNode } from '../../src/node/testnet.js'
+import { createNodes, type Testnet, type TestnetOptions, type TestNode } from '../../src/node/testnet.js'
 import type { StoredMessage } from '../../src/store/index.js'
 
 /** The seed of a simulated testnet (DMESS_TEST_SEED replays a run), printed by the caller. */
 export function testnetSeed (fallback: number): number {
   const env = process.env.DMESS_TEST_SEED
   return env === undefined ? fallback : Number(env)
+}
+
+interface TapLike { comment: (...args: unknown[]) => void, teardown: (fn: () => Promise<void> | void) => void }
+
+/**
+ * n whole nodes (simulated unless opts.network says 'udp'), destroyed in teardown. The seed is
+ * `seed` unless DMESS_TEST_SEED replays another, and is printed for a simulated net.
+ */
+export async function testnet (t: TapLike, n: number, seed: number, opts: Partial<TestnetOptions> = {}): Promise<Testnet> {
+  const network = opts.network ?? 'sim'
+  const s = testnetSeed(seed)
+  if (network === 'sim') t.comment(`seed=${s}`)
+  const net = await createNodes(n, { ...opts, network, seed: s })
+  t.teardown(async () => { await net.destroy() })
+  return net
 }
 
 /** `from` got a receipt for `id` saying at least `status`. */

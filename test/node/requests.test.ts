@@ -4,16 +4,13 @@
 // book survives a restart; blocking a requester drops the request. Moved from in-process daemons
 // (test/messaging/service.test.ts) and from two daemon processes (test/e2e/two-daemons.test.ts).
 import t from 'tap'
-import { createNodes, type TestNode } from '../../src/node/testnet.js'
-import { conversation, received, receipted, stats, testnetSeed } from './helpers.js'
+import { type TestNode } from '../../src/node/testnet.js'
+import { conversation, received, receipted, stats, testnet } from './helpers.js'
 
 const names = ['boot', 'alice', 'bob', 'carol', 'dave']
 
 t.test('a stranger\'s request holds its messages until accepted; then both talk, type, show presence and read', async t => {
-  const seed = testnetSeed(11)
-  t.comment(`seed=${seed}`)
-  const net = await createNodes(3, { network: 'sim', seed, name: i => names[i]! })
-  t.teardown(async () => { await net.destroy() })
+  const net = await testnet(t, 3, 11, { name: i => names[i]! })
   const [, alice, bob] = net.nodes as [TestNode, TestNode, TestNode]
 
   await net.addContact(alice, bob, 'bob') // Alice adds Bob from his invite; Bob has not added her
@@ -58,10 +55,7 @@ t.test('a stranger\'s request holds its messages until accepted; then both talk,
 })
 
 t.test('decline drops the request and ignores the sender; the book survives a restart; blocking a requester', async t => {
-  const seed = testnetSeed(12)
-  t.comment(`seed=${seed}`)
-  const net = await createNodes(5, { network: 'sim', seed, name: i => names[i]! })
-  t.teardown(async () => { await net.destroy() })
+  const net = await testnet(t, 5, 12, { name: i => names[i]! })
   const [, , bob, carol, dave] = net.nodes as [TestNode, TestNode, TestNode, TestNode, TestNode]
   await net.addContact(carol, bob, 'bob')
   await net.addContact(dave, bob, 'bob')
