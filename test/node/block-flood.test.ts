@@ -42,8 +42,8 @@ const FLOOD_MAX_MS = 20_000 // simulated
 const FLOOD_MAX_COUNT = 200_000
 const FLOOD_TICK_MS = 10
 /** how long the flood runs: seconds, so the limiter's refill (2/s after a burst of 10) is measured */
-const FLOOD_RUN_MS = 8_000
-const FLOOD_RUN_UDP_MS = 3_000 // real time, in one process with its target
+const FLOOD_RUN_MS = 5_000
+const FLOOD_RUN_UDP_MS = 2_000 // real time, in one process with its target
 
 interface Flood { fingerprint: string, sent: number, refused: number, startedAt: number, stoppedAt: number | null, stop: () => void }
 
