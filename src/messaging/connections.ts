@@ -6,7 +6,7 @@
 import { backoffDelay, type BackoffPolicy } from './backoff.js'
 import {
   DHT_LOOKUP_INITIAL_MS, DHT_LOOKUP_JITTER, DHT_LOOKUP_MAX_MS, LOOKUP_AFTER_DIAL_FAILURES, MAX_CONCURRENT_DIALS,
-  MAX_CONCURRENT_LOOKUPS, MAX_PEERS, RECONNECT_INITIAL_MS, RECONNECT_JITTER, RECONNECT_MAX_MS
+  MAX_CONCURRENT_LOOKUPS, MAX_PEERS, RECONNECT_INITIAL_MS, RECONNECT_JITTER, RECONNECT_MAX_MS, STABLE_SESSION_MS
 } from './constants.js'
 import { PeerSeek, RecordAddresses } from './dht-seek.js'
 
@@ -60,6 +60,10 @@ interface Peer {
   demanded: boolean
   dialing: boolean
   failures: number
+  /** when the current session came up */
+  upAt: number
+  /** sessions in a row that ended before STABLE_SESSION_MS: the reconnect backoff's exponent */
+  flaps: number
   nextDialAt: number
   /** DHT lookups of this peer (created on the first one) */
   seek: PeerSeek | null
@@ -224,6 +228,7 @@ export class ConnectionManager {
     }
     this.#learn(p, [address], 'inbound', false, true)
     p.failures = 0
+    if (p.state !== 'online' && p.state !== 'away') p.upAt = now
     p.seek?.renew(now) // reachable again: if it is lost later, ask the DHT at once
     const out = this.#cancelSeek(p)
     return p.state === 'online' || p.state === 'away' ? out : [...out, ...this.#setState(p, 'online', now)]
@@ -235,11 +240,16 @@ export class ConnectionManager {
     if (p !== undefined) this.#learn(p, [address], p.source, false, true)
   }
 
-  /** The session with `fingerprint` ended; a wanted peer is redialled after a short backoff. */
+  /**
+   * The session with `fingerprint` ended; a wanted peer is redialled after a backoff that starts
+   * short after a stable session and grows while sessions keep ending early (STABLE_SESSION_MS).
+   */
   sessionDown (fingerprint: string, now: number): ConnAction[] {
     const p = this.#peers.get(fingerprint)
     if (p === undefined || p.state === 'offline') return []
-    p.nextDialAt = now + backoffDelay(p.failures++, this.#policy, this.#random())
+    if (now - p.upAt >= STABLE_SESSION_MS) p.flaps = 0
+    p.failures++
+    p.nextDialAt = now + backoffDelay(p.flaps++, this.#policy, this.#random())
     return this.#setState(p, 'offline', now)
   }
 
@@ -352,7 +362,7 @@ export class ConnectionManager {
   #blank (key: string, fingerprint: string | null, source: PeerSource, now: number): Peer {
     return {
       key, fingerprint, addresses: [], next: 0, source, state: 'offline', since: now, pinned: false,
-      discovered: false, demanded: false, dialing: false, failures: 0, nextDialAt: now,
+      discovered: false, demanded: false, dialing: false, failures: 0, upAt: now, flaps: 0, nextDialAt: now,
       seek: null, record: new RecordAddresses(), remoteStatic: null
     }
   }

@@ -15,6 +15,12 @@ export const RETRY_JITTER = 0.2
 export const RECONNECT_INITIAL_MS = 500
 export const RECONNECT_MAX_MS = 60_000
 export const RECONNECT_JITTER = 0.2
+/**
+ * A session that lasted this long was not a flap: the reconnect backoff starts over. A session
+ * closed sooner (a peer that evicts us as one stranger too many, session.md §3.7, or a path that
+ * keeps breaking) backs off further each time, so a full node is not redialled in a loop.
+ */
+export const STABLE_SESSION_MS = 60_000
 /** Dials running at once (each is a Noise handshake with retransmissions). */
 export const MAX_CONCURRENT_DIALS = 8
 /** DHT lookups of a wanted peer with no working address (§5.2): 5 s doubling to 5 min, ± 20 %. */

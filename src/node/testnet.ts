@@ -7,6 +7,7 @@
 //   await net.befriend(net.nodes[0], net.nodes[1])
 //   await net.nodes[0].actions.send(fp1, 'hi')
 //   await net.until(() => …)          // runs simulated time (sim) or waits for it (udp)
+//   await net.crash(1); await net.restart(1)   // as after kill -9 (src/node/testnet-life.ts)
 //   await net.destroy()
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -20,6 +21,7 @@ import { contactJson } from '../app/contact-json.js'
 import { errors } from '../errors.js'
 import { realWorld, type World } from '../io/world.js'
 import { memoryStorage, diskStorage, type Storage } from '../io/storage.js'
+import { Endpoint } from '../transport/endpoint.js'
 import { createSimNetwork, type SimNetwork, type LinkOptions } from '../sim/network.js'
 import { createRng } from '../sim/rng.js'
 import { simRandom, simScheduler, simSockets } from '../sim/io.js'
@@ -27,6 +29,7 @@ import { openStore } from '../store/index.js'
 import type { DhtNodeOptions } from '../dht/node.js'
 import type { DaemonEvent } from '../runtime/events.js'
 import { Node } from './node.js'
+import { Life } from './testnet-life.js'
 
 /** Simulated wall clock at time 0 (2026-01-01): message timestamps look real. */
 export const SIM_WALL_BASE_MS = Date.UTC(2026, 0, 1)
@@ -39,6 +42,10 @@ export interface TestnetOptions {
   link?: LinkOptions
   /** false: no DHT at all; else settings over the defaults */
   dht?: Partial<DhtNodeOptions> | false
+  /** the name node i introduces itself with in contact requests (default `node-<i>`) */
+  name?: (index: number) => string
+  /** how far node i's wall clock is off, in ms (positive: ahead); its message timestamps carry it */
+  wallSkewMs?: (index: number) => number
   log?: Logger
   /** node i's IP (default: its own /24 on the simulator, 127.0.0.1 on UDP; any 127.0.0.0/8 address is loopback) */
   host?: (i: number) => string
@@ -52,7 +59,14 @@ export interface TestNode extends Node {
   readonly seen: DaemonEvent[]
 }
 
-interface Slot { index: number, identity: Identity, storeKey: Uint8Array, home: string, world: World, host: string, port: number }
+interface Slot {
+  index: number, name: string, identity: Identity, storeKey: Uint8Array, home: string, world: World, host: string, port: number
+  /** the running (or crashed) instance's hold on the world */
+  life: Life | null
+}
+
+/** A bare endpoint on the testnet's network: no store, no messaging (a hand-driven or hostile peer). */
+export interface Stranger { identity: Identity, endpoint: Endpoint, world: World }
 
 export class Testnet {
   readonly nodes: TestNode[] = []
@@ -61,6 +75,7 @@ export class Testnet {
   /** every event of every node, as "simMs node type" lines: the trace two runs of one seed share */
   readonly trace: string[] = []
   readonly #slots: Slot[] = []
+  readonly #strangers: Endpoint[] = []
   readonly #storage: Storage
   #tmp: string | null = null
 
@@ -77,7 +92,8 @@ export class Testnet {
       const world: World = this.sim === null
         ? realWorld()
         : { scheduler: simScheduler(this.sim.clock, SIM_WALL_BASE_MS), random: simRandom(rng.fork()), sockets: simSockets(this.sim, host), storage: this.#storage }
-      this.#slots.push({ index: i, identity: generateIdentity(), storeKey: world.random.bytes(32), home: join(this.#tmp ?? '/sim', `node-${i}`), world, host, port: 0 })
+      const name = this.opts.name?.(i) ?? `node-${i}`
+      this.#slots.push({ index: i, name, identity: generateIdentity(), storeKey: world.random.bytes(32), home: join(this.#tmp ?? '/sim', `node-${i}`), world, host, port: 0, life: null })
     }
     for (const slot of this.#slots) this.nodes.push(await this.#start(slot))
   }
@@ -87,17 +103,49 @@ export class Testnet {
     await this.nodes[i]!.stop()
   }
 
-  /** Starts node i again on the same identity, store and port. */
+  /**
+   * Node i dies as under `kill -9`: at once, with no clean shutdown. Its sockets close without a
+   * SESSION_CLOSE (peers see silence), its timers never fire, and every write it had not yet
+   * handed to the store or the state file never lands; writes already handed over finish, as
+   * the OS finishes a dead process's writes. Its events stop. restart(i) brings it back with
+   * what it had stored. (src/node/testnet-life.ts)
+   */
+  async crash (i: number): Promise<void> {
+    const life = this.#slots[i]!.life
+    if (life === null || life.dead) throw errors.BAD_ARGUMENT(`testnet: node ${i} is not running`)
+    await life.kill()
+  }
+
+  /** Starts node i again on the same identity, store and port (after stop(i) or crash(i)). */
   async restart (i: number): Promise<TestNode> {
-    const node = await this.#start(this.#slots[i]!)
+    const slot = this.#slots[i]!
+    await slot.life?.release() // a crashed instance's store is closed as the OS closes a dead process's files
+    const node = await this.#start(slot)
     this.nodes[i] = node
     return node
   }
 
-  /** a adds b from b's invite (as `dmess contacts add` does); b sees a request until it adds a too. */
-  async addContact (a: TestNode, b: TestNode, name = `node-${b.index}`): Promise<void> {
-    const r = await addContact(a.store, b.invite, { name, self: a.fingerprint, now: a.opts.world.scheduler.wallNow() })
+  /**
+   * a adds b (as `dmess contacts add` does): from b's invite, or by fingerprint alone (then a
+   * learns b's keys and address only from b's DHT record); b may also be any invite or
+   * fingerprint text (someone not on the testnet). b sees a request until it adds a too.
+   */
+  async addContact (a: TestNode, b: TestNode | string, name = typeof b === 'string' ? undefined : `node-${b.index}`, by: 'invite' | 'fingerprint' = 'invite'): Promise<void> {
+    const who = typeof b === 'string' ? b : by === 'invite' ? b.invite : b.fingerprint
+    const r = await addContact(a.store, who, { name, self: a.fingerprint, now: a.opts.world.scheduler.wallNow() })
     a.events.emit({ type: 'contact', action: r.created ? 'added' : 'updated', contact: contactJson(r.contact) })
+  }
+
+  /** A bare endpoint with a new identity on this network, closed by destroy(). */
+  async stranger (): Promise<Stranger> {
+    const identity = generateIdentity()
+    const n = this.#strangers.length
+    const world: World = this.sim === null
+      ? realWorld()
+      : { scheduler: simScheduler(this.sim.clock, SIM_WALL_BASE_MS), random: simRandom(createRng(0x5e7 + n)), sockets: simSockets(this.sim, `10.250.${n & 255}.1`), storage: this.#storage }
+    const endpoint = await Endpoint.listen({ host: this.sim === null ? '127.0.0.1' : undefined, port: 0, identity, scheduler: world.scheduler, sockets: world.sockets })
+    this.#strangers.push(endpoint)
+    return { identity, endpoint, world }
   }
 
   /** Both add each other. */
@@ -130,6 +178,18 @@ export class Testnet {
     }
   }
 
+  /**
+   * Awaits `p` while simulated time runs (an action whose completion needs the network or a
+   * timer, e.g. a send that waits for a link); on UDP it is just awaited. Throws like until().
+   */
+  async drive<T> (p: Promise<T>, maxMs = 60_000, what = 'the action'): Promise<T> {
+    let settled = false
+    const done = p.finally(() => { settled = true })
+    done.catch(() => {}) // rethrown by the await below
+    if (this.sim !== null) await this.until(() => settled, maxMs, what)
+    return await done
+  }
+
   /** Runs `ms` of simulated time (sim), or waits it out (udp). */
   async advance (ms: number): Promise<void> {
     const sim = this.sim
@@ -139,29 +199,39 @@ export class Testnet {
   }
 
   async destroy (): Promise<void> {
-    for (const n of this.nodes) await n.stop()
+    for (const e of this.#strangers.splice(0)) await e.close()
+    for (const [i, n] of this.nodes.entries()) {
+      const life = this.#slots[i]?.life
+      if (life?.dead === true) await life.release()
+      else await n.stop()
+    }
     if (this.#tmp !== null) await rm(this.#tmp, { recursive: true, force: true })
   }
 
   async #start (slot: Slot): Promise<TestNode> {
     const bootstrap = slot.index === 0 ? [] : [this.nodes[0]?.address ?? { host: this.#slots[0]!.host, port: this.#slots[0]!.port }]
     const key = slot.storeKey.slice() // the store wipes what it is given
+    const life = new Life()
+    slot.life = life
+    const world = life.world(slot.world, this.opts.wallSkewMs?.(slot.index) ?? 0)
     const node = new Node({
-      world: slot.world,
+      world,
       identity: slot.identity,
       paths: homePaths(slot.home),
-      openStore: async () => await openStore(homePaths(slot.home).db, key, { storage: slot.world.storage, now: () => slot.world.scheduler.wallNow() }),
+      openStore: async () => await openStore(homePaths(slot.home).db, key, { storage: world.storage, now: () => world.scheduler.wallNow() }),
       host: slot.host,
       port: slot.port,
       mdns: false,
       peers: [],
       bootstrap,
       dht: this.opts.dht,
-      log: this.opts.log ?? pino({ level: 'silent' })
+      log: this.opts.log ?? pino({ level: 'silent' }),
+      profileName: async () => slot.name
     }) as TestNode
     const seen: DaemonEvent[] = []
     Object.assign(node, { index: slot.index, identity: slot.identity, invite: encodeInvite(slot.identity), seen })
     node.events.on(ev => {
+      if (life.dead) return // a dead process tells nobody anything
       seen.push(ev)
       this.trace.push(`${this.sim?.now ?? '-'} ${slot.index} ${ev.type}${typeof ev.action === 'string' ? ':' + ev.action : ''}`)
     })

@@ -3,7 +3,8 @@
 // each introducing itself and writing once. One network gets at most its quota, the book stays
 // at its bound, a real newcomer from yet another network still gets in (the oldest request of
 // the busiest network makes room), and unanswered requests expire after 30 days, files and all,
-// and stay gone after a restart. Prints its figures as JSON lines.
+// and stay gone after a restart. Evicted stranger sessions do not come back in a loop.
+// Prints its figures as JSON lines.
 import t from 'tap'
 import { createNodes, type TestNode, type Testnet } from '../../src/node/testnet.js'
 import { MAX_PENDING_REQUESTS, MAX_REQUESTS_PER_NETWORK, REQUEST_EXPIRY_MS } from '../../src/messaging/constants.js'
@@ -71,9 +72,15 @@ t.test('a request flood from one network and from many: bounded, fair to a newco
   await net.until(listed, 60_000, 'the newcomer\'s request and message')
   t.ok(listed(), 'the newcomer\'s request and message are in Bob\'s list, although the book was full')
   await net.until(() => newcomer.seen.some(e => e.type === 'receipt' && e.status === 'delivered'), 60_000, 'the newcomer\'s message to be delivered')
-  // the flood keeps retrying what was not acknowledged: the newcomer stays
+  // the flood keeps retrying what was not acknowledged: the newcomer stays. 231 strangers share
+  // Bob's 128 stranger sessions; each evicted one redials with a growing backoff (messaging.md §5.1)
+  const handshakes = (): number => bob.udp.endpoint.stats().handshakesCompleted
+  const before = handshakes()
   await net.advance(10 * 60_000)
   t.ok(bob.actions.requests().some(r => r.fingerprint === newcomer.fingerprint), 'still there after ten minutes of retries from the flood')
+  const perSecond = (handshakes() - before) / 600
+  metric(t, 'stranger-churn-handshakes', Math.round(perSecond * 10) / 10, 'handshakes/s (simulated)')
+  t.ok(perSecond < 20, `evicted strangers back off: ${perSecond.toFixed(1)} handshakes/s at Bob, not one per stranger every half second`)
   const c = counts()
   for (const [k, v] of Object.entries(c)) metric(t, `book-${k}`, v, k.endsWith('Bytes') ? 'bytes' : 'count')
 

@@ -94,7 +94,7 @@ t.test('runChat without a contact: pick by number, chat, quit; the alternate scr
   await until(() => out.text.includes('1 unread'), 'the list')
   t.match(out.text, /carol/)
   stdin.write('2')
-  await new Promise(resolve => setTimeout(resolve, 50))
+  await until(() => out.text.includes('#2'), 'the typed number shown') // the picker took the key before Enter
   stdin.write('\r')
   await until(() => out.text.includes('bob: unread one'), 'the chosen conversation')
   t.same(backend.callsOf('resolve'), [[BOB.fingerprint]], 'opened by fingerprint')

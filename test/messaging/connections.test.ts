@@ -41,6 +41,26 @@ t.test('a static peer is dialled at once with XX, learns its fingerprint, and is
   t.equal(c.nextDeadline, 3000, 'then 1 s')
 })
 
+t.test('sessions that keep ending early back off further each time; a stable one starts the backoff over', async t => {
+  // a full peer evicting us as one stranger too many (session.md §3.7) must not be redialled in a loop
+  const c = mk()
+  c.addStatic(A, 0, 'bob')
+  let now = 0
+  const flap = (lastsMs: number): number => {
+    c.tick(now)
+    c.dialSucceeded('bob', 'bob')
+    c.sessionUp('bob', A, now)
+    now += lastsMs
+    c.sessionDown('bob', now)
+    const wait = c.nextDeadline - now
+    now = c.nextDeadline
+    return wait
+  }
+  t.same([flap(100), flap(100), flap(100), flap(100), flap(100), flap(100)], [500, 1000, 2000, 4000, 8000, 8000], 'doubling to the cap')
+  t.equal(flap(60_000), 500, 'after a session of a minute: the short delay again')
+  t.equal(flap(100), 1000)
+})
+
 t.test('mDNS peers are dialled while announced; addresses rotate on failure', async t => {
   const c = mk()
   c.discovered('carol', [A, B], 0)

@@ -8,6 +8,8 @@ import { ReliableSession, type ReliableCloseInfo } from '../../src/transport/rel
 import { encodePacket } from '../../src/transport/reliable/index.js'
 import { generateIdentity } from '../../src/crypto/identity.js'
 import { isDmessError } from '../../src/errors.js'
+import { RELIABLE_SESSION_RECV_WINDOW_BYTES as WINDOW } from '../../src/transport/reliable-session-constants.js'
+import { until } from './fixtures/tap.js'
 
 interface Pair { a: ReliableSession, b: ReliableSession, sa: Session, sb: Session }
 
@@ -25,7 +27,13 @@ async function pair (t: Test, optsB: ConstructorParameters<typeof ReliableSessio
   return { a: new ReliableSession(sa), b: new ReliableSession(sb, optsB), sa, sb }
 }
 
-const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+/**
+ * The paused reader's window is shut: it holds a window's worth and the sender has nothing in
+ * flight (every byte it was allowed to send is acknowledged; it may send no more).
+ */
+const windowShut = async (sender: ReliableSession, reader: ReliableSession): Promise<void> => {
+  await until(() => reader.stats.recvBufferedBytes >= WINDOW && sender.stats.bytesInFlight === 0, 10_000, 'the reader\'s window to shut')
+}
 const closed = async (r: ReliableSession): Promise<ReliableCloseInfo> => await new Promise(resolve => r.once('close', resolve))
 const code = (err: unknown): string => isDmessError(err) ? err.code : String(err)
 
@@ -35,7 +43,7 @@ t.test('close() with data the peer has not acknowledged: sends and flushes rejec
   const msg = new Uint8Array(1024 * 1024)
   const sends = Array.from({ length: 12 }, async () => await a.send(msg).then(() => 'ok', code))
   const flushed = a.flushed().then(() => 'ok', code)
-  await sleep(300)
+  await windowShut(a, b)
   const bClosed = closed(b)
   const info = closed(a)
   a.close()
@@ -74,7 +82,7 @@ t.test("the peer's close ends our iterator and rejects our pending flush", async
   await a.send(new Uint8Array(3 * 1024 * 1024))
   await a.send(new Uint8Array(3 * 1024 * 1024))
   const flushed = a.flushed().then(() => 'ok', code)
-  await sleep(100)
+  await windowShut(a, b)
   b.close()
   t.same(await it.next(), { value: undefined, done: true }, 'the iterator finishes')
   t.equal(await flushed, 'SESSION_CLOSED')
@@ -115,7 +123,7 @@ t.test('a reader that stops: the window closes, nothing is lost, resume delivers
   const n = 48
   const msg = (i: number): Uint8Array => new Uint8Array(64 * 1024).fill(i)
   for (let i = 0; i < n; i++) await a.send(msg(i))
-  await sleep(300)
+  await windowShut(a, b)
   const held = b.stats.recvBufferedBytes
   t.ok(held <= 1024 * 1024 + 4 * 1024 * 1024 + 4, `the paused reader holds ${held} bytes, within window + max message`)
   t.ok(a.stats.sendBufferedBytes > 0, 'the sender still holds what it may not send')
@@ -135,7 +143,9 @@ t.test("the async iterator's high-water mark holds the channel shut until the re
   const { a, b } = await pair(t, { highWaterMessages: 16 })
   const it = b.messages()
   for (let i = 0; i < 2000; i++) await a.send(Buffer.from(String(i)))
-  await sleep(200)
+  // all 2000 are in b's channel (it acknowledged them; the poll that did so also delivered
+  // what the iterator had room for)
+  await a.flushed()
   t.equal(b.stats.messagesDelivered, 16, 'only 16 taken from the channel while nobody reads')
   const got: number[] = []
   for (let i = 0; i < 2000; i++) {
@@ -173,7 +183,7 @@ t.test("a 'message' listener that throws is reported on 'error'; delivery goes o
   })
   for (const s of ['one', 'boom', 'two']) await a.send(Buffer.from(s))
   await a.flushed()
-  await sleep(50)
+  await until(() => got.length === 3, 5000, 'the three messages')
   t.same(got, ['one', 'boom', 'two'])
   t.equal(errors.length, 1)
   t.equal(b.closed, null)
@@ -192,7 +202,8 @@ t.test('a lone message leaves within the current task; messages sent while data 
   // one exchange first, so both sides have advertised their windows and owe no ACKs
   await Promise.all([a.send(Buffer.from('w')), b.send(Buffer.from('w'))])
   await Promise.all([a.flushed(), b.flushed()])
-  await sleep(50)
+  // and the path MTU searches on both sides are over (their probes are packets too)
+  await until(() => a.stats.pmtuState !== 'searching' && b.stats.pmtuState !== 'searching', 10_000, 'the path MTU searches')
   const got: string[] = []
   b.on('message', m => { got.push(Buffer.from(m).toString()) })
   const before = a.stats.packetsSent

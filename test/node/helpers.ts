@@ -1,0 +1,52 @@
+// What the testnet scenarios (test/node/*.test.ts) look at: a node's events, as a daemon's
+// subscriber gets them (proto-spec/ipc.md §11), and its counters (messaging.stats).
+import { createNodes, type Testnet, type TestnetOptions, type TestNode } from '../../src/node/testnet.js'
+import type { StoredMessage } from '../../src/store/index.js'
+
+/** The seed of a simulated testnet (DMESS_TEST_SEED replays a run), printed by the caller. */
+export function testnetSeed (fallback: number): number {
+  const env = process.env.DMESS_TEST_SEED
+  return env === undefined ? fallback : Number(env)
+}
+
+interface TapLike { comment: (...args: unknown[]) => void, teardown: (fn: () => Promise<void> | void) => void }
+
+/**
+ * n whole nodes (simulated unless opts.network says 'udp'), destroyed in teardown. The seed is
+ * `seed` unless DMESS_TEST_SEED replays another, and is printed for a simulated net.
+ */
+export async function testnet (t: TapLike, n: number, seed: number, opts: Partial<TestnetOptions> = {}): Promise<Testnet> {
+  const network = opts.network ?? 'sim'
+  const s = testnetSeed(seed)
+  if (network === 'sim') t.comment(`seed=${s}`)
+  const net = await createNodes(n, { ...opts, network, seed: s })
+  t.teardown(async () => { await net.destroy() })
+  return net
+}
+
+/** `from` got a receipt for `id` saying at least `status`. */
+export function receipted (from: TestNode, id: string, status: 'delivered' | 'read' = 'delivered'): boolean {
+  return from.seen.some(e => e.type === 'receipt' && e.direction === 'out' && (e.ids as string[]).includes(id) &&
+    (e.status === status || e.status === 'read'))
+}
+
+/** `to` got a message with `text` from a contact (a message event, as `dmess chat` shows it). */
+export function received (to: TestNode, text: string): boolean {
+  return to.seen.some(e => e.type === 'message' && (e.message as { text?: string, direction?: string }).direction === 'in' &&
+    (e.message as { text?: string }).text === text)
+}
+
+export interface Counters {
+  framesIn: number, blocked: number, sessionsRefused: number, rateLimited: number, held: number, requestsDropped: number,
+  textIn: number, lookupsStarted: number, lookupsFound: number, dialsStarted: number
+  peer?: { admitted: number, rateLimited: number, blocked: number }
+}
+
+export function stats (n: TestNode, peer?: string): Counters {
+  return n.actions.stats(peer) as unknown as Counters
+}
+
+/** The conversation with `peer` in the order the store keeps it (arrival order), oldest first. */
+export async function conversation (n: TestNode, peer: TestNode, limit = 10_000): Promise<StoredMessage[]> {
+  return (await n.store.history(peer.fingerprint, { limit })).slice().sort((x, y) => x.seq - y.seq)
+}
