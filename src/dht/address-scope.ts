@@ -3,7 +3,8 @@
 // at hosts on our own network (our router's admin port, a printer) and would try private addresses
 // that mean another host on every LAN. So: never loopback, link-local, unspecified, multicast or
 // reserved addresses; private ones (RFC 1918, RFC 6598 shared, RFC 4193 unique local) only when they
-// lie in a network this node is itself on; public ones always. A node bound to loopback (tests,
+// lie in a private network this node is itself on (the same block as one of its own addresses);
+// public ones always. A node bound to loopback (tests,
 // one-machine testnets: src/dht/loopback.ts) dials what it finds.
 import { parseIp } from '../io/address.js'
 
@@ -51,6 +52,15 @@ export function addressScope (host: string): AddressScope | null {
     return V6.find(([p, bits]) => inPrefix(ip, p, bits))?.[2] ?? 'public'
   }
   return V4.find(([p, bits]) => inPrefix(ip, p, bits))?.[2] ?? 'public'
+}
+
+/** The private block (prefix of the V4/V6 tables above) `host` is in, or null if it is not private. */
+export function privateBlock (host: string): Prefix | null {
+  const ip = parseIp(host)
+  if (ip === null) return null
+  const table = ip.length === 16 ? V6 : V4
+  const hit = table.find(([p, bits, scope]) => scope === 'private' && inPrefix(ip, p, bits))
+  return hit === undefined ? null : { ip: Uint8Array.from({ length: ip.length }, (_, i) => hit[0][i] ?? 0), bits: hit[1] }
 }
 
 /** May a reader with `scope` dial `host` (an address from a presence record)? */

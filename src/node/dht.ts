@@ -18,7 +18,7 @@ import type { RecordAddress } from '../dht/records.js'
 import { sealPresenceRecord, type OpenedPresence } from '../dht/presence-seal.js'
 import { presencePlan } from '../dht/presence-plan.js'
 import { isLoopbackHost } from '../dht/loopback.js'
-import { addressScope, type DialScope, type Prefix } from '../dht/address-scope.js'
+import { privateBlock, type DialScope, type Prefix } from '../dht/address-scope.js'
 import { idToHex } from '../dht/ids.js'
 import { addressOf, parseIp } from '../io/address.js'
 import { RECORD_MAX_ADDRESSES } from '../dht/constants.js'
@@ -59,25 +59,23 @@ export function announcedAddresses (bound: { host: string, port: number }): Reco
 }
 
 /**
- * The networks this node is on, for deciding which private record addresses are local (dht.md
- * §5.3): the on-link prefix of every interface when bound to the wildcard, else the bound address's
- * own; an address no interface carries (a simulated host) stands for its whole private block.
+ * The private networks this node is on, for deciding which private record addresses it may dial
+ * (dht.md §5.3): the private block (RFC 1918, RFC 6598, RFC 4193) of each of its own addresses —
+ * every interface's when bound to the wildcard, else the bound one's. A private network may span
+ * many routed subnets (an office, a lab), so the block, not the on-link prefix, is what a private
+ * address can be reached within; a node with only public addresses dials no private ones.
  */
 export function localNetworks (bound: { host: string }): Prefix[] {
   const wildcard = bound.host === '0.0.0.0' || bound.host === '::'
+  const own = wildcard
+    ? Object.values(networkInterfaces()).flatMap(list => (list ?? []).filter(i => !i.internal).map(i => i.address))
+    : [bound.host]
   const out: Prefix[] = []
-  for (const list of Object.values(networkInterfaces())) {
-    for (const i of list ?? []) {
-      if (i.internal || i.cidr === null || (!wildcard && i.address !== bound.host)) continue
-      const ip = parseIp(i.address)
-      if (ip !== null) out.push({ ip, bits: Number(i.cidr.split('/')[1]) })
-    }
+  for (const host of own) {
+    const block = privateBlock(host)
+    if (block !== null && !out.some(p => p.bits === block.bits && p.ip.every((b, i) => b === block.ip[i]))) out.push(block)
   }
-  if (wildcard || out.length > 0) return out
-  const ip = parseIp(bound.host)
-  if (ip === null || addressScope(bound.host) !== 'private') return out
-  const block = ip.length === 16 ? 7 : ip[0] === 10 ? 8 : ip[0] === 172 ? 12 : ip[0] === 192 ? 16 : 10
-  return [{ ip, bits: block }]
+  return out
 }
 
 /** The Endpoint's 'dht' hook as the DHT's datagram socket (detached by close()). */

@@ -2,7 +2,7 @@
 // a node counts as its own (src/node/dht.ts localNetworks).
 import t from 'tap'
 import { networkInterfaces } from 'node:os'
-import { addressScope, dialable, inPrefix } from '../../src/dht/address-scope.js'
+import { addressScope, dialable, inPrefix, privateBlock } from '../../src/dht/address-scope.js'
 import { localNetworks } from '../../src/node/dht.js'
 import { parseIp } from '../../src/io/address.js'
 
@@ -31,13 +31,18 @@ t.test('dialable: public always, private only on our networks, the rest never (u
   t.notOk(inPrefix(parseIp('172.32.1.1')!, [172, 16], 12))
 })
 
-t.test('localNetworks: the interfaces\' prefixes on the wildcard; a host on no interface stands for its private block', async t => {
+t.test('localNetworks: the private blocks of our own addresses (a routed private network spans subnets)', async t => {
+  const block = (ip: string, bits: number): { ip: Uint8Array, bits: number } => ({ ip: parseIp(ip)!, bits })
+  t.same(localNetworks({ host: '10.7.3.1' }), [block('10.0.0.0', 8)], 'bound to 10.7.3.1: all of 10/8, so 10.2.0.2 on another routed subnet is dialable')
+  t.same(localNetworks({ host: '172.20.3.1' }), [block('172.16.0.0', 12)])
+  t.same(localNetworks({ host: '192.168.5.5' }), [block('192.168.0.0', 16)])
+  t.same(localNetworks({ host: 'fd12::5' }), [block('fc00::', 7)])
+  t.same(localNetworks({ host: '127.0.0.1' }), [], 'loopback is no private network (a loopback node dials anything anyway)')
+  t.same(localNetworks({ host: '203.0.113.5' }), [], 'a node on a public address dials no private ones')
   const wild = localNetworks({ host: '0.0.0.0' })
-  const expected = Object.values(networkInterfaces()).flat().filter(i => i !== undefined && !i.internal && i.cidr !== null).length
-  t.equal(wild.length, expected)
-  for (const n of wild) t.ok(n.bits >= 0 && n.bits <= 128)
-  t.same(localNetworks({ host: '10.7.3.1' }), [{ ip: parseIp('10.7.3.1'), bits: 8 }], 'a simulated host: its RFC 1918 block')
-  t.same(localNetworks({ host: '172.20.3.1' }).map(n => n.bits), [12])
-  t.same(localNetworks({ host: '127.0.0.1' }), [], 'loopback is no network of ours (a loopback node dials anything anyway)')
-  t.same(localNetworks({ host: '203.0.113.5' }), [], 'a public host not on this machine: none')
+  const own = Object.values(networkInterfaces()).flat().filter(i => i !== undefined && !i.internal).map(i => i!.address)
+  for (const a of own) {
+    if (privateBlock(a) !== null) t.ok(wild.some(n => inPrefix(parseIp(a)!, n.ip, n.bits)), `the wildcard covers ${a}`)
+  }
+  t.equal(new Set(wild.map(n => `${Buffer.from(n.ip).toString('hex')}/${n.bits}`)).size, wild.length, 'each block once')
 })
