@@ -16,6 +16,7 @@ import {
   PRESENCE_SALT, PRESENCE_KEY_INFO, PRESENCE_AEAD_INFO, PRESENCE_PERIOD_SIGN_INFO, PRESENCE_CERT_DOMAIN,
   PRESENCE_PERIOD_MS, ID_BYTES
 } from './constants.js'
+import { errors } from '../errors.js'
 
 /** The period `nowMs` falls in: whole PRESENCE_PERIOD_MS since the Unix epoch (dht.md §5.1). */
 export function periodOf (nowMs: number): number {
@@ -27,7 +28,7 @@ export function periodStartMs (period: number): number {
 }
 
 function periodBytes (period: number): Uint8Array {
-  if (!Number.isSafeInteger(period) || period < 0) throw new RangeError(`period must be a safe unsigned integer, got ${period}`)
+  if (!Number.isSafeInteger(period) || period < 0) throw errors.BAD_ARGUMENT(`period must be a safe unsigned integer, got ${period}`)
   const out = new Uint8Array(8)
   new DataView(out.buffer).setBigUint64(0, BigInt(period))
   return out
