@@ -1,7 +1,8 @@
 // What a presence record is keyed, encrypted and signed with in one time period (dht.md §5.1),
-// after Tor's v3 onion service descriptors (rend-spec-v3 §2.2: per-period blinded keys, a
-// descriptor signing key certified by them, descriptors encrypted under a key only those who know
-// the address can derive). Our address, the fingerprint, is a hash of the public keys, not a public
+// after Tor's v3 onion service descriptors (rend-spec-v3 §2.1 "Deriving blinded keys and
+// subcredentials": a blinded key per time period; its descriptor format: a descriptor signing key
+// certified by the blinded key, layers encrypted under keys only those who know the address can
+// derive). Our address, the fingerprint, is a hash of the public keys, not a public
 // key, so a reader cannot blind the identity key; instead:
 //   - DHT key and AEAD key: HKDF-SHA256 (RFC 5869) of the fingerprint bytes and the period — the
 //     fingerprint is the capability: without it the key names no one and changes every period;
