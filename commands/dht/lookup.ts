@@ -6,10 +6,10 @@ import { formatHostPort } from '../../src/daemon/run.js'
 import { DEFAULT_LOOKUP_TIMEOUT_MS, MAX_LOOKUP_TIMEOUT_MS } from '../../src/daemon/rpc-dht.js'
 
 export default class DhtLookup extends BaseCommand {
-  static override description = 'Find a fingerprint\'s presence record in the DHT (signed by its owner: the addresses it can be reached at). Needs a running daemon'
+  static override description = 'Find a fingerprint\'s presence record in the DHT (sealed so only those who know the fingerprint can read it, certified by its owner: the addresses it can be reached at). Needs a running daemon'
   static override args = { fingerprint: Args.string({ required: true, description: 'the fingerprint to look up' }) }
   static override flags = {
-    json: Flags.boolean({ description: 'print {"fingerprint","addresses":[{"host","port","kind"}],"seq","expiresAt"}' }),
+    json: Flags.boolean({ description: 'print {"fingerprint","addresses":[{"host","port","kind"}],"period","seq","expiresAt"}' }),
     timeout: Flags.integer({ description: 'give up after this many seconds', default: DEFAULT_LOOKUP_TIMEOUT_MS / 1000, min: 1, max: MAX_LOOKUP_TIMEOUT_MS / 1000 })
   }
 
@@ -22,6 +22,7 @@ export default class DhtLookup extends BaseCommand {
     if (flags.json) { this.printJson(r.record); return }
     this.log(`Fingerprint: ${r.record.fingerprint}`)
     for (const a of r.record.addresses) this.log(`Address:     ${formatHostPort(a)} (${a.kind})`)
+    this.log(`Period:      ${r.record.period}`)
     this.log(`Seq:         ${r.record.seq}`)
     this.log(`Expires:     ${r.record.expiresAt}`)
   }

@@ -1,21 +1,25 @@
 // The DHT IPC methods (proto-spec/ipc.md §12), registered in rpc-methods.ts's table. `dht.lookup`
 // asks the network for a fingerprint's presence record (proto-spec/dht.md §5) and returns it only
-// after the signature checked out (the DhtNode verifies every record it accepts).
+// once it opened under the fingerprint and the identity inside certified it (dht.md §5.3).
 import { errors } from '../errors.js'
 import { parseFingerprint } from '../crypto/fingerprint.js'
-import type { RecordAddress, VerifiedRecord } from '../dht/records.js'
+import type { RecordAddress } from '../dht/records.js'
+import type { OpenedPresence } from '../dht/presence-seal.js'
 import { invalidParams } from './protocol.js'
 import type { MethodContext } from './rpc-methods.js'
 
 /** What the methods need of the daemon's DhtComponent. */
 export interface DhtLookup {
   readonly tableSize: number
-  lookup: (fingerprint: string, signal?: AbortSignal) => Promise<VerifiedRecord | null>
+  lookup: (fingerprint: string, signal?: AbortSignal) => Promise<OpenedPresence | null>
 }
 
 export interface PresenceJson {
   fingerprint: string
   addresses: RecordAddress[]
+  /** the 24-hour period the record is for (dht.md §5.1) */
+  period: number
+  /** order within the period (dht.md §5.4) */
   seq: number
   /** ISO 8601 */
   expiresAt: string
@@ -36,8 +40,8 @@ function timeoutOf (p: Record<string, unknown>): number {
   return v
 }
 
-function presenceJson (r: VerifiedRecord): PresenceJson {
-  return { fingerprint: r.fingerprint, addresses: r.addresses.map(a => ({ ...a })), seq: r.seq, expiresAt: new Date(r.expiresAt).toISOString() }
+function presenceJson (r: OpenedPresence): PresenceJson {
+  return { fingerprint: r.fingerprint, addresses: r.addresses.map(a => ({ ...a })), period: r.period, seq: r.seq, expiresAt: new Date(r.expiresAt).toISOString() }
 }
 
 async function lookup (ctx: MethodContext, p: Record<string, unknown>): Promise<DhtSpec['dht.lookup']['result']> {

@@ -10,8 +10,13 @@ export const DHT_PUBLIC_KEY_BYTES = 32
 
 // ---- domain strings (crypto-policy.md §3 convention: `dmess-<purpose>-v<N>\0`) ----
 export const NODE_ID_DOMAIN = utf8.encode('dmess-dht-node-id-v1\0')
-export const PRESENCE_KEY_DOMAIN = utf8.encode('dmess-presence-v1\0')
-export const PRESENCE_SIG_DOMAIN = utf8.encode('dmess-presence-sig-v1\0')
+/** HKDF salt of every presence derivation (dht.md §5.1); the info strings below say which. */
+export const PRESENCE_SALT = utf8.encode('dmess-presence-v2\0')
+export const PRESENCE_KEY_INFO = utf8.encode('dmess-presence-key-v2\0')
+export const PRESENCE_AEAD_INFO = utf8.encode('dmess-presence-aead-v2\0')
+export const PRESENCE_PERIOD_SIGN_INFO = utf8.encode('dmess-presence-period-sign-v2\0')
+export const PRESENCE_CERT_DOMAIN = utf8.encode('dmess-presence-cert-v2\0')
+export const PRESENCE_SIG_DOMAIN = utf8.encode('dmess-presence-sig-v2\0')
 export const TOKEN_DOMAIN = utf8.encode('dmess-dht-token-v1\0')
 
 // ---- packet types (dht.md §3; wire.md §4.7 reserves 0x20–0x3f). Requests even, responses odd. ----
@@ -58,14 +63,25 @@ export const StoreStatus = { OK: 0, BAD_TOKEN: 1, INVALID: 2, STALE: 3, FULL: 4 
 export type StoreStatus = typeof StoreStatus[keyof typeof StoreStatus]
 
 // ---- presence records (dht.md §5) ----
-export const RECORD_TYPE_PRESENCE = 0x01
-export const RECORD_MAX_ADDRESSES = 16
-/** type, signPublic, dhPublic, dhSignature, seq, expiresAt, address count */
-export const RECORD_FIXED_BYTES = 1 + 32 + 32 + 64 + 8 + 8 + 1
-export const RECORD_SIGNATURE_BYTES = 64
+/** v2: blinded, encrypted, fixed size (dht.md §5.2). v1 records (type 0x01) are refused as malformed. */
+export const RECORD_TYPE_PRESENCE = 0x02
+/** One time period (dht.md §5.1): DHT key, period signing key and AEAD key change with it. */
+export const PRESENCE_PERIOD_MS = 24 * 60 * 60_000
+/** A record's expiry is a multiple of this (coarse: it does not tell when it was signed). */
+export const EXPIRY_GRANULE_MS = 10 * 60_000
+/** Addresses one record can hold; the sealed body is padded as if it held this many IPv6 ones. */
+export const RECORD_MAX_ADDRESSES = 8
 /** kind, family, IPv6 address, port: the largest address entry. */
 export const RECORD_ADDRESS_MAX_BYTES = 1 + 1 + 16 + 2
-export const RECORD_MAX_BYTES = RECORD_FIXED_BYTES + RECORD_MAX_ADDRESSES * RECORD_ADDRESS_MAX_BYTES + RECORD_SIGNATURE_BYTES
+/** type, period public key, seq (u32), expiry (u32 seconds), XChaCha20 nonce */
+export const RECORD_HEADER_BYTES = 1 + 32 + 4 + 4 + 24
+/** signPublic, dhPublic, dhSignature, certificate, address count, the padded address area */
+export const RECORD_PLAINTEXT_BYTES = 32 + 32 + 64 + 64 + 1 + RECORD_MAX_ADDRESSES * RECORD_ADDRESS_MAX_BYTES
+export const RECORD_SIGNATURE_BYTES = 64
+/** Every v2 record is exactly this long: header, ciphertext and tag, signature. */
+export const RECORD_BYTES = RECORD_HEADER_BYTES + RECORD_PLAINTEXT_BYTES + 16 + RECORD_SIGNATURE_BYTES
+/** The most the wire codec carries (dht.md §3.5, §3.6). */
+export const RECORD_MAX_BYTES = RECORD_BYTES
 /** Storers keep a record at most this long after they receive it, whatever it claims (dht.md §5.3). */
 export const MAX_RECORD_TTL_MS = 2 * 60 * 60_000
 

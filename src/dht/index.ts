@@ -9,9 +9,13 @@ export { nodeIdOf, compareDistance, commonPrefixLength, xorDistance, idToHex, id
 export { RoutingTable, type Contact, type AddResult } from './routing-table.js'
 export { Lookup, type Candidate } from './lookup.js'
 export {
-  presenceKey, signPresenceRecord, verifyPresenceRecord, cachedRecordVerifier, decodePresenceRecord, compareRecords,
-  type PresenceRecord, type VerifiedRecord, type RecordAddress, type AddressKind
+  verifyPresenceRecord, cachedRecordVerifier, decodePresenceRecord, compareRecords,
+  type PresenceRecord, type OuterRecord, type VerifiedRecord, type RecordAddress, type AddressKind
 } from './records.js'
+export { presenceKey, presenceAeadKey, periodSigningKey, periodOf, periodStartMs } from './presence-keys.js'
+export { sealPresenceRecord, openPresenceRecord, type OpenedPresence } from './presence-seal.js'
+export { presencePlan, presenceSeq, presenceExpiry, PREPUBLISH_MS } from './presence-plan.js'
+export { addressScope, dialable, type AddressScope, type DialScope, type Prefix } from './address-scope.js'
 export { RecordStore } from './record-store.js'
 export { WriteTokens } from './tokens.js'
 export { RateLimiter, DhtDropCounter, type DhtDropReason } from './defences.js'

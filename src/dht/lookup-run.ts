@@ -46,6 +46,8 @@ export interface LookupParams {
   haveSeq?: number | null
   /** find-value: keep going to the k closest and return the highest seq (default: stop at the first). */
   exhaustive?: boolean
+  /** find-value: the reader's own test of a record that verified (dht.md §5.3: it opens); others are passed over */
+  accept?: (r: VerifiedRecord) => boolean
   signal?: AbortSignal
   onProgress?: (p: LookupProgress) => void
   onDone: (r: LookupResult) => void
@@ -151,6 +153,7 @@ class Run implements LookupHandle {
     this.lookup.responded(c, [])
     const rec = this.#n.verifyRecord(msg.record, this.#p.target, this.#n.scheduler.wallNow())
     if (rec === null) return this.#n.drops.count('bad-record')
+    if (this.#p.accept !== undefined && !this.#p.accept(rec)) return
     if (this.#record === null || rec.seq > this.#record.seq) {
       this.#record = rec
       this.#recordHop = c.hop

@@ -19,7 +19,8 @@ import { startLookup, type LookupHandle, type LookupParams } from './lookup-run.
 import { Maintenance } from './maintenance.js'
 import { Publisher, type PublishResult } from './publisher.js'
 import { join, type JoinResult } from './join.js'
-import { presenceKey } from './records.js'
+import { findPresence } from './presence-lookup.js'
+import type { OpenedPresence } from './presence-seal.js'
 import type { LookupResult } from './lookup-run.js'
 import type { DhtSettings, NodeInternals, RequestHandlers } from './context.js'
 import * as C from './constants.js'
@@ -212,22 +213,22 @@ export class DhtNode {
   }
 
   /** The record stored under `key`, verified (result.record null if none was found). */
-  async findValue (key: Uint8Array, opts: LookupOptions & { exhaustive?: boolean } = {}): Promise<LookupResult> {
+  async findValue (key: Uint8Array, opts: LookupOptions & { exhaustive?: boolean, accept?: (r: VerifiedRecord) => boolean } = {}): Promise<LookupResult> {
     const r = await this.#promise({ mode: 'find-value', target: key, ...opts })
     // A node close to the key may itself be the one holding the record (in a small network, the
     // only one): the lookup asks only others, so our own store counts too, newest seq wins (§5.4).
     const held = this.internals.store.get(key, this.internals.scheduler.wallNow())?.record
-    if (held !== undefined && (r.record === null || compareRecords(r.record, held) === 'replace')) return { ...r, record: held }
+    if (held !== undefined && (opts.accept?.(held) ?? true) && (r.record === null || compareRecords(r.record, held) === 'replace')) return { ...r, record: held }
     return r
   }
 
   /**
-   * The presence record of `fingerprint`, or null. On top of the storers' checks, the reader
-   * confirms that the keys inside hash to exactly the fingerprint it asked for (dht.md §5.3).
+   * The presence record of `fingerprint`, opened, or null: looked up under this period's key, then
+   * the adjacent period's (dht.md §5.1, §5.3); only a record that opens under the fingerprint and
+   * carries the identity's certificate counts.
    */
-  async findPresence (fingerprint: string, opts: LookupOptions & { exhaustive?: boolean } = {}): Promise<VerifiedRecord | null> {
-    const r = await this.findValue(presenceKey(fingerprint), opts)
-    return r.record !== null && r.record.fingerprint === fingerprint ? r.record : null
+  async findPresence (fingerprint: string, opts: LookupOptions & { exhaustive?: boolean } = {}): Promise<OpenedPresence | null> {
+    return await findPresence(this, fingerprint, this.internals.scheduler.wallNow(), opts)
   }
 
   /** Publish (callback form): announce now, re-announce every republishMs until it expires. */

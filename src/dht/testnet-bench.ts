@@ -6,7 +6,8 @@ import { pathToFileURL } from 'node:url'
 import { loadavg } from 'node:os'
 import { createTestnet } from './testnet.js'
 import { generateIdentity } from '../crypto/identity.js'
-import { signPresenceRecord, presenceKey } from './records.js'
+import { sealPresenceRecord } from './presence-seal.js'
+import { presencePlan } from './presence-plan.js'
 import { randomBytes } from '../crypto/primitives.js'
 import type { DhtNode } from './node.js'
 
@@ -40,14 +41,14 @@ function rssMiB (): number {
   return process.memoryUsage().rss / MiB
 }
 
-async function publishRecords (nodes: DhtNode[], count: number): Promise<Array<{ fingerprint: string, key: Uint8Array }>> {
-  const out: Array<{ fingerprint: string, key: Uint8Array }> = []
+async function publishRecords (nodes: DhtNode[], count: number): Promise<Array<{ bytes: Uint8Array, key: Uint8Array }>> {
+  const out: Array<{ bytes: Uint8Array, key: Uint8Array }> = []
   for (let i = 0; i < count; i++) {
     const id = generateIdentity()
-    const key = presenceKey(id.fingerprint)
-    const bytes = signPresenceRecord({ publicIdentity: id, addresses: [{ host: '192.0.2.1', port: 1000 + i, kind: 'public' }], seq: 1, expiresAt: Date.now() + 3_600_000 }, id.signSecret)
+    const plan = presencePlan(Date.now(), 3_600_000)[0]!
+    const { key, bytes } = sealPresenceRecord({ publicIdentity: id, addresses: [{ host: '192.0.2.1', port: 1000 + i, kind: 'public' }], ...plan }, id, randomBytes(24))
     await nodes[(i * 37) % nodes.length]!.publish(bytes, key)
-    out.push({ fingerprint: id.fingerprint, key })
+    out.push({ bytes, key })
   }
   return out
 }
@@ -62,7 +63,7 @@ function cpuUs (): number {
   return c.user + c.system
 }
 
-async function measureLookups (nodes: DhtNode[], o: TestnetBenchOptions, records: Array<{ fingerprint: string, key: Uint8Array }>): Promise<{ hit: Series, full: Series }> {
+async function measureLookups (nodes: DhtNode[], o: TestnetBenchOptions, records: Array<{ bytes: Uint8Array, key: Uint8Array }>): Promise<{ hit: Series, full: Series }> {
   const hit = series()
   const full = series()
   for (let i = 0; i < o.lookups; i++) {
@@ -75,7 +76,7 @@ async function measureLookups (nodes: DhtNode[], o: TestnetBenchOptions, records
     hit.cpuUs += cpuUs() - cpu
     hit.hops.push(v.hops)
     hit.sent.push(v.sent)
-    if (v.record?.fingerprint === rec.fingerprint) hit.found++
+    if (v.record !== null && Buffer.compare(v.record.bytes, rec.bytes) === 0) hit.found++
     start = performance.now()
     cpu = cpuUs()
     const f = await node.findNode(randomBytes(32))

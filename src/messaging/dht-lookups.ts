@@ -1,14 +1,21 @@
 // Carries out the connection manager's DHT lookups (proto-spec/messaging.md §5.2): at most one per
 // fingerprint, each under its own AbortController — aborted when the manager cancels it, when it
 // runs past its time limit, and at stop. The lookup function is injected (the daemon passes its
-// DhtComponent's lookup, which verifies that the record's keys hash to the fingerprint, dht.md §5.3).
+// DhtComponent's lookup, which opens the record with the fingerprint and checks that the identity
+// inside hashes to it and certified the record, dht.md §5.3). Before anything is dialled, the
+// record's addresses pass the reader's scope check (dht.md §5.3: no loopback, link-local,
+// unspecified or multicast address; a private one only on a network this node is on).
 import { errors } from '../errors.js'
 import { realScheduler, type Scheduler } from '../io/scheduler.js'
-import type { VerifiedRecord } from '../dht/records.js'
+import type { OpenedPresence } from '../dht/presence-seal.js'
+import { dialable, PUBLIC_ONLY, type DialScope } from '../dht/address-scope.js'
 import type { Address, FoundPresence } from './connections.js'
 import { DHT_LOOKUP_TIMEOUT_MS } from './constants.js'
 
-export type LookupPresence = (fingerprint: string, signal: AbortSignal) => Promise<VerifiedRecord | null>
+/** A presence the DHT gave, with the scope of the node that looked (default: public addresses only). */
+export type LookedUpPresence = OpenedPresence & { scope?: DialScope }
+
+export type LookupPresence = (fingerprint: string, signal: AbortSignal) => Promise<LookedUpPresence | null>
 
 export interface PresenceLookupsOptions {
   lookup: LookupPresence
@@ -23,13 +30,22 @@ export interface PresenceLookupsOptions {
   scheduler?: Scheduler
 }
 
-/** The part of a verified record the connection manager uses, or null if nothing in it is usable. */
-export function foundPresence (fingerprint: string, rec: VerifiedRecord | null, usable: (a: Address) => boolean): FoundPresence | null {
+/** Orders records across periods: a new period's record is news though its seq starts again (dht.md §5.4). */
+export function presenceVersion (period: number, seq: number): number {
+  return period * 2 ** 32 + seq
+}
+
+/**
+ * The part of an opened record the connection manager uses, or null if nothing in it is usable:
+ * only addresses the scope allows (dht.md §5.3) and this socket can reach (`usable`).
+ */
+export function foundPresence (fingerprint: string, rec: LookedUpPresence | null, usable: (a: Address) => boolean): FoundPresence | null {
   // findPresence already checks this; a lookup function from elsewhere might not
   if (rec === null || rec.fingerprint !== fingerprint) return null
-  const addresses = rec.addresses.map(a => ({ host: a.host, port: a.port })).filter(usable)
+  const scope = rec.scope ?? PUBLIC_ONLY
+  const addresses = rec.addresses.filter(a => dialable(a.host, scope)).map(a => ({ host: a.host, port: a.port })).filter(usable)
   if (addresses.length === 0) return null
-  return { addresses, expiresAt: rec.expiresAt, seq: rec.seq, dhPublic: rec.publicIdentity.dhPublic }
+  return { addresses, expiresAt: rec.expiresAt, seq: presenceVersion(rec.period, rec.seq), dhPublic: rec.publicIdentity.dhPublic }
 }
 
 export class PresenceLookups {

@@ -1,9 +1,10 @@
 // The node's DHT (proto-spec/dht.md §6): a DhtNode on the Endpoint's socket — the Endpoint's wire
 // layer hands DHT packet types (wire.md §4.7, 0x20–0x3f) to its 'dht' hook, so DHT and sessions
 // share the one UDP port. At start it joins through the bootstrap list and announces our presence
-// record (our addresses, signed by the identity key); it signs a fresh record (seq = wall-clock ms,
-// so it grows across restarts) before the old one expires. lookup() is what the connection
-// manager and `dmess dht lookup` use.
+// records (dht.md §5.5: this period's, and near its end the next one's; sealed so that only those
+// who know our fingerprint can read them); it seals fresh ones before the old ones expire.
+// lookup() is what the connection manager and `dmess dht lookup` use: it also says which of the
+// record's addresses this node may dial (src/dht/address-scope.ts).
 import { networkInterfaces } from 'node:os'
 import type { Logger } from 'pino'
 import type { Component } from '../runtime/component.js'
@@ -13,13 +14,24 @@ import type { DatagramTransport } from '../io/datagram.js'
 import type { TimerHandle } from '../io/scheduler.js'
 import type { World } from '../io/world.js'
 import { DhtNode, type DhtNodeOptions } from '../dht/node.js'
-import { signPresenceRecord, presenceKey, type RecordAddress, type VerifiedRecord } from '../dht/records.js'
+import type { RecordAddress } from '../dht/records.js'
+import { sealPresenceRecord, type OpenedPresence } from '../dht/presence-seal.js'
+import { presencePlan } from '../dht/presence-plan.js'
+import { isLoopbackHost } from '../dht/loopback.js'
+import { privateBlock, type DialScope, type Prefix } from '../dht/address-scope.js'
+import { idToHex } from '../dht/ids.js'
 import { addressOf, parseIp } from '../io/address.js'
 import { RECORD_MAX_ADDRESSES } from '../dht/constants.js'
+import { XCHACHA_NONCE_BYTES } from '../crypto/primitives.js'
 
-/** Our record lives this long; a new one is signed RENEW_BEFORE_MS before that (dht.md §5). */
+/** Our records live about this long; new ones are sealed RENEW_BEFORE_MS before that (dht.md §5.5). */
 export const PRESENCE_TTL_MS = 60 * 60_000
 export const RENEW_BEFORE_MS = 10 * 60_000
+
+/** A presence found in the DHT, and which of its addresses this node may dial. */
+export interface FoundRecord extends OpenedPresence {
+  scope: DialScope
+}
 
 export interface DhtComponentOptions {
   endpoint: () => Endpoint
@@ -46,6 +58,26 @@ export function announcedAddresses (bound: { host: string, port: number }): Reco
   return out.slice(0, RECORD_MAX_ADDRESSES)
 }
 
+/**
+ * The private networks this node is on, for deciding which private record addresses it may dial
+ * (dht.md §5.3): the private block (RFC 1918, RFC 6598, RFC 4193) of each of its own addresses —
+ * every interface's when bound to the wildcard, else the bound one's. A private network may span
+ * many routed subnets (an office, a lab), so the block, not the on-link prefix, is what a private
+ * address can be reached within; a node with only public addresses dials no private ones.
+ */
+export function localNetworks (bound: { host: string }): Prefix[] {
+  const wildcard = bound.host === '0.0.0.0' || bound.host === '::'
+  const own = wildcard
+    ? Object.values(networkInterfaces()).flatMap(list => (list ?? []).filter(i => !i.internal).map(i => i.address))
+    : [bound.host]
+  const out: Prefix[] = []
+  for (const host of own) {
+    const block = privateBlock(host)
+    if (block !== null && !out.some(p => p.bits === block.bits && p.ip.every((b, i) => b === block.ip[i]))) out.push(block)
+  }
+  return out
+}
+
 /** The Endpoint's 'dht' hook as the DHT's datagram socket (detached by close()). */
 export function endpointDhtTransport (ep: Endpoint): DatagramTransport {
   const t: DatagramTransport = {
@@ -65,6 +97,8 @@ export class DhtComponent implements Component {
   #renew: TimerHandle | null = null
   #transport: DatagramTransport | null = null
   #lastPublish: Promise<void> = Promise.resolve()
+  /** DHT keys of the records we publish now (hex): an old period's is withdrawn when it drops out */
+  #published = new Set<string>()
 
   constructor (readonly opts: DhtComponentOptions) {}
 
@@ -95,25 +129,33 @@ export class DhtComponent implements Component {
   async #announce (ep: Endpoint): Promise<void> {
     const node = this.node
     if (node === null || !node.running) return
-    const { scheduler } = this.opts.world
+    const { scheduler, random } = this.opts.world
     const ttl = this.opts.ttlMs ?? PRESENCE_TTL_MS
     const now = scheduler.wallNow()
     const addresses = announcedAddresses(ep.address)
-    const bytes = signPresenceRecord({ publicIdentity: this.opts.identity, addresses, seq: now, expiresAt: now + ttl }, this.opts.identity.signSecret)
-    try {
-      const r = await node.publish(bytes, presenceKey(this.opts.identity.fingerprint))
-      this.opts.log.info({ stored: r.stored, held: r.alreadyHeld, failed: r.failed, addresses: addresses.length }, 'dht presence announced')
-    } catch (err) {
-      this.opts.log.debug({ err: err instanceof Error ? err.message : String(err) }, 'dht announce abandoned')
-    }
+    const sealed = presencePlan(now, ttl).map(plan => sealPresenceRecord({ publicIdentity: this.opts.identity, addresses, ...plan }, this.opts.identity, random.bytes(XCHACHA_NONCE_BYTES)))
+    const keys = new Set(sealed.map(r => idToHex(r.key)))
+    for (const old of this.#published) if (!keys.has(old)) node.unpublish(Uint8Array.from(Buffer.from(old, 'hex')))
+    this.#published = keys
+    await Promise.all(sealed.map(async ({ key, bytes }) => {
+      try {
+        const r = await node.publish(bytes, key)
+        this.opts.log.info({ stored: r.stored, held: r.alreadyHeld, failed: r.failed, addresses: addresses.length }, 'dht presence announced')
+      } catch (err) {
+        this.opts.log.debug({ err: err instanceof Error ? err.message : String(err) }, 'dht announce abandoned')
+      }
+    }))
     if (!node.running) return
     this.#renew = scheduler.setTimer(Math.max(1000, ttl - RENEW_BEFORE_MS), () => { this.#lastPublish = this.#announce(ep) })
   }
 
-  /** The verified presence record of `fingerprint` as the network has it, or null. */
-  async lookup (fingerprint: string, signal?: AbortSignal): Promise<VerifiedRecord | null> {
+  /** The presence of `fingerprint` as the network has it (opened and certified), or null. */
+  async lookup (fingerprint: string, signal?: AbortSignal): Promise<FoundRecord | null> {
     if (this.node === null || !this.node.running) return null
-    return await this.node.findPresence(fingerprint, { signal })
+    const found = await this.node.findPresence(fingerprint, { signal })
+    if (found === null) return null
+    const bound = this.opts.endpoint().address
+    return { ...found, scope: { loopback: isLoopbackHost(bound.host), localNetworks: localNetworks(bound) } }
   }
 
   async stop (): Promise<void> {

@@ -20,13 +20,12 @@ import { formatHostPort } from '../io/address.js'
 import type { World } from '../io/world.js'
 import type { DhtNodeOptions } from '../dht/node.js'
 import { LOOPBACK_SETTINGS, isLoopbackHost } from '../dht/loopback.js'
-import type { VerifiedRecord } from '../dht/records.js'
 import { MessagingService } from '../messaging/service.js'
 import { MessagingActions } from '../messaging/actions.js'
 import type { NetworkOptions } from '../messaging/network.js'
 import type { Store } from '../store/index.js'
 import { EndpointComponent } from './endpoint.js'
-import { DhtComponent } from './dht.js'
+import { DhtComponent, type FoundRecord } from './dht.js'
 
 export interface NodeOptions {
   world: World
@@ -98,7 +97,7 @@ export class Node {
       staticPeers: opts.peers,
       mdns: mdnsOptions(opts.host, opts.mdns),
       // a contact with no known address is looked up in the DHT (messaging.md §5.2)
-      lookupPresence: dht === null ? null : async (fp: string, signal: AbortSignal): Promise<VerifiedRecord | null> => await dht.lookup(fp, signal),
+      lookupPresence: dht === null ? null : async (fp: string, signal: AbortSignal): Promise<FoundRecord | null> => await dht.lookup(fp, signal),
       profileName: opts.profileName
     })
     this.actions = new MessagingActions(this.messaging)

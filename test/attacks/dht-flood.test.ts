@@ -16,7 +16,7 @@ import { StandaloneDht } from '../../src/dht/standalone.js'
 import { encodeMessage } from '../../src/dht/messages.js'
 import { DhtType, ANSWERS_PER_SECOND, ANSWERS_BURST, QUIET_BURST } from '../../src/dht/constants.js'
 import { generateIdentity } from '../../src/crypto/identity.js'
-import { signPresenceRecord, presenceKey } from '../../src/dht/records.js'
+import { sealNow } from '../dht/helpers.js'
 import { testRng } from '../helpers/seed.js'
 
 const SOURCES = 500
@@ -55,8 +55,8 @@ t.test('500 sources at full speed: answers stay within the global budget, a real
   for (let i = 0; i < 6; i++) legit.push(await StandaloneDht.listen({ host: `127.100.${i}.1` }))
   for (const n of legit) t.equal((await n.node.bootstrap([victim.address])).reached, 1, 'a node joins through the victim')
   const alice = generateIdentity()
-  const record = signPresenceRecord({ publicIdentity: alice, addresses: [{ host: '192.0.2.5', port: 9, kind: 'public' }], seq: 1, expiresAt: Date.now() + 3_600_000 }, alice.signSecret)
-  t.ok((await legit[0]!.node.publish(record, presenceKey(alice.fingerprint))).stored > 0, 'a record is published')
+  const record = sealNow(alice, [{ host: '192.0.2.5', port: 9, kind: 'public' }], 1)
+  t.ok((await legit[0]!.node.publish(record.bytes, record.key)).stored > 0, 'a record is published')
 
   let answers = 0
   for (let i = 0; i < SOURCES; i++) sockets.push(await bindSource(`127.${10 + (i >> 8)}.${i & 255}.1`, () => { answers++ }))

@@ -1,15 +1,19 @@
 // The test vectors of proto-spec/dht.md §12, read from the spec itself: every DHT message encodes
 // to exactly the documented bytes and decodes to exactly the documented fields, the presence
-// record is what signing Alice's record gives and verifies, and the dumps spell the same bytes.
+// record (§5) is what sealing Alice's record gives, verifies for a storer and opens for a reader
+// with her fingerprint, its derived keys are the documented ones, and the dumps spell the same bytes.
 import t from 'tap'
 import { encodeMessage, decodeMessage, type DhtMessage } from '../../src/dht/messages.js'
 import { nodeIdOf, nodeIdAt, placementCrc, idValidFor } from '../../src/dht/ids.js'
 import { parseIp } from '../../src/io/address.js'
 import { WriteTokens } from '../../src/dht/tokens.js'
-import { decodePresenceRecord, verifyPresenceRecord, presenceKey } from '../../src/dht/records.js'
+import { decodePresenceRecord, verifyPresenceRecord } from '../../src/dht/records.js'
+import { openPresenceRecord } from '../../src/dht/presence-seal.js'
+import { presenceKey, presenceAeadKey, periodSigningKey, certificateMessage } from '../../src/dht/presence-keys.js'
+import { ed25519 } from '../../src/crypto/primitives.js'
 import { specVectors, specDumps, fromHex, toHex } from '../helpers/spec-vectors.js'
 import {
-  dhtVectorMessages, presenceRecordBytes, alicePresenceKey, alice, dhtPublic, token, RECORD, ASKER_ADDRESS, TOKEN_SECRET, NODE_ADDRESSES
+  dhtVectorMessages, presenceRecordBytes, alicePresenceKey, alice, dhtPublic, token, RECORD, RECORD_NONCE, ASKER_ADDRESS, TOKEN_SECRET, NODE_ADDRESSES
 } from '../helpers/dht-vector-inputs.js'
 
 const vectors = specVectors('dht.md')
@@ -58,26 +62,39 @@ t.test('keys, ids and token are what §12.1 says', async t => {
   }
   t.equal(toHex(dhtPublic('A')), get('dhtPublic.A'))
   t.equal(toHex(dhtPublic('B')), get('dhtPublic.B'))
-  t.equal(toHex(presenceKey(alice().fingerprint)), get('presenceKey'))
+  const id = alice()
+  t.equal(toHex(presenceKey(id.fingerprint, RECORD.period)), get('presenceKey'))
+  t.equal(toHex(presenceAeadKey(id.fingerprint, RECORD.period)), get('presenceAeadKey'))
+  const period = periodSigningKey(id.signSecret, RECORD.period)
+  t.equal(toHex(period.publicKey), get('periodPublic'))
+  t.equal(toHex(ed25519.sign(certificateMessage(RECORD.period, alicePresenceKey(), period.publicKey), id.signSecret)), get('certificate'))
   t.equal(toHex(token()), get('token'))
   const tokens = new WriteTokens({ random: () => TOKEN_SECRET.slice() }, 0)
   t.ok(tokens.check(fromHex(get('token')), ASKER_ADDRESS, alicePresenceKey(), 0), 'B accepts it back from A')
   t.notOk(tokens.check(fromHex(get('token')), '192.0.2.2:47474', alicePresenceKey(), 0), 'not from another address')
 })
 
-t.test('the presence record: signed bytes, fields, verification', async t => {
+t.test('the presence record: sealed bytes, visible fields, verification, opening', async t => {
   const bytes = fromHex(get('presenceRecord'))
-  t.equal(toHex(presenceRecordBytes()), get('presenceRecord'), 'signing Alice\'s record gives the documented bytes')
+  t.equal(toHex(presenceRecordBytes()), get('presenceRecord'), 'sealing Alice\'s record gives the documented bytes')
   t.equal(dumps.get('presenceRecord'), get('presenceRecord'))
   const id = alice()
   t.same(plain(decodePresenceRecord(bytes)), plain({
-    publicIdentity: { signPublic: id.signPublic, dhPublic: id.dhPublic, dhSignature: id.dhSignature }, ...RECORD
-  }))
+    periodPublic: fromHex(get('periodPublic')),
+    seq: RECORD.seq,
+    expiresAt: RECORD.expiresAt,
+    nonce: RECORD_NONCE,
+    ciphertext: bytes.subarray(65, 434)
+  }), 'what storers see: period key, seq, expiry, nonce, ciphertext')
   const key = fromHex(get('presenceKey'))
   const before = RECORD.expiresAt - 1
-  t.equal(verifyPresenceRecord(bytes, key, before)?.fingerprint, id.fingerprint, 'verifies, and names Alice')
+  const v = verifyPresenceRecord(bytes, key, before)
+  t.ok(v, 'the outer layer verifies')
   t.equal(verifyPresenceRecord(bytes, key, RECORD.expiresAt), null, 'not once expired')
+  const opened = openPresenceRecord(v!, id.fingerprint, RECORD.period)
+  t.equal(opened?.fingerprint, id.fingerprint, 'opens with Alice\'s fingerprint, and names her')
+  t.same(opened?.addresses, RECORD.addresses)
   const flipped = bytes.slice()
   flipped[150] = (flipped[150] ?? 0) ^ 1
-  t.equal(verifyPresenceRecord(flipped, key, before), null, 'not with an address byte changed')
+  t.equal(verifyPresenceRecord(flipped, key, before), null, 'not with a ciphertext byte changed')
 })

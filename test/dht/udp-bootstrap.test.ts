@@ -8,7 +8,7 @@ import { BIN } from '../helpers/cli.js'
 import { StandaloneDht } from '../../src/dht/standalone.js'
 import { LOOPBACK_SETTINGS } from '../../src/dht/testnet.js'
 import { generateIdentity } from '../../src/crypto/identity.js'
-import { signPresenceRecord, presenceKey } from '../../src/dht/records.js'
+import { sealNow } from './helpers.js'
 
 interface Line { event: string, [k: string]: unknown }
 
@@ -40,8 +40,8 @@ t.test('nodes join through `dmess bootstrap`, find a record, stats report it, SI
     t.equal(r.reached, 1, 'the bootstrap node answers PING')
   }
   const id = generateIdentity()
-  const bytes = signPresenceRecord({ publicIdentity: id, addresses: [{ host: '192.0.2.5', port: 9, kind: 'public' }], seq: 1, expiresAt: Date.now() + 3_600_000 }, id.signSecret)
-  const pub = await nodes[0]!.node.publish(bytes, presenceKey(id.fingerprint))
+  const { bytes, key } = sealNow(id, [{ host: '192.0.2.5', port: 9, kind: 'public' }], 1)
+  const pub = await nodes[0]!.node.publish(bytes, key)
   t.ok(pub.stored > 0)
   const found = await nodes[7]!.node.findPresence(id.fingerprint)
   t.equal(found?.fingerprint, id.fingerprint, 'found through a network joined via the bootstrap node')

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { createTestnet } from '../../src/dht/testnet.js'
 import { StandaloneDht } from '../../src/dht/standalone.js'
 import { generateIdentity } from '../../src/crypto/identity.js'
-import { signPresenceRecord, presenceKey } from '../../src/dht/records.js'
+import { sealNow } from './helpers.js'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 const CHILD = join(HERE, 'fixtures', 'udp-lookup-child.ts')
@@ -26,10 +26,7 @@ async function runChild (args: string[]): Promise<{ code: number | null, stdout:
 
 function recordFor (host: string, port: number, seq: number): { bytes: Uint8Array, key: Uint8Array, fingerprint: string } {
   const id = generateIdentity()
-  const bytes = signPresenceRecord({
-    publicIdentity: id, addresses: [{ host, port, kind: 'lan' }], seq, expiresAt: Date.now() + 60 * 60_000
-  }, id.signSecret)
-  return { bytes, key: presenceKey(id.fingerprint), fingerprint: id.fingerprint }
+  return { ...sealNow(id, [{ host, port, kind: 'lan' }], seq), fingerprint: id.fingerprint }
 }
 
 t.test('200 nodes on loopback: a record announced by one is found from another process', async t => {
@@ -62,12 +59,11 @@ t.test('a newer sequence number replaces the record network-wide', async t => {
   const net = await createTestnet(30)
   t.teardown(net.destroy)
   const id = generateIdentity()
-  const sign = (seq: number, port: number): Uint8Array => signPresenceRecord({
-    publicIdentity: id, addresses: [{ host: '192.0.2.20', port, kind: 'public' }], seq, expiresAt: Date.now() + 60 * 60_000
-  }, id.signSecret)
-  const key = presenceKey(id.fingerprint)
-  await net.nodes[3]!.node.publish(sign(1, 1000), key)
-  await net.nodes[3]!.node.publish(sign(2, 2000), key)
+  const now = Date.now()
+  const sign = (seq: number, port: number): { bytes: Uint8Array, key: Uint8Array } => sealNow(id, [{ host: '192.0.2.20', port, kind: 'public' }], seq, now)
+  const [first, second] = [sign(1, 1000), sign(2, 2000)]
+  await net.nodes[3]!.node.publish(first.bytes, first.key)
+  await net.nodes[3]!.node.publish(second.bytes, second.key)
   const reader = net.nodes[25]!
   const found = await reader.node.findPresence(id.fingerprint, { exhaustive: true })
   t.equal(found?.seq, 2)

@@ -1,12 +1,15 @@
 // The messages and the presence record behind proto-spec/dht.md §12 (test vectors). Shared by
 // test/dht/spec-vectors.test.ts and whoever regenerates the document's dumps. Every key is a fixed
-// byte sequence, and Ed25519 signatures are deterministic (RFC 8032 §5.1.6), so every byte is fixed.
+// byte sequence, the record's nonce too, and Ed25519 signatures are deterministic (RFC 8032 §5.1.6),
+// so every byte is fixed.
 import { ed25519 } from '../../src/crypto/primitives.js'
 import { identityFromSecrets, IDENTITY_SECRET_NAMES, type Identity } from '../../src/crypto/identity.js'
 import { nodeIdAt } from '../../src/dht/ids.js'
 import { WriteTokens } from '../../src/dht/tokens.js'
 import { DhtType, ValueStatus, StoreStatus } from '../../src/dht/constants.js'
-import { presenceKey, signPresenceRecord, type PresenceRecord } from '../../src/dht/records.js'
+import type { PresenceRecord } from '../../src/dht/records.js'
+import { sealPresenceRecord } from '../../src/dht/presence-seal.js'
+import { presenceKey } from '../../src/dht/presence-keys.js'
 import type { DhtMessage, NodeInfo } from '../../src/dht/messages.js'
 import { counting } from './spec-vectors.js'
 
@@ -24,19 +27,22 @@ export const ASKER_ADDRESS = '192.0.2.1:47474'
 export const NODE_ADDRESSES = { A: ASKER_ADDRESS, B: '198.51.100.7:47400', C: '203.0.113.5:47400', D: '[2001:db8::5]:47400' }
 export const TOKEN_SECRET = counting(0x60, 32)
 
+/** Period 21915 is 2030-01-01 (UTC); seq 7: sealed 7 s after 2029-12-31T21:00Z, 3 h before the period (dht.md §5.5). */
 export const RECORD: Omit<PresenceRecord, 'publicIdentity'> = {
   addresses: [{ host: '192.168.1.20', port: 47474, kind: 'lan' }, { host: '2001:db8::20', port: 47474, kind: 'public' }],
+  period: 21915,
   seq: 7,
-  expiresAt: Date.UTC(2030, 0, 1) // 1893456000000
+  expiresAt: Date.UTC(2030, 0, 1, 1) // 1893459600000
 }
+export const RECORD_NONCE = counting(0x80, 24)
 
 export function presenceRecordBytes (): Uint8Array {
   const id = alice()
-  return signPresenceRecord({ ...RECORD, publicIdentity: id }, id.signSecret)
+  return sealPresenceRecord({ ...RECORD, publicIdentity: id }, id, RECORD_NONCE).bytes
 }
 
 export function alicePresenceKey (): Uint8Array {
-  return presenceKey(alice().fingerprint)
+  return presenceKey(alice().fingerprint, RECORD.period)
 }
 
 /** The write token B gives A's address for Alice's key (dht.md §4) with a fixed secret. */

@@ -2,8 +2,8 @@
 // driven by hand with a fake clock, and the lookup runner with a fake lookup function.
 import t from 'tap'
 import { ConnectionManager, type ConnAction, type FoundPresence } from '../../src/messaging/connections.js'
-import { PresenceLookups, foundPresence, type LookupPresence } from '../../src/messaging/dht-lookups.js'
-import type { VerifiedRecord } from '../../src/dht/records.js'
+import { PresenceLookups, foundPresence, presenceVersion, type LookupPresence, type LookedUpPresence } from '../../src/messaging/dht-lookups.js'
+import type { DialScope } from '../../src/dht/address-scope.js'
 
 const A = { host: '10.1.0.2', port: 4001 }
 const B = { host: '10.2.0.2', port: 4002 }
@@ -148,19 +148,23 @@ t.test('a record with nothing usable or already expired counts as not found', as
 
 // ---- the runner ----
 
-function record (fp: string, hosts: string[], seq = 1): VerifiedRecord {
+/** A reader on 10.0.0.0/8 and fd00::/8: the private addresses below are on its networks. */
+const LAN: DialScope = { loopback: false, localNetworks: [{ ip: Uint8Array.of(10, 0, 0, 0), bits: 8 }, { ip: Uint8Array.of(0xfd, ...new Array<number>(15).fill(0)), bits: 8 }] }
+
+function record (fp: string, hosts: string[], seq = 1, scope: DialScope | null = LAN): LookedUpPresence {
   return {
     fingerprint: fp,
     key: new Uint8Array(32),
-    bytes: new Uint8Array(0),
     publicIdentity: { signPublic: new Uint8Array(32), dhPublic: KEY, dhSignature: new Uint8Array(64) },
     addresses: hosts.map((host, i) => ({ host, port: 5000 + i, kind: 'lan' as const })),
+    period: 20_000,
     seq,
-    expiresAt: Date.now() + 60_000
+    expiresAt: Date.now() + 60_000,
+    ...(scope === null ? {} : { scope })
   }
 }
 
-interface Call { fp: string, signal: AbortSignal, resolve: (r: VerifiedRecord | null) => void, reject: (e: Error) => void }
+interface Call { fp: string, signal: AbortSignal, resolve: (r: LookedUpPresence | null) => void, reject: (e: Error) => void }
 
 function fakeLookup (): { fn: LookupPresence, calls: Call[] } {
   const calls: Call[] = []
@@ -223,5 +227,16 @@ t.test('foundPresence: the fingerprint must be the one asked for', async t => {
   t.equal(foundPresence('bob', null, () => true), null)
   t.equal(foundPresence('bob', record('bob', ['fd00::1']), a => !a.host.includes(':')), null, 'nothing usable')
   const rec = record('bob', ['10.0.0.1'], 9)
-  t.same(foundPresence('bob', rec, () => true), { addresses: [{ host: '10.0.0.1', port: 5000 }], expiresAt: rec.expiresAt, seq: 9, dhPublic: KEY })
+  t.same(foundPresence('bob', rec, () => true), { addresses: [{ host: '10.0.0.1', port: 5000 }], expiresAt: rec.expiresAt, seq: presenceVersion(20_000, 9), dhPublic: KEY })
+  t.ok(presenceVersion(20_001, 0) > presenceVersion(20_000, 97_200), 'a new period\'s record is news though its seq starts again')
+})
+
+t.test('foundPresence: record addresses a reader refuses to dial (dht.md §5.3)', async t => {
+  const hosts = ['127.0.0.1', '::1', '169.254.3.4', 'fe80::1', '0.0.0.0', '::', '224.0.0.251', 'ff02::fb', '255.255.255.255',
+    '192.168.7.7', '172.16.0.9', '100.64.1.1', 'fc00::9', '10.0.0.1', 'fd00::2', '198.51.100.7', '2001:db8::7']
+  const ports = (scope: DialScope | null): string[] => foundPresence('bob', record('bob', hosts, 1, scope), () => true)?.addresses.map(a => a.host) ?? []
+  t.same(ports(LAN), ['10.0.0.1', 'fd00::2', '198.51.100.7', '2001:db8::7'], 'public, and private only on our own networks')
+  t.same(ports(null), ['198.51.100.7', '2001:db8::7'], 'no scope given: public only')
+  t.same(ports({ loopback: true, localNetworks: [] }), hosts, 'a node on loopback (tests) dials what it finds')
+  t.equal(foundPresence('bob', record('bob', ['127.0.0.1', '192.168.1.1'], 1, null), () => true), null, 'nothing dialable: not found')
 })

@@ -3,7 +3,9 @@
 // Records are signed once at setup (pre-signed); storing and reading them runs the full
 // verification path of the real node.
 import { identityFromSecrets } from '../../crypto/identity.js'
-import { signPresenceRecord, presenceKey, verifyPresenceRecord, type VerifiedRecord } from '../records.js'
+import { verifyPresenceRecord, type VerifiedRecord } from '../records.js'
+import { sealPresenceRecord } from '../presence-seal.js'
+import { presencePlan } from '../presence-plan.js'
 import type { LookupResult } from '../lookup-run.js'
 import type { DhtSettings } from '../context.js'
 import { DhtSimNetwork, type SimDatagramNetwork } from './network.js'
@@ -87,9 +89,10 @@ function makeRecords (seed: number, count: number, now: number): VerifiedRecord[
   const out: VerifiedRecord[] = []
   for (let i = 0; i < count; i++) {
     const id = identityFromSecrets({ 'identity.ed25519': rng.bytes(32), 'identity.x25519': rng.bytes(32) })
-    const record = { publicIdentity: id, addresses: [{ host: `198.51.100.${1 + (i % 250)}`, port: 4000 + (i % 1000), kind: 'public' as const }], seq: 1, expiresAt: Math.floor(now) + 90 * 60_000 }
-    const bytes = signPresenceRecord(record, id.signSecret)
-    out.push(verifyPresenceRecord(bytes, presenceKey(id.fingerprint), now)!)
+    const plan = presencePlan(Math.floor(now), 90 * 60_000)[0]!
+    const record = { publicIdentity: id, addresses: [{ host: `198.51.100.${1 + (i % 250)}`, port: 4000 + (i % 1000), kind: 'public' as const }], ...plan }
+    const { key, bytes } = sealPresenceRecord(record, id, rng.bytes(24))
+    out.push(verifyPresenceRecord(bytes, key, now)!)
   }
   return out
 }
@@ -137,7 +140,7 @@ export function runScenario (o: ScenarioOptions): ScenarioResult {
     from.node.startLookup({
       mode: 'find-value',
       target: want.key,
-      onDone: (r) => { results.push({ r, ok: r.record?.fingerprint === want.fingerprint }); done() }
+      onDone: (r) => { results.push({ r, ok: r.record !== null && Buffer.compare(r.record.bytes, want.bytes) === 0 }); done() }
     })
   })
   const perLookupMs = (cpuS() - lookupCpu0) * 1000 / Math.max(1, results.length)

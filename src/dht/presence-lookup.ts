@@ -1,0 +1,35 @@
+// A reader's presence lookup (dht.md §5.1, §5.3): the fingerprint gives this period's DHT key;
+// the record found there must open under the fingerprint. Near a period boundary the owner's and
+// the reader's clocks may disagree about the period, and the owner publishes the next period's
+// record ahead of time, so when the current period gives nothing the adjacent one (the previous in
+// the first half of a period, the next in the second) is asked too.
+import { periodOf, periodStartMs, presenceKey } from './presence-keys.js'
+import { openPresenceRecord, type OpenedPresence } from './presence-seal.js'
+import { PRESENCE_PERIOD_MS } from './constants.js'
+import type { LookupOptions } from './node.js'
+import type { LookupResult } from './lookup-run.js'
+import type { VerifiedRecord } from './records.js'
+
+/** What findPresence needs of a DhtNode. */
+export interface ValueFinder {
+  findValue: (key: Uint8Array, opts: LookupOptions & { exhaustive?: boolean, accept?: (r: VerifiedRecord) => boolean }) => Promise<LookupResult>
+}
+
+/** The periods a reader asks at `now`, in order: the current one, then the adjacent one. */
+export function lookupPeriods (now: number): number[] {
+  const p = periodOf(now)
+  const firstHalf = now - periodStartMs(p) < PRESENCE_PERIOD_MS / 2
+  return [p, firstHalf ? p - 1 : p + 1].filter(x => x >= 0)
+}
+
+export async function findPresence (node: ValueFinder, fingerprint: string, now: number, opts: LookupOptions & { exhaustive?: boolean } = {}): Promise<OpenedPresence | null> {
+  for (const period of lookupPeriods(now)) {
+    // a record under this key that does not open (not the owner's: anyone who knows the
+    // fingerprint can write there) is passed over and the lookup goes on
+    const accept = (r: VerifiedRecord): boolean => openPresenceRecord(r, fingerprint, period) !== null
+    const r = await node.findValue(presenceKey(fingerprint, period), { ...opts, accept })
+    const found = r.record === null ? null : openPresenceRecord(r.record, fingerprint, period)
+    if (found !== null) return found
+  }
+  return null
+}
