@@ -130,7 +130,7 @@ t.test('STORE: token bound to the asker, full verification, per-source cap, repl
   peer.send('198.51.100.1:4000', { type: DhtType.FIND_VALUE, key: recs[0]!.key, haveSeq: null })
   net.advance(30)
   const v = peer.got.at(-1)!.msg!
-  t.ok(v.type === DhtType.VALUE && v.status === ValueStatus.RECORD && Buffer.from(v.record).equals(Buffer.from(recs[0]!.bytes)), 'served back')
+  t.ok(v.type === DhtType.VALUE && v.status === ValueStatus.RECORDS && v.total === 1 && Buffer.from(v.records[0]!).equals(Buffer.from(recs[0]!.bytes)), 'served back')
   peer.send('198.51.100.1:4000', { type: DhtType.FIND_VALUE, key: recs[0]!.key, haveSeq: 1 })
   net.advance(30)
   const nn = peer.got.at(-1)!.msg!
