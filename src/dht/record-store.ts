@@ -68,7 +68,7 @@ export class RecordStore {
     const slots = this.#keys.get(hex)
     if (slots === undefined) return []
     for (const s of slots.filter(s => s.until <= now)) this.#drop(hex, s)
-    return this.#keys.get(hex) ?? []
+    return [...(this.#keys.get(hex) ?? [])]
   }
 
   /** The first live record under `key` (the longest held), or undefined. */
@@ -90,9 +90,9 @@ export class RecordStore {
     if (own.length > 0) this.#evict(hex, own)
     else if (slots.length >= this.perKey) this.#evict(hex, slots)
     else if (this.#size >= this.maxRecords) return 'full'
-    const list = this.#keys.get(hex) ?? []
-    list.push({ record, source, until, refreshedAt: now })
-    this.#keys.set(hex, list)
+    const held = this.#keys.get(hex) ?? []
+    held.push({ record, source, until, refreshedAt: now })
+    this.#keys.set(hex, held)
     this.#size++
     this.#add(source, 1)
     return 'stored'
