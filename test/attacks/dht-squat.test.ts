@@ -4,13 +4,14 @@
 // refreshing hid the owner at every storer it reached. Here, on the seeded DHT simulator:
 // squatters on 3 subnets store first and refresh every 2 minutes, the owner publishes after them,
 // and a reader still finds the owner's addresses at the same storers; then a flood of fresh period
-// keys from one /24 and from 3 subnets under the key never pushes the owner's record out.
+// keys from one /24 and from 3 subnets under the key never pushes the owner's record out, and 4
+// subnets that do are undone by the owner's next republish.
 import t from 'tap'
 import { SimDht, bindTransport, type SimNode, type DhtSimNetwork } from '../../src/dht/sim/index.js'
 import { DhtNode } from '../../src/dht/node.js'
 import { sealPresenceRecord } from '../../src/dht/presence-seal.js'
 import { periodOf } from '../../src/dht/presence-keys.js'
-import { DhtType, StoreStatus, RECORDS_PER_KEY } from '../../src/dht/constants.js'
+import { DhtType, StoreStatus, RECORDS_PER_KEY, REPUBLISH_MS } from '../../src/dht/constants.js'
 import { simRandom, simScheduler } from '../../src/sim/io.js'
 import { createRng, type Rng } from '../../src/sim/rng.js'
 import { randomBytes } from '../../src/crypto/primitives.js'
@@ -119,7 +120,7 @@ t.test('squatters who store first and keep refreshing no longer hide the owner: 
   metric(t, 'dht_squat_min_storers_with_owner', minWithOwner, 'storers')
 })
 
-t.test(`a flood of squat records under one key cannot push the owner out: one place per source subnet, ${RECORDS_PER_KEY} per key`, async t => {
+t.test(`a flood of squat records under one key cannot push the owner out for long: never from ${RECORDS_PER_KEY - 1} subnets, from more only until the next republish`, async t => {
   const seed = testSeed(t, 0xf100d, 'simulated DHT')
   const w = world(seed)
   const net = w.net
@@ -162,4 +163,20 @@ t.test(`a flood of squat records under one key cannot push the owner out: one pl
   metric(t, 'dht_squat_flood_stores_accepted', accepted, 'STOREs', { sent, squatRecords: maxRecords, subnets: 3 })
   metric(t, 'dht_squat_flood_places_replaced', evictions, 'records')
   metric(t, 'dht_squat_flood_owner_displaced', ownerLost, 'storer-checks')
+
+  // past the bound: 4 more subnets, each writing after the owner's last refresh, do push it out
+  // (dht.md §5.4), and only until the owner's next republish (REPUBLISH_MS) takes a place back
+  const four = ['45.91.1.1:5000', '45.92.2.1:5000', '45.93.3.1:5000', '45.94.4.1:5000'].map(a => new RawPeer(w.net, a, w.rng.fork()))
+  for (let i = 0; i < 8; i++) {
+    const rec = squatRecord(w.alice, seededIdentity(w.rng))
+    for (const s of targets) store(four[i % four.length]!, s.addr, rec)
+  }
+  const displaced = storers(w).filter(x => !x.owner).length
+  t.ok(displaced > 0, `4 fresh subnets displace the owner at ${displaced} of 20 storers`)
+  net.run({ until: net.now + REPUBLISH_MS })
+  const back = storers(w).filter(x => x.owner).length
+  t.equal(back, 20, 'one republish later the owner\'s record is back at all 20')
+  t.equal(await lookUp(w), '203.0.113.7:4000')
+  metric(t, 'dht_squat_four_subnets_displaced', displaced, 'storers', { of: 20 })
+  metric(t, 'dht_squat_owner_back_after_republish', back, 'storers', { afterMs: REPUBLISH_MS })
 })
