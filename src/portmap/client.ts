@@ -21,8 +21,19 @@ import { natPmpAddress, natPmpMap, pcpEpoch, pcpMap, type MapOutcome, type Reque
 
 export type PortmapProtocol = 'pcp' | 'nat-pmp'
 
-/** Tuning (not from the RFCs unless said). */
-export const PORTMAP_DEFAULTS = {
+/** Tuning (not from the RFCs unless said), in ms unless named otherwise. */
+export interface PortmapTuning {
+  lifetimeS: number
+  initialMs: number
+  attempts: number
+  deleteAttempts: number
+  retryMs: number
+  epochCheckMs: number
+  minRenewMs: number
+  maxRenewMs: number
+}
+
+export const PORTMAP_DEFAULTS: Readonly<PortmapTuning> = {
   /** asked-for lifetime: RFC 6886 §3.3 recommends 7200 s */
   lifetimeS: 7200,
   /** RFC 6886 §3.1's first wait; PCP's 3 s (RFC 6887 §8.1.1) is too slow to fall back on a LAN */
@@ -39,7 +50,7 @@ export const PORTMAP_DEFAULTS = {
   minRenewMs: 1000,
   /** nor later (timers cap at 2^31 ms, and a day is long enough to learn of a change) */
   maxRenewMs: 24 * 3600_000
-} as const
+}
 
 export interface PortMapping {
   protocol: PortmapProtocol
@@ -78,7 +89,7 @@ export interface PortMapperOptions {
   serverPort?: number
   /** which protocols, in order of preference */
   protocols?: PortmapProtocol[]
-  tuning?: Partial<typeof PORTMAP_DEFAULTS>
+  tuning?: Partial<PortmapTuning>
   log?: Logger
   /** called after every change of status */
   onChange?: (status: PortmapStatus) => void
@@ -87,7 +98,7 @@ export interface PortMapperOptions {
 export class PortMapper {
   readonly counters: ExchangeCounters = { dropped: 0, sent: 0 }
   readonly #o: PortMapperOptions
-  readonly #t: typeof PORTMAP_DEFAULTS
+  readonly #t: PortmapTuning
   readonly #abort = new AbortController()
   #status: PortmapStatus = { state: 'idle', mapping: null, gatewayResets: 0 }
   #socket: DatagramTransport | null = null
