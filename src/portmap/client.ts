@@ -76,6 +76,8 @@ export interface PortmapStatus {
   reason?: string
   /** times the gateway was seen to lose its mappings */
   gatewayResets: number
+  /** the gateway's epoch in its last answer (seconds since its mapping state began) */
+  epochS?: number
 }
 
 export interface PortMapperOptions {
@@ -151,7 +153,7 @@ export class PortMapper {
   }
 
   /** Map (or renew: the same request, RFC 6887 §11.2.1, RFC 6886 §3.3) with each protocol in turn. */
-  async #map (why: string): Promise<void> {
+  async #map (why: string, suggestPort?: number): Promise<void> {
     if (this.#abort.signal.aborted) return
     const prev = this.#status.mapping
     if (prev === null) this.#set({ state: 'mapping' })
@@ -160,7 +162,7 @@ export class PortMapper {
     const order = prev === null ? (this.#o.protocols ?? ['pcp', 'nat-pmp']) : [prev.protocol]
     const reasons: string[] = []
     for (const protocol of order) {
-      const out = await this.#request(protocol, this.#io({}, true), this.#t.lifetimeS, prev?.external.port ?? this.#o.internalPort)
+      const out = await this.#request(protocol, this.#io({}, true), this.#t.lifetimeS, prev?.external.port ?? suggestPort ?? this.#o.internalPort)
       if (this.#abort.signal.aborted) return
       if (out.kind === 'mapped') { this.#mapped(protocol, gw, out, why); return }
       reasons.push(out.kind === 'timeout' ? `${protocol}: no answer from ${gw.gateway}` : out.reason)
@@ -216,7 +218,12 @@ export class PortMapper {
       ? await pcpEpoch(io, this.#gateway.local)
       : await natPmpAddress(io).then(a => a.kind === 'address' || a.kind === 'refused' ? a.epochS : null)
     if (this.#abort.signal.aborted) return
-    if (epochS !== null && this.#noteEpoch(m.protocol, epochS)) { await this.#map('gateway reset'); return }
+    if (epochS !== null && this.#noteEpoch(m.protocol, epochS)) {
+      // the mapping is gone with the gateway's state: say so, then ask again for the same port
+      this.#set({ state: 'mapping', mapping: null, reason: 'the gateway lost its mappings (rebooted)' })
+      await this.#map('gateway reset', m.external.port)
+      return
+    }
     this.#scheduleNext()
   }
 
@@ -225,6 +232,7 @@ export class PortMapper {
     const sample = { serverS: epochS, clientMs: this.#o.scheduler.now() }
     const prev = this.#epoch
     this.#epoch = sample
+    this.#set({ epochS })
     if (prev === null) return false
     const lost = protocol === 'pcp' ? pcpEpochLost(prev, sample) : natPmpEpochLost(prev, sample)
     if (lost) {
