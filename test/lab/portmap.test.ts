@@ -4,7 +4,7 @@
 // router. The router reboots (miniupnpd restarts, its rules flushed as a power cycle would): the client sees the epoch
 // start over and maps again, and datagrams get through again. The client stops: the mapping is
 // deleted, and a datagram to the old port no longer reaches the host. natpmpc, an independent
-// client, reads the same public address. Each datagram is sent by its own process from a fresh
+// client, reads the same public address. NAT-PMP is checked against the same router too. Each datagram is sent by its own process from a fresh
 // port (a conntrack entry left by an undelivered one must not decide the next one's fate).
 // Root only: skipped with the reason elsewhere — but under CI=true a missing prerequisite fails.
 import t from 'tap'
@@ -94,6 +94,24 @@ if (missing !== null && process.env.CI === 'true') {
           await node.next(o => o.heard === 'unsolicited-3', WAIT_MS)
           t.notOk(heard(node).includes('after-delete'), 'the datagram sent after the delete never arrived')
           t.same(heard(node).filter(h => h.startsWith('unsolicited')), ['unsolicited-1', 'unsolicited-2', 'unsolicited-3'], 'all and only the datagrams sent while mapped arrived')
+        })
+
+        await t.test('NAT-PMP (RFC 6886) with the same router: mapped, reachable, deleted', async t => {
+          const pmp = spawnJson('ip', ['netns', 'exec', site.hostNs, process.execPath, '--import', 'tsx', join(repoRoot, 'test/lab/fixtures/portmap-node.ts'), '--protocols', 'nat-pmp'])
+          try {
+            const s = await status(pmp, st => st.state !== 'mapping' && st.state !== 'idle')
+            t.equal(s.mapping?.protocol, 'nat-pmp')
+            t.equal(s.mapping?.external.host, site.wanAddress, 'the public address from the NAT-PMP address request')
+            const p = s.mapping!.external.port
+            await sendFromInternet(site, site.wanAddress, p, 'via-natpmp')
+            await pmp.next(o => o.heard === 'via-natpmp', WAIT_MS)
+            t.pass('an unsolicited datagram arrived through the NAT-PMP mapping')
+            pmp.proc.stdin!.write('stop\n')
+            await pmp.next(o => o.stopped === true, WAIT_MS)
+            t.notOk((await miniupnpdRules(site)).some(r => r.includes(`--dport ${p} `)), 'deleted on stop (lifetime 0, port 0)')
+          } finally {
+            pmp.stop()
+          }
         })
       } finally {
         node.stop()
