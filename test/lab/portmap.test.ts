@@ -4,7 +4,8 @@
 // router. The router reboots (miniupnpd restarts, its rules flushed as a power cycle would): the client sees the epoch
 // start over and maps again, and datagrams get through again. The client stops: the mapping is
 // deleted, and a datagram to the old port no longer reaches the host. natpmpc, an independent
-// client, reads the same public address. NAT-PMP is checked against the same router too. Each datagram is sent by its own process from a fresh
+// client, reads the same public address. NAT-PMP is checked against the same router too, and so
+// is the real `dmess daemon` (mapping on by default, shown by `dmess status`, deleted on stop). Each datagram is sent by its own process from a fresh
 // port (a conntrack entry left by an undelivered one must not decide the next one's fate).
 // Root only: skipped with the reason elsewhere — but under CI=true a missing prerequisite fails.
 import t from 'tap'
@@ -13,6 +14,10 @@ import { labUnavailableReason, nsExec, withLab } from '../../scripts/lab/netns.j
 import { iptablesUnavailableReason } from '../../scripts/lab/loss.js'
 import { createUpnpSite, flushMiniupnpdRules, miniupnpdRules, miniupnpdUnavailableReason, startMiniupnpd, type Miniupnpd, type UpnpSite } from '../../scripts/lab/miniupnpd.js'
 import { repoRoot, spawnJson, type JsonChild, type JsonLine } from '../../scripts/bench/peers/reliable-child.js'
+import { nsSpawn } from '../../scripts/lab/netns.js'
+import { BIN, runCli } from '../helpers/cli.js'
+import { cliHome, PW, waitFor } from '../daemon/helpers.js'
+import { waitForExit } from '../../src/daemon/lock.js'
 
 const WAIT_MS = 30_000
 
@@ -94,6 +99,51 @@ if (missing !== null && process.env.CI === 'true') {
           await node.next(o => o.heard === 'unsolicited-3', WAIT_MS)
           t.notOk(heard(node).includes('after-delete'), 'the datagram sent after the delete never arrived')
           t.same(heard(node).filter(h => h.startsWith('unsolicited')), ['unsolicited-1', 'unsolicited-2', 'unsolicited-3'], 'all and only the datagrams sent while mapped arrived')
+        })
+
+        await t.test('`dmess daemon` maps its port by default, `dmess status` shows it, stop deletes it; --no-portmap does not map', async t => {
+          const h = await cliHome(t, 'pm')
+          const env: Record<string, string> = { ...PW }
+          for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'DMESS_HOME' && k !== 'DMESS_PASSPHRASE') env[k] = v
+          const status = async (): Promise<{ port: number, portmap?: { enabled: boolean, state: string, protocol?: string, mapped?: string, publiclyReachable: boolean } }> => {
+            const r = await runCli(['status', '--json', '--home', h.home])
+            return JSON.parse(r.stdout) as Awaited<ReturnType<typeof status>>
+          }
+          const run = async (extra: string[]): Promise<{ stop: () => Promise<void> }> => {
+            const child = nsSpawn(site.hostNs, process.execPath, [BIN, 'daemon', '--home', h.home, '--host', '0.0.0.0', '--port', '0', '--no-mdns', ...extra], { env })
+            let log = ''
+            child.stdout?.on('data', d => { log += String(d) })
+            child.stderr?.on('data', d => { log += String(d) })
+            await waitFor(() => log.includes('dmess daemon running'), WAIT_MS, () => `the daemon did not start: ${log}`)
+            return {
+              stop: async () => {
+                if (child.pid !== undefined) process.kill(child.pid, 'SIGTERM')
+                if (child.pid !== undefined && !await waitForExit(child.pid, 15_000)) process.kill(child.pid, 'SIGKILL')
+              }
+            }
+          }
+          const daemon = await run([])
+          let s: Awaited<ReturnType<typeof status>>
+          try {
+            await waitFor(async () => (await status()).portmap?.state === 'mapped', WAIT_MS, () => 'the daemon never reported a mapping')
+            s = await status()
+            t.match(s.portmap, { enabled: true, state: 'mapped', protocol: 'pcp', mapped: `${site.wanAddress}:${s.port}`, publiclyReachable: true }, 'status --json: mapped at the router\'s address, same port, publicly reachable')
+            const text = (await runCli(['status', '--home', h.home])).stdout
+            t.match(text, new RegExp(`Port map: +${site.wanAddress.replace(/\./g, '\\.')}:${s.port} via pcp on ${site.lanGateway.replace(/\./g, '\\.')}, lapses in \\d+ s unless renewed; publicly reachable`), 'dmess status shows the mapping in one line')
+            t.ok((await miniupnpdRules(site)).some(r => r.includes(`--dport ${s.port} `)), 'the router holds the rule')
+          } finally {
+            await daemon.stop()
+          }
+          t.notOk((await miniupnpdRules(site)).some(r => r.includes(`--dport ${s.port} `)), 'the daemon deleted its mapping when it stopped')
+
+          const before = (await miniupnpdRules(site)).length
+          const off = await run(['--no-portmap'])
+          try {
+            t.match((await status()).portmap, { enabled: false, state: 'off', publiclyReachable: false }, '--no-portmap: nothing is mapped')
+            t.equal((await miniupnpdRules(site)).length, before, 'and the router was not asked')
+          } finally {
+            await off.stop()
+          }
         })
 
         await t.test('NAT-PMP (RFC 6886) with the same router: mapped, reachable, deleted', async t => {
