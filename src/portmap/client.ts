@@ -178,7 +178,7 @@ export class PortMapper {
 
   #mapped (protocol: PortmapProtocol, gw: Gateway, out: Extract<MapOutcome, { kind: 'mapped' }>, why: string): void {
     if (out.lifetimeS === 0 || out.externalPort === 0) { this.#failed(`${protocol}: the gateway granted an unusable mapping (port ${out.externalPort}, lifetime ${out.lifetimeS} s)`); return }
-    this.#noteEpoch(protocol, out.epochS)
+    const reset = this.#noteEpoch(protocol, out.epochS)
     const now = this.#o.scheduler.now()
     const reach = reachability(out.externalAddress)
     const mapping: PortMapping = {
@@ -195,7 +195,7 @@ export class PortMapper {
     if (old === null || old.external.host !== mapping.external.host || old.external.port !== mapping.external.port) {
       this.#o.log?.info({ protocol, gateway: gw.gateway, external: `${mapping.external.host}:${mapping.external.port}`, lifetimeS: out.lifetimeS, publiclyReachable: mapping.publiclyReachable, why }, 'port mapped')
     }
-    this.#set({ state: 'mapped', mapping, reason: undefined })
+    this.#set({ state: 'mapped', mapping, reason: undefined, epochS: out.epochS, gatewayResets: this.#status.gatewayResets + (reset ? 1 : 0) })
     this.#scheduleNext()
   }
 
@@ -220,25 +220,22 @@ export class PortMapper {
     if (this.#abort.signal.aborted) return
     if (epochS !== null && this.#noteEpoch(m.protocol, epochS)) {
       // the mapping is gone with the gateway's state: say so, then ask again for the same port
-      this.#set({ state: 'mapping', mapping: null, reason: 'the gateway lost its mappings (rebooted)' })
+      this.#set({ state: 'mapping', mapping: null, reason: 'the gateway lost its mappings (rebooted)', epochS, gatewayResets: this.#status.gatewayResets + 1 })
       await this.#map('gateway reset', m.external.port)
       return
     }
+    if (epochS !== null) this.#set({ epochS })
     this.#scheduleNext()
   }
 
-  /** Records an epoch value; true when it shows the gateway lost its mapping state. */
+  /** Records an epoch value; true when it shows the gateway lost its mapping state (the caller counts it). */
   #noteEpoch (protocol: PortmapProtocol, epochS: number): boolean {
     const sample = { serverS: epochS, clientMs: this.#o.scheduler.now() }
     const prev = this.#epoch
     this.#epoch = sample
-    this.#set({ epochS })
     if (prev === null) return false
     const lost = protocol === 'pcp' ? pcpEpochLost(prev, sample) : natPmpEpochLost(prev, sample)
-    if (lost) {
-      this.#o.log?.warn({ protocol, before: prev.serverS, now: epochS }, 'the gateway lost its port mappings (epoch went back): mapping again')
-      this.#set({ gatewayResets: this.#status.gatewayResets + 1 })
-    }
+    if (lost) this.#o.log?.warn({ protocol, before: prev.serverS, now: epochS }, 'the gateway lost its port mappings (its epoch went back): mapping again')
     return lost
   }
 

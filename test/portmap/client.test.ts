@@ -16,11 +16,12 @@ import {
 /** The node's own socket: the port that must be mapped. */
 const ENDPOINT_PORT = 47474
 
-interface Harness { mapper: PortMapper, gw: FakeGateway, until: (pred: (s: PortmapStatus) => boolean) => Promise<PortmapStatus> }
+interface Harness { mapper: PortMapper, gw: FakeGateway, changes: PortmapStatus[], until: (pred: (s: PortmapStatus) => boolean) => Promise<PortmapStatus> }
 
 async function harness (t: Test, script: Script, opts: Partial<PortMapperOptions> = {}): Promise<Harness> {
   const gw = await FakeGateway.start(script)
   const waiters: Array<() => void> = []
+  const changes: PortmapStatus[] = []
   const mapper = new PortMapper({
     sockets: udpSockets,
     scheduler: realScheduler,
@@ -28,7 +29,7 @@ async function harness (t: Test, script: Script, opts: Partial<PortMapperOptions
     internalPort: ENDPOINT_PORT,
     findGateway: async () => ({ gateway: '127.0.0.1', local: '127.0.0.1', interface: 'lo' }),
     serverPort: gw.port,
-    onChange: () => { for (const w of waiters.splice(0)) w() },
+    onChange: st => { changes.push(st); for (const w of waiters.splice(0)) w() },
     ...opts
   })
   t.teardown(async () => { await mapper.stop(); await gw.close() })
@@ -40,7 +41,7 @@ async function harness (t: Test, script: Script, opts: Partial<PortMapperOptions
     }
     return mapper.status()
   }
-  return { mapper, gw, until }
+  return { mapper, gw, changes, until }
 }
 
 const pcpGateway = (external = { address: '203.0.113.7', port: 50000 }, epoch = { s: 1000 }): Script => req => {
@@ -163,7 +164,7 @@ t.test('renewal at half the lifetime, with the same nonce and the port we hold',
 t.test('a router reboot (the epoch starts over) is noticed between renewals and the port is mapped again', async t => {
   const epoch = { s: 5000 }
   const external = { address: '203.0.113.7', port: 50000 }
-  const { mapper, gw, until } = await harness(t, pcpGateway(external, epoch), { tuning: { epochCheckMs: 100 } })
+  const { mapper, gw, changes, until } = await harness(t, pcpGateway(external, epoch), { tuning: { epochCheckMs: 100 } })
   await mapper.start()
   await gw.until(r => r.some(x => isPcpAnnounce(x.bytes)))
   // the router restarts: its table is empty, its epoch counts from 0, it will hand out another port
@@ -173,6 +174,8 @@ t.test('a router reboot (the epoch starts over) is noticed between renewals and 
   t.equal(s.state, 'mapped', 'mapped again after the reboot')
   t.same(s.mapping?.external, { host: '203.0.113.7', port: 50999 }, 'at the port the rebooted router gave')
   t.equal(gw.received.filter(x => isPcpMap(x.bytes)).length, 2, 'one MAP at start, one after the reboot was seen')
+  t.notOk(changes.some(c => c.gatewayResets > 0 && c.mapping?.external.port === 50000), 'once the reboot is seen, the lost mapping is never reported as held')
+  t.ok(changes.some(c => c.gatewayResets === 1 && c.state === 'mapping' && c.reason === 'the gateway lost its mappings (rebooted)'), 'while mapping again, status says why')
 })
 
 t.test('NAT-PMP reboot detection reads the public address request\'s epoch', async t => {
