@@ -74,10 +74,6 @@ export class PortmapComponent implements Component {
     return this.#mapper?.status().mapping?.publiclyReachable === true
   }
 
-  status (): PortmapStatus | null {
-    return this.#mapper?.status() ?? null
-  }
-
   report (): PortmapReport {
     const s = this.#mapper?.status()
     if (s === undefined) return { enabled: true, state: 'off', publiclyReachable: false, reason: this.#skipped ?? 'not started' }

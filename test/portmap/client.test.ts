@@ -212,3 +212,15 @@ t.test('stop during the first attempt ends it at once and sends nothing more', a
   t.equal(mapper.status().state, 'stopped')
   t.equal(gw.received.length, 1, 'no delete for a mapping that never existed')
 })
+
+t.test('a gateway that stops answering: renewals are retried until the mapping lapses, then it is gone with the reason', async t => {
+  let answering = true
+  const { mapper, gw, until } = await harness(t, req => answering && isPcpMap(req) ? pcpMapAnswer(req, { epochS: 1, lifetimeS: 2 }) : null,
+    { protocols: ['pcp'], tuning: { initialMs: 50, attempts: 2, minRenewMs: 100 } })
+  t.equal((await mapper.start()).state, 'mapped')
+  answering = false
+  const s = await until(st => st.state === 'unavailable')
+  t.equal(s.mapping, null, 'the lapsed mapping is no longer reported')
+  t.match(s.reason, /pcp: no answer from 127\.0\.0\.1/)
+  t.ok(gw.received.filter(x => isPcpMap(x.bytes)).length >= 5, `renewal was tried more than once before giving up (${gw.received.length} requests)`)
+})

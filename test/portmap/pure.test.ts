@@ -3,7 +3,8 @@
 // node publicly reachable (double NAT).
 import t from 'tap'
 import { natPmpEpochLost, pcpEpochLost } from '../../src/portmap/epoch.js'
-import { parseDefaultRoutes } from '../../src/portmap/gateway.js'
+import { networkInterfaces } from 'node:os'
+import { defaultGateway, parseDefaultRoutes } from '../../src/portmap/gateway.js'
 import { reachability } from '../../src/portmap/client.js'
 
 t.test('PCP epoch (RFC 6887 §8.5): a reboot is seen, jitter and reordering are not', async t => {
@@ -48,4 +49,11 @@ t.test('a mapped address is publicly reachable only if it is public (double NAT 
   t.match(reachability('10.1.2.3'), /double NAT/)
   t.match(reachability('0.0.0.0'), /unspecified external address/)
   t.match(reachability('nonsense'), /no usable external address/)
+})
+
+t.test('this machine\'s default gateway, if it has one, with our address on its interface', async t => {
+  const gw = await defaultGateway() // reads /proc/net/route and the interface list: sends nothing
+  if (gw === null) { t.pass('no default IPv4 route here (or not Linux)'); return }
+  t.match(gw.gateway, /^\d+\.\d+\.\d+\.\d+$/)
+  t.ok(networkInterfaces()[gw.interface]?.some(a => a.address === gw.local), `${gw.local} is an address of ${gw.interface}`)
 })
