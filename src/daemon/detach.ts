@@ -55,7 +55,7 @@ export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=2']
 
 /** The child's command line: the settings the parent resolved, so both read config only once. */
 export function childArgs (s: DaemonSettings): string[] {
-  const args = ['--home', s.paths.home, '--host', s.host, '--port', String(s.port), s.mdns ? '--mdns' : '--no-mdns']
+  const args = ['--home', s.paths.home, '--host', s.host, '--port', String(s.port), s.mdns ? '--mdns' : '--no-mdns', ...(s.portmap ? [] : ['--no-portmap'])]
   for (const p of s.peers) args.push('--peer', formatPeer(p))
   for (const b of s.bootstrap) args.push('--bootstrap', formatHostPort(b))
   return args
@@ -74,6 +74,7 @@ export function parseChildArgs (argv: string[]): { home: string, flags: DaemonFl
         port: { type: 'string' },
         mdns: { type: 'boolean' },
         'no-mdns': { type: 'boolean' },
+        'no-portmap': { type: 'boolean' },
         peer: { type: 'string', multiple: true },
         bootstrap: { type: 'string', multiple: true }
       }
@@ -84,7 +85,8 @@ export function parseChildArgs (argv: string[]): { home: string, flags: DaemonFl
   if (values.home === undefined) throw errors.BAD_ARGUMENT('detached daemon: --home is required')
   const port = values.port === undefined ? undefined : Number(values.port)
   const mdns = values.mdns === true ? true : values['no-mdns'] === true ? false : undefined
-  return { home: values.home, flags: { host: values.host, port, mdns, peer: values.peer, bootstrap: values.bootstrap } }
+  const portmap = values['no-portmap'] === true ? false : undefined
+  return { home: values.home, flags: { host: values.host, port, mdns, portmap, peer: values.peer, bootstrap: values.bootstrap } }
 }
 
 /** Parent side. Returns the running daemon's status, or throws the child's error as it was raised. */
