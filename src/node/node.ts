@@ -4,6 +4,7 @@
 //   store      LevelDB of messages, contacts, outbox (proto-spec/storage.md), on world.storage
 //   endpoint   the one UDP socket: Noise sessions, with the DHT's hook (proto-spec/session.md)
 //   dht        Kademlia on the endpoint's socket, when given bootstrap nodes (proto-spec/dht.md)
+//   nat        STUN on the endpoint's socket: reflexive address, NAT kind, serving (proto-spec/stun.md)
 //   messaging  links to contacts, mDNS, outbox, requests, receipts (proto-spec/messaging.md)
 //
 // and they stop in reverse. Every part takes time, randomness, sockets and storage from one
@@ -16,7 +17,7 @@ import type { Component } from '../runtime/component.js'
 import { EventBus } from '../runtime/events.js'
 import { errors } from '../errors.js'
 import type { PeerAddress } from '../io/address.js'
-import { formatHostPort } from '../io/address.js'
+import { formatHostPort, peerAddressOf } from '../io/address.js'
 import type { World } from '../io/world.js'
 import type { DhtNodeOptions } from '../dht/node.js'
 import { LOOPBACK_SETTINGS, isLoopbackHost } from '../dht/loopback.js'
@@ -26,6 +27,7 @@ import type { NetworkOptions } from '../messaging/network.js'
 import type { Store } from '../store/index.js'
 import { EndpointComponent } from './endpoint.js'
 import { DhtComponent, type FoundRecord } from './dht.js'
+import { NatComponent, type NatSettings } from './nat.js'
 
 export interface NodeOptions {
   world: World
@@ -44,6 +46,8 @@ export interface NodeOptions {
   bootstrap: PeerAddress[]
   /** DHT settings over the defaults (loopback relaxes the per-IP defences by itself), or false for no DHT */
   dht?: Partial<DhtNodeOptions> | false
+  /** STUN settings (servers to ask, when to serve), or false for no STUN at all */
+  stun?: NatSettings | false
   log: Logger
   events?: EventBus
   /** the name we offer in CONTACT_REQUESTs */
@@ -62,6 +66,7 @@ export class Node {
   readonly storage: StoreComponent
   readonly udp: EndpointComponent
   readonly dht: DhtComponent | null
+  readonly nat: NatComponent | null
   readonly messaging: MessagingService
   /** what users do (send, read, accept, block, …), as IPC methods call it */
   readonly actions: MessagingActions
@@ -86,6 +91,17 @@ export class Node {
         node: { ...(isLoopbackHost(opts.host) ? LOOPBACK_SETTINGS : {}), ...opts.dht }
       })
     const dht = this.dht
+    this.nat = opts.stun === false
+      ? null
+      : new NatComponent({
+        ...opts.stun,
+        endpoint: () => this.udp.endpoint,
+        world,
+        log: log.child({ c: 'nat' }),
+        // bootstrap nodes always answer STUN; DHT contacts do when public (proto-spec/stun.md §6)
+        candidates: () => [...opts.bootstrap, ...stunCandidates(dht)],
+        observed: () => dht?.node?.observedAddress() ?? null
+      })
     this.messaging = new MessagingService({
       paths: opts.paths,
       identity,
@@ -119,7 +135,7 @@ export class Node {
    * peers up in it and stops first, cancelling its lookups), messaging.
    */
   components (): Component[] {
-    return [this.storage, this.udp, ...(this.dht === null ? [] : [this.dht]), this.messaging]
+    return [this.storage, this.udp, ...(this.dht === null ? [] : [this.dht]), ...(this.nat === null ? [] : [this.nat]), this.messaging]
   }
 
   /** Starts the parts in order; on a failure stops those started, in reverse, and throws. */
@@ -139,6 +155,12 @@ export class Node {
     for (const c of this.#started.reverse()) await c.stop().catch(err => this.opts.log.error({ component: c.name, err: (err as Error).message }, 'component failed to stop'))
     this.#started.length = 0
   }
+}
+
+/** DHT contacts as STUN server candidates, the most recently heard first. */
+function stunCandidates (dht: DhtComponent | null): PeerAddress[] {
+  const contacts = dht?.node?.table.all() ?? []
+  return [...contacts].sort((a, b) => b.lastSeen - a.lastSeen).map(c => peerAddressOf(c.addr)).filter((a): a is PeerAddress => a !== null)
 }
 
 /** The store as a component: opened first, closed last (its queued writes finish: nothing acknowledged is lost). */
