@@ -37,9 +37,10 @@ export function classifyNat (local: LocalSocket, answers: readonly Observation[]
   if (answers.length === 0 || seen.has(null)) return 'unknown'
   const localIps = new Set(local.ips.map(canonicalIp))
   const isLocal = (r: PeerAddress): boolean => r.port === local.port && localIps.has(canonicalIp(r.host))
+  // every server saw one of our own addresses with our port: no NAT, even when a host with several
+  // addresses (bound to 0.0.0.0) reached each server from a different one
+  if (answers.every(a => isLocal(a.reflexive))) return 'open'
   if (seen.size > 1) return 'address-dependent'
-  const first = answers[0]!.reflexive
-  if (isLocal(first)) return 'open'
   return answers.length >= 2 ? 'endpoint-independent' : 'unknown'
 }
 
