@@ -78,7 +78,7 @@ export default class Bootstrap extends BaseCommand {
     const tick = (): void => {
       const s = dht.node.stats()
       const now = Date.now()
-      line('stats', { ...statsFields(s, (s.requestsAnswered - last.answered) * 1000 / Math.max(1, now - last.at)), stun: stun.server.stats })
+      line('stats', { ...statsFields(s, (s.requestsAnswered - last.answered) * 1000 / Math.max(1, now - last.at)), stun: { ...stun.server.stats, drops: stun.drops } })
       last = { at: now, answered: s.requestsAnswered }
     }
     const timer = setInterval(tick, intervalMs)
