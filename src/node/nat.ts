@@ -11,7 +11,7 @@ import { peerAddressOf, type PeerAddress } from '../io/address.js'
 import { interfaceAddresses } from '../platform/interfaces.js'
 import type { Endpoint } from '../transport/endpoint.js'
 import { StunService } from '../stun/service.js'
-import { NatProbe, INITIAL_NAT_STATE, type NatState } from '../stun/probe.js'
+import { NatProbe, INITIAL_NAT_STATE, type NatObserver, type NatState } from '../stun/probe.js'
 import type { NatKind } from '../stun/classify.js'
 import type { StunClientOptions } from '../stun/client.js'
 
@@ -47,7 +47,7 @@ export interface NatStatus extends NatState {
 
 const WILDCARD = new Set(['0.0.0.0', '::', ''])
 
-export class NatComponent implements Component {
+export class NatComponent implements Component, NatObserver {
   readonly name = 'nat'
   #service: StunService | null = null
   #probe: NatProbe | null = null

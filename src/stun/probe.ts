@@ -41,6 +41,15 @@ export interface NatProbeOptions {
   onChange?: (s: NatState) => void
 }
 
+/** What the rest of a node reads about its place on the network (src/node/nat.ts implements it). */
+export interface NatObserver {
+  /** our server-reflexive addresses, as STUN servers saw them */
+  reflexive: () => PeerAddress[]
+  natKind: () => NatKind
+  /** no NAT in the way: peers can reach us at our own address */
+  publiclyReachable: () => boolean
+}
+
 export const INITIAL_NAT_STATE: NatState = { natKind: 'unknown', reflexive: [], publiclyReachable: false, answered: 0, asked: 0, probedAt: null }
 
 export class NatProbe {
