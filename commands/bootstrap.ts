@@ -5,6 +5,9 @@ import { LOOPBACK_SETTINGS } from '../src/dht/testnet.js'
 import { parseHostPort } from '../src/daemon/run.js'
 import { addressOf, idToHex, type DhtStats } from '../src/dht/index.js'
 import { errors } from '../src/errors.js'
+import { StunService } from '../src/stun/service.js'
+import { realScheduler } from '../src/io/scheduler.js'
+import { osRandom } from '../src/io/random.js'
 
 /** The port a public bootstrap node listens on unless told otherwise (bootstrap/README.md). */
 export const BOOTSTRAP_DEFAULT_PORT = 47400
@@ -25,7 +28,7 @@ function statsFields (s: DhtStats, perSecond: number): Record<string, unknown> {
 }
 
 export default class Bootstrap extends BaseCommand {
-  static override description = 'Run a DHT bootstrap node: no user identity, answers DHT requests, logs stats as JSON lines'
+  static override description = 'Run a DHT bootstrap node: no user identity, answers DHT and STUN Binding requests, logs stats as JSON lines'
   static override examples = [
     '<%= config.bin %> bootstrap',
     '<%= config.bin %> bootstrap --host 0.0.0.0 --port 47400 --stats-interval 300',
@@ -52,26 +55,30 @@ export default class Bootstrap extends BaseCommand {
       if (a === null) throw errors.BAD_ARGUMENT(`--join needs an IP literal, got "${j}"`)
       return a
     })
+    // a bootstrap node always answers STUN Binding requests on its one port (proto-spec/stun.md §6)
+    let stun: StunService | null = null
     const dht = await StandaloneDht.listen({
       host: flags.host ?? '0.0.0.0',
       port: flags.port ?? BOOTSTRAP_DEFAULT_PORT,
-      node: flags.testnet ? LOOPBACK_SETTINGS : {}
+      node: flags.testnet ? LOOPBACK_SETTINGS : {},
+      onStun: (bytes, from) => { stun?.receive(bytes, from) }
     })
+    stun = new StunService({ send: (to, bytes) => { dht.sendDatagram(to, bytes) }, scheduler: realScheduler, random: osRandom(), serve: () => true })
     line('listening', { address: dht.address, nodeId: idToHex(dht.node.id), testnet: flags.testnet })
     if (join.length > 0) {
       const r = await dht.node.bootstrap(join)
       line('joined', { reached: r.reached, of: join.length, routingTable: r.contacts })
     }
-    await this.#serve(dht, intervalS * 1000)
+    await this.#serve(dht, intervalS * 1000, stun)
   }
 
   // Stats every interval; the first SIGINT/SIGTERM stops the node and closes the socket.
-  async #serve (dht: StandaloneDht, intervalMs: number): Promise<void> {
+  async #serve (dht: StandaloneDht, intervalMs: number, stun: StunService): Promise<void> {
     let last = { at: Date.now(), answered: 0 }
     const tick = (): void => {
       const s = dht.node.stats()
       const now = Date.now()
-      line('stats', statsFields(s, (s.requestsAnswered - last.answered) * 1000 / Math.max(1, now - last.at)))
+      line('stats', { ...statsFields(s, (s.requestsAnswered - last.answered) * 1000 / Math.max(1, now - last.at)), stun: { ...stun.server.stats, drops: stun.drops } })
       last = { at: now, answered: s.requestsAnswered }
     }
     const timer = setInterval(tick, intervalMs)

@@ -34,6 +34,7 @@ export const SLOW = [
   'test/discovery/netns.test.ts', // network namespaces
   'test/keystore/crash.test.ts', // a writer process killed mid-write
   'test/store/crash.test.ts', // a writer process killed mid-write
+  'test/stun/coturn.test.ts', // coturn's turnserver as a process
   'test/transport/reliable-udp.test.ts', // a reliable peer process
   'test/transport/udp-processes.test.ts' // peers as processes
 ]

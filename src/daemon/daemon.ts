@@ -163,6 +163,7 @@ export class Daemon {
       mdns: this.opts.mdns,
       dhtNodes: this.dht.tableSize,
       portmap: this.node.portmap?.report() ?? { enabled: false, state: 'off', publiclyReachable: false },
+      nat: natStatus(this.node),
       ...aeadStatus()
     }
   }
@@ -244,4 +245,10 @@ export async function alreadyRunning (home: string, files: DaemonPaths): Promise
 function aeadStatus (): Pick<DaemonStatus, 'aead' | 'aeadFallbackReason'> {
   const i = chachaPolyImplementation()
   return i.fallbackReason === undefined ? { aead: i.name } : { aead: i.name, aeadFallbackReason: i.fallbackReason }
+}
+
+/** The NAT fields of `status` (ipc.md §4): what the node's STUN probe learned. */
+function natStatus (node: Node): DaemonStatus['nat'] {
+  const s = node.nat?.status()
+  return { natKind: s?.natKind ?? 'unknown', publicAddresses: s?.reflexive ?? [], publiclyReachable: s?.publiclyReachable ?? false, stunServing: s?.stunServing ?? false }
 }

@@ -29,6 +29,9 @@ export interface DaemonStatus {
   dhtNodes: number
   /** the port mapping on the home router (proto-spec/portmap.md §4) */
   portmap?: PortmapReport
+  /** what STUN taught us (proto-spec/stun.md §5): the NAT kind, our public address(es), and
+   *  whether we answer STUN; natKind 'unknown' and no addresses until a probe has answers */
+  nat?: { natKind: 'open' | 'endpoint-independent' | 'address-dependent' | 'unknown', publicAddresses: string[], publiclyReachable: boolean, stunServing: boolean }
   /** which ChaCha20-Poly1305 carries sessions (crypto-policy.md §3.1), and why not the addon */
   aead: 'openssl-addon' | 'node:crypto'
   aeadFallbackReason?: string

@@ -5,6 +5,7 @@
 //   endpoint   the one UDP socket: Noise sessions, with the DHT's hook (proto-spec/session.md)
 //   portmap    asks the home router to forward a public port to the socket, when enabled (proto-spec/portmap.md)
 //   dht        Kademlia on the endpoint's socket, when given bootstrap nodes (proto-spec/dht.md)
+//   nat        STUN on the endpoint's socket: reflexive address, NAT kind, serving (proto-spec/stun.md)
 //   messaging  links to contacts, mDNS, outbox, requests, receipts (proto-spec/messaging.md)
 //
 // and they stop in reverse. Every part takes time, randomness, sockets and storage from one
@@ -17,7 +18,7 @@ import type { Component } from '../runtime/component.js'
 import { EventBus } from '../runtime/events.js'
 import { errors } from '../errors.js'
 import type { PeerAddress } from '../io/address.js'
-import { formatHostPort } from '../io/address.js'
+import { formatHostPort, peerAddressOf } from '../io/address.js'
 import type { World } from '../io/world.js'
 import type { DhtNodeOptions } from '../dht/node.js'
 import { LOOPBACK_SETTINGS, isLoopbackHost } from '../dht/loopback.js'
@@ -28,6 +29,7 @@ import type { Store } from '../store/index.js'
 import { EndpointComponent } from './endpoint.js'
 import { DhtComponent, type FoundRecord } from './dht.js'
 import { PortmapComponent, type PortmapComponentOptions } from './portmap.js'
+import { NatComponent, type NatSettings } from './nat.js'
 
 export interface NodeOptions {
   world: World
@@ -48,6 +50,8 @@ export interface NodeOptions {
   dht?: Partial<DhtNodeOptions> | false
   /** port mapping with PCP/NAT-PMP (proto-spec/portmap.md): true, or test hooks and tuning; default off */
   portmap?: boolean | PortmapComponentOptions['mapper']
+  /** STUN settings (servers to ask, when to serve), or false for no STUN at all */
+  stun?: NatSettings | false
   log: Logger
   events?: EventBus
   /** the name we offer in CONTACT_REQUESTs */
@@ -67,6 +71,7 @@ export class Node {
   readonly udp: EndpointComponent
   readonly dht: DhtComponent | null
   readonly portmap: PortmapComponent | null
+  readonly nat: NatComponent | null
   readonly messaging: MessagingService
   /** what users do (send, read, accept, block, …), as IPC methods call it */
   readonly actions: MessagingActions
@@ -94,6 +99,17 @@ export class Node {
       ? null
       : new PortmapComponent({ world, bound: () => this.udp.endpoint.address, log: log.child({ c: 'portmap' }), ...(opts.portmap === true ? {} : { mapper: opts.portmap }) })
     const dht = this.dht
+    this.nat = opts.stun === false
+      ? null
+      : new NatComponent({
+        ...opts.stun,
+        endpoint: () => this.udp.endpoint,
+        world,
+        log: log.child({ c: 'nat' }),
+        // bootstrap nodes always answer STUN; DHT contacts do when public (proto-spec/stun.md §6)
+        candidates: () => [...opts.bootstrap, ...stunCandidates(dht)],
+        observed: () => dht?.node?.observedAddress() ?? null
+      })
     this.messaging = new MessagingService({
       paths: opts.paths,
       identity,
@@ -130,7 +146,7 @@ export class Node {
    * peers up in it and stops first, cancelling its lookups), messaging.
    */
   components (): Component[] {
-    return [this.storage, this.udp, ...(this.portmap === null ? [] : [this.portmap]), ...(this.dht === null ? [] : [this.dht]), this.messaging]
+    return [this.storage, this.udp, ...(this.portmap === null ? [] : [this.portmap]), ...(this.dht === null ? [] : [this.dht]), ...(this.nat === null ? [] : [this.nat]), this.messaging]
   }
 
   /** Starts the parts in order; on a failure stops those started, in reverse, and throws. */
@@ -150,6 +166,12 @@ export class Node {
     for (const c of this.#started.reverse()) await c.stop().catch(err => this.opts.log.error({ component: c.name, err: (err as Error).message }, 'component failed to stop'))
     this.#started.length = 0
   }
+}
+
+/** DHT contacts as STUN server candidates, the most recently heard first. */
+function stunCandidates (dht: DhtComponent | null): PeerAddress[] {
+  const contacts = dht?.node?.table.all() ?? []
+  return [...contacts].sort((a, b) => b.lastSeen - a.lastSeen).map(c => peerAddressOf(c.addr)).filter((a): a is PeerAddress => a !== null)
 }
 
 /** The store as a component: opened first, closed last (its queued writes finish: nothing acknowledged is lost). */

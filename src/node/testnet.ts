@@ -28,6 +28,7 @@ import { simRandom, simScheduler, simSockets } from '../sim/io.js'
 import { openStore } from '../store/index.js'
 import type { DhtNodeOptions } from '../dht/node.js'
 import type { DaemonEvent } from '../runtime/events.js'
+import type { NatSettings } from './nat.js'
 import { Node } from './node.js'
 import { Life } from './testnet-life.js'
 
@@ -42,6 +43,8 @@ export interface TestnetOptions {
   link?: LinkOptions
   /** false: no DHT at all; else settings over the defaults */
   dht?: Partial<DhtNodeOptions> | false
+  /** STUN on each node (proto-spec/stun.md §6); default false, so seeded traces stay as they were */
+  stun?: NatSettings | false
   /** the name node i introduces itself with in contact requests (default `node-<i>`) */
   name?: (index: number) => string
   /** how far node i's wall clock is off, in ms (positive: ahead); its message timestamps carry it */
@@ -225,6 +228,7 @@ export class Testnet {
       peers: [],
       bootstrap,
       dht: this.opts.dht,
+      stun: this.opts.stun ?? false,
       log: this.opts.log ?? pino({ level: 'silent' }),
       profileName: async () => slot.name
     }) as TestNode
