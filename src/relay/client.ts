@@ -192,6 +192,15 @@ export class RelayClient {
     if (p !== undefined && p.relay.host === from.host) p.onAnswer(m) // only from the port we bound
   }
 
+  /**
+   * BIND every path again now: after the node's socket moved (Endpoint.rebind, a new network) the
+   * relay must learn our new address before it forwards to it (relay.md §5). Without this call
+   * the next refresh does it, within RELAY_REFRESH_MS.
+   */
+  refreshAll (): void {
+    for (const p of this.#paths.values()) if (p.state !== 'binding') p.sendBind()
+  }
+
   /** Stop every path (no RELEASE: the daemon is going away; the relay expires them). */
   close (): void {
     this.#closed = true
