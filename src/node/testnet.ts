@@ -49,6 +49,8 @@ export interface TestnetOptions {
   log?: Logger
   /** node i's IP (default: its own /24 on the simulator, 127.0.0.1 on UDP; any 127.0.0.0/8 address is loopback) */
   host?: (i: number) => string
+  /** does node i serve as a relay (proto-spec/relay.md §1)? Default: none does */
+  relay?: (i: number) => boolean
 }
 
 export interface TestNode extends Node {
@@ -225,6 +227,7 @@ export class Testnet {
       peers: [],
       bootstrap,
       dht: this.opts.dht,
+      relay: this.opts.relay?.(slot.index) ?? false,
       log: this.opts.log ?? pino({ level: 'silent' }),
       profileName: async () => slot.name
     }) as TestNode

@@ -6,3 +6,5 @@ export { orderRelays, allocateAny, RelayRefusals, type RelayCandidate } from './
 export { attachRelay } from './attach.js'
 export { moveDirect } from './direct.js'
 export { RELAY_DEFAULTS, type RelayLimits } from './constants.js'
+export { splitRelayControl } from './split.js'
+export { RelayComponent, type RelayComponentOptions } from './component.js'
