@@ -6,17 +6,21 @@ import type { PeerAddress } from '../io/address.js'
 import type { RelayPath } from './client.js'
 
 export interface DirectDialer<S> {
-  connect: (to: PeerAddress, opts: { expectFingerprint: string, remoteStatic?: Uint8Array, timeoutMs?: number, signal?: AbortSignal }) => Promise<S>
+  connect: (to: PeerAddress, opts: { expectFingerprint: string, fresh: true, remoteStatic?: Uint8Array, timeoutMs?: number, signal?: AbortSignal }) => Promise<S>
 }
 
-/** Try `direct` for `fingerprint`; on success release `path` and return the direct session, else null. */
+/**
+ * Try `direct` for `fingerprint`; on success release `path` and return the direct session, else
+ * null. `fresh`: connect() would otherwise hand back the open relayed session (session.md §3.1).
+ */
 export async function moveDirect<S> (endpoint: DirectDialer<S>, path: RelayPath, direct: PeerAddress, fingerprint: string,
   opts: { remoteStatic?: Uint8Array, timeoutMs?: number, signal?: AbortSignal } = {}): Promise<S | null> {
+  let session: S
   try {
-    const session = await endpoint.connect(direct, { expectFingerprint: fingerprint, ...opts })
-    path.release()
-    return session
+    session = await endpoint.connect(direct, { expectFingerprint: fingerprint, fresh: true, ...opts })
   } catch {
     return null
   }
+  path.release()
+  return session
 }
