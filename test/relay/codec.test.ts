@@ -1,6 +1,7 @@
-// The relay's control messages and proofs against proto-spec/relay.md §9, and the decoder's
-// refusals (wrong length, padding, enum values).
+// The relay's control messages and proofs against proto-spec/relay.md §9 (read from the document
+// itself, and written out here too), and the decoder's refusals (wrong length, padding, enums).
 import t from 'tap'
+import { readFileSync } from 'node:fs'
 import { encodeRelayMessage, decodeRelayMessage, isRelayControl, type RelayMessage } from '../../src/relay/codec.js'
 import { bindKeyOf, bindProof, releaseProof } from '../../src/relay/keys.js'
 import { RelayType } from '../../src/relay/constants.js'
@@ -46,6 +47,35 @@ for (const [name, msg, bytes] of vectors) {
     t.equal(decodeRelayMessage(Uint8Array.of(...enc, 0)), null, 'one byte long: dropped')
   })
 }
+
+/** §9's vectors as name → hex: "+ N zero bytes" and "+ hex" pieces joined, parentheses dropped. */
+function specVectors (): Map<string, string> {
+  const text = readFileSync(new URL('../../proto-spec/relay.md', import.meta.url), 'utf8')
+  const block = text.slice(text.indexOf('## 9. Test vectors'))
+  const out = new Map<string, string>()
+  let name = ''
+  for (const line of block.split('\n')) {
+    if (!line.startsWith('    ')) continue
+    const body = line.replace(/\(.*\)/, '').trim()
+    const m = /^([A-Z_]+|[a-z]+ [a-z]+)\s+(.*)$/.exec(body)
+    if (m !== null) name = m[1]!
+    const rest = m === null ? body : m[2]!
+    const hexText = rest.split('+').map(p => p.trim()).map(p => {
+      const zeros = /^(\d+) zero bytes$/.exec(p)
+      return zeros === null ? p : '00'.repeat(Number(zeros[1]))
+    }).join('')
+    out.set(name, (out.get(name) ?? '') + hexText)
+  }
+  return out
+}
+
+t.test('the vectors in proto-spec/relay.md §9 are what the code makes', async t => {
+  const spec = specVectors()
+  t.equal(spec.get('bind key'), hex(bindKey))
+  t.equal(spec.get('bind proof'), hex(proof))
+  t.equal(spec.get('release proof'), hex(release))
+  for (const [name, msg] of vectors) t.equal(spec.get(name), hex(encodeRelayMessage(msg)), name)
+})
 
 t.test('non-zero padding, bad enums and equal ports are refused', async t => {
   const alloc = encodeRelayMessage(vectors[0]![1])
