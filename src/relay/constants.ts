@@ -66,6 +66,9 @@ export const RELAY_DEFAULTS: RelayLimits = {
   idleTimeoutMs: 60_000
 }
 
+/** Cookie challenges one source IP gets per second (and burst), at most 8,192 IPs tracked at once. */
+export const CHALLENGE_LIMIT = { ratePerS: 20, burst: 40, maxKeys: 8192 }
+
 /** How long a client waits for an answer before sending a request again, and how often. */
 export const RELAY_RETRY_MS = 250
 export const RELAY_REQUEST_TIMEOUT_MS = 5_000

@@ -9,17 +9,17 @@ import { CookieJar } from '../wire/cookie.js'
 import { classifyDatagram } from '../wire/packet.js'
 import { constantTimeEqual } from '../crypto/primitives.js'
 import { addressKey, networkKeyOf, sameAddress, type PeerAddress } from '../io/address.js'
-import { TokenBucket } from '../transport/rate-limit.js'
+import { KeyedRateLimiter, TokenBucket } from '../transport/rate-limit.js'
 import { decodeRelayMessage, encodeRelayMessage, isRelayControl } from './codec.js'
 import { bindProof, releaseProof } from './keys.js'
 import {
-  RelayType, RefuseReason, BoundState, ALLOCATION_ID_BYTES, RELAY_DEFAULTS, type RelayLimits
+  RelayType, RefuseReason, BoundState, ALLOCATION_ID_BYTES, RELAY_DEFAULTS, CHALLENGE_LIMIT, type RelayLimits
 } from './constants.js'
 
 /** Why the relay did not forward or answer something; every one is counted (relay.md §5). */
 export const RELAY_DROP_REASONS = [
   'malformed', 'unexpected', 'no-allocation', 'bad-proof', 'unbound-source', 'peer-unbound',
-  'not-dmess', 'rate-allocation', 'rate-total', 'refused-network', 'refused-total'
+  'not-dmess', 'rate-allocation', 'rate-total', 'refused-network', 'refused-total', 'rate-challenge'
 ] as const
 export type RelayDropReason = typeof RELAY_DROP_REASONS[number]
 
@@ -81,6 +81,8 @@ export class RelayCore {
   readonly #allocateCookies: CookieJar
   readonly #bindCookies: CookieJar
   readonly #total: TokenBucket
+  /** challenges per source IP: what a spoofed flood can make us send to one victim (relay.md §6) */
+  readonly #challenges = new KeyedRateLimiter(CHALLENGE_LIMIT)
   readonly #allocations = new Map<string, Allocation>()
   readonly #byPort = new Map<number, { a: Allocation, side: 0 | 1 }>()
   readonly #byRequest = new Map<string, Allocation>()
@@ -107,6 +109,7 @@ export class RelayCore {
     // return routability first: a spoofed source never gets an allocation (relay.md §6)
     const tag = u32(m.requestId)
     if (m.cookie === null || !this.#allocateCookies.check(m.cookie, from.host, from.port, tag, now)) {
+      if (!this.#challenges.take(from.host, now)) return this.#drop('rate-challenge')
       this.#counts.challengesSent++
       const cookie = this.#allocateCookies.make(from.host, from.port, tag, now)
       return { kind: 'reply', bytes: encodeRelayMessage({ type: RelayType.ALLOCATE_CHALLENGE, requestId: m.requestId, cookie }) }
@@ -206,6 +209,7 @@ export class RelayCore {
     if (!constantTimeEqual(m.proof, bindProof(a.bindKey, a.id, port, m.cookie))) { this.#drop('bad-proof'); return null }
     const tag = (u32(a.id) ^ port) >>> 0
     if (m.cookie === null || !this.#bindCookies.check(m.cookie, from.host, from.port, tag, now)) {
+      if (!this.#challenges.take(from.host, now)) { this.#drop('rate-challenge'); return null }
       this.#counts.challengesSent++
       const cookie = this.#bindCookies.make(from.host, from.port, tag, now)
       out.push({ fromPort: port, to: from, bytes: encodeRelayMessage({ type: RelayType.BIND_CHALLENGE, allocationId: a.id, cookie }) })

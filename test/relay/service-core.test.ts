@@ -272,3 +272,17 @@ t.test('random and mangled input is dropped and counted, never thrown', async t 
   const d = core.stats().dropped
   t.ok(d.malformed + d['bad-proof'] + d['unbound-source'] + d.unexpected > 0, JSON.stringify(d))
 })
+
+t.test('challenges per source IP are rate-limited: a spoofed flood gets a victim little', async t => {
+  const { core, rng, now } = setup(t)
+  const key = bindKeyOf(rng.bytes(32))
+  let challenges = 0
+  for (let i = 0; i < 1000; i++) { // 1000 ALLOCATEs "from" the victim within one second
+    const r = core.onControl(encodeRelayMessage({ type: RelayType.ALLOCATE, requestId: rng.bytes(8), cookie: null, bindKey: key }), MALLORY, now.v + i)
+    if (r.kind === 'reply') challenges++
+  }
+  t.comment(JSON.stringify({ metric: 'relay-challenges-to-one-ip-per-1000-requests', value: challenges, unit: 'datagrams' }))
+  t.ok(challenges <= 40 + 20 + 1, `${challenges} challenges for 1000 requests in 1 s`)
+  t.equal(core.stats().dropped['rate-challenge'], 1000 - challenges)
+  t.ok(reserve(core, ALICE, key, now.v + 1000) instanceof Uint8Array === false, 'another source is not affected')
+})
