@@ -29,6 +29,7 @@ export const SLOW = [
   'test/daemon/ipc.test.ts', // a child process holds the socket
   'test/dht/daemon-dht.test.ts', // daemons and a bootstrap node as processes
   'test/dht/udp-bootstrap.test.ts', // `dmess bootstrap` as a process
+  'test/relay/bootstrap-relay.test.ts', // `dmess bootstrap` as a process, relaying
   'test/dht/udp-testnet.test.ts', // a process per node
   'test/discovery/interop.test.ts', // python3-zeroconf in a network namespace
   'test/discovery/netns.test.ts', // network namespaces

@@ -4,6 +4,7 @@
 //   store      LevelDB of messages, contacts, outbox (proto-spec/storage.md), on world.storage
 //   endpoint   the one UDP socket: Noise sessions, with the DHT's hook (proto-spec/session.md)
 //   portmap    asks the home router to forward a public port to the socket, when enabled (proto-spec/portmap.md)
+//   relay      the relay client, and the relay service when the node serves (proto-spec/relay.md)
 //   dht        Kademlia on the endpoint's socket, when given bootstrap nodes (proto-spec/dht.md)
 //   nat        STUN on the endpoint's socket: reflexive address, NAT kind, serving (proto-spec/stun.md)
 //   messaging  links to contacts, mDNS, outbox, requests, receipts (proto-spec/messaging.md)
@@ -28,6 +29,7 @@ import type { NetworkOptions } from '../messaging/network.js'
 import type { Store } from '../store/index.js'
 import { EndpointComponent } from './endpoint.js'
 import { DhtComponent, type FoundRecord } from './dht.js'
+import { RelayComponent } from '../relay/component.js'
 import { PortmapComponent, type PortmapComponentOptions } from './portmap.js'
 import { NatComponent, type NatSettings } from './nat.js'
 
@@ -56,6 +58,8 @@ export interface NodeOptions {
   events?: EventBus
   /** the name we offer in CONTACT_REQUESTs */
   profileName?: () => Promise<string | undefined>
+  /** serve as a relay for others: when the node knows it is publicly reachable (proto-spec/relay.md §1); default false */
+  relay?: boolean
 }
 
 /** mDNS follows the UDP bind: one interface when bound to one IPv4 address (else all of them). */
@@ -69,6 +73,7 @@ export class Node {
   readonly events: EventBus
   readonly storage: StoreComponent
   readonly udp: EndpointComponent
+  readonly relay: RelayComponent
   readonly dht: DhtComponent | null
   readonly portmap: PortmapComponent | null
   readonly nat: NatComponent | null
@@ -85,6 +90,7 @@ export class Node {
     // loaded when messaging starts, after the socket: until then every peer is a stranger
     const isContact = (fp: string): boolean => this.messaging.ctx.contacts.has(fp)
     this.udp = new EndpointComponent({ host: opts.host, port: opts.port, identity, world, log: log.child({ c: 'udp' }), isContact })
+    this.relay = new RelayComponent({ endpoint: () => this.udp.endpoint, world, serve: opts.relay === true })
     this.dht = opts.dht === false
       ? null
       : new DhtComponent({
@@ -142,11 +148,11 @@ export class Node {
   mappedAddress (): PeerAddress | null { return this.portmap?.mappedAddress() ?? null }
 
   /**
-   * The node's parts in start order: the store, the socket, its port mapping, the DHT (before messaging, which looks
-   * peers up in it and stops first, cancelling its lookups), messaging.
+   * The node's parts in start order: the store, the socket, its port mapping, the relay, the DHT
+   * (before messaging, which looks peers up in it and stops first, cancelling its lookups), messaging.
    */
   components (): Component[] {
-    return [this.storage, this.udp, ...(this.portmap === null ? [] : [this.portmap]), ...(this.dht === null ? [] : [this.dht]), ...(this.nat === null ? [] : [this.nat]), this.messaging]
+    return [this.storage, this.udp, ...(this.portmap === null ? [] : [this.portmap]), this.relay, ...(this.dht === null ? [] : [this.dht]), ...(this.nat === null ? [] : [this.nat]), this.messaging]
   }
 
   /** Starts the parts in order; on a failure stops those started, in reverse, and throws. */

@@ -52,6 +52,8 @@ export interface TestnetOptions {
   log?: Logger
   /** node i's IP (default: its own /24 on the simulator, 127.0.0.1 on UDP; any 127.0.0.0/8 address is loopback) */
   host?: (i: number) => string
+  /** does node i serve as a relay (proto-spec/relay.md §1)? Default: none does */
+  relay?: (i: number) => boolean
 }
 
 export interface TestNode extends Node {
@@ -229,6 +231,7 @@ export class Testnet {
       bootstrap,
       dht: this.opts.dht,
       stun: this.opts.stun ?? false,
+      relay: this.opts.relay?.(slot.index) ?? false,
       log: this.opts.log ?? pino({ level: 'silent' }),
       profileName: async () => slot.name
     }) as TestNode
