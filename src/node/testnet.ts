@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pino, { type Logger } from 'pino'
 import { homePaths } from '../config/home.js'
-import { generateIdentity, type Identity } from '../crypto/identity.js'
+import { generateIdentity, identityFromSecrets, IDENTITY_SECRET_NAMES, type Identity } from '../crypto/identity.js'
 import { encodeInvite } from '../crypto/invite.js'
 import { addContact } from '../app/contacts.js'
 import { contactJson } from '../app/contact-json.js'
@@ -93,7 +93,10 @@ export class Testnet {
         ? realWorld()
         : { scheduler: simScheduler(this.sim.clock, SIM_WALL_BASE_MS), random: simRandom(rng.fork()), sockets: simSockets(this.sim, host), storage: this.#storage }
       const name = this.opts.name?.(i) ?? `node-${i}`
-      this.#slots.push({ index: i, name, identity: generateIdentity(), storeKey: world.random.bytes(32), home: join(this.#tmp ?? '/sim', `node-${i}`), world, host, port: 0, life: null })
+      // On the simulator the keys come from the seed too: a fingerprint places the node's presence
+      // record in the DHT, so with fresh keys every run would take other lookup paths.
+      const identity = this.sim === null ? generateIdentity() : seededIdentity(world.random)
+      this.#slots.push({ index: i, name, identity, storeKey: world.random.bytes(32), home: join(this.#tmp ?? '/sim', `node-${i}`), world, host, port: 0, life: null })
     }
     for (const slot of this.#slots) this.nodes.push(await this.#start(slot))
   }
@@ -239,6 +242,11 @@ export class Testnet {
     slot.port = node.address.port
     return node
   }
+}
+
+/** Test keys from a seeded source (src/sim/io.ts simRandom): only ever for simulated nodes. */
+function seededIdentity (random: World['random']): Identity {
+  return identityFromSecrets({ [IDENTITY_SECRET_NAMES.sign]: random.bytes(32), [IDENTITY_SECRET_NAMES.dh]: random.bytes(32) })
 }
 
 /** One macrotask turn: every promise chain of in-memory storage completes before it. */
