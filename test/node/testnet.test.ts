@@ -12,9 +12,9 @@ interface Sent { from: number, to: number, id: string, text: string }
 
 /**
  * The conversation: every pair of `members` befriends (by invite), each sends the other a message;
- * then `restarted` stops with those in flight, the others send it (and each other) a second round
- * while it is down, it starts again after `downMs` and sends everyone a third. Returns once every
- * message arrived and its sender holds a receipt, with the store of every member checked.
+ * then `restarted` stops with those in flight, the others each send it one more while it is down,
+ * it starts again after `downMs` and sends everyone one. Returns once every message arrived and
+ * its sender holds a receipt, with the store of every member checked.
  */
 async function conversation (t: Test, net: Testnet, members: number[], restarted: number, downMs: number, maxMs: number): Promise<Sent[]> {
   // what every run of node i saw (the restarted node's first run keeps what it saw before the
@@ -45,11 +45,11 @@ async function conversation (t: Test, net: Testnet, members: number[], restarted
 
   for (const [k, a] of members.entries()) for (const b of members.slice(k + 1)) await net.befriend(net.nodes[a]!, net.nodes[b]!)
   const sent: Sent[] = []
-  const round = async (name: string, from: (a: number) => boolean): Promise<void> => {
+  const round = async (name: string, from: (a: number) => boolean, to: (b: number) => boolean = () => true): Promise<void> => {
     for (const a of members) {
       if (!from(a)) continue
       for (const b of members) {
-        if (a === b) continue
+        if (a === b || !to(b)) continue
         const text = `${name}: ${a} to ${b}`
         sent.push({ from: a, to: b, id: (await net.nodes[a]!.actions.send(net.nodes[b]!.fingerprint, text)).id, text })
       }
@@ -58,7 +58,7 @@ async function conversation (t: Test, net: Testnet, members: number[], restarted
   await round('first', () => true)
   await net.advance(1) // the first datagrams are on the wire
   await net.stop(restarted)
-  await round('while down', a => a !== restarted)
+  await round('while down', a => a !== restarted, b => b === restarted)
   await net.advance(downMs)
   runs[restarted]!.push((await net.restart(restarted)).seen)
   read[restarted]!.push(0)
@@ -91,7 +91,7 @@ t.test('simulator: 50 nodes form a DHT; every pair of 20 contacts exchanges mess
   await net.until(() => net.nodes.every(n => (n.dht?.tableSize ?? 0) >= 10), 60_000, 'every routing table filled')
   const twenty = Array.from({ length: 20 }, (_, i) => i * 2 + 5)
   const sent = await conversation(t, net, twenty, twenty[3]!, 30_000, 600_000)
-  t.equal(sent.length, 20 * 19 + 19 * 19 + 19)
+  t.equal(sent.length, 20 * 19 + 19 + 19)
   t.ok(net.sim!.now < 600_000, `in ${Math.round(net.sim!.now / 1000)} s of simulated time`)
 })
 
@@ -121,5 +121,5 @@ t.test('real loopback UDP: the same scenario with 10 nodes', async t => {
   await net.until(() => net.nodes.every(n => (n.dht?.tableSize ?? 0) >= 5), 30_000, 'routing tables filled')
   const members = Array.from({ length: 9 }, (_, i) => i + 1)
   const sent = await conversation(t, net, members, 4, 0, 60_000)
-  t.equal(sent.length, 9 * 8 + 8 * 8 + 8)
+  t.equal(sent.length, 9 * 8 + 8 + 8)
 })
