@@ -1,7 +1,8 @@
 // Which test files `npm test -- --fast` leaves out: the one list of slow tests. Everything else is
 // fast: it runs in the tap process alone (pure code, simulated networks and clocks, in-process
 // daemons on loopback UDP where a file is quick). Slow is anything that starts another process
-// (the built `dmess`, a daemon, a tsx fixture, valgrind, tmux, python) or a network namespace.
+// (the built `dmess`, a daemon, a tsx fixture, valgrind, tmux, python) or a network namespace,
+// and any file that needs more than SLOW_AFTER_MS on an idle machine (many whole nodes, floods).
 // An entry ending in `/` is a directory. `--fast` names any file that took longer than
 // SLOW_AFTER_MS, so a file that grew slow is moved here.
 import { readdirSync } from 'node:fs'
