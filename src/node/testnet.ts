@@ -93,10 +93,7 @@ export class Testnet {
         ? realWorld()
         : { scheduler: simScheduler(this.sim.clock, SIM_WALL_BASE_MS), random: simRandom(rng.fork()), sockets: simSockets(this.sim, host), storage: this.#storage }
       const name = this.opts.name?.(i) ?? `node-${i}`
-      // On the simulator the keys come from the seed too: a fingerprint places the node's presence
-      // record in the DHT, so with fresh keys every run would take other lookup paths.
-      const identity = this.sim === null ? generateIdentity() : seededIdentity(world.random)
-      this.#slots.push({ index: i, name, identity, storeKey: world.random.bytes(32), home: join(this.#tmp ?? '/sim', `node-${i}`), world, host, port: 0, life: null })
+      this.#slots.push({ index: i, name, identity: this.sim === null ? generateIdentity() : seededIdentity(world.random), storeKey: world.random.bytes(32), home: join(this.#tmp ?? '/sim', `node-${i}`), world, host, port: 0, life: null })
     }
     for (const slot of this.#slots) this.nodes.push(await this.#start(slot))
   }
@@ -244,7 +241,11 @@ export class Testnet {
   }
 }
 
-/** Test keys from a seeded source (src/sim/io.ts simRandom): only ever for simulated nodes. */
+/**
+ * A simulated node's keys, from the seed: a fingerprint places the node's presence record in the
+ * DHT, so with fresh keys every run would take other lookup paths and the trace would differ.
+ * Only ever for simulated nodes (src/sim/io.ts simRandom is no key source for anything real).
+ */
 function seededIdentity (random: World['random']): Identity {
   return identityFromSecrets({ [IDENTITY_SECRET_NAMES.sign]: random.bytes(32), [IDENTITY_SECRET_NAMES.dh]: random.bytes(32) })
 }
