@@ -14,6 +14,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 export const SLOW_AFTER_MS = 10_000
 
 export const SLOW = [
+  'test/attacks/request-flood.test.ts', // 231 simulated whole nodes and 30 days of simulated time: ~20 s of CPU
   'test/attacks/session-flood.test.ts', // 2,000 stranger endpoints on loopback, ~10 s
   'test/cli/', // the built binary, one process per command
   'test/e2e/', // daemons as processes, the chat in tmux
