@@ -31,6 +31,8 @@ export interface DaemonOptions {
   /** UDP port; 0 picks a free one (status reports the real one) */
   port: number
   mdns: boolean
+  /** map the UDP port on the home router with PCP/NAT-PMP (default off here; `dmess daemon` turns it on unless --no-portmap) */
+  portmap?: boolean
   /** peers to connect to at start (--peer), for the connection manager */
   peers: StaticPeer[]
   /** DHT bootstrap nodes (--bootstrap, else config) */
@@ -77,6 +79,7 @@ export class Daemon {
       host: opts.host,
       port: opts.port,
       mdns: opts.mdns,
+      portmap: opts.portmap === true,
       peers: opts.peers,
       bootstrap: opts.bootstrap,
       log,
@@ -159,6 +162,7 @@ export class Daemon {
       home: this.opts.paths.home,
       mdns: this.opts.mdns,
       dhtNodes: this.dht.tableSize,
+      portmap: this.node.portmap?.report() ?? { enabled: false, state: 'off', publiclyReachable: false },
       ...aeadStatus()
     }
   }

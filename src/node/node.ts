@@ -3,6 +3,7 @@
 //
 //   store      LevelDB of messages, contacts, outbox (proto-spec/storage.md), on world.storage
 //   endpoint   the one UDP socket: Noise sessions, with the DHT's hook (proto-spec/session.md)
+//   portmap    asks the home router to forward a public port to the socket, when enabled (proto-spec/portmap.md)
 //   dht        Kademlia on the endpoint's socket, when given bootstrap nodes (proto-spec/dht.md)
 //   messaging  links to contacts, mDNS, outbox, requests, receipts (proto-spec/messaging.md)
 //
@@ -26,6 +27,7 @@ import type { NetworkOptions } from '../messaging/network.js'
 import type { Store } from '../store/index.js'
 import { EndpointComponent } from './endpoint.js'
 import { DhtComponent, type FoundRecord } from './dht.js'
+import { PortmapComponent, type PortmapComponentOptions } from './portmap.js'
 
 export interface NodeOptions {
   world: World
@@ -44,6 +46,8 @@ export interface NodeOptions {
   bootstrap: PeerAddress[]
   /** DHT settings over the defaults (loopback relaxes the per-IP defences by itself), or false for no DHT */
   dht?: Partial<DhtNodeOptions> | false
+  /** port mapping with PCP/NAT-PMP (proto-spec/portmap.md): true, or test hooks and tuning; default off */
+  portmap?: boolean | PortmapComponentOptions['mapper']
   log: Logger
   events?: EventBus
   /** the name we offer in CONTACT_REQUESTs */
@@ -62,6 +66,7 @@ export class Node {
   readonly storage: StoreComponent
   readonly udp: EndpointComponent
   readonly dht: DhtComponent | null
+  readonly portmap: PortmapComponent | null
   readonly messaging: MessagingService
   /** what users do (send, read, accept, block, …), as IPC methods call it */
   readonly actions: MessagingActions
@@ -85,6 +90,9 @@ export class Node {
         log: log.child({ c: 'dht' }),
         node: { ...(isLoopbackHost(opts.host) ? LOOPBACK_SETTINGS : {}), ...opts.dht }
       })
+    this.portmap = opts.portmap === undefined || opts.portmap === false
+      ? null
+      : new PortmapComponent({ world, bound: () => this.udp.endpoint.address, log: log.child({ c: 'portmap' }), ...(opts.portmap === true ? {} : { mapper: opts.portmap }) })
     const dht = this.dht
     this.messaging = new MessagingService({
       paths: opts.paths,
@@ -114,12 +122,15 @@ export class Node {
   /** Where peers reach us (the bound UDP address). */
   get address (): PeerAddress { return this.udp.endpoint.address }
 
+  /** The public address the home router forwards to our socket (PCP/NAT-PMP), if it gave one. */
+  mappedAddress (): PeerAddress | null { return this.portmap?.mappedAddress() ?? null }
+
   /**
-   * The node's parts in start order: the store, the socket, the DHT (before messaging, which looks
+   * The node's parts in start order: the store, the socket, its port mapping, the DHT (before messaging, which looks
    * peers up in it and stops first, cancelling its lookups), messaging.
    */
   components (): Component[] {
-    return [this.storage, this.udp, ...(this.dht === null ? [] : [this.dht]), this.messaging]
+    return [this.storage, this.udp, ...(this.portmap === null ? [] : [this.portmap]), ...(this.dht === null ? [] : [this.dht]), this.messaging]
   }
 
   /** Starts the parts in order; on a failure stops those started, in reverse, and throws. */
