@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Runs the whole tap suite, passing its output through, then prints one closing line
 // `N passed, N failed` so a reader of a CI log sees the count at a glance; when tap exits
-// non-zero with no failed test (coverage below a .taprc threshold, say) the line says why
-// (scripts/test-verdict.mjs).
+// non-zero with no failed test (coverage below a .taprc threshold, say) the line counts that as
+// a failure and says why (scripts/test-verdict.mjs).
 // Extra arguments are handed to tap (e.g. `npm test -- test/crypto`), except `--fast`: only the
 // files scripts/test-groups.mjs does not list as slow, with no coverage check and no build.
 // Tests get a private TMPDIR for this run. Every test home lives in it, so a daemon a test left
@@ -47,7 +47,7 @@ if (fast) {
   tapArgs.length = 0
   tapArgs.push('--disable-coverage', ...options, ...files)
   if (files.length === 0) {
-    console.log('\n0 passed, 0 failed (of 0): no fast test file matches')
+    console.log('\n0 passed, 1 failed (of 0 tests: no fast test file matches)')
     process.exit(1)
   }
 }

@@ -1,7 +1,8 @@
 // Which test files `npm test -- --fast` leaves out: the one list of slow tests. Everything else is
 // fast: it runs in the tap process alone (pure code, simulated networks and clocks, in-process
 // daemons on loopback UDP where a file is quick). Slow is anything that starts another process
-// (the built `dmess`, a daemon, a tsx fixture, valgrind, tmux, python) or a network namespace.
+// (the built `dmess`, a daemon, a tsx fixture, valgrind, tmux, python) or a network namespace,
+// and any file that needs more than SLOW_AFTER_MS on an idle machine (many whole nodes, floods).
 // An entry ending in `/` is a directory. `--fast` names any file that took longer than
 // SLOW_AFTER_MS, so a file that grew slow is moved here.
 import { readdirSync } from 'node:fs'
@@ -13,6 +14,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 export const SLOW_AFTER_MS = 10_000
 
 export const SLOW = [
+  'test/attacks/request-flood.test.ts', // 231 simulated whole nodes and 30 days of simulated time: ~20 s of CPU
   'test/attacks/session-flood.test.ts', // 2,000 stranger endpoints on loopback, ~10 s
   'test/cli/', // the built binary, one process per command
   'test/e2e/', // daemons as processes, the chat in tmux
@@ -34,6 +36,7 @@ export const SLOW = [
   'test/discovery/interop.test.ts', // python3-zeroconf in a network namespace
   'test/discovery/netns.test.ts', // network namespaces
   'test/keystore/crash.test.ts', // a writer process killed mid-write
+  'test/node/testnet.test.ts', // 50 + 3 × 20 simulated and 10 loopback whole nodes in one process: ~20 s of CPU
   'test/store/crash.test.ts', // a writer process killed mid-write
   'test/stun/coturn.test.ts', // coturn's turnserver as a process
   'test/transport/reliable-udp.test.ts', // a reliable peer process

@@ -61,10 +61,12 @@ export function verdict ({ output, code, signal, thresholds = {}, coverageChecke
   if (!coverageChecked) line += '; coverage not checked (--fast)'
   if (exitCode === 0) return { line, exitCode }
   if (counts.fail > 0) return { line, exitCode }
-  // Non-zero exit with no failed test: say why, so the line cannot be read as a clean run.
+  // Non-zero exit with no failed test: the run failed all the same, so the line counts one
+  // failure and names it; a reader (or a grep for " 0 failed") cannot take it for a clean run.
+  const passed = `${counts.pass} passed, 1 failed${skipped ? `, ${skipped} skipped` : ''}`
   const short = coverageChecked ? coverageShortfall(parseCoverage(output), thresholds) : []
-  if (short.length > 0) line += `; coverage below threshold: ${short.join(', ')}`
-  else if (coverageChecked && /^# No coverage generated\s*$/m.test(output)) line += '; no coverage generated'
-  else line += signal ? `; but tap was killed by ${signal}` : `; but tap exited with code ${exitCode}`
+  if (short.length > 0) line = `${passed} (of ${counts.total} tests and the coverage check: below threshold: ${short.join(', ')})`
+  else if (coverageChecked && /^# No coverage generated\s*$/m.test(output)) line = `${passed} (of ${counts.total} tests and the coverage check: no coverage generated)`
+  else line = `${passed} (of ${counts.total} tests; tap ${signal ? `was killed by ${signal}` : `exited with code ${exitCode}`})`
   return { line, exitCode }
 }

@@ -1,6 +1,6 @@
 // Everything a node takes from the world, in one object (src/node/node.ts hands it to each part):
 // time, randomness that is not key material, datagram sockets and storage. realWorld() is the
-// machine this runs on; src/sim/world.ts builds one on the simulator.
+// machine this runs on; on the simulator, src/node/testnet.ts builds one from src/sim/io.ts.
 import { realScheduler, type Scheduler } from './scheduler.js'
 import { osRandom, type Random } from './random.js'
 import type { DatagramSockets } from './datagram.js'

@@ -10,7 +10,7 @@
 //   messaging  links to contacts, mDNS, outbox, requests, receipts (proto-spec/messaging.md)
 //
 // and they stop in reverse. Every part takes time, randomness, sockets and storage from one
-// World (src/io/world.ts): the real machine, or the simulator (src/sim/world.ts).
+// World (src/io/world.ts): the real machine, or the simulator (src/sim/io.ts).
 import { isIPv4 } from 'node:net'
 import type { Logger } from 'pino'
 import type { HomePaths } from '../config/home.js'

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pino, { type Logger } from 'pino'
 import { homePaths } from '../config/home.js'
-import { generateIdentity, type Identity } from '../crypto/identity.js'
+import { generateIdentity, identityFromSecrets, IDENTITY_SECRET_NAMES, type Identity } from '../crypto/identity.js'
 import { encodeInvite } from '../crypto/invite.js'
 import { addContact } from '../app/contacts.js'
 import { contactJson } from '../app/contact-json.js'
@@ -23,7 +23,7 @@ import { realWorld, type World } from '../io/world.js'
 import { memoryStorage, diskStorage, type Storage } from '../io/storage.js'
 import { Endpoint } from '../transport/endpoint.js'
 import { createSimNetwork, type SimNetwork, type LinkOptions } from '../sim/network.js'
-import { createRng } from '../sim/rng.js'
+import { createRng, type Rng } from '../sim/rng.js'
 import { simRandom, simScheduler, simSockets } from '../sim/io.js'
 import { openStore } from '../store/index.js'
 import type { DhtNodeOptions } from '../dht/node.js'
@@ -92,13 +92,14 @@ export class Testnet {
   async init (n: number): Promise<void> {
     if (this.sim === null) this.#tmp = await mkdtemp(join(tmpdir(), 'dmess-testnet-'))
     const rng = createRng(this.opts.seed ?? 1)
+    const keys = createRng(((this.opts.seed ?? 1) ^ 0x6b657973) >>> 0) // a stream of its own: the nodes' other draws stay as they were
     for (let i = 0; i < n; i++) {
       const host = this.opts.host?.(i) ?? (this.sim === null ? '127.0.0.1' : `10.${1 + (i >> 8)}.${i & 255}.1`) // a /24 each: the DHT's subnet caps hold
       const world: World = this.sim === null
         ? realWorld()
         : { scheduler: simScheduler(this.sim.clock, SIM_WALL_BASE_MS), random: simRandom(rng.fork()), sockets: simSockets(this.sim, host), storage: this.#storage }
       const name = this.opts.name?.(i) ?? `node-${i}`
-      this.#slots.push({ index: i, name, identity: generateIdentity(), storeKey: world.random.bytes(32), home: join(this.#tmp ?? '/sim', `node-${i}`), world, host, port: 0, life: null })
+      this.#slots.push({ index: i, name, identity: this.sim === null ? generateIdentity() : seededIdentity(keys), storeKey: world.random.bytes(32), home: join(this.#tmp ?? '/sim', `node-${i}`), world, host, port: 0, life: null })
     }
     for (const slot of this.#slots) this.nodes.push(await this.#start(slot))
   }
@@ -246,6 +247,15 @@ export class Testnet {
     slot.port = node.address.port
     return node
   }
+}
+
+/**
+ * A simulated node's keys, from the seed: a fingerprint places the node's presence record in the
+ * DHT, so with fresh keys every run would take other lookup paths and the trace would differ.
+ * Only ever for simulated nodes (src/sim/rng.ts is no key source for anything real).
+ */
+function seededIdentity (rng: Rng): Identity {
+  return identityFromSecrets({ [IDENTITY_SECRET_NAMES.sign]: rng.bytes(32), [IDENTITY_SECRET_NAMES.dh]: rng.bytes(32) })
 }
 
 /** One macrotask turn: every promise chain of in-memory storage completes before it. */

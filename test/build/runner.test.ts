@@ -106,15 +106,15 @@ t.test('the closing line', async t => {
   t.same(v, { line: '13310 passed, 0 failed (of 13310)', exitCode: 0 }, 'a clean run')
 
   v = verdict({ output: FILES_OK + TABLE('91.93', '81.2') + summary, code: 1, signal: null, thresholds })
-  t.same(v, { line: '13310 passed, 0 failed (of 13310); coverage below threshold: branches 81.2% < 82%', exitCode: 1 }, 'coverage below a threshold: said, and still exit 1')
+  t.same(v, { line: '13310 passed, 1 failed (of 13310 tests and the coverage check: below threshold: branches 81.2% < 82%)', exitCode: 1 }, 'coverage below a threshold: counted as a failure, named, and still exit 1')
 
   v = verdict({ output: FILES_OK + '# No coverage generated\n' + summary, code: 1, signal: null, thresholds })
-  t.same(v, { line: '13310 passed, 0 failed (of 13310); no coverage generated', exitCode: 1 })
+  t.same(v, { line: '13310 passed, 1 failed (of 13310 tests and the coverage check: no coverage generated)', exitCode: 1 })
 
   v = verdict({ output: FILES_OK + TABLE('91.93', '85.71') + summary, code: 2, signal: null, thresholds })
-  t.same(v, { line: '13310 passed, 0 failed (of 13310); but tap exited with code 2', exitCode: 2 }, 'any other non-zero exit is named too')
+  t.same(v, { line: '13310 passed, 1 failed (of 13310 tests; tap exited with code 2)', exitCode: 2 }, 'any other non-zero exit is named too')
   v = verdict({ output: FILES_OK + summary, code: null, signal: 'SIGTERM', thresholds })
-  t.same(v, { line: '13310 passed, 0 failed (of 13310); but tap was killed by SIGTERM', exitCode: 1 })
+  t.same(v, { line: '13310 passed, 1 failed (of 13310 tests; tap was killed by SIGTERM)', exitCode: 1 })
 
   v = verdict({ output: 'not ok 1 - test/a.test.ts\n# { total: 20, pass: 17, fail: 2, skip: 1 }\n', code: 1, signal: null, thresholds })
   t.same(v, { line: '17 passed, 2 failed, 1 skipped (of 20)', exitCode: 1 }, 'failures speak for themselves')

@@ -1,4 +1,4 @@
-// Issue 2's CLI paths through the real built binary in temporary homes.
+// `dmess init` and `dmess id` through the real built binary in temporary homes.
 import t from 'tap'
 import { stat, readdir } from 'node:fs/promises'
 import { join } from 'node:path'

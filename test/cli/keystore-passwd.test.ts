@@ -1,4 +1,4 @@
-// Issue 2's CLI paths through the real built binary in temporary homes.
+// The keystore and `dmess passwd` through the real built binary in temporary homes.
 import t from 'tap'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'

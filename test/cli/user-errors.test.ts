@@ -1,4 +1,4 @@
-// Issue 2's CLI paths through the real built binary in temporary homes.
+// User mistakes on the command line (one-line error, non-zero exit) through the real built binary in temporary homes.
 import t from 'tap'
 import { runCli, tempHome, assertOneLineError } from '../helpers/cli.js'
 import { PW, quickHome } from '../helpers/profiles.js'

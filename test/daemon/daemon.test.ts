@@ -68,7 +68,8 @@ t.test('components start in order and stop in reverse; status, socket, pidfile a
   const s = dgram.createSocket('udp4')
   await new Promise<void>(resolve => s.send(Buffer.from('hello'), st.port, '127.0.0.1', () => resolve()))
   s.close()
-  for (let i = 0; i < 40 && udp.dropped === 0; i++) await new Promise(resolve => setTimeout(resolve, 25))
+  // wait for the count (up to 10 s: a busy machine may take a while to schedule the read)
+  for (let i = 0; i < 400 && udp.dropped === 0; i++) await new Promise(resolve => setTimeout(resolve, 25))
   t.equal(udp.dropped, 1, 'the datagram reached the daemon')
 
   const c = await IpcClient.connect(d.files.socket)

@@ -1,7 +1,7 @@
 // The XX and IK transcripts of proto-spec/session.md §11, produced by the code dmess runs: the
 // handshake (src/transport/handshake.ts, proof.ts over the Noise engine) with fixed static keys
 // (identity.md §8's Alice and Bob), fixed ephemerals (the engine's injected random source), fixed
-// indices and session id, then the first TRANSPORT_DATA each way (src/transport/keys.ts).
+// indices and session id, then the first TRANSPORT_DATA each way (src/transport/session-keys.ts).
 import { identityFromSecrets, IDENTITY_SECRET_NAMES, type Identity } from '../../src/crypto/identity.js'
 import { InitiatorHandshake, respondToInitiation, type CompletedHandshake } from '../../src/transport/handshake.js'
 import { SessionKeys } from '../../src/transport/session-keys.js'

@@ -2,11 +2,11 @@
 // subscriber gets them (proto-spec/ipc.md §11), and its counters (messaging.stats).
 import { createNodes, type Testnet, type TestnetOptions, type TestNode } from '../../src/node/testnet.js'
 import type { StoredMessage } from '../../src/store/index.js'
+import { seedOverride } from '../helpers/seed.js'
 
 /** The seed of a simulated testnet (DMESS_TEST_SEED replays a run), printed by the caller. */
 export function testnetSeed (fallback: number): number {
-  const env = process.env.DMESS_TEST_SEED
-  return env === undefined ? fallback : Number(env)
+  return seedOverride() ?? fallback
 }
 
 interface TapLike { comment: (...args: unknown[]) => void, teardown: (fn: () => Promise<void> | void) => void }
