@@ -26,6 +26,9 @@ export default class Status extends BaseCommand {
       this.log(`Public:      ${s.nat.publicAddresses.length === 0 ? 'not known yet' : s.nat.publicAddresses.join(', ')}`)
       this.log(`STUN:        ${s.nat.stunServing ? 'answering Binding requests' : 'not serving (only publicly reachable nodes do)'}`)
     }
+    if (s.relay !== undefined) {
+      this.log(`Relay:       ${s.relay.serving ? `relaying for others (${s.relay.allocations} allocation${s.relay.allocations === 1 ? '' : 's'})` : 'not relaying (only publicly reachable nodes do)'}`)
+    }
     this.log(`Encryption:  ChaCha20-Poly1305 via ${s.aead === 'openssl-addon' ? 'the native OpenSSL addon' : `node:crypto${s.aeadFallbackReason === undefined ? '' : ` (${s.aeadFallbackReason})`}`}`)
   }
 }

@@ -80,6 +80,8 @@ export class Daemon {
       port: opts.port,
       mdns: opts.mdns,
       portmap: opts.portmap === true,
+      // relay for others while publicly reachable (proto-spec/relay.md §1)
+      relay: 'when-public',
       peers: opts.peers,
       bootstrap: opts.bootstrap,
       log,
@@ -164,6 +166,7 @@ export class Daemon {
       dhtNodes: this.dht.tableSize,
       portmap: this.node.portmap?.report() ?? { enabled: false, state: 'off', publiclyReachable: false },
       nat: natStatus(this.node),
+      relay: { serving: this.node.publiclyReachable(), allocations: this.node.relay.service?.stats().allocations ?? 0 },
       ...aeadStatus()
     }
   }

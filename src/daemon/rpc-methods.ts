@@ -31,6 +31,8 @@ export interface DaemonStatus {
   portmap?: PortmapReport
   /** what STUN taught us (proto-spec/stun.md §5): the NAT kind, our public address(es), and
    *  whether we answer STUN; natKind 'unknown' and no addresses until a probe has answers */
+  /** whether this node relays for others now (publicly reachable, relay.md §1), and its allocations */
+  relay?: { serving: boolean, allocations: number }
   nat?: { natKind: 'open' | 'endpoint-independent' | 'address-dependent' | 'unknown', publicAddresses: string[], publiclyReachable: boolean, stunServing: boolean }
   /** which ChaCha20-Poly1305 carries sessions (crypto-policy.md §3.1), and why not the addon */
   aead: 'openssl-addon' | 'node:crypto'

@@ -58,8 +58,11 @@ export interface NodeOptions {
   events?: EventBus
   /** the name we offer in CONTACT_REQUESTs */
   profileName?: () => Promise<string | undefined>
-  /** serve as a relay for others: when the node knows it is publicly reachable (proto-spec/relay.md §1); default false */
-  relay?: boolean
+  /**
+   * serve as a relay for others (proto-spec/relay.md §1): true always, false never (default), or
+   * 'when-public': while STUN finds the node open or a port mapping makes it publicly reachable
+   */
+  relay?: boolean | 'when-public'
 }
 
 /** mDNS follows the UDP bind: one interface when bound to one IPv4 address (else all of them). */
@@ -90,7 +93,11 @@ export class Node {
     // loaded when messaging starts, after the socket: until then every peer is a stranger
     const isContact = (fp: string): boolean => this.messaging.ctx.contacts.has(fp)
     this.udp = new EndpointComponent({ host: opts.host, port: opts.port, identity, world, log: log.child({ c: 'udp' }), isContact })
-    this.relay = new RelayComponent({ endpoint: () => this.udp.endpoint, world, serve: opts.relay === true })
+    this.relay = new RelayComponent({
+      endpoint: () => this.udp.endpoint,
+      world,
+      serve: opts.relay === 'when-public' ? () => this.publiclyReachable() : opts.relay === true
+    })
     this.dht = opts.dht === false
       ? null
       : new DhtComponent({
@@ -146,6 +153,15 @@ export class Node {
 
   /** The public address the home router forwards to our socket (PCP/NAT-PMP), if it gave one. */
   mappedAddress (): PeerAddress | null { return this.portmap?.mappedAddress() ?? null }
+
+  /**
+   * Whether others can reach this node unasked: STUN found no NAT in front of it (stun.md §5), or
+   * the home router forwards a public port to it (portmap.md §4). Such a node serves STUN and,
+   * as a daemon, relays (relay.md §1).
+   */
+  publiclyReachable (): boolean {
+    return (this.nat?.publiclyReachable() ?? false) || (this.portmap?.publiclyReachable ?? false)
+  }
 
   /**
    * The node's parts in start order: the store, the socket, its port mapping, the relay, the DHT

@@ -10,9 +10,12 @@ export interface RelayHookTarget {
   setHandler: (kind: 'relay', hook: ((bytes: Uint8Array, from: PeerAddress) => void) | null) => void
 }
 
-export function attachRelay (endpoint: RelayHookTarget, parts: { service?: RelayService | null, client?: RelayClient | null }): void {
+/** `serving`: whether the service takes new allocations now (default: whenever there is one). */
+export function attachRelay (endpoint: RelayHookTarget, parts: { service?: RelayService | null, client?: RelayClient | null, serving?: () => boolean }): void {
   endpoint.setHandler('relay', (bytes, from) => {
-    if (bytes[1] === RelayType.ALLOCATE) parts.service?.onControl(bytes, from)
+    if (bytes[1] === RelayType.ALLOCATE) {
+      if (parts.serving?.() !== false) parts.service?.onControl(bytes, from)
+    }
     else parts.client?.onControl(bytes, from)
   })
 }

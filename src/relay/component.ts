@@ -12,8 +12,11 @@ import type { RelayLimits } from './constants.js'
 export interface RelayComponentOptions {
   endpoint: () => Endpoint
   world: World
-  /** serve as a relay for others (false: only use relays) */
-  serve: boolean
+  /**
+   * serve as a relay for others: always (true), never (false: only use relays), or while the
+   * function says so (a daemon: while it knows it is publicly reachable, relay.md §1)
+   */
+  serve: boolean | (() => boolean)
   limits?: Partial<RelayLimits>
 }
 
@@ -30,11 +33,12 @@ export class RelayComponent implements Component {
     const send = (to: { host: string, port: number }, b: Uint8Array): void => { ep.sendDatagram(to, b) }
     const random = (n: number): Uint8Array => world.random.bytes(n)
     this.client = new RelayClient({ send, scheduler: world.scheduler, random })
-    if (this.opts.serve) {
+    if (this.opts.serve !== false) {
       // allocation ports on the address the node's socket is bound to
       this.service = new RelayService({ sockets: world.sockets, host: ep.address.host, scheduler: world.scheduler, random, send, limits: this.opts.limits })
     }
-    attachRelay(ep, { client: this.client, service: this.service })
+    const serve = this.opts.serve
+    attachRelay(ep, { client: this.client, service: this.service, serving: typeof serve === 'function' ? serve : undefined })
   }
 
   async stop (): Promise<void> {

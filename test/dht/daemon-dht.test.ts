@@ -33,7 +33,7 @@ async function startBootstrap (tt: Teardown): Promise<string> {
 
 type Teardown = { teardown: (fn: () => Promise<void> | void) => void }
 
-interface Status { port: number, dhtNodes: number, nat?: { natKind: string } }
+interface Status { port: number, dhtNodes: number, nat?: { natKind: string }, relay?: { serving: boolean, allocations: number } }
 
 async function startDaemon (tt: Teardown, node: Node, bootstrap: string): Promise<number> {
   await cli(node, ['daemon', '--detach', '--host', '127.0.0.1', '--port', '0', '--no-mdns', '--bootstrap', bootstrap])
@@ -76,6 +76,7 @@ t.test('two daemons find each other through the DHT', async t => {
   // in the way, so she is publicly reachable and answers STUN herself
   await waitFor(async () => (await cliJson<Status>(alice, ['status'])).nat?.natKind === 'open', 20_000)
   t.same((await cliJson<Status>(alice, ['status'])).nat, { natKind: 'open', publicAddresses: [`127.0.0.1:${alicePort}`], publiclyReachable: true, stunServing: true }, 'status --json shows the NAT kind and public address')
+  t.same((await cliJson<Status>(alice, ['status'])).relay, { serving: true, allocations: 0 }, 'and, being publicly reachable, it relays for others')
   t.match(await cli(alice, ['status']), /NAT:\s+open \(publicly reachable\)\nPublic:\s+127\.0\.0\.1:\d+\nSTUN:\s+answering/, 'and so does the text form')
 })
 
