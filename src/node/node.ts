@@ -26,6 +26,7 @@ import type { NetworkOptions } from '../messaging/network.js'
 import type { Store } from '../store/index.js'
 import { EndpointComponent } from './endpoint.js'
 import { DhtComponent, type FoundRecord } from './dht.js'
+import { BootstrapMemory, BOOTSTRAP_MEMORY_FILE } from './bootstrap-memory.js'
 
 export interface NodeOptions {
   world: World
@@ -83,9 +84,17 @@ export class Node {
         world,
         bootstrap: opts.bootstrap.map(formatHostPort),
         log: log.child({ c: 'dht' }),
-        node: { ...(isLoopbackHost(opts.host) ? LOOPBACK_SETTINGS : {}), ...opts.dht }
+        node: { ...(isLoopbackHost(opts.host) ? LOOPBACK_SETTINGS : {}), ...opts.dht },
+        // the nodes we meet, kept for the next start (dht.md §6.4)
+        memory: new BootstrapMemory(`${opts.paths.home}/${BOOTSTRAP_MEMORY_FILE}`, identity.dhSecret, world.storage)
       })
     const dht = this.dht
+    // every contact runs a DHT node on the address it talks from: a bootstrap candidate too
+    if (dht !== null) {
+      this.events.on(ev => {
+        if (ev.type === 'presence' && ev.contact === true && typeof ev.address === 'string' && ev.state !== 'offline') dht.noteCandidate(ev.address, 'contact')
+      })
+    }
     this.messaging = new MessagingService({
       paths: opts.paths,
       identity,
