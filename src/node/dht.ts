@@ -22,11 +22,13 @@ import { presencePlan } from '../dht/presence-plan.js'
 import { isLoopbackHost } from '../dht/loopback.js'
 import { privateBlock, type DialScope, type Prefix } from '../dht/address-scope.js'
 import { idToHex } from '../dht/ids.js'
-import { addressOf, parseIp } from '../io/address.js'
+import { addressOf, formatHostPort, parseIp } from '../io/address.js'
 import { RECORD_MAX_ADDRESSES } from '../dht/constants.js'
 import { XCHACHA_NONCE_BYTES } from '../crypto/primitives.js'
 import { BootstrapCandidates, BOOTSTRAP_CANDIDATES_TRIED, type CandidateSource } from '../dht/bootstrap-candidates.js'
 import type { BootstrapMemory } from './bootstrap-memory.js'
+import { pickInviteAddresses } from './invite-current.js'
+import type { InviteAddresses } from '../crypto/invite.js'
 
 /** Our records live about this long; new ones are sealed RENEW_BEFORE_MS before that (dht.md §5.5). */
 export const PRESENCE_TTL_MS = 60 * 60_000
@@ -176,6 +178,16 @@ export class DhtComponent implements Component {
       }
     })
     return true
+  }
+
+  /** What an invite made now should carry (identity.md §7.1): where we are, and DHT nodes we met. */
+  inviteAddresses (): InviteAddresses {
+    const bound = this.opts.endpoint().address
+    return pickInviteAddresses({
+      observed: this.node?.observedAddress() ?? null,
+      announced: announcedAddresses(bound).map(a => formatHostPort(a)),
+      candidates: this.candidates()
+    })
   }
 
   /** The remembered candidates, most recently useful first (status, invites). */

@@ -6,7 +6,7 @@
 // inviter at once.
 import t from 'tap'
 import type { TestNode } from '../../src/node/testnet.js'
-import { currentInvite, inviteAddresses } from '../../src/node/invite-current.js'
+import { inviteWith } from '../../src/node/invite-current.js'
 import { decodeInvite } from '../../src/crypto/invite.js'
 import { BOOTSTRAP_MEMORY_FILE } from '../../src/node/bootstrap-memory.js'
 import { testnet } from './helpers.js'
@@ -48,10 +48,10 @@ t.test('a node that remembers nothing joins through a contact\'s invite, and dia
   t.equal(alone.dht!.tableSize, 0)
 
   const inviter = net.nodes[2]!
-  const addrs = inviteAddresses(inviter.address, inviter.dht)
+  const addrs = inviter.dht!.inviteAddresses()
   t.same(addrs.node, [`${inviter.address.host}:${inviter.address.port}`], 'the invite names where the inviter is')
   t.ok(addrs.dht.length >= 1 && addrs.dht.length <= 3, `and ${addrs.dht.length} DHT nodes it met`)
-  const invite = currentInvite(inviter.identity, 'carol', inviter.address, inviter.dht)
+  const invite = inviteWith(inviter.identity, 'carol', addrs)
   t.same(decodeInvite(invite).addresses, addrs)
   t.comment(JSON.stringify({ metric: 'invite-v2-length', value: invite.length, unit: 'characters' }))
 
