@@ -159,17 +159,23 @@ export class Lookup {
 
   get stopped (): boolean { return this.#stopped }
 
-  /** True when stopped, or when the k closest candidates neither failed nor stalled have all answered. */
+  /**
+   * True when stopped, or when the k closest candidates neither failed nor stalled have all
+   * answered — and stalled ones among them are fewer than those that answered: when most requests
+   * stall, the host or its network is slow (not the nodes dead), and the lookup waits for them.
+   */
   get finished (): boolean {
     if (this.#stopped) return true
     let live = 0
+    let stalled = 0
     for (const c of this.#candidates) {
       if (live >= this.k) break
-      if (c.state === 'failed' || c.state === 'stalled') continue
+      if (c.state === 'failed') continue
+      if (c.state === 'stalled') { stalled++; continue }
       if (c.state !== 'done') return false
       live++
     }
-    return true
+    return stalled === 0 || stalled < live
   }
 
   /** The (up to) k closest candidates that answered, closest first. */

@@ -3,12 +3,13 @@
 // lookup meets dead nodes in every round: each one held an α slot for the whole stall time. The
 // node keeps the round-trip times of recent answers (first transmissions only: Karn's algorithm,
 // RFC 6298 §3) and stalls a request after STALL_FACTOR × their 90th percentile, within
-// [MIN_STALL_MS, the configured stall time]. A slow but live node passed over this way still
+// [MIN_STALL_MS, the configured stall time]; with only a few samples (a node that just started:
+// its join's PINGs) twice that of the slowest one. A slow but live node passed over this way still
 // counts when its answer comes (lookup.ts), so a short stall costs a little traffic, not answers.
 
 /** Samples kept (a ring): enough for a stable 90th percentile, few enough to follow a change. */
 export const RTT_SAMPLES = 64
-/** Fewer samples than this: no estimate yet, the configured stall time applies. */
+/** From this many samples the 90th percentile is used; below, the slowest sample, doubled. */
 export const MIN_RTT_SAMPLES = 8
 export const STALL_FACTOR = 3
 /** Floor: event-loop pauses on a busy host reach a few ms even on loopback. */
@@ -27,10 +28,11 @@ export class RttEstimator {
     this.#next = (this.#next + 1) % RTT_SAMPLES
   }
 
-  /** The 90th percentile of the samples, or null with too few. */
+  /** The 90th percentile of the samples (with fewer than MIN_RTT_SAMPLES: twice the largest), or null with none. */
   p90 (): number | null {
-    if (this.#ring.length < MIN_RTT_SAMPLES) return null
+    if (this.#ring.length === 0) return null
     const s = [...this.#ring].sort((a, b) => a - b)
+    if (s.length < MIN_RTT_SAMPLES) return 2 * s[s.length - 1]!
     return s[Math.min(s.length - 1, Math.floor(0.9 * s.length))]!
   }
 

@@ -1,0 +1,88 @@
+// The churn rules of dht.md §7.3, one at a time on the pure parts: one node per address in the
+// routing table, failing contacts not handed out, the RTT-based stall time, and a lookup that
+// passes over stalled candidates — unless most of them stall — and widens to k at the end.
+import t from 'tap'
+import { RoutingTable } from '../../src/dht/routing-table.js'
+import { Lookup } from '../../src/dht/lookup.js'
+import { RttEstimator, MIN_STALL_MS } from '../../src/dht/rtt.js'
+import { compareDistance } from '../../src/dht/ids.js'
+import { createRng } from '../../src/sim/rng.js'
+
+const rng = createRng(0x7c3)
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
+const node = (i: number): { id: Uint8Array, addr: string } => ({ id: rng.bytes(32), addr: `10.${i >> 8}.${i & 255}.1:4000` })
+
+t.test('a new id answering from a contact\'s address takes its place', async t => {
+  const table = new RoutingTable(rng.bytes(32))
+  const old = node(1)
+  t.equal(table.add(old.id, old.addr, 10).status, 'added')
+  const restarted = rng.bytes(32)
+  t.ok(table.canAdd(restarted, old.addr), 'the address is taken by a node that may be gone: the newcomer may enter')
+  t.equal(table.add(restarted, old.addr, 20).status, 'added')
+  t.equal(table.get(old.id), undefined, 'the old id is gone at once')
+  t.equal(hex(table.at(old.addr)!.id), hex(restarted))
+  t.equal(table.size, 1)
+})
+
+t.test('a contact whose last request failed is not handed out until it answers again', async t => {
+  const table = new RoutingTable(rng.bytes(32))
+  const a = node(2)
+  const b = node(3)
+  table.add(a.id, a.addr, 1)
+  table.add(b.id, b.addr, 1)
+  t.notOk(table.fail(a.id), 'one failure, no replacement waiting: kept')
+  const target = rng.bytes(32)
+  t.same(table.closest(target).map(c => c.addr), [b.addr], 'left out of answers')
+  t.equal(table.closest(target, 20, true).length, 2, 'still in the table')
+  table.seen(a.id, 2)
+  t.equal(table.closest(target).length, 2, 'an answer restores it')
+  table.fail(a.id)
+  t.ok(table.fail(a.id), 'the second failure in a row evicts it')
+})
+
+t.test('the stall time follows measured round trips, within bounds', async t => {
+  const e = new RttEstimator()
+  t.equal(e.stallMs(400), 400, 'no samples: the configured stall')
+  e.add(2)
+  t.equal(e.stallMs(400), MIN_STALL_MS, 'loopback: the floor')
+  e.add(50)
+  t.equal(e.stallMs(400), 300, 'few samples: 3 × twice the slowest')
+  for (let i = 0; i < 64; i++) e.add(40 + (i % 10))
+  t.equal(e.stallMs(400), 3 * 48, '3 × the 90th percentile')
+  for (let i = 0; i < 64; i++) e.add(300)
+  t.equal(e.stallMs(400), 400, 'never more than the configured stall')
+  e.add(Number.NaN)
+  e.add(-1)
+  t.equal(e.samples, 64, 'nonsense is not a sample')
+})
+
+t.test('a lookup passes over a stalled node when the others answered, and waits when most stall', async t => {
+  const self = rng.bytes(32)
+  const target = rng.bytes(32)
+  const peers = Array.from({ length: 6 }, (_, i) => node(10 + i)).sort((x, y) => compareDistance(x.id, y.id, target))
+  const l = new Lookup({ target, selfId: self, k: 4, alpha: 2 })
+  l.add(peers, 1)
+  const first = l.next()
+  t.equal(first.length, 2, 'α at first')
+  l.responded(first[0]!, [])
+  const widened = l.next()
+  t.equal(widened.length, 2, 'the closest answered: all of the k closest are asked at once (Kademlia §2.3), 3 in flight > α')
+  t.equal(l.inflight, 3)
+  l.stalled(first[1]!) // a dead node
+  const more = l.next()
+  t.equal(more.length, 1, 'the next one out takes the stalled one\'s place')
+  for (const c of [...widened, ...more]) l.responded(c, [])
+  t.ok(l.finished, 'finished without waiting for the dead node\'s timeout')
+  t.equal(l.closest().length, 4)
+
+  const slow = new Lookup({ target, selfId: self, k: 4, alpha: 4 })
+  slow.add(peers.slice(0, 4), 1)
+  const asked = slow.next()
+  slow.responded(asked[0]!, [])
+  for (const c of asked.slice(1)) slow.stalled(c)
+  t.notOk(slow.finished, 'three of four stalled: a slow host, not dead nodes — it waits')
+  slow.responded(asked[1]!, [])
+  slow.responded(asked[2]!, [])
+  t.ok(slow.finished, 'late answers count')
+  t.equal(slow.closest().length, 3)
+})
