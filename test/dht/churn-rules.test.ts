@@ -1,12 +1,15 @@
 // The churn rules of dht.md §7.3, one at a time on the pure parts: one node per address in the
 // routing table, failing contacts not handed out, the RTT-based stall time, and a lookup that
-// passes over stalled candidates — unless most of them stall — and widens to k at the end.
+// passes over stalled candidates — unless most of them stall — and widens to k at the end; a
+// join that does not wait for every bootstrap address to answer.
 import t from 'tap'
 import { RoutingTable } from '../../src/dht/routing-table.js'
 import { Lookup } from '../../src/dht/lookup.js'
 import { RttEstimator, MIN_STALL_MS } from '../../src/dht/rtt.js'
 import { compareDistance } from '../../src/dht/ids.js'
 import { createRng } from '../../src/sim/rng.js'
+import type { JoinResult } from '../../src/dht/join.js'
+import { makeNet, makeNode } from './helpers.js'
 
 const rng = createRng(0x7c3)
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
@@ -85,4 +88,22 @@ t.test('a lookup passes over a stalled node when the others answered, and waits 
   slow.responded(asked[2]!, [])
   t.ok(slow.finished, 'late answers count')
   t.equal(slow.closest().length, 3)
+})
+
+t.test('a join through a list that is mostly dead does not wait for the dead ones', async t => {
+  const net = makeNet(5)
+  const live = makeNode(net, '203.0.113.1:4000', createRng(1))
+  const other = makeNode(net, '203.0.113.2:4000', createRng(2))
+  other.join(['203.0.113.1:4000'], () => {})
+  net.clock.run({ done: () => live.table.size > 0 && other.table.size > 0 })
+  const joiner = makeNode(net, '198.51.100.9:4000', createRng(3))
+  const t0 = net.clock.now
+  let result: JoinResult | null = null
+  joiner.join(['192.0.2.1:4000', '203.0.113.1:4000', '192.0.2.2:4000', '192.0.2.3:4000'], r => { result = r })
+  net.clock.run({ done: () => result !== null })
+  const ms = net.clock.now - t0
+  t.equal(result!.reached, 1, 'the one live node answered')
+  t.ok(result!.contacts >= 2, 'and the join went on through it')
+  t.ok(ms < 500, `joined in ${ms.toFixed(0)} simulated ms (waiting on the dead pings took 2,000 before)`)
+  for (const n of [live, other, joiner]) n.stop()
 })
