@@ -106,6 +106,8 @@ export const BUCKET_REFRESH_MS = 60 * 60_000
  * test/dht/churn.test.ts: with 15 min they piled up), at one PING per quiet contact per 5 min.
  */
 export const CONTACT_STALE_MS = 5 * 60_000
+/** A contact we are about to hand out in an answer is pinged if quiet this long (dht.md §7.3). */
+export const VERIFY_HANDED_OUT_MS = 30_000
 /** The write-token secret is replaced this often; the previous one is still accepted (BEP 5). */
 export const TOKEN_ROTATE_MS = 5 * 60_000
 /** The publisher re-announces its record this often (dht.md §6). */

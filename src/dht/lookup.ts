@@ -4,7 +4,8 @@
 // still used while the lookup runs. A stalled candidate is presumed failed: the next one out
 // takes its place among the k closest, and the lookup ends when the k closest candidates neither
 // failed nor stalled have all answered — a dead node among them then costs the stall time, not
-// the whole request timeout (under churn, most stalls are dead nodes: dht.md §7.3). Candidates
+// the whole request timeout (under churn, most stalls are dead nodes: dht.md §7.3) — unless
+// fewer than α answered (a slow host: it waits). Candidates
 // per /24 (/48) are capped, so one subnet cannot fill the k closest.
 import { compareDistance, idEquals, type NodeId } from './ids.js'
 import { subnetOf } from '../io/address.js'
@@ -161,8 +162,8 @@ export class Lookup {
 
   /**
    * True when stopped, or when the k closest candidates neither failed nor stalled have all
-   * answered — and stalled ones among them are fewer than those that answered: when most requests
-   * stall, the host or its network is slow (not the nodes dead), and the lookup waits for them.
+   * answered — and, if any stalled, at least α answered: a lookup whose every request stalls is on
+   * a slow host or network (not among dead nodes), and it waits for the answers.
    */
   get finished (): boolean {
     if (this.#stopped) return true
@@ -175,7 +176,7 @@ export class Lookup {
       if (c.state !== 'done') return false
       live++
     }
-    return stalled === 0 || stalled < live
+    return stalled === 0 || live >= this.alpha
   }
 
   /** The (up to) k closest candidates that answered, closest first. */

@@ -184,6 +184,8 @@ export class DhtNode {
     this.#answered++
     handleRequest(n, msg, from, asker)
     this.#considerRequester(asker, from, msg.readOnly)
+    if (msg.type === C.DhtType.FIND_NODE) this.#checkHandedOut(msg.target)
+    else if (msg.type === C.DhtType.FIND_VALUE) this.#checkHandedOut(msg.key)
   }
 
   /** Callback form of every lookup (what the simulator uses); see findNode/findValue for promises. */
@@ -333,6 +335,19 @@ export class DhtNode {
     quiet.sort((a, b) => a.lastSeen - b.lastSeen)
     for (const c of quiet.slice(0, max)) this.#checkOldest(c)
     return Math.min(max, quiet.length)
+  }
+
+  // dht.md §7.3: contacts we hand out should be alive. One quiet for VERIFY_HANDED_OUT_MS is
+  // pinged (at most once per that time): if it is dead, its failure keeps it out of the next
+  // answers (routing-table closest()). Without this, a node that asks nobody anything — a
+  // bootstrap node — handed out restarted nodes' old ids until its 5-minute quiet check.
+  #checkHandedOut (target: Uint8Array): void {
+    const now = this.internals.scheduler.wallNow()
+    for (const c of this.internals.table.closest(target, this.internals.settings.k)) {
+      if (now - c.lastSeen < C.VERIFY_HANDED_OUT_MS || now - (c.checkedAt ?? -Infinity) < C.VERIFY_HANDED_OUT_MS) continue
+      c.checkedAt = now
+      this.#checkOldest(c)
+    }
   }
 
   #checkOldest (c: Contact): void {

@@ -31,6 +31,8 @@ export interface Contact {
   lastSeen: number
   /** Consecutive unanswered requests. */
   failures: number
+  /** When we last pinged it because it was quiet (ms), if ever. */
+  checkedAt?: number
 }
 
 interface Bucket {
