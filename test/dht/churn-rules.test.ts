@@ -108,3 +108,25 @@ t.test('a join through a list that is mostly dead does not wait for the dead one
   t.ok(ms < 500, `joined in ${ms.toFixed(0)} simulated ms (waiting on the dead pings took 2,000 before)`)
   for (const n of [live, other, joiner]) n.stop()
 })
+
+t.test('a node checks a quiet contact before handing it out, and stops handing out a dead one', async t => {
+  const net = makeNet(6)
+  const hub = makeNode(net, '203.0.113.10:4000', createRng(10)) // asks nobody anything, as a bootstrap node
+  const gone = makeNode(net, '203.0.113.11:4000', createRng(11))
+  const stays = makeNode(net, '203.0.113.12:4000', createRng(12))
+  let joined = 0
+  for (const n of [gone, stays]) n.join(['203.0.113.10:4000'], () => { joined++ })
+  net.clock.run({ done: () => joined === 2 })
+  t.ok(hub.table.get(gone.id) !== undefined, 'the hub knows the node that will go')
+  gone.stop() // silently: no goodbye
+  net.clock.advance(31_000)
+  t.ok(hub.table.closest(gone.id).some(c => hex(c.id) === hex(gone.id)), 'quiet, not yet known dead: still handed out')
+  const asker = makeNode(net, '198.51.100.20:4000', createRng(20))
+  let done = false
+  asker.join(['203.0.113.10:4000'], () => { done = true })
+  net.clock.run({ done: () => done })
+  net.clock.advance(3_000)
+  t.notOk(hub.table.closest(gone.id).some(c => hex(c.id) === hex(gone.id)), 'checked when handed out: no longer handed out')
+  t.ok(hub.table.closest(stays.id).some(c => hex(c.id) === hex(stays.id)), 'the live one answered its check and stays')
+  for (const n of [hub, stays, asker]) n.stop()
+})
