@@ -22,7 +22,7 @@ import { presencePlan } from '../dht/presence-plan.js'
 import { isLoopbackHost } from '../dht/loopback.js'
 import { privateBlock, type DialScope, type Prefix } from '../dht/address-scope.js'
 import { idToHex } from '../dht/ids.js'
-import { addressOf, formatHostPort, parseIp } from '../io/address.js'
+import { addressOf, canonicalAddress, formatHostPort, parseIp } from '../io/address.js'
 import { RECORD_MAX_ADDRESSES } from '../dht/constants.js'
 import { XCHACHA_NONCE_BYTES } from '../crypto/primitives.js'
 import { BootstrapCandidates, BOOTSTRAP_CANDIDATES_TRIED, type CandidateSource } from '../dht/bootstrap-candidates.js'
@@ -110,6 +110,8 @@ export class DhtComponent implements Component {
   /** DHT keys of the records we publish now (hex): an old period's is withdrawn when it drops out */
   #published = new Set<string>()
   #candidates = new BootstrapCandidates()
+  /** Addresses we know as a contact's (or an inviter's) node: never passed on in our invites. */
+  readonly #personal = new Set<string>()
   #remember: TimerHandle | null = null
   /** how the last join went: through the configured list, or through remembered nodes */
   joinedVia: 'configured' | 'remembered' | 'none' | null = null
@@ -136,7 +138,7 @@ export class DhtComponent implements Component {
     const node = this.node
     if (node === null) return
     const saved = await this.opts.memory?.load()
-    if (saved !== undefined) for (const c of saved.snapshot()) this.#candidates.note(c.addr, c.source, c.at)
+    if (saved !== undefined) for (const c of saved.snapshot()) this.#note(c.addr, c.source, c.at)
     const configured = this.opts.bootstrap
     let r = await node.bootstrap(configured)
     this.joinedVia = r.reached > 0 ? 'configured' : 'none'
@@ -156,16 +158,24 @@ export class DhtComponent implements Component {
 
   /** An address worth trying at a later start (a contact's, or one an invite named). */
   noteCandidate (addr: string, source: CandidateSource): void {
-    this.#candidates.note(addr, source, this.opts.world.scheduler.wallNow())
+    this.#note(addr, source, this.opts.world.scheduler.wallNow())
+  }
+
+  #note (addr: string, source: CandidateSource, at: number): void {
+    const canonical = canonicalAddress(addr)
+    if (canonical !== null && (source === 'contact' || source === 'invite')) this.#personal.add(canonical)
+    this.#candidates.note(addr, source, at)
   }
 
   /**
-   * A node that found no one to join through (empty or silent lists) joins through `addrs` now —
+   * A node that found no one to join through at start (empty or silent lists) joins through `addrs` now —
    * what an invite's addresses give a new user — and then announces. True if it started one.
    */
   joinIfAlone (addrs: readonly string[]): boolean {
     const node = this.node
-    if (node === null || !node.running || node.table.size > 0 || this.joinedVia !== 'none' || addrs.length === 0) return false
+    // not joined: nobody answered at start (others that pinged us since may be in the table, but
+    // we have not looked ourselves up nor announced through them)
+    if (node === null || !node.running || this.joinedVia !== 'none' || addrs.length === 0) return false
     this.joinedVia = null
     const ep = this.opts.endpoint()
     this.#lastPublish = this.#lastPublish.then(async () => {
@@ -180,13 +190,17 @@ export class DhtComponent implements Component {
     return true
   }
 
-  /** What an invite made now should carry (identity.md §7.1): where we are, and DHT nodes we met. */
+  /**
+   * What an invite made now should carry (identity.md §7.1): where we are, and DHT nodes we met —
+   * never one we know as a contact's or an inviter's node: an invite must not tell its readers
+   * who our contacts are.
+   */
   inviteAddresses (): InviteAddresses {
     const bound = this.opts.endpoint().address
     return pickInviteAddresses({
       observed: this.node?.observedAddress() ?? null,
       announced: announcedAddresses(bound).map(a => formatHostPort(a)),
-      candidates: this.candidates()
+      candidates: this.candidates().filter(a => !this.#personal.has(a))
     })
   }
 
@@ -205,7 +219,7 @@ export class DhtComponent implements Component {
     if (node === null || memory === undefined) return
     for (const c of node.table.all()) this.#candidates.note(c.addr, 'dht', c.lastSeen)
     const onDisk = await memory.load().catch(() => null)
-    for (const c of onDisk?.snapshot() ?? []) this.#candidates.note(c.addr, c.source, c.at)
+    for (const c of onDisk?.snapshot() ?? []) this.#note(c.addr, c.source, c.at)
     await memory.save(this.#candidates).catch(err => this.opts.log.warn({ err: (err as Error).message }, 'dht peers not saved'))
   }
 

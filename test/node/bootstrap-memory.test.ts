@@ -3,7 +3,7 @@
 // list — or with one whose only node is down — rejoins through them, announces, and is found by
 // fingerprint. A node that remembers nothing and has no list stays alone — until a contact's
 // version 2 invite names where the inviter and a DHT node are: then it joins and reaches the
-// inviter at once.
+// inviter at once. The DHT nodes an invite names are never the inviter's contacts' nodes.
 import t from 'tap'
 import type { TestNode } from '../../src/node/testnet.js'
 import { inviteWith } from '../../src/node/invite-current.js'
@@ -48,9 +48,15 @@ t.test('a node that remembers nothing joins through a contact\'s invite, and dia
   t.equal(alone.dht!.tableSize, 0)
 
   const inviter = net.nodes[2]!
+  const friend = net.nodes[3]!
+  const friendAt = `${friend.address.host}:${friend.address.port}`
+  t.ok(inviter.dht!.candidates().includes(friendAt), 'the inviter met its friend\'s node in the DHT')
+  await net.befriend(inviter, friend)
+  await net.until(() => inviter.seen.some(e => e.type === 'presence' && e.peer === friend.fingerprint && e.state !== 'offline'), 30_000, 'the friend online')
   const addrs = inviter.dht!.inviteAddresses()
   t.same(addrs.node, [`${inviter.address.host}:${inviter.address.port}`], 'the invite names where the inviter is')
   t.ok(addrs.dht.length >= 1 && addrs.dht.length <= 3, `and ${addrs.dht.length} DHT nodes it met`)
+  t.notOk(addrs.dht.includes(friendAt), 'but never a contact\'s node: an invite does not tell who your contacts are')
   const invite = inviteWith(inviter.identity, 'carol', addrs)
   t.same(decodeInvite(invite).addresses, addrs)
   t.comment(JSON.stringify({ metric: 'invite-v2-length', value: invite.length, unit: 'characters' }))
