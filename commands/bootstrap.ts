@@ -5,12 +5,43 @@ import { LOOPBACK_SETTINGS } from '../src/dht/testnet.js'
 import { parseHostPort } from '../src/daemon/run.js'
 import { addressOf, idToHex, type DhtStats } from '../src/dht/index.js'
 import { errors } from '../src/errors.js'
+import { udpSockets } from '../src/io/udp.js'
+import { realScheduler } from '../src/io/scheduler.js'
+import { osRandom } from '../src/io/random.js'
+import type { DatagramSockets, DatagramTransport } from '../src/io/datagram.js'
+import { RelayService, splitRelayControl, type RelayStats } from '../src/relay/index.js'
+import { StunService } from '../src/stun/service.js'
 
 /** The port a public bootstrap node listens on unless told otherwise (bootstrap/README.md). */
 export const BOOTSTRAP_DEFAULT_PORT = 47400
 
 function line (event: string, fields: Record<string, unknown>): void {
   process.stdout.write(JSON.stringify({ time: new Date().toISOString(), event, ...fields }) + '\n')
+}
+
+function relayFields (r: RelayStats): Record<string, unknown> {
+  return {
+    allocations: r.allocations,
+    forwardedPackets: r.forwardedPackets,
+    forwardedBytes: r.forwardedBytes,
+    drops: Object.fromEntries(Object.entries(r.dropped).filter(([, n]) => n > 0))
+  }
+}
+
+/**
+ * The bootstrap node's socket with the relay's control messages taken off (proto-spec/relay.md §1:
+ * a bootstrap node always relays); the DHT gets the rest.
+ */
+function relayedSockets (host: string, holder: { relay: RelayService | null, socket: DatagramTransport | null }): DatagramSockets {
+  return {
+    bind: async opts => {
+      const socket = splitRelayControl(await udpSockets.bind(opts), (bytes, from) => { holder.relay?.onControl(bytes, from) })
+      holder.socket = socket
+      const random = osRandom()
+      holder.relay = new RelayService({ sockets: udpSockets, host, scheduler: realScheduler, random: n => random.bytes(n), send: (to, b) => { socket.send(to, b) } })
+      return socket
+    }
+  }
 }
 
 function statsFields (s: DhtStats, perSecond: number): Record<string, unknown> {
@@ -25,7 +56,7 @@ function statsFields (s: DhtStats, perSecond: number): Record<string, unknown> {
 }
 
 export default class Bootstrap extends BaseCommand {
-  static override description = 'Run a DHT bootstrap node: no user identity, answers DHT requests, logs stats as JSON lines'
+  static override description = 'Run a DHT bootstrap node and relay: no user identity, answers DHT and STUN Binding requests, relays for pairs that cannot reach each other, logs stats as JSON lines'
   static override examples = [
     '<%= config.bin %> bootstrap',
     '<%= config.bin %> bootstrap --host 0.0.0.0 --port 47400 --stats-interval 300',
@@ -52,26 +83,32 @@ export default class Bootstrap extends BaseCommand {
       if (a === null) throw errors.BAD_ARGUMENT(`--join needs an IP literal, got "${j}"`)
       return a
     })
+    const holder: { relay: RelayService | null, socket: DatagramTransport | null } = { relay: null, socket: null }
+    // a bootstrap node always answers STUN Binding requests on its one port (proto-spec/stun.md §6)
+    let stun: StunService | null = null
     const dht = await StandaloneDht.listen({
+      sockets: relayedSockets(flags.host ?? '0.0.0.0', holder),
       host: flags.host ?? '0.0.0.0',
       port: flags.port ?? BOOTSTRAP_DEFAULT_PORT,
-      node: flags.testnet ? LOOPBACK_SETTINGS : {}
+      node: flags.testnet ? LOOPBACK_SETTINGS : {},
+      onStun: (bytes, from) => { stun?.receive(bytes, from) }
     })
+    stun = new StunService({ send: (to, bytes) => { dht.sendDatagram(to, bytes) }, scheduler: realScheduler, random: osRandom(), serve: () => true })
     line('listening', { address: dht.address, nodeId: idToHex(dht.node.id), testnet: flags.testnet })
     if (join.length > 0) {
       const r = await dht.node.bootstrap(join)
       line('joined', { reached: r.reached, of: join.length, routingTable: r.contacts })
     }
-    await this.#serve(dht, intervalS * 1000)
+    await this.#serve(dht, holder.relay!, stun, intervalS * 1000)
   }
 
   // Stats every interval; the first SIGINT/SIGTERM stops the node and closes the socket.
-  async #serve (dht: StandaloneDht, intervalMs: number): Promise<void> {
+  async #serve (dht: StandaloneDht, relay: RelayService, stun: StunService, intervalMs: number): Promise<void> {
     let last = { at: Date.now(), answered: 0 }
     const tick = (): void => {
       const s = dht.node.stats()
       const now = Date.now()
-      line('stats', statsFields(s, (s.requestsAnswered - last.answered) * 1000 / Math.max(1, now - last.at)))
+      line('stats', { ...statsFields(s, (s.requestsAnswered - last.answered) * 1000 / Math.max(1, now - last.at)), relay: relayFields(relay.stats()), stun: { ...stun.server.stats, drops: stun.drops } })
       last = { at: now, answered: s.requestsAnswered }
     }
     const timer = setInterval(tick, intervalMs)
@@ -81,7 +118,9 @@ export default class Bootstrap extends BaseCommand {
     })
     clearInterval(timer)
     const s = dht.node.stats()
+    const r = relay.stats()
+    await relay.close()
     await dht.close()
-    line('stopped', { signal, address: dht.address, ...statsFields(s, 0) })
+    line('stopped', { signal, address: dht.address, ...statsFields(s, 0), relay: relayFields(r), stun: { ...stun.server.stats, drops: stun.drops } })
   }
 }

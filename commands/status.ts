@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core'
 import { BaseCommand } from '../src/cli/base.js'
 import { daemonStatus } from '../src/cli/daemon-client.js'
 import { formatHostPort } from '../src/daemon/run.js'
+import { portmapLine } from '../src/cli/portmap.js'
 
 export default class Status extends BaseCommand {
   static override description = 'Show whether the daemon runs for this home, and its address and peers (exit 0 either way: see `running`)'
@@ -19,6 +20,12 @@ export default class Status extends BaseCommand {
     this.log(`Peers:       ${s.peers}`)
     this.log(`mDNS:        ${s.mdns ? 'on' : 'off'}`)
     this.log(`DHT:         ${s.dhtNodes} nodes in the routing table`)
+    if (s.portmap !== undefined) this.log(`Port map:    ${portmapLine(s.portmap)}`)
+    if (s.nat !== undefined) {
+      this.log(`NAT:         ${s.nat.natKind}${s.nat.publiclyReachable ? ' (publicly reachable)' : ''}`)
+      this.log(`Public:      ${s.nat.publicAddresses.length === 0 ? 'not known yet' : s.nat.publicAddresses.join(', ')}`)
+      this.log(`STUN:        ${s.nat.stunServing ? 'answering Binding requests' : 'not serving (only publicly reachable nodes do)'}`)
+    }
     this.log(`Encryption:  ChaCha20-Poly1305 via ${s.aead === 'openssl-addon' ? 'the native OpenSSL addon' : `node:crypto${s.aeadFallbackReason === undefined ? '' : ` (${s.aeadFallbackReason})`}`}`)
   }
 }

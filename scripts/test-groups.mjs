@@ -31,11 +31,13 @@ export const SLOW = [
   'test/dht/churn.test.ts', // 100 restarts in a 50-node simulated DHT: ~12 s
   'test/dht/daemon-dht.test.ts', // daemons and a bootstrap node as processes
   'test/dht/udp-bootstrap.test.ts', // `dmess bootstrap` as a process
+  'test/relay/bootstrap-relay.test.ts', // `dmess bootstrap` as a process, relaying
   'test/dht/udp-testnet.test.ts', // a process per node
   'test/discovery/interop.test.ts', // python3-zeroconf in a network namespace
   'test/discovery/netns.test.ts', // network namespaces
   'test/keystore/crash.test.ts', // a writer process killed mid-write
   'test/store/crash.test.ts', // a writer process killed mid-write
+  'test/stun/coturn.test.ts', // coturn's turnserver as a process
   'test/transport/reliable-udp.test.ts', // a reliable peer process
   'test/transport/udp-processes.test.ts' // peers as processes
 ]

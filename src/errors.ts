@@ -86,5 +86,9 @@ export const errors = {
   // terminal chat: `dmess chat` run without a TTY to draw on and read keys from
   NOT_A_TERMINAL: make('NOT_A_TERMINAL'),
   // DHT (proto-spec/dht.md §5): no live presence record for a fingerprint (`dmess dht lookup`)
-  DHT_NOT_FOUND: make('DHT_NOT_FOUND')
+  DHT_NOT_FOUND: make('DHT_NOT_FOUND'),
+  // relays (proto-spec/relay.md)
+  RELAY_REFUSED: make('RELAY_REFUSED'),
+  RELAY_TIMEOUT: make('RELAY_TIMEOUT'),
+  RELAY_FAILED: make('RELAY_FAILED')
 } as const

@@ -32,6 +32,8 @@ export interface DaemonOptions {
   /** UDP port; 0 picks a free one (status reports the real one) */
   port: number
   mdns: boolean
+  /** map the UDP port on the home router with PCP/NAT-PMP (default off here; `dmess daemon` turns it on unless --no-portmap) */
+  portmap?: boolean
   /** peers to connect to at start (--peer), for the connection manager */
   peers: StaticPeer[]
   /** DHT bootstrap nodes (--bootstrap, else config) */
@@ -78,6 +80,7 @@ export class Daemon {
       host: opts.host,
       port: opts.port,
       mdns: opts.mdns,
+      portmap: opts.portmap === true,
       peers: opts.peers,
       bootstrap: opts.bootstrap,
       log,
@@ -161,6 +164,8 @@ export class Daemon {
       home: this.opts.paths.home,
       mdns: this.opts.mdns,
       dhtNodes: this.dht.tableSize,
+      portmap: this.node.portmap?.report() ?? { enabled: false, state: 'off', publiclyReachable: false },
+      nat: natStatus(this.node),
       ...aeadStatus()
     }
   }
@@ -242,4 +247,10 @@ export async function alreadyRunning (home: string, files: DaemonPaths): Promise
 function aeadStatus (): Pick<DaemonStatus, 'aead' | 'aeadFallbackReason'> {
   const i = chachaPolyImplementation()
   return i.fallbackReason === undefined ? { aead: i.name } : { aead: i.name, aeadFallbackReason: i.fallbackReason }
+}
+
+/** The NAT fields of `status` (ipc.md §4): what the node's STUN probe learned. */
+function natStatus (node: Node): DaemonStatus['nat'] {
+  const s = node.nat?.status()
+  return { natKind: s?.natKind ?? 'unknown', publicAddresses: s?.reflexive ?? [], publiclyReachable: s?.publiclyReachable ?? false, stunServing: s?.stunServing ?? false }
 }

@@ -12,6 +12,7 @@ import { invalidParams, RPC, RpcError } from './protocol.js'
 import { MESSAGING_METHODS, type MessagingSpec } from './rpc-messaging.js'
 import type { MessagingActions } from '../messaging/actions.js'
 import { DHT_METHODS, type DhtLookup, type DhtSpec } from './rpc-dht.js'
+import type { PortmapReport } from '../node/portmap.js'
 
 export interface DaemonStatus {
   running: true
@@ -27,6 +28,11 @@ export interface DaemonStatus {
   mdns: boolean
   /** nodes in the DHT routing table */
   dhtNodes: number
+  /** the port mapping on the home router (proto-spec/portmap.md §4) */
+  portmap?: PortmapReport
+  /** what STUN taught us (proto-spec/stun.md §5): the NAT kind, our public address(es), and
+   *  whether we answer STUN; natKind 'unknown' and no addresses until a probe has answers */
+  nat?: { natKind: 'open' | 'endpoint-independent' | 'address-dependent' | 'unknown', publicAddresses: string[], publiclyReachable: boolean, stunServing: boolean }
   /** which ChaCha20-Poly1305 carries sessions (crypto-policy.md §3.1), and why not the addon */
   aead: 'openssl-addon' | 'node:crypto'
   aeadFallbackReason?: string

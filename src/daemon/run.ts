@@ -18,6 +18,8 @@ export interface DaemonSettings {
   host: string
   port: number
   mdns: boolean
+  /** PCP/NAT-PMP port mapping on the home router (on unless --no-portmap) */
+  portmap: boolean
   peers: StaticPeer[]
   bootstrap: HostPort[]
   logLevel: LevelWithSilent
@@ -27,6 +29,7 @@ export interface DaemonFlags {
   host?: string
   port?: number
   mdns?: boolean
+  portmap?: boolean
   peer?: string[]
   bootstrap?: string[]
 }
@@ -72,6 +75,7 @@ export async function resolveSettings (paths: HomePaths, flags: DaemonFlags): Pr
     host: flags.host ?? config.host,
     port,
     mdns: flags.mdns ?? config.mdns,
+    portmap: flags.portmap ?? true,
     peers: (flags.peer ?? []).map(parsePeer),
     bootstrap: bootstrap.map(b => parseHostPort(b, '--bootstrap')),
     logLevel: config.logLevel as LevelWithSilent

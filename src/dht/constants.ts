@@ -48,6 +48,8 @@ export const MESSAGE_HEADER_BYTES = 2 + TXID_BYTES + 1 + DHT_PUBLIC_KEY_BYTES
 /** flags bit 0: the sender is read-only (behind a NAT it cannot open): never add it to a table (cf. BEP 43). */
 export const FLAG_READ_ONLY = 0x01
 export const TOKEN_BYTES = 16
+/** A presence record's period signing public key (Ed25519, dht.md §5.1), as FIND_VALUE names it. */
+export const PERIOD_KEY_BYTES = 32
 export const MAX_MESSAGE_BYTES = MAX_DATAGRAM_BYTES
 /** Kademlia's k: bucket size, replication factor, contacts per NODES answer. */
 export const K = 20
@@ -56,8 +58,17 @@ export const MAX_CONTACTS = K
 
 /** FIND_VALUE flags bit 0: a `have seq` field follows. */
 export const FIND_VALUE_HAS_SEQ = 0x01
-/** VALUE status byte (dht.md §3.5). */
-export const ValueStatus = { NONE: 0, RECORD: 1, NOT_NEWER: 2 } as const
+/** FIND_VALUE flags bit 1: a period key follows: only the record under it is asked about (dht.md §3.4). */
+export const FIND_VALUE_HAS_PERIOD_KEY = 0x02
+/** FIND_VALUE flags bit 2: a `start` index follows: the records from there on (the follow-up, dht.md §3.5). */
+export const FIND_VALUE_HAS_START = 0x04
+/**
+ * VALUE status byte (dht.md §3.5). 1 was version 1's single RECORD, retired: its layout changed,
+ * and a node of either version drops the other's (an unknown status is malformed).
+ */
+export const ValueStatus = { NONE: 0, NOT_NEWER: 2, RECORDS: 3 } as const
+/** Records one VALUE carries: 2 × (2 + 498) bytes fit a datagram after the header, 3 do not (dht.md §3.5). */
+export const MAX_VALUE_RECORDS = 2
 /** STORED status byte (dht.md §3.6). */
 export const StoreStatus = { OK: 0, BAD_TOKEN: 1, INVALID: 2, STALE: 3, FULL: 4 } as const
 export type StoreStatus = typeof StoreStatus[keyof typeof StoreStatus]
@@ -82,6 +93,11 @@ export const RECORD_SIGNATURE_BYTES = 64
 export const RECORD_BYTES = RECORD_HEADER_BYTES + RECORD_PLAINTEXT_BYTES + 16 + RECORD_SIGNATURE_BYTES
 /** The most the wire codec carries (dht.md §3.5, §3.6). */
 export const RECORD_MAX_BYTES = RECORD_BYTES
+/**
+ * Records a storer keeps per key, one per period key (dht.md §5.4): anyone who knows a fingerprint
+ * can write under its key, so one squatter's record must not keep the owner's out.
+ */
+export const RECORDS_PER_KEY = 4
 /** Storers keep a record at most this long after they receive it, whatever it claims (dht.md §5.3). */
 export const MAX_RECORD_TTL_MS = 2 * 60 * 60_000
 

@@ -3,8 +3,8 @@
 // the same under a simulated clock (no awaits between network events); node.ts wraps it in promises.
 import { Lookup, type Candidate } from './lookup.js'
 import { idEquals, nodeIdAt, type NodeId } from './ids.js'
-import { DhtType, ValueStatus } from './constants.js'
-import type { DhtMessage, NodeInfo } from './messages.js'
+import { DhtType, ValueStatus, RECORDS_PER_KEY } from './constants.js'
+import type { DhtMessage, FindValueBody, NodeInfo, RecordsBody } from './messages.js'
 import type { VerifiedRecord } from './records.js'
 import type { Transaction } from './rpc.js'
 import type { NodeInternals } from './context.js'
@@ -44,6 +44,8 @@ export interface LookupParams {
   target: NodeId
   /** FIND_VALUE `have seq`: only a record newer than this is sent back. */
   haveSeq?: number | null
+  /** FIND_VALUE period key: ask only about the record under it (an announce, dht.md §6.2). */
+  periodKey?: Uint8Array | null
   /** find-value: keep going to the k closest and return the highest seq (default: stop at the first). */
   exhaustive?: boolean
   /** find-value: the reader's own test of a record that verified (dht.md §5.3: it opens); others are passed over */
@@ -71,6 +73,8 @@ class Run implements LookupHandle {
   #maxHop = 0
   #sent = 0
   #received = 0
+  /** FIND_VALUEs with a `start` in flight: the lookup does not end before they answer (dht.md §3.5). */
+  #followUps = 0
   #onAbort: (() => void) | null = null
 
   constructor (n: NodeInternals, p: LookupParams) {
@@ -103,14 +107,19 @@ class Run implements LookupHandle {
   #pump (): void {
     if (this.result) return
     for (const c of this.lookup.next()) this.#query(c)
-    if (this.lookup.finished) this.#complete(false)
+    if (this.lookup.finished && (this.lookup.stopped || this.#followUps === 0)) this.#complete(false)
+  }
+
+  #findValue (start?: number): FindValueBody {
+    const { target, haveSeq, periodKey } = this.#p
+    const body: FindValueBody = { type: DhtType.FIND_VALUE, key: target, haveSeq: haveSeq ?? null, periodKey: periodKey ?? null }
+    if (start !== undefined) body.start = start
+    return body
   }
 
   #query (c: Candidate): void {
     const { mode, target } = this.#p
-    const body = mode === 'find-node'
-      ? { type: DhtType.FIND_NODE, target } as const
-      : { type: DhtType.FIND_VALUE, key: target, haveSeq: this.#p.haveSeq ?? null } as const
+    const body = mode === 'find-node' ? { type: DhtType.FIND_NODE, target } as const : this.#findValue()
     let tx: Transaction | null = null
     const done = (): void => { if (tx) this.#txs.delete(tx) }
     // A request still out when the lookup ends is left to finish: its answer or its timeout
@@ -159,20 +168,61 @@ class Run implements LookupHandle {
 
   #value (c: Candidate, msg: DhtMessage & { type: typeof DhtType.VALUE }): void {
     c.token = msg.token
-    if (msg.status !== ValueStatus.RECORD) {
+    if (msg.status !== ValueStatus.RECORDS) {
       if (msg.status === ValueStatus.NOT_NEWER) c.storedSeq = msg.seq
       this.lookup.responded(c, msg.nodes)
       return
     }
     this.lookup.responded(c, [])
-    const rec = this.#n.verifyRecord(msg.record, this.#p.target, this.#n.scheduler.wallNow())
-    if (rec === null) return this.#n.drops.count('bad-record')
-    if (this.#p.accept !== undefined && !this.#p.accept(rec)) return
-    if (this.#record === null || rec.seq > this.#record.seq) {
-      this.#record = rec
-      this.#recordHop = c.hop
+    this.#records(c, msg)
+  }
+
+  /**
+   * The records of one VALUE (dht.md §5.3): each that verifies and passes `accept` is a find; the
+   * others (another writer's, under the same key) are passed over. If none was taken and the
+   * storer holds more than this answer carried, ask it for the rest (at most RECORDS_PER_KEY in
+   * all: a storer claiming more is not followed further).
+   */
+  #records (c: Candidate, msg: RecordsBody): void {
+    let found = false
+    for (const bytes of msg.records) {
+      const rec = this.#n.verifyRecord(bytes, this.#p.target, this.#n.scheduler.wallNow())
+      if (rec === null) { this.#n.drops.count('bad-record'); continue }
+      if (this.#p.accept !== undefined && !this.#p.accept(rec)) continue
+      found = true
+      if (this.#record === null || rec.seq > this.#record.seq) {
+        this.#record = rec
+        this.#recordHop = c.hop
+      }
     }
-    if (this.#p.mode === 'find-value' && !this.#p.exhaustive) this.lookup.stop()
+    const firstOnly = this.#p.mode === 'find-value' && !this.#p.exhaustive
+    if (found && firstOnly) return this.lookup.stop()
+    const next = msg.start + msg.records.length
+    if (next < Math.min(msg.total, RECORDS_PER_KEY) && !this.lookup.stopped) this.#followUp(c, next)
+  }
+
+  #followUp (c: Candidate, start: number): void {
+    let tx: Transaction | null = null
+    const done = (): void => {
+      if (tx) this.#txs.delete(tx)
+      this.#followUps--
+    }
+    tx = this.#n.request(c.addr, this.#findValue(start), {
+      onTimeout: () => { done(); this.#pump() },
+      onResponse: (msg) => {
+        done()
+        if (this.result) return // the lookup ended meanwhile (it no longer cancels what is out)
+        this.#received++
+        const same = idEquals(nodeIdAt(msg.senderKey, c.addr), c.id)
+        if (same && msg.type === DhtType.VALUE && msg.status === ValueStatus.RECORDS && msg.start === start) this.#records(c, msg)
+        this.#progress()
+        this.#pump()
+      }
+    })
+    if (tx === null) return
+    this.#followUps++
+    this.#txs.add(tx)
+    this.#sent++
   }
 
   #progress (): void {

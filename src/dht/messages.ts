@@ -12,7 +12,8 @@ import { errors } from '../errors.js'
 // turn every read of an imported binding into a getter call.
 const {
   DhtType, MESSAGE_HEADER_BYTES, TXID_BYTES, DHT_PUBLIC_KEY_BYTES, ID_BYTES, TOKEN_BYTES, MAX_CONTACTS,
-  MAX_MESSAGE_BYTES, FLAG_READ_ONLY, FIND_VALUE_HAS_SEQ, ValueStatus, StoreStatus, RECORD_MAX_BYTES
+  MAX_MESSAGE_BYTES, FLAG_READ_ONLY, FIND_VALUE_HAS_SEQ, FIND_VALUE_HAS_PERIOD_KEY, FIND_VALUE_HAS_START,
+  ValueStatus, StoreStatus, RECORD_MAX_BYTES, MAX_VALUE_RECORDS, PERIOD_KEY_BYTES
 } = constants
 type StoreStatus = constants.StoreStatus
 const MARKER = VERSION_MARKER | WIRE_VERSION
@@ -32,12 +33,35 @@ export type Body =
   | { type: typeof DhtType.PONG, observed: string }
   | { type: typeof DhtType.FIND_NODE, target: Uint8Array }
   | { type: typeof DhtType.NODES, nodes: NodeInfo[] }
-  | { type: typeof DhtType.FIND_VALUE, key: Uint8Array, haveSeq: number | null }
+  | FindValueBody
   | { type: typeof DhtType.VALUE, token: Uint8Array, status: typeof ValueStatus.NONE, nodes: NodeInfo[] }
-  | { type: typeof DhtType.VALUE, token: Uint8Array, status: typeof ValueStatus.RECORD, record: Uint8Array }
+  | RecordsBody
   | { type: typeof DhtType.VALUE, token: Uint8Array, status: typeof ValueStatus.NOT_NEWER, seq: number, nodes: NodeInfo[] }
   | { type: typeof DhtType.STORE, key: Uint8Array, token: Uint8Array, record: Uint8Array }
   | { type: typeof DhtType.STORED, status: StoreStatus }
+
+/**
+ * FIND_VALUE (dht.md §3.4). `periodKey` narrows the question to the record under that period key
+ * (a publisher's announce: other writers' records under the key are not its business); `start`
+ * asks for the records from that index on (the follow-up when one VALUE could not carry them all).
+ */
+export interface FindValueBody {
+  type: typeof DhtType.FIND_VALUE
+  key: Uint8Array
+  haveSeq: number | null
+  periodKey?: Uint8Array | null
+  start?: number
+}
+
+/** VALUE RECORDS (dht.md §3.5): records `start` .. `start + records.length - 1` of the `total` the answer selects. */
+export interface RecordsBody {
+  type: typeof DhtType.VALUE
+  token: Uint8Array
+  status: typeof ValueStatus.RECORDS
+  total: number
+  start: number
+  records: Uint8Array[]
+}
 
 export type DhtMessage = Header & Body
 
@@ -64,9 +88,10 @@ function bodySize (m: Body): number {
     case DhtType.PONG: return addressBytes(mustParse(m.observed))
     case DhtType.FIND_NODE: return ID_BYTES
     case DhtType.NODES: return nodesSize(m.nodes)
-    case DhtType.FIND_VALUE: return ID_BYTES + 1 + (m.haveSeq === null ? 0 : 8)
+    case DhtType.FIND_VALUE:
+      return ID_BYTES + 1 + (m.haveSeq === null ? 0 : 8) + (m.periodKey == null ? 0 : PERIOD_KEY_BYTES) + (m.start === undefined ? 0 : 1)
     case DhtType.VALUE:
-      if (m.status === ValueStatus.RECORD) return TOKEN_BYTES + 1 + 2 + m.record.length
+      if (m.status === ValueStatus.RECORDS) return TOKEN_BYTES + 1 + 3 + m.records.reduce((n, r) => n + 2 + r.length, 0)
       return TOKEN_BYTES + 1 + (m.status === ValueStatus.NOT_NEWER ? 8 : 0) + nodesSize(m.nodes)
     case DhtType.STORE: return ID_BYTES + TOKEN_BYTES + 2 + m.record.length
     case DhtType.STORED: return 1
@@ -109,20 +134,43 @@ function putSeq (view: DataView, off: number, seq: number): number {
   return off + 8
 }
 
+function putFindValue (out: Uint8Array, view: DataView, off: number, m: FindValueBody): number {
+  off = put(out, off, m.key, ID_BYTES, 'key')
+  const hasPeriodKey = m.periodKey !== undefined && m.periodKey !== null
+  out[off++] = (m.haveSeq === null ? 0 : FIND_VALUE_HAS_SEQ) | (hasPeriodKey ? FIND_VALUE_HAS_PERIOD_KEY : 0) |
+    (m.start === undefined ? 0 : FIND_VALUE_HAS_START)
+  if (m.haveSeq !== null) off = putSeq(view, off, m.haveSeq)
+  if (hasPeriodKey) off = put(out, off, m.periodKey!, PERIOD_KEY_BYTES, 'period key')
+  if (m.start === undefined) return off
+  if (!Number.isInteger(m.start) || m.start < 0 || m.start > 0xff) throw errors.WIRE_ENCODE(`start: expected a u8, got ${m.start}`)
+  out[off] = m.start
+  return off + 1
+}
+
+function putRecords (out: Uint8Array, view: DataView, off: number, m: RecordsBody): number {
+  const n = m.records.length
+  if (n < 1 || n > MAX_VALUE_RECORDS) throw errors.WIRE_ENCODE(`VALUE: 1 to ${MAX_VALUE_RECORDS} records, got ${n}`)
+  if (!Number.isInteger(m.start) || !Number.isInteger(m.total) || m.start < 0 || m.total > 0xff || m.start + n > m.total) {
+    throw errors.WIRE_ENCODE(`VALUE: records ${m.start}..${m.start + n - 1} of ${m.total} do not fit a u8 count`)
+  }
+  out[off++] = m.total
+  out[off++] = m.start
+  out[off++] = n
+  for (const r of m.records) off = putRecord(out, view, off, r)
+  return off
+}
+
 function putBody (out: Uint8Array, view: DataView, off: number, m: Body): number {
   switch (m.type) {
     case DhtType.PING: return off
     case DhtType.PONG: return writeAddress(view, out, off, mustParse(m.observed))
     case DhtType.FIND_NODE: return put(out, off, m.target, ID_BYTES, 'target')
     case DhtType.NODES: return putNodes(out, view, off, m.nodes)
-    case DhtType.FIND_VALUE:
-      off = put(out, off, m.key, ID_BYTES, 'key')
-      out[off++] = m.haveSeq === null ? 0 : FIND_VALUE_HAS_SEQ
-      return m.haveSeq === null ? off : putSeq(view, off, m.haveSeq)
+    case DhtType.FIND_VALUE: return putFindValue(out, view, off, m)
     case DhtType.VALUE:
       off = put(out, off, m.token, TOKEN_BYTES, 'token')
       out[off++] = m.status
-      if (m.status === ValueStatus.RECORD) return putRecord(out, view, off, m.record)
+      if (m.status === ValueStatus.RECORDS) return putRecords(out, view, off, m)
       if (m.status === ValueStatus.NOT_NEWER) off = putSeq(view, off, m.seq)
       return putNodes(out, view, off, m.nodes)
     case DhtType.STORE:
@@ -228,10 +276,7 @@ function decodeValue (r: Reader): Body | null {
   const token = r.bytes(TOKEN_BYTES)
   const status = r.u8()
   if (!token || status === null) return null
-  if (status === ValueStatus.RECORD) {
-    const record = r.record()
-    return record && { type: DhtType.VALUE, token, status, record }
-  }
+  if (status === ValueStatus.RECORDS) return decodeRecords(r, token)
   if (status === ValueStatus.NONE) {
     const nodes = r.nodes()
     return nodes && { type: DhtType.VALUE, token, status, nodes }
@@ -242,13 +287,41 @@ function decodeValue (r: Reader): Body | null {
   return nodes && { type: DhtType.VALUE, token, status, seq: seq!, nodes }
 }
 
+function decodeRecords (r: Reader, token: Uint8Array): Body | null {
+  const total = r.u8()
+  const start = r.u8()
+  const n = r.u8()
+  if (total === null || start === null || n === null || n < 1 || n > MAX_VALUE_RECORDS || start + n > total) return null
+  const records: Uint8Array[] = []
+  for (let i = 0; i < n; i++) {
+    const record = r.record()
+    if (record === null) return null
+    records.push(record)
+  }
+  return { type: DhtType.VALUE, token, status: ValueStatus.RECORDS, total, start, records }
+}
+
+const FIND_VALUE_FLAGS = FIND_VALUE_HAS_SEQ | FIND_VALUE_HAS_PERIOD_KEY | FIND_VALUE_HAS_START
+
 function decodeFindValue (r: Reader): Body | null {
   const key = r.bytes(ID_BYTES)
   const flags = r.u8()
-  if (!key || flags === null || (flags & ~FIND_VALUE_HAS_SEQ) !== 0) return null
-  if (flags === 0) return { type: DhtType.FIND_VALUE, key, haveSeq: null }
-  const haveSeq = r.seq()
-  return haveSeq === null ? null : { type: DhtType.FIND_VALUE, key, haveSeq }
+  if (!key || flags === null || (flags & ~FIND_VALUE_FLAGS) !== 0) return null
+  const m: FindValueBody = { type: DhtType.FIND_VALUE, key, haveSeq: null }
+  if ((flags & FIND_VALUE_HAS_SEQ) !== 0) {
+    m.haveSeq = r.seq()
+    if (m.haveSeq === null) return null
+  }
+  if ((flags & FIND_VALUE_HAS_PERIOD_KEY) !== 0) {
+    m.periodKey = r.bytes(PERIOD_KEY_BYTES)
+    if (m.periodKey === null) return null
+  }
+  if ((flags & FIND_VALUE_HAS_START) !== 0) {
+    const start = r.u8()
+    if (start === null) return null
+    m.start = start
+  }
+  return m
 }
 
 function decodeBody (type: number, r: Reader): Body | null {

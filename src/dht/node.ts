@@ -218,10 +218,14 @@ export class DhtNode {
   async findValue (key: Uint8Array, opts: LookupOptions & { exhaustive?: boolean, accept?: (r: VerifiedRecord) => boolean } = {}): Promise<LookupResult> {
     const r = await this.#promise({ mode: 'find-value', target: key, ...opts })
     // A node close to the key may itself be the one holding the record (in a small network, the
-    // only one): the lookup asks only others, so our own store counts too, newest seq wins (§5.4).
-    const held = this.internals.store.get(key, this.internals.scheduler.wallNow())?.record
-    if (held !== undefined && (opts.accept?.(held) ?? true) && (r.record === null || compareRecords(r.record, held) === 'replace')) return { ...r, record: held }
-    return r
+    // only one): the lookup asks only others, so our own store counts too, newest seq wins (§5.4),
+    // among the records it holds that `accept` takes (several writers may share a key).
+    let best = r.record
+    for (const { record: held } of this.internals.store.list(key, this.internals.scheduler.wallNow())) {
+      if (!(opts.accept?.(held) ?? true)) continue
+      if (best === null || compareRecords(best, held) === 'replace') best = held
+    }
+    return best === r.record ? r : { ...r, record: best }
   }
 
   /**

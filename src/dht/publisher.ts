@@ -64,6 +64,10 @@ export class Publisher {
       mode: 'announce',
       target: record.key,
       haveSeq: record.seq,
+      // only our period key's record: NOT_NEWER then means "ours is held", never "someone's with
+      // the same seq is" (dht.md §3.4), and a higher seq seen is another device's, not a squatter's
+      periodKey: record.periodPublic,
+      accept: (r) => Buffer.compare(r.periodPublic, record.periodPublic) === 0,
       signal,
       onDone: (lookup) => {
         if (lookup.aborted) return onDone({ stored: 0, alreadyHeld: 0, failed: 0, newer: null, lookup })

@@ -118,9 +118,10 @@ type Comparable = Pick<VerifiedRecord, 'seq' | 'bytes' | 'periodPublic'>
 
 /**
  * dht.md §5.4: what a holder of `current` does with a verified `incoming` for the same key.
- * Another period key is a conflict (a storer cannot tell which one is genuine: the first stays
- * while it lives). Under the same period key a higher seq replaces; the same bytes again are a
- * harmless refresh; a lower seq is stale; the same seq with other bytes is a conflict.
+ * Under the same period key a higher seq replaces; the same bytes again are a harmless refresh;
+ * a lower seq is stale; the same seq with other bytes is a conflict. Another period key is a
+ * conflict here too (neither replaces the other: a storer gives it a place of its own,
+ * record-store.ts, and a reader compares seqs of one writer only).
  */
 export function compareRecords (current: Comparable, incoming: Comparable): Replacement {
   if (Buffer.compare(current.periodPublic, incoming.periodPublic) !== 0) return 'conflict'

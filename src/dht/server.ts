@@ -1,7 +1,7 @@
 // Answering requests (dht.md §3): PING → PONG with the asker's address as we see it, FIND_NODE →
-// the k closest contacts we know, FIND_VALUE → a write token and the record or closer contacts,
+// the k closest contacts we know, FIND_VALUE → a write token and the records or closer contacts,
 // STORE → token check, full record verification, replacement rules, a status byte.
-import { DhtType, ValueStatus, StoreStatus } from './constants.js'
+import { DhtType, ValueStatus, StoreStatus, MAX_VALUE_RECORDS } from './constants.js'
 import { hostOf } from '../io/address.js'
 import { idEquals, type NodeId } from './ids.js'
 import type { DhtMessage, NodeInfo } from './messages.js'
@@ -16,17 +16,28 @@ function closestNodes (n: NodeInternals, target: Uint8Array, asker: NodeId): Nod
   return out
 }
 
+/**
+ * dht.md §3.5: the records under the key (under the asked period key only, if one is named) with a
+ * seq above `have seq`, from `start` on, as many as fit one VALUE; NOT_NEWER if the question
+ * selects records but none is newer; NONE if it selects none.
+ */
 function onFindValue (n: NodeInternals, msg: DhtMessage & { type: typeof DhtType.FIND_VALUE }, from: string, asker: NodeId): void {
   const now = n.scheduler.wallNow()
   const token = n.tokens.issue(from, msg.key, now)
-  const stored = n.store.get(msg.key, now)
-  if (stored && (msg.haveSeq === null || stored.record.seq > msg.haveSeq)) {
-    n.reply(from, msg.txid, { type: DhtType.VALUE, token, status: ValueStatus.RECORD, record: stored.record.bytes })
+  const periodKey = msg.periodKey
+  const selected = n.store.list(msg.key, now).map(s => s.record)
+    .filter(r => periodKey == null || Buffer.compare(r.periodPublic, periodKey) === 0)
+  const fresh = msg.haveSeq === null ? selected : selected.filter(r => r.seq > msg.haveSeq!)
+  const start = msg.start ?? 0
+  if (start < fresh.length) {
+    const records = fresh.slice(start, start + MAX_VALUE_RECORDS).map(r => r.bytes)
+    n.reply(from, msg.txid, { type: DhtType.VALUE, token, status: ValueStatus.RECORDS, total: fresh.length, start, records })
     return
   }
   const nodes = closestNodes(n, msg.key, asker)
-  if (stored) {
-    n.reply(from, msg.txid, { type: DhtType.VALUE, token, status: ValueStatus.NOT_NEWER, seq: stored.record.seq, nodes })
+  if (selected.length > 0 && fresh.length === 0) {
+    const seq = selected.reduce((m, r) => Math.max(m, r.seq), 0)
+    n.reply(from, msg.txid, { type: DhtType.VALUE, token, status: ValueStatus.NOT_NEWER, seq, nodes })
   } else {
     n.reply(from, msg.txid, { type: DhtType.VALUE, token, status: ValueStatus.NONE, nodes })
   }

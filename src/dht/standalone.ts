@@ -8,6 +8,8 @@ import type { DatagramSockets, DatagramTransport } from '../io/datagram.js'
 import { realScheduler, type Scheduler } from '../io/scheduler.js'
 import { osRandom, type Random } from '../io/random.js'
 import { udpSockets } from '../io/udp.js'
+import type { PeerAddress } from '../io/address.js'
+import { classifyDatagram } from '../wire/packet.js'
 
 export interface StandaloneOptions {
   /** default 127.0.0.1 */
@@ -18,6 +20,9 @@ export interface StandaloneOptions {
   sockets?: DatagramSockets
   scheduler?: Scheduler
   random?: Random
+  /** STUN datagrams on this socket (wire.md §1 demux) go here instead of to the DHT: `dmess
+   *  bootstrap` answers Binding requests (proto-spec/stun.md §6) */
+  onStun?: (bytes: Uint8Array, from: PeerAddress) => void
 }
 
 export class StandaloneDht {
@@ -36,8 +41,13 @@ export class StandaloneDht {
       scheduler: o.scheduler ?? realScheduler,
       random,
       ...o.node,
-      transport: socket
+      transport: o.onStun === undefined ? socket : stunDemux(socket, o.onStun)
     })
+  }
+
+  /** A raw datagram from this node's socket (STUN answers). */
+  sendDatagram (to: PeerAddress, bytes: Uint8Array): void {
+    if (!this.#closed) this.#socket.send(to, bytes)
   }
 
   /** Binds (default 127.0.0.1, any port) and starts the node. */
@@ -57,4 +67,20 @@ export class StandaloneDht {
     this.node.stop()
     await this.#socket.close()
   }
+}
+
+/** The socket as the DHT sees it, with STUN datagrams taken out first (wire.md §1). */
+function stunDemux (socket: DatagramTransport, onStun: (bytes: Uint8Array, from: PeerAddress) => void): DatagramTransport {
+  const dhtSide: DatagramTransport = {
+    local: socket.local,
+    onDatagram: null,
+    send: (to, bytes) => { socket.send(to, bytes) },
+    get sendErrors () { return socket.sendErrors },
+    close: async () => { await socket.close() }
+  }
+  socket.onDatagram = (bytes, from) => {
+    if (classifyDatagram(bytes) === 'stun') onStun(bytes, from)
+    else dhtSide.onDatagram?.(bytes, from)
+  }
+  return dhtSide
 }

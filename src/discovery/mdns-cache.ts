@@ -20,8 +20,11 @@ export interface DiscoveredPeer {
 
 export interface LostPeer {
   fingerprint: string
-  /** 'goodbye': it said so (RFC 6762 §10.1); 'expired': its records' TTLs ran out. */
-  reason: 'goodbye' | 'expired'
+  /**
+   * 'goodbye': it said so (RFC 6762 §10.1); 'expired': its records' TTLs ran out; 'forgotten':
+   * we no longer know its fingerprint (no longer a contact), so its token is a stranger's.
+   */
+  reason: 'goodbye' | 'expired' | 'forgotten'
   lastSeen: number
 }
 
@@ -41,8 +44,8 @@ interface Instance {
   name: string
   ptr?: Entry
   srv?: Entry & { port: number, target: string }
-  /** fingerprint null: a token we did not recognise (a stranger's), never a peer */
-  txt?: Entry & { fingerprint: string | null, protocolVersion: number }
+  /** fingerprint null: a token we did not recognise (a stranger's), never a peer; the token is kept to recognise it later (reidentify) */
+  txt?: Entry & { token: string, fingerprint: string | null, protocolVersion: number }
   lastSeen: number
   resolveAttempts: number
   resolveAt: number | null
@@ -106,7 +109,7 @@ export class PeerCache {
     inst.lastSeen = now
     if (o.kind === 'ptr') inst.ptr = this.entry(inst.ptr, o.ttl, now)
     else if (o.kind === 'srv') inst.srv = { ...this.entry(inst.srv, o.ttl, now), port: o.port, target: o.target }
-    else inst.txt = { ...this.entry(inst.txt, o.ttl, now), fingerprint: o.fingerprint, protocolVersion: o.protocolVersion }
+    else inst.txt = { ...this.entry(inst.txt, o.ttl, now), token: o.token, fingerprint: o.fingerprint, protocolVersion: o.protocolVersion }
     return null
   }
 
@@ -154,6 +157,21 @@ export class PeerCache {
     if (old === undefined && (o.ttl === 0 || set.size >= MAX_ADDRESSES_PER_HOST)) return null
     set.set(o.address, { ...this.entry(old, o.ttl, now), family: o.family, address: o.address })
     return null
+  }
+
+  /**
+   * The fingerprints we know changed (a contact added or removed, discovery.md §2.4): resolves
+   * every cached token again, as of when it was heard, so a contact's node already in the cache
+   * becomes a peer at once and a former contact's stops being one. Returns the peer changes.
+   */
+  reidentify (recognise: (token: string, heardAt: number) => string | null): PeerChange[] {
+    for (const inst of this.instances.values()) {
+      const txt = inst.txt
+      if (txt === undefined || txt.goodbye) continue
+      const fp = recognise(txt.token, txt.receivedAt)
+      txt.fingerprint = fp === this.opts.ownFingerprint ? null : fp
+    }
+    return this.diff(() => 'forgotten')
   }
 
   /** Removes what has expired by `now`; returns the peers lost (or changed) because of it. */

@@ -139,10 +139,10 @@ export class MdnsDiscovery extends EventEmitter<MdnsDiscoveryEvents> {
     return svc
   }
 
-  /** Whose token this is: ours (another node with our identity) or a contact's, else null. */
-  private recognise (token: string): string | null {
+  /** Whose token this is (heard at `atMs`, default now): ours (another node with our identity) or a contact's, else null. */
+  private recognise (token: string, atMs = this.now()): string | null {
     const known = [this.opts.fingerprint, ...(this.opts.contacts?.() ?? [])]
-    return this.book.recognise(token, this.now(), known)
+    return this.book.recognise(token, atMs, known)
   }
 
   /** Opens the socket, announces us (RFC 6762 §8.3) and starts browsing (§5.2). */
@@ -214,6 +214,19 @@ export class MdnsDiscovery extends EventEmitter<MdnsDiscoveryEvents> {
   /** Browses again now and restarts the query backoff (e.g. the user asked for a refresh). */
   requery (): void {
     if (this.state === 'running') this.startQuerying(0)
+  }
+
+  /**
+   * The contact list changed (discovery.md §2.4): the tokens we recognise are derived again, a
+   * node already cached under a newly known token becomes a peer now (one gone from the list
+   * stops being one), and we browse now, so a contact whose records we had not heard answers at
+   * once instead of at its next announcement.
+   */
+  contactsChanged (): void {
+    if (this.state !== 'running') return
+    this.emitChanges(this.cache.reidentify((token, heardAt) => this.recognise(token, heardAt)))
+    this.scheduleCache()
+    this.startQuerying(0)
   }
 
   // ---- receiving ----

@@ -161,22 +161,12 @@ export function subnetOf (addr: string): string {
 }
 
 /**
- * The network a source host belongs to, for per-network bounds: its IPv4 /24 or its IPv6 /64
- * (one subscriber's LAN, RFC 6177 §2; what one attacker controls cheaply). An IPv4-mapped IPv6
- * host counts as its IPv4 /24. Text that is no IP literal stands for itself.
- * proto-spec/session.md §6.1.
- */
-export function sourceNetworkOf (host: string): string {
-  const ip = parseIp(host)
-  if (ip === null) return host
-  if (ip.length === 4) return `${ip[0]}.${ip[1]}.${ip[2]}/24`
-  return `${Array.from(ip.subarray(0, 8), b => b.toString(16).padStart(2, '0')).join('')}/64`
-}
-
-/**
  * The network a canonical address (or bare IP) is in, for limits per source network: its /24
  * (IPv4) or /64 (IPv6; RFC 4291 §2.5.4: one link, what an ISP hands a single customer, so one host
- * can hold all of it). Text such as "1.2.3.0/24" or "2001:db8::/64"; null if not an address.
+ * can hold all of it; RFC 6177 §2). An IPv4-mapped IPv6 address counts as its IPv4 /24. Text such
+ * as "1.2.3.0/24" or "2001:db8::/64"; null if not an address. The one definition of a source
+ * network: the responder's half-open caps (session.md §6.1), the request book's quotas
+ * (messaging.md §3.2) and the DHT's limits (dht.md §8.4) all count by it.
  */
 export function networkKeyOf (addr: string): string | null {
   const ip = parseAddress(addr)?.ip ?? parseIp(addr)

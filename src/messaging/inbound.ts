@@ -8,6 +8,7 @@ import { PayloadType } from '../wire/constants.js'
 import { openEnvelope, type OpenResult } from '../wire/seal.js'
 import type { ContactRequestPayload, PresenceState } from '../wire/payloads.js'
 import { fingerprintOf, verifyPublicIdentity, type PublicIdentity } from '../crypto/identity.js'
+import { networkKeyOf } from '../io/address.js'
 import { decodeFrame } from './frames.js'
 import { FairQueue } from './fair-queue.js'
 import { InboundGate } from './inbound-gate.js'
@@ -17,13 +18,15 @@ import type { PeerLink } from './link.js'
 import type { Outbound } from './outbound.js'
 import { heldLeast, type RequestBook, type RequestOutcome, type HeldMessage } from './requests.js'
 import { messageJson, requestJson } from './json.js'
-import { sourceNetworkOf } from './source-network.js'
 import type { TypingTracker } from './signals.js'
 import type { StatusWaiters } from './waiters.js'
 
 /** A contact's link is paused (flow control reaches the sender) above this many queued envelopes, resumed below the second. */
 const PAUSE_AT = MAX_QUEUED_PER_PEER / 2
 const RESUME_AT = MAX_QUEUED_PER_PEER / 8
+
+/** The request book counts quotas per source network (messaging.md §3.2): the link's /24 or /64. */
+const sourceNetwork = (link: PeerLink): string => networkKeyOf(link.address.host) ?? link.address.host
 
 /** `claim`: what a stranger's envelope holds at least, reserved against the request budgets while it waits. */
 interface Item { link: PeerLink, envelope: Uint8Array, at: number, claim: number }
@@ -225,14 +228,14 @@ export class Inbound {
   /** A stranger's message: held with its request, acknowledged once the request book is on disk. */
   async #hold (fp: string, item: Item, r: Opened, text: string): Promise<void> {
     const msg: HeldMessage = { id: hex(r.envelope.id), text, timestamp: r.envelope.timestamp, receivedAt: item.at }
-    const outcome = this.hooks.requests.hold(fp, item.link.identity, msg, this.ctx.now(), sourceNetworkOf(item.link.address.host))
+    const outcome = this.hooks.requests.hold(fp, item.link.identity, msg, this.ctx.now(), sourceNetwork(item.link))
     if (outcome === 'new' || outcome === 'updated') this.ctx.counters.held++
     await this.#settleRequest(fp, outcome, msg.id)
   }
 
   async #request (fp: string, item: Item, r: Opened, req: ContactRequestPayload): Promise<void> {
     const intro = { id: hex(r.envelope.id), identity: { signPublic: req.signPublic, dhPublic: req.dhPublic, dhSignature: req.dhSignature }, name: req.name, greeting: req.greeting, timestamp: r.envelope.timestamp }
-    await this.#settleRequest(fp, this.hooks.requests.introduce(fp, intro, this.ctx.now(), sourceNetworkOf(item.link.address.host)), intro.id)
+    await this.#settleRequest(fp, this.hooks.requests.introduce(fp, intro, this.ctx.now(), sourceNetwork(item.link)), intro.id)
   }
 
   async #settleRequest (fp: string, outcome: RequestOutcome, id: string): Promise<void> {

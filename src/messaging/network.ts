@@ -106,6 +106,11 @@ export class Network {
     this.hooks.rearm()
   }
 
+  /** The contact list changed: mDNS recognises the tokens of whom we know now, and browses (discovery.md §2.4). */
+  contactsChanged (): void {
+    this.#mdns?.contactsChanged()
+  }
+
   apply (actions: readonly ConnAction[]): void {
     for (const a of actions) {
       switch (a.type) {

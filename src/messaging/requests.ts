@@ -34,7 +34,7 @@ export interface PendingRequest {
   /** ids of CONTACT_REQUEST envelopes seen (duplicates are re-acknowledged, not re-added) */
   requestIds: string[]
   held: HeldMessage[]
-  /** the source network of the session that opened it (source-network.ts); absent for requests kept before it was recorded */
+  /** the source network of the session that opened it (networkKeyOf, src/io/address.ts); absent for requests kept before it was recorded */
   network?: string
 }
 
@@ -198,7 +198,7 @@ export class RequestBook {
     return at !== undefined && now - at < this.limits.declineMemoryMs
   }
 
-  /** A CONTACT_REQUEST from stranger `fp`, over a session from `network` (source-network.ts). */
+  /** A CONTACT_REQUEST from stranger `fp`, over a session from `network` (networkKeyOf, src/io/address.ts). */
   introduce (fp: string, intro: RequestIntro, now: number, network?: string): RequestOutcome {
     if (this.isDeclined(fp, now)) return 'declined'
     this.expire(now)

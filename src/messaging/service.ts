@@ -325,6 +325,7 @@ export class MessagingService implements Component {
     const fp = (ev.contact as { fingerprint?: unknown } | null | undefined)?.fingerprint
     if (typeof fp !== 'string') return
     this.ctx.contacts.refresh(fp).then(async c => {
+      if (ev.action === 'added' || c === undefined) this.network.contactsChanged() // LAN discovery recognises whom we know (discovery.md §2.4)
       if (c === undefined) {
         // removed: if added again, we introduce ourselves again
         this.network.demand(fp, false)

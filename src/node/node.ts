@@ -3,7 +3,10 @@
 //
 //   store      LevelDB of messages, contacts, outbox (proto-spec/storage.md), on world.storage
 //   endpoint   the one UDP socket: Noise sessions, with the DHT's hook (proto-spec/session.md)
+//   portmap    asks the home router to forward a public port to the socket, when enabled (proto-spec/portmap.md)
+//   relay      the relay client, and the relay service when the node serves (proto-spec/relay.md)
 //   dht        Kademlia on the endpoint's socket, when given bootstrap nodes (proto-spec/dht.md)
+//   nat        STUN on the endpoint's socket: reflexive address, NAT kind, serving (proto-spec/stun.md)
 //   messaging  links to contacts, mDNS, outbox, requests, receipts (proto-spec/messaging.md)
 //
 // and they stop in reverse. Every part takes time, randomness, sockets and storage from one
@@ -16,7 +19,7 @@ import type { Component } from '../runtime/component.js'
 import { EventBus } from '../runtime/events.js'
 import { errors } from '../errors.js'
 import type { PeerAddress } from '../io/address.js'
-import { formatHostPort } from '../io/address.js'
+import { formatHostPort, peerAddressOf } from '../io/address.js'
 import type { World } from '../io/world.js'
 import type { DhtNodeOptions } from '../dht/node.js'
 import { LOOPBACK_SETTINGS, isLoopbackHost } from '../dht/loopback.js'
@@ -27,6 +30,9 @@ import type { Store } from '../store/index.js'
 import { EndpointComponent } from './endpoint.js'
 import { DhtComponent, type FoundRecord } from './dht.js'
 import { BootstrapMemory, BOOTSTRAP_MEMORY_FILE } from './bootstrap-memory.js'
+import { RelayComponent } from '../relay/component.js'
+import { PortmapComponent, type PortmapComponentOptions } from './portmap.js'
+import { NatComponent, type NatSettings } from './nat.js'
 
 export interface NodeOptions {
   world: World
@@ -45,10 +51,16 @@ export interface NodeOptions {
   bootstrap: PeerAddress[]
   /** DHT settings over the defaults (loopback relaxes the per-IP defences by itself), or false for no DHT */
   dht?: Partial<DhtNodeOptions> | false
+  /** port mapping with PCP/NAT-PMP (proto-spec/portmap.md): true, or test hooks and tuning; default off */
+  portmap?: boolean | PortmapComponentOptions['mapper']
+  /** STUN settings (servers to ask, when to serve), or false for no STUN at all */
+  stun?: NatSettings | false
   log: Logger
   events?: EventBus
   /** the name we offer in CONTACT_REQUESTs */
   profileName?: () => Promise<string | undefined>
+  /** serve as a relay for others: when the node knows it is publicly reachable (proto-spec/relay.md §1); default false */
+  relay?: boolean
 }
 
 /** mDNS follows the UDP bind: one interface when bound to one IPv4 address (else all of them). */
@@ -62,7 +74,10 @@ export class Node {
   readonly events: EventBus
   readonly storage: StoreComponent
   readonly udp: EndpointComponent
+  readonly relay: RelayComponent
   readonly dht: DhtComponent | null
+  readonly portmap: PortmapComponent | null
+  readonly nat: NatComponent | null
   readonly messaging: MessagingService
   /** what users do (send, read, accept, block, …), as IPC methods call it */
   readonly actions: MessagingActions
@@ -76,6 +91,7 @@ export class Node {
     // loaded when messaging starts, after the socket: until then every peer is a stranger
     const isContact = (fp: string): boolean => this.messaging.ctx.contacts.has(fp)
     this.udp = new EndpointComponent({ host: opts.host, port: opts.port, identity, world, log: log.child({ c: 'udp' }), isContact })
+    this.relay = new RelayComponent({ endpoint: () => this.udp.endpoint, world, serve: opts.relay === true })
     this.dht = opts.dht === false
       ? null
       : new DhtComponent({
@@ -88,6 +104,9 @@ export class Node {
         // the nodes we meet, kept for the next start (dht.md §6.4)
         memory: new BootstrapMemory(`${opts.paths.home}/${BOOTSTRAP_MEMORY_FILE}`, identity.dhSecret, world.storage)
       })
+    this.portmap = opts.portmap === undefined || opts.portmap === false
+      ? null
+      : new PortmapComponent({ world, bound: () => this.udp.endpoint.address, log: log.child({ c: 'portmap' }), ...(opts.portmap === true ? {} : { mapper: opts.portmap }) })
     const dht = this.dht
     // every contact runs a DHT node on the address it talks from: a bootstrap candidate too
     if (dht !== null) {
@@ -95,6 +114,17 @@ export class Node {
         if (ev.type === 'presence' && ev.contact === true && typeof ev.address === 'string' && ev.state !== 'offline') dht.noteCandidate(ev.address, 'contact')
       })
     }
+    this.nat = opts.stun === false
+      ? null
+      : new NatComponent({
+        ...opts.stun,
+        endpoint: () => this.udp.endpoint,
+        world,
+        log: log.child({ c: 'nat' }),
+        // bootstrap nodes always answer STUN; DHT contacts do when public (proto-spec/stun.md §6)
+        candidates: () => [...opts.bootstrap, ...stunCandidates(dht)],
+        observed: () => dht?.node?.observedAddress() ?? null
+      })
     this.messaging = new MessagingService({
       paths: opts.paths,
       identity,
@@ -123,12 +153,15 @@ export class Node {
   /** Where peers reach us (the bound UDP address). */
   get address (): PeerAddress { return this.udp.endpoint.address }
 
+  /** The public address the home router forwards to our socket (PCP/NAT-PMP), if it gave one. */
+  mappedAddress (): PeerAddress | null { return this.portmap?.mappedAddress() ?? null }
+
   /**
-   * The node's parts in start order: the store, the socket, the DHT (before messaging, which looks
-   * peers up in it and stops first, cancelling its lookups), messaging.
+   * The node's parts in start order: the store, the socket, its port mapping, the relay, the DHT
+   * (before messaging, which looks peers up in it and stops first, cancelling its lookups), messaging.
    */
   components (): Component[] {
-    return [this.storage, this.udp, ...(this.dht === null ? [] : [this.dht]), this.messaging]
+    return [this.storage, this.udp, ...(this.portmap === null ? [] : [this.portmap]), this.relay, ...(this.dht === null ? [] : [this.dht]), ...(this.nat === null ? [] : [this.nat]), this.messaging]
   }
 
   /** Starts the parts in order; on a failure stops those started, in reverse, and throws. */
@@ -148,6 +181,12 @@ export class Node {
     for (const c of this.#started.reverse()) await c.stop().catch(err => this.opts.log.error({ component: c.name, err: (err as Error).message }, 'component failed to stop'))
     this.#started.length = 0
   }
+}
+
+/** DHT contacts as STUN server candidates, the most recently heard first. */
+function stunCandidates (dht: DhtComponent | null): PeerAddress[] {
+  const contacts = dht?.node?.table.all() ?? []
+  return [...contacts].sort((a, b) => b.lastSeen - a.lastSeen).map(c => peerAddressOf(c.addr)).filter((a): a is PeerAddress => a !== null)
 }
 
 /** The store as a component: opened first, closed last (its queued writes finish: nothing acknowledged is lost). */

@@ -28,6 +28,7 @@ import { simRandom, simScheduler, simSockets } from '../sim/io.js'
 import { openStore } from '../store/index.js'
 import type { DhtNodeOptions } from '../dht/node.js'
 import type { DaemonEvent } from '../runtime/events.js'
+import type { NatSettings } from './nat.js'
 import { Node } from './node.js'
 import { Life } from './testnet-life.js'
 import { seedFromInvite } from './invite-seed.js'
@@ -44,6 +45,8 @@ export interface TestnetOptions {
   link?: LinkOptions
   /** false: no DHT at all; else settings over the defaults */
   dht?: Partial<DhtNodeOptions> | false
+  /** STUN on each node (proto-spec/stun.md §6); default false, so seeded traces stay as they were */
+  stun?: NatSettings | false
   /** the name node i introduces itself with in contact requests (default `node-<i>`) */
   name?: (index: number) => string
   /** how far node i's wall clock is off, in ms (positive: ahead); its message timestamps carry it */
@@ -51,6 +54,8 @@ export interface TestnetOptions {
   log?: Logger
   /** node i's IP (default: its own /24 on the simulator, 127.0.0.1 on UDP; any 127.0.0.0/8 address is loopback) */
   host?: (i: number) => string
+  /** does node i serve as a relay (proto-spec/relay.md §1)? Default: none does */
+  relay?: (i: number) => boolean
 }
 
 export interface TestNode extends Node {
@@ -232,6 +237,8 @@ export class Testnet {
       peers: [],
       bootstrap,
       dht: this.opts.dht,
+      stun: this.opts.stun ?? false,
+      relay: this.opts.relay?.(slot.index) ?? false,
       log: this.opts.log ?? pino({ level: 'silent' }),
       profileName: async () => slot.name
     }) as TestNode

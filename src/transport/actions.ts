@@ -25,6 +25,11 @@ export interface ConnectOptions {
   /** the peer's static X25519 key, if known: a 1-RTT IK handshake (noise.md §1) */
   remoteStatic?: Uint8Array
   timeoutMs?: number
+  /**
+   * Dial even when a session with `expectFingerprint` is open (a new path to the same peer, e.g.
+   * leaving a relay: proto-spec/relay.md §8); the new session replaces the old (session.md §3.1).
+   */
+  fresh?: boolean
 }
 
 export interface ManagerStats {

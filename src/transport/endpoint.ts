@@ -5,6 +5,7 @@
 // one timer armed for the next deadline. Nothing from the network throws out of here.
 import { EventEmitter } from 'node:events'
 import { classifyDatagram } from '../wire/packet.js'
+import { RELAY_TYPE_FIRST, RELAY_TYPE_LAST } from '../wire/constants.js'
 import { DROP_REASONS, type DropReason } from '../wire/drops.js'
 import type { Identity } from '../crypto/identity.js'
 import { errors, type DmessError } from '../errors.js'
@@ -89,7 +90,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements SessionOwn
   readonly #sendActions: ManagerAction[] = []
   readonly #recvActions: ManagerAction[] = []
   #receiving = false
-  readonly #hooks: { stun: DatagramHook | null, dht: DatagramHook | null } = { stun: null, dht: null }
+  readonly #hooks: { stun: DatagramHook | null, dht: DatagramHook | null, relay: DatagramHook | null } = { stun: null, dht: null, relay: null }
   readonly #counts = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, stunIn: 0, dhtIn: 0, listenerErrors: 0, internalErrors: 0, noHandler: 0, oldSendErrors: 0 }
   #timer: unknown = null
   #timerAt = Infinity
@@ -126,8 +127,8 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements SessionOwn
     return this.#manager.identity.fingerprint
   }
 
-  /** Register the STUN or DHT handler (wire.md §1); null removes it. */
-  setHandler (kind: 'stun' | 'dht', hook: DatagramHook | null): void {
+  /** Register the STUN, DHT or relay-control handler (wire.md §1); null removes it. */
+  setHandler (kind: 'stun' | 'dht' | 'relay', hook: DatagramHook | null): void {
     this.#hooks[kind] = hook
   }
 
@@ -242,6 +243,10 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements SessionOwn
       this.#counts.stunIn++
       return this.#hook('stun', bytes, from)
     }
+    // relay control messages (wire.md §2.2 0x50–0x5f, proto-spec/relay.md §3) go to the relay
+    if (bytes.length >= 2 && bytes[1]! >= RELAY_TYPE_FIRST && bytes[1]! <= RELAY_TYPE_LAST && classifyDatagram(bytes) === 'dmess') {
+      return this.#hook('relay', bytes, from)
+    }
     // one action list for every datagram, emptied after use (a datagram handled inside
     // another's actions, which only a synchronous test transport could cause, gets its own)
     const nested = this.#receiving
@@ -265,7 +270,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements SessionOwn
     }
   }
 
-  #hook (kind: 'stun' | 'dht', bytes: Uint8Array, from: PeerAddress): void {
+  #hook (kind: 'stun' | 'dht' | 'relay', bytes: Uint8Array, from: PeerAddress): void {
     const hook = this.#hooks[kind]
     if (hook === null) {
       this.#counts.noHandler++

@@ -111,7 +111,7 @@ export class SessionManager {
     const expect = opts.expectFingerprint === undefined ? null : parseFingerprint(opts.expectFingerprint)
     const rs = opts.remoteStatic ?? null
     if (rs !== null && rs.length !== X25519_PUBLIC_BYTES) throw errors.BAD_ARGUMENT(`connect: remoteStatic must be ${X25519_PUBLIC_BYTES} bytes, got ${rs.length}`)
-    const existing = expect === null ? undefined : this.#table.session(expect)
+    const existing = expect === null || opts.fresh === true ? undefined : this.#table.session(expect)
     if (existing !== undefined) {
       const dialId = this.#dialer.reserveId()
       return { dialId, actions: [{ type: 'connected', dialId, session: existing }] }

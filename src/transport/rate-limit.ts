@@ -34,6 +34,14 @@ export class TokenBucket {
     return true
   }
 
+  /** Take `n` tokens if there are that many (a byte budget: the relay's bytes/s, proto-spec/relay.md §5). */
+  takeAmount (n: number, now: number): boolean {
+    this.#refill(now)
+    if (this.#tokens < n) return false
+    this.#tokens -= n
+    return true
+  }
+
   /** True if a token is available (takes none). */
   peek (now: number): boolean {
     this.#refill(now)

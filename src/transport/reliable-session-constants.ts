@@ -40,6 +40,13 @@ export const RELIABLE_SESSION_RECV_WINDOW_BYTES = rc.DEFAULT_RECV_WINDOW_BYTES
  */
 export const RELIABLE_SESSION_STRANGER_RECV_WINDOW_BYTES = 64 * 1024
 /**
+ * Local only: the largest message we take from a stranger (session.md §3.7): 128 KiB, above any
+ * envelope (a payload is at most 96 KiB, envelope.md §2). Without it the window would not bound a
+ * stranger's channel: a message is assembled whole, up to the 4 MiB every channel allows, so
+ * 128 stranger sessions could make us hold 512 MiB. A longer length prefix fails the channel.
+ */
+export const RELIABLE_SESSION_STRANGER_MAX_MESSAGE_BYTES = 128 * 1024
+/**
  * Local only: messages the async iterator holds unread before the session stops taking
  * messages from the channel (whose window then closes: the sender slows to the reader).
  */

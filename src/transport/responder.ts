@@ -8,7 +8,7 @@
 import { CookieJar } from '../wire/cookie.js'
 import { encodeCookieReply, type HandshakeInitiation } from '../wire/packet.js'
 import type { Identity } from '../crypto/identity.js'
-import { sourceNetworkOf } from '../io/address.js'
+import { networkKeyOf } from '../io/address.js'
 import { respondToInitiation, type ResponderXX } from './handshake.js'
 import { SessionKeys } from './session-keys.js'
 import { KeyedRateLimiter, TokenBucket } from './rate-limit.js'
@@ -90,7 +90,7 @@ export class Responder {
       this.cookieRepliesSent++ // no Noise, no state (wire.md §4.4)
       return encodeCookieReply({ receiverIndex: p.senderIndex, cookie: this.#cookies.make(from.host, from.port, p.senderIndex, now) })
     }
-    const network = sourceNetworkOf(from.host)
+    const network = networkKeyOf(from.host) ?? from.host
     if (!this.#perIp.take(from.host, now) || !this.#makeRoom(network, dup)) {
       this.#ctx.drop('rate-limited')
       return null

@@ -93,8 +93,10 @@ function isStun (buf: Uint8Array): boolean {
   // (checked byte by byte: this runs on every datagram, and a DataView per packet adds up)
   if (buf.length < STUN_HEADER_BYTES || ((buf[0] ?? 0) & 0xc0) !== 0) return false
   const length = ((buf[2] ?? 0) << 8) | (buf[3] ?? 0)
-  return readU32(buf, 4) === STUN_MAGIC_COOKIE && (length & 3) === 0 &&
-    length + STUN_HEADER_BYTES === buf.length
+  if ((length & 3) !== 0 || length + STUN_HEADER_BYTES !== buf.length) return false
+  // RFC 3489 §11.1: a classic client's Binding request has no cookie (bytes 4–19 are its
+  // transaction id); we take that one message type too, so the STUN server can answer it
+  return readU32(buf, 4) === STUN_MAGIC_COOKIE || (buf[0] === 0x00 && buf[1] === 0x01)
 }
 
 /** Which component a datagram belongs to, from its first bytes only. wire.md §2.1 */

@@ -29,7 +29,7 @@ import { testSeed } from '../helpers/seed.js'
 import { specVectors, fromHex } from '../helpers/spec-vectors.js'
 import { rng as mulberry, int, randomBuf, mutate } from '../wire/fuzz.js'
 import { encodeMessage, type DhtMessage } from '../../src/dht/messages.js'
-import { DhtType } from '../../src/dht/constants.js'
+import { DhtType, RECORD_MAX_BYTES } from '../../src/dht/constants.js'
 import { StandaloneDht } from '../../src/dht/standalone.js'
 import { LOOPBACK_SETTINGS } from '../../src/dht/loopback.js'
 import { cli, history, makeNodes, startDaemon, daemonPid, type Node } from '../e2e/helpers.js'
@@ -72,7 +72,7 @@ function randomRequest (r: () => number): Uint8Array {
     { ...head, type: DhtType.PING },
     { ...head, type: DhtType.FIND_NODE, target: key },
     { ...head, type: DhtType.FIND_VALUE, key, haveSeq: int(r, 2) === 0 ? null : int(r, 1000) },
-    { ...head, type: DhtType.STORE, key, token: randomBuf(r, 16), record: randomBuf(r, 1 + int(r, 530)) }
+    { ...head, type: DhtType.STORE, key, token: randomBuf(r, 16), record: randomBuf(r, 1 + int(r, RECORD_MAX_BYTES)) }
   ]
   return encodeMessage(bodies[int(r, bodies.length)]!)
 }

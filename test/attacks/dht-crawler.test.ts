@@ -29,8 +29,7 @@ t.test('a crawler holding every stored record cannot tell whose a record is; a n
       const store = n.dht!.node!.internals.store
       const now = n.opts.world.scheduler.wallNow()
       for (const key of store.keys()) {
-        const r = store.get(key, now)?.record
-        if (r !== undefined) crawled.set(hex(r.key) + hex(r.bytes), r)
+        for (const { record: r } of store.list(key, now)) crawled.set(hex(r.key) + hex(r.bytes), r)
       }
     }
   }

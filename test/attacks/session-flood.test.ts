@@ -3,14 +3,16 @@
 // of them cost the node 192 MiB. Now sessions with non-contacts are capped at
 // MAX_STRANGER_SESSIONS; beyond it the stranger heard from least recently is closed (a stranger
 // that just spoke survives older ones: LRU, not FIFO); a contact still connects and is never
-// evicted; a stranger's reliable channel gets a 64 KiB receive window, a contact's 1 MiB.
+// evicted, and connects in under a second; a stranger's reliable channel gets a 64 KiB receive
+// window, a contact's 1 MiB; and a stranger's message above 128 KiB fails its channel (the window
+// alone would not bound what it makes the node assemble).
 // Real loopback UDP; bounded in count and time.
 import t from 'tap'
 import { Endpoint, type Session } from '../../src/transport/index.js'
 import { ReliableSession } from '../../src/transport/reliable-session.js'
 import { generateIdentity } from '../../src/crypto/identity.js'
 import { MAX_STRANGER_SESSIONS } from '../../src/transport/constants.js'
-import { RELIABLE_SESSION_RECV_WINDOW_BYTES, RELIABLE_SESSION_STRANGER_RECV_WINDOW_BYTES } from '../../src/transport/reliable-session-constants.js'
+import { RELIABLE_SESSION_RECV_WINDOW_BYTES, RELIABLE_SESSION_STRANGER_MAX_MESSAGE_BYTES, RELIABLE_SESSION_STRANGER_RECV_WINDOW_BYTES } from '../../src/transport/reliable-session-constants.js'
 import { until } from '../transport/fixtures/tap.js'
 import { metric } from './fixtures.js'
 
@@ -66,7 +68,10 @@ t.test(`${STRANGERS} stranger sessions: the node holds ${MAX_STRANGER_SESSIONS},
   contacts.add(friendId.fingerprint)
   const friend = await Endpoint.listen({ host: '127.0.59.1', identity: friendId })
   t.teardown(async () => { await friend.close() })
+  const connectStarted = performance.now()
   const fs = await friend.connect(victim.address, { expectFingerprint: victimId.fingerprint })
+  const connectMs = performance.now() - connectStarted
+  t.ok(connectMs < 1000, `the contact's connect during the flood took ${connectMs.toFixed(0)} ms (bound 1000 ms)`)
   await until(() => victim.stats().sessions === MAX_STRANGER_SESSIONS + 1, 5000, 'the contact\'s session')
   for (let i = 0; i < BATCH; i++) await connect(STRANGERS + i) // more strangers after the contact
   t.equal(fs.closed, null, 'the contact is never evicted')
@@ -92,5 +97,42 @@ t.test(`${STRANGERS} stranger sessions: the node holds ${MAX_STRANGER_SESSIONS},
   metric(t, 'session-flood.evicted', victim.stats().strangersEvicted, 'sessions')
   metric(t, 'session-flood.heap-growth', Math.round((process.memoryUsage().heapUsed - heapBefore) / 1024 / 1024), 'MiB', { note: 'whole process: victim and all stranger endpoints' })
   metric(t, 'session-flood.window', strangerWindow, 'bytes', { contact: contactWindow })
+  metric(t, 'session-flood.contact-connect', Math.round(connectMs), 'ms')
   metric(t, 'session-flood.duration', Date.now() - started, 'ms')
+})
+
+// The window alone does not bound a stranger's channel: a message is assembled whole once its
+// length prefix arrives, and credit is released while it is, so without its own limit one stranger
+// session could make the node hold a 4 MiB message (and 128 of them 512 MiB). A stranger's message
+// above RELIABLE_SESSION_STRANGER_MAX_MESSAGE_BYTES fails its channel; a contact's 1 MiB arrives.
+t.test('a stranger\'s oversized message fails its channel; a contact\'s large message arrives', async t => {
+  const victimId = generateIdentity()
+  const friendId = generateIdentity()
+  const victim = await Endpoint.listen({ host: '127.0.0.1', identity: victimId, isContact: fp => fp === friendId.fingerprint })
+  const stranger = await Endpoint.listen({ host: '127.0.58.1', identity: generateIdentity() })
+  const friend = await Endpoint.listen({ host: '127.0.58.2', identity: friendId })
+  t.teardown(async () => { await stranger.close(); await friend.close(); await victim.close() })
+  const inbound = new Map<string, ReliableSession>()
+  const received = new Map<string, number[]>()
+  const closed = new Map<string, string>()
+  victim.on('session', s => {
+    const rs = new ReliableSession(s)
+    inbound.set(s.remoteFingerprint, rs)
+    rs.on('message', m => { received.set(s.remoteFingerprint, [...(received.get(s.remoteFingerprint) ?? []), m.length]) })
+    rs.once('close', info => { closed.set(s.remoteFingerprint, info.reason) })
+  })
+  const send = async (ep: Endpoint, bytes: number): Promise<ReliableSession> => {
+    const rs = new ReliableSession(await ep.connect(victim.address, { expectFingerprint: victimId.fingerprint }))
+    t.teardown(() => { rs.close() })
+    void rs.send(new Uint8Array(bytes)).catch(() => {})
+    return rs
+  }
+  await send(stranger, RELIABLE_SESSION_STRANGER_MAX_MESSAGE_BYTES + 1)
+  await send(friend, 1024 * 1024)
+  await until(() => closed.get(stranger.fingerprint) !== undefined, 10_000, 'the stranger\'s channel to fail')
+  t.equal(closed.get(stranger.fingerprint), 'channel-failed', `a ${RELIABLE_SESSION_STRANGER_MAX_MESSAGE_BYTES + 1}-byte message from a stranger fails its channel`)
+  t.same(received.get(stranger.fingerprint), undefined, 'and is never delivered')
+  await until(() => (received.get(friendId.fingerprint) ?? []).length === 1, 20_000, 'the contact\'s message')
+  t.same(received.get(friendId.fingerprint), [1024 * 1024], 'a contact\'s 1 MiB message arrives')
+  t.equal(closed.get(friendId.fingerprint), undefined)
 })

@@ -41,6 +41,7 @@ t.test('flags override config.yaml; --bootstrap replaces the configured list', a
     host: '127.0.0.1',
     port: 40001,
     mdns: false,
+    portmap: true,
     peers: [],
     bootstrap: [{ host: '10.0.0.1', port: 1000 }, { host: 'fd00::1', port: 2000 }],
     logLevel: 'debug'
@@ -59,11 +60,11 @@ t.test('flags override config.yaml; --bootstrap replaces the configured list', a
 t.test('the detached child gets exactly the settings its parent resolved', async t => {
   const { paths } = await profileHome(t)
   await writeFile(paths.config, 'port: 40001\nhost: 127.0.0.1\nmdns: true\nbootstrap: ["10.0.0.1:1000"]\n')
-  for (const flags of [{}, { port: 0, host: '::1', mdns: false, peer: ['127.0.0.1:5', '[::1]:6'], bootstrap: ['1.2.3.4:7', '[fd00::1]:8'] }]) {
+  for (const flags of [{}, { port: 0, host: '::1', mdns: false, portmap: false, peer: ['127.0.0.1:5', '[::1]:6'], bootstrap: ['1.2.3.4:7', '[fd00::1]:8'] }]) {
     const parent = await resolveSettings(paths, flags)
     const { home, flags: back } = parseChildArgs(childArgs(parent))
     t.equal(home, paths.home)
-    t.same(await resolveSettings(paths, back), parent, 'host, port, mdns, peers and bootstrap survive the command line')
+    t.same(await resolveSettings(paths, back), parent, 'host, port, mdns, portmap, peers and bootstrap survive the command line')
   }
   t.throws(() => parseChildArgs(['--home', paths.home, '--bogus']), { code: 'BAD_ARGUMENT' })
   t.throws(() => parseChildArgs(['--port', '1']), { code: 'BAD_ARGUMENT', message: /--home is required/ })

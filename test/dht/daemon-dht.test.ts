@@ -33,7 +33,7 @@ async function startBootstrap (tt: Teardown): Promise<string> {
 
 type Teardown = { teardown: (fn: () => Promise<void> | void) => void }
 
-interface Status { port: number, dhtNodes: number }
+interface Status { port: number, dhtNodes: number, nat?: { natKind: string } }
 
 async function startDaemon (tt: Teardown, node: Node, bootstrap: string): Promise<number> {
   await cli(node, ['daemon', '--detach', '--host', '127.0.0.1', '--port', '0', '--no-mdns', '--bootstrap', bootstrap])
@@ -46,7 +46,7 @@ t.test('two daemons find each other through the DHT', async t => {
   const bootstrap = await startBootstrap(t)
   t.match(bootstrap, /^127\.0\.0\.1:\d+$/, 'the bootstrap node listens on loopback')
   const [alice, bob] = await makeNodes(t, ['alice', 'bob']) as [Node, Node]
-  await startDaemon(t, alice, bootstrap)
+  const alicePort = await startDaemon(t, alice, bootstrap)
   const bobPort = await startDaemon(t, bob, bootstrap)
 
   // the join runs in the background: wait until both routing tables hold someone
@@ -71,6 +71,12 @@ t.test('two daemons find each other through the DHT', async t => {
   const peers = await cli(alice, ['peers'])
   t.match(peers, /DHT routing table: [1-9]\d* nodes/, '`dmess peers` shows the routing table size')
   t.ok(Array.isArray(await cliJson<unknown>(alice, ['peers'])), '`peers --json` is still an array')
+
+  // STUN (proto-spec/stun.md §6): the bootstrap node answers alice's probe; on loopback no NAT is
+  // in the way, so she is publicly reachable and answers STUN herself
+  await waitFor(async () => (await cliJson<Status>(alice, ['status'])).nat?.natKind === 'open', 20_000)
+  t.same((await cliJson<Status>(alice, ['status'])).nat, { natKind: 'open', publicAddresses: [`127.0.0.1:${alicePort}`], publiclyReachable: true, stunServing: true }, 'status --json shows the NAT kind and public address')
+  t.match(await cli(alice, ['status']), /NAT:\s+open \(publicly reachable\)\nPublic:\s+127\.0\.0\.1:\d+\nSTUN:\s+answering/, 'and so does the text form')
 })
 
 t.test('with a daemon running, `dmess id` prints an invite that says where the node is (identity.md §7.1)', async t => {

@@ -1,7 +1,7 @@
 // The DHT codec: every message round-trips; the decoder is strict and never throws.
 import t from 'tap'
 import { encodeMessage, decodeMessage, isRequest, type DhtMessage } from '../../src/dht/messages.js'
-import { DhtType, ValueStatus, StoreStatus, MESSAGE_HEADER_BYTES, MAX_CONTACTS } from '../../src/dht/constants.js'
+import { DhtType, ValueStatus, StoreStatus, MESSAGE_HEADER_BYTES, MAX_CONTACTS, MAX_VALUE_RECORDS, RECORD_BYTES } from '../../src/dht/constants.js'
 import { DHT_TYPE_FIRST, DHT_TYPE_LAST, MAX_DATAGRAM_BYTES } from '../../src/wire/constants.js'
 import { decodePacketResult } from '../../src/wire/packet.js'
 import { parseAddress, formatAddress, canonicalAddress, subnetOf, addressOf } from '../../src/io/address.js'
@@ -23,10 +23,13 @@ const samples: DhtMessage[] = [
   { ...head, type: DhtType.FIND_VALUE, key: rng.bytes(32), haveSeq: null },
   { ...head, type: DhtType.FIND_VALUE, key: rng.bytes(32), haveSeq: 2 ** 53 - 1 },
   { ...head, type: DhtType.VALUE, token: rng.bytes(16), status: ValueStatus.NONE, nodes: nodes(5) },
-  { ...head, type: DhtType.VALUE, token: rng.bytes(16), status: ValueStatus.RECORD, record: rng.bytes(300) },
+  { ...head, type: DhtType.VALUE, token: rng.bytes(16), status: ValueStatus.RECORDS, total: 1, start: 0, records: [rng.bytes(300)] },
   { ...head, type: DhtType.VALUE, token: rng.bytes(16), status: ValueStatus.NOT_NEWER, seq: 7, nodes: nodes(MAX_CONTACTS) },
   { ...head, type: DhtType.STORE, key: rng.bytes(32), token: rng.bytes(16), record: rng.bytes(200) },
-  { ...head, type: DhtType.STORED, status: StoreStatus.STALE }
+  { ...head, type: DhtType.STORED, status: StoreStatus.STALE },
+  { ...head, type: DhtType.FIND_VALUE, key: rng.bytes(32), haveSeq: 7, periodKey: rng.bytes(32) },
+  { ...head, type: DhtType.FIND_VALUE, key: rng.bytes(32), haveSeq: null, periodKey: rng.bytes(32), start: 2 },
+  { ...head, type: DhtType.VALUE, token: rng.bytes(16), status: ValueStatus.RECORDS, total: 4, start: 2, records: [rng.bytes(RECORD_BYTES), rng.bytes(RECORD_BYTES)] }
 ]
 
 t.test('DHT packet types sit in the range wire.md reserves, requests even and answers odd', async t => {
@@ -42,6 +45,16 @@ t.test('every message round-trips and the wire layer classifies it as a DHT pack
     const pkt = decodePacketResult(bytes)
     t.ok(pkt.ok && pkt.packet.kind === 'dht', 'wire demux: dht')
   }
+})
+
+t.test('VALUE carries at most MAX_VALUE_RECORDS (2) records of 498 bytes: a third would not fit a datagram', async t => {
+  const token = rng.bytes(16)
+  const two = encodeMessage({ ...head, type: DhtType.VALUE, token, status: ValueStatus.RECORDS, total: 4, start: 0, records: [rng.bytes(RECORD_BYTES), rng.bytes(RECORD_BYTES)] })
+  t.equal(two.length, MESSAGE_HEADER_BYTES + 16 + 1 + 3 + 2 * (2 + RECORD_BYTES), `${two.length} bytes`)
+  t.ok(two.length + 2 + RECORD_BYTES > MAX_DATAGRAM_BYTES, 'one more record would pass 1400 bytes')
+  t.equal(MAX_VALUE_RECORDS, 2)
+  const three = Array.from({ length: 3 }, () => rng.bytes(RECORD_BYTES))
+  t.throws(() => encodeMessage({ ...head, type: DhtType.VALUE, token, status: ValueStatus.RECORDS, total: 4, start: 0, records: three }), { code: 'WIRE_ENCODE' })
 })
 
 t.test('the largest answer (20 IPv6 contacts) fits one datagram', async t => {
@@ -68,8 +81,19 @@ t.test('decoder rejects every truncation, trailing bytes, bad fields — and nev
   bad(b => { b[1] = 0x28 }, 'unassigned DHT type')
   bad(b => { b[6] = 0x02 }, 'reserved flag bit')
   const fv = encodeMessage(samples[6]!)
-  fv[MESSAGE_HEADER_BYTES + 32] = 0x02
+  fv[MESSAGE_HEADER_BYTES + 32] = 0x08
   t.equal(decodeMessage(fv), null, 'FIND_VALUE reserved flag')
+  const records = encodeMessage(samples[15]!)
+  const at = MESSAGE_HEADER_BYTES + 16 + 1 // total, start, count
+  const recordsBad = (f: (b: Uint8Array) => void, what: string): void => {
+    const b = records.slice()
+    f(b)
+    t.equal(decodeMessage(b), null, what)
+  }
+  recordsBad(b => { b[at] = 3 }, 'VALUE records beyond its total')
+  recordsBad(b => { b[at + 2] = 0 }, 'VALUE RECORDS with no record')
+  recordsBad(b => { b[at + 2] = 3 }, 'VALUE RECORDS claiming 3')
+  recordsBad(b => { b[at - 1] = 1 }, 'VALUE status 1 (version 1\'s RECORD) is retired')
   const stored = encodeMessage(samples[12]!)
   stored[stored.length - 1] = 9
   t.equal(decodeMessage(stored), null, 'unknown STORED status')

@@ -5,12 +5,17 @@ import t from 'tap'
 import { createRng } from '../../src/sim/rng.js'
 import { DhtType, StoreStatus, ValueStatus, RATE_BURST, MAX_MESSAGE_BYTES } from '../../src/dht/constants.js'
 import { RpcTable } from '../../src/dht/rpc.js'
-import { encodeMessage } from '../../src/dht/messages.js'
+import { encodeMessage, type DhtMessage, type FindValueBody } from '../../src/dht/messages.js'
+import { sealPresenceRecord } from '../../src/dht/presence-seal.js'
+import { periodOf } from '../../src/dht/presence-keys.js'
+import { randomBytes } from '../../src/crypto/primitives.js'
 import { compareDistance, idToHex, nodeIdAt } from '../../src/dht/ids.js'
 import { Lookup } from '../../src/dht/lookup.js'
 import { SimDht } from '../../src/dht/sim/index.js'
 import { simScheduler } from '../../src/sim/io.js'
 import { makeNet, makeNode, makeRecord, seededIdentity, RawPeer, NOW } from './helpers.js'
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 
 t.test('a response is accepted only from the address that was asked', async t => {
   const net = makeNet(1)
@@ -130,11 +135,51 @@ t.test('STORE: token bound to the asker, full verification, per-source cap, repl
   peer.send('198.51.100.1:4000', { type: DhtType.FIND_VALUE, key: recs[0]!.key, haveSeq: null })
   net.advance(30)
   const v = peer.got.at(-1)!.msg!
-  t.ok(v.type === DhtType.VALUE && v.status === ValueStatus.RECORD && Buffer.from(v.record).equals(Buffer.from(recs[0]!.bytes)), 'served back')
+  t.ok(v.type === DhtType.VALUE && v.status === ValueStatus.RECORDS && v.total === 1 && Buffer.from(v.records[0]!).equals(Buffer.from(recs[0]!.bytes)), 'served back')
   peer.send('198.51.100.1:4000', { type: DhtType.FIND_VALUE, key: recs[0]!.key, haveSeq: 1 })
   net.advance(30)
   const nn = peer.got.at(-1)!.msg!
   t.ok(nn.type === DhtType.VALUE && nn.status === ValueStatus.NOT_NEWER && nn.seq === 1, 'have-seq 1: NOT_NEWER')
+})
+
+t.test('FIND_VALUE selects among several writers\' records: all of them two at a time, or one period key\'s for a publisher (dht.md §3.4, §3.5)', async t => {
+  const net = makeNet(6)
+  const rng = createRng(6)
+  makeNode(net, '198.51.100.1:4000', rng)
+  const alice = seededIdentity(rng)
+  const owner = makeRecord(alice, { seq: 5 })
+  // records under Alice's key signed by period keys of three others (squatters: they verify, they do not open)
+  const squats = [0, 1, 2].map(() => sealPresenceRecord({ publicIdentity: alice, addresses: [], period: periodOf(NOW), seq: 5, expiresAt: Math.ceil((NOW + 3600_000) / 600_000) * 600_000 }, seededIdentity(rng), randomBytes(24)))
+  const writers = [owner, ...squats].map((r, i) => ({ r, peer: new RawPeer(net, `203.0.${113 + i}.5:1000`, createRng(60 + i)) }))
+  const ask = (p: RawPeer, body: Omit<FindValueBody, 'type' | 'key'>): DhtMessage & { type: typeof DhtType.VALUE } => {
+    p.send('198.51.100.1:4000', { type: DhtType.FIND_VALUE, key: owner.key, ...body })
+    net.advance(30)
+    const m = p.got.at(-1)!.msg!
+    if (m.type !== DhtType.VALUE) throw new Error('expected VALUE')
+    return m
+  }
+  for (const { r, peer } of writers) {
+    const v = ask(peer, { haveSeq: null })
+    peer.send('198.51.100.1:4000', { type: DhtType.STORE, key: r.key, token: v.token, record: r.bytes })
+    net.advance(30)
+    const st = peer.got.at(-1)!.msg!
+    t.ok(st.type === DhtType.STORED && st.status === StoreStatus.OK, 'each writer\'s record is stored')
+  }
+  const reader = new RawPeer(net, '192.0.2.9:1', createRng(70))
+  const first = ask(reader, { haveSeq: null })
+  t.ok(first.type === DhtType.VALUE && first.status === ValueStatus.RECORDS && first.total === 4 && first.start === 0 && first.records.length === 2, 'records 0 and 1 of 4')
+  const rest = ask(reader, { haveSeq: null, start: 2 })
+  t.ok(rest.type === DhtType.VALUE && rest.status === ValueStatus.RECORDS && rest.total === 4 && rest.start === 2 && rest.records.length === 2, 'the follow-up: records 2 and 3')
+  const all = [first, rest].flatMap(m => m.type === DhtType.VALUE && m.status === ValueStatus.RECORDS ? m.records.map(hex) : [])
+  t.same(new Set(all), new Set([owner, ...squats].map(r => hex(r.bytes))), 'every writer\'s record, once')
+  t.ok(ask(reader, { haveSeq: null, start: 4 }).status === ValueStatus.NONE, 'nothing from index 4 on')
+  const ownerKey = owner.bytes.slice(1, 33)
+  const mine = ask(reader, { haveSeq: 5, periodKey: ownerKey })
+  t.ok(mine.type === DhtType.VALUE && mine.status === ValueStatus.NOT_NEWER && mine.seq === 5, 'the publisher\'s question: its own record, NOT_NEWER, though squatters hold the same seq')
+  const older = ask(reader, { haveSeq: 4, periodKey: ownerKey })
+  t.ok(older.type === DhtType.VALUE && older.status === ValueStatus.RECORDS && older.total === 1 && hex(older.records[0]!) === hex(owner.bytes), 'a newer one under its period key: that record alone')
+  t.ok(ask(reader, { haveSeq: 5, periodKey: rng.bytes(32) }).status === ValueStatus.NONE, 'an unknown period key: NONE (the publisher then stores)')
+  t.ok(ask(reader, { haveSeq: 5 }).status === ValueStatus.NOT_NEWER, 'have seq alone: NOT_NEWER when no record under the key is newer')
 })
 
 t.test('routing table and lookups cap contacts per /24', async t => {

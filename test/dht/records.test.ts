@@ -6,7 +6,7 @@ import { verifyPresenceRecord, cachedRecordVerifier, decodePresenceRecord, compa
 import { sealPresenceRecord, openPresenceRecord } from '../../src/dht/presence-seal.js'
 import { presenceKey, presenceAeadKey, periodSigningKey, periodOf } from '../../src/dht/presence-keys.js'
 import { RecordStore } from '../../src/dht/record-store.js'
-import { RECORD_BYTES, RECORD_MAX_BYTES, RECORD_MAX_ADDRESSES, MAX_RECORD_TTL_MS, EXPIRY_GRANULE_MS } from '../../src/dht/constants.js'
+import { RECORD_BYTES, RECORD_MAX_BYTES, RECORD_MAX_ADDRESSES, MAX_RECORD_TTL_MS, EXPIRY_GRANULE_MS, RECORDS_PER_KEY as RECORDS_PER_KEY_DEFAULT } from '../../src/dht/constants.js'
 import { fingerprintBytes } from '../../src/crypto/identity.js'
 import { hkdfSha256, utf8, randomBytes } from '../../src/crypto/primitives.js'
 import { createRng } from '../../src/sim/rng.js'
@@ -133,7 +133,7 @@ t.test('a reader trusts only the owner: someone who knows the fingerprint and th
   t.equal(moved, null, 'a record moved under another key fails its signature')
 })
 
-t.test('replacement: one period key per DHT key; newer seq wins; equal seq only if identical; lower is stale', async t => {
+t.test('replacement within a period key: newer seq wins; equal seq only if identical; lower is stale', async t => {
   const r1 = makeRecord(alice, { seq: 1 })
   const r2 = makeRecord(alice, { seq: 2 })
   const r2b = makeRecord(alice, { seq: 2, addresses: [{ host: '203.0.113.99', port: 1, kind: 'public' }] })
@@ -150,10 +150,56 @@ t.test('replacement: one period key per DHT key; newer seq wins; equal seq only 
   t.equal(store.put(v(r2), '198.51.100.1', NOW), 'stored', 'newer replaces')
   t.equal(store.put(v(r1), '198.51.100.1', NOW), 'stale', 'older rejected')
   t.equal(store.put(v(r2b), '198.51.100.1', NOW), 'stale', 'same seq, other bytes rejected')
-  t.equal(store.put(v(squat), '198.51.100.9', NOW), 'stale', 'a squatter with a huge seq rejected')
   t.equal(store.put(v(r2), '198.51.100.2', NOW), 'refreshed', 'identical accepted')
   t.same(store.get(r1.key, NOW)?.record.bytes, r2.bytes, 'the seq-2 original stays')
   t.equal(store.size, 1)
+  t.equal(store.put(v(squat), '203.0.113.9', NOW), 'stored', 'a squatter\'s period key gets a place of its own')
+  t.same(store.list(r1.key, NOW).map(s => hex(s.record.bytes)), [hex(r2.bytes), hex(squat.bytes)], 'and the owner\'s stays beside it')
+  t.equal(store.put(v(r1), '198.51.100.1', NOW), 'stale', 'the owner\'s place still follows its own seq')
+})
+
+/** A record under Alice's key of period P signed by a period key of `writer`'s (a squatter: it verifies, it does not open). */
+function squatRecord (writer = seededIdentity(rng), seq = 1_000_000): ReturnType<typeof verifyPresenceRecord> & object {
+  const r = sealPresenceRecord({ publicIdentity: alice, addresses: [], period: P, seq, expiresAt: EXP + 10 * 3600_000 }, writer, randomBytes(24))
+  return verifyPresenceRecord(r.bytes, r.key, NOW)!
+}
+
+t.test('several writers under one key (dht.md §5.4): a place per period key, at most RECORDS_PER_KEY, one per source subnet', async t => {
+  const owner = makeRecord(alice, { seq: 5 })
+  const mine = verifyPresenceRecord(owner.bytes, owner.key, NOW)!
+  const store = new RecordStore()
+  const holdsOwner = (now: number): boolean => store.list(owner.key, now).some(s => hex(s.record.bytes) === hex(owner.bytes))
+  t.equal(store.put(squatRecord(), '203.0.113.9', NOW), 'stored', 'the squatter stores first')
+  t.equal(store.put(mine, '198.51.100.1', NOW + 1), 'stored', 'the owner is not refused (version 1 kept the first period key and answered STALE)')
+  // a flood of fresh period keys from one /24, each from another IP, each refreshing at once
+  let flood = 0
+  for (let i = 0; i < 60; i++) if (store.put(squatRecord(), `203.0.113.${i % 250}`, NOW + 2 + i) === 'stored') flood++
+  t.equal(flood, 60, 'each accepted…')
+  t.ok(holdsOwner(NOW + 300), '…but the owner stays: one /24 holds one place per key and replaces its own')
+  t.equal(store.list(owner.key, NOW + 300).length, 2)
+  t.equal(store.countFrom('203.0.113.9'), 0, 'the per-source counts follow the replaced places')
+  // three subnets besides the owner's fill the key, whatever they send
+  for (let i = 0; i < 60; i++) store.put(squatRecord(), `203.0.${114 + (i % 2)}.1`, NOW + 400 + i)
+  t.equal(store.list(owner.key, NOW + 700).length, RECORDS_PER_KEY_DEFAULT)
+  t.ok(holdsOwner(NOW + 700), 'N − 1 = 3 subnets cannot push the owner out, however fast they write')
+  t.equal(store.evictions, 60 + 58, 'every squat record but the two that found a free place replaced one, none of them the owner\'s')
+  // a fourth subnet takes the least recently refreshed place: the owner's, had it not refreshed since
+  t.equal(store.put(mine, '198.51.100.1', NOW + 800), 'refreshed', 'the owner refreshes (its republish)')
+  store.put(squatRecord(), '203.0.116.1', NOW + 801)
+  t.ok(holdsOwner(NOW + 801), 'a fourth subnet evicts a squatter refreshed before the owner')
+  for (const net of ['203.0.113.7', '203.0.114.1', '203.0.115.1']) store.put(squatRecord(), net, NOW + 900)
+  store.put(squatRecord(), '203.0.117.1', NOW + 901)
+  t.notOk(holdsOwner(NOW + 901), 'N subnets that all wrote after the owner\'s last refresh do push it out (the bound of §5.4)')
+  t.equal(store.put(mine, '198.51.100.1', NOW + 902), 'stored', 'and its next republish takes a place back')
+})
+
+t.test('a source subnet\'s new period key replaces its own place, not the owner\'s, even when the key is full', async t => {
+  const store = new RecordStore({ perKey: 2 })
+  const owner = makeRecord(alice, { seq: 5 })
+  store.put(verifyPresenceRecord(owner.bytes, owner.key, NOW)!, '2001:db8:1::1', NOW)
+  store.put(squatRecord(), '2001:db8:2::1', NOW + 1)
+  t.equal(store.put(squatRecord(), '2001:db8:2:ffff::9', NOW + 2), 'stored', 'same /48')
+  t.same(store.list(owner.key, NOW + 2).map(s => s.source), ['2001:db8:1::1', '2001:db8:2:ffff::9'], 'IPv6 sources group by /48')
 })
 
 t.test('storers keep a record at most MAX_RECORD_TTL_MS, whatever it claims', async t => {

@@ -9,7 +9,7 @@ import { WriteTokens } from '../../src/dht/tokens.js'
 import { DhtType, ValueStatus, StoreStatus } from '../../src/dht/constants.js'
 import type { PresenceRecord } from '../../src/dht/records.js'
 import { sealPresenceRecord } from '../../src/dht/presence-seal.js'
-import { presenceKey } from '../../src/dht/presence-keys.js'
+import { presenceKey, periodSigningKey } from '../../src/dht/presence-keys.js'
 import type { DhtMessage, NodeInfo } from '../../src/dht/messages.js'
 import { counting } from './spec-vectors.js'
 
@@ -45,6 +45,11 @@ export function alicePresenceKey (): Uint8Array {
   return presenceKey(alice().fingerprint, RECORD.period)
 }
 
+/** Alice's period signing public key for RECORD.period (dht.md §5.1). */
+export function alicePeriodPublic (): Uint8Array {
+  return periodSigningKey(alice().signSecret, RECORD.period).publicKey
+}
+
 /** The write token B gives A's address for Alice's key (dht.md §4) with a fixed secret. */
 export function token (): Uint8Array {
   return new WriteTokens({ random: () => TOKEN_SECRET.slice() }, 0).issue(ASKER_ADDRESS, alicePresenceKey(), 0)
@@ -69,10 +74,11 @@ export function dhtVectorMessages (): Record<string, DhtMessage> {
     'find-node': { ...A, readOnly: true, txid: 0x01020305, type: DhtType.FIND_NODE, target: key },
     nodes: { ...B, txid: 0x01020305, type: DhtType.NODES, nodes: [c, d] },
     'find-value': { ...A, txid: 0x01020306, type: DhtType.FIND_VALUE, key, haveSeq: null },
-    'value-record': { ...B, txid: 0x01020306, type: DhtType.VALUE, token: token(), status: ValueStatus.RECORD, record },
-    'find-value-seq': { ...A, txid: 0x01020307, type: DhtType.FIND_VALUE, key, haveSeq: 7 },
+    'value-records': { ...B, txid: 0x01020306, type: DhtType.VALUE, token: token(), status: ValueStatus.RECORDS, total: 1, start: 0, records: [record] },
+    'find-value-seq': { ...A, txid: 0x01020307, type: DhtType.FIND_VALUE, key, haveSeq: 7, periodKey: alicePeriodPublic() },
     'value-not-newer': { ...B, txid: 0x01020307, type: DhtType.VALUE, token: token(), status: ValueStatus.NOT_NEWER, seq: 7, nodes: [c] },
     'value-none': { ...B, txid: 0x01020308, type: DhtType.VALUE, token: token(), status: ValueStatus.NONE, nodes: [] },
+    'find-value-start': { ...A, txid: 0x0102030a, type: DhtType.FIND_VALUE, key, haveSeq: null, start: 2 },
     store: { ...A, txid: 0x01020309, type: DhtType.STORE, key, token: token(), record },
     stored: { ...B, txid: 0x01020309, type: DhtType.STORED, status: StoreStatus.OK }
   }

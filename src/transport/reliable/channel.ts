@@ -101,7 +101,7 @@ export class ReliableChannel {
     this.#rtt = new RttEstimator(o)
     this.#cc = new NewReno(o.mtu, o.maxCwndBytes)
     this.#tx = new SendStream(o.sendBufferBytes)
-    this.#rx = new RecvStream(o.recvWindowBytes, o.maxMessageBytes)
+    this.#rx = new RecvStream(o.recvWindowBytes, o.recvMaxMessageBytes)
     this.#acks = new AckTracker(o.maxAckDelayMs, o.ackEveryPackets)
     this.#writer = new PacketWriter(o.mtu)
     this.#pmtu = new PmtuSearch(o.mtu, o.maxMtu)
@@ -324,7 +324,7 @@ export class ReliableChannel {
     const w = new PacketWriter(size).begin(pn)
     w.writePing()
     w.writePadding(w.remaining)
-    const bytes = w.finish()
+    const bytes = w.view() // the writer is this probe's alone: no copy (a probe can be 64 KiB on loopback)
     this.#pmtu.onProbeSent(pn, size, now)
     this.#c.packetsSent++
     this.#c.bytesSent += bytes.length

@@ -19,6 +19,12 @@ export interface ReliableChannelOptions {
   maxMtu?: number
   /** Largest message accepted from either side (default 4 MiB). */
   maxMessageBytes?: number
+  /**
+   * Local only: largest message accepted from the peer (default maxMessageBytes, at most that).
+   * A message's body is allocated when its length arrives and credit is released while it is
+   * assembled (recv-stream.ts), so this, not the window, bounds what one channel can make us hold.
+   */
+  recvMaxMessageBytes?: number
   /** Bytes `send` may queue before it returns false (default 8 MiB; at least a max message). */
   sendBufferBytes?: number
   /** Flow-control window advertised to the peer (default 1 MiB, at least 64 KiB). */
@@ -43,6 +49,7 @@ export function resolveOptions (o: ReliableChannelOptions): ResolvedOptions {
     mtu: o.mtu ?? DEFAULT_MTU,
     maxMtu: o.maxMtu ?? o.mtu ?? DEFAULT_MTU,
     maxMessageBytes: o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    recvMaxMessageBytes: o.recvMaxMessageBytes ?? o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     sendBufferBytes: o.sendBufferBytes ?? Math.max(DEFAULT_SEND_BUFFER_BYTES, (o.maxMessageBytes ?? 0) + MESSAGE_HEADER_BYTES),
     recvWindowBytes: o.recvWindowBytes ?? DEFAULT_RECV_WINDOW_BYTES,
     initialRtoMs: o.initialRtoMs ?? INITIAL_RTO_MS,
@@ -57,6 +64,7 @@ export function resolveOptions (o: ReliableChannelOptions): ResolvedOptions {
   check(Number.isInteger(r.mtu) && r.mtu >= MIN_MTU && r.mtu <= 65_507, `mtu must be an integer in ${MIN_MTU}..65507, got ${r.mtu}`)
   check(Number.isInteger(r.maxMtu) && r.maxMtu >= r.mtu && r.maxMtu <= 65_507, `maxMtu must be an integer in mtu..65507, got ${r.maxMtu}`)
   check(Number.isInteger(r.maxMessageBytes) && r.maxMessageBytes >= 0 && r.maxMessageBytes <= MAX_U32, `maxMessageBytes must be 0..2^32-1, got ${r.maxMessageBytes}`)
+  check(Number.isInteger(r.recvMaxMessageBytes) && r.recvMaxMessageBytes >= 0 && r.recvMaxMessageBytes <= r.maxMessageBytes, `recvMaxMessageBytes must be 0..maxMessageBytes, got ${r.recvMaxMessageBytes}`)
   check(r.sendBufferBytes >= r.maxMessageBytes + MESSAGE_HEADER_BYTES, `sendBufferBytes (${r.sendBufferBytes}) must hold one max-size message (${r.maxMessageBytes} + ${MESSAGE_HEADER_BYTES})`)
   check(r.recvWindowBytes >= INITIAL_PEER_WINDOW_BYTES, `recvWindowBytes must be at least ${INITIAL_PEER_WINDOW_BYTES}, got ${r.recvWindowBytes}`)
   check(r.minRtoMs > 0 && r.minRtoMs <= r.initialRtoMs && r.initialRtoMs <= r.maxRtoMs, `need 0 < minRtoMs <= initialRtoMs <= maxRtoMs, got ${r.minRtoMs}, ${r.initialRtoMs}, ${r.maxRtoMs}`)
