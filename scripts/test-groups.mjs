@@ -29,6 +29,8 @@ export const SLOW = [
   'test/crypto/primitives.test.ts', // a tsx child process
   'test/daemon/cli.test.ts', // daemons through the built binary
   'test/daemon/ipc.test.ts', // a child process holds the socket
+  'test/bootstrap/unit.test.ts', // systemd-analyze as a process
+  'test/dht/churn.test.ts', // 100 restarts in a 50-node simulated DHT: ~12 s
   'test/dht/daemon-dht.test.ts', // daemons and a bootstrap node as processes
   'test/dht/udp-bootstrap.test.ts', // `dmess bootstrap` as a process
   'test/relay/bootstrap-relay.test.ts', // `dmess bootstrap` as a process, relaying

@@ -2,7 +2,7 @@
 // from an invite (keys known at once) or a bare fingerprint (keys learned later from the network).
 import { errors } from '../errors.js'
 import { parseFingerprint, isFingerprint, verifyPublicIdentity, fingerprintOf, type PublicIdentity } from '../crypto/identity.js'
-import { decodeInvite, INVITE_PREFIX } from '../crypto/invite.js'
+import { decodeInvite, INVITE_PREFIX, type InviteAddresses } from '../crypto/invite.js'
 import type { Contact, Store } from '../store/index.js'
 import { isTerminalSafe } from '../platform/terminal-text.js'
 
@@ -31,7 +31,13 @@ export async function resolveContact (store: Store, query: string): Promise<Cont
   throw errors.CONTACT_NOT_FOUND(`no contact matches "${q}" (by name or fingerprint prefix)`)
 }
 
-export interface AddContactResult { contact: Contact, created: boolean, keysLearned: boolean }
+export interface AddContactResult {
+  contact: Contact
+  created: boolean
+  keysLearned: boolean
+  /** a version 2 invite's addresses (identity.md §7.1): for the node to dial and join through */
+  addresses?: InviteAddresses
+}
 
 /**
  * Adds from an invite or a fingerprint. An invite for a contact already known by fingerprint
@@ -42,11 +48,13 @@ export async function addContact (store: Store, input: string, opts: { name?: st
   let fingerprint: string
   let identity: PublicIdentity | undefined
   let suggested: string | undefined
+  let addresses: InviteAddresses | undefined
   if (text.toLowerCase().startsWith(INVITE_PREFIX)) {
     const inv = decodeInvite(text)
     fingerprint = inv.fingerprint
     identity = inv.identity
     suggested = inv.name
+    addresses = inv.addresses
   } else {
     fingerprint = parseFingerprint(text)
   }
@@ -59,13 +67,13 @@ export async function addContact (store: Store, input: string, opts: { name?: st
     if (identity && existing.signPublic === undefined) {
       const upgraded: Contact = { ...existing, ...identity, name: opts.name ?? existing.name ?? suggested }
       await store.putContact(upgraded)
-      return { contact: upgraded, created: false, keysLearned: true }
+      return { contact: upgraded, created: false, keysLearned: true, ...(addresses !== undefined ? { addresses } : {}) }
     }
     throw errors.CONTACT_EXISTS(`${existing.name ?? fingerprint} is already a contact`)
   }
   const contact: Contact = { fingerprint, verified: false, addedAt: opts.now, ...(identity ?? {}), ...(name ? { name } : {}) }
   await store.putContact(contact)
-  return { contact, created: true, keysLearned: identity !== undefined }
+  return { contact, created: true, keysLearned: identity !== undefined, ...(addresses !== undefined ? { addresses } : {}) }
 }
 
 /** Names are shown in terminals: bounded and free of control characters. */

@@ -13,6 +13,7 @@ import { realScheduler } from '../io/scheduler.js'
 import { Node } from '../node/node.js'
 import type { EndpointComponent } from '../node/endpoint.js'
 import type { DhtComponent } from '../node/dht.js'
+import { seedFromInvite } from '../node/invite-seed.js'
 import type { Component } from '../runtime/component.js'
 import type { EventBus } from '../runtime/events.js'
 import { IpcServer, type IpcLimits } from './ipc-server.js'
@@ -100,6 +101,7 @@ export class Daemon {
         daemon: { status: () => this.status(), requestStop: reason => this.requestStop(reason) },
         messaging: this.node.actions,
         dht: this.dht,
+        inviteSeed: async (fp, addresses) => { seedFromInvite(this.node, fp, addresses) },
         session
       })
     })

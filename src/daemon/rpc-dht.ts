@@ -5,6 +5,7 @@ import { errors } from '../errors.js'
 import { parseFingerprint } from '../crypto/fingerprint.js'
 import type { RecordAddress } from '../dht/records.js'
 import type { OpenedPresence } from '../dht/presence-seal.js'
+import type { InviteAddresses } from '../crypto/invite.js'
 import { invalidParams } from './protocol.js'
 import type { MethodContext } from './rpc-methods.js'
 
@@ -12,6 +13,8 @@ import type { MethodContext } from './rpc-methods.js'
 export interface DhtLookup {
   readonly tableSize: number
   lookup: (fingerprint: string, signal?: AbortSignal) => Promise<OpenedPresence | null>
+  /** where we are and which DHT nodes we met, for an invite (identity.md §7.1) */
+  inviteAddresses?: () => InviteAddresses
 }
 
 export interface PresenceJson {
@@ -31,6 +34,7 @@ export const MAX_LOOKUP_TIMEOUT_MS = 120_000
 /** Params and results: merged into RpcSpec (rpc-methods.ts). */
 export interface DhtSpec {
   'dht.lookup': { params: { fingerprint: string, timeoutMs?: number }, result: { found: boolean, record: PresenceJson | null, dhtNodes: number } }
+  'dht.inviteAddresses': { params: Record<string, never>, result: InviteAddresses }
 }
 
 function timeoutOf (p: Record<string, unknown>): number {
@@ -55,6 +59,12 @@ async function lookup (ctx: MethodContext, p: Record<string, unknown>): Promise<
   return { found: live !== null, record: live === null ? null : presenceJson(live), dhtNodes: ctx.dht.tableSize }
 }
 
+async function inviteAddresses (ctx: MethodContext): Promise<InviteAddresses> {
+  if (ctx.dht?.inviteAddresses === undefined) throw errors.DAEMON_NOT_RUNNING('current addresses need a running daemon')
+  return ctx.dht.inviteAddresses()
+}
+
 export const DHT_METHODS = {
-  'dht.lookup': lookup
+  'dht.lookup': lookup,
+  'dht.inviteAddresses': inviteAddresses
 }

@@ -6,6 +6,7 @@ import { addContact, checkName, contactIdentity, resolveContact } from '../app/c
 import { contactJson, contactLabel, type ContactJson } from '../app/contact-json.js'
 import { publicIdentityOf, safetyNumber, type Identity } from '../crypto/identity.js'
 import type { Store } from '../store/index.js'
+import type { InviteAddresses } from '../crypto/invite.js'
 import { EVENT_TYPES, isEventType, type EventBus, type EventType } from '../runtime/events.js'
 import { invalidParams, RPC, RpcError } from './protocol.js'
 import { MESSAGING_METHODS, type MessagingSpec } from './rpc-messaging.js'
@@ -62,6 +63,8 @@ export interface MethodContext {
   messaging?: MessagingActions
   /** the running daemon's DHT (rpc-dht.ts) */
   dht?: DhtLookup
+  /** what becomes of a version 2 invite's addresses: dialled and joined through, or kept for the next start */
+  inviteSeed?: (fingerprint: string, addresses: InviteAddresses) => Promise<void>
 }
 
 /** Params and result of every method: the typed contract of ipc.md §Methods. */
@@ -130,6 +133,9 @@ async function contactsAdd (ctx: MethodContext, p: Record<string, unknown>): Pro
   const r = await addContact(ctx.store, str(p, 'who'), { name: optStr(p, 'name'), self: ctx.identity.fingerprint, now: ctx.now() })
   const contact = contactJson(r.contact)
   ctx.events?.emit({ type: 'contact', action: r.created ? 'added' : 'updated', contact })
+  // a version 2 invite's addresses (identity.md §7.1): the daemon dials and joins through them
+  // (src/node/invite-seed.ts), a command without one keeps them for the next start
+  if (r.addresses !== undefined) await ctx.inviteSeed?.(r.contact.fingerprint, r.addresses)
   return { contact, created: r.created, keysLearned: r.keysLearned }
 }
 

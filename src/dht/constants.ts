@@ -115,8 +115,15 @@ export const MAX_PER_SUBNET = 2
 export const MAX_CONTACT_FAILURES = 2
 /** Kademlia §2.3: refresh a bucket nobody looked into for this long. */
 export const BUCKET_REFRESH_MS = 60 * 60_000
-/** Ping the least recently seen contact of a full bucket only if older than this (BEP 5: "questionable"). */
-export const CONTACT_STALE_MS = 15 * 60_000
+/**
+ * A contact quiet for this long is "questionable" (BEP 5 says 15 min): maintenance pings it, and a
+ * full bucket's least recently seen contact is pinged before a newcomer may take its place. Five
+ * minutes keeps the share of dead contacts flat when nodes restart often (dht.md §7.3; measured in
+ * test/dht/churn.test.ts: with 15 min they piled up), at one PING per quiet contact per 5 min.
+ */
+export const CONTACT_STALE_MS = 5 * 60_000
+/** A contact we are about to hand out in an answer is pinged if quiet this long (dht.md §7.3). */
+export const VERIFY_HANDED_OUT_MS = 30_000
 /** The write-token secret is replaced this often; the previous one is still accepted (BEP 5). */
 export const TOKEN_ROTATE_MS = 5 * 60_000
 /** The publisher re-announces its record this often (dht.md §6). */

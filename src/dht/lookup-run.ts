@@ -122,11 +122,13 @@ class Run implements LookupHandle {
     const body = mode === 'find-node' ? { type: DhtType.FIND_NODE, target } as const : this.#findValue()
     let tx: Transaction | null = null
     const done = (): void => { if (tx) this.#txs.delete(tx) }
+    // A request still out when the lookup ends is left to finish: its answer or its timeout
+    // still tells the routing table whether that node lives (dht.md §7.3).
     tx = this.#n.request(c.addr, body, {
-      stallMs: this.#n.settings.lookupStallMs,
+      stallMs: this.#n.rpc.rtt.stallMs(this.#n.settings.lookupStallMs),
       onStall: () => { this.lookup.stalled(c); this.#pump() },
-      onTimeout: () => { done(); this.#fail(c) },
-      onResponse: (msg) => { done(); this.#received++; this.#answer(c, msg) }
+      onTimeout: () => { done(); if (this.result) this.#n.contactFailed(c.id); else this.#fail(c) },
+      onResponse: (msg) => { done(); if (this.result) this.#late(c, msg); else { this.#received++; this.#answer(c, msg) } }
     })
     if (tx === null) return this.#fail(c)
     this.#txs.add(tx)
@@ -140,10 +142,22 @@ class Run implements LookupHandle {
     this.#pump()
   }
 
+  /** An answer after the lookup ended: routing-table upkeep only. */
+  #late (c: Candidate, msg: DhtMessage): void {
+    const id = nodeIdAt(msg.senderKey, c.addr)
+    this.#n.heardFrom(id, c.addr, msg.readOnly)
+    if (!idEquals(id, c.id)) this.#n.contactFailed(c.id)
+  }
+
   #answer (c: Candidate, msg: DhtMessage): void {
     // The id a third party gave us must be the answering node's: its key, placed at the address
-    // we asked (dht.md §1.1), gives it.
-    if (!idEquals(nodeIdAt(msg.senderKey, c.addr), c.id)) return this.#fail(c)
+    // we asked (dht.md §1.1), gives it. Another id there answered from that address: a new node
+    // took it (a restart draws a new key), and it takes the old one's place in the table.
+    const id = nodeIdAt(msg.senderKey, c.addr)
+    if (!idEquals(id, c.id)) {
+      this.#n.heardFrom(id, c.addr, msg.readOnly)
+      return this.#fail(c)
+    }
     this.#n.heardFrom(c.id, c.addr, msg.readOnly)
     this.#maxHop = Math.max(this.#maxHop, c.hop)
     if (msg.type === DhtType.NODES) this.lookup.responded(c, msg.nodes)
@@ -197,6 +211,7 @@ class Run implements LookupHandle {
       onTimeout: () => { done(); this.#pump() },
       onResponse: (msg) => {
         done()
+        if (this.result) return // the lookup ended meanwhile (it no longer cancels what is out)
         this.#received++
         const same = idEquals(nodeIdAt(msg.senderKey, c.addr), c.id)
         if (same && msg.type === DhtType.VALUE && msg.status === ValueStatus.RECORDS && msg.start === start) this.#records(c, msg)
@@ -217,7 +232,7 @@ class Run implements LookupHandle {
 
   #complete (aborted: boolean): void {
     if (this.result) return
-    for (const tx of this.#txs) this.#n.rpc.cancel(tx)
+    if (aborted) for (const tx of this.#txs) this.#n.rpc.cancel(tx)
     this.#txs.clear()
     if (this.#onAbort) this.#p.signal?.removeEventListener('abort', this.#onAbort)
     const closest = this.lookup.closest()

@@ -1,8 +1,12 @@
 // The iterative lookup state machine (Kademlia §2.3, dht.md §6.1), pure: the node asks `next()` whom
 // to query, reports answers and failures, and reads `finished`. Up to α requests count as in
 // flight; a request that stalls stops counting (the node calls `stalled`) but its late answer is
-// still used. The lookup ends when the k closest candidates not known to have failed have all
-// answered. Candidates per /24 (/48) are capped, so one subnet cannot fill the k closest.
+// still used while the lookup runs. A stalled candidate is presumed failed: the next one out
+// takes its place among the k closest, and the lookup ends when the k closest candidates neither
+// failed nor stalled have all answered — a dead node among them then costs the stall time, not
+// the whole request timeout (under churn, most stalls are dead nodes: dht.md §7.3) — unless
+// fewer than α answered (a slow host: it waits). Candidates
+// per /24 (/48) are capped, so one subnet cannot fill the k closest.
 import { compareDistance, idEquals, type NodeId } from './ids.js'
 import { subnetOf } from '../io/address.js'
 import type { NodeInfo } from './messages.js'
@@ -100,14 +104,21 @@ export class Lookup {
     return added
   }
 
-  /** Candidates to query now (marked pending): the closest unqueried among the k closest live ones. */
+  /**
+   * Candidates to query now (marked pending): the closest unqueried among the k closest live ones,
+   * α at a time while the lookup still approaches the target. Once the closest live candidate has
+   * answered, answers can no longer lead closer than what the k closest hold, and Kademlia's last
+   * step applies (§2.3: a round that finds nothing closer sends to all of the k closest not yet
+   * queried): the window opens to k. Same requests, a third of the rounds.
+   */
   next (): Candidate[] {
     const out: Candidate[] = []
     if (this.#stopped) return out
+    const limit = this.#closestDone() ? this.k : this.alpha
     let live = 0
     for (const c of this.#candidates) {
-      if (this.#inflight >= this.alpha || live >= this.k) break
-      if (c.state === 'failed') continue
+      if (this.#inflight >= limit || live >= this.k) break
+      if (c.state === 'failed' || c.state === 'stalled') continue
       live++
       if (c.state !== 'new') continue
       c.state = 'pending'
@@ -149,17 +160,23 @@ export class Lookup {
 
   get stopped (): boolean { return this.#stopped }
 
-  /** True when stopped, or when the k closest live candidates have all answered. */
+  /**
+   * True when stopped, or when the k closest candidates neither failed nor stalled have all
+   * answered — and, if any stalled, at least α answered: a lookup whose every request stalls is on
+   * a slow host or network (not among dead nodes), and it waits for the answers.
+   */
   get finished (): boolean {
     if (this.#stopped) return true
     let live = 0
+    let stalled = 0
     for (const c of this.#candidates) {
       if (live >= this.k) break
       if (c.state === 'failed') continue
+      if (c.state === 'stalled') { stalled++; continue }
       if (c.state !== 'done') return false
       live++
     }
-    return true
+    return stalled === 0 || live >= this.alpha
   }
 
   /** The (up to) k closest candidates that answered, closest first. */
@@ -170,6 +187,14 @@ export class Lookup {
       if (c.state === 'done') out.push(c)
     }
     return out
+  }
+
+  #closestDone (): boolean {
+    for (const c of this.#candidates) {
+      if (c.state === 'failed' || c.state === 'stalled') continue
+      return c.state === 'done'
+    }
+    return false
   }
 
   // First index whose candidate is not closer to the target than `id` (binary search).

@@ -1,5 +1,6 @@
 // Housekeeping on one timer (dht.md §6.3): expire records, forget quiet rate-limit buckets, rotate
-// the token secret, refresh buckets no lookup touched for an hour (Kademlia §2.3). Also keeps the
+// the token secret, refresh buckets no lookup touched for an hour (Kademlia §2.3), ping contacts
+// quiet for staleMs so that dead ones leave the table (BEP 5 "questionable"). Also keeps the
 // addresses PONGs report for us (a hint for NAT discovery, not trusted for anything).
 import { randomIdInBucket } from './ids.js'
 import { after } from '../io/scheduler.js'
@@ -10,6 +11,8 @@ import type { NodeInternals } from './context.js'
 /** Refresh lookups one tick may start (spreads the work of a node that slept). */
 const MAX_REFRESHES_PER_TICK = 3
 const MAX_OBSERVED = 16
+/** Quiet contacts one tick may ping: a table of a few hundred is checked within minutes. */
+const MAX_QUIET_PINGS_PER_TICK = 16
 
 export class Maintenance {
   readonly #n: NodeInternals
@@ -19,11 +22,13 @@ export class Maintenance {
   readonly #refreshing = new Set<number>()
   #cancelTick: (() => void) | null = null
   #lastObserved: string | null = null
+  readonly #checkQuiet: (max: number) => number
 
-  constructor (n: NodeInternals, startLookup: (p: LookupParams) => LookupHandle, limiter: RequestGate) {
+  constructor (n: NodeInternals, startLookup: (p: LookupParams) => LookupHandle, limiter: RequestGate, checkQuiet: (max: number) => number = () => 0) {
     this.#n = n
     this.#startLookup = startLookup
     this.#limiter = limiter
+    this.#checkQuiet = checkQuiet
   }
 
   start (): void {
@@ -46,6 +51,7 @@ export class Maintenance {
     n.store.sweep(now)
     this.#limiter.sweep(now)
     n.tokens.tick(now)
+    this.#checkQuiet(MAX_QUIET_PINGS_PER_TICK)
     let started = 0
     for (const i of n.table.staleBuckets(now, n.settings.refreshMs)) {
       if (started >= MAX_REFRESHES_PER_TICK) break

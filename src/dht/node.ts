@@ -119,9 +119,9 @@ export class DhtNode {
       reply: (to, txid, body) => this.#sendMessage(to, txid, body),
       request: (to, body, h) => this.#request(to, body, h),
       heardFrom: (id, from, readOnly) => this.#heardFrom(id, from, readOnly),
-      contactFailed: (id) => { this.internals.table.fail(id) }
+      contactFailed: (id) => { this.#contactFailed(id) }
     }
-    this.#maintenance = new Maintenance(this.internals, (p) => this.startLookup(p), this.#gate)
+    this.#maintenance = new Maintenance(this.internals, (p) => this.startLookup(p), this.#gate, (max) => this.checkQuiet(max))
     this.#publisher = new Publisher(this.internals, (p) => this.startLookup(p))
   }
 
@@ -184,6 +184,8 @@ export class DhtNode {
     this.#answered++
     handleRequest(n, msg, from, asker)
     this.#considerRequester(asker, from, msg.readOnly)
+    if (msg.type === C.DhtType.FIND_NODE) this.#checkHandedOut(msg.target)
+    else if (msg.type === C.DhtType.FIND_VALUE) this.#checkHandedOut(msg.key)
   }
 
   /** Callback form of every lookup (what the simulator uses); see findNode/findValue for promises. */
@@ -318,6 +320,38 @@ export class DhtNode {
     const n = this.internals
     const r = n.table.add(id, from, n.scheduler.wallNow())
     if (r.status === 'full' && n.scheduler.wallNow() - r.oldest.lastSeen >= n.settings.staleMs) this.#checkOldest(r.oldest)
+  }
+
+  // A request went unanswered. A contact with one failure is no longer handed out (routing-table
+  // closest()) nor asked by our lookups, so nothing would ever ask it again: one PING settles it —
+  // an answer restores it, silence makes the second failure that evicts it (dht.md §7.3).
+  #contactFailed (id: NodeId): void {
+    const table = this.internals.table
+    if (table.fail(id)) return
+    const c = table.get(id)
+    if (c !== undefined) this.#checkOldest(c)
+  }
+
+  /** Pings contacts quiet for staleMs, least recently seen first, at most `max` (BEP 5 "questionable"). */
+  checkQuiet (max: number): number {
+    const now = this.internals.scheduler.wallNow()
+    const quiet = this.internals.table.all().filter(c => now - c.lastSeen >= this.internals.settings.staleMs)
+    quiet.sort((a, b) => a.lastSeen - b.lastSeen)
+    for (const c of quiet.slice(0, max)) this.#checkOldest(c)
+    return Math.min(max, quiet.length)
+  }
+
+  // dht.md §7.3: contacts we hand out should be alive. One quiet for VERIFY_HANDED_OUT_MS is
+  // pinged (at most once per that time): if it is dead, its failure keeps it out of the next
+  // answers (routing-table closest()). Without this, a node that asks nobody anything — a
+  // bootstrap node — handed out restarted nodes' old ids until its 5-minute quiet check.
+  #checkHandedOut (target: Uint8Array): void {
+    const now = this.internals.scheduler.wallNow()
+    for (const c of this.internals.table.closest(target, this.internals.settings.k)) {
+      if (now - c.lastSeen < C.VERIFY_HANDED_OUT_MS || now - (c.checkedAt ?? -Infinity) < C.VERIFY_HANDED_OUT_MS) continue
+      c.checkedAt = now
+      this.#checkOldest(c)
+    }
   }
 
   #checkOldest (c: Contact): void {

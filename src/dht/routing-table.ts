@@ -1,7 +1,10 @@
 // The routing table: k-buckets split on the local id's side (Kademlia §2.4), least recently seen
 // contact first, a replacement cache per bucket (Kademlia §4.1), and a cap on contacts per /24
 // (/48) subnet (dht.md §8.2). Only ids valid for their address enter (BEP 42 enforcement, dht.md
-// §1.1). Pure: the node decides whom to ping, the table only keeps score.
+// §1.1). One address holds one node: a new id proven at a contact's address (it answered us from
+// there) means the old node is gone — a daemon that restarts draws a new DHT key — and the old
+// contact leaves at once instead of lingering until lookups time out on it (dht.md §7.3).
+// Pure: the node decides whom to ping, the table only keeps score.
 import { commonPrefixLength, compareDistance, idEquals, idValidFor, type NodeId } from './ids.js'
 import { subnetOf } from '../io/address.js'
 import { ID_BITS, K, MAX_PER_SUBNET, MAX_CONTACT_FAILURES } from './constants.js'
@@ -28,6 +31,8 @@ export interface Contact {
   lastSeen: number
   /** Consecutive unanswered requests. */
   failures: number
+  /** When we last pinged it because it was quiet (ms), if ever. */
+  checkedAt?: number
 }
 
 interface Bucket {
@@ -57,6 +62,8 @@ export class RoutingTable {
   readonly maxFailures: number
   readonly #buckets: Bucket[]
   readonly #subnets = new Map<string, number>()
+  /** The contact at each address (one node per address). */
+  readonly #byAddr = new Map<string, Contact>()
   #size = 0
 
   constructor (selfId: NodeId, opts: RoutingTableOptions = {}, now = 0) {
@@ -92,9 +99,16 @@ export class RoutingTable {
     return this.#buckets.flatMap(b => b.contacts)
   }
 
+  /** The contact we hold at `addr`, if any. */
+  at (addr: string): Contact | undefined {
+    return this.#byAddr.get(addr)
+  }
+
   /** True when add(id, addr) could take the contact now (room, or a split that may make room). */
   canAdd (id: NodeId, addr: string): boolean {
     if (same(id, this.selfId) || this.get(id) || !idValidFor(id, addr)) return false
+    const prior = this.#byAddr.get(addr)
+    if (prior !== undefined) return true // it would take the place of the node that was there
     if ((this.#subnets.get(subnetOf(addr)) ?? 0) >= this.maxPerSubnet) return false
     const index = this.bucketIndexOf(id)
     return this.#buckets[index]!.contacts.length < this.k ||
@@ -105,6 +119,8 @@ export class RoutingTable {
   add (id: NodeId, addr: string, now: number): AddResult {
     if (same(id, this.selfId)) return { status: 'self' }
     if (!idValidFor(id, addr)) return { status: 'invalid-id' }
+    const prior = this.#byAddr.get(addr)
+    if (prior !== undefined && !same(prior.id, id)) this.remove(prior.id)
     for (;;) {
       const index = this.bucketIndexOf(id)
       const bucket = this.#buckets[index]!
@@ -132,9 +148,11 @@ export class RoutingTable {
     if (c.addr !== addr) {
       if (c.failures === 0) return { status: 'conflict' }
       this.#uncount(c.subnet)
+      this.#byAddr.delete(c.addr)
       c.addr = addr
       c.subnet = subnetOf(addr)
       this.#subnets.set(c.subnet, (this.#subnets.get(c.subnet) ?? 0) + 1)
+      this.#byAddr.set(addr, c)
     }
     c.lastSeen = now
     c.failures = 0
@@ -178,12 +196,15 @@ export class RoutingTable {
    * The n contacts closest to `target` by XOR distance, closest first. Buckets come in a known
    * distance order, so only whole groups of them are gathered and sorted: with j the target's
    * bucket, bucket j is closest, then buckets j+1..last together, then j-1, j-2, …, 0.
+   * Contacts whose last request went unanswered are left out (BEP 5: only "good" nodes are handed
+   * out): a dead node is not passed on to others, nor asked again by our own lookups, while it
+   * waits for its eviction; `includeFailing` lists them too.
    */
-  closest (target: NodeId, n: number = this.k): Contact[] {
+  closest (target: NodeId, n: number = this.k, includeFailing = false): Contact[] {
     const last = this.#buckets.length - 1
     const j = this.bucketIndexOf(target)
     const out: Contact[] = []
-    const take = (b: Bucket): void => { for (const c of b.contacts) insertClosest(out, c, target, n) }
+    const take = (b: Bucket): void => { for (const c of b.contacts) if (includeFailing || c.failures === 0) insertClosest(out, c, target, n) }
     take(this.#buckets[j]!)
     if (out.length < n) for (let i = j + 1; i <= last; i++) take(this.#buckets[i]!)
     for (let i = j - 1; i >= 0 && out.length < n; i--) take(this.#buckets[i]!)
@@ -205,12 +226,14 @@ export class RoutingTable {
   #insert (bucket: Bucket, c: Contact): void {
     bucket.contacts.push(c)
     this.#subnets.set(c.subnet, (this.#subnets.get(c.subnet) ?? 0) + 1)
+    this.#byAddr.set(c.addr, c)
     this.#size++
   }
 
   #delete (bucket: Bucket, c: Contact): void {
     bucket.contacts.splice(bucket.contacts.indexOf(c), 1)
     this.#uncount(c.subnet)
+    if (this.#byAddr.get(c.addr) === c) this.#byAddr.delete(c.addr)
     this.#size--
   }
 
@@ -232,7 +255,7 @@ export class RoutingTable {
   #promote (bucket: Bucket): void {
     while (bucket.replacements.length > 0 && bucket.contacts.length < this.k) {
       const c = bucket.replacements.pop()!
-      if ((this.#subnets.get(c.subnet) ?? 0) >= this.maxPerSubnet) continue
+      if ((this.#subnets.get(c.subnet) ?? 0) >= this.maxPerSubnet || this.#byAddr.has(c.addr)) continue
       c.failures = 0
       this.#insert(bucket, c)
       bucket.contacts.sort((a, b) => a.lastSeen - b.lastSeen)

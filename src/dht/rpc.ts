@@ -6,6 +6,7 @@
 import type { DhtMessage } from './messages.js'
 import { after, type Scheduler } from '../io/scheduler.js'
 import { RESPONSE_OF, MAX_PENDING_RPCS } from './constants.js'
+import { RttEstimator } from './rtt.js'
 
 export interface RequestOptions {
   timeoutMs: number
@@ -51,6 +52,8 @@ export class RpcTable {
   readonly #send: (to: string, datagram: Uint8Array) => void
   readonly #maxPending: number
   readonly #pending = new Map<number, Pending>()
+  /** Round trips of answered first transmissions (rtt.ts). */
+  readonly rtt = new RttEstimator()
   #timer: (() => void) | null = null
   #timerAt = Infinity
 
@@ -87,6 +90,7 @@ export class RpcTable {
     if (!tx) return 'unknown-txid'
     if (from !== tx.to) return 'wrong-address' // left pending: the real answer may still come
     if (RESPONSE_OF[tx.type] !== msg.type) return 'wrong-type'
+    if (tx.sends === 1) this.rtt.add(this.#scheduler.wallNow() - tx.sentAt)
     this.#finish(tx)
     tx.opts.onResponse(msg, from)
     return 'ok'

@@ -4,7 +4,9 @@
 // records (dht.md §5.5: this period's, and near its end the next one's; sealed so that only those
 // who know our fingerprint can read them); it seals fresh ones before the old ones expire.
 // lookup() is what the connection manager and `dmess dht lookup` use: it also says which of the
-// record's addresses this node may dial (src/dht/address-scope.ts).
+// record's addresses this node may dial (src/dht/address-scope.ts). The nodes it meets are
+// remembered (dht.md §6.4, src/node/bootstrap-memory.ts): when the bootstrap list is empty or
+// does not answer, the next start joins through them.
 import { networkInterfaces } from 'node:os'
 import type { Logger } from 'pino'
 import type { Component } from '../runtime/component.js'
@@ -20,13 +22,19 @@ import { presencePlan } from '../dht/presence-plan.js'
 import { isLoopbackHost } from '../dht/loopback.js'
 import { privateBlock, type DialScope, type Prefix } from '../dht/address-scope.js'
 import { idToHex } from '../dht/ids.js'
-import { addressOf, parseIp } from '../io/address.js'
+import { addressOf, canonicalAddress, formatHostPort, parseIp } from '../io/address.js'
 import { RECORD_MAX_ADDRESSES } from '../dht/constants.js'
 import { XCHACHA_NONCE_BYTES } from '../crypto/primitives.js'
+import { BootstrapCandidates, BOOTSTRAP_CANDIDATES_TRIED, type CandidateSource } from '../dht/bootstrap-candidates.js'
+import type { BootstrapMemory } from './bootstrap-memory.js'
+import { pickInviteAddresses } from './invite-current.js'
+import type { InviteAddresses } from '../crypto/invite.js'
 
 /** Our records live about this long; new ones are sealed RENEW_BEFORE_MS before that (dht.md §5.5). */
 export const PRESENCE_TTL_MS = 60 * 60_000
 export const RENEW_BEFORE_MS = 10 * 60_000
+/** The routing table's contacts are written to the bootstrap memory this often (and at stop). */
+export const REMEMBER_EVERY_MS = 5 * 60_000
 
 /** A presence found in the DHT, and which of its addresses this node may dial. */
 export interface FoundRecord extends OpenedPresence {
@@ -42,6 +50,8 @@ export interface DhtComponentOptions {
   world: World
   node?: Partial<DhtNodeOptions>
   ttlMs?: number
+  /** where the nodes we meet are remembered (none: nothing is kept across starts) */
+  memory?: BootstrapMemory
 }
 
 /** The addresses we announce: the bound one, or every non-loopback interface address when bound to the wildcard. */
@@ -99,6 +109,12 @@ export class DhtComponent implements Component {
   #lastPublish: Promise<void> = Promise.resolve()
   /** DHT keys of the records we publish now (hex): an old period's is withdrawn when it drops out */
   #published = new Set<string>()
+  #candidates = new BootstrapCandidates()
+  /** Addresses we know as a contact's (or an inviter's) node: never passed on in our invites. */
+  readonly #personal = new Set<string>()
+  #remember: TimerHandle | null = null
+  /** how the last join went: through the configured list, or through remembered nodes */
+  joinedVia: 'configured' | 'remembered' | 'none' | null = null
 
   constructor (readonly opts: DhtComponentOptions) {}
 
@@ -121,9 +137,98 @@ export class DhtComponent implements Component {
   async #joinAndAnnounce (ep: Endpoint): Promise<void> {
     const node = this.node
     if (node === null) return
-    const r = await node.bootstrap(this.opts.bootstrap)
-    this.opts.log.info({ reached: r.reached, of: this.opts.bootstrap.length, contacts: r.contacts }, 'dht joined')
+    const saved = await this.opts.memory?.load()
+    if (saved !== undefined) for (const c of saved.snapshot()) this.#note(c.addr, c.source, c.at)
+    const configured = this.opts.bootstrap
+    let r = await node.bootstrap(configured)
+    this.joinedVia = r.reached > 0 ? 'configured' : 'none'
+    // dht.md §6.4: the configured list is empty or silent — join through the nodes met before,
+    // most recently useful first
+    const remembered = this.#candidates.best(BOOTSTRAP_CANDIDATES_TRIED, configured)
+    if (r.reached === 0 && remembered.length > 0 && node.running) {
+      r = await node.bootstrap(remembered)
+      if (r.reached > 0) this.joinedVia = 'remembered'
+    }
+    this.opts.log.info({ reached: r.reached, of: configured.length, remembered: remembered.length, via: this.joinedVia, contacts: r.contacts }, 'dht joined')
+    if (!node.running) return
+    void this.rememberNow() // not awaited: the announce does not wait for a file write
+    this.#scheduleRemember()
     await this.#announce(ep)
+  }
+
+  /** An address worth trying at a later start (a contact's, or one an invite named). */
+  noteCandidate (addr: string, source: CandidateSource): void {
+    this.#note(addr, source, this.opts.world.scheduler.wallNow())
+  }
+
+  #note (addr: string, source: CandidateSource, at: number): void {
+    const canonical = canonicalAddress(addr)
+    if (canonical !== null && (source === 'contact' || source === 'invite')) this.#personal.add(canonical)
+    this.#candidates.note(addr, source, at)
+  }
+
+  /**
+   * A node that found no one to join through at start (empty or silent lists) joins through `addrs` now —
+   * what an invite's addresses give a new user — and then announces. True if it started one.
+   */
+  joinIfAlone (addrs: readonly string[]): boolean {
+    const node = this.node
+    // not joined: nobody answered at start (others that pinged us since may be in the table, but
+    // we have not looked ourselves up nor announced through them)
+    if (node === null || !node.running || this.joinedVia !== 'none' || addrs.length === 0) return false
+    this.joinedVia = null
+    const ep = this.opts.endpoint()
+    this.#lastPublish = this.#lastPublish.then(async () => {
+      const r = await node.bootstrap(addrs)
+      this.joinedVia = r.reached > 0 ? 'remembered' : 'none'
+      this.opts.log.info({ reached: r.reached, of: addrs.length, contacts: r.contacts }, 'dht joined through an invite')
+      if (r.reached > 0 && node.running) {
+        void this.rememberNow()
+        await this.#announce(ep)
+      }
+    })
+    return true
+  }
+
+  /**
+   * What an invite made now should carry (identity.md §7.1): where we are, and DHT nodes we met —
+   * never one we know as a contact's or an inviter's node: an invite must not tell its readers
+   * who our contacts are.
+   */
+  inviteAddresses (): InviteAddresses {
+    const bound = this.opts.endpoint().address
+    return pickInviteAddresses({
+      observed: this.node?.observedAddress() ?? null,
+      announced: announcedAddresses(bound).map(a => formatHostPort(a)),
+      candidates: this.candidates().filter(a => !this.#personal.has(a))
+    })
+  }
+
+  /** The remembered candidates, most recently useful first (status, invites). */
+  candidates (n?: number): string[] {
+    return this.#candidates.best(n)
+  }
+
+  /**
+   * Notes every routing-table contact (each answered us from its own address) and writes the list,
+   * merged with what others (a CLI adding a contact) wrote to the file meanwhile.
+   */
+  async rememberNow (): Promise<void> {
+    const node = this.node
+    const memory = this.opts.memory
+    if (node === null || memory === undefined) return
+    for (const c of node.table.all()) this.#candidates.note(c.addr, 'dht', c.lastSeen)
+    const onDisk = await memory.load().catch(() => null)
+    for (const c of onDisk?.snapshot() ?? []) this.#note(c.addr, c.source, c.at)
+    await memory.save(this.#candidates).catch(err => this.opts.log.warn({ err: (err as Error).message }, 'dht peers not saved'))
+  }
+
+  #scheduleRemember (): void {
+    if (this.opts.memory === undefined) return
+    this.#remember = this.opts.world.scheduler.setTimer(REMEMBER_EVERY_MS, () => {
+      this.#remember = null
+      void this.rememberNow().then(() => { if (this.node?.running === true) this.#scheduleRemember() })
+    })
   }
 
   async #announce (ep: Endpoint): Promise<void> {
@@ -146,6 +251,7 @@ export class DhtComponent implements Component {
       }
     }))
     if (!node.running) return
+    if (this.#renew !== null) scheduler.clearTimer(this.#renew) // a join through an invite announced again
     this.#renew = scheduler.setTimer(Math.max(1000, ttl - RENEW_BEFORE_MS), () => { this.#lastPublish = this.#announce(ep) })
   }
 
@@ -161,6 +267,10 @@ export class DhtComponent implements Component {
   async stop (): Promise<void> {
     if (this.#renew !== null) this.opts.world.scheduler.clearTimer(this.#renew)
     this.#renew = null
+    if (this.#remember !== null) this.opts.world.scheduler.clearTimer(this.#remember)
+    this.#remember = null
+    if (this.node?.running === true) await this.rememberNow()
+    await this.opts.memory?.close()
     this.node?.stop()
     await this.#transport?.close()
   }

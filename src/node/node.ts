@@ -29,6 +29,7 @@ import type { NetworkOptions } from '../messaging/network.js'
 import type { Store } from '../store/index.js'
 import { EndpointComponent } from './endpoint.js'
 import { DhtComponent, type FoundRecord } from './dht.js'
+import { BootstrapMemory, BOOTSTRAP_MEMORY_FILE } from './bootstrap-memory.js'
 import { RelayComponent } from '../relay/component.js'
 import { PortmapComponent, type PortmapComponentOptions } from './portmap.js'
 import { NatComponent, type NatSettings } from './nat.js'
@@ -106,12 +107,20 @@ export class Node {
         world,
         bootstrap: opts.bootstrap.map(formatHostPort),
         log: log.child({ c: 'dht' }),
-        node: { ...(isLoopbackHost(opts.host) ? LOOPBACK_SETTINGS : {}), ...opts.dht }
+        node: { ...(isLoopbackHost(opts.host) ? LOOPBACK_SETTINGS : {}), ...opts.dht },
+        // the nodes we meet, kept for the next start (dht.md §6.4)
+        memory: new BootstrapMemory(`${opts.paths.home}/${BOOTSTRAP_MEMORY_FILE}`, identity.dhSecret, world.storage)
       })
     this.portmap = opts.portmap === undefined || opts.portmap === false
       ? null
       : new PortmapComponent({ world, bound: () => this.udp.endpoint.address, log: log.child({ c: 'portmap' }), ...(opts.portmap === true ? {} : { mapper: opts.portmap }) })
     const dht = this.dht
+    // every contact runs a DHT node on the address it talks from: a bootstrap candidate too
+    if (dht !== null) {
+      this.events.on(ev => {
+        if (ev.type === 'presence' && ev.contact === true && typeof ev.address === 'string' && ev.state !== 'offline') dht.noteCandidate(ev.address, 'contact')
+      })
+    }
     this.nat = opts.stun === false
       ? null
       : new NatComponent({

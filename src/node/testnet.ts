@@ -31,6 +31,8 @@ import type { DaemonEvent } from '../runtime/events.js'
 import type { NatSettings } from './nat.js'
 import { Node } from './node.js'
 import { Life } from './testnet-life.js'
+import { seedFromInvite } from './invite-seed.js'
+import type { PeerAddress } from '../io/address.js'
 
 /** Simulated wall clock at time 0 (2026-01-01): message timestamps look real. */
 export const SIM_WALL_BASE_MS = Date.UTC(2026, 0, 1)
@@ -122,11 +124,15 @@ export class Testnet {
     await life.kill()
   }
 
-  /** Starts node i again on the same identity, store and port (after stop(i) or crash(i)). */
-  async restart (i: number): Promise<TestNode> {
+  /**
+   * Starts node i again on the same identity, store and port (after stop(i) or crash(i)); with
+   * `bootstrap`, its DHT joins through that list instead of node 0 (an empty one: only through
+   * what it remembered, dht.md §6.4).
+   */
+  async restart (i: number, opts: { bootstrap?: PeerAddress[] } = {}): Promise<TestNode> {
     const slot = this.#slots[i]!
     await slot.life?.release() // a crashed instance's store is closed as the OS closes a dead process's files
-    const node = await this.#start(slot)
+    const node = await this.#start(slot, opts.bootstrap)
     this.nodes[i] = node
     return node
   }
@@ -140,6 +146,7 @@ export class Testnet {
     const who = typeof b === 'string' ? b : by === 'invite' ? b.invite : b.fingerprint
     const r = await addContact(a.store, who, { name, self: a.fingerprint, now: a.opts.world.scheduler.wallNow() })
     a.events.emit({ type: 'contact', action: r.created ? 'added' : 'updated', contact: contactJson(r.contact) })
+    if (r.addresses !== undefined) seedFromInvite(a, r.contact.fingerprint, r.addresses)
   }
 
   /** A bare endpoint with a new identity on this network, closed by destroy(). */
@@ -214,8 +221,8 @@ export class Testnet {
     if (this.#tmp !== null) await rm(this.#tmp, { recursive: true, force: true })
   }
 
-  async #start (slot: Slot): Promise<TestNode> {
-    const bootstrap = slot.index === 0 ? [] : [this.nodes[0]?.address ?? { host: this.#slots[0]!.host, port: this.#slots[0]!.port }]
+  async #start (slot: Slot, bootstrapOverride?: PeerAddress[]): Promise<TestNode> {
+    const bootstrap = bootstrapOverride ?? (slot.index === 0 ? [] : [{ host: this.#slots[0]!.host, port: this.#slots[0]!.port }])
     const key = slot.storeKey.slice() // the store wipes what it is given
     const life = new Life()
     slot.life = life

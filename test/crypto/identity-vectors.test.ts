@@ -67,6 +67,17 @@ t.test('invites', async t => {
     { identity: publicIdentityOf(alice), fingerprint: get('alice.fingerprint'), name: get('alice.inviteName') })
 })
 
+t.test('invites with addresses (version 2, identity.md §7.1)', async t => {
+  const alice = load('alice')
+  const addresses = { node: get('alice.inviteNodeAddresses').split(','), dht: get('alice.inviteDhtNodes').split(',') }
+  t.equal(encodeInvite(alice, get('alice.inviteName'), addresses), get('alice.inviteV2'))
+  t.same(decodeInvite(get('alice.inviteV2')),
+    { identity: publicIdentityOf(alice), fingerprint: get('alice.fingerprint'), name: get('alice.inviteName'), addresses })
+  t.equal(encodeInvite(alice, undefined, { node: ['192.0.2.10:47474'], dht: [] }), get('alice.inviteV2OneAddress'))
+  t.same(decodeInvite(get('alice.inviteV2OneAddress')).addresses, { node: ['192.0.2.10:47474'], dht: [] })
+  t.equal(encodeInvite(alice, get('alice.inviteName'), { node: [], dht: [] }), get('alice.inviteNamed'), 'no addresses: still version 1')
+})
+
 t.test('safety number', async t => {
   const alice = load('alice')
   const bob = load('bob')

@@ -80,6 +80,20 @@ t.test('two daemons find each other through the DHT', async t => {
   t.match(await cli(alice, ['status']), /NAT:\s+open \(publicly reachable\)\nPublic:\s+127\.0\.0\.1:\d+\nSTUN:\s+answering/, 'and so does the text form')
 })
 
+t.test('with a daemon running, `dmess id` prints an invite that says where the node is (identity.md §7.1)', async t => {
+  const bootstrap = await startBootstrap(t)
+  const [alice] = await makeNodes(t, ['alice']) as [Node]
+  const offline = await cliJson<{ invite: string, addresses: unknown }>(alice, ['id', '--json'])
+  t.equal(offline.addresses, null, 'no daemon: no addresses')
+  const port = await startDaemon(t, alice, bootstrap)
+  await waitFor(async () => (await cliJson<Status>(alice, ['status'])).dhtNodes >= 1, 20_000)
+  const id = await cliJson<{ invite: string, addresses: { node: string[], dht: string[] } }>(alice, ['id', '--json'])
+  t.same(id.addresses.node, [`127.0.0.1:${port}`], 'the node\'s address')
+  t.ok(id.addresses.dht.includes(bootstrap), 'and a DHT node it met: the bootstrap node')
+  t.not(id.invite, offline.invite, 'a version 2 invite')
+  t.match(await cli(alice, ['id']), `where your node is now: 127.0.0.1:${port}`)
+})
+
 t.test('an unknown fingerprint is "not found", non-zero, one line', async t => {
   const bootstrap = await startBootstrap(t)
   const [alice, carol] = await makeNodes(t, ['alice', 'carol']) as [Node, Node]

@@ -90,6 +90,22 @@ export class SimDht {
     s.endpoint.close()
   }
 
+  /**
+   * A killed node's process starts again (churn): a new DHT key, so a new id (as a daemon draws
+   * one at every start), at the same address (a fixed port) or a fresh one (port 0). The new node
+   * takes the old one's place in `nodes`; it is started but has not joined.
+   */
+  respawn (s: SimNode, sameAddress: boolean): SimNode {
+    this.kill(s)
+    const addr = sameAddress ? s.addr : randomAddress(this.rng, this.#taken)
+    const { transport, endpoint } = bindTransport(this.net, addr)
+    const node = new DhtNode({ ...this.#opts, publicKey: this.#keys.bytes(32), transport, scheduler: this.#scheduler, random: simRandom(this.#keys.fork()) })
+    const next: SimNode = { index: s.index, addr, node, endpoint, alive: true }
+    this.nodes[s.index] = next
+    node.start()
+    return next
+  }
+
   alive (): SimNode[] {
     return this.nodes.filter(s => s.alive)
   }
