@@ -26,8 +26,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
  *  4  sim/: the deterministic simulator (clock, rng, network) the I/O seam can be backed by.
  *  5  crypto/, wire/, config/: primitives, identities and Noise; the frame codecs (wire/ encodes
  *     with crypto/'s hashes); the settings file.
- *  6  transport/, dht/, discovery/, store/, keystore/: the protocols and the persistent state,
- *     side by side, none aware of another.
+ *  6  transport/, dht/, discovery/, store/, keystore/, traversal/: the protocols and the persistent
+ *     state, side by side (traversal/ uses dht/'s address codec and transport/'s rate limits).
  *  7  app/: the user's profile and contact book, over store/ and keystore/.
  *  8  messaging/: the messenger: sessions to contacts, outbox, requests, receipts.
  *  9  node/: the composition root: one whole node (transport, DHT, discovery, messaging) and testnets of them.
@@ -42,7 +42,7 @@ export const LAYERS: ReadonlyArray<readonly string[]> = [
   ['src/io/'],
   ['src/sim/'],
   ['src/crypto/', 'src/wire/', 'src/config/'],
-  ['src/transport/', 'src/dht/', 'src/discovery/', 'src/store/', 'src/keystore/'],
+  ['src/transport/', 'src/dht/', 'src/discovery/', 'src/store/', 'src/keystore/', 'src/traversal/'],
   ['src/app/'],
   ['src/messaging/'],
   ['src/node/'],

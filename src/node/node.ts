@@ -4,6 +4,7 @@
 //   store      LevelDB of messages, contacts, outbox (proto-spec/storage.md), on world.storage
 //   endpoint   the one UDP socket: Noise sessions, with the DHT's hook (proto-spec/session.md)
 //   dht        Kademlia on the endpoint's socket, when given bootstrap nodes (proto-spec/dht.md)
+//   traversal  rendezvous and hole punching on the same socket, with the DHT (proto-spec/traversal.md)
 //   messaging  links to contacts, mDNS, outbox, requests, receipts (proto-spec/messaging.md)
 //
 // and they stop in reverse. Every part takes time, randomness, sockets and storage from one
@@ -16,7 +17,7 @@ import type { Component } from '../runtime/component.js'
 import { EventBus } from '../runtime/events.js'
 import { errors } from '../errors.js'
 import type { PeerAddress } from '../io/address.js'
-import { formatHostPort } from '../io/address.js'
+import { formatHostPort, peerAddressOf } from '../io/address.js'
 import type { World } from '../io/world.js'
 import type { DhtNodeOptions } from '../dht/node.js'
 import { LOOPBACK_SETTINGS, isLoopbackHost } from '../dht/loopback.js'
@@ -26,6 +27,9 @@ import type { NetworkOptions } from '../messaging/network.js'
 import type { Store } from '../store/index.js'
 import { EndpointComponent } from './endpoint.js'
 import { DhtComponent, type FoundRecord } from './dht.js'
+import { TraversalComponent } from './traversal.js'
+import type { PunchEvent } from '../traversal/punch.js'
+import type { AddressObserver } from '../traversal/candidates.js'
 
 export interface NodeOptions {
   world: World
@@ -48,6 +52,10 @@ export interface NodeOptions {
   events?: EventBus
   /** the name we offer in CONTACT_REQUESTs */
   profileName?: () => Promise<string | undefined>
+  /** where the reflexive address and NAT kind come from (default: the DHT's PONGs; a STUN client) */
+  addressObserver?: AddressObserver
+  /** the relay fallback: a punch to a contact gave up (proto-spec/traversal.md §7) */
+  onPunchGiveUp?: (ev: Extract<PunchEvent, { type: 'failed' }>) => void
 }
 
 /** mDNS follows the UDP bind: one interface when bound to one IPv4 address (else all of them). */
@@ -62,6 +70,8 @@ export class Node {
   readonly storage: StoreComponent
   readonly udp: EndpointComponent
   readonly dht: DhtComponent | null
+  /** NAT traversal; present with the DHT (its rendezvous entries travel in the presence record) */
+  readonly traversal: TraversalComponent | null
   readonly messaging: MessagingService
   /** what users do (send, read, accept, block, …), as IPC methods call it */
   readonly actions: MessagingActions
@@ -83,9 +93,28 @@ export class Node {
         world,
         bootstrap: opts.bootstrap.map(formatHostPort),
         log: log.child({ c: 'dht' }),
-        node: { ...(isLoopbackHost(opts.host) ? LOOPBACK_SETTINGS : {}), ...opts.dht }
+        node: { ...(isLoopbackHost(opts.host) ? LOOPBACK_SETTINGS : {}), ...opts.dht },
+        traversal: () => this.traversal?.recordFields() ?? null
       })
     const dht = this.dht
+    this.traversal = dht === null
+      ? null
+      : new TraversalComponent({
+        endpoint: () => this.udp.endpoint,
+        dht,
+        identity,
+        world,
+        log: log.child({ c: 'traversal' }),
+        bootstrap: opts.bootstrap.map(formatHostPort),
+        isContact,
+        observer: opts.addressObserver,
+        onPath: ev => {
+          const to = peerAddressOf(ev.address)
+          if (to !== null) this.messaging.network.punched(ev.fingerprint, to, { candidate: ev.kind, rttMs: ev.rttMs })
+        },
+        onGiveUp: opts.onPunchGiveUp
+      })
+    const traversal = this.traversal
     this.messaging = new MessagingService({
       paths: opts.paths,
       identity,
@@ -98,6 +127,10 @@ export class Node {
       mdns: mdnsOptions(opts.host, opts.mdns),
       // a contact with no known address is looked up in the DHT (messaging.md §5.2)
       lookupPresence: dht === null ? null : async (fp: string, signal: AbortSignal): Promise<FoundRecord | null> => await dht.lookup(fp, signal),
+      // a contact behind a NAT that filters is reached through its rendezvous (traversal.md §5)
+      punch: traversal === null
+        ? null
+        : (fp, dhPublic, info) => { traversal.service?.punch({ fingerprint: fp, dhPublic, ...info }) },
       profileName: opts.profileName
     })
     this.actions = new MessagingActions(this.messaging)
@@ -116,10 +149,10 @@ export class Node {
 
   /**
    * The node's parts in start order: the store, the socket, the DHT (before messaging, which looks
-   * peers up in it and stops first, cancelling its lookups), messaging.
+   * peers up in it and stops first, cancelling its lookups), NAT traversal, messaging.
    */
   components (): Component[] {
-    return [this.storage, this.udp, ...(this.dht === null ? [] : [this.dht]), this.messaging]
+    return [this.storage, this.udp, ...(this.dht === null ? [] : [this.dht]), ...(this.traversal === null ? [] : [this.traversal]), this.messaging]
   }
 
   /** Starts the parts in order; on a failure stops those started, in reverse, and throws. */

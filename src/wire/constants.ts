@@ -35,13 +35,17 @@ export const PacketType = {
   TRANSPORT_DATA: 0x10,
   SESSION_CLOSE: 0x12
   // 0x20–0x3f: DHT RPCs (DHT_TYPE_FIRST..DHT_TYPE_LAST), defined by proto-spec/dht.md
-  // 0x40–0x5f: reserved for NAT traversal (rendezvous, hole punching, relay)
+  // 0x40–0x4f: NAT traversal (TRAVERSAL_TYPE_FIRST..LAST), defined by proto-spec/traversal.md
+  // 0x50–0x5f: reserved for relays
   // 0x60–0xff: reserved
 } as const
 export type PacketType = typeof PacketType[keyof typeof PacketType]
 
 export const DHT_TYPE_FIRST = 0x20
 export const DHT_TYPE_LAST = 0x3f
+/** Rendezvous, punch and probe messages (proto-spec/traversal.md §4): handed whole to the traversal hook. */
+export const TRAVERSAL_TYPE_FIRST = 0x40
+export const TRAVERSAL_TYPE_LAST = 0x4f
 
 /** Handshake pattern carried by HANDSHAKE_INITIATION (proto-spec/noise.md names the protocols). */
 export const HandshakePattern = {
