@@ -9,7 +9,7 @@
 // caller's, punch.ts).
 import { HandshakeState } from '../crypto/noise/index.js'
 import { fingerprintOf } from '../crypto/fingerprint.js'
-import { constantTimeEqual } from '../crypto/primitives.js'
+import { constantTimeEqual, type KeyPair } from '../crypto/primitives.js'
 import { verifyPublicIdentity, type Identity, type PublicIdentity } from '../crypto/identity.js'
 import { parseAddress, formatIp } from '../io/address.js'
 import { readAddress, writeAddress } from '../dht/address-codec.js'
@@ -90,14 +90,18 @@ function decodePayload (p: Uint8Array, dhPublic: Uint8Array): Omit<OpenedPunch, 
   return { role, punchId: p.slice(ID, ID + PUNCH_ID_BYTES), sentAt, natKind, candidates, sender }
 }
 
-/** Seal `p` to `recipientDh` (the recipient's X25519 identity key) as one Noise X message. */
-export function sealPunch (p: PunchPayload, me: Identity, recipientDh: Uint8Array): Uint8Array {
+/**
+ * Seal `p` to `recipientDh` (the recipient's X25519 identity key) as one Noise X message.
+ * `fixedEphemeral` is for test vectors only (a reused ephemeral reveals who sent what, Noise §14).
+ */
+export function sealPunch (p: PunchPayload, me: Identity, recipientDh: Uint8Array, fixedEphemeral?: KeyPair): Uint8Array {
   const hs = new HandshakeState({
     protocolName: NOISE_PUNCH,
     initiator: true,
     prologue: PUNCH_PROLOGUE,
     s: { publicKey: me.dhPublic, secretKey: me.dhSecret },
-    rs: recipientDh
+    rs: recipientDh,
+    ...(fixedEphemeral === undefined ? {} : { e: fixedEphemeral })
   })
   try {
     return hs.writeMessage(encodePayload(p, me))
