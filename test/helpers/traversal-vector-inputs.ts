@@ -60,3 +60,10 @@ if (process.argv[1]?.endsWith('traversal-vector-inputs.ts') === true) {
   for (const [name, m] of Object.entries(traversalVectorMessages())) console.log(`${name}: ${Buffer.from(encodeTraversal(m)).toString('hex')}`)
   console.log(`sealedOffer: ${Buffer.from(sealedOffer()).toString('hex')}`)
 }
+
+/** dht.md §12.1's record of Alice with traversal fields (§5.2): a reflexive candidate, NAT kind, one rendezvous. */
+export const TRAVERSAL_RECORD = {
+  addresses: [{ host: '192.168.1.20', port: 47474, kind: 'lan' as const }, { host: '198.51.100.20', port: 40001, kind: 'reflexive' as const }],
+  natKind: 'endpoint-independent' as const,
+  rendezvous: [{ host: '203.0.113.5', port: 47400, tag: TAG }]
+}
