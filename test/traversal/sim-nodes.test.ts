@@ -26,7 +26,7 @@ function twoHomes (a: NatPresetName, b: NatPresetName, extra: Partial<SimNat['be
 
 async function talk (t: Test, net: Testnet, alice: TestNode, bob: TestNode, text: string): Promise<void> {
   const m = await net.drive(alice.actions.send(bob.fingerprint, text))
-  await net.until(() => receipted(alice, m.id), 120_000, `"${text}" delivered`)
+  await net.until(() => receipted(alice, m.id), 600_000, `"${text}" delivered`)
   t.ok((await conversation(bob, alice)).some(x => x.direction === 'in' && x.text === text), `Bob has "${text}"`)
 }
 
@@ -94,4 +94,42 @@ t.test('sim: double NAT (a home NAT behind a carrier-grade NAT) on one side', as
   const row = alice.actions.peers().find(p => p.fingerprint === bob.fingerprint)
   t.equal(row?.address?.startsWith('203.0.113.100:'), true, `Alice talks to the carrier NAT's address (${row?.address})`)
   t.same(row?.path?.via, 'direct')
+})
+
+t.test('sim: idle for 10 minutes behind NATs that forget mappings after 30 s, then a message gets through', async t => {
+  const net = await testnet(t, 3, 74, twoHomes('portRestrictedCone', 'portRestrictedCone', { mappingTimeoutMs: 30_000 }))
+  const [zero, alice, bob] = net.nodes as [TestNode, TestNode, TestNode]
+  await net.until(() => (bob.traversal?.recordFields()?.rendezvous.length ?? 0) > 0, 60_000, 'Bob registered')
+  await befriendByFingerprint(net, alice, bob)
+  await talk(t, net, alice, bob, 'before the pause')
+  const forwardedBefore = zero.traversal!.service!.server.stats.forwarded
+  await net.advance(600_000)
+  t.ok(bob.traversal!.service!.registrar.entries(net.sim!.now).length > 0, 'Bob is still registered: his keepalives held the mapping open')
+  await talk(t, net, alice, bob, 'after ten quiet minutes')
+  t.comment(`punch offers forwarded during the pause: ${zero.traversal!.service!.server.stats.forwarded - forwardedBefore}`)
+})
+
+t.test('sim: Bob\'s NAT reboots mid-chat and his address changes; the conversation continues', async t => {
+  let bobsNat: SimNat | null = null
+  const layout = twoHomes('portRestrictedCone', 'portRestrictedCone')
+  const net = await testnet(t, 3, 75, {
+    host: layout.host,
+    behind: (i, sim) => {
+      const nat = i === 0 ? null : sim.createNat({ externalIps: [`203.0.113.${i}`], ...NAT_PRESETS.portRestrictedCone, portAssignment: 'random' })
+      if (i === 2) bobsNat = nat
+      return nat
+    }
+  })
+  const [, alice, bob] = net.nodes as [TestNode, TestNode, TestNode]
+  await net.until(() => (bob.traversal?.recordFields()?.rendezvous.length ?? 0) > 0, 60_000, 'Bob registered')
+  await befriendByFingerprint(net, alice, bob)
+  await talk(t, net, alice, bob, 'before the reboot')
+  const before = alice.actions.peers().find(p => p.fingerprint === bob.fingerprint)?.address
+  bobsNat!.reboot()
+  await talk(t, net, alice, bob, 'after the reboot')
+  const m = await net.drive(bob.actions.send(alice.fingerprint, 'and back'))
+  await net.until(() => receipted(bob, m.id), 600_000, 'Bob\'s reply delivered')
+  const after = alice.actions.peers().find(p => p.fingerprint === bob.fingerprint)?.address
+  t.not(after, before, `Bob's address changed (${before} → ${after})`)
+  t.equal(after?.startsWith('203.0.113.2:'), true, 'still his NAT, another port: the new mapping')
 })
