@@ -5,6 +5,11 @@ import { LOOPBACK_SETTINGS } from '../src/dht/testnet.js'
 import { parseHostPort } from '../src/daemon/run.js'
 import { addressOf, idToHex, type DhtStats } from '../src/dht/index.js'
 import { errors } from '../src/errors.js'
+import { udpSockets } from '../src/io/udp.js'
+import { osRandom } from '../src/io/random.js'
+import { realScheduler } from '../src/io/scheduler.js'
+import { RendezvousServer } from '../src/traversal/rendezvous.js'
+import { withRendezvous } from '../src/traversal/shared-socket.js'
 
 /** The port a public bootstrap node listens on unless told otherwise (bootstrap/README.md). */
 export const BOOTSTRAP_DEFAULT_PORT = 47400
@@ -25,7 +30,7 @@ function statsFields (s: DhtStats, perSecond: number): Record<string, unknown> {
 }
 
 export default class Bootstrap extends BaseCommand {
-  static override description = 'Run a DHT bootstrap node: no user identity, answers DHT requests, logs stats as JSON lines'
+  static override description = 'Run a DHT bootstrap node: no user identity, answers DHT requests and serves as a NAT traversal rendezvous, logs stats as JSON lines'
   static override examples = [
     '<%= config.bin %> bootstrap',
     '<%= config.bin %> bootstrap --host 0.0.0.0 --port 47400 --stats-interval 300',
@@ -52,9 +57,12 @@ export default class Bootstrap extends BaseCommand {
       if (a === null) throw errors.BAD_ARGUMENT(`--join needs an IP literal, got "${j}"`)
       return a
     })
+    // the socket is shared with the rendezvous role (proto-spec/traversal.md §3.2)
+    const socket = await udpSockets.bind({ host: flags.host ?? '0.0.0.0', port: flags.port ?? BOOTSTRAP_DEFAULT_PORT })
+    const random = osRandom()
     const dht = await StandaloneDht.listen({
-      host: flags.host ?? '0.0.0.0',
-      port: flags.port ?? BOOTSTRAP_DEFAULT_PORT,
+      transport: withRendezvous(socket, new RendezvousServer({ random: n => random.bytes(n) }), realScheduler),
+      random,
       node: flags.testnet ? LOOPBACK_SETTINGS : {}
     })
     line('listening', { address: dht.address, nodeId: idToHex(dht.node.id), testnet: flags.testnet })
