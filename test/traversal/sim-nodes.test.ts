@@ -133,3 +133,25 @@ t.test('sim: Bob\'s NAT reboots mid-chat and his address changes; the conversati
   t.not(after, before, `Bob's address changed (${before} → ${after})`)
   t.equal(after?.startsWith('203.0.113.2:'), true, 'still his NAT, another port: the new mapping')
 })
+
+t.test('sim: restrictedCone ↔ symmetric: the cone\'s filter admits the symmetric side, the session is direct', async t => {
+  const net = await testnet(t, 3, 76, twoHomes('restrictedCone', 'symmetric'))
+  const [, alice, bob] = net.nodes as [TestNode, TestNode, TestNode]
+  await net.until(() => (bob.traversal?.recordFields()?.rendezvous.length ?? 0) > 0, 60_000, 'Bob registered')
+  await befriendByFingerprint(net, alice, bob)
+  await talk(t, net, alice, bob, 'to the symmetric side')
+  t.same(alice.actions.peers().find(p => p.fingerprint === bob.fingerprint)?.path?.via ?? bob.actions.peers().find(p => p.fingerprint === alice.fingerprint)?.path?.via, 'direct')
+})
+
+t.test('sim: symmetric ↔ symmetric: punching gives up (the relay hook\'s cue), no session', async t => {
+  const net = await testnet(t, 3, 77, twoHomes('symmetric', 'symmetric'))
+  const [, alice, bob] = net.nodes as [TestNode, TestNode, TestNode]
+  await net.until(() => (bob.traversal?.recordFields()?.rendezvous.length ?? 0) > 0, 60_000, 'Bob registered')
+  await befriendByFingerprint(net, alice, bob)
+  await net.drive(alice.actions.send(bob.fingerprint, 'no way through'))
+  const punch = alice.traversal!.service!.puncher.stats
+  // a failed punch is what NodeOptions.onPunchGiveUp (traversal.md §7) is called with
+  await net.until(() => punch.failed > 0, 120_000, 'a punch that gives up')
+  t.ok(punch.offers >= 1 && punch.paths === 0, `offered, no path (${JSON.stringify(punch)})`)
+  t.equal(alice.actions.peers().find(p => p.fingerprint === bob.fingerprint)?.state ?? 'offline', 'offline', 'no session: a relay is needed')
+})
