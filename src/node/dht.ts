@@ -176,10 +176,12 @@ export class DhtComponent implements Component {
     if (node === null || !node.running || this.#republishQueued) return
     this.#republishQueued = true
     const ep = this.opts.endpoint()
-    this.#lastPublish = this.#lastPublish.then(async () => {
+    // after the announce in flight, whether it ended well or not
+    this.#lastPublish = this.#lastPublish.catch(() => {}).then(async () => {
       this.#republishQueued = false
       if (this.#renew !== null) this.opts.world.scheduler.clearTimer(this.#renew)
       this.#renew = null
+      this.opts.log.debug({}, 'dht presence republished: its traversal fields changed')
       await this.#announce(ep)
     })
   }

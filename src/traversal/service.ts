@@ -108,10 +108,14 @@ export class TraversalService {
     return gatherCandidates(this.o.interfaces(), observer).filter(c => c.kind !== 'reflexive' || addressOf(c.host, c.port) !== bound)
   }
 
-  /** What our registrations saw, else the observer's guess. */
+  /** What our registrations saw (traversal.md §2), else the observer's guess. */
   natKind (): NatKind {
     const fromServers = this.registrar.natKind()
-    return fromServers !== 'unknown' ? fromServers : (this.o.observer?.natKind() ?? 'unknown')
+    if (fromServers !== 'unknown') return fromServers
+    // a rendezvous saw us at another address than our own: there is a NAT, whatever a LAN peer's PONGs say
+    const bound = this.#bound()
+    if (this.registrar.reflexive().some(a => a !== bound)) return 'unknown'
+    return this.o.observer?.natKind() ?? 'unknown'
   }
 
   /** What the presence record should carry now. */

@@ -12,7 +12,7 @@ import type { ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { labUnavailableReason, withLab, nsSpawn } from '../../scripts/lab/netns.js'
 import { iptablesUnavailableReason } from '../../scripts/lab/loss.js'
-import { createNatLab, type NatMode } from '../../scripts/lab/nat.js'
+import { addSiteHost, createNatLab, type NatMode } from '../../scripts/lab/nat.js'
 import { BIN, runCli } from '../helpers/cli.js'
 import { cliHome, PW, waitFor } from '../daemon/helpers.js'
 import { isProcessAlive, waitForExit } from '../../src/daemon/lock.js'
@@ -89,6 +89,7 @@ if (missing !== null && process.env.CI === 'true') {
       const t0 = Date.now()
       const step = (what: string): void => { t.comment(`${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`) }
       try {
+        await dmess(bob, ['config', 'set', 'logLevel', 'debug'])
         const port = await startBootstrap(net.inetNs, net.publicAddress, procs)
         const bootstrap = `${net.publicAddress}:${port}`
         await Promise.all([startDaemon(sa.hostNs, alice, bootstrap, procs), startDaemon(sb.hostNs, bob, bootstrap, procs)])
@@ -116,6 +117,43 @@ if (missing !== null && process.env.CI === 'true') {
         t.equal(p?.path?.via, 'direct', 'direct: no relay on the path')
         const won = p?.path?.candidate ?? q?.path?.candidate ?? null
         t.ok(won === 'reflexive' || won === 'peer-reflexive', `a hole punch found the path (${won})`)
+      } catch (err) {
+        for (const p of procs) t.comment(p.log().slice(-4000))
+        throw err
+      } finally {
+        for (const p of procs.reverse()) await stop(p.child)
+      }
+    })
+  })
+
+  t.test('both behind one NAT that does not hairpin: the LAN candidate wins', async t => {
+    t.setTimeout(540_000)
+    const [alice, bob] = await Promise.all([cliHome(t, 'alice'), cliHome(t, 'bob')]).then(hs => hs.map((h, i) => ({ name: i === 0 ? 'alice' : 'bob', ...h }))) as [Home, Home]
+    await withLab(async lab => {
+      const net = await createNatLab(lab, ['masquerade'])
+      const site = net.sites[0]!
+      const second = await addSiteHost(lab, site, 0)
+      const procs: Proc[] = []
+      try {
+        const port = await startBootstrap(net.inetNs, net.publicAddress, procs)
+        const bootstrap = `${net.publicAddress}:${port}`
+        await Promise.all([startDaemon(site.hostNs, alice, bootstrap, procs), startDaemon(second.hostNs, bob, bootstrap, procs)])
+        let rec: { rendezvous: unknown[] } | undefined
+        await waitFor(async () => {
+          const r = await runCli(['dht', 'lookup', bob.fingerprint, '--json', '--timeout', '5', '--home', alice.home], { env: PW, timeoutMs: 15_000 })
+          rec = r.code === 0 ? JSON.parse(r.stdout) as typeof rec : undefined
+          return (rec?.rendezvous.length ?? 0) > 0
+        }, 90_000, () => `Bob's record with a rendezvous entry: ${JSON.stringify(rec)}`)
+        await dmess(alice, ['contacts', 'add', bob.fingerprint, '--name', 'bob'])
+        await dmess(bob, ['contacts', 'add', alice.fingerprint, '--name', 'alice'])
+        const sent = await dmess(alice, ['send', bob.fingerprint, 'down the hall', '--wait', 'delivered', '--timeout', '120', '--json'], 135_000)
+        t.match(JSON.parse(sent), { status: 'delivered' }, 'delivered')
+        const p = (JSON.parse(await dmess(alice, ['peers', '--json'])) as Peer[]).find(q => q.fingerprint === bob.fingerprint)
+        const q = (JSON.parse(await dmess(bob, ['peers', '--json'])) as Peer[]).find(r => r.fingerprint === alice.fingerprint)
+        t.ok(p?.address?.startsWith(`${second.hostAddress}:`), `Alice reaches Bob at his private address ${second.hostAddress}: ${p?.address}`)
+        // a punch's probes win on the LAN candidate; a record read before its owner registered is dialled at that address directly
+        const won = p?.path?.candidate ?? q?.path?.candidate ?? null
+        t.ok(won === 'lan' || won === null, `the LAN path, by punch or by dial (${String(won)})`)
       } catch (err) {
         for (const p of procs) t.comment(p.log().slice(-4000))
         throw err
