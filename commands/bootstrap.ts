@@ -11,6 +11,8 @@ import { osRandom } from '../src/io/random.js'
 import type { DatagramSockets, DatagramTransport } from '../src/io/datagram.js'
 import { RelayService, splitRelayControl, type RelayStats } from '../src/relay/index.js'
 import { StunService } from '../src/stun/service.js'
+import { RendezvousServer } from '../src/traversal/rendezvous.js'
+import { withRendezvous } from '../src/traversal/shared-socket.js'
 
 /** The port a public bootstrap node listens on unless told otherwise (bootstrap/README.md). */
 export const BOOTSTRAP_DEFAULT_PORT = 47400
@@ -35,9 +37,12 @@ function relayFields (r: RelayStats): Record<string, unknown> {
 function relayedSockets (host: string, holder: { relay: RelayService | null, socket: DatagramTransport | null }): DatagramSockets {
   return {
     bind: async opts => {
-      const socket = splitRelayControl(await udpSockets.bind(opts), (bytes, from) => { holder.relay?.onControl(bytes, from) })
-      holder.socket = socket
       const random = osRandom()
+      // one port for everything: relay control to the relay, traversal messages to the rendezvous
+      // role (proto-spec/traversal.md §3.2), the rest (DHT, STUN) to the DHT node's socket
+      const split = splitRelayControl(await udpSockets.bind(opts), (bytes, from) => { holder.relay?.onControl(bytes, from) })
+      const socket = withRendezvous(split, new RendezvousServer({ random: n => random.bytes(n) }), realScheduler)
+      holder.socket = socket
       holder.relay = new RelayService({ sockets: udpSockets, host, scheduler: realScheduler, random: n => random.bytes(n), send: (to, b) => { socket.send(to, b) } })
       return socket
     }
@@ -56,7 +61,7 @@ function statsFields (s: DhtStats, perSecond: number): Record<string, unknown> {
 }
 
 export default class Bootstrap extends BaseCommand {
-  static override description = 'Run a DHT bootstrap node and relay: no user identity, answers DHT and STUN Binding requests, relays for pairs that cannot reach each other, logs stats as JSON lines'
+  static override description = 'Run a DHT bootstrap node: no user identity, answers DHT and STUN Binding requests, serves as a NAT traversal rendezvous and relays for pairs that cannot reach each other, logs stats as JSON lines'
   static override examples = [
     '<%= config.bin %> bootstrap',
     '<%= config.bin %> bootstrap --host 0.0.0.0 --port 47400 --stats-interval 300',

@@ -88,3 +88,21 @@ export async function addMasquerade (ns: string, wan: string, mode: NatMode): Pr
   if (mode === 'random-fully') rule.push('--random-fully')
   await nsExec(ns, 'iptables', ['-w', ...rule])
 }
+
+/**
+ * Another host behind `site`'s router, on a subnet of its own (192.168.(2+j).0/24, routed by the
+ * router without translation): two users behind one home NAT. Nothing makes the router hairpin
+ * (no DNAT of its WAN address back inside), so the two reach each other only at their private
+ * addresses.
+ */
+export async function addSiteHost (lab: Lab, site: NattedSite, j: number): Promise<{ hostNs: string, hostAddress: string }> {
+  const net = `192.168.${2 + j}`
+  const hostNs = await lab.namespace(`${site.routerNs.slice(site.routerNs.lastIndexOf('-') + 1)}h${j}`) // nat0 → nat0h0
+  await createVethPair({ ns: site.routerNs, name: `lan${2 + j}` }, { ns: hostNs, name: 'eth0' })
+  await addAddress(site.routerNs, `lan${2 + j}`, `${net}.1/24`)
+  await linkUp(site.routerNs, `lan${2 + j}`)
+  await addAddress(hostNs, 'eth0', `${net}.2/24`)
+  await linkUp(hostNs, 'eth0')
+  await addRoute(hostNs, ['default', 'via', `${net}.1`])
+  return { hostNs, hostAddress: `${net}.2` }
+}

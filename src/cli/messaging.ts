@@ -63,8 +63,8 @@ export function historyEntry (m: MessageJson): Pick<MessageJson, 'id' | 'directi
   return { id: m.id, direction: m.direction, text: m.text, timestamp: m.timestamp, status: m.status }
 }
 
-export function peerEntry (p: PeerJson): Pick<PeerJson, 'fingerprint' | 'address' | 'source' | 'state' | 'rtt'> {
-  return { fingerprint: p.fingerprint, address: p.address, source: p.source, state: p.state, rtt: p.rtt }
+export function peerEntry (p: PeerJson): Pick<PeerJson, 'fingerprint' | 'address' | 'source' | 'state' | 'rtt' | 'path'> {
+  return { fingerprint: p.fingerprint, address: p.address, source: p.source, state: p.state, rtt: p.rtt, path: p.path ?? null }
 }
 
 export function requestEntry (r: RequestJson): Omit<RequestJson, 'held'> {

@@ -26,6 +26,9 @@ export interface PresenceJson {
   seq: number
   /** ISO 8601 */
   expiresAt: string
+  /** NAT traversal fields (dht.md §5.2, proto-spec/traversal.md §2–§3): the owner's NAT kind, and its rendezvous nodes (their tags left out) */
+  natKind: string
+  rendezvous: Array<{ host: string, port: number }>
 }
 
 export const DEFAULT_LOOKUP_TIMEOUT_MS = 10_000
@@ -45,7 +48,15 @@ function timeoutOf (p: Record<string, unknown>): number {
 }
 
 function presenceJson (r: OpenedPresence): PresenceJson {
-  return { fingerprint: r.fingerprint, addresses: r.addresses.map(a => ({ ...a })), period: r.period, seq: r.seq, expiresAt: new Date(r.expiresAt).toISOString() }
+  return {
+    fingerprint: r.fingerprint,
+    addresses: r.addresses.map(a => ({ ...a })),
+    period: r.period,
+    seq: r.seq,
+    expiresAt: new Date(r.expiresAt).toISOString(),
+    natKind: r.natKind ?? 'unknown',
+    rendezvous: (r.rendezvous ?? []).map(e => ({ host: e.host, port: e.port }))
+  }
 }
 
 async function lookup (ctx: MethodContext, p: Record<string, unknown>): Promise<DhtSpec['dht.lookup']['result']> {

@@ -82,6 +82,9 @@ export const PRESENCE_PERIOD_MS = 24 * 60 * 60_000
 export const EXPIRY_GRANULE_MS = 10 * 60_000
 /** Addresses one record can hold; the sealed body is padded as if it held this many IPv6 ones. */
 export const RECORD_MAX_ADDRESSES = 8
+/** Rendezvous entries a record lists (proto-spec/traversal.md §3) and the size of each one's tag. */
+export const RECORD_MAX_RENDEZVOUS = 3
+export const RENDEZVOUS_TAG_BYTES = 16
 /** kind, family, IPv6 address, port: the largest address entry. */
 export const RECORD_ADDRESS_MAX_BYTES = 1 + 1 + 16 + 2
 /** type, period public key, seq (u32), expiry (u32 seconds), XChaCha20 nonce */

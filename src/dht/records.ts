@@ -10,14 +10,28 @@ import {
   EXPIRY_GRANULE_MS, ID_BYTES
 } from './constants.js'
 
-export type AddressKind = 'lan' | 'public' | 'relay'
+/**
+ * dht.md §5.2: lan (an interface address), public (an interface address nobody translates),
+ * relay, and the NAT traversal candidates of proto-spec/traversal.md §2: reflexive (what others
+ * see, learned from PONG or STUN) and mapped (a port mapping the router granted).
+ */
+export type AddressKind = 'lan' | 'public' | 'relay' | 'reflexive' | 'mapped'
 
 export interface RecordAddress { host: string, port: number, kind: AddressKind }
+
+/** How the owner's NAT maps (proto-spec/traversal.md §2, RFC 4787 §4.1); 'unknown' is 0 on the wire. */
+export type RecordNatKind = 'unknown' | 'open' | 'endpoint-independent' | 'address-dependent'
+
+/** A rendezvous node the owner is registered with, and the random tag it registered under (traversal.md §3). */
+export interface RecordRendezvous { host: string, port: number, tag: Uint8Array }
 
 /** What a record says, once opened by a reader that knows the fingerprint (dht.md §5.2). */
 export interface PresenceRecord {
   publicIdentity: PublicIdentity
   addresses: RecordAddress[]
+  /** dht.md §5.2 traversal fields (absent: 'unknown' and none) */
+  natKind?: RecordNatKind
+  rendezvous?: RecordRendezvous[]
   /** the period it is for (dht.md §5.1) */
   period: number
   /** Replacement order within the period, per (key, period key) (dht.md §5.4). */

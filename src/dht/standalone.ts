@@ -18,6 +18,8 @@ export interface StandaloneOptions {
   port?: number
   node?: Partial<DhtNodeOptions>
   sockets?: DatagramSockets
+  /** an already bound socket to use (a bootstrap node shares it with its rendezvous role) */
+  transport?: DatagramTransport
   scheduler?: Scheduler
   random?: Random
   /** STUN datagrams on this socket (wire.md §1 demux) go here instead of to the DHT: `dmess
@@ -52,7 +54,7 @@ export class StandaloneDht {
 
   /** Binds (default 127.0.0.1, any port) and starts the node. */
   static async listen (o: StandaloneOptions = {}): Promise<StandaloneDht> {
-    const socket = await (o.sockets ?? udpSockets).bind({ host: o.host ?? '127.0.0.1', port: o.port ?? 0 })
+    const socket = o.transport ?? await (o.sockets ?? udpSockets).bind({ host: o.host ?? '127.0.0.1', port: o.port ?? 0 })
     const s = new StandaloneDht(socket, o)
     s.node.start()
     return s

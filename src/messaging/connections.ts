@@ -9,6 +9,7 @@ import {
   MAX_CONCURRENT_LOOKUPS, MAX_PEERS, RECONNECT_INITIAL_MS, RECONNECT_JITTER, RECONNECT_MAX_MS, STABLE_SESSION_MS
 } from './constants.js'
 import { PeerSeek, RecordAddresses } from './dht-seek.js'
+import type { Candidate, CandidateKind, NatKind } from '../traversal/candidates.js'
 
 export type PeerState = 'offline' | 'connecting' | 'online' | 'away'
 export type PeerSource = 'mdns' | 'static' | 'inbound' | 'dht'
@@ -22,11 +23,25 @@ export interface PeerView {
   source: PeerSource
   state: PeerState
   since: number
+  /** how a punch reached it (absent: dialled or found another way) */
+  path?: PeerPath
 }
+
+/** A record's way in through NAT (proto-spec/traversal.md §5): its rendezvous nodes, candidates and NAT kind. */
+export interface PunchInfo {
+  rendezvous: Array<{ address: string, tag: Uint8Array }>
+  candidates: Candidate[]
+  natKind: NatKind
+}
+
+/** Which candidate of a punch carried the session, and the probe's round trip (`dmess peers --json`). */
+export interface PeerPath { candidate: CandidateKind | 'peer-reflexive', rttMs: number | null }
 
 /** What a verified presence record says (dht.md §5), already filtered to addresses we can reach. */
 export interface FoundPresence {
+  /** empty when the peer is reached by punching (`punch`) */
   addresses: Address[]
+  punch?: PunchInfo
   expiresAt: number
   seq: number
   /** the peer's X25519 identity key: the dial can be a 1-RTT IK handshake */
@@ -71,6 +86,8 @@ interface Peer {
   record: RecordAddresses
   /** X25519 key from the peer's presence record */
   remoteStatic: Uint8Array | null
+  /** the punch that found its current address, if one did */
+  path: PeerPath | null
 }
 
 export interface ConnectionManagerOptions {
@@ -201,6 +218,21 @@ export class ConnectionManager {
     if (p.state === 'offline' && !p.dialing) p.nextDialAt = Math.min(p.nextDialAt, now)
   }
 
+  /**
+   * A hole punch found `address` for `fingerprint` (proto-spec/traversal.md §6): it goes first
+   * and is dialled now with the record's key (IK), unless a session is up or a dial is running.
+   */
+  punched (fingerprint: string, address: Address, remoteStatic: Uint8Array, path: PeerPath, now: number): void {
+    const p = this.#peers.get(fingerprint)
+    if (p === undefined) return
+    p.remoteStatic = remoteStatic
+    p.path = path
+    this.#learn(p, [address], 'dht', false, true)
+    if (p.state !== 'offline' || p.dialing) return
+    p.failures = 0
+    p.nextDialAt = now
+  }
+
   /** A dial of `key` produced a session with `fingerprint`. sessionUp() follows. */
   dialSucceeded (key: string, fingerprint: string): void {
     const p = this.#peers.get(key)
@@ -248,6 +280,7 @@ export class ConnectionManager {
     const p = this.#peers.get(fingerprint)
     if (p === undefined || p.state === 'offline') return []
     if (now - p.upAt >= STABLE_SESSION_MS) p.flaps = 0
+    p.path = null // a new session may take another path
     p.failures++
     p.nextDialAt = now + backoffDelay(p.flaps++, this.#policy, this.#random())
     return this.#setState(p, 'offline', now)
@@ -298,7 +331,8 @@ export class ConnectionManager {
       address: p.addresses.length > 0 ? { ...(p.addresses[p.next % p.addresses.length] as Address) } : null,
       source: p.source,
       state: p.state,
-      since: p.since
+      since: p.since,
+      ...(p.path === null ? {} : { path: { ...p.path } })
     }))
   }
 
@@ -363,7 +397,7 @@ export class ConnectionManager {
     return {
       key, fingerprint, addresses: [], next: 0, source, state: 'offline', since: now, pinned: false,
       discovered: false, demanded: false, dialing: false, failures: 0, upAt: now, flaps: 0, nextDialAt: now,
-      seek: null, record: new RecordAddresses(), remoteStatic: null
+      seek: null, record: new RecordAddresses(), remoteStatic: null, path: null
     }
   }
 

@@ -6,10 +6,12 @@
 // record's addresses pass the reader's scope check (dht.md §5.3: no loopback, link-local,
 // unspecified or multicast address; a private one only on a network this node is on).
 import { errors } from '../errors.js'
+import { addressOf } from '../io/address.js'
 import { realScheduler, type Scheduler } from '../io/scheduler.js'
 import type { OpenedPresence } from '../dht/presence-seal.js'
 import { dialable, PUBLIC_ONLY, type DialScope } from '../dht/address-scope.js'
-import type { Address, FoundPresence } from './connections.js'
+import type { Address, FoundPresence, PunchInfo } from './connections.js'
+import { directlyReachable, type Candidate } from '../traversal/candidates.js'
 import { DHT_LOOKUP_TIMEOUT_MS } from './constants.js'
 
 /** A presence the DHT gave, with the scope of the node that looked (default: public addresses only). */
@@ -43,9 +45,26 @@ export function foundPresence (fingerprint: string, rec: LookedUpPresence | null
   // findPresence already checks this; a lookup function from elsewhere might not
   if (rec === null || rec.fingerprint !== fingerprint) return null
   const scope = rec.scope ?? PUBLIC_ONLY
-  const addresses = rec.addresses.filter(a => dialable(a.host, scope)).map(a => ({ host: a.host, port: a.port })).filter(usable)
+  const kept = rec.addresses.filter(a => dialable(a.host, scope) && usable(a))
+  const base = { expiresAt: rec.expiresAt, seq: presenceVersion(rec.period, rec.seq), dhPublic: rec.publicIdentity.dhPublic }
+  const punch = punchInfo(rec, kept)
+  // behind a NAT that filters, with rendezvous to go through: reached by a punch, not a dial (proto-spec/traversal.md §5)
+  if (punch !== null) return { ...base, addresses: [], punch }
+  const addresses = kept.map(a => ({ host: a.host, port: a.port }))
   if (addresses.length === 0) return null
-  return { addresses, expiresAt: rec.expiresAt, seq: presenceVersion(rec.period, rec.seq), dhPublic: rec.publicIdentity.dhPublic }
+  return { ...base, addresses }
+}
+
+/** The record's traversal fields (dht.md §5.2), when its owner can only be reached by punching. */
+function punchInfo (rec: LookedUpPresence, kept: LookedUpPresence['addresses']): PunchInfo | null {
+  const natKind = rec.natKind ?? 'unknown'
+  const rendezvous = (rec.rendezvous ?? []).flatMap(r => {
+    const address = addressOf(r.host, r.port)
+    return address === null ? [] : [{ address, tag: r.tag }]
+  })
+  const candidates: Candidate[] = kept.flatMap(a => a.kind === 'relay' ? [] : [{ kind: a.kind, host: a.host, port: a.port }])
+  if (rendezvous.length === 0 || directlyReachable(natKind, candidates)) return null
+  return { rendezvous, candidates, natKind }
 }
 
 export class PresenceLookups {

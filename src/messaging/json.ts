@@ -33,6 +33,11 @@ export interface PeerJson {
   rtt: number | null
   name: string | null
   contact: boolean
+  /**
+   * How the link runs (proto-spec/traversal.md §6): direct, and which candidate kind of a hole
+   * punch won (null when dialled or reached another way), with the probe's round trip; null without a link
+   */
+  path: { via: 'direct', candidate: string | null, probeRttMs: number | null } | null
 }
 
 export interface RequestJson {

@@ -8,7 +8,7 @@ import type { Endpoint } from '../transport/endpoint.js'
 import type { Session } from '../transport/session.js'
 import { MdnsDiscovery, type MdnsDiscoveryOptions } from '../discovery/index.js'
 import type { DiscoveredPeer } from '../discovery/index.js'
-import { ConnectionManager, type Address, type ConnAction, type FoundPresence, type PeerState } from './connections.js'
+import { ConnectionManager, type Address, type ConnAction, type FoundPresence, type PeerPath, type PeerState, type PunchInfo } from './connections.js'
 import { PresenceLookups, type LookupPresence } from './dht-lookups.js'
 import { PeerLink } from './link.js'
 import { formatAddress, type PeerJson } from './json.js'
@@ -24,6 +24,11 @@ export interface NetworkOptions {
   mdns: Pick<MdnsDiscoveryOptions, 'interface' | 'bind'> | null
   /** where the DHT says a fingerprint is (the daemon's DhtComponent.lookup), or none */
   lookupPresence?: LookupPresence | null
+  /**
+   * Start a hole punch to a contact whose record shows no directly reachable address
+   * (proto-spec/traversal.md §5); its result comes back through Network.punched(). None: no punching.
+   */
+  punch?: ((fingerprint: string, dhPublic: Uint8Array, info: PunchInfo) => void) | null
 }
 
 export interface NetworkHooks {
@@ -45,6 +50,8 @@ export class Network {
   #endpoint: Endpoint | null = null
   #stopped = false
   readonly #lookups: PresenceLookups | null
+  /** the record key of each peer we punched toward (the dial after the punch is IK) */
+  readonly #punchKeys = new Map<string, Uint8Array>()
   readonly #onSession = (s: Session): void => { this.#inbound(s) }
 
   constructor (private readonly ctx: MessagingContext, private readonly opts: NetworkOptions, private readonly hooks: NetworkHooks) {
@@ -128,7 +135,9 @@ export class Network {
       const link = fp === null ? undefined : this.link(fp)
       const contact = fp === null ? undefined : this.ctx.contacts.get(fp)
       const rtt = link?.rttMs ?? null
+      const path = link === undefined ? null : { via: 'direct' as const, candidate: p.path?.candidate ?? null, probeRttMs: p.path?.rttMs ?? null }
       return {
+        path,
         fingerprint: fp,
         address: formatAddress(link?.address ?? p.address),
         source: p.source,
@@ -166,6 +175,18 @@ export class Network {
     if (found !== null) this.ctx.counters.lookupsFound++
     this.ctx.log.debug({ peer: fp, addresses: found?.addresses.map(formatAddress) ?? null }, 'dht lookup done')
     this.conn.lookupDone(fp, found, this.ctx.now())
+    if (found?.punch !== undefined && this.opts.punch != null && this.conn.state(fp) === 'offline') {
+      this.#punchKeys.set(fp, found.dhPublic)
+      this.opts.punch(fp, found.dhPublic, found.punch)
+    }
+    this.hooks.rearm()
+  }
+
+  /** A punch toward `fp` found a path (traversal.md §6): dial it now with the record's key. */
+  punched (fp: string, address: Address, path: PeerPath): void {
+    const key = this.#punchKeys.get(fp)
+    if (this.#stopped || key === undefined) return
+    this.conn.punched(fp, address, key, path, this.ctx.now())
     this.hooks.rearm()
   }
 

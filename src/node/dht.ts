@@ -16,14 +16,15 @@ import type { DatagramTransport } from '../io/datagram.js'
 import type { TimerHandle } from '../io/scheduler.js'
 import type { World } from '../io/world.js'
 import { DhtNode, type DhtNodeOptions } from '../dht/node.js'
-import type { RecordAddress } from '../dht/records.js'
-import { sealPresenceRecord, type OpenedPresence } from '../dht/presence-seal.js'
+import type { PresenceRecord, RecordAddress } from '../dht/records.js'
+import { sealPresenceRecord, fitRecord, type OpenedPresence } from '../dht/presence-seal.js'
+import type { RecordTraversal } from '../traversal/service.js'
 import { presencePlan } from '../dht/presence-plan.js'
 import { isLoopbackHost } from '../dht/loopback.js'
 import { privateBlock, type DialScope, type Prefix } from '../dht/address-scope.js'
 import { idToHex } from '../dht/ids.js'
 import { addressOf, canonicalAddress, formatHostPort, parseIp } from '../io/address.js'
-import { RECORD_MAX_ADDRESSES } from '../dht/constants.js'
+import { RECORD_MAX_ADDRESSES, RECORD_MAX_RENDEZVOUS } from '../dht/constants.js'
 import { XCHACHA_NONCE_BYTES } from '../crypto/primitives.js'
 import { BootstrapCandidates, BOOTSTRAP_CANDIDATES_TRIED, type CandidateSource } from '../dht/bootstrap-candidates.js'
 import type { BootstrapMemory } from './bootstrap-memory.js'
@@ -52,6 +53,8 @@ export interface DhtComponentOptions {
   ttlMs?: number
   /** where the nodes we meet are remembered (none: nothing is kept across starts) */
   memory?: BootstrapMemory
+  /** what NAT traversal adds to the record (candidates, NAT kind, rendezvous: dht.md §5.2) */
+  traversal?: () => RecordTraversal | null
 }
 
 /** The addresses we announce: the bound one, or every non-loopback interface address when bound to the wildcard. */
@@ -66,6 +69,19 @@ export function announcedAddresses (bound: { host: string, port: number }): Reco
     }
   }
   return out.slice(0, RECORD_MAX_ADDRESSES)
+}
+
+/**
+ * The record's content (dht.md §5.2): our interface addresses, then NAT traversal's candidates
+ * (mapped, reflexive) that are not among them, its NAT kind and rendezvous entries; addresses
+ * trimmed from the end until everything fits the sealed body.
+ */
+export function recordContent (interfaces: RecordAddress[], t: RecordTraversal | null): Pick<PresenceRecord, 'addresses' | 'natKind' | 'rendezvous'> {
+  if (t === null) return { addresses: interfaces }
+  const extra = t.candidates.filter(c => (c.kind === 'mapped' || c.kind === 'reflexive') && !interfaces.some(a => a.host === c.host && a.port === c.port))
+  // candidates in preference order: mapped before reflexive, both before a second LAN address
+  const addresses: RecordAddress[] = [...interfaces.slice(0, 1), ...extra.map(c => ({ host: c.host, port: c.port, kind: c.kind })), ...interfaces.slice(1)]
+  return fitRecord({ addresses, natKind: t.natKind, rendezvous: t.rendezvous.slice(0, RECORD_MAX_RENDEZVOUS) })
 }
 
 /**
@@ -115,6 +131,7 @@ export class DhtComponent implements Component {
   #remember: TimerHandle | null = null
   /** how the last join went: through the configured list, or through remembered nodes */
   joinedVia: 'configured' | 'remembered' | 'none' | null = null
+  #republishQueued = false
 
   constructor (readonly opts: DhtComponentOptions) {}
 
@@ -237,8 +254,9 @@ export class DhtComponent implements Component {
     const { scheduler, random } = this.opts.world
     const ttl = this.opts.ttlMs ?? PRESENCE_TTL_MS
     const now = scheduler.wallNow()
-    const addresses = announcedAddresses(ep.address)
-    const sealed = presencePlan(now, ttl).map(plan => sealPresenceRecord({ publicIdentity: this.opts.identity, addresses, ...plan }, this.opts.identity, random.bytes(XCHACHA_NONCE_BYTES)))
+    const content = recordContent(announcedAddresses(ep.address), this.opts.traversal?.() ?? null)
+    const addresses = content.addresses
+    const sealed = presencePlan(now, ttl).map(plan => sealPresenceRecord({ publicIdentity: this.opts.identity, ...content, ...plan }, this.opts.identity, random.bytes(XCHACHA_NONCE_BYTES)))
     const keys = new Set(sealed.map(r => idToHex(r.key)))
     for (const old of this.#published) if (!keys.has(old)) node.unpublish(Uint8Array.from(Buffer.from(old, 'hex')))
     this.#published = keys
@@ -253,6 +271,25 @@ export class DhtComponent implements Component {
     if (!node.running) return
     if (this.#renew !== null) scheduler.clearTimer(this.#renew) // a join through an invite announced again
     this.#renew = scheduler.setTimer(Math.max(1000, ttl - RENEW_BEFORE_MS), () => { this.#lastPublish = this.#announce(ep) })
+  }
+
+  /**
+   * Seal and publish our records again now (what they say changed: a new reflexive address, a
+   * rendezvous registration). Calls close together share one announce.
+   */
+  republish (): void {
+    const node = this.node
+    if (node === null || !node.running || this.#republishQueued) return
+    this.#republishQueued = true
+    const ep = this.opts.endpoint()
+    // after the announce in flight, whether it ended well or not
+    this.#lastPublish = this.#lastPublish.catch(() => {}).then(async () => {
+      this.#republishQueued = false
+      if (this.#renew !== null) this.opts.world.scheduler.clearTimer(this.#renew)
+      this.#renew = null
+      this.opts.log.debug({}, 'dht presence republished: its traversal fields changed')
+      await this.#announce(ep)
+    })
   }
 
   /** The presence of `fingerprint` as the network has it (opened and certified), or null. */

@@ -7,6 +7,7 @@
 //   relay      the relay client, and the relay service when the node serves (proto-spec/relay.md)
 //   dht        Kademlia on the endpoint's socket, when given bootstrap nodes (proto-spec/dht.md)
 //   nat        STUN on the endpoint's socket: reflexive address, NAT kind, serving (proto-spec/stun.md)
+//   traversal  rendezvous and hole punching on the same socket, with the DHT (proto-spec/traversal.md)
 //   messaging  links to contacts, mDNS, outbox, requests, receipts (proto-spec/messaging.md)
 //
 // and they stop in reverse. Every part takes time, randomness, sockets and storage from one
@@ -33,6 +34,9 @@ import { BootstrapMemory, BOOTSTRAP_MEMORY_FILE } from './bootstrap-memory.js'
 import { RelayComponent } from '../relay/component.js'
 import { PortmapComponent, type PortmapComponentOptions } from './portmap.js'
 import { NatComponent, type NatSettings } from './nat.js'
+import { TraversalComponent } from './traversal.js'
+import type { PunchEvent } from '../traversal/punch.js'
+import { dhtObserver, type AddressObserver } from '../traversal/candidates.js'
 
 export interface NodeOptions {
   world: World
@@ -64,6 +68,10 @@ export interface NodeOptions {
    * 'when-public': while STUN finds the node open or a port mapping makes it publicly reachable
    */
   relay?: boolean | 'when-public'
+  /** where the reflexive address and NAT kind come from (default: the DHT's PONGs; a STUN client) */
+  addressObserver?: AddressObserver
+  /** the relay fallback: a punch to a contact gave up (proto-spec/traversal.md §7) */
+  onPunchGiveUp?: (ev: Extract<PunchEvent, { type: 'failed' }>) => void
 }
 
 /** mDNS follows the UDP bind: one interface when bound to one IPv4 address (else all of them). */
@@ -81,6 +89,8 @@ export class Node {
   readonly dht: DhtComponent | null
   readonly portmap: PortmapComponent | null
   readonly nat: NatComponent | null
+  /** NAT traversal; present with the DHT (its rendezvous entries travel in the presence record) */
+  readonly traversal: TraversalComponent | null
   readonly messaging: MessagingService
   /** what users do (send, read, accept, block, …), as IPC methods call it */
   readonly actions: MessagingActions
@@ -109,7 +119,8 @@ export class Node {
         log: log.child({ c: 'dht' }),
         node: { ...(isLoopbackHost(opts.host) ? LOOPBACK_SETTINGS : {}), ...opts.dht },
         // the nodes we meet, kept for the next start (dht.md §6.4)
-        memory: new BootstrapMemory(`${opts.paths.home}/${BOOTSTRAP_MEMORY_FILE}`, identity.dhSecret, world.storage)
+        memory: new BootstrapMemory(`${opts.paths.home}/${BOOTSTRAP_MEMORY_FILE}`, identity.dhSecret, world.storage),
+        traversal: () => this.traversal?.recordFields() ?? null
       })
     this.portmap = opts.portmap === undefined || opts.portmap === false
       ? null
@@ -132,6 +143,24 @@ export class Node {
         candidates: () => [...opts.bootstrap, ...stunCandidates(dht)],
         observed: () => dht?.node?.observedAddress() ?? null
       })
+    this.traversal = dht === null
+      ? null
+      : new TraversalComponent({
+        endpoint: () => this.udp.endpoint,
+        dht,
+        identity,
+        world,
+        log: log.child({ c: 'traversal' }),
+        bootstrap: opts.bootstrap.map(formatHostPort),
+        isContact,
+        observer: opts.addressObserver ?? this.#addressObserver(dht),
+        onPath: ev => {
+          const to = peerAddressOf(ev.address)
+          if (to !== null) this.messaging.network.punched(ev.fingerprint, to, { candidate: ev.kind, rttMs: ev.rttMs })
+        },
+        onGiveUp: opts.onPunchGiveUp
+      })
+    const traversal = this.traversal
     this.messaging = new MessagingService({
       paths: opts.paths,
       identity,
@@ -144,6 +173,10 @@ export class Node {
       mdns: mdnsOptions(opts.host, opts.mdns),
       // a contact with no known address is looked up in the DHT (messaging.md §5.2)
       lookupPresence: dht === null ? null : async (fp: string, signal: AbortSignal): Promise<FoundRecord | null> => await dht.lookup(fp, signal),
+      // a contact behind a NAT that filters is reached through its rendezvous (traversal.md §5)
+      punch: traversal === null
+        ? null
+        : (fp, dhPublic, info) => { traversal.service?.punch({ fingerprint: fp, dhPublic, ...info }) },
       profileName: opts.profileName
     })
     this.actions = new MessagingActions(this.messaging)
@@ -173,11 +206,31 @@ export class Node {
   }
 
   /**
+   * What NAT traversal learns its addresses from (traversal.md §2): STUN's reflexive addresses
+   * and NAT kind when it has them, else the DHT's PONGs; the port mapping, if any.
+   */
+  #addressObserver (dht: DhtComponent): AddressObserver {
+    const fromDht = dhtObserver(() => dht.node?.observedAddress() ?? null, () => this.udp.endpoint.address)
+    return {
+      reflexive: () => {
+        const stun = this.nat?.reflexive() ?? []
+        return stun.length > 0 ? stun : fromDht.reflexive()
+      },
+      natKind: () => {
+        const kind = this.nat?.natKind() ?? 'unknown'
+        return kind !== 'unknown' ? kind : fromDht.natKind()
+      },
+      mapped: () => this.mappedAddress()
+    }
+  }
+
+  /**
    * The node's parts in start order: the store, the socket, its port mapping, the relay, the DHT
-   * (before messaging, which looks peers up in it and stops first, cancelling its lookups), messaging.
+   * (before messaging, which looks peers up in it and stops first, cancelling its lookups), STUN,
+   * NAT traversal, messaging.
    */
   components (): Component[] {
-    return [this.storage, this.udp, ...(this.portmap === null ? [] : [this.portmap]), this.relay, ...(this.dht === null ? [] : [this.dht]), ...(this.nat === null ? [] : [this.nat]), this.messaging]
+    return [this.storage, this.udp, ...(this.portmap === null ? [] : [this.portmap]), this.relay, ...(this.dht === null ? [] : [this.dht]), ...(this.nat === null ? [] : [this.nat]), ...(this.traversal === null ? [] : [this.traversal]), this.messaging]
   }
 
   /** Starts the parts in order; on a failure stops those started, in reverse, and throws. */

@@ -23,6 +23,7 @@ import { realWorld, type World } from '../io/world.js'
 import { memoryStorage, diskStorage, type Storage } from '../io/storage.js'
 import { Endpoint } from '../transport/endpoint.js'
 import { createSimNetwork, type SimNetwork, type LinkOptions } from '../sim/network.js'
+import type { SimNat } from '../sim/nat.js'
 import { createRng, type Rng } from '../sim/rng.js'
 import { simRandom, simScheduler, simSockets } from '../sim/io.js'
 import { openStore } from '../store/index.js'
@@ -56,6 +57,11 @@ export interface TestnetOptions {
   host?: (i: number) => string
   /** does node i serve as a relay (proto-spec/relay.md §1)? Default: none does */
   relay?: (i: number) => boolean
+  /**
+   * Simulator only: the NAT node i sits behind (create it on `sim` with sim.createNat), or null
+   * for none. Give such a node a private `host` inside it (e.g. 192.168.1.2).
+   */
+  behind?: (i: number, sim: SimNetwork) => SimNat | null
 }
 
 export interface TestNode extends Node {
@@ -97,9 +103,10 @@ export class Testnet {
     const keys = createRng(((this.opts.seed ?? 1) ^ 0x6b657973) >>> 0) // a stream of its own: the nodes' other draws stay as they were
     for (let i = 0; i < n; i++) {
       const host = this.opts.host?.(i) ?? (this.sim === null ? '127.0.0.1' : `10.${1 + (i >> 8)}.${i & 255}.1`) // a /24 each: the DHT's subnet caps hold
+      const nat = this.sim === null ? null : (this.opts.behind?.(i, this.sim) ?? null)
       const world: World = this.sim === null
         ? realWorld()
-        : { scheduler: simScheduler(this.sim.clock, SIM_WALL_BASE_MS), random: simRandom(rng.fork()), sockets: simSockets(this.sim, host), storage: this.#storage }
+        : { scheduler: simScheduler(this.sim.clock, SIM_WALL_BASE_MS), random: simRandom(rng.fork()), sockets: simSockets(nat ?? this.sim, host), storage: this.#storage }
       const name = this.opts.name?.(i) ?? `node-${i}`
       this.#slots.push({ index: i, name, identity: this.sim === null ? generateIdentity() : seededIdentity(keys), storeKey: world.random.bytes(32), home: join(this.#tmp ?? '/sim', `node-${i}`), world, host, port: 0, life: null })
     }

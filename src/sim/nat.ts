@@ -122,6 +122,17 @@ export class SimNat {
     return this.#net.createNat({ ...opts, realm: this })
   }
 
+  /**
+   * The NAT restarts: every mapping is forgotten at once (a home router's reboot, or its
+   * conntrack table flushed). Hosts behind it get new mappings — new ports with random port
+   * assignment — on their next outbound packet; packets to the old ones find no mapping.
+   */
+  reboot (): void {
+    this.#byKey.clear()
+    this.#byExternal.clear()
+    this.#pairedIp.clear()
+  }
+
   /** The live mappings (expired ones are dropped and counted first). */
   mappings (): NatMapping[] {
     for (const m of [...this.#byKey.values()]) if (this.#expired(m)) this.#expire(m)

@@ -4,7 +4,7 @@
 // the manager returns is carried out: datagrams sent, events emitted, connect() promises settled,
 // one timer armed for the next deadline. Nothing from the network throws out of here.
 import { EventEmitter } from 'node:events'
-import { classifyDatagram } from '../wire/packet.js'
+import { classifyDatagram, isTraversalDatagram } from '../wire/packet.js'
 import { RELAY_TYPE_FIRST, RELAY_TYPE_LAST } from '../wire/constants.js'
 import { DROP_REASONS, type DropReason } from '../wire/drops.js'
 import type { Identity } from '../crypto/identity.js'
@@ -19,6 +19,8 @@ import type { SessionTuning } from './constants.js'
 import { SESSION_DROP_REASONS, type PeerAddress, type SessionDropReason } from './types.js'
 
 export type DatagramHook = (datagram: Uint8Array, from: PeerAddress) => void
+/** Who else uses the socket (wire.md §1): STUN, the DHT, NAT traversal (proto-spec/traversal.md). */
+export type HookKind = 'stun' | 'dht' | 'traversal' | 'relay'
 
 export interface EndpointOptions {
   /** bind address (default 0.0.0.0) and port (default 0: any) for the UDP socket */
@@ -90,7 +92,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements SessionOwn
   readonly #sendActions: ManagerAction[] = []
   readonly #recvActions: ManagerAction[] = []
   #receiving = false
-  readonly #hooks: { stun: DatagramHook | null, dht: DatagramHook | null, relay: DatagramHook | null } = { stun: null, dht: null, relay: null }
+  readonly #hooks: Record<HookKind, DatagramHook | null> = { stun: null, dht: null, traversal: null, relay: null }
   readonly #counts = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, stunIn: 0, dhtIn: 0, listenerErrors: 0, internalErrors: 0, noHandler: 0, oldSendErrors: 0 }
   #timer: unknown = null
   #timerAt = Infinity
@@ -127,12 +129,12 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements SessionOwn
     return this.#manager.identity.fingerprint
   }
 
-  /** Register the STUN, DHT or relay-control handler (wire.md §1); null removes it. */
-  setHandler (kind: 'stun' | 'dht' | 'relay', hook: DatagramHook | null): void {
+  /** Register the STUN, DHT, traversal or relay-control handler (wire.md §1); null removes it. */
+  setHandler (kind: HookKind, hook: DatagramHook | null): void {
     this.#hooks[kind] = hook
   }
 
-  /** Send a raw datagram on the shared socket (for the STUN and DHT components). */
+  /** Send a raw datagram on the shared socket (for the STUN, DHT and traversal components). */
   sendDatagram (to: PeerAddress, bytes: Uint8Array): void {
     if (!this.#closed) this.#transmit(to, bytes)
   }
@@ -247,6 +249,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements SessionOwn
     if (bytes.length >= 2 && bytes[1]! >= RELAY_TYPE_FIRST && bytes[1]! <= RELAY_TYPE_LAST && classifyDatagram(bytes) === 'dmess') {
       return this.#hook('relay', bytes, from)
     }
+    if (isTraversalDatagram(bytes)) return this.#hook('traversal', bytes, from)
     // one action list for every datagram, emptied after use (a datagram handled inside
     // another's actions, which only a synchronous test transport could cause, gets its own)
     const nested = this.#receiving
@@ -270,7 +273,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements SessionOwn
     }
   }
 
-  #hook (kind: 'stun' | 'dht' | 'relay', bytes: Uint8Array, from: PeerAddress): void {
+  #hook (kind: HookKind, bytes: Uint8Array, from: PeerAddress): void {
     const hook = this.#hooks[kind]
     if (hook === null) {
       this.#counts.noHandler++

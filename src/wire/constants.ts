@@ -35,7 +35,7 @@ export const PacketType = {
   TRANSPORT_DATA: 0x10,
   SESSION_CLOSE: 0x12
   // 0x20–0x3f: DHT RPCs (DHT_TYPE_FIRST..DHT_TYPE_LAST), defined by proto-spec/dht.md
-  // 0x40–0x4f: reserved for NAT traversal (rendezvous, hole punching)
+  // 0x40–0x4f: NAT traversal (TRAVERSAL_TYPE_FIRST..LAST), defined by proto-spec/traversal.md
   // 0x50–0x5f: relay control (RELAY_TYPE_FIRST..RELAY_TYPE_LAST), defined by proto-spec/relay.md
   // 0x60–0xff: reserved
 } as const
@@ -46,6 +46,9 @@ export const DHT_TYPE_LAST = 0x3f
 /** 0x50–0x5f: the blind relay's control messages (proto-spec/relay.md §3); 0x40–0x4f are hole punching's. */
 export const RELAY_TYPE_FIRST = 0x50
 export const RELAY_TYPE_LAST = 0x5f
+/** Rendezvous, punch and probe messages (proto-spec/traversal.md §4): handed whole to the traversal hook. */
+export const TRAVERSAL_TYPE_FIRST = 0x40
+export const TRAVERSAL_TYPE_LAST = 0x4f
 
 /** Handshake pattern carried by HANDSHAKE_INITIATION (proto-spec/noise.md names the protocols). */
 export const HandshakePattern = {

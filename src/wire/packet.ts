@@ -4,7 +4,7 @@
 // of a decoded packet are views into the datagram (no copy); copy them to keep them.
 import {
   VERSION_MARKER, VERSION_MARKER_MASK, VERSION_MASK, WIRE_VERSION, WIRE_VERSION_INVARIANT,
-  SUPPORTED_WIRE_VERSIONS, PacketType, HandshakePattern, DHT_TYPE_FIRST, DHT_TYPE_LAST,
+  SUPPORTED_WIRE_VERSIONS, PacketType, HandshakePattern, DHT_TYPE_FIRST, DHT_TYPE_LAST, TRAVERSAL_TYPE_FIRST, TRAVERSAL_TYPE_LAST,
   MAX_DATAGRAM_BYTES, MAX_TRANSPORT_DATAGRAM_BYTES, COOKIE_BYTES, MAC1_BYTES, AEAD_TAG_BYTES, HANDSHAKE_INITIATION_HEADER_BYTES, HANDSHAKE_INITIATION_MIN_BYTES,
   HANDSHAKE_RESPONSE_HEADER_BYTES, HANDSHAKE_FINAL_HEADER_BYTES, NOISE_INITIATION_MIN_BYTES,
   NOISE_RESPONSE_MIN_BYTES, NOISE_FINAL_MIN_BYTES, COOKIE_REPLY_BYTES,
@@ -104,6 +104,12 @@ export function classifyDatagram (buf: Uint8Array): DatagramClass {
   if (isStun(buf)) return 'stun'
   if (buf.length >= 2 && ((buf[0] ?? 0) & VERSION_MARKER_MASK) === VERSION_MARKER) return 'dmess'
   return 'unknown'
+}
+
+/** A version-1 traversal packet (wire.md §2.2, types 0x40–0x4f: proto-spec/traversal.md §4), from its first two bytes. */
+export function isTraversalDatagram (buf: Uint8Array): boolean {
+  const type = buf[1] ?? 0
+  return buf.length >= 2 && buf[0] === (VERSION_MARKER | WIRE_VERSION) && type >= TRAVERSAL_TYPE_FIRST && type <= TRAVERSAL_TYPE_LAST
 }
 
 /** Decode one dmess datagram, or say why it is dropped. Never throws. wire.md §5 */

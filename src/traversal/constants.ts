@@ -1,0 +1,55 @@
+// Numbers of NAT traversal (proto-spec/traversal.md): packet types 0x40–0x4f of wire.md §2.2,
+// sizes, and timing. Spec constants first, tuning after.
+
+/** Packet types (byte 1; byte 0 is 0xC1, wire.md §2.1). traversal.md §4 */
+export const TraversalType = {
+  REGISTER: 0x40,
+  REGISTERED: 0x41,
+  PUNCH_REQUEST: 0x42,
+  PUNCH_FORWARD: 0x43,
+  PUNCH_REPLY: 0x44,
+  PUNCH_ANSWER: 0x45,
+  PUNCH_UNKNOWN: 0x46,
+  PROBE: 0x48,
+  PROBE_ACK: 0x49
+} as const
+export type TraversalType = typeof TraversalType[keyof typeof TraversalType]
+
+
+/** marker, type */
+export const HEADER_BYTES = 2
+export const TAG_BYTES = 16
+export const TXID_BYTES = 4
+export const HANDLE_BYTES = 16
+export const PUNCH_ID_BYTES = 16
+/** REGISTER is padded to this, so REGISTERED (at most 28 bytes) is never larger: traversal.md §4.1 */
+export const REGISTER_BYTES = 40
+/** PROBE and PROBE_ACK: marker, type, punch id, round */
+export const PROBE_BYTES = HEADER_BYTES + PUNCH_ID_BYTES + 1
+
+/** The plaintext inside a punch offer or answer: fixed, whatever the candidate count (traversal.md §5.2). */
+export const MAX_CANDIDATES = 8
+export const PUNCH_PAYLOAD_BYTES = 1 + PUNCH_ID_BYTES + 8 + 1 + 32 + 64 + 1 + MAX_CANDIDATES * 20
+/** Noise X message 1: e (32), encrypted s (32 + 16), encrypted payload (+ 16) */
+export const PUNCH_SEALED_BYTES = 32 + 48 + PUNCH_PAYLOAD_BYTES + 16
+export const PUNCH_PACKET_BYTES = HEADER_BYTES + TAG_BYTES + PUNCH_SEALED_BYTES
+
+/** Noise_X over SHA-256 for the end-to-end punch messages (traversal.md §5.1). */
+export const NOISE_PUNCH = 'Noise_X_25519_ChaChaPoly_SHA256'
+export const PUNCH_PROLOGUE = new TextEncoder().encode('dmess-punch/1')
+
+// ---- timing (tuning: not visible on the wire) ----
+/** Re-REGISTER this often: under the 30 s idle timeout of Linux conntrack and most home routers (RFC 4787 REQ-5 allows 2 min). */
+export const KEEPALIVE_MS = 20_000
+/** A rendezvous forgets a registration not refreshed for this long. */
+export const REGISTRATION_TTL_MS = 60_000
+/** How long a rendezvous remembers a forwarded request's requester, for the one answer. */
+export const PENDING_TTL_MS = 10_000
+/** A punch message older or newer than this (sender's wall clock) is refused: replay bound. */
+export const PUNCH_MAX_SKEW_MS = 60_000
+/** Gap between probes (RFC 8445 §14.2's Ta; smaller than its 50 ms default: at most 8 checks of 19 bytes). */
+export const PROBE_PACE_MS = 10
+/** Probe rounds over every candidate before a punch gives up. */
+export const PROBE_ROUNDS = 40
+/** A punch that has not completed by then has failed (then the relay hook is called). */
+export const PUNCH_TIMEOUT_MS = 10_000

@@ -1,0 +1,294 @@
+// Hole punching between two contacts (proto-spec/traversal.md §5–§6), as a pure state machine:
+// messages and `now` in, datagrams and events out. The side that wants to connect ("offerer",
+// A) seals an offer — its candidates, NAT kind and a fresh punch id — to the other's identity key
+// and sends it to one of the rendezvous nodes its presence record lists; the other ("answerer",
+// B) opens it, drops it unless it comes from a contact, answers the same way with its own
+// candidates, and both send paced PROBEs to each other's candidates, LAN first (RFC 8445 §6.1.2:
+// ordered checks, §14: paced). A PROBE or PROBE_ACK heard from an address is a path: the
+// offerer reports it (event 'path'), and the caller runs the Noise IK handshake there. An attempt
+// with no path after PUNCH_TIMEOUT_MS reports 'failed' (the caller's relay hook takes over).
+import type { Identity } from '../crypto/identity.js'
+import { constantTimeEqual } from '../crypto/primitives.js'
+import { addressOf } from '../io/address.js'
+import { encodeTraversal, type TraversalMessage } from './messages.js'
+import { openPunch, sealPunch, type OpenedPunch } from './punch-seal.js'
+import { orderCandidates, type Candidate, type CandidateKind, type NatKind } from './candidates.js'
+import {
+  TraversalType, PUNCH_ID_BYTES, PUNCH_MAX_SKEW_MS, PROBE_PACE_MS, PROBE_ROUNDS, PUNCH_TIMEOUT_MS
+} from './constants.js'
+import type { Outgoing } from './rendezvous.js'
+
+/** What a presence record says about reaching its owner (dht.md §5.2), as the offerer uses it. */
+export interface PunchTarget {
+  fingerprint: string
+  dhPublic: Uint8Array
+  rendezvous: Array<{ address: string, tag: Uint8Array }>
+  candidates: Candidate[]
+  natKind: NatKind
+}
+
+export type PunchEvent =
+  /** a working path to `fingerprint` (offerer: dial it now) */
+  | { type: 'path', fingerprint: string, address: string, kind: CandidateKind | 'peer-reflexive', rttMs: number | null, role: 'offer' | 'answer' }
+  /** no path within PUNCH_TIMEOUT_MS, or no rendezvous answered */
+  | { type: 'failed', fingerprint: string, reason: 'no-answer' | 'no-path', natKind: NatKind }
+
+export interface PuncherOptions {
+  identity: Identity
+  random: (n: number) => Uint8Array
+  wallNow: () => number
+  /** only contacts may make us punch (traversal.md §5.3) */
+  isContact: (fingerprint: string) => boolean
+  /** our candidates and NAT kind now */
+  candidates: () => Candidate[]
+  natKind: () => NatKind
+  /** which of a peer's candidates we may send to (address scope, address family) */
+  usable?: (c: Candidate) => boolean
+}
+
+export interface PunchStats {
+  offers: number
+  answersReceived: number
+  forwardsOpened: number
+  notContact: number
+  replays: number
+  undecryptable: number
+  probesSent: number
+  paths: number
+  failed: number
+}
+
+interface Attempt {
+  role: 'offer' | 'answer'
+  fingerprint: string
+  punchId: Uint8Array
+  remote: Candidate[]
+  natKind: NatKind
+  /** offerer: the rendezvous entries, and which one is asked now */
+  rendezvous: Array<{ address: string, tag: Uint8Array }>
+  /** offerer: the answerer's X25519 identity key, from its record */
+  dhPublic: Uint8Array | null
+  asked: number
+  answered: boolean
+  nextAskAt: number
+  probing: boolean
+  probeAt: number
+  sent: number
+  lastSentTo: Map<string, number>
+  done: boolean
+  expiresAt: number
+}
+
+/** Ask the next rendezvous if the current one has not answered by then. */
+const RENDEZVOUS_RETRY_MS = 1000
+const MAX_ATTEMPTS = 32
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
+const candidateAddress = (c: Candidate): string | null => addressOf(c.host, c.port)
+
+export class Puncher {
+  readonly #attempts = new Map<string, Attempt>()
+  readonly #seen = new Map<string, number>()
+  readonly events: PunchEvent[] = []
+  readonly stats: PunchStats = { offers: 0, answersReceived: 0, forwardsOpened: 0, notContact: 0, replays: 0, undecryptable: 0, probesSent: 0, paths: 0, failed: 0 }
+
+  constructor (private readonly o: PuncherOptions) {}
+
+  /** Is a punch toward `fingerprint` running? */
+  active (fingerprint: string): boolean {
+    for (const a of this.#attempts.values()) if (a.fingerprint === fingerprint && !a.done) return true
+    return false
+  }
+
+  /** Start punching toward `t` (an offer through its first rendezvous; probes to its record's candidates at once). */
+  start (t: PunchTarget, now: number): Outgoing[] {
+    if (this.active(t.fingerprint) || t.rendezvous.length === 0) return []
+    this.#evictIfFull()
+    const a = this.#attempt('offer', t.fingerprint, this.o.random(PUNCH_ID_BYTES), t.candidates, t.natKind, now)
+    a.rendezvous = t.rendezvous
+    a.dhPublic = t.dhPublic
+    this.stats.offers++
+    return this.#ask(a, now)
+  }
+
+  receive (m: TraversalMessage, from: string, now: number): Outgoing[] {
+    switch (m.type) {
+      case TraversalType.PUNCH_FORWARD: return this.#onForward(m.handle, m.sealed, from, now)
+      case TraversalType.PUNCH_ANSWER: return this.#onAnswer(m.sealed, now)
+      case TraversalType.PUNCH_UNKNOWN: return this.#onUnknown(m.tag, now)
+      case TraversalType.PROBE: case TraversalType.PROBE_ACK: return this.#onProbe(m.type, m.punchId, m.round, m.answerer, from, now)
+      default: return []
+    }
+  }
+
+  /** Probes and retries due at `now`; attempts that ran out report 'failed'. */
+  tick (now: number): Outgoing[] {
+    const out: Outgoing[] = []
+    for (const [k, a] of this.#attempts) {
+      if (now >= a.expiresAt) {
+        this.#attempts.delete(k)
+        if (!a.done) this.#fail(a)
+        continue
+      }
+      if (a.done) continue
+      if (a.role === 'offer' && !a.answered && now >= a.nextAskAt) out.push(...this.#ask(a, now))
+      if (a.probing && now >= a.probeAt) out.push(...this.#probe(a, now))
+    }
+    for (const [k, until] of this.#seen) if (until <= now) this.#seen.delete(k)
+    return out
+  }
+
+  get nextDeadline (): number {
+    let at = Infinity
+    for (const a of this.#attempts.values()) {
+      at = Math.min(at, a.expiresAt)
+      if (a.done) continue
+      if (a.role === 'offer' && !a.answered) at = Math.min(at, a.nextAskAt)
+      if (a.probing) at = Math.min(at, a.probeAt)
+    }
+    return at
+  }
+
+  /** The caller's session with `fingerprint` is up: stop probing it. */
+  connected (fingerprint: string): void {
+    for (const a of this.#attempts.values()) if (a.fingerprint === fingerprint) { a.done = true; a.probing = false }
+  }
+
+  // ---- inside ----
+
+  #attempt (role: 'offer' | 'answer', fingerprint: string, punchId: Uint8Array, remote: Candidate[], natKind: NatKind, now: number): Attempt {
+    const usable = this.o.usable ?? (() => true)
+    const a: Attempt = {
+      role, fingerprint, punchId, natKind, remote: orderCandidates(remote.filter(usable)), rendezvous: [], dhPublic: null, asked: -1, answered: false,
+      nextAskAt: now, probing: false, probeAt: now, sent: 0, lastSentTo: new Map(), done: false, expiresAt: now + PUNCH_TIMEOUT_MS
+    }
+    for (const [k, old] of this.#attempts) if (old.fingerprint === fingerprint) this.#attempts.delete(k) // one punch per peer
+    this.#attempts.set(hex(punchId), a)
+    if (a.remote.length > 0) a.probing = true
+    return a
+  }
+
+  #evictIfFull (): void {
+    if (this.#attempts.size < MAX_ATTEMPTS) return
+    const oldest = this.#attempts.keys().next().value
+    if (oldest !== undefined) this.#attempts.delete(oldest)
+  }
+
+  #payload (a: Attempt): Parameters<typeof sealPunch>[0] {
+    return { role: a.role, punchId: a.punchId, sentAt: this.o.wallNow(), natKind: this.o.natKind(), candidates: this.o.candidates() }
+  }
+
+  /** Send the offer to the next rendezvous entry (traversal.md §5.1); past the last one, wait for the timeout. */
+  #ask (a: Attempt, now: number): Outgoing[] {
+    a.asked++
+    const r = a.rendezvous[a.asked]
+    if (r === undefined || a.dhPublic === null) {
+      a.nextAskAt = Infinity
+      return []
+    }
+    a.nextAskAt = now + RENDEZVOUS_RETRY_MS
+    const sealed = sealPunch(this.#payload(a), this.o.identity, a.dhPublic)
+    return [{ to: r.address, bytes: encodeTraversal({ type: TraversalType.PUNCH_REQUEST, tag: r.tag, sealed }) }]
+  }
+
+  #onUnknown (tag: Uint8Array, now: number): Outgoing[] {
+    for (const a of this.#attempts.values()) {
+      const r = a.rendezvous[a.asked]
+      if (a.role === 'offer' && !a.answered && r !== undefined && constantTimeEqual(r.tag, tag)) return this.#ask(a, now)
+    }
+    return []
+  }
+
+  /** B's side: an offer passed on by a rendezvous we registered with (traversal.md §5.3). */
+  #onForward (handle: Uint8Array, sealed: Uint8Array, from: string, now: number): Outgoing[] {
+    const p = this.#open(sealed, 'offer')
+    if (p === null) return []
+    this.stats.forwardsOpened++
+    const a = this.#attempt('answer', p.fingerprint, p.punchId, p.candidates, p.natKind, now)
+    const answer = sealPunch(this.#payload(a), this.o.identity, p.sender.dhPublic)
+    return [{ to: from, bytes: encodeTraversal({ type: TraversalType.PUNCH_REPLY, handle, sealed: answer }) }, ...this.#probe(a, now)]
+  }
+
+  /** A's side: the answer, through the rendezvous. */
+  #onAnswer (sealed: Uint8Array, now: number): Outgoing[] {
+    const p = this.#open(sealed, 'answer')
+    if (p === null) return []
+    const a = this.#attempts.get(hex(p.punchId))
+    if (a === undefined || a.role !== 'offer' || a.fingerprint !== p.fingerprint || a.answered) return []
+    this.stats.answersReceived++
+    a.answered = true
+    a.natKind = p.natKind
+    const usable = this.o.usable ?? (() => true)
+    const known = new Set(a.remote.map(candidateAddress))
+    a.remote = orderCandidates([...p.candidates.filter(c => usable(c) && !known.has(candidateAddress(c))), ...a.remote])
+    a.probing = a.remote.length > 0
+    a.sent = 0 // the answerer's NAT opens now: start the rounds again
+    return a.done ? [] : this.#probe(a, now)
+  }
+
+  /** Opened, from a contact, of the expected role, fresh, not seen before; else null (counted). */
+  #open (sealed: Uint8Array, role: 'offer' | 'answer'): OpenedPunch | null {
+    const p = openPunch(sealed, this.o.identity)
+    if (p === null || p.role !== role) {
+      this.stats.undecryptable++
+      return null
+    }
+    if (!this.o.isContact(p.fingerprint)) {
+      this.stats.notContact++
+      return null
+    }
+    const wall = this.o.wallNow()
+    const key = `${role}:${hex(p.punchId)}`
+    if (Math.abs(wall - p.sentAt) > PUNCH_MAX_SKEW_MS || this.#seen.has(key)) {
+      this.stats.replays++
+      return null
+    }
+    if (this.#seen.size >= 4096) this.#seen.delete(this.#seen.keys().next().value!)
+    this.#seen.set(key, wall + 2 * PUNCH_MAX_SKEW_MS)
+    return p
+  }
+
+  /** One paced probe, to the next candidate in order (RFC 8445 §6.1.4.2: one check per Ta). */
+  #probe (a: Attempt, now: number): Outgoing[] {
+    if (!a.probing || a.remote.length === 0) return []
+    if (a.sent >= PROBE_ROUNDS * a.remote.length) {
+      a.probing = false
+      return []
+    }
+    const c = a.remote[a.sent % a.remote.length]!
+    const round = Math.floor(a.sent / a.remote.length)
+    a.sent++
+    a.probeAt = now + PROBE_PACE_MS
+    const to = candidateAddress(c)
+    if (to === null) return []
+    a.lastSentTo.set(to, now)
+    this.stats.probesSent++
+    return [{ to, bytes: encodeTraversal({ type: TraversalType.PROBE, punchId: a.punchId, round, answerer: a.role === 'answer' }) }]
+  }
+
+  #onProbe (type: number, punchId: Uint8Array, round: number, answerer: boolean, from: string, now: number): Outgoing[] {
+    const a = this.#attempts.get(hex(punchId))
+    if (a === undefined) return [] // not ours (or over): no answer to a stranger's probe
+    // our own probe come back (a candidate that is our own address, or a hairpin): not the peer
+    if (answerer === (a.role === 'answer')) return []
+    const out: Outgoing[] = []
+    // same size as the probe: an answer only to the address the probe came from
+    if (type === TraversalType.PROBE) out.push({ to: from, bytes: encodeTraversal({ type: TraversalType.PROBE_ACK, punchId, round, answerer: a.role === 'answer' }) })
+    if (a.done) return out
+    a.done = true
+    a.probing = false
+    const c = a.remote.find(r => candidateAddress(r) === from)
+    const sentAt = a.lastSentTo.get(from)
+    this.stats.paths++
+    this.events.push({
+      type: 'path', fingerprint: a.fingerprint, address: from, kind: c?.kind ?? 'peer-reflexive',
+      rttMs: type === TraversalType.PROBE_ACK && sentAt !== undefined ? now - sentAt : null, role: a.role
+    })
+    return out
+  }
+
+  #fail (a: Attempt): void {
+    if (a.role !== 'offer') return
+    this.stats.failed++
+    this.events.push({ type: 'failed', fingerprint: a.fingerprint, reason: a.answered ? 'no-path' : 'no-answer', natKind: a.natKind })
+  }
+}

@@ -1,0 +1,227 @@
+// NAT traversal on the node's one socket (proto-spec/traversal.md): the Endpoint's 'traversal'
+// hook feeds three pure parts — the rendezvous role every node plays for others (rendezvous.ts),
+// our own registrations with rendezvous nodes when we are not directly reachable (registrar.ts),
+// and hole punches with contacts (punch.ts) — and this class carries out what they return:
+// datagrams sent, one timer for the nearest deadline, events to the node. What the presence
+// record should say (candidates, NAT kind, rendezvous entries) is read from here by the DHT
+// component, which is told to republish when it changes.
+import type { Identity } from '../crypto/identity.js'
+import type { Scheduler, TimerHandle } from '../io/scheduler.js'
+import type { Random } from '../io/random.js'
+import { addressOf, peerAddressOf, type PeerAddress } from '../io/address.js'
+import { decodeTraversal } from './messages.js'
+import { RendezvousServer, type Outgoing } from './rendezvous.js'
+import { Registrar } from './registrar.js'
+import { Puncher, type PunchEvent, type PunchTarget } from './punch.js'
+import { gatherCandidates, directlyReachable, type AddressObserver, type Candidate, type NatKind } from './candidates.js'
+import { TraversalType } from './constants.js'
+
+/** The part of the Endpoint this needs (wire.md §1: the shared socket and its demultiplexer). */
+export interface TraversalSocket {
+  setHandler: (kind: 'traversal', hook: ((datagram: Uint8Array, from: PeerAddress) => void) | null) => void
+  sendDatagram: (to: PeerAddress, bytes: Uint8Array) => void
+  readonly address: PeerAddress
+}
+
+export interface TraversalOptions {
+  socket: () => TraversalSocket
+  identity: Identity
+  scheduler: Scheduler
+  random: Random
+  /** the DHT's PONGs today (candidates.ts dhtObserver), a STUN client later */
+  observer?: AddressObserver
+  /** our interface addresses with the bound port (LAN / public candidates) */
+  interfaces: () => PeerAddress[]
+  /** reachable dmess nodes we could register with, best first ("ip:port"): bootstrap nodes, DHT contacts */
+  servers: () => string[]
+  isContact: (fingerprint: string) => boolean
+  /** which of a peer's candidates this node may send to (address scope, family) */
+  usable?: (c: Candidate) => boolean
+  /** a punch found a path (the offerer dials it) */
+  onPath?: (ev: Extract<PunchEvent, { type: 'path' }>) => void
+  /**
+   * Punching gave up (no rendezvous answered, or no probe got through: e.g. both NATs
+   * symmetric). The relay fallback hooks in here (traversal.md §7).
+   */
+  onGiveUp?: (ev: Extract<PunchEvent, { type: 'failed' }>) => void
+  /** what the presence record should say changed: republish it */
+  onChange?: () => void
+}
+
+/** What the presence record carries for traversal (dht.md §5.2). */
+export interface RecordTraversal {
+  candidates: Candidate[]
+  natKind: NatKind
+  rendezvous: Array<{ host: string, port: number, tag: Uint8Array }>
+}
+
+/** How often the registrations are reconsidered (servers replaced, reachability rechecked). */
+const MAINTAIN_MS = 5000
+
+export class TraversalService {
+  readonly server: RendezvousServer
+  readonly registrar: Registrar
+  readonly puncher: Puncher
+  readonly counters = { received: 0, malformed: 0 }
+  #timer: TimerHandle | null = null
+  #timerAt = Infinity
+  #nextMaintain = 0
+  #version = -1
+  #socket: TraversalSocket | null = null
+
+  constructor (private readonly o: TraversalOptions) {
+    const random = (n: number): Uint8Array => o.random.bytes(n)
+    this.server = new RendezvousServer({ random })
+    this.registrar = new Registrar({ random, bound: () => this.#bound() })
+    this.puncher = new Puncher({
+      identity: o.identity,
+      random,
+      wallNow: () => o.scheduler.wallNow(),
+      isContact: o.isContact,
+      candidates: () => this.candidates(),
+      natKind: () => this.natKind(),
+      usable: o.usable
+    })
+  }
+
+  start (): void {
+    const socket = this.o.socket()
+    this.#socket = socket
+    socket.setHandler('traversal', (bytes, from) => { this.#receive(bytes, from) })
+    this.#maintain(this.o.scheduler.now())
+    this.#arm()
+  }
+
+  stop (): void {
+    this.#socket?.setHandler('traversal', null)
+    this.#socket = null
+    if (this.#timer !== null) this.o.scheduler.clearTimer(this.#timer)
+    this.#timer = null
+    this.#timerAt = Infinity
+  }
+
+  /** Our candidates now, in preference order (traversal.md §2). */
+  candidates (): Candidate[] {
+    const reflexive = [...this.registrar.reflexive().flatMap(a => { const p = peerAddressOf(a); return p === null ? [] : [p] }), ...(this.o.observer?.reflexive() ?? [])]
+    const observer: AddressObserver = { reflexive: () => reflexive, natKind: () => this.natKind(), mapped: this.o.observer?.mapped }
+    const bound = this.#bound()
+    return gatherCandidates(this.o.interfaces(), observer).filter(c => c.kind !== 'reflexive' || addressOf(c.host, c.port) !== bound)
+  }
+
+  /** What our registrations saw (traversal.md §2), else the observer's guess. */
+  natKind (): NatKind {
+    const fromServers = this.registrar.natKind()
+    if (fromServers !== 'unknown') return fromServers
+    // a rendezvous saw us at another address than our own: there is a NAT, whatever a LAN peer's PONGs say
+    const bound = this.#bound()
+    if (this.registrar.reflexive().some(a => a !== bound)) return 'unknown'
+    return this.o.observer?.natKind() ?? 'unknown'
+  }
+
+  /** What the presence record should carry now. */
+  recordFields (): RecordTraversal {
+    const now = this.o.scheduler.now()
+    const rendezvous = this.registrar.entries(now).flatMap(e => {
+      const p = peerAddressOf(e.address)
+      return p === null ? [] : [{ host: p.host, port: p.port, tag: e.tag }]
+    })
+    return { candidates: this.candidates(), natKind: this.natKind(), rendezvous }
+  }
+
+  /** Punch toward a contact whose record lists rendezvous nodes; false if one is running already or it cannot start. */
+  punch (target: PunchTarget): boolean {
+    if (this.#socket === null || this.puncher.active(target.fingerprint)) return false
+    const now = this.o.scheduler.now()
+    this.#send(this.puncher.start(target, now))
+    this.#arm()
+    return this.puncher.active(target.fingerprint)
+  }
+
+  /** The session with `fingerprint` is up: stop probing. */
+  connected (fingerprint: string): void {
+    this.puncher.connected(fingerprint)
+  }
+
+  // ---- inside ----
+
+  #bound (): string {
+    const a = this.#socket?.address
+    return a === undefined ? '' : (addressOf(a.host, a.port) ?? '')
+  }
+
+  #receive (bytes: Uint8Array, from: PeerAddress): void {
+    const m = decodeTraversal(bytes)
+    const src = addressOf(from.host, from.port)
+    if (m === null || src === null) {
+      this.counters.malformed++
+      return
+    }
+    this.counters.received++
+    const now = this.o.scheduler.now()
+    switch (m.type) {
+      case TraversalType.REGISTER: case TraversalType.PUNCH_REQUEST: case TraversalType.PUNCH_REPLY:
+        this.#send(this.server.receive(m, src, now)); break
+      case TraversalType.REGISTERED:
+        this.registrar.receive(m, src, now)
+        this.#changed()
+        break
+      default:
+        this.#send(this.puncher.receive(m, src, now))
+    }
+    this.#events()
+    this.#arm()
+  }
+
+  #send (out: Outgoing[]): void {
+    const socket = this.#socket
+    if (socket === null) return
+    for (const o of out) {
+      const to = peerAddressOf(o.to)
+      if (to !== null) socket.sendDatagram(to, o.bytes)
+    }
+  }
+
+  #events (): void {
+    for (const ev of this.puncher.events.splice(0)) {
+      if (ev.type === 'path') this.o.onPath?.(ev)
+      else this.o.onGiveUp?.(ev)
+    }
+  }
+
+  #changed (): void {
+    if (this.registrar.version === this.#version) return
+    this.#version = this.registrar.version
+    this.o.onChange?.()
+  }
+
+  /** Register while we are not directly reachable; stop when we are (traversal.md §3.1). */
+  #maintain (now: number): void {
+    this.#nextMaintain = now + MAINTAIN_MS
+    const reachable = directlyReachable(this.natKind(), this.candidates())
+    if (reachable) this.registrar.clear()
+    else this.registrar.consider(this.o.servers(), now)
+    this.#changed()
+  }
+
+  #fire (): void {
+    this.#timer = null
+    this.#timerAt = Infinity
+    if (this.#socket === null) return
+    const now = this.o.scheduler.now()
+    if (now >= this.#nextMaintain) this.#maintain(now)
+    this.#send(this.registrar.tick(now))
+    this.#send(this.puncher.tick(now))
+    this.#changed()
+    this.#events()
+    this.#arm()
+  }
+
+  #arm (): void {
+    if (this.#socket === null) return
+    const at = Math.min(this.#nextMaintain, this.registrar.nextDeadline, this.puncher.nextDeadline)
+    if (at >= this.#timerAt) return
+    if (this.#timer !== null) this.o.scheduler.clearTimer(this.#timer)
+    this.#timerAt = at
+    this.#timer = this.o.scheduler.setTimer(Math.max(1, at - this.o.scheduler.now()), () => { this.#fire() })
+  }
+}

@@ -1,0 +1,165 @@
+// Two `dmess daemon` processes behind real Linux NAT (scripts/lab/nat.ts: iptables MASQUERADE,
+// conntrack admitting only replies — an endpoint-independent mapping with address-and-port
+// dependent filtering, a home router) reach each other directly by hole punching
+// (proto-spec/traversal.md). Both sites use 192.168.1.0/24, so no private address crosses; the
+// only public dmess node is `dmess bootstrap` in the lab's internet namespace, which is both
+// daemons' DHT bootstrap and, with no configuration, their rendezvous. Alice and Bob add each
+// other by fingerprint (only contacts may make a node punch, traversal.md §5.3); Alice's message
+// must be delivered and `dmess peers --json` must show Bob at his NAT's public address, direct.
+// Root only: skipped with the reason elsewhere — but under CI=true a missing prerequisite fails.
+import t from 'tap'
+import type { ChildProcess } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import { labUnavailableReason, withLab, nsSpawn } from '../../scripts/lab/netns.js'
+import { iptablesUnavailableReason } from '../../scripts/lab/loss.js'
+import { addSiteHost, createNatLab, type NatMode } from '../../scripts/lab/nat.js'
+import { BIN, runCli } from '../helpers/cli.js'
+import { cliHome, PW, waitFor } from '../daemon/helpers.js'
+import { isProcessAlive, waitForExit } from '../../src/daemon/lock.js'
+
+interface Home { name: string, home: string, fingerprint: string }
+interface Peer { fingerprint: string, address: string, state: string, path: { via: string, candidate: string | null } | null }
+interface Proc { child: ChildProcess, log: () => string, exited: Promise<never> }
+
+async function dmess (h: Home, args: string[], timeoutMs = 30_000): Promise<string> {
+  const r = await runCli([...args, '--home', h.home], { env: PW, timeoutMs })
+  if (r.code !== 0) throw new Error(`dmess ${args.join(' ')} (${h.name}) exited ${String(r.code)}: ${r.stderr}`)
+  return r.stdout
+}
+
+function cleanEnv (): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'DMESS_HOME' && k !== 'DMESS_PASSPHRASE') env[k] = v
+  return env
+}
+
+function spawnIn (ns: string, args: string[], env: Record<string, string>): Proc {
+  const child = nsSpawn(ns, process.execPath, [BIN, ...args], { env })
+  let log = ''
+  child.stdout?.on('data', d => { log += String(d) })
+  child.stderr?.on('data', d => { log += String(d) })
+  const exited = new Promise<never>((_resolve, reject) => child.on('exit', c => reject(new Error(`dmess ${args[0] ?? ''} exited early (${String(c)}): ${log}`))))
+  exited.catch(() => {})
+  return { child, log: () => log, exited }
+}
+
+async function startBootstrap (ns: string, host: string, procs: Proc[]): Promise<number> {
+  const p = spawnIn(ns, ['bootstrap', '--host', host, '--port', '0'], cleanEnv())
+  procs.push(p)
+  const lines = createInterface({ input: p.child.stdout as NodeJS.ReadableStream })
+  const listening = new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no listening line from dmess bootstrap: ${p.log()}`)), 30_000)
+    lines.on('line', l => {
+      let ev: { event?: string, address?: string }
+      try { ev = JSON.parse(l) as typeof ev } catch { return }
+      if (ev.event === 'listening' && typeof ev.address === 'string') { clearTimeout(timer); resolve(Number(ev.address.split(':').pop())) }
+    })
+  })
+  return await Promise.race([listening, p.exited])
+}
+
+async function startDaemon (ns: string, h: Home, bootstrap: string, procs: Proc[]): Promise<void> {
+  const p = spawnIn(ns, ['daemon', '--home', h.home, '--host', '0.0.0.0', '--port', '0', '--bootstrap', bootstrap, '--no-mdns'], { ...cleanEnv(), ...PW })
+  procs.push(p)
+  await Promise.race([waitFor(() => p.log().includes('dmess daemon running'), 30_000, () => `${h.name}'s daemon did not start: ${p.log()}`), p.exited])
+}
+
+async function stop (child: ChildProcess): Promise<void> {
+  const pid = child.pid
+  if (pid === undefined || !isProcessAlive(pid)) return
+  process.kill(pid, 'SIGTERM')
+  if (!await waitForExit(pid, 10_000)) process.kill(pid, 'SIGKILL')
+}
+
+const missing = labUnavailableReason() ?? iptablesUnavailableReason()
+if (missing !== null && process.env.CI === 'true') {
+  t.fail(`the network lab must run in CI, but: ${missing}`)
+} else if (missing !== null) {
+  console.log(`# skipping the NAT punch daemons lab: ${missing}`)
+  t.plan(0, missing)
+} else {
+  const pair: NatMode[] = ['masquerade', 'masquerade']
+  t.test('cone – cone through real NAT: two daemons end direct, through the bootstrap node as rendezvous', async t => {
+    t.setTimeout(540_000)
+    const [alice, bob] = await Promise.all([cliHome(t, 'alice'), cliHome(t, 'bob')]).then(hs => hs.map((h, i) => ({ name: i === 0 ? 'alice' : 'bob', ...h }))) as [Home, Home]
+    await withLab(async lab => {
+      const net = await createNatLab(lab, pair)
+      const [sa, sb] = net.sites as [typeof net.sites[number], typeof net.sites[number]]
+      const procs: Proc[] = []
+      const t0 = Date.now()
+      const step = (what: string): void => { t.comment(`${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`) }
+      try {
+        await dmess(bob, ['config', 'set', 'logLevel', 'debug'])
+        const port = await startBootstrap(net.inetNs, net.publicAddress, procs)
+        const bootstrap = `${net.publicAddress}:${port}`
+        await Promise.all([startDaemon(sa.hostNs, alice, bootstrap, procs), startDaemon(sb.hostNs, bob, bootstrap, procs)])
+        step('bootstrap node and daemons running')
+        // Bob registers with the bootstrap node as his rendezvous and republishes his record with it
+        let rec: { addresses: Array<{ host: string, kind: string }>, natKind: string, rendezvous: unknown[] } | undefined
+        await waitFor(async () => {
+          const r = await runCli(['dht', 'lookup', bob.fingerprint, '--json', '--timeout', '5', '--home', alice.home], { env: PW, timeoutMs: 15_000 })
+          rec = r.code === 0 ? JSON.parse(r.stdout) as typeof rec : undefined
+          return (rec?.rendezvous.length ?? 0) > 0
+        }, 90_000, () => `Bob's record with a rendezvous entry: ${JSON.stringify(rec)}`)
+        step('Bob\'s record lists his rendezvous')
+        t.ok(rec?.addresses.some(a => a.kind === 'reflexive' && a.host === sb.wanAddress), `his record carries his reflexive address ${sb.wanAddress}: ${JSON.stringify(rec?.addresses)}`)
+        await dmess(alice, ['contacts', 'add', bob.fingerprint, '--name', 'bob'])
+        await dmess(bob, ['contacts', 'add', alice.fingerprint, '--name', 'alice'])
+        const sent = await dmess(alice, ['send', bob.fingerprint, 'through two home routers', '--wait', 'delivered', '--timeout', '120', '--json'], 135_000)
+        t.match(JSON.parse(sent), { status: 'delivered' }, 'Alice\'s message is delivered')
+        step('delivered')
+        const peers = JSON.parse(await dmess(alice, ['peers', '--json'])) as Peer[]
+        const back = JSON.parse(await dmess(bob, ['peers', '--json'])) as Peer[]
+        const p = peers.find(q => q.fingerprint === bob.fingerprint)
+        const q = back.find(r => r.fingerprint === alice.fingerprint)
+        t.equal(p?.state, 'online')
+        t.ok(p?.address?.startsWith(`${sb.wanAddress}:`), `Alice talks to Bob's router's public address ${sb.wanAddress}: ${p?.address}`)
+        t.equal(p?.path?.via, 'direct', 'direct: no relay on the path')
+        const won = p?.path?.candidate ?? q?.path?.candidate ?? null
+        t.ok(won === 'reflexive' || won === 'peer-reflexive', `a hole punch found the path (${won})`)
+      } catch (err) {
+        for (const p of procs) t.comment(p.log().slice(-4000))
+        throw err
+      } finally {
+        for (const p of procs.reverse()) await stop(p.child)
+      }
+    })
+  })
+
+  t.test('both behind one NAT that does not hairpin: the LAN candidate wins', async t => {
+    t.setTimeout(540_000)
+    const [alice, bob] = await Promise.all([cliHome(t, 'alice'), cliHome(t, 'bob')]).then(hs => hs.map((h, i) => ({ name: i === 0 ? 'alice' : 'bob', ...h }))) as [Home, Home]
+    await withLab(async lab => {
+      const net = await createNatLab(lab, ['masquerade'])
+      const site = net.sites[0]!
+      const second = await addSiteHost(lab, site, 0)
+      const procs: Proc[] = []
+      try {
+        const port = await startBootstrap(net.inetNs, net.publicAddress, procs)
+        const bootstrap = `${net.publicAddress}:${port}`
+        await Promise.all([startDaemon(site.hostNs, alice, bootstrap, procs), startDaemon(second.hostNs, bob, bootstrap, procs)])
+        let rec: { rendezvous: unknown[] } | undefined
+        await waitFor(async () => {
+          const r = await runCli(['dht', 'lookup', bob.fingerprint, '--json', '--timeout', '5', '--home', alice.home], { env: PW, timeoutMs: 15_000 })
+          rec = r.code === 0 ? JSON.parse(r.stdout) as typeof rec : undefined
+          return (rec?.rendezvous.length ?? 0) > 0
+        }, 90_000, () => `Bob's record with a rendezvous entry: ${JSON.stringify(rec)}`)
+        await dmess(alice, ['contacts', 'add', bob.fingerprint, '--name', 'bob'])
+        await dmess(bob, ['contacts', 'add', alice.fingerprint, '--name', 'alice'])
+        const sent = await dmess(alice, ['send', bob.fingerprint, 'down the hall', '--wait', 'delivered', '--timeout', '120', '--json'], 135_000)
+        t.match(JSON.parse(sent), { status: 'delivered' }, 'delivered')
+        const p = (JSON.parse(await dmess(alice, ['peers', '--json'])) as Peer[]).find(q => q.fingerprint === bob.fingerprint)
+        const q = (JSON.parse(await dmess(bob, ['peers', '--json'])) as Peer[]).find(r => r.fingerprint === alice.fingerprint)
+        t.ok(p?.address?.startsWith(`${second.hostAddress}:`), `Alice reaches Bob at his private address ${second.hostAddress}: ${p?.address}`)
+        // a punch's probes win on the LAN candidate; a record read before its owner registered is dialled at that address directly
+        const won = p?.path?.candidate ?? q?.path?.candidate ?? null
+        t.ok(won === 'lan' || won === null, `the LAN path, by punch or by dial (${String(won)})`)
+      } catch (err) {
+        for (const p of procs) t.comment(p.log().slice(-4000))
+        throw err
+      } finally {
+        for (const p of procs.reverse()) await stop(p.child)
+      }
+    })
+  })
+}

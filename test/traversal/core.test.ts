@@ -1,0 +1,162 @@
+// The pure parts of NAT traversal (proto-spec/traversal.md): the rendezvous table and its limits
+// (§3.2), registration and keepalive (§3.1), and the punch state machine (§5–§7), driven by hand
+// with `now` — no sockets. Attack figures are printed as JSON lines.
+import t from 'tap'
+import { RendezvousServer } from '../../src/traversal/rendezvous.js'
+import { Registrar } from '../../src/traversal/registrar.js'
+import { Puncher, type PunchEvent } from '../../src/traversal/punch.js'
+import { encodeTraversal, decodeTraversal, type TraversalMessage } from '../../src/traversal/messages.js'
+import { TraversalType, KEEPALIVE_MS, REGISTRATION_TTL_MS, PUNCH_TIMEOUT_MS } from '../../src/traversal/constants.js'
+import { generateIdentity, type Identity } from '../../src/crypto/identity.js'
+import type { Candidate } from '../../src/traversal/candidates.js'
+import { testRng } from '../helpers/seed.js'
+
+const tag = (n: number): Uint8Array => new Uint8Array(16).fill(n)
+const msg = (bytes: Uint8Array): TraversalMessage => decodeTraversal(bytes)!
+const register = (n: number, txid = 1): TraversalMessage => ({ type: TraversalType.REGISTER, txid, tag: tag(n) })
+const sealed = new Uint8Array(379).fill(7)
+
+t.test('rendezvous: forwards only to a registered address, never more bytes than it got', async t => {
+  const rng = testRng(t, 0xa11)
+  const r = new RendezvousServer({ random: n => rng.bytes(n) })
+  const [reg] = r.receive(register(1), '203.0.113.1:5000', 0)
+  const ok = msg(reg!.bytes)
+  t.match(ok, { type: TraversalType.REGISTERED, status: 0, lifetimeS: REGISTRATION_TTL_MS / 1000, observed: '203.0.113.1:5000' }, 'REGISTERED says where it saw us')
+  t.ok(reg!.bytes.length <= 40)
+  const request = encodeTraversal({ type: TraversalType.PUNCH_REQUEST, tag: tag(1), sealed })
+  const [fwd] = r.receive(msg(request), '198.51.100.9:7000', 10)
+  t.equal(fwd!.to, '203.0.113.1:5000', 'forwarded to the registered address')
+  t.equal(fwd!.bytes.length, request.length, 'same size as the request')
+  const unknown = r.receive(msg(encodeTraversal({ type: TraversalType.PUNCH_REQUEST, tag: tag(2), sealed })), '198.51.100.9:7000', 20)
+  t.same(unknown.map(o => [o.to, o.bytes.length]), [['198.51.100.9:7000', 18]], 'an unknown tag: a small PUNCH_UNKNOWN back to the asker only')
+  const handle = (msg(fwd!.bytes) as { handle: Uint8Array }).handle
+  const reply = (from: string): ReturnType<RendezvousServer['receive']> => r.receive({ type: TraversalType.PUNCH_REPLY, handle, sealed }, from, 30)
+  t.same(reply('192.0.2.66:1'), [], 'an answer from anyone but the target is dropped')
+  const [answer] = reply('203.0.113.1:5000')
+  t.equal(answer!.to, '198.51.100.9:7000', 'the answer goes to the requester')
+  t.same(reply('203.0.113.1:5000'), [], 'once')
+  t.same(r.receive(register(1), '203.0.113.1:5000', REGISTRATION_TTL_MS + 10).length, 1)
+  t.same(r.receive(msg(request), '198.51.100.9:7000', 3 * REGISTRATION_TTL_MS).map(o => o.bytes.length), [18], 'a registration not refreshed expires')
+})
+
+t.test('rendezvous under abuse: caps per network and address, rate limits, no amplification', async t => {
+  const rng = testRng(t, 0xa12)
+  const r = new RendezvousServer({ random: n => rng.bytes(n), maxPerNetwork: 8, maxPerAddress: 2 })
+  let refused = 0
+  for (let i = 0; i < 50; i++) {
+    const [a] = r.receive(register(10 + i), `203.0.113.7:${1000 + (i % 10)}`, 0)
+    if (msg(a!.bytes).type === TraversalType.REGISTERED && (msg(a!.bytes) as { status: number }).status !== 0) refused++
+  }
+  t.equal(r.size, 8, 'one /24 holds at most maxPerNetwork registrations')
+  t.equal(refused, 42)
+  r.receive(register(99), '198.51.100.1:1', 0)
+  t.equal(r.receive(register(98), '198.51.100.1:1', 0).length, 1)
+  t.equal(msg(r.receive(register(97), '198.51.100.1:1', 0)[0]!.bytes).type, TraversalType.REGISTERED)
+  t.equal(r.size, 10, 'maxPerAddress: a third tag from one address is refused')
+  let bytesIn = 0
+  let bytesOut = 0
+  let forwarded = 0
+  const request = encodeTraversal({ type: TraversalType.PUNCH_REQUEST, tag: tag(10), sealed })
+  for (let i = 0; i < 1000; i++) {
+    bytesIn += request.length
+    const out = r.receive(msg(request), `192.0.2.${i % 200}:${4000 + i}`, i) // 1000 requests in 1 s from one /24
+    for (const o of out) { bytesOut += o.bytes.length; forwarded++ }
+  }
+  t.ok(forwarded <= 10, `a flood toward one tag is cut to its rate (${forwarded} forwarded of 1000)`)
+  t.ok(bytesOut <= bytesIn, 'never more bytes out than in')
+  t.comment(JSON.stringify({ metric: 'rendezvous_flood_forwarded', value: forwarded, unit: 'datagrams of 1000' }))
+  t.comment(JSON.stringify({ metric: 'rendezvous_amplification', value: bytesOut / bytesIn, unit: 'bytes out / bytes in' }))
+})
+
+t.test('registrar: keepalive under 25 s, NAT kind from two servers, a tag per period', async t => {
+  const rng = testRng(t, 0xa13)
+  const reg = new Registrar({ random: n => rng.bytes(n), bound: () => '192.168.1.2:5000' })
+  reg.consider(['198.51.100.1:47400', '198.51.100.2:47400', '203.0.113.9:47400', '203.0.113.10:47400'], 0)
+  t.equal(reg.serverCount, 3, 'at most 3 rendezvous')
+  const sends = reg.tick(0)
+  t.equal(sends.length, 3)
+  const answer = (to: string, bytes: Uint8Array, observed: string, now: number): void => {
+    const m = msg(bytes) as { txid: number }
+    reg.receive({ type: TraversalType.REGISTERED, txid: m.txid, status: 0, lifetimeS: 60, observed }, to, now)
+  }
+  t.equal(reg.natKind(), 'unknown')
+  answer(sends[0]!.to, sends[0]!.bytes, '203.0.113.1:5000', 5)
+  t.equal(reg.natKind(), 'unknown', 'one answer says nothing about the mapping')
+  answer(sends[1]!.to, sends[1]!.bytes, '203.0.113.1:5000', 5)
+  t.equal(reg.natKind(), 'endpoint-independent', 'two servers, one address: endpoint-independent mapping')
+  answer(sends[2]!.to, sends[2]!.bytes, '203.0.113.1:61234', 5)
+  t.equal(reg.natKind(), 'address-dependent', 'another address for another server: symmetric')
+  t.equal(reg.entries(10).length, 3)
+  t.ok(KEEPALIVE_MS < 25_000)
+  t.equal(reg.tick(KEEPALIVE_MS - 1).length, 0, 'nothing before the keepalive')
+  const again = reg.tick(KEEPALIVE_MS + 5)
+  t.equal(again.length, 3, 'every server refreshed within 25 s')
+  const tagOf = (b: Uint8Array): string => Buffer.from((msg(b) as { tag: Uint8Array }).tag).toString('hex')
+  t.equal(tagOf(again[0]!.bytes), tagOf(sends[0]!.bytes), 'the same tag within a period')
+  const later = reg.tick(24 * 3600_000 + 10)
+  t.not(tagOf(later[0]!.bytes), tagOf(sends[0]!.bytes), 'a new tag the next period')
+  t.equal(reg.entries(24 * 3600_000 + 10).length, 0, 'listed again only once the servers confirm the new tag')
+})
+
+interface Side { id: Identity, p: Puncher, events: PunchEvent[] }
+
+function side (id: Identity, contacts: string[], cands: Candidate[], seed: number, wall = (): number => 1_900_000_000_000): Side {
+  const rng = testRng({ comment: () => {} }, seed)
+  const p = new Puncher({ identity: id, random: n => rng.bytes(n), wallNow: wall, isContact: fp => contacts.includes(fp), candidates: () => cands, natKind: () => 'endpoint-independent' })
+  return { id, p, events: p.events }
+}
+
+t.test('punch: offer through the rendezvous, answer, probes; the first one heard is the path', async t => {
+  const aliceId = generateIdentity()
+  const bobId = generateIdentity()
+  const A = side(aliceId, [bobId.fingerprint], [{ kind: 'reflexive', host: '203.0.113.1', port: 5000 }], 1)
+  const B = side(bobId, [aliceId.fingerprint], [{ kind: 'lan', host: '192.168.9.9', port: 6000 }, { kind: 'reflexive', host: '203.0.113.2', port: 6000 }], 2)
+  const R = new RendezvousServer({ random: n => new Uint8Array(n).fill(3) })
+  R.receive(register(5), '203.0.113.2:6000', 0)
+  const out = A.p.start({ fingerprint: bobId.fingerprint, dhPublic: bobId.dhPublic, rendezvous: [{ address: '198.51.100.7:47400', tag: tag(5) }], candidates: [], natKind: 'endpoint-independent' }, 0)
+  t.equal(out.length, 1)
+  t.equal(out[0]!.to, '198.51.100.7:47400', 'the offer goes to the rendezvous')
+  const [fwd] = R.receive(msg(out[0]!.bytes), '203.0.113.1:5000', 1)
+  const bOut = B.p.receive(msg(fwd!.bytes), '198.51.100.7:47400', 2)
+  t.equal(msg(bOut[0]!.bytes).type, TraversalType.PUNCH_REPLY, 'Bob answers through the rendezvous')
+  t.equal(msg(bOut[1]!.bytes).type, TraversalType.PROBE, 'and probes Alice at once')
+  t.equal(bOut[1]!.to, '203.0.113.1:5000')
+  const [ans] = R.receive(msg(bOut[0]!.bytes), '203.0.113.2:6000', 3)
+  const aOut = A.p.receive(msg(ans!.bytes), '198.51.100.7:47400', 4)
+  t.equal(aOut[0]!.to, '192.168.9.9:6000', 'Alice probes Bob\'s LAN candidate first')
+  const aNext = A.p.tick(14)
+  t.equal(aNext[0]!.to, '203.0.113.2:6000', 'then his reflexive one, 10 ms later')
+  // Bob's probe reaches Alice: she acks and has her path
+  const ack = A.p.receive(msg(bOut[1]!.bytes), '203.0.113.2:6000', 20)
+  t.equal(msg(ack[0]!.bytes).type, TraversalType.PROBE_ACK)
+  t.equal(ack[0]!.bytes.length, bOut[1]!.bytes.length, 'an ack is the size of the probe')
+  t.match(A.events, [{ type: 'path', fingerprint: bobId.fingerprint, address: '203.0.113.2:6000', kind: 'reflexive', role: 'offer' }])
+  t.same(A.p.tick(30), [], 'no more probes once a path is found')
+  B.p.receive(msg(ack[0]!.bytes), '203.0.113.1:5000', 25)
+  t.match(B.events, [{ type: 'path', fingerprint: aliceId.fingerprint, role: 'answer' }])
+})
+
+t.test('punch: strangers, replays, our own probes and silence', async t => {
+  const aliceId = generateIdentity()
+  const bobId = generateIdentity()
+  const A = side(aliceId, [], [{ kind: 'reflexive', host: '203.0.113.1', port: 5000 }], 3)
+  const strangerB = side(bobId, [], [], 4)
+  const out = A.p.start({ fingerprint: bobId.fingerprint, dhPublic: bobId.dhPublic, rendezvous: [{ address: '198.51.100.7:1', tag: tag(1) }], candidates: [{ kind: 'reflexive', host: '203.0.113.2', port: 6000 }], natKind: 'unknown' }, 0)
+  const offer = msg(out[0]!.bytes) as { sealed: Uint8Array }
+  const forward: TraversalMessage = { type: TraversalType.PUNCH_FORWARD, handle: tag(9), sealed: offer.sealed }
+  t.same(strangerB.p.receive(forward, '198.51.100.7:1', 1), [], 'Bob does not answer someone who is not his contact')
+  t.equal(strangerB.p.stats.notContact, 1)
+  const B = side(bobId, [aliceId.fingerprint], [], 5)
+  t.ok(B.p.receive(forward, '198.51.100.7:1', 1).length > 0, 'a contact is answered')
+  t.same(B.p.receive(forward, '198.51.100.7:1', 2), [], 'the same offer again is a replay')
+  t.equal(B.p.stats.replays, 1)
+  const late = side(bobId, [aliceId.fingerprint], [], 6, () => 1_900_000_000_000 + 120_000)
+  t.same(late.p.receive(forward, '198.51.100.7:1', 1), [], 'an offer two minutes old is refused')
+  // Alice's probe to a candidate that is her own address comes back to her
+  const probe = A.p.tick(0).find(o => msg(o.bytes).type === TraversalType.PROBE) ?? A.p.tick(10)[0]
+  t.same(A.p.receive(msg(probe!.bytes), '203.0.113.1:5000', 11), [], 'her own probe is not the peer')
+  t.same(A.events, [])
+  for (let now = 20; now <= PUNCH_TIMEOUT_MS + 20; now += 500) A.p.tick(now)
+  t.match(A.events, [{ type: 'failed', fingerprint: bobId.fingerprint, reason: 'no-answer' }], 'silence ends in failed: the relay hook\'s cue')
+  t.ok(A.p.stats.probesSent <= 40, `probes are bounded (${A.p.stats.probesSent})`)
+})
