@@ -34,6 +34,8 @@ export interface RegistrarOptions {
   random: (n: number) => Uint8Array
   /** our bound address ("ip:port"): seen unchanged means no NAT */
   bound: () => string
+  /** also ours: an interface address with our port, when bound to the wildcard ("ip:port") */
+  own?: (address: string) => boolean
 }
 
 export class Registrar {
@@ -82,11 +84,11 @@ export class Registrar {
    */
   natKind (): NatKind {
     const seen = [...this.#servers.values()].filter(s => s.observed !== null)
-    const bound = this.o.bound()
-    if (seen.length > 0 && seen.every(s => s.observed === bound)) return 'open'
+    const own = (a: string | null): boolean => a !== null && (a === this.o.bound() || (this.o.own?.(a) ?? false))
+    if (seen.length > 0 && seen.every(s => own(s.observed))) return 'open'
     // a server on our own network sees our interface address: it says nothing about the NAT
     const byIp = new Map<string, string>()
-    for (const s of seen) if (s.observed !== bound) byIp.set(hostOf(s.address), s.observed!)
+    for (const s of seen) if (!own(s.observed)) byIp.set(hostOf(s.address), s.observed!)
     if (byIp.size < 2) return 'unknown'
     return new Set(byIp.values()).size === 1 ? 'endpoint-independent' : 'address-dependent'
   }

@@ -72,7 +72,7 @@ export class TraversalService {
   constructor (private readonly o: TraversalOptions) {
     const random = (n: number): Uint8Array => o.random.bytes(n)
     this.server = new RendezvousServer({ random })
-    this.registrar = new Registrar({ random, bound: () => this.#bound() })
+    this.registrar = new Registrar({ random, bound: () => this.#bound(), own: a => this.#own(a) })
     this.puncher = new Puncher({
       identity: o.identity,
       random,
@@ -104,8 +104,7 @@ export class TraversalService {
   candidates (): Candidate[] {
     const reflexive = [...this.registrar.reflexive().flatMap(a => { const p = peerAddressOf(a); return p === null ? [] : [p] }), ...(this.o.observer?.reflexive() ?? [])]
     const observer: AddressObserver = { reflexive: () => reflexive, natKind: () => this.natKind(), mapped: this.o.observer?.mapped }
-    const bound = this.#bound()
-    return gatherCandidates(this.o.interfaces(), observer).filter(c => c.kind !== 'reflexive' || addressOf(c.host, c.port) !== bound)
+    return gatherCandidates(this.o.interfaces(), observer).filter(c => c.kind !== 'reflexive' || !this.#own(addressOf(c.host, c.port) ?? ''))
   }
 
   /** What our registrations saw (traversal.md §2), else the observer's guess. */
@@ -113,8 +112,7 @@ export class TraversalService {
     const fromServers = this.registrar.natKind()
     if (fromServers !== 'unknown') return fromServers
     // a rendezvous saw us at another address than our own: there is a NAT, whatever a LAN peer's PONGs say
-    const bound = this.#bound()
-    if (this.registrar.reflexive().some(a => a !== bound)) return 'unknown'
+    if (this.registrar.reflexive().some(a => !this.#own(a))) return 'unknown'
     return this.o.observer?.natKind() ?? 'unknown'
   }
 
@@ -143,6 +141,11 @@ export class TraversalService {
   }
 
   // ---- inside ----
+
+  /** `a` ("ip:port") is our bound address, or one of our interface addresses with our port (bound to the wildcard). */
+  #own (a: string): boolean {
+    return a === this.#bound() || this.o.interfaces().some(i => addressOf(i.host, i.port) === a)
+  }
 
   #bound (): string {
     const a = this.#socket?.address

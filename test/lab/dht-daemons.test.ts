@@ -111,7 +111,7 @@ if (missing !== null && process.env.CI === 'true') {
           return rec !== undefined
         }, 60_000, () => 'Bob\'s presence record in the DHT')
         step('Bob\'s record found by `dht lookup`')
-        t.ok(rec?.addresses.some(a => a.host === hb.address), `Bob announces his interface address ${hb.address} (bound to 0.0.0.0): ${JSON.stringify(rec?.addresses)}`)
+        t.ok(rec?.addresses.some(a => a.host === hb.address), `Bob announces his interface address ${hb.address} (bound to 0.0.0.0): ${JSON.stringify(rec)}`)
 
         await dmess(alice, ['contacts', 'add', bob.fingerprint])
         let reqs: Array<{ fingerprint: string }> = []

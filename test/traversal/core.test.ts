@@ -68,6 +68,17 @@ t.test('rendezvous under abuse: caps per network and address, rate limits, no am
   t.comment(JSON.stringify({ metric: 'rendezvous_amplification', value: bytesOut / bytesIn, unit: 'bytes out / bytes in' }))
 })
 
+t.test('registrar: bound to the wildcard, a server that sees one of our interface addresses means no NAT', async t => {
+  // a daemon bound to 0.0.0.0 announces its interface addresses; its rendezvous sees one of them
+  const rng = testRng(t, 0xa14)
+  const reg = new Registrar({ random: n => rng.bytes(n), bound: () => '0.0.0.0:5000', own: a => a === '10.2.0.2:5000' })
+  reg.consider(['10.2.0.1:47400'], 0)
+  const [send] = reg.tick(0)
+  const m = msg(send!.bytes) as { txid: number }
+  reg.receive({ type: TraversalType.REGISTERED, txid: m.txid, status: 0, lifetimeS: 60, observed: '10.2.0.2:5000' }, send!.to, 5)
+  t.equal(reg.natKind(), 'open', 'seen at our own interface address: open, so readers dial instead of punching')
+})
+
 t.test('registrar: keepalive under 25 s, NAT kind from two servers, a tag per period', async t => {
   const rng = testRng(t, 0xa13)
   const reg = new Registrar({ random: n => rng.bytes(n), bound: () => '192.168.1.2:5000' })
