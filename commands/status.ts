@@ -26,6 +26,9 @@ export default class Status extends BaseCommand {
       this.log(`Public:      ${s.nat.publicAddresses.length === 0 ? 'not known yet' : s.nat.publicAddresses.join(', ')}`)
       this.log(`STUN:        ${s.nat.stunServing ? 'answering Binding requests' : 'not serving (only publicly reachable nodes do)'}`)
     }
+    if (s.traversal !== undefined) {
+      this.log(`Rendezvous:  ${s.traversal.registeredWith.length === 0 ? 'registered with none (not needed, or none found yet)' : `registered with ${s.traversal.registeredWith.join(', ')}`}; holding ${s.traversal.servingRegistrations} for others`)
+    }
     if (s.relay !== undefined) {
       this.log(`Relay:       ${s.relay.serving ? `relaying for others (${s.relay.allocations} allocation${s.relay.allocations === 1 ? '' : 's'})` : 'not relaying (only publicly reachable nodes do)'}`)
     }

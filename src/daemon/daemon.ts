@@ -169,6 +169,7 @@ export class Daemon {
       portmap: this.node.portmap?.report() ?? { enabled: false, state: 'off', publiclyReachable: false },
       nat: natStatus(this.node),
       relay: { serving: this.node.publiclyReachable(), allocations: this.node.relay.service?.stats().allocations ?? 0 },
+      traversal: this.node.traversal?.report() ?? { registeredWith: [], servingRegistrations: 0 },
       ...aeadStatus()
     }
   }

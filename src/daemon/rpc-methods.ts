@@ -34,6 +34,8 @@ export interface DaemonStatus {
    *  whether we answer STUN; natKind 'unknown' and no addresses until a probe has answers */
   /** whether this node relays for others now (publicly reachable, relay.md §1), and its allocations */
   relay?: { serving: boolean, allocations: number }
+  /** the rendezvous nodes we are registered with, and registrations we hold for others (traversal.md §3) */
+  traversal?: { registeredWith: string[], servingRegistrations: number }
   nat?: { natKind: 'open' | 'endpoint-independent' | 'address-dependent' | 'unknown', publicAddresses: string[], publiclyReachable: boolean, stunServing: boolean }
   /** which ChaCha20-Poly1305 carries sessions (crypto-policy.md §3.1), and why not the addon */
   aead: 'openssl-addon' | 'node:crypto'

@@ -72,6 +72,16 @@ export class TraversalComponent implements Component {
   }
 
   /** What the presence record should carry (read by the DHT component at every announce). */
+  /**
+   * For `dmess status`: the rendezvous nodes we are registered with (traversal.md §3), and how many
+   * registrations we hold for others as a rendezvous.
+   */
+  report (): { registeredWith: string[], servingRegistrations: number } {
+    const s = this.service
+    if (s === null) return { registeredWith: [], servingRegistrations: 0 }
+    return { registeredWith: s.registrar.entries(this.o.world.scheduler.now()).map(e => e.address), servingRegistrations: s.server.size }
+  }
+
   recordFields (): RecordTraversal | null {
     return this.service?.recordFields() ?? null
   }

@@ -16,6 +16,11 @@ export const MAX_RENDEZVOUS = 3
 /** An unanswered REGISTER is sent again after this; a server that missed this many in a row is replaced. */
 const RETRY_MS = 2000
 const MAX_MISSES = 3
+/**
+ * A server that stopped answering (or refused) is passed over this long, then may be tried again:
+ * a bootstrap node that was not up yet, or a lost burst, must not cost a node its only rendezvous.
+ */
+const DROPPED_FOR_MS = 30_000
 /** A tag is used this long (as long as a presence record period, dht.md §5.1). */
 export const TAG_PERIOD_MS = 24 * 60 * 60_000
 
@@ -40,7 +45,8 @@ export interface RegistrarOptions {
 
 export class Registrar {
   readonly #servers = new Map<string, Server>()
-  readonly #dropped = new Set<string>()
+  /** servers passed over, until when (ms) */
+  readonly #dropped = new Map<string, number>()
   #tag: Uint8Array
   #tagSince = -1
   /** bumped whenever what the record should say changes (the registered set, the tag, an observed address) */
@@ -54,7 +60,8 @@ export class Registrar {
   consider (addresses: readonly string[], now: number): void {
     for (const a of addresses) {
       if (this.#servers.size >= MAX_RENDEZVOUS) return
-      if (this.#servers.has(a) || this.#dropped.has(a) || a === this.o.bound()) continue
+      if (this.#servers.has(a) || (this.#dropped.get(a) ?? -Infinity) > now || a === this.o.bound()) continue
+      this.#dropped.delete(a)
       this.#servers.set(a, { address: a, txid: 0, nextAt: now, misses: 0, until: 0, observed: null })
     }
   }
@@ -101,7 +108,7 @@ export class Registrar {
       if (now < s.nextAt) continue
       if (s.txid !== 0 && ++s.misses >= MAX_MISSES) {
         this.#servers.delete(s.address)
-        this.#dropped.add(s.address)
+        this.#dropped.set(s.address, now + DROPPED_FOR_MS)
         this.version++
         continue
       }
@@ -109,7 +116,7 @@ export class Registrar {
       s.nextAt = now + RETRY_MS
       out.push({ to: s.address, bytes: encodeTraversal({ type: TraversalType.REGISTER, txid: s.txid, tag: this.#tag }) })
     }
-    if (this.#dropped.size > 64) this.#dropped.clear()
+    if (this.#dropped.size > 64) for (const [a, until] of this.#dropped) if (until <= now) this.#dropped.delete(a)
     return out
   }
 
@@ -127,7 +134,7 @@ export class Registrar {
     s.misses = 0
     if (m.status !== RegisterStatus.OK) {
       this.#servers.delete(from)
-      this.#dropped.add(from)
+      this.#dropped.set(from, now + DROPPED_FOR_MS)
       this.version++
       return
     }

@@ -117,6 +117,8 @@ if (missing !== null && process.env.CI === 'true') {
         t.equal(p?.path?.via, 'direct', 'direct: no relay on the path')
         const won = p?.path?.candidate ?? q?.path?.candidate ?? null
         t.ok(won === 'reflexive' || won === 'peer-reflexive', `a hole punch found the path (${won})`)
+        const status = JSON.parse(await dmess(bob, ['status', '--json'])) as { traversal?: { registeredWith: string[] } }
+        t.ok(status.traversal?.registeredWith.includes(bootstrap), `dmess status names the rendezvous Bob is registered with: ${JSON.stringify(status.traversal?.registeredWith)}`)
       } catch (err) {
         for (const p of procs) t.comment(p.log().slice(-4000))
         throw err

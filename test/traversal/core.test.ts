@@ -79,6 +79,22 @@ t.test('registrar: bound to the wildcard, a server that sees one of our interfac
   t.equal(reg.natKind(), 'open', 'seen at our own interface address: open, so readers dial instead of punching')
 })
 
+t.test('registrar: a rendezvous that did not answer is passed over for a while, then tried again', async t => {
+  // a bootstrap node that was not up yet must not cost a node its only rendezvous for good
+  const rng = testRng(t, 0xa15)
+  const reg = new Registrar({ random: n => rng.bytes(n), bound: () => '192.168.1.2:5000' })
+  const only = '198.51.100.1:47400'
+  reg.consider([only], 0)
+  let now = 0
+  for (let i = 0; i < 10 && reg.serverCount > 0; i++) { reg.tick(now); now += 2000 }
+  t.equal(reg.serverCount, 0, 'three unanswered REGISTERs: dropped')
+  reg.consider([only], now)
+  t.equal(reg.serverCount, 0, 'passed over at first')
+  reg.consider([only], now + 30_000)
+  t.equal(reg.serverCount, 1, 'and tried again 30 s later')
+  t.equal(reg.tick(now + 30_000).length, 1, 'a REGISTER goes out')
+})
+
 t.test('registrar: keepalive under 25 s, NAT kind from two servers, a tag per period', async t => {
   const rng = testRng(t, 0xa13)
   const reg = new Registrar({ random: n => rng.bytes(n), bound: () => '192.168.1.2:5000' })
