@@ -17,7 +17,9 @@
 // go in ROUNDS rounds with VmRSS read after each: by the half-way point (500,000 datagrams, more
 // distinct keys than any memo holds) every bounded structure has filled, and the second half may
 // add at most RSS_STEADY_BOUND_MIB = 32 MiB (measured: +2 to +5 MiB): a leak of 67 bytes per
-// datagram would exceed it.
+// datagram would exceed it. Both processes run with a 1 MiB young-generation semi-space
+// (SMALL_YOUNG_GENERATION): V8 otherwise grows it to 16 MiB per semi-space whenever it likes, and
+// that alone moved the second half by up to ~50 MiB from one run to the next, leak or not.
 // Seeded (test/helpers/seed.ts) and bounded in count and time; figures print as JSON lines.
 import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
@@ -38,6 +40,8 @@ import { isProcessAlive } from '../../src/daemon/lock.js'
 const TOTAL = 1_000_000
 const MAX_MS = 120_000
 const BATCH = 256
+/** node flags for the processes under test: a young generation that cannot hide or fake a leak */
+const SMALL_YOUNG_GENERATION = `${process.env.NODE_OPTIONS ?? ''} --max-semi-space-size=1`.trim()
 const SOURCES = 8
 const ROUNDS = 4
 const RSS_TOTAL_BOUND_MIB = 160
@@ -155,7 +159,7 @@ async function dhtPing (addr: string): Promise<boolean> {
 
 t.test('a `dmess bootstrap` process survives 1,000,000 fuzzed datagrams', async t => {
   const seed = testSeed(t, 0xb0075, 'fuzzed datagrams at dmess bootstrap')
-  const child = spawn(process.execPath, [BIN, 'bootstrap', '--host', '127.0.0.1', '--port', '0', '--stats-interval', '0.5', '--testnet'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [BIN, 'bootstrap', '--host', '127.0.0.1', '--port', '0', '--stats-interval', '0.5', '--testnet'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_OPTIONS: SMALL_YOUNG_GENERATION } })
   const pid = child.pid as number
   const exited = new Promise<number | null>(resolve => child.on('exit', code => resolve(code)))
   t.teardown(async () => { if (child.exitCode === null && child.signalCode === null) { child.kill('SIGKILL'); await exited } })
@@ -196,7 +200,15 @@ t.test('a `dmess bootstrap` process survives 1,000,000 fuzzed datagrams', async 
 t.test('a full daemon survives 1,000,000 fuzzed datagrams; a real peer then connects and its message arrives', async t => {
   const seed = testSeed(t, 0xdae0, 'fuzzed datagrams at dmess daemon')
   const [alice, bob] = await makeNodes(t, ['alice', 'bob']) as [Node, Node]
-  await startDaemon(t, bob, [])
+  // the detached daemon inherits the environment of the CLI that starts it
+  const saved = process.env.NODE_OPTIONS
+  process.env.NODE_OPTIONS = SMALL_YOUNG_GENERATION
+  try {
+    await startDaemon(t, bob, [])
+  } finally {
+    if (saved === undefined) delete process.env.NODE_OPTIONS
+    else process.env.NODE_OPTIONS = saved
+  }
   const pid = await daemonPid(bob)
   await cli(bob, ['contacts', 'add', alice.invite])
   t.ok(await dhtPing(`127.0.0.1:${bob.port}`), 'bob\'s daemon answers a DHT ping before')
