@@ -16,8 +16,9 @@
 // of growth at most. Measured here: +70 to +80 MiB, reached by the half-way point. So the datagrams
 // go in ROUNDS rounds with VmRSS read after each: by the half-way point (500,000 datagrams, more
 // distinct keys than any memo holds) every bounded structure has filled, and the second half may
-// add at most RSS_STEADY_BOUND_MIB = 32 MiB (measured: +2 to +5 MiB): a leak of 67 bytes per
-// datagram would exceed it. Both processes run with a 1 MiB young-generation semi-space
+// add at most RSS_STEADY_BOUND_MIB = 64 MiB: one memo cleared in the second half can hold up to
+// ~40 MiB until the collector takes its entries (above), and clean runs of the full daemon have
+// measured anywhere from 0 to 55 MiB there; a leak of 134 bytes per datagram would exceed it. Both processes run with a 1 MiB young-generation semi-space
 // (SMALL_YOUNG_GENERATION): V8 otherwise grows it to 16 MiB per semi-space whenever it likes, and
 // that alone moved the second half by up to ~50 MiB from one run to the next, leak or not.
 // Seeded (test/helpers/seed.ts) and bounded in count and time; figures print as JSON lines.
@@ -45,7 +46,7 @@ const SMALL_YOUNG_GENERATION = `${process.env.NODE_OPTIONS ?? ''} --max-semi-spa
 const SOURCES = 8
 const ROUNDS = 4
 const RSS_TOTAL_BOUND_MIB = 160
-const RSS_STEADY_BOUND_MIB = 32
+const RSS_STEADY_BOUND_MIB = 64
 
 t.setTimeout(900_000)
 
