@@ -8,73 +8,15 @@
 // as found through the DHT, at his address on the other subnet.
 // Root only: skipped with the reason elsewhere — but under CI=true a missing prerequisite fails.
 import t from 'tap'
-import type { ChildProcess } from 'node:child_process'
-import { createInterface } from 'node:readline'
-import { labUnavailableReason, createRoutedNetwork, withLab, nsSpawn } from '../../scripts/lab/netns.js'
-import { BIN, runCli } from '../helpers/cli.js'
-import { cliHome, PW, waitFor } from '../daemon/helpers.js'
-import { isProcessAlive, waitForExit } from '../../src/daemon/lock.js'
+import { labUnavailableReason, createRoutedNetwork, withLab } from '../../scripts/lab/netns.js'
+import { runCli } from '../helpers/cli.js'
+import { PW, waitFor } from '../daemon/helpers.js'
+import { dmess, homes, startBootstrap, startDaemon, stop, type Home, type Proc } from './fixtures/daemons.js'
 
 const TEXT = 'hello across the router'
 const REPLY = 'hello back through the DHT'
 
-interface Home { name: string, home: string, fingerprint: string }
 interface Peer { fingerprint: string, address: string, source: string, state: string }
-interface Proc { child: ChildProcess, log: () => string }
-
-async function dmess (h: Home, args: string[], timeoutMs = 30_000): Promise<string> {
-  const r = await runCli([...args, '--home', h.home], { env: PW, timeoutMs })
-  if (r.code !== 0) throw new Error(`dmess ${args.join(' ')} (${h.name}) exited ${String(r.code)}: ${r.stderr}`)
-  return r.stdout
-}
-
-function cleanEnv (): Record<string, string> {
-  const env: Record<string, string> = {}
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'DMESS_HOME' && k !== 'DMESS_PASSPHRASE') env[k] = v
-  return env
-}
-
-/** A child in `ns` whose output is kept; rejects `exited` if it ends before we stop it. */
-function spawnIn (ns: string, args: string[], env: Record<string, string>): Proc & { exited: Promise<never> } {
-  const child = nsSpawn(ns, process.execPath, [BIN, ...args], { env })
-  let log = ''
-  child.stdout?.on('data', d => { log += String(d) })
-  child.stderr?.on('data', d => { log += String(d) })
-  const exited = new Promise<never>((_resolve, reject) => child.on('exit', c => reject(new Error(`dmess ${args[0] ?? ''} exited early (${String(c)}): ${log}`))))
-  exited.catch(() => {})
-  return { child, log: () => log, exited }
-}
-
-/** `dmess bootstrap --host 0.0.0.0 --port 0` in `ns`; resolves with its port from the `listening` line. */
-async function startBootstrap (ns: string, procs: Proc[]): Promise<number> {
-  const p = spawnIn(ns, ['bootstrap', '--host', '0.0.0.0', '--port', '0'], cleanEnv())
-  procs.push(p)
-  const lines = createInterface({ input: p.child.stdout as NodeJS.ReadableStream })
-  const listening = new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no listening line from dmess bootstrap: ${p.log()}`)), 30_000)
-    lines.on('line', l => {
-      let ev: { event?: string, address?: string }
-      try { ev = JSON.parse(l) as typeof ev } catch { return }
-      if (ev.event === 'listening' && typeof ev.address === 'string') { clearTimeout(timer); resolve(Number(ev.address.split(':').pop())) }
-    })
-  })
-  return await Promise.race([listening, p.exited])
-}
-
-/** `dmess daemon` in the foreground in `ns` on 0.0.0.0, joined through `bootstrap`; mDNS stays on. */
-async function startDaemon (ns: string, h: Home, bootstrap: string, procs: Proc[]): Promise<void> {
-  const p = spawnIn(ns, ['daemon', '--home', h.home, '--host', '0.0.0.0', '--port', '0', '--bootstrap', bootstrap], { ...cleanEnv(), ...PW })
-  procs.push(p)
-  await Promise.race([waitFor(() => p.log().includes('dmess daemon running'), 30_000, () => `${h.name}'s daemon did not start: ${p.log()}`), p.exited])
-}
-
-/** SIGTERM by PID (the `ip netns exec` wrapper execs node, so it is our process), then wait. */
-async function stop (child: ChildProcess): Promise<void> {
-  const pid = child.pid
-  if (pid === undefined || !isProcessAlive(pid)) return
-  process.kill(pid, 'SIGTERM')
-  if (!await waitForExit(pid, 10_000)) process.kill(pid, 'SIGKILL')
-}
 
 const escape = (s: string): string => s.replaceAll('.', '\\.')
 
@@ -87,7 +29,7 @@ if (missing !== null && process.env.CI === 'true') {
 } else {
   t.test('two daemons on different subnets find each other by fingerprint through one bootstrap node, and talk', async t => {
     t.setTimeout(540_000) // every step is bounded; a loaded 2-core machine runs each CLI call slowly
-    const [alice, bob] = await Promise.all([cliHome(t, 'alice'), cliHome(t, 'bob')]).then(hs => hs.map((h, i) => ({ name: i === 0 ? 'alice' : 'bob', ...h }))) as [Home, Home]
+    const [alice, bob] = await homes(t, 'alice', 'bob') as [Home, Home]
 
     await withLab(async lab => {
       const net = await createRoutedNetwork(lab, { subnets: ['10.1.0', '10.2.0'] })
@@ -96,7 +38,7 @@ if (missing !== null && process.env.CI === 'true') {
       const t0 = Date.now()
       const step = (what: string): void => { t.comment(`${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`) }
       try {
-        const port = await startBootstrap(net.routerNs, procs)
+        const port = await startBootstrap(net.routerNs, '0.0.0.0', procs)
         await Promise.all([
           startDaemon(ha.ns, alice, `${ha.gateway}:${port}`, procs),
           startDaemon(hb.ns, bob, `${hb.gateway}:${port}`, procs)

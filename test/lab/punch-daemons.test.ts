@@ -8,68 +8,14 @@
 // must be delivered and `dmess peers --json` must show Bob at his NAT's public address, direct.
 // Root only: skipped with the reason elsewhere — but under CI=true a missing prerequisite fails.
 import t from 'tap'
-import type { ChildProcess } from 'node:child_process'
-import { createInterface } from 'node:readline'
-import { labUnavailableReason, withLab, nsSpawn } from '../../scripts/lab/netns.js'
+import { labUnavailableReason, withLab } from '../../scripts/lab/netns.js'
 import { iptablesUnavailableReason } from '../../scripts/lab/loss.js'
 import { addSiteHost, createNatLab, type NatMode } from '../../scripts/lab/nat.js'
-import { BIN, runCli } from '../helpers/cli.js'
-import { cliHome, PW, waitFor } from '../daemon/helpers.js'
-import { isProcessAlive, waitForExit } from '../../src/daemon/lock.js'
+import { runCli } from '../helpers/cli.js'
+import { PW, waitFor } from '../daemon/helpers.js'
+import { dmess, homes, startBootstrap, startDaemon, stop, type Home, type Proc } from './fixtures/daemons.js'
 
-interface Home { name: string, home: string, fingerprint: string }
 interface Peer { fingerprint: string, address: string, state: string, path: { via: string, candidate: string | null } | null }
-interface Proc { child: ChildProcess, log: () => string, exited: Promise<never> }
-
-async function dmess (h: Home, args: string[], timeoutMs = 30_000): Promise<string> {
-  const r = await runCli([...args, '--home', h.home], { env: PW, timeoutMs })
-  if (r.code !== 0) throw new Error(`dmess ${args.join(' ')} (${h.name}) exited ${String(r.code)}: ${r.stderr}`)
-  return r.stdout
-}
-
-function cleanEnv (): Record<string, string> {
-  const env: Record<string, string> = {}
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'DMESS_HOME' && k !== 'DMESS_PASSPHRASE') env[k] = v
-  return env
-}
-
-function spawnIn (ns: string, args: string[], env: Record<string, string>): Proc {
-  const child = nsSpawn(ns, process.execPath, [BIN, ...args], { env })
-  let log = ''
-  child.stdout?.on('data', d => { log += String(d) })
-  child.stderr?.on('data', d => { log += String(d) })
-  const exited = new Promise<never>((_resolve, reject) => child.on('exit', c => reject(new Error(`dmess ${args[0] ?? ''} exited early (${String(c)}): ${log}`))))
-  exited.catch(() => {})
-  return { child, log: () => log, exited }
-}
-
-async function startBootstrap (ns: string, host: string, procs: Proc[]): Promise<number> {
-  const p = spawnIn(ns, ['bootstrap', '--host', host, '--port', '0'], cleanEnv())
-  procs.push(p)
-  const lines = createInterface({ input: p.child.stdout as NodeJS.ReadableStream })
-  const listening = new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no listening line from dmess bootstrap: ${p.log()}`)), 30_000)
-    lines.on('line', l => {
-      let ev: { event?: string, address?: string }
-      try { ev = JSON.parse(l) as typeof ev } catch { return }
-      if (ev.event === 'listening' && typeof ev.address === 'string') { clearTimeout(timer); resolve(Number(ev.address.split(':').pop())) }
-    })
-  })
-  return await Promise.race([listening, p.exited])
-}
-
-async function startDaemon (ns: string, h: Home, bootstrap: string, procs: Proc[]): Promise<void> {
-  const p = spawnIn(ns, ['daemon', '--home', h.home, '--host', '0.0.0.0', '--port', '0', '--bootstrap', bootstrap, '--no-mdns'], { ...cleanEnv(), ...PW })
-  procs.push(p)
-  await Promise.race([waitFor(() => p.log().includes('dmess daemon running'), 30_000, () => `${h.name}'s daemon did not start: ${p.log()}`), p.exited])
-}
-
-async function stop (child: ChildProcess): Promise<void> {
-  const pid = child.pid
-  if (pid === undefined || !isProcessAlive(pid)) return
-  process.kill(pid, 'SIGTERM')
-  if (!await waitForExit(pid, 10_000)) process.kill(pid, 'SIGKILL')
-}
 
 const missing = labUnavailableReason() ?? iptablesUnavailableReason()
 if (missing !== null && process.env.CI === 'true') {
@@ -81,7 +27,7 @@ if (missing !== null && process.env.CI === 'true') {
   const pair: NatMode[] = ['masquerade', 'masquerade']
   t.test('cone – cone through real NAT: two daemons end direct, through the bootstrap node as rendezvous', async t => {
     t.setTimeout(540_000)
-    const [alice, bob] = await Promise.all([cliHome(t, 'alice'), cliHome(t, 'bob')]).then(hs => hs.map((h, i) => ({ name: i === 0 ? 'alice' : 'bob', ...h }))) as [Home, Home]
+    const [alice, bob] = await homes(t, 'alice', 'bob') as [Home, Home]
     await withLab(async lab => {
       const net = await createNatLab(lab, pair)
       const [sa, sb] = net.sites as [typeof net.sites[number], typeof net.sites[number]]
@@ -92,7 +38,7 @@ if (missing !== null && process.env.CI === 'true') {
         await dmess(bob, ['config', 'set', 'logLevel', 'debug'])
         const port = await startBootstrap(net.inetNs, net.publicAddress, procs)
         const bootstrap = `${net.publicAddress}:${port}`
-        await Promise.all([startDaemon(sa.hostNs, alice, bootstrap, procs), startDaemon(sb.hostNs, bob, bootstrap, procs)])
+        await Promise.all([startDaemon(sa.hostNs, alice, bootstrap, procs, ['--no-mdns']), startDaemon(sb.hostNs, bob, bootstrap, procs, ['--no-mdns'])])
         step('bootstrap node and daemons running')
         // Bob registers with the bootstrap node as his rendezvous and republishes his record with it
         let rec: { addresses: Array<{ host: string, kind: string }>, natKind: string, rendezvous: unknown[] } | undefined
@@ -130,7 +76,7 @@ if (missing !== null && process.env.CI === 'true') {
 
   t.test('both behind one NAT that does not hairpin: the LAN candidate wins', async t => {
     t.setTimeout(540_000)
-    const [alice, bob] = await Promise.all([cliHome(t, 'alice'), cliHome(t, 'bob')]).then(hs => hs.map((h, i) => ({ name: i === 0 ? 'alice' : 'bob', ...h }))) as [Home, Home]
+    const [alice, bob] = await homes(t, 'alice', 'bob') as [Home, Home]
     await withLab(async lab => {
       const net = await createNatLab(lab, ['masquerade'])
       const site = net.sites[0]!
@@ -139,7 +85,7 @@ if (missing !== null && process.env.CI === 'true') {
       try {
         const port = await startBootstrap(net.inetNs, net.publicAddress, procs)
         const bootstrap = `${net.publicAddress}:${port}`
-        await Promise.all([startDaemon(site.hostNs, alice, bootstrap, procs), startDaemon(second.hostNs, bob, bootstrap, procs)])
+        await Promise.all([startDaemon(site.hostNs, alice, bootstrap, procs, ['--no-mdns']), startDaemon(second.hostNs, bob, bootstrap, procs, ['--no-mdns'])])
         let rec: { rendezvous: unknown[] } | undefined
         await waitFor(async () => {
           const r = await runCli(['dht', 'lookup', bob.fingerprint, '--json', '--timeout', '5', '--home', alice.home], { env: PW, timeoutMs: 15_000 })
