@@ -1,5 +1,9 @@
 #!/usr/bin/env node
-// The `dmess` executable: hands argv to oclif, which loads the compiled commands in dist/commands.
-import { execute } from '@oclif/core'
+// The `dmess` executable: hands argv to oclif, which loads the one command run from dist/commands
+// (each command is a single bundled file: scripts/bundle.ts). package.json's "engines" already
+// states the Node version, so @oclif/core's own check, which loads all of semver (48 modules) on
+// every start, is switched off; the import comes after, hence dynamic.
+process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1'
+const { execute } = await import('@oclif/core')
 
 await execute({ dir: import.meta.url })

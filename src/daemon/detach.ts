@@ -35,13 +35,22 @@ export interface DetachOptions {
 /**
  * The child's entry point. Built: dist/daemon.cjs, the whole daemon as one CommonJS file
  * (scripts/bundle.ts; docs/performance.md §7: 4.5 MiB less resident once loaded, ~5 MiB
- * less after a burst of messages), or, if only tsc ran, detached-main.js next to this module.
- * Through a TypeScript loader (which the child inherits through execArgv): detached-main.ts.
+ * less after a burst of messages), found upward from this module (dist/src/daemon/ when tsc's
+ * output runs, dist/commands/ when the bundled command does), or, if only tsc ran,
+ * detached-main.js next to this module. Through a TypeScript loader (which the child inherits
+ * through execArgv): detached-main.ts.
  */
 export function childEntry (here = fileURLToPath(import.meta.url)): string {
   const ext = extname(here)
-  const bundled = join(dirname(here), '..', '..', 'daemon.cjs')
-  return ext === '.js' && existsSync(bundled) ? bundled : join(dirname(here), `detached-main${ext}`)
+  if (ext === '.js') {
+    let dir = dirname(here)
+    for (let i = 0; i < 3; i++) {
+      const bundled = join(dir, 'daemon.cjs')
+      if (existsSync(bundled)) return bundled
+      dir = dirname(dir)
+    }
+  }
+  return join(dirname(here), `detached-main${ext}`)
 }
 
 /**

@@ -21,7 +21,7 @@ export interface SealOptions {
 }
 
 // Maps stay Maps on decode, so a secret named "__proto__" is data, never a prototype.
-const packr = new Packr({ useRecords: false, mapsAsObjects: false })
+const packr = /* @__PURE__ */ new Packr({ useRecords: false, mapsAsObjects: false })
 
 /**
  * The passphrase as bytes: Unicode NFC, then UTF-8, so "é" typed as one code point or as e + ◌́

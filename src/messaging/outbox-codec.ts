@@ -15,7 +15,7 @@ export interface OutboxPayload {
   ack: AckKind
 }
 
-const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false })
+const packr = /* @__PURE__ */ new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false })
 
 export function encodeOutboxPayload<T extends PayloadType> (type: T, payload: PayloadOf<T>, timestamp: number, ack: AckKind): Uint8Array {
   return packr.pack({ t: type, b: encodePayload(type, payload), s: timestamp, a: ack === 'receipt' ? 'r' : 't' })

@@ -23,7 +23,7 @@ const SUFFIX = '.req'
 /** 128 bits of HMAC-SHA256: no two fingerprints collide in practice. */
 const NAME_HEX_CHARS = 32
 
-const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false })
+const packr = /* @__PURE__ */ new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false })
 
 interface Slot { running: Promise<void>, waiting: { promise: Promise<void>, resolve: () => void, reject: (e: Error) => void } | null }
 

@@ -36,7 +36,7 @@ function emptyState (): MessagingState {
   return { pending: [], declined: [], introduced: [], addresses: [] }
 }
 
-const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false })
+const packr = /* @__PURE__ */ new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false })
 
 export class StateFile {
   readonly #key: Uint8Array

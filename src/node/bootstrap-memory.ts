@@ -14,7 +14,7 @@ const INFO = utf8.encode('dmess/dht-peers/file-key')
 const AAD = utf8.encode('dmess/dht-peers/v1')
 const VERSION = 1
 const SOURCES = new Set<CandidateSource>(['dht', 'invite', 'contact', 'configured'])
-const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false })
+const packr = /* @__PURE__ */ new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false })
 
 export const BOOTSTRAP_MEMORY_FILE = 'dht.peers'
 

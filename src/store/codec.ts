@@ -3,7 +3,7 @@
 import { Packr } from 'msgpackr'
 import { errors } from '../errors.js'
 
-const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false })
+const packr = /* @__PURE__ */ new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false })
 
 export function encode (value: unknown): Uint8Array {
   return packr.pack(value)

@@ -213,8 +213,8 @@ function toWire (type: PayloadType, p: Record<string, unknown>): WireMap {
   return m
 }
 
-const packr = new Packr({ useRecords: false, moreTypes: false, variableMapSize: true })
-const unpackr = new Unpackr({ useRecords: false, moreTypes: false, mapsAsObjects: false, int64AsType: 'bigint' })
+const packr = /* @__PURE__ */ new Packr({ useRecords: false, moreTypes: false, variableMapSize: true })
+const unpackr = /* @__PURE__ */ new Unpackr({ useRecords: false, moreTypes: false, mapsAsObjects: false, int64AsType: 'bigint' })
 
 /** Encode a payload body. Throws WIRE_ENCODE if it breaks a limit of envelope.md §3. */
 export function encodePayload<T extends PayloadType> (type: T, payload: PayloadOf<T>): Uint8Array {

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { childEntry } from '../../src/daemon/detach.js'
-import { REPO_ROOT, bundle } from '../../scripts/bundle.js'
+import { REPO_ROOT, bundle, bundleCommands } from '../../scripts/bundle.js'
 
 t.test('the daemon entry: the bundle when built, the modules when only tsc ran, the source under a TS loader', async t => {
   const dist = join(t.testdir(), 'dist')
@@ -16,6 +16,21 @@ t.test('the daemon entry: the bundle when built, the modules when only tsc ran, 
   writeFileSync(join(dist, 'daemon.cjs'), '')
   t.equal(childEntry(here), join(dist, 'daemon.cjs'), 'bundled: dist/daemon.cjs')
   t.equal(childEntry(join(daemonDir, 'detach.ts')), join(daemonDir, 'detached-main.ts'), 'TypeScript: the source')
+  t.equal(childEntry(join(dist, 'commands', 'daemon.js')), join(dist, 'daemon.cjs'), 'from the bundled `dmess daemon` command')
+  t.equal(childEntry(join(dist, 'commands', 'config', 'get.js')), join(dist, 'daemon.cjs'), 'from a command one level down')
+})
+
+t.test('each command is one file that loads only the packages it calls', async t => {
+  const outdir = join(REPO_ROOT, 'dist', `.commands-test-${process.pid}`)
+  t.teardown(() => rmSync(outdir, { recursive: true, force: true }))
+  const entries = await bundleCommands(REPO_ROOT, outdir)
+  t.ok(entries.length > 20, `${entries.length} commands`)
+  const status = readFileSync(join(outdir, 'status.js'), 'utf8')
+  const imported = [...status.matchAll(/\bfrom\s*"([^"]+)"|\bimport\s*"([^"]+)"/g)].map(m => m[1] ?? m[2]).filter(p => !p.startsWith('node:'))
+  t.same([...new Set(imported)].sort(), ['@oclif/core'], '`dmess status` imports no store, LevelDB, logger or mDNS package')
+  t.notMatch(status, /from\s*"\.\.?\//, 'and no module of src/: they are inside')
+  const get = readFileSync(join(outdir, 'config', 'get.js'), 'utf8')
+  t.notMatch(get, /from\s*"yaml"/, 'yaml is inlined')
 })
 
 t.test('the bundle: one-byte source, strict, CommonJS, no ES module loader', async t => {
