@@ -22,6 +22,7 @@ export const SLOW = [
   'test/attacks/datagram-fuzz.test.ts', // a bootstrap node and daemons as processes, 2 × 1,000,000 datagrams
   'test/attacks/held-flood.test.ts', // a daemon process and a process of flooding strangers
   'test/build/bundle.test.ts', // bundles the daemon and runs it
+  'test/build/setup.test.ts', // runs npm run setup and dmess through PATH
   'test/build/check-imports.test.ts', // runs scripts/check-imports.ts under tsx
   'test/crypto/native-aead-memcheck.test.ts', // valgrind
   'test/crypto/native-aead.test.ts', // a reliable peer in a child process without the addon
