@@ -132,6 +132,9 @@ export function clipRow (row: Row, width: number): Row {
 
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' })
 
+/** UTF-16 units of the input line measured per screen cell (inputRow). */
+const WINDOW_UNITS_PER_CELL = 8
+
 /** The tail of `text` that fits in `width` cells. */
 function tailCells (text: string, width: number): string {
   const parts = [...graphemes.segment(text)].map(s => s.segment)
@@ -153,14 +156,19 @@ function tailCells (text: string, width: number): string {
  */
 export function inputRow (line: { text: string, cursor: number }, width: number, prompt = '› '): Row {
   const avail = Math.max(2, width - cellWidth(prompt))
-  const before = line.text.slice(0, line.cursor)
-  const rest = line.text.slice(line.cursor)
-  const atCursor = rest.length > 0 ? ([...graphemes.segment(rest)][0]?.segment ?? ' ') : ' '
+  // Only the text around the cursor can be on screen: measure a window of it, never the whole
+  // line, so a row costs the same for a 64 KiB paste as for a word (a cell needs at least one
+  // UTF-16 unit; the margin leaves room for combining marks).
+  const window = avail * WINDOW_UNITS_PER_CELL
+  const before = line.text.slice(Math.max(0, line.cursor - window), line.cursor)
+  const beforeCut = line.cursor > window
+  const rest = line.text.slice(line.cursor, line.cursor + window)
+  const atCursor = rest.length > 0 ? (graphemes.segment(rest)[Symbol.iterator]().next().value?.segment ?? ' ') : ' '
   const after = rest.slice(atCursor.length)
   const cursorWidth = Math.max(1, cellWidth(atCursor))
   let shown = before
   let cut = false
-  if (cellWidth(before) + cursorWidth > avail) {
+  if (beforeCut || cellWidth(before) + cursorWidth > avail) {
     shown = tailCells(before, avail - cursorWidth - 1)
     cut = true
   }

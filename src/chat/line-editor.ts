@@ -37,10 +37,39 @@ export function lineOf (text: string): LineState {
 
 /** Typed or pasted text at the cursor. Control characters are dropped (a paste's newlines become spaces). */
 export function insert (s: LineState, typed: string): LineState {
+  return insertWithin(s, typed, Infinity).line
+}
+
+/**
+ * `insert`, keeping the line within `maxBytes` of UTF-8: what does not fit is left out, cut at a
+ * grapheme boundary, and `cut` says so (the chat tells the user: a paste longer than one message
+ * must not vanish silently, nor grow a line the daemon will refuse to send).
+ */
+export function insertWithin (s: LineState, typed: string, maxBytes: number): { line: LineState, cut: boolean } {
   // eslint-disable-next-line no-control-regex
-  const clean = typed.replace(/\r\n|[\r\n\t]/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
-  if (clean.length === 0) return s
-  return { text: s.text.slice(0, s.cursor) + clean + s.text.slice(s.cursor), cursor: s.cursor + clean.length }
+  let clean = typed.replace(/\r\n|[\r\n\t]/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
+  let cut = false
+  if (maxBytes !== Infinity) {
+    const room = maxBytes - Buffer.byteLength(s.text)
+    if (Buffer.byteLength(clean) > room) {
+      clean = utf8Prefix(clean, Math.max(0, room))
+      cut = true
+    }
+  }
+  if (clean.length === 0) return { line: s, cut }
+  return { line: { text: s.text.slice(0, s.cursor) + clean + s.text.slice(s.cursor), cursor: s.cursor + clean.length }, cut }
+}
+
+/** The longest run of whole graphemes at the start of `text` that fits in `bytes` of UTF-8. */
+function utf8Prefix (text: string, bytes: number): string {
+  let used = 0
+  let end = 0
+  for (const g of graphemes.segment(text)) {
+    used += Buffer.byteLength(g.segment)
+    if (used > bytes) break
+    end = g.index + g.segment.length
+  }
+  return text.slice(0, end)
 }
 
 export function backspace (s: LineState): LineState {

@@ -3,6 +3,7 @@
 // terminal's size) go in with `now`; the new state and effects for the driver come out. No I/O:
 // the driver (app.tsx) carries out the effects through a ChatBackend.
 import * as ed from './line-editor.js'
+import { TEXT_MAX_BYTES } from '../wire/constants.js'
 import type { KeyPress } from './key-press.js'
 import { conversationRows } from './layout.js'
 import { PEER_TYPING_SHOW_MS, TYPING_IDLE, typingEdited, typingLeave, typingSent, typingTick, type TypingOut, type TypingSignal } from './typing.js'
@@ -234,7 +235,11 @@ const EDITS: Partial<Record<KeyPress['name'], (l: ed.LineState) => ed.LineState>
 }
 
 function onKey (s: ChatState, key: KeyPress, now: number, effects: Effect[]): ChatState {
-  if (key.name === 'text') return edited(s, ed.insert(s.input, key.text), now, effects)
+  if (key.name === 'text') {
+    const r = ed.insertWithin(s.input, key.text, TEXT_MAX_BYTES)
+    const next = edited(s, r.line, now, effects)
+    return r.cut ? { ...next, notice: notice(PASTE_CUT, 'error', now) } : next
+  }
   const edit = EDITS[key.name]
   if (edit !== undefined) return edited(s, edit(s.input), now, effects)
   switch (key.name) {
@@ -263,6 +268,9 @@ function quit (s: ChatState, effects: Effect[]): ChatState {
   effects.push({ type: 'quit' })
   return { ...s, typingOut: t.state, quitting: true }
 }
+
+/** A line stops at what one message may carry (wire/constants.ts; the daemon refuses more). */
+const PASTE_CUT = `the line is at the ${TEXT_MAX_BYTES / 1024} KiB limit of one message: the rest was left out`
 
 const HELP = 'Enter sends · /quit or Ctrl-C leaves · PgUp/PgDn scroll, Esc jumps to the end · Up/Down recall · Ctrl-U/Ctrl-W/Ctrl-K erase · //text sends "/text"'
 

@@ -26,7 +26,7 @@ t.test('each command is one file that loads only the packages it calls', async t
   const entries = await bundleCommands(REPO_ROOT, outdir)
   t.ok(entries.length > 20, `${entries.length} commands`)
   const status = readFileSync(join(outdir, 'status.js'), 'utf8')
-  const imported = [...status.matchAll(/\bfrom\s*"([^"]+)"|\bimport\s*"([^"]+)"/g)].map(m => m[1] ?? m[2]).filter(p => !p.startsWith('node:'))
+  const imported = [...status.matchAll(/\bfrom\s*"([^"]+)"|\bimport\s*"([^"]+)"/g)].map(m => m[1] ?? m[2] ?? '').filter(p => !p.startsWith('node:'))
   t.same([...new Set(imported)].sort(), ['@oclif/core'], '`dmess status` imports no store, LevelDB, logger or mDNS package')
   t.notMatch(status, /from\s*"\.\.?\//, 'and no module of src/: they are inside')
   const get = readFileSync(join(outdir, 'config', 'get.js'), 'utf8')

@@ -136,3 +136,13 @@ t.test('the picker lists conversations with unread counts and keeps the selectio
   t.match(first[3], /^ {3}2\. a{12}… {2}1 unread {2}10:02 last 1$/)
   t.match(pickerScreen({ ...initialPicker(items), selected: 22 }, 200, 40).map(plain).join('\n'), /23\. .*no messages yet/)
 })
+
+t.test('the input row of a 64 KiB line shows the text around the cursor, as for a short one', async t => {
+  const long = 'word '.repeat(13_107) + 'end'
+  const atEnd = inputRow({ text: long, cursor: long.length }, 40).map(s => s.text).join('')
+  t.equal(atEnd.length, 40, 'fills the row exactly')
+  t.match(atEnd, /^› ….*end $/, 'the end of the line, then the cursor')
+  const nearStart = inputRow({ text: long, cursor: 20 }, 40).map(s => s.text).join('')
+  t.match(nearStart, /^› word word word word word word/, 'near the start: no ellipsis')
+  t.equal(nearStart.length, 40, 'the text after the cursor runs to the edge')
+})

@@ -64,3 +64,12 @@ t.test('word moves skip to word boundaries', async t => {
   t.equal(ed.wordRight(at('one two three', 0)).cursor, 3)
   t.equal(ed.wordRight(at('one two three', 3)).cursor, 7)
 })
+
+t.test('insertWithin keeps the line within a byte budget, cutting between graphemes', async t => {
+  const r = ed.insertWithin(ed.EMPTY_LINE, 'ab👍🏽cd', 6)
+  t.same(r, { line: at('ab', 2), cut: true }, 'a 8-byte emoji with its skin tone does not fit in 4 bytes: left out whole')
+  const fits = ed.insertWithin(at('ab', 2), '👍🏽', 10)
+  t.same(fits, { line: at('ab👍🏽', 6), cut: false })
+  t.same(ed.insertWithin(at('abc', 3), 'd', 3), { line: at('abc', 3), cut: true }, 'full: nothing more')
+  t.same(ed.insertWithin(at('ac', 1), 'b', 3), { line: at('abc', 2), cut: false }, 'in the middle too')
+})

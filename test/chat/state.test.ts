@@ -221,3 +221,16 @@ t.test('keys the chat does not use change nothing', async t => {
   const { state } = open()
   t.equal(reduce(state, key({ name: 'deleteForward' })).state, state)
 })
+
+t.test('a paste longer than one message stops at the limit, says so, and the line still sends', async t => {
+  const { state } = open()
+  const big = 'x'.repeat(70_000)
+  const r = run(state, [text(big)])
+  t.equal(Buffer.byteLength(r.state.input.text), 64 * 1024, 'the line holds exactly what one message may carry')
+  t.match(r.state.notice, { kind: 'error', text: /limit of one message/ })
+  const more = run(r.state, [text('y')])
+  t.equal(more.state.input.text, r.state.input.text, 'typing past the limit adds nothing')
+  t.match(more.state.notice, { kind: 'error', text: /limit of one message/ }, 'and says so again')
+  const sent = run(r.state, [named('enter')])
+  t.same(sent.effects.filter(e => e.type === 'send').map(e => (e as { text: string }).text.length), [64 * 1024], 'Enter sends the line')
+})

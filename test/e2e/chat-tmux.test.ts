@@ -4,7 +4,7 @@
 // would see is read back with capture-pane.
 import t, { type Test } from 'tap'
 import { execFile, spawnSync } from 'node:child_process'
-import { readFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { BIN, assertOneLineError, runCli, tempHome } from '../helpers/cli.js'
@@ -86,10 +86,17 @@ function chatEnv (): Record<string, string> {
 
 const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`
 
-/** The pane runs the chat, then records its exit status; the pane closes when the chat ends. */
+/**
+ * The pane runs the chat, then records its exit status and the terminal's settings as the chat
+ * left them (`stty -a`: a chat that died in raw mode leaves -icanon -echo); the pane closes when
+ * the chat ends.
+ */
 function chatCommand (home: string, contact: string, statusFile: string): string {
-  return `${shq(process.execPath)} ${shq(BIN)} chat ${shq(contact)} --home ${shq(home)}; echo $? > ${shq(statusFile)}`
+  return `${shq(process.execPath)} ${shq(BIN)} chat ${shq(contact)} --home ${shq(home)}; echo $? > ${shq(statusFile)}; stty -a > ${shq(statusFile + '.stty')}`
 }
+
+/** 70,000 characters with spaces, more than one message may carry (64 KiB). */
+const BIG_PASTE = 'pasted words and more of them '.repeat(2334).slice(0, 70_000)
 
 async function chatTest (t: Test): Promise<void> {
   const t0 = Date.now()
@@ -159,6 +166,22 @@ async function chatTest (t: Test): Promise<void> {
   await tmux.waitFor('bob', /you: reply from bob ✓✓ read/, 'alice\'s open chat sent a read receipt')
 
   mark('reply shown')
+  // a 70,000-character paste (tmux pastes it as a terminal would): the line stops at the limit
+  // of one message and says so, and the chat stays usable — Ctrl-U clears it, a line is sent
+  const pasteFile = join(dir, 'paste.txt')
+  await writeFile(pasteFile, BIG_PASTE)
+  await tmux.cmd('load-buffer', '-b', 'big', pasteFile)
+  const pasted = Date.now()
+  await tmux.cmd('paste-buffer', '-b', 'big', '-t', 'alice')
+  await tmux.waitFor('alice', /limit of one message/, 'the chat says the paste was cut at the message limit')
+  console.log(JSON.stringify({ metric: 'chat_paste_70k_response_ms', value: Date.now() - pasted }))
+  t.match(await tmux.screen('alice'), /› …[a-z ]{40,}/, 'the input line shows the end of the paste')
+  await tmux.cmd('send-keys', '-t', 'alice', 'C-u')
+  await tmux.cmd('send-keys', '-t', 'alice', '-l', 'after the paste')
+  await tmux.cmd('send-keys', '-t', 'alice', 'Enter')
+  await tmux.waitFor('bob', /alice: after the paste/, 'a line sent after the paste arrives')
+  mark('70k paste handled')
+
   // /quit and Ctrl-C leave cleanly: the panes close, the chats exit 0
   await tmux.cmd('send-keys', '-t', 'alice', '-l', '/quit')
   await tmux.cmd('send-keys', '-t', 'alice', 'Enter')
@@ -166,4 +189,9 @@ async function chatTest (t: Test): Promise<void> {
   await waitFor(async () => !await tmux.alive('alice') && !await tmux.alive('bob'), SCREEN_WAIT_MS, () => 'both panes to close')
   t.equal((await readFile(aliceStatus, 'utf8')).trim(), '0', 'alice\'s chat exited 0 on /quit')
   t.equal((await readFile(bobStatus, 'utf8')).trim(), '0', 'bob\'s chat exited 0 on Ctrl-C')
+  for (const [who, file] of [['alice', aliceStatus], ['bob', bobStatus]]) {
+    const stty = await readFile(file + '.stty', 'utf8')
+    t.match(stty, /(^|\s)icanon(\s|$)/, `${who}'s terminal is back in line mode`)
+    t.match(stty, /(^|\s)echo(\s|$)/, `${who}'s terminal echoes again`)
+  }
 }
