@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import qrcode from 'qrcode-terminal'
 import { BaseCommand } from '../src/cli/base.js'
-import { readPublicProfile } from '../src/app/profile.js'
+import { displayName, readPublicProfile } from '../src/app/profile.js'
 import { formatFingerprintGrouped } from '../src/crypto/identity.js'
 import { encodeInvite, type InviteAddresses } from '../src/crypto/invite.js'
 import { findDaemon } from '../src/cli/daemon-client.js'
@@ -32,19 +32,21 @@ export default class Id extends BaseCommand {
     const paths = this.paths(flags.home)
     const p = await readPublicProfile(paths)
     const addresses = await currentAddresses(paths)
-    const invite = addresses === null ? p.invite : encodeInvite(p.identity, p.name, addresses)
+    // config "name" wins over the name given to `dmess init` (`dmess config set name …`)
+    const name = await displayName(paths)
+    const invite = addresses === null && name === p.name ? p.invite : encodeInvite(p.identity, name, addresses ?? undefined)
     if (flags.json) {
       this.printJson({
         fingerprint: p.fingerprint,
         invite,
         addresses,
-        name: p.name ?? null,
+        name: name ?? null,
         signPublic: Buffer.from(p.identity.signPublic).toString('hex'),
         dhPublic: Buffer.from(p.identity.dhPublic).toString('hex')
       })
       return
     }
-    if (p.name) this.log(`Name:        ${p.name}`)
+    if (name !== undefined && name !== '') this.log(`Name:        ${name}`)
     this.log(`Fingerprint: ${formatFingerprintGrouped(p.fingerprint)}`)
     this.log(`Invite:      ${invite}`)
     if (addresses !== null && addresses.node.length > 0) this.log(`             (it names where your node is now: ${addresses.node.join(', ')})`)

@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core'
 import { BaseCommand } from '../../src/cli/base.js'
+import { noteConfigNeedsRestart } from '../../src/cli/daemon-client.js'
 import { setConfigValue } from '../../src/config/config.js'
 import { ensureHome } from '../../src/config/home.js'
 
@@ -17,5 +18,6 @@ export default class ConfigSet extends BaseCommand {
     await ensureHome(paths.home)
     const value = await setConfigValue(paths.config, args.key, args.value)
     this.log(`${args.key} = ${Array.isArray(value) ? value.join(',') : String(value)}`)
+    await noteConfigNeedsRestart(paths, line => process.stderr.write(line))
   }
 }

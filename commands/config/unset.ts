@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core'
 import { BaseCommand } from '../../src/cli/base.js'
+import { noteConfigNeedsRestart } from '../../src/cli/daemon-client.js'
 import { unsetConfigValue } from '../../src/config/config.js'
 
 export default class ConfigUnset extends BaseCommand {
@@ -8,7 +9,9 @@ export default class ConfigUnset extends BaseCommand {
 
   async run (): Promise<void> {
     const { args, flags } = await this.parse(ConfigUnset)
-    await unsetConfigValue(this.paths(flags.home).config, args.key)
+    const paths = this.paths(flags.home)
+    await unsetConfigValue(paths.config, args.key)
     this.log(`${args.key} reset to default`)
+    await noteConfigNeedsRestart(paths, line => process.stderr.write(line))
   }
 }

@@ -3,7 +3,7 @@
 // `init` creates them; `unlock` opens them. Commands call these; later the daemon does.
 import { readFile, rename, stat } from 'node:fs/promises'
 import { type HomePaths, ensureHome } from '../config/home.js'
-import { defaultConfigText } from '../config/config.js'
+import { defaultConfigText, loadConfig } from '../config/config.js'
 import { errors } from '../errors.js'
 import { writeFileAtomic } from '../platform/fs.js'
 import { randomBytes, wipe, KEY_BYTES, type Argon2idParams } from '../crypto/primitives.js'
@@ -139,4 +139,15 @@ export async function withStore<T> (paths: HomePaths, passphrase: string, fn: (s
 export async function changeProfilePassphrase (paths: HomePaths, oldPass: string, newPass: string): Promise<void> {
   await assertInitialised(paths)
   await changePassphrase(paths.keystore, oldPass, newPass)
+}
+
+/**
+ * The name we offer contacts, in invites and CONTACT_REQUESTs: config "name" when set, else the
+ * one given to `dmess init` (kept in the public file). A config file that does not parse leaves
+ * the init name (the daemon refuses such a file at start anyway, with its own message).
+ */
+export async function displayName (paths: HomePaths): Promise<string | undefined> {
+  const { config } = await loadConfig(paths.config).catch(() => ({ config: { name: '' } }))
+  if (typeof config.name === 'string' && config.name !== '') return config.name
+  return (await readPublicProfile(paths).catch(() => undefined))?.name
 }

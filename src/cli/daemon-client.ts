@@ -58,3 +58,14 @@ export async function stopDaemon (paths: HomePaths, waitMs = STOP_WAIT_MS): Prom
 export function contactJsonLabel (c: ContactJson): string {
   return contactLabel({ fingerprint: c.fingerprint, name: c.name ?? undefined, verified: c.verified, addedAt: Date.parse(c.addedAt) })
 }
+
+/**
+ * After a change to config.yaml: a running daemon read the file when it started and keeps what
+ * it read, so say so (on stderr: stdout stays the one line a script reads). Nothing when no
+ * daemon runs.
+ */
+export async function noteConfigNeedsRestart (paths: HomePaths, write: (line: string) => void): Promise<void> {
+  const s = await daemonStatus(paths).catch(() => ({ running: false as const }))
+  if (!s.running) return
+  write(`note: the running daemon (pid ${s.pid}) uses the new value after a restart: dmess stop, then dmess daemon\n`)
+}

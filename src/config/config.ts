@@ -14,23 +14,25 @@ export interface LoadedConfig {
   unknown: Record<string, unknown>
 }
 
-async function readRaw (path: string): Promise<Record<string, unknown>> {
+/** config.yaml as a YAML document (comments kept), or an empty one when there is no file. */
+async function readDocument (path: string): Promise<YAML.Document> {
   let text: string
   try {
     text = await readFile(path, 'utf8')
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {}
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new YAML.Document()
     throw err
   }
-  let doc: unknown
-  try {
-    doc = YAML.parse(text)
-  } catch (err) {
-    throw errors.BAD_CONFIG(`${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`)
-  }
-  if (doc === null || doc === undefined) return {}
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw errors.BAD_CONFIG(`${path} must be a mapping of keys to values`)
-  return doc as Record<string, unknown>
+  const doc = YAML.parseDocument(text)
+  if (doc.errors.length > 0) throw errors.BAD_CONFIG(`${path} is not valid YAML: ${doc.errors[0]?.message.split('\n')[0] ?? ''}`)
+  const contents: unknown = doc.contents
+  if (contents !== null && !YAML.isMap(contents)) throw errors.BAD_CONFIG(`${path} must be a mapping of keys to values`)
+  return doc
+}
+
+async function readRaw (path: string): Promise<Record<string, unknown>> {
+  const js: unknown = (await readDocument(path)).toJS()
+  return js === null || js === undefined ? {} : js as Record<string, unknown>
 }
 
 export async function loadConfig (path: string): Promise<LoadedConfig> {
@@ -52,21 +54,24 @@ export function parseConfigValue (key: string, text: string): ConfigValue {
   return CONFIG_SCHEMA[key].parse(text)
 }
 
-/** Sets one key, keeping the rest of the file (including keys we don't know). */
+/**
+ * Sets one key, keeping the rest of the file as the user left it: other keys (including ones we
+ * don't know), comments and the commented template `dmess init` wrote.
+ */
 export async function setConfigValue (path: string, key: string, text: string): Promise<ConfigValue> {
   const value = parseConfigValue(key, text)
-  const raw = await readRaw(path)
-  raw[key] = value
-  await writeFileAtomic(path, YAML.stringify(raw), { mode: 0o600 })
+  const doc = await readDocument(path)
+  doc.set(key, value)
+  await writeFileAtomic(path, doc.toString(), { mode: 0o600 })
   return value
 }
 
-/** Removes a key so its default applies again. */
+/** Removes a key so its default applies again; comments stay. */
 export async function unsetConfigValue (path: string, key: string): Promise<void> {
   if (!isConfigKey(key)) throw errors.BAD_CONFIG(`unknown config key "${key}"`)
-  const raw = await readRaw(path)
-  delete raw[key]
-  await writeFileAtomic(path, YAML.stringify(raw), { mode: 0o600 })
+  const doc = await readDocument(path)
+  doc.delete(key)
+  await writeFileAtomic(path, doc.toString(), { mode: 0o600 })
 }
 
 /** A commented default config, written by `dmess init` so users see what they can change. */

@@ -1,5 +1,6 @@
 // The config file's keys: one table with type, default and a line of documentation each.
 // `dmess config list` prints this table merged with the file; the README documents it from here.
+import { isIP } from 'node:net'
 import { errors } from '../errors.js'
 import { isTerminalSafe } from '../platform/terminal-text.js'
 
@@ -27,12 +28,24 @@ function parseBool (text: string): boolean {
   throw errors.BAD_CONFIG(`expected true or false, got "${text}"`)
 }
 
+/** "host:port" (IPv6 as "[addr]:port") with a port the daemon can dial, 1-65535. */
+export function isHostPort (text: string): boolean {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(text)
+  return m !== null && Number(m[2]) >= 1 && Number(m[2]) <= 65535
+}
+
 function parseHostPortList (text: string): string[] {
   const items = text.split(',').map(s => s.trim()).filter(Boolean)
   for (const item of items) {
-    if (!/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/.test(item)) throw errors.BAD_CONFIG(`expected host:port entries separated by commas, got "${item}"`)
+    if (!isHostPort(item)) throw errors.BAD_CONFIG(`expected host:port entries (port 1-65535) separated by commas, got "${item}"`)
   }
   return items
+}
+
+function parseBindHost (text: string): string {
+  const t = text.trim()
+  if (isIP(t) === 0) throw errors.BAD_CONFIG(`expected an IP address to bind to (0.0.0.0: every interface; :: for IPv6), got "${text}"`)
+  return t
 }
 
 function oneOf<T extends string> (values: readonly T[]) {
@@ -69,8 +82,8 @@ export const CONFIG_SCHEMA = {
   host: {
     default: '0.0.0.0',
     doc: 'address the daemon binds its UDP socket to',
-    parse: (t: string) => t.trim(),
-    check: (v: unknown): v is string => typeof v === 'string' && v.length > 0
+    parse: parseBindHost,
+    check: (v: unknown): v is string => typeof v === 'string' && isIP(v) !== 0
   },
   mdns: {
     default: true,
@@ -82,7 +95,7 @@ export const CONFIG_SCHEMA = {
     default: [] as string[],
     doc: 'DHT bootstrap nodes as host:port, comma separated (empty: bootstrap/nodes.json)',
     parse: parseHostPortList,
-    check: (v: unknown): v is string[] => Array.isArray(v) && v.every(x => typeof x === 'string')
+    check: (v: unknown): v is string[] => Array.isArray(v) && v.every(x => typeof x === 'string' && isHostPort(x))
   },
   logLevel: {
     default: 'info',

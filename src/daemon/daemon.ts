@@ -3,9 +3,8 @@
 // Components start in list order and stop in reverse.
 import type { Logger } from 'pino'
 import type { HomePaths } from '../config/home.js'
-import { loadConfig } from '../config/config.js'
 import { errors, isDmessError } from '../errors.js'
-import { lock, readPublicProfile, type Unlocked } from '../app/profile.js'
+import { displayName, lock, type Unlocked } from '../app/profile.js'
 import { chachaPolyImplementation, wipe } from '../crypto/primitives.js'
 import { openStore, type Store } from '../store/index.js'
 import { realWorld, type World } from '../io/world.js'
@@ -86,7 +85,7 @@ export class Daemon {
       peers: opts.peers,
       bootstrap: opts.bootstrap,
       log,
-      profileName: async () => await profileName(opts.paths)
+      profileName: async () => await displayName(opts.paths)
     })
     this.ipc = new IpcServer({
       path: this.files.socket,
@@ -233,13 +232,6 @@ async function openDaemonStore (paths: HomePaths, files: DaemonPaths, storeKey: 
   } finally {
     wipe(storeKey) // the store derived its own subkey and keeps no reference (store.ts)
   }
-}
-
-/** Our name in CONTACT_REQUESTs: config "name", else the one given to `dmess init`. */
-async function profileName (paths: HomePaths): Promise<string | undefined> {
-  const { config } = await loadConfig(paths.config).catch(() => ({ config: { name: '' } }))
-  if (typeof config.name === 'string' && config.name !== '') return config.name
-  return (await readPublicProfile(paths).catch(() => undefined))?.name
 }
 
 export async function alreadyRunning (home: string, files: DaemonPaths): Promise<Error> {

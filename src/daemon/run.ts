@@ -68,8 +68,10 @@ export async function resolveSettings (paths: HomePaths, flags: DaemonFlags): Pr
   const { config } = await loadConfig(paths.config)
   const port = flags.port ?? config.port
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw errors.BAD_ARGUMENT(`--port must be 0-65535, got ${port}`)
+  // where the list came from names a bad entry: the user may never have passed --bootstrap
   let bootstrap = flags.bootstrap !== undefined && flags.bootstrap.length > 0 ? flags.bootstrap : config.bootstrap
-  if (bootstrap.length === 0) bootstrap = await shippedBootstrap() // bootstrap/nodes.json, the last fallback
+  let source = bootstrap === flags.bootstrap ? '--bootstrap' : 'config "bootstrap"'
+  if (bootstrap.length === 0) { bootstrap = await shippedBootstrap(); source = 'bootstrap/nodes.json' } // the last fallback
   return {
     paths,
     host: flags.host ?? config.host,
@@ -77,7 +79,7 @@ export async function resolveSettings (paths: HomePaths, flags: DaemonFlags): Pr
     mdns: flags.mdns ?? config.mdns,
     portmap: flags.portmap ?? true,
     peers: (flags.peer ?? []).map(parsePeer),
-    bootstrap: bootstrap.map(b => parseHostPort(b, '--bootstrap')),
+    bootstrap: bootstrap.map(b => parseHostPort(b, source)),
     logLevel: config.logLevel as LevelWithSilent
   }
 }

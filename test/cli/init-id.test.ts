@@ -1,5 +1,6 @@
 // `dmess init` and `dmess id` through the real built binary in temporary homes.
 import t from 'tap'
+import { decodeInvite } from '../../src/crypto/invite.js'
 import { stat, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { runCli, assertOneLineError } from '../helpers/cli.js'
@@ -24,6 +25,14 @@ t.test('init creates an identity; id shows it without a passphrase', async t => 
   t.equal(text.code, 0)
   t.match(text.stdout, /Fingerprint:/)
   t.ok(text.stdout.split('\n').length > 15, 'draws a QR code')
+
+  // config "name" is what invites offer (it wins over the init name)
+  t.equal((await runCli(['config', 'set', 'name', 'Alice Liddell', '--home', alice.home])).code, 0)
+  const renamed = JSON.parse((await runCli(['id', '--json', '--home', alice.home])).stdout) as Record<string, string>
+  t.equal(renamed.name, 'Alice Liddell')
+  t.equal(decodeInvite(renamed.invite ?? '').name, 'Alice Liddell', 'the invite carries the config name')
+  t.equal(decodeInvite(renamed.invite ?? '').fingerprint, alice.fingerprint)
+  await runCli(['config', 'unset', 'name', '--home', alice.home])
 
   const again = await runCli(['init', '--home', alice.home], { env: PW })
   assertOneLineError(t, again, /already exists.*--force/)

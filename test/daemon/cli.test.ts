@@ -53,6 +53,12 @@ t.test('foreground daemon: status reports it, the UDP port is bound, stop ends i
   t.equal(st.aead, aead, `status --json names the AEAD: ${aead}`)
   t.match(text.stdout, aead === 'openssl-addon' ? /Encryption: +ChaCha20-Poly1305 via the native OpenSSL addon/ : /Encryption: +ChaCha20-Poly1305 via node:crypto/)
 
+  // a config change while it runs: said to apply after a restart
+  const set = await runCli(['config', 'set', 'mdns', 'false', '--home', me.home])
+  t.equal(set.code, 0, set.stderr)
+  t.equal(set.stdout, 'mdns = false\n')
+  t.match(set.stderr, new RegExp(`^note: the running daemon \\(pid ${d.pid}\\) uses the new value after a restart`))
+
   const stop = await runCli(['stop', '--home', me.home])
   t.equal(stop.code, 0, stop.stderr)
   t.match(stop.stdout, new RegExp(`stopped \\(pid ${d.pid}\\)`))
