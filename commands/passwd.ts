@@ -15,7 +15,7 @@ export default class Passwd extends BaseCommand {
     const paths = this.paths(flags.home)
     await assertInitialised(paths)
     const oldPass = await getPassphrase(flags, { prompt: 'Current passphrase: ' })
-    const newPass = await getNewPassphrase({ 'passphrase-file': flags['new-passphrase-file'] }, { envVar: 'DMESS_NEW_PASSPHRASE' })
+    const newPass = await getNewPassphrase({ 'passphrase-file': flags['new-passphrase-file'] }, { envVar: 'DMESS_NEW_PASSPHRASE', flag: '--new-passphrase-file', what: 'new passphrase' })
     await changeProfilePassphrase(paths, oldPass, newPass)
     this.log('Passphrase changed.')
   }

@@ -17,13 +17,17 @@ async function fromFile (path: string): Promise<string> {
   } catch (err) {
     throw errors.NO_PASSPHRASE(`cannot read passphrase file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`)
   }
-  return text.split(/\r?\n/)[0] ?? ''
+  const first = text.split(/\r?\n/)[0] ?? ''
+  // an empty file is a mistake, never a passphrase (new ones may not be empty): say so, rather
+  // than "wrong passphrase" for the keys
+  if (first === '') throw errors.NO_PASSPHRASE(`the passphrase file ${path} is empty (its first line is the passphrase)`)
+  return first
 }
 
-/** Reads a line from the terminal with echo off. */
-async function promptHidden (question: string): Promise<string> {
+/** Reads a line from the terminal with echo off; without a terminal, says where else it may come from. */
+async function promptHidden (question: string, sources: { what: string, envVar: string, flag: string }): Promise<string> {
   const stdin = process.stdin
-  if (!stdin.isTTY) throw errors.NO_PASSPHRASE('no passphrase: set DMESS_PASSPHRASE, pass --passphrase-file, or run in a terminal')
+  if (!stdin.isTTY) throw errors.NO_PASSPHRASE(`no ${sources.what}: set ${sources.envVar}, pass ${sources.flag}, or run in a terminal`)
   process.stderr.write(question)
   stdin.setRawMode(true)
   stdin.resume()
@@ -49,25 +53,49 @@ async function promptHidden (question: string): Promise<string> {
   })
 }
 
-export interface PassphraseSources { file?: string, envVar?: string, prompt?: string }
+export interface PassphraseSources {
+  envVar?: string
+  /** the flag that names a file, as the user types it (for messages) */
+  flag?: string
+  prompt?: string
+  /** what is asked for, in messages: "passphrase", "new passphrase" */
+  what?: string
+}
+
+/**
+ * The fewest characters a new passphrase may have. Argon2id slows each guess to ~0.3 s on this
+ * kind of machine, but a 1- to 7-character passphrase falls to a dictionary of common ones
+ * anyway; a few words are best (proto-spec/keystore.md).
+ */
+export const MIN_PASSPHRASE_CHARS = 8
+
+function sourcesOf (opts: PassphraseSources, what: string): { what: string, envVar: string, flag: string } {
+  return { what: opts.what ?? what, envVar: opts.envVar ?? 'DMESS_PASSPHRASE', flag: opts.flag ?? '--passphrase-file' }
+}
 
 export async function getPassphrase (flags: { 'passphrase-file'?: string }, opts: PassphraseSources = {}): Promise<string> {
+  const src = sourcesOf(opts, 'passphrase')
   if (flags['passphrase-file']) return await fromFile(flags['passphrase-file'])
-  const env = process.env[opts.envVar ?? 'DMESS_PASSPHRASE']
+  const env = process.env[src.envVar]
+  if (env === '') throw errors.NO_PASSPHRASE(`${src.envVar} is set but empty`)
   if (env !== undefined) return env
-  return await promptHidden(opts.prompt ?? 'Passphrase: ')
+  return await promptHidden(opts.prompt ?? 'Passphrase: ', src)
 }
 
 /** For a new passphrase: non-interactive sources are taken as given; a prompt asks twice. */
 export async function getNewPassphrase (flags: { 'passphrase-file'?: string }, opts: PassphraseSources = {}): Promise<string> {
+  const src = sourcesOf(opts, 'new passphrase')
   let pass: string
-  if (flags['passphrase-file'] || process.env[opts.envVar ?? 'DMESS_PASSPHRASE'] !== undefined) {
-    pass = await getPassphrase(flags, opts)
+  const env = process.env[src.envVar]
+  if (env === '') throw errors.NO_PASSPHRASE(`the passphrase must not be empty (${src.envVar} is set but empty)`)
+  if (flags['passphrase-file'] || env !== undefined) {
+    pass = await getPassphrase(flags, { ...opts, what: src.what })
   } else {
-    pass = await promptHidden(opts.prompt ?? 'New passphrase: ')
-    const again = await promptHidden('Repeat passphrase: ')
+    pass = await promptHidden(opts.prompt ?? 'New passphrase: ', src)
+    const again = await promptHidden('Repeat passphrase: ', src)
     if (again !== pass) throw errors.NO_PASSPHRASE('the two passphrases differ; nothing was changed')
   }
   if (pass.length === 0) throw errors.NO_PASSPHRASE('the passphrase must not be empty')
+  if ([...pass].length < MIN_PASSPHRASE_CHARS) throw errors.NO_PASSPHRASE(`the passphrase has ${[...pass].length} characters; use at least ${MIN_PASSPHRASE_CHARS} (a few words are best); nothing was changed`)
   return pass
 }

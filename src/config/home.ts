@@ -2,8 +2,9 @@
 // config file and (later) the daemon's socket, pidfile and log. Resolution order:
 // --home flag, then $DMESS_HOME, then the XDG data dir ($XDG_DATA_HOME or ~/.local/share)/dmess.
 import { homedir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { mkdir, chmod, readdir, stat } from 'node:fs/promises'
+import { errors } from '../errors.js'
 
 export interface HomePaths {
   home: string
@@ -28,10 +29,50 @@ export function homePaths (home: string): HomePaths {
   }
 }
 
-/** Creates the home with mode 0700: it holds private keys and message history. */
+/**
+ * Creates the home with mode 0700: it holds private keys and message history. Missing parents are
+ * made one at a time (not `mkdir -p`: Node's recursive mkdir never returns for a path under
+ * /proc), and what stops it is said in one line: a file where the home should be, or why the
+ * directory cannot be made.
+ */
 export async function ensureHome (home: string): Promise<void> {
-  await mkdir(home, { recursive: true, mode: 0o700 })
+  const missing: string[] = []
+  for (let dir = home; ; dir = dirname(dir)) {
+    const kind = await kindOf(dir)
+    if (kind === 'dir') break
+    if (kind === 'other') throw errors.BAD_ARGUMENT(dir === home ? `${home} is a file, not a directory: choose another home (--home or DMESS_HOME)` : `cannot use ${home} as the home: ${dir} is a file`)
+    missing.unshift(dir)
+    if (dirname(dir) === dir) break
+  }
+  for (const dir of missing) {
+    try {
+      await mkdir(dir, { mode: 0o700 })
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === 'EEXIST' && await kindOf(dir) === 'dir') continue // made meanwhile
+      throw errors.BAD_ARGUMENT(`cannot create the home ${home}: ${REASONS[code ?? ''] ?? code ?? String(err)} (${dir})`)
+    }
+  }
   await chmod(home, 0o700)
+}
+
+const REASONS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'not permitted',
+  EROFS: 'read-only file system',
+  ENOENT: 'the file system does not allow a directory there',
+  ENOSPC: 'no space left on the device',
+  ENOTDIR: 'a part of the path is a file'
+}
+
+async function kindOf (path: string): Promise<'dir' | 'other' | 'none'> {
+  try {
+    return (await stat(path)).isDirectory() ? 'dir' : 'other'
+  } catch (err) {
+    // ENOTDIR: a parent is a file; the walk up finds and names it
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return 'none'
+    throw err
+  }
 }
 
 /**

@@ -44,10 +44,17 @@ t.test('passwd changes the passphrase; the old one stops working', async t => {
   assertOneLineError(t, await runCli(['contacts', 'list', ...h], { env: PW }), /wrong passphrase/)
   r = await runCli(['contacts', 'list', '--passphrase-file', join(dir, 'new'), ...h])
   t.equal(r.code, 0, r.stderr)
-  r = await runCli(['passwd', ...h], { env: { DMESS_PASSPHRASE: 'bad', DMESS_NEW_PASSPHRASE: 'x' } })
+  r = await runCli(['passwd', ...h], { env: { DMESS_PASSPHRASE: 'bad', DMESS_NEW_PASSPHRASE: 'x y z w v u' } })
   assertOneLineError(t, r, /wrong passphrase/)
-  r = await runCli(['passwd', '--passphrase-file', join(dir, 'new'), ...h], { env: { DMESS_NEW_PASSPHRASE: 'third' } })
+  // the mistakes a new passphrase can have: each named for what it is
+  const newFile = ['--passphrase-file', join(dir, 'new'), ...h]
+  assertOneLineError(t, await runCli(['passwd', ...newFile]), /^Error: no new passphrase: set DMESS_NEW_PASSPHRASE, pass --new-passphrase-file, or run in a terminal$/m)
+  assertOneLineError(t, await runCli(['passwd', ...newFile], { env: { DMESS_NEW_PASSPHRASE: 'x' } }), /has 1 characters; use at least 8/)
+  await writeFile(join(dir, 'empty'), '\n')
+  assertOneLineError(t, await runCli(['passwd', ...newFile, '--new-passphrase-file', join(dir, 'empty')]), /passphrase file .*empty is empty/)
+  assertOneLineError(t, await runCli(['contacts', 'list', '--passphrase-file', join(dir, 'empty'), ...h]), /is empty/) // not "wrong passphrase"
+  r = await runCli(['passwd', ...newFile], { env: { DMESS_NEW_PASSPHRASE: 'third passphrase' } })
   t.equal(r.code, 0, r.stderr)
-  t.equal((await runCli(['contacts', 'list', ...h], { env: { DMESS_PASSPHRASE: 'third' } })).code, 0)
+  t.equal((await runCli(['contacts', 'list', ...h], { env: { DMESS_PASSPHRASE: 'third passphrase' } })).code, 0)
   t.equal(JSON.parse((await runCli(['id', '--json', ...h])).stdout).fingerprint, alice.fingerprint, 'same identity')
 })

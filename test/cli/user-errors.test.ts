@@ -1,5 +1,7 @@
 // User mistakes on the command line (one-line error, non-zero exit) through the real built binary in temporary homes.
 import t from 'tap'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { runCli, tempHome, assertOneLineError } from '../helpers/cli.js'
 import { PW, quickHome } from '../helpers/profiles.js'
 
@@ -25,4 +27,11 @@ t.test('user mistakes: one line on stderr, non-zero exit, no stack', async t => 
   assertOneLineError(t, await runCli(['contacts', 'rename', 'bob', '', ...h], { env: PW }), /must not be empty/)
   assertOneLineError(t, await runCli(['contacts', 'nonsense', ...h]), /not found/)
   assertOneLineError(t, await runCli(['init', '--home', empty], { env: { DMESS_PASSPHRASE: '' } }), /must not be empty/)
+  assertOneLineError(t, await runCli(['init', '--home', empty], { env: { DMESS_PASSPHRASE: 'short' } }), /has 5 characters; use at least 8/)
+  // a home that cannot be one: named, in one line, and the command returns
+  const file = join(empty, 'a-file')
+  await writeFile(file, 'x')
+  assertOneLineError(t, await runCli(['init', '--home', file], { env: PW }), /a-file is a file, not a directory/)
+  assertOneLineError(t, await runCli(['config', 'set', 'port', '1', '--home', join(file, 'sub')]), /cannot use .*sub as the home: .*a-file is a file/)
+  assertOneLineError(t, await runCli(['init', '--home', '/proc/dmess-home'], { env: PW, timeoutMs: 30_000 }), /cannot create the home \/proc\/dmess-home/)
 })
