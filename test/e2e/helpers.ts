@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { runCli, type CliResult } from '../helpers/cli.js'
 import { cliHome, PW, waitFor } from '../daemon/helpers.js'
 import { IpcClient } from '../../src/daemon/ipc-client.js'
+import type { MethodName, Params, Result } from '../../src/daemon/rpc-methods.js'
 import { isProcessAlive, readPidFile, waitForExit } from '../../src/daemon/lock.js'
 
 export { waitFor, PW }
@@ -93,6 +94,20 @@ export async function daemonPid (node: Node): Promise<number> {
 /** A raw IPC client (for bulk work where 100s of CLI processes would only measure node startup). */
 export async function ipc (node: Node): Promise<IpcClient> {
   return await IpcClient.connect(join(node.home, 'daemon.sock'))
+}
+
+/**
+ * One IPC call to a node's daemon on a fresh connection. For polling in a wait loop: a `dmess`
+ * process per poll costs ~0.4 s of CPU (node and oclif starting), this a Unix-socket round trip;
+ * what the CLI prints is asserted once, after the wait.
+ */
+export async function ipcCall<M extends MethodName> (node: Node, method: M, params: Params<M>, timeoutMs?: number): Promise<Result<M>> {
+  const c = await ipc(node)
+  try {
+    return await c.call(method, params, timeoutMs)
+  } finally {
+    c.close()
+  }
 }
 
 export interface HistoryEntry { id: string, direction: 'in' | 'out', text: string, timestamp: number, status: string }
