@@ -133,7 +133,8 @@ export async function waitForStatus (node: Node, contact: string, ids: readonly 
   const want = new Set(ids)
   let last = ''
   await waitFor(async () => {
-    const h = await history(node, contact)
+    // over IPC: a `dmess history` process every 25 ms would cost more CPU than the daemons
+    const h = (await ipcCall(node, 'messages.history', { contact, limit: 10_000 })).messages
     const missing = h.filter(m => want.has(m.id) && m.status !== status).length + (ids.length - h.filter(m => want.has(m.id)).length)
     last = `${missing} of ${ids.length} not ${status}`
     return missing === 0
