@@ -64,7 +64,7 @@ if (ownRunner) {
   const timeout = Number(/^timeout:\s*(\d+)/m.exec(readFileSync('.taprc', 'utf8'))?.[1] ?? 30)
   const r = await runFast(tapArgs.filter(a => !a.startsWith('-')), { jobs, env, timeoutMs: timeout * 1000 })
   const output = r.results.map(x => `${x.ok ? 'ok' : 'not ok'} 1 - ${x.file} # time=${x.ms}ms`).join('\n') + `\n# { total: ${r.total}, pass: ${r.pass}${r.fail ? `, fail: ${r.fail}` : ''} }\n`
-  await finish(output, r.fail > 0 ? 1 : 0, null)
+  await finish(output, r.fail > 0 ? 1 : 0, null, 'files')
 }
 const child = ownRunner ? null : spawn('npx', ['tap', ...tapArgs], { stdio: ['inherit', 'pipe', 'inherit'], env })
 let output = ''
@@ -106,7 +106,7 @@ async function stopLeftovers (dir) {
 child?.on('close', async (code, signal) => { await finish(output, code, signal) })
 
 /** Stops what the tests left running, then prints the closing line and exits. */
-async function finish (output, code, signal) {
+async function finish (output, code, signal, unit = '') {
   const leftovers = await stopLeftovers(runTmp)
   rmSync(runTmp, { recursive: true, force: true })
   if (leftovers > 0) console.log(`# stopped ${leftovers} process(es) that tests left running`)
@@ -118,7 +118,7 @@ async function finish (output, code, signal) {
   }
   let thresholds = {}
   try { thresholds = parseThresholds(readFileSync('.taprc', 'utf8')) } catch { /* no .taprc: no thresholds */ }
-  const v = verdict({ output, code, signal, thresholds, coverageChecked: !fast })
+  const v = verdict({ output, code, signal, thresholds, coverageChecked: !fast, unit })
   console.log(`\n${v.line}`)
   process.exit(v.exitCode)
 }

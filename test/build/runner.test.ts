@@ -185,4 +185,5 @@ t.test('--fast on real files: a failure, a crash that ends its batch, and a file
   t.match(printed, /^TAP version 14\nok 1 - .*a\.test\.mjs # time=\d+ms\nnot ok 2 - .*b\.test\.mjs/)
   t.match(printed, /\n1\.\.5\n# \{ total: 5, pass: 2, fail: 3 \}\n$/)
   t.same(parseCounts(printed), { total: 5, pass: 2, fail: 3, skip: 0, todo: 0 }, 'the closing line reads it as tap\'s')
+  t.same(verdict({ output: printed, code: 1, signal: null, coverageChecked: false, unit: 'files' }), { line: '2 passed, 3 failed (of 5 files); coverage not checked (--fast)', exitCode: 1 }, 'and says it counts files')
 })
