@@ -3,7 +3,7 @@ import { BaseCommand } from '../src/cli/base.js'
 import { StandaloneDht } from '../src/dht/standalone.js'
 import { LOOPBACK_SETTINGS } from '../src/dht/testnet.js'
 import { parseHostPort } from '../src/daemon/run.js'
-import { addressOf, idToHex, type DhtStats } from '../src/dht/index.js'
+import { addressOf, clearDhtMemos, idToHex, type DhtStats } from '../src/dht/index.js'
 import { errors } from '../src/errors.js'
 import { udpSockets } from '../src/io/udp.js'
 import { realScheduler } from '../src/io/scheduler.js'
@@ -12,6 +12,7 @@ import type { DatagramSockets, DatagramTransport } from '../src/io/datagram.js'
 import { RelayService, splitRelayControl, type RelayStats } from '../src/relay/index.js'
 import { StunService } from '../src/stun/service.js'
 import { RendezvousServer } from '../src/traversal/rendezvous.js'
+import { heapUsedAfterGc } from '../src/platform/heap.js'
 import { withRendezvous } from '../src/traversal/shared-socket.js'
 
 /** The port a public bootstrap node listens on unless told otherwise (bootstrap/README.md). */
@@ -113,7 +114,8 @@ export default class Bootstrap extends BaseCommand {
     const tick = (): void => {
       const s = dht.node.stats()
       const now = Date.now()
-      line('stats', { ...statsFields(s, (s.requestsAnswered - last.answered) * 1000 / Math.max(1, now - last.at)), relay: relayFields(relay.stats()), stun: { ...stun.server.stats, drops: stun.drops } })
+      const heap = heapUsedAfterGc(clearDhtMemos)
+      line('stats', { ...statsFields(s, (s.requestsAnswered - last.answered) * 1000 / Math.max(1, now - last.at)), relay: relayFields(relay.stats()), stun: { ...stun.server.stats, drops: stun.drops }, ...(heap === undefined ? {} : { heapUsedAfterGc: heap }) })
       last = { at: now, answered: s.requestsAnswered }
     }
     const timer = setInterval(tick, intervalMs)

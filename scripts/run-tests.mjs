@@ -4,17 +4,20 @@
 // non-zero with no failed test (coverage below a .taprc threshold, say) the line counts that as
 // a failure and says why (scripts/test-verdict.mjs).
 // Extra arguments are handed to tap (e.g. `npm test -- test/crypto`), except `--fast`: only the
-// files scripts/test-groups.mjs does not list as slow, with no coverage check and no build.
+// files scripts/test-groups.mjs does not list as slow, with no coverage check and no build, run
+// under tsx in a few processes (scripts/fast-run.mjs) rather than by tap's runner; `--jobs=N`
+// sets how many at once, and any other option hands the fast files to tap as before.
 // Tests get a private TMPDIR for this run. Every test home lives in it, so a daemon a test left
 // running (tap killed the file at its timeout before its teardown ran) names it on its command
 // line: such processes were started by this run, and are stopped and reported at the end.
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isUpToDate } from './build-stamp.mjs'
 import { fastFiles, slowFilesIn, SLOW_AFTER_MS } from './test-groups.mjs'
 import { parseThresholds, verdict } from './test-verdict.mjs'
+import { runFast } from './fast-run.mjs'
 
 const fast = process.argv.includes('--fast')
 const tapArgs = process.argv.slice(2).filter(a => a !== '--fast')
@@ -51,14 +54,23 @@ if (fast) {
     process.exit(1)
   }
 }
+const jobsOption = /^(?:--jobs=|-j)(\d+)$/
+const ownRunner = fast && tapArgs.every(a => !a.startsWith('-') || a === '--disable-coverage' || jobsOption.test(a))
 
 const runTmp = mkdtempSync(join(tmpdir(), 'dmess-run-'))
 const env = { ...process.env, TMPDIR: runTmp }
-const child = spawn('npx', ['tap', ...tapArgs], { stdio: ['inherit', 'pipe', 'inherit'], env })
+if (ownRunner) {
+  const jobs = Number(tapArgs.map(a => jobsOption.exec(a)?.[1]).find(Boolean) ?? Math.max(2, availableParallelism()))
+  const timeout = Number(/^timeout:\s*(\d+)/m.exec(readFileSync('.taprc', 'utf8'))?.[1] ?? 30)
+  const r = await runFast(tapArgs.filter(a => !a.startsWith('-')), { jobs, env, timeoutMs: timeout * 1000 })
+  const output = r.results.map(x => `${x.ok ? 'ok' : 'not ok'} 1 - ${x.file} # time=${x.ms}ms`).join('\n') + `\n# { total: ${r.total}, pass: ${r.pass}${r.fail ? `, fail: ${r.fail}` : ''} }\n`
+  await finish(output, r.fail > 0 ? 1 : 0, null, 'files')
+}
+const child = ownRunner ? null : spawn('npx', ['tap', ...tapArgs], { stdio: ['inherit', 'pipe', 'inherit'], env })
 let output = ''
 let partial = ''
-child.stdout.setEncoding('utf8')
-child.stdout.on('data', (chunk) => {
+child?.stdout.setEncoding('utf8')
+child?.stdout.on('data', (chunk) => {
   process.stdout.write(chunk)
   // Top-level lines only: per-file results, the coverage table, the summary. Bounded in size.
   const lines = (partial + chunk).split('\n')
@@ -66,7 +78,7 @@ child.stdout.on('data', (chunk) => {
   for (const line of lines) if (line !== '' && !line.startsWith(' ')) output += line + '\n'
   if (output.length > 4_000_000) output = output.slice(-2_000_000)
 })
-child.stdout.on('end', () => { if (partial !== '' && !partial.startsWith(' ')) output += partial + '\n' })
+child?.stdout.on('end', () => { if (partial !== '' && !partial.startsWith(' ')) output += partial + '\n' })
 /** PIDs (not ours) whose command line names a path inside `dir`. */
 function processesUsing (dir) {
   const found = []
@@ -91,7 +103,10 @@ async function stopLeftovers (dir) {
   return left.length
 }
 
-child.on('close', async (code, signal) => {
+child?.on('close', async (code, signal) => { await finish(output, code, signal) })
+
+/** Stops what the tests left running, then prints the closing line and exits. */
+async function finish (output, code, signal, unit = '') {
   const leftovers = await stopLeftovers(runTmp)
   rmSync(runTmp, { recursive: true, force: true })
   if (leftovers > 0) console.log(`# stopped ${leftovers} process(es) that tests left running`)
@@ -103,7 +118,7 @@ child.on('close', async (code, signal) => {
   }
   let thresholds = {}
   try { thresholds = parseThresholds(readFileSync('.taprc', 'utf8')) } catch { /* no .taprc: no thresholds */ }
-  const v = verdict({ output, code, signal, thresholds, coverageChecked: !fast })
+  const v = verdict({ output, code, signal, thresholds, coverageChecked: !fast, unit })
   console.log(`\n${v.line}`)
   process.exit(v.exitCode)
-})
+}

@@ -32,6 +32,8 @@ export const SLOW = [
   'test/daemon/ipc.test.ts', // a child process holds the socket
   'test/bootstrap/unit.test.ts', // systemd-analyze as a process
   'test/dht/churn.test.ts', // 100 restarts in a 50-node simulated DHT: ~12 s
+  'test/dht/sim.test.ts', // a 500-node simulated DHT with churn and 400 lookups: ~15 s of CPU
+  'test/dht/maintenance.test.ts', // republishing, expiry and bucket refresh over simulated hours: ~11 s of CPU
   'test/dht/daemon-dht.test.ts', // daemons and a bootstrap node as processes
   'test/dht/udp-bootstrap.test.ts', // `dmess bootstrap` as a process
   'test/relay/bootstrap-relay.test.ts', // `dmess bootstrap` as a process, relaying

@@ -9,6 +9,8 @@ import { chachaPolyImplementation, wipe } from '../crypto/primitives.js'
 import { openStore, type Store } from '../store/index.js'
 import { realWorld, type World } from '../io/world.js'
 import { realScheduler } from '../io/scheduler.js'
+import { heapUsedAfterGc } from '../platform/heap.js'
+import { clearDhtMemos } from '../dht/ids.js'
 import { Node } from '../node/node.js'
 import type { EndpointComponent } from '../node/endpoint.js'
 import type { DhtComponent } from '../node/dht.js'
@@ -169,7 +171,8 @@ export class Daemon {
       nat: natStatus(this.node),
       relay: { serving: this.node.publiclyReachable(), allocations: this.node.relay.service?.stats().allocations ?? 0 },
       traversal: this.node.traversal?.report() ?? { registeredWith: [], servingRegistrations: 0 },
-      ...aeadStatus()
+      ...aeadStatus(),
+      ...heapStatus()
     }
   }
 
@@ -243,6 +246,12 @@ export async function alreadyRunning (home: string, files: DaemonPaths): Promise
 function aeadStatus (): Pick<DaemonStatus, 'aead' | 'aeadFallbackReason'> {
   const i = chachaPolyImplementation()
   return i.fallbackReason === undefined ? { aead: i.name } : { aead: i.name, aeadFallbackReason: i.fallbackReason }
+}
+
+/** `heapUsedAfterGc` when the process runs with --expose-gc (src/platform/heap.ts), else nothing. */
+function heapStatus (): Pick<DaemonStatus, 'heapUsedAfterGc'> {
+  const used = heapUsedAfterGc(clearDhtMemos)
+  return used === undefined ? {} : { heapUsedAfterGc: used }
 }
 
 /** The NAT fields of `status` (ipc.md §4): what the node's STUN probe learned. */

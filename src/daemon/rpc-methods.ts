@@ -40,6 +40,8 @@ export interface DaemonStatus {
   /** which ChaCha20-Poly1305 carries sessions (crypto-policy.md §3.1), and why not the addon */
   aead: 'openssl-addon' | 'node:crypto'
   aeadFallbackReason?: string
+  /** V8 heap bytes in use after a full collection; only when the daemon runs with node's --expose-gc (src/platform/heap.ts) */
+  heapUsedAfterGc?: number
 }
 
 /** What only a running daemon offers (absent when a command runs the methods on its own store). */

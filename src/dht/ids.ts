@@ -9,7 +9,7 @@ import { ID_BITS, NODE_ID_DOMAIN, DHT_PUBLIC_KEY_BYTES } from './constants.js'
 // loaders (tsx) turn imported bindings into getter calls.
 const ID_BYTES = 32
 import { errors } from '../errors.js'
-import { internLimit } from './intern.js'
+import { clearInterned, internLimit } from './intern.js'
 
 export type NodeId = Uint8Array
 
@@ -82,6 +82,17 @@ function place (id: Uint8Array, ip: Uint8Array): void {
 }
 
 const placedMemo = new Map<string, NodeId>()
+
+/**
+ * Empties every memo of public bytes (the ids here, the contacts of intern.ts). They only save
+ * work, so nothing changes but speed; a heap measurement takes them out of its figure
+ * (src/platform/heap.ts), since how full a bounded memo is says nothing about retention.
+ */
+export function clearDhtMemos (): void {
+  idMemo.clear()
+  placedMemo.clear()
+  clearInterned()
+}
 
 /**
  * dht.md §1.1: the id of the node with DHT key `dhtPublicKey` seen at canonical address `addr`:

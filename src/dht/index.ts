@@ -5,7 +5,7 @@ export type { DhtSettings } from './context.js'
 export type { LookupResult, LookupProgress, LookupMode, LookupParams, LookupHandle } from './lookup-run.js'
 export type { PublishResult } from './publisher.js'
 export type { JoinResult } from './join.js'
-export { nodeIdOf, compareDistance, commonPrefixLength, xorDistance, idToHex, idFromHex, type NodeId } from './ids.js'
+export { nodeIdOf, clearDhtMemos, compareDistance, commonPrefixLength, xorDistance, idToHex, idFromHex, type NodeId } from './ids.js'
 export { RoutingTable, type Contact, type AddResult } from './routing-table.js'
 export { Lookup, type Candidate } from './lookup.js'
 export {

@@ -19,6 +19,11 @@ export function setInternLimit (max: number = DEFAULT_LIMIT): void {
   contacts.clear()
 }
 
+/** Empties the contact memo (src/dht/ids.ts clearDhtMemos empties them all). */
+export function clearInterned (): void {
+  contacts.clear()
+}
+
 export function internLimit (): number {
   return limit
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { clearStamp, inputFiles, inputsHash, isUpToDate, REPO_ROOT, writeStamp } from '../../scripts/build-stamp.mjs'
 import { coverageShortfall, parseCounts, parseCoverage, parseThresholds, verdict } from '../../scripts/test-verdict.mjs'
 import { allTestFiles, fastFiles, slowFilesIn, SLOW } from '../../scripts/test-groups.mjs'
+import { batches, judgeBatch, report, runFast } from '../../scripts/fast-run.mjs'
 
 function fakeRepo (dir: string): void {
   for (const d of ['src/crypto', 'commands', 'scripts', 'test', 'dist']) mkdirSync(join(dir, d), { recursive: true })
@@ -139,4 +140,50 @@ t.test('--fast: the slow list names files that exist, and no fast file starts a 
   // What starts another process or a namespace: a fast file using any of it belongs in SLOW.
   const starts = /node:child_process|\brunCli\(|\binitHome\(|\bcliHome\(|\bstartForeground\(|\bspawn(Peer|ReliablePeer|Fixture|Json)\(|scripts\/lab\//
   for (const f of fast.filter(f => f !== 'test/build/runner.test.ts')) t.notMatch(readFileSync(join(REPO_ROOT, f), 'utf8'), starts, `${f} starts no process`)
+})
+
+t.test('--fast runs files in batches: which file failed, and how long each took', async t => {
+  t.same(batches(['a', 'b', 'c', 'd', 'e'], 2), [['a', 'b', 'c'], ['d', 'e']], 'in order, about equal')
+  t.same(batches(['a'], 4), [['a']])
+  const files = ['test/a.test.ts', 'test/b.test.ts', 'test/c.test.ts']
+  const out = [
+    'TAP version 14',
+    'ok 1 - a works # time=1ms',
+    'ok 2 - test/a.test.ts done # time=0.2ms',
+    'not ok 3 - b breaks # time=3ms',
+    'ok 4 - b otherwise # time=1ms',
+    'ok 5 - test/b.test.ts done # time=0.1ms',
+    '    not ok 1 - nested: counted by its parent above',
+    'ok 6 - c works # time=1ms'
+  ].join('\n')
+  const err = 'dmess-fast-done 12 test/a.test.ts\ndmess-fast-done 30 test/b.test.ts\n'
+  const j = judgeBatch(files, out, err)
+  t.same([...j.passed], [['test/a.test.ts', 12]], 'a passed in 12 ms')
+  t.same([...j.failed], ['test/b.test.ts'], 'b failed; c never reached its marker')
+  t.same([...judgeBatch(files, out + '\nnot ok 7 - c breaks', err).failed], ['test/b.test.ts', 'test/c.test.ts'], 'a failure after the last marker is the next file\'s')
+  t.same(report(2, { file: 'test/a.test.ts', ok: true, ms: 12, why: '', out: 'x' }), 'ok 2 - test/a.test.ts # time=12ms\n')
+  t.match(report(3, { file: 'test/b.test.ts', ok: false, ms: 30, why: 'exit code 1', out: 'not ok 1 - b breaks' }), /^not ok 3 - test\/b.test.ts # time=30ms\n {2}# test\/b.test.ts: exit code 1\n {2}not ok 1 - b breaks\n$/)
+})
+
+t.test('--fast on real files: a failure, a crash that ends its batch, and a file that fails only after another', async t => {
+  const tap = `import t from ${JSON.stringify(join(REPO_ROOT, 'node_modules/tap/dist/esm/index.js'))}\n`
+  const dir = t.testdir({
+    'a.test.mjs': tap + "globalThis.dirty = true\nt.test('a', async t => { t.pass('a is fine') })\n",
+    'b.test.mjs': tap + "t.test('b', async t => { t.equal(1, 2, 'b is wrong') })\n",
+    'c.test.mjs': tap + "t.test('c', async t => { t.notOk(globalThis.dirty, 'c wants a clean process') })\n",
+    'd.test.mjs': tap + "t.test('d', async t => { t.pass('d') })\nprocess.exit(3)\n",
+    'e.test.mjs': tap + "t.test('e', async t => { t.pass('e is fine') })\n"
+  })
+  const files = ['a', 'b', 'c', 'd', 'e'].map(n => join(dir, `${n}.test.mjs`))
+  let printed = ''
+  const r = await runFast(files, { jobs: 1, perBatch: 5, timeoutMs: 60_000, cwd: dir, write: s => { printed += s } })
+  t.same(r.results.map(x => x.ok), [true, false, false, false, true], 'a and e pass (e alone, after d ended the batch); b, c and d fail')
+  t.same({ total: r.total, pass: r.pass, fail: r.fail }, { total: 5, pass: 2, fail: 3 })
+  t.match(r.results[1]!.out, /b is wrong/, 'b\'s own output')
+  t.match(r.results[2]!.why, /passes alone: it depends on process state/, 'c is named for what it is')
+  t.match(r.results[3]!.why, /exit code [13]/, 'd\'s exit')
+  t.match(printed, /^TAP version 14\nok 1 - .*a\.test\.mjs # time=\d+ms\nnot ok 2 - .*b\.test\.mjs/)
+  t.match(printed, /\n1\.\.5\n# \{ total: 5, pass: 2, fail: 3 \}\n$/)
+  t.same(parseCounts(printed), { total: 5, pass: 2, fail: 3, skip: 0, todo: 0 }, 'the closing line reads it as tap\'s')
+  t.same(verdict({ output: printed, code: 1, signal: null, coverageChecked: false, unit: 'files' }), { line: '2 passed, 3 failed (of 5 files); coverage not checked (--fast)', exitCode: 1 }, 'and says it counts files')
 })

@@ -6,7 +6,7 @@ import t from 'tap'
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { BIN } from '../helpers/cli.js'
-import { cli, cliJson, cliResult, daemonPid, makeNodes, waitFor, type Node } from '../e2e/helpers.js'
+import { cli, cliJson, cliResult, daemonPid, ipcCall, makeNodes, waitFor, type Node } from '../e2e/helpers.js'
 import { isProcessAlive, waitForExit } from '../../src/daemon/lock.js'
 
 async function stopPid (pid: number): Promise<void> {
@@ -33,6 +33,14 @@ async function startBootstrap (tt: Teardown): Promise<string> {
 
 type Teardown = { teardown: (fn: () => Promise<void> | void) => void }
 
+// One bootstrap node for the file, started by the first test that needs it and stopped at the
+// end: what each test checks is its own daemons' behaviour, not a fresh bootstrap node's.
+let shared: Promise<string> | undefined
+async function bootstrapNode (): Promise<string> {
+  shared ??= startBootstrap(t)
+  return await shared
+}
+
 interface Status { port: number, dhtNodes: number, nat?: { natKind: string }, relay?: { serving: boolean, allocations: number } }
 
 async function startDaemon (tt: Teardown, node: Node, bootstrap: string): Promise<number> {
@@ -43,23 +51,22 @@ async function startDaemon (tt: Teardown, node: Node, bootstrap: string): Promis
 }
 
 t.test('two daemons find each other through the DHT', async t => {
-  const bootstrap = await startBootstrap(t)
+  const bootstrap = await bootstrapNode()
   t.match(bootstrap, /^127\.0\.0\.1:\d+$/, 'the bootstrap node listens on loopback')
   const [alice, bob] = await makeNodes(t, ['alice', 'bob']) as [Node, Node]
   const alicePort = await startDaemon(t, alice, bootstrap)
   const bobPort = await startDaemon(t, bob, bootstrap)
 
-  // the join runs in the background: wait until both routing tables hold someone
-  await waitFor(async () => (await cliJson<Status>(alice, ['status'])).dhtNodes >= 1 && (await cliJson<Status>(bob, ['status'])).dhtNodes >= 1, 20_000)
+  // the join runs in the background: wait until both routing tables hold someone (polled over
+  // IPC: a `dmess` process per poll would cost more CPU than the daemons under test)
+  await waitFor(async () => (await ipcCall(alice, 'status', {})).dhtNodes >= 1 && (await ipcCall(bob, 'status', {})).dhtNodes >= 1, 20_000)
   t.ok((await cliJson<Status>(alice, ['status'])).dhtNodes >= 1, 'status --json shows dhtNodes ≥ 1')
 
   // Bob's announce also runs in the background: retry the lookup until his record is stored
-  let rec: { fingerprint: string, addresses: Array<{ host: string, port: number, kind: string }>, seq: number, expiresAt: string } | undefined
-  await waitFor(async () => {
-    const r = await cliResult(alice, ['dht', 'lookup', bob.fingerprint, '--json', '--timeout', '5'])
-    if (r.code === 0) rec = JSON.parse(r.stdout) as typeof rec
-    return rec !== undefined
-  }, 30_000)
+  await waitFor(async () => (await ipcCall(alice, 'dht.lookup', { fingerprint: bob.fingerprint, timeoutMs: 5000 }, 10_000)).found, 30_000)
+  const r = await cliResult(alice, ['dht', 'lookup', bob.fingerprint, '--json', '--timeout', '5'])
+  t.equal(r.code, 0, r.stderr)
+  const rec = JSON.parse(r.stdout) as { fingerprint: string, addresses: Array<{ host: string, port: number, kind: string }>, seq: number, expiresAt: string } | undefined
   t.equal(rec?.fingerprint, bob.fingerprint, 'alice finds bob by fingerprint')
   t.same(rec?.addresses, [{ host: '127.0.0.1', port: bobPort, kind: 'lan' }], 'with the address bob\'s daemon is bound to')
   t.ok(Date.parse(rec?.expiresAt ?? '') > Date.now(), 'a live record')
@@ -74,19 +81,19 @@ t.test('two daemons find each other through the DHT', async t => {
 
   // STUN (proto-spec/stun.md §6): the bootstrap node answers alice's probe; on loopback no NAT is
   // in the way, so she is publicly reachable and answers STUN herself
-  await waitFor(async () => (await cliJson<Status>(alice, ['status'])).nat?.natKind === 'open', 20_000)
+  await waitFor(async () => (await ipcCall(alice, 'status', {})).nat?.natKind === 'open', 20_000)
   t.same((await cliJson<Status>(alice, ['status'])).nat, { natKind: 'open', publicAddresses: [`127.0.0.1:${alicePort}`], publiclyReachable: true, stunServing: true }, 'status --json shows the NAT kind and public address')
   t.same((await cliJson<Status>(alice, ['status'])).relay, { serving: true, allocations: 0 }, 'and, being publicly reachable, it relays for others')
   t.match(await cli(alice, ['status']), /NAT:\s+open \(publicly reachable\)\nPublic:\s+127\.0\.0\.1:\d+\nSTUN:\s+answering/, 'and so does the text form')
 })
 
 t.test('with a daemon running, `dmess id` prints an invite that says where the node is (identity.md §7.1)', async t => {
-  const bootstrap = await startBootstrap(t)
+  const bootstrap = await bootstrapNode()
   const [alice] = await makeNodes(t, ['alice']) as [Node]
   const offline = await cliJson<{ invite: string, addresses: unknown }>(alice, ['id', '--json'])
   t.equal(offline.addresses, null, 'no daemon: no addresses')
   const port = await startDaemon(t, alice, bootstrap)
-  await waitFor(async () => (await cliJson<Status>(alice, ['status'])).dhtNodes >= 1, 20_000)
+  await waitFor(async () => (await ipcCall(alice, 'status', {})).dhtNodes >= 1, 20_000)
   const id = await cliJson<{ invite: string, addresses: { node: string[], dht: string[] } }>(alice, ['id', '--json'])
   t.same(id.addresses.node, [`127.0.0.1:${port}`], 'the node\'s address')
   t.ok(id.addresses.dht.includes(bootstrap), 'and a DHT node it met: the bootstrap node')
@@ -95,7 +102,7 @@ t.test('with a daemon running, `dmess id` prints an invite that says where the n
 })
 
 t.test('an unknown fingerprint is "not found", non-zero, one line', async t => {
-  const bootstrap = await startBootstrap(t)
+  const bootstrap = await bootstrapNode()
   const [alice, carol] = await makeNodes(t, ['alice', 'carol']) as [Node, Node]
   await startDaemon(t, alice, bootstrap)
   const r = await cliResult(alice, ['dht', 'lookup', carol.fingerprint, '--timeout', '3'])

@@ -7,7 +7,7 @@
 // messages each way, blocking, floods, crashes, the DHT) is tested on whole nodes in one
 // process: test/node/*.test.ts.
 import t from 'tap'
-import { cli, cliJson, history, makeNodes, startDaemon, waitFor, waitForStatus, type Node } from './helpers.js'
+import { cli, cliJson, history, ipcCall, makeNodes, startDaemon, waitFor, waitForStatus, type Node } from './helpers.js'
 
 t.setTimeout(300_000)
 
@@ -21,8 +21,10 @@ t.test('add, accept, a message each way with receipts, presence, a restart: thro
   t.match(first, { id: /^[0-9a-f]{32}$/, status: /^(sending|sent)$/ }, 'send --json has id and status')
 
   // Bob: a request, not a conversation
-  let reqs: Array<{ fingerprint: string, name?: string, text?: string, timestamp: number }> = []
-  await waitFor(async () => (reqs = await cliJson(bob, ['requests'])).length > 0, 30_000, () => 'Alice\'s request at Bob')
+  // waits poll over IPC (a `dmess` process every 25 ms would cost more CPU than the daemons);
+  // the CLI's own output is asserted after each
+  await waitFor(async () => (await ipcCall(bob, 'requests.list', {})).length > 0, 30_000, () => 'Alice\'s request at Bob')
+  const reqs = await cliJson<Array<{ fingerprint: string, name?: string, text?: string, timestamp: number }>>(bob, ['requests'])
   t.same(reqs.map(r => [r.fingerprint, r.name, r.text]), [[alice.fingerprint, 'alice', 'hello Bob, it is Alice']], 'requests --json shows Alice, her name and her message')
   t.type(reqs[0]?.timestamp, 'number')
   t.same(JSON.parse(await cli(bob, ['contacts', 'list', '--json'])), [], 'Alice is not a contact yet')
@@ -48,11 +50,15 @@ t.test('add, accept, a message each way with receipts, presence, a restart: thro
 
   // presence: Bob steps away, Alice's peer list follows
   const bobAsAliceSees = async (): Promise<string | undefined> =>
+    (await ipcCall(alice, 'peers.list', {})).find(p => p.fingerprint === bob.fingerprint)?.state
+  const bobInAlicesPeers = async (): Promise<string | undefined> =>
     (await cliJson<Array<{ fingerprint: string, state: string }>>(alice, ['peers'])).find(p => p.fingerprint === bob.fingerprint)?.state
   t.same(await cliJson(bob, ['presence', 'away']), { state: 'away', told: 1 }, 'Bob goes away; his one connected contact is told')
   await waitFor(async () => await bobAsAliceSees() === 'away', 30_000, () => 'Alice seeing Bob away')
+  t.equal(await bobInAlicesPeers(), 'away', '`dmess peers` shows Bob away')
   t.match(await cli(bob, ['presence', 'online']), /You are online; told 1 connected contact$/m)
   await waitFor(async () => await bobAsAliceSees() === 'online', 30_000, () => 'Alice seeing Bob online again')
+  t.equal(await bobInAlicesPeers(), 'online', 'and online again')
 
   // a restart: Bob's daemon stops; what Alice sends meanwhile waits in her outbox
   await cli(bob, ['stop'])
