@@ -281,6 +281,13 @@ export class Puncher {
     return [{ to: r.address, bytes: encodeTraversal({ type: TraversalType.PUNCH_REQUEST, tag: r.tag, sealed }) }]
   }
 
+  /** Our unanswered offer once more, through the rendezvous asked last (none while it is held for side sockets). */
+  #askAgain (a: Attempt, now: number): Outgoing[] {
+    if (a.answered || a.bday?.opening === true) return []
+    a.asked = Math.max(-1, Math.min(a.asked, a.rendezvous.length - 1) - 1)
+    return this.#ask(a, now)
+  }
+
   #onUnknown (tag: Uint8Array, now: number): Outgoing[] {
     for (const a of this.#attempts.values()) {
       const r = a.rendezvous[a.asked]
@@ -295,11 +302,12 @@ export class Puncher {
     if (p === null) return []
     this.stats.forwardsOpened++
     // offers crossed (each wanted the other at once): both keep the one with the lower punch id,
-    // so neither answers an attempt the other has just dropped (and a symmetric side opens one set of sockets)
+    // so neither answers an attempt the other has just dropped (and a symmetric side opens one set
+    // of sockets). Ours goes again: the peer may have dropped it (we were not its contact yet).
     for (const o of this.#attempts.values()) {
       if (o.fingerprint === p.fingerprint && o.role === 'offer' && !o.done && Buffer.compare(o.punchId, p.punchId) < 0) {
         this.stats.crossed++
-        return []
+        return this.#askAgain(o, now)
       }
     }
     const a = this.#attempt('answer', p.fingerprint, p.punchId, p.candidates, p.natKind, now)
