@@ -11,7 +11,8 @@
 // works" makes the same count for 256 ports). The NAT that filters by address and port lets the
 // hit in because the hard side's PROBE from that mapping went to exactly the easy side's address.
 import type { Candidate, NatKind } from './candidates.js'
-import { BIRTHDAY_PORT_MIN, BIRTHDAY_PORT_MAX } from './constants.js'
+import { addressOf } from '../io/address.js'
+import { BIRTHDAY_PORT_MIN, BIRTHDAY_PORT_MAX, BIRTHDAY_PROBES_PER_TICK, BIRTHDAY_TICK_MS, BIRTHDAY_MAX_PROBES } from './constants.js'
 
 export type BirthdayRole = 'hard' | 'easy'
 
@@ -74,4 +75,38 @@ export class PortDraw {
       if (x < limit) return x % n
     }
   }
+}
+
+/**
+ * The easy side's guessing for one attempt: BIRTHDAY_PROBES_PER_TICK distinct random ports of
+ * `ip` every BIRTHDAY_TICK_MS, at most BIRTHDAY_MAX_PROBES in all.
+ */
+export class Spray {
+  sent = 0
+  /** when the next probes are due; Infinity once stopped or spent */
+  nextAt: number
+  readonly #ports: PortDraw
+
+  constructor (readonly ip: string, random: (n: number) => Uint8Array, now: number) {
+    this.#ports = new PortDraw(random)
+    this.nextAt = now
+  }
+
+  get active (): boolean { return this.nextAt !== Infinity }
+
+  /** The addresses to probe now ("ip:port"); none past the cap. */
+  due (now: number): string[] {
+    const out: string[] = []
+    while (out.length < BIRTHDAY_PROBES_PER_TICK && this.sent < BIRTHDAY_MAX_PROBES) {
+      const port = this.#ports.next()
+      const to = port === null ? null : addressOf(this.ip, port)
+      if (to === null) break
+      this.sent++
+      out.push(to)
+    }
+    this.nextAt = out.length === 0 ? Infinity : now + BIRTHDAY_TICK_MS
+    return out
+  }
+
+  stop (): void { this.nextAt = Infinity }
 }

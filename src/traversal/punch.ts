@@ -20,10 +20,10 @@ import { openPunch, sealPunch, type OpenedPunch } from './punch-seal.js'
 import { orderCandidates, type Candidate, type CandidateKind, type NatKind } from './candidates.js'
 import {
   TraversalType, PUNCH_ID_BYTES, PUNCH_MAX_SKEW_MS, PROBE_PACE_MS, PROBE_ROUNDS, PUNCH_TIMEOUT_MS,
-  BIRTHDAY_SOCKETS, BIRTHDAY_PROBES_PER_TICK, BIRTHDAY_TICK_MS, BIRTHDAY_MAX_PROBES
+  BIRTHDAY_SOCKETS
 } from './constants.js'
 import type { Outgoing } from './rendezvous.js'
-import { birthdayRole, easyTarget, hardTarget, PortDraw, type BirthdayRole } from './birthday.js'
+import { birthdayRole, easyTarget, hardTarget, Spray, type BirthdayRole } from './birthday.js'
 
 /** A side socket of one attempt: slot `slot` of those opened for punch id `attempt` (hex). */
 export interface SlotRef { attempt: string, slot: number }
@@ -93,11 +93,8 @@ interface Birthday {
   released: boolean
   /** hard: our offer or answer, held until the sockets are open and have sent their PROBEs */
   held: PunchOutgoing[]
-  /** easy: the hard side's IP, the ports drawn, when the next probes are due */
-  ip: string | null
-  ports: PortDraw | null
-  sent: number
-  nextAt: number
+  /** easy: the guessing */
+  spray: Spray | null
 }
 
 interface Attempt {
@@ -210,7 +207,7 @@ export class Puncher {
       if (a.done) continue
       if (a.role === 'offer' && !a.answered && now >= a.nextAskAt) out.push(...this.#ask(a, now))
       if (a.probing && now >= a.probeAt) out.push(...this.#probe(a, now))
-      if (a.bday?.role === 'easy' && now >= a.bday.nextAt) out.push(...this.#spray(a, now))
+      if (a.bday?.spray != null && now >= a.bday.spray.nextAt) out.push(...this.#spray(a, now))
     }
     for (const [k, until] of this.#seen) if (until <= now) this.#seen.delete(k)
     return out
@@ -223,7 +220,7 @@ export class Puncher {
       if (a.done) continue
       if (a.role === 'offer' && !a.answered) at = Math.min(at, a.nextAskAt)
       if (a.probing) at = Math.min(at, a.probeAt)
-      if (a.bday?.role === 'easy') at = Math.min(at, a.bday.nextAt)
+      if (a.bday?.spray != null) at = Math.min(at, a.bday.spray.nextAt)
     }
     return at
   }
@@ -410,7 +407,7 @@ export class Puncher {
   #startHard (a: Attempt, theirs: NatKind): boolean {
     if (a.bday !== null || birthdayRole(this.o.natKind(), theirs) !== 'hard' || hardTarget(a.remote) === null) return false
     for (const o of this.#attempts.values()) if (o !== a && o.bday?.role === 'hard' && !o.bday.released) return false
-    a.bday = { role: 'hard', slots: 0, opening: true, released: false, held: [], ip: null, ports: null, sent: 0, nextAt: Infinity }
+    a.bday = { role: 'hard', slots: 0, opening: true, released: false, held: [], spray: null }
     this.stats.birthdayAttempts++
     this.sockets.push({ op: 'open', attempt: hex(a.punchId), count: BIRTHDAY_SOCKETS })
     return true
@@ -420,30 +417,24 @@ export class Puncher {
   #startEasy (a: Attempt, theirs: NatKind, now: number): void {
     const ip = easyTarget(a.remote)
     if (a.bday !== null || ip === null || birthdayRole(this.o.natKind(), theirs) !== 'easy') return
-    for (const o of this.#attempts.values()) if (o !== a && !o.done && o.bday?.role === 'easy' && o.bday.nextAt !== Infinity) return
-    a.bday = { role: 'easy', slots: 0, opening: false, released: true, held: [], ip, ports: new PortDraw(this.o.random), sent: 0, nextAt: now }
+    for (const o of this.#attempts.values()) if (o !== a && !o.done && o.bday?.spray?.active === true) return
+    a.bday = { role: 'easy', slots: 0, opening: false, released: true, held: [], spray: new Spray(ip, this.o.random, now) }
   }
 
-  /** The cone side's next BIRTHDAY_PROBES_PER_TICK probes, to distinct random ports; none once done or past the cap. */
+  /** The cone side's probes due now (birthday.ts Spray: paced, distinct ports, capped); none once done. */
   #spray (a: Attempt, now: number): PunchOutgoing[] {
-    const b = a.bday
-    if (b === null || b.role !== 'easy' || b.ports === null || b.ip === null) return []
-    if (a.done || b.sent >= BIRTHDAY_MAX_PROBES) {
-      b.nextAt = Infinity
+    const spray = a.bday?.spray
+    if (spray == null) return []
+    if (a.done) {
+      spray.stop()
       return []
     }
-    const out: PunchOutgoing[] = []
     const bytes = encodeTraversal({ type: TraversalType.PROBE, punchId: a.punchId, round: 0, answerer: a.role === 'answer' })
-    for (let i = 0; i < BIRTHDAY_PROBES_PER_TICK && b.sent < BIRTHDAY_MAX_PROBES; i++) {
-      const port = b.ports.next()
-      const to = port === null ? null : addressOf(b.ip, port)
-      if (to === null) break
-      b.sent++
+    const out = spray.due(now).map(to => {
       a.lastSentTo.set(to, now)
-      out.push({ to, bytes })
-    }
+      return { to, bytes }
+    })
     this.stats.birthdayProbes += out.length
-    b.nextAt = out.length === 0 ? Infinity : now + BIRTHDAY_TICK_MS
     return out
   }
 
