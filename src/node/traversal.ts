@@ -59,7 +59,7 @@ export class TraversalComponent implements Component {
       isContact: this.o.isContact,
       usable: (c: Candidate) => dialable(c.host, scope) && (v6 || parseIp(c.host)?.length === 4),
       onPath: ev => {
-        this.o.log.debug({ peer: ev.fingerprint, kind: ev.kind, rtt: ev.rttMs, punch: this.service?.puncher.stats }, 'punch found a path')
+        this.o.log.debug({ peer: ev.fingerprint, kind: ev.kind, rtt: ev.rttMs, role: ev.role, ms: ev.elapsedMs, punch: this.service?.puncher.stats }, 'punch found a path')
         this.o.onPath?.(ev)
       },
       onGiveUp: ev => {

@@ -48,7 +48,7 @@ export interface PunchTarget {
 
 export type PunchEvent =
   /** a working path to `fingerprint` (offerer: dial it now) */
-  | { type: 'path', fingerprint: string, address: string, kind: CandidateKind | 'peer-reflexive', rttMs: number | null, role: 'offer' | 'answer' }
+  | { type: 'path', fingerprint: string, address: string, kind: CandidateKind | 'peer-reflexive', rttMs: number | null, role: 'offer' | 'answer', elapsedMs: number }
   /** no path within PUNCH_TIMEOUT_MS, or no rendezvous answered */
   | { type: 'failed', fingerprint: string, reason: 'no-answer' | 'no-path', natKind: NatKind }
 
@@ -115,6 +115,7 @@ interface Attempt {
   sent: number
   lastSentTo: Map<string, number>
   done: boolean
+  startedAt: number
   expiresAt: number
   bday: Birthday | null
 }
@@ -241,7 +242,7 @@ export class Puncher {
     const usable = this.o.usable ?? (() => true)
     const a: Attempt = {
       role, fingerprint, punchId, natKind, remote: orderCandidates(remote.filter(usable)), rendezvous: [], dhPublic: null, asked: -1, answered: false,
-      nextAskAt: now, probing: false, probeAt: now, sent: 0, lastSentTo: new Map(), done: false, expiresAt: now + PUNCH_TIMEOUT_MS, bday: null
+      nextAskAt: now, probing: false, probeAt: now, sent: 0, lastSentTo: new Map(), done: false, startedAt: now, expiresAt: now + PUNCH_TIMEOUT_MS, bday: null
     }
     for (const [k, old] of this.#attempts) {
       if (old.fingerprint !== fingerprint) continue
@@ -396,7 +397,7 @@ export class Puncher {
     this.stats.paths++
     this.events.push({
       type: 'path', fingerprint: a.fingerprint, address: from, kind: c?.kind ?? 'peer-reflexive',
-      rttMs: type === TraversalType.PROBE_ACK && sentAt !== undefined ? now - sentAt : null, role: a.role
+      rttMs: type === TraversalType.PROBE_ACK && sentAt !== undefined ? now - sentAt : null, role: a.role, elapsedMs: now - a.startedAt
     })
     return out
   }

@@ -91,6 +91,14 @@ if (missing !== null && process.env.CI === 'true') {
         // figures, not thresholds (one connection: each needs fresh daemons)
         console.log(JSON.stringify({ bench: 'lab-birthday', metric: 'send_to_delivered_ms', value: deliveredMs, runs: 1, pair: 'masquerade/random-fully' }))
         console.log(JSON.stringify({ bench: 'lab-birthday', metric: 'cli_roundtrip_ms', value: cliMs, runs: 1, note: 'dmess peers --json: the CLI part of the figure above' }))
+        // the punch itself: from the offer to the first probe heard back, as each daemon logged it
+        for (const [who, pr] of [['alice', procs[2]], ['bob', procs[3]]] as const) {
+          for (const line of pr!.log().split('\n').filter(l => l.includes('punch found a path'))) {
+            let ev: { role?: string, ms?: number, punch?: { birthdayPaths?: number } }
+            try { ev = JSON.parse(line) as typeof ev } catch { continue }
+            console.log(JSON.stringify({ bench: 'lab-birthday', metric: 'punch_ms', value: ev.ms, runs: 1, who, role: ev.role, birthday: (ev.punch?.birthdayPaths ?? 0) > 0 }))
+          }
+        }
       } catch (err) {
         for (const p of procs) t.comment(p.log().slice(-6000))
         throw err
