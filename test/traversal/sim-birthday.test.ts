@@ -41,7 +41,10 @@ for (const seed of [81, 82, 84, 85]) {
     await ready(net, bob, 'address-dependent')
     await net.addContact(alice, bob, 'bob', 'fingerprint')
     await net.addContact(bob, alice, 'alice', 'fingerprint')
+    const sentAt = net.sim!.now
     await deliver(t, net, alice, bob, 'to the symmetric side')
+    // a figure, not a threshold: simulated ms from send to receipt (lookup, punch, handshake, delivery)
+    console.log(JSON.stringify({ bench: 'sim-birthday', metric: 'send_to_delivered_ms', value: net.sim!.now - sentAt, seed }))
     const row = alice.actions.peers().find(p => p.fingerprint === bob.fingerprint)
     t.equal(row?.state, 'online')
     t.equal(row?.path?.via, 'direct', 'direct: no relay on the path')
