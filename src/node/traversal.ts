@@ -59,11 +59,11 @@ export class TraversalComponent implements Component {
       isContact: this.o.isContact,
       usable: (c: Candidate) => dialable(c.host, scope) && (v6 || parseIp(c.host)?.length === 4),
       onPath: ev => {
-        this.o.log.debug({ peer: ev.fingerprint, kind: ev.kind, rtt: ev.rttMs }, 'punch found a path')
+        this.o.log.debug({ peer: ev.fingerprint, kind: ev.kind, rtt: ev.rttMs, role: ev.role, ms: ev.elapsedMs, punch: this.service?.puncher.stats }, 'punch found a path')
         this.o.onPath?.(ev)
       },
       onGiveUp: ev => {
-        this.o.log.debug({ peer: ev.fingerprint, reason: ev.reason, nat: ev.natKind }, 'punch gave up')
+        this.o.log.debug({ peer: ev.fingerprint, reason: ev.reason, nat: ev.natKind, punch: this.service?.puncher.stats, counters: this.service?.counters }, 'punch gave up')
         this.o.onGiveUp?.(ev)
       },
       onChange: () => { this.o.dht.republish() }

@@ -16,9 +16,13 @@ import type { DatagramSockets, DatagramTransport } from '../io/datagram.js'
 import { udpSockets } from '../io/udp.js'
 import type { SessionCore } from './session-core.js'
 import type { SessionTuning } from './constants.js'
-import { SESSION_DROP_REASONS, type PeerAddress, type SessionDropReason } from './types.js'
+import { SESSION_DROP_REASONS, sameAddress, type PeerAddress, type SessionDropReason } from './types.js'
+import { SideSockets, type SideSocket } from './side-sockets.js'
 
-export type DatagramHook = (datagram: Uint8Array, from: PeerAddress) => void
+export type { SideSocket } from './side-sockets.js'
+
+/** `via`: the side socket it came on (traversal.md §6.4), absent for the main socket. */
+export type DatagramHook = (datagram: Uint8Array, from: PeerAddress, via?: SideSocket) => void
 /** Who else uses the socket (wire.md §1): STUN, the DHT, NAT traversal (proto-spec/traversal.md). */
 export type HookKind = 'stun' | 'dht' | 'traversal' | 'relay'
 
@@ -74,6 +78,8 @@ export interface EndpointStats {
   sessions: number
   halfOpen: number
   dials: number
+  /** side sockets open now, ever opened, carrying a peer now (traversal.md §6.4) */
+  sideSockets: { open: number, opened: number, peak: number, carrying: number, refused: number }
   /** every drop; `malformed` sums the wire-level reasons, which `malformedBy` details */
   dropped: Record<SessionDropReason | 'malformed' | 'no-handler', number>
   malformedBy: Record<DropReason, number>
@@ -97,6 +103,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements SessionOwn
   #timer: unknown = null
   #timerAt = Infinity
   #closed = false
+  readonly #side: SideSockets
 
   private constructor (opts: EndpointOptions, transport: DatagramTransport) {
     super()
@@ -113,6 +120,13 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements SessionOwn
     })
     this.#transport = transport
     transport.onDatagram = (bytes, from) => { this.#onDatagram(bytes, from) }
+    this.#side = new SideSockets({
+      sockets: this.#sockets,
+      scheduler: this.#scheduler,
+      host: () => this.#transport.local.host,
+      deliver: (bytes, from, via) => { this.#onDatagram(bytes, from, via) },
+      hasSession: peer => this.#manager.sessions().some(c => c.closed === null && sameAddress(c.address, peer))
+    })
   }
 
   /** Bind the socket (or adopt `transport`) and start serving. */
@@ -137,6 +151,16 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements SessionOwn
   /** Send a raw datagram on the shared socket (for the STUN, DHT and traversal components). */
   sendDatagram (to: PeerAddress, bytes: Uint8Array): void {
     if (!this.#closed) this.#transmit(to, bytes)
+  }
+
+  /**
+   * Bind one more UDP socket on our host (any port): its datagrams go through the same
+   * demultiplexer, the hooks learn which socket they came on. For birthday punching
+   * (traversal.md §6.4); at most SIDE_SOCKETS_MAX at once.
+   */
+  async openSideSocket (): Promise<SideSocket> {
+    if (this.#closed) throw errors.ENDPOINT_CLOSED('openSideSocket: the endpoint is closed')
+    return await this.#side.open()
   }
 
   /** Open sessions. */
@@ -170,6 +194,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements SessionOwn
     this.#apply(this.#manager.shutdown(this.#now()))
     this.#closed = true
     this.#clearTimer()
+    await this.#side.closeAll()
     await this.#transport.close()
   }
 
@@ -209,6 +234,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements SessionOwn
       sessions: m.sessions,
       halfOpen: m.halfOpen,
       dials: m.dials,
+      sideSockets: { open: this.#side.size, opened: this.#side.opened, peak: this.#side.peak, carrying: this.#side.carrying, refused: this.#side.dropped },
       dropped,
       malformedBy
     }
@@ -237,19 +263,19 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements SessionOwn
 
   // ---- inside ----
 
-  #onDatagram (bytes: Uint8Array, from: PeerAddress): void {
+  #onDatagram (bytes: Uint8Array, from: PeerAddress, via?: SideSocket): void {
     if (this.#closed) return
     this.#counts.packetsIn++
     this.#counts.bytesIn += bytes.length
     if (classifyDatagram(bytes) === 'stun') {
       this.#counts.stunIn++
-      return this.#hook('stun', bytes, from)
+      return this.#hook('stun', bytes, from, via)
     }
     // relay control messages (wire.md §2.2 0x50–0x5f, proto-spec/relay.md §3) go to the relay
     if (bytes.length >= 2 && bytes[1]! >= RELAY_TYPE_FIRST && bytes[1]! <= RELAY_TYPE_LAST && classifyDatagram(bytes) === 'dmess') {
-      return this.#hook('relay', bytes, from)
+      return this.#hook('relay', bytes, from, via)
     }
-    if (isTraversalDatagram(bytes)) return this.#hook('traversal', bytes, from)
+    if (isTraversalDatagram(bytes)) return this.#hook('traversal', bytes, from, via)
     // one action list for every datagram, emptied after use (a datagram handled inside
     // another's actions, which only a synchronous test transport could cause, gets its own)
     const nested = this.#receiving
@@ -273,19 +299,21 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements SessionOwn
     }
   }
 
-  #hook (kind: HookKind, bytes: Uint8Array, from: PeerAddress): void {
+  #hook (kind: HookKind, bytes: Uint8Array, from: PeerAddress, via: SideSocket | undefined): void {
     const hook = this.#hooks[kind]
     if (hook === null) {
       this.#counts.noHandler++
       return
     }
-    this.#safely(() => { hook(bytes, from) })
+    this.#safely(() => { hook(bytes, from, via) })
   }
 
+  /** Out the main socket, or the side socket that carries `to` (traversal.md §6.4). */
   #transmit (to: PeerAddress, bytes: Uint8Array): void {
     this.#counts.packetsOut++
     this.#counts.bytesOut += bytes.length
-    this.#transport.send(to, bytes)
+    const out = this.#side.route(to) ?? this.#transport
+    out.send(to, bytes)
   }
 
   #apply (actions: ManagerAction[]): void {
@@ -298,7 +326,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements SessionOwn
       case 'send': return this.#transmit(a.to, a.bytes)
       case 'dht':
         this.#counts.dhtIn++
-        return this.#hook('dht', a.datagram, a.from)
+        return this.#hook('dht', a.datagram, a.from, undefined)
       case 'session': {
         const s = this.#wrap(a.session)
         return this.#safely(() => this.emit('session', s))

@@ -7,6 +7,11 @@
 // ordered checks, §14: paced). A PROBE or PROBE_ACK heard from an address is a path: the
 // offerer reports it (event 'path'), and the caller runs the Noise IK handshake there. An attempt
 // with no path after PUNCH_TIMEOUT_MS reports 'failed' (the caller's relay hook takes over).
+// When one NAT is symmetric and the other a cone, birthday punching (traversal.md §6.3,
+// birthday.ts) runs beside the candidate probes: the symmetric side asks its caller for side
+// sockets (`sockets` commands) and sends one PROBE from each; the cone side sprays paced PROBEs
+// at random ports of the symmetric side's IP. A probe heard on a side socket makes that socket
+// the winner, which the caller hands to the Endpoint to carry the session.
 import type { Identity } from '../crypto/identity.js'
 import { constantTimeEqual } from '../crypto/primitives.js'
 import { addressOf } from '../io/address.js'
@@ -14,9 +19,23 @@ import { encodeTraversal, type TraversalMessage } from './messages.js'
 import { openPunch, sealPunch, type OpenedPunch } from './punch-seal.js'
 import { orderCandidates, type Candidate, type CandidateKind, type NatKind } from './candidates.js'
 import {
-  TraversalType, PUNCH_ID_BYTES, PUNCH_MAX_SKEW_MS, PROBE_PACE_MS, PROBE_ROUNDS, PUNCH_TIMEOUT_MS
+  TraversalType, PUNCH_ID_BYTES, PUNCH_MAX_SKEW_MS, PROBE_PACE_MS, PROBE_ROUNDS, PUNCH_TIMEOUT_MS,
+  BIRTHDAY_SOCKETS
 } from './constants.js'
 import type { Outgoing } from './rendezvous.js'
+import { birthdayRole, easyTarget, hardTarget, Spray, type BirthdayRole } from './birthday.js'
+
+/** A side socket of one attempt: slot `slot` of those opened for punch id `attempt` (hex). */
+export interface SlotRef { attempt: string, slot: number }
+/** A datagram to send; `via` a side socket instead of the main one. */
+export interface PunchOutgoing extends Outgoing { via?: SlotRef }
+
+/** What the caller must do with side sockets (traversal.md §6.4). */
+export type SocketCommand =
+  /** open `count` side sockets for the attempt, then call socketsOpened() */
+  | { op: 'open', attempt: string, count: number }
+  /** close the attempt's side sockets, except `keep`: it carries the session with `peer` from now on */
+  | { op: 'close', attempt: string, keep: { slot: number, peer: string } | null }
 
 /** What a presence record says about reaching its owner (dht.md §5.2), as the offerer uses it. */
 export interface PunchTarget {
@@ -29,7 +48,7 @@ export interface PunchTarget {
 
 export type PunchEvent =
   /** a working path to `fingerprint` (offerer: dial it now) */
-  | { type: 'path', fingerprint: string, address: string, kind: CandidateKind | 'peer-reflexive', rttMs: number | null, role: 'offer' | 'answer' }
+  | { type: 'path', fingerprint: string, address: string, kind: CandidateKind | 'peer-reflexive', rttMs: number | null, role: 'offer' | 'answer', elapsedMs: number }
   /** no path within PUNCH_TIMEOUT_MS, or no rendezvous answered */
   | { type: 'failed', fingerprint: string, reason: 'no-answer' | 'no-path', natKind: NatKind }
 
@@ -56,6 +75,26 @@ export interface PunchStats {
   probesSent: number
   paths: number
   failed: number
+  /** side sockets we opened as the symmetric side, random-port probes we sent as the cone side, paths either found that way */
+  birthdaySockets: number
+  birthdayProbes: number
+  birthdayPaths: number
+  /** symmetric-side attempts that asked for side sockets */
+  birthdayAttempts: number
+  /** an offer that crossed ours and lost the tie-break (not answered) */
+  crossed: number
+}
+
+interface Birthday {
+  role: BirthdayRole
+  /** hard: side sockets open (0 until the caller opened them); released once told to close them */
+  slots: number
+  opening: boolean
+  released: boolean
+  /** hard: our offer or answer, held until the sockets are open and have sent their PROBEs */
+  held: PunchOutgoing[]
+  /** easy: the guessing */
+  spray: Spray | null
 }
 
 interface Attempt {
@@ -76,7 +115,9 @@ interface Attempt {
   sent: number
   lastSentTo: Map<string, number>
   done: boolean
+  startedAt: number
   expiresAt: number
+  bday: Birthday | null
 }
 
 /** Ask the next rendezvous if the current one has not answered by then. */
@@ -89,7 +130,12 @@ export class Puncher {
   readonly #attempts = new Map<string, Attempt>()
   readonly #seen = new Map<string, number>()
   readonly events: PunchEvent[] = []
-  readonly stats: PunchStats = { offers: 0, answersReceived: 0, forwardsOpened: 0, notContact: 0, replays: 0, undecryptable: 0, probesSent: 0, paths: 0, failed: 0 }
+  /** side-socket work for the caller, in order */
+  readonly sockets: SocketCommand[] = []
+  readonly stats: PunchStats = {
+    offers: 0, answersReceived: 0, forwardsOpened: 0, notContact: 0, replays: 0, undecryptable: 0, probesSent: 0, paths: 0, failed: 0,
+    birthdaySockets: 0, birthdayProbes: 0, birthdayPaths: 0, birthdayAttempts: 0, crossed: 0
+  }
 
   constructor (private readonly o: PuncherOptions) {}
 
@@ -107,31 +153,62 @@ export class Puncher {
     a.rendezvous = t.rendezvous
     a.dhPublic = t.dhPublic
     this.stats.offers++
+    // the symmetric side sends its offer only once its side sockets have opened their mappings
+    if (this.#startHard(a, t.natKind)) {
+      a.nextAskAt = Infinity
+      return []
+    }
     return this.#ask(a, now)
   }
 
-  receive (m: TraversalMessage, from: string, now: number): Outgoing[] {
+  /** `via`: the side socket it came on, if not the main one. */
+  receive (m: TraversalMessage, from: string, now: number, via?: SlotRef): PunchOutgoing[] {
     switch (m.type) {
-      case TraversalType.PUNCH_FORWARD: return this.#onForward(m.handle, m.sealed, from, now)
-      case TraversalType.PUNCH_ANSWER: return this.#onAnswer(m.sealed, now)
-      case TraversalType.PUNCH_UNKNOWN: return this.#onUnknown(m.tag, now)
-      case TraversalType.PROBE: case TraversalType.PROBE_ACK: return this.#onProbe(m.type, m.punchId, m.round, m.answerer, from, now)
+      case TraversalType.PUNCH_FORWARD: return via === undefined ? this.#onForward(m.handle, m.sealed, from, now) : []
+      case TraversalType.PUNCH_ANSWER: return via === undefined ? this.#onAnswer(m.sealed, now) : []
+      case TraversalType.PUNCH_UNKNOWN: return via === undefined ? this.#onUnknown(m.tag, now) : []
+      case TraversalType.PROBE: case TraversalType.PROBE_ACK: return this.#onProbe(m.type, m.punchId, m.round, m.answerer, from, now, via)
       default: return []
     }
   }
 
+  /**
+   * The caller opened `count` side sockets for `attempt` (fewer than asked if binding failed):
+   * one PROBE from each to the cone side, then the held offer or answer. Null if the attempt is
+   * over: close them.
+   */
+  socketsOpened (attempt: string, count: number, now: number): PunchOutgoing[] | null {
+    const a = this.#attempts.get(attempt)
+    const b = a?.bday
+    if (a === undefined || b == null || b.role !== 'hard' || !b.opening || b.released) return null
+    b.opening = false
+    b.slots = count
+    this.stats.birthdaySockets += count
+    const out: PunchOutgoing[] = []
+    const to = hardTarget(a.remote)
+    if (to !== null) {
+      const bytes = encodeTraversal({ type: TraversalType.PROBE, punchId: a.punchId, round: 0, answerer: a.role === 'answer' })
+      for (let slot = 0; slot < count; slot++) out.push({ to, bytes, via: { attempt, slot } })
+    }
+    out.push(...b.held.splice(0))
+    if (a.role === 'offer' && a.asked < 0) out.push(...this.#ask(a, now))
+    return out
+  }
+
   /** Probes and retries due at `now`; attempts that ran out report 'failed'. */
-  tick (now: number): Outgoing[] {
-    const out: Outgoing[] = []
+  tick (now: number): PunchOutgoing[] {
+    const out: PunchOutgoing[] = []
     for (const [k, a] of this.#attempts) {
       if (now >= a.expiresAt) {
         this.#attempts.delete(k)
+        this.#release(a, null)
         if (!a.done) this.#fail(a)
         continue
       }
       if (a.done) continue
       if (a.role === 'offer' && !a.answered && now >= a.nextAskAt) out.push(...this.#ask(a, now))
       if (a.probing && now >= a.probeAt) out.push(...this.#probe(a, now))
+      if (a.bday?.spray != null && now >= a.bday.spray.nextAt) out.push(...this.#spray(a, now))
     }
     for (const [k, until] of this.#seen) if (until <= now) this.#seen.delete(k)
     return out
@@ -144,13 +221,19 @@ export class Puncher {
       if (a.done) continue
       if (a.role === 'offer' && !a.answered) at = Math.min(at, a.nextAskAt)
       if (a.probing) at = Math.min(at, a.probeAt)
+      if (a.bday?.spray != null) at = Math.min(at, a.bday.spray.nextAt)
     }
     return at
   }
 
   /** The caller's session with `fingerprint` is up: stop probing it. */
   connected (fingerprint: string): void {
-    for (const a of this.#attempts.values()) if (a.fingerprint === fingerprint) { a.done = true; a.probing = false }
+    for (const a of this.#attempts.values()) {
+      if (a.fingerprint !== fingerprint) continue
+      a.done = true
+      a.probing = false
+      this.#release(a, null)
+    }
   }
 
   // ---- inside ----
@@ -159,9 +242,13 @@ export class Puncher {
     const usable = this.o.usable ?? (() => true)
     const a: Attempt = {
       role, fingerprint, punchId, natKind, remote: orderCandidates(remote.filter(usable)), rendezvous: [], dhPublic: null, asked: -1, answered: false,
-      nextAskAt: now, probing: false, probeAt: now, sent: 0, lastSentTo: new Map(), done: false, expiresAt: now + PUNCH_TIMEOUT_MS
+      nextAskAt: now, probing: false, probeAt: now, sent: 0, lastSentTo: new Map(), done: false, startedAt: now, expiresAt: now + PUNCH_TIMEOUT_MS, bday: null
     }
-    for (const [k, old] of this.#attempts) if (old.fingerprint === fingerprint) this.#attempts.delete(k) // one punch per peer
+    for (const [k, old] of this.#attempts) {
+      if (old.fingerprint !== fingerprint) continue
+      this.#attempts.delete(k) // one punch per peer
+      this.#release(old, null)
+    }
     this.#attempts.set(hex(punchId), a)
     if (a.remote.length > 0) a.probing = true
     return a
@@ -169,8 +256,10 @@ export class Puncher {
 
   #evictIfFull (): void {
     if (this.#attempts.size < MAX_ATTEMPTS) return
-    const oldest = this.#attempts.keys().next().value
-    if (oldest !== undefined) this.#attempts.delete(oldest)
+    const oldest = this.#attempts.entries().next().value
+    if (oldest === undefined) return
+    this.#attempts.delete(oldest[0])
+    this.#release(oldest[1], null)
   }
 
   #payload (a: Attempt): Parameters<typeof sealPunch>[0] {
@@ -190,6 +279,13 @@ export class Puncher {
     return [{ to: r.address, bytes: encodeTraversal({ type: TraversalType.PUNCH_REQUEST, tag: r.tag, sealed }) }]
   }
 
+  /** Our unanswered offer once more, through the rendezvous asked last (none while it is held for side sockets). */
+  #askAgain (a: Attempt, now: number): Outgoing[] {
+    if (a.answered || a.bday?.opening === true) return []
+    a.asked = Math.max(-1, Math.min(a.asked, a.rendezvous.length - 1) - 1)
+    return this.#ask(a, now)
+  }
+
   #onUnknown (tag: Uint8Array, now: number): Outgoing[] {
     for (const a of this.#attempts.values()) {
       const r = a.rendezvous[a.asked]
@@ -203,9 +299,22 @@ export class Puncher {
     const p = this.#open(sealed, 'offer')
     if (p === null) return []
     this.stats.forwardsOpened++
+    // offers crossed (each wanted the other at once): both keep the one with the lower punch id,
+    // so neither answers an attempt the other has just dropped (and a symmetric side opens one set
+    // of sockets). Ours goes again: the peer may have dropped it (we were not its contact yet).
+    for (const o of this.#attempts.values()) {
+      if (o.fingerprint === p.fingerprint && o.role === 'offer' && !o.done && Buffer.compare(o.punchId, p.punchId) < 0) {
+        this.stats.crossed++
+        return this.#askAgain(o, now)
+      }
+    }
     const a = this.#attempt('answer', p.fingerprint, p.punchId, p.candidates, p.natKind, now)
     const answer = sealPunch(this.#payload(a), this.o.identity, p.sender.dhPublic)
-    return [{ to: from, bytes: encodeTraversal({ type: TraversalType.PUNCH_REPLY, handle, sealed: answer }) }, ...this.#probe(a, now)]
+    const reply: PunchOutgoing = { to: from, bytes: encodeTraversal({ type: TraversalType.PUNCH_REPLY, handle, sealed: answer }) }
+    // symmetric side: the answer waits for the side sockets' mappings; cone side: spray at once
+    if (this.#startHard(a, p.natKind)) a.bday!.held.push(reply)
+    else this.#startEasy(a, p.natKind, now)
+    return [...(a.bday?.role === 'hard' ? [] : [reply]), ...this.#probe(a, now), ...this.#spray(a, now)]
   }
 
   /** A's side: the answer, through the rendezvous. */
@@ -222,7 +331,10 @@ export class Puncher {
     a.remote = orderCandidates([...p.candidates.filter(c => usable(c) && !known.has(candidateAddress(c))), ...a.remote])
     a.probing = a.remote.length > 0
     a.sent = 0 // the answerer's NAT opens now: start the rounds again
-    return a.done ? [] : this.#probe(a, now)
+    if (a.done) return []
+    // the answer's NAT kind is the answerer's own view: a record read earlier may not have known it
+    if (!this.#startHard(a, p.natKind)) this.#startEasy(a, p.natKind, now)
+    return [...this.#probe(a, now), ...this.#spray(a, now)]
   }
 
   /** Opened, from a contact, of the expected role, fresh, not seen before; else null (counted). */
@@ -265,25 +377,75 @@ export class Puncher {
     return [{ to, bytes: encodeTraversal({ type: TraversalType.PROBE, punchId: a.punchId, round, answerer: a.role === 'answer' }) }]
   }
 
-  #onProbe (type: number, punchId: Uint8Array, round: number, answerer: boolean, from: string, now: number): Outgoing[] {
-    const a = this.#attempts.get(hex(punchId))
+  #onProbe (type: number, punchId: Uint8Array, round: number, answerer: boolean, from: string, now: number, via: SlotRef | undefined): PunchOutgoing[] {
+    const id = hex(punchId)
+    const a = this.#attempts.get(id)
     if (a === undefined) return [] // not ours (or over): no answer to a stranger's probe
+    if (via !== undefined && (via.attempt !== id || a.bday?.released !== false)) return [] // another attempt's side socket, or one being closed
     // our own probe come back (a candidate that is our own address, or a hairpin): not the peer
     if (answerer === (a.role === 'answer')) return []
-    const out: Outgoing[] = []
-    // same size as the probe: an answer only to the address the probe came from
-    if (type === TraversalType.PROBE) out.push({ to: from, bytes: encodeTraversal({ type: TraversalType.PROBE_ACK, punchId, round, answerer: a.role === 'answer' }) })
+    const out: PunchOutgoing[] = []
+    // same size as the probe: an answer only to the address the probe came from, from the socket it reached
+    if (type === TraversalType.PROBE) out.push({ to: from, bytes: encodeTraversal({ type: TraversalType.PROBE_ACK, punchId, round, answerer: a.role === 'answer' }), ...(via === undefined ? {} : { via }) })
     if (a.done) return out
     a.done = true
     a.probing = false
     const c = a.remote.find(r => candidateAddress(r) === from)
     const sentAt = a.lastSentTo.get(from)
+    if (via !== undefined || (a.bday?.role === 'easy' && c === undefined)) this.stats.birthdayPaths++
+    this.#release(a, via === undefined ? null : { slot: via.slot, peer: from })
     this.stats.paths++
     this.events.push({
       type: 'path', fingerprint: a.fingerprint, address: from, kind: c?.kind ?? 'peer-reflexive',
-      rttMs: type === TraversalType.PROBE_ACK && sentAt !== undefined ? now - sentAt : null, role: a.role
+      rttMs: type === TraversalType.PROBE_ACK && sentAt !== undefined ? now - sentAt : null, role: a.role, elapsedMs: now - a.startedAt
     })
     return out
+  }
+
+  // ---- birthday punching (traversal.md §6.3) ----
+
+  /** At most one symmetric-side attempt holds side sockets at a time (BIRTHDAY_SOCKETS in all). */
+  #startHard (a: Attempt, theirs: NatKind): boolean {
+    if (a.bday !== null || birthdayRole(this.o.natKind(), theirs) !== 'hard' || hardTarget(a.remote) === null) return false
+    for (const o of this.#attempts.values()) if (o !== a && o.bday?.role === 'hard' && !o.bday.released) return false
+    a.bday = { role: 'hard', slots: 0, opening: true, released: false, held: [], spray: null }
+    this.stats.birthdayAttempts++
+    this.sockets.push({ op: 'open', attempt: hex(a.punchId), count: BIRTHDAY_SOCKETS })
+    return true
+  }
+
+  /** The cone side sprays random ports; at most one attempt at a time does (one rate bound for the node). */
+  #startEasy (a: Attempt, theirs: NatKind, now: number): void {
+    const ip = easyTarget(a.remote)
+    if (a.bday !== null || ip === null || birthdayRole(this.o.natKind(), theirs) !== 'easy') return
+    for (const o of this.#attempts.values()) if (o !== a && !o.done && o.bday?.spray?.active === true) return
+    a.bday = { role: 'easy', slots: 0, opening: false, released: true, held: [], spray: new Spray(ip, this.o.random, now) }
+  }
+
+  /** The cone side's probes due now (birthday.ts Spray: paced, distinct ports, capped); none once done. */
+  #spray (a: Attempt, now: number): PunchOutgoing[] {
+    const spray = a.bday?.spray
+    if (spray == null) return []
+    if (a.done) {
+      spray.stop()
+      return []
+    }
+    const bytes = encodeTraversal({ type: TraversalType.PROBE, punchId: a.punchId, round: 0, answerer: a.role === 'answer' })
+    const out = spray.due(now).map(to => {
+      a.lastSentTo.set(to, now)
+      return { to, bytes }
+    })
+    this.stats.birthdayProbes += out.length
+    return out
+  }
+
+  /** The attempt is over (or won): its side sockets go, but for the winner. */
+  #release (a: Attempt, keep: { slot: number, peer: string } | null): void {
+    const b = a.bday
+    if (b === null || b.role !== 'hard' || b.released) return
+    b.released = true
+    b.held.length = 0
+    this.sockets.push({ op: 'close', attempt: hex(a.punchId), keep })
   }
 
   #fail (a: Attempt): void {

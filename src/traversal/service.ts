@@ -4,7 +4,10 @@
 // and hole punches with contacts (punch.ts) — and this class carries out what they return:
 // datagrams sent, one timer for the nearest deadline, events to the node. What the presence
 // record should say (candidates, NAT kind, rendezvous entries) is read from here by the DHT
-// component, which is told to republish when it changes.
+// component, which is told to republish when it changes. Birthday punching's side sockets
+// (traversal.md §6.4) are opened here through the socket's `openSideSocket`, on the puncher's
+// command, and closed on its command — but for a winner, which is handed to the Endpoint to carry
+// the session (SideSocket.carry).
 import type { Identity } from '../crypto/identity.js'
 import type { Scheduler, TimerHandle } from '../io/scheduler.js'
 import type { Random } from '../io/random.js'
@@ -12,16 +15,22 @@ import { addressOf, peerAddressOf, type PeerAddress } from '../io/address.js'
 import { decodeTraversal } from './messages.js'
 import { RendezvousServer, type Outgoing } from './rendezvous.js'
 import { Registrar } from './registrar.js'
-import { Puncher, type PunchEvent, type PunchTarget } from './punch.js'
+import { Puncher, type PunchEvent, type PunchTarget, type PunchOutgoing, type SlotRef, type SocketCommand } from './punch.js'
+import type { SideSocket } from '../transport/side-sockets.js'
 import { gatherCandidates, directlyReachable, type AddressObserver, type Candidate, type NatKind } from './candidates.js'
 import { TraversalType } from './constants.js'
 
 /** The part of the Endpoint this needs (wire.md §1: the shared socket and its demultiplexer). */
 export interface TraversalSocket {
-  setHandler: (kind: 'traversal', hook: ((datagram: Uint8Array, from: PeerAddress) => void) | null) => void
+  setHandler: (kind: 'traversal', hook: ((datagram: Uint8Array, from: PeerAddress, via?: SideSocket) => void) | null) => void
   sendDatagram: (to: PeerAddress, bytes: Uint8Array) => void
   readonly address: PeerAddress
+  /** one more socket on our host (birthday punching, traversal.md §6.4); without it, no birthday punching from this side */
+  openSideSocket?: () => Promise<SideSocket>
 }
+
+/** The side sockets of one attempt, while they are its. */
+interface SideSet { sockets: SideSocket[], closed: boolean }
 
 export interface TraversalOptions {
   socket: () => TraversalSocket
@@ -62,7 +71,9 @@ export class TraversalService {
   readonly server: RendezvousServer
   readonly registrar: Registrar
   readonly puncher: Puncher
-  readonly counters = { received: 0, malformed: 0 }
+  readonly counters = { received: 0, malformed: 0, sideStray: 0, sideBindFailed: 0 }
+  readonly #sides = new Map<string, SideSet>()
+  readonly #slots = new Map<SideSocket, SlotRef>()
   #timer: TimerHandle | null = null
   #timerAt = Infinity
   #nextMaintain = 0
@@ -87,7 +98,7 @@ export class TraversalService {
   start (): void {
     const socket = this.o.socket()
     this.#socket = socket
-    socket.setHandler('traversal', (bytes, from) => { this.#receive(bytes, from) })
+    socket.setHandler('traversal', (bytes, from, via) => { this.#receive(bytes, from, via) })
     this.#maintain(this.o.scheduler.now())
     this.#arm()
   }
@@ -95,6 +106,7 @@ export class TraversalService {
   stop (): void {
     this.#socket?.setHandler('traversal', null)
     this.#socket = null
+    for (const attempt of [...this.#sides.keys()]) this.#closeSides(attempt, null)
     if (this.#timer !== null) this.o.scheduler.clearTimer(this.#timer)
     this.#timer = null
     this.#timerAt = Infinity
@@ -131,6 +143,7 @@ export class TraversalService {
     if (this.#socket === null || this.puncher.active(target.fingerprint)) return false
     const now = this.o.scheduler.now()
     this.#send(this.puncher.start(target, now))
+    this.#commands()
     this.#arm()
     return this.puncher.active(target.fingerprint)
   }
@@ -138,6 +151,14 @@ export class TraversalService {
   /** The session with `fingerprint` is up: stop probing. */
   connected (fingerprint: string): void {
     this.puncher.connected(fingerprint)
+    this.#commands()
+  }
+
+  /** Side sockets held for birthday attempts now (not those carrying sessions: the Endpoint's). */
+  get sideSockets (): number {
+    let n = 0
+    for (const s of this.#sides.values()) n += s.sockets.length
+    return n
   }
 
   // ---- inside ----
@@ -152,11 +173,16 @@ export class TraversalService {
     return a === undefined ? '' : (addressOf(a.host, a.port) ?? '')
   }
 
-  #receive (bytes: Uint8Array, from: PeerAddress): void {
+  #receive (bytes: Uint8Array, from: PeerAddress, via?: SideSocket): void {
     const m = decodeTraversal(bytes)
     const src = addressOf(from.host, from.port)
     if (m === null || src === null) {
       this.counters.malformed++
+      return
+    }
+    const slot = via === undefined ? undefined : this.#slots.get(via)
+    if (via !== undefined && slot === undefined) {
+      this.counters.sideStray++ // a socket no attempt holds any more (one carrying a session): probing is over there
       return
     }
     this.counters.received++
@@ -169,19 +195,73 @@ export class TraversalService {
         this.#changed()
         break
       default:
-        this.#send(this.puncher.receive(m, src, now))
+        this.#send(this.puncher.receive(m, src, now, slot))
     }
+    this.#commands() // before the events: a winning side socket carries the peer before anyone dials it
     this.#events()
     this.#arm()
   }
 
-  #send (out: Outgoing[]): void {
+  #send (out: Array<Outgoing | PunchOutgoing>): void {
     const socket = this.#socket
     if (socket === null) return
     for (const o of out) {
       const to = peerAddressOf(o.to)
-      if (to !== null) socket.sendDatagram(to, o.bytes)
+      if (to === null) continue
+      const via = 'via' in o ? o.via : undefined
+      if (via === undefined) socket.sendDatagram(to, o.bytes)
+      else this.#sides.get(via.attempt)?.sockets[via.slot]?.send(to, o.bytes)
     }
+  }
+
+  /** Carry out the puncher's side-socket commands (traversal.md §6.4). */
+  #commands (): void {
+    for (const c of this.puncher.sockets.splice(0)) {
+      if (c.op === 'open') this.#openSides(c)
+      else this.#closeSides(c.attempt, c.keep)
+    }
+  }
+
+  #openSides (c: Extract<SocketCommand, { op: 'open' }>): void {
+    const set: SideSet = { sockets: [], closed: false }
+    this.#sides.set(c.attempt, set)
+    const socket = this.#socket
+    if (socket?.openSideSocket === undefined) { this.#opened(c.attempt, set); return }
+    void Promise.allSettled(Array.from({ length: c.count }, async () => await socket.openSideSocket!())).then(results => {
+      for (const r of results) {
+        if (r.status === 'fulfilled') set.sockets.push(r.value)
+        else this.counters.sideBindFailed++
+      }
+      if (set.closed || this.#socket === null) {
+        for (const s of set.sockets.splice(0)) void s.close()
+        return
+      }
+      this.#opened(c.attempt, set)
+    })
+  }
+
+  #opened (attempt: string, set: SideSet): void {
+    set.sockets.forEach((s, slot) => { this.#slots.set(s, { attempt, slot }) })
+    const out = this.puncher.socketsOpened(attempt, set.sockets.length, this.o.scheduler.now())
+    if (out === null) this.#closeSides(attempt, null)
+    else this.#send(out)
+    this.#commands()
+    this.#arm()
+  }
+
+  /** Close an attempt's side sockets; the winner (`keep`) carries its peer on the Endpoint from now on. */
+  #closeSides (attempt: string, keep: { slot: number, peer: string } | null): void {
+    const set = this.#sides.get(attempt)
+    if (set === undefined) return
+    this.#sides.delete(attempt)
+    set.closed = true
+    const peer = keep === null ? null : peerAddressOf(keep.peer)
+    set.sockets.forEach((s, slot) => {
+      this.#slots.delete(s)
+      if (peer !== null && slot === keep?.slot) s.carry(peer)
+      else void s.close()
+    })
+    set.sockets.length = 0
   }
 
   #events (): void {
@@ -214,6 +294,7 @@ export class TraversalService {
     if (now >= this.#nextMaintain) this.#maintain(now)
     this.#send(this.registrar.tick(now))
     this.#send(this.puncher.tick(now))
+    this.#commands()
     this.#changed()
     this.#events()
     this.#arm()
