@@ -38,6 +38,6 @@ export const MAX_SKIPPED_KEYS = 2000
 /** Most receiving chains with skipped keys kept; bounds the header decryptions an incoming message costs. */
 export const MAX_SKIPPED_CHAINS = 16
 /** A skipped key is dropped once this many later messages have been decrypted... */
-export const SKIPPED_MAX_AGE_MESSAGES = 5000
+export const SKIPPED_MAX_AGE_MESSAGES = 2000
 /** ...or once this much time has passed since it was skipped (the caller's clock, passed in). */
 export const SKIPPED_MAX_AGE_MS = 30 * 24 * 3600 * 1000
