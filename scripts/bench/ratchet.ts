@@ -6,24 +6,10 @@
 import { pathToFileURL } from 'node:url'
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js'
 import { randomBytes, x25519 } from '../../src/crypto/primitives.js'
+import { rate } from './noise.js'
 import { initAlice, initBob, ratchetEncrypt, ratchetDecrypt, encodeState, ratchetConstants as C, type RatchetState } from '../../src/ratchet/index.js'
 
-const MAX_MS = 1500
 const BODY = new Uint8Array(1024)
-
-/** Runs fn until maxCount calls or MAX_MS; returns calls per second. */
-function rate (fn: () => void, maxCount: number): { perSecond: number, count: number } {
-  fn() // warm up
-  const start = process.hrtime.bigint()
-  let count = 0
-  let elapsedMs = 0
-  while (count < maxCount && elapsedMs < MAX_MS) {
-    fn()
-    count++
-    elapsedMs = Number(process.hrtime.bigint() - start) / 1e6
-  }
-  return { perSecond: count / (elapsedMs / 1000), count }
-}
 
 function session (): { a: RatchetState, b: RatchetState } {
   const spk = x25519.generateKeyPair()

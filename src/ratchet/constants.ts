@@ -21,6 +21,8 @@ export const HEADER_NONCE_BYTES = 24
 export const AEAD_TAG_BYTES = 16
 /** Encrypted header: XChaCha20-Poly1305 nonce ‖ ciphertext ‖ tag. */
 export const ENC_HEADER_BYTES = HEADER_NONCE_BYTES + HEADER_BYTES + AEAD_TAG_BYTES
+/** Most bytes of session associated data (ratchet.md §7). */
+export const MAX_AD_BYTES = 65_536
 /** The largest counter a header can carry (n and pn are u32). */
 export const MAX_COUNTER = 0xffff_ffff
 

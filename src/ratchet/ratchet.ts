@@ -8,7 +8,7 @@ import { errors } from '../errors.js'
 import { x25519, constantTimeEqual } from '../crypto/primitives.js'
 import {
   ENC_HEADER_BYTES, AEAD_TAG_BYTES, HEADER_NONCE_BYTES, KEM_SEED_BYTES, KEM_MSG_BYTES, X25519_BYTES,
-  MAX_COUNTER, MAX_SKIP, MAX_SKIPPED_KEYS, MAX_SKIPPED_CHAINS, SKIPPED_MAX_AGE_MESSAGES, SKIPPED_MAX_AGE_MS
+  MAX_AD_BYTES, MAX_COUNTER, MAX_SKIP, MAX_SKIPPED_KEYS, MAX_SKIPPED_CHAINS, SKIPPED_MAX_AGE_MESSAGES, SKIPPED_MAX_AGE_MS
 } from './constants.js'
 import { kdfInit, kdfRoot, kdfChain, encryptBody, decryptBody, encryptHeader, decryptHeader, concat } from './kdf.js'
 import { encodeHeader, decodeHeader, type Header } from './header.js'
@@ -47,6 +47,7 @@ const EMPTY = new Uint8Array(0)
  * responder's signed prekey (PQXDH §3.3). Draws 32 bytes (DH secret) then 64 (ML-KEM seed).
  */
 export function initAlice (p: { sk: Uint8Array, ad: Uint8Array, bobRatchetPublic: Uint8Array }, random: RandomBytes): RatchetState {
+  checkInit(p.sk, p.ad)
   const { rk: rk0, hka, nhkb } = kdfInit(p.sk)
   const dhs = newDhPair(random)
   const kemDk = ml_kem768.keygen(take(random, KEM_SEED_BYTES)).secretKey
@@ -59,6 +60,7 @@ export function initAlice (p: { sk: Uint8Array, ad: Uint8Array, bobRatchetPublic
 
 /** RatchetInitBobHE (§4.3), the responder: its signed prekey pair is its first ratchet key pair. */
 export function initBob (p: { sk: Uint8Array, ad: Uint8Array, ratchetKeyPair: { publicKey: Uint8Array, secretKey: Uint8Array } }): RatchetState {
+  checkInit(p.sk, p.ad)
   const { rk, hka, nhkb } = kdfInit(p.sk)
   return {
     dhs: { secretKey: p.ratchetKeyPair.secretKey.slice(), publicKey: p.ratchetKeyPair.publicKey.slice() },
@@ -222,6 +224,12 @@ function bodyAad (ad: Uint8Array, associated: Uint8Array, encHeader: Uint8Array)
   v.setUint32(4 + ad.length, associated.length); out.set(associated, 8 + ad.length)
   out.set(encHeader, 8 + ad.length + associated.length)
   return out
+}
+
+/** Local misuse: PQXDH gives a 32-byte SK and an AD the state can store (ratchet.md §7). */
+function checkInit (sk: Uint8Array, ad: Uint8Array): void {
+  if (sk.length !== 32) throw errors.CRYPTO(`ratchet: SK must be 32 bytes, got ${sk.length}`)
+  if (ad.length > MAX_AD_BYTES) throw errors.CRYPTO(`ratchet: AD must be at most ${MAX_AD_BYTES} bytes, got ${ad.length}`)
 }
 
 function newDhPair (random: RandomBytes): { secretKey: Uint8Array, publicKey: Uint8Array } {

@@ -2,8 +2,9 @@
 // and its versioned byte form (proto-spec/ratchet.md §7), so the caller can store it encrypted and
 // commit it together with the message it produced or consumed.
 import { constantTimeEqual } from '../crypto/primitives.js'
+import { concat } from './kdf.js'
 import {
-  STATE_VERSION, KEY_BYTES, X25519_BYTES, KEM_DK_BYTES, KEM_CT_BYTES, KEM_EK_BYTES, MAX_SKIPPED_KEYS
+  STATE_VERSION, KEY_BYTES, X25519_BYTES, KEM_DK_BYTES, KEM_CT_BYTES, KEM_EK_BYTES, MAX_SKIPPED_KEYS, MAX_AD_BYTES
 } from './constants.js'
 
 /** A message key kept for a message that has not arrived yet (§3.2 MKSKIPPED, keyed by header key and number). */
@@ -54,7 +55,6 @@ export function ekOf (dk: Uint8Array): Uint8Array {
   return dk.subarray(off, off + KEM_EK_BYTES)
 }
 
-const MAX_AD_BYTES = 65_536
 const F_DHR = 1; const F_CKS = 2; const F_CKR = 4; const F_HKS = 8; const F_HKR = 16; const F_DK = 32; const F_CT = 64
 
 class Writer {
@@ -69,7 +69,7 @@ class Reader {
   o = 0
   constructor (readonly b: Uint8Array, readonly v = new DataView(b.buffer, b.byteOffset, b.length)) {}
   has (n: number): boolean { return this.o + n <= this.b.length }
-  u8 (): number { return this.b[this.o++] ?? 0 }
+  u8 (): number { return this.v.getUint8(this.o++) }
   u32 (): number { const x = this.v.getUint32(this.o); this.o += 4; return x }
   u64 (): number { const x = this.v.getBigUint64(this.o); this.o += 8; return x > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(x) }
   bytes (n: number): Uint8Array { const x = this.b.slice(this.o, this.o + n); this.o += n; return x }
@@ -88,7 +88,7 @@ export function encodeState (s: RatchetState): Uint8Array {
   w.u64(s.received); w.u32(s.ad.length); w.bytes(s.ad)
   w.u32(s.skipped.length)
   for (const k of s.skipped) { w.bytes(k.hk); w.u32(k.n); w.bytes(k.mk); w.u64(k.seq); w.u64(k.at) }
-  return concatAll(w.parts)
+  return concat(...w.parts)
 }
 
 const FIXED_BYTES = 2 + 2 * X25519_BYTES + KEY_BYTES + 12 + 2 * KEY_BYTES + 8 + 4 + 4
@@ -143,12 +143,3 @@ function secretsOf (s: RatchetState): Uint8Array[] {
 }
 
 function popcount (x: number): number { let n = 0; for (; x !== 0; x &= x - 1) n++; return n }
-
-function concatAll (parts: Uint8Array[]): Uint8Array {
-  let n = 0
-  for (const p of parts) n += p.length
-  const out = new Uint8Array(n)
-  let o = 0
-  for (const p of parts) { out.set(p, o); o += p.length }
-  return out
-}

@@ -7,6 +7,8 @@ import {
   ratchetConstants as C, type RatchetState, type RandomBytes
 } from '../../src/ratchet/index.js'
 import { drbg, toHex, utf8 } from './helpers.js'
+import { encryptHeader } from '../../src/ratchet/kdf.js'
+import { encodeHeader } from '../../src/ratchet/header.js'
 
 const SK = new Uint8Array(32).fill(0x5a)
 const AD = utf8('alice-fingerprint|bob-fingerprint')
@@ -137,10 +139,14 @@ t.test('session and per-message associated data are bound', async t => {
   t.ok(ok.ok, 'the same associated data opens it')
 })
 
-t.test('the responder cannot send first (local misuse throws CRYPTO)', async t => {
+t.test('local misuse throws CRYPTO: the responder sending first, bad SK or AD, a short random source', async t => {
   const { b, rb } = pair()
   t.ok(throwsCode(() => ratchetEncrypt(b, utf8('x'), rb), 'CRYPTO'))
   t.ok(throwsCode(() => ratchetEncrypt(pair().a, utf8('x'), () => new Uint8Array(3)), 'CRYPTO'), 'a short random source')
+  const spk = x25519.generateKeyPair()
+  t.ok(throwsCode(() => initBob({ sk: new Uint8Array(31), ad: AD, ratchetKeyPair: spk }), 'CRYPTO'), 'an SK that is not 32 bytes')
+  t.ok(throwsCode(() => initAlice({ sk: SK, ad: new Uint8Array(C.MAX_AD_BYTES + 1), bobRatchetPublic: spk.publicKey }, rb), 'CRYPTO'), 'an AD too large to store')
+  t.ok(throwsCode(() => ratchetEncrypt({ ...pair().a, ns: C.MAX_COUNTER }, utf8('x'), rb), 'CRYPTO'), 'an exhausted sending chain')
 })
 
 t.test('KEM and DH rules of a DH step (ratchet.md §5): a peer breaking them is refused', async t => {
@@ -254,4 +260,59 @@ t.test('disposeState wipes what the new state no longer holds, and nothing it st
   t.ok(old.dhs.secretKey.every(x => x === 0), 'the old DH secret is zeroed')
   const m2 = send(a, '2', ra)
   t.equal(recv(b, m2.m, rb).body, '2', 'the new state still works')
+})
+
+t.test('a header that authenticates but is not canonical (§4) is malformed; a peer\'s pn too far ahead is refused', async t => {
+  const p0 = pair('canonical'); const { ra, rb } = p0; let { a, b } = p0
+  const m0 = send(a, 'zero', ra); a = m0.s
+  const m1 = send(a, 'one', ra); a = m1.s
+  const m2 = send(a, 'two', ra); a = m2.s
+  b = recv(b, m2.m, rb).s // m0 and m1 are skipped keys now
+  /** a message sealed with a header key the receiver holds, its header bytes chosen here */
+  const forge = (hk: Uint8Array, mutate: (h: Uint8Array) => void): Uint8Array => {
+    const h = encodeHeader({ dh: a.dhs.publicKey, pn: 0, n: 5, ek: new Uint8Array(C.KEM_EK_BYTES), ct: null })
+    mutate(h)
+    return Uint8Array.from([...encryptHeader(hk, ra(24), h, AD), ...new Uint8Array(20)])
+  }
+  const flagged = (h: Uint8Array): void => { h[40] = 0x02 }
+  const stray = (h: Uint8Array): void => { h[h.length - 1] = 1 }
+  for (const [what, hk] of [['current', b.hkr!], ['next', b.nhkr]] as const) {
+    t.same(ratchetDecrypt(b, forge(hk, flagged), { now: NOW, random: rb }), { ok: false, reason: 'malformed' }, `${what} chain: unknown flag`)
+    t.same(ratchetDecrypt(b, forge(hk, stray), { now: NOW, random: rb }), { ok: false, reason: 'malformed' }, `${what} chain: ct bytes without the flag`)
+  }
+  // move Bob on to a new receiving chain, so the skipped keys belong to an older one
+  const r1 = send(b, 'reply', rb); b = r1.s
+  const oldChainKey = b.skipped[0]!.hk
+  a = recv(a, r1.m, ra).s
+  const m3 = send(a, 'three', ra); a = m3.s
+  b = recv(b, m3.m, rb).s
+  t.same(ratchetDecrypt(b, forge(oldChainKey, flagged), { now: NOW, random: rb }), { ok: false, reason: 'malformed' }, 'skipped chain: unknown flag')
+  const damaged = m0.m.slice(); damaged[damaged.length - 1]! ^= 1
+  t.same(ratchetDecrypt(b, damaged, { now: NOW, random: rb }), { ok: false, reason: 'decrypt-failed' }, 'a skipped message whose body was damaged')
+  t.equal(recv(b, m0.m, rb).body, 'zero', 'the genuine one still opens from the skipped keys')
+  // a peer whose header claims a previous chain far longer than MAX_SKIP
+  const r2 = send(b, 'again', rb); b = r2.s
+  a = recv(a, r2.m, ra).s
+  const far = ratchetEncrypt({ ...a, pn: C.MAX_SKIP + 10 }, utf8('x'), ra).message
+  t.same(ratchetDecrypt(b, far, { now: NOW, random: rb }), { ok: false, reason: 'too-many-skipped' })
+})
+
+t.test('damaged counters in stored state bytes are refused', async t => {
+  const p0 = pair('bytes'); const { ra, rb } = p0; let { a, b } = p0
+  const m0 = send(a, '0', ra); a = m0.s
+  const m1 = send(a, '1', ra)
+  b = recv(b, m1.m, rb).s
+  const bytes = encodeState(b)
+  const entries = b.skipped.length * 84
+  const countAt = bytes.length - entries - 4
+  const adLenAt = countAt - AD.length - 4
+  const receivedAt = adLenAt - 8
+  const at = (offset: number, value: number[]): Uint8Array => { const x = bytes.slice(); x.set(value, offset); return x }
+  t.ok(decodeState(bytes), 'the undamaged bytes load')
+  t.equal(decodeState(at(receivedAt, [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])), null, 'a message count beyond 2^53')
+  t.equal(decodeState(at(adLenAt, [0xff, 0xff, 0xff, 0xff])), null, 'an AD length beyond the limit')
+  t.equal(decodeState(at(countAt, [0, 0, 0x7f, 0xff])), null, 'more skipped keys than allowed')
+  t.equal(decodeState(at(countAt + 4 + 68, [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])), null, 'a skipped key with an impossible age mark')
+  disposeState(b)
+  t.ok(b.rk.every(x => x === 0) && b.skipped.every(k => k.mk.every(x => x === 0)), 'disposeState without a successor wipes everything')
 })
