@@ -36,7 +36,14 @@ export interface DecryptOptions {
   random: RandomBytes
   /** per-message associated data the sender bound (an envelope header, say); default empty */
   associated?: Uint8Array
+  /** if given, counts the work this call did (ratchet.md §6: what one message can cost) */
+  meter?: WorkMeter
 }
+
+/** Work done by ratchetDecrypt calls: header decryptions tried, chain (KDF_CK) steps, DH + KEM steps. */
+export interface WorkMeter { headerDecryptions: number, chainSteps: number, dhSteps: number }
+
+const NO_METER: WorkMeter = { headerDecryptions: 0, chainSteps: 0, dhSteps: 0 }
 
 type Draft = { -readonly [K in keyof RatchetState]: RatchetState[K] }
 
@@ -91,15 +98,17 @@ export function ratchetDecrypt (s: RatchetState, message: Uint8Array, o: Decrypt
   const encHeader = message.subarray(0, ENC_HEADER_BYTES)
   const body = message.subarray(ENC_HEADER_BYTES)
   const aad = bodyAad(s.ad, o.associated ?? EMPTY, encHeader)
+  const meter = o.meter ?? NO_METER
+  const open = (hk: Uint8Array): Uint8Array | null => { meter.headerDecryptions++; return decryptHeader(hk, encHeader, s.ad) }
   // the current receiving chain: in-order messages, or an earlier one of it that was skipped
-  const cur = s.hkr === null ? null : decryptHeader(s.hkr, encHeader, s.ad)
+  const cur = s.hkr === null ? null : open(s.hkr)
   if (cur !== null) {
     const h = decodeHeader(cur)
     if (h === null) return { ok: false, reason: 'malformed' }
     if (h.n < s.nr) return fromSkipped(s, s.hkr!, h.n, body, aad, o.now)
     return fromChain(s, h, false, body, aad, o)
   }
-  const next = decryptHeader(s.nhkr, encHeader, s.ad)
+  const next = open(s.nhkr)
   if (next !== null) {
     const h = decodeHeader(next)
     if (h === null) return { ok: false, reason: 'malformed' }
@@ -108,7 +117,7 @@ export function ratchetDecrypt (s: RatchetState, message: Uint8Array, o: Decrypt
   // TrySkippedMessageKeysHE: one header decryption per older chain that still has skipped keys
   for (const hk of skippedChains(s.skipped)) {
     if (s.hkr !== null && hk === s.hkr) continue
-    const pt = decryptHeader(hk, encHeader, s.ad)
+    const pt = open(hk)
     if (pt === null) continue
     const h = decodeHeader(pt)
     return h === null ? { ok: false, reason: 'malformed' } : fromSkipped(s, hk, h.n, body, aad, o.now)
@@ -127,14 +136,17 @@ function fromSkipped (s: RatchetState, hk: Uint8Array, n: number, body: Uint8Arr
 
 function fromChain (s: RatchetState, h: Header, step: boolean, body: Uint8Array, aad: Uint8Array, o: DecryptOptions): DecryptResult {
   const d: Draft = { ...s }
+  const meter = o.meter ?? NO_METER
   if (step) {
-    const skip = skipMessageKeys(d, h.pn, o.now)
+    const skip = skipMessageKeys(d, h.pn, o.now, meter)
     if (skip !== null) return { ok: false, reason: skip }
+    meter.dhSteps++
     const failed = dhRatchet(d, h, o.random)
     if (failed !== null) return { ok: false, reason: failed }
   }
-  const skip = skipMessageKeys(d, h.n, o.now)
+  const skip = skipMessageKeys(d, h.n, o.now, meter)
   if (skip !== null) return { ok: false, reason: skip }
+  meter.chainSteps++
   const { ck, mk } = kdfChain(d.ckr!)
   const plaintext = decryptBody(mk, body, aad)
   mk.fill(0)
@@ -145,9 +157,10 @@ function fromChain (s: RatchetState, h: Header, step: boolean, body: Uint8Array,
 }
 
 /** SkipMessageKeysHE (§4.3), bounded by MAX_SKIP per call and MAX_SKIPPED_KEYS / _CHAINS overall. */
-function skipMessageKeys (d: Draft, until: number, now: number): DecryptFailure | null {
+function skipMessageKeys (d: Draft, until: number, now: number, meter: WorkMeter): DecryptFailure | null {
   if (d.ckr === null || until <= d.nr) return null
   if (until - d.nr > MAX_SKIP) return 'too-many-skipped'
+  meter.chainSteps += until - d.nr
   const added: SkippedKey[] = []
   let ck = d.ckr
   for (let n = d.nr; n < until; n++) {

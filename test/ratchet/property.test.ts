@@ -5,7 +5,7 @@ import t from 'tap'
 import { x25519 } from './support.js'
 import {
   initAlice, initBob, ratchetEncrypt, ratchetDecrypt, encodeState, decodeState,
-  ratchetConstants as C, type RatchetState, type RandomBytes
+  ratchetConstants as C, type RatchetState, type RandomBytes, type WorkMeter
 } from '../../src/ratchet/index.js'
 import { drbg, toHex, utf8 } from './helpers.js'
 import { testRng } from '../helpers/seed.js'
@@ -186,4 +186,37 @@ t.test('fuzz: damaged, truncated and random messages are refused with a reason, 
   t.ok(reasons.has('malformed') && reasons.has('no-header-key') && reasons.has('decrypt-failed'), 'refused for the expected reasons')
   const ok = ratchetDecrypt(s.st[0], reply, { now: T0, random: s.rnd[0] })
   t.ok(ok.ok, 'the genuine message still decrypts after all that')
+})
+
+t.test('the work one incoming message costs is bounded, whatever it claims (counted, not timed)', async t => {
+  const s = start('work')
+  const accept = (m: Uint8Array): void => {
+    const r = ratchetDecrypt(s.st[1], m, { now: T0, random: s.rnd[1] })
+    if (!r.ok) throw new Error(r.reason)
+    s.st[1] = r.state
+  }
+  // Bob ends up holding skipped keys in as many chains as he keeps
+  for (let round = 0; round < C.MAX_SKIPPED_CHAINS + 2; round++) {
+    if (round > 0) roundTrip(s)
+    accept(burst(s, 2))
+  }
+  t.equal(chainsOf(s.st[1]), C.MAX_SKIPPED_CHAINS)
+  const cost = (m: Uint8Array): WorkMeter & { reason: string } => {
+    const meter: WorkMeter = { headerDecryptions: 0, chainSteps: 0, dhSteps: 0 }
+    const r = ratchetDecrypt(s.st[1], m, { now: T0, random: s.rnd[1], meter })
+    return { ...meter, reason: r.ok ? 'ok' : r.reason }
+  }
+  const rng = testRng(t, 0xc057, 'forgeries')
+  let most = 0
+  for (let i = 0; i < 50; i++) {
+    const c = cost(rng.bytes(C.ENC_HEADER_BYTES + 16 + rng.int(100)))
+    most = Math.max(most, c.headerDecryptions)
+    if (c.headerDecryptions > 2 + C.MAX_SKIPPED_CHAINS || c.chainSteps !== 0 || c.reason !== 'no-header-key') t.fail(`forgery ${i}: ${JSON.stringify(c)}`)
+  }
+  // current and next header keys, and each chain with skipped keys but the current one (tried first)
+  t.equal(most, 1 + C.MAX_SKIPPED_CHAINS, 'a forged header costs at most 2 + MAX_SKIPPED_CHAINS header decryptions and no key derivation')
+  const huge = ratchetEncrypt({ ...s.st[0], ns: C.MAX_COUNTER - 1 }, utf8('x'), s.rnd[0]).message
+  t.same(cost(huge), { headerDecryptions: 1, chainSteps: 0, dhSteps: 0, reason: 'too-many-skipped' }, 'a counter far ahead: refused after one header decryption, nothing derived')
+  const far = cost(burst(s, C.MAX_SKIP + 1))
+  t.same(far, { headerDecryptions: 1, chainSteps: C.MAX_SKIP + 1, dhSteps: 0, reason: 'ok' }, 'the largest skip allowed: MAX_SKIP chain steps and the message\'s own')
 })
