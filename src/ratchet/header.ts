@@ -35,7 +35,7 @@ export function encodeHeader (h: Header): Uint8Array {
   return out
 }
 
-/** The header, or null when it is not canonical (unknown flags, or ct bytes without the flag). */
+/** The header, or null when it is not canonical (unknown flags, or ct bytes without the flag). `ek` and `ct` are views into `b`. */
 export function decodeHeader (b: Uint8Array): Header | null {
   if (b.length !== HEADER_BYTES) return null
   const v = new DataView(b.buffer, b.byteOffset, b.length)
@@ -47,7 +47,7 @@ export function decodeHeader (b: Uint8Array): Header | null {
     dh: b.slice(0, X25519_BYTES),
     pn: v.getUint32(OFF_PN),
     n: v.getUint32(OFF_N),
-    ek: b.slice(OFF_EK, OFF_EK + KEM_EK_BYTES),
-    ct: flags === 0 ? null : ct.slice()
+    ek: b.subarray(OFF_EK, OFF_EK + KEM_EK_BYTES), // views, not copies: only a DH step reads them
+    ct: flags === 0 ? null : ct
   }
 }

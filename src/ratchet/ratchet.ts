@@ -5,7 +5,7 @@
 // the message) before the ciphertext leaves, and a failed decryption changes nothing (§3.5).
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js'
 import { errors } from '../errors.js'
-import { x25519, constantTimeEqual } from '../crypto/primitives.js'
+import { x25519, constantTimeEqual, wipe } from '../crypto/primitives.js'
 import {
   ENC_HEADER_BYTES, AEAD_TAG_BYTES, HEADER_NONCE_BYTES, KEM_SEED_BYTES, KEM_MSG_BYTES, X25519_BYTES,
   MAX_AD_BYTES, MAX_COUNTER, MAX_SKIP, MAX_SKIPPED_KEYS, MAX_SKIPPED_CHAINS, SKIPPED_MAX_AGE_MESSAGES, SKIPPED_MAX_AGE_MS
@@ -198,9 +198,10 @@ function dhRatchet (d: Draft, h: Header, random: RandomBytes): DecryptFailure | 
   d.dhs = newDhPair(random)
   d.kemDk = ml_kem768.keygen(take(random, KEM_SEED_BYTES)).secretKey
   d.kemCt = sent.cipherText
-  const s = kdfRoot(d.rk, x25519.dh(d.dhs.secretKey, h.dh), sent.sharedSecret)
+  const dhOut = x25519.dh(d.dhs.secretKey, h.dh)
+  const s = kdfRoot(d.rk, dhOut, sent.sharedSecret)
   d.rk = s.rk; d.cks = s.ck; d.nhks = s.nhk
-  dhIn.fill(0); received?.fill(0); sent.sharedSecret.fill(0)
+  wipe(dhIn, dhOut, received, sent.sharedSecret)
   return null
 }
 

@@ -1,7 +1,7 @@
 // The state of one Double Ratchet session (Signal, "The Double Ratchet Algorithm" §3.2 and §4.2)
 // and its versioned byte form (proto-spec/ratchet.md §7), so the caller can store it encrypted and
 // commit it together with the message it produced or consumed.
-import { constantTimeEqual } from '../crypto/primitives.js'
+import { constantTimeEqual, wipe } from '../crypto/primitives.js'
 import { concat } from './kdf.js'
 import {
   STATE_VERSION, KEY_BYTES, X25519_BYTES, KEM_DK_BYTES, KEM_CT_BYTES, KEM_EK_BYTES, MAX_SKIPPED_KEYS, MAX_AD_BYTES
@@ -132,7 +132,7 @@ export function decodeState (b: Uint8Array): RatchetState | null {
  */
 export function disposeState (old: RatchetState, next?: RatchetState): void {
   const keep = new Set<Uint8Array>(next === undefined ? [] : secretsOf(next))
-  for (const b of secretsOf(old)) if (!keep.has(b)) b.fill(0)
+  wipe(...secretsOf(old).filter(b => !keep.has(b))) // also drops OpenSSL's cached copy of a DH secret
 }
 
 function secretsOf (s: RatchetState): Uint8Array[] {
