@@ -1,7 +1,7 @@
 // The Double Ratchet's key derivation functions (Signal, "The Double Ratchet Algorithm" §5.2,
 // header-encryption variant §4.2) as dmess instantiates them: proto-spec/ratchet.md §3.
-// Every function here has a known-answer test in test/ratchet/kdf.test.ts.
-import { hmac, chacha20poly1305, xchacha, utf8 } from '../crypto/primitives.js'
+// Every function here has a known answer in ratchet.md §8.2 (test/ratchet/vectors.test.ts).
+import { hkdfSha256, hmac, chacha20poly1305, xchacha, utf8 } from '../crypto/primitives.js'
 import { INFO_INIT, INFO_ROOT, INFO_MESSAGE, KEY_BYTES } from './constants.js'
 
 const ZERO_SALT = new Uint8Array(KEY_BYTES)
@@ -13,7 +13,7 @@ const CK_NEXT = Uint8Array.of(0x02) //    0x02 for the next chain key
 
 /** ratchet.md §3.1: the root key and the two shared header keys, from PQXDH's SK. */
 export function kdfInit (sk: Uint8Array): { rk: Uint8Array, hka: Uint8Array, nhkb: Uint8Array } {
-  const out = hkdf(sk, ZERO_SALT, INFO_INIT_BYTES, 3 * KEY_BYTES)
+  const out = hkdfSha256(sk, ZERO_SALT, INFO_INIT_BYTES, 3 * KEY_BYTES)
   return { rk: out.slice(0, 32), hka: out.slice(32, 64), nhkb: out.slice(64, 96) }
 }
 
@@ -23,7 +23,7 @@ export function kdfInit (sk: Uint8Array): { rk: Uint8Array, hka: Uint8Array, nhk
  */
 export function kdfRoot (rk: Uint8Array, dhOut: Uint8Array, kemSecret?: Uint8Array): { rk: Uint8Array, ck: Uint8Array, nhk: Uint8Array } {
   const ikm = kemSecret === undefined ? dhOut : concat(dhOut, kemSecret)
-  const out = hkdf(ikm, rk, INFO_ROOT_BYTES, 3 * KEY_BYTES)
+  const out = hkdfSha256(ikm, rk, INFO_ROOT_BYTES, 3 * KEY_BYTES)
   if (ikm !== dhOut) ikm.fill(0)
   return { rk: out.slice(0, 32), ck: out.slice(32, 64), nhk: out.slice(64, 96) }
 }
@@ -35,7 +35,7 @@ export function kdfChain (ck: Uint8Array): { ck: Uint8Array, mk: Uint8Array } {
 
 /** ratchet.md §3.4: the AEAD key and nonce of one message key (HKDF-SHA256, zero salt). */
 export function messageKeys (mk: Uint8Array): { key: Uint8Array, nonce: Uint8Array } {
-  const out = hkdf(mk, ZERO_SALT, INFO_MESSAGE_BYTES, 44)
+  const out = hkdfSha256(mk, ZERO_SALT, INFO_MESSAGE_BYTES, 44)
   return { key: out.subarray(0, 32), nonce: out.subarray(32, 44) }
 }
 
@@ -72,24 +72,6 @@ export function encryptHeader (hk: Uint8Array, nonce: Uint8Array, header: Uint8A
 export function decryptHeader (hk: Uint8Array, encHeader: Uint8Array, ad: Uint8Array): Uint8Array | null {
   if (encHeader.length < 24 + 16) return null
   return xchacha.open(hk, encHeader.subarray(0, 24), encHeader.subarray(24), ad)
-}
-
-/**
- * HKDF-SHA256 (RFC 5869) for outputs of at most 255 · 32 bytes, over `hmac`: node's hkdfSync
- * imports its key material as a KeyObject on every call, which cost ~3× the three HMACs a
- * 44-byte output needs here (measured with scripts/bench/ratchet.ts). Checked against RFC 5869
- * A.1–A.3 and against hkdfSha256 in test/ratchet/kdf.test.ts.
- */
-export function hkdf (ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
-  const prk = hmac('sha256', salt.length === 0 ? ZERO_SALT : salt, ikm)
-  const out = new Uint8Array(length)
-  let t: Uint8Array = new Uint8Array(0)
-  for (let i = 1, o = 0; o < length; i++, o += 32) {
-    t = hmac('sha256', prk, t, info, Uint8Array.of(i))
-    out.set(t.subarray(0, Math.min(32, length - o)), o)
-  }
-  prk.fill(0); t.fill(0)
-  return out
 }
 
 export function concat (...parts: Uint8Array[]): Uint8Array {
