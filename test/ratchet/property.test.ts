@@ -104,7 +104,7 @@ function bobReads (s: { st: [RatchetState, RatchetState], rnd: [RandomBytes, Ran
 
 const chainsOf = (s: RatchetState): number => new Set(s.skipped.map(k => toHex(k.hk))).size
 
-t.test('a flood of skipped keys stays bounded in memory, and a huge counter is refused before any work', async t => {
+t.test('a flood of skipped keys stays bounded in memory, and a huge counter is refused', async t => {
   const s = start('flood')
   const accept = (m: Uint8Array): void => { bobReads(s, m) }
   accept(burst(s, C.MAX_SKIP + 1)) // skips exactly MAX_SKIP keys
@@ -126,14 +126,6 @@ t.test('a flood of skipped keys stays bounded in memory, and a huge counter is r
     most = Math.max(most, s.st[1].skipped.length)
   }
   t.equal(most, C.MAX_SKIPPED_KEYS, `at most ${C.MAX_SKIPPED_KEYS} skipped keys are kept`)
-  // many chains with a few gaps each: at most MAX_SKIPPED_CHAINS chains, so a message costs at
-  // most 2 + MAX_SKIPPED_CHAINS header decryptions
-  for (let round = 0; round < C.MAX_SKIPPED_CHAINS + 8; round++) {
-    roundTrip(s)
-    accept(burst(s, 3))
-    t.ok(chainsOf(s.st[1]) <= C.MAX_SKIPPED_CHAINS, `round ${round}: ${chainsOf(s.st[1])} chains`)
-  }
-  t.equal(chainsOf(s.st[1]), C.MAX_SKIPPED_CHAINS)
   t.ok(encodeState(s.st[1]).length < 16_384 + C.MAX_SKIPPED_KEYS * 84, 'the stored state stays small')
 })
 
@@ -191,15 +183,18 @@ t.test('fuzz: damaged, truncated and random messages are refused with a reason, 
   t.ok(ok.ok, 'the genuine message still decrypts after all that')
 })
 
-t.test('the work one incoming message costs is bounded, whatever it claims (counted, not timed)', async t => {
+t.test('skipped chains are bounded, and so is the work one incoming message costs, whatever it claims (counted, not timed)', async t => {
   const s = start('work')
   const accept = (m: Uint8Array): void => { bobReads(s, m) }
   // Bob ends up holding skipped keys in as many chains as he keeps
-  for (let round = 0; round < C.MAX_SKIPPED_CHAINS + 2; round++) {
+  let mostChains = 0
+  for (let round = 0; round < C.MAX_SKIPPED_CHAINS + 4; round++) {
     if (round > 0) roundTrip(s)
     accept(burst(s, 2))
+    mostChains = Math.max(mostChains, chainsOf(s.st[1]))
   }
-  t.equal(chainsOf(s.st[1]), C.MAX_SKIPPED_CHAINS)
+  t.equal(mostChains, C.MAX_SKIPPED_CHAINS, 'never more than MAX_SKIPPED_CHAINS chains keep skipped keys (the oldest go)')
+  t.equal(s.st[1].skipped.length, C.MAX_SKIPPED_CHAINS, 'one key in each')
   const cost = (m: Uint8Array): WorkMeter & { reason: string } => {
     const meter: WorkMeter = { headerDecryptions: 0, chainSteps: 0, dhSteps: 0 }
     const r = ratchetDecrypt(s.st[1], m, { now: T0, random: s.rnd[1], meter })
