@@ -205,7 +205,7 @@ function dhRatchet (d: Draft, h: Header, random: RandomBytes): DecryptFailure | 
   return null
 }
 
-/** Count the message, expire old skipped keys (ratchet.md §6.3) and hand out the new state. */
+/** Count the message, expire old skipped keys (ratchet.md §6) and hand out the new state. */
 function finish (d: Draft, plaintext: Uint8Array, now: number): DecryptResult {
   d.received += 1
   const fresh = (k: SkippedKey): boolean => d.received - k.seq <= SKIPPED_MAX_AGE_MESSAGES && now - k.at <= SKIPPED_MAX_AGE_MS
