@@ -28,7 +28,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
  *     with crypto/'s hashes); the settings file.
  *  6  transport/, dht/, discovery/, store/, keystore/, portmap/, stun/, relay/, traversal/: the
  *     protocols and the persistent state, side by side (stun/, relay/ and traversal/ use
- *     transport/'s token buckets; traversal/ uses dht/'s address codec).
+ *     transport/'s token buckets; traversal/ uses dht/'s address codec); ratchet/ is the pure Double
+ *     Ratchet core over crypto/'s primitives.
  *  7  app/: the user's profile and contact book, over store/ and keystore/.
  *  8  messaging/: the messenger: sessions to contacts, outbox, requests, receipts.
  *  9  node/: the composition root: one whole node (transport, DHT, discovery, messaging) and testnets of them.
@@ -43,7 +44,7 @@ export const LAYERS: ReadonlyArray<readonly string[]> = [
   ['src/io/'],
   ['src/sim/'],
   ['src/crypto/', 'src/wire/', 'src/config/'],
-  ['src/transport/', 'src/dht/', 'src/discovery/', 'src/store/', 'src/keystore/', 'src/portmap/', 'src/stun/', 'src/relay/', 'src/traversal/'],
+  ['src/transport/', 'src/dht/', 'src/discovery/', 'src/store/', 'src/keystore/', 'src/portmap/', 'src/stun/', 'src/relay/', 'src/traversal/', 'src/ratchet/'],
   ['src/app/'],
   ['src/messaging/'],
   ['src/node/'],

@@ -23,7 +23,7 @@ function handshake (protocolName: string, iS: KeyPair, rS: KeyPair): void {
 }
 
 /** Runs fn until MAX count or MAX_MS; returns operations per second. */
-function rate (fn: () => void, maxCount: number): { perSecond: number, count: number } {
+export function rate (fn: () => void, maxCount: number): { perSecond: number, count: number } {
   fn() // warm up
   const start = process.hrtime.bigint()
   let count = 0
