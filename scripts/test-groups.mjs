@@ -38,6 +38,7 @@ export const SLOW = [
   'test/discovery/interop.test.ts', // python3-zeroconf in a network namespace
   'test/discovery/netns.test.ts', // network namespaces
   'test/keystore/crash.test.ts', // a writer process killed mid-write
+  'test/pqxdh/python-crosscheck.test.ts', // python3 with pyca/cryptography as a process
   'test/node/testnet.test.ts', // 50 + 3 × 20 simulated and 10 loopback whole nodes in one process: ~20 s of CPU
   'test/store/crash.test.ts', // a writer process killed mid-write
   'test/stun/coturn.test.ts', // coturn's turnserver as a process
