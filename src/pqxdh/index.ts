@@ -15,3 +15,4 @@ export { initiate, respond, pqxdhKdf, associatedData, type PqxdhSecrets, type In
 export {
   prekeyFileKey, encodeRing, decodeRing, sealRing, openRing, loadPrekeyRing, savePrekeyRing, PREKEY_FILE_MODE
 } from './prekey-file.js'
+export { PrekeyService, PREKEY_CHECK_MAX_MS, type PrekeyServiceOptions } from './prekey-service.js'

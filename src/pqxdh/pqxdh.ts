@@ -38,6 +38,8 @@ export interface Response extends PqxdhSecrets {
   /** who started the session (verified identity; the fingerprint is the caller's to judge) */
   initiator: PublicIdentity
   initiatorFingerprint: string
+  /** EK_A: what the replay memory keeps for this start (§6) */
+  ephemeral: Uint8Array
   /** our SPK pair for this prekey id: the first ratchet key pair (RatchetInitBob(SK, SPK_B)) */
   ratchetKeyPair: KeyPair
   /**
@@ -136,6 +138,7 @@ export function respond (me: Identity, ring: PrekeyRing, initialMessage: Uint8Ar
     prekeyId: set.id,
     initiator: msg.initiator,
     initiatorFingerprint: fingerprintOf(msg.initiator),
+    ephemeral: msg.ephemeral,
     ratchetKeyPair: { publicKey: set.spk.publicKey.slice(), secretKey: set.spk.secretKey.slice() },
     ring: rememberInitial(ring, set.id, msg.ephemeral)
   })
