@@ -1,11 +1,11 @@
 // The prekey file (proto-spec/pqxdh.md §5.2): our prekey ring, sealed with XChaCha20-Poly1305
 // under a key derived from the store key (which only the passphrase-protected keystore holds),
-// padded to a size class, and replaced atomically (platform/fs.ts), mode 0600. A whole-file
+// padded to a size class, and replaced atomically through the node's Storage (io/storage.ts: on
+// disk, write-fsync-rename with mode 0600; in memory for simulated nodes). A whole-file
 // rewrite, not a LevelDB record, so that a deleted prekey is gone from the file at once rather
 // than left in a log until compaction. Loading refuses anything that does not open or parse.
-import { readFile, stat } from 'node:fs/promises'
 import { DmessError, errors } from '../errors.js'
-import { writeFileAtomic } from '../platform/fs.js'
+import { diskStorage, type Storage } from '../io/storage.js'
 import { xchacha, hkdfSha256, randomBytes, wipe, utf8, AEAD_TAG_BYTES, XCHACHA_NONCE_BYTES, KEY_BYTES, ED25519_SIGNATURE_BYTES } from '../crypto/primitives.js'
 import { X25519_KEY_BYTES, MLKEM768_SEED_BYTES, MAX_SEEN_PER_PREKEY, MAX_PREKEY_SETS } from './constants.js'
 import { prekeySetFrom, type PrekeyRing, type PrekeySet } from './prekeys.js'
@@ -132,18 +132,15 @@ export function openRing (file: Uint8Array, key: Uint8Array): PrekeyRing {
 }
 
 /** The ring stored at `path`, or null when there is no file yet. */
-export async function loadPrekeyRing (path: string, key: Uint8Array): Promise<PrekeyRing | null> {
-  let file: Uint8Array
+export async function loadPrekeyRing (path: string, key: Uint8Array, storage: Storage = diskStorage): Promise<PrekeyRing | null> {
+  let file: Uint8Array | null
   try {
-    // size first: pointing dmess at a huge file must not make it read all of it
-    const { size } = await stat(path)
-    if (size > MAX_FILE_BYTES) throw errors.PREKEYS_CORRUPT(`prekey file ${path}: ${size} bytes, more than any prekey file`)
-    file = new Uint8Array(await readFile(path))
+    file = await storage.readFile(path)
   } catch (err) {
-    if (err instanceof DmessError) throw err
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
     throw errors.PREKEYS_CORRUPT(`prekey file ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`)
   }
+  if (file === null) return null
+  if (file.length > MAX_FILE_BYTES) throw errors.PREKEYS_CORRUPT(`prekey file ${path}: ${file.length} bytes, more than any prekey file`)
   try {
     return openRing(file, key)
   } catch (err) {
@@ -152,7 +149,7 @@ export async function loadPrekeyRing (path: string, key: Uint8Array): Promise<Pr
   }
 }
 
-/** Replaces the file at `path` with `ring`, atomically (the old ring or the new, never a mix). */
-export async function savePrekeyRing (path: string, key: Uint8Array, ring: PrekeyRing): Promise<void> {
-  await writeFileAtomic(path, sealRing(ring, key), { mode: PREKEY_FILE_MODE })
+/** Replaces the file at `path` with `ring`, atomically (the old ring or the new, never a mix), mode 0600. */
+export async function savePrekeyRing (path: string, key: Uint8Array, ring: PrekeyRing, storage: Storage = diskStorage): Promise<void> {
+  await storage.writeFileAtomic(path, sealRing(ring, key))
 }

@@ -5,6 +5,7 @@
 // prekeys.ts and pqxdh.ts; this adds the file and the timer.
 import type { Component } from '../runtime/component.js'
 import type { Scheduler, TimerHandle } from '../io/scheduler.js'
+import type { Storage } from '../io/storage.js'
 import { wipe, randomBytes } from '../crypto/primitives.js'
 import type { Identity } from '../crypto/identity.js'
 import { EMPTY_RING, rotatePrekeys, bundleOf, findSet, hasSeen, rememberInitial, wipePrekeySets, nextRotationAt, type KeyRandom, type PrekeyRing, type Rotation } from './prekeys.js'
@@ -22,6 +23,8 @@ export interface PrekeyServiceOptions {
   fileKey: Uint8Array
   identity: Identity
   scheduler: Scheduler
+  /** where the file lives: the disk by default, memory for simulated nodes */
+  storage?: Storage
   random?: KeyRandom
   /** a failed write during a scheduled rotation (it is tried again at the next check) */
   onError?: (err: unknown) => void
@@ -48,7 +51,7 @@ export class PrekeyService implements Component {
   bundle (): Uint8Array { return bundleOf(this.#ring, this.#o.identity) }
 
   async start (): Promise<void> {
-    this.#ring = (await loadPrekeyRing(this.#o.path, this.#o.fileKey)) ?? EMPTY_RING
+    this.#ring = (await loadPrekeyRing(this.#o.path, this.#o.fileKey, this.#o.storage)) ?? EMPTY_RING
     this.#running = true
     await this.rotateNow()
   }
@@ -108,7 +111,7 @@ export class PrekeyService implements Component {
     const run = this.#writes.then(async () => {
       const next = change(this.#ring)
       if (next === null) return null
-      await savePrekeyRing(this.#o.path, this.#o.fileKey, next)
+      await savePrekeyRing(this.#o.path, this.#o.fileKey, next, this.#o.storage)
       this.#ring = next
       return next
     })

@@ -11,6 +11,7 @@ import { generateIdentity } from '../../src/crypto/identity.js'
 import { randomBytes } from '../../src/crypto/primitives.js'
 import { SimClock } from '../../src/sim/clock.js'
 import { simScheduler } from '../../src/sim/io.js'
+import { memoryStorage } from '../../src/io/storage.js'
 import {
   PrekeyService, prekeyFileKey, loadPrekeyRing, initiate, openBundle, type PrekeySet
 } from '../../src/pqxdh/index.js'
@@ -104,4 +105,21 @@ t.test('a prekey file sealed under another store key stops the start with PREKEY
   await svc.stop()
   const other = new PrekeyService({ path, fileKey: prekeyFileKey(randomBytes(32)), identity: bob, scheduler: simScheduler(clock, T0) })
   await t.rejects(other.start(), { code: 'PREKEYS_CORRUPT' })
+})
+
+t.test('on a simulated node the file lives in its in-memory Storage, and survives its restart there', async t => {
+  const storage = memoryStorage()
+  const clock = new SimClock()
+  const mk = (): PrekeyService => new PrekeyService({ path: '/sim/node-0/prekeys', fileKey: prekeyFileKey(storeKey), identity: bob, scheduler: simScheduler(clock, T0), storage })
+  const a = mk()
+  await a.start()
+  await advance(clock, a, 7 * DAY)
+  t.same(ids(a.ring.sets), [1, 2])
+  await a.stop()
+  t.not(await storage.readFile('/sim/node-0/prekeys'), null, 'written to the simulated storage')
+  const b = mk()
+  await b.start()
+  t.teardown(() => b.stop())
+  t.same(ids(b.ring.sets), [1, 2], 'the restarted node has the same ring')
+  t.same(ids((await loadPrekeyRing('/sim/node-0/prekeys', prekeyFileKey(storeKey), storage))?.sets), [1, 2])
 })
