@@ -13,6 +13,6 @@ export {
 } from './prekeys.js'
 export { initiate, respond, pqxdhKdf, associatedData, type PqxdhSecrets, type Initiation, type Response } from './pqxdh.js'
 export {
-  prekeyFileKey, encodeRing, decodeRing, sealRing, openRing, loadPrekeyRing, savePrekeyRing, PREKEY_FILE_MODE
+  prekeyFileKey, encodeRing, decodeRing, sealRing, openRing, loadPrekeyRing, savePrekeyRing, PREKEY_FILE_MODE, PREKEY_FILE_NAME
 } from './prekey-file.js'
 export { PrekeyService, PREKEY_CHECK_MAX_MS, type PrekeyServiceOptions } from './prekey-service.js'

@@ -11,6 +11,8 @@ import { X25519_KEY_BYTES, MLKEM768_SEED_BYTES, MAX_SEEN_PER_PREKEY, MAX_PREKEY_
 import { prekeySetFrom, type PrekeyRing, type PrekeySet } from './prekeys.js'
 
 export const PREKEY_FILE_MODE = 0o600
+/** The file's name in a node's home (pqxdh.md §5.2). */
+export const PREKEY_FILE_NAME = 'prekeys'
 const MAGIC = utf8.encode('DMPK')
 const FILE_VERSION = 1
 const HEADER_BYTES = MAGIC.length + 1 + XCHACHA_NONCE_BYTES
