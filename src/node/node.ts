@@ -196,7 +196,9 @@ export class Node {
       punch: traversal === null
         ? null
         : (fp, dhPublic, info) => { traversal.service?.punch({ fingerprint: fp, dhPublic, ...info }) },
-      profileName: opts.profileName
+      profileName: opts.profileName,
+      // peers that ask get our PQXDH bundle over the session (pqxdh.md §8)
+      prekeyBundle: this.prekeys === null ? undefined : (prekeys => () => prekeys.bundle())(this.prekeys)
     })
     this.actions = new MessagingActions(this.messaging)
   }
