@@ -26,10 +26,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
  *  4  sim/: the deterministic simulator (clock, rng, network) the I/O seam can be backed by.
  *  5  crypto/, wire/, config/: primitives, identities and Noise; the frame codecs (wire/ encodes
  *     with crypto/'s hashes); the settings file.
- *  6  transport/, dht/, discovery/, store/, keystore/, portmap/, stun/, relay/, traversal/: the
- *     protocols and the persistent state, side by side (stun/, relay/ and traversal/ use
- *     transport/'s token buckets; traversal/ uses dht/'s address codec); ratchet/ is the pure Double
- *     Ratchet core over crypto/'s primitives.
+ *  6  transport/, dht/, discovery/, store/, keystore/, portmap/, stun/, relay/, traversal/, pqxdh/:
+ *     the protocols and the persistent state, side by side (stun/, relay/ and traversal/ use
+ *     transport/'s token buckets; traversal/ uses dht/'s address codec; pqxdh/ is the session
+ *     start with its prekey file); ratchet/ is the pure Double Ratchet core over crypto/'s primitives.
  *  7  app/: the user's profile and contact book, over store/ and keystore/.
  *  8  messaging/: the messenger: sessions to contacts, outbox, requests, receipts.
  *  9  node/: the composition root: one whole node (transport, DHT, discovery, messaging) and testnets of them.
@@ -44,7 +44,7 @@ export const LAYERS: ReadonlyArray<readonly string[]> = [
   ['src/io/'],
   ['src/sim/'],
   ['src/crypto/', 'src/wire/', 'src/config/'],
-  ['src/transport/', 'src/dht/', 'src/discovery/', 'src/store/', 'src/keystore/', 'src/portmap/', 'src/stun/', 'src/relay/', 'src/traversal/', 'src/ratchet/'],
+  ['src/transport/', 'src/dht/', 'src/discovery/', 'src/store/', 'src/keystore/', 'src/portmap/', 'src/stun/', 'src/relay/', 'src/traversal/', 'src/ratchet/', 'src/pqxdh/'],
   ['src/app/'],
   ['src/messaging/'],
   ['src/node/'],

@@ -42,6 +42,7 @@ export const SLOW = [
   'test/discovery/netns.test.ts', // network namespaces
   'test/keystore/crash.test.ts', // a writer process killed mid-write
   'test/ratchet/python.test.ts', // python3 (pyca/cryptography) replays the ratchet vectors
+  'test/pqxdh/python-crosscheck.test.ts', // python3 with pyca/cryptography as a process
   'test/node/testnet.test.ts', // 50 + 3 × 20 simulated and 10 loopback whole nodes in one process: ~20 s of CPU
   'test/store/crash.test.ts', // a writer process killed mid-write
   'test/stun/coturn.test.ts', // coturn's turnserver as a process

@@ -90,5 +90,18 @@ export const errors = {
   // relays (proto-spec/relay.md)
   RELAY_REFUSED: make('RELAY_REFUSED'),
   RELAY_TIMEOUT: make('RELAY_TIMEOUT'),
-  RELAY_FAILED: make('RELAY_FAILED')
+  RELAY_FAILED: make('RELAY_FAILED'),
+  // PQXDH session start (proto-spec/pqxdh.md §7): network input is answered with these as values,
+  // never thrown; only local misuse and a damaged prekey file throw
+  PQXDH_MALFORMED: make('PQXDH_MALFORMED'),
+  PQXDH_BAD_IDENTITY: make('PQXDH_BAD_IDENTITY'),
+  PQXDH_WRONG_IDENTITY: make('PQXDH_WRONG_IDENTITY'),
+  PQXDH_BAD_SPK_SIGNATURE: make('PQXDH_BAD_SPK_SIGNATURE'),
+  PQXDH_BAD_PQSPK_SIGNATURE: make('PQXDH_BAD_PQSPK_SIGNATURE'),
+  PQXDH_BAD_KEY: make('PQXDH_BAD_KEY'),
+  PQXDH_STALE_PREKEY: make('PQXDH_STALE_PREKEY'),
+  PQXDH_UNKNOWN_PREKEY: make('PQXDH_UNKNOWN_PREKEY'),
+  PQXDH_REPLAY: make('PQXDH_REPLAY'),
+  PQXDH_PREKEY_FULL: make('PQXDH_PREKEY_FULL'),
+  PREKEYS_CORRUPT: make('PREKEYS_CORRUPT')
 } as const

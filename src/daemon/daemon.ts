@@ -7,6 +7,7 @@ import { errors, isDmessError } from '../errors.js'
 import { displayName, lock, type Unlocked } from '../app/profile.js'
 import { chachaPolyImplementation, wipe } from '../crypto/primitives.js'
 import { openStore, type Store } from '../store/index.js'
+import { prekeyFileKey } from '../pqxdh/index.js'
 import { realWorld, type World } from '../io/world.js'
 import { realScheduler } from '../io/scheduler.js'
 import { heapUsedAfterGc } from '../platform/heap.js'
@@ -87,7 +88,9 @@ export class Daemon {
       peers: opts.peers,
       bootstrap: opts.bootstrap,
       log,
-      profileName: async () => await displayName(opts.paths)
+      profileName: async () => await displayName(opts.paths),
+      // derived now: the store wipes the store key once it has opened (openDaemonStore)
+      prekeyFileKey: prekeyFileKey(unlocked.storeKey)
     })
     this.ipc = new IpcServer({
       path: this.files.socket,

@@ -1,18 +1,29 @@
 // What travels on a peer link (proto-spec/messaging.md §2): each message of the reliable channel
-// is one frame, a type byte and a body. Only the envelope frame exists today; a frame of an
-// unknown type is dropped and counted, so a later version can add kinds (e.g. relayed envelopes).
+// is one frame, a type byte and a body: envelopes, and the PQXDH prekey bundle asked for and sent
+// over the session (proto-spec/pqxdh.md §8). A frame of an unknown type is dropped and counted,
+// so a later version can add kinds (e.g. relayed envelopes).
+import { BUNDLE_BYTES, BUNDLE_VERSION } from '../pqxdh/index.js'
+
 export const FrameType = {
   // 0x00 reserved
   /** body: one envelope (envelope.md §2) whose sender is the link's proven peer */
-  ENVELOPE: 0x01
+  ENVELOPE: 0x01,
   // 0x02–0x0f reserved for relaying and store-and-forward (messaging.md §2)
+  /** body: one byte, the bundle version wanted (1): "send me your prekey bundle" */
+  PREKEY_REQUEST: 0x10,
+  /** body: the sender's current prekey bundle (pqxdh.md §3.3) */
+  PREKEY_BUNDLE: 0x11
+  // 0x12–0x1f reserved for the session start
 } as const
 export type FrameType = typeof FrameType[keyof typeof FrameType]
 
 /** One byte of type before the envelope. */
 export const FRAME_HEADER_BYTES = 1
 
-export type Frame = { type: typeof FrameType.ENVELOPE, envelope: Uint8Array }
+export type Frame =
+  | { type: typeof FrameType.ENVELOPE, envelope: Uint8Array }
+  | { type: typeof FrameType.PREKEY_REQUEST }
+  | { type: typeof FrameType.PREKEY_BUNDLE, bundle: Uint8Array }
 
 export function encodeEnvelopeFrame (envelope: Uint8Array): Uint8Array {
   const out = new Uint8Array(FRAME_HEADER_BYTES + envelope.length)
@@ -21,9 +32,25 @@ export function encodeEnvelopeFrame (envelope: Uint8Array): Uint8Array {
   return out
 }
 
+export function encodePrekeyRequestFrame (): Uint8Array {
+  return Uint8Array.of(FrameType.PREKEY_REQUEST, BUNDLE_VERSION)
+}
+
+export function encodePrekeyBundleFrame (bundle: Uint8Array): Uint8Array {
+  const out = new Uint8Array(FRAME_HEADER_BYTES + bundle.length)
+  out[0] = FrameType.PREKEY_BUNDLE
+  out.set(bundle, FRAME_HEADER_BYTES)
+  return out
+}
+
 /** Null for anything that is not a frame we know (network input: never throws). */
 export function decodeFrame (bytes: Uint8Array): Frame | null {
   if (bytes.length <= FRAME_HEADER_BYTES) return null
-  if (bytes[0] === FrameType.ENVELOPE) return { type: FrameType.ENVELOPE, envelope: bytes.subarray(FRAME_HEADER_BYTES) }
-  return null
+  const body = bytes.subarray(FRAME_HEADER_BYTES)
+  switch (bytes[0]) {
+    case FrameType.ENVELOPE: return { type: FrameType.ENVELOPE, envelope: body }
+    case FrameType.PREKEY_REQUEST: return body.length === 1 && body[0] === BUNDLE_VERSION ? { type: FrameType.PREKEY_REQUEST } : null
+    case FrameType.PREKEY_BUNDLE: return body.length === BUNDLE_BYTES ? { type: FrameType.PREKEY_BUNDLE, bundle: body } : null
+    default: return null
+  }
 }

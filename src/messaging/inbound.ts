@@ -9,7 +9,7 @@ import { openEnvelope, type OpenResult } from '../wire/seal.js'
 import type { ContactRequestPayload, PresenceState } from '../wire/payloads.js'
 import { fingerprintOf, verifyPublicIdentity, type PublicIdentity } from '../crypto/identity.js'
 import { networkKeyOf } from '../io/address.js'
-import { decodeFrame } from './frames.js'
+import { decodeFrame, FrameType, type Frame } from './frames.js'
 import { FairQueue } from './fair-queue.js'
 import { InboundGate } from './inbound-gate.js'
 import { INBOUND_BATCH, MAX_QUEUED_PER_PEER, MAX_QUEUED_TOTAL, STRANGER_COOL_OFF_MS } from './constants.js'
@@ -47,6 +47,8 @@ export interface InboundHooks {
   presence: (fp: string, state: PresenceState) => void
   /** a contact sent us a CONTACT_REQUEST: we are mutual contacts; learn what it tells */
   mutualRequest: (fp: string, req: ContactRequestPayload) => Promise<void>
+  /** a PQXDH prekey request or bundle (prekey-exchange.ts) */
+  prekeyFrame: (link: PeerLink, frame: Exclude<Frame, { type: typeof FrameType.ENVELOPE }>) => void
 }
 
 export class Inbound {
@@ -80,6 +82,7 @@ export class Inbound {
     }
     const frame = decodeFrame(bytes)
     if (frame === null) { c.malformed++; return }
+    if (frame.type !== FrameType.ENVELOPE) { this.hooks.prekeyFrame(link, frame); return }
     // a stranger whose request cannot hold this much more: dropped before any copy or decryption (§3.2)
     if (!isContact && this.hooks.requests.refuseEarly(fp, frame.envelope.length, { mine: this.#claims.get(fp) ?? 0, all: this.#claimed })) {
       c.requestsDropped++

@@ -15,6 +15,7 @@ import { PayloadType } from '../wire/constants.js'
 import type { ContactRequestPayload } from '../wire/payloads.js'
 import { ContactCache } from './contact-cache.js'
 import { newCounters, type MessagingContext } from './context.js'
+import { PrekeyExchange } from './prekey-exchange.js'
 import { Inbound } from './inbound.js'
 import { Outbound } from './outbound.js'
 import { Network, type NetworkOptions } from './network.js'
@@ -49,6 +50,8 @@ export interface MessagingServiceOptions extends NetworkOptions {
   profileName?: () => Promise<string | undefined>
   /** time, randomness and storage (src/io/world.ts) */
   world: World
+  /** our current PQXDH prekey bundle, for peers that ask (pqxdh.md §8); none: we answer no request */
+  prekeyBundle?: () => Uint8Array
 }
 
 export class MessagingService implements Component {
@@ -60,6 +63,8 @@ export class MessagingService implements Component {
   readonly outbound: Outbound
   readonly inbound: Inbound
   readonly network: Network
+  /** PQXDH bundles asked for and sent over links */
+  readonly prekeyExchange: PrekeyExchange
   /** contacts our CONTACT_REQUEST has been queued for */
   readonly introduced = new Set<string>()
   readonly remembered = new Map<string, RememberedAddress>()
@@ -91,13 +96,15 @@ export class MessagingService implements Component {
     this.#requestFiles = new RequestFiles(`${opts.paths.home}/requests`, opts.identity.dhSecret, opts.world.storage, err => log.warn({ err: err.message }, 'request file'), this.ctx.now)
     const rearm = (): void => { this.rearm() }
     this.outbound = new Outbound(this.ctx, { link: fp => this.network.link(fp), wantConnection: fp => { this.network.conn.poke(fp, this.ctx.now()) }, rearm }, this.waiters)
+    this.prekeyExchange = new PrekeyExchange(this.ctx, opts.prekeyBundle)
     this.inbound = new Inbound(this.ctx, this.outbound, {
       requests: this.requests,
       typing: this.typing,
       requestSettled: async (fp, outcome) => { await this.#requestSettled(fp, outcome) },
       refusedEarly: () => { this.#persistCountsSoon() },
       presence: (fp, state) => { this.network.apply(this.network.conn.presence(fp, state, this.ctx.now())) },
-      mutualRequest: async (fp, req) => { await this.#mutual(fp, req) }
+      mutualRequest: async (fp, req) => { await this.#mutual(fp, req) },
+      prekeyFrame: (link, frame) => { this.prekeyExchange.onFrame(link, frame) }
     }, this.waiters)
     this.network = new Network(this.ctx, opts, {
       isBlocked: fp => this.inbound.gate.isBlocked(fp) || (!this.ctx.contacts.has(fp) && this.inbound.gate.isCoolingOff(fp, this.ctx.now())),

@@ -2,6 +2,7 @@
 // IPC socket around it; the testnet builds many in one process). A node is, in start order:
 //
 //   store      LevelDB of messages, contacts, outbox (proto-spec/storage.md), on world.storage
+//   prekeys    the PQXDH prekey ring in <home>/prekeys, rotated weekly, when given its key (proto-spec/pqxdh.md §5)
 //   endpoint   the one UDP socket: Noise sessions, with the DHT's hook (proto-spec/session.md)
 //   portmap    asks the home router to forward a public port to the socket, when enabled (proto-spec/portmap.md)
 //   relay      the relay client, and the relay service when the node serves (proto-spec/relay.md)
@@ -28,6 +29,7 @@ import { MessagingService } from '../messaging/service.js'
 import { MessagingActions } from '../messaging/actions.js'
 import type { NetworkOptions } from '../messaging/network.js'
 import type { Store } from '../store/index.js'
+import { PrekeyService, PREKEY_FILE_NAME } from '../pqxdh/index.js'
 import { EndpointComponent } from './endpoint.js'
 import { DhtComponent, type FoundRecord } from './dht.js'
 import { BootstrapMemory, BOOTSTRAP_MEMORY_FILE } from './bootstrap-memory.js'
@@ -64,6 +66,11 @@ export interface NodeOptions {
   /** the name we offer in CONTACT_REQUESTs */
   profileName?: () => Promise<string | undefined>
   /**
+   * the key of the prekey file (prekeyFileKey of the store key, proto-spec/pqxdh.md §5.2); the
+   * node owns it and wipes it at stop. None: the node keeps no PQXDH prekeys.
+   */
+  prekeyFileKey?: Uint8Array
+  /**
    * serve as a relay for others (proto-spec/relay.md §1): true always, false never (default), or
    * 'when-public': while STUN finds the node open or a port mapping makes it publicly reachable
    */
@@ -84,6 +91,8 @@ export function mdnsOptions (host: string, enabled: boolean): NetworkOptions['md
 export class Node {
   readonly events: EventBus
   readonly storage: StoreComponent
+  /** our PQXDH prekeys (null when the node was given no prekeyFileKey) */
+  readonly prekeys: PrekeyService | null
   readonly udp: EndpointComponent
   readonly relay: RelayComponent
   readonly dht: DhtComponent | null
@@ -100,6 +109,16 @@ export class Node {
     const { world, identity, log } = opts
     this.events = opts.events ?? new EventBus()
     this.storage = new StoreComponent(opts.openStore)
+    this.prekeys = opts.prekeyFileKey === undefined
+      ? null
+      : new PrekeyService({
+        path: `${opts.paths.home}/${PREKEY_FILE_NAME}`,
+        fileKey: opts.prekeyFileKey,
+        identity,
+        scheduler: world.scheduler,
+        storage: world.storage,
+        onError: err => { log.warn({ err: (err as Error).message }, 'prekey rotation failed; tried again within the hour') }
+      })
     // contacts' sessions are never evicted as strangers' are (session.md §3.7); the cache is
     // loaded when messaging starts, after the socket: until then every peer is a stranger
     const isContact = (fp: string): boolean => this.messaging.ctx.contacts.has(fp)
@@ -177,7 +196,9 @@ export class Node {
       punch: traversal === null
         ? null
         : (fp, dhPublic, info) => { traversal.service?.punch({ fingerprint: fp, dhPublic, ...info }) },
-      profileName: opts.profileName
+      profileName: opts.profileName,
+      // peers that ask get our PQXDH bundle over the session (pqxdh.md §8)
+      prekeyBundle: this.prekeys === null ? undefined : (prekeys => () => prekeys.bundle())(this.prekeys)
     })
     this.actions = new MessagingActions(this.messaging)
   }
@@ -225,12 +246,12 @@ export class Node {
   }
 
   /**
-   * The node's parts in start order: the store, the socket, its port mapping, the relay, the DHT
+   * The node's parts in start order: the store, the prekeys, the socket, its port mapping, the relay, the DHT
    * (before messaging, which looks peers up in it and stops first, cancelling its lookups), STUN,
    * NAT traversal, messaging.
    */
   components (): Component[] {
-    return [this.storage, this.udp, ...(this.portmap === null ? [] : [this.portmap]), this.relay, ...(this.dht === null ? [] : [this.dht]), ...(this.nat === null ? [] : [this.nat]), ...(this.traversal === null ? [] : [this.traversal]), this.messaging]
+    return [this.storage, ...(this.prekeys === null ? [] : [this.prekeys]), this.udp, ...(this.portmap === null ? [] : [this.portmap]), this.relay, ...(this.dht === null ? [] : [this.dht]), ...(this.nat === null ? [] : [this.nat]), ...(this.traversal === null ? [] : [this.traversal]), this.messaging]
   }
 
   /** Starts the parts in order; on a failure stops those started, in reverse, and throws. */

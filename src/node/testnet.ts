@@ -27,6 +27,7 @@ import type { SimNat } from '../sim/nat.js'
 import { createRng, type Rng } from '../sim/rng.js'
 import { simRandom, simScheduler, simSockets } from '../sim/io.js'
 import { openStore } from '../store/index.js'
+import { prekeyFileKey } from '../pqxdh/index.js'
 import type { DhtNodeOptions } from '../dht/node.js'
 import type { DaemonEvent } from '../runtime/events.js'
 import type { NatSettings } from './nat.js'
@@ -62,6 +63,8 @@ export interface TestnetOptions {
    * for none. Give such a node a private `host` inside it (e.g. 192.168.1.2).
    */
   behind?: (i: number, sim: SimNetwork) => SimNat | null
+  /** nodes keep PQXDH prekeys in their storage and hand out bundles (pqxdh.md §5, §8); default off */
+  prekeys?: boolean
 }
 
 export interface TestNode extends Node {
@@ -248,6 +251,7 @@ export class Testnet {
       stun: this.opts.stun ?? false,
       relay: this.opts.relay?.(slot.index) ?? false,
       log: this.opts.log ?? pino({ level: 'silent' }),
+      prekeyFileKey: this.opts.prekeys === true ? prekeyFileKey(slot.storeKey) : undefined,
       profileName: async () => slot.name
     }) as TestNode
     const seen: DaemonEvent[] = []

@@ -2,7 +2,8 @@
 import t from 'tap'
 import { SimClock } from '../../src/sim/clock.js'
 import { simScheduler } from '../../src/sim/io.js'
-import { decodeFrame, encodeEnvelopeFrame, FrameType } from '../../src/messaging/frames.js'
+import { decodeFrame, encodeEnvelopeFrame, encodePrekeyBundleFrame, encodePrekeyRequestFrame, FrameType } from '../../src/messaging/frames.js'
+import { BUNDLE_BYTES } from '../../src/pqxdh/index.js'
 import { decodeOutboxPayload, encodeOutboxPayload } from '../../src/messaging/outbox-codec.js'
 import { ReceiptBatcher, TypingTracker } from '../../src/messaging/signals.js'
 import { PayloadType } from '../../src/wire/constants.js'
@@ -16,6 +17,19 @@ t.test('frames: one type byte and an envelope; junk is null, never thrown', asyn
   t.equal(decodeFrame(new Uint8Array([])), null)
   t.equal(decodeFrame(new Uint8Array([FrameType.ENVELOPE])), null, 'no envelope')
   t.equal(decodeFrame(new Uint8Array([0x7f, 1, 2])), null, 'unknown type')
+})
+
+t.test('prekey frames (pqxdh.md §8): a one-byte request, a bundle of exactly its size; anything else is null', async t => {
+  t.same([...encodePrekeyRequestFrame()], [FrameType.PREKEY_REQUEST, 1])
+  t.same(decodeFrame(encodePrekeyRequestFrame()), { type: FrameType.PREKEY_REQUEST })
+  t.equal(decodeFrame(Uint8Array.of(FrameType.PREKEY_REQUEST, 2)), null, 'a bundle version we do not make')
+  t.equal(decodeFrame(Uint8Array.of(FrameType.PREKEY_REQUEST, 1, 0)), null, 'a longer request')
+  const bundle = new Uint8Array(BUNDLE_BYTES).fill(9)
+  const f = encodePrekeyBundleFrame(bundle)
+  t.equal(f[0], FrameType.PREKEY_BUNDLE)
+  t.same(decodeFrame(f), { type: FrameType.PREKEY_BUNDLE, bundle })
+  t.equal(decodeFrame(f.subarray(0, f.length - 1)), null, 'a truncated bundle')
+  t.equal(decodeFrame(new Uint8Array([...f, 0])), null, 'a bundle with a byte more')
 })
 
 t.test('outbox payloads round-trip; damaged ones decode to null', async t => {
