@@ -168,6 +168,9 @@ export async function run (): Promise<void> {
     await new Promise(resolve => setTimeout(resolve, 1000))
     emit('messaging_daemon_rss_mib_connected', await rssMiB(alice), { what: 'detached daemon with one contact and one session, 1 s after its first delivered message' })
 
+    const cb2 = await IpcClient.connect(socket(bob))
+    const batches = async (): Promise<number[]> => await Promise.all([clients[0] as IpcClient, cb2].map(async c => ((await c.call('messaging.stats', {})).store as { batches: number }).batches))
+    const batches0 = await batches()
     const cpu0 = [await cpuMs(alice), await cpuMs(bob)]
     const t0 = performance.now()
     const ids = await burst(clients, M)
@@ -175,12 +178,17 @@ export async function run (): Promise<void> {
     await waitDelivered(ids)
     const s = (performance.now() - t0) / 1000
     const cpu1 = [await cpuMs(alice), await cpuMs(bob)]
+    const batches1 = await batches()
+    cb2.close()
     const how = { messages: M, connections: CONNECTIONS, ipc: IPC_METHOD, textsPerCall: BATCH }
     emit('messaging_throughput_msgs_per_s', M / s, { ...how, persisted: true, receipts: true })
     emit('messaging_send_accept_msgs_per_s', M / queuedS, { ...how, note: 'stored and queued by the sender (status sending)' })
     // what it costs, whatever else the machine is doing (/proc counts 10 ms ticks)
     emit('messaging_sender_cpu_us_per_msg', ((cpu1[0] ?? NaN) - (cpu0[0] ?? NaN)) * 1000 / M, how)
     emit('messaging_receiver_cpu_us_per_msg', ((cpu1[1] ?? NaN) - (cpu0[1] ?? NaN)) * 1000 / M, how)
+    // LevelDB batches per 1,000 messages (group commit: storage.md §Atomicity)
+    emit('messaging_sender_store_batches_per_1000_msgs', ((batches1[0] ?? NaN) - (batches0[0] ?? NaN)) * 1000 / M, how)
+    emit('messaging_receiver_store_batches_per_1000_msgs', ((batches1[1] ?? NaN) - (batches0[1] ?? NaN)) * 1000 / M, how)
 
     const lat: number[] = []
     const c = clients[0] as IpcClient

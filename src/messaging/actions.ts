@@ -185,6 +185,7 @@ export class MessagingActions {
       links: s.network.links.size,
       pendingRequests: s.requests.size,
       requestBook: s.requestCounts(),
+      store: s.ctx.store().writeCounts,
       ...(peer === undefined ? {} : { peer: { fingerprint: peer, ...s.inbound.gate.counts(peer), queued: s.inbound.queue.sizeOf(peer) } })
     }
   }

@@ -10,7 +10,7 @@ import { randomBytes } from '../crypto/primitives.js'
 import { encodeEnvelopeFrame } from './frames.js'
 import { decodeOutboxPayload, encodeOutboxPayload, type OutboxPayload } from './outbox-codec.js'
 import { OutboxScheduler, type AckKind, type OutboxAction, type OutboxItem } from './outbox-scheduler.js'
-import { ReceiptBatcher, type ReceiptKind } from './signals.js'
+import { ReceiptBatcher, type ReceiptBatch, type ReceiptKind } from './signals.js'
 import { hex, unhex, type MessagingContext } from './context.js'
 import type { PeerLink } from './link.js'
 import type { OutboxEntry } from '../store/index.js'
@@ -36,6 +36,8 @@ export class Outbound {
   readonly #cache = new Map<string, Cached>()
   readonly #receipts = new ReceiptBatcher()
   #receiptFlush: NodeJS.Immediate | null = null
+  /** receipt envelopes sent to each peer and not yet acknowledged by its channel */
+  readonly #receiptsInFlight = new Map<string, number>()
   /** TEXT ids the peer's channel took since the last status write, per peer (one write and one event per turn) */
   readonly #sent = new Map<string, string[]>()
   #sentFlush: NodeJS.Immediate | null = null
@@ -141,12 +143,14 @@ export class Outbound {
   /**
    * Queues a DELIVERY_RECEIPT (or a READ_RECEIPT for a re-sent message already read). Receipts
    * are gathered while the inbound queue has work and go out when it drains (Inbound calls
-   * flushReceipts), or as soon as one peer's batch holds RECEIPT_MAX_IDS ids: a burst of messages
-   * is acknowledged by one envelope per 256 ids, a lone message at once, with no timer (§4.4).
+   * flushReceipts), or as soon as one peer's batch holds RECEIPT_MAX_IDS ids; and while a receipt
+   * envelope to the peer is not yet acknowledged by its channel, the next waits for that ACK. So a
+   * lone message is receipted at once, a burst or a fast trickle by a few envelopes of up to 256
+   * ids, with no timer (§4.4).
    */
   receipt (peer: string, kind: ReceiptKind, ids: readonly string[]): void {
     if (this.#stopped) return
-    if (this.#receipts.add(peer, kind, ids) >= RECEIPT_MAX_IDS) { this.flushReceipts(); return }
+    if (this.#receipts.add(peer, kind, ids) >= RECEIPT_MAX_IDS && !this.#receiptsInFlight.has(peer)) { this.flushReceipts(); return }
     // no inbound batch will flush these (they came from elsewhere): next turn
     if (this.#receiptFlush === null && !this.hooks.inboundBusy()) this.#receiptFlush = setImmediate(() => { this.#receiptFlush = null; if (!this.hooks.inboundBusy()) this.flushReceipts() })
   }
@@ -154,13 +158,27 @@ export class Outbound {
   flushReceipts (): void {
     if (this.#receiptFlush !== null) clearImmediate(this.#receiptFlush)
     this.#receiptFlush = null
+    const held: ReceiptBatch[] = []
+    const sending = new Map<string, number>()
     for (const b of this.#receipts.take()) {
+      if (this.#receiptsInFlight.has(b.peer)) { held.push(b); continue }
+      sending.set(b.peer, (sending.get(b.peer) ?? 0) + 1)
       const ids = b.ids.map(unhex)
       const type = b.kind === 'delivered' ? PayloadType.DELIVERY_RECEIPT : PayloadType.READ_RECEIPT
       // not kept in the outbox: a lost DELIVERY_RECEIPT makes the sender resend, and the
       // duplicate is receipted again (§4.4)
-      void this.sendNow(b.peer, type, { ids })
+      void this.sendNow(b.peer, type, { ids }).finally(() => { this.#receiptSettled(b.peer) })
     }
+    for (const [peer, n] of sending) this.#receiptsInFlight.set(peer, n)
+    for (const b of held) this.#receipts.add(b.peer, b.kind, b.ids)
+  }
+
+  /** A receipt envelope to `peer` was acknowledged by its channel (or failed): the next may go. */
+  #receiptSettled (peer: string): void {
+    const n = (this.#receiptsInFlight.get(peer) ?? 1) - 1
+    if (n > 0) { this.#receiptsInFlight.set(peer, n); return }
+    this.#receiptsInFlight.delete(peer)
+    if (!this.#stopped && !this.#receipts.empty && !this.hooks.inboundBusy()) this.flushReceipts()
   }
 
   /** Seals and sends without the outbox; false when there is no link. Resolves when the peer's channel has it. */
