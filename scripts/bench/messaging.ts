@@ -1,8 +1,9 @@
 // Messaging daemon to daemon (proto-spec/messaging.md): two real `dmess daemon` processes on
 // 127.0.0.1 with their own homes, mutual contacts, everything persisted (message, outbox entry
 // and statuses on the sender; message on the receiver) and receipted end to end. Measures
-//  - throughput: M messages sent at once through the sender's IPC socket, until every one is
-//    `delivered` (the receipt came back): messages per second;
+//  - throughput: M messages sent at once through the sender's IPC socket (`messages.sendMany`,
+//    100 texts a call), until every one is `delivered` (the receipt came back): messages per
+//    second, and the CPU time each daemon spent per message (µs, from /proc);
 //  - latency: K messages one after another, each `send` waiting for `delivered`: the time a
 //    user waits from send to delivered, median and p99 (IPC round trips included);
 //  - the sending daemon's RSS once connected (1 s after the warm-up message), after the load, and
@@ -11,7 +12,9 @@
 //    V8's next major GC, ~25 s after start.
 // One JSON line per metric. Needs `npm run build` (the daemons are the built binary).
 //   npx tsx scripts/bench/messaging.ts    (or: npm run bench -- messaging)
-// DMESS_BENCH_MSG_N (default 2000) and DMESS_BENCH_MSG_LATENCY_N (default 200) change M and K.
+// DMESS_BENCH_MSG_N (default 2000) and DMESS_BENCH_MSG_LATENCY_N (default 200) change M and K;
+// DMESS_BENCH_MSG_BATCH texts per call (1: one `messages.send` each); DMESS_BENCH_CPU_PROF=<dir>
+// writes both daemons' CPU profiles there.
 import { spawn } from 'node:child_process'
 import dgram from 'node:dgram'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
@@ -29,6 +32,9 @@ const K = Number(process.env.DMESS_BENCH_MSG_LATENCY_N ?? 200)
 /** IPC connections used to push the burst (each answers its requests in order, ≤ 32 pending). */
 const CONNECTIONS = 4
 const PIPELINE = 16
+/** Texts per `messages.sendMany` call in the burst; DMESS_BENCH_MSG_BATCH=1 sends each with `messages.send`. */
+const BATCH = Math.max(1, Number(process.env.DMESS_BENCH_MSG_BATCH ?? 100))
+const IPC_METHOD = BATCH === 1 ? 'messages.send' : 'messages.sendMany'
 const PASS = 'bench passphrase'
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'run.js')
 /** V8's memory reducer runs ~8 s after allocation stops (scripts/bench/transport.ts). */
@@ -56,8 +62,12 @@ async function makeNode (name: string): Promise<Node> {
   return { home, port: await freePort(), invite: p.invite, fingerprint: p.fingerprint }
 }
 
+/** DMESS_BENCH_CPU_PROF=<dir>: both daemons write V8 CPU profiles there (the detached child inherits the flags). */
+const PROF_DIR = process.env.DMESS_BENCH_CPU_PROF
+const PROF_FLAGS = PROF_DIR === undefined || PROF_DIR === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`]
+
 async function dmess (args: string[]): Promise<void> {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, DMESS_PASSPHRASE: PASS }, stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = spawn(process.execPath, [...(args[0] === 'daemon' ? PROF_FLAGS : []), BIN, ...args], { env: { ...process.env, DMESS_PASSPHRASE: PASS }, stdio: ['ignore', 'ignore', 'pipe'] })
   let err = ''
   child.stderr.on('data', d => { err += d })
   const code = await new Promise<number | null>(resolve => child.on('close', resolve))
@@ -117,11 +127,19 @@ function deliveredWatcher (events: IpcClient, done: Set<string>): (ids: readonly
 
 async function burst (clients: IpcClient[], n: number): Promise<string[]> {
   const ids: string[] = new Array(n)
+  const text = (i: number): string => `bench message ${i} ${'x'.repeat(i % 80)}`
   let next = 0
-  await Promise.all(clients.flatMap(c => Array.from({ length: PIPELINE }, async () => {
+  await Promise.all(clients.flatMap(c => Array.from({ length: BATCH === 1 ? PIPELINE : 2 }, async () => {
     while (next < n) {
-      const i = next++
-      ids[i] = (await c.call('messages.send', { contact: 'bob', text: `bench message ${i} ${'x'.repeat(i % 80)}` })).id
+      const from = next
+      next = Math.min(n, next + BATCH)
+      if (BATCH === 1) {
+        ids[from] = (await c.call('messages.send', { contact: 'bob', text: text(from) })).id
+        continue
+      }
+      const texts = Array.from({ length: next - from }, (_, k) => text(from + k))
+      const sent = await c.call('messages.sendMany', { contact: 'bob', texts })
+      sent.forEach((r, k) => { ids[from + k] = r.id })
     }
   })))
   return ids
@@ -150,6 +168,9 @@ export async function run (): Promise<void> {
     await new Promise(resolve => setTimeout(resolve, 1000))
     emit('messaging_daemon_rss_mib_connected', await rssMiB(alice), { what: 'detached daemon with one contact and one session, 1 s after its first delivered message' })
 
+    const cb2 = await IpcClient.connect(socket(bob))
+    const batches = async (): Promise<number[]> => await Promise.all([clients[0] as IpcClient, cb2].map(async c => ((await c.call('messaging.stats', {})).store as { batches: number }).batches))
+    const batches0 = await batches()
     const cpu0 = [await cpuMs(alice), await cpuMs(bob)]
     const t0 = performance.now()
     const ids = await burst(clients, M)
@@ -157,11 +178,17 @@ export async function run (): Promise<void> {
     await waitDelivered(ids)
     const s = (performance.now() - t0) / 1000
     const cpu1 = [await cpuMs(alice), await cpuMs(bob)]
-    emit('messaging_throughput_msgs_per_s', M / s, { messages: M, connections: CONNECTIONS, pipeline: PIPELINE, persisted: true, receipts: true })
-    emit('messaging_send_accept_msgs_per_s', M / queuedS, { messages: M, note: 'stored and queued by the sender (status sending)' })
-    // what it costs, whatever else the machine is doing
-    emit('messaging_sender_cpu_ms_per_msg', ((cpu1[0] ?? NaN) - (cpu0[0] ?? NaN)) / M, { messages: M })
-    emit('messaging_receiver_cpu_ms_per_msg', ((cpu1[1] ?? NaN) - (cpu0[1] ?? NaN)) / M, { messages: M })
+    const batches1 = await batches()
+    cb2.close()
+    const how = { messages: M, connections: CONNECTIONS, ipc: IPC_METHOD, textsPerCall: BATCH }
+    emit('messaging_throughput_msgs_per_s', M / s, { ...how, persisted: true, receipts: true })
+    emit('messaging_send_accept_msgs_per_s', M / queuedS, { ...how, note: 'stored and queued by the sender (status sending)' })
+    // what it costs, whatever else the machine is doing (/proc counts 10 ms ticks)
+    emit('messaging_sender_cpu_us_per_msg', ((cpu1[0] ?? NaN) - (cpu0[0] ?? NaN)) * 1000 / M, how)
+    emit('messaging_receiver_cpu_us_per_msg', ((cpu1[1] ?? NaN) - (cpu0[1] ?? NaN)) * 1000 / M, how)
+    // LevelDB batches per 1,000 messages (group commit: storage.md §Atomicity)
+    emit('messaging_sender_store_batches_per_1000_msgs', ((batches1[0] ?? NaN) - (batches0[0] ?? NaN)) * 1000 / M, how)
+    emit('messaging_receiver_store_batches_per_1000_msgs', ((batches1[1] ?? NaN) - (batches0[1] ?? NaN)) * 1000 / M, how)
 
     const lat: number[] = []
     const c = clients[0] as IpcClient

@@ -11,13 +11,28 @@ export const MIN_PREFIX_CHARS = 4
 
 export async function resolveContact (store: Store, query: string): Promise<Contact> {
   const q = query.trim()
+  if (isFingerprint(q)) return findContact(await store.getContact(parseFingerprint(q)), q)
+  return matchContact(q.length === 0 ? [] : await store.listContacts(), q)
+}
+
+/**
+ * resolveContact over contacts already in memory (the daemon's contact cache): `byFingerprint`
+ * answers a full fingerprint, `all` the names and prefixes.
+ */
+export function resolveContactIn (byFingerprint: (fp: string) => Contact | undefined, all: () => readonly Contact[], query: string): Contact {
+  const q = query.trim()
+  if (isFingerprint(q)) return findContact(byFingerprint(parseFingerprint(q)), q)
+  return matchContact(q.length === 0 ? [] : all(), q)
+}
+
+function findContact (c: Contact | undefined, q: string): Contact {
+  if (c) return c
+  throw errors.CONTACT_NOT_FOUND(`no contact with fingerprint ${parseFingerprint(q)}`)
+}
+
+/** The one contact named `q` (trimmed, not a full fingerprint), by name or fingerprint prefix. */
+function matchContact (all: readonly Contact[], q: string): Contact {
   if (q.length === 0) throw errors.BAD_ARGUMENT('name a contact by fingerprint, fingerprint prefix or name')
-  if (isFingerprint(q)) {
-    const c = await store.getContact(parseFingerprint(q))
-    if (c) return c
-    throw errors.CONTACT_NOT_FOUND(`no contact with fingerprint ${parseFingerprint(q)}`)
-  }
-  const all = await store.listContacts()
   const lower = q.toLowerCase()
   const byName = all.filter(c => c.name !== undefined && c.name.toLowerCase() === lower)
   if (byName.length === 1) return byName[0] as Contact

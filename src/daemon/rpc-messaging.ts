@@ -25,6 +25,7 @@ export interface BlockedJson { fingerprint: string, blockedAt: string, name: str
 /** Params and results: merged into RpcSpec (rpc-methods.ts). */
 export interface MessagingSpec {
   'messages.send': { params: { contact: string, text: string, wait?: WaitTarget, timeoutMs?: number }, result: SendResult }
+  'messages.sendMany': { params: { contact: string, texts: string[] }, result: SendResult[] }
   'messages.history': { params: { contact: string, limit?: number, before?: number }, result: { peer: string, contact: ContactJson | null, messages: MessageJson[] } }
   'messages.read': { params: { contact: string }, result: { contact: ContactJson, marked: number } }
   'messages.search': { params: { query: string, contact?: string, limit?: number }, result: SearchHit[] }
@@ -62,6 +63,15 @@ function optInt (p: P, key: string, min: number, max: number): number | undefine
   if (v === undefined) return undefined
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) throw invalidParams(`"${key}" must be an integer ${min}–${max}`)
   return v
+}
+
+/** Texts per `messages.sendMany` call at most (the request line's 256 KiB bounds their bytes). */
+export const SEND_MANY_MAX = 1000
+
+function strings (p: P, key: string, max: number): string[] {
+  const v = p[key]
+  if (!Array.isArray(v) || v.length === 0 || v.length > max) throw invalidParams(`"${key}" must be an array of 1–${max} strings`)
+  return (v as unknown[]).map((x, i) => str({ [`${key}[${i}]`]: x }, `${key}[${i}]`))
 }
 
 function bool (p: P, key: string): boolean {
@@ -123,6 +133,10 @@ type Handler = (ctx: MethodContext, p: P) => Promise<unknown>
 
 export const MESSAGING_METHODS: Record<keyof MessagingSpec, Handler> = {
   'messages.send': async (ctx, p) => await needMessaging(ctx).send(str(p, 'contact'), str(p, 'text'), oneOf(p, 'wait', WAITS, false), optInt(p, 'timeoutMs', 1, MAX_WAIT_MS)),
+  'messages.sendMany': async (ctx, p) => {
+    const [contact, texts] = [str(p, 'contact'), strings(p, 'texts', SEND_MANY_MAX)]
+    return await needMessaging(ctx).sendMany(contact, texts)
+  },
   'messages.history': history,
   'messages.read': async (ctx, p) => await needMessaging(ctx).markRead(str(p, 'contact')),
   'messages.search': search,

@@ -2,11 +2,11 @@
 // typing and presence, list peers and requests, accept or decline a request, block and unblock.
 // The IPC methods (src/daemon/rpc-messaging.ts) validate parameters and call these.
 import { errors } from '../errors.js'
-import { resolveContact, MIN_PREFIX_CHARS } from '../app/contacts.js'
+import { resolveContact, resolveContactIn, MIN_PREFIX_CHARS } from '../app/contacts.js'
 import { isFingerprint, parseFingerprint } from '../crypto/identity.js'
 import { contactJson, type ContactJson } from '../app/contact-json.js'
 import { PayloadType, TEXT_MAX_BYTES, RECEIPT_MAX_IDS } from '../wire/constants.js'
-import type { MessageStatus } from '../store/index.js'
+import type { Contact, MessageStatus } from '../store/index.js'
 import { DEFAULT_WAIT_MS } from './constants.js'
 import { messageJson, requestJson, type PeerJson, type RequestJson } from './json.js'
 import { unhex } from './context.js'
@@ -24,34 +24,66 @@ export class MessagingActions {
 
   /** Stores the message (status 'sending'), queues it, and optionally waits for a status. */
   async send (query: string, text: string, wait?: WaitTarget, timeoutMs = DEFAULT_WAIT_MS): Promise<SendResult> {
-    const c = await resolveContact(this.ctx.store(), query)
-    if (this.svc.inbound.gate.isBlocked(c.fingerprint)) throw errors.BAD_ARGUMENT(`${c.name ?? c.fingerprint} is blocked; unblock them to write`)
-    if (text.length === 0) throw errors.BAD_ARGUMENT('the message is empty')
-    if (Buffer.byteLength(text) > TEXT_MAX_BYTES) throw errors.BAD_ARGUMENT(`the message is ${Buffer.byteLength(text)} bytes; the limit is ${TEXT_MAX_BYTES}`)
+    const c = await this.#contact(query)
+    checkText(text)
     const id = this.svc.outbound.newId()
     // registered before anything is sent, so no status change can be missed
     const waiting = wait === undefined ? undefined : this.svc.waiters.wait(id, wait, timeoutMs)
-    // Both writes are issued in this turn, in call order: the store runs them on its one queue
-    // in that order, so seq order = outbox order = the order the peer receives (messaging.md
-    // §4.3), while concurrent sends still share the store's group commits.
-    const timestamp = this.ctx.now()
-    const stored = this.ctx.store().addMessage({
-      id, peer: c.fingerprint, direction: 'out', text, timestamp, receivedAt: timestamp, status: 'sending', read: true
-    })
-    const queued = this.svc.outbound.enqueue(c.fingerprint, PayloadType.TEXT, { text }, { id, timestamp, ack: 'receipt' })
-    queued.catch(() => {}) // awaited below; a failure must not count as unhandled meanwhile
-    queued.then(() => { this.svc.network.renew(c.fingerprint) }, () => {}) // the user wants them now (messaging.md §5.2)
-    const { message } = await stored
-    this.ctx.events.emit({ type: 'message', peer: c.fingerprint, message: messageJson(message) })
-    await queued
+    const [result] = await this.#store(c.fingerprint, [text], [id])
     if (waiting !== undefined && wait !== undefined) {
       const status = await waiting
       if (status === null) {
-        const now = (await this.ctx.store().getMessage(id))?.status ?? 'sending'
+        const now = this.#status(id)
         if (!reached(now, wait)) throw errors.WAIT_TIMEOUT(`message ${id} was not ${wait} within ${timeoutMs / 1000} s (it is ${now}; it stays in the outbox and is retried)`)
       }
+      return { ...(result as SendResult), status: this.#status(id) }
     }
-    return { id, status: (await this.ctx.store().getMessage(id))?.status ?? 'sending', timestamp }
+    return result as SendResult
+  }
+
+  /**
+   * Several messages to one contact in one call (ipc.md `messages.sendMany`): stored in one
+   * batch with their outbox entries, sent in order. Every text is checked first: one that is
+   * empty or too long refuses the whole call, and nothing is stored.
+   */
+  async sendMany (query: string, texts: readonly string[]): Promise<SendResult[]> {
+    const c = await this.#contact(query)
+    for (const t of texts) checkText(t)
+    return await this.#store(c.fingerprint, texts, texts.map(() => this.svc.outbound.newId()))
+  }
+
+  /** A contact to write to: from the daemon's contact cache (the store only when it misses), not blocked. */
+  async #contact (query: string): Promise<Contact> {
+    let c: Contact
+    try {
+      c = resolveContactIn(fp => this.ctx.contacts.get(fp), () => this.ctx.contacts.all(), query)
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'CONTACT_NOT_FOUND') throw err
+      c = await resolveContact(this.ctx.store(), query) // added a moment ago: the cache catches up on the event
+    }
+    if (this.svc.inbound.gate.isBlocked(c.fingerprint)) throw errors.BAD_ARGUMENT(`${c.name ?? c.fingerprint} is blocked; unblock them to write`)
+    return c
+  }
+
+  async #store (peer: string, texts: readonly string[], ids: readonly string[]): Promise<SendResult[]> {
+    // Both writes are issued in this turn, in call order: the store puts them in one batch (group
+    // commit), so seq order = outbox order = the order the peer receives (messaging.md §4.3).
+    const timestamp = this.ctx.now()
+    const stored = this.ctx.store().addMessages(texts.map((text, i) => ({
+      id: ids[i] as string, peer, direction: 'out' as const, text, timestamp, receivedAt: timestamp, status: 'sending' as const, read: true
+    })))
+    const queued = this.svc.outbound.enqueueMany(peer, texts.map((text, i) => ({ type: PayloadType.TEXT, payload: { text }, id: ids[i] as string, timestamp, ack: 'receipt' as const })))
+    queued.catch(() => {}) // awaited below; a failure must not count as unhandled meanwhile
+    queued.then(() => { this.svc.network.renew(peer) }, () => {}) // the user wants them now (messaging.md §5.2)
+    const added = await stored
+    for (const a of added) this.ctx.events.emit({ type: 'message', peer, message: messageJson(a.message) })
+    await queued
+    return ids.map(id => ({ id, status: this.#status(id), timestamp }))
+  }
+
+  /** A message's status now (a synchronous read: LevelDB's cache, no thread-pool round trip). */
+  #status (id: string): MessageStatus {
+    return this.ctx.store().getMessageSync(id)?.status ?? 'sending'
   }
 
   /** Marks a conversation read and queues READ_RECEIPTs (kept in the outbox until the peer's channel has them). */
@@ -153,6 +185,7 @@ export class MessagingActions {
       links: s.network.links.size,
       pendingRequests: s.requests.size,
       requestBook: s.requestCounts(),
+      store: s.ctx.store().writeCounts,
       ...(peer === undefined ? {} : { peer: { fingerprint: peer, ...s.inbound.gate.counts(peer), queued: s.inbound.queue.sizeOf(peer) } })
     }
   }
@@ -179,6 +212,13 @@ export class MessagingActions {
     if (requester !== undefined) return requester
     return (await resolveContact(this.ctx.store(), q)).fingerprint
   }
+}
+
+/** A TEXT the user may send: not empty, within the payload limit (envelope.md §3). */
+function checkText (text: string): void {
+  if (text.length === 0) throw errors.BAD_ARGUMENT('the message is empty')
+  const bytes = Buffer.byteLength(text)
+  if (bytes > TEXT_MAX_BYTES) throw errors.BAD_ARGUMENT(`the message is ${bytes} bytes; the limit is ${TEXT_MAX_BYTES}`)
 }
 
 /** The one fingerprint in `fps` equal to `query` or starting with it (≥ MIN_PREFIX_CHARS); throws if ambiguous. */

@@ -81,13 +81,6 @@ export const MAX_REQUEST_WRITES = 4
 // ---- signals (messaging.md §7) ----
 /** A peer shown as typing stops being so after this long without a refresh. */
 export const TYPING_TIMEOUT_MS = 6000
-/**
- * Receipt envelopes go out at most once per this interval (the first at once): in between, ids
- * are gathered into one envelope (≤ RECEIPT_MAX_IDS ids). Each envelope costs an HPKE seal and a
- * signature, so a stream of messages is acknowledged in batches.
- */
-export const RECEIPT_FLUSH_MS = 20
-
 // ---- IPC (messaging.md §9) ----
 /** `messages.send` with `wait` gives up after this long unless the caller asks otherwise. */
 export const DEFAULT_WAIT_MS = 30_000

@@ -3,16 +3,14 @@
 // ephemeral signals (TYPING, PRESENCE) that only go out over a live link. Envelopes are sealed at
 // send time to the identity the link's handshake proved (envelope.md §4), so an entry written
 // before we knew the peer's keys goes out as soon as we reach them.
-import { PayloadType, MESSAGE_ID_BYTES } from '../wire/constants.js'
-import type { TimerHandle } from '../io/scheduler.js'
+import { PayloadType, MESSAGE_ID_BYTES, RECEIPT_MAX_IDS } from '../wire/constants.js'
 import { sealEnvelope } from '../wire/seal.js'
 import type { PayloadOf, TypedPayload } from '../wire/payloads.js'
 import { randomBytes } from '../crypto/primitives.js'
 import { encodeEnvelopeFrame } from './frames.js'
 import { decodeOutboxPayload, encodeOutboxPayload, type OutboxPayload } from './outbox-codec.js'
 import { OutboxScheduler, type AckKind, type OutboxAction, type OutboxItem } from './outbox-scheduler.js'
-import { ReceiptBatcher, type ReceiptKind } from './signals.js'
-import { RECEIPT_FLUSH_MS } from './constants.js'
+import { ReceiptBatcher, type ReceiptBatch, type ReceiptKind } from './signals.js'
 import { hex, unhex, type MessagingContext } from './context.js'
 import type { PeerLink } from './link.js'
 import type { OutboxEntry } from '../store/index.js'
@@ -20,20 +18,29 @@ import type { StatusWaiters } from './waiters.js'
 
 interface Cached { raw: Uint8Array, decoded: OutboxPayload, createdAt: number }
 
+/** One entry for enqueueMany: what to send, and how it is acknowledged. */
+export interface NewEntry<T extends PayloadType> { type: T, payload: PayloadOf<T>, id?: string, timestamp: number, ack: AckKind }
+
 export interface OutboundHooks {
   link: (fp: string) => PeerLink | undefined
   /** the outbox has work for a peer without a link */
   wantConnection: (fp: string) => void
-  /** something changed the next deadline */
-  rearm: () => void
+  /** the outbox's next deadline may have changed (`at`: it, for the service to skip work when its timer is due sooner) */
+  rearm: (at: number) => void
+  /** the inbound queue has work (it flushes receipts when it drains) */
+  inboundBusy: () => boolean
 }
 
 export class Outbound {
   readonly scheduler: OutboxScheduler
   readonly #cache = new Map<string, Cached>()
   readonly #receipts = new ReceiptBatcher()
-  #receiptTimer: TimerHandle | null = null
-  #lastReceiptsAt = -Infinity
+  #receiptFlush: NodeJS.Immediate | null = null
+  /** receipt envelopes sent to each peer and not yet acknowledged by its channel */
+  readonly #receiptsInFlight = new Map<string, number>()
+  /** TEXT ids the peer's channel took since the last status write, per peer (one write and one event per turn) */
+  readonly #sent = new Map<string, string[]>()
+  #sentFlush: NodeJS.Immediate | null = null
   #lastCreatedAt = 0
   #stopped = false
 
@@ -61,8 +68,11 @@ export class Outbound {
 
   stop (): void {
     this.#stopped = true
-    if (this.#receiptTimer !== null) this.ctx.scheduler.clearTimer(this.#receiptTimer)
-    this.#receiptTimer = null
+    if (this.#receiptFlush !== null) clearImmediate(this.#receiptFlush)
+    this.#receiptFlush = null
+    if (this.#sentFlush !== null) clearImmediate(this.#sentFlush)
+    this.#sentFlush = null
+    this.#writeSent() // the store closes after this component: what the peer has is recorded as sent
   }
 
   /** A fresh 16-byte message id (envelope.md §2), hex. */
@@ -72,16 +82,32 @@ export class Outbound {
 
   /** Persists an outbox entry for `peer` and tries it at once. The caller stores any message first. */
   async enqueue<T extends PayloadType> (peer: string, type: T, payload: PayloadOf<T>, opts: { id?: string, timestamp: number, ack: AckKind }): Promise<string> {
-    const id = opts.id ?? this.newId()
-    const raw = encodeOutboxPayload(type, payload, opts.timestamp, opts.ack)
+    const [id] = await this.enqueueMany(peer, [{ type, payload, ...opts }])
+    return id as string
+  }
+
+  /**
+   * enqueue for many entries of one peer: one store write (the batch the caller's messages, issued
+   * in the same turn, share: storage.md §Atomicity), then each is tried in order.
+   */
+  async enqueueMany (peer: string, list: ReadonlyArray<NewEntry<PayloadType>>): Promise<string[]> {
     const now = this.ctx.now()
-    // strictly increasing, so one peer's entries keep their order across restarts (§4.3)
-    const createdAt = this.#lastCreatedAt = Math.max(now, this.#lastCreatedAt + 1)
-    const entry: OutboxEntry = { id, peer, payload: raw, attempts: 0, nextAttemptAt: now, createdAt }
-    await this.ctx.store().putOutbox(entry)
-    this.#cache.set(id, { raw, decoded: { payload: { type, payload } as TypedPayload, timestamp: opts.timestamp, ack: opts.ack }, createdAt })
-    this.apply(this.scheduler.add({ id, peer, attempts: 0, nextAttemptAt: now, createdAt, ack: opts.ack }, now))
-    return id
+    const made = list.map(e => {
+      const id = e.id ?? this.newId()
+      const raw = encodeOutboxPayload(e.type, e.payload, e.timestamp, e.ack)
+      // strictly increasing, so one peer's entries keep their order across restarts (§4.3)
+      const createdAt = this.#lastCreatedAt = Math.max(now, this.#lastCreatedAt + 1)
+      const entry: OutboxEntry = { id, peer, payload: raw, attempts: 0, nextAttemptAt: now, createdAt }
+      return { e, entry }
+    })
+    await this.ctx.store().putOutboxMany(made.map(m => m.entry))
+    const actions: OutboxAction[] = []
+    for (const { e, entry } of made) {
+      this.#cache.set(entry.id, { raw: entry.payload, decoded: { payload: { type: e.type, payload: e.payload } as TypedPayload, timestamp: e.timestamp, ack: e.ack }, createdAt: entry.createdAt })
+      actions.push(...this.scheduler.add({ id: entry.id, peer, attempts: 0, nextAttemptAt: now, createdAt: entry.createdAt, ack: e.ack }, now))
+    }
+    this.apply(actions)
+    return made.map(m => m.entry.id)
   }
 
   /** Outbox entries for `peer` whose payload is of this type (e.g. a pending CONTACT_REQUEST). */
@@ -90,14 +116,16 @@ export class Outbound {
   }
 
   peerUp (fp: string): void { this.apply(this.scheduler.peerUp(fp, this.ctx.now())) }
-  peerDown (fp: string): void { this.scheduler.peerDown(fp, this.ctx.now()); this.hooks.rearm() }
+  peerDown (fp: string): void { this.scheduler.peerDown(fp, this.ctx.now()); this.hooks.rearm(this.scheduler.nextDeadline) }
   tick (now: number): void { this.apply(this.scheduler.tick(now)) }
   get nextDeadline (): number { return this.scheduler.nextDeadline }
 
   /** An end-to-end acknowledgement from `peer` for these ids: their entries leave the outbox. */
   acknowledged (peer: string, ids: readonly string[]): void {
     // only the peer an entry was for can acknowledge it
-    for (const id of ids) if (this.scheduler.peerOf(id) === peer) this.apply(this.scheduler.acknowledged(id))
+    const actions: OutboxAction[] = []
+    for (const id of ids) if (this.scheduler.peerOf(id) === peer) actions.push(...this.scheduler.acknowledged(id))
+    this.apply(actions)
   }
 
   apply (actions: readonly OutboxAction[]): void {
@@ -109,34 +137,48 @@ export class Outbound {
         case 'remove': this.#remove(a.id); break
       }
     }
-    this.hooks.rearm()
+    this.hooks.rearm(this.scheduler.nextDeadline)
   }
 
   /**
-   * Queues a DELIVERY_RECEIPT (or a READ_RECEIPT for a re-sent message already read). A quiet
-   * peer's receipt goes out at once (next turn, with whatever the same batch adds); after that,
-   * receipts wait until RECEIPT_FLUSH_MS after the previous envelope, so a stream of messages is
-   * acknowledged by a few envelopes of up to 256 ids rather than one envelope (an HPKE seal and a
-   * signature) each (§4.4).
+   * Queues a DELIVERY_RECEIPT (or a READ_RECEIPT for a re-sent message already read). Receipts
+   * are gathered while the inbound queue has work and go out when it drains (Inbound calls
+   * flushReceipts), or as soon as one peer's batch holds RECEIPT_MAX_IDS ids; and while a receipt
+   * envelope to the peer is not yet acknowledged by its channel, the next waits for that ACK. So a
+   * lone message is receipted at once, a burst or a fast trickle by a few envelopes of up to 256
+   * ids, with no timer (§4.4).
    */
   receipt (peer: string, kind: ReceiptKind, ids: readonly string[]): void {
-    this.#receipts.add(peer, kind, ids)
-    if (this.#receiptTimer !== null || this.#stopped) return
-    const wait = Math.max(0, this.#lastReceiptsAt + RECEIPT_FLUSH_MS - this.ctx.now())
-    this.#receiptTimer = this.ctx.scheduler.setTimer(wait, () => { this.#receiptTimer = null; this.flushReceipts() })
+    if (this.#stopped) return
+    if (this.#receipts.add(peer, kind, ids) >= RECEIPT_MAX_IDS && !this.#receiptsInFlight.has(peer)) { this.flushReceipts(); return }
+    // no inbound batch will flush these (they came from elsewhere): next turn
+    if (this.#receiptFlush === null && !this.hooks.inboundBusy()) this.#receiptFlush = setImmediate(() => { this.#receiptFlush = null; if (!this.hooks.inboundBusy()) this.flushReceipts() })
   }
 
   flushReceipts (): void {
-    if (this.#receiptTimer !== null) this.ctx.scheduler.clearTimer(this.#receiptTimer)
-    this.#receiptTimer = null
-    this.#lastReceiptsAt = this.ctx.now()
+    if (this.#receiptFlush !== null) clearImmediate(this.#receiptFlush)
+    this.#receiptFlush = null
+    const held: ReceiptBatch[] = []
+    const sending = new Map<string, number>()
     for (const b of this.#receipts.take()) {
+      if (this.#receiptsInFlight.has(b.peer)) { held.push(b); continue }
+      sending.set(b.peer, (sending.get(b.peer) ?? 0) + 1)
       const ids = b.ids.map(unhex)
       const type = b.kind === 'delivered' ? PayloadType.DELIVERY_RECEIPT : PayloadType.READ_RECEIPT
       // not kept in the outbox: a lost DELIVERY_RECEIPT makes the sender resend, and the
       // duplicate is receipted again (§4.4)
-      void this.sendNow(b.peer, type, { ids })
+      void this.sendNow(b.peer, type, { ids }).finally(() => { this.#receiptSettled(b.peer) })
     }
+    for (const [peer, n] of sending) this.#receiptsInFlight.set(peer, n)
+    for (const b of held) this.#receipts.add(b.peer, b.kind, b.ids)
+  }
+
+  /** A receipt envelope to `peer` was acknowledged by its channel (or failed): the next may go. */
+  #receiptSettled (peer: string): void {
+    const n = (this.#receiptsInFlight.get(peer) ?? 1) - 1
+    if (n > 0) { this.#receiptsInFlight.set(peer, n); return }
+    this.#receiptsInFlight.delete(peer)
+    if (!this.#stopped && !this.#receipts.empty && !this.hooks.inboundBusy()) this.flushReceipts()
   }
 
   /** Seals and sends without the outbox; false when there is no link. Resolves when the peer's channel has it. */
@@ -198,12 +240,24 @@ export class Outbound {
     if (cached.decoded.payload.type === PayloadType.TEXT) this.#markSent(id, peer)
   }
 
+  /** Gathers the TEXTs sent this turn: one status write and one event per peer for all of them. */
   #markSent (id: string, peer: string): void {
-    this.ctx.store().setStatus(id, 'sent').then(changed => {
-      if (!changed) return
-      this.ctx.events.emit({ type: 'receipt', peer, direction: 'out', status: 'sent', ids: [id] })
-      this.waiters.changed(id, 'sent')
-    }).catch(err => this.ctx.log.warn({ id, err: (err as Error).message }, 'status update failed'))
+    const ids = this.#sent.get(peer)
+    if (ids === undefined) this.#sent.set(peer, [id])
+    else ids.push(id)
+    this.#sentFlush ??= setImmediate(() => { this.#sentFlush = null; this.#writeSent() })
+  }
+
+  #writeSent (): void {
+    for (const [peer, ids] of this.#sent) {
+      this.ctx.store().setStatuses(ids, 'sent').then(changed => {
+        const now = ids.filter((_, i) => changed[i] === true)
+        if (now.length === 0) return
+        this.ctx.events.emit({ type: 'receipt', peer, direction: 'out', status: 'sent', ids: now })
+        for (const id of now) this.waiters.changed(id, 'sent')
+      }).catch(err => this.ctx.log.warn({ messages: ids.length, err: (err as Error).message }, 'status update failed'))
+    }
+    this.#sent.clear()
   }
 
   #save (item: OutboxItem): void {

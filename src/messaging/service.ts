@@ -95,7 +95,10 @@ export class MessagingService implements Component {
     this.#state = new StateFile(`${opts.paths.home}/messaging.state`, opts.identity.dhSecret, err => log.warn({ err: err.message }, 'messaging state'), opts.world.storage, this.ctx.now)
     this.#requestFiles = new RequestFiles(`${opts.paths.home}/requests`, opts.identity.dhSecret, opts.world.storage, err => log.warn({ err: err.message }, 'request file'), this.ctx.now)
     const rearm = (): void => { this.rearm() }
-    this.outbound = new Outbound(this.ctx, { link: fp => this.network.link(fp), wantConnection: fp => { this.network.conn.poke(fp, this.ctx.now()) }, rearm }, this.waiters)
+    // the outbox's deadline only matters when it is sooner than the timer's (a send, an ACK and a
+    // receipt each change it: this skips the other cores' deadlines, O(peers), on every message)
+    const rearmOutbox = (at: number): void => { if (at < this.#timerAt) this.rearm() }
+    this.outbound = new Outbound(this.ctx, { link: fp => this.network.link(fp), wantConnection: fp => { this.network.conn.poke(fp, this.ctx.now()) }, rearm: rearmOutbox, inboundBusy: () => this.inbound.busy }, this.waiters)
     this.prekeyExchange = new PrekeyExchange(this.ctx, opts.prekeyBundle)
     this.inbound = new Inbound(this.ctx, this.outbound, {
       requests: this.requests,

@@ -13,7 +13,8 @@ export class ReceiptBatcher {
 
   get empty (): boolean { return this.#pending.size === 0 }
 
-  add (peer: string, kind: ReceiptKind, ids: Iterable<string>): void {
+  /** Adds ids; returns how many this peer's batch of this kind now holds. */
+  add (peer: string, kind: ReceiptKind, ids: Iterable<string>): number {
     const key = `${kind}:${peer}`
     let b = this.#pending.get(key)
     if (b === undefined) {
@@ -21,6 +22,7 @@ export class ReceiptBatcher {
       this.#pending.set(key, b)
     }
     for (const id of ids) b.ids.add(id)
+    return b.ids.size
   }
 
   take (max = RECEIPT_MAX_IDS): ReceiptBatch[] {

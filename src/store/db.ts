@@ -4,6 +4,7 @@ import { diskStorage, type LevelDb, type Storage } from '../io/storage.js'
 import { errors } from '../errors.js'
 import type { RecordCipher } from './crypt.js'
 import { SUB, type KeyTags } from './key-layout.js'
+import type { GroupCommit } from './group.js'
 
 export type RawDb = LevelDb
 export type Sub = ReturnType<typeof makeSub>
@@ -82,13 +83,15 @@ export class SerialQueue {
   }
 }
 
-/** What the record modules share: the handle, its sublevels, the cipher, the key builder and the write queue. */
+/** What the record modules share: the handle, its sublevels, the cipher, the key builder, the write queue and its group commit. */
 export interface StoreContext {
   db: RawDb
   subs: Subs
   cipher: RecordCipher
   keys: KeyTags
   queue: SerialQueue
+  /** the batch every message, status and outbox write joins (group.ts) */
+  group: GroupCommit
   sync: boolean
   now: () => number
 }

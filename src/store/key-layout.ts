@@ -91,17 +91,22 @@ type Tagger = (label: string, ...parts: Array<string | number>) => string
 
 /**
  * Every schema-v3 key (§Keys): keyed-hash tags of fingerprints and ids, and the per-conversation
- * seq (the only ordered part left). Conversation tags are cached: one HMAC per peer, not per message.
+ * seq (the only ordered part left). Conversation and unread-prefix tags are cached (one HMAC per
+ * peer, not per message), and the tags of recent ids (one HMAC per id, not per lookup).
  */
 export class KeyTags {
   private readonly convs = new Map<string, string>()
+  private readonly unreads = new Map<string, string>()
+  /** tags of recent message and outbox ids: a message's id is tagged at least three times in its first second */
+  private readonly ids = new Map<string, string>()
+  private readonly outboxIds = new Map<string, string>()
 
   constructor (private readonly tag: Tagger) {}
 
   contact (fp: string): string { return this.tag(TAG.contact, fp) }
   blocked (fp: string): string { return this.tag(TAG.blocked, fp) }
-  messageId (id: string): string { return this.tag(TAG.messageId, id) }
-  outbox (id: string): string { return this.tag(TAG.outbox, id) }
+  messageId (id: string): string { return this.recentTag(this.ids, TAG.messageId, id) }
+  outbox (id: string): string { return this.recentTag(this.outboxIds, TAG.outbox, id) }
 
   /** convs key, and the prefix of the conversation's `messages` keys */
   conversation (peer: string): string {
@@ -130,5 +135,25 @@ export class KeyTags {
     return { gt: p + SEP, lt: p + SEP + HIGH }
   }
 
-  private unreadPrefix (peer: string): string { return this.tag(TAG.unread, peer) }
+  private unreadPrefix (peer: string): string {
+    let t = this.unreads.get(peer)
+    if (t === undefined) {
+      t = this.tag(TAG.unread, peer)
+      this.unreads.set(peer, t)
+    }
+    return t
+  }
+
+  private recentTag (cache: Map<string, string>, label: string, id: string): string {
+    let t = cache.get(id)
+    if (t === undefined) {
+      t = this.tag(label, id)
+      cache.set(id, t)
+      if (cache.size > RECENT_TAGS) cache.delete(cache.keys().next().value as string)
+    }
+    return t
+  }
 }
+
+/** Message and outbox id tags kept (each ~150 bytes): the ids of the last few thousand messages. */
+const RECENT_TAGS = 4096

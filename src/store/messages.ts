@@ -3,6 +3,7 @@
 // Keys hold keyed-hash tags, never a fingerprint or id; every value is sealed whole (§Keys).
 import { errors } from '../errors.js'
 import { commit, type Op, type StoreContext } from './db.js'
+import type { Tx } from './group.js'
 import { checkFingerprint, checkId, parseSeqKey, SUB } from './key-layout.js'
 import { addMessageOps, conversationOp, messageOp } from './record-ops.js'
 import { openRecord, toMessage, toPeerSeq, toSeq, type PeerSeq } from './records.js'
@@ -10,9 +11,26 @@ import { advanceStatus, checkNewMessage, checkStatus } from './status.js'
 import type { AddResult, Conversation, HistoryOptions, MessageStatus, NewMessage, StoredMessage } from './types.js'
 
 const DEFAULT_PAGE = 50
-/** Messages per group-commit batch at most (bounds one batch's memory and latency). */
-const MAX_GROUP = 2000
 const MAX_PAGE = 10_000
+
+/** Messages kept in memory by id (the last written or read): about 1 MiB of short texts. */
+const RECENT_MESSAGES = 4096
+
+/** A bounded map of recent messages by id; the oldest entry goes first. */
+class RecentMessages {
+  readonly #byId = new Map<string, StoredMessage>()
+
+  constructor (private readonly max: number) {}
+
+  get (id: string): StoredMessage | undefined { return this.#byId.get(id) }
+  delete (id: string): void { this.#byId.delete(id) }
+
+  set (m: StoredMessage): void {
+    this.#byId.delete(m.id) // re-inserted: the newest again
+    this.#byId.set(m.id, m)
+    if (this.#byId.size > this.max) this.#byId.delete(this.#byId.keys().next().value as string)
+  }
+}
 
 export function checkLimit (limit: number | undefined, fallback = DEFAULT_PAGE): number {
   if (limit === undefined) return fallback
@@ -29,17 +47,15 @@ function checkSeqBound (v: number | undefined, what: string): number | undefined
   return v
 }
 
-interface PendingAdd {
-  items: NewMessage[]
-  resolve: (results: AddResult[]) => void
-  reject: (err: unknown) => void
-}
-
 export class Messages {
   /** Last seq assigned per peer; filled lazily from `convs`, updated only after a batch lands. */
   private readonly lastSeqs = new Map<string, number>()
-  private readonly pending: PendingAdd[] = []
-  private flushQueued = false
+  /**
+   * Messages written or read lately, as on disk (updated only once a batch has landed): the
+   * daemon's hot path (a status on send, on the channel's ACK, on the receipt) finds them here,
+   * with no LevelDB read and no record to open.
+   */
+  private readonly recent = new RecentMessages(RECENT_MESSAGES)
 
   constructor (private readonly ctx: StoreContext) {}
 
@@ -50,66 +66,38 @@ export class Messages {
 
   /**
    * Adds messages (results in input order). Calls made while a write is in flight are grouped
-   * into the next batch (group commit): a burst of single adds costs one LevelDB write, and
-   * seqs follow call order. Each promise resolves only once its batch has been written.
+   * into the next batch with every other write (group commit, src/store/group.ts): a burst of
+   * single adds costs one LevelDB write, and seqs follow call order. Each promise resolves only
+   * once its batch has been written (proto-spec/storage.md §Durability).
    */
   async addMany (list: readonly NewMessage[]): Promise<AddResult[]> {
     const items = list.map(checkNewMessage)
-    return await new Promise<AddResult[]>((resolve, reject) => {
-      this.pending.push({ items, resolve, reject })
-      this.scheduleFlush()
-    })
+    return await this.ctx.group.run(tx => this.prepareAdd(tx, items), Math.max(1, items.length))
   }
 
-  private scheduleFlush (): void {
-    if (this.flushQueued) return
-    this.flushQueued = true
-    void this.ctx.queue.run(async () => { await this.flush() })
-  }
-
-  private async flush (): Promise<void> {
-    this.flushQueued = false
-    const group: PendingAdd[] = []
-    let count = 0
-    while (this.pending.length > 0 && count < MAX_GROUP) {
-      const next = this.pending.shift() as PendingAdd
-      group.push(next)
-      count += next.items.length
-    }
-    if (this.pending.length > 0) this.scheduleFlush()
-    try {
-      const results = await this.addLocked(group.flatMap((g) => g.items))
-      let at = 0
-      for (const g of group) {
-        g.resolve(results.slice(at, at + g.items.length))
-        at += g.items.length
-      }
-    } catch (err) {
-      for (const g of group) g.reject(err)
-    }
-  }
-
-  private async addLocked (list: NewMessage[]): Promise<AddResult[]> {
-    const fresh = new Map<string, StoredMessage>()
-    const assigned = new Map<string, number>()
+  private prepareAdd (tx: Tx, list: readonly NewMessage[]): AddResult[] {
     const results: AddResult[] = []
-    const ops: Op[] = []
     for (const m of list) {
-      const dup = this.getSync(m.id) ?? fresh.get(m.id)
+      const dup = tx.messages.get(m.id) ?? this.getSync(m.id)
       if (dup !== undefined) {
         results.push({ message: dup, duplicate: true })
         continue
       }
-      const seq = (assigned.get(m.peer) ?? this.lastSeqSync(m.peer)) + 1
-      assigned.set(m.peer, seq)
+      const seq = (tx.lastSeqs.get(m.peer) ?? this.lastSeqSync(m.peer)) + 1
+      tx.lastSeqs.set(m.peer, seq)
       const message: StoredMessage = { ...m, seq }
-      fresh.set(m.id, message)
+      tx.messages.set(m.id, message)
       results.push({ message, duplicate: false })
-      ops.push(...addMessageOps(this.ctx, message))
+      tx.ops.push(...addMessageOps(this.ctx, message))
+      tx.after.push(() => { this.recent.set(message) })
     }
-    for (const [peer, seq] of assigned) ops.push(conversationOp(this.ctx, peer, seq))
-    await commit(this.ctx.db, ops, this.ctx.sync)
-    for (const [peer, seq] of assigned) this.lastSeqs.set(peer, seq)
+    // once per batch: each conversation's counter, and the cache once the batch has landed
+    if (!tx.finish.has('convs')) {
+      tx.finish.set('convs', () => {
+        for (const [peer, seq] of tx.lastSeqs) tx.ops.push(conversationOp(this.ctx, peer, seq))
+        tx.after.push(() => { for (const [peer, seq] of tx.lastSeqs) this.lastSeqs.set(peer, seq) })
+      })
+    }
     return results
   }
 
@@ -141,9 +129,13 @@ export class Messages {
   }
 
   private getSync (id: string): StoredMessage | undefined {
+    const cached = this.recent.get(id)
+    if (cached !== undefined) return cached
     // point lookups are synchronous: ~1 µs from LevelDB's cache against ~30 µs for an async get
     const loc = this.locate(id, this.ctx.subs.msgindex.getSync(this.ctx.keys.messageId(id)))
-    return loc === undefined ? undefined : this.atLocation(id, loc, this.ctx.subs.messages.getSync(this.ctx.keys.message(loc.p, loc.s)))
+    const m = loc === undefined ? undefined : this.atLocation(id, loc, this.ctx.subs.messages.getSync(this.ctx.keys.message(loc.p, loc.s)))
+    if (m !== undefined) this.recent.set(m)
+    return m
   }
 
   /** Open the message record at `key` (its seq is in the key; the AAD binds the record to it). */
@@ -171,16 +163,31 @@ export class Messages {
 
   /** Apply a status (monotonic, see advanceStatus); false when unknown id or nothing changed. */
   async setStatus (id: string, status: MessageStatus): Promise<boolean> {
-    checkId(id)
+    return (await this.setStatusMany([id], status))[0] === true
+  }
+
+  /** setStatus for many ids in one step of the next batch; one boolean per id, in order. */
+  async setStatusMany (ids: readonly string[], status: MessageStatus): Promise<boolean[]> {
+    for (const id of ids) checkId(id)
     checkStatus(status)
-    return await this.ctx.queue.run(async () => {
-      const m = this.getSync(id)
-      if (m === undefined) return false
-      const next = advanceStatus(m.direction, m.status, status)
-      if (next === m.status) return false
-      await commit(this.ctx.db, [messageOp(this.ctx, { ...m, status: next })], this.ctx.sync)
-      return true
-    })
+    return await this.ctx.group.run(tx => ids.map(id => this.prepareStatus(tx, id, status)), Math.max(1, ids.length))
+  }
+
+  private prepareStatus (tx: Tx, id: string, status: MessageStatus): boolean {
+    const m = tx.messages.get(id) ?? this.getSync(id)
+    if (m === undefined) return false
+    const next = advanceStatus(m.direction, m.status, status)
+    if (next === m.status) return false
+    const updated = { ...m, status: next }
+    tx.messages.set(id, updated)
+    tx.ops.push(messageOp(this.ctx, updated))
+    tx.after.push(() => { this.recent.set(updated) })
+    return true
+  }
+
+  /** A message by id, read synchronously (LevelDB's cache: no round trip through the thread pool). */
+  getSyncChecked (id: string): StoredMessage | undefined {
+    return this.getSync(checkId(id))
   }
 
   /** Mark inbound messages read (all, or those with seq ≤ upTo); returns the ids newly marked, oldest first. */
@@ -209,6 +216,7 @@ export class Messages {
         ids.push(m.id)
       }
       await commit(this.ctx.db, ops, this.ctx.sync)
+      for (const id of ids) this.recent.delete(id) // now read: the next lookup reads the record anew
       return ids
     })
   }

@@ -3,7 +3,7 @@
 // in memory, read from the sealed entries on first use, so "what is due now?" decrypts only
 // the entries it returns. The outbox is small (messages not yet delivered).
 import { errors } from '../errors.js'
-import { commit, type StoreContext } from './db.js'
+import type { StoreContext } from './db.js'
 import { checkFingerprint, checkId, checkTime, SUB } from './key-layout.js'
 import { checkLimit } from './messages.js'
 import { outboxOp } from './record-ops.js'
@@ -34,11 +34,19 @@ export class Outbox {
 
   /** Insert or replace the entry with this id (e.g. after a failed attempt, with a later nextAttemptAt). */
   async put (entry: OutboxEntry): Promise<void> {
-    const e = checkEntry(entry)
-    await this.ctx.queue.run(async () => {
-      await commit(this.ctx.db, [outboxOp(this.ctx, e)], this.ctx.sync)
-      this.due?.set(e.id, e.nextAttemptAt)
-    })
+    await this.putMany([entry])
+  }
+
+  /** put for many entries, in one step of the next batch. */
+  async putMany (entries: readonly OutboxEntry[]): Promise<void> {
+    const checked = entries.map(checkEntry)
+    await this.ctx.group.run(tx => {
+      for (const e of checked) {
+        tx.ops.push(outboxOp(this.ctx, e))
+        tx.outbox.set(e.id, true)
+      }
+      tx.after.push(() => { for (const e of checked) this.due?.set(e.id, e.nextAttemptAt) })
+    }, Math.max(1, checked.length))
   }
 
   async get (id: string): Promise<OutboxEntry | undefined> {
@@ -57,10 +65,12 @@ export class Outbox {
   /** True when an entry was removed (delivered, or given up). */
   async remove (id: string): Promise<boolean> {
     const key = this.ctx.keys.outbox(checkId(id, 'outbox id'))
-    return await this.ctx.queue.run(async () => {
-      if (await this.ctx.subs.outbox.get(key) === undefined) return false
-      await commit(this.ctx.db, [{ type: 'del', sublevel: this.ctx.subs.outbox, key }], this.ctx.sync)
-      this.due?.delete(id)
+    return await this.ctx.group.run(tx => {
+      // present: put earlier in this batch, or on disk (a synchronous read: no thread-pool round trip)
+      if (!(tx.outbox.get(id) ?? this.ctx.subs.outbox.getSync(key) !== undefined)) return false
+      tx.ops.push({ type: 'del', sublevel: this.ctx.subs.outbox, key })
+      tx.outbox.set(id, false)
+      tx.after.push(() => { this.due?.delete(id) })
       return true
     })
   }

@@ -8,6 +8,7 @@ import { checkFingerprint, KeyTags } from './key-layout.js'
 import { Messages } from './messages.js'
 import { prepareSchema } from './migrations.js'
 import { Outbox } from './outbox.js'
+import { GroupCommit } from './group.js'
 import { search } from './search.js'
 import type {
   AddResult, BlockedEntry, Contact, Conversation, HistoryOptions, MessageStatus, NewMessage,
@@ -42,8 +43,12 @@ export class Store {
   async addMessage (m: NewMessage): Promise<AddResult> { return await this.messages.add(m) }
   async addMessages (list: readonly NewMessage[]): Promise<AddResult[]> { return await this.messages.addMany(list) }
   async getMessage (id: string): Promise<StoredMessage | undefined> { return await this.messages.get(id) }
+  /** getMessage without the thread-pool round trip (for the daemon's hot path): LevelDB's cache, synchronously. */
+  getMessageSync (id: string): StoredMessage | undefined { return this.messages.getSyncChecked(id) }
   async history (peer: string, opts?: HistoryOptions): Promise<StoredMessage[]> { return await this.messages.history(peer, opts) }
   async setStatus (id: string, status: MessageStatus): Promise<boolean> { return await this.messages.setStatus(id, status) }
+  /** setStatus for many ids in one write; one boolean per id (changed or not). */
+  async setStatuses (ids: readonly string[], status: MessageStatus): Promise<boolean[]> { return await this.messages.setStatusMany(ids, status) }
   async markRead (peer: string, upTo?: number): Promise<string[]> { return await this.messages.markRead(peer, upTo) }
   async unreadCount (peer: string): Promise<number> { return await this.messages.unreadCount(peer) }
   async lastSeq (peer: string): Promise<number> { return await this.ctx.queue.run(async () => this.messages.lastSeqSync(checkFingerprint(peer))) }
@@ -52,9 +57,14 @@ export class Store {
 
   // ---- outbox (§Outbox) ----
   async putOutbox (e: OutboxEntry): Promise<void> { await this.outbox.put(e) }
+  /** putOutbox for many entries, in one write. */
+  async putOutboxMany (list: readonly OutboxEntry[]): Promise<void> { await this.outbox.putMany(list) }
   async getOutbox (id: string): Promise<OutboxEntry | undefined> { return await this.outbox.get(id) }
   async removeOutbox (id: string): Promise<boolean> { return await this.outbox.remove(id) }
   async listOutbox (opts?: OutboxListOptions): Promise<OutboxEntry[]> { return await this.outbox.list(opts) }
+
+  /** Batches the store has written, how many were fsynced, and the writes they carried (group.ts). */
+  get writeCounts (): { batches: number, steps: number } { return { ...this.ctx.group.counts } }
 
   // ---- blocklist (§Blocklist) ----
   async block (fp: string, at?: number): Promise<boolean> { return await this.blocks.block(fp, at) }
@@ -65,7 +75,9 @@ export class Store {
   /** Waits for queued writes, wipes the record key and closes LevelDB. Idempotent. */
   async close (): Promise<void> {
     this.closing ??= (async () => {
-      await this.ctx.queue.drain()
+      // a batch being written may have queued the next one: wait until none is left
+      do await this.ctx.queue.drain()
+      while (!this.ctx.group.idle)
       this.ctx.cipher.wipe()
       await this.ctx.db.close()
     })()
@@ -92,7 +104,9 @@ export async function openStore (dir: string, storeKey: Uint8Array, opts: StoreO
     }
     // sublevels open asynchronously, and the synchronous reads (getSync) do not wait for it
     await Promise.all(Object.values(subs).map(async (s) => { await s.open() }))
-    const ctx: StoreContext = { db, subs, cipher, keys, queue: new SerialQueue(), sync: opts.sync ?? false, now: opts.now ?? Date.now }
+    const queue = new SerialQueue()
+    const sync = opts.sync ?? false
+    const ctx: StoreContext = { db, subs, cipher, keys, queue, group: new GroupCommit(db, queue, sync), sync, now: opts.now ?? Date.now }
     return new Store(ctx, version)
   } catch (err) {
     cipher.wipe()

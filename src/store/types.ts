@@ -92,8 +92,9 @@ export interface StoreOptions {
   /** clock for blockedAt and similar stamps the store makes itself (default Date.now) */
   now?: () => number
   /**
-   * fsync every write (default false). Without it a killed process loses nothing that was
-   * acknowledged; a power cut may lose the last moments. See proto-spec/storage.md §Durability.
+   * fsync every batch (default false; one fsync per group commit, not per write). Without it a
+   * killed process loses nothing that was acknowledged; a power cut may lose the last moments.
+   * See proto-spec/storage.md §Durability.
    */
   sync?: boolean
   /** where the database lives (default: LevelDB on disk, src/io/storage.ts) */

@@ -88,6 +88,10 @@ t.test('malformed input gets JSON-RPC errors and the connection keeps serving', 
   t.match(await raw.next(), { id: 2, error: { code: RPC.INVALID_PARAMS, message: /"who" must be a string/ } })
   raw.send('{"jsonrpc":"2.0","id":3,"method":"subscribe","params":{"events":["message","nonsense"]}}\n')
   t.match(await raw.next(), { id: 3, error: { code: RPC.INVALID_PARAMS, message: /nonsense/ } })
+  for (const texts of ['"hi"', '[]', '["ok",7]']) {
+    raw.send(`{"jsonrpc":"2.0","id":"many","method":"messages.sendMany","params":{"contact":"bob","texts":${texts}}}\n`)
+    t.match(await raw.next(), { id: 'many', error: { code: RPC.INVALID_PARAMS, message: texts === '["ok",7]' ? /"texts\[1\]" must be a string/ : /"texts" must be an array of 1–1000 strings/ } }, `sendMany with texts ${texts}`)
+  }
   raw.send('[{"jsonrpc":"2.0","id":4,"method":"status"}]\n')
   t.match(await raw.next(), { id: null, error: { code: RPC.INVALID_REQUEST, message: /batch/ } })
   raw.send(`{"jsonrpc":"2.0","id":5,"method":"status","pad":"${'x'.repeat(5000)}"}\n`)

@@ -7,7 +7,7 @@
 import t from 'tap'
 import { type TestNode } from '../../src/node/testnet.js'
 import type { StoredMessage } from '../../src/store/index.js'
-import { conversation, receipted, received, testnet } from './helpers.js'
+import { conversation, receipted, received, stats, testnet } from './helpers.js'
 
 const N = 100
 
@@ -51,6 +51,27 @@ t.test('100 messages each way at once: delivered, read, identical histories in s
   const peers = alice.actions.peers()
   t.match(peers, [{ fingerprint: bob.fingerprint, address: `${bob.address.host}:${bob.address.port}`, source: /dht|inbound/, state: 'online' }])
   t.type(peers[0]?.rtt, 'number', 'a link that carried messages has an RTT')
+})
+
+t.test('a burst sent in one call: delivered in order, acknowledged by a few receipt envelopes', async t => {
+  const net = await testnet(t, 3, 23)
+  const [, alice, bob] = net.nodes as [TestNode, TestNode, TestNode]
+  await net.befriend(alice, bob)
+  const M = 600
+  const texts = Array.from({ length: M }, (_, i) => `burst #${i}`)
+  await t.rejects(net.drive(alice.actions.sendMany(bob.fingerprint, ['fine', ''])), { code: 'BAD_ARGUMENT' }, 'one empty text refuses the whole call')
+  t.equal((await conversation(alice, bob)).length, 0, 'and nothing of it was stored')
+
+  const receiptsBefore = stats(alice).receiptsIn
+  const sent = await net.drive(alice.actions.sendMany(bob.fingerprint, texts))
+  t.same(sent.map(r => r.status), texts.map(() => 'sending'))
+  const ids = sent.map(r => r.id)
+  await net.until(() => ids.every(id => receipted(alice, id)), 300_000, 'the burst delivered')
+  t.same((await conversation(bob, alice)).map(m => m.id), ids, 'Bob has them once each, in the order sent')
+  const receipts = stats(alice).receiptsIn - receiptsBefore
+  t.comment(JSON.stringify({ metric: 'burst_receipt_envelopes', value: receipts, params: { messages: M } }))
+  // one envelope carries at most 256 ids (envelope.md): the fewest possible is ⌈M / 256⌉ = 3
+  t.ok(receipts <= M / 20, `${M} messages acknowledged by ${receipts} receipt envelopes (not one per message)`)
 })
 
 // (envelope.md §6 rejects envelopes dated more than 5 min in the receiver's future, so clocks

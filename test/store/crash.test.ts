@@ -47,6 +47,36 @@ t.test('killed writers leave a consistent store with every acknowledged message'
   t.equal(next.message.seq, (await store.history('p0', { limit: 2 }))[1]!.seq + 1, 'the next seq follows on')
 })
 
+t.test('killed while sending: a message and its outbox entry land together, a receipt\'s status and removal together', async (t) => {
+  const dir = await tempStoreDir(t)
+  const key = newKey()
+  const keyHex = Buffer.from(key).toString('hex')
+  const sent = new Set<string>()
+  const settled = new Set<string>()
+  const rng = testRng(t, 0x5e4d, 'when each sending writer is killed')
+  for (let round = 0; round < 6; round++) {
+    const w = spawnFixture('writer.ts', ['send', dir, keyHex, `s${round}`])
+    t.teardown(async () => { await killAndWait(w.child) })
+    const lines = (kind: string): string[] => w.lines.filter(l => l.startsWith(`${kind} `)).flatMap(l => l.slice(kind.length + 1).split(' '))
+    const acks = 1 + rng.int(30)
+    await w.waitFor(() => lines('sent').length >= acks, 30_000)
+    await killAndWait(w.child)
+    for (const id of lines('sent')) sent.add(id)
+    for (const id of lines('settled')) settled.add(id)
+
+    const store = await openStore(dir, key)
+    const outbox = new Set((await store.listOutbox({ limit: 10_000 })).map(e => e.id))
+    const messages = (await Promise.all(['q0', 'q1'].map(async p => await store.history(p, { limit: 10_000 })))).flat()
+    await store.close()
+    const torn = messages.filter(m => outbox.has(m.id) === (m.status === 'delivered')).map(m => `${m.id} ${m.status} ${outbox.has(m.id) ? 'queued' : 'not queued'}`)
+    t.same(torn, [], `round ${round}: every message is queued and undelivered, or delivered and no longer queued (${messages.length} written)`)
+    const byId = new Map(messages.map(m => [m.id, m]))
+    t.same([...sent].filter(id => byId.get(id) === undefined), [], `round ${round}: all ${sent.size} acknowledged sends present`)
+    t.same([...settled].filter(id => byId.get(id)?.status !== 'delivered' || outbox.has(id)), [], `round ${round}: all ${settled.size} acknowledged receipts applied`)
+    t.equal(outbox.size + messages.filter(m => m.status === 'delivered').length, messages.length)
+  }
+})
+
 t.test('a v2 → v3 migration killed at a random moment loses nothing', async (t) => {
   const N = 2000
   const PEERS = ['p0', 'p1', 'p2', 'p3']
