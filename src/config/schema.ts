@@ -1,6 +1,7 @@
 // The config file's keys: one table with type, default and a line of documentation each.
 // `dmess config list` prints this table merged with the file; the README documents it from here.
 import { errors } from '../errors.js'
+import { hostPortFromText } from '../io/address.js'
 import { isTerminalSafe } from '../platform/terminal-text.js'
 
 export type ConfigValue = string | number | boolean | string[]
@@ -30,7 +31,7 @@ function parseBool (text: string): boolean {
 function parseHostPortList (text: string): string[] {
   const items = text.split(',').map(s => s.trim()).filter(Boolean)
   for (const item of items) {
-    if (!/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/.test(item)) throw errors.BAD_CONFIG(`expected host:port entries separated by commas, got "${item}"`)
+    if (hostPortFromText(item) === null) throw errors.BAD_CONFIG(`expected host:port entries separated by commas, got "${item}"`)
   }
   return items
 }

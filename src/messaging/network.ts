@@ -11,7 +11,8 @@ import type { DiscoveredPeer } from '../discovery/index.js'
 import { ConnectionManager, type Address, type ConnAction, type FoundPresence, type PeerPath, type PeerState, type PunchInfo } from './connections.js'
 import { PresenceLookups, type LookupPresence } from './dht-lookups.js'
 import { PeerLink } from './link.js'
-import { formatAddress, type PeerJson } from './json.js'
+import type { PeerJson } from './json.js'
+import { formatHostPort, formatHostPortOrNull } from '../io/address.js'
 import type { MessagingContext } from './context.js'
 
 /** A dial gives up after this long (handshake retransmissions at 1, 2, 4, 8 s fit in it). */
@@ -139,7 +140,7 @@ export class Network {
       return {
         path,
         fingerprint: fp,
-        address: formatAddress(link?.address ?? p.address),
+        address: formatHostPortOrNull(link?.address ?? p.address),
         source: p.source,
         state: p.state,
         rtt: rtt === null ? null : Math.round(rtt * 10) / 10,
@@ -173,7 +174,7 @@ export class Network {
   #lookedUp (fp: string, found: FoundPresence | null): void {
     if (this.#stopped) return
     if (found !== null) this.ctx.counters.lookupsFound++
-    this.ctx.log.debug({ peer: fp, addresses: found?.addresses.map(formatAddress) ?? null }, 'dht lookup done')
+    this.ctx.log.debug({ peer: fp, addresses: found?.addresses.map(formatHostPort) ?? null }, 'dht lookup done')
     this.conn.lookupDone(fp, found, this.ctx.now())
     if (found?.punch !== undefined && this.opts.punch != null && this.conn.state(fp) === 'offline') {
       this.#punchKeys.set(fp, found.dhPublic)
@@ -214,7 +215,7 @@ export class Network {
       this.#inbound(session)
     }, (err: Error) => {
       this.ctx.counters.dialsFailed++
-      this.ctx.log.debug({ to: formatAddress(address), err: err.message }, 'dial failed')
+      this.ctx.log.debug({ to: formatHostPort(address), err: err.message }, 'dial failed')
       if (!this.#stopped) this.apply(this.conn.dialFailed(key, this.ctx.now()))
     }).finally(() => {
       this.#dials.delete(ctl)

@@ -23,7 +23,8 @@ import { RequestFiles } from './request-files.js'
 import { TypingTracker } from './signals.js'
 import { StateFile, type RememberedAddress } from './state-file.js'
 import { StatusWaiters } from './waiters.js'
-import { formatAddress, messageJson, requestJson } from './json.js'
+import { messageJson, requestJson } from './json.js'
+import { formatHostPortOrNull } from '../io/address.js'
 import { contactJson } from '../app/contact-json.js'
 import { checkName } from '../app/contacts.js'
 import type { Contact } from '../store/index.js'
@@ -290,7 +291,7 @@ export class MessagingService implements Component {
 
   #emitPresence (fp: string, state: PeerState, address: Address | null): void {
     const c = this.ctx.contacts.get(fp)
-    this.ctx.events.emit({ type: 'presence', peer: fp, state, address: formatAddress(address), contact: c !== undefined, name: c?.name ?? null })
+    this.ctx.events.emit({ type: 'presence', peer: fp, state, address: formatHostPortOrNull(address), contact: c !== undefined, name: c?.name ?? null })
   }
 
   /** A contact's keys, learned from the session that proved them (it was added by fingerprint). */
