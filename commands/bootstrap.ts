@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../src/cli/base.js'
 import { StandaloneDht } from '../src/dht/standalone.js'
-import { LOOPBACK_SETTINGS } from '../src/dht/testnet.js'
+import { LOOPBACK_SETTINGS } from '../src/dht/loopback.js'
 import { addressOf, parseHostPort } from '../src/io/address.js'
 import { idToHex, type DhtStats } from '../src/dht/index.js'
 import { errors } from '../src/errors.js'

@@ -17,7 +17,7 @@ import { ContactCache } from './contact-cache.js'
 import { newCounters, type MessagingContext } from './context.js'
 import { Inbound } from './inbound.js'
 import { Outbound } from './outbound.js'
-import { Network, type NetworkOptions } from './network.js'
+import { PeerConnector, type PeerConnectorOptions } from './peer-connector.js'
 import { RequestBook, type RequestOutcome } from './requests.js'
 import { RequestFiles } from './request-files.js'
 import { TypingTracker } from './signals.js'
@@ -39,7 +39,7 @@ const MAX_TIMER_MS = 3600_000
 /** Counts of what the request book turned away are written at most this often (and at stop). */
 const COUNTS_PERSIST_MS = 1000
 
-export interface MessagingServiceOptions extends NetworkOptions {
+export interface MessagingServiceOptions extends PeerConnectorOptions {
   paths: HomePaths
   identity: Identity
   events: EventBus
@@ -60,7 +60,7 @@ export class MessagingService implements Component {
   readonly waiters: StatusWaiters
   readonly outbound: Outbound
   readonly inbound: Inbound
-  readonly network: Network
+  readonly network: PeerConnector
   /** contacts our CONTACT_REQUEST has been queued for */
   readonly introduced = new Set<string>()
   readonly remembered = new Map<string, RememberedAddress>()
@@ -100,7 +100,7 @@ export class MessagingService implements Component {
       presence: (fp, state) => { this.network.apply(this.network.conn.presence(fp, state, this.ctx.now())) },
       mutualRequest: async (fp, req) => { await this.#mutual(fp, req) }
     }, this.waiters)
-    this.network = new Network(this.ctx, opts, {
+    this.network = new PeerConnector(this.ctx, opts, {
       isBlocked: fp => this.inbound.gate.isBlocked(fp) || (!this.ctx.contacts.has(fp) && this.inbound.gate.isCoolingOff(fp, this.ctx.now())),
       linkUp: link => { this.#linkUp(link) },
       linkDown: link => { this.#linkDown(link) },

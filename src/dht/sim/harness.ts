@@ -6,7 +6,7 @@ import type { SimEndpoint } from '../../sim/network.js'
 import { DhtNode, type DhtNodeOptions } from '../node.js'
 import type { Scheduler } from '../../io/scheduler.js'
 import { SimTransport, simScheduler, simRandom } from '../../sim/io.js'
-import type { SimDatagramNetwork } from './network.js'
+import type { SimDatagramNetwork } from './lean-network.js'
 import { cachedRecordVerifier } from '../records.js'
 import { errors } from '../../errors.js'
 
