@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../src/cli/base.js'
 import { daemonStatus } from '../src/cli/daemon-client.js'
-import { formatHostPort } from '../src/daemon/run.js'
+import { formatHostPort } from '../src/io/address.js'
 import { portmapLine } from '../src/cli/portmap.js'
 
 export default class Status extends BaseCommand {

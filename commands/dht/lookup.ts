@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../../src/cli/base.js'
 import { errors } from '../../src/errors.js'
 import { withDaemon } from '../../src/cli/messaging.js'
-import { formatHostPort } from '../../src/daemon/run.js'
+import { formatHostPort } from '../../src/io/address.js'
 import { DEFAULT_LOOKUP_TIMEOUT_MS, MAX_LOOKUP_TIMEOUT_MS } from '../../src/daemon/rpc-dht.js'
 
 export default class DhtLookup extends BaseCommand {

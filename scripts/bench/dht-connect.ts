@@ -11,7 +11,7 @@
 // this machine (`npm ls hyperdht` is empty), so no side-by-side run: the targets printed are the
 // issue's (announce ≤ 12 ms; connect ≤ hyperdht's 6.8 ms measured there).
 //   npx tsx scripts/bench/dht-connect.ts   (or: npm run bench -- dht-connect)
-import { createTestnet } from '../../src/dht/testnet.js'
+import { createTestnet } from '../../src/dht/udp-testnet.js'
 import { StandaloneDht } from '../../src/dht/standalone.js'
 import { LOOPBACK_SETTINGS } from '../../src/dht/loopback.js'
 import { generateIdentity, type Identity } from '../../src/crypto/identity.js'

@@ -1,5 +1,5 @@
 // Network lab: a home router running miniupnpd (NAT-PMP and PCP) in front of one host, for the
-// port-mapping test (proto-spec/portmap.md). Builds on netns.ts and nat.ts's MASQUERADE.
+// port-mapping test (proto-spec/portmap.md). Builds on netns.ts and nat.ts's home (wireHome) and MASQUERADE.
 //
 //   host (192.168.1.2/24) ── router: lan 192.168.1.1 | wan 11.22.33.2 ── inet: 11.22.33.1
 //                             miniupnpd on lan:5351
@@ -14,8 +14,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execFileSync } from 'node:child_process'
-import { addAddress, addRoute, createVethPair, enableForwarding, linkUp, nsExec, sweepStaleLabs, type Lab } from './netns.js'
-import { addMasquerade } from './nat.js'
+import { enableForwarding, nsExec, sweepStaleLabs, type Lab } from './netns.js'
+import { addMasquerade, LAN, wireHome } from './nat.js'
 
 export interface UpnpSite {
   inetNs: string
@@ -29,7 +29,6 @@ export interface UpnpSite {
 }
 
 const WAN = '11.22.33'
-const LAN = '192.168.1'
 
 /** Why miniupnpd cannot run here, or null. */
 export function miniupnpdUnavailableReason (): string | null {
@@ -50,20 +49,7 @@ export async function createUpnpSite (lab: Lab): Promise<UpnpSite> {
   const hostNs = await lab.namespace('h0')
   await enableForwarding(routerNs)
 
-  await createVethPair({ ns: inetNs, name: 'w0' }, { ns: routerNs, name: 'wan' })
-  await addAddress(inetNs, 'w0', `${WAN}.1/24`)
-  await linkUp(inetNs, 'w0')
-  await addAddress(routerNs, 'wan', `${WAN}.2/24`)
-  await linkUp(routerNs, 'wan')
-  await addRoute(routerNs, ['default', 'via', `${WAN}.1`])
-
-  await createVethPair({ ns: routerNs, name: 'lan' }, { ns: hostNs, name: 'eth0' })
-  await addAddress(routerNs, 'lan', `${LAN}.1/24`)
-  await linkUp(routerNs, 'lan')
-  await addAddress(hostNs, 'eth0', `${LAN}.2/24`)
-  await linkUp(hostNs, 'eth0')
-  await addRoute(hostNs, ['default', 'via', `${LAN}.1`])
-
+  await wireHome({ ns: inetNs, name: 'w0' }, routerNs, hostNs, WAN)
   await addMasquerade(routerNs, 'wan', 'masquerade')
   await addMiniupnpdChains(routerNs, 'wan')
   return { inetNs, inetAddress: `${WAN}.1`, routerNs, wanAddress: `${WAN}.2`, lanGateway: `${LAN}.1`, hostNs, hostAddress: `${LAN}.2` }

@@ -20,7 +20,7 @@
 // same tuple reversed, so MASQUERADE gives it another source port, which the peer's router does
 // not admit. Dropped in the filter table's INPUT chain, such a packet is never confirmed in
 // conntrack and leaves no entry behind.
-import { addAddress, addRoute, createVethPair, enableForwarding, linkUp, nsExec, sweepStaleLabs, type Lab } from './netns.js'
+import { addAddress, addRoute, createVethPair, enableForwarding, linkUp, nsExec, sweepStaleLabs, type Lab, type LinkEnd } from './netns.js'
 
 export type NatMode = 'masquerade' | 'random-fully'
 
@@ -43,7 +43,8 @@ export interface NatLab {
 }
 
 const PUBLIC_ADDRESS = '198.18.0.1'
-const LAN = '192.168.1'
+/** The home LAN every site uses (router .1, host .2). */
+export const LAN = '192.168.1'
 
 /** Builds the internet namespace and one NATed site per entry of `modes` (1..20), the sites in
  *  parallel (each touches only its own namespaces and its own veth in `inet`). */
@@ -63,9 +64,21 @@ async function createSite (lab: Lab, inetNs: string, i: number, mode: NatMode): 
   const hostNs = await lab.namespace(`h${i}`)
   await enableForwarding(routerNs)
 
-  await createVethPair({ ns: inetNs, name: `w${i}` }, { ns: routerNs, name: 'wan' })
-  await addAddress(inetNs, `w${i}`, `${wanNet}.1/24`)
-  await linkUp(inetNs, `w${i}`)
+  await wireHome({ ns: inetNs, name: `w${i}` }, routerNs, hostNs, wanNet)
+  await addMasquerade(routerNs, 'wan', mode)
+  await nsExec(routerNs, 'iptables', ['-w', '-A', 'INPUT', '-i', 'wan', '-m', 'conntrack', '--ctstate', 'NEW', '-j', 'DROP'])
+  return { routerNs, wanAddress: `${wanNet}.2`, hostNs, hostAddress: `${LAN}.2` }
+}
+
+/**
+ * The links of one home, as drawn above: the router's `wan` to `inet` (router wanNet.2/24, `inet`
+ * wanNet.1/24 on its end of the veth, the router's default route through it) and its `lan`
+ * (LAN.1/24) to the host's `eth0` (LAN.2/24, default route via the router). No translation yet.
+ */
+export async function wireHome (inet: LinkEnd, routerNs: string, hostNs: string, wanNet: string): Promise<void> {
+  await createVethPair(inet, { ns: routerNs, name: 'wan' })
+  await addAddress(inet.ns, inet.name, `${wanNet}.1/24`)
+  await linkUp(inet.ns, inet.name)
   await addAddress(routerNs, 'wan', `${wanNet}.2/24`)
   await linkUp(routerNs, 'wan')
   await addRoute(routerNs, ['default', 'via', `${wanNet}.1`])
@@ -76,10 +89,6 @@ async function createSite (lab: Lab, inetNs: string, i: number, mode: NatMode): 
   await addAddress(hostNs, 'eth0', `${LAN}.2/24`)
   await linkUp(hostNs, 'eth0')
   await addRoute(hostNs, ['default', 'via', `${LAN}.1`])
-
-  await addMasquerade(routerNs, 'wan', mode)
-  await nsExec(routerNs, 'iptables', ['-w', '-A', 'INPUT', '-i', 'wan', '-m', 'conntrack', '--ctstate', 'NEW', '-j', 'DROP'])
-  return { routerNs, wanAddress: `${wanNet}.2`, hostNs, hostAddress: `${LAN}.2` }
 }
 
 /** Source NAT for everything leaving `wan`: `-j MASQUERADE`, with `--random-fully` if asked. */

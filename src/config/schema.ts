@@ -2,6 +2,7 @@
 // `dmess config list` prints this table merged with the file; the README documents it from here.
 import { isIP } from 'node:net'
 import { errors } from '../errors.js'
+import { hostPortFromText } from '../io/address.js'
 import { isTerminalSafe } from '../platform/terminal-text.js'
 
 export type ConfigValue = string | number | boolean | string[]
@@ -28,10 +29,9 @@ function parseBool (text: string): boolean {
   throw errors.BAD_CONFIG(`expected true or false, got "${text}"`)
 }
 
-/** "host:port" (IPv6 as "[addr]:port") with a port the daemon can dial, 1-65535. */
-export function isHostPort (text: string): boolean {
-  const m = /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(text)
-  return m !== null && Number(m[2]) >= 1 && Number(m[2]) <= 65535
+/** "host:port" (IPv6 as "[addr]:port") with a port the daemon can dial, 1-65535: what --bootstrap takes. */
+function isHostPort (text: string): boolean {
+  return hostPortFromText(text) !== null
 }
 
 function parseHostPortList (text: string): string[] {

@@ -13,7 +13,8 @@ import { isProcessAlive, waitForExit } from './lock.js'
 import { daemonPaths } from './paths.js'
 import type { DaemonStatus } from './rpc-methods.js'
 import type { HomePaths } from '../config/home.js'
-import { formatHostPort, formatPeer, resolveSettings, runDaemon, type DaemonFlags, type DaemonSettings } from './run.js'
+import { formatPeer, resolveSettings, runDaemon, type DaemonFlags, type DaemonSettings } from './run.js'
+import { formatHostPort } from '../io/address.js'
 
 /** Unlocking (Argon2id) and binding take well under a second; this allows for a loaded machine. */
 export const DETACH_READY_TIMEOUT_MS = 60_000

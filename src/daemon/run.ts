@@ -11,6 +11,7 @@ import { probeSocket } from './ipc-client.js'
 import { createLogger } from './log.js'
 import { daemonPaths } from './paths.js'
 import { shippedBootstrap } from './bootstrap-list.js'
+import { formatHostPort, parseHostPort } from '../io/address.js'
 import type { DaemonStatus } from './rpc-methods.js'
 
 export interface DaemonSettings {
@@ -36,18 +37,6 @@ export interface DaemonFlags {
 
 /** After a stop, a process that still has open handles is ended anyway (a leak must not keep a stopped daemon alive). */
 const EXIT_GRACE_MS = 3000
-
-/** Parses "host:port" or "[v6]:port". */
-export function parseHostPort (text: string, what = 'address'): HostPort {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/.exec(text.trim())
-  const port = m ? Number(m[3]) : NaN
-  if (!m || port < 1 || port > 65535) throw errors.BAD_ARGUMENT(`${what} must be host:port (IPv6 as [addr]:port), got "${text}"`)
-  return { host: (m[1] ?? m[2]) as string, port }
-}
-
-export function formatHostPort (a: HostPort): string {
-  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`
-}
 
 /**
  * A --peer: "host:port", or "<fingerprint>@host:port". Only the second is answered by a dmess

@@ -2,7 +2,7 @@
 // hash of a per-node DHT public key, never of the user's identity, whose first 21 bits are fixed
 // by the node's IP address as BitTorrent's BEP 42 fixes them (dht.md §1.1).
 import { sha256 } from '../crypto/primitives.js'
-import { ipScope, parseAddress } from '../io/address.js'
+import { hostOf, ipScope, parseAddress } from '../io/address.js'
 import { ID_BITS, NODE_ID_DOMAIN, DHT_PUBLIC_KEY_BYTES } from './constants.js'
 
 // A module-local copy: hot loops below read it millions of times in a simulation, and some
@@ -104,7 +104,7 @@ export function nodeIdAt (dhtPublicKey: Uint8Array, addr: string): NodeId {
   const base = nodeIdOf(dhtPublicKey)
   const p = parseAddress(addr)
   if (p === null || placementExempt(p.ip)) return base
-  const memoKey = Buffer.from(base.buffer, base.byteOffset, ID_BYTES).toString('latin1') + addr.slice(0, addr.lastIndexOf(':'))
+  const memoKey = Buffer.from(base.buffer, base.byteOffset, ID_BYTES).toString('latin1') + hostOf(addr)
   let id = placedMemo.get(memoKey)
   if (id === undefined) {
     if (placedMemo.size >= internLimit()) placedMemo.clear()

@@ -5,7 +5,7 @@
 // node and per source IP, and per key each source subnet (/24, /48) holds at most one place.
 import { compareRecords, type VerifiedRecord } from './records.js'
 import { idToHex } from './ids.js'
-import { subnetOf } from '../io/address.js'
+import { formatHostPort, subnetOf } from '../io/address.js'
 import { MAX_RECORDS, MAX_RECORDS_PER_SOURCE, MAX_RECORD_TTL_MS, RECORDS_PER_KEY } from './constants.js'
 
 export interface StoredRecord {
@@ -30,7 +30,7 @@ export interface RecordStoreOptions {
 
 /** The /24 (IPv4) or /48 (IPv6) of a source IP (dht.md §8.2's subnet). */
 function subnetOfHost (host: string): string {
-  return subnetOf(host.includes(':') ? `[${host}]:1` : `${host}:1`)
+  return subnetOf(formatHostPort({ host, port: 1 }))
 }
 
 const samePeriodKey = (a: StoredRecord, r: VerifiedRecord): boolean => Buffer.compare(a.record.periodPublic, r.periodPublic) === 0

@@ -4,7 +4,7 @@
 // metric on stdout; "target" is what the native-addon DHT measured on this machine the same way.
 import { pathToFileURL } from 'node:url'
 import { loadavg } from 'node:os'
-import { createTestnet } from './testnet.js'
+import { createTestnet } from './udp-testnet.js'
 import { generateIdentity } from '../crypto/identity.js'
 import { sealPresenceRecord } from './presence-seal.js'
 import { presencePlan } from './presence-plan.js'

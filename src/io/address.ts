@@ -2,8 +2,10 @@
 // - PeerAddress { host, port }: what a datagram socket reports and takes (node:dgram's form);
 // - canonical text "a.b.c.d:port" / "[v6]:port": one string per address, so two spellings of
 //   the same IPv6 address compare equal (the DHT keys its tables by it, proto-spec/dht.md §2).
-// Plus the /24 (/48) subnet the DHT's defences count. Parsing is hand-rolled (no regex, no
-// split): the simulator parses millions of these.
+// Plus the /24 (/48) subnet the DHT's defences count, and "host:port" as users type it (flags,
+// config) and logs show it. Parsing is hand-rolled (no regex, no split): the simulator parses
+// millions of these.
+import { errors } from '../errors.js'
 
 export type IpFamily = 4 | 6
 
@@ -144,9 +146,20 @@ export function canonicalAddress (addr: string): string | null {
   return p ? formatAddress(p.ip, p.port) : null
 }
 
-/** The IP part of a canonical address (the rate limiter's and the record store's "source"). */
+/**
+ * The IP part of a canonical address (the rate limiter's and the record store's "source"); a
+ * string without a colon is all host (the simulator's public realm takes bare names).
+ */
 export function hostOf (addr: string): string {
-  return addr.slice(0, addr.lastIndexOf(':'))
+  const i = addr.lastIndexOf(':')
+  return i < 0 ? addr : addr.slice(0, i)
+}
+
+/** The port of "host:port", or null when there is no valid UDP port (1..65535). */
+export function portOf (addr: string): number | null {
+  const i = addr.lastIndexOf(':')
+  if (i < 0) return null
+  return parsePort(addr.slice(i + 1))
 }
 
 /**
@@ -232,6 +245,11 @@ export function formatHostPort (a: PeerAddress): string {
   return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`
 }
 
+/** formatHostPort, or null for no address (what JSON shows for a peer with none). */
+export function formatHostPortOrNull (a: PeerAddress | null): string | null {
+  return a === null ? null : formatHostPort(a)
+}
+
 /** The inverse of formatHostPort for any host text (no validation of the host); null without a port. */
 export function splitHostPort (text: string): PeerAddress | null {
   const i = text.lastIndexOf(':')
@@ -247,4 +265,22 @@ export function splitHostPort (text: string): PeerAddress | null {
 export function peerAddressOf (addr: string): PeerAddress | null {
   const p = parseAddress(addr)
   return p ? { host: formatIp(p.ip), port: p.port } : null
+}
+
+/**
+ * "host:port" or "[v6]:port" as a user writes it (a flag, a config entry): a host name or IPv4
+ * literal without colons, or an IPv6 literal in brackets, and a port 1..65535; null otherwise.
+ */
+export function hostPortFromText (text: string): PeerAddress | null {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/.exec(text.trim())
+  const port = m ? Number(m[3]) : NaN
+  if (!m || port < 1 || port > 65535) return null
+  return { host: (m[1] ?? m[2]) as string, port }
+}
+
+/** hostPortFromText, or a BAD_ARGUMENT that names `what` (the flag) and what arrived. */
+export function parseHostPort (text: string, what = 'address'): PeerAddress {
+  const a = hostPortFromText(text)
+  if (a === null) throw errors.BAD_ARGUMENT(`${what} must be host:port (IPv6 as [addr]:port), got "${text}"`)
+  return a
 }

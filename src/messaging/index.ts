@@ -2,7 +2,7 @@
 // createNode (node.ts); clients talk to it through the IPC methods of src/daemon/rpc-messaging.ts.
 export { MessagingService, type MessagingServiceOptions } from './service.js'
 export { MessagingActions, type SendResult } from './actions.js'
-export { messageJson, requestJson, formatAddress, type MessageJson, type PeerJson, type RequestJson, type ShownStatus } from './json.js'
+export { messageJson, requestJson, type MessageJson, type PeerJson, type RequestJson, type ShownStatus } from './json.js'
 export { OutboxScheduler, type OutboxItem, type OutboxAction, type AckKind } from './outbox-scheduler.js'
 export { ConnectionManager, type PeerState, type PeerSource, type PeerView, type ConnAction, type FoundPresence } from './connections.js'
 export { PresenceLookups, foundPresence, type LookupPresence } from './dht-lookups.js'

@@ -58,8 +58,3 @@ export function requestJson (r: PendingRequest): RequestJson {
   if (text !== undefined) out.text = text
   return out
 }
-
-export function formatAddress (a: { host: string, port: number } | null): string | null {
-  if (a === null) return null
-  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`
-}

@@ -18,13 +18,14 @@ import { newCounters, type MessagingContext } from './context.js'
 import { PrekeyExchange } from './prekey-exchange.js'
 import { Inbound } from './inbound.js'
 import { Outbound } from './outbound.js'
-import { Network, type NetworkOptions } from './network.js'
+import { PeerConnector, type PeerConnectorOptions } from './peer-connector.js'
 import { RequestBook, type RequestOutcome } from './requests.js'
 import { RequestFiles } from './request-files.js'
 import { TypingTracker } from './signals.js'
 import { StateFile, type RememberedAddress } from './state-file.js'
 import { StatusWaiters } from './waiters.js'
-import { formatAddress, messageJson, requestJson } from './json.js'
+import { messageJson, requestJson } from './json.js'
+import { formatHostPortOrNull } from '../io/address.js'
 import { contactJson } from '../app/contact-json.js'
 import { checkName } from '../app/contacts.js'
 import type { Contact } from '../store/index.js'
@@ -39,7 +40,7 @@ const MAX_TIMER_MS = 3600_000
 /** Counts of what the request book turned away are written at most this often (and at stop). */
 const COUNTS_PERSIST_MS = 1000
 
-export interface MessagingServiceOptions extends NetworkOptions {
+export interface MessagingServiceOptions extends PeerConnectorOptions {
   paths: HomePaths
   identity: Identity
   events: EventBus
@@ -62,7 +63,7 @@ export class MessagingService implements Component {
   readonly waiters: StatusWaiters
   readonly outbound: Outbound
   readonly inbound: Inbound
-  readonly network: Network
+  readonly network: PeerConnector
   /** PQXDH bundles asked for and sent over links */
   readonly prekeyExchange: PrekeyExchange
   /** contacts our CONTACT_REQUEST has been queued for */
@@ -109,7 +110,7 @@ export class MessagingService implements Component {
       mutualRequest: async (fp, req) => { await this.#mutual(fp, req) },
       prekeyFrame: (link, frame) => { this.prekeyExchange.onFrame(link, frame) }
     }, this.waiters)
-    this.network = new Network(this.ctx, opts, {
+    this.network = new PeerConnector(this.ctx, opts, {
       isBlocked: fp => this.inbound.gate.isBlocked(fp) || (!this.ctx.contacts.has(fp) && this.inbound.gate.isCoolingOff(fp, this.ctx.now())),
       linkUp: link => { this.#linkUp(link) },
       linkDown: link => { this.#linkDown(link) },
@@ -300,7 +301,7 @@ export class MessagingService implements Component {
 
   #emitPresence (fp: string, state: PeerState, address: Address | null): void {
     const c = this.ctx.contacts.get(fp)
-    this.ctx.events.emit({ type: 'presence', peer: fp, state, address: formatAddress(address), contact: c !== undefined, name: c?.name ?? null })
+    this.ctx.events.emit({ type: 'presence', peer: fp, state, address: formatHostPortOrNull(address), contact: c !== undefined, name: c?.name ?? null })
   }
 
   /** A contact's keys, learned from the session that proved them (it was added by fingerprint). */

@@ -27,7 +27,7 @@ import type { DhtNodeOptions } from '../dht/node.js'
 import { LOOPBACK_SETTINGS, isLoopbackHost } from '../dht/loopback.js'
 import { MessagingService } from '../messaging/service.js'
 import { MessagingActions } from '../messaging/actions.js'
-import type { NetworkOptions } from '../messaging/network.js'
+import type { PeerConnectorOptions } from '../messaging/peer-connector.js'
 import type { Store } from '../store/index.js'
 import { PrekeyService, PREKEY_FILE_NAME } from '../pqxdh/index.js'
 import { EndpointComponent } from './endpoint.js'
@@ -82,7 +82,7 @@ export interface NodeOptions {
 }
 
 /** mDNS follows the UDP bind: one interface when bound to one IPv4 address (else all of them). */
-export function mdnsOptions (host: string, enabled: boolean): NetworkOptions['mdns'] {
+export function mdnsOptions (host: string, enabled: boolean): PeerConnectorOptions['mdns'] {
   if (!enabled) return null
   if (isIPv4(host) && host !== '0.0.0.0') return { interface: host, bind: '0.0.0.0' }
   return {}

@@ -9,4 +9,4 @@ export {
 export { SimNat, type NatOptions, type NatStats, type NatMapping } from './nat.js'
 export { NAT_PRESETS, NAT_DEFAULTS, type NatBehaviour, type NatBehaviourOptions, type NatPresetName } from './nat-options.js'
 export { driveCore, type PollingCore, type PollOutput, type DriveOptions, type DrivenCore } from './drive.js'
-export { SimTransport, simScheduler, simRandom, simSockets, simAddress, parseSimAddress, type SimBind } from './io.js'
+export { SimTransport, simScheduler, simRandom, simSockets, type SimBind } from './io.js'

@@ -1,25 +1,15 @@
 // The I/O seam (src/io/) on the simulator: a SimNetwork address as a DatagramTransport, the
 // SimClock as a Scheduler, the seeded Rng as a Random. A node built on these runs in simulated
 // time and replays exactly for the same seed. Addresses are "host:port" strings in the
-// simulation, as they are for node:dgram's IPv4 sockets.
+// simulation (src/io/address.ts formatHostPort), as they are for node:dgram's IPv4 sockets.
 import type { SimClock, SimTimer } from './clock.js'
 import type { Rng } from './rng.js'
 import type { SimEndpoint, DatagramHandler } from './network.js'
 import type { Scheduler } from '../io/scheduler.js'
 import type { Random } from '../io/random.js'
 import type { BindOptions, DatagramSockets, DatagramTransport } from '../io/datagram.js'
-import type { PeerAddress } from '../io/address.js'
+import { formatHostPort, splitHostPort, type PeerAddress } from '../io/address.js'
 import { errors } from '../errors.js'
-
-export function simAddress (a: PeerAddress): string {
-  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`
-}
-
-export function parseSimAddress (s: string): PeerAddress {
-  const i = s.lastIndexOf(':')
-  const host = s.slice(0, i)
-  return { host: host.startsWith('[') ? host.slice(1, -1) : host, port: Number(s.slice(i + 1)) }
-}
 
 /** Anything that attaches endpoints at string addresses: SimNetwork, DhtSimNetwork, a NAT's realm. */
 export type SimBind = (address: string, onDatagram: DatagramHandler | null) => SimEndpoint
@@ -33,11 +23,14 @@ export class SimTransport implements DatagramTransport {
   constructor (bind: SimBind | { bind: SimBind }, local: PeerAddress) {
     this.local = { ...local }
     const fn = typeof bind === 'function' ? bind : bind.bind.bind(bind)
-    this.#ep = fn(simAddress(local), (data, from) => this.onDatagram?.(data, parseSimAddress(from)))
+    this.#ep = fn(formatHostPort(local), (data, from) => {
+      const a = splitHostPort(from)
+      if (a !== null) this.onDatagram?.(data, a) // a bare name (no port) is no socket address
+    })
   }
 
   send (to: PeerAddress, bytes: Uint8Array): void {
-    this.#ep.send(simAddress(to), bytes)
+    this.#ep.send(formatHostPort(to), bytes)
   }
 
   async close (): Promise<void> {

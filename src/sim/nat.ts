@@ -35,7 +35,8 @@ import { errors } from '../errors.js'
 import type { SimClock } from './clock.js'
 import type { DatagramHandler, SimEndpoint, SimNetwork } from './network.js'
 import { NAT_DEFAULTS, type NatBehaviour, type NatBehaviourOptions, type ResolvedNatBehaviour } from './nat-options.js'
-import { Realm, hostOf, portOf } from './realm.js'
+import { Realm } from './realm.js'
+import { hostOf, portOf } from '../io/address.js'
 import type { Rng } from './rng.js'
 
 export interface NatOptions extends NatBehaviourOptions {

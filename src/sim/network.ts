@@ -8,7 +8,8 @@
 import { SimClock, type RunLimits } from './clock.js'
 import { createRng, type Rng } from './rng.js'
 import { SimNat, type NatOptions } from './nat.js'
-import { Realm, hostOf, portOf } from './realm.js'
+import { Realm } from './realm.js'
+import { hostOf, portOf } from '../io/address.js'
 import { errors } from '../errors.js'
 
 /** One-way delay: a base plus uniform jitter in [0, jitter), or any function of the RNG. */

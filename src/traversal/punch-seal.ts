@@ -11,7 +11,7 @@ import { HandshakeState } from '../crypto/noise/index.js'
 import { fingerprintOf } from '../crypto/fingerprint.js'
 import { constantTimeEqual, type KeyPair } from '../crypto/primitives.js'
 import { verifyPublicIdentity, type Identity, type PublicIdentity } from '../crypto/identity.js'
-import { parseAddress, formatIp } from '../io/address.js'
+import { parseAddress, formatIp, formatHostPort } from '../io/address.js'
 import { readAddress, writeAddress } from '../dht/address-codec.js'
 import { errors } from '../errors.js'
 import { NOISE_PUNCH, PUNCH_PROLOGUE, PUNCH_PAYLOAD_BYTES, PUNCH_ID_BYTES, MAX_CANDIDATES, PUNCH_SEALED_BYTES } from './constants.js'
@@ -59,7 +59,7 @@ function encodePayload (p: PunchPayload, me: PublicIdentity): Uint8Array {
   out[COUNT] = list.length
   let off = COUNT + 1
   for (const c of list) {
-    const a = parseAddress(`${c.host.includes(':') ? `[${c.host}]` : c.host}:${c.port}`)
+    const a = parseAddress(formatHostPort(c))
     if (a === null) throw errors.BAD_ARGUMENT(`punch candidate: expected an IP literal and port, got ${c.host}:${c.port}`)
     out[off] = CANDIDATE_CODE[c.kind]
     off = writeAddress(view, out, off + 1, a)

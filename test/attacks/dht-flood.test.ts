@@ -18,6 +18,7 @@ import { DhtType, ANSWERS_PER_SECOND, ANSWERS_BURST, QUIET_BURST } from '../../s
 import { generateIdentity } from '../../src/crypto/identity.js'
 import { sealNow } from '../dht/helpers.js'
 import { testRng } from '../helpers/seed.js'
+import { peerAddressOf } from '../../src/io/address.js'
 
 const SOURCES = 500
 const MAX_DATAGRAMS = 2_000_000
@@ -60,7 +61,7 @@ t.test('500 sources at full speed: answers stay within the global budget, a real
 
   let answers = 0
   for (let i = 0; i < SOURCES; i++) sockets.push(await bindSource(`127.${10 + (i >> 8)}.${i & 255}.1`, () => { answers++ }))
-  const [vHost, vPort] = [victim.address.slice(0, victim.address.lastIndexOf(':')), Number(victim.address.slice(victim.address.lastIndexOf(':') + 1))]
+  const { host: vHost, port: vPort } = peerAddressOf(victim.address)!
   const requests = sockets.map(() => encodeMessage({ type: DhtType.FIND_NODE, txid: rng.u32(), readOnly: true, senderKey: rng.bytes(32), target: rng.bytes(32) }))
 
   const before = victim.node.stats()

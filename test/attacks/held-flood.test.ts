@@ -2,9 +2,10 @@
 // stranger identities, each on its own loopback /24, each send 50 texts of 60 KB at the stranger
 // rate (a burst of 10, then under 2/s) to a real daemon process, while a contact sends it a
 // message every 100 ms. The daemon's resident memory (VmRSS) stays under 150 MiB (RSS_LIMIT_MIB), the contact's
-// messages are all delivered with a p99 under 1 s, the held spam stays within its byte budget,
-// and after a kill -9 and a restart every held message the daemon acknowledged is still there,
-// and still within the budget. Figures as JSON lines (t.comment).
+// messages are all delivered (their p50/p99 are printed, not judged: how fast is the protocol's
+// matter, measured in simulated time by test/node/held-flood.test.ts), the held spam stays within
+// its byte budget, and after a kill -9 and a restart every held message the daemon acknowledged
+// is still there, and still within the budget. Figures as JSON lines (t.comment).
 import t from 'tap'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -29,7 +30,6 @@ const CONTACT_EVERY_MS = 100
  * was 143–164 MiB, from glibc's retention; 1.5 GiB with 20 strangers before the byte budgets.
  */
 const RSS_LIMIT_MIB = 150
-const P99_LIMIT_MS = 1000
 
 const metric = (t: { comment: (s: string) => void }, name: string, value: number, unit: string): void => {
   t.comment(JSON.stringify({ metric: name, value, unit }))
@@ -117,7 +117,6 @@ t.test('100 strangers × 50 × 60 KB: bounded memory, a contact unaffected, the 
   t.ok(Number(done.seconds) >= (MESSAGES - 10) / 2, `the strangers kept at it for ${Number(done.seconds).toFixed(1)} s: ${String(done.sent)} of ${STRANGERS * MESSAGES} texts sent over ${String(done.sessions)} sessions, ${String(done.cutOff)} of them cut off by the daemon`)
   t.ok(maxRss < RSS_LIMIT_MIB, `Bob's daemon stayed at ≤ ${maxRss.toFixed(0)} MiB resident (from ${rssBefore.toFixed(0)} MiB; limit ${RSS_LIMIT_MIB})`)
   t.equal(latencies.length, n, `all ${n} of the contact's messages were delivered`)
-  t.ok(p(0.99) < P99_LIMIT_MS, `the contact's delivery p99 is ${p(0.99).toFixed(0)} ms (p50 ${p(0.5).toFixed(0)} ms)`)
   t.ok(counts.heldBytes <= MAX_HELD_BYTES_TOTAL, `held: ${counts.heldBytes} bytes, within the ${MAX_HELD_BYTES_TOTAL} budget`)
   t.ok(counts.heldDropped > 0, `${counts.heldDropped} held messages past the budgets were dropped and counted`)
   const during = (await history(bob, 'alice')).filter(m => m.text.startsWith('during the flood')).length

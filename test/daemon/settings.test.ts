@@ -1,8 +1,8 @@
-// Daemon settings (flags over config.yaml, host:port parsing) and the CLI's daemon helpers
+// Daemon settings (flags over config.yaml, --peer parsing) and the CLI's daemon helpers
 // against an in-process daemon.
 import t from 'tap'
 import { writeFile } from 'node:fs/promises'
-import { formatHostPort, parseHostPort, parsePeer, formatPeer, resolveSettings, assertNoDaemon } from '../../src/daemon/run.js'
+import { parsePeer, formatPeer, resolveSettings, assertNoDaemon } from '../../src/daemon/run.js'
 import { generateIdentity } from '../../src/crypto/identity.js'
 import { childArgs, parseChildArgs } from '../../src/daemon/detach.js'
 import { Daemon } from '../../src/daemon/daemon.js'
@@ -10,17 +10,6 @@ import { silentLogger } from '../../src/daemon/log.js'
 import { daemonStatus, findDaemon, requireDaemon } from '../../src/cli/daemon-client.js'
 import { unlock } from '../../src/app/profile.js'
 import { PASS, profileHome } from './helpers.js'
-
-t.test('parseHostPort and formatHostPort', async t => {
-  t.same(parseHostPort('127.0.0.1:47474'), { host: '127.0.0.1', port: 47474 })
-  t.same(parseHostPort('boot.example.org:1'), { host: 'boot.example.org', port: 1 })
-  t.same(parseHostPort('[::1]:9000'), { host: '::1', port: 9000 })
-  t.equal(formatHostPort({ host: '::1', port: 9000 }), '[::1]:9000')
-  t.equal(formatHostPort({ host: '10.0.0.1', port: 5 }), '10.0.0.1:5')
-  for (const bad of ['localhost', ':80', 'host:0', 'host:65536', 'host:http', '::1:80', 'a b:1', '']) {
-    t.throws(() => parseHostPort(bad, '--peer'), { code: 'BAD_ARGUMENT', message: /--peer must be host:port/ }, JSON.stringify(bad))
-  }
-})
 
 t.test('--peer takes fingerprint@host:port (a node answers only a dial that names it) or host:port', async t => {
   const fp = generateIdentity().fingerprint

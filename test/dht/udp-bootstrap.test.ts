@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { BIN } from '../helpers/cli.js'
 import { StandaloneDht } from '../../src/dht/standalone.js'
-import { LOOPBACK_SETTINGS } from '../../src/dht/testnet.js'
+import { LOOPBACK_SETTINGS } from '../../src/dht/loopback.js'
 import { generateIdentity } from '../../src/crypto/identity.js'
 import { sealNow } from './helpers.js'
 

@@ -4,10 +4,11 @@ import t from 'tap'
 import { spawn } from 'node:child_process'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createTestnet } from '../../src/dht/testnet.js'
+import { createTestnet } from '../../src/dht/udp-testnet.js'
 import { StandaloneDht } from '../../src/dht/standalone.js'
 import { generateIdentity } from '../../src/crypto/identity.js'
 import { sealNow } from './helpers.js'
+import { peerAddressOf } from '../../src/io/address.js'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 const CHILD = join(HERE, 'fixtures', 'udp-lookup-child.ts')
@@ -77,7 +78,7 @@ t.test('garbage datagrams are dropped and counted, the node keeps answering', as
   const { createSocket } = await import('node:dgram')
   const sock = createSocket('udp4')
   t.teardown(() => { sock.close() })
-  const [host, port] = [target.address.split(':')[0]!, Number(target.address.split(':')[1])]
+  const { host, port } = peerAddressOf(target.address)!
   const dropped = (): number => { const d = target.node.stats().drops; return d.malformed + d.oversize }
   const before = dropped()
   // wire marker with a DHT type, then junk

@@ -3,17 +3,9 @@
 // first three, comes only with the next token window, 15 minutes); a contact removed stops being a
 // peer (discovery.md §2.4). Without contactsChanged() the cached token stays a stranger's: our
 // browse queries list the node's PTR as a known answer, so it does not send its TXT again.
-import t, { type Test } from 'tap'
-import { MdnsDiscovery, type LostPeer, type MdnsDiscoveryOptions } from '../../src/discovery/index.js'
-import { newFingerprint, until, waitForEvent } from './fixtures/helpers.js'
-
-const LOOPBACK = { interface: '127.0.0.1', bind: '0.0.0.0' } as const
-
-function discovery (t: Test, opts: Partial<MdnsDiscoveryOptions> & { port: number }): MdnsDiscovery {
-  const d = new MdnsDiscovery({ fingerprint: newFingerprint(), ...LOOPBACK, ...opts })
-  t.teardown(() => d.stop())
-  return d
-}
+import t from 'tap'
+import { MdnsDiscovery, type LostPeer } from '../../src/discovery/index.js'
+import { discovery, LOOPBACK, newFingerprint, until, waitForEvent } from './fixtures/helpers.js'
 
 t.test('a contact added while running is a peer at once; removed, it is forgotten', async (t) => {
   const fa = newFingerprint()

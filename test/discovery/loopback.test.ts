@@ -9,17 +9,9 @@ import { networkInterfaces } from 'node:os'
 import packet from 'dns-packet'
 import type { Packet } from 'dns-packet'
 import multicastDns from 'multicast-dns'
-import { MdnsDiscovery, type DiscoveredPeer, type LostPeer, type MdnsDiscoveryOptions } from '../../src/discovery/index.js'
+import { MdnsDiscovery, type DiscoveredPeer, type LostPeer } from '../../src/discovery/index.js'
 import { SERVICE_TYPE } from '../../src/discovery/constants.js'
-import { newFingerprint, until, waitForEvent } from './fixtures/helpers.js'
-
-const LOOPBACK = { interface: '127.0.0.1', bind: '0.0.0.0' } as const
-
-function discovery (t: Test, opts: Partial<MdnsDiscoveryOptions> & { port: number }): MdnsDiscovery {
-  const d = new MdnsDiscovery({ fingerprint: newFingerprint(), ...LOOPBACK, ...opts })
-  t.teardown(() => d.stop())
-  return d
-}
+import { discovery, LOOPBACK, newFingerprint, until, waitForEvent } from './fixtures/helpers.js'
 
 t.test('two contacts on 127.0.0.1 discover each other; stop() makes the other emit peer-lost', async (t) => {
   const fa = newFingerprint()

@@ -1,16 +1,8 @@
 // Real mDNS on 127.0.0.1: two contacts keep each other as peers across token windows, while
 // each window brings a new token, instance name and host name (proto-spec/discovery.md §2.4).
-import t, { type Test } from 'tap'
-import { MdnsDiscovery, type DiscoveredPeer, type MdnsDiscoveryOptions } from '../../src/discovery/index.js'
-import { newFingerprint, until, waitForEvent } from './fixtures/helpers.js'
-
-const LOOPBACK = { interface: '127.0.0.1', bind: '0.0.0.0' } as const
-
-function discovery (t: Test, opts: Partial<MdnsDiscoveryOptions> & { port: number }): MdnsDiscovery {
-  const d = new MdnsDiscovery({ fingerprint: newFingerprint(), ...LOOPBACK, ...opts })
-  t.teardown(() => d.stop())
-  return d
-}
+import t from 'tap'
+import type { DiscoveredPeer } from '../../src/discovery/index.js'
+import { discovery, newFingerprint, until, waitForEvent } from './fixtures/helpers.js'
 
 t.test('contacts keep each other across token windows: new token and names, no peer lost', async (t) => {
   const fa = newFingerprint()

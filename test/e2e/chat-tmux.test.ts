@@ -9,7 +9,8 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { BIN, assertOneLineError, runCli, tempHome } from '../helpers/cli.js'
 import { cliHome, PW, waitFor } from '../daemon/helpers.js'
-import { freePorts, startDaemon, stopAll } from './fixtures/chat-daemons.js'
+import { startDaemon, stopAll } from './fixtures/chat-daemons.js'
+import { freePorts } from './helpers.js'
 
 const run = promisify(execFile)
 const COLS = 120

@@ -3,7 +3,8 @@
 // finds that record by fingerprint — the lookup the connection manager needs.
 import t from 'tap'
 import pino from 'pino'
-import { createTestnet, LOOPBACK_SETTINGS } from '../../src/dht/testnet.js'
+import { createTestnet } from '../../src/dht/udp-testnet.js'
+import { LOOPBACK_SETTINGS } from '../../src/dht/loopback.js'
 import { Endpoint } from '../../src/transport/endpoint.js'
 import { generateIdentity } from '../../src/crypto/identity.js'
 import { DhtComponent, announcedAddresses } from '../../src/node/dht.js'

@@ -33,11 +33,16 @@ async function harness (t: Test, script: Script, opts: Partial<PortMapperOptions
     ...opts
   })
   t.teardown(async () => { await mapper.stop(); await gw.close() })
+  // the status changes only through onChange (PortMapper.#set): each change wakes the wait, and the
+  // one timer is the bound on how long a test may hang, not a poll
   const until = async (pred: (s: PortmapStatus) => boolean): Promise<PortmapStatus> => {
     const deadline = Date.now() + 15_000
     while (!pred(mapper.status())) {
-      if (Date.now() > deadline) throw new Error(`status never matched: ${JSON.stringify(mapper.status())}`)
-      await new Promise<void>(resolve => { const timer = setTimeout(resolve, 1000); waiters.push(() => { clearTimeout(timer); resolve() }) })
+      if (Date.now() >= deadline) throw new Error(`status never matched: ${JSON.stringify(mapper.status())}`)
+      await new Promise<void>(resolve => {
+        const timer = setTimeout(resolve, Math.max(1, deadline - Date.now()))
+        waiters.push(() => { clearTimeout(timer); resolve() })
+      })
     }
     return mapper.status()
   }

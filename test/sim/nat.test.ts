@@ -2,6 +2,7 @@
 // the source address a server outside sees, and which packets reach the host behind the NAT.
 import t from 'tap'
 import { createSimNetwork, NAT_PRESETS, type NatOptions, type SimNat, type SimNetwork } from '../../src/sim/index.js'
+import { hostOf, portOf } from '../../src/io/address.js'
 
 const HOST = '192.168.1.2:5000'
 const EXT_IP = '203.0.113.1'
@@ -111,7 +112,7 @@ t.test('§4.2.1 port preservation keeps the port and falls back when it is taken
   const [first, other] = w.seenBy[S1]!
   t.equal(first, `${EXT_IP}:5000`, 'the first host keeps its port')
   t.not(other, first, 'the second host with the same port gets another')
-  const port = Number(other!.split(':')[1])
+  const port = portOf(other!) ?? 0
   t.ok(port >= 1024 && port <= 65535, `fallback port ${port} is in the range`)
 })
 
@@ -125,7 +126,7 @@ t.test('§4.2.1 random ports (like --random-fully) and §4.2.2 parity, seeded', 
     net.bind(S1, (_d, from) => seen.push(from))
     for (let i = 0; i < 50; i++) nat.bind(`192.168.1.${10 + i}:${5000 + i}`).send(S1, bytes('x'))
     net.run()
-    const ports = seen.map(a => Number(a.split(':')[1]))
+    const ports = seen.map(a => portOf(a) ?? 0)
     t.equal(new Set(ports).size, 50, 'every mapping has its own port (no port overloading)')
     t.ok(ports.every(p => p >= 20000 && p <= 29999), 'all in the configured range')
     const preserved = ports.filter((p, i) => p === 5000 + i).length
@@ -173,7 +174,7 @@ t.test('§4.1 IP address pooling: paired keeps one external IP per host, arbitra
       host.send(server, bytes('x'))
     }
     net.run()
-    const used = new Set(seen.map(a => a.split(':')[0]))
+    const used = new Set(seen.map(a => hostOf(a)))
     if (pooling === 'paired') t.equal(used.size, 1, `12 mappings, one external IP (${[...used].join(', ')})`)
     else t.equal(used.size, 3, '12 mappings over all three external IPs')
   }

@@ -1,13 +1,14 @@
 // A DHT network in one process (dht.md §9): the real DhtNode over a simulated datagram network,
 // with a seeded RNG and the simulated clock, so a run with the same options replays exactly.
-import { ipScope, parseIp } from '../../io/address.js'
+import { ipScope, parseIp, splitHostPort } from '../../io/address.js'
 import { createRng, type Rng } from '../../sim/rng.js'
 import type { SimEndpoint } from '../../sim/network.js'
 import { DhtNode, type DhtNodeOptions } from '../node.js'
 import type { Scheduler } from '../../io/scheduler.js'
-import { SimTransport, simScheduler, simRandom, parseSimAddress } from '../../sim/io.js'
-import type { SimDatagramNetwork } from './network.js'
+import { SimTransport, simScheduler, simRandom } from '../../sim/io.js'
+import type { SimDatagramNetwork } from './lean-network.js'
 import { cachedRecordVerifier } from '../records.js'
+import { errors } from '../../errors.js'
 
 export interface SimNode {
   readonly index: number
@@ -20,8 +21,15 @@ export interface SimNode {
 /** A node's socket at `addr` on the simulated network, and the endpoint under it (to close it). */
 export function bindTransport (net: SimDatagramNetwork, addr: string): { transport: SimTransport, endpoint: SimEndpoint } {
   let endpoint: SimEndpoint | null = null
-  const transport = new SimTransport((a, h) => (endpoint = net.bind(a, h)), parseSimAddress(addr))
+  const transport = new SimTransport((a, h) => (endpoint = net.bind(a, h)), simHostPort(addr))
   return { transport, endpoint: endpoint! }
+}
+
+/** A simulated node's "ip:port" as a socket address (every harness address has a port). */
+function simHostPort (addr: string): { host: string, port: number } {
+  const a = splitHostPort(addr)
+  if (a === null) throw errors.BAD_ARGUMENT(`sim: "${addr}" is no host:port`)
+  return a
 }
 
 /**

@@ -8,7 +8,7 @@ import { sealPresenceRecord } from '../presence-seal.js'
 import { presencePlan } from '../presence-plan.js'
 import type { LookupResult } from '../lookup-run.js'
 import type { DhtSettings } from '../context.js'
-import { DhtSimNetwork, type SimDatagramNetwork } from './network.js'
+import { DhtSimNetwork, type SimDatagramNetwork } from './lean-network.js'
 import { SimDht } from './harness.js'
 import { quantile, type RttModel } from './latency.js'
 import { createSimNetwork } from '../../sim/network.js'
@@ -25,7 +25,7 @@ export interface ScenarioOptions {
   churn: number
   publishers: number
   lookups: number
-  /** 'lean' (default): src/dht/sim/network.ts; 'sim': src/sim's SimNetwork (per-datagram delays). */
+  /** 'lean' (default): src/dht/sim/lean-network.ts; 'sim': src/sim's SimNetwork (per-datagram delays). */
   network?: 'lean' | 'sim'
   rtt?: RttModel
   loss?: number

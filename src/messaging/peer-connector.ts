@@ -1,4 +1,5 @@
-// The messaging service's side of the network (proto-spec/messaging.md §5): carries out the
+// The peer connector, the messaging service's side of the network (proto-spec/messaging.md §5):
+// the I/O adapter of the ConnectionManager core (connections.ts). It carries out the
 // ConnectionManager's dials through the Endpoint (Noise XX: a static or discovered peer's key
 // may be unknown; a discovered one's fingerprint is still checked; IK with the key from a DHT
 // presence record) and its DHT lookups (§5.2), turns sessions — dialled or inbound — into
@@ -11,13 +12,14 @@ import type { DiscoveredPeer } from '../discovery/index.js'
 import { ConnectionManager, type Address, type ConnAction, type FoundPresence, type PeerPath, type PeerState, type PunchInfo } from './connections.js'
 import { PresenceLookups, type LookupPresence } from './dht-lookups.js'
 import { PeerLink } from './link.js'
-import { formatAddress, type PeerJson } from './json.js'
+import type { PeerJson } from './json.js'
+import { formatHostPort, formatHostPortOrNull } from '../io/address.js'
 import type { MessagingContext } from './context.js'
 
 /** A dial gives up after this long (handshake retransmissions at 1, 2, 4, 8 s fit in it). */
 export const DIAL_TIMEOUT_MS = 20_000
 
-export interface NetworkOptions {
+export interface PeerConnectorOptions {
   /** --peer entries; one with a fingerprint can be answered (wire.md §4.1.1) */
   staticPeers: Array<Address & { fingerprint?: string }>
   /** options for LAN discovery, or null for none (--no-mdns) */
@@ -26,12 +28,12 @@ export interface NetworkOptions {
   lookupPresence?: LookupPresence | null
   /**
    * Start a hole punch to a contact whose record shows no directly reachable address
-   * (proto-spec/traversal.md §5); its result comes back through Network.punched(). None: no punching.
+   * (proto-spec/traversal.md §5); its result comes back through PeerConnector.punched(). None: no punching.
    */
   punch?: ((fingerprint: string, dhPublic: Uint8Array, info: PunchInfo) => void) | null
 }
 
-export interface NetworkHooks {
+export interface PeerConnectorHooks {
   isBlocked: (fp: string) => boolean
   linkUp: (link: PeerLink) => void
   linkDown: (link: PeerLink) => void
@@ -42,7 +44,7 @@ export interface NetworkHooks {
   rearm: () => void
 }
 
-export class Network {
+export class PeerConnector {
   readonly conn: ConnectionManager
   readonly links = new Map<string, PeerLink>()
   readonly #dials = new Set<AbortController>()
@@ -54,7 +56,7 @@ export class Network {
   readonly #punchKeys = new Map<string, Uint8Array>()
   readonly #onSession = (s: Session): void => { this.#inbound(s) }
 
-  constructor (private readonly ctx: MessagingContext, private readonly opts: NetworkOptions, private readonly hooks: NetworkHooks) {
+  constructor (private readonly ctx: MessagingContext, private readonly opts: PeerConnectorOptions, private readonly hooks: PeerConnectorHooks) {
     const lookup = opts.lookupPresence ?? null
     this.conn = new ConnectionManager({ random: ctx.random, lookups: lookup !== null })
     this.#lookups = lookup === null
@@ -139,7 +141,7 @@ export class Network {
       return {
         path,
         fingerprint: fp,
-        address: formatAddress(link?.address ?? p.address),
+        address: formatHostPortOrNull(link?.address ?? p.address),
         source: p.source,
         state: p.state,
         rtt: rtt === null ? null : Math.round(rtt * 10) / 10,
@@ -173,7 +175,7 @@ export class Network {
   #lookedUp (fp: string, found: FoundPresence | null): void {
     if (this.#stopped) return
     if (found !== null) this.ctx.counters.lookupsFound++
-    this.ctx.log.debug({ peer: fp, addresses: found?.addresses.map(formatAddress) ?? null }, 'dht lookup done')
+    this.ctx.log.debug({ peer: fp, addresses: found?.addresses.map(formatHostPort) ?? null }, 'dht lookup done')
     this.conn.lookupDone(fp, found, this.ctx.now())
     if (found?.punch !== undefined && this.opts.punch != null && this.conn.state(fp) === 'offline') {
       this.#punchKeys.set(fp, found.dhPublic)
@@ -214,7 +216,7 @@ export class Network {
       this.#inbound(session)
     }, (err: Error) => {
       this.ctx.counters.dialsFailed++
-      this.ctx.log.debug({ to: formatAddress(address), err: err.message }, 'dial failed')
+      this.ctx.log.debug({ to: formatHostPort(address), err: err.message }, 'dial failed')
       if (!this.#stopped) this.apply(this.conn.dialFailed(key, this.ctx.now()))
     }).finally(() => {
       this.#dials.delete(ctl)
@@ -247,7 +249,7 @@ export class Network {
     this.hooks.rearm()
   }
 
-  async #startMdns (endpoint: Endpoint, o: NonNullable<NetworkOptions['mdns']>): Promise<void> {
+  async #startMdns (endpoint: Endpoint, o: NonNullable<PeerConnectorOptions['mdns']>): Promise<void> {
     // our contacts' nodes are the ones we can recognise on the LAN (discovery.md §2.4)
     const contacts = (): string[] => this.ctx.contacts.all().map(c => c.fingerprint)
     const mdns = new MdnsDiscovery({ fingerprint: this.ctx.identity.fingerprint, port: endpoint.address.port, contacts, ...o })

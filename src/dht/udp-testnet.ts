@@ -6,8 +6,6 @@ import { StandaloneDht } from './standalone.js'
 import type { DhtNodeOptions } from './node.js'
 import { LOOPBACK_SETTINGS } from './loopback.js'
 
-export { LOOPBACK_SETTINGS }
-
 export interface TestnetOptions {
   host?: string
   /** How many of the nodes the others join through (default 3). */
