@@ -7,6 +7,12 @@
 // ordered checks, §14: paced). A PROBE or PROBE_ACK heard from an address is a path: the
 // offerer reports it (event 'path'), and the caller runs the Noise IK handshake there. An attempt
 // with no path after PUNCH_TIMEOUT_MS reports 'failed' (the caller's relay hook takes over).
+// A relay offer (relay.md §2) may ride in an offer, an answer or a message of its own (role
+// 'relay', traversal.md §7.2): it is reported as event 'relay' for the caller to join. A
+// stranger's offer is admitted under a budget and reported as 'stranger', never probed: the caller
+// answers it with a relay offer only (answerWithRelay, traversal.md §5.4).
+import type { RelayOffer } from '../relay/client.js'
+import { KeyedRateLimiter, TokenBucket } from '../transport/rate-limit.js'
 import type { Identity } from '../crypto/identity.js'
 import { constantTimeEqual } from '../crypto/primitives.js'
 import { addressOf } from '../io/address.js'
@@ -14,7 +20,8 @@ import { encodeTraversal, type TraversalMessage } from './messages.js'
 import { openPunch, sealPunch, type OpenedPunch } from './punch-seal.js'
 import { orderCandidates, type Candidate, type CandidateKind, type NatKind } from './candidates.js'
 import {
-  TraversalType, PUNCH_ID_BYTES, PUNCH_MAX_SKEW_MS, PROBE_PACE_MS, PROBE_ROUNDS, PUNCH_TIMEOUT_MS
+  TraversalType, PUNCH_ID_BYTES, PUNCH_MAX_SKEW_MS, PROBE_PACE_MS, PROBE_ROUNDS, PUNCH_TIMEOUT_MS,
+  STRANGER_PUNCH_RATE_PER_S, STRANGER_PUNCH_BURST, STRANGER_PUNCH_PER_PEER_MS
 } from './constants.js'
 import type { Outgoing } from './rendezvous.js'
 
@@ -25,6 +32,18 @@ export interface PunchTarget {
   rendezvous: Array<{ address: string, tag: Uint8Array }>
   candidates: Candidate[]
   natKind: NatKind
+  /** a relay allocation the answerer should join (relay-first, traversal.md §7.1) */
+  relay?: RelayOffer
+}
+
+/** A stranger's offer, admitted: answer it with answerWithRelay() within PENDING_TTL_MS, or not at all. */
+export interface StrangerOffer {
+  fingerprint: string
+  dhPublic: Uint8Array
+  punchId: Uint8Array
+  handle: Uint8Array
+  /** the rendezvous it came through: the answer goes back there */
+  rendezvous: string
 }
 
 export type PunchEvent =
@@ -32,6 +51,10 @@ export type PunchEvent =
   | { type: 'path', fingerprint: string, address: string, kind: CandidateKind | 'peer-reflexive', rttMs: number | null, role: 'offer' | 'answer' }
   /** no path within PUNCH_TIMEOUT_MS, or no rendezvous answered */
   | { type: 'failed', fingerprint: string, reason: 'no-answer' | 'no-path', natKind: NatKind }
+  /** the peer sent a relay offer (in its offer, answer or a relay message): join it; `dial` when we started the punch */
+  | { type: 'relay', fingerprint: string, dhPublic: Uint8Array, offer: RelayOffer, dial: boolean }
+  /** a stranger (not a contact) wants to reach us, within the stranger budget */
+  | { type: 'stranger', offer: StrangerOffer }
 
 export interface PuncherOptions {
   identity: Identity
@@ -44,6 +67,8 @@ export interface PuncherOptions {
   natKind: () => NatKind
   /** which of a peer's candidates we may send to (address scope, address family) */
   usable?: (c: Candidate) => boolean
+  /** take strangers' offers under the stranger budget (the node can answer them with a relay) */
+  acceptStrangers?: boolean
 }
 
 export interface PunchStats {
@@ -56,6 +81,9 @@ export interface PunchStats {
   probesSent: number
   paths: number
   failed: number
+  /** strangers' offers admitted, and refused for the stranger budget */
+  strangers: number
+  strangersCapped: number
 }
 
 interface Attempt {
@@ -77,6 +105,8 @@ interface Attempt {
   lastSentTo: Map<string, number>
   done: boolean
   expiresAt: number
+  /** offerer: the relay offer carried in its offers */
+  relay?: RelayOffer
 }
 
 /** Ask the next rendezvous if the current one has not answered by then. */
@@ -89,7 +119,9 @@ export class Puncher {
   readonly #attempts = new Map<string, Attempt>()
   readonly #seen = new Map<string, number>()
   readonly events: PunchEvent[] = []
-  readonly stats: PunchStats = { offers: 0, answersReceived: 0, forwardsOpened: 0, notContact: 0, replays: 0, undecryptable: 0, probesSent: 0, paths: 0, failed: 0 }
+  readonly stats: PunchStats = { offers: 0, answersReceived: 0, forwardsOpened: 0, notContact: 0, replays: 0, undecryptable: 0, probesSent: 0, paths: 0, failed: 0, strangers: 0, strangersCapped: 0 }
+  #strangerBudget: TokenBucket | null = null
+  readonly #strangerPeers = new KeyedRateLimiter({ ratePerS: 1000 / STRANGER_PUNCH_PER_PEER_MS, burst: 1, maxKeys: 1024 })
 
   constructor (private readonly o: PuncherOptions) {}
 
@@ -106,8 +138,34 @@ export class Puncher {
     const a = this.#attempt('offer', t.fingerprint, this.o.random(PUNCH_ID_BYTES), t.candidates, t.natKind, now)
     a.rendezvous = t.rendezvous
     a.dhPublic = t.dhPublic
+    if (t.relay !== undefined) a.relay = t.relay
     this.stats.offers++
     return this.#ask(a, now)
+  }
+
+  /**
+   * Offer a relay allocation for the punch running toward `fingerprint` (traversal.md §7.2: the race):
+   * one role-3 message through the rendezvous that answered (or was asked last). [] if none runs.
+   */
+  sendRelay (fingerprint: string, offer: RelayOffer): Outgoing[] {
+    for (const a of this.#attempts.values()) {
+      if (a.role !== 'offer' || a.fingerprint !== fingerprint || a.dhPublic === null) continue
+      const r = a.rendezvous[Math.min(Math.max(a.asked, 0), a.rendezvous.length - 1)]
+      if (r === undefined) return []
+      a.relay = offer
+      const sealed = sealPunch({ ...this.#payload(a), role: 'relay', candidates: [], relay: offer }, this.o.identity, a.dhPublic)
+      return [{ to: r.address, bytes: encodeTraversal({ type: TraversalType.PUNCH_REQUEST, tag: r.tag, sealed }) }]
+    }
+    return []
+  }
+
+  /**
+   * Answer a stranger's offer with a relay allocation and nothing else (traversal.md §5.4): no
+   * candidates, no NAT kind, no probe — the stranger learns only the relay port it may bind.
+   */
+  answerWithRelay (s: StrangerOffer, offer: RelayOffer): Outgoing[] {
+    const sealed = sealPunch({ role: 'answer', punchId: s.punchId, sentAt: this.o.wallNow(), natKind: 'unknown', candidates: [], relay: offer }, this.o.identity, s.dhPublic)
+    return [{ to: s.rendezvous, bytes: encodeTraversal({ type: TraversalType.PUNCH_REPLY, handle: s.handle, sealed }) }]
   }
 
   receive (m: TraversalMessage, from: string, now: number): Outgoing[] {
@@ -174,7 +232,7 @@ export class Puncher {
   }
 
   #payload (a: Attempt): Parameters<typeof sealPunch>[0] {
-    return { role: a.role, punchId: a.punchId, sentAt: this.o.wallNow(), natKind: this.o.natKind(), candidates: this.o.candidates() }
+    return { role: a.role, punchId: a.punchId, sentAt: this.o.wallNow(), natKind: this.o.natKind(), candidates: this.o.candidates(), ...(a.relay === undefined ? {} : { relay: a.relay }) }
   }
 
   /** Send the offer to the next rendezvous entry (traversal.md §5.1); past the last one, wait for the timeout. */
@@ -200,22 +258,50 @@ export class Puncher {
 
   /** B's side: an offer passed on by a rendezvous we registered with (traversal.md §5.3). */
   #onForward (handle: Uint8Array, sealed: Uint8Array, from: string, now: number): Outgoing[] {
-    const p = this.#open(sealed, 'offer')
+    const p = this.#open(sealed, ['offer', 'relay'])
     if (p === null) return []
+    if (!this.o.isContact(p.fingerprint)) {
+      // a stranger: a relay answer at most, under the budget (traversal.md §5.4)
+      if (p.role !== 'offer') this.stats.notContact++
+      else if (this.#admitStranger(p.fingerprint, now)) {
+        this.events.push({ type: 'stranger', offer: { fingerprint: p.fingerprint, dhPublic: p.sender.dhPublic, punchId: p.punchId, handle, rendezvous: from } })
+      }
+      return []
+    }
     this.stats.forwardsOpened++
+    if (p.relay !== undefined) this.events.push({ type: 'relay', fingerprint: p.fingerprint, dhPublic: p.sender.dhPublic, offer: p.relay, dial: false })
+    if (p.role === 'relay') return [] // the punch itself was offered before (traversal.md §7.2)
     const a = this.#attempt('answer', p.fingerprint, p.punchId, p.candidates, p.natKind, now)
     const answer = sealPunch(this.#payload(a), this.o.identity, p.sender.dhPublic)
     return [{ to: from, bytes: encodeTraversal({ type: TraversalType.PUNCH_REPLY, handle, sealed: answer }) }, ...this.#probe(a, now)]
   }
 
+  /** The stranger budget: one offer per stranger per STRANGER_PUNCH_PER_PEER_MS, and a global trickle. */
+  #admitStranger (fingerprint: string, now: number): boolean {
+    if (this.o.acceptStrangers !== true) {
+      this.stats.notContact++
+      return false
+    }
+    this.#strangerBudget ??= new TokenBucket({ ratePerS: STRANGER_PUNCH_RATE_PER_S, burst: STRANGER_PUNCH_BURST }, now)
+    if (!this.#strangerBudget.peek(now) || !this.#strangerPeers.take(fingerprint, now)) {
+      this.stats.strangersCapped++
+      return false
+    }
+    this.#strangerBudget.take(now)
+    this.stats.strangers++
+    return true
+  }
+
   /** A's side: the answer, through the rendezvous. */
   #onAnswer (sealed: Uint8Array, now: number): Outgoing[] {
-    const p = this.#open(sealed, 'answer')
+    const p = this.#open(sealed, ['answer'])
     if (p === null) return []
+    // whoever we offered to may answer, contact or not (a contact request's first punch, §5.4)
     const a = this.#attempts.get(hex(p.punchId))
     if (a === undefined || a.role !== 'offer' || a.fingerprint !== p.fingerprint || a.answered) return []
     this.stats.answersReceived++
     a.answered = true
+    if (p.relay !== undefined) this.events.push({ type: 'relay', fingerprint: p.fingerprint, dhPublic: p.sender.dhPublic, offer: p.relay, dial: true })
     a.natKind = p.natKind
     const usable = this.o.usable ?? (() => true)
     const known = new Set(a.remote.map(candidateAddress))
@@ -225,19 +311,15 @@ export class Puncher {
     return a.done ? [] : this.#probe(a, now)
   }
 
-  /** Opened, from a contact, of the expected role, fresh, not seen before; else null (counted). */
-  #open (sealed: Uint8Array, role: 'offer' | 'answer'): OpenedPunch | null {
+  /** Opened, of an expected role, fresh, not seen before; else null (counted). Who sent it is the caller's check. */
+  #open (sealed: Uint8Array, roles: Array<OpenedPunch['role']>): OpenedPunch | null {
     const p = openPunch(sealed, this.o.identity)
-    if (p === null || p.role !== role) {
+    if (p === null || !roles.includes(p.role)) {
       this.stats.undecryptable++
       return null
     }
-    if (!this.o.isContact(p.fingerprint)) {
-      this.stats.notContact++
-      return null
-    }
     const wall = this.o.wallNow()
-    const key = `${role}:${hex(p.punchId)}`
+    const key = `${p.role}:${hex(p.punchId)}`
     if (Math.abs(wall - p.sentAt) > PUNCH_MAX_SKEW_MS || this.#seen.has(key)) {
       this.stats.replays++
       return null
