@@ -144,19 +144,19 @@ export class Puncher {
   }
 
   /**
-   * Offer a relay allocation for the punch running toward `fingerprint` (traversal.md §7.2: the race):
-   * one role-3 message through the rendezvous that answered (or was asked last). [] if none runs.
+   * Offer a relay allocation to `t` (traversal.md §7.2: the race, or relay-first while a punch
+   * runs): one role-3 message through the rendezvous that answered our offer, else `t`'s first.
+   * It carries the running punch's id (ours, or the one we are answering), else a fresh one.
    */
-  sendRelay (fingerprint: string, offer: RelayOffer): Outgoing[] {
-    for (const a of this.#attempts.values()) {
-      if (a.role !== 'offer' || a.fingerprint !== fingerprint || a.dhPublic === null) continue
-      const r = a.rendezvous[Math.min(Math.max(a.asked, 0), a.rendezvous.length - 1)]
-      if (r === undefined) return []
-      a.relay = offer
-      const sealed = sealPunch({ ...this.#payload(a), role: 'relay', candidates: [], relay: offer }, this.o.identity, a.dhPublic)
-      return [{ to: r.address, bytes: encodeTraversal({ type: TraversalType.PUNCH_REQUEST, tag: r.tag, sealed }) }]
-    }
-    return []
+  sendRelay (t: Pick<PunchTarget, 'fingerprint' | 'dhPublic' | 'rendezvous'>, offer: RelayOffer): Outgoing[] {
+    const a = [...this.#attempts.values()].find(x => x.fingerprint === t.fingerprint && !x.done)
+    const asked = a?.role === 'offer' ? a.rendezvous[Math.min(Math.max(a.asked, 0), a.rendezvous.length - 1)] : undefined
+    const r = asked ?? t.rendezvous[0]
+    if (r === undefined) return []
+    if (a !== undefined) a.relay = offer
+    const payload = { role: 'relay' as const, punchId: a?.punchId ?? this.o.random(PUNCH_ID_BYTES), sentAt: this.o.wallNow(), natKind: this.o.natKind(), candidates: [], relay: offer }
+    const sealed = sealPunch(payload, this.o.identity, t.dhPublic)
+    return [{ to: r.address, bytes: encodeTraversal({ type: TraversalType.PUNCH_REQUEST, tag: r.tag, sealed }) }]
   }
 
   /**

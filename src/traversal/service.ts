@@ -141,9 +141,9 @@ export class TraversalService {
     return this.puncher.active(target.fingerprint)
   }
 
-  /** Offer `relay` to the peer our punch toward `fingerprint` runs to (traversal.md §7.2); false if none runs. */
-  sendRelay (fingerprint: string, relay: RelayOffer): boolean {
-    const out = this.puncher.sendRelay(fingerprint, relay)
+  /** Offer `relay` to `target` through a rendezvous (traversal.md §7.2); false if it lists none. */
+  sendRelay (target: Pick<PunchTarget, 'fingerprint' | 'dhPublic' | 'rendezvous'>, relay: RelayOffer): boolean {
+    const out = this.puncher.sendRelay(target, relay)
     this.#send(out)
     return out.length > 0
   }
