@@ -75,6 +75,8 @@ export class AutoRelay implements Component {
   readonly #refusals = new RelayRefusals()
   readonly #repunchAt = new Map<string, number>()
   readonly #race = new Map<string, TimerHandle>()
+  /** when we started reaching each peer (its first punch), for the connect time a relayed session logs */
+  readonly #startedAt = new Map<string, number>()
   #sweep: TimerHandle | null = null
   #stopped = false
   readonly stats = { allocated: 0, joined: 0, relayedSessions: 0, movedDirect: 0, released: 0, strangersAnswered: 0, failed: 0 }
@@ -88,6 +90,9 @@ export class AutoRelay implements Component {
   punch (t: PunchTarget): void {
     const traversal = this.o.traversal()
     if (traversal === null || this.#stopped) return
+    const now = this.o.scheduler.now()
+    const since = this.#startedAt.get(t.fingerprint)
+    if (since === undefined || now - since > AUTO_RELAY_UNUSED_MS) this.#startedAt.set(t.fingerprint, now)
     if (this.#relayed(t.fingerprint) !== null || this.#allocating.has(t.fingerprint)) {
       traversal.punch(t) // a re-punch, or a punch while the relay is set up: no second allocation
       return
@@ -249,7 +254,10 @@ export class AutoRelay implements Component {
     h.usedAt = this.o.scheduler.now()
     this.#repunchAt.set(h.fingerprint, this.o.scheduler.now() + AUTO_RELAY_REPUNCH_MS)
     this.o.traversal()?.connected(h.fingerprint)
-    this.o.log.info({ peer: h.fingerprint, relay: formatHostPort(h.path.relay) }, 'session through a relay')
+    const started = this.#startedAt.get(h.fingerprint)
+    this.#startedAt.delete(h.fingerprint)
+    const connectMs = started === undefined ? null : this.o.scheduler.now() - started
+    this.o.log.info({ peer: h.fingerprint, relay: formatHostPort(h.path.relay), connectMs }, 'session through a relay')
     this.o.adopt(session, null)
   }
 
