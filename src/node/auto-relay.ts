@@ -26,6 +26,8 @@ export const AUTO_RELAY_RACE_MS = 500
 export const AUTO_RELAY_REPUNCH_MS = 60_000
 /** A path that carried no session for this long after it could forward is released (traversal.md §7.4). */
 export const AUTO_RELAY_UNUSED_MS = 30_000
+/** Peers whose last punch target is remembered (for the give-up fallback). */
+const MAX_TARGETS = 256
 /** How often paths are checked for a session. */
 const SWEEP_MS = 5_000
 /** Relay paths held for strangers' first contacts at once. */
@@ -75,6 +77,8 @@ export class AutoRelay implements Component {
   readonly #refusals = new RelayRefusals()
   readonly #repunchAt = new Map<string, number>()
   readonly #race = new Map<string, TimerHandle>()
+  /** the last record each peer was punched from: a punch that gives up falls back to a relay through it */
+  readonly #targets = new Map<string, PunchTarget>()
   /** when we started reaching each peer (its first punch), for the connect time a relayed session logs */
   readonly #startedAt = new Map<string, number>()
   #sweep: TimerHandle | null = null
@@ -93,6 +97,9 @@ export class AutoRelay implements Component {
     const now = this.o.scheduler.now()
     const since = this.#startedAt.get(t.fingerprint)
     if (since === undefined || now - since > AUTO_RELAY_UNUSED_MS) this.#startedAt.set(t.fingerprint, now)
+    this.#targets.delete(t.fingerprint) // kept in insertion order: the newest last, the oldest dropped first
+    this.#targets.set(t.fingerprint, t)
+    if (this.#targets.size > MAX_TARGETS) this.#targets.delete(this.#targets.keys().next().value!)
     if (this.#relayed(t.fingerprint) !== null || this.#allocating.has(t.fingerprint)) {
       traversal.punch(t) // a re-punch, or a punch while the relay is set up: no second allocation
       return
@@ -107,13 +114,22 @@ export class AutoRelay implements Component {
     this.#race.set(t.fingerprint, this.o.scheduler.setTimer(AUTO_RELAY_RACE_MS, () => {
       this.#race.delete(t.fingerprint)
       if (this.#stopped || this.#sessionWith(t.fingerprint) !== null || !traversal.puncher.active(t.fingerprint)) return
+      if (this.#allocating.has(t.fingerprint) || this.#holds(t.fingerprint)) return // the give-up fallback, or the peer's offer, came first
       void this.#allocateFor(t, this.#candidates(t), offer => traversal.sendRelay(t, offer))
     }))
   }
 
-  /** The punch gave up (traversal.md §7): the race has already offered a relay if one could be had. */
+  /**
+   * The punch gave up (traversal.md §7.2). The race has usually offered a relay already; if not
+   * (the peer answered, but no probe got through, and no relay is set up), offer one now.
+   */
   gaveUp (ev: Extract<PunchEvent, { type: 'failed' }>): void {
     this.o.onGiveUp?.(ev)
+    const t = this.#targets.get(ev.fingerprint)
+    const traversal = this.o.traversal()
+    if (ev.reason !== 'no-path' || t === undefined || traversal === null || this.#stopped) return
+    if (this.#sessionWith(ev.fingerprint) !== null || this.#allocating.has(ev.fingerprint) || this.#holds(ev.fingerprint)) return
+    void this.#allocateFor(t, this.#candidates(t), offer => traversal.sendRelay(t, offer))
   }
 
   /** The peer offered a relay allocation (traversal.md §7): bind it; dial through it if we asked for the session. */
@@ -276,6 +292,12 @@ export class AutoRelay implements Component {
     if (s === null) return null
     for (const h of this.#held) if (h.fingerprint === fingerprint && h.path.state !== 'closed' && sameAddress(h.path.address, s.remoteAddress)) return h
     return null
+  }
+
+  /** A relay path to `fingerprint` is held (set up, or waiting for the peer). */
+  #holds (fingerprint: string): boolean {
+    for (const h of this.#held) if (h.fingerprint === fingerprint && h.path.state !== 'closed') return true
+    return false
   }
 
   #sessionWith (fingerprint: string): Session | null {
