@@ -61,7 +61,8 @@ interface Held {
   dial: boolean
   dhPublic: Uint8Array
   stranger: boolean
-  /** when it could first forward, and when a session last ran over it */
+  /** when we took it, when it could first forward, and when a session last ran over it */
+  heldAt?: number
   readyAt: number | null
   usedAt: number | null
 }
@@ -243,6 +244,7 @@ export class AutoRelay implements Component {
   /** Keep `h`; once the relay forwards, the dialling side runs Noise IK to its relay port. */
   #hold (h: Held): void {
     if (this.#stopped) { h.path.release(); return }
+    h.heldAt = this.o.scheduler.now()
     this.#held.add(h)
     h.path.once('closed', () => { this.#held.delete(h) })
     this.#armSweep()
@@ -339,8 +341,9 @@ export class AutoRelay implements Component {
         if (h.dial && now >= (this.#repunchAt.get(h.fingerprint) ?? Infinity)) this.#repunch(h)
         continue
       }
-      const since = h.usedAt ?? h.readyAt
-      if (since !== null && now - since >= AUTO_RELAY_UNUSED_MS) this.#release(h)
+      // never used, or used no more: its peer never bound, never dialled, or the session ended
+      const since = h.usedAt ?? h.readyAt ?? h.heldAt ?? now
+      if (now - since >= AUTO_RELAY_UNUSED_MS) this.#release(h)
     }
   }
 

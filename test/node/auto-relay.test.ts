@@ -1,13 +1,14 @@
 // The automatic relay's decisions (proto-spec/traversal.md §7), with its parts replaced by
 // recorders on a simulated clock: relay first when both NATs are symmetric, the race after
 // AUTO_RELAY_RACE_MS otherwise, the fallback when a punch gives up with no relay, the next relay
-// when one does not answer, the tie when both sides offer, a stranger answered from our own relay.
+// when one does not answer, a peer's offer joined instead, a stranger answered from our own relay,
+// and the release of a path no session uses.
 import t from 'tap'
 import { EventEmitter } from 'node:events'
 import { SimClock } from '../../src/sim/clock.js'
 import { simScheduler } from '../../src/sim/io.js'
 import { silentLogger } from '../../src/daemon/log.js'
-import { AutoRelay, AUTO_RELAY_RACE_MS, AUTO_RELAY_TIMEOUT_MS } from '../../src/node/auto-relay.js'
+import { AutoRelay, AUTO_RELAY_RACE_MS, AUTO_RELAY_TIMEOUT_MS, AUTO_RELAY_UNUSED_MS } from '../../src/node/auto-relay.js'
 import type { RelayClient, RelayOffer } from '../../src/relay/client.js'
 import type { TraversalService } from '../../src/traversal/service.js'
 import type { PunchTarget } from '../../src/traversal/punch.js'
@@ -90,6 +91,9 @@ t.test('both NATs symmetric: allocate on the target\'s rendezvous first, the off
   await run(r, 50)
   t.same(r.log, ['allocate 198.51.100.7', 'punch+relay 198.51.100.7'], 'no punch before the relay; the rendezvous is the relay')
   t.same(r.relay.report().map(u => [u.via, u.role]), [['198.51.100.7:7000', 'dialer']], 'dmess status: the relay in use')
+  await run(r, AUTO_RELAY_UNUSED_MS + 6_000)
+  t.same(r.relay.report(), [], 'a path no session ever used is released (traversal.md §7.4)')
+  t.equal(r.paths[0]?.released, true, 'with a RELEASE to the relay')
 })
 
 t.test('otherwise: punch at once, race a relay after AUTO_RELAY_RACE_MS; a silent relay is passed over', async t => {
