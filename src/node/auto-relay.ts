@@ -24,6 +24,8 @@ export const AUTO_RELAY_TIMEOUT_MS = 1_500
 export const AUTO_RELAY_RACE_MS = 500
 /** While relayed, look the peer up and punch again this often (traversal.md §7.3). */
 export const AUTO_RELAY_REPUNCH_MS = 60_000
+/** The first re-punch after a session went relayed: a punch that lost the race to a slow start gets another go. */
+export const AUTO_RELAY_FIRST_REPUNCH_MS = 10_000
 /** A path that carried no session for this long after it could forward is released (traversal.md §7.4). */
 export const AUTO_RELAY_UNUSED_MS = 30_000
 /** Peers whose last punch target is remembered (for the give-up fallback). */
@@ -270,8 +272,8 @@ export class AutoRelay implements Component {
     }
     this.stats.relayedSessions++
     h.usedAt = this.o.scheduler.now()
-    this.#repunchAt.set(h.fingerprint, this.o.scheduler.now() + AUTO_RELAY_REPUNCH_MS)
-    this.o.traversal()?.connected(h.fingerprint)
+    // the punch runs on (traversal.md §7.2): a path it finds moves the session direct; a first re-punch comes soon
+    this.#repunchAt.set(h.fingerprint, this.o.scheduler.now() + AUTO_RELAY_FIRST_REPUNCH_MS)
     const started = this.#startedAt.get(h.fingerprint)
     this.#startedAt.delete(h.fingerprint)
     const connectMs = started === undefined ? null : this.o.scheduler.now() - started
