@@ -4,7 +4,7 @@ import { peerEntry, peerLine, withDaemon } from '../src/cli/messaging.js'
 
 export default class Peers extends BaseCommand {
   static override description = 'List the nodes the daemon knows: how each was found (mdns, static --peer, inbound, dht), its state and round-trip time'
-  static override flags = { json: Flags.boolean({ description: 'print an array of {"fingerprint","address","source","state","rtt","path"}; path: {"via":"direct","candidate":…} (the winning candidate of a hole punch) or null' }) }
+  static override flags = { json: Flags.boolean({ description: 'print an array of {"fingerprint","address","source","state","rtt","path"}; path: {"via":"direct","candidate":…} (the winning candidate of a hole punch), {"via":"relayed","relay":"host:port","rttMs":…} or null' }) }
 
   async run (): Promise<void> {
     const { flags } = await this.parse(Peers)

@@ -31,6 +31,7 @@ export default class Status extends BaseCommand {
     }
     if (s.relay !== undefined) {
       this.log(`Relay:       ${s.relay.serving ? `relaying for others (${s.relay.allocations} allocation${s.relay.allocations === 1 ? '' : 's'})` : 'not relaying (only publicly reachable nodes do)'}`)
+      for (const u of s.relay.using ?? []) this.log(`             using ${u.via} for ${u.peer.slice(0, 12)}… (${u.state}${u.stranger ? ', a first contact' : ''})`)
     }
     this.log(`Encryption:  ChaCha20-Poly1305 via ${s.aead === 'openssl-addon' ? 'the native OpenSSL addon' : `node:crypto${s.aeadFallbackReason === undefined ? '' : ` (${s.aeadFallbackReason})`}`}`)
   }

@@ -43,7 +43,8 @@ export function searchLine (h: SearchHit): string {
 export function peerLine (p: PeerJson): string {
   const who = p.name !== null ? `${terminalSafe(p.name)} (${(p.fingerprint ?? '').slice(0, 12)}…)` : (p.fingerprint ?? '(fingerprint not yet known)')
   const rtt = p.rtt === null ? '' : `  ${p.rtt} ms`
-  return `${p.state.padEnd(10)} ${terminalSafe(p.address ?? '-').padEnd(22)} ${p.source.padEnd(7)} ${who}${rtt}`
+  const via = p.path?.via === 'relayed' ? `  via relay ${terminalSafe(p.path.relay)}` : ''
+  return `${p.state.padEnd(10)} ${terminalSafe(p.address ?? '-').padEnd(22)} ${p.source.padEnd(7)} ${who}${rtt}${via}`
 }
 
 export function requestLine (r: RequestJson): string {

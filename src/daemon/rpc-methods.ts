@@ -11,6 +11,7 @@ import { EVENT_TYPES, isEventType, type EventBus, type EventType } from '../runt
 import { invalidParams, RPC, RpcError } from './protocol.js'
 import { MESSAGING_METHODS, type MessagingSpec } from './rpc-messaging.js'
 import type { MessagingActions } from '../messaging/actions.js'
+import type { RelayUseJson } from '../node/auto-relay.js'
 import { DHT_METHODS, type DhtLookup, type DhtSpec } from './rpc-dht.js'
 import type { PortmapReport } from '../node/portmap.js'
 
@@ -32,8 +33,11 @@ export interface DaemonStatus {
   portmap?: PortmapReport
   /** what STUN taught us (proto-spec/stun.md §5): the NAT kind, our public address(es), and
    *  whether we answer STUN; natKind 'unknown' and no addresses until a probe has answers */
-  /** whether this node relays for others now (publicly reachable, relay.md §1), and its allocations */
-  relay?: { serving: boolean, allocations: number }
+  /**
+   * whether this node relays for others now (publicly reachable, relay.md §1), and its allocations;
+   * `using`: the relay paths this node uses itself (traversal.md §7.4)
+   */
+  relay?: { serving: boolean, allocations: number, using?: RelayUseJson[] }
   /** the rendezvous nodes we are registered with, and registrations we hold for others (traversal.md §3) */
   traversal?: { registeredWith: string[], servingRegistrations: number }
   nat?: { natKind: 'open' | 'endpoint-independent' | 'address-dependent' | 'unknown', publicAddresses: string[], publiclyReachable: boolean, stunServing: boolean }

@@ -233,6 +233,12 @@ export class ConnectionManager {
     p.nextDialAt = now
   }
 
+  /** How the next session with `fingerprint` came (a relay's, or a punch candidate moved to): shown by list(). */
+  setPath (fingerprint: string, path: PeerPath | null): void {
+    const p = this.#peers.get(fingerprint)
+    if (p !== undefined) p.path = path
+  }
+
   /** A dial of `key` produced a session with `fingerprint`. sessionUp() follows. */
   dialSucceeded (key: string, fingerprint: string): void {
     const p = this.#peers.get(key)

@@ -34,10 +34,11 @@ export interface PeerJson {
   name: string | null
   contact: boolean
   /**
-   * How the link runs (proto-spec/traversal.md §6): direct, and which candidate kind of a hole
-   * punch won (null when dialled or reached another way), with the probe's round trip; null without a link
+   * How the link runs (proto-spec/traversal.md §6, §7.4): direct, and which candidate kind of a hole
+   * punch won (null when dialled or reached another way), with the probe's round trip; or relayed,
+   * through which relay ("host:port"), with the link's round trip through it; null without a link
    */
-  path: { via: 'direct', candidate: string | null, probeRttMs: number | null } | null
+  path: { via: 'direct', candidate: string | null, probeRttMs: number | null } | { via: 'relayed', relay: string, rttMs: number | null } | null
 }
 
 export interface RequestJson {

@@ -31,6 +31,8 @@ export interface PeerConnectorOptions {
    * (proto-spec/traversal.md §5); its result comes back through PeerConnector.punched(). None: no punching.
    */
   punch?: ((fingerprint: string, dhPublic: Uint8Array, info: PunchInfo) => void) | null
+  /** the relay ("host:port") a session with `fingerprint` at `address` runs through, or null: direct (traversal.md §7.4) */
+  relayedVia?: (fingerprint: string, address: Address) => string | null
 }
 
 export interface PeerConnectorHooks {
@@ -137,7 +139,12 @@ export class PeerConnector {
       const link = fp === null ? undefined : this.link(fp)
       const contact = fp === null ? undefined : this.ctx.contacts.get(fp)
       const rtt = link?.rttMs ?? null
-      const path = link === undefined ? null : { via: 'direct' as const, candidate: p.path?.candidate ?? null, probeRttMs: p.path?.rttMs ?? null }
+      const relay = link === undefined || fp === null ? null : this.opts.relayedVia?.(fp, link.address) ?? null
+      const path: PeerJson['path'] = link === undefined
+        ? null
+        : relay !== null
+          ? { via: 'relayed', relay, rttMs: rtt === null ? null : Math.round(rtt * 10) / 10 }
+          : { via: 'direct', candidate: p.path?.candidate ?? null, probeRttMs: p.path?.rttMs ?? null }
       return {
         path,
         fingerprint: fp,
@@ -182,6 +189,16 @@ export class PeerConnector {
       this.opts.punch(fp, found.dhPublic, found.punch)
     }
     this.hooks.rearm()
+  }
+
+  /**
+   * A session someone else set up for us (through a relay, traversal.md §7, or moved direct from
+   * one): taken like a dialled one; `path` says which punch candidate carried a direct one.
+   */
+  adopt (session: Session, path: PeerPath | null): void {
+    if (this.#stopped) return
+    this.conn.setPath(session.remoteFingerprint, path)
+    this.#inbound(session)
   }
 
   /** A punch toward `fp` found a path (traversal.md §6): dial it now with the record's key. */

@@ -9,6 +9,7 @@
 //   dht        Kademlia on the endpoint's socket, when given bootstrap nodes (proto-spec/dht.md)
 //   nat        STUN on the endpoint's socket: reflexive address, NAT kind, serving (proto-spec/stun.md)
 //   traversal  rendezvous and hole punching on the same socket, with the DHT (proto-spec/traversal.md)
+//   auto-relay picks a relay when no direct path exists, and answers strangers with one (traversal.md §5.4, §7)
 //   messaging  links to contacts, mDNS, outbox, requests, receipts (proto-spec/messaging.md)
 //
 // and they stop in reverse. Every part takes time, randomness, sockets and storage from one
@@ -39,6 +40,8 @@ import { NatComponent, type NatSettings } from './nat.js'
 import { TraversalComponent } from './traversal.js'
 import type { PunchEvent } from '../traversal/punch.js'
 import { dhtObserver, type AddressObserver } from '../traversal/candidates.js'
+import { foundPresence } from '../messaging/dht-lookups.js'
+import { AutoRelay, type RelookedUp } from './auto-relay.js'
 
 export interface NodeOptions {
   world: World
@@ -100,6 +103,8 @@ export class Node {
   readonly nat: NatComponent | null
   /** NAT traversal; present with the DHT (its rendezvous entries travel in the presence record) */
   readonly traversal: TraversalComponent | null
+  /** relays picked and used automatically (traversal.md §7); present with traversal */
+  readonly autoRelay: AutoRelay | null
   readonly messaging: MessagingService
   /** what users do (send, read, accept, block, …), as IPC methods call it */
   readonly actions: MessagingActions
@@ -162,6 +167,19 @@ export class Node {
         candidates: () => [...opts.bootstrap, ...stunCandidates(dht)],
         observed: () => dht?.node?.observedAddress() ?? null
       })
+    const autoRelay = this.autoRelay = dht === null
+      ? null
+      : new AutoRelay({
+        scheduler: world.scheduler,
+        log: log.child({ c: 'relay' }),
+        endpoint: () => this.udp.endpoint,
+        client: () => this.relay.client,
+        traversal: () => this.traversal?.service ?? null,
+        bootstrap: opts.bootstrap,
+        adopt: (session, path) => { this.messaging.network.adopt(session, path) },
+        lookup: async (fp, signal) => this.#relookup(fp, await dht.lookup(fp, signal)),
+        onGiveUp: opts.onPunchGiveUp
+      })
     this.traversal = dht === null
       ? null
       : new TraversalComponent({
@@ -175,9 +193,13 @@ export class Node {
         observer: opts.addressObserver ?? this.#addressObserver(dht),
         onPath: ev => {
           const to = peerAddressOf(ev.address)
-          if (to !== null) this.messaging.network.punched(ev.fingerprint, to, { candidate: ev.kind, rttMs: ev.rttMs })
+          const path = { candidate: ev.kind, rttMs: ev.rttMs }
+          // relayed to it: move the session direct (relay.md §8); else dial the path
+          if (to !== null && autoRelay?.punched(ev.fingerprint, to, path) !== true) this.messaging.network.punched(ev.fingerprint, to, path)
         },
-        onGiveUp: opts.onPunchGiveUp
+        onGiveUp: ev => { autoRelay?.gaveUp(ev) },
+        onRelay: ev => { autoRelay?.joinOffered(ev) },
+        onStranger: offer => { autoRelay?.answerStranger(offer) }
       })
     const traversal = this.traversal
     this.messaging = new MessagingService({
@@ -195,7 +217,8 @@ export class Node {
       // a contact behind a NAT that filters is reached through its rendezvous (traversal.md §5)
       punch: traversal === null
         ? null
-        : (fp, dhPublic, info) => { traversal.service?.punch({ fingerprint: fp, dhPublic, ...info }) },
+        : (fp, dhPublic, info) => { autoRelay?.punch({ fingerprint: fp, dhPublic, ...info }) },
+      relayedVia: (fp, address) => autoRelay?.relayedVia(fp, address) ?? null,
       profileName: opts.profileName,
       // peers that ask get our PQXDH bundle over the session (pqxdh.md §8)
       prekeyBundle: this.prekeys === null ? undefined : (prekeys => () => prekeys.bundle())(this.prekeys)
@@ -226,6 +249,15 @@ export class Node {
     return (this.nat?.publiclyReachable() ?? false) || (this.portmap?.publiclyReachable ?? false)
   }
 
+  /** A record looked up again for a relayed peer (traversal.md §7.3): punch it, or dial it. */
+  #relookup (fp: string, rec: FoundRecord | null): RelookedUp {
+    const v6 = this.udp.endpoint.address.host.includes(':')
+    const found = foundPresence(fp, rec, a => v6 || !a.host.includes(':'))
+    if (found === null) return null
+    if (found.punch !== undefined) return { punch: { fingerprint: fp, dhPublic: found.dhPublic, ...found.punch } }
+    return { addresses: found.addresses }
+  }
+
   /**
    * What NAT traversal learns its addresses from (traversal.md §2): STUN's reflexive addresses
    * and NAT kind when it has them, else the DHT's PONGs; the port mapping, if any.
@@ -251,7 +283,7 @@ export class Node {
    * NAT traversal, messaging.
    */
   components (): Component[] {
-    return [this.storage, ...(this.prekeys === null ? [] : [this.prekeys]), this.udp, ...(this.portmap === null ? [] : [this.portmap]), this.relay, ...(this.dht === null ? [] : [this.dht]), ...(this.nat === null ? [] : [this.nat]), ...(this.traversal === null ? [] : [this.traversal]), this.messaging]
+    return [this.storage, ...(this.prekeys === null ? [] : [this.prekeys]), this.udp, ...(this.portmap === null ? [] : [this.portmap]), this.relay, ...(this.dht === null ? [] : [this.dht]), ...(this.nat === null ? [] : [this.nat]), ...(this.traversal === null ? [] : [this.traversal]), ...(this.autoRelay === null ? [] : [this.autoRelay]), this.messaging]
   }
 
   /** Starts the parts in order; on a failure stops those started, in reverse, and throws. */

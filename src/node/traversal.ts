@@ -31,6 +31,9 @@ export interface TraversalComponentOptions {
   onPath?: TraversalOptions['onPath']
   /** the relay fallback: called when punching gives up (traversal.md §7) */
   onGiveUp?: TraversalOptions['onGiveUp']
+  /** a relay offer to join, a stranger's offer to answer with a relay (traversal.md §5.4, §7) */
+  onRelay?: TraversalOptions['onRelay']
+  onStranger?: TraversalOptions['onStranger']
 }
 
 /** DHT contacts offered as rendezvous, besides the bootstrap nodes. */
@@ -66,6 +69,8 @@ export class TraversalComponent implements Component {
         this.o.log.debug({ peer: ev.fingerprint, reason: ev.reason, nat: ev.natKind, punch: this.service?.puncher.stats, counters: this.service?.counters }, 'punch gave up')
         this.o.onGiveUp?.(ev)
       },
+      onRelay: this.o.onRelay,
+      onStranger: this.o.onStranger,
       onChange: () => { this.o.dht.republish() }
     })
     this.service.start()

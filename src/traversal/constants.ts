@@ -29,7 +29,9 @@ export const PROBE_BYTES = HEADER_BYTES + PUNCH_ID_BYTES + 1
 
 /** The plaintext inside a punch offer or answer: fixed, whatever the candidate count (traversal.md §5.2). */
 export const MAX_CANDIDATES = 8
-export const PUNCH_PAYLOAD_BYTES = 1 + PUNCH_ID_BYTES + 8 + 1 + 32 + 64 + 1 + MAX_CANDIDATES * 20
+/** The relay block (traversal.md §5.2): flag, allocation id, port, pair secret, relay address (7 or 19) */
+export const RELAY_BLOCK_BYTES = 1 + 8 + 2 + 32 + 19
+export const PUNCH_PAYLOAD_BYTES = 1 + PUNCH_ID_BYTES + 8 + 1 + 32 + 64 + 1 + MAX_CANDIDATES * 20 + RELAY_BLOCK_BYTES
 /** Noise X message 1: e (32), encrypted s (32 + 16), encrypted payload (+ 16) */
 export const PUNCH_SEALED_BYTES = 32 + 48 + PUNCH_PAYLOAD_BYTES + 16
 export const PUNCH_PACKET_BYTES = HEADER_BYTES + TAG_BYTES + PUNCH_SEALED_BYTES
@@ -66,3 +68,11 @@ export const BIRTHDAY_MAX_PROBES = 2400
 /** Where a port-randomising NAT draws from: RFC 6056 §3.2's recommended range, and Linux MASQUERADE --random-fully's for a source port ≥ 1024. */
 export const BIRTHDAY_PORT_MIN = 1024
 export const BIRTHDAY_PORT_MAX = 65535
+
+/**
+ * Offers from strangers (not contacts) a node takes at all (traversal.md §5.4): a global budget
+ * and one per stranger's fingerprint. Each admitted one costs a relay allocation, never a probe.
+ */
+export const STRANGER_PUNCH_RATE_PER_S = 0.2
+export const STRANGER_PUNCH_BURST = 4
+export const STRANGER_PUNCH_PER_PEER_MS = 30_000

@@ -6,7 +6,10 @@
 // a rendezvous node can neither read the candidates nor forge a request. The payload is padded to
 // one size (traversal.md §5.2): offers and answers look alike and the rendezvous can cap the answer
 // at the offer's size. Replays are bounded by the wall-clock stamp and a cache of punch ids (the
-// caller's, punch.ts).
+// caller's, punch.ts). An offer or answer may carry a relay block (§5.2): where to bind on a relay
+// and the pair secret (proto-spec/relay.md §4) — which is why it must travel sealed end to end.
+import type { RelayOffer } from '../relay/client.js'
+import { ALLOCATION_ID_BYTES, PAIR_SECRET_BYTES } from '../relay/constants.js'
 import { HandshakeState } from '../crypto/noise/index.js'
 import { fingerprintOf } from '../crypto/fingerprint.js'
 import { constantTimeEqual, type KeyPair } from '../crypto/primitives.js'
@@ -17,8 +20,10 @@ import { errors } from '../errors.js'
 import { NOISE_PUNCH, PUNCH_PROLOGUE, PUNCH_PAYLOAD_BYTES, PUNCH_ID_BYTES, MAX_CANDIDATES, PUNCH_SEALED_BYTES } from './constants.js'
 import { CANDIDATE_CODE, CANDIDATE_KIND, NAT_CODE, NAT_NAME, type Candidate, type NatKind } from './candidates.js'
 
-export type PunchRole = 'offer' | 'answer'
-const ROLE_CODE: Record<PunchRole, number> = { offer: 1, answer: 2 }
+/** offer: the first message; answer: its reply; relay: a relay offer for a punch already offered (§7.2) */
+export type PunchRole = 'offer' | 'answer' | 'relay'
+const ROLE_CODE: Record<PunchRole, number> = { offer: 1, answer: 2, relay: 3 }
+const ROLE_NAME: Record<number, PunchRole> = { 1: 'offer', 2: 'answer', 3: 'relay' }
 
 /** What one side tells the other (traversal.md §5.2). */
 export interface PunchPayload {
@@ -28,6 +33,8 @@ export interface PunchPayload {
   sentAt: number
   natKind: NatKind
   candidates: Candidate[]
+  /** where the recipient binds on a relay, with the pair secret (relay.md §2, §4); absent: none */
+  relay?: RelayOffer
 }
 
 /** An opened punch message: its payload and who sealed it (proven by Noise X's `ss`). */
@@ -44,6 +51,40 @@ const NAT = TIME + 8
 const SIGN_PUBLIC = NAT + 1
 const DH_SIGNATURE = SIGN_PUBLIC + 32
 const COUNT = DH_SIGNATURE + 64
+const RELAY = COUNT + 1 + MAX_CANDIDATES * 20
+const RELAY_ALLOCATION = RELAY + 1
+const RELAY_PORT = RELAY_ALLOCATION + ALLOCATION_ID_BYTES
+const RELAY_SECRET = RELAY_PORT + 2
+const RELAY_ADDRESS = RELAY_SECRET + PAIR_SECRET_BYTES
+
+function writeRelay (out: Uint8Array, view: DataView, r: RelayOffer): void {
+  const a = parseAddress(`${r.relay.host.includes(':') ? `[${r.relay.host}]` : r.relay.host}:${r.relay.port}`)
+  if (a === null) throw errors.BAD_ARGUMENT(`relay offer: expected an IP literal and port, got ${r.relay.host}:${r.relay.port}`)
+  if (r.allocationId.length !== ALLOCATION_ID_BYTES || r.pairSecret.length !== PAIR_SECRET_BYTES || r.port < 1 || r.port > 0xffff) {
+    throw errors.BAD_ARGUMENT('relay offer: expected an 8-byte allocation id, a 32-byte pair secret and a port 1..65535')
+  }
+  out[RELAY] = 1
+  out.set(r.allocationId, RELAY_ALLOCATION)
+  view.setUint16(RELAY_PORT, r.port)
+  out.set(r.pairSecret, RELAY_SECRET)
+  writeAddress(view, out, RELAY_ADDRESS, a)
+}
+
+/** The relay block, `undefined` when absent, null when malformed (a nonzero byte where zeros belong, port 0, a bad address). */
+function readRelay (p: Uint8Array, view: DataView): RelayOffer | undefined | null {
+  if (p[RELAY] === 0) return p.subarray(RELAY).every(b => b === 0) ? undefined : null
+  if (p[RELAY] !== 1) return null
+  const a = readAddress(view, p, RELAY_ADDRESS)
+  const port = view.getUint16(RELAY_PORT)
+  if (a === null || port === 0 || !p.subarray(a.off).every(b => b === 0)) return null
+  const parsed = parseAddress(a.addr)!
+  return {
+    relay: { host: formatIp(parsed.ip), port: parsed.port },
+    allocationId: p.slice(RELAY_ALLOCATION, RELAY_ALLOCATION + ALLOCATION_ID_BYTES),
+    port,
+    pairSecret: p.slice(RELAY_SECRET, RELAY_SECRET + PAIR_SECRET_BYTES)
+  }
+}
 
 function encodePayload (p: PunchPayload, me: PublicIdentity): Uint8Array {
   if (p.punchId.length !== PUNCH_ID_BYTES) throw errors.BAD_ARGUMENT(`punch id: expected ${PUNCH_ID_BYTES} bytes`)
@@ -64,13 +105,14 @@ function encodePayload (p: PunchPayload, me: PublicIdentity): Uint8Array {
     out[off] = CANDIDATE_CODE[c.kind]
     off = writeAddress(view, out, off + 1, a)
   }
+  if (p.relay !== undefined) writeRelay(out, view, p.relay)
   return out
 }
 
 function decodePayload (p: Uint8Array, dhPublic: Uint8Array): Omit<OpenedPunch, 'fingerprint'> | null {
   if (p.length !== PUNCH_PAYLOAD_BYTES) return null
   const view = new DataView(p.buffer, p.byteOffset, p.byteLength)
-  const role = p[ROLE] === 1 ? 'offer' : p[ROLE] === 2 ? 'answer' : null
+  const role = ROLE_NAME[p[ROLE]!] ?? null
   const natKind = NAT_NAME[p[NAT]!]
   const count = p[COUNT]!
   if (role === null || natKind === undefined || count > MAX_CANDIDATES) return null
@@ -84,10 +126,12 @@ function decodePayload (p: Uint8Array, dhPublic: Uint8Array): Omit<OpenedPunch, 
     candidates.push({ kind, host: formatIp(parsed.ip), port: parsed.port })
     off = a.off
   }
-  if (!p.subarray(off).every(b => b === 0)) return null
+  if (!p.subarray(off, RELAY).every(b => b === 0)) return null
+  const relay = readRelay(p, view)
+  if (relay === null) return null
   const sender = { signPublic: p.slice(SIGN_PUBLIC, SIGN_PUBLIC + 32), dhPublic: dhPublic.slice(), dhSignature: p.slice(DH_SIGNATURE, DH_SIGNATURE + 64) }
   const sentAt = Number(view.getBigUint64(TIME))
-  return { role, punchId: p.slice(ID, ID + PUNCH_ID_BYTES), sentAt, natKind, candidates, sender }
+  return { role, punchId: p.slice(ID, ID + PUNCH_ID_BYTES), sentAt, natKind, candidates, sender, ...(relay === undefined ? {} : { relay }) }
 }
 
 /**

@@ -12,6 +12,12 @@
 // sockets (`sockets` commands) and sends one PROBE from each; the cone side sprays paced PROBEs
 // at random ports of the symmetric side's IP. A probe heard on a side socket makes that socket
 // the winner, which the caller hands to the Endpoint to carry the session.
+// A relay offer (relay.md §2) may ride in an offer, an answer or a message of its own (role
+// 'relay', traversal.md §7.2): it is reported as event 'relay' for the caller to join. A
+// stranger's offer is admitted under a budget and reported as 'stranger', never probed: the caller
+// answers it with a relay offer only (answerWithRelay, traversal.md §5.4).
+import type { RelayOffer } from '../relay/client.js'
+import { KeyedRateLimiter, TokenBucket } from '../transport/rate-limit.js'
 import type { Identity } from '../crypto/identity.js'
 import { constantTimeEqual } from '../crypto/primitives.js'
 import { addressOf } from '../io/address.js'
@@ -20,7 +26,7 @@ import { openPunch, sealPunch, type OpenedPunch } from './punch-seal.js'
 import { orderCandidates, type Candidate, type CandidateKind, type NatKind } from './candidates.js'
 import {
   TraversalType, PUNCH_ID_BYTES, PUNCH_MAX_SKEW_MS, PROBE_PACE_MS, PROBE_ROUNDS, PUNCH_TIMEOUT_MS,
-  BIRTHDAY_SOCKETS
+  BIRTHDAY_SOCKETS, STRANGER_PUNCH_RATE_PER_S, STRANGER_PUNCH_BURST, STRANGER_PUNCH_PER_PEER_MS
 } from './constants.js'
 import type { Outgoing } from './rendezvous.js'
 import { birthdayRole, easyTarget, hardTarget, Spray, type BirthdayRole } from './birthday.js'
@@ -44,6 +50,18 @@ export interface PunchTarget {
   rendezvous: Array<{ address: string, tag: Uint8Array }>
   candidates: Candidate[]
   natKind: NatKind
+  /** a relay allocation the answerer should join (relay-first, traversal.md §7.1) */
+  relay?: RelayOffer
+}
+
+/** A stranger's offer, admitted: answer it with answerWithRelay() within PENDING_TTL_MS, or not at all. */
+export interface StrangerOffer {
+  fingerprint: string
+  dhPublic: Uint8Array
+  punchId: Uint8Array
+  handle: Uint8Array
+  /** the rendezvous it came through: the answer goes back there */
+  rendezvous: string
 }
 
 export type PunchEvent =
@@ -51,6 +69,10 @@ export type PunchEvent =
   | { type: 'path', fingerprint: string, address: string, kind: CandidateKind | 'peer-reflexive', rttMs: number | null, role: 'offer' | 'answer', elapsedMs: number }
   /** no path within PUNCH_TIMEOUT_MS, or no rendezvous answered */
   | { type: 'failed', fingerprint: string, reason: 'no-answer' | 'no-path', natKind: NatKind }
+  /** the peer sent a relay offer (in its offer, answer or a relay message): join it; `dial` when we started the punch */
+  | { type: 'relay', fingerprint: string, dhPublic: Uint8Array, offer: RelayOffer, dial: boolean }
+  /** a stranger (not a contact) wants to reach us, within the stranger budget */
+  | { type: 'stranger', offer: StrangerOffer }
 
 export interface PuncherOptions {
   identity: Identity
@@ -63,6 +85,8 @@ export interface PuncherOptions {
   natKind: () => NatKind
   /** which of a peer's candidates we may send to (address scope, address family) */
   usable?: (c: Candidate) => boolean
+  /** take strangers' offers under the stranger budget (the node can answer them with a relay) */
+  acceptStrangers?: boolean
 }
 
 export interface PunchStats {
@@ -75,6 +99,9 @@ export interface PunchStats {
   probesSent: number
   paths: number
   failed: number
+  /** strangers' offers admitted, and refused for the stranger budget */
+  strangers: number
+  strangersCapped: number
   /** side sockets we opened as the symmetric side, random-port probes we sent as the cone side, paths either found that way */
   birthdaySockets: number
   birthdayProbes: number
@@ -118,6 +145,8 @@ interface Attempt {
   startedAt: number
   expiresAt: number
   bday: Birthday | null
+  /** offerer: the relay offer carried in its offers */
+  relay?: RelayOffer
 }
 
 /** Ask the next rendezvous if the current one has not answered by then. */
@@ -134,8 +163,10 @@ export class Puncher {
   readonly sockets: SocketCommand[] = []
   readonly stats: PunchStats = {
     offers: 0, answersReceived: 0, forwardsOpened: 0, notContact: 0, replays: 0, undecryptable: 0, probesSent: 0, paths: 0, failed: 0,
-    birthdaySockets: 0, birthdayProbes: 0, birthdayPaths: 0, birthdayAttempts: 0, crossed: 0
+    strangers: 0, strangersCapped: 0, birthdaySockets: 0, birthdayProbes: 0, birthdayPaths: 0, birthdayAttempts: 0, crossed: 0
   }
+  #strangerBudget: TokenBucket | null = null
+  readonly #strangerPeers = new KeyedRateLimiter({ ratePerS: 1000 / STRANGER_PUNCH_PER_PEER_MS, burst: 1, maxKeys: 1024 })
 
   constructor (private readonly o: PuncherOptions) {}
 
@@ -152,6 +183,7 @@ export class Puncher {
     const a = this.#attempt('offer', t.fingerprint, this.o.random(PUNCH_ID_BYTES), t.candidates, t.natKind, now)
     a.rendezvous = t.rendezvous
     a.dhPublic = t.dhPublic
+    if (t.relay !== undefined) a.relay = t.relay
     this.stats.offers++
     // the symmetric side sends its offer only once its side sockets have opened their mappings
     if (this.#startHard(a, t.natKind)) {
@@ -159,6 +191,31 @@ export class Puncher {
       return []
     }
     return this.#ask(a, now)
+  }
+
+  /**
+   * Offer a relay allocation to `t` (traversal.md §7.2: the race, or relay-first while a punch
+   * runs): one role-3 message through the rendezvous that answered our offer, else `t`'s first.
+   * It carries the running punch's id (ours, or the one we are answering), else a fresh one.
+   */
+  sendRelay (t: Pick<PunchTarget, 'fingerprint' | 'dhPublic' | 'rendezvous'>, offer: RelayOffer): Outgoing[] {
+    const a = [...this.#attempts.values()].find(x => x.fingerprint === t.fingerprint && !x.done)
+    const asked = a?.role === 'offer' ? a.rendezvous[Math.min(Math.max(a.asked, 0), a.rendezvous.length - 1)] : undefined
+    const r = asked ?? t.rendezvous[0]
+    if (r === undefined) return []
+    if (a !== undefined) a.relay = offer
+    const payload = { role: 'relay' as const, punchId: a?.punchId ?? this.o.random(PUNCH_ID_BYTES), sentAt: this.o.wallNow(), natKind: this.o.natKind(), candidates: [], relay: offer }
+    const sealed = sealPunch(payload, this.o.identity, t.dhPublic)
+    return [{ to: r.address, bytes: encodeTraversal({ type: TraversalType.PUNCH_REQUEST, tag: r.tag, sealed }) }]
+  }
+
+  /**
+   * Answer a stranger's offer with a relay allocation and nothing else (traversal.md §5.4): no
+   * candidates, no NAT kind, no probe — the stranger learns only the relay port it may bind.
+   */
+  answerWithRelay (s: StrangerOffer, offer: RelayOffer): Outgoing[] {
+    const sealed = sealPunch({ role: 'answer', punchId: s.punchId, sentAt: this.o.wallNow(), natKind: 'unknown', candidates: [], relay: offer }, this.o.identity, s.dhPublic)
+    return [{ to: s.rendezvous, bytes: encodeTraversal({ type: TraversalType.PUNCH_REPLY, handle: s.handle, sealed }) }]
   }
 
   /** `via`: the side socket it came on, if not the main one. */
@@ -263,7 +320,7 @@ export class Puncher {
   }
 
   #payload (a: Attempt): Parameters<typeof sealPunch>[0] {
-    return { role: a.role, punchId: a.punchId, sentAt: this.o.wallNow(), natKind: this.o.natKind(), candidates: this.o.candidates() }
+    return { role: a.role, punchId: a.punchId, sentAt: this.o.wallNow(), natKind: this.o.natKind(), candidates: this.o.candidates(), ...(a.relay === undefined ? {} : { relay: a.relay }) }
   }
 
   /** Send the offer to the next rendezvous entry (traversal.md §5.1); past the last one, wait for the timeout. */
@@ -296,9 +353,19 @@ export class Puncher {
 
   /** B's side: an offer passed on by a rendezvous we registered with (traversal.md §5.3). */
   #onForward (handle: Uint8Array, sealed: Uint8Array, from: string, now: number): Outgoing[] {
-    const p = this.#open(sealed, 'offer')
+    const p = this.#open(sealed, ['offer', 'relay'])
     if (p === null) return []
+    if (!this.o.isContact(p.fingerprint)) {
+      // a stranger: a relay answer at most, under the budget (traversal.md §5.4)
+      if (p.role !== 'offer') this.stats.notContact++
+      else if (this.#admitStranger(p.fingerprint, now)) {
+        this.events.push({ type: 'stranger', offer: { fingerprint: p.fingerprint, dhPublic: p.sender.dhPublic, punchId: p.punchId, handle, rendezvous: from } })
+      }
+      return []
+    }
     this.stats.forwardsOpened++
+    if (p.relay !== undefined) this.events.push({ type: 'relay', fingerprint: p.fingerprint, dhPublic: p.sender.dhPublic, offer: p.relay, dial: false })
+    if (p.role === 'relay') return [] // the punch itself was offered before (traversal.md §7.2)
     // offers crossed (each wanted the other at once): both keep the one with the lower punch id,
     // so neither answers an attempt the other has just dropped (and a symmetric side opens one set
     // of sockets). Ours goes again: the peer may have dropped it (we were not its contact yet).
@@ -317,14 +384,32 @@ export class Puncher {
     return [...(a.bday?.role === 'hard' ? [] : [reply]), ...this.#probe(a, now), ...this.#spray(a, now)]
   }
 
+  /** The stranger budget: one offer per stranger per STRANGER_PUNCH_PER_PEER_MS, and a global trickle. */
+  #admitStranger (fingerprint: string, now: number): boolean {
+    if (this.o.acceptStrangers !== true) {
+      this.stats.notContact++
+      return false
+    }
+    this.#strangerBudget ??= new TokenBucket({ ratePerS: STRANGER_PUNCH_RATE_PER_S, burst: STRANGER_PUNCH_BURST }, now)
+    if (!this.#strangerBudget.peek(now) || !this.#strangerPeers.take(fingerprint, now)) {
+      this.stats.strangersCapped++
+      return false
+    }
+    this.#strangerBudget.take(now)
+    this.stats.strangers++
+    return true
+  }
+
   /** A's side: the answer, through the rendezvous. */
   #onAnswer (sealed: Uint8Array, now: number): Outgoing[] {
-    const p = this.#open(sealed, 'answer')
+    const p = this.#open(sealed, ['answer'])
     if (p === null) return []
+    // whoever we offered to may answer, contact or not (a contact request's first punch, §5.4)
     const a = this.#attempts.get(hex(p.punchId))
     if (a === undefined || a.role !== 'offer' || a.fingerprint !== p.fingerprint || a.answered) return []
     this.stats.answersReceived++
     a.answered = true
+    if (p.relay !== undefined) this.events.push({ type: 'relay', fingerprint: p.fingerprint, dhPublic: p.sender.dhPublic, offer: p.relay, dial: true })
     a.natKind = p.natKind
     const usable = this.o.usable ?? (() => true)
     const known = new Set(a.remote.map(candidateAddress))
@@ -337,19 +422,15 @@ export class Puncher {
     return [...this.#probe(a, now), ...this.#spray(a, now)]
   }
 
-  /** Opened, from a contact, of the expected role, fresh, not seen before; else null (counted). */
-  #open (sealed: Uint8Array, role: 'offer' | 'answer'): OpenedPunch | null {
+  /** Opened, of an expected role, fresh, not seen before; else null (counted). Who sent it is the caller's check. */
+  #open (sealed: Uint8Array, roles: Array<OpenedPunch['role']>): OpenedPunch | null {
     const p = openPunch(sealed, this.o.identity)
-    if (p === null || p.role !== role) {
+    if (p === null || !roles.includes(p.role)) {
       this.stats.undecryptable++
       return null
     }
-    if (!this.o.isContact(p.fingerprint)) {
-      this.stats.notContact++
-      return null
-    }
     const wall = this.o.wallNow()
-    const key = `${role}:${hex(p.punchId)}`
+    const key = `${p.role}:${hex(p.punchId)}`
     if (Math.abs(wall - p.sentAt) > PUNCH_MAX_SKEW_MS || this.#seen.has(key)) {
       this.stats.replays++
       return null

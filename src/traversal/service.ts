@@ -15,8 +15,9 @@ import { addressOf, peerAddressOf, type PeerAddress } from '../io/address.js'
 import { decodeTraversal } from './messages.js'
 import { RendezvousServer, type Outgoing } from './rendezvous.js'
 import { Registrar } from './registrar.js'
-import { Puncher, type PunchEvent, type PunchTarget, type PunchOutgoing, type SlotRef, type SocketCommand } from './punch.js'
+import { Puncher, type PunchEvent, type PunchTarget, type PunchOutgoing, type SlotRef, type SocketCommand, type StrangerOffer } from './punch.js'
 import type { SideSocket } from '../transport/side-sockets.js'
+import type { RelayOffer } from '../relay/client.js'
 import { gatherCandidates, directlyReachable, type AddressObserver, type Candidate, type NatKind } from './candidates.js'
 import { TraversalType } from './constants.js'
 
@@ -53,6 +54,10 @@ export interface TraversalOptions {
    * symmetric). The relay fallback hooks in here (traversal.md §7).
    */
   onGiveUp?: (ev: Extract<PunchEvent, { type: 'failed' }>) => void
+  /** the peer offered a relay allocation to join (traversal.md §7) */
+  onRelay?: (ev: Extract<PunchEvent, { type: 'relay' }>) => void
+  /** a stranger's offer within the stranger budget: answer it with answerWithRelay, or not (§5.4); absent: strangers are dropped */
+  onStranger?: (offer: StrangerOffer) => void
   /** what the presence record should say changed: republish it */
   onChange?: () => void
 }
@@ -91,7 +96,8 @@ export class TraversalService {
       isContact: o.isContact,
       candidates: () => this.candidates(),
       natKind: () => this.natKind(),
-      usable: o.usable
+      usable: o.usable,
+      acceptStrangers: o.onStranger !== undefined
     })
   }
 
@@ -146,6 +152,18 @@ export class TraversalService {
     this.#commands()
     this.#arm()
     return this.puncher.active(target.fingerprint)
+  }
+
+  /** Offer `relay` to `target` through a rendezvous (traversal.md §7.2); false if it lists none. */
+  sendRelay (target: Pick<PunchTarget, 'fingerprint' | 'dhPublic' | 'rendezvous'>, relay: RelayOffer): boolean {
+    const out = this.puncher.sendRelay(target, relay)
+    this.#send(out)
+    return out.length > 0
+  }
+
+  /** Answer an admitted stranger's offer with a relay allocation only (traversal.md §5.4). */
+  answerWithRelay (s: StrangerOffer, relay: RelayOffer): void {
+    this.#send(this.puncher.answerWithRelay(s, relay))
   }
 
   /** The session with `fingerprint` is up: stop probing. */
@@ -267,7 +285,9 @@ export class TraversalService {
   #events (): void {
     for (const ev of this.puncher.events.splice(0)) {
       if (ev.type === 'path') this.o.onPath?.(ev)
-      else this.o.onGiveUp?.(ev)
+      else if (ev.type === 'failed') this.o.onGiveUp?.(ev)
+      else if (ev.type === 'relay') this.o.onRelay?.(ev)
+      else this.o.onStranger?.(ev.offer)
     }
   }
 

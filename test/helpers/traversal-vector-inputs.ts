@@ -43,6 +43,16 @@ export function sealedOffer (): Uint8Array {
   return sealPunch(OFFER, alice(), bob().dhPublic, ephemeral())
 }
 
+/** The same offer with a relay block (traversal.md §5.2): relay 203.0.113.5:47400, allocation d0 .. d7, port 40001, pair secret 00 .. 1f. */
+export const RELAY_OFFER: PunchPayload = {
+  ...OFFER,
+  relay: { relay: { host: '203.0.113.5', port: 47400 }, allocationId: counting(0xd0, 8), port: 40001, pairSecret: counting(0x00, 32) }
+}
+
+export function sealedRelayOffer (): Uint8Array {
+  return sealPunch(RELAY_OFFER, alice(), bob().dhPublic, ephemeral())
+}
+
 export function traversalVectorMessages (): Record<string, TraversalMessage> {
   const sealed = sealedOffer()
   return {
@@ -58,7 +68,8 @@ export function traversalVectorMessages (): Record<string, TraversalMessage> {
 
 if (process.argv[1]?.endsWith('traversal-vector-inputs.ts') === true) {
   for (const [name, m] of Object.entries(traversalVectorMessages())) console.log(`${name}: ${Buffer.from(encodeTraversal(m)).toString('hex')}`)
-  console.log(`sealedOffer: ${Buffer.from(sealedOffer()).toString('hex')}`)
+  console.log(`sealed-offer: ${Buffer.from(sealedOffer()).toString('hex')}`)
+  console.log(`sealed-relay-offer: ${Buffer.from(sealedRelayOffer()).toString('hex')}`)
 }
 
 /** dht.md §12.1's record of Alice with traversal fields (§5.2): a reflexive candidate, NAT kind, one rendezvous. */

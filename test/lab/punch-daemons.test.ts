@@ -54,8 +54,14 @@ if (missing !== null && process.env.CI === 'true') {
         const sent = await dmess(alice, ['send', bob.fingerprint, 'through two home routers', '--wait', 'delivered', '--timeout', '120', '--json'], 135_000)
         t.match(JSON.parse(sent), { status: 'delivered' }, 'Alice\'s message is delivered')
         step('delivered')
-        const peers = JSON.parse(await dmess(alice, ['peers', '--json'])) as Peer[]
-        const back = JSON.parse(await dmess(bob, ['peers', '--json'])) as Peer[]
+        // a punch that loses the race to the relay (traversal.md §7.2) still moves the session direct (§7.3)
+        let peers: Peer[] = []
+        let back: Peer[] = []
+        await waitFor(async () => {
+          peers = JSON.parse(await dmess(alice, ['peers', '--json'])) as Peer[]
+          back = JSON.parse(await dmess(bob, ['peers', '--json'])) as Peer[]
+          return peers.find(q => q.fingerprint === bob.fingerprint)?.path?.via === 'direct'
+        }, 90_000, () => `Alice's link to Bob goes direct: ${JSON.stringify(peers)}`)
         const p = peers.find(q => q.fingerprint === bob.fingerprint)
         const q = back.find(r => r.fingerprint === alice.fingerprint)
         t.equal(p?.state, 'online')
@@ -96,7 +102,11 @@ if (missing !== null && process.env.CI === 'true') {
         await dmess(bob, ['contacts', 'add', alice.fingerprint, '--name', 'alice'])
         const sent = await dmess(alice, ['send', bob.fingerprint, 'down the hall', '--wait', 'delivered', '--timeout', '120', '--json'], 135_000)
         t.match(JSON.parse(sent), { status: 'delivered' }, 'delivered')
-        const p = (JSON.parse(await dmess(alice, ['peers', '--json'])) as Peer[]).find(q => q.fingerprint === bob.fingerprint)
+        let p: Peer | undefined
+        await waitFor(async () => {
+          p = (JSON.parse(await dmess(alice, ['peers', '--json'])) as Peer[]).find(q => q.fingerprint === bob.fingerprint)
+          return p?.path?.via === 'direct'
+        }, 90_000, () => `Alice's link to Bob goes direct: ${JSON.stringify(p)}`)
         const q = (JSON.parse(await dmess(bob, ['peers', '--json'])) as Peer[]).find(r => r.fingerprint === alice.fingerprint)
         t.ok(p?.address?.startsWith(`${second.hostAddress}:`), `Alice reaches Bob at his private address ${second.hostAddress}: ${p?.address}`)
         // a punch's probes win on the LAN candidate; a record read before its owner registered is dialled at that address directly

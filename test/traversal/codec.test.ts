@@ -9,7 +9,7 @@ import { generateIdentity } from '../../src/crypto/identity.js'
 import { parseVectorFile, runVectors } from '../../scripts/noise-vector-runner.js'
 import { readFileSync } from 'node:fs'
 import { specVectors, fromHex, toHex } from '../helpers/spec-vectors.js'
-import { traversalVectorMessages, alice, bob, OFFER, sealedOffer } from '../helpers/traversal-vector-inputs.js'
+import { traversalVectorMessages, alice, bob, OFFER, RELAY_OFFER, sealedOffer, sealedRelayOffer } from '../helpers/traversal-vector-inputs.js'
 import { testRng } from '../helpers/seed.js'
 
 const vectors = specVectors('traversal.md')
@@ -42,6 +42,20 @@ t.test('the documented offer opens for Bob only, and names Alice', async t => {
     bad[at] = (bad[at] ?? 0) ^ 1
     t.equal(openPunch(bad, bob()), null, `a flipped bit at ${at} is refused (cannot be forged or altered)`)
   }
+})
+
+t.test('traversal.md §5.2: a relay block travels sealed and opens to the documented fields', async t => {
+  t.equal(toHex(sealedRelayOffer()), vectors.get('sealed-relay-offer'), 'sealing with the fixed ephemeral gives the documented bytes')
+  const opened = openPunch(fromHex(vectors.get('sealed-relay-offer')!), bob())
+  t.same(plain(opened?.relay), plain(RELAY_OFFER.relay), 'relay address, allocation id, port and pair secret')
+  t.same(plain(opened?.candidates), plain(OFFER.candidates), 'the candidates beside it')
+  t.equal(openPunch(sealedOffer(), bob())?.relay, undefined, 'an offer without a block has none')
+  const v6 = { ...RELAY_OFFER, role: 'relay' as const, relay: { ...RELAY_OFFER.relay!, relay: { host: '2001:db8::5', port: 9 } } }
+  const back = openPunch(sealPunch(v6, alice(), bob().dhPublic), bob())
+  t.equal(back?.role, 'relay', 'role 3: a relay offer for a punch already offered')
+  t.same(back?.relay?.relay, { host: '2001:db8::5', port: 9 }, 'an IPv6 relay fits the block')
+  t.throws(() => sealPunch({ ...RELAY_OFFER, relay: { ...RELAY_OFFER.relay!, port: 0 } }, alice(), bob().dhPublic), 'port 0 is local misuse')
+  t.throws(() => sealPunch({ ...RELAY_OFFER, relay: { ...RELAY_OFFER.relay!, pairSecret: new Uint8Array(3) } }, alice(), bob().dhPublic), 'a short pair secret is local misuse')
 })
 
 t.test('Noise_X_25519_ChaChaPoly_SHA256: the engine passes the cacophony vectors for X', async t => {

@@ -6,15 +6,17 @@ import { RendezvousServer } from '../../src/traversal/rendezvous.js'
 import { Registrar } from '../../src/traversal/registrar.js'
 import { Puncher, type PunchEvent } from '../../src/traversal/punch.js'
 import { encodeTraversal, decodeTraversal, type TraversalMessage } from '../../src/traversal/messages.js'
-import { TraversalType, KEEPALIVE_MS, REGISTRATION_TTL_MS, PUNCH_TIMEOUT_MS } from '../../src/traversal/constants.js'
+import { TraversalType, KEEPALIVE_MS, REGISTRATION_TTL_MS, PUNCH_TIMEOUT_MS, PUNCH_SEALED_BYTES } from '../../src/traversal/constants.js'
 import { generateIdentity, type Identity } from '../../src/crypto/identity.js'
 import type { Candidate } from '../../src/traversal/candidates.js'
+import type { RelayOffer } from '../../src/relay/client.js'
+import { openPunch } from '../../src/traversal/punch-seal.js'
 import { testRng } from '../helpers/seed.js'
 
 const tag = (n: number): Uint8Array => new Uint8Array(16).fill(n)
 const msg = (bytes: Uint8Array): TraversalMessage => decodeTraversal(bytes)!
 const register = (n: number, txid = 1): TraversalMessage => ({ type: TraversalType.REGISTER, txid, tag: tag(n) })
-const sealed = new Uint8Array(379).fill(7)
+const sealed = new Uint8Array(PUNCH_SEALED_BYTES).fill(7)
 
 t.test('rendezvous: forwards only to a registered address, never more bytes than it got', async t => {
   const rng = testRng(t, 0xa11)
@@ -127,9 +129,9 @@ t.test('registrar: keepalive under 25 s, NAT kind from two servers, a tag per pe
 
 interface Side { id: Identity, p: Puncher, events: PunchEvent[] }
 
-function side (id: Identity, contacts: string[], cands: Candidate[], seed: number, wall = (): number => 1_900_000_000_000): Side {
+function side (id: Identity, contacts: string[], cands: Candidate[], seed: number, wall = (): number => 1_900_000_000_000, acceptStrangers = false): Side {
   const rng = testRng({ comment: () => {} }, seed)
-  const p = new Puncher({ identity: id, random: n => rng.bytes(n), wallNow: wall, isContact: fp => contacts.includes(fp), candidates: () => cands, natKind: () => 'endpoint-independent' })
+  const p = new Puncher({ identity: id, random: n => rng.bytes(n), wallNow: wall, isContact: fp => contacts.includes(fp), candidates: () => cands, natKind: () => 'endpoint-independent', acceptStrangers })
   return { id, p, events: p.events }
 }
 
@@ -186,4 +188,78 @@ t.test('punch: strangers, replays, our own probes and silence', async t => {
   for (let now = 20; now <= PUNCH_TIMEOUT_MS + 20; now += 500) A.p.tick(now)
   t.match(A.events, [{ type: 'failed', fingerprint: bobId.fingerprint, reason: 'no-answer' }], 'silence ends in failed: the relay hook\'s cue')
   t.ok(A.p.stats.probesSent <= 40, `probes are bounded (${A.p.stats.probesSent})`)
+})
+
+const relayOffer = (n: number): RelayOffer => ({ relay: { host: '198.51.100.7', port: 47400 }, allocationId: new Uint8Array(8).fill(n), port: 40000 + n, pairSecret: new Uint8Array(32).fill(n) })
+const bobTarget = (bob: Identity, relay?: RelayOffer): Parameters<Puncher['start']>[0] => ({
+  fingerprint: bob.fingerprint, dhPublic: bob.dhPublic, rendezvous: [{ address: '198.51.100.7:47400', tag: tag(5) }], candidates: [], natKind: 'address-dependent', ...(relay === undefined ? {} : { relay })
+})
+const forwardOf = (out: Array<{ bytes: Uint8Array }>, handle = tag(9)): TraversalMessage => ({ type: TraversalType.PUNCH_FORWARD, handle, sealed: (msg(out[0]!.bytes) as { sealed: Uint8Array }).sealed })
+
+t.test('punch: a relay offer rides in the offer, or follows it as a role-3 message; the contact is told to join', async t => {
+  const aliceId = generateIdentity()
+  const bobId = generateIdentity()
+  const A = side(aliceId, [bobId.fingerprint], [{ kind: 'reflexive', host: '203.0.113.1', port: 5000 }], 11)
+  const B = side(bobId, [aliceId.fingerprint], [{ kind: 'reflexive', host: '203.0.113.2', port: 6000 }], 12)
+  const first = B.p.receive(forwardOf(A.p.start(bobTarget(bobId, relayOffer(1)), 0)), '198.51.100.7:47400', 1)
+  t.equal(msg(first[0]!.bytes).type, TraversalType.PUNCH_REPLY, 'Bob still answers with his candidates (a direct path may yet appear)')
+  t.match(B.events, [{ type: 'relay', fingerprint: aliceId.fingerprint, dial: false, offer: { port: 40001, relay: { host: '198.51.100.7', port: 47400 } } }], 'relay-first: the offer carries the allocation')
+  B.events.length = 0
+  const A2 = side(aliceId, [bobId.fingerprint], [], 13)
+  t.same(A2.p.sendRelay({ ...bobTarget(bobId), rendezvous: [] }, relayOffer(2)), [], 'no relay message without a rendezvous to carry it')
+  A2.p.start(bobTarget(bobId), 0)
+  const later = A2.p.sendRelay(bobTarget(bobId), relayOffer(2))
+  t.equal(later[0]!.to, '198.51.100.7:47400', 'the race: the relay offer follows through the rendezvous')
+  t.same(B.p.receive(forwardOf(later), '198.51.100.7:47400', 5), [], 'nothing to answer for a relay message')
+  t.match(B.events, [{ type: 'relay', fingerprint: aliceId.fingerprint, offer: { port: 40002 } }])
+  const C = side(bobId, [], [], 14, undefined, true)
+  t.same(C.p.receive(forwardOf(A2.p.sendRelay(bobTarget(bobId), relayOffer(3))), '198.51.100.7:47400', 5), [], "a stranger's relay message is dropped")
+  t.same(C.events, [], 'a stranger cannot make Bob bind a relay of its choosing')
+  t.equal(C.p.stats.notContact, 1)
+})
+
+t.test('punch: a stranger is answered with a relay offer only; a flood of strangers is capped', async t => {
+  const bobId = generateIdentity()
+  const B = side(bobId, [], [{ kind: 'lan', host: '192.168.9.9', port: 6000 }, { kind: 'reflexive', host: '203.0.113.2', port: 6000 }], 21, undefined, true)
+  const strangerId = generateIdentity()
+  const S = side(strangerId, [bobId.fingerprint], [{ kind: 'reflexive', host: '203.0.113.1', port: 5000 }], 22)
+  const offer = S.p.start(bobTarget(bobId), 0)
+  t.same(B.p.receive(forwardOf(offer), '198.51.100.7:47400', 1), [], 'no answer, no probe yet: the node allocates a relay first')
+  const ev = B.events.shift() as Extract<PunchEvent, { type: 'stranger' }>
+  t.equal(ev?.type, 'stranger')
+  t.equal(ev.offer.fingerprint, strangerId.fingerprint)
+  const reply = B.p.answerWithRelay(ev.offer, relayOffer(4))
+  t.equal(reply.length, 1, 'one datagram')
+  t.equal(reply[0]!.to, '198.51.100.7:47400', 'back through the rendezvous, under the handle')
+  const m = msg(reply[0]!.bytes) as { type: number, sealed: Uint8Array }
+  t.equal(m.type, TraversalType.PUNCH_REPLY)
+  const opened = openPunch(m.sealed, strangerId)
+  t.same(opened?.candidates, [], 'the stranger learns no address of Bob\'s')
+  t.equal(opened?.natKind, 'unknown', 'nor his NAT kind')
+  S.p.receive({ type: TraversalType.PUNCH_ANSWER, handle: tag(9), sealed: m.sealed }, '198.51.100.7:47400', 3)
+  t.match(S.events, [{ type: 'relay', fingerprint: bobId.fingerprint, dial: true, offer: { port: 40004 } }], 'the stranger joins and dials through the relay')
+
+  // the flood: 500 strangers, 5 offers each, within one minute
+  const seed = 0x5f1
+  const rng = testRng(t, seed)
+  const flood = side(bobId, [], [], 23, undefined, true)
+  const floodIds = Array.from({ length: 50 }, () => generateIdentity())
+  let admitted = 0
+  let sent = 0
+  let answeredOrProbed = 0
+  for (let i = 0; i < 500; i++) {
+    const who = floodIds[rng.int(floodIds.length)]!
+    const now = Math.floor(i * 60_000 / 500)
+    const o = side(who, [], [], 100 + i).p.start(bobTarget(bobId), now)
+    sent++
+    answeredOrProbed += flood.p.receive(forwardOf(o, tag(i % 256)), '198.51.100.7:47400', now).length
+    admitted += flood.events.splice(0).filter(e => e.type === 'stranger').length
+  }
+  const cap = 4 + Math.floor(60 * 0.2) + 1
+  t.ok(admitted <= cap, `${admitted} of ${sent} stranger offers admitted in a minute (at most ${cap})`)
+  t.ok(admitted >= 4, 'but some are: first contact works')
+  t.equal(answeredOrProbed, 0, 'no stranger is ever answered with candidates or probed')
+  t.equal(flood.p.stats.strangers, admitted)
+  t.equal(flood.p.stats.strangersCapped + admitted, sent)
+  console.log(JSON.stringify({ metric: 'stranger-punch-flood-admitted', value: admitted, unit: 'offers', of: sent, seconds: 60 }))
 })

@@ -32,8 +32,11 @@ async function talk (t: Test, net: Testnet, alice: TestNode, bob: TestNode, text
 
 /** The winning candidate kind, from whichever side's punch made the session (both punch: both want the other). */
 function winner (a: TestNode, b: TestNode): string | null {
-  const mine = a.actions.peers().find(p => p.fingerprint === b.fingerprint)?.path?.candidate ?? null
-  return mine ?? b.actions.peers().find(p => p.fingerprint === a.fingerprint)?.path?.candidate ?? null
+  const candidate = (n: TestNode, of: TestNode): string | null => {
+    const path = n.actions.peers().find(p => p.fingerprint === of.fingerprint)?.path
+    return path?.via === 'direct' ? path.candidate : null
+  }
+  return candidate(a, b) ?? candidate(b, a)
 }
 
 async function befriendByFingerprint (net: Testnet, a: TestNode, b: TestNode): Promise<void> {
