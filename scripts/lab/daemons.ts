@@ -161,6 +161,8 @@ export interface Pair {
    * within `timeoutMs`.
    */
   connect: (text: string, timeoutMs: number) => Promise<number | null>
+  /** Alice's daemon stopped and replaced by a new user's in the same place, whom Bob adds: first contact again */
+  freshAlice: () => Promise<void>
 }
 
 /** A record that says how to reach its owner: a port mapping, a rendezvous entry, or no NAT (behind miniupnpd: the mapping). */
@@ -179,6 +181,7 @@ export async function withPair<T> (lab: Lab, pair: PairName, fn: (p: Pair) => Pr
   const topo = await buildTopology(lab, pair)
   step('lab built')
   const [alice, bob] = await Promise.all([makeHome('alice'), makeHome('bob')])
+  const homesMade = [alice, bob]
   const procs: Proc[] = []
   const clients: IpcClient[] = []
   try {
@@ -196,7 +199,20 @@ export async function withPair<T> (lab: Lab, pair: PairName, fn: (p: Pair) => Pr
     }, 60_000, () => `Bob's record to show how to reach him: ${JSON.stringify(record)}`)
     step('Bob\'s record readable')
     await bobIpc.call('contacts.add', { who: alice.fingerprint, name: 'alice' })
-    const p: Pair = { topo, alice, bob, bootstrap, procs, aliceIpc, bobIpc, record: record!, connect: async (text, timeoutMs) => await firstMessage(p, text, timeoutMs) }
+    const p: Pair = {
+      topo, alice, bob, bootstrap, procs, aliceIpc, bobIpc, record: record!,
+      connect: async (text, timeoutMs) => await firstMessage(p, text, timeoutMs),
+      freshAlice: async () => {
+        p.aliceIpc.close()
+        await stop(procs.find(x => x.child.spawnargs.includes(p.alice.home))!.child)
+        const next = await makeHome('alice')
+        homesMade.push(next)
+        await startDaemon(topo.alice.ns, next, bootstrap, procs, ['--no-mdns'])
+        p.alice = next
+        p.aliceIpc = await connect(next)
+        await bobIpc.call('contacts.add', { who: next.fingerprint, name: `alice-${homesMade.length}` })
+      }
+    }
     return await fn(p)
   } catch (err) {
     const logs = procs.map(p => p.log().slice(-3000)).join('\n----\n')
@@ -205,7 +221,7 @@ export async function withPair<T> (lab: Lab, pair: PairName, fn: (p: Pair) => Pr
     for (const c of clients) c.close()
     for (const p of procs.reverse()) await stop(p.child)
     await topo.upnp?.daemon.stop()
-    await Promise.all([alice.remove(), bob.remove()])
+    await Promise.all(homesMade.map(async h => { await h.remove() }))
   }
 }
 
