@@ -193,11 +193,13 @@ export async function withPair<T> (lab: Lab, pair: PairName, fn: (p: Pair) => Pr
     const connect = async (h: Home): Promise<IpcClient> => { const c = await IpcClient.connect(daemonPaths(homePaths(h.home)).socket); clients.push(c); return c }
     const [aliceIpc, bobIpc] = [await connect(alice), await connect(bob)]
     let record: RecordView | null = null
+    // bounded by a rendezvous that missed its first REGISTERs and is passed over for 30 s
+    // (traversal.md §3.1), then the republish of the record
     await waitUntil(async () => {
       const r = await aliceIpc.call('dht.lookup', { fingerprint: bob.fingerprint, timeoutMs: 5000 })
       record = r.record
       return reachable(record, topo)
-    }, 60_000, () => `Bob's record to show how to reach him: ${JSON.stringify(record)}`)
+    }, 120_000, () => `Bob's record to show how to reach him: ${JSON.stringify(record)}`)
     step('Bob\'s record readable')
     await bobIpc.call('contacts.add', { who: alice.fingerprint, name: 'alice' })
     const p: Pair = {
