@@ -1,21 +1,16 @@
-// Network lab: a home router running miniupnpd (NAT-PMP and PCP) in front of one host, for the
-// port-mapping test (proto-spec/portmap.md). Builds on netns.ts and nat.ts's home (wireHome) and MASQUERADE.
+// Network lab: miniupnpd (NAT-PMP and PCP) on a home router, for the port-mapping tests
+// (proto-spec/portmap.md). The router is a scripts/lab/nat.ts site built with `upnp: true`
+// (miniupnpd's chains in the legacy tables, a non-reserved WAN address):
 //
-//   host (192.168.1.2/24) ── router: lan 192.168.1.1 | wan 11.22.33.2 ── inet: 11.22.33.1
+//   host (192.168.1.2/24) ── router: lan 192.168.1.1 | wan 11.22.(10+i).2 ── inet: 11.22.(10+i).1
 //                             miniupnpd on lan:5351
-//
-// miniupnpd refuses a WAN address in any reserved range (RFC 1918, 100.64/10, the TEST-NETs,
-// 198.18/15), so the WAN side uses 11.22.33.0/24: a routable-looking block that exists only inside
-// these namespaces, which have no route out. miniupnpd programs its rules through libiptc, i.e.
-// the legacy iptables tables, so its chains are made there (the plain `iptables` here may be the
-// nft backend that nat.ts uses for MASQUERADE; both sets of hooks see every packet).
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execFileSync } from 'node:child_process'
-import { enableForwarding, nsExec, sweepStaleLabs, type Lab } from './netns.js'
-import { addMasquerade, LAN, wireHome } from './nat.js'
+import { nsExec, type Lab } from './netns.js'
+import { createNatLab } from './nat.js'
 
 export interface UpnpSite {
   inetNs: string
@@ -28,7 +23,7 @@ export interface UpnpSite {
   hostAddress: string
 }
 
-const WAN = '11.22.33'
+const LAN = '192.168.1'
 
 /** Why miniupnpd cannot run here, or null. */
 export function miniupnpdUnavailableReason (): string | null {
@@ -42,34 +37,15 @@ export function miniupnpdUnavailableReason (): string | null {
   return null
 }
 
+/** One home router in front of one host, ready for startMiniupnpd. */
 export async function createUpnpSite (lab: Lab): Promise<UpnpSite> {
-  await sweepStaleLabs()
-  const inetNs = await lab.namespace('inet')
-  const routerNs = await lab.namespace('gw')
-  const hostNs = await lab.namespace('h0')
-  await enableForwarding(routerNs)
-
-  await wireHome({ ns: inetNs, name: 'w0' }, routerNs, hostNs, WAN)
-  await addMasquerade(routerNs, 'wan', 'masquerade')
-  await addMiniupnpdChains(routerNs, 'wan')
-  return { inetNs, inetAddress: `${WAN}.1`, routerNs, wanAddress: `${WAN}.2`, lanGateway: `${LAN}.1`, hostNs, hostAddress: `${LAN}.2` }
-}
-
-/** The chains miniupnpd fills, in the legacy tables, jumped to as its iptables_init.sh does. */
-async function addMiniupnpdChains (ns: string, wan: string): Promise<void> {
-  const ipt = async (args: string[]): Promise<void> => { await nsExec(ns, 'iptables-legacy', ['-w', ...args]) }
-  await ipt(['-t', 'nat', '-N', 'MINIUPNPD'])
-  await ipt(['-t', 'nat', '-A', 'PREROUTING', '-i', wan, '-j', 'MINIUPNPD'])
-  await ipt(['-t', 'nat', '-N', 'MINIUPNPD-POSTROUTING'])
-  await ipt(['-t', 'nat', '-A', 'POSTROUTING', '-o', wan, '-j', 'MINIUPNPD-POSTROUTING'])
-  await ipt(['-t', 'mangle', '-N', 'MINIUPNPD'])
-  await ipt(['-t', 'mangle', '-A', 'PREROUTING', '-i', wan, '-j', 'MINIUPNPD'])
-  await ipt(['-t', 'filter', '-N', 'MINIUPNPD'])
-  await ipt(['-t', 'filter', '-A', 'FORWARD', '-i', wan, '!', '-o', wan, '-j', 'MINIUPNPD'])
+  const net = await createNatLab(lab, [{ mode: 'masquerade', upnp: true }])
+  const site = net.sites[0]!
+  return { inetNs: net.inetNs, inetAddress: site.inetLinkAddress, routerNs: site.routerNs, wanAddress: site.wanAddress, lanGateway: site.lanGateway, hostNs: site.hostNs, hostAddress: site.hostAddress }
 }
 
 /** The DNAT rules miniupnpd holds right now (what a mapping is, on the router). */
-export async function miniupnpdRules (site: UpnpSite): Promise<string[]> {
+export async function miniupnpdRules (site: { routerNs: string }): Promise<string[]> {
   const text = await nsExec(site.routerNs, 'iptables-legacy', ['-w', '-t', 'nat', '-S', 'MINIUPNPD'])
   return text.split('\n').filter(l => l.startsWith('-A MINIUPNPD'))
 }
@@ -78,7 +54,7 @@ export async function miniupnpdRules (site: UpnpSite): Promise<string[]> {
  * What a power cycle does to the router's kernel: every rule miniupnpd made is gone (miniupnpd
  * itself leaves them in place when it exits). Call with miniupnpd stopped.
  */
-export async function flushMiniupnpdRules (site: UpnpSite): Promise<void> {
+export async function flushMiniupnpdRules (site: { routerNs: string }): Promise<void> {
   for (const [table, chain] of [['nat', 'MINIUPNPD'], ['nat', 'MINIUPNPD-POSTROUTING'], ['mangle', 'MINIUPNPD'], ['filter', 'MINIUPNPD']]) {
     await nsExec(site.routerNs, 'iptables-legacy', ['-w', '-t', table!, '-F', chain!])
   }
@@ -97,7 +73,7 @@ export interface Miniupnpd {
  * (port=0), secure mode (a host may map only to itself), its config and pid file in a temp dir.
  * Resolves once it listens on 5351.
  */
-export async function startMiniupnpd (site: UpnpSite, opts: { minLifetimeS?: number } = {}): Promise<Miniupnpd> {
+export async function startMiniupnpd (site: { routerNs: string }, opts: { minLifetimeS?: number } = {}): Promise<Miniupnpd> {
   const dir = await mkdtemp(join(tmpdir(), 'dmess-miniupnpd-'))
   const conf = join(dir, 'miniupnpd.conf')
   await writeFile(conf, [

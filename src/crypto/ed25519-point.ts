@@ -97,3 +97,41 @@ export function isStrictEd25519PublicKey (bytes: Uint8Array): boolean {
   const pt = decodeEd25519Point(bytes)
   return pt !== null && !hasSmallOrder(pt)
 }
+
+/**
+ * The y coordinates of the eight points of small order (RFC 7748 §6.1's list, as libsodium's
+ * ge25519_has_small_order keeps it): 1 (the identity), p − 1 (order 2), 0 (order 4, both x), and
+ * ±y₈ (order 8, both x); little-endian, sign bit clear.
+ */
+const SMALL_ORDER_Y = [
+  '0100000000000000000000000000000000000000000000000000000000000000',
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a'
+].map(h => Uint8Array.from(Buffer.from(h, 'hex')))
+
+/** y ≥ p with the sign bit masked: 2^255 − 19 … 2^255 − 1 (RFC 8032 §5.1.3 step 1). */
+function nonCanonicalY (b: Uint8Array): boolean {
+  if ((b[31]! & 0x7f) !== 0x7f || b[0]! < 0xed) return false
+  for (let i = 1; i < 31; i++) if (b[i] !== 0xff) return false
+  return true
+}
+
+/**
+ * isStrictEd25519PublicKey without the square root, for a key that is about to verify a signature
+ * through OpenSSL: a canonical y, and not the encoding of a small-order point (either sign bit;
+ * with y = ±1 the sign-bit-set encodings decode to nothing and are refused here too). What it does
+ * not check — that y names a point at all — is step 1 of the verification that follows (RFC 8032
+ * §5.1.7: decoding A fails, the signature is invalid; OpenSSL's ossl_ed25519_verify does so), so
+ * `isStrictEd25519Encoding(k) && verify(sig, msg, k)` is `isStrictEd25519PublicKey(k) && verify(sig, msg, k)`
+ * at a fraction of the cost (test/crypto/ed25519-point.test.ts checks the two agree on every key that decodes).
+ * Not constant time: public keys only.
+ */
+export function isStrictEd25519Encoding (bytes: Uint8Array): boolean {
+  if (bytes.length !== KEY_BYTES || nonCanonicalY(bytes)) return false
+  return !SMALL_ORDER_Y.some(y => {
+    for (let i = 0; i < 31; i++) if (bytes[i] !== y[i]) return false
+    return (bytes[31]! & 0x7f) === y[31]
+  })
+}

@@ -3,6 +3,7 @@
 // it carries, its body sealed (presence-seal.ts). Storers and readers verify this outer layer the
 // same way; only a reader that knows the fingerprint can open the body and learn whose it is.
 import { ed25519 } from '../crypto/primitives.js'
+import { isStrictEd25519Encoding } from '../crypto/ed25519-point.js'
 import type { PublicIdentity } from '../crypto/identity.js'
 import { TIMESTAMP_MIN_MS, TIMESTAMP_MAX_MS } from '../wire/constants.js'
 import {
@@ -86,8 +87,10 @@ export function decodePresenceRecord (bytes: Uint8Array): OuterRecord | null {
 export function verifyPresenceRecord (bytes: Uint8Array, key: Uint8Array, now: number): VerifiedRecord | null {
   const r = decodePresenceRecord(bytes)
   if (r === null || r.expiresAt <= now || !(key instanceof Uint8Array) || key.length !== ID_BYTES) return null
-  // a small-order key would make (R = identity, S = 0) verify for any message (crypto-policy.md §2.2)
-  if (!ed25519.isValidPublicKey(r.periodPublic)) return null
+  // a small-order key would make (R = identity, S = 0) verify for any message (crypto-policy.md §2.2);
+  // a key that names no point fails the verify below (RFC 8032 §5.1.7), so no square root here:
+  // every storer runs this on every record it is given (an announce is k of them)
+  if (!isStrictEd25519Encoding(r.periodPublic)) return null
   const end = bytes.length - RECORD_SIGNATURE_BYTES
   if (!ed25519.verify(bytes.subarray(end), signedMessage(key, bytes.subarray(0, end)), r.periodPublic)) return null
   return { ...r, key: key.slice(), bytes: bytes.slice() }

@@ -88,6 +88,8 @@ interface Peer {
   remoteStatic: Uint8Array | null
   /** the punch that found its current address, if one did */
   path: PeerPath | null
+  /** a punch found an address while a dial was running: that dial's end dials it at once */
+  punched: boolean
 }
 
 export interface ConnectionManagerOptions {
@@ -220,17 +222,21 @@ export class ConnectionManager {
 
   /**
    * A hole punch found `address` for `fingerprint` (proto-spec/traversal.md §6): it goes first
-   * and is dialled now with the record's key (IK), unless a session is up or a dial is running.
+   * and is dialled now with the record's key (IK), unless a session is up. True when a dial is
+   * running (toward a record address, §5.3): the caller aborts it, and its failure dials `address`
+   * at once, with no backoff.
    */
-  punched (fingerprint: string, address: Address, remoteStatic: Uint8Array, path: PeerPath, now: number): void {
+  punched (fingerprint: string, address: Address, remoteStatic: Uint8Array, path: PeerPath, now: number): boolean {
     const p = this.#peers.get(fingerprint)
-    if (p === undefined) return
+    if (p === undefined) return false
     p.remoteStatic = remoteStatic
     p.path = path
     this.#learn(p, [address], 'dht', false, true)
-    if (p.state !== 'offline' || p.dialing) return
+    if (p.state === 'online' || p.state === 'away') return false
     p.failures = 0
     p.nextDialAt = now
+    p.punched = p.dialing
+    return p.dialing
   }
 
   /** How the next session with `fingerprint` came (a relay's, or a punch candidate moved to): shown by list(). */
@@ -244,6 +250,7 @@ export class ConnectionManager {
     const p = this.#peers.get(key)
     if (p === undefined) return
     p.dialing = false
+    p.punched = false
     p.failures = 0
     if (p.fingerprint === null) this.#adopt(p, fingerprint)
   }
@@ -253,6 +260,13 @@ export class ConnectionManager {
     const p = this.#peers.get(key)
     if (p === undefined) return []
     p.dialing = false
+    if (p.punched) {
+      // superseded by a punch: its address is first in the list, dialled now (still 'connecting')
+      p.punched = false
+      p.next = 0
+      p.dialing = true
+      return [this.#dialAction(p, p.addresses[0] as Address)]
+    }
     p.next = (p.next + 1) % Math.max(1, p.addresses.length)
     p.nextDialAt = now + backoffDelay(p.failures++, this.#policy, this.#random())
     return p.state === 'connecting' ? this.#setState(p, 'offline', now) : []
@@ -315,10 +329,14 @@ export class ConnectionManager {
       p.dialing = true
       running++
       if (p.state === 'offline') out.push(...this.#setState(p, 'connecting', now))
-      const remoteStatic = p.fingerprint === null ? null : p.remoteStatic
-      out.push({ type: 'dial', key: p.key, address: { ...address }, expectFingerprint: p.fingerprint, remoteStatic })
+      out.push(this.#dialAction(p, address))
     }
     return [...out, ...this.#lookupsDue(now)]
+  }
+
+  #dialAction (p: Peer, address: Address): ConnAction {
+    const remoteStatic = p.fingerprint === null ? null : p.remoteStatic
+    return { type: 'dial', key: p.key, address: { ...address }, expectFingerprint: p.fingerprint, remoteStatic }
   }
 
   /** When tick() next has a dial or lookup to start (Infinity: none). */
@@ -403,7 +421,7 @@ export class ConnectionManager {
     return {
       key, fingerprint, addresses: [], next: 0, source, state: 'offline', since: now, pinned: false,
       discovered: false, demanded: false, dialing: false, failures: 0, upAt: now, flaps: 0, nextDialAt: now,
-      seek: null, record: new RecordAddresses(), remoteStatic: null, path: null
+      seek: null, record: new RecordAddresses(), remoteStatic: null, path: null, punched: false
     }
   }
 

@@ -48,11 +48,22 @@ export function foundPresence (fingerprint: string, rec: LookedUpPresence | null
   const kept = rec.addresses.filter(a => dialable(a.host, scope) && usable(a))
   const base = { expiresAt: rec.expiresAt, seq: presenceVersion(rec.period, rec.seq), dhPublic: rec.publicIdentity.dhPublic }
   const punch = punchInfo(rec, kept)
-  // behind a NAT that filters, with rendezvous to go through: reached by a punch, not a dial (proto-spec/traversal.md §5)
-  if (punch !== null) return { ...base, addresses: [], punch }
   const addresses = kept.map(a => ({ host: a.host, port: a.port }))
+  // behind a NAT known to filter, with rendezvous to go through: reached by a punch, not a dial
+  // (proto-spec/traversal.md §5). A NAT of unknown kind may well let a dial in (a full cone, or a
+  // mapping the router made): both, and the first session wins (§5.1).
+  if (punch !== null) return { ...base, addresses: punch.natKind === 'unknown' ? lanLast(kept) : [], punch }
   if (addresses.length === 0) return null
   return { ...base, addresses }
+}
+
+/**
+ * The addresses to dial beside a punch, LAN ones last: the punch's probes try a LAN path within
+ * milliseconds (traversal.md §6.1), and a LAN address seen from another house (two homes on the
+ * same 192.168.1.0/24) would hold the one dial for its whole time limit.
+ */
+function lanLast (kept: LookedUpPresence['addresses']): Address[] {
+  return [...kept.filter(a => a.kind !== 'lan'), ...kept.filter(a => a.kind === 'lan')].map(a => ({ host: a.host, port: a.port }))
 }
 
 /** The record's traversal fields (dht.md §5.2), when its owner can only be reached by punching. */

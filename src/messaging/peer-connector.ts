@@ -49,7 +49,8 @@ export interface PeerConnectorHooks {
 export class PeerConnector {
   readonly conn: ConnectionManager
   readonly links = new Map<string, PeerLink>()
-  readonly #dials = new Set<AbortController>()
+  /** dials running, by peer key */
+  readonly #dials = new Map<string, AbortController>()
   #mdns: MdnsDiscovery | null = null
   #endpoint: Endpoint | null = null
   #stopped = false
@@ -84,7 +85,7 @@ export class PeerConnector {
     this.#stopped = true
     this.#endpoint?.off('session', this.#onSession)
     this.#lookups?.stop()
-    for (const c of this.#dials) c.abort()
+    for (const c of this.#dials.values()) c.abort()
     await this.#mdns?.stop().catch(() => {})
     this.#mdns = null
   }
@@ -184,7 +185,9 @@ export class PeerConnector {
     if (found !== null) this.ctx.counters.lookupsFound++
     this.ctx.log.debug({ peer: fp, addresses: found?.addresses.map(formatHostPort) ?? null }, 'dht lookup done')
     this.conn.lookupDone(fp, found, this.ctx.now())
-    if (found?.punch !== undefined && this.opts.punch != null && this.conn.state(fp) === 'offline') {
+    // a record of unknown NAT kind is dialled too (dht-lookups.ts): that dial may be running already
+    const state = this.conn.state(fp)
+    if (found?.punch !== undefined && this.opts.punch != null && (state === 'offline' || state === 'connecting')) {
       this.#punchKeys.set(fp, found.dhPublic)
       this.opts.punch(fp, found.dhPublic, found.punch)
     }
@@ -201,11 +204,15 @@ export class PeerConnector {
     this.#inbound(session)
   }
 
-  /** A punch toward `fp` found a path (traversal.md §6): dial it now with the record's key. */
+  /**
+   * A punch toward `fp` found a path (traversal.md §6): dial it now with the record's key. A dial
+   * still running toward the record's addresses (a NAT of unknown kind, §5.3) is given up: the
+   * punched address is known to pass, and that dial may wait seconds for its next retransmission.
+   */
   punched (fp: string, address: Address, path: PeerPath): void {
     const key = this.#punchKeys.get(fp)
     if (this.#stopped || key === undefined) return
-    this.conn.punched(fp, address, key, path, this.ctx.now())
+    if (this.conn.punched(fp, address, key, path, this.ctx.now())) this.#dials.get(fp)?.abort()
     this.hooks.rearm()
   }
 
@@ -219,7 +226,7 @@ export class PeerConnector {
     const endpoint = this.#endpoint
     if (endpoint === null || this.#stopped) return
     const ctl = new AbortController()
-    this.#dials.add(ctl)
+    this.#dials.set(key, ctl)
     this.ctx.counters.dialsStarted++
     const opts = {
       signal: ctl.signal,
@@ -236,7 +243,7 @@ export class PeerConnector {
       this.ctx.log.debug({ to: formatHostPort(address), err: err.message }, 'dial failed')
       if (!this.#stopped) this.apply(this.conn.dialFailed(key, this.ctx.now()))
     }).finally(() => {
-      this.#dials.delete(ctl)
+      if (this.#dials.get(key) === ctl) this.#dials.delete(key)
       this.hooks.rearm()
     })
   }

@@ -2,10 +2,12 @@
 // implementation (@noble/curves, a test-only reference here): same verdict on every input class
 // that matters — random bytes (about half decode), real keys, the eight small-order points with
 // both sign bits, real points plus a torsion component (valid: not small order), non-canonical y.
+// And the cheap form for keys about to verify (isStrictEd25519Encoding): the same verdict on every
+// encoding that decodes, and never a yes for one the full check refuses.
 import t from 'tap'
 import { ed25519 as noble } from '@noble/curves/ed25519.js'
 import { createRng } from '../../src/sim/rng.js'
-import { decodeEd25519Point, hasSmallOrder, isStrictEd25519PublicKey } from '../../src/crypto/ed25519-point.js'
+import { decodeEd25519Point, hasSmallOrder, isStrictEd25519Encoding, isStrictEd25519PublicKey } from '../../src/crypto/ed25519-point.js'
 import { ed25519 } from '../../src/crypto/primitives.js'
 
 function reference (b: Uint8Array): boolean {
@@ -77,4 +79,50 @@ t.test('non-canonical y (p ≤ y < 2^255) never decodes, either sign', async t =
   minusZero[0] = 1
   minusZero[31] = 0x80 // y = 1 (x = 0) with the sign bit: RFC 8032 §5.1.3 step 4 refuses
   t.equal(decodeEd25519Point(minusZero), null, 'x = 0 with the sign bit set')
+})
+
+t.test('isStrictEd25519Encoding: the strict check\'s verdict on every encoding that decodes; no yes it refuses', async t => {
+  const rng = createRng(2027)
+  const inputs: Uint8Array[] = []
+  for (let i = 0; i < 5000; i++) inputs.push(rng.bytes(32))
+  for (let i = 1; i <= 300; i++) inputs.push(noble.Point.BASE.multiply(BigInt(i) * 104_729n).toBytes())
+  let q = noble.Point.ZERO
+  for (let i = 0; i < 8; i++) {
+    const enc = q.toBytes()
+    const flipped = Uint8Array.from(enc)
+    flipped[31] = (flipped[31] ?? 0) ^ 0x80
+    inputs.push(enc, flipped, noble.Point.BASE.add(q).toBytes())
+    q = q.add(T8)
+  }
+  for (let v = 0; v < 19; v++) {
+    for (const sign of [0, 0x80]) {
+      const b = new Uint8Array(32).fill(0xff)
+      b[0] = 0xed + v
+      b[31] = 0x7f | sign
+      inputs.push(b)
+    }
+  }
+  let decoded = 0
+  let differ = 0
+  let looser = 0
+  for (const b of inputs) {
+    const strict = isStrictEd25519PublicKey(b)
+    const cheap = isStrictEd25519Encoding(b)
+    if (decodeEd25519Point(b) !== null) {
+      decoded++
+      if (strict !== cheap) differ++
+    } else if (cheap) {
+      looser++ // names no point: the verify that follows refuses it (RFC 8032 §5.1.7)
+    }
+    if (strict && !cheap) differ++
+  }
+  t.equal(differ, 0, `the same verdict on all ${decoded} encodings that decode`)
+  t.ok(looser > 1000, `encodings that name no point are left to the verify (${looser})`)
+  t.notOk(isStrictEd25519Encoding(new Uint8Array(31)), 'wrong length')
+  // an encoding that names no point, with a signature: the verify (OpenSSL) refuses it
+  const kp = ed25519.generateKeyPair()
+  const msg = new Uint8Array([1, 2, 3])
+  const sig = ed25519.sign(msg, kp.secretKey)
+  const undecodable = inputs.find(b => decodeEd25519Point(b) === null && isStrictEd25519Encoding(b))!
+  t.notOk(ed25519.verify(sig, msg, undecodable), 'a key that names no point verifies nothing')
 })

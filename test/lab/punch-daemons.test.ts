@@ -6,11 +6,12 @@
 // daemons' DHT bootstrap and, with no configuration, their rendezvous. Alice and Bob add each
 // other by fingerprint (only contacts may make a node punch, traversal.md §5.3); Alice's message
 // must be delivered and `dmess peers --json` must show Bob at his NAT's public address, direct.
+// (Both behind one NAT, double NAT and a miniupnpd router: test/lab/nat-matrix.test.ts.)
 // Root only: skipped with the reason elsewhere — but under CI=true a missing prerequisite fails.
 import t from 'tap'
 import { labUnavailableReason, withLab } from '../../scripts/lab/netns.js'
 import { iptablesUnavailableReason } from '../../scripts/lab/loss.js'
-import { addSiteHost, createNatLab, type NatMode } from '../../scripts/lab/nat.js'
+import { createNatLab, type NatMode } from '../../scripts/lab/nat.js'
 import { runCli } from '../helpers/cli.js'
 import { PW, waitFor } from '../daemon/helpers.js'
 import { dmess, homes, startBootstrap, startDaemon, stop, type Home, type Proc } from './fixtures/daemons.js'
@@ -67,51 +68,14 @@ if (missing !== null && process.env.CI === 'true') {
         t.equal(p?.state, 'online')
         t.ok(p?.address?.startsWith(`${sb.wanAddress}:`), `Alice talks to Bob's router's public address ${sb.wanAddress}: ${p?.address}`)
         t.equal(p?.path?.via, 'direct', 'direct: no relay on the path')
+        // one rendezvous cannot tell a NAT's kind: each record says 'unknown', so each side also dials
+        // the other's reflexive address (traversal.md §5.3), and two such dials crossing open both
+        // NATs as a punch does; whichever made the session, it is direct at the public address
         const won = p?.path?.candidate ?? q?.path?.candidate ?? null
-        t.ok(won === 'reflexive' || won === 'peer-reflexive', `a hole punch found the path (${won})`)
+        const byDial = rec?.natKind === 'unknown' && won === null
+        t.ok(won === 'reflexive' || won === 'peer-reflexive' || byDial, `a hole punch or the crossing dials found the path (${String(won)}, NAT kind ${String(rec?.natKind)})`)
         const status = JSON.parse(await dmess(bob, ['status', '--json'])) as { traversal?: { registeredWith: string[] } }
         t.ok(status.traversal?.registeredWith.includes(bootstrap), `dmess status names the rendezvous Bob is registered with: ${JSON.stringify(status.traversal?.registeredWith)}`)
-      } catch (err) {
-        for (const p of procs) t.comment(p.log().slice(-4000))
-        throw err
-      } finally {
-        for (const p of procs.reverse()) await stop(p.child)
-      }
-    })
-  })
-
-  t.test('both behind one NAT that does not hairpin: the LAN candidate wins', async t => {
-    t.setTimeout(540_000)
-    const [alice, bob] = await homes(t, 'alice', 'bob') as [Home, Home]
-    await withLab(async lab => {
-      const net = await createNatLab(lab, ['masquerade'])
-      const site = net.sites[0]!
-      const second = await addSiteHost(lab, site, 0)
-      const procs: Proc[] = []
-      try {
-        const port = await startBootstrap(net.inetNs, net.publicAddress, procs)
-        const bootstrap = `${net.publicAddress}:${port}`
-        await Promise.all([startDaemon(site.hostNs, alice, bootstrap, procs, ['--no-mdns']), startDaemon(second.hostNs, bob, bootstrap, procs, ['--no-mdns'])])
-        let rec: { rendezvous: unknown[] } | undefined
-        await waitFor(async () => {
-          const r = await runCli(['dht', 'lookup', bob.fingerprint, '--json', '--timeout', '5', '--home', alice.home], { env: PW, timeoutMs: 15_000 })
-          rec = r.code === 0 ? JSON.parse(r.stdout) as typeof rec : undefined
-          return (rec?.rendezvous.length ?? 0) > 0
-        }, 90_000, () => `Bob's record with a rendezvous entry: ${JSON.stringify(rec)}`)
-        await dmess(alice, ['contacts', 'add', bob.fingerprint, '--name', 'bob'])
-        await dmess(bob, ['contacts', 'add', alice.fingerprint, '--name', 'alice'])
-        const sent = await dmess(alice, ['send', bob.fingerprint, 'down the hall', '--wait', 'delivered', '--timeout', '120', '--json'], 135_000)
-        t.match(JSON.parse(sent), { status: 'delivered' }, 'delivered')
-        let p: Peer | undefined
-        await waitFor(async () => {
-          p = (JSON.parse(await dmess(alice, ['peers', '--json'])) as Peer[]).find(q => q.fingerprint === bob.fingerprint)
-          return p?.path?.via === 'direct'
-        }, 90_000, () => `Alice's link to Bob goes direct: ${JSON.stringify(p)}`)
-        const q = (JSON.parse(await dmess(bob, ['peers', '--json'])) as Peer[]).find(r => r.fingerprint === alice.fingerprint)
-        t.ok(p?.address?.startsWith(`${second.hostAddress}:`), `Alice reaches Bob at his private address ${second.hostAddress}: ${p?.address}`)
-        // a punch's probes win on the LAN candidate; a record read before its owner registered is dialled at that address directly
-        const won = p?.path?.candidate ?? q?.path?.candidate ?? null
-        t.ok(won === 'lan' || won === null, `the LAN path, by punch or by dial (${String(won)})`)
       } catch (err) {
         for (const p of procs) t.comment(p.log().slice(-4000))
         throw err

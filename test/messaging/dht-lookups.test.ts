@@ -240,3 +240,59 @@ t.test('foundPresence: record addresses a reader refuses to dial (dht.md §5.3)'
   t.same(ports({ loopback: true, localNetworks: [] }), hosts, 'a node on loopback (tests) dials what it finds')
   t.equal(foundPresence('bob', record('bob', ['127.0.0.1', '192.168.1.1'], 1, null), () => true), null, 'nothing dialable: not found')
 })
+
+// ---- a record behind a NAT (proto-spec/traversal.md §5.3) ----
+
+const RENDEZVOUS = [{ host: '198.51.100.9', port: 4000, tag: new Uint8Array(16).fill(3) }]
+
+function natRecord (natKind: LookedUpPresence['natKind']): LookedUpPresence {
+  const rec = record('bob', [])
+  return {
+    ...rec,
+    natKind,
+    rendezvous: RENDEZVOUS,
+    addresses: [{ host: '10.0.0.1', port: 5000, kind: 'lan' }, { host: '203.0.113.2', port: 6000, kind: 'reflexive' }]
+  }
+}
+
+t.test('foundPresence: a filtering NAT is punched only; one of unknown kind is dialled as well, LAN last', async t => {
+  for (const kind of ['endpoint-independent', 'address-dependent'] as const) {
+    const f = foundPresence('bob', natRecord(kind), () => true)
+    t.same(f?.addresses, [], `${kind}: nothing to dial, a NAT that filters drops it`)
+    t.equal(f?.punch?.natKind, kind)
+    t.same(f?.punch?.rendezvous.map(r => r.address), ['198.51.100.9:4000'])
+  }
+  const f = foundPresence('bob', natRecord('unknown'), () => true)
+  t.same(f?.addresses, [{ host: '203.0.113.2', port: 6000 }, { host: '10.0.0.1', port: 5000 }], 'unknown: the reflexive address dialled first (a full cone, a forwarded port lets it in)')
+  t.same(f?.punch?.candidates.map(c => c.kind), ['lan', 'reflexive'], 'and punched')
+  const open = foundPresence('bob', natRecord('open'), () => true)
+  t.equal(open?.punch, undefined, 'no NAT: dialled, not punched')
+  const noRv = foundPresence('bob', { ...natRecord('unknown'), rendezvous: [] }, () => true)
+  t.equal(noRv?.punch, undefined, 'no rendezvous: only a dial is possible')
+  t.equal(noRv?.addresses.length, 2)
+})
+
+t.test('a punch that finds a path while the record\'s dial runs supersedes it: its address is dialled as that dial ends, no backoff', async t => {
+  const c = mk()
+  c.poke('bob', 0)
+  c.tick(0)
+  c.lookupDone('bob', found(1, 1e9, A), 10)
+  t.same(dials(c.tick(10)), [{ port: 4001, expect: 'bob', ik: true }], 'the record\'s address is dialled')
+  t.equal(c.state('bob'), 'connecting')
+  t.equal(c.punched('bob', B, KEY, { candidate: 'reflexive', rttMs: 12 }, 500), true, 'a dial runs: abort it')
+  t.same(dials(c.tick(500)), [], 'one dial at a time')
+  const next = c.dialFailed('bob', 510)
+  t.same(dials(next), [{ port: 4002, expect: 'bob', ik: true }], 'the punched address, at once')
+  t.equal(c.state('bob'), 'connecting', 'still connecting: no offline flicker')
+  c.dialSucceeded('bob', 'bob')
+  c.sessionUp('bob', B, 530)
+  t.same(c.list()[0]?.path, { candidate: 'reflexive', rttMs: 12 })
+  t.equal(c.punched('bob', C, KEY, { candidate: 'lan', rttMs: 1 }, 600), false, 'online: nothing to abort')
+  const d = mk()
+  d.poke('bob', 0)
+  d.tick(0)
+  d.lookupDone('bob', { ...found(1, 1e9), addresses: [] }, 10)
+  t.equal(d.punched('bob', B, KEY, { candidate: 'reflexive', rttMs: 3 }, 20), false, 'no dial running')
+  t.same(dials(d.tick(20)), [{ port: 4002, expect: 'bob', ik: true }], 'dialled on the next tick')
+  t.same(dials(d.dialFailed('bob', 40)), [], 'an ordinary failure backs off')
+})

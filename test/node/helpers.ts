@@ -38,7 +38,7 @@ export function received (to: TestNode, text: string): boolean {
 
 export interface Counters {
   framesIn: number, blocked: number, sessionsRefused: number, rateLimited: number, held: number, requestsDropped: number,
-  textIn: number, lookupsStarted: number, lookupsFound: number, dialsStarted: number, receiptsIn: number
+  textIn: number, lookupsStarted: number, lookupsFound: number, dialsStarted: number, dialsFailed: number, receiptsIn: number
   peer?: { admitted: number, rateLimited: number, blocked: number }
 }
 

@@ -6,7 +6,7 @@
 import t, { type Test } from 'tap'
 import { NAT_PRESETS, type NatPresetName, type SimNat } from '../../src/sim/index.js'
 import type { TestNode, Testnet } from '../../src/node/testnet.js'
-import { receipted, conversation, testnet } from '../node/helpers.js'
+import { receipted, conversation, stats, testnet } from '../node/helpers.js'
 
 const PUBLIC = '198.51.100.7'
 
@@ -64,6 +64,23 @@ for (const [a, b] of [['portRestrictedCone', 'portRestrictedCone'], ['restricted
     t.equal(net.nodes[0]!.traversal!.service!.server.stats.forwarded >= 1, true, 'the rendezvous passed the offer on')
   })
 }
+
+t.test('sim: a stranger\'s request reaches a user behind a full cone of unknown kind: the dial gets in where no punch is answered', async t => {
+  // Alice is public and the only other node: Bob registers with one rendezvous, so his NAT kind stays unknown (traversal.md §2)
+  const net = await testnet(t, 2, 78, {
+    host: i => i === 0 ? PUBLIC : '192.168.1.2',
+    behind: (i, sim) => i === 0 ? null : sim.createNat({ externalIps: ['203.0.113.2'], ...NAT_PRESETS.fullCone })
+  })
+  const [alice, bob] = net.nodes as [TestNode, TestNode]
+  await net.until(() => (bob.traversal?.recordFields()?.rendezvous.length ?? 0) > 0, 60_000, 'Bob registered')
+  await net.addContact(alice, bob, 'b', 'fingerprint') // Bob has not added Alice: he answers no offer of hers
+  const m = await net.drive(alice.actions.send(bob.fingerprint, 'hello, stranger'))
+  await net.until(() => receipted(alice, m.id), 120_000, 'the request delivered')
+  t.equal(bob.traversal!.recordFields()!.natKind, 'unknown', 'Bob\'s NAT kind is unknown')
+  t.same(bob.actions.requests().map(r => [r.fingerprint, r.text]), [[alice.fingerprint, 'hello, stranger']], 'Bob sees Alice\'s request')
+  t.equal(bob.traversal!.service!.puncher.stats.forwardsOpened, 0, 'no punch answered: the dial of his record did it')
+  t.equal(alice.actions.peers().find(p => p.fingerprint === bob.fingerprint)?.address?.startsWith('203.0.113.2:'), true, 'at his NAT\'s address')
+})
 
 t.test('sim: both behind one NAT without hairpinning: the LAN candidate wins', async t => {
   let home: SimNat | null = null
@@ -146,15 +163,23 @@ t.test('sim: restrictedCone ↔ symmetric: the cone\'s filter admits the symmetr
   t.same(alice.actions.peers().find(p => p.fingerprint === bob.fingerprint)?.path?.via ?? bob.actions.peers().find(p => p.fingerprint === alice.fingerprint)?.path?.via, 'direct')
 })
 
-t.test('sim: symmetric ↔ symmetric: punching gives up (the relay hook\'s cue), no session', async t => {
+t.test('sim: symmetric ↔ symmetric: punching gives up (the relay hook\'s cue), the dial fails too, no session', async t => {
   const net = await testnet(t, 3, 77, twoHomes('symmetric', 'symmetric'))
   const [, alice, bob] = net.nodes as [TestNode, TestNode, TestNode]
   await net.until(() => (bob.traversal?.recordFields()?.rendezvous.length ?? 0) > 0, 60_000, 'Bob registered')
+  // one rendezvous cannot tell a NAT's kind (traversal.md §2): Bob's record says 'unknown', so Alice dials it as well as punching
+  t.equal(bob.traversal!.recordFields()!.natKind, 'unknown', 'Bob\'s NAT kind is unknown')
   await befriendByFingerprint(net, alice, bob)
-  await net.drive(alice.actions.send(bob.fingerprint, 'no way through'))
-  const punch = alice.traversal!.service!.puncher.stats
-  // a failed punch is what NodeOptions.onPunchGiveUp (traversal.md §7) is called with
-  await net.until(() => punch.failed > 0, 120_000, 'a punch that gives up')
-  t.ok(punch.offers >= 1 && punch.paths === 0, `offered, no path (${JSON.stringify(punch)})`)
-  t.equal(alice.actions.peers().find(p => p.fingerprint === bob.fingerprint)?.state ?? 'offline', 'offline', 'no session: a relay is needed')
+  const m = await net.drive(alice.actions.send(bob.fingerprint, 'no way through'))
+  const punch = [alice, bob].map(n => n.traversal!.service!.puncher.stats)
+  // both want the other: whoever offered first gives up, and that is what NodeOptions.onPunchGiveUp (traversal.md §7) is called with
+  await net.until(() => punch.some(p => p.failed > 0), 120_000, 'a punch that gives up')
+  await net.until(() => stats(alice).dialsFailed > 0, 120_000, 'Alice\'s dial of Bob\'s record fails')
+  t.ok(punch.some(p => p.offers >= 1) && punch.every(p => p.paths === 0), `offered, no path (${JSON.stringify(punch)})`)
+  for (const [a, b] of [[alice, bob], [bob, alice]] as const) {
+    const state = a.actions.peers().find(p => p.fingerprint === b.fingerprint)?.state ?? 'offline'
+    t.ok(state === 'offline' || state === 'connecting', `no session: a relay is needed (${state})`)
+    t.equal(a.messaging.network.link(b.fingerprint), undefined, 'no link')
+  }
+  t.notOk(receipted(alice, m.id), 'the message waits in the outbox')
 })

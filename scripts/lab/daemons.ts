@@ -1,0 +1,247 @@
+// Real `dmess` processes in the network lab (scripts/lab/nat.ts): homes, `dmess bootstrap` and
+// `dmess daemon` started in a namespace with their output kept, stopped by PID; and a pair of
+// daemons across one of the lab's topologies, talked to over their IPC sockets
+// (proto-spec/ipc.md), for the NAT matrix tests (test/lab/nat-matrix.test.ts) and the connect-time
+// benchmark (scripts/bench/lab-connect.ts). Every wait is bounded. Needs `npm run build` (bin/).
+import type { ChildProcess } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { initProfile } from '../../src/app/profile.js'
+import { homePaths } from '../../src/config/home.js'
+import { IpcClient } from '../../src/daemon/ipc-client.js'
+import { daemonPaths } from '../../src/daemon/paths.js'
+import { isProcessAlive, waitForExit } from '../../src/daemon/lock.js'
+import type { DaemonEvent } from '../../src/runtime/events.js'
+import { nsSpawn, type Lab } from './netns.js'
+import { addPublicHost, addSiteHost, createNatLab, type NatLab, type NatMode, type SiteSpec } from './nat.js'
+import { startMiniupnpd, type Miniupnpd } from './miniupnpd.js'
+
+export const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'run.js')
+export const LAB_PASSPHRASE = 'correct horse battery staple'
+/** Cheap Argon2id for lab homes (the keystore records it: every unlock is cheap too). */
+const LAB_KDF = { t: 1, m: 64, p: 1 }
+// a bound, not a speed test: on a loaded 2-core machine a bundled CLI may take tens of seconds to start
+const START_MS = 90_000
+
+export interface Home { name: string, home: string, fingerprint: string }
+/** A child whose output is kept; `exited` rejects if it ends before we stop it. */
+export interface Proc { child: ChildProcess, log: () => string, exited: Promise<never> }
+
+export async function waitUntil (cond: () => boolean | Promise<boolean>, timeoutMs: number, what: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!await cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`)
+    await new Promise(resolve => setTimeout(resolve, 25))
+  }
+}
+
+/** A fresh home in a temp directory, as `dmess init --name <name>` makes it (cheap KDF); `remove` deletes it. */
+export async function makeHome (name: string): Promise<Home & { remove: () => Promise<void> }> {
+  const home = await mkdtemp(join(tmpdir(), `dmess-lab-${name}-`))
+  const p = await initProfile(homePaths(home), LAB_PASSPHRASE, { name, kdf: LAB_KDF })
+  return { name, home, fingerprint: p.fingerprint, remove: async () => { await rm(home, { recursive: true, force: true }) } }
+}
+
+/** This process's environment without a home or passphrase of the caller's. */
+export function cleanEnv (): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'DMESS_HOME' && k !== 'DMESS_PASSPHRASE') env[k] = v
+  return env
+}
+
+/** `dmess <args>` in namespace `ns`. */
+export function spawnIn (ns: string, args: string[], env: Record<string, string>): Proc {
+  const child = nsSpawn(ns, process.execPath, [BIN, ...args], { env })
+  let log = ''
+  child.stdout?.on('data', d => { log += String(d) })
+  child.stderr?.on('data', d => { log += String(d) })
+  const exited = new Promise<never>((_resolve, reject) => child.on('exit', c => reject(new Error(`dmess ${args[0] ?? ''} exited early (${String(c)}): ${log}`))))
+  exited.catch(() => {})
+  return { child, log: () => log, exited }
+}
+
+/** `dmess bootstrap --host <host> --port 0` in `ns`; resolves with its port from the `listening` line. */
+export async function startBootstrap (ns: string, host: string, procs: Proc[], extra: string[] = []): Promise<number> {
+  const p = spawnIn(ns, ['bootstrap', '--host', host, '--port', '0', ...extra], cleanEnv())
+  procs.push(p)
+  const lines = createInterface({ input: p.child.stdout as NodeJS.ReadableStream })
+  const listening = new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no listening line from dmess bootstrap: ${p.log()}`)), START_MS)
+    lines.on('line', l => {
+      let ev: { event?: string, address?: string }
+      try { ev = JSON.parse(l) as typeof ev } catch { return }
+      if (ev.event === 'listening' && typeof ev.address === 'string') { clearTimeout(timer); resolve(Number(ev.address.split(':').pop())) }
+    })
+  })
+  return await Promise.race([listening, p.exited])
+}
+
+/** `dmess daemon` in the foreground in `ns` on 0.0.0.0, joined through `bootstrap`, plus `extra` flags. */
+export async function startDaemon (ns: string, h: Home, bootstrap: string, procs: Proc[], extra: string[] = []): Promise<Proc> {
+  const p = spawnIn(ns, ['daemon', '--home', h.home, '--host', '0.0.0.0', '--port', '0', '--bootstrap', bootstrap, ...extra], { ...cleanEnv(), DMESS_PASSPHRASE: LAB_PASSPHRASE })
+  procs.push(p)
+  await Promise.race([waitUntil(() => p.log().includes('dmess daemon running'), START_MS, () => `${h.name}'s daemon did not start: ${p.log()}`), p.exited])
+  return p
+}
+
+/** SIGTERM by PID (the `ip netns exec` wrapper execs node, so it is our process), then wait. */
+export async function stop (child: ChildProcess): Promise<void> {
+  const pid = child.pid
+  if (pid === undefined || !isProcessAlive(pid)) return
+  process.kill(pid, 'SIGTERM')
+  if (!await waitForExit(pid, 10_000)) process.kill(pid, 'SIGKILL')
+}
+
+// ---- a pair of daemons across a topology ----
+
+/** The pairs of the NAT matrix: Alice's side – Bob's side. */
+export const PAIRS = ['none-none', 'cone-cone', 'cone-symmetric', 'symmetric-symmetric', 'same-nat', 'double-nat', 'cone-upnp'] as const
+export type PairName = typeof PAIRS[number]
+
+interface Placed { ns: string, address: string }
+
+export interface Topology {
+  net: NatLab
+  alice: Placed
+  bob: Placed
+  /** Bob's home router with miniupnpd ('cone-upnp') */
+  upnp?: { routerNs: string, wanAddress: string, lanGateway: string, daemon: Miniupnpd }
+}
+
+/** Builds the lab for `pair`: 'cone' is MASQUERADE, 'symmetric' --random-fully (nat.ts). */
+export async function buildTopology (lab: Lab, pair: PairName): Promise<Topology> {
+  const sites = async (specs: Array<NatMode | SiteSpec>): Promise<Topology> => {
+    const net = await createNatLab(lab, specs)
+    const [a, b] = net.sites as [NatLab['sites'][number], NatLab['sites'][number]]
+    return { net, alice: { ns: a.hostNs, address: a.hostAddress }, bob: { ns: b.hostNs, address: b.hostAddress } }
+  }
+  switch (pair) {
+    case 'none-none': {
+      const net = await createNatLab(lab, ['masquerade'])
+      const [a, b] = await Promise.all([addPublicHost(lab, net, 1), addPublicHost(lab, net, 2)])
+      return { net, alice: { ns: a.hostNs, address: a.hostAddress }, bob: { ns: b.hostNs, address: b.hostAddress } }
+    }
+    case 'cone-cone': return await sites(['masquerade', 'masquerade'])
+    case 'cone-symmetric': return await sites(['masquerade', 'random-fully'])
+    case 'symmetric-symmetric': return await sites(['random-fully', 'random-fully'])
+    case 'double-nat': return await sites(['masquerade', { mode: 'masquerade', cgn: 'masquerade' }])
+    case 'same-nat': {
+      const net = await createNatLab(lab, ['masquerade'])
+      const site = net.sites[0]!
+      const second = await addSiteHost(lab, site, 0)
+      return { net, alice: { ns: site.hostNs, address: site.hostAddress }, bob: { ns: second.hostNs, address: second.hostAddress } }
+    }
+    case 'cone-upnp': {
+      const topo = await sites(['masquerade', { mode: 'masquerade', upnp: true }])
+      const site = topo.net.sites[1]!
+      const daemon = await startMiniupnpd(site)
+      return { ...topo, upnp: { routerNs: site.routerNs, wanAddress: site.wanAddress, lanGateway: site.lanGateway, daemon } }
+    }
+  }
+}
+
+/** What `dht.lookup` gives (src/daemon/rpc-dht.ts PresenceJson), the parts used here. */
+export interface RecordView { addresses: Array<{ host: string, port: number, kind: string }>, natKind: string, rendezvous: Array<{ host: string, port: number }> }
+
+export interface Pair {
+  topo: Topology
+  alice: Home
+  bob: Home
+  bootstrap: string
+  procs: Proc[]
+  aliceIpc: IpcClient
+  bobIpc: IpcClient
+  /** Bob's record as Alice's daemon reads it, once it shows how to reach him */
+  record: RecordView
+  /**
+   * Bob has Alice as a contact already; Alice adds Bob by fingerprint and sends `text`: resolves
+   * with the ms from the add to Bob's daemon emitting the message, or null if it did not arrive
+   * within `timeoutMs`.
+   */
+  connect: (text: string, timeoutMs: number) => Promise<number | null>
+  /** Alice's daemon stopped and replaced by a new user's in the same place, whom Bob adds: first contact again */
+  freshAlice: () => Promise<void>
+}
+
+/** A record that says how to reach its owner: a port mapping, a rendezvous entry, or no NAT (behind miniupnpd: the mapping). */
+function reachable (r: RecordView | null, topo: Topology): boolean {
+  if (r === null) return false
+  const direct = r.natKind === 'open' || r.addresses.some(a => a.kind === 'mapped' || a.kind === 'public')
+  return topo.upnp !== undefined ? direct : direct || r.rendezvous.length > 0
+}
+
+/**
+ * Runs `fn` with Alice and Bob's daemons up across `pair` (mDNS off: the LAN is found through the
+ * record only), both joined through one `dmess bootstrap` in the internet namespace (their DHT
+ * bootstrap and rendezvous), Bob's record readable; stops everything after, by PID.
+ */
+export async function withPair<T> (lab: Lab, pair: PairName, fn: (p: Pair) => Promise<T>, step: (what: string) => void = () => {}): Promise<T> {
+  const topo = await buildTopology(lab, pair)
+  step('lab built')
+  const [alice, bob] = await Promise.all([makeHome('alice'), makeHome('bob')])
+  const homesMade = [alice, bob]
+  const procs: Proc[] = []
+  const clients: IpcClient[] = []
+  try {
+    const port = await startBootstrap(topo.net.inetNs, topo.net.publicAddress, procs)
+    const bootstrap = `${topo.net.publicAddress}:${port}`
+    await Promise.all([startDaemon(topo.alice.ns, alice, bootstrap, procs, ['--no-mdns']), startDaemon(topo.bob.ns, bob, bootstrap, procs, ['--no-mdns'])])
+    step('bootstrap node and daemons running')
+    const connect = async (h: Home): Promise<IpcClient> => { const c = await IpcClient.connect(daemonPaths(homePaths(h.home)).socket); clients.push(c); return c }
+    const [aliceIpc, bobIpc] = [await connect(alice), await connect(bob)]
+    let record: RecordView | null = null
+    // bounded by a rendezvous that missed its first REGISTERs and is passed over for 30 s
+    // (traversal.md §3.1), then the republish of the record
+    await waitUntil(async () => {
+      const r = await aliceIpc.call('dht.lookup', { fingerprint: bob.fingerprint, timeoutMs: 5000 })
+      record = r.record
+      return reachable(record, topo)
+    }, 120_000, () => `Bob's record to show how to reach him: ${JSON.stringify(record)}`)
+    step('Bob\'s record readable')
+    await bobIpc.call('contacts.add', { who: alice.fingerprint, name: 'alice' })
+    const p: Pair = {
+      topo, alice, bob, bootstrap, procs, aliceIpc, bobIpc, record: record!,
+      connect: async (text, timeoutMs) => await firstMessage(p, text, timeoutMs),
+      freshAlice: async () => {
+        p.aliceIpc.close()
+        await stop(procs.find(x => x.child.spawnargs.includes(p.alice.home))!.child)
+        const next = await makeHome('alice')
+        homesMade.push(next)
+        await startDaemon(topo.alice.ns, next, bootstrap, procs, ['--no-mdns'])
+        p.alice = next
+        p.aliceIpc = await connect(next)
+        await bobIpc.call('contacts.add', { who: next.fingerprint, name: `alice-${homesMade.length}` })
+      }
+    }
+    return await fn(p)
+  } catch (err) {
+    const logs = procs.map(p => p.log().slice(-3000)).join('\n----\n')
+    throw new Error(`${(err as Error).message}\n${logs}`, { cause: err })
+  } finally {
+    for (const c of clients) c.close()
+    for (const p of procs.reverse()) await stop(p.child)
+    await topo.upnp?.daemon.stop()
+    await Promise.all(homesMade.map(async h => { await h.remove() }))
+  }
+}
+
+async function firstMessage (p: Pair, text: string, timeoutMs: number): Promise<number | null> {
+  let resolve: (at: number) => void = () => {}
+  const got = new Promise<number>(r => { resolve = r })
+  const onEvent = (ev: DaemonEvent): void => {
+    const m = ev.message as { direction?: string, text?: string } | undefined
+    if (ev.type === 'message' && ev.peer === p.alice.fingerprint && m?.direction === 'in' && m.text === text) resolve(performance.now())
+  }
+  await p.bobIpc.subscribe(['message'], onEvent)
+  const t0 = performance.now()
+  await p.aliceIpc.call('contacts.add', { who: p.bob.fingerprint, name: 'bob' })
+  await p.aliceIpc.call('messages.send', { contact: p.bob.fingerprint, text })
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<null>(r => { timer = setTimeout(() => r(null), timeoutMs) })
+  const at = await Promise.race([got, late])
+  clearTimeout(timer)
+  return at === null ? null : Math.round(at - t0)
+}
