@@ -83,12 +83,19 @@ export async function bundle (entry: string, outfile: string, root = REPO_ROOT):
  * when imported. Module-level codec instances (`new Packr(…)`) carry esbuild's `@__PURE__` mark,
  * so a command that never encodes drops them and never loads msgpackr.
  */
-export async function bundleCommands (root = REPO_ROOT, outdir = join(root, 'dist', 'commands')): Promise<string[]> {
+export async function bundleCommands (root = REPO_ROOT, distDir = join(root, 'dist')): Promise<string[]> {
   const entries = listTs(join(root, 'commands'))
   const result = await build({
     entryPoints: entries,
-    outdir,
-    outbase: join(root, 'commands'),
+    // each command to <dist>/commands/<id>.js, where oclif finds it; what a dynamic import()
+    // loads, and code several commands share, to <dist>/chunks/ (not a command: oclif lists every
+    // file under commands/). A dynamic import must stay one: `dmess chat` deletes $CI before ink
+    // is first loaded (src/chat/tty.ts), and a bundle without chunks would hoist ink's import to
+    // its top, ahead of that.
+    outdir: distDir,
+    outbase: root,
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
     platform: 'node',
     target: 'node20',

@@ -2,8 +2,8 @@
 // --detach` spawns, and the properties the bundle's memory saving rests on.
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { childEntry } from '../../src/daemon/detach.js'
 import { REPO_ROOT, bundle, bundleCommands } from '../../scripts/bundle.js'
 
@@ -20,17 +20,28 @@ t.test('the daemon entry: the bundle when built, the modules when only tsc ran, 
   t.equal(childEntry(join(dist, 'commands', 'config', 'get.js')), join(dist, 'daemon.cjs'), 'from a command one level down')
 })
 
-t.test('each command is one file that loads only the packages it calls', async t => {
-  const outdir = join(REPO_ROOT, 'dist', `.commands-test-${process.pid}`)
-  t.teardown(() => rmSync(outdir, { recursive: true, force: true }))
-  const entries = await bundleCommands(REPO_ROOT, outdir)
+t.test('each command loads only the packages it calls; the chat loads ink only when it runs', async t => {
+  const dist = join(REPO_ROOT, 'dist', `.commands-test-${process.pid}`)
+  t.teardown(() => rmSync(dist, { recursive: true, force: true }))
+  const entries = await bundleCommands(REPO_ROOT, dist)
   t.ok(entries.length > 20, `${entries.length} commands`)
-  const status = readFileSync(join(outdir, 'status.js'), 'utf8')
-  const imported = [...status.matchAll(/\bfrom\s*"([^"]+)"|\bimport\s*"([^"]+)"/g)].map(m => m[1] ?? m[2] ?? '').filter(p => !p.startsWith('node:'))
-  t.same([...new Set(imported)].sort(), ['@oclif/core'], '`dmess status` imports no store, LevelDB, logger or mDNS package')
-  t.notMatch(status, /from\s*"\.\.?\//, 'and no module of src/: they are inside')
-  const get = readFileSync(join(outdir, 'config', 'get.js'), 'utf8')
-  t.notMatch(get, /from\s*"yaml"/, 'yaml is inlined')
+  /** Packages a file imports statically, through the chunks it imports. */
+  const staticPackages = (file: string, seen = new Set<string>()): Set<string> => {
+    const out = new Set<string>()
+    if (seen.has(file)) return out
+    seen.add(file)
+    for (const m of readFileSync(file, 'utf8').matchAll(/\b(?:from|import)\s*"([^"]+)"/g)) {
+      const p = m[1] ?? ''
+      if (p.startsWith('.')) for (const q of staticPackages(join(dirname(file), p), seen)) out.add(q)
+      else if (!p.startsWith('node:')) out.add(p)
+    }
+    return out
+  }
+  t.same([...staticPackages(join(dist, 'commands', 'status.js'))], ['@oclif/core'], '`dmess status` imports no store, LevelDB, logger or mDNS package')
+  t.notOk(staticPackages(join(dist, 'commands', 'chat.js')).has('ink'), '`dmess chat` imports ink only after it has cleared $CI (src/chat/tty.ts)')
+  t.match(readFileSync(join(dist, 'commands', 'chat.js'), 'utf8'), /import\("\.\.\/chunks\//, 'through a dynamic import of a chunk')
+  t.notMatch(readFileSync(join(dist, 'commands', 'config', 'get.js'), 'utf8'), /from\s*"yaml"/, 'yaml is inlined')
+  t.notOk(readdirSync(join(dist, 'commands')).some(f => f.startsWith('chunk')), 'no chunk among the commands oclif lists')
 })
 
 t.test('the bundle: one-byte source, strict, CommonJS, no ES module loader', async t => {
