@@ -41,7 +41,7 @@ async function bootstrapNode (): Promise<string> {
   return await shared
 }
 
-interface Status { port: number, dhtNodes: number, nat?: { natKind: string }, relay?: { serving: boolean, allocations: number } }
+interface Status { port: number, dhtNodes: number, nat?: { natKind: string }, relay?: { serving: boolean, allocations: number, using: unknown[] } }
 
 async function startDaemon (tt: Teardown, node: Node, bootstrap: string): Promise<number> {
   await cli(node, ['daemon', '--detach', '--host', '127.0.0.1', '--port', '0', '--no-mdns', '--bootstrap', bootstrap])
@@ -83,12 +83,14 @@ t.test('two daemons find each other through the DHT', async t => {
   // in the way, so she is publicly reachable and answers STUN herself
   await waitFor(async () => (await ipcCall(alice, 'status', {})).nat?.natKind === 'open', 20_000)
   t.same((await cliJson<Status>(alice, ['status'])).nat, { natKind: 'open', publicAddresses: [`127.0.0.1:${alicePort}`], publiclyReachable: true, stunServing: true }, 'status --json shows the NAT kind and public address')
-  t.same((await cliJson<Status>(alice, ['status'])).relay, { serving: true, allocations: 0 }, 'and, being publicly reachable, it relays for others')
+  t.same((await cliJson<Status>(alice, ['status'])).relay, { serving: true, allocations: 0, using: [] }, 'and, being publicly reachable, it relays for others, and uses no relay itself')
   t.match(await cli(alice, ['status']), /NAT:\s+open \(publicly reachable\)\nPublic:\s+127\.0\.0\.1:\d+\nSTUN:\s+answering/, 'and so does the text form')
 })
 
 t.test('with a daemon running, `dmess id` prints an invite that says where the node is (identity.md §7.1)', async t => {
-  const bootstrap = await bootstrapNode()
+  // a bootstrap node of its own: the shared one still lists the daemons earlier tests stopped,
+  // and the invite names only INVITE_MAX_DHT_NODES of the nodes Alice met
+  const bootstrap = await startBootstrap(t)
   const [alice] = await makeNodes(t, ['alice']) as [Node]
   const offline = await cliJson<{ invite: string, addresses: unknown }>(alice, ['id', '--json'])
   t.equal(offline.addresses, null, 'no daemon: no addresses')
