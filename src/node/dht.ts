@@ -132,6 +132,8 @@ export class DhtComponent implements Component {
   /** how the last join went: through the configured list, or through remembered nodes */
   joinedVia: 'configured' | 'remembered' | 'none' | null = null
   #republishQueued = false
+  /** wall time of the last announce (0: none yet): a republish waits for the next seq */
+  #lastAnnounceAt = 0
 
   constructor (readonly opts: DhtComponentOptions) {}
 
@@ -254,6 +256,7 @@ export class DhtComponent implements Component {
     const { scheduler, random } = this.opts.world
     const ttl = this.opts.ttlMs ?? PRESENCE_TTL_MS
     const now = scheduler.wallNow()
+    this.#lastAnnounceAt = now
     const content = recordContent(announcedAddresses(ep.address), this.opts.traversal?.() ?? null)
     const addresses = content.addresses
     const sealed = presencePlan(now, ttl).map(plan => sealPresenceRecord({ publicIdentity: this.opts.identity, ...content, ...plan }, this.opts.identity, random.bytes(XCHACHA_NONCE_BYTES)))
@@ -284,6 +287,14 @@ export class DhtComponent implements Component {
     const ep = this.opts.endpoint()
     // after the announce in flight, whether it ended well or not
     this.#lastPublish = this.#lastPublish.catch(() => {}).then(async () => {
+      // A record's seq is whole seconds (presence-plan.ts): one re-sealed within the second of the
+      // last announce has the same seq, and storers keep the one they hold (NOT_NEWER, dht.md
+      // §5.4) — the change (a rendezvous registration) would not reach readers until the renewal.
+      // So the new one waits for the next second.
+      const { scheduler } = this.opts.world
+      const nextSecond = Math.floor(this.#lastAnnounceAt / 1000) * 1000 + 1000
+      const wait = this.#lastAnnounceAt === 0 ? 0 : nextSecond - scheduler.wallNow()
+      if (wait > 0) await new Promise<void>(resolve => { scheduler.setTimer(wait, resolve) })
       this.#republishQueued = false
       if (this.#renew !== null) this.opts.world.scheduler.clearTimer(this.#renew)
       this.#renew = null

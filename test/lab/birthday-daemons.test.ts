@@ -78,9 +78,18 @@ if (missing !== null && process.env.CI === 'true') {
         t.match(JSON.parse(sent), { status: 'delivered' }, 'Alice\'s message is delivered')
         step('delivered')
         const cliAt = Date.now()
-        const peers = JSON.parse(await dmess(alice, ['peers', '--json'])) as Peer[]
+        let peers = JSON.parse(await dmess(alice, ['peers', '--json'])) as Peer[]
         const cliMs = Date.now() - cliAt
-        const back = JSON.parse(await dmess(bob, ['peers', '--json'])) as Peer[]
+        let back: Peer[] = []
+        // a relay may win the first race (traversal.md §7.2: it is offered after 500 ms, and a
+        // birthday punch takes ~0.6 s at the median); the punch goes on and moves the session
+        // direct (§7.3), which is what this test is about
+        await waitFor(async () => {
+          peers = JSON.parse(await dmess(alice, ['peers', '--json'])) as Peer[]
+          back = JSON.parse(await dmess(bob, ['peers', '--json'])) as Peer[]
+          return peers.find(q => q.fingerprint === bob.fingerprint)?.path?.via === 'direct'
+        }, 90_000, () => `Alice's link to Bob goes direct: ${JSON.stringify(peers)}`)
+        step('direct')
         const p = peers.find(q => q.fingerprint === bob.fingerprint)
         const q = back.find(r => r.fingerprint === alice.fingerprint)
         t.equal(p?.state, 'online')
