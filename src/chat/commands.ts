@@ -56,8 +56,8 @@ function reply (s: ChatState, { arg, now, effects }: CommandContext): ChatState 
 }
 
 /** What each delivery mark means, from the marks the screen draws (layout.ts), so they agree. */
-const MARK_MEANING = { sending: 'queued, not yet at their node', sent: 'sent: their node has it', delivered: 'delivered to them', read: 'read' } as const
-export const MARKS_HELP = 'Your messages: ' + (Object.keys(MARK_MEANING) as Array<keyof typeof MARK_MEANING>)
+const MARK_MEANING = { sending: 'queued, not yet at their node', sent: 'their node has it', delivered: 'delivered to them', read: 'they read it' } as const
+export const MARKS_HELP = 'Marks on your messages: ' + (Object.keys(MARK_MEANING) as Array<keyof typeof MARK_MEANING>)
   .map(st => `${statusMark(st)?.text ?? ''} ${MARK_MEANING[st]}`).join(' · ')
 
 export const COMMANDS: readonly Command[] = [

@@ -57,15 +57,16 @@ function onRequest (s: ChatState, action: 'received' | 'updated' | 'gone', r: Ch
   const rest = s.requests.filter(x => x.fingerprint !== r.fingerprint)
   if (action === 'gone') return rest.length === s.requests.length ? s : { ...s, requests: rest }
   const i = s.requests.findIndex(x => x.fingerprint === r.fingerprint)
-  if (i >= 0) {
-    const requests = [...s.requests]
-    requests[i] = r
-    return { ...s, requests }
-  }
-  const requests = [...s.requests, r]
+  const requests = [...s.requests]
+  if (i >= 0) requests[i] = r
+  else requests.push(r)
+  // a request may open before its first words arrive (an update): those words are news too
+  const news = i < 0 || (r.text !== undefined && r.text !== s.requests[i]?.text)
+  if (!news) return { ...s, requests }
   effects.push({ type: 'bell' })
+  const n = i < 0 ? requests.length : i + 1
   const said = r.text === undefined ? '' : `: "${preview(r.text)}"`
-  return { ...s, requests, notice: notice(`contact request from ${requestLabel(r)}${said}  (/requests, /accept ${requests.length}, /decline ${requests.length})`, 'info', now) }
+  return { ...s, requests, notice: notice(`contact request from ${requestLabel(r)}${said}  (/requests, /accept ${n}, /decline ${n})`, 'info', now) }
 }
 
 export function without<T> (rec: Readonly<Record<string, T>>, key: string): Record<string, T> {

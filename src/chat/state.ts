@@ -33,7 +33,7 @@ export function initialStep (init: InitialChat): Step {
     newBelow: 0,
     cols: init.cols,
     rows: init.rows,
-    notice: null,
+    notice: pendingNotice(init.requests?.length ?? 0, now),
     panel: null,
     replyTo: null,
     unread: without(init.unread ?? {}, init.peer.fingerprint),
@@ -42,6 +42,10 @@ export function initialStep (init: InitialChat): Step {
     markedUpTo: 0,
     quitting: false
   }, [])
+}
+
+function pendingNotice (n: number, now: number): ChatState['notice'] {
+  return n === 0 ? null : notice(`${n} pending contact request${n === 1 ? '' : 's'}: /requests lists them`, 'info', now)
 }
 
 /** The fields that belong to one conversation. */
