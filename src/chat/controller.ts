@@ -42,6 +42,9 @@ export class ChatController {
   readonly #pending = new Set<Promise<void>>()
   readonly #initialEffects: Effect[]
   #quitRequested = false
+  /** /c loads in flight, and the events that arrived meanwhile (replayed into the conversation opened) */
+  #opening = 0
+  #seenWhileOpening: ChatInput[] = []
   #onQuit: (() => void) | null = null
   /** why the chat ended abnormally (the daemon went away), else null */
   failure: Error | null = null
@@ -76,6 +79,7 @@ export class ChatController {
   }
 
   dispatch (input: ChatInput): void {
+    if (input.type === 'event' && this.#opening > 0) this.#seenWhileOpening.push(input)
     const step = reduce(this.#state, input)
     if (step.state !== this.#state) {
       this.#state = step.state
@@ -122,11 +126,7 @@ export class ChatController {
         }))
         break
       case 'loadOlder': this.#loadOlder(peer, e.before); break
-      case 'open':
-        this.#track(openChat(this.backend, e.query, this.opts.historyPage ?? HISTORY_PAGE).then(chat => {
-          this.dispatch({ type: 'opened', chat, now: this.now })
-        }, err => { this.#error(`could not open ${e.query}: ${oneLine(err)}`) }))
-        break
+      case 'open': this.#open(e.query); break
       case 'bell': this.opts.bell?.(); break
       case 'acceptRequest':
         this.#track(this.backend.acceptRequest(e.fingerprint).then(contact => {
@@ -145,6 +145,22 @@ export class ChatController {
         this.#onQuit?.()
         break
     }
+  }
+
+  /**
+   * Loads another conversation. Its events that arrive while the history is read would fall
+   * between the history and the switch, so they are kept and replayed once it is on screen
+   * (the state drops what the history already had, by id, and statuses only move forward).
+   */
+  #open (query: string): void {
+    this.#opening++
+    this.#track(openChat(this.backend, query, this.opts.historyPage ?? HISTORY_PAGE).then(chat => {
+      this.dispatch({ type: 'opened', chat, now: this.now })
+      const fp = chat.peer.fingerprint
+      for (const ev of [...this.#seenWhileOpening]) if (ev.type === 'event' && ev.event.type !== 'request' && ev.event.peer === fp) this.dispatch(ev)
+    }, err => { this.#error(`could not open ${query}: ${oneLine(err)}`) }).finally(() => {
+      if (--this.#opening === 0) this.#seenWhileOpening = []
+    }))
   }
 
   #error (text: string): void {

@@ -155,9 +155,12 @@ t.test('the controller: /c opens through the backend; accept, decline and search
   c.dispatch({ type: 'event', event: { type: 'message', peer: CAROL, message: msg({ seq: 1, text: 'ping' }) }, now: c.now })
   t.same(bells, [T0], 'a message elsewhere rings the bell')
   say('/c carol')
+  // her message arrives while her history is being read: it must not fall in between
+  c.dispatch({ type: 'event', event: { type: 'message', peer: CAROL, message: msg({ seq: 9, text: 'meanwhile' }) }, now: c.now })
   await c.settle(1000)
   t.equal(c.state.peer.fingerprint, CAROL)
   t.same(c.state.unread, {})
+  t.equal(c.state.messages.at(-1)?.text, 'meanwhile', 'replayed into her conversation once open')
   say('/c nobody')
   await c.settle(1000)
   t.match(c.state.notice, { kind: 'error', text: /could not open nobody: no contact matches "nobody"/ })
