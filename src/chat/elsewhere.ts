@@ -36,8 +36,10 @@ export function onElsewhere (s: ChatState, ev: ChatEvent, now: number, effects: 
       if (ev.message.direction !== 'in' || ev.message.status !== 'received') return s
       effects.push({ type: 'bell' })
       const unread = { ...s.unread, [ev.peer]: (s.unread[ev.peer] ?? 0) + 1 }
-      const who = labelOf(s, ev.peer)
-      return { ...s, unread, notice: notice(`${who}: ${preview(ev.message.text)}  (/c ${who.endsWith('…') ? ev.peer.slice(0, FINGERPRINT_PREFIX) : who} to switch)`, 'info', now) }
+      // what /c takes: the whole name (a label may be cut short), else the fingerprint's start
+      const name = s.names[ev.peer]
+      const handle = name === undefined || name === null ? ev.peer.slice(0, FINGERPRINT_PREFIX) : terminalSafe(name)
+      return { ...s, unread, notice: notice(`${labelOf(s, ev.peer)}: ${preview(ev.message.text)}  (/c ${handle} to switch)`, 'info', now) }
     }
     case 'receipt': {
       // their messages were marked read elsewhere (another chat, `dmess read`)
