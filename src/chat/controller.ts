@@ -6,6 +6,7 @@ import { reduce, initialStep, type ChatInput, type ChatState, type Effect, type 
 import { preview } from './elsewhere.js'
 import { formatDay, formatTime, peerLabel } from './layout.js'
 import type { OpenedChat } from './model.js'
+import { terminalSafe } from '../platform/terminal-text.js'
 import type { ChatBackend, SearchMatch } from './types.js'
 
 /** How many messages the chat loads at open and per PgUp past the top. */
@@ -131,7 +132,7 @@ export class ChatController {
       case 'acceptRequest':
         this.#track(this.backend.acceptRequest(e.fingerprint).then(contact => {
           this.dispatch({ type: 'named', peer: contact.fingerprint, name: contact.name })
-          this.dispatch({ type: 'notice', text: `accepted ${e.label}: now a contact (/c ${contact.name ?? contact.fingerprint.slice(0, 12)} to chat)`, kind: 'info', now: this.now })
+          this.dispatch({ type: 'notice', text: `accepted ${e.label}: now a contact (/c ${contact.name === null ? contact.fingerprint.slice(0, 12) : terminalSafe(contact.name)} to chat)`, kind: 'info', now: this.now })
         }, err => { this.#error(`could not accept ${e.label}: ${oneLine(err)}`) }))
         break
       case 'declineRequest':

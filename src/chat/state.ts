@@ -1,14 +1,15 @@
 // The chat screen as a pure state machine: history, live messages, receipts, typing both ways,
-// presence, the input line and scrolling. Inputs (daemon events, key presses, clock ticks, the
-// terminal's size) go in with `now`; the new state and effects for the driver come out. No I/O:
-// the driver (app.tsx) carries out the effects through a ChatBackend.
+// presence, the input line and scrolling; slash commands (commands.ts) and what happens in other
+// conversations and the request book (elsewhere.ts) are handed on. Inputs (daemon events, key
+// presses, clock ticks, the terminal's size) go in with `now`; the new state and effects for the
+// driver come out. No I/O: the driver (app.tsx) carries out the effects through a ChatBackend.
 import * as ed from './line-editor.js'
 import { TEXT_MAX_BYTES } from '../wire/constants.js'
 import { pushTyping, quit, sendLine } from './actions.js'
 import { runCommand, parseCommand } from './commands.js'
 import { onElsewhere, without } from './elsewhere.js'
 import type { KeyPress } from './key-press.js'
-import { conversationRows } from './layout.js'
+import { conversationRows, peerLabel } from './layout.js'
 import { CHROME_ROWS, contactOf, notice, type ChatInput, type ChatState, type Effect, type InitialChat, type OpenedChat, type Step } from './model.js'
 import { withQuote } from './quote.js'
 import { PEER_TYPING_SHOW_MS, TYPING_IDLE, typingEdited, typingTick } from './typing.js'
@@ -68,7 +69,7 @@ function onOpened (s: ChatState, c: OpenedChat, now: number): ChatState {
     markedUpTo: 0,
     unread: without(s.unread, fp),
     names: { ...s.names, [fp]: c.peer.name },
-    notice: notice(`now chatting with ${c.peer.name ?? fp.slice(0, 12) + '…'}; /c to come back when others write`, 'info', now)
+    notice: notice(`now chatting with ${peerLabel(c.peer)}; /c alone goes where others write`, 'info', now)
   }
 }
 
