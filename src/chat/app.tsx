@@ -12,6 +12,8 @@ import { Screen } from './view.js'
 
 /** How often the clock advances the state (typing timeouts, notices). */
 export const TICK_MS = 250
+/** How often the screen is drawn again without a change of state: what depends on the clock alone ("last seen 5 min ago", a link connecting too long). Ink writes only frames that differ. */
+export const REDRAW_MS = 5000
 
 export const NEEDS_TERMINAL = 'dmess chat needs an interactive terminal (stdin is not a TTY)'
 
@@ -37,7 +39,7 @@ function useTerminalSize (onResize: (cols: number, rows: number) => void): { col
   return size
 }
 
-export function ChatApp ({ controller }: { controller: ChatController }): ReactElement {
+export function ChatApp ({ controller, redrawMs = REDRAW_MS }: { controller: ChatController, redrawMs?: number }): ReactElement {
   const { exit } = useApp()
   const active = useTerminalGuard()
   const state = useSyncExternalStore(controller.subscribe, controller.getState)
@@ -52,6 +54,12 @@ export function ChatApp ({ controller }: { controller: ChatController }): ReactE
     const timer = setInterval(() => controller.dispatch({ type: 'tick', now: controller.now }), TICK_MS)
     return () => clearInterval(timer)
   }, [controller])
+
+  const [, setRedraws] = useState(0)
+  useEffect(() => {
+    const timer = setInterval(() => setRedraws(n => n + 1), redrawMs)
+    return () => clearInterval(timer)
+  }, [redrawMs])
 
   useInput((input: string, key: InkKey) => {
     for (const k of fromInk(input, key)) controller.dispatch({ type: 'key', key: k, now: controller.now })

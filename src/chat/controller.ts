@@ -3,14 +3,34 @@
 // React here: the ink component subscribes to it (useSyncExternalStore), and tests drive it with
 // a fake backend and a fake clock.
 import { reduce, initialStep, type ChatInput, type ChatState, type Effect, type InitialChat } from './state.js'
-import type { ChatBackend } from './types.js'
+import { preview } from './elsewhere.js'
+import { formatDay, formatTime, peerLabel } from './layout.js'
+import type { OpenedChat } from './model.js'
+import { terminalSafe } from '../platform/terminal-text.js'
+import type { ChatBackend, SearchMatch } from './types.js'
 
 /** How many messages the chat loads at open and per PgUp past the top. */
 export const HISTORY_PAGE = 200
+/** Matches /search lists. */
+export const SEARCH_LIMIT = 50
 
 export interface ControllerOptions {
   now: () => number
   historyPage?: number
+  /** rings the terminal's bell (BEL); absent: silent */
+  bell?: () => void
+}
+
+/** A conversation as it opens: its contact, the last page of history, and the contact's presence. */
+export async function openChat (backend: ChatBackend, query: string, limit: number): Promise<OpenedChat> {
+  const peer = await backend.resolve(query)
+  const [messages, presence] = await Promise.all([backend.history(peer.fingerprint, { limit }), backend.presence(peer.fingerprint)])
+  return { peer, messages, presence, hasOlder: messages.length === limit }
+}
+
+function matchLine (m: SearchMatch): string {
+  const who = m.direction === 'out' ? 'you' : peerLabel({ fingerprint: m.peer, name: m.name })
+  return `${formatDay(m.timestamp)} ${formatTime(m.timestamp)} ${who}: ${preview(m.text, 200)}`
 }
 
 function oneLine (err: unknown): string {
@@ -23,6 +43,9 @@ export class ChatController {
   readonly #pending = new Set<Promise<void>>()
   readonly #initialEffects: Effect[]
   #quitRequested = false
+  /** /c loads in flight, and the events that arrived meanwhile (replayed into the conversation opened) */
+  #opening = 0
+  #seenWhileOpening: ChatInput[] = []
   #onQuit: (() => void) | null = null
   /** why the chat ended abnormally (the daemon went away), else null */
   failure: Error | null = null
@@ -57,6 +80,7 @@ export class ChatController {
   }
 
   dispatch (input: ChatInput): void {
+    if (input.type === 'event' && this.#opening > 0) this.#seenWhileOpening.push(input)
     const step = reduce(this.#state, input)
     if (step.state !== this.#state) {
       this.#state = step.state
@@ -103,6 +127,20 @@ export class ChatController {
         }))
         break
       case 'loadOlder': this.#loadOlder(peer, e.before); break
+      case 'open': this.#open(e.query); break
+      case 'bell': this.opts.bell?.(); break
+      case 'acceptRequest':
+        this.#track(this.backend.acceptRequest(e.fingerprint).then(contact => {
+          this.dispatch({ type: 'named', peer: contact.fingerprint, name: contact.name })
+          this.dispatch({ type: 'notice', text: `accepted ${e.label}: now a contact (/c ${contact.name === null ? contact.fingerprint.slice(0, 12) : terminalSafe(contact.name)} to chat)`, kind: 'info', now: this.now })
+        }, err => { this.#error(`could not accept ${e.label}: ${oneLine(err)}`) }))
+        break
+      case 'declineRequest':
+        this.#track(this.backend.declineRequest(e.fingerprint).then(() => {
+          this.dispatch({ type: 'notice', text: `declined ${e.label}`, kind: 'info', now: this.now })
+        }, err => { this.#error(`could not decline ${e.label}: ${oneLine(err)}`) }))
+        break
+      case 'search': this.#search(peer, e.query); break
       case 'quit':
         this.#quitRequested = true
         this.#onQuit?.()
@@ -110,12 +148,41 @@ export class ChatController {
     }
   }
 
+  /**
+   * Loads another conversation. Its events that arrive while the history is read would fall
+   * between the history and the switch, so they are kept and replayed once it is on screen
+   * (the state drops what the history already had, by id, and statuses only move forward).
+   */
+  #open (query: string): void {
+    this.#opening++
+    this.#track(openChat(this.backend, query, this.opts.historyPage ?? HISTORY_PAGE).then(chat => {
+      this.dispatch({ type: 'opened', chat, now: this.now })
+      const fp = chat.peer.fingerprint
+      for (const ev of [...this.#seenWhileOpening]) if (ev.type === 'event' && ev.event.type !== 'request' && ev.event.peer === fp) this.dispatch(ev)
+    }, err => { this.#error(`could not open ${query}: ${oneLine(err)}`) }).finally(() => {
+      if (--this.#opening === 0) this.#seenWhileOpening = []
+    }))
+  }
+
+  #error (text: string): void {
+    this.dispatch({ type: 'notice', text, kind: 'error', now: this.now })
+  }
+
+  #search (peer: string, query: string): void {
+    this.#track(this.backend.search(peer, query, SEARCH_LIMIT).then(hits => {
+      if (hits.length === 0) { this.dispatch({ type: 'notice', text: `no message here contains "${preview(query)}"`, kind: 'info', now: this.now }); return }
+      const more = hits.length === SEARCH_LIMIT ? ` (the newest ${SEARCH_LIMIT})` : ''
+      const title = `${hits.length} message${hits.length === 1 ? '' : 's'} with "${preview(query)}"${more}, newest first`
+      this.dispatch({ type: 'panel', panel: { title, lines: hits.map(matchLine) } })
+    }, err => { this.#error(`search failed: ${oneLine(err)}`) }))
+  }
+
   #loadOlder (peer: string, before: number): void {
     const limit = this.opts.historyPage ?? HISTORY_PAGE
     this.#track(this.backend.history(peer, { limit, before }).then(messages => {
-      this.dispatch({ type: 'older', messages, hasOlder: messages.length === limit })
+      this.dispatch({ type: 'older', peer, messages, hasOlder: messages.length === limit })
     }, err => {
-      this.dispatch({ type: 'older', messages: [], hasOlder: false })
+      this.dispatch({ type: 'older', peer, messages: [], hasOlder: false })
       this.dispatch({ type: 'notice', text: `could not load older messages: ${oneLine(err)}`, kind: 'error', now: this.now })
     }))
   }

@@ -4,7 +4,7 @@
 import { errors } from '../errors.js'
 import type { IpcClient } from '../daemon/ipc-client.js'
 import type { DaemonEvent } from '../runtime/events.js'
-import type { ChatBackend, ChatEvent, ChatMessage, ChatPeer, ConversationSummary, MessageStatus, Presence } from './types.js'
+import type { ChatBackend, ChatContact, ChatEvent, ChatMessage, ChatPeer, ChatRequest, ConversationSummary, MessageStatus, Presence, SearchMatch } from './types.js'
 
 const STATUSES: readonly MessageStatus[] = ['sending', 'sent', 'delivered', 'read', 'received']
 const PRESENCES: readonly Presence[] = ['offline', 'connecting', 'online', 'away']
@@ -12,10 +12,12 @@ const PRESENCES: readonly Presence[] = ['offline', 'connecting', 'online', 'away
 export class IpcChatBackend implements ChatBackend {
   constructor (private readonly client: IpcClient) {}
 
-  async resolve (query: string): Promise<ChatPeer> {
+  async resolve (query: string): Promise<ChatContact> {
     const r = await this.client.call('messages.history', { contact: query, limit: 1 })
     if (r.contact === null) throw errors.CONTACT_NOT_FOUND(`${r.peer} is not a contact; add them with \`dmess contacts add\` to chat`)
-    return { fingerprint: r.contact.fingerprint, name: r.contact.name }
+    const c = r.contact
+    const lastSeen = c.lastSeen === null ? null : Date.parse(c.lastSeen)
+    return { fingerprint: c.fingerprint, name: c.name, verified: c.verified, lastSeen: Number.isFinite(lastSeen) ? lastSeen : null }
   }
 
   async history (peer: string, opts: { limit: number, before?: number }): Promise<ChatMessage[]> {
@@ -49,8 +51,25 @@ export class IpcChatBackend implements ChatBackend {
     await this.client.call('messages.typing', { contact: peer, typing })
   }
 
+  async requests (): Promise<ChatRequest[]> {
+    return (await this.client.call('requests.list', {})).map(r => toRequest(r)).filter((r): r is ChatRequest => r !== null)
+  }
+
+  async acceptRequest (fingerprint: string): Promise<ChatPeer> {
+    const { contact } = await this.client.call('requests.accept', { fingerprint })
+    return { fingerprint: contact.fingerprint, name: contact.name }
+  }
+
+  async declineRequest (fingerprint: string): Promise<void> {
+    await this.client.call('requests.decline', { fingerprint })
+  }
+
+  async search (peer: string, query: string, limit: number): Promise<SearchMatch[]> {
+    return await this.client.call('messages.search', { query, contact: peer, limit })
+  }
+
   async subscribe (listener: (ev: ChatEvent) => void): Promise<void> {
-    await this.client.subscribe(['message', 'receipt', 'typing', 'presence'], ev => {
+    await this.client.subscribe(['message', 'receipt', 'typing', 'presence', 'request', 'contact'], ev => {
       const chat = toChatEvent(ev)
       if (chat !== null) listener(chat)
     })
@@ -79,8 +98,32 @@ function toMessage (v: unknown): ChatMessage | null {
   return { id: m.id, direction: m.direction, text: m.text, timestamp: m.timestamp, seq: m.seq, status: m.status as MessageStatus }
 }
 
+function toRequest (v: unknown): ChatRequest | null {
+  if (typeof v !== 'object' || v === null) return null
+  const r = v as Record<string, unknown>
+  if (!isStr(r.fingerprint) || !isNum(r.timestamp)) return null
+  const out: ChatRequest = { fingerprint: r.fingerprint, timestamp: r.timestamp }
+  if (isStr(r.name)) out.name = r.name
+  if (isStr(r.text)) out.text = r.text
+  return out
+}
+
+const REQUEST_ACTIONS: Record<string, 'received' | 'updated' | 'gone'> = {
+  received: 'received', updated: 'updated', accepted: 'gone', declined: 'gone', evicted: 'gone', expired: 'gone'
+}
+
 /** A daemon event notification as a ChatEvent, or null when it is of no use to the chat. */
 export function toChatEvent (ev: DaemonEvent): ChatEvent | null {
+  if (ev.type === 'request') {
+    const request = toRequest(ev.request)
+    const action = isStr(ev.action) ? REQUEST_ACTIONS[ev.action] : undefined
+    return request === null || action === undefined ? null : { type: 'request', action, request }
+  }
+  if (ev.type === 'contact') {
+    const c = ev.contact as Record<string, unknown> | null | undefined
+    if (typeof c !== 'object' || c === null || !isStr(c.fingerprint) || typeof c.verified !== 'boolean') return null
+    return { type: 'contact', peer: c.fingerprint, name: isStr(c.name) ? c.name : null, verified: c.verified }
+  }
   const peer = ev.peer
   if (!isStr(peer)) return null
   switch (ev.type) {
@@ -94,7 +137,7 @@ export function toChatEvent (ev: DaemonEvent): ChatEvent | null {
       return { type: 'receipt', peer, direction: ev.direction, status: ev.status as MessageStatus, ids: ev.ids }
     }
     case 'typing': return typeof ev.typing === 'boolean' ? { type: 'typing', peer, typing: ev.typing } : null
-    case 'presence': return PRESENCES.includes(ev.state as Presence) ? { type: 'presence', peer, state: ev.state as Presence } : null
+    case 'presence': return PRESENCES.includes(ev.state as Presence) ? { type: 'presence', peer, state: ev.state as Presence, ...(isStr(ev.name) ? { name: ev.name } : {}) } : null
     default: return null
   }
 }

@@ -3,11 +3,13 @@
 //
 // Terminals send DEL (0x7f) for the Backspace key and ink reports it as `delete`, the same as the
 // Delete key (ESC [3~): both erase backwards here, and Ctrl-D erases forwards (as in readline).
+// Enter is CR (0x0d) on a terminal in raw mode; Ctrl-J is LF (0x0a) and Alt-Enter is ESC CR:
+// those two insert a newline into the message instead of sending it.
 
 export type KeyName =
   | 'enter' | 'backspace' | 'deleteForward' | 'left' | 'right' | 'home' | 'end' | 'up' | 'down'
   | 'pageUp' | 'pageDown' | 'killToStart' | 'killToEnd' | 'killWord' | 'wordLeft' | 'wordRight'
-  | 'interrupt' | 'escape'
+  | 'interrupt' | 'escape' | 'newline'
 
 export type KeyPress = { name: 'text', text: string } | { name: KeyName }
 
@@ -57,7 +59,7 @@ function arrow (key: InkKey): KeyName | null {
 export function fromInk (input: string, key: InkKey): KeyPress[] {
   const nav = arrow(key)
   if (nav !== null) return [{ name: nav }]
-  if (key.return) return [{ name: 'enter' }]
+  if (key.return) return [{ name: key.meta ? 'newline' : 'enter' }]
   if (key.backspace || key.delete) return [{ name: 'backspace' }]
   if (key.ctrl) {
     const name = CTRL[input]
@@ -85,7 +87,8 @@ function splitControls (input: string): KeyPress[] {
 }
 
 function controlKey (code: number): KeyName | null {
-  if (code === 0x0d || code === 0x0a) return 'enter'
+  if (code === 0x0d) return 'enter'
+  if (code === 0x0a) return 'newline'
   if (code === 0x7f || code === 0x08) return 'backspace'
   if (code >= 0x01 && code <= 0x1a) return CTRL[String.fromCharCode(code + 0x60)] ?? null
   return null

@@ -3,6 +3,7 @@
 import type { ChatMessage, ChatPeer, MessageStatus, Presence } from './types.js'
 import { cellWidth, truncateCells, wrap } from './width.js'
 import { terminalSafe } from '../platform/terminal-text.js'
+import { isQuoteLine } from './quote.js'
 
 export type Style = 'plain' | 'dim' | 'me' | 'them' | 'mark' | 'read' | 'notice' | 'error' | 'online' | 'away' | 'connecting' | 'offline' | 'title' | 'cursor'
 export interface Segment { text: string, style: Style }
@@ -62,10 +63,12 @@ export function messageRows (m: ChatMessage, peer: ChatPeer, width: number): Row
   const who = (m.direction === 'out' ? 'you' : peerLabel(peer)) + ': '
   const indent = cellWidth(time) + cellWidth(who)
   const textWidth = Math.max(8, width - indent)
-  const lines = wrap(terminalSafe(m.text, { multiline: true }), textWidth)
+  // a line starting with "> " quotes another message (quote.ts): drawn dim
+  const lines = terminalSafe(m.text, { multiline: true }).split('\n')
+    .flatMap(para => wrap(para, textWidth).map(text => ({ text, style: (isQuoteLine(para) ? 'dim' : 'plain') as Style })))
   const rows: Row[] = lines.map((line, i) => i === 0
-    ? [{ text: time, style: 'dim' }, { text: who, style: m.direction === 'out' ? 'me' : 'them' }, { text: line, style: 'plain' }]
-    : [{ text: ' '.repeat(indent), style: 'plain' }, { text: line, style: 'plain' }])
+    ? [{ text: time, style: 'dim' }, { text: who, style: m.direction === 'out' ? 'me' : 'them' }, line]
+    : [{ text: ' '.repeat(indent), style: 'plain' }, line])
   const mark = m.direction === 'out' ? statusMark(m.status) : null
   if (mark !== null) {
     const last = rows[rows.length - 1] as Row
@@ -104,17 +107,40 @@ export function conversationRows (messages: readonly ChatMessage[], peer: ChatPe
 
 const PRESENCE_DOT: Record<Presence, string> = { online: '●', away: '◐', connecting: '◌', offline: '○' }
 
-/** "dmess · bob (a1b2c3d4e5f6…) · ● online" */
-export function headerRow (peer: ChatPeer | null, presence: Presence, width: number): Row {
+export interface HeaderExtras {
+  /** shown instead of the bare presence word ("offline · last seen 5 min ago") */
+  presenceText?: string
+  verified?: boolean
+  /** unread messages in other conversations ("carol 2, dave 1") */
+  unread?: { total: number, text: string } | null
+  requests?: number
+}
+
+/** "dmess · bob (a1b2c3d4e5f6…) · ● online · ✓ verified · 3 unread: carol 3 · 1 request" */
+export function headerRow (peer: ChatPeer | null, presence: Presence, width: number, more: HeaderExtras = {}): Row {
   if (peer === null) return [{ text: truncateCells('dmess chat · loading…', width), style: 'title' }]
   const who = peer.name === null ? peer.fingerprint.slice(0, FINGERPRINT_PREFIX) + '…' : `${peerLabel(peer)} (${peer.fingerprint.slice(0, FINGERPRINT_PREFIX)}…)`
+  const sep: Segment = { text: ' · ', style: 'dim' }
   const row: Row = [
     { text: 'dmess · ', style: 'dim' },
     { text: who, style: 'title' },
-    { text: ' · ', style: 'dim' },
-    { text: `${PRESENCE_DOT[presence]} ${presence}`, style: presence }
+    sep,
+    { text: `${PRESENCE_DOT[presence]} ${more.presenceText ?? presence}`, style: presence }
   ]
+  if (more.verified !== undefined) row.push(sep, more.verified ? { text: '✓ verified', style: 'online' } : { text: 'unverified', style: 'dim' })
+  if (more.unread != null) row.push(sep, { text: `${more.unread.total} unread: ${more.unread.text}`, style: 'notice' })
+  if (more.requests !== undefined && more.requests > 0) row.push(sep, { text: `${more.requests} request${more.requests === 1 ? '' : 's'}`, style: 'notice' })
   return clipRow(row, width)
+}
+
+/** "just now", "5 min ago", "3 h ago", "2 days ago", else the day. */
+export function ago (then: number, now: number): string {
+  const s = Math.max(0, Math.floor((now - then) / 1000))
+  if (s < 60) return 'just now'
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`
+  if (s < 86_400) return `${Math.floor(s / 3600)} h ago`
+  if (s < 7 * 86_400) { const d = Math.floor(s / 86_400); return `${d} day${d === 1 ? '' : 's'} ago` }
+  return 'on ' + formatDay(then)
 }
 
 /** Cuts a row to `width` cells. */
@@ -154,7 +180,9 @@ function tailCells (text: string, width: number): string {
  * "› text" with the cursor cell in reverse video. A line longer than the screen scrolls
  * sideways so the cursor stays visible, with "…" where text is cut off on the left.
  */
-export function inputRow (line: { text: string, cursor: number }, width: number, prompt = '› '): Row {
+export function inputRow (input: { text: string, cursor: number }, width: number, prompt = '› '): Row {
+  // a line break in the message (Ctrl-J, Alt-Enter) shows as one visible cell; same UTF-16 length, so the cursor stays put
+  const line = { text: input.text.replace(/\n/g, '↵'), cursor: input.cursor }
   const avail = Math.max(2, width - cellWidth(prompt))
   // Only the text around the cursor can be on screen: measure a window of it, never the whole
   // line, so a row costs the same for a 64 KiB paste as for a word (a cell needs at least one

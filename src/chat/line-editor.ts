@@ -40,6 +40,12 @@ export function insert (s: LineState, typed: string): LineState {
   return insertWithin(s, typed, Infinity).line
 }
 
+/** Ctrl-J / Alt-Enter: a line break inside the message (typed text never carries one: see insertWithin). */
+export function insertNewline (s: LineState, maxBytes: number): LineState {
+  if (Buffer.byteLength(s.text) + 1 > maxBytes) return s
+  return { text: s.text.slice(0, s.cursor) + '\n' + s.text.slice(s.cursor), cursor: s.cursor + 1 }
+}
+
 /**
  * `insert`, keeping the line within `maxBytes` of UTF-8: what does not fit is left out, cut at a
  * grapheme boundary, and `cut` says so (the chat tells the user: a paste longer than one message

@@ -4,7 +4,7 @@
 import { render, type Instance } from 'ink'
 import { errors } from '../errors.js'
 import { ChatApp, NEEDS_TERMINAL, PickerApp } from './app.js'
-import { ChatController, HISTORY_PAGE } from './controller.js'
+import { ChatController, HISTORY_PAGE, openChat } from './controller.js'
 import { EventFeed } from './feed.js'
 import type { PickerOutcome } from './picker.js'
 import type { ChatBackend, ConversationSummary } from './types.js'
@@ -13,6 +13,8 @@ import type { ChatBackend, ConversationSummary } from './types.js'
 const ENTER_ALT = '\u001b[?1049h\u001b[H\u001b[2J'
 const LEAVE_ALT = '\u001b[?25h\u001b[?1049l'
 const CLEAR = '\u001b[H\u001b[2J'
+/** The terminal's bell (ECMA-48 BEL): another conversation got a message, or a request came */
+const BEL = '\u0007'
 
 /** How long leaving waits for calls in flight (a last send, TYPING(false)) before closing the socket. */
 export const SETTLE_MS = 2000
@@ -56,15 +58,20 @@ async function pick (items: readonly ConversationSummary[], t: Terminal): Promis
 async function converse (backend: ChatBackend, query: string, t: Terminal, opts: RunChatOptions, beforeDraw: () => void): Promise<void> {
   const now = opts.now ?? Date.now
   const limit = opts.historyPage ?? HISTORY_PAGE
-  const peer = await backend.resolve(query)
   const feed = new EventFeed()
   backend.onClose(error => feed.push({ kind: 'closed', error }))
   // subscribe before reading the history: nothing can arrive unseen in between
   await backend.subscribe(event => feed.push({ kind: 'event', event }))
-  const [messages, presence] = await Promise.all([backend.history(peer.fingerprint, { limit }), backend.presence(peer.fingerprint)])
+  const [chat, others, requests] = await Promise.all([openChat(backend, query, limit), backend.conversations(), backend.requests()])
+  const unread: Record<string, number> = {}
+  const names: Record<string, string | null> = {}
+  for (const c of others) {
+    names[c.peer.fingerprint] = c.peer.name
+    if (c.unread > 0) unread[c.peer.fingerprint] = c.unread
+  }
   const controller = new ChatController(backend, {
-    peer, messages, presence, hasOlder: messages.length === limit, cols: t.stdout.columns || 80, rows: t.stdout.rows || 24
-  }, { now, historyPage: limit })
+    ...chat, unread, names, requests, now: now(), cols: t.stdout.columns || 80, rows: t.stdout.rows || 24
+  }, { now, historyPage: limit, bell: () => t.stdout.write(BEL) })
   const unlisten = feed.listen(item => {
     if (item.kind === 'event') controller.dispatch({ type: 'event', event: item.event, now: now() })
     else controller.fail(item.error)

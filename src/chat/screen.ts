@@ -1,18 +1,58 @@
 // The whole screen as rows, from the state alone: header, the visible slice of the conversation
 // (newest at the bottom), a status line (notice, "… is typing", new messages below) and the input.
-import { clipRow, conversationRows, FINGERPRINT_PREFIX, formatTime, headerRow, inputRow, peerLabel, type Row } from './layout.js'
+import { unreadSummary } from './elsewhere.js'
+import { ago, clipRow, conversationRows, FINGERPRINT_PREFIX, formatTime, headerRow, inputRow, peerLabel, type Row } from './layout.js'
+import type { Panel } from './model.js'
 import type { ChatState } from './state.js'
 import { messageAreaRows } from './state.js'
 import type { PickerState } from './picker.js'
-import { cellWidth, truncateCells } from './width.js'
+import { cellWidth, truncateCells, wrap } from './width.js'
+import type { Presence } from './types.js'
 import { terminalSafe } from '../platform/terminal-text.js'
 
 const rule = (width: number): Row => [{ text: '─'.repeat(width), style: 'dim' }]
 const blank: Row = []
 
+/**
+ * A link that stays "connecting" this long is shown as offline: the node keeps trying in the
+ * background, but to the user the contact is not there.
+ */
+export const CONNECTING_SHOW_MS = 15_000
+
+/** The header's presence: online / away / connecting…, else offline with when they were last seen. */
+export function presenceShown (s: Pick<ChatState, 'presence' | 'presenceSince' | 'peer'>, now: number): { presence: Presence, text: string } {
+  if (s.presence === 'online' || s.presence === 'away') return { presence: s.presence, text: s.presence }
+  if (s.presence === 'connecting' && now - s.presenceSince < CONNECTING_SHOW_MS) return { presence: 'connecting', text: 'connecting…' }
+  const seen = s.peer.lastSeen === null ? 'not seen yet' : `last seen ${ago(s.peer.lastSeen, now)}`
+  return { presence: 'offline', text: `offline · ${seen}` }
+}
+
+export function chatHeader (s: ChatState, now: number): Row {
+  const shown = presenceShown(s, now)
+  return headerRow(s.peer, shown.presence, s.cols, { presenceText: shown.text, verified: s.peer.verified, unread: unreadSummary(s), requests: s.requests.length })
+}
+
+/** The panel's rows: a title rule, then its lines wrapped to the width, cut to `height` rows. */
+export function panelRows (p: Panel, width: number, height: number): Row[] {
+  const title = ` ${p.title} · Esc closes `
+  const side = Math.max(0, width - cellWidth(title) - 2)
+  const rows: Row[] = [[{ text: truncateCells('──' + title + '─'.repeat(side), width), style: 'notice' }]]
+  const body = p.lines.flatMap(l => wrap(terminalSafe(l), Math.max(1, width - 2)).map(t => '  ' + t))
+  const room = Math.max(0, height - 1)
+  const shown = body.length <= room ? body : [...body.slice(0, Math.max(0, room - 1)), `  … ${body.length - room + 1} more lines (widen the terminal)`]
+  for (const line of shown) rows.push([{ text: truncateCells(line, width), style: 'plain' }])
+  return rows.slice(0, Math.max(1, height))
+}
+
 /** The rows of the conversation that fit, padded above so the newest sits just over the status line. */
 function visibleMessageRows (s: ChatState): Row[] {
-  const height = messageAreaRows(s)
+  const area = messageAreaRows(s)
+  const panel = s.panel === null ? [] : panelRows(s.panel, s.cols, area)
+  return [...conversationArea(s, area - panel.length), ...panel]
+}
+
+function conversationArea (s: ChatState, height: number): Row[] {
+  if (height <= 0) return []
   if (s.messages.length === 0) {
     const hint: Row = [{ text: truncateCells('No messages yet. Type below and press Enter; /help lists the keys.', s.cols), style: 'dim' }]
     return [...Array<Row>(height - 1).fill(blank), hint]
@@ -35,12 +75,16 @@ export function statusRow (s: ChatState, now: number): Row {
     if (parts.length > 0) parts.push({ text: '  ', style: 'plain' })
     parts.push({ text: `↓ ${s.newBelow} new message${s.newBelow === 1 ? '' : 's'} (PgDn or Esc)`, style: 'notice' })
   }
+  if (s.replyTo !== null) {
+    if (parts.length > 0) parts.push({ text: '  ', style: 'plain' })
+    parts.push({ text: `↪ replying to ${terminalSafe(s.replyTo)} (Esc cancels)`, style: 'notice' })
+  }
   return clipRow(parts, s.cols)
 }
 
 export function chatScreen (s: ChatState, now: number): Row[] {
   return [
-    headerRow(s.peer, s.presence, s.cols),
+    chatHeader(s, now),
     rule(s.cols),
     ...visibleMessageRows(s),
     statusRow(s, now),

@@ -1,84 +1,29 @@
 // The chat screen as a pure state machine: history, live messages, receipts, typing both ways,
-// presence, the input line and scrolling. Inputs (daemon events, key presses, clock ticks, the
-// terminal's size) go in with `now`; the new state and effects for the driver come out. No I/O:
-// the driver (app.tsx) carries out the effects through a ChatBackend.
+// presence, the input line and scrolling; slash commands (commands.ts) and what happens in other
+// conversations and the request book (elsewhere.ts) are handed on. Inputs (daemon events, key
+// presses, clock ticks, the terminal's size) go in with `now`; the new state and effects for the
+// driver come out. No I/O: the driver (app.tsx) carries out the effects through a ChatBackend.
 import * as ed from './line-editor.js'
 import { TEXT_MAX_BYTES } from '../wire/constants.js'
+import { pushTyping, quit, sendLine } from './actions.js'
+import { runCommand, parseCommand } from './commands.js'
+import { onElsewhere, without } from './elsewhere.js'
 import type { KeyPress } from './key-press.js'
-import { conversationRows } from './layout.js'
-import { PEER_TYPING_SHOW_MS, TYPING_IDLE, typingEdited, typingLeave, typingSent, typingTick, type TypingOut, type TypingSignal } from './typing.js'
-import type { ChatEvent, ChatMessage, ChatPeer, MessageStatus, Presence } from './types.js'
+import { conversationRows, peerLabel } from './layout.js'
+import { CHROME_ROWS, contactOf, notice, type ChatInput, type ChatState, type Effect, type InitialChat, type OpenedChat, type Step } from './model.js'
+import { withQuote } from './quote.js'
+import { PEER_TYPING_SHOW_MS, TYPING_IDLE, typingEdited, typingTick } from './typing.js'
+import type { ChatEvent, ChatMessage, MessageStatus } from './types.js'
 
-/** Rows around the message area: header, rule, status line, input line, and one spare row. */
-export const CHROME_ROWS = 5
-/** How long a notice (an error, the /help text) stays on the status line. */
-export const NOTICE_MS = 8000
-/** Sent lines remembered for Up/Down. */
-export const RECALL_MAX = 100
-
-export interface Notice { text: string, kind: 'info' | 'error', until: number }
-
-export interface ChatState {
-  readonly peer: ChatPeer
-  /** ordered by seq (the conversation's local order) */
-  readonly messages: readonly ChatMessage[]
-  readonly hasOlder: boolean
-  readonly loadingOlder: boolean
-  readonly presence: Presence
-  readonly peerTypingUntil: number | null
-  readonly typingOut: TypingOut
-  readonly input: ed.LineState
-  /** sent lines for Up/Down, oldest first; `recall` indexes it while browsing */
-  readonly sent: readonly string[]
-  readonly recall: number | null
-  readonly draft: string
-  /** rows scrolled up from the bottom (0: the newest message is on screen) */
-  readonly scroll: number
-  /** messages that arrived below the view while scrolled up */
-  readonly newBelow: number
-  readonly cols: number
-  readonly rows: number
-  readonly notice: Notice | null
-  /** the highest inbound seq a mark-read was asked for */
-  readonly markedUpTo: number
-  readonly quitting: boolean
-}
-
-export type ChatInput =
-  | { type: 'event', event: ChatEvent, now: number }
-  | { type: 'key', key: KeyPress, now: number }
-  | { type: 'tick', now: number }
-  | { type: 'resize', cols: number, rows: number }
-  | { type: 'older', messages: readonly ChatMessage[], hasOlder: boolean }
-  | { type: 'sendFailed', text: string, error: string, now: number }
-  | { type: 'notice', text: string, kind: 'info' | 'error', now: number }
-
-export type Effect =
-  | { type: 'send', text: string }
-  | { type: 'typing', typing: boolean }
-  | { type: 'markRead' }
-  | { type: 'loadOlder', before: number }
-  | { type: 'quit' }
-
-export interface Step { state: ChatState, effects: Effect[] }
-
-export interface InitialChat {
-  peer: ChatPeer
-  messages: readonly ChatMessage[]
-  presence: Presence
-  hasOlder: boolean
-  cols: number
-  rows: number
-}
+export { CHROME_ROWS, NOTICE_MS, type ChatInput, type ChatState, type Effect, type InitialChat, type Notice, type Panel, type Step } from './model.js'
+export { RECALL_MAX } from './actions.js'
 
 /** The first state, and its effects (the unread messages it shows are to be marked read). */
 export function initialStep (init: InitialChat): Step {
+  const now = init.now ?? 0
   return finish({
-    peer: init.peer,
-    messages: sortBySeq(init.messages),
-    hasOlder: init.hasOlder,
+    ...conversation(init, now),
     loadingOlder: false,
-    presence: init.presence,
     peerTypingUntil: null,
     typingOut: TYPING_IDLE,
     input: ed.EMPTY_LINE,
@@ -89,10 +34,43 @@ export function initialStep (init: InitialChat): Step {
     newBelow: 0,
     cols: init.cols,
     rows: init.rows,
-    notice: null,
+    notice: pendingNotice(init.requests?.length ?? 0, now),
+    panel: null,
+    replyTo: null,
+    unread: without(init.unread ?? {}, init.peer.fingerprint),
+    names: { ...init.names, [init.peer.fingerprint]: init.peer.name },
+    requests: init.requests ?? [],
     markedUpTo: 0,
     quitting: false
   }, [])
+}
+
+function pendingNotice (n: number, now: number): ChatState['notice'] {
+  return n === 0 ? null : notice(`${n} pending contact request${n === 1 ? '' : 's'}: /requests lists them`, 'info', now)
+}
+
+/** The fields that belong to one conversation. */
+function conversation (c: OpenedChat, now: number): Pick<ChatState, 'peer' | 'messages' | 'hasOlder' | 'presence' | 'presenceSince'> {
+  return { peer: contactOf(c.peer), messages: sortBySeq(c.messages), hasOlder: c.hasOlder, presence: c.presence, presenceSince: now }
+}
+
+/** Another conversation replaces the open one (/c); the input line and the recall list stay. */
+function onOpened (s: ChatState, c: OpenedChat, now: number): ChatState {
+  const fp = c.peer.fingerprint
+  return {
+    ...s,
+    ...conversation(c, now),
+    loadingOlder: false,
+    peerTypingUntil: null,
+    scroll: 0,
+    newBelow: 0,
+    panel: null,
+    replyTo: null,
+    markedUpTo: 0,
+    unread: without(s.unread, fp),
+    names: { ...s.names, [fp]: c.peer.name },
+    notice: notice(`now chatting with ${peerLabel(c.peer)}; /c alone goes where others write`, 'info', now)
+  }
 }
 
 /** The one entry point: state + input → state + effects. */
@@ -101,21 +79,21 @@ export function reduce (s: ChatState, input: ChatInput): Step {
   const effects: Effect[] = []
   let next: ChatState
   switch (input.type) {
-    case 'event': next = onEvent(s, input.event, input.now); break
+    case 'event': next = onEvent(s, input.event, input.now, effects); break
     case 'key': next = onKey(s, input.key, input.now, effects); break
     case 'tick': next = onTick(s, input.now, effects); break
     case 'resize': next = clampScroll({ ...s, cols: Math.max(10, input.cols), rows: Math.max(CHROME_ROWS + 1, input.rows) }); break
-    case 'older': next = onOlder(s, input.messages, input.hasOlder); break
+    case 'older': next = input.peer !== undefined && input.peer !== s.peer.fingerprint ? s : onOlder(s, input.messages, input.hasOlder); break
     case 'sendFailed':
       next = { ...s, notice: notice(`not sent: ${input.error}`, 'error', input.now), input: s.input.text === '' ? ed.lineOf(input.text) : s.input }
       break
     case 'notice': next = { ...s, notice: notice(input.text, input.kind, input.now) }; break
+    case 'opened': next = onOpened(s, input.chat, input.now); break
+    case 'panel': next = { ...s, panel: input.panel, notice: null }; break
+    case 'requests': next = { ...s, requests: input.requests }; break
+    case 'named': next = { ...s, names: { ...s.names, [input.peer]: input.name } }; break
   }
   return finish(next, effects)
-}
-
-function notice (text: string, kind: Notice['kind'], now: number): Notice {
-  return { text, kind, until: now + NOTICE_MS }
 }
 
 /** Rules that hold after every step: messages shown at the bottom are marked read. */
@@ -169,8 +147,8 @@ function laterStatus (had: MessageStatus, got: MessageStatus): MessageStatus {
   return RANK[got] >= RANK[had] ? got : had
 }
 
-function onEvent (s: ChatState, ev: ChatEvent, now: number): ChatState {
-  if (ev.peer !== s.peer.fingerprint) return s
+function onEvent (s: ChatState, ev: ChatEvent, now: number, effects: Effect[]): ChatState {
+  if (ev.type === 'request' || ev.peer !== s.peer.fingerprint) return onElsewhere(s, ev, now, effects)
   switch (ev.type) {
     case 'message': return onMessage(s, ev.message)
     case 'receipt': {
@@ -180,8 +158,17 @@ function onEvent (s: ChatState, ev: ChatEvent, now: number): ChatState {
       return clampScroll({ ...s, messages })
     }
     case 'typing': return { ...s, peerTypingUntil: ev.typing ? now + PEER_TYPING_SHOW_MS : null }
-    case 'presence': return { ...s, presence: ev.state }
+    case 'presence': return onPresence(s, ev.state, now)
+    case 'contact': return { ...s, peer: { ...s.peer, name: ev.name, verified: ev.verified }, names: { ...s.names, [ev.peer]: ev.name } }
   }
+}
+
+function onPresence (s: ChatState, state: ChatState['presence'], now: number): ChatState {
+  if (state === s.presence) return s
+  // leaving online or away: that was the last time we saw them
+  const wasThere = s.presence === 'online' || s.presence === 'away'
+  const peer = wasThere && state !== 'away' && state !== 'online' ? { ...s.peer, lastSeen: now } : s.peer
+  return { ...s, presence: state, presenceSince: now, peer }
 }
 
 function onMessage (s: ChatState, m: ChatMessage): ChatState {
@@ -214,10 +201,6 @@ function onTick (s: ChatState, now: number, effects: Effect[]): ChatState {
   return t.state === s.typingOut ? next : { ...next, typingOut: t.state }
 }
 
-function pushTyping (effects: Effect[], signal: TypingSignal): void {
-  if (signal !== null) effects.push({ type: 'typing', typing: signal })
-}
-
 // ---- keys ----
 
 const EDITS: Partial<Record<KeyPress['name'], (l: ed.LineState) => ed.LineState>> = {
@@ -244,8 +227,9 @@ function onKey (s: ChatState, key: KeyPress, now: number, effects: Effect[]): Ch
   if (edit !== undefined) return edited(s, edit(s.input), now, effects)
   switch (key.name) {
     case 'enter': return submit(s, now, effects)
+    case 'newline': return edited(s, ed.insertNewline(s.input, TEXT_MAX_BYTES), now, effects)
     case 'interrupt': return quit(s, effects)
-    case 'escape': return { ...s, scroll: 0, newBelow: 0, notice: null }
+    case 'escape': return { ...s, scroll: 0, newBelow: 0, notice: null, panel: null, replyTo: null }
     case 'up': return recallUp(s)
     case 'down': return recallDown(s)
     case 'pageUp': return page(s, 1, effects)
@@ -262,32 +246,15 @@ function edited (s: ChatState, input: ed.LineState, now: number, effects: Effect
   return { ...s, input, typingOut: t.state }
 }
 
-function quit (s: ChatState, effects: Effect[]): ChatState {
-  const t = typingLeave(s.typingOut)
-  pushTyping(effects, t.signal)
-  effects.push({ type: 'quit' })
-  return { ...s, typingOut: t.state, quitting: true }
-}
-
 /** A line stops at what one message may carry (wire/constants.ts; the daemon refuses more). */
 const PASTE_CUT = `the line is at the ${TEXT_MAX_BYTES / 1024} KiB limit of one message: the rest was left out`
-
-const HELP = 'Enter sends · /quit or Ctrl-C leaves · PgUp/PgDn scroll, Esc jumps to the end · Up/Down recall · Ctrl-U/Ctrl-W/Ctrl-K erase · //text sends "/text"'
 
 function submit (s: ChatState, now: number, effects: Effect[]): ChatState {
   const text = s.input.text
   if (text.trim().length === 0) return s
-  const cleared: ChatState = { ...s, input: ed.EMPTY_LINE, recall: null, draft: '' }
-  if (text.startsWith('/') && !text.startsWith('//')) {
-    const cmd = text.trim().split(/\s+/)[0]?.toLowerCase()
-    if (cmd === '/quit' || cmd === '/exit' || cmd === '/q') return quit(cleared, effects)
-    if (cmd === '/help') return { ...cleared, notice: notice(HELP, 'info', now) }
-    return { ...s, notice: notice(`unknown command ${cmd ?? text} (try /help; //text sends a line starting with /)`, 'error', now) }
-  }
+  if (parseCommand(text) !== null) return runCommand(s, text, now, effects)
   const body = text.startsWith('//') ? text.slice(1) : text
-  effects.push({ type: 'send', text: body })
-  const sent = [...s.sent, text].slice(-RECALL_MAX)
-  return { ...cleared, sent, typingOut: typingSent(s.typingOut), scroll: 0, newBelow: 0 }
+  return sendLine(s, s.replyTo === null ? body : withQuote(s.replyTo, body), text, effects)
 }
 
 function recallUp (s: ChatState): ChatState {

@@ -25,6 +25,27 @@ export interface ChatPeer {
   name: string | null
 }
 
+/** The open conversation's contact: a peer with what the header shows about it. */
+export interface ChatContact extends ChatPeer {
+  /** the user compared safety numbers (`dmess contacts verify --set`) */
+  verified: boolean
+  /** when the daemon last had a link to them, ms since the epoch; null: never */
+  lastSeen: number | null
+}
+
+/** A stranger's pending contact request (`requests.list`, messaging.md §3.2). */
+export interface ChatRequest {
+  fingerprint: string
+  /** the name the stranger gave: their claim, not ours */
+  name?: string
+  /** the greeting, else the first held message */
+  text?: string
+  timestamp: number
+}
+
+/** A search match (`messages.search`): a message and the conversation it is in. */
+export interface SearchMatch extends ChatMessage { peer: string, name: string | null }
+
 /** One row of `dmess chat` without an argument. */
 export interface ConversationSummary {
   peer: ChatPeer
@@ -39,13 +60,17 @@ export type ChatEvent =
   /** out: our messages reached `status`; in: the peer's messages were marked read (by us, anywhere) */
   | { type: 'receipt', peer: string, direction: 'in' | 'out', status: MessageStatus, ids: string[] }
   | { type: 'typing', peer: string, typing: boolean }
-  | { type: 'presence', peer: string, state: Presence }
+  | { type: 'presence', peer: string, state: Presence, name?: string }
+  /** a stranger's request arrived, changed, or left the book (answered, evicted, expired) */
+  | { type: 'request', action: 'received' | 'updated' | 'gone', request: ChatRequest }
+  /** a contact was renamed, verified or unverified */
+  | { type: 'contact', peer: string, name: string | null, verified: boolean }
 
 export interface SendResult { id: string, status: MessageStatus, timestamp: number }
 
 export interface ChatBackend {
   /** A contact by fingerprint, unique fingerprint prefix or name (CONTACT_NOT_FOUND / _AMBIGUOUS otherwise). */
-  resolve: (query: string) => Promise<ChatPeer>
+  resolve: (query: string) => Promise<ChatContact>
   /** Up to `limit` messages, oldest first; with `before`, only those with seq < before. */
   history: (peer: string, opts: { limit: number, before?: number }) => Promise<ChatMessage[]>
   presence: (peer: string) => Promise<Presence>
@@ -55,6 +80,13 @@ export interface ChatBackend {
   /** Marks the conversation read: the daemon sends READ_RECEIPTs and emits a receipt event. */
   markRead: (peer: string) => Promise<void>
   typing: (peer: string, typing: boolean) => Promise<void>
+  /** Pending contact requests, oldest first. */
+  requests: () => Promise<ChatRequest[]>
+  /** Makes the requester a contact (REQUEST_NOT_FOUND if none pending); resolves to the new contact. */
+  acceptRequest: (fingerprint: string) => Promise<ChatPeer>
+  declineRequest: (fingerprint: string) => Promise<void>
+  /** Messages of one conversation containing `query`, newest first. */
+  search: (peer: string, query: string, limit: number) => Promise<SearchMatch[]>
   /** Starts the event stream; resolves once the daemon confirms the subscription. */
   subscribe: (listener: (ev: ChatEvent) => void) => Promise<void>
   /** Called once if the connection to the daemon ends while the chat runs. */

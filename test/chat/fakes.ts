@@ -3,13 +3,16 @@
 import { EventEmitter } from 'node:events'
 import { PassThrough } from 'node:stream'
 import { errors } from '../../src/errors.js'
-import type { ChatBackend, ChatEvent, ChatMessage, ChatPeer, ConversationSummary, Presence, SendResult } from '../../src/chat/types.js'
+import type { ChatBackend, ChatContact, ChatEvent, ChatMessage, ChatPeer, ChatRequest, ConversationSummary, Presence, SearchMatch, SendResult } from '../../src/chat/types.js'
 
 export class FakeBackend implements ChatBackend {
   readonly calls: Array<{ method: string, args: unknown[] }> = []
   messages: ChatMessage[] = []
   presenceState: Presence = 'online'
   convs: ConversationSummary[] = []
+  /** other contacts /c can open */
+  others: ChatPeer[] = []
+  pending: ChatRequest[] = []
   failSend: string | null = null
   closed = false
   #listener: ((ev: ChatEvent) => void) | null = null
@@ -21,10 +24,38 @@ export class FakeBackend implements ChatBackend {
   #log (method: string, ...args: unknown[]): void { this.calls.push({ method, args }) }
   callsOf (method: string): unknown[][] { return this.calls.filter(c => c.method === method).map(c => c.args) }
 
-  async resolve (query: string): Promise<ChatPeer> {
+  async resolve (query: string): Promise<ChatContact> {
     this.#log('resolve', query)
-    if (query !== this.peer.name && !this.peer.fingerprint.startsWith(query)) throw errors.CONTACT_NOT_FOUND(`no contact matches "${query}" (by name or fingerprint prefix)`)
-    return this.peer
+    const hit = [this.peer, ...this.others].find(p => query === p.name || p.fingerprint.startsWith(query))
+    if (hit === undefined) throw errors.CONTACT_NOT_FOUND(`no contact matches "${query}" (by name or fingerprint prefix)`)
+    return { verified: false, lastSeen: null, ...hit }
+  }
+
+  async requests (): Promise<ChatRequest[]> { this.#log('requests'); return this.pending }
+
+  async acceptRequest (fingerprint: string): Promise<ChatPeer> {
+    this.#log('acceptRequest', fingerprint)
+    const r = this.pending.find(x => x.fingerprint === fingerprint)
+    if (r === undefined) throw errors.REQUEST_NOT_FOUND(`no pending request from ${fingerprint}`)
+    this.pending = this.pending.filter(x => x !== r)
+    const peer = { fingerprint, name: r.name ?? null }
+    this.others.push(peer)
+    this.emit({ type: 'request', action: 'gone', request: r })
+    return peer
+  }
+
+  async declineRequest (fingerprint: string): Promise<void> {
+    this.#log('declineRequest', fingerprint)
+    const r = this.pending.find(x => x.fingerprint === fingerprint)
+    if (r === undefined) throw errors.REQUEST_NOT_FOUND(`no pending request from ${fingerprint}`)
+    this.pending = this.pending.filter(x => x !== r)
+    this.emit({ type: 'request', action: 'gone', request: r })
+  }
+
+  async search (peer: string, query: string, limit: number): Promise<SearchMatch[]> {
+    this.#log('search', peer, query)
+    const hits = this.messages.filter(m => m.text.includes(query)).reverse().slice(0, limit)
+    return hits.map(m => ({ ...m, peer, name: this.peer.name }))
   }
 
   async history (peer: string, opts: { limit: number, before?: number }): Promise<ChatMessage[]> {

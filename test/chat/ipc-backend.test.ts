@@ -55,8 +55,9 @@ t.test('chat operations and events between two daemons', async t => {
   await cb.call('contacts.add', { who: alice.invite, name: 'alice' })
 
   const bobPeer = await a.resolve('bob')
-  t.same(bobPeer, { fingerprint: bob.fingerprint, name: 'bob' }, 'resolved by name')
-  t.same(await a.resolve(bob.fingerprint.slice(0, 8)), bobPeer, 'and by fingerprint prefix')
+  t.match(bobPeer, { fingerprint: bob.fingerprint, name: 'bob', verified: false }, 'resolved by name, with the header\'s facts')
+  t.ok(bobPeer.lastSeen === null || Number.isFinite(bobPeer.lastSeen), 'last seen: never, or a time')
+  t.match(await a.resolve(bob.fingerprint.slice(0, 8)), { fingerprint: bob.fingerprint, name: 'bob' }, 'and by fingerprint prefix')
   await t.rejects(a.resolve('zed'), { code: 'CONTACT_NOT_FOUND' })
   await waitFor(async () => await a.presence(bob.fingerprint) === 'online', 20_000, () => 'bob online')
 
@@ -64,7 +65,8 @@ t.test('chat operations and events between two daemons', async t => {
   const seenByAlice: ChatEvent[] = []
   await b.subscribe(ev => seenByBob.push(ev))
   await a.subscribe(ev => seenByAlice.push(ev))
-  t.same(await a.conversations(), [{ peer: bobPeer, unread: 0 }], 'a contact without messages is listed to pick')
+  t.same(await a.conversations(), [{ peer: { fingerprint: bob.fingerprint, name: 'bob' }, unread: 0 }], 'a contact without messages is listed to pick')
+  t.same(await a.requests(), [], 'no requests between contacts')
 
   await a.typing(bob.fingerprint, true)
   await waitFor(() => seenByBob.some(e => e.type === 'typing' && e.peer === alice.fingerprint && e.typing), 10_000, () => 'typing at bob')
@@ -81,6 +83,8 @@ t.test('chat operations and events between two daemons', async t => {
   const hist = await b.history(alice.fingerprint, { limit: 10 })
   t.match(hist, [{ id: sent.id, direction: 'in', text: 'hi bob', status: 'received', seq: 1 }])
   t.same(await b.history(alice.fingerprint, { limit: 10, before: 1 }), [], 'nothing before the first')
+  t.match(await b.search(alice.fingerprint, 'hi b', 10), [{ id: sent.id, text: 'hi bob', peer: alice.fingerprint, name: 'alice' }], '/search')
+  t.same(await b.search(alice.fingerprint, 'nowhere', 10), [])
 
   await b.markRead(alice.fingerprint)
   t.ok(seenByBob.some(e => e.type === 'receipt' && e.direction === 'in' && e.status === 'read' && e.ids.includes(sent.id)), 'bob\'s own screen hears of the read')
@@ -112,6 +116,15 @@ t.test('events not in the documented shape are skipped', async t => {
   t.same(toChatEvent({ type: 'presence', peer, state: 'away', address: null }), { type: 'presence', peer, state: 'away' })
   t.equal(toChatEvent({ type: 'presence', peer, state: 'asleep' }), null)
   t.equal(toChatEvent({ type: 'contact', peer, action: 'added' }), null, 'other event types are not the chat\'s')
+  t.same(toChatEvent({ type: 'presence', peer, state: 'online', name: 'bob' }), { type: 'presence', peer, state: 'online', name: 'bob' })
+  const request = { fingerprint: peer, name: 'carol', text: 'hi', timestamp: 5, held: 1 }
+  t.same(toChatEvent({ type: 'request', action: 'received', request }), { type: 'request', action: 'received', request: { fingerprint: peer, name: 'carol', text: 'hi', timestamp: 5 } })
+  t.same(toChatEvent({ type: 'request', action: 'evicted', request: { fingerprint: peer, timestamp: 5, held: 0 } }), { type: 'request', action: 'gone', request: { fingerprint: peer, timestamp: 5 } }, 'answered, evicted or expired: gone')
+  t.equal(toChatEvent({ type: 'request', action: 'exploded', request }), null)
+  t.equal(toChatEvent({ type: 'request', action: 'received', request: { fingerprint: peer } }), null)
+  const contact = { fingerprint: peer, name: null, verified: true, keys: true, addedAt: '2025-01-01T00:00:00.000Z', lastSeen: null }
+  t.same(toChatEvent({ type: 'contact', action: 'updated', contact }), { type: 'contact', peer, name: null, verified: true })
+  t.equal(toChatEvent({ type: 'contact', action: 'blocked', fingerprint: peer, contact: null }), null)
 })
 
 t.test('a terminal on stdout makes ink render frames even under CI; a pipe changes nothing', async t => {

@@ -10,6 +10,7 @@ import { runChat } from '../../src/chat/run.js'
 import { isDmessError } from '../../src/errors.js'
 import { FakeBackend, FakeStdout, fakeStdin, until } from './fakes.js'
 import { BOB, msg } from './helpers.js'
+import { CONNECTING_SHOW_MS } from '../../src/chat/screen.js'
 
 function mount (t: Test, backend: FakeBackend, stdin = fakeStdin()): { out: FakeStdout, stdin: NodeJS.ReadStream, c: ChatController, done: Promise<void>, frame: () => string } {
   const out = new FakeStdout(80, 16)
@@ -44,6 +45,20 @@ t.test('the chat screen: header, history with marks, input; keys edit and Enter 
   stdin.write('/quit\r')
   await done
   t.pass('the app exited')
+})
+
+t.test('the header follows the clock without a change of state: a link connecting too long is shown as offline', async t => {
+  const clock = { now: Date.now() }
+  const backend = new FakeBackend(BOB)
+  const out = new FakeStdout(100, 16)
+  const c = new ChatController(backend, { peer: { ...BOB, verified: true, lastSeen: clock.now - 3 * 3600_000 }, messages: [], presence: 'connecting', hasOlder: false, cols: 100, rows: 16, now: clock.now }, { now: () => clock.now })
+  const inst = render(createElement(ChatApp, { controller: c, redrawMs: 20 }), { stdout: out.stream, stdin: fakeStdin(), debug: true, exitOnCtrlC: false, patchConsole: false })
+  t.teardown(() => inst.unmount())
+  const frame = (): string => out.writes.at(-1) ?? ''
+  await until(() => frame().includes('◌ connecting… · ✓ verified'), 'connecting, at first')
+  clock.now += CONNECTING_SHOW_MS
+  await until(() => frame().includes('○ offline · last seen 3 h ago · ✓ verified'), 'offline with when he was last seen')
+  t.pass('the header changed with the clock alone')
 })
 
 t.test('Ctrl-C leaves as /quit does', async t => {

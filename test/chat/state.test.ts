@@ -32,18 +32,22 @@ t.test('a live message appears at the bottom, is marked read, and ends the typin
   t.same(r.effects, [{ type: 'markRead' }])
 })
 
-t.test('events about other conversations are ignored', async t => {
-  const { state } = open()
+t.test('events about other conversations stay out of this one; their messages ring the bell and count as unread', async t => {
+  const { state } = open({ names: { ['c'.repeat(48)]: 'carol' } })
   const other = 'c'.repeat(48)
   const r = run(state, [
-    ev({ type: 'message', peer: other, message: msg({ seq: 1 }) }),
+    ev({ type: 'message', peer: other, message: msg({ seq: 1, text: 'psst' }) }),
     ev({ type: 'typing', peer: other, typing: true }),
     ev({ type: 'presence', peer: other, state: 'offline' })
   ])
   t.same(r.state.messages, [])
   t.equal(r.state.peerTypingUntil, null)
   t.equal(r.state.presence, 'online')
-  t.same(r.effects, [])
+  t.same(r.effects, [{ type: 'bell' }], 'one bell, no mark-read of this conversation')
+  t.same(r.state.unread, { [other]: 1 })
+  t.match(r.state.notice?.text, /^carol: psst .*\/c carol/)
+  const read = run(r.state, [ev({ type: 'receipt', peer: other, direction: 'in', status: 'read', ids: ['x'] })])
+  t.same(read.state.unread, {}, 'read elsewhere: no longer unread')
 })
 
 t.test('a message already in the history is not shown twice (the subscription starts before the history is read)', async t => {
@@ -138,7 +142,7 @@ t.test('/quit and Ctrl-C leave, telling the peer we stopped typing', async t => 
 t.test('/help shows the keys; an unknown command is refused and kept for correction; // sends a leading slash', async t => {
   const { state } = open()
   const help = run(state, [text('/help'), named('enter')])
-  t.match(help.state.notice?.text, /\/quit/)
+  t.match(help.state.panel?.lines.join('\n'), /\/quit/)
   t.equal(help.state.input.text, '')
   const bad = run(state, [text('/qiut'), named('enter')])
   t.match(bad.state.notice, { kind: 'error', text: /unknown command \/qiut/ })
@@ -146,8 +150,9 @@ t.test('/help shows the keys; an unknown command is refused and kept for correct
   t.notOk(bad.effects.some(e => e.type === 'send'))
   const slash = run(state, [text('//shrug'), named('enter')])
   t.same(slash.effects.filter(e => e.type === 'send'), [{ type: 'send', text: '/shrug' }])
-  const gone = run(help.state, [{ type: 'tick', now: T0 + NOTICE_MS }])
+  const gone = run(bad.state, [{ type: 'tick', now: T0 + NOTICE_MS }])
   t.equal(gone.state.notice, null, 'a notice goes away by itself')
+  t.equal(run(help.state, [named('escape')]).state.panel, null, 'Esc closes the help')
 })
 
 t.test('a send the daemon refuses is reported, and the text comes back to the line', async t => {

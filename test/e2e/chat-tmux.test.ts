@@ -3,22 +3,13 @@
 // server socket, so the user's tmux is never touched). Keys go in with send-keys; what the user
 // would see is read back with capture-pane.
 import t, { type Test } from 'tap'
-import { execFile, spawnSync } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
-import { BIN, assertOneLineError, runCli, tempHome } from '../helpers/cli.js'
+import { assertOneLineError, runCli, tempHome } from '../helpers/cli.js'
 import { cliHome, PW, waitFor } from '../daemon/helpers.js'
 import { startDaemon, stopAll } from './fixtures/chat-daemons.js'
+import { chatCommand, haveTmux, SCREEN_WAIT_MS, Tmux } from './fixtures/tmux.js'
 import { freePorts } from './helpers.js'
-
-const run = promisify(execFile)
-const COLS = 120
-const ROWS = 40
-const SCREEN_WAIT_MS = 30_000
-
-const tmuxVersion = spawnSync('tmux', ['-V'], { encoding: 'utf8' })
-const haveTmux = tmuxVersion.status === 0
 
 if (!haveTmux) {
   if (process.env.CI === 'true') {
@@ -29,71 +20,6 @@ if (!haveTmux) {
   }
 } else {
   t.test('dmess chat through tmux: typing shows on the other side, a message arrives, a reply appears, /quit leaves', chatTest)
-}
-
-/**
- * A tmux server of our own on a socket inside the test's temp directory (`-S`, a private
- * alternative to `-L`): the user's tmux is never touched, and nothing is left behind.
- */
-class Tmux {
-  constructor (readonly socket: string) {
-    // also when the test process is ended early (a timeout): never leave our tmux server behind
-    process.on('exit', () => { spawnSync('tmux', ['-S', this.socket, 'kill-server'], { stdio: 'ignore' }) })
-  }
-
-  async cmd (...args: string[]): Promise<string> {
-    return (await run('tmux', ['-S', this.socket, ...args], { env: chatEnv() })).stdout
-  }
-
-  async start (name: string, command: string): Promise<void> {
-    await this.cmd('new-session', '-d', '-s', name, '-x', String(COLS), '-y', String(ROWS), command)
-  }
-
-  async screen (name: string): Promise<string> {
-    return await this.cmd('capture-pane', '-p', '-t', name)
-  }
-
-  async alive (name: string): Promise<boolean> {
-    try {
-      await this.cmd('has-session', '-t', name)
-      return true
-    } catch {
-      return false
-    }
-  }
-
-  /** Polls the pane until `pattern` is on screen; fails with the last screen. */
-  async waitFor (name: string, pattern: RegExp, what: string): Promise<string> {
-    let last = ''
-    try {
-      await waitFor(async () => pattern.test(last = await this.screen(name)), SCREEN_WAIT_MS, () => what)
-    } catch (err) {
-      throw new Error(`${(err as Error).message}; ${name}'s screen was:\n${last}`, { cause: err })
-    }
-    return last
-  }
-
-  async kill (): Promise<void> {
-    await this.cmd('kill-server').catch(() => undefined) // already gone when its last session ended
-  }
-}
-
-/** The chat's environment: no passphrase (the daemon holds the keys), no inherited home. */
-function chatEnv (): Record<string, string> {
-  const env: Record<string, string> = {}
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'DMESS_PASSPHRASE' && k !== 'DMESS_HOME' && k !== 'TMUX') env[k] = v
-  return env
-}
-
-const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`
-
-/**
- * The pane runs the chat, then records its exit status and the terminal's settings as the chat
- * left them (`stty -a`: a chat that died in raw mode leaves -icanon -echo); the pane closes when
- * the chat ends.
- */
-function chatCommand (home: string, contact: string, statusFile: string): string {
-  return `${shq(process.execPath)} ${shq(BIN)} chat ${shq(contact)} --home ${shq(home)}; echo $? > ${shq(statusFile)}; stty -a > ${shq(statusFile + '.stty')}`
 }
 
 /** 70,000 characters with spaces, more than one message may carry (64 KiB). */
