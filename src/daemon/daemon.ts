@@ -47,7 +47,19 @@ export interface DaemonOptions {
   extraComponents?: (daemon: Daemon) => Component[]
   ipcLimits?: Partial<IpcLimits>
   /** file transfer settings (proto-spec/files.md §5); default: the node's */
-  files?: NodeFileOptions
+  files?: FileSettings
+}
+
+/** What the daemon's settings say about files: plain data, so the detached child resolves the same. */
+export interface FileSettings {
+  downloadDir: string
+  autoAcceptBytes: number
+  /** test hook, only under the test runner (run.ts fileSettings) */
+  corruptChunk?: number
+}
+
+function nodeFileOptions (f: FileSettings): NodeFileOptions {
+  return { downloadDir: () => f.downloadDir, autoAcceptBytes: () => f.autoAcceptBytes, ...(f.corruptChunk === undefined ? {} : { corruptChunk: f.corruptChunk }) }
 }
 
 /** A stop() of one component that takes longer than this is abandoned (logged) so shutdown ends. */
@@ -93,7 +105,7 @@ export class Daemon {
       profileName: async () => await displayName(opts.paths),
       // derived now: the store wipes the store key once it has opened (openDaemonStore)
       prekeyFileKey: prekeyFileKey(unlocked.storeKey),
-      ...(opts.files === undefined ? {} : { files: opts.files })
+      ...(opts.files === undefined ? {} : { files: nodeFileOptions(opts.files) })
     })
     this.ipc = new IpcServer({
       path: this.files.socket,

@@ -6,7 +6,7 @@ import { loadConfig } from '../config/config.js'
 import { homedir } from 'node:os'
 import { resolve } from 'node:path'
 import { defaultDownloadDir } from '../files/disk.js'
-import type { NodeFileOptions } from '../node/node.js'
+import type { FileSettings } from './daemon.js'
 import { errors } from '../errors.js'
 import { assertInitialised, lock, unlock } from '../app/profile.js'
 import { Daemon, alreadyRunning, type DaemonOptions, type HostPort, type StaticPeer } from './daemon.js'
@@ -29,7 +29,7 @@ export interface DaemonSettings {
   bootstrap: HostPort[]
   logLevel: LevelWithSilent
   /** where received files go, and what is accepted unasked (config downloadDir, autoAcceptBytes; proto-spec/files.md §5) */
-  files: NodeFileOptions
+  files: FileSettings
 }
 
 export interface DaemonFlags {
@@ -85,9 +85,9 @@ export async function resolveSettings (paths: HomePaths, flags: DaemonFlags): Pr
  * proto-spec/files.md §6) is honoured only under the test runner (TAP=1, which tap sets for every
  * test process and what it spawns), never in a user's daemon.
  */
-export function fileSettings (downloadDir: string, autoAcceptBytes: number, env: NodeJS.ProcessEnv = process.env): NodeFileOptions {
+export function fileSettings (downloadDir: string, autoAcceptBytes: number, env: NodeJS.ProcessEnv = process.env): FileSettings {
   const dir = downloadDir === '' ? defaultDownloadDir(env) : resolve(downloadDir.replace(/^~(?=$|\/)/, homedir()))
-  const out: NodeFileOptions = { downloadDir: () => dir, autoAcceptBytes: () => autoAcceptBytes }
+  const out: FileSettings = { downloadDir: dir, autoAcceptBytes }
   const corrupt = env.DMESS_TEST_CORRUPT_CHUNK
   if (env.TAP === '1' && corrupt !== undefined && /^\d+$/.test(corrupt)) out.corruptChunk = Number(corrupt)
   return out
