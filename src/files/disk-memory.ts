@@ -51,6 +51,9 @@ export class MemoryFileDisk implements FileDisk {
     }
   }
 
+  /** The partial file's bytes as written (tests alter them to play a disk that lost or changed data). */
+  partialBytes (path: string): Uint8Array | undefined { return this.#partials.get(path)?.live }
+
   /** A crash: every partial file keeps only what its last sync made durable. */
   crash (): void {
     for (const p of this.#partials.values()) p.live = p.durable.slice()
@@ -68,13 +71,12 @@ export class MemoryFileDisk implements FileDisk {
       const target = join(dir, candidateName(basename(name), k))
       if (this.files.has(target)) continue
       this.files.set(target, p.durable.slice())
-      this.#partials.delete(partial)
       return target
     }
   }
 
   #need (path: string): Uint8Array {
-    const f = this.files.get(path)
+    const f = this.files.get(path) ?? this.#partials.get(path)?.live
     if (f === undefined) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' })
     return f
   }

@@ -24,7 +24,7 @@ export interface FileDisk {
   readChunk: (path: string, offset: number, length: number) => Promise<Uint8Array>
   openPartial: (path: string) => Promise<PartialFile>
   removeFile: (path: string) => Promise<void>
-  /** Moves a finished partial file into `dir` as `name` or `name (k).ext`, never over an existing file; the path it got. */
+  /** Puts a finished partial file into `dir` as `name` or `name (k).ext`, never over an existing file; the path it got. The partial file stays (the caller removes it once the transfer is recorded done). */
   place: (partial: string, dir: string, name: string) => Promise<string>
 }
 
@@ -135,7 +135,6 @@ export const realFileDisk: FileDisk = {
         try { await fh.sync() } finally { await fh.close() }
       }
       await syncDir(dir)
-      await unlink(partial)
       return target
     }
     throw new Error(`no free name for ${name} in ${dir}`)

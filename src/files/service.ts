@@ -80,8 +80,13 @@ export class FileService implements Component {
       this.#transfers.set(t.id, t)
       if (TERMINAL.has(t.state)) continue
       if (t.direction === 'out') this.#outgoing(t)
-      else if (t.state === 'active') this.#incoming(t)
+      else if (t.state === 'active') {
+        const inc = this.#incoming(t)
+        if ((inc.core as ReceiverCore).complete) this.#finish(t, inc) // every chunk synced before a crash
+      }
     }
+    // a crash after a finished file was recorded, before its partial file went
+    for (const t of this.#transfers.values()) if (t.direction === 'in' && t.state === 'done') await this.opts.disk.removeFile(this.#partialPath(t)).catch(() => {})
     this.#running = true
     this.opts.messaging.fileHandler = {
       frame: (link, body) => { this.#onFrame(link, body) },
@@ -368,25 +373,46 @@ export class FileService implements Component {
     await sync
   }
 
+  /**
+   * Every chunk is held: the partial file is synced, read back whole and checked against the root
+   * (a partial file lost or altered on disk since its chunks were verified is fetched again, never
+   * shown complete), linked into the download directory, recorded done, and only then unlinked:
+   * a crash at any step leaves the partial file or the placed one, never neither (files.md §5.2).
+   */
   #finish (t: Transfer, inc: Incoming): void {
     if (inc.finishing) return
     inc.finishing = true
     if (inc.syncTimer !== null) this.opts.scheduler.clearTimer(inc.syncTimer)
     inc.syncTimer = null
+    const partial = this.#partialPath(t)
     const done = inc.writes.then(async () => {
-      inc.partial ??= await this.opts.disk.openPartial(this.#partialPath(t)) // the empty file has no chunk
+      inc.partial ??= await this.opts.disk.openPartial(partial) // the empty file has no chunk
       await inc.partial.sync()
       await inc.partial.close()
       inc.partial = null
-      const path = await this.opts.disk.place(this.#partialPath(t), this.opts.downloadDir(), t.name)
-      t.path = path
+      const leaves: Uint8Array[] = []
+      const size = await this.opts.disk.readChunks(partial, t.chunkSize, c => leaves.push(leafHash(c)))
+      if (size !== t.size || !constantTimeEqual(new HashTree(leaves).root, t.root)) {
+        this.opts.log.warn({ transfer: t.id }, 'partial file does not match the root: fetching it again')
+        await this.opts.disk.removeFile(partial)
+        inc.core = new ReceiverCore(t.size, t.chunkSize, t.root)
+        t.bitmap = new Uint8Array(0)
+        await this.#save(t)
+        inc.finishing = false
+        const link = this.#link(t.peer)
+        if (link !== undefined) this.#request(t, link)
+        return
+      }
+      t.path = await this.opts.disk.place(partial, this.opts.downloadDir(), t.name)
       t.bitmap = (inc.core as ReceiverCore).bitmap()
       await this.#end(t, 'complete')
+      await this.opts.disk.removeFile(partial)
       this.#sendTo(t.peer, { kind: FileKind.DONE, id: idBytes(t.id) })
     })
     inc.writes = done.catch(() => {})
     done.catch(err => this.#failLocal(t, err))
   }
+
 
   /** A local write or read error: the transfer fails, the peer is told why. */
   #failLocal (t: Transfer, err: unknown): void {
@@ -539,9 +565,12 @@ export class FileService implements Component {
   }
 
   #need (id: string): Transfer {
-    const t = this.#transfers.get(id) ?? [...this.#transfers.values()].find(x => x.id.startsWith(id) && id.length >= 4)
-    if (t === undefined) throw errors.BAD_ARGUMENT(`no transfer ${id}`)
-    return t
+    const exact = this.#transfers.get(id)
+    if (exact !== undefined) return exact
+    const found = id.length >= 4 ? [...this.#transfers.values()].filter(x => x.id.startsWith(id.toLowerCase())) : []
+    if (found.length > 1) throw errors.BAD_ARGUMENT(`${id} names ${found.length} transfers: give more of the id`)
+    if (found[0] === undefined) throw errors.BAD_ARGUMENT(`no transfer ${id}`)
+    return found[0]
   }
 
   #warn (err: unknown, what: string): void {

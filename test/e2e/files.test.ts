@@ -22,13 +22,13 @@ t.setTimeout(600_000)
 const CHUNK = 32768
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')
 
-async function setup (t: Test, names: [string, string]): Promise<{ alice: Node, bob: Node, dir: string, dl: string }> {
+async function setup (t: Test, names: [string, string], autoAcceptBytes = 64 * 1024 * 1024): Promise<{ alice: Node, bob: Node, dir: string, dl: string }> {
   const [alice, bob] = await makeNodes(t, names) as [Node, Node]
   const dir = await mkdtemp(join(tmpdir(), 'dmess-files-'))
   t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
   const dl = join(dir, 'downloads')
   await cli(bob, ['config', 'set', 'downloadDir', dl])
-  await cli(bob, ['config', 'set', 'autoAcceptBytes', String(64 * 1024 * 1024)])
+  await cli(bob, ['config', 'set', 'autoAcceptBytes', String(autoAcceptBytes)])
   return { alice, bob, dir, dl }
 }
 
@@ -85,7 +85,7 @@ t.test('0 B to 20 MB arrive byte for byte; a directory is refused; files --json 
 
 t.test('SIGKILL of the sender mid-transfer; a corrupted chunk; after the restart only missing chunks come', async t => {
   const rng = testRng(t, 0x5ec)
-  const { alice, bob, dir } = await setup(t, ['alice2', 'bob2'])
+  const { alice, bob, dir } = await setup(t, ['alice2', 'bob2'], 1024 * 1024) // above 1 MiB Bob is asked
   // Alice's first daemon corrupts chunk 2 once (the hook is honoured only under the test runner)
   const args = ['daemon', '--detach', '--host', '127.0.0.1', '--port', String(alice.port), '--no-mdns', '--peer', `${bob.fingerprint}@127.0.0.1:${bob.port}`, '--home', alice.home]
   const r = await runCli(args, { env: { ...PW, DMESS_TEST_CORRUPT_CHUNK: '2' } })
@@ -100,6 +100,11 @@ t.test('SIGKILL of the sender mid-transfer; a corrupted chunk; after the restart
   const p = join(dir, 'big.bin')
   await writeFile(p, data)
   const [offer] = (await cliJson<{ files: TransferJson[] }>(alice, ['send', 'bob2', '--file', p])).files as [TransferJson]
+  await waitFor(async () => (await transfer(bob, offer.id))?.state === 'offered', 60_000, () => 'the offer at Bob')
+  const wrong = await cliResult(bob, ['files', 'accept', 'ffffffffffff'])
+  t.not(wrong.code, 0, 'accepting an unknown transfer fails')
+  t.match(wrong.stderr, /^Error: no transfer ffffffffffff\n$/, 'with one line')
+  t.match(await cli(bob, ['files', 'accept', offer.id.slice(0, 8)]), /big\.bin: active/, 'dmess files accept <id prefix>')
   await waitFor(async () => ((await transfer(bob, offer.id))?.bytesDone ?? 0) > size / 4, 300_000, () => 'a quarter received')
   await crash(alicePid)
   const mid = await transfer(bob, offer.id) as TransferJson
@@ -114,4 +119,14 @@ t.test('SIGKILL of the sender mid-transfer; a corrupted chunk; after the restart
   t.equal(done.badChunks, 1, 'the corrupted chunk failed its proof')
   t.equal(done.duplicateChunks, 0, 'no chunk Bob held was sent again')
   t.equal(done.chunkBytesReceived, size + CHUNK, 'every chunk received once, the corrupted one twice')
+
+  // offers above autoAcceptBytes: declined by Bob, cancelled by Alice
+  const two = join(dir, 'two.bin')
+  await writeFile(two, rng.bytes(2 * 1024 * 1024))
+  const [a, b] = (await cliJson<{ files: TransferJson[] }>(alice, ['send', 'bob2', '--file', two, '--file', two])).files as [TransferJson, TransferJson]
+  await waitFor(async () => (await transfer(bob, a.id))?.state === 'offered' && (await transfer(bob, b.id))?.state === 'offered', 60_000, () => 'both offers at Bob')
+  t.match(await cli(bob, ['files', 'decline', a.id]), /two\.bin: declined/)
+  t.match(await cli(alice, ['files', 'cancel', b.id]), /two\.bin: cancelled/)
+  await waitFor(async () => (await transfer(alice, a.id))?.state === 'declined' && (await transfer(bob, b.id))?.state === 'cancelled', 60_000, () => 'each side told')
+  t.pass('a decline reaches the sender, a cancel the receiver')
 })
