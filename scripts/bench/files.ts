@@ -4,6 +4,7 @@
 //  - throughput: file bytes per second from the offer to the receiver's `done` (hashing the
 //    source first is included: it is part of what the user waits for), beside the reliable
 //    channel's bulk figure (docs/performance.md: 96 MB/s one way on loopback), as a ratio;
+//  - both daemons' CPU time per MiB (from /proc: meaningful on a busy machine, where the rate is not);
 //  - both daemons' peak RSS, sampled every 250 ms during the transfer;
 //  - chat latency: a message sent with `wait: delivered`, median and p99, idle and during the
 //    transfer (what files.md §3.3's 512 KiB bound on DATA in flight is for).
@@ -28,8 +29,8 @@ const PASS = 'bench passphrase'
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'run.js')
 const MAX_WAIT_MS = 3600_000
 
-function emit (metric: string, value: number, params: Record<string, unknown> = {}): void {
-  console.log(JSON.stringify({ metric, value: Math.round(value * 10) / 10, params }))
+function emit (metric: string, value: number, params: Record<string, unknown> = {}, digits = 1): void {
+  console.log(JSON.stringify({ metric, value: Math.round(value * 10 ** digits) / 10 ** digits, params }))
 }
 
 interface Node { home: string, port: number, invite: string, fingerprint: string, pid?: number }
@@ -72,6 +73,16 @@ async function stopNode (n: Node): Promise<void> {
 async function rssMiB (n: Node): Promise<number> {
   try {
     return Number(/VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${n.pid ?? 0}/status`, 'utf8'))?.[1]) / 1024
+  } catch {
+    return NaN
+  }
+}
+
+/** CPU time (user + system) a daemon has used so far, in ms (Linux /proc; NaN elsewhere). */
+async function cpuMs (n: Node): Promise<number> {
+  try {
+    const fields = (await readFile(`/proc/${n.pid ?? 0}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? []
+    return (Number(fields[11]) + Number(fields[12])) * 10 // clock ticks of 10 ms (USER_HZ = 100)
   } catch {
     return NaN
   }
@@ -131,6 +142,7 @@ export async function run (): Promise<void> {
       void rssMiB(alice).then(v => { rss.alice = Math.max(rss.alice, v) })
       void rssMiB(bob).then(v => { rss.bob = Math.max(rss.bob, v) })
     }, 250)
+    const cpu0 = [await cpuMs(alice), await cpuMs(bob)]
     const t0 = performance.now()
     const [offer] = await ca.call('files.send', { contact: 'bob', paths: [file] }, MAX_WAIT_MS)
     const hashedS = (performance.now() - t0) / 1000
@@ -144,13 +156,17 @@ export async function run (): Promise<void> {
       await new Promise(resolve => setTimeout(resolve, 50))
     }
     const s = (performance.now() - t0) / 1000
+    const cpu1 = [await cpuMs(alice), await cpuMs(bob)]
     done = true
     clearInterval(sampler)
     const during = await busy
     const mbps = bytes / 1e6 / s
     const params = { mib: MB, chunkBytes: 32768, inflightBytes: 512 * 1024, hashSeconds: Math.round(hashedS * 10) / 10 }
     emit('files_throughput_mb_per_s', mbps, params)
-    emit('files_throughput_vs_transport_bulk', mbps / TRANSPORT_BULK_MBPS, { ...params, transportBulkMBps: TRANSPORT_BULK_MBPS, note: 'docs/performance.md reliable bulk figure' })
+    emit('files_throughput_vs_transport_bulk', mbps / TRANSPORT_BULK_MBPS, { ...params, transportBulkMBps: TRANSPORT_BULK_MBPS, note: 'docs/performance.md reliable bulk figure' }, 3)
+    // what it costs whatever else the machine is doing (chat messages sent meanwhile included)
+    emit('files_sender_cpu_ms_per_mib', ((cpu1[0] ?? NaN) - (cpu0[0] ?? NaN)) / MB, params)
+    emit('files_receiver_cpu_ms_per_mib', ((cpu1[1] ?? NaN) - (cpu0[1] ?? NaN)) / MB, params)
     emit('files_sender_rss_peak_mib', rss.alice, params)
     emit('files_receiver_rss_peak_mib', rss.bob, params)
     emit('files_chat_latency_during_p50_ms', percentile(during, 0.5), { messages: during.length })

@@ -32,6 +32,8 @@ export const REQUEST_STALL_MS = 10_000
 /** the partial file is synced and the bitmap written after this many chunks, or this long (files.md §5.1) */
 export const SYNC_EVERY_CHUNKS = 64
 export const SYNC_EVERY_MS = 1000
+/** how soon a sender whose DATA fills the channel looks again for room (files.md §3.3) */
+export const PUMP_POLL_MS = 2
 /** offers waiting for the user, per peer (files.md §5.3) */
 export const PENDING_OFFERS_PER_PEER = 64
 const TICK_MS = 1000
@@ -54,7 +56,7 @@ export interface FileServiceOptions {
   corruptChunk?: number
 }
 
-interface Outgoing { tree: HashTree | null, hashing: Promise<void> | null, queue: number[], queued: Set<number>, pumping: boolean }
+interface Outgoing { tree: HashTree | null, hashing: Promise<void> | null, queue: number[], queued: Set<number>, pumping: boolean, poll: TimerHandle | null }
 interface Incoming { core: ReceiverCore | null, partial: PartialFile | null, writes: Promise<void>, unsynced: number, syncTimer: TimerHandle | null, lastDataAt: number, finishing: boolean }
 
 export class FileService implements Component {
@@ -106,6 +108,11 @@ export class FileService implements Component {
     this.opts.messaging.fileHandler = null
     if (this.#timer !== null) this.opts.scheduler.clearTimer(this.#timer)
     this.#timer = null
+    for (const out of this.#out.values()) {
+      if (out.poll !== null) this.opts.scheduler.clearTimer(out.poll)
+      out.poll = null
+      out.queue = []
+    }
     for (const [id, inc] of this.#in) {
       const t = this.#transfers.get(id)
       if (inc.syncTimer !== null) this.opts.scheduler.clearTimer(inc.syncTimer)
@@ -446,7 +453,7 @@ export class FileService implements Component {
   #outgoing (t: Transfer): Outgoing {
     let out = this.#out.get(t.id)
     if (out !== undefined) return out
-    const o: Outgoing = { tree: null, hashing: null, queue: [], queued: new Set(), pumping: false }
+    const o: Outgoing = { tree: null, hashing: null, queue: [], queued: new Set(), pumping: false, poll: null }
     this.#out.set(t.id, o)
     o.hashing = (async () => {
       const leaves: Uint8Array[] = []
@@ -491,7 +498,11 @@ export class FileService implements Component {
     }
     run().catch(err => this.#failLocal(t, err)).finally(() => {
       out.pumping = false
-      if (out.queue.length > 0 && !link.closed && link.rs.sendBufferedBytes < FILE_INFLIGHT_BYTES) this.#pump(t)
+      if (out.queue.length === 0 || link.closed || t.state !== 'active') return
+      if (link.rs.sendBufferedBytes < FILE_INFLIGHT_BYTES) { this.#pump(t); return }
+      // the channel tells of acknowledgements only when it is flushed or on the link's 50 ms check:
+      // look again soon, so the window refills as the peer acknowledges rather than in bursts
+      if (out.poll === null) out.poll = this.opts.scheduler.setTimer(PUMP_POLL_MS, () => { out.poll = null; this.#pump(t) })
     })
   }
 
@@ -511,6 +522,8 @@ export class FileService implements Component {
   /** A terminal move: runtime state goes; an unfinished partial file is removed. */
   async #end (t: Transfer, event: TransferEvent, reason?: string): Promise<void> {
     if (!await this.#move(t, event, reason)) return
+    const out = this.#out.get(t.id)
+    if (out?.poll !== null && out?.poll !== undefined) this.opts.scheduler.clearTimer(out.poll)
     this.#out.delete(t.id)
     const inc = this.#in.get(t.id)
     if (inc === undefined) return
