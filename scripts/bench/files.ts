@@ -9,7 +9,8 @@
 //  - chat latency: a message sent with `wait: delivered`, median and p99, idle and during the
 //    transfer (what files.md §3.3's 512 KiB bound on DATA in flight is for).
 // One JSON line per metric. Needs `npm run build`.
-//   npm run bench -- files        DMESS_BENCH_FILE_MB=100 for a shorter run
+//   npm run bench -- files        DMESS_BENCH_FILE_MB=100 for a shorter run; DMESS_BENCH_CPU_PROF=<dir>
+// writes both daemons' CPU profiles there.
 import { spawn } from 'node:child_process'
 import dgram from 'node:dgram'
 import { open, mkdtemp, readFile, rm } from 'node:fs/promises'
@@ -49,8 +50,12 @@ async function makeNode (name: string): Promise<Node> {
   return { home, port: await freePort(), invite: p.invite, fingerprint: p.fingerprint }
 }
 
+/** DMESS_BENCH_CPU_PROF=<dir>: both daemons write V8 CPU profiles there (the detached child inherits the flags). */
+const PROF_DIR = process.env.DMESS_BENCH_CPU_PROF
+const PROF_FLAGS = PROF_DIR === undefined || PROF_DIR === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`]
+
 async function dmess (args: string[]): Promise<void> {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, DMESS_PASSPHRASE: PASS }, stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = spawn(process.execPath, [...(args[0] === 'daemon' ? PROF_FLAGS : []), BIN, ...args], { env: { ...process.env, DMESS_PASSPHRASE: PASS }, stdio: ['ignore', 'ignore', 'pipe'] })
   let err = ''
   child.stderr.on('data', d => { err += d })
   const code = await new Promise<number | null>(resolve => child.on('close', resolve))
