@@ -103,26 +103,11 @@ export class ChatController {
         }))
         break
       case 'loadOlder': this.#loadOlder(peer, e.before); break
-      case 'file': this.#sendFile(peer, e.path); break
       case 'quit':
         this.#quitRequested = true
         this.#onQuit?.()
         break
     }
-  }
-
-  /** `/file <path>`: offered now; `dmess files` follows it (the transfer runs in the daemon, the chat may close). */
-  #sendFile (peer: string, path: string): void {
-    const send = this.backend.sendFile
-    if (send === undefined) {
-      this.dispatch({ type: 'notice', text: 'files cannot be sent from here', kind: 'error', now: this.now })
-      return
-    }
-    this.#track(send.call(this.backend, peer, path).then(t => {
-      this.dispatch({ type: 'notice', text: `${t.name} (${t.size} bytes) offered; \`dmess files\` shows its progress`, kind: 'info', now: this.now })
-    }, err => {
-      this.dispatch({ type: 'notice', text: `could not send ${path}: ${oneLine(err)}`, kind: 'error', now: this.now })
-    }))
   }
 
   #loadOlder (peer: string, before: number): void {

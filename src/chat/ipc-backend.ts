@@ -1,14 +1,11 @@
 // The ChatBackend over the daemon's socket: the messaging methods and events of
 // proto-spec/ipc.md §4–§5 and proto-spec/messaging.md §9. Contacts are addressed by full
 // fingerprint once resolved, so a rename while the chat is open changes nothing.
-import { resolve } from 'node:path'
 import { errors } from '../errors.js'
 import type { IpcClient } from '../daemon/ipc-client.js'
 import type { DaemonEvent } from '../runtime/events.js'
 import type { ChatBackend, ChatEvent, ChatMessage, ChatPeer, ConversationSummary, MessageStatus, Presence } from './types.js'
 
-/** files.send hashes the file before it answers: a large one takes a while */
-const FILE_SEND_TIMEOUT_MS = 3600_000
 const STATUSES: readonly MessageStatus[] = ['sending', 'sent', 'delivered', 'read', 'received']
 const PRESENCES: readonly Presence[] = ['offline', 'connecting', 'online', 'away']
 
@@ -50,13 +47,6 @@ export class IpcChatBackend implements ChatBackend {
 
   async typing (peer: string, typing: boolean): Promise<void> {
     await this.client.call('messages.typing', { contact: peer, typing })
-  }
-
-  async sendFile (peer: string, path: string): Promise<{ id: string, name: string, size: number, state: string }> {
-    // a path as typed is relative to where the chat runs, not the daemon
-    const [t] = await this.client.call('files.send', { contact: peer, paths: [resolve(path)] }, FILE_SEND_TIMEOUT_MS)
-    if (t === undefined) throw new Error('the daemon offered nothing')
-    return { id: t.id, name: t.name, size: t.size, state: t.state }
   }
 
   async subscribe (listener: (ev: ChatEvent) => void): Promise<void> {

@@ -59,8 +59,6 @@ export type Effect =
   | { type: 'markRead' }
   | { type: 'loadOlder', before: number }
   | { type: 'quit' }
-  /** `/file <path>`: offer a file to the peer (proto-spec/files.md) */
-  | { type: 'file', path: string }
 
 export interface Step { state: ChatState, effects: Effect[] }
 
@@ -274,7 +272,7 @@ function quit (s: ChatState, effects: Effect[]): ChatState {
 /** A line stops at what one message may carry (wire/constants.ts; the daemon refuses more). */
 const PASTE_CUT = `the line is at the ${TEXT_MAX_BYTES / 1024} KiB limit of one message: the rest was left out`
 
-const HELP = 'Enter sends · /file <path> sends a file · /quit or Ctrl-C leaves · PgUp/PgDn scroll, Esc jumps to the end · Up/Down recall · Ctrl-U/Ctrl-W/Ctrl-K erase · //text sends "/text"'
+const HELP = 'Enter sends · /quit or Ctrl-C leaves · PgUp/PgDn scroll, Esc jumps to the end · Up/Down recall · Ctrl-U/Ctrl-W/Ctrl-K erase · //text sends "/text"'
 
 function submit (s: ChatState, now: number, effects: Effect[]): ChatState {
   const text = s.input.text
@@ -284,12 +282,6 @@ function submit (s: ChatState, now: number, effects: Effect[]): ChatState {
     const cmd = text.trim().split(/\s+/)[0]?.toLowerCase()
     if (cmd === '/quit' || cmd === '/exit' || cmd === '/q') return quit(cleared, effects)
     if (cmd === '/help') return { ...cleared, notice: notice(HELP, 'info', now) }
-    if (cmd === '/file') {
-      const path = text.trim().slice(cmd.length).trim()
-      if (path === '') return { ...s, notice: notice('/file <path>: name the file to send', 'error', now) }
-      effects.push({ type: 'file', path })
-      return cleared
-    }
     return { ...s, notice: notice(`unknown command ${cmd ?? text} (try /help; //text sends a line starting with /)`, 'error', now) }
   }
   const body = text.startsWith('//') ? text.slice(1) : text

@@ -52,8 +52,6 @@ export interface ChatBackend {
   /** Conversations (most recent first), then contacts without messages. */
   conversations: () => Promise<ConversationSummary[]>
   send: (peer: string, text: string) => Promise<SendResult>
-  /** Offers a file (IPC files.send); absent where files cannot be sent */
-  sendFile?: (peer: string, path: string) => Promise<{ id: string, name: string, size: number, state: string }>
   /** Marks the conversation read: the daemon sends READ_RECEIPTs and emits a receipt event. */
   markRead: (peer: string) => Promise<void>
   typing: (peer: string, typing: boolean) => Promise<void>
