@@ -1,32 +1,53 @@
+import { resolve } from 'node:path'
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../src/cli/base.js'
 import { withDaemon } from '../src/cli/messaging.js'
+import { followTransfers, isFinished } from '../src/cli/files.js'
+import { errors } from '../src/errors.js'
 
 export default class Send extends BaseCommand {
-  static override description = 'Send a message to a contact (kept in the outbox and retried until delivered)'
+  static override description = 'Send a message or files to a contact (messages are kept in the outbox and retried until delivered; files are offered and resume after any interruption)'
   static override examples = [
     '<%= config.bin %> send bob "see you at noon"',
-    '<%= config.bin %> send bob "are you there?" --wait delivered --timeout 10 --json'
+    '<%= config.bin %> send bob "are you there?" --wait delivered --timeout 10 --json',
+    '<%= config.bin %> send bob --file report.pdf --file photo.jpg'
   ]
 
   static override args = {
     contact: Args.string({ required: true, description: 'fingerprint, fingerprint prefix or name' }),
-    text: Args.string({ required: true, description: 'the message' })
+    text: Args.string({ required: false, description: 'the message (optional with --file)' })
   }
 
   static override flags = {
-    json: Flags.boolean({ description: 'print {"id","status","timestamp"} as JSON' }),
+    json: Flags.boolean({ description: 'print {"id","status","timestamp"} as JSON (with --file: {"message"?, "files": [transfer, …]})' }),
     wait: Flags.string({ description: 'wait until the message is delivered (or read); exit 1 if it is not within --timeout', options: ['sent', 'delivered', 'read'] }),
-    timeout: Flags.integer({ description: 'seconds to --wait (default 30)', min: 1, max: 3600, default: 30 })
+    timeout: Flags.integer({ description: 'seconds to --wait (default 30)', min: 1, max: 3600, default: 30 }),
+    file: Flags.string({ description: 'a file to send (repeatable); on a terminal a progress bar follows it until done', multiple: true })
   }
 
   async run (): Promise<void> {
     const { args, flags } = await this.parse(Send)
+    const files = (flags.file ?? []).map(f => resolve(f))
+    if (args.text === undefined && files.length === 0) throw errors.BAD_ARGUMENT('nothing to send: give a message, or --file <path>')
     const wait = flags.wait as 'sent' | 'delivered' | 'read' | undefined
     const timeoutMs = flags.timeout * 1000
-    const r = await withDaemon(this.paths(flags.home), async (_call, withTimeout) =>
-      await withTimeout(timeoutMs + 10_000)('messages.send', { contact: args.contact, text: args.text, ...(wait === undefined ? {} : { wait, timeoutMs }) }))
-    if (flags.json) { this.printJson({ id: r.id, status: r.status, timestamp: r.timestamp }); return }
-    this.log(`${r.status === 'sending' ? 'Queued' : 'Sent'}: ${r.id} (${r.status})`)
+    const tty = process.stdout.isTTY === true && !flags.json
+    const r = await withDaemon(this.paths(flags.home), async (call, withTimeout) => {
+      const message = args.text === undefined
+        ? undefined
+        : await withTimeout(timeoutMs + 10_000)('messages.send', { contact: args.contact, text: args.text, ...(wait === undefined ? {} : { wait, timeoutMs }) })
+      // hashing a large file takes a while: no IPC timeout shorter than that
+      const sent = files.length === 0 ? [] : await withTimeout(3600_000)('files.send', { contact: args.contact, paths: files })
+      const final = tty && sent.length > 0 ? await followTransfers(call, sent.map(t => t.id), process.stdout) : sent
+      return { message, files: final }
+    })
+    if (flags.json) {
+      const m = r.message === undefined ? undefined : { id: r.message.id, status: r.message.status, timestamp: r.message.timestamp }
+      this.printJson(files.length === 0 ? m : { ...(m === undefined ? {} : { message: m }), files: r.files })
+      return
+    }
+    if (r.message !== undefined) this.log(`${r.message.status === 'sending' ? 'Queued' : 'Sent'}: ${r.message.id} (${r.message.status})`)
+    for (const t of r.files) this.log(`${isFinished(t) ? t.state[0]?.toUpperCase() + t.state.slice(1) : 'Offered'}: ${t.id} ${t.name} (${t.size} bytes)`)
+    if (r.files.some(t => t.state === 'failed' || t.state === 'declined' || t.state === 'cancelled')) this.exit(1)
   }
 }

@@ -31,7 +31,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
  *     transport/'s token buckets; traversal/ uses dht/'s address codec; pqxdh/ is the session
  *     start with its prekey file); ratchet/ is the pure Double Ratchet core over crypto/'s primitives.
  *  7  app/: the user's profile and contact book, over store/ and keystore/.
- *  8  messaging/: the messenger: sessions to contacts, outbox, requests, receipts.
+ *  8  messaging/: the messenger: sessions to contacts, outbox, requests, receipts; files/: file
+ *     transfer over the same links (it uses messaging/, never the other way round).
  *  9  node/: the composition root: one whole node (transport, DHT, discovery, messaging) and testnets of them.
  * 10  daemon/: the process around one node: IPC, lock, log, detach.
  * 11  cli/, chat/: what a command or the chat screen needs to talk to the daemon and print.
@@ -46,7 +47,7 @@ export const LAYERS: ReadonlyArray<readonly string[]> = [
   ['src/crypto/', 'src/wire/', 'src/config/'],
   ['src/transport/', 'src/dht/', 'src/discovery/', 'src/store/', 'src/keystore/', 'src/portmap/', 'src/stun/', 'src/relay/', 'src/traversal/', 'src/ratchet/', 'src/pqxdh/'],
   ['src/app/'],
-  ['src/messaging/'],
+  ['src/messaging/', 'src/files/'],
   ['src/node/'],
   ['src/daemon/'],
   ['src/cli/', 'src/chat/']

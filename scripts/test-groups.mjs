@@ -45,6 +45,7 @@ export const SLOW = [
   'test/pqxdh/python-crosscheck.test.ts', // python3 with pyca/cryptography as a process
   'test/node/testnet.test.ts', // 50 + 3 × 20 simulated and 10 loopback whole nodes in one process: ~20 s of CPU
   'test/store/crash.test.ts', // a writer process killed mid-write
+  'test/files/sim.test.ts', // seven file transfers between whole simulated nodes, two of them across a crash
   'test/stun/coturn.test.ts', // coturn's turnserver as a process
   'test/transport/reliable-udp.test.ts', // a reliable peer process
   'test/transport/udp-processes.test.ts' // peers as processes

@@ -97,6 +97,22 @@ export const CONFIG_SCHEMA = {
     parse: parseHostPortList,
     check: (v: unknown): v is string[] => Array.isArray(v) && v.every(x => typeof x === 'string' && isHostPort(x))
   },
+  downloadDir: {
+    default: '',
+    doc: 'where received files go (empty: $XDG_DOWNLOAD_DIR/dmess, else ~/Downloads/dmess); read when the daemon starts',
+    parse: (t: string) => t.trim(),
+    check: (v: unknown): v is string => typeof v === 'string'
+  },
+  autoAcceptBytes: {
+    default: 16 * 1024 * 1024,
+    doc: 'files from contacts up to this many bytes are accepted without asking (0: always ask); read when the daemon starts',
+    parse: (t: string) => {
+      const n = Number(t.trim())
+      if (!/^\d+$/.test(t.trim()) || !Number.isSafeInteger(n)) throw errors.BAD_CONFIG(`expected a number of bytes, got "${t}"`)
+      return n
+    },
+    check: (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0
+  },
   logLevel: {
     default: 'info',
     doc: 'daemon log level: trace, debug, info, warn, error, silent',

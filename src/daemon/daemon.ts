@@ -12,7 +12,7 @@ import { realWorld, type World } from '../io/world.js'
 import { realScheduler } from '../io/scheduler.js'
 import { heapUsedAfterGc } from '../platform/heap.js'
 import { clearDhtMemos } from '../dht/ids.js'
-import { Node } from '../node/node.js'
+import { Node, type NodeFileOptions } from '../node/node.js'
 import type { EndpointComponent } from '../node/endpoint.js'
 import type { DhtComponent } from '../node/dht.js'
 import { seedFromInvite } from '../node/invite-seed.js'
@@ -46,6 +46,20 @@ export interface DaemonOptions {
   /** More components, started after the UDP socket and before IPC (tests; later wiring). */
   extraComponents?: (daemon: Daemon) => Component[]
   ipcLimits?: Partial<IpcLimits>
+  /** file transfer settings (proto-spec/files.md §5); default: the node's */
+  files?: FileSettings
+}
+
+/** What the daemon's settings say about files: plain data, so the detached child resolves the same. */
+export interface FileSettings {
+  downloadDir: string
+  autoAcceptBytes: number
+  /** test hook, only under the test runner (run.ts fileSettings) */
+  corruptChunk?: number
+}
+
+function nodeFileOptions (f: FileSettings): NodeFileOptions {
+  return { downloadDir: () => f.downloadDir, autoAcceptBytes: () => f.autoAcceptBytes, ...(f.corruptChunk === undefined ? {} : { corruptChunk: f.corruptChunk }) }
 }
 
 /** A stop() of one component that takes longer than this is abandoned (logged) so shutdown ends. */
@@ -90,7 +104,8 @@ export class Daemon {
       log,
       profileName: async () => await displayName(opts.paths),
       // derived now: the store wipes the store key once it has opened (openDaemonStore)
-      prekeyFileKey: prekeyFileKey(unlocked.storeKey)
+      prekeyFileKey: prekeyFileKey(unlocked.storeKey),
+      ...(opts.files === undefined ? {} : { files: nodeFileOptions(opts.files) })
     })
     this.ipc = new IpcServer({
       path: this.files.socket,
@@ -104,6 +119,7 @@ export class Daemon {
         events: this.events,
         daemon: { status: () => this.status(), requestStop: reason => this.requestStop(reason) },
         messaging: this.node.actions,
+        files: this.node.files,
         dht: this.dht,
         inviteSeed: async (fp, addresses) => { seedFromInvite(this.node, fp, addresses) },
         session

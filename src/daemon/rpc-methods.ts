@@ -13,6 +13,8 @@ import { MESSAGING_METHODS, type MessagingSpec } from './rpc-messaging.js'
 import type { MessagingActions } from '../messaging/actions.js'
 import type { RelayUseJson } from '../node/auto-relay.js'
 import { DHT_METHODS, type DhtLookup, type DhtSpec } from './rpc-dht.js'
+import { FILES_METHODS, type FilesSpec } from './rpc-files.js'
+import type { FileService } from '../files/service.js'
 import type { PortmapReport } from '../node/portmap.js'
 
 export interface DaemonStatus {
@@ -71,12 +73,14 @@ export interface MethodContext {
   messaging?: MessagingActions
   /** the running daemon's DHT (rpc-dht.ts) */
   dht?: DhtLookup
+  /** the running daemon's file transfers (rpc-files.ts) */
+  files?: FileService
   /** what becomes of a version 2 invite's addresses: dialled and joined through, or kept for the next start */
   inviteSeed?: (fingerprint: string, addresses: InviteAddresses) => Promise<void>
 }
 
 /** Params and result of every method: the typed contract of ipc.md §Methods. */
-export interface RpcSpec extends MessagingSpec, DhtSpec {
+export interface RpcSpec extends MessagingSpec, DhtSpec, FilesSpec {
   status: { params: Record<string, never>, result: DaemonStatus }
   stop: { params: Record<string, never>, result: { stopping: true, pid: number } }
   subscribe: { params: { events: EventType[] }, result: { events: EventType[] } }
@@ -194,7 +198,8 @@ const METHODS: Record<MethodName, Handler> = {
   'contacts.rename': contactsRename,
   'contacts.verify': contactsVerify,
   ...MESSAGING_METHODS,
-  ...DHT_METHODS
+  ...DHT_METHODS,
+  ...FILES_METHODS
 }
 
 function isMethodName (name: string): name is MethodName {

@@ -3,6 +3,10 @@
 import type { LevelWithSilent } from 'pino'
 import { secureHome, type HomePaths } from '../config/home.js'
 import { loadConfig } from '../config/config.js'
+import { homedir } from 'node:os'
+import { resolve } from 'node:path'
+import { defaultDownloadDir } from '../files/disk.js'
+import type { FileSettings } from './daemon.js'
 import { errors } from '../errors.js'
 import { assertInitialised, lock, unlock } from '../app/profile.js'
 import { Daemon, alreadyRunning, type DaemonOptions, type HostPort, type StaticPeer } from './daemon.js'
@@ -24,6 +28,8 @@ export interface DaemonSettings {
   peers: StaticPeer[]
   bootstrap: HostPort[]
   logLevel: LevelWithSilent
+  /** where received files go, and what is accepted unasked (config downloadDir, autoAcceptBytes; proto-spec/files.md §5) */
+  files: FileSettings
 }
 
 export interface DaemonFlags {
@@ -69,8 +75,22 @@ export async function resolveSettings (paths: HomePaths, flags: DaemonFlags): Pr
     portmap: flags.portmap ?? true,
     peers: (flags.peer ?? []).map(parsePeer),
     bootstrap: bootstrap.map(b => parseHostPort(b, source)),
-    logLevel: config.logLevel as LevelWithSilent
+    logLevel: config.logLevel as LevelWithSilent,
+    files: fileSettings(config.downloadDir, config.autoAcceptBytes)
   }
+}
+
+/**
+ * The file-transfer settings. DMESS_TEST_CORRUPT_CHUNK (a chunk index the sender corrupts once,
+ * proto-spec/files.md §6) is honoured only under the test runner (TAP=1, which tap sets for every
+ * test process and what it spawns), never in a user's daemon.
+ */
+export function fileSettings (downloadDir: string, autoAcceptBytes: number, env: NodeJS.ProcessEnv = process.env): FileSettings {
+  const dir = downloadDir === '' ? defaultDownloadDir(env) : resolve(downloadDir.replace(/^~(?=$|\/)/, homedir()))
+  const out: FileSettings = { downloadDir: dir, autoAcceptBytes }
+  const corrupt = env.DMESS_TEST_CORRUPT_CHUNK
+  if (env.TAP === '1' && corrupt !== undefined && /^\d+$/.test(corrupt)) out.corruptChunk = Number(corrupt)
+  return out
 }
 
 /** Refuses early (before a passphrase prompt) when a daemon already answers on this home's socket. */

@@ -1,7 +1,7 @@
 // What travels on a peer link (proto-spec/messaging.md §2): each message of the reliable channel
-// is one frame, a type byte and a body: envelopes, and the PQXDH prekey bundle asked for and sent
-// over the session (proto-spec/pqxdh.md §8). A frame of an unknown type is dropped and counted,
-// so a later version can add kinds (e.g. relayed envelopes).
+// is one frame, a type byte and a body: envelopes, the PQXDH prekey bundle asked for and sent
+// over the session (proto-spec/pqxdh.md §8), and file-transfer messages (proto-spec/files.md §3).
+// A frame of an unknown type is dropped and counted, so a later version can add kinds.
 import { BUNDLE_BYTES, BUNDLE_VERSION } from '../pqxdh/index.js'
 
 export const FrameType = {
@@ -12,8 +12,11 @@ export const FrameType = {
   /** body: one byte, the bundle version wanted (1): "send me your prekey bundle" */
   PREKEY_REQUEST: 0x10,
   /** body: the sender's current prekey bundle (pqxdh.md §3.3) */
-  PREKEY_BUNDLE: 0x11
+  PREKEY_BUNDLE: 0x11,
   // 0x12–0x1f reserved for the session start
+  /** body: one file-transfer message (proto-spec/files.md §3), handled by src/files/ */
+  FILE: 0x20
+  // 0x21–0x2f reserved for file transfer
 } as const
 export type FrameType = typeof FrameType[keyof typeof FrameType]
 
@@ -24,6 +27,7 @@ export type Frame =
   | { type: typeof FrameType.ENVELOPE, envelope: Uint8Array }
   | { type: typeof FrameType.PREKEY_REQUEST }
   | { type: typeof FrameType.PREKEY_BUNDLE, bundle: Uint8Array }
+  | { type: typeof FrameType.FILE, body: Uint8Array }
 
 export function encodeEnvelopeFrame (envelope: Uint8Array): Uint8Array {
   const out = new Uint8Array(FRAME_HEADER_BYTES + envelope.length)
@@ -43,6 +47,13 @@ export function encodePrekeyBundleFrame (bundle: Uint8Array): Uint8Array {
   return out
 }
 
+export function encodeFileFrame (body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(FRAME_HEADER_BYTES + body.length)
+  out[0] = FrameType.FILE
+  out.set(body, FRAME_HEADER_BYTES)
+  return out
+}
+
 /** Null for anything that is not a frame we know (network input: never throws). */
 export function decodeFrame (bytes: Uint8Array): Frame | null {
   if (bytes.length <= FRAME_HEADER_BYTES) return null
@@ -51,6 +62,7 @@ export function decodeFrame (bytes: Uint8Array): Frame | null {
     case FrameType.ENVELOPE: return { type: FrameType.ENVELOPE, envelope: body }
     case FrameType.PREKEY_REQUEST: return body.length === 1 && body[0] === BUNDLE_VERSION ? { type: FrameType.PREKEY_REQUEST } : null
     case FrameType.PREKEY_BUNDLE: return body.length === BUNDLE_BYTES ? { type: FrameType.PREKEY_BUNDLE, bundle: body } : null
+    case FrameType.FILE: return { type: FrameType.FILE, body }
     default: return null
   }
 }

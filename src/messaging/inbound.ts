@@ -48,7 +48,9 @@ export interface InboundHooks {
   /** a contact sent us a CONTACT_REQUEST: we are mutual contacts; learn what it tells */
   mutualRequest: (fp: string, req: ContactRequestPayload) => Promise<void>
   /** a PQXDH prekey request or bundle (prekey-exchange.ts) */
-  prekeyFrame: (link: PeerLink, frame: Exclude<Frame, { type: typeof FrameType.ENVELOPE }>) => void
+  prekeyFrame: (link: PeerLink, frame: Extract<Frame, { type: typeof FrameType.PREKEY_REQUEST | typeof FrameType.PREKEY_BUNDLE }>) => void
+  /** a file-transfer message (proto-spec/files.md §3): handed over as it came, not queued */
+  fileFrame: (link: PeerLink, body: Uint8Array) => void
 }
 
 export class Inbound {
@@ -82,6 +84,7 @@ export class Inbound {
     }
     const frame = decodeFrame(bytes)
     if (frame === null) { c.malformed++; return }
+    if (frame.type === FrameType.FILE) { this.hooks.fileFrame(link, frame.body); return }
     if (frame.type !== FrameType.ENVELOPE) { this.hooks.prekeyFrame(link, frame); return }
     // a stranger whose request cannot hold this much more: dropped before any copy or decryption (§3.2)
     if (!isContact && this.hooks.requests.refuseEarly(fp, frame.envelope.length, { mine: this.#claims.get(fp) ?? 0, all: this.#claimed })) {

@@ -25,7 +25,7 @@ export class PrekeyExchange {
   ) {}
 
   /** A prekey frame from a link (after the inbound gate). Never throws. */
-  onFrame (link: PeerLink, frame: Exclude<Frame, { type: typeof FrameType.ENVELOPE }>): void {
+  onFrame (link: PeerLink, frame: Extract<Frame, { type: typeof FrameType.PREKEY_REQUEST | typeof FrameType.PREKEY_BUNDLE }>): void {
     if (frame.type === FrameType.PREKEY_REQUEST) {
       if (this.ours === undefined) return
       link.send(encodePrekeyBundleFrame(this.ours())).catch(() => {}) // the link closed: the asker asks again

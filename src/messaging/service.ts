@@ -55,6 +55,13 @@ export interface MessagingServiceOptions extends PeerConnectorOptions {
   prekeyBundle?: () => Uint8Array
 }
 
+/** What file transfer (src/files/, which sits on top of messaging) needs from links. */
+export interface FileFrameHandler {
+  frame: (link: PeerLink, body: Uint8Array) => void
+  linkUp: (link: PeerLink) => void
+  linkDown: (link: PeerLink) => void
+}
+
 export class MessagingService implements Component {
   readonly name = 'messaging'
   readonly ctx: MessagingContext
@@ -70,6 +77,8 @@ export class MessagingService implements Component {
   readonly introduced = new Set<string>()
   readonly remembered = new Map<string, RememberedAddress>()
   presence: 'online' | 'away' = 'online'
+  /** file transfer (src/files/), set by the node that has one: FILE frames and link changes go to it */
+  fileHandler: FileFrameHandler | null = null
   profileName: string | undefined
   readonly #state: StateFile
   readonly #requestFiles: RequestFiles
@@ -108,12 +117,16 @@ export class MessagingService implements Component {
       refusedEarly: () => { this.#persistCountsSoon() },
       presence: (fp, state) => { this.network.apply(this.network.conn.presence(fp, state, this.ctx.now())) },
       mutualRequest: async (fp, req) => { await this.#mutual(fp, req) },
-      prekeyFrame: (link, frame) => { this.prekeyExchange.onFrame(link, frame) }
+      prekeyFrame: (link, frame) => { this.prekeyExchange.onFrame(link, frame) },
+      fileFrame: (link, body) => {
+        if (this.fileHandler === null) this.ctx.counters.malformed++
+        else this.fileHandler.frame(link, body)
+      }
     }, this.waiters)
     this.network = new PeerConnector(this.ctx, opts, {
       isBlocked: fp => this.inbound.gate.isBlocked(fp) || (!this.ctx.contacts.has(fp) && this.inbound.gate.isCoolingOff(fp, this.ctx.now())),
-      linkUp: link => { this.#linkUp(link) },
-      linkDown: link => { this.#linkDown(link) },
+      linkUp: link => { this.#linkUp(link); this.fileHandler?.linkUp(link) },
+      linkDown: link => { this.#linkDown(link); this.fileHandler?.linkDown(link) },
       frame: (link, bytes) => { this.inbound.onFrame(link, bytes) },
       rekey: link => { if (this.ctx.contacts.has(link.fingerprint)) void this.sendPresence(link.fingerprint) },
       state: (fp, state, address) => { this.#emitPresence(fp, state, address) },

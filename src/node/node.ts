@@ -28,6 +28,8 @@ import type { DhtNodeOptions } from '../dht/node.js'
 import { LOOPBACK_SETTINGS, isLoopbackHost } from '../dht/loopback.js'
 import { MessagingService } from '../messaging/service.js'
 import { MessagingActions } from '../messaging/actions.js'
+import { FileService } from '../files/service.js'
+import { defaultDownloadDir, realFileDisk, type FileDisk } from '../files/disk.js'
 import type { PeerConnectorOptions } from '../messaging/peer-connector.js'
 import type { Store } from '../store/index.js'
 import { PrekeyService, PREKEY_FILE_NAME } from '../pqxdh/index.js'
@@ -82,7 +84,22 @@ export interface NodeOptions {
   addressObserver?: AddressObserver
   /** the relay fallback: a punch to a contact gave up (proto-spec/traversal.md §7) */
   onPunchGiveUp?: (ev: Extract<PunchEvent, { type: 'failed' }>) => void
+  /** file transfer (proto-spec/files.md): the disk (default the real one), where files go, what is taken unasked */
+  files?: NodeFileOptions
 }
+
+export interface NodeFileOptions {
+  disk?: FileDisk
+  /** default: $XDG_DOWNLOAD_DIR/dmess, else ~/Downloads/dmess */
+  downloadDir?: () => string
+  /** default 16 MiB */
+  autoAcceptBytes?: () => number
+  /** test hook (files.md §6): the sender corrupts this chunk once */
+  corruptChunk?: number
+}
+
+/** Offers up to this size are accepted without asking (files.md §3.1). */
+export const DEFAULT_AUTO_ACCEPT_BYTES = 16 * 1024 * 1024
 
 /** mDNS follows the UDP bind: one interface when bound to one IPv4 address (else all of them). */
 export function mdnsOptions (host: string, enabled: boolean): PeerConnectorOptions['mdns'] {
@@ -108,6 +125,8 @@ export class Node {
   readonly messaging: MessagingService
   /** what users do (send, read, accept, block, …), as IPC methods call it */
   readonly actions: MessagingActions
+  /** file transfer over the messaging links (proto-spec/files.md) */
+  readonly files: FileService
   readonly #started: Component[] = []
 
   constructor (readonly opts: NodeOptions) {
@@ -224,6 +243,21 @@ export class Node {
       prekeyBundle: this.prekeys === null ? undefined : (prekeys => () => prekeys.bundle())(this.prekeys)
     })
     this.actions = new MessagingActions(this.messaging)
+    const fileOpts = opts.files ?? {}
+    this.files = new FileService({
+      messaging: this.messaging,
+      store: () => this.store,
+      disk: fileOpts.disk ?? realFileDisk,
+      partialDir: `${opts.paths.home}/files`,
+      downloadDir: fileOpts.downloadDir ?? (() => defaultDownloadDir()),
+      autoAcceptBytes: fileOpts.autoAcceptBytes ?? (() => DEFAULT_AUTO_ACCEPT_BYTES),
+      events: this.events,
+      log: log.child({ c: 'files' }),
+      scheduler: world.scheduler,
+      now: () => world.scheduler.wallNow(),
+      randomBytes: n => world.random.bytes(n),
+      ...(fileOpts.corruptChunk === undefined ? {} : { corruptChunk: fileOpts.corruptChunk })
+    })
   }
 
   get store (): Store {
@@ -280,10 +314,10 @@ export class Node {
   /**
    * The node's parts in start order: the store, the prekeys, the socket, its port mapping, the relay, the DHT
    * (before messaging, which looks peers up in it and stops first, cancelling its lookups), STUN,
-   * NAT traversal, messaging.
+   * NAT traversal, messaging, file transfer (on messaging's links; it stops first).
    */
   components (): Component[] {
-    return [this.storage, ...(this.prekeys === null ? [] : [this.prekeys]), this.udp, ...(this.portmap === null ? [] : [this.portmap]), this.relay, ...(this.dht === null ? [] : [this.dht]), ...(this.nat === null ? [] : [this.nat]), ...(this.traversal === null ? [] : [this.traversal]), ...(this.autoRelay === null ? [] : [this.autoRelay]), this.messaging]
+    return [this.storage, ...(this.prekeys === null ? [] : [this.prekeys]), this.udp, ...(this.portmap === null ? [] : [this.portmap]), this.relay, ...(this.dht === null ? [] : [this.dht]), ...(this.nat === null ? [] : [this.nat]), ...(this.traversal === null ? [] : [this.traversal]), ...(this.autoRelay === null ? [] : [this.autoRelay]), this.messaging, this.files]
   }
 
   /** Starts the parts in order; on a failure stops those started, in reverse, and throws. */

@@ -31,7 +31,9 @@ import { prekeyFileKey } from '../pqxdh/index.js'
 import type { DhtNodeOptions } from '../dht/node.js'
 import type { DaemonEvent } from '../runtime/events.js'
 import type { NatSettings } from './nat.js'
-import { Node } from './node.js'
+import { Node, type NodeFileOptions } from './node.js'
+import { realFileDisk, type FileDisk } from '../files/disk.js'
+import { MemoryFileDisk } from '../files/disk-memory.js'
 import { Life } from './testnet-life.js'
 import { seedFromInvite } from './invite-seed.js'
 import type { PeerAddress } from '../io/address.js'
@@ -65,6 +67,8 @@ export interface TestnetOptions {
   behind?: (i: number, sim: SimNetwork) => SimNat | null
   /** nodes keep PQXDH prekeys in their storage and hand out bundles (pqxdh.md §5, §8); default off */
   prekeys?: boolean
+  /** node i's file-transfer settings over the testnet's (a disk of its own, in memory on the simulator; downloads under its home) */
+  files?: (i: number) => NodeFileOptions
 }
 
 export interface TestNode extends Node {
@@ -77,6 +81,8 @@ export interface TestNode extends Node {
 
 interface Slot {
   index: number, name: string, identity: Identity, storeKey: Uint8Array, home: string, world: World, host: string, port: number
+  /** the node's files (proto-spec/files.md): kept across a restart like its store */
+  fileDisk: FileDisk
   /** the running (or crashed) instance's hold on the world */
   life: Life | null
 }
@@ -111,10 +117,13 @@ export class Testnet {
         ? realWorld()
         : { scheduler: simScheduler(this.sim.clock, SIM_WALL_BASE_MS), random: simRandom(rng.fork()), sockets: simSockets(nat ?? this.sim, host), storage: this.#storage }
       const name = this.opts.name?.(i) ?? `node-${i}`
-      this.#slots.push({ index: i, name, identity: this.sim === null ? generateIdentity() : seededIdentity(keys), storeKey: world.random.bytes(32), home: join(this.#tmp ?? '/sim', `node-${i}`), world, host, port: 0, life: null })
+      this.#slots.push({ index: i, name, identity: this.sim === null ? generateIdentity() : seededIdentity(keys), storeKey: world.random.bytes(32), home: join(this.#tmp ?? '/sim', `node-${i}`), world, host, port: 0, life: null, fileDisk: this.sim === null ? realFileDisk : new MemoryFileDisk() })
     }
     for (const slot of this.#slots) this.nodes.push(await this.#start(slot))
   }
+
+  /** Node i's file disk: in memory on the simulator (src/files/disk-memory.ts), else the real one. */
+  fileDisk (i: number): FileDisk { return this.#slots[i]!.fileDisk }
 
   /** The node stopped cleanly (its store closed); restart(i) brings it back with what it stored. */
   async stop (i: number): Promise<void> {
@@ -252,7 +261,8 @@ export class Testnet {
       relay: this.opts.relay?.(slot.index) ?? false,
       log: this.opts.log ?? pino({ level: 'silent' }),
       prekeyFileKey: this.opts.prekeys === true ? prekeyFileKey(slot.storeKey) : undefined,
-      profileName: async () => slot.name
+      profileName: async () => slot.name,
+      files: { disk: slot.fileDisk, downloadDir: () => join(slot.home, 'downloads'), ...this.opts.files?.(slot.index) }
     }) as TestNode
     const seen: DaemonEvent[] = []
     Object.assign(node, { index: slot.index, identity: slot.identity, invite: encodeInvite(slot.identity), seen })

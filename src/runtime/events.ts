@@ -2,7 +2,7 @@
 // changed); IPC subscribers receive the events they asked for (proto-spec/ipc.md §Events).
 // Events may carry message bodies for the local user: the bus never logs their content.
 
-export const EVENT_TYPES = ['message', 'receipt', 'typing', 'presence', 'request', 'contact'] as const
+export const EVENT_TYPES = ['message', 'receipt', 'typing', 'presence', 'request', 'contact', 'file'] as const
 export type EventType = typeof EVENT_TYPES[number]
 
 export interface DaemonEvent {

@@ -12,7 +12,9 @@ export const SUB = {
   outbox: 'outbox',
   /** schema v1/v2 only: emptied by the v2 → v3 migration (the due-time index leaked times) */
   outboxdue: 'outboxdue',
-  blocklist: 'blocklist'
+  blocklist: 'blocklist',
+  /** file transfers (proto-spec/files.md §5.1), added in schema v3 without a migration: absent means none */
+  transfers: 'transfers'
 } as const
 
 export const META_SCHEMA_VERSION = 'schemaVersion'
@@ -84,7 +86,8 @@ export const TAG = {
   messageId: 'dmess/store/v3/message-id',
   unread: 'dmess/store/v3/unread',
   unreadEntry: 'dmess/store/v3/unread-entry',
-  outbox: 'dmess/store/v3/outbox'
+  outbox: 'dmess/store/v3/outbox',
+  transfer: 'dmess/store/v3/transfer'
 } as const
 
 type Tagger = (label: string, ...parts: Array<string | number>) => string
@@ -107,6 +110,7 @@ export class KeyTags {
   blocked (fp: string): string { return this.tag(TAG.blocked, fp) }
   messageId (id: string): string { return this.recentTag(this.ids, TAG.messageId, id) }
   outbox (id: string): string { return this.recentTag(this.outboxIds, TAG.outbox, id) }
+  transfer (id: string): string { return this.tag(TAG.transfer, id) }
 
   /** convs key, and the prefix of the conversation's `messages` keys */
   conversation (peer: string): string {

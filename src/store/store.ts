@@ -10,6 +10,7 @@ import { prepareSchema } from './migrations.js'
 import { Outbox } from './outbox.js'
 import { GroupCommit } from './group.js'
 import { search } from './search.js'
+import { Transfers, type TransferRecord } from './transfers.js'
 import type {
   AddResult, BlockedEntry, Contact, Conversation, HistoryOptions, MessageStatus, NewMessage,
   OutboxEntry, OutboxListOptions, SearchOptions, StoreOptions, StoredMessage
@@ -20,6 +21,7 @@ export class Store {
   private readonly contacts: Contacts
   private readonly blocks: Blocklist
   private readonly outbox: Outbox
+  private readonly transfers: Transfers
   private closing: Promise<void> | undefined
 
   /** Use openStore. */
@@ -28,6 +30,7 @@ export class Store {
     this.contacts = new Contacts(ctx)
     this.blocks = new Blocklist(ctx)
     this.outbox = new Outbox(ctx)
+    this.transfers = new Transfers(ctx)
   }
 
   // ---- contacts (§Contacts) ----
@@ -67,6 +70,11 @@ export class Store {
   get writeCounts (): { batches: number, steps: number } { return { ...this.ctx.group.counts } }
 
   // ---- blocklist (§Blocklist) ----
+  // ---- file transfers (proto-spec/files.md §5.1): opaque records, synced ----
+  async putTransfer (id: string, value: Uint8Array): Promise<void> { await this.transfers.put(id, value) }
+  async removeTransfer (id: string): Promise<void> { await this.transfers.remove(id) }
+  async listTransfers (): Promise<TransferRecord[]> { return await this.transfers.list() }
+
   async block (fp: string, at?: number): Promise<boolean> { return await this.blocks.block(fp, at) }
   async unblock (fp: string): Promise<boolean> { return await this.blocks.unblock(fp) }
   async isBlocked (fp: string): Promise<boolean> { return await this.blocks.isBlocked(fp) }

@@ -3,6 +3,7 @@
 import t from 'tap'
 import { writeFile } from 'node:fs/promises'
 import { parsePeer, formatPeer, resolveSettings, assertNoDaemon } from '../../src/daemon/run.js'
+import { defaultDownloadDir } from '../../src/files/disk.js'
 import { generateIdentity } from '../../src/crypto/identity.js'
 import { childArgs, parseChildArgs } from '../../src/daemon/detach.js'
 import { Daemon } from '../../src/daemon/daemon.js'
@@ -33,7 +34,8 @@ t.test('flags override config.yaml; --bootstrap replaces the configured list', a
     portmap: true,
     peers: [],
     bootstrap: [{ host: '10.0.0.1', port: 1000 }, { host: 'fd00::1', port: 2000 }],
-    logLevel: 'debug'
+    logLevel: 'debug',
+    files: { downloadDir: defaultDownloadDir(), autoAcceptBytes: 16 * 1024 * 1024 }
   })
   const flagged = await resolveSettings(paths, { port: 0, host: '::1', mdns: true, peer: ['127.0.0.1:5', '[::1]:6'], bootstrap: ['1.2.3.4:7'] })
   t.equal(flagged.port, 0)

@@ -1,0 +1,187 @@
+// File transfer daemon to daemon (proto-spec/files.md): two real `dmess daemon` processes on
+// 127.0.0.1, mutual contacts, one file of DMESS_BENCH_FILE_MB (default 1024) sent with
+// `files.send` and received into a download directory. Measures
+//  - throughput: file bytes per second from the offer to the receiver's `done` (hashing the
+//    source first is included: it is part of what the user waits for), beside the reliable
+//    channel's bulk figure (docs/performance.md: 96 MB/s one way on loopback), as a ratio;
+//  - both daemons' CPU time per MiB (from /proc: meaningful on a busy machine, where the rate is not);
+//  - both daemons' peak RSS, sampled every 250 ms during the transfer;
+//  - chat latency: a message sent with `wait: delivered`, median and p99, idle and during the
+//    transfer (what files.md §3.3's 512 KiB bound on DATA in flight is for).
+// One JSON line per metric. Needs `npm run build`.
+//   npm run bench -- files        DMESS_BENCH_FILE_MB=100 for a shorter run; DMESS_BENCH_CPU_PROF=<dir>
+// writes both daemons' CPU profiles there.
+import { spawn } from 'node:child_process'
+import dgram from 'node:dgram'
+import { open, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { randomBytes } from 'node:crypto'
+import { initProfile } from '../../src/app/profile.js'
+import { homePaths } from '../../src/config/home.js'
+import { IpcClient } from '../../src/daemon/ipc-client.js'
+import { isProcessAlive, readPidFile, waitForExit } from '../../src/daemon/lock.js'
+
+const MB = Number(process.env.DMESS_BENCH_FILE_MB ?? 1024)
+const CHAT_N = Number(process.env.DMESS_BENCH_FILE_CHAT_N ?? 50)
+const TRANSPORT_BULK_MBPS = 96
+const PASS = 'bench passphrase'
+const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'run.js')
+const MAX_WAIT_MS = 3600_000
+
+function emit (metric: string, value: number, params: Record<string, unknown> = {}, digits = 1): void {
+  console.log(JSON.stringify({ metric, value: Math.round(value * 10 ** digits) / 10 ** digits, params }))
+}
+
+interface Node { home: string, port: number, invite: string, fingerprint: string, pid?: number }
+
+async function freePort (): Promise<number> {
+  const s = dgram.createSocket('udp4')
+  await new Promise<void>(resolve => s.bind(0, '127.0.0.1', () => resolve()))
+  const port = s.address().port
+  await new Promise<void>(resolve => s.close(() => resolve()))
+  return port
+}
+
+async function makeNode (name: string): Promise<Node> {
+  const home = await mkdtemp(join(tmpdir(), `dmess-bench-files-${name}-`))
+  const p = await initProfile(homePaths(home), PASS, { name, kdf: { t: 1, m: 64, p: 1 } })
+  return { home, port: await freePort(), invite: p.invite, fingerprint: p.fingerprint }
+}
+
+/** DMESS_BENCH_CPU_PROF=<dir>: both daemons write V8 CPU profiles there (the detached child inherits the flags). */
+const PROF_DIR = process.env.DMESS_BENCH_CPU_PROF
+const PROF_FLAGS = PROF_DIR === undefined || PROF_DIR === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`]
+
+async function dmess (args: string[]): Promise<void> {
+  const child = spawn(process.execPath, [...(args[0] === 'daemon' ? PROF_FLAGS : []), BIN, ...args], { env: { ...process.env, DMESS_PASSPHRASE: PASS }, stdio: ['ignore', 'ignore', 'pipe'] })
+  let err = ''
+  child.stderr.on('data', d => { err += d })
+  const code = await new Promise<number | null>(resolve => child.on('close', resolve))
+  if (code !== 0) throw new Error(`dmess ${args[0] ?? ''} failed: ${err}`)
+}
+
+async function startDaemon (n: Node, peer: Node): Promise<void> {
+  await dmess(['daemon', '--detach', '--home', n.home, '--host', '127.0.0.1', '--port', String(n.port), '--no-mdns', '--peer', `${peer.fingerprint}@127.0.0.1:${peer.port}`])
+  n.pid = await readPidFile(join(n.home, 'daemon.pid'))
+}
+
+async function stopNode (n: Node): Promise<void> {
+  if (n.pid !== undefined && isProcessAlive(n.pid)) {
+    process.kill(n.pid, 'SIGTERM')
+    if (!await waitForExit(n.pid, 15_000)) process.kill(n.pid, 'SIGKILL')
+  }
+  await rm(n.home, { recursive: true, force: true })
+}
+
+async function rssMiB (n: Node): Promise<number> {
+  try {
+    return Number(/VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${n.pid ?? 0}/status`, 'utf8'))?.[1]) / 1024
+  } catch {
+    return NaN
+  }
+}
+
+/** CPU time (user + system) a daemon has used so far, in ms (Linux /proc; NaN elsewhere). */
+async function cpuMs (n: Node): Promise<number> {
+  try {
+    const fields = (await readFile(`/proc/${n.pid ?? 0}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? []
+    return (Number(fields[11]) + Number(fields[12])) * 10 // clock ticks of 10 ms (USER_HZ = 100)
+  } catch {
+    return NaN
+  }
+}
+
+function percentile (sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN
+}
+
+async function chatLatencies (c: IpcClient, n: number, stop: () => boolean = () => false): Promise<number[]> {
+  const lat: number[] = []
+  for (let i = 0; i < n && !stop(); i++) {
+    const a = performance.now()
+    await c.call('messages.send', { contact: 'bob', text: `latency ${i}`, wait: 'delivered', timeoutMs: 60_000 }, 70_000)
+    lat.push(performance.now() - a)
+  }
+  return lat.sort((x, y) => x - y)
+}
+
+/** A file of `mb` MiB of random bytes, written in 4 MiB pieces. */
+async function makeFile (path: string, mb: number): Promise<void> {
+  const fh = await open(path, 'w')
+  try {
+    const piece = randomBytes(4 * 1024 * 1024)
+    for (let left = mb * 1024 * 1024; left > 0; left -= piece.length) await fh.write(piece, 0, Math.min(piece.length, left))
+  } finally { await fh.close() }
+}
+
+export async function run (): Promise<void> {
+  const alice = await makeNode('alice')
+  const bob = await makeNode('bob')
+  const dir = await mkdtemp(join(tmpdir(), 'dmess-bench-files-'))
+  const file = join(dir, 'payload.bin')
+  const clients: IpcClient[] = []
+  try {
+    await makeFile(file, MB)
+    await dmess(['config', 'set', 'downloadDir', join(dir, 'downloads'), '--home', bob.home])
+    await dmess(['config', 'set', 'autoAcceptBytes', String(MB * 1024 * 1024), '--home', bob.home])
+    await startDaemon(alice, bob)
+    await startDaemon(bob, alice)
+    const ca = await IpcClient.connect(join(alice.home, 'daemon.sock'))
+    const cb = await IpcClient.connect(join(bob.home, 'daemon.sock'))
+    const chat = await IpcClient.connect(join(alice.home, 'daemon.sock'))
+    clients.push(ca, cb, chat)
+    await ca.call('contacts.add', { who: bob.invite })
+    await cb.call('contacts.add', { who: alice.invite })
+    await chat.call('messages.send', { contact: 'bob', text: 'warm up', wait: 'delivered', timeoutMs: 60_000 }, 70_000)
+
+    const idle = await chatLatencies(chat, CHAT_N)
+    emit('files_chat_latency_idle_p50_ms', percentile(idle, 0.5), { messages: idle.length })
+    emit('files_chat_latency_idle_p99_ms', percentile(idle, 0.99), { messages: idle.length })
+
+    const bytes = MB * 1024 * 1024
+    let done = false
+    const rss = { alice: 0, bob: 0 }
+    const sampler = setInterval(() => {
+      void rssMiB(alice).then(v => { rss.alice = Math.max(rss.alice, v) })
+      void rssMiB(bob).then(v => { rss.bob = Math.max(rss.bob, v) })
+    }, 250)
+    const cpu0 = [await cpuMs(alice), await cpuMs(bob)]
+    const t0 = performance.now()
+    const [offer] = await ca.call('files.send', { contact: 'bob', paths: [file] }, MAX_WAIT_MS)
+    const hashedS = (performance.now() - t0) / 1000
+    const busy = chatLatencies(chat, CHAT_N, () => done)
+    const deadline = Date.now() + MAX_WAIT_MS
+    for (;;) {
+      const t = (await cb.call('files.list', {})).find(x => x.id === offer?.id)
+      if (t?.state === 'done') break
+      if (t !== undefined && t.state !== 'active' && t.state !== 'offered') throw new Error(`transfer ended ${t.state}: ${t.reason ?? ''}`)
+      if (Date.now() > deadline) throw new Error('transfer not done in time')
+      await new Promise(resolve => setTimeout(resolve, 50))
+    }
+    const s = (performance.now() - t0) / 1000
+    const cpu1 = [await cpuMs(alice), await cpuMs(bob)]
+    done = true
+    clearInterval(sampler)
+    const during = await busy
+    const mbps = bytes / 1e6 / s
+    const params = { mib: MB, chunkBytes: 32768, inflightBytes: 512 * 1024, hashSeconds: Math.round(hashedS * 10) / 10 }
+    emit('files_throughput_mb_per_s', mbps, params)
+    emit('files_throughput_vs_transport_bulk', mbps / TRANSPORT_BULK_MBPS, { ...params, transportBulkMBps: TRANSPORT_BULK_MBPS, note: 'docs/performance.md reliable bulk figure' }, 3)
+    // what it costs whatever else the machine is doing (chat messages sent meanwhile included)
+    emit('files_sender_cpu_ms_per_mib', ((cpu1[0] ?? NaN) - (cpu0[0] ?? NaN)) / MB, params)
+    emit('files_receiver_cpu_ms_per_mib', ((cpu1[1] ?? NaN) - (cpu0[1] ?? NaN)) / MB, params)
+    emit('files_sender_rss_peak_mib', rss.alice, params)
+    emit('files_receiver_rss_peak_mib', rss.bob, params)
+    emit('files_chat_latency_during_p50_ms', percentile(during, 0.5), { messages: during.length })
+    emit('files_chat_latency_during_p99_ms', percentile(during, 0.99), { messages: during.length })
+  } finally {
+    for (const c of clients) c.close()
+    await stopNode(alice)
+    await stopNode(bob)
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await run()

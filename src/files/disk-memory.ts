@@ -1,0 +1,83 @@
+// The files module's disk in memory (disk.ts), for simulated nodes: sources are put in by the
+// test, partial files are byte arrays, "synced" bytes are what survives a simulated crash
+// (`crash()` drops whatever was written since the last sync), and placing never overwrites.
+import { basename, join } from 'node:path'
+import { candidateName, type FileDisk, type PartialFile } from './disk.js'
+
+export class MemoryFileDisk implements FileDisk {
+  readonly files = new Map<string, Uint8Array>()
+  /** partial files: what was written, and what the last sync made durable */
+  readonly #partials = new Map<string, { live: Uint8Array, durable: Uint8Array }>()
+  /** when set, writes fail with this errno code (a full disk: ENOSPC) */
+  failWrites: string | null = null
+
+  async statSource (path: string): Promise<{ size: number, isDirectory: boolean } | null> {
+    const f = this.files.get(path)
+    if (f !== undefined) return { size: f.length, isDirectory: false }
+    const dir = path.endsWith('/') ? path : path + '/'
+    for (const p of this.files.keys()) if (p.startsWith(dir)) return { size: 0, isDirectory: true }
+    return null
+  }
+
+  async readChunks (path: string, chunkSize: number, chunk: (bytes: Uint8Array) => void): Promise<number> {
+    const f = this.#need(path)
+    for (let o = 0; o < f.length; o += chunkSize) chunk(f.slice(o, o + chunkSize))
+    return f.length
+  }
+
+  async readChunk (path: string, offset: number, length: number): Promise<Uint8Array> {
+    return this.#need(path).slice(offset, offset + length)
+  }
+
+  async openPartial (path: string): Promise<PartialFile> {
+    let p = this.#partials.get(path)
+    if (p === undefined) {
+      p = { live: new Uint8Array(0), durable: new Uint8Array(0) }
+      this.#partials.set(path, p)
+    }
+    const part = p
+    return {
+      write: async (offset, bytes) => {
+        if (this.failWrites !== null) throw Object.assign(new Error(`write: ${this.failWrites}`), { code: this.failWrites })
+        if (offset + bytes.length > part.live.length) {
+          const grown = new Uint8Array(offset + bytes.length)
+          grown.set(part.live)
+          part.live = grown
+        }
+        part.live.set(bytes, offset)
+      },
+      sync: async () => { part.durable = part.live.slice() },
+      close: async () => {}
+    }
+  }
+
+  /** The partial file's bytes as written (tests alter them to play a disk that lost or changed data). */
+  partialBytes (path: string): Uint8Array | undefined { return this.#partials.get(path)?.live }
+
+  /** A crash: every partial file keeps only what its last sync made durable. */
+  crash (): void {
+    for (const p of this.#partials.values()) p.live = p.durable.slice()
+  }
+
+  async removeFile (path: string): Promise<void> {
+    this.#partials.delete(path)
+    this.files.delete(path)
+  }
+
+  async place (partial: string, dir: string, name: string): Promise<string> {
+    const p = this.#partials.get(partial)
+    if (p === undefined) throw Object.assign(new Error(`no partial file ${partial}`), { code: 'ENOENT' })
+    for (let k = 0; ; k++) {
+      const target = join(dir, candidateName(basename(name), k))
+      if (this.files.has(target)) continue
+      this.files.set(target, p.durable.slice())
+      return target
+    }
+  }
+
+  #need (path: string): Uint8Array {
+    const f = this.files.get(path) ?? this.#partials.get(path)?.live
+    if (f === undefined) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' })
+    return f
+  }
+}

@@ -1,0 +1,599 @@
+// File transfer in the daemon (proto-spec/files.md): transfers kept in the store, FILE frames on
+// the messaging service's links, the receiver pulling verified chunks into a partial file, the
+// sender keeping its DATA in the link's channel bounded so chat is never stuck behind a file.
+// The protocol cores are pure (merkle.ts, receiver-core.ts, state.ts); this file is their I/O.
+import { basename } from 'node:path'
+import type { Logger } from 'pino'
+import { errors } from '../errors.js'
+import type { Component } from '../runtime/component.js'
+import type { EventBus } from '../runtime/events.js'
+import type { Scheduler, TimerHandle } from '../io/scheduler.js'
+import type { Store } from '../store/index.js'
+import type { MessagingService } from '../messaging/service.js'
+import type { PeerLink } from '../messaging/link.js'
+import { encodeFileFrame } from '../messaging/frames.js'
+import { CANCEL_REASON_NAMES, CancelReason, CHUNK_SIZE, decodeFileMessage, encodeFileMessage, FileKind, isChunkSize, type FileMessage, type Offer } from './codec.js'
+import { chunkCount, chunkLength, HashTree, leafHash } from './merkle.js'
+import { ReceiverCore } from './receiver-core.js'
+import { nextState, TERMINAL, type TransferEvent } from './state.js'
+import { decodeTransfer, encodeTransfer, transferJson, type Transfer, type TransferJson } from './transfer.js'
+import { sanitiseName, type FileDisk, type PartialFile } from './disk.js'
+import { constantTimeEqual } from '../crypto/primitives.js'
+import { mediaTypeOf } from './media-type.js'
+
+/** chunks a receiver asks for at once (files.md §3.2) */
+export const RECEIVE_WINDOW = 32
+/** DATA bytes a sender keeps unacknowledged in a link's channel (files.md §3.3) */
+export const FILE_INFLIGHT_BYTES = 512 * 1024
+/** chunks queued per transfer at the sender (files.md §5.3) */
+export const SEND_QUEUE_MAX = 1024
+/** nothing arrived for this long with chunks asked for: ask again (files.md §3.2) */
+export const REQUEST_STALL_MS = 10_000
+/** the partial file is synced and the bitmap written after this many chunks, or this long (files.md §5.1) */
+export const SYNC_EVERY_CHUNKS = 64
+export const SYNC_EVERY_MS = 1000
+/** how soon a sender whose DATA fills the channel looks again for room (files.md §3.3) */
+export const PUMP_POLL_MS = 2
+/** offers waiting for the user, per peer (files.md §5.3) */
+export const PENDING_OFFERS_PER_PEER = 64
+const TICK_MS = 1000
+
+export interface FileServiceOptions {
+  messaging: MessagingService
+  store: () => Store
+  disk: FileDisk
+  /** where partial files go: `<home>/files` */
+  partialDir: string
+  downloadDir: () => string
+  /** offers up to this size are accepted without asking (files.md §3.1) */
+  autoAcceptBytes: () => number
+  events: EventBus
+  log: Logger
+  scheduler: Scheduler
+  now: () => number
+  randomBytes: (n: number) => Uint8Array
+  /** test hook: the sender flips a bit of this chunk index, once (only set by tests, files.md §6) */
+  corruptChunk?: number
+}
+
+interface Outgoing { tree: HashTree | null, hashing: Promise<void> | null, queue: number[], queued: Set<number>, pumping: boolean, poll: TimerHandle | null }
+interface Incoming { core: ReceiverCore | null, partial: PartialFile | null, writes: Promise<void>, unsynced: number, syncTimer: TimerHandle | null, lastDataAt: number, finishing: boolean }
+
+export class FileService implements Component {
+  readonly name = 'files'
+  readonly #transfers = new Map<string, Transfer>()
+  readonly #out = new Map<string, Outgoing>()
+  readonly #in = new Map<string, Incoming>()
+  #timer: TimerHandle | null = null
+  #running = false
+  #corrupt: number | undefined
+  /** FILE bodies that did not decode */
+  malformed = 0
+  /** DATA for chunks not asked for, of unknown transfers, or of the wrong length */
+  unexpected = 0
+
+  constructor (readonly opts: FileServiceOptions) {
+    this.#corrupt = opts.corruptChunk
+  }
+
+  async start (): Promise<void> {
+    for (const r of await this.opts.store().listTransfers()) {
+      const t = decodeTransfer(r.value)
+      this.#transfers.set(t.id, t)
+      if (TERMINAL.has(t.state)) continue
+      if (t.direction === 'out') this.#outgoing(t)
+      else if (t.state === 'active') {
+        const inc = this.#incoming(t)
+        if ((inc.core as ReceiverCore).complete) this.#finish(t, inc) // every chunk synced before a crash
+      }
+    }
+    // a crash after a finished file was recorded, before its partial file went
+    for (const t of this.#transfers.values()) if (t.direction === 'in' && t.state === 'done') await this.opts.disk.removeFile(this.#partialPath(t)).catch(() => {})
+    this.#running = true
+    this.opts.messaging.fileHandler = {
+      frame: (link, body) => { this.#onFrame(link, body) },
+      linkUp: link => { this.#linkUp(link) },
+      linkDown: link => { this.#linkDown(link) }
+    }
+    this.#arm()
+    // links that came up before us
+    for (const t of this.#transfers.values()) {
+      const link = this.#link(t.peer)
+      if (link !== undefined && !TERMINAL.has(t.state)) this.#resume(t, link)
+    }
+  }
+
+  async stop (): Promise<void> {
+    this.#running = false
+    this.opts.messaging.fileHandler = null
+    if (this.#timer !== null) this.opts.scheduler.clearTimer(this.#timer)
+    this.#timer = null
+    for (const out of this.#out.values()) {
+      if (out.poll !== null) this.opts.scheduler.clearTimer(out.poll)
+      out.poll = null
+      out.queue = []
+    }
+    for (const [id, inc] of this.#in) {
+      const t = this.#transfers.get(id)
+      if (inc.syncTimer !== null) this.opts.scheduler.clearTimer(inc.syncTimer)
+      inc.syncTimer = null
+      if (t !== undefined) await this.#sync(t, inc).catch(() => {})
+      await inc.writes.catch(() => {})
+      await inc.partial?.close().catch(() => {})
+      inc.partial = null
+    }
+  }
+
+  // ---- what users do (IPC files.*) ----
+
+  /** Whether `path` can be sent: a file that exists (a directory is refused with a clear message). */
+  async check (path: string): Promise<{ size: number }> {
+    const info = await this.opts.disk.statSource(path)
+    if (info === null) throw errors.BAD_ARGUMENT(`no such file: ${path}`)
+    if (info.isDirectory) throw errors.BAD_ARGUMENT(`${path} is a directory: send the files in it, or an archive of it`)
+    return info
+  }
+
+  /** Offers a file to a contact: hashed, recorded, offered when (and whenever) a link is up. */
+  async send (peer: string, path: string): Promise<TransferJson> {
+    if (!this.opts.messaging.ctx.contacts.has(peer)) throw errors.CONTACT_NOT_FOUND(`${peer} is not a contact`)
+    const info = await this.check(path)
+    const name = sanitiseName(basename(path))
+    const now = this.opts.now()
+    const t: Transfer = {
+      id: Buffer.from(this.opts.randomBytes(16)).toString('hex'),
+      direction: 'out', peer, name, size: info.size, mediaType: mediaTypeOf(name), root: new Uint8Array(32), chunkSize: CHUNK_SIZE,
+      state: 'offered', createdAt: now, updatedAt: now, source: path, chunkBytes: 0, badChunks: 0, duplicateChunks: 0
+    }
+    const out = this.#outgoing(t)
+    await out.hashing
+    if (out.tree === null) throw errors.BAD_ARGUMENT(`could not read ${path}`)
+    t.root = out.tree.root
+    this.#transfers.set(t.id, t)
+    await this.#save(t)
+    this.#emit(t)
+    const link = this.#link(peer)
+    if (link !== undefined) this.#send(link, this.#offer(t))
+    return this.json(t)
+  }
+
+  list (): TransferJson[] {
+    return [...this.#transfers.values()].sort((a, b) => a.createdAt - b.createdAt).map(t => this.json(t))
+  }
+
+  get (id: string): TransferJson {
+    return this.json(this.#need(id))
+  }
+
+  async accept (id: string): Promise<TransferJson> {
+    const t = this.#need(id)
+    if (t.direction !== 'in' || t.state !== 'offered') throw errors.BAD_ARGUMENT(`transfer ${id} is ${t.direction === 'out' ? 'outgoing' : t.state}: only an incoming offer can be accepted`)
+    await this.#acceptIncoming(t)
+    return this.json(t)
+  }
+
+  async decline (id: string): Promise<TransferJson> {
+    const t = this.#need(id)
+    if (t.direction !== 'in' || t.state !== 'offered') throw errors.BAD_ARGUMENT(`transfer ${id} is ${t.direction === 'out' ? 'outgoing' : t.state}: only an incoming offer can be declined`)
+    await this.#move(t, 'decline')
+    this.#sendTo(t.peer, { kind: FileKind.DECLINE, id: idBytes(t.id) })
+    return this.json(t)
+  }
+
+  async cancel (id: string): Promise<TransferJson> {
+    const t = this.#need(id)
+    if (TERMINAL.has(t.state)) throw errors.BAD_ARGUMENT(`transfer ${id} is already ${t.state}`)
+    await this.#end(t, 'cancel')
+    this.#sendTo(t.peer, { kind: FileKind.CANCEL, id: idBytes(t.id), reason: CancelReason.USER })
+    return this.json(t)
+  }
+
+  json (t: Transfer): TransferJson {
+    const done = t.state === 'done'
+      ? t.size
+      : t.direction === 'in' ? this.#in.get(t.id)?.core?.haveBytes ?? 0 : Math.min(t.size, t.chunkBytes)
+    return transferJson(t, done)
+  }
+
+  // ---- frames ----
+
+  #onFrame (link: PeerLink, body: Uint8Array): void {
+    const m = decodeFileMessage(body)
+    if (m === null) { this.malformed++; return }
+    const fp = link.fingerprint
+    const id = Buffer.from(m.id).toString('hex')
+    if (m.kind === FileKind.OFFER) { void this.#onOffer(link, id, m).catch(err => this.#warn(err, 'offer')); return }
+    const t = this.#transfers.get(id)
+    // another peer's transfer of the same id is none of this peer's business
+    if (t === undefined || t.peer !== fp) {
+      if (m.kind === FileKind.REQUEST) this.#send(link, { kind: FileKind.CANCEL, id: m.id, reason: CancelReason.UNKNOWN })
+      else if (m.kind === FileKind.DATA) this.unexpected++
+      return
+    }
+    this.#handle(link, t, m).catch(err => this.#warn(err, 'file message'))
+  }
+
+  async #handle (link: PeerLink, t: Transfer, m: Exclude<FileMessage, Offer>): Promise<void> {
+    switch (m.kind) {
+      case FileKind.ACCEPT:
+        if (t.direction === 'out' && t.state === 'offered') await this.#move(t, 'accept')
+        return
+      case FileKind.DECLINE:
+        if (t.direction === 'out') await this.#move(t, 'decline')
+        return
+      case FileKind.DONE:
+        if (t.direction === 'out') await this.#end(t, 'complete')
+        return
+      case FileKind.CANCEL:
+        if (TERMINAL.has(t.state)) return
+        if (m.reason === CancelReason.USER) await this.#end(t, 'cancel')
+        else await this.#end(t, 'fail', `peer: ${CANCEL_REASON_NAMES[m.reason] ?? `reason ${m.reason}`}`)
+        return
+      case FileKind.REQUEST: {
+        if (t.direction !== 'out') return
+        if (t.state === 'offered') await this.#move(t, 'accept')
+        if (t.state !== 'active') {
+          this.#send(link, { kind: FileKind.CANCEL, id: m.id, reason: t.state === 'cancelled' ? CancelReason.USER : CancelReason.UNKNOWN })
+          return
+        }
+        const out = this.#outgoing(t)
+        const n = chunkCount(t.size, t.chunkSize)
+        for (const r of m.ranges) {
+          for (let i = r.first; i < r.first + r.count && i < n; i++) {
+            if (out.queue.length >= SEND_QUEUE_MAX) break
+            if (!out.queued.has(i)) { out.queued.add(i); out.queue.push(i) }
+          }
+        }
+        this.#pump(t)
+        return
+      }
+      case FileKind.DATA: {
+        if (t.direction !== 'in' || t.state !== 'active') { this.unexpected++; return }
+        const inc = this.#incoming(t)
+        const core = inc.core as ReceiverCore
+        inc.lastDataAt = this.opts.now()
+        t.chunkBytes += m.data.length
+        const verdict = core.onData(m.index, m.data, m.proof)
+        if (verdict === 'verified') {
+          core.markHave(m.index) // held from now: never asked again (written below, or the transfer fails)
+          const data = m.data.slice()
+          const offset = m.index * t.chunkSize
+          inc.writes = inc.writes.then(async () => {
+            inc.partial ??= await this.opts.disk.openPartial(this.#partialPath(t))
+            await inc.partial.write(offset, data)
+            inc.unsynced++
+          })
+          inc.writes.catch(() => {}) // handled below
+          this.#afterWrite(t, inc)
+        } else if (verdict === 'bad-proof') t.badChunks++
+        else if (verdict === 'duplicate') t.duplicateChunks++
+        else this.unexpected++
+        if (!core.complete) this.#request(t, link)
+      }
+    }
+  }
+
+  async #onOffer (link: PeerLink, id: string, m: Offer): Promise<void> {
+    const fp = link.fingerprint
+    const known = this.#transfers.get(id)
+    if (known !== undefined) {
+      if (known.peer !== fp || known.direction !== 'in') { this.#send(link, { kind: FileKind.CANCEL, id: m.id, reason: CancelReason.REFUSED }); return }
+      this.#answer(link, known)
+      return
+    }
+    // strangers cannot push files (files.md §3.1)
+    if (!this.opts.messaging.ctx.contacts.has(fp) || !isChunkSize(m.chunkSize)) { this.#send(link, { kind: FileKind.CANCEL, id: m.id, reason: CancelReason.REFUSED }); return }
+    const waiting = [...this.#transfers.values()].filter(t => t.peer === fp && t.direction === 'in' && t.state === 'offered').length
+    if (waiting >= PENDING_OFFERS_PER_PEER) { this.#send(link, { kind: FileKind.DECLINE, id: m.id }); return }
+    const now = this.opts.now()
+    const t: Transfer = {
+      id, direction: 'in', peer: fp, name: sanitiseName(m.name), size: m.size, mediaType: m.mediaType, root: m.root.slice(), chunkSize: m.chunkSize,
+      state: 'offered', createdAt: now, updatedAt: now, chunkBytes: 0, badChunks: 0, duplicateChunks: 0, bitmap: new Uint8Array(0)
+    }
+    this.#transfers.set(id, t)
+    await this.#save(t)
+    this.#emit(t)
+    if (m.size <= this.opts.autoAcceptBytes()) await this.#acceptIncoming(t)
+  }
+
+  /** A repeated offer of a transfer we know: say where we stand (files.md §3.1). */
+  #answer (link: PeerLink, t: Transfer): void {
+    const id = idBytes(t.id)
+    switch (t.state) {
+      case 'offered': return // the user has not answered yet
+      case 'active':
+        this.#send(link, { kind: FileKind.ACCEPT, id })
+        this.#request(t, link)
+        return
+      case 'done': this.#send(link, { kind: FileKind.DONE, id }); return
+      case 'declined': this.#send(link, { kind: FileKind.DECLINE, id }); return
+      case 'cancelled': this.#send(link, { kind: FileKind.CANCEL, id, reason: CancelReason.USER }); return
+      case 'failed': this.#send(link, { kind: FileKind.CANCEL, id, reason: reasonCode(t.reason) })
+    }
+  }
+
+  async #acceptIncoming (t: Transfer): Promise<void> {
+    await this.#move(t, 'accept')
+    const inc = this.#incoming(t)
+    const link = this.#link(t.peer)
+    if (link !== undefined) this.#send(link, { kind: FileKind.ACCEPT, id: idBytes(t.id) })
+    if ((inc.core as ReceiverCore).complete) { this.#finish(t, inc); return } // the empty file
+    if (link !== undefined) this.#request(t, link)
+  }
+
+  #linkUp (link: PeerLink): void {
+    if (!this.#running) return
+    for (const t of this.#transfers.values()) if (t.peer === link.fingerprint && !TERMINAL.has(t.state)) this.#resume(t, link)
+  }
+
+  #resume (t: Transfer, link: PeerLink): void {
+    if (t.direction === 'out') { this.#send(link, this.#offer(t)); return }
+    if (t.state !== 'active') return
+    const inc = this.#incoming(t)
+    inc.core?.forgetRequests()
+    this.#send(link, { kind: FileKind.ACCEPT, id: idBytes(t.id) })
+    this.#request(t, link)
+  }
+
+  #linkDown (link: PeerLink): void {
+    for (const t of this.#transfers.values()) {
+      if (t.peer !== link.fingerprint) continue
+      const out = this.#out.get(t.id)
+      if (out !== undefined) { out.queue = []; out.queued.clear() } // the receiver asks again
+      this.#in.get(t.id)?.core?.forgetRequests()
+    }
+  }
+
+  // ---- receiving ----
+
+  #request (t: Transfer, link: PeerLink): void {
+    const core = this.#in.get(t.id)?.core
+    if (core === null || core === undefined || t.state !== 'active') return
+    const ranges = core.nextRequest(RECEIVE_WINDOW)
+    if (ranges.length > 0) this.#send(link, { kind: FileKind.REQUEST, id: idBytes(t.id), ranges })
+  }
+
+  #afterWrite (t: Transfer, inc: Incoming): void {
+    const core = inc.core as ReceiverCore
+    if (core.complete) { this.#finish(t, inc); return }
+    inc.writes.then(() => {
+      if (inc.unsynced >= SYNC_EVERY_CHUNKS) void this.#sync(t, inc).catch(err => this.#failLocal(t, err))
+      else if (inc.syncTimer === null) {
+        inc.syncTimer = this.opts.scheduler.setTimer(SYNC_EVERY_MS, () => { inc.syncTimer = null; void this.#sync(t, inc).catch(err => this.#failLocal(t, err)) })
+      }
+    }, err => this.#failLocal(t, err))
+  }
+
+  /** fsync the partial file, then record what it holds (files.md §5.1: the record never claims more than the disk). */
+  async #sync (t: Transfer, inc: Incoming): Promise<void> {
+    if (t.state !== 'active' || inc.core === null) return
+    const core = inc.core
+    const sync = inc.writes.then(async () => {
+      // every chunk marked held before this point is written (its write is chained before us)
+      const bitmap = core.bitmap()
+      inc.unsynced = 0
+      await inc.partial?.sync()
+      t.bitmap = bitmap
+      await this.#save(t)
+    })
+    inc.writes = sync.catch(() => {})
+    await sync
+  }
+
+  /**
+   * Every chunk is held: the partial file is synced, read back whole and checked against the root
+   * (a partial file lost or altered on disk since its chunks were verified is fetched again, never
+   * shown complete), linked into the download directory, recorded done, and only then unlinked:
+   * a crash at any step leaves the partial file or the placed one, never neither (files.md §5.2).
+   */
+  #finish (t: Transfer, inc: Incoming): void {
+    if (inc.finishing) return
+    inc.finishing = true
+    if (inc.syncTimer !== null) this.opts.scheduler.clearTimer(inc.syncTimer)
+    inc.syncTimer = null
+    const partial = this.#partialPath(t)
+    const done = inc.writes.then(async () => {
+      inc.partial ??= await this.opts.disk.openPartial(partial) // the empty file has no chunk
+      await inc.partial.sync()
+      await inc.partial.close()
+      inc.partial = null
+      const leaves: Uint8Array[] = []
+      const size = await this.opts.disk.readChunks(partial, t.chunkSize, c => leaves.push(leafHash(c)))
+      if (size !== t.size || !constantTimeEqual(new HashTree(leaves).root, t.root)) {
+        this.opts.log.warn({ transfer: t.id }, 'partial file does not match the root: fetching it again')
+        await this.opts.disk.removeFile(partial)
+        inc.core = new ReceiverCore(t.size, t.chunkSize, t.root)
+        t.bitmap = new Uint8Array(0)
+        await this.#save(t)
+        inc.finishing = false
+        const link = this.#link(t.peer)
+        if (link !== undefined) this.#request(t, link)
+        return
+      }
+      t.path = await this.opts.disk.place(partial, this.opts.downloadDir(), t.name)
+      t.bitmap = (inc.core as ReceiverCore).bitmap()
+      await this.#end(t, 'complete')
+      await this.opts.disk.removeFile(partial)
+      this.#sendTo(t.peer, { kind: FileKind.DONE, id: idBytes(t.id) })
+    })
+    inc.writes = done.catch(() => {})
+    done.catch(err => this.#failLocal(t, err))
+  }
+
+
+  /** A local write or read error: the transfer fails, the peer is told why. */
+  #failLocal (t: Transfer, err: unknown): void {
+    if (TERMINAL.has(t.state)) return
+    const code = (err as NodeJS.ErrnoException).code
+    const reason = code === 'ENOSPC' || code === 'EDQUOT' ? CancelReason.DISK_FULL : code === 'SOURCE_CHANGED' ? CancelReason.SOURCE_CHANGED : CancelReason.IO
+    this.opts.log.warn({ transfer: t.id, err: (err as Error).message }, 'file transfer failed')
+    this.#sendTo(t.peer, { kind: FileKind.CANCEL, id: idBytes(t.id), reason })
+    void this.#end(t, 'fail', CANCEL_REASON_NAMES[reason]).catch(e => this.#warn(e, 'transfer record'))
+  }
+
+  #incoming (t: Transfer): Incoming {
+    let inc = this.#in.get(t.id)
+    if (inc === undefined) {
+      inc = { core: null, partial: null, writes: Promise.resolve(), unsynced: 0, syncTimer: null, lastDataAt: this.opts.now(), finishing: false }
+      this.#in.set(t.id, inc)
+    }
+    inc.core ??= new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap)
+    return inc
+  }
+
+  #partialPath (t: Transfer): string { return `${this.opts.partialDir}/${t.id}.part` }
+
+  // ---- sending ----
+
+  #offer (t: Transfer): FileMessage {
+    return { kind: FileKind.OFFER, id: idBytes(t.id), size: t.size, chunkSize: t.chunkSize, root: t.root, name: t.name, mediaType: t.mediaType }
+  }
+
+  /** The sender's runtime state; the tree is built by reading the source once (files.md §2). */
+  #outgoing (t: Transfer): Outgoing {
+    let out = this.#out.get(t.id)
+    if (out !== undefined) return out
+    const o: Outgoing = { tree: null, hashing: null, queue: [], queued: new Set(), pumping: false, poll: null }
+    this.#out.set(t.id, o)
+    o.hashing = (async () => {
+      const leaves: Uint8Array[] = []
+      const size = await this.opts.disk.readChunks(t.source as string, t.chunkSize, c => leaves.push(leafHash(c)))
+      const tree = new HashTree(leaves)
+      // a recorded transfer whose source no longer has its root cannot go on
+      if (t.state !== 'offered' || this.#transfers.has(t.id)) {
+        if (size !== t.size || !constantTimeEqual(tree.root, t.root)) throw Object.assign(new Error(`${t.source as string} changed since it was offered`), { code: 'SOURCE_CHANGED' })
+      } else t.size = size
+      o.tree = tree
+    })().catch(err => {
+      if (this.#transfers.has(t.id)) this.#failLocal(t, (err as NodeJS.ErrnoException).code === 'SOURCE_CHANGED' ? err : Object.assign(err as Error, { code: 'SOURCE_CHANGED' }))
+    }).then(() => { o.hashing = null; this.#pump(t) })
+    out = o
+    return out
+  }
+
+  /** Writes queued chunks while the link's channel holds less than FILE_INFLIGHT_BYTES (files.md §3.3). */
+  #pump (t: Transfer): void {
+    const out = this.#out.get(t.id)
+    if (out === undefined || out.pumping || out.tree === null || t.state !== 'active') return
+    const link = this.#link(t.peer)
+    if (link === undefined || out.queue.length === 0) return
+    out.pumping = true
+    const tree = out.tree
+    const run = async (): Promise<void> => {
+      while (out.queue.length > 0 && t.state === 'active' && !link.closed && link.rs.sendBufferedBytes < FILE_INFLIGHT_BYTES) {
+        const index = out.queue.shift() as number
+        out.queued.delete(index)
+        let data = await this.opts.disk.readChunk(t.source as string, index * t.chunkSize, chunkLength(t.size, t.chunkSize, index))
+        if (!constantTimeEqual(leafHash(data), tree.leaf(index) as Uint8Array)) throw Object.assign(new Error(`${t.source as string} changed since it was offered`), { code: 'SOURCE_CHANGED' })
+        if (this.#corrupt === index && data.length > 0) {
+          this.#corrupt = undefined
+          data = data.slice()
+          data[0] = (data[0] as number) ^ 0x01
+        }
+        t.chunkBytes += data.length
+        const frame = encodeFileFrame(encodeFileMessage({ kind: FileKind.DATA, id: idBytes(t.id), index, proof: tree.proof(index), data }))
+        // acknowledged: room in the channel again
+        link.send(frame).then(() => { this.#pump(t) }, () => {})
+      }
+    }
+    run().catch(err => this.#failLocal(t, err)).finally(() => {
+      out.pumping = false
+      if (out.queue.length === 0 || link.closed || t.state !== 'active') return
+      if (link.rs.sendBufferedBytes < FILE_INFLIGHT_BYTES) { this.#pump(t); return }
+      // the channel tells of acknowledgements only when it is flushed or on the link's 50 ms check:
+      // look again soon, so the window refills as the peer acknowledges rather than in bursts
+      if (out.poll === null) out.poll = this.opts.scheduler.setTimer(PUMP_POLL_MS, () => { out.poll = null; this.#pump(t) })
+    })
+  }
+
+  // ---- state, persistence, timers ----
+
+  async #move (t: Transfer, event: TransferEvent, reason?: string): Promise<boolean> {
+    const next = nextState(t.state, event, t.direction)
+    if (next === null) return false
+    t.state = next
+    if (reason !== undefined) t.reason = reason
+    t.updatedAt = this.opts.now()
+    await this.#save(t)
+    this.#emit(t)
+    return true
+  }
+
+  /** A terminal move: runtime state goes; an unfinished partial file is removed. */
+  async #end (t: Transfer, event: TransferEvent, reason?: string): Promise<void> {
+    if (!await this.#move(t, event, reason)) return
+    const out = this.#out.get(t.id)
+    if (out?.poll !== null && out?.poll !== undefined) this.opts.scheduler.clearTimer(out.poll)
+    this.#out.delete(t.id)
+    const inc = this.#in.get(t.id)
+    if (inc === undefined) return
+    this.#in.delete(t.id)
+    if (inc.syncTimer !== null) this.opts.scheduler.clearTimer(inc.syncTimer)
+    if (t.state !== 'done') {
+      await inc.writes.catch(() => {})
+      await inc.partial?.close().catch(() => {})
+      await this.opts.disk.removeFile(this.#partialPath(t)).catch(() => {})
+    }
+  }
+
+  async #save (t: Transfer): Promise<void> {
+    await this.opts.store().putTransfer(t.id, encodeTransfer(t))
+  }
+
+  #emit (t: Transfer): void {
+    this.opts.events.emit({ type: 'file', transfer: this.json(t) })
+  }
+
+  #arm (): void {
+    if (!this.#running) return
+    this.#timer = this.opts.scheduler.setTimer(TICK_MS, () => { this.#timer = null; this.#tick(); this.#arm() })
+  }
+
+  /** Chunks asked for and not come within REQUEST_STALL_MS are asked again (files.md §3.2). */
+  #tick (): void {
+    const now = this.opts.now()
+    for (const [id, inc] of this.#in) {
+      const t = this.#transfers.get(id)
+      if (t === undefined || t.state !== 'active' || inc.core === null || inc.core.inFlight === 0 || now - inc.lastDataAt < REQUEST_STALL_MS) continue
+      const link = this.#link(t.peer)
+      if (link === undefined) continue
+      inc.core.forgetRequests()
+      inc.lastDataAt = now
+      this.#request(t, link)
+    }
+  }
+
+  #link (fp: string): PeerLink | undefined {
+    const link = this.opts.messaging.network.link(fp)
+    return link === undefined || link.closed ? undefined : link
+  }
+
+  #send (link: PeerLink, m: FileMessage): void {
+    link.send(encodeFileFrame(encodeFileMessage(m))).catch(() => {}) // a closed link: the next link resumes
+  }
+
+  #sendTo (fp: string, m: FileMessage): void {
+    const link = this.#link(fp)
+    if (link !== undefined) this.#send(link, m)
+  }
+
+  #need (id: string): Transfer {
+    const exact = this.#transfers.get(id)
+    if (exact !== undefined) return exact
+    const found = id.length >= 4 ? [...this.#transfers.values()].filter(x => x.id.startsWith(id.toLowerCase())) : []
+    if (found.length > 1) throw errors.BAD_ARGUMENT(`${id} names ${found.length} transfers: give more of the id`)
+    if (found[0] === undefined) throw errors.BAD_ARGUMENT(`no transfer ${id}`)
+    return found[0]
+  }
+
+  #warn (err: unknown, what: string): void {
+    this.opts.log.warn({ err: (err as Error).message }, what)
+  }
+}
+
+function idBytes (hex: string): Uint8Array { return Uint8Array.from(Buffer.from(hex, 'hex')) }
+
+function reasonCode (reason: string | undefined): number {
+  for (const [code, name] of Object.entries(CANCEL_REASON_NAMES)) if (reason === name) return Number(code)
+  return CancelReason.IO
+}

@@ -1,0 +1,36 @@
+// File transfers (proto-spec/files.md §5.1): one sealed record per transfer, keyed by a keyed hash
+// of its id like every record (storage.md §Keys). The record's content is the files module's own
+// encoding, opaque here; every write is synced, since the files module writes a receiver's bitmap
+// only after the chunks it names are fsynced, and a record that claims more than the disk holds
+// would be a transfer completed with holes.
+import { commit, type StoreContext } from './db.js'
+import { checkId, SUB } from './key-layout.js'
+import { FLOOR_RECORD, openRecord, sealRecord } from './records.js'
+import { bytes } from './codec.js'
+import { errors } from '../errors.js'
+
+export interface TransferRecord { id: string, value: Uint8Array }
+
+export class Transfers {
+  constructor (private readonly ctx: StoreContext) {}
+
+  async put (id: string, value: Uint8Array): Promise<void> {
+    const key = this.ctx.keys.transfer(checkId(id, 'transfer id'))
+    const sealed = sealRecord(this.ctx.cipher, SUB.transfers, key, { i: id, r: value }, FLOOR_RECORD)
+    await this.ctx.queue.run(async () => { await commit(this.ctx.db, [{ type: 'put', sublevel: this.ctx.subs.transfers, key, value: sealed }], true) })
+  }
+
+  async remove (id: string): Promise<void> {
+    const key = this.ctx.keys.transfer(checkId(id, 'transfer id'))
+    await this.ctx.queue.run(async () => { await commit(this.ctx.db, [{ type: 'del', sublevel: this.ctx.subs.transfers, key }], true) })
+  }
+
+  async list (): Promise<TransferRecord[]> {
+    const entries = await this.ctx.subs.transfers.iterator().all()
+    return entries.map(([key, v]) => {
+      const r = openRecord<{ i?: unknown, r?: unknown }>(this.ctx.cipher, SUB.transfers, key, v, `transfer ${key}`)
+      if (typeof r.i !== 'string') throw errors.STORE_CORRUPT(`transfer ${key}: not a transfer record`)
+      return { id: r.i, value: bytes(r.r, `transfer ${r.i}`) }
+    })
+  }
+}

@@ -1,0 +1,68 @@
+// The hash tree of proto-spec/files.md §2: the roots listed there (read from the document), and
+// property tests over random sizes: every chunk's audit path leads to the root, and a changed
+// chunk, index or path does not.
+import t from 'tap'
+import { readFileSync } from 'node:fs'
+import { chunkCount, chunkLength, HashTree, leafHash, proofLength, rootOf, treeHeight, verifyChunk } from '../../src/files/merkle.js'
+import { testRng } from '../helpers/seed.js'
+
+const spec = readFileSync(new URL('../../proto-spec/files.md', import.meta.url), 'utf8')
+const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
+const fileOf = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, j) => j & 0xff)
+
+t.test('the roots of files.md §2.1, read from the document', async t => {
+  const rows = [...spec.matchAll(/^\| (\d+) \| `([0-9a-f]{64})` \|$/gm)]
+  t.equal(rows.length, 6, 'six roots listed')
+  for (const [, size, root] of rows) t.equal(toHex(rootOf(fileOf(Number(size)), 32768)), root, `root of ${size as string} bytes`)
+})
+
+t.test('the empty file: no chunk, the root is SHA-256 of nothing', async t => {
+  t.equal(chunkCount(0, 32768), 0)
+  t.equal(toHex(new HashTree([]).root), 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855')
+})
+
+t.test('chunk lengths: the last chunk holds what remains', async t => {
+  t.equal(chunkCount(32769, 32768), 2)
+  t.equal(chunkLength(32769, 32768, 0), 32768)
+  t.equal(chunkLength(32769, 32768, 1), 1)
+  t.equal(chunkLength(32768, 32768, 1), 0)
+})
+
+t.test('every audit path leads to the root; a tampered chunk, index or path does not', async t => {
+  const rng = testRng(t, 0xf11e5)
+  for (let round = 0; round < 60; round++) {
+    const n = 1 + rng.int(70)
+    const chunks = Array.from({ length: n }, () => rng.bytes(1 + rng.int(8)))
+    const tree = new HashTree(chunks.map(leafHash))
+    t.ok(proofLength(n, 0) <= treeHeight(n))
+    for (let i = 0; i < n; i++) {
+      const chunk = chunks[i] as Uint8Array
+      const proof = tree.proof(i)
+      if (proof.length !== proofLength(n, i)) t.fail(`proof length of ${i}/${n}`)
+      if (!verifyChunk(tree.root, n, i, chunk, proof)) t.fail(`chunk ${i} of ${n} does not verify`)
+      const bad = chunk.slice()
+      const at = rng.int(bad.length)
+      bad[at] = (bad[at] as number) ^ (1 << rng.int(8))
+      if (verifyChunk(tree.root, n, i, bad, proof)) t.fail(`a flipped bit in chunk ${i} of ${n} verifies`)
+      if (n > 1 && verifyChunk(tree.root, n, (i + 1) % n, chunk, tree.proof((i + 1) % n))) t.fail(`chunk ${i} verifies as ${(i + 1) % n}`)
+      if (verifyChunk(tree.root, n, i, chunk, proof.slice(1))) {
+        if (proof.length > 0) t.fail('a shortened path verifies')
+      }
+    }
+  }
+  t.pass('checked')
+})
+
+t.test('the tree equals the RFC 6962 recursive definition (split at the largest power of two)', async t => {
+  const rng = testRng(t, 0x6962)
+  const mth = (leaves: Uint8Array[]): Uint8Array => {
+    if (leaves.length === 1) return leaves[0] as Uint8Array
+    let k = 1
+    while (k * 2 < leaves.length) k *= 2
+    return new HashTree([mth(leaves.slice(0, k)), mth(leaves.slice(k))]).root
+  }
+  for (let n = 1; n <= 40; n++) {
+    const leaves = Array.from({ length: n }, () => leafHash(rng.bytes(4)))
+    t.equal(toHex(new HashTree(leaves).root), toHex(mth(leaves)), `n=${n}`)
+  }
+})
