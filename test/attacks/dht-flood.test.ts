@@ -5,8 +5,8 @@
 // legitimate node that joins through it during the flood still finds a record. Bounded in count
 // and time; figures are printed as JSON lines.
 //
-// The node's clock runs SLOW_MOTION times slower than real time (its timers too, so it stays
-// consistent): to it the machine is that much faster. The budget is a rate, so whether a flood
+// The node's clock runs SLOW_MOTION times slower than real time (test/helpers/slow-motion.ts):
+// to it the machine is that much faster. The budget is a rate, so whether a flood
 // exceeds it depends on how fast this machine can send: an idle one sends ~60,000 requests/s, but
 // one loaded by other test files managed 824/s, within the budget, and the test had no flood to
 // judge. In slow motion any machine floods: 824/s real is 8,240/s to the node.
@@ -25,8 +25,7 @@ import { generateIdentity } from '../../src/crypto/identity.js'
 import { sealNow } from '../dht/helpers.js'
 import { testRng } from '../helpers/seed.js'
 import { peerAddressOf } from '../../src/io/address.js'
-import type { Scheduler } from '../../src/io/scheduler.js'
-import { performance } from 'node:perf_hooks'
+import { slowMotion } from '../helpers/slow-motion.js'
 
 const SOURCES = 500
 const MAX_DATAGRAMS = 2_000_000
@@ -38,21 +37,6 @@ const FLOOD_MS = 5_000
 const MAX_FLOOD_MS = 120_000
 const SLOW_MOTION = 10
 
-/**
- * Real time slowed `k` times from now on: both clocks advance 1 ms per k real ms (the DHT reads
- * the wall clock for its budgets), a timer of d ms fires after k·d. A test lasts seconds, so the
- * wall clock lags the real one by seconds: far inside the skew records are allowed.
- */
-function slowMotion (k: number): Scheduler {
-  const t0 = performance.now()
-  const w0 = Date.now()
-  return {
-    now: () => t0 + (performance.now() - t0) / k,
-    wallNow: () => w0 + (Date.now() - w0) / k,
-    setTimer: (delayMs, fn) => setTimeout(fn, delayMs * k).unref(),
-    clearTimer: handle => { clearTimeout(handle as NodeJS.Timeout) }
-  }
-}
 /** datagrams sent but not yet read by the node (fits its receive buffer, src/io/udp.ts) */
 const WINDOW = 1000
 
