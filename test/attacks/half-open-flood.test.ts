@@ -7,9 +7,11 @@
 // The verdict is given in simulated time (src/sim: a seeded network and a fake clock), where
 // "the first time" is exact: the connect completes before the first handshake retransmission
 // would be due. The same flood over real loopback UDP shows it holds outside the simulator, and
-// prints what it cost (bounded in count and time); there the victim's clock runs SLOW_MOTION times
-// slower than real (test/helpers/slow-motion.ts), so entries outlive the fill on any machine: a
-// loaded one, flooding slower than half-open entries expire (HALF_OPEN_TTL_MS), never filled it. Plus the eviction rule itself on the pure core:
+// prints what it cost (bounded in count and time); there the victim's and the legitimate peer's
+// clocks run SLOW_MOTION times slower than real (test/helpers/slow-motion.ts), so on any machine
+// entries outlive the fill and the peer's retransmissions outlast the victim's backlog: a loaded
+// one, flooding slower than half-open entries expire (HALF_OPEN_TTL_MS), never filled the table,
+// and a victim starved of CPU answered after the peer's last attempt. Plus the eviction rule itself on the pure core:
 // a lone source is never the one evicted.
 import t from 'tap'
 import { Endpoint, type Session } from '../../src/transport/index.js'
@@ -30,7 +32,7 @@ const NETWORKS = 40
 const PER_NETWORK = 2
 const MAX_INITIATIONS = 400_000
 const MAX_FLOOD_MS = 60_000
-/** Real UDP: the victim's clock runs this many times slower than real (its rate limits and TTLs with it). */
+/** Real UDP: the victim's and the legitimate peer's clocks run this many times slower than real (rate limits, TTLs and retransmissions with them). */
 const SLOW_MOTION = 4
 /** Real UDP: a safety bound on the wait for the table to fill (~10 s on an idle machine). */
 const MAX_FILL_WAIT_MS = 240_000
@@ -134,7 +136,7 @@ t.test(`real UDP: a flood from ${NETWORKS * PER_NETWORK} loopback addresses fill
   const victimId = generateIdentity()
   const victim = await Endpoint.listen({ host: '127.0.0.1', identity: victimId, scheduler: slowMotion(SLOW_MOTION) })
   const attackers = await bindSources(NETWORKS * PER_NETWORK, PER_NETWORK, 101) // attackerHost(i): 127.0.101.1 … 127.0.140.2
-  const legit = await Endpoint.listen({ host: '127.0.50.1', identity: generateIdentity() })
+  const legit = await Endpoint.listen({ host: '127.0.50.1', identity: generateIdentity(), scheduler: slowMotion(SLOW_MOTION) })
   const quiet = await Endpoint.listen({ host: '127.0.51.1', identity: generateIdentity() })
   const b0 = performance.now()
   await quiet.connect(victim.address, { expectFingerprint: victimId.fingerprint })
