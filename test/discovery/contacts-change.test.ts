@@ -27,7 +27,7 @@ t.test('a contact added while running is a peer at once; removed, it is forgotte
   t.same(peers, [fb], 'B became a peer within the call, from what A had already heard')
   const pb = a.peers().find(p => p.fingerprint === fb)
   t.same(pb?.addresses.filter(x => x.host === '127.0.0.1'), [{ host: '127.0.0.1', port: 40182 }], 'with B’s address and dmess port')
-  t.ok(await until(() => a.stats().queries > queriesBefore, 2000), 'and A browsed at once (for contacts whose records it had not heard)')
+  t.ok(await until(() => a.stats().queries > queriesBefore, 10_000), 'and A browsed at once (for contacts whose records it had not heard)')
 
   const lost = waitForEvent<LostPeer>(a, 'peer-lost', l => l.fingerprint === fb, 5000)
   aContacts.length = 0 // the user removes B

@@ -5,9 +5,10 @@
 // and, being public, a relay. Alice and Bob add each other by fingerprint; Alice's message must be
 // delivered and `dmess peers --json` must show the link relayed via the bootstrap node. Then a
 // first contact (traversal.md §5.4): Carol, behind the same kind of NAT, adds Alice by fingerprint
-// only and writes; her contact request must reach Alice, who never added her. Prints the relayed
-// connect time (the daemon's, from its first punch to the Noise session through the relay) as
-// JSON lines, median of 5 (Alice's daemon is restarted between runs).
+// only and writes; her contact request must reach Alice, who never added her. Prints this run's
+// relayed connect time (the daemon's, from its first punch to the Noise session through the relay)
+// as a JSON line; the median over runs is a measurement, not a test: `npm run bench -- lab-connect
+// symmetric-symmetric` (scripts/bench/lab-connect.ts).
 // Root only: skipped with the reason elsewhere — but under CI=true a missing prerequisite fails.
 import t from 'tap'
 import { labUnavailableReason, withLab } from '../../scripts/lab/netns.js'
@@ -19,8 +20,6 @@ import { dmess, homes, startBootstrap, startDaemon, stop, type Home, type Proc }
 
 interface Peer { fingerprint: string, address: string, state: string, path: { via: string, relay?: string, rttMs?: number | null, candidate?: string | null } | null }
 interface Status { relay?: { using?: Array<{ peer: string, via: string, state: string }> } }
-
-const RUNS = 5
 
 /** The `connectMs` of the n-th "session through a relay" line in a daemon's log (pino JSON on stderr). */
 function connectTimes (p: Proc): number[] {
@@ -65,7 +64,7 @@ if (missing !== null && process.env.CI === 'true') {
       try {
         const port = await startBootstrap(net.inetNs, net.publicAddress, procs)
         const bootstrap = `${net.publicAddress}:${port}`
-        let aliceProc = await startDaemon(sa.hostNs, alice, bootstrap, procs, ['--no-mdns'])
+        const aliceProc = await startDaemon(sa.hostNs, alice, bootstrap, procs, ['--no-mdns'])
         await startDaemon(sb.hostNs, bob, bootstrap, procs, ['--no-mdns'])
         step('bootstrap node and daemons running')
         await waitForRecord(alice, bob)
@@ -88,20 +87,10 @@ if (missing !== null && process.env.CI === 'true') {
         const back = await dmess(bob, ['send', alice.fingerprint, 'and back', '--wait', 'delivered', '--timeout', '60', '--json'], 75_000)
         t.match(JSON.parse(back), { status: 'delivered' }, "Bob's answer is delivered through the same relay")
 
-        // the connect time, median of 5: Alice's daemon restarts and reaches Bob again, relayed
-        const times = connectTimes(aliceProc).slice(0, 1)
-        for (let run = 1; run < RUNS; run++) {
-          await stop(aliceProc.child)
-          procs.splice(procs.indexOf(aliceProc), 1)
-          aliceProc = await startDaemon(sa.hostNs, alice, bootstrap, procs, ['--no-mdns'])
-          const proc = aliceProc
-          await waitFor(() => connectTimes(proc).length > 0, 120_000, () => `run ${run}: no relayed session: ${proc.log().slice(-3000)}`)
-          times.push(connectTimes(proc)[0]!)
-        }
-        t.equal(times.length, RUNS, `${RUNS} relayed connects`)
-        const sorted = [...times].sort((x, y) => x - y)
-        t.comment(JSON.stringify({ metric: 'relay-connect-lab-daemons-symmetric-ms', value: Math.round(sorted[Math.floor(RUNS / 2)]! * 10) / 10, unit: 'ms', runs: times.map(x => Math.round(x)), from: 'first punch (record looked up) to the Noise session through the relay' }))
-        step('connect times measured')
+        // this run's connect time, from Alice's daemon log: one figure, not a median (see the top)
+        const times = connectTimes(aliceProc)
+        t.ok(times.length > 0, "Alice's daemon logged its session through the relay")
+        t.comment(JSON.stringify({ metric: 'relay-connect-lab-daemons-symmetric-ms', value: Math.round((times[0] ?? NaN) * 10) / 10, unit: 'ms', runs: 1, from: 'first punch (record looked up) to the Noise session through the relay' }))
 
         // first contact: Carol, behind her own symmetric NAT, adds Alice by fingerprint only
         const sc = await addSiteHost(lab, sb, 0)

