@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../src/cli/base.js'
-import { getPassphrase, passphraseFlags } from '../src/cli/passphrase.js'
+import { passphraseFlags, withPassphrase } from '../src/cli/passphrase.js'
 import { assertInitialised } from '../src/app/profile.js'
 import { assertNoDaemon, resolveSettings, runDaemon } from '../src/daemon/run.js'
 import { formatHostPort } from '../src/io/address.js'
@@ -33,15 +33,15 @@ export default class Daemon extends BaseCommand {
     const settings = await resolveSettings(paths, flags)
     await assertInitialised(paths)
     await assertNoDaemon(paths) // before the prompt: a second daemon is refused at once
-    const passphrase = await getPassphrase(flags)
+    // both unlock first (the detached child reports a wrong passphrase back): a prompt asks again
     if (flags.detach) {
-      const s = await startDetached({ paths, args: childArgs(settings), passphrase })
+      const s = await withPassphrase(flags, async passphrase => await startDetached({ paths, args: childArgs(settings), passphrase }))
       if (flags.json) this.printJson(s)
       else this.log(`dmess daemon started (pid ${s.pid}): udp ${formatHostPort({ host: s.host, port: s.port })}, log ${daemonPaths(paths).log}`)
       return
     }
-    await runDaemon(settings, passphrase, {
+    await withPassphrase(flags, async passphrase => await runDaemon(settings, passphrase, {
       onReady: s => this.log(`dmess daemon running (pid ${s.pid}): ${s.fingerprint}, udp ${formatHostPort({ host: s.host, port: s.port })}, socket ${daemonPaths(paths).socket}. Ctrl-C stops it.`)
-    })
+    }))
   }
 }
