@@ -154,7 +154,8 @@ export class PeerConnector {
         state: p.state,
         rtt: rtt === null ? null : Math.round(rtt * 10) / 10,
         name: contact?.name ?? null,
-        contact: contact !== undefined
+        contact: contact !== undefined,
+        lastSeen: contact?.lastSeen ?? null
       }
     })
   }

@@ -116,7 +116,7 @@ export class MessagingService implements Component {
       linkDown: link => { this.#linkDown(link) },
       frame: (link, bytes) => { this.inbound.onFrame(link, bytes) },
       rekey: link => { if (this.ctx.contacts.has(link.fingerprint)) void this.sendPresence(link.fingerprint) },
-      state: (fp, state, address) => { this.#emitPresence(fp, state, address) },
+      state: (fp, state, address) => { this.#seen(fp, state); this.#emitPresence(fp, state, address) },
       rearm
     })
   }
@@ -141,7 +141,9 @@ export class MessagingService implements Component {
     const now = this.ctx.now()
     for (const a of this.remembered.values()) {
       if (!this.ctx.contacts.has(a.fingerprint)) continue
-      this.network.conn.remember(a.fingerprint, { host: a.host, port: a.port }, a.source, now)
+      // an address mDNS found in an earlier run is not "mdns" in a run without it (messaging.md §5)
+      const source = a.source === 'mdns' && this.opts.mdns === null ? 'inbound' : a.source
+      this.network.conn.remember(a.fingerprint, { host: a.host, port: a.port }, source, now)
       this.network.apply(this.network.conn.demand(a.fingerprint, true, now))
     }
     // every contact is wanted: with a DHT, one with no known address is looked up (messaging.md §5.2)
@@ -299,9 +301,24 @@ export class MessagingService implements Component {
     this.persist().catch(() => {})
   }
 
+  /**
+   * A contact's "last seen" (the store's lastSeen, ms): when its session came up and when it
+   * ended, so an offline contact shows when it was last reachable (`dmess peers`, presence events).
+   */
+  #seen (fp: string, state: PeerState): void {
+    const c = this.ctx.contacts.get(fp)
+    if (c === undefined || state === 'connecting') return
+    const now = this.ctx.now()
+    if (c.lastSeen !== undefined && c.lastSeen >= now) return
+    this.ctx.contacts.set({ ...c, lastSeen: now })
+    this.ctx.store().touchLastSeen(fp, now).catch(err => {
+      this.ctx.log.warn({ peer: fp, err: (err as Error).message }, 'cannot record last seen')
+    })
+  }
+
   #emitPresence (fp: string, state: PeerState, address: Address | null): void {
     const c = this.ctx.contacts.get(fp)
-    this.ctx.events.emit({ type: 'presence', peer: fp, state, address: formatHostPortOrNull(address), contact: c !== undefined, name: c?.name ?? null })
+    this.ctx.events.emit({ type: 'presence', peer: fp, state, address: formatHostPortOrNull(address), contact: c !== undefined, name: c?.name ?? null, lastSeen: c?.lastSeen ?? null })
   }
 
   /** A contact's keys, learned from the session that proved them (it was added by fingerprint). */
