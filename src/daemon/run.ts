@@ -8,7 +8,7 @@ import { assertInitialised, lock, unlock } from '../app/profile.js'
 import { Daemon, alreadyRunning, type DaemonOptions, type HostPort, type StaticPeer } from './daemon.js'
 import { parseFingerprint } from '../crypto/fingerprint.js'
 import { probeSocket } from './ipc-client.js'
-import { createLogger } from './log.js'
+import { createLogger, LOG_FORMATS, type LogFormat } from './log.js'
 import { daemonPaths } from './paths.js'
 import { shippedBootstrap } from './bootstrap-list.js'
 import { formatHostPort, parseHostPort } from '../io/address.js'
@@ -24,9 +24,12 @@ export interface DaemonSettings {
   peers: StaticPeer[]
   bootstrap: HostPort[]
   logLevel: LevelWithSilent
+  /** undefined: readable lines when the log goes to a terminal, else JSON (log.ts) */
+  logFormat?: LogFormat
 }
 
 export interface DaemonFlags {
+  'log-format'?: string
   host?: string
   port?: number
   mdns?: boolean
@@ -69,8 +72,14 @@ export async function resolveSettings (paths: HomePaths, flags: DaemonFlags): Pr
     portmap: flags.portmap ?? true,
     peers: (flags.peer ?? []).map(parsePeer),
     bootstrap: bootstrap.map(b => parseHostPort(b, source)),
-    logLevel: config.logLevel as LevelWithSilent
+    logLevel: config.logLevel as LevelWithSilent,
+    ...(flags['log-format'] === undefined ? {} : { logFormat: logFormat(flags['log-format']) })
   }
+}
+
+function logFormat (text: string): LogFormat {
+  if (!(LOG_FORMATS as readonly string[]).includes(text)) throw errors.BAD_ARGUMENT(`--log-format must be ${LOG_FORMATS.join(' or ')}, got ${JSON.stringify(text)}`)
+  return text as LogFormat
 }
 
 /** Refuses early (before a passphrase prompt) when a daemon already answers on this home's socket. */
@@ -98,7 +107,7 @@ export async function runDaemon (s: DaemonSettings, passphrase: string, hooks: R
   const unlocked = await unlock(s.paths, passphrase)
   let daemon: Daemon
   try {
-    const log = createLogger({ level: s.logLevel })
+    const log = createLogger({ level: s.logLevel, ...(s.logFormat === undefined ? {} : { format: s.logFormat }) })
     daemon = new Daemon({ ...s, log, ...hooks.extra }, unlocked)
   } catch (err) {
     lock(unlocked)
