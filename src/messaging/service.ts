@@ -99,7 +99,15 @@ export class MessagingService implements Component {
     // the outbox's deadline only matters when it is sooner than the timer's (a send, an ACK and a
     // receipt each change it: this skips the other cores' deadlines, O(peers), on every message)
     const rearmOutbox = (at: number): void => { if (at < this.#timerAt) this.rearm() }
-    this.outbound = new Outbound(this.ctx, { link: fp => this.network.link(fp), wantConnection: fp => { this.network.conn.poke(fp, this.ctx.now()) }, rearm: rearmOutbox, inboundBusy: () => this.inbound.busy }, this.waiters)
+    // a blocked peer (messaging.md §6.1): its link carries only our receipts; our outbox waits for the unblock
+    const blocked = (fp: string): boolean => this.inbound.gate.isBlocked(fp)
+    this.outbound = new Outbound(this.ctx, {
+      link: fp => blocked(fp) ? undefined : this.network.link(fp),
+      receiptLink: fp => this.network.link(fp),
+      wantConnection: fp => { if (!blocked(fp)) this.network.conn.poke(fp, this.ctx.now()) },
+      rearm: rearmOutbox,
+      inboundBusy: () => this.inbound.busy
+    }, this.waiters)
     this.prekeyExchange = new PrekeyExchange(this.ctx, opts.prekeyBundle)
     this.inbound = new Inbound(this.ctx, this.outbound, {
       requests: this.requests,
@@ -112,6 +120,8 @@ export class MessagingService implements Component {
     }, this.waiters)
     this.network = new PeerConnector(this.ctx, opts, {
       isBlocked: fp => this.inbound.gate.isBlocked(fp) || (!this.ctx.contacts.has(fp) && this.inbound.gate.isCoolingOff(fp, this.ctx.now())),
+      // a blocked peer's sessions are taken (what it sends is acknowledged and dropped, §6.1): its outbox then stops resending
+      refusesSession: fp => !this.ctx.contacts.has(fp) && !this.inbound.gate.isBlocked(fp) && this.inbound.gate.isCoolingOff(fp, this.ctx.now()),
       linkUp: link => { this.#linkUp(link) },
       linkDown: link => { this.#linkDown(link) },
       frame: (link, bytes) => { this.inbound.onFrame(link, bytes) },
@@ -279,7 +289,7 @@ export class MessagingService implements Component {
     const now = this.ctx.now()
     this.outbound.peerUp(fp)
     const c = this.ctx.contacts.get(fp)
-    if (c === undefined) return
+    if (c === undefined || this.inbound.gate.isBlocked(fp)) return // a blocked contact is not remembered, redialled or told our presence
     this.#remember(fp, link.address, now)
     this.ctx.store().touchLastSeen(fp, now).catch(() => {})
     void this.sendPresence(fp)
@@ -307,7 +317,7 @@ export class MessagingService implements Component {
    */
   #seen (fp: string, state: PeerState): void {
     const c = this.ctx.contacts.get(fp)
-    if (c === undefined || state === 'connecting') return
+    if (c === undefined || state === 'connecting' || this.inbound.gate.isBlocked(fp)) return
     const now = this.ctx.now()
     if (c.lastSeen !== undefined && c.lastSeen >= now) return
     this.ctx.contacts.set({ ...c, lastSeen: now })
