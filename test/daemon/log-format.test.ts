@@ -49,7 +49,7 @@ t.test('textLine: a line that is not JSON is shown quoted', async t => {
   t.equal(textLine('not json\n'), '"not json"')
 })
 
-/** `dmess daemon` in the foreground on a pseudo-terminal until it says it runs; then SIGINT. */
+/** `dmess daemon` in the foreground on a pseudo-terminal until it says it runs; then Ctrl-C (it logs its stop). */
 async function foreground (args: string[]): Promise<string> {
   const env: Record<string, string> = {}
   for (const [k, v] of Object.entries({ ...process.env, ...PW })) if (v !== undefined && k !== 'DMESS_HOME') env[k] = v
@@ -59,8 +59,7 @@ async function foreground (args: string[]): Promise<string> {
   let stopping = false
   const onOutput = (d: Buffer): void => {
     screen += d.toString()
-    // the foreground daemon says it runs, then logs; once a log line is there, stop it (Ctrl-C)
-    if (!stopping && /Ctrl-C stops it/.test(screen) && /(INFO|"level")/.test(screen.slice(screen.indexOf('Ctrl-C')))) {
+    if (!stopping && /Ctrl-C stops it/.test(screen)) {
       stopping = true
       child.stdin.write('\u0003')
     }
@@ -77,9 +76,10 @@ t.test('dmess daemon at a terminal logs readable lines; --log-format=json logs J
   const me = await quickHome(t, 'alice')
   const base = ['--home', me.home, '--host', '127.0.0.1', '--port', '0', '--no-mdns', '--no-portmap', '--bootstrap', '127.0.0.1:9']
   let screen = await foreground(base)
-  const after = screen.slice(screen.indexOf('Ctrl-C'))
-  t.match(after, /\n\d\d:\d\d:\d\d\.\d{3} INFO {2}/, `readable lines: ${after.slice(0, 400)}`)
-  t.notMatch(after, /\{"level"/, 'no JSON lines')
+  t.match(screen, /\d\d:\d\d:\d\d\.\d{3} INFO {2}daemon stopping reason=SIGINT/, `readable lines: ${screen.slice(-600)}`)
+  t.match(screen, /INFO {2}daemon stopped/)
+  t.notMatch(screen, /\{"level"/, 'no JSON lines')
   screen = await foreground([...base, '--log-format', 'json'])
-  t.match(screen.slice(screen.indexOf('Ctrl-C')), /\{"level":30,/, 'JSON lines when asked')
+  t.match(screen, /\{"level":30,[^\n]*"msg":"daemon stopping"/, 'JSON lines when asked')
+  t.notMatch(screen, /INFO {2}daemon/)
 })
