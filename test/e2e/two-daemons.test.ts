@@ -66,7 +66,7 @@ t.test('add, accept, a message each way with receipts, presence, a restart: thro
   // Alice's peer list says Bob is offline (not "connecting" while she redials), and when he was last seen
   const bobRow = async (): Promise<{ state: string, lastSeen: number | null } | undefined> =>
     (await cliJson<Array<{ fingerprint: string, state: string, lastSeen: number | null }>>(alice, ['peers'])).find(p => p.fingerprint === bob.fingerprint)
-  await waitFor(async () => (await bobRow())?.state === 'offline', 90_000, () => 'Alice seeing Bob offline')
+  await waitFor(async () => (await bobRow())?.state === 'offline', 150_000, () => 'Alice seeing Bob offline (the session ends within the 60 s idle timeout)')
   t.type((await bobRow())?.lastSeen, 'number', 'peers --json: lastSeen in ms')
   t.match(await cli(alice, ['peers']), /^offline .* last seen (just now|\d+ s ago|\d+ min ago)$/m, '`dmess peers` says when Bob was last seen')
   await startDaemon(t, bob, [alice])
