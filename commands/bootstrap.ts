@@ -69,6 +69,10 @@ export default class Bootstrap extends BaseCommand {
     '<%= config.bin %> bootstrap --port 47401 --join 198.51.100.7:47400'
   ]
 
+  // no identity and no home: --home would be taken and ignored, so it is not offered (the cast
+  // only satisfies the static side's type; nothing here reads flags.home)
+  static override baseFlags = {} as unknown as typeof BaseCommand.baseFlags
+
   static override flags = {
     port: Flags.integer({ description: `UDP port (default ${BOOTSTRAP_DEFAULT_PORT}; 0 picks a free one)`, min: 0, max: 65535 }),
     host: Flags.string({ description: 'address to bind (default 0.0.0.0)' }),

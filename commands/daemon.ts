@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../src/cli/base.js'
-import { getPassphrase, passphraseFlags } from '../src/cli/passphrase.js'
+import { passphraseFlags, withPassphrase } from '../src/cli/passphrase.js'
 import { assertInitialised } from '../src/app/profile.js'
 import { assertNoDaemon, resolveSettings, runDaemon } from '../src/daemon/run.js'
 import { formatHostPort } from '../src/io/address.js'
@@ -24,6 +24,7 @@ export default class Daemon extends BaseCommand {
     mdns: Flags.boolean({ description: 'LAN discovery with mDNS (default: config "mdns")', allowNo: true }),
     portmap: Flags.boolean({ description: 'ask the home router (PCP, else NAT-PMP) to forward a public UDP port to this node; on by default, --no-portmap turns it off (a loopback-bound node is never mapped)', allowNo: true }),
     json: Flags.boolean({ description: 'with --detach: print the status as JSON' }),
+    'log-format': Flags.string({ description: 'the log on stderr: "text" (readable lines: time, level, message, key=value) or "json" (one object per line); default text at a terminal, else json (a detached daemon\'s log file is always json)', options: ['text', 'json'] }),
     ...passphraseFlags
   }
 
@@ -33,15 +34,15 @@ export default class Daemon extends BaseCommand {
     const settings = await resolveSettings(paths, flags)
     await assertInitialised(paths)
     await assertNoDaemon(paths) // before the prompt: a second daemon is refused at once
-    const passphrase = await getPassphrase(flags)
+    // both unlock first (the detached child reports a wrong passphrase back): a prompt asks again
     if (flags.detach) {
-      const s = await startDetached({ paths, args: childArgs(settings), passphrase })
+      const s = await withPassphrase(flags, async passphrase => await startDetached({ paths, args: childArgs(settings), passphrase }))
       if (flags.json) this.printJson(s)
       else this.log(`dmess daemon started (pid ${s.pid}): udp ${formatHostPort({ host: s.host, port: s.port })}, log ${daemonPaths(paths).log}`)
       return
     }
-    await runDaemon(settings, passphrase, {
+    await withPassphrase(flags, async passphrase => await runDaemon(settings, passphrase, {
       onReady: s => this.log(`dmess daemon running (pid ${s.pid}): ${s.fingerprint}, udp ${formatHostPort({ host: s.host, port: s.port })}, socket ${daemonPaths(paths).socket}. Ctrl-C stops it.`)
-    })
+    }))
   }
 }

@@ -3,8 +3,8 @@ import { BaseCommand } from '../src/cli/base.js'
 import { peerEntry, peerLine, withDaemon } from '../src/cli/messaging.js'
 
 export default class Peers extends BaseCommand {
-  static override description = 'List the nodes the daemon knows: how each was found (mdns, static --peer, inbound, dht), its state and round-trip time'
-  static override flags = { json: Flags.boolean({ description: 'print an array of {"fingerprint","address","source","state","rtt","path"}; path: {"via":"direct","candidate":…} (the winning candidate of a hole punch), {"via":"relayed","relay":"host:port","rttMs":…} or null' }) }
+  static override description = 'List the nodes the daemon knows: how each was found (mdns, static --peer, inbound, dht), its state (connecting on a first attempt, offline once attempts failed, with when a contact was last seen) and round-trip time'
+  static override flags = { json: Flags.boolean({ description: 'print an array of {"fingerprint","address","source","state","rtt","path","lastSeen"}; lastSeen: a contact\'s last seen, ms since the epoch, or null; path: {"via":"direct","candidate":…} (the winning candidate of a hole punch), {"via":"relayed","relay":"host:port","rttMs":…} or null' }) }
 
   async run (): Promise<void> {
     const { flags } = await this.parse(Peers)

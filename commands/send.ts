@@ -21,7 +21,7 @@ export default class Send extends BaseCommand {
   static override flags = {
     json: Flags.boolean({ description: 'print {"id","status","timestamp"} as JSON (with --file: {"message"?, "files": [transfer, …]})' }),
     wait: Flags.string({ description: 'wait until the message is delivered (or read); exit 1 if it is not within --timeout', options: ['sent', 'delivered', 'read'] }),
-    timeout: Flags.integer({ description: 'seconds to --wait (default 30)', min: 1, max: 3600, default: 30 }),
+    timeout: Flags.integer({ description: 'seconds to --wait', min: 1, max: 3600, default: 30 }),
     file: Flags.string({ description: 'a file to send (repeatable); on a terminal a progress bar follows it until done', multiple: true })
   }
 

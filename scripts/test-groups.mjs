@@ -31,6 +31,7 @@ export const SLOW = [
   'test/crypto/primitives.test.ts', // a tsx child process
   'test/daemon/cli.test.ts', // daemons through the built binary
   'test/daemon/ipc.test.ts', // a child process holds the socket
+  'test/daemon/log-format.test.ts', // `dmess daemon` on a pseudo-terminal (script)
   'test/bootstrap/unit.test.ts', // systemd-analyze as a process
   'test/dht/churn.test.ts', // 100 restarts in a 50-node simulated DHT: ~12 s
   'test/dht/sim.test.ts', // a 500-node simulated DHT with churn and 400 lookups: ~15 s of CPU

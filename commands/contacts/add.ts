@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { StoreCommand } from '../../src/cli/store-command.js'
 import { contactJsonLabel } from '../../src/cli/daemon-client.js'
+import { contactEntry } from '../../src/cli/messaging.js'
 
 export default class ContactsAdd extends StoreCommand {
   static override description = 'Add a contact from an invite string or a fingerprint'
@@ -14,7 +15,7 @@ export default class ContactsAdd extends StoreCommand {
   async run (): Promise<void> {
     const { args, flags } = await this.parse(ContactsAdd)
     const r = await this.withApi(flags, async call => await call('contacts.add', { who: args.who, ...(flags.name !== undefined ? { name: flags.name } : {}) }))
-    if (flags.json) { this.printJson({ ...r.contact, created: r.created }); return }
+    if (flags.json) { this.printJson({ ...contactEntry(r.contact), created: r.created }); return }
     const what = r.created ? 'Added' : 'Updated keys of'
     this.log(`${what} ${contactJsonLabel(r.contact)}${r.keysLearned ? '' : ' (keys will be learned when they are reached)'}`)
   }

@@ -40,11 +40,23 @@ export function searchLine (h: SearchHit): string {
   return `[${time(h.timestamp)}] ${h.direction === 'out' ? 'you → ' : ''}${who}${h.direction === 'in' ? ' → you' : ''}: ${terminalSafe(h.text)}`
 }
 
-export function peerLine (p: PeerJson): string {
+/** How long ago `at` was, as a person says it: "just now", "42 s ago", "5 min ago", "3 h ago", "2 days ago". */
+export function ago (at: number, now: number): string {
+  const s = Math.max(0, Math.round((now - at) / 1000))
+  if (s < 5) return 'just now'
+  if (s < 60) return `${s} s ago`
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`
+  if (s < 86_400) return `${Math.floor(s / 3600)} h ago`
+  const d = Math.floor(s / 86_400)
+  return `${d} day${d === 1 ? '' : 's'} ago`
+}
+
+export function peerLine (p: PeerJson, now = Date.now()): string {
   const who = p.name !== null ? `${terminalSafe(p.name)} (${(p.fingerprint ?? '').slice(0, 12)}…)` : (p.fingerprint ?? '(fingerprint not yet known)')
   const rtt = p.rtt === null ? '' : `  ${p.rtt} ms`
   const via = p.path?.via === 'relayed' ? `  via relay ${terminalSafe(p.path.relay)}` : ''
-  return `${p.state.padEnd(10)} ${terminalSafe(p.address ?? '-').padEnd(22)} ${p.source.padEnd(7)} ${who}${rtt}${via}`
+  const seen = p.state === 'offline' && p.lastSeen !== null ? `  last seen ${ago(p.lastSeen, now)}` : ''
+  return `${p.state.padEnd(10)} ${terminalSafe(p.address ?? '-').padEnd(22)} ${p.source.padEnd(7)} ${who}${rtt}${via}${seen}`
 }
 
 export function requestLine (r: RequestJson): string {
@@ -64,8 +76,13 @@ export function historyEntry (m: MessageJson): Pick<MessageJson, 'id' | 'directi
   return { id: m.id, direction: m.direction, text: m.text, timestamp: m.timestamp, status: m.status }
 }
 
-export function peerEntry (p: PeerJson): Pick<PeerJson, 'fingerprint' | 'address' | 'source' | 'state' | 'rtt' | 'path'> {
-  return { fingerprint: p.fingerprint, address: p.address, source: p.source, state: p.state, rtt: p.rtt, path: p.path ?? null }
+export function peerEntry (p: PeerJson): Pick<PeerJson, 'fingerprint' | 'address' | 'source' | 'state' | 'rtt' | 'path' | 'lastSeen'> {
+  return { fingerprint: p.fingerprint, address: p.address, source: p.source, state: p.state, rtt: p.rtt, path: p.path ?? null, lastSeen: p.lastSeen ?? null }
+}
+
+/** A contact in `--json` output (README "JSON output"): its times as ms since the epoch, as every other time there. */
+export function contactEntry (c: ContactJson): Omit<ContactJson, 'addedAt' | 'lastSeen'> & { addedAt: number, lastSeen: number | null } {
+  return { ...c, addedAt: Date.parse(c.addedAt), lastSeen: c.lastSeen === null ? null : Date.parse(c.lastSeen) }
 }
 
 export function requestEntry (r: RequestJson): Omit<RequestJson, 'held'> {

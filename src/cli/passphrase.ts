@@ -2,7 +2,7 @@
 // prompt without echo. With none of those available we fail with one line rather than hang.
 import { readFile } from 'node:fs/promises'
 import { Flags } from '@oclif/core'
-import { errors } from '../errors.js'
+import { errors, isDmessError } from '../errors.js'
 
 export const passphraseFlags = {
   'passphrase-file': Flags.string({
@@ -28,8 +28,8 @@ async function fromFile (path: string): Promise<string> {
 async function promptHidden (question: string, sources: { what: string, envVar: string, flag: string }): Promise<string> {
   const stdin = process.stdin
   if (!stdin.isTTY) throw errors.NO_PASSPHRASE(`no ${sources.what}: set ${sources.envVar}, pass ${sources.flag}, or run in a terminal`)
+  stdin.setRawMode(true) // echo off before the question shows: what is typed at once is not echoed
   process.stderr.write(question)
-  stdin.setRawMode(true)
   stdin.resume()
   stdin.setEncoding('utf8')
   return await new Promise<string>((resolve, reject) => {
@@ -80,6 +80,50 @@ export async function getPassphrase (flags: { 'passphrase-file'?: string }, opts
   if (env === '') throw errors.NO_PASSPHRASE(`${src.envVar} is set but empty`)
   if (env !== undefined) return env
   return await promptHidden(opts.prompt ?? 'Passphrase: ', src)
+}
+
+/** How many times a terminal prompt asks for the passphrase before giving up (as sudo and ssh do). */
+export const PROMPT_TRIES = 3
+
+/** The terminal seam of `withPassphrase`: tests drive it without a terminal. */
+export interface PromptIo {
+  isTTY: () => boolean
+  prompt: (question: string) => Promise<string>
+  say: (line: string) => void
+}
+
+const terminal: PromptIo = {
+  isTTY: () => process.stdin.isTTY === true,
+  prompt: async question => await promptHidden(question, sourcesOf({}, 'passphrase')),
+  say: line => { process.stderr.write(line + '\n') }
+}
+
+/**
+ * Gets the passphrase and runs `use` with it. At a terminal prompt a wrong passphrase
+ * (`use` threw WRONG_PASSPHRASE) is asked for again, PROMPT_TRIES times in all; from
+ * --passphrase-file or $DMESS_PASSPHRASE there is nobody to ask again, so it fails at once with
+ * the one-line error. `use` should throw WRONG_PASSPHRASE before it does anything else (unlock first).
+ */
+export async function withPassphrase<T> (
+  flags: { 'passphrase-file'?: string },
+  use: (passphrase: string) => Promise<T>,
+  opts: PassphraseSources = {},
+  io: PromptIo = terminal
+): Promise<T> {
+  const src = sourcesOf(opts, 'passphrase')
+  if (flags['passphrase-file'] !== undefined || process.env[src.envVar] !== undefined || !io.isTTY()) {
+    return await use(await getPassphrase(flags, opts))
+  }
+  for (let tries = 1; ; tries++) {
+    const passphrase = await io.prompt(opts.prompt ?? 'Passphrase: ')
+    try {
+      return await use(passphrase)
+    } catch (err) {
+      if (!isDmessError(err) || err.code !== 'WRONG_PASSPHRASE') throw err
+      if (tries >= PROMPT_TRIES) throw errors.WRONG_PASSPHRASE(`wrong passphrase (${PROMPT_TRIES} tries)`)
+      io.say(`Wrong passphrase; try again (${PROMPT_TRIES - tries} ${PROMPT_TRIES - tries === 1 ? 'try' : 'tries'} left).`)
+    }
+  }
 }
 
 /** For a new passphrase: non-interactive sources are taken as given; a prompt asks twice. */

@@ -2,7 +2,7 @@
 // (LevelDB allows one process), so `withApi` goes through the daemon's socket; otherwise it
 // unlocks and opens the store here and runs the very same methods (src/daemon/rpc-methods.ts).
 import { BaseCommand } from './base.js'
-import { getPassphrase, passphraseFlags } from './passphrase.js'
+import { passphraseFlags, withPassphrase } from './passphrase.js'
 import { findDaemon } from './daemon-client.js'
 import { assertInitialised, withStore, type Unlocked } from '../app/profile.js'
 import { isDmessError } from '../errors.js'
@@ -30,8 +30,8 @@ export abstract class StoreCommand extends BaseCommand {
   protected async withStore<T> (flags: StoreFlags, fn: (store: Store, u: Unlocked) => Promise<T>): Promise<T> {
     const paths = this.paths(flags.home)
     await assertInitialised(paths)
-    const passphrase = await getPassphrase(flags)
-    return await withStore(paths, passphrase, fn)
+    // withStore unlocks before it runs fn: a wrong passphrase at a prompt is asked again
+    return await withPassphrase(flags, async passphrase => await withStore(paths, passphrase, fn))
   }
 
   /** Runs `fn` with a way to call methods: the daemon's if one runs, else on the store opened here. */

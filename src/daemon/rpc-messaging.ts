@@ -4,7 +4,7 @@
 // messaging service and say so otherwise. Parameters are checked here; semantics live in
 // src/messaging/actions.ts. (Only types come from rpc-methods.ts: it imports this file.)
 import { errors } from '../errors.js'
-import { resolveContact } from '../app/contacts.js'
+import { resolveContact, MIN_PREFIX_CHARS } from '../app/contacts.js'
 import { isFingerprint, parseFingerprint } from '../crypto/identity.js'
 import { contactJson, type ContactJson } from '../app/contact-json.js'
 import type { Store } from '../store/index.js'
@@ -100,8 +100,25 @@ async function conversationPeer (store: Store, query: string): Promise<{ peer: s
     const c = await store.getContact(fp)
     return { peer: fp, contact: c === undefined ? null : contactJson(c) }
   }
-  const c = await resolveContact(store, q)
-  return { peer: c.fingerprint, contact: contactJson(c) }
+  try {
+    const c = await resolveContact(store, q)
+    return { peer: c.fingerprint, contact: contactJson(c) }
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'CONTACT_NOT_FOUND') throw err
+    // a removed contact's conversation stays in the store: a fingerprint prefix finds it
+    const peer = await formerPeer(store, q)
+    if (peer === undefined) throw err
+    return { peer, contact: null }
+  }
+}
+
+/** The one conversation with someone no longer a contact whose fingerprint starts with `q` (≥ MIN_PREFIX_CHARS). */
+async function formerPeer (store: Store, q: string): Promise<string | undefined> {
+  const prefix = q.toLowerCase().replace(/[\s-]+/g, '')
+  if (prefix.length < MIN_PREFIX_CHARS) return undefined
+  const hits = (await store.conversations()).map(c => c.peer).filter(p => p.startsWith(prefix))
+  if (hits.length > 1) throw errors.CONTACT_AMBIGUOUS(`"${q}" matches ${hits.length} conversations; type more of the fingerprint`)
+  return hits[0]
 }
 
 // ---- methods ----

@@ -12,7 +12,7 @@ import { assertInitialised, lock, unlock } from '../app/profile.js'
 import { Daemon, alreadyRunning, type DaemonOptions, type HostPort, type StaticPeer } from './daemon.js'
 import { parseFingerprint } from '../crypto/fingerprint.js'
 import { probeSocket } from './ipc-client.js'
-import { createLogger } from './log.js'
+import { createLogger, LOG_FORMATS, type LogFormat } from './log.js'
 import { daemonPaths } from './paths.js'
 import { shippedBootstrap } from './bootstrap-list.js'
 import { formatHostPort, parseHostPort } from '../io/address.js'
@@ -30,9 +30,12 @@ export interface DaemonSettings {
   logLevel: LevelWithSilent
   /** where received files go, and what is accepted unasked (config downloadDir, autoAcceptBytes; proto-spec/files.md §5) */
   files: FileSettings
+  /** undefined: readable lines when the log goes to a terminal, else JSON (log.ts) */
+  logFormat?: LogFormat
 }
 
 export interface DaemonFlags {
+  'log-format'?: string
   host?: string
   port?: number
   mdns?: boolean
@@ -76,7 +79,8 @@ export async function resolveSettings (paths: HomePaths, flags: DaemonFlags): Pr
     peers: (flags.peer ?? []).map(parsePeer),
     bootstrap: bootstrap.map(b => parseHostPort(b, source)),
     logLevel: config.logLevel as LevelWithSilent,
-    files: fileSettings(config.downloadDir, config.autoAcceptBytes)
+    files: fileSettings(config.downloadDir, config.autoAcceptBytes),
+    ...(flags['log-format'] === undefined ? {} : { logFormat: logFormat(flags['log-format']) })
   }
 }
 
@@ -91,6 +95,11 @@ export function fileSettings (downloadDir: string, autoAcceptBytes: number, env:
   const corrupt = env.DMESS_TEST_CORRUPT_CHUNK
   if (env.TAP === '1' && corrupt !== undefined && /^\d+$/.test(corrupt)) out.corruptChunk = Number(corrupt)
   return out
+}
+
+function logFormat (text: string): LogFormat {
+  if (!(LOG_FORMATS as readonly string[]).includes(text)) throw errors.BAD_ARGUMENT(`--log-format must be ${LOG_FORMATS.join(' or ')}, got ${JSON.stringify(text)}`)
+  return text as LogFormat
 }
 
 /** Refuses early (before a passphrase prompt) when a daemon already answers on this home's socket. */
@@ -118,7 +127,7 @@ export async function runDaemon (s: DaemonSettings, passphrase: string, hooks: R
   const unlocked = await unlock(s.paths, passphrase)
   let daemon: Daemon
   try {
-    const log = createLogger({ level: s.logLevel })
+    const log = createLogger({ level: s.logLevel, ...(s.logFormat === undefined ? {} : { format: s.logFormat }) })
     daemon = new Daemon({ ...s, log, ...hooks.extra }, unlocked)
   } catch (err) {
     lock(unlocked)

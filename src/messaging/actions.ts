@@ -164,6 +164,8 @@ export class MessagingActions {
     const changed = await this.ctx.store().unblock(fp)
     this.svc.inbound.gate.unblock(fp)
     if (this.ctx.contacts.has(fp)) this.svc.network.demand(fp, true)
+    // what our outbox kept for it while blocked goes now if its link is up (else when one comes)
+    if (this.svc.network.link(fp) !== undefined) this.svc.outbound.peerUp(fp)
     this.#emitBlock(fp, 'unblocked')
     this.svc.rearm()
     return { fingerprint: fp, changed }
@@ -204,19 +206,45 @@ export class MessagingActions {
     throw errors.REQUEST_NOT_FOUND(`no pending contact request matches "${query}" (see \`dmess requests\`)`)
   }
 
-  /** A contact (fingerprint, prefix or name), a pending requester (prefix), or a full fingerprint. */
+  /**
+   * A contact (fingerprint, prefix or name), a pending requester (fingerprint prefix, or the name
+   * it gave in its request), or a full fingerprint. A name that fits more than one of them (two
+   * requesters, or a requester that gave a contact's name) is refused with the candidates listed:
+   * a stranger must not be able to make `block <name>` hit someone else.
+   */
   async #anyFingerprint (query: string): Promise<string> {
     const q = query.trim()
     if (isFingerprint(q)) return parseFingerprint(q)
-    const requester = matchOne(this.svc.requests.list().map(r => r.fingerprint), q)
+    const pending = this.svc.requests.list()
+    const requester = matchOne(pending.map(r => r.fingerprint), q)
     if (requester !== undefined) return requester
-    return (await resolveContact(this.ctx.store(), q)).fingerprint
+    const named = pending.filter(r => r.name !== undefined && r.name.toLowerCase() === q.toLowerCase())
+    let contact: Contact | undefined
+    try {
+      contact = await resolveContact(this.ctx.store(), q)
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'CONTACT_NOT_FOUND') throw err
+      if (named.length === 0) throw errors.CONTACT_NOT_FOUND(`no contact or contact request matches "${q}" (see \`dmess contacts list\` and \`dmess requests\`)`)
+    }
+    const candidates = [
+      ...(contact === undefined ? [] : [`${contact.fingerprint} (contact)`]),
+      ...named.map(r => `${r.fingerprint} (request)`)
+    ]
+    if (candidates.length > 1) {
+      const shown = candidates.slice(0, 5).join(', ') + (candidates.length > 5 ? `, and ${candidates.length - 5} more` : '')
+      throw errors.CONTACT_AMBIGUOUS(`"${q}" names ${candidates.length}: ${shown}; name one by fingerprint`)
+    }
+    return contact?.fingerprint ?? (named[0] as { fingerprint: string }).fingerprint
   }
 }
 
-/** A TEXT the user may send: not empty, within the payload limit (envelope.md §3). */
+/**
+ * A TEXT the user may send: not empty nor only white space (what `dmess chat` would not send
+ * either), within the payload limit (envelope.md §3). Every client sends through here, so they
+ * all refuse the same messages with the same words.
+ */
 function checkText (text: string): void {
-  if (text.length === 0) throw errors.BAD_ARGUMENT('the message is empty')
+  if (text.trim().length === 0) throw errors.BAD_ARGUMENT('the message is empty')
   const bytes = Buffer.byteLength(text)
   if (bytes > TEXT_MAX_BYTES) throw errors.BAD_ARGUMENT(`the message is ${bytes} bytes; the limit is ${TEXT_MAX_BYTES}`)
 }

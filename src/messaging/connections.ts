@@ -58,6 +58,17 @@ export type ConnAction =
   /** a known peer's state changed (presence event) */
   | { type: 'state', fingerprint: string, state: PeerState, address: Address | null }
 
+/**
+ * What users see of a peer's state (`dmess peers`, presence events). A peer is shown
+ * "connecting" only on the first attempt since it was last reachable (or since we learned of it);
+ * once an attempt failed, or its session ended, it is "offline" while the backoff redials it in
+ * the background: a stopped node's redials (each a handshake given up after its retransmits)
+ * would otherwise show "connecting" most of the time, for ever.
+ */
+function shownState (p: Peer): PeerState {
+  return p.state === 'connecting' && p.unreached ? 'offline' : p.state
+}
+
 interface Peer {
   key: string
   fingerprint: string | null
@@ -66,6 +77,10 @@ interface Peer {
   next: number
   source: PeerSource
   state: PeerState
+  /** a dial failed or a session ended since it was last reachable (a newer record resets `failures`, not this) */
+  unreached: boolean
+  /** the state last told in a 'state' action (shownState) */
+  shown: PeerState
   since: number
   /** a --peer entry: always kept connected */
   pinned: boolean
@@ -267,6 +282,7 @@ export class ConnectionManager {
       p.dialing = true
       return [this.#dialAction(p, p.addresses[0] as Address)]
     }
+    p.unreached = true
     p.next = (p.next + 1) % Math.max(1, p.addresses.length)
     p.nextDialAt = now + backoffDelay(p.failures++, this.#policy, this.#random())
     return p.state === 'connecting' ? this.#setState(p, 'offline', now) : []
@@ -280,6 +296,7 @@ export class ConnectionManager {
     }
     this.#learn(p, [address], 'inbound', false, true)
     p.failures = 0
+    p.unreached = false
     if (p.state !== 'online' && p.state !== 'away') p.upAt = now
     p.seek?.renew(now) // reachable again: if it is lost later, ask the DHT at once
     const out = this.#cancelSeek(p)
@@ -302,6 +319,7 @@ export class ConnectionManager {
     if (now - p.upAt >= STABLE_SESSION_MS) p.flaps = 0
     p.path = null // a new session may take another path
     p.failures++
+    p.unreached = true
     p.nextDialAt = now + backoffDelay(p.flaps++, this.#policy, this.#random())
     return this.#setState(p, 'offline', now)
   }
@@ -313,8 +331,10 @@ export class ConnectionManager {
     return p.state === state ? [] : this.#setState(p, state, now)
   }
 
+  /** The state as shown (list(), 'state' actions): see shownState. */
   state (fingerprint: string): PeerState {
-    return this.#peers.get(fingerprint)?.state ?? 'offline'
+    const p = this.#peers.get(fingerprint)
+    return p === undefined ? 'offline' : shownState(p)
   }
 
   /** Dials due at `now`, oldest-due first, at most maxDials running at once; then lookups due. */
@@ -354,7 +374,7 @@ export class ConnectionManager {
       fingerprint: p.fingerprint,
       address: p.addresses.length > 0 ? { ...(p.addresses[p.next % p.addresses.length] as Address) } : null,
       source: p.source,
-      state: p.state,
+      state: shownState(p),
       since: p.since,
       ...(p.path === null ? {} : { path: { ...p.path } })
     }))
@@ -419,7 +439,7 @@ export class ConnectionManager {
 
   #blank (key: string, fingerprint: string | null, source: PeerSource, now: number): Peer {
     return {
-      key, fingerprint, addresses: [], next: 0, source, state: 'offline', since: now, pinned: false,
+      key, fingerprint, addresses: [], next: 0, source, state: 'offline', shown: 'offline', unreached: false, since: now, pinned: false,
       discovered: false, demanded: false, dialing: false, failures: 0, upAt: now, flaps: 0, nextDialAt: now,
       seek: null, record: new RecordAddresses(), remoteStatic: null, path: null, punched: false
     }
@@ -466,10 +486,13 @@ export class ConnectionManager {
 
   #setState (p: Peer, state: PeerState, now: number): ConnAction[] {
     p.state = state
+    const shown = shownState(p)
+    if (shown === p.shown) return []
+    p.shown = shown // a redial of a peer already shown offline: nothing to tell
     p.since = now
     if (p.fingerprint === null) return []
     const address = p.addresses[p.next % Math.max(1, p.addresses.length)] ?? null
-    return [{ type: 'state', fingerprint: p.fingerprint, state, address: address === null ? null : { ...address } }]
+    return [{ type: 'state', fingerprint: p.fingerprint, state: shown, address: address === null ? null : { ...address } }]
   }
 
   #put (p: Peer): Peer {

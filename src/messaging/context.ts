@@ -10,8 +10,10 @@ import type { ContactCache } from './contact-cache.js'
 export interface MessagingCounters {
   /** frames received on links */
   framesIn: number
-  /** dropped before any work: blocked fingerprint (also whole sessions refused) */
+  /** frames from a blocked fingerprint (opened only to be acknowledged and dropped), and what was queued when it was blocked */
   blocked: number
+  /** a blocked fingerprint's envelopes dropped unread after opening (TEXT and CONTACT_REQUEST acknowledged) */
+  discarded: number
   /** dropped by the peer's token bucket */
   rateLimited: number
   /** dropped because the peer's inbound queue was full */
@@ -44,7 +46,7 @@ export interface MessagingCounters {
 
 export function newCounters (): MessagingCounters {
   return {
-    framesIn: 0, blocked: 0, rateLimited: 0, queueFull: 0, malformed: 0, rejected: {}, textIn: 0, duplicates: 0,
+    framesIn: 0, blocked: 0, discarded: 0, rateLimited: 0, queueFull: 0, malformed: 0, rejected: {}, textIn: 0, duplicates: 0,
     held: 0, requestsDropped: 0, receiptsIn: 0, ignored: 0, envelopesOut: 0, sendFailures: 0, linkStalls: 0,
     sessionsRefused: 0, dialsStarted: 0, dialsFailed: 0, lookupsStarted: 0, lookupsFound: 0, listenerErrors: 0
   }

@@ -1,7 +1,7 @@
 // Admission of inbound frames before any work is spent on them (proto-spec/messaging.md §6.1):
-// a blocked fingerprint is dropped on the session's proven fingerprint alone (nothing decoded,
-// no signature checked, no HPKE), then each peer spends a token from its bucket — generous for
-// contacts, a trickle for strangers. Pure: the caller passes `now` and whether the peer is a contact.
+// a blocked fingerprint is known by the session's proven fingerprint and metered like a stranger
+// (its envelopes are opened only to be acknowledged and dropped: messaging.md §6.1), then each
+// other peer spends a token from its bucket — generous for contacts, a trickle for strangers. Pure: the caller passes `now` and whether the peer is a contact.
 import { KeyedRateLimiter, type BucketOptions } from '../transport/rate-limit.js'
 import {
   CONTACT_BURST, CONTACT_RATE_PER_S, MAX_RATE_LIMITED_PEERS, STRANGER_BURST, STRANGER_RATE_PER_S
@@ -71,7 +71,8 @@ export class InboundGate {
   /** Whether one frame from `fp` may be processed at `now`. */
   admit (fp: string, isContact: boolean, now: number): Admission {
     let verdict: Admission = 'ok'
-    if (this.#blocked.has(fp)) verdict = 'blocked'
+    // a blocked peer's envelopes are opened only to acknowledge them (messaging.md §6.1): at a stranger's rate
+    if (this.#blocked.has(fp)) verdict = this.#strangers.take(fp, now) ? 'blocked' : 'rate-limited'
     else if (!isContact && this.isCoolingOff(fp, now)) verdict = 'rate-limited'
     else if (!(isContact ? this.#contacts : this.#strangers).take(fp, now)) verdict = 'rate-limited'
     this.#count(fp, verdict)

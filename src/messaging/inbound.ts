@@ -77,17 +77,16 @@ export class Inbound {
     c.framesIn++
     const isContact = this.ctx.contacts.has(fp)
     const verdict = this.gate.admit(fp, isContact, this.ctx.now())
-    if (verdict !== 'ok') {
-      if (verdict === 'blocked') c.blocked++
-      else c.rateLimited++
-      return
-    }
+    if (verdict === 'rate-limited') { c.rateLimited++; return }
+    // blocked: queued like any envelope, then only acknowledged and dropped (#discard)
+    const blocked = verdict === 'blocked'
+    if (blocked) c.blocked++
     const frame = decodeFrame(bytes)
     if (frame === null) { c.malformed++; return }
-    if (frame.type === FrameType.FILE) { this.hooks.fileFrame(link, frame.body); return }
-    if (frame.type !== FrameType.ENVELOPE) { this.hooks.prekeyFrame(link, frame); return }
+    if (frame.type === FrameType.FILE) { if (!blocked) this.hooks.fileFrame(link, frame.body); return }
+    if (frame.type !== FrameType.ENVELOPE) { if (!blocked) this.hooks.prekeyFrame(link, frame); return }
     // a stranger whose request cannot hold this much more: dropped before any copy or decryption (§3.2)
-    if (!isContact && this.hooks.requests.refuseEarly(fp, frame.envelope.length, { mine: this.#claims.get(fp) ?? 0, all: this.#claimed })) {
+    if (!isContact && !blocked && this.hooks.requests.refuseEarly(fp, frame.envelope.length, { mine: this.#claims.get(fp) ?? 0, all: this.#claimed })) {
       c.requestsDropped++
       this.hooks.refusedEarly()
       this.gate.coolOff(fp, this.ctx.now() + STRANGER_COOL_OFF_MS)
@@ -95,7 +94,7 @@ export class Inbound {
       return
     }
     // copy: the channel may reuse the buffer it delivered
-    const claim = isContact ? 0 : heldLeast(frame.envelope.length)
+    const claim = isContact || blocked ? 0 : heldLeast(frame.envelope.length)
     if (!this.queue.push(fp, { link, envelope: frame.envelope.slice(), at: this.ctx.now(), claim })) { c.queueFull++; return }
     this.#claim(fp, claim)
     if (isContact && this.queue.sizeOf(fp) >= PAUSE_AT && !this.#paused.has(fp)) {
@@ -108,7 +107,10 @@ export class Inbound {
   /** Envelopes are queued or being handled (their receipts go out when the queue drains). */
   get busy (): boolean { return this.#running !== null }
 
-  /** Forget what is queued from `fp` (it was just blocked). */
+  /**
+   * Forget what is queued from `fp` (it was just blocked): not acknowledged, so its sender sends
+   * it again, and it is acknowledged and dropped then (#discard).
+   */
   purge (fp: string): void {
     this.ctx.counters.blocked += this.queue.clear(fp)
     this.#paused.delete(fp)
@@ -168,8 +170,8 @@ export class Inbound {
   /** Opens one envelope (synchronously) and starts handling it; null when nothing async remains. */
   #process (item: Item): Promise<void> | null {
     const fp = item.link.fingerprint
-    if (this.gate.isBlocked(fp)) { this.ctx.counters.blocked++; return null } // blocked while queued
     const r = this.#open(item)
+    if (r !== null && this.gate.isBlocked(fp)) { this.#discard(fp, r); return null }
     if (r === null) return null
     return this.#handle(fp, item, r).catch(err => {
       this.ctx.log.warn({ peer: fp, type: r.type, err: (err as Error).message }, 'inbound envelope failed')
@@ -196,6 +198,17 @@ export class Inbound {
       return null
     }
     return r
+  }
+
+  /**
+   * A blocked peer's envelope (messaging.md §6.1): a TEXT or CONTACT_REQUEST is acknowledged
+   * with a DELIVERY_RECEIPT, so the sender's outbox stops resending it, and dropped unread:
+   * nothing is stored or held, so nothing it sent while blocked can surface after `unblock`.
+   * Anything else (receipts, typing, presence) is dropped.
+   */
+  #discard (fp: string, r: Opened): void {
+    this.ctx.counters.discarded++
+    if (r.type === PayloadType.TEXT || r.type === PayloadType.CONTACT_REQUEST) this.out.receipt(fp, 'delivered', [hex(r.envelope.id)])
   }
 
   async #handle (fp: string, item: Item, r: Opened): Promise<void> {

@@ -34,6 +34,11 @@ export interface PeerJson {
   name: string | null
   contact: boolean
   /**
+   * a contact's "last seen", ms since the epoch (our clock): when its session last came up or
+   * ended; null for a stranger or a contact never reached. Shown with an offline state.
+   */
+  lastSeen: number | null
+  /**
    * How the link runs (proto-spec/traversal.md §6, §7.4): direct, and which candidate kind of a hole
    * punch won (null when dialled or reached another way), with the probe's round trip; or relayed,
    * through which relay ("host:port"), with the link's round trip through it; null without a link

@@ -23,6 +23,12 @@ export interface NewEntry<T extends PayloadType> { type: T, payload: PayloadOf<T
 
 export interface OutboundHooks {
   link: (fp: string) => PeerLink | undefined
+  /**
+   * The link receipts go on; default `link`. A blocked peer has none for anything else (no
+   * outbox entry, presence or typing goes to it) but is still sent DELIVERY_RECEIPTs for what it
+   * sends, which is dropped unread (messaging.md §6.1).
+   */
+  receiptLink?: (fp: string) => PeerLink | undefined
   /** the outbox has work for a peer without a link */
   wantConnection: (fp: string) => void
   /** the outbox's next deadline may have changed (`at`: it, for the service to skip work when its timer is due sooner) */
@@ -167,7 +173,7 @@ export class Outbound {
       const type = b.kind === 'delivered' ? PayloadType.DELIVERY_RECEIPT : PayloadType.READ_RECEIPT
       // not kept in the outbox: a lost DELIVERY_RECEIPT makes the sender resend, and the
       // duplicate is receipted again (§4.4)
-      void this.sendNow(b.peer, type, { ids }).finally(() => { this.#receiptSettled(b.peer) })
+      void this.#sendOn((this.hooks.receiptLink ?? this.hooks.link)(b.peer), type, { ids }).finally(() => { this.#receiptSettled(b.peer) })
     }
     for (const [peer, n] of sending) this.#receiptsInFlight.set(peer, n)
     for (const b of held) this.#receipts.add(b.peer, b.kind, b.ids)
@@ -183,7 +189,10 @@ export class Outbound {
 
   /** Seals and sends without the outbox; false when there is no link. Resolves when the peer's channel has it. */
   async sendNow<T extends PayloadType> (peer: string, type: T, payload: PayloadOf<T>, id?: string, timestamp = this.ctx.now()): Promise<boolean> {
-    const link = this.hooks.link(peer)
+    return await this.#sendOn(this.hooks.link(peer), type, payload, id, timestamp)
+  }
+
+  async #sendOn<T extends PayloadType> (link: PeerLink | undefined, type: T, payload: PayloadOf<T>, id?: string, timestamp = this.ctx.now()): Promise<boolean> {
     if (link === undefined) return false
     try {
       await link.send(this.#seal(link, { type, payload } as TypedPayload, id ?? this.newId(), timestamp))

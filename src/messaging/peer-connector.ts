@@ -36,7 +36,10 @@ export interface PeerConnectorOptions {
 }
 
 export interface PeerConnectorHooks {
+  /** never dialled, looked up or taken from mDNS */
   isBlocked: (fp: string) => boolean
+  /** its inbound sessions are closed as they complete (a cooling-off stranger, messaging.md §6.1) */
+  refusesSession: (fp: string) => boolean
   linkUp: (link: PeerLink) => void
   linkDown: (link: PeerLink) => void
   frame: (link: PeerLink, bytes: Uint8Array) => void
@@ -154,7 +157,8 @@ export class PeerConnector {
         state: p.state,
         rtt: rtt === null ? null : Math.round(rtt * 10) / 10,
         name: contact?.name ?? null,
-        contact: contact !== undefined
+        contact: contact !== undefined,
+        lastSeen: contact?.lastSeen ?? null
       }
     })
   }
@@ -163,7 +167,7 @@ export class PeerConnector {
 
   #inbound (session: Session): void {
     if (this.#stopped) return
-    if (this.hooks.isBlocked(session.remoteFingerprint)) {
+    if (this.hooks.refusesSession(session.remoteFingerprint)) {
       this.ctx.counters.sessionsRefused++
       session.close()
       return

@@ -108,7 +108,15 @@ export class MessagingService implements Component {
     // the outbox's deadline only matters when it is sooner than the timer's (a send, an ACK and a
     // receipt each change it: this skips the other cores' deadlines, O(peers), on every message)
     const rearmOutbox = (at: number): void => { if (at < this.#timerAt) this.rearm() }
-    this.outbound = new Outbound(this.ctx, { link: fp => this.network.link(fp), wantConnection: fp => { this.network.conn.poke(fp, this.ctx.now()) }, rearm: rearmOutbox, inboundBusy: () => this.inbound.busy }, this.waiters)
+    // a blocked peer (messaging.md §6.1): its link carries only our receipts; our outbox waits for the unblock
+    const blocked = (fp: string): boolean => this.inbound.gate.isBlocked(fp)
+    this.outbound = new Outbound(this.ctx, {
+      link: fp => blocked(fp) ? undefined : this.network.link(fp),
+      receiptLink: fp => this.network.link(fp),
+      wantConnection: fp => { if (!blocked(fp)) this.network.conn.poke(fp, this.ctx.now()) },
+      rearm: rearmOutbox,
+      inboundBusy: () => this.inbound.busy
+    }, this.waiters)
     this.prekeyExchange = new PrekeyExchange(this.ctx, opts.prekeyBundle)
     this.inbound = new Inbound(this.ctx, this.outbound, {
       requests: this.requests,
@@ -125,11 +133,13 @@ export class MessagingService implements Component {
     }, this.waiters)
     this.network = new PeerConnector(this.ctx, opts, {
       isBlocked: fp => this.inbound.gate.isBlocked(fp) || (!this.ctx.contacts.has(fp) && this.inbound.gate.isCoolingOff(fp, this.ctx.now())),
+      // a blocked peer's sessions are taken (what it sends is acknowledged and dropped, §6.1): its outbox then stops resending
+      refusesSession: fp => !this.ctx.contacts.has(fp) && !this.inbound.gate.isBlocked(fp) && this.inbound.gate.isCoolingOff(fp, this.ctx.now()),
       linkUp: link => { this.#linkUp(link); this.fileHandler?.linkUp(link) },
       linkDown: link => { this.#linkDown(link); this.fileHandler?.linkDown(link) },
       frame: (link, bytes) => { this.inbound.onFrame(link, bytes) },
       rekey: link => { if (this.ctx.contacts.has(link.fingerprint)) void this.sendPresence(link.fingerprint) },
-      state: (fp, state, address) => { this.#emitPresence(fp, state, address) },
+      state: (fp, state, address) => { this.#seen(fp, state); this.#emitPresence(fp, state, address) },
       rearm
     })
   }
@@ -154,7 +164,9 @@ export class MessagingService implements Component {
     const now = this.ctx.now()
     for (const a of this.remembered.values()) {
       if (!this.ctx.contacts.has(a.fingerprint)) continue
-      this.network.conn.remember(a.fingerprint, { host: a.host, port: a.port }, a.source, now)
+      // an address mDNS found in an earlier run is not "mdns" in a run without it (messaging.md §5)
+      const source = a.source === 'mdns' && this.opts.mdns === null ? 'inbound' : a.source
+      this.network.conn.remember(a.fingerprint, { host: a.host, port: a.port }, source, now)
       this.network.apply(this.network.conn.demand(a.fingerprint, true, now))
     }
     // every contact is wanted: with a DHT, one with no known address is looked up (messaging.md §5.2)
@@ -290,7 +302,7 @@ export class MessagingService implements Component {
     const now = this.ctx.now()
     this.outbound.peerUp(fp)
     const c = this.ctx.contacts.get(fp)
-    if (c === undefined) return
+    if (c === undefined || this.inbound.gate.isBlocked(fp)) return // a blocked contact is not remembered, redialled or told our presence
     this.#remember(fp, link.address, now)
     this.ctx.store().touchLastSeen(fp, now).catch(() => {})
     void this.sendPresence(fp)
@@ -312,9 +324,24 @@ export class MessagingService implements Component {
     this.persist().catch(() => {})
   }
 
+  /**
+   * A contact's "last seen" (the store's lastSeen, ms): when its session came up and when it
+   * ended, so an offline contact shows when it was last reachable (`dmess peers`, presence events).
+   */
+  #seen (fp: string, state: PeerState): void {
+    const c = this.ctx.contacts.get(fp)
+    if (c === undefined || state === 'connecting' || this.inbound.gate.isBlocked(fp)) return
+    const now = this.ctx.now()
+    if (c.lastSeen !== undefined && c.lastSeen >= now) return
+    this.ctx.contacts.set({ ...c, lastSeen: now })
+    this.ctx.store().touchLastSeen(fp, now).catch(err => {
+      this.ctx.log.warn({ peer: fp, err: (err as Error).message }, 'cannot record last seen')
+    })
+  }
+
   #emitPresence (fp: string, state: PeerState, address: Address | null): void {
     const c = this.ctx.contacts.get(fp)
-    this.ctx.events.emit({ type: 'presence', peer: fp, state, address: formatHostPortOrNull(address), contact: c !== undefined, name: c?.name ?? null })
+    this.ctx.events.emit({ type: 'presence', peer: fp, state, address: formatHostPortOrNull(address), contact: c !== undefined, name: c?.name ?? null, lastSeen: c?.lastSeen ?? null })
   }
 
   /** A contact's keys, learned from the session that proved them (it was added by fingerprint). */

@@ -22,6 +22,10 @@ t.test('contacts add / list / verify / rename / remove', async t => {
   t.same(list.map(c => c.name).sort(), ['bob', 'caz'])
   t.equal(list.find(c => c.name === 'bob')?.keys, true)
   t.equal(list.find(c => c.name === 'caz')?.keys, false, 'a bare fingerprint carries no keys yet')
+  const bobRow = list.find(c => c.name === 'bob') as unknown as { addedAt: unknown, lastSeen: unknown }
+  t.type(bobRow.addedAt, 'number', 'addedAt in ms since the epoch, as the README promises for every time in JSON')
+  t.ok(Math.abs((bobRow.addedAt as number) - Date.now()) < 3_600_000, 'and it is now-ish')
+  t.equal(bobRow.lastSeen, null, 'never reached')
 
   // the safety number is the same from both sides
   r = await runCli(['contacts', 'verify', 'bob', '--json', ...h], { env: PW })

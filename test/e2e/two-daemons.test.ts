@@ -63,10 +63,21 @@ t.test('add, accept, a message each way with receipts, presence, a restart: thro
   // a restart: Bob's daemon stops; what Alice sends meanwhile waits in her outbox
   await cli(bob, ['stop'])
   const meanwhile = await cliJson<{ id: string }>(alice, ['send', 'bob', 'while you were away'])
+  // Alice's peer list says Bob is offline (not "connecting" while she redials), and when he was last seen
+  const bobRow = async (): Promise<{ state: string, lastSeen: number | null } | undefined> =>
+    (await cliJson<Array<{ fingerprint: string, state: string, lastSeen: number | null }>>(alice, ['peers'])).find(p => p.fingerprint === bob.fingerprint)
+  await waitFor(async () => (await bobRow())?.state === 'offline', 150_000, () => 'Alice seeing Bob offline (the session ends within the 60 s idle timeout)')
+  t.type((await bobRow())?.lastSeen, 'number', 'peers --json: lastSeen in ms')
+  t.match(await cli(alice, ['peers']), /^offline .* last seen (just now|\d+ s ago|\d+ min ago)$/m, '`dmess peers` says when Bob was last seen')
   await startDaemon(t, bob, [alice])
   await waitForStatus(alice, 'bob', [meanwhile.id], 'delivered', 120_000)
   t.same((await history(bob, 'alice')).filter(m => m.direction === 'in').map(m => m.text), ['hello Bob, it is Alice', 'while you were away'], 'Bob has it after his restart, once')
 
   t.match(await cliJson(bob, ['block', 'alice']), { fingerprint: alice.fingerprint, changed: true }, 'block --json')
+  const blocked = await cliJson<Array<{ fingerprint: string, name: string | null, blockedAt: number }>>(bob, ['block', '--list'])
+  t.match(blocked, [{ fingerprint: alice.fingerprint, name: 'alice' }], 'block --list --json names who is blocked')
+  t.type(blocked[0]?.blockedAt, 'number', 'blockedAt in ms')
+  t.match(await cli(bob, ['block', '--list']), new RegExp(`^${alice.fingerprint}  alice +blocked \\d{4}-`, 'm'))
   t.match(await cliJson(bob, ['unblock', 'alice']), { fingerprint: alice.fingerprint, changed: true }, 'unblock --json')
+  t.match(await cli(bob, ['block', '--list']), /^Nobody is blocked\.$/m)
 })

@@ -126,3 +126,22 @@ t.test('dials are bounded and the table cannot be flooded with strangers', async
   for (let i = 0; i < 100; i++) { c.sessionUp(`s${i}`, A, i); c.sessionDown(`s${i}`, i) }
   t.ok(c.list().length <= 11, `table bounded (${c.list().length})`)
 })
+
+t.test('a peer is shown connecting on the first attempt only: offline while failed dials are retried, with no event for them', async t => {
+  const c = mk()
+  c.discovered('bob', [A], 0)
+  t.same(states(c.tick(0)), ['bob:connecting'], 'first attempt')
+  t.same(states(c.dialFailed('bob', 100)), ['bob:offline'])
+  for (let i = 0; i < 5; i++) {
+    const at = c.nextDeadline
+    t.same(states(c.tick(at)), [], `redial ${i + 1}: no event`)
+    t.equal(c.list()[0]?.state, 'offline', 'shown offline while the redial runs')
+    t.equal(c.state('bob'), 'offline')
+    c.dialFailed('bob', at + 100)
+  }
+  c.dialSucceeded('bob', 'bob')
+  t.same(states(c.sessionUp('bob', A, 100_000)), ['bob:online'])
+  t.same(states(c.sessionDown('bob', 200_000)), ['bob:offline'], 'the session ended')
+  t.same(states(c.tick(c.nextDeadline)), [], 'the redial after a session ended shows offline too')
+  t.equal(c.list()[0]?.state, 'offline')
+})

@@ -59,6 +59,17 @@ t.test('mDNS: two contacts\' daemons on 127.0.0.1 find each other without --peer
   t.equal(row?.address, `127.0.0.1:${B.status().port}`)
   t.ok(['mdns', 'inbound'].includes(row?.source ?? ''), `found by ${row?.source}`)
   t.ok(api(A).peers().some(p => p.fingerprint === bob.fingerprint && p.source === 'mdns') || api(B).peers().some(p => p.fingerprint === alice.fingerprint && p.source === 'mdns'), 'at least one side found the other by mDNS')
+
+  // that side restarted with --no-mdns: the address it remembers is not shown as found by mDNS
+  const aliceFound = api(A).peers().some(p => p.fingerprint === bob.fingerprint && p.source === 'mdns')
+  const [finder, found, d] = aliceFound ? [alice, bob, A] : [bob, alice, B]
+  await d.stop('restart')
+  const again = new Daemon({ paths: finder.paths, host: '127.0.0.1', port: 0, mdns: false, bootstrap: [], log: silentLogger(), peers: [] }, await unlock(finder.paths, PASS))
+  t.teardown(async () => { await again.stop('teardown') })
+  await again.start()
+  await waitFor(() => api(again).peers().some(p => p.fingerprint === found.fingerprint), 30_000, () => 'the remembered contact listed')
+  const source = api(again).peers().find(p => p.fingerprint === found.fingerprint)?.source
+  t.not(source, 'mdns', `a remembered address under --no-mdns shows ${source}, not mdns`)
 })
 
 t.test('mDNS: a contact added while both daemons run is found on the LAN at once, not at its next announcement', async t => {

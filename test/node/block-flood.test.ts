@@ -1,6 +1,7 @@
 // Blocked peers and flooding peers on the simulated testnet (proto-spec/messaging.md §6): a
-// blocked fingerprint's messages never reach the store, and do, in order, from the sender's
-// outbox once unblocked; a stranger sending 10,000 contact requests a second (a bare endpoint
+// blocked fingerprint's messages are acknowledged and dropped unread (its outbox stops resending
+// them), and never reach the store, not even after the unblock; requesters are blocked by the
+// name they gave; a stranger sending 10,000 contact requests a second (a bare endpoint
 // speaking the real protocol: a Noise session, a reliable channel, envelopes sealed and signed
 // for real; bounded in count and time) is rate-limited and counted, is one pending request, and
 // a contact's messages are delivered while it runs. Moved from daemons as processes and a flood
@@ -14,7 +15,7 @@ import { PayloadType } from '../../src/wire/constants.js'
 import { encodeEnvelopeFrame } from '../../src/messaging/frames.js'
 import { conversation, receipted, stats, testnet } from './helpers.js'
 
-t.test('a blocked fingerprint\'s messages never reach the store (and do once unblocked)', async t => {
+t.test('a blocked contact\'s messages are acknowledged and dropped, and never surface after unblock', async t => {
   const net = await testnet(t, 3, 31)
   const [, alice, bob] = net.nodes as [TestNode, TestNode, TestNode]
   await net.befriend(alice, bob)
@@ -24,17 +25,50 @@ t.test('a blocked fingerprint\'s messages never reach the store (and do once unb
   t.match(await net.drive(bob.actions.block(alice.fingerprint)), { fingerprint: alice.fingerprint, changed: true })
   const ids: string[] = []
   for (let i = 0; i < 5; i++) ids.push((await net.drive(alice.actions.send(bob.fingerprint, `while blocked ${i}`))).id)
-  // Alice keeps trying (she redials Bob, a contact with messages waiting); Bob refusing her
-  // again and again is the event to wait for
-  await net.until(() => stats(bob).sessionsRefused + stats(bob).blocked >= 3, 600_000, 'Bob refusing Alice repeatedly')
+  // Alice reconnects (a contact with messages waiting); Bob takes the session, acknowledges and drops
+  await net.until(() => ids.every(id => receipted(alice, id)), 600_000, 'Alice\'s messages acknowledged while she is blocked')
+  await net.until(() => (alice.actions.stats().outbox as number) === 0, 60_000, 'Alice\'s outbox empty: nothing left to resend')
+  t.ok(stats(bob).blocked >= 5, 'Bob counted her frames as blocked')
   t.same((await conversation(bob, alice)).map(m => m.text), ['before the block'], 'nothing Alice sent while blocked is in Bob\'s store')
-  const mine = await Promise.all(ids.map(async id => (await alice.store.getMessage(id))?.status))
-  t.ok(mine.every(s => s !== 'delivered' && s !== 'read'), 'and none of it shows as delivered to Alice')
   t.same(bob.actions.requests(), [], 'nor is it held as a request')
+  t.notOk(bob.seen.some(e => e.type === 'message' && (e.message as { text: string }).text.startsWith('while blocked')), 'nor shown')
+  const mine = await Promise.all(ids.map(async id => (await alice.store.getMessage(id))?.status))
+  t.same(mine, ids.map(() => 'delivered'), 'Alice sees them delivered (as for any peer), never read')
+
+  // Bob cannot write to Alice while she is blocked; nothing of his (presence, outbox) goes to her
+  await t.rejects(net.drive(bob.actions.send(alice.fingerprint, 'hello?')), { code: 'BAD_ARGUMENT', message: /is blocked/ })
 
   t.match(await net.drive(bob.actions.unblock(alice.fingerprint)), { fingerprint: alice.fingerprint, changed: true })
-  await net.until(() => ids.every(id => receipted(alice, id)), 600_000, 'the retried messages after unblock')
-  t.same((await conversation(bob, alice)).map(m => m.text), ['before the block', ...ids.map((_, i) => `while blocked ${i}`)], 'Alice\'s outbox delivered them after the unblock, in order')
+  await net.advance(10 * 60_000) // ten minutes: any resend of what was dropped would have come by now
+  const after = await net.drive(alice.actions.send(bob.fingerprint, 'after the unblock'))
+  await net.until(() => receipted(alice, after.id), 600_000, 'a message after the unblock delivered')
+  t.same((await conversation(bob, alice)).map(m => m.text), ['before the block', 'after the unblock'], 'what was sent while blocked never surfaces')
+  const back = await net.drive(bob.actions.send(alice.fingerprint, 'welcome back'))
+  await net.until(() => receipted(bob, back.id), 600_000, 'Bob writes to Alice again')
+})
+
+t.test('a requester is blocked by the name it gave; a name that fits two is refused with the candidates', async t => {
+  const names = ['boot', 'alice', 'bob', 'mallory', 'mallory', 'carol']
+  const net = await testnet(t, 6, 32, { name: i => names[i] as string })
+  const [, alice, bob, m1, m2, carol] = net.nodes as [TestNode, TestNode, TestNode, TestNode, TestNode, TestNode]
+  await net.addContact(m1, bob, 'bob')
+  const first = await net.drive(m1.actions.send('bob', 'buy my stuff'))
+  await net.until(() => receipted(m1, first.id), 60_000, 'the first request held')
+
+  t.match(await net.drive(bob.actions.block('Mallory')), { fingerprint: m1.fingerprint, changed: true }, 'blocked by the name in its request (any case)')
+  t.same(bob.actions.requests(), [], 'its request is gone')
+  t.same((await net.drive(bob.actions.blocked())).map(b => b.fingerprint), [m1.fingerprint], 'listed as blocked')
+
+  // a second stranger calls itself "mallory", and Bob has a contact he named so himself
+  await net.addContact(bob, carol, 'mallory')
+  await net.addContact(m2, bob, 'bob')
+  await net.addContact(alice, bob, 'bob')
+  const m2first = await net.drive(m2.actions.send('bob', 'me too'))
+  const aFirst = await net.drive(alice.actions.send('bob', 'hi'))
+  await net.until(() => receipted(m2, m2first.id) && receipted(alice, aFirst.id), 60_000, 'two more requests held')
+  await t.rejects(net.drive(bob.actions.block('mallory')), { code: 'CONTACT_AMBIGUOUS', message: new RegExp(`"mallory" names 2: ${carol.fingerprint} \\(contact\\), ${m2.fingerprint} \\(request\\); name one by fingerprint`) })
+  await t.rejects(net.drive(bob.actions.block('nobody')), { code: 'CONTACT_NOT_FOUND', message: /no contact or contact request matches "nobody"/ })
+  t.match(await net.drive(bob.actions.block('alice')), { fingerprint: alice.fingerprint, changed: true }, 'a unique requester name still works')
 })
 
 const FLOOD_RATE = 10_000 // requests per second
