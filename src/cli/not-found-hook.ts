@@ -10,8 +10,8 @@ const hook: Hook<'command_not_found'> = async function (opts) {
   const sep = cfg.topicSeparator
   const names = [...cfg.commands.filter(c => c.hidden !== true).map(c => c.id), ...cfg.topics.filter(t => t.hidden !== true).map(t => t.name)]
     .map(id => id.split(':').join(sep))
-  const typed = [...opts.id.split(':'), ...(opts.argv ?? [])]
-  process.stderr.write(`Error: ${terminalSafe(notFoundLine(cfg.bin, typed, names))}\n`)
+  const id = opts.id.split(':')
+  process.stderr.write(`Error: ${terminalSafe(notFoundLine(cfg.bin, [...id, ...(opts.argv ?? [])], names))}\n`)
   process.exitCode = 2
 }
 

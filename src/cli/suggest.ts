@@ -42,11 +42,17 @@ export function nearest (typed: readonly string[], names: readonly string[]): st
   return best?.name
 }
 
-/** The one line for a command that does not exist: `"contcts list" is not a dmess command; did you mean "contacts list"?` */
+/**
+ * The one line for a command that does not exist: `"contcts list" is not a dmess command; did you
+ * mean "contacts list"?`. It quotes as many words as the guess has, or without a guess the known
+ * topic typed and the word after it (`"contacts nonsense"`): never the arguments that follow.
+ */
 export function notFoundLine (bin: string, typed: readonly string[], names: readonly string[]): string {
   const words = typed.filter(w => !w.startsWith('-'))
   const guess = nearest(words, names)
-  const shown = words.slice(0, Math.max(1, guess?.split(' ').length ?? 1)).join(' ')
+  let known = 0
+  while (known < words.length && names.some(n => n.startsWith(words.slice(0, known + 1).join(' ') + ' '))) known++
+  const shown = words.slice(0, guess === undefined ? known + 1 : guess.split(' ').length).join(' ')
   return guess === undefined
     ? `"${shown}" is not a ${bin} command; \`${bin} help\` lists them`
     : `"${shown}" is not a ${bin} command; did you mean "${guess}"?`
