@@ -2,6 +2,7 @@
 // stderr is <home>/daemon.log). Secrets and message bodies are never logged: callers log ids,
 // counts and method names, and the redaction below is a second line of defence.
 import { pino, type Logger, type LevelWithSilent } from 'pino'
+import { RotatingLog, type LogRotation } from './log-rotate.js'
 
 export type { Logger }
 
@@ -13,6 +14,8 @@ export interface LogOptions {
   level: LevelWithSilent
   /** file descriptor to write to (default 2, stderr) */
   fd?: number
+  /** the file behind fd, rotated by size (src/daemon/log-rotate.ts); absent: never rotated */
+  rotate?: LogRotation
 }
 
 export function createLogger (opts: LogOptions): Logger {
@@ -22,7 +25,7 @@ export function createLogger (opts: LogOptions): Logger {
     base: { pid: process.pid },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime
-  }, pino.destination({ dest: opts.fd ?? 2, sync: true }))
+  }, opts.rotate === undefined ? pino.destination({ dest: opts.fd ?? 2, sync: true }) : new RotatingLog(opts.fd ?? 2, opts.rotate))
 }
 
 /** A logger that drops everything (tests, and commands that run methods without a daemon). */

@@ -9,6 +9,7 @@ import { Daemon, alreadyRunning, type DaemonOptions, type HostPort, type StaticP
 import { parseFingerprint } from '../crypto/fingerprint.js'
 import { probeSocket } from './ipc-client.js'
 import { createLogger } from './log.js'
+import type { LogRotation } from './log-rotate.js'
 import { daemonPaths } from './paths.js'
 import { shippedBootstrap } from './bootstrap-list.js'
 import { formatHostPort, parseHostPort } from '../io/address.js'
@@ -24,6 +25,8 @@ export interface DaemonSettings {
   peers: StaticPeer[]
   bootstrap: HostPort[]
   logLevel: LevelWithSilent
+  /** set for a detached daemon, whose stderr is <home>/daemon.log: rotated by size */
+  logFile?: LogRotation
 }
 
 export interface DaemonFlags {
@@ -98,7 +101,7 @@ export async function runDaemon (s: DaemonSettings, passphrase: string, hooks: R
   const unlocked = await unlock(s.paths, passphrase)
   let daemon: Daemon
   try {
-    const log = createLogger({ level: s.logLevel })
+    const log = createLogger({ level: s.logLevel, ...(s.logFile === undefined ? {} : { rotate: s.logFile }) })
     daemon = new Daemon({ ...s, log, ...hooks.extra }, unlocked)
   } catch (err) {
     lock(unlocked)
