@@ -15,7 +15,7 @@ import { homePaths, resolveHome } from '../config/home.js'
 
 const CONTACTS_TIMEOUT_MS = 2000
 /** A name the shell can be given as is: no control characters, not starting with '-'. */
-const SHELL_SAFE = /^[^\p{Cc}\-][^\p{Cc}]*$/u
+const SHELL_SAFE = /^[^\p{Cc}-][^\p{Cc}]*$/u
 
 export async function main (words: readonly string[], root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')): Promise<void> {
   let out = 'words\n'
