@@ -5,6 +5,8 @@ import { BaseCommand } from '../../src/cli/base.js'
 import { checkPassphraseFile, findSystemctl, systemctl, unitPath, writeUnit } from '../../src/cli/service.js'
 import { UNIT_NAME } from '../../src/cli/systemd-unit.js'
 import { errors } from '../../src/errors.js'
+import { getPassphrase } from '../../src/cli/passphrase.js'
+import { lock, unlock } from '../../src/app/profile.js'
 
 export default class ServiceInstall extends BaseCommand {
   static override description = 'Run the daemon as a systemd user service: write ~/.config/systemd/user/dmess.service, enable and start it'
@@ -22,6 +24,8 @@ export default class ServiceInstall extends BaseCommand {
     const paths = this.paths(flags.home)
     if (!await access(paths.keystore).then(() => true, () => false)) throw errors.NO_IDENTITY(`no identity in ${paths.home}; create one with \`dmess init\``)
     const passphraseFile = await checkPassphraseFile(flags['passphrase-file'])
+    // a passphrase that does not unlock would have systemd restart a failing daemon forever
+    lock(await unlock(paths, await getPassphrase({ 'passphrase-file': passphraseFile })))
     const path = unitPath()
     const changed = await writeUnit({ node: process.execPath, bin: join(this.config.root, 'bin', 'run.js'), home: paths.home, passphraseFile }, path)
     this.log(`${changed ? 'Wrote' : 'Unchanged:'} ${path}`)
