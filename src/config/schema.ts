@@ -59,6 +59,9 @@ function oneOf<T extends string> (values: readonly T[]) {
   }
 }
 
+const isLogMaxBytes = (v: unknown): v is number => Number.isSafeInteger(v) && ((v as number) === 0 || (v as number) >= 1024)
+const isLogKeep = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 100
+
 const logLevels = oneOf(['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const)
 
 export const CONFIG_SCHEMA = {
@@ -118,6 +121,26 @@ export const CONFIG_SCHEMA = {
     doc: 'daemon log level: trace, debug, info, warn, error, silent',
     parse: logLevels.parse,
     check: logLevels.check
+  },
+  logMaxBytes: {
+    default: 10 * 1024 * 1024,
+    doc: 'a detached daemon\'s daemon.log is rotated when it reaches this many bytes (0: never; at least 1024)',
+    parse: (t: string) => {
+      const n = Number(t)
+      if (!/^\d+$/.test(t.trim()) || !isLogMaxBytes(n)) throw errors.BAD_CONFIG(`expected 0 or a size in bytes of at least 1024, got "${t}"`)
+      return n
+    },
+    check: isLogMaxBytes
+  },
+  logKeep: {
+    default: 3,
+    doc: 'rotated daemon logs kept: daemon.log.1 (newest) to daemon.log.N (0-100)',
+    parse: (t: string) => {
+      const n = Number(t)
+      if (!/^\d+$/.test(t.trim()) || !isLogKeep(n)) throw errors.BAD_CONFIG(`expected a count 0-100, got "${t}"`)
+      return n
+    },
+    check: isLogKeep
   }
 } satisfies Record<string, KeySpec<ConfigValue>>
 

@@ -13,6 +13,7 @@ import { isProcessAlive, waitForExit } from './lock.js'
 import { daemonPaths } from './paths.js'
 import type { DaemonStatus } from './rpc-methods.js'
 import type { HomePaths } from '../config/home.js'
+import { loadConfig } from '../config/config.js'
 import { formatPeer, resolveSettings, runDaemon, type DaemonFlags, type DaemonSettings } from './run.js'
 import { formatHostPort } from '../io/address.js'
 
@@ -184,7 +185,8 @@ export function hasParentChannel (): boolean {
 /** The detached process: passphrase from the parent, run, report ready or the failure. */
 export async function runAsChild (paths: HomePaths, flags: DaemonFlags): Promise<void> {
   try {
-    const settings = await resolveSettings(paths, flags)
+    const { config } = await loadConfig(paths.config)
+    const settings = { ...await resolveSettings(paths, flags), logFile: { path: daemonPaths(paths).log, maxBytes: config.logMaxBytes, keep: config.logKeep } }
     const passphrase = await receivePassphrase()
     await runDaemon(settings, passphrase, { onReady: () => { reportReady().catch(() => {}) } })
   } catch (err) {

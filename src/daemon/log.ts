@@ -6,6 +6,7 @@
 import { writeSync } from 'node:fs'
 import { isatty } from 'node:tty'
 import { pino, type Logger, type LevelWithSilent } from 'pino'
+import { RotatingLog, type LogRotation } from './log-rotate.js'
 
 export type { Logger }
 
@@ -22,15 +23,17 @@ export interface LogOptions {
   fd?: number
   /** default: text when `fd` is a terminal, else JSON (a file, a pipe, a log collector) */
   format?: LogFormat
+  /** the file behind fd, rotated by size (src/daemon/log-rotate.ts); absent: never rotated */
+  rotate?: LogRotation
 }
 
 export function createLogger (opts: LogOptions): Logger {
   const fd = opts.fd ?? 2
   const format = opts.format ?? (isatty(fd) ? 'text' : 'json')
   // synchronous writes: the lines written just before a shutdown or a crash are the useful ones
-  const dest = format === 'json'
-    ? pino.destination({ dest: fd, sync: true })
-    : { write: (line: string): void => { writeSync(fd, textLine(line) + '\n') } }
+  const dest = format === 'text'
+    ? { write: (line: string): void => { writeSync(fd, textLine(line) + '\n') } }
+    : opts.rotate === undefined ? pino.destination({ dest: fd, sync: true }) : new RotatingLog(fd, opts.rotate)
   return pino({
     level: opts.level,
     base: { pid: process.pid },

@@ -13,6 +13,7 @@ import { Daemon, alreadyRunning, type DaemonOptions, type HostPort, type StaticP
 import { parseFingerprint } from '../crypto/fingerprint.js'
 import { probeSocket } from './ipc-client.js'
 import { createLogger, LOG_FORMATS, type LogFormat } from './log.js'
+import type { LogRotation } from './log-rotate.js'
 import { daemonPaths } from './paths.js'
 import { shippedBootstrap } from './bootstrap-list.js'
 import { formatHostPort, parseHostPort } from '../io/address.js'
@@ -32,6 +33,8 @@ export interface DaemonSettings {
   files: FileSettings
   /** undefined: readable lines when the log goes to a terminal, else JSON (log.ts) */
   logFormat?: LogFormat
+  /** set for a detached daemon, whose stderr is <home>/daemon.log: rotated by size */
+  logFile?: LogRotation
 }
 
 export interface DaemonFlags {
@@ -127,7 +130,7 @@ export async function runDaemon (s: DaemonSettings, passphrase: string, hooks: R
   const unlocked = await unlock(s.paths, passphrase)
   let daemon: Daemon
   try {
-    const log = createLogger({ level: s.logLevel, ...(s.logFormat === undefined ? {} : { format: s.logFormat }) })
+    const log = createLogger({ level: s.logLevel, ...(s.logFormat === undefined ? {} : { format: s.logFormat }), ...(s.logFile === undefined ? {} : { rotate: s.logFile }) })
     daemon = new Daemon({ ...s, log, ...hooks.extra }, unlocked)
   } catch (err) {
     lock(unlocked)

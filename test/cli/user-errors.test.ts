@@ -25,7 +25,7 @@ t.test('user mistakes: one line on stderr, non-zero exit, no stack', async t => 
   assertOneLineError(t, await runCli(['contacts', 'add', alice.invite, ...h], { env: PW }), /your own/)
   assertOneLineError(t, await runCli(['contacts', 'remove', 'nobody', ...h], { env: PW }), /no contact matches/)
   assertOneLineError(t, await runCli(['contacts', 'rename', 'bob', '', ...h], { env: PW }), /must not be empty/)
-  assertOneLineError(t, await runCli(['contacts', 'nonsense', ...h]), /not found/)
+  assertOneLineError(t, await runCli(['contacts', 'nonsense', ...h]), /"contacts nonsense" is not a dmess command/)
   assertOneLineError(t, await runCli(['init', '--home', empty], { env: { DMESS_PASSPHRASE: '' } }), /must not be empty/)
   assertOneLineError(t, await runCli(['init', '--home', empty], { env: { DMESS_PASSPHRASE: 'short' } }), /has 5 characters; use at least 8/)
   // a home that cannot be one: named, in one line, and the command returns
