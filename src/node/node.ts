@@ -275,7 +275,7 @@ export class Node {
       },
       mapped: () => this.mappedAddress(),
       // a full cone (stun.md §5.1): no rendezvous needed, peers dial the reflexive address
-      reachable: () => this.nat !== null && this.nat.natKind() === 'endpoint-independent' && this.nat.publiclyReachable()
+      reachable: () => this.nat?.status().fullCone === true
     }
   }
 

@@ -78,12 +78,16 @@ export function classifyFiltering (changeIpAndPort: ChangeOutcome, changePort: C
   return changePort === 'answered' ? 'address-dependent' : 'address-and-port-dependent'
 }
 
+/** No NAT in the way, unless the filtering test found a firewall filtering: anyone reaches any of our ports. */
+export function publiclyReachable (nat: NatKind, filtering: FilteringKind): boolean {
+  return nat === 'open' && (filtering === 'endpoint-independent' || filtering === 'unknown')
+}
+
 /**
- * Can a stranger reach us at our reflexive address without a punch? With no NAT, unless a firewall
- * is known to filter; behind an endpoint-independent mapping only with endpoint-independent
- * filtering (a "full cone": the mapping our traffic keeps open admits anyone, RFC 4787 §5).
+ * A "full cone" (RFC 4787 §4.1, §5): an endpoint-independent mapping with endpoint-independent
+ * filtering. Strangers reach the socket our traffic keeps mapped, at its reflexive address, without
+ * a punch — but not a fresh port (a relay allocation's), which has no mapping yet.
  */
-export function reachableWithoutPunch (nat: NatKind, filtering: FilteringKind): boolean {
-  if (nat === 'open') return filtering === 'endpoint-independent' || filtering === 'unknown'
+export function fullCone (nat: NatKind, filtering: FilteringKind): boolean {
   return nat === 'endpoint-independent' && filtering === 'endpoint-independent'
 }

@@ -6,7 +6,7 @@
 import { addressOf, formatHostPort, type PeerAddress } from '../io/address.js'
 import type { Scheduler, TimerHandle } from '../io/scheduler.js'
 import { StunTransactionError, type BindingResult, type ChangeRequest, type StunClient } from './client.js'
-import { classifyFiltering, classifyNat, pickServers, reachableWithoutPunch, type ChangeOutcome, type FilteringKind, type LocalSocket, type NatKind, type Observation } from './classify.js'
+import { classifyFiltering, classifyNat, fullCone, pickServers, publiclyReachable, type ChangeOutcome, type FilteringKind, type LocalSocket, type NatKind, type Observation } from './classify.js'
 
 /** Re-probe this often when nothing changes: mappings and routes move slowly. */
 export const NAT_PROBE_INTERVAL_MS = 5 * 60_000
@@ -21,11 +21,10 @@ export interface NatState {
   filtering: FilteringKind
   /** distinct server-reflexive addresses the last probe learned ("host:port") */
   reflexive: string[]
-  /**
-   * peers can reach us without a punch: no NAT in the way (natKind 'open', unless filtering shows a
-   * firewall), or an endpoint-independent mapping that filters nobody (a full cone)
-   */
+  /** no NAT in the way (natKind 'open', unless the filtering test found a firewall): peers reach any of our ports */
   publiclyReachable: boolean
+  /** an endpoint-independent mapping that filters nobody: peers reach our socket at its reflexive address without a punch */
+  fullCone: boolean
   /** servers that answered / were asked in the last probe */
   answered: number
   asked: number
@@ -56,7 +55,7 @@ export interface NatObserver {
   publiclyReachable: () => boolean
 }
 
-export const INITIAL_NAT_STATE: NatState = { natKind: 'unknown', filtering: 'unknown', reflexive: [], publiclyReachable: false, answered: 0, asked: 0, probedAt: null }
+export const INITIAL_NAT_STATE: NatState = { natKind: 'unknown', filtering: 'unknown', reflexive: [], publiclyReachable: false, fullCone: false, answered: 0, asked: 0, probedAt: null }
 
 export class NatProbe {
   #state: NatState = INITIAL_NAT_STATE
@@ -110,8 +109,7 @@ export class NatProbe {
     if (!this.#running && this.#abort?.signal.aborted === true) return this.#state
     const natKind = classifyNat(this.opts.local(), answers satisfies Observation[])
     const reflexive = [...new Set(answers.map(a => addressOf(a.reflexive.host, a.reflexive.port) ?? formatHostPort(a.reflexive)))]
-    const publiclyReachable = reachableWithoutPunch(natKind, filtering)
-    const next: NatState = { natKind, filtering, reflexive, publiclyReachable, answered: answers.length, asked: servers.length, probedAt: this.opts.scheduler.now() }
+    const next: NatState = { natKind, filtering, reflexive, publiclyReachable: publiclyReachable(natKind, filtering), fullCone: fullCone(natKind, filtering), answered: answers.length, asked: servers.length, probedAt: this.opts.scheduler.now() }
     const changed = next.natKind !== this.#state.natKind || next.filtering !== this.#state.filtering || next.reflexive.join() !== this.#state.reflexive.join()
     this.#state = next
     if (changed) this.opts.onChange?.(next)

@@ -3,7 +3,8 @@
 // wiring (fixture stun-probe.ts) behind a MASQUERADE router finds address-and-port-dependent
 // filtering (conntrack admits only replies), behind a `--random-fully` router the same, behind a
 // full-cone router (MASQUERADE + DNAT of the WAN to the host) endpoint-independent filtering —
-// reachable without a punch — and on the internet side no NAT and nothing filtering.
+// a full cone, reachable at its reflexive address without a punch — and on the internet side no
+// NAT and nothing filtering: publicly reachable.
 // Root only: skipped with the reason elsewhere — but under CI=true a missing prerequisite fails.
 import t from 'tap'
 import { join } from 'node:path'
@@ -42,20 +43,21 @@ if (labReady(t, 'the STUN filtering lab', iptablesUnavailableReason)) {
 
         t.equal(masq!.natKind, 'endpoint-independent', 'MASQUERADE: endpoint-independent mapping')
         t.equal(masq!.filtering, 'address-and-port-dependent', 'MASQUERADE: address-and-port-dependent filtering')
-        t.equal(masq!.publiclyReachable, false, 'MASQUERADE: needs a punch')
+        t.equal(masq!.fullCone, false, 'MASQUERADE: needs a punch')
 
         t.equal(random!.natKind, 'address-dependent', '--random-fully: address-dependent mapping')
         t.equal(random!.filtering, 'address-and-port-dependent', '--random-fully: address-and-port-dependent filtering')
-        t.equal(random!.publiclyReachable, false, '--random-fully: needs a punch')
+        t.equal(random!.fullCone, false, '--random-fully: needs a punch')
 
         t.equal(cone!.natKind, 'endpoint-independent', 'full cone: endpoint-independent mapping')
         t.equal(cone!.filtering, 'endpoint-independent', 'full cone: endpoint-independent filtering')
-        t.equal(cone!.publiclyReachable, true, 'full cone: reachable at its reflexive address without a punch')
+        t.equal(cone!.fullCone, true, 'full cone: reachable at its reflexive address without a punch')
+        t.equal(cone!.publiclyReachable, false, 'full cone: not publicly reachable (a fresh port has no mapping)')
         t.same(cone!.reflexive, [`${net.sites[2]!.wanAddress}:${LOCAL_PORT}`], 'full cone: the router\'s address, our port kept')
 
         t.equal(open!.natKind, 'open', 'internet side: no NAT')
         t.equal(open!.filtering, 'endpoint-independent', 'internet side: nothing filters')
-        t.equal(open!.publiclyReachable, true, 'internet side: reachable')
+        t.equal(open!.publiclyReachable, true, 'internet side: publicly reachable')
       } finally {
         for (const c of children) c.stop()
       }

@@ -3,14 +3,14 @@
 // addresses, and the probe names the filtering of every preset — full cone → endpoint-independent,
 // restricted cone → address-dependent, port-restricted cone and symmetric →
 // address-and-port-dependent — and only a full cone (or no NAT) counts as reachable without a
-// punch. Seeded, simulated time. proto-spec/stun.md §3.4, §5.
+// punch; only no NAT as publicly reachable (a full cone's fresh ports have no mapping). Seeded, simulated time. proto-spec/stun.md §3.4, §5.
 import t from 'tap'
 import { createSimNetwork, NAT_PRESETS, SimTransport, simRandom, simScheduler, createRng, type SimNetwork, type NatBehaviourOptions } from '../../src/sim/index.js'
 import { StunService } from '../../src/stun/service.js'
 import { StunBehaviourServer } from '../../src/stun/behaviour-server.js'
 import { StunTransactionError } from '../../src/stun/client.js'
 import { NatProbe, type NatState } from '../../src/stun/probe.js'
-import { classifyFiltering, reachableWithoutPunch } from '../../src/stun/classify.js'
+import { classifyFiltering, fullCone, publiclyReachable } from '../../src/stun/classify.js'
 import { directlyReachable, type AddressObserver } from '../../src/traversal/candidates.js'
 import type { PeerAddress } from '../../src/io/address.js'
 import { testSeed } from '../helpers/seed.js'
@@ -70,7 +70,8 @@ t.test('each NAT preset\'s filtering, and whether it is reachable without a punc
     const { state } = await probeBehind(seed, NAT_PRESETS[preset])
     t.equal(state.natKind, natKind, `${preset}: mapping`)
     t.equal(state.filtering, filtering, `${preset}: filtering`)
-    t.equal(state.publiclyReachable, reachable, `${preset}: ${reachable ? '' : 'not '}reachable without a punch`)
+    t.equal(state.fullCone, reachable, `${preset}: ${reachable ? '' : 'not '}reachable without a punch`)
+    t.equal(state.publiclyReachable, false, `${preset}: not publicly reachable (a fresh port has no mapping)`)
   }
 })
 
@@ -79,6 +80,7 @@ t.test('no NAT: open, nothing filtered, reachable', async t => {
   t.equal(state.natKind, 'open', 'open')
   t.equal(state.filtering, 'endpoint-independent', 'nothing filters')
   t.equal(state.publiclyReachable, true, 'reachable')
+  t.equal(state.fullCone, false, 'no NAT is not a cone')
 })
 
 t.test('the server answers a CHANGE-REQUEST from the socket it names, back to the source, and names OTHER-ADDRESS', async t => {
@@ -108,9 +110,11 @@ t.test('classifying the outcomes', async t => {
   t.equal(classifyFiltering('silent', 'answered'), 'address-dependent')
   t.equal(classifyFiltering('silent', 'silent'), 'address-and-port-dependent')
   t.equal(classifyFiltering('refused', 'silent'), 'unknown', 'a server that cannot change its address tells nothing')
-  t.equal(reachableWithoutPunch('open', 'address-and-port-dependent'), false, 'no NAT but a filtering firewall')
-  t.equal(reachableWithoutPunch('open', 'unknown'), true, 'no NAT and no behaviour server: as before, reachable')
-  t.equal(reachableWithoutPunch('address-dependent', 'endpoint-independent'), false, 'a symmetric mapping is never reachable at one address')
+  t.equal(publiclyReachable('open', 'address-and-port-dependent'), false, 'no NAT but a filtering firewall')
+  t.equal(publiclyReachable('open', 'unknown'), true, 'no NAT and no behaviour server: as before, reachable')
+  t.equal(publiclyReachable('endpoint-independent', 'endpoint-independent'), false, 'a full cone is not publicly reachable')
+  t.equal(fullCone('endpoint-independent', 'endpoint-independent'), true, 'but it is a full cone')
+  t.equal(fullCone('address-dependent', 'endpoint-independent'), false, 'a symmetric mapping is never reachable at one address')
 })
 
 t.test('a full cone needs no rendezvous: traversal counts it directly reachable at its reflexive address', async t => {
