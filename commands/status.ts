@@ -22,7 +22,8 @@ export default class Status extends BaseCommand {
     this.log(`DHT:         ${s.dhtNodes} nodes in the routing table`)
     if (s.portmap !== undefined) this.log(`Port map:    ${portmapLine(s.portmap)}`)
     if (s.nat !== undefined) {
-      this.log(`NAT:         ${s.nat.natKind}${s.nat.publiclyReachable ? ' (publicly reachable)' : ''}`)
+      const filtering = s.nat.filtering === undefined || s.nat.filtering === 'unknown' ? '' : `, ${s.nat.filtering} filtering`
+      this.log(`NAT:         ${s.nat.natKind}${filtering}${s.nat.publiclyReachable ? ' (publicly reachable)' : ''}`)
       this.log(`Public:      ${s.nat.publicAddresses.length === 0 ? 'not known yet' : s.nat.publicAddresses.join(', ')}`)
       this.log(`STUN:        ${s.nat.stunServing ? 'answering Binding requests' : 'not serving (only publicly reachable nodes do)'}`)
     }

@@ -22,7 +22,10 @@
 // Modes, in RFC 4787 terms: plain MASQUERADE keeps the host's source port while the resulting
 // connection tuple is unique, so it maps endpoint-independently in practice (§4.1) and filters
 // by address and port (conntrack admits only replies, §5); `--random-fully` draws a random port
-// for every new connection, i.e. address-and-port-dependent mapping with random ports (§4.2.1).
+// for every new connection, i.e. address-and-port-dependent mapping with random ports (§4.2.1);
+// `full-cone` is MASQUERADE plus a DNAT of every UDP datagram arriving on the WAN to the one host
+// inside: the mapping the host's traffic made (its port kept) admits anyone — endpoint-independent
+// filtering (§5), what a filtering test (RFC 5780 §4.4) must tell from the other two.
 //
 // Each router also drops new connections from the WAN to itself, as a home router's firewall
 // does. Without that, a simultaneous punch breaks on Linux about half the time: when the peer's
@@ -33,7 +36,7 @@
 // conntrack and leaves no entry behind.
 import { addAddress, addRoute, createVethPair, enableForwarding, linkUp, nsExec, sweepStaleLabs, type Lab } from './netns.js'
 
-export type NatMode = 'masquerade' | 'random-fully'
+export type NatMode = 'masquerade' | 'random-fully' | 'full-cone'
 
 /** One site: its home router's mode, and what else stands between it and the internet. */
 export interface SiteSpec {
@@ -97,13 +100,13 @@ async function createSite (lab: Lab, inetNs: string, i: number, spec: SiteSpec):
     cgnNs = await lab.namespace(`cgn${i}`)
     await join({ ns: inetNs, name: `w${i}` }, { ns: cgnNs, name: 'wan' }, wanNet)
     await join({ ns: cgnNs, name: 'in' }, { ns: routerNs, name: 'wan' }, `100.64.${10 + i}`)
-    await natRouter(cgnNs, 'wan', spec.cgn)
+    await natRouter(cgnNs, 'wan', spec.cgn, `100.64.${10 + i}.2`)
     routerWan = `100.64.${10 + i}.2`
   } else {
     await join({ ns: inetNs, name: `w${i}` }, { ns: routerNs, name: 'wan' }, wanNet)
   }
   await join({ ns: routerNs, name: 'lan' }, { ns: hostNs, name: 'eth0' }, LAN)
-  await natRouter(routerNs, 'wan', spec.mode)
+  await natRouter(routerNs, 'wan', spec.mode, `${LAN}.2`)
   if (spec.upnp === true) await addMiniupnpdChains(routerNs, 'wan')
   return {
     routerNs, wanAddress: `${wanNet}.2`, routerWanAddress: routerWan, lanGateway: `${LAN}.1`,
@@ -124,10 +127,14 @@ async function join (up: { ns: string, name: string }, down: { ns: string, name:
   await addRoute(down.ns, ['default', 'via', `${net}.1`])
 }
 
-/** A NAT router: forwards, masquerades on `wan`, and drops new connections from `wan` to itself (see above). */
-async function natRouter (ns: string, wan: string, mode: NatMode): Promise<void> {
+/**
+ * A NAT router: forwards, masquerades on `wan`, and drops new connections from `wan` to itself (see
+ * above); a full cone also hands every UDP datagram arriving on `wan` to `inside` (same port).
+ */
+async function natRouter (ns: string, wan: string, mode: NatMode, inside: string): Promise<void> {
   await enableForwarding(ns)
   await addMasquerade(ns, wan, mode)
+  if (mode === 'full-cone') await nsExec(ns, 'iptables', ['-w', '-t', 'nat', '-A', 'PREROUTING', '-i', wan, '-p', 'udp', '-j', 'DNAT', '--to-destination', inside])
   await nsExec(ns, 'iptables', ['-w', '-A', 'INPUT', '-i', wan, '-m', 'conntrack', '--ctstate', 'NEW', '-j', 'DROP'])
 }
 

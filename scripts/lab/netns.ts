@@ -29,6 +29,31 @@ export function labUnavailableReason (): string | null {
   return null
 }
 
+/** What labReady needs of a tap test: enough to fail it or to skip it with a reason. */
+export interface LabGateTest {
+  fail: (message: string) => unknown
+  plan: (n: number, comment: string) => unknown
+}
+
+/**
+ * The gate every lab test file opens with: true when the lab can run here (root, iproute2, and
+ * each of `also`'s prerequisites, asked in order until one is missing). Otherwise a lab test must
+ * not pass by skipping in CI: under CI=true the test fails with the reason; elsewhere it is skipped
+ * with the reason printed. `what` names the lab in those messages ("the STUN NAT lab").
+ */
+export function labReady (t: LabGateTest, what: string, ...also: Array<() => string | null>): boolean {
+  let missing = labUnavailableReason()
+  for (const check of also) missing ??= check()
+  if (missing === null) return true
+  if (process.env.CI === 'true') {
+    t.fail(`${what} must run in CI, but: ${missing}`)
+  } else {
+    console.log(`# skipping ${what}: ${missing}`)
+    t.plan(0, missing)
+  }
+  return false
+}
+
 /** A fresh tag with our PID and 24 random bits: every namespace of one lab starts with it. */
 export function labTag (): string {
   return `${TAG_PREFIX}-${process.pid}-${randomBytes(3).toString('hex')}`

@@ -276,5 +276,5 @@ function heapStatus (): Pick<DaemonStatus, 'heapUsedAfterGc'> {
 /** The NAT fields of `status` (ipc.md §4): what the node's STUN probe learned. */
 function natStatus (node: Node): DaemonStatus['nat'] {
   const s = node.nat?.status()
-  return { natKind: s?.natKind ?? 'unknown', publicAddresses: s?.reflexive ?? [], publiclyReachable: s?.publiclyReachable ?? false, stunServing: s?.stunServing ?? false }
+  return { natKind: s?.natKind ?? 'unknown', filtering: s?.filtering ?? 'unknown', publicAddresses: s?.reflexive ?? [], publiclyReachable: s?.publiclyReachable ?? false, stunServing: s?.stunServing ?? false }
 }

@@ -34,7 +34,8 @@ export interface DaemonStatus {
   /** the port mapping on the home router (proto-spec/portmap.md §4) */
   portmap?: PortmapReport
   /** what STUN taught us (proto-spec/stun.md §5): the NAT kind, our public address(es), and
-   *  whether we answer STUN; natKind 'unknown' and no addresses until a probe has answers */
+   *  whether we answer STUN; natKind 'unknown' and no addresses until a probe has answers;
+   *  filtering (stun.md §5.1) stays 'unknown' unless a server with two addresses answered */
   /**
    * whether this node relays for others now (publicly reachable, relay.md §1), and its allocations;
    * `using`: the relay paths this node uses itself (traversal.md §7.4)
@@ -42,7 +43,7 @@ export interface DaemonStatus {
   relay?: { serving: boolean, allocations: number, using?: RelayUseJson[] }
   /** the rendezvous nodes we are registered with, and registrations we hold for others (traversal.md §3) */
   traversal?: { registeredWith: string[], servingRegistrations: number }
-  nat?: { natKind: 'open' | 'endpoint-independent' | 'address-dependent' | 'unknown', publicAddresses: string[], publiclyReachable: boolean, stunServing: boolean }
+  nat?: { natKind: 'open' | 'endpoint-independent' | 'address-dependent' | 'unknown', filtering: 'endpoint-independent' | 'address-dependent' | 'address-and-port-dependent' | 'unknown', publicAddresses: string[], publiclyReachable: boolean, stunServing: boolean }
   /** which ChaCha20-Poly1305 carries sessions (crypto-policy.md §3.1), and why not the addon */
   aead: 'openssl-addon' | 'node:crypto'
   aeadFallbackReason?: string

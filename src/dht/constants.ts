@@ -110,6 +110,14 @@ export const ALPHA = 3
 export const RPC_TIMEOUT_MS = 1000
 /** A lookup stops counting an unanswered request against α after this (Kademlia §2.3 "stalled"). */
 export const LOOKUP_STALL_MS = 400
+/**
+ * A lookup's own stall time (dht.md §6.1): once α answered, a request still out is passed over
+ * when it has waited this many times the slowest answer the same lookup got (its peers, asked
+ * from the same host over the same network), at least LOOKUP_TAIL_FLOOR_MS (cf. dht-rpc, which
+ * stops waiting for requests that missed their first timeout once it holds k replies).
+ */
+export const LOOKUP_TAIL_FACTOR = 2
+export const LOOKUP_TAIL_FLOOR_MS = 5
 /** Transactions in flight per node; past this, new requests fail at once (bounded memory). */
 export const MAX_PENDING_RPCS = 2048
 /** Contacts from one /24 (IPv4) or /48 (IPv6) in one routing table, and among one lookup's candidates. */

@@ -3,7 +3,8 @@
 // the same under a simulated clock (no awaits between network events); node.ts wraps it in promises.
 import { Lookup, type Candidate } from './lookup.js'
 import { idEquals, nodeIdAt, type NodeId } from './ids.js'
-import { DhtType, ValueStatus, RECORDS_PER_KEY } from './constants.js'
+import { DhtType, ValueStatus, RECORDS_PER_KEY, LOOKUP_TAIL_FACTOR, LOOKUP_TAIL_FLOOR_MS } from './constants.js'
+import { after } from '../io/scheduler.js'
 import type { DhtMessage, FindValueBody, NodeInfo, RecordsBody } from './messages.js'
 import type { VerifiedRecord } from './records.js'
 import type { Transaction } from './rpc.js'
@@ -76,6 +77,11 @@ class Run implements LookupHandle {
   /** FIND_VALUEs with a `start` in flight: the lookup does not end before they answer (dht.md §3.5). */
   #followUps = 0
   #onAbort: (() => void) | null = null
+  /** When each candidate's request went out, and the slowest answer so far: the lookup's own stall time (#armTail). */
+  readonly #sentAt = new Map<Candidate, number>()
+  #slowestMs = 0
+  #tailTimer: (() => void) | null = null
+  #tailAt = Infinity
 
   constructor (n: NodeInternals, p: LookupParams) {
     this.#n = n
@@ -107,7 +113,52 @@ class Run implements LookupHandle {
   #pump (): void {
     if (this.result) return
     for (const c of this.lookup.next()) this.#query(c)
-    if (this.lookup.finished && (this.lookup.stopped || this.#followUps === 0)) this.#complete(false)
+    if (this.lookup.finished && (this.lookup.stopped || this.#followUps === 0)) return this.#complete(false)
+    this.#armTail()
+  }
+
+  // Per-lookup stall times (dht.md §6.1): once α answered, a request still out is passed over
+  // (stalled) when it has waited LOOKUP_TAIL_FACTOR × the slowest answer this lookup got — its
+  // peers, asked from the same host over the same network moments before. A departed node among
+  // the k closest then costs a few round trips of this lookup, not the node-wide stall time (at
+  // least 25 ms, and several times the slowest join answer on a node that just started), and it
+  // no longer holds the window at α when it is the closest candidate. A late answer still counts
+  // while the lookup runs; until α answered, only the node-wide stall applies.
+  #armTail (): void {
+    if (this.lookup.counters.responded < this.lookup.alpha) return
+    const wait = this.#tailWait()
+    let at = Infinity
+    for (const c of this.lookup.candidates) if (c.state === 'pending') at = Math.min(at, (this.#sentAt.get(c) ?? 0) + wait)
+    if (at === Infinity) return this.#cancelTail()
+    if (at >= this.#tailAt) return
+    this.#cancelTail()
+    this.#tailAt = at
+    // Timers run before the event loop polls sockets: after a pause of the loop, answers already
+    // waiting would be judged late. So the timer only schedules a second look, after the poll.
+    this.#tailTimer = after(this.#n.scheduler, Math.max(0, at - this.#n.scheduler.wallNow()), () => {
+      this.#tailTimer = after(this.#n.scheduler, 0, () => { this.#tailTimer = null; this.#tailAt = Infinity; this.#tail() })
+    })
+  }
+
+  #tailWait (): number {
+    return Math.max(LOOKUP_TAIL_FLOOR_MS, LOOKUP_TAIL_FACTOR * this.#slowestMs)
+  }
+
+  #tail (): void {
+    if (this.result) return
+    const now = this.#n.scheduler.wallNow()
+    const wait = this.#tailWait()
+    for (const c of this.lookup.candidates) {
+      if (c.state === 'pending' && (this.#sentAt.get(c) ?? 0) + wait <= now) this.lookup.stalled(c)
+    }
+    this.#progress()
+    this.#pump()
+  }
+
+  #cancelTail (): void {
+    this.#tailTimer?.()
+    this.#tailTimer = null
+    this.#tailAt = Infinity
   }
 
   #findValue (start?: number): FindValueBody {
@@ -128,9 +179,16 @@ class Run implements LookupHandle {
       stallMs: this.#n.rpc.rtt.stallMs(this.#n.settings.lookupStallMs),
       onStall: () => { this.lookup.stalled(c); this.#pump() },
       onTimeout: () => { done(); if (this.result) this.#n.contactFailed(c.id); else this.#fail(c) },
-      onResponse: (msg) => { done(); if (this.result) this.#late(c, msg); else { this.#received++; this.#answer(c, msg) } }
+      onResponse: (msg) => {
+        done()
+        if (this.result) return this.#late(c, msg)
+        this.#received++
+        this.#slowestMs = Math.max(this.#slowestMs, this.#n.scheduler.wallNow() - (this.#sentAt.get(c) ?? 0))
+        this.#answer(c, msg)
+      }
     })
     if (tx === null) return this.#fail(c)
+    this.#sentAt.set(c, tx.sentAt)
     this.#txs.add(tx)
     this.#sent++
   }
@@ -232,6 +290,7 @@ class Run implements LookupHandle {
 
   #complete (aborted: boolean): void {
     if (this.result) return
+    this.#cancelTail()
     if (aborted) for (const tx of this.#txs) this.#n.rpc.cancel(tx)
     this.#txs.clear()
     if (this.#onAbort) this.#p.signal?.removeEventListener('abort', this.#onAbort)

@@ -307,7 +307,9 @@ export class Node {
         const kind = this.nat?.natKind() ?? 'unknown'
         return kind !== 'unknown' ? kind : fromDht.natKind()
       },
-      mapped: () => this.mappedAddress()
+      mapped: () => this.mappedAddress(),
+      // a full cone (stun.md §5.1): no rendezvous needed, peers dial the reflexive address
+      reachable: () => this.nat?.status().fullCone === true
     }
   }
 

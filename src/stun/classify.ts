@@ -1,6 +1,7 @@
 // What kind of NAT we are behind, from the reflexive addresses servers at different IPs reported
 // for the same local socket (RFC 5780 §4.3, the mapping test, reduced to what we act on; RFC 4787
-// §4.1 defines the behaviours). Pure. proto-spec/stun.md §5.
+// §4.1 defines the behaviours), and how it filters, from which CHANGE-REQUEST answers got through
+// (RFC 5780 §4.4; RFC 4787 §5). Pure. proto-spec/stun.md §5.
 import { addressOf, parseIp, formatIp, type PeerAddress } from '../io/address.js'
 
 /**
@@ -56,4 +57,37 @@ export function pickServers (candidates: readonly PeerAddress[], count: number):
     if (out.length >= count) break
   }
   return out
+}
+
+/**
+ * RFC 4787 §5 filtering, from RFC 5780 §4.4's tests against a server with two IPs and two ports:
+ * - 'endpoint-independent': an answer from the server's other IP and port got through (test II):
+ *   anyone may send to our mapping;
+ * - 'address-dependent': only the answer from the same IP's other port did (test III);
+ * - 'address-and-port-dependent': neither did: only the address:port we sent to gets in;
+ * - 'unknown': no server with a second address answered, or one answered with an error.
+ */
+export type FilteringKind = 'endpoint-independent' | 'address-dependent' | 'address-and-port-dependent' | 'unknown'
+
+/** What became of one CHANGE-REQUEST: answered, nothing came (the NAT dropped it), or the server refused. */
+export type ChangeOutcome = 'answered' | 'silent' | 'refused'
+
+export function classifyFiltering (changeIpAndPort: ChangeOutcome, changePort: ChangeOutcome): FilteringKind {
+  if (changeIpAndPort === 'answered') return 'endpoint-independent'
+  if (changeIpAndPort === 'refused' || changePort === 'refused') return 'unknown'
+  return changePort === 'answered' ? 'address-dependent' : 'address-and-port-dependent'
+}
+
+/** No NAT in the way, unless the filtering test found a firewall filtering: anyone reaches any of our ports. */
+export function publiclyReachable (nat: NatKind, filtering: FilteringKind): boolean {
+  return nat === 'open' && (filtering === 'endpoint-independent' || filtering === 'unknown')
+}
+
+/**
+ * A "full cone" (RFC 4787 §4.1, §5): an endpoint-independent mapping with endpoint-independent
+ * filtering. Strangers reach the socket our traffic keeps mapped, at its reflexive address, without
+ * a punch — but not a fresh port (a relay allocation's), which has no mapping yet.
+ */
+export function fullCone (nat: NatKind, filtering: FilteringKind): boolean {
+  return nat === 'endpoint-independent' && filtering === 'endpoint-independent'
 }

@@ -39,7 +39,14 @@ export interface BindingResult {
   rttMs: number
   /** requests sent before the answer came */
   requests: number
+  /** the server's OTHER-ADDRESS (RFC 5780 §7.4): it can run the behaviour tests from there; else null */
+  other: PeerAddress | null
+  /** where the answer came from (with a CHANGE-REQUEST, another of the server's addresses) */
+  from: PeerAddress
 }
+
+/** RFC 5780 §7.2: ask the server to answer from its other IP and/or its other port. */
+export interface ChangeRequest { ip: boolean, port: boolean }
 
 export type StunFailure = 'timeout' | 'error-response' | 'bad-response' | 'aborted' | 'closed'
 
@@ -58,6 +65,8 @@ interface Pending {
   startedAt: number
   sent: number
   timer: TimerHandle | null
+  /** a CHANGE-REQUEST was sent: the answer comes from another of the server's addresses */
+  change: boolean
   resolve: (r: BindingResult) => void
   reject: (e: StunTransactionError) => void
   cleanup: () => void
@@ -81,7 +90,7 @@ export class StunClient {
   get pending (): number { return this.#pending.size }
 
   /** Ask `server` for our reflexive address. Rejects with a StunTransactionError. */
-  async binding (server: PeerAddress, signal?: AbortSignal): Promise<BindingResult> {
+  async binding (server: PeerAddress, signal?: AbortSignal, change?: ChangeRequest): Promise<BindingResult> {
     return await new Promise<BindingResult>((resolve, reject) => {
       if (signal?.aborted === true) { reject(new StunTransactionError('aborted', 'aborted')); return }
       // §6: 96 random bits, so an off-path attacker cannot forge the answer
@@ -93,7 +102,8 @@ export class StunClient {
         server: { ...server },
         serverKey: addressOf(server.host, server.port) ?? `${server.host}:${server.port}`,
         transactionId,
-        request: encodeStun({ method: METHOD_BINDING, cls: 'request', transactionId, fingerprint: true }),
+        request: encodeStun({ method: METHOD_BINDING, cls: 'request', transactionId, attributes: change === undefined ? [] : [changeRequest(change)], fingerprint: true }),
+        change: change !== undefined && (change.ip || change.port),
         startedAt: this.opts.scheduler.now(),
         sent: 0,
         timer: null,
@@ -111,8 +121,9 @@ export class StunClient {
     if (m.legacy || (m.cls !== 'success' && m.cls !== 'error')) return false
     const key = hex(m.transactionId)
     const p = this.#pending.get(key)
-    // §6.3: match by transaction id; we also want it from the server we asked (what we classify by)
-    if (p === undefined || addressOf(from.host, from.port) !== p.serverKey || m.method !== METHOD_BINDING) {
+    // §6.3: match by transaction id; we also want it from the server we asked (what we classify by),
+    // unless we asked it to answer from another address (RFC 5780 §4.4: the 96 random bits suffice)
+    if (p === undefined || (!p.change && addressOf(from.host, from.port) !== p.serverKey) || m.method !== METHOD_BINDING) {
       this.stats.unmatched++
       return false
     }
@@ -129,7 +140,9 @@ export class StunClient {
       return true
     }
     this.stats.answers++
-    this.#finish(key, { server: p.server, reflexive, rttMs: this.opts.scheduler.now() - p.startedAt, requests: p.sent })
+    const otherValue = attribute(m, Attr.OTHER_ADDRESS)
+    const other = otherValue === undefined ? null : decodeAddress(otherValue, null)
+    this.#finish(key, { server: p.server, reflexive, rttMs: this.opts.scheduler.now() - p.startedAt, requests: p.sent, other, from: { host: from.host, port: from.port } })
     return true
   }
 
@@ -163,4 +176,9 @@ export class StunClient {
     if (outcome instanceof StunTransactionError) p.reject(outcome)
     else p.resolve(outcome)
   }
+}
+
+/** RFC 5780 §7.2: CHANGE-REQUEST, 32 bits: change-IP is 0x4, change-port 0x2. */
+function changeRequest (c: ChangeRequest): { type: number, value: Uint8Array } {
+  return { type: Attr.CHANGE_REQUEST, value: Uint8Array.of(0, 0, 0, (c.ip ? 0x04 : 0) | (c.port ? 0x02 : 0)) }
 }

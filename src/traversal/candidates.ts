@@ -24,6 +24,11 @@ export interface AddressObserver {
   natKind: () => NatKind
   /** a port mapping the router granted (PCP / NAT-PMP), if any */
   mapped?: () => PeerAddress | null
+  /**
+   * strangers reach us at our reflexive address without a punch: STUN's filtering test found an
+   * endpoint-independent mapping that filters nobody (a full cone, stun.md §5.1)
+   */
+  reachable?: () => boolean
 }
 
 /**
@@ -72,7 +77,7 @@ export function orderCandidates (list: readonly Candidate[]): Candidate[] {
   return list.map((c, i) => ({ c, i })).sort((a, b) => ORDER[a.c.kind] - ORDER[b.c.kind] || a.i - b.i).map(x => x.c)
 }
 
-/** Does any candidate let a stranger reach the node without a punch (it has no NAT, or a mapping)? */
-export function directlyReachable (natKind: NatKind, candidates: readonly Candidate[]): boolean {
-  return natKind === 'open' || candidates.some(c => c.kind === 'public' || c.kind === 'mapped')
+/** Does any candidate let a stranger reach the node without a punch (it has no NAT, or a mapping, or a NAT that filters nobody)? */
+export function directlyReachable (natKind: NatKind, candidates: readonly Candidate[], observer?: AddressObserver): boolean {
+  return natKind === 'open' || candidates.some(c => c.kind === 'public' || c.kind === 'mapped') || observer?.reachable?.() === true
 }

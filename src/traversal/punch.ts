@@ -15,139 +15,25 @@
 // A relay offer (relay.md §2) may ride in an offer, an answer or a message of its own (role
 // 'relay', traversal.md §7.2): it is reported as event 'relay' for the caller to join. A
 // stranger's offer is admitted under a budget and reported as 'stranger', never probed: the caller
-// answers it with a relay offer only (answerWithRelay, traversal.md §5.4).
+// answers it with a relay offer only (answerWithRelay, traversal.md §5.4). The shapes are in
+// punch-types.ts, the birthday part in punch-birthday.ts.
 import type { RelayOffer } from '../relay/client.js'
 import { KeyedRateLimiter, TokenBucket } from '../transport/rate-limit.js'
-import type { Identity } from '../crypto/identity.js'
 import { constantTimeEqual } from '../crypto/primitives.js'
 import { addressOf } from '../io/address.js'
 import { encodeTraversal, type TraversalMessage } from './messages.js'
 import { openPunch, sealPunch, type OpenedPunch } from './punch-seal.js'
-import { orderCandidates, type Candidate, type CandidateKind, type NatKind } from './candidates.js'
+import { orderCandidates, type Candidate, type NatKind } from './candidates.js'
 import {
   TraversalType, PUNCH_ID_BYTES, PUNCH_MAX_SKEW_MS, PROBE_PACE_MS, PROBE_ROUNDS, PUNCH_TIMEOUT_MS,
-  BIRTHDAY_SOCKETS, STRANGER_PUNCH_RATE_PER_S, STRANGER_PUNCH_BURST, STRANGER_PUNCH_PER_PEER_MS
+  STRANGER_PUNCH_RATE_PER_S, STRANGER_PUNCH_BURST, STRANGER_PUNCH_PER_PEER_MS
 } from './constants.js'
 import type { Outgoing } from './rendezvous.js'
-import { birthdayRole, easyTarget, hardTarget, Spray, type BirthdayRole } from './birthday.js'
+import { hardTarget } from './birthday.js'
+import { BirthdayPart } from './punch-birthday.js'
+import type { Attempt, PunchEvent, PunchOutgoing, PunchStats, PunchTarget, PuncherOptions, SlotRef, SocketCommand, StrangerOffer } from './punch-types.js'
 
-/** A side socket of one attempt: slot `slot` of those opened for punch id `attempt` (hex). */
-export interface SlotRef { attempt: string, slot: number }
-/** A datagram to send; `via` a side socket instead of the main one. */
-export interface PunchOutgoing extends Outgoing { via?: SlotRef }
-
-/** What the caller must do with side sockets (traversal.md §6.4). */
-export type SocketCommand =
-  /** open `count` side sockets for the attempt, then call socketsOpened() */
-  | { op: 'open', attempt: string, count: number }
-  /** close the attempt's side sockets, except `keep`: it carries the session with `peer` from now on */
-  | { op: 'close', attempt: string, keep: { slot: number, peer: string } | null }
-
-/** What a presence record says about reaching its owner (dht.md §5.2), as the offerer uses it. */
-export interface PunchTarget {
-  fingerprint: string
-  dhPublic: Uint8Array
-  rendezvous: Array<{ address: string, tag: Uint8Array }>
-  candidates: Candidate[]
-  natKind: NatKind
-  /** a relay allocation the answerer should join (relay-first, traversal.md §7.1) */
-  relay?: RelayOffer
-}
-
-/** A stranger's offer, admitted: answer it with answerWithRelay() within PENDING_TTL_MS, or not at all. */
-export interface StrangerOffer {
-  fingerprint: string
-  dhPublic: Uint8Array
-  punchId: Uint8Array
-  handle: Uint8Array
-  /** the rendezvous it came through: the answer goes back there */
-  rendezvous: string
-}
-
-export type PunchEvent =
-  /** a working path to `fingerprint` (offerer: dial it now) */
-  | { type: 'path', fingerprint: string, address: string, kind: CandidateKind | 'peer-reflexive', rttMs: number | null, role: 'offer' | 'answer', elapsedMs: number }
-  /** no path within PUNCH_TIMEOUT_MS, or no rendezvous answered */
-  | { type: 'failed', fingerprint: string, reason: 'no-answer' | 'no-path', natKind: NatKind }
-  /** the peer sent a relay offer (in its offer, answer or a relay message): join it; `dial` when we started the punch */
-  | { type: 'relay', fingerprint: string, dhPublic: Uint8Array, offer: RelayOffer, dial: boolean }
-  /** a stranger (not a contact) wants to reach us, within the stranger budget */
-  | { type: 'stranger', offer: StrangerOffer }
-
-export interface PuncherOptions {
-  identity: Identity
-  random: (n: number) => Uint8Array
-  wallNow: () => number
-  /** only contacts may make us punch (traversal.md §5.3) */
-  isContact: (fingerprint: string) => boolean
-  /** our candidates and NAT kind now */
-  candidates: () => Candidate[]
-  natKind: () => NatKind
-  /** which of a peer's candidates we may send to (address scope, address family) */
-  usable?: (c: Candidate) => boolean
-  /** take strangers' offers under the stranger budget (the node can answer them with a relay) */
-  acceptStrangers?: boolean
-}
-
-export interface PunchStats {
-  offers: number
-  answersReceived: number
-  forwardsOpened: number
-  notContact: number
-  replays: number
-  undecryptable: number
-  probesSent: number
-  paths: number
-  failed: number
-  /** strangers' offers admitted, and refused for the stranger budget */
-  strangers: number
-  strangersCapped: number
-  /** side sockets we opened as the symmetric side, random-port probes we sent as the cone side, paths either found that way */
-  birthdaySockets: number
-  birthdayProbes: number
-  birthdayPaths: number
-  /** symmetric-side attempts that asked for side sockets */
-  birthdayAttempts: number
-  /** an offer that crossed ours and lost the tie-break (not answered) */
-  crossed: number
-}
-
-interface Birthday {
-  role: BirthdayRole
-  /** hard: side sockets open (0 until the caller opened them); released once told to close them */
-  slots: number
-  opening: boolean
-  released: boolean
-  /** hard: our offer or answer, held until the sockets are open and have sent their PROBEs */
-  held: PunchOutgoing[]
-  /** easy: the guessing */
-  spray: Spray | null
-}
-
-interface Attempt {
-  role: 'offer' | 'answer'
-  fingerprint: string
-  punchId: Uint8Array
-  remote: Candidate[]
-  natKind: NatKind
-  /** offerer: the rendezvous entries, and which one is asked now */
-  rendezvous: Array<{ address: string, tag: Uint8Array }>
-  /** offerer: the answerer's X25519 identity key, from its record */
-  dhPublic: Uint8Array | null
-  asked: number
-  answered: boolean
-  nextAskAt: number
-  probing: boolean
-  probeAt: number
-  sent: number
-  lastSentTo: Map<string, number>
-  done: boolean
-  startedAt: number
-  expiresAt: number
-  bday: Birthday | null
-  /** offerer: the relay offer carried in its offers */
-  relay?: RelayOffer
-}
+export type { SlotRef, PunchOutgoing, SocketCommand, PunchTarget, StrangerOffer, PunchEvent, PuncherOptions, PunchStats } from './punch-types.js'
 
 /** Ask the next rendezvous if the current one has not answered by then. */
 const RENDEZVOUS_RETRY_MS = 1000
@@ -168,7 +54,11 @@ export class Puncher {
   #strangerBudget: TokenBucket | null = null
   readonly #strangerPeers = new KeyedRateLimiter({ ratePerS: 1000 / STRANGER_PUNCH_PER_PEER_MS, burst: 1, maxKeys: 1024 })
 
-  constructor (private readonly o: PuncherOptions) {}
+  readonly #bday: BirthdayPart
+
+  constructor (private readonly o: PuncherOptions) {
+    this.#bday = new BirthdayPart({ random: o.random, natKind: o.natKind, attempts: () => this.#attempts.values(), stats: this.stats, sockets: this.sockets })
+  }
 
   /** Is a punch toward `fingerprint` running? */
   active (fingerprint: string): boolean {
@@ -186,7 +76,7 @@ export class Puncher {
     if (t.relay !== undefined) a.relay = t.relay
     this.stats.offers++
     // the symmetric side sends its offer only once its side sockets have opened their mappings
-    if (this.#startHard(a, t.natKind)) {
+    if (this.#bday.startHard(a, t.natKind)) {
       a.nextAskAt = Infinity
       return []
     }
@@ -258,14 +148,14 @@ export class Puncher {
     for (const [k, a] of this.#attempts) {
       if (now >= a.expiresAt) {
         this.#attempts.delete(k)
-        this.#release(a, null)
+        this.#bday.release(a, null)
         if (!a.done) this.#fail(a)
         continue
       }
       if (a.done) continue
       if (a.role === 'offer' && !a.answered && now >= a.nextAskAt) out.push(...this.#ask(a, now))
       if (a.probing && now >= a.probeAt) out.push(...this.#probe(a, now))
-      if (a.bday?.spray != null && now >= a.bday.spray.nextAt) out.push(...this.#spray(a, now))
+      if (a.bday?.spray != null && now >= a.bday.spray.nextAt) out.push(...this.#bday.spray(a, now))
     }
     for (const [k, until] of this.#seen) if (until <= now) this.#seen.delete(k)
     return out
@@ -289,7 +179,7 @@ export class Puncher {
       if (a.fingerprint !== fingerprint) continue
       a.done = true
       a.probing = false
-      this.#release(a, null)
+      this.#bday.release(a, null)
     }
   }
 
@@ -304,7 +194,7 @@ export class Puncher {
     for (const [k, old] of this.#attempts) {
       if (old.fingerprint !== fingerprint) continue
       this.#attempts.delete(k) // one punch per peer
-      this.#release(old, null)
+      this.#bday.release(old, null)
     }
     this.#attempts.set(hex(punchId), a)
     if (a.remote.length > 0) a.probing = true
@@ -316,7 +206,7 @@ export class Puncher {
     const oldest = this.#attempts.entries().next().value
     if (oldest === undefined) return
     this.#attempts.delete(oldest[0])
-    this.#release(oldest[1], null)
+    this.#bday.release(oldest[1], null)
   }
 
   #payload (a: Attempt): Parameters<typeof sealPunch>[0] {
@@ -379,9 +269,9 @@ export class Puncher {
     const answer = sealPunch(this.#payload(a), this.o.identity, p.sender.dhPublic)
     const reply: PunchOutgoing = { to: from, bytes: encodeTraversal({ type: TraversalType.PUNCH_REPLY, handle, sealed: answer }) }
     // symmetric side: the answer waits for the side sockets' mappings; cone side: spray at once
-    if (this.#startHard(a, p.natKind)) a.bday!.held.push(reply)
-    else this.#startEasy(a, p.natKind, now)
-    return [...(a.bday?.role === 'hard' ? [] : [reply]), ...this.#probe(a, now), ...this.#spray(a, now)]
+    if (this.#bday.startHard(a, p.natKind)) a.bday!.held.push(reply)
+    else this.#bday.startEasy(a, p.natKind, now)
+    return [...(a.bday?.role === 'hard' ? [] : [reply]), ...this.#probe(a, now), ...this.#bday.spray(a, now)]
   }
 
   /** The stranger budget: one offer per stranger per STRANGER_PUNCH_PER_PEER_MS, and a global trickle. */
@@ -418,8 +308,8 @@ export class Puncher {
     a.sent = 0 // the answerer's NAT opens now: start the rounds again
     if (a.done) return []
     // the answer's NAT kind is the answerer's own view: a record read earlier may not have known it
-    if (!this.#startHard(a, p.natKind)) this.#startEasy(a, p.natKind, now)
-    return [...this.#probe(a, now), ...this.#spray(a, now)]
+    if (!this.#bday.startHard(a, p.natKind)) this.#bday.startEasy(a, p.natKind, now)
+    return [...this.#probe(a, now), ...this.#bday.spray(a, now)]
   }
 
   /** Opened, of an expected role, fresh, not seen before; else null (counted). Who sent it is the caller's check. */
@@ -474,59 +364,13 @@ export class Puncher {
     const c = a.remote.find(r => candidateAddress(r) === from)
     const sentAt = a.lastSentTo.get(from)
     if (via !== undefined || (a.bday?.role === 'easy' && c === undefined)) this.stats.birthdayPaths++
-    this.#release(a, via === undefined ? null : { slot: via.slot, peer: from })
+    this.#bday.release(a, via === undefined ? null : { slot: via.slot, peer: from })
     this.stats.paths++
     this.events.push({
       type: 'path', fingerprint: a.fingerprint, address: from, kind: c?.kind ?? 'peer-reflexive',
       rttMs: type === TraversalType.PROBE_ACK && sentAt !== undefined ? now - sentAt : null, role: a.role, elapsedMs: now - a.startedAt
     })
     return out
-  }
-
-  // ---- birthday punching (traversal.md §6.3) ----
-
-  /** At most one symmetric-side attempt holds side sockets at a time (BIRTHDAY_SOCKETS in all). */
-  #startHard (a: Attempt, theirs: NatKind): boolean {
-    if (a.bday !== null || birthdayRole(this.o.natKind(), theirs) !== 'hard' || hardTarget(a.remote) === null) return false
-    for (const o of this.#attempts.values()) if (o !== a && o.bday?.role === 'hard' && !o.bday.released) return false
-    a.bday = { role: 'hard', slots: 0, opening: true, released: false, held: [], spray: null }
-    this.stats.birthdayAttempts++
-    this.sockets.push({ op: 'open', attempt: hex(a.punchId), count: BIRTHDAY_SOCKETS })
-    return true
-  }
-
-  /** The cone side sprays random ports; at most one attempt at a time does (one rate bound for the node). */
-  #startEasy (a: Attempt, theirs: NatKind, now: number): void {
-    const ip = easyTarget(a.remote)
-    if (a.bday !== null || ip === null || birthdayRole(this.o.natKind(), theirs) !== 'easy') return
-    for (const o of this.#attempts.values()) if (o !== a && !o.done && o.bday?.spray?.active === true) return
-    a.bday = { role: 'easy', slots: 0, opening: false, released: true, held: [], spray: new Spray(ip, this.o.random, now) }
-  }
-
-  /** The cone side's probes due now (birthday.ts Spray: paced, distinct ports, capped); none once done. */
-  #spray (a: Attempt, now: number): PunchOutgoing[] {
-    const spray = a.bday?.spray
-    if (spray == null) return []
-    if (a.done) {
-      spray.stop()
-      return []
-    }
-    const bytes = encodeTraversal({ type: TraversalType.PROBE, punchId: a.punchId, round: 0, answerer: a.role === 'answer' })
-    const out = spray.due(now).map(to => {
-      a.lastSentTo.set(to, now)
-      return { to, bytes }
-    })
-    this.stats.birthdayProbes += out.length
-    return out
-  }
-
-  /** The attempt is over (or won): its side sockets go, but for the winner. */
-  #release (a: Attempt, keep: { slot: number, peer: string } | null): void {
-    const b = a.bday
-    if (b === null || b.role !== 'hard' || b.released) return
-    b.released = true
-    b.held.length = 0
-    this.sockets.push({ op: 'close', attempt: hex(a.punchId), keep })
   }
 
   #fail (a: Attempt): void {

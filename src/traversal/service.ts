@@ -300,7 +300,7 @@ export class TraversalService {
   /** Register while we are not directly reachable; stop when we are (traversal.md §3.1). */
   #maintain (now: number): void {
     this.#nextMaintain = now + MAINTAIN_MS
-    const reachable = directlyReachable(this.natKind(), this.candidates())
+    const reachable = directlyReachable(this.natKind(), this.candidates(), this.o.observer)
     if (reachable) this.registrar.clear()
     else this.registrar.consider(this.o.servers(), now)
     this.#changed()

@@ -82,7 +82,7 @@ t.test('two daemons find each other through the DHT', async t => {
   // STUN (proto-spec/stun.md §6): the bootstrap node answers alice's probe; on loopback no NAT is
   // in the way, so she is publicly reachable and answers STUN herself
   await waitFor(async () => (await ipcCall(alice, 'status', {})).nat?.natKind === 'open', 20_000)
-  t.same((await cliJson<Status>(alice, ['status'])).nat, { natKind: 'open', publicAddresses: [`127.0.0.1:${alicePort}`], publiclyReachable: true, stunServing: true }, 'status --json shows the NAT kind and public address')
+  t.same((await cliJson<Status>(alice, ['status'])).nat, { natKind: 'open', filtering: 'unknown', publicAddresses: [`127.0.0.1:${alicePort}`], publiclyReachable: true, stunServing: true }, 'status --json shows the NAT kind and public address')
   t.same((await cliJson<Status>(alice, ['status'])).relay, { serving: true, allocations: 0, using: [] }, 'and, being publicly reachable, it relays for others, and uses no relay itself')
   t.match(await cli(alice, ['status']), /NAT:\s+open \(publicly reachable\)\nPublic:\s+127\.0\.0\.1:\d+\nSTUN:\s+answering/, 'and so does the text form')
 })

@@ -8,26 +8,19 @@
 // path at Bob's NAT. The time from `dmess send` to the delivery receipt is printed as a JSON line.
 // Root only: skipped with the reason elsewhere — but under CI=true a missing prerequisite fails.
 import t from 'tap'
-import { addAddress, labUnavailableReason, withLab } from '../../scripts/lab/netns.js'
+import { addAddress, labReady, withLab } from '../../scripts/lab/netns.js'
 import { iptablesUnavailableReason } from '../../scripts/lab/loss.js'
 import { createNatLab } from '../../scripts/lab/nat.js'
 import { runCli } from '../helpers/cli.js'
 import { PW, waitFor } from '../daemon/helpers.js'
-import { dmess, homes, startBootstrap, startDaemon, stop, type Home, type Proc } from './fixtures/daemons.js'
+import { dmess, homes, startBootstrap, startDaemon, stop, waitForDirect, type Home, type Proc } from './fixtures/daemons.js'
 
-interface Peer { fingerprint: string, address: string, state: string, path: { via: string, candidate: string | null } | null }
 interface Rec { addresses: Array<{ host: string, kind: string }>, natKind: string, rendezvous: unknown[] }
 
 /** A second public address in the lab's internet namespace: a second rendezvous IP. */
 const SECOND_PUBLIC = '198.18.0.2'
 
-const missing = labUnavailableReason() ?? iptablesUnavailableReason()
-if (missing !== null && process.env.CI === 'true') {
-  t.fail(`the network lab must run in CI, but: ${missing}`)
-} else if (missing !== null) {
-  console.log(`# skipping the birthday punching lab: ${missing}`)
-  t.plan(0, missing)
-} else {
+if (labReady(t, 'the birthday punching lab', iptablesUnavailableReason)) {
   t.test('cone (home router) – symmetric (random ports) through real NAT: the daemons end direct', async t => {
     t.setTimeout(240_000)
     const [alice, bob] = await homes(t, 'alice', 'bob') as [Home, Home]
@@ -78,17 +71,12 @@ if (missing !== null && process.env.CI === 'true') {
         t.match(JSON.parse(sent), { status: 'delivered' }, 'Alice\'s message is delivered')
         step('delivered')
         const cliAt = Date.now()
-        let peers = JSON.parse(await dmess(alice, ['peers', '--json'])) as Peer[]
+        await dmess(alice, ['peers', '--json'])
         const cliMs = Date.now() - cliAt
-        let back: Peer[] = []
         // a relay may win the first race (traversal.md §7.2: it is offered after 500 ms, and a
         // birthday punch takes ~0.6 s at the median); the punch goes on and moves the session
         // direct (§7.3), which is what this test is about
-        await waitFor(async () => {
-          peers = JSON.parse(await dmess(alice, ['peers', '--json'])) as Peer[]
-          back = JSON.parse(await dmess(bob, ['peers', '--json'])) as Peer[]
-          return peers.find(q => q.fingerprint === bob.fingerprint)?.path?.via === 'direct'
-        }, 90_000, () => `Alice's link to Bob goes direct: ${JSON.stringify(peers)}`)
+        const { peers, back } = await waitForDirect(alice, bob)
         step('direct')
         const p = peers.find(q => q.fingerprint === bob.fingerprint)
         const q = back.find(r => r.fingerprint === alice.fingerprint)

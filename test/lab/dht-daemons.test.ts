@@ -8,7 +8,7 @@
 // as found through the DHT, at his address on the other subnet.
 // Root only: skipped with the reason elsewhere — but under CI=true a missing prerequisite fails.
 import t from 'tap'
-import { labUnavailableReason, createRoutedNetwork, withLab } from '../../scripts/lab/netns.js'
+import { labReady, createRoutedNetwork, withLab } from '../../scripts/lab/netns.js'
 import { runCli } from '../helpers/cli.js'
 import { PW, waitFor } from '../daemon/helpers.js'
 import { dmess, homes, startBootstrap, startDaemon, stop, type Home, type Proc } from './fixtures/daemons.js'
@@ -20,13 +20,7 @@ interface Peer { fingerprint: string, address: string, source: string, state: st
 
 const escape = (s: string): string => s.replaceAll('.', '\\.')
 
-const missing = labUnavailableReason()
-if (missing !== null && process.env.CI === 'true') {
-  t.fail(`the network lab must run in CI, but: ${missing}`)
-} else if (missing !== null) {
-  console.log(`# skipping the DHT daemons lab: ${missing}`)
-  t.plan(0, missing)
-} else {
+if (labReady(t, 'the DHT daemons lab')) {
   t.test('two daemons on different subnets find each other by fingerprint through one bootstrap node, and talk', async t => {
     t.setTimeout(540_000) // every step is bounded; a loaded 2-core machine runs each CLI call slowly
     const [alice, bob] = await homes(t, 'alice', 'bob') as [Home, Home]

@@ -10,7 +10,7 @@
 // Root only: skipped with the reason elsewhere — but under CI=true a missing prerequisite fails.
 import t from 'tap'
 import { join } from 'node:path'
-import { labUnavailableReason, withLab } from '../../scripts/lab/netns.js'
+import { labReady, withLab } from '../../scripts/lab/netns.js'
 import { iptablesUnavailableReason } from '../../scripts/lab/loss.js'
 import { createNatLab, type NatLab } from '../../scripts/lab/nat.js'
 import { repoRoot, spawnJson, type JsonChild } from '../../scripts/bench/peers/reliable-child.js'
@@ -38,13 +38,7 @@ function startPair (net: NatLab, rendezvousPort: number, first: number, group: s
 const told = async (p: JsonChild): Promise<string> => String((await p.next(o => typeof o.told === 'string', WAIT_MS)).told)
 const heard = (p: JsonChild): unknown[] => p.lines.filter(o => typeof o.heard === 'string').map(o => o.heard)
 
-const missing = labUnavailableReason() ?? iptablesUnavailableReason()
-if (missing !== null && process.env.CI === 'true') {
-  t.fail(`the network lab must run in CI, but: ${missing}`)
-} else if (missing !== null) {
-  console.log(`# skipping the NAT hole-punch lab: ${missing}`)
-  t.plan(0, missing)
-} else {
+if (labReady(t, 'the NAT hole-punch lab', iptablesUnavailableReason)) {
   t.test('the textbook hole punch through real Linux NAT', async t => {
     await withLab(async lab => {
       const net = await createNatLab(lab, ['masquerade', 'masquerade', 'random-fully', 'random-fully'])

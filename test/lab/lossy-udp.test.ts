@@ -7,7 +7,7 @@
 // Root only: skipped with the reason elsewhere — but under CI=true a missing prerequisite fails.
 import t from 'tap'
 import { join } from 'node:path'
-import { labUnavailableReason, sweepStaleLabs, withLab } from '../../scripts/lab/netns.js'
+import { labReady, sweepStaleLabs, withLab } from '../../scripts/lab/netns.js'
 import { addRandomUdpDrop, createLink, dropCount, iptablesUnavailableReason } from '../../scripts/lab/loss.js'
 import { repoRoot, spawnJson, type JsonChild } from '../../scripts/bench/peers/reliable-child.js'
 
@@ -25,13 +25,7 @@ function inNs (ns: string, script: string, args: string[]): JsonChild {
   return spawnJson('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', fixture(script), ...args])
 }
 
-const missing = labUnavailableReason() ?? iptablesUnavailableReason()
-if (missing !== null && process.env.CI === 'true') {
-  t.fail(`the network lab must run in CI, but: ${missing}`)
-} else if (missing !== null) {
-  console.log(`# skipping the lossy-UDP lab: ${missing}`)
-  t.plan(0, missing)
-} else {
+if (labReady(t, 'the lossy-UDP lab', iptablesUnavailableReason)) {
   t.test(`20% random loss on the receiver's INPUT: ${MESSAGES} messages and 1 MiB arrive exactly once, in order`, async t => {
     t.setTimeout(RUN_TIMEOUT_MS + 60_000)
     await sweepStaleLabs()

@@ -7,7 +7,7 @@
 // Root only: skipped with the reason elsewhere — but under CI=true a missing prerequisite fails.
 import t from 'tap'
 import type { ChildProcess } from 'node:child_process'
-import { labUnavailableReason, createLan, withLab, nsSpawn } from '../../scripts/lab/netns.js'
+import { labReady, createLan, withLab, nsSpawn } from '../../scripts/lab/netns.js'
 import { BIN, runCli } from '../helpers/cli.js'
 import { cliHome, PW, waitFor } from '../daemon/helpers.js'
 import { isProcessAlive, waitForExit } from '../../src/daemon/lock.js'
@@ -46,13 +46,7 @@ async function stop (child: ChildProcess): Promise<void> {
   if (!await waitForExit(pid, 10_000)) process.kill(pid, 'SIGKILL')
 }
 
-const missing = labUnavailableReason()
-if (missing !== null && process.env.CI === 'true') {
-  t.fail(`the network lab must run in CI, but: ${missing}`)
-} else if (missing !== null) {
-  console.log(`# skipping the mDNS daemons lab: ${missing}`)
-  t.plan(0, missing)
-} else {
+if (labReady(t, 'the mDNS daemons lab')) {
   t.test('two daemons on one bridge find each other by mDNS alone and deliver a message', async t => {
     t.setTimeout(300_000) // each step is bounded on its own; CLI calls crawl when a 2-core CI box runs two heavy files at once
     const [alice, bob] = await Promise.all([cliHome(t, 'alice'), cliHome(t, 'bob')]).then(hs => hs.map((h, i) => ({ name: i === 0 ? 'alice' : 'bob', ...h }))) as [Home, Home]

@@ -13,7 +13,7 @@
 //    and reaches him at the router's public address, and `dmess status` shows the mapping.
 // Root only: skipped with the reason elsewhere — but under CI=true a missing prerequisite fails.
 import t, { type Test } from 'tap'
-import { labUnavailableReason, withLab } from '../../scripts/lab/netns.js'
+import { labReady, withLab } from '../../scripts/lab/netns.js'
 import { iptablesUnavailableReason } from '../../scripts/lab/loss.js'
 import { miniupnpdUnavailableReason } from '../../scripts/lab/miniupnpd.js'
 import { withPair, type Home, type Pair, type PairName } from '../../scripts/lab/daemons.js'
@@ -46,13 +46,7 @@ function matrixCase (name: string, pair: PairName, body: (t: Test, p: Pair) => P
   })
 }
 
-const missing = labUnavailableReason() ?? iptablesUnavailableReason() ?? miniupnpdUnavailableReason()
-if (missing !== null && process.env.CI === 'true') {
-  t.fail(`the network lab must run in CI, but: ${missing}`)
-} else if (missing !== null) {
-  console.log(`# skipping the NAT matrix lab: ${missing}`)
-  t.plan(0, missing)
-} else {
+if (labReady(t, 'the NAT matrix lab', iptablesUnavailableReason, miniupnpdUnavailableReason)) {
   matrixCase('double NAT (home NAT behind a carrier-grade NAT) ↔ home NAT: direct, at the CGN\'s public address', 'double-nat', async (t, p) => {
     const cgn = p.topo.net.sites[1]!
     t.ok(p.record.addresses.some(a => a.kind === 'reflexive' && a.host === cgn.wanAddress), `Bob's record: the CGN's address ${cgn.wanAddress} as his reflexive one (${JSON.stringify(p.record.addresses)})`)

@@ -10,7 +10,7 @@
 // Root only: skipped with the reason elsewhere — but under CI=true a missing prerequisite fails.
 import t from 'tap'
 import { join } from 'node:path'
-import { labUnavailableReason, nsExec, withLab } from '../../scripts/lab/netns.js'
+import { labReady, nsExec, withLab } from '../../scripts/lab/netns.js'
 import { iptablesUnavailableReason } from '../../scripts/lab/loss.js'
 import { createUpnpSite, flushMiniupnpdRules, miniupnpdRules, miniupnpdUnavailableReason, startMiniupnpd, type Miniupnpd, type UpnpSite } from '../../scripts/lab/miniupnpd.js'
 import { repoRoot, spawnJson, type JsonChild, type JsonLine } from '../../scripts/bench/peers/reliable-child.js'
@@ -38,13 +38,7 @@ async function status (node: JsonChild, pred: (s: Status) => boolean, from = 0):
   return statusOf(line)!
 }
 
-const missing = labUnavailableReason() ?? iptablesUnavailableReason() ?? miniupnpdUnavailableReason()
-if (missing !== null && process.env.CI === 'true') {
-  t.fail(`the port-mapping lab must run in CI, but: ${missing}`)
-} else if (missing !== null) {
-  console.log(`# skipping the miniupnpd port-mapping lab: ${missing}`)
-  t.plan(0, missing)
-} else {
+if (labReady(t, 'the miniupnpd port-mapping lab', iptablesUnavailableReason, miniupnpdUnavailableReason)) {
   t.test('PCP port mapping through a real miniupnpd router', async t => {
     await withLab(async lab => {
       const site = await createUpnpSite(lab)

@@ -9,22 +9,15 @@
 // (Both behind one NAT, double NAT and a miniupnpd router: test/lab/nat-matrix.test.ts.)
 // Root only: skipped with the reason elsewhere — but under CI=true a missing prerequisite fails.
 import t from 'tap'
-import { labUnavailableReason, withLab } from '../../scripts/lab/netns.js'
+import { labReady, withLab } from '../../scripts/lab/netns.js'
 import { iptablesUnavailableReason } from '../../scripts/lab/loss.js'
 import { createNatLab, type NatMode } from '../../scripts/lab/nat.js'
 import { runCli } from '../helpers/cli.js'
 import { PW, waitFor } from '../daemon/helpers.js'
-import { dmess, homes, startBootstrap, startDaemon, stop, type Home, type Proc } from './fixtures/daemons.js'
+import { dmess, homes, startBootstrap, startDaemon, stop, waitForDirect, type Home, type Proc } from './fixtures/daemons.js'
 
-interface Peer { fingerprint: string, address: string, state: string, path: { via: string, candidate: string | null } | null }
 
-const missing = labUnavailableReason() ?? iptablesUnavailableReason()
-if (missing !== null && process.env.CI === 'true') {
-  t.fail(`the network lab must run in CI, but: ${missing}`)
-} else if (missing !== null) {
-  console.log(`# skipping the NAT punch daemons lab: ${missing}`)
-  t.plan(0, missing)
-} else {
+if (labReady(t, 'the NAT punch daemons lab', iptablesUnavailableReason)) {
   const pair: NatMode[] = ['masquerade', 'masquerade']
   t.test('cone – cone through real NAT: two daemons end direct, through the bootstrap node as rendezvous', async t => {
     t.setTimeout(540_000)
@@ -56,13 +49,7 @@ if (missing !== null && process.env.CI === 'true') {
         t.match(JSON.parse(sent), { status: 'delivered' }, 'Alice\'s message is delivered')
         step('delivered')
         // a punch that loses the race to the relay (traversal.md §7.2) still moves the session direct (§7.3)
-        let peers: Peer[] = []
-        let back: Peer[] = []
-        await waitFor(async () => {
-          peers = JSON.parse(await dmess(alice, ['peers', '--json'])) as Peer[]
-          back = JSON.parse(await dmess(bob, ['peers', '--json'])) as Peer[]
-          return peers.find(q => q.fingerprint === bob.fingerprint)?.path?.via === 'direct'
-        }, 90_000, () => `Alice's link to Bob goes direct: ${JSON.stringify(peers)}`)
+        const { peers, back } = await waitForDirect(alice, bob)
         const p = peers.find(q => q.fingerprint === bob.fingerprint)
         const q = back.find(r => r.fingerprint === alice.fingerprint)
         t.equal(p?.state, 'online')

@@ -11,7 +11,7 @@
 // symmetric-symmetric` (scripts/bench/lab-connect.ts).
 // Root only: skipped with the reason elsewhere — but under CI=true a missing prerequisite fails.
 import t from 'tap'
-import { labUnavailableReason, withLab } from '../../scripts/lab/netns.js'
+import { labReady, withLab } from '../../scripts/lab/netns.js'
 import { iptablesUnavailableReason } from '../../scripts/lab/loss.js'
 import { addSiteHost, createNatLab } from '../../scripts/lab/nat.js'
 import { runCli } from '../helpers/cli.js'
@@ -45,13 +45,7 @@ async function peerRow (h: Home, of: Home): Promise<Peer | undefined> {
   return (JSON.parse(await dmess(h, ['peers', '--json'])) as Peer[]).find(p => p.fingerprint === of.fingerprint)
 }
 
-const missing = labUnavailableReason() ?? iptablesUnavailableReason()
-if (missing !== null && process.env.CI === 'true') {
-  t.fail(`the network lab must run in CI, but: ${missing}`)
-} else if (missing !== null) {
-  console.log(`# skipping the relay daemons lab: ${missing}`)
-  t.plan(0, missing)
-} else {
+if (labReady(t, 'the relay daemons lab', iptablesUnavailableReason)) {
   t.test('symmetric ↔ symmetric through real NAT: two daemons end relayed via the bootstrap node, nobody configured a relay', async t => {
     t.setTimeout(540_000)
     const [alice, bob, carol] = await homes(t, 'alice', 'bob', 'carol') as [Home, Home, Home]

@@ -7,7 +7,7 @@
 // Root only: skipped with the reason elsewhere — but under CI=true a missing prerequisite fails.
 import t from 'tap'
 import { join } from 'node:path'
-import { labUnavailableReason, withLab } from '../../scripts/lab/netns.js'
+import { labReady, withLab } from '../../scripts/lab/netns.js'
 import { iptablesUnavailableReason } from '../../scripts/lab/loss.js'
 import { createNatLab } from '../../scripts/lab/nat.js'
 import { repoRoot, spawnJson, type JsonChild } from '../../scripts/bench/peers/reliable-child.js'
@@ -21,13 +21,7 @@ function peer (ns: string, args: string[]): JsonChild {
   return spawnJson('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', fixture, ...args])
 }
 
-const missing = labUnavailableReason() ?? iptablesUnavailableReason()
-if (missing !== null && process.env.CI === 'true') {
-  t.fail(`the network lab must run in CI, but: ${missing}`)
-} else if (missing !== null) {
-  console.log(`# skipping the relay lab: ${missing}`)
-  t.plan(0, missing)
-} else {
+if (labReady(t, 'the relay lab', iptablesUnavailableReason)) {
   t.test('symmetric ↔ symmetric, relayed by dmess bootstrap', async t => {
     await withLab(async lab => {
       const net = await createNatLab(lab, ['random-fully', 'random-fully'])

@@ -6,7 +6,7 @@
 // Root only: skipped with the reason elsewhere — but under CI=true a missing prerequisite fails.
 import t from 'tap'
 import { join } from 'node:path'
-import { addAddress, labUnavailableReason, withLab } from '../../scripts/lab/netns.js'
+import { addAddress, labReady, withLab } from '../../scripts/lab/netns.js'
 import { iptablesUnavailableReason } from '../../scripts/lab/loss.js'
 import { createNatLab } from '../../scripts/lab/nat.js'
 import { repoRoot, spawnJson, type JsonChild } from '../../scripts/bench/peers/reliable-child.js'
@@ -20,13 +20,7 @@ const fixture = (name: string): string => join(repoRoot, 'test/lab/fixtures', na
 const inNs = (ns: string, script: string, args: string[]): JsonChild =>
   spawnJson('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', fixture(script), ...args])
 
-const missing = labUnavailableReason() ?? iptablesUnavailableReason()
-if (missing !== null && process.env.CI === 'true') {
-  t.fail(`the network lab must run in CI, but: ${missing}`)
-} else if (missing !== null) {
-  console.log(`# skipping the STUN NAT lab: ${missing}`)
-  t.plan(0, missing)
-} else {
+if (labReady(t, 'the STUN NAT lab', iptablesUnavailableReason)) {
   t.test('STUN classifies real Linux NAT', async t => {
     await withLab(async lab => {
       const net = await createNatLab(lab, ['masquerade', 'random-fully'])

@@ -17,6 +17,8 @@ const tid = ascii('dmess-stun-1')
 const request = encodeStun({ method: METHOD_BINDING, cls: 'request', transactionId: tid, fingerprint: true })
 const legacy = encodeStun({ method: METHOD_BINDING, cls: 'request', transactionId: ascii('dmess-rfc3489-01') })
 const responsePort = encodeStun({ method: METHOD_BINDING, cls: 'request', transactionId: tid, attributes: [{ type: Attr.RESPONSE_PORT, value: Uint8Array.of(0, 53, 0, 0) }], fingerprint: true })
+const change = encodeStun({ method: METHOD_BINDING, cls: 'request', transactionId: tid, attributes: [{ type: Attr.CHANGE_REQUEST, value: Uint8Array.of(0, 0, 0, 6) }], fingerprint: true })
+const other = { host: '198.51.100.2', port: 3479 }
 const v4 = { host: '192.0.2.1', port: 32853 }
 const v6 = { host: '2001:db8:1234:5678:11:2233:4455:6677', port: 32853 }
 
@@ -27,8 +29,15 @@ const VECTORS: Array<[string, Uint8Array, string]> = [
   ['classic request', legacy, '00010000646d6573732d726663333438392d3031'],
   ['classic answer', new StunServer().answer(decoded(legacy), v4, 0)!, '0101000c646d6573732d726663333438392d30310001000800018055c0000201'],
   ['RESPONSE-PORT request', responsePort, '000100102112a442646d6573732d7374756e2d310027000400350000802800047ab1ab80'],
-  ['its 420', new StunServer().answer(decoded(responsePort), v4, 0)!, '0111002c2112a442646d6573732d7374756e2d310009001500000414556e6b6e6f776e20417474726962757465000000000a00020027000080280004dec13266']
+  ['its 420', new StunServer().answer(decoded(responsePort), v4, 0)!, '0111002c2112a442646d6573732d7374756e2d310009001500000414556e6b6e6f776e20417474726962757465000000000a00020027000080280004dec13266'],
+  ['CHANGE-REQUEST request', change, '000100102112a442646d6573732d7374756e2d310003000400000006802800048a803441'],
+  ['behaviour server answer', new StunServer().answerFrom(decoded(change), v4, 0, other)!.bytes, '010100202112a442646d6573732d7374756e2d31002000080001a147e112a643802c000800010d97c633640280280004eb4c3296']
 ]
+
+t.test('a behaviour server sends that answer from its other IP and port', async t => {
+  const a = new StunServer().answerFrom(decoded(change), v4, 0, other)!
+  t.same([a.changeIp, a.changePort], [true, true])
+})
 
 t.test('stun.md §7 vectors come out of the code, and the page shows them', async t => {
   for (const [name, bytes, expected] of VECTORS) {
