@@ -16,6 +16,7 @@ import type { ContactRequestPayload } from '../wire/payloads.js'
 import { ContactCache } from './contact-cache.js'
 import { newCounters, type MessagingContext } from './context.js'
 import { PrekeyExchange } from './prekey-exchange.js'
+import { RatchetSessions, type PrekeyResponder } from './ratchet-sessions.js'
 import { Inbound } from './inbound.js'
 import { Outbound } from './outbound.js'
 import { PeerConnector, type PeerConnectorOptions } from './peer-connector.js'
@@ -53,6 +54,8 @@ export interface MessagingServiceOptions extends PeerConnectorOptions {
   world: World
   /** our current PQXDH prekey bundle, for peers that ask (pqxdh.md §8); none: we answer no request */
   prekeyBundle?: () => Uint8Array
+  /** our prekey ring answering session starts; none: every envelope we send is v1 (envelope.md §8.7) */
+  prekeys?: PrekeyResponder
 }
 
 export class MessagingService implements Component {
@@ -66,6 +69,8 @@ export class MessagingService implements Component {
   readonly network: PeerConnector
   /** PQXDH bundles asked for and sent over links */
   readonly prekeyExchange: PrekeyExchange
+  /** envelope v2: Double Ratchet sessions with contacts (envelope.md §8) */
+  readonly sessions: RatchetSessions
   /** contacts our CONTACT_REQUEST has been queued for */
   readonly introduced = new Set<string>()
   readonly remembered = new Map<string, RememberedAddress>()
@@ -99,8 +104,9 @@ export class MessagingService implements Component {
     // the outbox's deadline only matters when it is sooner than the timer's (a send, an ACK and a
     // receipt each change it: this skips the other cores' deadlines, O(peers), on every message)
     const rearmOutbox = (at: number): void => { if (at < this.#timerAt) this.rearm() }
-    this.outbound = new Outbound(this.ctx, { link: fp => this.network.link(fp), wantConnection: fp => { this.network.conn.poke(fp, this.ctx.now()) }, rearm: rearmOutbox, inboundBusy: () => this.inbound.busy }, this.waiters)
     this.prekeyExchange = new PrekeyExchange(this.ctx, opts.prekeyBundle)
+    this.sessions = new RatchetSessions(this.ctx, this.prekeyExchange, opts.prekeys)
+    this.outbound = new Outbound(this.ctx, { link: fp => this.network.link(fp), wantConnection: fp => { this.network.conn.poke(fp, this.ctx.now()) }, rearm: rearmOutbox, inboundBusy: () => this.inbound.busy, sessions: this.sessions }, this.waiters)
     this.inbound = new Inbound(this.ctx, this.outbound, {
       requests: this.requests,
       typing: this.typing,
@@ -108,7 +114,9 @@ export class MessagingService implements Component {
       refusedEarly: () => { this.#persistCountsSoon() },
       presence: (fp, state) => { this.network.apply(this.network.conn.presence(fp, state, this.ctx.now())) },
       mutualRequest: async (fp, req) => { await this.#mutual(fp, req) },
-      prekeyFrame: (link, frame) => { this.prekeyExchange.onFrame(link, frame) }
+      prekeyFrame: (link, frame) => { this.prekeyExchange.onFrame(link, frame) },
+      sessions: this.sessions,
+      sessionLost: link => { this.sessions.recover(link, () => { void this.sendPresence(link.fingerprint) }) }
     }, this.waiters)
     this.network = new PeerConnector(this.ctx, opts, {
       isBlocked: fp => this.inbound.gate.isBlocked(fp) || (!this.ctx.contacts.has(fp) && this.inbound.gate.isCoolingOff(fp, this.ctx.now())),
@@ -133,6 +141,7 @@ export class MessagingService implements Component {
     for (const a of saved.addresses) this.remembered.set(a.fingerprint, a)
     this.inbound.gate.setBlocked((await store.listBlocked()).map(b => b.fingerprint))
     await this.ctx.contacts.load()
+    await this.sessions.load()
     await this.outbound.load()
     this.profileName = await this.opts.profileName?.()
     this.#running = true
@@ -275,8 +284,13 @@ export class MessagingService implements Component {
   #linkUp (link: PeerLink): void {
     const fp = link.fingerprint
     const now = this.ctx.now()
-    this.outbound.peerUp(fp)
     const c = this.ctx.contacts.get(fp)
+    // a contact that may open v2 is asked for its bundle first, so the outbox starts the session (envelope.md §8.7)
+    if (c !== undefined && this.sessions.wantsBundle(fp)) {
+      void this.sessions.fetchBundle(link).then(() => { if (this.#running && this.network.link(fp) === link) this.outbound.peerUp(fp) })
+    } else {
+      this.outbound.peerUp(fp)
+    }
     if (c === undefined) return
     this.#remember(fp, link.address, now)
     this.ctx.store().touchLastSeen(fp, now).catch(() => {})

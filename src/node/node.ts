@@ -221,7 +221,9 @@ export class Node {
       relayedVia: (fp, address) => autoRelay?.relayedVia(fp, address) ?? null,
       profileName: opts.profileName,
       // peers that ask get our PQXDH bundle over the session (pqxdh.md §8)
-      prekeyBundle: this.prekeys === null ? undefined : (prekeys => () => prekeys.bundle())(this.prekeys)
+      prekeyBundle: this.prekeys === null ? undefined : (prekeys => () => prekeys.bundle())(this.prekeys),
+      // contacts' session starts are answered from our prekey ring (envelope.md §8)
+      prekeys: this.prekeys ?? undefined
     })
     this.actions = new MessagingActions(this.messaging)
   }

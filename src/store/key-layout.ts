@@ -12,7 +12,9 @@ export const SUB = {
   outbox: 'outbox',
   /** schema v1/v2 only: emptied by the v2 → v3 migration (the due-time index leaked times) */
   outboxdue: 'outboxdue',
-  blocklist: 'blocklist'
+  blocklist: 'blocklist',
+  /** one record per peer: its Double Ratchet sessions (envelope.md §8.4); added in v3 with no migration (absent: none) */
+  sessions: 'sessions'
 } as const
 
 export const META_SCHEMA_VERSION = 'schemaVersion'
@@ -84,7 +86,8 @@ export const TAG = {
   messageId: 'dmess/store/v3/message-id',
   unread: 'dmess/store/v3/unread',
   unreadEntry: 'dmess/store/v3/unread-entry',
-  outbox: 'dmess/store/v3/outbox'
+  outbox: 'dmess/store/v3/outbox',
+  session: 'dmess/store/v3/session'
 } as const
 
 type Tagger = (label: string, ...parts: Array<string | number>) => string
@@ -105,6 +108,7 @@ export class KeyTags {
 
   contact (fp: string): string { return this.tag(TAG.contact, fp) }
   blocked (fp: string): string { return this.tag(TAG.blocked, fp) }
+  session (fp: string): string { return this.tag(TAG.session, fp) }
   messageId (id: string): string { return this.recentTag(this.ids, TAG.messageId, id) }
   outbox (id: string): string { return this.recentTag(this.outboxIds, TAG.outbox, id) }
 

@@ -1,0 +1,71 @@
+// Envelope v2 between whole simulated nodes that keep prekeys (proto-spec/envelope.md §8): the
+// first message to a contact starts a PQXDH session from the bundle fetched over the link, every
+// later message and receipt is a Double Ratchet message, both ends starting at once settle on one
+// session, and a node restarted from its store carries on in the same session.
+import t from 'tap'
+import { type TestNode } from '../../src/node/testnet.js'
+import { conversation, receipted, testnet } from './helpers.js'
+
+const counters = (n: TestNode): { ratchetIn: number, ratchetOut: number, envelopesOut: number, rejected: Record<string, number> } =>
+  n.messaging.ctx.counters
+
+t.test('messages both ways travel as ratchet messages and are delivered once each', async t => {
+  const net = await testnet(t, 3, 51, { prekeys: true })
+  const [, alice, bob] = net.nodes as [TestNode, TestNode, TestNode]
+  await net.befriend(alice, bob)
+  const a = await net.drive(alice.actions.send(bob.fingerprint, 'hello over the ratchet'))
+  await net.until(() => receipted(alice, a.id), 120_000, "Alice's first message delivered")
+  t.ok(counters(alice).ratchetOut >= 1 && counters(bob).ratchetIn >= 1, 'it went as envelope v2')
+  const ids: string[] = [a.id]
+  for (let i = 0; i < 20; i++) {
+    ids.push((await net.drive(alice.actions.send(bob.fingerprint, `a${i}`))).id)
+    ids.push((await net.drive(bob.actions.send(alice.fingerprint, `b${i}`))).id)
+  }
+  await net.until(() => ids.every(id => receipted(alice, id) || receipted(bob, id)), 300_000, 'all delivered')
+  const hb = await conversation(bob, alice)
+  const ha = await conversation(alice, bob)
+  t.equal(hb.length, 41, 'Bob has every message once')
+  t.equal(ha.length, 41, 'and Alice')
+  t.same(hb.filter(m => m.direction === 'in').map(m => m.text), ['hello over the ratchet', ...Array.from({ length: 20 }, (_, i) => `a${i}`)], 'in the order sent')
+  t.same(counters(alice).rejected, {}, 'Alice refused nothing')
+  t.same(counters(bob).rejected, {}, 'Bob refused nothing')
+  t.ok(counters(bob).ratchetOut >= 20, 'Bob wrote v2 too')
+})
+
+t.test('both start a session at once: they settle on one and nothing is lost', async t => {
+  const net = await testnet(t, 3, 52, { prekeys: true })
+  const [, alice, bob] = net.nodes as [TestNode, TestNode, TestNode]
+  await net.befriend(alice, bob)
+  const [a, b] = await net.drive(Promise.all([alice.actions.send(bob.fingerprint, 'from alice'), bob.actions.send(alice.fingerprint, 'from bob')]))
+  await net.until(() => receipted(alice, a.id) && receipted(bob, b.id), 120_000, 'both delivered')
+  const more: string[] = []
+  for (let i = 0; i < 5; i++) {
+    more.push((await net.drive(alice.actions.send(bob.fingerprint, `a${i}`))).id)
+    more.push((await net.drive(bob.actions.send(alice.fingerprint, `b${i}`))).id)
+  }
+  await net.until(() => more.every(id => receipted(alice, id) || receipted(bob, id)), 120_000, 'later messages delivered')
+  const activeA = alice.messaging.sessions.activeBase(bob.fingerprint)
+  t.ok(activeA !== null, 'Alice has an active session')
+  t.equal(bob.messaging.sessions.activeBase(alice.fingerprint), activeA, 'and Bob sends on the same one')
+  t.equal(alice.messaging.sessions.book?.sessionCount(bob.fingerprint), 2, 'Alice holds both starts (each opened the first messages)')
+  t.equal(bob.messaging.sessions.book?.sessionCount(alice.fingerprint), 2, 'and so does Bob')
+  t.equal((await conversation(bob, alice)).length, 12)
+  t.equal((await conversation(alice, bob)).length, 12)
+})
+
+t.test('a node restarted from its store continues the session', async t => {
+  const net = await testnet(t, 3, 53, { prekeys: true })
+  const [, alice, bob] = net.nodes as [TestNode, TestNode, TestNode]
+  await net.befriend(alice, bob)
+  const a = await net.drive(alice.actions.send(bob.fingerprint, 'before'))
+  await net.until(() => receipted(alice, a.id), 120_000, 'delivered before the restart')
+  const base = alice.messaging.sessions.activeBase(bob.fingerprint)
+  t.ok(base !== null)
+  await net.drive(net.stop(alice.index))
+  const alice2 = await net.drive(net.restart(alice.index))
+  t.equal(alice2.messaging.sessions.activeBase(bob.fingerprint), base, 'the session came back from the store')
+  const b = await net.drive(alice2.actions.send(bob.fingerprint, 'after'))
+  await net.until(() => receipted(alice2, b.id), 120_000, 'delivered after the restart')
+  t.equal(bob.messaging.sessions.activeBase(alice2.fingerprint), base, 'on the same session')
+  t.same(counters(bob).rejected, {}, 'Bob refused nothing')
+})
