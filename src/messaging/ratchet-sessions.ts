@@ -49,7 +49,10 @@ export class RatchetSessions {
 
   async fetchBundle (link: PeerLink): Promise<void> {
     this.#asked.set(link.fingerprint, this.ctx.now())
-    await this.exchange.fetch(link, BUNDLE_GATE_MS).catch(() => {}) // no answer: v1 for now
+    await this.exchange.fetch(link, BUNDLE_GATE_MS).catch(() => {
+      // no answer: v1 for now; a link that closed meanwhile said nothing about the peer: ask again on the next one
+      if (link.closed) this.#asked.delete(link.fingerprint)
+    })
   }
 
   /** The session we send on (hex base), if any. */
