@@ -3,7 +3,7 @@
 // has a session with us or has sent us its prekey bundle in answer to our PREKEY_REQUEST 2 (which
 // only a node that opens v2 answers); until then it gets v1 (§8.7). The pure work is in
 // src/session-crypto; this adds the store, the prekey exchange and the clock.
-import { randomBytes } from '../crypto/primitives.js'
+import { randomBytes, sha256 } from '../crypto/primitives.js'
 import { SessionBook, type OpenV2Result, type SealedV2 } from '../session-crypto/index.js'
 import type { PqxdhResult, Response } from '../pqxdh/index.js'
 import type { TypedPayload } from '../wire/payloads.js'
@@ -29,7 +29,13 @@ export class RatchetSessions {
   readonly #asked = new Map<string, number>()
   readonly #recovered = new Map<string, number>()
 
-  constructor (private readonly ctx: MessagingContext, private readonly exchange: PrekeyExchange, private readonly prekeys: PrekeyResponder | undefined) {
+  constructor (
+    private readonly ctx: MessagingContext,
+    private readonly exchange: PrekeyExchange,
+    private readonly prekeys: PrekeyResponder | undefined,
+    /** test capture (envelope.md §8.4): one line per v2 envelope sealed or received, public values only */
+    private readonly trace?: (line: string) => void
+  ) {
     this.book = prekeys === undefined ? null : new SessionBook({ identity: ctx.identity, random: randomBytes, respond: im => prekeys.respond(im) })
   }
 
@@ -71,11 +77,14 @@ export class RatchetSessions {
         return null
       }
     }
-    return this.book.seal(fp, payload, id, timestamp)
+    const sealed = this.book.seal(fp, payload, id, timestamp)
+    if (sealed !== null && this.trace !== undefined) this.trace(`sealed ${digest(sealed.bytes)} ${sealed.base}:${hexOf(sealed.dh)}:${sealed.n}`)
+    return sealed
   }
 
   open (fp: string, bytes: Uint8Array): OpenV2Result {
     if (this.book === null) return { ok: false, reason: 'no-session', id: null }
+    this.trace?.(`received ${digest(bytes)}`)
     return this.book.open(fp, bytes, this.ctx.now())
   }
 
@@ -100,3 +109,7 @@ export class RatchetSessions {
     }, () => {})
   }
 }
+
+const hexOf = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
+/** A v2 envelope named by its SHA-256 (the trace never holds the ciphertext). */
+const digest = (b: Uint8Array): string => hexOf(sha256(b))

@@ -56,6 +56,8 @@ export interface MessagingServiceOptions extends PeerConnectorOptions {
   prekeyBundle?: () => Uint8Array
   /** our prekey ring answering session starts; none: every envelope we send is v1 (envelope.md §8.7) */
   prekeys?: PrekeyResponder
+  /** test capture of v2 envelopes (RatchetSessions): hashes, session bases, ratchet public keys and numbers, never secrets or bodies */
+  envelopeTrace?: (line: string) => void
 }
 
 export class MessagingService implements Component {
@@ -105,7 +107,7 @@ export class MessagingService implements Component {
     // receipt each change it: this skips the other cores' deadlines, O(peers), on every message)
     const rearmOutbox = (at: number): void => { if (at < this.#timerAt) this.rearm() }
     this.prekeyExchange = new PrekeyExchange(this.ctx, opts.prekeyBundle)
-    this.sessions = new RatchetSessions(this.ctx, this.prekeyExchange, opts.prekeys)
+    this.sessions = new RatchetSessions(this.ctx, this.prekeyExchange, opts.prekeys, opts.envelopeTrace)
     this.outbound = new Outbound(this.ctx, { link: fp => this.network.link(fp), wantConnection: fp => { this.network.conn.poke(fp, this.ctx.now()) }, rearm: rearmOutbox, inboundBusy: () => this.inbound.busy, sessions: this.sessions }, this.waiters)
     this.inbound = new Inbound(this.ctx, this.outbound, {
       requests: this.requests,

@@ -21,7 +21,8 @@ export type OpenV2Result =
   | ({ ok: true, id: Uint8Array, timestamp: number, write: SessionWrite, started: Response | null, reset: boolean } & TypedPayload)
   | { ok: false, reason: OpenFailure, id: Uint8Array | null }
 
-export interface SealedV2 { bytes: Uint8Array, base: string, write: SessionWrite }
+/** `dh`, `n`: the ratchet key and message number it was sealed under (public values, hidden from carriers by the header encryption). */
+export interface SealedV2 { bytes: Uint8Array, base: string, write: SessionWrite, dh: Uint8Array, n: number }
 
 export interface SessionBookOptions {
   identity: Identity
@@ -89,7 +90,7 @@ export class SessionBook {
     const old = s.state
     s.state = r.state
     disposeState(old, r.state)
-    return { bytes: encodeEnvelopeV2(clear, r.message), base: hex(s.base), write: this.#write(peer, p) }
+    return { bytes: encodeEnvelopeV2(clear, r.message), base: hex(s.base), write: this.#write(peer, p), dh: s.state.dhs.publicKey, n: s.state.ns - 1 }
   }
 
   /** Opens a v2 envelope from `peer` (the link's proven identity) (envelope.md §8.5). Never throws. */
