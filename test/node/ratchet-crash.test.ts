@@ -61,7 +61,10 @@ t.test('kill -9 at random points of an exchange: no key used twice, nothing lost
       const from = rng.int(2) === 0 ? 1 : 2
       const to = from === 1 ? 2 : 1
       if (i < killAt || from !== victim) sent[from].push((await net.drive(nodes[from].actions.send(nodes[to].fingerprint, `r${round} #${i} from ${from}`))).id)
-      if (i === killAt) await net.crash(victim)
+      if (i === killAt) {
+        await net.advance(1 + rng.int(6)) // its envelopes are on the way, their receipts not yet back
+        await net.crash(victim)
+      }
       await net.advance(rng.int(8))
     }
     await net.advance(rng.int(300))
