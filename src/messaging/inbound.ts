@@ -58,6 +58,8 @@ export interface InboundHooks {
   sessions: RatchetSessions
   /** a contact writes v2 on a session we do not hold: we lost our state (§8.6) */
   sessionLost: (link: PeerLink) => void
+  /** a contact we had a session with started a new one: it lost its state (§8.6); the user is told */
+  sessionReset: (fp: string) => void
 }
 
 export class Inbound {
@@ -224,6 +226,7 @@ export class Inbound {
       if (r.reset) {
         c.sessionResets++
         this.ctx.log.info({ peer: fp }, 'contact started a new session: it lost its previous one')
+        this.hooks.sessionReset(fp)
       }
       const envelope = { id: r.id, timestamp: r.timestamp, sender: fp } as unknown as Envelope
       return { ok: true, type: r.type, payload: r.payload, envelope, senderSignPublic: item.link.identity.signPublic, session: r.write, started: r.started } as Opened

@@ -118,7 +118,13 @@ export class MessagingService implements Component {
       mutualRequest: async (fp, req) => { await this.#mutual(fp, req) },
       prekeyFrame: (link, frame) => { this.prekeyExchange.onFrame(link, frame) },
       sessions: this.sessions,
-      sessionLost: link => { this.sessions.recover(link, () => { void this.sendPresence(link.fingerprint) }) }
+      sessionLost: link => {
+        this.sessions.recover(link, () => {
+          this.#sessionReset(link.fingerprint)
+          void this.sendPresence(link.fingerprint)
+        })
+      },
+      sessionReset: fp => { this.#sessionReset(fp) }
     }, this.waiters)
     this.network = new PeerConnector(this.ctx, opts, {
       isBlocked: fp => this.inbound.gate.isBlocked(fp) || (!this.ctx.contacts.has(fp) && this.inbound.gate.isCoolingOff(fp, this.ctx.now())),
@@ -298,6 +304,16 @@ export class MessagingService implements Component {
     this.ctx.store().touchLastSeen(fp, now).catch(() => {})
     void this.sendPresence(fp)
     if (c.signPublic === undefined) void this.#learnKeys(fp, link.identity)
+  }
+
+  /**
+   * A session with a contact started anew because one side lost its state (envelope.md §8.6):
+   * the identity is the same, but messages of the old session that the lost side never got are
+   * sent again on the new one. Clients show it (ipc.md §11: `contact` event, action `session-reset`).
+   */
+  #sessionReset (fp: string): void {
+    const c = this.ctx.contacts.get(fp)
+    if (c !== undefined) this.ctx.events.emit({ type: 'contact', action: 'session-reset', contact: contactJson(c) })
   }
 
   #linkDown (link: PeerLink): void {

@@ -69,3 +69,27 @@ t.test('a node restarted from its store continues the session', async t => {
   t.equal(bob.messaging.sessions.activeBase(alice2.fingerprint), base, 'on the same session')
   t.same(counters(bob).rejected, {}, 'Bob refused nothing')
 })
+
+t.test('a contact that lost its session: detected, a new session started, the message still arrives', async t => {
+  const net = await testnet(t, 3, 54, { prekeys: true })
+  const [, alice, bob] = net.nodes as [TestNode, TestNode, TestNode]
+  await net.befriend(alice, bob)
+  const a = await net.drive(alice.actions.send(bob.fingerprint, 'before'))
+  await net.until(() => receipted(alice, a.id), 120_000, 'delivered before')
+  const old = alice.messaging.sessions.activeBase(bob.fingerprint)
+  // Bob loses his session state (as a reinstall with the same identity would): gone from the store, then a restart
+  await net.drive(bob.store.removeSession(alice.fingerprint))
+  await net.drive(net.stop(bob.index))
+  const bob2 = await net.drive(net.restart(bob.index))
+  t.equal(bob2.messaging.sessions.book?.sessionCount(alice.fingerprint), 0, 'Bob holds no session with Alice')
+  const b = await net.drive(alice.actions.send(bob.fingerprint, 'after the loss'))
+  await net.until(() => receipted(alice, b.id), 300_000, 'delivered after the loss')
+  t.ok((counters(bob2).rejected['v2-no-session'] ?? 0) >= 1, 'Bob saw envelopes on a session he does not hold')
+  t.ok(alice.messaging.ctx.counters.sessionResets >= 1, 'Alice saw Bob start anew while she had a confirmed session')
+  const reset = (n: TestNode, peer: TestNode): boolean => n.seen.some(e => e.type === 'contact' && e.action === 'session-reset' && (e.contact as { fingerprint?: string }).fingerprint === peer.fingerprint)
+  t.ok(reset(alice, bob2) && reset(bob2, alice), 'both users are told the session was reset')
+  const now = alice.messaging.sessions.activeBase(bob.fingerprint)
+  t.not(now, old, 'they talk on a new session')
+  t.equal(bob2.messaging.sessions.activeBase(alice.fingerprint), now, 'the same one on both sides')
+  t.same((await conversation(bob2, alice)).filter(m => m.direction === 'in').map(m => m.text), ['before', 'after the loss'], 'nothing dropped')
+})
