@@ -28,6 +28,8 @@ export class RatchetSessions {
   readonly book: SessionBook | null
   readonly #asked = new Map<string, number>()
   readonly #recovered = new Map<string, number>()
+  /** bundle questions in flight, per peer, and the link each went on */
+  readonly #pending = new Map<string, { link: PeerLink, done: Promise<void> }>()
 
   constructor (
     private readonly ctx: MessagingContext,
@@ -47,18 +49,25 @@ export class RatchetSessions {
     }
   }
 
-  /** A contact with no session and no bundle, not asked lately: the outbox waits for the answer (or BUNDLE_GATE_MS). */
-  wantsBundle (fp: string): boolean {
-    if (this.book === null || this.book.activeBase(fp) !== null || this.exchange.cached(fp) !== undefined) return false
-    return this.ctx.contacts.has(fp) && this.ctx.now() - (this.#asked.get(fp) ?? -Infinity) >= BUNDLE_RETRY_MS
-  }
-
-  async fetchBundle (link: PeerLink): Promise<void> {
-    this.#asked.set(link.fingerprint, this.ctx.now())
-    await this.exchange.fetch(link, BUNDLE_GATE_MS).catch(() => {
+  /**
+   * A new link to a contact with no session and no bundle: asks for the bundle and resolves once
+   * it came or BUNDLE_GATE_MS passed; the outbox waits for that. Null: nothing to wait for (a
+   * session or bundle is at hand, or the peer did not answer lately: v1). A question pending on a
+   * link that was replaced is asked again on the new one.
+   */
+  gate (link: PeerLink): Promise<void> | null {
+    const fp = link.fingerprint
+    if (this.book === null || this.book.activeBase(fp) !== null || this.exchange.cached(fp) !== undefined || !this.ctx.contacts.has(fp)) return null
+    const pending = this.#pending.get(fp)
+    if (pending !== undefined && pending.link === link) return pending.done
+    if (pending === undefined && this.ctx.now() - (this.#asked.get(fp) ?? -Infinity) < BUNDLE_RETRY_MS) return null
+    this.#asked.set(fp, this.ctx.now())
+    const done = this.exchange.fetch(link, BUNDLE_GATE_MS).then(() => {}, () => {
       // no answer: v1 for now; a link that closed meanwhile said nothing about the peer: ask again on the next one
-      if (link.closed) this.#asked.delete(link.fingerprint)
-    })
+      if (link.closed) this.#asked.delete(fp)
+    }).finally(() => { if (this.#pending.get(fp)?.link === link) this.#pending.delete(fp) })
+    this.#pending.set(fp, { link, done })
+    return done
   }
 
   /** The session we send on (hex base), if any. */

@@ -294,8 +294,9 @@ export class MessagingService implements Component {
     const now = this.ctx.now()
     const c = this.ctx.contacts.get(fp)
     // a contact that may open v2 is asked for its bundle first, so the outbox starts the session (envelope.md §8.7)
-    if (c !== undefined && this.sessions.wantsBundle(fp)) {
-      void this.sessions.fetchBundle(link).then(() => { if (this.#running && this.network.link(fp) === link) this.outbound.peerUp(fp) })
+    const gate = c === undefined ? null : this.sessions.gate(link)
+    if (gate !== null) {
+      void gate.then(() => { if (this.#running && this.network.link(fp) === link) this.outbound.peerUp(fp) })
     } else {
       this.outbound.peerUp(fp)
     }

@@ -93,3 +93,27 @@ t.test('a contact that lost its session: detected, a new session started, the me
   t.equal(bob2.messaging.sessions.activeBase(alice.fingerprint), now, 'the same one on both sides')
   t.same((await conversation(bob2, alice)).filter(m => m.direction === 'in').map(m => m.text), ['before', 'after the loss'], 'nothing dropped')
 })
+
+t.test('stores written by v1-only nodes: after the upgrade the conversation carries on in a ratchet session', async t => {
+  const net = await testnet(t, 3, 55) // no prekeys: every envelope v1, as before envelope v2
+  const [, alice, bob] = net.nodes as [TestNode, TestNode, TestNode]
+  await net.befriend(alice, bob)
+  const a = await net.drive(alice.actions.send(bob.fingerprint, 'v1 era'))
+  await net.until(() => receipted(alice, a.id), 120_000, 'delivered as v1')
+  t.equal(counters(alice).ratchetOut, 0, 'no ratchet yet')
+  await net.drive(alice.store.setVerified(bob.fingerprint, true))
+  await net.drive(net.stop(bob.index))
+  const queued = await net.drive(alice.actions.send(bob.fingerprint, 'queued by the old version'))
+  await net.drive(net.stop(alice.index))
+  // both upgraded: same stores (contacts, history, an outbox entry written by the v1 code path)
+  const bob2 = await net.drive(net.restart(bob.index, { prekeys: true }))
+  const alice2 = await net.drive(net.restart(alice.index, { prekeys: true }))
+  t.match(await alice2.store.getContact(bob.fingerprint), { verified: true }, 'the contact keeps its verification')
+  await net.until(() => bob2.seen.some(e => e.type === 'message' && (e.message as { id?: string }).id === queued.id), 120_000, 'the queued message arrives')
+  const b = await net.drive(alice2.actions.send(bob.fingerprint, 'first after the upgrade'))
+  await net.until(() => receipted(alice2, b.id), 120_000, 'delivered after the upgrade')
+  t.ok(counters(alice2).ratchetOut >= 1 && counters(bob2).ratchetIn >= 1, 'it went as a ratchet message')
+  t.ok(alice2.messaging.sessions.activeBase(bob.fingerprint) !== null, 'in a session both hold')
+  t.equal(alice2.messaging.sessions.activeBase(bob.fingerprint), bob2.messaging.sessions.activeBase(alice.fingerprint))
+  t.same((await conversation(bob2, alice2)).filter(m => m.direction === 'in').map(m => m.text), ['v1 era', 'queued by the old version', 'first after the upgrade'], 'the whole history, once each')
+})
