@@ -210,7 +210,11 @@ export class Inbound {
     return r
   }
 
-  /** envelope.md §8.5: from contacts only (a stranger has no bundle of ours to start one with). */
+  /**
+   * envelope.md §8.5: from contacts, and from a peer we still hold a session with (a contact the
+   * user removed: its messages are held as a request, as its v1 ones would be). A stranger has no
+   * bundle of ours to start one with.
+   */
   #openV2 (item: Item): Opened | null {
     const fp = item.link.fingerprint
     const c = this.ctx.counters
@@ -219,7 +223,7 @@ export class Inbound {
       c.rejected[reason] = (c.rejected[reason] ?? 0) + 1
       return null
     }
-    if (!this.ctx.contacts.has(fp)) return reject('v2-from-stranger')
+    if (!this.ctx.contacts.has(fp) && !this.hooks.sessions.holds(fp)) return reject('v2-from-stranger')
     const r = this.hooks.sessions.open(fp, item.envelope)
     if (r.ok) {
       c.ratchetIn++

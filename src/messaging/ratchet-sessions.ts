@@ -70,6 +70,9 @@ export class RatchetSessions {
     return done
   }
 
+  /** We hold a session with `fp` (it may write v2 to us). */
+  holds (fp: string): boolean { return this.book?.has(fp) ?? false }
+
   /** The session we send on (hex base), if any. */
   activeBase (fp: string): string | null { return this.book?.activeBase(fp) ?? null }
 

@@ -117,3 +117,18 @@ t.test('stores written by v1-only nodes: after the upgrade the conversation carr
   t.equal(alice2.messaging.sessions.activeBase(bob.fingerprint), bob2.messaging.sessions.activeBase(alice.fingerprint))
   t.same((await conversation(bob2, alice2)).filter(m => m.direction === 'in').map(m => m.text), ['v1 era', 'queued by the old version', 'first after the upgrade'], 'the whole history, once each')
 })
+
+t.test('a contact removed by the user still gets through: its ratchet messages are held as a request', async t => {
+  const net = await testnet(t, 3, 56, { prekeys: true })
+  const [, alice, bob] = net.nodes as [TestNode, TestNode, TestNode]
+  await net.befriend(alice, bob)
+  const a = await net.drive(alice.actions.send(bob.fingerprint, 'hello'))
+  await net.until(() => receipted(alice, a.id), 120_000, 'delivered while contacts')
+  await net.drive(bob.store.removeContact(alice.fingerprint))
+  bob.events.emit({ type: 'contact', action: 'removed', contact: { fingerprint: alice.fingerprint } })
+  await net.until(() => !bob.messaging.ctx.contacts.has(alice.fingerprint), 10_000, 'Bob removed Alice')
+  const b = await net.drive(alice.actions.send(bob.fingerprint, 'are you there?'))
+  await net.until(() => receipted(alice, b.id), 120_000, 'receipted by Bob')
+  t.ok(bob.seen.some(e => e.type === 'request' && (e.request as { fingerprint?: string }).fingerprint === alice.fingerprint), 'Bob sees a request from Alice')
+  t.equal(counters(bob).rejected['v2-from-stranger'], undefined, 'nothing refused')
+})
