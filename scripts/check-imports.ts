@@ -30,7 +30,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
  *     the protocols and the persistent state, side by side (stun/, relay/ and traversal/ use
  *     transport/'s token buckets; traversal/ uses dht/'s address codec; pqxdh/ is the session
  *     start with its prekey file); ratchet/ is the pure Double Ratchet core over crypto/'s primitives.
- *  7  app/: the user's profile and contact book, over store/ and keystore/.
+ *  7  app/: the user's profile and contact book, over store/ and keystore/; session-crypto/: envelope v2's
+ *     sessions (PQXDH starts and ratchet states per peer), over pqxdh/, ratchet/ and wire/.
  *  8  messaging/: the messenger: sessions to contacts, outbox, requests, receipts; files/: file
  *     transfer over the same links (it uses messaging/, never the other way round).
  *  9  node/: the composition root: one whole node (transport, DHT, discovery, messaging) and testnets of them.
@@ -46,7 +47,7 @@ export const LAYERS: ReadonlyArray<readonly string[]> = [
   ['src/sim/'],
   ['src/crypto/', 'src/wire/', 'src/config/'],
   ['src/transport/', 'src/dht/', 'src/discovery/', 'src/store/', 'src/keystore/', 'src/portmap/', 'src/stun/', 'src/relay/', 'src/traversal/', 'src/ratchet/', 'src/pqxdh/'],
-  ['src/app/'],
+  ['src/app/', 'src/session-crypto/'],
   ['src/messaging/', 'src/files/'],
   ['src/node/'],
   ['src/daemon/'],

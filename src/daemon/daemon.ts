@@ -1,6 +1,7 @@
 // The daemon: a node (src/node/node.ts) with the pieces only a long-running process of one home
 // has: the pidfile, the IPC socket, signals, and the start/stop bookkeeping `status` reports.
 // Components start in list order and stop in reverse.
+import { appendFileSync } from 'node:fs'
 import type { Logger } from 'pino'
 import type { HomePaths } from '../config/home.js'
 import { errors, isDmessError } from '../errors.js'
@@ -105,7 +106,8 @@ export class Daemon {
       profileName: async () => await displayName(opts.paths),
       // derived now: the store wipes the store key once it has opened (openDaemonStore)
       prekeyFileKey: prekeyFileKey(unlocked.storeKey),
-      ...(opts.files === undefined ? {} : { files: nodeFileOptions(opts.files) })
+      ...(opts.files === undefined ? {} : { files: nodeFileOptions(opts.files) }),
+      envelopeTrace: envelopeTrace(process.env.DMESS_TRACE_ENVELOPES)
     })
     this.ipc = new IpcServer({
       path: this.files.socket,
@@ -277,4 +279,15 @@ function heapStatus (): Pick<DaemonStatus, 'heapUsedAfterGc'> {
 function natStatus (node: Node): DaemonStatus['nat'] {
   const s = node.nat?.status()
   return { natKind: s?.natKind ?? 'unknown', filtering: s?.filtering ?? 'unknown', publicAddresses: s?.reflexive ?? [], publiclyReachable: s?.publiclyReachable ?? false, stunServing: s?.stunServing ?? false }
+}
+
+/**
+ * DMESS_TRACE_ENVELOPES=<file>: for tests that kill the daemon (test/e2e/ratchet-crash.test.ts),
+ * one line per envelope v2 sealed or received is appended, synchronously, so a SIGKILL loses none
+ * already acted on. Public values only: SHA-256 of the envelope, the session base, the ratchet
+ * public key and message number (envelope.md §8.4).
+ */
+function envelopeTrace (file: string | undefined): ((line: string) => void) | undefined {
+  if (file === undefined || file === '') return undefined
+  return line => { appendFileSync(file, line + '\n') }
 }

@@ -33,6 +33,10 @@ export interface MessagingCounters {
   /** envelopes we sent, and sends a link refused or lost */
   envelopesOut: number
   sendFailures: number
+  /** of those, envelope v2 (Double Ratchet, envelope.md §8) sent and opened; sessions a contact started that replaced a confirmed one */
+  ratchetOut: number
+  ratchetIn: number
+  sessionResets: number
   /** links closed for lack of acknowledgement progress (a restarted or vanished peer) */
   linkStalls: number
   sessionsRefused: number
@@ -47,7 +51,7 @@ export interface MessagingCounters {
 export function newCounters (): MessagingCounters {
   return {
     framesIn: 0, blocked: 0, discarded: 0, rateLimited: 0, queueFull: 0, malformed: 0, rejected: {}, textIn: 0, duplicates: 0,
-    held: 0, requestsDropped: 0, receiptsIn: 0, ignored: 0, envelopesOut: 0, sendFailures: 0, linkStalls: 0,
+    held: 0, requestsDropped: 0, receiptsIn: 0, ignored: 0, envelopesOut: 0, sendFailures: 0, ratchetOut: 0, ratchetIn: 0, sessionResets: 0, linkStalls: 0,
     sessionsRefused: 0, dialsStarted: 0, dialsFailed: 0, lookupsStarted: 0, lookupsFound: 0, listenerErrors: 0
   }
 }

@@ -9,7 +9,10 @@ export const FrameType = {
   /** body: one envelope (envelope.md §2) whose sender is the link's proven peer */
   ENVELOPE: 0x01,
   // 0x02–0x0f reserved for relaying and store-and-forward (messaging.md §2)
-  /** body: one byte, the bundle version wanted (1): "send me your prekey bundle" */
+  /**
+   * body: one byte: 1 "send me your prekey bundle"; 2 the same, and "I open envelope v2"
+   * (envelope.md §8.7: a node that does not read v2 ignores a 2, so its silence keeps us on v1)
+   */
   PREKEY_REQUEST: 0x10,
   /** body: the sender's current prekey bundle (pqxdh.md §3.3) */
   PREKEY_BUNDLE: 0x11,
@@ -25,7 +28,7 @@ export const FRAME_HEADER_BYTES = 1
 
 export type Frame =
   | { type: typeof FrameType.ENVELOPE, envelope: Uint8Array }
-  | { type: typeof FrameType.PREKEY_REQUEST }
+  | { type: typeof FrameType.PREKEY_REQUEST, wants: number }
   | { type: typeof FrameType.PREKEY_BUNDLE, bundle: Uint8Array }
   | { type: typeof FrameType.FILE, body: Uint8Array }
 
@@ -36,8 +39,11 @@ export function encodeEnvelopeFrame (envelope: Uint8Array): Uint8Array {
   return out
 }
 
-export function encodePrekeyRequestFrame (): Uint8Array {
-  return Uint8Array.of(FrameType.PREKEY_REQUEST, BUNDLE_VERSION)
+/** The request version that says the asker opens envelope v2 (envelope.md §8.7). */
+export const PREKEY_REQUEST_V2 = 2
+
+export function encodePrekeyRequestFrame (wants: number = PREKEY_REQUEST_V2): Uint8Array {
+  return Uint8Array.of(FrameType.PREKEY_REQUEST, wants)
 }
 
 export function encodePrekeyBundleFrame (bundle: Uint8Array): Uint8Array {
@@ -60,7 +66,7 @@ export function decodeFrame (bytes: Uint8Array): Frame | null {
   const body = bytes.subarray(FRAME_HEADER_BYTES)
   switch (bytes[0]) {
     case FrameType.ENVELOPE: return { type: FrameType.ENVELOPE, envelope: body }
-    case FrameType.PREKEY_REQUEST: return body.length === 1 && body[0] === BUNDLE_VERSION ? { type: FrameType.PREKEY_REQUEST } : null
+    case FrameType.PREKEY_REQUEST: return body.length === 1 && (body[0] === BUNDLE_VERSION || body[0] === PREKEY_REQUEST_V2) ? { type: FrameType.PREKEY_REQUEST, wants: body[0] } : null
     case FrameType.PREKEY_BUNDLE: return body.length === BUNDLE_BYTES ? { type: FrameType.PREKEY_BUNDLE, bundle: body } : null
     case FrameType.FILE: return { type: FrameType.FILE, body }
     default: return null

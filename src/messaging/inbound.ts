@@ -4,8 +4,12 @@
 // batches. Within a batch each peer's items are started in arrival order, so the store assigns
 // seqs in the order envelopes arrived (storage.md §Atomicity): that, not the sender's clock, is
 // the conversation order.
-import { PayloadType } from '../wire/constants.js'
+import { ENVELOPE_V2, PayloadType } from '../wire/constants.js'
 import { openEnvelope, type OpenResult } from '../wire/seal.js'
+import type { Envelope } from '../wire/envelope.js'
+import type { SessionWrite } from '../store/index.js'
+import type { Response } from '../pqxdh/index.js'
+import type { RatchetSessions } from './ratchet-sessions.js'
 import type { ContactRequestPayload, PresenceState } from '../wire/payloads.js'
 import { fingerprintOf, verifyPublicIdentity, type PublicIdentity } from '../crypto/identity.js'
 import { networkKeyOf } from '../io/address.js'
@@ -30,7 +34,8 @@ const sourceNetwork = (link: PeerLink): string => networkKeyOf(link.address.host
 
 /** `claim`: what a stranger's envelope holds at least, reserved against the request budgets while it waits. */
 interface Item { link: PeerLink, envelope: Uint8Array, at: number, claim: number }
-type Opened = Extract<OpenResult, { ok: true }>
+/** An opened envelope; from v2 also the ratchet step to store with it and a session start to remember (envelope.md §8.5). */
+type Opened = Extract<OpenResult, { ok: true }> & { session?: SessionWrite, started?: Response | null }
 
 export interface InboundHooks {
   requests: RequestBook
@@ -48,9 +53,15 @@ export interface InboundHooks {
   /** a contact sent us a CONTACT_REQUEST: we are mutual contacts; learn what it tells */
   mutualRequest: (fp: string, req: ContactRequestPayload) => Promise<void>
   /** a PQXDH prekey request or bundle (prekey-exchange.ts) */
-  prekeyFrame: (link: PeerLink, frame: Extract<Frame, { type: typeof FrameType.PREKEY_REQUEST | typeof FrameType.PREKEY_BUNDLE }>) => void
+  prekeyFrame: (link: PeerLink, frame: Exclude<Frame, { type: typeof FrameType.ENVELOPE | typeof FrameType.FILE }>) => void
   /** a file-transfer message (proto-spec/files.md §3): handed over as it came, not queued */
   fileFrame: (link: PeerLink, body: Uint8Array) => void
+  /** envelope v2 sessions (envelope.md §8) */
+  sessions: RatchetSessions
+  /** a contact writes v2 on a session we do not hold: we lost our state (§8.6) */
+  sessionLost: (link: PeerLink) => void
+  /** a contact we had a session with started a new one: it lost its state (§8.6); the user is told */
+  sessionReset: (fp: string) => void
 }
 
 export class Inbound {
@@ -171,14 +182,18 @@ export class Inbound {
   #process (item: Item): Promise<void> | null {
     const fp = item.link.fingerprint
     const r = this.#open(item)
-    if (r !== null && this.gate.isBlocked(fp)) { this.#discard(fp, r); return null }
+    if (r !== null && this.gate.isBlocked(fp)) return this.#discard(fp, r)
     if (r === null) return null
-    return this.#handle(fp, item, r).catch(err => {
+    const handled = this.#handle(fp, item, r)
+    // the prekey ring remembers a session start (pqxdh.md §6) once the session is stored: until then the stored session answers a replay of it
+    const started = r.started ?? null
+    return (started === null ? handled : handled.then(async () => { await this.hooks.sessions.commitStart(started) })).catch(err => {
       this.ctx.log.warn({ peer: fp, type: r.type, err: (err as Error).message }, 'inbound envelope failed')
     })
   }
 
   #open (item: Item): Opened | null {
+    if (item.envelope[0] === ENVELOPE_V2) return this.#openV2(item)
     const fp = item.link.fingerprint
     const id = this.ctx.identity
     const peerKey = item.link.identity.signPublic
@@ -206,13 +221,61 @@ export class Inbound {
    * nothing is stored or held, so nothing it sent while blocked can surface after `unblock`.
    * Anything else (receipts, typing, presence) is dropped.
    */
-  #discard (fp: string, r: Opened): void {
+  #discard (fp: string, r: Opened): Promise<void> | null {
     this.ctx.counters.discarded++
     if (r.type === PayloadType.TEXT || r.type === PayloadType.CONTACT_REQUEST) this.out.receipt(fp, 'delivered', [hex(r.envelope.id)])
+    // a v2 envelope moved its ratchet session on: that is stored (the next one opens, a replay does not), the message is not
+    if (r.session === undefined) return null
+    const started = r.started ?? null
+    return this.ctx.store().putSession(r.session).then(async () => { if (started !== null) await this.hooks.sessions.commitStart(started) }).catch(err => {
+      this.ctx.log.warn({ peer: fp, err: (err as Error).message }, 'storing a blocked peer\'s session failed')
+    })
+  }
+
+  /**
+   * envelope.md §8.5: from contacts, and from a peer we still hold a session with (a contact the
+   * user removed: its messages are held as a request, as its v1 ones would be). A stranger has no
+   * bundle of ours to start one with.
+   */
+  #openV2 (item: Item): Opened | null {
+    const fp = item.link.fingerprint
+    const c = this.ctx.counters
+    const reject = (reason: string): null => {
+      c.malformed++
+      c.rejected[reason] = (c.rejected[reason] ?? 0) + 1
+      return null
+    }
+    if (!this.ctx.contacts.has(fp) && !this.hooks.sessions.holds(fp)) return reject('v2-from-stranger')
+    const r = this.hooks.sessions.open(fp, item.envelope)
+    if (r.ok) {
+      c.ratchetIn++
+      if (r.reset) {
+        c.sessionResets++
+        this.ctx.log.info({ peer: fp }, 'contact started a new session: it lost its previous one')
+        this.hooks.sessionReset(fp)
+      }
+      const envelope = { id: r.id, timestamp: r.timestamp, sender: fp } as unknown as Envelope
+      return { ok: true, type: r.type, payload: r.payload, envelope, senderSignPublic: item.link.identity.signPublic, session: r.write, started: r.started } as Opened
+    }
+    if (r.reason === 'old-message' && r.id !== null) {
+      // its key is spent: a resend of a message we stored (our receipt was lost) is receipted again
+      const id = hex(r.id)
+      const m = this.ctx.store().getMessageSync(id)
+      if (m !== undefined && m.peer === fp && m.direction === 'in') {
+        c.duplicates++
+        this.out.receipt(fp, m.read ? 'read' : 'delivered', [id])
+        return null
+      }
+    }
+    if (r.reason === 'no-session') this.hooks.sessionLost(item.link)
+    return reject(`v2-${r.reason}`)
   }
 
   async #handle (fp: string, item: Item, r: Opened): Promise<void> {
     const contact = this.ctx.contacts.has(fp)
+    // the ratchet step is stored with the TEXT it carried (#text), else on its own, before anything is acted on
+    const stored = r.session === undefined || (r.type === PayloadType.TEXT && contact) ? null : this.ctx.store().putSession(r.session)
+    if (stored !== null) await stored
     switch (r.type) {
       case PayloadType.TEXT:
         return contact ? await this.#text(fp, item, r, r.payload.text) : await this.#hold(fp, item, r, r.payload.text)
@@ -236,7 +299,7 @@ export class Inbound {
     const id = hex(r.envelope.id)
     const res = await this.ctx.store().addMessage({
       id, peer: fp, direction: 'in', text, timestamp: r.envelope.timestamp, receivedAt: item.at, status: 'received', read: false
-    })
+    }, r.session)
     if (res.duplicate) {
       // the sender did not get our receipt: say it again (and that it was read, if it was)
       this.ctx.counters.duplicates++

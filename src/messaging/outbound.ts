@@ -15,8 +15,11 @@ import { hex, unhex, type MessagingContext } from './context.js'
 import type { PeerLink } from './link.js'
 import type { OutboxEntry } from '../store/index.js'
 import type { StatusWaiters } from './waiters.js'
+import type { RatchetSessions } from './ratchet-sessions.js'
 
-interface Cached { raw: Uint8Array, decoded: OutboxPayload, createdAt: number }
+/** `durable`: resolves once the sealed bytes (and the ratchet step that made them) are in the store. */
+interface Sealed { bytes: Uint8Array, base: string, durable: Promise<void> }
+interface Cached { raw: Uint8Array, decoded: OutboxPayload, createdAt: number, sealed?: Sealed }
 
 /** One entry for enqueueMany: what to send, and how it is acknowledged. */
 export interface NewEntry<T extends PayloadType> { type: T, payload: PayloadOf<T>, id?: string, timestamp: number, ack: AckKind }
@@ -35,6 +38,8 @@ export interface OutboundHooks {
   rearm: (at: number) => void
   /** the inbound queue has work (it flushes receipts when it drains) */
   inboundBusy: () => boolean
+  /** envelope v2 sessions (envelope.md §8) */
+  sessions: RatchetSessions
 }
 
 export class Outbound {
@@ -65,7 +70,8 @@ export class Outbound {
         await this.ctx.store().removeOutbox(e.id)
         continue
       }
-      this.#cache.set(e.id, { raw: e.payload, decoded, createdAt: e.createdAt })
+      const sealed = decoded.sealed === undefined ? {} : { sealed: { ...decoded.sealed, durable: Promise.resolve() } }
+      this.#cache.set(e.id, { raw: e.payload, decoded, createdAt: e.createdAt, ...sealed })
       this.#lastCreatedAt = Math.max(this.#lastCreatedAt, e.createdAt)
       items.push({ id: e.id, peer: e.peer, attempts: e.attempts, nextAttemptAt: e.nextAttemptAt, createdAt: e.createdAt, ack: decoded.ack })
     }
@@ -195,7 +201,17 @@ export class Outbound {
   async #sendOn<T extends PayloadType> (link: PeerLink | undefined, type: T, payload: PayloadOf<T>, id?: string, timestamp = this.ctx.now()): Promise<boolean> {
     if (link === undefined) return false
     try {
-      await link.send(this.#seal(link, { type, payload } as TypedPayload, id ?? this.newId(), timestamp))
+      const p = { type, payload } as TypedPayload
+      const msgId = id ?? this.newId()
+      const v2 = this.#sealV2(link.fingerprint, p, msgId, timestamp)
+      let frame: Uint8Array
+      if (v2 === null) frame = this.#seal(link, p, msgId, timestamp)
+      else {
+        await this.ctx.store().putSession(v2.write) // the ratchet step is stored before its ciphertext leaves
+        frame = encodeEnvelopeFrame(v2.bytes)
+        this.ctx.counters.ratchetOut++
+      }
+      await link.send(frame)
       this.ctx.counters.envelopesOut++
       return true
     } catch {
@@ -205,6 +221,29 @@ export class Outbound {
   }
 
   // ---- inside ----
+
+  /** v2 when the peer has (or can start) a session; CONTACT_REQUEST stays v1, signed (envelope.md §8.7). */
+  #sealV2 (peer: string, p: TypedPayload, id: string, timestamp: number): ReturnType<RatchetSessions['seal']> {
+    if (p.type === PayloadType.CONTACT_REQUEST) return null
+    return this.hooks.sessions.seal(peer, p, unhex(id), timestamp)
+  }
+
+  /**
+   * The v2 envelope of an outbox entry: the one stored with it while its session is still the
+   * active one; else sealed now, and written (entry and ratchet step in one batch) before it goes.
+   */
+  #sealedEntry (id: string, peer: string, cached: Cached): Sealed | null {
+    const base = this.hooks.sessions.activeBase(peer)
+    if (cached.sealed !== undefined && cached.sealed.base === base) return cached.sealed
+    const d = cached.decoded
+    const v2 = this.#sealV2(peer, d.payload, id, d.timestamp)
+    if (v2 === null) return null
+    cached.raw = encodeOutboxPayload(d.payload.type, d.payload.payload as never, d.timestamp, d.ack, { bytes: v2.bytes, base: v2.base })
+    const item = this.scheduler.item(id)
+    const entry: OutboxEntry = { id, peer, payload: cached.raw, attempts: item?.attempts ?? 0, nextAttemptAt: item?.nextAttemptAt ?? this.ctx.now(), createdAt: cached.createdAt }
+    cached.sealed = { bytes: v2.bytes, base: v2.base, durable: this.ctx.store().putOutboxMany([entry], v2.write) }
+    return cached.sealed
+  }
 
   #seal (link: PeerLink, payload: TypedPayload, id: string, timestamp: number): Uint8Array {
     const recipient = link.session.remoteIdentity
@@ -226,16 +265,18 @@ export class Outbound {
       this.apply(this.scheduler.sendFailed(id, attempt, this.ctx.now()))
       return
     }
-    let frame: Uint8Array
+    let frame: Uint8Array | Promise<Uint8Array>
     try {
-      frame = this.#seal(link, cached.decoded.payload, id, cached.decoded.timestamp)
+      const v2 = this.#sealedEntry(id, peer, cached)
+      frame = v2 === null ? this.#seal(link, cached.decoded.payload, id, cached.decoded.timestamp) : v2.durable.then(() => encodeEnvelopeFrame(v2.bytes))
+      if (v2 !== null) this.ctx.counters.ratchetOut++
     } catch (err) {
       this.ctx.log.warn({ id, err: (err as Error).message }, 'outbox entry cannot be sealed; dropped')
       this.apply(this.scheduler.acknowledged(id))
       return
     }
     this.ctx.counters.envelopesOut++
-    link.send(frame).then(
+    Promise.resolve(frame).then(async f => { await link.send(f) }).then(
       () => { this.#onSent(id, peer, attempt, cached) },
       () => {
         this.ctx.counters.sendFailures++

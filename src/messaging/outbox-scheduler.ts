@@ -67,6 +67,8 @@ export class OutboxScheduler {
   has (id: string): boolean { return this.#slots.has(id) }
 
   peerOf (id: string): string | undefined { return this.#slots.get(id)?.item.peer }
+  /** The entry as the scheduler holds it (attempts, next attempt), if pending. */
+  item (id: string): OutboxItem | undefined { const s = this.#slots.get(id); return s === undefined ? undefined : { ...s.item } }
 
   /** Entries waiting for `peer`, in send order. */
   pendingFor (peer: string): OutboxItem[] {

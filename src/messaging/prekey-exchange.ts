@@ -27,7 +27,8 @@ export class PrekeyExchange {
   /** A prekey frame from a link (after the inbound gate). Never throws. */
   onFrame (link: PeerLink, frame: Extract<Frame, { type: typeof FrameType.PREKEY_REQUEST | typeof FrameType.PREKEY_BUNDLE }>): void {
     if (frame.type === FrameType.PREKEY_REQUEST) {
-      if (this.ours === undefined) return
+      // contacts only: a stranger writes v1, held with its request (messaging.md §3), until accepted
+      if (this.ours === undefined || !this.ctx.contacts.has(link.fingerprint)) return
       link.send(encodePrekeyBundleFrame(this.ours())).catch(() => {}) // the link closed: the asker asks again
       return
     }
@@ -47,6 +48,11 @@ export class PrekeyExchange {
   /** The last bundle a peer sent that opened, and when it came. */
   cached (fp: string): { bundle: Uint8Array, receivedAt: number } | undefined {
     return this.#cache.get(fp)
+  }
+
+  /** Drops a peer's bundle (it did not start a session: ask again). */
+  forget (fp: string): void {
+    this.#cache.delete(fp)
   }
 
   /** Asks the peer on `link` for its bundle; resolves with it (opened), or WAIT_TIMEOUT. */

@@ -16,6 +16,7 @@ import type { ContactRequestPayload } from '../wire/payloads.js'
 import { ContactCache } from './contact-cache.js'
 import { newCounters, type MessagingContext } from './context.js'
 import { PrekeyExchange } from './prekey-exchange.js'
+import { RatchetSessions, type PrekeyResponder } from './ratchet-sessions.js'
 import { Inbound } from './inbound.js'
 import { Outbound } from './outbound.js'
 import { PeerConnector, type PeerConnectorOptions } from './peer-connector.js'
@@ -53,6 +54,10 @@ export interface MessagingServiceOptions extends PeerConnectorOptions {
   world: World
   /** our current PQXDH prekey bundle, for peers that ask (pqxdh.md §8); none: we answer no request */
   prekeyBundle?: () => Uint8Array
+  /** our prekey ring answering session starts; none: every envelope we send is v1 (envelope.md §8.7) */
+  prekeys?: PrekeyResponder
+  /** test capture of v2 envelopes (RatchetSessions): hashes, session bases, ratchet public keys and numbers, never secrets or bodies */
+  envelopeTrace?: (line: string) => void
 }
 
 /** What file transfer (src/files/, which sits on top of messaging) needs from links. */
@@ -73,6 +78,8 @@ export class MessagingService implements Component {
   readonly network: PeerConnector
   /** PQXDH bundles asked for and sent over links */
   readonly prekeyExchange: PrekeyExchange
+  /** envelope v2: Double Ratchet sessions with contacts (envelope.md §8) */
+  readonly sessions: RatchetSessions
   /** contacts our CONTACT_REQUEST has been queued for */
   readonly introduced = new Set<string>()
   readonly remembered = new Map<string, RememberedAddress>()
@@ -108,6 +115,8 @@ export class MessagingService implements Component {
     // the outbox's deadline only matters when it is sooner than the timer's (a send, an ACK and a
     // receipt each change it: this skips the other cores' deadlines, O(peers), on every message)
     const rearmOutbox = (at: number): void => { if (at < this.#timerAt) this.rearm() }
+    this.prekeyExchange = new PrekeyExchange(this.ctx, opts.prekeyBundle)
+    this.sessions = new RatchetSessions(this.ctx, this.prekeyExchange, opts.prekeys, opts.envelopeTrace)
     // a blocked peer (messaging.md §6.1): its link carries only our receipts; our outbox waits for the unblock
     const blocked = (fp: string): boolean => this.inbound.gate.isBlocked(fp)
     this.outbound = new Outbound(this.ctx, {
@@ -115,9 +124,9 @@ export class MessagingService implements Component {
       receiptLink: fp => this.network.link(fp),
       wantConnection: fp => { if (!blocked(fp)) this.network.conn.poke(fp, this.ctx.now()) },
       rearm: rearmOutbox,
-      inboundBusy: () => this.inbound.busy
+      inboundBusy: () => this.inbound.busy,
+      sessions: this.sessions
     }, this.waiters)
-    this.prekeyExchange = new PrekeyExchange(this.ctx, opts.prekeyBundle)
     this.inbound = new Inbound(this.ctx, this.outbound, {
       requests: this.requests,
       typing: this.typing,
@@ -129,7 +138,15 @@ export class MessagingService implements Component {
       fileFrame: (link, body) => {
         if (this.fileHandler === null) this.ctx.counters.malformed++
         else this.fileHandler.frame(link, body)
-      }
+      },
+      sessions: this.sessions,
+      sessionLost: link => {
+        this.sessions.recover(link, () => {
+          this.#sessionReset(link.fingerprint)
+          void this.sendPresence(link.fingerprint)
+        })
+      },
+      sessionReset: fp => { this.#sessionReset(fp) }
     }, this.waiters)
     this.network = new PeerConnector(this.ctx, opts, {
       isBlocked: fp => this.inbound.gate.isBlocked(fp) || (!this.ctx.contacts.has(fp) && this.inbound.gate.isCoolingOff(fp, this.ctx.now())),
@@ -156,6 +173,7 @@ export class MessagingService implements Component {
     for (const a of saved.addresses) this.remembered.set(a.fingerprint, a)
     this.inbound.gate.setBlocked((await store.listBlocked()).map(b => b.fingerprint))
     await this.ctx.contacts.load()
+    await this.sessions.load()
     await this.outbound.load()
     this.profileName = await this.opts.profileName?.()
     this.#running = true
@@ -300,13 +318,29 @@ export class MessagingService implements Component {
   #linkUp (link: PeerLink): void {
     const fp = link.fingerprint
     const now = this.ctx.now()
-    this.outbound.peerUp(fp)
     const c = this.ctx.contacts.get(fp)
+    // a contact that may open v2 is asked for its bundle first, so the outbox starts the session (envelope.md §8.7)
+    const gate = c === undefined ? null : this.sessions.gate(link)
+    if (gate !== null) {
+      void gate.then(() => { if (this.#running && this.network.link(fp) === link) this.outbound.peerUp(fp) })
+    } else {
+      this.outbound.peerUp(fp)
+    }
     if (c === undefined || this.inbound.gate.isBlocked(fp)) return // a blocked contact is not remembered, redialled or told our presence
     this.#remember(fp, link.address, now)
     this.ctx.store().touchLastSeen(fp, now).catch(() => {})
     void this.sendPresence(fp)
     if (c.signPublic === undefined) void this.#learnKeys(fp, link.identity)
+  }
+
+  /**
+   * A session with a contact started anew because one side lost its state (envelope.md §8.6):
+   * the identity is the same, but messages of the old session that the lost side never got are
+   * sent again on the new one. Clients show it (ipc.md §11: `contact` event, action `session-reset`).
+   */
+  #sessionReset (fp: string): void {
+    const c = this.ctx.contacts.get(fp)
+    if (c !== undefined) this.ctx.events.emit({ type: 'contact', action: 'session-reset', contact: contactJson(c) })
   }
 
   #linkDown (link: PeerLink): void {

@@ -70,6 +70,8 @@ export interface NodeOptions {
   events?: EventBus
   /** the name we offer in CONTACT_REQUESTs */
   profileName?: () => Promise<string | undefined>
+  /** test capture of envelope v2 (MessagingServiceOptions.envelopeTrace) */
+  envelopeTrace?: (line: string) => void
   /**
    * the key of the prekey file (prekeyFileKey of the store key, proto-spec/pqxdh.md §5.2); the
    * node owns it and wipes it at stop. None: the node keeps no PQXDH prekeys.
@@ -240,7 +242,10 @@ export class Node {
       relayedVia: (fp, address) => autoRelay?.relayedVia(fp, address) ?? null,
       profileName: opts.profileName,
       // peers that ask get our PQXDH bundle over the session (pqxdh.md §8)
-      prekeyBundle: this.prekeys === null ? undefined : (prekeys => () => prekeys.bundle())(this.prekeys)
+      prekeyBundle: this.prekeys === null ? undefined : (prekeys => () => prekeys.bundle())(this.prekeys),
+      // contacts' session starts are answered from our prekey ring (envelope.md §8)
+      prekeys: this.prekeys ?? undefined,
+      envelopeTrace: opts.envelopeTrace
     })
     this.actions = new MessagingActions(this.messaging)
     const fileOpts = opts.files ?? {}

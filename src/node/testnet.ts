@@ -85,6 +85,8 @@ interface Slot {
   fileDisk: FileDisk
   /** the running (or crashed) instance's hold on the world */
   life: Life | null
+  /** keeps prekeys, overriding the testnet's option (a node restarted as an upgraded version) */
+  prekeys?: boolean
 }
 
 /** A bare endpoint on the testnet's network: no store, no messaging (a hand-driven or hostile peer). */
@@ -146,10 +148,12 @@ export class Testnet {
   /**
    * Starts node i again on the same identity, store and port (after stop(i) or crash(i)); with
    * `bootstrap`, its DHT joins through that list instead of node 0 (an empty one: only through
-   * what it remembered, dht.md §6.4).
+   * what it remembered, dht.md §6.4); with `prekeys`, as a node that does (or does not) keep
+   * PQXDH prekeys from now on (an upgrade to envelope v2, envelope.md §8.7).
    */
-  async restart (i: number, opts: { bootstrap?: PeerAddress[] } = {}): Promise<TestNode> {
+  async restart (i: number, opts: { bootstrap?: PeerAddress[], prekeys?: boolean } = {}): Promise<TestNode> {
     const slot = this.#slots[i]!
+    if (opts.prekeys !== undefined) slot.prekeys = opts.prekeys
     await slot.life?.release() // a crashed instance's store is closed as the OS closes a dead process's files
     const node = await this.#start(slot, opts.bootstrap)
     this.nodes[i] = node
@@ -260,7 +264,7 @@ export class Testnet {
       stun: this.opts.stun ?? false,
       relay: this.opts.relay?.(slot.index) ?? false,
       log: this.opts.log ?? pino({ level: 'silent' }),
-      prekeyFileKey: this.opts.prekeys === true ? prekeyFileKey(slot.storeKey) : undefined,
+      prekeyFileKey: (slot.prekeys ?? this.opts.prekeys) === true ? prekeyFileKey(slot.storeKey) : undefined,
       profileName: async () => slot.name,
       files: { disk: slot.fileDisk, downloadDir: () => join(slot.home, 'downloads'), ...this.opts.files?.(slot.index) }
     }) as TestNode

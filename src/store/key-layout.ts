@@ -14,7 +14,9 @@ export const SUB = {
   outboxdue: 'outboxdue',
   blocklist: 'blocklist',
   /** file transfers (proto-spec/files.md §5.1), added in schema v3 without a migration: absent means none */
-  transfers: 'transfers'
+  transfers: 'transfers',
+  /** one record per peer: its Double Ratchet sessions (envelope.md §8.4); added in v3 with no migration (absent: none) */
+  sessions: 'sessions'
 } as const
 
 export const META_SCHEMA_VERSION = 'schemaVersion'
@@ -87,7 +89,8 @@ export const TAG = {
   unread: 'dmess/store/v3/unread',
   unreadEntry: 'dmess/store/v3/unread-entry',
   outbox: 'dmess/store/v3/outbox',
-  transfer: 'dmess/store/v3/transfer'
+  transfer: 'dmess/store/v3/transfer',
+  session: 'dmess/store/v3/session'
 } as const
 
 type Tagger = (label: string, ...parts: Array<string | number>) => string
@@ -108,6 +111,7 @@ export class KeyTags {
 
   contact (fp: string): string { return this.tag(TAG.contact, fp) }
   blocked (fp: string): string { return this.tag(TAG.blocked, fp) }
+  session (fp: string): string { return this.tag(TAG.session, fp) }
   messageId (id: string): string { return this.recentTag(this.ids, TAG.messageId, id) }
   outbox (id: string): string { return this.recentTag(this.outboxIds, TAG.outbox, id) }
   transfer (id: string): string { return this.tag(TAG.transfer, id) }

@@ -70,9 +70,9 @@ export class Messages {
    * single adds costs one LevelDB write, and seqs follow call order. Each promise resolves only
    * once its batch has been written (proto-spec/storage.md §Durability).
    */
-  async addMany (list: readonly NewMessage[]): Promise<AddResult[]> {
+  async addMany (list: readonly NewMessage[], also?: (tx: Tx) => void): Promise<AddResult[]> {
     const items = list.map(checkNewMessage)
-    return await this.ctx.group.run(tx => this.prepareAdd(tx, items), Math.max(1, items.length))
+    return await this.ctx.group.run(tx => { const r = this.prepareAdd(tx, items); also?.(tx); return r }, Math.max(1, items.length))
   }
 
   private prepareAdd (tx: Tx, list: readonly NewMessage[]): AddResult[] {

@@ -3,6 +3,7 @@
 // in memory, read from the sealed entries on first use, so "what is due now?" decrypts only
 // the entries it returns. The outbox is small (messages not yet delivered).
 import { errors } from '../errors.js'
+import type { Tx } from './group.js'
 import type { StoreContext } from './db.js'
 import { checkFingerprint, checkId, checkTime, SUB } from './key-layout.js'
 import { checkLimit } from './messages.js'
@@ -38,9 +39,10 @@ export class Outbox {
   }
 
   /** put for many entries, in one step of the next batch. */
-  async putMany (entries: readonly OutboxEntry[]): Promise<void> {
+  async putMany (entries: readonly OutboxEntry[], also?: (tx: Tx) => void): Promise<void> {
     const checked = entries.map(checkEntry)
     await this.ctx.group.run(tx => {
+      also?.(tx)
       for (const e of checked) {
         tx.ops.push(outboxOp(this.ctx, e))
         tx.outbox.set(e.id, true)

@@ -8,6 +8,7 @@ import { checkFingerprint, KeyTags } from './key-layout.js'
 import { Messages } from './messages.js'
 import { prepareSchema } from './migrations.js'
 import { Outbox } from './outbox.js'
+import { Sessions, type SessionWrite } from './sessions.js'
 import { GroupCommit } from './group.js'
 import { search } from './search.js'
 import { Transfers, type TransferRecord } from './transfers.js'
@@ -22,6 +23,7 @@ export class Store {
   private readonly blocks: Blocklist
   private readonly outbox: Outbox
   private readonly transfers: Transfers
+  private readonly sessions: Sessions
   private closing: Promise<void> | undefined
 
   /** Use openStore. */
@@ -31,6 +33,7 @@ export class Store {
     this.blocks = new Blocklist(ctx)
     this.outbox = new Outbox(ctx)
     this.transfers = new Transfers(ctx)
+    this.sessions = new Sessions(ctx)
   }
 
   // ---- contacts (§Contacts) ----
@@ -43,7 +46,12 @@ export class Store {
   async touchLastSeen (fp: string, at: number = this.ctx.now()): Promise<boolean> { return await this.contacts.touchLastSeen(fp, at) }
 
   // ---- messages (§Messages) ----
-  async addMessage (m: NewMessage): Promise<AddResult> { return await this.messages.add(m) }
+  /** With `session`: the peer's ratchet record goes in the same batch (envelope.md §8.4). */
+  async addMessage (m: NewMessage, session?: SessionWrite): Promise<AddResult> {
+    if (session === undefined) return await this.messages.add(m)
+    const [r] = await this.messages.addMany([m], tx => { this.sessions.prepare(tx, session) })
+    return r as AddResult
+  }
   async addMessages (list: readonly NewMessage[]): Promise<AddResult[]> { return await this.messages.addMany(list) }
   async getMessage (id: string): Promise<StoredMessage | undefined> { return await this.messages.get(id) }
   /** getMessage without the thread-pool round trip (for the daemon's hot path): LevelDB's cache, synchronously. */
@@ -61,7 +69,14 @@ export class Store {
   // ---- outbox (§Outbox) ----
   async putOutbox (e: OutboxEntry): Promise<void> { await this.outbox.put(e) }
   /** putOutbox for many entries, in one write. */
-  async putOutboxMany (list: readonly OutboxEntry[]): Promise<void> { await this.outbox.putMany(list) }
+  async putOutboxMany (list: readonly OutboxEntry[], session?: SessionWrite): Promise<void> {
+    await this.outbox.putMany(list, session === undefined ? undefined : tx => { this.sessions.prepare(tx, session) })
+  }
+
+  // ---- ratchet sessions (§Sessions) ----
+  async putSession (w: SessionWrite): Promise<void> { await this.sessions.put(w) }
+  async removeSession (peer: string): Promise<void> { await this.sessions.remove(peer) }
+  async listSessions (): Promise<Array<{ peer: string, value: Uint8Array }>> { return await this.sessions.list() }
   async getOutbox (id: string): Promise<OutboxEntry | undefined> { return await this.outbox.get(id) }
   async removeOutbox (id: string): Promise<boolean> { return await this.outbox.remove(id) }
   async listOutbox (opts?: OutboxListOptions): Promise<OutboxEntry[]> { return await this.outbox.list(opts) }

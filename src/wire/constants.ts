@@ -167,6 +167,19 @@ export const ENVELOPE_MAX_FUTURE_SKEW_MS = 5 * 60_000
 /** Largest encoded payload (before encryption). */
 export const MAX_PAYLOAD_BYTES = 96 * 1024
 
+// ---- Envelope version 2: a Double Ratchet message (envelope.md §8) ----
+export const ENVELOPE_V2 = 2
+/** Flags byte of a v2 envelope: the PQXDH initial message follows the id. */
+export const V2_FLAG_INITIAL = 0x01
+/** The PQXDH initial message (pqxdh.md §4.2; src/pqxdh INITIAL_MESSAGE_BYTES, checked by a test). */
+export const V2_INITIAL_MESSAGE_BYTES = 1254
+/** The ratchet's encrypted header (ratchet.md §4; src/ratchet ENC_HEADER_BYTES, checked by a test). */
+export const V2_ENC_HEADER_BYTES = 2353
+/** Clear part before the initial message: version, flags, id. */
+export const V2_FIXED_BYTES = 2 + MESSAGE_ID_BYTES
+/** Inner plaintext before the payload body: type (1) and timestamp (8). */
+export const V2_INNER_FIXED_BYTES = 9
+
 /** Envelope payload types. envelope.md §3 */
 export const PayloadType = {
   // 0x00 reserved

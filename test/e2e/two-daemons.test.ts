@@ -72,6 +72,8 @@ t.test('add, accept, a message each way with receipts, presence, a restart: thro
   await startDaemon(t, bob, [alice])
   await waitForStatus(alice, 'bob', [meanwhile.id], 'delivered', 120_000)
   t.same((await history(bob, 'alice')).filter(m => m.direction === 'in').map(m => m.text), ['hello Bob, it is Alice', 'while you were away'], 'Bob has it after his restart, once')
+  const stats = await ipcCall(alice, 'messaging.stats', {}) as { ratchetOut?: number }
+  t.ok((stats.ratchetOut ?? 0) > 0, 'daemons keep prekeys: Alice wrote Double Ratchet envelopes (envelope v2) to Bob')
 
   t.match(await cliJson(bob, ['block', 'alice']), { fingerprint: alice.fingerprint, changed: true }, 'block --json')
   const blocked = await cliJson<Array<{ fingerprint: string, name: string | null, blockedAt: number }>>(bob, ['block', '--list'])

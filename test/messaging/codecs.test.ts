@@ -20,9 +20,10 @@ t.test('frames: one type byte and an envelope; junk is null, never thrown', asyn
 })
 
 t.test('prekey frames (pqxdh.md §8): a one-byte request, a bundle of exactly its size; anything else is null', async t => {
-  t.same([...encodePrekeyRequestFrame()], [FrameType.PREKEY_REQUEST, 1])
-  t.same(decodeFrame(encodePrekeyRequestFrame()), { type: FrameType.PREKEY_REQUEST })
-  t.equal(decodeFrame(Uint8Array.of(FrameType.PREKEY_REQUEST, 2)), null, 'a bundle version we do not make')
+  t.same([...encodePrekeyRequestFrame()], [FrameType.PREKEY_REQUEST, 2], 'we ask as a node that opens envelope v2')
+  t.same(decodeFrame(encodePrekeyRequestFrame()), { type: FrameType.PREKEY_REQUEST, wants: 2 })
+  t.same(decodeFrame(Uint8Array.of(FrameType.PREKEY_REQUEST, 1)), { type: FrameType.PREKEY_REQUEST, wants: 1 }, "an older node's request")
+  t.equal(decodeFrame(Uint8Array.of(FrameType.PREKEY_REQUEST, 3)), null, 'a request version we do not know')
   t.equal(decodeFrame(Uint8Array.of(FrameType.PREKEY_REQUEST, 1, 0)), null, 'a longer request')
   const bundle = new Uint8Array(BUNDLE_BYTES).fill(9)
   const f = encodePrekeyBundleFrame(bundle)

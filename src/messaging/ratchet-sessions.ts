@@ -1,0 +1,127 @@
+// Envelope v2 in the messaging service (proto-spec/envelope.md §8): which peers get v2, when a
+// session starts, and the store writes that go with each ratchet step. A contact gets v2 once it
+// has a session with us or has sent us its prekey bundle in answer to our PREKEY_REQUEST 2 (which
+// only a node that opens v2 answers); until then it gets v1 (§8.7). The pure work is in
+// src/session-crypto; this adds the store, the prekey exchange and the clock.
+import { randomBytes, sha256 } from '../crypto/primitives.js'
+import { SessionBook, type OpenV2Result, type SealedV2 } from '../session-crypto/index.js'
+import type { PqxdhResult, Response } from '../pqxdh/index.js'
+import type { TypedPayload } from '../wire/payloads.js'
+import type { MessagingContext } from './context.js'
+import type { PrekeyExchange } from './prekey-exchange.js'
+import type { PeerLink } from './link.js'
+
+/** How long a link-up waits for the contact's bundle before the outbox goes out as v1 (a peer that does not open v2 never answers). */
+export const BUNDLE_GATE_MS = 3000
+/** A peer that did not answer is asked again no sooner than this. */
+export const BUNDLE_RETRY_MS = 60_000
+/** A peer whose v2 envelopes we cannot open (we lost our state) gets a fresh session start at most this often. */
+export const RECOVER_EVERY_MS = 30_000
+
+/** Our prekey ring, as the node's PrekeyService offers it (pqxdh.md §5). */
+export interface PrekeyResponder {
+  respond: (initialMessage: Uint8Array) => PqxdhResult<Response>
+  commitStart: (r: Response) => Promise<boolean>
+}
+
+export class RatchetSessions {
+  readonly book: SessionBook | null
+  readonly #asked = new Map<string, number>()
+  readonly #recovered = new Map<string, number>()
+  /** bundle questions in flight, per peer, and the link each went on */
+  readonly #pending = new Map<string, { link: PeerLink, done: Promise<void> }>()
+
+  constructor (
+    private readonly ctx: MessagingContext,
+    private readonly exchange: PrekeyExchange,
+    private readonly prekeys: PrekeyResponder | undefined,
+    /** test capture (envelope.md §8.4): one line per v2 envelope sealed or received, public values only */
+    private readonly trace?: (line: string) => void
+  ) {
+    this.book = prekeys === undefined ? null : new SessionBook({ identity: ctx.identity, random: randomBytes, respond: im => prekeys.respond(im) })
+  }
+
+  /** Reads every stored session (at start); a record that does not decode is dropped and counted. */
+  async load (): Promise<void> {
+    if (this.book === null) return
+    for (const { peer, value } of await this.ctx.store().listSessions()) {
+      if (!this.book.load(peer, value)) this.ctx.counters.malformed++
+    }
+  }
+
+  /**
+   * A new link to a contact with no session and no bundle: asks for the bundle and resolves once
+   * it came or BUNDLE_GATE_MS passed; the outbox waits for that. Null: nothing to wait for (a
+   * session or bundle is at hand, or the peer did not answer lately: v1). A question pending on a
+   * link that was replaced is asked again on the new one.
+   */
+  gate (link: PeerLink): Promise<void> | null {
+    const fp = link.fingerprint
+    if (this.book === null || this.book.activeBase(fp) !== null || this.exchange.cached(fp) !== undefined || !this.ctx.contacts.has(fp)) return null
+    const pending = this.#pending.get(fp)
+    if (pending !== undefined && pending.link === link) return pending.done
+    if (pending === undefined && this.ctx.now() - (this.#asked.get(fp) ?? -Infinity) < BUNDLE_RETRY_MS) return null
+    this.#asked.set(fp, this.ctx.now())
+    const done = this.exchange.fetch(link, BUNDLE_GATE_MS).then(() => {}, () => {
+      // no answer: v1 for now; a link that closed meanwhile said nothing about the peer: ask again on the next one
+      if (link.closed) this.#asked.delete(fp)
+    }).finally(() => { if (this.#pending.get(fp)?.link === link) this.#pending.delete(fp) })
+    this.#pending.set(fp, { link, done })
+    return done
+  }
+
+  /** We hold a session with `fp` (it may write v2 to us). */
+  holds (fp: string): boolean { return this.book?.has(fp) ?? false }
+
+  /** The session we send on (hex base), if any. */
+  activeBase (fp: string): string | null { return this.book?.activeBase(fp) ?? null }
+
+  /** Seals as v2, starting a session from the peer's bundle when there is none; null: send v1. */
+  seal (fp: string, payload: TypedPayload, id: Uint8Array, timestamp: number): SealedV2 | null {
+    if (this.book === null) return null
+    if (this.book.activeBase(fp) === null) {
+      const cached = this.exchange.cached(fp)
+      if (cached === undefined) return null
+      const started = this.book.start(fp, cached.bundle, this.ctx.now())
+      if (!started.ok) {
+        this.exchange.forget(fp) // stale or refused: asked again at the next link-up
+        this.ctx.log.debug({ peer: fp, code: started.error.code }, 'session start failed')
+        return null
+      }
+    }
+    const sealed = this.book.seal(fp, payload, id, timestamp)
+    if (sealed !== null && this.trace !== undefined) this.trace(`sealed ${digest(sealed.bytes)} ${sealed.base}:${hexOf(sealed.dh)}:${sealed.n}`)
+    return sealed
+  }
+
+  open (fp: string, bytes: Uint8Array): OpenV2Result {
+    if (this.book === null) return { ok: false, reason: 'no-session', id: null }
+    this.trace?.(`received ${digest(bytes)}`)
+    return this.book.open(fp, bytes, this.ctx.now())
+  }
+
+  /** Remembers an accepted start in the prekey ring (pqxdh.md §6), after its session record is stored. */
+  async commitStart (r: Response): Promise<void> {
+    await this.prekeys?.commitStart(r)
+  }
+
+  /**
+   * The peer writes on a session we do not hold (we lost our state, §8.6): start a fresh one
+   * from its bundle; `announce` sends something on it (the initial message travels with it).
+   */
+  recover (link: PeerLink, announce: () => void): void {
+    const fp = link.fingerprint
+    const now = this.ctx.now()
+    if (this.book === null || now - (this.#recovered.get(fp) ?? -Infinity) < RECOVER_EVERY_MS) return
+    this.#recovered.set(fp, now)
+    this.exchange.forget(fp)
+    this.exchange.fetch(link, BUNDLE_GATE_MS).then(bundle => {
+      const started = this.book?.start(fp, bundle, this.ctx.now())
+      if (started?.ok === true) announce()
+    }, () => {})
+  }
+}
+
+const hexOf = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
+/** A v2 envelope named by its SHA-256 (the trace never holds the ciphertext). */
+const digest = (b: Uint8Array): string => hexOf(sha256(b))

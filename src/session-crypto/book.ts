@@ -1,0 +1,163 @@
+// Every peer's Double Ratchet sessions, in memory, and how envelope v2 is sealed and opened with
+// them (proto-spec/envelope.md §8). Pure over its inputs: randomness, the clock and the PQXDH
+// responder (our prekey ring) are passed in, and every change hands back the peer's record to
+// commit (SessionWrite) in the same store batch as the message it produced or consumed. The
+// caller sends a ciphertext only once that batch has landed, so a message key is never used twice
+// even across a crash (§8.4).
+import { constantTimeEqual } from '../crypto/primitives.js'
+import type { Identity } from '../crypto/identity.js'
+import { initAlice, initBob, ratchetDecrypt, ratchetEncrypt, disposeState, type RandomBytes, type DecryptFailure } from '../ratchet/index.js'
+import { initiate, decodeInitialMessage, type PqxdhResult, type Response } from '../pqxdh/index.js'
+import { decodeEnvelopeV2, decodeV2Inner, encodeEnvelopeV2, encodeV2Clear, encodeV2Inner } from '../wire/envelope-v2.js'
+import type { TypedPayload } from '../wire/payloads.js'
+import { decodePeerSessions, encodePeerSessions, MAX_SESSIONS, type PeerSessions, type Session } from './record.js'
+
+import type { SessionWrite } from '../store/index.js'
+export type { SessionWrite }
+
+export type OpenFailure = DecryptFailure | 'no-session' | 'bad-initial' | 'sender-mismatch' | 'bad-payload' | 'unknown-payload-type'
+
+export type OpenV2Result =
+  | ({ ok: true, id: Uint8Array, timestamp: number, write: SessionWrite, started: Response | null, reset: boolean } & TypedPayload)
+  | { ok: false, reason: OpenFailure, id: Uint8Array | null }
+
+/** `dh`, `n`: the ratchet key and message number it was sealed under (public values, hidden from carriers by the header encryption). */
+export interface SealedV2 { bytes: Uint8Array, base: string, write: SessionWrite, dh: Uint8Array, n: number }
+
+export interface SessionBookOptions {
+  identity: Identity
+  random: RandomBytes
+  /** PQXDH §3.4 against our prekey ring (PrekeyService.respond); none: we answer no session start */
+  respond?: (initialMessage: Uint8Array) => PqxdhResult<Response>
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
+
+export class SessionBook {
+  readonly #peers = new Map<string, PeerSessions>()
+  #version = 0
+
+  constructor (private readonly o: SessionBookOptions) {}
+
+  /** A stored record (at start); false when it does not decode (the peer starts afresh). */
+  load (peer: string, bytes: Uint8Array): boolean {
+    const p = decodePeerSessions(bytes)
+    if (p === null) return false
+    this.#peers.set(peer, p)
+    return true
+  }
+
+  has (peer: string): boolean { return this.sessionCount(peer) > 0 }
+
+  /** Sessions held with `peer` (the active one and older ones still open for messages in flight). */
+  sessionCount (peer: string): number { return this.#peers.get(peer)?.list.length ?? 0 }
+
+  /** The session we send on, by base (hex), if it can send. */
+  activeBase (peer: string): string | null {
+    const s = this.#peers.get(peer)?.list[0]
+    return s !== undefined && s.state.cks !== null ? hex(s.base) : null
+  }
+
+  /** Forget a peer's sessions (contact removed). */
+  forget (peer: string): void {
+    for (const s of this.#peers.get(peer)?.list ?? []) disposeState(s.state)
+    this.#peers.delete(peer)
+  }
+
+  /**
+   * PQXDH §3.3 towards `peer` from its bundle: a new session we started becomes the active one.
+   * Its record is written with the first message sealed on it.
+   */
+  start (peer: string, bundle: Uint8Array, now: number): PqxdhResult<void> {
+    const i = initiate(this.o.identity, bundle, peer, now, this.o.random)
+    if (!i.ok) return i
+    const { sk, ad, responderRatchetPublic, initialMessage } = i.value
+    const state = initAlice({ sk, ad, bobRatchetPublic: responderRatchetPublic }, this.o.random)
+    sk.fill(0)
+    const im = decodeInitialMessage(initialMessage)
+    if (!im.ok) return im
+    this.#add(peer, { base: im.value.ephemeral, state, initial: initialMessage, ours: true, confirmed: false }, true)
+    return { ok: true, value: undefined }
+  }
+
+  /** Seals `payload` on the active session (envelope.md §8.2); null when there is none that can send. */
+  seal (peer: string, payload: TypedPayload, id: Uint8Array, timestamp: number): SealedV2 | null {
+    const p = this.#peers.get(peer)
+    const s = p?.list[0]
+    if (p === undefined || s === undefined || s.state.cks === null) return null
+    const clear = encodeV2Clear(id, s.initial)
+    const r = ratchetEncrypt(s.state, encodeV2Inner(payload, timestamp), this.o.random, clear)
+    const old = s.state
+    s.state = r.state
+    disposeState(old, r.state)
+    return { bytes: encodeEnvelopeV2(clear, r.message), base: hex(s.base), write: this.#write(peer, p), dh: s.state.dhs.publicKey, n: s.state.ns - 1 }
+  }
+
+  /** Opens a v2 envelope from `peer` (the link's proven identity) (envelope.md §8.5). Never throws. */
+  open (peer: string, bytes: Uint8Array, now: number): OpenV2Result {
+    const env = decodeEnvelopeV2(bytes)
+    if (env === null) return { ok: false, reason: 'malformed', id: null }
+    const p = this.#peers.get(peer) ?? { list: [] }
+    const opts = { now, random: this.o.random, associated: env.clear }
+    let at = -1
+    let dec: ReturnType<typeof ratchetDecrypt> = { ok: false, reason: 'no-header-key' }
+    let started: Response | null = null
+    let fresh: Session | null = null
+    if (env.initial !== null) {
+      const im = decodeInitialMessage(env.initial)
+      if (!im.ok) return { ok: false, reason: 'bad-initial', id: env.id }
+      at = p.list.findIndex(s => constantTimeEqual(s.base, im.value.ephemeral))
+      if (at >= 0) {
+        dec = ratchetDecrypt(p.list[at]!.state, env.ratchet, opts)
+      } else {
+        const r = this.o.respond?.(env.initial)
+        if (r === undefined || !r.ok) return { ok: false, reason: 'bad-initial', id: env.id }
+        if (r.value.initiatorFingerprint !== peer) return { ok: false, reason: 'sender-mismatch', id: env.id }
+        const state = initBob({ sk: r.value.sk, ad: r.value.ad, ratchetKeyPair: r.value.ratchetKeyPair })
+        r.value.sk.fill(0)
+        dec = ratchetDecrypt(state, env.ratchet, opts)
+        if (dec.ok) {
+          started = r.value
+          fresh = { base: im.value.ephemeral, state: dec.state, initial: null, ours: false, confirmed: true }
+        }
+      }
+    } else {
+      // newest first: a message on an older session (in flight when the active one changed) still opens
+      for (let i = 0; i < p.list.length; i++) {
+        dec = ratchetDecrypt(p.list[i]!.state, env.ratchet, opts)
+        if (dec.ok || dec.reason !== 'no-header-key') { at = i; break }
+      }
+    }
+    if (!dec.ok) return { ok: false, reason: p.list.length === 0 && fresh === null && env.initial === null ? 'no-session' : dec.reason, id: env.id }
+    const inner = decodeV2Inner(dec.plaintext)
+    if (!inner.ok) return { ok: false, reason: inner.reason === 'malformed' ? 'bad-payload' : inner.reason, id: env.id }
+    let reset = false
+    if (fresh !== null) {
+      // a start from a peer we had a confirmed session with: it lost its state (§8.6)
+      reset = p.list.some(s => s.confirmed)
+      // both started at once: the session the smaller fingerprint started wins (§8.3)
+      const mine = p.list[0]
+      const keepOurs = mine !== undefined && mine.ours && !mine.confirmed && this.o.identity.fingerprint < peer
+      this.#add(peer, fresh, !keepOurs)
+    } else {
+      const s = p.list[at]!
+      const old = s.state
+      s.state = dec.state
+      disposeState(old, dec.state)
+      if (s.ours && !s.confirmed) { s.confirmed = true; s.initial = null }
+    }
+    const { ok: _ok, timestamp, ...typed } = inner
+    return { ok: true, id: env.id, timestamp, ...(typed as TypedPayload), write: this.#write(peer, this.#peers.get(peer)!), started, reset }
+  }
+
+  #add (peer: string, s: Session, active: boolean): void {
+    const p = this.#peers.get(peer) ?? { list: [] }
+    const list = active ? [s, ...p.list] : [p.list[0]!, s, ...p.list.slice(1)]
+    for (const gone of list.slice(MAX_SESSIONS)) disposeState(gone.state)
+    this.#peers.set(peer, { list: list.slice(0, MAX_SESSIONS) })
+  }
+
+  #write (peer: string, p: PeerSessions): SessionWrite {
+    return { peer, value: encodePeerSessions(p), version: ++this.#version }
+  }
+}

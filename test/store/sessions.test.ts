@@ -1,0 +1,45 @@
+// The `sessions` sublevel (proto-spec/storage.md §Sessions, envelope.md §8.4): a peer's ratchet
+// record lands in the batch of the message or outbox entry it goes with, an older write never
+// replaces a newer one however the calls interleave, and a store written before the sublevel
+// existed opens with no sessions and its contacts as they were (no migration needed).
+import t from 'tap'
+import { openStore } from '../../src/store/index.js'
+import { msg, newKey, tempStoreDir } from './fixtures/helpers.js'
+
+const PEER = 'p'.repeat(47)
+const bytes = (n: number): Uint8Array => new Uint8Array(64).fill(n)
+
+t.test('a store from before sessions opens: no sessions, contacts and verification kept', async t => {
+  const dir = await tempStoreDir(t)
+  const key = newKey()
+  const old = await openStore(dir, key.slice())
+  await old.putContact({ fingerprint: PEER, name: 'bob', verified: true, addedAt: 1_700_000_000_000 })
+  await old.addMessage(msg(PEER, { id: 'm1' }))
+  await old.close()
+  const s = await openStore(dir, key.slice())
+  t.teardown(async () => { await s.close() })
+  t.same(await s.listSessions(), [])
+  t.match(await s.getContact(PEER), { name: 'bob', verified: true }, 'the contact keeps its verification')
+  t.equal((await s.getMessage('m1'))?.peer, PEER)
+})
+
+t.test('a session record goes with its message, and only forward', async t => {
+  const dir = await tempStoreDir(t)
+  const key = newKey()
+  const s = await openStore(dir, key.slice())
+  // issued in one turn: one batch; the older version (1) arrives after the newer (2) and is left out
+  await Promise.all([
+    s.addMessage(msg(PEER, { id: 'm1' }), { peer: PEER, value: bytes(2), version: 2 }),
+    s.putOutboxMany([{ id: 'o1', peer: PEER, payload: bytes(9), attempts: 0, nextAttemptAt: 1, createdAt: 1 }], { peer: PEER, value: bytes(1), version: 1 })
+  ])
+  t.same((await s.listSessions()).map(x => [x.peer, x.value[0]]), [[PEER, 2]], 'the newer record stays')
+  await s.putSession({ peer: PEER, value: bytes(3), version: 3 })
+  await s.close()
+  const again = await openStore(dir, key.slice())
+  t.teardown(async () => { await again.close() })
+  t.same((await again.listSessions()).map(x => [x.peer, [...x.value]]), [[PEER, [...bytes(3)]]], 'and is there after a reopen')
+  t.equal((await again.getMessage('m1'))?.id, 'm1')
+  t.equal((await again.getOutbox('o1'))?.id, 'o1')
+  await again.removeSession(PEER)
+  t.same(await again.listSessions(), [], 'removed')
+})
