@@ -98,6 +98,11 @@ export class PeerConnector {
     return l === undefined || l.closed ? undefined : l
   }
 
+  /** The link runs through a relay path of ours (traversal.md §7): its address lives only as long as that path. */
+  relayed (link: PeerLink): boolean {
+    return (this.opts.relayedVia?.(link.fingerprint, link.address) ?? null) !== null
+  }
+
   /** Close the link to `fp` (blocked, or a stalled link). */
   closeLink (fp: string): void {
     this.links.get(fp)?.close()

@@ -327,7 +327,11 @@ export class MessagingService implements Component {
       this.outbound.peerUp(fp)
     }
     if (c === undefined || this.inbound.gate.isBlocked(fp)) return // a blocked contact is not remembered, redialled or told our presence
-    this.#remember(fp, link.address, now)
+    // a relayed link's address is a relay port that dies with its path: redialled after a restart it
+    // would hold the contact's reconnect for a whole dial timeout before the DHT lookup that punches
+    // and picks a relay anew (traversal.md §7.5); so it is not remembered, and replaces what was
+    if (this.network.relayed(link)) this.#forget(fp, now)
+    else this.#remember(fp, link.address, now)
     this.ctx.store().touchLastSeen(fp, now).catch(() => {})
     void this.sendPresence(fp)
     if (c.signPublic === undefined) void this.#learnKeys(fp, link.identity)
@@ -355,6 +359,13 @@ export class MessagingService implements Component {
     const source = this.network.conn.list().find(p => p.fingerprint === fp)?.source ?? 'inbound'
     this.remembered.set(fp, { fingerprint: fp, host: a.host, port: a.port, source })
     this.network.apply(this.network.conn.demand(fp, true, now))
+    this.persist().catch(() => {})
+  }
+
+  /** The contact is wanted still, but where it was is no longer worth dialling (a relay port). */
+  #forget (fp: string, now: number): void {
+    this.network.apply(this.network.conn.demand(fp, true, now))
+    if (!this.remembered.delete(fp)) return
     this.persist().catch(() => {})
   }
 

@@ -1,0 +1,54 @@
+// A restarted node reaches its relayed contacts on its own (proto-spec/traversal.md §7.5):
+// Alice and Bob sit behind symmetric NATs and talk through a relay their nodes picked; Alice's
+// node stops and starts again with nothing queued, and Bob's does not redial her, so she must
+// reach him herself. She does, relayed, with no message sent, sooner than one dial of the dead
+// relay port she talked to would take to give up (that port is not remembered as Bob's address).
+import t from 'tap'
+import { NAT_PRESETS } from '../../src/sim/index.js'
+import type { TestNode, Testnet } from '../../src/node/testnet.js'
+import type { PeerJson } from '../../src/messaging/json.js'
+import { receipted, testnet } from '../node/helpers.js'
+import { DIAL_TIMEOUT_MS } from '../../src/messaging/peer-connector.js'
+
+const PUBLIC = ['198.51.100.7', '198.51.100.8']
+
+function row (a: TestNode, b: TestNode): PeerJson | undefined {
+  return a.actions.peers().find(p => p.fingerprint === b.fingerprint)
+}
+
+async function registered (net: Testnet, n: TestNode): Promise<void> {
+  await net.until(() => (n.traversal?.recordFields()?.rendezvous.length ?? 0) > 0, 120_000, `node ${n.index} registered with a rendezvous`)
+}
+
+t.test('sim: a restarted node reaches its relayed contact again with nothing to send', async t => {
+  const net = await testnet(t, 4, 91, {
+    host: i => PUBLIC[i] ?? '192.168.1.2',
+    relay: i => i < PUBLIC.length,
+    behind: (i, sim) => i < PUBLIC.length ? null : sim.createNat({ externalIps: [`203.0.113.${i}`], ...NAT_PRESETS.symmetric })
+  })
+  const [,, alice, bob] = net.nodes as [TestNode, TestNode, TestNode, TestNode]
+  await registered(net, alice)
+  await registered(net, bob)
+  await net.until(() => bob.traversal!.recordFields()!.natKind === 'address-dependent', 120_000, 'Bob knows his NAT is symmetric')
+  await net.addContact(alice, bob, 'bob', 'fingerprint')
+  await net.addContact(bob, alice, 'alice', 'fingerprint')
+  const m = await net.drive(alice.actions.send(bob.fingerprint, 'before the restart'))
+  await net.until(() => receipted(alice, m.id), 600_000, 'the first message delivered')
+  t.equal(row(alice, bob)?.path?.via, 'relayed', 'talking through a relay')
+  t.equal(alice.messaging.remembered.get(bob.fingerprint), undefined, 'the relay port is not remembered as where Bob is')
+
+  bob.messaging.network.demand(alice.fingerprint, false) // Bob does not redial: Alice must reach him herself
+  await net.stop(2)
+  await net.until(() => row(bob, alice)?.state === 'offline', 120_000, 'Bob sees Alice gone')
+  await net.until(() => bob.autoRelay!.report().length === 0, 120_000, 'Bob let the relay path go')
+  const again = await net.restart(2)
+  await registered(net, again)
+  const started = net.sim!.now
+  // simulated time: sooner than one dial of a dead relay port would take to give up
+  await net.until(() => row(again, bob)?.state === 'online', DIAL_TIMEOUT_MS, 'the restarted node reaches Bob')
+  t.comment(JSON.stringify({ metric: 'sim-relay-redial-ms', value: net.sim!.now - started, unit: 'simulated ms', seed: 91 }))
+  t.equal(row(again, bob)?.path?.via, 'relayed', `relayed again: ${JSON.stringify(row(again, bob)?.path)}`)
+  t.ok(again.autoRelay!.stats.relayedSessions >= 1, 'Alice set the relayed session up herself')
+  await net.until(() => row(bob, again)?.state === 'online', 60_000, 'Bob sees her online')
+  t.comment(JSON.stringify({ alice: again.autoRelay!.stats, bob: bob.autoRelay!.stats }))
+})
