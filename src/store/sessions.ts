@@ -18,16 +18,36 @@ interface SessionValue { p: string, b: Uint8Array }
 export class Sessions {
   /** the newest version prepared per peer (a batch that fails leaves a gap, never an older record) */
   readonly #prepared = new Map<string, number>()
+  /** per batch being prepared: the newest write of each peer its steps asked for */
+  readonly #batches = new WeakMap<Tx, Map<string, SessionWrite>>()
 
   constructor (private readonly ctx: StoreContext) {}
 
-  /** Pushes the put of `w` into `tx` unless a newer record of the peer was prepared already. */
+  /**
+   * Puts `w` in `tx`: each peer's newest write of the batch is sealed and pushed once, when the
+   * batch's steps are all prepared (tx.finish), unless a newer record of the peer was prepared
+   * already. A burst of N ratchet steps to one peer in one batch is one record, not N: the batch
+   * lands whole or not at all, so the older ones it replaces never needed to be on disk.
+   */
   prepare (tx: Tx, w: SessionWrite): void {
     checkFingerprint(w.peer)
-    if (w.version <= (this.#prepared.get(w.peer) ?? 0)) return
-    this.#prepared.set(w.peer, w.version)
-    const key = this.ctx.keys.session(w.peer)
-    tx.ops.push({ type: 'put', sublevel: this.ctx.subs.sessions, key, value: sealRecord(this.ctx.cipher, SUB.sessions, key, { p: w.peer, b: w.value } satisfies SessionValue, FLOOR_RECORD) })
+    let batch = this.#batches.get(tx)
+    if (batch === undefined) {
+      const writes = batch = new Map()
+      this.#batches.set(tx, writes)
+      tx.finish.set('sessions', () => { this.#finish(tx, writes) })
+    }
+    const held = batch.get(w.peer)
+    if (held === undefined || w.version > held.version) batch.set(w.peer, w)
+  }
+
+  #finish (tx: Tx, writes: ReadonlyMap<string, SessionWrite>): void {
+    for (const w of writes.values()) {
+      if (w.version <= (this.#prepared.get(w.peer) ?? 0)) continue
+      this.#prepared.set(w.peer, w.version)
+      const key = this.ctx.keys.session(w.peer)
+      tx.ops.push({ type: 'put', sublevel: this.ctx.subs.sessions, key, value: sealRecord(this.ctx.cipher, SUB.sessions, key, { p: w.peer, b: w.value } satisfies SessionValue, FLOOR_RECORD) })
+    }
   }
 
   async put (w: SessionWrite): Promise<void> {

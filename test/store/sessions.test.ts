@@ -43,3 +43,24 @@ t.test('a session record goes with its message, and only forward', async t => {
   await again.removeSession(PEER)
   t.same(await again.listSessions(), [], 'removed')
 })
+
+t.test('a burst of ratchet steps in one batch stores the newest, even when another write of the batch fails', async t => {
+  const dir = await tempStoreDir(t)
+  const key = newKey()
+  const s = await openStore(dir, key.slice())
+  // the store's group commit, to add a write that fails while the batch is prepared (group.ts)
+  const group = (s as unknown as { ctx: { group: { run: (prepare: () => void) => Promise<void> } } }).ctx.group
+  const outbox = (id: string): Parameters<typeof s.putOutboxMany>[0] => [{ id, peer: PEER, payload: bytes(9), attempts: 0, nextAttemptAt: 1, createdAt: 1 }]
+  const results = await Promise.allSettled([
+    s.putOutboxMany(outbox('o1'), { peer: PEER, value: bytes(1), version: 1 }),
+    s.putOutboxMany(outbox('o2'), { peer: PEER, value: bytes(2), version: 2 }),
+    s.putOutboxMany(outbox('o3'), { peer: PEER, value: bytes(3), version: 3 }),
+    group.run(() => { throw new Error('record does not authenticate') })
+  ])
+  t.same(results.map(r => r.status), ['fulfilled', 'fulfilled', 'fulfilled', 'rejected'], 'the failed write fails alone')
+  await s.close()
+  const again = await openStore(dir, key.slice())
+  t.teardown(async () => { await again.close() })
+  t.same((await again.listSessions()).map(x => [x.peer, [...x.value]]), [[PEER, [...bytes(3)]]], 'the newest step of the batch is on disk with its entries')
+  t.same((await again.listOutbox()).map(e => e.id).sort(), ['o1', 'o2', 'o3'])
+})
