@@ -79,7 +79,7 @@ export const COMMANDS: readonly Command[] = [
   {
     names: ['/file'],
     usage: '/file <path>',
-    help: 'offer a file to them (it resumes after any interruption; dmess files shows its progress)',
+    help: 'offer a file to them; dmess files shows progress',
     run: (s, { arg, now, effects }) => {
       if (arg === '') return error(s, 'usage: /file <path>', now)
       effects.push({ type: 'sendFile', path: arg })
