@@ -76,6 +76,16 @@ export const COMMANDS: readonly Command[] = [
       return info(s, `searching for "${terminalSafe(arg)}"…`, now)
     }
   },
+  {
+    names: ['/file'],
+    usage: '/file <path>',
+    help: 'offer a file to them; dmess files shows progress',
+    run: (s, { arg, now, effects }) => {
+      if (arg === '') return error(s, 'usage: /file <path>', now)
+      effects.push({ type: 'sendFile', path: arg })
+      return info(s, `offering ${terminalSafe(arg)}…`, now)
+    }
+  },
   { names: ['/reply'], usage: '/reply <n> [text]', help: 'quote message n (1 = the newest) in your answer; without text, the next line you send', run: reply },
   { names: ['/quit', '/exit', '/q'], usage: '/quit', help: 'leave (or Ctrl-C)', run: (s, { effects }) => quit(s, effects) }
 ]

@@ -4,6 +4,7 @@
 // a fake backend and a fake clock.
 import { reduce, initialStep, type ChatInput, type ChatState, type Effect, type InitialChat } from './state.js'
 import { preview } from './elsewhere.js'
+import { transferNotice } from './file-notice.js'
 import { formatDay, formatTime, peerLabel } from './layout.js'
 import type { OpenedChat } from './model.js'
 import { terminalSafe } from '../platform/terminal-text.js'
@@ -141,6 +142,12 @@ export class ChatController {
         }, err => { this.#error(`could not decline ${e.label}: ${oneLine(err)}`) }))
         break
       case 'search': this.#search(peer, e.query); break
+      case 'sendFile':
+        // the daemon's `file` events tell of its later states (state.ts)
+        this.#track(this.backend.sendFile(peer, e.path).then(tr => {
+          this.dispatch({ type: 'notice', text: transferNotice(tr), kind: 'info', now: this.now })
+        }, err => { this.#error(`could not send ${terminalSafe(e.path)}: ${oneLine(err)}`) }))
+        break
       case 'quit':
         this.#quitRequested = true
         this.#onQuit?.()

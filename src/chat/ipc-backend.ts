@@ -1,10 +1,12 @@
 // The ChatBackend over the daemon's socket: the messaging methods and events of
 // proto-spec/ipc.md §4–§5 and proto-spec/messaging.md §9. Contacts are addressed by full
 // fingerprint once resolved, so a rename while the chat is open changes nothing.
+import { homedir } from 'node:os'
+import { resolve } from 'node:path'
 import { errors } from '../errors.js'
 import type { IpcClient } from '../daemon/ipc-client.js'
 import type { DaemonEvent } from '../runtime/events.js'
-import type { ChatBackend, ChatContact, ChatEvent, ChatMessage, ChatPeer, ChatRequest, ConversationSummary, MessageStatus, Presence, SearchMatch } from './types.js'
+import type { ChatBackend, ChatContact, ChatEvent, ChatMessage, ChatPeer, ChatRequest, ChatTransfer, ConversationSummary, MessageStatus, Presence, SearchMatch } from './types.js'
 
 const STATUSES: readonly MessageStatus[] = ['sending', 'sent', 'delivered', 'read', 'received']
 const PRESENCES: readonly Presence[] = ['offline', 'connecting', 'online', 'away']
@@ -68,8 +70,16 @@ export class IpcChatBackend implements ChatBackend {
     return await this.client.call('messages.search', { query, contact: peer, limit })
   }
 
+  async sendFile (peer: string, path: string): Promise<ChatTransfer> {
+    // the daemon takes absolute paths (ipc.md §13): the path is the user's, relative to where the chat runs
+    const abs = resolve(path === '~' || path.startsWith('~/') ? homedir() + path.slice(1) : path)
+    const [t] = await this.client.call('files.send', { contact: peer, paths: [abs] })
+    if (t === undefined) throw errors.IPC('files.send offered nothing')
+    return t
+  }
+
   async subscribe (listener: (ev: ChatEvent) => void): Promise<void> {
-    await this.client.subscribe(['message', 'receipt', 'typing', 'presence', 'request', 'contact'], ev => {
+    await this.client.subscribe(['message', 'receipt', 'typing', 'presence', 'request', 'contact', 'file'], ev => {
       const chat = toChatEvent(ev)
       if (chat !== null) listener(chat)
     })
@@ -108,6 +118,14 @@ function toRequest (v: unknown): ChatRequest | null {
   return out
 }
 
+function toTransfer (v: unknown): ChatTransfer | null {
+  if (typeof v !== 'object' || v === null) return null
+  const t = v as Record<string, unknown>
+  if (!isStr(t.id) || !isStr(t.peer) || !isStr(t.name) || !isStr(t.state)) return null
+  if (t.direction !== 'in' && t.direction !== 'out') return null
+  return { id: t.id, direction: t.direction, peer: t.peer, name: t.name, state: t.state, reason: isStr(t.reason) ? t.reason : null }
+}
+
 const REQUEST_ACTIONS: Record<string, 'received' | 'updated' | 'gone'> = {
   received: 'received', updated: 'updated', accepted: 'gone', declined: 'gone', evicted: 'gone', expired: 'gone'
 }
@@ -118,6 +136,10 @@ export function toChatEvent (ev: DaemonEvent): ChatEvent | null {
     const request = toRequest(ev.request)
     const action = isStr(ev.action) ? REQUEST_ACTIONS[ev.action] : undefined
     return request === null || action === undefined ? null : { type: 'request', action, request }
+  }
+  if (ev.type === 'file') {
+    const transfer = toTransfer(ev.transfer)
+    return transfer === null ? null : { type: 'file', peer: transfer.peer, transfer }
   }
   if (ev.type === 'contact') {
     const c = ev.contact as Record<string, unknown> | null | undefined

@@ -86,6 +86,7 @@ export type Effect =
   | { type: 'acceptRequest', fingerprint: string, label: string }
   | { type: 'declineRequest', fingerprint: string, label: string }
   | { type: 'search', query: string }
+  | { type: 'sendFile', path: string }
 
 export interface Step { state: ChatState, effects: Effect[] }
 

@@ -12,6 +12,7 @@ import type { KeyPress } from './key-press.js'
 import { conversationRows, peerLabel } from './layout.js'
 import { CHROME_ROWS, contactOf, notice, type ChatInput, type ChatState, type Effect, type InitialChat, type OpenedChat, type Step } from './model.js'
 import { withQuote } from './quote.js'
+import { transferNotice } from './file-notice.js'
 import { PEER_TYPING_SHOW_MS, TYPING_IDLE, typingEdited, typingTick } from './typing.js'
 import type { ChatEvent, ChatMessage, MessageStatus } from './types.js'
 
@@ -160,6 +161,7 @@ function onEvent (s: ChatState, ev: ChatEvent, now: number, effects: Effect[]): 
     case 'typing': return { ...s, peerTypingUntil: ev.typing ? now + PEER_TYPING_SHOW_MS : null }
     case 'presence': return onPresence(s, ev.state, now)
     case 'contact': return { ...s, peer: { ...s.peer, name: ev.name, verified: ev.verified }, names: { ...s.names, [ev.peer]: ev.name } }
+    case 'file': return { ...s, notice: notice(transferNotice(ev.transfer), ev.transfer.state === 'failed' ? 'error' : 'info', now) }
   }
 }
 

@@ -65,6 +65,18 @@ export type ChatEvent =
   | { type: 'request', action: 'received' | 'updated' | 'gone', request: ChatRequest }
   /** a contact was renamed, verified or unverified */
   | { type: 'contact', peer: string, name: string | null, verified: boolean }
+  /** a file transfer with `peer` was offered or changed state (not on every chunk) */
+  | { type: 'file', peer: string, transfer: ChatTransfer }
+
+/** A file transfer, as much of `TransferJson` (ipc.md §13, proto-spec/files.md) as the chat shows. */
+export interface ChatTransfer {
+  id: string
+  direction: 'in' | 'out'
+  peer: string
+  name: string
+  state: string
+  reason: string | null
+}
 
 export interface SendResult { id: string, status: MessageStatus, timestamp: number }
 
@@ -87,6 +99,8 @@ export interface ChatBackend {
   declineRequest: (fingerprint: string) => Promise<void>
   /** Messages of one conversation containing `query`, newest first. */
   search: (peer: string, query: string, limit: number) => Promise<SearchMatch[]>
+  /** Offers a file (a path as the user typed it) to the contact; resolves once it is hashed and offered. */
+  sendFile: (peer: string, path: string) => Promise<ChatTransfer>
   /** Starts the event stream; resolves once the daemon confirms the subscription. */
   subscribe: (listener: (ev: ChatEvent) => void) => Promise<void>
   /** Called once if the connection to the daemon ends while the chat runs. */

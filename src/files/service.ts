@@ -191,8 +191,15 @@ export class FileService implements Component {
   json (t: Transfer): TransferJson {
     const done = t.state === 'done'
       ? t.size
-      : t.direction === 'in' ? this.#in.get(t.id)?.core?.haveBytes ?? 0 : Math.min(t.size, t.chunkBytes)
+      : t.direction === 'in' ? this.#heldBytes(t) : Math.min(t.size, t.chunkBytes)
     return transferJson(t, done)
+  }
+
+  /** What a receiver holds: its live bitmap, or, before the link is back after a restart, the stored one. */
+  #heldBytes (t: Transfer): number {
+    const core = this.#in.get(t.id)?.core
+    if (core !== null && core !== undefined) return core.haveBytes
+    return t.bitmap === undefined ? 0 : new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap).haveBytes
   }
 
   // ---- frames ----
@@ -367,10 +374,11 @@ export class FileService implements Component {
   /** fsync the partial file, then record what it holds (files.md §5.1: the record never claims more than the disk). */
   async #sync (t: Transfer, inc: Incoming): Promise<void> {
     if (t.state !== 'active' || inc.core === null) return
-    const core = inc.core
+    // the bitmap as of now: a chunk is marked held in the same step as its write is chained, so
+    // every chunk it names is written before the sync below; one marked later may not be
+    // (its write comes after us), and the record must not claim it (files.md §5.1)
+    const bitmap = inc.core.bitmap()
     const sync = inc.writes.then(async () => {
-      // every chunk marked held before this point is written (its write is chained before us)
-      const bitmap = core.bitmap()
       inc.unsynced = 0
       await inc.partial?.sync()
       t.bitmap = bitmap

@@ -1,6 +1,7 @@
 // The chat beyond one conversation and one line, as a pure state model and through the
 // controller: other conversations' messages, contact requests, /c, /reply, /search, line breaks,
-// and the header's presence (verified mark, offline with last seen).
+// and the header's presence (verified mark, offline with last seen); /file offers a file and
+// shows one notice line with its id, then its states as the daemon tells of them.
 import t from 'tap'
 import { reduce, type ChatInput } from '../../src/chat/state.js'
 import { ChatController } from '../../src/chat/controller.js'
@@ -9,6 +10,8 @@ import { fromInk, type InkKey } from '../../src/chat/key-press.js'
 import { helpLines, MARKS_HELP, parseCommand } from '../../src/chat/commands.js'
 import { statusMark } from '../../src/chat/layout.js'
 import type { ChatEvent, ChatRequest } from '../../src/chat/types.js'
+import { toChatEvent } from '../../src/chat/ipc-backend.js'
+import type { ChatTransfer } from '../../src/chat/types.js'
 import { FakeBackend } from './fakes.js'
 import { BOB, T0, msg, named, open, run, text } from './helpers.js'
 
@@ -165,4 +168,40 @@ t.test('the controller: /c opens through the backend; accept, decline and search
   await c.settle(1000)
   t.match(c.state.notice, { kind: 'error', text: /could not open nobody: no contact matches "nobody"/ })
   t.equal(c.state.peer.fingerprint, CAROL, 'still with carol')
+})
+
+t.test('/file: the daemon is asked to offer it; one notice line with the id, then its states; a refusal is one error line', async t => {
+  const { state } = open()
+  t.same(run(state, line('/file ~/my report.pdf')).effects.filter(e => e.type === 'sendFile'), [{ type: 'sendFile', path: '~/my report.pdf' }], 'the path whole, spaces and all')
+  t.match(run(state, line('/file x.bin')).state.notice, { kind: 'info', text: 'offering x.bin…' })
+  const empty = run(state, line('/file'))
+  t.match(empty.state.notice, { kind: 'error', text: 'usage: /file <path>' })
+  t.same(empty.effects.filter(e => e.type === 'sendFile'), [], 'and nothing asked of the daemon')
+  t.ok(helpLines().some(l => l.startsWith('/file <path> — ')), 'listed by /help')
+
+  const tr = (over: Partial<ChatTransfer>): ChatTransfer => ({ id: 'a1b2c3d4'.repeat(4), direction: 'out', peer: BOB.fingerprint, name: 'x.bin', state: 'active', reason: null, ...over })
+  const file = (over: Partial<ChatTransfer>): ChatInput => ev({ type: 'file', peer: over.peer ?? BOB.fingerprint, transfer: tr(over) })
+  t.match(run(state, [file({ state: 'done' })]).state.notice, { kind: 'info', text: 'file x.bin (a1b2c3d4): done' })
+  t.match(run(state, [file({ state: 'failed', reason: 'disk-full' })]).state.notice, { kind: 'error', text: 'file x.bin (a1b2c3d4): failed (disk-full)' })
+  t.match(run(state, [file({ direction: 'in', state: 'offered' })]).state.notice?.text, 'file x.bin (a1b2c3d4): offered — dmess files accept a1b2c3d4', 'their offer says how to take it')
+  t.equal(run(state, [file({ peer: CAROL, state: 'done' })]).state.notice, state.notice, 'another conversation\'s transfer: not here')
+  t.same(toChatEvent({ type: 'file', transfer: { ...tr({}), size: 9, bytesDone: 0 } }), { type: 'file', peer: BOB.fingerprint, transfer: tr({}) }, 'the daemon\'s event, read')
+  t.equal(toChatEvent({ type: 'file', transfer: { id: 'x' } }), null, 'a malformed one skipped')
+
+  const clock = { now: T0 }
+  const backend = new FakeBackend(BOB, () => clock.now)
+  const c = new ChatController(backend, { peer: BOB, messages: [], presence: 'online', hasOlder: false, cols: 80, rows: 24 }, { now: () => clock.now })
+  await backend.subscribe(e => c.dispatch({ type: 'event', event: e, now: c.now }))
+  const say = (s: string): void => { for (const i of [named('killToStart'), ...line(s, clock.now)]) c.dispatch(i) }
+  say('/file /tmp/a b.pdf')
+  await c.settle(1000)
+  t.same(backend.callsOf('sendFile'), [[BOB.fingerprint, '/tmp/a b.pdf']])
+  t.match(c.state.notice, { kind: 'info', text: /^file a b\.pdf \(0{7}\d\): offered$/ })
+  const id = c.state.notice?.text.match(/\((\w+)\)/)?.[1] as string
+  backend.emit({ type: 'file', peer: BOB.fingerprint, transfer: { id: id.padEnd(32, '0'), direction: 'out', peer: BOB.fingerprint, name: 'a b.pdf', state: 'active', reason: null } })
+  t.match(c.state.notice?.text, `file a b.pdf (${id}): active`, 'Bob accepted: the same line, its new state')
+  say('/file /missing/x')
+  await c.settle(1000)
+  t.match(c.state.notice, { kind: 'error', text: 'could not send /missing/x: cannot read /missing/x: no such file' })
+  t.equal(c.state.input.text, '', 'the command left the line (the daemon\'s refusal came later)')
 })

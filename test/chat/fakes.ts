@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events'
 import { PassThrough } from 'node:stream'
 import { errors } from '../../src/errors.js'
-import type { ChatBackend, ChatContact, ChatEvent, ChatMessage, ChatPeer, ChatRequest, ConversationSummary, Presence, SearchMatch, SendResult } from '../../src/chat/types.js'
+import type { ChatBackend, ChatContact, ChatEvent, ChatMessage, ChatPeer, ChatRequest, ChatTransfer, ConversationSummary, Presence, SearchMatch, SendResult } from '../../src/chat/types.js'
 
 export class FakeBackend implements ChatBackend {
   readonly calls: Array<{ method: string, args: unknown[] }> = []
@@ -56,6 +56,15 @@ export class FakeBackend implements ChatBackend {
     this.#log('search', peer, query)
     const hits = this.messages.filter(m => m.text.includes(query)).reverse().slice(0, limit)
     return hits.map(m => ({ ...m, peer, name: this.peer.name }))
+  }
+
+  /** Like the daemon: a path under /missing is refused as the daemon refuses a file it cannot read; else offered, with its event. */
+  async sendFile (peer: string, path: string): Promise<ChatTransfer> {
+    this.#log('sendFile', peer, path)
+    if (path.startsWith('/missing')) throw errors.BAD_ARGUMENT(`cannot read ${path}: no such file`)
+    const t: ChatTransfer = { id: `${++this.#seq}`.padStart(32, '0'), direction: 'out', peer, name: path.split('/').at(-1) ?? path, state: 'offered', reason: null }
+    this.emit({ type: 'file', peer, transfer: t })
+    return t
   }
 
   async history (peer: string, opts: { limit: number, before?: number }): Promise<ChatMessage[]> {
