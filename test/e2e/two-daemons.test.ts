@@ -23,7 +23,9 @@ t.test('add, accept, a message each way with receipts, presence, a restart: thro
   // Bob: a request, not a conversation
   // waits poll over IPC (a `dmess` process every 25 ms would cost more CPU than the daemons);
   // the CLI's own output is asserted after each
-  await waitFor(async () => (await ipcCall(bob, 'requests.list', {})).length > 0, 30_000, () => 'Alice\'s request at Bob')
+  // the request is listed when its CONTACT_REQUEST is in; the message it holds is a second envelope
+  // (proto-spec/messaging.md §3): wait for both
+  await waitFor(async () => (await ipcCall(bob, 'requests.list', {}) as Array<{ text?: string }>).some(r => r.text !== undefined), 30_000, () => 'Alice\'s request and her message at Bob')
   const reqs = await cliJson<Array<{ fingerprint: string, name?: string, text?: string, timestamp: number }>>(bob, ['requests'])
   t.same(reqs.map(r => [r.fingerprint, r.name, r.text]), [[alice.fingerprint, 'alice', 'hello Bob, it is Alice']], 'requests --json shows Alice, her name and her message')
   t.type(reqs[0]?.timestamp, 'number')
