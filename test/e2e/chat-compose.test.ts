@@ -3,23 +3,14 @@
 // a line break in a message and Enter sends it; /search lists matches; /reply quotes a message
 // by how far back it is. One daemon: bob is a contact whose node never runs, so the header says
 // he is offline and has never been seen, and our messages wait with the "queued" mark.
-import t, { type Test } from 'tap'
+import { type Test } from 'tap'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { runCli, tempHome } from '../helpers/cli.js'
 import { makeNodes, startDaemon, ipcCall, waitFor, PW, type Node } from './helpers.js'
-import { chatCommand, haveTmux, SCREEN_WAIT_MS, Tmux } from './fixtures/tmux.js'
+import { chatCommand, SCREEN_WAIT_MS, Tmux, tmuxTest } from './fixtures/tmux.js'
 
-if (!haveTmux) {
-  if (process.env.CI === 'true') {
-    t.fail('tmux is required in CI (.ci/run installs it) to drive `dmess chat`')
-  } else {
-    console.log('# skipping the tmux chat test: tmux is not installed (apt-get install -y tmux)')
-    t.plan(0, 'tmux is not installed')
-  }
-} else {
-  t.test('dmess chat: wrapped /help, multi-line messages, /search, /reply, offline header', composeTest)
-}
+tmuxTest('dmess chat: wrapped /help, multi-line messages, /search, /reply, offline header', composeTest)
 
 const COLS = 70
 

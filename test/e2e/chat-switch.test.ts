@@ -4,23 +4,14 @@
 // in the header, /c switches to that conversation and back, the header shows the verified mark as
 // it changes, and bob's daemon stopping turns "online" into "offline · last seen just now".
 // Three daemons as processes (alice, bob, and carol, whom alice does not know) on 127.0.0.1.
-import t, { type Test } from 'tap'
+import { type Test } from 'tap'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { runCli, tempHome } from '../helpers/cli.js'
 import { makeNodes, startDaemon, ipcCall, waitFor, PW, type Node } from './helpers.js'
-import { chatCommand, haveTmux, SCREEN_WAIT_MS, Tmux } from './fixtures/tmux.js'
+import { chatCommand, SCREEN_WAIT_MS, Tmux, tmuxTest } from './fixtures/tmux.js'
 
-if (!haveTmux) {
-  if (process.env.CI === 'true') {
-    t.fail('tmux is required in CI (.ci/run installs it) to drive `dmess chat`')
-  } else {
-    console.log('# skipping the tmux chat test: tmux is not installed (apt-get install -y tmux)')
-    t.plan(0, 'tmux is not installed')
-  }
-} else {
-  t.test('dmess chat: a request answered in place, unread elsewhere with a bell, /c and back, verified mark, last seen', switchTest)
-}
+tmuxTest('dmess chat: a request answered in place, unread elsewhere with a bell, /c and back, verified mark, last seen', switchTest)
 
 async function addContact (t: Test, me: Node, them: Node): Promise<void> {
   const r = await runCli(['contacts', 'add', them.invite, '--name', them.name, '--home', me.home], { env: PW })

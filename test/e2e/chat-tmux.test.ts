@@ -2,25 +2,16 @@
 // homes on 127.0.0.1 (static --peer, no mDNS) and each user's chat running inside tmux (its own
 // server socket, so the user's tmux is never touched). Keys go in with send-keys; what the user
 // would see is read back with capture-pane.
-import t, { type Test } from 'tap'
+import { type Test } from 'tap'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { assertOneLineError, runCli, tempHome } from '../helpers/cli.js'
 import { cliHome, PW, waitFor } from '../daemon/helpers.js'
 import { startDaemon, stopAll } from './fixtures/chat-daemons.js'
-import { chatCommand, haveTmux, SCREEN_WAIT_MS, Tmux } from './fixtures/tmux.js'
+import { chatCommand, SCREEN_WAIT_MS, Tmux, tmuxTest } from './fixtures/tmux.js'
 import { freePorts } from './helpers.js'
 
-if (!haveTmux) {
-  if (process.env.CI === 'true') {
-    t.fail('tmux is required in CI (.ci/run installs it) to drive `dmess chat`')
-  } else {
-    console.log('# skipping the tmux chat test: tmux is not installed (apt-get install -y tmux)')
-    t.plan(0, 'tmux is not installed')
-  }
-} else {
-  t.test('dmess chat through tmux: typing shows on the other side, a message arrives, a reply appears, /quit leaves', chatTest)
-}
+tmuxTest('dmess chat through tmux: typing shows on the other side, a message arrives, a reply appears, /quit leaves', chatTest)
 
 /** 70,000 characters with spaces, more than one message may carry (64 KiB). */
 const BIG_PASTE = 'pasted words and more of them '.repeat(2334).slice(0, 70_000)
