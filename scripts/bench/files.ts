@@ -11,86 +11,21 @@
 // One JSON line per metric. Needs `npm run build`.
 //   npm run bench -- files        DMESS_BENCH_FILE_MB=100 for a shorter run; DMESS_BENCH_CPU_PROF=<dir>
 // writes both daemons' CPU profiles there.
-import { spawn } from 'node:child_process'
-import dgram from 'node:dgram'
-import { open, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { open, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { randomBytes } from 'node:crypto'
-import { initProfile } from '../../src/app/profile.js'
-import { homePaths } from '../../src/config/home.js'
 import { IpcClient } from '../../src/daemon/ipc-client.js'
-import { isProcessAlive, readPidFile, waitForExit } from '../../src/daemon/lock.js'
+import { cpuMs, dmess, makeNode, rssMiB, startDaemon, stopNode } from './daemon-pair.js'
 
 const MB = Number(process.env.DMESS_BENCH_FILE_MB ?? 1024)
 const CHAT_N = Number(process.env.DMESS_BENCH_FILE_CHAT_N ?? 50)
 const TRANSPORT_BULK_MBPS = 96
-const PASS = 'bench passphrase'
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'run.js')
 const MAX_WAIT_MS = 3600_000
 
 function emit (metric: string, value: number, params: Record<string, unknown> = {}, digits = 1): void {
   console.log(JSON.stringify({ metric, value: Math.round(value * 10 ** digits) / 10 ** digits, params }))
-}
-
-interface Node { home: string, port: number, invite: string, fingerprint: string, pid?: number }
-
-async function freePort (): Promise<number> {
-  const s = dgram.createSocket('udp4')
-  await new Promise<void>(resolve => s.bind(0, '127.0.0.1', () => resolve()))
-  const port = s.address().port
-  await new Promise<void>(resolve => s.close(() => resolve()))
-  return port
-}
-
-async function makeNode (name: string): Promise<Node> {
-  const home = await mkdtemp(join(tmpdir(), `dmess-bench-files-${name}-`))
-  const p = await initProfile(homePaths(home), PASS, { name, kdf: { t: 1, m: 64, p: 1 } })
-  return { home, port: await freePort(), invite: p.invite, fingerprint: p.fingerprint }
-}
-
-/** DMESS_BENCH_CPU_PROF=<dir>: both daemons write V8 CPU profiles there (the detached child inherits the flags). */
-const PROF_DIR = process.env.DMESS_BENCH_CPU_PROF
-const PROF_FLAGS = PROF_DIR === undefined || PROF_DIR === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`]
-
-async function dmess (args: string[]): Promise<void> {
-  const child = spawn(process.execPath, [...(args[0] === 'daemon' ? PROF_FLAGS : []), BIN, ...args], { env: { ...process.env, DMESS_PASSPHRASE: PASS }, stdio: ['ignore', 'ignore', 'pipe'] })
-  let err = ''
-  child.stderr.on('data', d => { err += d })
-  const code = await new Promise<number | null>(resolve => child.on('close', resolve))
-  if (code !== 0) throw new Error(`dmess ${args[0] ?? ''} failed: ${err}`)
-}
-
-async function startDaemon (n: Node, peer: Node): Promise<void> {
-  await dmess(['daemon', '--detach', '--home', n.home, '--host', '127.0.0.1', '--port', String(n.port), '--no-mdns', '--peer', `${peer.fingerprint}@127.0.0.1:${peer.port}`])
-  n.pid = await readPidFile(join(n.home, 'daemon.pid'))
-}
-
-async function stopNode (n: Node): Promise<void> {
-  if (n.pid !== undefined && isProcessAlive(n.pid)) {
-    process.kill(n.pid, 'SIGTERM')
-    if (!await waitForExit(n.pid, 15_000)) process.kill(n.pid, 'SIGKILL')
-  }
-  await rm(n.home, { recursive: true, force: true })
-}
-
-async function rssMiB (n: Node): Promise<number> {
-  try {
-    return Number(/VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${n.pid ?? 0}/status`, 'utf8'))?.[1]) / 1024
-  } catch {
-    return NaN
-  }
-}
-
-/** CPU time (user + system) a daemon has used so far, in ms (Linux /proc; NaN elsewhere). */
-async function cpuMs (n: Node): Promise<number> {
-  try {
-    const fields = (await readFile(`/proc/${n.pid ?? 0}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? []
-    return (Number(fields[11]) + Number(fields[12])) * 10 // clock ticks of 10 ms (USER_HZ = 100)
-  } catch {
-    return NaN
-  }
 }
 
 function percentile (sorted: number[], p: number): number {
@@ -117,8 +52,8 @@ async function makeFile (path: string, mb: number): Promise<void> {
 }
 
 export async function run (): Promise<void> {
-  const alice = await makeNode('alice')
-  const bob = await makeNode('bob')
+  const alice = await makeNode('files', 'alice')
+  const bob = await makeNode('files', 'bob')
   const dir = await mkdtemp(join(tmpdir(), 'dmess-bench-files-'))
   const file = join(dir, 'payload.bin')
   const clients: IpcClient[] = []

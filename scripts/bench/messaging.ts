@@ -15,17 +15,10 @@
 // DMESS_BENCH_MSG_N (default 2000) and DMESS_BENCH_MSG_LATENCY_N (default 200) change M and K;
 // DMESS_BENCH_MSG_BATCH texts per call (1: one `messages.send` each); DMESS_BENCH_CPU_PROF=<dir>
 // writes both daemons' CPU profiles there.
-import { spawn } from 'node:child_process'
-import dgram from 'node:dgram'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
-import { initProfile } from '../../src/app/profile.js'
-import { homePaths } from '../../src/config/home.js'
+import { pathToFileURL } from 'node:url'
 import { IpcClient } from '../../src/daemon/ipc-client.js'
-import { isProcessAlive, readPidFile, waitForExit } from '../../src/daemon/lock.js'
 import type { DaemonEvent } from '../../src/runtime/events.js'
+import { cpuMs, makeNode, rssMiB, socket, startDaemon, stopNode } from './daemon-pair.js'
 
 const M = Number(process.env.DMESS_BENCH_MSG_N ?? 2000)
 const K = Number(process.env.DMESS_BENCH_MSG_LATENCY_N ?? 200)
@@ -35,8 +28,6 @@ const PIPELINE = 16
 /** Texts per `messages.sendMany` call in the burst; DMESS_BENCH_MSG_BATCH=1 sends each with `messages.send`. */
 const BATCH = Math.max(1, Number(process.env.DMESS_BENCH_MSG_BATCH ?? 100))
 const IPC_METHOD = BATCH === 1 ? 'messages.send' : 'messages.sendMany'
-const PASS = 'bench passphrase'
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'run.js')
 /** V8's memory reducer runs ~8 s after allocation stops (scripts/bench/transport.ts). */
 const SETTLE_MS = 12_000
 /** Every wait in this script is bounded. */
@@ -44,68 +35,6 @@ const MAX_WAIT_MS = 300_000
 
 function emit (metric: string, value: number, params: Record<string, unknown> = {}): void {
   console.log(JSON.stringify({ metric, value: Math.round(value * 10) / 10, params }))
-}
-
-interface Node { home: string, port: number, invite: string, fingerprint: string, pid?: number }
-
-async function freePort (): Promise<number> {
-  const s = dgram.createSocket('udp4')
-  await new Promise<void>(resolve => s.bind(0, '127.0.0.1', () => resolve()))
-  const port = s.address().port
-  await new Promise<void>(resolve => s.close(() => resolve()))
-  return port
-}
-
-async function makeNode (name: string): Promise<Node> {
-  const home = await mkdtemp(join(tmpdir(), `dmess-bench-msg-${name}-`))
-  const p = await initProfile(homePaths(home), PASS, { name, kdf: { t: 1, m: 64, p: 1 } })
-  return { home, port: await freePort(), invite: p.invite, fingerprint: p.fingerprint }
-}
-
-/** DMESS_BENCH_CPU_PROF=<dir>: both daemons write V8 CPU profiles there (the detached child inherits the flags). */
-const PROF_DIR = process.env.DMESS_BENCH_CPU_PROF
-const PROF_FLAGS = PROF_DIR === undefined || PROF_DIR === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`]
-
-async function dmess (args: string[]): Promise<void> {
-  const child = spawn(process.execPath, [...(args[0] === 'daemon' ? PROF_FLAGS : []), BIN, ...args], { env: { ...process.env, DMESS_PASSPHRASE: PASS }, stdio: ['ignore', 'ignore', 'pipe'] })
-  let err = ''
-  child.stderr.on('data', d => { err += d })
-  const code = await new Promise<number | null>(resolve => child.on('close', resolve))
-  if (code !== 0) throw new Error(`dmess ${args[0] ?? ''} failed: ${err}`)
-}
-
-async function startDaemon (n: Node, peer: Node): Promise<void> {
-  await dmess(['daemon', '--detach', '--home', n.home, '--host', '127.0.0.1', '--port', String(n.port), '--no-mdns', '--peer', `${peer.fingerprint}@127.0.0.1:${peer.port}`]) // wire.md §4.1.1
-  n.pid = await readPidFile(join(n.home, 'daemon.pid'))
-}
-
-async function stopNode (n: Node): Promise<void> {
-  if (n.pid !== undefined && isProcessAlive(n.pid)) {
-    process.kill(n.pid, 'SIGTERM')
-    if (!await waitForExit(n.pid, 15_000)) process.kill(n.pid, 'SIGKILL')
-  }
-  await rm(n.home, { recursive: true, force: true })
-}
-
-const socket = (n: Node): string => join(n.home, 'daemon.sock')
-
-/** CPU time (user + system) a daemon has used so far, in ms (Linux /proc; NaN elsewhere). */
-async function cpuMs (n: Node): Promise<number> {
-  try {
-    const fields = (await readFile(`/proc/${n.pid ?? 0}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? []
-    return (Number(fields[11]) + Number(fields[12])) * 10 // clock ticks of 10 ms (USER_HZ = 100)
-  } catch {
-    return NaN
-  }
-}
-
-/** VmRSS of a daemon in MiB (Linux /proc; NaN elsewhere). */
-async function rssMiB (n: Node): Promise<number> {
-  try {
-    return Number(/VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${n.pid ?? 0}/status`, 'utf8'))?.[1]) / 1024
-  } catch {
-    return NaN
-  }
 }
 
 /** Resolves when every id in `ids` has had a receipt at `delivered` or later. */
@@ -150,8 +79,8 @@ function percentile (sorted: number[], p: number): number {
 }
 
 export async function run (): Promise<void> {
-  const alice = await makeNode('alice')
-  const bob = await makeNode('bob')
+  const alice = await makeNode('msg', 'alice')
+  const bob = await makeNode('msg', 'bob')
   const clients: IpcClient[] = []
   try {
     await startDaemon(alice, bob)
