@@ -16,7 +16,9 @@ export const SUB = {
   /** file transfers (proto-spec/files.md §5.1), added in schema v3 without a migration: absent means none */
   transfers: 'transfers',
   /** one record per peer: its Double Ratchet sessions (envelope.md §8.4); added in v3 with no migration (absent: none) */
-  sessions: 'sessions'
+  sessions: 'sessions',
+  /** one record per peer: the last PQXDH bundle it sent (pqxdh.md §8); added in v3 with no migration (absent: none) */
+  bundles: 'bundles'
 } as const
 
 export const META_SCHEMA_VERSION = 'schemaVersion'
@@ -90,7 +92,8 @@ export const TAG = {
   unreadEntry: 'dmess/store/v3/unread-entry',
   outbox: 'dmess/store/v3/outbox',
   transfer: 'dmess/store/v3/transfer',
-  session: 'dmess/store/v3/session'
+  session: 'dmess/store/v3/session',
+  bundle: 'dmess/store/v3/bundle'
 } as const
 
 type Tagger = (label: string, ...parts: Array<string | number>) => string
@@ -112,6 +115,7 @@ export class KeyTags {
   contact (fp: string): string { return this.tag(TAG.contact, fp) }
   blocked (fp: string): string { return this.tag(TAG.blocked, fp) }
   session (fp: string): string { return this.tag(TAG.session, fp) }
+  bundle (fp: string): string { return this.tag(TAG.bundle, fp) }
   messageId (id: string): string { return this.recentTag(this.ids, TAG.messageId, id) }
   outbox (id: string): string { return this.recentTag(this.outboxIds, TAG.outbox, id) }
   transfer (id: string): string { return this.tag(TAG.transfer, id) }

@@ -9,6 +9,7 @@ import { Messages } from './messages.js'
 import { prepareSchema } from './migrations.js'
 import { Outbox } from './outbox.js'
 import { Sessions, type SessionWrite } from './sessions.js'
+import { PeerBundles, type StoredBundle } from './bundles.js'
 import { GroupCommit } from './group.js'
 import { search } from './search.js'
 import { Transfers, type TransferRecord } from './transfers.js'
@@ -24,6 +25,7 @@ export class Store {
   private readonly outbox: Outbox
   private readonly transfers: Transfers
   private readonly sessions: Sessions
+  private readonly bundles: PeerBundles
   private closing: Promise<void> | undefined
 
   /** Use openStore. */
@@ -34,6 +36,7 @@ export class Store {
     this.outbox = new Outbox(ctx)
     this.transfers = new Transfers(ctx)
     this.sessions = new Sessions(ctx)
+    this.bundles = new PeerBundles(ctx)
   }
 
   // ---- contacts (§Contacts) ----
@@ -77,6 +80,11 @@ export class Store {
   async putSession (w: SessionWrite): Promise<void> { await this.sessions.put(w) }
   async removeSession (peer: string): Promise<void> { await this.sessions.remove(peer) }
   async listSessions (): Promise<Array<{ peer: string, value: Uint8Array }>> { return await this.sessions.list() }
+
+  // ---- contacts' prekey bundles (§Bundles) ----
+  async putBundle (b: StoredBundle): Promise<void> { await this.bundles.put(b) }
+  async removeBundle (peer: string): Promise<void> { await this.bundles.remove(peer) }
+  async listBundles (): Promise<StoredBundle[]> { return await this.bundles.list() }
   async getOutbox (id: string): Promise<OutboxEntry | undefined> { return await this.outbox.get(id) }
   async removeOutbox (id: string): Promise<boolean> { return await this.outbox.remove(id) }
   async listOutbox (opts?: OutboxListOptions): Promise<OutboxEntry[]> { return await this.outbox.list(opts) }
