@@ -1,16 +1,21 @@
 // PQXDH bundles over the session (proto-spec/pqxdh.md §8, messaging.md §2): a peer that asks with
 // PREKEY_REQUEST gets our current bundle as PREKEY_BUNDLE; a bundle a peer sends is opened
-// against the fingerprint its session proved (pqxdh.md §3.4) and kept as that peer's latest, and
-// whoever waits for it is answered. A bundle that does not open is dropped and counted.
+// against the fingerprint its session proved (pqxdh.md §3.4) and kept as that peer's latest (in
+// memory and in the store, so a restart does not lose it: an offline contact can still be
+// written to in v2), and whoever waits for it is answered. A bundle that does not open is dropped
+// and counted.
 import { errors } from '../errors.js'
-import { openBundle } from '../pqxdh/index.js'
+import { openBundle, PREKEY_ROTATE_MS } from '../pqxdh/index.js'
 import { after } from '../io/scheduler.js'
 import { FrameType, encodePrekeyBundleFrame, encodePrekeyRequestFrame, type Frame } from './frames.js'
 import type { MessagingContext } from './context.js'
 import type { PeerLink } from './link.js'
+import type { StoredBundle } from '../store/index.js'
 
 /** How long fetch waits for a peer's bundle. */
 export const PREKEY_FETCH_TIMEOUT_MS = 30_000
+/** A cached bundle this old is asked for again when the peer is at hand: it has likely rotated since (pqxdh.md §8). */
+export const BUNDLE_REFRESH_MS = PREKEY_ROTATE_MS
 
 type Waiter = (bundle: Uint8Array) => void
 
@@ -23,6 +28,32 @@ export class PrekeyExchange {
     /** our current bundle; undefined when this node keeps no prekeys */
     private readonly ours: (() => Uint8Array) | undefined
   ) {}
+
+  /**
+   * Reads the bundles kept in the store (at start). One that no longer opens (too old by now,
+   * pqxdh.md §3.4) is dropped from the store; records that do not open are counted and ignored.
+   */
+  async load (): Promise<void> {
+    const store = this.ctx.store()
+    let kept: StoredBundle[]
+    try {
+      kept = await store.listBundles()
+    } catch (err) {
+      // a cache, not a record of anything: a damaged one costs a round trip per contact, not the start
+      this.ctx.counters.malformed++
+      this.ctx.log.warn({ err: (err as Error).message }, 'stored prekey bundles unreadable; contacts are asked again')
+      return
+    }
+    for (const { peer, bundle, receivedAt } of kept) {
+      const opened = openBundle(bundle, peer, this.ctx.now())
+      if (opened.ok) {
+        if (!this.#cache.has(peer)) this.#cache.set(peer, { bundle, receivedAt })
+      } else {
+        this.ctx.log.debug({ peer, code: opened.error.code }, 'stored prekey bundle dropped')
+        await store.removeBundle(peer)
+      }
+    }
+  }
 
   /** A prekey frame from a link (after the inbound gate). Never throws. */
   onFrame (link: PeerLink, frame: Extract<Frame, { type: typeof FrameType.PREKEY_REQUEST | typeof FrameType.PREKEY_BUNDLE }>): void {
@@ -39,7 +70,11 @@ export class PrekeyExchange {
       return
     }
     const bundle = frame.bundle.slice()
-    this.#cache.set(link.fingerprint, { bundle, receivedAt: this.ctx.now() })
+    const receivedAt = this.ctx.now()
+    this.#cache.set(link.fingerprint, { bundle, receivedAt })
+    this.ctx.store().putBundle({ peer: link.fingerprint, bundle, receivedAt }).catch((err: unknown) => {
+      this.ctx.log.warn({ peer: link.fingerprint, err: (err as Error).message }, 'prekey bundle not stored') // kept in memory: only a restart loses it
+    })
     const waiting = this.#waiters.get(link.fingerprint) ?? []
     this.#waiters.delete(link.fingerprint)
     for (const w of waiting) w(bundle)
@@ -50,9 +85,18 @@ export class PrekeyExchange {
     return this.#cache.get(fp)
   }
 
+  /** The cached bundle is recent enough not to ask for a new one (BUNDLE_REFRESH_MS). */
+  fresh (fp: string): boolean {
+    const c = this.#cache.get(fp)
+    return c !== undefined && this.ctx.now() - c.receivedAt < BUNDLE_REFRESH_MS
+  }
+
   /** Drops a peer's bundle (it did not start a session: ask again). */
   forget (fp: string): void {
-    this.#cache.delete(fp)
+    if (!this.#cache.delete(fp)) return
+    this.ctx.store().removeBundle(fp).catch((err: unknown) => {
+      this.ctx.log.warn({ peer: fp, err: (err as Error).message }, 'prekey bundle not removed') // refused again at the next start
+    })
   }
 
   /** Asks the peer on `link` for its bundle; resolves with it (opened), or WAIT_TIMEOUT. */

@@ -41,9 +41,10 @@ export class RatchetSessions {
     this.book = prekeys === undefined ? null : new SessionBook({ identity: ctx.identity, random: randomBytes, respond: im => prekeys.respond(im) })
   }
 
-  /** Reads every stored session (at start); a record that does not decode is dropped and counted. */
+  /** Reads every stored session and contact's bundle (at start); a record that does not decode is dropped and counted. */
   async load (): Promise<void> {
     if (this.book === null) return
+    await this.exchange.load()
     for (const { peer, value } of await this.ctx.store().listSessions()) {
       if (!this.book.load(peer, value)) this.ctx.counters.malformed++
     }
@@ -57,7 +58,8 @@ export class RatchetSessions {
    */
   gate (link: PeerLink): Promise<void> | null {
     const fp = link.fingerprint
-    if (this.book === null || this.book.activeBase(fp) !== null || this.exchange.cached(fp) !== undefined || !this.ctx.contacts.has(fp)) return null
+    // a cached bundle a week old is asked for again (pqxdh.md §8); meanwhile it still starts a session
+    if (this.book === null || this.book.activeBase(fp) !== null || this.exchange.fresh(fp) || !this.ctx.contacts.has(fp)) return null
     const pending = this.#pending.get(fp)
     if (pending !== undefined && pending.link === link) return pending.done
     if (pending === undefined && this.ctx.now() - (this.#asked.get(fp) ?? -Infinity) < BUNDLE_RETRY_MS) return null
