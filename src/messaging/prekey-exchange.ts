@@ -63,6 +63,8 @@ export class PrekeyExchange {
       link.send(encodePrekeyBundleFrame(this.ours())).catch(() => {}) // the link closed: the asker asks again
       return
     }
+    // we ask contacts only; a stranger's bundle would be a store record per identity it cares to make
+    if (!this.ctx.contacts.has(link.fingerprint)) return
     const opened = openBundle(frame.bundle, link.fingerprint, this.ctx.now())
     if (!opened.ok) {
       this.ctx.counters.malformed++

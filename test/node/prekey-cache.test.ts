@@ -7,6 +7,7 @@ import t from 'tap'
 import { type Testnet, type TestNode } from '../../src/node/testnet.js'
 import { BUNDLE_MAX_AGE_MS, PREKEY_ROTATE_MS, decodeBundle } from '../../src/pqxdh/index.js'
 import { PrekeyExchange } from '../../src/messaging/prekey-exchange.js'
+import { FrameType } from '../../src/messaging/frames.js'
 import { receipted, testnet } from './helpers.js'
 
 const hex = (b: Uint8Array | undefined): string => b === undefined ? 'none' : Buffer.from(b).toString('hex')
@@ -83,4 +84,15 @@ t.test('a kept bundle too old to start a session is dropped at start', async t =
   await awayFor(net, BUNDLE_MAX_AGE_MS + 3_600_000)
   t.equal(alice().messaging.prekeyExchange.cached(bob().fingerprint), undefined, 'not held in memory')
   t.same((await net.drive(alice().store.listBundles())).map(b => b.peer), [], 'and deleted from the store')
+})
+
+t.test("a bundle from someone who is not a contact is neither kept nor stored (we ask contacts only)", async t => {
+  const { net, alice } = await setUp(t, 74)
+  const stranger = net.nodes[0]! // not Alice's contact; its bundle is validly its own
+  const link = { fingerprint: stranger.fingerprint } as unknown as Parameters<PrekeyExchange['onFrame']>[0]
+  alice().messaging.prekeyExchange.onFrame(link, { type: FrameType.PREKEY_BUNDLE, bundle: stranger.prekeys!.bundle() })
+  t.equal(alice().messaging.prekeyExchange.cached(stranger.fingerprint), undefined, 'not held')
+  await net.stop(alice().index) // the store's queued writes land
+  await net.drive(net.restart(alice().index))
+  t.same((await net.drive(alice().store.listBundles())).map(b => b.peer), [net.nodes[2]!.fingerprint], "only Bob's bundle is in Alice's store")
 })
