@@ -77,8 +77,9 @@ t.test('a contact that lost its session: detected, a new session started, the me
   const a = await net.drive(alice.actions.send(bob.fingerprint, 'before'))
   await net.until(() => receipted(alice, a.id), 120_000, 'delivered before')
   const old = alice.messaging.sessions.activeBase(bob.fingerprint)
-  // Bob loses his session state (as a reinstall with the same identity would): gone from the store, then a restart
+  // Bob loses his session state (as a reinstall with the same identity would): gone from the store, with the bundle of Alice's he kept, then a restart
   await net.drive(bob.store.removeSession(alice.fingerprint))
+  await net.drive(bob.store.removeBundle(alice.fingerprint))
   await net.drive(net.stop(bob.index))
   const bob2 = await net.drive(net.restart(bob.index))
   t.equal(bob2.messaging.sessions.book?.sessionCount(alice.fingerprint), 0, 'Bob holds no session with Alice')
