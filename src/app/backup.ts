@@ -5,7 +5,7 @@
 // identity entries and one more, `backup.v1`: the rest as UTF-8 JSON (proto-spec/keystore.md §8).
 // Not included: the store key (import makes a new store under a new one), ratchet sessions and
 // prekeys (a restored node starts new sessions: reusing a ratchet state elsewhere would repeat
-// message keys), the outbox and the config.
+// message keys), contacts' prekey bundles (asked for again), the outbox and the config.
 import { stat } from 'node:fs/promises'
 import { ensureHome, type HomePaths } from '../config/home.js'
 import { defaultConfigText } from '../config/config.js'
