@@ -14,7 +14,7 @@ export default class Export extends BaseCommand {
   static override examples = ['<%= config.bin %> export ~/dmess-backup.dmbk', '<%= config.bin %> export /media/usb/dmess.dmbk --history']
 
   static override args = {
-    file: Args.string({ required: true, ignoreStdin: true, description: 'the backup file to write (mode 0600)' })
+    file: Args.string({ required: true, description: 'the backup file to write (mode 0600)' })
   }
 
   static override flags = {
