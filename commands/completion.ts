@@ -11,7 +11,7 @@ export default class Completion extends BaseCommand {
   ]
 
   static override args = {
-    shell: Args.string({ required: true, ignoreStdin: true, options: [...SHELLS], description: 'the shell' })
+    shell: Args.string({ required: true, options: [...SHELLS], description: 'the shell' })
   }
 
   async run (): Promise<void> {

@@ -8,13 +8,14 @@ import { assertInitialised } from '../src/app/profile.js'
 import { exportBackup } from '../src/app/backup.js'
 import { writeFileAtomic } from '../src/platform/fs.js'
 import { errors } from '../src/errors.js'
+import { findDaemon } from '../src/cli/daemon-client.js'
 
 export default class Export extends BaseCommand {
   static override description = 'Write an encrypted backup of your identity and contacts (--history: and your messages) under a passphrase of its own'
   static override examples = ['<%= config.bin %> export ~/dmess-backup.dmbk', '<%= config.bin %> export /media/usb/dmess.dmbk --history']
 
   static override args = {
-    file: Args.string({ required: true, ignoreStdin: true, description: 'the backup file to write (mode 0600)' })
+    file: Args.string({ required: true, description: 'the backup file to write (mode 0600)' })
   }
 
   static override flags = {
@@ -33,7 +34,10 @@ export default class Export extends BaseCommand {
     if (!flags.force && await access(file).then(() => true, () => false)) throw errors.BAD_ARGUMENT(`${file} exists; pass --force to replace it`)
     const passphrase = await getPassphrase(flags)
     const backupPass = await getNewPassphrase({ 'passphrase-file': flags['backup-passphrase-file'] }, BACKUP_SOURCES)
-    const { file: bytes, summary } = await exportBackup(paths, passphrase, backupPass, { history: flags.history })
+    // a running daemon holds the store: it hands over the contacts (and history), never the keys
+    const daemon = await findDaemon(paths)
+    const viaDaemon = daemon === undefined ? undefined : async (history: boolean) => await daemon.call('backup.body', { history })
+    const { file: bytes, summary } = await exportBackup(paths, passphrase, backupPass, { history: flags.history }, viaDaemon).finally(() => daemon?.close())
     await writeFileAtomic(file, bytes, { mode: 0o600 })
     process.stderr.write(BACKUP_WARNING + '\n')
     if (flags.json) { this.printJson({ file, ...summary }); return }

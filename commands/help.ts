@@ -8,7 +8,7 @@ export default class HelpCommand extends BaseCommand {
   static override examples = ['<%= config.bin %> help', '<%= config.bin %> help contacts add']
   static override strict = false
   static override args = {
-    command: Args.string({ required: false, ignoreStdin: true, description: 'a command or topic, words separated by spaces' })
+    command: Args.string({ required: false, description: 'a command or topic, words separated by spaces' })
   }
 
   async run (): Promise<void> {

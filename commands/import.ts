@@ -10,7 +10,7 @@ export default class Import extends BaseCommand {
   static override examples = ['<%= config.bin %> import ~/dmess-backup.dmbk --home ~/.local/share/dmess']
 
   static override args = {
-    file: Args.string({ required: true, ignoreStdin: true, description: 'the backup file' })
+    file: Args.string({ required: true, description: 'the backup file' })
   }
 
   static override flags = {

@@ -16,10 +16,10 @@ export default class Send extends BaseCommand {
   ]
 
   static override args = {
-    // ignoreStdin: oclif would otherwise fill a missing argument from stdin itself, trimmed,
-    // line endings rewritten and given up after 10 ms; src/cli/message-text.ts reads it whole
-    contact: Args.string({ required: true, ignoreStdin: true, description: 'fingerprint, fingerprint prefix or name' }),
-    text: Args.string({ required: false, ignoreStdin: true, description: 'the message; `-` or none with stdin not a terminal: read from stdin (one trailing newline dropped; at most 64 KiB); optional with --file' })
+    // stdin is read by src/cli/message-text.ts, whole and capped (BaseCommand keeps oclif from
+    // filling a missing argument with it, trimmed and given up after 10 ms)
+    contact: Args.string({ required: true, description: 'fingerprint, fingerprint prefix or name' }),
+    text: Args.string({ required: false, description: 'the message; `-` or none with stdin not a terminal: read from stdin (one trailing newline dropped; at most 64 KiB); optional with --file' })
   }
 
   static override flags = {

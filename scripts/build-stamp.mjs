@@ -14,11 +14,12 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
 /**
  * What the build reads: tsc compiles src/ and commands/ (tsconfig.json), scripts/bundle.ts bundles
- * the daemon, scripts/oclif-manifest.mjs lists the commands; package.json and the lock file fix
+ * the daemon, scripts/oclif-manifest.mjs lists the commands, scripts/man-pages.mjs writes their man
+ * pages; package.json and the lock file fix
  * the compiler and bundler versions. Directories are taken whole, files by name; tsconfig*.json
  * by pattern.
  */
-export const INPUTS = ['src', 'commands', 'scripts/bundle.ts', 'scripts/oclif-manifest.mjs', 'package.json', 'package-lock.json']
+export const INPUTS = ['src', 'commands', 'scripts/bundle.ts', 'scripts/oclif-manifest.mjs', 'scripts/man-pages.mjs', 'package.json', 'package-lock.json']
 const INPUT_PATTERNS = [/^tsconfig.*\.json$/]
 
 export const STAMP = 'dist/.build-stamp'

@@ -24,6 +24,7 @@ export const SLOW = [
   'test/attacks/held-flood.test.ts', // a daemon process and a process of flooding strangers
   'test/build/bundle.test.ts', // bundles the daemon and runs it
   'test/build/setup.test.ts', // runs npm run setup and dmess through PATH
+  'test/build/man.test.ts', // groff and man as processes, on the built man pages
   'test/build/check-imports.test.ts', // runs scripts/check-imports.ts under tsx
   'test/crypto/native-aead-memcheck.test.ts', // valgrind
   'test/crypto/native-aead.test.ts', // a reliable peer in a child process without the addon

@@ -12,12 +12,13 @@ import { defaultConfigText } from '../config/config.js'
 import { errors } from '../errors.js'
 import { writeFileAtomic } from '../platform/fs.js'
 import { randomBytes, wipe, KEY_BYTES, type Argon2idParams } from '../crypto/primitives.js'
-import { identityFromSecrets, identityToSecrets, publicIdentityOf, wipeIdentity } from '../crypto/identity.js'
+import { identityFromSecrets, identityToSecrets, publicIdentityOf, wipeIdentity, type Identity } from '../crypto/identity.js'
 import { encodeInvite } from '../crypto/invite.js'
 import { createKeystore, keystoreExists, sealKeystore, unsealKeystore } from '../keystore/index.js'
 import { openStore } from '../store/index.js'
 import type { Contact, NewMessage, StoredMessage } from '../store/types.js'
-import { readPublicProfile, withStore, STORE_KEY_SECRET } from './profile.js'
+import type { Store } from '../store/index.js'
+import { lock, readPublicProfile, unlock, withStore, STORE_KEY_SECRET } from './profile.js'
 
 export const BACKUP_SECRET = 'backup.v1'
 /** A backup reads a conversation in pages of this many messages. */
@@ -25,33 +26,54 @@ const PAGE = 1000
 
 interface BackupContact { fingerprint: string, name?: string, signPublic?: string, dhPublic?: string, dhSignature?: string, verified: boolean, addedAt: number, lastSeen?: number }
 type BackupMessage = Omit<StoredMessage, 'seq'>
-interface BackupBody { format: 'dmess-backup', version: 1, createdAt: number, name?: string, contacts: BackupContact[], history?: BackupMessage[] }
+export interface BackupBody { format: 'dmess-backup', version: 1, createdAt: number, name?: string, contacts: BackupContact[], history?: BackupMessage[] }
 
 export interface ExportSummary { fingerprint: string, contacts: number, messages: number | null, bytes: number }
 
-/** The sealed backup of the home unlocked with `passphrase`, under `backupPassphrase`. */
-export async function exportBackup (paths: HomePaths, passphrase: string, backupPassphrase: string, opts: { history: boolean, now?: number, kdf?: Argon2idParams }): Promise<{ file: Uint8Array, summary: ExportSummary }> {
+/**
+ * The sealed backup of the home unlocked with `passphrase`, under `backupPassphrase`. With `body`
+ * (a running daemon holds the store: it answers `backup.body` over its socket) only the keystore
+ * is opened here; the passphrase is asked even then: a backup hands out the private keys, and the
+ * daemon's socket never does (proto-spec/ipc.md §4).
+ */
+export async function exportBackup (paths: HomePaths, passphrase: string, backupPassphrase: string, opts: { history: boolean, now?: number, kdf?: Argon2idParams }, body?: (history: boolean) => Promise<BackupBody>): Promise<{ file: Uint8Array, summary: ExportSummary }> {
   const pub = await readPublicProfile(paths)
-  return await withStore(paths, passphrase, async (store, u) => {
-    const contacts = await store.listContacts()
-    let history: BackupMessage[] | undefined
-    if (opts.history) {
-      history = []
-      for (const c of contacts) history.push(...await allMessages(async before => await store.history(c.fingerprint, { limit: PAGE, ...(before === undefined ? {} : { before }) }), PAGE))
-    }
-    const body: BackupBody = { format: 'dmess-backup', version: 1, createdAt: opts.now ?? Date.now(), ...(pub.name === undefined ? {} : { name: pub.name }), contacts: contacts.map(contactOut), ...(history === undefined ? {} : { history }) }
-    const json = Buffer.from(JSON.stringify(body), 'utf8')
-    const secrets = { ...identityToSecrets(u.identity), [BACKUP_SECRET]: new Uint8Array(json) }
-    try {
-      const file = await sealKeystore(secrets, backupPassphrase, opts.kdf === undefined ? {} : { kdf: opts.kdf })
-      return { file, summary: { fingerprint: u.identity.fingerprint, contacts: contacts.length, messages: history?.length ?? null, bytes: file.length } }
-    } catch (err) {
-      if ((err as { code?: string }).code === 'BAD_ARGUMENT' && /too large/.test((err as Error).message)) throw errors.BAD_ARGUMENT(`the backup would be ${json.length} bytes; a backup holds at most 1 MiB: export without --history`)
-      throw err
-    } finally {
-      for (const v of Object.values(secrets)) wipe(v)
-    }
-  })
+  const now = opts.now ?? Date.now()
+  if (body === undefined) {
+    return await withStore(paths, passphrase, async (store, u) => await sealBackup(u.identity, await backupBody(store, { history: opts.history, now, name: pub.name }), backupPassphrase, opts.kdf))
+  }
+  const u = await unlock(paths, passphrase)
+  try {
+    const { name: _name, ...rest } = await body(opts.history)
+    return await sealBackup(u.identity, { ...rest, createdAt: now, ...(pub.name === undefined ? {} : { name: pub.name }) }, backupPassphrase, opts.kdf)
+  } finally {
+    lock(u)
+  }
+}
+
+/** What a backup holds besides the keys: the contacts with their public keys, and with `history` every message. */
+export async function backupBody (store: Store, opts: { history: boolean, now: number, name?: string | undefined }): Promise<BackupBody> {
+  const contacts = await store.listContacts()
+  let history: BackupMessage[] | undefined
+  if (opts.history) {
+    history = []
+    for (const c of contacts) history.push(...await allMessages(async before => await store.history(c.fingerprint, { limit: PAGE, ...(before === undefined ? {} : { before }) }), PAGE))
+  }
+  return { format: 'dmess-backup', version: 1, createdAt: opts.now, ...(opts.name === undefined ? {} : { name: opts.name }), contacts: contacts.map(contactOut), ...(history === undefined ? {} : { history }) }
+}
+
+async function sealBackup (identity: Identity, body: BackupBody, backupPassphrase: string, kdf: Argon2idParams | undefined): Promise<{ file: Uint8Array, summary: ExportSummary }> {
+  const json = Buffer.from(JSON.stringify(body), 'utf8')
+  const secrets = { ...identityToSecrets(identity), [BACKUP_SECRET]: new Uint8Array(json) }
+  try {
+    const file = await sealKeystore(secrets, backupPassphrase, kdf === undefined ? {} : { kdf })
+    return { file, summary: { fingerprint: identity.fingerprint, contacts: body.contacts.length, messages: body.history?.length ?? null, bytes: file.length } }
+  } catch (err) {
+    if ((err as { code?: string }).code === 'BAD_ARGUMENT' && /too large/.test((err as Error).message)) throw errors.BAD_ARGUMENT(`the backup would be ${json.length} bytes; a backup holds at most 1 MiB: export without --history`)
+    throw err
+  } finally {
+    for (const v of Object.values(secrets)) wipe(v)
+  }
 }
 
 /** Oldest first, from the store's pages (each newest first, the next one older than its last). */

@@ -1,9 +1,13 @@
 // The base of every `dmess` command: the --home flag, JSON printing, and error handling that turns
 // any failure into one line on stderr and a non-zero exit (a stack only with DMESS_DEBUG=1).
-import { Command, Flags, Errors } from '@oclif/core'
+import { Command, Flags, Errors, type Interfaces } from '@oclif/core'
 import { isDmessError } from '../errors.js'
 import { resolveHome, homePaths, type HomePaths } from '../config/home.js'
 import { terminalSafe, terminalSafeJson } from '../platform/terminal-text.js'
+
+// oclif's parser output shapes (not exported by name: FlagOutput, ArgOutput)
+type Outputs = Record<string, unknown>
+const INPUT_KEYS = ['flags', 'baseFlags', 'constraints', 'enableJsonFlag', 'strict', 'context', '--'] as const
 
 export abstract class BaseCommand extends Command {
   static override baseFlags = {
@@ -18,6 +22,23 @@ export abstract class BaseCommand extends Command {
     // detached daemon's log) is the user's alone, whatever the shell's umask (the daemon does the same).
     process.umask(0o077)
     await super.init()
+  }
+
+  /**
+   * oclif fills a missing argument from piped stdin (whatever arrives within 10 ms, trimmed), so
+   * `echo bob | dmess contacts remove` would act on a name the user never typed, or not, by timing.
+   * No dmess argument comes from stdin that way: a missing one is the usual "Missing 1 required arg"
+   * line. `dmess send` reads its text from stdin itself (src/cli/message-text.ts), whole and capped.
+   */
+  protected override async parse<F extends Outputs, B extends Outputs, A extends Outputs> (
+    options?: Interfaces.Input<F, B, A>, argv?: string[]
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const input = options ?? (this.ctor as unknown as Interfaces.Input<F, B, A>)
+    const args = Object.fromEntries(Object.entries(input.args ?? {}).map(([name, arg]) => [name, { ...arg, ignoreStdin: true }]))
+    // read by name, not spread: `input` is usually the command class, whose baseFlags are inherited
+    const picked: Interfaces.Input<F, B, A> = { args: args as typeof input.args }
+    for (const key of INPUT_KEYS) if (input[key] !== undefined) Object.assign(picked, { [key]: input[key] })
+    return await super.parse(picked, argv)
   }
 
   protected paths (homeFlag: string | undefined): HomePaths {

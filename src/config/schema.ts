@@ -62,6 +62,11 @@ function oneOf<T extends string> (values: readonly T[]) {
 const isLogMaxBytes = (v: unknown): v is number => Number.isSafeInteger(v) && ((v as number) === 0 || (v as number) >= 1024)
 const isLogKeep = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 100
 
+/** config "notify": desktop notifications for messages while no chat is open (src/daemon/notify.ts) */
+export const NOTIFY_MODES = ['off', 'sender', 'body'] as const
+export type NotifyMode = typeof NOTIFY_MODES[number]
+const notifyModes = oneOf(NOTIFY_MODES)
+
 const logLevels = oneOf(['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const)
 
 export const CONFIG_SCHEMA = {
@@ -115,6 +120,12 @@ export const CONFIG_SCHEMA = {
       return n
     },
     check: (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0
+  },
+  notify: {
+    default: 'off' as NotifyMode,
+    doc: 'desktop notifications (notify-send) for messages that arrive while no chat is open: off, sender (who wrote), body (who and the text, which then sits in the desktop\'s notification history); read when the daemon starts',
+    parse: notifyModes.parse,
+    check: notifyModes.check
   },
   logLevel: {
     default: 'info',

@@ -20,6 +20,8 @@ import { seedFromInvite } from '../node/invite-seed.js'
 import type { Component } from '../runtime/component.js'
 import type { EventBus } from '../runtime/events.js'
 import { IpcServer, type IpcLimits } from './ipc-server.js'
+import { Notifier } from './notify.js'
+import type { NotifyMode } from '../config/schema.js'
 import { probeSocket } from './ipc-client.js'
 import { PidFile, readPidFile } from './lock.js'
 import { daemonPaths, type DaemonPaths } from './paths.js'
@@ -49,6 +51,8 @@ export interface DaemonOptions {
   ipcLimits?: Partial<IpcLimits>
   /** file transfer settings (proto-spec/files.md §5); default: the node's */
   files?: FileSettings
+  /** desktop notifications for messages while no chat is open (notify.ts); default off */
+  notify?: NotifyMode
 }
 
 /** What the daemon's settings say about files: plain data, so the detached child resolves the same. */
@@ -136,6 +140,13 @@ export class Daemon {
       new PidFile(this.files.pidfile),
       ...network,
       ...(opts.extraComponents?.(this) ?? []),
+      new Notifier({
+        mode: opts.notify ?? 'off',
+        events: this.events,
+        watched: () => this.ipc.subscribers('message') > 0,
+        contactName: async fp => (await this.store.getContact(fp))?.name,
+        log: log.child({ c: 'notify' })
+      }),
       this.ipc
     ]
   }

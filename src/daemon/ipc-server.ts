@@ -54,6 +54,8 @@ export class IpcServer implements Component {
   get path (): string { return this.opts.path }
   get connectionCount (): number { return this.conns.size }
   get isClosing (): boolean { return this.closing }
+  /** connections that receive events of this type now (the chat subscribes to messages) */
+  subscribers (type: EventType): number { return [...this.conns].filter(c => c.isSubscribed(type)).length }
 
   async start (): Promise<void> {
     const path = this.opts.path
@@ -144,6 +146,10 @@ class Connection {
         return [...this.subscribed]
       }
     }
+  }
+
+  isSubscribed (type: EventType): boolean {
+    return this.subscribed.has(type)
   }
 
   private onEvent (ev: DaemonEvent): void {

@@ -4,6 +4,7 @@
 import { errors } from '../errors.js'
 import { addContact, checkName, contactIdentity, resolveContact } from '../app/contacts.js'
 import { contactJson, contactLabel, type ContactJson } from '../app/contact-json.js'
+import { backupBody, type BackupBody } from '../app/backup.js'
 import { publicIdentityOf, safetyNumber, type Identity } from '../crypto/identity.js'
 import type { Store } from '../store/index.js'
 import type { InviteAddresses } from '../crypto/invite.js'
@@ -91,6 +92,8 @@ export interface RpcSpec extends MessagingSpec, DhtSpec, FilesSpec {
   'contacts.remove': { params: { contact: string }, result: { contact: ContactJson } }
   'contacts.rename': { params: { contact: string, name: string }, result: { contact: ContactJson, clash: boolean } }
   'contacts.verify': { params: { contact: string, set?: boolean }, result: { contact: ContactJson, safetyNumber: string } }
+  /** what `dmess export` seals beside the keys, which it reads from the keystore itself (src/app/backup.ts) */
+  'backup.body': { params: { history?: boolean }, result: BackupBody }
 }
 
 export type MethodName = keyof RpcSpec
@@ -198,6 +201,7 @@ const METHODS: Record<MethodName, Handler> = {
   'contacts.remove': contactsRemove,
   'contacts.rename': contactsRename,
   'contacts.verify': contactsVerify,
+  'backup.body': async (ctx, p) => await backupBody(ctx.store, { history: optBool(p, 'history') === true, now: ctx.now() }),
   ...MESSAGING_METHODS,
   ...DHT_METHODS,
   ...FILES_METHODS

@@ -3,6 +3,7 @@
 import type { LevelWithSilent } from 'pino'
 import { secureHome, type HomePaths } from '../config/home.js'
 import { loadConfig } from '../config/config.js'
+import type { NotifyMode } from '../config/schema.js'
 import { homedir } from 'node:os'
 import { resolve } from 'node:path'
 import { defaultDownloadDir } from '../files/disk.js'
@@ -31,6 +32,8 @@ export interface DaemonSettings {
   logLevel: LevelWithSilent
   /** where received files go, and what is accepted unasked (config downloadDir, autoAcceptBytes; proto-spec/files.md §5) */
   files: FileSettings
+  /** desktop notifications for messages while no chat is open (config notify; notify.ts) */
+  notify: NotifyMode
   /** undefined: readable lines when the log goes to a terminal, else JSON (log.ts) */
   logFormat?: LogFormat
   /** set for a detached daemon, whose stderr is <home>/daemon.log: rotated by size */
@@ -83,6 +86,7 @@ export async function resolveSettings (paths: HomePaths, flags: DaemonFlags): Pr
     bootstrap: bootstrap.map(b => parseHostPort(b, source)),
     logLevel: config.logLevel as LevelWithSilent,
     files: fileSettings(config.downloadDir, config.autoAcceptBytes),
+    notify: config.notify,
     ...(flags['log-format'] === undefined ? {} : { logFormat: logFormat(flags['log-format']) })
   }
 }
