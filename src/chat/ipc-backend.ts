@@ -144,7 +144,7 @@ export function toChatEvent (ev: DaemonEvent): ChatEvent | null {
   if (ev.type === 'contact') {
     const c = ev.contact as Record<string, unknown> | null | undefined
     if (typeof c !== 'object' || c === null || !isStr(c.fingerprint) || typeof c.verified !== 'boolean') return null
-    return { type: 'contact', peer: c.fingerprint, name: isStr(c.name) ? c.name : null, verified: c.verified }
+    return { type: 'contact', peer: c.fingerprint, name: isStr(c.name) ? c.name : null, verified: c.verified, ...(ev.action === 'session-reset' ? { reset: true as const } : {}) }
   }
   const peer = ev.peer
   if (!isStr(peer)) return null

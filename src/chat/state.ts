@@ -160,7 +160,11 @@ function onEvent (s: ChatState, ev: ChatEvent, now: number, effects: Effect[]): 
     }
     case 'typing': return { ...s, peerTypingUntil: ev.typing ? now + PEER_TYPING_SHOW_MS : null }
     case 'presence': return onPresence(s, ev.state, now)
-    case 'contact': return { ...s, peer: { ...s.peer, name: ev.name, verified: ev.verified }, names: { ...s.names, [ev.peer]: ev.name } }
+    case 'contact': {
+      const next = { ...s, peer: { ...s.peer, name: ev.name, verified: ev.verified }, names: { ...s.names, [ev.peer]: ev.name } }
+      // envelope.md §8.6: same identity, but one side lost its session state; what was in flight is sent again
+      return ev.reset === true ? { ...next, notice: notice(`new encrypted session with ${peerLabel(next.peer)}: one side lost its session state; messages in flight are sent again`, 'info', now) } : next
+    }
     case 'file': return { ...s, notice: notice(transferNotice(ev.transfer), ev.transfer.state === 'failed' ? 'error' : 'info', now) }
   }
 }

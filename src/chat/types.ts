@@ -63,8 +63,11 @@ export type ChatEvent =
   | { type: 'presence', peer: string, state: Presence, name?: string }
   /** a stranger's request arrived, changed, or left the book (answered, evicted, expired) */
   | { type: 'request', action: 'received' | 'updated' | 'gone', request: ChatRequest }
-  /** a contact was renamed, verified or unverified */
-  | { type: 'contact', peer: string, name: string | null, verified: boolean }
+  /**
+   * a contact was renamed, verified or unverified; `reset`: one side of the encrypted session
+   * lost its state and a new session started (proto-spec/envelope.md §8.6)
+   */
+  | { type: 'contact', peer: string, name: string | null, verified: boolean, reset?: true }
   /** a file transfer with `peer` was offered or changed state (not on every chunk) */
   | { type: 'file', peer: string, transfer: ChatTransfer }
 

@@ -294,9 +294,9 @@ function natStatus (node: Node): DaemonStatus['nat'] {
 
 /**
  * DMESS_TRACE_ENVELOPES=<file>: for tests that kill the daemon (test/e2e/ratchet-crash.test.ts),
- * one line per envelope v2 sealed or received is appended, synchronously, so a SIGKILL loses none
- * already acted on. Public values only: SHA-256 of the envelope, the session base, the ratchet
- * public key and message number (envelope.md §8.4).
+ * one line per envelope v2 sealed or received, and per session read back at start, is appended,
+ * synchronously, so a SIGKILL loses none already acted on. Public values only: SHA-256 of the
+ * envelope, the session base, the ratchet public key and message number (envelope.md §8.4).
  */
 function envelopeTrace (file: string | undefined): ((line: string) => void) | undefined {
   if (file === undefined || file === '') return undefined

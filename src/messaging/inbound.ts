@@ -257,8 +257,12 @@ export class Inbound {
       const envelope = { id: r.id, timestamp: r.timestamp, sender: fp } as unknown as Envelope
       return { ok: true, type: r.type, payload: r.payload, envelope, senderSignPublic: item.link.identity.signPublic, session: r.write, started: r.started } as Opened
     }
-    if (r.reason === 'old-message' && r.id !== null) {
-      // its key is spent: a resend of a message we stored (our receipt was lost) is receipted again
+    if (r.reason === 'no-session') this.hooks.sessionLost(item.link)
+    if (r.id !== null) {
+      // a resend of a message we stored (our receipt was lost) is receipted again, whatever it
+      // opens to now: its key is spent (old-message), or our ratchet stepped past its chain, or
+      // dropped the session, so no header key of ours opens it (§8.4). The id is not authenticated
+      // here, but the link proves the peer: it learns only that we hold a message it sent us.
       const id = hex(r.id)
       const m = this.ctx.store().getMessageSync(id)
       if (m !== undefined && m.peer === fp && m.direction === 'in') {
@@ -267,7 +271,6 @@ export class Inbound {
         return null
       }
     }
-    if (r.reason === 'no-session') this.hooks.sessionLost(item.link)
     return reject(`v2-${r.reason}`)
   }
 

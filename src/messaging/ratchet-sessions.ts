@@ -35,7 +35,7 @@ export class RatchetSessions {
     private readonly ctx: MessagingContext,
     private readonly exchange: PrekeyExchange,
     private readonly prekeys: PrekeyResponder | undefined,
-    /** test capture (envelope.md §8.4): one line per v2 envelope sealed or received, public values only */
+    /** test capture (envelope.md §8.4): one line per v2 envelope sealed or received and per session read back at start, public values only */
     private readonly trace?: (line: string) => void
   ) {
     this.book = prekeys === undefined ? null : new SessionBook({ identity: ctx.identity, random: randomBytes, respond: im => prekeys.respond(im) })
@@ -46,7 +46,9 @@ export class RatchetSessions {
     if (this.book === null) return
     await this.exchange.load()
     for (const { peer, value } of await this.ctx.store().listSessions()) {
-      if (!this.book.load(peer, value)) this.ctx.counters.malformed++
+      if (!this.book.load(peer, value)) { this.ctx.counters.malformed++; continue }
+      // where each session sends next, as read back: past every key whose ciphertext left (§8.4)
+      for (const k of this.book.sendingKeys(peer)) this.trace?.(`loaded ${k.base}:${hexOf(k.dh)}:${k.ns}`)
     }
   }
 

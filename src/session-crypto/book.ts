@@ -58,6 +58,15 @@ export class SessionBook {
     return s !== undefined && s.state.cks !== null ? hex(s.base) : null
   }
 
+  /**
+   * Where each session with `peer` sends next: its base, our ratchet public key and the next
+   * message number (public values). A state read back after a crash must be past every key whose
+   * ciphertext left (envelope.md §8.4); tests check it against what they saw on the wire.
+   */
+  sendingKeys (peer: string): Array<{ base: string, dh: Uint8Array, ns: number }> {
+    return (this.#peers.get(peer)?.list ?? []).map(s => ({ base: hex(s.base), dh: s.state.dhs.publicKey, ns: s.state.ns }))
+  }
+
   /** Forget a peer's sessions (contact removed). */
   forget (peer: string): void {
     for (const s of this.#peers.get(peer)?.list ?? []) disposeState(s.state)

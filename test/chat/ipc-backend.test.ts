@@ -125,6 +125,7 @@ t.test('events not in the documented shape are skipped', async t => {
   const contact = { fingerprint: peer, name: null, verified: true, keys: true, addedAt: '2025-01-01T00:00:00.000Z', lastSeen: null }
   t.same(toChatEvent({ type: 'contact', action: 'updated', contact }), { type: 'contact', peer, name: null, verified: true })
   t.equal(toChatEvent({ type: 'contact', action: 'blocked', fingerprint: peer, contact: null }), null)
+  t.same(toChatEvent({ type: 'contact', action: 'session-reset', contact }), { type: 'contact', peer, name: null, verified: true, reset: true }, 'a session reset is told')
 })
 
 t.test('a terminal on stdout makes ink render frames even under CI; a pipe changes nothing', async t => {

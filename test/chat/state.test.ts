@@ -32,6 +32,15 @@ t.test('a live message appears at the bottom, is marked read, and ends the typin
   t.same(r.effects, [{ type: 'markRead' }])
 })
 
+t.test('a session reset with the open conversation\'s contact is told in a notice line; a rename is not', async t => {
+  const { state } = open()
+  const renamed = run(state, [ev({ type: 'contact', peer: BOB.fingerprint, name: 'robert', verified: false })]).state
+  t.equal(renamed.notice, null)
+  const r = run(renamed, [ev({ type: 'contact', peer: BOB.fingerprint, name: 'robert', verified: false, reset: true })])
+  t.match(r.state.notice, { kind: 'info', text: /^new encrypted session with robert: one side lost its session state/ })
+  t.same(r.state.messages, [], 'nothing added to the conversation')
+})
+
 t.test('events about other conversations stay out of this one; their messages ring the bell and count as unread', async t => {
   const { state } = open({ names: { ['c'.repeat(48)]: 'carol' } })
   const other = 'c'.repeat(48)
