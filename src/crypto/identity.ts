@@ -65,8 +65,29 @@ export function verifyPublicIdentity (p: PublicIdentity): boolean {
   if (typeof p !== 'object' || p === null) return false
   if (!isBytes(p.signPublic, KEY_BYTES) || !isBytes(p.dhPublic, KEY_BYTES) ||
       !isBytes(p.dhSignature, ED25519_SIGNATURE_BYTES)) return false
-  return ed25519.isValidPublicKey(p.signPublic) && x25519.isValidPublicKey(p.dhPublic) &&
-    ed25519.verify(p.dhSignature, bindingMessage(p.dhPublic), p.signPublic)
+  const id = latin1(p.signPublic) + latin1(p.dhPublic) + latin1(p.dhSignature)
+  if (verifiedIdentities.has(id)) {
+    verifiedIdentities.delete(id) // re-inserted below: Map order is the recency order
+  } else {
+    const ok = ed25519.isValidPublicKey(p.signPublic) && x25519.isValidPublicKey(p.dhPublic) &&
+      ed25519.verify(p.dhSignature, bindingMessage(p.dhPublic), p.signPublic)
+    if (!ok) return false
+    if (verifiedIdentities.size >= VERIFIED_IDENTITY_CACHE_SIZE) verifiedIdentities.delete(verifiedIdentities.keys().next().value!)
+  }
+  verifiedIdentities.add(id)
+  return true
+}
+
+// The same few identities are verified again and again: a contact's in every presence record
+// its lookups open and every CONTACT_REQUEST it sends, each check costing a point decoding, a
+// low-order probe DH and a signature verify. The result is a pure function of the 128 bytes, so
+// the identities that passed are remembered, the most recently used 256 (as primitives.ts keeps
+// Ed25519 public keys): any other bytes are checked afresh, and failures are never kept.
+const VERIFIED_IDENTITY_CACHE_SIZE = 256
+const verifiedIdentities = new Set<string>()
+
+function latin1 (b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1')
 }
 
 /** The public half, as fresh copies (safe to hand out, store or send). */

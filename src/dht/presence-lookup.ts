@@ -26,10 +26,30 @@ export async function findPresence (node: ValueFinder, fingerprint: string, now:
   for (const period of lookupPeriods(now)) {
     // a record under this key that does not open (not the owner's: anyone who knows the
     // fingerprint can write there) is passed over and the lookup goes on
-    const accept = (r: VerifiedRecord): boolean => openPresenceRecord(r, fingerprint, period) !== null
+    const open = openedOnce(fingerprint, period)
+    const accept = (r: VerifiedRecord): boolean => open(r) !== null
     const r = await node.findValue(presenceKey(fingerprint, period), { ...opts, accept })
-    const found = r.record === null ? null : openPresenceRecord(r.record, fingerprint, period)
+    const found = r.record === null ? null : open(r.record)
     if (found !== null) return found
   }
   return null
+}
+
+/**
+ * openPresenceRecord for one lookup, each distinct record opened once: the same record comes back
+ * from up to k storers (dht.md §5.3), and opening it costs an AEAD, the identity binding and the
+ * period certificate (three curve operations). Keyed by the exact bytes, so any other record is
+ * opened afresh; a lookup holds at most the records its VALUEs carried.
+ */
+function openedOnce (fingerprint: string, period: number): (r: VerifiedRecord) => OpenedPresence | null {
+  const opened = new Map<string, OpenedPresence | null>()
+  return r => {
+    const id = Buffer.from(r.bytes.buffer, r.bytes.byteOffset, r.bytes.length).toString('latin1')
+    let o = opened.get(id)
+    if (o === undefined) {
+      o = openPresenceRecord(r, fingerprint, period)
+      opened.set(id, o)
+    }
+    return o
+  }
 }

@@ -67,6 +67,12 @@ export interface MessagingContext {
   now: () => number
   /** [0, 1): jitter only */
   random: () => number
+  /**
+   * n fresh random bytes that are not key material: message ids (envelope.md §2). From the
+   * world (src/io/random.ts), so a simulated node's ids, and the order of everything keyed by
+   * them, replay with the seed.
+   */
+  randomBytes: (n: number) => Uint8Array
   contacts: ContactCache
   counters: MessagingCounters
 }

@@ -6,7 +6,6 @@
 import { PayloadType, MESSAGE_ID_BYTES, RECEIPT_MAX_IDS } from '../wire/constants.js'
 import { sealEnvelope } from '../wire/seal.js'
 import type { PayloadOf, TypedPayload } from '../wire/payloads.js'
-import { randomBytes } from '../crypto/primitives.js'
 import { encodeEnvelopeFrame } from './frames.js'
 import { decodeOutboxPayload, encodeOutboxPayload, type OutboxPayload } from './outbox-codec.js'
 import { OutboxScheduler, type AckKind, type OutboxAction, type OutboxItem } from './outbox-scheduler.js'
@@ -89,7 +88,7 @@ export class Outbound {
 
   /** A fresh 16-byte message id (envelope.md §2), hex. */
   newId (): string {
-    return hex(randomBytes(MESSAGE_ID_BYTES))
+    return hex(this.ctx.randomBytes(MESSAGE_ID_BYTES))
   }
 
   /** Persists an outbox entry for `peer` and tries it at once. The caller stores any message first. */

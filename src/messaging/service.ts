@@ -105,6 +105,7 @@ export class MessagingService implements Component {
       scheduler: opts.world.scheduler,
       now: () => opts.world.scheduler.wallNow(),
       random: () => opts.world.random.float(),
+      randomBytes: n => opts.world.random.bytes(n),
       contacts: new ContactCache(opts.store),
       counters: newCounters()
     }

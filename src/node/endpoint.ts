@@ -36,8 +36,9 @@ export class EndpointComponent implements Component {
     const { host, port, world } = this.opts
     try {
       // no `random` for the Endpoint: its handshake ephemerals come from OpenSSL and stay there
-      // (src/crypto/primitives.ts), never from the world's non-key randomness
-      this.#endpoint = await Endpoint.listen({ host, port, identity: this.opts.identity, scheduler: world.scheduler, sockets: world.sockets, isContact: this.opts.isContact })
+      // (src/crypto/primitives.ts), never from the world's non-key randomness; session indices,
+      // ids and cookie secrets do come from the world, so a simulated node replays with its seed
+      this.#endpoint = await Endpoint.listen({ host, port, identity: this.opts.identity, scheduler: world.scheduler, sockets: world.sockets, isContact: this.opts.isContact, nonKeyRandom: n => world.random.bytes(n) })
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
       throw code === 'EADDRINUSE'

@@ -29,6 +29,7 @@ import { simRandom, simScheduler, simSockets } from '../sim/io.js'
 import { openStore } from '../store/index.js'
 import { prekeyFileKey } from '../pqxdh/index.js'
 import type { DhtNodeOptions } from '../dht/node.js'
+import { cachedRecordVerifier } from '../dht/records.js'
 import type { DaemonEvent } from '../runtime/events.js'
 import type { NatSettings } from './nat.js'
 import { Node, type NodeFileOptions } from './node.js'
@@ -69,6 +70,8 @@ export interface TestnetOptions {
   prekeys?: boolean
   /** node i's file-transfer settings over the testnet's (a disk of its own, in memory on the simulator; downloads under its home) */
   files?: (i: number) => NodeFileOptions
+  /** simulator only: every datagram sent also goes into `trace`, as "simMs > from to bytes type" */
+  tracePackets?: boolean
 }
 
 export interface TestNode extends Node {
@@ -96,16 +99,26 @@ export class Testnet {
   readonly nodes: TestNode[] = []
   /** the simulated network, when network is 'sim' */
   readonly sim: SimNetwork | null
-  /** every event of every node, as "simMs node type" lines: the trace two runs of one seed share */
+  /** every event of every node, as "simMs node type" lines (and every datagram, with tracePackets): the trace two runs of one seed share */
   readonly trace: string[] = []
   readonly #slots: Slot[] = []
   readonly #strangers: Endpoint[] = []
   readonly #storage: Storage
+  // One record-verification memo for every node (as src/dht/sim/harness.ts shares one): a record
+  // is verified the same way at every storer (dht.md §5.3), and nodes in one process need not
+  // each spend the curve operations on the same bytes. Keyed by the exact bytes; expiry is still
+  // checked at every use.
+  readonly #verifyRecord = cachedRecordVerifier(65_536)
   #tmp: string | null = null
 
   constructor (readonly opts: TestnetOptions) {
     this.sim = opts.network === 'sim' ? createSimNetwork({ seed: opts.seed ?? 1, latencyMs: { base: 10 }, ...opts.link }) : null
     this.#storage = this.sim !== null ? memoryStorage() : diskStorage
+    if (this.sim !== null && opts.tracePackets === true) {
+      const sim = this.sim
+      // byte 1 is the packet type (wire.md §3): handshake, session data, DHT, traversal, relay
+      sim.onSend = (from, to, data) => { this.trace.push(`${sim.now} > ${from} ${to} ${data.length} ${data[1] ?? '-'}`) }
+    }
   }
 
   async init (n: number): Promise<void> {
@@ -260,7 +273,7 @@ export class Testnet {
       mdns: false,
       peers: [],
       bootstrap,
-      dht: this.opts.dht,
+      dht: this.opts.dht === false ? false : { verifyRecord: this.#verifyRecord, ...this.opts.dht },
       stun: this.opts.stun ?? false,
       relay: this.opts.relay?.(slot.index) ?? false,
       log: this.opts.log ?? pino({ level: 'silent' }),

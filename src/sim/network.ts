@@ -78,6 +78,9 @@ export class SimNetwork {
     sent: 0, delivered: 0, bytesDelivered: 0, lost: 0, queueDrops: 0, duplicated: 0, reordered: 0, unroutable: 0, natDropped: 0
   }
 
+  /** Sees every datagram as it is sent (before loss or a NAT): a test's packet trace. */
+  onSend: ((from: string, to: string, data: Uint8Array) => void) | null = null
+
   #defaults: LinkOptions
   #links = new Map<string, LinkState>()
   #public = new Realm('', null)
@@ -152,6 +155,7 @@ export class SimNetwork {
 
   #send (realm: Realm, from: string, to: string, data: Uint8Array): void {
     this.stats.sent++
+    this.onSend?.(from, to, data)
     const out = this.#routeOut(realm, from, to)
     if (out === null) {
       this.stats.natDropped++

@@ -34,6 +34,8 @@ export interface EndpointOptions {
   /** clock in ms (default: the scheduler's, performance.now()) */
   now?: () => number
   random?: (n: number) => Uint8Array
+  /** randomness that is not key material, for session indices, ids and cookies (ManagerOptions.nonKeyRandom) */
+  nonKeyRandom?: (n: number) => Uint8Array
   /** timers (default: real ones); src/sim's clock via simScheduler() */
   scheduler?: Scheduler
   /** where the socket comes from (default: real UDP, src/io/udp.ts) */
@@ -114,6 +116,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements SessionOwn
       identity: opts.identity,
       now: this.#now(),
       random: opts.random,
+      nonKeyRandom: opts.nonKeyRandom,
       tuning: opts.tuning,
       wallNow: () => this.#scheduler.wallNow(), // IK timestamps (session.md §6.4)
       isContact: opts.isContact

@@ -29,6 +29,12 @@ export interface ManagerOptions {
   now: number
   /** randomness for indices, cookies, jitter — and ephemeral keys when given (deterministic tests) */
   random?: (n: number) => Uint8Array
+  /**
+   * randomness for indices, session ids, cookie secrets and jitter only (src/io/random.ts: the
+   * world's); ephemeral keys still come from OpenSSL. A simulated node's session indices then
+   * replay with the seed, and so does everything ordered by them. `random` wins when both are given.
+   */
+  nonKeyRandom?: (n: number) => Uint8Array
   tuning?: Partial<SessionTuning>
   /** wall-clock ms since the epoch, for IK timestamps (session.md §6.4); default the real clock */
   wallNow?: () => number
@@ -61,7 +67,7 @@ export class SessionManager {
   constructor (opts: ManagerOptions) {
     this.tuning = { ...DEFAULT_TUNING, ...opts.tuning }
     this.#identity = opts.identity
-    this.#random = opts.random ?? randomBytes
+    this.#random = opts.random ?? opts.nonKeyRandom ?? randomBytes
     this.#ephemeralRandom = opts.random
     this.#table = new SessionTable(this.#random)
     this.#mac1Key = mac1Key(opts.identity.fingerprint)

@@ -63,6 +63,21 @@ t.test('any tampering with a public identity is caught', async t => {
   t.notOk(verifyPublicIdentity({ signPublic: [...pub.signPublic], dhPublic: pub.dhPublic, dhSignature: pub.dhSignature } as unknown as PublicIdentity), 'arrays are not bytes')
 })
 
+t.test('a verified identity is remembered by its bytes: changed in place it fails, restored it passes', async t => {
+  const pub = publicIdentityOf(alice)
+  t.ok(verifyPublicIdentity(pub), 'verified (and remembered)')
+  pub.dhSignature[5]! ^= 0x10
+  t.notOk(verifyPublicIdentity(pub), 'the same arrays, one signature bit changed: checked afresh and refused')
+  t.notOk(verifyPublicIdentity(pub), 'and refused again (failures are not remembered as passes)')
+  pub.dhSignature[5]! ^= 0x10
+  t.ok(verifyPublicIdentity(pub), 'restored: passes')
+  // more identities than the memo holds: the first is pushed out and verified afresh
+  let fresh = 0
+  for (let i = 0; i < 300; i++) if (verifyPublicIdentity(generateIdentity())) fresh++
+  t.equal(fresh, 300, '300 other identities verified')
+  t.ok(verifyPublicIdentity(pub), 'still passes once forgotten')
+})
+
 t.test('weak keys never make a valid identity, although OpenSSL verifies under them', async t => {
   // crypto-policy.md §2.1: with the small-order key A = identity point, (R = identity, S = 0)
   // verifies for every message under OpenSSL's cofactorless check.
