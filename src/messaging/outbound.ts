@@ -13,7 +13,7 @@ import { OutboxScheduler, type AckKind, type OutboxAction, type OutboxItem } fro
 import { ReceiptBatcher, type ReceiptBatch, type ReceiptKind } from './signals.js'
 import { hex, unhex, type MessagingContext } from './context.js'
 import type { PeerLink } from './link.js'
-import type { OutboxEntry } from '../store/index.js'
+import type { OutboxEntry, SessionWrite } from '../store/index.js'
 import type { StatusWaiters } from './waiters.js'
 import type { RatchetSessions } from './ratchet-sessions.js'
 
@@ -100,22 +100,29 @@ export class Outbound {
 
   /**
    * enqueue for many entries of one peer: one store write (the batch the caller's messages, issued
-   * in the same turn, share: storage.md §Atomicity), then each is tried in order.
+   * in the same turn, share: storage.md §Atomicity), then each is tried in order. While the peer
+   * has an active v2 session each entry is sealed now and written once, with its envelope and the
+   * ratchet step (envelope.md §8.4), rather than written plain and again when first sent.
    */
   async enqueueMany (peer: string, list: ReadonlyArray<NewEntry<PayloadType>>): Promise<string[]> {
     const now = this.ctx.now()
+    const seal = this.hooks.sessions.activeBase(peer) !== null
+    let step: SessionWrite | undefined
     const made = list.map(e => {
       const id = e.id ?? this.newId()
-      const raw = encodeOutboxPayload(e.type, e.payload, e.timestamp, e.ack)
+      const v2 = seal ? this.#trySealV2(peer, { type: e.type, payload: e.payload } as TypedPayload, id, e.timestamp) : null
+      if (v2 !== null) step = v2.write // each write holds all steps before it: the newest is the batch's
+      const raw = encodeOutboxPayload(e.type, e.payload, e.timestamp, e.ack, v2 === null ? undefined : { bytes: v2.bytes, base: v2.base })
       // strictly increasing, so one peer's entries keep their order across restarts (§4.3)
       const createdAt = this.#lastCreatedAt = Math.max(now, this.#lastCreatedAt + 1)
       const entry: OutboxEntry = { id, peer, payload: raw, attempts: 0, nextAttemptAt: now, createdAt }
-      return { e, entry }
+      return { e, entry, v2 }
     })
-    await this.ctx.store().putOutboxMany(made.map(m => m.entry))
+    await this.ctx.store().putOutboxMany(made.map(m => m.entry), step)
     const actions: OutboxAction[] = []
-    for (const { e, entry } of made) {
-      this.#cache.set(entry.id, { raw: entry.payload, decoded: { payload: { type: e.type, payload: e.payload } as TypedPayload, timestamp: e.timestamp, ack: e.ack }, createdAt: entry.createdAt })
+    for (const { e, entry, v2 } of made) {
+      const sealed = v2 === null ? {} : { sealed: { bytes: v2.bytes, base: v2.base, durable: Promise.resolve() } }
+      this.#cache.set(entry.id, { raw: entry.payload, decoded: { payload: { type: e.type, payload: e.payload } as TypedPayload, timestamp: e.timestamp, ack: e.ack }, createdAt: entry.createdAt, ...sealed })
       actions.push(...this.scheduler.add({ id: entry.id, peer, attempts: 0, nextAttemptAt: now, createdAt: entry.createdAt, ack: e.ack }, now))
     }
     this.apply(actions)
@@ -226,6 +233,15 @@ export class Outbound {
   #sealV2 (peer: string, p: TypedPayload, id: string, timestamp: number): ReturnType<RatchetSessions['seal']> {
     if (p.type === PayloadType.CONTACT_REQUEST) return null
     return this.hooks.sessions.seal(peer, p, unhex(id), timestamp)
+  }
+
+  /** #sealV2 for a new entry; null (sealed when first sent, as any entry) when sealing fails. */
+  #trySealV2 (peer: string, p: TypedPayload, id: string, timestamp: number): ReturnType<RatchetSessions['seal']> {
+    try {
+      return this.#sealV2(peer, p, id, timestamp)
+    } catch {
+      return null
+    }
   }
 
   /**
