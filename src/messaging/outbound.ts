@@ -6,7 +6,7 @@
 import { PayloadType, MESSAGE_ID_BYTES, RECEIPT_MAX_IDS } from '../wire/constants.js'
 import { sealEnvelope } from '../wire/seal.js'
 import type { PayloadOf, TypedPayload } from '../wire/payloads.js'
-import { randomBytes } from '../crypto/primitives.js'
+import { publicRandomBytes } from '../crypto/primitives.js'
 import { encodeEnvelopeFrame } from './frames.js'
 import { decodeOutboxPayload, encodeOutboxPayload, type OutboxPayload } from './outbox-codec.js'
 import { OutboxScheduler, type AckKind, type OutboxAction, type OutboxItem } from './outbox-scheduler.js'
@@ -19,7 +19,8 @@ import type { RatchetSessions } from './ratchet-sessions.js'
 
 /** `durable`: resolves once the sealed bytes (and the ratchet step that made them) are in the store. */
 interface Sealed { bytes: Uint8Array, base: string, durable: Promise<void> }
-interface Cached { raw: Uint8Array, decoded: OutboxPayload, createdAt: number, sealed?: Sealed }
+/** An entry in memory. Not its stored bytes: they hold the envelope a second time, for every entry of a burst; a retry's rewrite encodes them again (rawOf). */
+interface Cached { decoded: OutboxPayload, createdAt: number, sealed?: Sealed }
 
 /** One entry for enqueueMany: what to send, and how it is acknowledged. */
 export interface NewEntry<T extends PayloadType> { type: T, payload: PayloadOf<T>, id?: string, timestamp: number, ack: AckKind }
@@ -71,7 +72,7 @@ export class Outbound {
         continue
       }
       const sealed = decoded.sealed === undefined ? {} : { sealed: { ...decoded.sealed, durable: Promise.resolve() } }
-      this.#cache.set(e.id, { raw: e.payload, decoded, createdAt: e.createdAt, ...sealed })
+      this.#cache.set(e.id, { decoded, createdAt: e.createdAt, ...sealed })
       this.#lastCreatedAt = Math.max(this.#lastCreatedAt, e.createdAt)
       items.push({ id: e.id, peer: e.peer, attempts: e.attempts, nextAttemptAt: e.nextAttemptAt, createdAt: e.createdAt, ack: decoded.ack })
     }
@@ -89,7 +90,7 @@ export class Outbound {
 
   /** A fresh 16-byte message id (envelope.md §2), hex. */
   newId (): string {
-    return hex(randomBytes(MESSAGE_ID_BYTES))
+    return hex(publicRandomBytes(MESSAGE_ID_BYTES))
   }
 
   /** Persists an outbox entry for `peer` and tries it at once. The caller stores any message first. */
@@ -122,7 +123,7 @@ export class Outbound {
     const actions: OutboxAction[] = []
     for (const { e, entry, v2 } of made) {
       const sealed = v2 === null ? {} : { sealed: { bytes: v2.bytes, base: v2.base, durable: Promise.resolve() } }
-      this.#cache.set(entry.id, { raw: entry.payload, decoded: { payload: { type: e.type, payload: e.payload } as TypedPayload, timestamp: e.timestamp, ack: e.ack }, createdAt: entry.createdAt, ...sealed })
+      this.#cache.set(entry.id, { decoded: { payload: { type: e.type, payload: e.payload } as TypedPayload, timestamp: e.timestamp, ack: e.ack }, createdAt: entry.createdAt, ...sealed })
       actions.push(...this.scheduler.add({ id: entry.id, peer, attempts: 0, nextAttemptAt: now, createdAt: entry.createdAt, ack: e.ack }, now))
     }
     this.apply(actions)
@@ -254,9 +255,8 @@ export class Outbound {
     const d = cached.decoded
     const v2 = this.#sealV2(peer, d.payload, id, d.timestamp)
     if (v2 === null) return null
-    cached.raw = encodeOutboxPayload(d.payload.type, d.payload.payload as never, d.timestamp, d.ack, { bytes: v2.bytes, base: v2.base })
     const item = this.scheduler.item(id)
-    const entry: OutboxEntry = { id, peer, payload: cached.raw, attempts: item?.attempts ?? 0, nextAttemptAt: item?.nextAttemptAt ?? this.ctx.now(), createdAt: cached.createdAt }
+    const entry: OutboxEntry = { id, peer, payload: rawOf(d, v2), attempts: item?.attempts ?? 0, nextAttemptAt: item?.nextAttemptAt ?? this.ctx.now(), createdAt: cached.createdAt }
     cached.sealed = { bytes: v2.bytes, base: v2.base, durable: this.ctx.store().putOutboxMany([entry], v2.write) }
     return cached.sealed
   }
@@ -329,7 +329,7 @@ export class Outbound {
   #save (item: OutboxItem): void {
     const cached = this.#cache.get(item.id)
     if (cached === undefined) return
-    const entry: OutboxEntry = { id: item.id, peer: item.peer, payload: cached.raw, attempts: item.attempts, nextAttemptAt: item.nextAttemptAt, createdAt: cached.createdAt }
+    const entry: OutboxEntry = { id: item.id, peer: item.peer, payload: rawOf(cached.decoded, cached.sealed), attempts: item.attempts, nextAttemptAt: item.nextAttemptAt, createdAt: cached.createdAt }
     this.ctx.store().putOutbox(entry).catch(err => this.ctx.log.warn({ id: item.id, err: (err as Error).message }, 'outbox update failed'))
   }
 
@@ -337,4 +337,9 @@ export class Outbound {
     this.#cache.delete(id)
     this.ctx.store().removeOutbox(id).catch(err => this.ctx.log.warn({ id, err: (err as Error).message }, 'outbox remove failed'))
   }
+}
+
+/** An entry's stored payload (outbox-codec.ts): what to send and, once sealed as v2, the envelope and its session. */
+function rawOf (d: OutboxPayload, sealed: { bytes: Uint8Array, base: string } | undefined): Uint8Array {
+  return encodeOutboxPayload(d.payload.type, d.payload.payload as never, d.timestamp, d.ack, sealed === undefined ? undefined : { bytes: sealed.bytes, base: sealed.base })
 }
