@@ -33,7 +33,7 @@ export function randomBytes (n: number): Uint8Array {
 
 /** Bytes drawn from the OS at a time for publicRandomBytes: one RNG call per ~170 nonces. */
 const PUBLIC_POOL_BYTES = 4096
-let publicPool = new Uint8Array(0)
+let publicPool: Uint8Array = new Uint8Array(0)
 let publicPoolAt = 0
 
 /**
