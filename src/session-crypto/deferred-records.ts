@@ -10,8 +10,14 @@ import { disposeState, type RatchetState } from '../ratchet/index.js'
 import type { SessionWrite } from '../store/index.js'
 import { encodePeerSessions, type PeerSessions } from './record.js'
 
-/** Replaced states (or writes not yet taken by the store) per peer past which the peer's pending records are encoded and the states wiped at once. */
-export const MAX_DEFERRED = 256
+/**
+ * Replaced states (or writes not yet taken by the store) per peer past which the peer's pending
+ * records are encoded and the states wiped at once. Above what a burst leaves waiting: a batch
+ * takes up to 2,000 steps (MAX_GROUP_WEIGHT, src/store/group.ts) while the one before is written,
+ * and at 256 a `messages.sendMany` burst hit it every few hundred messages (each time encoding
+ * every record waiting). Costs ~1 KB a step while the store lags, at most ~4 MB a peer.
+ */
+export const MAX_DEFERRED = 4096
 
 interface Retired { old: RatchetState, next: RatchetState | undefined, seq: number }
 
