@@ -31,6 +31,27 @@ export function randomBytes (n: number): Uint8Array {
   return new Uint8Array(nodeRandomBytes(n))
 }
 
+/** Bytes drawn from the OS at a time for publicRandomBytes: one RNG call per ~170 nonces. */
+const PUBLIC_POOL_BYTES = 4096
+let publicPool: Uint8Array = new Uint8Array(0)
+let publicPoolAt = 0
+
+/**
+ * Random bytes for values that go out in the clear (nonces, message ids), cut from a pool that
+ * is refilled PUBLIC_POOL_BYTES at a time: a message costs no RNG call of its own. Never for
+ * keys or seeds (the pool holds bytes before they are used; randomBytes does not). A fresh copy.
+ */
+export function publicRandomBytes (n: number): Uint8Array {
+  if (n > PUBLIC_POOL_BYTES) return randomBytes(n)
+  if (publicPoolAt + n > publicPool.length) {
+    publicPool = randomBytes(PUBLIC_POOL_BYTES)
+    publicPoolAt = 0
+  }
+  const out = publicPool.slice(publicPoolAt, publicPoolAt + n)
+  publicPoolAt += n
+  return out
+}
+
 /** Overwrite secret material we no longer need (best effort: JS may have copied it). */
 export function wipe (...bufs: Array<Uint8Array | X25519SecretHandle | undefined>): void {
   for (const b of bufs) {

@@ -12,13 +12,14 @@ import { OutboxScheduler, type AckKind, type OutboxAction, type OutboxItem } fro
 import { ReceiptBatcher, type ReceiptBatch, type ReceiptKind } from './signals.js'
 import { hex, unhex, type MessagingContext } from './context.js'
 import type { PeerLink } from './link.js'
-import type { OutboxEntry } from '../store/index.js'
+import type { OutboxEntry, SessionWrite } from '../store/index.js'
 import type { StatusWaiters } from './waiters.js'
 import type { RatchetSessions } from './ratchet-sessions.js'
 
 /** `durable`: resolves once the sealed bytes (and the ratchet step that made them) are in the store. */
 interface Sealed { bytes: Uint8Array, base: string, durable: Promise<void> }
-interface Cached { raw: Uint8Array, decoded: OutboxPayload, createdAt: number, sealed?: Sealed }
+/** An entry in memory. Not its stored bytes: they hold the envelope a second time, for every entry of a burst; a retry's rewrite encodes them again (rawOf). */
+interface Cached { decoded: OutboxPayload, createdAt: number, sealed?: Sealed }
 
 /** One entry for enqueueMany: what to send, and how it is acknowledged. */
 export interface NewEntry<T extends PayloadType> { type: T, payload: PayloadOf<T>, id?: string, timestamp: number, ack: AckKind }
@@ -70,7 +71,7 @@ export class Outbound {
         continue
       }
       const sealed = decoded.sealed === undefined ? {} : { sealed: { ...decoded.sealed, durable: Promise.resolve() } }
-      this.#cache.set(e.id, { raw: e.payload, decoded, createdAt: e.createdAt, ...sealed })
+      this.#cache.set(e.id, { decoded, createdAt: e.createdAt, ...sealed })
       this.#lastCreatedAt = Math.max(this.#lastCreatedAt, e.createdAt)
       items.push({ id: e.id, peer: e.peer, attempts: e.attempts, nextAttemptAt: e.nextAttemptAt, createdAt: e.createdAt, ack: decoded.ack })
     }
@@ -99,22 +100,29 @@ export class Outbound {
 
   /**
    * enqueue for many entries of one peer: one store write (the batch the caller's messages, issued
-   * in the same turn, share: storage.md §Atomicity), then each is tried in order.
+   * in the same turn, share: storage.md §Atomicity), then each is tried in order. While the peer
+   * has an active v2 session each entry is sealed now and written once, with its envelope and the
+   * ratchet step (envelope.md §8.4), rather than written plain and again when first sent.
    */
   async enqueueMany (peer: string, list: ReadonlyArray<NewEntry<PayloadType>>): Promise<string[]> {
     const now = this.ctx.now()
+    const seal = this.hooks.sessions.activeBase(peer) !== null
+    let step: SessionWrite | undefined
     const made = list.map(e => {
       const id = e.id ?? this.newId()
-      const raw = encodeOutboxPayload(e.type, e.payload, e.timestamp, e.ack)
+      const v2 = seal ? this.#trySealV2(peer, { type: e.type, payload: e.payload } as TypedPayload, id, e.timestamp) : null
+      if (v2 !== null) step = v2.write // each write holds all steps before it: the newest is the batch's
+      const raw = encodeOutboxPayload(e.type, e.payload, e.timestamp, e.ack, v2 === null ? undefined : { bytes: v2.bytes, base: v2.base })
       // strictly increasing, so one peer's entries keep their order across restarts (§4.3)
       const createdAt = this.#lastCreatedAt = Math.max(now, this.#lastCreatedAt + 1)
       const entry: OutboxEntry = { id, peer, payload: raw, attempts: 0, nextAttemptAt: now, createdAt }
-      return { e, entry }
+      return { e, entry, v2 }
     })
-    await this.ctx.store().putOutboxMany(made.map(m => m.entry))
+    await this.ctx.store().putOutboxMany(made.map(m => m.entry), step)
     const actions: OutboxAction[] = []
-    for (const { e, entry } of made) {
-      this.#cache.set(entry.id, { raw: entry.payload, decoded: { payload: { type: e.type, payload: e.payload } as TypedPayload, timestamp: e.timestamp, ack: e.ack }, createdAt: entry.createdAt })
+    for (const { e, entry, v2 } of made) {
+      const sealed = v2 === null ? {} : { sealed: { bytes: v2.bytes, base: v2.base, durable: Promise.resolve() } }
+      this.#cache.set(entry.id, { decoded: { payload: { type: e.type, payload: e.payload } as TypedPayload, timestamp: e.timestamp, ack: e.ack }, createdAt: entry.createdAt, ...sealed })
       actions.push(...this.scheduler.add({ id: entry.id, peer, attempts: 0, nextAttemptAt: now, createdAt: entry.createdAt, ack: e.ack }, now))
     }
     this.apply(actions)
@@ -227,6 +235,15 @@ export class Outbound {
     return this.hooks.sessions.seal(peer, p, unhex(id), timestamp)
   }
 
+  /** #sealV2 for a new entry; null (sealed when first sent, as any entry) when sealing fails. */
+  #trySealV2 (peer: string, p: TypedPayload, id: string, timestamp: number): ReturnType<RatchetSessions['seal']> {
+    try {
+      return this.#sealV2(peer, p, id, timestamp)
+    } catch {
+      return null
+    }
+  }
+
   /**
    * The v2 envelope of an outbox entry: the one stored with it while its session is still the
    * active one; else sealed now, and written (entry and ratchet step in one batch) before it goes.
@@ -237,9 +254,8 @@ export class Outbound {
     const d = cached.decoded
     const v2 = this.#sealV2(peer, d.payload, id, d.timestamp)
     if (v2 === null) return null
-    cached.raw = encodeOutboxPayload(d.payload.type, d.payload.payload as never, d.timestamp, d.ack, { bytes: v2.bytes, base: v2.base })
     const item = this.scheduler.item(id)
-    const entry: OutboxEntry = { id, peer, payload: cached.raw, attempts: item?.attempts ?? 0, nextAttemptAt: item?.nextAttemptAt ?? this.ctx.now(), createdAt: cached.createdAt }
+    const entry: OutboxEntry = { id, peer, payload: rawOf(d, v2), attempts: item?.attempts ?? 0, nextAttemptAt: item?.nextAttemptAt ?? this.ctx.now(), createdAt: cached.createdAt }
     cached.sealed = { bytes: v2.bytes, base: v2.base, durable: this.ctx.store().putOutboxMany([entry], v2.write) }
     return cached.sealed
   }
@@ -312,7 +328,7 @@ export class Outbound {
   #save (item: OutboxItem): void {
     const cached = this.#cache.get(item.id)
     if (cached === undefined) return
-    const entry: OutboxEntry = { id: item.id, peer: item.peer, payload: cached.raw, attempts: item.attempts, nextAttemptAt: item.nextAttemptAt, createdAt: cached.createdAt }
+    const entry: OutboxEntry = { id: item.id, peer: item.peer, payload: rawOf(cached.decoded, cached.sealed), attempts: item.attempts, nextAttemptAt: item.nextAttemptAt, createdAt: cached.createdAt }
     this.ctx.store().putOutbox(entry).catch(err => this.ctx.log.warn({ id: item.id, err: (err as Error).message }, 'outbox update failed'))
   }
 
@@ -320,4 +336,9 @@ export class Outbound {
     this.#cache.delete(id)
     this.ctx.store().removeOutbox(id).catch(err => this.ctx.log.warn({ id, err: (err as Error).message }, 'outbox remove failed'))
   }
+}
+
+/** An entry's stored payload (outbox-codec.ts): what to send and, once sealed as v2, the envelope and its session. */
+function rawOf (d: OutboxPayload, sealed: { bytes: Uint8Array, base: string } | undefined): Uint8Array {
+  return encodeOutboxPayload(d.payload.type, d.payload.payload as never, d.timestamp, d.ack, sealed === undefined ? undefined : { bytes: sealed.bytes, base: sealed.base })
 }

@@ -3,7 +3,7 @@
 // has a session with us or has sent us its prekey bundle in answer to our PREKEY_REQUEST 2 (which
 // only a node that opens v2 answers); until then it gets v1 (§8.7). The pure work is in
 // src/session-crypto; this adds the store, the prekey exchange and the clock.
-import { randomBytes, sha256 } from '../crypto/primitives.js'
+import { publicRandomBytes, randomBytes, sha256, XCHACHA_NONCE_BYTES } from '../crypto/primitives.js'
 import { SessionBook, type OpenV2Result, type SealedV2 } from '../session-crypto/index.js'
 import type { PqxdhResult, Response } from '../pqxdh/index.js'
 import type { TypedPayload } from '../wire/payloads.js'
@@ -38,7 +38,7 @@ export class RatchetSessions {
     /** test capture (envelope.md §8.4): one line per v2 envelope sealed or received and per session read back at start, public values only */
     private readonly trace?: (line: string) => void
   ) {
-    this.book = prekeys === undefined ? null : new SessionBook({ identity: ctx.identity, random: randomBytes, respond: im => prekeys.respond(im) })
+    this.book = prekeys === undefined ? null : new SessionBook({ identity: ctx.identity, random: ratchetRandom, respond: im => prekeys.respond(im) })
   }
 
   /** Reads every stored session and contact's bundle (at start); a record that does not decode is dropped and counted. */
@@ -125,6 +125,13 @@ export class RatchetSessions {
     }, () => {})
   }
 }
+
+/**
+ * The ratchet's randomness: of its draws (proto-spec/ratchet.md §5) only the 24-byte header nonce
+ * of each message is public, and it comes from the pool; DH secrets, KEM seeds and encapsulation
+ * messages (32 and 64 bytes) straight from the OS.
+ */
+const ratchetRandom = (n: number): Uint8Array => n === XCHACHA_NONCE_BYTES ? publicRandomBytes(n) : randomBytes(n)
 
 const hexOf = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
 /** A v2 envelope named by its SHA-256 (the trace never holds the ciphertext). */

@@ -10,7 +10,8 @@ import { initAlice, initBob, ratchetDecrypt, ratchetEncrypt, disposeState, type 
 import { initiate, decodeInitialMessage, type PqxdhResult, type Response } from '../pqxdh/index.js'
 import { decodeEnvelopeV2, decodeV2Inner, encodeEnvelopeV2, encodeV2Clear, encodeV2Inner } from '../wire/envelope-v2.js'
 import type { TypedPayload } from '../wire/payloads.js'
-import { decodePeerSessions, encodePeerSessions, MAX_SESSIONS, type PeerSessions, type Session } from './record.js'
+import { decodePeerSessions, MAX_SESSIONS, type PeerSessions, type Session } from './record.js'
+import { DeferredRecords } from './deferred-records.js'
 
 import type { SessionWrite } from '../store/index.js'
 export type { SessionWrite }
@@ -35,7 +36,8 @@ const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byt
 
 export class SessionBook {
   readonly #peers = new Map<string, PeerSessions>()
-  #version = 0
+  /** the records handed to the store, encoded only if it keeps them; replaced states wiped after */
+  readonly #records = new DeferredRecords()
 
   constructor (private readonly o: SessionBookOptions) {}
 
@@ -69,6 +71,7 @@ export class SessionBook {
 
   /** Forget a peer's sessions (contact removed). */
   forget (peer: string): void {
+    this.#records.settle(peer) // records still to be written are encoded before their states are wiped
     for (const s of this.#peers.get(peer)?.list ?? []) disposeState(s.state)
     this.#peers.delete(peer)
   }
@@ -98,7 +101,7 @@ export class SessionBook {
     const r = ratchetEncrypt(s.state, encodeV2Inner(payload, timestamp), this.o.random, clear)
     const old = s.state
     s.state = r.state
-    disposeState(old, r.state)
+    this.#records.retire(peer, old, r.state)
     return { bytes: encodeEnvelopeV2(clear, r.message), base: hex(s.base), write: this.#write(peer, p), dh: s.state.dhs.publicKey, n: s.state.ns - 1 }
   }
 
@@ -152,7 +155,7 @@ export class SessionBook {
       const s = p.list[at]!
       const old = s.state
       s.state = dec.state
-      disposeState(old, dec.state)
+      this.#records.retire(peer, old, dec.state)
       if (s.ours && !s.confirmed) { s.confirmed = true; s.initial = null }
     }
     const { ok: _ok, timestamp, ...typed } = inner
@@ -162,11 +165,11 @@ export class SessionBook {
   #add (peer: string, s: Session, active: boolean): void {
     const p = this.#peers.get(peer) ?? { list: [] }
     const list = active ? [s, ...p.list] : [p.list[0]!, s, ...p.list.slice(1)]
-    for (const gone of list.slice(MAX_SESSIONS)) disposeState(gone.state)
+    for (const gone of list.slice(MAX_SESSIONS)) this.#records.retire(peer, gone.state)
     this.#peers.set(peer, { list: list.slice(0, MAX_SESSIONS) })
   }
 
   #write (peer: string, p: PeerSessions): SessionWrite {
-    return { peer, value: encodePeerSessions(p), version: ++this.#version }
+    return this.#records.write(peer, p)
   }
 }

@@ -68,8 +68,9 @@ export class Outbox {
   async remove (id: string): Promise<boolean> {
     const key = this.ctx.keys.outbox(checkId(id, 'outbox id'))
     return await this.ctx.group.run(tx => {
-      // present: put earlier in this batch, or on disk (a synchronous read: no thread-pool round trip)
-      if (!(tx.outbox.get(id) ?? this.ctx.subs.outbox.getSync(key) !== undefined)) return false
+      // present: put earlier in this batch, or on disk: the due times mirror the disk once read (a
+      // batch is prepared only after the one before landed and updated them), else a synchronous read
+      if (!(tx.outbox.get(id) ?? this.due?.has(id) ?? this.ctx.subs.outbox.getSync(key) !== undefined)) return false
       tx.ops.push({ type: 'del', sublevel: this.ctx.subs.outbox, key })
       tx.outbox.set(id, false)
       tx.after.push(() => { this.due?.delete(id) })

@@ -10,8 +10,13 @@ import { FLOOR_RECORD, openRecord, sealRecord } from './records.js'
 import { bytes } from './codec.js'
 import { errors } from '../errors.js'
 
-/** A peer's session record; `version` orders the writes of one process. */
-export interface SessionWrite { peer: string, value: Uint8Array, version: number }
+/**
+ * A peer's session record; `version` orders the writes of one process. `value` may be computed
+ * on first read (the book encodes only the records a batch keeps); `stored`, if given, is called
+ * once this write has been sealed into a batch, so the writer knows no older one of the peer
+ * will be read again.
+ */
+export interface SessionWrite { peer: string, readonly value: Uint8Array, version: number, stored?: () => void }
 
 interface SessionValue { p: string, b: Uint8Array }
 
@@ -47,6 +52,7 @@ export class Sessions {
       this.#prepared.set(w.peer, w.version)
       const key = this.ctx.keys.session(w.peer)
       tx.ops.push({ type: 'put', sublevel: this.ctx.subs.sessions, key, value: sealRecord(this.ctx.cipher, SUB.sessions, key, { p: w.peer, b: w.value } satisfies SessionValue, FLOOR_RECORD) })
+      w.stored?.()
     }
   }
 
