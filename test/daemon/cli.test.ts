@@ -173,7 +173,9 @@ t.test('the background entry point run by hand refuses in one line', async t => 
   const me = await cliHome(t)
   const { spawnSync } = await import('node:child_process')
   for (const entry of [join(ROOT, 'dist', 'daemon.cjs'), join(ROOT, 'dist', 'src', 'daemon', 'detached-main.js')]) {
-    const r = spawnSync(process.execPath, [entry, '--home', me.home], { encoding: 'utf8', timeout: 20_000 })
+    // it refuses at once; the bound only stops a hang (a run on a machine at load 25 took over 20 s)
+    const r = spawnSync(process.execPath, [entry, '--home', me.home], { encoding: 'utf8', timeout: 120_000 })
+    t.equal(r.error, undefined, `${entry.slice(ROOT.length + 1)} ended by itself`)
     assertOneLineError(t, { code: r.status, stdout: r.stdout, stderr: r.stderr }, /background daemon started by `dmess daemon --detach`; run that instead/)
     await t.rejects(access(join(me.home, 'daemon.pid')), `no daemon started (${entry.slice(ROOT.length + 1)})`)
   }
