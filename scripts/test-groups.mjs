@@ -14,7 +14,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 export const SLOW_AFTER_MS = 10_000
 
 export const SLOW = [
-  'test/attacks/request-flood.test.ts', // 231 simulated whole nodes and 30 days of simulated time: ~20 s of CPU
+  'test/attacks/request-flood.test.ts', // 152 simulated whole nodes, ten minutes of their churn and 30 days of simulated time: ~23 s of CPU
   'test/attacks/session-flood.test.ts', // 2,000 stranger endpoints on loopback, ~10 s
   'test/attacks/half-open-flood.test.ts', // a 4,096-entry half-open table filled twice (simulated and over loopback, on a slowed clock): thousands of handshakes
   'test/cli/', // the built binary, one process per command

@@ -37,6 +37,12 @@ export const PUMP_POLL_MS = 2
 /** offers waiting for the user, per peer (files.md §5.3) */
 export const PENDING_OFFERS_PER_PEER = 64
 const TICK_MS = 1000
+/**
+ * With nothing coming in there is no stall to look for (#tick): the tick slows to this, so an
+ * idle daemon wakes once a minute rather than every second, and a simulated node idle for 30 days
+ * runs 43,200 ticks rather than 2.6 million. The first incoming transfer brings back TICK_MS.
+ */
+const IDLE_TICK_MS = 60_000
 
 export interface FileServiceOptions {
   messaging: MessagingService
@@ -444,6 +450,11 @@ export class FileService implements Component {
     if (inc === undefined) {
       inc = { core: null, partial: null, writes: Promise.resolve(), unsynced: 0, syncTimer: null, lastDataAt: this.opts.now(), finishing: false }
       this.#in.set(t.id, inc)
+      if (this.#in.size === 1 && this.#timer !== null) { // the tick may be at the idle pace
+        this.opts.scheduler.clearTimer(this.#timer)
+        this.#timer = null
+        this.#arm()
+      }
     }
     inc.core ??= new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap)
     return inc
@@ -554,7 +565,7 @@ export class FileService implements Component {
 
   #arm (): void {
     if (!this.#running) return
-    this.#timer = this.opts.scheduler.setTimer(TICK_MS, () => { this.#timer = null; this.#tick(); this.#arm() })
+    this.#timer = this.opts.scheduler.setTimer(this.#in.size > 0 ? TICK_MS : IDLE_TICK_MS, () => { this.#timer = null; this.#tick(); this.#arm() })
   }
 
   /** Chunks asked for and not come within REQUEST_STALL_MS are asked again (files.md §3.2). */
