@@ -148,7 +148,10 @@ export class AutoRelay implements Component {
   joinOffered (ev: Extract<PunchEvent, { type: 'relay' }>): void {
     const client = this.o.client()
     if (client === null || this.#stopped) return
-    if (this.#ownsPair(ev.fingerprint) && (this.#allocating.has(ev.fingerprint) || this.#ownPath(ev.fingerprint) !== null)) {
+    // only a fresh allocation of ours competes: one that has carried a session is from before the
+    // peer lost it (the peer restarted, or its session ended), and the peer's new offer is the way
+    const own = this.#ownPath(ev.fingerprint)
+    if (this.#ownsPair(ev.fingerprint) && (this.#allocating.has(ev.fingerprint) || (own !== null && own.usedAt === null))) {
       this.stats.tieBroken++
       this.#deferred.set(ev.fingerprint, ev)
       return
