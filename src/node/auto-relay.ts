@@ -107,7 +107,7 @@ export class AutoRelay implements Component {
     this.#targets.delete(t.fingerprint) // kept in insertion order: the newest last, the oldest dropped first
     this.#targets.set(t.fingerprint, t)
     if (this.#targets.size > MAX_TARGETS) this.#targets.delete(this.#targets.keys().next().value!)
-    if (this.#relayed(t.fingerprint) !== null || this.#allocating.has(t.fingerprint) || this.#holds(t.fingerprint)) {
+    if (this.#relayed(t.fingerprint) !== null || this.#allocating.has(t.fingerprint) || this.#settingUp(t.fingerprint)) {
       traversal.punch(t) // a re-punch, or a punch while a relay is set up (ours or the peer's): no second allocation
       return
     }
@@ -349,6 +349,12 @@ export class AutoRelay implements Component {
     if (s === null) return null
     for (const h of this.#held) if (h.fingerprint === fingerprint && h.path.state !== 'closed' && sameAddress(h.path.address, s.remoteAddress)) return h
     return null
+  }
+
+  /** A relay path to `fingerprint` is being set up (no session has run over it yet): ours or the peer's (traversal.md §7.6). */
+  #settingUp (fingerprint: string): boolean {
+    for (const h of this.#held) if (h.fingerprint === fingerprint && h.path.state !== 'closed' && h.usedAt === null) return true
+    return false
   }
 
   /** A relay path to `fingerprint` is held (set up, or waiting for the peer). */
