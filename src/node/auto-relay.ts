@@ -334,13 +334,14 @@ export class AutoRelay implements Component {
     this.o.adopt(session, null)
   }
 
-  async #moveDirect (h: Held, address: PeerAddress, path: { candidate: CandidateKind | 'peer-reflexive', rttMs: number | null } | null): Promise<void> {
+  async #moveDirect (h: Held, address: PeerAddress, path: { candidate: CandidateKind | 'peer-reflexive', rttMs: number | null } | null): Promise<boolean> {
     const session = await moveDirect(this.o.endpoint(), h.path, address, h.fingerprint, { remoteStatic: h.dhPublic, timeoutMs: DIAL_TIMEOUT_MS })
-    if (session === null) return // the relayed session carries on
+    if (session === null) return false // the relayed session carries on
     this.stats.movedDirect++
     this.#held.delete(h)
     this.o.log.info({ peer: h.fingerprint, to: formatHostPort(address) }, 'relayed session moved direct')
     this.o.adopt(session, path)
+    return true
   }
 
   /** Our relayed path to `fingerprint` that carries its session now, if any. */
@@ -417,7 +418,15 @@ export class AutoRelay implements Component {
     lookup(h.fingerprint, ctl.signal).then(found => {
       if (found === null || this.#stopped || this.#relayed(h.fingerprint) !== h) return
       if ('punch' in found) this.o.traversal()?.punch(found.punch)
-      else if (found.addresses[0] !== undefined) void this.#moveDirect(h, found.addresses[0], null)
+      else void this.#moveDirectToAny(h, found.addresses)
     }, () => {})
+  }
+
+  /** A record that became directly reachable: its addresses in turn (the caller's order) until one takes the session. */
+  async #moveDirectToAny (h: Held, addresses: PeerAddress[]): Promise<void> {
+    for (const a of addresses) {
+      if (this.#stopped || this.#relayed(h.fingerprint) !== h) return
+      if (await this.#moveDirect(h, a, null)) return
+    }
   }
 }

@@ -303,7 +303,9 @@ export class Node {
     const found = foundPresence(fp, rec, a => v6 || !a.host.includes(':'))
     if (found === null) return null
     if (found.punch !== undefined) return { punch: { fingerprint: fp, dhPublic: found.dhPublic, ...found.punch } }
-    return { addresses: found.addresses }
+    // LAN addresses last: one in a private block we are on may be another house's (traversal.md §6.1)
+    const lan = new Set((rec?.addresses ?? []).filter(a => a.kind === 'lan').map(a => formatHostPort(a)))
+    return { addresses: [...found.addresses.filter(a => !lan.has(formatHostPort(a))), ...found.addresses.filter(a => lan.has(formatHostPort(a)))] }
   }
 
   /**

@@ -8,7 +8,7 @@ import { NAT_PRESETS } from '../../src/sim/index.js'
 import type { TestNode, Testnet } from '../../src/node/testnet.js'
 import type { PeerJson } from '../../src/messaging/json.js'
 import { DIAL_TIMEOUT_MS } from '../../src/messaging/peer-connector.js'
-import { receipted, testnet } from '../node/helpers.js'
+import { receipted, testnet, testnetSeed } from '../node/helpers.js'
 
 const PUBLIC = ['198.51.100.7', '198.51.100.8']
 
@@ -73,7 +73,7 @@ t.test('sim: an allocation that carried a session before does not win the tie-br
   const started = net.sim!.now
   // simulated time: within one dial timeout, not after the old path's 30 s unused sweep and a retry
   await net.until(() => row(again, holder)?.state === 'online' && row(holder, again)?.state === 'online', DIAL_TIMEOUT_MS, 'the restarted node and its contact reach each other')
-  t.comment(JSON.stringify({ metric: 'sim-relay-rejoin-ms', value: net.sim!.now - started, unit: 'simulated ms', seed: 94 }))
+  t.comment(JSON.stringify({ metric: 'sim-relay-rejoin-ms', value: net.sim!.now - started, unit: 'simulated ms', seed: testnetSeed(94) }))
   t.equal(row(again, holder)?.path?.via, 'relayed', 'relayed again')
   const sent = await net.drive(again.actions.send(holder.fingerprint, 'after the restart'))
   await net.until(() => receipted(again, sent.id), 120_000, 'a message after the restart delivered')
