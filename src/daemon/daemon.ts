@@ -201,7 +201,7 @@ export class Daemon {
       dhtNodes: this.dht.tableSize,
       portmap: this.node.portmap?.report() ?? { enabled: false, state: 'off', publiclyReachable: false },
       nat: natStatus(this.node),
-      relay: { serving: this.node.publiclyReachable(), allocations: this.node.relay.service?.stats().allocations ?? 0, using: this.node.autoRelay?.report() ?? [] },
+      relay: { serving: this.node.servesRelays(), allocations: this.node.relay.service?.stats().allocations ?? 0, using: this.node.autoRelay?.report() ?? [] },
       traversal: this.node.traversal?.report() ?? { registeredWith: [], servingRegistrations: 0 },
       ...aeadStatus(),
       ...heapStatus()

@@ -84,9 +84,13 @@ export class AutoRelay implements Component {
   readonly #targets = new Map<string, PunchTarget>()
   /** when we started reaching each peer (its first punch), for the connect time a relayed session logs */
   readonly #startedAt = new Map<string, number>()
+  /** peers whose relay offer we are binding now */
+  readonly #joining = new Set<string>()
+  /** a peer's offer that crossed ours and lost the tie-break (traversal.md §7.6): joined if ours fails */
+  readonly #deferred = new Map<string, Extract<PunchEvent, { type: 'relay' }>>()
   #sweep: TimerHandle | null = null
   #stopped = false
-  readonly stats = { allocated: 0, joined: 0, relayedSessions: 0, movedDirect: 0, released: 0, strangersAnswered: 0, failed: 0 }
+  readonly stats = { allocated: 0, joined: 0, relayedSessions: 0, movedDirect: 0, released: 0, strangersAnswered: 0, failed: 0, tieBroken: 0 }
 
   constructor (private readonly o: AutoRelayOptions) {}
 
@@ -103,8 +107,8 @@ export class AutoRelay implements Component {
     this.#targets.delete(t.fingerprint) // kept in insertion order: the newest last, the oldest dropped first
     this.#targets.set(t.fingerprint, t)
     if (this.#targets.size > MAX_TARGETS) this.#targets.delete(this.#targets.keys().next().value!)
-    if (this.#relayed(t.fingerprint) !== null || this.#allocating.has(t.fingerprint)) {
-      traversal.punch(t) // a re-punch, or a punch while the relay is set up: no second allocation
+    if (this.#relayed(t.fingerprint) !== null || this.#allocating.has(t.fingerprint) || this.#settingUp(t.fingerprint)) {
+      traversal.punch(t) // a re-punch, or a punch while a relay is set up (ours or the peer's): no second allocation
       return
     }
     if (this.#relayFirst(t, traversal)) {
@@ -135,17 +139,35 @@ export class AutoRelay implements Component {
     void this.#allocateFor(t, this.#candidates(t), offer => traversal.sendRelay(t, offer))
   }
 
-  /** The peer offered a relay allocation (traversal.md §7): bind it; dial through it if we asked for the session. */
+  /**
+   * The peer offered a relay allocation (traversal.md §7): bind it; dial through it if we asked for
+   * the session. Both sides allocated at once (traversal.md §7.6): the allocation of the side with
+   * the smaller fingerprint is the pair's. If that is ours, the peer's offer is kept aside (joined
+   * only if ours fails); if it is the peer's, we join it and let ours go.
+   */
   joinOffered (ev: Extract<PunchEvent, { type: 'relay' }>): void {
     const client = this.o.client()
     if (client === null || this.#stopped) return
+    // only a fresh allocation of ours competes: one that has carried a session is from before the
+    // peer lost it (the peer restarted, or its session ended), and the peer's new offer is the way
+    const own = this.#ownPath(ev.fingerprint)
+    if (this.#ownsPair(ev.fingerprint) && (this.#allocating.has(ev.fingerprint) || (own !== null && own.usedAt === null))) {
+      this.stats.tieBroken++
+      this.#deferred.set(ev.fingerprint, ev)
+      return
+    }
+    this.#deferred.delete(ev.fingerprint)
+    this.#joining.add(ev.fingerprint)
     client.join(ev.offer).then(path => {
       this.stats.joined++
+      const own = this.#ownPath(ev.fingerprint)
+      // ours crossed the peer's and the peer's wins: ours goes unless a session already runs over it
+      if (own !== null && this.#relayed(ev.fingerprint) !== own) { this.stats.tieBroken++; this.#release(own) }
       this.#hold({ fingerprint: ev.fingerprint, path, dial: ev.dial, dhPublic: ev.dhPublic, stranger: false, readyAt: null, usedAt: null })
     }, (err: Error) => {
       this.stats.failed++
       this.o.log.debug({ peer: ev.fingerprint, relay: formatHostPort(ev.offer.relay), err: err.message }, 'relay join failed')
-    })
+    }).finally(() => { this.#joining.delete(ev.fingerprint) })
   }
 
   /** A stranger's offer within the budget (traversal.md §5.4): allocate on a relay of ours, answer with it only. */
@@ -225,8 +247,13 @@ export class AutoRelay implements Component {
         try {
           const { path, offer } = await client.allocate(c.address, ctl.signal)
           this.stats.allocated++
-          // the peer's relay offer crossed ours and we joined it: one relay is enough
-          if (!stranger && [...this.#held].some(h => h.fingerprint === t.fingerprint && !h.dial && h.path.state !== 'closed')) { path.release(); return }
+          // the peer's relay offer crossed ours and we joined it: one relay is enough (§7.6: the
+          // smaller fingerprint's; a peer's offer that loses is deferred, never joined, above)
+          if (!stranger && (this.#joining.has(t.fingerprint) || [...this.#held].some(h => h.fingerprint === t.fingerprint && !h.dial && h.path.state !== 'closed'))) {
+            this.stats.tieBroken++
+            path.release()
+            return
+          }
           if (!send(offer)) { path.release(); return }
           this.#hold({ fingerprint: t.fingerprint, path, dial: !stranger, dhPublic: t.dhPublic, stranger, readyAt: null, usedAt: null })
           return
@@ -240,7 +267,31 @@ export class AutoRelay implements Component {
       this.stats.failed++
     } finally {
       this.#allocating.delete(t.fingerprint)
+      if (!this.#holds(t.fingerprint)) this.#joinDeferred(t.fingerprint) // ours failed: the peer's, kept aside, is the pair's now
     }
+  }
+
+  /** We have the smaller fingerprint: our allocation is the pair's when both allocate at once (traversal.md §7.6). */
+  #ownsPair (fingerprint: string): boolean {
+    try {
+      return this.o.endpoint().fingerprint < fingerprint
+    } catch {
+      return false
+    }
+  }
+
+  /** Our own allocation for `fingerprint` (we dial through it), if held. */
+  #ownPath (fingerprint: string): Held | null {
+    for (const h of this.#held) if (h.fingerprint === fingerprint && h.dial && !h.stranger && h.path.state !== 'closed') return h
+    return null
+  }
+
+  /** Join the peer's offer kept aside by the tie-break, if there is one (ours did not come to forward). */
+  #joinDeferred (fingerprint: string): void {
+    const ev = this.#deferred.get(fingerprint)
+    if (ev === undefined || this.#stopped) return
+    this.#deferred.delete(fingerprint)
+    if (this.#sessionWith(fingerprint) === null) this.joinOffered(ev)
   }
 
   /** Keep `h`; once the relay forwards, the dialling side runs Noise IK to its relay port. */
@@ -253,7 +304,7 @@ export class AutoRelay implements Component {
     h.path.ready().then(() => {
       h.readyAt = this.o.scheduler.now()
       if (h.dial) void this.#dial(h)
-    }, () => {})
+    }, () => { if (h.dial) this.#joinDeferred(h.fingerprint) }) // ours closed before the peer bound
   }
 
   async #dial (h: Held): Promise<void> {
@@ -264,8 +315,10 @@ export class AutoRelay implements Component {
       this.stats.failed++
       this.o.log.debug({ peer: h.fingerprint, err: (err as Error).message }, 'handshake through the relay failed')
       this.#release(h)
+      this.#joinDeferred(h.fingerprint)
       return
     }
+    this.#deferred.delete(h.fingerprint)
     if (!sameAddress(session.remoteAddress, h.path.address)) {
       this.#release(h) // a direct session won the race: the relay is not needed
       return
@@ -281,13 +334,14 @@ export class AutoRelay implements Component {
     this.o.adopt(session, null)
   }
 
-  async #moveDirect (h: Held, address: PeerAddress, path: { candidate: CandidateKind | 'peer-reflexive', rttMs: number | null } | null): Promise<void> {
+  async #moveDirect (h: Held, address: PeerAddress, path: { candidate: CandidateKind | 'peer-reflexive', rttMs: number | null } | null): Promise<boolean> {
     const session = await moveDirect(this.o.endpoint(), h.path, address, h.fingerprint, { remoteStatic: h.dhPublic, timeoutMs: DIAL_TIMEOUT_MS })
-    if (session === null) return // the relayed session carries on
+    if (session === null) return false // the relayed session carries on
     this.stats.movedDirect++
     this.#held.delete(h)
     this.o.log.info({ peer: h.fingerprint, to: formatHostPort(address) }, 'relayed session moved direct')
     this.o.adopt(session, path)
+    return true
   }
 
   /** Our relayed path to `fingerprint` that carries its session now, if any. */
@@ -296,6 +350,12 @@ export class AutoRelay implements Component {
     if (s === null) return null
     for (const h of this.#held) if (h.fingerprint === fingerprint && h.path.state !== 'closed' && sameAddress(h.path.address, s.remoteAddress)) return h
     return null
+  }
+
+  /** A relay path to `fingerprint` is being set up (no session has run over it yet): ours or the peer's (traversal.md §7.6). */
+  #settingUp (fingerprint: string): boolean {
+    for (const h of this.#held) if (h.fingerprint === fingerprint && h.path.state !== 'closed' && h.usedAt === null) return true
+    return false
   }
 
   /** A relay path to `fingerprint` is held (set up, or waiting for the peer). */
@@ -358,7 +418,15 @@ export class AutoRelay implements Component {
     lookup(h.fingerprint, ctl.signal).then(found => {
       if (found === null || this.#stopped || this.#relayed(h.fingerprint) !== h) return
       if ('punch' in found) this.o.traversal()?.punch(found.punch)
-      else if (found.addresses[0] !== undefined) void this.#moveDirect(h, found.addresses[0], null)
+      else void this.#moveDirectToAny(h, found.addresses)
     }, () => {})
+  }
+
+  /** A record that became directly reachable: its addresses in turn (the caller's order) until one takes the session. */
+  async #moveDirectToAny (h: Held, addresses: PeerAddress[]): Promise<void> {
+    for (const a of addresses) {
+      if (this.#stopped || this.#relayed(h.fingerprint) !== h) return
+      if (await this.#moveDirect(h, a, null)) return
+    }
   }
 }

@@ -79,7 +79,7 @@ export interface NodeOptions {
   prekeyFileKey?: Uint8Array
   /**
    * serve as a relay for others (proto-spec/relay.md §1): true always, false never (default), or
-   * 'when-public': while STUN finds the node open or a port mapping makes it publicly reachable
+   * 'when-public': while STUN finds the node open (not through a port mapping: servesRelays)
    */
   relay?: boolean | 'when-public'
   /** where the reflexive address and NAT kind come from (default: the DHT's PONGs; a STUN client) */
@@ -152,7 +152,7 @@ export class Node {
     this.relay = new RelayComponent({
       endpoint: () => this.udp.endpoint,
       world,
-      serve: opts.relay === 'when-public' ? () => this.publiclyReachable() : opts.relay === true
+      serve: opts.relay === 'when-public' ? () => this.servesRelays() : opts.relay === true
     })
     this.dht = opts.dht === false
       ? null
@@ -281,11 +281,20 @@ export class Node {
 
   /**
    * Whether others can reach this node unasked: STUN found no NAT in front of it (stun.md §5), or
-   * the home router forwards a public port to it (portmap.md §4). Such a node serves STUN and,
-   * as a daemon, relays (relay.md §1).
+   * the home router forwards a public port to it (portmap.md §4). Relays need more than this
+   * (servesRelays).
    */
   publiclyReachable (): boolean {
     return (this.nat?.publiclyReachable() ?? false) || (this.portmap?.publiclyReachable ?? false)
+  }
+
+  /**
+   * Whether a 'when-public' node takes relay allocations now (relay.md §1): only when STUN finds no
+   * NAT in front of it. A port mapping (portmap.md §4) forwards the one port our socket is on; an
+   * allocation's two fresh ports would have no mapping, and nobody could bind them.
+   */
+  servesRelays (): boolean {
+    return this.nat?.publiclyReachable() ?? false
   }
 
   /** A record looked up again for a relayed peer (traversal.md §7.3): punch it, or dial it. */
@@ -294,7 +303,9 @@ export class Node {
     const found = foundPresence(fp, rec, a => v6 || !a.host.includes(':'))
     if (found === null) return null
     if (found.punch !== undefined) return { punch: { fingerprint: fp, dhPublic: found.dhPublic, ...found.punch } }
-    return { addresses: found.addresses }
+    // LAN addresses last: one in a private block we are on may be another house's (traversal.md §6.1)
+    const lan = new Set((rec?.addresses ?? []).filter(a => a.kind === 'lan').map(a => formatHostPort(a)))
+    return { addresses: [...found.addresses.filter(a => !lan.has(formatHostPort(a))), ...found.addresses.filter(a => lan.has(formatHostPort(a)))] }
   }
 
   /**

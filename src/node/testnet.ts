@@ -32,7 +32,7 @@ import type { DhtNodeOptions } from '../dht/node.js'
 import { cachedRecordVerifier } from '../dht/records.js'
 import type { DaemonEvent } from '../runtime/events.js'
 import type { NatSettings } from './nat.js'
-import { Node, type NodeFileOptions } from './node.js'
+import { Node, type NodeFileOptions, type NodeOptions } from './node.js'
 import { realFileDisk, type FileDisk } from '../files/disk.js'
 import { MemoryFileDisk } from '../files/disk-memory.js'
 import { Life } from './testnet-life.js'
@@ -60,7 +60,12 @@ export interface TestnetOptions {
   /** node i's IP (default: its own /24 on the simulator, 127.0.0.1 on UDP; any 127.0.0.0/8 address is loopback) */
   host?: (i: number) => string
   /** does node i serve as a relay (proto-spec/relay.md §1)? Default: none does */
-  relay?: (i: number) => boolean
+  relay?: (i: number) => boolean | 'when-public'
+  /**
+   * node i's port mapping (proto-spec/portmap.md): its client's gateway finder and tuning, e.g. a
+   * SimPcpGateway's (src/node/sim-gateway.ts) on the router it sits behind; default none
+   */
+  portmap?: (i: number) => NodeOptions['portmap']
   /**
    * Simulator only: the NAT node i sits behind (create it on `sim` with sim.createNat), or null
    * for none. Give such a node a private `host` inside it (e.g. 192.168.1.2).
@@ -142,7 +147,13 @@ export class Testnet {
 
   /** The node stopped cleanly (its store closed); restart(i) brings it back with what it stored. */
   async stop (i: number): Promise<void> {
-    await this.nodes[i]!.stop()
+    await this.#stopNode(this.nodes[i]!)
+  }
+
+  /** A node with a port mapping deletes it as it stops (portmap.md §4), an exchange on simulated time: drive it. */
+  async #stopNode (n: TestNode): Promise<void> {
+    if (this.sim !== null && n.portmap !== null) await this.drive(n.stop(), 60_000, `node ${n.index} stopping`)
+    else await n.stop()
   }
 
   /**
@@ -252,7 +263,7 @@ export class Testnet {
     for (const [i, n] of this.nodes.entries()) {
       const life = this.#slots[i]?.life
       if (life?.dead === true) await life.release()
-      else await n.stop()
+      else await this.#stopNode(n)
     }
     if (this.#tmp !== null) await rm(this.#tmp, { recursive: true, force: true })
   }
@@ -276,6 +287,7 @@ export class Testnet {
       dht: this.opts.dht === false ? false : { verifyRecord: this.#verifyRecord, ...this.opts.dht },
       stun: this.opts.stun ?? false,
       relay: this.opts.relay?.(slot.index) ?? false,
+      portmap: this.opts.portmap?.(slot.index),
       log: this.opts.log ?? pino({ level: 'silent' }),
       prekeyFileKey: (slot.prekeys ?? this.opts.prekeys) === true ? prekeyFileKey(slot.storeKey) : undefined,
       profileName: async () => slot.name,

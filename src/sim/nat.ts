@@ -30,6 +30,10 @@
 // - Hairpinning (§6): a packet from inside to one of the NAT's own external addresses is
 //   translated out (its source becomes the sender's external address, REQ-9) and then in, as if
 //   it had arrived from outside; with hairpinning off it is dropped and counted.
+// - Port forwards (`forward`): what a PCP MAP or NAT-PMP mapping asks the router for (RFC 6887
+//   §11, RFC 6886 §3.3): one internal endpoint gets one external port that admits anyone and
+//   never idles out, and its outbound packets leave by that port whatever their destination
+//   (pcp-gateway.ts answers the requests).
 // Every drop is counted in `stats`; nothing a packet carries can make the NAT throw.
 import { errors } from '../errors.js'
 import type { SimClock } from './clock.js'
@@ -71,6 +75,8 @@ export interface NatMapping {
 
 interface Mapping extends NatMapping {
   key: string
+  /** a port forward: admits anyone, never expires (until unforwarded) */
+  forwarded?: true
   /** Remote IPs and remote ip:ports this mapping has sent to: what filtering admits (§5). */
   sentToHosts: Set<string>
   sentTo: Set<string>
@@ -98,6 +104,8 @@ export class SimNat {
   readonly #byKey = new Map<string, Mapping>()
   readonly #byExternal = new Map<string, Mapping>()
   readonly #pairedIp = new Map<string, string>()
+  /** port forwards by internal endpoint */
+  readonly #forwards = new Map<string, Mapping>()
 
   /** Made by SimNetwork.createNat (which also registers the external IPs in `outer`). */
   constructor (net: SimNetwork, id: string, outer: Realm, opts: NatOptions, rng: Rng) {
@@ -132,6 +140,33 @@ export class SimNat {
     this.#byKey.clear()
     this.#byExternal.clear()
     this.#pairedIp.clear()
+    this.#forwards.clear()
+  }
+
+  /**
+   * Forward an external port to `internal` ("ip:port" inside), the port asked for if free, else
+   * one the NAT picks. Returns the external "ip:port", or null when no port is free. Asking again
+   * for the same internal endpoint returns the forward it has.
+   */
+  forward (internal: string, externalPort = 0): string | null {
+    const had = this.#forwards.get(internal)
+    if (had !== undefined) return had.external
+    const ip = this.#externalIpFor(hostOf(internal))
+    const external = externalPort > 0 && this.#free(ip, externalPort) ? `${ip}:${externalPort}` : this.#allocate(internal)
+    if (external === null) return null
+    const m: Mapping = { key: `forward\u0000${internal}`, internal, external, lastActiveAt: this.#clock.now, sentToHosts: new Set(), sentTo: new Set(), forwarded: true }
+    this.#forwards.set(internal, m)
+    this.#byExternal.set(external, m)
+    return external
+  }
+
+  /** Remove the forward to `internal` (a mapping deleted or lapsed); false if there was none. */
+  unforward (internal: string): boolean {
+    const m = this.#forwards.get(internal)
+    if (m === undefined) return false
+    this.#forwards.delete(internal)
+    this.#byExternal.delete(m.external)
+    return true
   }
 
   /** The live mappings (expired ones are dropped and counted first). */
@@ -149,6 +184,14 @@ export class SimNat {
     if (hairpin && !this.behaviour.hairpinning) {
       this.stats.hairpinDrops++
       return null
+    }
+    const fwd = this.#forwards.get(from)
+    if (fwd !== undefined) {
+      // a forwarded endpoint's packets leave by its forwarded port, to any destination
+      fwd.lastActiveAt = this.#clock.now
+      this.stats.translations++
+      if (hairpin) this.stats.hairpinned++
+      return fwd.external
     }
     const key = this.#mappingKey(from, to)
     let m = this.#byKey.get(key)
@@ -204,6 +247,7 @@ export class SimNat {
   }
 
   #admits (m: Mapping, from: string): boolean {
+    if (m.forwarded === true) return true
     switch (this.behaviour.filtering) {
       case 'endpoint-independent': return true
       case 'address-dependent': return m.sentToHosts.has(hostOf(from))
@@ -212,6 +256,7 @@ export class SimNat {
   }
 
   #expired (m: Mapping): boolean {
+    if (m.forwarded === true) return false
     return this.#clock.now - m.lastActiveAt >= this.behaviour.mappingTimeoutMs
   }
 
