@@ -102,6 +102,12 @@ export interface Birthday {
 
 export interface Attempt {
   role: 'offer' | 'answer'
+  /**
+   * We want this session: an offer of ours, or an answer that took over our own running offer
+   * (crossed offers, the peer's id lower): it reports 'failed' when it runs out, so the caller's
+   * relay fallback takes over either way (traversal.md §5.3, §7.2).
+   */
+  wanted: boolean
   fingerprint: string
   punchId: Uint8Array
   remote: Candidate[]

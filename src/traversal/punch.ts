@@ -43,6 +43,7 @@ const candidateAddress = (c: Candidate): string | null => addressOf(c.host, c.po
 
 export class Puncher {
   readonly #attempts = new Map<string, Attempt>()
+  /** punch ids opened lately (traversal.md §5: no replay within 2 minutes), each until a time on the `now` clock */
   readonly #seen = new Map<string, number>()
   readonly events: PunchEvent[] = []
   /** side-socket work for the caller, in order */
@@ -58,6 +59,11 @@ export class Puncher {
 
   constructor (private readonly o: PuncherOptions) {
     this.#bday = new BirthdayPart({ random: o.random, natKind: o.natKind, attempts: () => this.#attempts.values(), stats: this.stats, sockets: this.sockets })
+  }
+
+  /** How many punch ids the replay list holds (each leaves it 2 × PUNCH_MAX_SKEW_MS after it was opened). */
+  get remembered (): number {
+    return this.#seen.size
   }
 
   /** Is a punch toward `fingerprint` running? */
@@ -188,13 +194,15 @@ export class Puncher {
   #attempt (role: 'offer' | 'answer', fingerprint: string, punchId: Uint8Array, remote: Candidate[], natKind: NatKind, now: number): Attempt {
     const usable = this.o.usable ?? (() => true)
     const a: Attempt = {
-      role, fingerprint, punchId, natKind, remote: orderCandidates(remote.filter(usable)), rendezvous: [], dhPublic: null, asked: -1, answered: false,
+      role, wanted: role === 'offer', fingerprint, punchId, natKind, remote: orderCandidates(remote.filter(usable)), rendezvous: [], dhPublic: null, asked: -1, answered: false,
       nextAskAt: now, probing: false, probeAt: now, sent: 0, lastSentTo: new Map(), done: false, startedAt: now, expiresAt: now + PUNCH_TIMEOUT_MS, bday: null
     }
     for (const [k, old] of this.#attempts) {
       if (old.fingerprint !== fingerprint) continue
       this.#attempts.delete(k) // one punch per peer
       this.#bday.release(old, null)
+      // an answer that replaces our own running offer (crossed offers) still owes its caller an end
+      if (old.wanted && !old.done) a.wanted = true
     }
     this.#attempts.set(hex(punchId), a)
     if (a.remote.length > 0) a.probing = true
@@ -243,7 +251,7 @@ export class Puncher {
 
   /** B's side: an offer passed on by a rendezvous we registered with (traversal.md §5.3). */
   #onForward (handle: Uint8Array, sealed: Uint8Array, from: string, now: number): Outgoing[] {
-    const p = this.#open(sealed, ['offer', 'relay'])
+    const p = this.#open(sealed, ['offer', 'relay'], now)
     if (p === null) return []
     if (!this.o.isContact(p.fingerprint)) {
       // a stranger: a relay answer at most, under the budget (traversal.md §5.4)
@@ -292,7 +300,7 @@ export class Puncher {
 
   /** A's side: the answer, through the rendezvous. */
   #onAnswer (sealed: Uint8Array, now: number): Outgoing[] {
-    const p = this.#open(sealed, ['answer'])
+    const p = this.#open(sealed, ['answer'], now)
     if (p === null) return []
     // whoever we offered to may answer, contact or not (a contact request's first punch, §5.4)
     const a = this.#attempts.get(hex(p.punchId))
@@ -313,7 +321,7 @@ export class Puncher {
   }
 
   /** Opened, of an expected role, fresh, not seen before; else null (counted). Who sent it is the caller's check. */
-  #open (sealed: Uint8Array, roles: Array<OpenedPunch['role']>): OpenedPunch | null {
+  #open (sealed: Uint8Array, roles: Array<OpenedPunch['role']>, now: number): OpenedPunch | null {
     const p = openPunch(sealed, this.o.identity)
     if (p === null || !roles.includes(p.role)) {
       this.stats.undecryptable++
@@ -326,7 +334,9 @@ export class Puncher {
       return null
     }
     if (this.#seen.size >= 4096) this.#seen.delete(this.#seen.keys().next().value!)
-    this.#seen.set(key, wall + 2 * PUNCH_MAX_SKEW_MS)
+    // the freshness check reads the wall clock (the stamp is the sender's), but the list is pruned in
+    // tick() against `now`, the monotonic clock: an entry stamped in wall time would never leave it
+    this.#seen.set(key, now + 2 * PUNCH_MAX_SKEW_MS)
     return p
   }
 
@@ -374,8 +384,10 @@ export class Puncher {
   }
 
   #fail (a: Attempt): void {
-    if (a.role !== 'offer') return
+    if (!a.wanted) return
     this.stats.failed++
-    this.events.push({ type: 'failed', fingerprint: a.fingerprint, reason: a.answered ? 'no-path' : 'no-answer', natKind: a.natKind })
+    // an answer we sent is as good as one we got: both sides have the candidates, no probe got through
+    const reason = a.role === 'answer' || a.answered ? 'no-path' : 'no-answer'
+    this.events.push({ type: 'failed', fingerprint: a.fingerprint, reason, natKind: a.natKind })
   }
 }

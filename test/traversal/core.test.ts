@@ -263,3 +263,56 @@ t.test('punch: a stranger is answered with a relay offer only; a flood of strang
   t.equal(flood.p.stats.strangersCapped + admitted, sent)
   console.log(JSON.stringify({ metric: 'stranger-punch-flood-admitted', value: admitted, unit: 'offers', of: sent, seconds: 60 }))
 })
+
+t.test('punch: crossed offers where ours is dropped: the answer we run instead still ends, failed and all', async t => {
+  const aliceId = generateIdentity()
+  const bobId = generateIdentity()
+  const A = side(aliceId, [bobId.fingerprint], [{ kind: 'reflexive', host: '203.0.113.1', port: 5000 }], 31)
+  const B = side(bobId, [aliceId.fingerprint], [{ kind: 'reflexive', host: '203.0.113.2', port: 6000 }], 32)
+  const target = (id: Identity, port: number): Parameters<Puncher['start']>[0] => ({ ...bobTarget(id), candidates: [{ kind: 'reflexive', host: '203.0.113.9', port }], natKind: 'address-dependent' })
+  // both want the session at once: each offer reaches the other while its own runs
+  const aOffer = A.p.start(target(bobId, 6000), 0)
+  const bOffer = B.p.start(target(aliceId, 5000), 0)
+  const aOut = A.p.receive(forwardOf(bOffer), '198.51.100.7:47400', 1)
+  const bOut = B.p.receive(forwardOf(aOffer), '198.51.100.7:47400', 1)
+  t.equal(A.p.stats.crossed + B.p.stats.crossed, 1, 'one side drops the other\'s offer (the greater punch id)')
+  const [keeper, answerer, reply] = A.p.stats.crossed === 1 ? [A, B, bOut] : [B, A, aOut]
+  const answer = reply.find(o => msg(o.bytes).type === TraversalType.PUNCH_REPLY)
+  t.ok(answer !== undefined, 'the other answers it')
+  keeper.p.receive({ type: TraversalType.PUNCH_ANSWER, handle: tag(9), sealed: (msg(answer!.bytes) as { sealed: Uint8Array }).sealed }, '198.51.100.7:47400', 2)
+  t.ok(answerer.p.active(keeper.id.fingerprint), 'the answerer\'s punch runs (its own offer gave way to the answer)')
+  // no probe gets through (two symmetric NATs): both punches run out
+  for (let now = 10; now <= PUNCH_TIMEOUT_MS + 1000; now += 500) {
+    A.p.tick(now)
+    B.p.tick(now)
+  }
+  t.match(keeper.events.filter(e => e.type === 'failed'), [{ fingerprint: answerer.id.fingerprint, reason: 'no-path' }], 'the side whose offer was kept gives up')
+  t.match(answerer.events.filter(e => e.type === 'failed'), [{ fingerprint: keeper.id.fingerprint, reason: 'no-path' }], 'so does the side whose offer was dropped: its caller falls back to a relay too')
+  t.notOk(A.p.active(bobId.fingerprint) || B.p.active(aliceId.fingerprint), 'no punch left running')
+  // a plain answer (we never offered) reports nothing: the offerer's relay fallback is the one
+  const C = side(bobId, [aliceId.fingerprint], [], 33)
+  C.p.receive(forwardOf(A.p.start(target(bobId, 6000), 20_000)), '198.51.100.7:47400', 20_001)
+  for (let now = 20_010; now <= 20_000 + PUNCH_TIMEOUT_MS + 1000; now += 500) C.p.tick(now)
+  t.same(C.events.filter(e => e.type === 'failed'), [], 'an answer to an offer we did not cross reports no failure')
+})
+
+t.test('punch: the replay list forgets a punch id two minutes after it, on the monotonic clock', async t => {
+  const aliceId = generateIdentity()
+  const bobId = generateIdentity()
+  // the wall clock (stamps, freshness) is far from the monotonic one (`now`), as on any real host
+  let wall = 1_900_000_000_000
+  const A = side(aliceId, [bobId.fingerprint], [], 41, () => wall)
+  const B = side(bobId, [aliceId.fingerprint], [], 42, () => wall)
+  const forward = forwardOf(A.p.start(bobTarget(bobId), 0))
+  t.ok(B.p.receive(forward, '198.51.100.7:47400', 5).length > 0, 'the offer is answered')
+  t.equal(B.p.remembered, 1, 'its punch id is remembered')
+  wall += 60_000
+  B.p.tick(60_005)
+  t.same(B.p.receive(forward, '198.51.100.7:47400', 60_005), [], 'a minute later it is still a replay')
+  t.equal(B.p.remembered, 1)
+  wall += 60_000
+  B.p.tick(120_005)
+  t.equal(B.p.remembered, 0, 'two minutes later the list has let it go (the memory is bounded by time, not only by count)')
+  t.same(B.p.receive(forward, '198.51.100.7:47400', 120_006), [], 'and the stale offer is still refused: its stamp is now too old')
+  t.equal(B.p.stats.replays, 2)
+})
