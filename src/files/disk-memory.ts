@@ -10,6 +10,8 @@ export class MemoryFileDisk implements FileDisk {
   readonly #partials = new Map<string, { live: Uint8Array, durable: Uint8Array }>()
   /** when set, writes fail with this errno code (a full disk: ENOSPC) */
   failWrites: string | null = null
+  /** when set, the bytes partial and placed files may take in all: a write that would grow past it fails with ENOSPC, as a full disk */
+  capacity: number | null = null
 
   async statSource (path: string): Promise<{ size: number, isDirectory: boolean } | null> {
     const f = this.files.get(path)
@@ -39,6 +41,8 @@ export class MemoryFileDisk implements FileDisk {
     return {
       write: async (offset, bytes) => {
         if (this.failWrites !== null) throw Object.assign(new Error(`write: ${this.failWrites}`), { code: this.failWrites })
+        const grow = Math.max(0, offset + bytes.length - part.live.length)
+        if (this.capacity !== null && this.used() + grow > this.capacity) throw Object.assign(new Error('write: no space left on device'), { code: 'ENOSPC' })
         if (offset + bytes.length > part.live.length) {
           const grown = new Uint8Array(offset + bytes.length)
           grown.set(part.live)
@@ -53,6 +57,14 @@ export class MemoryFileDisk implements FileDisk {
 
   /** The partial file's bytes as written (tests alter them to play a disk that lost or changed data). */
   partialBytes (path: string): Uint8Array | undefined { return this.#partials.get(path)?.live }
+
+  /** Bytes taken by partial and placed files (what `capacity` bounds). */
+  used (): number {
+    let n = 0
+    for (const p of this.#partials.values()) n += p.live.length
+    for (const f of this.files.values()) n += f.length
+    return n
+  }
 
   /** A crash: every partial file keeps only what its last sync made durable. */
   crash (): void {

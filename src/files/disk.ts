@@ -127,12 +127,15 @@ export const realFileDisk: FileDisk = {
         if (code(err) !== 'EXDEV' && code(err) !== 'EPERM' && code(err) !== 'ENOTSUP') throw err
         try {
           await copyFile(partial, target, fsc.COPYFILE_EXCL)
+          const fh = await open(target, 'r')
+          try { await fh.sync() } finally { await fh.close() }
         } catch (e) {
           if (code(e) === 'EEXIST') continue
+          // a copy cut short (a full disk) leaves no truncated file under the name: the partial
+          // file is still whole, and placing is tried again on resume (files.md §4.1)
+          await unlink(target).catch(() => {})
           throw e
         }
-        const fh = await open(target, 'r')
-        try { await fh.sync() } finally { await fh.close() }
       }
       await syncDir(dir)
       return target

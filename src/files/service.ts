@@ -57,7 +57,19 @@ export interface FileServiceOptions {
 }
 
 interface Outgoing { tree: HashTree | null, hashing: Promise<void> | null, queue: number[], queued: Set<number>, pumping: boolean, poll: TimerHandle | null }
-interface Incoming { core: ReceiverCore | null, partial: PartialFile | null, writes: Promise<void>, unsynced: number, syncTimer: TimerHandle | null, lastDataAt: number, finishing: boolean }
+interface Incoming {
+  core: ReceiverCore | null
+  partial: PartialFile | null
+  writes: Promise<void>
+  unsynced: number
+  /** chunks written since the last sync took its bitmap: what a full disk still keeps (files.md §4.1) */
+  written: number[]
+  syncTimer: TimerHandle | null
+  lastDataAt: number
+  finishing: boolean
+  /** a local error is ending the transfer: nothing more is written or asked for */
+  failing: boolean
+}
 
 export class FileService implements Component {
   readonly name = 'files'
@@ -180,6 +192,20 @@ export class FileService implements Component {
     return this.json(t)
   }
 
+  /** Takes up a transfer that stopped on a full disk, from the chunks it holds (files.md §4.1). */
+  async resume (id: string): Promise<TransferJson> {
+    const t = this.#need(id)
+    if (!this.#resumable(t)) throw errors.BAD_ARGUMENT(`transfer ${id} is ${t.direction === 'out' ? 'outgoing' : t.state}${t.reason === undefined ? '' : ` (${t.reason})`}: only an incoming transfer stopped by a full disk can be resumed`)
+    delete t.reason
+    await this.#move(t, 'resume')
+    const inc = this.#incoming(t)
+    const link = this.#link(t.peer)
+    if (link !== undefined) this.#send(link, { kind: FileKind.ACCEPT, id: idBytes(t.id) })
+    if ((inc.core as ReceiverCore).complete) this.#finish(t, inc) // it stopped while placing the file
+    else if (link !== undefined) this.#request(t, link)
+    return this.json(t)
+  }
+
   async cancel (id: string): Promise<TransferJson> {
     const t = this.#need(id)
     if (TERMINAL.has(t.state)) throw errors.BAD_ARGUMENT(`transfer ${id} is already ${t.state}`)
@@ -224,6 +250,7 @@ export class FileService implements Component {
     switch (m.kind) {
       case FileKind.ACCEPT:
         if (t.direction === 'out' && t.state === 'offered') await this.#move(t, 'accept')
+        else await this.#peerResumed(t)
         return
       case FileKind.DECLINE:
         if (t.direction === 'out') await this.#move(t, 'decline')
@@ -239,6 +266,7 @@ export class FileService implements Component {
       case FileKind.REQUEST: {
         if (t.direction !== 'out') return
         if (t.state === 'offered') await this.#move(t, 'accept')
+        else await this.#peerResumed(t)
         if (t.state !== 'active') {
           this.#send(link, { kind: FileKind.CANCEL, id: m.id, reason: t.state === 'cancelled' ? CancelReason.USER : CancelReason.UNKNOWN })
           return
@@ -257,6 +285,7 @@ export class FileService implements Component {
       case FileKind.DATA: {
         if (t.direction !== 'in' || t.state !== 'active') { this.unexpected++; return }
         const inc = this.#incoming(t)
+        if (inc.failing) { this.unexpected++; return }
         const core = inc.core as ReceiverCore
         inc.lastDataAt = this.opts.now()
         t.chunkBytes += m.data.length
@@ -264,10 +293,11 @@ export class FileService implements Component {
         if (verdict === 'verified') {
           core.markHave(m.index) // held from now: never asked again (written below, or the transfer fails)
           const data = m.data.slice()
-          const offset = m.index * t.chunkSize
+          const index = m.index
           inc.writes = inc.writes.then(async () => {
             inc.partial ??= await this.opts.disk.openPartial(this.#partialPath(t))
-            await inc.partial.write(offset, data)
+            await inc.partial.write(index * t.chunkSize, data)
+            inc.written.push(index)
             inc.unsynced++
           })
           inc.writes.catch(() => {}) // handled below
@@ -278,6 +308,13 @@ export class FileService implements Component {
         if (!core.complete) this.#request(t, link)
       }
     }
+  }
+
+  /** The receiver resumed a transfer it had stopped on a full disk: serve it again (files.md §4.1). */
+  async #peerResumed (t: Transfer): Promise<void> {
+    if (t.direction !== 'out' || t.state !== 'failed' || t.reason !== `peer: ${CANCEL_REASON_NAMES[CancelReason.DISK_FULL] as string}`) return
+    delete t.reason
+    if (await this.#move(t, 'resume')) this.#outgoing(t) // the source read again and checked against the root
   }
 
   async #onOffer (link: PeerLink, id: string, m: Offer): Promise<void> {
@@ -337,6 +374,7 @@ export class FileService implements Component {
     if (t.direction === 'out') { this.#send(link, this.#offer(t)); return }
     if (t.state !== 'active') return
     const inc = this.#incoming(t)
+    if (inc.failing) return
     inc.core?.forgetRequests()
     this.#send(link, { kind: FileKind.ACCEPT, id: idBytes(t.id) })
     this.#request(t, link)
@@ -354,8 +392,9 @@ export class FileService implements Component {
   // ---- receiving ----
 
   #request (t: Transfer, link: PeerLink): void {
-    const core = this.#in.get(t.id)?.core
-    if (core === null || core === undefined || t.state !== 'active') return
+    const inc = this.#in.get(t.id)
+    const core = inc?.core
+    if (core === null || core === undefined || t.state !== 'active' || inc?.failing === true) return
     const ranges = core.nextRequest(RECEIVE_WINDOW)
     if (ranges.length > 0) this.#send(link, { kind: FileKind.REQUEST, id: idBytes(t.id), ranges })
   }
@@ -380,6 +419,7 @@ export class FileService implements Component {
     const bitmap = inc.core.bitmap()
     const sync = inc.writes.then(async () => {
       inc.unsynced = 0
+      inc.written = []
       await inc.partial?.sync()
       t.bitmap = bitmap
       await this.#save(t)
@@ -403,6 +443,8 @@ export class FileService implements Component {
     const done = inc.writes.then(async () => {
       inc.partial ??= await this.opts.disk.openPartial(partial) // the empty file has no chunk
       await inc.partial.sync()
+      inc.written = []
+      t.bitmap = (inc.core as ReceiverCore).bitmap() // all held and synced: a full disk at placing resumes from here
       await inc.partial.close()
       inc.partial = null
       const leaves: Uint8Array[] = []
@@ -429,20 +471,51 @@ export class FileService implements Component {
   }
 
 
-  /** A local write or read error: the transfer fails, the peer is told why. */
+  /**
+   * A local write or read error: the transfer fails, the peer is told why. A full disk keeps what
+   * was written (synced, recorded) and the partial file, so the user can free space and resume
+   * (files.md §4.1); any other error ends the transfer.
+   */
   #failLocal (t: Transfer, err: unknown): void {
     if (TERMINAL.has(t.state)) return
+    const inc = this.#in.get(t.id)
+    if (inc?.failing === true) return // one error reported per transfer: every chained write fails with it
+    if (inc !== undefined) inc.failing = true
     const code = (err as NodeJS.ErrnoException).code
     const reason = code === 'ENOSPC' || code === 'EDQUOT' ? CancelReason.DISK_FULL : code === 'SOURCE_CHANGED' ? CancelReason.SOURCE_CHANGED : CancelReason.IO
-    this.opts.log.warn({ transfer: t.id, err: (err as Error).message }, 'file transfer failed')
+    this.opts.log.warn({ transfer: t.id, err: (err as Error).message }, reason === CancelReason.DISK_FULL ? 'file transfer stopped: disk full (free space, then `dmess files resume`)' : 'file transfer failed')
     this.#sendTo(t.peer, { kind: FileKind.CANCEL, id: idBytes(t.id), reason })
-    void this.#end(t, 'fail', CANCEL_REASON_NAMES[reason]).catch(e => this.#warn(e, 'transfer record'))
+    const kept = reason === CancelReason.DISK_FULL && inc !== undefined ? this.#keepWritten(t, inc) : Promise.resolve()
+    void kept.then(async () => { await this.#end(t, 'fail', CANCEL_REASON_NAMES[reason]) }).catch(e => this.#warn(e, 'transfer record'))
+  }
+
+  /**
+   * The disk is full: the chunks written since the last sync are synced and added to the bitmap
+   * the record will hold, so nothing received is lost (files.md §4.1). A sync that fails too
+   * leaves the last synced bitmap: those chunks are asked again on resume.
+   */
+  async #keepWritten (t: Transfer, inc: Incoming): Promise<void> {
+    if (inc.syncTimer !== null) this.opts.scheduler.clearTimer(inc.syncTimer)
+    inc.syncTimer = null
+    await inc.writes.catch(() => {})
+    const held = new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap)
+    for (const i of inc.written) held.markHave(i)
+    inc.written = []
+    try {
+      await inc.partial?.sync()
+      t.bitmap = held.bitmap()
+    } catch (err) { this.#warn(err, 'sync on a full disk') }
+  }
+
+  /** A transfer that stopped on a full disk, whose partial file is kept for a resume (files.md §4.1). */
+  #resumable (t: Transfer): boolean {
+    return t.direction === 'in' && t.state === 'failed' && t.reason === CANCEL_REASON_NAMES[CancelReason.DISK_FULL]
   }
 
   #incoming (t: Transfer): Incoming {
     let inc = this.#in.get(t.id)
     if (inc === undefined) {
-      inc = { core: null, partial: null, writes: Promise.resolve(), unsynced: 0, syncTimer: null, lastDataAt: this.opts.now(), finishing: false }
+      inc = { core: null, partial: null, writes: Promise.resolve(), unsynced: 0, written: [], syncTimer: null, lastDataAt: this.opts.now(), finishing: false, failing: false }
       this.#in.set(t.id, inc)
     }
     inc.core ??= new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap)
@@ -527,7 +600,7 @@ export class FileService implements Component {
     return true
   }
 
-  /** A terminal move: runtime state goes; an unfinished partial file is removed. */
+  /** A terminal move: runtime state goes; an unfinished partial file is removed, unless it waits for a resume. */
   async #end (t: Transfer, event: TransferEvent, reason?: string): Promise<void> {
     if (!await this.#move(t, event, reason)) return
     const out = this.#out.get(t.id)
@@ -540,7 +613,7 @@ export class FileService implements Component {
     if (t.state !== 'done') {
       await inc.writes.catch(() => {})
       await inc.partial?.close().catch(() => {})
-      await this.opts.disk.removeFile(this.#partialPath(t)).catch(() => {})
+      if (!this.#resumable(t)) await this.opts.disk.removeFile(this.#partialPath(t)).catch(() => {})
     }
   }
 

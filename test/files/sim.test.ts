@@ -2,8 +2,8 @@
 // time with files in memory (src/files/disk-memory.ts): sizes around the chunk size arrive byte
 // for byte; a corrupted chunk is refused and fetched again; a receiver killed mid-transfer
 // resumes from what it had synced; a sender killed mid-transfer is asked only for what is missing;
-// strangers cannot push; big offers wait for the user; a full disk fails the transfer on both
-// sides; chat goes on during a transfer.
+// strangers cannot push; big offers wait for the user; a full disk stops the transfer on both
+// sides and it resumes once space is freed; chat goes on during a transfer.
 import t, { type Test } from 'tap'
 import { type TestNode } from '../../src/node/testnet.js'
 import { MemoryFileDisk } from '../../src/files/disk-memory.js'
@@ -135,17 +135,50 @@ t.test('strangers cannot push; offers above the auto-accept size wait for the us
   await t.rejects(bob.files.accept(small.id), { code: 'BAD_ARGUMENT' }, 'a cancelled offer cannot be accepted')
 })
 
-t.test('a full disk fails the transfer on both sides; no partial file is left', async t => {
+t.test('a full disk stops the transfer on both sides, keeps every chunk written, and resumes once space is freed', async t => {
   const rng = testRng(t, 0xf011)
   const { net, alice, bob, aDisk, bDisk } = await pair(t, 76)
-  aDisk.files.set('/src/f', bytesOf(rng, 20 * CHUNK))
-  bDisk.failWrites = 'ENOSPC'
+  const data = bytesOf(rng, 20 * CHUNK + 77)
+  aDisk.files.set('/src/f', data)
+  bDisk.capacity = 10 * CHUNK // chunks are asked for in order: ten fit, the eleventh does not
   const { id } = await net.drive(alice.files.send(bob.fingerprint, '/src/f'))
   await net.until(() => stateOf(bob, id) === 'failed' && stateOf(alice, id) === 'failed', 60_000, 'failed on both sides')
   t.equal(transfer(bob, id)?.reason, 'disk full')
   t.equal(transfer(alice, id)?.reason, 'peer: disk full')
   t.equal([...bDisk.files.keys()].filter(p => p.includes('downloads')).length, 0, 'nothing placed')
-  t.equal(bDisk.partialBytes(`${net.nodes[2]!.opts.paths.home}/files/${id}.part`), undefined, 'and the partial file removed')
+  const partial = `${net.nodes[2]!.opts.paths.home}/files/${id}.part`
+  t.equal(transfer(bob, id)?.bytesDone, 10 * CHUNK, 'every chunk that was written is still held')
+  t.equal(bDisk.partialBytes(partial)?.length, 10 * CHUNK, 'the partial file is kept')
+  await net.advance(30_000)
+  const stopped = transfer(bob, id) as TransferJson
+  t.equal(stopped.state, 'failed', 'nothing moves until the user resumes')
+  await t.rejects(alice.files.resume(id), { code: 'BAD_ARGUMENT' }, 'only the receiver resumes')
+
+  // the held chunks survive a restart of the receiver too
+  await net.crash(2)
+  bDisk.crash()
+  const bob2 = await net.restart(2)
+  t.equal(transfer(bob2, id)?.bytesDone, 10 * CHUNK, 'held across a restart')
+  bDisk.capacity = null // space freed
+  t.equal((await net.drive(bob2.files.resume(id))).state, 'active', 'resumed')
+  await net.until(() => stateOf(bob2, id) === 'done' && stateOf(alice, id) === 'done', 300_000, 'done on both sides after the resume')
+  const got = transfer(bob2, id) as TransferJson
+  t.ok(same(bDisk.files.get(got.path as string), data), 'byte for byte')
+  t.equal(got.chunkBytesReceived - stopped.chunkBytesReceived, data.length - 10 * CHUNK, 'after the resume, only the chunks not held, each once')
+  await t.rejects(bob2.files.resume(id), { code: 'BAD_ARGUMENT' }, 'a finished transfer is not resumed')
+})
+
+t.test('any other write error ends the transfer and removes the partial file', async t => {
+  const rng = testRng(t, 0xe10)
+  const { net, alice, bob, aDisk, bDisk } = await pair(t, 78)
+  aDisk.files.set('/src/f', bytesOf(rng, 20 * CHUNK))
+  bDisk.failWrites = 'EIO'
+  const { id } = await net.drive(alice.files.send(bob.fingerprint, '/src/f'))
+  await net.until(() => stateOf(bob, id) === 'failed' && stateOf(alice, id) === 'failed', 60_000, 'failed on both sides')
+  t.equal(transfer(bob, id)?.reason, 'i/o error')
+  t.equal(transfer(alice, id)?.reason, 'peer: i/o error')
+  t.equal(bDisk.partialBytes(`${net.nodes[2]!.opts.paths.home}/files/${id}.part`), undefined, 'the partial file removed')
+  await t.rejects(bob.files.resume(id), { code: 'BAD_ARGUMENT' }, 'and it cannot be resumed')
 })
 
 t.test('chat goes on during a transfer', async t => {
