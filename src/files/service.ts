@@ -25,7 +25,7 @@ import { mediaTypeOf } from './media-type.js'
 export const RECEIVE_WINDOW = 32
 /** DATA bytes a sender keeps unacknowledged in a link's channel (files.md §3.3) */
 export const FILE_INFLIGHT_BYTES = 512 * 1024
-/** chunks queued per transfer at the sender (files.md §5.3) */
+/** chunks queued per transfer at the sender (files.md §5.4) */
 export const SEND_QUEUE_MAX = 1024
 /** nothing arrived for this long with chunks asked for: ask again (files.md §3.2) */
 export const REQUEST_STALL_MS = 10_000
@@ -34,8 +34,10 @@ export const SYNC_EVERY_CHUNKS = 64
 export const SYNC_EVERY_MS = 1000
 /** how soon a sender whose DATA fills the channel looks again for room (files.md §3.3) */
 export const PUMP_POLL_MS = 2
-/** offers waiting for the user, per peer (files.md §5.3) */
+/** offers waiting for the user, per peer (files.md §5.4) */
 export const PENDING_OFFERS_PER_PEER = 64
+/** how often ended transfers are looked at for forgetting (files.md §5.3) */
+export const PRUNE_EVERY_MS = 60_000
 const TICK_MS = 1000
 
 export interface FileServiceOptions {
@@ -47,6 +49,11 @@ export interface FileServiceOptions {
   downloadDir: () => string
   /** offers up to this size are accepted without asking (files.md §3.1) */
   autoAcceptBytes: () => number
+  /** ... while the contact's accepted, unfinished transfers, the offer included, stay within this many bytes (files.md §3.1) */
+  autoAcceptPendingBytes: () => number
+  /** ended transfers are forgotten this long after they ended (0: not by age), and beyond this many (files.md §5.3) */
+  keepEndedMs: () => number
+  keepEnded: () => number
   events: EventBus
   log: Logger
   scheduler: Scheduler
@@ -62,8 +69,12 @@ interface Incoming {
   partial: PartialFile | null
   writes: Promise<void>
   unsynced: number
-  /** chunks written since the last sync took its bitmap: what a full disk still keeps (files.md §4.1) */
-  written: number[]
+  /**
+   * the chunks whose write has returned: what a sync may record (files.md §5.1). `core` marks a
+   * chunk held when it verifies, before its write, so that it is not asked again; a write that
+   * then fails (a full disk, files.md §4.1) must not reach the record
+   */
+  written: ReceiverCore
   syncTimer: TimerHandle | null
   lastDataAt: number
   finishing: boolean
@@ -79,6 +90,9 @@ export class FileService implements Component {
   #timer: TimerHandle | null = null
   #running = false
   #corrupt: number | undefined
+  /** offers being auto-accepted (their record is being written): they count as pending already */
+  readonly #autoAccepting = new Set<string>()
+  #prunedAt = 0
   /** FILE bodies that did not decode */
   malformed = 0
   /** DATA for chunks not asked for, of unknown transfers, or of the wrong length */
@@ -101,6 +115,7 @@ export class FileService implements Component {
     }
     // a crash after a finished file was recorded, before its partial file went
     for (const t of this.#transfers.values()) if (t.direction === 'in' && t.state === 'done') await this.opts.disk.removeFile(this.#partialPath(t)).catch(() => {})
+    await this.#prune()
     this.#running = true
     this.opts.messaging.fileHandler = {
       frame: (link, body) => { this.#onFrame(link, body) },
@@ -223,7 +238,9 @@ export class FileService implements Component {
 
   /** What a receiver holds: its live bitmap, or, before the link is back after a restart, the stored one. */
   #heldBytes (t: Transfer): number {
-    const core = this.#in.get(t.id)?.core
+    const inc = this.#in.get(t.id)
+    // while a full disk ends it, the record's bitmap, not the chunks that verified but were not written
+    const core = inc?.failing === true ? null : inc?.core
     if (core !== null && core !== undefined) return core.haveBytes
     return t.bitmap === undefined ? 0 : new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap).haveBytes
   }
@@ -297,7 +314,7 @@ export class FileService implements Component {
           inc.writes = inc.writes.then(async () => {
             inc.partial ??= await this.opts.disk.openPartial(this.#partialPath(t))
             await inc.partial.write(index * t.chunkSize, data)
-            inc.written.push(index)
+            inc.written.markHave(index)
             inc.unsynced++
           })
           inc.writes.catch(() => {}) // handled below
@@ -334,10 +351,28 @@ export class FileService implements Component {
       id, direction: 'in', peer: fp, name: sanitiseName(m.name), size: m.size, mediaType: m.mediaType, root: m.root.slice(), chunkSize: m.chunkSize,
       state: 'offered', createdAt: now, updatedAt: now, chunkBytes: 0, badChunks: 0, duplicateChunks: 0, bitmap: new Uint8Array(0)
     }
+    // decided before anything is awaited, so offers that arrive together are counted one by one
+    const auto = m.size <= this.opts.autoAcceptBytes() && this.#pendingBytes(fp) + m.size <= this.opts.autoAcceptPendingBytes()
+    if (auto) this.#autoAccepting.add(id)
     this.#transfers.set(id, t)
-    await this.#save(t)
-    this.#emit(t)
-    if (m.size <= this.opts.autoAcceptBytes()) await this.#acceptIncoming(t)
+    try {
+      await this.#save(t)
+      this.#emit(t)
+      if (auto) await this.#acceptIncoming(t)
+    } finally { this.#autoAccepting.delete(id) }
+  }
+
+  /**
+   * Bytes accepted from `fp` and not yet received whole: the size of each of its incoming
+   * transfers that is active (or being auto-accepted). Auto-accepting stops where this would pass
+   * autoAcceptPendingBytes, so a contact cannot fill the disk with many small files (files.md §3.1).
+   */
+  #pendingBytes (fp: string): number {
+    let n = 0
+    for (const t of this.#transfers.values()) {
+      if (t.peer === fp && t.direction === 'in' && (t.state === 'active' || this.#autoAccepting.has(t.id))) n += t.size
+    }
+    return n
   }
 
   /** A repeated offer of a transfer we know: say where we stand (files.md §3.1). */
@@ -412,14 +447,11 @@ export class FileService implements Component {
 
   /** fsync the partial file, then record what it holds (files.md §5.1: the record never claims more than the disk). */
   async #sync (t: Transfer, inc: Incoming): Promise<void> {
-    if (t.state !== 'active' || inc.core === null) return
-    // the bitmap as of now: a chunk is marked held in the same step as its write is chained, so
-    // every chunk it names is written before the sync below; one marked later may not be
-    // (its write comes after us), and the record must not claim it (files.md §5.1)
-    const bitmap = inc.core.bitmap()
+    if (t.state !== 'active' || inc.core === null || inc.failing) return
     const sync = inc.writes.then(async () => {
       inc.unsynced = 0
-      inc.written = []
+      // what has been written as of now, taken before the fsync below makes it durable
+      const bitmap = inc.written.bitmap()
       await inc.partial?.sync()
       t.bitmap = bitmap
       await this.#save(t)
@@ -443,8 +475,7 @@ export class FileService implements Component {
     const done = inc.writes.then(async () => {
       inc.partial ??= await this.opts.disk.openPartial(partial) // the empty file has no chunk
       await inc.partial.sync()
-      inc.written = []
-      t.bitmap = (inc.core as ReceiverCore).bitmap() // all held and synced: a full disk at placing resumes from here
+      t.bitmap = inc.written.bitmap() // all held and synced: a full disk at placing resumes from here
       await inc.partial.close()
       inc.partial = null
       const leaves: Uint8Array[] = []
@@ -453,6 +484,7 @@ export class FileService implements Component {
         this.opts.log.warn({ transfer: t.id }, 'partial file does not match the root: fetching it again')
         await this.opts.disk.removeFile(partial)
         inc.core = new ReceiverCore(t.size, t.chunkSize, t.root)
+        inc.written = new ReceiverCore(t.size, t.chunkSize, t.root)
         t.bitmap = new Uint8Array(0)
         await this.#save(t)
         inc.finishing = false
@@ -490,20 +522,18 @@ export class FileService implements Component {
   }
 
   /**
-   * The disk is full: the chunks written since the last sync are synced and added to the bitmap
-   * the record will hold, so nothing received is lost (files.md §4.1). A sync that fails too
-   * leaves the last synced bitmap: those chunks are asked again on resume.
+   * The disk is full: every chunk whose write returned is synced and recorded, so nothing
+   * received is lost (files.md §4.1). A sync that fails too leaves the last synced bitmap: those
+   * chunks are asked again on resume.
    */
   async #keepWritten (t: Transfer, inc: Incoming): Promise<void> {
     if (inc.syncTimer !== null) this.opts.scheduler.clearTimer(inc.syncTimer)
     inc.syncTimer = null
     await inc.writes.catch(() => {})
-    const held = new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap)
-    for (const i of inc.written) held.markHave(i)
-    inc.written = []
+    const bitmap = inc.written.bitmap()
     try {
       await inc.partial?.sync()
-      t.bitmap = held.bitmap()
+      t.bitmap = bitmap
     } catch (err) { this.#warn(err, 'sync on a full disk') }
   }
 
@@ -515,7 +545,7 @@ export class FileService implements Component {
   #incoming (t: Transfer): Incoming {
     let inc = this.#in.get(t.id)
     if (inc === undefined) {
-      inc = { core: null, partial: null, writes: Promise.resolve(), unsynced: 0, written: [], syncTimer: null, lastDataAt: this.opts.now(), finishing: false, failing: false }
+      inc = { core: null, partial: null, writes: Promise.resolve(), unsynced: 0, written: new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap), syncTimer: null, lastDataAt: this.opts.now(), finishing: false, failing: false }
       this.#in.set(t.id, inc)
     }
     inc.core ??= new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap)
@@ -618,7 +648,28 @@ export class FileService implements Component {
   }
 
   async #save (t: Transfer): Promise<void> {
+    if (this.#transfers.get(t.id) !== t) return // forgotten (#prune): it is not written back
     await this.opts.store().putTransfer(t.id, encodeTransfer(t))
+  }
+
+  /**
+   * Forgets ended transfers (done, declined, cancelled, failed) older than keepEndedMs, and all but
+   * the newest keepEnded of them: their records, and the partial file one stopped by a full disk
+   * kept. Received files stay where they were placed (files.md §5.3).
+   */
+  async #prune (): Promise<void> {
+    this.#prunedAt = this.opts.now()
+    const maxAge = this.opts.keepEndedMs()
+    const keep = this.opts.keepEnded()
+    const ended = [...this.#transfers.values()].filter(t => TERMINAL.has(t.state)).sort((a, b) => b.updatedAt - a.updatedAt)
+    const gone = ended.filter((t, i) => i >= keep || (maxAge > 0 && this.#prunedAt - t.updatedAt > maxAge))
+    for (const t of gone) {
+      const resumable = this.#resumable(t)
+      this.#transfers.delete(t.id)
+      await this.opts.store().removeTransfer(t.id)
+      if (resumable) await this.opts.disk.removeFile(this.#partialPath(t)).catch(() => {})
+    }
+    if (gone.length > 0) this.opts.log.info({ forgotten: gone.length }, 'ended file transfers forgotten')
   }
 
   #emit (t: Transfer): void {
@@ -633,6 +684,7 @@ export class FileService implements Component {
   /** Chunks asked for and not come within REQUEST_STALL_MS are asked again (files.md §3.2). */
   #tick (): void {
     const now = this.opts.now()
+    if (now - this.#prunedAt >= PRUNE_EVERY_MS) void this.#prune().catch(err => { this.#warn(err, 'forgetting ended transfers') })
     for (const [id, inc] of this.#in) {
       const t = this.#transfers.get(id)
       if (t === undefined || t.state !== 'active' || inc.core === null || inc.core.inFlight === 0 || now - inc.lastDataAt < REQUEST_STALL_MS) continue

@@ -8,6 +8,7 @@ import t, { type Test } from 'tap'
 import { type TestNode } from '../../src/node/testnet.js'
 import { MemoryFileDisk } from '../../src/files/disk-memory.js'
 import type { TransferJson } from '../../src/files/transfer.js'
+import type { NodeFileOptions } from '../../src/node/node.js'
 import { testnet, receipted } from '../node/helpers.js'
 import { testRng } from '../helpers/seed.js'
 
@@ -179,6 +180,49 @@ t.test('any other write error ends the transfer and removes the partial file', a
   t.equal(transfer(alice, id)?.reason, 'peer: i/o error')
   t.equal(bDisk.partialBytes(`${net.nodes[2]!.opts.paths.home}/files/${id}.part`), undefined, 'the partial file removed')
   await t.rejects(bob.files.resume(id), { code: 'BAD_ARGUMENT' }, 'and it cannot be resumed')
+})
+
+t.test('a contact cannot fill the disk with small files: auto-accepting stops at the pending budget, then the user is asked', async t => {
+  const rng = testRng(t, 0xb0d9)
+  const { net, alice, bob, aDisk } = await pair(t, 79, { files: () => ({ autoAcceptBytes: () => 10 * CHUNK, autoAcceptPendingBytes: () => 25 * CHUNK }) })
+  for (const name of ['a', 'b', 'c', 'd']) aDisk.files.set(`/src/${name}`, bytesOf(rng, 10 * CHUNK))
+  // three offers at once, each under autoAcceptBytes: two fit the 25-chunk budget, the third would not
+  const [a, b, c] = await net.drive(Promise.all(['a', 'b', 'c'].map(async name => await alice.files.send(bob.fingerprint, `/src/${name}`)))) as [TransferJson, TransferJson, TransferJson]
+  await net.until(() => stateOf(bob, c.id) === 'offered' && [a, b].every(x => stateOf(bob, x.id) !== undefined), 60_000, 'the three offers at Bob')
+  await net.until(() => stateOf(bob, a.id) === 'done' && stateOf(bob, b.id) === 'done', 120_000, 'the first two accepted and received')
+  t.equal(stateOf(bob, c.id), 'offered', 'the third waits for Bob')
+  t.ok(bob.seen.some(e => e.type === 'file' && (e.transfer as TransferJson).id === c.id && (e.transfer as TransferJson).state === 'offered'), 'and clients are told of it')
+  // the budget is for what is accepted and not yet received: with nothing pending, the next fits again
+  const d = await net.drive(alice.files.send(bob.fingerprint, '/src/d'))
+  await net.until(() => stateOf(bob, d.id) === 'done', 120_000, 'a later file accepted without asking')
+  t.equal(stateOf(bob, c.id), 'offered', 'the one that was asked about still waits')
+  await net.drive(bob.files.accept(c.id))
+  await net.until(() => stateOf(bob, c.id) === 'done' && stateOf(alice, c.id) === 'done', 120_000, 'accepted by Bob, it arrives')
+})
+
+t.test('ended transfers are forgotten beyond transfersKeep and after transfersKeepDays; received files stay', async t => {
+  const rng = testRng(t, 0x9f0e)
+  const files = (): NodeFileOptions => ({ keepEnded: () => 2, keepEndedMs: () => 10 * 60_000 })
+  const { net, alice, bob, aDisk, bDisk } = await pair(t, 80, { files })
+  const ids: string[] = []
+  for (const k of [0, 1, 2, 3]) {
+    aDisk.files.set(`/src/k${k}`, bytesOf(rng, 3 * CHUNK))
+    const { id } = await net.drive(alice.files.send(bob.fingerprint, `/src/k${k}`))
+    await net.until(() => stateOf(bob, id) === 'done' && stateOf(alice, id) === 'done', 120_000, `file ${k} done`)
+    ids.push(id)
+    await net.advance(1000) // each ends at its own time: the oldest go first
+  }
+  await net.advance(61_000) // the next look at ended transfers
+  t.same(bob.files.list().map(x => x.id), ids.slice(2), 'Bob keeps the newest two')
+  t.same(alice.files.list().map(x => x.id), ids.slice(2), 'and so does Alice')
+  t.equal([...bDisk.files.keys()].filter(p => p.includes('/downloads/k')).length, 4, 'every received file is still there')
+  await net.stop(2)
+  const bob2 = await net.restart(2)
+  t.same(bob2.files.list().map(x => x.id), ids.slice(2), 'forgotten in the store too: not back after a restart')
+  await net.advance(10 * 60_000 + 61_000)
+  t.same(bob2.files.list(), [], 'older than transfersKeepDays: forgotten')
+  t.same(alice.files.list(), [], 'on both sides')
+  t.equal([...bDisk.files.keys()].filter(p => p.includes('/downloads/k')).length, 4, 'the files stay')
 })
 
 t.test('chat goes on during a transfer', async t => {
