@@ -2,7 +2,7 @@
 // test, partial files are byte arrays, "synced" bytes are what survives a simulated crash
 // (`crash()` drops whatever was written since the last sync), and placing never overwrites.
 import { basename, join } from 'node:path'
-import { candidateName, type FileDisk, type PartialFile } from './disk.js'
+import { candidateName, type FileDisk, type PartialFile, type SourceFile } from './disk.js'
 
 export class MemoryFileDisk implements FileDisk {
   readonly files = new Map<string, Uint8Array>()
@@ -27,8 +27,17 @@ export class MemoryFileDisk implements FileDisk {
     return f.length
   }
 
-  async readChunk (path: string, offset: number, length: number): Promise<Uint8Array> {
-    return this.#need(path).slice(offset, offset + length)
+  async openSource (path: string): Promise<SourceFile> {
+    this.#need(path)
+    return {
+      // read at each call, as from an open file: a test that alters the source is seen
+      read: async (offset, length, into) => {
+        const bytes = this.#need(path).subarray(offset, offset + length)
+        into.set(bytes)
+        return into.subarray(0, bytes.length)
+      },
+      close: async () => {}
+    }
   }
 
   async openPartial (path: string): Promise<PartialFile> {

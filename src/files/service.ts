@@ -11,18 +11,20 @@ import type { Scheduler, TimerHandle } from '../io/scheduler.js'
 import type { Store } from '../store/index.js'
 import type { MessagingService } from '../messaging/service.js'
 import type { PeerLink } from '../messaging/link.js'
-import { encodeFileFrame } from '../messaging/frames.js'
+import { encodeFileFrame, fileFrame } from '../messaging/frames.js'
 import { CANCEL_REASON_NAMES, CancelReason, CHUNK_SIZE, decodeFileMessage, encodeFileMessage, FileKind, isChunkSize, type FileMessage, type Offer } from './codec.js'
 import { chunkCount, chunkLength, HashTree, leafHash } from './merkle.js'
 import { ReceiverCore } from './receiver-core.js'
 import { nextState, TERMINAL, type TransferEvent } from './state.js'
 import { decodeTransfer, encodeTransfer, transferJson, type Transfer, type TransferJson } from './transfer.js'
-import { sanitiseName, type FileDisk, type PartialFile } from './disk.js'
+import { sanitiseName, type FileDisk, type PartialFile, type SourceFile } from './disk.js'
 import { constantTimeEqual } from '../crypto/primitives.js'
 import { mediaTypeOf } from './media-type.js'
 
 /** chunks a receiver asks for at once (files.md §3.2) */
 export const RECEIVE_WINDOW = 32
+/** a receiver asks again once this many of its window's chunks have come (files.md §3.2) */
+export const REQUEST_BATCH = 8
 /** DATA bytes a sender keeps unacknowledged in a link's channel (files.md §3.3) */
 export const FILE_INFLIGHT_BYTES = 512 * 1024
 /** chunks queued per transfer at the sender (files.md §5.4) */
@@ -63,7 +65,20 @@ export interface FileServiceOptions {
   corruptChunk?: number
 }
 
-interface Outgoing { tree: HashTree | null, hashing: Promise<void> | null, queue: number[], queued: Set<number>, pumping: boolean, poll: TimerHandle | null }
+interface Outgoing {
+  tree: HashTree | null
+  hashing: Promise<void> | null
+  queue: number[]
+  queued: Set<number>
+  pumping: boolean
+  poll: TimerHandle | null
+  /** the source, open while chunks are being sent; closed when the transfer ends or the daemon stops */
+  source: SourceFile | null
+  /** the transfer ended or the daemon stops: the source is closed and not opened again */
+  closed: boolean
+  /** one chunk's bytes, read into again for each chunk (the DATA encoder copies them out) */
+  buffer: Uint8Array
+}
 interface Incoming {
   core: ReceiverCore | null
   partial: PartialFile | null
@@ -139,6 +154,7 @@ export class FileService implements Component {
       if (out.poll !== null) this.opts.scheduler.clearTimer(out.poll)
       out.poll = null
       out.queue = []
+      await this.#closeSource(out)
     }
     for (const [id, inc] of this.#in) {
       const t = this.#transfers.get(id)
@@ -309,7 +325,8 @@ export class FileService implements Component {
         const verdict = core.onData(m.index, m.data, m.proof)
         if (verdict === 'verified') {
           core.markHave(m.index) // held from now: never asked again (written below, or the transfer fails)
-          const data = m.data.slice()
+          // the message is the channel's own allocation, never reused (transport/reliable/recv-stream.ts): no copy
+          const data = m.data
           const index = m.index
           inc.writes = inc.writes.then(async () => {
             inc.partial ??= await this.opts.disk.openPartial(this.#partialPath(t))
@@ -322,7 +339,9 @@ export class FileService implements Component {
         } else if (verdict === 'bad-proof') t.badChunks++
         else if (verdict === 'duplicate') t.duplicateChunks++
         else this.unexpected++
-        if (!core.complete) this.#request(t, link)
+        // asked again in batches, not one REQUEST frame per chunk: at least RECEIVE_WINDOW -
+        // REQUEST_BATCH chunks stay asked for, more than the sender keeps in flight (files.md §3.2)
+        if (!core.complete && RECEIVE_WINDOW - core.inFlight >= REQUEST_BATCH) this.#request(t, link)
       }
     }
   }
@@ -564,7 +583,7 @@ export class FileService implements Component {
   #outgoing (t: Transfer): Outgoing {
     let out = this.#out.get(t.id)
     if (out !== undefined) return out
-    const o: Outgoing = { tree: null, hashing: null, queue: [], queued: new Set(), pumping: false, poll: null }
+    const o: Outgoing = { tree: null, hashing: null, queue: [], queued: new Set(), pumping: false, poll: null, source: null, closed: false, buffer: new Uint8Array(t.chunkSize) }
     this.#out.set(t.id, o)
     o.hashing = (async () => {
       const leaves: Uint8Array[] = []
@@ -591,10 +610,11 @@ export class FileService implements Component {
     out.pumping = true
     const tree = out.tree
     const run = async (): Promise<void> => {
-      while (out.queue.length > 0 && t.state === 'active' && !link.closed && link.rs.sendBufferedBytes < FILE_INFLIGHT_BYTES) {
+      while (!out.closed && out.queue.length > 0 && t.state === 'active' && !link.closed && link.rs.sendBufferedBytes < FILE_INFLIGHT_BYTES) {
         const index = out.queue.shift() as number
         out.queued.delete(index)
-        let data = await this.opts.disk.readChunk(t.source as string, index * t.chunkSize, chunkLength(t.size, t.chunkSize, index))
+        out.source ??= await this.opts.disk.openSource(t.source as string)
+        let data = await out.source.read(index * t.chunkSize, chunkLength(t.size, t.chunkSize, index), out.buffer)
         if (!constantTimeEqual(leafHash(data), tree.leaf(index) as Uint8Array)) throw Object.assign(new Error(`${t.source as string} changed since it was offered`), { code: 'SOURCE_CHANGED' })
         if (this.#corrupt === index && data.length > 0) {
           this.#corrupt = undefined
@@ -602,19 +622,33 @@ export class FileService implements Component {
           data[0] = (data[0] as number) ^ 0x01
         }
         t.chunkBytes += data.length
-        const frame = encodeFileFrame(encodeFileMessage({ kind: FileKind.DATA, id: idBytes(t.id), index, proof: tree.proof(index), data }))
+        const msg: FileMessage = { kind: FileKind.DATA, id: idBytes(t.id), index, proof: tree.proof(index), data }
+        const frame = fileFrame(headroom => encodeFileMessage(msg, headroom))
         // acknowledged: room in the channel again
         link.send(frame).then(() => { this.#pump(t) }, () => {})
       }
     }
     run().catch(err => this.#failLocal(t, err)).finally(() => {
       out.pumping = false
+      if (out.closed) { void this.#dropSource(out); return }
       if (out.queue.length === 0 || link.closed || t.state !== 'active') return
       if (link.rs.sendBufferedBytes < FILE_INFLIGHT_BYTES) { this.#pump(t); return }
       // the channel tells of acknowledgements only when it is flushed or on the link's 50 ms check:
       // look again soon, so the window refills as the peer acknowledges rather than in bursts
       if (out.poll === null) out.poll = this.opts.scheduler.setTimer(PUMP_POLL_MS, () => { out.poll = null; this.#pump(t) })
     })
+  }
+
+  /** Closes the source, at once or, while the pump reads from it, when its loop stops. */
+  async #closeSource (out: Outgoing): Promise<void> {
+    out.closed = true
+    if (!out.pumping) await this.#dropSource(out)
+  }
+
+  async #dropSource (out: Outgoing): Promise<void> {
+    const source = out.source
+    out.source = null
+    await source?.close().catch(() => {})
   }
 
   // ---- state, persistence, timers ----
@@ -636,6 +670,7 @@ export class FileService implements Component {
     const out = this.#out.get(t.id)
     if (out?.poll !== null && out?.poll !== undefined) this.opts.scheduler.clearTimer(out.poll)
     this.#out.delete(t.id)
+    if (out !== undefined) await this.#closeSource(out)
     const inc = this.#in.get(t.id)
     if (inc === undefined) return
     this.#in.delete(t.id)
