@@ -25,6 +25,8 @@ import { mediaTypeOf } from './media-type.js'
 export const RECEIVE_WINDOW = 32
 /** a receiver asks again once this many of its window's chunks have come (files.md §3.2) */
 export const REQUEST_BATCH = 8
+/** a receiver asks for nothing more while this many verified chunks wait to be written (files.md §3.2) */
+export const WRITE_BACKLOG = 64
 /** DATA bytes a sender keeps unacknowledged in a link's channel (files.md §3.3) */
 export const FILE_INFLIGHT_BYTES = 512 * 1024
 /** chunks queued per transfer at the sender (files.md §5.4) */
@@ -95,6 +97,8 @@ interface Incoming {
   finishing: boolean
   /** a local error is ending the transfer: nothing more is written or asked for */
   failing: boolean
+  /** verified chunks whose write has not returned yet */
+  backlog: number
 }
 
 export class FileService implements Component {
@@ -328,22 +332,34 @@ export class FileService implements Component {
           // the message is the channel's own allocation, never reused (transport/reliable/recv-stream.ts): no copy
           const data = m.data
           const index = m.index
+          inc.backlog++
           inc.writes = inc.writes.then(async () => {
             inc.partial ??= await this.opts.disk.openPartial(this.#partialPath(t))
             await inc.partial.write(index * t.chunkSize, data)
             inc.written.markHave(index)
             inc.unsynced++
           })
-          inc.writes.catch(() => {}) // handled below
+          // written (or failed): room in the backlog, maybe for more requests
+          inc.writes.finally(() => { inc.backlog--; this.#askMore(t, inc) }).catch(() => {}) // a failure is handled below
           this.#afterWrite(t, inc)
         } else if (verdict === 'bad-proof') t.badChunks++
         else if (verdict === 'duplicate') t.duplicateChunks++
         else this.unexpected++
-        // asked again in batches, not one REQUEST frame per chunk: at least RECEIVE_WINDOW -
-        // REQUEST_BATCH chunks stay asked for, more than the sender keeps in flight (files.md §3.2)
-        if (!core.complete && RECEIVE_WINDOW - core.inFlight >= REQUEST_BATCH) this.#request(t, link)
+        this.#askMore(t, inc, link)
       }
     }
+  }
+
+  /**
+   * Asks for more chunks in batches, not one REQUEST frame per chunk: at least RECEIVE_WINDOW -
+   * REQUEST_BATCH chunks stay asked for, more than the sender keeps in flight; and not while
+   * WRITE_BACKLOG chunks wait for the disk, so a disk slower than the link (an fsync under way)
+   * holds memory to that, not to the whole file (files.md §3.2).
+   */
+  #askMore (t: Transfer, inc: Incoming, link = this.#link(t.peer)): void {
+    const core = inc.core
+    if (link === undefined || core === null || core.complete || inc.backlog >= WRITE_BACKLOG) return
+    if (RECEIVE_WINDOW - core.inFlight >= REQUEST_BATCH) this.#request(t, link)
   }
 
   /** The receiver resumed a transfer it had stopped on a full disk: serve it again (files.md §4.1). */
@@ -564,7 +580,7 @@ export class FileService implements Component {
   #incoming (t: Transfer): Incoming {
     let inc = this.#in.get(t.id)
     if (inc === undefined) {
-      inc = { core: null, partial: null, writes: Promise.resolve(), unsynced: 0, written: new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap), syncTimer: null, lastDataAt: this.opts.now(), finishing: false, failing: false }
+      inc = { core: null, partial: null, writes: Promise.resolve(), unsynced: 0, written: new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap), syncTimer: null, lastDataAt: this.opts.now(), finishing: false, failing: false, backlog: 0 }
       this.#in.set(t.id, inc)
     }
     inc.core ??= new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap)
