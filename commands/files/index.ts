@@ -5,7 +5,7 @@ import { transferLine } from '../../src/cli/files.js'
 import { terminalSafe } from '../../src/platform/terminal-text.js'
 
 export default class Files extends BaseCommand {
-  static override description = 'List file transfers, both ways, with state and progress. Answer an offer with `dmess files accept|decline <id>`; stop one with `dmess files cancel <id>`'
+  static override description = 'List file transfers, both ways, with state and progress. Answer an offer with `dmess files accept|decline <id>`; stop one with `dmess files cancel <id>`; one stopped by a full disk goes on with `dmess files resume <id>`'
   static override flags = {
     json: Flags.boolean({ description: 'print an array of transfers: {"id","direction","peer","name","size","mediaType","root","state","reason","bytesDone","path","source","chunkBytesSent","chunkBytesReceived","badChunks","duplicateChunks","createdAt","updatedAt"}' })
   }

@@ -61,6 +61,7 @@ export async function run (): Promise<void> {
     await makeFile(file, MB)
     await dmess(['config', 'set', 'downloadDir', join(dir, 'downloads'), '--home', bob.home])
     await dmess(['config', 'set', 'autoAcceptBytes', String(MB * 1024 * 1024), '--home', bob.home])
+    await dmess(['config', 'set', 'autoAcceptPendingBytes', String(MB * 1024 * 1024), '--home', bob.home])
     await startDaemon(alice, bob)
     await startDaemon(bob, alice)
     const ca = await IpcClient.connect(join(alice.home, 'daemon.sock'))

@@ -11,5 +11,8 @@ const ID_SHOWN = 8
 export function transferNotice (t: ChatTransfer): string {
   const id = t.id.slice(0, ID_SHOWN)
   const what = `file ${terminalSafe(t.name)} (${id}): ${t.state}${t.reason === null ? '' : ` (${terminalSafe(t.reason)})`}`
-  return t.direction === 'in' && t.state === 'offered' ? `${what} — dmess files accept ${id}` : what
+  if (t.direction === 'in' && t.state === 'offered') return `${what} — dmess files accept ${id}`
+  // stopped by our full disk (proto-spec/files.md §4.1)
+  if (t.direction === 'in' && t.state === 'failed' && t.reason === 'disk full') return `${what} — free space, then dmess files resume ${id}`
+  return what
 }

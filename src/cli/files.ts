@@ -27,10 +27,15 @@ function duration (s: number): string {
   return h > 0 ? `${h}:${mm}:${ss}` : `${mm}:${ss}`
 }
 
+/** What to do about a transfer stopped by our full disk (proto-spec/files.md §4.1). */
+export function resumeHint (t: TransferJson): string {
+  return t.direction === 'in' && t.state === 'failed' && t.reason === 'disk full' ? ` — free space, then dmess files resume ${t.id.slice(0, 8)}` : ''
+}
+
 /** `a1b2c3d4  out  report.pdf  active  45% of 20 MiB` */
 export function transferLine (t: TransferJson, peerLabel: string): string {
   const pct = t.size === 0 ? 100 : Math.floor(100 * t.bytesDone / t.size)
-  const why = t.reason === null ? '' : ` (${terminalSafe(t.reason)})`
+  const why = t.reason === null ? '' : ` (${terminalSafe(t.reason)}${resumeHint(t)})`
   const where = t.path === null ? '' : ` → ${terminalSafe(t.path)}`
   return `${t.id.slice(0, 8)}  ${t.direction === 'in' ? 'from' : 'to'} ${peerLabel}  ${terminalSafe(t.name)}  ${t.state}${why}  ${pct}% of ${bytesText(t.size)}${where}`
 }

@@ -29,6 +29,15 @@ function parseBool (text: string): boolean {
   throw errors.BAD_CONFIG(`expected true or false, got "${text}"`)
 }
 
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0
+
+/** A whole number ≥ 0 (bytes, days, transfers); `what` names it in the error. */
+function parseCount (text: string, what: string): number {
+  const n = Number(text.trim())
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n)) throw errors.BAD_CONFIG(`expected ${what}, got "${text}"`)
+  return n
+}
+
 /** "host:port" (IPv6 as "[addr]:port") with a port the daemon can dial, 1-65535: what --bootstrap takes. */
 function isHostPort (text: string): boolean {
   return hostPortFromText(text) !== null
@@ -114,12 +123,30 @@ export const CONFIG_SCHEMA = {
   autoAcceptBytes: {
     default: 16 * 1024 * 1024,
     doc: 'files from contacts up to this many bytes are accepted without asking (0: always ask); read when the daemon starts',
+    parse: (t: string) => parseCount(t, 'a number of bytes'),
+    check: isCount
+  },
+  autoAcceptPendingBytes: {
+    default: 64 * 1024 * 1024,
+    doc: 'a file is accepted without asking only while the files accepted from that contact and not yet received, it included, stay within this many bytes: many small files cannot fill your disk; above it you are asked; read when the daemon starts',
+    parse: (t: string) => parseCount(t, 'a number of bytes'),
+    check: isCount
+  },
+  transfersKeepDays: {
+    default: 30,
+    doc: 'finished, declined, cancelled and failed file transfers are forgotten this many days after they ended (received files stay where they are; 0: not by age); read when the daemon starts',
+    parse: (t: string) => parseCount(t, 'a number of days'),
+    check: isCount
+  },
+  transfersKeep: {
+    default: 500,
+    doc: 'at most this many ended file transfers are kept in `dmess files`, the oldest forgotten first (at least 1); read when the daemon starts',
     parse: (t: string) => {
-      const n = Number(t.trim())
-      if (!/^\d+$/.test(t.trim()) || !Number.isSafeInteger(n)) throw errors.BAD_CONFIG(`expected a number of bytes, got "${t}"`)
+      const n = parseCount(t, 'a number of transfers')
+      if (n < 1) throw errors.BAD_CONFIG(`expected at least 1 transfer, got "${t}"`)
       return n
     },
-    check: (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0
+    check: (v: unknown): v is number => isCount(v) && v >= 1
   },
   notify: {
     default: 'off' as NotifyMode,

@@ -7,7 +7,7 @@
 // down in proto-spec/crypto-policy.md.
 import {
   createPrivateKey, createPublicKey, diffieHellman, sign as nodeSign, verify as nodeVerify,
-  createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes as nodeRandomBytes,
+  createCipheriv, createDecipheriv, createHash, createHmac, hash as nodeHashOnce, hkdfSync, randomBytes as nodeRandomBytes,
   timingSafeEqual, generateKeyPairSync, type KeyObject, type CipherGCM, type JsonWebKey
 } from 'node:crypto'
 import { errors } from '../errors.js'
@@ -442,6 +442,11 @@ export const xchacha = {
 }
 
 // ---- Hashes and KDFs ----
+/** SHA-256 of one buffer in one call: no hash object to make (the Merkle tree's inner nodes, src/files/merkle.ts). */
+export function sha256Once (data: Uint8Array): Uint8Array {
+  return nodeHashOnce('sha256', data, 'buffer')
+}
+
 export function sha256 (...parts: Uint8Array[]): Uint8Array {
   const h = createHash('sha256')
   for (const p of parts) h.update(p)

@@ -59,12 +59,22 @@ export interface DaemonOptions {
 export interface FileSettings {
   downloadDir: string
   autoAcceptBytes: number
+  autoAcceptPendingBytes: number
+  /** ended transfers are forgotten after this long (0: not by age), and beyond this many (files.md §5.3) */
+  keepEndedMs: number
+  keepEnded: number
   /** test hook, only under the test runner (run.ts fileSettings) */
   corruptChunk?: number
 }
 
 function nodeFileOptions (f: FileSettings): NodeFileOptions {
-  return { downloadDir: () => f.downloadDir, autoAcceptBytes: () => f.autoAcceptBytes, ...(f.corruptChunk === undefined ? {} : { corruptChunk: f.corruptChunk }) }
+  return {
+    downloadDir: () => f.downloadDir,
+    autoAcceptBytes: () => f.autoAcceptBytes,
+    autoAcceptPendingBytes: () => f.autoAcceptPendingBytes,
+    keepEndedMs: () => f.keepEndedMs,
+    keepEnded: () => f.keepEnded,
+    ...(f.corruptChunk === undefined ? {} : { corruptChunk: f.corruptChunk }) }
 }
 
 /** A stop() of one component that takes longer than this is abandoned (logged) so shutdown ends. */

@@ -21,6 +21,7 @@ export interface FilesSpec {
   'files.accept': { params: { id: string }, result: TransferJson }
   'files.decline': { params: { id: string }, result: TransferJson }
   'files.cancel': { params: { id: string }, result: TransferJson }
+  'files.resume': { params: { id: string }, result: TransferJson }
 }
 
 function str (p: P, key: string, max = MAX_PATH_BYTES): string {
@@ -61,5 +62,6 @@ export const FILES_METHODS: Record<keyof FilesSpec, Handler> = {
   'files.list': async ctx => needFiles(ctx).list(),
   'files.accept': async (ctx, p) => await needFiles(ctx).accept(str(p, 'id', 64)),
   'files.decline': async (ctx, p) => await needFiles(ctx).decline(str(p, 'id', 64)),
-  'files.cancel': async (ctx, p) => await needFiles(ctx).cancel(str(p, 'id', 64))
+  'files.cancel': async (ctx, p) => await needFiles(ctx).cancel(str(p, 'id', 64)),
+  'files.resume': async (ctx, p) => await needFiles(ctx).resume(str(p, 'id', 64))
 }

@@ -3,7 +3,7 @@
 import type { LevelWithSilent } from 'pino'
 import { secureHome, type HomePaths } from '../config/home.js'
 import { loadConfig } from '../config/config.js'
-import type { NotifyMode } from '../config/schema.js'
+import type { Config, NotifyMode } from '../config/schema.js'
 import { homedir } from 'node:os'
 import { resolve } from 'node:path'
 import { defaultDownloadDir } from '../files/disk.js'
@@ -30,7 +30,7 @@ export interface DaemonSettings {
   peers: StaticPeer[]
   bootstrap: HostPort[]
   logLevel: LevelWithSilent
-  /** where received files go, and what is accepted unasked (config downloadDir, autoAcceptBytes; proto-spec/files.md §5) */
+  /** where received files go, what is accepted unasked, how long ended transfers are kept (config downloadDir, autoAcceptBytes, autoAcceptPendingBytes, transfersKeepDays, transfersKeep; proto-spec/files.md §5) */
   files: FileSettings
   /** desktop notifications for messages while no chat is open (config notify; notify.ts) */
   notify: NotifyMode
@@ -85,7 +85,7 @@ export async function resolveSettings (paths: HomePaths, flags: DaemonFlags): Pr
     peers: (flags.peer ?? []).map(parsePeer),
     bootstrap: bootstrap.map(b => parseHostPort(b, source)),
     logLevel: config.logLevel as LevelWithSilent,
-    files: fileSettings(config.downloadDir, config.autoAcceptBytes),
+    files: fileSettings(config),
     notify: config.notify,
     ...(flags['log-format'] === undefined ? {} : { logFormat: logFormat(flags['log-format']) })
   }
@@ -96,9 +96,15 @@ export async function resolveSettings (paths: HomePaths, flags: DaemonFlags): Pr
  * proto-spec/files.md §6) is honoured only under the test runner (TAP=1, which tap sets for every
  * test process and what it spawns), never in a user's daemon.
  */
-export function fileSettings (downloadDir: string, autoAcceptBytes: number, env: NodeJS.ProcessEnv = process.env): FileSettings {
-  const dir = downloadDir === '' ? defaultDownloadDir(env) : resolve(downloadDir.replace(/^~(?=$|\/)/, homedir()))
-  const out: FileSettings = { downloadDir: dir, autoAcceptBytes }
+export function fileSettings (config: Pick<Config, 'downloadDir' | 'autoAcceptBytes' | 'autoAcceptPendingBytes' | 'transfersKeepDays' | 'transfersKeep'>, env: NodeJS.ProcessEnv = process.env): FileSettings {
+  const dir = config.downloadDir === '' ? defaultDownloadDir(env) : resolve(config.downloadDir.replace(/^~(?=$|\/)/, homedir()))
+  const out: FileSettings = {
+    downloadDir: dir,
+    autoAcceptBytes: config.autoAcceptBytes,
+    autoAcceptPendingBytes: config.autoAcceptPendingBytes,
+    keepEndedMs: config.transfersKeepDays * 86_400_000,
+    keepEnded: config.transfersKeep
+  }
   const corrupt = env.DMESS_TEST_CORRUPT_CHUNK
   if (env.TAP === '1' && corrupt !== undefined && /^\d+$/.test(corrupt)) out.corruptChunk = Number(corrupt)
   return out

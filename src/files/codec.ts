@@ -60,14 +60,20 @@ export function isChunkSize (n: number): boolean {
   return Number.isInteger(n) && n >= CHUNK_SIZE_MIN && n <= CHUNK_SIZE_MAX && (n & (n - 1)) === 0
 }
 
-/** Throws on what we would never send (a programming error, not network input). */
-export function encodeFileMessage (m: FileMessage): Uint8Array {
+/**
+ * Throws on what we would never send (a programming error, not network input). With `headroom`,
+ * the message starts that many bytes into the buffer returned, so a frame header can be put in
+ * front without copying a 32 KiB chunk again (messaging/frames.ts fileFrame).
+ */
+export function encodeFileMessage (m: FileMessage, headroom = 0): Uint8Array {
   if (m.id.length !== TRANSFER_ID_BYTES) throw new RangeError('transfer id must be 16 bytes')
+  let whole = new Uint8Array(0)
   const head = (extra: number): { out: Uint8Array, view: DataView } => {
-    const out = new Uint8Array(1 + TRANSFER_ID_BYTES + extra)
+    whole = new Uint8Array(headroom + 1 + TRANSFER_ID_BYTES + extra)
+    const out = whole.subarray(headroom)
     out[0] = m.kind
     out.set(m.id, 1)
-    return { out, view: new DataView(out.buffer) }
+    return { out, view: new DataView(whole.buffer, headroom) }
   }
   const at = 1 + TRANSFER_ID_BYTES
   switch (m.kind) {
@@ -86,23 +92,24 @@ export function encodeFileMessage (m: FileMessage): Uint8Array {
       o += name.length
       out[o++] = media.length
       out.set(media, o)
-      return out
+      return whole
     }
     case FileKind.ACCEPT:
     case FileKind.DECLINE:
     case FileKind.DONE:
-      return head(0).out
+      head(0)
+      return whole
     case FileKind.CANCEL: {
       const { out } = head(1)
       out[at] = m.reason
-      return out
+      return whole
     }
     case FileKind.REQUEST: {
       if (m.ranges.length < 1 || m.ranges.length > REQUEST_MAX_RANGES) throw new RangeError('request must hold 1..64 ranges')
       const { out, view } = head(1 + 8 * m.ranges.length)
       out[at] = m.ranges.length
       m.ranges.forEach((r, i) => { view.setUint32(at + 1 + 8 * i, r.first); view.setUint32(at + 5 + 8 * i, r.count) })
-      return out
+      return whole
     }
     case FileKind.DATA: {
       const { out, view } = head(4 + 1 + HASH_BYTES * m.proof.length + m.data.length)
@@ -110,7 +117,7 @@ export function encodeFileMessage (m: FileMessage): Uint8Array {
       out[at + 4] = m.proof.length
       m.proof.forEach((h, i) => out.set(h, at + 5 + HASH_BYTES * i))
       out.set(m.data, at + 5 + HASH_BYTES * m.proof.length)
-      return out
+      return whole
     }
   }
 }

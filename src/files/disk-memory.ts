@@ -2,7 +2,7 @@
 // test, partial files are byte arrays, "synced" bytes are what survives a simulated crash
 // (`crash()` drops whatever was written since the last sync), and placing never overwrites.
 import { basename, join } from 'node:path'
-import { candidateName, type FileDisk, type PartialFile } from './disk.js'
+import { candidateName, type FileDisk, type PartialFile, type SourceFile } from './disk.js'
 
 export class MemoryFileDisk implements FileDisk {
   readonly files = new Map<string, Uint8Array>()
@@ -10,6 +10,8 @@ export class MemoryFileDisk implements FileDisk {
   readonly #partials = new Map<string, { live: Uint8Array, durable: Uint8Array }>()
   /** when set, writes fail with this errno code (a full disk: ENOSPC) */
   failWrites: string | null = null
+  /** when set, the bytes partial and placed files may take in all: a write that would grow past it fails with ENOSPC, as a full disk */
+  capacity: number | null = null
 
   async statSource (path: string): Promise<{ size: number, isDirectory: boolean } | null> {
     const f = this.files.get(path)
@@ -25,8 +27,17 @@ export class MemoryFileDisk implements FileDisk {
     return f.length
   }
 
-  async readChunk (path: string, offset: number, length: number): Promise<Uint8Array> {
-    return this.#need(path).slice(offset, offset + length)
+  async openSource (path: string): Promise<SourceFile> {
+    this.#need(path)
+    return {
+      // read at each call, as from an open file: a test that alters the source is seen
+      read: async (offset, length, into) => {
+        const bytes = this.#need(path).subarray(offset, offset + length)
+        into.set(bytes)
+        return into.subarray(0, bytes.length)
+      },
+      close: async () => {}
+    }
   }
 
   async openPartial (path: string): Promise<PartialFile> {
@@ -39,6 +50,8 @@ export class MemoryFileDisk implements FileDisk {
     return {
       write: async (offset, bytes) => {
         if (this.failWrites !== null) throw Object.assign(new Error(`write: ${this.failWrites}`), { code: this.failWrites })
+        const grow = Math.max(0, offset + bytes.length - part.live.length)
+        if (this.capacity !== null && this.used() + grow > this.capacity) throw Object.assign(new Error('write: no space left on device'), { code: 'ENOSPC' })
         if (offset + bytes.length > part.live.length) {
           const grown = new Uint8Array(offset + bytes.length)
           grown.set(part.live)
@@ -53,6 +66,14 @@ export class MemoryFileDisk implements FileDisk {
 
   /** The partial file's bytes as written (tests alter them to play a disk that lost or changed data). */
   partialBytes (path: string): Uint8Array | undefined { return this.#partials.get(path)?.live }
+
+  /** Bytes taken by partial and placed files (what `capacity` bounds). */
+  used (): number {
+    let n = 0
+    for (const p of this.#partials.values()) n += p.live.length
+    for (const f of this.files.values()) n += f.length
+    return n
+  }
 
   /** A crash: every partial file keeps only what its last sync made durable. */
   crash (): void {

@@ -16,12 +16,19 @@ export interface PartialFile {
 
 export interface SourceInfo { size: number, isDirectory: boolean }
 
+/** A file being sent, open while its transfer is active: one open per transfer, not per chunk. */
+export interface SourceFile {
+  /** `length` bytes from `offset` into `into` (its start); the bytes read, fewer at the end of the file */
+  read: (offset: number, length: number, into: Uint8Array) => Promise<Uint8Array>
+  close: () => Promise<void>
+}
+
 export interface FileDisk {
   /** null when there is nothing at `path` */
   statSource: (path: string) => Promise<SourceInfo | null>
   /** Calls `chunk` with each chunk of the file in order (the whole file read once). */
   readChunks: (path: string, chunkSize: number, chunk: (bytes: Uint8Array) => void) => Promise<number>
-  readChunk: (path: string, offset: number, length: number) => Promise<Uint8Array>
+  openSource: (path: string) => Promise<SourceFile>
   openPartial: (path: string) => Promise<PartialFile>
   removeFile: (path: string) => Promise<void>
   /** Puts a finished partial file into `dir` as `name` or `name (k).ext`, never over an existing file; the path it got. The partial file stays (the caller removes it once the transfer is recorded done). */
@@ -88,18 +95,20 @@ export const realFileDisk: FileDisk = {
       }
     } finally { await fh.close() }
   },
-  readChunk: async (path, offset, length) => {
+  openSource: async (path) => {
     const fh = await open(path, 'r')
-    try {
-      const buf = new Uint8Array(length)
-      let got = 0
-      while (got < length) {
-        const { bytesRead } = await fh.read(buf, got, length - got, offset + got)
-        if (bytesRead === 0) break
-        got += bytesRead
-      }
-      return buf.subarray(0, got)
-    } finally { await fh.close() }
+    return {
+      read: async (offset, length, into) => {
+        let got = 0
+        while (got < length) {
+          const { bytesRead } = await fh.read(into, got, length - got, offset + got)
+          if (bytesRead === 0) break
+          got += bytesRead
+        }
+        return into.subarray(0, got)
+      },
+      close: async () => { await fh.close() }
+    }
   },
   openPartial: async (path) => {
     await mkdir(join(path, '..'), { recursive: true, mode: 0o700 })
@@ -127,12 +136,15 @@ export const realFileDisk: FileDisk = {
         if (code(err) !== 'EXDEV' && code(err) !== 'EPERM' && code(err) !== 'ENOTSUP') throw err
         try {
           await copyFile(partial, target, fsc.COPYFILE_EXCL)
+          const fh = await open(target, 'r')
+          try { await fh.sync() } finally { await fh.close() }
         } catch (e) {
           if (code(e) === 'EEXIST') continue
+          // a copy cut short (a full disk) leaves no truncated file under the name: the partial
+          // file is still whole, and placing is tried again on resume (files.md §4.1)
+          await unlink(target).catch(() => {})
           throw e
         }
-        const fh = await open(target, 'r')
-        try { await fh.sync() } finally { await fh.close() }
       }
       await syncDir(dir)
       return target

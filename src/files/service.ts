@@ -11,21 +11,25 @@ import type { Scheduler, TimerHandle } from '../io/scheduler.js'
 import type { Store } from '../store/index.js'
 import type { MessagingService } from '../messaging/service.js'
 import type { PeerLink } from '../messaging/link.js'
-import { encodeFileFrame } from '../messaging/frames.js'
+import { encodeFileFrame, fileFrame } from '../messaging/frames.js'
 import { CANCEL_REASON_NAMES, CancelReason, CHUNK_SIZE, decodeFileMessage, encodeFileMessage, FileKind, isChunkSize, type FileMessage, type Offer } from './codec.js'
 import { chunkCount, chunkLength, HashTree, leafHash } from './merkle.js'
 import { ReceiverCore } from './receiver-core.js'
 import { nextState, TERMINAL, type TransferEvent } from './state.js'
 import { decodeTransfer, encodeTransfer, transferJson, type Transfer, type TransferJson } from './transfer.js'
-import { sanitiseName, type FileDisk, type PartialFile } from './disk.js'
+import { sanitiseName, type FileDisk, type PartialFile, type SourceFile } from './disk.js'
 import { constantTimeEqual } from '../crypto/primitives.js'
 import { mediaTypeOf } from './media-type.js'
 
 /** chunks a receiver asks for at once (files.md §3.2) */
 export const RECEIVE_WINDOW = 32
+/** a receiver asks again once this many of its window's chunks have come (files.md §3.2) */
+export const REQUEST_BATCH = 8
+/** a receiver asks for nothing more while this many verified chunks wait to be written (files.md §3.2) */
+export const WRITE_BACKLOG = 64
 /** DATA bytes a sender keeps unacknowledged in a link's channel (files.md §3.3) */
 export const FILE_INFLIGHT_BYTES = 512 * 1024
-/** chunks queued per transfer at the sender (files.md §5.3) */
+/** chunks queued per transfer at the sender (files.md §5.4) */
 export const SEND_QUEUE_MAX = 1024
 /** nothing arrived for this long with chunks asked for: ask again (files.md §3.2) */
 export const REQUEST_STALL_MS = 10_000
@@ -34,8 +38,10 @@ export const SYNC_EVERY_CHUNKS = 64
 export const SYNC_EVERY_MS = 1000
 /** how soon a sender whose DATA fills the channel looks again for room (files.md §3.3) */
 export const PUMP_POLL_MS = 2
-/** offers waiting for the user, per peer (files.md §5.3) */
+/** offers waiting for the user, per peer (files.md §5.4) */
 export const PENDING_OFFERS_PER_PEER = 64
+/** how often ended transfers are looked at for forgetting (files.md §5.3) */
+export const PRUNE_EVERY_MS = 60_000
 const TICK_MS = 1000
 /**
  * With nothing coming in there is no stall to look for (#tick): the tick slows to this, so an
@@ -53,6 +59,11 @@ export interface FileServiceOptions {
   downloadDir: () => string
   /** offers up to this size are accepted without asking (files.md §3.1) */
   autoAcceptBytes: () => number
+  /** ... while the contact's accepted, unfinished transfers, the offer included, stay within this many bytes (files.md §3.1) */
+  autoAcceptPendingBytes: () => number
+  /** ended transfers are forgotten this long after they ended (0: not by age), and beyond this many (files.md §5.3) */
+  keepEndedMs: () => number
+  keepEnded: () => number
   events: EventBus
   log: Logger
   scheduler: Scheduler
@@ -62,8 +73,39 @@ export interface FileServiceOptions {
   corruptChunk?: number
 }
 
-interface Outgoing { tree: HashTree | null, hashing: Promise<void> | null, queue: number[], queued: Set<number>, pumping: boolean, poll: TimerHandle | null }
-interface Incoming { core: ReceiverCore | null, partial: PartialFile | null, writes: Promise<void>, unsynced: number, syncTimer: TimerHandle | null, lastDataAt: number, finishing: boolean }
+interface Outgoing {
+  tree: HashTree | null
+  hashing: Promise<void> | null
+  queue: number[]
+  queued: Set<number>
+  pumping: boolean
+  poll: TimerHandle | null
+  /** the source, open while chunks are being sent; closed when the transfer ends or the daemon stops */
+  source: SourceFile | null
+  /** the transfer ended or the daemon stops: the source is closed and not opened again */
+  closed: boolean
+  /** one chunk's bytes, read into again for each chunk (the DATA encoder copies them out) */
+  buffer: Uint8Array
+}
+interface Incoming {
+  core: ReceiverCore | null
+  partial: PartialFile | null
+  writes: Promise<void>
+  unsynced: number
+  /**
+   * the chunks whose write has returned: what a sync may record (files.md §5.1). `core` marks a
+   * chunk held when it verifies, before its write, so that it is not asked again; a write that
+   * then fails (a full disk, files.md §4.1) must not reach the record
+   */
+  written: ReceiverCore
+  syncTimer: TimerHandle | null
+  lastDataAt: number
+  finishing: boolean
+  /** a local error is ending the transfer: nothing more is written or asked for */
+  failing: boolean
+  /** verified chunks whose write has not returned yet */
+  backlog: number
+}
 
 export class FileService implements Component {
   readonly name = 'files'
@@ -73,6 +115,9 @@ export class FileService implements Component {
   #timer: TimerHandle | null = null
   #running = false
   #corrupt: number | undefined
+  /** offers being auto-accepted (their record is being written): they count as pending already */
+  readonly #autoAccepting = new Set<string>()
+  #prunedAt = 0
   /** FILE bodies that did not decode */
   malformed = 0
   /** DATA for chunks not asked for, of unknown transfers, or of the wrong length */
@@ -95,6 +140,7 @@ export class FileService implements Component {
     }
     // a crash after a finished file was recorded, before its partial file went
     for (const t of this.#transfers.values()) if (t.direction === 'in' && t.state === 'done') await this.opts.disk.removeFile(this.#partialPath(t)).catch(() => {})
+    await this.#prune()
     this.#running = true
     this.opts.messaging.fileHandler = {
       frame: (link, body) => { this.#onFrame(link, body) },
@@ -118,6 +164,7 @@ export class FileService implements Component {
       if (out.poll !== null) this.opts.scheduler.clearTimer(out.poll)
       out.poll = null
       out.queue = []
+      await this.#closeSource(out)
     }
     for (const [id, inc] of this.#in) {
       const t = this.#transfers.get(id)
@@ -186,6 +233,20 @@ export class FileService implements Component {
     return this.json(t)
   }
 
+  /** Takes up a transfer that stopped on a full disk, from the chunks it holds (files.md §4.1). */
+  async resume (id: string): Promise<TransferJson> {
+    const t = this.#need(id)
+    if (!this.#resumable(t)) throw errors.BAD_ARGUMENT(`transfer ${id} is ${t.direction === 'out' ? 'outgoing' : t.state}${t.reason === undefined ? '' : ` (${t.reason})`}: only an incoming transfer stopped by a full disk can be resumed`)
+    delete t.reason
+    await this.#move(t, 'resume')
+    const inc = this.#incoming(t)
+    const link = this.#link(t.peer)
+    if (link !== undefined) this.#send(link, { kind: FileKind.ACCEPT, id: idBytes(t.id) })
+    if ((inc.core as ReceiverCore).complete) this.#finish(t, inc) // it stopped while placing the file
+    else if (link !== undefined) this.#request(t, link)
+    return this.json(t)
+  }
+
   async cancel (id: string): Promise<TransferJson> {
     const t = this.#need(id)
     if (TERMINAL.has(t.state)) throw errors.BAD_ARGUMENT(`transfer ${id} is already ${t.state}`)
@@ -203,7 +264,9 @@ export class FileService implements Component {
 
   /** What a receiver holds: its live bitmap, or, before the link is back after a restart, the stored one. */
   #heldBytes (t: Transfer): number {
-    const core = this.#in.get(t.id)?.core
+    const inc = this.#in.get(t.id)
+    // while a full disk ends it, the record's bitmap, not the chunks that verified but were not written
+    const core = inc?.failing === true ? null : inc?.core
     if (core !== null && core !== undefined) return core.haveBytes
     return t.bitmap === undefined ? 0 : new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap).haveBytes
   }
@@ -230,6 +293,7 @@ export class FileService implements Component {
     switch (m.kind) {
       case FileKind.ACCEPT:
         if (t.direction === 'out' && t.state === 'offered') await this.#move(t, 'accept')
+        else await this.#peerResumed(t)
         return
       case FileKind.DECLINE:
         if (t.direction === 'out') await this.#move(t, 'decline')
@@ -245,6 +309,7 @@ export class FileService implements Component {
       case FileKind.REQUEST: {
         if (t.direction !== 'out') return
         if (t.state === 'offered') await this.#move(t, 'accept')
+        else await this.#peerResumed(t)
         if (t.state !== 'active') {
           this.#send(link, { kind: FileKind.CANCEL, id: m.id, reason: t.state === 'cancelled' ? CancelReason.USER : CancelReason.UNKNOWN })
           return
@@ -263,27 +328,51 @@ export class FileService implements Component {
       case FileKind.DATA: {
         if (t.direction !== 'in' || t.state !== 'active') { this.unexpected++; return }
         const inc = this.#incoming(t)
+        if (inc.failing) { this.unexpected++; return }
         const core = inc.core as ReceiverCore
         inc.lastDataAt = this.opts.now()
         t.chunkBytes += m.data.length
         const verdict = core.onData(m.index, m.data, m.proof)
         if (verdict === 'verified') {
           core.markHave(m.index) // held from now: never asked again (written below, or the transfer fails)
-          const data = m.data.slice()
-          const offset = m.index * t.chunkSize
+          // the message is the channel's own allocation, never reused (transport/reliable/recv-stream.ts): no copy
+          const data = m.data
+          const index = m.index
+          inc.backlog++
           inc.writes = inc.writes.then(async () => {
             inc.partial ??= await this.opts.disk.openPartial(this.#partialPath(t))
-            await inc.partial.write(offset, data)
+            await inc.partial.write(index * t.chunkSize, data)
+            inc.written.markHave(index)
             inc.unsynced++
           })
-          inc.writes.catch(() => {}) // handled below
+          // written (or failed): room in the backlog, maybe for more requests
+          inc.writes.finally(() => { inc.backlog--; this.#askMore(t, inc) }).catch(() => {}) // a failure is handled below
           this.#afterWrite(t, inc)
         } else if (verdict === 'bad-proof') t.badChunks++
         else if (verdict === 'duplicate') t.duplicateChunks++
         else this.unexpected++
-        if (!core.complete) this.#request(t, link)
+        this.#askMore(t, inc, link)
       }
     }
+  }
+
+  /**
+   * Asks for more chunks in batches, not one REQUEST frame per chunk: at least RECEIVE_WINDOW -
+   * REQUEST_BATCH chunks stay asked for, more than the sender keeps in flight; and not while
+   * WRITE_BACKLOG chunks wait for the disk, so a disk slower than the link (an fsync under way)
+   * holds memory to that, not to the whole file (files.md §3.2).
+   */
+  #askMore (t: Transfer, inc: Incoming, link = this.#link(t.peer)): void {
+    const core = inc.core
+    if (link === undefined || core === null || core.complete || inc.backlog >= WRITE_BACKLOG) return
+    if (RECEIVE_WINDOW - core.inFlight >= REQUEST_BATCH) this.#request(t, link)
+  }
+
+  /** The receiver resumed a transfer it had stopped on a full disk: serve it again (files.md §4.1). */
+  async #peerResumed (t: Transfer): Promise<void> {
+    if (t.direction !== 'out' || t.state !== 'failed' || t.reason !== `peer: ${CANCEL_REASON_NAMES[CancelReason.DISK_FULL] as string}`) return
+    delete t.reason
+    if (await this.#move(t, 'resume')) this.#outgoing(t) // the source read again and checked against the root
   }
 
   async #onOffer (link: PeerLink, id: string, m: Offer): Promise<void> {
@@ -303,10 +392,28 @@ export class FileService implements Component {
       id, direction: 'in', peer: fp, name: sanitiseName(m.name), size: m.size, mediaType: m.mediaType, root: m.root.slice(), chunkSize: m.chunkSize,
       state: 'offered', createdAt: now, updatedAt: now, chunkBytes: 0, badChunks: 0, duplicateChunks: 0, bitmap: new Uint8Array(0)
     }
+    // decided before anything is awaited, so offers that arrive together are counted one by one
+    const auto = m.size <= this.opts.autoAcceptBytes() && this.#pendingBytes(fp) + m.size <= this.opts.autoAcceptPendingBytes()
+    if (auto) this.#autoAccepting.add(id)
     this.#transfers.set(id, t)
-    await this.#save(t)
-    this.#emit(t)
-    if (m.size <= this.opts.autoAcceptBytes()) await this.#acceptIncoming(t)
+    try {
+      await this.#save(t)
+      this.#emit(t)
+      if (auto) await this.#acceptIncoming(t)
+    } finally { this.#autoAccepting.delete(id) }
+  }
+
+  /**
+   * Bytes accepted from `fp` and not yet received whole: the size of each of its incoming
+   * transfers that is active (or being auto-accepted). Auto-accepting stops where this would pass
+   * autoAcceptPendingBytes, so a contact cannot fill the disk with many small files (files.md §3.1).
+   */
+  #pendingBytes (fp: string): number {
+    let n = 0
+    for (const t of this.#transfers.values()) {
+      if (t.peer === fp && t.direction === 'in' && (t.state === 'active' || this.#autoAccepting.has(t.id))) n += t.size
+    }
+    return n
   }
 
   /** A repeated offer of a transfer we know: say where we stand (files.md §3.1). */
@@ -343,6 +450,7 @@ export class FileService implements Component {
     if (t.direction === 'out') { this.#send(link, this.#offer(t)); return }
     if (t.state !== 'active') return
     const inc = this.#incoming(t)
+    if (inc.failing) return
     inc.core?.forgetRequests()
     this.#send(link, { kind: FileKind.ACCEPT, id: idBytes(t.id) })
     this.#request(t, link)
@@ -360,8 +468,9 @@ export class FileService implements Component {
   // ---- receiving ----
 
   #request (t: Transfer, link: PeerLink): void {
-    const core = this.#in.get(t.id)?.core
-    if (core === null || core === undefined || t.state !== 'active') return
+    const inc = this.#in.get(t.id)
+    const core = inc?.core
+    if (core === null || core === undefined || t.state !== 'active' || inc?.failing === true) return
     const ranges = core.nextRequest(RECEIVE_WINDOW)
     if (ranges.length > 0) this.#send(link, { kind: FileKind.REQUEST, id: idBytes(t.id), ranges })
   }
@@ -379,13 +488,11 @@ export class FileService implements Component {
 
   /** fsync the partial file, then record what it holds (files.md §5.1: the record never claims more than the disk). */
   async #sync (t: Transfer, inc: Incoming): Promise<void> {
-    if (t.state !== 'active' || inc.core === null) return
-    // the bitmap as of now: a chunk is marked held in the same step as its write is chained, so
-    // every chunk it names is written before the sync below; one marked later may not be
-    // (its write comes after us), and the record must not claim it (files.md §5.1)
-    const bitmap = inc.core.bitmap()
+    if (t.state !== 'active' || inc.core === null || inc.failing) return
     const sync = inc.writes.then(async () => {
       inc.unsynced = 0
+      // what has been written as of now, taken before the fsync below makes it durable
+      const bitmap = inc.written.bitmap()
       await inc.partial?.sync()
       t.bitmap = bitmap
       await this.#save(t)
@@ -409,6 +516,7 @@ export class FileService implements Component {
     const done = inc.writes.then(async () => {
       inc.partial ??= await this.opts.disk.openPartial(partial) // the empty file has no chunk
       await inc.partial.sync()
+      t.bitmap = inc.written.bitmap() // all held and synced: a full disk at placing resumes from here
       await inc.partial.close()
       inc.partial = null
       const leaves: Uint8Array[] = []
@@ -417,6 +525,7 @@ export class FileService implements Component {
         this.opts.log.warn({ transfer: t.id }, 'partial file does not match the root: fetching it again')
         await this.opts.disk.removeFile(partial)
         inc.core = new ReceiverCore(t.size, t.chunkSize, t.root)
+        inc.written = new ReceiverCore(t.size, t.chunkSize, t.root)
         t.bitmap = new Uint8Array(0)
         await this.#save(t)
         inc.finishing = false
@@ -435,20 +544,49 @@ export class FileService implements Component {
   }
 
 
-  /** A local write or read error: the transfer fails, the peer is told why. */
+  /**
+   * A local write or read error: the transfer fails, the peer is told why. A full disk keeps what
+   * was written (synced, recorded) and the partial file, so the user can free space and resume
+   * (files.md §4.1); any other error ends the transfer.
+   */
   #failLocal (t: Transfer, err: unknown): void {
     if (TERMINAL.has(t.state)) return
+    const inc = this.#in.get(t.id)
+    if (inc?.failing === true) return // one error reported per transfer: every chained write fails with it
+    if (inc !== undefined) inc.failing = true
     const code = (err as NodeJS.ErrnoException).code
     const reason = code === 'ENOSPC' || code === 'EDQUOT' ? CancelReason.DISK_FULL : code === 'SOURCE_CHANGED' ? CancelReason.SOURCE_CHANGED : CancelReason.IO
-    this.opts.log.warn({ transfer: t.id, err: (err as Error).message }, 'file transfer failed')
+    this.opts.log.warn({ transfer: t.id, err: (err as Error).message }, reason === CancelReason.DISK_FULL ? 'file transfer stopped: disk full (free space, then `dmess files resume`)' : 'file transfer failed')
     this.#sendTo(t.peer, { kind: FileKind.CANCEL, id: idBytes(t.id), reason })
-    void this.#end(t, 'fail', CANCEL_REASON_NAMES[reason]).catch(e => this.#warn(e, 'transfer record'))
+    const kept = reason === CancelReason.DISK_FULL && inc !== undefined ? this.#keepWritten(t, inc) : Promise.resolve()
+    void kept.then(async () => { await this.#end(t, 'fail', CANCEL_REASON_NAMES[reason]) }).catch(e => this.#warn(e, 'transfer record'))
+  }
+
+  /**
+   * The disk is full: every chunk whose write returned is synced and recorded, so nothing
+   * received is lost (files.md §4.1). A sync that fails too leaves the last synced bitmap: those
+   * chunks are asked again on resume.
+   */
+  async #keepWritten (t: Transfer, inc: Incoming): Promise<void> {
+    if (inc.syncTimer !== null) this.opts.scheduler.clearTimer(inc.syncTimer)
+    inc.syncTimer = null
+    await inc.writes.catch(() => {})
+    const bitmap = inc.written.bitmap()
+    try {
+      await inc.partial?.sync()
+      t.bitmap = bitmap
+    } catch (err) { this.#warn(err, 'sync on a full disk') }
+  }
+
+  /** A transfer that stopped on a full disk, whose partial file is kept for a resume (files.md §4.1). */
+  #resumable (t: Transfer): boolean {
+    return t.direction === 'in' && t.state === 'failed' && t.reason === CANCEL_REASON_NAMES[CancelReason.DISK_FULL]
   }
 
   #incoming (t: Transfer): Incoming {
     let inc = this.#in.get(t.id)
     if (inc === undefined) {
-      inc = { core: null, partial: null, writes: Promise.resolve(), unsynced: 0, syncTimer: null, lastDataAt: this.opts.now(), finishing: false }
+      inc = { core: null, partial: null, writes: Promise.resolve(), unsynced: 0, written: new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap), syncTimer: null, lastDataAt: this.opts.now(), finishing: false, failing: false, backlog: 0 }
       this.#in.set(t.id, inc)
       if (this.#in.size === 1 && this.#timer !== null) { // the tick may be at the idle pace
         this.opts.scheduler.clearTimer(this.#timer)
@@ -472,7 +610,7 @@ export class FileService implements Component {
   #outgoing (t: Transfer): Outgoing {
     let out = this.#out.get(t.id)
     if (out !== undefined) return out
-    const o: Outgoing = { tree: null, hashing: null, queue: [], queued: new Set(), pumping: false, poll: null }
+    const o: Outgoing = { tree: null, hashing: null, queue: [], queued: new Set(), pumping: false, poll: null, source: null, closed: false, buffer: new Uint8Array(t.chunkSize) }
     this.#out.set(t.id, o)
     o.hashing = (async () => {
       const leaves: Uint8Array[] = []
@@ -499,10 +637,11 @@ export class FileService implements Component {
     out.pumping = true
     const tree = out.tree
     const run = async (): Promise<void> => {
-      while (out.queue.length > 0 && t.state === 'active' && !link.closed && link.rs.sendBufferedBytes < FILE_INFLIGHT_BYTES) {
+      while (!out.closed && out.queue.length > 0 && t.state === 'active' && !link.closed && link.rs.sendBufferedBytes < FILE_INFLIGHT_BYTES) {
         const index = out.queue.shift() as number
         out.queued.delete(index)
-        let data = await this.opts.disk.readChunk(t.source as string, index * t.chunkSize, chunkLength(t.size, t.chunkSize, index))
+        out.source ??= await this.opts.disk.openSource(t.source as string)
+        let data = await out.source.read(index * t.chunkSize, chunkLength(t.size, t.chunkSize, index), out.buffer)
         if (!constantTimeEqual(leafHash(data), tree.leaf(index) as Uint8Array)) throw Object.assign(new Error(`${t.source as string} changed since it was offered`), { code: 'SOURCE_CHANGED' })
         if (this.#corrupt === index && data.length > 0) {
           this.#corrupt = undefined
@@ -510,19 +649,33 @@ export class FileService implements Component {
           data[0] = (data[0] as number) ^ 0x01
         }
         t.chunkBytes += data.length
-        const frame = encodeFileFrame(encodeFileMessage({ kind: FileKind.DATA, id: idBytes(t.id), index, proof: tree.proof(index), data }))
+        const msg: FileMessage = { kind: FileKind.DATA, id: idBytes(t.id), index, proof: tree.proof(index), data }
+        const frame = fileFrame(headroom => encodeFileMessage(msg, headroom))
         // acknowledged: room in the channel again
         link.send(frame).then(() => { this.#pump(t) }, () => {})
       }
     }
     run().catch(err => this.#failLocal(t, err)).finally(() => {
       out.pumping = false
+      if (out.closed) { void this.#dropSource(out); return }
       if (out.queue.length === 0 || link.closed || t.state !== 'active') return
       if (link.rs.sendBufferedBytes < FILE_INFLIGHT_BYTES) { this.#pump(t); return }
       // the channel tells of acknowledgements only when it is flushed or on the link's 50 ms check:
       // look again soon, so the window refills as the peer acknowledges rather than in bursts
       if (out.poll === null) out.poll = this.opts.scheduler.setTimer(PUMP_POLL_MS, () => { out.poll = null; this.#pump(t) })
     })
+  }
+
+  /** Closes the source, at once or, while the pump reads from it, when its loop stops. */
+  async #closeSource (out: Outgoing): Promise<void> {
+    out.closed = true
+    if (!out.pumping) await this.#dropSource(out)
+  }
+
+  async #dropSource (out: Outgoing): Promise<void> {
+    const source = out.source
+    out.source = null
+    await source?.close().catch(() => {})
   }
 
   // ---- state, persistence, timers ----
@@ -538,12 +691,13 @@ export class FileService implements Component {
     return true
   }
 
-  /** A terminal move: runtime state goes; an unfinished partial file is removed. */
+  /** A terminal move: runtime state goes; an unfinished partial file is removed, unless it waits for a resume. */
   async #end (t: Transfer, event: TransferEvent, reason?: string): Promise<void> {
     if (!await this.#move(t, event, reason)) return
     const out = this.#out.get(t.id)
     if (out?.poll !== null && out?.poll !== undefined) this.opts.scheduler.clearTimer(out.poll)
     this.#out.delete(t.id)
+    if (out !== undefined) await this.#closeSource(out)
     const inc = this.#in.get(t.id)
     if (inc === undefined) return
     this.#in.delete(t.id)
@@ -551,12 +705,33 @@ export class FileService implements Component {
     if (t.state !== 'done') {
       await inc.writes.catch(() => {})
       await inc.partial?.close().catch(() => {})
-      await this.opts.disk.removeFile(this.#partialPath(t)).catch(() => {})
+      if (!this.#resumable(t)) await this.opts.disk.removeFile(this.#partialPath(t)).catch(() => {})
     }
   }
 
   async #save (t: Transfer): Promise<void> {
+    if (this.#transfers.get(t.id) !== t) return // forgotten (#prune): it is not written back
     await this.opts.store().putTransfer(t.id, encodeTransfer(t))
+  }
+
+  /**
+   * Forgets ended transfers (done, declined, cancelled, failed) older than keepEndedMs, and all but
+   * the newest keepEnded of them: their records, and the partial file one stopped by a full disk
+   * kept. Received files stay where they were placed (files.md §5.3).
+   */
+  async #prune (): Promise<void> {
+    this.#prunedAt = this.opts.now()
+    const maxAge = this.opts.keepEndedMs()
+    const keep = this.opts.keepEnded()
+    const ended = [...this.#transfers.values()].filter(t => TERMINAL.has(t.state)).sort((a, b) => b.updatedAt - a.updatedAt)
+    const gone = ended.filter((t, i) => i >= keep || (maxAge > 0 && this.#prunedAt - t.updatedAt > maxAge))
+    for (const t of gone) {
+      const resumable = this.#resumable(t)
+      this.#transfers.delete(t.id)
+      await this.opts.store().removeTransfer(t.id)
+      if (resumable) await this.opts.disk.removeFile(this.#partialPath(t)).catch(() => {})
+    }
+    if (gone.length > 0) this.opts.log.info({ forgotten: gone.length }, 'ended file transfers forgotten')
   }
 
   #emit (t: Transfer): void {
@@ -571,6 +746,7 @@ export class FileService implements Component {
   /** Chunks asked for and not come within REQUEST_STALL_MS are asked again (files.md §3.2). */
   #tick (): void {
     const now = this.opts.now()
+    if (now - this.#prunedAt >= PRUNE_EVERY_MS) void this.#prune().catch(err => { this.#warn(err, 'forgetting ended transfers') })
     for (const [id, inc] of this.#in) {
       const t = this.#transfers.get(id)
       if (t === undefined || t.state !== 'active' || inc.core === null || inc.core.inFlight === 0 || now - inc.lastDataAt < REQUEST_STALL_MS) continue

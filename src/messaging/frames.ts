@@ -53,6 +53,13 @@ export function encodePrekeyBundleFrame (bundle: Uint8Array): Uint8Array {
   return out
 }
 
+/** A FILE frame from an encoder that leaves `headroom` bytes free in front (files/codec.ts encodeFileMessage): no second copy of the body. */
+export function fileFrame (encode: (headroom: number) => Uint8Array): Uint8Array {
+  const out = encode(FRAME_HEADER_BYTES)
+  out[0] = FrameType.FILE
+  return out
+}
+
 export function encodeFileFrame (body: Uint8Array): Uint8Array {
   const out = new Uint8Array(FRAME_HEADER_BYTES + body.length)
   out[0] = FrameType.FILE

@@ -96,12 +96,22 @@ export interface NodeFileOptions {
   downloadDir?: () => string
   /** default 16 MiB */
   autoAcceptBytes?: () => number
+  /** default 64 MiB (files.md §3.1) */
+  autoAcceptPendingBytes?: () => number
+  /** ended transfers are forgotten after this long (0: not by age; default 30 days) and beyond this many (default 500) (files.md §5.3) */
+  keepEndedMs?: () => number
+  keepEnded?: () => number
   /** test hook (files.md §6): the sender corrupts this chunk once */
   corruptChunk?: number
 }
 
 /** Offers up to this size are accepted without asking (files.md §3.1). */
 export const DEFAULT_AUTO_ACCEPT_BYTES = 16 * 1024 * 1024
+/** ... while what is accepted from the contact and not yet received stays within this (files.md §3.1). */
+export const DEFAULT_AUTO_ACCEPT_PENDING_BYTES = 64 * 1024 * 1024
+/** Ended transfers are kept this long and at most this many (files.md §5.3). */
+export const DEFAULT_KEEP_ENDED_MS = 30 * 86_400_000
+export const DEFAULT_KEEP_ENDED = 500
 
 /** mDNS follows the UDP bind: one interface when bound to one IPv4 address (else all of them). */
 export function mdnsOptions (host: string, enabled: boolean): PeerConnectorOptions['mdns'] {
@@ -256,6 +266,9 @@ export class Node {
       partialDir: `${opts.paths.home}/files`,
       downloadDir: fileOpts.downloadDir ?? (() => defaultDownloadDir()),
       autoAcceptBytes: fileOpts.autoAcceptBytes ?? (() => DEFAULT_AUTO_ACCEPT_BYTES),
+      autoAcceptPendingBytes: fileOpts.autoAcceptPendingBytes ?? (() => DEFAULT_AUTO_ACCEPT_PENDING_BYTES),
+      keepEndedMs: fileOpts.keepEndedMs ?? (() => DEFAULT_KEEP_ENDED_MS),
+      keepEnded: fileOpts.keepEnded ?? (() => DEFAULT_KEEP_ENDED),
       events: this.events,
       log: log.child({ c: 'files' }),
       scheduler: world.scheduler,

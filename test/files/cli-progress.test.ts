@@ -19,6 +19,7 @@ t.test('sizes, the list line and the progress bar', async t => {
   t.equal(progressLine(base, 0), 'report.pdf  [#####---------------]   25%  0 B/s  --:-- left', 'no rate yet: no time left shown')
   t.equal(progressLine({ ...base, state: 'done', bytesDone: base.size }, 0), 'report.pdf  [####################]  100%  done')
   t.equal(transferLine({ ...base, state: 'failed', reason: 'peer: disk full', direction: 'out' }, 'bob'), 'a1b2c3d4  to bob  report.pdf  failed (peer: disk full)  25% of 20 MiB')
+  t.equal(transferLine({ ...base, state: 'failed', reason: 'disk full' }, 'bob'), 'a1b2c3d4  from bob  report.pdf  failed (disk full — free space, then dmess files resume a1b2c3d4)  25% of 20 MiB', 'our full disk: what to do')
 })
 
 t.test('a name with escape sequences is shown inert', async t => {

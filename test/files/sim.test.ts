@@ -2,12 +2,13 @@
 // time with files in memory (src/files/disk-memory.ts): sizes around the chunk size arrive byte
 // for byte; a corrupted chunk is refused and fetched again; a receiver killed mid-transfer
 // resumes from what it had synced; a sender killed mid-transfer is asked only for what is missing;
-// strangers cannot push; big offers wait for the user; a full disk fails the transfer on both
-// sides; chat goes on during a transfer.
+// strangers cannot push; big offers wait for the user; a full disk stops the transfer on both
+// sides and it resumes once space is freed; chat goes on during a transfer.
 import t, { type Test } from 'tap'
 import { type TestNode } from '../../src/node/testnet.js'
 import { MemoryFileDisk } from '../../src/files/disk-memory.js'
 import type { TransferJson } from '../../src/files/transfer.js'
+import type { NodeFileOptions } from '../../src/node/node.js'
 import { testnet, receipted } from '../node/helpers.js'
 import { testRng } from '../helpers/seed.js'
 
@@ -135,17 +136,93 @@ t.test('strangers cannot push; offers above the auto-accept size wait for the us
   await t.rejects(bob.files.accept(small.id), { code: 'BAD_ARGUMENT' }, 'a cancelled offer cannot be accepted')
 })
 
-t.test('a full disk fails the transfer on both sides; no partial file is left', async t => {
+t.test('a full disk stops the transfer on both sides, keeps every chunk written, and resumes once space is freed', async t => {
   const rng = testRng(t, 0xf011)
   const { net, alice, bob, aDisk, bDisk } = await pair(t, 76)
-  aDisk.files.set('/src/f', bytesOf(rng, 20 * CHUNK))
-  bDisk.failWrites = 'ENOSPC'
+  const data = bytesOf(rng, 20 * CHUNK + 77)
+  aDisk.files.set('/src/f', data)
+  bDisk.capacity = 10 * CHUNK // chunks are asked for in order: ten fit, the eleventh does not
   const { id } = await net.drive(alice.files.send(bob.fingerprint, '/src/f'))
   await net.until(() => stateOf(bob, id) === 'failed' && stateOf(alice, id) === 'failed', 60_000, 'failed on both sides')
   t.equal(transfer(bob, id)?.reason, 'disk full')
   t.equal(transfer(alice, id)?.reason, 'peer: disk full')
   t.equal([...bDisk.files.keys()].filter(p => p.includes('downloads')).length, 0, 'nothing placed')
-  t.equal(bDisk.partialBytes(`${net.nodes[2]!.opts.paths.home}/files/${id}.part`), undefined, 'and the partial file removed')
+  const partial = `${net.nodes[2]!.opts.paths.home}/files/${id}.part`
+  t.equal(transfer(bob, id)?.bytesDone, 10 * CHUNK, 'every chunk that was written is still held')
+  t.equal(bDisk.partialBytes(partial)?.length, 10 * CHUNK, 'the partial file is kept')
+  await net.advance(30_000)
+  const stopped = transfer(bob, id) as TransferJson
+  t.equal(stopped.state, 'failed', 'nothing moves until the user resumes')
+  await t.rejects(alice.files.resume(id), { code: 'BAD_ARGUMENT' }, 'only the receiver resumes')
+
+  // the held chunks survive a restart of the receiver too
+  await net.crash(2)
+  bDisk.crash()
+  const bob2 = await net.restart(2)
+  t.equal(transfer(bob2, id)?.bytesDone, 10 * CHUNK, 'held across a restart')
+  bDisk.capacity = null // space freed
+  t.equal((await net.drive(bob2.files.resume(id))).state, 'active', 'resumed')
+  await net.until(() => stateOf(bob2, id) === 'done' && stateOf(alice, id) === 'done', 300_000, 'done on both sides after the resume')
+  const got = transfer(bob2, id) as TransferJson
+  t.ok(same(bDisk.files.get(got.path as string), data), 'byte for byte')
+  t.equal(got.chunkBytesReceived - stopped.chunkBytesReceived, data.length - 10 * CHUNK, 'after the resume, only the chunks not held, each once')
+  await t.rejects(bob2.files.resume(id), { code: 'BAD_ARGUMENT' }, 'a finished transfer is not resumed')
+})
+
+t.test('any other write error ends the transfer and removes the partial file', async t => {
+  const rng = testRng(t, 0xe10)
+  const { net, alice, bob, aDisk, bDisk } = await pair(t, 78)
+  aDisk.files.set('/src/f', bytesOf(rng, 20 * CHUNK))
+  bDisk.failWrites = 'EIO'
+  const { id } = await net.drive(alice.files.send(bob.fingerprint, '/src/f'))
+  await net.until(() => stateOf(bob, id) === 'failed' && stateOf(alice, id) === 'failed', 60_000, 'failed on both sides')
+  t.equal(transfer(bob, id)?.reason, 'i/o error')
+  t.equal(transfer(alice, id)?.reason, 'peer: i/o error')
+  t.equal(bDisk.partialBytes(`${net.nodes[2]!.opts.paths.home}/files/${id}.part`), undefined, 'the partial file removed')
+  await t.rejects(bob.files.resume(id), { code: 'BAD_ARGUMENT' }, 'and it cannot be resumed')
+})
+
+t.test('a contact cannot fill the disk with small files: auto-accepting stops at the pending budget, then the user is asked', async t => {
+  const rng = testRng(t, 0xb0d9)
+  const { net, alice, bob, aDisk } = await pair(t, 79, { files: () => ({ autoAcceptBytes: () => 10 * CHUNK, autoAcceptPendingBytes: () => 25 * CHUNK }) })
+  for (const name of ['a', 'b', 'c', 'd']) aDisk.files.set(`/src/${name}`, bytesOf(rng, 10 * CHUNK))
+  // three offers at once, each under autoAcceptBytes: two fit the 25-chunk budget, the third would not
+  const [a, b, c] = await net.drive(Promise.all(['a', 'b', 'c'].map(async name => await alice.files.send(bob.fingerprint, `/src/${name}`)))) as [TransferJson, TransferJson, TransferJson]
+  await net.until(() => stateOf(bob, c.id) === 'offered' && [a, b].every(x => stateOf(bob, x.id) !== undefined), 60_000, 'the three offers at Bob')
+  await net.until(() => stateOf(bob, a.id) === 'done' && stateOf(bob, b.id) === 'done', 120_000, 'the first two accepted and received')
+  t.equal(stateOf(bob, c.id), 'offered', 'the third waits for Bob')
+  t.ok(bob.seen.some(e => e.type === 'file' && (e.transfer as TransferJson).id === c.id && (e.transfer as TransferJson).state === 'offered'), 'and clients are told of it')
+  // the budget is for what is accepted and not yet received: with nothing pending, the next fits again
+  const d = await net.drive(alice.files.send(bob.fingerprint, '/src/d'))
+  await net.until(() => stateOf(bob, d.id) === 'done', 120_000, 'a later file accepted without asking')
+  t.equal(stateOf(bob, c.id), 'offered', 'the one that was asked about still waits')
+  await net.drive(bob.files.accept(c.id))
+  await net.until(() => stateOf(bob, c.id) === 'done' && stateOf(alice, c.id) === 'done', 120_000, 'accepted by Bob, it arrives')
+})
+
+t.test('ended transfers are forgotten beyond transfersKeep and after transfersKeepDays; received files stay', async t => {
+  const rng = testRng(t, 0x9f0e)
+  const files = (): NodeFileOptions => ({ keepEnded: () => 2, keepEndedMs: () => 10 * 60_000 })
+  const { net, alice, bob, aDisk, bDisk } = await pair(t, 80, { files })
+  const ids: string[] = []
+  for (const k of [0, 1, 2, 3]) {
+    aDisk.files.set(`/src/k${k}`, bytesOf(rng, 3 * CHUNK))
+    const { id } = await net.drive(alice.files.send(bob.fingerprint, `/src/k${k}`))
+    await net.until(() => stateOf(bob, id) === 'done' && stateOf(alice, id) === 'done', 120_000, `file ${k} done`)
+    ids.push(id)
+    await net.advance(1000) // each ends at its own time: the oldest go first
+  }
+  await net.advance(61_000) // the next look at ended transfers
+  t.same(bob.files.list().map(x => x.id), ids.slice(2), 'Bob keeps the newest two')
+  t.same(alice.files.list().map(x => x.id), ids.slice(2), 'and so does Alice')
+  t.equal([...bDisk.files.keys()].filter(p => p.includes('/downloads/k')).length, 4, 'every received file is still there')
+  await net.stop(2)
+  const bob2 = await net.restart(2)
+  t.same(bob2.files.list().map(x => x.id), ids.slice(2), 'forgotten in the store too: not back after a restart')
+  await net.advance(10 * 60_000 + 61_000)
+  t.same(bob2.files.list(), [], 'older than transfersKeepDays: forgotten')
+  t.same(alice.files.list(), [], 'on both sides')
+  t.equal([...bDisk.files.keys()].filter(p => p.includes('/downloads/k')).length, 4, 'the files stay')
 })
 
 t.test('chat goes on during a transfer', async t => {

@@ -6,6 +6,7 @@
 // daemons' DHT bootstrap and, with no configuration, their rendezvous. Alice and Bob add each
 // other by fingerprint (only contacts may make a node punch, traversal.md §5.3); Alice's message
 // must be delivered and `dmess peers --json` must show Bob at his NAT's public address, direct.
+// Then a 3 MiB file goes over the punched path, byte for byte (proto-spec/files.md).
 // (Both behind one NAT, double NAT and a miniupnpd router: test/lab/nat-matrix.test.ts.)
 // Root only: skipped with the reason elsewhere — but under CI=true a missing prerequisite fails.
 import t from 'tap'
@@ -15,6 +16,7 @@ import { createNatLab, type NatMode } from '../../scripts/lab/nat.js'
 import { runCli } from '../helpers/cli.js'
 import { PW, waitFor } from '../daemon/helpers.js'
 import { dmess, homes, startBootstrap, startDaemon, stop, waitForDirect, type Home, type Proc } from './fixtures/daemons.js'
+import { downloadDir, sendFile } from './fixtures/file-transfer.js'
 
 
 if (labReady(t, 'the NAT punch daemons lab', iptablesUnavailableReason)) {
@@ -30,6 +32,7 @@ if (labReady(t, 'the NAT punch daemons lab', iptablesUnavailableReason)) {
       const step = (what: string): void => { t.comment(`${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`) }
       try {
         await dmess(bob, ['config', 'set', 'logLevel', 'debug'])
+        await dmess(bob, ['config', 'set', 'downloadDir', downloadDir(bob)])
         const port = await startBootstrap(net.inetNs, net.publicAddress, procs)
         const bootstrap = `${net.publicAddress}:${port}`
         await Promise.all([startDaemon(sa.hostNs, alice, bootstrap, procs, ['--no-mdns']), startDaemon(sb.hostNs, bob, bootstrap, procs, ['--no-mdns'])])
@@ -63,6 +66,11 @@ if (labReady(t, 'the NAT punch daemons lab', iptablesUnavailableReason)) {
         t.ok(won === 'reflexive' || won === 'peer-reflexive' || byDial, `a hole punch or the crossing dials found the path (${String(won)}, NAT kind ${String(rec?.natKind)})`)
         const status = JSON.parse(await dmess(bob, ['status', '--json'])) as { traversal?: { registeredWith: string[] } }
         t.ok(status.traversal?.registeredWith.includes(bootstrap), `dmess status names the rendezvous Bob is registered with: ${JSON.stringify(status.traversal?.registeredWith)}`)
+        // a file over the punched path (proto-spec/files.md)
+        const file = await sendFile(t, alice, bob, 'bob', 3 * 1024 * 1024 + 5)
+        step('a file sent direct')
+        t.equal(file.badChunks, 0, 'no chunk failed its proof')
+        t.equal((await waitForDirect(alice, bob)).peers.find(q => q.fingerprint === bob.fingerprint)?.path?.via, 'direct', 'the link stayed direct')
       } catch (err) {
         for (const p of procs) t.comment(p.log().slice(-4000))
         throw err

@@ -3,7 +3,8 @@
 // no relay configured by anyone (proto-spec/traversal.md §7): the only configured node is
 // `dmess bootstrap` on the lab's public address — their DHT bootstrap, and so their rendezvous
 // and, being public, a relay. Alice and Bob add each other by fingerprint; Alice's message must be
-// delivered and `dmess peers --json` must show the link relayed via the bootstrap node. Then a
+// delivered and `dmess peers --json` must show the link relayed via the bootstrap node, and a
+// 3 MiB file must arrive through that relay byte for byte (proto-spec/files.md). Then a
 // first contact (traversal.md §5.4): Carol, behind the same kind of NAT, adds Alice by fingerprint
 // only and writes; her contact request must reach Alice, who never added her. Prints this run's
 // relayed connect time (the daemon's, from its first punch to the Noise session through the relay)
@@ -17,6 +18,7 @@ import { addSiteHost, createNatLab } from '../../scripts/lab/nat.js'
 import { runCli } from '../helpers/cli.js'
 import { PW, waitFor } from '../daemon/helpers.js'
 import { dmess, homes, startBootstrap, startDaemon, stop, type Home, type Proc } from './fixtures/daemons.js'
+import { downloadDir, sendFile } from './fixtures/file-transfer.js'
 
 interface Peer { fingerprint: string, address: string, state: string, path: { via: string, relay?: string, rttMs?: number | null, candidate?: string | null } | null }
 interface Status { relay?: { using?: Array<{ peer: string, via: string, state: string }> } }
@@ -56,6 +58,7 @@ if (labReady(t, 'the relay daemons lab', iptablesUnavailableReason)) {
       const t0 = Date.now()
       const step = (what: string): void => { t.comment(`${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`) }
       try {
+        await dmess(bob, ['config', 'set', 'downloadDir', downloadDir(bob)])
         const port = await startBootstrap(net.inetNs, net.publicAddress, procs)
         const bootstrap = `${net.publicAddress}:${port}`
         const aliceProc = await startDaemon(sa.hostNs, alice, bootstrap, procs, ['--no-mdns'])
@@ -80,6 +83,11 @@ if (labReady(t, 'the relay daemons lab', iptablesUnavailableReason)) {
         t.ok(status.relay?.using?.some(u => u.peer === bob.fingerprint && u.via === bootstrap), `dmess status names the relay in use: ${JSON.stringify(status.relay?.using)}`)
         const back = await dmess(bob, ['send', alice.fingerprint, 'and back', '--wait', 'delivered', '--timeout', '60', '--json'], 75_000)
         t.match(JSON.parse(back), { status: 'delivered' }, "Bob's answer is delivered through the same relay")
+        // a file through the relay (proto-spec/files.md): it relays sealed packets, file chunks included
+        const file = await sendFile(t, alice, bob, 'bob', 3 * 1024 * 1024 + 5)
+        step('a file sent through the relay')
+        t.equal(file.badChunks, 0, 'no chunk failed its proof')
+        t.equal((await peerRow(alice, bob))?.path?.via, 'relayed', 'still relayed')
 
         // this run's connect time, from Alice's daemon log: one figure, not a median (see the top)
         const times = connectTimes(aliceProc)
