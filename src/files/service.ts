@@ -88,6 +88,8 @@ interface Outgoing {
   buffer: Uint8Array
 }
 interface Incoming {
+  /** bytes of the chunks the stored record holds: synced to disk and recorded, what survives a crash */
+  savedBytes: number
   core: ReceiverCore | null
   partial: PartialFile | null
   writes: Promise<void>
@@ -259,7 +261,15 @@ export class FileService implements Component {
     const done = t.state === 'done'
       ? t.size
       : t.direction === 'in' ? this.#heldBytes(t) : Math.min(t.size, t.chunkBytes)
-    return transferJson(t, done)
+    return transferJson(t, done, t.direction === 'in' && t.state !== 'done' ? this.#savedBytes(t) : done)
+  }
+
+  /** What a receiver's stored record holds (synced and recorded): what a crash now would leave. */
+  #savedBytes (t: Transfer): number {
+    const inc = this.#in.get(t.id)
+    // an active transfer's record is written after its bitmap is set (#sync); an ended one's is written
+    if (inc !== undefined && t.state === 'active') return inc.savedBytes
+    return t.bitmap === undefined ? 0 : new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap).haveBytes
   }
 
   /** What a receiver holds: its live bitmap, or, before the link is back after a restart, the stored one. */
@@ -496,6 +506,7 @@ export class FileService implements Component {
       await inc.partial?.sync()
       t.bitmap = bitmap
       await this.#save(t)
+      inc.savedBytes = new ReceiverCore(t.size, t.chunkSize, t.root, bitmap).haveBytes
     })
     inc.writes = sync.catch(() => {})
     await sync
@@ -586,7 +597,7 @@ export class FileService implements Component {
   #incoming (t: Transfer): Incoming {
     let inc = this.#in.get(t.id)
     if (inc === undefined) {
-      inc = { core: null, partial: null, writes: Promise.resolve(), unsynced: 0, written: new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap), syncTimer: null, lastDataAt: this.opts.now(), finishing: false, failing: false, backlog: 0 }
+      inc = { savedBytes: t.bitmap === undefined ? 0 : new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap).haveBytes, core: null, partial: null, writes: Promise.resolve(), unsynced: 0, written: new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap), syncTimer: null, lastDataAt: this.opts.now(), finishing: false, failing: false, backlog: 0 }
       this.#in.set(t.id, inc)
       if (this.#in.size === 1 && this.#timer !== null) { // the tick may be at the idle pace
         this.opts.scheduler.clearTimer(this.#timer)

@@ -45,6 +45,8 @@ export interface TransferJson {
   reason: string | null
   /** bytes held (in) or acknowledged as held by the peer (out: size when done) */
   bytesDone: number
+  /** in: bytes synced to disk and recorded, what a crash leaves (files.md §5.1); out: bytesDone */
+  savedBytes: number
   path: string | null
   source: string | null
   chunkBytesSent: number
@@ -84,7 +86,7 @@ export function decodeTransfer (bytes: Uint8Array): Transfer {
   return t
 }
 
-export function transferJson (t: Transfer, bytesDone: number): TransferJson {
+export function transferJson (t: Transfer, bytesDone: number, savedBytes: number): TransferJson {
   return {
     id: t.id,
     direction: t.direction,
@@ -96,6 +98,7 @@ export function transferJson (t: Transfer, bytesDone: number): TransferJson {
     state: t.state,
     reason: t.reason ?? null,
     bytesDone,
+    savedBytes,
     path: t.path ?? null,
     source: t.source ?? null,
     chunkBytesSent: t.direction === 'out' ? t.chunkBytes : 0,

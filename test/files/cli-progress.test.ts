@@ -6,7 +6,7 @@ import type { TransferJson } from '../../src/files/transfer.js'
 
 const base: TransferJson = {
   id: 'a1b2c3d4e5f60718293a4b5c6d7e8f90', direction: 'in', peer: 'p'.repeat(52), name: 'report.pdf', size: 20 * 1024 * 1024,
-  mediaType: 'application/pdf', root: '00'.repeat(32), state: 'active', reason: null, bytesDone: 5 * 1024 * 1024, path: null, source: null,
+  mediaType: 'application/pdf', root: '00'.repeat(32), state: 'active', reason: null, bytesDone: 5 * 1024 * 1024, savedBytes: 4 * 1024 * 1024, path: null, source: null,
   chunkBytesSent: 0, chunkBytesReceived: 5 * 1024 * 1024, badChunks: 0, duplicateChunks: 0, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z'
 }
 
