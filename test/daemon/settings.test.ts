@@ -35,7 +35,8 @@ t.test('flags override config.yaml; --bootstrap replaces the configured list', a
     peers: [],
     bootstrap: [{ host: '10.0.0.1', port: 1000 }, { host: 'fd00::1', port: 2000 }],
     logLevel: 'debug',
-    files: { downloadDir: defaultDownloadDir(), autoAcceptBytes: 16 * 1024 * 1024, autoAcceptPendingBytes: 64 * 1024 * 1024, keepEndedMs: 30 * 86_400_000, keepEnded: 500 }
+    files: { downloadDir: defaultDownloadDir(), autoAcceptBytes: 16 * 1024 * 1024, autoAcceptPendingBytes: 64 * 1024 * 1024, keepEndedMs: 30 * 86_400_000, keepEnded: 500 },
+    notify: 'off'
   })
   const flagged = await resolveSettings(paths, { port: 0, host: '::1', mdns: true, peer: ['127.0.0.1:5', '[::1]:6'], bootstrap: ['1.2.3.4:7'] })
   t.equal(flagged.port, 0)
