@@ -30,6 +30,10 @@ async function switchTest (t: Test): Promise<void> {
   await Promise.all([addContact(t, alice, bob), addContact(t, bob, alice), addContact(t, carol, alice)])
   const [, bobPid] = await Promise.all([startDaemon(t, alice, [bob]), startDaemon(t, bob, [alice]), startDaemon(t, carol, [alice])])
   mark('three daemons running')
+  // carol's daemon introduces itself to alice as soon as it reaches her (a contact added while no
+  // daemon ran gets our CONTACT_REQUEST, messaging.md §3.1): a request with no words yet. Let it
+  // land before the chat opens, so that it is part of the chat's first screen, not news with a bell
+  await waitFor(async () => (await ipcCall(alice, 'requests.list', {}) as Array<{ fingerprint: string }>).some(r => r.fingerprint === carol.fingerprint), 60_000, () => 'carol\'s introduction at alice')
 
   const dir = await tempHome(t)
   const tmux = new Tmux(join(dir, 'tmux.sock'))
