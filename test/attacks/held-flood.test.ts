@@ -1,7 +1,7 @@
 // Strangers flooding a daemon with held messages (proto-spec/messaging.md §3.2, §10.2): 100
 // stranger identities, each on its own loopback /24, each send 50 texts of 60 KB at the stranger
 // rate (a burst of 10, then under 2/s) to a real daemon process, while a contact sends it a
-// message every 100 ms. The daemon's resident memory (VmRSS) stays under 150 MiB (RSS_LIMIT_MIB), the contact's
+// message every 100 ms. The daemon's resident memory (VmRSS) grows by less than RSS_GROWTH_LIMIT_MIB, the contact's
 // messages are all delivered (their p50/p99 are printed, not judged: how fast is the protocol's
 // matter, measured in simulated time by test/node/held-flood.test.ts), the held spam stays within
 // its byte budget, and after a kill -9 and a restart every held message the daemon acknowledged
@@ -29,13 +29,19 @@ const TEXT_BYTES = 60_000
 const FLOOD_SECONDS = 25
 const CONTACT_EVERY_MS = 100
 /**
- * Measured 122–137 MiB peak (from ~80 MiB). Live heap and buffers stay small (≤ ~30 MiB with a
- * forced collection every second); the rest is dead 60 KB buffers waiting for V8's collector
- * (which runs on external memory only every ~64 MiB of growth) and what glibc keeps of them after
- * they are freed. Before the daemon's malloc settings (src/daemon/detach.ts DAEMON_MALLOC_ENV) it
- * was 143–164 MiB, from glibc's retention; 1.5 GiB with 20 strangers before the byte budgets.
+ * How far the flood may push the daemon's resident memory above its level before it, derived
+ * rather than fitted: live heap and buffers stay small (≤ ~30 MiB with a forced collection every
+ * second); the rest is dead 60 KB buffers waiting for V8's collector, which starts a full
+ * collection on off-heap memory only after 64 MiB of growth since the last one (V8's external
+ * allocation soft limit), plus what the held spam legitimately keeps (MAX_HELD_BYTES_TOTAL,
+ * 8 MiB) and a 12 MiB margin for pages glibc and V8 keep after a free. Growth measured: 42–68
+ * MiB (peaks 119–154 MiB from 77–92 MiB; a fast machine redials more: 600 sessions in 25 s
+ * against 200 on a loaded one). Before the daemon's malloc settings (src/daemon/detach.ts
+ * DAEMON_MALLOC_ENV) peaks were 143–164 MiB from ~80, from glibc's retention; 1.5 GiB with 20
+ * strangers before the byte budgets. A fixed 150 MiB ceiling sat 4 MiB above a growth of 64 and
+ * failed on a baseline of 86 MiB.
  */
-const RSS_LIMIT_MIB = 150
+const RSS_GROWTH_LIMIT_MIB = 64 + MAX_HELD_BYTES_TOTAL / 2 ** 20 + 12
 
 const metric = (t: { comment: (s: string) => void }, name: string, value: number, unit: string): void => {
   t.comment(JSON.stringify({ metric: name, value, unit }))
@@ -121,7 +127,7 @@ t.test('100 strangers × 50 × 60 KB: bounded memory, a contact unaffected, the 
   for (const [k, v] of Object.entries(counts)) metric(t, `book-${k}`, v, k.endsWith('Bytes') ? 'bytes' : 'count')
 
   t.ok(Number(done.seconds) >= (MESSAGES - 10) / 2, `the strangers kept at it for ${Number(done.seconds).toFixed(1)} s: ${String(done.sent)} of ${STRANGERS * MESSAGES} texts sent over ${String(done.sessions)} sessions, ${String(done.cutOff)} of them cut off by the daemon`)
-  t.ok(maxRss < RSS_LIMIT_MIB, `Bob's daemon stayed at ≤ ${maxRss.toFixed(0)} MiB resident (from ${rssBefore.toFixed(0)} MiB; limit ${RSS_LIMIT_MIB})`)
+  t.ok(maxRss - rssBefore < RSS_GROWTH_LIMIT_MIB, `Bob's daemon grew by ${(maxRss - rssBefore).toFixed(0)} MiB resident (${rssBefore.toFixed(0)} to ${maxRss.toFixed(0)} MiB; limit ${RSS_GROWTH_LIMIT_MIB} MiB of growth)`)
   t.equal(latencies.length, n, `all ${n} of the contact's messages were delivered`)
   t.ok(counts.heldBytes <= MAX_HELD_BYTES_TOTAL, `held: ${counts.heldBytes} bytes, within the ${MAX_HELD_BYTES_TOTAL} budget`)
   t.ok(counts.heldDropped > 0, `${counts.heldDropped} held messages past the budgets were dropped and counted`)
