@@ -147,7 +147,8 @@ export class FileService implements Component {
     this.opts.messaging.fileHandler = {
       frame: (link, body) => { this.#onFrame(link, body) },
       linkUp: link => { this.#linkUp(link) },
-      linkDown: link => { this.#linkDown(link) }
+      linkDown: link => { this.#linkDown(link) },
+      linkReplaced: link => { this.#linkReplaced(link) }
     }
     this.#arm()
     // links that came up before us
@@ -457,13 +458,36 @@ export class FileService implements Component {
   }
 
   #resume (t: Transfer, link: PeerLink): void {
-    if (t.direction === 'out') { this.#send(link, this.#offer(t)); return }
+    if (t.direction === 'out') {
+      // A new link may replace one that never reported going down (a restarted peer dials anew
+      // while our old session lingers): what the old link's receiver asked for and we had not yet
+      // sent is stale, since the receiver asks again on every link that comes up (files.md §3.2).
+      const out = this.#out.get(t.id)
+      if (out !== undefined) { out.queue = []; out.queued.clear() }
+      this.#send(link, this.#offer(t))
+      return
+    }
     if (t.state !== 'active') return
     const inc = this.#incoming(t)
     if (inc.failing) return
-    inc.core?.forgetRequests()
     this.#send(link, { kind: FileKind.ACCEPT, id: idBytes(t.id) })
     this.#request(t, link)
+  }
+
+  /**
+   * A newer link to the peer took this one's place while it was open (crossed dials, a restarted
+   * peer dialling anew): what we asked for over it and did not get is lost with it, so it is
+   * asked again over the current link. Not at the new link's coming up: chunks still arriving
+   * over the old one would then come twice (files.md §3.2).
+   */
+  #linkReplaced (old: PeerLink): void {
+    if (!this.#running) return
+    const link = this.#link(old.fingerprint)
+    for (const t of this.#transfers.values()) {
+      if (t.peer !== old.fingerprint || t.direction !== 'in' || t.state !== 'active') continue
+      this.#in.get(t.id)?.core?.forgetRequests()
+      if (link !== undefined) this.#request(t, link)
+    }
   }
 
   #linkDown (link: PeerLink): void {

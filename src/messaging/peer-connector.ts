@@ -42,6 +42,8 @@ export interface PeerConnectorHooks {
   refusesSession: (fp: string) => boolean
   linkUp: (link: PeerLink) => void
   linkDown: (link: PeerLink) => void
+  /** a link closed after a newer one to the same peer took its place (the peer is still up) */
+  linkReplaced: (link: PeerLink) => void
   frame: (link: PeerLink, bytes: Uint8Array) => void
   /** the session was rekeyed: a restarted peer shows up this way (link.ts), so probe the link */
   rekey: (link: PeerLink) => void
@@ -275,7 +277,7 @@ export class PeerConnector {
 
   #detach (link: PeerLink): void {
     if (link.stalls > 0) this.ctx.counters.linkStalls++
-    if (this.links.get(link.fingerprint) !== link) return
+    if (this.links.get(link.fingerprint) !== link) { this.hooks.linkReplaced(link); return }
     this.links.delete(link.fingerprint)
     if (!this.#stopped) this.apply(this.conn.sessionDown(link.fingerprint, this.ctx.now()))
     this.hooks.linkDown(link)

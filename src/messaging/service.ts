@@ -65,6 +65,8 @@ export interface FileFrameHandler {
   frame: (link: PeerLink, body: Uint8Array) => void
   linkUp: (link: PeerLink) => void
   linkDown: (link: PeerLink) => void
+  /** a link closed after a newer one to the same peer took its place */
+  linkReplaced: (link: PeerLink) => void
 }
 
 export class MessagingService implements Component {
@@ -155,6 +157,7 @@ export class MessagingService implements Component {
       refusesSession: fp => !this.ctx.contacts.has(fp) && !this.inbound.gate.isBlocked(fp) && this.inbound.gate.isCoolingOff(fp, this.ctx.now()),
       linkUp: link => { this.#linkUp(link); this.fileHandler?.linkUp(link) },
       linkDown: link => { this.#linkDown(link); this.fileHandler?.linkDown(link) },
+      linkReplaced: link => { this.fileHandler?.linkReplaced(link) },
       frame: (link, bytes) => { this.inbound.onFrame(link, bytes) },
       rekey: link => { if (this.ctx.contacts.has(link.fingerprint)) void this.sendPresence(link.fingerprint) },
       state: (fp, state, address) => { this.#seen(fp, state); this.#emitPresence(fp, state, address) },

@@ -87,6 +87,28 @@ t.test('the receiver killed mid-transfer resumes from what it had synced; an alt
   t.ok((transfer(alice, id)?.chunkBytesSent ?? 0) > data.length + resumed.bytesDone - 32 * CHUNK, 'the altered partial file was fetched again whole')
 })
 
+t.test('the receiver killed mid-transfer: after its restart only the chunks it lacked come, each once', async t => {
+  // Alice's session to the killed Bob lingers (nothing tells her it ended), so Bob's new one
+  // replaces it without a link-down: what old Bob had asked for and Alice had queued must not
+  // follow onto the new link (files.md §3.2)
+  const rng = testRng(t, 0xbeef)
+  const { net, alice, bob, aDisk, bDisk } = await pair(t, 74)
+  const data = bytesOf(rng, 100 * CHUNK + 5)
+  aDisk.files.set('/src/big', data)
+  const { id } = await net.drive(alice.files.send(bob.fingerprint, '/src/big'))
+  await net.until(() => (transfer(bob, id)?.bytesDone ?? 0) > 70 * CHUNK, 300_000, 'more than one sync\'s worth received')
+  await net.crash(2)
+  bDisk.crash()
+  const bob2 = await net.restart(2)
+  const resumed = transfer(bob2, id) as TransferJson
+  t.ok(resumed.bytesDone >= 64 * CHUNK, `the synced chunks are still held (${resumed.bytesDone} bytes)`)
+  await net.until(() => stateOf(bob2, id) === 'done' && stateOf(alice, id) === 'done', 600_000, 'the transfer done after the restart')
+  const done = transfer(bob2, id) as TransferJson
+  t.ok(same(bDisk.files.get(done.path as string), data), 'byte for byte')
+  t.equal(done.duplicateChunks, 0, 'no chunk Bob held was sent again')
+  t.equal(done.chunkBytesReceived - resumed.chunkBytesReceived, data.length - resumed.bytesDone, 'after the restart, exactly the chunks Bob lacked, each once')
+})
+
 t.test('the sender killed mid-transfer: after its restart only missing chunks are sent', async t => {
   const rng = testRng(t, 0x5e9d)
   const { net, alice, bob, aDisk, bDisk } = await pair(t, 74)
