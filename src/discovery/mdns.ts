@@ -1,6 +1,7 @@
 // MdnsDiscovery: finds dmess nodes on the LAN with mDNS/DNS-SD and announces ours
 // (proto-spec/discovery.md). The records, parsing and cache are pure (mdns-records.ts,
-// mdns-parse.ts, mdns-cache.ts); this file owns the socket, the timers and the clock.
+// mdns-parse.ts, mdns-cache.ts); this file owns the socket, and takes its timers, clock and
+// randomness from the node's seam (src/io/scheduler.ts) like every other part of a node.
 // Everything it reports is a hint: a peer is who it says only after a Noise handshake (§6).
 // It announces no fingerprint: a rotating token that only those who know ours can recognise,
 // under names that are random per window (§2.4, token.ts); and it recognises the tokens of the
@@ -27,6 +28,7 @@ import { isCanonicalFingerprint } from '../crypto/fingerprint.js'
 import { randomBytes } from '../crypto/primitives.js'
 import { WIRE_VERSION } from '../wire/constants.js'
 import { errors } from '../errors.js'
+import { realScheduler, type Scheduler, type TimerHandle } from '../io/scheduler.js'
 
 export interface MdnsDiscoveryOptions {
   /** Our fingerprint (canonical form): never published; our TXT `t` token is made from it (§2.4). */
@@ -49,7 +51,9 @@ export interface MdnsDiscoveryOptions {
   protocolVersion?: number
   /** The first window's instance label (16 hex characters); default random, and random for every later window. */
   label?: string
-  /** Clock in ms (lastSeen, TTLs); default Date.now. */
+  /** Timers; default real time. */
+  scheduler?: Scheduler
+  /** Wall clock in ms (lastSeen, TTLs, token windows other nodes share); default the scheduler's wallNow. */
   now?: () => number
   /** [0, 1) for delays and jitter; default Math.random (timing only, nothing secret). */
   random?: () => number
@@ -89,7 +93,7 @@ export class MdnsDiscovery extends EventEmitter<MdnsDiscoveryEvents> {
   private readonly key: Uint8Array
   private readonly windowMs: number
   private readonly book: TokenBook
-  private rotateTimer: NodeJS.Timeout | null = null
+  private rotateTimer: TimerHandle | null = null
   private readonly now: () => number
   private readonly random: () => number
   private readonly cache: PeerCache
@@ -99,11 +103,12 @@ export class MdnsDiscovery extends EventEmitter<MdnsDiscoveryEvents> {
   private responder: Responder | null = null
   private links: Link[] = []
   private linksSeen = ''
-  private readonly timers = new Set<NodeJS.Timeout>()
-  private cacheTimer: NodeJS.Timeout | null = null
-  private queryTimer: NodeJS.Timeout | null = null
-  private announceTimer: NodeJS.Timeout | null = null
-  private pollTimer: NodeJS.Timeout | null = null
+  private readonly timers = new Set<TimerHandle>()
+  private readonly scheduler: Scheduler
+  private cacheTimer: TimerHandle | null = null
+  private queryTimer: TimerHandle | null = null
+  private announceTimer: TimerHandle | null = null
+  private pollTimer: TimerHandle | null = null
   private queryInterval = QUERY_INTERVAL_MIN_MS
   private state: 'idle' | 'starting' | 'running' | 'stopping' = 'idle'
   private starting: Promise<void> | null = null
@@ -112,7 +117,8 @@ export class MdnsDiscovery extends EventEmitter<MdnsDiscoveryEvents> {
     super()
     if (!isCanonicalFingerprint(opts.fingerprint)) throw errors.BAD_FINGERPRINT(`not a canonical fingerprint: '${String(opts.fingerprint)}'`)
     this.opts = opts
-    this.now = opts.now ?? Date.now
+    this.scheduler = opts.scheduler ?? realScheduler
+    this.now = opts.now ?? this.scheduler.wallNow
     this.random = opts.random ?? Math.random
     this.key = tokenKey(opts.fingerprint)
     this.windowMs = opts.tokenWindowMs ?? TOKEN_WINDOW_MS
@@ -182,8 +188,8 @@ export class MdnsDiscovery extends EventEmitter<MdnsDiscoveryEvents> {
     this.scheduleRotation()
     this.scheduleCache() // after a restart, what was cached still expires on time
     const pollMs = this.opts.interfacePollMs ?? INTERFACE_POLL_MS
-    this.pollTimer = setInterval(() => this.pollInterfaces(), pollMs)
-    this.pollTimer.unref()
+    const poll = (): void => { this.pollTimer = this.later(() => { this.pollInterfaces(); poll() }, pollMs) }
+    poll()
   }
 
   /** Says goodbye (TTL 0, RFC 6762 §10.1), stops every timer and closes the socket. */
@@ -419,23 +425,21 @@ export class MdnsDiscovery extends EventEmitter<MdnsDiscoveryEvents> {
 
   // ---- timers ----
 
-  private later (fn: () => void, ms: number): NodeJS.Timeout {
-    const t = setTimeout(() => { this.timers.delete(t); fn() }, ms)
-    t.unref()
+  /** A timer of the scheduler's (real ones never keep the process alive), dropped by clearTimers. */
+  private later (fn: () => void, ms: number): TimerHandle {
+    const t = this.scheduler.setTimer(ms, () => { this.timers.delete(t); fn() })
     this.timers.add(t)
     return t
   }
 
-  private forget (t: NodeJS.Timeout): void {
-    clearTimeout(t)
+  private forget (t: TimerHandle): void {
+    this.scheduler.clearTimer(t)
     this.timers.delete(t)
   }
 
   private clearTimers (): void {
-    for (const t of this.timers) clearTimeout(t)
+    for (const t of this.timers) this.scheduler.clearTimer(t)
     this.timers.clear()
-    this.cacheTimer = this.queryTimer = this.announceTimer = this.rotateTimer = null
-    if (this.pollTimer !== null) clearInterval(this.pollTimer)
-    this.pollTimer = null
+    this.cacheTimer = this.queryTimer = this.announceTimer = this.rotateTimer = this.pollTimer = null
   }
 }
