@@ -8,7 +8,7 @@ import { childArgs, startDetached } from '../src/daemon/detach.js'
 import { daemonPaths } from '../src/daemon/paths.js'
 
 export default class Daemon extends BaseCommand {
-  static override description = 'Run your node: unlock the keys, open the store, listen on UDP and on a local socket for the other commands'
+  static override description = 'Run your node: unlock the keys, open the store, listen on UDP and on a local socket for the other commands (an unlock agent of `dmess unlock` is stopped and replaced once the passphrase is right)'
   static override examples = [
     '<%= config.bin %> daemon',
     '<%= config.bin %> daemon --detach --port 47474',
@@ -33,16 +33,19 @@ export default class Daemon extends BaseCommand {
     const paths = this.paths(flags.home)
     const settings = await resolveSettings(paths, flags)
     await assertInitialised(paths)
-    await assertNoDaemon(paths) // before the prompt: a second daemon is refused at once
+    // before the prompt: a second daemon is refused at once; an unlock agent is replaced once the
+    // passphrase proves right (run.ts replaceAgent): it is asked for all the same
+    const agent = await assertNoDaemon(paths, { allowAgent: true })
+    const replaced = agent === undefined ? '' : ` in place of the unlock agent (pid ${agent.pid})`
     // both unlock first (the detached child reports a wrong passphrase back): a prompt asks again
     if (flags.detach) {
       const s = await withPassphrase(flags, async passphrase => await startDetached({ paths, args: childArgs(settings), passphrase }))
       if (flags.json) this.printJson(s)
-      else this.log(`dmess daemon started (pid ${s.pid}): udp ${formatHostPort({ host: s.host, port: s.port })}, log ${daemonPaths(paths).log}`)
+      else this.log(`dmess daemon started (pid ${s.pid})${replaced}: udp ${formatHostPort({ host: s.host, port: s.port })}, log ${daemonPaths(paths).log}`)
       return
     }
     await withPassphrase(flags, async passphrase => await runDaemon(settings, passphrase, {
-      onReady: s => this.log(`dmess daemon running (pid ${s.pid}): ${s.fingerprint}, udp ${formatHostPort({ host: s.host, port: s.port })}, socket ${daemonPaths(paths).socket}. Ctrl-C stops it.`)
+      onReady: s => this.log(`dmess daemon running (pid ${s.pid})${replaced}: ${s.fingerprint}, udp ${formatHostPort({ host: s.host, port: s.port })}, socket ${daemonPaths(paths).socket}. Ctrl-C stops it.`)
     }))
   }
 }

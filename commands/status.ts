@@ -3,9 +3,10 @@ import { BaseCommand } from '../src/cli/base.js'
 import { daemonStatus } from '../src/cli/daemon-client.js'
 import { formatHostPort } from '../src/io/address.js'
 import { portmapLine } from '../src/cli/portmap.js'
+import { formatDuration } from '../src/daemon/agent.js'
 
 export default class Status extends BaseCommand {
-  static override description = 'Show whether the daemon runs for this home, and its address and peers (exit 0 either way: see `running`)'
+  static override description = 'Show whether the daemon (or the unlock agent of `dmess unlock`) runs for this home, and its address and peers, or when the agent locks (exit 0 either way: see `running`, `mode`)'
   static override flags = { json: Flags.boolean({ description: 'print as JSON: {"running":false} when no daemon runs' }) }
 
   async run (): Promise<void> {
@@ -14,6 +15,13 @@ export default class Status extends BaseCommand {
     const s = await daemonStatus(paths)
     if (flags.json) { this.printJson(s); return }
     if (!s.running) { this.log(`dmess daemon is not running for ${paths.home}`); return }
+    if (s.mode === 'agent') {
+      const left = s.locksAt === undefined ? NaN : Date.parse(s.locksAt) - Date.now()
+      this.log(`dmess unlock agent running (pid ${s.pid}) since ${s.startedAt}: offline, no network (dmess daemon goes online)`)
+      this.log(`Fingerprint: ${s.fingerprint}`)
+      this.log(`Locks at:    ${s.locksAt ?? '?'}${Number.isFinite(left) ? ` (in ${formatDuration(left)}; dmess lock locks now)` : ''}`)
+      return
+    }
     this.log(`dmess daemon running (pid ${s.pid}) since ${s.startedAt}`)
     this.log(`Fingerprint: ${s.fingerprint}`)
     this.log(`UDP:         ${formatHostPort({ host: s.host, port: s.port })}`)

@@ -54,6 +54,27 @@ export async function stopDaemon (paths: HomePaths, waitMs = STOP_WAIT_MS): Prom
   return { pid }
 }
 
+/**
+ * `dmess lock`: stops the unlock agent (ipc.md §14) and waits until its process has exited (its
+ * keys wiped). Asked on the connection that stops it, so a daemon that took the socket meanwhile
+ * is never stopped by mistake. A daemon there (online, started on purpose) is DAEMON_RUNNING;
+ * nothing there: undefined.
+ */
+export async function stopAgent (paths: HomePaths, waitMs = STOP_WAIT_MS): Promise<{ pid: number } | undefined> {
+  const client = await findDaemon(paths)
+  if (client === undefined) return undefined
+  let pid: number
+  try {
+    const st = await client.call('status', {}, STATUS_TIMEOUT_MS)
+    if (st.mode !== 'agent') throw errors.DAEMON_RUNNING(`the dmess daemon (pid ${st.pid}) runs for ${paths.home}, not an unlock agent: it holds the keys while it runs; \`dmess stop\` stops it`)
+    pid = (await client.call('stop', {})).pid
+  } finally {
+    client.close()
+  }
+  if (!await waitForExit(pid, waitMs)) throw errors.DAEMON_FAILED(`the unlock agent (pid ${pid}) is still running ${waitMs / 1000} s after it was asked to stop`)
+  return { pid }
+}
+
 /** contactLabel for the JSON shape the methods return. */
 export function contactJsonLabel (c: ContactJson): string {
   return contactLabel({ fingerprint: c.fingerprint, name: c.name ?? undefined, verified: c.verified, addedAt: Date.parse(c.addedAt) })

@@ -8,21 +8,9 @@ import { assertInitialised, withStore, type Unlocked } from '../app/profile.js'
 import { isDmessError } from '../errors.js'
 import { localCall, type Call } from '../daemon/rpc-methods.js'
 import type { Store } from '../store/index.js'
-import type { InviteAddresses } from '../crypto/invite.js'
-import { BootstrapMemory, BOOTSTRAP_MEMORY_FILE } from '../node/bootstrap-memory.js'
-import { diskStorage } from '../io/storage.js'
-import { join } from 'node:path'
+import { keepInviteForNextStart } from '../node/invite-seed.js'
 
 type StoreFlags = { home?: string, 'passphrase-file'?: string }
-
-/** A version 2 invite's addresses wait in the bootstrap memory for the daemon's next start (dht.md §6.4). */
-function keepForNextStart (home: string, u: Unlocked) {
-  return async (_fingerprint: string, a: InviteAddresses): Promise<void> => {
-    const memory = new BootstrapMemory(join(home, BOOTSTRAP_MEMORY_FILE), u.identity.dhSecret, diskStorage)
-    await memory.add([...a.node, ...a.dht], 'invite', Date.now())
-    await memory.close()
-  }
-}
 
 export abstract class StoreCommand extends BaseCommand {
   static override baseFlags = { ...BaseCommand.baseFlags, ...passphraseFlags }
@@ -41,7 +29,7 @@ export abstract class StoreCommand extends BaseCommand {
     const viaDaemon = await this.viaDaemon(flags, fn)
     if (viaDaemon.found) return viaDaemon.value
     try {
-      return await this.withStore(flags, async (store, u) => await fn(localCall({ store, identity: u.identity, now: Date.now, inviteSeed: keepForNextStart(paths.home, u) })))
+      return await this.withStore(flags, async (store, u) => await fn(localCall({ store, identity: u.identity, now: Date.now, inviteSeed: async (_fp, a) => { await keepInviteForNextStart(paths.home, u.identity.dhSecret, a, Date.now()) } })))
     } catch (err) {
       // a daemon started between our check and the open: it holds the store now (fn has not run)
       if (!isDmessError(err) || err.code !== 'STORE_LOCKED') throw err

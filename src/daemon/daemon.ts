@@ -16,7 +16,9 @@ import { clearDhtMemos } from '../dht/ids.js'
 import { Node, type NodeFileOptions } from '../node/node.js'
 import type { EndpointComponent } from '../node/endpoint.js'
 import type { DhtComponent } from '../node/dht.js'
-import { seedFromInvite } from '../node/invite-seed.js'
+import { keepInviteForNextStart, seedFromInvite } from '../node/invite-seed.js'
+import { offlineSockets } from '../io/offline.js'
+import { AgentTimer } from './agent.js'
 import type { Component } from '../runtime/component.js'
 import type { EventBus } from '../runtime/events.js'
 import { IpcServer, type IpcLimits } from './ipc-server.js'
@@ -53,6 +55,12 @@ export interface DaemonOptions {
   files?: FileSettings
   /** desktop notifications for messages while no chat is open (notify.ts); default off */
   notify?: NotifyMode
+  /**
+   * Run as the unlock agent (`dmess unlock`, proto-spec/ipc.md §14): the store, the outbox and the
+   * socket on no network at all (no UDP socket, DHT, mDNS, STUN, port mapping or relay), stopping
+   * by itself `lockAfterMs` after it started. host, port, mdns, peers and bootstrap are ignored.
+   */
+  agent?: { lockAfterMs: number }
 }
 
 /** What the daemon's settings say about files: plain data, so the detached child resolves the same. */
@@ -95,6 +103,8 @@ export class Daemon {
   private startedAt = 0
   private stopping: Promise<void> | undefined
   private resolveStopped!: () => void
+  /** set for the unlock agent: when it locks */
+  private readonly agentTimer: AgentTimer | undefined
   /** Resolves when the daemon has stopped (by stop(), a signal or the IPC `stop` method). */
   readonly stopped = new Promise<void>(resolve => { this.resolveStopped = resolve })
 
@@ -102,20 +112,26 @@ export class Daemon {
     this.files = daemonPaths(opts.paths)
     const log = opts.log
     const real = realWorld()
-    const world: World = opts.now === undefined ? real : { ...real, scheduler: { ...realScheduler, wallNow: opts.now } }
+    const agent = opts.agent
+    // the agent's node binds no socket of the kernel's: what it would send goes nowhere (offline.ts)
+    const world: World = { ...real, ...(agent === undefined ? {} : { sockets: offlineSockets }), ...(opts.now === undefined ? {} : { scheduler: { ...realScheduler, wallNow: opts.now } }) }
     this.node = new Node({
       world,
       identity: unlocked.identity,
       paths: opts.paths,
       openStore: async () => await openDaemonStore(opts.paths, this.files, unlocked.storeKey),
-      host: opts.host,
-      port: opts.port,
-      mdns: opts.mdns,
-      portmap: opts.portmap === true,
-      // relay for others while publicly reachable (proto-spec/relay.md §1)
-      relay: 'when-public',
-      peers: opts.peers,
-      bootstrap: opts.bootstrap,
+      ...(agent === undefined
+        ? {
+            host: opts.host,
+            port: opts.port,
+            mdns: opts.mdns,
+            portmap: opts.portmap === true,
+            // relay for others while publicly reachable (proto-spec/relay.md §1)
+            relay: 'when-public' as const,
+            peers: opts.peers,
+            bootstrap: opts.bootstrap
+          }
+        : { host: '127.0.0.1', port: 0, mdns: false, portmap: false, relay: false, peers: [], bootstrap: [], dht: false as const, stun: false as const }),
       log,
       profileName: async () => await displayName(opts.paths),
       // derived now: the store wipes the store key once it has opened (openDaemonStore)
@@ -136,8 +152,12 @@ export class Daemon {
         daemon: { status: () => this.status(), requestStop: reason => this.requestStop(reason) },
         messaging: this.node.actions,
         files: this.node.files,
-        dht: this.dht,
-        inviteSeed: async (fp, addresses) => { seedFromInvite(this.node, fp, addresses) },
+        dht: this.node.dht ?? undefined,
+        inviteSeed: async (fp, addresses) => {
+          seedFromInvite(this.node, fp, addresses)
+          // the agent has no DHT to join: the addresses wait for the daemon, as a command keeps them
+          if (agent !== undefined) await keepInviteForNextStart(opts.paths.home, unlocked.identity.dhSecret, addresses, this.now())
+        },
         session
       })
     })
@@ -145,11 +165,15 @@ export class Daemon {
     // lock makes this the home's one daemon, lock.ts), then IPC last, so a client that can
     // connect finds every other component running, and it goes first at shutdown.
     const [store, ...network] = this.node.components()
+    this.agentTimer = agent === undefined
+      ? undefined
+      : new AgentTimer({ lockAfterMs: agent.lockAfterMs, scheduler: world.scheduler, expire: () => this.requestStop('unlock time is up') })
     this.components = [
       store!,
       new PidFile(this.files.pidfile),
       ...network,
       ...(opts.extraComponents?.(this) ?? []),
+      ...(this.agentTimer === undefined ? [] : [this.agentTimer]),
       new Notifier({
         mode: opts.notify ?? 'off',
         events: this.events,
@@ -192,23 +216,28 @@ export class Daemon {
     }
     this.state = 'running'
     const st = this.status()
-    this.opts.log.info({ fingerprint: st.fingerprint, host: st.host, port: st.port, socket: this.files.socket, aead: st.aead, aeadFallbackReason: st.aeadFallbackReason }, 'daemon running')
+    if (st.mode === 'agent') this.opts.log.info({ fingerprint: st.fingerprint, socket: this.files.socket, locksAt: st.locksAt }, 'unlock agent running (offline)')
+    else this.opts.log.info({ fingerprint: st.fingerprint, host: st.host, port: st.port, socket: this.files.socket, aead: st.aead, aeadFallbackReason: st.aeadFallbackReason }, 'daemon running')
     return st
   }
 
   status (): DaemonStatus {
     const a = this.udp.address()
+    const agent = this.agentTimer
     return {
       running: true,
+      mode: agent === undefined ? 'daemon' : 'agent',
+      ...(agent === undefined ? {} : { locksAt: new Date(agent.locksAt).toISOString() }),
       fingerprint: this.fingerprint,
-      host: a.address,
-      port: a.port,
+      // the agent binds nothing: no address (ipc.md §14)
+      host: agent === undefined ? a.address : '',
+      port: agent === undefined ? a.port : 0,
       pid: process.pid,
       startedAt: new Date(this.startedAt).toISOString(),
       peers: this.node.messaging.peerCount,
       home: this.opts.paths.home,
-      mdns: this.opts.mdns,
-      dhtNodes: this.dht.tableSize,
+      mdns: agent === undefined && this.opts.mdns,
+      dhtNodes: this.node.dht?.tableSize ?? 0,
       portmap: this.node.portmap?.report() ?? { enabled: false, state: 'off', publiclyReachable: false },
       nat: natStatus(this.node),
       relay: { serving: this.node.servesRelays(), allocations: this.node.relay.service?.stats().allocations ?? 0, using: this.node.autoRelay?.report() ?? [] },
@@ -279,9 +308,12 @@ async function openDaemonStore (paths: HomePaths, files: DaemonPaths, storeKey: 
   }
 }
 
-export async function alreadyRunning (home: string, files: DaemonPaths): Promise<Error> {
-  const pid = await readPidFile(files.pidfile)
-  return errors.DAEMON_RUNNING(`a dmess daemon is already running for ${home}${pid ? ` (pid ${pid})` : ''}`)
+/** DAEMON_RUNNING, naming the unlock agent when that is what runs (its status, if asked for already). */
+export async function alreadyRunning (home: string, files: DaemonPaths, status?: DaemonStatus): Promise<Error> {
+  const pid = status?.pid ?? await readPidFile(files.pidfile)
+  const at = `${home}${pid ? ` (pid ${pid})` : ''}`
+  if (status?.mode === 'agent') return errors.DAEMON_RUNNING(`the dmess unlock agent is running for ${at}; \`dmess lock\` stops it`)
+  return errors.DAEMON_RUNNING(`a dmess daemon is already running for ${at}`)
 }
 
 /** DaemonStatus's AEAD fields: the implementation in use and, on node:crypto, why. */

@@ -83,8 +83,13 @@ export function childArgs (s: DaemonSettings): string[] {
   return args
 }
 
-/** childArgs, read back in the child. Throws BAD_ARGUMENT. */
-export function parseChildArgs (argv: string[]): { home: string, flags: DaemonFlags } {
+/** The unlock agent's command line (ipc.md §14): it has no network settings. */
+export function agentChildArgs (paths: HomePaths, lockAfterMs: number): string[] {
+  return ['--home', paths.home, '--agent-ms', String(lockAfterMs)]
+}
+
+/** childArgs or agentChildArgs, read back in the child. Throws BAD_ARGUMENT. */
+export function parseChildArgs (argv: string[]): { home: string, flags: DaemonFlags, agent?: { lockAfterMs: number } } {
   let values
   try {
     ({ values } = parseArgs({
@@ -98,7 +103,8 @@ export function parseChildArgs (argv: string[]): { home: string, flags: DaemonFl
         'no-mdns': { type: 'boolean' },
         'no-portmap': { type: 'boolean' },
         peer: { type: 'string', multiple: true },
-        bootstrap: { type: 'string', multiple: true }
+        bootstrap: { type: 'string', multiple: true },
+        'agent-ms': { type: 'string' }
       }
     }))
   } catch (err) {
@@ -108,7 +114,11 @@ export function parseChildArgs (argv: string[]): { home: string, flags: DaemonFl
   const port = values.port === undefined ? undefined : Number(values.port)
   const mdns = values.mdns === true ? true : values['no-mdns'] === true ? false : undefined
   const portmap = values['no-portmap'] === true ? false : undefined
-  return { home: values.home, flags: { host: values.host, port, mdns, portmap, peer: values.peer, bootstrap: values.bootstrap } }
+  const flags: DaemonFlags = { host: values.host, port, mdns, portmap, peer: values.peer, bootstrap: values.bootstrap }
+  if (values['agent-ms'] === undefined) return { home: values.home, flags }
+  const ms = Number(values['agent-ms'])
+  if (!Number.isSafeInteger(ms) || ms <= 0) throw errors.BAD_ARGUMENT(`detached daemon: --agent-ms must be a positive integer, got ${values['agent-ms']}`)
+  return { home: values.home, flags, agent: { lockAfterMs: ms } }
 }
 
 /** Parent side. Returns the running daemon's status, or throws the child's error as it was raised. */
@@ -183,10 +193,10 @@ export function hasParentChannel (): boolean {
 }
 
 /** The detached process: passphrase from the parent, run, report ready or the failure. */
-export async function runAsChild (paths: HomePaths, flags: DaemonFlags): Promise<void> {
+export async function runAsChild (paths: HomePaths, flags: DaemonFlags, agent?: { lockAfterMs: number }): Promise<void> {
   try {
     const { config } = await loadConfig(paths.config)
-    const settings = { ...await resolveSettings(paths, flags), logFile: { path: daemonPaths(paths).log, maxBytes: config.logMaxBytes, keep: config.logKeep } }
+    const settings: DaemonSettings = { ...await resolveSettings(paths, flags), logFile: { path: daemonPaths(paths).log, maxBytes: config.logMaxBytes, keep: config.logKeep }, ...(agent === undefined ? {} : { agent }) }
     const passphrase = await receivePassphrase()
     await runDaemon(settings, passphrase, { onReady: () => { reportReady().catch(() => {}) } })
   } catch (err) {

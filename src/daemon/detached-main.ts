@@ -3,6 +3,7 @@
 // then never loads oclif and its command tree, which it has no use for and which held ~11 MiB of
 // its idle RSS for as long as it ran (measured: 71.7 → 60.8 MiB settled).
 //   node detached-main.js --home H --host A --port N (--mdns | --no-mdns) [--peer h:p]... [--bootstrap h:p]...
+//   node detached-main.js --home H --agent-ms N        (the unlock agent, `dmess unlock`)
 // Only startDetached runs it: without the parent's IPC channel (for the passphrase) it refuses.
 import { errors, isDmessError } from '../errors.js'
 import { homePaths } from '../config/home.js'
@@ -17,7 +18,7 @@ async function main (): Promise<void> {
     await reportFailure(err)
     throw err
   }
-  await runAsChild(homePaths(parsed.home), parsed.flags) // reports a failure to the parent itself
+  await runAsChild(homePaths(parsed.home), parsed.flags, parsed.agent) // reports a failure to the parent itself
 }
 
 main().catch((err: unknown) => {

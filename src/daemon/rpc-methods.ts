@@ -20,6 +20,13 @@ import type { PortmapReport } from '../node/portmap.js'
 
 export interface DaemonStatus {
   running: true
+  /**
+   * 'daemon': the node, online; 'agent': the unlock agent (`dmess unlock`, ipc.md §14), which holds
+   * the keys and the store with no networking (host '', port 0, no peers, no DHT) until `locksAt`
+   */
+  mode: 'daemon' | 'agent'
+  /** the agent's: when it stops by itself (ISO 8601) */
+  locksAt?: string
   fingerprint: string
   host: string
   port: number

@@ -12,7 +12,8 @@ import { errors } from '../errors.js'
 import { assertInitialised, lock, unlock } from '../app/profile.js'
 import { Daemon, alreadyRunning, type DaemonOptions, type HostPort, type StaticPeer } from './daemon.js'
 import { parseFingerprint } from '../crypto/fingerprint.js'
-import { probeSocket } from './ipc-client.js'
+import { IpcClient, probeSocket } from './ipc-client.js'
+import { waitForExit } from './lock.js'
 import { createLogger, LOG_FORMATS, type LogFormat } from './log.js'
 import type { LogRotation } from './log-rotate.js'
 import { daemonPaths } from './paths.js'
@@ -38,6 +39,8 @@ export interface DaemonSettings {
   logFormat?: LogFormat
   /** set for a detached daemon, whose stderr is <home>/daemon.log: rotated by size */
   logFile?: LogRotation
+  /** run as the unlock agent (`dmess unlock`): offline, stopping by itself after this long (daemon.ts) */
+  agent?: { lockAfterMs: number }
 }
 
 export interface DaemonFlags {
@@ -115,10 +118,66 @@ function logFormat (text: string): LogFormat {
   return text as LogFormat
 }
 
-/** Refuses early (before a passphrase prompt) when a daemon already answers on this home's socket. */
-export async function assertNoDaemon (paths: HomePaths): Promise<void> {
+/** How long a starting daemon waits for the unlock agent it replaces to exit. */
+export const AGENT_STOP_WAIT_MS = 30_000
+
+/**
+ * Refuses early (before a passphrase prompt) when a daemon already answers on this home's socket.
+ * With `allowAgent` (starting a daemon) an unlock agent there is no obstacle: the daemon replaces
+ * it once its own passphrase is right (replaceAgent); the agent's status is returned.
+ */
+export async function assertNoDaemon (paths: HomePaths, opts: { allowAgent?: boolean } = {}): Promise<DaemonStatus | undefined> {
   const files = daemonPaths(paths)
-  if (await probeSocket(files.socket) === 'live') throw await alreadyRunning(paths.home, files)
+  if (await probeSocket(files.socket) !== 'live') return undefined
+  const st = await liveStatus(files.socket)
+  if (opts.allowAgent === true && st?.mode === 'agent') return st
+  throw await alreadyRunning(paths.home, files, st)
+}
+
+/** The status of whatever answers on the socket; undefined if it went away meanwhile. */
+async function liveStatus (socket: string): Promise<DaemonStatus | undefined> {
+  let client: IpcClient
+  try {
+    client = await IpcClient.connect(socket)
+  } catch {
+    return undefined
+  }
+  try {
+    return await client.call('status', {}, STATUS_WAIT_MS)
+  } catch {
+    return undefined
+  } finally {
+    client.close()
+  }
+}
+
+const STATUS_WAIT_MS = 5000
+
+/**
+ * A daemon going online in place of the unlock agent (ipc.md §14): after its own unlock succeeded
+ * (a wrong passphrase leaves the agent running), it asks the agent to stop and waits for its
+ * process to exit, which releases the store. Anything else on the socket is DAEMON_RUNNING.
+ * Returns the agent's PID, or undefined when none was running.
+ */
+export async function replaceAgent (paths: HomePaths): Promise<number | undefined> {
+  const files = daemonPaths(paths)
+  if (await probeSocket(files.socket) !== 'live') return undefined
+  let client: IpcClient
+  try {
+    client = await IpcClient.connect(files.socket)
+  } catch {
+    return undefined // it stopped meanwhile
+  }
+  let pid: number
+  try {
+    const st = await client.call('status', {}, STATUS_WAIT_MS)
+    if (st.mode !== 'agent') throw await alreadyRunning(paths.home, files, st)
+    pid = (await client.call('stop', {})).pid
+  } finally {
+    client.close()
+  }
+  if (!await waitForExit(pid, AGENT_STOP_WAIT_MS)) throw errors.DAEMON_FAILED(`the unlock agent (pid ${pid}) is still running ${AGENT_STOP_WAIT_MS / 1000} s after it was asked to stop`)
+  return pid
 }
 
 export interface RunHooks {
@@ -141,6 +200,11 @@ export async function runDaemon (s: DaemonSettings, passphrase: string, hooks: R
   let daemon: Daemon
   try {
     const log = createLogger({ level: s.logLevel, ...(s.logFormat === undefined ? {} : { format: s.logFormat }), ...(s.logFile === undefined ? {} : { rotate: s.logFile }) })
+    // going online in place of an unlock agent: only now that this passphrase proved right
+    if (s.agent === undefined) {
+      const agentPid = await replaceAgent(s.paths)
+      if (agentPid !== undefined) log.info({ pid: agentPid }, 'stopped the unlock agent; the daemon takes over')
+    }
     daemon = new Daemon({ ...s, log, ...hooks.extra }, unlocked)
   } catch (err) {
     lock(unlocked)

@@ -23,7 +23,7 @@ async function serve (t: T, limits: Partial<IpcLimits> = {}) {
   const store = await openStore(me.paths.db, u.storeKey)
   const events = new EventBus()
   let stopRequested = ''
-  const status: DaemonStatus = { running: true, fingerprint: me.fingerprint, host: '127.0.0.1', port: 1, pid: process.pid, startedAt: new Date(0).toISOString(), peers: 0, home: me.paths.home, mdns: false, dhtNodes: 0, aead: 'openssl-addon' }
+  const status: DaemonStatus = { running: true, mode: 'daemon', fingerprint: me.fingerprint, host: '127.0.0.1', port: 1, pid: process.pid, startedAt: new Date(0).toISOString(), peers: 0, home: me.paths.home, mdns: false, dhtNodes: 0, aead: 'openssl-addon' }
   const path = join(me.paths.home, 'daemon.sock')
   const server = new IpcServer({
     path,
