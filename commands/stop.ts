@@ -6,7 +6,7 @@ export default class Stop extends BaseCommand {
 
   async run (): Promise<void> {
     const { flags } = await this.parse(Stop)
-    const { pid } = await stopDaemon(this.paths(flags.home))
-    this.log(`dmess daemon stopped (pid ${pid})`)
+    const { pid, agent } = await stopDaemon(this.paths(flags.home))
+    this.log(agent ? `dmess unlock agent stopped (pid ${pid}): the keys are locked` : `dmess daemon stopped (pid ${pid})`)
   }
 }

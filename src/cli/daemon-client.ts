@@ -42,16 +42,19 @@ export async function daemonStatus (paths: HomePaths): Promise<DaemonStatus | { 
 }
 
 /** Asks the daemon to stop and waits until its process has exited. */
-export async function stopDaemon (paths: HomePaths, waitMs = STOP_WAIT_MS): Promise<{ pid: number }> {
+export async function stopDaemon (paths: HomePaths, waitMs = STOP_WAIT_MS): Promise<{ pid: number, agent: boolean }> {
   const client = await requireDaemon(paths)
   let pid: number
+  let agent: boolean
   try {
+    // which kind it is, so the user is told what stopped (an unlock agent is a daemon offline, ipc.md §14)
+    agent = (await client.call('status', {}, STATUS_TIMEOUT_MS)).mode === 'agent'
     pid = (await client.call('stop', {})).pid
   } finally {
     client.close()
   }
-  if (!await waitForExit(pid, waitMs)) throw errors.DAEMON_FAILED(`the daemon (pid ${pid}) is still running ${waitMs / 1000} s after it was asked to stop`)
-  return { pid }
+  if (!await waitForExit(pid, waitMs)) throw errors.DAEMON_FAILED(`the ${agent ? 'unlock agent' : 'daemon'} (pid ${pid}) is still running ${waitMs / 1000} s after it was asked to stop`)
+  return { pid, agent }
 }
 
 /**

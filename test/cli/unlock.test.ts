@@ -115,6 +115,13 @@ t.test('unlock once, then commands need no passphrase; the agent is offline with
   t.match(none.stdout, /^nothing to lock: no unlock agent runs for /)
   const log = await readFile(join(h.home, 'daemon.log'), 'utf8')
   t.match(log, /"msg":"unlock agent running \(offline\)"[\s\S]*"reason":"ipc stop"[\s\S]*"msg":"daemon stopped"/)
+
+  // `dmess stop` stops an agent too, and says what it stopped
+  const pid2 = await unlock(t, h, ['--for', '5m'])
+  const stop = await runCli(['stop', '--home', h.home])
+  t.equal(stop.code, 0, stop.stderr)
+  t.equal(stop.stdout, `dmess unlock agent stopped (pid ${pid2}): the keys are locked\n`)
+  t.notOk(isProcessAlive(pid2), 'gone when stop returns')
   t.notMatch(log, PW.DMESS_PASSPHRASE, 'no passphrase in the log')
   t.notMatch(log, 'queued through the agent', 'no message body in the log')
 })
