@@ -5,7 +5,7 @@
 //   host (192.168.1.2/24) ── router: lan 192.168.1.1 | wan 11.22.(10+i).2 ── inet: 11.22.(10+i).1
 //                             miniupnpd on lan:5351 (NAT-PMP/PCP) or lan:1900 + HTTP (UPnP IGD)
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execFileSync } from 'node:child_process'
@@ -64,6 +64,8 @@ export interface Miniupnpd {
   child: ChildProcess
   /** the UPnP HTTP port (description and SOAP control), when UPnP is on */
   httpPort: number | null
+  /** the lines of its lease file (UPnP mappings: `UDP:ext port:client:int port:expiry:description`); [] before the first */
+  leases: () => Promise<string[]>
   /** stdout and stderr so far (its log, with -d) */
   log: () => string
   /** SIGTERM by PID, then waits for the exit (its rules stay: see flushMiniupnpdRules) */
@@ -129,5 +131,13 @@ export async function startMiniupnpd (site: { routerNs: string }, opts: Miniupnp
     await new Promise(resolve => setTimeout(resolve, 50))
   }
   const http = upnp ? /HTTP listening on port (\d+)/.exec(log) : null
-  return { child, httpPort: http === null ? null : Number(http[1]), log: () => log, stop }
+  const leases = async (): Promise<string[]> => {
+    try {
+      return (await readFile(join(dir, 'upnp.leases'), 'utf8')).split('\n').filter(l => l !== '')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+      throw err
+    }
+  }
+  return { child, httpPort: http === null ? null : Number(http[1]), leases, log: () => log, stop }
 }
