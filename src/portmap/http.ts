@@ -24,6 +24,14 @@ export type HttpClient = (ask: HttpAsk) => Promise<HttpAnswer>
 
 export const nodeHttpClient: HttpClient = async ask => {
   if (ask.signal?.aborted === true) return { ok: false, error: 'aborted' }
+  try {
+    return await exchange(ask)
+  } catch (err) {
+    return { ok: false, error: (err as Error).message } // e.g. a header node:http refuses
+  }
+}
+
+async function exchange (ask: HttpAsk): Promise<HttpAnswer> {
   return await new Promise<HttpAnswer>(resolve => {
     let done = false
     const finish = (a: HttpAnswer): void => {
@@ -35,12 +43,9 @@ export const nodeHttpClient: HttpClient = async ask => {
       resolve(a)
     }
     const onAbort = (): void => { finish({ ok: false, error: 'aborted' }) }
-    const req = request(ask.url, {
-      method: ask.method,
-      headers: { Connection: 'close', ...ask.headers, ...(ask.body === undefined ? {} : { 'Content-Length': String(Buffer.byteLength(ask.body)) }) },
-      ...(ask.localAddress === undefined ? {} : { localAddress: ask.localAddress }),
-      agent: false
-    }, res => {
+    const headers = { Connection: 'close', ...ask.headers, ...(ask.body === undefined ? {} : { 'Content-Length': String(Buffer.byteLength(ask.body)) }) }
+    // node:http throws at once on a header it refuses: the caller's catch turns that into an answer
+    const req = request(ask.url, { method: ask.method, headers, ...(ask.localAddress === undefined ? {} : { localAddress: ask.localAddress }), agent: false }, res => {
       const declared = Number(res.headers['content-length'])
       if (Number.isFinite(declared) && declared > ask.maxBytes) { finish({ ok: false, error: `answer too large (${declared} bytes, limit ${ask.maxBytes})` }); return }
       const chunks: Buffer[] = []

@@ -112,9 +112,8 @@ export class UpnpClient {
     }
   }
 
-  /** DeletePortMapping; 714 (already gone) counts as done. */
+  /** DeletePortMapping (searching for the device again if a failure made us forget it); 714 (already gone) counts as done. */
   async unmap (io: RequestIo, externalPort: number): Promise<MapOutcome> {
-    if (this.#device === null) return { kind: 'unsupported', reason: 'UPnP: no device known' }
     const del = await this.#call(io, 'DeletePortMapping', [['NewRemoteHost', ''], ['NewExternalPort', externalPort], ['NewProtocol', 'UDP']])
     if (del.kind === 'ok' || (del.kind === 'fault' && del.code === UpnpError.NO_SUCH_ENTRY_IN_ARRAY)) return { kind: 'mapped', externalAddress: '', externalPort, lifetimeS: 0, epochS: 0 }
     return del.kind === 'failed' ? { kind: 'unsupported', reason: del.reason } : { kind: 'refused', reason: del.reason, epochS: 0 }
