@@ -188,3 +188,12 @@ t.test('WANPPPConnection:1 is used when it is what the router has', async t => {
   t.equal((await mapper.start()).state, 'mapped')
   t.ok(igd.calls.length > 0)
 })
+
+t.test('a PCP refusal skips NAT-PMP (the same server) but not UPnP (another server on the router)', async t => {
+  const refusing = await FakeGateway.start(req => isPcpMap(req) ? pcpMapAnswer(req, { result: 2, lifetimeS: 30, epochS: 5, externalPort: 0, externalAddress: '::' }) : null)
+  t.teardown(async () => { await refusing.close() })
+  const { mapper } = await harness(t, {}, { protocols: undefined, serverPort: refusing.port })
+  const s = await mapper.start()
+  t.equal(s.mapping?.protocol, 'upnp')
+  t.equal(refusing.received.length, 1, 'one PCP request, refused; NAT-PMP was not asked')
+})
