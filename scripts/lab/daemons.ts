@@ -98,7 +98,7 @@ export async function stop (child: ChildProcess): Promise<void> {
 // ---- a pair of daemons across a topology ----
 
 /** The pairs of the NAT matrix: Alice's side – Bob's side. */
-export const PAIRS = ['none-none', 'cone-cone', 'cone-symmetric', 'symmetric-symmetric', 'same-nat', 'double-nat', 'cone-upnp'] as const
+export const PAIRS = ['none-none', 'cone-cone', 'cone-symmetric', 'symmetric-symmetric', 'same-nat', 'double-nat', 'cone-upnp', 'cone-igd'] as const
 export type PairName = typeof PAIRS[number]
 
 interface Placed { ns: string, address: string }
@@ -107,7 +107,7 @@ export interface Topology {
   net: NatLab
   alice: Placed
   bob: Placed
-  /** Bob's home router with miniupnpd ('cone-upnp') */
+  /** Bob's home router with miniupnpd: PCP/NAT-PMP ('cone-upnp'), or UPnP IGD only ('cone-igd') */
   upnp?: { routerNs: string, wanAddress: string, lanGateway: string, daemon: Miniupnpd }
 }
 
@@ -134,10 +134,11 @@ export async function buildTopology (lab: Lab, pair: PairName): Promise<Topology
       const second = await addSiteHost(lab, site, 0)
       return { net, alice: { ns: site.hostNs, address: site.hostAddress }, bob: { ns: second.hostNs, address: second.hostAddress } }
     }
-    case 'cone-upnp': {
+    case 'cone-upnp':
+    case 'cone-igd': {
       const topo = await sites(['masquerade', { mode: 'masquerade', upnp: true }])
       const site = topo.net.sites[1]!
-      const daemon = await startMiniupnpd(site)
+      const daemon = await startMiniupnpd(site, { protocols: pair === 'cone-igd' ? 'upnp' : 'natpmp' })
       return { ...topo, upnp: { routerNs: site.routerNs, wanAddress: site.wanAddress, lanGateway: site.lanGateway, daemon } }
     }
   }

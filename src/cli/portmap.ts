@@ -6,5 +6,6 @@ export function portmapLine (p: PortmapReport): string {
   if (!p.enabled) return 'off (--no-portmap)'
   if (p.mapped === undefined) return `${p.state}${p.reason === undefined ? '' : ` (${p.reason})`}`
   const reach = p.publiclyReachable ? 'publicly reachable' : `not publicly reachable: ${p.reason ?? 'unknown'}`
-  return `${p.mapped} via ${p.protocol ?? '?'} on ${p.gateway ?? '?'}, lapses in ${p.expiresInS ?? 0} s unless renewed; ${reach}`
+  const life = p.permanent === true ? 'permanent (the router grants no lease), deleted on stop' : `lapses in ${p.expiresInS ?? 0} s unless renewed`
+  return `${p.mapped} via ${p.protocol ?? '?'} on ${p.gateway ?? '?'}, ${life}; ${reach}`
 }

@@ -39,7 +39,7 @@ export interface DaemonOptions {
   /** UDP port; 0 picks a free one (status reports the real one) */
   port: number
   mdns: boolean
-  /** map the UDP port on the home router with PCP/NAT-PMP (default off here; `dmess daemon` turns it on unless --no-portmap) */
+  /** map the UDP port on the home router with PCP/NAT-PMP/UPnP IGD (default off here; `dmess daemon` turns it on unless --no-portmap) */
   portmap?: boolean
   /** peers to connect to at start (--peer), for the connection manager */
   peers: StaticPeer[]

@@ -26,7 +26,7 @@ export interface DaemonSettings {
   host: string
   port: number
   mdns: boolean
-  /** PCP/NAT-PMP port mapping on the home router (on unless --no-portmap) */
+  /** PCP/NAT-PMP/UPnP IGD port mapping on the home router (on unless --no-portmap) */
   portmap: boolean
   peers: StaticPeer[]
   bootstrap: HostPort[]

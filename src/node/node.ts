@@ -62,7 +62,7 @@ export interface NodeOptions {
   bootstrap: PeerAddress[]
   /** DHT settings over the defaults (loopback relaxes the per-IP defences by itself), or false for no DHT */
   dht?: Partial<DhtNodeOptions> | false
-  /** port mapping with PCP/NAT-PMP (proto-spec/portmap.md): true, or test hooks and tuning; default off */
+  /** port mapping with PCP/NAT-PMP/UPnP IGD (proto-spec/portmap.md): true, or test hooks and tuning; default off */
   portmap?: boolean | PortmapComponentOptions['mapper']
   /** STUN settings (servers to ask, when to serve), or false for no STUN at all */
   stun?: NatSettings | false
@@ -289,7 +289,7 @@ export class Node {
   /** Where peers reach us (the bound UDP address). */
   get address (): PeerAddress { return this.udp.endpoint.address }
 
-  /** The public address the home router forwards to our socket (PCP/NAT-PMP), if it gave one. */
+  /** The public address the home router forwards to our socket (PCP/NAT-PMP/UPnP), if it gave one. */
   mappedAddress (): PeerAddress | null { return this.portmap?.mappedAddress() ?? null }
 
   /**

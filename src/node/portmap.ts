@@ -1,6 +1,6 @@
-// Port mapping as a node component (proto-spec/portmap.md §4): once the endpoint's socket is
-// bound, ask the default gateway (PCP, else NAT-PMP) to forward a public UDP port to it, keep the
-// mapping renewed, and delete it at stop. The first attempt runs in the background: a node
+// Port mapping as a node component (proto-spec/portmap.md §4, §5): once the endpoint's socket is
+// bound, ask the default gateway (PCP, else NAT-PMP, else UPnP IGD) to forward a public UDP port
+// to it, keep the mapping renewed, and delete it at stop. The first attempt runs in the background: a node
 // without a mapping works as before, and a gateway that never answers does not delay start.
 // A socket bound to loopback is never mapped (a router cannot forward to 127.0.0.1): that is every
 // test node unless a test asks for mapping on purpose.
@@ -24,8 +24,10 @@ export interface PortmapReport {
   publiclyReachable: boolean
   /** why there is no usable mapping */
   reason?: string
-  /** seconds until it lapses unless renewed */
+  /** seconds until it lapses unless renewed (for a permanent UPnP mapping: until it is re-added) */
   expiresInS?: number
+  /** UPnP: the router grants only permanent mappings; this one is deleted on stop */
+  permanent?: boolean
 }
 
 export interface PortmapComponentOptions {
@@ -81,6 +83,6 @@ export class PortmapComponent implements Component {
     const base: PortmapReport = { enabled: true, state: s.state, publiclyReachable: m?.publiclyReachable === true }
     if (m === null) return s.reason === undefined ? base : { ...base, reason: s.reason }
     const expiresInS = Math.max(0, Math.round((m.expiresAt - this.opts.world.scheduler.now()) / 1000))
-    return { ...base, protocol: m.protocol, gateway: m.gateway, mapped: `${m.external.host}:${m.external.port}`, expiresInS, ...(m.note === undefined ? {} : { reason: m.note }) }
+    return { ...base, protocol: m.protocol, gateway: m.gateway, mapped: `${m.external.host}:${m.external.port}`, expiresInS, ...(m.permanent === true ? { permanent: true } : {}), ...(m.note === undefined ? {} : { reason: m.note }) }
   }
 }

@@ -1,7 +1,8 @@
 // The port-mapping client (proto-spec/portmap.md §4): asks the default gateway to forward a UDP
 // port on its public address to the node's own socket, PCP first (RFC 6887), NAT-PMP when the
-// gateway speaks only that (RFC 6886); renews at half the granted lifetime; asks the gateway's
-// epoch now and then and re-maps at once when it shows the gateway lost its table (a reboot,
+// gateway speaks only that (RFC 6886), UPnP IGD when neither answers (portmap.md §5, upnp.ts);
+// renews at half the granted lifetime; asks the gateway's epoch now and then (UPnP: whether it
+// still holds the mapping) and re-maps at once when it shows the gateway lost its table (a reboot,
 // RFC 6887 §8.5, RFC 6886 §3.6); deletes the mapping on stop. A mapped address that is itself
 // private (the gateway sits behind a carrier-grade NAT: double NAT) is reported, but not as
 // publicly reachable.
@@ -18,8 +19,13 @@ import type { ExchangeCounters, RetransmitPolicy } from './exchange.js'
 import type { Gateway, GatewayFinder } from './gateway.js'
 import { PCP_NONCE_BYTES, PCP_SERVER_PORT } from './pcp.js'
 import { natPmpAddress, natPmpMap, pcpEpoch, pcpMap, type MapOutcome, type RequestIo } from './requests.js'
+import { nodeHttpClient } from './http.js'
+import { UpnpClient, type UpnpOptions } from './upnp.js'
 
-export type PortmapProtocol = 'pcp' | 'nat-pmp'
+export type PortmapProtocol = 'pcp' | 'nat-pmp' | 'upnp'
+
+/** Tried in this order unless told otherwise (portmap.md §4.2). */
+export const PORTMAP_PROTOCOLS: readonly PortmapProtocol[] = ['pcp', 'nat-pmp', 'upnp']
 
 /** Tuning (not from the RFCs unless said), in ms unless named otherwise. */
 export interface PortmapTuning {
@@ -31,6 +37,8 @@ export interface PortmapTuning {
   epochCheckMs: number
   minRenewMs: number
   maxRenewMs: number
+  /** UPnP: one HTTP exchange with the router (description or SOAP action) */
+  httpTimeoutMs: number
 }
 
 export const PORTMAP_DEFAULTS: Readonly<PortmapTuning> = {
@@ -49,7 +57,9 @@ export const PORTMAP_DEFAULTS: Readonly<PortmapTuning> = {
   /** renewals are never sooner than this (a router granting 1 s would otherwise be flooded) */
   minRenewMs: 1000,
   /** nor later (timers cap at 2^31 ms, and a day is long enough to learn of a change) */
-  maxRenewMs: 24 * 3600_000
+  maxRenewMs: 24 * 3600_000,
+  /** a LAN round trip is milliseconds; a router's slow web server gets 2 s */
+  httpTimeoutMs: 2000
 }
 
 export interface PortMapping {
@@ -65,6 +75,8 @@ export interface PortMapping {
   publiclyReachable: boolean
   /** why it is not publicly reachable */
   note?: string
+  /** UPnP only: the router grants no timed lease (725), so the mapping stands until deleted */
+  permanent?: boolean
 }
 
 export type PortmapState = 'idle' | 'mapping' | 'mapped' | 'unavailable' | 'stopped'
@@ -91,6 +103,8 @@ export interface PortMapperOptions {
   serverPort?: number
   /** which protocols, in order of preference */
   protocols?: PortmapProtocol[]
+  /** UPnP test hooks: HTTP client, the gateway's SSDP port, multicast off */
+  upnp?: Partial<Omit<UpnpOptions, 'httpTimeoutMs' | 'log'>>
   tuning?: Partial<PortmapTuning>
   log?: Logger
   /** called after every change of status */
@@ -108,6 +122,7 @@ export class PortMapper {
   #nonce: Uint8Array
   #epoch: EpochSample | null = null
   #timer: unknown = null
+  readonly #upnp: UpnpClient
   /** one operation at a time: map, renew, check, delete */
   #queue: Promise<void> = Promise.resolve()
 
@@ -115,6 +130,7 @@ export class PortMapper {
     this.#o = opts
     this.#t = { ...PORTMAP_DEFAULTS, ...opts.tuning }
     this.#nonce = opts.random.bytes(PCP_NONCE_BYTES)
+    this.#upnp = new UpnpClient({ http: nodeHttpClient, httpTimeoutMs: this.#t.httpTimeoutMs, ...opts.upnp, ...(opts.log === undefined ? {} : { log: opts.log }) })
   }
 
   status (): PortmapStatus { return { ...this.#status, mapping: this.#status.mapping === null ? null : { ...this.#status.mapping } } }
@@ -153,32 +169,40 @@ export class PortMapper {
   }
 
   /** Map (or renew: the same request, RFC 6887 §11.2.1, RFC 6886 §3.3) with each protocol in turn. */
-  async #map (why: string, suggestPort?: number): Promise<void> {
+  async #map (why: string, suggestPort?: number, prefer?: PortmapProtocol): Promise<void> {
     if (this.#abort.signal.aborted) return
     const prev = this.#status.mapping
     if (prev === null) this.#set({ state: 'mapping' })
     const gw = await this.#ensureSocket()
     if (gw === null) { this.#unavailable(this.#status.reason ?? 'no default gateway'); return }
-    const order = prev === null ? (this.#o.protocols ?? ['pcp', 'nat-pmp']) : [prev.protocol]
+    const all = this.#o.protocols ?? PORTMAP_PROTOCOLS
+    // after a reset, the protocol that worked is asked first (the others' silence costs seconds)
+    const order = prev !== null ? [prev.protocol] : prefer !== undefined && all.includes(prefer) ? [prefer, ...all.filter(p => p !== prefer)] : all
     const reasons: string[] = []
+    let refusedOn5351 = false
     for (const protocol of order) {
+      // a PCP/NAT-PMP server that answered and said no would say no in the other protocol too
+      // (one server, port 5351); UPnP is another server on the router, with its own settings
+      if (refusedOn5351 && protocol !== 'upnp') continue
       const out = await this.#request(protocol, this.#io({}, true), this.#t.lifetimeS, prev?.external.port ?? suggestPort ?? this.#o.internalPort)
       if (this.#abort.signal.aborted) return
       if (out.kind === 'mapped') { this.#mapped(protocol, gw, out, why); return }
       reasons.push(out.kind === 'timeout' ? `${protocol}: no answer from ${gw.gateway}` : out.reason)
-      if (out.kind === 'refused') break // the server is there and said no: the other protocol would too
+      if (out.kind === 'refused' && protocol !== 'upnp') refusedOn5351 = true
     }
     this.#failed(reasons.join('; '))
   }
 
   async #request (protocol: PortmapProtocol, io: RequestIo, lifetimeS: number, externalPort: number): Promise<MapOutcome> {
     const ask = { local: this.#gateway!.local, internalPort: this.#o.internalPort, externalPort, lifetimeS, nonce: this.#nonce }
+    if (protocol === 'upnp') return lifetimeS === 0 ? await this.#upnp.unmap(io, externalPort) : await this.#upnp.map(io, ask)
     return protocol === 'pcp' ? await pcpMap(io, ask) : await natPmpMap(io, ask)
   }
 
   #mapped (protocol: PortmapProtocol, gw: Gateway, out: Extract<MapOutcome, { kind: 'mapped' }>, why: string): void {
     if (out.lifetimeS === 0 || out.externalPort === 0) { this.#failed(`${protocol}: the gateway granted an unusable mapping (port ${out.externalPort}, lifetime ${out.lifetimeS} s)`); return }
-    const reset = this.#noteEpoch(protocol, out.epochS)
+    // UPnP has no epoch: a lost mapping shows in #checkEpoch's GetSpecificPortMappingEntry
+    const reset = protocol !== 'upnp' && this.#noteEpoch(protocol, out.epochS)
     const now = this.#o.scheduler.now()
     const reach = reachability(out.externalAddress)
     const mapping: PortMapping = {
@@ -189,13 +213,14 @@ export class PortMapper {
       lifetimeS: out.lifetimeS,
       expiresAt: now + out.lifetimeS * 1000,
       publiclyReachable: reach === null,
-      ...(reach === null ? {} : { note: reach })
+      ...(reach === null ? {} : { note: reach }),
+      ...(out.permanent === true ? { permanent: true } : {})
     }
     const old = this.#status.mapping
     if (old === null || old.external.host !== mapping.external.host || old.external.port !== mapping.external.port) {
       this.#o.log?.info({ protocol, gateway: gw.gateway, external: `${mapping.external.host}:${mapping.external.port}`, lifetimeS: out.lifetimeS, publiclyReachable: mapping.publiclyReachable, why }, 'port mapped')
     }
-    this.#set({ state: 'mapped', mapping, reason: undefined, epochS: out.epochS, gatewayResets: this.#status.gatewayResets + (reset ? 1 : 0) })
+    this.#set({ state: 'mapped', mapping, reason: undefined, ...(protocol === 'upnp' ? {} : { epochS: out.epochS }), gatewayResets: this.#status.gatewayResets + (reset ? 1 : 0) })
     this.#scheduleNext()
   }
 
@@ -214,6 +239,18 @@ export class PortMapper {
     const m = this.#status.mapping
     if (m === null || this.#gateway === null || this.#socket === null) return
     const io = this.#io({}, true)
+    if (m.protocol === 'upnp') {
+      const held = await this.#upnp.check(io, { local: this.#gateway.local, internalPort: this.#o.internalPort, externalPort: m.external.port, lifetimeS: 0 })
+      if (this.#abort.signal.aborted) return
+      if (held === 'lost') {
+        this.#o.log?.warn({ protocol: 'upnp', external: m.external.port }, 'the gateway no longer holds our UPnP mapping: mapping again')
+        this.#set({ state: 'mapping', mapping: null, reason: 'the gateway lost its mappings (rebooted)', gatewayResets: this.#status.gatewayResets + 1 })
+        await this.#map('gateway reset', m.external.port, 'upnp')
+        return
+      }
+      this.#scheduleNext()
+      return
+    }
     const epochS = m.protocol === 'pcp'
       ? await pcpEpoch(io, this.#gateway.local)
       : await natPmpAddress(io).then(a => a.kind === 'address' || a.kind === 'refused' ? a.epochS : null)
@@ -221,7 +258,7 @@ export class PortMapper {
     if (epochS !== null && this.#noteEpoch(m.protocol, epochS)) {
       // the mapping is gone with the gateway's state: say so, then ask again for the same port
       this.#set({ state: 'mapping', mapping: null, reason: 'the gateway lost its mappings (rebooted)', epochS, gatewayResets: this.#status.gatewayResets + 1 })
-      await this.#map('gateway reset', m.external.port)
+      await this.#map('gateway reset', m.external.port, m.protocol)
       return
     }
     if (epochS !== null) this.#set({ epochS })
@@ -268,6 +305,7 @@ export class PortMapper {
       // a new network: a new mapping with a new nonce, and no epoch history to compare with
       this.#nonce = this.#o.random.bytes(PCP_NONCE_BYTES)
       this.#epoch = null
+      this.#upnp.forget()
     }
     this.#gateway = gw
     try {

@@ -65,6 +65,6 @@ export async function exchange<T> (
 }
 
 /** node:dgram reports an IPv4 source on a dual-stack socket as ::ffff:a.b.c.d. */
-function sameHost (a: string, b: string): boolean {
+export function sameHost (a: string, b: string): boolean {
   return a === b || a === `::ffff:${b}` || b === `::ffff:${a}`
 }

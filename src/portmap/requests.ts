@@ -24,7 +24,8 @@ export interface RequestIo {
 
 /** What the gateway answered to a MAP. */
 export type MapOutcome =
-  | { kind: 'mapped', externalAddress: string, externalPort: number, lifetimeS: number, epochS: number }
+  /** `permanent`: UPnP lease 0 (the router grants no timed lease), to be deleted on stop */
+  | { kind: 'mapped', externalAddress: string, externalPort: number, lifetimeS: number, epochS: number, permanent?: boolean }
   /** the server is there and said no (result code named) */
   | { kind: 'refused', reason: string, epochS: number }
   /** this protocol is not spoken here: try the other (RFC 6887 §9) */

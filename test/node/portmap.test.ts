@@ -50,4 +50,6 @@ t.test('status lines for the other states', async t => {
   t.equal(portmapLine({ enabled: true, state: 'unavailable', publiclyReachable: false, reason: 'no default gateway' }), 'unavailable (no default gateway)')
   t.match(portmapLine({ enabled: true, state: 'mapped', protocol: 'nat-pmp', gateway: '192.168.1.1', mapped: '100.64.0.5:4000', publiclyReachable: false, reason: 'double NAT: …', expiresInS: 7000 }),
     /100\.64\.0\.5:4000 via nat-pmp on 192\.168\.1\.1, lapses in 7000 s unless renewed; not publicly reachable: double NAT/)
+  t.equal(portmapLine({ enabled: true, state: 'mapped', protocol: 'upnp', gateway: '192.168.1.1', mapped: '203.0.113.7:4000', publiclyReachable: true, expiresInS: 3500, permanent: true }),
+    '203.0.113.7:4000 via upnp on 192.168.1.1, permanent (the router grants no lease), deleted on stop; publicly reachable', 'a UPnP router that grants only permanent mappings: said so')
 })

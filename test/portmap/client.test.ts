@@ -29,6 +29,8 @@ async function harness (t: Test, script: Script, opts: Partial<PortMapperOptions
     internalPort: ENDPOINT_PORT,
     findGateway: async () => ({ gateway: '127.0.0.1', local: '127.0.0.1', interface: 'lo' }),
     serverPort: gw.port,
+    // the fake speaks PCP/NAT-PMP only (UPnP IGD has its own tests: upnp-client.test.ts)
+    protocols: ['pcp', 'nat-pmp'],
     onChange: st => { changes.push(st); for (const w of waiters.splice(0)) w() },
     ...opts
   })

@@ -1,4 +1,4 @@
-// proto-spec/portmap.md §6: the NAT-PMP and PCP vectors, read from the document itself, byte for
+// proto-spec/portmap.md §7: the NAT-PMP and PCP vectors, read from the document itself, byte for
 // byte against the encoders and field by field through the decoders.
 import t from 'tap'
 import { counting, fromHex, specDumps, toHex } from '../helpers/spec-vectors.js'
@@ -13,7 +13,7 @@ const dump = (name: string): string => {
 }
 const NONCE = counting(1, 12)
 
-t.test('NAT-PMP requests are the bytes of proto-spec/portmap.md §6', async t => {
+t.test('NAT-PMP requests are the bytes of proto-spec/portmap.md §7', async t => {
   t.equal(toHex(encodeNatPmpAddressRequest()), dump('natpmp-address-request'))
   t.equal(toHex(encodeNatPmpMapRequest({ internalPort: 47474, externalPort: 47474, lifetimeS: 7200 })), dump('natpmp-map-request'))
   t.equal(toHex(encodeNatPmpMapRequest({ internalPort: 47474, externalPort: 0, lifetimeS: 0 })), dump('natpmp-delete-request'))
@@ -27,7 +27,7 @@ t.test('NAT-PMP responses decode to the fields written beside them', async t => 
   t.equal(decodeNatPmpResponse(fromHex(dump('natpmp-map-response')).subarray(0, 12)), null, 'a success cut short is malformed')
 })
 
-t.test('PCP requests are the bytes of proto-spec/portmap.md §6', async t => {
+t.test('PCP requests are the bytes of proto-spec/portmap.md §7', async t => {
   t.equal(toHex(encodePcpMapRequest({ clientAddress: '192.168.1.2', lifetimeS: 7200, nonce: NONCE, internalPort: 47474, externalPort: 47474 })), dump('pcp-map-request'))
   t.equal(toHex(encodePcpAnnounceRequest('192.168.1.2')), dump('pcp-announce-request'))
   t.equal(dump('pcp-map-request').length / 2, 60, 'a MAP request is 24 + 36 bytes')

@@ -1,0 +1,199 @@
+// The port-mapping client's UPnP IGD path (src/portmap/upnp.ts through client.ts) against a
+// hand-driven IGD on loopback (fake-igd.ts): real UDP for SSDP, real HTTP for the description and
+// SOAP. What a user would notice: whether the node gets a mapping when the router speaks only
+// UPnP, on which address and port, that it is renewed, re-made when the router loses it, deleted
+// on stop, and a clear reason when there is none — including routers that point elsewhere, send
+// huge or hostile documents, or refuse.
+import t, { type Test } from 'tap'
+import { udpSockets } from '../../src/io/udp.js'
+import { realScheduler } from '../../src/io/scheduler.js'
+import { osRandom } from '../../src/io/random.js'
+import { PortMapper, type PortMapperOptions, type PortmapStatus } from '../../src/portmap/client.js'
+import { descriptionXml, FakeIgd, soapFault, type FakeIgdOptions } from './fake-igd.js'
+import { FakeGateway } from './fake-gateway.js'
+import { isPcp, isPcpAnnounce, isPcpMap, isNatPmpAddress, pcpAnnounceAnswer, pcpMapAnswer } from './answers.js'
+
+const ENDPOINT_PORT = 47474
+
+async function harness (t: Test, igdOpts: FakeIgdOptions = {}, opts: Partial<PortMapperOptions> = {}): Promise<{ mapper: PortMapper, igd: FakeIgd, until: (pred: (s: PortmapStatus) => boolean) => Promise<PortmapStatus> }> {
+  const igd = await FakeIgd.start(igdOpts)
+  const waiters: Array<() => void> = []
+  const mapper = new PortMapper({
+    sockets: udpSockets,
+    scheduler: realScheduler,
+    random: osRandom(),
+    internalPort: ENDPOINT_PORT,
+    findGateway: async () => ({ gateway: '127.0.0.1', local: '127.0.0.1', interface: 'lo' }),
+    protocols: ['upnp'],
+    upnp: { ssdpPort: igd.ssdpPort, multicast: false },
+    onChange: () => { for (const w of waiters.splice(0)) w() },
+    ...opts,
+    tuning: { initialMs: 50, ...opts.tuning }
+  })
+  t.teardown(async () => { await mapper.stop(); await igd.close() })
+  const until = async (pred: (s: PortmapStatus) => boolean): Promise<PortmapStatus> => {
+    const deadline = Date.now() + 15_000
+    while (!pred(mapper.status())) {
+      if (Date.now() >= deadline) throw new Error(`status never matched: ${JSON.stringify(mapper.status())}`)
+      await new Promise<void>(resolve => {
+        const timer = setTimeout(resolve, Math.max(1, deadline - Date.now()))
+        waiters.push(() => { clearTimeout(timer); resolve() })
+      })
+    }
+    return mapper.status()
+  }
+  return { mapper, igd, until }
+}
+
+t.test('UPnP IGD: SSDP, description, GetExternalIPAddress, AddPortMapping for the endpoint\'s port; deleted on stop', async t => {
+  const { mapper, igd } = await harness(t)
+  const s = await mapper.start()
+  t.equal(s.state, 'mapped')
+  t.equal(s.mapping?.protocol, 'upnp')
+  t.same(s.mapping?.external, { host: '203.0.113.7', port: ENDPOINT_PORT }, 'the router\'s external address, the same port outside')
+  t.equal(s.mapping?.publiclyReachable, true)
+  t.notOk(s.mapping?.permanent, 'a timed lease')
+  t.match(igd.searches[0]!.text, /^M-SEARCH \* HTTP\/1\.1\r\n[\s\S]*ST: urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\n/, 'an SSDP search for the IGD')
+  t.same(igd.actions(), ['GetExternalIPAddress', 'AddPortMapping'])
+  t.match(igd.calls[1]!.args, { NewRemoteHost: '', NewExternalPort: String(ENDPOINT_PORT), NewProtocol: 'UDP', NewInternalPort: String(ENDPOINT_PORT), NewInternalClient: '127.0.0.1', NewEnabled: '1', NewLeaseDuration: '7200' })
+  t.ok(igd.table.has(ENDPOINT_PORT), 'the router holds it')
+  await mapper.stop()
+  t.equal(igd.actions().at(-1), 'DeletePortMapping', 'stop deletes it')
+  t.match(igd.calls.at(-1)!.args, { NewExternalPort: String(ENDPOINT_PORT), NewProtocol: 'UDP' })
+  t.equal(igd.table.size, 0)
+  t.equal(mapper.status().state, 'stopped')
+})
+
+t.test('order: a router silent on 5351 is asked by UPnP after PCP and NAT-PMP; one that speaks PCP is never searched for', async t => {
+  const silent = await FakeGateway.start(() => null)
+  t.teardown(async () => { await silent.close() })
+  const { mapper } = await harness(t, {}, { protocols: undefined, serverPort: silent.port, tuning: { initialMs: 20 } })
+  const s = await mapper.start()
+  t.equal(s.mapping?.protocol, 'upnp', 'the default order ends with UPnP')
+  t.equal(silent.received.filter(r => isPcp(r.bytes)).length, 4, 'PCP was tried first (4 sends)')
+  t.equal(silent.received.filter(r => isNatPmpAddress(r.bytes)).length, 4, 'then NAT-PMP (4 sends)')
+
+  const pcp = await FakeGateway.start(req => isPcpMap(req) ? pcpMapAnswer(req, { epochS: 5, externalAddress: '203.0.113.9', externalPort: 40000 }) : isPcpAnnounce(req) ? pcpAnnounceAnswer(5) : null)
+  const other = await FakeIgd.start()
+  t.teardown(async () => { await pcp.close(); await other.close() })
+  const m2 = new PortMapper({ sockets: udpSockets, scheduler: realScheduler, random: osRandom(), internalPort: ENDPOINT_PORT, findGateway: async () => ({ gateway: '127.0.0.1', local: '127.0.0.1', interface: 'lo' }), serverPort: pcp.port, upnp: { ssdpPort: other.ssdpPort, multicast: false } })
+  t.teardown(async () => { await m2.stop() })
+  t.equal((await m2.start()).mapping?.protocol, 'pcp')
+  t.equal(other.searches.length, 0, 'no SSDP search when PCP answered')
+})
+
+t.test('718 ConflictInMappingEntry: another external port (≥ 1024) is tried', async t => {
+  const { mapper, igd } = await harness(t)
+  igd.table.set(ENDPOINT_PORT, { internalClient: '127.0.0.9', internalPort: 1, lease: 0 })
+  const s = await mapper.start()
+  t.equal(s.state, 'mapped')
+  const port = s.mapping!.external.port
+  t.not(port, ENDPOINT_PORT, `another port: ${port}`)
+  t.ok(port >= 1024 && port <= 65535)
+  t.same(igd.actions(), ['GetExternalIPAddress', 'AddPortMapping', 'AddPortMapping'])
+  t.equal(igd.table.get(port)?.internalClient, '127.0.0.1')
+  t.equal(igd.table.get(ENDPOINT_PORT)?.internalClient, '127.0.0.9', 'the other host\'s mapping is untouched')
+})
+
+t.test('718 on every port: bounded tries, then the reason', async t => {
+  const { mapper, igd } = await harness(t, { soap: c => c.action === 'AddPortMapping' ? soapFault(718, 'ConflictInMappingEntry') : undefined })
+  const s = await mapper.start()
+  t.equal(s.state, 'unavailable')
+  t.equal(s.reason, 'UPnP AddPortMapping: 718 ConflictInMappingEntry')
+  t.equal(igd.actions().filter(a => a === 'AddPortMapping').length, 4, 'the suggested port and 3 others')
+})
+
+t.test('725 OnlyPermanentLeasesSupported: lease 0, shown as permanent, deleted on stop', async t => {
+  const { mapper, igd } = await harness(t, { permanentOnly: true })
+  const s = await mapper.start()
+  t.equal(s.state, 'mapped')
+  t.equal(s.mapping?.permanent, true)
+  t.same(igd.calls.filter(c => c.action === 'AddPortMapping').map(c => c.args.NewLeaseDuration), ['7200', '0'], 'asked with a lease, then without')
+  t.equal(igd.table.get(ENDPOINT_PORT)?.lease, 0)
+  await mapper.stop()
+  t.equal(igd.table.size, 0, 'a permanent mapping is deleted on stop')
+})
+
+t.test('renewal: the same AddPortMapping again before the lease ends', async t => {
+  const { mapper, igd } = await harness(t, {}, { tuning: { lifetimeS: 2, minRenewMs: 100 } })
+  await mapper.start()
+  await igd.until(() => igd.actions().filter(a => a === 'AddPortMapping').length >= 2)
+  const adds = igd.calls.filter(c => c.action === 'AddPortMapping')
+  t.equal(adds[1]!.args.NewExternalPort, String(mapper.status().mapping!.external.port), 'for the same external port')
+  t.equal(igd.gets, 1, 'the description was read once')
+  t.equal(mapper.status().state, 'mapped')
+})
+
+t.test('the router loses the mapping: GetSpecificPortMappingEntry sees it gone, and it is made again', async t => {
+  const { mapper, igd, until } = await harness(t, {}, { tuning: { epochCheckMs: 100 } })
+  await mapper.start()
+  await igd.until(() => igd.actions().includes('GetSpecificPortMappingEntry'))
+  t.equal(mapper.status().gatewayResets, 0, 'while the router holds it, nothing changes')
+  igd.table.clear()
+  const s = await until(st => st.gatewayResets === 1 && st.state === 'mapped')
+  t.ok(igd.table.has(s.mapping!.external.port), 'mapped again')
+})
+
+t.test('SSRF: a LOCATION on another host is never fetched; a control URL elsewhere is never posted to', async t => {
+  await t.test('LOCATION', async t => {
+    const { mapper, igd } = await harness(t, { location: port => `http://127.0.0.2:${port}/rootDesc.xml` })
+    const s = await mapper.start()
+    t.equal(s.state, 'unavailable')
+    t.match(s.reason, /UPnP: description URL refused: 127\.0\.0\.2 is not the device that answered \(127\.0\.0\.1\)/)
+    t.equal(igd.gets, 0, 'no GET was made')
+  })
+  await t.test('controlURL', async t => {
+    const { mapper, igd } = await harness(t, { description: d => descriptionXml(d.serviceType, 'http://10.9.9.9:80/ctl') })
+    const s = await mapper.start()
+    t.match(s.reason, /control URL refused: 10\.9\.9\.9 is not the device that answered/)
+    t.equal(igd.calls.length, 0, 'no SOAP call was made')
+  })
+  await t.test('credentials in the URL', async t => {
+    const { mapper } = await harness(t, { location: port => `http://user:pw@127.0.0.1:${port}/rootDesc.xml` })
+    t.match((await mapper.start()).reason, /a URL with credentials/)
+  })
+})
+
+t.test('hostile or broken routers: a clear reason, nothing mapped', async t => {
+  const cases: Array<[string, FakeIgdOptions, RegExp]> = [
+    ['a huge description', { description: () => '<root>' + 'x'.repeat(200_000) + '</root>' }, /answer too large/],
+    ['entity expansion', { description: () => '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]><root>&b;</root>' }, /DOCTYPE/],
+    ['an undefined entity', { description: () => '<root><device>&xxe;</device></root>' }, /entity reference/],
+    ['no WAN service', { description: () => descriptionXml('urn:schemas-upnp-org:service:Layer3Forwarding:1', '/ctl') }, /no WANIPConnection or WANPPPConnection/],
+    ['606 on AddPortMapping', { soap: c => c.action === 'AddPortMapping' ? soapFault(606, 'Action not authorized') : undefined }, /^UPnP AddPortMapping: 606 ActionNotAuthorized$/],
+    ['a SOAP answer that is not XML', { soap: c => c.action === 'GetExternalIPAddress' ? { status: 200, body: 'hello' } : undefined }, /UPnP GetExternalIPAddress: HTTP 200, /],
+    ['a silent SSDP responder', { silent: true }, /^upnp: no answer from 127\.0\.0\.1$/]
+  ]
+  for (const [name, o, reason] of cases) {
+    await t.test(name, async t => {
+      const { mapper, igd } = await harness(t, o)
+      const s = await mapper.start()
+      t.equal(s.state, 'unavailable')
+      t.match(s.reason, reason)
+      t.equal(igd.table.size, 0)
+    })
+  }
+})
+
+t.test('a private external address (double NAT): mapped but not publicly reachable', async t => {
+  const { mapper } = await harness(t, { externalIp: '100.64.3.4' })
+  const s = await mapper.start()
+  t.equal(s.state, 'mapped')
+  t.equal(s.mapping?.publiclyReachable, false)
+  t.match(s.mapping?.note, /carrier-grade NAT/)
+})
+
+t.test('WANPPPConnection:1 is used when it is what the router has', async t => {
+  const { mapper, igd } = await harness(t, { serviceType: 'urn:schemas-upnp-org:service:WANPPPConnection:1' })
+  t.equal((await mapper.start()).state, 'mapped')
+  t.ok(igd.calls.length > 0)
+})
+
+t.test('a PCP refusal skips NAT-PMP (the same server) but not UPnP (another server on the router)', async t => {
+  const refusing = await FakeGateway.start(req => isPcpMap(req) ? pcpMapAnswer(req, { result: 2, lifetimeS: 30, epochS: 5, externalPort: 0, externalAddress: '::' }) : null)
+  t.teardown(async () => { await refusing.close() })
+  const { mapper } = await harness(t, {}, { protocols: undefined, serverPort: refusing.port })
+  const s = await mapper.start()
+  t.equal(s.mapping?.protocol, 'upnp')
+  t.equal(refusing.received.length, 1, 'one PCP request, refused; NAT-PMP was not asked')
+})
