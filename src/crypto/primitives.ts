@@ -398,11 +398,20 @@ function xchachaSubkey (key: Uint8Array, nonce: Uint8Array): { subkey: Uint8Arra
 
 export const xchacha = {
   seal (key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Uint8Array {
+    const out = new Uint8Array(plaintext.length + AEAD_TAG_BYTES)
+    xchacha.sealInto(key, nonce, plaintext, aad, out)
+    return out
+  },
+  /**
+   * `seal` writing ciphertext ‖ tag into `out` (exactly plaintext.length + 16 bytes), which may
+   * start at the plaintext itself (in place): a caller that frames the result allocates once.
+   */
+  sealInto (key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array | undefined, out: Uint8Array): void {
     checkLen('xchacha20-poly1305 key', key, KEY_BYTES)
     checkLen('xchacha20-poly1305 nonce', nonce, XCHACHA_NONCE_BYTES)
     const { subkey, ietfNonce } = xchachaSubkey(key, nonce)
     try {
-      return chacha20poly1305.seal(subkey, ietfNonce, plaintext, aad)
+      chacha20poly1305.sealInto(subkey, ietfNonce, plaintext, aad, out)
     } finally {
       wipe(subkey)
     }
