@@ -198,11 +198,13 @@ function run (addon: NativeChaChaPoly): void {
     // RFC 4231 §4.2 (test case 1) and §4.7 (test case 6: a 131-byte key, hashed first)
     t.equal(mac(new Uint8Array(20).fill(0x0b), new TextEncoder().encode('Hi There')), 'b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7')
     t.equal(mac(new Uint8Array(131).fill(0xaa), new TextEncoder().encode('Test Using Larger Than Block-Size Key - Hash Key First')), '60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54')
+    const differ: string[] = []
     for (let i = 0; i < 500; i++) {
       const key = randomBytes(i % 201)
       const data = randomBytes((i * 13) % 700)
-      t.equal(mac(key, data), createHmac('sha256', key).update(data).digest('hex'), `key ${key.length} bytes, data ${data.length}`, { diagnostic: false })
+      if (mac(key, data) !== createHmac('sha256', key).update(data).digest('hex')) differ.push(`key ${key.length} bytes, data ${data.length}`)
     }
+    t.same(differ, [], '500 random keys and inputs: the same bytes as createHmac')
     const at = randomBytes(100)
     t.equal(mac(at.subarray(7, 39), at.subarray(50, 90)), createHmac('sha256', at.subarray(7, 39)).update(at.subarray(50, 90)).digest('hex'), 'views at an offset')
     t.equal(toHex(hmacSha256(at, at)), createHmac('sha256', at).update(at).digest('hex'), 'hmacSha256 in this process')
