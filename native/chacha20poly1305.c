@@ -7,6 +7,11 @@
 // calls are half of a ping-pong round trip (docs/performance.md §6). Here each direction
 // has one context, fetched once per JavaScript environment and re-keyed per call.
 //
+// HMAC-SHA-256 (RFC 2104) rides along for the same reason: createHmac builds a context per call
+// (~5 us here, and node's hkdfSync a KeyObject too, ~20 us), and the Double Ratchet's KDF_CK, its
+// message-key HKDF and the store's key tags are several HMACs of a few bytes per message
+// (docs/performance.md §11). Here one digest context is fetched once and reused.
+//
 // The JavaScript side is src/crypto/native-aead.ts; it falls back to node:crypto when this addon
 // is not built. Every argument is checked here, not only in JavaScript: a wrong length or type
 // throws, it never reads or writes outside the caller's arrays.
@@ -15,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <node_api.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -22,13 +28,17 @@
 #define KEY_BYTES 32
 #define NONCE_BYTES 12
 #define TAG_BYTES 16
+#define SHA256_BYTES 32
+#define SHA256_BLOCK_BYTES 64
 // Bumped whenever the JavaScript-facing calls change, so a stale build is refused, not misused.
-#define ABI_VERSION 2
+#define ABI_VERSION 3
 
 typedef struct {
   EVP_CIPHER *cipher;
   EVP_CIPHER_CTX *seal;
   EVP_CIPHER_CTX *open;
+  EVP_MD *sha256;
+  EVP_MD_CTX *digest;
 } aead_state;
 
 typedef struct {
@@ -44,6 +54,8 @@ static void free_state (napi_env env, void *data, void *hint) {
   EVP_CIPHER_CTX_free(s->seal);
   EVP_CIPHER_CTX_free(s->open);
   EVP_CIPHER_free(s->cipher);
+  EVP_MD_CTX_free(s->digest);
+  EVP_MD_free(s->sha256);
   free(s);
 }
 
@@ -143,6 +155,54 @@ static napi_value aead_open (napi_env env, napi_callback_info info) {
   return result;
 }
 
+// SHA-256 over up to two parts into out (32 bytes), on the kept context.
+static int sha256_into (aead_state *s, const uint8_t *a, size_t an, const uint8_t *b, size_t bn, uint8_t *out) {
+  unsigned int len = 0;
+  return EVP_DigestInit_ex(s->digest, s->sha256, NULL) == 1 && EVP_DigestUpdate(s->digest, a, an) == 1 &&
+    (bn == 0 || EVP_DigestUpdate(s->digest, b, bn) == 1) && EVP_DigestFinal_ex(s->digest, out, &len) == 1 &&
+    len == SHA256_BYTES;
+}
+
+// RFC 2104: H(K ^ opad ‖ H(K ^ ipad ‖ data)), K the key zero-padded to the block (hashed first if longer).
+static int hmac_sha256 (aead_state *s, span key, span data, uint8_t *out) {
+  uint8_t k[SHA256_BLOCK_BYTES] = { 0 };
+  uint8_t pad[SHA256_BLOCK_BYTES];
+  uint8_t inner[SHA256_BYTES];
+  int ok = 1;
+  if (key.n > SHA256_BLOCK_BYTES) ok = sha256_into(s, key.p, key.n, NULL, 0, k);
+  else if (key.n > 0) memcpy(k, key.p, key.n);
+  for (int i = 0; i < SHA256_BLOCK_BYTES; i++) pad[i] = k[i] ^ 0x36;
+  ok = ok && sha256_into(s, pad, SHA256_BLOCK_BYTES, data.p, data.n, inner);
+  for (int i = 0; i < SHA256_BLOCK_BYTES; i++) pad[i] = k[i] ^ 0x5c;
+  ok = ok && sha256_into(s, pad, SHA256_BLOCK_BYTES, inner, SHA256_BYTES, out);
+  OPENSSL_cleanse(k, sizeof k);
+  OPENSSL_cleanse(pad, sizeof pad);
+  OPENSSL_cleanse(inner, sizeof inner);
+  return ok;
+}
+
+// hmacSha256(key, data, out): out (32 bytes) = HMAC-SHA-256(key, data); key and data may be empty
+static napi_value mac_hmac_sha256 (napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  void *data;
+  span key, msg, out;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, &data) != napi_ok) return NULL;
+  if (argc != 3 || !read_bytes(env, argv[0], &key) || !read_bytes(env, argv[1], &msg) || !read_bytes(env, argv[2], &out)) {
+    napi_throw_type_error(env, "ERR_DMESS_HMAC_ARGS", "expected (key, data, output) as Uint8Arrays");
+    return NULL;
+  }
+  if (out.n != SHA256_BYTES) {
+    napi_throw_range_error(env, "ERR_DMESS_HMAC_ARGS", "output must be 32 bytes");
+    return NULL;
+  }
+  if (!hmac_sha256(data, key, msg, out.p)) {
+    OPENSSL_cleanse(out.p, out.n);
+    napi_throw_error(env, "ERR_DMESS_HMAC", "hmac-sha256 failed inside OpenSSL");
+  }
+  return NULL;
+}
+
 static int export_function (napi_env env, napi_value exports, const char *name, napi_callback fn, aead_state *s) {
   napi_value f;
   return napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, s, &f) == napi_ok &&
@@ -160,14 +220,16 @@ NAPI_MODULE_INIT () {
   s->cipher = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
   s->seal = EVP_CIPHER_CTX_new();
   s->open = EVP_CIPHER_CTX_new();
-  int ready = s->cipher != NULL && s->seal != NULL && s->open != NULL &&
+  s->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+  s->digest = EVP_MD_CTX_new();
+  int ready = s->cipher != NULL && s->seal != NULL && s->open != NULL && s->sha256 != NULL && s->digest != NULL &&
     EVP_CipherInit_ex(s->seal, s->cipher, NULL, NULL, NULL, 1) == 1 &&
     EVP_CipherInit_ex(s->open, s->cipher, NULL, NULL, NULL, 0) == 1 &&
     EVP_CIPHER_CTX_ctrl(s->seal, EVP_CTRL_AEAD_SET_IVLEN, NONCE_BYTES, NULL) == 1 &&
     EVP_CIPHER_CTX_ctrl(s->open, EVP_CTRL_AEAD_SET_IVLEN, NONCE_BYTES, NULL) == 1;
   if (!ready) {
     free_state(env, s, NULL);
-    napi_throw_error(env, "ERR_DMESS_AEAD", "this OpenSSL offers no ChaCha20-Poly1305");
+    napi_throw_error(env, "ERR_DMESS_AEAD", "this OpenSSL offers no ChaCha20-Poly1305 or SHA-256");
     return NULL;
   }
   if (napi_set_instance_data(env, s, free_state, NULL) != napi_ok) {
@@ -176,6 +238,7 @@ NAPI_MODULE_INIT () {
   }
   napi_value abi;
   if (!export_function(env, exports, "seal", aead_seal, s) || !export_function(env, exports, "open", aead_open, s) ||
+      !export_function(env, exports, "hmacSha256", mac_hmac_sha256, s) ||
       napi_create_uint32(env, ABI_VERSION, &abi) != napi_ok ||
       napi_set_named_property(env, exports, "abi", abi) != napi_ok) return NULL;
   return exports;

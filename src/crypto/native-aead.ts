@@ -1,5 +1,5 @@
-// Loads the optional native ChaCha20-Poly1305 (native/chacha20poly1305.c: Node's own OpenSSL,
-// one cipher context per direction instead of one per call; proto-spec/crypto-policy.md §3.1).
+// Loads the optional native ChaCha20-Poly1305 and HMAC-SHA-256 (native/chacha20poly1305.c: Node's
+// own OpenSSL, one context kept instead of one per call; proto-spec/crypto-policy.md §3.1).
 // This is the adapter between primitives.ts and the disk: it finds the built addon beside the
 // package, checks its ABI and says why when it cannot be used; primitives.ts then stays on
 // node:crypto. Byte-identical output either way, so two peers never need to agree on it.
@@ -13,11 +13,13 @@ export interface NativeChaChaPoly {
   seal: (key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array) => void
   /** true with the plaintext in out (sealed.length - 16 bytes); false with out zeroed */
   open: (key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array, out: Uint8Array) => boolean
+  /** out (32 bytes) = HMAC-SHA-256(key, data) (RFC 2104); key and data may be empty */
+  hmacSha256: (key: Uint8Array, data: Uint8Array, out: Uint8Array) => void
   abi: number
 }
 
 const ADDON_FILE = join('build', 'Release', 'dmess_chacha20poly1305.node')
-const EXPECTED_ABI = 2 // ABI_VERSION in native/chacha20poly1305.c
+const EXPECTED_ABI = 3 // ABI_VERSION in native/chacha20poly1305.c
 
 export type NativeLoad = { ok: true, addon: NativeChaChaPoly } | { ok: false, reason: string }
 
@@ -53,7 +55,7 @@ export function loadNativeChaChaPoly (env: NodeJS.ProcessEnv = process.env, loca
 /** The loaded addon if it exports the calls this code expects (its ABI number matches). */
 export function checkedAddon (exports: unknown, path: string): NativeLoad {
   const addon = exports as Partial<NativeChaChaPoly>
-  if (addon.abi !== EXPECTED_ABI || typeof addon.seal !== 'function' || typeof addon.open !== 'function') {
+  if (addon.abi !== EXPECTED_ABI || typeof addon.seal !== 'function' || typeof addon.open !== 'function' || typeof addon.hmacSha256 !== 'function') {
     return { ok: false, reason: `${path} is a stale build (ABI ${String(addon.abi)}, want ${EXPECTED_ABI}): run npm install` }
   }
   return { ok: true, addon: addon as NativeChaChaPoly }

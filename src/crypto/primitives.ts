@@ -7,7 +7,7 @@
 // down in proto-spec/crypto-policy.md.
 import {
   createPrivateKey, createPublicKey, diffieHellman, sign as nodeSign, verify as nodeVerify,
-  createCipheriv, createDecipheriv, createHash, createHmac, hash as nodeHashOnce, hkdfSync, randomBytes as nodeRandomBytes,
+  createCipheriv, createDecipheriv, createHash, createHmac, hash as nodeHashOnce, randomBytes as nodeRandomBytes,
   timingSafeEqual, generateKeyPairSync, type KeyObject, type CipherGCM, type JsonWebKey
 } from 'node:crypto'
 import { errors } from '../errors.js'
@@ -398,11 +398,20 @@ function xchachaSubkey (key: Uint8Array, nonce: Uint8Array): { subkey: Uint8Arra
 
 export const xchacha = {
   seal (key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Uint8Array {
+    const out = new Uint8Array(plaintext.length + AEAD_TAG_BYTES)
+    xchacha.sealInto(key, nonce, plaintext, aad, out)
+    return out
+  },
+  /**
+   * `seal` writing ciphertext ‖ tag into `out` (exactly plaintext.length + 16 bytes), which may
+   * start at the plaintext itself (in place): a caller that frames the result allocates once.
+   */
+  sealInto (key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array | undefined, out: Uint8Array): void {
     checkLen('xchacha20-poly1305 key', key, KEY_BYTES)
     checkLen('xchacha20-poly1305 nonce', nonce, XCHACHA_NONCE_BYTES)
     const { subkey, ietfNonce } = xchachaSubkey(key, nonce)
     try {
-      return chacha20poly1305.seal(subkey, ietfNonce, plaintext, aad)
+      chacha20poly1305.sealInto(subkey, ietfNonce, plaintext, aad, out)
     } finally {
       wipe(subkey)
     }
@@ -471,22 +480,67 @@ export type HmacHash = 'sha256' | 'sha512' | 'blake2b512'
 /**
  * HMAC (RFC 2104) over a node:crypto hash. OpenSSL pads the key to the hash's block length
  * (64 for SHA-256, 128 for SHA-512 and BLAKE2b-512), which is what Noise §4.3 HMAC-HASH needs.
+ * SHA-256 goes through hmacSha256 (the addon when it is built).
  */
 export function hmac (hash: HmacHash, key: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
+  if (hash === 'sha256') return hmacSha256(key, parts.length === 1 ? parts[0]! : joined(parts))
   const h = createHmac(hash, key)
   for (const p of parts) h.update(p)
   return new Uint8Array(h.digest())
 }
 
+export const SHA256_BYTES = 32
+
+const nativeHmacSha256 = nativeLoad.ok ? nativeLoad.addon.hmacSha256 : undefined
+
+/**
+ * HMAC-SHA-256 (RFC 2104) of one buffer: the addon's kept digest context (~0.5 µs for a short
+ * input) when it is built, else createHmac (a context per call, ~5 µs; docs/performance.md §11).
+ */
+export function hmacSha256 (key: Uint8Array, data: Uint8Array): Uint8Array {
+  if (nativeHmacSha256 === undefined) return new Uint8Array(createHmac('sha256', key).update(data).digest())
+  const out = new Uint8Array(SHA256_BYTES)
+  nativeHmacSha256(key, data, out)
+  return out
+}
+
+function joined (parts: readonly Uint8Array[]): Uint8Array {
+  let n = 0
+  for (const p of parts) n += p.length
+  const out = new Uint8Array(n)
+  n = 0
+  for (const p of parts) { out.set(p, n); n += p.length }
+  return out
+}
+
 export const HKDF_SHA256_MAX_BYTES = 255 * 32
 
-/** HKDF-SHA256 (RFC 5869). */
+/**
+ * HKDF-SHA256 (RFC 5869) as its two steps of HMAC-SHA-256: node's hkdfSync builds a KeyObject
+ * per call (~20 µs here against ~12 µs for the three createHmac calls of a 44-byte output, ~2 µs
+ * on the addon's HMAC), and the ratchet derives a message key per message. Same bytes
+ * (RFC 5869 and Wycheproof vectors, test/crypto/primitives.test.ts).
+ */
 export function hkdfSha256 (ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
-  // RFC 5869 §2.3: L <= 255 * HashLen; node throws an untyped RangeError past it.
+  // RFC 5869 §2.3: L <= 255 * HashLen
   if (!Number.isInteger(length) || length < 0 || length > HKDF_SHA256_MAX_BYTES) {
     throw errors.CRYPTO(`hkdf-sha256: output length must be 0..${HKDF_SHA256_MAX_BYTES}, got ${length}`)
   }
-  return new Uint8Array(hkdfSync('sha256', ikm, salt, info, length))
+  // §2.2 extract: PRK = HMAC(salt, IKM); an absent salt is HashLen zeros, the same HMAC key as an empty one
+  const prk = hmacSha256(salt, ikm)
+  // §2.3 expand: T(i) = HMAC(PRK, T(i-1) ‖ info ‖ i), T(0) empty
+  const out = new Uint8Array(length)
+  const block = new Uint8Array(SHA256_BYTES + info.length + 1)
+  block.set(info, SHA256_BYTES)
+  for (let i = 1, at = 0; at < length; i++, at += SHA256_BYTES) {
+    block[block.length - 1] = i
+    const t = hmacSha256(prk, i === 1 ? block.subarray(SHA256_BYTES) : block)
+    out.set(length - at >= SHA256_BYTES ? t : t.subarray(0, length - at), at)
+    block.set(t, 0)
+    t.fill(0)
+  }
+  wipe(prk, block)
+  return out
 }
 
 export interface Argon2idParams {

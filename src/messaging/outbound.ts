@@ -5,7 +5,7 @@
 // before we knew the peer's keys goes out as soon as we reach them.
 import { PayloadType, MESSAGE_ID_BYTES, RECEIPT_MAX_IDS } from '../wire/constants.js'
 import { sealEnvelope } from '../wire/seal.js'
-import type { PayloadOf, TypedPayload } from '../wire/payloads.js'
+import { encodePayload, type PayloadOf, type TypedPayload } from '../wire/payloads.js'
 import { encodeEnvelopeFrame } from './frames.js'
 import { decodeOutboxPayload, encodeOutboxPayload, type OutboxPayload } from './outbox-codec.js'
 import { OutboxScheduler, type AckKind, type OutboxAction, type OutboxItem } from './outbox-scheduler.js'
@@ -110,9 +110,10 @@ export class Outbound {
     let step: SessionWrite | undefined
     const made = list.map(e => {
       const id = e.id ?? this.newId()
-      const v2 = seal ? this.#trySealV2(peer, { type: e.type, payload: e.payload } as TypedPayload, id, e.timestamp) : null
+      const body = encodePayload(e.type, e.payload) // once for the envelope and the entry
+      const v2 = seal ? this.#trySealV2(peer, { type: e.type, payload: e.payload } as TypedPayload, id, e.timestamp, body) : null
       if (v2 !== null) step = v2.write // each write holds all steps before it: the newest is the batch's
-      const raw = encodeOutboxPayload(e.type, e.payload, e.timestamp, e.ack, v2 === null ? undefined : { bytes: v2.bytes, base: v2.base })
+      const raw = encodeOutboxPayload(e.type, e.payload, e.timestamp, e.ack, v2 === null ? undefined : { bytes: v2.bytes, base: v2.base }, body)
       // strictly increasing, so one peer's entries keep their order across restarts (§4.3)
       const createdAt = this.#lastCreatedAt = Math.max(now, this.#lastCreatedAt + 1)
       const entry: OutboxEntry = { id, peer, payload: raw, attempts: 0, nextAttemptAt: now, createdAt }
@@ -230,15 +231,15 @@ export class Outbound {
   // ---- inside ----
 
   /** v2 when the peer has (or can start) a session; CONTACT_REQUEST stays v1, signed (envelope.md §8.7). */
-  #sealV2 (peer: string, p: TypedPayload, id: string, timestamp: number): ReturnType<RatchetSessions['seal']> {
+  #sealV2 (peer: string, p: TypedPayload, id: string, timestamp: number, body?: Uint8Array): ReturnType<RatchetSessions['seal']> {
     if (p.type === PayloadType.CONTACT_REQUEST) return null
-    return this.hooks.sessions.seal(peer, p, unhex(id), timestamp)
+    return this.hooks.sessions.seal(peer, p, unhex(id), timestamp, body)
   }
 
   /** #sealV2 for a new entry; null (sealed when first sent, as any entry) when sealing fails. */
-  #trySealV2 (peer: string, p: TypedPayload, id: string, timestamp: number): ReturnType<RatchetSessions['seal']> {
+  #trySealV2 (peer: string, p: TypedPayload, id: string, timestamp: number, body: Uint8Array): ReturnType<RatchetSessions['seal']> {
     try {
-      return this.#sealV2(peer, p, id, timestamp)
+      return this.#sealV2(peer, p, id, timestamp, body)
     } catch {
       return null
     }

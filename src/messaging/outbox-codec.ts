@@ -21,8 +21,9 @@ export interface OutboxPayload {
 
 const packr = /* @__PURE__ */ new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false })
 
-export function encodeOutboxPayload<T extends PayloadType> (type: T, payload: PayloadOf<T>, timestamp: number, ack: AckKind, sealed?: OutboxPayload['sealed']): Uint8Array {
-  return packr.pack({ t: type, b: encodePayload(type, payload), s: timestamp, a: ack === 'receipt' ? 'r' : 't', ...(sealed === undefined ? {} : { e: sealed.bytes, k: sealed.base }) })
+/** `body`, when given, is encodePayload(type, payload) already made by the caller. */
+export function encodeOutboxPayload<T extends PayloadType> (type: T, payload: PayloadOf<T>, timestamp: number, ack: AckKind, sealed?: OutboxPayload['sealed'], body?: Uint8Array): Uint8Array {
+  return packr.pack({ t: type, b: body ?? encodePayload(type, payload), s: timestamp, a: ack === 'receipt' ? 'r' : 't', ...(sealed === undefined ? {} : { e: sealed.bytes, k: sealed.base }) })
 }
 
 /** Null when the bytes are not an entry this version wrote (the entry is then dropped and counted). */

@@ -81,7 +81,7 @@ export class RatchetSessions {
   activeBase (fp: string): string | null { return this.book?.activeBase(fp) ?? null }
 
   /** Seals as v2, starting a session from the peer's bundle when there is none; null: send v1. */
-  seal (fp: string, payload: TypedPayload, id: Uint8Array, timestamp: number): SealedV2 | null {
+  seal (fp: string, payload: TypedPayload, id: Uint8Array, timestamp: number, body?: Uint8Array): SealedV2 | null {
     if (this.book === null) return null
     if (this.book.activeBase(fp) === null) {
       const cached = this.exchange.cached(fp)
@@ -93,7 +93,7 @@ export class RatchetSessions {
         return null
       }
     }
-    const sealed = this.book.seal(fp, payload, id, timestamp)
+    const sealed = this.book.seal(fp, payload, id, timestamp, body)
     if (sealed !== null && this.trace !== undefined) this.trace(`sealed ${digest(sealed.bytes)} ${sealed.base}:${hexOf(sealed.dh)}:${sealed.n}`)
     return sealed
   }

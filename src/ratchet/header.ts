@@ -25,14 +25,20 @@ const OFF_CT = OFF_EK + KEM_EK_BYTES
 
 export function encodeHeader (h: Header): Uint8Array {
   const out = new Uint8Array(HEADER_BYTES)
-  const v = new DataView(out.buffer)
+  encodeHeaderInto(h, out)
+  return out
+}
+
+/** encodeHeader into `out` (HEADER_BYTES long, a view into a whole message, say). */
+export function encodeHeaderInto (h: Header, out: Uint8Array): void {
+  const v = new DataView(out.buffer, out.byteOffset, HEADER_BYTES)
   out.set(h.dh, 0)
   v.setUint32(OFF_PN, h.pn)
   v.setUint32(OFF_N, h.n)
   out[OFF_FLAGS] = h.ct === null ? 0 : HEADER_FLAG_CT
   out.set(h.ek, OFF_EK)
   if (h.ct !== null) out.set(h.ct, OFF_CT)
-  return out
+  else out.fill(0, OFF_CT, OFF_CT + KEM_CT_BYTES)
 }
 
 /** The header, or null when it is not canonical (unknown flags, or ct bytes without the flag). `ek` and `ct` are views into `b`. */

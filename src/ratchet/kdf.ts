@@ -2,7 +2,7 @@
 // header-encryption variant §4.2) as dmess instantiates them: proto-spec/ratchet.md §3.
 // Every function here has a known answer in ratchet.md §8.2 (test/ratchet/vectors.test.ts).
 import { hkdfSha256, hmac, chacha20poly1305, xchacha, utf8 } from '../crypto/primitives.js'
-import { INFO_INIT, INFO_ROOT, INFO_MESSAGE, KEY_BYTES } from './constants.js'
+import { AEAD_TAG_BYTES, HEADER_NONCE_BYTES, INFO_INIT, INFO_ROOT, INFO_MESSAGE, KEY_BYTES } from './constants.js'
 
 const ZERO_SALT = new Uint8Array(KEY_BYTES)
 const INFO_INIT_BYTES = utf8.encode(INFO_INIT)
@@ -41,9 +41,16 @@ export function messageKeys (mk: Uint8Array): { key: Uint8Array, nonce: Uint8Arr
 
 /** ENCRYPT (§3.1 / ratchet.md §3.4): ChaCha20-Poly1305 under the message key's key and nonce. */
 export function encryptBody (mk: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
+  const out = new Uint8Array(plaintext.length + AEAD_TAG_BYTES)
+  encryptBodyInto(mk, plaintext, aad, out)
+  return out
+}
+
+/** ENCRYPT into `out` (plaintext.length + 16 bytes): the body's place in the whole message. */
+export function encryptBodyInto (mk: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, out: Uint8Array): void {
   const { key, nonce } = messageKeys(mk)
   try {
-    return chacha20poly1305.seal(key, nonce, plaintext, aad)
+    chacha20poly1305.sealInto(key, nonce, plaintext, aad, out)
   } finally {
     key.fill(0)
   }
@@ -66,6 +73,16 @@ export function decryptBody (mk: Uint8Array, ciphertext: Uint8Array, aad: Uint8A
  */
 export function encryptHeader (hk: Uint8Array, nonce: Uint8Array, header: Uint8Array, ad: Uint8Array): Uint8Array {
   return concat(nonce, xchacha.seal(hk, nonce, header, ad))
+}
+
+/**
+ * HENCRYPT in place: `out` (ENC_HEADER_BYTES) holds the header plaintext at offset 24 (written
+ * there by encodeHeaderInto); this writes the nonce before it and seals it where it lies.
+ */
+export function encryptHeaderInPlace (hk: Uint8Array, nonce: Uint8Array, ad: Uint8Array, out: Uint8Array): void {
+  out.set(nonce, 0)
+  const body = out.subarray(HEADER_NONCE_BYTES)
+  xchacha.sealInto(hk, out.subarray(0, HEADER_NONCE_BYTES), body.subarray(0, body.length - AEAD_TAG_BYTES), ad, body)
 }
 
 /** HDECRYPT: the header plaintext, or null when this key does not open it. */

@@ -7,11 +7,11 @@ import { ml_kem768 } from '@noble/post-quantum/ml-kem.js'
 import { errors } from '../errors.js'
 import { x25519, constantTimeEqual, wipe } from '../crypto/primitives.js'
 import {
-  ENC_HEADER_BYTES, AEAD_TAG_BYTES, HEADER_NONCE_BYTES, KEM_SEED_BYTES, KEM_MSG_BYTES, X25519_BYTES,
+  ENC_HEADER_BYTES, AEAD_TAG_BYTES, HEADER_BYTES, HEADER_NONCE_BYTES, KEM_SEED_BYTES, KEM_MSG_BYTES, X25519_BYTES,
   MAX_AD_BYTES, MAX_COUNTER, MAX_SKIP, MAX_SKIPPED_KEYS, MAX_SKIPPED_CHAINS, SKIPPED_MAX_AGE_MESSAGES, SKIPPED_MAX_AGE_MS
 } from './constants.js'
-import { kdfInit, kdfRoot, kdfChain, encryptBody, decryptBody, encryptHeader, decryptHeader, concat } from './kdf.js'
-import { encodeHeader, decodeHeader, type Header } from './header.js'
+import { kdfInit, kdfRoot, kdfChain, encryptBodyInto, decryptBody, encryptHeaderInPlace, decryptHeader } from './kdf.js'
+import { encodeHeaderInto, decodeHeader, type Header } from './header.js'
 import { ekOf, type RatchetState, type SkippedKey } from './state.js'
 
 /** n cryptographically secure random bytes (the platform's randomBytes; a seeded stream in tests). */
@@ -85,11 +85,14 @@ export function ratchetEncrypt (s: RatchetState, plaintext: Uint8Array, random: 
   if (s.cks === null || s.hks === null || s.kemDk === null) throw errors.CRYPTO('ratchet: the responder cannot send before the first message arrives')
   if (s.ns >= MAX_COUNTER) throw errors.CRYPTO('ratchet: sending chain exhausted')
   const { ck, mk } = kdfChain(s.cks)
-  const header = encodeHeader({ dh: s.dhs.publicKey, pn: s.pn, n: s.ns, ek: ekOf(s.kemDk), ct: s.kemCt })
-  const encHeader = encryptHeader(s.hks, take(random, HEADER_NONCE_BYTES), header, s.ad)
-  const body = encryptBody(mk, plaintext, bodyAad(s.ad, associated, encHeader))
+  // one array for the whole message: header encoded and sealed in place, then the body after it
+  const message = new Uint8Array(ENC_HEADER_BYTES + plaintext.length + AEAD_TAG_BYTES)
+  const encHeader = message.subarray(0, ENC_HEADER_BYTES)
+  encodeHeaderInto({ dh: s.dhs.publicKey, pn: s.pn, n: s.ns, ek: ekOf(s.kemDk), ct: s.kemCt }, encHeader.subarray(HEADER_NONCE_BYTES, HEADER_NONCE_BYTES + HEADER_BYTES))
+  encryptHeaderInPlace(s.hks, take(random, HEADER_NONCE_BYTES), s.ad, encHeader)
+  encryptBodyInto(mk, plaintext, bodyAad(s.ad, associated, encHeader), message.subarray(ENC_HEADER_BYTES))
   mk.fill(0)
-  return { state: { ...s, cks: ck, ns: s.ns + 1 }, message: concat(encHeader, body) }
+  return { state: { ...s, cks: ck, ns: s.ns + 1 }, message }
 }
 
 /** RatchetDecryptHE (§4.3) with bounded skipping and expiry (ratchet.md §6). Never throws on bad input. */

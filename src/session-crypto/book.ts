@@ -93,12 +93,12 @@ export class SessionBook {
   }
 
   /** Seals `payload` on the active session (envelope.md §8.2); null when there is none that can send. */
-  seal (peer: string, payload: TypedPayload, id: Uint8Array, timestamp: number): SealedV2 | null {
+  seal (peer: string, payload: TypedPayload, id: Uint8Array, timestamp: number, body?: Uint8Array): SealedV2 | null {
     const p = this.#peers.get(peer)
     const s = p?.list[0]
     if (p === undefined || s === undefined || s.state.cks === null) return null
     const clear = encodeV2Clear(id, s.initial)
-    const r = ratchetEncrypt(s.state, encodeV2Inner(payload, timestamp), this.o.random, clear)
+    const r = ratchetEncrypt(s.state, encodeV2Inner(payload, timestamp, body), this.o.random, clear)
     const old = s.state
     s.state = r.state
     this.#records.retire(peer, old, r.state)

@@ -33,7 +33,57 @@ export function tryDecode (bytes: Uint8Array): unknown {
  * (proto-spec/storage.md §Encryption).
  */
 export function aad (label: string, ...parts: Array<string | number>): Uint8Array {
-  return packr.pack([label, ...parts])
+  return shortAad(label, parts) ?? packr.pack([label, ...parts])
+}
+
+/** Parts, besides the label, that shortAad writes itself (fixarray holds at most 15). */
+const SHORT_AAD_MAX_PARTS = 14
+const STR8_MAX = 0xff
+
+/**
+ * The same MessagePack bytes as packr.pack([label, ...parts]) (the MessagePack spec's fixarray,
+ * fixstr/str8, positive fixint/uint8/16/32), written directly for the shapes every record key
+ * has: ASCII strings under 256 characters and integers 0..2^32-1. Anything else is undefined,
+ * and the caller packs it. Every sealed record and key tag builds one (test/store/codec.test.ts
+ * compares the two byte for byte).
+ */
+function shortAad (label: string, parts: ReadonlyArray<string | number>): Uint8Array | undefined {
+  if (parts.length > SHORT_AAD_MAX_PARTS) return undefined
+  let n = 1 + strBytes(label)
+  for (const p of parts) n += typeof p === 'string' ? strBytes(p) : uintBytes(p)
+  if (Number.isNaN(n)) return undefined
+  const out = new Uint8Array(n)
+  out[0] = 0x90 | (parts.length + 1)
+  let at = writeStr(out, 1, label)
+  for (const p of parts) at = typeof p === 'string' ? writeStr(out, at, p) : writeUint(out, at, p)
+  return out
+}
+
+/** Encoded size of an ASCII string under 256 characters; NaN for any other. */
+function strBytes (s: string): number {
+  if (s.length > STR8_MAX) return NaN
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return NaN
+  return s.length + (s.length < 32 ? 1 : 2)
+}
+
+function uintBytes (v: number): number {
+  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) return NaN
+  return v < 0x80 ? 1 : v <= 0xff ? 2 : v <= 0xffff ? 3 : 5
+}
+
+function writeStr (out: Uint8Array, at: number, s: string): number {
+  if (s.length < 32) out[at++] = 0xa0 | s.length
+  else { out[at++] = 0xd9; out[at++] = s.length }
+  for (let i = 0; i < s.length; i++) out[at++] = s.charCodeAt(i)
+  return at
+}
+
+function writeUint (out: Uint8Array, at: number, v: number): number {
+  if (v < 0x80) { out[at] = v; return at + 1 }
+  const size = v <= 0xff ? 1 : v <= 0xffff ? 2 : 4
+  out[at++] = size === 1 ? 0xcc : size === 2 ? 0xcd : 0xce
+  for (let k = size - 1; k >= 0; k--) out[at++] = (v / 2 ** (8 * k)) & 0xff
+  return at
 }
 
 /** Copy a decoded binary field out of the (larger) buffer it was decoded from. */

@@ -3,10 +3,10 @@
 // is long enough that random nonces do not collide), and AAD naming the record. Keys that must
 // be found again by fingerprint or id are keyed hashes (HMAC-SHA-256, RFC 2104) under a second
 // subkey, so no fingerprint or id is stored in clear (§Keys).
-import { hkdfSha256, hmac, randomBytes, utf8, wipe, xchacha, KEY_BYTES, XCHACHA_NONCE_BYTES } from '../crypto/primitives.js'
+import { AEAD_TAG_BYTES, hkdfSha256, hmac, randomBytes, utf8, wipe, xchacha, KEY_BYTES, XCHACHA_NONCE_BYTES } from '../crypto/primitives.js'
 import { errors } from '../errors.js'
 import { aad } from './codec.js'
-import { pad, unpad } from './padding.js'
+import { padInto, sizeClass, unpad } from './padding.js'
 
 // Purpose labels for HKDF (RFC 5869 §3.2: `info` binds the output to its use).
 const HKDF_SALT = utf8.encode('dmess/store')
@@ -42,9 +42,19 @@ export class RecordCipher {
     return Buffer.from(hmac('sha256', this.indexKey, aad(label, ...parts)).subarray(0, TAG_BYTES)).toString('hex')
   }
 
-  /** A whole record value: nonce ‖ XChaCha20-Poly1305(pad(content)) (§Encryption, §Padding). */
+  /**
+   * A whole record value: nonce ‖ XChaCha20-Poly1305(pad(content)) (§Encryption, §Padding),
+   * padded and sealed in place in the one array it returns.
+   */
   sealValue (content: Uint8Array, floor: number, ad: Uint8Array): Uint8Array {
-    return this.seal(pad(content, floor), ad)
+    const n = sizeClass(content.length, floor)
+    const out = new Uint8Array(XCHACHA_NONCE_BYTES + n + AEAD_TAG_BYTES)
+    const nonce = out.subarray(0, XCHACHA_NONCE_BYTES)
+    nonce.set(this.nonce())
+    const padded = out.subarray(XCHACHA_NONCE_BYTES, XCHACHA_NONCE_BYTES + n)
+    padInto(content, padded)
+    xchacha.sealInto(this.key, nonce, padded, ad, out.subarray(XCHACHA_NONCE_BYTES))
+    return out
   }
 
   /** The content of a sealed value; null when it does not authenticate or its padding is bad. */
@@ -72,11 +82,10 @@ export class RecordCipher {
 
   /** nonce ‖ ciphertext ‖ tag */
   seal (plaintext: Uint8Array, ad: Uint8Array): Uint8Array {
-    const nonce = this.nonce()
-    const ct = xchacha.seal(this.key, nonce, plaintext, ad)
-    const out = new Uint8Array(XCHACHA_NONCE_BYTES + ct.length)
-    out.set(nonce, 0)
-    out.set(ct, XCHACHA_NONCE_BYTES)
+    const out = new Uint8Array(XCHACHA_NONCE_BYTES + plaintext.length + AEAD_TAG_BYTES)
+    const nonce = out.subarray(0, XCHACHA_NONCE_BYTES)
+    nonce.set(this.nonce())
+    xchacha.sealInto(this.key, nonce, plaintext, ad, out.subarray(XCHACHA_NONCE_BYTES))
     return out
   }
 

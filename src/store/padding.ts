@@ -27,9 +27,14 @@ export function sizeClass (contentLength: number, floor: number): number {
 /** content ‖ 0x80 ‖ 0x00… up to sizeClass(content.length, floor). */
 export function pad (content: Uint8Array, floor: number): Uint8Array {
   const out = new Uint8Array(sizeClass(content.length, floor))
+  padInto(content, out)
+  return out
+}
+
+/** pad into `out`, which is zeroed and longer than the content (a sealed record's own array). */
+export function padInto (content: Uint8Array, out: Uint8Array): void {
   out.set(content, 0)
   out[content.length] = PAD_MARKER
-  return out
 }
 
 /** The content of a padded plaintext; null when the padding is malformed. */

@@ -60,10 +60,13 @@ export function decodeEnvelopeV2 (b: Uint8Array): EnvelopeV2 | null {
   }
 }
 
-/** The ratchet's plaintext (§8.2): type ‖ timestamp (u64 ms) ‖ msgpack body (§3). */
-export function encodeV2Inner (p: TypedPayload, timestamp: number): Uint8Array {
+/**
+ * The ratchet's plaintext (§8.2): type ‖ timestamp (u64 ms) ‖ msgpack body (§3). `body`, when
+ * given, is encodePayload(p) already made by the caller (the outbox stores the same bytes).
+ */
+export function encodeV2Inner (p: TypedPayload, timestamp: number, body?: Uint8Array): Uint8Array {
   if (!Number.isInteger(timestamp) || timestamp < TIMESTAMP_MIN_MS || timestamp > TIMESTAMP_MAX_MS) throw errors.WIRE_ENCODE(`timestamp ${timestamp} out of range`)
-  const body = encodePayload(p.type, p.payload as never)
+  body ??= encodePayload(p.type, p.payload as never)
   const out = new Uint8Array(V2_INNER_FIXED_BYTES + body.length)
   out[0] = p.type
   const v = new DataView(out.buffer)

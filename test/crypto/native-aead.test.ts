@@ -5,11 +5,12 @@
 // back, and a session between a process on each implementation. In CI the addon must be built.
 import t from 'tap'
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs'
+import { createHmac } from 'node:crypto'
 import { Worker } from 'node:worker_threads'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  chachaPolyImplementation, chacha20poly1305, chacha20poly1305With, nativeChaChaPoly, nodeCryptoChaChaPoly,
+  chachaPolyImplementation, chacha20poly1305, chacha20poly1305With, hmacSha256, nativeChaChaPoly, nodeCryptoChaChaPoly,
   type ChaChaPolyImplementation
 } from '../../src/crypto/primitives.js'
 import { checkedAddon, loadNativeChaChaPoly, nativeAddonPath, type NativeChaChaPoly } from '../../src/crypto/native-aead.js'
@@ -192,6 +193,25 @@ function run (addon: NativeChaChaPoly): void {
     t.equal(toHex(chacha20poly1305.seal(key, nonce, pt)), expected, 'this thread still seals correctly')
   })
 
+  t.test('HMAC-SHA-256: RFC 4231 vectors, and the same bytes as createHmac for keys of 0 to 200 bytes', async t => {
+    const mac = (key: Uint8Array, data: Uint8Array): string => { const out = new Uint8Array(32); addon.hmacSha256(key, data, out); return toHex(out) }
+    // RFC 4231 §4.2 (test case 1) and §4.7 (test case 6: a 131-byte key, hashed first)
+    t.equal(mac(new Uint8Array(20).fill(0x0b), new TextEncoder().encode('Hi There')), 'b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7')
+    t.equal(mac(new Uint8Array(131).fill(0xaa), new TextEncoder().encode('Test Using Larger Than Block-Size Key - Hash Key First')), '60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54')
+    const differ: string[] = []
+    for (let i = 0; i < 500; i++) {
+      const key = randomBytes(i % 201)
+      const data = randomBytes((i * 13) % 700)
+      if (mac(key, data) !== createHmac('sha256', key).update(data).digest('hex')) differ.push(`key ${key.length} bytes, data ${data.length}`)
+    }
+    t.same(differ, [], '500 random keys and inputs: the same bytes as createHmac')
+    const at = randomBytes(100)
+    t.equal(mac(at.subarray(7, 39), at.subarray(50, 90)), createHmac('sha256', at.subarray(7, 39)).update(at.subarray(50, 90)).digest('hex'), 'views at an offset')
+    t.equal(toHex(hmacSha256(at, at)), createHmac('sha256', at).update(at).digest('hex'), 'hmacSha256 in this process')
+    t.throws(() => { addon.hmacSha256(at, at, new Uint8Array(31)) }, RangeError, 'a short output is refused')
+    t.throws(() => { (addon.hmacSha256 as (...a: unknown[]) => void)('key', at, new Uint8Array(32)) }, TypeError, 'a string key is refused')
+  })
+
   t.test('the loader says why it falls back to node:crypto', async t => {
     t.match(loadNativeChaChaPoly({ DMESS_NATIVE: 'off' }), { ok: false, reason: /DMESS_NATIVE=off/ })
     t.match(loadNativeChaChaPoly({}, () => undefined), { ok: false, reason: /not built/ })
@@ -200,8 +220,8 @@ function run (addon: NativeChaChaPoly): void {
     const junk = join(dir, 'junk.node')
     writeFileSync(junk, 'not an ELF file')
     t.match(loadNativeChaChaPoly({}, () => junk), { ok: false, reason: /does not load/ })
-    t.match(checkedAddon({ ...addon, abi: 1 }, 'old.node'), { ok: false, reason: /old.node is a stale build \(ABI 1, want 2\)/ })
-    t.match(checkedAddon({ abi: 2, seal: addon.seal }, 'half.node'), { ok: false, reason: /stale build/ })
+    t.match(checkedAddon({ ...addon, abi: 2 }, 'old.node'), { ok: false, reason: /old.node is a stale build \(ABI 2, want 3\)/ })
+    t.match(checkedAddon({ abi: 3, seal: addon.seal, open: addon.open }, 'half.node'), { ok: false, reason: /stale build/ })
     t.match(checkedAddon(addon, 'x.node'), { ok: true })
     t.ok(nativeAddonPath()?.endsWith('dmess_chacha20poly1305.node'), 'found beside the package')
     t.equal(nativeAddonPath(tmpdir()), undefined, 'not found elsewhere')
