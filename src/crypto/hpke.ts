@@ -97,20 +97,46 @@ export interface HpkeContext {
   exporterSecret: Uint8Array
 }
 
+// §5.1 key_schedule_context = mode ‖ psk_id_hash ‖ info_hash: in base mode a function of `info`
+// alone (psk_id is empty), and every caller passes one constant info. Kept for the last few
+// infos seen: two HMACs fewer per seal and per open.
+const CONTEXT_CACHE_SIZE = 8
+const contextCache = new Map<string, Uint8Array>()
+
+function keyScheduleContext (info: Uint8Array): Uint8Array {
+  const id = Buffer.from(info.buffer, info.byteOffset, info.length).toString('latin1')
+  let context = contextCache.get(id)
+  if (context === undefined) {
+    const pskIdHash = labeledExtract(HPKE_SUITE_ID, EMPTY, 'psk_id_hash', EMPTY)
+    const infoHash = labeledExtract(HPKE_SUITE_ID, EMPTY, 'info_hash', info)
+    context = concat(new Uint8Array([MODE_BASE]), pskIdHash, infoHash)
+    if (contextCache.size >= CONTEXT_CACHE_SIZE) contextCache.delete(contextCache.keys().next().value!)
+    contextCache.set(id, context)
+  }
+  return context
+}
+
 /** §5.1 KeySchedule, mode_base: psk and psk_id are empty. */
 export function hpkeKeySchedule (sharedSecret: Uint8Array, info: Uint8Array): HpkeContext {
-  const pskIdHash = labeledExtract(HPKE_SUITE_ID, EMPTY, 'psk_id_hash', EMPTY)
-  const infoHash = labeledExtract(HPKE_SUITE_ID, EMPTY, 'info_hash', info)
-  const context = concat(new Uint8Array([MODE_BASE]), pskIdHash, infoHash)
+  const { key, baseNonce, secret, context } = keyAndNonce(sharedSecret, info)
+  const exporterSecret = labeledExpand(HPKE_SUITE_ID, secret, 'exp', context, N_H)
+  wipe(secret)
+  return { sharedSecret, key, baseNonce, exporterSecret }
+}
+
+/**
+ * The part of KeySchedule a single-shot Seal or Open uses: key and base_nonce. The exporter
+ * secret, which neither uses, is not derived (one HMAC less); `secret` is the caller's to wipe.
+ */
+function keyAndNonce (sharedSecret: Uint8Array, info: Uint8Array): { key: Uint8Array, baseNonce: Uint8Array, secret: Uint8Array, context: Uint8Array } {
+  const context = keyScheduleContext(info)
   const secret = labeledExtract(HPKE_SUITE_ID, sharedSecret, 'secret', EMPTY)
-  const ctx = {
-    sharedSecret,
+  return {
     key: labeledExpand(HPKE_SUITE_ID, secret, 'key', context, N_K),
     baseNonce: labeledExpand(HPKE_SUITE_ID, secret, 'base_nonce', context, N_N),
-    exporterSecret: labeledExpand(HPKE_SUITE_ID, secret, 'exp', context, N_H)
+    secret,
+    context
   }
-  wipe(secret)
-  return ctx
 }
 
 /** §5.3 Export: a secret of `length` bytes bound to the context and `exporterContext`. */
@@ -167,9 +193,9 @@ export function hpkeSeal (
   opts: HpkeSealOptions = {}
 ): { enc: Uint8Array, ciphertext: Uint8Array } {
   const { enc, sharedSecret } = encap(recipientDhPublic, opts.ephemeralSecretForTests)
-  const ctx = hpkeKeySchedule(sharedSecret, info)
+  const ctx = keyAndNonce(sharedSecret, info)
   const ciphertext = chacha20poly1305.seal(ctx.key, hpkeNonce(ctx.baseNonce, 0), plaintext, aad)
-  wipe(sharedSecret, ctx.key, ctx.baseNonce, ctx.exporterSecret)
+  wipe(sharedSecret, ctx.key, ctx.baseNonce, ctx.secret)
   return { enc, ciphertext }
 }
 
@@ -185,8 +211,8 @@ export function hpkeOpen (
 ): Uint8Array | null {
   const sharedSecret = decap(recipientDhSecret, enc, opts.recipientDhPublic)
   if (sharedSecret === null) return null
-  const ctx = hpkeKeySchedule(sharedSecret, info)
+  const ctx = keyAndNonce(sharedSecret, info)
   const plaintext = chacha20poly1305.open(ctx.key, hpkeNonce(ctx.baseNonce, 0), ciphertext, aad)
-  wipe(sharedSecret, ctx.key, ctx.baseNonce, ctx.exporterSecret)
+  wipe(sharedSecret, ctx.key, ctx.baseNonce, ctx.secret)
   return plaintext
 }

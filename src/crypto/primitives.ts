@@ -104,6 +104,24 @@ function ed25519PublicKeyObject (x: string): KeyObject {
   return key
 }
 
+// The peer of ephemeralDh is a long-term key too (HPKE to a contact's identity key: every envelope
+// to that contact), so its KeyObjects are kept the same way, in a cache of their own.
+const x25519LongTermCache = new Map<string, KeyObject>()
+
+function x25519LongTermKeyObject (raw: Uint8Array): KeyObject {
+  checkLen('x25519 public key', raw, KEY_BYTES)
+  const x = Buffer.from(raw.buffer, raw.byteOffset, raw.length).toString('base64url')
+  let key = x25519LongTermCache.get(x)
+  if (key !== undefined) {
+    x25519LongTermCache.delete(x) // re-inserted below: Map order is the recency order
+  } else {
+    key = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x }, format: 'jwk' })
+    if (x25519LongTermCache.size >= ED25519_PUBLIC_CACHE_SIZE) x25519LongTermCache.delete(x25519LongTermCache.keys().next().value!)
+  }
+  x25519LongTermCache.set(x, key)
+  return key
+}
+
 function rawKeyObject (prefix: Buffer, raw: Uint8Array, isPrivate: boolean): KeyObject {
   checkLen('key', raw, KEY_BYTES)
   if (!isPrivate) {
@@ -136,10 +154,11 @@ const JWK_PUBLIC = { publicKeyEncoding: { format: 'jwk' } } as const
 const generateEphemeral = generateKeyPairSync as unknown as
   (kind: 'x25519', options: typeof JWK_PUBLIC) => { publicKey: JsonWebKey, privateKey: KeyObject }
 
-function agree (privateKey: KeyObject, peerPublic: Uint8Array): Uint8Array {
+function agree (privateKey: KeyObject, peerPublic: Uint8Array, longTerm = false): Uint8Array {
   checkLen('x25519 public key', peerPublic, KEY_BYTES)
   try {
-    return new Uint8Array(diffieHellman({ privateKey, publicKey: rawKeyObject(X25519_SPKI, peerPublic, false) }))
+    const publicKey = longTerm ? x25519LongTermKeyObject(peerPublic) : rawKeyObject(X25519_SPKI, peerPublic, false)
+    return new Uint8Array(diffieHellman({ privateKey, publicKey }))
   } catch {
     throw errors.CRYPTO('x25519: peer public key is of low order (all-zero shared secret)')
   }
@@ -223,11 +242,12 @@ export const x25519 = {
    * A one-use key pair and its agreement with `peerPublic` (HPKE Encap, RFC 9180 §4.1): the
    * private half never leaves OpenSSL, so there is no secret in our memory to wipe and no ~77 µs
    * import. Only the public half is JWK-encoded, inside the generation job (see `generated`); the
-   * private KeyObject is used for one DH and never exported. Throws like dh().
+   * private KeyObject is used for one DH and never exported. `peerPublic` is taken to be a
+   * long-term key (a recipient's identity key): its KeyObject is kept. Throws like dh().
    */
   ephemeralDh (peerPublic: Uint8Array): { publicKey: Uint8Array, shared: Uint8Array } {
     const { publicKey, privateKey } = generateEphemeral('x25519', JWK_PUBLIC)
-    return { publicKey: rawFromJwk(publicKey.x), shared: agree(privateKey, peerPublic) }
+    return { publicKey: rawFromJwk(publicKey.x), shared: agree(privateKey, peerPublic, true) }
   },
   /**
    * Strict check for keys we bind to an identity (crypto-policy.md §1.2): canonical encoding

@@ -39,20 +39,50 @@ function info (label: Uint8Array, period: number): Uint8Array {
   return Buffer.concat([label, periodBytes(period)])
 }
 
+// The keys below are pure functions of (fingerprint or seed, period), derived again and again: a
+// contact's DHT key at every lookup of it, our own keys at every announce. So the recent ones are
+// kept (a fresh copy handed out each time). The DHT and AEAD keys derive from the fingerprint
+// alone, which whoever asks already holds.
+const DERIVED_CACHE_SIZE = 1024
+const derivedCache = new Map<string, Uint8Array>()
+
+function derived (which: 'key' | 'aead', label: Uint8Array, fingerprint: string, period: number, length: number): Uint8Array {
+  const id = `${which} ${fingerprint} ${period}`
+  let key = derivedCache.get(id)
+  if (key === undefined) {
+    key = hkdfSha256(fingerprintBytes(fingerprint), PRESENCE_SALT, info(label, period), length)
+    if (derivedCache.size >= DERIVED_CACHE_SIZE) derivedCache.delete(derivedCache.keys().next().value!)
+    derivedCache.set(id, key)
+  }
+  return key.slice()
+}
+
 /** dht.md §5.1: the DHT key of `fingerprint`'s record in `period`. */
 export function presenceKey (fingerprint: string, period: number): Uint8Array {
-  return hkdfSha256(fingerprintBytes(fingerprint), PRESENCE_SALT, info(PRESENCE_KEY_INFO, period), ID_BYTES)
+  return derived('key', PRESENCE_KEY_INFO, fingerprint, period, ID_BYTES)
 }
 
 /** dht.md §5.1: the XChaCha20-Poly1305 key of `fingerprint`'s record in `period`. */
 export function presenceAeadKey (fingerprint: string, period: number): Uint8Array {
-  return hkdfSha256(fingerprintBytes(fingerprint), PRESENCE_SALT, info(PRESENCE_AEAD_INFO, period), 32)
+  return derived('aead', PRESENCE_AEAD_INFO, fingerprint, period, 32)
 }
 
-/** dht.md §5.1: the period signing key pair, derived from the identity's Ed25519 seed. */
+// The period signing pair of each identity seed (by its array, as primitives.ts keys its private
+// KeyObjects) for the last period asked: an announce seals with it every time, and deriving it
+// anew costs an OpenSSL private-key import (~1 ms here) for its public half and another to sign.
+const periodPairs = new WeakMap<Uint8Array, { period: number, pair: { secretKey: Uint8Array, publicKey: Uint8Array } }>()
+
+/**
+ * dht.md §5.1: the period signing key pair, derived from the identity's Ed25519 seed. The same
+ * pair (same arrays) for the same seed array and period: callers must neither modify nor wipe it.
+ */
 export function periodSigningKey (signSecret: Uint8Array, period: number): { secretKey: Uint8Array, publicKey: Uint8Array } {
+  const held = periodPairs.get(signSecret)
+  if (held !== undefined && held.period === period) return held.pair
   const secretKey = hkdfSha256(signSecret, PRESENCE_SALT, info(PRESENCE_PERIOD_SIGN_INFO, period), 32)
-  return { secretKey, publicKey: ed25519.publicFromSecret(secretKey) }
+  const pair = { secretKey, publicKey: ed25519.publicFromSecret(secretKey) }
+  periodPairs.set(signSecret, { period, pair })
+  return pair
 }
 
 /** What the identity key signs to certify the period key (dht.md §5.2, inside the ciphertext). */

@@ -76,12 +76,19 @@ export function announcedAddresses (bound: { host: string, port: number }): Reco
  * (mapped, reflexive) that are not among them, its NAT kind and rendezvous entries; addresses
  * trimmed from the end until everything fits the sealed body.
  */
-export function recordContent (interfaces: RecordAddress[], t: RecordTraversal | null): Pick<PresenceRecord, 'addresses' | 'natKind' | 'rendezvous'> {
+type RecordContent = Pick<PresenceRecord, 'addresses' | 'natKind' | 'rendezvous'>
+
+export function recordContent (interfaces: RecordAddress[], t: RecordTraversal | null): RecordContent {
   if (t === null) return { addresses: interfaces }
   const extra = t.candidates.filter(c => (c.kind === 'mapped' || c.kind === 'reflexive') && !interfaces.some(a => a.host === c.host && a.port === c.port))
   // candidates in preference order: mapped before reflexive, both before a second LAN address
   const addresses: RecordAddress[] = [...interfaces.slice(0, 1), ...extra.map(c => ({ host: c.host, port: c.port, kind: c.kind })), ...interfaces.slice(1)]
   return fitRecord({ addresses, natKind: t.natKind, rendezvous: t.rendezvous.slice(0, RECORD_MAX_RENDEZVOUS) })
+}
+
+/** Equal for two contents exactly when records sealed from them say the same (tags compared as bytes). */
+function contentKey (c: RecordContent): string {
+  return JSON.stringify([c.addresses.map(a => [a.host, a.port, a.kind]), c.natKind ?? null, (c.rendezvous ?? []).map(r => [r.host, r.port, Buffer.from(r.tag).toString('hex')])])
 }
 
 /**
@@ -134,6 +141,8 @@ export class DhtComponent implements Component {
   #republishQueued = false
   /** wall time of the last announce (0: none yet): a republish waits for the next seq */
   #lastAnnounceAt = 0
+  /** what the last announce's records said (contentKey), or null before the first */
+  #lastContent: string | null = null
 
   constructor (readonly opts: DhtComponentOptions) {}
 
@@ -257,7 +266,8 @@ export class DhtComponent implements Component {
     const ttl = this.opts.ttlMs ?? PRESENCE_TTL_MS
     const now = scheduler.wallNow()
     this.#lastAnnounceAt = now
-    const content = recordContent(announcedAddresses(ep.address), this.opts.traversal?.() ?? null)
+    const content = this.#content(ep)
+    this.#lastContent = contentKey(content)
     const addresses = content.addresses
     const sealed = presencePlan(now, ttl).map(plan => sealPresenceRecord({ publicIdentity: this.opts.identity, ...content, ...plan }, this.opts.identity, random.bytes(XCHACHA_NONCE_BYTES)))
     const keys = new Set(sealed.map(r => idToHex(r.key)))
@@ -296,11 +306,24 @@ export class DhtComponent implements Component {
       const wait = this.#lastAnnounceAt === 0 ? 0 : nextSecond - scheduler.wallNow()
       if (wait > 0) await new Promise<void>(resolve => { scheduler.setTimer(wait, resolve) })
       this.#republishQueued = false
+      // A change undone before this ran (or one the last announce already carried, as when a
+      // rendezvous registration lands while the first announce is being sealed) leaves the
+      // records saying what the storers hold: sealing them again would cost a lookup and k
+      // STOREs for nothing. The renewal stays armed.
+      if (this.#renew !== null && contentKey(this.#content(ep)) === this.#lastContent) {
+        this.opts.log.debug({}, 'dht presence not republished: the record says what the last one said')
+        return
+      }
       if (this.#renew !== null) this.opts.world.scheduler.clearTimer(this.#renew)
       this.#renew = null
       this.opts.log.debug({}, 'dht presence republished: its traversal fields changed')
       await this.#announce(ep)
     })
+  }
+
+  /** What our records say now: our addresses and the traversal fields. */
+  #content (ep: Endpoint): RecordContent {
+    return recordContent(announcedAddresses(ep.address), this.opts.traversal?.() ?? null)
   }
 
   /** The presence of `fingerprint` as the network has it (opened and certified), or null. */

@@ -74,6 +74,12 @@ export class Registrar {
 
   get serverCount (): number { return this.#servers.size }
 
+  /** Every server we register with has answered at least once (natKind() has heard them all). */
+  get allAnswered (): boolean {
+    for (const s of this.#servers.values()) if (s.observed === null) return false
+    return this.#servers.size > 0
+  }
+
   /** The rendezvous entries a record lists: servers that confirmed our registration. */
   entries (now: number): Array<{ address: string, tag: Uint8Array }> {
     return [...this.#servers.values()].filter(s => s.until > now).map(s => ({ address: s.address, tag: this.#tag.slice() }))

@@ -210,6 +210,12 @@ export class TraversalService {
         this.#send(this.server.receive(m, src, now)); break
       case TraversalType.REGISTERED:
         this.registrar.receive(m, src, now)
+        // Once every server has answered, the maintenance's decision (traversal.md §3.1) is taken
+        // now rather than up to 5 s later: answers that show us directly reachable (all saw our
+        // own address: no NAT) end the registering before a record lists rendezvous it does not
+        // need, only to be sealed and stored again without them. Not on the first answer alone:
+        // a server on our own LAN sees our interface address whatever NAT is in front of us.
+        if (this.registrar.allAnswered && directlyReachable(this.natKind(), this.candidates(), this.o.observer)) this.#maintain(now)
         this.#changed()
         break
       default:
