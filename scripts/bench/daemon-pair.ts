@@ -14,7 +14,7 @@ import { isProcessAlive, readPidFile, waitForExit } from '../../src/daemon/lock.
 export const PASS = 'bench passphrase'
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'run.js')
 
-export interface Node { home: string, port: number, invite: string, fingerprint: string, pid?: number }
+export interface Node { name: string, home: string, port: number, invite: string, fingerprint: string, pid?: number }
 
 async function freePort (): Promise<number> {
   const s = dgram.createSocket('udp4')
@@ -27,15 +27,18 @@ async function freePort (): Promise<number> {
 export async function makeNode (bench: string, name: string): Promise<Node> {
   const home = await mkdtemp(join(tmpdir(), `dmess-bench-${bench}-${name}-`))
   const p = await initProfile(homePaths(home), PASS, { name, kdf: { t: 1, m: 64, p: 1 } })
-  return { home, port: await freePort(), invite: p.invite, fingerprint: p.fingerprint }
+  return { name, home, port: await freePort(), invite: p.invite, fingerprint: p.fingerprint }
 }
 
 /** DMESS_BENCH_CPU_PROF=<dir>: both daemons write V8 CPU profiles there (the detached child inherits the flags). */
 const PROF_DIR = process.env.DMESS_BENCH_CPU_PROF
 const PROF_FLAGS = PROF_DIR === undefined || PROF_DIR === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`]
 
-export async function dmess (args: string[]): Promise<void> {
-  const child = spawn(process.execPath, [...(args[0] === 'daemon' ? PROF_FLAGS : []), BIN, ...args], { env: { ...process.env, DMESS_PASSPHRASE: PASS }, stdio: ['ignore', 'ignore', 'pipe'] })
+/** DMESS_BENCH_MEMORY_LOG=<dir>: each daemon logs its memory every 250 ms to <dir>/<name>.jsonl (src/daemon/memory-log.ts). */
+const MEM_DIR = process.env.DMESS_BENCH_MEMORY_LOG
+
+export async function dmess (args: string[], env: Record<string, string> = {}): Promise<void> {
+  const child = spawn(process.execPath, [...(args[0] === 'daemon' ? PROF_FLAGS : []), BIN, ...args], { env: { ...process.env, DMESS_PASSPHRASE: PASS, ...env }, stdio: ['ignore', 'ignore', 'pipe'] })
   let err = ''
   child.stderr.on('data', d => { err += d })
   const code = await new Promise<number | null>(resolve => child.on('close', resolve))
@@ -43,7 +46,8 @@ export async function dmess (args: string[]): Promise<void> {
 }
 
 export async function startDaemon (n: Node, peer: Node): Promise<void> {
-  await dmess(['daemon', '--detach', '--home', n.home, '--host', '127.0.0.1', '--port', String(n.port), '--no-mdns', '--peer', `${peer.fingerprint}@127.0.0.1:${peer.port}`]) // wire.md §4.1.1
+  await dmess(['daemon', '--detach', '--home', n.home, '--host', '127.0.0.1', '--port', String(n.port), '--no-mdns', '--peer', `${peer.fingerprint}@127.0.0.1:${peer.port}`], // wire.md §4.1.1
+    MEM_DIR === undefined || MEM_DIR === '' ? {} : { DMESS_MEMORY_LOG: join(MEM_DIR, `${n.name}.jsonl`) })
   n.pid = await readPidFile(join(n.home, 'daemon.pid'))
 }
 

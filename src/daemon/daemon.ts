@@ -28,6 +28,7 @@ import { probeSocket } from './ipc-client.js'
 import { PidFile, readPidFile } from './lock.js'
 import { daemonPaths, type DaemonPaths } from './paths.js'
 import type { DaemonStatus } from './rpc-methods.js'
+import { startMemoryLog } from './memory-log.js'
 
 export interface HostPort { host: string, port: number }
 /** A --peer: an address, and the fingerprint of whoever is there if known (a node answers only a dial that names it, proto-spec/wire.md §4.1.1). */
@@ -105,6 +106,7 @@ export class Daemon {
   private resolveStopped!: () => void
   /** set for the unlock agent: when it locks */
   private readonly agentTimer: AgentTimer | undefined
+  private stopMemoryLog: () => void = () => {}
   /** Resolves when the daemon has stopped (by stop(), a signal or the IPC `stop` method). */
   readonly stopped = new Promise<void>(resolve => { this.resolveStopped = resolve })
 
@@ -215,6 +217,7 @@ export class Daemon {
       throw err
     }
     this.state = 'running'
+    this.stopMemoryLog = startMemoryLog(process.env.DMESS_MEMORY_LOG)
     const st = this.status()
     if (st.mode === 'agent') this.opts.log.info({ fingerprint: st.fingerprint, socket: this.files.socket, locksAt: st.locksAt }, 'unlock agent running (offline)')
     else this.opts.log.info({ fingerprint: st.fingerprint, host: st.host, port: st.port, socket: this.files.socket, aead: st.aead, aeadFallbackReason: st.aeadFallbackReason }, 'daemon running')
@@ -260,6 +263,7 @@ export class Daemon {
 
   private async doStop (reason: string): Promise<void> {
     this.state = 'stopping'
+    this.stopMemoryLog()
     this.opts.log.info({ reason }, 'daemon stopping')
     for (const c of [...this.started].reverse()) {
       await stopWithTimeout(c, this.opts.log)
