@@ -12,6 +12,10 @@ export class MemoryFileDisk implements FileDisk {
   failWrites: string | null = null
   /** when set, the bytes partial and placed files may take in all: a write that would grow past it fails with ENOSPC, as a full disk */
   capacity: number | null = null
+  /** when set, each write to a partial file waits for it first (a disk slower than the link) */
+  writeDelay: (() => Promise<void>) | null = null
+  /** syncs of partial files so far */
+  syncs = 0
 
   async statSource (path: string): Promise<{ size: number, isDirectory: boolean } | null> {
     const f = this.files.get(path)
@@ -49,6 +53,7 @@ export class MemoryFileDisk implements FileDisk {
     const part = p
     return {
       write: async (offset, bytes) => {
+        if (this.writeDelay !== null) await this.writeDelay()
         if (this.failWrites !== null) throw Object.assign(new Error(`write: ${this.failWrites}`), { code: this.failWrites })
         const grow = Math.max(0, offset + bytes.length - part.live.length)
         if (this.capacity !== null && this.used() + grow > this.capacity) throw Object.assign(new Error('write: no space left on device'), { code: 'ENOSPC' })
@@ -59,7 +64,7 @@ export class MemoryFileDisk implements FileDisk {
         }
         part.live.set(bytes, offset)
       },
-      sync: async () => { part.durable = part.live.slice() },
+      sync: async () => { this.syncs++; part.durable = part.live.slice() },
       close: async () => {}
     }
   }

@@ -11,6 +11,7 @@ import type { TransferJson } from '../../src/files/transfer.js'
 import type { NodeFileOptions } from '../../src/node/node.js'
 import { testnet, receipted } from '../node/helpers.js'
 import { testRng } from '../helpers/seed.js'
+import { SYNC_EVERY_CHUNKS, SYNC_EVERY_MS } from '../../src/files/service.js'
 
 const CHUNK = 32768
 
@@ -257,4 +258,20 @@ t.test('chat goes on during a transfer', async t => {
   await net.until(() => receipted(alice, m.id), 60_000, 'the chat message delivered')
   t.ok((transfer(bob, id)?.bytesDone ?? 0) < 60 * CHUNK, 'delivered while the file was still arriving')
   await net.until(() => stateOf(bob, id) === 'done', 600_000, 'then the file done')
+})
+
+t.test('a disk slower than the link: one sync per SYNC_EVERY_CHUNKS chunks or per second, not one per chunk written while a sync waits', async t => {
+  const rng = testRng(t, 0x5ac5)
+  const { net, alice, bob, aDisk, bDisk } = await pair(t, 78)
+  const chunks = 300
+  aDisk.files.set('/src/s', bytesOf(rng, chunks * CHUNK))
+  bDisk.writeDelay = async () => { for (let i = 0; i < 8; i++) await Promise.resolve() } // each write returns some microtasks later
+  const t0 = (net.sim?.now ?? 0)
+  const { id } = await net.drive(alice.files.send(bob.fingerprint, '/src/s'))
+  await net.until(() => stateOf(bob, id) === 'done', 600_000, 'the file done')
+  const seconds = Math.ceil(((net.sim?.now ?? 0) - t0) / SYNC_EVERY_MS)
+  t.ok(same(bDisk.files.get(transfer(bob, id)?.path as string), aDisk.files.get('/src/s')), 'byte for byte')
+  // every SYNC_EVERY_CHUNKS chunks, every SYNC_EVERY_MS, and once to finish (files.md §5.1)
+  const most = Math.ceil(chunks / SYNC_EVERY_CHUNKS) + seconds + 1
+  t.ok(bDisk.syncs <= most, `${bDisk.syncs} syncs for ${chunks} chunks over ${seconds} s: at most ${most}`)
 })
