@@ -53,25 +53,25 @@ export async function makeNodes (t: Teardown, names: string[]): Promise<Node[]> 
 }
 
 /** `dmess <args> --home <node>`; throws with stderr when it fails. */
-export async function cli (node: Node, args: string[], timeoutMs = 60_000): Promise<string> {
-  const r = await cliResult(node, args, timeoutMs)
+export async function cli (node: Node, args: string[], timeoutMs = 60_000, env: Record<string, string> = {}): Promise<string> {
+  const r = await cliResult(node, args, timeoutMs, env)
   if (r.code !== 0) throw new Error(`dmess ${args.join(' ')} (${node.name}) exited ${r.code}: ${r.stderr}`)
   return r.stdout
 }
 
-export async function cliResult (node: Node, args: string[], timeoutMs = 60_000): Promise<CliResult> {
-  return await runCli([...args, '--home', node.home], { env: PW, timeoutMs })
+export async function cliResult (node: Node, args: string[], timeoutMs = 60_000, env: Record<string, string> = {}): Promise<CliResult> {
+  return await runCli([...args, '--home', node.home], { env: { ...PW, ...env }, timeoutMs })
 }
 
 export async function cliJson<T> (node: Node, args: string[]): Promise<T> {
   return JSON.parse(await cli(node, [...args, '--json'])) as T
 }
 
-/** `dmess daemon --detach` on 127.0.0.1:<node.port>, dialling `peers` statically; stopped in teardown. */
-export async function startDaemon (t: Teardown, node: Node, peers: Node[]): Promise<number> {
+/** `dmess daemon --detach` on 127.0.0.1:<node.port>, dialling `peers` statically, `env` added to its environment; stopped in teardown. */
+export async function startDaemon (t: Teardown, node: Node, peers: Node[], env: Record<string, string> = {}): Promise<number> {
   const args = ['daemon', '--detach', '--host', '127.0.0.1', '--port', String(node.port), '--no-mdns']
   for (const p of peers) args.push('--peer', `${p.fingerprint}@127.0.0.1:${p.port}`) // wire.md §4.1.1: a dial names whom it calls
-  await cli(node, args)
+  await cli(node, args, 60_000, env)
   const pid = await daemonPid(node)
   started.add(pid)
   t.teardown(async () => { await stopPid(pid) })
