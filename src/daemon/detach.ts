@@ -66,14 +66,19 @@ export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=2']
 
 /**
  * glibc malloc settings for the long-running daemon (mallopt(3), read at process start; a value
- * the user set wins). Buffers of 32 KiB and more (reassembled messages, 64 KiB datagram slabs,
- * sealed request files) come from mmap and go back to the system when freed: by default glibc
- * raises that threshold to the largest block ever freed, after which such buffers are carved
- * from the heap and a burst of them stays resident for good. Two arenas: the thread pool's
- * threads (LevelDB, fs) would otherwise each keep an arena of their own. Measured with
- * test/attacks/held-flood.test.ts (100 strangers flooding 60 KB texts): peak RSS 158–164 -> 137 MiB.
+ * the user set wins). Buffers of 40 KiB and more (large reassembled messages, 64 KiB datagram
+ * slabs, sealed request files) come from mmap and go back to the system when freed: by default
+ * glibc raises that threshold to the largest block ever freed, after which such buffers are
+ * carved from the heap and a burst of them stays resident for good. Measured with
+ * test/attacks/held-flood.test.ts (100 strangers flooding 60 KB texts): peak RSS 158–164 -> 137 MiB
+ * with a fixed threshold. It was 32 KiB; 40 KiB keeps a file transfer's one-chunk buffers (a 32 KiB
+ * chunk's message, its ~33 KB datagram decrypted) out of mmap, each of which cost a mapping and
+ * its page faults per chunk: 200 MiB on loopback, `perf stat`, receiver 0.67 -> 0.47 ms and
+ * sender 0.70 -> 0.41 ms of CPU per chunk, mmap calls per chunk 2 -> 0.02 and 4.3 -> 0.02,
+ * held-flood peaks 116–135 MiB (144 in a run at 32 KiB; docs/performance.md §10.2). Two arenas: the thread pool's
+ * threads (LevelDB, fs) would otherwise each keep an arena of their own.
  */
-export const DAEMON_MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: '32768', MALLOC_ARENA_MAX: '2' } as const
+export const DAEMON_MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: '40960', MALLOC_ARENA_MAX: '2' } as const
 
 /** The child's command line: the settings the parent resolved, so both read config only once. */
 export function childArgs (s: DaemonSettings): string[] {
