@@ -70,11 +70,19 @@ export function killDetachedOnTeardown (t: Teardown, home: string): void {
   })
 }
 
+/**
+ * Polls `cond` until it holds, or throws after `timeoutMs`. Between looks it pauses 25 ms, or twice
+ * as long as the look took (at most 1 s): a look that runs a `dmess` process costs ~0.3–0.5 s of CPU,
+ * and polling back to back kept a core busy with them while the daemons under test waited for it.
+ */
 export async function waitFor (cond: () => boolean | Promise<boolean>, timeoutMs: number, what: () => string = () => 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs
-  while (!await cond()) {
+  while (true) {
+    const started = Date.now()
+    if (await cond()) return
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`)
-    await new Promise(resolve => setTimeout(resolve, 25))
+    const took = Date.now() - started
+    await new Promise(resolve => setTimeout(resolve, Math.min(1000, Math.max(25, 2 * took))))
   }
 }
 
