@@ -114,7 +114,8 @@ t.test('SIGKILL of the sender mid-transfer; a corrupted chunk; after the restart
   t.ok(mid.bytesDone < size, `${mid.bytesDone} of ${size} bytes when Alice died`)
 
   await startDaemon(t, alice, [bob])
-  t.equal((await transfer(alice, offer.id))?.state, 'active', 'Alice\'s transfer survived the kill')
+  // active, or done already: the 15 MB left may go through between her start and this look
+  t.match((await transfer(alice, offer.id))?.state, /^(active|done)$/, 'Alice\'s transfer survived the kill')
   await waitFor(async () => (await transfer(bob, offer.id))?.state === 'done', 300_000, () => 'the transfer done after the restart')
   const done = await transfer(bob, offer.id) as TransferJson
   t.equal(sha(await readFile(done.path as string)), sha(data), 'byte for byte')
