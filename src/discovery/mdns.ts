@@ -349,13 +349,15 @@ export class MdnsDiscovery extends EventEmitter<MdnsDiscoveryEvents> {
     this.svc = this.service()
     this.cache.ownNames(this.instanceName, this.hostName)
     const keepAddresses = old.hostLabel === this.svc.hostLabel // a fixed `hostname`: its addresses stay
+    // the new names first, then the goodbye (sends leave in call order): a contact holds the new
+    // instance before the old one goes, so it never sees us lost however late it reads (discovery.md §3.3)
+    this.startAnnouncing()
     for (const link of this.links) {
       const r = localRecords(old, linkAddresses(link))
       this.counters.goodbyes++
       socket.multicast(goodbye([r.ptr, r.srv, r.txt, ...(keepAddresses ? [] : r.addresses)]), sendAddress(link))
         .catch(err => this.onWarning(err as Error))
     }
-    this.startAnnouncing()
     this.scheduleRotation()
   }
 
