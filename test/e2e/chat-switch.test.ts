@@ -59,6 +59,9 @@ async function switchTest (t: Test): Promise<void> {
   await tmux.line('alice', '/requests')
   await tmux.waitFor('alice', new RegExp(`1\\. ${asked}: "hello from carol"`), 'the request listed')
   await tmux.press('alice', 'Escape')
+  // the panel closed before typing on: an Escape and a '/' read together are Alt-/ (a meta key), not
+  // Escape, which a busy clean-clone run hit (the panel stayed open over the conversation)
+  await waitFor(async () => !/contact requests · Esc closes/.test(await tmux.screen('alice')), SCREEN_WAIT_MS, () => 'the requests panel closed')
   await tmux.line('alice', '/accept 1')
   await tmux.waitFor('alice', new RegExp(`accepted ${asked}: now a contact`), 'the request accepted')
   const contact = (await ipcCall(alice, 'contacts.list', {})).find(c => c.fingerprint === carol.fingerprint)
