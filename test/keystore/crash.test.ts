@@ -8,7 +8,6 @@ import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { isDmessError } from '../../src/errors.js'
 import { createKeystore, openKeystore } from '../../src/keystore/index.js'
-import { envWithoutCoverage } from '../helpers/no-coverage.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const repo = join(here, '..', '..')
@@ -26,7 +25,7 @@ interface RunResult { changes: number, killed: boolean, changeMs: number }
  */
 async function runAndKill (path: string, fraction: number): Promise<RunResult> {
   const child = spawn(process.execPath, ['--import', 'tsx', fixture, path, PASS_A, PASS_B], {
-    cwd: repo, stdio: ['ignore', 'pipe', 'inherit'], env: envWithoutCoverage()
+    cwd: repo, stdio: ['ignore', 'pipe', 'inherit']
   })
   let out = ''
   let changeMs = 0
