@@ -61,8 +61,18 @@ export function wipe (...bufs: Array<Uint8Array | X25519SecretHandle | undefined
       continue
     }
     privateKeyCache.delete(b)
+    for (const forget of wipeListeners) forget(b)
     b.fill(0)
   }
+}
+
+// Caches above this layer that keep secrets derived from a key array (the DHT's period signing
+// key, derived from the identity seed) register here, so wiping the key wipes what came from it.
+const wipeListeners: Array<(key: Uint8Array) => void> = []
+
+/** Calls `forget` with every array `wipe()` is given, before it is zeroed. */
+export function onWipe (forget: (key: Uint8Array) => void): void {
+  wipeListeners.push(forget)
 }
 
 /** Constant-time equality; different lengths are unequal (length is not secret). */

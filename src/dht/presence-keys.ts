@@ -11,7 +11,7 @@
 //     device of one identity (so replacement by seq works across them);
 //   - certificate: the identity's signature over the period, the DHT key and the period public key,
 //     sealed inside the record, where only a reader holding the fingerprint sees it.
-import { hkdfSha256, ed25519 } from '../crypto/primitives.js'
+import { hkdfSha256, ed25519, onWipe } from '../crypto/primitives.js'
 import { fingerprintBytes } from '../crypto/fingerprint.js'
 import {
   PRESENCE_SALT, PRESENCE_KEY_INFO, PRESENCE_AEAD_INFO, PRESENCE_PERIOD_SIGN_INFO, PRESENCE_CERT_DOMAIN,
@@ -70,7 +70,14 @@ export function presenceAeadKey (fingerprint: string, period: number): Uint8Arra
 // The period signing pair of each identity seed (by its array, as primitives.ts keys its private
 // KeyObjects) for the last period asked: an announce seals with it every time, and deriving it
 // anew costs an OpenSSL private-key import (~1 ms here) for its public half and another to sign.
+// Wiping the seed (a lock, a stop) wipes and drops its pair too.
 const periodPairs = new WeakMap<Uint8Array, { period: number, pair: { secretKey: Uint8Array, publicKey: Uint8Array } }>()
+onWipe(seed => {
+  const held = periodPairs.get(seed)
+  if (held === undefined) return
+  periodPairs.delete(seed)
+  held.pair.secretKey.fill(0)
+})
 
 /**
  * dht.md §5.1: the period signing key pair, derived from the identity's Ed25519 seed. The same

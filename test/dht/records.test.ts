@@ -8,7 +8,7 @@ import { presenceKey, presenceAeadKey, periodSigningKey, periodOf } from '../../
 import { RecordStore } from '../../src/dht/record-store.js'
 import { RECORD_BYTES, RECORD_MAX_BYTES, RECORD_MAX_ADDRESSES, MAX_RECORD_TTL_MS, EXPIRY_GRANULE_MS, RECORDS_PER_KEY as RECORDS_PER_KEY_DEFAULT } from '../../src/dht/constants.js'
 import { fingerprintBytes } from '../../src/crypto/identity.js'
-import { hkdfSha256, utf8, randomBytes } from '../../src/crypto/primitives.js'
+import { hkdfSha256, utf8, randomBytes, wipe } from '../../src/crypto/primitives.js'
 import { createRng } from '../../src/sim/rng.js'
 import { seededIdentity, makeRecord, NOW } from './helpers.js'
 
@@ -30,6 +30,17 @@ t.test('key = HKDF-SHA256(fingerprint bytes, "dmess-presence-v2\\0", "dmess-pres
   t.not(hex(a.publicKey), hex(b.publicKey), 'a period key per period')
   t.not(hex(a.publicKey), hex(alice.signPublic), 'not the identity key')
   t.same(periodSigningKey(alice.signSecret, P).publicKey, a.publicKey, 'the same on every device of the identity')
+})
+
+t.test('wiping the identity seed wipes the period signing key derived from it', async t => {
+  const id = seededIdentity(createRng(77))
+  const pair = periodSigningKey(id.signSecret, P)
+  const expected = hex(pair.publicKey)
+  t.ok(pair.secretKey.some(x => x !== 0), 'a secret key while the seed lives')
+  const copy = Uint8Array.from(id.signSecret)
+  wipe(id.signSecret)
+  t.ok(pair.secretKey.every(x => x === 0), 'zeroed with the seed')
+  t.equal(hex(periodSigningKey(copy, P).publicKey), expected, 'the same seed bytes derive the same pair again')
 })
 
 t.test('a sealed record verifies for storers, opens for a reader with the fingerprint, and names no one to anyone else', async t => {
