@@ -3,52 +3,21 @@
 // gets a mapping, on which address, whether it counts as publicly reachable, that it is renewed,
 // re-made after a router reboot, deleted on stop, and why there is none when there is none.
 import t, { type Test } from 'tap'
-import { udpSockets } from '../../src/io/udp.js'
-import { realScheduler } from '../../src/io/scheduler.js'
-import { osRandom } from '../../src/io/random.js'
-import { PortMapper, type PortMapperOptions, type PortmapStatus } from '../../src/portmap/client.js'
+import type { PortMapperOptions } from '../../src/portmap/client.js'
+import { ENDPOINT_PORT, mapperHarness, type MapperHarness } from './harness.js'
 import { FakeGateway, type Script } from './fake-gateway.js'
 import {
   isNatPmpAddress, isNatPmpMap, isPcp, isPcpAnnounce, isPcpMap, natPmpAddressAnswer, natPmpMapAnswer, natPmpUnsupportedVersion,
   pcpAnnounceAnswer, pcpMapAnswer, requestClientAddress, requestExternalPort, requestInternalPort, requestLifetime, requestNonce
 } from './answers.js'
 
-/** The node's own socket: the port that must be mapped. */
-const ENDPOINT_PORT = 47474
+interface Harness extends MapperHarness { gw: FakeGateway }
 
-interface Harness { mapper: PortMapper, gw: FakeGateway, changes: PortmapStatus[], until: (pred: (s: PortmapStatus) => boolean) => Promise<PortmapStatus> }
-
+/** A scripted PCP/NAT-PMP gateway and a mapper that asks only it (UPnP has its own tests: upnp-client.test.ts). */
 async function harness (t: Test, script: Script, opts: Partial<PortMapperOptions> = {}): Promise<Harness> {
   const gw = await FakeGateway.start(script)
-  const waiters: Array<() => void> = []
-  const changes: PortmapStatus[] = []
-  const mapper = new PortMapper({
-    sockets: udpSockets,
-    scheduler: realScheduler,
-    random: osRandom(),
-    internalPort: ENDPOINT_PORT,
-    findGateway: async () => ({ gateway: '127.0.0.1', local: '127.0.0.1', interface: 'lo' }),
-    serverPort: gw.port,
-    // the fake speaks PCP/NAT-PMP only (UPnP IGD has its own tests: upnp-client.test.ts)
-    protocols: ['pcp', 'nat-pmp'],
-    onChange: st => { changes.push(st); for (const w of waiters.splice(0)) w() },
-    ...opts
-  })
-  t.teardown(async () => { await mapper.stop(); await gw.close() })
-  // the status changes only through onChange (PortMapper.#set): each change wakes the wait, and the
-  // one timer is the bound on how long a test may hang, not a poll
-  const until = async (pred: (s: PortmapStatus) => boolean): Promise<PortmapStatus> => {
-    const deadline = Date.now() + 15_000
-    while (!pred(mapper.status())) {
-      if (Date.now() >= deadline) throw new Error(`status never matched: ${JSON.stringify(mapper.status())}`)
-      await new Promise<void>(resolve => {
-        const timer = setTimeout(resolve, Math.max(1, deadline - Date.now()))
-        waiters.push(() => { clearTimeout(timer); resolve() })
-      })
-    }
-    return mapper.status()
-  }
-  return { mapper, gw, changes, until }
+  t.teardown(async () => { await gw.close() })
+  return { gw, ...mapperHarness(t, { serverPort: gw.port, protocols: ['pcp', 'nat-pmp'], ...opts }) }
 }
 
 const pcpGateway = (external = { address: '203.0.113.7', port: 50000 }, epoch = { s: 1000 }): Script => req => {

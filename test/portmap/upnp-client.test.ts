@@ -8,41 +8,19 @@ import t, { type Test } from 'tap'
 import { udpSockets } from '../../src/io/udp.js'
 import { realScheduler } from '../../src/io/scheduler.js'
 import { osRandom } from '../../src/io/random.js'
-import { PortMapper, type PortMapperOptions, type PortmapStatus } from '../../src/portmap/client.js'
+import { PortMapper, type PortMapperOptions } from '../../src/portmap/client.js'
+import { ENDPOINT_PORT, mapperHarness, type MapperHarness } from './harness.js'
 import { descriptionXml, FakeIgd, soapFault, type FakeIgdOptions } from './fake-igd.js'
 import { FakeGateway } from './fake-gateway.js'
 import { isPcp, isPcpAnnounce, isPcpMap, isNatPmpAddress, pcpAnnounceAnswer, pcpMapAnswer } from './answers.js'
 
-const ENDPOINT_PORT = 47474
+interface Harness extends MapperHarness { igd: FakeIgd }
 
-async function harness (t: Test, igdOpts: FakeIgdOptions = {}, opts: Partial<PortMapperOptions> = {}): Promise<{ mapper: PortMapper, igd: FakeIgd, until: (pred: (s: PortmapStatus) => boolean) => Promise<PortmapStatus> }> {
+/** A scripted IGD and a mapper that asks only UPnP, unless told otherwise (SSDP to the fake's port, no multicast). */
+async function harness (t: Test, igdOpts: FakeIgdOptions = {}, opts: Partial<PortMapperOptions> = {}): Promise<Harness> {
   const igd = await FakeIgd.start(igdOpts)
-  const waiters: Array<() => void> = []
-  const mapper = new PortMapper({
-    sockets: udpSockets,
-    scheduler: realScheduler,
-    random: osRandom(),
-    internalPort: ENDPOINT_PORT,
-    findGateway: async () => ({ gateway: '127.0.0.1', local: '127.0.0.1', interface: 'lo' }),
-    protocols: ['upnp'],
-    upnp: { ssdpPort: igd.ssdpPort, multicast: false },
-    onChange: () => { for (const w of waiters.splice(0)) w() },
-    ...opts,
-    tuning: { initialMs: 50, ...opts.tuning }
-  })
-  t.teardown(async () => { await mapper.stop(); await igd.close() })
-  const until = async (pred: (s: PortmapStatus) => boolean): Promise<PortmapStatus> => {
-    const deadline = Date.now() + 15_000
-    while (!pred(mapper.status())) {
-      if (Date.now() >= deadline) throw new Error(`status never matched: ${JSON.stringify(mapper.status())}`)
-      await new Promise<void>(resolve => {
-        const timer = setTimeout(resolve, Math.max(1, deadline - Date.now()))
-        waiters.push(() => { clearTimeout(timer); resolve() })
-      })
-    }
-    return mapper.status()
-  }
-  return { mapper, igd, until }
+  t.teardown(async () => { await igd.close() })
+  return { igd, ...mapperHarness(t, { protocols: ['upnp'], upnp: { ssdpPort: igd.ssdpPort, multicast: false }, ...opts, tuning: { initialMs: 50, ...opts.tuning } }) }
 }
 
 t.test('UPnP IGD: SSDP, description, GetExternalIPAddress, AddPortMapping for the endpoint\'s port; deleted on stop', async t => {
