@@ -1,9 +1,10 @@
 // Network lab: our port-mapping client's UPnP IGD path (proto-spec/portmap.md §5) against a real
 // one, miniupnpd 2.3.1 with UPnP on and NAT-PMP/PCP off (scripts/lab/miniupnpd.ts), on a home
 // router in namespaces: a router that speaks nothing but UPnP, as many consumer routers do.
-//  - The client tries PCP and NAT-PMP (silence), then finds the router by SSDP and maps its UDP
-//    socket; the router holds a DNAT rule and a lease for it, and an unsolicited datagram from the
-//    "internet" reaches the socket. The router reboots (miniupnpd restarts with its HTTP server on
+//  - The client probes PCP, NAT-PMP and UPnP at once; only UPnP answers (SSDP), and the client
+//    maps its UDP socket without waiting out the other two's silence; the router holds a DNAT rule
+//    and a lease for it (read back: what the client renews by), and an unsolicited datagram from
+//    the "internet" reaches the socket. The router reboots (miniupnpd restarts with its HTTP server on
 //    another port, its rules and leases gone): the client sees the mapping gone and maps again.
 //    The client stops: DeletePortMapping, the rule and the lease are gone and the port no longer
 //    reaches the host. The same against the router describing itself as IGD v1 (WANIPConnection:1).
@@ -38,7 +39,8 @@ if (labReady(t, 'the miniupnpd UPnP IGD lab', iptablesUnavailableReason, miniupn
         const first = firstLine.status
         t.comment(`time to mapping: ${firstLine.atMs} ms after the client started, ${firstLine.sent} UDP sends`)
         t.equal(first.state, 'mapped', `mapped (${JSON.stringify(first)})`)
-        t.equal(first.mapping?.protocol, 'upnp', 'over UPnP, after PCP and NAT-PMP met silence')
+        t.equal(first.mapping?.protocol, 'upnp', 'over UPnP, the one protocol of the three probed at once that answered')
+        t.ok(first.mapping!.lifetimeS! > 7000 && first.mapping!.lifetimeS! <= 7200, `the lease the router granted, read back (${first.mapping!.lifetimeS} s)`)
         t.equal(first.mapping?.external.host, site.wanAddress, 'at the router\'s public address (GetExternalIPAddress)')
         t.equal(first.mapping?.publiclyReachable, true)
         const external = first.mapping!.external.port
