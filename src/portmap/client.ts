@@ -235,7 +235,8 @@ export class PortMapper {
     if (m === null || this.#gateway === null || !this.#sockets.has(m.protocol)) return
     const gw = await this.#o.findGateway()
     if (this.#abort.signal.aborted) return
-    if (gw?.gateway !== this.#gateway.gateway || gw.local !== this.#gateway.local) { await this.#map('network change'); return }
+    // no route at this moment may be a flap: the mapping stands until a renewal finds otherwise
+    if (gw !== null && (gw.gateway !== this.#gateway.gateway || gw.local !== this.#gateway.local)) { await this.#map('network change'); return }
     const io = this.#io(m.protocol, {}, true)
     if (m.protocol === 'upnp') {
       const held = await this.#upnp.check(io, { local: this.#gateway.local, internalPort: this.#o.internalPort, externalPort: m.external.port, lifetimeS: 0 })

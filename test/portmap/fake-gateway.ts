@@ -23,9 +23,10 @@ export class FakeGateway {
     })
   }
 
-  static async start (script: Script): Promise<FakeGateway> {
+  /** On 127.0.0.1 and a free port unless told (another loopback address is another gateway). */
+  static async start (script: Script, host = '127.0.0.1', port = 0): Promise<FakeGateway> {
     const socket = createSocket('udp4')
-    await new Promise<void>(resolve => socket.bind(0, '127.0.0.1', resolve))
+    await new Promise<void>(resolve => socket.bind(port, host, resolve))
     return new FakeGateway(socket, script)
   }
 

@@ -3,8 +3,9 @@
 // silent or answering. What a user would notice: a router that speaks only UPnP gives a mapping
 // within the first probe round, not after PCP's and NAT-PMP's retransmissions ran out; a router
 // that speaks PCP gets a PCP mapping even when its UPnP answers too, and nothing on its UPnP side;
-// a mapping made is kept when a better protocol answers late; and with no router at all, every
-// protocol gives up and `dmess status` says why, as before.
+// a mapping made is kept when a better protocol answers late; a new network (another default
+// gateway) is probed afresh; and with no router at all, every protocol gives up and `dmess status`
+// says why, as before.
 import t, { type Test } from 'tap'
 import { realWorld } from '../../src/io/world.js'
 import { PortmapComponent } from '../../src/node/portmap.js'
@@ -14,7 +15,7 @@ import type { PortmapStatus } from '../../src/portmap/client.js'
 import { mapperHarness } from './harness.js'
 import { FakeGateway, type Script } from './fake-gateway.js'
 import { FakeIgd, type FakeIgdOptions } from './fake-igd.js'
-import { isNatPmpAddress, isPcp, isPcpAnnounce, isPcpMap, pcpAnnounceAnswer, pcpMapAnswer } from './answers.js'
+import { isNatPmpAddress, isNatPmpMap, isPcp, isPcpAnnounce, isPcpMap, natPmpAddressAnswer, natPmpMapAnswer, natPmpUnsupportedVersion, pcpAnnounceAnswer, pcpMapAnswer } from './answers.js'
 
 const LOOPBACK_GATEWAY = async (): Promise<{ gateway: string, local: string, interface: string }> => ({ gateway: '127.0.0.1', local: '127.0.0.1', interface: 'lo' })
 
@@ -79,6 +80,32 @@ t.test('a mapping made is kept when a better protocol answers late', async t => 
   t.equal(igd.actions().at(-1), 'DeletePortMapping', 'the UPnP mapping was the one deleted')
   t.equal(gw.received.filter(r => isPcpMap(r.bytes)).length, 0, 'PCP was never asked to map')
   t.notOk(changes.some(c => c.mapping?.protocol === 'pcp'), 'and the mapping was never replaced')
+})
+
+t.test('a new network: another default gateway is probed afresh, and its protocol used', async t => {
+  const home = await FakeGateway.start(pcpAnswers)
+  t.teardown(async () => { await home.close() })
+  // the other network's router (another loopback address, the same port) speaks only NAT-PMP
+  const other = await FakeGateway.start(req => {
+    if (isPcp(req)) return natPmpUnsupportedVersion(3)
+    if (isNatPmpAddress(req)) return natPmpAddressAnswer(3, '198.51.100.4')
+    return isNatPmpMap(req) ? natPmpMapAnswer(req, { epochS: 3, externalPort: 41000 }) : null
+  }, '127.0.0.2', home.port)
+  t.teardown(async () => { await other.close() })
+  let gateway = '127.0.0.1'
+  const { mapper, changes, until } = mapperHarness(t, {
+    serverPort: home.port,
+    protocols: ['pcp', 'nat-pmp'],
+    findGateway: async () => ({ gateway, local: '127.0.0.1', interface: 'lo' }),
+    tuning: { epochCheckMs: 100 }
+  })
+  t.equal((await mapper.start()).mapping?.protocol, 'pcp')
+  gateway = '127.0.0.2'
+  const s = await until(st => st.mapping?.gateway === '127.0.0.2')
+  t.match(s.mapping, { protocol: 'nat-pmp', external: { host: '198.51.100.4', port: 41000 } }, 'mapped on the new router, in the protocol it speaks')
+  t.ok(changes.some(c => c.state === 'mapping' && c.mapping === null && c.reason === 'the network changed'), 'the old mapping was dropped, and status said why')
+  t.ok(other.received.some(r => isPcpAnnounce(r.bytes)) && other.received.some(r => isNatPmpAddress(r.bytes)), 'a full probe round on the new gateway')
+  t.equal(other.received.filter(r => isPcpMap(r.bytes)).length, 0, 'not a renewal in the old protocol')
 })
 
 t.test('no router at all: all three give up, and `dmess status` says why, as before', async t => {
