@@ -22,7 +22,7 @@ export default class Daemon extends BaseCommand {
     peer: Flags.string({ description: 'a peer to connect to at start, fingerprint@host:port (repeatable; a node answers only a dial that names its fingerprint, a bare host:port only if that peer dials us too)', multiple: true }),
     bootstrap: Flags.string({ description: 'DHT bootstrap node host:port (repeatable; replaces config "bootstrap")', multiple: true }),
     mdns: Flags.boolean({ description: 'LAN discovery with mDNS (default: config "mdns")', allowNo: true }),
-    portmap: Flags.boolean({ description: 'ask the home router (PCP, else NAT-PMP, else UPnP IGD) to forward a public UDP port to this node; on by default, --no-portmap turns it off (a loopback-bound node is never mapped)', allowNo: true }),
+    portmap: Flags.boolean({ description: 'ask the home router (PCP, NAT-PMP or UPnP IGD: all three asked at once, PCP preferred) to forward a public UDP port to this node; on by default, --no-portmap turns it off (a loopback-bound node is never mapped)', allowNo: true }),
     json: Flags.boolean({ description: 'with --detach: print the status as JSON' }),
     'log-format': Flags.string({ description: 'the log on stderr: "text" (readable lines: time, level, message, key=value) or "json" (one object per line); default text at a terminal, else json (a detached daemon\'s log file is always json)', options: ['text', 'json'] }),
     ...passphraseFlags

@@ -1,7 +1,8 @@
 // Port mapping as a node component (proto-spec/portmap.md §4, §5): once the endpoint's socket is
-// bound, ask the default gateway (PCP, else NAT-PMP, else UPnP IGD) to forward a public UDP port
-// to it, keep the mapping renewed, and delete it at stop. The first attempt runs in the background: a node
-// without a mapping works as before, and a gateway that never answers does not delay start.
+// bound, ask the default gateway (PCP, NAT-PMP and UPnP IGD probed at once, the best that answers
+// used) to forward a public UDP port to it, keep the mapping renewed, and delete it at stop. The
+// first attempt runs in the background: a node without a mapping works as before, and a gateway
+// that never answers does not delay start.
 // A socket bound to loopback is never mapped (a router cannot forward to 127.0.0.1): that is every
 // test node unless a test asks for mapping on purpose.
 import type { Logger } from 'pino'

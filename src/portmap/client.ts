@@ -1,16 +1,17 @@
 // The port-mapping client (proto-spec/portmap.md §4): asks the default gateway to forward a UDP
-// port on its public address to the node's own socket, PCP first (RFC 6887), NAT-PMP when the
-// gateway speaks only that (RFC 6886), UPnP IGD when neither answers (portmap.md §5, upnp.ts);
-// renews at half the granted lifetime; asks the gateway's epoch now and then (UPnP: whether it
-// still holds the mapping) and re-maps at once when it shows the gateway lost its table (a reboot,
-// RFC 6887 §8.5, RFC 6886 §3.6); deletes the mapping on stop. A mapped address that is itself
-// private (the gateway sits behind a carrier-grade NAT: double NAT) is reported, but not as
+// port on its public address to the node's own socket. PCP (RFC 6887), NAT-PMP (RFC 6886) and
+// UPnP IGD (portmap.md §5, upnp.ts) are probed at once, and the best that answered maps (probe.ts:
+// PCP, then NAT-PMP, then UPnP); renews at half the granted lifetime; asks the gateway's epoch now
+// and then (UPnP: whether it still holds the mapping) and re-maps at once when it shows the
+// gateway lost its table (a reboot, RFC 6887 §8.5, RFC 6886 §3.6), or probes afresh when the
+// default gateway changed; deletes the mapping on stop. A mapped address that is itself private
+// (the gateway sits behind a carrier-grade NAT: double NAT) is reported (mapping.ts), but not as
 // publicly reachable.
 //
-// Requests go from a socket of their own bound to our address toward the gateway (PCP's client
-// address must be the packet's source, RFC 6887 §8.1); the mapping names the endpoint's port.
+// Requests go from sockets of their own, one per protocol so that the probes run side by side,
+// bound to our address toward the gateway (PCP's client address must be the packet's source,
+// RFC 6887 §8.1); the mapping names the endpoint's port.
 import type { Logger } from 'pino'
-import { ipScope, parseIp, type PeerAddress } from '../io/address.js'
 import type { DatagramSockets, DatagramTransport } from '../io/datagram.js'
 import type { Random } from '../io/random.js'
 import type { Scheduler } from '../io/scheduler.js'
@@ -18,79 +19,15 @@ import { natPmpEpochLost, pcpEpochLost, type EpochSample } from './epoch.js'
 import type { ExchangeCounters, RetransmitPolicy } from './exchange.js'
 import type { Gateway, GatewayFinder } from './gateway.js'
 import { PCP_NONCE_BYTES, PCP_SERVER_PORT } from './pcp.js'
-import { natPmpAddress, natPmpMap, pcpEpoch, pcpMap, type MapOutcome, type RequestIo } from './requests.js'
+import { natPmpAddress, natPmpMap, natPmpProbe, pcpEpoch, pcpMap, pcpProbe, type MapOutcome, type ProbeOutcome, type RequestIo } from './requests.js'
 import { nodeHttpClient } from './http.js'
 import { UpnpClient, type UpnpOptions } from './upnp.js'
+import { ProbeRound, type PortmapProtocol } from './probe.js'
+import { PORTMAP_DEFAULTS, PORTMAP_PROTOCOLS, reachability, type PortmapStatus, type PortmapTuning, type PortMapping } from './mapping.js'
 
-export type PortmapProtocol = 'pcp' | 'nat-pmp' | 'upnp'
-
-/** Tried in this order unless told otherwise (portmap.md §4.2). */
-export const PORTMAP_PROTOCOLS: readonly PortmapProtocol[] = ['pcp', 'nat-pmp', 'upnp']
-
-/** Tuning (not from the RFCs unless said), in ms unless named otherwise. */
-export interface PortmapTuning {
-  lifetimeS: number
-  initialMs: number
-  attempts: number
-  deleteAttempts: number
-  retryMs: number
-  epochCheckMs: number
-  minRenewMs: number
-  maxRenewMs: number
-  /** UPnP: one HTTP exchange with the router (description or SOAP action) */
-  httpTimeoutMs: number
-}
-
-export const PORTMAP_DEFAULTS: Readonly<PortmapTuning> = {
-  /** asked-for lifetime: RFC 6886 §3.3 recommends 7200 s */
-  lifetimeS: 7200,
-  /** RFC 6886 §3.1's first wait; PCP's 3 s (RFC 6887 §8.1.1) is too slow to fall back on a LAN */
-  initialMs: 250,
-  /** 250 + 500 + 1000 + 2000 ms: a gateway that says nothing for ~4 s is taken as absent */
-  attempts: 4,
-  /** a delete on stop gets fewer: the process is shutting down */
-  deleteAttempts: 2,
-  /** between tries when there is no gateway or no mapping could be had */
-  retryMs: 5 * 60_000,
-  /** how often the gateway's epoch is read between renewals, to notice a reboot */
-  epochCheckMs: 2 * 60_000,
-  /** renewals are never sooner than this (a router granting 1 s would otherwise be flooded) */
-  minRenewMs: 1000,
-  /** nor later (timers cap at 2^31 ms, and a day is long enough to learn of a change) */
-  maxRenewMs: 24 * 3600_000,
-  /** a LAN round trip is milliseconds; a router's slow web server gets 2 s */
-  httpTimeoutMs: 2000
-}
-
-export interface PortMapping {
-  protocol: PortmapProtocol
-  gateway: string
-  internalPort: number
-  /** the address and port the gateway forwards to us */
-  external: PeerAddress
-  lifetimeS: number
-  /** monotonic ms (the scheduler's clock) when it lapses unless renewed */
-  expiresAt: number
-  /** false when the external address is private/shared (double NAT) or unusable */
-  publiclyReachable: boolean
-  /** why it is not publicly reachable */
-  note?: string
-  /** UPnP only: the router grants no timed lease (725), so the mapping stands until deleted */
-  permanent?: boolean
-}
-
-export type PortmapState = 'idle' | 'mapping' | 'mapped' | 'unavailable' | 'stopped'
-
-export interface PortmapStatus {
-  state: PortmapState
-  mapping: PortMapping | null
-  /** why there is no mapping, when there is none */
-  reason?: string
-  /** times the gateway was seen to lose its mappings */
-  gatewayResets: number
-  /** the gateway's epoch in its last answer (seconds since its mapping state began) */
-  epochS?: number
-}
+export type { PortmapProtocol } from './probe.js'
+export { PORTMAP_DEFAULTS, PORTMAP_PROTOCOLS, reachability } from './mapping.js'
+export type { PortmapState, PortmapStatus, PortmapTuning, PortMapping } from './mapping.js'
 
 export interface PortMapperOptions {
   sockets: DatagramSockets
@@ -101,7 +38,7 @@ export interface PortMapperOptions {
   findGateway: GatewayFinder
   /** the gateway's PCP/NAT-PMP port (tests use a fake on another port) */
   serverPort?: number
-  /** which protocols, in order of preference */
+  /** which protocols, in order of preference (all are probed at once) */
   protocols?: PortmapProtocol[]
   /** UPnP test hooks: HTTP client, the gateway's SSDP port, multicast off */
   upnp?: Partial<Omit<UpnpOptions, 'httpTimeoutMs' | 'log'>>
@@ -117,7 +54,8 @@ export class PortMapper {
   readonly #t: PortmapTuning
   readonly #abort = new AbortController()
   #status: PortmapStatus = { state: 'idle', mapping: null, gatewayResets: 0 }
-  #socket: DatagramTransport | null = null
+  /** one request socket per protocol, bound to our address toward the gateway */
+  #sockets = new Map<PortmapProtocol, DatagramTransport>()
   #gateway: Gateway | null = null
   #nonce: Uint8Array
   #epoch: EpochSample | null = null
@@ -150,13 +88,12 @@ export class PortMapper {
     // the queue's current step ends at once (its exchange sees the abort); then the delete
     await this.#queue
     const m = this.#status.mapping
-    if (m !== null && this.#socket !== null && this.#gateway !== null) {
-      const io = this.#io({ attempts: this.#t.deleteAttempts }, false)
+    if (m !== null && this.#sockets.has(m.protocol) && this.#gateway !== null) {
+      const io = this.#io(m.protocol, { attempts: this.#t.deleteAttempts }, false)
       const out = await this.#request(m.protocol, io, 0, m.external.port)
       this.#o.log?.info({ protocol: m.protocol, result: out.kind }, 'port mapping deleted')
     }
-    await this.#socket?.close()
-    this.#socket = null
+    await this.#closeSockets()
     this.#set({ state: 'stopped', mapping: null, reason: 'stopped' })
   }
 
@@ -168,35 +105,90 @@ export class PortMapper {
     return next
   }
 
-  /** Map (or renew: the same request, RFC 6887 §11.2.1, RFC 6886 §3.3) with each protocol in turn. */
+  /**
+   * Map, or renew (the same request, RFC 6887 §11.2.1, RFC 6886 §3.3) with the protocol that
+   * mapped. A first mapping, one on a new network, or one after every protocol failed probes all
+   * protocols at once (portmap.md §4.2); after a reset the protocol that worked is asked first.
+   */
   async #map (why: string, suggestPort?: number, prefer?: PortmapProtocol): Promise<void> {
     if (this.#abort.signal.aborted) return
-    const prev = this.#status.mapping
+    let prev = this.#status.mapping
     if (prev === null) this.#set({ state: 'mapping' })
-    const gw = await this.#ensureSocket()
-    if (gw === null) { this.#unavailable(this.#status.reason ?? 'no default gateway'); return }
-    const all = this.#o.protocols ?? PORTMAP_PROTOCOLS
-    // after a reset, the protocol that worked is asked first (the others' silence costs seconds)
-    const order = prev !== null ? [prev.protocol] : prefer !== undefined && all.includes(prefer) ? [prefer, ...all.filter(p => p !== prefer)] : all
-    const reasons: string[] = []
-    let refusedOn5351 = false
-    for (const protocol of order) {
-      // a PCP/NAT-PMP server that answered and said no would say no in the other protocol too
-      // (one server, port 5351); UPnP is another server on the router, with its own settings
-      if (refusedOn5351 && protocol !== 'upnp') continue
-      const out = await this.#request(protocol, this.#io({}, true), this.#t.lifetimeS, prev?.external.port ?? suggestPort ?? this.#o.internalPort)
-      if (this.#abort.signal.aborted) return
-      if (out.kind === 'mapped') { this.#mapped(protocol, gw, out, why); return }
-      reasons.push(out.kind === 'timeout' ? `${protocol}: no answer from ${gw.gateway}` : out.reason)
-      if (out.kind === 'refused' && protocol !== 'upnp') refusedOn5351 = true
+    const found = await this.#ensureSockets()
+    if (found === null) { this.#unavailable(this.#status.reason ?? 'no default gateway'); return }
+    const { gw, changed } = found
+    if (prev !== null && changed) {
+      // the mapping is on the old network's gateway: this one is probed afresh
+      this.#o.log?.info({ gateway: gw.gateway, was: prev.gateway }, 'the default gateway changed: mapping anew')
+      this.#set({ state: 'mapping', mapping: null, reason: 'the network changed' })
+      prev = null
+      suggestPort = undefined
+      prefer = undefined
     }
-    this.#failed(reasons.join('; '))
+    const port = prev?.external.port ?? suggestPort ?? this.#o.internalPort
+    const all = this.#o.protocols ?? PORTMAP_PROTOCOLS
+    const known = prev?.protocol ?? (prefer !== undefined && all.includes(prefer) ? prefer : undefined)
+    const reasons = new Map<PortmapProtocol, string>()
+    const skip = new Set<PortmapProtocol>()
+    if (known !== undefined) {
+      // the protocol that worked, asked alone: the others' silence would cost seconds
+      const out = await this.#request(known, this.#io(known, {}, true), this.#t.lifetimeS, port)
+      if (this.#abort.signal.aborted) return
+      if (out.kind === 'mapped') { this.#mapped(known, gw, out, why); return }
+      reasons.set(known, reasonOf(known, out, gw.gateway))
+      // a renewal keeps to its protocol until the mapping lapses (#failed)
+      if (prev !== null) { this.#failed(reasons.get(known)!); return }
+      skip.add(known)
+      if (out.kind === 'refused' && known !== 'upnp') skip5351(skip)
+    }
+    await this.#probeAndMap(gw, why, port, all, reasons, skip)
   }
 
-  async #request (protocol: PortmapProtocol, io: RequestIo, lifetimeS: number, externalPort: number): Promise<MapOutcome> {
+  /**
+   * Probes every protocol of `all` not in `skip` at once (probe.ts) and maps with the best that
+   * answered; if it refuses, with the next. Ends the probes still running once mapped.
+   */
+  async #probeAndMap (gw: Gateway, why: string, port: number, all: readonly PortmapProtocol[], reasons: Map<PortmapProtocol, string>, skip: Set<PortmapProtocol>): Promise<void> {
+    const stopProbes = new AbortController()
+    const onStop = (): void => { stopProbes.abort() }
+    this.#abort.signal.addEventListener('abort', onStop, { once: true })
+    const probed = all.filter(p => !skip.has(p))
+    const round = new ProbeRound(probed, async p => await this.#probe(p, gw, stopProbes.signal), this.#o.scheduler, this.#t.probeGraceMs)
+    try {
+      for (let p = await round.next(skip); p !== null; p = await round.next(skip)) {
+        skip.add(p)
+        const probe = round.outcome(p)
+        const out = await this.#request(p, this.#io(p, {}, true), this.#t.lifetimeS, port, probe?.kind === 'present' ? probe.externalAddress : undefined)
+        if (this.#abort.signal.aborted) return
+        if (out.kind === 'mapped') { this.#mapped(p, gw, out, why); return }
+        reasons.set(p, reasonOf(p, out, gw.gateway))
+        if (out.kind === 'refused' && p !== 'upnp') skip5351(skip)
+      }
+    } finally {
+      round.close()
+      stopProbes.abort()
+      this.#abort.signal.removeEventListener('abort', onStop)
+    }
+    if (this.#abort.signal.aborted) return
+    for (const p of probed) {
+      const o = round.outcome(p)
+      if (!reasons.has(p) && o !== undefined && o.kind !== 'present') reasons.set(p, reasonOf(p, o, gw.gateway))
+    }
+    this.#failed(all.filter(p => reasons.has(p)).map(p => reasons.get(p)!).join('; '))
+  }
+
+  /** One protocol's probe: does the gateway speak it? (PCP ANNOUNCE, NAT-PMP address request, UPnP discovery.) */
+  async #probe (p: PortmapProtocol, gw: Gateway, signal: AbortSignal): Promise<ProbeOutcome> {
+    const io = { ...this.#io(p, {}, false), signal }
+    if (p === 'pcp') return await pcpProbe(io, gw.local)
+    return p === 'nat-pmp' ? await natPmpProbe(io) : await this.#upnp.probe(io)
+  }
+
+  /** `knownAddress`: NAT-PMP's public address, when its probe just read it. */
+  async #request (protocol: PortmapProtocol, io: RequestIo, lifetimeS: number, externalPort: number, knownAddress?: string): Promise<MapOutcome> {
     const ask = { local: this.#gateway!.local, internalPort: this.#o.internalPort, externalPort, lifetimeS, nonce: this.#nonce }
     if (protocol === 'upnp') return lifetimeS === 0 ? await this.#upnp.unmap(io, externalPort) : await this.#upnp.map(io, ask)
-    return protocol === 'pcp' ? await pcpMap(io, ask) : await natPmpMap(io, ask)
+    return protocol === 'pcp' ? await pcpMap(io, ask) : await natPmpMap(io, ask, knownAddress)
   }
 
   #mapped (protocol: PortmapProtocol, gw: Gateway, out: Extract<MapOutcome, { kind: 'mapped' }>, why: string): void {
@@ -234,11 +226,18 @@ export class PortMapper {
     else this.#after(renewIn, async () => { await this.#map('renewal') })
   }
 
-  /** Between renewals: has the gateway restarted (lost our mapping)? If so, map again now. */
+  /**
+   * Between renewals: has the network changed (another default gateway or address: probe it
+   * afresh), or has the gateway restarted (lost our mapping)? If so, map again now.
+   */
   async #checkEpoch (): Promise<void> {
     const m = this.#status.mapping
-    if (m === null || this.#gateway === null || this.#socket === null) return
-    const io = this.#io({}, true)
+    if (m === null || this.#gateway === null || !this.#sockets.has(m.protocol)) return
+    const gw = await this.#o.findGateway()
+    if (this.#abort.signal.aborted) return
+    // no route at this moment may be a flap: the mapping stands until a renewal finds otherwise
+    if (gw !== null && (gw.gateway !== this.#gateway.gateway || gw.local !== this.#gateway.local)) { await this.#map('network change'); return }
+    const io = this.#io(m.protocol, {}, true)
     if (m.protocol === 'upnp') {
       const held = await this.#upnp.check(io, { local: this.#gateway.local, internalPort: this.#o.internalPort, externalPort: m.external.port, lifetimeS: 0 })
       if (this.#abort.signal.aborted) return
@@ -294,14 +293,19 @@ export class PortMapper {
     this.#after(this.#t.retryMs, async () => { await this.#map('retry') })
   }
 
-  /** Finds the gateway and (re)binds our request socket to our address toward it. */
-  async #ensureSocket (): Promise<Gateway | null> {
+  /**
+   * Finds the gateway and (re)binds our request sockets to our address toward it; `changed` when
+   * it is not the gateway (or address) of before: a new network.
+   */
+  async #ensureSockets (): Promise<{ gw: Gateway, changed: boolean } | null> {
     const gw = await this.#o.findGateway()
     if (gw === null) { this.#set({ reason: 'no default gateway' }); return null }
-    if (this.#socket !== null && this.#gateway?.local === gw.local && this.#gateway.gateway === gw.gateway) return gw
-    await this.#socket?.close()
-    this.#socket = null
-    if (this.#gateway !== null && this.#gateway.gateway !== gw.gateway) {
+    const protocols = this.#o.protocols ?? PORTMAP_PROTOCOLS
+    const same = this.#gateway?.local === gw.local && this.#gateway.gateway === gw.gateway
+    if (same && protocols.every(p => this.#sockets.has(p))) return { gw, changed: false }
+    const changed = this.#gateway !== null && !same
+    await this.#closeSockets()
+    if (changed) {
       // a new network: a new mapping with a new nonce, and no epoch history to compare with
       this.#nonce = this.#o.random.bytes(PCP_NONCE_BYTES)
       this.#epoch = null
@@ -309,17 +313,24 @@ export class PortMapper {
     }
     this.#gateway = gw
     try {
-      this.#socket = await this.#o.sockets.bind({ host: gw.local, port: 0 })
+      for (const p of protocols) this.#sockets.set(p, await this.#o.sockets.bind({ host: gw.local, port: 0 }))
     } catch (err) {
+      await this.#closeSockets()
       this.#set({ reason: `cannot bind a socket on ${gw.local}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` })
       return null
     }
-    return gw
+    return { gw, changed }
   }
 
-  #io (policy: Partial<RetransmitPolicy>, abortable: boolean): RequestIo {
+  async #closeSockets (): Promise<void> {
+    const open = [...this.#sockets.values()]
+    this.#sockets.clear()
+    for (const socket of open) await socket.close()
+  }
+
+  #io (protocol: PortmapProtocol, policy: Partial<RetransmitPolicy>, abortable: boolean): RequestIo {
     return {
-      socket: this.#socket!,
+      socket: this.#sockets.get(protocol)!,
       server: { host: this.#gateway!.gateway, port: this.#o.serverPort ?? PCP_SERVER_PORT },
       scheduler: this.#o.scheduler,
       random: this.#o.random,
@@ -348,20 +359,17 @@ export class PortMapper {
 }
 
 /**
- * null when `host` is a public address; else why a mapping there does not make us reachable from
- * the internet: the gateway's own "public" side is private or shared address space (RFC 1918,
- * RFC 6598 100.64/10: a carrier-grade NAT stands between it and the internet), or unusable.
+ * A PCP/NAT-PMP server that answered and said no would say no in the other protocol too (one
+ * server, port 5351); UPnP is another server on the router, with its own settings.
  */
-export function reachability (host: string): string | null {
-  const ip = parseIp(host)
-  if (ip === null) return `the gateway reported no usable external address (${host})`
-  const scope = ipScope(ip)
-  if (scope === 'public') return null
-  if (scope === 'private') {
-    const shared = ip.length === 4 && ip[0] === 100
-    return `double NAT: the mapped address ${host} is ${shared ? 'carrier-grade NAT space (RFC 6598)' : 'private (RFC 1918)'}; another NAT stands between the gateway and the internet`
-  }
-  return `the gateway reported a ${scope} external address (${host})`
+function skip5351 (skip: Set<PortmapProtocol>): void {
+  skip.add('pcp')
+  skip.add('nat-pmp')
+}
+
+/** Why a protocol gave no mapping, for `status` (portmap.md §4.2). */
+function reasonOf (p: PortmapProtocol, out: Exclude<MapOutcome, { kind: 'mapped' }> | Exclude<ProbeOutcome, { kind: 'present' }>, gateway: string): string {
+  return out.kind === 'timeout' ? `${p}: no answer from ${gateway}` : out.reason
 }
 
 function clamp (x: number, lo: number, hi: number): number {

@@ -1,6 +1,6 @@
 // The requests a port-mapping client makes, one function per question, over exchange.ts: map (or
-// delete) our UDP port with PCP or with NAT-PMP, and read the server's epoch (PCP ANNOUNCE, NAT-PMP
-// public address request). Each validates the answer against its request (RFC 6887 §11.3: nonce,
+// delete) our UDP port with PCP or with NAT-PMP, read the server's epoch (PCP ANNOUNCE, NAT-PMP
+// public address request), and probe whether the gateway speaks PCP (ANNOUNCE again). Each validates the answer against its request (RFC 6887 §11.3: nonce,
 // protocol, internal port; RFC 6886 §3.3: opcode and internal port), since a router that answers
 // something else has not mapped what we asked for.
 import type { PeerAddress } from '../io/address.js'
@@ -32,6 +32,12 @@ export type MapOutcome =
   | { kind: 'unsupported', reason: string }
   /** no acceptable answer within the tries */
   | { kind: 'timeout' }
+
+/** What a probe learned of one protocol on the gateway (portmap.md §4.2): spoken, or why not. */
+export type ProbeOutcome =
+  /** NAT-PMP's probe also brings the public address (RFC 6886 §3.2) */
+  | { kind: 'present', externalAddress?: string }
+  | Exclude<MapOutcome, { kind: 'mapped' }>
 
 export interface MapAsk {
   /** our address toward the gateway (PCP's client address field) */
@@ -70,12 +76,35 @@ export async function pcpEpoch (io: RequestIo, local: string): Promise<number | 
 }
 
 /**
- * RFC 6886 §3.2 then §3.3: the public address, then the mapping (a map response does not carry
- * the address). Lifetime 0 with suggested port 0 deletes (§3.4).
+ * RFC 6887 §14.1: ANNOUNCE as a probe, since it maps nothing (a probe that loses the race to
+ * another protocol leaves nothing on the router). Any PCP answer but UNSUPP_VERSION says PCP is
+ * spoken (the MAP that follows says whether we may map); a NAT-PMP UNSUPPORTED_VERSION says only
+ * NAT-PMP is (§9).
  */
-export async function natPmpMap (io: RequestIo, ask: MapAsk): Promise<MapOutcome> {
-  let externalAddress = '0.0.0.0'
-  if (ask.lifetimeS > 0) {
+export async function pcpProbe (io: RequestIo, local: string): Promise<ProbeOutcome> {
+  const answer = await exchange(io.socket, io.server, encodePcpAnnounceRequest(local), bytes => {
+    if (isNatPmpUnsupportedVersion(bytes)) return { kind: 'unsupported', reason: 'the gateway speaks NAT-PMP only' } as const
+    const r = decodePcpResponse(bytes)
+    if (r === null) return null
+    if (r.result === PcpResult.UNSUPP_VERSION) return { kind: 'unsupported', reason: 'PCP UNSUPP_VERSION' } as const
+    return r.kind === 'announce' ? { kind: 'present' } as const : null
+  }, io)
+  return answer ?? { kind: 'timeout' }
+}
+
+/** RFC 6886 §3.2 as a probe: the public address request maps nothing and brings the address the map needs. */
+export async function natPmpProbe (io: RequestIo): Promise<ProbeOutcome> {
+  const a = await natPmpAddress(io)
+  return a.kind === 'address' ? { kind: 'present', externalAddress: a.externalAddress } : a
+}
+
+/**
+ * RFC 6886 §3.2 then §3.3: the public address (unless a probe just read it), then the mapping (a
+ * map response does not carry the address). Lifetime 0 with suggested port 0 deletes (§3.4).
+ */
+export async function natPmpMap (io: RequestIo, ask: MapAsk, knownAddress?: string): Promise<MapOutcome> {
+  let externalAddress = knownAddress ?? '0.0.0.0'
+  if (ask.lifetimeS > 0 && knownAddress === undefined) {
     const addr = await natPmpAddress(io)
     if (addr.kind !== 'address') return addr
     externalAddress = addr.externalAddress

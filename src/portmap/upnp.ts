@@ -11,7 +11,7 @@
 // a router that came back.
 import type { Logger } from 'pino'
 import type { PeerAddress } from '../io/address.js'
-import type { RequestIo, MapOutcome } from './requests.js'
+import type { RequestIo, MapOutcome, ProbeOutcome } from './requests.js'
 import { sameHost } from './exchange.js'
 import type { HttpClient } from './http.js'
 import { checkLanUrl, decodeSoapResponse, DESCRIPTION_MAX_BYTES, encodeSoapRequest, parseDescription, SOAP_MAX_BYTES, UpnpError, upnpErrorName, type IgdService, type SoapArgs } from './igd.js'
@@ -89,7 +89,10 @@ export class UpnpClient {
       ])
       if (io.signal?.aborted === true) return { kind: 'timeout' }
       if (add.kind === 'ok') {
-        return { kind: 'mapped', externalAddress, externalPort: port, lifetimeS: ask.lifetimeS, epochS: 0, permanent: lease === 0 }
+        // the router may grant less than asked (or keep it without a lease): it says so when asked back
+        const granted = lease === 0 ? 0 : await this.#grantedLeaseS(io, port, ask.local)
+        const permanent = granted === 0
+        return { kind: 'mapped', externalAddress, externalPort: port, lifetimeS: granted === null || permanent ? ask.lifetimeS : granted, epochS: 0, permanent }
       }
       if (add.kind === 'failed') return { kind: 'unsupported', reason: add.reason }
       if (add.code === UpnpError.ONLY_PERMANENT_LEASES_SUPPORTED && !this.#permanentOnly && !permanentRetried) {
@@ -110,6 +113,23 @@ export class UpnpClient {
       }
       return { kind: 'refused', reason: add.reason, epochS: 0 }
     }
+  }
+
+  /** The probe (portmap.md §4.2): find the router's IGD (SSDP, then its description), mapping nothing. */
+  async probe (io: RequestIo): Promise<ProbeOutcome> {
+    return await this.#ensureDevice(io) ?? { kind: 'present' }
+  }
+
+  /**
+   * The lease the router holds for our new mapping (GetSpecificPortMappingEntry's NewLeaseDuration:
+   * seconds left, 0 for none, i.e. permanent); null when it does not say (a fault, no answer, not
+   * a number, or an entry that is not ours). One try: the mapping is made either way.
+   */
+  async #grantedLeaseS (io: RequestIo, externalPort: number, local: string): Promise<number | null> {
+    const r = await this.#soap(io, 'GetSpecificPortMappingEntry', [['NewRemoteHost', ''], ['NewExternalPort', externalPort], ['NewProtocol', 'UDP']])
+    if (r.kind !== 'ok' || r.args.get('NewInternalClient') !== local) return null
+    const text = r.args.get('NewLeaseDuration') ?? ''
+    return /^\d{1,10}$/.test(text) ? Number(text) : null
   }
 
   /** DeletePortMapping (searching for the device again if a failure made us forget it); 714 (already gone) counts as done. */
@@ -133,7 +153,7 @@ export class UpnpClient {
   }
 
   /** null when a device is known (now or already); else why there is none. */
-  async #ensureDevice (io: RequestIo): Promise<MapOutcome | null> {
+  async #ensureDevice (io: RequestIo): Promise<Exclude<MapOutcome, { kind: 'mapped' }> | null> {
     if (this.#device !== null && sameHost(this.#device.host, io.server.host)) return null
     const found = await discoverIgd(io, this.o)
     if (found.kind !== 'device') return found

@@ -1,49 +1,31 @@
 // Network lab: our port-mapping client's UPnP IGD path (proto-spec/portmap.md §5) against a real
 // one, miniupnpd 2.3.1 with UPnP on and NAT-PMP/PCP off (scripts/lab/miniupnpd.ts), on a home
 // router in namespaces: a router that speaks nothing but UPnP, as many consumer routers do.
-//  - The client tries PCP and NAT-PMP (silence), then finds the router by SSDP and maps its UDP
-//    socket; the router holds a DNAT rule and a lease for it, and an unsolicited datagram from the
-//    "internet" reaches the socket. The router reboots (miniupnpd restarts with its HTTP server on
+//  - The client probes PCP, NAT-PMP and UPnP at once; only UPnP answers (SSDP), and the client
+//    maps its UDP socket without waiting out the other two's silence; the router holds a DNAT rule
+//    and a lease for it (read back: what the client renews by), and an unsolicited datagram from
+//    the "internet" reaches the socket. The router reboots (miniupnpd restarts with its HTTP server on
 //    another port, its rules and leases gone): the client sees the mapping gone and maps again.
 //    The client stops: DeletePortMapping, the rule and the lease are gone and the port no longer
 //    reaches the host. The same against the router describing itself as IGD v1 (WANIPConnection:1).
 //  - Real daemons: Bob's `dmess daemon` behind that router gets its mapping over UPnP, his record
 //    carries it, Alice (behind another NAT) reaches him directly at the mapped address, `dmess
 //    status` says "via upnp", and when Bob's daemon stops the router no longer holds the mapping.
-// Each datagram is sent by its own process from a fresh port (portmap.test.ts says why).
+// Each datagram is sent by its own process from a fresh port (fixtures/portmap-lab.ts says why).
 // Root only: skipped with the reason elsewhere — but under CI=true a missing prerequisite fails.
 import t from 'tap'
-import { join } from 'node:path'
-import { labReady, nsExec, withLab } from '../../scripts/lab/netns.js'
+import { labReady, withLab } from '../../scripts/lab/netns.js'
 import { iptablesUnavailableReason } from '../../scripts/lab/loss.js'
 import { createUpnpSite, flushMiniupnpdRules, miniupnpdRules, miniupnpdUnavailableReason, startMiniupnpd, type Miniupnpd, type UpnpSite } from '../../scripts/lab/miniupnpd.js'
-import { repoRoot, spawnJson, type JsonChild, type JsonLine } from '../../scripts/bench/peers/reliable-child.js'
+import type { JsonChild } from '../../scripts/bench/peers/reliable-child.js'
 import { stop, waitUntil, withPair } from '../../scripts/lab/daemons.js'
 import { dmess } from './fixtures/daemons.js'
-
-const WAIT_MS = 30_000
-
-interface Status { state: string, reason?: string, mapping: { protocol: string, external: { host: string, port: number }, publiclyReachable: boolean } | null, gatewayResets: number }
-const statusOf = (o: JsonLine): Status | null => typeof o.status === 'object' && o.status !== null ? o.status as Status : null
-
-async function sendFromInternet (site: UpnpSite, host: string, port: number, text: string): Promise<void> {
-  const script = "const s=require('node:dgram').createSocket('udp4');s.send(process.argv[1],Number(process.argv[3]),process.argv[2],e=>{s.close();if(e)throw e})"
-  await nsExec(site.inetNs, process.execPath, ['-e', script, text, host, String(port)])
-}
-
-const heard = (node: JsonChild): string[] => node.lines.filter(o => typeof o.heard === 'string').map(o => String(o.heard))
-
-async function status (node: JsonChild, pred: (s: Status) => boolean, from = 0): Promise<Status> {
-  const line = await node.next(o => node.lines.indexOf(o) >= from && statusOf(o) !== null && pred(statusOf(o)!), WAIT_MS)
-  return statusOf(line)!
-}
+import { heard, sendFromInternet, spawnPortmapNode, status, statusLine, statusOf, WAIT_MS } from './fixtures/portmap-lab.js'
 
 const hasRule = async (site: UpnpSite, port: number): Promise<boolean> => (await miniupnpdRules(site)).some(r => r.includes(`--dport ${port} `))
 const leaseFor = async (router: Miniupnpd, port: number): Promise<string | undefined> => (await router.leases()).find(l => l.startsWith(`UDP:${port}:`))
 
-function spawnNode (site: UpnpSite): JsonChild {
-  return spawnJson('ip', ['netns', 'exec', site.hostNs, process.execPath, '--import', 'tsx', join(repoRoot, 'test/lab/fixtures/portmap-node.ts'), '--epoch-check-ms', '500', '--protocols', 'pcp,nat-pmp,upnp'])
-}
+const spawnNode = (site: UpnpSite): JsonChild => spawnPortmapNode(site, ['--epoch-check-ms', '500', '--protocols', 'pcp,nat-pmp,upnp'])
 
 if (labReady(t, 'the miniupnpd UPnP IGD lab', iptablesUnavailableReason, miniupnpdUnavailableReason)) {
   t.test('UPnP IGD port mapping through a real miniupnpd that speaks nothing else', async t => {
@@ -53,9 +35,12 @@ if (labReady(t, 'the miniupnpd UPnP IGD lab', iptablesUnavailableReason, miniupn
       const node = spawnNode(site)
       try {
         const { port } = await node.next(o => typeof o.port === 'number', WAIT_MS) as { port: number }
-        const first = await status(node, s => s.state !== 'mapping' && s.state !== 'idle')
+        const firstLine = await statusLine(node, s => s.state !== 'mapping' && s.state !== 'idle')
+        const first = firstLine.status
+        t.comment(`time to mapping: ${firstLine.atMs} ms after the client started, ${firstLine.sent} UDP sends`)
         t.equal(first.state, 'mapped', `mapped (${JSON.stringify(first)})`)
-        t.equal(first.mapping?.protocol, 'upnp', 'over UPnP, after PCP and NAT-PMP met silence')
+        t.equal(first.mapping?.protocol, 'upnp', 'over UPnP, the one protocol of the three probed at once that answered')
+        t.ok(first.mapping!.lifetimeS! > 7000 && first.mapping!.lifetimeS! <= 7200, `the lease the router granted, read back (${first.mapping!.lifetimeS} s)`)
         t.equal(first.mapping?.external.host, site.wanAddress, 'at the router\'s public address (GetExternalIPAddress)')
         t.equal(first.mapping?.publiclyReachable, true)
         const external = first.mapping!.external.port

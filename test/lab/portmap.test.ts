@@ -5,51 +5,34 @@
 // start over and maps again, and datagrams get through again. The client stops: the mapping is
 // deleted, and a datagram to the old port no longer reaches the host. natpmpc, an independent
 // client, reads the same public address. NAT-PMP is checked against the same router too, and so
-// is the real `dmess daemon` (mapping on by default, shown by `dmess status`, deleted on stop). Each datagram is sent by its own process from a fresh
-// port (a conntrack entry left by an undelivered one must not decide the next one's fate).
+// is the real `dmess daemon` (mapping on by default, shown by `dmess status`, deleted on stop).
+// Each datagram is sent by its own process from a fresh port (fixtures/portmap-lab.ts says why).
 // Root only: skipped with the reason elsewhere — but under CI=true a missing prerequisite fails.
 import t from 'tap'
-import { join } from 'node:path'
 import { labReady, nsExec, withLab } from '../../scripts/lab/netns.js'
 import { iptablesUnavailableReason } from '../../scripts/lab/loss.js'
-import { createUpnpSite, flushMiniupnpdRules, miniupnpdRules, miniupnpdUnavailableReason, startMiniupnpd, type Miniupnpd, type UpnpSite } from '../../scripts/lab/miniupnpd.js'
-import { repoRoot, spawnJson, type JsonChild, type JsonLine } from '../../scripts/bench/peers/reliable-child.js'
+import { createUpnpSite, flushMiniupnpdRules, miniupnpdRules, miniupnpdUnavailableReason, startMiniupnpd, type Miniupnpd } from '../../scripts/lab/miniupnpd.js'
 import { nsSpawn } from '../../scripts/lab/netns.js'
 import { BIN, runCli } from '../helpers/cli.js'
 import { cliHome, PW, waitFor } from '../daemon/helpers.js'
 import { waitForExit } from '../../src/daemon/lock.js'
+import { heard, sendFromInternet, spawnPortmapNode, status, statusLine, WAIT_MS } from './fixtures/portmap-lab.js'
 
-const WAIT_MS = 30_000
-
-interface Status { state: string, mapping: { protocol: string, external: { host: string, port: number }, publiclyReachable: boolean } | null, gatewayResets: number, epochS?: number }
-const statusOf = (o: JsonLine): Status | null => typeof o.status === 'object' && o.status !== null ? o.status as Status : null
-
-/** Sends `text` once from the internet namespace, from a fresh socket, to `host:port`. */
-async function sendFromInternet (site: UpnpSite, host: string, port: number, text: string): Promise<void> {
-  const script = "const s=require('node:dgram').createSocket('udp4');s.send(process.argv[1],Number(process.argv[3]),process.argv[2],e=>{s.close();if(e)throw e})"
-  await nsExec(site.inetNs, process.execPath, ['-e', script, text, host, String(port)])
-}
-
-const heard = (node: JsonChild): string[] => node.lines.filter(o => typeof o.heard === 'string').map(o => String(o.heard))
-
-/** The newest status line matching `pred` (after `from` lines). */
-async function status (node: JsonChild, pred: (s: Status) => boolean, from = 0): Promise<Status> {
-  const line = await node.next(o => node.lines.indexOf(o) >= from && statusOf(o) !== null && pred(statusOf(o)!), WAIT_MS)
-  return statusOf(line)!
-}
 
 if (labReady(t, 'the miniupnpd port-mapping lab', iptablesUnavailableReason, miniupnpdUnavailableReason)) {
   t.test('PCP port mapping through a real miniupnpd router', async t => {
     await withLab(async lab => {
       const site = await createUpnpSite(lab)
       let router: Miniupnpd = await startMiniupnpd(site)
-      const node = spawnJson('ip', ['netns', 'exec', site.hostNs, process.execPath, '--import', 'tsx', join(repoRoot, 'test/lab/fixtures/portmap-node.ts'), '--epoch-check-ms', '500'])
+      const node = spawnPortmapNode(site, ['--epoch-check-ms', '500'])
       try {
         const natpmpc = await nsExec(site.hostNs, 'natpmpc', ['-g', site.lanGateway])
         t.match(natpmpc, new RegExp(`Public IP address : ${site.wanAddress.replace(/\./g, '\\.')}`), 'natpmpc (an independent client) reads the router\'s public address')
 
         const { port } = await node.next(o => typeof o.port === 'number', WAIT_MS) as { port: number }
-        const first = await status(node, s => s.state !== 'mapping' && s.state !== 'idle')
+        const firstLine = await statusLine(node, s => s.state !== 'mapping' && s.state !== 'idle')
+        const first = firstLine.status
+        t.comment(`time to mapping: ${firstLine.atMs} ms after the client started, ${firstLine.sent} UDP sends`)
         t.equal(first.state, 'mapped', `mapped (${JSON.stringify(first.mapping)})`)
         t.equal(first.mapping?.protocol, 'pcp', 'over PCP, the first choice')
         t.equal(first.mapping?.external.host, site.wanAddress, 'at the router\'s public address, as natpmpc read it')
@@ -141,7 +124,7 @@ if (labReady(t, 'the miniupnpd port-mapping lab', iptablesUnavailableReason, min
         })
 
         await t.test('NAT-PMP (RFC 6886) with the same router: mapped, reachable, deleted', async t => {
-          const pmp = spawnJson('ip', ['netns', 'exec', site.hostNs, process.execPath, '--import', 'tsx', join(repoRoot, 'test/lab/fixtures/portmap-node.ts'), '--protocols', 'nat-pmp'])
+          const pmp = spawnPortmapNode(site, ['--protocols', 'nat-pmp'])
           try {
             const s = await status(pmp, st => st.state !== 'mapping' && st.state !== 'idle')
             t.equal(s.mapping?.protocol, 'nat-pmp')

@@ -7,20 +7,21 @@ import { PortmapComponent } from '../../src/node/portmap.js'
 import { portmapLine } from '../../src/cli/portmap.js'
 import { silentLogger } from '../../src/daemon/log.js'
 import { FakeGateway } from '../portmap/fake-gateway.js'
-import { isPcpMap, pcpMapAnswer, requestInternalPort, requestLifetime } from '../portmap/answers.js'
+import { isPcpAnnounce, isPcpMap, pcpAnnounceAnswer, pcpMapAnswer, requestInternalPort, requestLifetime } from '../portmap/answers.js'
 
 t.test('a node bound to all interfaces maps its port; status shows it; stop deletes it', async t => {
-  const gw = await FakeGateway.start(req => isPcpMap(req) ? pcpMapAnswer(req, { epochS: 1, externalAddress: '198.51.100.20', externalPort: requestLifetime(req) === 0 ? 0 : 47001 }) : null)
+  const gw = await FakeGateway.start(req => isPcpAnnounce(req) ? pcpAnnounceAnswer(1) : isPcpMap(req) ? pcpMapAnswer(req, { epochS: 1, externalAddress: '198.51.100.20', externalPort: requestLifetime(req) === 0 ? 0 : 47001 }) : null)
   t.teardown(async () => { await gw.close() })
   const c = new PortmapComponent({
     world: realWorld(),
     bound: () => ({ host: '0.0.0.0', port: 47000 }),
     log: silentLogger(),
-    mapper: { findGateway: async () => ({ gateway: '127.0.0.1', local: '127.0.0.1', interface: 'lo' }), serverPort: gw.port }
+    // no UPnP: its probe would search 127.0.0.1:1900 and the SSDP multicast group (parallel.test.ts has a fake IGD)
+    mapper: { findGateway: async () => ({ gateway: '127.0.0.1', local: '127.0.0.1', interface: 'lo' }), serverPort: gw.port, protocols: ['pcp', 'nat-pmp'] }
   })
   await c.start()
-  await gw.until(r => r.length >= 1)
-  t.equal(requestInternalPort(gw.received[0]!.bytes), 47000, 'the endpoint\'s port is the one mapped')
+  await gw.until(r => r.some(x => isPcpMap(x.bytes)))
+  t.equal(requestInternalPort(gw.received.find(x => isPcpMap(x.bytes))!.bytes), 47000, 'the endpoint\'s port is the one mapped')
   const deadline = Date.now() + 10_000
   while (c.mappedAddress() === null && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 20))
   t.same(c.mappedAddress(), { host: '198.51.100.20', port: 47001 })

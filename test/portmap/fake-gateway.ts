@@ -3,8 +3,8 @@
 import { createSocket, type Socket } from 'node:dgram'
 
 export interface Received { bytes: Uint8Array, from: { address: string, port: number } }
-/** What to send back for a request: bytes, or null for silence. */
-export type Script = (req: Uint8Array, gw: FakeGateway) => Uint8Array | Uint8Array[] | null
+/** What to send back for a request: bytes, or null for silence (a script may answer later itself: gw.reply). */
+export type Script = (req: Uint8Array, gw: FakeGateway, from: Received['from']) => Uint8Array | Uint8Array[] | null
 
 export class FakeGateway {
   readonly received: Received[] = []
@@ -16,19 +16,26 @@ export class FakeGateway {
     socket.on('message', (msg, rinfo) => {
       const bytes = new Uint8Array(msg)
       this.received.push({ bytes, from: { address: rinfo.address, port: rinfo.port } })
-      const out = this.script(bytes, this)
-      for (const b of out === null ? [] : Array.isArray(out) ? out : [out]) socket.send(b, rinfo.port, rinfo.address)
+      const from = { address: rinfo.address, port: rinfo.port }
+      const out = this.script(bytes, this, from)
+      for (const b of out === null ? [] : Array.isArray(out) ? out : [out]) this.reply(b, from)
       for (const w of this.#waiters.splice(0)) w()
     })
   }
 
-  static async start (script: Script): Promise<FakeGateway> {
+  /** On 127.0.0.1 and a free port unless told (another loopback address is another gateway). */
+  static async start (script: Script, host = '127.0.0.1', port = 0): Promise<FakeGateway> {
     const socket = createSocket('udp4')
-    await new Promise<void>(resolve => socket.bind(0, '127.0.0.1', resolve))
+    await new Promise<void>(resolve => socket.bind(port, host, resolve))
     return new FakeGateway(socket, script)
   }
 
   get port (): number { return this.socket.address().port }
+
+  /** Sends `bytes` to `to` (a request's source), resolving once sent. */
+  async reply (bytes: Uint8Array, to: Received['from']): Promise<void> {
+    await new Promise<void>(resolve => { this.socket.send(bytes, to.port, to.address, () => { resolve() }) })
+  }
 
   /** Resolves once `pred` holds over what was received (checked after every datagram). */
   async until (pred: (received: Received[]) => boolean, timeoutMs = 15_000): Promise<void> {

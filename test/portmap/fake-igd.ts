@@ -23,6 +23,10 @@ export interface FakeIgdOptions {
   silent?: boolean
   /** 725 to any lease but 0, as IGD v1 routers that keep only permanent mappings do */
   permanentOnly?: boolean
+  /** grants at most this lease (seconds), as GetSpecificPortMappingEntry then says */
+  maxLeaseS?: number
+  /** accepts any lease and keeps the mapping without one (NewLeaseDuration 0 when asked back) */
+  ignoresLease?: boolean
   externalIp?: string
 }
 
@@ -124,8 +128,9 @@ export class FakeIgd {
     switch (action) {
       case 'GetExternalIPAddress': return ok({ NewExternalIPAddress: this.o.externalIp ?? '203.0.113.7' })
       case 'AddPortMapping': {
-        const lease = Number(args.NewLeaseDuration)
-        if (this.o.permanentOnly === true && lease !== 0) return soapFault(725, 'OnlyPermanentLeasesSupported')
+        const asked = Number(args.NewLeaseDuration)
+        if (this.o.permanentOnly === true && asked !== 0) return soapFault(725, 'OnlyPermanentLeasesSupported')
+        const lease = this.o.ignoresLease === true ? 0 : this.o.maxLeaseS !== undefined && asked > 0 ? Math.min(asked, this.o.maxLeaseS) : asked
         const held = this.table.get(port)
         if (held !== undefined && held.internalClient !== args.NewInternalClient) return soapFault(718, 'ConflictInMappingEntry')
         this.table.set(port, { internalClient: args.NewInternalClient!, internalPort: Number(args.NewInternalPort), lease })

@@ -2,47 +2,22 @@
 // hand-driven IGD on loopback (fake-igd.ts): real UDP for SSDP, real HTTP for the description and
 // SOAP. What a user would notice: whether the node gets a mapping when the router speaks only
 // UPnP, on which address and port, that it is renewed, re-made when the router loses it, deleted
-// on stop, and a clear reason when there is none — including routers that point elsewhere, send
+// on stop, renewed at half the lease the router granted, and a clear reason when there is none — including routers that point elsewhere, send
 // huge or hostile documents, or refuse.
 import t, { type Test } from 'tap'
-import { udpSockets } from '../../src/io/udp.js'
-import { realScheduler } from '../../src/io/scheduler.js'
-import { osRandom } from '../../src/io/random.js'
-import { PortMapper, type PortMapperOptions, type PortmapStatus } from '../../src/portmap/client.js'
+import type { PortMapperOptions } from '../../src/portmap/client.js'
+import { ENDPOINT_PORT, mapperHarness, type MapperHarness } from './harness.js'
 import { descriptionXml, FakeIgd, soapFault, type FakeIgdOptions } from './fake-igd.js'
 import { FakeGateway } from './fake-gateway.js'
-import { isPcp, isPcpAnnounce, isPcpMap, isNatPmpAddress, pcpAnnounceAnswer, pcpMapAnswer } from './answers.js'
+import { isPcpAnnounce, isPcpMap, isNatPmpMap, pcpAnnounceAnswer, pcpMapAnswer } from './answers.js'
 
-const ENDPOINT_PORT = 47474
+interface Harness extends MapperHarness { igd: FakeIgd }
 
-async function harness (t: Test, igdOpts: FakeIgdOptions = {}, opts: Partial<PortMapperOptions> = {}): Promise<{ mapper: PortMapper, igd: FakeIgd, until: (pred: (s: PortmapStatus) => boolean) => Promise<PortmapStatus> }> {
+/** A scripted IGD and a mapper that asks only UPnP, unless told otherwise (SSDP to the fake's port, no multicast). */
+async function harness (t: Test, igdOpts: FakeIgdOptions = {}, opts: Partial<PortMapperOptions> = {}): Promise<Harness> {
   const igd = await FakeIgd.start(igdOpts)
-  const waiters: Array<() => void> = []
-  const mapper = new PortMapper({
-    sockets: udpSockets,
-    scheduler: realScheduler,
-    random: osRandom(),
-    internalPort: ENDPOINT_PORT,
-    findGateway: async () => ({ gateway: '127.0.0.1', local: '127.0.0.1', interface: 'lo' }),
-    protocols: ['upnp'],
-    upnp: { ssdpPort: igd.ssdpPort, multicast: false },
-    onChange: () => { for (const w of waiters.splice(0)) w() },
-    ...opts,
-    tuning: { initialMs: 50, ...opts.tuning }
-  })
-  t.teardown(async () => { await mapper.stop(); await igd.close() })
-  const until = async (pred: (s: PortmapStatus) => boolean): Promise<PortmapStatus> => {
-    const deadline = Date.now() + 15_000
-    while (!pred(mapper.status())) {
-      if (Date.now() >= deadline) throw new Error(`status never matched: ${JSON.stringify(mapper.status())}`)
-      await new Promise<void>(resolve => {
-        const timer = setTimeout(resolve, Math.max(1, deadline - Date.now()))
-        waiters.push(() => { clearTimeout(timer); resolve() })
-      })
-    }
-    return mapper.status()
-  }
-  return { mapper, igd, until }
+  t.teardown(async () => { await igd.close() })
+  return { igd, ...mapperHarness(t, { protocols: ['upnp'], upnp: { ssdpPort: igd.ssdpPort, multicast: false }, ...opts, tuning: { initialMs: 50, ...opts.tuning } }) }
 }
 
 t.test('UPnP IGD: SSDP, description, GetExternalIPAddress, AddPortMapping for the endpoint\'s port; deleted on stop', async t => {
@@ -54,7 +29,8 @@ t.test('UPnP IGD: SSDP, description, GetExternalIPAddress, AddPortMapping for th
   t.equal(s.mapping?.publiclyReachable, true)
   t.notOk(s.mapping?.permanent, 'a timed lease')
   t.match(igd.searches[0]!.text, /^M-SEARCH \* HTTP\/1\.1\r\n[\s\S]*ST: urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\n/, 'an SSDP search for the IGD')
-  t.same(igd.actions(), ['GetExternalIPAddress', 'AddPortMapping'])
+  t.same(igd.actions(), ['GetExternalIPAddress', 'AddPortMapping', 'GetSpecificPortMappingEntry'], 'and the lease the router granted read back')
+  t.equal(s.mapping?.lifetimeS, 7200, 'the lease asked for, granted')
   t.match(igd.calls[1]!.args, { NewRemoteHost: '', NewExternalPort: String(ENDPOINT_PORT), NewProtocol: 'UDP', NewInternalPort: String(ENDPOINT_PORT), NewInternalClient: '127.0.0.1', NewEnabled: '1', NewLeaseDuration: '7200' })
   t.ok(igd.table.has(ENDPOINT_PORT), 'the router holds it')
   await mapper.stop()
@@ -62,24 +38,6 @@ t.test('UPnP IGD: SSDP, description, GetExternalIPAddress, AddPortMapping for th
   t.match(igd.calls.at(-1)!.args, { NewExternalPort: String(ENDPOINT_PORT), NewProtocol: 'UDP' })
   t.equal(igd.table.size, 0)
   t.equal(mapper.status().state, 'stopped')
-})
-
-t.test('order: a router silent on 5351 is asked by UPnP after PCP and NAT-PMP; one that speaks PCP is never searched for', async t => {
-  const silent = await FakeGateway.start(() => null)
-  t.teardown(async () => { await silent.close() })
-  const { mapper } = await harness(t, {}, { protocols: undefined, serverPort: silent.port, tuning: { initialMs: 20 } })
-  const s = await mapper.start()
-  t.equal(s.mapping?.protocol, 'upnp', 'the default order ends with UPnP')
-  t.equal(silent.received.filter(r => isPcp(r.bytes)).length, 4, 'PCP was tried first (4 sends)')
-  t.equal(silent.received.filter(r => isNatPmpAddress(r.bytes)).length, 4, 'then NAT-PMP (4 sends)')
-
-  const pcp = await FakeGateway.start(req => isPcpMap(req) ? pcpMapAnswer(req, { epochS: 5, externalAddress: '203.0.113.9', externalPort: 40000 }) : isPcpAnnounce(req) ? pcpAnnounceAnswer(5) : null)
-  const other = await FakeIgd.start()
-  t.teardown(async () => { await pcp.close(); await other.close() })
-  const m2 = new PortMapper({ sockets: udpSockets, scheduler: realScheduler, random: osRandom(), internalPort: ENDPOINT_PORT, findGateway: async () => ({ gateway: '127.0.0.1', local: '127.0.0.1', interface: 'lo' }), serverPort: pcp.port, upnp: { ssdpPort: other.ssdpPort, multicast: false } })
-  t.teardown(async () => { await m2.stop() })
-  t.equal((await m2.start()).mapping?.protocol, 'pcp')
-  t.equal(other.searches.length, 0, 'no SSDP search when PCP answered')
 })
 
 t.test('718 ConflictInMappingEntry: another external port (≥ 1024) is tried', async t => {
@@ -90,7 +48,7 @@ t.test('718 ConflictInMappingEntry: another external port (≥ 1024) is tried', 
   const port = s.mapping!.external.port
   t.not(port, ENDPOINT_PORT, `another port: ${port}`)
   t.ok(port >= 1024 && port <= 65535)
-  t.same(igd.actions(), ['GetExternalIPAddress', 'AddPortMapping', 'AddPortMapping'])
+  t.same(igd.actions(), ['GetExternalIPAddress', 'AddPortMapping', 'AddPortMapping', 'GetSpecificPortMappingEntry'])
   t.equal(igd.table.get(port)?.internalClient, '127.0.0.1')
   t.equal(igd.table.get(ENDPOINT_PORT)?.internalClient, '127.0.0.9', 'the other host\'s mapping is untouched')
 })
@@ -114,6 +72,24 @@ t.test('725 OnlyPermanentLeasesSupported: lease 0, shown as permanent, deleted o
   t.equal(igd.table.size, 0, 'a permanent mapping is deleted on stop')
 })
 
+t.test('a router that grants a shorter lease than asked: the lease is read back, and renewed at half of it', async t => {
+  const { mapper, igd } = await harness(t, { maxLeaseS: 1 }, { tuning: { minRenewMs: 100 } })
+  const s = await mapper.start()
+  t.equal(s.mapping?.lifetimeS, 1, 'the lease the router granted (GetSpecificPortMappingEntry\'s NewLeaseDuration), not the 7200 s asked')
+  t.equal(igd.calls[1]!.args.NewLeaseDuration, '7200', 'asked for 7200 s')
+  await igd.until(() => igd.actions().filter(a => a === 'AddPortMapping').length >= 2)
+  t.pass('renewed before the granted second was out, not after an hour')
+})
+
+t.test('a router that keeps the mapping without a lease (NewLeaseDuration 0 when asked back): permanent, deleted on stop', async t => {
+  const { mapper, igd } = await harness(t, { ignoresLease: true })
+  const s = await mapper.start()
+  t.equal(s.mapping?.permanent, true)
+  t.equal(s.mapping?.lifetimeS, 7200, 're-added at half of what was asked, as for 725')
+  await mapper.stop()
+  t.equal(igd.table.size, 0)
+})
+
 t.test('renewal: the same AddPortMapping again before the lease ends', async t => {
   const { mapper, igd } = await harness(t, {}, { tuning: { lifetimeS: 2, minRenewMs: 100 } })
   await mapper.start()
@@ -127,7 +103,7 @@ t.test('renewal: the same AddPortMapping again before the lease ends', async t =
 t.test('the router loses the mapping: GetSpecificPortMappingEntry sees it gone, and it is made again', async t => {
   const { mapper, igd, until } = await harness(t, {}, { tuning: { epochCheckMs: 100 } })
   await mapper.start()
-  await igd.until(() => igd.actions().includes('GetSpecificPortMappingEntry'))
+  await igd.until(() => igd.actions().filter(a => a === 'GetSpecificPortMappingEntry').length >= 2)
   t.equal(mapper.status().gatewayResets, 0, 'while the router holds it, nothing changes')
   igd.table.clear()
   const s = await until(st => st.gatewayResets === 1 && st.state === 'mapped')
@@ -190,10 +166,11 @@ t.test('WANPPPConnection:1 is used when it is what the router has', async t => {
 })
 
 t.test('a PCP refusal skips NAT-PMP (the same server) but not UPnP (another server on the router)', async t => {
-  const refusing = await FakeGateway.start(req => isPcpMap(req) ? pcpMapAnswer(req, { result: 2, lifetimeS: 30, epochS: 5, externalPort: 0, externalAddress: '::' }) : null)
+  const refusing = await FakeGateway.start(req => isPcpAnnounce(req) ? pcpAnnounceAnswer(5) : isPcpMap(req) ? pcpMapAnswer(req, { result: 2, lifetimeS: 30, epochS: 5, externalPort: 0, externalAddress: '::' }) : null)
   t.teardown(async () => { await refusing.close() })
   const { mapper } = await harness(t, {}, { protocols: undefined, serverPort: refusing.port })
   const s = await mapper.start()
   t.equal(s.mapping?.protocol, 'upnp')
-  t.equal(refusing.received.length, 1, 'one PCP request, refused; NAT-PMP was not asked')
+  t.ok(refusing.received.some(r => isPcpMap(r.bytes)), 'PCP was asked to map, and refused')
+  t.equal(refusing.received.filter(r => isNatPmpMap(r.bytes)).length, 0, 'NAT-PMP was not asked to map')
 })
