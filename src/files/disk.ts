@@ -68,6 +68,9 @@ export function defaultDownloadDir (env: NodeJS.ProcessEnv = process.env): strin
   return xdg !== undefined && xdg !== '' ? join(xdg, 'dmess') : join(homedir(), 'Downloads', 'dmess')
 }
 
+/** how much of a file one read takes when the whole file is read (readChunks) */
+export const READ_BLOCK_BYTES = 1024 * 1024
+
 function code (err: unknown): string | undefined { return (err as NodeJS.ErrnoException).code }
 
 export const realFileDisk: FileDisk = {
@@ -83,19 +86,20 @@ export const realFileDisk: FileDisk = {
   readChunks: async (path, chunkSize, chunk) => {
     const fh = await open(path, 'r')
     try {
+      // whole chunks of about READ_BLOCK_BYTES per read: one trip to libuv's thread pool per block,
+      // not per chunk (each trip wakes a pool thread and the loop: more CPU than reading 32 KiB)
+      const block = new Uint8Array(chunkSize * Math.max(1, Math.floor(READ_BLOCK_BYTES / chunkSize)))
       let total = 0
-      const buf = new Uint8Array(chunkSize)
       for (;;) {
         let got = 0
-        while (got < chunkSize) {
-          const { bytesRead } = await fh.read(buf, got, chunkSize - got, total + got)
+        while (got < block.length) {
+          const { bytesRead } = await fh.read(block, got, block.length - got, total + got)
           if (bytesRead === 0) break
           got += bytesRead
         }
-        if (got === 0) return total
-        chunk(got === chunkSize ? buf : buf.subarray(0, got))
+        for (let o = 0; o < got; o += chunkSize) chunk(block.subarray(o, Math.min(got, o + chunkSize)))
         total += got
-        if (got < chunkSize) return total
+        if (got < block.length) return total
       }
     } finally { await fh.close() }
   },
