@@ -8,7 +8,8 @@ import { homedir } from 'node:os'
 import { basename, extname, join } from 'node:path'
 
 export interface PartialFile {
-  write: (offset: number, bytes: Uint8Array) => Promise<void>
+  /** `parts`, one after the other, from `offset`: all of them written, or an error */
+  write: (offset: number, parts: readonly Uint8Array[]) => Promise<void>
   /** fdatasync: what was written before is on the disk */
   sync: () => Promise<void>
   close: () => Promise<void>
@@ -122,9 +123,19 @@ export const realFileDisk: FileDisk = {
     await mkdir(join(path, '..'), { recursive: true, mode: 0o700 })
     const fh: FileHandle = await open(path, fsc.O_RDWR | fsc.O_CREAT, 0o600)
     return {
-      write: async (offset, bytes) => {
-        let done = 0
-        while (done < bytes.length) done += (await fh.write(bytes, done, bytes.length - done, offset + done)).bytesWritten
+      write: async (offset, parts) => {
+        // one pwritev for all the parts; a short write goes on from where it stopped
+        let left = parts.filter(p => p.length > 0)
+        let at = offset
+        while (left.length > 0) {
+          const { bytesWritten } = await fh.writev(left, at)
+          if (bytesWritten <= 0) throw Object.assign(new Error('write: nothing written'), { code: 'EIO' })
+          at += bytesWritten
+          let n = bytesWritten
+          let i = 0
+          while (i < left.length && n >= (left[i] as Uint8Array).length) n -= (left[i++] as Uint8Array).length
+          left = i < left.length ? [(left[i] as Uint8Array).subarray(n), ...left.slice(i + 1)] : []
+        }
       },
       sync: async () => { await fh.datasync() },
       close: async () => { await fh.close() }

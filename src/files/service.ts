@@ -118,6 +118,8 @@ interface Incoming {
   backlog: number
   /** the sync queued behind the writes and not started yet (#sync) */
   syncQueued: Promise<void> | null
+  /** verified chunks waiting for the write chain to reach them (#writePending) */
+  pending: Array<{ index: number, data: Uint8Array }>
 }
 
 export class FileService implements Component {
@@ -361,12 +363,9 @@ export class FileService implements Component {
           const data = m.data
           const index = m.index
           inc.backlog++
-          inc.writes = inc.writes.then(async () => {
-            inc.partial ??= await this.opts.disk.openPartial(this.#partialPath(t))
-            await inc.partial.write(index * t.chunkSize, data)
-            inc.written.markHave(index)
-            inc.unsynced++
-          })
+          inc.pending.push({ index, data })
+          // the first of these links to run writes every chunk pending by then (#writePending)
+          inc.writes = inc.writes.then(async () => { await this.#writePending(t, inc) })
           // written (or failed): room in the backlog, maybe for more requests
           inc.writes.finally(() => { inc.backlog--; this.#askMore(t, inc) }).catch(() => {}) // a failure is handled below
           this.#afterWrite(t, inc)
@@ -531,6 +530,38 @@ export class FileService implements Component {
     }, err => this.#failLocal(t, err))
   }
 
+  /**
+   * Writes the verified chunks pending, each run of consecutive ones with one write (a chunk per
+   * write was one trip to the disk's thread pool per 32 KiB), and marks them written. A run whose
+   * write fails is written again chunk by chunk, so on a full disk every chunk that fits is still
+   * written and kept (files.md §4.1); the first chunk that fails ends the transfer (#failLocal).
+   */
+  async #writePending (t: Transfer, inc: Incoming): Promise<void> {
+    const batch = inc.pending
+    if (batch.length === 0) return
+    inc.pending = []
+    inc.partial ??= await this.opts.disk.openPartial(this.#partialPath(t))
+    const partial = inc.partial
+    const done = (index: number): void => { inc.written.markHave(index); inc.unsynced++ }
+    for (let i = 0; i < batch.length;) {
+      let j = i + 1
+      while (j < batch.length && batch[j]?.index === (batch[j - 1]?.index as number) + 1) j++
+      const run = batch.slice(i, j)
+      i = j
+      try {
+        await partial.write((run[0]?.index as number) * t.chunkSize, run.map(c => c.data))
+      } catch (err) {
+        if (run.length === 1) throw err
+        for (const c of run) {
+          await partial.write(c.index * t.chunkSize, [c.data])
+          done(c.index)
+        }
+        continue
+      }
+      for (const c of run) done(c.index)
+    }
+  }
+
   /** fsync the partial file, then record what it holds (files.md §5.1: the record never claims more than the disk). */
   async #sync (t: Transfer, inc: Incoming): Promise<void> {
     if (t.state !== 'active' || inc.core === null || inc.failing) return
@@ -640,7 +671,7 @@ export class FileService implements Component {
   #incoming (t: Transfer): Incoming {
     let inc = this.#in.get(t.id)
     if (inc === undefined) {
-      inc = { savedBytes: t.bitmap === undefined ? 0 : new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap).haveBytes, core: null, partial: null, writes: Promise.resolve(), unsynced: 0, written: new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap), syncTimer: null, lastDataAt: this.opts.now(), finishing: false, failing: false, backlog: 0, syncQueued: null }
+      inc = { savedBytes: t.bitmap === undefined ? 0 : new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap).haveBytes, core: null, partial: null, writes: Promise.resolve(), unsynced: 0, written: new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap), syncTimer: null, lastDataAt: this.opts.now(), finishing: false, failing: false, backlog: 0, syncQueued: null, pending: [] }
       this.#in.set(t.id, inc)
       if (this.#in.size === 1 && this.#timer !== null) { // the tick may be at the idle pace
         this.opts.scheduler.clearTimer(this.#timer)
