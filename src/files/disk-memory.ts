@@ -52,7 +52,8 @@ export class MemoryFileDisk implements FileDisk {
     }
     const part = p
     return {
-      write: async (offset, bytes) => {
+      write: async (offset, parts) => {
+        const bytes = parts.length === 1 ? parts[0] as Uint8Array : Buffer.concat(parts)
         if (this.writeDelay !== null) await this.writeDelay()
         if (this.failWrites !== null) throw Object.assign(new Error(`write: ${this.failWrites}`), { code: this.failWrites })
         const grow = Math.max(0, offset + bytes.length - part.live.length)

@@ -8,7 +8,8 @@ import { homedir } from 'node:os'
 import { basename, extname, join } from 'node:path'
 
 export interface PartialFile {
-  write: (offset: number, bytes: Uint8Array) => Promise<void>
+  /** `parts`, one after the other, from `offset`: all of them written, or an error */
+  write: (offset: number, parts: readonly Uint8Array[]) => Promise<void>
   /** fdatasync: what was written before is on the disk */
   sync: () => Promise<void>
   close: () => Promise<void>
@@ -68,6 +69,9 @@ export function defaultDownloadDir (env: NodeJS.ProcessEnv = process.env): strin
   return xdg !== undefined && xdg !== '' ? join(xdg, 'dmess') : join(homedir(), 'Downloads', 'dmess')
 }
 
+/** how much of a file one read takes when the whole file is read (readChunks) */
+export const READ_BLOCK_BYTES = 1024 * 1024
+
 function code (err: unknown): string | undefined { return (err as NodeJS.ErrnoException).code }
 
 export const realFileDisk: FileDisk = {
@@ -83,19 +87,20 @@ export const realFileDisk: FileDisk = {
   readChunks: async (path, chunkSize, chunk) => {
     const fh = await open(path, 'r')
     try {
+      // whole chunks of about READ_BLOCK_BYTES per read: one trip to libuv's thread pool per block,
+      // not per chunk (each trip wakes a pool thread and the loop: more CPU than reading 32 KiB)
+      const block = new Uint8Array(chunkSize * Math.max(1, Math.floor(READ_BLOCK_BYTES / chunkSize)))
       let total = 0
-      const buf = new Uint8Array(chunkSize)
       for (;;) {
         let got = 0
-        while (got < chunkSize) {
-          const { bytesRead } = await fh.read(buf, got, chunkSize - got, total + got)
+        while (got < block.length) {
+          const { bytesRead } = await fh.read(block, got, block.length - got, total + got)
           if (bytesRead === 0) break
           got += bytesRead
         }
-        if (got === 0) return total
-        chunk(got === chunkSize ? buf : buf.subarray(0, got))
+        for (let o = 0; o < got; o += chunkSize) chunk(block.subarray(o, Math.min(got, o + chunkSize)))
         total += got
-        if (got < chunkSize) return total
+        if (got < block.length) return total
       }
     } finally { await fh.close() }
   },
@@ -118,9 +123,19 @@ export const realFileDisk: FileDisk = {
     await mkdir(join(path, '..'), { recursive: true, mode: 0o700 })
     const fh: FileHandle = await open(path, fsc.O_RDWR | fsc.O_CREAT, 0o600)
     return {
-      write: async (offset, bytes) => {
-        let done = 0
-        while (done < bytes.length) done += (await fh.write(bytes, done, bytes.length - done, offset + done)).bytesWritten
+      write: async (offset, parts) => {
+        // one pwritev for all the parts; a short write goes on from where it stopped
+        let left = parts.filter(p => p.length > 0)
+        let at = offset
+        while (left.length > 0) {
+          const { bytesWritten } = await fh.writev(left, at)
+          if (bytesWritten <= 0) throw Object.assign(new Error('write: nothing written'), { code: 'EIO' })
+          at += bytesWritten
+          let n = bytesWritten
+          let i = 0
+          while (i < left.length && n >= (left[i] as Uint8Array).length) n -= (left[i++] as Uint8Array).length
+          left = i < left.length ? [(left[i] as Uint8Array).subarray(n), ...left.slice(i + 1)] : []
+        }
       },
       sync: async () => { await fh.datasync() },
       close: async () => { await fh.close() }

@@ -29,6 +29,8 @@ export const REQUEST_BATCH = 8
 export const WRITE_BACKLOG = 64
 /** DATA bytes a sender keeps unacknowledged in a link's channel (files.md §3.3) */
 export const FILE_INFLIGHT_BYTES = 512 * 1024
+/** bytes of chunks a sender reads from its source at once, when that many are queued in a row: what the channel holds (FILE_INFLIGHT_BYTES) */
+export const READ_AHEAD_BYTES = 512 * 1024
 /** chunks queued per transfer at the sender (files.md §5.4) */
 export const SEND_QUEUE_MAX = 1024
 /** nothing arrived for this long with chunks asked for: ask again (files.md §3.2) */
@@ -84,8 +86,15 @@ interface Outgoing {
   source: SourceFile | null
   /** the transfer ended or the daemon stops: the source is closed and not opened again */
   closed: boolean
-  /** one chunk's bytes, read into again for each chunk (the DATA encoder copies them out) */
-  buffer: Uint8Array
+  /**
+   * the chunks last read from the source, up to READ_AHEAD_BYTES of them read at once
+   * (#readChunk; the DATA encoder copies each out); allocated at the first read
+   */
+  ahead: Uint8Array | null
+  /** which chunks `ahead` holds: aheadCount of them from aheadFirst, aheadBytes bytes in all */
+  aheadFirst: number
+  aheadCount: number
+  aheadBytes: number
 }
 interface Incoming {
   /** bytes of the chunks the stored record holds: synced to disk and recorded, what survives a crash */
@@ -109,6 +118,8 @@ interface Incoming {
   backlog: number
   /** the sync queued behind the writes and not started yet (#sync) */
   syncQueued: Promise<void> | null
+  /** verified chunks waiting for the write chain to reach them (#writePending) */
+  pending: Array<{ index: number, data: Uint8Array }>
 }
 
 export class FileService implements Component {
@@ -352,12 +363,9 @@ export class FileService implements Component {
           const data = m.data
           const index = m.index
           inc.backlog++
-          inc.writes = inc.writes.then(async () => {
-            inc.partial ??= await this.opts.disk.openPartial(this.#partialPath(t))
-            await inc.partial.write(index * t.chunkSize, data)
-            inc.written.markHave(index)
-            inc.unsynced++
-          })
+          inc.pending.push({ index, data })
+          // the first of these links to run writes every chunk pending by then (#writePending)
+          inc.writes = inc.writes.then(async () => { await this.#writePending(t, inc) })
           // written (or failed): room in the backlog, maybe for more requests
           inc.writes.finally(() => { inc.backlog--; this.#askMore(t, inc) }).catch(() => {}) // a failure is handled below
           this.#afterWrite(t, inc)
@@ -522,6 +530,38 @@ export class FileService implements Component {
     }, err => this.#failLocal(t, err))
   }
 
+  /**
+   * Writes the verified chunks pending, each run of consecutive ones with one write (a chunk per
+   * write was one trip to the disk's thread pool per 32 KiB), and marks them written. A run whose
+   * write fails is written again chunk by chunk, so on a full disk every chunk that fits is still
+   * written and kept (files.md §4.1); the first chunk that fails ends the transfer (#failLocal).
+   */
+  async #writePending (t: Transfer, inc: Incoming): Promise<void> {
+    const batch = inc.pending
+    if (batch.length === 0) return
+    inc.pending = []
+    inc.partial ??= await this.opts.disk.openPartial(this.#partialPath(t))
+    const partial = inc.partial
+    const done = (index: number): void => { inc.written.markHave(index); inc.unsynced++ }
+    for (let i = 0; i < batch.length;) {
+      let j = i + 1
+      while (j < batch.length && batch[j]?.index === (batch[j - 1]?.index as number) + 1) j++
+      const run = batch.slice(i, j)
+      i = j
+      try {
+        await partial.write((run[0]?.index as number) * t.chunkSize, run.map(c => c.data))
+      } catch (err) {
+        if (run.length === 1) throw err
+        for (const c of run) {
+          await partial.write(c.index * t.chunkSize, [c.data])
+          done(c.index)
+        }
+        continue
+      }
+      for (const c of run) done(c.index)
+    }
+  }
+
   /** fsync the partial file, then record what it holds (files.md §5.1: the record never claims more than the disk). */
   async #sync (t: Transfer, inc: Incoming): Promise<void> {
     if (t.state !== 'active' || inc.core === null || inc.failing) return
@@ -631,7 +671,7 @@ export class FileService implements Component {
   #incoming (t: Transfer): Incoming {
     let inc = this.#in.get(t.id)
     if (inc === undefined) {
-      inc = { savedBytes: t.bitmap === undefined ? 0 : new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap).haveBytes, core: null, partial: null, writes: Promise.resolve(), unsynced: 0, written: new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap), syncTimer: null, lastDataAt: this.opts.now(), finishing: false, failing: false, backlog: 0, syncQueued: null }
+      inc = { savedBytes: t.bitmap === undefined ? 0 : new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap).haveBytes, core: null, partial: null, writes: Promise.resolve(), unsynced: 0, written: new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap), syncTimer: null, lastDataAt: this.opts.now(), finishing: false, failing: false, backlog: 0, syncQueued: null, pending: [] }
       this.#in.set(t.id, inc)
       if (this.#in.size === 1 && this.#timer !== null) { // the tick may be at the idle pace
         this.opts.scheduler.clearTimer(this.#timer)
@@ -655,7 +695,7 @@ export class FileService implements Component {
   #outgoing (t: Transfer): Outgoing {
     let out = this.#out.get(t.id)
     if (out !== undefined) return out
-    const o: Outgoing = { tree: null, hashing: null, queue: [], queued: new Set(), pumping: false, poll: null, source: null, closed: false, buffer: new Uint8Array(t.chunkSize) }
+    const o: Outgoing = { tree: null, hashing: null, queue: [], queued: new Set(), pumping: false, poll: null, source: null, closed: false, ahead: null, aheadFirst: 0, aheadCount: 0, aheadBytes: 0 }
     this.#out.set(t.id, o)
     o.hashing = (async () => {
       const leaves: Uint8Array[] = []
@@ -685,8 +725,7 @@ export class FileService implements Component {
       while (!out.closed && out.queue.length > 0 && t.state === 'active' && !link.closed && link.rs.sendBufferedBytes < FILE_INFLIGHT_BYTES) {
         const index = out.queue.shift() as number
         out.queued.delete(index)
-        out.source ??= await this.opts.disk.openSource(t.source as string)
-        let data = await out.source.read(index * t.chunkSize, chunkLength(t.size, t.chunkSize, index), out.buffer)
+        let data = await this.#readChunk(t, out, index)
         if (!constantTimeEqual(leafHash(data), tree.leaf(index) as Uint8Array)) throw Object.assign(new Error(`${t.source as string} changed since it was offered`), { code: 'SOURCE_CHANGED' })
         if (this.#corrupt === index && data.length > 0) {
           this.#corrupt = undefined
@@ -711,6 +750,33 @@ export class FileService implements Component {
     })
   }
 
+  /**
+   * Chunk `index` of the source: from the chunks read ahead, or read now together with the
+   * chunks queued right after it (up to READ_AHEAD_BYTES in one read: one trip to the disk's
+   * thread pool per run of chunks rather than per chunk). Valid until the next call. A chunk read
+   * early is still checked against its leaf when it is sent, so a source changed since is seen.
+   */
+  async #readChunk (t: Transfer, out: Outgoing, index: number): Promise<Uint8Array> {
+    const cs = t.chunkSize
+    const length = chunkLength(t.size, cs, index)
+    if (out.ahead !== null && index >= out.aheadFirst && index < out.aheadFirst + out.aheadCount) {
+      const at = (index - out.aheadFirst) * cs
+      return out.ahead.subarray(at, Math.min(out.aheadBytes, at + length))
+    }
+    let run = 1
+    const n = chunkCount(t.size, cs)
+    const most = Math.max(1, Math.floor(READ_AHEAD_BYTES / cs))
+    while (run < most && index + run < n && out.queue[run - 1] === index + run) run++
+    out.source ??= await this.opts.disk.openSource(t.source as string)
+    out.ahead ??= new Uint8Array(cs * most)
+    out.aheadCount = 0 // while the read runs, nothing in it is valid
+    const got = await out.source.read(index * cs, Math.min(t.size, (index + run) * cs) - index * cs, out.ahead)
+    out.aheadFirst = index
+    out.aheadCount = run
+    out.aheadBytes = got.length
+    return got.subarray(0, Math.min(got.length, length))
+  }
+
   /** Closes the source, at once or, while the pump reads from it, when its loop stops. */
   async #closeSource (out: Outgoing): Promise<void> {
     out.closed = true
@@ -720,6 +786,8 @@ export class FileService implements Component {
   async #dropSource (out: Outgoing): Promise<void> {
     const source = out.source
     out.source = null
+    out.ahead = null
+    out.aheadCount = 0
     await source?.close().catch(() => {})
   }
 
