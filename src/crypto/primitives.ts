@@ -11,6 +11,7 @@ import {
   timingSafeEqual, generateKeyPairSync, type KeyObject, type CipherGCM, type JsonWebKey
 } from 'node:crypto'
 import { errors } from '../errors.js'
+import { BoundedCache } from '../runtime/bounded-cache.js'
 import { isStrictEd25519PublicKey } from './ed25519-point.js'
 import { hchacha20 } from './hchacha.js'
 import { loadNativeChaChaPoly, type NativeChaChaPoly } from './native-aead.js'
@@ -90,36 +91,20 @@ const privateKeyCache = new WeakMap<Uint8Array, KeyObject>()
 // of them: ~25 µs of JWK import saved per verify. X25519 public keys are mostly ephemerals, seen
 // once, and are not kept.
 const ED25519_PUBLIC_CACHE_SIZE = 256
-const ed25519PublicCache = new Map<string, KeyObject>()
+const ed25519PublicCache = new BoundedCache<string, KeyObject>(ED25519_PUBLIC_CACHE_SIZE)
 
 function ed25519PublicKeyObject (x: string): KeyObject {
-  let key = ed25519PublicCache.get(x)
-  if (key !== undefined) {
-    ed25519PublicCache.delete(x) // re-inserted below: Map order is the recency order
-  } else {
-    key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' })
-    if (ed25519PublicCache.size >= ED25519_PUBLIC_CACHE_SIZE) ed25519PublicCache.delete(ed25519PublicCache.keys().next().value!)
-  }
-  ed25519PublicCache.set(x, key)
-  return key
+  return ed25519PublicCache.getOrSet(x, () => createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' }))
 }
 
 // The peer of ephemeralDh is a long-term key too (HPKE to a contact's identity key: every envelope
 // to that contact), so its KeyObjects are kept the same way, in a cache of their own.
-const x25519LongTermCache = new Map<string, KeyObject>()
+const x25519LongTermCache = new BoundedCache<string, KeyObject>(ED25519_PUBLIC_CACHE_SIZE)
 
 function x25519LongTermKeyObject (raw: Uint8Array): KeyObject {
   checkLen('x25519 public key', raw, KEY_BYTES)
   const x = Buffer.from(raw.buffer, raw.byteOffset, raw.length).toString('base64url')
-  let key = x25519LongTermCache.get(x)
-  if (key !== undefined) {
-    x25519LongTermCache.delete(x) // re-inserted below: Map order is the recency order
-  } else {
-    key = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x }, format: 'jwk' })
-    if (x25519LongTermCache.size >= ED25519_PUBLIC_CACHE_SIZE) x25519LongTermCache.delete(x25519LongTermCache.keys().next().value!)
-  }
-  x25519LongTermCache.set(x, key)
-  return key
+  return x25519LongTermCache.getOrSet(x, () => createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x }, format: 'jwk' }))
 }
 
 function rawKeyObject (prefix: Buffer, raw: Uint8Array, isPrivate: boolean): KeyObject {
