@@ -4,7 +4,9 @@
 // exchanges a message, one of them is stopped for 30 s of simulated time and started again,
 // until every message has its receipt. Wall and CPU time of each phase, and what it took
 // (datagrams, simulated events, DHT lookups): one JSON line per metric. Bounded: a fixed
-// scenario, and each wait fails past its limit of simulated time.
+// scenario, and each wait fails past its limit of simulated time. The nodes keep PQXDH prekeys as
+// every daemon does (src/daemon/daemon.ts), so contacts talk envelope v2 (ratchet sessions,
+// proto-spec/envelope.md §8); DMESS_BENCH_PREKEYS=0 runs them without, on envelope v1 (HPKE).
 //   npm run bench -- testnet-sim
 import { performance } from 'node:perf_hooks'
 import { pathToFileURL } from 'node:url'
@@ -23,16 +25,16 @@ function cpuMs (since: NodeJS.CpuUsage): number {
   return (c.user + c.system) / 1000
 }
 
-export async function run (seed = 1): Promise<void> {
+export async function run (seed = 1, prekeys = process.env.DMESS_BENCH_PREKEYS !== '0'): Promise<void> {
   const cpu0 = process.cpuUsage()
   const wall0 = performance.now()
   const phase = (name: string, cpu: NodeJS.CpuUsage, wall: number, extra: Record<string, unknown> = {}): void => {
     emit(`testnet_sim_${name}_cpu_ms`, cpuMs(cpu), 'ms', { wallMs: Math.round(performance.now() - wall), ...extra })
   }
-  const net = await createNodes(NODES, { network: 'sim', seed })
+  const net = await createNodes(NODES, { network: 'sim', seed, prekeys })
   try {
     const sim = net.sim!
-    phase('start', cpu0, wall0, { nodes: NODES })
+    phase('start', cpu0, wall0, { nodes: NODES, prekeys })
     let cpu = process.cpuUsage(); let wall = performance.now()
     await formDht(net, 10)
     phase('dht_formed', cpu, wall, { simulatedMs: sim.now, datagrams: sim.stats.sent })
@@ -40,10 +42,10 @@ export async function run (seed = 1): Promise<void> {
     const sent0 = sim.stats.sent
     const fired0 = sim.clock.fired
     const sent = await conversation(net, { members: MEMBERS, restarted: MEMBERS[3]!, downMs: 30_000, maxMs: 600_000 })
-    let lookups = 0; let found = 0
-    for (const m of MEMBERS) { const s = net.nodes[m]!.actions.stats(); lookups += Number(s.lookupsStarted); found += Number(s.lookupsFound) }
-    phase('conversation', cpu, wall, { messages: sent.length, simulatedMs: sim.now, datagrams: sim.stats.sent - sent0, events: sim.clock.fired - fired0, lookups, lookupsFound: found })
-    emit('testnet_sim_50_nodes_cpu_ms', cpuMs(cpu0), 'ms', { wallMs: Math.round(performance.now() - wall0), seed })
+    let lookups = 0; let found = 0; let ratchetOut = 0
+    for (const m of MEMBERS) { const s = net.nodes[m]!.actions.stats(); lookups += Number(s.lookupsStarted); found += Number(s.lookupsFound); ratchetOut += Number(s.ratchetOut) }
+    phase('conversation', cpu, wall, { messages: sent.length, simulatedMs: sim.now, datagrams: sim.stats.sent - sent0, events: sim.clock.fired - fired0, lookups, lookupsFound: found, ratchetOut })
+    emit('testnet_sim_50_nodes_cpu_ms', cpuMs(cpu0), 'ms', { wallMs: Math.round(performance.now() - wall0), seed, prekeys })
   } finally {
     await net.destroy()
   }

@@ -13,7 +13,7 @@ const PLAN = { members: [3, 6, 11, 17], restarted: 6, downMs: 20_000, maxMs: 600
 
 /** The conversation of src/node/testnet-scenario.ts on 20 simulated nodes, every datagram traced. */
 async function scenario (seed: number): Promise<{ trace: string[], delivered: number }> {
-  const net = await createNodes(20, { network: 'sim', seed, tracePackets: true })
+  const net = await createNodes(20, { network: 'sim', seed, tracePackets: true, prekeys: true })
   try {
     await formDht(net, 8)
     const sent = await conversation(net, PLAN)
