@@ -88,14 +88,18 @@ const privateKeyCache = new WeakMap<Uint8Array, KeyObject>()
 // Ed25519 public keys are always long-term (identities, signing keys: the protocol has no
 // ephemeral Ed25519 key), and each is verified against again and again: every envelope from a
 // contact, every handshake with a peer. So their KeyObjects are kept, the most recently used 256
-// of them: ~25 µs of JWK import saved per verify. X25519 public keys are mostly ephemerals, seen
-// once, and are not kept.
+// of them: ~25 µs of JWK import saved per verify. X25519 public keys are mostly ephemerals, each
+// used in two DHs in a row and never again (a Noise handshake's es and ss with the peer's static
+// key, ee and se with its ephemeral, noise.md; a ratchet step's two DHs with the peer's new ratchet
+// key, src/ratchet/ratchet.ts): the last few are kept, so the second DH imports nothing.
 const ED25519_PUBLIC_CACHE_SIZE = 256
 const ed25519PublicCache = new BoundedCache<string, KeyObject>(ED25519_PUBLIC_CACHE_SIZE)
 
 function ed25519PublicKeyObject (x: string): KeyObject {
   return ed25519PublicCache.getOrSet(x, () => createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' }))
 }
+
+const x25519RecentCache = new BoundedCache<string, KeyObject>(16)
 
 // The peer of ephemeralDh is a long-term key too (HPKE to a contact's identity key: every envelope
 // to that contact), so its KeyObjects are kept the same way, in a cache of their own.
@@ -112,7 +116,7 @@ function rawKeyObject (prefix: Buffer, raw: Uint8Array, isPrivate: boolean): Key
   if (!isPrivate) {
     const x = Buffer.from(raw.buffer, raw.byteOffset, raw.length).toString('base64url')
     if (prefix === ED25519_SPKI) return ed25519PublicKeyObject(x)
-    return createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x }, format: 'jwk' })
+    return x25519RecentCache.getOrSet(x, () => createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x }, format: 'jwk' }))
   }
   let key = privateKeyCache.get(raw)
   if (key === undefined) {
