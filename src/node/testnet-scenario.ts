@@ -58,12 +58,19 @@ export class Deliveries {
     this.receipts = net.nodes.map(() => new Set())
   }
 
-  catchUp (): void {
-    for (const [i, node] of this.net.nodes.entries()) {
+  /** Reads what came since the last call; true when anything did. */
+  catchUp (): boolean {
+    let news = false
+    const nodes = this.net.nodes
+    for (let i = 0; i < nodes.length; i++) {
       const runs = this.#runs[i]!
       const read = this.#read[i]!
-      if (runs[runs.length - 1] !== node.seen) { runs.push(node.seen); read.push(0) }
-      for (const [k, events] of runs.entries()) {
+      const seen = nodes[i]!.seen
+      if (runs[runs.length - 1] !== seen) { runs.push(seen); read.push(0) }
+      for (let k = 0; k < runs.length; k++) {
+        const events = runs[k]!
+        if (read[k] === events.length) continue
+        news = true
         for (let j = read[k]!; j < events.length; j++) {
           const e = events[j]!
           const m = e.message as { direction?: string, text?: string } | undefined
@@ -73,6 +80,7 @@ export class Deliveries {
         read[k] = events.length
       }
     }
+    return news
   }
 
   /** s arrived and its sender holds a receipt for it (as of the last catchUp) */
@@ -111,8 +119,7 @@ export async function conversation (net: Testnet, plan: ConversationPlan): Promi
   await round('after restart', a => a === restarted)
   let pending = sent.slice()
   await net.until(() => {
-    deliveries.catchUp()
-    pending = pending.filter(s => !deliveries.through(s))
+    if (deliveries.catchUp()) pending = pending.filter(s => !deliveries.through(s))
     return pending.length === 0
   }, plan.maxMs, 'every message received and receipted')
   return sent
