@@ -47,8 +47,8 @@ export const SLOW = [
   'test/ratchet/python.test.ts', // python3 (pyca/cryptography) replays the ratchet vectors
   'test/pqxdh/python-crosscheck.test.ts', // python3 with pyca/cryptography as a process
   'test/node/ratchet-crash.test.ts', // seeded kills of both ends of a ratchet conversation, six restarts, and a directed kill: ~9 s idle, over 10 s under load
-  'test/node/sim-determinism.test.ts', // the same 20-node simulated scenario twice, every datagram traced: ~7 s of CPU, over 10 s under load
-  'test/node/testnet.test.ts', // 50 + 3 × 20 simulated and 10 loopback whole nodes in one process: ~20 s of CPU
+  'test/node/sim-determinism.test.ts', // the same 20-node simulated scenario twice (nodes with prekeys: envelope v2), every datagram traced: ~9 s of CPU, over 10 s under load
+  'test/node/testnet.test.ts', // 50 (with prekeys: envelope v2) + 3 × 20 simulated and 10 loopback whole nodes in one process: ~20 s of CPU
   'test/store/crash.test.ts', // a writer process killed mid-write
   'test/files/sim.test.ts', // seven file transfers between whole simulated nodes, two of them across a crash
   'test/stun/coturn.test.ts', // coturn's turnserver as a process

@@ -9,6 +9,7 @@
 import { createHmac } from 'node:crypto'
 import { x25519, chacha20poly1305, wipe, utf8 } from './primitives.js'
 import { errors } from '../errors.js'
+import { BoundedCache } from '../runtime/bounded-cache.js'
 
 export const HPKE_KEM_ID = 0x0020
 export const HPKE_KDF_ID = 0x0001
@@ -101,19 +102,15 @@ export interface HpkeContext {
 // alone (psk_id is empty), and every caller passes one constant info. Kept for the last few
 // infos seen: two HMACs fewer per seal and per open.
 const CONTEXT_CACHE_SIZE = 8
-const contextCache = new Map<string, Uint8Array>()
+const contextCache = new BoundedCache<string, Uint8Array>(CONTEXT_CACHE_SIZE)
 
 function keyScheduleContext (info: Uint8Array): Uint8Array {
   const id = Buffer.from(info.buffer, info.byteOffset, info.length).toString('latin1')
-  let context = contextCache.get(id)
-  if (context === undefined) {
+  return contextCache.getOrSet(id, () => {
     const pskIdHash = labeledExtract(HPKE_SUITE_ID, EMPTY, 'psk_id_hash', EMPTY)
     const infoHash = labeledExtract(HPKE_SUITE_ID, EMPTY, 'info_hash', info)
-    context = concat(new Uint8Array([MODE_BASE]), pskIdHash, infoHash)
-    if (contextCache.size >= CONTEXT_CACHE_SIZE) contextCache.delete(contextCache.keys().next().value!)
-    contextCache.set(id, context)
-  }
-  return context
+    return concat(new Uint8Array([MODE_BASE]), pskIdHash, infoHash)
+  })
 }
 
 /** §5.1 KeySchedule, mode_base: psk and psk_id are empty. */

@@ -11,6 +11,7 @@ import {
   timingSafeEqual, generateKeyPairSync, type KeyObject, type CipherGCM, type JsonWebKey
 } from 'node:crypto'
 import { errors } from '../errors.js'
+import { BoundedCache } from '../runtime/bounded-cache.js'
 import { isStrictEd25519PublicKey } from './ed25519-point.js'
 import { hchacha20 } from './hchacha.js'
 import { loadNativeChaChaPoly, type NativeChaChaPoly } from './native-aead.js'
@@ -97,39 +98,27 @@ const privateKeyCache = new WeakMap<Uint8Array, KeyObject>()
 // Ed25519 public keys are always long-term (identities, signing keys: the protocol has no
 // ephemeral Ed25519 key), and each is verified against again and again: every envelope from a
 // contact, every handshake with a peer. So their KeyObjects are kept, the most recently used 256
-// of them: ~25 µs of JWK import saved per verify. X25519 public keys are mostly ephemerals, seen
-// once, and are not kept.
+// of them: ~25 µs of JWK import saved per verify. X25519 public keys are mostly ephemerals, each
+// used in two DHs in a row and never again (a Noise handshake's es and ss with the peer's static
+// key, ee and se with its ephemeral, noise.md; a ratchet step's two DHs with the peer's new ratchet
+// key, src/ratchet/ratchet.ts): the last few are kept, so the second DH imports nothing.
 const ED25519_PUBLIC_CACHE_SIZE = 256
-const ed25519PublicCache = new Map<string, KeyObject>()
+const ed25519PublicCache = new BoundedCache<string, KeyObject>(ED25519_PUBLIC_CACHE_SIZE)
 
 function ed25519PublicKeyObject (x: string): KeyObject {
-  let key = ed25519PublicCache.get(x)
-  if (key !== undefined) {
-    ed25519PublicCache.delete(x) // re-inserted below: Map order is the recency order
-  } else {
-    key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' })
-    if (ed25519PublicCache.size >= ED25519_PUBLIC_CACHE_SIZE) ed25519PublicCache.delete(ed25519PublicCache.keys().next().value!)
-  }
-  ed25519PublicCache.set(x, key)
-  return key
+  return ed25519PublicCache.getOrSet(x, () => createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' }))
 }
+
+const x25519RecentCache = new BoundedCache<string, KeyObject>(16)
 
 // The peer of ephemeralDh is a long-term key too (HPKE to a contact's identity key: every envelope
 // to that contact), so its KeyObjects are kept the same way, in a cache of their own.
-const x25519LongTermCache = new Map<string, KeyObject>()
+const x25519LongTermCache = new BoundedCache<string, KeyObject>(ED25519_PUBLIC_CACHE_SIZE)
 
 function x25519LongTermKeyObject (raw: Uint8Array): KeyObject {
   checkLen('x25519 public key', raw, KEY_BYTES)
   const x = Buffer.from(raw.buffer, raw.byteOffset, raw.length).toString('base64url')
-  let key = x25519LongTermCache.get(x)
-  if (key !== undefined) {
-    x25519LongTermCache.delete(x) // re-inserted below: Map order is the recency order
-  } else {
-    key = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x }, format: 'jwk' })
-    if (x25519LongTermCache.size >= ED25519_PUBLIC_CACHE_SIZE) x25519LongTermCache.delete(x25519LongTermCache.keys().next().value!)
-  }
-  x25519LongTermCache.set(x, key)
-  return key
+  return x25519LongTermCache.getOrSet(x, () => createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x }, format: 'jwk' }))
 }
 
 function rawKeyObject (prefix: Buffer, raw: Uint8Array, isPrivate: boolean): KeyObject {
@@ -137,14 +126,40 @@ function rawKeyObject (prefix: Buffer, raw: Uint8Array, isPrivate: boolean): Key
   if (!isPrivate) {
     const x = Buffer.from(raw.buffer, raw.byteOffset, raw.length).toString('base64url')
     if (prefix === ED25519_SPKI) return ed25519PublicKeyObject(x)
-    return createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x }, format: 'jwk' })
+    return x25519RecentCache.getOrSet(x, () => createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x }, format: 'jwk' }))
   }
   let key = privateKeyCache.get(raw)
   if (key === undefined) {
-    key = createPrivateKey({ key: Buffer.concat([prefix, raw]), format: 'der', type: 'pkcs8' })
+    key = importPrivate(prefix, raw)
     privateKeyCache.set(raw, key)
   }
   return key
+}
+
+// A raw private key is imported as a JWK (RFC 8037 §2), not as PKCS#8 DER: OpenSSL 3's DER
+// decoders cost ~1.2 ms per import here, the JWK route ~0.15 ms (Node hands `d` straight to
+// EVP_PKEY_new_raw_private_key). Every ratchet step imports a new secret (src/ratchet/ratchet.ts),
+// as does every PQXDH start and prekey load. Node 20 requires the JWK's `x` to be a string but
+// builds a private key from `d` alone (lib/internal/crypto/keys.js, getKeyObjectHandleFromJwk), so
+// `x` is a placeholder: nothing reads it, and the public half is always derived from the imported
+// key (publicOf). Should a later Node check `x` against `d`, the DER route takes over.
+const KEY_BASE64URL_CHARS = 43 // ceil(32 * 8 / 6), unpadded (RFC 8037 §2)
+const JWK_X_PLACEHOLDER = 'A'.repeat(KEY_BASE64URL_CHARS)
+
+function importPrivate (prefix: Buffer, raw: Uint8Array): KeyObject {
+  const crv = prefix === ED25519_PKCS8 ? 'Ed25519' : 'X25519'
+  try {
+    return createPrivateKey({ key: { kty: 'OKP', crv, d: Buffer.from(raw.buffer, raw.byteOffset, raw.length).toString('base64url'), x: JWK_X_PLACEHOLDER }, format: 'jwk' })
+  } catch {
+    return createPrivateKey({ key: Buffer.concat([prefix, raw]), format: 'der', type: 'pkcs8' })
+  }
+}
+
+// The raw public half of a private KeyObject: its public KeyObject's JWK `x` (~14 µs here, against
+// ~360 µs for an SPKI DER export). Never called on a key generation job's own KeyObject (see
+// `generated` below): those are not exported at all.
+function publicOf (privateKey: KeyObject): Uint8Array {
+  return rawFromJwk(createPublicKey(privateKey).export({ format: 'jwk' }).x)
 }
 
 // A fresh pair comes out of OpenSSL JWK-encoded by the key generation job itself (RFC 8037 §2:
@@ -181,8 +196,6 @@ function generated (kind: 'x25519' | 'ed25519'): KeyPair {
   return { publicKey: rawFromJwk(jwk.x), secretKey }
 }
 
-const KEY_BASE64URL_CHARS = 43 // ceil(32 * 8 / 6), unpadded (RFC 8037 §2)
-
 // Decoded into a buffer of its own (Buffer.from(string) would put a secret in the shared 8 KiB
 // pool, beyond the reach of wipe()). The JWK's own string is garbage until V8 collects it, as the
 // DER buffer it replaces was.
@@ -191,12 +204,6 @@ function rawFromJwk (field: unknown): Uint8Array {
   const n = typeof field === 'string' && field.length === KEY_BASE64URL_CHARS ? Buffer.from(raw.buffer).write(field, 'base64url') : 0
   if (n !== KEY_BYTES) throw errors.CRYPTO(`generated key: expected ${KEY_BYTES} bytes`)
   return raw
-}
-
-// Cold paths only (loading an identity, test vectors): a pair generated above already has both halves.
-function exportRawPublic (key: KeyObject): Uint8Array {
-  const der = key.export({ format: 'der', type: 'spki' })
-  return new Uint8Array(der.subarray(der.length - KEY_BYTES))
 }
 
 export interface KeyPair { publicKey: Uint8Array, secretKey: Uint8Array }
@@ -230,7 +237,7 @@ export const x25519 = {
     return generated('x25519')
   },
   publicFromSecret (secretKey: Uint8Array): Uint8Array {
-    return exportRawPublic(createPublicKey(rawKeyObject(X25519_PKCS8, secretKey, true)))
+    return publicOf(rawKeyObject(X25519_PKCS8, secretKey, true))
   },
   /**
    * Diffie-Hellman. Throws on a low-order peer key (all-zero shared secret, RFC 7748 §6.1):
@@ -293,7 +300,7 @@ export const ed25519 = {
   },
   /** secretKey is the 32-byte RFC 8032 seed. */
   publicFromSecret (secretKey: Uint8Array): Uint8Array {
-    return exportRawPublic(createPublicKey(rawKeyObject(ED25519_PKCS8, secretKey, true)))
+    return publicOf(rawKeyObject(ED25519_PKCS8, secretKey, true))
   },
   sign (message: Uint8Array, secretKey: Uint8Array): Uint8Array {
     return new Uint8Array(nodeSign(null, message, rawKeyObject(ED25519_PKCS8, secretKey, true)))

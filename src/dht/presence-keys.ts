@@ -18,6 +18,7 @@ import {
   PRESENCE_PERIOD_MS, ID_BYTES
 } from './constants.js'
 import { errors } from '../errors.js'
+import { BoundedCache } from '../runtime/bounded-cache.js'
 
 /** The period `nowMs` falls in: whole PRESENCE_PERIOD_MS since the Unix epoch (dht.md §5.1). */
 export function periodOf (nowMs: number): number {
@@ -44,17 +45,11 @@ function info (label: Uint8Array, period: number): Uint8Array {
 // kept (a fresh copy handed out each time). The DHT and AEAD keys derive from the fingerprint
 // alone, which whoever asks already holds.
 const DERIVED_CACHE_SIZE = 1024
-const derivedCache = new Map<string, Uint8Array>()
+const derivedCache = new BoundedCache<string, Uint8Array>(DERIVED_CACHE_SIZE)
 
 function derived (which: 'key' | 'aead', label: Uint8Array, fingerprint: string, period: number, length: number): Uint8Array {
   const id = `${which} ${fingerprint} ${period}`
-  let key = derivedCache.get(id)
-  if (key === undefined) {
-    key = hkdfSha256(fingerprintBytes(fingerprint), PRESENCE_SALT, info(label, period), length)
-    if (derivedCache.size >= DERIVED_CACHE_SIZE) derivedCache.delete(derivedCache.keys().next().value!)
-    derivedCache.set(id, key)
-  }
-  return key.slice()
+  return derivedCache.getOrSet(id, () => hkdfSha256(fingerprintBytes(fingerprint), PRESENCE_SALT, info(label, period), length)).slice()
 }
 
 /** dht.md §5.1: the DHT key of `fingerprint`'s record in `period`. */

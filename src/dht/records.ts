@@ -3,6 +3,7 @@
 // it carries, its body sealed (presence-seal.ts). Storers and readers verify this outer layer the
 // same way; only a reader that knows the fingerprint can open the body and learn whose it is.
 import { ed25519 } from '../crypto/primitives.js'
+import { BoundedCache } from '../runtime/bounded-cache.js'
 import { isStrictEd25519Encoding } from '../crypto/ed25519-point.js'
 import type { PublicIdentity } from '../crypto/identity.js'
 import { TIMESTAMP_MIN_MS, TIMESTAMP_MAX_MS } from '../wire/constants.js'
@@ -107,7 +108,7 @@ export const RECORD_VERIFY_CACHE_DEFAULT = 256
  * `now` on every call. Oldest entries go first once `max` are held.
  */
 export function cachedRecordVerifier (max = RECORD_VERIFY_CACHE_DEFAULT): (bytes: Uint8Array, key: Uint8Array, now: number) => VerifiedRecord | null {
-  const memo = new Map<string, VerifiedRecord>()
+  const memo = new BoundedCache<string, VerifiedRecord>(max)
   return (bytes, key, now) => {
     if (!(bytes instanceof Uint8Array) || !(key instanceof Uint8Array) || key.length !== ID_BYTES) return null
     const id = latin1(key) + latin1(bytes)
@@ -119,7 +120,6 @@ export function cachedRecordVerifier (max = RECORD_VERIFY_CACHE_DEFAULT): (bytes
     }
     const r = verifyPresenceRecord(bytes, key, now)
     if (r === null) return null
-    if (memo.size >= max) memo.delete(memo.keys().next().value!)
     memo.set(id, Object.freeze(r))
     return r
   }

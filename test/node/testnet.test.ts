@@ -6,66 +6,16 @@
 import t, { type Test } from 'tap'
 import { performance } from 'node:perf_hooks'
 import { createNodes, type Testnet, type TestnetOptions } from '../../src/node/testnet.js'
-import type { DaemonEvent } from '../../src/runtime/events.js'
+import { conversation as scenario, formDht, type Sent } from '../../src/node/testnet-scenario.js'
 import { testSeed } from '../helpers/seed.js'
 
-interface Sent { from: number, to: number, id: string, text: string }
-
 /**
- * The conversation: every pair of `members` befriends (by invite), each sends the other a message;
- * then `restarted` stops with those in flight, the others each send it one more while it is down,
- * it starts again after `downMs` and sends everyone one. Returns once every message arrived and
- * its sender holds a receipt, with the store of every member checked.
+ * The conversation of src/node/testnet-scenario.ts (every pair of `members` befriends by invite
+ * and exchanges messages; `restarted` stops mid-conversation and starts again after `downMs`),
+ * then what every member's store holds.
  */
 async function conversation (t: Test, net: Testnet, members: number[], restarted: number, downMs: number, maxMs: number): Promise<Sent[]> {
-  // what every run of node i saw (the restarted node's first run keeps what it saw before the
-  // stop), read incrementally: the condition is checked after every simulated event
-  const runs: DaemonEvent[][][] = net.nodes.map(n => [n.seen])
-  const read = runs.map(r => r.map(() => 0))
-  const texts = net.nodes.map(() => new Set<string>())
-  const receipts = net.nodes.map(() => new Set<string>())
-  const catchUp = (): void => {
-    for (const [i, list] of runs.entries()) {
-      for (const [k, events] of list.entries()) {
-        for (let j = read[i]![k] ?? 0; j < events.length; j++) {
-          const e = events[j]!
-          const m = e.message as { direction?: string, text?: string } | undefined
-          if (e.type === 'message' && m?.direction === 'in' && m.text !== undefined) texts[i]!.add(m.text)
-          if (e.type === 'receipt' && e.direction === 'out' && (e.status === 'delivered' || e.status === 'read')) for (const id of e.ids as string[]) receipts[i]!.add(id)
-        }
-        read[i]![k] = events.length
-      }
-    }
-  }
-  let pending: Sent[] = []
-  const allThrough = (): boolean => {
-    catchUp()
-    pending = pending.filter(s => !texts[s.to]!.has(s.text) || !receipts[s.from]!.has(s.id))
-    return pending.length === 0
-  }
-
-  for (const [k, a] of members.entries()) for (const b of members.slice(k + 1)) await net.befriend(net.nodes[a]!, net.nodes[b]!)
-  const sent: Sent[] = []
-  const round = async (name: string, from: (a: number) => boolean, to: (b: number) => boolean = () => true): Promise<void> => {
-    for (const a of members) {
-      if (!from(a)) continue
-      for (const b of members) {
-        if (a === b || !to(b)) continue
-        const text = `${name}: ${a} to ${b}`
-        sent.push({ from: a, to: b, id: (await net.nodes[a]!.actions.send(net.nodes[b]!.fingerprint, text)).id, text })
-      }
-    }
-  }
-  await round('first', () => true)
-  await net.advance(1) // the first datagrams are on the wire
-  await net.stop(restarted)
-  await round('while down', a => a !== restarted, b => b === restarted)
-  await net.advance(downMs)
-  runs[restarted]!.push((await net.restart(restarted)).seen)
-  read[restarted]!.push(0)
-  await round('after restart', a => a === restarted)
-  pending = sent.slice()
-  await net.until(allThrough, maxMs, 'every message received and receipted')
+  const sent = await scenario(net, { members, restarted, downMs, maxMs })
   t.pass(`${sent.length} messages between ${members.length} contacts arrived and were receipted; node ${restarted} restarted mid-conversation`)
 
   // what the stores hold: each message once, in the receiver's history and the sender's
@@ -89,9 +39,10 @@ t.test('simulator: 50 nodes form a DHT; every pair of 20 contacts exchanges mess
   const seed = testSeed(t, 1, 'the simulated network and the nodes\' keys')
   const wallStart = performance.now()
   const cpuStart = process.cpuUsage()
-  const net = await createNodes(50, { network: 'sim', seed })
+  // the nodes keep prekeys, as every daemon does: contacts talk envelope v2 (ratchet sessions, envelope.md §8)
+  const net = await createNodes(50, { network: 'sim', seed, prekeys: true })
   t.teardown(async () => { await net.destroy() })
-  await net.until(() => net.nodes.every(n => (n.dht?.tableSize ?? 0) >= 10), 60_000, 'every routing table filled')
+  await formDht(net, 10)
   const twenty = Array.from({ length: 20 }, (_, i) => i * 2 + 5)
   const sent = await conversation(t, net, twenty, twenty[3]!, 30_000, 600_000)
   t.equal(sent.length, 20 * 19 + 19 + 19)
@@ -107,7 +58,7 @@ t.test('simulator: the same seed gives the same event trace', async t => {
   const run = async (opts: TestnetOptions): Promise<string[]> => {
     const net = await createNodes(20, opts)
     try {
-      await net.until(() => net.nodes.every(n => (n.dht?.tableSize ?? 0) >= 8), 60_000, 'every routing table filled')
+      await formDht(net, 8)
       await conversation(t, net, [3, 6, 11, 17], 6, 20_000, 600_000)
       return net.trace.slice()
     } finally {
@@ -126,7 +77,7 @@ t.test('simulator: the same seed gives the same event trace', async t => {
 t.test('real loopback UDP: the same scenario with 10 nodes', async t => {
   const net = await createNodes(10, { network: 'udp' })
   t.teardown(async () => { await net.destroy() })
-  await net.until(() => net.nodes.every(n => (n.dht?.tableSize ?? 0) >= 5), 30_000, 'routing tables filled')
+  await formDht(net, 5, 30_000)
   const members = Array.from({ length: 9 }, (_, i) => i + 1)
   const sent = await conversation(t, net, members, 4, 0, 60_000)
   t.equal(sent.length, 9 * 8 + 8 + 8)
