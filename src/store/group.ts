@@ -5,6 +5,7 @@
 // steps of the same batch wrote, through `tx`) and pushes its ops; its promise resolves only once
 // the batch holding them is written (and fsynced, when the store was opened with `sync`).
 import { commit, type Op, type RawDb, type SerialQueue } from './db.js'
+import type { ConvState } from './records.js'
 import type { StoredMessage } from './types.js'
 
 /** What the steps of one batch share: its ops, and what they wrote for later steps to read. */
@@ -14,8 +15,8 @@ export interface Tx {
   readonly after: Array<() => void>
   /** messages written by earlier steps of this batch, by id */
   readonly messages: Map<string, StoredMessage>
-  /** last seq per peer assigned by earlier steps of this batch */
-  readonly lastSeqs: Map<string, number>
+  /** each conversation's counters (last seq, read mark, unread count) as earlier steps of this batch left them */
+  readonly convs: Map<string, ConvState>
   /** outbox ids put (true) or removed (false) by earlier steps of this batch */
   readonly outbox: Map<string, boolean>
   /** run once after the last step, before the write (ops a batch needs once, e.g. per-conversation counters), by name */
@@ -33,7 +34,7 @@ interface Step {
 export const MAX_GROUP_WEIGHT = 2000
 
 function newTx (): Tx {
-  return { ops: [], after: [], messages: new Map(), lastSeqs: new Map(), outbox: new Map(), finish: new Map() }
+  return { ops: [], after: [], messages: new Map(), convs: new Map(), outbox: new Map(), finish: new Map() }
 }
 
 export class GroupCommit {
