@@ -98,7 +98,7 @@ export async function run (): Promise<void> {
     emit('messaging_daemon_rss_mib_connected', await rssMiB(alice), { what: 'detached daemon with one contact and one session, 1 s after its first delivered message' })
 
     const cb2 = await IpcClient.connect(socket(bob))
-    type Counts = Record<'batches' | 'steps' | 'puts' | 'dels' | 'bytes', number>
+    type Counts = Record<'batches' | 'steps' | 'puts' | 'dels' | 'bytes', number> & { putsBySub?: Record<string, number> }
     const counts = async (): Promise<Counts[]> => await Promise.all([clients[0] as IpcClient, cb2].map(async c => (await c.call('messaging.stats', {})).store as Counts))
     const batches0 = await counts()
     const cpu0 = [await cpuMs(alice), await cpuMs(bob)]
@@ -117,7 +117,7 @@ export async function run (): Promise<void> {
     emit('messaging_sender_cpu_us_per_msg', ((cpu1[0] ?? NaN) - (cpu0[0] ?? NaN)) * 1000 / M, how)
     emit('messaging_receiver_cpu_us_per_msg', ((cpu1[1] ?? NaN) - (cpu0[1] ?? NaN)) * 1000 / M, how)
     // LevelDB batches per 1,000 messages (group commit: storage.md §Atomicity)
-    const per1000 = (side: 0 | 1, k: keyof Counts): number => ((batches1[side]?.[k] ?? NaN) - (batches0[side]?.[k] ?? NaN)) * 1000 / M
+    const per1000 = (side: 0 | 1, k: Exclude<keyof Counts, 'putsBySub'>): number => ((batches1[side]?.[k] ?? NaN) - (batches0[side]?.[k] ?? NaN)) * 1000 / M
     emit('messaging_sender_store_batches_per_1000_msgs', per1000(0, 'batches'), how)
     emit('messaging_receiver_store_batches_per_1000_msgs', per1000(1, 'batches'), how)
     // the writes those batches carried (one per store call: a message burst, an outbox entry, a status change)
@@ -126,6 +126,13 @@ export async function run (): Promise<void> {
     // the records those batches wrote (puts and deletes) and the bytes of the values put
     emit('messaging_sender_store_records_per_1000_msgs', per1000(0, 'puts') + per1000(0, 'dels'), { ...how, puts: per1000(0, 'puts'), dels: per1000(0, 'dels') })
     emit('messaging_receiver_store_records_per_1000_msgs', per1000(1, 'puts') + per1000(1, 'dels'), { ...how, puts: per1000(1, 'puts'), dels: per1000(1, 'dels') })
+    const bySub = (side: 0 | 1): Record<string, number> => {
+      const a = batches0[side]?.putsBySub ?? {}
+      const b = batches1[side]?.putsBySub ?? {}
+      return Object.fromEntries(Object.keys(b).map(k => [k.replaceAll('!', ''), Math.round(((b[k] ?? 0) - (a[k] ?? 0)) * 1000 / M)]))
+    }
+    emit('messaging_sender_store_puts_per_1000_msgs', per1000(0, 'puts'), { ...how, bySublevel: bySub(0) })
+    emit('messaging_receiver_store_puts_per_1000_msgs', per1000(1, 'puts'), { ...how, bySublevel: bySub(1) })
     emit('messaging_sender_store_bytes_per_msg', per1000(0, 'bytes') / 1000, how)
     emit('messaging_receiver_store_bytes_per_msg', per1000(1, 'bytes') / 1000, how)
 

@@ -40,8 +40,8 @@ function newTx (): Tx {
 export class GroupCommit {
   readonly #pending: Step[] = []
   #queued = false
-  /** batches written, the steps they carried, and their records: puts, deletes, value bytes put (for tests and benchmarks) */
-  readonly counts = { batches: 0, steps: 0, puts: 0, dels: 0, bytes: 0 }
+  /** batches written, the steps they carried, and their records: puts, deletes, value bytes put, puts by sublevel (for tests and benchmarks) */
+  readonly counts = { batches: 0, steps: 0, puts: 0, dels: 0, bytes: 0, putsBySub: {} as Record<string, number> }
 
   constructor (private readonly db: RawDb, private readonly queue: SerialQueue, private readonly sync: boolean) {}
 
@@ -87,7 +87,11 @@ export class GroupCommit {
     this.counts.batches++
     this.counts.steps += steps.length
     for (const op of tx.ops) {
-      if (op.type === 'put') { this.counts.puts++; this.counts.bytes += op.value.length } else this.counts.dels++
+      if (op.type === 'put') {
+        this.counts.puts++
+        this.counts.bytes += op.value.length
+        this.counts.putsBySub[op.sublevel.prefix] = (this.counts.putsBySub[op.sublevel.prefix] ?? 0) + 1
+      } else this.counts.dels++
     }
     for (const fn of tx.after) fn()
     steps.forEach((s, i) => { s.resolve(results[i]) })
