@@ -98,7 +98,8 @@ export async function run (): Promise<void> {
     emit('messaging_daemon_rss_mib_connected', await rssMiB(alice), { what: 'detached daemon with one contact and one session, 1 s after its first delivered message' })
 
     const cb2 = await IpcClient.connect(socket(bob))
-    const counts = async (): Promise<Array<{ batches: number, steps: number }>> => await Promise.all([clients[0] as IpcClient, cb2].map(async c => (await c.call('messaging.stats', {})).store as { batches: number, steps: number }))
+    type Counts = Record<'batches' | 'steps' | 'puts' | 'dels' | 'bytes', number> & { putsBySub?: Record<string, number> }
+    const counts = async (): Promise<Counts[]> => await Promise.all([clients[0] as IpcClient, cb2].map(async c => (await c.call('messaging.stats', {})).store as Counts))
     const batches0 = await counts()
     const cpu0 = [await cpuMs(alice), await cpuMs(bob)]
     const t0 = performance.now()
@@ -116,12 +117,24 @@ export async function run (): Promise<void> {
     emit('messaging_sender_cpu_us_per_msg', ((cpu1[0] ?? NaN) - (cpu0[0] ?? NaN)) * 1000 / M, how)
     emit('messaging_receiver_cpu_us_per_msg', ((cpu1[1] ?? NaN) - (cpu0[1] ?? NaN)) * 1000 / M, how)
     // LevelDB batches per 1,000 messages (group commit: storage.md §Atomicity)
-    const per1000 = (side: 0 | 1, k: 'batches' | 'steps'): number => ((batches1[side]?.[k] ?? NaN) - (batches0[side]?.[k] ?? NaN)) * 1000 / M
+    const per1000 = (side: 0 | 1, k: Exclude<keyof Counts, 'putsBySub'>): number => ((batches1[side]?.[k] ?? NaN) - (batches0[side]?.[k] ?? NaN)) * 1000 / M
     emit('messaging_sender_store_batches_per_1000_msgs', per1000(0, 'batches'), how)
     emit('messaging_receiver_store_batches_per_1000_msgs', per1000(1, 'batches'), how)
     // the writes those batches carried (one per store call: a message burst, an outbox entry, a status change)
     emit('messaging_sender_store_writes_per_1000_msgs', per1000(0, 'steps'), how)
     emit('messaging_receiver_store_writes_per_1000_msgs', per1000(1, 'steps'), how)
+    // the records those batches wrote (puts and deletes) and the bytes of the values put
+    emit('messaging_sender_store_records_per_1000_msgs', per1000(0, 'puts') + per1000(0, 'dels'), { ...how, puts: per1000(0, 'puts'), dels: per1000(0, 'dels') })
+    emit('messaging_receiver_store_records_per_1000_msgs', per1000(1, 'puts') + per1000(1, 'dels'), { ...how, puts: per1000(1, 'puts'), dels: per1000(1, 'dels') })
+    const bySub = (side: 0 | 1): Record<string, number> => {
+      const a = batches0[side]?.putsBySub ?? {}
+      const b = batches1[side]?.putsBySub ?? {}
+      return Object.fromEntries(Object.keys(b).map(k => [k.replaceAll('!', ''), Math.round(((b[k] ?? 0) - (a[k] ?? 0)) * 1000 / M)]))
+    }
+    emit('messaging_sender_store_puts_per_1000_msgs', per1000(0, 'puts'), { ...how, bySublevel: bySub(0) })
+    emit('messaging_receiver_store_puts_per_1000_msgs', per1000(1, 'puts'), { ...how, bySublevel: bySub(1) })
+    emit('messaging_sender_store_bytes_per_msg', per1000(0, 'bytes') / 1000, how)
+    emit('messaging_receiver_store_bytes_per_msg', per1000(1, 'bytes') / 1000, how)
 
     const lat: number[] = []
     const c = clients[0] as IpcClient

@@ -5,6 +5,7 @@
 // steps of the same batch wrote, through `tx`) and pushes its ops; its promise resolves only once
 // the batch holding them is written (and fsynced, when the store was opened with `sync`).
 import { commit, type Op, type RawDb, type SerialQueue } from './db.js'
+import type { ConvState } from './records.js'
 import type { StoredMessage } from './types.js'
 
 /** What the steps of one batch share: its ops, and what they wrote for later steps to read. */
@@ -14,8 +15,8 @@ export interface Tx {
   readonly after: Array<() => void>
   /** messages written by earlier steps of this batch, by id */
   readonly messages: Map<string, StoredMessage>
-  /** last seq per peer assigned by earlier steps of this batch */
-  readonly lastSeqs: Map<string, number>
+  /** each conversation's counters (last seq, read mark, unread count) as earlier steps of this batch left them */
+  readonly convs: Map<string, ConvState>
   /** outbox ids put (true) or removed (false) by earlier steps of this batch */
   readonly outbox: Map<string, boolean>
   /** run once after the last step, before the write (ops a batch needs once, e.g. per-conversation counters), by name */
@@ -33,14 +34,14 @@ interface Step {
 export const MAX_GROUP_WEIGHT = 2000
 
 function newTx (): Tx {
-  return { ops: [], after: [], messages: new Map(), lastSeqs: new Map(), outbox: new Map(), finish: new Map() }
+  return { ops: [], after: [], messages: new Map(), convs: new Map(), outbox: new Map(), finish: new Map() }
 }
 
 export class GroupCommit {
   readonly #pending: Step[] = []
   #queued = false
-  /** batches written and the steps they carried (for tests and benchmarks) */
-  readonly counts = { batches: 0, steps: 0 }
+  /** batches written, the steps they carried, and their records: puts, deletes, value bytes put, puts by sublevel (for tests and benchmarks) */
+  readonly counts = { batches: 0, steps: 0, puts: 0, dels: 0, bytes: 0, putsBySub: {} as Record<string, number> }
 
   constructor (private readonly db: RawDb, private readonly queue: SerialQueue, private readonly sync: boolean) {}
 
@@ -85,6 +86,13 @@ export class GroupCommit {
     }
     this.counts.batches++
     this.counts.steps += steps.length
+    for (const op of tx.ops) {
+      if (op.type === 'put') {
+        this.counts.puts++
+        this.counts.bytes += op.value.length
+        this.counts.putsBySub[op.sublevel.prefix] = (this.counts.putsBySub[op.sublevel.prefix] ?? 0) + 1
+      } else this.counts.dels++
+    }
     for (const fn of tx.after) fn()
     steps.forEach((s, i) => { s.resolve(results[i]) })
   }

@@ -1,12 +1,15 @@
-// Messages: per-conversation history keyed by a store-assigned seq, an id index, and an unread
-// index (proto-spec/storage.md §Messages). Every multi-key write is one batch (§Atomicity).
-// Keys hold keyed-hash tags, never a fingerprint or id; every value is sealed whole (§Keys).
+// Messages: per-conversation history keyed by a store-assigned seq, an id index that also holds
+// a message's status once it changed, and per conversation a read mark and unread count
+// (proto-spec/storage.md §Messages). A message record is written once; a status change rewrites
+// its small id-index record, marking read rewrites the conversation's record. Every multi-key
+// write is one batch (§Atomicity). Keys hold keyed-hash tags, never a fingerprint or id; every
+// value is sealed whole (§Keys).
 import { errors } from '../errors.js'
-import { commit, type Op, type StoreContext } from './db.js'
+import { commit, type StoreContext } from './db.js'
 import type { Tx } from './group.js'
 import { checkFingerprint, checkId, parseSeqKey, SUB } from './key-layout.js'
-import { addMessageOps, conversationOp, messageOp } from './record-ops.js'
-import { openRecord, toMessage, toPeerSeq, toSeq, type PeerSeq } from './records.js'
+import { addMessageOps, conversationOp, locationOp } from './record-ops.js'
+import { openRecord, toConv, toLocation, toMessage, type ConvState, type Location } from './records.js'
 import { advanceStatus, checkNewMessage, checkStatus } from './status.js'
 import type { AddResult, Conversation, HistoryOptions, MessageStatus, NewMessage, StoredMessage } from './types.js'
 
@@ -48,8 +51,8 @@ function checkSeqBound (v: number | undefined, what: string): number | undefined
 }
 
 export class Messages {
-  /** Last seq assigned per peer; filled lazily from `convs`, updated only after a batch lands. */
-  private readonly lastSeqs = new Map<string, number>()
+  /** Each conversation's counters (last seq, read mark, unread count); filled lazily from `convs`, updated only after a batch lands. */
+  private readonly convs = new Map<string, ConvState>()
   /**
    * Messages written or read lately, as on disk (updated only once a batch has landed): the
    * daemon's hot path (a status on send, on the channel's ACK, on the receipt) finds them here,
@@ -83,19 +86,24 @@ export class Messages {
         results.push({ message: dup, duplicate: true })
         continue
       }
-      const seq = (tx.lastSeqs.get(m.peer) ?? this.lastSeqSync(m.peer)) + 1
-      tx.lastSeqs.set(m.peer, seq)
+      let conv = tx.convs.get(m.peer)
+      if (conv === undefined) {
+        conv = { ...this.convSync(m.peer) }
+        tx.convs.set(m.peer, conv)
+      }
+      const seq = ++conv.s
+      if (m.direction === 'in' && !m.read) conv.n++
       const message: StoredMessage = { ...m, seq }
       tx.messages.set(m.id, message)
       results.push({ message, duplicate: false })
       tx.ops.push(...addMessageOps(this.ctx, message))
       tx.after.push(() => { this.recent.set(message) })
     }
-    // once per batch: each conversation's counter, and the cache once the batch has landed
+    // once per batch: each conversation's counters, and the cache once the batch has landed
     if (!tx.finish.has('convs')) {
       tx.finish.set('convs', () => {
-        for (const [peer, seq] of tx.lastSeqs) tx.ops.push(conversationOp(this.ctx, peer, seq))
-        tx.after.push(() => { for (const [peer, seq] of tx.lastSeqs) this.lastSeqs.set(peer, seq) })
+        for (const [peer, c] of tx.convs) tx.ops.push(conversationOp(this.ctx, peer, c))
+        tx.after.push(() => { for (const [peer, c] of tx.convs) this.convs.set(peer, c) })
       })
     }
     return results
@@ -103,29 +111,73 @@ export class Messages {
 
   /** Highest seq ever assigned in the conversation (0 when none). Call under the queue. */
   lastSeqSync (peer: string): number {
-    const cached = this.lastSeqs.get(peer)
+    return this.convSync(peer).s
+  }
+
+  /**
+   * The conversation's counters as on disk (all 0 when it has none). A synchronous read: LevelDB's
+   * cache, or the copy kept once read (only replaced by a landed batch or markRead, on the queue).
+   */
+  private convSync (peer: string): ConvState {
+    const cached = this.convs.get(peer)
     if (cached !== undefined) return cached
     const key = this.ctx.keys.conversation(peer)
     const v = this.ctx.subs.convs.getSync(key)
-    const seq = v === undefined ? 0 : toPeerSeq(openRecord(this.ctx.cipher, SUB.convs, key, v, `conversation ${peer}`), `conversation ${peer}`).s
-    this.lastSeqs.set(peer, seq)
-    return seq
+    const what = `conversation ${peer}`
+    const c: ConvState = v === undefined ? { s: 0, w: 0, n: 0 } : toConv(openRecord(this.ctx.cipher, SUB.convs, key, v, what), what)
+    this.convs.set(peer, { s: c.s, w: c.w, n: c.n })
+    return c
   }
 
-  /** Where message `id` lives, from msgindex (undefined when unknown). */
-  private locate (id: string, value: Uint8Array | undefined): PeerSeq | undefined {
+  /** Where message `id` lives, and its status if it changed since, from msgindex (undefined when unknown). */
+  private locate (id: string, value: Uint8Array | undefined): Location | undefined {
     if (value === undefined) return undefined
     const key = this.ctx.keys.messageId(id)
-    return toPeerSeq(openRecord(this.ctx.cipher, SUB.msgindex, key, value, `msgindex ${id}`), `msgindex ${id}`)
+    return toLocation(openRecord(this.ctx.cipher, SUB.msgindex, key, value, `msgindex ${id}`), `msgindex ${id}`)
   }
 
   /** The message at a location; STORE_CORRUPT when msgindex points at nothing or at another id. */
-  private atLocation (id: string, loc: PeerSeq, value: Uint8Array | undefined): StoredMessage {
+  private atLocation (id: string, loc: Location, value: Uint8Array | undefined): StoredMessage {
     const key = this.ctx.keys.message(loc.p, loc.s)
     if (value === undefined) throw errors.STORE_CORRUPT(`msgindex ${id} points at a missing message`)
     const m = this.open(key, value)
     if (m.id !== id || m.peer !== loc.p) throw errors.STORE_CORRUPT(`msgindex ${id} points at another message`)
-    return m
+    return this.current(m, loc.st)
+  }
+
+  /**
+   * A message as it stands now: its record holds the status and read flag it was added with; a
+   * later status is in its msgindex entry (`status`), and an inbound message at or below its
+   * conversation's read mark is read (§Messages).
+   */
+  private current (m: StoredMessage, status: MessageStatus | undefined): StoredMessage {
+    const read = m.read || (m.direction === 'in' && m.seq <= this.convSync(m.peer).w)
+    return status === undefined && read === m.read ? m : { ...m, status: status ?? m.status, read }
+  }
+
+  /**
+   * Opened message records → the messages as they stand now: outbound ones take their status
+   * from the recent messages or from their msgindex entries (one read for all), inbound ones
+   * their read flag from the read mark.
+   */
+  async resolve (list: StoredMessage[]): Promise<StoredMessage[]> {
+    const lookups: number[] = []
+    const out = list.map((m, i) => {
+      const known = this.recent.get(m.id)
+      if (known !== undefined && known.seq === m.seq && known.peer === m.peer) return known
+      if (m.direction === 'out') lookups.push(i)
+      return this.current(m, undefined)
+    })
+    if (lookups.length === 0) return out
+    const keys = lookups.map(i => this.ctx.keys.messageId((out[i] as StoredMessage).id))
+    const values = await this.ctx.subs.msgindex.getMany(keys)
+    lookups.forEach((i, k) => {
+      const m = out[i] as StoredMessage
+      const loc = this.locate(m.id, values[k])
+      if (loc === undefined || loc.p !== m.peer || loc.s !== m.seq) throw errors.STORE_CORRUPT(`message ${m.id} is not where msgindex says`)
+      out[i] = this.current(m, loc.st)
+    })
+    return out
   }
 
   private getSync (id: string): StoredMessage | undefined {
@@ -154,11 +206,11 @@ export class Messages {
     checkFingerprint(peer)
     const range = this.ctx.keys.messageRange(peer, checkSeqBound(opts.after, 'after'), checkSeqBound(opts.before, 'before'))
     const entries = await this.ctx.subs.messages.iterator({ ...range, reverse: true, limit: checkLimit(opts.limit) }).all()
-    return entries.map(([key, value]) => {
+    return await this.resolve(entries.map(([key, value]) => {
       const m = this.open(key, value)
       if (m.peer !== peer) throw errors.STORE_CORRUPT(`message ${key} belongs to another conversation`)
       return m
-    })
+    }))
   }
 
   /** Apply a status (monotonic, see advanceStatus); false when unknown id or nothing changed. */
@@ -180,7 +232,7 @@ export class Messages {
     if (next === m.status) return false
     const updated = { ...m, status: next }
     tx.messages.set(id, updated)
-    tx.ops.push(messageOp(this.ctx, updated))
+    tx.ops.push(locationOp(this.ctx, id, m.peer, m.seq, next))
     tx.after.push(() => { this.recent.set(updated) })
     return true
   }
@@ -190,52 +242,49 @@ export class Messages {
     return this.getSync(checkId(id))
   }
 
-  /** Mark inbound messages read (all, or those with seq ≤ upTo); returns the ids newly marked, oldest first. */
+  /**
+   * Mark inbound messages read (all, or those with seq ≤ upTo); returns the ids newly marked,
+   * oldest first. Moves the conversation's read mark: one record written, however many messages.
+   */
   async markRead (peer: string, upTo?: number): Promise<string[]> {
     checkFingerprint(peer)
     const before = checkSeqBound(upTo, 'upTo')
     return await this.ctx.queue.run(async () => {
-      const { subs, keys } = this.ctx
-      // the unread keys of a conversation are in no telling order: read them all, pick by seq
-      const entries = await subs.unread.iterator(keys.unreadRange(peer)).all()
-      const picked = entries
-        .map(([key, value]) => ({ key, seq: toSeq(openRecord(this.ctx.cipher, SUB.unread, key, value, `unread ${key}`), `unread ${key}`) }))
-        .filter((e) => before === undefined || e.seq <= before)
-        .sort((a, b) => a.seq - b.seq)
-      if (picked.length === 0) return []
-      const messageKeys = picked.map((e) => keys.message(peer, e.seq))
-      const values = await subs.messages.getMany(messageKeys)
-      const ops: Op[] = []
+      const conv = this.convSync(peer)
+      const mark = Math.min(before ?? conv.s, conv.s)
+      if (mark <= conv.w) return []
+      // the messages between the old mark and the new: those inbound and not yet read are newly read
+      const range = this.ctx.keys.messageRange(peer, conv.w, mark + 1)
       const ids: string[] = []
-      for (const [i, e] of picked.entries()) {
-        const value = values[i]
-        ops.push({ type: 'del', sublevel: subs.unread, key: e.key })
-        if (value === undefined) continue
-        const m = this.open(messageKeys[i] as string, value)
-        ops.push(messageOp(this.ctx, { ...m, read: true }))
-        ids.push(m.id)
+      if (conv.n > 0) {
+        for await (const [key, value] of this.ctx.subs.messages.iterator(range)) {
+          const m = this.open(key, value)
+          if (m.direction === 'in' && !m.read) ids.push(m.id)
+        }
       }
-      await commit(this.ctx.db, ops, this.ctx.sync)
+      const next: ConvState = { s: conv.s, w: mark, n: conv.n - ids.length }
+      if (next.n < 0) throw errors.STORE_CORRUPT(`conversation ${peer}: unread count below zero`)
+      await commit(this.ctx.db, [conversationOp(this.ctx, peer, next)], this.ctx.sync)
+      this.convs.set(peer, next)
       for (const id of ids) this.recent.delete(id) // now read: the next lookup reads the record anew
       return ids
     })
   }
 
-  /** Counts the unread index range: O(unread), not O(history). */
+  /** The conversation's unread count, kept in its record: O(1). */
   async unreadCount (peer: string): Promise<number> {
     checkFingerprint(peer)
-    const keys = await this.ctx.subs.unread.keys(this.ctx.keys.unreadRange(peer)).all()
-    return keys.length
+    return this.convSync(peer).n
   }
 
   /** Every conversation with its newest message and unread count, most recent first. */
   async conversations (): Promise<Conversation[]> {
     const out: Conversation[] = []
     for await (const [key, value] of this.ctx.subs.convs.iterator()) {
-      const { p: peer, s: seq } = toPeerSeq(openRecord(this.ctx.cipher, SUB.convs, key, value, `conversation ${key}`), `conversation ${key}`)
+      const { p: peer, s: seq, n } = toConv(openRecord(this.ctx.cipher, SUB.convs, key, value, `conversation ${key}`), `conversation ${key}`)
       const [last] = await this.history(peer, { limit: 1, before: seq + 1 })
       if (last === undefined) continue
-      out.push({ peer, lastMessage: last, unread: await this.unreadCount(peer) })
+      out.push({ peer, lastMessage: last, unread: n })
     }
     return out.sort((a, b) => b.lastMessage.receivedAt - a.lastMessage.receivedAt || (a.peer < b.peer ? -1 : 1))
   }

@@ -8,7 +8,7 @@ import {
   decodeBlockedV2, decodeContactV2, decodeConvV2, decodeMessageV2, decodeOutboxV2
 } from './legacy-v2.js'
 import type { BatchSink, MigrationContext } from './migrations.js'
-import { addMessageOps, blockedOp, contactOp, conversationOp, outboxOp } from './record-ops.js'
+import { addMessageOps, blockedOp, contactOp, conversationOp, outboxOp, unreadOpV3 } from './record-ops.js'
 
 /** Delete every v2 key of these sublevels. */
 async function deleteAll (ctx: MigrationContext, batch: BatchSink, names: Array<keyof MigrationContext['subs']>): Promise<void> {
@@ -21,14 +21,16 @@ async function messages (ctx: MigrationContext, puts: Op[]): Promise<void> {
   const lastSeq = new Map<string, number>()
   for await (const [key, value] of ctx.subs.messages.iterator()) {
     const { prefix: peer, seq } = parseSeqKey(key)
-    puts.push(...addMessageOps(ctx, decodeMessageV2(ctx.cipher, peer, seq, value)))
+    const m = decodeMessageV2(ctx.cipher, peer, seq, value)
+    puts.push(...addMessageOps(ctx, m)) // the v3 record and msgindex entry (v4 reads both as they are)
+    if (m.direction === 'in' && !m.read) puts.push(unreadOpV3(ctx, peer, seq))
     lastSeq.set(peer, Math.max(seq, lastSeq.get(peer) ?? 0))
   }
   // a v2 counter is ≥ every seq of its conversation: keep it, so seqs are never reused
   for await (const [peer, value] of ctx.subs.convs.iterator()) {
     lastSeq.set(peer, Math.max(decodeConvV2(peer, value), lastSeq.get(peer) ?? 0))
   }
-  for (const [peer, seq] of lastSeq) puts.push(conversationOp(ctx, peer, seq))
+  for (const [peer, seq] of lastSeq) puts.push(conversationOp(ctx, peer, { s: seq }))
 }
 
 async function others (ctx: MigrationContext, puts: Op[]): Promise<void> {

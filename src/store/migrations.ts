@@ -8,9 +8,10 @@ import { commit, type RawDb, type Sub, type Subs } from './db.js'
 import { META_KEY_CHECK, META_SCHEMA_VERSION, type KeyTags } from './key-layout.js'
 import { migrateV1toV2 } from './migrate-v1.js'
 import { migrateV2toV3 } from './migrate-v2.js'
+import { migrateV3toV4 } from './migrate-v3.js'
 
 /** The schema this code reads and writes. */
-export const SCHEMA_VERSION = 3
+export const SCHEMA_VERSION = 4
 
 /** Ops a migration adds to its batch; nothing is written until the runner commits. */
 export interface BatchSink {
@@ -25,7 +26,8 @@ export type Migration = (ctx: MigrationContext, batch: BatchSink) => Promise<voi
 /** MIGRATIONS[v] upgrades a store at version v to v + 1. */
 const MIGRATIONS: Record<number, Migration> = {
   1: migrateV1toV2,
-  2: migrateV2toV3
+  2: migrateV2toV3,
+  3: migrateV3toV4
 }
 
 async function readVersion (subs: Subs): Promise<number | undefined> {

@@ -4,9 +4,9 @@ import type { RecordCipher } from './crypt.js'
 import type { Op, Subs } from './db.js'
 import { SUB, type KeyTags } from './key-layout.js'
 import {
-  contactValue, FLOOR_INDEX, FLOOR_RECORD, messageValue, outboxValue, sealRecord, type PeerSeq, type SubName
+  contactValue, FLOOR_INDEX, FLOOR_RECORD, locationValue, messageValue, outboxValue, sealRecord, type ConvState, type SubName
 } from './records.js'
-import type { Contact, OutboxEntry, StoredMessage } from './types.js'
+import type { Contact, MessageStatus, OutboxEntry, StoredMessage } from './types.js'
 
 export interface OpsContext { subs: Subs, cipher: RecordCipher, keys: KeyTags }
 
@@ -14,21 +14,30 @@ function put (ctx: OpsContext, sub: keyof Subs & SubName, key: string, value: un
   return { type: 'put', sublevel: ctx.subs[sub], key, value: sealRecord(ctx.cipher, sub, key, value, floor) }
 }
 
-/** The message record alone (a status or read change rewrites only this). */
+/** The message record, written once when the message is added (its status and read flag as they were then). */
 export function messageOp (ctx: OpsContext, m: StoredMessage): Op {
   return put(ctx, SUB.messages, ctx.keys.message(m.peer, m.seq), messageValue(m), FLOOR_RECORD)
 }
 
-/** A new message: its record, its msgindex entry and, if inbound and unread, its unread entry. */
-export function addMessageOps (ctx: OpsContext, m: StoredMessage): Op[] {
-  const ops = [messageOp(ctx, m), put(ctx, SUB.msgindex, ctx.keys.messageId(m.id), { p: m.peer, s: m.seq } satisfies PeerSeq, FLOOR_INDEX)]
-  if (m.direction === 'in' && !m.read) ops.push(put(ctx, SUB.unread, ctx.keys.unread(m.peer, m.seq), { s: m.seq }, FLOOR_INDEX))
-  return ops
+/** msgindex: where message `id` lives and, after a change, its status (a status change writes only this). */
+export function locationOp (ctx: OpsContext, id: string, peer: string, seq: number, status?: MessageStatus): Op {
+  return put(ctx, SUB.msgindex, ctx.keys.messageId(id), locationValue(peer, seq, status), FLOOR_INDEX)
 }
 
-/** The conversation's peer and last assigned seq. */
-export function conversationOp (ctx: OpsContext, peer: string, lastSeq: number): Op {
-  return put(ctx, SUB.convs, ctx.keys.conversation(peer), { p: peer, s: lastSeq } satisfies PeerSeq, FLOOR_INDEX)
+/** A new message: its record and its msgindex entry. */
+export function addMessageOps (ctx: OpsContext, m: StoredMessage): Op[] {
+  return [messageOp(ctx, m), locationOp(ctx, m.id, m.peer, m.seq)]
+}
+
+/** Schema v3's unread entry of an inbound message not yet read (written by the v2 → v3 migration only). */
+export function unreadOpV3 (ctx: OpsContext, peer: string, seq: number): Op {
+  return put(ctx, SUB.unread, ctx.keys.unread(peer, seq), { s: seq }, FLOOR_INDEX)
+}
+
+/** The conversation's peer, last assigned seq and (since v4) read mark and unread count; v3's record has only `p` and `s`. */
+export function conversationOp (ctx: OpsContext, peer: string, c: Pick<ConvState, 's'> & Partial<ConvState>): Op {
+  const v = c.w === undefined ? { p: peer, s: c.s } : { p: peer, s: c.s, w: c.w, n: c.n }
+  return put(ctx, SUB.convs, ctx.keys.conversation(peer), v, FLOOR_INDEX)
 }
 
 export function contactOp (ctx: OpsContext, c: Contact): Op {

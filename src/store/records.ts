@@ -98,7 +98,37 @@ export function toPeerSeq (v: Partial<PeerSeq>, what: string): PeerSeq {
   return { p: v.p as string, s: v.s as number }
 }
 
-/** unread entry: `{ s }`, the seq of an unread inbound message */
+/** msgindex since v4: where an id lives and, once it changed after the message was added, its status (§Messages) */
+export interface Location { p: string, s: number, st?: MessageStatus }
+
+export function toLocation (v: Partial<PeerSeq> & { st?: unknown }, what: string): Location {
+  const loc: Location = toPeerSeq(v, what)
+  if (v.st !== undefined) {
+    const st = STATUSES[v.st as number]
+    need(st !== undefined, what, 'location')
+    loc.st = st
+  }
+  return loc
+}
+
+export function locationValue (peer: string, seq: number, status?: MessageStatus): { p: string, s: number, st?: number } {
+  return status === undefined ? { p: peer, s: seq } : { p: peer, s: seq, st: STATUSES.indexOf(status) }
+}
+
+/**
+ * convs since v4: the peer, the last seq assigned, the read mark `w` (every inbound message with
+ * seq ≤ w is read) and `n`, how many inbound messages above it are unread (§Messages). A v3
+ * record has neither (the v3 → v4 migration adds them).
+ */
+export interface ConvState { s: number, w: number, n: number }
+
+export function toConv (v: Partial<PeerSeq> & { w?: unknown, n?: unknown }, what: string): PeerSeq & ConvState {
+  const { p, s } = toPeerSeq(v, what)
+  need(typeof v.w === 'number' && typeof v.n === 'number', what, 'conversation')
+  return { p, s, w: v.w as number, n: v.n as number }
+}
+
+/** unread entry (schema v3 only): `{ s }`, the seq of an unread inbound message */
 export function toSeq (v: { s?: unknown }, what: string): number {
   need(typeof v.s === 'number', what, 'unread')
   return v.s as number

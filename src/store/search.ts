@@ -68,12 +68,13 @@ async function searchRange (
         if (fold(m.text).includes(needle)) found.push(m)
       }
       // one conversation read newest first: the first `limit` matches are the answer
-      if (reverse && found.length >= limit) return found.slice(0, limit)
+      if (reverse && found.length >= limit) return await messages.resolve(found.slice(0, limit))
       // all conversations: keep only the newest `limit` so memory stays bounded
       if (found.length > 4 * limit) found = found.sort(newestFirst).slice(0, limit)
     }
   } finally {
     await it.close()
   }
-  return reverse ? found.slice(0, limit) : found.sort(newestFirst).slice(0, limit)
+  // the records hold the status a message was added with: resolve the current one (§Messages)
+  return await messages.resolve(reverse ? found.slice(0, limit) : found.sort(newestFirst).slice(0, limit))
 }

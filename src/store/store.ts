@@ -90,7 +90,7 @@ export class Store {
   async listOutbox (opts?: OutboxListOptions): Promise<OutboxEntry[]> { return await this.outbox.list(opts) }
 
   /** Batches the store has written, how many were fsynced, and the writes they carried (group.ts). */
-  get writeCounts (): { batches: number, steps: number } { return { ...this.ctx.group.counts } }
+  get writeCounts (): { batches: number, steps: number, puts: number, dels: number, bytes: number, putsBySub: Record<string, number> } { const c = this.ctx.group.counts; return { ...c, putsBySub: { ...c.putsBySub } } }
 
   // ---- blocklist (§Blocklist) ----
   // ---- file transfers (proto-spec/files.md §5.1): opaque records, synced ----

@@ -27,7 +27,7 @@ t.test('plaintext bodies, names and payloads are not on disk', async (t) => {
   const a = await store.addMessage(msg('alice', { text: BODY }))
   const b = await store.addMessage(msg('alice', { text: BODY }))
   await store.putContact({ fingerprint: 'alice', name: NAME, verified: false, addedAt: 1 })
-  await store.putOutbox({ id: 'o1', peer: 'alice', payload: PAYLOAD, attempts: 0, nextAttemptAt: 1, createdAt: 1 })
+  await store.putOutbox({ id: 'outbox-entry-o1', peer: 'alice', payload: PAYLOAD, attempts: 0, nextAttemptAt: 1, createdAt: 1 })
   await store.close()
 
   const all = await readAll(dir)
@@ -40,7 +40,7 @@ t.test('plaintext bodies, names and payloads are not on disk', async (t) => {
   t.notSame(messages[0], messages[1], 'the same text seals differently (random nonce)')
   t.equal(messages[0]?.length, messages[1]?.length, 'and to the same length')
   t.not(a.message.id, b.message.id)
-  for (const id of [a.message.id, b.message.id, 'o1']) {
+  for (const id of [a.message.id, b.message.id, 'outbox-entry-o1']) {
     t.notOk(all.some(([k, v]) => includesBytes(v, utf8.encode(id)) || k.includes(id)), `id ${id} is in no key or value (proto-spec/storage.md §Keys)`)
   }
 })
