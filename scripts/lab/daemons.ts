@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { initProfile } from '../../src/app/profile.js'
 import { homePaths } from '../../src/config/home.js'
+import { setConfigValue } from '../../src/config/config.js'
 import { IpcClient } from '../../src/daemon/ipc-client.js'
 import { daemonPaths } from '../../src/daemon/paths.js'
 import { isProcessAlive, waitForExit } from '../../src/daemon/lock.js'
@@ -39,9 +40,10 @@ export async function waitUntil (cond: () => boolean | Promise<boolean>, timeout
 }
 
 /** A fresh home in a temp directory, as `dmess init --name <name>` makes it (cheap KDF); `remove` deletes it. */
-export async function makeHome (name: string): Promise<Home & { remove: () => Promise<void> }> {
+export async function makeHome (name: string, logLevel?: string): Promise<Home & { remove: () => Promise<void> }> {
   const home = await mkdtemp(join(tmpdir(), `dmess-lab-${name}-`))
   const p = await initProfile(homePaths(home), LAB_PASSPHRASE, { name, kdf: LAB_KDF })
+  if (logLevel !== undefined) await setConfigValue(homePaths(home).config, 'logLevel', logLevel)
   return { name, home, fingerprint: p.fingerprint, remove: async () => { await rm(home, { recursive: true, force: true }) } }
 }
 
@@ -163,6 +165,11 @@ export interface Pair {
    * within `timeoutMs`.
    */
   connect: (text: string, timeoutMs: number) => Promise<number | null>
+  /** The last connect's start, wall clock (Date.now(), the daemons' log timestamps' clock) */
+  lastStart: number
+  /** Alice's and Bob's daemon output so far (their logs: JSON lines on stderr) */
+  aliceLog: () => string
+  bobLog: () => string
   /** Alice's daemon stopped and replaced by a new user's in the same place, whom Bob adds: first contact again */
   freshAlice: () => Promise<void>
 }
@@ -179,10 +186,10 @@ function reachable (r: RecordView | null, topo: Topology): boolean {
  * record only), both joined through one `dmess bootstrap` in the internet namespace (their DHT
  * bootstrap and rendezvous), Bob's record readable; stops everything after, by PID.
  */
-export async function withPair<T> (lab: Lab, pair: PairName, fn: (p: Pair) => Promise<T>, step: (what: string) => void = () => {}): Promise<T> {
+export async function withPair<T> (lab: Lab, pair: PairName, fn: (p: Pair) => Promise<T>, step: (what: string) => void = () => {}, logLevel?: string): Promise<T> {
   const topo = await buildTopology(lab, pair)
   step('lab built')
-  const [alice, bob] = await Promise.all([makeHome('alice'), makeHome('bob')])
+  const [alice, bob] = await Promise.all([makeHome('alice', logLevel), makeHome('bob', logLevel)])
   const homesMade = [alice, bob]
   const procs: Proc[] = []
   const clients: IpcClient[] = []
@@ -206,10 +213,13 @@ export async function withPair<T> (lab: Lab, pair: PairName, fn: (p: Pair) => Pr
     const p: Pair = {
       topo, alice, bob, bootstrap, procs, aliceIpc, bobIpc, record: record!,
       connect: async (text, timeoutMs) => await firstMessage(p, text, timeoutMs),
+      lastStart: 0,
+      aliceLog: () => procs.find(x => x.child.spawnargs.includes(p.alice.home))?.log() ?? '',
+      bobLog: () => procs.find(x => x.child.spawnargs.includes(bob.home))?.log() ?? '',
       freshAlice: async () => {
         p.aliceIpc.close()
         await stop(procs.find(x => x.child.spawnargs.includes(p.alice.home))!.child)
-        const next = await makeHome('alice')
+        const next = await makeHome('alice', logLevel)
         homesMade.push(next)
         await startDaemon(topo.alice.ns, next, bootstrap, procs, ['--no-mdns'])
         p.alice = next
@@ -237,6 +247,7 @@ async function firstMessage (p: Pair, text: string, timeoutMs: number): Promise<
     if (ev.type === 'message' && ev.peer === p.alice.fingerprint && m?.direction === 'in' && m.text === text) resolve(performance.now())
   }
   await p.bobIpc.subscribe(['message'], onEvent)
+  p.lastStart = Date.now()
   const t0 = performance.now()
   await p.aliceIpc.call('contacts.add', { who: p.bob.fingerprint, name: 'bob' })
   await p.aliceIpc.call('messages.send', { contact: p.bob.fingerprint, text })

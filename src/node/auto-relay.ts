@@ -112,6 +112,7 @@ export class AutoRelay implements Component {
       return
     }
     if (this.#relayFirst(t, traversal)) {
+      this.o.log.debug({ peer: t.fingerprint, why: 'relay-first' }, 'relay allocation started')
       // a punch already running (the peer's offer crossed ours) gets the relay as a message of its own
       void this.#allocateFor(t, this.#candidates(t), offer => traversal.punch({ ...t, relay: offer }) || traversal.sendRelay(t, offer))
       return
@@ -122,6 +123,7 @@ export class AutoRelay implements Component {
       this.#race.delete(t.fingerprint)
       if (this.#stopped || this.#sessionWith(t.fingerprint) !== null || !traversal.puncher.active(t.fingerprint)) return
       if (this.#allocating.has(t.fingerprint) || this.#holds(t.fingerprint)) return // the give-up fallback, or the peer's offer, came first
+      this.o.log.debug({ peer: t.fingerprint, why: 'race' }, 'relay allocation started')
       void this.#allocateFor(t, this.#candidates(t), offer => traversal.sendRelay(t, offer))
     }))
   }
@@ -136,6 +138,7 @@ export class AutoRelay implements Component {
     const traversal = this.o.traversal()
     if (ev.reason !== 'no-path' || t === undefined || traversal === null || this.#stopped) return
     if (this.#sessionWith(ev.fingerprint) !== null || this.#allocating.has(ev.fingerprint) || this.#holds(ev.fingerprint)) return
+    this.o.log.debug({ peer: ev.fingerprint, why: 'gave-up' }, 'relay allocation started')
     void this.#allocateFor(t, this.#candidates(t), offer => traversal.sendRelay(t, offer))
   }
 
@@ -158,8 +161,10 @@ export class AutoRelay implements Component {
     }
     this.#deferred.delete(ev.fingerprint)
     this.#joining.add(ev.fingerprint)
+    this.o.log.debug({ peer: ev.fingerprint, relay: formatHostPort(ev.offer.relay) }, 'relay join started')
     client.join(ev.offer).then(path => {
       this.stats.joined++
+      this.o.log.debug({ peer: ev.fingerprint, relay: formatHostPort(ev.offer.relay) }, 'relay joined')
       const own = this.#ownPath(ev.fingerprint)
       // ours crossed the peer's and the peer's wins: ours goes unless a session already runs over it
       if (own !== null && this.#relayed(ev.fingerprint) !== own) { this.stats.tieBroken++; this.#release(own) }
@@ -247,6 +252,7 @@ export class AutoRelay implements Component {
         try {
           const { path, offer } = await client.allocate(c.address, ctl.signal)
           this.stats.allocated++
+          this.o.log.debug({ peer: t.fingerprint, relay: formatHostPort(c.address) }, 'relay allocated')
           // the peer's relay offer crossed ours and we joined it: one relay is enough (§7.6: the
           // smaller fingerprint's; a peer's offer that loses is deferred, never joined, above)
           if (!stranger && (this.#joining.has(t.fingerprint) || [...this.#held].some(h => h.fingerprint === t.fingerprint && !h.dial && h.path.state !== 'closed'))) {
@@ -303,12 +309,14 @@ export class AutoRelay implements Component {
     this.#armSweep()
     h.path.ready().then(() => {
       h.readyAt = this.o.scheduler.now()
+      this.o.log.debug({ peer: h.fingerprint, relay: formatHostPort(h.path.relay), dial: h.dial }, 'relay forwarding')
       if (h.dial) void this.#dial(h)
     }, () => { if (h.dial) this.#joinDeferred(h.fingerprint) }) // ours closed before the peer bound
   }
 
   async #dial (h: Held): Promise<void> {
     let session: Session
+    this.o.log.debug({ peer: h.fingerprint, relay: formatHostPort(h.path.relay) }, 'dial through the relay started')
     try {
       session = await this.o.endpoint().connect(h.path.address, { expectFingerprint: h.fingerprint, remoteStatic: h.dhPublic, timeoutMs: DIAL_TIMEOUT_MS })
     } catch (err) {
