@@ -23,10 +23,12 @@ import { waitUntil, withPair, type Pair, type PairName } from '../lab/daemons.js
 
 const RUNS = Number(process.env.RUNS ?? 5)
 const LIMIT_MS = Number(process.env.LIMIT_MS ?? 30_000)
+/** RENDEZVOUS=1: the daemons join one bootstrap node, and neither side learns its NAT kind (traversal.md §2) */
+const TWO_RENDEZVOUS = process.env.RENDEZVOUS !== '1'
 export const BENCH_PAIRS: readonly PairName[] = ['none-none', 'cone-cone', 'cone-symmetric', 'symmetric-symmetric', 'same-nat', 'double-nat']
 
 function emit (pair: PairName, times: number[], reason: string | null): void {
-  const params = { pair, runs: times.length, limitMs: LIMIT_MS, ...(reason === null ? {} : { reason }) }
+  const params = { pair, runs: times.length, limitMs: LIMIT_MS, rendezvous: TWO_RENDEZVOUS ? 2 : 1, ...(reason === null ? {} : { reason }) }
   if (reason !== null || times.length === 0) {
     console.log(JSON.stringify({ metric: 'lab_connect_ms', value: null, params }))
     return
@@ -110,7 +112,7 @@ async function measure (pair: PairName): Promise<void> {
         }
         times.push(ms)
       }
-    }, () => {}, 'debug')
+    }, () => {}, { logLevel: 'debug', twoRendezvous: TWO_RENDEZVOUS })
   }).catch((err: Error) => { reason = `the run failed: ${err.message.split('\n')[0] ?? ''}` })
   emit(pair, times, reason)
 }
