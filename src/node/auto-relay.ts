@@ -20,7 +20,7 @@ import { directlyReachable, type CandidateKind, type NatKind } from '../traversa
 
 /** How long one relay gets to allocate before the next is tried (a node that does not serve stays silent). */
 export const AUTO_RELAY_TIMEOUT_MS = 1_500
-/** A punch with no session this long after its offer races a relay (traversal.md §7.2). */
+/** A punch with no session this long after its offer (after its first birthday probes, if we spray) races a relay (traversal.md §7.2). */
 export const AUTO_RELAY_RACE_MS = 500
 /** While relayed, look the peer up and punch again this often (traversal.md §7.3). */
 export const AUTO_RELAY_REPUNCH_MS = 60_000
@@ -119,13 +119,22 @@ export class AutoRelay implements Component {
     }
     traversal.punch(t)
     this.#clearRace(t.fingerprint)
-    this.#race.set(t.fingerprint, this.o.scheduler.setTimer(AUTO_RELAY_RACE_MS, () => {
+    const race = (): void => {
       this.#race.delete(t.fingerprint)
       if (this.#stopped || this.#sessionWith(t.fingerprint) !== null || !traversal.puncher.active(t.fingerprint)) return
       if (this.#allocating.has(t.fingerprint) || this.#holds(t.fingerprint)) return // the give-up fallback, or the peer's offer, came first
+      // a birthday spray of ours (traversal.md §6.3) starts only once the symmetric side has
+      // opened its sockets and answered: it gets the head start from its first probes
+      const since = traversal.puncher.sprayingSince(t.fingerprint)
+      const left = since === null ? 0 : since + AUTO_RELAY_RACE_MS - this.o.scheduler.now()
+      if (left > 0) {
+        this.#race.set(t.fingerprint, this.o.scheduler.setTimer(left, race))
+        return
+      }
       this.o.log.debug({ peer: t.fingerprint, why: 'race' }, 'relay allocation started')
       void this.#allocateFor(t, this.#candidates(t), offer => traversal.sendRelay(t, offer))
-    }))
+    }
+    this.#race.set(t.fingerprint, this.o.scheduler.setTimer(AUTO_RELAY_RACE_MS, race))
   }
 
   /**
