@@ -2,7 +2,10 @@
 // per pair of topologies, from "Alice knows Bob's fingerprint" (both daemons running and
 // registered, Bob's record readable, Bob has Alice as a contact; Alice adds Bob over IPC) to Bob's
 // daemon emitting her first message: the DHT lookup, the punch or dial, the Noise IK handshake and
-// the message, in wall-clock ms. Median of RUNS runs, each with a new Alice (first contact again);
+// the message, in wall-clock ms. Two `dmess bootstrap` nodes at two public IPs are both daemons'
+// bootstrap and rendezvous, so each side knows its NAT kind before the connect, as a node with
+// several bootstrap nodes does (traversal.md §2: birthday punching, relay first); RENDEZVOUS=1
+// gives them one, and every NAT kind stays unknown. Median of RUNS runs, each with a new Alice (first contact again);
 // one JSON line per pair. A pair that does not connect within LIMIT_MS prints value null with the
 // reason, not a number: symmetric NATs need the relay fallback or birthday punching
 // (proto-spec/traversal.md §7), and this bench picks them up once they exist.
