@@ -2,29 +2,99 @@
 // per pair of topologies, from "Alice knows Bob's fingerprint" (both daemons running and
 // registered, Bob's record readable, Bob has Alice as a contact; Alice adds Bob over IPC) to Bob's
 // daemon emitting her first message: the DHT lookup, the punch or dial, the Noise IK handshake and
-// the message, in wall-clock ms. Median of RUNS runs, each with a new Alice (first contact again);
+// the message, in wall-clock ms. Two `dmess bootstrap` nodes at two public IPs are both daemons'
+// bootstrap and rendezvous, so each side knows its NAT kind before the connect, as a node with
+// several bootstrap nodes does (traversal.md §2: birthday punching, relay first); RENDEZVOUS=1
+// gives them one, and every NAT kind stays unknown. Median of RUNS runs, each with a new Alice (first contact again);
 // one JSON line per pair. A pair that does not connect within LIMIT_MS prints value null with the
 // reason, not a number: symmetric NATs need the relay fallback or birthday punching
 // (proto-spec/traversal.md §7), and this bench picks them up once they exist.
+// Before it, one `lab_connect_timeline` line per run: where the time went, from the daemons' own
+// debug log (both run at log level debug; the lines carry peers, addresses and counts, never a
+// key or a body): per step, the ms from the start at which Alice's (A) or Bob's (B) daemon first
+// logged it — the send, the DHT lookup (and its queries and hops), the punch (offer, answer,
+// first probe each way, the path), the relay (allocation, join, forwarding), the dial and the
+// Noise session, the envelope sent — and Bob's message event (B message). Steps logged more than
+// once are counted. The clock is the wall clock the logs stamp (ms resolution).
 // Root only (network namespaces); elsewhere each pair prints null with the reason. Needs `npm run build`.
 //   npx tsx scripts/bench/lab-connect.ts [pair ...]   (or: npm run bench -- lab-connect)
 import { pathToFileURL } from 'node:url'
 import { labUnavailableReason, withLab } from '../lab/netns.js'
 import { iptablesUnavailableReason } from '../lab/loss.js'
-import { withPair, type PairName } from '../lab/daemons.js'
+import { PayloadType } from '../../src/wire/constants.js'
+import { waitUntil, withPair, type Pair, type PairName } from '../lab/daemons.js'
 
 const RUNS = Number(process.env.RUNS ?? 5)
 const LIMIT_MS = Number(process.env.LIMIT_MS ?? 30_000)
+/** RENDEZVOUS=1: the daemons join one bootstrap node, and neither side learns its NAT kind (traversal.md §2) */
+const TWO_RENDEZVOUS = process.env.RENDEZVOUS !== '1'
 export const BENCH_PAIRS: readonly PairName[] = ['none-none', 'cone-cone', 'cone-symmetric', 'symmetric-symmetric', 'same-nat', 'double-nat']
 
 function emit (pair: PairName, times: number[], reason: string | null): void {
-  const params = { pair, runs: times.length, limitMs: LIMIT_MS, ...(reason === null ? {} : { reason }) }
+  const params = { pair, runs: times.length, limitMs: LIMIT_MS, rendezvous: TWO_RENDEZVOUS ? 2 : 1, ...(reason === null ? {} : { reason }) }
   if (reason !== null || times.length === 0) {
     console.log(JSON.stringify({ metric: 'lab_connect_ms', value: null, params }))
     return
   }
   const sorted = [...times].sort((a, b) => a - b)
   console.log(JSON.stringify({ metric: 'lab_connect_ms', value: sorted[Math.floor(sorted.length / 2)], unit: 'ms', params: { ...params, min: sorted[0], max: sorted[sorted.length - 1] } }))
+}
+
+/** The daemons' log lines that are steps of a connect (src/: messaging, traversal, auto-relay, DHT). */
+const STEPS = new Set([
+  'send requested', 'dht lookup started', 'dht presence lookup', 'dht lookup done', 'dht lookup failed',
+  'punch started', 'punch offer sent', 'punch offer received', 'punch answer sent', 'punch answer received',
+  'punch rendezvous does not know the peer', 'first probe sent', 'first probe heard', 'punch found a path', 'punch gave up',
+  'relay allocation started', 'relay allocated', 'relay did not allocate', 'relay join started', 'relay joined', 'relay forwarding',
+  'dial through the relay started', 'session through a relay', 'relayed session moved direct',
+  'dial started', 'dial failed', 'session up', 'outbox entry sent', 'envelope opened'
+])
+
+const PAYLOAD_NAMES: Record<number, string> = Object.fromEntries(Object.entries(PayloadType).map(([k, v]) => [v, k.toLowerCase()]))
+
+interface LogLine { time?: string, msg?: string, peer?: string | null, [k: string]: unknown }
+
+/** The steps in one daemon's log since `from` (chars), about `peer` (or about no peer in particular). */
+function steps (log: string, from: number, peer: string): Array<{ at: number, line: LogLine }> {
+  const out: Array<{ at: number, line: LogLine }> = []
+  for (const text of log.slice(from).split('\n')) {
+    if (!text.startsWith('{')) continue
+    let line: LogLine
+    try { line = JSON.parse(text) as LogLine } catch { continue }
+    if (line.msg === undefined || !STEPS.has(line.msg) || line.time === undefined) continue
+    if (typeof line.peer === 'string' && line.peer !== peer) continue
+    out.push({ at: Date.parse(line.time), line })
+  }
+  return out
+}
+
+/** One run's timeline: each step's first time (ms after the start), counts of repeated ones, the lookups' figures. */
+function timeline (p: Pair, marks: { alice: number, bob: number }, totalMs: number): Record<string, unknown> {
+  const t0 = p.lastStart
+  const at: Record<string, number> = {}
+  const counts: Record<string, number> = {}
+  const lookups: unknown[] = []
+  /** the NAT kinds Alice's punch started with: hers, and Bob's record's */
+  let nat: string | undefined
+  const all = [
+    ...steps(p.aliceLog(), marks.alice, p.bob.fingerprint).map(s => ({ ...s, who: 'A' })),
+    ...steps(p.bobLog(), marks.bob, p.alice.fingerprint).map(s => ({ ...s, who: 'B' }))
+  ].sort((a, b) => a.at - b.at)
+  for (const s of all) {
+    const detail = s.line.msg === 'relay allocation started' ? s.line.why : s.line.msg === 'envelope opened' || s.line.msg === 'outbox entry sent' ? PAYLOAD_NAMES[Number(s.line.type)] ?? s.line.type : undefined
+    const key = `${s.who} ${s.line.msg ?? ''}${detail === undefined ? '' : ` (${String(detail)})`}`
+    counts[key] = (counts[key] ?? 0) + 1
+    if (at[key] === undefined) at[key] = s.at - t0
+    if (s.line.msg === 'dht presence lookup') {
+      const { queried, responded, failed, hops, sent, ms, found } = s.line
+      lookups.push({ queried, responded, failed, hops, sent, ms, found })
+    }
+    if (s.line.msg === 'punch started' && s.who === 'A') nat = `${String(s.line.ours)}-${String(s.line.natKind)}`
+    if (s.line.msg === 'punch found a path' && s.who === 'A') at['A path rtt'] = Math.round(Number(s.line.rtt ?? NaN) * 10) / 10
+  }
+  at['B message'] = totalMs
+  const repeated = Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 1))
+  return { ...(nat === undefined ? {} : { nat }), steps: at, ...(Object.keys(repeated).length > 0 ? { repeated } : {}), lookups }
 }
 
 async function measure (pair: PairName): Promise<void> {
@@ -34,14 +104,18 @@ async function measure (pair: PairName): Promise<void> {
     await withPair(lab, pair, async p => {
       for (let i = 0; i < RUNS; i++) {
         if (i > 0) await p.freshAlice()
+        const marks = { alice: p.aliceLog().length, bob: p.bobLog().length }
         const ms = await p.connect(`hello ${i}`, LIMIT_MS)
+        // Alice's last step may still be in the pipe from her process: wait for it (bounded)
+        await waitUntil(() => p.aliceLog().includes('outbox entry sent', marks.alice), 2000, () => '').catch(() => {})
+        console.log(JSON.stringify({ metric: 'lab_connect_timeline', value: ms, unit: 'ms', params: { pair, run: i, ...timeline(p, marks, ms ?? NaN) } }))
         if (ms === null) {
           reason = `no message within ${LIMIT_MS} ms (Bob's record: NAT kind ${p.record.natKind}, ${p.record.rendezvous.length} rendezvous)`
           return
         }
         times.push(ms)
       }
-    })
+    }, () => {}, { logLevel: 'debug', twoRendezvous: TWO_RENDEZVOUS })
   }).catch((err: Error) => { reason = `the run failed: ${err.message.split('\n')[0] ?? ''}` })
   emit(pair, times, reason)
 }

@@ -11,11 +11,12 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { initProfile } from '../../src/app/profile.js'
 import { homePaths } from '../../src/config/home.js'
+import { setConfigValue } from '../../src/config/config.js'
 import { IpcClient } from '../../src/daemon/ipc-client.js'
 import { daemonPaths } from '../../src/daemon/paths.js'
 import { isProcessAlive, waitForExit } from '../../src/daemon/lock.js'
 import type { DaemonEvent } from '../../src/runtime/events.js'
-import { nsSpawn, type Lab } from './netns.js'
+import { addAddress, nsSpawn, type Lab } from './netns.js'
 import { addPublicHost, addSiteHost, createNatLab, type NatLab, type NatMode, type SiteSpec } from './nat.js'
 import { startMiniupnpd, type Miniupnpd } from './miniupnpd.js'
 
@@ -39,9 +40,10 @@ export async function waitUntil (cond: () => boolean | Promise<boolean>, timeout
 }
 
 /** A fresh home in a temp directory, as `dmess init --name <name>` makes it (cheap KDF); `remove` deletes it. */
-export async function makeHome (name: string): Promise<Home & { remove: () => Promise<void> }> {
+export async function makeHome (name: string, logLevel?: string): Promise<Home & { remove: () => Promise<void> }> {
   const home = await mkdtemp(join(tmpdir(), `dmess-lab-${name}-`))
   const p = await initProfile(homePaths(home), LAB_PASSPHRASE, { name, kdf: LAB_KDF })
+  if (logLevel !== undefined) await setConfigValue(homePaths(home).config, 'logLevel', logLevel)
   return { name, home, fingerprint: p.fingerprint, remove: async () => { await rm(home, { recursive: true, force: true }) } }
 }
 
@@ -163,8 +165,18 @@ export interface Pair {
    * within `timeoutMs`.
    */
   connect: (text: string, timeoutMs: number) => Promise<number | null>
+  /** The last connect's start, wall clock (Date.now(), the daemons' log timestamps' clock) */
+  lastStart: number
+  /** Alice's and Bob's daemon output so far (their logs: JSON lines on stderr) */
+  aliceLog: () => string
+  bobLog: () => string
   /** Alice's daemon stopped and replaced by a new user's in the same place, whom Bob adds: first contact again */
   freshAlice: () => Promise<void>
+}
+
+/** Is `who` behind a NAT whose kind two rendezvous tell (not a public host; not Bob behind a router that maps his port)? */
+function behindNat (pair: PairName, topo: Topology, who: 'alice' | 'bob'): boolean {
+  return pair !== 'none-none' && !(who === 'bob' && topo.upnp !== undefined)
 }
 
 /** A record that says how to reach its owner: a port mapping, a rendezvous entry, or no NAT (behind miniupnpd: the mapping). */
@@ -179,17 +191,40 @@ function reachable (r: RecordView | null, topo: Topology): boolean {
  * record only), both joined through one `dmess bootstrap` in the internet namespace (their DHT
  * bootstrap and rendezvous), Bob's record readable; stops everything after, by PID.
  */
-export async function withPair<T> (lab: Lab, pair: PairName, fn: (p: Pair) => Promise<T>, step: (what: string) => void = () => {}): Promise<T> {
+/** What withPair sets up besides its defaults. */
+export interface PairOptions {
+  /** the daemons' log level (default: the config's, info) */
+  logLevel?: string
+  /**
+   * A second `dmess bootstrap` at a second public IP of the internet namespace, which both daemons
+   * join too: two rendezvous at two IPs let each side learn its NAT kind (traversal.md §2), as a
+   * real node does from its several bootstrap nodes; Alice's own kind and Bob's record's are then
+   * known before a connect (birthday punching §6.3, relay first §7.1). Default: one.
+   */
+  twoRendezvous?: boolean
+}
+
+/** The second public address in the lab's internet namespace (PairOptions.twoRendezvous). */
+export const SECOND_PUBLIC = '198.18.0.2'
+
+/** NAT kinds a side learns from two rendezvous: known once both answered (the lab's NATs are never 'open'). */
+const KNOWN_NAT = new Set(['endpoint-independent', 'address-dependent'])
+
+export async function withPair<T> (lab: Lab, pair: PairName, fn: (p: Pair) => Promise<T>, step: (what: string) => void = () => {}, opts: PairOptions = {}): Promise<T> {
+  const { logLevel, twoRendezvous = false } = opts
   const topo = await buildTopology(lab, pair)
+  if (twoRendezvous) await addAddress(topo.net.inetNs, 'lo', `${SECOND_PUBLIC}/32`)
   step('lab built')
-  const [alice, bob] = await Promise.all([makeHome('alice'), makeHome('bob')])
+  const [alice, bob] = await Promise.all([makeHome('alice', logLevel), makeHome('bob', logLevel)])
   const homesMade = [alice, bob]
   const procs: Proc[] = []
   const clients: IpcClient[] = []
   try {
     const port = await startBootstrap(topo.net.inetNs, topo.net.publicAddress, procs)
     const bootstrap = `${topo.net.publicAddress}:${port}`
-    await Promise.all([startDaemon(topo.alice.ns, alice, bootstrap, procs, ['--no-mdns']), startDaemon(topo.bob.ns, bob, bootstrap, procs, ['--no-mdns'])])
+    // the daemons join both, so the two bootstrap nodes need not know each other
+    const flags = ['--no-mdns', ...(twoRendezvous ? ['--bootstrap', `${SECOND_PUBLIC}:${await startBootstrap(topo.net.inetNs, SECOND_PUBLIC, procs)}`] : [])]
+    await Promise.all([startDaemon(topo.alice.ns, alice, bootstrap, procs, flags), startDaemon(topo.bob.ns, bob, bootstrap, procs, flags)])
     step('bootstrap node and daemons running')
     const connect = async (h: Home): Promise<IpcClient> => { const c = await IpcClient.connect(daemonPaths(homePaths(h.home)).socket); clients.push(c); return c }
     const [aliceIpc, bobIpc] = [await connect(alice), await connect(bob)]
@@ -199,21 +234,34 @@ export async function withPair<T> (lab: Lab, pair: PairName, fn: (p: Pair) => Pr
     await waitUntil(async () => {
       const r = await aliceIpc.call('dht.lookup', { fingerprint: bob.fingerprint, timeoutMs: 5000 })
       record = r.record
-      return reachable(record, topo)
+      return reachable(record, topo) && (!twoRendezvous || !behindNat(pair, topo, 'bob') || KNOWN_NAT.has(record?.natKind ?? ''))
     }, 120_000, () => `Bob's record to show how to reach him: ${JSON.stringify(record)}`)
     step('Bob\'s record readable')
+    const aliceKnowsHerNat = async (ipc: IpcClient): Promise<void> => {
+      if (!twoRendezvous || !behindNat(pair, topo, 'alice')) return
+      let kind = ''
+      await waitUntil(async () => {
+        kind = (await ipc.call('status', {})).nat?.natKind ?? ''
+        return KNOWN_NAT.has(kind)
+      }, 60_000, () => `Alice's NAT kind from her two rendezvous (${kind})`)
+    }
+    await aliceKnowsHerNat(aliceIpc)
     await bobIpc.call('contacts.add', { who: alice.fingerprint, name: 'alice' })
     const p: Pair = {
       topo, alice, bob, bootstrap, procs, aliceIpc, bobIpc, record: record!,
       connect: async (text, timeoutMs) => await firstMessage(p, text, timeoutMs),
+      lastStart: 0,
+      aliceLog: () => procs.find(x => x.child.spawnargs.includes(p.alice.home))?.log() ?? '',
+      bobLog: () => procs.find(x => x.child.spawnargs.includes(bob.home))?.log() ?? '',
       freshAlice: async () => {
         p.aliceIpc.close()
         await stop(procs.find(x => x.child.spawnargs.includes(p.alice.home))!.child)
-        const next = await makeHome('alice')
+        const next = await makeHome('alice', logLevel)
         homesMade.push(next)
-        await startDaemon(topo.alice.ns, next, bootstrap, procs, ['--no-mdns'])
+        await startDaemon(topo.alice.ns, next, bootstrap, procs, flags)
         p.alice = next
         p.aliceIpc = await connect(next)
+        await aliceKnowsHerNat(p.aliceIpc)
         await bobIpc.call('contacts.add', { who: next.fingerprint, name: `alice-${homesMade.length}` })
       }
     }
@@ -237,6 +285,7 @@ async function firstMessage (p: Pair, text: string, timeoutMs: number): Promise<
     if (ev.type === 'message' && ev.peer === p.alice.fingerprint && m?.direction === 'in' && m.text === text) resolve(performance.now())
   }
   await p.bobIpc.subscribe(['message'], onEvent)
+  p.lastStart = Date.now()
   const t0 = performance.now()
   await p.aliceIpc.call('contacts.add', { who: p.bob.fingerprint, name: 'bob' })
   await p.aliceIpc.call('messages.send', { contact: p.bob.fingerprint, text })

@@ -19,7 +19,7 @@ import { startLookup, type LookupHandle, type LookupParams } from './lookup-run.
 import { Maintenance } from './maintenance.js'
 import { Publisher, type PublishResult } from './publisher.js'
 import { join, type JoinResult } from './join.js'
-import { findPresence } from './presence-lookup.js'
+import { findPresence, type PresenceLookupOptions } from './presence-lookup.js'
 import type { OpenedPresence } from './presence-seal.js'
 import type { LookupResult } from './lookup-run.js'
 import type { DhtSettings, NodeInternals, RequestHandlers } from './context.js'
@@ -233,7 +233,7 @@ export class DhtNode {
    * the adjacent period's (dht.md §5.1, §5.3); only a record that opens under the fingerprint and
    * carries the identity's certificate counts.
    */
-  async findPresence (fingerprint: string, opts: LookupOptions & { exhaustive?: boolean } = {}): Promise<OpenedPresence | null> {
+  async findPresence (fingerprint: string, opts: PresenceLookupOptions = {}): Promise<OpenedPresence | null> {
     return await findPresence(this, fingerprint, this.internals.scheduler.wallNow(), opts)
   }
 

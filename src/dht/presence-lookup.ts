@@ -22,13 +22,18 @@ export function lookupPeriods (now: number): number[] {
   return [p, firstHalf ? p - 1 : p + 1].filter(x => x >= 0)
 }
 
-export async function findPresence (node: ValueFinder, fingerprint: string, now: number, opts: LookupOptions & { exhaustive?: boolean } = {}): Promise<OpenedPresence | null> {
+/** `onLookup`: told of each period's lookup as it ends (its counts and duration, for the log). */
+export type PresenceLookupOptions = LookupOptions & { exhaustive?: boolean, onLookup?: (r: LookupResult, period: number) => void }
+
+export async function findPresence (node: ValueFinder, fingerprint: string, now: number, options: PresenceLookupOptions = {}): Promise<OpenedPresence | null> {
+  const { onLookup, ...opts } = options
   for (const period of lookupPeriods(now)) {
     // a record under this key that does not open (not the owner's: anyone who knows the
     // fingerprint can write there) is passed over and the lookup goes on
     const open = openedOnce(fingerprint, period)
     const accept = (r: VerifiedRecord): boolean => open(r) !== null
     const r = await node.findValue(presenceKey(fingerprint, period), { ...opts, accept })
+    onLookup?.(r, period)
     const found = r.record === null ? null : open(r.record)
     if (found !== null) return found
   }

@@ -27,6 +27,7 @@ export class MessagingActions {
     const c = await this.#contact(query)
     checkText(text)
     const id = this.svc.outbound.newId()
+    this.ctx.log.debug({ peer: c.fingerprint, id }, 'send requested')
     // registered before anything is sent, so no status change can be missed
     const waiting = wait === undefined ? undefined : this.svc.waiters.wait(id, wait, timeoutMs)
     const [result] = await this.#store(c.fingerprint, [text], [id])

@@ -184,6 +184,7 @@ export class Inbound {
     const r = this.#open(item)
     if (r !== null && this.gate.isBlocked(fp)) return this.#discard(fp, r)
     if (r === null) return null
+    this.ctx.log.debug({ peer: fp, type: r.type, queuedMs: this.ctx.now() - item.at }, 'envelope opened')
     const handled = this.#handle(fp, item, r)
     // the prekey ring remembers a session start (pqxdh.md §6) once the session is stored: until then the stored session answers a replay of it
     const started = r.started ?? null

@@ -292,7 +292,10 @@ export class Outbound {
       return
     }
     this.ctx.counters.envelopesOut++
-    Promise.resolve(frame).then(async f => { await link.send(f) }).then(
+    Promise.resolve(frame).then(async f => {
+      this.ctx.log.debug({ peer, id, type: cached.decoded.payload.type, attempt }, 'outbox entry sent')
+      await link.send(f)
+    }).then(
       () => { this.#onSent(id, peer, attempt, cached) },
       () => {
         this.ctx.counters.sendFailures++

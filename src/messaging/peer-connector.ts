@@ -188,6 +188,7 @@ export class PeerConnector {
       return
     }
     this.ctx.counters.lookupsStarted++
+    this.ctx.log.debug({ peer: fp }, 'dht lookup started')
     this.#lookups.start(fp)
   }
 
@@ -239,6 +240,7 @@ export class PeerConnector {
     const ctl = new AbortController()
     this.#dials.set(key, ctl)
     this.ctx.counters.dialsStarted++
+    this.ctx.log.debug({ to: formatHostPort(address), peer: expect, ik: expect !== null && remoteStatic !== null }, 'dial started')
     const opts = {
       signal: ctl.signal,
       timeoutMs: DIAL_TIMEOUT_MS,
@@ -265,6 +267,7 @@ export class PeerConnector {
     const existing = this.links.get(fp)
     if (existing !== undefined && existing.session === session && !existing.closed) return
     const link = new PeerLink(session, this.ctx.now, this.ctx.scheduler)
+    this.ctx.log.debug({ peer: fp, from: formatHostPort(session.remoteAddress) }, 'session up')
     this.links.set(fp, link)
     link.on('frame', bytes => { this.hooks.frame(link, bytes) })
     link.on('rekey', () => { this.hooks.rekey(link) })

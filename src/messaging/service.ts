@@ -34,7 +34,11 @@ import type { PendingRequest } from './requests.js'
 import type { PeerLink } from './link.js'
 import type { Address, PeerState } from './connections.js'
 
-/** The timer never fires sooner than this after the last run (a due item the cores cannot act on yet must not spin). */
+/**
+ * The timer never fires sooner than this after the last run (a due item the cores cannot act on
+ * yet must not spin). Work that falls due later than that (a punch found a path, a lookup ended,
+ * the outbox asks for a connection) runs at once: a dial waited up to this long on the timer.
+ */
 const MIN_TIMER_MS = 20
 /** The timer wakes at least this often while requests wait to expire (a timer cannot be armed 30 days ahead). */
 const MAX_TIMER_MS = 3600_000
@@ -94,6 +98,8 @@ export class MessagingService implements Component {
   #timer: TimerHandle | null = null
   #countsTimer: TimerHandle | null = null
   #timerAt = Infinity
+  /** when the timer last ran (MIN_TIMER_MS) */
+  #firedAt = -Infinity
   #unlisten: (() => void) | null = null
   #running = false
 
@@ -303,7 +309,8 @@ export class MessagingService implements Component {
     if (at === Infinity || at >= this.#timerAt) return
     if (this.#timer !== null) this.ctx.scheduler.clearTimer(this.#timer)
     this.#timerAt = at
-    this.#timer = this.ctx.scheduler.setTimer(Math.max(MIN_TIMER_MS, at - this.ctx.now()), () => { this.#fire() })
+    const now = this.ctx.now()
+    this.#timer = this.ctx.scheduler.setTimer(Math.max(0, at - now, this.#firedAt + MIN_TIMER_MS - now), () => { this.#fire() })
   }
 
   #fire (): void {
@@ -311,6 +318,7 @@ export class MessagingService implements Component {
     this.#timerAt = Infinity
     if (!this.#running) return
     const now = this.ctx.now()
+    this.#firedAt = now
     for (const fp of this.typing.expire(now)) this.ctx.events.emit({ type: 'typing', peer: fp, typing: false })
     this.outbound.tick(now)
     this.network.tick(now)

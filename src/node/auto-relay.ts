@@ -20,7 +20,7 @@ import { directlyReachable, type CandidateKind, type NatKind } from '../traversa
 
 /** How long one relay gets to allocate before the next is tried (a node that does not serve stays silent). */
 export const AUTO_RELAY_TIMEOUT_MS = 1_500
-/** A punch with no session this long after its offer races a relay (traversal.md §7.2). */
+/** A punch with no session this long after its offer (after its first birthday probes, if we spray) races a relay (traversal.md §7.2). */
 export const AUTO_RELAY_RACE_MS = 500
 /** While relayed, look the peer up and punch again this often (traversal.md §7.3). */
 export const AUTO_RELAY_REPUNCH_MS = 60_000
@@ -112,18 +112,29 @@ export class AutoRelay implements Component {
       return
     }
     if (this.#relayFirst(t, traversal)) {
+      this.o.log.debug({ peer: t.fingerprint, why: 'relay-first' }, 'relay allocation started')
       // a punch already running (the peer's offer crossed ours) gets the relay as a message of its own
       void this.#allocateFor(t, this.#candidates(t), offer => traversal.punch({ ...t, relay: offer }) || traversal.sendRelay(t, offer))
       return
     }
     traversal.punch(t)
     this.#clearRace(t.fingerprint)
-    this.#race.set(t.fingerprint, this.o.scheduler.setTimer(AUTO_RELAY_RACE_MS, () => {
+    const race = (): void => {
       this.#race.delete(t.fingerprint)
       if (this.#stopped || this.#sessionWith(t.fingerprint) !== null || !traversal.puncher.active(t.fingerprint)) return
       if (this.#allocating.has(t.fingerprint) || this.#holds(t.fingerprint)) return // the give-up fallback, or the peer's offer, came first
+      // a birthday spray of ours (traversal.md §6.3) starts only once the symmetric side has
+      // opened its sockets and answered: it gets the head start from its first probes
+      const since = traversal.puncher.sprayingSince(t.fingerprint)
+      const left = since === null ? 0 : since + AUTO_RELAY_RACE_MS - this.o.scheduler.now()
+      if (left > 0) {
+        this.#race.set(t.fingerprint, this.o.scheduler.setTimer(left, race))
+        return
+      }
+      this.o.log.debug({ peer: t.fingerprint, why: 'race' }, 'relay allocation started')
       void this.#allocateFor(t, this.#candidates(t), offer => traversal.sendRelay(t, offer))
-    }))
+    }
+    this.#race.set(t.fingerprint, this.o.scheduler.setTimer(AUTO_RELAY_RACE_MS, race))
   }
 
   /**
@@ -136,6 +147,7 @@ export class AutoRelay implements Component {
     const traversal = this.o.traversal()
     if (ev.reason !== 'no-path' || t === undefined || traversal === null || this.#stopped) return
     if (this.#sessionWith(ev.fingerprint) !== null || this.#allocating.has(ev.fingerprint) || this.#holds(ev.fingerprint)) return
+    this.o.log.debug({ peer: ev.fingerprint, why: 'gave-up' }, 'relay allocation started')
     void this.#allocateFor(t, this.#candidates(t), offer => traversal.sendRelay(t, offer))
   }
 
@@ -158,8 +170,10 @@ export class AutoRelay implements Component {
     }
     this.#deferred.delete(ev.fingerprint)
     this.#joining.add(ev.fingerprint)
+    this.o.log.debug({ peer: ev.fingerprint, relay: formatHostPort(ev.offer.relay) }, 'relay join started')
     client.join(ev.offer).then(path => {
       this.stats.joined++
+      this.o.log.debug({ peer: ev.fingerprint, relay: formatHostPort(ev.offer.relay) }, 'relay joined')
       const own = this.#ownPath(ev.fingerprint)
       // ours crossed the peer's and the peer's wins: ours goes unless a session already runs over it
       if (own !== null && this.#relayed(ev.fingerprint) !== own) { this.stats.tieBroken++; this.#release(own) }
@@ -247,6 +261,7 @@ export class AutoRelay implements Component {
         try {
           const { path, offer } = await client.allocate(c.address, ctl.signal)
           this.stats.allocated++
+          this.o.log.debug({ peer: t.fingerprint, relay: formatHostPort(c.address) }, 'relay allocated')
           // the peer's relay offer crossed ours and we joined it: one relay is enough (§7.6: the
           // smaller fingerprint's; a peer's offer that loses is deferred, never joined, above)
           if (!stranger && (this.#joining.has(t.fingerprint) || [...this.#held].some(h => h.fingerprint === t.fingerprint && !h.dial && h.path.state !== 'closed'))) {
@@ -303,12 +318,14 @@ export class AutoRelay implements Component {
     this.#armSweep()
     h.path.ready().then(() => {
       h.readyAt = this.o.scheduler.now()
+      this.o.log.debug({ peer: h.fingerprint, relay: formatHostPort(h.path.relay), dial: h.dial }, 'relay forwarding')
       if (h.dial) void this.#dial(h)
     }, () => { if (h.dial) this.#joinDeferred(h.fingerprint) }) // ours closed before the peer bound
   }
 
   async #dial (h: Held): Promise<void> {
     let session: Session
+    this.o.log.debug({ peer: h.fingerprint, relay: formatHostPort(h.path.relay) }, 'dial through the relay started')
     try {
       session = await this.o.endpoint().connect(h.path.address, { expectFingerprint: h.fingerprint, remoteStatic: h.dhPublic, timeoutMs: DIAL_TIMEOUT_MS })
     } catch (err) {

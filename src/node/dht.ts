@@ -16,6 +16,7 @@ import type { DatagramTransport } from '../io/datagram.js'
 import type { TimerHandle } from '../io/scheduler.js'
 import type { World } from '../io/world.js'
 import { DhtNode, type DhtNodeOptions } from '../dht/node.js'
+import type { LookupResult } from '../dht/lookup-run.js'
 import type { PresenceRecord, RecordAddress } from '../dht/records.js'
 import { sealPresenceRecord, fitRecord, type OpenedPresence } from '../dht/presence-seal.js'
 import type { RecordTraversal } from '../traversal/service.js'
@@ -329,7 +330,11 @@ export class DhtComponent implements Component {
   /** The presence of `fingerprint` as the network has it (opened and certified), or null. */
   async lookup (fingerprint: string, signal?: AbortSignal): Promise<FoundRecord | null> {
     if (this.node === null || !this.node.running) return null
-    const found = await this.node.findPresence(fingerprint, { signal })
+    const debug = this.opts.log.isLevelEnabled('debug')
+    const onLookup = (r: LookupResult, period: number): void => {
+      this.opts.log.debug({ peer: fingerprint, period, found: r.record !== null, queried: r.queried, responded: r.responded, failed: r.failed, hops: r.hops, sent: r.sent, ms: Math.round(r.durationMs), aborted: r.aborted }, 'dht presence lookup')
+    }
+    const found = await this.node.findPresence(fingerprint, { signal, ...(debug ? { onLookup } : {}) })
     if (found === null) return null
     const bound = this.opts.endpoint().address
     return { ...found, scope: { loopback: isLoopbackHost(bound.host), localNetworks: localNetworks(bound) } }

@@ -71,7 +71,8 @@ export class TraversalComponent implements Component {
       },
       onRelay: this.o.onRelay,
       onStranger: this.o.onStranger,
-      onChange: () => { this.o.dht.republish() }
+      onChange: () => { this.o.dht.republish() },
+      ...(this.o.log.isLevelEnabled('debug') ? { trace: (step: string, fields: Record<string, unknown>) => { this.o.log.debug(fields, step) } } : {})
     })
     this.service.start()
   }

@@ -87,9 +87,13 @@ export class Spray {
   nextAt: number
   readonly #ports: PortDraw
 
+  /** when the first probes were due (the caller's `now` clock) */
+  readonly startedAt: number
+
   constructor (readonly ip: string, random: (n: number) => Uint8Array, now: number) {
     this.#ports = new PortDraw(random)
     this.nextAt = now
+    this.startedAt = now
   }
 
   get active (): boolean { return this.nextAt !== Infinity }

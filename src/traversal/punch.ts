@@ -72,6 +72,18 @@ export class Puncher {
     return false
   }
 
+  /**
+   * When the birthday spray of our running attempt toward `fingerprint` began (on the `now`
+   * clock), if we are its cone side and it is still spraying; else null.
+   */
+  sprayingSince (fingerprint: string): number | null {
+    for (const a of this.#attempts.values()) {
+      const spray = a.bday?.spray
+      if (a.fingerprint === fingerprint && !a.done && spray != null && spray.active) return spray.startedAt
+    }
+    return null
+  }
+
   /** Start punching toward `t` (an offer through its first rendezvous; probes to its record's candidates at once). */
   start (t: PunchTarget, now: number): Outgoing[] {
     if (this.active(t.fingerprint) || t.rendezvous.length === 0) return []

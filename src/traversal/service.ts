@@ -60,7 +60,15 @@ export interface TraversalOptions {
   onStranger?: (offer: StrangerOffer) => void
   /** what the presence record should say changed: republish it */
   onChange?: () => void
+  /**
+   * The steps of our punches as they happen, for a debug log: an offer or answer sent or
+   * received, and per punch the first probe sent and the first heard (no keys, no contents).
+   */
+  trace?: (step: string, fields: Record<string, unknown>) => void
 }
+
+/** Punch ids whose first probe sent and first heard were traced: the newest this many. */
+const TRACED_PROBES = 64
 
 /** What the presence record carries for traversal (dht.md §5.2). */
 export interface RecordTraversal {
@@ -84,6 +92,7 @@ export class TraversalService {
   #nextMaintain = 0
   #version = -1
   #socket: TraversalSocket | null = null
+  readonly #traced = new Set<string>()
 
   constructor (private readonly o: TraversalOptions) {
     const random = (n: number): Uint8Array => o.random.bytes(n)
@@ -148,6 +157,7 @@ export class TraversalService {
   punch (target: PunchTarget): boolean {
     if (this.#socket === null || this.puncher.active(target.fingerprint)) return false
     const now = this.o.scheduler.now()
+    this.o.trace?.('punch started', { peer: target.fingerprint, natKind: target.natKind, ours: this.natKind(), candidates: target.candidates.length, rendezvous: target.rendezvous.length, relay: target.relay !== undefined })
     this.#send(this.puncher.start(target, now))
     this.#commands()
     this.#arm()
@@ -204,6 +214,7 @@ export class TraversalService {
       return
     }
     this.counters.received++
+    if (this.o.trace !== undefined) this.#trace('in', m.type, bytes, src)
     const now = this.o.scheduler.now()
     switch (m.type) {
       case TraversalType.REGISTER: case TraversalType.PUNCH_REQUEST: case TraversalType.PUNCH_REPLY:
@@ -233,8 +244,31 @@ export class TraversalService {
       const to = peerAddressOf(o.to)
       if (to === null) continue
       const via = 'via' in o ? o.via : undefined
+      if (this.o.trace !== undefined) this.#trace('out', o.bytes[1] ?? 0, o.bytes, o.to)
       if (via === undefined) socket.sendDatagram(to, o.bytes)
       else this.#sides.get(via.attempt)?.sockets[via.slot]?.send(to, o.bytes)
+    }
+  }
+
+  /** The punch steps for `trace`: each offer and answer, and per punch id its first probe each way. */
+  #trace (dir: 'in' | 'out', type: number, bytes: Uint8Array, peer: string): void {
+    const trace = this.o.trace
+    if (trace === undefined) return
+    switch (type) {
+      case TraversalType.PUNCH_REQUEST: if (dir === 'out') trace('punch offer sent', { to: peer }); return
+      case TraversalType.PUNCH_FORWARD: if (dir === 'in') trace('punch offer received', { from: peer }); return
+      case TraversalType.PUNCH_REPLY: if (dir === 'out') trace('punch answer sent', { to: peer }); return
+      case TraversalType.PUNCH_ANSWER: trace('punch answer received', { from: peer }); return
+      case TraversalType.PUNCH_UNKNOWN: trace('punch rendezvous does not know the peer', { from: peer }); return
+      case TraversalType.PROBE: case TraversalType.PROBE_ACK: {
+        const m = decodeTraversal(bytes)
+        if (m === null || (m.type !== TraversalType.PROBE && m.type !== TraversalType.PROBE_ACK)) return
+        const key = `${dir}:${Buffer.from(m.punchId).toString('hex')}`
+        if (this.#traced.has(key)) return
+        this.#traced.add(key)
+        if (this.#traced.size > 2 * TRACED_PROBES) this.#traced.delete(this.#traced.values().next().value!)
+        trace(dir === 'out' ? 'first probe sent' : 'first probe heard', { [dir === 'out' ? 'to' : 'from']: peer, ack: m.type === TraversalType.PROBE_ACK, round: m.round })
+      }
     }
   }
 

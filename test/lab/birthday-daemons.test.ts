@@ -73,8 +73,8 @@ if (labReady(t, 'the birthday punching lab', iptablesUnavailableReason)) {
         const cliAt = Date.now()
         await dmess(alice, ['peers', '--json'])
         const cliMs = Date.now() - cliAt
-        // a relay may win the first race (traversal.md §7.2: it is offered after 500 ms, and a
-        // birthday punch takes ~0.6 s at the median); the punch goes on and moves the session
+        // a relay may win the first race (traversal.md §7.2: it is offered 500 ms after the spray
+        // began, and one spray in five needs longer); the punch goes on and moves the session
         // direct (§7.3), which is what this test is about
         const { peers, back } = await waitForDirect(alice, bob)
         step('direct')

@@ -25,13 +25,15 @@ class FakePath extends EventEmitter {
   close (): void { if (this.state !== 'closed') { this.state = 'closed'; this.emit('closed') } }
 }
 
-interface Rig { relay: AutoRelay, clock: SimClock, log: string[], paths: FakePath[] }
+interface Rig { relay: AutoRelay, clock: SimClock, log: string[], paths: FakePath[], spray: { since: number | null } }
 
 function rig (ours: NatKind, answering: (host: string) => boolean = () => true): Rig {
   const clock = new SimClock()
   const scheduler = simScheduler(clock)
   const log: string[] = []
   const paths: FakePath[] = []
+  /** when our birthday spray toward bob began (the simulated clock), if one runs */
+  const spray: { since: number | null } = { since: null }
   const client = {
     allocate: async (relay: { host: string, port: number }, signal?: AbortSignal) => {
       log.push(`allocate ${relay.host}`)
@@ -55,7 +57,7 @@ function rig (ours: NatKind, answering: (host: string) => boolean = () => true):
     sendRelay: (_t: unknown, offer: RelayOffer) => { log.push(`relay-message ${offer.relay.host}`); return true },
     natKind: () => ours,
     candidates: () => [],
-    puncher: { active: () => true },
+    puncher: { active: () => true, sprayingSince: () => spray.since },
     registrar: { entries: () => [{ address: '198.51.100.9:7000' }] },
     answerWithRelay: () => { log.push('answer-stranger') },
     connected: () => {}
@@ -70,7 +72,7 @@ function rig (ours: NatKind, answering: (host: string) => boolean = () => true):
     bootstrap: [{ host: '198.51.100.1', port: 7000 }],
     adopt: () => { log.push('adopt') }
   })
-  return { relay, clock, log, paths }
+  return { relay, clock, log, paths, spray }
 }
 
 const target = (natKind: NatKind): PunchTarget => ({
@@ -108,6 +110,17 @@ t.test('otherwise: punch at once, race a relay after AUTO_RELAY_RACE_MS; a silen
   r.relay.punch(target('address-dependent'))
   await run(r, 50)
   t.equal(r.log.filter(l => l.startsWith('allocate')).length, 2, 'a refused relay is skipped for a while: no new allocation there')
+})
+
+t.test('a birthday spray of ours gets the race\'s head start from its first probe, not from the offer (traversal.md §7.2)', async t => {
+  const r = rig('endpoint-independent')
+  r.relay.punch(target('address-dependent'))
+  await run(r, 300)
+  r.spray.since = r.clock.now // the symmetric side answered now, and the spray began
+  await run(r, AUTO_RELAY_RACE_MS - 300 + 50)
+  t.same(r.log, ['punch'], 'no relay at AUTO_RELAY_RACE_MS after the offer while the spray is younger than that')
+  await run(r, 300)
+  t.same(r.log, ['punch', 'allocate 198.51.100.7', 'relay-message 198.51.100.7'], 'the race starts AUTO_RELAY_RACE_MS after the spray began')
 })
 
 t.test('a punch that gives up with no relay set up falls back to one; a peer\'s relay offer is joined instead of racing our own', async t => {
