@@ -142,7 +142,9 @@ function rawKeyObject (prefix: Buffer, raw: Uint8Array, isPrivate: boolean): Key
 // as does every PQXDH start and prekey load. Node 20 requires the JWK's `x` to be a string but
 // builds a private key from `d` alone (lib/internal/crypto/keys.js, getKeyObjectHandleFromJwk), so
 // `x` is a placeholder: nothing reads it, and the public half is always derived from the imported
-// key (publicOf). Should a later Node check `x` against `d`, the DER route takes over.
+// key (publicOf). Should a later Node check `x` against `d`, the DER route takes over. A wrong
+// `x` can never be used with `d` (an Ed25519 signature made with a public key not its own would
+// leak the secret): OpenSSL's raw private-key constructor takes no public key and derives it.
 const KEY_BASE64URL_CHARS = 43 // ceil(32 * 8 / 6), unpadded (RFC 8037 §2)
 const JWK_X_PLACEHOLDER = 'A'.repeat(KEY_BASE64URL_CHARS)
 
