@@ -104,16 +104,22 @@ export default class Bootstrap extends BaseCommand {
       onStun: (bytes, from) => { stun?.receive(bytes, from) }
     })
     stun = new StunService({ send: (to, bytes) => { dht.sendDatagram(to, bytes) }, scheduler: realScheduler, random: osRandom(), serve: () => true })
+    // Listening for the stop signals before saying 'listening': whoever reads that line may signal
+    // at once, and a SIGINT before the handler is in place would kill the node unclean.
+    const stopSignal = new Promise<NodeJS.Signals>(resolve => {
+      process.once('SIGINT', resolve)
+      process.once('SIGTERM', resolve)
+    })
     line('listening', { address: dht.address, nodeId: idToHex(dht.node.id), testnet: flags.testnet })
     if (join.length > 0) {
       const r = await dht.node.bootstrap(join)
       line('joined', { reached: r.reached, of: join.length, routingTable: r.contacts })
     }
-    await this.#serve(dht, holder.relay!, stun, intervalS * 1000)
+    await this.#serve(dht, holder.relay!, stun, intervalS * 1000, stopSignal)
   }
 
   // Stats every interval; the first SIGINT/SIGTERM stops the node and closes the socket.
-  async #serve (dht: StandaloneDht, relay: RelayService, stun: StunService, intervalMs: number): Promise<void> {
+  async #serve (dht: StandaloneDht, relay: RelayService, stun: StunService, intervalMs: number, stopSignal: Promise<NodeJS.Signals>): Promise<void> {
     let last = { at: Date.now(), answered: 0 }
     const tick = (): void => {
       const s = dht.node.stats()
@@ -123,10 +129,7 @@ export default class Bootstrap extends BaseCommand {
       last = { at: now, answered: s.requestsAnswered }
     }
     const timer = setInterval(tick, intervalMs)
-    const signal = await new Promise<NodeJS.Signals>(resolve => {
-      process.once('SIGINT', resolve)
-      process.once('SIGTERM', resolve)
-    })
+    const signal = await stopSignal
     clearInterval(timer)
     const s = dht.node.stats()
     const r = relay.stats()
