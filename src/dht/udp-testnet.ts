@@ -5,6 +5,7 @@
 import { StandaloneDht } from './standalone.js'
 import type { DhtNodeOptions } from './node.js'
 import { LOOPBACK_SETTINGS } from './loopback.js'
+import { K } from './constants.js'
 
 export interface TestnetOptions {
   host?: string
@@ -38,6 +39,10 @@ export async function createTestnet (n: number, opts: TestnetOptions = {}): Prom
       while (next < nodes.length) await nodes[next++]!.node.bootstrap(bootstrap)
     }
     await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 20) }, worker))
+    // A join whose queries timed out (a busy machine answers late) leaves its node with a short
+    // table; a node refreshes its buckets in time (dht.md §6.3), a testnet at once: a second join each.
+    const k = nodeOpts.k ?? K
+    for (const s of nodes) if (s.node.table.size < Math.min(k, n - 1)) await s.node.bootstrap(bootstrap.filter(a => a !== s.address))
     return { nodes, bootstrap, destroy }
   } catch (err) {
     await destroy()
