@@ -29,8 +29,6 @@ export const REQUEST_BATCH = 8
 export const WRITE_BACKLOG = 64
 /** DATA bytes a sender keeps unacknowledged in a link's channel (files.md §3.3) */
 export const FILE_INFLIGHT_BYTES = 512 * 1024
-/** of which at most this many not yet sent: what a chat message written now queues behind besides the bytes on the wire (files.md §3.3) */
-export const FILE_UNSENT_BYTES = 128 * 1024
 /** bytes of chunks a sender reads from its source at once, when that many are queued in a row: what the channel holds (FILE_INFLIGHT_BYTES) */
 export const READ_AHEAD_BYTES = 512 * 1024
 /** chunks queued per transfer at the sender (files.md §5.4) */
@@ -715,7 +713,7 @@ export class FileService implements Component {
     return out
   }
 
-  /** Writes queued chunks while the link's channel holds less than FILE_INFLIGHT_BYTES, and less than FILE_UNSENT_BYTES not yet sent (files.md §3.3). */
+  /** Writes queued chunks while the link's channel holds less than FILE_INFLIGHT_BYTES (files.md §3.3). */
   #pump (t: Transfer): void {
     const out = this.#out.get(t.id)
     if (out === undefined || out.pumping || out.tree === null || t.state !== 'active') return
@@ -724,7 +722,7 @@ export class FileService implements Component {
     out.pumping = true
     const tree = out.tree
     const run = async (): Promise<void> => {
-      while (!out.closed && out.queue.length > 0 && t.state === 'active' && !link.closed && roomFor(link)) {
+      while (!out.closed && out.queue.length > 0 && t.state === 'active' && !link.closed && link.rs.sendBufferedBytes < FILE_INFLIGHT_BYTES) {
         const index = out.queue.shift() as number
         out.queued.delete(index)
         let data = await this.#readChunk(t, out, index)
@@ -745,7 +743,7 @@ export class FileService implements Component {
       out.pumping = false
       if (out.closed) { void this.#dropSource(out); return }
       if (out.queue.length === 0 || link.closed || t.state !== 'active') return
-      if (roomFor(link)) { this.#pump(t); return }
+      if (link.rs.sendBufferedBytes < FILE_INFLIGHT_BYTES) { this.#pump(t); return }
       // the channel tells of acknowledgements only when it is flushed or on the link's 50 ms check:
       // look again soon, so the window refills as the peer acknowledges rather than in bursts
       if (out.poll === null) out.poll = this.opts.scheduler.setTimer(PUMP_POLL_MS, () => { out.poll = null; this.#pump(t) })
@@ -906,13 +904,4 @@ function idBytes (hex: string): Uint8Array { return Uint8Array.from(Buffer.from(
 function reasonCode (reason: string | undefined): number {
   for (const [code, name] of Object.entries(CANCEL_REASON_NAMES)) if (reason === name) return Number(code)
   return CancelReason.IO
-}
-
-/**
- * Room in the link's channel for more DATA (files.md §3.3): under FILE_INFLIGHT_BYTES written and
- * not yet acknowledged, and under FILE_UNSENT_BYTES of them not yet sent. The second bound is
- * what a chat message written now can queue behind while the congestion window holds DATA back.
- */
-function roomFor (link: PeerLink): boolean {
-  return link.rs.sendBufferedBytes < FILE_INFLIGHT_BYTES && link.rs.unsentBytes < FILE_UNSENT_BYTES
 }

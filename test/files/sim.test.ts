@@ -12,7 +12,7 @@ import type { TransferJson } from '../../src/files/transfer.js'
 import type { NodeFileOptions } from '../../src/node/node.js'
 import { testnet, receipted, received } from '../node/helpers.js'
 import { testRng } from '../helpers/seed.js'
-import { FILE_INFLIGHT_BYTES, FILE_UNSENT_BYTES, SYNC_EVERY_CHUNKS, SYNC_EVERY_MS } from '../../src/files/service.js'
+import { FILE_INFLIGHT_BYTES, SYNC_EVERY_CHUNKS, SYNC_EVERY_MS } from '../../src/files/service.js'
 
 const CHUNK = 32768
 
@@ -272,15 +272,14 @@ t.test('chat goes on during a transfer, queued behind a bounded amount of file d
   }
   t.comment(JSON.stringify({ idleMs: idle, during }))
   t.ok((transfer(bob, id)?.bytesDone ?? 0) < chunks * CHUNK, 'delivered while the file was still arriving')
-  // files.md §3.3: a chunk is written only while the channel holds less than the bounds, so at
-  // most one DATA frame (a chunk, its proof and headers) beyond each
+  // files.md §3.3: a chunk is written only while the channel holds less than FILE_INFLIGHT_BYTES,
+  // so at most one DATA frame (a chunk, its proof and headers) beyond it
   const frame = CHUNK + 1024
   t.ok(during.every(d => d.ahead < FILE_INFLIGHT_BYTES + frame), `file bytes unacknowledged ahead of each message under ${FILE_INFLIGHT_BYTES} + one frame`)
-  t.ok(during.every(d => d.unsent < FILE_UNSENT_BYTES + frame), `file bytes not yet sent ahead of each message under ${FILE_UNSENT_BYTES} + one frame (was up to 461,223 without that bound)`)
   // once slow start has opened the window (the first messages), chat is as quick as idle; the
-  // first waits a few round trips of slow start at most (60 ms without the unsent bound)
+  // first waits behind what the window still holds back (up to ~460 KiB not yet sent: 60 ms)
   t.ok(during.slice(3).every(d => d.ms <= 2 * idle), `messages after the first three within 2x idle (${idle} ms)`)
-  t.ok(during.every(d => d.ms <= 4 * idle), `every message within 4x idle (${idle} ms)`)
+  t.ok(during.every(d => d.ms <= 6 * idle), `every message within 6x idle (${idle} ms)`)
   await net.until(() => stateOf(bob, id) === 'done', 600_000, 'then the file done')
 })
 
