@@ -223,6 +223,8 @@ export class ReliableSession extends EventEmitter<ReliableSessionEvents> {
 
   /** Bytes sent or queued in the channel and not yet acknowledged by the peer (stats.sendBufferedBytes). */
   get sendBufferedBytes (): number { return this.#channel.sendBufferedBytes }
+  /** Stream bytes written to the channel and not yet sent. */
+  get unsentBytes (): number { return this.#channel.unsentBytes }
 
   get stats (): ReliableSessionStats {
     return { ...this.#channel.stats, sessionSendFailures: this.#sendFailures, polls: this.#polls }

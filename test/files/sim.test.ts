@@ -3,15 +3,16 @@
 // for byte; a corrupted chunk is refused and fetched again; a receiver killed mid-transfer
 // resumes from what it had synced; a sender killed mid-transfer is asked only for what is missing;
 // strangers cannot push; big offers wait for the user; a full disk stops the transfer on both
-// sides and it resumes once space is freed; chat goes on during a transfer.
+// sides and it resumes once space is freed; chat goes on during a transfer, behind a bounded amount
+// of file data.
 import t, { type Test } from 'tap'
 import { type TestNode } from '../../src/node/testnet.js'
 import { MemoryFileDisk } from '../../src/files/disk-memory.js'
 import type { TransferJson } from '../../src/files/transfer.js'
 import type { NodeFileOptions } from '../../src/node/node.js'
-import { testnet, receipted } from '../node/helpers.js'
+import { testnet, receipted, received } from '../node/helpers.js'
 import { testRng } from '../helpers/seed.js'
-import { SYNC_EVERY_CHUNKS, SYNC_EVERY_MS } from '../../src/files/service.js'
+import { FILE_INFLIGHT_BYTES, SYNC_EVERY_CHUNKS, SYNC_EVERY_MS } from '../../src/files/service.js'
 
 const CHUNK = 32768
 
@@ -244,15 +245,41 @@ t.test('ended transfers are forgotten beyond transfersKeep and after transfersKe
   t.equal([...bDisk.files.keys()].filter(p => p.includes('/downloads/k')).length, 4, 'the files stay')
 })
 
-t.test('chat goes on during a transfer', async t => {
+t.test('chat goes on during a transfer, queued behind a bounded amount of file data', async t => {
   const rng = testRng(t, 0xc4a7)
   const { net, alice, bob, aDisk } = await pair(t, 77)
-  aDisk.files.set('/src/c', bytesOf(rng, 60 * CHUNK))
+  const aLink = alice.messaging.network.link(bob.fingerprint)
+  if (aLink === undefined) throw new Error('no link from alice to bob')
+  const now = (): number => net.sim?.now ?? 0
+  // simulated ms from the send to the message at bob, and the file bytes in alice's channel ahead of it
+  const chat = async (text: string): Promise<{ ms: number, ahead: number, unsent: number }> => {
+    const ahead = aLink.rs.sendBufferedBytes
+    const unsent = aLink.rs.unsentBytes
+    const t0 = now()
+    await net.drive(alice.actions.send(bob.fingerprint, text))
+    await net.until(() => received(bob, text), 60_000, `"${text}" at bob`)
+    return { ms: now() - t0, ahead, unsent }
+  }
+  let idle = 0
+  for (let i = 0; i < 3; i++) idle = Math.max(idle, (await chat(`idle ${i}`)).ms)
+  const chunks = 120
+  aDisk.files.set('/src/c', bytesOf(rng, chunks * CHUNK))
   const { id } = await net.drive(alice.files.send(bob.fingerprint, '/src/c'))
-  await net.until(() => (transfer(bob, id)?.bytesDone ?? 0) > 5 * CHUNK, 300_000, 'the transfer under way')
-  const m = await net.drive(alice.actions.send(bob.fingerprint, 'still there?'))
-  await net.until(() => receipted(alice, m.id), 60_000, 'the chat message delivered')
-  t.ok((transfer(bob, id)?.bytesDone ?? 0) < 60 * CHUNK, 'delivered while the file was still arriving')
+  const during: Array<{ ms: number, ahead: number, unsent: number }> = []
+  for (let i = 0; i < 8; i++) {
+    await net.until(() => (transfer(bob, id)?.bytesDone ?? 0) > (5 + 10 * i) * CHUNK, 300_000, 'the transfer under way')
+    during.push(await chat(`during ${i}`))
+  }
+  t.comment(JSON.stringify({ idleMs: idle, during }))
+  t.ok((transfer(bob, id)?.bytesDone ?? 0) < chunks * CHUNK, 'delivered while the file was still arriving')
+  // files.md §3.3: a chunk is written only while the channel holds less than FILE_INFLIGHT_BYTES,
+  // so at most one DATA frame (a chunk, its proof and headers) beyond it
+  const frame = CHUNK + 1024
+  t.ok(during.every(d => d.ahead < FILE_INFLIGHT_BYTES + frame), `file bytes unacknowledged ahead of each message under ${FILE_INFLIGHT_BYTES} + one frame`)
+  // once slow start has opened the window (the first messages), chat is as quick as idle; the
+  // first waits behind what the window still holds back (up to ~460 KiB not yet sent: 60 ms)
+  t.ok(during.slice(3).every(d => d.ms <= 2 * idle), `messages after the first three within 2x idle (${idle} ms)`)
+  t.ok(during.every(d => d.ms <= 6 * idle), `every message within 6x idle (${idle} ms)`)
   await net.until(() => stateOf(bob, id) === 'done', 600_000, 'then the file done')
 })
 

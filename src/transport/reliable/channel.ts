@@ -40,6 +40,8 @@ export interface ReliableStats {
   /** Flow-control limit the peer last advertised (stream offset). */
   peerLimit: number
   packetsSent: number
+  /** Packets sent with an ACK and nothing the peer must acknowledge (pure acknowledgements). */
+  ackOnlyPackets: number
   packetsReceived: number
   bytesSent: number
   /** Packets that carried at least one retransmitted byte, and those bytes. */
@@ -64,7 +66,7 @@ export interface ReliableStats {
   pmtuBlackHoles: number
 }
 
-type Counters = Pick<ReliableStats, 'packetsSent' | 'packetsReceived' | 'bytesSent' | 'retransmits' |
+type Counters = Pick<ReliableStats, 'packetsSent' | 'ackOnlyPackets' | 'packetsReceived' | 'bytesSent' | 'retransmits' |
 'retransmittedBytes' | 'lostPackets' | 'rtoCount' | 'congestionEvents' | 'droppedMalformed' | 'duplicatePackets'>
 
 export class ReliableChannel {
@@ -91,7 +93,7 @@ export class ReliableChannel {
   #lastElicitingSentAt: number
   #failure: string | null = null
   readonly #c: Counters = {
-    packetsSent: 0, packetsReceived: 0, bytesSent: 0, retransmits: 0, retransmittedBytes: 0,
+    packetsSent: 0, ackOnlyPackets: 0, packetsReceived: 0, bytesSent: 0, retransmits: 0, retransmittedBytes: 0,
     lostPackets: 0, rtoCount: 0, congestionEvents: 0, droppedMalformed: 0, duplicatePackets: 0
   }
 
@@ -195,6 +197,8 @@ export class ReliableChannel {
 
   /** Stream bytes written and not yet acknowledged (stats.sendBufferedBytes, without building stats). */
   get sendBufferedBytes (): number { return this.#tx.buffered }
+  /** Stream bytes written and never yet sent: what a message written now waits behind besides the bytes in flight. */
+  get unsentBytes (): number { return this.#tx.writeOffset - this.#tx.sentOffset }
   get pmtuState (): ReliableStats['pmtuState'] { return this.#pmtu.state }
 
   get stats (): ReliableStats {
@@ -401,6 +405,7 @@ export class ReliableChannel {
     this.#c.packetsSent++
     this.#c.bytesSent += bytes.length
     if (withAck) this.#acks.onAckSent()
+    if (!eliciting) this.#c.ackOnlyPackets++
     if (eliciting) {
       const cwndLimited = (this.#sent.bytesInFlight + bytes.length) * 2 >= this.#cc.cwnd
       this.#sent.add({ pn, sentAt: now, size: bytes.length, data, cwndLimited, live: true })
