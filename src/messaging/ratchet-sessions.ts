@@ -118,6 +118,8 @@ export class RatchetSessions {
     const now = this.ctx.now()
     if (this.book === null || now - (this.#recovered.get(fp) ?? -Infinity) < RECOVER_EVERY_MS) return
     this.#recovered.set(fp, now)
+    // a start of ours is pending already (from the bundle we kept): announce that one
+    if (this.book.startPending(fp)) { announce(); return }
     this.exchange.forget(fp)
     this.exchange.fetch(link, BUNDLE_GATE_MS).then(bundle => {
       const started = this.book?.start(fp, bundle, this.ctx.now())
