@@ -75,6 +75,25 @@ export class SessionBook {
     return s !== undefined && s.ours && !s.confirmed && s.state.cks !== null
   }
 
+  /** The initial message of the start we send on while the peer has not answered it, else null. */
+  pendingInitial (peer: string): Uint8Array | null {
+    return this.startPending(peer) ? this.#peers.get(peer)!.list[0]!.initial : null
+  }
+
+  /**
+   * Drops the start we send on, unanswered (the peer may no longer hold the prekey it used); the
+   * peer's record to store, or null when there was none to drop. Older sessions stay.
+   */
+  dropPendingStart (peer: string): SessionWrite | null {
+    const p = this.#peers.get(peer)
+    if (p === undefined || !this.startPending(peer)) return null
+    const [gone, ...rest] = p.list
+    this.#records.retire(peer, gone!.state)
+    const next = { list: rest }
+    this.#peers.set(peer, next)
+    return this.#write(peer, next)
+  }
+
   /** Forget a peer's sessions (contact removed). */
   forget (peer: string): void {
     this.#records.settle(peer) // records still to be written are encoded before their states are wiped

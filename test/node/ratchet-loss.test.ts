@@ -2,7 +2,11 @@
 // notice to both users, and nothing the user sent is silently dropped.
 import t from 'tap'
 import { type TestNode } from '../../src/node/testnet.js'
+import { PREKEY_GRACE_MS } from '../../src/pqxdh/index.js'
 import { conversation, receipted, testnet } from './helpers.js'
+
+const HOUR = 3_600_000
+const DAY = 24 * HOUR
 
 const reset = (n: TestNode, peer: TestNode): boolean => n.seen.some(e => e.type === 'contact' && e.action === 'session-reset' && (e.contact as { fingerprint?: string }).fingerprint === peer.fingerprint)
 
@@ -30,4 +34,46 @@ t.test('only the session record lost (the bundle kept): both users told, a new s
   t.not(now, old, 'they talk on a new session')
   t.equal(bob2.messaging.sessions.activeBase(alice.fingerprint), now, 'the same one on both sides')
   t.same((await conversation(bob2, alice)).filter(m => m.direction === 'in').map(m => m.text), ['before', 'after the loss 1', 'after the loss 2', 'after the loss 3'], 'nothing dropped, nothing twice')
+})
+
+t.test('a session start older than the peer keeps its prekeys is not sent again: the session starts again from the current bundle', async t => {
+  for (const away of ['10 days', '23 days'] as const) {
+    const late = away === '23 days'
+    const net = await testnet(t, 3, 62, { prekeys: true })
+    // Alice's fingerprint sorts first: a start of Bob's does not replace her own (envelope.md §8.3)
+    const [alice, bob] = (net.nodes.slice(1) as TestNode[]).sort((x, y) => x.fingerprint < y.fingerprint ? -1 : 1) as [TestNode, TestNode]
+    const sim = net.sim!
+    const t0 = sim.now
+    /** simulated time to `ms` after the start, while every node is stopped (event by event, then a jump) */
+    const runTo = async (ms: number): Promise<void> => {
+      for (const n of net.nodes) await n.stop()
+      for (let n = 0; sim.now < t0 + ms && n < 100_000; n++) {
+        sim.clock.run({ until: t0 + ms, maxEvents: 1 })
+        await new Promise(resolve => setImmediate(resolve))
+      }
+    }
+    await net.befriend(alice, bob)
+    await net.until(() => alice.messaging.prekeyExchange.cached(bob.fingerprint) !== undefined, 120_000, "Alice holds Bob's bundle")
+    await net.drive(net.stop(bob.index))
+    // Bob is away: Alice's first message starts a session from his bundle and waits in her outbox
+    const m = await net.drive(alice.actions.send(bob.fingerprint, 'sent while you were away'))
+    const first = alice.messaging.sessions.activeBase(bob.fingerprint)
+    t.ok(first !== null, `${away}: Alice started a session`)
+    // Bob's restarts retire the pair Alice used (day 8) and, past 22 days, delete it (PREKEY_GRACE_MS later)
+    await runTo(8 * DAY)
+    await net.drive(net.restart(bob.index))
+    await runTo(late ? 8 * DAY + PREKEY_GRACE_MS + HOUR : 10 * DAY)
+    const bob2 = await net.drive(net.restart(bob.index))
+    t.equal(bob2.prekeys!.ring.sets.some(s => s.id === 1), !late, `${away}: Bob ${late ? 'no longer holds' : 'still holds'} the pair Alice started from`)
+    const alice2 = await net.drive(net.restart(alice.index))
+    await net.until(() => receipted(alice2, m.id), 300_000, 'delivered')
+    t.equal(bob2.messaging.ctx.counters.rejected['v2-bad-initial'], undefined, `${away}: Bob refused no start`)
+    t.equal(alice2.messaging.ctx.counters.staleStarts, late ? 1 : 0, `${away}: ${late ? 'the start Bob could no longer open was dropped, not sent again' : 'the start was kept'}`)
+    const now = alice2.messaging.sessions.activeBase(bob.fingerprint)
+    if (late) t.ok(now !== null && now !== first, `${away}: Alice started a new session from Bob's current bundle`)
+    else t.equal(now, first, `${away}: on the session she started`)
+    t.equal(bob2.messaging.sessions.activeBase(alice.fingerprint), now, `${away}: both talk on it`)
+    t.same((await conversation(bob2, alice2)).filter(x => x.direction === 'in').map(x => x.text), ['sent while you were away'], `${away}: the message arrived once`)
+    await net.destroy()
+  }
 })
