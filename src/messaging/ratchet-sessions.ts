@@ -101,6 +101,22 @@ export class RatchetSessions {
     }
   }
 
+  /**
+   * The contact was removed (the store deleted its sessions and bundle with it, storage.md
+   * §Contacts): forget them in memory too, so that added again it starts a new session.
+   */
+  forget (fp: string): void {
+    if (this.book === null) return
+    this.book.forget(fp)
+    this.exchange.drop(fp)
+    this.#asked.delete(fp)
+    this.#recovered.delete(fp)
+    // a ratchet step of the peer's that was in flight during the removal may have landed after it
+    this.ctx.store().removeSession(fp).catch((err: unknown) => {
+      this.ctx.log.warn({ peer: fp, err: (err as Error).message }, 'removed contact\'s session record not deleted')
+    })
+  }
+
   /** We hold a session with `fp` (it may write v2 to us). */
   holds (fp: string): boolean { return this.book?.has(fp) ?? false }
 
