@@ -248,8 +248,12 @@ export class Inbound {
     }
     if (!this.ctx.contacts.has(fp) && !this.hooks.sessions.holds(fp)) {
       // a contact the user removed, writing on a session deleted with it (storage.md §Contacts):
-      // a new session from its bundle (§8.6) lets what it re-sends be held as a request, as v1's is
-      if (decodeEnvelopeV2(item.envelope)?.initial === null) this.hooks.sessionLost(item.link)
+      // a new session from its bundle (§8.6) lets what it re-sends be held as a request, as v1's
+      // is. Only for a peer we have a conversation with: a stranger gets no session, no record.
+      if (decodeEnvelopeV2(item.envelope)?.initial === null) {
+        const link = item.link
+        this.ctx.store().lastSeq(fp).then(seq => { if (seq > 0 && !link.closed) this.hooks.sessionLost(link) }, () => {})
+      }
       return reject('v2-from-stranger')
     }
     const r = this.hooks.sessions.open(fp, item.envelope)
