@@ -37,6 +37,8 @@ export interface MessagingCounters {
   ratchetOut: number
   ratchetIn: number
   sessionResets: number
+  /** unanswered session starts of ours dropped as too old for the peer's prekeys (envelope.md §8.3) */
+  staleStarts: number
   /** links closed for lack of acknowledgement progress (a restarted or vanished peer) */
   linkStalls: number
   sessionsRefused: number
@@ -51,7 +53,7 @@ export interface MessagingCounters {
 export function newCounters (): MessagingCounters {
   return {
     framesIn: 0, blocked: 0, discarded: 0, rateLimited: 0, queueFull: 0, malformed: 0, rejected: {}, textIn: 0, duplicates: 0,
-    held: 0, requestsDropped: 0, receiptsIn: 0, ignored: 0, envelopesOut: 0, sendFailures: 0, ratchetOut: 0, ratchetIn: 0, sessionResets: 0, linkStalls: 0,
+    held: 0, requestsDropped: 0, receiptsIn: 0, ignored: 0, envelopesOut: 0, sendFailures: 0, ratchetOut: 0, ratchetIn: 0, sessionResets: 0, staleStarts: 0, linkStalls: 0,
     sessionsRefused: 0, dialsStarted: 0, dialsFailed: 0, lookupsStarted: 0, lookupsFound: 0, listenerErrors: 0
   }
 }

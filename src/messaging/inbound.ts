@@ -7,6 +7,7 @@
 import { ENVELOPE_V2, PayloadType } from '../wire/constants.js'
 import { openEnvelope, type OpenResult } from '../wire/seal.js'
 import type { Envelope } from '../wire/envelope.js'
+import { decodeEnvelopeV2 } from '../wire/envelope-v2.js'
 import type { SessionWrite } from '../store/index.js'
 import type { Response } from '../pqxdh/index.js'
 import type { RatchetSessions } from './ratchet-sessions.js'
@@ -246,7 +247,16 @@ export class Inbound {
       c.rejected[reason] = (c.rejected[reason] ?? 0) + 1
       return null
     }
-    if (!this.ctx.contacts.has(fp) && !this.hooks.sessions.holds(fp)) return reject('v2-from-stranger')
+    if (!this.ctx.contacts.has(fp) && !this.hooks.sessions.holds(fp)) {
+      // a contact the user removed, writing on a session deleted with it (storage.md §Contacts):
+      // a new session from its bundle (§8.6) lets what it re-sends be held as a request, as v1's
+      // is. Only for a peer we have a conversation with: a stranger gets no session, no record.
+      if (decodeEnvelopeV2(item.envelope)?.initial === null) {
+        const link = item.link
+        this.ctx.store().lastSeq(fp).then(seq => { if (seq > 0 && !link.closed) this.hooks.sessionLost(link) }, () => {})
+      }
+      return reject('v2-from-stranger')
+    }
     const r = this.hooks.sessions.open(fp, item.envelope)
     if (r.ok) {
       c.ratchetIn++

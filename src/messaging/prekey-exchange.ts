@@ -63,8 +63,11 @@ export class PrekeyExchange {
       link.send(encodePrekeyBundleFrame(this.ours())).catch(() => {}) // the link closed: the asker asks again
       return
     }
-    // we ask contacts only; a stranger's bundle would be a store record per identity it cares to make
-    if (!this.ctx.contacts.has(link.fingerprint)) return
+    // we ask contacts, and a contact the user removed that writes on a session deleted with it
+    // (envelope.md §8.6): a bundle we did not ask for is taken from contacts only, and only a
+    // contact's is stored (a stranger's would be a record per identity it cares to make)
+    const contact = this.ctx.contacts.has(link.fingerprint)
+    if (!contact && !this.#waiters.has(link.fingerprint)) return
     const opened = openBundle(frame.bundle, link.fingerprint, this.ctx.now())
     if (!opened.ok) {
       this.ctx.counters.malformed++
@@ -74,9 +77,11 @@ export class PrekeyExchange {
     const bundle = frame.bundle.slice()
     const receivedAt = this.ctx.now()
     this.#cache.set(link.fingerprint, { bundle, receivedAt })
-    this.ctx.store().putBundle({ peer: link.fingerprint, bundle, receivedAt }).catch((err: unknown) => {
-      this.ctx.log.warn({ peer: link.fingerprint, err: (err as Error).message }, 'prekey bundle not stored') // kept in memory: only a restart loses it
-    })
+    if (contact) {
+      this.ctx.store().putBundle({ peer: link.fingerprint, bundle, receivedAt }).catch((err: unknown) => {
+        this.ctx.log.warn({ peer: link.fingerprint, err: (err as Error).message }, 'prekey bundle not stored') // kept in memory: only a restart loses it
+      })
+    }
     const waiting = this.#waiters.get(link.fingerprint) ?? []
     this.#waiters.delete(link.fingerprint)
     for (const w of waiting) w(bundle)
@@ -92,6 +97,9 @@ export class PrekeyExchange {
     const c = this.#cache.get(fp)
     return c !== undefined && this.ctx.now() - c.receivedAt < BUNDLE_REFRESH_MS
   }
+
+  /** Drops a peer's bundle from memory only (the contact was removed: the store deleted it with the contact). */
+  drop (fp: string): void { this.#cache.delete(fp) }
 
   /** Drops a peer's bundle (it did not start a session: ask again). */
   forget (fp: string): void {

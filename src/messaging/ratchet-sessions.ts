@@ -5,7 +5,7 @@
 // src/session-crypto; this adds the store, the prekey exchange and the clock.
 import { publicRandomBytes, randomBytes, sha256, XCHACHA_NONCE_BYTES } from '../crypto/primitives.js'
 import { SessionBook, type OpenV2Result, type SealedV2 } from '../session-crypto/index.js'
-import type { PqxdhResult, Response } from '../pqxdh/index.js'
+import { BUNDLE_MAX_AGE_MS, decodeBundle, decodeInitialMessage, type PqxdhResult, type Response } from '../pqxdh/index.js'
 import type { TypedPayload } from '../wire/payloads.js'
 import type { MessagingContext } from './context.js'
 import type { PrekeyExchange } from './prekey-exchange.js'
@@ -60,6 +60,7 @@ export class RatchetSessions {
    */
   gate (link: PeerLink): Promise<void> | null {
     const fp = link.fingerprint
+    this.#dropStaleStart(fp)
     // a cached bundle a week old is asked for again (pqxdh.md §8); meanwhile it still starts a session
     if (this.book === null || this.book.activeBase(fp) !== null || this.exchange.fresh(fp) || !this.ctx.contacts.has(fp)) return null
     const pending = this.#pending.get(fp)
@@ -72,6 +73,48 @@ export class RatchetSessions {
     }).finally(() => { if (this.#pending.get(fp)?.link === link) this.#pending.delete(fp) })
     this.#pending.set(fp, { link, done })
     return done
+  }
+
+  /**
+   * envelope.md §8.3: a start of ours the peer has not answered is sent only while the bundle it
+   * came from would still be accepted (BUNDLE_MAX_AGE_MS, pqxdh.md §3.4), so the peer still holds
+   * its prekey (kept PREKEY_ROTATE_MS + PREKEY_GRACE_MS from its making, §5.1). Past that, or when
+   * we no longer hold that bundle, the start is dropped (and the bundle); the outbox entries sealed
+   * on it are sealed again on a session started from the peer's current bundle.
+   */
+  #dropStaleStart (fp: string): void {
+    const initial = this.book?.pendingInitial(fp) ?? null
+    if (initial === null) return
+    const im = decodeInitialMessage(initial)
+    const cached = this.exchange.cached(fp)
+    const b = cached === undefined ? null : decodeBundle(cached.bundle)
+    const bundle = b?.ok === true ? b.value : null
+    if (im.ok && bundle !== null && bundle.prekeyId === im.value.prekeyId && this.ctx.now() - bundle.createdS * 1000 <= BUNDLE_MAX_AGE_MS) return
+    const write = this.book!.dropPendingStart(fp)
+    this.exchange.forget(fp)
+    this.ctx.counters.staleStarts++
+    this.ctx.log.info({ peer: fp }, 'our unanswered session start is older than the peer keeps its prekeys: starting again from its current bundle')
+    if (write !== null) {
+      this.ctx.store().putSession(write).catch((err: unknown) => {
+        this.ctx.log.warn({ peer: fp, err: (err as Error).message }, 'session record not stored') // the start is dropped again at the next link-up
+      })
+    }
+  }
+
+  /**
+   * The contact was removed (the store deleted its sessions and bundle with it, storage.md
+   * §Contacts): forget them in memory too, so that added again it starts a new session.
+   */
+  forget (fp: string): void {
+    if (this.book === null) return
+    this.book.forget(fp)
+    this.exchange.drop(fp)
+    this.#asked.delete(fp)
+    this.#recovered.delete(fp)
+    // a ratchet step of the peer's that was in flight during the removal may have landed after it
+    this.ctx.store().removeSession(fp).catch((err: unknown) => {
+      this.ctx.log.warn({ peer: fp, err: (err as Error).message }, 'removed contact\'s session record not deleted')
+    })
   }
 
   /** We hold a session with `fp` (it may write v2 to us). */
@@ -118,6 +161,8 @@ export class RatchetSessions {
     const now = this.ctx.now()
     if (this.book === null || now - (this.#recovered.get(fp) ?? -Infinity) < RECOVER_EVERY_MS) return
     this.#recovered.set(fp, now)
+    // a start of ours is pending already (from the bundle we kept): announce that one
+    if (this.book.startPending(fp)) { announce(); return }
     this.exchange.forget(fp)
     this.exchange.fetch(link, BUNDLE_GATE_MS).then(bundle => {
       const started = this.book?.start(fp, bundle, this.ctx.now())

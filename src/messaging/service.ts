@@ -435,7 +435,8 @@ export class MessagingService implements Component {
     this.ctx.contacts.refresh(fp).then(async c => {
       if (ev.action === 'added' || c === undefined) this.network.contactsChanged() // LAN discovery recognises whom we know (discovery.md §2.4)
       if (c === undefined) {
-        // removed: if added again, we introduce ourselves again
+        // removed: if added again, we introduce ourselves again, on a new session
+        this.sessions.forget(fp)
         this.network.demand(fp, false)
         if (this.introduced.delete(fp)) await this.persist()
         return

@@ -116,12 +116,17 @@ export function decodeState (b: Uint8Array): RatchetState | null {
   const count = r.u32()
   if (count > MAX_SKIPPED_KEYS || b.length !== r.o + count * SKIPPED_ENTRY_BYTES) return null
   const skipped: SkippedKey[] = []
+  // A live state counts skipped chains by header key object (ratchet.ts skippedChains): the entries
+  // of one chain share one object, and the current chain's entries share HKr's. Restore both, or a
+  // chain skipped into after a reload counts twice toward MAX_SKIPPED_CHAINS (ratchet.md §7).
+  const chains: Uint8Array[] = hkr === null ? [] : [hkr]
   for (let i = 0; i < count; i++) {
     const hk = r.bytes(KEY_BYTES); const n = r.u32(); const mk = r.bytes(KEY_BYTES); const seq = r.u64(); const at = r.u64()
     if (seq < 0 || at < 0) return null
-    // entries of one chain share one header key object, as they do in a live state
-    const same = skipped.find(k => constantTimeEqual(k.hk, hk))
-    skipped.push({ hk: same?.hk ?? hk, n, mk, seq, at })
+    const same = chains.find(c => constantTimeEqual(c, hk))
+    if (same === undefined) chains.push(hk)
+    else hk.fill(0) // a copy of a key kept once
+    skipped.push({ hk: same ?? hk, n, mk, seq, at })
   }
   return { dhs, dhr, rk, cks, ckr, ns, nr, pn, hks, hkr, nhks, nhkr, kemDk, kemCt, received, skipped, ad }
 }

@@ -69,6 +69,31 @@ export class SessionBook {
     return (this.#peers.get(peer)?.list ?? []).map(s => ({ base: hex(s.base), dh: s.state.dhs.publicKey, ns: s.state.ns }))
   }
 
+  /** The session we send on is one we started that the peer has not answered yet (its initial message rides along). */
+  startPending (peer: string): boolean {
+    const s = this.#peers.get(peer)?.list[0]
+    return s !== undefined && s.ours && !s.confirmed && s.state.cks !== null
+  }
+
+  /** The initial message of the start we send on while the peer has not answered it, else null. */
+  pendingInitial (peer: string): Uint8Array | null {
+    return this.startPending(peer) ? this.#peers.get(peer)!.list[0]!.initial : null
+  }
+
+  /**
+   * Drops the start we send on, unanswered (the peer may no longer hold the prekey it used); the
+   * peer's record to store, or null when there was none to drop. Older sessions stay.
+   */
+  dropPendingStart (peer: string): SessionWrite | null {
+    const p = this.#peers.get(peer)
+    if (p === undefined || !this.startPending(peer)) return null
+    const [gone, ...rest] = p.list
+    this.#records.retire(peer, gone!.state)
+    const next = { list: rest }
+    this.#peers.set(peer, next)
+    return this.#write(peer, next)
+  }
+
   /** Forget a peer's sessions (contact removed). */
   forget (peer: string): void {
     this.#records.settle(peer) // records still to be written are encoded before their states are wiped
@@ -140,7 +165,10 @@ export class SessionBook {
         if (dec.ok || dec.reason !== 'no-header-key') { at = i; break }
       }
     }
-    if (!dec.ok) return { ok: false, reason: p.list.length === 0 && fresh === null && env.initial === null ? 'no-session' : dec.reason, id: env.id }
+    // no-session: nothing we hold can be the peer's, so it lost nothing, we did (§8.6). A session
+    // the peer writes on without an initial message is one it started and we opened (confirmed),
+    // or ours, whose replies open; our own unanswered starts are not it.
+    if (!dec.ok) return { ok: false, reason: fresh === null && env.initial === null && p.list.every(s => s.ours && !s.confirmed) ? 'no-session' : dec.reason, id: env.id }
     const inner = decodeV2Inner(dec.plaintext)
     if (!inner.ok) return { ok: false, reason: inner.reason === 'malformed' ? 'bad-payload' : inner.reason, id: env.id }
     let reset = false

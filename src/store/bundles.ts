@@ -3,7 +3,7 @@
 // that after our restart we can still start a session with a contact who is offline, without
 // asking it first. A bundle is public and signed; the record is sealed anyway, as every record
 // is, because which bundles we hold says whom we write to. The bytes are opaque here.
-import type { StoreContext } from './db.js'
+import type { Op, StoreContext } from './db.js'
 import { checkFingerprint, checkTime, SUB } from './key-layout.js'
 import { FLOOR_RECORD, openRecord, sealRecord } from './records.js'
 import { bytes } from './codec.js'
@@ -33,6 +33,11 @@ export class PeerBundles {
   async remove (peer: string): Promise<void> {
     const key = this.ctx.keys.bundle(checkFingerprint(peer))
     await this.ctx.group.run(tx => { tx.ops.push({ type: 'del', sublevel: this.ctx.subs.bundles, key }) })
+  }
+
+  /** The op deleting `peer`'s bundle, for a batch of the caller's (a contact removed, contacts.ts). */
+  removeOp (peer: string): Op {
+    return { type: 'del', sublevel: this.ctx.subs.bundles, key: this.ctx.keys.bundle(checkFingerprint(peer)) }
   }
 
   /** Every peer's record. */

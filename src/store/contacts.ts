@@ -1,7 +1,7 @@
 // Contacts and the blocklist (proto-spec/storage.md §Contacts, §Blocklist): keyed by a tag of
 // the fingerprint, the fingerprint and everything else sealed in the value.
 import { errors } from '../errors.js'
-import { commit, type StoreContext } from './db.js'
+import { commit, type Op, type StoreContext } from './db.js'
 import { checkFingerprint, checkTime, SUB } from './key-layout.js'
 import { blockedOp, contactOp } from './record-ops.js'
 import { openRecord, toBlocked, toContact } from './records.js'
@@ -87,14 +87,22 @@ export class Contacts {
     return all.sort((a, b) => a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : 0)
   }
 
-  /** True when a contact was removed. Its messages stay (see §Contacts). */
-  async remove (fp: string): Promise<boolean> {
+  /**
+   * True when a contact was removed. Its messages stay (see §Contacts); `with` adds the ops that
+   * go in the same batch (its sessions and bundle) and what to run once it is written.
+   */
+  async remove (fp: string, with_?: () => { ops: Op[], after: () => void }): Promise<boolean> {
     checkFingerprint(fp)
     const key = this.ctx.keys.contact(fp)
     return await this.ctx.queue.run(async () => {
       if (await this.ctx.subs.contacts.get(key) === undefined) return false
-      await commit(this.ctx.db, [{ type: 'del', sublevel: this.ctx.subs.contacts, key }], this.ctx.sync)
-      this.#all?.delete(key)
+      const also = with_?.()
+      try {
+        await commit(this.ctx.db, [{ type: 'del', sublevel: this.ctx.subs.contacts, key }, ...(also?.ops ?? [])], this.ctx.sync)
+        this.#all?.delete(key)
+      } finally {
+        also?.after()
+      }
       return true
     })
   }

@@ -3,7 +3,7 @@
 // out). A write joins the batch of the message or outbox entry it goes with (group.ts), and a
 // write older than one already prepared is left out: records only move forward on disk, however
 // the callers' batches interleave.
-import type { StoreContext } from './db.js'
+import type { Op, StoreContext } from './db.js'
 import type { Tx } from './group.js'
 import { checkFingerprint, SUB } from './key-layout.js'
 import { FLOOR_RECORD, openRecord, sealRecord } from './records.js'
@@ -67,6 +67,16 @@ export class Sessions {
       tx.ops.push({ type: 'del', sublevel: this.ctx.subs.sessions, key })
       tx.after.push(() => { this.#prepared.delete(peer) })
     })
+  }
+
+  /**
+   * The op deleting `peer`'s record, for a batch of the caller's (a contact removed, contacts.ts),
+   * and what to run once that batch is written (or failed): until then no write of the peer lands.
+   */
+  removeOp (peer: string): { op: Op, after: () => void } {
+    const key = this.ctx.keys.session(checkFingerprint(peer))
+    this.#prepared.set(peer, Number.MAX_SAFE_INTEGER - 1)
+    return { op: { type: 'del', sublevel: this.ctx.subs.sessions, key }, after: () => { this.#prepared.delete(peer) } }
   }
 
   /** Every peer's record. */

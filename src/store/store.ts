@@ -43,7 +43,13 @@ export class Store {
   async putContact (c: Contact): Promise<void> { await this.contacts.put(c) }
   async getContact (fp: string): Promise<Contact | undefined> { return await this.contacts.get(fp) }
   async listContacts (): Promise<Contact[]> { return await this.contacts.list() }
-  async removeContact (fp: string): Promise<boolean> { return await this.contacts.remove(fp) }
+  /** The contact, its ratchet sessions and its prekey bundle, in one batch (§Contacts): a contact added again starts afresh. */
+  async removeContact (fp: string): Promise<boolean> {
+    return await this.contacts.remove(fp, () => {
+      const s = this.sessions.removeOp(fp)
+      return { ops: [s.op, this.bundles.removeOp(fp)], after: s.after }
+    })
+  }
   async renameContact (fp: string, name: string | undefined): Promise<Contact> { return await this.contacts.rename(fp, name) }
   async setVerified (fp: string, verified: boolean): Promise<Contact> { return await this.contacts.setVerified(fp, verified) }
   async touchLastSeen (fp: string, at: number = this.ctx.now()): Promise<boolean> { return await this.contacts.touchLastSeen(fp, at) }

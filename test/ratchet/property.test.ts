@@ -214,3 +214,28 @@ t.test('skipped chains are bounded, and so is the work one incoming message cost
   const far = cost(burst(s, C.MAX_SKIP + 1))
   t.same(far, { headerDecryptions: 1, chainSteps: C.MAX_SKIP + 1, dhSteps: 0, reason: 'ok' }, 'the largest skip allowed: MAX_SKIP chain steps and the message\'s own')
 })
+
+t.test('a state stored and loaded in the middle of a chain\'s skips still counts that chain once (MAX_SKIPPED_CHAINS)', async t => {
+  const s = start('reload-skips')
+  // chain 0: Bob skips `oldest`, the message the test later delivers
+  const oldest = ratchetEncrypt(s.st[0], utf8('oldest'), s.rnd[0])
+  s.st[0] = oldest.state
+  bobReads(s, burst(s, 1))
+  // chains 1 .. MAX_SKIPPED_CHAINS - 1: one skipped key each, so Bob keeps exactly as many chains as allowed
+  for (let round = 1; round < C.MAX_SKIPPED_CHAINS; round++) {
+    roundTrip(s)
+    bobReads(s, burst(s, 2))
+  }
+  t.equal(chainsOf(s.st[1]), C.MAX_SKIPPED_CHAINS, 'Bob holds skipped keys in MAX_SKIPPED_CHAINS chains')
+  // Bob's state is stored and loaded, then more keys are skipped in the current chain
+  s.st[1] = decodeState(encodeState(s.st[1]))!
+  const meter: WorkMeter = { headerDecryptions: 0, chainSteps: 0, dhSteps: 0 }
+  const forged = ratchetDecrypt(s.st[1], testRng(t, 0x5eed, 'forged').bytes(C.ENC_HEADER_BYTES + 16), { now: T0, random: s.rnd[1], meter })
+  t.equal(forged.ok, false)
+  t.equal(meter.headerDecryptions, 1 + C.MAX_SKIPPED_CHAINS, 'after the reload a forged header costs what it did before (the current chain is not tried twice)')
+  bobReads(s, burst(s, 3))
+  t.equal(chainsOf(s.st[1]), C.MAX_SKIPPED_CHAINS, 'still MAX_SKIPPED_CHAINS distinct chains')
+  t.equal(s.st[1].skipped.length, C.MAX_SKIPPED_CHAINS + 2, 'the oldest chain was not dropped: the current one was counted once')
+  const r = ratchetDecrypt(s.st[1], oldest.message, { now: T0, random: s.rnd[1] })
+  t.ok(r.ok, 'the oldest chain\'s skipped message still decrypts')
+})

@@ -64,3 +64,28 @@ t.test('a burst of ratchet steps in one batch stores the newest, even when anoth
   t.same((await again.listSessions()).map(x => [x.peer, [...x.value]]), [[PEER, [...bytes(3)]]], 'the newest step of the batch is on disk with its entries')
   t.same((await again.listOutbox()).map(e => e.id).sort(), ['o1', 'o2', 'o3'])
 })
+
+t.test('removing a contact removes its sessions and bundle, and only its own; its messages stay', async t => {
+  const dir = await tempStoreDir(t)
+  const key = newKey()
+  const s = await openStore(dir, key.slice())
+  const OTHER = 'q'.repeat(47)
+  for (const [fp, version] of [[PEER, 1], [OTHER, 2]] as const) {
+    await s.putContact({ fingerprint: fp, verified: false, addedAt: 1_700_000_000_000 })
+    await s.addMessage(msg(fp, { id: `m-${fp[0]!}` }), { peer: fp, value: bytes(version), version })
+    await s.putBundle({ peer: fp, bundle: bytes(7), receivedAt: 1_700_000_000_000 })
+  }
+  t.equal(await s.removeContact(PEER), true)
+  t.same((await s.listSessions()).map(x => x.peer), [OTHER], 'its sessions are gone, the other contact\'s stay')
+  t.same((await s.listBundles()).map(x => x.peer), [OTHER], 'and its bundle')
+  t.equal(await s.removeContact(PEER), false, 'removing it again: nothing to remove')
+  // added again: its new session is written as any
+  await s.putContact({ fingerprint: PEER, verified: false, addedAt: 1_700_000_000_001 })
+  await s.putSession({ peer: PEER, value: bytes(3), version: 3 })
+  await s.close()
+  const again = await openStore(dir, key.slice())
+  t.teardown(async () => { await again.close() })
+  t.same((await again.listSessions()).map(x => [x.peer, x.value[0]]).sort(), [[PEER, 3], [OTHER, 2]], 'after a reopen: the new session and the other\'s')
+  t.same((await again.listBundles()).map(x => x.peer), [OTHER])
+  t.equal((await again.getMessage('m-p'))?.peer, PEER, 'the removed contact\'s messages stay')
+})
