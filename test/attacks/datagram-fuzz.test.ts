@@ -22,9 +22,11 @@
 // HEAP_STEADY_BOUND_MIB = 2 MiB (measured: ±0.2 MiB).
 //
 // Why 160,000 suffices (it was 300,000; each datagram costs CPU in both processes, ~35 s a run).
-// The second half is 80,000 datagrams, so a leak of 2 MiB / 80,000 ≈ 26 bytes per datagram fails:
-// less than anything a handler could retain per datagram (a Map entry keyed by a 32-byte string
-// holds over 60 bytes in V8, a Buffer view more), and the bound is 10× the round-to-round noise.
+// The second half is 80,000 datagrams sent, so a leak of 2 MiB / 80,000 ≈ 26 bytes per datagram
+// fails. The process may read only part of them (the kernel drops what overflows its socket
+// buffer); were it only half, the bound per datagram read is ~50 bytes: still less than anything a handler could retain per datagram (a Map entry
+// keyed by a 32-byte string holds over 60 bytes in V8, a Buffer view more), and the bound is 10×
+// the round-to-round noise.
 // The 40,000 random sender keys no longer fill the id memo (65,536) under fire; the memos are
 // emptied before each heap reading either way, and the contact memo's clear-when-full runs with
 // a limit of 2 in test/dht/messages.test.ts.
