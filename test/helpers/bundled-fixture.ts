@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { isBuiltin } from 'node:module'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
 let dir: string | undefined
 const bundles = new Map<string, Promise<string>>()
@@ -22,7 +22,7 @@ const sameCode: Plugin = {
     // bare specifiers: an absolute path, as resolved for an ES module importing from here
     b.onResolve({ filter: /^[^./]/ }, args => {
       if (isBuiltin(args.path)) return { path: args.path, external: true }
-      return { path: new URL(import.meta.resolve(args.path)).pathname, external: true }
+      return { path: fileURLToPath(import.meta.resolve(args.path)), external: true }
     })
     b.onLoad({ filter: /\.tsx?$/ }, args => ({
       contents: readFileSync(args.path, 'utf8').replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)),
