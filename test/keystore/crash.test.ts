@@ -8,6 +8,7 @@ import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { isDmessError } from '../../src/errors.js'
 import { createKeystore, openKeystore } from '../../src/keystore/index.js'
+import { bundledFixture } from '../helpers/bundled-fixture.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const repo = join(here, '..', '..')
@@ -24,7 +25,8 @@ interface RunResult { changes: number, killed: boolean, changeMs: number }
  * (so the timing follows the machine's load), resolves when it is gone.
  */
 async function runAndKill (path: string, fraction: number): Promise<RunResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture, path, PASS_A, PASS_B], {
+  // plain JavaScript (test/helpers/bundled-fixture.ts): a third of the CPU of `--import tsx` per start
+  const child = spawn(process.execPath, [await bundledFixture(fixture), path, PASS_A, PASS_B], {
     cwd: repo, stdio: ['ignore', 'pipe', 'inherit']
   })
   let out = ''

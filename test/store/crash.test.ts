@@ -19,7 +19,7 @@ t.test('killed writers leave a consistent store with every acknowledged message'
   const acked = new Set<string>()
   const rng = testRng(t, 0x5107e, 'when each writer is killed')
   for (let round = 0; round < ROUNDS; round++) {
-    const w = spawnFixture('writer.ts', ['write', dir, keyHex, `r${round}`])
+    const w = await spawnFixture('writer.ts', ['write', dir, keyHex, `r${round}`])
     t.teardown(async () => { await killAndWait(w.child) })
     // killed right after a random number of acknowledgements (the writer keeps writing meanwhile)
     const acks = 1 + rng.int(20)
@@ -55,7 +55,7 @@ t.test('killed while sending: a message and its outbox entry land together, a re
   const settled = new Set<string>()
   const rng = testRng(t, 0x5e4d, 'when each sending writer is killed')
   for (let round = 0; round < 6; round++) {
-    const w = spawnFixture('writer.ts', ['send', dir, keyHex, `s${round}`])
+    const w = await spawnFixture('writer.ts', ['send', dir, keyHex, `s${round}`])
     t.teardown(async () => { await killAndWait(w.child) })
     const lines = (kind: string): string[] => w.lines.filter(l => l.startsWith(`${kind} `)).flatMap(l => l.slice(kind.length + 1).split(' '))
     const acks = 1 + rng.int(30)
@@ -100,7 +100,7 @@ t.test('a v2 → v3 → v4 migration killed at a random moment loses nothing', a
       continue
     }
     const before = await readAll(dir)
-    const w = spawnFixture('writer.ts', ['open', dir, Buffer.from(key).toString('hex')])
+    const w = await spawnFixture('writer.ts', ['open', dir, Buffer.from(key).toString('hex')])
     t.teardown(async () => { await killAndWait(w.child) })
     await w.waitFor((l) => l === 'opening', 30_000)
     // fault injection, not a wait for a result: the kill lands anywhere in (or after) the migration
@@ -140,7 +140,7 @@ t.test('a store held by another process is STORE_LOCKED, and free once it exits'
   await t.rejects(openStore(dir, key), { code: 'STORE_LOCKED' }, 'a second open in this process')
   await first.close()
 
-  const holder = spawnFixture('writer.ts', ['hold', dir, Buffer.from(key).toString('hex')])
+  const holder = await spawnFixture('writer.ts', ['hold', dir, Buffer.from(key).toString('hex')])
   t.teardown(async () => { await killAndWait(holder.child) })
   await holder.waitFor((l) => l === 'ready', 30_000)
   const err = await openStore(dir, key).then(() => null, (e: unknown) => e as Error & { code: string })
