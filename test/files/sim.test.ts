@@ -10,7 +10,7 @@ import { type TestNode } from '../../src/node/testnet.js'
 import { MemoryFileDisk } from '../../src/files/disk-memory.js'
 import type { TransferJson } from '../../src/files/transfer.js'
 import type { NodeFileOptions } from '../../src/node/node.js'
-import { testnet, receipted, received } from '../node/helpers.js'
+import { testnet, received, talkingPair } from '../node/helpers.js'
 import { testRng } from '../helpers/seed.js'
 import { FILE_INFLIGHT_BYTES, SYNC_EVERY_CHUNKS, SYNC_EVERY_MS } from '../../src/files/service.js'
 
@@ -23,12 +23,8 @@ const transfer = (n: TestNode, id: string): TransferJson | undefined => n.files.
 const stateOf = (n: TestNode, id: string): string | undefined => transfer(n, id)?.state
 
 async function pair (t: Test, seed: number, opts: Parameters<typeof testnet>[3] = {}): Promise<{ net: Awaited<ReturnType<typeof testnet>>, alice: TestNode, bob: TestNode, aDisk: MemoryFileDisk, bDisk: MemoryFileDisk }> {
-  const net = await testnet(t, 3, seed, opts)
-  const [, alice, bob] = net.nodes as [TestNode, TestNode, TestNode]
-  await net.befriend(alice, bob)
   // a first message brings the link up (and proves both are contacts of each other)
-  const hi = await net.drive(alice.actions.send(bob.fingerprint, 'hi'))
-  await net.until(() => receipted(alice, hi.id), 60_000, 'the link up')
+  const { net, alice, bob } = await talkingPair(t, seed, opts, 'hi', 'the link up')
   return { net, alice, bob, aDisk: net.fileDisk(1) as MemoryFileDisk, bDisk: net.fileDisk(2) as MemoryFileDisk }
 }
 

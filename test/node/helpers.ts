@@ -24,6 +24,19 @@ export async function testnet (t: TapLike, n: number, seed: number, opts: Partia
   return net
 }
 
+/**
+ * Three nodes (the first a bystander), Alice and Bob contacts of each other, and Alice's first
+ * message `text` delivered: the start of most two-party scenarios.
+ */
+export async function talkingPair (t: TapLike, seed: number, opts: Partial<TestnetOptions> = {}, text = 'before', what = 'delivered before'): Promise<{ net: Testnet, alice: TestNode, bob: TestNode, first: string }> {
+  const net = await testnet(t, 3, seed, opts)
+  const [, alice, bob] = net.nodes as [TestNode, TestNode, TestNode]
+  await net.befriend(alice, bob)
+  const { id } = await net.drive(alice.actions.send(bob.fingerprint, text))
+  await net.until(() => receipted(alice, id), 120_000, what)
+  return { net, alice, bob, first: id }
+}
+
 /** `from` got a receipt for `id` saying at least `status`. */
 export function receipted (from: TestNode, id: string, status: 'delivered' | 'read' = 'delivered'): boolean {
   return from.seen.some(e => e.type === 'receipt' && e.direction === 'out' && (e.ids as string[]).includes(id) &&

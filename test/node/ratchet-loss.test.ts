@@ -3,7 +3,7 @@
 import t from 'tap'
 import { type TestNode } from '../../src/node/testnet.js'
 import { PREKEY_GRACE_MS } from '../../src/pqxdh/index.js'
-import { conversation, receipted, testnet } from './helpers.js'
+import { conversation, receipted, talkingPair, testnet } from './helpers.js'
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
@@ -11,11 +11,7 @@ const DAY = 24 * HOUR
 const reset = (n: TestNode, peer: TestNode): boolean => n.seen.some(e => e.type === 'contact' && e.action === 'session-reset' && (e.contact as { fingerprint?: string }).fingerprint === peer.fingerprint)
 
 t.test('only the session record lost (the bundle kept): both users told, a new session, every message arrives once', async t => {
-  const net = await testnet(t, 3, 61, { prekeys: true })
-  const [, alice, bob] = net.nodes as [TestNode, TestNode, TestNode]
-  await net.befriend(alice, bob)
-  const a = await net.drive(alice.actions.send(bob.fingerprint, 'before'))
-  await net.until(() => receipted(alice, a.id), 120_000, 'delivered before')
+  const { net, alice, bob } = await talkingPair(t, 61, { prekeys: true }, 'before', 'delivered before')
   const old = alice.messaging.sessions.activeBase(bob.fingerprint)
   t.equal((await bob.store.listBundles()).filter(b => b.peer === alice.fingerprint).length, 1, 'Bob keeps Alice\'s bundle')
   await net.drive(bob.store.removeSession(alice.fingerprint))
@@ -79,11 +75,7 @@ t.test('a session start older than the peer keeps its prekeys is not sent again:
 })
 
 t.test('a contact removed and added again starts a new session; its messages in between are held as a request', async t => {
-  const net = await testnet(t, 3, 63, { prekeys: true })
-  const [, alice, bob] = net.nodes as [TestNode, TestNode, TestNode]
-  await net.befriend(alice, bob)
-  const a = await net.drive(alice.actions.send(bob.fingerprint, 'hello'))
-  await net.until(() => receipted(alice, a.id), 120_000, 'delivered while contacts')
+  const { net, alice, bob } = await talkingPair(t, 63, { prekeys: true }, 'hello', 'delivered while contacts')
   const old = bob.messaging.sessions.activeBase(alice.fingerprint)
   t.ok(old !== null, 'Bob sends on a session with Alice')
   await net.drive(bob.store.removeContact(alice.fingerprint))

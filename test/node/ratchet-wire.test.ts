@@ -4,19 +4,15 @@
 // session, and a node restarted from its store carries on in the same session.
 import t from 'tap'
 import { type TestNode } from '../../src/node/testnet.js'
-import { conversation, receipted, testnet } from './helpers.js'
+import { conversation, receipted, talkingPair, testnet } from './helpers.js'
 
 const counters = (n: TestNode): { ratchetIn: number, ratchetOut: number, envelopesOut: number, rejected: Record<string, number> } =>
   n.messaging.ctx.counters
 
 t.test('messages both ways travel as ratchet messages and are delivered once each', async t => {
-  const net = await testnet(t, 3, 51, { prekeys: true })
-  const [, alice, bob] = net.nodes as [TestNode, TestNode, TestNode]
-  await net.befriend(alice, bob)
-  const a = await net.drive(alice.actions.send(bob.fingerprint, 'hello over the ratchet'))
-  await net.until(() => receipted(alice, a.id), 120_000, "Alice's first message delivered")
+  const { net, alice, bob, first } = await talkingPair(t, 51, { prekeys: true }, 'hello over the ratchet', "Alice's first message delivered")
   t.ok(counters(alice).ratchetOut >= 1 && counters(bob).ratchetIn >= 1, 'it went as envelope v2')
-  const ids: string[] = [a.id]
+  const ids: string[] = [first]
   for (let i = 0; i < 20; i++) {
     ids.push((await net.drive(alice.actions.send(bob.fingerprint, `a${i}`))).id)
     ids.push((await net.drive(bob.actions.send(alice.fingerprint, `b${i}`))).id)
@@ -54,11 +50,7 @@ t.test('both start a session at once: they settle on one and nothing is lost', a
 })
 
 t.test('a node restarted from its store continues the session', async t => {
-  const net = await testnet(t, 3, 53, { prekeys: true })
-  const [, alice, bob] = net.nodes as [TestNode, TestNode, TestNode]
-  await net.befriend(alice, bob)
-  const a = await net.drive(alice.actions.send(bob.fingerprint, 'before'))
-  await net.until(() => receipted(alice, a.id), 120_000, 'delivered before the restart')
+  const { net, alice, bob } = await talkingPair(t, 53, { prekeys: true }, 'before', 'delivered before the restart')
   const base = alice.messaging.sessions.activeBase(bob.fingerprint)
   t.ok(base !== null)
   await net.drive(net.stop(alice.index))
@@ -71,11 +63,7 @@ t.test('a node restarted from its store continues the session', async t => {
 })
 
 t.test('a contact that lost its session: detected, a new session started, the message still arrives', async t => {
-  const net = await testnet(t, 3, 54, { prekeys: true })
-  const [, alice, bob] = net.nodes as [TestNode, TestNode, TestNode]
-  await net.befriend(alice, bob)
-  const a = await net.drive(alice.actions.send(bob.fingerprint, 'before'))
-  await net.until(() => receipted(alice, a.id), 120_000, 'delivered before')
+  const { net, alice, bob } = await talkingPair(t, 54, { prekeys: true }, 'before', 'delivered before')
   const old = alice.messaging.sessions.activeBase(bob.fingerprint)
   // Bob loses his session state (as a reinstall with the same identity would): gone from the store, with the bundle of Alice's he kept, then a restart
   await net.drive(bob.store.removeSession(alice.fingerprint))
@@ -96,11 +84,7 @@ t.test('a contact that lost its session: detected, a new session started, the me
 })
 
 t.test('stores written by v1-only nodes: after the upgrade the conversation carries on in a ratchet session', async t => {
-  const net = await testnet(t, 3, 55) // no prekeys: every envelope v1, as before envelope v2
-  const [, alice, bob] = net.nodes as [TestNode, TestNode, TestNode]
-  await net.befriend(alice, bob)
-  const a = await net.drive(alice.actions.send(bob.fingerprint, 'v1 era'))
-  await net.until(() => receipted(alice, a.id), 120_000, 'delivered as v1')
+  const { net, alice, bob } = await talkingPair(t, 55, {}, 'v1 era', 'delivered as v1') // no prekeys: every envelope v1, as before envelope v2
   t.equal(counters(alice).ratchetOut, 0, 'no ratchet yet')
   await net.drive(alice.store.setVerified(bob.fingerprint, true))
   await net.drive(net.stop(bob.index))
@@ -120,11 +104,7 @@ t.test('stores written by v1-only nodes: after the upgrade the conversation carr
 })
 
 t.test('a contact removed by the user still gets through: its ratchet messages are held as a request', async t => {
-  const net = await testnet(t, 3, 56, { prekeys: true })
-  const [, alice, bob] = net.nodes as [TestNode, TestNode, TestNode]
-  await net.befriend(alice, bob)
-  const a = await net.drive(alice.actions.send(bob.fingerprint, 'hello'))
-  await net.until(() => receipted(alice, a.id), 120_000, 'delivered while contacts')
+  const { net, alice, bob } = await talkingPair(t, 56, { prekeys: true }, 'hello', 'delivered while contacts')
   await net.drive(bob.store.removeContact(alice.fingerprint))
   bob.events.emit({ type: 'contact', action: 'removed', contact: { fingerprint: alice.fingerprint } })
   await net.until(() => !bob.messaging.ctx.contacts.has(alice.fingerprint), 10_000, 'Bob removed Alice')
