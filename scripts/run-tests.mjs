@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-// Runs the whole tap suite, passing its output through, then prints one closing line
-// `N passed, N failed` so a reader of a CI log sees the count at a glance; when tap exits
-// non-zero with no failed test (coverage below a .taprc threshold, say) the line counts that as
-// a failure and says why (scripts/test-verdict.mjs).
-// Extra arguments are handed to tap (e.g. `npm test -- test/crypto`), except `--fast`: only the
-// files scripts/test-groups.mjs does not list as slow, with no coverage check and no build, run
-// under tsx in a few processes (scripts/fast-run.mjs) rather than by tap's runner; `--jobs=N`
-// sets how many at once, and any other option hands the fast files to tap as before.
+// Runs the whole suite, passing its output through, then prints one closing line
+// `N passed, N failed` so a reader of a CI log sees the count at a glance; when the run fails with
+// no failed test (coverage below a .taprc threshold, say) the line counts that as a failure and
+// says why (scripts/test-verdict.mjs).
+// The suite runs under scripts/suite-run.mjs, not tap's runner: the slow files (scripts/test-groups.mjs)
+// one to a process, the rest about a dozen to a process, with coverage (scripts/coverage.mjs,
+// scripts/coverage-report.mjs) checked against .taprc's thresholds. Positional paths narrow it
+// (`npm test -- test/crypto`); `--jobs=N` sets how many processes at once; `--disable-coverage`
+// skips the coverage; `--fast` runs only the files that are not slow, with no build and no
+// coverage. Any other option hands the files to tap's runner (`npx tap`) as before.
 // Tests get a private TMPDIR for this run. Every test home lives in it, so a daemon a test left
 // running (tap killed the file at its timeout before its teardown ran) names it on its command
 // line: such processes were started by this run, and are stopped and reported at the end.
@@ -16,8 +18,9 @@ import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isUpToDate } from './build-stamp.mjs'
 import { fastFiles, slowFilesIn, SLOW_AFTER_MS } from './test-groups.mjs'
-import { parseThresholds, verdict } from './test-verdict.mjs'
-import { runFast } from './fast-run.mjs'
+import { coverageShortfall, parseThresholds, verdict } from './test-verdict.mjs'
+import { recordDurations, runSuite } from './suite-run.mjs'
+import { coverageReport } from './coverage-report.mjs'
 
 const fast = process.argv.includes('--fast')
 const tapArgs = process.argv.slice(2).filter(a => a !== '--fast')
@@ -40,32 +43,55 @@ if (fast) {
   }
 }
 
-if (fast) {
-  // Positional paths narrow the fast set (`npm test -- --fast test/crypto`); options pass through.
-  const positional = tapArgs.filter(a => !a.startsWith('-'))
-  const options = tapArgs.filter(a => a.startsWith('-'))
-  const files = fastFiles(positional)
-  const slow = slowFilesIn(positional)
-  console.log(`# --fast: ${files.length} files; ${slow.length} slow ones left out (scripts/test-groups.mjs); coverage is not checked`)
-  tapArgs.length = 0
-  tapArgs.push('--disable-coverage', ...options, ...files)
-  if (files.length === 0) {
-    console.log('\n0 passed, 1 failed (of 0 tests: no fast test file matches)')
-    process.exit(1)
-  }
-}
 const jobsOption = /^(?:--jobs=|-j)(\d+)$/
-const ownRunner = fast && tapArgs.every(a => !a.startsWith('-') || a === '--disable-coverage' || jobsOption.test(a))
-
+const positional = tapArgs.filter(a => !a.startsWith('-'))
+const options = tapArgs.filter(a => a.startsWith('-'))
+// Any option but these hands the files to tap's own runner (with tap's coverage), as before.
+const ownRunner = options.every(a => a === '--disable-coverage' || jobsOption.test(a))
 const runTmp = mkdtempSync(join(tmpdir(), 'dmess-run-'))
 const env = { ...process.env, TMPDIR: runTmp }
+
 if (ownRunner) {
-  const jobs = Number(tapArgs.map(a => jobsOption.exec(a)?.[1]).find(Boolean) ?? Math.max(2, availableParallelism()))
+  // Positional paths narrow the run (`npm test -- test/crypto`, `npm test -- --fast test/wire`).
+  const batched = fastFiles(positional)
+  const alone = fast ? [] : slowFilesIn(positional)
+  const coverage = !fast && !options.includes('--disable-coverage')
+  if (fast) console.log(`# --fast: ${batched.length} files; ${slowFilesIn(positional).length} slow ones left out (scripts/test-groups.mjs); coverage is not checked`)
+  if (batched.length + alone.length === 0) {
+    console.log('\n0 passed, 1 failed (of 0 tests: no test file matches)')
+    process.exit(1)
+  }
+  const jobs = Number(options.map(a => jobsOption.exec(a)?.[1]).find(Boolean) ?? Math.max(2, availableParallelism()))
   const timeout = Number(/^timeout:\s*(\d+)/m.exec(readFileSync('.taprc', 'utf8'))?.[1] ?? 30)
-  const r = await runFast(tapArgs.filter(a => !a.startsWith('-')), { jobs, env, timeoutMs: timeout * 1000 })
-  const output = r.results.map(x => `${x.ok ? 'ok' : 'not ok'} 1 - ${x.file} # time=${x.ms}ms`).join('\n') + `\n# { total: ${r.total}, pass: ${r.pass}${r.fail ? `, fail: ${r.fail}` : ''} }\n`
-  await finish(output, r.fail > 0 ? 1 : 0, null, 'files')
+  // outside runTmp: the files are the runner's, not the tests'
+  const coverageDir = coverage ? mkdtempSync(join(tmpdir(), 'dmess-coverage-')) : undefined
+  let output = ''
+  const write = s => {
+    process.stdout.write(s)
+    // top-level lines only (per-file results), as from tap below
+    for (const line of s.split('\n')) if (/^(not )?ok /.test(line)) output += line + '\n'
+  }
+  const r = await runSuite(batched, { alone, jobs, env, timeoutMs: timeout * 1000, coverageDir, write })
+  if (process.env.DMESS_RECORD_DURATIONS === '1') recordDurations(r.results)
+  output += `# { total: ${r.total}, pass: ${r.pass}${r.fail ? `, fail: ${r.fail}` : ''}${r.skip ? `, skip: ${r.skip}` : ''}${r.todo ? `, todo: ${r.todo}` : ''} }\n`
+  let code = r.failedFiles > 0 ? 1 : 0
+  if (coverageDir !== undefined) {
+    let table = ''
+    const totals = await coverageReport(coverageDir, { write: s => { table += s; process.stdout.write(s) } })
+    rmSync(coverageDir, { recursive: true, force: true })
+    if (totals === undefined) {
+      console.log('# No coverage generated')
+      output += '# No coverage generated\n'
+      code = 1
+    } else {
+      output += table
+      if (coverageShortfall(totals, parseThresholds(readFileSync('.taprc', 'utf8'))).length > 0) code = 1
+    }
+  }
+  await finish(output, code, null, '', coverage)
 }
+// `--fast` with an option of tap's: tap runs the fast files, without coverage
+if (!ownRunner && fast) tapArgs.splice(0, tapArgs.length, '--disable-coverage', ...options, ...fastFiles(positional))
 const child = ownRunner ? null : spawn('npx', ['tap', ...tapArgs], { stdio: ['inherit', 'pipe', 'inherit'], env })
 let output = ''
 let partial = ''
@@ -106,7 +132,7 @@ async function stopLeftovers (dir) {
 child?.on('close', async (code, signal) => { await finish(output, code, signal) })
 
 /** Stops what the tests left running, then prints the closing line and exits. */
-async function finish (output, code, signal, unit = '') {
+async function finish (output, code, signal, unit = '', coverageChecked = !fast) {
   const leftovers = await stopLeftovers(runTmp)
   rmSync(runTmp, { recursive: true, force: true })
   if (leftovers > 0) console.log(`# stopped ${leftovers} process(es) that tests left running`)
@@ -118,7 +144,7 @@ async function finish (output, code, signal, unit = '') {
   }
   let thresholds = {}
   try { thresholds = parseThresholds(readFileSync('.taprc', 'utf8')) } catch { /* no .taprc: no thresholds */ }
-  const v = verdict({ output, code, signal, thresholds, coverageChecked: !fast, unit })
+  const v = verdict({ output, code, signal, thresholds, coverageChecked, unit, uncheckedBecause: fast ? '--fast' : '--disable-coverage' })
   console.log(`\n${v.line}`)
   process.exit(v.exitCode)
 }

@@ -48,9 +48,9 @@ export function coverageShortfall (coverage, thresholds) {
 /**
  * The closing line and the exit code. `code`/`signal`: how tap exited; `output`: what it printed
  * (stdout); `coverageChecked`: false when the run disabled the coverage check (`--fast`); `unit`:
- * what the counts count when not tap's tests (`files`: scripts/fast-run.mjs counts test files).
+ * what the counts count when not tests (`files`); `uncheckedBecause`: the option that disabled the check.
  */
-export function verdict ({ output, code, signal, thresholds = {}, coverageChecked = true, unit = '' }) {
+export function verdict ({ output, code, signal, thresholds = {}, coverageChecked = true, unit = '', uncheckedBecause = '--fast' }) {
   const exitCode = code ?? (signal ? 1 : 0)
   const counts = parseCounts(output)
   if (counts === undefined) {
@@ -59,7 +59,7 @@ export function verdict ({ output, code, signal, thresholds = {}, coverageChecke
   }
   const skipped = counts.skip + counts.todo
   let line = `${counts.pass} passed, ${counts.fail} failed${skipped ? `, ${skipped} skipped` : ''} (of ${counts.total}${unit ? ` ${unit}` : ''})`
-  if (!coverageChecked) line += '; coverage not checked (--fast)'
+  if (!coverageChecked) line += `; coverage not checked (${uncheckedBecause})`
   if (exitCode === 0) return { line, exitCode }
   if (counts.fail > 0) return { line, exitCode }
   // Non-zero exit with no failed test: the run failed all the same, so the line counts one

@@ -96,8 +96,8 @@ export async function resolveSettings (paths: HomePaths, flags: DaemonFlags): Pr
 
 /**
  * The file-transfer settings. DMESS_TEST_CORRUPT_CHUNK (a chunk index the sender corrupts once,
- * proto-spec/files.md §6) is honoured only under the test runner (TAP=1, which tap sets for every
- * test process and what it spawns), never in a user's daemon.
+ * proto-spec/files.md §6) is honoured only under the test runner (TAP=1, which tap's runner and
+ * scripts/suite-run.mjs set for every test process and what it spawns), never in a user's daemon.
  */
 export function fileSettings (config: Pick<Config, 'downloadDir' | 'autoAcceptBytes' | 'autoAcceptPendingBytes' | 'transfersKeepDays' | 'transfersKeep'>, env: NodeJS.ProcessEnv = process.env): FileSettings {
   const dir = config.downloadDir === '' ? defaultDownloadDir(env) : resolve(config.downloadDir.replace(/^~(?=$|\/)/, homedir()))

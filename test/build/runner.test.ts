@@ -2,10 +2,12 @@
 import t from 'tap'
 import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { coverageReport } from '../../scripts/coverage-report.mjs'
 import { clearStamp, inputFiles, inputsHash, isUpToDate, REPO_ROOT, writeStamp } from '../../scripts/build-stamp.mjs'
 import { coverageShortfall, parseCounts, parseCoverage, parseThresholds, verdict } from '../../scripts/test-verdict.mjs'
 import { allTestFiles, fastFiles, slowFilesIn, SLOW } from '../../scripts/test-groups.mjs'
-import { batches, judgeBatch, report, runFast } from '../../scripts/fast-run.mjs'
+import { batches, judgeBatch, report, runSuite, schedule } from '../../scripts/suite-run.mjs'
 
 function fakeRepo (dir: string): void {
   for (const d of ['src/crypto', 'commands', 'scripts', 'test', 'dist']) mkdirSync(join(dir, d), { recursive: true })
@@ -142,7 +144,7 @@ t.test('--fast: the slow list names files that exist, and no fast file starts a 
   for (const f of fast.filter(f => f !== 'test/build/runner.test.ts')) t.notMatch(readFileSync(join(REPO_ROOT, f), 'utf8'), starts, `${f} starts no process`)
 })
 
-t.test('--fast runs files in batches: which file failed, and how long each took', async t => {
+t.test('batches: which file failed, how long each took, how many tests it ran; the longest first', async t => {
   t.same(batches(['a', 'b', 'c', 'd', 'e'], 2), [['a', 'b', 'c'], ['d', 'e']], 'in order, about equal')
   t.same(batches(['a'], 4), [['a']])
   const files = ['test/a.test.ts', 'test/b.test.ts', 'test/c.test.ts']
@@ -156,34 +158,44 @@ t.test('--fast runs files in batches: which file failed, and how long each took'
     '    not ok 1 - nested: counted by its parent above',
     'ok 6 - c works # time=1ms'
   ].join('\n')
-  const err = 'dmess-fast-done 12 test/a.test.ts\ndmess-fast-done 30 test/b.test.ts\n'
+  const err = 'dmess-suite-done 12 test/a.test.ts 4 3 0 1 0\ndmess-suite-done 30 test/b.test.ts 2 1 1 0 0\n'
   const j = judgeBatch(files, out, err)
-  t.same([...j.passed], [['test/a.test.ts', 12]], 'a passed in 12 ms')
+  t.same([...j.passed], [['test/a.test.ts', { ms: 12, counts: { total: 4, pass: 3, fail: 0, skip: 1, todo: 0 } }]], 'a passed in 12 ms, with its counts')
   t.same([...j.failed], ['test/b.test.ts'], 'b failed; c never reached its marker')
   t.same([...judgeBatch(files, out + '\nnot ok 7 - c breaks', err).failed], ['test/b.test.ts', 'test/c.test.ts'], 'a failure after the last marker is the next file\'s')
   t.same(report(2, { file: 'test/a.test.ts', ok: true, ms: 12, why: '', out: 'x' }), 'ok 2 - test/a.test.ts # time=12ms\n')
   t.match(report(3, { file: 'test/b.test.ts', ok: false, ms: 30, why: 'exit code 1', out: 'not ok 1 - b breaks' }), /^not ok 3 - test\/b.test.ts # time=30ms\n {2}# test\/b.test.ts: exit code 1\n {2}not ok 1 - b breaks\n$/)
+
+  const plan = schedule(['f1', 'f2', 'f3', 'f4'], ['s1', 's2'], { perBatch: 2, durations: { f1: 1_000, f2: 1_000, f3: 100, s1: 500, s2: 20_000 }, unknownMs: 50 })
+  t.same(plan.map(p => [p.files, p.alone, p.ms]), [[['s2'], true, 20_000], [['f1', 'f2'], false, 2_000], [['s1'], true, 500], [['f3', 'f4'], false, 150]], 'slow files alone, the rest in batches, longest expected first')
 })
 
-t.test('--fast on real files: a failure, a crash that ends its batch, and a file that fails only after another', async t => {
+t.test('the runner on real files: a failure, a crash that ends its batch, a file that fails only after another, a slow file alone, and coverage', async t => {
   const tap = `import t from ${JSON.stringify(join(REPO_ROOT, 'node_modules/tap/dist/esm/index.js'))}\n`
+  const lib = pathToFileURL(join(REPO_ROOT, 'src/runtime/bounded-cache.ts')).href
   const dir = t.testdir({
-    'a.test.mjs': tap + "globalThis.dirty = true\nt.test('a', async t => { t.pass('a is fine') })\n",
+    'a.test.mjs': tap + "globalThis.dirty = true\nt.test('a', async t => { t.pass('a is fine'); t.pass('twice') })\n",
     'b.test.mjs': tap + "t.test('b', async t => { t.equal(1, 2, 'b is wrong') })\n",
     'c.test.mjs': tap + "t.test('c', async t => { t.notOk(globalThis.dirty, 'c wants a clean process') })\n",
     'd.test.mjs': tap + "t.test('d', async t => { t.pass('d') })\nprocess.exit(3)\n",
-    'e.test.mjs': tap + "t.test('e', async t => { t.pass('e is fine') })\n"
+    'e.test.mjs': tap + "t.test('e', async t => { t.pass('e is fine') })\n",
+    's.test.mjs': tap + `import { BoundedCache } from ${JSON.stringify(lib)}\nt.test('s', async t => { t.ok(new BoundedCache(2), 'alone, and it ran src/'); t.notOk(globalThis.dirty) })\n`
   })
   const files = ['a', 'b', 'c', 'd', 'e'].map(n => join(dir, `${n}.test.mjs`))
+  const coverageDir = join(dir, 'coverage')
   let printed = ''
-  const r = await runFast(files, { jobs: 1, perBatch: 5, timeoutMs: 60_000, cwd: dir, write: s => { printed += s } })
-  t.same(r.results.map(x => x.ok), [true, false, false, false, true], 'a and e pass (e alone, after d ended the batch); b, c and d fail')
-  t.same({ total: r.total, pass: r.pass, fail: r.fail }, { total: 5, pass: 2, fail: 3 })
-  t.match(r.results[1]!.out, /b is wrong/, 'b\'s own output')
-  t.match(r.results[2]!.why, /passes alone: it depends on process state/, 'c is named for what it is')
-  t.match(r.results[3]!.why, /exit code [13]/, 'd\'s exit')
-  t.match(printed, /^TAP version 14\nok 1 - .*a\.test\.mjs # time=\d+ms\nnot ok 2 - .*b\.test\.mjs/)
-  t.match(printed, /\n1\.\.5\n# \{ total: 5, pass: 2, fail: 3 \}\n$/)
-  t.same(parseCounts(printed), { total: 5, pass: 2, fail: 3, skip: 0, todo: 0 }, 'the closing line reads it as tap\'s')
-  t.same(verdict({ output: printed, code: 1, signal: null, coverageChecked: false, unit: 'files' }), { line: '2 passed, 3 failed (of 5 files); coverage not checked (--fast)', exitCode: 1 }, 'and says it counts files')
+  const r = await runSuite(files, { alone: [join(dir, 's.test.mjs')], jobs: 1, perBatch: 5, timeoutMs: 60_000, cwd: REPO_ROOT, coverageDir, durations: {}, write: s => { printed += s } })
+  const ok = Object.fromEntries(r.results.map(x => [x.file.slice(dir.length + 1, -'.test.mjs'.length), x.ok]))
+  t.same(ok, { a: true, b: false, c: false, d: false, e: true, s: true }, 'a, e (alone, after d ended the batch) and s pass; b, c and d fail')
+  t.same({ files: r.files, failedFiles: r.failedFiles }, { files: 6, failedFiles: 3 })
+  t.same({ total: r.total, pass: r.pass, fail: r.fail }, { total: 10, pass: 7, fail: 3 }, 'tests counted: a 2, b 1 failed, c 1 + 1 for failing only after a, d 1 passed + 1 for its exit, e 1, s 2')
+  const byName = (n: string) => r.results.find(x => x.file.endsWith(`/${n}.test.mjs`))!
+  t.match(byName('b').out, /b is wrong/, 'b\'s own output')
+  t.match(byName('c').why, /passes alone: it depends on process state/, 'c is named for what it is')
+  t.match(byName('d').why, /exit code [13]/, 'd\'s exit')
+  t.match(printed, /^TAP version 14\n/)
+  t.match(printed, /\n1\.\.6\n# 3 of 6 files passed\n# \{ total: 10, pass: 7, fail: 3 \}\n$/)
+  t.same(parseCounts(printed), { total: 10, pass: 7, fail: 3, skip: 0, todo: 0 }, 'the closing line reads it as tap\'s')
+  const totals = await coverageReport(coverageDir, { write: () => {} })
+  t.ok(totals !== undefined && totals.functions > 0 && totals.functions < 100, 'the src/ module the slow file ran is in the coverage, partly run')
 })
