@@ -30,6 +30,10 @@ const COVERAGE = ['--import', new URL('./coverage.mjs', import.meta.url).href]
 const BATCH = new URL('./suite-batch.mjs', import.meta.url).pathname
 const DURATIONS = new URL('./test-durations.json', import.meta.url)
 const COUNT_KEYS = ['total', 'pass', 'fail', 'skip', 'todo']
+// Process groups of the test processes now running: each is started detached (its own group, so a
+// timeout kills the daemons it started too), which also keeps the terminal's Ctrl-C from reaching
+// them; runSuite kills them when the runner itself is interrupted.
+const running = new Set()
 
 /**
  * Runs `node <args>`; resolves with its exit code (null when killed), wall time, stdout and
@@ -56,12 +60,14 @@ function run (args, { env, timeoutMs, cwd, coverageDir, files = [] }) {
     let err = ''
     child.stdout.setEncoding('utf8').on('data', d => { if (out.length < 4_000_000) out += d })
     child.stderr.setEncoding('utf8').on('data', d => { if (err.length < 4_000_000) err += d })
+    running.add(child.pid)
     let timedOut = false
     const timer = setTimeout(() => {
       timedOut = true
       try { process.kill(-child.pid, 'SIGKILL') } catch { /* gone already */ }
     }, timeoutMs)
     child.on('close', (code, signal) => {
+      running.delete(child.pid)
       clearTimeout(timer)
       resolve({ code, signal, timedOut, ms: Date.now() - started, out, err })
     })
@@ -174,6 +180,12 @@ const add = (a, b) => Object.fromEntries(COUNT_KEYS.map(k => [k, (a[k] ?? 0) + (
  */
 export async function runSuite (batched, { alone = [], jobs = 2, perBatch = 12, timeoutMs = 600_000, env = process.env, cwd = process.cwd(), write = s => process.stdout.write(s), coverageDir, durations = knownDurations(), countFiles = false } = {}) {
   write('TAP version 14\n')
+  const interrupted = signal => {
+    for (const pid of running) try { process.kill(-pid, 'SIGKILL') } catch { /* gone already */ }
+    process.exit(signal === 'SIGINT' ? 130 : 143)
+  }
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP']
+  for (const signal of signals) process.on(signal, interrupted)
   const opts = { env, timeoutMs, cwd, coverageDir }
   const tasks = schedule(batched, alone, { perBatch, durations })
   const results = []
@@ -213,6 +225,7 @@ export async function runSuite (batched, { alone = [], jobs = 2, perBatch = 12, 
     }
   }
   await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, tasks.length)) }, worker))
+  for (const signal of signals) process.off(signal, interrupted)
   const passedFiles = results.filter(r => r.ok).length
   const failedFiles = results.length - passedFiles
   const counts = countFiles
