@@ -1,9 +1,11 @@
 // PQXDH session start cost (proto-spec/pqxdh.md): ML-KEM-768 key generation, encapsulation and
-// decapsulation per second through @noble/post-quantum (Node 20's crypto has no ML-KEM), a prekey
+// decapsulation per second through src/crypto/ml-kem.ts (Node 20's crypto has no ML-KEM; its SHA-3
+// and SHAKE are native) and, for comparison, @noble/post-quantum (Keccak in JavaScript), a prekey
 // pair made and signed, and whole runs: opening a bundle and initiating (Alice), responding (Bob),
 // and both. One JSON line per metric, the median of RUNS timed batches.
 // `npx tsx scripts/bench/pqxdh.ts` or `npm run bench -- pqxdh`.
 import { pathToFileURL } from 'node:url'
+import { ml_kem768 } from '@noble/post-quantum/ml-kem.js'
 import { generateIdentity } from '../../src/crypto/identity.js'
 import { randomBytes } from '../../src/crypto/primitives.js'
 import { mlkem768, EMPTY_RING, rotatePrekeys, createPrekeySet, bundleOf, initiate, respond } from '../../src/pqxdh/index.js'
@@ -35,12 +37,14 @@ function emit (metric: string, value: number, params: Record<string, unknown> = 
 }
 
 export async function run (): Promise<void> {
-  const noble = { implementation: '@noble/post-quantum ml_kem768' }
-  const pair = mlkem768.keygen(randomBytes(64))
-  emit('mlkem768_keygen_per_s', perSecond(() => randomBytes(64), seed => mlkem768.keygen(seed)), noble)
-  emit('mlkem768_encaps_per_s', perSecond(() => randomBytes(32), m => mlkem768.encapsulate(pair.publicKey, m)), noble)
-  const ct = mlkem768.encapsulate(pair.publicKey, randomBytes(32)).cipherText
-  emit('mlkem768_decaps_per_s', perSecond(() => ct, c => mlkem768.decapsulate(c, pair.secretKey)), noble)
+  for (const [impl, kem] of [['src/crypto/ml-kem.ts', mlkem768], ['@noble/post-quantum ml_kem768', ml_kem768]] as const) {
+    const p = { implementation: impl }
+    const pair = kem.keygen(randomBytes(64))
+    emit('mlkem768_keygen_per_s', perSecond(() => randomBytes(64), seed => kem.keygen(seed)), p)
+    emit('mlkem768_encaps_per_s', perSecond(() => randomBytes(32), m => kem.encapsulate(pair.publicKey, m)), p)
+    const ct = kem.encapsulate(pair.publicKey, randomBytes(32)).cipherText
+    emit('mlkem768_decaps_per_s', perSecond(() => ct, c => kem.decapsulate(c, pair.secretKey)), p)
+  }
 
   const alice = generateIdentity()
   const bob = generateIdentity()

@@ -1,10 +1,10 @@
 // Double Ratchet core throughput, in process (proto-spec/ratchet.md): 1 KiB messages encrypted and
 // decrypted along one chain, and with a DH + ML-KEM-768 ratchet step on every message (the two
-// parties take turns); ML-KEM-768 keygen / encapsulation / decapsulation per second (@noble/post-quantum,
-// pure JS: Node 20 has no ML-KEM). One JSON line per metric; every loop is bounded in count and time.
+// parties take turns); ML-KEM-768 keygen / encapsulation / decapsulation per second (src/crypto/ml-kem.ts:
+// Node 20 has no ML-KEM, its SHA-3 and SHAKE are native). One JSON line per metric; every loop is bounded in count and time.
 //   npx tsx scripts/bench/ratchet.ts        (or: npm run bench -- ratchet)
 import { pathToFileURL } from 'node:url'
-import { ml_kem768 } from '@noble/post-quantum/ml-kem.js'
+import { mlKem768 } from '../../src/crypto/ml-kem.js'
 import { randomBytes, x25519 } from '../../src/crypto/primitives.js'
 import { rate } from './noise.js'
 import { initAlice, initBob, ratchetEncrypt, ratchetDecrypt, encodeState, ratchetConstants as C, type RatchetState } from '../../src/ratchet/index.js'
@@ -52,11 +52,11 @@ export async function run (): Promise<void> {
   line('ratchet_message_overhead_bytes', C.ENC_HEADER_BYTES + C.AEAD_TAG_BYTES, { header: C.ENC_HEADER_BYTES, tag: C.AEAD_TAG_BYTES })
   line('ratchet_state_bytes', encodeState(st[0]!).length, { skipped: st[0]!.skipped.length })
   // ML-KEM-768 alone
-  let kp = ml_kem768.keygen()
-  const keygen = rate(() => { kp = ml_kem768.keygen() }, 5000)
-  let ct = ml_kem768.encapsulate(kp.publicKey).cipherText
-  const encaps = rate(() => { ct = ml_kem768.encapsulate(kp.publicKey).cipherText }, 5000)
-  const decaps = rate(() => { ml_kem768.decapsulate(ct, kp.secretKey) }, 5000)
+  let kp = mlKem768.keygen(randomBytes(64))
+  const keygen = rate(() => { kp = mlKem768.keygen(randomBytes(64)) }, 5000)
+  let ct = mlKem768.encapsulate(kp.publicKey, randomBytes(32)).cipherText
+  const encaps = rate(() => { ct = mlKem768.encapsulate(kp.publicKey, randomBytes(32)).cipherText }, 5000)
+  const decaps = rate(() => { mlKem768.decapsulate(ct, kp.secretKey) }, 5000)
   line('mlkem768_keygen_per_s', keygen.perSecond, { count: keygen.count })
   line('mlkem768_encaps_per_s', encaps.perSecond, { count: encaps.count })
   line('mlkem768_decaps_per_s', decaps.perSecond, { count: decaps.count })

@@ -1,8 +1,8 @@
-// ML-KEM-768 (FIPS 203) for PQXDH's pqkem (proto-spec/pqxdh.md §2): @noble/post-quantum, since
-// Node 20's crypto has no ML-KEM. Randomness is passed in, so a run with fixed inputs is a
+// ML-KEM-768 (FIPS 203) for PQXDH's pqkem (proto-spec/pqxdh.md §2): src/crypto/ml-kem.ts, since
+// Node 20's crypto has no ML-KEM (its SHA-3 and SHAKE are used). Randomness is passed in, so a run with fixed inputs is a
 // known-answer test (FIPS 203 Algorithms 16 and 17 take d, z and m as inputs). Checked against
 // NIST ACVP vectors in test/pqxdh/ml-kem-acvp.test.ts.
-import { ml_kem768 } from '@noble/post-quantum/ml-kem.js'
+import { mlKem768 } from '../crypto/ml-kem.js'
 import { errors } from '../errors.js'
 import {
   MLKEM768_PUBLIC_BYTES, MLKEM768_SECRET_BYTES, MLKEM768_CIPHERTEXT_BYTES, MLKEM768_SEED_BYTES,
@@ -41,14 +41,14 @@ export const mlkem768 = {
   /** ML-KEM.KeyGen_internal(d, z) with seed = d ‖ z (64 bytes). */
   keygen (seed: Uint8Array): KemKeyPair {
     need('seed', seed, MLKEM768_SEED_BYTES)
-    const { publicKey, secretKey } = ml_kem768.keygen(seed)
+    const { publicKey, secretKey } = mlKem768.keygen(seed)
     return { publicKey, secretKey }
   },
   /** ML-KEM.Encaps_internal(ek, m); throws CRYPTO for an ek that fails the §7.2 check. */
   encapsulate (ek: Uint8Array, m: Uint8Array): { cipherText: Uint8Array, sharedSecret: Uint8Array } {
     if (!isValidKemPublicKey(ek)) throw errors.CRYPTO('ml-kem-768: encapsulation key fails the FIPS 203 §7.2 check')
     need('encapsulation randomness', m, MLKEM768_ENCAPS_RANDOM_BYTES)
-    const { cipherText, sharedSecret } = ml_kem768.encapsulate(ek, m)
+    const { cipherText, sharedSecret } = mlKem768.encapsulate(ek, m)
     return { cipherText, sharedSecret }
   },
   /**
@@ -58,6 +58,6 @@ export const mlkem768 = {
   decapsulate (c: Uint8Array, dk: Uint8Array): Uint8Array {
     need('ciphertext', c, MLKEM768_CIPHERTEXT_BYTES)
     need('decapsulation key', dk, MLKEM768_SECRET_BYTES)
-    return ml_kem768.decapsulate(c, dk)
+    return mlKem768.decapsulate(c, dk)
   }
 }

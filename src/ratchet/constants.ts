@@ -1,6 +1,6 @@
 // Numbers of the Double Ratchet with header encryption and the hybrid ML-KEM-768 step
 // (proto-spec/ratchet.md). Spec constants first, tuning constants after.
-import { ml_kem768 } from '@noble/post-quantum/ml-kem.js'
+import { MLKEM768 } from '../crypto/ml-kem.js'
 
 /** Serialised state format (ratchet.md §7). */
 export const STATE_VERSION = 1
@@ -8,9 +8,9 @@ export const STATE_VERSION = 1
 export const KEY_BYTES = 32
 export const X25519_BYTES = 32
 /** ML-KEM-768 sizes (FIPS 203 Table 3). */
-export const KEM_EK_BYTES = ml_kem768.lengths.publicKey ?? 1184
-export const KEM_DK_BYTES = ml_kem768.lengths.secretKey ?? 2400
-export const KEM_CT_BYTES = ml_kem768.lengths.cipherText ?? 1088
+export const KEM_EK_BYTES = MLKEM768.publicKey
+export const KEM_DK_BYTES = MLKEM768.secretKey
+export const KEM_CT_BYTES = MLKEM768.cipherText
 export const KEM_SEED_BYTES = 64
 export const KEM_MSG_BYTES = 32
 

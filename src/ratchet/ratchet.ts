@@ -3,7 +3,7 @@
 // Pure: no I/O, no clock, randomness passed in. Every function returns a new state and never
 // changes the one it was given, so the caller commits the new state (encrypted, atomically with
 // the message) before the ciphertext leaves, and a failed decryption changes nothing (§3.5).
-import { ml_kem768 } from '@noble/post-quantum/ml-kem.js'
+import { mlKem768 } from '../crypto/ml-kem.js'
 import { errors } from '../errors.js'
 import { x25519, constantTimeEqual, wipe } from '../crypto/primitives.js'
 import {
@@ -57,7 +57,7 @@ export function initAlice (p: { sk: Uint8Array, ad: Uint8Array, bobRatchetPublic
   checkInit(p.sk, p.ad)
   const { rk: rk0, hka, nhkb } = kdfInit(p.sk)
   const dhs = newDhPair(random)
-  const kemDk = ml_kem768.keygen(take(random, KEM_SEED_BYTES)).secretKey
+  const kemDk = mlKem768.keygen(take(random, KEM_SEED_BYTES)).secretKey
   const { rk, ck, nhk } = kdfRoot(rk0, x25519.dh(dhs.secretKey, p.bobRatchetPublic)) // §5: no KEM secret yet
   return {
     dhs, dhr: p.bobRatchetPublic.slice(), rk, cks: ck, ckr: null, ns: 0, nr: 0, pn: 0,
@@ -181,10 +181,10 @@ function skipMessageKeys (d: Draft, until: number, now: number, meter: WorkMeter
 function dhRatchet (d: Draft, h: Header, random: RandomBytes): DecryptFailure | null {
   // §5: a ciphertext is due exactly when we have published an encapsulation key
   if ((h.ct === null) !== (d.kemDk === null)) return 'bad-kem'
-  const received = h.ct === null ? undefined : ml_kem768.decapsulate(h.ct, d.kemDk!)
+  const received = h.ct === null ? undefined : mlKem768.decapsulate(h.ct, d.kemDk!)
   let sent: { cipherText: Uint8Array, sharedSecret: Uint8Array }
   try {
-    sent = ml_kem768.encapsulate(h.ek, take(random, KEM_MSG_BYTES))
+    sent = mlKem768.encapsulate(h.ek, take(random, KEM_MSG_BYTES))
   } catch {
     return 'bad-kem' // FIPS 203 §7.2 input check of ek
   }
@@ -199,7 +199,7 @@ function dhRatchet (d: Draft, h: Header, random: RandomBytes): DecryptFailure | 
   const r = kdfRoot(d.rk, dhIn, received)
   d.rk = r.rk; d.ckr = r.ck; d.nhkr = r.nhk
   d.dhs = newDhPair(random)
-  d.kemDk = ml_kem768.keygen(take(random, KEM_SEED_BYTES)).secretKey
+  d.kemDk = mlKem768.keygen(take(random, KEM_SEED_BYTES)).secretKey
   d.kemCt = sent.cipherText
   const dhOut = x25519.dh(d.dhs.secretKey, h.dh)
   const s = kdfRoot(d.rk, dhOut, sent.sharedSecret)

@@ -1,4 +1,4 @@
-// ML-KEM-768 (src/pqxdh/kem.ts over @noble/post-quantum) against NIST ACVP vectors for FIPS 203:
+// ML-KEM-768 (src/pqxdh/kem.ts over src/crypto/ml-kem.ts) against NIST ACVP vectors for FIPS 203:
 // key generation from (d, z), encapsulation from (ek, m), decapsulation including implicit
 // rejection of a modified ciphertext, and the §7.2 encapsulation key check, which our own
 // isValidKemPublicKey implements. The vectors are a subset of ACVP-Server's internalProjection
