@@ -25,9 +25,9 @@ async function fromFile (path: string): Promise<string> {
 }
 
 /** Reads a line from the terminal with echo off; without a terminal, says where else it may come from. */
-async function promptHidden (question: string, sources: { what: string, envVar: string, flag: string }): Promise<string> {
+async function promptHidden (question: string, sources: { what: string, envVar: string, flag: string, hint?: string }): Promise<string> {
   const stdin = process.stdin
-  if (!stdin.isTTY) throw errors.NO_PASSPHRASE(`no ${sources.what}: set ${sources.envVar}, pass ${sources.flag}, or run in a terminal`)
+  if (!stdin.isTTY) throw errors.NO_PASSPHRASE(`no ${sources.what}: set ${sources.envVar}, pass ${sources.flag}, or run in a terminal${sources.hint === undefined ? '' : `; ${sources.hint}`}`)
   stdin.setRawMode(true) // echo off before the question shows: what is typed at once is not echoed
   process.stderr.write(question)
   stdin.resume()
@@ -60,6 +60,8 @@ export interface PassphraseSources {
   prompt?: string
   /** what is asked for, in messages: "passphrase", "new passphrase" */
   what?: string
+  /** one more way out, added to the message when there is no passphrase and no terminal */
+  hint?: string
 }
 
 /**
@@ -69,8 +71,8 @@ export interface PassphraseSources {
  */
 export const MIN_PASSPHRASE_CHARS = 8
 
-function sourcesOf (opts: PassphraseSources, what: string): { what: string, envVar: string, flag: string } {
-  return { what: opts.what ?? what, envVar: opts.envVar ?? 'DMESS_PASSPHRASE', flag: opts.flag ?? '--passphrase-file' }
+function sourcesOf (opts: PassphraseSources, what: string): { what: string, envVar: string, flag: string, hint?: string } {
+  return { what: opts.what ?? what, envVar: opts.envVar ?? 'DMESS_PASSPHRASE', flag: opts.flag ?? '--passphrase-file', hint: opts.hint }
 }
 
 export async function getPassphrase (flags: { 'passphrase-file'?: string }, opts: PassphraseSources = {}): Promise<string> {

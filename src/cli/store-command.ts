@@ -10,6 +10,9 @@ import { localCall, type Call } from '../daemon/rpc-methods.js'
 import type { Store } from '../store/index.js'
 import { keepInviteForNextStart } from '../node/invite-seed.js'
 
+/** With neither daemon nor agent running, a store command needs the passphrase: say how to not. */
+export const UNLOCK_HINT = '`dmess unlock` there once, and commands need none until it locks'
+
 type StoreFlags = { home?: string, 'passphrase-file'?: string }
 
 export abstract class StoreCommand extends BaseCommand {
@@ -19,7 +22,7 @@ export abstract class StoreCommand extends BaseCommand {
     const paths = this.paths(flags.home)
     await assertInitialised(paths)
     // withStore unlocks before it runs fn: a wrong passphrase at a prompt is asked again
-    return await withPassphrase(flags, async passphrase => await withStore(paths, passphrase, fn))
+    return await withPassphrase(flags, async passphrase => await withStore(paths, passphrase, fn), { hint: UNLOCK_HINT })
   }
 
   /** Runs `fn` with a way to call methods: the daemon's if one runs, else on the store opened here. */

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { errors } from '../../src/errors.js'
 import { PROMPT_TRIES, withPassphrase, type PromptIo } from '../../src/cli/passphrase.js'
 import { BIN, runCli, assertOneLineError } from '../helpers/cli.js'
+import { UNLOCK_HINT } from '../../src/cli/store-command.js'
 import { PW, quickHome } from '../helpers/profiles.js'
 
 const RIGHT = 'the right one'
@@ -65,6 +66,17 @@ t.test('$DMESS_PASSPHRASE and --passphrase-file fail at once', async t => {
 
   const r = await runCli(['contacts', 'list', '--home', home.home], { env: { DMESS_PASSPHRASE: 'not it at all' } })
   assertOneLineError(t, r, /wrong passphrase/)
+})
+
+t.test('no passphrase and no terminal: one line naming every way, and a store command names dmess unlock', async t => {
+  const saved = process.env.DMESS_PASSPHRASE
+  delete process.env.DMESS_PASSPHRASE
+  t.teardown(() => { if (saved !== undefined) process.env.DMESS_PASSPHRASE = saved })
+  const io = { ...fakeTerminal([]), isTTY: () => false }
+  t.notOk(process.stdin.isTTY, 'the test runs without a terminal on stdin')
+  await t.rejects(withPassphrase({}, check, {}, io), { code: 'NO_PASSPHRASE', message: /^no passphrase: set DMESS_PASSPHRASE, pass --passphrase-file, or run in a terminal$/ })
+  await t.rejects(withPassphrase({}, check, { hint: UNLOCK_HINT }, io), { code: 'NO_PASSPHRASE', message: /^no passphrase: set DMESS_PASSPHRASE, pass --passphrase-file, or run in a terminal; `dmess unlock` there once, and commands need none until it locks$/ })
+  t.equal(io.asked, 0)
 })
 
 /**
