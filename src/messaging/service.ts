@@ -345,10 +345,7 @@ export class MessagingService implements Component {
     if (this.network.relayed(link)) this.#forget(fp, now)
     else this.#remember(fp, link.address, now)
     this.ctx.store().touchLastSeen(fp, now).catch(() => {})
-    // a session coming up shows us ONLINE at the contact already (messaging.md §7): only AWAY is news.
-    // If we restarted, a contact that still shows us AWAY from our last run takes our handshake as a
-    // rekey of the old session; that link stalls and cycles (§5.3) and comes up again ONLINE.
-    if (this.presence !== 'online') void this.sendPresence(fp)
+    void this.sendPresence(fp)
     if (c.signPublic === undefined) void this.#learnKeys(fp, link.identity)
   }
 
