@@ -1,0 +1,44 @@
+// BATCH (proto-spec/envelope.md §3.7) between whole simulated nodes that keep prekeys: a burst to
+// a contact whose PRESENCE says it opens BATCH goes out as a few ratchet messages of up to
+// BATCH_MAX_MESSAGES texts, each text stored once, in order, with its own id and timestamp and
+// receipted; to a contact that does not say so, one ratchet message per text as before.
+import t from 'tap'
+import { type TestNode } from '../../src/node/testnet.js'
+import { BATCH_MAX_MESSAGES, PayloadType } from '../../src/wire/constants.js'
+import { conversation, receipted, talkingPair } from './helpers.js'
+
+const counters = (n: TestNode): TestNode['messaging']['ctx']['counters'] => n.messaging.ctx.counters
+
+t.test('a burst goes as BATCHes: each text stored once, in order, with its id and timestamp, and receipted', async t => {
+  const { net, alice, bob } = await talkingPair(t, 61, { prekeys: true })
+  const before = { out: counters(alice).ratchetOut, batches: counters(alice).batchesOut }
+  const M = 300
+  const texts = Array.from({ length: M }, (_, i) => `burst ${i} ${'y'.repeat(i % 50)}`)
+  const sent = await net.drive(alice.actions.sendMany(bob.fingerprint, texts))
+  const ids = sent.map(r => r.id)
+  await net.until(() => ids.every(id => receipted(alice, id)), 300_000, 'the burst delivered')
+  const got = (await conversation(bob, alice)).filter(m => m.direction === 'in').slice(1)
+  t.same(got.map(m => m.id), ids, 'Bob has every text once, in the order sent, under its own id')
+  t.same(got.map(m => m.text), texts, 'with its text')
+  t.same(got.map(m => m.timestamp), sent.map(r => r.timestamp), 'and its timestamp')
+  const batches = counters(alice).batchesOut - before.batches
+  t.equal(batches, Math.ceil(M / BATCH_MAX_MESSAGES), `${M} texts went as ${Math.ceil(M / BATCH_MAX_MESSAGES)} BATCHes`)
+  t.equal(counters(bob).batchesIn, batches, 'and Bob opened each')
+  t.ok(counters(alice).ratchetOut - before.out < M / 10, `far fewer ratchet messages than texts (${counters(alice).ratchetOut - before.out})`)
+  t.same(counters(bob).rejected, {}, 'Bob refused nothing')
+  t.equal(bob.seen.filter(e => e.type === 'message' && ids.includes((e.message as { id: string }).id)).length, M, 'one message event per text')
+  t.same((await alice.store.listOutbox({ limit: 10_000 })).length, 0, 'Alice\'s outbox is empty')
+})
+
+t.test('to a contact whose PRESENCE does not say it opens BATCH: one ratchet message per text', async t => {
+  const { net, alice, bob } = await talkingPair(t, 62, { prekeys: true })
+  // Bob as a node from before BATCH: its PRESENCE carries no caps
+  alice.messaging.outbound.peerCaps(bob.fingerprint, 0)
+  const M = 40
+  const sent = await net.drive(alice.actions.sendMany(bob.fingerprint, Array.from({ length: M }, (_, i) => `one by one ${i}`)))
+  await net.until(() => sent.every(r => receipted(alice, r.id)), 300_000, 'delivered')
+  t.equal(counters(alice).batchesOut, 0, 'no BATCH was sealed')
+  t.equal(counters(bob).batchesIn, 0, 'none arrived')
+  t.same((await conversation(bob, alice)).filter(m => m.direction === 'in').slice(1).map(m => m.id), sent.map(r => r.id), 'every text once, in order')
+  t.ok(PayloadType.BATCH > 0)
+})
