@@ -17,12 +17,16 @@ import type { OutboxEntry, SessionWrite } from '../store/index.js'
 import type { StatusWaiters } from './waiters.js'
 import type { RatchetSessions } from './ratchet-sessions.js'
 
+/** A text goes in a BATCH on at most this many attempts, then alone (envelope.md §8.4). */
+const BATCH_MAX_ATTEMPTS = 2
+
 /** `durable`: resolves once the sealed bytes (and the ratchet step that made them) are in the store. */
 interface Sealed { bytes: Uint8Array, base: string, durable: Promise<void> }
 /**
  * One BATCH envelope (envelope.md §3.7) for several TEXT entries, in memory only: it goes out on
- * the first attempt of its entries, once; `sent`, that send (every entry of the group waits for
- * it). The entries are stored plain, so a later attempt (or a restart) seals each alone.
+ * the next attempt of its entries, once; `sent`, that send (every entry of the group waits for
+ * it). The entries are stored plain: a later attempt seals them afresh (#regroup), and so does a
+ * restart.
  */
 interface Group { bytes: Uint8Array, base: string, durable: Promise<void>, sent?: Promise<void> }
 /**
@@ -183,6 +187,40 @@ export class Outbound {
     return out
   }
 
+  /**
+   * Texts due together (a new link, a restart, receipts that did not come) and not already in a
+   * BATCH: sealed now as fresh BATCHes on the active session, their ratchet step stored before
+   * they leave (envelope.md §8.4), instead of one ratchet message each; only on a text's first
+   * BATCH_MAX_ATTEMPTS attempts. An entry sealed alone earlier still sends its stored bytes.
+   */
+  #regroup (actions: readonly OutboxAction[]): void {
+    if (this.#batchPeers.size === 0) return
+    let peer: string | null = null
+    let run: Array<{ id: string, c: Cached }> = []
+    const flush = (): void => {
+      if (peer === null || run.length < 2) return
+      const list = run.map(({ c }) => ({ type: PayloadType.TEXT, payload: c.decoded.payload.payload, timestamp: c.decoded.timestamp, ack: c.decoded.ack }) as NewEntry<PayloadType>)
+      const made = this.#batches(peer, list, run.map(r => r.id))
+      const groups = [...new Set(made.values())]
+      if (groups.length === 0) return
+      const durable = this.ctx.store().putSession(groups[groups.length - 1]!.write) // the newest step holds those before it
+      durable.catch(() => {}) // awaited by each send; its failure fails those sends (retried)
+      for (const g of groups) g.durable = durable
+      for (const [i, g] of made) run[i]!.c.group = g
+    }
+    for (const a of actions) {
+      if (a.type !== 'send') continue
+      const c = this.#cache.get(a.id)
+      const base = this.hooks.sessions.activeBase(a.peer)
+      // from the third attempt on, alone: a peer whose caps were wrong still gets every text
+      const fits = c !== undefined && a.attempt <= BATCH_MAX_ATTEMPTS && c.group === undefined && base !== null && this.#batchPeers.has(a.peer) &&
+        c.decoded.payload.type === PayloadType.TEXT && c.decoded.ack === 'receipt' && c.sealed?.base !== base
+      if (!fits || a.peer !== peer) { flush(); run = []; peer = a.peer }
+      if (fits) run.push({ id: a.id, c })
+    }
+    flush()
+  }
+
   /** What the peer's PRESENCE says it opens (envelope.md §3.6). */
   peerCaps (fp: string, caps: number): void {
     if ((caps & CAP_BATCH) !== 0) this.#batchPeers.add(fp)
@@ -212,6 +250,7 @@ export class Outbound {
   }
 
   apply (actions: readonly OutboxAction[]): void {
+    this.#regroup(actions)
     for (const a of actions) {
       switch (a.type) {
         case 'send': this.#sendEntry(a.id, a.peer, a.attempt); break
@@ -345,8 +384,8 @@ export class Outbound {
       return
     }
     const group = cached.group
-    cached.group = undefined // its one chance: later attempts seal the entry alone
-    if (group !== undefined && attempt === 1 && group.base === this.hooks.sessions.activeBase(peer)) {
+    cached.group = undefined // sent once: a later attempt is sealed afresh (#regroup), never these bytes again
+    if (group !== undefined && group.base === this.hooks.sessions.activeBase(peer)) {
       if (group.sent === undefined) {
         this.ctx.counters.ratchetOut++
         this.ctx.counters.envelopesOut++

@@ -40,5 +40,42 @@ t.test('to a contact whose PRESENCE does not say it opens BATCH: one ratchet mes
   t.equal(counters(alice).batchesOut, 0, 'no BATCH was sealed')
   t.equal(counters(bob).batchesIn, 0, 'none arrived')
   t.same((await conversation(bob, alice)).filter(m => m.direction === 'in').slice(1).map(m => m.id), sent.map(r => r.id), 'every text once, in order')
-  t.ok(PayloadType.BATCH > 0)
+})
+
+/** Bob's texts from Alice after the first (talkingPair's), as stored: ids in arrival order. */
+const inFrom = async (bob: TestNode, alice: TestNode): Promise<string[]> => (await conversation(bob, alice)).filter(m => m.direction === 'in').slice(1).map(m => m.id)
+const delivered = (n: TestNode, ids: readonly string[]): boolean => ids.every(id => { const s = n.store.getMessageSync(id)?.status; return s === 'delivered' || s === 'read' })
+
+t.test('the writer killed while its BATCHes leave: after the restart every text is delivered once, in order', async t => {
+  const { net, alice, bob } = await talkingPair(t, 63, { prekeys: true })
+  const sent = await net.drive(alice.actions.sendMany(bob.fingerprint, Array.from({ length: 200 }, (_, i) => `cut ${i}`)))
+  const ids = sent.map(r => r.id)
+  await net.advance(2) // some BATCHes on the way, the rest not yet
+  await net.crash(alice.index)
+  await net.advance(50) // what was on the wire lands
+  const before = (await inFrom(bob, alice)).length
+  t.ok(bob.messaging.ctx.counters.batchesIn >= 1 && before < ids.length, `the kill cut the burst: Bob had ${before} of ${ids.length} texts, from ${bob.messaging.ctx.counters.batchesIn} BATCHes`)
+  const alice2 = await net.restart(alice.index)
+  await net.until(() => delivered(alice2, ids), 300_000, 'every text delivered')
+  t.same(await inFrom(bob, alice2), ids, 'Bob has each text once, in the order sent')
+  t.same(bob.messaging.ctx.counters.rejected, {}, 'and refused nothing')
+  // a BATCH is never stored, and the outbox goes at link-up, before Bob's PRESENCE says what he opens
+  t.equal(alice2.messaging.ctx.counters.batchesOut, 0, 'the restarted writer sealed each text alone')
+})
+
+t.test('a contact that cannot open the BATCH after all (its caps went stale): each text goes alone on its third attempt', async t => {
+  const { net, alice, bob } = await talkingPair(t, 64, { prekeys: true })
+  // Bob as a node that does not know 0x03 (envelope.md §3.7): the envelope fails as unknown-payload-type
+  const open = bob.messaging.sessions.open.bind(bob.messaging.sessions)
+  bob.messaging.sessions.open = (fp, bytes) => {
+    const r = open(fp, bytes)
+    return r.ok && r.type === PayloadType.BATCH ? { ok: false, reason: 'unknown-payload-type', id: r.id } : r
+  }
+  alice.messaging.outbound.peerCaps(bob.fingerprint, 1)
+  const sent = await net.drive(alice.actions.sendMany(bob.fingerprint, Array.from({ length: 70 }, (_, i) => `stale ${i}`)))
+  const ids = sent.map(r => r.id)
+  await net.until(() => delivered(alice, ids), 300_000, 'every text delivered')
+  t.equal(alice.messaging.ctx.counters.batchesOut, 4, 'Alice sealed two BATCHes (64 + 6 texts), and two afresh on the retry')
+  t.equal(bob.messaging.ctx.counters.rejected['v2-unknown-payload-type'], 4, 'Bob refused all four')
+  t.same(await inFrom(bob, alice), ids, 'and still has each text once, in the order sent')
 })
