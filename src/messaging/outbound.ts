@@ -162,10 +162,12 @@ export class Outbound {
     const out = new Map<number, Group & { write: SessionWrite }>()
     const flush = (run: number[], texts: Array<{ id: Uint8Array, timestamp: number, text: string }>): void => {
       if (run.length < 2) return
-      let v2: ReturnType<RatchetSessions['seal']> = null
+      let v2: ReturnType<RatchetSessions['seal']>
       try {
         v2 = this.hooks.sessions.seal(peer, { type: PayloadType.BATCH, payload: { messages: texts } }, texts[0]!.id, texts[0]!.timestamp)
-      } catch {}
+      } catch {
+        v2 = null // these texts go one by one, as before
+      }
       if (v2 === null) return
       this.ctx.counters.batchesOut++
       const g = { bytes: v2.bytes, base: v2.base, durable: Promise.resolve(), write: v2.write }
