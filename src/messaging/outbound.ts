@@ -69,7 +69,11 @@ export class Outbound {
   #sentFlush: NodeJS.Immediate | null = null
   #lastCreatedAt = 0
   #stopped = false
-  /** peers whose last PRESENCE said they open BATCH (envelope.md §3.6); forgotten when their link goes */
+  /**
+   * peers whose last PRESENCE said they open BATCH (envelope.md §3.6). Kept across their links (the
+   * outbox resends at link-up, before the new link's PRESENCE), in memory only: a peer that came
+   * back as a version without BATCH gets each text alone from its third attempt (§8.4).
+   */
   readonly #batchPeers = new Set<string>()
 
   constructor (private readonly ctx: MessagingContext, private readonly hooks: OutboundHooks, private readonly waiters: StatusWaiters) {
@@ -235,11 +239,7 @@ export class Outbound {
   }
 
   peerUp (fp: string): void { this.apply(this.scheduler.peerUp(fp, this.ctx.now())) }
-  peerDown (fp: string): void {
-    this.#batchPeers.delete(fp) // it may come back as another version: its next PRESENCE says
-    this.scheduler.peerDown(fp, this.ctx.now())
-    this.hooks.rearm(this.scheduler.nextDeadline)
-  }
+  peerDown (fp: string): void { this.scheduler.peerDown(fp, this.ctx.now()); this.hooks.rearm(this.scheduler.nextDeadline) }
   tick (now: number): void { this.apply(this.scheduler.tick(now)) }
   get nextDeadline (): number { return this.scheduler.nextDeadline }
 

@@ -79,3 +79,16 @@ t.test('a contact that cannot open the BATCH after all (its caps went stale): ea
   t.equal(bob.messaging.ctx.counters.rejected['v2-unknown-payload-type'], 4, 'Bob refused all four')
   t.same(await inFrom(bob, alice), ids, 'and still has each text once, in the order sent')
 })
+
+t.test('the link lost mid-burst: what was not receipted goes again at the next link-up as fresh BATCHes', async t => {
+  const { net, alice, bob } = await talkingPair(t, 65, { prekeys: true })
+  const sent = await net.drive(alice.actions.sendMany(bob.fingerprint, Array.from({ length: 200 }, (_, i) => `drop ${i}`)))
+  const ids = sent.map(r => r.id)
+  const first = alice.messaging.ctx.counters.batchesOut
+  await net.advance(2)
+  alice.messaging.network.link(bob.fingerprint)?.close() // receipts and BATCHes still on the way are lost with it
+  await net.until(() => delivered(alice, ids), 300_000, 'every text delivered')
+  t.same(await inFrom(bob, alice), ids, 'Bob has each text once, in the order sent')
+  t.same(bob.messaging.ctx.counters.rejected, {}, 'and refused nothing')
+  t.ok(alice.messaging.ctx.counters.batchesOut > first, `the resend went as ${alice.messaging.ctx.counters.batchesOut - first} fresh BATCHes, not one ratchet message per text`)
+})
