@@ -217,10 +217,9 @@ export class Outbound {
     for (const a of actions) {
       if (a.type !== 'send') continue
       const c = this.#cache.get(a.id)
-      const base = this.hooks.sessions.activeBase(a.peer)
       // from the third attempt on, alone: a peer whose caps were wrong still gets every text
-      const fits = c !== undefined && a.attempt <= BATCH_MAX_ATTEMPTS && c.group === undefined && base !== null && this.#batchPeers.has(a.peer) &&
-        c.decoded.payload.type === PayloadType.TEXT && c.decoded.ack === 'receipt' && c.sealed?.base !== base
+      const fits = c !== undefined && a.attempt <= BATCH_MAX_ATTEMPTS && c.group === undefined && this.#batchPeers.has(a.peer) &&
+        c.decoded.payload.type === PayloadType.TEXT && c.decoded.ack === 'receipt' && fresh(c, this.hooks.sessions.activeBase(a.peer))
       if (!fits || a.peer !== peer) { flush(); run = []; peer = a.peer }
       if (fits) run.push({ id: a.id, c })
     }
@@ -461,6 +460,9 @@ export class Outbound {
     this.ctx.store().removeOutbox(id).catch(err => this.ctx.log.warn({ id, err: (err as Error).message }, 'outbox remove failed'))
   }
 }
+
+/** An active session, and the entry not already sealed alone on it (then its stored bytes go again). */
+const fresh = (c: Cached, base: string | null): boolean => base !== null && c.sealed?.base !== base
 
 /** An entry's stored payload (outbox-codec.ts): what to send and, once sealed as v2, the envelope and its session. */
 function rawOf (d: OutboxPayload, sealed: { bytes: Uint8Array, base: string } | undefined): Uint8Array {
