@@ -98,8 +98,12 @@ export async function run (): Promise<void> {
     emit('messaging_daemon_rss_mib_connected', await rssMiB(alice), { what: 'detached daemon with one contact and one session, 1 s after its first delivered message' })
 
     const cb2 = await IpcClient.connect(socket(bob))
-    type Counts = Record<'batches' | 'steps' | 'puts' | 'dels' | 'bytes', number> & { putsBySub?: Record<string, number> }
-    const counts = async (): Promise<Counts[]> => await Promise.all([clients[0] as IpcClient, cb2].map(async c => (await c.call('messaging.stats', {})).store as Counts))
+    type Counts = Record<'batches' | 'steps' | 'puts' | 'dels' | 'bytes', number> & { putsBySub?: Record<string, number>, env?: Record<string, number> }
+    const counts = async (): Promise<Counts[]> => await Promise.all([clients[0] as IpcClient, cb2].map(async c => {
+      const st = await c.call('messaging.stats', {}) as Record<string, unknown> & { store: Counts }
+      const env: Record<string, number> = Object.fromEntries(['envelopesOut', 'ratchetOut', 'batchesOut', 'batchesIn', 'sendFailures', 'duplicates', 'linkStalls', 'dialsStarted'].map(k => [k, Number(st[k] ?? 0)]))
+      return { ...st.store, env }
+    }))
     const batches0 = await counts()
     const cpu0 = [await cpuMs(alice), await cpuMs(bob)]
     const t0 = performance.now()
@@ -117,7 +121,7 @@ export async function run (): Promise<void> {
     emit('messaging_sender_cpu_us_per_msg', ((cpu1[0] ?? NaN) - (cpu0[0] ?? NaN)) * 1000 / M, how)
     emit('messaging_receiver_cpu_us_per_msg', ((cpu1[1] ?? NaN) - (cpu0[1] ?? NaN)) * 1000 / M, how)
     // LevelDB batches per 1,000 messages (group commit: storage.md §Atomicity)
-    const per1000 = (side: 0 | 1, k: Exclude<keyof Counts, 'putsBySub'>): number => ((batches1[side]?.[k] ?? NaN) - (batches0[side]?.[k] ?? NaN)) * 1000 / M
+    const per1000 = (side: 0 | 1, k: Exclude<keyof Counts, 'putsBySub' | 'env'>): number => ((batches1[side]?.[k] ?? NaN) - (batches0[side]?.[k] ?? NaN)) * 1000 / M
     emit('messaging_sender_store_batches_per_1000_msgs', per1000(0, 'batches'), how)
     emit('messaging_receiver_store_batches_per_1000_msgs', per1000(1, 'batches'), how)
     // the writes those batches carried (one per store call: a message burst, an outbox entry, a status change)
@@ -133,6 +137,10 @@ export async function run (): Promise<void> {
     }
     emit('messaging_sender_store_puts_per_1000_msgs', per1000(0, 'puts'), { ...how, bySublevel: bySub(0) })
     emit('messaging_receiver_store_puts_per_1000_msgs', per1000(1, 'puts'), { ...how, bySublevel: bySub(1) })
+    // envelopes each daemon sent (a BATCH carries up to 64 texts: envelope.md §3.7), and what went wrong
+    const env1000 = (side: 0 | 1, k: string): number => ((batches1[side]?.env?.[k] ?? NaN) - (batches0[side]?.env?.[k] ?? NaN)) * 1000 / M
+    emit('messaging_sender_envelopes_per_1000_msgs', env1000(0, 'envelopesOut'), { ...how, batches: env1000(0, 'batchesOut'), sendFailures: env1000(0, 'sendFailures'), linkStalls: env1000(0, 'linkStalls') + env1000(1, 'linkStalls'), dials: env1000(0, 'dialsStarted') + env1000(1, 'dialsStarted') })
+    emit('messaging_receiver_envelopes_per_1000_msgs', env1000(1, 'envelopesOut'), { ...how, batchesIn: env1000(1, 'batchesIn'), duplicates: env1000(1, 'duplicates') })
     emit('messaging_sender_store_bytes_per_msg', per1000(0, 'bytes') / 1000, how)
     emit('messaging_receiver_store_bytes_per_msg', per1000(1, 'bytes') / 1000, how)
 

@@ -36,6 +36,9 @@ export interface MessagingCounters {
   /** of those, envelope v2 (Double Ratchet, envelope.md §8) sent and opened; sessions a contact started that replaced a confirmed one */
   ratchetOut: number
   ratchetIn: number
+  /** of those, BATCH envelopes (several TEXTs in one, envelope.md §3.7) sealed and opened */
+  batchesOut: number
+  batchesIn: number
   sessionResets: number
   /** unanswered session starts of ours dropped as too old for the peer's prekeys (envelope.md §8.3) */
   staleStarts: number
@@ -53,7 +56,7 @@ export interface MessagingCounters {
 export function newCounters (): MessagingCounters {
   return {
     framesIn: 0, blocked: 0, discarded: 0, rateLimited: 0, queueFull: 0, malformed: 0, rejected: {}, textIn: 0, duplicates: 0,
-    held: 0, requestsDropped: 0, receiptsIn: 0, ignored: 0, envelopesOut: 0, sendFailures: 0, ratchetOut: 0, ratchetIn: 0, sessionResets: 0, staleStarts: 0, linkStalls: 0,
+    held: 0, requestsDropped: 0, receiptsIn: 0, ignored: 0, envelopesOut: 0, sendFailures: 0, ratchetOut: 0, ratchetIn: 0, batchesOut: 0, batchesIn: 0, sessionResets: 0, staleStarts: 0, linkStalls: 0,
     sessionsRefused: 0, dialsStarted: 0, dialsFailed: 0, lookupsStarted: 0, lookupsFound: 0, listenerErrors: 0
   }
 }

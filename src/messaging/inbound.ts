@@ -4,10 +4,9 @@
 // batches. Within a batch each peer's items are started in arrival order, so the store assigns
 // seqs in the order envelopes arrived (storage.md §Atomicity): that, not the sender's clock, is
 // the conversation order.
-import { ENVELOPE_V2, PayloadType } from '../wire/constants.js'
+import { ENVELOPE_V2, PayloadType, V2_FLAG_INITIAL } from '../wire/constants.js'
 import { openEnvelope, type OpenResult } from '../wire/seal.js'
 import type { Envelope } from '../wire/envelope.js'
-import { decodeEnvelopeV2 } from '../wire/envelope-v2.js'
 import type { SessionWrite } from '../store/index.js'
 import type { Response } from '../pqxdh/index.js'
 import type { RatchetSessions } from './ratchet-sessions.js'
@@ -185,7 +184,7 @@ export class Inbound {
     const r = this.#open(item)
     if (r !== null && this.gate.isBlocked(fp)) return this.#discard(fp, r)
     if (r === null) return null
-    this.ctx.log.debug({ peer: fp, type: r.type, queuedMs: this.ctx.now() - item.at }, 'envelope opened')
+    if (this.ctx.log.isLevelEnabled('debug')) this.ctx.log.debug({ peer: fp, type: r.type, queuedMs: this.ctx.now() - item.at }, 'envelope opened')
     const handled = this.#handle(fp, item, r)
     // the prekey ring remembers a session start (pqxdh.md §6) once the session is stored: until then the stored session answers a replay of it
     const started = r.started ?? null
@@ -226,6 +225,7 @@ export class Inbound {
   #discard (fp: string, r: Opened): Promise<void> | null {
     this.ctx.counters.discarded++
     if (r.type === PayloadType.TEXT || r.type === PayloadType.CONTACT_REQUEST) this.out.receipt(fp, 'delivered', [hex(r.envelope.id)])
+    if (r.type === PayloadType.BATCH) this.out.receipt(fp, 'delivered', r.payload.messages.map(m => hex(m.id)))
     // a v2 envelope moved its ratchet session on: that is stored (the next one opens, a replay does not), the message is not
     if (r.session === undefined) return null
     const started = r.started ?? null
@@ -251,7 +251,8 @@ export class Inbound {
       // a contact the user removed, writing on a session deleted with it (storage.md §Contacts):
       // a new session from its bundle (§8.6) lets what it re-sends be held as a request, as v1's
       // is. Only for a peer we have a conversation with: a stranger gets no session, no record.
-      if (decodeEnvelopeV2(item.envelope)?.initial === null) {
+      // no initial message (flags bit 0, §8.1): read from the flags byte, not a decode of the whole envelope
+      if (item.envelope.length > 1 && ((item.envelope[1] as number) & V2_FLAG_INITIAL) === 0) {
         const link = item.link
         this.ctx.store().lastSeq(fp).then(seq => { if (seq > 0 && !link.closed) this.hooks.sessionLost(link) }, () => {})
       }
@@ -260,6 +261,7 @@ export class Inbound {
     const r = this.hooks.sessions.open(fp, item.envelope)
     if (r.ok) {
       c.ratchetIn++
+      if (r.type === PayloadType.BATCH) c.batchesIn++
       if (r.reset) {
         c.sessionResets++
         this.ctx.log.info({ peer: fp }, 'contact started a new session: it lost its previous one')
@@ -288,11 +290,16 @@ export class Inbound {
   async #handle (fp: string, item: Item, r: Opened): Promise<void> {
     const contact = this.ctx.contacts.has(fp)
     // the ratchet step is stored with the TEXT it carried (#text), else on its own, before anything is acted on
-    const stored = r.session === undefined || (r.type === PayloadType.TEXT && contact) ? null : this.ctx.store().putSession(r.session)
+    const stored = r.session === undefined || ((r.type === PayloadType.TEXT || r.type === PayloadType.BATCH) && contact) ? null : this.ctx.store().putSession(r.session)
     if (stored !== null) await stored
     switch (r.type) {
       case PayloadType.TEXT:
         return contact ? await this.#text(fp, item, r, r.payload.text) : await this.#hold(fp, item, r, r.payload.text)
+      case PayloadType.BATCH:
+        if (contact) return await this.#batch(fp, item, r, r.payload.messages)
+        // a peer we still hold a session with, no longer a contact: each text is held as its TEXT would be
+        for (const m of r.payload.messages) await this.#hold(fp, item, { ...r, envelope: { ...r.envelope, id: m.id, timestamp: m.timestamp } }, m.text)
+        return
       case PayloadType.CONTACT_REQUEST:
         return contact ? await this.#mutual(fp, r, r.payload) : await this.#request(fp, item, r, r.payload)
       case PayloadType.DELIVERY_RECEIPT:
@@ -303,7 +310,9 @@ export class Inbound {
         if (contact) return this.#typing(fp, r.payload.typing)
         break
       case PayloadType.PRESENCE:
-        if (contact) return this.hooks.presence(fp, r.payload.state)
+        if (!contact) break
+        this.out.peerCaps(fp, r.payload.caps ?? 0)
+        return this.hooks.presence(fp, r.payload.state)
         break
     }
     this.ctx.counters.ignored++ // FILE (not yet), or a signal from a stranger
@@ -324,6 +333,32 @@ export class Inbound {
       this.ctx.events.emit({ type: 'message', peer: fp, message: messageJson(res.message) })
     }
     this.out.receipt(fp, 'delivered', [id])
+  }
+
+  /**
+   * A BATCH (envelope.md §3.7): its texts stored as that many TEXTs would be, in order, in one
+   * batch with the ratchet step; one `message` event each, and one receipt for all of them.
+   */
+  async #batch (fp: string, item: Item, r: Opened, messages: ReadonlyArray<{ id: Uint8Array, timestamp: number, text: string }>): Promise<void> {
+    const ids = messages.map(m => hex(m.id))
+    const results = await this.ctx.store().addMessages(messages.map((m, i) => ({
+      id: ids[i] as string, peer: fp, direction: 'in' as const, text: m.text, timestamp: m.timestamp, receivedAt: item.at, status: 'received' as const, read: false
+    })), r.session)
+    const read: string[] = []
+    let added = false
+    for (const res of results) {
+      if (res.duplicate) {
+        this.ctx.counters.duplicates++
+        if (res.message.direction === 'in' && res.message.read) read.push(res.message.id)
+        continue
+      }
+      this.ctx.counters.textIn++
+      if (!added && this.hooks.typing.set(fp, false, this.ctx.now())) this.ctx.events.emit({ type: 'typing', peer: fp, typing: false })
+      added = true
+      this.ctx.events.emit({ type: 'message', peer: fp, message: messageJson(res.message) })
+    }
+    if (read.length > 0) this.out.receipt(fp, 'read', read)
+    this.out.receipt(fp, 'delivered', ids)
   }
 
   /** A stranger's message: held with its request, acknowledged once the request book is on disk. */

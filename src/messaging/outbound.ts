@@ -3,7 +3,8 @@
 // ephemeral signals (TYPING, PRESENCE) that only go out over a live link. Envelopes are sealed at
 // send time to the identity the link's handshake proved (envelope.md §4), so an entry written
 // before we knew the peer's keys goes out as soon as we reach them.
-import { PayloadType, MESSAGE_ID_BYTES, RECEIPT_MAX_IDS } from '../wire/constants.js'
+import { PayloadType, MESSAGE_ID_BYTES, RECEIPT_MAX_IDS, BATCH_MAX_MESSAGES, BATCH_MAX_TEXT_BYTES, CAP_BATCH } from '../wire/constants.js'
+import { utf8 } from '../crypto/primitives.js'
 import { sealEnvelope } from '../wire/seal.js'
 import { encodePayload, type PayloadOf, type TypedPayload } from '../wire/payloads.js'
 import { encodeEnvelopeFrame } from './frames.js'
@@ -16,10 +17,24 @@ import type { OutboxEntry, SessionWrite } from '../store/index.js'
 import type { StatusWaiters } from './waiters.js'
 import type { RatchetSessions } from './ratchet-sessions.js'
 
+/** A text goes in a BATCH on at most this many attempts, then alone (envelope.md §8.4). */
+const BATCH_MAX_ATTEMPTS = 2
+
 /** `durable`: resolves once the sealed bytes (and the ratchet step that made them) are in the store. */
 interface Sealed { bytes: Uint8Array, base: string, durable: Promise<void> }
-/** An entry in memory. Not its stored bytes: they hold the envelope a second time, for every entry of a burst; a retry's rewrite encodes them again (rawOf). */
-interface Cached { decoded: OutboxPayload, createdAt: number, sealed?: Sealed }
+/**
+ * One BATCH envelope (envelope.md §3.7) for several TEXT entries, in memory only: it goes out on
+ * the next attempt of its entries, once; `sent`, that send (every entry of the group waits for
+ * it). The entries are stored plain: a later attempt seals them afresh (#regroup), and so does a
+ * restart.
+ */
+interface Group { bytes: Uint8Array, base: string, durable: Promise<void>, sent?: Promise<void> }
+/**
+ * An entry in memory. Not its stored bytes: they hold the envelope a second time, for every entry
+ * of a burst; a retry's rewrite encodes them again (rawOf). `group`: the BATCH it goes out in
+ * first, dropped once used.
+ */
+interface Cached { decoded: OutboxPayload, createdAt: number, sealed?: Sealed, group?: Group }
 
 /** One entry for enqueueMany: what to send, and how it is acknowledged. */
 export interface NewEntry<T extends PayloadType> { type: T, payload: PayloadOf<T>, id?: string, timestamp: number, ack: AckKind }
@@ -54,6 +69,12 @@ export class Outbound {
   #sentFlush: NodeJS.Immediate | null = null
   #lastCreatedAt = 0
   #stopped = false
+  /**
+   * peers whose last PRESENCE said they open BATCH (envelope.md §3.6). Kept across their links (the
+   * outbox resends at link-up, before the new link's PRESENCE), in memory only: a peer that came
+   * back as a version without BATCH gets each text alone from its third attempt (§8.4).
+   */
+  readonly #batchPeers = new Set<string>()
 
   constructor (private readonly ctx: MessagingContext, private readonly hooks: OutboundHooks, private readonly waiters: StatusWaiters) {
     this.scheduler = new OutboxScheduler({ random: ctx.random })
@@ -108,26 +129,107 @@ export class Outbound {
     const now = this.ctx.now()
     const seal = this.hooks.sessions.activeBase(peer) !== null
     let step: SessionWrite | undefined
-    const made = list.map(e => {
-      const id = e.id ?? this.newId()
+    const ids = list.map(e => e.id ?? this.newId())
+    // runs of TEXTs go out as BATCHes to a peer that opens them (envelope.md §3.7); the rest one by one
+    const groups = seal && this.#batchPeers.has(peer) ? this.#batches(peer, list, ids) : new Map<number, Group & { write: SessionWrite }>()
+    for (const g of new Set(groups.values())) step = g.write
+    const made = list.map((e, i) => {
+      const id = ids[i] as string
+      const group = groups.get(i)
       const body = encodePayload(e.type, e.payload) // once for the envelope and the entry
-      const v2 = seal ? this.#trySealV2(peer, { type: e.type, payload: e.payload } as TypedPayload, id, e.timestamp, body) : null
+      const v2 = seal && group === undefined ? this.#trySealV2(peer, { type: e.type, payload: e.payload } as TypedPayload, id, e.timestamp, body) : null
       if (v2 !== null) step = v2.write // each write holds all steps before it: the newest is the batch's
       const raw = encodeOutboxPayload(e.type, e.payload, e.timestamp, e.ack, v2 === null ? undefined : { bytes: v2.bytes, base: v2.base }, body)
       // strictly increasing, so one peer's entries keep their order across restarts (§4.3)
       const createdAt = this.#lastCreatedAt = Math.max(now, this.#lastCreatedAt + 1)
       const entry: OutboxEntry = { id, peer, payload: raw, attempts: 0, nextAttemptAt: now, createdAt }
-      return { e, entry, v2 }
+      return { e, entry, v2, group }
     })
     await this.ctx.store().putOutboxMany(made.map(m => m.entry), step)
     const actions: OutboxAction[] = []
-    for (const { e, entry, v2 } of made) {
+    for (const { e, entry, v2, group } of made) {
       const sealed = v2 === null ? {} : { sealed: { bytes: v2.bytes, base: v2.base, durable: Promise.resolve() } }
-      this.#cache.set(entry.id, { decoded: { payload: { type: e.type, payload: e.payload } as TypedPayload, timestamp: e.timestamp, ack: e.ack }, createdAt: entry.createdAt, ...sealed })
+      const grouped = group === undefined ? {} : { group }
+      this.#cache.set(entry.id, { decoded: { payload: { type: e.type, payload: e.payload } as TypedPayload, timestamp: e.timestamp, ack: e.ack }, createdAt: entry.createdAt, ...sealed, ...grouped })
       actions.push(...this.scheduler.add({ id: entry.id, peer, attempts: 0, nextAttemptAt: now, createdAt: entry.createdAt, ack: e.ack }, now))
     }
     this.apply(actions)
     return made.map(m => m.entry.id)
+  }
+
+  /**
+   * Seals each run of at least two TEXTs of `list` (bounded by BATCH_MAX_MESSAGES and
+   * BATCH_MAX_TEXT_BYTES) as one BATCH: list index → its group. The envelope's id is its first
+   * text's (envelope.md §3.7). A run that cannot be sealed is left to go one by one.
+   */
+  #batches (peer: string, list: ReadonlyArray<NewEntry<PayloadType>>, ids: readonly string[]): Map<number, Group & { write: SessionWrite }> {
+    const out = new Map<number, Group & { write: SessionWrite }>()
+    const flush = (run: number[], texts: Array<{ id: Uint8Array, timestamp: number, text: string }>): void => {
+      if (run.length < 2) return
+      let v2: ReturnType<RatchetSessions['seal']>
+      try {
+        v2 = this.hooks.sessions.seal(peer, { type: PayloadType.BATCH, payload: { messages: texts } }, texts[0]!.id, texts[0]!.timestamp)
+      } catch {
+        v2 = null // these texts go one by one, as before
+      }
+      if (v2 === null) return
+      this.ctx.counters.batchesOut++
+      const g = { bytes: v2.bytes, base: v2.base, durable: Promise.resolve(), write: v2.write }
+      for (const i of run) out.set(i, g)
+    }
+    let run: number[] = []
+    let texts: Array<{ id: Uint8Array, timestamp: number, text: string }> = []
+    let bytes = 0
+    list.forEach((e, i) => {
+      if (e.type !== PayloadType.TEXT || e.ack !== 'receipt') { flush(run, texts); run = []; texts = []; bytes = 0; return }
+      const text = (e.payload as PayloadOf<typeof PayloadType.TEXT>).text
+      const n = utf8.encode(text).length
+      if (run.length === BATCH_MAX_MESSAGES || bytes + n > BATCH_MAX_TEXT_BYTES) { flush(run, texts); run = []; texts = []; bytes = 0 }
+      run.push(i)
+      texts.push({ id: unhex(ids[i] as string), timestamp: e.timestamp, text })
+      bytes += n
+    })
+    flush(run, texts)
+    return out
+  }
+
+  /**
+   * Texts due together (a new link, a restart, receipts that did not come) and not already in a
+   * BATCH: sealed now as fresh BATCHes on the active session, their ratchet step stored before
+   * they leave (envelope.md §8.4), instead of one ratchet message each; only on a text's first
+   * BATCH_MAX_ATTEMPTS attempts. An entry sealed alone earlier still sends its stored bytes.
+   */
+  #regroup (actions: readonly OutboxAction[]): void {
+    if (this.#batchPeers.size === 0) return
+    let peer: string | null = null
+    let run: Array<{ id: string, c: Cached }> = []
+    const flush = (): void => {
+      if (peer === null || run.length < 2) return
+      const list = run.map(({ c }) => ({ type: PayloadType.TEXT, payload: c.decoded.payload.payload, timestamp: c.decoded.timestamp, ack: c.decoded.ack }) as NewEntry<PayloadType>)
+      const made = this.#batches(peer, list, run.map(r => r.id))
+      const groups = [...new Set(made.values())]
+      if (groups.length === 0) return
+      const durable = this.ctx.store().putSession(groups[groups.length - 1]!.write) // the newest step holds those before it
+      durable.catch(() => {}) // awaited by each send; its failure fails those sends (retried)
+      for (const g of groups) g.durable = durable
+      for (const [i, g] of made) run[i]!.c.group = g
+    }
+    for (const a of actions) {
+      if (a.type !== 'send') continue
+      const c = this.#cache.get(a.id)
+      // from the third attempt on, alone: a peer whose caps were wrong still gets every text
+      const fits = c !== undefined && a.attempt <= BATCH_MAX_ATTEMPTS && c.group === undefined && this.#batchPeers.has(a.peer) &&
+        c.decoded.payload.type === PayloadType.TEXT && c.decoded.ack === 'receipt' && fresh(c, this.hooks.sessions.activeBase(a.peer))
+      if (!fits || a.peer !== peer) { flush(); run = []; peer = a.peer }
+      if (fits) run.push({ id: a.id, c })
+    }
+    flush()
+  }
+
+  /** What the peer's PRESENCE says it opens (envelope.md §3.6). */
+  peerCaps (fp: string, caps: number): void {
+    if ((caps & CAP_BATCH) !== 0) this.#batchPeers.add(fp)
+    else this.#batchPeers.delete(fp)
   }
 
   /** Outbox entries for `peer` whose payload is of this type (e.g. a pending CONTACT_REQUEST). */
@@ -149,6 +251,7 @@ export class Outbound {
   }
 
   apply (actions: readonly OutboxAction[]): void {
+    this.#regroup(actions)
     for (const a of actions) {
       switch (a.type) {
         case 'send': this.#sendEntry(a.id, a.peer, a.attempt); break
@@ -281,6 +384,22 @@ export class Outbound {
       this.apply(this.scheduler.sendFailed(id, attempt, this.ctx.now()))
       return
     }
+    const group = cached.group
+    cached.group = undefined // sent once: a later attempt is sealed afresh (#regroup), never these bytes again
+    if (group !== undefined && group.base === this.hooks.sessions.activeBase(peer)) {
+      if (group.sent === undefined) {
+        this.ctx.counters.ratchetOut++
+        this.ctx.counters.envelopesOut++
+        group.sent = group.durable.then(async () => { await link.send(encodeEnvelopeFrame(group.bytes)) })
+      }
+      group.sent.then(
+        () => { this.#onSent(id, peer, attempt, cached) },
+        () => {
+          this.ctx.counters.sendFailures++
+          this.apply(this.scheduler.sendFailed(id, attempt, this.ctx.now()))
+        })
+      return
+    }
     let frame: Uint8Array | Promise<Uint8Array>
     try {
       const v2 = this.#sealedEntry(id, peer, cached)
@@ -293,7 +412,7 @@ export class Outbound {
     }
     this.ctx.counters.envelopesOut++
     Promise.resolve(frame).then(async f => {
-      this.ctx.log.debug({ peer, id, type: cached.decoded.payload.type, attempt }, 'outbox entry sent')
+      if (this.ctx.log.isLevelEnabled('debug')) this.ctx.log.debug({ peer, id, type: cached.decoded.payload.type, attempt }, 'outbox entry sent')
       await link.send(f)
     }).then(
       () => { this.#onSent(id, peer, attempt, cached) },
@@ -341,6 +460,9 @@ export class Outbound {
     this.ctx.store().removeOutbox(id).catch(err => this.ctx.log.warn({ id, err: (err as Error).message }, 'outbox remove failed'))
   }
 }
+
+/** An active session, and the entry not already sealed alone on it (then its stored bytes go again). */
+const fresh = (c: Cached, base: string | null): boolean => base !== null && c.sealed?.base !== base
 
 /** An entry's stored payload (outbox-codec.ts): what to send and, once sealed as v2, the envelope and its session. */
 function rawOf (d: OutboxPayload, sealed: { bytes: Uint8Array, base: string } | undefined): Uint8Array {

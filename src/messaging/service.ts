@@ -11,7 +11,7 @@ import type { HomePaths } from '../config/home.js'
 import type { Store } from '../store/index.js'
 import type { TimerHandle } from '../io/scheduler.js'
 import type { World } from '../io/world.js'
-import { PayloadType } from '../wire/constants.js'
+import { CAP_BATCH, PayloadType } from '../wire/constants.js'
 import type { ContactRequestPayload } from '../wire/payloads.js'
 import { ContactCache } from './contact-cache.js'
 import { newCounters, type MessagingContext } from './context.js'
@@ -298,7 +298,8 @@ export class MessagingService implements Component {
   }
 
   async sendPresence (fp: string): Promise<boolean> {
-    return await this.outbound.sendNow(fp, PayloadType.PRESENCE, { state: this.presence })
+    // caps: we open BATCH (envelope.md §3.6, §3.7)
+    return await this.outbound.sendNow(fp, PayloadType.PRESENCE, { state: this.presence, caps: CAP_BATCH })
   }
 
   /** One timer for every core's next deadline. */

@@ -10,6 +10,7 @@ import { initAlice, initBob, ratchetDecrypt, ratchetEncrypt, disposeState, type 
 import { initiate, decodeInitialMessage, type PqxdhResult, type Response } from '../pqxdh/index.js'
 import { decodeEnvelopeV2, decodeV2Inner, encodeEnvelopeV2, encodeV2Clear, encodeV2Inner } from '../wire/envelope-v2.js'
 import type { TypedPayload } from '../wire/payloads.js'
+import { PayloadType } from '../wire/constants.js'
 import { decodePeerSessions, MAX_SESSIONS, type PeerSessions, type Session } from './record.js'
 import { DeferredRecords } from './deferred-records.js'
 
@@ -171,6 +172,8 @@ export class SessionBook {
     if (!dec.ok) return { ok: false, reason: fresh === null && env.initial === null && p.list.every(s => s.ours && !s.confirmed) ? 'no-session' : dec.reason, id: env.id }
     const inner = decodeV2Inner(dec.plaintext)
     if (!inner.ok) return { ok: false, reason: inner.reason === 'malformed' ? 'bad-payload' : inner.reason, id: env.id }
+    // a BATCH's envelope id is its first text's (§3.7), so a receipt of that id answers a resend of it
+    if (inner.type === PayloadType.BATCH && !constantTimeEqual(inner.payload.messages[0]!.id, env.id)) return { ok: false, reason: 'bad-payload', id: env.id }
     let reset = false
     if (fresh !== null) {
       // a start from a peer we had a confirmed session with: it lost its state (§8.6)

@@ -61,7 +61,10 @@ export class Store {
     const [r] = await this.messages.addMany([m], tx => { this.sessions.prepare(tx, session) })
     return r as AddResult
   }
-  async addMessages (list: readonly NewMessage[]): Promise<AddResult[]> { return await this.messages.addMany(list) }
+  /** addMessage for many, in one write; `session`, a ratchet step stored in that same batch (a BATCH's, envelope.md §8.4). */
+  async addMessages (list: readonly NewMessage[], session?: SessionWrite): Promise<AddResult[]> {
+    return await this.messages.addMany(list, session === undefined ? undefined : tx => { this.sessions.prepare(tx, session) })
+  }
   async getMessage (id: string): Promise<StoredMessage | undefined> { return await this.messages.get(id) }
   /** getMessage without the thread-pool round trip (for the daemon's hot path): LevelDB's cache, synchronously. */
   getMessageSync (id: string): StoredMessage | undefined { return this.messages.getSyncChecked(id) }

@@ -186,6 +186,8 @@ export const PayloadType = {
   // 0x01–0x0f: content
   TEXT: 0x01,
   FILE: 0x02,
+  /** several TEXTs in one envelope v2 message (envelope.md §3.7); never in v1 */
+  BATCH: 0x03,
   // 0x10–0x1f: conversation signals
   TYPING: 0x10,
   READ_RECEIPT: 0x11,
@@ -214,6 +216,12 @@ export const FILE_CHUNK_BYTES = 32 * 1024
 export const FILE_MAX_BYTES = Number.MAX_SAFE_INTEGER
 export const SHA256_BYTES = 32
 export const RECEIPT_MAX_IDS = 256
+/** BATCH (envelope.md §3.7): at most this many texts, and at most BATCH_MAX_TEXT_BYTES of text in all. */
+export const BATCH_MAX_MESSAGES = 64
+export const BATCH_MAX_TEXT_BYTES = 16 * 1024
+/** PRESENCE `caps` bits (envelope.md §3.6): bit 0, the sender opens BATCH payloads. */
+export const CAP_BATCH = 1
+export const CAPS_MAX = 2 ** 32 - 1
 export const CONTACT_NAME_MAX_BYTES = 64
 export const GREETING_MAX_BYTES = 1024
 export const PRESENCE_MAX_ADDRESSES = 16

@@ -4,7 +4,7 @@
 // byte string: re-encoding a decoded envelope reproduces the signed bytes exactly.
 import {
   ENVELOPE_VERSION, MESSAGE_ID_BYTES, FINGERPRINT_MAX_CHARS, HPKE_ENC_BYTES, ED25519_SIGNATURE_BYTES,
-  TIMESTAMP_MIN_MS, TIMESTAMP_MAX_MS, MAX_PAYLOAD_BYTES, AEAD_TAG_BYTES, type PayloadType
+  TIMESTAMP_MIN_MS, TIMESTAMP_MAX_MS, MAX_PAYLOAD_BYTES, AEAD_TAG_BYTES, PayloadType
 } from './constants.js'
 import { isPayloadType } from './payloads.js'
 import { ed25519, utf8 } from '../crypto/primitives.js'
@@ -64,7 +64,7 @@ function checkUnsigned (e: UnsignedEnvelope): void {
   if (!Number.isInteger(e.timestamp) || e.timestamp < TIMESTAMP_MIN_MS || e.timestamp > TIMESTAMP_MAX_MS) {
     bad(`timestamp: expected ms in ${TIMESTAMP_MIN_MS}..${TIMESTAMP_MAX_MS}, got ${e.timestamp}`)
   }
-  if (!isPayloadType(e.type)) bad(`type: ${e.type} is not a defined payload type`)
+  if (!isPayloadType(e.type) || e.type === PayloadType.BATCH) bad(`type: ${e.type} is not a payload type of envelope v1`)
   if (e.enc.length !== HPKE_ENC_BYTES) bad(`enc: expected ${HPKE_ENC_BYTES} bytes, got ${e.enc.length}`)
   if (e.ciphertext.length < CIPHERTEXT_MIN_BYTES || e.ciphertext.length > CIPHERTEXT_MAX_BYTES) {
     bad(`ciphertext: expected ${CIPHERTEXT_MIN_BYTES}..${CIPHERTEXT_MAX_BYTES} bytes, got ${e.ciphertext.length}`)
@@ -161,7 +161,8 @@ export function decodeEnvelope (b: Uint8Array): EnvelopeResult {
   const timestamp = v.getUint32(o) * 2 ** 32 + v.getUint32(o + 4)
   if (timestamp < TIMESTAMP_MIN_MS || timestamp > TIMESTAMP_MAX_MS) return reject('malformed', `timestamp ${timestamp}`)
   const type = b[o + 8] ?? 0
-  if (!isPayloadType(type)) return reject('unknown-payload-type', `payload type ${type}`)
+  // BATCH travels only in envelope v2 (§3.7): to v1 it is as undefined as any other value
+  if (!isPayloadType(type) || type === PayloadType.BATCH) return reject('unknown-payload-type', `payload type ${type}`)
   const encAt = o + 9
   const ctLen = v.getUint32(encAt + HPKE_ENC_BYTES)
   if (ctLen < CIPHERTEXT_MIN_BYTES || ctLen > CIPHERTEXT_MAX_BYTES) return reject('malformed', `ciphertext length ${ctLen}`)

@@ -10,7 +10,8 @@ import {
   PayloadType, PresenceCode, MAX_PAYLOAD_BYTES, TEXT_MAX_BYTES, FILE_NAME_MAX_BYTES, FILE_CHUNK_BYTES,
   FILE_MAX_BYTES, SHA256_BYTES, MESSAGE_ID_BYTES, RECEIPT_MAX_IDS, CONTACT_NAME_MAX_BYTES,
   GREETING_MAX_BYTES, PRESENCE_MAX_ADDRESSES, ADDRESS_HOST_MAX_BYTES, ED25519_PUBLIC_BYTES,
-  X25519_PUBLIC_BYTES, ED25519_SIGNATURE_BYTES
+  X25519_PUBLIC_BYTES, ED25519_SIGNATURE_BYTES, BATCH_MAX_MESSAGES, BATCH_MAX_TEXT_BYTES, TIMESTAMP_MIN_MS,
+  TIMESTAMP_MAX_MS, CAPS_MAX
 } from './constants.js'
 import { utf8 } from '../crypto/primitives.js'
 import { errors } from '../errors.js'
@@ -28,6 +29,10 @@ export interface FilePayload {
   index: number
   data: Uint8Array
 }
+/** One text of a BATCH: its own id and timestamp, as if it were a TEXT envelope of its own. */
+export interface BatchedText { id: Uint8Array, timestamp: number, text: string }
+/** Several TEXTs in one envelope v2 message (envelope.md §3.7), in send order. */
+export interface BatchPayload { messages: BatchedText[] }
 export interface TypingPayload { typing: boolean }
 /** READ_RECEIPT and DELIVERY_RECEIPT: the message ids being acknowledged. */
 export interface ReceiptPayload { ids: Uint8Array[] }
@@ -41,11 +46,13 @@ export interface ContactRequestPayload {
 }
 export type PresenceState = 'online' | 'away' | 'offline'
 export interface PresenceAddress { host: string, port: number }
-export interface PresencePayload { state: PresenceState, addresses?: PresenceAddress[] }
+/** `caps`: CAP_* bits of what the sender opens (envelope.md §3.6); absent from an older node. */
+export interface PresencePayload { state: PresenceState, addresses?: PresenceAddress[], caps?: number }
 
 export interface PayloadMap {
   [PayloadType.TEXT]: TextPayload
   [PayloadType.FILE]: FilePayload
+  [PayloadType.BATCH]: BatchPayload
   [PayloadType.TYPING]: TypingPayload
   [PayloadType.READ_RECEIPT]: ReceiptPayload
   [PayloadType.DELIVERY_RECEIPT]: ReceiptPayload
@@ -144,6 +151,26 @@ function readReceipt (m: WireMap): ReceiptPayload {
   return { ids: ids.map(id => bytes(id, 'ids[]', MESSAGE_ID_BYTES, MESSAGE_ID_BYTES)) }
 }
 
+function readBatch (m: WireMap): BatchPayload {
+  const list = array(need(m, 'msgs'), 'msgs', 1, BATCH_MAX_MESSAGES)
+  const seen = new Set<string>()
+  let textBytes = 0
+  const messages = list.map(v => {
+    if (!isMap(v)) throw new Reject('msgs[]: expected a map')
+    const id = bytes(need(v, 'id'), 'msgs[].id', MESSAGE_ID_BYTES, MESSAGE_ID_BYTES)
+    const key = Buffer.from(id).toString('hex')
+    if (seen.has(key)) throw new Reject('msgs[].id: repeated')
+    seen.add(key)
+    const timestamp = uint(need(v, 'ts'), 'msgs[].ts', TIMESTAMP_MAX_MS)
+    if (timestamp < TIMESTAMP_MIN_MS) throw new Reject(`msgs[].ts: expected ms in ${TIMESTAMP_MIN_MS}..${TIMESTAMP_MAX_MS}`)
+    const raw = need(v, 'text')
+    textBytes += raw instanceof Uint8Array ? raw.length : 0
+    return { id, timestamp, text: text(raw, 'msgs[].text', 1, TEXT_MAX_BYTES) }
+  })
+  if (textBytes > BATCH_MAX_TEXT_BYTES) throw new Reject(`msgs: ${textBytes} bytes of text, limit ${BATCH_MAX_TEXT_BYTES}`)
+  return { messages }
+}
+
 function readContactRequest (m: WireMap): ContactRequestPayload {
   const out: ContactRequestPayload = {
     signPublic: bytes(need(m, 'signPublic'), 'signPublic', ED25519_PUBLIC_BYTES, ED25519_PUBLIC_BYTES),
@@ -175,6 +202,8 @@ function readPresence (m: WireMap): PresencePayload {
   const out: PresencePayload = { state }
   const addrs = m.get('addresses')
   if (addrs !== undefined) out.addresses = array(addrs, 'addresses', 0, PRESENCE_MAX_ADDRESSES).map(readAddress)
+  const caps = m.get('caps')
+  if (caps !== undefined) out.caps = uint(caps, 'caps', CAPS_MAX)
   return out
 }
 
@@ -182,6 +211,7 @@ function readTyped (type: PayloadType, m: WireMap): TypedPayload {
   switch (type) {
     case PayloadType.TEXT: return { type, payload: { text: text(need(m, 'text'), 'text', 1, TEXT_MAX_BYTES) } }
     case PayloadType.FILE: return { type, payload: readFile(m) }
+    case PayloadType.BATCH: return { type, payload: readBatch(m) }
     case PayloadType.TYPING: {
       const typing = need(m, 'typing')
       if (typeof typing !== 'boolean') throw new Reject('typing: expected a boolean')
@@ -205,6 +235,9 @@ function toWire (type: PayloadType, p: Record<string, unknown>): WireMap {
   for (const [k, v] of Object.entries(p)) {
     if (v === undefined) continue
     if (k === 'text' || k === 'name' || k === 'greeting') m.set(k, wireText(v))
+    else if (type === PayloadType.BATCH && k === 'messages' && Array.isArray(v)) {
+      m.set('msgs', v.map((t: Record<string, unknown>) => new Map<unknown, unknown>([['id', t.id], ['ts', t.timestamp], ['text', wireText(t.text)]])))
+    }
     else if (type === PayloadType.PRESENCE && k === 'state') m.set(k, CODE_BY_STATE.get(v) ?? v)
     else if (type === PayloadType.PRESENCE && k === 'addresses' && Array.isArray(v)) {
       m.set(k, v.map((a: Record<string, unknown>) => new Map<unknown, unknown>([['host', wireText(a.host)], ['port', a.port]])))

@@ -3,7 +3,8 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { encodeV2Clear, encodeV2Inner, decodeV2Inner, decodeEnvelopeV2, encodeEnvelopeV2 } from '../../src/wire/envelope-v2.js'
-import { PayloadType, V2_INITIAL_MESSAGE_BYTES, V2_ENC_HEADER_BYTES } from '../../src/wire/constants.js'
+import { PayloadType, V2_INITIAL_MESSAGE_BYTES, V2_ENC_HEADER_BYTES, CAP_BATCH } from '../../src/wire/constants.js'
+import { encodePayload } from '../../src/wire/payloads.js'
 import { INITIAL_MESSAGE_BYTES } from '../../src/pqxdh/index.js'
 import { ratchetConstants } from '../../src/ratchet/index.js'
 
@@ -19,6 +20,40 @@ t.test('§8.8 vectors, from the document', async t => {
   const inner = encodeV2Inner({ type: PayloadType.TEXT, payload: { text: 'hello, bob' } }, 1_700_000_000_000)
   t.equal(hex(inner), vectors[1])
   t.match(decodeV2Inner(inner), { ok: true, type: PayloadType.TEXT, payload: { text: 'hello, bob' }, timestamp: 1_700_000_000_000 })
+})
+
+t.test('§3.6 and §3.7 vectors (PRESENCE caps, BATCH), from the document', async t => {
+  const part = spec.slice(spec.indexOf('### 3.6'), spec.indexOf('## 4.'))
+  const [presence, body, inner] = [...part.matchAll(/^ {4}([0-9a-f]+)$/gm)].map(m => m[1] as string)
+  t.equal(hex(encodePayload(PayloadType.PRESENCE, { state: 'online', caps: CAP_BATCH })), presence, 'PRESENCE { state: online, caps: 1 }')
+  const id2 = Uint8Array.from({ length: 16 }, (_, i) => 16 + i)
+  const batch = { messages: [{ id, timestamp: 1_700_000_000_000, text: 'hello, bob' }, { id: id2, timestamp: 1_700_000_000_001, text: 'second' }] }
+  t.equal(hex(encodePayload(PayloadType.BATCH, batch)), body, 'the BATCH body')
+  const encoded = encodeV2Inner({ type: PayloadType.BATCH, payload: batch }, 1_700_000_000_000)
+  t.equal(hex(encoded), inner, 'its inner plaintext')
+  t.same(decodeV2Inner(Buffer.from(inner ?? '', 'hex')), { ok: true, type: PayloadType.BATCH, payload: batch, timestamp: 1_700_000_000_000 }, 'decodes to the two texts')
+})
+
+t.test('BATCH is a v2 payload only: v1 refuses to seal it and rejects it on receipt', async t => {
+  const { sealEnvelope } = await import('../../src/wire/seal.js')
+  const { decodeEnvelope } = await import('../../src/wire/envelope.js')
+  const { generateIdentity } = await import('../../src/crypto/identity.js')
+  const a = generateIdentity()
+  const b = generateIdentity()
+  const args = {
+    sender: { fingerprint: a.fingerprint, signSecret: a.signSecret },
+    recipient: { fingerprint: b.fingerprint, dhPublic: b.dhPublic },
+    payload: { text: 'x' },
+    id,
+    timestamp: 1_700_000_000_000
+  }
+  t.throws(() => sealEnvelope({ ...args, type: PayloadType.BATCH, payload: { messages: [{ id, timestamp: 1_700_000_000_000, text: 'x' }] } } as never), { code: 'WIRE_ENCODE' })
+  const text = sealEnvelope({ ...args, type: PayloadType.TEXT } as never).bytes
+  const S = text[17] as number
+  const at = 27 + S + (text[18 + S] as number) // the type byte (§2)
+  t.equal(text[at], PayloadType.TEXT)
+  text[at] = PayloadType.BATCH
+  t.match(decodeEnvelope(text), { ok: false, reason: 'unknown-payload-type' })
 })
 
 t.test('sizes agree with the PQXDH and ratchet modules', async t => {

@@ -3,7 +3,7 @@ import { Packr } from 'msgpackr'
 import { encodePayload, decodePayload, type TypedPayload, type ContactRequestPayload } from '../../src/wire/payloads.js'
 import {
   PayloadType, TEXT_MAX_BYTES, FILE_CHUNK_BYTES, CONTACT_NAME_MAX_BYTES, GREETING_MAX_BYTES,
-  RECEIPT_MAX_IDS, PRESENCE_MAX_ADDRESSES, FILE_NAME_MAX_BYTES, MAX_PAYLOAD_BYTES
+  RECEIPT_MAX_IDS, PRESENCE_MAX_ADDRESSES, FILE_NAME_MAX_BYTES, MAX_PAYLOAD_BYTES, BATCH_MAX_MESSAGES, BATCH_MAX_TEXT_BYTES
 } from '../../src/wire/constants.js'
 import { sha256 } from '../../src/crypto/primitives.js'
 import { fuzz } from './fuzz.js'
@@ -36,7 +36,10 @@ const samples: TypedPayload[] = [
   { type: PayloadType.CONTACT_REQUEST, payload: { signPublic: randomBytes(32), dhPublic: randomBytes(32), dhSignature: randomBytes(64), name: 'Zoë', greeting: 'hi, it is me from the conference' } },
   { type: PayloadType.PRESENCE, payload: { state: 'online', addresses: [{ host: '203.0.113.5', port: 4242 }, { host: '2001:db8::1', port: 65535 }] } },
   { type: PayloadType.PRESENCE, payload: { state: 'away' } },
-  { type: PayloadType.PRESENCE, payload: { state: 'offline', addresses: [] } }
+  { type: PayloadType.PRESENCE, payload: { state: 'offline', addresses: [] } },
+  { type: PayloadType.PRESENCE, payload: { state: 'online', caps: 1 } },
+  { type: PayloadType.BATCH, payload: { messages: [{ id: randomBytes(16), timestamp: 1_700_000_000_000, text: 'one' }, { id: randomBytes(16), timestamp: 1_700_000_000_001, text: 'two ✓' }] } },
+  { type: PayloadType.BATCH, payload: { messages: Array.from({ length: BATCH_MAX_MESSAGES }, (_, i) => ({ id: randomBytes(16), timestamp: 1_700_000_000_000 + i, text: 'z'.repeat(BATCH_MAX_TEXT_BYTES / BATCH_MAX_MESSAGES) })) } }
 ]
 
 t.test('every payload type round-trips', async t => {
@@ -128,6 +131,21 @@ t.test('strict validation of field types and values', async t => {
     [PayloadType.PRESENCE, [['state', 1], ['addresses', [new Map<string, unknown>([['host', enc('::1')], ['port', 70000]])]]], 'port'],
     [PayloadType.PRESENCE, [['state', 1], ['addresses', ['::1:80']]], 'addresses[]: expected a map']
   ]
+  const item = (id: unknown, ts: unknown, text: unknown): Map<string, unknown> => new Map<string, unknown>([['id', id], ['ts', ts], ['text', text]])
+  const same = randomBytes(16)
+  cases.push(
+    [PayloadType.PRESENCE, [['state', 1], ['caps', -1]], 'caps: expected an integer'],
+    [PayloadType.PRESENCE, [['state', 1], ['caps', 2 ** 32]], 'caps: expected an integer'],
+    [PayloadType.BATCH, [['msgs', []]], 'msgs: expected 1..64'],
+    [PayloadType.BATCH, [['msgs', Array.from({ length: BATCH_MAX_MESSAGES + 1 }, () => item(randomBytes(16), 1_700_000_000_000, enc('a')))]], 'msgs: expected 1..64'],
+    [PayloadType.BATCH, [['msgs', [item(randomBytes(15), 1_700_000_000_000, enc('a'))]]], 'msgs[].id: expected 16 bytes'],
+    [PayloadType.BATCH, [['msgs', [item(same, 1_700_000_000_000, enc('a')), item(same, 1_700_000_000_000, enc('b'))]]], 'msgs[].id: repeated'],
+    [PayloadType.BATCH, [['msgs', [item(randomBytes(16), 1_000, enc('a'))]]], 'msgs[].ts: expected ms'],
+    [PayloadType.BATCH, [['msgs', [item(randomBytes(16), 1_700_000_000_000, new Uint8Array(0))]]], 'msgs[].text: expected 1..'],
+    [PayloadType.BATCH, [['msgs', [item(randomBytes(16), 1_700_000_000_000, Uint8Array.from([0xc3, 0x28]))]]], 'msgs[].text: not valid UTF-8'],
+    [PayloadType.BATCH, [['msgs', [item(randomBytes(16), 1_700_000_000_000, enc('x'.repeat(BATCH_MAX_TEXT_BYTES))), item(randomBytes(16), 1_700_000_000_000, enc('y'))]]], `msgs: ${BATCH_MAX_TEXT_BYTES + 1} bytes of text, limit`],
+    [PayloadType.BATCH, [['msgs', ['not a map']]], 'msgs[]: expected a map']
+  )
   for (const [type, entries, why] of cases) t.match(reasonOf(type, wire(entries)), why, why)
   t.equal(reasonOf(0x7f, wire([])), 'unknown payload type 127')
   t.equal(reasonOf(PayloadType.TEXT, Uint8Array.from([0x92, 1, 2])), 'payload: expected a msgpack map')
