@@ -104,6 +104,61 @@ export function verifyChunk (root: Uint8Array, n: number, index: number, chunk: 
   return got !== null && constantTimeEqual(got, root)
 }
 
+/**
+ * Checks the chunks of one file against its root as they arrive (files.md §2), remembering what it
+ * has verified: for each level of the tree, the node the last verified chunk's climb computed
+ * there (the root at the top). A chunk's climb stops at the first level where it reaches the
+ * node kept for that position: that node is the tree's own (it led to the root before), so the
+ * chunk is authentic if it hashes to it and not otherwise. Chunks asked for in order share most of
+ * their ancestors, so a chunk costs its leaf hash and one or two inner nodes instead of a node
+ * per level (15 for a 1 GiB file in 32 KiB chunks). It takes exactly the chunks verifyChunk
+ * takes, except that the hashes of a path above the node its climb stops at are not looked at:
+ * a chunk that is the file's is taken even if those are wrong (files.md §2).
+ */
+export class ChunkVerifier {
+  readonly #n: number
+  /** position of the node kept at each level (-1: none yet); the top level holds the root */
+  readonly #pos: Int32Array
+  /** the nodes kept, HASH_BYTES per level */
+  readonly #kept: Uint8Array
+  /** the nodes the current climb computed, per level */
+  readonly #climb: Uint8Array[] = []
+
+  constructor (root: Uint8Array, n: number) {
+    this.#n = n
+    const top = treeHeight(n)
+    this.#pos = new Int32Array(top + 1).fill(-1)
+    this.#kept = new Uint8Array((top + 1) * HASH_BYTES)
+    this.#pos[top] = 0
+    this.#kept.set(root, top * HASH_BYTES)
+  }
+
+  /** Whether chunk `index` with this audit path is the file's (constant-time compare of the node it reaches). */
+  verify (index: number, chunk: Uint8Array, proof: readonly Uint8Array[]): boolean {
+    const n = this.#n
+    if (!Number.isInteger(index) || index < 0 || index >= n || proof.length !== proofLength(n, index)) return false
+    const climb = this.#climb
+    let h = leafHash(chunk)
+    let level = 0
+    let p = 0
+    for (let i = index, width = n; ; i >>>= 1, width = Math.ceil(width / 2), level++) {
+      climb[level] = h
+      if (this.#pos[level] === i) {
+        if (!constantTimeEqual(h, this.#kept.subarray(level * HASH_BYTES, (level + 1) * HASH_BYTES))) return false
+        break
+      }
+      if (i % 2 === 1) h = nodeHash(proof[p++] as Uint8Array, h)
+      else if (i + 1 < width) h = nodeHash(h, proof[p++] as Uint8Array)
+      // else: the odd node at the end of its level, carried up unchanged
+    }
+    for (let l = 0; l < level; l++) {
+      this.#pos[l] = index >>> l
+      this.#kept.set(climb[l] as Uint8Array, l * HASH_BYTES)
+    }
+    return true
+  }
+}
+
 /** The root of a whole file held in memory (tests and small files). */
 export function rootOf (data: Uint8Array, chunkSize: number): Uint8Array {
   const leaves: Uint8Array[] = []
