@@ -46,42 +46,86 @@ export function proofLength (n: number, index: number): number {
   return len
 }
 
-/** Every level of the tree, leaves first, root last (about 2n hashes: 2 MiB for a 1 GiB file in 32 KiB chunks). */
-export class HashTree {
-  readonly levels: Uint8Array[][]
+/**
+ * Leaf hashes gathered as a file is read, in one buffer (HASH_BYTES each): no object per leaf,
+ * which for a 1 GiB file in 32 KiB chunks was 32,768 arrays alive until the tree was built.
+ */
+export class LeafHashes {
+  #bytes = new Uint8Array(HASH_BYTES * 1024)
+  #count = 0
 
-  constructor (leaves: readonly Uint8Array[]) {
-    const levels: Uint8Array[][] = [leaves.slice()]
-    let level = levels[0] as Uint8Array[]
-    while (level.length > 1) {
-      const up: Uint8Array[] = []
-      for (let i = 0; i < level.length; i += 2) {
-        const right = level[i + 1]
-        up.push(right === undefined ? level[i] as Uint8Array : nodeHash(level[i] as Uint8Array, right))
+  get count (): number { return this.#count }
+
+  /** Hashes `chunk` as the next leaf. */
+  push (chunk: Uint8Array): void {
+    if ((this.#count + 1) * HASH_BYTES > this.#bytes.length) {
+      const more = new Uint8Array(this.#bytes.length * 2)
+      more.set(this.#bytes)
+      this.#bytes = more
+    }
+    this.#bytes.set(leafHash(chunk), this.#count++ * HASH_BYTES)
+  }
+
+  /** The leaves, HASH_BYTES each, in order (a view: valid until the next push). */
+  bytes (): Uint8Array { return this.#bytes.subarray(0, this.#count * HASH_BYTES) }
+}
+
+/**
+ * Every level of the tree, leaves first, root last: about 2n hashes, 2 MiB for a 1 GiB file in
+ * 32 KiB chunks, each level one buffer of HASH_BYTES per node (an array per node made the tree of
+ * a 1 GiB file ~28 MiB of RSS).
+ */
+export class HashTree {
+  /** level l's nodes, HASH_BYTES each; the last level is the root (none for the empty file) */
+  readonly #levels: Uint8Array[]
+  readonly leafCount: number
+
+  constructor (leaves: readonly Uint8Array[] | LeafHashes) {
+    let level: Uint8Array
+    if (leaves instanceof LeafHashes) level = leaves.bytes().slice()
+    else {
+      const flat = new Uint8Array(leaves.length * HASH_BYTES)
+      leaves.forEach((leaf, i) => { flat.set(leaf, i * HASH_BYTES) })
+      level = flat
+    }
+    let count = level.length / HASH_BYTES
+    this.leafCount = count
+    const levels = [level]
+    while (count > 1) {
+      const upCount = Math.ceil(count / 2)
+      const up = new Uint8Array(upCount * HASH_BYTES)
+      for (let i = 0; i < count; i += 2) {
+        const left = level.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES)
+        up.set(i + 1 < count ? nodeHash(left, level.subarray((i + 1) * HASH_BYTES, (i + 2) * HASH_BYTES)) : left, (i / 2) * HASH_BYTES)
       }
       levels.push(up)
       level = up
+      count = upCount
     }
-    this.levels = levels
+    this.#levels = levels
   }
-
-  get leafCount (): number { return (this.levels[0] as Uint8Array[]).length }
 
   get root (): Uint8Array {
     if (this.leafCount === 0) return sha256()
-    return (this.levels[this.levels.length - 1] as Uint8Array[])[0] as Uint8Array
+    return (this.#levels[this.#levels.length - 1] as Uint8Array).subarray(0, HASH_BYTES)
   }
 
-  leaf (index: number): Uint8Array | undefined { return this.levels[0]?.[index] }
+  leaf (index: number): Uint8Array | undefined { return this.#node(0, index) }
 
-  /** The audit path of leaf `index`, lowest sibling first. */
+  /** The audit path of leaf `index`, lowest sibling first (views into the tree). */
   proof (index: number): Uint8Array[] {
     const out: Uint8Array[] = []
-    for (let l = 0; l < this.levels.length - 1; l++, index >>>= 1) {
-      const sibling = (this.levels[l] as Uint8Array[])[index ^ 1]
+    for (let l = 0; l < this.#levels.length - 1; l++, index >>>= 1) {
+      const sibling = this.#node(l, index ^ 1)
       if (sibling !== undefined) out.push(sibling)
     }
     return out
+  }
+
+  #node (level: number, index: number): Uint8Array | undefined {
+    const bytes = this.#levels[level]
+    if (bytes === undefined || index < 0 || (index + 1) * HASH_BYTES > bytes.length) return undefined
+    return bytes.subarray(index * HASH_BYTES, (index + 1) * HASH_BYTES)
   }
 }
 
