@@ -95,6 +95,11 @@ interface Outgoing {
   aheadFirst: number
   aheadCount: number
   aheadBytes: number
+  /**
+   * the chunks sent at least once, a bit each: a chunk is checked against its leaf only when it
+   * is sent again (files.md §3.2); allocated at the first chunk sent
+   */
+  sent: Uint8Array | null
 }
 interface Incoming {
   /** bytes of the chunks the stored record holds: synced to disk and recorded, what survives a crash */
@@ -695,7 +700,7 @@ export class FileService implements Component {
   #outgoing (t: Transfer): Outgoing {
     let out = this.#out.get(t.id)
     if (out !== undefined) return out
-    const o: Outgoing = { tree: null, hashing: null, queue: [], queued: new Set(), pumping: false, poll: null, source: null, closed: false, ahead: null, aheadFirst: 0, aheadCount: 0, aheadBytes: 0 }
+    const o: Outgoing = { tree: null, hashing: null, queue: [], queued: new Set(), pumping: false, poll: null, source: null, closed: false, ahead: null, aheadFirst: 0, aheadCount: 0, aheadBytes: 0, sent: null }
     this.#out.set(t.id, o)
     o.hashing = (async () => {
       const leaves = new LeafHashes()
@@ -726,7 +731,13 @@ export class FileService implements Component {
         const index = out.queue.shift() as number
         out.queued.delete(index)
         let data = await this.#readChunk(t, out, index)
-        if (!constantTimeEqual(leafHash(data), tree.leaf(index) as Uint8Array)) throw Object.assign(new Error(`${t.source as string} changed since it was offered`), { code: 'SOURCE_CHANGED' })
+        // Hashed once already, with the whole file before the offer: a chunk is hashed again only
+        // when it is sent again. A source changed since gives the receiver a chunk that fails its
+        // path, which it asks for again (files.md §3.2): that second send finds the change
+        const sent = out.sent ??= new Uint8Array(Math.ceil(chunkCount(t.size, t.chunkSize) / 8))
+        const bit = 1 << (index & 7)
+        if (((sent[index >> 3] as number) & bit) === 0) sent[index >> 3] = (sent[index >> 3] as number) | bit
+        else if (!constantTimeEqual(leafHash(data), tree.leaf(index) as Uint8Array)) throw Object.assign(new Error(`${t.source as string} changed since it was offered`), { code: 'SOURCE_CHANGED' })
         if (this.#corrupt === index && data.length > 0) {
           this.#corrupt = undefined
           data = data.slice()
@@ -753,8 +764,7 @@ export class FileService implements Component {
   /**
    * Chunk `index` of the source: from the chunks read ahead, or read now together with the
    * chunks queued right after it (up to READ_AHEAD_BYTES in one read: one trip to the disk's
-   * thread pool per run of chunks rather than per chunk). Valid until the next call. A chunk read
-   * early is still checked against its leaf when it is sent, so a source changed since is seen.
+   * thread pool per run of chunks rather than per chunk). Valid until the next call.
    */
   async #readChunk (t: Transfer, out: Outgoing, index: number): Promise<Uint8Array> {
     const cs = t.chunkSize
