@@ -38,7 +38,7 @@ export const CHUNK_SIZE = 32768
 /** ranges in one REQUEST */
 export const REQUEST_MAX_RANGES = 64
 /** a proof is at most one hash per level of a tree of up to 2^32 leaves */
-const PROOF_MAX = 32
+export const PROOF_MAX = 32
 const MAX_SIZE = Number.MAX_SAFE_INTEGER
 
 export interface Offer { kind: typeof FileKind.OFFER, id: Uint8Array, size: number, chunkSize: number, root: Uint8Array, name: string, mediaType: string }
@@ -63,17 +63,20 @@ export function isChunkSize (n: number): boolean {
 /**
  * Throws on what we would never send (a programming error, not network input). With `headroom`,
  * the message starts that many bytes into the buffer returned, so a frame header can be put in
- * front without copying a 32 KiB chunk again (messaging/frames.ts fileFrame).
+ * front without copying a 32 KiB chunk again (messaging/frames.ts fileFrame). With `into` (large
+ * enough), the message is written there and a view of it returned: a sender reuses one buffer for
+ * every DATA, not a fresh 32 KiB allocation each (the headroom bytes are left as they are).
  */
-export function encodeFileMessage (m: FileMessage, headroom = 0): Uint8Array {
+export function encodeFileMessage (m: FileMessage, headroom = 0, into?: Uint8Array): Uint8Array {
   if (m.id.length !== TRANSFER_ID_BYTES) throw new RangeError('transfer id must be 16 bytes')
-  let whole = new Uint8Array(0)
+  let whole: Uint8Array = new Uint8Array(0)
   const head = (extra: number): { out: Uint8Array, view: DataView } => {
-    whole = new Uint8Array(headroom + 1 + TRANSFER_ID_BYTES + extra)
+    const length = headroom + 1 + TRANSFER_ID_BYTES + extra
+    whole = into !== undefined && into.length >= length ? into.subarray(0, length) : new Uint8Array(length)
     const out = whole.subarray(headroom)
     out[0] = m.kind
     out.set(m.id, 1)
-    return { out, view: new DataView(whole.buffer, headroom) }
+    return { out, view: new DataView(whole.buffer, whole.byteOffset + headroom) }
   }
   const at = 1 + TRANSFER_ID_BYTES
   switch (m.kind) {

@@ -46,42 +46,86 @@ export function proofLength (n: number, index: number): number {
   return len
 }
 
-/** Every level of the tree, leaves first, root last (about 2n hashes: 2 MiB for a 1 GiB file in 32 KiB chunks). */
-export class HashTree {
-  readonly levels: Uint8Array[][]
+/**
+ * Leaf hashes gathered as a file is read, in one buffer (HASH_BYTES each): no object per leaf,
+ * which for a 1 GiB file in 32 KiB chunks was 32,768 arrays alive until the tree was built.
+ */
+export class LeafHashes {
+  #bytes = new Uint8Array(HASH_BYTES * 1024)
+  #count = 0
 
-  constructor (leaves: readonly Uint8Array[]) {
-    const levels: Uint8Array[][] = [leaves.slice()]
-    let level = levels[0] as Uint8Array[]
-    while (level.length > 1) {
-      const up: Uint8Array[] = []
-      for (let i = 0; i < level.length; i += 2) {
-        const right = level[i + 1]
-        up.push(right === undefined ? level[i] as Uint8Array : nodeHash(level[i] as Uint8Array, right))
+  get count (): number { return this.#count }
+
+  /** Hashes `chunk` as the next leaf. */
+  push (chunk: Uint8Array): void {
+    if ((this.#count + 1) * HASH_BYTES > this.#bytes.length) {
+      const more = new Uint8Array(this.#bytes.length * 2)
+      more.set(this.#bytes)
+      this.#bytes = more
+    }
+    this.#bytes.set(leafHash(chunk), this.#count++ * HASH_BYTES)
+  }
+
+  /** The leaves, HASH_BYTES each, in order (a view: valid until the next push). */
+  bytes (): Uint8Array { return this.#bytes.subarray(0, this.#count * HASH_BYTES) }
+}
+
+/**
+ * Every level of the tree, leaves first, root last: about 2n hashes, 2 MiB for a 1 GiB file in
+ * 32 KiB chunks, each level one buffer of HASH_BYTES per node (an array per node made the tree of
+ * a 1 GiB file ~28 MiB of RSS).
+ */
+export class HashTree {
+  /** level l's nodes, HASH_BYTES each; the last level is the root (none for the empty file) */
+  readonly #levels: Uint8Array[]
+  readonly leafCount: number
+
+  constructor (leaves: readonly Uint8Array[] | LeafHashes) {
+    let level: Uint8Array
+    if (leaves instanceof LeafHashes) level = leaves.bytes().slice()
+    else {
+      const flat = new Uint8Array(leaves.length * HASH_BYTES)
+      leaves.forEach((leaf, i) => { flat.set(leaf, i * HASH_BYTES) })
+      level = flat
+    }
+    let count = level.length / HASH_BYTES
+    this.leafCount = count
+    const levels = [level]
+    while (count > 1) {
+      const upCount = Math.ceil(count / 2)
+      const up = new Uint8Array(upCount * HASH_BYTES)
+      for (let i = 0; i < count; i += 2) {
+        const left = level.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES)
+        up.set(i + 1 < count ? nodeHash(left, level.subarray((i + 1) * HASH_BYTES, (i + 2) * HASH_BYTES)) : left, (i / 2) * HASH_BYTES)
       }
       levels.push(up)
       level = up
+      count = upCount
     }
-    this.levels = levels
+    this.#levels = levels
   }
-
-  get leafCount (): number { return (this.levels[0] as Uint8Array[]).length }
 
   get root (): Uint8Array {
     if (this.leafCount === 0) return sha256()
-    return (this.levels[this.levels.length - 1] as Uint8Array[])[0] as Uint8Array
+    return (this.#levels[this.#levels.length - 1] as Uint8Array).subarray(0, HASH_BYTES)
   }
 
-  leaf (index: number): Uint8Array | undefined { return this.levels[0]?.[index] }
+  leaf (index: number): Uint8Array | undefined { return this.#node(0, index) }
 
-  /** The audit path of leaf `index`, lowest sibling first. */
+  /** The audit path of leaf `index`, lowest sibling first (views into the tree). */
   proof (index: number): Uint8Array[] {
     const out: Uint8Array[] = []
-    for (let l = 0; l < this.levels.length - 1; l++, index >>>= 1) {
-      const sibling = (this.levels[l] as Uint8Array[])[index ^ 1]
+    for (let l = 0; l < this.#levels.length - 1; l++, index >>>= 1) {
+      const sibling = this.#node(l, index ^ 1)
       if (sibling !== undefined) out.push(sibling)
     }
     return out
+  }
+
+  #node (level: number, index: number): Uint8Array | undefined {
+    const bytes = this.#levels[level]
+    if (bytes === undefined || index < 0 || (index + 1) * HASH_BYTES > bytes.length) return undefined
+    return bytes.subarray(index * HASH_BYTES, (index + 1) * HASH_BYTES)
   }
 }
 
@@ -102,6 +146,61 @@ export function rootFromProof (n: number, index: number, leaf: Uint8Array, proof
 export function verifyChunk (root: Uint8Array, n: number, index: number, chunk: Uint8Array, proof: readonly Uint8Array[]): boolean {
   const got = rootFromProof(n, index, leafHash(chunk), proof)
   return got !== null && constantTimeEqual(got, root)
+}
+
+/**
+ * Checks the chunks of one file against its root as they arrive (files.md §2), remembering what it
+ * has verified: for each level of the tree, the node the last verified chunk's climb computed
+ * there (the root at the top). A chunk's climb stops at the first level where it reaches the
+ * node kept for that position: that node is the tree's own (it led to the root before), so the
+ * chunk is authentic if it hashes to it and not otherwise. Chunks asked for in order share most of
+ * their ancestors, so a chunk costs its leaf hash and one or two inner nodes instead of a node
+ * per level (15 for a 1 GiB file in 32 KiB chunks). It takes exactly the chunks verifyChunk
+ * takes, except that the hashes of a path above the node its climb stops at are not looked at:
+ * a chunk that is the file's is taken even if those are wrong (files.md §2).
+ */
+export class ChunkVerifier {
+  readonly #n: number
+  /** position of the node kept at each level (-1: none yet); the top level holds the root */
+  readonly #pos: Int32Array
+  /** the nodes kept, HASH_BYTES per level */
+  readonly #kept: Uint8Array
+  /** the nodes the current climb computed, per level */
+  readonly #climb: Uint8Array[] = []
+
+  constructor (root: Uint8Array, n: number) {
+    this.#n = n
+    const top = treeHeight(n)
+    this.#pos = new Int32Array(top + 1).fill(-1)
+    this.#kept = new Uint8Array((top + 1) * HASH_BYTES)
+    this.#pos[top] = 0
+    this.#kept.set(root, top * HASH_BYTES)
+  }
+
+  /** Whether chunk `index` with this audit path is the file's (constant-time compare of the node it reaches). */
+  verify (index: number, chunk: Uint8Array, proof: readonly Uint8Array[]): boolean {
+    const n = this.#n
+    if (!Number.isInteger(index) || index < 0 || index >= n || proof.length !== proofLength(n, index)) return false
+    const climb = this.#climb
+    let h = leafHash(chunk)
+    let level = 0
+    let p = 0
+    for (let i = index, width = n; ; i >>>= 1, width = Math.ceil(width / 2), level++) {
+      climb[level] = h
+      if (this.#pos[level] === i) {
+        if (!constantTimeEqual(h, this.#kept.subarray(level * HASH_BYTES, (level + 1) * HASH_BYTES))) return false
+        break
+      }
+      if (i % 2 === 1) h = nodeHash(proof[p++] as Uint8Array, h)
+      else if (i + 1 < width) h = nodeHash(h, proof[p++] as Uint8Array)
+      // else: the odd node at the end of its level, carried up unchanged
+    }
+    for (let l = 0; l < level; l++) {
+      this.#pos[l] = index >>> l
+      this.#kept.set(climb[l] as Uint8Array, l * HASH_BYTES)
+    }
+    return true
+  }
 }
 
 /** The root of a whole file held in memory (tests and small files). */

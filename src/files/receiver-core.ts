@@ -2,7 +2,7 @@
 // are asked for, and the verdict on each chunk that arrives. The receiver pulls: it asks for at
 // most `window` chunks at a time, so what the sender may have in flight is bounded by us, and
 // resuming after any interruption is asking again for what the bitmap lacks.
-import { chunkCount, chunkLength, verifyChunk } from './merkle.js'
+import { ChunkVerifier, chunkCount, chunkLength } from './merkle.js'
 import { REQUEST_MAX_RANGES, type ChunkRange } from './codec.js'
 
 export type ChunkVerdict = 'verified' | 'bad-proof' | 'unexpected' | 'duplicate'
@@ -14,6 +14,8 @@ export class ReceiverCore {
   readonly #asked = new Set<number>()
   /** the lowest chunk that may still be missing: requests scan from here */
   #scan = 0
+  /** made at the first chunk that arrives (a core is also made only to read a bitmap) */
+  #verifier: ChunkVerifier | null = null
 
   constructor (readonly size: number, readonly chunkSize: number, readonly root: Uint8Array, have?: Uint8Array) {
     this.chunks = chunkCount(size, chunkSize)
@@ -70,6 +72,7 @@ export class ReceiverCore {
     // an unasked chunk is not written: the sender cannot make us take more than we asked for
     if (!this.#asked.has(index)) return 'unexpected'
     this.#asked.delete(index)
-    return verifyChunk(this.root, this.chunks, index, data, proof) ? 'verified' : 'bad-proof'
+    this.#verifier ??= new ChunkVerifier(this.root, this.chunks)
+    return this.#verifier.verify(index, data, proof) ? 'verified' : 'bad-proof'
   }
 }

@@ -11,9 +11,9 @@ import type { Scheduler, TimerHandle } from '../io/scheduler.js'
 import type { Store } from '../store/index.js'
 import type { MessagingService } from '../messaging/service.js'
 import type { PeerLink } from '../messaging/link.js'
-import { encodeFileFrame, fileFrame } from '../messaging/frames.js'
-import { CANCEL_REASON_NAMES, CancelReason, CHUNK_SIZE, decodeFileMessage, encodeFileMessage, FileKind, isChunkSize, type FileMessage, type Offer } from './codec.js'
-import { chunkCount, chunkLength, HashTree, leafHash } from './merkle.js'
+import { encodeFileFrame, fileFrame, FRAME_HEADER_BYTES } from '../messaging/frames.js'
+import { CANCEL_REASON_NAMES, CancelReason, CHUNK_SIZE, DATA_OVERHEAD, decodeFileMessage, encodeFileMessage, FileKind, isChunkSize, PROOF_MAX, type FileMessage, type Offer } from './codec.js'
+import { chunkCount, chunkLength, HASH_BYTES, HashTree, LeafHashes, leafHash } from './merkle.js'
 import { ReceiverCore } from './receiver-core.js'
 import { nextState, TERMINAL, type TransferEvent } from './state.js'
 import { decodeTransfer, encodeTransfer, transferJson, type Transfer, type TransferJson } from './transfer.js'
@@ -95,6 +95,15 @@ interface Outgoing {
   aheadFirst: number
   aheadCount: number
   aheadBytes: number
+  /** the transfer id, as DATA carries it */
+  id: Uint8Array
+  /** the one buffer every DATA frame of this transfer is encoded into (the channel copies it); allocated at the first */
+  frame: Uint8Array | null
+  /**
+   * the chunks sent at least once, a bit each: a chunk is checked against its leaf only when it
+   * is sent again (files.md §3.2); allocated at the first chunk sent
+   */
+  sent: Uint8Array | null
 }
 interface Incoming {
   /** bytes of the chunks the stored record holds: synced to disk and recorded, what survives a crash */
@@ -604,8 +613,8 @@ export class FileService implements Component {
       t.bitmap = inc.written.bitmap() // all held and synced: a full disk at placing resumes from here
       await inc.partial.close()
       inc.partial = null
-      const leaves: Uint8Array[] = []
-      const size = await this.opts.disk.readChunks(partial, t.chunkSize, c => leaves.push(leafHash(c)))
+      const leaves = new LeafHashes()
+      const size = await this.opts.disk.readChunks(partial, t.chunkSize, c => { leaves.push(c) })
       if (size !== t.size || !constantTimeEqual(new HashTree(leaves).root, t.root)) {
         this.opts.log.warn({ transfer: t.id }, 'partial file does not match the root: fetching it again')
         await this.opts.disk.removeFile(partial)
@@ -695,11 +704,11 @@ export class FileService implements Component {
   #outgoing (t: Transfer): Outgoing {
     let out = this.#out.get(t.id)
     if (out !== undefined) return out
-    const o: Outgoing = { tree: null, hashing: null, queue: [], queued: new Set(), pumping: false, poll: null, source: null, closed: false, ahead: null, aheadFirst: 0, aheadCount: 0, aheadBytes: 0 }
+    const o: Outgoing = { tree: null, hashing: null, queue: [], queued: new Set(), pumping: false, poll: null, source: null, closed: false, ahead: null, aheadFirst: 0, aheadCount: 0, aheadBytes: 0, id: idBytes(t.id), frame: null, sent: null }
     this.#out.set(t.id, o)
     o.hashing = (async () => {
-      const leaves: Uint8Array[] = []
-      const size = await this.opts.disk.readChunks(t.source as string, t.chunkSize, c => leaves.push(leafHash(c)))
+      const leaves = new LeafHashes()
+      const size = await this.opts.disk.readChunks(t.source as string, t.chunkSize, c => { leaves.push(c) })
       const tree = new HashTree(leaves)
       // a recorded transfer whose source no longer has its root cannot go on
       if (t.state !== 'offered' || this.#transfers.has(t.id)) {
@@ -721,29 +730,48 @@ export class FileService implements Component {
     if (link === undefined || out.queue.length === 0) return
     out.pumping = true
     const tree = out.tree
+    let refused = false
     const run = async (): Promise<void> => {
       while (!out.closed && out.queue.length > 0 && t.state === 'active' && !link.closed && link.rs.sendBufferedBytes < FILE_INFLIGHT_BYTES) {
         const index = out.queue.shift() as number
         out.queued.delete(index)
         let data = await this.#readChunk(t, out, index)
-        if (!constantTimeEqual(leafHash(data), tree.leaf(index) as Uint8Array)) throw Object.assign(new Error(`${t.source as string} changed since it was offered`), { code: 'SOURCE_CHANGED' })
-        if (this.#corrupt === index && data.length > 0) {
-          this.#corrupt = undefined
+        // Hashed once already, with the whole file before the offer: a chunk is hashed again only
+        // when it is sent again. A source changed since gives the receiver a chunk that fails its
+        // path, which it asks for again (files.md §3.2): that second send finds the change
+        const sent = out.sent ??= new Uint8Array(Math.ceil(chunkCount(t.size, t.chunkSize) / 8))
+        const bit = 1 << (index & 7)
+        const again = ((sent[index >> 3] as number) & bit) !== 0
+        if (again && !constantTimeEqual(leafHash(data), tree.leaf(index) as Uint8Array)) throw Object.assign(new Error(`${t.source as string} changed since it was offered`), { code: 'SOURCE_CHANGED' })
+        const corrupt = this.#corrupt === index && data.length > 0
+        if (corrupt) {
           data = data.slice()
           data[0] = (data[0] as number) ^ 0x01
         }
-        t.chunkBytes += data.length
-        const msg: FileMessage = { kind: FileKind.DATA, id: idBytes(t.id), index, proof: tree.proof(index), data }
-        const frame = fileFrame(headroom => encodeFileMessage(msg, headroom))
+        const msg: FileMessage = { kind: FileKind.DATA, id: out.id, index, proof: tree.proof(index), data }
+        // encoded into the transfer's one frame buffer: the channel copies what it takes at once
+        out.frame ??= new Uint8Array(FRAME_HEADER_BYTES + DATA_OVERHEAD + PROOF_MAX * HASH_BYTES + t.chunkSize)
+        const frame = fileFrame(headroom => encodeFileMessage(msg, headroom, out.frame as Uint8Array))
         // acknowledged: room in the channel again
-        link.send(frame).then(() => { this.#pump(t) }, () => {})
+        let acked: Promise<void> | null
+        try { acked = link.trySend(frame) } catch { break } // the link closed during the read: the receiver asks again over the next
+        if (acked === null) { // the channel has sends waiting for room ahead of it: try again later
+          out.queue.unshift(index)
+          out.queued.add(index)
+          refused = true
+          break
+        }
+        acked.then(() => { this.#pump(t) }, () => {})
+        if (corrupt) this.#corrupt = undefined
+        sent[index >> 3] = (sent[index >> 3] as number) | bit
+        t.chunkBytes += data.length
       }
     }
     run().catch(err => this.#failLocal(t, err)).finally(() => {
       out.pumping = false
       if (out.closed) { void this.#dropSource(out); return }
       if (out.queue.length === 0 || link.closed || t.state !== 'active') return
-      if (link.rs.sendBufferedBytes < FILE_INFLIGHT_BYTES) { this.#pump(t); return }
+      if (!refused && link.rs.sendBufferedBytes < FILE_INFLIGHT_BYTES) { this.#pump(t); return }
       // the channel tells of acknowledgements only when it is flushed or on the link's 50 ms check:
       // look again soon, so the window refills as the peer acknowledges rather than in bursts
       if (out.poll === null) out.poll = this.opts.scheduler.setTimer(PUMP_POLL_MS, () => { out.poll = null; this.#pump(t) })
@@ -753,8 +781,7 @@ export class FileService implements Component {
   /**
    * Chunk `index` of the source: from the chunks read ahead, or read now together with the
    * chunks queued right after it (up to READ_AHEAD_BYTES in one read: one trip to the disk's
-   * thread pool per run of chunks rather than per chunk). Valid until the next call. A chunk read
-   * early is still checked against its leaf when it is sent, so a source changed since is seen.
+   * thread pool per run of chunks rather than per chunk). Valid until the next call.
    */
   async #readChunk (t: Transfer, out: Outgoing, index: number): Promise<Uint8Array> {
     const cs = t.chunkSize

@@ -70,7 +70,22 @@ export class PeerLink extends EventEmitter<LinkEvents> {
   /** Resolves when the peer's channel acknowledged this frame; rejects if the link closes first. */
   async send (frame: Uint8Array): Promise<void> {
     await this.rs.send(frame) // throws SESSION_CLOSED / MESSAGE_TOO_LARGE
-    this.#written += frame.length + STREAM_PREFIX_BYTES
+    await this.#sent(frame.length)
+  }
+
+  /**
+   * `send` only if the channel takes the frame at once (it copies it: the caller may reuse the
+   * buffer as soon as this returns); null when it cannot, and then nothing was sent. Throws as
+   * `send` rejects.
+   */
+  trySend (frame: Uint8Array): Promise<void> | null {
+    if (!this.rs.trySend(frame)) return null
+    return this.#sent(frame.length)
+  }
+
+  /** A frame of `length` bytes is in the channel: resolves when the peer's channel acknowledged it. */
+  async #sent (length: number): Promise<void> {
+    this.#written += length + STREAM_PREFIX_BYTES
     const end = this.#written
     const acked = new Promise<void>((resolve, reject) => { this.#outstanding.push({ end, resolve, reject }) })
     if (this.#outstanding.length === 1) this.#lastProgressAt = this.now()

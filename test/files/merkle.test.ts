@@ -3,7 +3,7 @@
 // chunk, index or path does not.
 import t from 'tap'
 import { readFileSync } from 'node:fs'
-import { chunkCount, chunkLength, HashTree, leafHash, proofLength, rootOf, treeHeight, verifyChunk } from '../../src/files/merkle.js'
+import { ChunkVerifier, chunkCount, chunkLength, HashTree, leafHash, nodeHash, proofLength, rootOf, treeHeight, verifyChunk } from '../../src/files/merkle.js'
 import { testRng } from '../helpers/seed.js'
 
 const spec = readFileSync(new URL('../../proto-spec/files.md', import.meta.url), 'utf8')
@@ -51,6 +51,57 @@ t.test('every audit path leads to the root; a tampered chunk, index or path does
     }
   }
   t.pass('checked')
+})
+
+t.test('ChunkVerifier: takes every chunk of the file in any order, and nothing else', async t => {
+  const rng = testRng(t, 0xc4ec)
+  for (let round = 0; round < 80; round++) {
+    const n = 1 + rng.int(90)
+    const chunks = Array.from({ length: n }, () => rng.bytes(1 + rng.int(8)))
+    const tree = new HashTree(chunks.map(leafHash))
+    const v = new ChunkVerifier(tree.root, n)
+    // in order (as a receiver asks), shuffled or repeated: chunks are offered several times each
+    const order = round % 3 === 0 ? [...Array(n).keys()] : Array.from({ length: 3 * n }, () => rng.int(n))
+    for (const i of order) {
+      const chunk = chunks[i] as Uint8Array
+      const proof = tree.proof(i)
+      // tampered first, so a forgery meets what the verifier has kept so far
+      const bad = chunk.slice()
+      const at = rng.int(bad.length)
+      bad[at] = (bad[at] as number) ^ (1 << rng.int(8))
+      if (v.verify(i, bad, proof)) t.fail(`a flipped bit in chunk ${i} of ${n} verifies`)
+      if (n > 1 && v.verify((i + 1) % n, chunk, tree.proof((i + 1) % n))) t.fail(`chunk ${i} of ${n} verifies as ${(i + 1) % n}`)
+      if (proof.length > 0) {
+        if (v.verify(i, chunk, proof.slice(1))) t.fail(`a shortened path verifies (${i} of ${n})`)
+        const lowest = proof.slice()
+        lowest[0] = nodeHash(proof[0] as Uint8Array, proof[0] as Uint8Array)
+        // a verifier that has kept nothing yet climbs to the root (one that has kept this very
+        // leaf takes the chunk without looking at its path: it is the file's)
+        if (new ChunkVerifier(tree.root, n).verify(i, chunk, lowest)) t.fail(`a wrong sibling verifies (${i} of ${n})`)
+      }
+      if (!v.verify(i, chunk, proof)) t.fail(`chunk ${i} of ${n} does not verify`)
+    }
+    if (v.verify(-1, chunks[0] as Uint8Array, tree.proof(0)) || v.verify(n, chunks[0] as Uint8Array, tree.proof(0))) t.fail('an index out of range verifies')
+  }
+  t.pass('checked')
+})
+
+t.test('ChunkVerifier: in order, a chunk\'s climb stops at the parent it shares with the chunk before', async t => {
+  const n = 4096 // a 128 MiB file in 32 KiB chunks: 12 levels
+  const chunk = (i: number): Uint8Array => Uint8Array.of(i & 0xff, i >> 8)
+  const tree = new HashTree(Array.from({ length: n }, (_, i) => leafHash(chunk(i))))
+  const v = new ChunkVerifier(tree.root, n)
+  let taken = 0
+  for (let i = 0; i < n; i++) {
+    const proof = tree.proof(i)
+    // every hash of the path but the sibling wrong: taken only if the climb stops at the parent
+    if (v.verify(i, chunk(i), [proof[0] as Uint8Array, ...proof.slice(1).map(() => new Uint8Array(32))])) {
+      taken++
+      if (i % 2 === 0) t.fail(`chunk ${i} opens a new parent, yet its path was not read`)
+    }
+    if (!v.verify(i, chunk(i), proof)) t.fail(`chunk ${i} does not verify`)
+  }
+  t.equal(taken, n / 2, 'every second chunk costs its leaf and one inner node')
 })
 
 t.test('the tree equals the RFC 6962 recursive definition (split at the largest power of two)', async t => {

@@ -63,6 +63,23 @@ t.test('a corrupted chunk is refused, counted, and fetched again', async t => {
   t.ok(same(bDisk.files.get(got.path as string), data), 'the file is right')
 })
 
+t.test('a source changed during the transfer fails it on both sides, nothing placed', async t => {
+  // the sender hashes a chunk again only when it sends it again: the changed chunk fails its path
+  // at the receiver, which asks for it again, and that second send finds the change
+  const rng = testRng(t, 0x5c4a)
+  const { net, alice, bob, aDisk, bDisk } = await pair(t, 75)
+  const data = bytesOf(rng, 80 * CHUNK)
+  aDisk.files.set('/src/c', data)
+  const { id } = await net.drive(alice.files.send(bob.fingerprint, '/src/c'))
+  await net.until(() => (transfer(bob, id)?.bytesDone ?? 0) > 4 * CHUNK, 120_000, 'a few chunks received')
+  data[70 * CHUNK + 9] = (data[70 * CHUNK + 9] as number) ^ 0x40 // in place: the sender reads the file as it is now
+  await net.until(() => stateOf(alice, id) === 'failed' && stateOf(bob, id) === 'failed', 120_000, 'failed on both sides')
+  t.equal(transfer(alice, id)?.reason, 'source changed')
+  t.equal(transfer(bob, id)?.reason, 'peer: source changed')
+  t.ok((transfer(bob, id)?.badChunks ?? 0) >= 1, 'the changed chunk was refused by the receiver')
+  t.equal([...bDisk.files.keys()].filter(p => p.includes('/downloads/')).length, 0, 'nothing placed')
+})
+
 /**
  * Alice sends 100 chunks and a bit; Bob is killed (what his partial file had not synced is lost)
  * once more than one sync's worth has come, `beforeRestart` may alter his disk, and he restarts.
