@@ -43,12 +43,27 @@ async function befriend (alice: Node, bob: Node): Promise<void> {
   await cli(bob, ['contacts', 'add', alice.invite])
 }
 
+interface Pair { alice: Node, bob: Node, dir: string, dl: string, alicePid: number, bobPid: number }
+let pair: Promise<Pair> | undefined
+/**
+ * The first and the last subtest share one pair of daemons (a daemon start and its `dmess
+ * daemon --detach` cost ~1 s of CPU): their transfers are told apart by id, and the last one
+ * kills and restarts both daemons itself. Started on first use, stopped when the file ends.
+ */
+async function sharedPair (): Promise<Pair> {
+  pair ??= (async () => {
+    const { alice, bob, dir, dl } = await setup(t, ['alice', 'bob'])
+    const alicePid = await startDaemon(t, alice, [bob])
+    const bobPid = await startDaemon(t, bob, [alice])
+    await befriend(alice, bob)
+    return { alice, bob, dir, dl, alicePid, bobPid }
+  })()
+  return await pair
+}
+
 t.test('0 B to 20 MB arrive byte for byte; a directory is refused; files --json shows counters', async t => {
   const rng = testRng(t, 0xf1e5)
-  const { alice, bob, dir, dl } = await setup(t, ['alice', 'bob'])
-  await startDaemon(t, alice, [bob])
-  await startDaemon(t, bob, [alice])
-  await befriend(alice, bob)
+  const { alice, bob, dir, dl } = await sharedPair()
 
   const sizes = [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 20_000_000]
   const paths: string[] = []
@@ -136,16 +151,13 @@ t.test('SIGKILL of the sender mid-transfer; a corrupted chunk; after the restart
 
 t.test('SIGKILL of the receiver mid-transfer: after its restart only the chunks it had not synced come again', async t => {
   const rng = testRng(t, 0x4ec)
-  const { alice, bob, dir } = await setup(t, ['alice3', 'bob3'])
-  const alicePid = await startDaemon(t, alice, [bob])
-  const bobPid = await startDaemon(t, bob, [alice])
-  await befriend(alice, bob)
+  const { alice, bob, dir, alicePid, bobPid } = await sharedPair()
 
   const size = 12_000_000
   const data = rng.bytes(size)
   const p = join(dir, 'big.bin')
   await writeFile(p, data)
-  const [offer] = (await cliJson<{ files: TransferJson[] }>(alice, ['send', 'bob3', '--file', p])).files as [TransferJson]
+  const [offer] = (await cliJson<{ files: TransferJson[] }>(alice, ['send', 'bob', '--file', p])).files as [TransferJson]
   // a third received, and some of it synced and recorded (savedBytes: what survives the kill), so
   // the restart must resume from held chunks; waiting for the record, not guessing that one sync's
   // worth (64 chunks, 2 MiB) has reached the disk by then, which a loaded disk breaks
