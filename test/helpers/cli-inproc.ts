@@ -3,9 +3,10 @@
 // line and exit code (src/cli/base.ts), stdout and stderr captured, the environment and stdin as
 // runCli (./cli.ts) gives a child: for tests of what a command prints and does. A `dmess` process
 // costs ~0.3 s of CPU to start node and oclif; here each command after its first costs a few ms.
-// What needs the process itself stays with runCli: bin/run.js, signals, exit on a hang, and any
-// command that spawns a process of its own (`daemon --detach`, `unlock`: the child would inherit
-// this process's execArgv, the test runner's TypeScript loader).
+// A process a command starts (`daemon --detach` starts the daemon with the command's
+// process.execArgv: src/daemon/detach.ts) gets none of this process's node flags (the test
+// runner's loaders), as from `node bin/run.js`. What needs the command's own process stays with
+// runCli: bin/run.js, signals, a terminal, stdin piped by a shell, exit on a hang.
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { Readable } from 'node:stream'
 import type * as Oclif from '@oclif/core'
@@ -18,7 +19,7 @@ interface Capture { stdout: string, stderr: string }
 const current = new AsyncLocalStorage<Capture>()
 interface Loaded { run: typeof Oclif.run, config: Oclif.Config }
 let oclif: Promise<Loaded> | undefined
-/** One command at a time: the environment, exit code, umask and stdin are the process's. */
+/** One command at a time: the environment, exit code, umask, execArgv and stdin are the process's. */
 let queue: Promise<unknown> = Promise.resolve()
 
 function capture (stream: NodeJS.WriteStream, key: keyof Capture): void {
@@ -79,6 +80,8 @@ async function runOnce (args: string[], opts: CliOptions): Promise<CliResult> {
   const umask = process.umask(0o077) // what BaseCommand.init sets; this process's is put back
   const restoreEnv = applyEnv(opts.env)
   const restoreStdio = applyStdio(opts.input ?? '')
+  const execArgv = process.execArgv
+  process.execArgv = [] // `node bin/run.js` has none
   process.exitCode = undefined
   let timer: NodeJS.Timeout | undefined
   try {
@@ -92,6 +95,7 @@ async function runOnce (args: string[], opts: CliOptions): Promise<CliResult> {
   } finally {
     clearTimeout(timer)
     process.exitCode = exitCode
+    process.execArgv = execArgv
     restoreStdio()
     restoreEnv()
     process.umask(umask)
