@@ -13,7 +13,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createHash } from 'node:crypto'
-import { runCli } from '../helpers/cli.js'
+import { runCliInProcess } from '../helpers/cli-inproc.js'
 import { cli, cliJson, cliResult, crash, daemonPid, ipcCall, makeNodes, PW, startDaemon, waitFor, type Node } from './helpers.js'
 import { testRng } from '../helpers/seed.js'
 import { isProcessAlive } from '../../src/daemon/lock.js'
@@ -105,7 +105,7 @@ t.test('SIGKILL of the sender mid-transfer; a corrupted chunk; after the restart
   const { alice, bob, dir } = await setup(t, ['alice2', 'bob2'], 1024 * 1024) // above 1 MiB Bob is asked
   // Alice's first daemon corrupts chunk 2 once (the hook is honoured only under the test runner)
   const args = ['daemon', '--detach', '--host', '127.0.0.1', '--port', String(alice.port), '--no-mdns', '--peer', `${bob.fingerprint}@127.0.0.1:${bob.port}`, '--home', alice.home]
-  const r = await runCli(args, { env: { ...PW, DMESS_TEST_CORRUPT_CHUNK: '2' } })
+  const r = await runCliInProcess(args, { env: { ...PW, DMESS_TEST_CORRUPT_CHUNK: '2' } }) // the daemon it starts inherits the variable
   t.equal(r.code, 0, r.stderr)
   const alicePid = await daemonPid(alice)
   t.teardown(() => { if (isProcessAlive(alicePid)) process.kill(alicePid, 'SIGKILL') }) // the first daemon, if the test ends before the kill
