@@ -17,7 +17,7 @@ interface Capture { stdout: string, stderr: string }
 
 /** The command being run: its writes go to its capture, every other write (tap's) goes through. */
 const current = new AsyncLocalStorage<Capture>()
-interface Loaded { run: typeof Oclif.run, config: Oclif.Config }
+interface Loaded { run: typeof Oclif.run, Config: typeof Oclif.Config }
 let oclif: Promise<Loaded> | undefined
 /** One command at a time: the environment, exit code, umask, execArgv and stdin are the process's. */
 let queue: Promise<unknown> = Promise.resolve()
@@ -37,10 +37,9 @@ function capture (stream: NodeJS.WriteStream, key: keyof Capture): void {
 async function load (): Promise<Loaded> {
   process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1' // as bin/run.js
   const { run, Config } = await import('@oclif/core')
-  const config = await Config.load(ROOT)
   capture(process.stdout, 'stdout')
   capture(process.stderr, 'stderr')
-  return { run, config }
+  return { run, Config }
 }
 
 /** The environment runCli gives its child, applied to this process; returns what puts it back. */
@@ -74,7 +73,10 @@ function applyStdio (input: string): () => void {
 
 async function runOnce (args: string[], opts: CliOptions): Promise<CliResult> {
   oclif ??= load()
-  const { run, config } = await oclif
+  const { run, Config } = await oclif
+  // a Config of its own, as each process loads one (~2 ms): oclif's help changes the one it shows
+  // from (a second `contacts add -h` on the same Config found no such command)
+  const config = await Config.load(ROOT)
   const out: Capture = { stdout: '', stderr: '' }
   const exitCode = process.exitCode
   const umask = process.umask(0o077) // what BaseCommand.init sets; this process's is put back
