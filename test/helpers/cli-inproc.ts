@@ -105,8 +105,9 @@ async function runOnce (args: string[], opts: CliOptions): Promise<CliResult> {
 }
 
 /**
- * runCli's contract (./cli.ts) without the process. An error that escapes the command (oclif
- * found no such command) is thrown, not printed: what the binary prints then is runCli's to test.
+ * runCli's contract (./cli.ts) without the process. An error that escapes BaseCommand's catch and
+ * the command_not_found hook (src/cli/not-found-hook.ts) is thrown, not printed: what the binary
+ * prints then is runCli's to test.
  */
 export async function runCliInProcess (args: string[], opts: CliOptions = {}): Promise<CliResult> {
   const r = queue.then(async () => await runOnce(args, opts))
