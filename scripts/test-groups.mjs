@@ -2,7 +2,9 @@
 // fast: it runs in the tap process alone (pure code, simulated networks and clocks, in-process
 // daemons on loopback UDP where a file is quick). Slow is anything that starts another process
 // (the built `dmess`, a daemon, a tsx fixture, valgrind, tmux, python) or a network namespace,
-// and any file that needs more than SLOW_AFTER_MS on an idle machine (many whole nodes, floods).
+// any file that runs the built commands in its own process (test/helpers/cli-inproc.ts: they
+// need `npm run build`), and any file that needs more than SLOW_AFTER_MS on an idle machine
+// (many whole nodes, floods).
 // An entry ending in `/` is a directory. `--fast` names any file that took longer than
 // SLOW_AFTER_MS, so a file that grew slow is moved here.
 import { readdirSync } from 'node:fs'
@@ -17,7 +19,7 @@ export const SLOW = [
   'test/attacks/request-flood.test.ts', // 152 simulated whole nodes, ten minutes of their churn and 30 days of simulated time: ~23 s of CPU
   'test/attacks/session-flood.test.ts', // 2,000 stranger endpoints on loopback, ~10 s
   'test/attacks/half-open-flood.test.ts', // a 4,096-entry half-open table filled twice (simulated and over loopback, on a slowed clock): thousands of handshakes
-  'test/cli/', // the built binary, one process per command
+  'test/cli/', // the built commands: a process per command, or in the test process (test/helpers/cli-inproc.ts)
   'test/e2e/', // daemons as processes, the chat in tmux
   'test/lab/', // network namespaces
   'test/attacks/datagram-fuzz.test.ts', // a bootstrap node and daemons as processes, 2 × 160,000 datagrams

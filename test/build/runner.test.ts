@@ -139,8 +139,9 @@ t.test('--fast: the slow list names files that exist, and no fast file starts a 
   t.ok(fast.includes('test/build/runner.test.ts') && !fast.includes('test/cli/config.test.ts'))
   t.same(fastFiles(['test/cli']), [], 'a slow directory has no fast file')
   t.same(fastFiles(['test/wire/packet.test.ts']), ['test/wire/packet.test.ts'])
-  // What starts another process or a namespace: a fast file using any of it belongs in SLOW.
-  const starts = /node:child_process|\brunCli\(|\binitHome\(|\bcliHome\(|\bstartForeground\(|\bspawn(Peer|ReliablePeer|Fixture|Json)\(|scripts\/lab\//
+  // What starts another process or a namespace, or runs the built commands (they need a build):
+  // a fast file using any of it belongs in SLOW.
+  const starts = /node:child_process|\brunCli\(|\brunCliInProcess\(|\binitHome\(|\bcliHome\(|\bstartForeground\(|\bspawn(Peer|ReliablePeer|Fixture|Json)\(|scripts\/lab\//
   for (const f of fast.filter(f => f !== 'test/build/runner.test.ts')) t.notMatch(readFileSync(join(REPO_ROOT, f), 'utf8'), starts, `${f} starts no process`)
 })
 

@@ -6,7 +6,8 @@ import t from 'tap'
 import { spawnSync } from 'node:child_process'
 import { mkdir, symlink, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { BIN, runCli, tempHome, assertOneLineError } from '../helpers/cli.js'
+import { BIN, tempHome, assertOneLineError } from '../helpers/cli.js'
+import { runCliInProcess } from '../helpers/cli-inproc.js'
 import { quickHome } from '../helpers/profiles.js'
 import { startForeground, PW } from '../daemon/helpers.js'
 import { complete, type CompletionTree } from '../../src/cli/complete.js'
@@ -80,9 +81,9 @@ t.test('bash: commands, flags and contact names from the running daemon', async 
   const bob = await quickHome(t, 'bob')
   const carol = await quickHome(t, 'carol')
   const h = ['--home', alice.home]
-  t.equal((await runCli(['contacts', 'add', bob.invite, '--name', 'Bob Smith', ...h], { env: PW })).code, 0)
-  t.equal((await runCli(['contacts', 'add', carol.invite, '--name', '$(touch pwned)', ...h], { env: PW })).code, 0)
-  const gen = await runCli(['completion', 'bash'])
+  t.equal((await runCliInProcess(['contacts', 'add', bob.invite, '--name', 'Bob Smith', ...h], { env: PW })).code, 0)
+  t.equal((await runCliInProcess(['contacts', 'add', carol.invite, '--name', '$(touch pwned)', ...h], { env: PW })).code, 0)
+  const gen = await runCliInProcess(['completion', 'bash'])
   t.equal(gen.code, 0)
   const dir = await tempHome(t)
   const script = join(dir, 'dmess.bash')
@@ -107,7 +108,7 @@ t.test('bash: commands, flags and contact names from the running daemon', async 
 
 t.test('zsh and fish scripts parse', async t => {
   for (const shell of ['zsh', 'fish'] as const) {
-    const gen = await runCli(['completion', shell])
+    const gen = await runCliInProcess(['completion', shell])
     t.equal(gen.code, 0)
     const have = spawnSync(shell, ['-c', 'exit 0']).status === 0
     if (!have) { t.comment(`${shell} is not installed: its script is not parsed`); continue }
@@ -125,5 +126,5 @@ t.test('zsh and fish scripts parse', async t => {
       t.same(c.stdout.split('\n').filter(l => l !== ''), ['remove', 'rename', 'delivered'], 'fish completes a subcommand and a flag value')
     }
   }
-  assertOneLineError(t, await runCli(['completion', 'tcsh']), /tcsh/)
+  assertOneLineError(t, await runCliInProcess(['completion', 'tcsh']), /tcsh/)
 })

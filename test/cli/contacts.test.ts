@@ -1,8 +1,10 @@
-// `dmess contacts` through the real built binary in temporary homes.
+// `dmess contacts` through the built commands in temporary homes, run in this process
+// (test/helpers/cli-inproc.ts).
 import t from 'tap'
 import { readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { runCli, assertOneLineError } from '../helpers/cli.js'
+import { assertOneLineError } from '../helpers/cli.js'
+import { runCliInProcess } from '../helpers/cli-inproc.js'
 import { PW, quickHome } from '../helpers/profiles.js'
 
 t.test('contacts add / list / verify / rename / remove', async t => {
@@ -11,13 +13,13 @@ t.test('contacts add / list / verify / rename / remove', async t => {
   const carol = await quickHome(t, 'carol')
   const h = ['--home', alice.home]
 
-  let r = await runCli(['contacts', 'add', bob.invite, ...h], { env: PW })
+  let r = await runCliInProcess(['contacts', 'add', bob.invite, ...h], { env: PW })
   t.equal(r.code, 0, r.stderr)
   t.match(r.stdout, /Added bob/)
-  r = await runCli(['contacts', 'add', carol.fingerprint, '--name', 'caz', ...h], { env: PW })
+  r = await runCliInProcess(['contacts', 'add', carol.fingerprint, '--name', 'caz', ...h], { env: PW })
   t.equal(r.code, 0, r.stderr)
 
-  r = await runCli(['contacts', 'list', '--json', ...h], { env: PW })
+  r = await runCliInProcess(['contacts', 'list', '--json', ...h], { env: PW })
   const list = JSON.parse(r.stdout) as Array<{ fingerprint: string, name: string, verified: boolean, keys: boolean }>
   t.same(list.map(c => c.name).sort(), ['bob', 'caz'])
   t.equal(list.find(c => c.name === 'bob')?.keys, true)
@@ -28,33 +30,33 @@ t.test('contacts add / list / verify / rename / remove', async t => {
   t.equal(bobRow.lastSeen, null, 'never reached')
 
   // the safety number is the same from both sides
-  r = await runCli(['contacts', 'verify', 'bob', '--json', ...h], { env: PW })
+  r = await runCliInProcess(['contacts', 'verify', 'bob', '--json', ...h], { env: PW })
   const fromAlice = JSON.parse(r.stdout) as { safetyNumber: string, verified: boolean }
   t.equal(fromAlice.verified, false, '--json alone does not mark verified')
-  await runCli(['contacts', 'add', alice.invite, '--home', bob.home], { env: PW })
-  r = await runCli(['contacts', 'verify', alice.fingerprint.slice(0, 8), '--json', '--home', bob.home], { env: PW })
+  await runCliInProcess(['contacts', 'add', alice.invite, '--home', bob.home], { env: PW })
+  r = await runCliInProcess(['contacts', 'verify', alice.fingerprint.slice(0, 8), '--json', '--home', bob.home], { env: PW })
   t.equal((JSON.parse(r.stdout) as { safetyNumber: string }).safetyNumber, fromAlice.safetyNumber)
   t.match(fromAlice.safetyNumber, /^(\d{5} ){11}\d{5}$/)
 
-  r = await runCli(['contacts', 'verify', 'bob', ...h], { env: PW })
+  r = await runCliInProcess(['contacts', 'verify', 'bob', ...h], { env: PW })
   t.equal(r.code, 0)
   t.match(r.stdout, /not marked verified/, 'without a terminal or --yes, nothing is confirmed')
-  r = await runCli(['contacts', 'verify', 'bob', '--yes', ...h], { env: PW })
+  r = await runCliInProcess(['contacts', 'verify', 'bob', '--yes', ...h], { env: PW })
   t.match(r.stdout, /is verified/)
-  r = await runCli(['contacts', 'list', '--json', ...h], { env: PW })
+  r = await runCliInProcess(['contacts', 'list', '--json', ...h], { env: PW })
   t.equal((JSON.parse(r.stdout) as typeof list).find(c => c.name === 'bob')?.verified, true)
 
-  assertOneLineError(t, await runCli(['contacts', 'verify', 'caz', ...h], { env: PW }), /not known yet/)
+  assertOneLineError(t, await runCliInProcess(['contacts', 'verify', 'caz', ...h], { env: PW }), /not known yet/)
   // an invite for a contact known only by fingerprint fills in the keys
-  r = await runCli(['contacts', 'add', carol.invite, ...h], { env: PW })
+  r = await runCliInProcess(['contacts', 'add', carol.invite, ...h], { env: PW })
   t.equal(r.code, 0, r.stderr)
   t.match(r.stdout, /Updated keys of caz/)
 
-  r = await runCli(['contacts', 'rename', bob.fingerprint.slice(0, 6), 'robert', ...h], { env: PW })
+  r = await runCliInProcess(['contacts', 'rename', bob.fingerprint.slice(0, 6), 'robert', ...h], { env: PW })
   t.equal(r.code, 0, r.stderr)
-  r = await runCli(['contacts', 'remove', 'robert', ...h], { env: PW })
+  r = await runCliInProcess(['contacts', 'remove', 'robert', ...h], { env: PW })
   t.equal(r.code, 0, r.stderr)
-  r = await runCli(['contacts', 'list', '--json', ...h], { env: PW })
+  r = await runCliInProcess(['contacts', 'list', '--json', ...h], { env: PW })
   t.same((JSON.parse(r.stdout) as typeof list).map(c => c.name), ['caz'])
 
   // the contact name is not stored in clear on disk

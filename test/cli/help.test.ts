@@ -1,7 +1,9 @@
-// Help as terminal users expect it, through the built binary: -h as --help on every command,
+// Help as terminal users expect it, through the built commands (run in this process:
+// test/helpers/cli-inproc.ts; oclif's help and the command_not_found hook as the binary runs them): -h as --help on every command,
 // `dmess help <command>`, and a "did you mean" line for a mistyped command or topic.
 import t from 'tap'
-import { runCli, assertOneLineError } from '../helpers/cli.js'
+import { assertOneLineError } from '../helpers/cli.js'
+import { runCliInProcess } from '../helpers/cli-inproc.js'
 import { editDistance, nearest } from '../../src/cli/suggest.js'
 
 t.test('edit distance and the nearest name', async t => {
@@ -21,25 +23,25 @@ t.test('edit distance and the nearest name', async t => {
 })
 
 t.test('-h, help <command>, did you mean', async t => {
-  const long = await runCli(['contacts', 'add', '--help'])
-  const short = await runCli(['contacts', 'add', '-h'])
-  const cmd = await runCli(['help', 'contacts', 'add'])
+  const long = await runCliInProcess(['contacts', 'add', '--help'])
+  const short = await runCliInProcess(['contacts', 'add', '-h'])
+  const cmd = await runCliInProcess(['help', 'contacts', 'add'])
   t.equal(long.code, 0)
   t.match(long.stdout, /Add a contact from an invite string/)
   t.equal(short.stdout, long.stdout, '-h prints what --help prints')
   t.equal(short.code, 0)
   t.equal(cmd.stdout, long.stdout, '`dmess help contacts add` too')
-  t.match((await runCli(['send', '-h'])).stdout, /--message-file/, '-h on a command with a required argument')
-  t.match((await runCli(['-h'])).stdout, /COMMANDS[\s\S]*send/, '`dmess -h` lists the commands')
-  t.match((await runCli(['help'])).stdout, /COMMANDS[\s\S]*send/, '`dmess help` too')
-  t.match((await runCli(['help', 'contacts'])).stdout, /contacts rename/, 'help on a topic lists its commands')
+  t.match((await runCliInProcess(['send', '-h'])).stdout, /--message-file/, '-h on a command with a required argument')
+  t.match((await runCliInProcess(['-h'])).stdout, /COMMANDS[\s\S]*send/, '`dmess -h` lists the commands')
+  t.match((await runCliInProcess(['help'])).stdout, /COMMANDS[\s\S]*send/, '`dmess help` too')
+  t.match((await runCliInProcess(['help', 'contacts'])).stdout, /contacts rename/, 'help on a topic lists its commands')
 
-  assertOneLineError(t, await runCli(['contcts', 'list']), /^Error: "contcts list" is not a dmess command; did you mean "contacts list"\?\n$/)
-  assertOneLineError(t, await runCli(['contacts', 'lst']), /did you mean "contacts list"\?/)
-  assertOneLineError(t, await runCli(['sned', 'bob', 'hi']), /^Error: "sned" is not a dmess command; did you mean "send"\?\n$/)
-  assertOneLineError(t, await runCli(['contcts']), /did you mean "contacts"\?/)
-  assertOneLineError(t, await runCli(['help', 'histroy']), /"histroy" is not a dmess command; did you mean "history"\?/)
-  const none = await runCli(['xyzzy'])
+  assertOneLineError(t, await runCliInProcess(['contcts', 'list']), /^Error: "contcts list" is not a dmess command; did you mean "contacts list"\?\n$/)
+  assertOneLineError(t, await runCliInProcess(['contacts', 'lst']), /did you mean "contacts list"\?/)
+  assertOneLineError(t, await runCliInProcess(['sned', 'bob', 'hi']), /^Error: "sned" is not a dmess command; did you mean "send"\?\n$/)
+  assertOneLineError(t, await runCliInProcess(['contcts']), /did you mean "contacts"\?/)
+  assertOneLineError(t, await runCliInProcess(['help', 'histroy']), /"histroy" is not a dmess command; did you mean "history"\?/)
+  const none = await runCliInProcess(['xyzzy'])
   assertOneLineError(t, none, /"xyzzy" is not a dmess command; `dmess help` lists them/)
   t.equal(none.code, 2, 'exit 2, as a usage error')
 })

@@ -4,7 +4,8 @@
 // terminal obeys (retitle the window, clear the screen, overwrite or forge a line, reorder text);
 // --json stays exact JSON with the same value. Names with such characters are refused up front.
 import t from 'tap'
-import { assertOneLineError, runCli, tempHome } from '../helpers/cli.js'
+import { assertOneLineError, tempHome } from '../helpers/cli.js'
+import { runCliInProcess } from '../helpers/cli-inproc.js'
 import { cli, ipcCall, makeNodes, startDaemon, waitFor, type Node } from '../e2e/helpers.js'
 import { PASS } from '../daemon/helpers.js'
 import { lock, unlock } from '../../src/app/profile.js'
@@ -106,13 +107,13 @@ t.test('escape sequences from a stranger and from a contact print as visible, in
 t.test('a name with control characters is refused: config set name, init --name', async t => {
   const [alice] = await makeNodes(t, ['alice']) as [Node]
   for (const bad of ['ali\u001b[2Jce', 'alice\nFingerprint: 0000', 'a\u202eb', 'a\u200bb']) {
-    assertOneLineError(t, await runCli(['config', 'set', 'name', bad, '--home', alice.home]), /name must not hold control characters/)
+    assertOneLineError(t, await runCliInProcess(['config', 'set', 'name', bad, '--home', alice.home]), /name must not hold control characters/)
   }
   t.notMatch(await cli(alice, ['config', 'get', 'name']), /ali/, 'the name was not set')
-  const ok = await runCli(['config', 'set', 'name', 'Zoë 👩‍💻', '--home', alice.home])
+  const ok = await runCliInProcess(['config', 'set', 'name', 'Zoë 👩‍💻', '--home', alice.home])
   t.equal(ok.code, 0, ok.stderr)
   const fresh = await tempHome(t)
-  const r = await runCli(['init', '--name', 'evil\u001b]0;x\u0007', '--home', fresh], { env: { DMESS_PASSPHRASE: 'correct horse battery staple' } })
+  const r = await runCliInProcess(['init', '--name', 'evil\u001b]0;x\u0007', '--home', fresh], { env: { DMESS_PASSPHRASE: 'correct horse battery staple' } })
   assertOneLineError(t, r, /the name must not hold control characters/)
-  t.notMatch((await runCli(['id', '--home', fresh])).stderr, /^$/, 'and no identity was created')
+  t.notMatch((await runCliInProcess(['id', '--home', fresh])).stderr, /^$/, 'and no identity was created')
 })

@@ -1,11 +1,14 @@
 // `dmess unlock` and `dmess lock` through the real built binary (proto-spec/ipc.md §14): the
 // unlock agent as a real background process in a temp home, commands through it with no
 // passphrase source at all, no network socket of its own, lock, expiry, kill -9, and a daemon
-// taking its place. Every process started here is ended in teardown.
+// taking its place. Every process started here is ended in teardown. Commands that start no
+// process (all but an unlock that starts the agent and `daemon --detach`) run in this process
+// (test/helpers/cli-inproc.ts): the same commands and output, without a node start each.
 import t, { type Test } from 'tap'
 import { readdir, readFile, readlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { runCli, assertOneLineError } from '../helpers/cli.js'
+import { runCliInProcess } from '../helpers/cli-inproc.js'
 import { quickHome, PW } from '../helpers/profiles.js'
 import { isProcessAlive, readPidFile, waitForExit } from '../../src/daemon/lock.js'
 
@@ -30,7 +33,7 @@ async function home (t: Test, name = 'alice'): Promise<{ home: string, invite: s
 }
 
 async function statusJson (home: string): Promise<Record<string, unknown>> {
-  const r = await runCli(['status', '--json', '--home', home])
+  const r = await runCliInProcess(['status', '--json', '--home', home])
   if (r.code !== 0) throw new Error(`status failed: ${r.stderr}`)
   return JSON.parse(r.stdout) as Record<string, unknown>
 }
@@ -65,7 +68,7 @@ async function networkSocketsOf (pid: number): Promise<string[]> {
 t.test('a bad --for: one line, non-zero, nothing started', async t => {
   const h = await home(t)
   for (const bad of ['10x', '15', '0', '8d']) {
-    const r = await runCli(['unlock', '--for', bad, '--home', h.home], { env: PW })
+    const r = await runCliInProcess(['unlock', '--for', bad, '--home', h.home], { env: PW })
     assertOneLineError(t, r, /^Error: --for must be/)
   }
   t.same(await statusJson(h.home), { running: false })
@@ -81,36 +84,37 @@ t.test('unlock once, then commands need no passphrase; the agent is offline with
   t.match(st, { running: true, mode: 'agent', pid, fingerprint: h.fingerprint, host: '', port: 0, peers: 0, dhtNodes: 0, mdns: false })
   const left = Date.parse(st.locksAt as string) - Date.now()
   t.ok(left > 110 * 60_000 && left <= 120 * 60_000, `it locks in about 2 h (${Math.round(left / 60_000)} min)`)
-  const text = await runCli(['status', '--home', h.home])
-  t.match(text.stdout, new RegExp(`unlock agent running \\(pid ${pid}\\).*offline[\\s\\S]*Locks at: +${st.locksAt as string} \\(in 1h5\\dm`))
+  const text = await runCliInProcess(['status', '--home', h.home])
+  // to the second: 2h within half a second of the unlock (src/daemon/agent.ts formatDuration)
+  t.match(text.stdout, new RegExp(`unlock agent running \\(pid ${pid}\\).*offline[\\s\\S]*Locks at: +${st.locksAt as string} \\(in (?:2h|1h5\\dm)`))
   t.same(await networkSocketsOf(pid), [], 'no UDP or TCP socket among its open files')
 
   // no --passphrase-file, no $DMESS_PASSPHRASE (runCli drops it), no terminal: any prompt would fail
-  const add = await runCli(['contacts', 'add', bob.invite, '--name', 'bob', '--home', h.home])
+  const add = await runCliInProcess(['contacts', 'add', bob.invite, '--name', 'bob', '--home', h.home])
   t.equal(add.code, 0, `contacts add: ${add.stderr}`)
-  const send = await runCli(['send', 'bob', 'queued through the agent', '--json', '--home', h.home])
+  const send = await runCliInProcess(['send', 'bob', 'queued through the agent', '--json', '--home', h.home])
   t.equal(send.code, 0, `send: ${send.stderr}`)
   t.equal((JSON.parse(send.stdout) as { status: string }).status, 'sending', 'queued in the outbox: the agent is offline')
-  const hist = await runCli(['history', 'bob', '--json', '--home', h.home])
+  const hist = await runCliInProcess(['history', 'bob', '--json', '--home', h.home])
   t.equal(hist.code, 0, `history: ${hist.stderr}`)
   t.match(hist.stdout, /queued through the agent/)
-  const list = await runCli(['contacts', 'list', '--home', h.home])
+  const list = await runCliInProcess(['contacts', 'list', '--home', h.home])
   t.equal(list.code, 0, list.stderr)
   t.match(list.stdout, /bob/)
-  const req = await runCli(['requests', '--home', h.home])
+  const req = await runCliInProcess(['requests', '--home', h.home])
   t.equal(req.code, 0, `requests: ${req.stderr}`)
 
-  const again = await runCli(['unlock', '--home', h.home])
+  const again = await runCliInProcess(['unlock', '--home', h.home])
   t.equal(again.code, 0, 'a second unlock is no error')
   t.equal(again.stdout, `already unlocked until ${st.locksAt as string} (unlock agent, pid ${pid}); to unlock for another time: dmess lock, then dmess unlock\n`)
 
-  const lock = await runCli(['lock', '--home', h.home])
+  const lock = await runCliInProcess(['lock', '--home', h.home])
   t.equal(lock.code, 0, lock.stderr)
   t.equal(lock.stdout, `locked: the unlock agent (pid ${pid}) stopped and wiped the keys\n`)
   t.notOk(isProcessAlive(pid), 'gone when lock returns')
   t.same(await statusJson(h.home), { running: false })
-  assertOneLineError(t, await runCli(['contacts', 'list', '--home', h.home]), /no passphrase: set DMESS_PASSPHRASE, pass --passphrase-file, or run in a terminal/)
-  const none = await runCli(['lock', '--home', h.home])
+  assertOneLineError(t, await runCliInProcess(['contacts', 'list', '--home', h.home]), /no passphrase: set DMESS_PASSPHRASE, pass --passphrase-file, or run in a terminal/)
+  const none = await runCliInProcess(['lock', '--home', h.home])
   t.equal(none.code, 0)
   t.match(none.stdout, /^nothing to lock: no unlock agent runs for /)
   const log = await readFile(join(h.home, 'daemon.log'), 'utf8')
@@ -118,7 +122,7 @@ t.test('unlock once, then commands need no passphrase; the agent is offline with
 
   // `dmess stop` stops an agent too, and says what it stopped
   const pid2 = await unlock(t, h, ['--for', '5m'])
-  const stop = await runCli(['stop', '--home', h.home])
+  const stop = await runCliInProcess(['stop', '--home', h.home])
   t.equal(stop.code, 0, stop.stderr)
   t.equal(stop.stdout, `dmess unlock agent stopped (pid ${pid2}): the keys are locked\n`)
   t.notOk(isProcessAlive(pid2), 'gone when stop returns')
@@ -139,13 +143,13 @@ t.test('kill -9 of the agent loses nothing: a message sent through it is in the 
   const bob = await quickHome(t, 'bob')
   const h = await home(t)
   const pid = await unlock(t, h)
-  t.equal((await runCli(['contacts', 'add', bob.invite, '--name', 'bob', '--home', h.home])).code, 0)
-  const send = await runCli(['send', 'bob', 'kept across a kill', '--json', '--home', h.home])
+  t.equal((await runCliInProcess(['contacts', 'add', bob.invite, '--name', 'bob', '--home', h.home])).code, 0)
+  const send = await runCliInProcess(['send', 'bob', 'kept across a kill', '--json', '--home', h.home])
   t.equal(send.code, 0, send.stderr)
   const id = (JSON.parse(send.stdout) as { id: string }).id
   process.kill(pid, 'SIGKILL')
   t.ok(await waitForExit(pid, 30_000), 'killed')
-  const hist = await runCli(['history', 'bob', '--json', '--home', h.home, '--passphrase-file', h.passFile])
+  const hist = await runCliInProcess(['history', 'bob', '--json', '--home', h.home, '--passphrase-file', h.passFile])
   t.equal(hist.code, 0, hist.stderr)
   const messages = JSON.parse(hist.stdout) as Array<{ id: string, text: string, status: string }>
   t.match(messages, [{ id, text: 'kept across a kill', status: 'sending' }], 'the message, still to be sent')
@@ -168,12 +172,12 @@ t.test('a daemon takes the agent\'s place once its own passphrase is right; lock
   t.notOk(isProcessAlive(agent), 'the agent is gone')
   t.match(await statusJson(h.home), { running: true, mode: 'daemon', pid: daemon, host: '127.0.0.1' })
 
-  const lock = await runCli(['lock', '--home', h.home])
+  const lock = await runCliInProcess(['lock', '--home', h.home])
   assertOneLineError(t, lock, new RegExp(`the dmess daemon \\(pid ${daemon}\\) runs for .*not an unlock agent.*\`dmess stop\` stops it`))
   t.ok(isProcessAlive(daemon), 'lock does not stop a daemon')
-  const un = await runCli(['unlock', '--home', h.home])
+  const un = await runCliInProcess(['unlock', '--home', h.home])
   t.equal(un.code, 0, un.stderr)
   t.equal(un.stdout, `the dmess daemon (pid ${daemon}) is running and holds the keys; nothing to unlock\n`)
-  const stop = await runCli(['stop', '--home', h.home])
+  const stop = await runCliInProcess(['stop', '--home', h.home])
   t.equal(stop.code, 0, stop.stderr)
 })

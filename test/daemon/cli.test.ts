@@ -5,6 +5,7 @@ import dgram from 'node:dgram'
 import { readFile, readdir, stat, access, writeFile, chmod } from 'node:fs/promises'
 import { join } from 'node:path'
 import { runCli, assertOneLineError, ROOT } from '../helpers/cli.js'
+import { runCliInProcess } from '../helpers/cli-inproc.js'
 import { isProcessAlive, readPidFile, waitForExit } from '../../src/daemon/lock.js'
 import { IpcClient } from '../../src/daemon/ipc-client.js'
 import type { DaemonEvent } from '../../src/runtime/events.js'
@@ -19,7 +20,7 @@ async function exists (p: string): Promise<boolean> {
 }
 
 async function statusJson (home: string): Promise<Record<string, unknown>> {
-  const r = await runCli(['status', '--json', '--home', home])
+  const r = await runCliInProcess(['status', '--json', '--home', home])
   if (r.code !== 0) throw new Error(`status failed: ${r.stderr}`)
   return JSON.parse(r.stdout) as Record<string, unknown>
 }
@@ -46,7 +47,7 @@ t.test('foreground daemon: status reports it, the UDP port is bound, malformed a
   t.equal((await stat(join(me.home, 'daemon.sock'))).mode & 0o777, 0o600, 'socket 0600')
   t.equal(await readPidFile(join(me.home, 'daemon.pid')), d.pid, 'pidfile holds its PID')
 
-  const text = await runCli(['status', '--home', me.home])
+  const text = await runCliInProcess(['status', '--home', me.home])
   t.match(text.stdout, new RegExp(`running \\(pid ${d.pid}\\)[\\s\\S]*Fingerprint: ${me.fingerprint}[\\s\\S]*UDP: +127\\.0\\.0\\.1:${port}`))
   // the daemon runs on the native ChaCha20-Poly1305 whenever this process does (crypto-policy.md §3.1)
   const aead = chachaPolyImplementation().name
@@ -68,12 +69,12 @@ t.test('foreground daemon: status reports it, the UDP port is bound, malformed a
   raw.close()
 
   // a config change while it runs: said to apply after a restart
-  const set = await runCli(['config', 'set', 'mdns', 'false', '--home', me.home])
+  const set = await runCliInProcess(['config', 'set', 'mdns', 'false', '--home', me.home])
   t.equal(set.code, 0, set.stderr)
   t.equal(set.stdout, 'mdns = false\n')
   t.match(set.stderr, new RegExp(`^note: the running daemon \\(pid ${d.pid}\\) uses the new value after a restart`))
 
-  const stop = await runCli(['stop', '--home', me.home])
+  const stop = await runCliInProcess(['stop', '--home', me.home])
   t.equal(stop.code, 0, stop.stderr)
   t.match(stop.stdout, new RegExp(`stopped \\(pid ${d.pid}\\)`))
   t.notOk(isProcessAlive(d.pid), 'stop returns after the process has exited')
@@ -111,13 +112,9 @@ t.test('the daemon keeps its files to the user: home back to 0700, every store f
   await stopsCleanlyOn(t, 'SIGINT', me.home, d)
 })
 
-// SIGINT is sent at the end of the test above, to the daemon whose files it checked
-t.test('SIGTERM stops the daemon cleanly', async t => {
-  const me = await cliHome(t)
-  await stopsCleanlyOn(t, 'SIGTERM', me.home, await startForeground(t, me.home))
-})
-
-t.test('after kill -9 the stale socket and pidfile do not block a new daemon', async t => {
+// SIGINT is sent at the end of the test above, to the daemon whose files it checked; SIGTERM at
+// the end of the next, to the daemon started over a killed one's files
+t.test('after kill -9 the stale socket and pidfile do not block a new daemon; SIGTERM stops that one cleanly', async t => {
   const me = await cliHome(t)
   const d = await startForeground(t, me.home)
   d.child.kill('SIGKILL')
@@ -125,14 +122,13 @@ t.test('after kill -9 the stale socket and pidfile do not block a new daemon', a
   t.ok(await exists(join(me.home, 'daemon.sock')), 'a stale socket is left')
   t.equal(await readPidFile(join(me.home, 'daemon.pid')), d.pid, 'and a stale pidfile')
   t.same(await statusJson(me.home), { running: false }, 'status is not fooled by them')
-  const stop = await runCli(['stop', '--home', me.home])
+  const stop = await runCliInProcess(['stop', '--home', me.home])
   assertOneLineError(t, stop, /no dmess daemon is running/)
 
   const again = await startForeground(t, me.home)
   t.equal((await statusJson(me.home)).pid, again.pid, 'a new daemon runs')
   t.equal(await readPidFile(join(me.home, 'daemon.pid')), again.pid, 'with its own pidfile')
-  again.child.kill('SIGTERM')
-  t.equal((await again.exited).code, 0)
+  await stopsCleanlyOn(t, 'SIGTERM', me.home, again)
 })
 
 t.test('--detach returns once ready; status and stop work; a second daemon is refused', async t => {
@@ -153,13 +149,14 @@ t.test('--detach returns once ready; status and stop work; a second daemon is re
   t.equal(st.fingerprint, me.fingerprint)
   t.equal(st.aead, chachaPolyImplementation().name, 'the bundle finds the native AEAD beside the package, as the modules do')
 
-  const second = await runCli(['daemon', '--detach', '--home', me.home, ...LOOPBACK], { env: PW })
+  // refused before anything is spawned: the command in this process
+  const second = await runCliInProcess(['daemon', '--detach', '--home', me.home, ...LOOPBACK], { env: PW })
   assertOneLineError(t, second, new RegExp(`already running for .* \\(pid ${pid}\\)`))
-  const fg = await runCli(['daemon', '--home', me.home, ...LOOPBACK], { env: PW })
+  const fg = await runCliInProcess(['daemon', '--home', me.home, ...LOOPBACK], { env: PW })
   assertOneLineError(t, fg, /already running/)
   t.equal((await statusJson(me.home)).pid, pid, 'the first is unharmed')
 
-  const stop = await runCli(['stop', '--home', me.home])
+  const stop = await runCliInProcess(['stop', '--home', me.home])
   t.equal(stop.code, 0, stop.stderr)
   t.notOk(isProcessAlive(pid), 'gone when stop returns')
   t.same(await statusJson(me.home), { running: false })
@@ -193,23 +190,24 @@ t.test('a wrong passphrase: one line, non-zero, and no daemon left behind', asyn
   t.equal(pid, undefined, 'no pidfile')
   t.notOk(await exists(join(me.home, 'daemon.sock')), 'no socket')
   t.same(await statusJson(me.home), { running: false })
-  const noPass = await runCli(['daemon', '--home', me.home, ...LOOPBACK])
+  // refused before the keys are touched: the command in this process
+  const noPass = await runCliInProcess(['daemon', '--home', me.home, ...LOOPBACK])
   assertOneLineError(t, noPass, /no passphrase/)
-  const noHome = await runCli(['daemon', '--home', join(me.home, 'nothing-here'), ...LOOPBACK], { env: PW })
+  const noHome = await runCliInProcess(['daemon', '--home', join(me.home, 'nothing-here'), ...LOOPBACK], { env: PW })
   assertOneLineError(t, noHome, /no identity/)
-  const badPeer = await runCli(['daemon', '--home', me.home, ...LOOPBACK, '--peer', 'localhost'], { env: PW })
+  const badPeer = await runCliInProcess(['daemon', '--home', me.home, ...LOOPBACK, '--peer', 'localhost'], { env: PW })
   assertOneLineError(t, badPeer, /--peer must be host:port/)
 })
 
 t.test('status and stop without a daemon', async t => {
   const me = await cliHome(t)
-  const json = await runCli(['status', '--json', '--home', me.home])
+  const json = await runCliInProcess(['status', '--json', '--home', me.home])
   t.equal(json.code, 0, 'status is a query: exit 0')
   t.same(JSON.parse(json.stdout), { running: false })
-  const text = await runCli(['status', '--home', me.home])
+  const text = await runCliInProcess(['status', '--home', me.home])
   t.equal(text.code, 0)
   t.equal(text.stdout.trim(), `dmess daemon is not running for ${me.home}`)
-  const stop = await runCli(['stop', '--home', me.home])
+  const stop = await runCliInProcess(['stop', '--home', me.home])
   assertOneLineError(t, stop, /no dmess daemon is running for .*; start one with `dmess daemon --detach`/)
 })
 
@@ -227,41 +225,41 @@ t.test('contacts commands go through the daemon while it runs and open the store
   await watcher.subscribe(['contact'], e => seen.push(e))
 
   // no passphrase needed: the socket (0600 in a 0700 home) is the user's own
-  let r = await runCli(['contacts', 'add', bob.invite, ...h])
+  let r = await runCliInProcess(['contacts', 'add', bob.invite, ...h])
   t.equal(r.code, 0, r.stderr)
   t.match(r.stdout, /^Added bob \(/)
-  r = await runCli(['contacts', 'add', carol.fingerprint, '--name', 'caz', ...h])
+  r = await runCliInProcess(['contacts', 'add', carol.fingerprint, '--name', 'caz', ...h])
   t.match(r.stdout, /Added caz .*keys will be learned/)
-  r = await runCli(['contacts', 'add', bob.invite, ...h])
+  r = await runCliInProcess(['contacts', 'add', bob.invite, ...h])
   assertOneLineError(t, r, /bob is already a contact/)
-  r = await runCli(['contacts', 'verify', 'bob', '--yes', ...h])
+  r = await runCliInProcess(['contacts', 'verify', 'bob', '--yes', ...h])
   t.match(r.stdout, /Safety number with bob[\s\S]*is verified\./)
-  r = await runCli(['contacts', 'rename', 'caz', 'bob', ...h])
+  r = await runCliInProcess(['contacts', 'rename', 'caz', 'bob', ...h])
   t.match(r.stderr, /also named "bob"/, 'the clash warning comes through the daemon too')
-  r = await runCli(['contacts', 'rename', carol.fingerprint.slice(0, 8), 'carol', ...h])
+  r = await runCliInProcess(['contacts', 'rename', carol.fingerprint.slice(0, 8), 'carol', ...h])
   t.equal(r.code, 0, r.stderr)
-  r = await runCli(['contacts', 'remove', 'nobody', ...h])
+  r = await runCliInProcess(['contacts', 'remove', 'nobody', ...h])
   assertOneLineError(t, r, /no contact matches "nobody"/)
-  const viaDaemon = await runCli(['contacts', 'list', '--json', ...h])
+  const viaDaemon = await runCliInProcess(['contacts', 'list', '--json', ...h])
   t.equal(viaDaemon.code, 0, viaDaemon.stderr)
-  const viaDaemonText = await runCli(['contacts', 'list', ...h])
-  const verifyJson = await runCli(['contacts', 'verify', 'bob', '--json', ...h])
+  const viaDaemonText = await runCliInProcess(['contacts', 'list', ...h])
+  const verifyJson = await runCliInProcess(['contacts', 'verify', 'bob', '--json', ...h])
   await waitFor(() => seen.length >= 5, 5000, () => `contact events, got ${seen.length}`)
   t.same(seen.map(e => e.action), ['added', 'added', 'verified', 'renamed', 'renamed'])
 
-  const stop = await runCli(['stop', ...h])
+  const stop = await runCliInProcess(['stop', ...h])
   t.equal(stop.code, 0, stop.stderr)
   await d.exited
 
-  const direct = await runCli(['contacts', 'list', '--json', ...h], { env: PW })
+  const direct = await runCliInProcess(['contacts', 'list', '--json', ...h], { env: PW })
   t.equal(direct.code, 0, direct.stderr)
   t.same(JSON.parse(direct.stdout), JSON.parse(viaDaemon.stdout), 'the same list either way')
-  t.equal((await runCli(['contacts', 'list', ...h], { env: PW })).stdout, viaDaemonText.stdout, 'the same text either way')
-  t.equal((await runCli(['contacts', 'verify', 'bob', '--json', ...h], { env: PW })).stdout, verifyJson.stdout, 'the same safety number')
+  t.equal((await runCliInProcess(['contacts', 'list', ...h], { env: PW })).stdout, viaDaemonText.stdout, 'the same text either way')
+  t.equal((await runCliInProcess(['contacts', 'verify', 'bob', '--json', ...h], { env: PW })).stdout, verifyJson.stdout, 'the same safety number')
   const names = (JSON.parse(direct.stdout) as Array<{ name: string, verified: boolean }>).map(c => `${c.name}:${c.verified}`).sort()
   t.same(names, ['bob:true', 'carol:false'], 'what the daemon wrote is in the store')
 
-  r = await runCli(['contacts', 'list', ...h])
+  r = await runCliInProcess(['contacts', 'list', ...h])
   assertOneLineError(t, r, /no passphrase/)
 })
 
@@ -275,8 +273,8 @@ t.test('a daemon started with --detach from a custom config and logLevel trace l
   t.equal(st.host, '127.0.0.1', 'host from config')
   t.equal(st.mdns, false, 'mdns from config')
   const bob = await cliHome(t, 'bob')
-  t.equal((await runCli(['contacts', 'add', bob.invite, '--home', me.home])).code, 0)
-  t.equal((await runCli(['stop', '--home', me.home])).code, 0)
+  t.equal((await runCliInProcess(['contacts', 'add', bob.invite, '--home', me.home])).code, 0)
+  t.equal((await runCliInProcess(['stop', '--home', me.home])).code, 0)
   t.ok(await waitForExit(st.pid, 5000))
   const log = await readFile(join(me.home, 'daemon.log'), 'utf8')
   t.match(log, /"level":10|"level":20/, 'debug/trace lines are written')

@@ -7,14 +7,15 @@
 import { type Test } from 'tap'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { runCli, tempHome } from '../helpers/cli.js'
+import { tempHome } from '../helpers/cli.js'
+import { runCliInProcess } from '../helpers/cli-inproc.js'
 import { makeNodes, startDaemon, ipcCall, waitFor, PW, type Node } from './helpers.js'
 import { chatCommand, SCREEN_WAIT_MS, Tmux, tmuxTest } from './fixtures/tmux.js'
 
 tmuxTest('dmess chat: a request answered in place, unread elsewhere with a bell, /c and back, verified mark, last seen', switchTest)
 
 async function addContact (t: Test, me: Node, them: Node): Promise<void> {
-  const r = await runCli(['contacts', 'add', them.invite, '--name', them.name, '--home', me.home], { env: PW })
+  const r = await runCliInProcess(['contacts', 'add', them.invite, '--name', them.name, '--home', me.home], { env: PW })
   t.equal(r.code, 0, `${me.name} adds ${them.name}: ${r.stdout.trim()}${r.stderr.trim()}`)
 }
 

@@ -13,7 +13,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createHash } from 'node:crypto'
-import { runCli } from '../helpers/cli.js'
+import { runCliInProcess } from '../helpers/cli-inproc.js'
 import { cli, cliJson, cliResult, crash, daemonPid, ipcCall, makeNodes, PW, startDaemon, waitFor, type Node } from './helpers.js'
 import { testRng } from '../helpers/seed.js'
 import { isProcessAlive } from '../../src/daemon/lock.js'
@@ -43,12 +43,27 @@ async function befriend (alice: Node, bob: Node): Promise<void> {
   await cli(bob, ['contacts', 'add', alice.invite])
 }
 
+interface Pair { alice: Node, bob: Node, dir: string, dl: string, alicePid: number, bobPid: number }
+let pair: Promise<Pair> | undefined
+/**
+ * The first and the last subtest share one pair of daemons (a daemon start and its `dmess
+ * daemon --detach` cost ~1 s of CPU): their transfers are told apart by id, and the last one
+ * kills and restarts both daemons itself. Started on first use, stopped when the file ends.
+ */
+async function sharedPair (): Promise<Pair> {
+  pair ??= (async () => {
+    const { alice, bob, dir, dl } = await setup(t, ['alice', 'bob'])
+    const alicePid = await startDaemon(t, alice, [bob])
+    const bobPid = await startDaemon(t, bob, [alice])
+    await befriend(alice, bob)
+    return { alice, bob, dir, dl, alicePid, bobPid }
+  })()
+  return await pair
+}
+
 t.test('0 B to 20 MB arrive byte for byte; a directory is refused; files --json shows counters', async t => {
   const rng = testRng(t, 0xf1e5)
-  const { alice, bob, dir, dl } = await setup(t, ['alice', 'bob'])
-  await startDaemon(t, alice, [bob])
-  await startDaemon(t, bob, [alice])
-  await befriend(alice, bob)
+  const { alice, bob, dir, dl } = await sharedPair()
 
   const sizes = [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 20_000_000]
   const paths: string[] = []
@@ -90,7 +105,7 @@ t.test('SIGKILL of the sender mid-transfer; a corrupted chunk; after the restart
   const { alice, bob, dir } = await setup(t, ['alice2', 'bob2'], 1024 * 1024) // above 1 MiB Bob is asked
   // Alice's first daemon corrupts chunk 2 once (the hook is honoured only under the test runner)
   const args = ['daemon', '--detach', '--host', '127.0.0.1', '--port', String(alice.port), '--no-mdns', '--peer', `${bob.fingerprint}@127.0.0.1:${bob.port}`, '--home', alice.home]
-  const r = await runCli(args, { env: { ...PW, DMESS_TEST_CORRUPT_CHUNK: '2' } })
+  const r = await runCliInProcess(args, { env: { ...PW, DMESS_TEST_CORRUPT_CHUNK: '2' } }) // the daemon it starts inherits the variable
   t.equal(r.code, 0, r.stderr)
   const alicePid = await daemonPid(alice)
   t.teardown(() => { if (isProcessAlive(alicePid)) process.kill(alicePid, 'SIGKILL') }) // the first daemon, if the test ends before the kill
@@ -136,16 +151,13 @@ t.test('SIGKILL of the sender mid-transfer; a corrupted chunk; after the restart
 
 t.test('SIGKILL of the receiver mid-transfer: after its restart only the chunks it had not synced come again', async t => {
   const rng = testRng(t, 0x4ec)
-  const { alice, bob, dir } = await setup(t, ['alice3', 'bob3'])
-  const alicePid = await startDaemon(t, alice, [bob])
-  const bobPid = await startDaemon(t, bob, [alice])
-  await befriend(alice, bob)
+  const { alice, bob, dir, alicePid, bobPid } = await sharedPair()
 
   const size = 12_000_000
   const data = rng.bytes(size)
   const p = join(dir, 'big.bin')
   await writeFile(p, data)
-  const [offer] = (await cliJson<{ files: TransferJson[] }>(alice, ['send', 'bob3', '--file', p])).files as [TransferJson]
+  const [offer] = (await cliJson<{ files: TransferJson[] }>(alice, ['send', 'bob', '--file', p])).files as [TransferJson]
   // a third received, and some of it synced and recorded (savedBytes: what survives the kill), so
   // the restart must resume from held chunks; waiting for the record, not guessing that one sync's
   // worth (64 chunks, 2 MiB) has reached the disk by then, which a loaded disk breaks

@@ -1,9 +1,13 @@
 // End-to-end helpers: real homes made by `dmess init`, real daemons started with
 // `dmess daemon --detach` on 127.0.0.1 (static --peer, no mDNS), every command through the
-// built binary. Each daemon is killed by its own PID in teardown.
+// built commands, run in this process (test/helpers/cli-inproc.ts: the same commands, output and
+// exit code, without ~0.3 s of CPU for node and oclif per command; `daemon --detach` starts the
+// daemon process as from the binary), but for those that need a terminal or run in the foreground.
+// Each daemon is killed by its own PID in teardown.
 import dgram from 'node:dgram'
 import { join } from 'node:path'
 import { runCli, type CliResult } from '../helpers/cli.js'
+import { runCliInProcess } from '../helpers/cli-inproc.js'
 import { cliHome, PW, waitFor } from '../daemon/helpers.js'
 import { IpcClient } from '../../src/daemon/ipc-client.js'
 import type { MethodName, Params, Result } from '../../src/daemon/rpc-methods.js'
@@ -59,8 +63,12 @@ export async function cli (node: Node, args: string[], timeoutMs = 60_000, env: 
   return r.stdout
 }
 
+/** Commands that hold a terminal or run until stopped: as `dmess` processes. */
+const OWN_PROCESS = new Set(['chat', 'bootstrap'])
+
 export async function cliResult (node: Node, args: string[], timeoutMs = 60_000, env: Record<string, string> = {}): Promise<CliResult> {
-  return await runCli([...args, '--home', node.home], { env: { ...PW, ...env }, timeoutMs })
+  const run = OWN_PROCESS.has(args[0] ?? '') || (args[0] === 'daemon' && !args.includes('--detach')) ? runCli : runCliInProcess
+  return await run([...args, '--home', node.home], { env: { ...PW, ...env }, timeoutMs })
 }
 
 export async function cliJson<T> (node: Node, args: string[]): Promise<T> {

@@ -6,7 +6,8 @@
 // and Bob, who still holds the old one, must accept them. Real daemons through the built binary.
 import t from 'tap'
 import { join } from 'node:path'
-import { runCli, tempHome } from '../helpers/cli.js'
+import { tempHome } from '../helpers/cli.js'
+import { runCliInProcess } from '../helpers/cli-inproc.js'
 import { cli, cliJson, history, ipcCall, makeNodes, startDaemon, waitForStatus, PW, type Node } from './helpers.js'
 
 t.setTimeout(300_000)
@@ -30,12 +31,12 @@ t.test('export, import on a new home, and the contacts message each other again'
   // while her daemon runs (it holds the store): the contacts and history come over its socket,
   // the keys from the keystore under her passphrase
   const file = join(await tempHome(t), 'alice.dmbk')
-  const ex = await runCli(['export', file, '--history', '--json', '--home', alice.home], { env: BOTH })
+  const ex = await runCliInProcess(['export', file, '--history', '--json', '--home', alice.home], { env: BOTH })
   t.equal(ex.code, 0, `export: ${ex.stderr.split('\n').find(l => l.startsWith('Error')) ?? 'exit 0'}`)
   t.match(JSON.parse(ex.stdout), { fingerprint: alice.fingerprint, contacts: 1, messages: 2 }, 'exported with the daemon running')
   await cli(alice, ['stop'])
   const moved: Node = { ...alice, name: 'alice-restored', home: join(await tempHome(t), 'home') }
-  const im = await runCli(['import', file, '--home', moved.home], { env: BOTH })
+  const im = await runCliInProcess(['import', file, '--home', moved.home], { env: BOTH })
   t.equal(im.code, 0, `import: ${im.stderr.trim() || 'exit 0'}`)
   t.match(im.stdout, /Restored identity .* 1 contact, 2 messages/)
 

@@ -11,7 +11,7 @@ import t from 'tap'
 import { addAddress, labReady, withLab } from '../../scripts/lab/netns.js'
 import { iptablesUnavailableReason } from '../../scripts/lab/loss.js'
 import { createNatLab } from '../../scripts/lab/nat.js'
-import { runCli } from '../helpers/cli.js'
+import { runCliInProcess } from '../helpers/cli-inproc.js'
 import { PW, waitFor } from '../daemon/helpers.js'
 import { dmess, homes, startBootstrap, startDaemon, stop, waitForDirect, type Home, type Proc } from './fixtures/daemons.js'
 
@@ -35,7 +35,7 @@ if (labReady(t, 'the birthday punching lab', iptablesUnavailableReason)) {
       const record = async (reader: Home, who: Home, ok: (r: Rec) => boolean): Promise<Rec> => {
         let rec: Rec | undefined
         await waitFor(async () => {
-          const r = await runCli(['dht', 'lookup', who.fingerprint, '--json', '--timeout', '5', '--home', reader.home], { env: PW, timeoutMs: 15_000 })
+          const r = await runCliInProcess(['dht', 'lookup', who.fingerprint, '--json', '--timeout', '5', '--home', reader.home], { env: PW, timeoutMs: 15_000 })
           rec = r.code === 0 ? JSON.parse(r.stdout) as Rec : undefined
           return rec !== undefined && ok(rec)
         }, 90_000, () => `${who.name}'s record: ${JSON.stringify(rec)}`)

@@ -9,7 +9,7 @@
 // Root only: skipped with the reason elsewhere — but under CI=true a missing prerequisite fails.
 import t from 'tap'
 import { labReady, createRoutedNetwork, withLab } from '../../scripts/lab/netns.js'
-import { runCli } from '../helpers/cli.js'
+import { runCliInProcess } from '../helpers/cli-inproc.js'
 import { PW, waitFor } from '../daemon/helpers.js'
 import { dmess, homes, startBootstrap, startDaemon, stop, type Home, type Proc } from './fixtures/daemons.js'
 
@@ -42,7 +42,7 @@ if (labReady(t, 'the DHT daemons lab')) {
         // Bob joins and announces in the background: wait until the network holds his record
         let rec: { addresses: Array<{ host: string, port: number }> } | undefined
         await waitFor(async () => {
-          const r = await runCli(['dht', 'lookup', bob.fingerprint, '--json', '--timeout', '5', '--home', alice.home], { env: PW, timeoutMs: 15_000 })
+          const r = await runCliInProcess(['dht', 'lookup', bob.fingerprint, '--json', '--timeout', '5', '--home', alice.home], { env: PW, timeoutMs: 15_000 })
           if (r.code === 0) rec = JSON.parse(r.stdout) as typeof rec
           return rec !== undefined
         }, 60_000, () => 'Bob\'s presence record in the DHT')

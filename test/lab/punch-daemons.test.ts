@@ -13,7 +13,7 @@ import t from 'tap'
 import { labReady, withLab } from '../../scripts/lab/netns.js'
 import { iptablesUnavailableReason } from '../../scripts/lab/loss.js'
 import { createNatLab, type NatMode } from '../../scripts/lab/nat.js'
-import { runCli } from '../helpers/cli.js'
+import { runCliInProcess } from '../helpers/cli-inproc.js'
 import { PW, waitFor } from '../daemon/helpers.js'
 import { dmess, homes, startBootstrap, startDaemon, stop, waitForDirect, type Home, type Proc } from './fixtures/daemons.js'
 import { downloadDir, sendFile } from './fixtures/file-transfer.js'
@@ -40,7 +40,7 @@ if (labReady(t, 'the NAT punch daemons lab', iptablesUnavailableReason)) {
         // Bob registers with the bootstrap node as his rendezvous and republishes his record with it
         let rec: { addresses: Array<{ host: string, kind: string }>, natKind: string, rendezvous: unknown[] } | undefined
         await waitFor(async () => {
-          const r = await runCli(['dht', 'lookup', bob.fingerprint, '--json', '--timeout', '5', '--home', alice.home], { env: PW, timeoutMs: 15_000 })
+          const r = await runCliInProcess(['dht', 'lookup', bob.fingerprint, '--json', '--timeout', '5', '--home', alice.home], { env: PW, timeoutMs: 15_000 })
           rec = r.code === 0 ? JSON.parse(r.stdout) as typeof rec : undefined
           return (rec?.rendezvous.length ?? 0) > 0
         }, 90_000, () => `Bob's record with a rendezvous entry: ${JSON.stringify(rec)}`)

@@ -15,7 +15,7 @@ import t from 'tap'
 import { labReady, withLab } from '../../scripts/lab/netns.js'
 import { iptablesUnavailableReason } from '../../scripts/lab/loss.js'
 import { addSiteHost, createNatLab } from '../../scripts/lab/nat.js'
-import { runCli } from '../helpers/cli.js'
+import { runCliInProcess } from '../helpers/cli-inproc.js'
 import { PW, waitFor } from '../daemon/helpers.js'
 import { dmess, homes, startBootstrap, startDaemon, stop, type Home, type Proc } from './fixtures/daemons.js'
 import { downloadDir, sendFile } from './fixtures/file-transfer.js'
@@ -37,7 +37,7 @@ function connectTimes (p: Proc): number[] {
 async function waitForRecord (reader: Home, owner: Home): Promise<void> {
   let rec: { rendezvous: unknown[] } | undefined
   await waitFor(async () => {
-    const r = await runCli(['dht', 'lookup', owner.fingerprint, '--json', '--timeout', '5', '--home', reader.home], { env: PW, timeoutMs: 15_000 })
+    const r = await runCliInProcess(['dht', 'lookup', owner.fingerprint, '--json', '--timeout', '5', '--home', reader.home], { env: PW, timeoutMs: 15_000 })
     rec = r.code === 0 ? JSON.parse(r.stdout) as typeof rec : undefined
     return (rec?.rendezvous.length ?? 0) > 0
   }, 90_000, () => `${owner.name}'s record with a rendezvous entry: ${JSON.stringify(rec)}`)
