@@ -452,12 +452,16 @@ export class MessagingService implements Component {
    * stranger, adding them accepts that request: its messages become the conversation.
    */
   async onContactAdded (fp: string): Promise<void> {
+    // a link that was up before the add came up as a stranger's: it is taken up again as a
+    // contact's below. One that comes up during the writes below is a contact's already (the
+    // cache has it): taken up twice, its outbox would go out twice, a second attempt of each entry.
+    const before = this.network.link(fp)
     if (this.requests.get(fp) !== undefined) await this.admitRequest(fp)
     // the lookup (or dial) starts while our CONTACT_REQUEST is written: the outbox sends it once a link is up
     this.network.demand(fp, true)
     if (!this.introduced.has(fp)) await this.introduce(fp)
     const link = this.network.link(fp)
-    if (link !== undefined) this.#linkUp(link)
+    if (link !== undefined && link === before) this.#linkUp(link)
     this.rearm()
   }
 
