@@ -22,6 +22,8 @@ type Waiter = (bundle: Uint8Array) => void
 export class PrekeyExchange {
   readonly #cache = new Map<string, { bundle: Uint8Array, receivedAt: number }>()
   readonly #waiters = new Map<string, Waiter[]>()
+  /** links our bundle was pushed on at link-up (offer), once each; a request on one is answered still (the peer may ask again after losing its state, envelope.md §8.6) */
+  readonly #offered = new WeakSet<PeerLink>()
 
   constructor (
     private readonly ctx: MessagingContext,
@@ -85,6 +87,17 @@ export class PrekeyExchange {
     const waiting = this.#waiters.get(link.fingerprint) ?? []
     this.#waiters.delete(link.fingerprint)
     for (const w of waiting) w(bundle)
+  }
+
+  /**
+   * Sends our bundle unasked to the contact on a new `link` (pqxdh.md §8.2): it would ask for it
+   * at link-up, and pushed in our first flight it is there a round trip (and our turn answering)
+   * sooner: the contact's outbox waits for it (envelope.md §8.7). Contacts only, as answers are.
+   */
+  offer (link: PeerLink): void {
+    if (this.ours === undefined || !this.ctx.contacts.has(link.fingerprint) || this.#offered.has(link)) return
+    this.#offered.add(link)
+    link.send(encodePrekeyBundleFrame(this.ours())).catch(() => {}) // the link closed: the contact asks on the next one
   }
 
   /** The last bundle a peer sent that opened, and when it came. */

@@ -333,6 +333,8 @@ export class MessagingService implements Component {
     const fp = link.fingerprint
     const now = this.ctx.now()
     const c = this.ctx.contacts.get(fp)
+    // a contact we hold no session with gets our bundle unasked, first thing (pqxdh.md §8.2)
+    if (c !== undefined && !this.inbound.gate.isBlocked(fp) && this.sessions.activeBase(fp) === null) this.prekeyExchange.offer(link)
     // a contact that may open v2 is asked for its bundle first, so the outbox starts the session (envelope.md §8.7)
     const gate = c === undefined ? null : this.sessions.gate(link)
     if (gate !== null) {
