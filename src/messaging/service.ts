@@ -338,7 +338,8 @@ export class MessagingService implements Component {
     // a contact that may open v2 is asked for its bundle first, so the outbox starts the session (envelope.md §8.7)
     const gate = c === undefined ? null : this.sessions.gate(link)
     if (gate !== null) {
-      void gate.then(() => { if (this.#running && this.network.link(fp) === link) this.outbound.peerUp(fp) })
+      if (!this.inbound.gate.isBlocked(fp)) this.outbound.early(fp, link)
+      void gate.then(() => { if (this.#running && this.network.link(fp) === link) this.outbound.peerUp(fp, link) })
     } else {
       this.outbound.peerUp(fp)
     }
