@@ -2,10 +2,12 @@
 // nodes that keep prekeys: Alice asks Bob's node with PREKEY_REQUEST, gets his current bundle as
 // PREKEY_BUNDLE, opened against the fingerprint the session proved, and a session start made
 // from it is answered by Bob's prekey service. A node that keeps no prekeys answers nothing. A
-// contact gets the bundle unasked at link-up when there is no session yet (pqxdh.md §8.2).
+// contact gets the bundle unasked at link-up when there is no session yet (pqxdh.md §8.2); a
+// contact request does not wait for the peer's bundle, what follows it does (messaging.md §4.2).
 import t from 'tap'
 import { type TestNode } from '../../src/node/testnet.js'
 import { openBundle, initiate } from '../../src/pqxdh/index.js'
+import { BUNDLE_GATE_MS } from '../../src/messaging/ratchet-sessions.js'
 import { receipted, testnet } from './helpers.js'
 
 t.test("Alice fetches Bob's bundle over their session and starts PQXDH with it", async t => {
@@ -54,4 +56,24 @@ t.test("Bob pushes his bundle at link-up to a contact he has no session with, un
   await net.until(() => alice.messaging.prekeyExchange.cached(bob.fingerprint) !== undefined, 120_000, "Bob's pushed bundle at Alice")
   t.same([...alice.messaging.prekeyExchange.cached(bob.fingerprint)!.bundle], [...bob.prekeys!.bundle()], "once Alice is his contact, Bob's current bundle comes unasked")
   t.equal(alice.messaging.ctx.counters.malformed, 0, 'and opens under the fingerprint his session proved')
+})
+
+t.test('a contact request goes at link-up; only what follows it waits for the bundle (messaging.md §4.2)', async t => {
+  const net = await testnet(t, 3, 44, { prekeys: true })
+  // Bob keeps no prekeys: he ignores Alice's request for his bundle, and her outbox waits BUNDLE_GATE_MS for it
+  await net.stop(2)
+  const bob = await net.drive(net.restart(2, { prekeys: false }))
+  const alice = net.nodes[1]!
+  const sim = net.sim!
+  await net.addContact(alice, bob)
+  const { id } = await net.drive(alice.actions.send(bob.fingerprint, 'hello, Bob'))
+  await net.until(() => alice.messaging.network.link(bob.fingerprint) !== undefined, 120_000, 'a link from Alice to Bob')
+  const upAt = sim.now
+  await net.until(() => bob.messaging.requests.get(alice.fingerprint)?.introduced === true, 120_000, "Alice's request at Bob")
+  t.ok(sim.now - upAt < BUNDLE_GATE_MS, `the request came ${Math.round(sim.now - upAt)} ms after the link, not after the wait`)
+  t.equal(bob.messaging.requests.get(alice.fingerprint)?.held.length, 0, 'the message behind it waits')
+  await net.until(() => receipted(alice, id), 120_000, "Alice's message delivered (held with her request)")
+  t.ok(sim.now - upAt >= BUNDLE_GATE_MS, 'the message went once the wait for the bundle ended')
+  t.equal(bob.messaging.requests.get(alice.fingerprint)?.held.length, 1, 'Bob holds it with the request, once')
+  t.equal(alice.messaging.ctx.counters.ratchetOut, 0, 'as envelope v1: Bob opens no v2')
 })
