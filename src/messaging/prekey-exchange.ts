@@ -16,6 +16,8 @@ import type { StoredBundle } from '../store/index.js'
 export const PREKEY_FETCH_TIMEOUT_MS = 30_000
 /** A cached bundle this old is asked for again when the peer is at hand: it has likely rotated since (pqxdh.md §8). */
 export const BUNDLE_REFRESH_MS = PREKEY_ROTATE_MS
+/** A bundle that comes again with the same bytes this soon after the last is not opened and stored again (a link-up brings the push and the answer). */
+const SAME_BUNDLE_MS = 60_000
 
 type Waiter = (bundle: Uint8Array) => void
 
@@ -70,6 +72,13 @@ export class PrekeyExchange {
     // contact's is stored (a stranger's would be a record per identity it cares to make)
     const contact = this.ctx.contacts.has(link.fingerprint)
     if (!contact && !this.#waiters.has(link.fingerprint)) return
+    // the same bytes again within the minute: the push and the answer to our request of one
+    // link-up (offer). Opened and stored already: not checked and written a second time.
+    const had = this.#cache.get(link.fingerprint)
+    if (had !== undefined && this.ctx.now() - had.receivedAt < SAME_BUNDLE_MS && Buffer.compare(had.bundle, frame.bundle) === 0) {
+      this.#answer(link.fingerprint, had.bundle)
+      return
+    }
     const opened = openBundle(frame.bundle, link.fingerprint, this.ctx.now())
     if (!opened.ok) {
       this.ctx.counters.malformed++
@@ -84,8 +93,13 @@ export class PrekeyExchange {
         this.ctx.log.warn({ peer: link.fingerprint, err: (err as Error).message }, 'prekey bundle not stored') // kept in memory: only a restart loses it
       })
     }
-    const waiting = this.#waiters.get(link.fingerprint) ?? []
-    this.#waiters.delete(link.fingerprint)
+    this.#answer(link.fingerprint, bundle)
+  }
+
+  /** Whoever waits for `fp`'s bundle gets it. */
+  #answer (fp: string, bundle: Uint8Array): void {
+    const waiting = this.#waiters.get(fp) ?? []
+    this.#waiters.delete(fp)
     for (const w of waiting) w(bundle)
   }
 
