@@ -15,9 +15,12 @@
 // logged it — the send, the DHT lookup (and its queries and hops), the punch (offer, answer,
 // first probe each way, the path), the relay (allocation, join, forwarding), the dial and the
 // Noise session, the envelope sent — and Bob's message event (B message). Steps logged more than
-// once are counted. The clock is the wall clock the logs stamp (ms resolution).
+// once are counted. The clock is the wall clock the logs stamp (ms resolution). And each daemon's
+// CPU time over the run (`cpuMs`: all its threads, from /proc/<pid>/task/*/schedstat, ns): what a
+// loaded machine takes away, which wall-clock phases cannot separate from the protocol's waits.
 // Root only (network namespaces); elsewhere each pair prints null with the reason. Needs `npm run build`.
 //   npx tsx scripts/bench/lab-connect.ts [pair ...]   (or: npm run bench -- lab-connect)
+import { readdirSync, readFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { labUnavailableReason, withLab } from '../lab/netns.js'
 import { iptablesUnavailableReason } from '../lab/loss.js'
@@ -97,6 +100,24 @@ function timeline (p: Pair, marks: { alice: number, bob: number }, totalMs: numb
   return { ...(nat === undefined ? {} : { nat }), steps: at, ...(Object.keys(repeated).length > 0 ? { repeated } : {}), lookups }
 }
 
+/** ms of CPU a process's threads have run so far (Linux schedstat), or NaN where it cannot be read. */
+function cpuMs (pid: number | undefined): number {
+  if (pid === undefined) return NaN
+  try {
+    let ns = 0
+    for (const task of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0])
+    return ns / 1e6
+  } catch {
+    return NaN
+  }
+}
+
+/** The PIDs of Alice's and Bob's daemons (the `ip netns exec` wrapper execs node: the child is the daemon). */
+function daemonPids (p: Pair): { alice?: number, bob?: number } {
+  const of = (home: string): number | undefined => p.procs.find(x => x.child.spawnargs.includes(home))?.child.pid
+  return { alice: of(p.alice.home), bob: of(p.bob.home) }
+}
+
 async function measure (pair: PairName): Promise<void> {
   const times: number[] = []
   let reason: string | null = null
@@ -105,10 +126,13 @@ async function measure (pair: PairName): Promise<void> {
       for (let i = 0; i < RUNS; i++) {
         if (i > 0) await p.freshAlice()
         const marks = { alice: p.aliceLog().length, bob: p.bobLog().length }
+        const pids = daemonPids(p)
+        const cpu0 = { alice: cpuMs(pids.alice), bob: cpuMs(pids.bob) }
         const ms = await p.connect(`hello ${i}`, LIMIT_MS)
+        const cpu = { A: Math.round(cpuMs(pids.alice) - cpu0.alice), B: Math.round(cpuMs(pids.bob) - cpu0.bob) }
         // Alice's last step may still be in the pipe from her process: wait for it (bounded)
         await waitUntil(() => p.aliceLog().includes('outbox entry sent', marks.alice), 2000, () => '').catch(() => {})
-        console.log(JSON.stringify({ metric: 'lab_connect_timeline', value: ms, unit: 'ms', params: { pair, run: i, ...timeline(p, marks, ms ?? NaN) } }))
+        console.log(JSON.stringify({ metric: 'lab_connect_timeline', value: ms, unit: 'ms', params: { pair, run: i, cpuMs: cpu, ...timeline(p, marks, ms ?? NaN) } }))
         if (ms === null) {
           reason = `no message within ${LIMIT_MS} ms (Bob's record: NAT kind ${p.record.natKind}, ${p.record.rendezvous.length} rendezvous)`
           return

@@ -237,7 +237,18 @@ export class Outbound {
     return this.scheduler.pendingFor(peer).filter(i => this.#cache.get(i.id)?.decoded.payload.type === type).map(i => i.id)
   }
 
-  peerUp (fp: string): void { this.apply(this.scheduler.peerUp(fp, this.ctx.now())) }
+  /** The link to `fp` is up and its outbox may go (after the bundle gate, envelope.md §8.7); not again what early() sent on it. */
+  peerUp (fp: string, link: PeerLink | null = null): void { this.apply(this.scheduler.peerUp(fp, this.ctx.now(), link)) }
+
+  /**
+   * A link to `fp` is up but its outbox waits for the peer's bundle (envelope.md §8.7): the
+   * CONTACT_REQUESTs at its head go now, on `link` (always v1 and signed, envelope.md §8.2: no
+   * bundle changes how they are sealed), so the peer has them while the bundle is on its way
+   * (messaging.md §4.2).
+   */
+  early (fp: string, link: PeerLink): void {
+    this.apply(this.scheduler.early(fp, this.ctx.now(), link, id => this.#cache.get(id)?.decoded.payload.type === PayloadType.CONTACT_REQUEST))
+  }
   peerDown (fp: string): void { this.scheduler.peerDown(fp, this.ctx.now()); this.hooks.rearm(this.scheduler.nextDeadline) }
   tick (now: number): void { this.apply(this.scheduler.tick(now)) }
   get nextDeadline (): number { return this.scheduler.nextDeadline }

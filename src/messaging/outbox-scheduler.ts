@@ -39,6 +39,8 @@ interface Slot {
   inFlight: number | null
   /** failures to reach the peer since its last link (in memory only: backoff of 'connect') */
   offlineFailures: number
+  /** the link (an opaque token) this entry was sent on ahead of peerUp (early), or null */
+  early: object | null
 }
 
 export interface OutboxSchedulerOptions {
@@ -77,25 +79,53 @@ export class OutboxScheduler {
 
   /** Entries found in the store at start: all become due now (a restart is a reason to try). */
   load (items: readonly OutboxItem[], now: number): void {
-    for (const it of items) this.#slots.set(it.id, { item: { ...it, nextAttemptAt: Math.min(it.nextAttemptAt, now) }, inFlight: null, offlineFailures: 0 })
+    for (const it of items) this.#slots.set(it.id, { item: { ...it, nextAttemptAt: Math.min(it.nextAttemptAt, now) }, inFlight: null, offlineFailures: 0, early: null })
     if (items.length > 0) this.#earliest = Math.min(this.#earliest, now)
   }
 
   /** A new entry (already persisted by the caller). */
   add (item: OutboxItem, now: number): OutboxAction[] {
-    const slot: Slot = { item: { ...item }, inFlight: null, offlineFailures: 0 }
+    const slot: Slot = { item: { ...item }, inFlight: null, offlineFailures: 0, early: null }
     this.#slots.set(item.id, slot)
     return this.#attempt(slot, now)
   }
 
-  /** A link to `peer` came up (or was replaced): send everything of theirs, in order. */
-  peerUp (peer: string, now: number): OutboxAction[] {
+  /**
+   * A link to `peer` came up (or was replaced): send everything of theirs, in order; but what
+   * early() already sent on this same `link` (a token), which is not sent twice.
+   */
+  peerUp (peer: string, now: number, link: object | null = null): OutboxAction[] {
     this.#online.add(peer)
     const out: OutboxAction[] = []
     for (const s of this.#ordered(peer)) {
-      s.inFlight = null
       s.offlineFailures = 0
+      const already = link !== null && s.early === link
+      s.early = null
+      if (already) continue
+      s.inFlight = null
       out.push(...this.#attempt(s, now))
+    }
+    return out
+  }
+
+  /**
+   * The first of `peer`'s entries, while `first(id)` holds, are sent on `link` (a token) before
+   * the peer counts as up (its other entries wait for peerUp: the CONTACT_REQUESTs ahead of
+   * what waits for the peer's bundle, messaging.md §4.2). A prefix only, so the order holds. None
+   * while the peer is up already (peerUp sent them).
+   */
+  early (peer: string, now: number, link: object, first: (id: string) => boolean): OutboxAction[] {
+    if (this.#online.has(peer)) return []
+    const out: OutboxAction[] = []
+    for (const s of this.#ordered(peer)) {
+      if (!first(s.item.id)) break
+      if (s.early === link) continue
+      s.early = link
+      s.offlineFailures = 0
+      s.item.attempts++
+      s.inFlight = s.item.attempts
+      this.#schedule(s, now + this.#receiptWaitMs)
+      out.push({ type: 'send', id: s.item.id, peer, attempt: s.item.attempts })
     }
     return out
   }
@@ -104,6 +134,7 @@ export class OutboxScheduler {
   peerDown (peer: string, now: number): void {
     this.#online.delete(peer)
     for (const s of this.#ordered(peer)) {
+      s.early = null
       s.inFlight = null
       this.#schedule(s, Math.min(s.item.nextAttemptAt, now + this.#delay(0)))
     }
@@ -128,6 +159,7 @@ export class OutboxScheduler {
     const s = this.#slots.get(id)
     if (s === undefined || s.inFlight !== attempt) return []
     s.inFlight = null
+    s.early = null // peerUp sends it again
     this.#schedule(s, now + this.#delay(s.item.attempts))
     return []
   }
@@ -145,6 +177,7 @@ export class OutboxScheduler {
     for (const s of this.#sorted()) {
       if (s.item.nextAttemptAt > now) continue
       s.inFlight = null // an attempt with no outcome by now is presumed lost (a hung link)
+      s.early = null
       if (this.#online.has(s.item.peer)) { out.push(...this.#attempt(s, now)); continue }
       this.#schedule(s, now + this.#delay(s.offlineFailures++))
       if (!asked.has(s.item.peer)) { asked.add(s.item.peer); out.push({ type: 'connect', peer: s.item.peer }) }

@@ -16,12 +16,16 @@ import type { StoredBundle } from '../store/index.js'
 export const PREKEY_FETCH_TIMEOUT_MS = 30_000
 /** A cached bundle this old is asked for again when the peer is at hand: it has likely rotated since (pqxdh.md §8). */
 export const BUNDLE_REFRESH_MS = PREKEY_ROTATE_MS
+/** A bundle that comes again with the same bytes this soon after the last is not opened and stored again (a link-up brings the push and the answer). */
+const SAME_BUNDLE_MS = 60_000
 
 type Waiter = (bundle: Uint8Array) => void
 
 export class PrekeyExchange {
   readonly #cache = new Map<string, { bundle: Uint8Array, receivedAt: number }>()
   readonly #waiters = new Map<string, Waiter[]>()
+  /** links our bundle was pushed on at link-up (offer), once each; a request on one is answered still (the peer may ask again after losing its state, envelope.md §8.6) */
+  readonly #offered = new WeakSet<PeerLink>()
 
   constructor (
     private readonly ctx: MessagingContext,
@@ -68,6 +72,13 @@ export class PrekeyExchange {
     // contact's is stored (a stranger's would be a record per identity it cares to make)
     const contact = this.ctx.contacts.has(link.fingerprint)
     if (!contact && !this.#waiters.has(link.fingerprint)) return
+    // the same bytes again within the minute: the push and the answer to our request of one
+    // link-up (offer). Opened and stored already: not checked and written a second time.
+    const had = this.#cache.get(link.fingerprint)
+    if (had !== undefined && this.ctx.now() - had.receivedAt < SAME_BUNDLE_MS && Buffer.compare(had.bundle, frame.bundle) === 0) {
+      this.#answer(link.fingerprint, had.bundle)
+      return
+    }
     const opened = openBundle(frame.bundle, link.fingerprint, this.ctx.now())
     if (!opened.ok) {
       this.ctx.counters.malformed++
@@ -82,9 +93,25 @@ export class PrekeyExchange {
         this.ctx.log.warn({ peer: link.fingerprint, err: (err as Error).message }, 'prekey bundle not stored') // kept in memory: only a restart loses it
       })
     }
-    const waiting = this.#waiters.get(link.fingerprint) ?? []
-    this.#waiters.delete(link.fingerprint)
+    this.#answer(link.fingerprint, bundle)
+  }
+
+  /** Whoever waits for `fp`'s bundle gets it. */
+  #answer (fp: string, bundle: Uint8Array): void {
+    const waiting = this.#waiters.get(fp) ?? []
+    this.#waiters.delete(fp)
     for (const w of waiting) w(bundle)
+  }
+
+  /**
+   * Sends our bundle unasked to the contact on a new `link` (pqxdh.md §8.2): it would ask for it
+   * at link-up, and pushed in our first flight it is there a round trip (and our turn answering)
+   * sooner: the contact's outbox waits for it (envelope.md §8.7). Contacts only, as answers are.
+   */
+  offer (link: PeerLink): void {
+    if (this.ours === undefined || !this.ctx.contacts.has(link.fingerprint) || this.#offered.has(link)) return
+    this.#offered.add(link)
+    link.send(encodePrekeyBundleFrame(this.ours())).catch(() => {}) // the link closed: the contact asks on the next one
   }
 
   /** The last bundle a peer sent that opened, and when it came. */

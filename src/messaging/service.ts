@@ -35,9 +35,10 @@ import type { PeerLink } from './link.js'
 import type { Address, PeerState } from './connections.js'
 
 /**
- * The timer never fires sooner than this after the last run (a due item the cores cannot act on
- * yet must not spin). Work that falls due later than that (a punch found a path, a lookup ended,
- * the outbox asks for a connection) runs at once: a dial waited up to this long on the timer.
+ * Work that was due at the timer's last run and is due still (an item the cores could not act on
+ * then: a dial over the concurrent-dial cap) waits at least this long after that run, so it cannot
+ * spin. Work that fell due after the last run (a punch found a path, a lookup ended, a contact was
+ * added, the outbox asks for a connection) runs at once: each such hop waited up to this long.
  */
 const MIN_TIMER_MS = 20
 /** The timer wakes at least this often while requests wait to expire (a timer cannot be armed 30 days ahead). */
@@ -311,7 +312,8 @@ export class MessagingService implements Component {
     if (this.#timer !== null) this.ctx.scheduler.clearTimer(this.#timer)
     this.#timerAt = at
     const now = this.ctx.now()
-    this.#timer = this.ctx.scheduler.setTimer(Math.max(0, at - now, this.#firedAt + MIN_TIMER_MS - now), () => { this.#fire() })
+    const floor = at > this.#firedAt ? 0 : this.#firedAt + MIN_TIMER_MS - now
+    this.#timer = this.ctx.scheduler.setTimer(Math.max(0, at - now, floor), () => { this.#fire() })
   }
 
   #fire (): void {
@@ -332,10 +334,13 @@ export class MessagingService implements Component {
     const fp = link.fingerprint
     const now = this.ctx.now()
     const c = this.ctx.contacts.get(fp)
+    // a contact we hold no session with gets our bundle unasked, first thing (pqxdh.md §8.2)
+    if (c !== undefined && !this.inbound.gate.isBlocked(fp) && this.sessions.activeBase(fp) === null) this.prekeyExchange.offer(link)
     // a contact that may open v2 is asked for its bundle first, so the outbox starts the session (envelope.md §8.7)
     const gate = c === undefined ? null : this.sessions.gate(link)
     if (gate !== null) {
-      void gate.then(() => { if (this.#running && this.network.link(fp) === link) this.outbound.peerUp(fp) })
+      if (!this.inbound.gate.isBlocked(fp)) this.outbound.early(fp, link)
+      void gate.then(() => { if (this.#running && this.network.link(fp) === link) this.outbound.peerUp(fp, link) })
     } else {
       this.outbound.peerUp(fp)
     }
@@ -451,11 +456,16 @@ export class MessagingService implements Component {
    * stranger, adding them accepts that request: its messages become the conversation.
    */
   async onContactAdded (fp: string): Promise<void> {
+    // a link that was up before the add came up as a stranger's: it is taken up again as a
+    // contact's below. One that comes up during the writes below is a contact's already (the
+    // cache has it): taken up twice, its outbox would go out twice, a second attempt of each entry.
+    const before = this.network.link(fp)
     if (this.requests.get(fp) !== undefined) await this.admitRequest(fp)
-    if (!this.introduced.has(fp)) await this.introduce(fp)
+    // the lookup (or dial) starts while our CONTACT_REQUEST is written: the outbox sends it once a link is up
     this.network.demand(fp, true)
+    if (!this.introduced.has(fp)) await this.introduce(fp)
     const link = this.network.link(fp)
-    if (link !== undefined) this.#linkUp(link)
+    if (link !== undefined && link === before) this.#linkUp(link)
     this.rearm()
   }
 

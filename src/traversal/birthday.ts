@@ -12,7 +12,7 @@
 // hit in because the hard side's PROBE from that mapping went to exactly the easy side's address.
 import type { Candidate, NatKind } from './candidates.js'
 import { addressOf } from '../io/address.js'
-import { BIRTHDAY_PORT_MIN, BIRTHDAY_PORT_MAX, BIRTHDAY_PROBES_PER_TICK, BIRTHDAY_TICK_MS, BIRTHDAY_MAX_PROBES } from './constants.js'
+import { BIRTHDAY_PORT_MIN, BIRTHDAY_PORT_MAX, BIRTHDAY_PROBES_PER_TICK, BIRTHDAY_TICK_MS, BIRTHDAY_MAX_PROBES, BIRTHDAY_CATCH_UP_TICKS } from './constants.js'
 
 export type BirthdayRole = 'hard' | 'easy'
 
@@ -79,7 +79,10 @@ export class PortDraw {
 
 /**
  * The easy side's guessing for one attempt: BIRTHDAY_PROBES_PER_TICK distinct random ports of
- * `ip` every BIRTHDAY_TICK_MS, at most BIRTHDAY_MAX_PROBES in all.
+ * `ip` every BIRTHDAY_TICK_MS, at most BIRTHDAY_MAX_PROBES in all. The ticks are counted from the
+ * start, not from the last call: a timer that fires late (a busy event loop) sends the ticks it
+ * missed, up to BIRTHDAY_CATCH_UP_TICKS at once, so the rate stays the one the hit time and the
+ * relay race are reckoned with (traversal.md §6.3) and never goes above it.
  */
 export class Spray {
   sent = 0
@@ -100,15 +103,19 @@ export class Spray {
 
   /** The addresses to probe now ("ip:port"); none past the cap. */
   due (now: number): string[] {
+    const ticks = Math.max(0, Math.floor((now - this.startedAt) / BIRTHDAY_TICK_MS)) + 1
+    const owed = Math.min(ticks * BIRTHDAY_PROBES_PER_TICK, BIRTHDAY_MAX_PROBES) - this.sent
+    const n = Math.min(owed, BIRTHDAY_CATCH_UP_TICKS * BIRTHDAY_PROBES_PER_TICK)
     const out: string[] = []
-    while (out.length < BIRTHDAY_PROBES_PER_TICK && this.sent < BIRTHDAY_MAX_PROBES) {
+    while (out.length < n) {
       const port = this.#ports.next()
       const to = port === null ? null : addressOf(this.ip, port)
-      if (to === null) break
+      if (to === null) { this.nextAt = Infinity; return out }
       this.sent++
       out.push(to)
     }
-    this.nextAt = out.length === 0 ? Infinity : now + BIRTHDAY_TICK_MS
+    // still owed past the catch-up bound: the next tick sends more
+    this.nextAt = this.sent >= BIRTHDAY_MAX_PROBES ? Infinity : n < owed ? now + BIRTHDAY_TICK_MS : this.startedAt + ticks * BIRTHDAY_TICK_MS
     return out
   }
 

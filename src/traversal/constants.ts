@@ -67,6 +67,8 @@ export const BIRTHDAY_SOCKETS = 256
 export const BIRTHDAY_PROBES_PER_TICK = 8
 /** ... every this many ms: 800 probes/s of 19 bytes (about 38 KB/s with IP and UDP headers). */
 export const BIRTHDAY_TICK_MS = 10
+/** A spray timer that fired late sends the ticks it missed, at most this many at once (32 probes, 608 bytes). */
+export const BIRTHDAY_CATCH_UP_TICKS = 4
 /** At most this many random probes per attempt (3 s at the rate above; P(hit) ≈ 99.99 % with 256 sockets). */
 export const BIRTHDAY_MAX_PROBES = 2400
 /** Where a port-randomising NAT draws from: RFC 6056 §3.2's recommended range, and Linux MASQUERADE --random-fully's for a source port ≥ 1024. */

@@ -92,3 +92,25 @@ t.test('many entries: nextDeadline stays a lower bound and ticks find everything
   t.ok(asked >= 10, 'every offline peer was asked for')
   t.equal(s.size, 1000)
 })
+
+t.test('early: the head of the outbox goes on a link before the peer is up, and is not sent again on that link', async t => {
+  const s = sched()
+  const linkA = {}
+  const linkB = {}
+  s.load([item('req', 'bob', 10), item('text', 'bob', 20), item('req2', 'bob', 30)], 0)
+  const isReq = (id: string): boolean => id.startsWith('req')
+  t.same(sends(s.early('bob', 100, linkA, isReq)), ['req'], 'only the prefix: req2 waits behind text, so the order holds')
+  t.same(sends(s.early('bob', 100, linkA, isReq)), [], 'not twice on one link')
+  t.same(s.sent('req', 1, 105), [])
+  t.same(s.peerUp('bob', 110, linkA), [{ type: 'send', id: 'text', peer: 'bob', attempt: 1 }, { type: 'send', id: 'req2', peer: 'bob', attempt: 1 }], 'peerUp sends the rest, not req again')
+  t.same(sends(s.early('bob', 120, linkB, isReq)), [], 'nothing early while the peer is up')
+  // the link goes; on the next one the head goes early again, and a failed early send goes at peerUp
+  s.peerDown('bob', 200)
+  t.same(s.early('bob', 300, linkB, isReq), [{ type: 'send', id: 'req', peer: 'bob', attempt: 2 }])
+  s.sendFailed('req', 2, 301)
+  t.same(sends(s.peerUp('bob', 310, linkB)), ['req', 'text', 'req2'], 'what failed early is sent again at peerUp')
+  // a link that replaced the one req went early on (no peerDown between): peerUp on the new one sends it again
+  s.peerDown('bob', 400)
+  s.early('bob', 410, linkA, isReq)
+  t.same(sends(s.peerUp('bob', 420, linkB)), ['req', 'text', 'req2'])
+})

@@ -1,11 +1,14 @@
 // PQXDH bundles over the session (proto-spec/pqxdh.md §8, messaging.md §2) between whole simulated
 // nodes that keep prekeys: Alice asks Bob's node with PREKEY_REQUEST, gets his current bundle as
 // PREKEY_BUNDLE, opened against the fingerprint the session proved, and a session start made
-// from it is answered by Bob's prekey service. A node that keeps no prekeys answers nothing.
+// from it is answered by Bob's prekey service. A node that keeps no prekeys answers nothing. A
+// contact gets the bundle unasked at link-up when there is no session yet (pqxdh.md §8.2); a
+// contact request does not wait for the peer's bundle, what follows it does (messaging.md §4.2).
 import t from 'tap'
 import { type TestNode } from '../../src/node/testnet.js'
 import { openBundle, initiate } from '../../src/pqxdh/index.js'
-import { testnet } from './helpers.js'
+import { BUNDLE_GATE_MS } from '../../src/messaging/ratchet-sessions.js'
+import { receipted, testnet } from './helpers.js'
 
 t.test("Alice fetches Bob's bundle over their session and starts PQXDH with it", async t => {
   const net = await testnet(t, 3, 41, { prekeys: true })
@@ -35,4 +38,42 @@ t.test('a node that keeps no prekeys answers no request: the fetch times out', a
   await net.befriend(alice, bob)
   await net.until(() => alice.messaging.network.link(bob.fingerprint) !== undefined, 120_000, 'a link from Alice to Bob')
   await t.rejects(net.drive(alice.messaging.prekeyExchange.fetch(alice.messaging.network.link(bob.fingerprint)!, 5_000)), { code: 'WAIT_TIMEOUT' })
+})
+
+t.test("Bob pushes his bundle at link-up to a contact he has no session with, unasked; a stranger gets none", async t => {
+  const net = await testnet(t, 3, 43, { prekeys: true })
+  // Alice keeps no prekeys: she never asks (no PREKEY_REQUEST), so a bundle she holds was pushed
+  await net.stop(1)
+  const alice = await net.drive(net.restart(1, { prekeys: false }))
+  const bob = net.nodes[2]!
+  t.equal(alice.prekeys, null)
+  await net.addContact(alice, bob)
+  const { id } = await net.drive(alice.actions.send(bob.fingerprint, 'hello, stranger'))
+  // Bob's push would be his first frame on the link, ahead of the receipt for Alice's message
+  await net.until(() => receipted(alice, id), 120_000, "Bob's receipt for Alice's message (held as a request)")
+  t.equal(alice.messaging.prekeyExchange.cached(bob.fingerprint), undefined, 'Bob pushes nothing to a stranger')
+  await net.addContact(bob, alice)
+  await net.until(() => alice.messaging.prekeyExchange.cached(bob.fingerprint) !== undefined, 120_000, "Bob's pushed bundle at Alice")
+  t.same([...alice.messaging.prekeyExchange.cached(bob.fingerprint)!.bundle], [...bob.prekeys!.bundle()], "once Alice is his contact, Bob's current bundle comes unasked")
+  t.equal(alice.messaging.ctx.counters.malformed, 0, 'and opens under the fingerprint his session proved')
+})
+
+t.test('a contact request goes at link-up; only what follows it waits for the bundle (messaging.md §4.2)', async t => {
+  const net = await testnet(t, 3, 44, { prekeys: true })
+  // Bob keeps no prekeys: he ignores Alice's request for his bundle, and her outbox waits BUNDLE_GATE_MS for it
+  await net.stop(2)
+  const bob = await net.drive(net.restart(2, { prekeys: false }))
+  const alice = net.nodes[1]!
+  const sim = net.sim!
+  await net.addContact(alice, bob)
+  const { id } = await net.drive(alice.actions.send(bob.fingerprint, 'hello, Bob'))
+  await net.until(() => alice.messaging.network.link(bob.fingerprint) !== undefined, 120_000, 'a link from Alice to Bob')
+  const upAt = sim.now
+  await net.until(() => bob.messaging.requests.get(alice.fingerprint)?.introduced === true, 120_000, "Alice's request at Bob")
+  t.ok(sim.now - upAt < BUNDLE_GATE_MS, `the request came ${Math.round(sim.now - upAt)} ms after the link, not after the wait`)
+  t.equal(bob.messaging.requests.get(alice.fingerprint)?.held.length, 0, 'the message behind it waits')
+  await net.until(() => receipted(alice, id), 120_000, "Alice's message delivered (held with her request)")
+  t.ok(sim.now - upAt >= BUNDLE_GATE_MS, 'the message went once the wait for the bundle ended')
+  t.equal(bob.messaging.requests.get(alice.fingerprint)?.held.length, 1, 'Bob holds it with the request, once')
+  t.equal(alice.messaging.ctx.counters.ratchetOut, 0, 'as envelope v1: Bob opens no v2')
 })

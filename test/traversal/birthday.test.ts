@@ -6,9 +6,9 @@ import t from 'tap'
 import { Puncher, type PunchOutgoing, type SocketCommand } from '../../src/traversal/punch.js'
 import { RendezvousServer } from '../../src/traversal/rendezvous.js'
 import { decodeTraversal, type TraversalMessage } from '../../src/traversal/messages.js'
-import { birthdayRole, easyTarget, hardTarget, hitProbability, PortDraw } from '../../src/traversal/birthday.js'
+import { birthdayRole, easyTarget, hardTarget, hitProbability, PortDraw, Spray } from '../../src/traversal/birthday.js'
 import {
-  TraversalType, BIRTHDAY_SOCKETS, BIRTHDAY_MAX_PROBES, BIRTHDAY_PROBES_PER_TICK, BIRTHDAY_TICK_MS, PUNCH_TIMEOUT_MS
+  TraversalType, BIRTHDAY_SOCKETS, BIRTHDAY_MAX_PROBES, BIRTHDAY_PROBES_PER_TICK, BIRTHDAY_TICK_MS, BIRTHDAY_CATCH_UP_TICKS, PUNCH_TIMEOUT_MS
 } from '../../src/traversal/constants.js'
 import { generateIdentity, type Identity } from '../../src/crypto/identity.js'
 import type { Candidate, NatKind } from '../../src/traversal/candidates.js'
@@ -48,6 +48,30 @@ t.test('the port draw: distinct ports, all of a small range, uniform enough, the
   const halves = [0, 0]
   for (let i = 0; i < 4000; i++) halves[big.next()! < 1024 + 32256 ? 0 : 1]!++
   t.ok(Math.abs(halves[0]! - halves[1]!) < 400, `both halves of the range drawn alike (${halves.join('/')})`)
+})
+
+t.test('the spray keeps its rate when its timer fires late (a busy event loop), and never goes above it', async t => {
+  const rng = testRng(t, 0xb2)
+  const spray = new Spray('203.0.113.2', n => rng.bytes(n), 1000)
+  const ports = new Set<string>()
+  let now = 1000
+  let calls = 0
+  let ahead = 0
+  // a timer that always fires 25 ms after the time asked (2.5 ticks late)
+  while (spray.active && now < 1000 + 2000) {
+    for (const to of spray.due(now)) ports.add(to)
+    calls++
+    if (spray.sent > (Math.floor((now - 1000) / BIRTHDAY_TICK_MS) + 1) * BIRTHDAY_PROBES_PER_TICK) ahead++
+    now = Math.max(now, spray.nextAt) + 25
+  }
+  t.equal(ahead, 0, 'never ahead of the rate')
+  const ticks = Math.floor((now - 25 - 1000) / BIRTHDAY_TICK_MS) + 1
+  t.ok(spray.sent >= (ticks - BIRTHDAY_CATCH_UP_TICKS) * BIRTHDAY_PROBES_PER_TICK, `the probes the late timer owed were sent (${spray.sent} in ${calls} calls over ${ticks} ticks)`)
+  t.equal(ports.size, spray.sent, 'each to a port of its own')
+  const burst = new Spray('203.0.113.2', n => rng.bytes(n), 0)
+  burst.due(0)
+  t.equal(burst.due(500).length, BIRTHDAY_CATCH_UP_TICKS * BIRTHDAY_PROBES_PER_TICK, 'a long stall is caught up a bounded burst at a time')
+  t.equal(burst.nextAt, 500 + BIRTHDAY_TICK_MS)
 })
 
 interface Side { id: Identity, p: Puncher, kind: NatKind }

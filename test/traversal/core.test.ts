@@ -152,9 +152,11 @@ t.test('punch: offer through the rendezvous, answer, probes; the first one heard
   t.equal(bOut[1]!.to, '203.0.113.1:5000')
   const [ans] = R.receive(msg(bOut[0]!.bytes), '203.0.113.2:6000', 3)
   const aOut = A.p.receive(msg(ans!.bytes), '198.51.100.7:47400', 4)
-  t.equal(aOut[0]!.to, '192.168.9.9:6000', 'Alice probes Bob\'s LAN candidate first')
+  t.same(aOut.map(o => o.to), ['192.168.9.9:6000', '203.0.113.2:6000'], 'Alice\'s first round goes to all of Bob\'s candidates at once, LAN first')
+  t.same(A.p.tick(13), [], 'the next round is paced')
   const aNext = A.p.tick(14)
-  t.equal(aNext[0]!.to, '203.0.113.2:6000', 'then his reflexive one, 10 ms later')
+  t.same(aNext.map(o => o.to), ['192.168.9.9:6000'], 'one probe per 10 ms after the first round')
+  t.same(A.p.tick(24).map(o => o.to), ['203.0.113.2:6000'])
   // Bob's probe reaches Alice: she acks and has her path
   const ack = A.p.receive(msg(bOut[1]!.bytes), '203.0.113.2:6000', 20)
   t.equal(msg(ack[0]!.bytes).type, TraversalType.PROBE_ACK)
