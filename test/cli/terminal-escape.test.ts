@@ -62,7 +62,9 @@ t.test('escape sequences from a stranger and from a contact print as visible, in
 
   // polled over IPC: a `dmess` process every 25 ms would cost more CPU than the daemons; what the
   // commands print is what is checked below
-  await waitFor(async () => (await ipcCall(alice, 'requests.list', {})).length === 1, 60_000, () => 'mallory\'s request at alice')
+  // the request comes as soon as the link is up, the text held with it once its sender's wait for a
+  // bundle ends (messaging.md §4.2): wait for both
+  await waitFor(async () => (await ipcCall(alice, 'requests.list', {})).some(r => r.held === 1), 60_000, () => 'mallory\'s request and held text at alice')
   await waitFor(async () => (await ipcCall(alice, 'messages.history', { contact: bob.fingerprint })).messages.length === 1, 60_000, () => 'bob\'s message at alice')
 
   // --json: exactly what was sent, and nothing raw a terminal would act on
