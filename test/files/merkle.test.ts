@@ -28,12 +28,17 @@ t.test('chunk lengths: the last chunk holds what remains', async t => {
   t.equal(chunkLength(32768, 32768, 1), 0)
 })
 
+/** 1..`most` small random chunks and their hash tree. */
+function randomFile (rng: ReturnType<typeof testRng>, most: number): { n: number, chunks: Uint8Array[], tree: HashTree } {
+  const n = 1 + rng.int(most)
+  const chunks = Array.from({ length: n }, () => rng.bytes(1 + rng.int(8)))
+  return { n, chunks, tree: new HashTree(chunks.map(leafHash)) }
+}
+
 t.test('every audit path leads to the root; a tampered chunk, index or path does not', async t => {
   const rng = testRng(t, 0xf11e5)
   for (let round = 0; round < 60; round++) {
-    const n = 1 + rng.int(70)
-    const chunks = Array.from({ length: n }, () => rng.bytes(1 + rng.int(8)))
-    const tree = new HashTree(chunks.map(leafHash))
+    const { n, chunks, tree } = randomFile(rng, 70)
     t.ok(proofLength(n, 0) <= treeHeight(n))
     for (let i = 0; i < n; i++) {
       const chunk = chunks[i] as Uint8Array
@@ -56,9 +61,7 @@ t.test('every audit path leads to the root; a tampered chunk, index or path does
 t.test('ChunkVerifier: takes every chunk of the file in any order, and nothing else', async t => {
   const rng = testRng(t, 0xc4ec)
   for (let round = 0; round < 80; round++) {
-    const n = 1 + rng.int(90)
-    const chunks = Array.from({ length: n }, () => rng.bytes(1 + rng.int(8)))
-    const tree = new HashTree(chunks.map(leafHash))
+    const { n, chunks, tree } = randomFile(rng, 90)
     const v = new ChunkVerifier(tree.root, n)
     // in order (as a receiver asks), shuffled or repeated: chunks are offered several times each
     const order = round % 3 === 0 ? [...Array(n).keys()] : Array.from({ length: 3 * n }, () => rng.int(n))

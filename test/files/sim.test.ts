@@ -28,6 +28,18 @@ async function pair (t: Test, seed: number, opts: Parameters<typeof testnet>[3] 
   return { net, alice, bob, aDisk: net.fileDisk(1) as MemoryFileDisk, bDisk: net.fileDisk(2) as MemoryFileDisk }
 }
 
+type Pair = Awaited<ReturnType<typeof pair>>
+
+/** A pair (`seed`), and Alice sending Bob `size` random bytes (from `rngSeed`) from `path`. */
+async function sending (t: Test, rngSeed: number, seed: number, size: number, path: string, opts: Parameters<typeof testnet>[3] = {}): Promise<Pair & { data: Uint8Array, id: string }> {
+  const rng = testRng(t, rngSeed)
+  const p = await pair(t, seed, opts)
+  const data = bytesOf(rng, size)
+  p.aDisk.files.set(path, data)
+  const { id } = await p.net.drive(p.alice.files.send(p.bob.fingerprint, path))
+  return { ...p, data, id }
+}
+
 t.test('sizes around the chunk size arrive byte for byte, each placed under its own name', async t => {
   const rng = testRng(t, 0xf17e)
   const { net, alice, bob, aDisk, bDisk } = await pair(t, 71)
@@ -51,11 +63,7 @@ t.test('sizes around the chunk size arrive byte for byte, each placed under its 
 })
 
 t.test('a corrupted chunk is refused, counted, and fetched again', async t => {
-  const rng = testRng(t, 0xbad)
-  const { net, alice, bob, aDisk, bDisk } = await pair(t, 72, { files: i => i === 1 ? { corruptChunk: 3 } : {} })
-  const data = bytesOf(rng, 10 * CHUNK)
-  aDisk.files.set('/src/x', data)
-  const { id } = await net.drive(alice.files.send(bob.fingerprint, '/src/x'))
+  const { net, bob, bDisk, data, id } = await sending(t, 0xbad, 72, 10 * CHUNK, '/src/x', { files: i => i === 1 ? { corruptChunk: 3 } : {} })
   await net.until(() => stateOf(bob, id) === 'done', 120_000, 'the transfer done')
   const got = transfer(bob, id) as TransferJson
   t.equal(got.badChunks, 1, 'one chunk failed its proof')
@@ -66,11 +74,7 @@ t.test('a corrupted chunk is refused, counted, and fetched again', async t => {
 t.test('a source changed during the transfer fails it on both sides, nothing placed', async t => {
   // the sender hashes a chunk again only when it sends it again: the changed chunk fails its path
   // at the receiver, which asks for it again, and that second send finds the change
-  const rng = testRng(t, 0x5c4a)
-  const { net, alice, bob, aDisk, bDisk } = await pair(t, 75)
-  const data = bytesOf(rng, 80 * CHUNK)
-  aDisk.files.set('/src/c', data)
-  const { id } = await net.drive(alice.files.send(bob.fingerprint, '/src/c'))
+  const { net, alice, bob, bDisk, data, id } = await sending(t, 0x5c4a, 75, 80 * CHUNK, '/src/c')
   await net.until(() => (transfer(bob, id)?.bytesDone ?? 0) > 4 * CHUNK, 120_000, 'a few chunks received')
   data[70 * CHUNK + 9] = (data[70 * CHUNK + 9] as number) ^ 0x40 // in place: the sender reads the file as it is now
   await net.until(() => stateOf(alice, id) === 'failed' && stateOf(bob, id) === 'failed', 120_000, 'failed on both sides')
@@ -85,11 +89,7 @@ t.test('a source changed during the transfer fails it on both sides, nothing pla
  * once more than one sync's worth has come, `beforeRestart` may alter his disk, and he restarts.
  */
 async function receiverKilledMidTransfer (t: Test, rngSeed: number, seed: number, beforeRestart: (partial: Uint8Array) => void = () => {}): Promise<{ net: Awaited<ReturnType<typeof testnet>>, alice: TestNode, bob2: TestNode, bDisk: MemoryFileDisk, data: Uint8Array, id: string, resumed: TransferJson }> {
-  const rng = testRng(t, rngSeed)
-  const { net, alice, bob, aDisk, bDisk } = await pair(t, seed)
-  const data = bytesOf(rng, 100 * CHUNK + 5)
-  aDisk.files.set('/src/big', data)
-  const { id } = await net.drive(alice.files.send(bob.fingerprint, '/src/big'))
+  const { net, alice, bob, bDisk, data, id } = await sending(t, rngSeed, seed, 100 * CHUNK + 5, '/src/big')
   await net.until(() => (transfer(bob, id)?.bytesDone ?? 0) > 70 * CHUNK, 300_000, 'more than one sync\'s worth received')
   await net.crash(2)
   bDisk.crash() // what the partial file had not synced is gone with the process
@@ -121,11 +121,7 @@ t.test('the receiver killed mid-transfer: after its restart only the chunks it l
 })
 
 t.test('the sender killed mid-transfer: after its restart only missing chunks are sent', async t => {
-  const rng = testRng(t, 0x5e9d)
-  const { net, alice, bob, aDisk, bDisk } = await pair(t, 74)
-  const data = bytesOf(rng, 60 * CHUNK)
-  aDisk.files.set('/src/s', data)
-  const { id } = await net.drive(alice.files.send(bob.fingerprint, '/src/s'))
+  const { net, bob, bDisk, data, id } = await sending(t, 0x5e9d, 74, 60 * CHUNK, '/src/s')
   await net.until(() => (transfer(bob, id)?.bytesDone ?? 0) > 20 * CHUNK, 300_000, 'a part received')
   await net.crash(1)
   await net.advance(2000)
