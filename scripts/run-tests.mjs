@@ -88,7 +88,7 @@ if (ownRunner) {
       if (coverageShortfall(totals, parseThresholds(readFileSync('.taprc', 'utf8'))).length > 0) code = 1
     }
   }
-  await finish(output, code, null, '', coverage)
+  await finish(output, code, null, coverage)
 }
 // `--fast` with an option of tap's: tap runs the fast files, without coverage
 if (!ownRunner && fast) tapArgs.splice(0, tapArgs.length, '--disable-coverage', ...options, ...fastFiles(positional))
@@ -132,7 +132,7 @@ async function stopLeftovers (dir) {
 child?.on('close', async (code, signal) => { await finish(output, code, signal) })
 
 /** Stops what the tests left running, then prints the closing line and exits. */
-async function finish (output, code, signal, unit = '', coverageChecked = !fast) {
+async function finish (output, code, signal, coverageChecked = !fast) {
   const leftovers = await stopLeftovers(runTmp)
   rmSync(runTmp, { recursive: true, force: true })
   if (leftovers > 0) console.log(`# stopped ${leftovers} process(es) that tests left running`)
@@ -144,7 +144,7 @@ async function finish (output, code, signal, unit = '', coverageChecked = !fast)
   }
   let thresholds = {}
   try { thresholds = parseThresholds(readFileSync('.taprc', 'utf8')) } catch { /* no .taprc: no thresholds */ }
-  const v = verdict({ output, code, signal, thresholds, coverageChecked, unit, uncheckedBecause: fast ? '--fast' : '--disable-coverage' })
+  const v = verdict({ output, code, signal, thresholds, coverageChecked, uncheckedBecause: fast ? '--fast' : '--disable-coverage' })
   console.log(`\n${v.line}`)
   process.exit(v.exitCode)
 }

@@ -11,7 +11,6 @@ export interface SuiteOptions {
   write?: (s: string) => void
   coverageDir?: string
   durations?: Record<string, number>
-  countFiles?: boolean
 }
 export interface Task { files: string[], alone: boolean, ms: number }
 export function runFile (file: string, opts: { env: NodeJS.ProcessEnv, timeoutMs: number, cwd: string, coverageDir?: string }): Promise<FileResult>

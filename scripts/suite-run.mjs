@@ -19,7 +19,7 @@
 //
 // Prints what tap's runner prints at the top level — `ok N - file # time=…ms` as each file ends,
 // `not ok …` with the file's own output indented under it, then `# { total: N, pass: N, fail: N }`
-// counting the files' tests (or the files, with `countFiles`) — so scripts/test-verdict.mjs reads
+// counting the files' tests — so scripts/test-verdict.mjs reads
 // it as it read tap's.
 import { spawn } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
@@ -175,10 +175,10 @@ const add = (a, b) => Object.fromEntries(COUNT_KEYS.map(k => [k, (a[k] ?? 0) + (
 /**
  * Runs `batched` files in batches and `alone` files one to a process, `jobs` processes at a time,
  * printing each file's result as soon as it is known; resolves with the files' results and the
- * counts (of tests; of files with `countFiles`). With `coverageDir`, every process writes its
+ * counts of their tests. With `coverageDir`, every process writes its
  * coverage there (scripts/coverage.mjs).
  */
-export async function runSuite (batched, { alone = [], jobs = 2, perBatch = 12, timeoutMs = 600_000, env = process.env, cwd = process.cwd(), write = s => process.stdout.write(s), coverageDir, durations = knownDurations(), countFiles = false } = {}) {
+export async function runSuite (batched, { alone = [], jobs = 2, perBatch = 12, timeoutMs = 600_000, env = process.env, cwd = process.cwd(), write = s => process.stdout.write(s), coverageDir, durations = knownDurations() } = {}) {
   write('TAP version 14\n')
   const interrupted = signal => {
     for (const pid of running) try { process.kill(-pid, 'SIGKILL') } catch { /* gone already */ }
@@ -228,9 +228,7 @@ export async function runSuite (batched, { alone = [], jobs = 2, perBatch = 12, 
   for (const signal of signals) process.off(signal, interrupted)
   const passedFiles = results.filter(r => r.ok).length
   const failedFiles = results.length - passedFiles
-  const counts = countFiles
-    ? { total: results.length, pass: passedFiles, fail: failedFiles, skip: 0, todo: 0 }
-    : results.reduce((sum, r) => add(sum, r.counts), {})
+  const counts = results.reduce((sum, r) => add(sum, r.counts), {})
   const extra = ['fail', 'skip', 'todo'].filter(k => counts[k] > 0).map(k => `, ${k}: ${counts[k]}`).join('')
   write(`1..${results.length}\n# ${passedFiles} of ${results.length} files passed\n# { total: ${counts.total}, pass: ${counts.pass}${extra} }\n`)
   return { ...counts, files: results.length, failedFiles, results }

@@ -6,4 +6,4 @@ export function parseCounts (output: string): Counts | undefined
 export function parseCoverage (output: string): Coverage | undefined
 export function parseThresholds (taprc: string): Partial<Coverage>
 export function coverageShortfall (coverage: Coverage | undefined, thresholds: Partial<Coverage>): string[]
-export function verdict (o: { output: string, code: number | null, signal: NodeJS.Signals | null, thresholds?: Partial<Coverage>, coverageChecked?: boolean, unit?: string, uncheckedBecause?: string }): { line: string, exitCode: number }
+export function verdict (o: { output: string, code: number | null, signal: NodeJS.Signals | null, thresholds?: Partial<Coverage>, coverageChecked?: boolean, uncheckedBecause?: string }): { line: string, exitCode: number }

@@ -47,10 +47,10 @@ export function coverageShortfall (coverage, thresholds) {
 
 /**
  * The closing line and the exit code. `code`/`signal`: how tap exited; `output`: what it printed
- * (stdout); `coverageChecked`: false when the run disabled the coverage check (`--fast`); `unit`:
- * what the counts count when not tests (`files`); `uncheckedBecause`: the option that disabled the check.
+ * (stdout); `coverageChecked`: false when the run disabled the coverage check; `uncheckedBecause`:
+ * the option that disabled it (`--fast`, `--disable-coverage`).
  */
-export function verdict ({ output, code, signal, thresholds = {}, coverageChecked = true, unit = '', uncheckedBecause = '--fast' }) {
+export function verdict ({ output, code, signal, thresholds = {}, coverageChecked = true, uncheckedBecause = '--fast' }) {
   const exitCode = code ?? (signal ? 1 : 0)
   const counts = parseCounts(output)
   if (counts === undefined) {
@@ -58,7 +58,7 @@ export function verdict ({ output, code, signal, thresholds = {}, coverageChecke
     return { line: `0 passed, 1 failed (tap printed no summary; it ${how})`, exitCode: exitCode === 0 ? 1 : exitCode }
   }
   const skipped = counts.skip + counts.todo
-  let line = `${counts.pass} passed, ${counts.fail} failed${skipped ? `, ${skipped} skipped` : ''} (of ${counts.total}${unit ? ` ${unit}` : ''})`
+  let line = `${counts.pass} passed, ${counts.fail} failed${skipped ? `, ${skipped} skipped` : ''} (of ${counts.total})`
   if (!coverageChecked) line += `; coverage not checked (${uncheckedBecause})`
   if (exitCode === 0) return { line, exitCode }
   if (counts.fail > 0) return { line, exitCode }
