@@ -313,30 +313,16 @@ export class Inbound {
         if (!contact) break
         this.out.peerCaps(fp, r.payload.caps ?? 0)
         return this.hooks.presence(fp, r.payload.state)
-        break
     }
     this.ctx.counters.ignored++ // FILE (not yet), or a signal from a stranger
   }
 
   async #text (fp: string, item: Item, r: Opened, text: string): Promise<void> {
-    const id = hex(r.envelope.id)
-    const res = await this.ctx.store().addMessage({
-      id, peer: fp, direction: 'in', text, timestamp: r.envelope.timestamp, receivedAt: item.at, status: 'received', read: false
-    }, r.session)
-    if (res.duplicate) {
-      // the sender did not get our receipt: say it again (and that it was read, if it was)
-      this.ctx.counters.duplicates++
-      if (res.message.direction === 'in' && res.message.read) this.out.receipt(fp, 'read', [id])
-    } else {
-      this.ctx.counters.textIn++
-      if (this.hooks.typing.set(fp, false, this.ctx.now())) this.ctx.events.emit({ type: 'typing', peer: fp, typing: false })
-      this.ctx.events.emit({ type: 'message', peer: fp, message: messageJson(res.message) })
-    }
-    this.out.receipt(fp, 'delivered', [id])
+    await this.#batch(fp, item, r, [{ id: r.envelope.id, timestamp: r.envelope.timestamp, text }])
   }
 
   /**
-   * A BATCH (envelope.md §3.7): its texts stored as that many TEXTs would be, in order, in one
+   * A BATCH (envelope.md §3.7), or a TEXT as a BATCH of one: its texts stored in order, in one
    * batch with the ratchet step; one `message` event each, and one receipt for all of them.
    */
   async #batch (fp: string, item: Item, r: Opened, messages: ReadonlyArray<{ id: Uint8Array, timestamp: number, text: string }>): Promise<void> {
@@ -348,6 +334,7 @@ export class Inbound {
     let added = false
     for (const res of results) {
       if (res.duplicate) {
+        // the sender did not get our receipt: say it again (and that it was read, if it was)
         this.ctx.counters.duplicates++
         if (res.message.direction === 'in' && res.message.read) read.push(res.message.id)
         continue

@@ -57,8 +57,7 @@ export class Store {
   // ---- messages (§Messages) ----
   /** With `session`: the peer's ratchet record goes in the same batch (envelope.md §8.4). */
   async addMessage (m: NewMessage, session?: SessionWrite): Promise<AddResult> {
-    if (session === undefined) return await this.messages.add(m)
-    const [r] = await this.messages.addMany([m], tx => { this.sessions.prepare(tx, session) })
+    const [r] = await this.addMessages([m], session)
     return r as AddResult
   }
   /** addMessage for many, in one write; `session`, a ratchet step stored in that same batch (a BATCH's, envelope.md §8.4). */
