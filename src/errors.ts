@@ -83,6 +83,8 @@ export const errors = {
   // messaging (proto-spec/messaging.md): `send --wait` ran out of time; no such pending contact request
   WAIT_TIMEOUT: make('WAIT_TIMEOUT'),
   REQUEST_NOT_FOUND: make('REQUEST_NOT_FOUND'),
+  // the peer answered a prekey request with PREKEY_NONE (messaging.md §2): it gives us no bundle
+  NO_BUNDLE: make('NO_BUNDLE'),
   // terminal chat: `dmess chat` run without a TTY to draw on and read keys from
   NOT_A_TERMINAL: make('NOT_A_TERMINAL'),
   // DHT (proto-spec/dht.md §5): no live presence record for a fingerprint (`dmess dht lookup`)

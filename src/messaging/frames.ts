@@ -16,7 +16,12 @@ export const FrameType = {
   PREKEY_REQUEST: 0x10,
   /** body: the sender's current prekey bundle (pqxdh.md §3.3) */
   PREKEY_BUNDLE: 0x11,
-  // 0x12–0x1f reserved for the session start
+  /**
+   * body: one byte, why the sender gives no bundle to this asker (PrekeyNone): the answer to a
+   * PREKEY_REQUEST that would otherwise go unanswered, so the asker's outbox need not wait for it
+   */
+  PREKEY_NONE: 0x12,
+  // 0x13–0x1f reserved for the session start
   /** body: one file-transfer message (proto-spec/files.md §3), handled by src/files/ */
   FILE: 0x20
   // 0x21–0x2f reserved for file transfer
@@ -30,6 +35,7 @@ export type Frame =
   | { type: typeof FrameType.ENVELOPE, envelope: Uint8Array }
   | { type: typeof FrameType.PREKEY_REQUEST, wants: number }
   | { type: typeof FrameType.PREKEY_BUNDLE, bundle: Uint8Array }
+  | { type: typeof FrameType.PREKEY_NONE, reason: PrekeyNone }
   | { type: typeof FrameType.FILE, body: Uint8Array }
 
 export function encodeEnvelopeFrame (envelope: Uint8Array): Uint8Array {
@@ -51,6 +57,19 @@ export function encodePrekeyBundleFrame (bundle: Uint8Array): Uint8Array {
   out[0] = FrameType.PREKEY_BUNDLE
   out.set(bundle, FRAME_HEADER_BYTES)
   return out
+}
+
+/** Why a PREKEY_REQUEST gets no bundle (messaging.md §2). */
+export const PrekeyNone = {
+  /** bundles go to contacts only, and the asker is not one (yet) */
+  NOT_A_CONTACT: 1,
+  /** this node keeps no prekeys: it opens and sends envelope v1 only */
+  NO_PREKEYS: 2
+} as const
+export type PrekeyNone = typeof PrekeyNone[keyof typeof PrekeyNone]
+
+export function encodePrekeyNoneFrame (reason: PrekeyNone): Uint8Array {
+  return Uint8Array.of(FrameType.PREKEY_NONE, reason)
 }
 
 /** A FILE frame from an encoder that leaves `headroom` bytes free in front (files/codec.ts encodeFileMessage): no second copy of the body. */
@@ -75,6 +94,7 @@ export function decodeFrame (bytes: Uint8Array): Frame | null {
     case FrameType.ENVELOPE: return { type: FrameType.ENVELOPE, envelope: body }
     case FrameType.PREKEY_REQUEST: return body.length === 1 && (body[0] === BUNDLE_VERSION || body[0] === PREKEY_REQUEST_V2) ? { type: FrameType.PREKEY_REQUEST, wants: body[0] } : null
     case FrameType.PREKEY_BUNDLE: return body.length === BUNDLE_BYTES ? { type: FrameType.PREKEY_BUNDLE, bundle: body } : null
+    case FrameType.PREKEY_NONE: return body.length === 1 && (body[0] === PrekeyNone.NOT_A_CONTACT || body[0] === PrekeyNone.NO_PREKEYS) ? { type: FrameType.PREKEY_NONE, reason: body[0] } : null
     case FrameType.FILE: return { type: FrameType.FILE, body }
     default: return null
   }

@@ -7,7 +7,7 @@
 import { errors } from '../errors.js'
 import { openBundle, PREKEY_ROTATE_MS } from '../pqxdh/index.js'
 import { after } from '../io/scheduler.js'
-import { FrameType, encodePrekeyBundleFrame, encodePrekeyRequestFrame, type Frame } from './frames.js'
+import { FrameType, PrekeyNone, encodePrekeyBundleFrame, encodePrekeyNoneFrame, encodePrekeyRequestFrame, type Frame } from './frames.js'
 import type { MessagingContext } from './context.js'
 import type { PeerLink } from './link.js'
 import type { StoredBundle } from '../store/index.js'
@@ -19,13 +19,15 @@ export const BUNDLE_REFRESH_MS = PREKEY_ROTATE_MS
 /** A bundle that comes again with the same bytes this soon after the last is not opened and stored again (a link-up brings the push and the answer). */
 const SAME_BUNDLE_MS = 60_000
 
-type Waiter = (bundle: Uint8Array) => void
+interface Waiter { resolve: (bundle: Uint8Array) => void, reject: (err: Error) => void }
 
 export class PrekeyExchange {
   readonly #cache = new Map<string, { bundle: Uint8Array, receivedAt: number }>()
   readonly #waiters = new Map<string, Waiter[]>()
   /** links our bundle was pushed on at link-up (offer), once each; a request on one is answered still (the peer may ask again after losing its state, envelope.md §8.6) */
   readonly #offered = new WeakSet<PeerLink>()
+  /** links a PREKEY_NONE went on, once each: a stranger asking again and again gets one answer */
+  readonly #refused = new WeakSet<PeerLink>()
 
   constructor (
     private readonly ctx: MessagingContext,
@@ -60,11 +62,25 @@ export class PrekeyExchange {
   }
 
   /** A prekey frame from a link (after the inbound gate). Never throws. */
-  onFrame (link: PeerLink, frame: Extract<Frame, { type: typeof FrameType.PREKEY_REQUEST | typeof FrameType.PREKEY_BUNDLE }>): void {
+  onFrame (link: PeerLink, frame: Extract<Frame, { type: typeof FrameType.PREKEY_REQUEST | typeof FrameType.PREKEY_BUNDLE | typeof FrameType.PREKEY_NONE }>): void {
     if (frame.type === FrameType.PREKEY_REQUEST) {
-      // contacts only: a stranger writes v1, held with its request (messaging.md §3), until accepted
-      if (this.ours === undefined || !this.ctx.contacts.has(link.fingerprint)) return
-      link.send(encodePrekeyBundleFrame(this.ours())).catch(() => {}) // the link closed: the asker asks again
+      if (this.ours !== undefined && this.ctx.contacts.has(link.fingerprint)) {
+        link.send(encodePrekeyBundleFrame(this.ours())).catch(() => {}) // the link closed: the asker asks again
+        return
+      }
+      // contacts only: a stranger writes v1, held with its request (messaging.md §3), until
+      // accepted; told so at once, its outbox does not wait BUNDLE_GATE_MS for a bundle that never comes
+      if (this.#refused.has(link)) return
+      this.#refused.add(link)
+      link.send(encodePrekeyNoneFrame(this.ours === undefined ? PrekeyNone.NO_PREKEYS : PrekeyNone.NOT_A_CONTACT)).catch(() => {})
+      return
+    }
+    if (frame.type === FrameType.PREKEY_NONE) {
+      // only an asker waits: an answer nobody waits for changes nothing
+      const waiting = this.#waiters.get(link.fingerprint) ?? []
+      this.#waiters.delete(link.fingerprint)
+      const why = frame.reason === PrekeyNone.NO_PREKEYS ? 'keeps no prekeys' : 'gives bundles to its contacts only'
+      for (const w of waiting) w.reject(errors.NO_BUNDLE(`${link.fingerprint} ${why}`))
       return
     }
     // we ask contacts, and a contact the user removed that writes on a session deleted with it
@@ -100,7 +116,7 @@ export class PrekeyExchange {
   #answer (fp: string, bundle: Uint8Array): void {
     const waiting = this.#waiters.get(fp) ?? []
     this.#waiters.delete(fp)
-    for (const w of waiting) w(bundle)
+    for (const w of waiting) w.resolve(bundle)
   }
 
   /**
@@ -136,11 +152,14 @@ export class PrekeyExchange {
     })
   }
 
-  /** Asks the peer on `link` for its bundle; resolves with it (opened), or WAIT_TIMEOUT. */
+  /** Asks the peer on `link` for its bundle; resolves with it (opened), or rejects with NO_BUNDLE (it said it gives none) or WAIT_TIMEOUT. */
   async fetch (link: PeerLink, timeoutMs = PREKEY_FETCH_TIMEOUT_MS): Promise<Uint8Array> {
     const fp = link.fingerprint
     return await new Promise<Uint8Array>((resolve, reject) => {
-      const waiter: Waiter = bundle => { cancel(); resolve(bundle) }
+      const waiter: Waiter = {
+        resolve: bundle => { cancel(); resolve(bundle) },
+        reject: err => { cancel(); reject(err) }
+      }
       const cancel = after(this.ctx.scheduler, timeoutMs, () => {
         this.#waiters.set(fp, (this.#waiters.get(fp) ?? []).filter(w => w !== waiter))
         reject(errors.WAIT_TIMEOUT(`no prekey bundle from ${fp} within ${timeoutMs / 1000} s`))

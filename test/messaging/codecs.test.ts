@@ -2,7 +2,7 @@
 import t from 'tap'
 import { SimClock } from '../../src/sim/clock.js'
 import { simScheduler } from '../../src/sim/io.js'
-import { decodeFrame, encodeEnvelopeFrame, encodePrekeyBundleFrame, encodePrekeyRequestFrame, FrameType } from '../../src/messaging/frames.js'
+import { decodeFrame, encodeEnvelopeFrame, encodePrekeyBundleFrame, encodePrekeyNoneFrame, encodePrekeyRequestFrame, FrameType, PrekeyNone } from '../../src/messaging/frames.js'
 import { BUNDLE_BYTES } from '../../src/pqxdh/index.js'
 import { decodeOutboxPayload, encodeOutboxPayload } from '../../src/messaging/outbox-codec.js'
 import { ReceiptBatcher, TypingTracker } from '../../src/messaging/signals.js'
@@ -19,7 +19,7 @@ t.test('frames: one type byte and an envelope; junk is null, never thrown', asyn
   t.equal(decodeFrame(new Uint8Array([0x7f, 1, 2])), null, 'unknown type')
 })
 
-t.test('prekey frames (pqxdh.md §8): a one-byte request, a bundle of exactly its size; anything else is null', async t => {
+t.test('prekey frames (pqxdh.md §8): a one-byte request, a bundle of exactly its size, a one-byte refusal; anything else is null', async t => {
   t.same([...encodePrekeyRequestFrame()], [FrameType.PREKEY_REQUEST, 2], 'we ask as a node that opens envelope v2')
   t.same(decodeFrame(encodePrekeyRequestFrame()), { type: FrameType.PREKEY_REQUEST, wants: 2 })
   t.same(decodeFrame(Uint8Array.of(FrameType.PREKEY_REQUEST, 1)), { type: FrameType.PREKEY_REQUEST, wants: 1 }, "an older node's request")
@@ -31,6 +31,13 @@ t.test('prekey frames (pqxdh.md §8): a one-byte request, a bundle of exactly it
   t.same(decodeFrame(f), { type: FrameType.PREKEY_BUNDLE, bundle })
   t.equal(decodeFrame(f.subarray(0, f.length - 1)), null, 'a truncated bundle')
   t.equal(decodeFrame(new Uint8Array([...f, 0])), null, 'a bundle with a byte more')
+  // messaging.md §2: "no bundle for you", and why, in one byte
+  t.same([...encodePrekeyNoneFrame(PrekeyNone.NOT_A_CONTACT)], [0x12, 0x01], 'not a contact')
+  t.same([...encodePrekeyNoneFrame(PrekeyNone.NO_PREKEYS)], [0x12, 0x02], 'keeps no prekeys')
+  t.same(decodeFrame(Uint8Array.of(0x12, 0x01)), { type: FrameType.PREKEY_NONE, reason: PrekeyNone.NOT_A_CONTACT })
+  t.same(decodeFrame(Uint8Array.of(0x12, 0x02)), { type: FrameType.PREKEY_NONE, reason: PrekeyNone.NO_PREKEYS })
+  t.equal(decodeFrame(Uint8Array.of(0x12, 0x03)), null, 'a reason we do not know')
+  t.equal(decodeFrame(Uint8Array.of(0x12, 0x01, 0x00)), null, 'a longer answer')
 })
 
 t.test('outbox payloads round-trip; damaged ones decode to null', async t => {

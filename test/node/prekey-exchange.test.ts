@@ -1,9 +1,11 @@
 // PQXDH bundles over the session (proto-spec/pqxdh.md §8, messaging.md §2) between whole simulated
 // nodes that keep prekeys: Alice asks Bob's node with PREKEY_REQUEST, gets his current bundle as
 // PREKEY_BUNDLE, opened against the fingerprint the session proved, and a session start made
-// from it is answered by Bob's prekey service. A node that keeps no prekeys answers nothing. A
+// from it is answered by Bob's prekey service. A node that gives no bundle (it keeps no prekeys,
+// or the asker is not its contact) says so with PREKEY_NONE, once per link (messaging.md §2). A
 // contact gets the bundle unasked at link-up when there is no session yet (pqxdh.md §8.2); a
-// contact request does not wait for the peer's bundle, what follows it does (messaging.md §4.2).
+// contact request does not wait for the peer's bundle, what follows it does (messaging.md §4.2),
+// and only a peer that says nothing (an older version) makes it wait BUNDLE_GATE_MS.
 import t from 'tap'
 import { type TestNode } from '../../src/node/testnet.js'
 import { openBundle, initiate } from '../../src/pqxdh/index.js'
@@ -31,13 +33,27 @@ t.test("Alice fetches Bob's bundle over their session and starts PQXDH with it",
   t.ok(await bob.prekeys!.commitStart(r.value), 'and commits the start')
 })
 
-t.test('a node that keeps no prekeys answers no request: the fetch times out', async t => {
+t.test('a node that keeps no prekeys says so: the fetch ends at once with NO_BUNDLE', async t => {
   const net = await testnet(t, 3, 42)
   const [, alice, bob] = net.nodes as [TestNode, TestNode, TestNode]
   t.equal(bob.prekeys, null)
   await net.befriend(alice, bob)
   await net.until(() => alice.messaging.network.link(bob.fingerprint) !== undefined, 120_000, 'a link from Alice to Bob')
-  await t.rejects(net.drive(alice.messaging.prekeyExchange.fetch(alice.messaging.network.link(bob.fingerprint)!, 5_000)), { code: 'WAIT_TIMEOUT' })
+  const askedAt = net.sim!.now
+  await t.rejects(net.drive(alice.messaging.prekeyExchange.fetch(alice.messaging.network.link(bob.fingerprint)!, 5_000)), { code: 'NO_BUNDLE', message: /keeps no prekeys/ })
+  t.ok(net.sim!.now - askedAt < 1_000, `answered in ${Math.round(net.sim!.now - askedAt)} ms, not at the timeout`)
+})
+
+t.test('a stranger asking for a bundle is told once per link that it gets none', async t => {
+  const net = await testnet(t, 3, 45, { prekeys: true })
+  const [, alice, bob] = net.nodes as [TestNode, TestNode, TestNode]
+  await net.addContact(alice, bob)
+  await net.drive(alice.actions.send(bob.fingerprint, 'hello, Bob'))
+  await net.until(() => alice.messaging.network.link(bob.fingerprint) !== undefined, 120_000, 'a link from Alice to Bob')
+  const link = alice.messaging.network.link(bob.fingerprint)!
+  await t.rejects(net.drive(alice.messaging.prekeyExchange.fetch(link, 5_000)), { code: /NO_BUNDLE|WAIT_TIMEOUT/ }, 'the link-up question was answered already')
+  await t.rejects(net.drive(alice.messaging.prekeyExchange.fetch(link, 5_000)), { code: 'WAIT_TIMEOUT' }, 'asking again on the same link gets no second answer')
+  t.equal(alice.messaging.prekeyExchange.cached(bob.fingerprint), undefined, 'and never a bundle')
 })
 
 t.test("Bob pushes his bundle at link-up to a contact he has no session with, unasked; a stranger gets none", async t => {
@@ -58,11 +74,13 @@ t.test("Bob pushes his bundle at link-up to a contact he has no session with, un
   t.equal(alice.messaging.ctx.counters.malformed, 0, 'and opens under the fingerprint his session proved')
 })
 
-t.test('a contact request goes at link-up; only what follows it waits for the bundle (messaging.md §4.2)', async t => {
+t.test('a contact request goes at link-up; what follows it waits only for a peer that says nothing (messaging.md §4.2)', async t => {
   const net = await testnet(t, 3, 44, { prekeys: true })
-  // Bob keeps no prekeys: he ignores Alice's request for his bundle, and her outbox waits BUNDLE_GATE_MS for it
+  // Bob runs a version that ignores a request for his bundle (drops it as malformed, envelope.md
+  // §8.7): neither a bundle nor PREKEY_NONE comes, and Alice's outbox waits BUNDLE_GATE_MS for it
   await net.stop(2)
   const bob = await net.drive(net.restart(2, { prekeys: false }))
+  bob.messaging.prekeyExchange.onFrame = () => {}
   const alice = net.nodes[1]!
   const sim = net.sim!
   await net.addContact(alice, bob)
@@ -77,3 +95,22 @@ t.test('a contact request goes at link-up; only what follows it waits for the bu
   t.equal(bob.messaging.requests.get(alice.fingerprint)?.held.length, 1, 'Bob holds it with the request, once')
   t.equal(alice.messaging.ctx.counters.ratchetOut, 0, 'as envelope v1: Bob opens no v2')
 })
+
+for (const bobKeepsPrekeys of [true, false]) {
+  t.test(`a first message to someone who has not added us goes without the wait (Bob ${bobKeepsPrekeys ? 'keeps prekeys: not his contact' : 'keeps no prekeys'})`, async t => {
+    const net = await testnet(t, 3, bobKeepsPrekeys ? 46 : 47, { prekeys: true })
+    if (!bobKeepsPrekeys) await net.stop(2)
+    const bob = bobKeepsPrekeys ? net.nodes[2]! : await net.drive(net.restart(2, { prekeys: false }))
+    const alice = net.nodes[1]!
+    const sim = net.sim!
+    await net.addContact(alice, bob)
+    const { id } = await net.drive(alice.actions.send(bob.fingerprint, 'hello, Bob'))
+    await net.until(() => alice.messaging.network.link(bob.fingerprint) !== undefined, 120_000, 'a link from Alice to Bob')
+    const upAt = sim.now
+    await net.until(() => receipted(alice, id), 120_000, "Alice's message delivered (held with her request)")
+    t.ok(sim.now - upAt < BUNDLE_GATE_MS, `delivered ${Math.round(sim.now - upAt)} ms after the link: Bob said at once that no bundle comes`)
+    t.equal(bob.messaging.requests.get(alice.fingerprint)?.held.length, 1, 'Bob holds it with her request')
+    t.equal(alice.messaging.ctx.counters.ratchetOut, 0, 'as envelope v1: no session without his bundle')
+    t.equal(alice.messaging.ctx.counters.malformed, 0, 'and the answer is a frame Alice reads')
+  })
+}
