@@ -71,7 +71,7 @@ function oneOf<T extends string> (values: readonly T[]) {
 const isLogMaxBytes = (v: unknown): v is number => Number.isSafeInteger(v) && ((v as number) === 0 || (v as number) >= 1024)
 const isLogKeep = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 100
 
-/** config "notify": desktop notifications for messages while no chat is open (src/daemon/notify.ts) */
+/** config "notify": desktop notifications for messages and strangers' contact requests while no chat is open (src/daemon/notify.ts) */
 export const NOTIFY_MODES = ['off', 'sender', 'body'] as const
 export type NotifyMode = typeof NOTIFY_MODES[number]
 const notifyModes = oneOf(NOTIFY_MODES)
@@ -150,7 +150,7 @@ export const CONFIG_SCHEMA = {
   },
   notify: {
     default: 'off' as NotifyMode,
-    doc: 'desktop notifications (notify-send) for messages that arrive while no chat is open: off, sender (who wrote), body (who and the text, which then sits in the desktop\'s notification history); read when the daemon starts',
+    doc: 'desktop notifications (notify-send) for messages and strangers\' contact requests that arrive while no chat is open: off, sender (who wrote), body (who and the text, which then sits in the desktop\'s notification history); read when the daemon starts',
     parse: notifyModes.parse,
     check: notifyModes.check
   },

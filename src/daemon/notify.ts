@@ -1,10 +1,12 @@
-// Desktop notifications for messages that arrive while no chat is open (config "notify"). Each is
+// Desktop notifications for messages, and for contact requests from strangers, that arrive while
+// no chat is open (config "notify"). Each is
 // one `notify-send` (libnotify's client of the org.freedesktop.Notifications D-Bus service, the
 // Desktop Notifications Specification): a program every Linux desktop has, run without a shell.
 // Off by default; "sender" says who wrote, "body" also shows the text (it then sits in the
 // desktop's notification history, outside dmess's sealed store: the user must ask for it).
 // "No chat open" is "no IPC client subscribed to message events": the chat is the one that does
-// (src/chat/ipc-backend.ts), and it shows the message itself.
+// (src/chat/ipc-backend.ts), and it shows the message and the request itself. A request is
+// announced once, when it first comes (proto-spec/messaging.md §3), not for each message held with it.
 import { execFile } from 'node:child_process'
 import type { Logger } from 'pino'
 import type { Component } from '../runtime/component.js'
@@ -42,6 +44,19 @@ export function notifyArgs (mode: Exclude<NotifyMode, 'off'>, sender: string, te
   return ['--app-name=dmess', '--category=im.received', '--', summary, markupEscape(body)]
 }
 
+/**
+ * notify-send's arguments for a stranger's contact request. The name is one the stranger chose
+ * (messaging.md §3: anyone can call themselves anything), so it is shown quoted after the
+ * fingerprint the session proved, never as who wrote.
+ */
+export function requestNotifyArgs (mode: Exclude<NotifyMode, 'off'>, fingerprint: string, name: string | undefined, text: string | undefined): string[] {
+  const who = `${clean(fingerprint).slice(0, 12)}…` + (name === undefined || clean(name) === '' ? '' : ` ("${cut(clean(name))}")`)
+  const summary = mode === 'body' ? `dmess: contact request from ${who}` : 'dmess'
+  // the request comes before the messages held with it (messaging.md §4.2): text is a greeting, if any
+  const body = mode === 'body' ? (text === undefined || clean(text) === '' ? 'wants to add you as a contact' : cut(clean(text))) : `Contact request from ${who}`
+  return ['--app-name=dmess', '--category=im.received', '--', summary, markupEscape(body)]
+}
+
 export class Notifier implements Component {
   readonly name = 'notify'
   readonly counters = { shown: 0, dropped: 0, failed: 0 }
@@ -64,7 +79,14 @@ export class Notifier implements Component {
 
   private onEvent (ev: DaemonEvent): void {
     const mode = this.opts.mode
-    if (mode === 'off' || this.missing || ev.type !== 'message') return
+    if (mode === 'off' || this.missing) return
+    if (ev.type === 'request') {
+      const r = ev.request as { fingerprint?: unknown, name?: unknown, text?: unknown } | undefined
+      if (ev.action !== 'received' || typeof r?.fingerprint !== 'string' || this.opts.watched()) return
+      this.enqueue(requestNotifyArgs(mode, r.fingerprint, typeof r.name === 'string' ? r.name : undefined, typeof r.text === 'string' ? r.text : undefined))
+      return
+    }
+    if (ev.type !== 'message') return
     const m = ev.message as { direction?: string, text?: string } | undefined
     if (m?.direction !== 'in' || typeof ev.peer !== 'string') return
     if (this.opts.watched()) return // decided now, as the message lands: the chat shows it

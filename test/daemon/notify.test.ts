@@ -1,10 +1,11 @@
-// The notifier's decisions without a desktop (src/daemon/notify.ts): which events it announces,
+// The notifier's decisions without a desktop (src/daemon/notify.ts): which events it announces
+// (incoming messages, a stranger's new contact request),
 // what it shows in each mode, and that a flood queues a bounded number. notify-send itself is
 // replaced by a recorder here; test/e2e/notify.test.ts runs a fake one from a daemon's PATH.
 import t from 'tap'
 import pino from 'pino'
 import { EventBus } from '../../src/runtime/events.js'
-import { Notifier, notifyArgs, NOTIFY_BODY_CHARS, NOTIFY_QUEUE } from '../../src/daemon/notify.js'
+import { Notifier, notifyArgs, requestNotifyArgs, NOTIFY_BODY_CHARS, NOTIFY_QUEUE } from '../../src/daemon/notify.js'
 import type { NotifyMode } from '../../src/config/schema.js'
 
 const FP = 'abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnop'
@@ -51,6 +52,44 @@ t.test('only incoming messages, only while nothing watches, unknown senders by f
   events.emit(message('x', 'in', 'q'.repeat(48)))
   await settle()
   t.same(calls.map(c => c.at(-1)), [`New message from ${'q'.repeat(12)}…`])
+})
+
+function request (action: string, fingerprint: string, name?: string, text?: string): { type: 'request', action: string, request: Record<string, unknown> } {
+  return { type: 'request', action, request: { fingerprint, timestamp: 1, held: 1, ...(name === undefined ? {} : { name }), ...(text === undefined ? {} : { text }) } }
+}
+
+t.test("a stranger's request: announced once, when it comes, by fingerprint with the name it gave quoted", async t => {
+  const Q = 'q'.repeat(48)
+  for (const [mode, want] of [
+    ['sender', [['--app-name=dmess', '--category=im.received', '--', 'dmess', `Contact request from ${'q'.repeat(12)}… ("mallory &lt;3")`]]],
+    ['body', [['--app-name=dmess', '--category=im.received', '--', `dmess: contact request from ${'q'.repeat(12)}… ("mallory <3")`, 'hello, it is me']]],
+    ['off', []]
+  ] as const) {
+    const { events, calls, notifier } = await setup(mode)
+    events.emit(request('received', Q, 'mallory <3', 'hello, it is me'))
+    events.emit(request('updated', Q, 'mallory <3', 'hello, it is me'))
+    events.emit(request('accepted', Q, 'mallory <3', 'hello, it is me'))
+    await settle()
+    t.same(calls, want, `${mode}: one notification, for the new request only (markup escaped in the body, which servers may read as markup)`)
+    await notifier.stop()
+  }
+  let watched = true
+  const { events, calls } = await setup('sender', { watched: () => watched })
+  events.emit(request('received', Q))
+  await settle()
+  t.same(calls, [], 'nothing while the chat shows it')
+  watched = false
+  events.emit(request('received', Q))
+  await settle()
+  t.same(calls.map(c => c.at(-1)), [`Contact request from ${'q'.repeat(12)}…`], 'no name given: the fingerprint alone')
+  t.equal(requestNotifyArgs('body', Q, undefined, undefined).at(-1), 'wants to add you as a contact', 'body mode, no text yet: what the request is')
+})
+
+t.test('a request\'s name and greeting are cleaned and cut like a message', async t => {
+  const args = requestNotifyArgs('body', 'abcdefghijklmnop', '\u202ebob\u001b' + 'n'.repeat(500), 'x'.repeat(500))
+  t.ok(args[3]!.startsWith('dmess: contact request from abcdefghijkl… ("bob n'), 'controls become spaces')
+  t.ok(args[3]!.endsWith('…")'), 'a long name is cut')
+  t.equal([...args[4]!].length, NOTIFY_BODY_CHARS)
 })
 
 t.test('text is cleaned and cut; a leading dash stays an argument', async t => {

@@ -2,7 +2,7 @@
 // `notify-send` first on the daemon's PATH records its arguments, one line each. A message that
 // arrives while no chat is open is announced (with "body": who and the text, escaped); one that
 // arrives while a client is subscribed to messages (as the chat is) is not; with "sender" only
-// who wrote is shown, never the text.
+// who wrote is shown, never the text. A stranger's first message is announced as a contact request.
 import t from 'tap'
 import { chmod, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -25,7 +25,7 @@ async function fakeNotifySend (t: Parameters<typeof tempHome>[0]): Promise<{ bin
 
 t.test('a message while no chat is open is announced; while one is open it is not', async t => {
   const fake = await fakeNotifySend(t)
-  const [alice, bob] = await makeNodes(t, ['alice', 'bob']) as [Node, Node]
+  const [alice, bob, carol] = await makeNodes(t, ['alice', 'bob', 'carol']) as [Node, Node, Node]
   await cli(alice, ['contacts', 'add', bob.invite, '--name', 'bob'])
   await cli(bob, ['contacts', 'add', alice.invite, '--name', 'alice'])
   await cli(alice, ['config', 'set', 'notify', 'body'])
@@ -56,4 +56,14 @@ t.test('a message while no chat is open is announced; while one is open it is no
   await cliJson(bob, ['send', 'alice', 'after the chat closed'])
   await waitFor(async () => (await fake.calls()).length >= 2, 60_000, () => 'the third notification')
   t.same((await fake.calls()).map(c => c.at(-1)), ['&lt;b&gt;hi&lt;/b&gt; &amp; bye', 'after the chat closed'], 'nothing for the message the chat showed')
+
+  // Carol, whom Alice has not added, writes: a contact request, announced by fingerprint
+  await cli(carol, ['contacts', 'add', alice.invite, '--name', 'alice'])
+  await startDaemon(t, carol, [alice])
+  await cliJson(carol, ['send', 'alice', 'hello from a stranger'])
+  await waitFor(async () => (await fake.calls()).length >= 3, 60_000, () => 'the request notification')
+  const [summary, body] = (await fake.calls())[2]!.slice(-2)
+  t.equal(summary, `dmess: contact request from ${carol.fingerprint.slice(0, 12)}… ("carol")`, 'by fingerprint, the name she gave quoted')
+  // the request goes ahead of the message held with it (messaging.md §4.2): announced as it comes, before the text
+  t.ok(body === 'wants to add you as a contact' || body === 'hello from a stranger', `the greeting, if the request came with one: ${body ?? ''}`)
 })
