@@ -18,19 +18,37 @@
 // once are counted. The clock is the wall clock the logs stamp (ms resolution). And each daemon's
 // CPU time over the run (`cpuMs`: all its threads, from /proc/<pid>/task/*/schedstat, ns): what a
 // loaded machine takes away, which wall-clock phases cannot separate from the protocol's waits.
+// PROFILE=<dir>: both daemons run under --cpu-prof (profiles written to <dir> when they stop),
+// and after each pair one `lab_connect_profile` line per run and daemon: its samples over the
+// connect (the cpuMs window), summed by function and by source file (scripts/bench/cpu-profile.ts).
 // Root only (network namespaces); elsewhere each pair prints null with the reason. Needs `npm run build`.
 //   npx tsx scripts/bench/lab-connect.ts [pair ...]   (or: npm run bench -- lab-connect)
-import { readdirSync, readFileSync } from 'node:fs'
-import { pathToFileURL } from 'node:url'
-import { labUnavailableReason, withLab } from '../lab/netns.js'
-import { iptablesUnavailableReason } from '../lab/loss.js'
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { withLab } from '../lab/netns.js'
 import { PayloadType } from '../../src/wire/constants.js'
 import { waitUntil, withPair, type Pair, type PairName } from '../lab/daemons.js'
+import { monoUs, summarize } from './cpu-profile.js'
+import { labBenchMain, runLabBench, type LabBench } from './lab-bench.js'
 
 const RUNS = Number(process.env.RUNS ?? 5)
 const LIMIT_MS = Number(process.env.LIMIT_MS ?? 30_000)
 /** RENDEZVOUS=1: the daemons join one bootstrap node, and neither side learns its NAT kind (traversal.md §2) */
 const TWO_RENDEZVOUS = process.env.RENDEZVOUS !== '1'
+/**
+ * ms each Alice's daemon runs before Bob adds her and she him (scripts/lab/daemons.ts settleMs).
+ * Default 1500: the connect of a daemon that has been up a moment, its start-up work (the DHT, the
+ * rendezvous, the warm-up of src/daemon/warm-up.ts) done; SETTLE_MS=0: right after start (how
+ * docs/performance.md §12–§16 measured).
+ */
+const SETTLE_MS = Number(process.env.SETTLE_MS ?? 1500)
+/** LOGS=<dir>: each run's part of both daemons' debug logs, written to <dir>/<pair>-<run>-{alice,bob}.log */
+const LOGS_DIR = process.env.LOGS === undefined || process.env.LOGS === '' ? undefined : process.env.LOGS
+const PROFILE_DIR = process.env.PROFILE === undefined || process.env.PROFILE === '' ? undefined : process.env.PROFILE
+/** sampling interval under PROFILE, µs */
+const PROFILE_INTERVAL_US = Number(process.env.PROFILE_INTERVAL_US ?? 250)
+/** functions whose inclusive time the profile lines give besides self time */
+const PROFILE_INCLUSIVE = (process.env.PROFILE_INCLUSIVE ?? '').split(',').filter(s => s !== '')
 export const BENCH_PAIRS: readonly PairName[] = ['none-none', 'cone-cone', 'cone-symmetric', 'symmetric-symmetric', 'same-nat', 'double-nat']
 
 function emit (pair: PairName, times: number[], reason: string | null): void {
@@ -118,48 +136,69 @@ function daemonPids (p: Pair): { alice?: number, bob?: number } {
   return { alice: of(p.alice.home), bob: of(p.bob.home) }
 }
 
+interface ProfiledRun { run: number, pids: { alice?: number, bob?: number }, fromUs: number, toUs: number }
+
+/** After the daemons stopped (their profiles written): each run's window of each daemon's profile. */
+function printProfiles (pair: PairName, dir: string, runs: ProfiledRun[]): void {
+  const files = readdirSync(dir).filter(f => f.endsWith('.cpuprofile'))
+  for (const r of runs) {
+    for (const who of ['alice', 'bob'] as const) {
+      const pid = r.pids[who]
+      const file = files.find(f => f.split('.')[3] === String(pid))
+      if (file === undefined) continue
+      const s = summarize(join(dir, file), r.fromUs, r.toUs, 25, PROFILE_INCLUSIVE)
+      console.log(JSON.stringify({ metric: 'lab_connect_profile', value: s.busyMs, unit: 'ms', params: { pair, run: r.run, daemon: who, ...s } }))
+    }
+  }
+}
+
 async function measure (pair: PairName): Promise<void> {
   const times: number[] = []
   let reason: string | null = null
+  const profDir = PROFILE_DIR === undefined ? undefined : join(PROFILE_DIR, `${pair}-${Date.now()}`)
+  if (profDir !== undefined) mkdirSync(profDir, { recursive: true })
+  if (LOGS_DIR !== undefined) mkdirSync(LOGS_DIR, { recursive: true })
+  const profiled: ProfiledRun[] = []
   await withLab(async lab => {
     await withPair(lab, pair, async p => {
       for (let i = 0; i < RUNS; i++) {
         if (i > 0) await p.freshAlice()
+        const warmedUp = { A: p.aliceLog().includes('"warm-up done"'), B: p.bobLog().includes('"warm-up done"') }
         const marks = { alice: p.aliceLog().length, bob: p.bobLog().length }
         const pids = daemonPids(p)
         const cpu0 = { alice: cpuMs(pids.alice), bob: cpuMs(pids.bob) }
+        const fromUs = monoUs()
         const ms = await p.connect(`hello ${i}`, LIMIT_MS)
         const cpu = { A: Math.round(cpuMs(pids.alice) - cpu0.alice), B: Math.round(cpuMs(pids.bob) - cpu0.bob) }
+        profiled.push({ run: i, pids, fromUs, toUs: monoUs() })
         // Alice's last step may still be in the pipe from her process: wait for it (bounded)
         await waitUntil(() => p.aliceLog().includes('outbox entry sent', marks.alice), 2000, () => '').catch(() => {})
-        console.log(JSON.stringify({ metric: 'lab_connect_timeline', value: ms, unit: 'ms', params: { pair, run: i, cpuMs: cpu, ...timeline(p, marks, ms ?? NaN) } }))
+        console.log(JSON.stringify({ metric: 'lab_connect_timeline', value: ms, unit: 'ms', params: { pair, run: i, cpuMs: cpu, settleMs: SETTLE_MS, warmedUp, ...timeline(p, marks, ms ?? NaN) } }))
+        if (LOGS_DIR !== undefined) {
+          writeFileSync(join(LOGS_DIR, `${pair}-${i}-alice.log`), p.aliceLog().slice(marks.alice))
+          writeFileSync(join(LOGS_DIR, `${pair}-${i}-bob.log`), p.bobLog().slice(marks.bob))
+        }
         if (ms === null) {
           reason = `no message within ${LIMIT_MS} ms (Bob's record: NAT kind ${p.record.natKind}, ${p.record.rendezvous.length} rendezvous)`
           return
         }
         times.push(ms)
       }
-    }, () => {}, { logLevel: 'debug', twoRendezvous: TWO_RENDEZVOUS })
+    }, () => {}, {
+      logLevel: 'debug',
+      twoRendezvous: TWO_RENDEZVOUS,
+      settleMs: SETTLE_MS,
+      ...(profDir === undefined ? {} : { daemonNodeArgs: ['--cpu-prof', '--cpu-prof-interval', String(PROFILE_INTERVAL_US), '--cpu-prof-dir', profDir] })
+    })
   }).catch((err: Error) => { reason = `the run failed: ${err.message.split('\n')[0] ?? ''}` })
+  if (profDir !== undefined) printProfiles(pair, profDir, profiled)
   emit(pair, times, reason)
 }
 
+const bench: LabBench<PairName> = { name: 'lab-connect', noun: 'pair', items: BENCH_PAIRS, skip: (pair, reason) => { emit(pair, [], reason) }, measure }
+
 export async function run (pairs: readonly PairName[] = BENCH_PAIRS): Promise<void> {
-  const missing = labUnavailableReason() ?? iptablesUnavailableReason()
-  if (missing !== null) {
-    process.stderr.write(`# lab-connect skipped: ${missing}\n`)
-    for (const pair of pairs) emit(pair, [], `skipped: ${missing}`)
-    return
-  }
-  for (const pair of pairs) await measure(pair)
+  await runLabBench(bench, pairs)
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const asked = process.argv.slice(2) as PairName[]
-  const unknown = asked.filter(a => !BENCH_PAIRS.includes(a))
-  if (unknown.length > 0) {
-    process.stderr.write(`unknown pair ${unknown.join(', ')}; pairs: ${BENCH_PAIRS.join(', ')}\n`)
-    process.exit(2)
-  }
-  await run(asked.length > 0 ? asked : BENCH_PAIRS)
-}
+await labBenchMain(bench, import.meta.url)

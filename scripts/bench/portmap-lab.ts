@@ -8,11 +8,10 @@
 // Root only (network namespaces); elsewhere each line has value null with the reason.
 //   npx tsx scripts/bench/portmap-lab.ts [natpmp|upnp ...]   (or: npm run bench -- portmap-lab)
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
-import { labUnavailableReason, withLab } from '../lab/netns.js'
-import { iptablesUnavailableReason } from '../lab/loss.js'
+import { withLab } from '../lab/netns.js'
 import { createUpnpSite, miniupnpdUnavailableReason, startMiniupnpd } from '../lab/miniupnpd.js'
 import { repoRoot, spawnJson, type JsonLine } from './peers/reliable-child.js'
+import { labBenchMain, runLabBench, type LabBench } from './lab-bench.js'
 
 const RUNS = Number(process.env.RUNS ?? 5)
 const LIMIT_MS = 30_000
@@ -59,22 +58,10 @@ async function measure (router: Router): Promise<void> {
   emit(router, runs, reason)
 }
 
+const bench: LabBench<Router> = { name: 'portmap-lab', noun: 'router', items: ROUTERS, unavailable: miniupnpdUnavailableReason, skip: (r, reason) => { emit(r, [], reason) }, measure }
+
 export async function run (routers: readonly Router[] = ROUTERS): Promise<void> {
-  const missing = labUnavailableReason() ?? iptablesUnavailableReason() ?? miniupnpdUnavailableReason()
-  if (missing !== null) {
-    process.stderr.write(`# portmap-lab skipped: ${missing}\n`)
-    for (const r of routers) emit(r, [], `skipped: ${missing}`)
-    return
-  }
-  for (const r of routers) await measure(r)
+  await runLabBench(bench, routers)
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const asked = process.argv.slice(2) as Router[]
-  const unknown = asked.filter(a => !ROUTERS.includes(a))
-  if (unknown.length > 0) {
-    process.stderr.write(`unknown router ${unknown.join(', ')}; routers: ${ROUTERS.join(', ')}\n`)
-    process.exit(2)
-  }
-  await run(asked.length > 0 ? asked : ROUTERS)
-}
+await labBenchMain(bench, import.meta.url)

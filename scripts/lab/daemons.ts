@@ -54,9 +54,9 @@ export function cleanEnv (): Record<string, string> {
   return env
 }
 
-/** `dmess <args>` in namespace `ns`. */
-export function spawnIn (ns: string, args: string[], env: Record<string, string>): Proc {
-  const child = nsSpawn(ns, process.execPath, [BIN, ...args], { env })
+/** `dmess <args>` in namespace `ns` (`nodeArgs`: node's own flags, before the script). */
+export function spawnIn (ns: string, args: string[], env: Record<string, string>, nodeArgs: string[] = []): Proc {
+  const child = nsSpawn(ns, process.execPath, [...nodeArgs, BIN, ...args], { env })
   let log = ''
   child.stdout?.on('data', d => { log += String(d) })
   child.stderr?.on('data', d => { log += String(d) })
@@ -81,9 +81,9 @@ export async function startBootstrap (ns: string, host: string, procs: Proc[], e
   return await Promise.race([listening, p.exited])
 }
 
-/** `dmess daemon` in the foreground in `ns` on 0.0.0.0, joined through `bootstrap`, plus `extra` flags. */
-export async function startDaemon (ns: string, h: Home, bootstrap: string, procs: Proc[], extra: string[] = []): Promise<Proc> {
-  const p = spawnIn(ns, ['daemon', '--home', h.home, '--host', '0.0.0.0', '--port', '0', '--bootstrap', bootstrap, ...extra], { ...cleanEnv(), DMESS_PASSPHRASE: LAB_PASSPHRASE })
+/** `dmess daemon` in the foreground in `ns` on 0.0.0.0, joined through `bootstrap`, plus `extra` flags (and node's `nodeArgs`). */
+export async function startDaemon (ns: string, h: Home, bootstrap: string, procs: Proc[], extra: string[] = [], nodeArgs: string[] = []): Promise<Proc> {
+  const p = spawnIn(ns, ['daemon', '--home', h.home, '--host', '0.0.0.0', '--port', '0', '--bootstrap', bootstrap, ...extra], { ...cleanEnv(), DMESS_PASSPHRASE: LAB_PASSPHRASE }, nodeArgs)
   procs.push(p)
   await Promise.race([waitUntil(() => p.log().includes('dmess daemon running'), START_MS, () => `${h.name}'s daemon did not start: ${p.log()}`), p.exited])
   return p
@@ -202,6 +202,14 @@ export interface PairOptions {
    * known before a connect (birthday punching §6.3, relay first §7.1). Default: one.
    */
   twoRendezvous?: boolean
+  /** node's own flags for both daemons (not the bootstrap nodes), e.g. --cpu-prof */
+  daemonNodeArgs?: string[]
+  /**
+   * ms each Alice's daemon runs (up, her NAT kind known) before Bob adds her: its start-up work
+   * (the DHT, the rendezvous, the warm-up of src/daemon/warm-up.ts) done before anything connects.
+   * Default 0.
+   */
+  settleMs?: number
 }
 
 /** The second public address in the lab's internet namespace (PairOptions.twoRendezvous). */
@@ -211,7 +219,8 @@ export const SECOND_PUBLIC = '198.18.0.2'
 const KNOWN_NAT = new Set(['endpoint-independent', 'address-dependent'])
 
 export async function withPair<T> (lab: Lab, pair: PairName, fn: (p: Pair) => Promise<T>, step: (what: string) => void = () => {}, opts: PairOptions = {}): Promise<T> {
-  const { logLevel, twoRendezvous = false } = opts
+  const { logLevel, twoRendezvous = false, daemonNodeArgs = [], settleMs = 0 } = opts
+  const settle = async (): Promise<void> => { if (settleMs > 0) await new Promise(resolve => setTimeout(resolve, settleMs)) }
   const topo = await buildTopology(lab, pair)
   if (twoRendezvous) await addAddress(topo.net.inetNs, 'lo', `${SECOND_PUBLIC}/32`)
   step('lab built')
@@ -224,7 +233,7 @@ export async function withPair<T> (lab: Lab, pair: PairName, fn: (p: Pair) => Pr
     const bootstrap = `${topo.net.publicAddress}:${port}`
     // the daemons join both, so the two bootstrap nodes need not know each other
     const flags = ['--no-mdns', ...(twoRendezvous ? ['--bootstrap', `${SECOND_PUBLIC}:${await startBootstrap(topo.net.inetNs, SECOND_PUBLIC, procs)}`] : [])]
-    await Promise.all([startDaemon(topo.alice.ns, alice, bootstrap, procs, flags), startDaemon(topo.bob.ns, bob, bootstrap, procs, flags)])
+    await Promise.all([startDaemon(topo.alice.ns, alice, bootstrap, procs, flags, daemonNodeArgs), startDaemon(topo.bob.ns, bob, bootstrap, procs, flags, daemonNodeArgs)])
     step('bootstrap node and daemons running')
     const connect = async (h: Home): Promise<IpcClient> => { const c = await IpcClient.connect(daemonPaths(homePaths(h.home)).socket); clients.push(c); return c }
     const [aliceIpc, bobIpc] = [await connect(alice), await connect(bob)]
@@ -246,6 +255,7 @@ export async function withPair<T> (lab: Lab, pair: PairName, fn: (p: Pair) => Pr
       }, 60_000, () => `Alice's NAT kind from her two rendezvous (${kind})`)
     }
     await aliceKnowsHerNat(aliceIpc)
+    await settle()
     await bobIpc.call('contacts.add', { who: alice.fingerprint, name: 'alice' })
     const p: Pair = {
       topo, alice, bob, bootstrap, procs, aliceIpc, bobIpc, record: record!,
@@ -258,10 +268,11 @@ export async function withPair<T> (lab: Lab, pair: PairName, fn: (p: Pair) => Pr
         await stop(procs.find(x => x.child.spawnargs.includes(p.alice.home))!.child)
         const next = await makeHome('alice', logLevel)
         homesMade.push(next)
-        await startDaemon(topo.alice.ns, next, bootstrap, procs, flags)
+        await startDaemon(topo.alice.ns, next, bootstrap, procs, flags, daemonNodeArgs)
         p.alice = next
         p.aliceIpc = await connect(next)
         await aliceKnowsHerNat(p.aliceIpc)
+        await settle()
         await bobIpc.call('contacts.add', { who: next.fingerprint, name: `alice-${homesMade.length}` })
       }
     }

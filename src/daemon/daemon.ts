@@ -29,6 +29,7 @@ import { PidFile, readPidFile } from './lock.js'
 import { daemonPaths, type DaemonPaths } from './paths.js'
 import type { DaemonStatus } from './rpc-methods.js'
 import { startMemoryLog } from './memory-log.js'
+import { warmUp } from './warm-up.js'
 
 export interface HostPort { host: string, port: number }
 /** A --peer: an address, and the fingerprint of whoever is there if known (a node answers only a dial that names it, proto-spec/wire.md §4.1.1). */
@@ -62,6 +63,11 @@ export interface DaemonOptions {
    * by itself `lockAfterMs` after it started. host, port, mdns, peers and bootstrap are ignored.
    */
   agent?: { lockAfterMs: number }
+  /**
+   * Run a first connect's crypto once on throwaway keys after start (warm-up.ts), so the first
+   * real one does not pay for V8's first runs of it; default on (never for the agent, which connects nothing).
+   */
+  warmUp?: boolean
 }
 
 /** What the daemon's settings say about files: plain data, so the detached child resolves the same. */
@@ -221,7 +227,16 @@ export class Daemon {
     const st = this.status()
     if (st.mode === 'agent') this.opts.log.info({ fingerprint: st.fingerprint, socket: this.files.socket, locksAt: st.locksAt }, 'unlock agent running (offline)')
     else this.opts.log.info({ fingerprint: st.fingerprint, host: st.host, port: st.port, socket: this.files.socket, aead: st.aead, aeadFallbackReason: st.aeadFallbackReason }, 'daemon running')
+    if (st.mode === 'daemon' && this.opts.warmUp !== false) this.#warmUp()
     return st
+  }
+
+  /** After start, off the start's path: steps on later turns of the event loop (warm-up.ts); a failure is logged, nothing else. */
+  #warmUp (): void {
+    warmUp(() => this.state !== 'running').then(
+      r => this.opts.log.debug(r, 'warm-up done'),
+      err => this.opts.log.warn({ err: (err as Error).message }, 'warm-up failed')
+    )
   }
 
   status (): DaemonStatus {

@@ -223,8 +223,11 @@ export class ConnectionManager {
   lookupDone (fingerprint: string, found: FoundPresence | null, now: number): void {
     const p = this.#peers.get(fingerprint)
     if (p?.seek?.inFlight !== true) return // cancelled meanwhile
-    const usable = found !== null && found.expiresAt > now && found.addresses.length > 0 ? found : null
-    const news = p.seek.finished(usable === null ? null : usable.seq, now, this.#lookupPolicy, this.#random())
+    const current = found !== null && found.expiresAt > now ? found : null
+    // a record that says to punch (no address to dial, traversal.md §5) is used too: by the punch
+    const used = current !== null && (current.addresses.length > 0 || current.punch !== undefined)
+    const news = p.seek.finished(used ? current.seq : null, now, this.#lookupPolicy, this.#random())
+    const usable = current !== null && current.addresses.length > 0 ? current : null
     if (usable === null) return
     p.remoteStatic = usable.dhPublic
     if (!p.pinned && !p.discovered) p.source = 'dht'

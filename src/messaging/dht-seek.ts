@@ -11,6 +11,8 @@ export class PeerSeek {
   #nextAt: number
   /** seq of the newest record we acted on (a lookup that finds nothing newer is no progress) */
   #seq = -1
+  /** no lookup before this, however asked: the newest record came this recently (§5.2) */
+  #heldUntil = -Infinity
 
   constructor (now: number) { this.#nextAt = now }
 
@@ -19,10 +21,13 @@ export class PeerSeek {
 
   due (now: number): boolean { return !this.inFlight && this.#nextAt <= now }
 
-  /** Demand came back (or a session proved the peer reachable): the next lookup may go at once. */
+  /**
+   * Demand came back (or a session proved the peer reachable): the next lookup may go at once,
+   * unless a newer record came less than initialMs ago (a lookup now would find that record again).
+   */
   renew (now: number): void {
     this.#failures = 0
-    this.#nextAt = Math.min(this.#nextAt, now)
+    this.#nextAt = Math.min(this.#nextAt, Math.max(now, this.#heldUntil))
   }
 
   /** A lookup finished: `seq` of the record found, or null. True when the record is news. */
@@ -33,6 +38,7 @@ export class PeerSeek {
       this.#failures = 0
       // even after news, not again before initialMs: dials that fail fast must not spin lookups
       this.#nextAt = now + policy.initialMs
+      this.#heldUntil = this.#nextAt
       return true
     }
     this.#nextAt = now + backoffDelay(this.#failures++, policy, random)

@@ -146,6 +146,23 @@ t.test('a record with nothing usable or already expired counts as not found', as
   t.equal(c.nextDeadline, 15_100, 'no addresses: backoff grows')
 })
 
+t.test('a record that says to punch is used (by the punch): no second lookup within 5 s, though a message is sent meanwhile', async t => {
+  const c = mk()
+  c.demand('bob', true, 0)
+  t.same(lookups(c.tick(0)), ['bob'])
+  const punch = { rendezvous: [{ address: '198.18.0.1:4000', tag: new Uint8Array(16) }], candidates: [{ kind: 'reflexive' as const, ...B }], natKind: 'endpoint-independent' as const }
+  c.lookupDone('bob', { ...found(1, 1e9), punch }, 100)
+  t.same(dials(c.tick(100)), [], 'nothing to dial: the punch reaches it')
+  c.renew('bob', 120)
+  t.equal(c.nextDeadline, 5100, 'the message sent meanwhile does not bring the next lookup forward: it would find the same record')
+  t.same(lookups(c.tick(120)), [], 'no lookup now')
+  t.same(lookups(c.tick(5100)), ['bob'], 'the punch did not bring the peer: asked again after 5 s')
+  c.lookupDone('bob', { ...found(1, 1e9), punch }, 5100)
+  t.equal(c.nextDeadline, 10_100, 'the same record again is no progress: backoff')
+  c.renew('bob', 6000)
+  t.equal(c.nextDeadline, 6000, 'and a message sent then may look again at once')
+})
+
 // ---- the runner ----
 
 /** A reader on 10.0.0.0/8 and fd00::/8: the private addresses below are on its networks. */
