@@ -24,6 +24,7 @@ import { heldLeast, type RequestBook, type RequestOutcome, type HeldMessage } fr
 import { messageJson, requestJson } from './json.js'
 import type { TypingTracker } from './signals.js'
 import type { StatusWaiters } from './waiters.js'
+import { stamp, traceNow, traceOn } from '../runtime/latency-trace.js'
 
 /** A contact's link is paused (flow control reaches the sender) above this many queued envelopes, resumed below the second. */
 const PAUSE_AT = MAX_QUEUED_PER_PEER / 2
@@ -33,7 +34,7 @@ const RESUME_AT = MAX_QUEUED_PER_PEER / 8
 const sourceNetwork = (link: PeerLink): string => networkKeyOf(link.address.host) ?? link.address.host
 
 /** `claim`: what a stranger's envelope holds at least, reserved against the request budgets while it waits. */
-interface Item { link: PeerLink, envelope: Uint8Array, at: number, claim: number }
+interface Item { link: PeerLink, envelope: Uint8Array, at: number, claim: number, t?: number }
 /** An opened envelope; from v2 also the ratchet step to store with it and a session start to remember (envelope.md §8.5). */
 type Opened = Extract<OpenResult, { ok: true }> & { session?: SessionWrite, started?: Response | null }
 
@@ -106,7 +107,7 @@ export class Inbound {
     }
     // copy: the channel may reuse the buffer it delivered
     const claim = isContact || blocked ? 0 : heldLeast(frame.envelope.length)
-    if (!this.queue.push(fp, { link, envelope: frame.envelope.slice(), at: this.ctx.now(), claim })) { c.queueFull++; return }
+    if (!this.queue.push(fp, { link, envelope: frame.envelope.slice(), at: this.ctx.now(), claim, ...(traceOn ? { t: traceNow() } : {}) })) { c.queueFull++; return }
     this.#claim(fp, claim)
     if (isContact && this.queue.sizeOf(fp) >= PAUSE_AT && !this.#paused.has(fp)) {
       link.pause()
@@ -184,6 +185,7 @@ export class Inbound {
     const r = this.#open(item)
     if (r !== null && this.gate.isBlocked(fp)) return this.#discard(fp, r)
     if (r === null) return null
+    if (traceOn) this.#stampOpened(item, r)
     if (this.ctx.log.isLevelEnabled('debug')) this.ctx.log.debug({ peer: fp, type: r.type, queuedMs: this.ctx.now() - item.at }, 'envelope opened')
     const handled = this.#handle(fp, item, r)
     // the prekey ring remembers a session start (pqxdh.md §6) once the session is stored: until then the stored session answers a replay of it
@@ -191,6 +193,13 @@ export class Inbound {
     return (started === null ? handled : handled.then(async () => { await this.hooks.sessions.commitStart(started) })).catch(err => {
       this.ctx.log.warn({ peer: fp, type: r.type, err: (err as Error).message }, 'inbound envelope failed')
     })
+  }
+
+  #stampOpened (item: Item, r: Opened): void {
+    const ids = r.type === PayloadType.TEXT ? [hex(r.envelope.id)] : r.type === PayloadType.BATCH ? r.payload.messages.map(m => hex(m.id)) : r.type === PayloadType.DELIVERY_RECEIPT ? r.payload.ids.map(hex) : []
+    const side = r.type === PayloadType.DELIVERY_RECEIPT ? 'a.receipt' : 'b'
+    stamp(`${side}.frame`, ids, item.t)
+    stamp(`${side}.opened`, ids)
   }
 
   #open (item: Item): Opened | null {
@@ -292,6 +301,7 @@ export class Inbound {
     // the ratchet step is stored with the TEXT it carried (#text), else on its own, before anything is acted on
     const stored = r.session === undefined || ((r.type === PayloadType.TEXT || r.type === PayloadType.BATCH) && contact) ? null : this.ctx.store().putSession(r.session)
     if (stored !== null) await stored
+    if (traceOn && r.type === PayloadType.DELIVERY_RECEIPT) stamp('a.receipt.stepstored', r.payload.ids.map(hex))
     switch (r.type) {
       case PayloadType.TEXT:
         return contact ? await this.#text(fp, item, r, r.payload.text) : await this.#hold(fp, item, r, r.payload.text)
@@ -330,6 +340,7 @@ export class Inbound {
     const results = await this.ctx.store().addMessages(messages.map((m, i) => ({
       id: ids[i] as string, peer: fp, direction: 'in' as const, text: m.text, timestamp: m.timestamp, receivedAt: item.at, status: 'received' as const, read: false
     })), r.session)
+    if (traceOn) stamp('b.stored', ids)
     const read: string[] = []
     let added = false
     for (const res of results) {
@@ -389,6 +400,7 @@ export class Inbound {
     })
     const changed = ours.length === 0 ? [] : await store.setStatuses(ours, status)
     const moved = ours.filter((_, i) => changed[i] === true)
+    if (traceOn) stamp('a.receipt.status', ids)
     for (const id of moved) this.waiters.changed(id, status)
     this.out.acknowledged(fp, ids)
     if (moved.length > 0) this.ctx.events.emit({ type: 'receipt', peer: fp, direction: 'out', status, ids: moved })

@@ -16,6 +16,7 @@ import type { PeerLink } from './link.js'
 import type { OutboxEntry, SessionWrite } from '../store/index.js'
 import type { StatusWaiters } from './waiters.js'
 import type { RatchetSessions } from './ratchet-sessions.js'
+import { stamp, traceOn } from '../runtime/latency-trace.js'
 
 /** A text goes in a BATCH on at most this many attempts, then alone (envelope.md §8.4). */
 const BATCH_MAX_ATTEMPTS = 2
@@ -145,7 +146,9 @@ export class Outbound {
       const entry: OutboxEntry = { id, peer, payload: raw, attempts: 0, nextAttemptAt: now, createdAt }
       return { e, entry, v2, group }
     })
+    if (traceOn) stamp('a.sealed', ids)
     await this.ctx.store().putOutboxMany(made.map(m => m.entry), step)
+    if (traceOn) stamp('a.queued', ids)
     const actions: OutboxAction[] = []
     for (const { e, entry, v2, group } of made) {
       const sealed = v2 === null ? {} : { sealed: { bytes: v2.bytes, base: v2.base, durable: Promise.resolve() } }
@@ -284,6 +287,7 @@ export class Outbound {
    */
   receipt (peer: string, kind: ReceiptKind, ids: readonly string[]): void {
     if (this.#stopped) return
+    if (traceOn) stamp('b.receipt.queued', ids)
     if (this.#receipts.add(peer, kind, ids) >= RECEIPT_MAX_IDS && !this.#receiptsInFlight.has(peer)) { this.flushReceipts(); return }
     // no inbound batch will flush these (they came from elsewhere): next turn
     if (this.#receiptFlush === null && !this.hooks.inboundBusy()) this.#receiptFlush = setImmediate(() => { this.#receiptFlush = null; if (!this.hooks.inboundBusy()) this.flushReceipts() })
@@ -298,6 +302,7 @@ export class Outbound {
       if (this.#receiptsInFlight.has(b.peer)) { held.push(b); continue }
       sending.set(b.peer, (sending.get(b.peer) ?? 0) + 1)
       const ids = b.ids.map(unhex)
+      if (traceOn) stamp('b.receipt.flush', b.ids)
       const type = b.kind === 'delivered' ? PayloadType.DELIVERY_RECEIPT : PayloadType.READ_RECEIPT
       // not kept in the outbox: a lost DELIVERY_RECEIPT makes the sender resend, and the
       // duplicate is receipted again (§4.4)
@@ -329,7 +334,10 @@ export class Outbound {
       let frame: Uint8Array
       if (v2 === null) frame = this.#seal(link, p, msgId, timestamp)
       else {
+        const ids = traceOn && (type === PayloadType.DELIVERY_RECEIPT || type === PayloadType.READ_RECEIPT) ? (payload as PayloadOf<typeof PayloadType.DELIVERY_RECEIPT>).ids.map(hex) : []
+        if (traceOn) stamp('b.receipt.sealed', ids)
         await this.ctx.store().putSession(v2.write) // the ratchet step is stored before its ciphertext leaves
+        if (traceOn) stamp('b.receipt.stepstored', ids)
         frame = encodeEnvelopeFrame(v2.bytes)
         this.ctx.counters.ratchetOut++
       }
@@ -424,9 +432,13 @@ export class Outbound {
     this.ctx.counters.envelopesOut++
     Promise.resolve(frame).then(async f => {
       if (this.ctx.log.isLevelEnabled('debug')) this.ctx.log.debug({ peer, id, type: cached.decoded.payload.type, attempt }, 'outbox entry sent')
+      if (traceOn) stamp('a.link.send', id)
       await link.send(f)
     }).then(
-      () => { this.#onSent(id, peer, attempt, cached) },
+      () => {
+        if (traceOn) stamp('a.link.acked', id)
+        this.#onSent(id, peer, attempt, cached)
+      },
       () => {
         this.ctx.counters.sendFailures++
         this.apply(this.scheduler.sendFailed(id, attempt, this.ctx.now()))
@@ -451,6 +463,7 @@ export class Outbound {
     for (const [peer, ids] of this.#sent) {
       this.ctx.store().setStatuses(ids, 'sent').then(changed => {
         const now = ids.filter((_, i) => changed[i] === true)
+        if (traceOn) stamp('a.sent.stored', ids)
         if (now.length === 0) return
         this.ctx.events.emit({ type: 'receipt', peer, direction: 'out', status: 'sent', ids: now })
         for (const id of now) this.waiters.changed(id, 'sent')
