@@ -298,10 +298,11 @@ export class Inbound {
 
   async #handle (fp: string, item: Item, r: Opened): Promise<void> {
     const contact = this.ctx.contacts.has(fp)
-    // the ratchet step is stored with the TEXT it carried (#text), else on its own, before anything is acted on
-    const stored = r.session === undefined || ((r.type === PayloadType.TEXT || r.type === PayloadType.BATCH) && contact) ? null : this.ctx.store().putSession(r.session)
+    // the ratchet step is stored with the texts it carried (#batch) or the statuses a contact's
+    // receipt moves (#receipt), else on its own, before anything is acted on
+    const withIt = contact && (r.type === PayloadType.TEXT || r.type === PayloadType.BATCH || r.type === PayloadType.DELIVERY_RECEIPT || r.type === PayloadType.READ_RECEIPT)
+    const stored = r.session === undefined || withIt ? null : this.ctx.store().putSession(r.session)
     if (stored !== null) await stored
-    if (traceOn && r.type === PayloadType.DELIVERY_RECEIPT) stamp('a.receipt.stepstored', r.payload.ids.map(hex))
     switch (r.type) {
       case PayloadType.TEXT:
         return contact ? await this.#text(fp, item, r, r.payload.text) : await this.#hold(fp, item, r, r.payload.text)
@@ -314,7 +315,7 @@ export class Inbound {
         return contact ? await this.#mutual(fp, r, r.payload) : await this.#request(fp, item, r, r.payload)
       case PayloadType.DELIVERY_RECEIPT:
       case PayloadType.READ_RECEIPT:
-        if (contact) return await this.#receipt(fp, r.type === PayloadType.READ_RECEIPT ? 'read' : 'delivered', r.payload.ids.map(hex))
+        if (contact) return await this.#receipt(fp, r.type === PayloadType.READ_RECEIPT ? 'read' : 'delivered', r.payload.ids.map(hex), r.session)
         break
       case PayloadType.TYPING:
         if (contact) return this.#typing(fp, r.payload.typing)
@@ -387,8 +388,12 @@ export class Inbound {
     this.out.receipt(fp, 'delivered', [hex(r.envelope.id)])
   }
 
-  /** Receipts move our messages forward (never back: storage.md §Status) and settle outbox entries. */
-  async #receipt (fp: string, status: 'delivered' | 'read', ids: string[]): Promise<void> {
+  /**
+   * Receipts move our messages forward (never back: storage.md §Status) and settle outbox
+   * entries; `session`, the receipt's ratchet step, is written in the batch of those statuses
+   * (one write, not two in a row: the step is on disk before anything is acted on, envelope.md §8.4).
+   */
+  async #receipt (fp: string, status: 'delivered' | 'read', ids: string[], session?: SessionWrite): Promise<void> {
     this.ctx.counters.receiptsIn++
     const store = this.ctx.store()
     // an outbox entry for this peer proves the id is our message to them; else look it up (a
@@ -398,7 +403,9 @@ export class Inbound {
       const m = store.getMessageSync(id)
       return m !== undefined && m.peer === fp && m.direction === 'out'
     })
-    const changed = ours.length === 0 ? [] : await store.setStatuses(ours, status)
+    let changed: boolean[] = []
+    if (ours.length > 0) changed = await store.setStatuses(ours, status, session)
+    else if (session !== undefined) await store.putSession(session)
     const moved = ours.filter((_, i) => changed[i] === true)
     if (traceOn) stamp('a.receipt.status', ids)
     for (const id of moved) this.waiters.changed(id, status)
