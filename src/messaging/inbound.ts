@@ -74,6 +74,8 @@ export class Inbound {
   #claimed = 0
   #running: Promise<void> | null = null
   #stopped = false
+  /** the last round of the inbound queue found it empty once its writes were done */
+  #quiet = true
 
   constructor (
     private readonly ctx: MessagingContext,
@@ -156,14 +158,22 @@ export class Inbound {
   async #drain (): Promise<void> {
     while (this.queue.size > 0 && !this.#stopped) {
       const work: Array<Promise<void>> = []
+      /** ids of the texts from each contact this round is writing */
+      const texts = new Map<string, string[]>()
       for (let i = 0; i < INBOUND_BATCH; i++) {
         const next = this.queue.shift()
         if (next === undefined) break
-        const p = this.#process(next.item)
+        const p = this.#process(next.item, texts)
         this.#claim(next.item.link.fingerprint, -next.item.claim) // now counted by the book itself
         if (p !== null) work.push(p)
       }
+      // the queue drained, and did after the last round's writes too (else envelopes are coming
+      // faster than they are written, and receipts are gathered, §4.4): the receipts are sealed
+      // now, their ratchet steps written with the texts
+      if (this.queue.size === 0 && this.#quiet) for (const [fp, ids] of texts) this.out.receiptAhead(fp, ids)
       await Promise.all(work)
+      this.out.settleAhead()
+      this.#quiet = this.queue.size === 0
       this.#resumeDrained()
       // the queue drained: what this burst stored is acknowledged now, in one envelope per 256 ids (§4.4)
       if (this.queue.size === 0) this.out.flushReceipts()
@@ -179,13 +189,22 @@ export class Inbound {
     }
   }
 
-  /** Opens one envelope (synchronously) and starts handling it; null when nothing async remains. */
-  #process (item: Item): Promise<void> | null {
+  /**
+   * Opens one envelope (synchronously) and starts handling it; null when nothing async remains.
+   * The ids of a contact's texts go in `texts` under its fingerprint.
+   */
+  #process (item: Item, texts: Map<string, string[]>): Promise<void> | null {
     const fp = item.link.fingerprint
     const r = this.#open(item)
     if (r !== null && this.gate.isBlocked(fp)) return this.#discard(fp, r)
     if (r === null) return null
     if (traceOn) this.#stampOpened(item, r)
+    if ((r.type === PayloadType.TEXT || r.type === PayloadType.BATCH) && this.ctx.contacts.has(fp)) {
+      const ids = texts.get(fp) ?? []
+      texts.set(fp, ids)
+      if (r.type === PayloadType.TEXT) ids.push(hex(r.envelope.id))
+      else for (const m of r.payload.messages) ids.push(hex(m.id))
+    }
     if (this.ctx.log.isLevelEnabled('debug')) this.ctx.log.debug({ peer: fp, type: r.type, queuedMs: this.ctx.now() - item.at }, 'envelope opened')
     const handled = this.#handle(fp, item, r)
     // the prekey ring remembers a session start (pqxdh.md §6) once the session is stored: until then the stored session answers a replay of it

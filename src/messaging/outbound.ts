@@ -37,6 +37,12 @@ interface Group { bytes: Uint8Array, base: string, durable: Promise<void>, sent?
  */
 interface Cached { decoded: OutboxPayload, createdAt: number, sealed?: Sealed, group?: Group }
 
+/**
+ * A DELIVERY_RECEIPT sealed before the texts it acknowledges were written (Outbound.receiptAhead):
+ * the ids it holds, those whose messages are written so far, its envelope, and its ratchet step's write.
+ */
+interface Ahead { ids: ReadonlySet<string>, stored: Set<string>, bytes: Uint8Array, durable: Promise<void> }
+
 /** One entry for enqueueMany: what to send, and how it is acknowledged. */
 export interface NewEntry<T extends PayloadType> { type: T, payload: PayloadOf<T>, id?: string, timestamp: number, ack: AckKind }
 
@@ -65,6 +71,8 @@ export class Outbound {
   #receiptFlush: NodeJS.Immediate | null = null
   /** receipt envelopes sent to each peer and not yet acknowledged by its channel */
   readonly #receiptsInFlight = new Map<string, number>()
+  /** receipts sealed ahead, per peer (receiptAhead) */
+  readonly #ahead = new Map<string, Ahead>()
   /** TEXT ids the peer's channel took since the last status write, per peer (one write and one event per turn) */
   readonly #sent = new Map<string, string[]>()
   #sentFlush: NodeJS.Immediate | null = null
@@ -106,6 +114,7 @@ export class Outbound {
     this.#receiptFlush = null
     if (this.#sentFlush !== null) clearImmediate(this.#sentFlush)
     this.#sentFlush = null
+    this.#ahead.clear() // not sent: the peer sends those texts again, and they are receipted then (§4.4)
     this.#writeSent() // the store closes after this component: what the peer has is recorded as sent
   }
 
@@ -288,9 +297,54 @@ export class Outbound {
   receipt (peer: string, kind: ReceiptKind, ids: readonly string[]): void {
     if (this.#stopped) return
     if (traceOn) stamp('b.receipt.queued', ids)
+    const ahead = kind === 'delivered' ? this.#ahead.get(peer) : undefined
+    if (ahead !== undefined && ids.every(id => ahead.ids.has(id))) {
+      for (const id of ids) ahead.stored.add(id) // it goes at the next flush once all its texts are written
+      return
+    }
     if (this.#receipts.add(peer, kind, ids) >= RECEIPT_MAX_IDS && !this.#receiptsInFlight.has(peer)) { this.flushReceipts(); return }
     // no inbound batch will flush these (they came from elsewhere): next turn
     if (this.#receiptFlush === null && !this.hooks.inboundBusy()) this.#receiptFlush = setImmediate(() => { this.#receiptFlush = null; if (!this.hooks.inboundBusy()) this.flushReceipts() })
+  }
+
+  /**
+   * The inbound queue drained while texts from `peer` are being written (Inbound): their
+   * DELIVERY_RECEIPT is sealed now, and its ratchet step issued in this turn joins the batch that
+   * writes them (storage.md §Atomicity), so the receipt leaves once that one write lands instead
+   * of after a second one of its own. It still leaves only once every text it names is written
+   * (`receipt` is called for them) and its step with it (envelope.md §8.4); settleAhead drops it
+   * when one was not. Only when it would go at once anyway: nothing gathered or in flight to the
+   * peer (§4.4's coalescing is unchanged).
+   */
+  receiptAhead (peer: string, ids: readonly string[]): void {
+    if (this.#stopped || ids.length === 0 || ids.length > RECEIPT_MAX_IDS || this.#ahead.has(peer) || this.#receipts.holds(peer)) return
+    const link = (this.hooks.receiptLink ?? this.hooks.link)(peer)
+    if (link === undefined) return
+    // the receipt in flight may be acknowledged already, by an ACK that came with these texts
+    if (this.#receiptsInFlight.has(peer) && !link.acknowledged) return
+    let v2: ReturnType<RatchetSessions['seal']>
+    try {
+      v2 = this.#sealV2(peer, { type: PayloadType.DELIVERY_RECEIPT, payload: { ids: ids.map(unhex) } }, this.newId(), this.ctx.now())
+    } catch {
+      return // the usual way, after the texts are written
+    }
+    if (v2 === null) return
+    if (traceOn) stamp('b.receipt.sealed', ids)
+    const durable = this.ctx.store().putSession(v2.write)
+    durable.catch(() => {}) // awaited before it is sent; its failure fails that send (the peer resends)
+    this.#ahead.set(peer, { ids: new Set(ids), stored: new Set(), bytes: v2.bytes, durable })
+  }
+
+  /**
+   * The texts receipts were sealed ahead for are written, or failed: a receipt some of whose texts
+   * were not written is dropped (the peer skips its message key) and those that were go the usual way.
+   */
+  settleAhead (): void {
+    for (const [peer, a] of this.#ahead) {
+      if (a.stored.size === a.ids.size) continue
+      this.#ahead.delete(peer)
+      if (a.stored.size > 0) this.#receipts.add(peer, 'delivered', a.stored)
+    }
   }
 
   flushReceipts (): void {
@@ -298,6 +352,13 @@ export class Outbound {
     this.#receiptFlush = null
     const held: ReceiptBatch[] = []
     const sending = new Map<string, number>()
+    for (const [peer, a] of this.#ahead) {
+      if (a.stored.size < a.ids.size) continue // its texts are still being written
+      this.#ahead.delete(peer)
+      if (traceOn) stamp('b.receipt.flush', [...a.ids])
+      sending.set(peer, (sending.get(peer) ?? 0) + 1)
+      void this.#sendAhead(peer, a).finally(() => { this.#receiptSettled(peer) })
+    }
     for (const b of this.#receipts.take()) {
       if (this.#receiptsInFlight.has(b.peer)) { held.push(b); continue }
       sending.set(b.peer, (sending.get(b.peer) ?? 0) + 1)
@@ -310,6 +371,21 @@ export class Outbound {
     }
     for (const [peer, n] of sending) this.#receiptsInFlight.set(peer, n)
     for (const b of held) this.#receipts.add(b.peer, b.kind, b.ids)
+  }
+
+  /** A receipt sealed ahead: sent once its ratchet step is written; resolves when the peer's channel has it. */
+  async #sendAhead (peer: string, a: Ahead): Promise<void> {
+    try {
+      const link = (this.hooks.receiptLink ?? this.hooks.link)(peer)
+      if (link === undefined) throw new Error('no link')
+      await a.durable // the ratchet step is stored before its ciphertext leaves
+      if (traceOn) stamp('b.receipt.stepstored', [...a.ids])
+      this.ctx.counters.ratchetOut++
+      await link.send(encodeEnvelopeFrame(a.bytes))
+      this.ctx.counters.envelopesOut++
+    } catch {
+      this.ctx.counters.sendFailures++
+    }
   }
 
   /** A receipt envelope to `peer` was acknowledged by its channel (or failed): the next may go. */
