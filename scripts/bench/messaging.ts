@@ -14,7 +14,10 @@
 //   npx tsx scripts/bench/messaging.ts    (or: npm run bench -- messaging)
 // DMESS_BENCH_MSG_N (default 2000) and DMESS_BENCH_MSG_LATENCY_N (default 200) change M and K;
 // DMESS_BENCH_MSG_BATCH texts per call (1: one `messages.send` each); DMESS_BENCH_CPU_PROF=<dir>
-// writes both daemons' CPU profiles there.
+// writes both daemons' CPU profiles there. DMESS_LATENCY_TRACE=<file> has both daemons stamp each
+// phase of a message's path (src/runtime/latency-trace.ts) and prints, for the sequential run, the
+// median time from each phase to the next (`messaging_sequential_phase_us`).
+import { appendFileSync, readFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { IpcClient } from '../../src/daemon/ipc-client.js'
 import type { DaemonEvent } from '../../src/runtime/events.js'
@@ -146,14 +149,19 @@ export async function run (): Promise<void> {
 
     const lat: number[] = []
     const c = clients[0] as IpcClient
+    const seqCpu0 = [await cpuMs(alice), await cpuMs(bob)]
     for (let i = 0; i < K; i++) {
       const a = performance.now()
-      await c.call('messages.send', { contact: 'bob', text: `latency ${i}`, wait: 'delivered', timeoutMs: 60_000 }, 70_000)
-      lat.push(performance.now() - a)
+      const { id } = await c.call('messages.send', { contact: 'bob', text: `latency ${i}`, wait: 'delivered', timeoutMs: 60_000 }, 70_000)
+      const b = performance.now()
+      lat.push(b - a)
+      if (TRACE !== '') traceIds.push([id, (performance.timeOrigin + a) * 1000, (performance.timeOrigin + b) * 1000])
     }
+    const seqCpu1 = [await cpuMs(alice), await cpuMs(bob)]
     lat.sort((x, y) => x - y)
     emit('messaging_send_to_delivered_ms_p50', percentile(lat, 0.5), { messages: K, sequential: true })
     emit('messaging_send_to_delivered_ms_p99', percentile(lat, 0.99), { messages: K, sequential: true })
+    emit('messaging_sequential_cpu_us_per_msg', ((seqCpu1[0] ?? NaN) - (seqCpu0[0] ?? NaN)) * 1000 / K, { messages: K, receiver: ((seqCpu1[1] ?? NaN) - (seqCpu0[1] ?? NaN)) * 1000 / K, what: 'sender CPU per sequential message (receiver in params), 10 ms ticks' })
     emit('messaging_daemon_rss_mib_after_load', await rssMiB(alice), { messages: M + K, what: 'the same daemon after the burst and the latency run' })
     await new Promise(resolve => setTimeout(resolve, SETTLE_MS))
     // Measured (--trace-gc, 2026-11-26): after start-up the daemon's heap sees only scavenges, so
@@ -165,6 +173,46 @@ export async function run (): Promise<void> {
     await stopNode(alice)
     await stopNode(bob)
   }
+  if (TRACE !== '') tracePhases()
+}
+
+/** DMESS_LATENCY_TRACE: the file both daemons write their stamps to when they exit; the sequential run's ids and client times. */
+const TRACE = process.env.DMESS_LATENCY_TRACE ?? ''
+const traceIds: Array<[id: string, call: number, done: number]> = []
+/** The phases of one sequential message, in path order (a: the sender, b: the receiver). */
+const PHASES = ['client.call', 'a.send', 'a.sealed', 'a.stored', 'a.queued', 'a.link.send', 'b.frame', 'b.opened', 'b.stored', 'b.receipt.queued', 'b.receipt.flush',
+  'b.receipt.sealed', 'b.receipt.stepstored', 'a.receipt.frame', 'a.receipt.opened', 'a.receipt.stepstored', 'a.receipt.status', 'a.waited', 'client.done']
+
+/** Median µs from each phase to the next over the sequential run, and each phase's median offset from the call. */
+function tracePhases (): void {
+  appendFileSync(TRACE, traceIds.flatMap(([id, call, done]) => [`{"t":${call},"phase":"client.call","id":"${id}"}`, `{"t":${done},"phase":"client.done","id":"${id}"}`]).join('\n') + '\n')
+  const byId = new Map<string, Map<string, number>>(traceIds.map(([id]) => [id, new Map()]))
+  for (const line of readFileSync(TRACE, 'utf8').split('\n')) {
+    if (line === '') continue
+    const s = JSON.parse(line) as { t: number, phase: string, id: string }
+    const m = byId.get(s.id)
+    if (m !== undefined && !m.has(s.phase)) m.set(s.phase, s.t)
+  }
+  const median = (xs: number[]): number => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? NaN
+  const steps: Record<string, number> = {}
+  const offsets: Record<string, number> = {}
+  let prev = PHASES[0] as string
+  for (const phase of PHASES.slice(1)) {
+    const d: number[] = []
+    const o: number[] = []
+    for (const m of byId.values()) {
+      const t = m.get(phase)
+      const p = m.get(prev)
+      const c0 = m.get('client.call')
+      if (t !== undefined && p !== undefined) d.push(t - p)
+      if (t !== undefined && c0 !== undefined) o.push(t - c0)
+    }
+    if (d.length === 0) continue
+    steps[`${prev} -> ${phase}`] = Math.round(median(d))
+    offsets[phase] = Math.round(median(o))
+    prev = phase
+  }
+  emit('messaging_sequential_phase_us', steps['a.waited -> client.done'] ?? NaN, { messages: traceIds.length, medianStepUs: steps, medianOffsetUs: offsets })
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await run()

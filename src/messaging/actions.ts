@@ -12,6 +12,7 @@ import { messageJson, requestJson, type PeerJson, type RequestJson } from './jso
 import { unhex } from './context.js'
 import { reached, type WaitTarget } from './waiters.js'
 import type { MessagingService } from './service.js'
+import { stamp, traceOn } from '../runtime/latency-trace.js'
 
 export type RequestCounts = ReturnType<MessagingService['requestCounts']>
 
@@ -27,12 +28,14 @@ export class MessagingActions {
     const c = await this.#contact(query)
     checkText(text)
     const id = this.svc.outbound.newId()
+    if (traceOn) stamp('a.send', id)
     this.ctx.log.debug({ peer: c.fingerprint, id }, 'send requested')
     // registered before anything is sent, so no status change can be missed
     const waiting = wait === undefined ? undefined : this.svc.waiters.wait(id, wait, timeoutMs)
     const [result] = await this.#store(c.fingerprint, [text], [id])
     if (waiting !== undefined && wait !== undefined) {
       const status = await waiting
+      if (traceOn) stamp('a.waited', id)
       if (status === null) {
         const now = this.#status(id)
         if (!reached(now, wait)) throw errors.WAIT_TIMEOUT(`message ${id} was not ${wait} within ${timeoutMs / 1000} s (it is ${now}; it stays in the outbox and is retried)`)
@@ -77,6 +80,7 @@ export class MessagingActions {
     queued.catch(() => {}) // awaited below; a failure must not count as unhandled meanwhile
     queued.then(() => { this.svc.network.renew(peer) }, () => {}) // the user wants them now (messaging.md §5.2)
     const added = await stored
+    if (traceOn) stamp('a.stored', ids)
     for (const a of added) this.ctx.events.emit({ type: 'message', peer, message: messageJson(a.message) })
     await queued
     return ids.map(id => ({ id, status: this.#status(id), timestamp }))

@@ -24,6 +24,7 @@ import { heldLeast, type RequestBook, type RequestOutcome, type HeldMessage } fr
 import { messageJson, requestJson } from './json.js'
 import type { TypingTracker } from './signals.js'
 import type { StatusWaiters } from './waiters.js'
+import { stamp, traceNow, traceOn } from '../runtime/latency-trace.js'
 
 /** A contact's link is paused (flow control reaches the sender) above this many queued envelopes, resumed below the second. */
 const PAUSE_AT = MAX_QUEUED_PER_PEER / 2
@@ -33,7 +34,7 @@ const RESUME_AT = MAX_QUEUED_PER_PEER / 8
 const sourceNetwork = (link: PeerLink): string => networkKeyOf(link.address.host) ?? link.address.host
 
 /** `claim`: what a stranger's envelope holds at least, reserved against the request budgets while it waits. */
-interface Item { link: PeerLink, envelope: Uint8Array, at: number, claim: number }
+interface Item { link: PeerLink, envelope: Uint8Array, at: number, claim: number, t?: number }
 /** An opened envelope; from v2 also the ratchet step to store with it and a session start to remember (envelope.md §8.5). */
 type Opened = Extract<OpenResult, { ok: true }> & { session?: SessionWrite, started?: Response | null }
 
@@ -73,6 +74,8 @@ export class Inbound {
   #claimed = 0
   #running: Promise<void> | null = null
   #stopped = false
+  /** the last round of the inbound queue found it empty once its writes were done */
+  #quiet = true
 
   constructor (
     private readonly ctx: MessagingContext,
@@ -106,7 +109,7 @@ export class Inbound {
     }
     // copy: the channel may reuse the buffer it delivered
     const claim = isContact || blocked ? 0 : heldLeast(frame.envelope.length)
-    if (!this.queue.push(fp, { link, envelope: frame.envelope.slice(), at: this.ctx.now(), claim })) { c.queueFull++; return }
+    if (!this.queue.push(fp, { link, envelope: frame.envelope.slice(), at: this.ctx.now(), claim, ...(traceOn ? { t: traceNow() } : {}) })) { c.queueFull++; return }
     this.#claim(fp, claim)
     if (isContact && this.queue.sizeOf(fp) >= PAUSE_AT && !this.#paused.has(fp)) {
       link.pause()
@@ -155,14 +158,22 @@ export class Inbound {
   async #drain (): Promise<void> {
     while (this.queue.size > 0 && !this.#stopped) {
       const work: Array<Promise<void>> = []
+      /** ids of the texts from each contact this round is writing */
+      const texts = new Map<string, string[]>()
       for (let i = 0; i < INBOUND_BATCH; i++) {
         const next = this.queue.shift()
         if (next === undefined) break
-        const p = this.#process(next.item)
+        const p = this.#process(next.item, texts)
         this.#claim(next.item.link.fingerprint, -next.item.claim) // now counted by the book itself
         if (p !== null) work.push(p)
       }
+      // the queue drained, and did after the last round's writes too (else envelopes are coming
+      // faster than they are written, and receipts are gathered, §4.4): the receipts are sealed
+      // now, their ratchet steps written with the texts
+      if (this.queue.size === 0 && this.#quiet) for (const [fp, ids] of texts) this.out.receiptAhead(fp, ids)
       await Promise.all(work)
+      this.out.settleAhead()
+      this.#quiet = this.queue.size === 0
       this.#resumeDrained()
       // the queue drained: what this burst stored is acknowledged now, in one envelope per 256 ids (§4.4)
       if (this.queue.size === 0) this.out.flushReceipts()
@@ -178,12 +189,22 @@ export class Inbound {
     }
   }
 
-  /** Opens one envelope (synchronously) and starts handling it; null when nothing async remains. */
-  #process (item: Item): Promise<void> | null {
+  /**
+   * Opens one envelope (synchronously) and starts handling it; null when nothing async remains.
+   * The ids of a contact's texts go in `texts` under its fingerprint.
+   */
+  #process (item: Item, texts: Map<string, string[]>): Promise<void> | null {
     const fp = item.link.fingerprint
     const r = this.#open(item)
     if (r !== null && this.gate.isBlocked(fp)) return this.#discard(fp, r)
     if (r === null) return null
+    if (traceOn) this.#stampOpened(item, r)
+    if ((r.type === PayloadType.TEXT || r.type === PayloadType.BATCH) && this.ctx.contacts.has(fp)) {
+      const ids = texts.get(fp) ?? []
+      texts.set(fp, ids)
+      if (r.type === PayloadType.TEXT) ids.push(hex(r.envelope.id))
+      else for (const m of r.payload.messages) ids.push(hex(m.id))
+    }
     if (this.ctx.log.isLevelEnabled('debug')) this.ctx.log.debug({ peer: fp, type: r.type, queuedMs: this.ctx.now() - item.at }, 'envelope opened')
     const handled = this.#handle(fp, item, r)
     // the prekey ring remembers a session start (pqxdh.md §6) once the session is stored: until then the stored session answers a replay of it
@@ -191,6 +212,13 @@ export class Inbound {
     return (started === null ? handled : handled.then(async () => { await this.hooks.sessions.commitStart(started) })).catch(err => {
       this.ctx.log.warn({ peer: fp, type: r.type, err: (err as Error).message }, 'inbound envelope failed')
     })
+  }
+
+  #stampOpened (item: Item, r: Opened): void {
+    const ids = r.type === PayloadType.TEXT ? [hex(r.envelope.id)] : r.type === PayloadType.BATCH ? r.payload.messages.map(m => hex(m.id)) : r.type === PayloadType.DELIVERY_RECEIPT ? r.payload.ids.map(hex) : []
+    const side = r.type === PayloadType.DELIVERY_RECEIPT ? 'a.receipt' : 'b'
+    stamp(`${side}.frame`, ids, item.t)
+    stamp(`${side}.opened`, ids)
   }
 
   #open (item: Item): Opened | null {
@@ -289,8 +317,10 @@ export class Inbound {
 
   async #handle (fp: string, item: Item, r: Opened): Promise<void> {
     const contact = this.ctx.contacts.has(fp)
-    // the ratchet step is stored with the TEXT it carried (#text), else on its own, before anything is acted on
-    const stored = r.session === undefined || ((r.type === PayloadType.TEXT || r.type === PayloadType.BATCH) && contact) ? null : this.ctx.store().putSession(r.session)
+    // the ratchet step is stored with the texts it carried (#batch) or the statuses a contact's
+    // receipt moves (#receipt), else on its own, before anything is acted on
+    const withIt = contact && (r.type === PayloadType.TEXT || r.type === PayloadType.BATCH || r.type === PayloadType.DELIVERY_RECEIPT || r.type === PayloadType.READ_RECEIPT)
+    const stored = r.session === undefined || withIt ? null : this.ctx.store().putSession(r.session)
     if (stored !== null) await stored
     switch (r.type) {
       case PayloadType.TEXT:
@@ -304,7 +334,7 @@ export class Inbound {
         return contact ? await this.#mutual(fp, r, r.payload) : await this.#request(fp, item, r, r.payload)
       case PayloadType.DELIVERY_RECEIPT:
       case PayloadType.READ_RECEIPT:
-        if (contact) return await this.#receipt(fp, r.type === PayloadType.READ_RECEIPT ? 'read' : 'delivered', r.payload.ids.map(hex))
+        if (contact) return await this.#receipt(fp, r.type === PayloadType.READ_RECEIPT ? 'read' : 'delivered', r.payload.ids.map(hex), r.session)
         break
       case PayloadType.TYPING:
         if (contact) return this.#typing(fp, r.payload.typing)
@@ -330,6 +360,7 @@ export class Inbound {
     const results = await this.ctx.store().addMessages(messages.map((m, i) => ({
       id: ids[i] as string, peer: fp, direction: 'in' as const, text: m.text, timestamp: m.timestamp, receivedAt: item.at, status: 'received' as const, read: false
     })), r.session)
+    if (traceOn) stamp('b.stored', ids)
     const read: string[] = []
     let added = false
     for (const res of results) {
@@ -376,8 +407,12 @@ export class Inbound {
     this.out.receipt(fp, 'delivered', [hex(r.envelope.id)])
   }
 
-  /** Receipts move our messages forward (never back: storage.md §Status) and settle outbox entries. */
-  async #receipt (fp: string, status: 'delivered' | 'read', ids: string[]): Promise<void> {
+  /**
+   * Receipts move our messages forward (never back: storage.md §Status) and settle outbox
+   * entries; `session`, the receipt's ratchet step, is written in the batch of those statuses
+   * (one write, not two in a row: the step is on disk before anything is acted on, envelope.md §8.4).
+   */
+  async #receipt (fp: string, status: 'delivered' | 'read', ids: string[], session?: SessionWrite): Promise<void> {
     this.ctx.counters.receiptsIn++
     const store = this.ctx.store()
     // an outbox entry for this peer proves the id is our message to them; else look it up (a
@@ -387,8 +422,11 @@ export class Inbound {
       const m = store.getMessageSync(id)
       return m !== undefined && m.peer === fp && m.direction === 'out'
     })
-    const changed = ours.length === 0 ? [] : await store.setStatuses(ours, status)
+    let changed: boolean[] = []
+    if (ours.length > 0) changed = await store.setStatuses(ours, status, session)
+    else if (session !== undefined) await store.putSession(session)
     const moved = ours.filter((_, i) => changed[i] === true)
+    if (traceOn) stamp('a.receipt.status', ids)
     for (const id of moved) this.waiters.changed(id, status)
     this.out.acknowledged(fp, ids)
     if (moved.length > 0) this.ctx.events.emit({ type: 'receipt', peer: fp, direction: 'out', status, ids: moved })

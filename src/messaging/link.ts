@@ -64,6 +64,12 @@ export class PeerLink extends EventEmitter<LinkEvents> {
   get closed (): boolean { return this.#closed || this.rs.closed !== null }
   get address (): PeerAddress { return this.session.remoteAddress }
 
+  /**
+   * Everything sent on the link is acknowledged by the peer's channel (as `send`'s promises will
+   * say a few microtasks later, once the channel's poll has settled them).
+   */
+  get acknowledged (): boolean { return this.rs.sendBufferedBytes === 0 }
+
   /** Smoothed RTT of the channel in ms, or null before the first sample. */
   get rttMs (): number | null { return this.rs.stats.srttMs }
 

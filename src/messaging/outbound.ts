@@ -16,6 +16,7 @@ import type { PeerLink } from './link.js'
 import type { OutboxEntry, SessionWrite } from '../store/index.js'
 import type { StatusWaiters } from './waiters.js'
 import type { RatchetSessions } from './ratchet-sessions.js'
+import { stamp, traceOn } from '../runtime/latency-trace.js'
 
 /** A text goes in a BATCH on at most this many attempts, then alone (envelope.md §8.4). */
 const BATCH_MAX_ATTEMPTS = 2
@@ -35,6 +36,12 @@ interface Group { bytes: Uint8Array, base: string, durable: Promise<void>, sent?
  * first, dropped once used.
  */
 interface Cached { decoded: OutboxPayload, createdAt: number, sealed?: Sealed, group?: Group }
+
+/**
+ * A DELIVERY_RECEIPT sealed before the texts it acknowledges were written (Outbound.receiptAhead):
+ * the ids it holds, those whose messages are written so far, its envelope, and its ratchet step's write.
+ */
+interface Ahead { ids: ReadonlySet<string>, stored: Set<string>, bytes: Uint8Array, durable: Promise<void> }
 
 /** One entry for enqueueMany: what to send, and how it is acknowledged. */
 export interface NewEntry<T extends PayloadType> { type: T, payload: PayloadOf<T>, id?: string, timestamp: number, ack: AckKind }
@@ -64,6 +71,8 @@ export class Outbound {
   #receiptFlush: NodeJS.Immediate | null = null
   /** receipt envelopes sent to each peer and not yet acknowledged by its channel */
   readonly #receiptsInFlight = new Map<string, number>()
+  /** receipts sealed ahead, per peer (receiptAhead) */
+  readonly #ahead = new Map<string, Ahead>()
   /** TEXT ids the peer's channel took since the last status write, per peer (one write and one event per turn) */
   readonly #sent = new Map<string, string[]>()
   #sentFlush: NodeJS.Immediate | null = null
@@ -105,6 +114,7 @@ export class Outbound {
     this.#receiptFlush = null
     if (this.#sentFlush !== null) clearImmediate(this.#sentFlush)
     this.#sentFlush = null
+    this.#ahead.clear() // not sent: the peer sends those texts again, and they are receipted then (§4.4)
     this.#writeSent() // the store closes after this component: what the peer has is recorded as sent
   }
 
@@ -145,7 +155,9 @@ export class Outbound {
       const entry: OutboxEntry = { id, peer, payload: raw, attempts: 0, nextAttemptAt: now, createdAt }
       return { e, entry, v2, group }
     })
+    if (traceOn) stamp('a.sealed', ids)
     await this.ctx.store().putOutboxMany(made.map(m => m.entry), step)
+    if (traceOn) stamp('a.queued', ids)
     const actions: OutboxAction[] = []
     for (const { e, entry, v2, group } of made) {
       const sealed = v2 === null ? {} : { sealed: { bytes: v2.bytes, base: v2.base, durable: Promise.resolve() } }
@@ -284,9 +296,55 @@ export class Outbound {
    */
   receipt (peer: string, kind: ReceiptKind, ids: readonly string[]): void {
     if (this.#stopped) return
+    if (traceOn) stamp('b.receipt.queued', ids)
+    const ahead = kind === 'delivered' ? this.#ahead.get(peer) : undefined
+    if (ahead !== undefined && ids.every(id => ahead.ids.has(id))) {
+      for (const id of ids) ahead.stored.add(id) // it goes at the next flush once all its texts are written
+      return
+    }
     if (this.#receipts.add(peer, kind, ids) >= RECEIPT_MAX_IDS && !this.#receiptsInFlight.has(peer)) { this.flushReceipts(); return }
     // no inbound batch will flush these (they came from elsewhere): next turn
     if (this.#receiptFlush === null && !this.hooks.inboundBusy()) this.#receiptFlush = setImmediate(() => { this.#receiptFlush = null; if (!this.hooks.inboundBusy()) this.flushReceipts() })
+  }
+
+  /**
+   * The inbound queue drained while texts from `peer` are being written (Inbound): their
+   * DELIVERY_RECEIPT is sealed now, and its ratchet step issued in this turn joins the batch that
+   * writes them (storage.md §Atomicity), so the receipt leaves once that one write lands instead
+   * of after a second one of its own. It still leaves only once every text it names is written
+   * (`receipt` is called for them) and its step with it (envelope.md §8.4); settleAhead drops it
+   * when one was not. Only when it would go at once anyway: nothing gathered or in flight to the
+   * peer (§4.4's coalescing is unchanged).
+   */
+  receiptAhead (peer: string, ids: readonly string[]): void {
+    if (this.#stopped || ids.length === 0 || ids.length > RECEIPT_MAX_IDS || this.#ahead.has(peer) || this.#receipts.holds(peer)) return
+    const link = (this.hooks.receiptLink ?? this.hooks.link)(peer)
+    if (link === undefined) return
+    // the receipt in flight may be acknowledged already, by an ACK that came with these texts
+    if (this.#receiptsInFlight.has(peer) && !link.acknowledged) return
+    let v2: ReturnType<RatchetSessions['seal']>
+    try {
+      v2 = this.#sealV2(peer, { type: PayloadType.DELIVERY_RECEIPT, payload: { ids: ids.map(unhex) } }, this.newId(), this.ctx.now())
+    } catch {
+      return // the usual way, after the texts are written
+    }
+    if (v2 === null) return
+    if (traceOn) stamp('b.receipt.sealed', ids)
+    const durable = this.ctx.store().putSession(v2.write)
+    durable.catch(() => {}) // awaited before it is sent; its failure fails that send (the peer resends)
+    this.#ahead.set(peer, { ids: new Set(ids), stored: new Set(), bytes: v2.bytes, durable })
+  }
+
+  /**
+   * The texts receipts were sealed ahead for are written, or failed: a receipt some of whose texts
+   * were not written is dropped (the peer skips its message key) and those that were go the usual way.
+   */
+  settleAhead (): void {
+    for (const [peer, a] of this.#ahead) {
+      if (a.stored.size === a.ids.size) continue
+      this.#ahead.delete(peer)
+      if (a.stored.size > 0) this.#receipts.add(peer, 'delivered', a.stored)
+    }
   }
 
   flushReceipts (): void {
@@ -294,10 +352,18 @@ export class Outbound {
     this.#receiptFlush = null
     const held: ReceiptBatch[] = []
     const sending = new Map<string, number>()
+    for (const [peer, a] of this.#ahead) {
+      if (a.stored.size < a.ids.size) continue // its texts are still being written
+      this.#ahead.delete(peer)
+      if (traceOn) stamp('b.receipt.flush', [...a.ids])
+      sending.set(peer, (sending.get(peer) ?? 0) + 1)
+      void this.#sendAhead(peer, a).finally(() => { this.#receiptSettled(peer) })
+    }
     for (const b of this.#receipts.take()) {
       if (this.#receiptsInFlight.has(b.peer)) { held.push(b); continue }
       sending.set(b.peer, (sending.get(b.peer) ?? 0) + 1)
       const ids = b.ids.map(unhex)
+      if (traceOn) stamp('b.receipt.flush', b.ids)
       const type = b.kind === 'delivered' ? PayloadType.DELIVERY_RECEIPT : PayloadType.READ_RECEIPT
       // not kept in the outbox: a lost DELIVERY_RECEIPT makes the sender resend, and the
       // duplicate is receipted again (§4.4)
@@ -305,6 +371,21 @@ export class Outbound {
     }
     for (const [peer, n] of sending) this.#receiptsInFlight.set(peer, n)
     for (const b of held) this.#receipts.add(b.peer, b.kind, b.ids)
+  }
+
+  /** A receipt sealed ahead: sent once its ratchet step is written; resolves when the peer's channel has it. */
+  async #sendAhead (peer: string, a: Ahead): Promise<void> {
+    try {
+      const link = (this.hooks.receiptLink ?? this.hooks.link)(peer)
+      if (link === undefined) throw new Error('no link')
+      await a.durable // the ratchet step is stored before its ciphertext leaves
+      if (traceOn) stamp('b.receipt.stepstored', [...a.ids])
+      this.ctx.counters.ratchetOut++
+      await link.send(encodeEnvelopeFrame(a.bytes))
+      this.ctx.counters.envelopesOut++
+    } catch {
+      this.ctx.counters.sendFailures++
+    }
   }
 
   /** A receipt envelope to `peer` was acknowledged by its channel (or failed): the next may go. */
@@ -329,7 +410,10 @@ export class Outbound {
       let frame: Uint8Array
       if (v2 === null) frame = this.#seal(link, p, msgId, timestamp)
       else {
+        const ids = traceOn && (type === PayloadType.DELIVERY_RECEIPT || type === PayloadType.READ_RECEIPT) ? (payload as PayloadOf<typeof PayloadType.DELIVERY_RECEIPT>).ids.map(hex) : []
+        if (traceOn) stamp('b.receipt.sealed', ids)
         await this.ctx.store().putSession(v2.write) // the ratchet step is stored before its ciphertext leaves
+        if (traceOn) stamp('b.receipt.stepstored', ids)
         frame = encodeEnvelopeFrame(v2.bytes)
         this.ctx.counters.ratchetOut++
       }
@@ -424,9 +508,13 @@ export class Outbound {
     this.ctx.counters.envelopesOut++
     Promise.resolve(frame).then(async f => {
       if (this.ctx.log.isLevelEnabled('debug')) this.ctx.log.debug({ peer, id, type: cached.decoded.payload.type, attempt }, 'outbox entry sent')
+      if (traceOn) stamp('a.link.send', id)
       await link.send(f)
     }).then(
-      () => { this.#onSent(id, peer, attempt, cached) },
+      () => {
+        if (traceOn) stamp('a.link.acked', id)
+        this.#onSent(id, peer, attempt, cached)
+      },
       () => {
         this.ctx.counters.sendFailures++
         this.apply(this.scheduler.sendFailed(id, attempt, this.ctx.now()))
@@ -451,6 +539,7 @@ export class Outbound {
     for (const [peer, ids] of this.#sent) {
       this.ctx.store().setStatuses(ids, 'sent').then(changed => {
         const now = ids.filter((_, i) => changed[i] === true)
+        if (traceOn) stamp('a.sent.stored', ids)
         if (now.length === 0) return
         this.ctx.events.emit({ type: 'receipt', peer, direction: 'out', status: 'sent', ids: now })
         for (const id of now) this.waiters.changed(id, 'sent')

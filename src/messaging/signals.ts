@@ -13,6 +13,9 @@ export class ReceiptBatcher {
 
   get empty (): boolean { return this.#pending.size === 0 }
 
+  /** Whether ids of either kind are gathered for `peer`. */
+  holds (peer: string): boolean { return this.#pending.has(`delivered:${peer}`) || this.#pending.has(`read:${peer}`) }
+
   /** Adds ids; returns how many this peer's batch of this kind now holds. */
   add (peer: string, kind: ReceiptKind, ids: Iterable<string>): number {
     const key = `${kind}:${peer}`

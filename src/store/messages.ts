@@ -218,11 +218,11 @@ export class Messages {
     return (await this.setStatusMany([id], status))[0] === true
   }
 
-  /** setStatus for many ids in one step of the next batch; one boolean per id, in order. */
-  async setStatusMany (ids: readonly string[], status: MessageStatus): Promise<boolean[]> {
+  /** setStatus for many ids in one step of the next batch; one boolean per id, in order. `also`: more ops for that step. */
+  async setStatusMany (ids: readonly string[], status: MessageStatus, also?: (tx: Tx) => void): Promise<boolean[]> {
     for (const id of ids) checkId(id)
     checkStatus(status)
-    return await this.ctx.group.run(tx => ids.map(id => this.prepareStatus(tx, id, status)), Math.max(1, ids.length))
+    return await this.ctx.group.run(tx => { also?.(tx); return ids.map(id => this.prepareStatus(tx, id, status)) }, Math.max(1, ids.length))
   }
 
   private prepareStatus (tx: Tx, id: string, status: MessageStatus): boolean {

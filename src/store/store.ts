@@ -69,8 +69,13 @@ export class Store {
   getMessageSync (id: string): StoredMessage | undefined { return this.messages.getSyncChecked(id) }
   async history (peer: string, opts?: HistoryOptions): Promise<StoredMessage[]> { return await this.messages.history(peer, opts) }
   async setStatus (id: string, status: MessageStatus): Promise<boolean> { return await this.messages.setStatus(id, status) }
-  /** setStatus for many ids in one write; one boolean per id (changed or not). */
-  async setStatuses (ids: readonly string[], status: MessageStatus): Promise<boolean[]> { return await this.messages.setStatusMany(ids, status) }
+  /**
+   * setStatus for many ids in one write; one boolean per id (changed or not). With `session`: the
+   * peer's ratchet record goes in the same batch (the step of the receipt that moved them, envelope.md §8.4).
+   */
+  async setStatuses (ids: readonly string[], status: MessageStatus, session?: SessionWrite): Promise<boolean[]> {
+    return await this.messages.setStatusMany(ids, status, session === undefined ? undefined : tx => { this.sessions.prepare(tx, session) })
+  }
   async markRead (peer: string, upTo?: number): Promise<string[]> { return await this.messages.markRead(peer, upTo) }
   async unreadCount (peer: string): Promise<number> { return await this.messages.unreadCount(peer) }
   async lastSeq (peer: string): Promise<number> { return await this.ctx.queue.run(async () => this.messages.lastSeqSync(checkFingerprint(peer))) }

@@ -115,3 +115,20 @@ t.test('a contact removed by the user still gets through: its ratchet messages a
   t.equal(bob.messaging.sessions.activeBase(alice.fingerprint), alice.messaging.sessions.activeBase(bob.fingerprint), 'on a new session both hold')
   t.equal((await conversation(bob, alice)).filter(m => m.text === 'are you there?').length, 0, 'held as a request, not in the conversation')
 })
+
+t.test('messages sent one at a time: each is receipted alone, and the receiver writes it, its step and its receipt\'s step at once', async t => {
+  const { net, alice, bob } = await talkingPair(t, 29, { prekeys: true })
+  const K = 12
+  const writes = (): { batches: number, sessions: number } => ({ batches: bob.store.writeCounts.batches, sessions: bob.store.writeCounts.putsBySub['!sessions!'] ?? 0 })
+  const w0 = writes()
+  const r0 = counters(bob).ratchetOut
+  for (let i = 0; i < K; i++) {
+    const r = await net.drive(alice.actions.send(bob.fingerprint, `one at a time #${i}`, 'delivered', 60_000))
+    t.equal(r.status, 'delivered', `#${i} delivered`)
+  }
+  t.equal(counters(bob).ratchetOut - r0, K, 'one receipt envelope per message')
+  // the receipt is sealed when the inbound queue drains, its step written with the text (messaging.md §4.4)
+  const w = writes()
+  t.same({ batches: w.batches - w0.batches, sessions: w.sessions - w0.sessions }, { batches: K, sessions: K }, `Bob: one write per message, ${K} in all`)
+  t.equal((await conversation(bob, alice)).filter(m => m.text.startsWith('one at a time')).length, K, 'each stored once')
+})

@@ -44,6 +44,22 @@ t.test('a session record goes with its message, and only forward', async t => {
   t.same(await again.listSessions(), [], 'removed')
 })
 
+t.test('a receipt\'s ratchet step lands in the one batch of the statuses it moves', async t => {
+  const dir = await tempStoreDir(t)
+  const key = newKey()
+  const s = await openStore(dir, key.slice())
+  const m = msg(PEER, { direction: 'out', status: 'sending' })
+  await s.addMessage(m)
+  const before = s.writeCounts.batches
+  t.same(await s.setStatuses([m.id], 'delivered', { peer: PEER, value: bytes(4), version: 4 }), [true])
+  t.equal(s.writeCounts.batches - before, 1, 'one write: step and status')
+  await s.close()
+  const again = await openStore(dir, key.slice())
+  t.teardown(async () => { await again.close() })
+  t.same((await again.listSessions()).map(x => [x.peer, x.value[0]]), [[PEER, 4]], 'the step is on disk')
+  t.equal((await again.getMessage(m.id))?.status, 'delivered', 'with the status')
+})
+
 t.test('a burst of ratchet steps in one batch stores the newest, even when another write of the batch fails', async t => {
   const dir = await tempStoreDir(t)
   const key = newKey()
