@@ -64,6 +64,7 @@ export class PrekeyExchange {
     if (frame.type === FrameType.PREKEY_REQUEST) {
       // contacts only: a stranger writes v1, held with its request (messaging.md §3), until accepted
       if (this.ours === undefined || !this.ctx.contacts.has(link.fingerprint)) return
+      this.ctx.counters.prekeyFramesOut++
       link.send(encodePrekeyBundleFrame(this.ours())).catch(() => {}) // the link closed: the asker asks again
       return
     }
@@ -111,6 +112,7 @@ export class PrekeyExchange {
   offer (link: PeerLink): void {
     if (this.ours === undefined || !this.ctx.contacts.has(link.fingerprint) || this.#offered.has(link)) return
     this.#offered.add(link)
+    this.ctx.counters.prekeyFramesOut++
     link.send(encodePrekeyBundleFrame(this.ours())).catch(() => {}) // the link closed: the contact asks on the next one
   }
 
@@ -146,6 +148,7 @@ export class PrekeyExchange {
         reject(errors.WAIT_TIMEOUT(`no prekey bundle from ${fp} within ${timeoutMs / 1000} s`))
       })
       this.#waiters.set(fp, [...(this.#waiters.get(fp) ?? []), waiter])
+      this.ctx.counters.prekeyFramesOut++
       link.send(encodePrekeyRequestFrame()).catch(() => {}) // a closed link: the timeout answers
     })
   }

@@ -39,6 +39,9 @@ export class Dialer {
   readonly #ctx: DialerContext
   readonly #dials = new Map<number, Dial>()
   #nextId = 1
+  /** handshakes begun (connects and rekeys), and HANDSHAKE_INITIATIONs sent for them, retransmissions included */
+  started = 0
+  initiationsSent = 0
 
   constructor (ctx: DialerContext) {
     this.#ctx = ctx
@@ -76,6 +79,8 @@ export class Dialer {
     const dial = new Dial({ ...init, id: this.#nextId++, mac1Key: fp === null ? null : mac1Key(fp), timestamp: this.#ctx.timestamp }, this.party())
     this.#ctx.table.set(dial.localIndex, { kind: 'dial', dial })
     this.#dials.set(dial.id, dial)
+    this.started++
+    this.initiationsSent++
     out.push({ type: 'send', to: dial.to, bytes: dial.send(now, this.#ctx.tuning, this.jitter()) })
     return dial
   }
@@ -141,6 +146,7 @@ export class Dialer {
     dial.heard = true
     const bytes = dial.withCookie(p.cookie)
     if (bytes === null) return this.#ctx.drop('duplicate')
+    this.initiationsSent++
     out.push({ type: 'send', to: dial.to, bytes })
   }
 
@@ -162,7 +168,9 @@ export class Dialer {
         this.#ctx.table.free(step.oldIndex)
         this.#ctx.table.set(dial.localIndex, { kind: 'dial', dial })
       }
-      if (step.type !== 'wait') out.push({ type: 'send', to: dial.to, bytes: step.bytes })
+      if (step.type === 'wait') continue
+      this.initiationsSent++
+      out.push({ type: 'send', to: dial.to, bytes: step.bytes })
     }
   }
 

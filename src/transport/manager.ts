@@ -62,6 +62,7 @@ export class SessionManager {
   #lastStamp = { ms: -1, ns: 0 }
   #handshakesCompleted = 0
   #strangersEvicted = 0
+  #replaced = 0
   #deadline = Infinity
 
   constructor (opts: ManagerOptions) {
@@ -373,6 +374,7 @@ export class SessionManager {
   #onePerPeer (n: SessionCore, now: number, out: ManagerAction[]): SessionCore {
     for (const o of this.#table.sessionsOf(n.remoteFingerprint)) {
       if (o === n) continue
+      this.#replaced++
       if (supersedes(n, o, this.#identity.fingerprint, now)) {
         out.push(...this.close(o, now, 'replaced'))
         continue
@@ -459,6 +461,7 @@ export class SessionManager {
     return {
       dropped,
       handshakesCompleted: this.#handshakesCompleted,
+      handshakes: { started: this.#dialer.started, initiationsSent: this.#dialer.initiationsSent, responsesSent: this.#responder.responsesSent, sessionsReplaced: this.#replaced },
       cookieRepliesSent: this.#responder.cookieRepliesSent,
       halfOpenEvicted: this.#responder.evicted,
       strangersEvicted: this.#strangersEvicted,

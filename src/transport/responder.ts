@@ -58,6 +58,8 @@ export class Responder {
   readonly #load: TokenBucket
   readonly #cookies: CookieJar
   cookieRepliesSent = 0
+  /** HANDSHAKE_RESPONSEs computed (a retransmitted initiation's cached one not counted) */
+  responsesSent = 0
   /** half-open handshakes dropped to make room for a newer one (session.md §6.1) */
   evicted = 0
 
@@ -165,6 +167,7 @@ export class Responder {
     if (set === undefined) this.#byNetwork.set(network, new Set([ho]))
     else set.add(ho)
     table.set(localIndex, { kind: 'half-open', halfOpen: ho })
+    this.responsesSent++
     return response
   }
 
