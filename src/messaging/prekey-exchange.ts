@@ -24,8 +24,14 @@ type Waiter = (bundle: Uint8Array) => void
 export class PrekeyExchange {
   readonly #cache = new Map<string, { bundle: Uint8Array, receivedAt: number }>()
   readonly #waiters = new Map<string, Waiter[]>()
-  /** links our bundle was pushed on at link-up (offer), once each; a request on one is answered still (the peer may ask again after losing its state, envelope.md §8.6) */
+  /**
+   * links our bundle was pushed on at link-up (offer), once each, and of those the ones a request
+   * came on since: the first request on such a link is the peer's link-up ask, which the push,
+   * sent before it could arrive, answers (pqxdh.md §8.2); a later one is answered (the peer may
+   * ask again after losing its state, envelope.md §8.6)
+   */
   readonly #offered = new WeakSet<PeerLink>()
+  readonly #askedOnOffered = new WeakSet<PeerLink>()
 
   constructor (
     private readonly ctx: MessagingContext,
@@ -64,6 +70,10 @@ export class PrekeyExchange {
     if (frame.type === FrameType.PREKEY_REQUEST) {
       // contacts only: a stranger writes v1, held with its request (messaging.md §3), until accepted
       if (this.ours === undefined || !this.ctx.contacts.has(link.fingerprint)) return
+      if (this.#offered.has(link) && !this.#askedOnOffered.has(link)) {
+        this.#askedOnOffered.add(link)
+        return
+      }
       this.ctx.counters.prekeyFramesOut++
       link.send(encodePrekeyBundleFrame(this.ours())).catch(() => {}) // the link closed: the asker asks again
       return
