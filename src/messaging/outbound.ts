@@ -232,6 +232,11 @@ export class Outbound {
     else this.#batchPeers.delete(fp)
   }
 
+  /** Our CONTACT_REQUEST to `peer` is on its way over the current link, or the peer's channel took it. */
+  requestUnderway (peer: string): boolean {
+    return this.pendingOfType(peer, PayloadType.CONTACT_REQUEST).some(id => this.scheduler.underway(id))
+  }
+
   /** Outbox entries for `peer` whose payload is of this type (e.g. a pending CONTACT_REQUEST). */
   pendingOfType (peer: string, type: PayloadType): string[] {
     return this.scheduler.pendingFor(peer).filter(i => this.#cache.get(i.id)?.decoded.payload.type === type).map(i => i.id)
