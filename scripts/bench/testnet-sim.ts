@@ -3,7 +3,9 @@
 // contacts (known to each other by invite only, so each first finds the other in the DHT)
 // exchanges a message, one of them is stopped for 30 s of simulated time and started again,
 // until every message has its receipt. Wall and CPU time of each phase, and what it took
-// (datagrams, simulated events, DHT lookups): one JSON line per metric. Bounded: a fixed
+// (datagrams, simulated events, DHT lookups), and what the conversation's work was made of, summed
+// over the nodes (handshakes, envelopes by type, prekey frames, dials, lookups, store writes:
+// workCounts in src/node/testnet-scenario.ts): one JSON line per metric. Bounded: a fixed
 // scenario, and each wait fails past its limit of simulated time. The nodes keep PQXDH prekeys as
 // every daemon does (src/daemon/daemon.ts), so contacts talk envelope v2 (ratchet sessions,
 // proto-spec/envelope.md §8); DMESS_BENCH_PREKEYS=0 runs them without, on envelope v1 (HPKE).
@@ -11,7 +13,7 @@
 import { performance } from 'node:perf_hooks'
 import { pathToFileURL } from 'node:url'
 import { createNodes } from '../../src/node/testnet.js'
-import { conversation, formDht } from '../../src/node/testnet-scenario.js'
+import { conversation, formDht, workCounts, workSince } from '../../src/node/testnet-scenario.js'
 
 const NODES = 50
 const MEMBERS = Array.from({ length: 20 }, (_, i) => i * 2 + 5)
@@ -41,10 +43,16 @@ export async function run (seed = 1, prekeys = process.env.DMESS_BENCH_PREKEYS !
     cpu = process.cpuUsage(); wall = performance.now()
     const sent0 = sim.stats.sent
     const fired0 = sim.clock.fired
+    const work0 = workCounts(net)
     const sent = await conversation(net, { members: MEMBERS, restarted: MEMBERS[3]!, downMs: 30_000, maxMs: 600_000 })
     let lookups = 0; let found = 0; let ratchetOut = 0
     for (const m of MEMBERS) { const s = net.nodes[m]!.actions.stats(); lookups += Number(s.lookupsStarted); found += Number(s.lookupsFound); ratchetOut += Number(s.ratchetOut) }
     phase('conversation', cpu, wall, { messages: sent.length, simulatedMs: sim.now, datagrams: sim.stats.sent - sent0, events: sim.clock.fired - fired0, lookups, lookupsFound: found, ratchetOut })
+    const w = workSince(work0, workCounts(net))
+    emit('testnet_sim_conversation_handshakes', w.handshakes.started, 'count', { ...w.handshakes, dials: w.dials })
+    emit('testnet_sim_conversation_envelopes', Object.values(w.envelopes).reduce((a, b) => a + b, 0), 'count', { byType: w.envelopes, prekeyFrames: w.prekeyFrames, sendFailures: w.sendFailures })
+    emit('testnet_sim_conversation_lookups', w.lookups.started, 'count', { found: w.lookups.found })
+    emit('testnet_sim_conversation_store_batches', w.store.batches, 'count', { puts: w.store.puts, dels: w.store.dels })
     emit('testnet_sim_50_nodes_cpu_ms', cpuMs(cpu0), 'ms', { wallMs: Math.round(performance.now() - wall0), seed, prekeys })
   } finally {
     await net.destroy()

@@ -6,6 +6,7 @@ import type { EventBus } from '../runtime/events.js'
 import type { Store } from '../store/index.js'
 import type { Scheduler } from '../io/scheduler.js'
 import type { ContactCache } from './contact-cache.js'
+import { PayloadType } from '../wire/constants.js'
 
 export interface MessagingCounters {
   /** frames received on links */
@@ -32,6 +33,9 @@ export interface MessagingCounters {
   ignored: number
   /** envelopes we sent, and sends a link refused or lost */
   envelopesOut: number
+  /** of those, by payload type and version ("TEXT v2", "CONTACT_REQUEST v1"); and PREKEY_REQUEST / PREKEY_BUNDLE frames sent */
+  envelopesByType: Record<string, number>
+  prekeyFramesOut: number
   sendFailures: number
   /** of those, envelope v2 (Double Ratchet, envelope.md §8) sent and opened; sessions a contact started that replaced a confirmed one */
   ratchetOut: number
@@ -53,10 +57,19 @@ export interface MessagingCounters {
   listenerErrors: number
 }
 
+const PAYLOAD_NAMES = new Map<number, string>(Object.entries(PayloadType).map(([name, code]) => [code, name]))
+
+/** One envelope sent: `envelopesOut` and its line in `envelopesByType` ("TEXT v2"). */
+export function countEnvelope (c: MessagingCounters, type: number, v2: boolean): void {
+  c.envelopesOut++
+  const key = `${PAYLOAD_NAMES.get(type) ?? `0x${type.toString(16)}`} ${v2 ? 'v2' : 'v1'}`
+  c.envelopesByType[key] = (c.envelopesByType[key] ?? 0) + 1
+}
+
 export function newCounters (): MessagingCounters {
   return {
     framesIn: 0, blocked: 0, discarded: 0, rateLimited: 0, queueFull: 0, malformed: 0, rejected: {}, textIn: 0, duplicates: 0,
-    held: 0, requestsDropped: 0, receiptsIn: 0, ignored: 0, envelopesOut: 0, sendFailures: 0, ratchetOut: 0, ratchetIn: 0, batchesOut: 0, batchesIn: 0, sessionResets: 0, staleStarts: 0, linkStalls: 0,
+    held: 0, requestsDropped: 0, receiptsIn: 0, ignored: 0, envelopesOut: 0, envelopesByType: {}, prekeyFramesOut: 0, sendFailures: 0, ratchetOut: 0, ratchetIn: 0, batchesOut: 0, batchesIn: 0, sessionResets: 0, staleStarts: 0, linkStalls: 0,
     sessionsRefused: 0, dialsStarted: 0, dialsFailed: 0, lookupsStarted: 0, lookupsFound: 0, listenerErrors: 0
   }
 }

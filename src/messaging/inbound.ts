@@ -402,9 +402,16 @@ export class Inbound {
     this.out.receipt(fp, 'delivered', [id])
   }
 
+  /**
+   * A contact's CONTACT_REQUEST. Not receipted when ours to it is on its way (messaging.md §3.1,
+   * crossed requests): ours tells it we have it, and settles its request there as this one
+   * settles ours (mutualRequest). Were ours lost with the link, its request is sent again and
+   * receipted then.
+   */
   async #mutual (fp: string, r: Opened, req: ContactRequestPayload): Promise<void> {
+    const crossed = this.out.requestUnderway(fp)
     await this.hooks.mutualRequest(fp, req)
-    this.out.receipt(fp, 'delivered', [hex(r.envelope.id)])
+    if (!crossed) this.out.receipt(fp, 'delivered', [hex(r.envelope.id)])
   }
 
   /**

@@ -11,7 +11,7 @@ import { encodeEnvelopeFrame } from './frames.js'
 import { decodeOutboxPayload, encodeOutboxPayload, type OutboxPayload } from './outbox-codec.js'
 import { OutboxScheduler, type AckKind, type OutboxAction, type OutboxItem } from './outbox-scheduler.js'
 import { ReceiptBatcher, type ReceiptBatch, type ReceiptKind } from './signals.js'
-import { hex, unhex, type MessagingContext } from './context.js'
+import { countEnvelope, hex, unhex, type MessagingContext } from './context.js'
 import type { PeerLink } from './link.js'
 import type { OutboxEntry, SessionWrite } from '../store/index.js'
 import type { StatusWaiters } from './waiters.js'
@@ -244,6 +244,11 @@ export class Outbound {
     else this.#batchPeers.delete(fp)
   }
 
+  /** Our CONTACT_REQUEST to `peer` is on its way over the current link, or the peer's channel took it. */
+  requestUnderway (peer: string): boolean {
+    return this.pendingOfType(peer, PayloadType.CONTACT_REQUEST).some(id => this.scheduler.underway(id))
+  }
+
   /** Outbox entries for `peer` whose payload is of this type (e.g. a pending CONTACT_REQUEST). */
   pendingOfType (peer: string, type: PayloadType): string[] {
     return this.scheduler.pendingFor(peer).filter(i => this.#cache.get(i.id)?.decoded.payload.type === type).map(i => i.id)
@@ -382,7 +387,7 @@ export class Outbound {
       if (traceOn) stamp('b.receipt.stepstored', [...a.ids])
       this.ctx.counters.ratchetOut++
       await link.send(encodeEnvelopeFrame(a.bytes))
-      this.ctx.counters.envelopesOut++
+      countEnvelope(this.ctx.counters, PayloadType.DELIVERY_RECEIPT, true)
     } catch {
       this.ctx.counters.sendFailures++
     }
@@ -418,7 +423,7 @@ export class Outbound {
         this.ctx.counters.ratchetOut++
       }
       await link.send(frame)
-      this.ctx.counters.envelopesOut++
+      countEnvelope(this.ctx.counters, type, v2 !== null)
       return true
     } catch {
       this.ctx.counters.sendFailures++
@@ -484,7 +489,7 @@ export class Outbound {
     if (group !== undefined && group.base === this.hooks.sessions.activeBase(peer)) {
       if (group.sent === undefined) {
         this.ctx.counters.ratchetOut++
-        this.ctx.counters.envelopesOut++
+        countEnvelope(this.ctx.counters, PayloadType.BATCH, true)
         group.sent = group.durable.then(async () => { await link.send(encodeEnvelopeFrame(group.bytes)) })
       }
       group.sent.then(
@@ -496,16 +501,17 @@ export class Outbound {
       return
     }
     let frame: Uint8Array | Promise<Uint8Array>
+    let v2: Sealed | null
     try {
-      const v2 = this.#sealedEntry(id, peer, cached)
-      frame = v2 === null ? this.#seal(link, cached.decoded.payload, id, cached.decoded.timestamp) : v2.durable.then(() => encodeEnvelopeFrame(v2.bytes))
+      v2 = this.#sealedEntry(id, peer, cached)
+      frame = v2 === null ? this.#seal(link, cached.decoded.payload, id, cached.decoded.timestamp) : v2.durable.then(() => encodeEnvelopeFrame((v2 as Sealed).bytes))
       if (v2 !== null) this.ctx.counters.ratchetOut++
     } catch (err) {
       this.ctx.log.warn({ id, err: (err as Error).message }, 'outbox entry cannot be sealed; dropped')
       this.apply(this.scheduler.acknowledged(id))
       return
     }
-    this.ctx.counters.envelopesOut++
+    countEnvelope(this.ctx.counters, cached.decoded.payload.type, v2 !== null)
     Promise.resolve(frame).then(async f => {
       if (this.ctx.log.isLevelEnabled('debug')) this.ctx.log.debug({ peer, id, type: cached.decoded.payload.type, attempt }, 'outbox entry sent')
       if (traceOn) stamp('a.link.send', id)

@@ -41,6 +41,8 @@ interface Slot {
   offlineFailures: number
   /** the link (an opaque token) this entry was sent on ahead of peerUp (early), or null */
   early: object | null
+  /** the peer's channel took the last attempt (sent() for it): the peer has the entry */
+  taken: boolean
 }
 
 export interface OutboxSchedulerOptions {
@@ -79,13 +81,13 @@ export class OutboxScheduler {
 
   /** Entries found in the store at start: all become due now (a restart is a reason to try). */
   load (items: readonly OutboxItem[], now: number): void {
-    for (const it of items) this.#slots.set(it.id, { item: { ...it, nextAttemptAt: Math.min(it.nextAttemptAt, now) }, inFlight: null, offlineFailures: 0, early: null })
+    for (const it of items) this.#slots.set(it.id, { item: { ...it, nextAttemptAt: Math.min(it.nextAttemptAt, now) }, inFlight: null, offlineFailures: 0, early: null, taken: false })
     if (items.length > 0) this.#earliest = Math.min(this.#earliest, now)
   }
 
   /** A new entry (already persisted by the caller). */
   add (item: OutboxItem, now: number): OutboxAction[] {
-    const slot: Slot = { item: { ...item }, inFlight: null, offlineFailures: 0, early: null }
+    const slot: Slot = { item: { ...item }, inFlight: null, offlineFailures: 0, early: null, taken: false }
     this.#slots.set(item.id, slot)
     return this.#attempt(slot, now)
   }
@@ -122,6 +124,7 @@ export class OutboxScheduler {
       if (s.early === link) continue
       s.early = link
       s.offlineFailures = 0
+      s.taken = false
       s.item.attempts++
       s.inFlight = s.item.attempts
       this.#schedule(s, now + this.#receiptWaitMs)
@@ -142,11 +145,18 @@ export class OutboxScheduler {
 
   isOnline (peer: string): boolean { return this.#online.has(peer) }
 
+  /** `id` is on its way to the peer over the link it has now (sent, no failure reported), or its channel took it. */
+  underway (id: string): boolean {
+    const s = this.#slots.get(id)
+    return s !== undefined && (s.taken || (s.inFlight !== null && this.#online.has(s.item.peer)) || s.early !== null)
+  }
+
   /** The transport took attempt `attempt` of `id` (the peer's channel acknowledged it). */
   sent (id: string, attempt: number, now: number): OutboxAction[] {
     const s = this.#slots.get(id)
     if (s === undefined || s.inFlight !== attempt) return []
     s.inFlight = null
+    s.taken = true
     if (s.item.ack === 'transport') return this.#remove(s)
     // wait for the receipt, longer after each unanswered send
     this.#schedule(s, now + Math.min(this.#retry.maxMs, this.#receiptWaitMs * 2 ** Math.max(0, s.item.attempts - 1)))
@@ -213,6 +223,7 @@ export class OutboxScheduler {
     }
     s.item.attempts++
     s.inFlight = s.item.attempts
+    s.taken = false
     // if no outcome is ever reported (a hung link), the entry is due again after this
     this.#schedule(s, now + this.#receiptWaitMs)
     return [{ type: 'send', id: s.item.id, peer, attempt: s.item.attempts }]

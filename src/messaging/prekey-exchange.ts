@@ -24,8 +24,14 @@ interface Waiter { resolve: (bundle: Uint8Array) => void, reject: (err: Error) =
 export class PrekeyExchange {
   readonly #cache = new Map<string, { bundle: Uint8Array, receivedAt: number }>()
   readonly #waiters = new Map<string, Waiter[]>()
-  /** links our bundle was pushed on at link-up (offer), once each; a request on one is answered still (the peer may ask again after losing its state, envelope.md §8.6) */
+  /**
+   * links our bundle was pushed on at link-up (offer), once each, and of those the ones a request
+   * came on since: the first request on such a link is the peer's link-up ask, which the push,
+   * sent before it could arrive, answers (pqxdh.md §8.2); a later one is answered (the peer may
+   * ask again after losing its state, envelope.md §8.6)
+   */
   readonly #offered = new WeakSet<PeerLink>()
+  readonly #askedOnOffered = new WeakSet<PeerLink>()
   /** links a PREKEY_NONE went on, once each: a stranger asking again and again gets one answer */
   readonly #refused = new WeakSet<PeerLink>()
 
@@ -65,6 +71,11 @@ export class PrekeyExchange {
   onFrame (link: PeerLink, frame: Extract<Frame, { type: typeof FrameType.PREKEY_REQUEST | typeof FrameType.PREKEY_BUNDLE | typeof FrameType.PREKEY_NONE }>): void {
     if (frame.type === FrameType.PREKEY_REQUEST) {
       if (this.ours !== undefined && this.ctx.contacts.has(link.fingerprint)) {
+        if (this.#offered.has(link) && !this.#askedOnOffered.has(link)) {
+          this.#askedOnOffered.add(link)
+          return
+        }
+        this.ctx.counters.prekeyFramesOut++
         link.send(encodePrekeyBundleFrame(this.ours())).catch(() => {}) // the link closed: the asker asks again
         return
       }
@@ -72,6 +83,7 @@ export class PrekeyExchange {
       // accepted; told so at once, its outbox does not wait BUNDLE_GATE_MS for a bundle that never comes
       if (this.#refused.has(link)) return
       this.#refused.add(link)
+      this.ctx.counters.prekeyFramesOut++
       link.send(encodePrekeyNoneFrame(this.ours === undefined ? PrekeyNone.NO_PREKEYS : PrekeyNone.NOT_A_CONTACT)).catch(() => {})
       return
     }
@@ -127,6 +139,7 @@ export class PrekeyExchange {
   offer (link: PeerLink): void {
     if (this.ours === undefined || !this.ctx.contacts.has(link.fingerprint) || this.#offered.has(link)) return
     this.#offered.add(link)
+    this.ctx.counters.prekeyFramesOut++
     link.send(encodePrekeyBundleFrame(this.ours())).catch(() => {}) // the link closed: the contact asks on the next one
   }
 
@@ -165,6 +178,7 @@ export class PrekeyExchange {
         reject(errors.WAIT_TIMEOUT(`no prekey bundle from ${fp} within ${timeoutMs / 1000} s`))
       })
       this.#waiters.set(fp, [...(this.#waiters.get(fp) ?? []), waiter])
+      this.ctx.counters.prekeyFramesOut++
       link.send(encodePrekeyRequestFrame()).catch(() => {}) // a closed link: the timeout answers
     })
   }

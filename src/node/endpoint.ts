@@ -48,6 +48,9 @@ export class EndpointComponent implements Component {
     this.#endpoint.on('error', err => this.opts.log.error({ err: (err as Error).message }, 'endpoint listener failed'))
   }
 
+  /** Between start and stop. */
+  get bound (): boolean { return this.#endpoint !== undefined }
+
   /** Datagrams the Endpoint received and dropped, every reason summed. */
   get dropped (): number {
     const d = this.#endpoint?.stats().dropped

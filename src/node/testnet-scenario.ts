@@ -5,11 +5,12 @@
 //
 //   await formDht(net, 10)                       // routing tables filled, every node announced
 //   const sent = await conversation(net, { members, restarted, downMs, maxMs })
+//   workCounts(net)                              // what every node did so far, summed
 //
 // Contacts know each other by invite only (keys, no address), so each first finds the other in
 // the DHT (proto-spec/dht.md §5, messaging.md §5.2).
 import type { DaemonEvent } from '../runtime/events.js'
-import type { Testnet } from './testnet.js'
+import { nodeCounts, type NodeCounts, type Testnet } from './testnet.js'
 
 export interface Sent { from: number, to: number, id: string, text: string }
 
@@ -123,4 +124,64 @@ export async function conversation (net: Testnet, plan: ConversationPlan): Promi
     return pending.length === 0
   }, plan.maxMs, 'every message received and receipted')
   return sent
+}
+
+/** What the nodes did, summed over every instance (restarted ones' earlier runs too): what the work is made of. */
+export interface WorkCounts {
+  /** handshakes begun (connects, rekeys), their initiations (retransmissions included), responses computed, completed; sessions a newer one with the same peer replaced */
+  handshakes: { started: number, initiations: number, responses: number, completed: number, replaced: number }
+  /** envelopes sent, by payload type and version, and the PQXDH prekey frames */
+  envelopes: Record<string, number>
+  prekeyFrames: number
+  sendFailures: number
+  dials: { started: number, failed: number }
+  lookups: { started: number, found: number }
+  /** store write batches, and the puts and deletes in them */
+  store: { batches: number, puts: number, dels: number }
+}
+
+export function workCounts (net: Testnet): WorkCounts {
+  const w: WorkCounts = {
+    handshakes: { started: 0, initiations: 0, responses: 0, completed: 0, replaced: 0 },
+    envelopes: {},
+    prekeyFrames: 0,
+    sendFailures: 0,
+    dials: { started: 0, failed: 0 },
+    lookups: { started: 0, found: 0 },
+    store: { batches: 0, puts: 0, dels: 0 }
+  }
+  const add = ({ endpoint: e, messaging: c, store: s }: NodeCounts): void => {
+    w.handshakes.started += e.handshakes.started
+    w.handshakes.initiations += e.handshakes.initiationsSent
+    w.handshakes.responses += e.handshakes.responsesSent
+    w.handshakes.completed += e.handshakesCompleted
+    w.handshakes.replaced += e.handshakes.sessionsReplaced
+    for (const [k, v] of Object.entries(c.envelopesByType)) w.envelopes[k] = (w.envelopes[k] ?? 0) + v
+    w.prekeyFrames += c.prekeyFramesOut
+    w.sendFailures += c.sendFailures
+    w.dials.started += c.dialsStarted
+    w.dials.failed += c.dialsFailed
+    w.lookups.started += c.lookupsStarted
+    w.lookups.found += c.lookupsFound
+    w.store.batches += s.batches
+    w.store.puts += s.puts
+    w.store.dels += s.dels
+  }
+  for (const c of net.retired.values()) add(c)
+  for (const n of net.nodes) if (!net.retired.has(n)) add(nodeCounts(n))
+  return w
+}
+
+/** b − a, field by field (envelope types sorted). */
+export function workSince (a: WorkCounts, b: WorkCounts): WorkCounts {
+  const d = <T extends Record<string, number>>(x: T, y: T): T => Object.fromEntries(Object.keys(y).sort().map(k => [k, (y[k] ?? 0) - (x[k] ?? 0)])) as T
+  return {
+    handshakes: d(a.handshakes, b.handshakes),
+    envelopes: d(a.envelopes, b.envelopes),
+    prekeyFrames: b.prekeyFrames - a.prekeyFrames,
+    sendFailures: b.sendFailures - a.sendFailures,
+    dials: d(a.dials, b.dials),
+    lookups: d(a.lookups, b.lookups),
+    store: d(a.store, b.store)
+  }
 }

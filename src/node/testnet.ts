@@ -21,12 +21,13 @@ import { contactJson } from '../app/contact-json.js'
 import { errors } from '../errors.js'
 import { realWorld, type World } from '../io/world.js'
 import { memoryStorage, diskStorage, type Storage } from '../io/storage.js'
-import { Endpoint } from '../transport/endpoint.js'
+import { Endpoint, type EndpointStats } from '../transport/endpoint.js'
+import type { MessagingCounters } from '../messaging/context.js'
 import { createSimNetwork, type SimNetwork, type LinkOptions } from '../sim/network.js'
 import type { SimNat } from '../sim/nat.js'
 import { createRng, type Rng } from '../sim/rng.js'
 import { simRandom, simScheduler, simSockets } from '../sim/io.js'
-import { openStore } from '../store/index.js'
+import { openStore, type Store } from '../store/index.js'
 import { prekeyFileKey } from '../pqxdh/index.js'
 import type { DhtNodeOptions } from '../dht/node.js'
 import { cachedRecordVerifier } from '../dht/records.js'
@@ -100,8 +101,17 @@ interface Slot {
 /** A bare endpoint on the testnet's network: no store, no messaging (a hand-driven or hostile peer). */
 export interface Stranger { identity: Identity, endpoint: Endpoint, world: World }
 
+/** A running node's counters: its endpoint's, its messaging's and its store's writes. */
+export interface NodeCounts { endpoint: EndpointStats, messaging: MessagingCounters, store: Store['writeCounts'] }
+
+export function nodeCounts (n: TestNode): NodeCounts {
+  return { endpoint: n.udp.endpoint.stats(), messaging: structuredClone(n.messaging.ctx.counters), store: n.store.writeCounts }
+}
+
 export class Testnet {
   readonly nodes: TestNode[] = []
+  /** the counters of every instance stopped or crashed, as they stood then (workCounts in testnet-scenario.ts) */
+  readonly retired = new Map<TestNode, NodeCounts>()
   /** the simulated network, when network is 'sim' */
   readonly sim: SimNetwork | null
   /** every event of every node, as "simMs node type" lines (and every datagram, with tracePackets): the trace two runs of one seed share */
@@ -150,8 +160,15 @@ export class Testnet {
     await this.#stopNode(this.nodes[i]!)
   }
 
+  /** Keeps what a node instance did as it ends; one stopped before (by destroy(), or by itself) has no counters left to read. */
+  #retire (n: TestNode): void {
+    if (this.retired.has(n) || !n.udp.bound) return
+    this.retired.set(n, nodeCounts(n))
+  }
+
   /** A node with a port mapping deletes it as it stops (portmap.md §4), an exchange on simulated time: drive it. */
   async #stopNode (n: TestNode): Promise<void> {
+    this.#retire(n)
     if (this.sim !== null && n.portmap !== null) await this.drive(n.stop(), 60_000, `node ${n.index} stopping`)
     else await n.stop()
   }
@@ -166,6 +183,7 @@ export class Testnet {
   async crash (i: number): Promise<void> {
     const life = this.#slots[i]!.life
     if (life === null || life.dead) throw errors.BAD_ARGUMENT(`testnet: node ${i} is not running`)
+    this.#retire(this.nodes[i]!)
     await life.kill()
   }
 

@@ -35,6 +35,12 @@ export interface ConnectOptions {
 export interface ManagerStats {
   dropped: Record<DropReason | SessionDropReason, number>
   handshakesCompleted: number
+  /**
+   * Handshakes we began (connects and rekeys) and the initiations sent for them, retransmissions
+   * included; responses we computed; sessions closed because another with the same peer took
+   * their place (session.md §3.1): a reconnect, or the losing half of a simultaneous open.
+   */
+  handshakes: { started: number, initiationsSent: number, responsesSent: number, sessionsReplaced: number }
   cookieRepliesSent: number
   /** half-open handshakes dropped to make room (session.md §6.1) */
   halfOpenEvicted: number

@@ -19,6 +19,8 @@ export interface DialInit {
   rekeyOf: SessionCore | null
   /** the session id our payload carries: fresh for a connect, the session's for a rekey (session.md §2.3) */
   sessionId: Uint8Array
+  /** a connect that wants a new session even beside an open one (ConnectOptions.fresh) */
+  fresh: boolean
   deadline: number
   /** from the peer's fingerprint (wire.md §4.1.1); null: no responder will answer */
   mac1Key: Uint8Array | null
@@ -40,6 +42,7 @@ export class Dial {
   readonly expectFingerprint: string | null
   readonly rekeyOf: SessionCore | null
   readonly sessionId: Uint8Array
+  readonly fresh: boolean
   readonly deadline: number
   readonly mac1Key: Uint8Array | null
   readonly timestamp: () => Uint8Array
@@ -52,6 +55,8 @@ export class Dial {
   nextAt = 0
   /** any packet for this dial has arrived (a later VERSION_NEGOTIATION is then ignored) */
   heard = false
+  /** message 1 was sent again at once, in place of answering the peer's crossing one (session.md §3.1) */
+  crossResent = false
 
   constructor (init: DialInit, party: HandshakeParty) {
     this.id = init.id
@@ -60,6 +65,7 @@ export class Dial {
     this.remoteStatic = init.remoteStatic
     this.rekeyOf = init.rekeyOf
     this.sessionId = init.sessionId
+    this.fresh = init.fresh
     this.deadline = init.deadline
     this.mac1Key = init.mac1Key
     this.timestamp = init.timestamp

@@ -2,7 +2,7 @@
 // pending dials by id and by index, their retransmission timers, the packets that answer them
 // (response, cookie reply, version negotiation) and the key-substitution check. A completed
 // response becomes keys that the SessionManager installs. Pure; drops are counted by `drop`.
-import { WIRE_VERSION } from '../wire/constants.js'
+import { HandshakePattern, WIRE_VERSION } from '../wire/constants.js'
 import { mac1Key } from '../wire/mac1.js'
 import type { HandshakeResponse, CookieReply, VersionNegotiation } from '../wire/packet.js'
 import type { Identity } from '../crypto/identity.js'
@@ -14,7 +14,7 @@ import type { VerifiedPeer } from './proof.js'
 import type { SessionTable } from './session-table.js'
 import type { SessionTuning } from './constants.js'
 import type { ManagerAction } from './actions.js'
-import type { SessionDropReason } from './types.js'
+import { sameAddress, type PeerAddress, type SessionDropReason } from './types.js'
 
 export interface DialerContext {
   identity: Identity
@@ -39,6 +39,9 @@ export class Dialer {
   readonly #ctx: DialerContext
   readonly #dials = new Map<number, Dial>()
   #nextId = 1
+  /** handshakes begun (connects and rekeys), and HANDSHAKE_INITIATIONs sent for them, retransmissions included */
+  started = 0
+  initiationsSent = 0
 
   constructor (ctx: DialerContext) {
     this.#ctx = ctx
@@ -76,8 +79,34 @@ export class Dialer {
     const dial = new Dial({ ...init, id: this.#nextId++, mac1Key: fp === null ? null : mac1Key(fp), timestamp: this.#ctx.timestamp }, this.party())
     this.#ctx.table.set(dial.localIndex, { kind: 'dial', dial })
     this.#dials.set(dial.id, dial)
+    this.started++
+    this.initiationsSent++
     out.push({ type: 'send', to: dial.to, bytes: dial.send(now, this.#ctx.tuning, this.jitter()) })
     return dial
+  }
+
+  /**
+   * session.md §3.1, crossed initiations: our IK dial under way to `remoteStatic` at `from`, if
+   * its session would win over the peer's (its initiator, we, has the smaller fingerprint): the
+   * peer's message 1 is then left unanswered. `resend`: our message 1 once more, the first time
+   * (theirs arriving shows the way from them is open, and ours may not have passed before it).
+   */
+  crossing (remoteStatic: Uint8Array, from: PeerAddress): { resend: Uint8Array | null } | null {
+    for (const dial of this.#dials.values()) {
+      const want = dial.expectFingerprint
+      if (dial.rekeyOf !== null || dial.heard || want === null || dial.remoteStatic === null || dial.hs.pattern !== HandshakePattern.IK) continue
+      if (!sameAddress(dial.to, from) || !bytesEqual(dial.remoteStatic, remoteStatic) || !(this.#ctx.identity.fingerprint < want)) continue
+      if (dial.crossResent) return { resend: null }
+      dial.crossResent = true
+      this.initiationsSent++
+      return { resend: dial.hs.initiation(dial.cookie) }
+    }
+    return null
+  }
+
+  /** Pending connects to `fingerprint` that an open session answers (not `fresh` ones, nor rekeys). */
+  answeredBy (fingerprint: string): Dial[] {
+    return [...this.#dials.values()].filter(d => d.rekeyOf === null && !d.fresh && d.expectFingerprint === fingerprint)
   }
 
   remove (dial: Dial): void {
@@ -141,6 +170,7 @@ export class Dialer {
     dial.heard = true
     const bytes = dial.withCookie(p.cookie)
     if (bytes === null) return this.#ctx.drop('duplicate')
+    this.initiationsSent++
     out.push({ type: 'send', to: dial.to, bytes })
   }
 
@@ -162,7 +192,9 @@ export class Dialer {
         this.#ctx.table.free(step.oldIndex)
         this.#ctx.table.set(dial.localIndex, { kind: 'dial', dial })
       }
-      if (step.type !== 'wait') out.push({ type: 'send', to: dial.to, bytes: step.bytes })
+      if (step.type === 'wait') continue
+      this.initiationsSent++
+      out.push({ type: 'send', to: dial.to, bytes: step.bytes })
     }
   }
 
@@ -171,4 +203,11 @@ export class Dialer {
     for (const d of this.#dials.values()) at = Math.min(at, d.nextAt)
     return at
   }
+}
+
+function bytesEqual (a: Uint8Array, b: Uint8Array): boolean {
+  // public keys, not secrets: a plain comparison is fine
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }

@@ -9,7 +9,7 @@ import { RELAY_TYPE_FIRST, RELAY_TYPE_LAST } from '../wire/constants.js'
 import { DROP_REASONS, type DropReason } from '../wire/drops.js'
 import type { Identity } from '../crypto/identity.js'
 import { errors, type DmessError } from '../errors.js'
-import { SessionManager, type ManagerAction, type ConnectOptions } from './manager.js'
+import { SessionManager, type ManagerAction, type ConnectOptions, type ManagerStats } from './manager.js'
 import { Session, type SessionOwner } from './session.js'
 import { realScheduler, type Scheduler } from '../io/scheduler.js'
 import type { DatagramSockets, DatagramTransport } from '../io/datagram.js'
@@ -74,6 +74,7 @@ export interface EndpointStats {
   /** datagrams whose processing threw (a bug in this layer; should stay 0) */
   internalErrors: number
   handshakesCompleted: number
+  handshakes: ManagerStats['handshakes']
   cookieRepliesSent: number
   halfOpenEvicted: number
   strangersEvicted: number
@@ -231,6 +232,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements SessionOwn
       ...c,
       sendErrors: oldSendErrors + this.#transport.sendErrors,
       handshakesCompleted: m.handshakesCompleted,
+      handshakes: m.handshakes,
       cookieRepliesSent: m.cookieRepliesSent,
       halfOpenEvicted: m.halfOpenEvicted,
       strangersEvicted: m.strangersEvicted,

@@ -25,8 +25,10 @@ export interface CompletedHandshake { keys: HandshakeKeys, peer: VerifiedPeer }
 /**
  * Why a handshake message was not accepted (the state is dead afterwards). 'replay': an IK
  * message 1 whose timestamp is not newer than one already answered for its static key (session.md §6.4).
+ * 'crossed': an IK message 1 the responder leaves unanswered because its own dial to that key wins
+ * (session.md §3.1).
  */
-export type HandshakeFailure = 'decrypt-failed' | 'bad-proof' | 'bad-message' | 'replay'
+export type HandshakeFailure = 'decrypt-failed' | 'bad-proof' | 'bad-message' | 'replay' | 'crossed'
 
 export type HandshakeResult<T> = { ok: true, value: T } | { ok: false, reason: HandshakeFailure }
 
@@ -190,11 +192,18 @@ export interface Responded {
 export type FreshnessCheck = (remoteStatic: Uint8Array, timestamp: Uint8Array) => boolean
 
 /**
+ * session.md §3.1, crossed initiations: is our own dial to `remoteStatic` under way, and does its
+ * session win over the one this message 1 would open? Then it is not answered. Asked after the
+ * freshness check: the DHs authenticated the key, so no signature need be verified to decide.
+ */
+export type CrossingCheck = (remoteStatic: Uint8Array) => boolean
+
+/**
  * Read a HANDSHAKE_INITIATION and write the response (wire.md §6.1, §6.2). For IK the
  * initiator's timestamp and proof are checked here; for XX the proof comes with message 3.
  * The caller has checked mac1 already (wire.md §4.1.1).
  */
-export function respondToInitiation (party: HandshakeParty, p: HandshakeInitiation, fresh: FreshnessCheck = () => true): HandshakeResult<Responded> {
+export function respondToInitiation (party: HandshakeParty, p: HandshakeInitiation, fresh: FreshnessCheck = () => true, crossing: CrossingCheck = () => false): HandshakeResult<Responded> {
   const hs = newState(party, false, p.pattern)
   const payload = read(hs, p.message)
   if (!payload.ok) return payload
@@ -217,6 +226,10 @@ export function respondToInitiation (party: HandshakeParty, p: HandshakeInitiati
   if (timestamp === null || rs === null || !fresh(rs, timestamp)) {
     hs.destroy()
     return { ok: false, reason: timestamp === null ? 'bad-message' : 'replay' }
+  }
+  if (crossing(rs)) {
+    hs.destroy()
+    return { ok: false, reason: 'crossed' }
   }
   const peer = checkProof(hs, payload.value, true)
   if (!peer.ok) return peer

@@ -62,6 +62,7 @@ export class SessionManager {
   #lastStamp = { ms: -1, ns: 0 }
   #handshakesCompleted = 0
   #strangersEvicted = 0
+  #replaced = 0
   #deadline = Infinity
 
   constructor (opts: ManagerOptions) {
@@ -82,7 +83,7 @@ export class SessionManager {
       drop: (r: SessionDropReason) => { this.#drop(r) },
       timestamp: () => this.#timestamp()
     }
-    this.#responder = new Responder({ ...ctx, now: opts.now })
+    this.#responder = new Responder({ ...ctx, now: opts.now, crossing: (rs, from) => this.#dialer.crossing(rs, from) })
     this.#dialer = new Dialer(ctx)
   }
 
@@ -124,7 +125,7 @@ export class SessionManager {
     }
     const deadline = now + (opts.timeoutMs ?? this.tuning.connectTimeoutMs)
     const sessionId = this.#random(SESSION_ID_BYTES) // a new session (session.md §2.3)
-    const dial = this.#dialer.start({ to: { ...to }, expectFingerprint: expect, remoteStatic: rs?.slice() ?? null, rekeyOf: null, sessionId, deadline }, now, out)
+    const dial = this.#dialer.start({ to: { ...to }, expectFingerprint: expect, remoteStatic: rs?.slice() ?? null, rekeyOf: null, sessionId, fresh: opts.fresh === true, deadline }, now, out)
     this.#wake(dial.nextAt)
     return { dialId: dial.id, actions: out }
   }
@@ -346,7 +347,14 @@ export class SessionManager {
     }
     const kept = this.#onePerPeer(s, now, out)
     // a new outbound session is announced by the dial's 'connected'
-    if (kept === s && !outbound) out.push({ type: 'session', session: s })
+    if (kept === s && !outbound) {
+      out.push({ type: 'session', session: s })
+      // our own connects to this peer have their session (session.md §3.1): as if made now
+      for (const dial of this.#dialer.answeredBy(s.remoteFingerprint)) {
+        this.#dialer.remove(dial)
+        out.push({ type: 'connected', dialId: dial.id, session: s })
+      }
+    }
     if (kept === s && !this.#isContact(s.remoteFingerprint)) this.#boundStrangers(s, now, out)
     return kept
   }
@@ -373,6 +381,7 @@ export class SessionManager {
   #onePerPeer (n: SessionCore, now: number, out: ManagerAction[]): SessionCore {
     for (const o of this.#table.sessionsOf(n.remoteFingerprint)) {
       if (o === n) continue
+      this.#replaced++
       if (supersedes(n, o, this.#identity.fingerprint, now)) {
         out.push(...this.close(o, now, 'replaced'))
         continue
@@ -400,7 +409,7 @@ export class SessionManager {
   #maybeRekey (s: SessionCore, now: number, out: ManagerAction[]): void {
     if (s.rekeyDialId !== null || !s.wantsRekey(now, this.tuning)) return
     const deadline = now + this.tuning.connectTimeoutMs
-    const dial = this.#dialer.start({ to: { ...s.address }, expectFingerprint: s.remoteFingerprint, remoteStatic: s.remoteStatic, rekeyOf: s, sessionId: s.sessionId, deadline }, now, out)
+    const dial = this.#dialer.start({ to: { ...s.address }, expectFingerprint: s.remoteFingerprint, remoteStatic: s.remoteStatic, rekeyOf: s, sessionId: s.sessionId, fresh: false, deadline }, now, out)
     s.rekeyDialId = dial.id
     this.#wake(dial.nextAt)
   }
@@ -459,6 +468,7 @@ export class SessionManager {
     return {
       dropped,
       handshakesCompleted: this.#handshakesCompleted,
+      handshakes: { started: this.#dialer.started, initiationsSent: this.#dialer.initiationsSent, responsesSent: this.#responder.responsesSent, sessionsReplaced: this.#replaced },
       cookieRepliesSent: this.#responder.cookieRepliesSent,
       halfOpenEvicted: this.#responder.evicted,
       strangersEvicted: this.#strangersEvicted,

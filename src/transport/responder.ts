@@ -44,6 +44,12 @@ export interface ResponderContext {
   ephemeralRandom: ((n: number) => Uint8Array) | undefined
   drop: (reason: SessionDropReason) => void
   now: number
+  /**
+   * session.md §3.1, crossed initiations: null when we are not dialling the IK initiator at
+   * `from` (or our dial would lose); else the message 1 is not answered, and `resend` (our own
+   * initiation, at most once per dial) goes back instead, or nothing
+   */
+  crossing?: (remoteStatic: Uint8Array, from: PeerAddress) => { resend: Uint8Array | null } | null
 }
 
 export class Responder {
@@ -58,6 +64,8 @@ export class Responder {
   readonly #load: TokenBucket
   readonly #cookies: CookieJar
   cookieRepliesSent = 0
+  /** HANDSHAKE_RESPONSEs computed (a retransmitted initiation's cached one not counted) */
+  responsesSent = 0
   /** half-open handshakes dropped to make room for a newer one (session.md §6.1) */
   evicted = 0
 
@@ -146,10 +154,12 @@ export class Responder {
   #respond (p: HandshakeInitiation, from: PeerAddress, sourceKey: string, network: string, now: number, dup: HalfOpen | undefined): Uint8Array | null {
     const { table, identity, ephemeralRandom } = this.#ctx
     const localIndex = table.allocate()
-    const res = respondToInitiation({ identity, localIndex, random: ephemeralRandom }, p, (rs, ts) => this.#fresh(rs, ts))
+    let crossed: { resend: Uint8Array | null } | null = null
+    const crossing = this.#ctx.crossing
+    const res = respondToInitiation({ identity, localIndex, random: ephemeralRandom }, p, (rs, ts) => this.#fresh(rs, ts), crossing === undefined ? undefined : rs => (crossed = crossing(rs, from)) !== null)
     if (!res.ok) {
-      this.#ctx.drop(res.reason === 'decrypt-failed' ? 'decrypt-failed' : res.reason === 'replay' ? 'ik-replay' : 'handshake-failed')
-      return null
+      this.#ctx.drop(res.reason === 'decrypt-failed' ? 'decrypt-failed' : res.reason === 'replay' ? 'ik-replay' : res.reason === 'crossed' ? 'crossed' : 'handshake-failed')
+      return (crossed as { resend: Uint8Array | null } | null)?.resend ?? null
     }
     if (dup !== undefined) this.remove(dup) // same source and index, new message 1: the peer started over
     const { response, xx, ik } = res.value
@@ -165,6 +175,7 @@ export class Responder {
     if (set === undefined) this.#byNetwork.set(network, new Set([ho]))
     else set.add(ho)
     table.set(localIndex, { kind: 'half-open', halfOpen: ho })
+    this.responsesSent++
     return response
   }
 

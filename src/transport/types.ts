@@ -42,8 +42,13 @@ export type SessionDropReason =
   | 'bad-mac1'
   /** an IK message 1 not newer than one already answered for its static key (session.md §6.4) */
   | 'ik-replay'
+  /**
+   * an IK message 1 from a peer we are dialling ourselves, whose session our dial's would beat
+   * (session.md §3.1, crossed initiations): not answered, our own initiation goes instead
+   */
+  | 'crossed'
 
 export const SESSION_DROP_REASONS: readonly SessionDropReason[] = [
   'unknown-session', 'replay', 'decrypt-failed', 'rate-limited', 'handshake-failed',
-  'fingerprint-mismatch', 'expired', 'unexpected', 'duplicate', 'bad-mac1', 'ik-replay'
+  'fingerprint-mismatch', 'expired', 'unexpected', 'duplicate', 'bad-mac1', 'ik-replay', 'crossed'
 ]

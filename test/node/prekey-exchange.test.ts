@@ -114,3 +114,20 @@ for (const bobKeepsPrekeys of [true, false]) {
     t.equal(alice.messaging.ctx.counters.malformed, 0, 'and the answer is a frame Alice reads')
   })
 }
+
+t.test('at a first link-up between two nodes with prekeys, each bundle goes once: pushed, and the link-up request it answers is not answered again (pqxdh.md §8.2)', async t => {
+  const net = await testnet(t, 3, 45, { prekeys: true })
+  const [, alice, bob] = net.nodes as [TestNode, TestNode, TestNode]
+  await net.befriend(alice, bob)
+  const { id } = await net.drive(alice.actions.send(bob.fingerprint, 'hello, Bob'))
+  await net.until(() => receipted(alice, id), 120_000, "Alice's message receipted")
+  for (const [me, peer] of [[alice, bob], [bob, alice]] as const) {
+    t.same([...me.messaging.prekeyExchange.cached(peer.fingerprint)!.bundle], [...peer.prekeys!.bundle()], `${me === alice ? 'Alice' : 'Bob'} holds the other's current bundle`)
+    t.equal(me.messaging.ctx.counters.prekeyFramesOut, 2, 'after sending two prekey frames: its bundle, pushed, and its own request')
+  }
+  t.ok(alice.messaging.ctx.counters.ratchetOut > 0, 'the message went as envelope v2')
+  // a request later on the same link is answered (envelope.md §8.6: a peer that lost its state asks again)
+  const link = alice.messaging.network.link(bob.fingerprint)!
+  const bundle = await net.drive(alice.messaging.prekeyExchange.fetch(link, 5_000))
+  t.same([...bundle], [...bob.prekeys!.bundle()], 'a second request on the link gets the bundle')
+})

@@ -82,3 +82,22 @@ t.test('decline drops the request and ignores the sender; the book survives a re
   t.same((await bob2.actions.blocked()).map(b => b.fingerprint), [dave.fingerprint])
   t.same((await net.drive(bob2.actions.unblock(dave.fingerprint))).changed, true)
 })
+
+t.test('two users who add each other at once: their crossed requests settle each other, with no receipt for either (messaging.md §3.2)', async t => {
+  for (const prekeys of [true, false]) {
+    const net = await testnet(t, 3, 12, { name: i => names[i]!, prekeys })
+    const [, alice, bob] = net.nodes as [TestNode, TestNode, TestNode]
+    await net.befriend(alice, bob)
+    const a = await net.drive(alice.actions.send(bob.fingerprint, 'hi Bob'))
+    const b = await net.drive(bob.actions.send(alice.fingerprint, 'hi Alice'))
+    await net.until(() => receipted(alice, a.id) && receipted(bob, b.id), 120_000, 'both messages receipted')
+    await net.until(() => alice.messaging.outbound.scheduler.size === 0 && bob.messaging.outbound.scheduler.size === 0, 60_000, 'both outboxes empty')
+    await net.advance(10_000) // a receipt is counted once the peer's channel took it
+    for (const n of [alice, bob]) {
+      const byType = n.messaging.ctx.counters.envelopesByType
+      t.same(Object.entries(byType).filter(([k]) => k.startsWith('CONTACT_REQUEST') || k.startsWith('DELIVERY_RECEIPT')).map(([k, v]) => [k.split(' ')[0], v]).sort(),
+        [['CONTACT_REQUEST', 1], ['DELIVERY_RECEIPT', 1]], `${prekeys ? 'v2' : 'v1'}: ${n === alice ? 'Alice' : 'Bob'} sent her request once and one receipt, the text's`)
+    }
+    await net.destroy()
+  }
+})

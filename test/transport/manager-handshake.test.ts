@@ -279,6 +279,59 @@ t.test('simultaneous open: both sides keep the same one session (opened by the s
   }
 })
 
+t.test('crossed IK initiations: only the dial that would win is answered, and both connects resolve with its one session', async t => {
+  for (let round = 0; round < 4; round++) {
+    const p = new Pump()
+    const a = p.add('a')
+    const b = p.add('b')
+    const ik = (to: typeof a): { remoteStatic: Uint8Array } => ({ remoteStatic: to.identity.dhPublic })
+    const dials = round % 2 === 0 ? [p.connect(a, b, ik(b)), p.connect(b, a, ik(a))] : [p.connect(b, a, ik(a)), p.connect(a, b, ik(b))].reverse()
+    p.flush()
+    const [small, large] = a.identity.fingerprint < b.identity.fingerprint ? [a, b] : [b, a]
+    const responses = p.log.filter(d => Pump.type(d) === PacketType.HANDSHAKE_RESPONSE)
+    t.same([small.manager.stats().handshakes.responsesSent, large.manager.stats().handshakes.responsesSent], [0, 1], `round ${round}: one response computed, by the larger fingerprint, to the smaller's dial`)
+    // the smaller sent its message 1 again in place of an answer; the larger's copy of its response answers that
+    t.same(new Set(responses.map(d => `${d.from.host} ${Buffer.from(d.bytes).toString('hex')}`)).size, 1, 'any other response is that one, from its cache')
+    t.equal(small.manager.stats().dropped.crossed, 1, 'the smaller left the crossing message 1 unanswered')
+    t.equal(p.log.filter(d => Pump.type(d) === PacketType.SESSION_CLOSE).length, 0, 'no session to close')
+    for (const node of [a, b]) t.same(p.events(node, 'closed'), [], `${node.name}: nothing replaced`)
+    const sa = a.manager.sessions()
+    const sb = b.manager.sessions()
+    t.equal(sa.length + sb.length, 2)
+    t.same(sa[0]!.sessionId, sb[0]!.sessionId, 'the same session on both ends')
+    t.ok(small.manager.sessions()[0]!.outbound, 'opened by the smaller fingerprint')
+    t.same(p.events(a, 'connected').map(e => [e.dialId, e.session]), [[dials[0], sa[0]]], 'a: its connect resolved with it')
+    t.same(p.events(b, 'connected').map(e => [e.dialId, e.session]), [[dials[1], sb[0]]], 'b: its connect resolved with it')
+    t.equal(large.manager.stats().dials + small.manager.stats().dials, 0, 'no dial left retransmitting')
+    t.ok(p.send(a, sa[0]!, 'x') && p.send(b, sb[0]!, 'y'))
+    p.flush()
+    t.same([a.data.map(d => d.text), b.data.map(d => d.text)], [['y'], ['x']])
+  }
+})
+
+t.test('crossed IK initiations when the winning one was lost: it is sent again at once, not a retransmission later', async t => {
+  const p = new Pump()
+  const a = p.add('a')
+  const b = p.add('b')
+  const [small, large] = a.identity.fingerprint < b.identity.fingerprint ? [a, b] : [b, a]
+  let lost = false
+  p.filter = d => {
+    // the smaller's first message 1 does not arrive (a NAT on the larger's side not yet open to it)
+    if (lost || Pump.type(d) !== PacketType.HANDSHAKE_INITIATION || d.from.host !== small.address.host) return true
+    lost = true
+    return false
+  }
+  p.connect(small, large, { remoteStatic: large.identity.dhPublic })
+  p.connect(large, small, { remoteStatic: small.identity.dhPublic })
+  const t0 = p.now
+  p.flush()
+  t.equal(p.now, t0, 'no time passed')
+  t.equal(p.events(small, 'connected').length, 1)
+  t.equal(p.events(large, 'connected').length, 1)
+  t.equal(small.manager.sessions()[0]?.outbound, true)
+  t.equal(p.log.filter(d => Pump.type(d) === PacketType.HANDSHAKE_INITIATION && d.from.host === small.address.host).length, 2, 'the lost one and its resend')
+})
+
 t.test('a peer that restarted and dials again gets a new session, which replaces the old one', async t => {
   const p = new Pump()
   const a = p.add('a')
