@@ -102,6 +102,7 @@ export const DMESS_ERROR_NUMBERS: Readonly<Record<string, number>> = {
   // 700 messaging, discovery and the DHT
   WAIT_TIMEOUT: 701,
   REQUEST_NOT_FOUND: 702,
+  NO_BUNDLE: 703,
   MDNS_UNAVAILABLE: 710,
   DHT_NOT_FOUND: 720
 }
