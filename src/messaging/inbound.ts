@@ -387,10 +387,13 @@ export class Inbound {
       const m = store.getMessageSync(id)
       return m !== undefined && m.peer === fp && m.direction === 'out'
     })
-    const changed = ours.length === 0 ? [] : await store.setStatuses(ours, status)
+    const changing = ours.length === 0 ? [] : store.setStatuses(ours, status)
+    // the removals it settles are asked for in this same turn: one batch with the statuses
+    // (storage.md §Atomicity), never an entry gone while its message is not yet `delivered`
+    this.out.acknowledged(fp, ids)
+    const changed = await changing
     const moved = ours.filter((_, i) => changed[i] === true)
     for (const id of moved) this.waiters.changed(id, status)
-    this.out.acknowledged(fp, ids)
     if (moved.length > 0) this.ctx.events.emit({ type: 'receipt', peer: fp, direction: 'out', status, ids: moved })
   }
 

@@ -263,14 +263,16 @@ export class Outbound {
 
   apply (actions: readonly OutboxAction[]): void {
     this.#regroup(actions)
+    let removed: string[] | undefined
     for (const a of actions) {
       switch (a.type) {
         case 'send': this.#sendEntry(a.id, a.peer, a.attempt); break
         case 'connect': this.hooks.wantConnection(a.peer); break
         case 'save': this.#save(a.item); break
-        case 'remove': this.#remove(a.id); break
+        case 'remove': (removed ??= []).push(a.id); break
       }
     }
+    if (removed !== undefined) this.#remove(removed)
     this.hooks.rearm(this.scheduler.nextDeadline)
   }
 
@@ -466,9 +468,10 @@ export class Outbound {
     this.ctx.store().putOutbox(entry).catch(err => this.ctx.log.warn({ id: item.id, err: (err as Error).message }, 'outbox update failed'))
   }
 
-  #remove (id: string): void {
-    this.#cache.delete(id)
-    this.ctx.store().removeOutbox(id).catch(err => this.ctx.log.warn({ id, err: (err as Error).message }, 'outbox remove failed'))
+  /** The entries leave the outbox: one store step for all of them (a receipt settles up to 256). */
+  #remove (ids: readonly string[]): void {
+    for (const id of ids) this.#cache.delete(id)
+    this.ctx.store().removeOutboxMany(ids).catch(err => this.ctx.log.warn({ entries: ids.length, err: (err as Error).message }, 'outbox remove failed'))
   }
 }
 

@@ -95,6 +95,8 @@ export class Store {
   async listBundles (): Promise<StoredBundle[]> { return await this.bundles.list() }
   async getOutbox (id: string): Promise<OutboxEntry | undefined> { return await this.outbox.get(id) }
   async removeOutbox (id: string): Promise<boolean> { return await this.outbox.remove(id) }
+  /** removeOutbox for many ids, in one write; one boolean per id. */
+  async removeOutboxMany (ids: readonly string[]): Promise<boolean[]> { return await this.outbox.removeMany(ids) }
   async listOutbox (opts?: OutboxListOptions): Promise<OutboxEntry[]> { return await this.outbox.list(opts) }
 
   /** Batches the store has written, how many were fsynced, and the writes they carried (group.ts). */

@@ -64,6 +64,25 @@ t.test('outbox puts and removals of one batch see each other; a status never goe
   t.equal(await store.removeOutbox('later'), false)
 })
 
+t.test('a receipt settles its statuses and outbox entries in one batch, one removal step for all ids', async (t) => {
+  const store = await openStore(await tempStoreDir(t), newKey())
+  t.teardown(async () => { await store.close() })
+  const msgs = Array.from({ length: 20 }, () => msg(BOB, { direction: 'out' }))
+  await Promise.all([store.addMessages(msgs), store.putOutboxMany(msgs.map(m => entry(m.id)))])
+  const ids = msgs.map(m => m.id)
+  const before = store.writeCounts
+  // as the daemon's receipt does: statuses, then the removals, issued in one turn
+  const [changed, removed] = await Promise.all([store.setStatuses(ids, 'delivered'), store.removeOutboxMany([...ids, ids[0] as string, 'never-there'])])
+  const after = store.writeCounts
+  t.equal(after.batches - before.batches, 1, 'one LevelDB batch')
+  t.equal(after.steps - before.steps, 2, 'two steps: the statuses and the removals')
+  t.equal(after.dels - before.dels, 20, 'each entry deleted once')
+  t.same(changed, ids.map(() => true))
+  t.same(removed, [...ids.map(() => true), false, false], 'a repeated id and an unknown one: nothing to remove')
+  t.same(await store.listOutbox(), [])
+  t.same((await store.history(BOB, { limit: 20 })).map(m => m.status), ids.map(() => 'delivered'))
+})
+
 t.test('a write that fails while its batch is prepared fails alone', async (t) => {
   const db = new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })
   await db.open()
