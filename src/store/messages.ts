@@ -232,8 +232,16 @@ export class Messages {
     if (next === m.status) return false
     const updated = { ...m, status: next }
     tx.messages.set(id, updated)
-    tx.ops.push(locationOp(this.ctx, id, m.peer, m.seq, next))
-    tx.after.push(() => { this.recent.set(updated) })
+    // a message's msgindex entry is sealed and written once per batch, with its last status (the
+    // channel's ACK and the receipt of a burst often share a batch): the batch is atomic, so the
+    // status it replaces never needed to be on disk
+    tx.statuses.set(id, updated)
+    if (!tx.finish.has('statuses')) {
+      tx.finish.set('statuses', () => {
+        for (const u of tx.statuses.values()) tx.ops.push(locationOp(this.ctx, u.id, u.peer, u.seq, u.status))
+        tx.after.push(() => { for (const u of tx.statuses.values()) this.recent.set(u) })
+      })
+    }
     return true
   }
 

@@ -83,6 +83,23 @@ t.test('a receipt settles its statuses and outbox entries in one batch, one remo
   t.same((await store.history(BOB, { limit: 20 })).map(m => m.status), ids.map(() => 'delivered'))
 })
 
+t.test('statuses changed twice in one batch: each msgindex entry is written once, with the last', async (t) => {
+  const store = await openStore(await tempStoreDir(t), newKey())
+  t.teardown(async () => { await store.close() })
+  const msgs = Array.from({ length: 10 }, () => msg(BOB, { direction: 'out' }))
+  await store.addMessages(msgs)
+  const ids = msgs.map(m => m.id)
+  const before = store.writeCounts
+  // the channel's ACK and the receipt of a burst, asked for while the same batch is open
+  const [sent, delivered] = await Promise.all([store.setStatuses(ids, 'sent'), store.setStatuses(ids, 'delivered')])
+  const after = store.writeCounts
+  t.same([sent, delivered], [ids.map(() => true), ids.map(() => true)], 'both changes applied')
+  t.equal(after.batches - before.batches, 1)
+  t.equal(after.puts - before.puts, 10, 'one msgindex put per message')
+  t.same((await store.history(BOB, { limit: 10 })).map(m => m.status), ids.map(() => 'delivered'), 'history reads the last status')
+  t.same(ids.map(id => store.getMessageSync(id)?.status), ids.map(() => 'delivered'), 'and so does the synchronous read')
+})
+
 t.test('a write that fails while its batch is prepared fails alone', async (t) => {
   const db = new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })
   await db.open()
