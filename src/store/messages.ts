@@ -73,15 +73,16 @@ export class Messages {
    * single adds costs one LevelDB write, and seqs follow call order. Each promise resolves only
    * once its batch has been written (proto-spec/storage.md §Durability).
    */
-  async addMany (list: readonly NewMessage[], also?: (tx: Tx) => void): Promise<AddResult[]> {
+  async addMany (list: readonly NewMessage[], also?: (tx: Tx) => void, freshIds = false): Promise<AddResult[]> {
     const items = list.map(checkNewMessage)
-    return await this.ctx.group.run(tx => { const r = this.prepareAdd(tx, items); also?.(tx); return r }, Math.max(1, items.length))
+    return await this.ctx.group.run(tx => { const r = this.prepareAdd(tx, items, freshIds); also?.(tx); return r }, Math.max(1, items.length))
   }
 
-  private prepareAdd (tx: Tx, list: readonly NewMessage[]): AddResult[] {
+  /** `freshIds`: ids just drawn at random, which no stored message can have (no lookup in the store). */
+  private prepareAdd (tx: Tx, list: readonly NewMessage[], freshIds: boolean): AddResult[] {
     const results: AddResult[] = []
     for (const m of list) {
-      const dup = tx.messages.get(m.id) ?? this.getSync(m.id)
+      const dup = tx.messages.get(m.id) ?? (freshIds ? undefined : this.getSync(m.id))
       if (dup !== undefined) {
         results.push({ message: dup, duplicate: true })
         continue

@@ -60,9 +60,13 @@ export class Store {
     const [r] = await this.addMessages([m], session)
     return r as AddResult
   }
-  /** addMessage for many, in one write; `session`, a ratchet step stored in that same batch (a BATCH's, envelope.md §8.4). */
-  async addMessages (list: readonly NewMessage[], session?: SessionWrite): Promise<AddResult[]> {
-    return await this.messages.addMany(list, session === undefined ? undefined : tx => { this.sessions.prepare(tx, session) })
+  /**
+   * addMessage for many, in one write; `session`, a ratchet step stored in that same batch (a
+   * BATCH's, envelope.md §8.4). `freshIds`: every id was just drawn at random (128 bits, ours to
+   * send), so none can be stored already and the duplicate lookup is skipped.
+   */
+  async addMessages (list: readonly NewMessage[], session?: SessionWrite, opts: { freshIds?: boolean } = {}): Promise<AddResult[]> {
+    return await this.messages.addMany(list, session === undefined ? undefined : tx => { this.sessions.prepare(tx, session) }, opts.freshIds === true)
   }
   async getMessage (id: string): Promise<StoredMessage | undefined> { return await this.messages.get(id) }
   /** getMessage without the thread-pool round trip (for the daemon's hot path): LevelDB's cache, synchronously. */
