@@ -56,6 +56,8 @@ export class PeerConnector {
   readonly links = new Map<string, PeerLink>()
   /** dials running, by peer key */
   readonly #dials = new Map<string, AbortController>()
+  /** dials aborted because a session with their peer came up meanwhile: their end is no failure */
+  readonly #needless = new WeakSet<AbortController>()
   #mdns: MdnsDiscovery | null = null
   #endpoint: Endpoint | null = null
   #stopped = false
@@ -249,9 +251,11 @@ export class PeerConnector {
       ...(expect === null || remoteStatic === null ? {} : { remoteStatic })
     }
     endpoint.connect(address, opts).then(session => {
+      if (this.#dials.get(key) === ctl) this.#dials.delete(key) // done: #attach must not abort it
       this.conn.dialSucceeded(key, session.remoteFingerprint)
       this.#inbound(session)
     }, (err: Error) => {
+      if (this.#needless.has(ctl)) { this.conn.dialSucceeded(key, expect ?? key); return } // the peer reached us first (#attach)
       this.ctx.counters.dialsFailed++
       this.ctx.log.debug({ to: formatHostPort(address), err: err.message }, 'dial failed')
       if (!this.#stopped) this.apply(this.conn.dialFailed(key, this.ctx.now()))
@@ -266,6 +270,16 @@ export class PeerConnector {
     const fp = session.remoteFingerprint
     const existing = this.links.get(fp)
     if (existing !== undefined && existing.session === session && !existing.closed) return
+    // Our own dial to the peer, still retrying its handshake (e.g. sent before the peer's node
+    // was up), is needless now: left running, it would complete a second session within the
+    // simultaneous-open window (session.md §3.1) that may supersede this one, closing the link
+    // mid-traffic and making the outbox resend what was in flight on it.
+    const dial = this.#dials.get(fp)
+    if (dial !== undefined) {
+      this.#needless.add(dial)
+      this.#dials.delete(fp)
+      dial.abort()
+    }
     const link = new PeerLink(session, this.ctx.now, this.ctx.scheduler)
     this.ctx.log.debug({ peer: fp, from: formatHostPort(session.remoteAddress) }, 'session up')
     this.links.set(fp, link)
