@@ -64,7 +64,8 @@ export class PeerConnector {
   readonly #lookups: PresenceLookups | null
   /** the record key of each peer we punched toward (the dial after the punch is IK) */
   readonly #punchKeys = new Map<string, Uint8Array>()
-  readonly #onSession = (s: Session): void => { this.#inbound(s) }
+  /** the peer dialled us (a handshake on our endpoint): a dial of ours to it is needless now (#attach) */
+  readonly #onSession = (s: Session): void => { this.#inbound(s, true) }
 
   constructor (private readonly ctx: MessagingContext, private readonly opts: PeerConnectorOptions, private readonly hooks: PeerConnectorHooks) {
     const lookup = opts.lookupPresence ?? null
@@ -174,14 +175,14 @@ export class PeerConnector {
 
   // ---- inside ----
 
-  #inbound (session: Session): void {
+  #inbound (session: Session, peerDialled = false): void {
     if (this.#stopped) return
     if (this.hooks.refusesSession(session.remoteFingerprint)) {
       this.ctx.counters.sessionsRefused++
       session.close()
       return
     }
-    this.#attach(session)
+    this.#attach(session, peerDialled)
   }
 
   #lookup (fp: string): void {
@@ -265,8 +266,12 @@ export class PeerConnector {
     })
   }
 
-  /** One link per session; the Endpoint keeps one session per fingerprint (a rekey keeps it). */
-  #attach (session: Session): void {
+  /**
+   * One link per session; the Endpoint keeps one session per fingerprint (a rekey keeps it).
+   * `peerDialled`: the peer's own handshake reached us directly (not a relay's or a punch's
+   * session, which a direct dial of ours may still better).
+   */
+  #attach (session: Session, peerDialled: boolean): void {
     const fp = session.remoteFingerprint
     const existing = this.links.get(fp)
     if (existing !== undefined && existing.session === session && !existing.closed) return
@@ -274,7 +279,7 @@ export class PeerConnector {
     // was up), is needless now: left running, it would complete a second session within the
     // simultaneous-open window (session.md §3.1) that may supersede this one, closing the link
     // mid-traffic and making the outbox resend what was in flight on it.
-    const dial = this.#dials.get(fp)
+    const dial = peerDialled ? this.#dials.get(fp) : undefined
     if (dial !== undefined) {
       this.#needless.add(dial)
       this.#dials.delete(fp)
