@@ -455,6 +455,26 @@ export const xchacha = {
       wipe(subkey)
     }
   },
+  /**
+   * The HChaCha20 subkey of every nonce that starts with `prefix` (its first 16 bytes, §2.3): a
+   * caller sealing many values under nonces sharing a prefix derives it once and seals each with
+   * sealIntoSubkey. The caller wipes it.
+   */
+  subkey (key: Uint8Array, prefix: Uint8Array): Uint8Array {
+    checkLen('xchacha20-poly1305 key', key, KEY_BYTES)
+    checkLen('xchacha20-poly1305 nonce prefix', prefix, 16)
+    return hchacha20(key, prefix)
+  },
+  /**
+   * sealInto with the nonce's subkey from `subkey` (derived from its first 16 bytes) and its last
+   * 8 bytes, `tail`: the same output as sealInto(key, prefix ‖ tail, …).
+   */
+  sealIntoSubkey (subkey: Uint8Array, tail: Uint8Array, plaintext: Uint8Array, aad: Uint8Array | undefined, out: Uint8Array): void {
+    checkLen('xchacha20-poly1305 nonce tail', tail, XCHACHA_NONCE_BYTES - 16)
+    const ietfNonce = new Uint8Array(CHACHA_NONCE_BYTES)
+    ietfNonce.set(tail, 4)
+    chacha20poly1305.sealInto(subkey, ietfNonce, plaintext, aad, out)
+  },
   open (key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad?: Uint8Array): Uint8Array | null {
     checkLen('xchacha20-poly1305 key', key, KEY_BYTES)
     checkLen('xchacha20-poly1305 nonce', nonce, XCHACHA_NONCE_BYTES)

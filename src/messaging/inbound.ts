@@ -429,13 +429,17 @@ export class Inbound {
       const m = store.getMessageSync(id)
       return m !== undefined && m.peer === fp && m.direction === 'out'
     })
-    let changed: boolean[] = []
-    if (ours.length > 0) changed = await store.setStatuses(ours, status, session)
-    else if (session !== undefined) await store.putSession(session)
+    // the receipt's ratchet step with the statuses it moves (envelope.md §8.4), and the removals
+    // it settles asked for in this same turn: one batch with the statuses (storage.md
+    // §Atomicity), never an entry gone while its message is not yet `delivered`
+    const changing: Promise<boolean[]> = ours.length > 0
+      ? store.setStatuses(ours, status, session)
+      : session !== undefined ? store.putSession(session).then(() => []) : Promise.resolve([])
+    this.out.acknowledged(fp, ids)
+    const changed = await changing
     const moved = ours.filter((_, i) => changed[i] === true)
     if (traceOn) stamp('a.receipt.status', ids)
     for (const id of moved) this.waiters.changed(id, status)
-    this.out.acknowledged(fp, ids)
     if (moved.length > 0) this.ctx.events.emit({ type: 'receipt', peer: fp, direction: 'out', status, ids: moved })
   }
 

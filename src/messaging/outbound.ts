@@ -4,7 +4,6 @@
 // send time to the identity the link's handshake proved (envelope.md §4), so an entry written
 // before we knew the peer's keys goes out as soon as we reach them.
 import { PayloadType, MESSAGE_ID_BYTES, RECEIPT_MAX_IDS, BATCH_MAX_MESSAGES, BATCH_MAX_TEXT_BYTES, CAP_BATCH } from '../wire/constants.js'
-import { utf8 } from '../crypto/primitives.js'
 import { sealEnvelope } from '../wire/seal.js'
 import { encodePayload, type PayloadOf, type TypedPayload } from '../wire/payloads.js'
 import { encodeEnvelopeFrame } from './frames.js'
@@ -195,7 +194,7 @@ export class Outbound {
     list.forEach((e, i) => {
       if (e.type !== PayloadType.TEXT || e.ack !== 'receipt') { flush(run, texts); run = []; texts = []; bytes = 0; return }
       const text = (e.payload as PayloadOf<typeof PayloadType.TEXT>).text
-      const n = utf8.encode(text).length
+      const n = Buffer.byteLength(text, 'utf8') // counted, not encoded: the BATCH's encoder does that once
       if (run.length === BATCH_MAX_MESSAGES || bytes + n > BATCH_MAX_TEXT_BYTES) { flush(run, texts); run = []; texts = []; bytes = 0 }
       run.push(i)
       texts.push({ id: unhex(ids[i] as string), timestamp: e.timestamp, text })
@@ -280,14 +279,16 @@ export class Outbound {
 
   apply (actions: readonly OutboxAction[]): void {
     this.#regroup(actions)
+    let removed: string[] | undefined
     for (const a of actions) {
       switch (a.type) {
         case 'send': this.#sendEntry(a.id, a.peer, a.attempt); break
         case 'connect': this.hooks.wantConnection(a.peer); break
         case 'save': this.#save(a.item); break
-        case 'remove': this.#remove(a.id); break
+        case 'remove': (removed ??= []).push(a.id); break
       }
     }
+    if (removed !== undefined) this.#remove(removed)
     this.hooks.rearm(this.scheduler.nextDeadline)
   }
 
@@ -561,9 +562,10 @@ export class Outbound {
     this.ctx.store().putOutbox(entry).catch(err => this.ctx.log.warn({ id: item.id, err: (err as Error).message }, 'outbox update failed'))
   }
 
-  #remove (id: string): void {
-    this.#cache.delete(id)
-    this.ctx.store().removeOutbox(id).catch(err => this.ctx.log.warn({ id, err: (err as Error).message }, 'outbox remove failed'))
+  /** The entries leave the outbox: one store step for all of them (a receipt settles up to 256). */
+  #remove (ids: readonly string[]): void {
+    for (const id of ids) this.#cache.delete(id)
+    this.ctx.store().removeOutboxMany(ids).catch(err => this.ctx.log.warn({ entries: ids.length, err: (err as Error).message }, 'outbox remove failed'))
   }
 }
 

@@ -56,13 +56,16 @@ export class PeerConnector {
   readonly links = new Map<string, PeerLink>()
   /** dials running, by peer key */
   readonly #dials = new Map<string, AbortController>()
+  /** dials aborted because a session with their peer came up meanwhile: their end is no failure */
+  readonly #needless = new WeakSet<AbortController>()
   #mdns: MdnsDiscovery | null = null
   #endpoint: Endpoint | null = null
   #stopped = false
   readonly #lookups: PresenceLookups | null
   /** the record key of each peer we punched toward (the dial after the punch is IK) */
   readonly #punchKeys = new Map<string, Uint8Array>()
-  readonly #onSession = (s: Session): void => { this.#inbound(s) }
+  /** the peer dialled us (a handshake on our endpoint): a dial of ours to it is needless now (#attach) */
+  readonly #onSession = (s: Session): void => { this.#inbound(s, true) }
 
   constructor (private readonly ctx: MessagingContext, private readonly opts: PeerConnectorOptions, private readonly hooks: PeerConnectorHooks) {
     const lookup = opts.lookupPresence ?? null
@@ -172,14 +175,14 @@ export class PeerConnector {
 
   // ---- inside ----
 
-  #inbound (session: Session): void {
+  #inbound (session: Session, peerDialled = false): void {
     if (this.#stopped) return
     if (this.hooks.refusesSession(session.remoteFingerprint)) {
       this.ctx.counters.sessionsRefused++
       session.close()
       return
     }
-    this.#attach(session)
+    this.#attach(session, peerDialled)
   }
 
   #lookup (fp: string): void {
@@ -249,9 +252,11 @@ export class PeerConnector {
       ...(expect === null || remoteStatic === null ? {} : { remoteStatic })
     }
     endpoint.connect(address, opts).then(session => {
+      if (this.#dials.get(key) === ctl) this.#dials.delete(key) // done: #attach must not abort it
       this.conn.dialSucceeded(key, session.remoteFingerprint)
       this.#inbound(session)
     }, (err: Error) => {
+      if (this.#needless.has(ctl)) { this.conn.dialSucceeded(key, expect ?? key); return } // the peer reached us first (#attach)
       this.ctx.counters.dialsFailed++
       this.ctx.log.debug({ to: formatHostPort(address), err: err.message }, 'dial failed')
       if (!this.#stopped) this.apply(this.conn.dialFailed(key, this.ctx.now()))
@@ -261,11 +266,25 @@ export class PeerConnector {
     })
   }
 
-  /** One link per session; the Endpoint keeps one session per fingerprint (a rekey keeps it). */
-  #attach (session: Session): void {
+  /**
+   * One link per session; the Endpoint keeps one session per fingerprint (a rekey keeps it).
+   * `peerDialled`: the peer's own handshake reached us directly (not a relay's or a punch's
+   * session, which a direct dial of ours may still better).
+   */
+  #attach (session: Session, peerDialled: boolean): void {
     const fp = session.remoteFingerprint
     const existing = this.links.get(fp)
     if (existing !== undefined && existing.session === session && !existing.closed) return
+    // Our own dial to the peer, still retrying its handshake (e.g. sent before the peer's node
+    // was up), is needless now: left running, it would complete a second session within the
+    // simultaneous-open window (session.md §3.1) that may supersede this one, closing the link
+    // mid-traffic and making the outbox resend what was in flight on it.
+    const dial = peerDialled ? this.#dials.get(fp) : undefined
+    if (dial !== undefined) {
+      this.#needless.add(dial)
+      this.#dials.delete(fp)
+      dial.abort()
+    }
     const link = new PeerLink(session, this.ctx.now, this.ctx.scheduler)
     this.ctx.log.debug({ peer: fp, from: formatHostPort(session.remoteAddress) }, 'session up')
     this.links.set(fp, link)

@@ -59,6 +59,37 @@ function shortAad (label: string, parts: ReadonlyArray<string | number>): Uint8A
   return out
 }
 
+/**
+ * The same bytes as packr.pack(value) for a plain object whose values are all ASCII strings under
+ * 256 characters or integers 0..2^32-1 (msgpackr writes an object as a map16, then each key and
+ * value as shortAad does), written directly: the msgindex entry of every status change is one
+ * (test/store/codec.test.ts compares the two byte for byte). `undefined` values are left out,
+ * as when the key is absent. Anything else is packed by msgpackr.
+ */
+export function encodeFlat (value: Readonly<Record<string, string | number | undefined>>): Uint8Array {
+  let n = 3
+  let count = 0
+  for (const k in value) {
+    const v = value[k]
+    if (v === undefined) continue
+    count++
+    n += strBytes(k) + (typeof v === 'string' ? strBytes(v) : uintBytes(v))
+  }
+  if (Number.isNaN(n)) return encode(Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)))
+  const out = new Uint8Array(n)
+  out[0] = 0xde
+  out[1] = count >> 8
+  out[2] = count & 0xff
+  let at = 3
+  for (const k in value) {
+    const v = value[k]
+    if (v === undefined) continue
+    at = writeStr(out, at, k)
+    at = typeof v === 'string' ? writeStr(out, at, v) : writeUint(out, at, v)
+  }
+  return out
+}
+
 /** Encoded size of an ASCII string under 256 characters; NaN for any other. */
 function strBytes (s: string): number {
   if (s.length > STR8_MAX) return NaN

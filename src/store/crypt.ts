@@ -18,12 +18,23 @@ const KEY_CHECK_LABEL = 'dmess/store/key-check'
 const KEY_CHECK_PLAINTEXT = utf8.encode('dmess store key check')
 /** Nonces are cut from a pool refilled this many at a time: one RNG call per 256 records. */
 const NONCE_POOL_COUNT = 256
+/**
+ * Records sealed under one random 16-byte nonce prefix (and so one HChaCha20 subkey, derived once
+ * for all of them): each nonce is prefix ‖ its index in the group (1 byte) ‖ 7 random bytes,
+ * distinct within the group by its index and across groups by the prefix (§Encryption).
+ */
+const NONCE_GROUP = 256
+const NONCE_PREFIX_BYTES = 16
 
 export class RecordCipher {
   private key: Uint8Array
   private indexKey: Uint8Array
   private pool: Uint8Array = new Uint8Array(0)
   private poolAt = 0
+  /** the current nonce group's prefix and subkey, and how many of its nonces are used */
+  private prefix: Uint8Array = new Uint8Array(NONCE_PREFIX_BYTES)
+  private subkey: Uint8Array = new Uint8Array(KEY_BYTES)
+  private grouped = NONCE_GROUP
 
   constructor (storeKey: Uint8Array) {
     if (!(storeKey instanceof Uint8Array) || storeKey.length !== KEY_BYTES) {
@@ -49,11 +60,18 @@ export class RecordCipher {
   sealValue (content: Uint8Array, floor: number, ad: Uint8Array): Uint8Array {
     const n = sizeClass(content.length, floor)
     const out = new Uint8Array(XCHACHA_NONCE_BYTES + n + AEAD_TAG_BYTES)
-    const nonce = out.subarray(0, XCHACHA_NONCE_BYTES)
-    nonce.set(this.nonce())
+    if (this.grouped === NONCE_GROUP) {
+      wipe(this.subkey)
+      this.prefix = this.nonce().slice(0, NONCE_PREFIX_BYTES)
+      this.subkey = xchacha.subkey(this.key, this.prefix)
+      this.grouped = 0
+    }
+    out.set(this.nonce(), 0) // its last 7 bytes stay
+    out.set(this.prefix, 0)
+    out[NONCE_PREFIX_BYTES] = this.grouped++
     const padded = out.subarray(XCHACHA_NONCE_BYTES, XCHACHA_NONCE_BYTES + n)
     padInto(content, padded)
-    xchacha.sealInto(this.key, nonce, padded, ad, out.subarray(XCHACHA_NONCE_BYTES))
+    xchacha.sealIntoSubkey(this.subkey, out.subarray(NONCE_PREFIX_BYTES, XCHACHA_NONCE_BYTES), padded, ad, out.subarray(XCHACHA_NONCE_BYTES))
     return out
   }
 
@@ -120,6 +138,6 @@ export class RecordCipher {
   }
 
   wipe (): void {
-    wipe(this.key, this.indexKey, this.pool)
+    wipe(this.key, this.indexKey, this.pool, this.subkey)
   }
 }

@@ -17,6 +17,8 @@ export interface Tx {
   readonly messages: Map<string, StoredMessage>
   /** each conversation's counters (last seq, read mark, unread count) as earlier steps of this batch left them */
   readonly convs: Map<string, ConvState>
+  /** messages whose status earlier steps of this batch changed, as they now stand: their msgindex entries are written once, in `finish` */
+  readonly statuses: Map<string, StoredMessage>
   /** outbox ids put (true) or removed (false) by earlier steps of this batch */
   readonly outbox: Map<string, boolean>
   /** run once after the last step, before the write (ops a batch needs once, e.g. per-conversation counters), by name */
@@ -34,7 +36,7 @@ interface Step {
 export const MAX_GROUP_WEIGHT = 2000
 
 function newTx (): Tx {
-  return { ops: [], after: [], messages: new Map(), convs: new Map(), outbox: new Map(), finish: new Map() }
+  return { ops: [], after: [], messages: new Map(), convs: new Map(), statuses: new Map(), outbox: new Map(), finish: new Map() }
 }
 
 export class GroupCommit {

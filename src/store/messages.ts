@@ -73,15 +73,16 @@ export class Messages {
    * single adds costs one LevelDB write, and seqs follow call order. Each promise resolves only
    * once its batch has been written (proto-spec/storage.md §Durability).
    */
-  async addMany (list: readonly NewMessage[], also?: (tx: Tx) => void): Promise<AddResult[]> {
+  async addMany (list: readonly NewMessage[], also?: (tx: Tx) => void, freshIds = false): Promise<AddResult[]> {
     const items = list.map(checkNewMessage)
-    return await this.ctx.group.run(tx => { const r = this.prepareAdd(tx, items); also?.(tx); return r }, Math.max(1, items.length))
+    return await this.ctx.group.run(tx => { const r = this.prepareAdd(tx, items, freshIds); also?.(tx); return r }, Math.max(1, items.length))
   }
 
-  private prepareAdd (tx: Tx, list: readonly NewMessage[]): AddResult[] {
+  /** `freshIds`: ids just drawn at random, which no stored message can have (no lookup in the store). */
+  private prepareAdd (tx: Tx, list: readonly NewMessage[], freshIds: boolean): AddResult[] {
     const results: AddResult[] = []
     for (const m of list) {
-      const dup = tx.messages.get(m.id) ?? this.getSync(m.id)
+      const dup = tx.messages.get(m.id) ?? (freshIds ? undefined : this.getSync(m.id))
       if (dup !== undefined) {
         results.push({ message: dup, duplicate: true })
         continue
@@ -232,8 +233,16 @@ export class Messages {
     if (next === m.status) return false
     const updated = { ...m, status: next }
     tx.messages.set(id, updated)
-    tx.ops.push(locationOp(this.ctx, id, m.peer, m.seq, next))
-    tx.after.push(() => { this.recent.set(updated) })
+    // a message's msgindex entry is sealed and written once per batch, with its last status (the
+    // channel's ACK and the receipt of a burst often share a batch): the batch is atomic, so the
+    // status it replaces never needed to be on disk
+    tx.statuses.set(id, updated)
+    if (!tx.finish.has('statuses')) {
+      tx.finish.set('statuses', () => {
+        for (const u of tx.statuses.values()) tx.ops.push(locationOp(this.ctx, u.id, u.peer, u.seq, u.status))
+        tx.after.push(() => { for (const u of tx.statuses.values()) this.recent.set(u) })
+      })
+    }
     return true
   }
 

@@ -66,8 +66,14 @@ export class Outbox {
 
   /** True when an entry was removed (delivered, or given up). */
   async remove (id: string): Promise<boolean> {
-    const key = this.ctx.keys.outbox(checkId(id, 'outbox id'))
-    return await this.ctx.group.run(tx => {
+    return (await this.removeMany([id]))[0] === true
+  }
+
+  /** remove for many ids, in one step of the next batch; one boolean per id (removed or not there). */
+  async removeMany (ids: readonly string[]): Promise<boolean[]> {
+    const keys = ids.map(id => this.ctx.keys.outbox(checkId(id, 'outbox id')))
+    return await this.ctx.group.run(tx => ids.map((id, i) => {
+      const key = keys[i] as string
       // present: put earlier in this batch, or on disk: the due times mirror the disk once read (a
       // batch is prepared only after the one before landed and updated them), else a synchronous read
       if (!(tx.outbox.get(id) ?? this.due?.has(id) ?? this.ctx.subs.outbox.getSync(key) !== undefined)) return false
@@ -75,7 +81,7 @@ export class Outbox {
       tx.outbox.set(id, false)
       tx.after.push(() => { this.due?.delete(id) })
       return true
-    })
+    }), Math.max(1, ids.length))
   }
 
   /** Entries in nextAttemptAt order (ties by id); with dueBy, only those due by then. */

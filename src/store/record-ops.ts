@@ -4,7 +4,7 @@ import type { RecordCipher } from './crypt.js'
 import type { Op, Subs } from './db.js'
 import { SUB, type KeyTags } from './key-layout.js'
 import {
-  contactValue, FLOOR_INDEX, FLOOR_RECORD, locationValue, messageValue, outboxValue, sealRecord, type ConvState, type SubName
+  contactValue, FLOOR_INDEX, FLOOR_RECORD, locationBytes, messageValue, outboxValue, sealEncoded, sealRecord, type ConvState, type SubName
 } from './records.js'
 import type { Contact, MessageStatus, OutboxEntry, StoredMessage } from './types.js'
 
@@ -21,7 +21,8 @@ export function messageOp (ctx: OpsContext, m: StoredMessage): Op {
 
 /** msgindex: where message `id` lives and, after a change, its status (a status change writes only this). */
 export function locationOp (ctx: OpsContext, id: string, peer: string, seq: number, status?: MessageStatus): Op {
-  return put(ctx, SUB.msgindex, ctx.keys.messageId(id), locationValue(peer, seq, status), FLOOR_INDEX)
+  const key = ctx.keys.messageId(id)
+  return { type: 'put', sublevel: ctx.subs.msgindex, key, value: sealEncoded(ctx.cipher, SUB.msgindex, key, locationBytes(peer, seq, status), FLOOR_INDEX) }
 }
 
 /** A new message: its record and its msgindex entry. */

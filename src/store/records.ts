@@ -4,7 +4,7 @@
 // does not open. Statuses and directions are small integers so that a status change never
 // changes a record's length.
 import { errors } from '../errors.js'
-import { aad, bytes, decode, encode } from './codec.js'
+import { aad, bytes, decode, encode, encodeFlat } from './codec.js'
 import type { RecordCipher } from './crypt.js'
 import type { SUB } from './key-layout.js'
 import type { Contact, Direction, MessageStatus, OutboxEntry, StoredMessage } from './types.js'
@@ -21,7 +21,12 @@ const STATUSES: readonly MessageStatus[] = ['received', 'sending', 'sent', 'deli
 
 /** Seal a whole value stored at `key` of sublevel `sub`. */
 export function sealRecord (cipher: RecordCipher, sub: SubName, key: string, value: unknown, floor: number): Uint8Array {
-  return cipher.sealValue(encode(value), floor, aad(AAD_RECORD, sub, key))
+  return sealEncoded(cipher, sub, key, encode(value), floor)
+}
+
+/** sealRecord for a value already encoded (encodeFlat). */
+export function sealEncoded (cipher: RecordCipher, sub: SubName, key: string, content: Uint8Array, floor: number): Uint8Array {
+  return cipher.sealValue(content, floor, aad(AAD_RECORD, sub, key))
 }
 
 /** Open and decode the value at `key` of `sub`; STORE_CORRUPT naming `what` if it does not. */
@@ -113,6 +118,11 @@ export function toLocation (v: Partial<PeerSeq> & { st?: unknown }, what: string
 
 export function locationValue (peer: string, seq: number, status?: MessageStatus): { p: string, s: number, st?: number } {
   return status === undefined ? { p: peer, s: seq } : { p: peer, s: seq, st: STATUSES.indexOf(status) }
+}
+
+/** locationValue encoded (the same MessagePack bytes, without msgpackr: encodeFlat). */
+export function locationBytes (peer: string, seq: number, status?: MessageStatus): Uint8Array {
+  return encodeFlat(locationValue(peer, seq, status))
 }
 
 /**

@@ -60,9 +60,13 @@ export class Store {
     const [r] = await this.addMessages([m], session)
     return r as AddResult
   }
-  /** addMessage for many, in one write; `session`, a ratchet step stored in that same batch (a BATCH's, envelope.md §8.4). */
-  async addMessages (list: readonly NewMessage[], session?: SessionWrite): Promise<AddResult[]> {
-    return await this.messages.addMany(list, session === undefined ? undefined : tx => { this.sessions.prepare(tx, session) })
+  /**
+   * addMessage for many, in one write; `session`, a ratchet step stored in that same batch (a
+   * BATCH's, envelope.md §8.4). `freshIds`: every id was just drawn at random (128 bits, ours to
+   * send), so none can be stored already and the duplicate lookup is skipped.
+   */
+  async addMessages (list: readonly NewMessage[], session?: SessionWrite, opts: { freshIds?: boolean } = {}): Promise<AddResult[]> {
+    return await this.messages.addMany(list, session === undefined ? undefined : tx => { this.sessions.prepare(tx, session) }, opts.freshIds === true)
   }
   async getMessage (id: string): Promise<StoredMessage | undefined> { return await this.messages.get(id) }
   /** getMessage without the thread-pool round trip (for the daemon's hot path): LevelDB's cache, synchronously. */
@@ -100,6 +104,8 @@ export class Store {
   async listBundles (): Promise<StoredBundle[]> { return await this.bundles.list() }
   async getOutbox (id: string): Promise<OutboxEntry | undefined> { return await this.outbox.get(id) }
   async removeOutbox (id: string): Promise<boolean> { return await this.outbox.remove(id) }
+  /** removeOutbox for many ids, in one write; one boolean per id. */
+  async removeOutboxMany (ids: readonly string[]): Promise<boolean[]> { return await this.outbox.removeMany(ids) }
   async listOutbox (opts?: OutboxListOptions): Promise<OutboxEntry[]> { return await this.outbox.list(opts) }
 
   /** Batches the store has written, how many were fsynced, and the writes they carried (group.ts). */

@@ -4,7 +4,7 @@
 // shapes it hands to msgpackr (non-ASCII, long strings, negative, fractional and large numbers).
 import t from 'tap'
 import { Packr } from 'msgpackr'
-import { aad } from '../../src/store/codec.js'
+import { aad, encodeFlat } from '../../src/store/codec.js'
 import { testRng } from '../helpers/seed.js'
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false })
@@ -43,6 +43,28 @@ t.test('5,000 seeded random shapes: the same bytes as msgpackr', async t => {
     const parts = Array.from({ length: Math.floor(rng.float() * 5) }, randomPart)
     if (hex(aad(label, ...parts)) === hex(packr.pack([label, ...parts]))) same++
     else t.fail(`differs for ${JSON.stringify([label, ...parts])}`)
+  }
+  t.equal(same, 5000)
+})
+
+t.test('encodeFlat (msgindex entries): msgpackr\'s bytes for every boundary and 5,000 seeded random objects', async t => {
+  const numbers = [0, 1, 127, 128, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32, -1, 1.5, Number.MAX_SAFE_INTEGER]
+  const strings = [0, 1, 31, 32, 255, 256, 300].map(n => 'f'.repeat(n))
+  const check = (v: Record<string, string | number | undefined>): boolean => {
+    const defined = Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined))
+    return hex(encodeFlat(v)) === hex(packr.pack(defined))
+  }
+  for (const s of strings) for (const n of numbers) t.ok(check({ p: s, s: n, st: 2 }), `p of ${s.length} characters, s = ${n}`)
+  t.ok(check({ p: 'a', s: 1, st: undefined }), 'an undefined value is left out')
+  t.ok(check({}), 'no keys')
+  t.ok(check({ é: 1 }), 'a non-ASCII key')
+  let same = 0
+  for (let i = 0; i < 5000; i++) {
+    const v: Record<string, string | number | undefined> = {}
+    const keys = Math.floor(rng.float() * 5)
+    for (let k = 0; k < keys; k++) v[randomString(6, i % 11 === 0) || `k${k}`] = rng.float() < 0.1 ? undefined : randomPart()
+    if (check(v)) same++
+    else t.fail(`differs for ${JSON.stringify(v)}`)
   }
   t.equal(same, 5000)
 })

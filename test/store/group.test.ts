@@ -64,6 +64,42 @@ t.test('outbox puts and removals of one batch see each other; a status never goe
   t.equal(await store.removeOutbox('later'), false)
 })
 
+t.test('a receipt settles its statuses and outbox entries in one batch, one removal step for all ids', async (t) => {
+  const store = await openStore(await tempStoreDir(t), newKey())
+  t.teardown(async () => { await store.close() })
+  const msgs = Array.from({ length: 20 }, () => msg(BOB, { direction: 'out' }))
+  await Promise.all([store.addMessages(msgs), store.putOutboxMany(msgs.map(m => entry(m.id)))])
+  const ids = msgs.map(m => m.id)
+  const before = store.writeCounts
+  // as the daemon's receipt does: statuses, then the removals, issued in one turn
+  const [changed, removed] = await Promise.all([store.setStatuses(ids, 'delivered'), store.removeOutboxMany([...ids, ids[0] as string, 'never-there'])])
+  const after = store.writeCounts
+  t.equal(after.batches - before.batches, 1, 'one LevelDB batch')
+  t.equal(after.steps - before.steps, 2, 'two steps: the statuses and the removals')
+  t.equal(after.dels - before.dels, 20, 'each entry deleted once')
+  t.same(changed, ids.map(() => true))
+  t.same(removed, [...ids.map(() => true), false, false], 'a repeated id and an unknown one: nothing to remove')
+  t.same(await store.listOutbox(), [])
+  t.same((await store.history(BOB, { limit: 20 })).map(m => m.status), ids.map(() => 'delivered'))
+})
+
+t.test('statuses changed twice in one batch: each msgindex entry is written once, with the last', async (t) => {
+  const store = await openStore(await tempStoreDir(t), newKey())
+  t.teardown(async () => { await store.close() })
+  const msgs = Array.from({ length: 10 }, () => msg(BOB, { direction: 'out' }))
+  await store.addMessages(msgs)
+  const ids = msgs.map(m => m.id)
+  const before = store.writeCounts
+  // the channel's ACK and the receipt of a burst, asked for while the same batch is open
+  const [sent, delivered] = await Promise.all([store.setStatuses(ids, 'sent'), store.setStatuses(ids, 'delivered')])
+  const after = store.writeCounts
+  t.same([sent, delivered], [ids.map(() => true), ids.map(() => true)], 'both changes applied')
+  t.equal(after.batches - before.batches, 1)
+  t.equal(after.puts - before.puts, 10, 'one msgindex put per message')
+  t.same((await store.history(BOB, { limit: 10 })).map(m => m.status), ids.map(() => 'delivered'), 'history reads the last status')
+  t.same(ids.map(id => store.getMessageSync(id)?.status), ids.map(() => 'delivered'), 'and so does the synchronous read')
+})
+
 t.test('a write that fails while its batch is prepared fails alone', async (t) => {
   const db = new MemoryLevel<string, Uint8Array>({ keyEncoding: 'utf8', valueEncoding: 'view' })
   await db.open()
