@@ -749,12 +749,13 @@ export class FileService implements Component {
           data[0] = (data[0] as number) ^ 0x01
         }
         const msg: FileMessage = { kind: FileKind.DATA, id: out.id, index, proof: tree.proof(index), data }
-        // encoded into the transfer's one frame buffer: the channel copies what it takes at once
+        // encoded into the transfer's one frame buffer: the channel copies what it takes at once,
+        // and holds it back as bulk: chat sent while it waits goes ahead of it (files.md §3.3)
         out.frame ??= new Uint8Array(FRAME_HEADER_BYTES + DATA_OVERHEAD + PROOF_MAX * HASH_BYTES + t.chunkSize)
         const frame = fileFrame(headroom => encodeFileMessage(msg, headroom, out.frame as Uint8Array))
         // acknowledged: room in the channel again
         let acked: Promise<void> | null
-        try { acked = link.trySend(frame) } catch { break } // the link closed during the read: the receiver asks again over the next
+        try { acked = link.trySend(frame, true) } catch { break } // the link closed during the read: the receiver asks again over the next
         if (acked === null) { // the channel has sends waiting for room ahead of it: try again later
           out.queue.unshift(index)
           out.queued.add(index)
