@@ -146,6 +146,8 @@ export class FileService implements Component {
   malformed = 0
   /** DATA for chunks not asked for, of unknown transfers, or of the wrong length */
   unexpected = 0
+  /** DATA the link's channel could not take at once (sends waiting for room ahead of it): queued again for a later pump */
+  refused = 0
 
   constructor (readonly opts: FileServiceOptions) {
     this.#corrupt = opts.corruptChunk
@@ -757,6 +759,7 @@ export class FileService implements Component {
         let acked: Promise<void> | null
         try { acked = link.trySend(frame, true) } catch { break } // the link closed during the read: the receiver asks again over the next
         if (acked === null) { // the channel has sends waiting for room ahead of it: try again later
+          this.refused++
           out.queue.unshift(index)
           out.queued.add(index)
           refused = true

@@ -42,7 +42,7 @@ export class PeerLink extends EventEmitter<LinkEvents> {
   #closed = false
   stalls = 0
 
-  constructor (readonly session: Session, private readonly now: () => number, private readonly scheduler: Scheduler = realScheduler) {
+  constructor (readonly session: Session, private readonly now: () => number, private readonly scheduler: Scheduler = realScheduler, sendBufferBytes?: number) {
     super()
     this.fingerprint = session.remoteFingerprint
     this.identity = session.remoteIdentity
@@ -51,7 +51,7 @@ export class PeerLink extends EventEmitter<LinkEvents> {
     // the channel's timers on the node's clock, so a simulated node's ACKs and retransmissions
     // run in simulated time (else the stall check below, on that clock, closes healthy links);
     // the real clock keeps the session's own defaults (setImmediate polls, path MTU discovery)
-    this.rs = new ReliableSession(session, scheduler === realScheduler ? {} : { scheduler })
+    this.rs = new ReliableSession(session, { ...(scheduler === realScheduler ? {} : { scheduler }), ...(sendBufferBytes === undefined ? {} : { sendBufferBytes }) })
     this.rs.on('message', m => this.emit('frame', m))
     this.rs.on('error', () => {}) // a throwing 'frame' listener is counted by the service
     this.rs.once('close', info => this.#onClose(info))

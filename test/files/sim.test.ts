@@ -12,7 +12,8 @@ import type { TransferJson } from '../../src/files/transfer.js'
 import type { NodeFileOptions } from '../../src/node/node.js'
 import { testnet, received, talkingPair } from '../node/helpers.js'
 import { testRng } from '../helpers/seed.js'
-import { FILE_INFLIGHT_BYTES, SYNC_EVERY_CHUNKS, SYNC_EVERY_MS } from '../../src/files/service.js'
+import { FILE_INFLIGHT_BYTES, REQUEST_STALL_MS, SYNC_EVERY_CHUNKS, SYNC_EVERY_MS } from '../../src/files/service.js'
+import { ReliableSession } from '../../src/transport/reliable-session.js'
 
 const CHUNK = 32768
 
@@ -293,6 +294,37 @@ t.test('chat goes on during a transfer, ahead of the file data not yet sent', as
   t.ok(during.every(d => d.unsent < frame), 'file bytes in the stream not yet sent ahead of each message: less than one frame')
   t.ok(during.every(d => d.ms <= 2 * idle), `every message within 2x idle (${idle} ms)`)
   await net.until(() => stateOf(bob, id) === 'done', 600_000, 'then the file done')
+})
+
+t.test('DATA the channel cannot take at once waits in the transfer and goes at a later pump, once', async t => {
+  const size = 40 * CHUNK + 77
+  // the smallest send buffer a link can have (one largest message, 4 MiB): a 3.75 MiB frame waits
+  // for room while the channel holds more than 256 KiB, so the pump, which writes DATA while it
+  // holds less than FILE_INFLIGHT_BYTES (512 KiB), finds it waiting
+  const buffer = ReliableSession.maxMessageBytes + 4
+  const { net, alice, bob, bDisk, data, id } = await sending(t, 0x7e5d, 79, size, '/src/r', { linkSendBufferBytes: buffer })
+  const aLink = alice.messaging.network.link(bob.fingerprint)
+  if (aLink === undefined) throw new Error('no link from alice to bob')
+  await net.until(() => (transfer(bob, id)?.bytesDone ?? 0) >= 4 * CHUNK, 300_000, 'the transfer under way')
+  // other frames wait for room in alice's channel: while one waits the channel takes no DATA
+  // (PeerLink.trySend answers null). Bob drops them (a reserved frame type, files.md §3)
+  const filler = new Uint8Array(buffer - 256 * 1024)
+  filler[0] = 0x2f
+  const fillers = Array.from({ length: 2 }, async () => { await aLink.send(filler) })
+  t.ok(aLink.trySend(new Uint8Array([0x2f, 0]), true) === null, 'the channel takes nothing while sends wait for room')
+  const t0 = net.sim?.now ?? 0
+  await net.until(() => stateOf(bob, id) === 'done' && stateOf(alice, id) === 'done', 600_000, 'the file done')
+  // a refused chunk dropped rather than queued again would come only when Bob asks again, after REQUEST_STALL_MS
+  const ms = (net.sim?.now ?? 0) - t0
+  t.ok(ms < REQUEST_STALL_MS, `done ${ms} ms (simulated) after the frames began to wait: no chunk waited to be asked again`)
+  await net.drive(Promise.all(fillers))
+  t.ok(alice.files.refused > 0, `DATA refused by the channel and queued again (${alice.files.refused} times)`)
+  t.ok(same(bDisk.files.get(transfer(bob, id)?.path as string), data), 'byte for byte')
+  const sent = transfer(alice, id) as TransferJson
+  const got = transfer(bob, id) as TransferJson
+  t.equal(sent.chunkBytesSent, size, 'every chunk sent once: a refused one is sent at a later pump, not lost and not twice')
+  t.equal(got.chunkBytesReceived, size, 'and received once')
+  t.equal(got.duplicateChunks, 0, 'no duplicates')
 })
 
 t.test('a disk slower than the link: one sync per SYNC_EVERY_CHUNKS chunks or per second, not one per chunk written while a sync waits', async t => {
