@@ -127,6 +127,11 @@ interface Incoming {
   backlog: number
   /** the sync queued behind the writes and not started yet (#sync) */
   syncQueued: Promise<void> | null
+  /**
+   * the last sync queued or running, settled: writes do not wait for a sync (#sync), so what
+   * closes the partial file or syncs it last waits for this as well as for `writes`
+   */
+  syncing: Promise<void>
   /** verified chunks waiting for the write chain to reach them (#writePending) */
   pending: Array<{ index: number, data: Uint8Array }>
 }
@@ -199,6 +204,7 @@ export class FileService implements Component {
       inc.syncTimer = null
       if (t !== undefined) await this.#sync(t, inc).catch(() => {})
       await inc.writes.catch(() => {})
+      await inc.syncing
       await inc.partial?.close().catch(() => {})
       inc.partial = null
     }
@@ -576,11 +582,16 @@ export class FileService implements Component {
   /** fsync the partial file, then record what it holds (files.md §5.1: the record never claims more than the disk). */
   async #sync (t: Transfer, inc: Incoming): Promise<void> {
     if (t.state !== 'active' || inc.core === null || inc.failing) return
-    // One sync waits in the chain at a time: it takes the bitmap when it runs, so it covers every
-    // write queued before it. Each chunk written while one waited used to queue another (an
-    // fsync and a record of the whole bitmap each: ~0.6 per chunk, not one per SYNC_EVERY_CHUNKS)
+    // One sync waits at a time: it takes the bitmap when it runs, so it covers every write queued
+    // before it. Each chunk written while one waited used to queue another (an fsync and a record
+    // of the whole bitmap each: ~0.6 per chunk, not one per SYNC_EVERY_CHUNKS).
+    // It runs after the writes queued before it and the sync before it, but the writes queued
+    // after it do not wait for it: what it records is what was written when it began, which the
+    // fsync covers whatever is written meanwhile. The writes used to wait in its chain, and with
+    // WRITE_BACKLOG chunks waiting the receiver stopped asking: the transfer paused for every
+    // fsync and synced record (docs/performance.md §10.6)
     if (inc.syncQueued !== null) { await inc.syncQueued; return }
-    const sync = inc.writes.then(async () => {
+    const sync = Promise.all([inc.writes, inc.syncing]).then(async () => {
       inc.syncQueued = null // a sync asked for from here on is another one, after this
       inc.unsynced = 0
       // what has been written as of now, taken before the fsync below makes it durable
@@ -593,7 +604,7 @@ export class FileService implements Component {
     })
     inc.syncQueued = sync
     sync.catch(() => { if (inc.syncQueued === sync) inc.syncQueued = null })
-    inc.writes = sync.catch(() => {})
+    inc.syncing = sync.catch(() => {})
     await sync
   }
 
@@ -609,7 +620,7 @@ export class FileService implements Component {
     if (inc.syncTimer !== null) this.opts.scheduler.clearTimer(inc.syncTimer)
     inc.syncTimer = null
     const partial = this.#partialPath(t)
-    const done = inc.writes.then(async () => {
+    const done = Promise.all([inc.writes, inc.syncing]).then(async () => {
       inc.partial ??= await this.opts.disk.openPartial(partial) // the empty file has no chunk
       await inc.partial.sync()
       t.bitmap = inc.written.bitmap() // all held and synced: a full disk at placing resumes from here
@@ -667,6 +678,7 @@ export class FileService implements Component {
     if (inc.syncTimer !== null) this.opts.scheduler.clearTimer(inc.syncTimer)
     inc.syncTimer = null
     await inc.writes.catch(() => {})
+    await inc.syncing
     const bitmap = inc.written.bitmap()
     try {
       await inc.partial?.sync()
@@ -682,7 +694,7 @@ export class FileService implements Component {
   #incoming (t: Transfer): Incoming {
     let inc = this.#in.get(t.id)
     if (inc === undefined) {
-      inc = { savedBytes: t.bitmap === undefined ? 0 : new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap).haveBytes, core: null, partial: null, writes: Promise.resolve(), unsynced: 0, written: new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap), syncTimer: null, lastDataAt: this.opts.now(), finishing: false, failing: false, backlog: 0, syncQueued: null, pending: [] }
+      inc = { savedBytes: t.bitmap === undefined ? 0 : new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap).haveBytes, core: null, partial: null, writes: Promise.resolve(), unsynced: 0, written: new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap), syncTimer: null, lastDataAt: this.opts.now(), finishing: false, failing: false, backlog: 0, syncQueued: null, syncing: Promise.resolve(), pending: [] }
       this.#in.set(t.id, inc)
       if (this.#in.size === 1 && this.#timer !== null) { // the tick may be at the idle pace
         this.opts.scheduler.clearTimer(this.#timer)
@@ -848,6 +860,7 @@ export class FileService implements Component {
     if (inc.syncTimer !== null) this.opts.scheduler.clearTimer(inc.syncTimer)
     if (t.state !== 'done') {
       await inc.writes.catch(() => {})
+      await inc.syncing
       await inc.partial?.close().catch(() => {})
       if (!this.#resumable(t)) await this.opts.disk.removeFile(this.#partialPath(t)).catch(() => {})
     }
