@@ -599,7 +599,10 @@ export class FileService implements Component {
       const bytes = inc.written.haveBytes
       await inc.partial?.sync()
       t.bitmap = bitmap
-      await this.#save(t)
+      // unsynced: the fsync above made the chunks durable; this record can only be lost (a power
+      // cut), leaving an older bitmap that claims less, and it does not hold the store's writes
+      // (chat's among them) behind a LevelDB fsync every SYNC_EVERY_CHUNKS chunks
+      await this.#save(t, false)
       inc.savedBytes = bytes
     })
     inc.syncQueued = sync
@@ -866,9 +869,10 @@ export class FileService implements Component {
     }
   }
 
-  async #save (t: Transfer): Promise<void> {
+  /** Writes the record; `sync` false only for a receiver's bitmap mid-transfer (#sync, files.md §5.1). */
+  async #save (t: Transfer, sync = true): Promise<void> {
     if (this.#transfers.get(t.id) !== t) return // forgotten (#prune): it is not written back
-    await this.opts.store().putTransfer(t.id, encodeTransfer(t))
+    await this.opts.store().putTransfer(t.id, encodeTransfer(t), sync)
   }
 
   /**
