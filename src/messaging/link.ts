@@ -55,6 +55,11 @@ export class PeerLink extends EventEmitter<LinkEvents> {
     this.rs.on('message', m => this.emit('frame', m))
     this.rs.on('error', () => {}) // a throwing 'frame' listener is counted by the service
     this.rs.once('close', info => this.#onClose(info))
+    // frames settle as the peer acknowledges them, not only when everything sent is acknowledged
+    // (flushed) or at the next LINK_CHECK_MS: while other frames keep the channel busy (a file
+    // transfer's REQUESTs or DATA), flushed() hardly ever holds, and a receipt waiting for the
+    // previous one's ACK (messaging.md §4.4) or a pump waiting for room waited up to 50 ms
+    this.rs.on('acked', () => { if (this.#outstanding.length + this.#outstandingBulk.length > 0) this.#check() })
     session.on('rekey', () => this.emit('rekey'))
     session.on('roam', a => this.emit('roam', a))
   }

@@ -63,6 +63,8 @@ export interface ReliableSessionEvents {
   message: [message: Uint8Array]
   /** the session ended; no more events follow */
   close: [info: ReliableCloseInfo]
+  /** the peer acknowledged more of what was sent (`ackedOffset` grew); at most once per poll */
+  acked: []
   /** a 'message' listener threw (the application's bug; the session carries on) */
   error: [err: unknown]
 }
@@ -116,6 +118,7 @@ export class ReliableSession extends EventEmitter<ReliableSessionEvents> {
   #closed: ReliableCloseInfo | null = null
   #sendFailures = 0
   #polls = 0
+  #ackedSeen = 0 // ackedOffset when 'acked' was last emitted
 
   constructor (session: Session, opts: ReliableSessionOptions = {}) {
     super()
@@ -299,6 +302,11 @@ export class ReliableSession extends EventEmitter<ReliableSessionEvents> {
     if (this.#dirty) this.#schedulePoll()
     if (this.#channel.failure !== null) return this.#fail()
     this.#settleFlushes()
+    const acked = this.#channel.ackedOffset
+    if (acked > this.#ackedSeen) {
+      this.#ackedSeen = acked
+      this.emit('acked')
+    }
   }
 
   #pollOnce (): void {

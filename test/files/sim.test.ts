@@ -10,7 +10,7 @@ import { type TestNode } from '../../src/node/testnet.js'
 import { MemoryFileDisk } from '../../src/files/disk-memory.js'
 import type { TransferJson } from '../../src/files/transfer.js'
 import type { NodeFileOptions } from '../../src/node/node.js'
-import { testnet, received, talkingPair } from '../node/helpers.js'
+import { testnet, received, receipted, talkingPair } from '../node/helpers.js'
 import { testRng } from '../helpers/seed.js'
 import { FILE_INFLIGHT_BYTES, REQUEST_STALL_MS, SYNC_EVERY_CHUNKS, SYNC_EVERY_MS } from '../../src/files/service.js'
 import { ReliableSession } from '../../src/transport/reliable-session.js'
@@ -263,25 +263,33 @@ t.test('chat goes on during a transfer, ahead of the file data not yet sent', as
   const now = (): number => net.sim?.now ?? 0
   // simulated ms from the send to the message at bob; the file bytes in alice's channel, and those
   // of them in the stream and not yet sent: what the message waits behind besides what is in flight
-  const chat = async (text: string): Promise<{ ms: number, ahead: number, unsent: number }> => {
+  // and ms until alice has bob's receipt (the round trip a user waits for: `--wait delivered`)
+  const chat = async (text: string): Promise<{ ms: number, receiptMs: number, ahead: number, unsent: number }> => {
     const ahead = aLink.rs.sendBufferedBytes
     const unsent = aLink.rs.unsentBytes
     const t0 = now()
-    await net.drive(alice.actions.send(bob.fingerprint, text))
+    const { id } = await net.drive(alice.actions.send(bob.fingerprint, text))
     await net.until(() => received(bob, text), 60_000, `"${text}" at bob`)
-    return { ms: now() - t0, ahead, unsent }
+    const ms = now() - t0
+    await net.until(() => receipted(alice, id), 60_000, `"${text}" receipted`)
+    return { ms, receiptMs: now() - t0, ahead, unsent }
   }
   let idle = 0
-  for (let i = 0; i < 3; i++) idle = Math.max(idle, (await chat(`idle ${i}`)).ms)
-  const chunks = 120
+  let idleReceipt = 0
+  for (let i = 0; i < 3; i++) {
+    const c = await chat(`idle ${i}`)
+    idle = Math.max(idle, c.ms)
+    idleReceipt = Math.max(idleReceipt, c.receiptMs)
+  }
+  const chunks = 240
   aDisk.files.set('/src/c', bytesOf(rng, chunks * CHUNK))
   const { id } = await net.drive(alice.files.send(bob.fingerprint, '/src/c'))
-  const during: Array<{ ms: number, ahead: number, unsent: number }> = []
+  const during: Array<{ ms: number, receiptMs: number, ahead: number, unsent: number }> = []
   for (let i = 0; i < 8; i++) {
     await net.until(() => (transfer(bob, id)?.bytesDone ?? 0) > (5 + 10 * i) * CHUNK, 300_000, 'the transfer under way')
     during.push(await chat(`during ${i}`))
   }
-  t.comment(JSON.stringify({ idleMs: idle, during }))
+  t.comment(JSON.stringify({ idleMs: idle, idleReceiptMs: idleReceipt, during }))
   t.ok((transfer(bob, id)?.bytesDone ?? 0) < chunks * CHUNK, 'delivered while the file was still arriving')
   // files.md §3.3: a chunk is written only while the channel holds less than FILE_INFLIGHT_BYTES,
   // so at most one DATA frame (a chunk, its proof and headers) beyond it
@@ -293,6 +301,11 @@ t.test('chat goes on during a transfer, ahead of the file data not yet sent', as
   // back (up to ~460 KiB not yet sent: 60 ms, 6x idle; docs/performance.md §10.4)
   t.ok(during.every(d => d.unsent < frame), 'file bytes in the stream not yet sent ahead of each message: less than one frame')
   t.ok(during.every(d => d.ms <= 2 * idle), `every message within 2x idle (${idle} ms)`)
+  // bob's receipt for a message waits for his link to see the previous receipt acknowledged
+  // (messaging.md §4.4): with his REQUESTs always in flight that was the link's 50 ms check, and
+  // receipts took 40-50 ms (2.5x idle) from the third message on; the link now settles frames at
+  // every acknowledgement ('acked')
+  t.ok(during.every(d => d.receiptMs <= 2 * idleReceipt), `every receipt back within 2x idle (${idleReceipt} ms)`)
   await net.until(() => stateOf(bob, id) === 'done', 600_000, 'then the file done')
 })
 
