@@ -14,6 +14,8 @@ export class MemoryFileDisk implements FileDisk {
   capacity: number | null = null
   /** when set, each write to a partial file waits for it first (a disk slower than the link) */
   writeDelay: (() => Promise<void>) | null = null
+  /** awaited by every sync of a partial file before it returns: a slow fsync (the writes before it are durable once it returns) */
+  syncDelay: (() => Promise<void>) | null = null
   /** syncs of partial files so far */
   syncs = 0
 
@@ -65,7 +67,12 @@ export class MemoryFileDisk implements FileDisk {
         }
         part.live.set(bytes, offset)
       },
-      sync: async () => { this.syncs++; part.durable = part.live.slice() },
+      sync: async () => {
+        this.syncs++
+        const durable = part.live.slice() // what was written before the call
+        if (this.syncDelay !== null) await this.syncDelay()
+        part.durable = durable
+      },
       close: async () => {}
     }
   }

@@ -127,6 +127,11 @@ interface Incoming {
   backlog: number
   /** the sync queued behind the writes and not started yet (#sync) */
   syncQueued: Promise<void> | null
+  /**
+   * the last sync queued or running, settled: writes do not wait for a sync (#sync), so what
+   * closes the partial file or syncs it last waits for this as well as for `writes`
+   */
+  syncing: Promise<void>
   /** verified chunks waiting for the write chain to reach them (#writePending) */
   pending: Array<{ index: number, data: Uint8Array }>
 }
@@ -146,6 +151,8 @@ export class FileService implements Component {
   malformed = 0
   /** DATA for chunks not asked for, of unknown transfers, or of the wrong length */
   unexpected = 0
+  /** DATA the link's channel could not take at once (sends waiting for room ahead of it): queued again for a later pump */
+  refused = 0
 
   constructor (readonly opts: FileServiceOptions) {
     this.#corrupt = opts.corruptChunk
@@ -197,6 +204,7 @@ export class FileService implements Component {
       inc.syncTimer = null
       if (t !== undefined) await this.#sync(t, inc).catch(() => {})
       await inc.writes.catch(() => {})
+      await inc.syncing
       await inc.partial?.close().catch(() => {})
       inc.partial = null
     }
@@ -574,11 +582,16 @@ export class FileService implements Component {
   /** fsync the partial file, then record what it holds (files.md §5.1: the record never claims more than the disk). */
   async #sync (t: Transfer, inc: Incoming): Promise<void> {
     if (t.state !== 'active' || inc.core === null || inc.failing) return
-    // One sync waits in the chain at a time: it takes the bitmap when it runs, so it covers every
-    // write queued before it. Each chunk written while one waited used to queue another (an
-    // fsync and a record of the whole bitmap each: ~0.6 per chunk, not one per SYNC_EVERY_CHUNKS)
+    // One sync waits at a time: it takes the bitmap when it runs, so it covers every write queued
+    // before it. Each chunk written while one waited used to queue another (an fsync and a record
+    // of the whole bitmap each: ~0.6 per chunk, not one per SYNC_EVERY_CHUNKS).
+    // It runs after the writes queued before it and the sync before it, but the writes queued
+    // after it do not wait for it: what it records is what was written when it began, which the
+    // fsync covers whatever is written meanwhile. The writes used to wait in its chain, and with
+    // WRITE_BACKLOG chunks waiting the receiver stopped asking: the transfer paused for every
+    // fsync and synced record (docs/performance.md §10.6)
     if (inc.syncQueued !== null) { await inc.syncQueued; return }
-    const sync = inc.writes.then(async () => {
+    const sync = Promise.all([inc.writes, inc.syncing]).then(async () => {
       inc.syncQueued = null // a sync asked for from here on is another one, after this
       inc.unsynced = 0
       // what has been written as of now, taken before the fsync below makes it durable
@@ -586,12 +599,15 @@ export class FileService implements Component {
       const bytes = inc.written.haveBytes
       await inc.partial?.sync()
       t.bitmap = bitmap
-      await this.#save(t)
+      // unsynced: the fsync above made the chunks durable; this record can only be lost (a power
+      // cut), leaving an older bitmap that claims less, and it does not hold the store's writes
+      // (chat's among them) behind a LevelDB fsync every SYNC_EVERY_CHUNKS chunks
+      await this.#save(t, false)
       inc.savedBytes = bytes
     })
     inc.syncQueued = sync
     sync.catch(() => { if (inc.syncQueued === sync) inc.syncQueued = null })
-    inc.writes = sync.catch(() => {})
+    inc.syncing = sync.catch(() => {})
     await sync
   }
 
@@ -607,7 +623,7 @@ export class FileService implements Component {
     if (inc.syncTimer !== null) this.opts.scheduler.clearTimer(inc.syncTimer)
     inc.syncTimer = null
     const partial = this.#partialPath(t)
-    const done = inc.writes.then(async () => {
+    const done = Promise.all([inc.writes, inc.syncing]).then(async () => {
       inc.partial ??= await this.opts.disk.openPartial(partial) // the empty file has no chunk
       await inc.partial.sync()
       t.bitmap = inc.written.bitmap() // all held and synced: a full disk at placing resumes from here
@@ -665,6 +681,7 @@ export class FileService implements Component {
     if (inc.syncTimer !== null) this.opts.scheduler.clearTimer(inc.syncTimer)
     inc.syncTimer = null
     await inc.writes.catch(() => {})
+    await inc.syncing
     const bitmap = inc.written.bitmap()
     try {
       await inc.partial?.sync()
@@ -680,7 +697,7 @@ export class FileService implements Component {
   #incoming (t: Transfer): Incoming {
     let inc = this.#in.get(t.id)
     if (inc === undefined) {
-      inc = { savedBytes: t.bitmap === undefined ? 0 : new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap).haveBytes, core: null, partial: null, writes: Promise.resolve(), unsynced: 0, written: new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap), syncTimer: null, lastDataAt: this.opts.now(), finishing: false, failing: false, backlog: 0, syncQueued: null, pending: [] }
+      inc = { savedBytes: t.bitmap === undefined ? 0 : new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap).haveBytes, core: null, partial: null, writes: Promise.resolve(), unsynced: 0, written: new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap), syncTimer: null, lastDataAt: this.opts.now(), finishing: false, failing: false, backlog: 0, syncQueued: null, syncing: Promise.resolve(), pending: [] }
       this.#in.set(t.id, inc)
       if (this.#in.size === 1 && this.#timer !== null) { // the tick may be at the idle pace
         this.opts.scheduler.clearTimer(this.#timer)
@@ -749,13 +766,15 @@ export class FileService implements Component {
           data[0] = (data[0] as number) ^ 0x01
         }
         const msg: FileMessage = { kind: FileKind.DATA, id: out.id, index, proof: tree.proof(index), data }
-        // encoded into the transfer's one frame buffer: the channel copies what it takes at once
+        // encoded into the transfer's one frame buffer: the channel copies what it takes at once,
+        // and holds it back as bulk: chat sent while it waits goes ahead of it (files.md §3.3)
         out.frame ??= new Uint8Array(FRAME_HEADER_BYTES + DATA_OVERHEAD + PROOF_MAX * HASH_BYTES + t.chunkSize)
         const frame = fileFrame(headroom => encodeFileMessage(msg, headroom, out.frame as Uint8Array))
         // acknowledged: room in the channel again
         let acked: Promise<void> | null
-        try { acked = link.trySend(frame) } catch { break } // the link closed during the read: the receiver asks again over the next
+        try { acked = link.trySend(frame, true) } catch { break } // the link closed during the read: the receiver asks again over the next
         if (acked === null) { // the channel has sends waiting for room ahead of it: try again later
+          this.refused++
           out.queue.unshift(index)
           out.queued.add(index)
           refused = true
@@ -844,14 +863,16 @@ export class FileService implements Component {
     if (inc.syncTimer !== null) this.opts.scheduler.clearTimer(inc.syncTimer)
     if (t.state !== 'done') {
       await inc.writes.catch(() => {})
+      await inc.syncing
       await inc.partial?.close().catch(() => {})
       if (!this.#resumable(t)) await this.opts.disk.removeFile(this.#partialPath(t)).catch(() => {})
     }
   }
 
-  async #save (t: Transfer): Promise<void> {
+  /** Writes the record; `sync` false only for a receiver's bitmap mid-transfer (#sync, files.md §5.1). */
+  async #save (t: Transfer, sync = true): Promise<void> {
     if (this.#transfers.get(t.id) !== t) return // forgotten (#prune): it is not written back
-    await this.opts.store().putTransfer(t.id, encodeTransfer(t))
+    await this.opts.store().putTransfer(t.id, encodeTransfer(t), sync)
   }
 
   /**

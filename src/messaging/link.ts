@@ -18,10 +18,8 @@ import type { PublicIdentity } from '../crypto/identity.js'
 export const LINK_STALL_MS = 5000
 /** How often the watchdog and the per-frame acknowledgement check run while frames are outstanding. */
 export const LINK_CHECK_MS = 50
-/** reliable.md §3: each message is preceded by a 4-byte length in the stream. */
-const STREAM_PREFIX_BYTES = 4
-
-interface Outstanding { end: number, resolve: () => void, reject: (e: Error) => void }
+/** A frame in the channel: acknowledged once the channel has acknowledged `n` frames of its kind. */
+interface Outstanding { n: number, resolve: () => void, reject: (e: Error) => void }
 
 export interface LinkEvents {
   frame: [bytes: Uint8Array]
@@ -36,15 +34,15 @@ export class PeerLink extends EventEmitter<LinkEvents> {
   /** the peer's public identity, proven by the handshake */
   readonly identity: PublicIdentity
   readonly openedAt: number
-  #written = 0
-  #acked = 0
+  #acked = 0 // the channel's acknowledged stream offset when last looked at
   #outstanding: Outstanding[] = []
+  #outstandingBulk: Outstanding[] = []
   #lastProgressAt: number
   #timer: TimerHandle | null = null
   #closed = false
   stalls = 0
 
-  constructor (readonly session: Session, private readonly now: () => number, private readonly scheduler: Scheduler = realScheduler) {
+  constructor (readonly session: Session, private readonly now: () => number, private readonly scheduler: Scheduler = realScheduler, sendBufferBytes?: number) {
     super()
     this.fingerprint = session.remoteFingerprint
     this.identity = session.remoteIdentity
@@ -53,10 +51,15 @@ export class PeerLink extends EventEmitter<LinkEvents> {
     // the channel's timers on the node's clock, so a simulated node's ACKs and retransmissions
     // run in simulated time (else the stall check below, on that clock, closes healthy links);
     // the real clock keeps the session's own defaults (setImmediate polls, path MTU discovery)
-    this.rs = new ReliableSession(session, scheduler === realScheduler ? {} : { scheduler })
+    this.rs = new ReliableSession(session, { ...(scheduler === realScheduler ? {} : { scheduler }), ...(sendBufferBytes === undefined ? {} : { sendBufferBytes }) })
     this.rs.on('message', m => this.emit('frame', m))
     this.rs.on('error', () => {}) // a throwing 'frame' listener is counted by the service
     this.rs.once('close', info => this.#onClose(info))
+    // frames settle as the peer acknowledges them, not only when everything sent is acknowledged
+    // (flushed) or at the next LINK_CHECK_MS: while other frames keep the channel busy (a file
+    // transfer's REQUESTs or DATA), flushed() hardly ever holds, and a receipt waiting for the
+    // previous one's ACK (messaging.md §4.4) or a pump waiting for room waited up to 50 ms
+    this.rs.on('acked', () => { if (this.#outstanding.length + this.#outstandingBulk.length > 0) this.#check() })
     session.on('rekey', () => this.emit('rekey'))
     session.on('roam', a => this.emit('roam', a))
   }
@@ -76,25 +79,28 @@ export class PeerLink extends EventEmitter<LinkEvents> {
   /** Resolves when the peer's channel acknowledged this frame; rejects if the link closes first. */
   async send (frame: Uint8Array): Promise<void> {
     await this.rs.send(frame) // throws SESSION_CLOSED / MESSAGE_TOO_LARGE
-    await this.#sent(frame.length)
+    await this.#sent(false)
   }
 
   /**
    * `send` only if the channel takes the frame at once (it copies it: the caller may reuse the
-   * buffer as soon as this returns); null when it cannot, and then nothing was sent. Throws as
-   * `send` rejects.
+   * buffer as soon as this returns); null when it cannot, and then nothing was sent. A `bulk`
+   * frame (file data) waits in the channel until a packet has room for it, and every frame sent
+   * later without `bulk` (chat) goes ahead of it (reliable.md §3.1). Throws as `send` rejects.
    */
-  trySend (frame: Uint8Array): Promise<void> | null {
-    if (!this.rs.trySend(frame)) return null
-    return this.#sent(frame.length)
+  trySend (frame: Uint8Array, bulk = false): Promise<void> | null {
+    if (!this.rs.trySend(frame, bulk)) return null
+    return this.#sent(bulk)
   }
 
-  /** A frame of `length` bytes is in the channel: resolves when the peer's channel acknowledged it. */
-  async #sent (length: number): Promise<void> {
-    this.#written += length + STREAM_PREFIX_BYTES
-    const end = this.#written
-    const acked = new Promise<void>((resolve, reject) => { this.#outstanding.push({ end, resolve, reject }) })
-    if (this.#outstanding.length === 1) this.#lastProgressAt = this.now()
+  /** A frame is in the channel: resolves when the peer's channel acknowledged it. */
+  async #sent (bulk: boolean): Promise<void> {
+    // the frames of each kind the channel holds so far, this one included (a frame sent after it
+    // and before this runs only makes this one resolve later, never early)
+    const n = bulk ? this.rs.messagesWritten.bulk : this.rs.messagesWritten.normal
+    const list = bulk ? this.#outstandingBulk : this.#outstanding
+    const acked = new Promise<void>((resolve, reject) => { list.push({ n, resolve, reject }) })
+    if (this.#outstanding.length + this.#outstandingBulk.length === 1) this.#lastProgressAt = this.now()
     this.#arm()
     this.rs.flushed().then(() => this.#check(), () => {})
     await acked
@@ -116,7 +122,7 @@ export class PeerLink extends EventEmitter<LinkEvents> {
     if (this.#closed) return
     const now = this.now()
     this.#settleAcked(now)
-    if (this.#outstanding.length === 0) return
+    if (this.#outstanding.length === 0 && this.#outstandingBulk.length === 0) return
     if (now - this.#lastProgressAt >= LINK_STALL_MS) {
       this.stalls++
       this.close()
@@ -127,14 +133,14 @@ export class PeerLink extends EventEmitter<LinkEvents> {
 
   /** Resolves the frames the channel's cumulative acknowledgement has passed. */
   #settleAcked (now: number): void {
-    const acked = this.#written - this.rs.sendBufferedBytes
+    const acked = this.rs.ackedOffset
     if (acked > this.#acked) {
       this.#acked = acked
       this.#lastProgressAt = now
     }
-    let i = 0
-    while (i < this.#outstanding.length && (this.#outstanding[i] as Outstanding).end <= this.#acked) (this.#outstanding[i++] as Outstanding).resolve()
-    if (i > 0) this.#outstanding = this.#outstanding.slice(i)
+    const done = this.rs.messagesAcked
+    this.#outstanding = settle(this.#outstanding, done.normal)
+    this.#outstandingBulk = settle(this.#outstandingBulk, done.bulk)
   }
 
   #onClose (info: ReliableCloseInfo): void {
@@ -144,7 +150,16 @@ export class PeerLink extends EventEmitter<LinkEvents> {
     this.#timer = null
     const err = new Error(`link to ${this.fingerprint} closed (${info.reason})`)
     for (const o of this.#outstanding) o.reject(err)
+    for (const o of this.#outstandingBulk) o.reject(err)
     this.#outstanding = []
+    this.#outstandingBulk = []
     this.emit('close', info)
   }
+}
+
+/** Resolves the frames among `list` (in the order sent) whose kind has `acked` frames acknowledged; returns the rest. */
+function settle (list: Outstanding[], acked: number): Outstanding[] {
+  let i = 0
+  while (i < list.length && (list[i] as Outstanding).n <= acked) (list[i++] as Outstanding).resolve()
+  return i > 0 ? list.slice(i) : list
 }

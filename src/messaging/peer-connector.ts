@@ -33,6 +33,8 @@ export interface PeerConnectorOptions {
   punch?: ((fingerprint: string, dhPublic: Uint8Array, info: PunchInfo) => void) | null
   /** the relay ("host:port") a session with `fingerprint` at `address` runs through, or null: direct (traversal.md §7.4) */
   relayedVia?: (fingerprint: string, address: Address) => string | null
+  /** each link's send buffer in bytes (default the reliable session's, 8 MiB); tests set a small one to fill it */
+  linkSendBufferBytes?: number
 }
 
 export interface PeerConnectorHooks {
@@ -285,7 +287,7 @@ export class PeerConnector {
       this.#dials.delete(fp)
       dial.abort()
     }
-    const link = new PeerLink(session, this.ctx.now, this.ctx.scheduler)
+    const link = new PeerLink(session, this.ctx.now, this.ctx.scheduler, this.opts.linkSendBufferBytes)
     this.ctx.log.debug({ peer: fp, from: formatHostPort(session.remoteAddress) }, 'session up')
     this.links.set(fp, link)
     link.on('frame', bytes => { this.hooks.frame(link, bytes) })

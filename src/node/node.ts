@@ -88,6 +88,8 @@ export interface NodeOptions {
   onPunchGiveUp?: (ev: Extract<PunchEvent, { type: 'failed' }>) => void
   /** file transfer (proto-spec/files.md): the disk (default the real one), where files go, what is taken unasked */
   files?: NodeFileOptions
+  /** each peer link's send buffer in bytes (default 8 MiB, the reliable session's); tests only */
+  linkSendBufferBytes?: number
 }
 
 export interface NodeFileOptions {
@@ -255,7 +257,8 @@ export class Node {
       prekeyBundle: this.prekeys === null ? undefined : (prekeys => () => prekeys.bundle())(this.prekeys),
       // contacts' session starts are answered from our prekey ring (envelope.md §8)
       prekeys: this.prekeys ?? undefined,
-      envelopeTrace: opts.envelopeTrace
+      envelopeTrace: opts.envelopeTrace,
+      linkSendBufferBytes: opts.linkSendBufferBytes
     })
     this.actions = new MessagingActions(this.messaging)
     const fileOpts = opts.files ?? {}

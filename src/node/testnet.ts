@@ -76,6 +76,8 @@ export interface TestnetOptions {
   prekeys?: boolean
   /** node i's file-transfer settings over the testnet's (a disk of its own, in memory on the simulator; downloads under its home) */
   files?: (i: number) => NodeFileOptions
+  /** every node's peer links' send buffer in bytes (default 8 MiB): small enough for a test to fill */
+  linkSendBufferBytes?: number
   /** simulator only: every datagram sent also goes into `trace`, as "simMs > from to bytes type" */
   tracePackets?: boolean
 }
@@ -309,7 +311,8 @@ export class Testnet {
       log: this.opts.log ?? pino({ level: 'silent' }),
       prekeyFileKey: (slot.prekeys ?? this.opts.prekeys) === true ? prekeyFileKey(slot.storeKey) : undefined,
       profileName: async () => slot.name,
-      files: { disk: slot.fileDisk, downloadDir: () => join(slot.home, 'downloads'), ...this.opts.files?.(slot.index) }
+      files: { disk: slot.fileDisk, downloadDir: () => join(slot.home, 'downloads'), ...this.opts.files?.(slot.index) },
+      linkSendBufferBytes: this.opts.linkSendBufferBytes
     }) as TestNode
     const seen: DaemonEvent[] = []
     Object.assign(node, { index: slot.index, identity: slot.identity, invite: encodeInvite(slot.identity), seen })

@@ -112,8 +112,8 @@ export class Store {
   get writeCounts (): { batches: number, steps: number, puts: number, dels: number, bytes: number, putsBySub: Record<string, number> } { const c = this.ctx.group.counts; return { ...c, putsBySub: { ...c.putsBySub } } }
 
   // ---- blocklist (§Blocklist) ----
-  // ---- file transfers (proto-spec/files.md §5.1): opaque records, synced ----
-  async putTransfer (id: string, value: Uint8Array): Promise<void> { await this.transfers.put(id, value) }
+  // ---- file transfers (proto-spec/files.md §5.1): opaque records, synced unless `sync` is false ----
+  async putTransfer (id: string, value: Uint8Array, sync = true): Promise<void> { await this.transfers.put(id, value, sync) }
   async removeTransfer (id: string): Promise<void> { await this.transfers.remove(id) }
   async listTransfers (): Promise<TransferRecord[]> { return await this.transfers.list() }
 

@@ -63,6 +63,8 @@ export interface ReliableSessionEvents {
   message: [message: Uint8Array]
   /** the session ended; no more events follow */
   close: [info: ReliableCloseInfo]
+  /** the peer acknowledged more of what was sent (`ackedOffset` grew); at most once per poll */
+  acked: []
   /** a 'message' listener threw (the application's bug; the session carries on) */
   error: [err: unknown]
 }
@@ -116,6 +118,7 @@ export class ReliableSession extends EventEmitter<ReliableSessionEvents> {
   #closed: ReliableCloseInfo | null = null
   #sendFailures = 0
   #polls = 0
+  #ackedSeen = 0 // ackedOffset when 'acked' was last emitted
 
   constructor (session: Session, opts: ReliableSessionOptions = {}) {
     super()
@@ -153,13 +156,15 @@ export class ReliableSession extends EventEmitter<ReliableSessionEvents> {
 
   /**
    * Queue `message` if the send buffer has room and nothing is waiting ahead of it; false
-   * otherwise (nothing queued: await `send` instead). The bytes are copied. Throws
-   * MESSAGE_TOO_LARGE above maxMessageBytes, SESSION_CLOSED after close.
+   * otherwise (nothing queued: await `send` instead). The bytes are copied. A `bulk` message
+   * waits in the channel until a packet has room for it, and every message sent later without
+   * `bulk` goes ahead of it (reliable.md §3.1). Throws MESSAGE_TOO_LARGE above maxMessageBytes,
+   * SESSION_CLOSED after close.
    */
-  trySend (message: Uint8Array): boolean {
+  trySend (message: Uint8Array, bulk = false): boolean {
     this.#checkSendable(message)
     const idle = this.#channel.idle
-    if (this.#pendingHead < this.#pending.length || !this.#channel.send(message)) return false
+    if (this.#pendingHead < this.#pending.length || !this.#channel.send(message, bulk)) return false
     this.#schedulePoll(idle)
     return true
   }
@@ -225,6 +230,13 @@ export class ReliableSession extends EventEmitter<ReliableSessionEvents> {
   get sendBufferedBytes (): number { return this.#channel.sendBufferedBytes }
   /** Stream bytes written to the channel and not yet sent. */
   get unsentBytes (): number { return this.#channel.unsentBytes }
+  /** Bulk messages' bytes the channel holds back, not yet in the stream (trySend). */
+  get heldBytes (): number { return this.#channel.heldBytes }
+  /** Stream bytes acknowledged by the peer, all of them below this offset: grows with every acknowledgement. */
+  get ackedOffset (): number { return this.#channel.ackedOffset }
+  /** Messages in the channel without and with `bulk` (not those waiting for room in `send`), and how many of each the peer acknowledged whole, each kind in order. */
+  get messagesWritten (): { readonly normal: number, readonly bulk: number } { return this.#channel.messagesWritten }
+  get messagesAcked (): { readonly normal: number, readonly bulk: number } { return this.#channel.messagesAcked }
 
   get stats (): ReliableSessionStats {
     return { ...this.#channel.stats, sessionSendFailures: this.#sendFailures, polls: this.#polls }
@@ -290,6 +302,11 @@ export class ReliableSession extends EventEmitter<ReliableSessionEvents> {
     if (this.#dirty) this.#schedulePoll()
     if (this.#channel.failure !== null) return this.#fail()
     this.#settleFlushes()
+    const acked = this.#channel.ackedOffset
+    if (acked > this.#ackedSeen) {
+      this.#ackedSeen = acked
+      this.emit('acked')
+    }
   }
 
   #pollOnce (): void {

@@ -104,6 +104,35 @@ t.test('small messages share datagrams; empty messages are delivered', async t =
   t.same(got.map(m => m[0] ?? -1), Array.from({ length: 50 }, (_, i) => i % 5 === 0 ? -1 : i))
 })
 
+t.test('bulk messages wait outside the stream: a message sent later without bulk goes first; each kind keeps its order and is counted as acknowledged', async t => {
+  const a = new ReliableChannel({ now: 0 })
+  const b = new ReliableChannel({ now: 0 })
+  // slow start lets ~10 packets out of the first poll: 40 bulk messages of 4 KiB are ~160 KiB
+  for (let i = 0; i < 40; i++) t.ok(a.send(msg(4096, i), true))
+  t.equal(a.sendBufferedBytes, 40 * 4100, 'held bulk bytes count in the send buffer (backpressure as before)')
+  t.equal(a.heldBytes, 40 * 4100)
+  t.equal(a.idle, false)
+  const first = a.poll(0)
+  for (const d of first.datagrams) b.receive(d, 0)
+  t.ok(a.heldBytes > 0 && a.heldBytes < 40 * 4100, 'what the window let out entered the stream; the rest is held')
+  t.ok(a.unsentBytes < 4100, 'in the stream and unsent: at most the rest of one bulk message')
+  const heldBefore = a.heldBytes
+  a.send(msg(10, 0xee)) // chat
+  a.send(msg(11, 0xef))
+  const { delivered } = settle(a, b, 1)
+  const got = [...b.poll(0).delivered, ...delivered]
+  const all = [...got]
+  const chat = all.findIndex(m => m.length === 10)
+  t.equal(all.length, 42, 'everything delivered once')
+  t.same(all.filter(m => m.length === 4096).map(m => m[0]), Array.from({ length: 40 }, (_, i) => i), 'bulk messages in the order sent')
+  t.equal(all[chat + 1]?.length, 11, 'the two chat messages in the order sent')
+  t.equal(all.length - chat - 2, heldBefore / 4100, 'the chat messages went ahead of every bulk message still held when they were sent')
+  t.same(a.messagesWritten, { normal: 2, bulk: 40 })
+  t.same(a.messagesAcked, { normal: 2, bulk: 40 }, 'every message of each kind acknowledged')
+  t.equal(a.flushed, true)
+  t.equal(a.heldBytes, 0)
+})
+
 t.test('send reports backpressure when the buffer is full, and recovers after acks', async t => {
   const a = new ReliableChannel({ now: 0, sendBufferBytes: 100_000, maxMessageBytes: 40_000 })
   const b = new ReliableChannel({ now: 0 })

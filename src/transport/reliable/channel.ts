@@ -132,16 +132,19 @@ export class ReliableChannel {
   /** Complete messages waiting for the next `poll` to hand them over. */
   get readable (): number { return this.#rx.readable }
   /** Every message sent so far has been acknowledged. */
-  get flushed (): boolean { return this.#tx.ackedOffset === this.#tx.writeOffset }
+  get flushed (): boolean { return this.#tx.flushed }
 
   /**
    * Queues a message; false if the send buffer is full (backpressure: poll, then try again).
-   * The bytes are copied. Throws MESSAGE_TOO_LARGE over maxMessageBytes, CHANNEL_FAILED after a failure.
+   * The bytes are copied. A `bulk` message is held back while the stream has bytes to send, and
+   * every message sent later without `bulk` goes ahead of it (reliable.md §3.1); bulk messages
+   * keep their order among themselves. Throws MESSAGE_TOO_LARGE over maxMessageBytes,
+   * CHANNEL_FAILED after a failure.
    */
-  send (message: Uint8Array): boolean {
+  send (message: Uint8Array, bulk = false): boolean {
     if (this.#failure) throw errors.CHANNEL_FAILED(`channel failed: ${this.#failure}`)
     if (message.length > this.#o.maxMessageBytes) throw errors.MESSAGE_TOO_LARGE(`message is ${message.length} bytes, limit is ${this.#o.maxMessageBytes}`)
-    return this.#tx.write(message)
+    return this.#tx.write(message, bulk)
   }
 
   /** Consumes one decrypted datagram. Returns false if it was dropped as malformed. */
@@ -199,6 +202,16 @@ export class ReliableChannel {
   get sendBufferedBytes (): number { return this.#tx.buffered }
   /** Stream bytes written and never yet sent: what a message written now waits behind besides the bytes in flight. */
   get unsentBytes (): number { return this.#tx.writeOffset - this.#tx.sentOffset }
+  /** Bulk messages' bytes held back, not yet in the stream: what a message sent now without `bulk` goes ahead of. */
+  get heldBytes (): number { return this.#tx.heldBytes }
+  /** Stream bytes the peer has acknowledged, all of them below this offset. */
+  get ackedOffset (): number { return this.#tx.ackedOffset }
+  /**
+   * Messages sent without and with `bulk`, and how many of each the peer has acknowledged
+   * whole: each kind is acknowledged in the order it was sent. Read-only.
+   */
+  get messagesWritten (): { readonly normal: number, readonly bulk: number } { return this.#tx.written }
+  get messagesAcked (): { readonly normal: number, readonly bulk: number } { return this.#tx.acked }
   get pmtuState (): ReliableStats['pmtuState'] { return this.#pmtu.state }
 
   get stats (): ReliableStats {

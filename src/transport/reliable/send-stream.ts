@@ -1,6 +1,12 @@
 // Sending half of the channel's byte stream — proto-spec/reliable.md §3–4. Messages are written
 // as u32 length + bytes; the buffer keeps every byte until it is acknowledged, tracks what was
 // acked out of order (SACK) and what was lost and must go again, and frees acked bytes.
+//
+// A message written as `bulk` (reliable.md §3.1) is framed and held outside the stream, and
+// enters it, in the order bulk messages were written, only when a packet being built has room
+// beyond the stream's unsent bytes: a message written later without `bulk` goes into the stream
+// at once, ahead of every bulk message still held. Which order the messages took is the stream's
+// order; the peer sees nothing else.
 
 import { RangeSet, type Range } from './ranges.js'
 import { MESSAGE_HEADER_BYTES } from './constants.js'
@@ -32,31 +38,68 @@ export class SendStream {
   #spare: Uint8Array | null = null
   // next()'s answer, one object reused for every call (per packet: no allocation)
   readonly #next: NextRange = { start: 0, end: 0, retransmit: false }
+  /** messages written, bulk ones included */
   messagesWritten = 0
+  // bulk messages not yet in the stream, framed, oldest first, and their bytes
+  #held: Uint8Array[] = []
+  #heldHead = 0
+  heldBytes = 0
+  /** messages written without and with `bulk`, and how many of each the peer has acknowledged whole */
+  readonly written = { normal: 0, bulk: 0 }
+  readonly acked = { normal: 0, bulk: 0 }
+  // stream end offsets of the messages of each kind in the stream and not yet acknowledged, oldest first
+  readonly #normalEnds = new EndQueue()
+  readonly #bulkEnds = new EndQueue()
 
   constructor (capacity: number) {
     this.capacity = capacity
   }
 
-  get buffered (): number { return this.writeOffset - this.ackedOffset }
+  /** Bytes written (bulk ones held included) and not yet acknowledged. */
+  get buffered (): number { return this.writeOffset - this.ackedOffset + this.heldBytes }
   get available (): number { return Math.max(0, this.capacity - this.buffered) }
-  get hasUnsent (): boolean { return this.sentOffset < this.writeOffset }
+  get hasUnsent (): boolean { return this.sentOffset < this.writeOffset || this.heldBytes > 0 }
+  /** Every byte written, bulk ones included, is acknowledged. */
+  get flushed (): boolean { return this.ackedOffset === this.writeOffset && this.heldBytes === 0 }
   get hasLost (): boolean { return !this.#lost.isEmpty }
 
-  /** Appends one framed message; false if it would overflow the buffer (backpressure). */
-  write (message: Uint8Array): boolean {
+  /**
+   * Appends one framed message, or with `bulk` holds it until a packet has room for it (above);
+   * false if it would overflow the buffer (backpressure).
+   */
+  write (message: Uint8Array, bulk = false): boolean {
     const framed = MESSAGE_HEADER_BYTES + message.length
     if (framed > this.available) return false
-    const c = this.#room(framed)
-    const b = c.bytes
-    const at = c.used
-    const n = message.length
-    b[at] = n >>> 24; b[at + 1] = n >>> 16; b[at + 2] = n >>> 8; b[at + 3] = n // u32 length, reliable.md §3
-    b.set(message, at + MESSAGE_HEADER_BYTES)
-    c.used += framed
-    this.writeOffset += framed
+    if (bulk) {
+      const b = new Uint8Array(framed)
+      frame(message, b, 0)
+      this.#held.push(b)
+      this.heldBytes += framed
+      this.written.bulk++
+    } else {
+      const c = this.#room(framed)
+      frame(message, c.bytes, c.used)
+      c.used += framed
+      this.writeOffset += framed
+      this.#normalEnds.push(this.writeOffset)
+      this.written.normal++
+    }
     this.messagesWritten++
     return true
+  }
+
+  // Moves held bulk messages into the stream while the stream's unsent bytes are fewer than
+  // `room` (what the packet being built can still carry) and the peer's window reaches them.
+  #admit (room: number, limit: number): void {
+    while (this.heldBytes > 0 && this.writeOffset - this.sentOffset < room && this.writeOffset < limit) {
+      const b = this.#held[this.#heldHead] as Uint8Array
+      this.#held[this.#heldHead++] = undefined as unknown as Uint8Array
+      if (this.#heldHead === this.#held.length) { this.#held = []; this.#heldHead = 0 }
+      this.heldBytes -= b.length
+      this.#chunks.push({ start: this.writeOffset, bytes: b, used: b.length })
+      this.writeOffset += b.length
+      this.#bulkEnds.push(this.writeOffset)
+    }
   }
 
   // The chunk to append `framed` bytes to: the last one if it is still held and has room.
@@ -89,6 +132,7 @@ export class SendStream {
       this.#lost.removeBelow(end) // below gap.start the range was acked meanwhile
       return this.#range(gap.start, end, true)
     }
+    if (this.heldBytes > 0) this.#admit(maxLen, limit)
     const end = Math.min(this.writeOffset, limit, this.sentOffset + maxLen)
     if (end <= this.sentOffset) return null
     const start = this.sentOffset
@@ -142,6 +186,8 @@ export class SendStream {
 
   #advance (offset: number): void {
     this.ackedOffset = offset
+    this.acked.normal += this.#normalEnds.takeBelow(offset)
+    this.acked.bulk += this.#bulkEnds.takeBelow(offset)
     this.#acked.removeBelow(offset)
     this.#lost.removeBelow(offset)
     // free chunks that are wholly acknowledged
@@ -167,5 +213,29 @@ export class SendStream {
       else hi = mid - 1
     }
     return lo
+  }
+}
+
+/** u32 length + message at `at` of `b` (reliable.md §3). */
+function frame (message: Uint8Array, b: Uint8Array, at: number): void {
+  const n = message.length
+  b[at] = n >>> 24; b[at + 1] = n >>> 16; b[at + 2] = n >>> 8; b[at + 3] = n
+  b.set(message, at + MESSAGE_HEADER_BYTES)
+}
+
+/** Increasing offsets, oldest first: a FIFO without a shift per element. */
+class EndQueue {
+  #a: number[] = []
+  #head = 0
+
+  push (end: number): void { this.#a.push(end) }
+
+  /** Removes the offsets at or below `offset`; returns how many. */
+  takeBelow (offset: number): number {
+    const from = this.#head
+    while (this.#head < this.#a.length && (this.#a[this.#head] as number) <= offset) this.#head++
+    const n = this.#head - from
+    if (this.#head === this.#a.length) { this.#a = []; this.#head = 0 } else if (this.#head > 1024 && this.#head * 2 > this.#a.length) { this.#a = this.#a.slice(this.#head); this.#head = 0 }
+    return n
   }
 }
