@@ -131,12 +131,14 @@ export class Outbound {
   /**
    * enqueue for many entries of one peer: one store write (the batch the caller's messages, issued
    * in the same turn, share: storage.md §Atomicity), then each is tried in order. While the peer
-   * has an active v2 session each entry is sealed now and written once, with its envelope and the
-   * ratchet step (envelope.md §8.4), rather than written plain and again when first sent.
+   * has an active v2 session, or we hold a recent bundle of its to start one from (the first seal starts it),
+   * each entry is sealed now and written once, with its envelope and the ratchet step (envelope.md
+   * §8.4), rather than written plain and again when first sent — and a run of texts goes as
+   * BATCHes (§3.7), not one ratchet message each as entries sealed at send time do.
    */
   async enqueueMany (peer: string, list: ReadonlyArray<NewEntry<PayloadType>>): Promise<string[]> {
     const now = this.ctx.now()
-    const seal = this.hooks.sessions.activeBase(peer) !== null
+    const seal = this.hooks.sessions.canSeal(peer)
     let step: SessionWrite | undefined
     const ids = list.map(e => e.id ?? this.newId())
     // runs of TEXTs go out as BATCHes to a peer that opens them (envelope.md §3.7); the rest one by one

@@ -123,6 +123,15 @@ export class RatchetSessions {
   /** The session we send on (hex base), if any. */
   activeBase (fp: string): string | null { return this.book?.activeBase(fp) ?? null }
 
+  /**
+   * A new entry can be sealed now: there is a session to send on, or a bundle of the peer's recent
+   * enough to start one from without asking for a newer one (BUNDLE_REFRESH_MS; an older one is
+   * used only once the link-up's question for a fresh one was answered or timed out, pqxdh.md §8.2).
+   */
+  canSeal (fp: string): boolean {
+    return this.book !== null && (this.book.activeBase(fp) !== null || this.exchange.fresh(fp))
+  }
+
   /** Seals as v2, starting a session from the peer's bundle when there is none; null: send v1. */
   seal (fp: string, payload: TypedPayload, id: Uint8Array, timestamp: number, body?: Uint8Array): SealedV2 | null {
     if (this.book === null) return null

@@ -42,6 +42,23 @@ t.test('to a contact whose PRESENCE does not say it opens BATCH: one ratchet mes
   t.same((await conversation(bob, alice)).filter(m => m.direction === 'in').slice(1).map(m => m.id), sent.map(r => r.id), 'every text once, in order')
 })
 
+t.test('a burst to a contact whose bundle we hold but with whom no session is up yet: the first text starts it, and the burst still goes as BATCHes', async t => {
+  // as when Bob added Alice only after her first message went (v1: he gave no bundle to a
+  // stranger) and his bundle came later: her next texts start the session. Here the session she
+  // holds is dropped from memory (as a removed contact's is), the bundle kept.
+  const { net, alice, bob } = await talkingPair(t, 64, { prekeys: true })
+  t.ok(alice.messaging.prekeyExchange.cached(bob.fingerprint) !== undefined, "Alice holds Bob's bundle")
+  alice.messaging.sessions.book!.forget(bob.fingerprint)
+  t.equal(alice.messaging.sessions.activeBase(bob.fingerprint), null, 'and no session: the next text starts one')
+  const before = { out: counters(alice).ratchetOut, batches: counters(alice).batchesOut }
+  const M = 100
+  const sent = await net.drive(alice.actions.sendMany(bob.fingerprint, Array.from({ length: M }, (_, i) => `burst ${i}`)))
+  await net.until(() => sent.every(r => receipted(alice, r.id)), 300_000, 'the burst delivered')
+  t.equal(counters(alice).batchesOut - before.batches, Math.ceil(M / BATCH_MAX_MESSAGES), 'as BATCHes')
+  t.ok(counters(alice).ratchetOut - before.out < 10, `not one ratchet message per text (${counters(alice).ratchetOut - before.out})`)
+  t.same(counters(bob).rejected, {}, 'Bob refused nothing')
+})
+
 /** Bob's texts from Alice after the first (talkingPair's), as stored: ids in arrival order. */
 const inFrom = async (bob: TestNode, alice: TestNode): Promise<string[]> => (await conversation(bob, alice)).filter(m => m.direction === 'in').slice(1).map(m => m.id)
 const delivered = (n: TestNode, ids: readonly string[]): boolean => ids.every(id => { const s = n.store.getMessageSync(id)?.status; return s === 'delivered' || s === 'read' })
