@@ -57,6 +57,8 @@ export class OutboxScheduler {
   readonly #retry: BackoffPolicy
   readonly #receiptWaitMs: number
   readonly #random: () => number
+  /** the link (a token) each online peer was last taken up on, when the caller named one */
+  readonly #upOn = new Map<string, object>()
   /** a lower bound of the earliest nextAttemptAt (exact after tick) */
   #earliest = Infinity
 
@@ -94,16 +96,22 @@ export class OutboxScheduler {
 
   /**
    * A link to `peer` came up (or was replaced): send everything of theirs, in order; but what
-   * early() already sent on this same `link` (a token), which is not sent twice.
+   * early() already sent on this same `link` (a token), which is not sent twice, nor, when the
+   * peer is up on this same link already (taken up again: it became a contact, its bundle came),
+   * what is on its way on it or taken by its channel: the receipt answers those.
    */
   peerUp (peer: string, now: number, link: object | null = null): OutboxAction[] {
+    const again = link !== null && this.#online.has(peer) && this.#upOn.get(peer) === link
     this.#online.add(peer)
+    if (link === null) this.#upOn.delete(peer)
+    else this.#upOn.set(peer, link)
     const out: OutboxAction[] = []
     for (const s of this.#ordered(peer)) {
       s.offlineFailures = 0
       const already = link !== null && s.early === link
       s.early = null
       if (already) continue
+      if (again && (s.inFlight !== null || s.taken)) continue
       s.inFlight = null
       out.push(...this.#attempt(s, now))
     }
@@ -136,6 +144,7 @@ export class OutboxScheduler {
   /** The link to `peer` went away: nothing in flight on it will be confirmed. */
   peerDown (peer: string, now: number): void {
     this.#online.delete(peer)
+    this.#upOn.delete(peer)
     for (const s of this.#ordered(peer)) {
       s.early = null
       s.inFlight = null

@@ -342,7 +342,7 @@ export class MessagingService implements Component {
       if (!this.inbound.gate.isBlocked(fp)) this.outbound.early(fp, link)
       void gate.then(() => { if (this.#running && this.network.link(fp) === link) this.outbound.peerUp(fp, link) })
     } else {
-      this.outbound.peerUp(fp)
+      this.outbound.peerUp(fp, link)
     }
     if (c === undefined || this.inbound.gate.isBlocked(fp)) return // a blocked contact is not remembered, redialled or told our presence
     // a relayed link's address is a relay port that dies with its path: redialled after a restart it

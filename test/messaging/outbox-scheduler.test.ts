@@ -32,6 +32,19 @@ t.test('a peer\'s entries go out in creation order, whatever order they were add
   t.same(sends(s.peerUp('eve', 100)), ['x'])
 })
 
+t.test('a peer taken up again on the same link (it became a contact, its bundle came) does not get again what is on its way on it', async t => {
+  const s = sched()
+  const link = {}
+  s.peerUp('bob', 0, link)
+  t.same(sends(s.add(item('a', 'bob', 0), 0)), ['a'], 'sent at once: bob is up')
+  s.add(item('b', 'bob', 1), 1)
+  s.sent('b', 1, 2) // b's channel took it; a is still on its way
+  s.peerDown('eve', 3)
+  t.same(sends(s.peerUp('bob', 5, link)), [], 'neither is sent twice on the link it went on')
+  t.same(sends(s.peerUp('bob', 6, {})), ['a', 'b'], 'a new link: both again (the receiver de-duplicates)')
+  t.same(s.item('a')?.attempts, 2)
+})
+
 t.test('a transport-acked entry waits for its receipt, then is resent with a doubling wait', async t => {
   const s = sched()
   s.peerUp('bob', 0)
