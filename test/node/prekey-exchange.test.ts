@@ -7,10 +7,27 @@
 // contact request does not wait for the peer's bundle, what follows it does (messaging.md §4.2),
 // and only a peer that says nothing (an older version) makes it wait BUNDLE_GATE_MS.
 import t from 'tap'
-import { type TestNode } from '../../src/node/testnet.js'
+import { type Testnet, type TestNode } from '../../src/node/testnet.js'
 import { openBundle, initiate } from '../../src/pqxdh/index.js'
 import { BUNDLE_GATE_MS } from '../../src/messaging/ratchet-sessions.js'
 import { receipted, testnet } from './helpers.js'
+
+/**
+ * Alice (who keeps prekeys) adds Bob, who has not added her, and writes to him: her message's id
+ * and the simulated time her link to him came up. Bob keeps prekeys or not; `silent`: he answers
+ * no prekey frame at all, as a version before PREKEY_NONE (envelope.md §8.7).
+ */
+async function firstMessageToStranger (t: Parameters<typeof testnet>[0], seed: number, bobIs: { prekeys: boolean, silent: boolean }): Promise<{ net: Testnet, alice: TestNode, bob: TestNode, id: string, upAt: number }> {
+  const net = await testnet(t, 3, seed, { prekeys: true })
+  if (!bobIs.prekeys) await net.stop(2)
+  const bob = bobIs.prekeys ? net.nodes[2]! : await net.drive(net.restart(2, { prekeys: false }))
+  if (bobIs.silent) bob.messaging.prekeyExchange.onFrame = () => {}
+  const alice = net.nodes[1]!
+  await net.addContact(alice, bob)
+  const { id } = await net.drive(alice.actions.send(bob.fingerprint, 'hello, Bob'))
+  await net.until(() => alice.messaging.network.link(bob.fingerprint) !== undefined, 120_000, 'a link from Alice to Bob')
+  return { net, alice, bob, id, upAt: net.sim!.now }
+}
 
 t.test("Alice fetches Bob's bundle over their session and starts PQXDH with it", async t => {
   const net = await testnet(t, 3, 41, { prekeys: true })
@@ -75,18 +92,10 @@ t.test("Bob pushes his bundle at link-up to a contact he has no session with, un
 })
 
 t.test('a contact request goes at link-up; what follows it waits only for a peer that says nothing (messaging.md §4.2)', async t => {
-  const net = await testnet(t, 3, 44, { prekeys: true })
   // Bob runs a version that ignores a request for his bundle (drops it as malformed, envelope.md
   // §8.7): neither a bundle nor PREKEY_NONE comes, and Alice's outbox waits BUNDLE_GATE_MS for it
-  await net.stop(2)
-  const bob = await net.drive(net.restart(2, { prekeys: false }))
-  bob.messaging.prekeyExchange.onFrame = () => {}
-  const alice = net.nodes[1]!
+  const { net, alice, bob, id, upAt } = await firstMessageToStranger(t, 44, { prekeys: false, silent: true })
   const sim = net.sim!
-  await net.addContact(alice, bob)
-  const { id } = await net.drive(alice.actions.send(bob.fingerprint, 'hello, Bob'))
-  await net.until(() => alice.messaging.network.link(bob.fingerprint) !== undefined, 120_000, 'a link from Alice to Bob')
-  const upAt = sim.now
   await net.until(() => bob.messaging.requests.get(alice.fingerprint)?.introduced === true, 120_000, "Alice's request at Bob")
   t.ok(sim.now - upAt < BUNDLE_GATE_MS, `the request came ${Math.round(sim.now - upAt)} ms after the link, not after the wait`)
   t.equal(bob.messaging.requests.get(alice.fingerprint)?.held.length, 0, 'the message behind it waits')
@@ -98,15 +107,8 @@ t.test('a contact request goes at link-up; what follows it waits only for a peer
 
 for (const bobKeepsPrekeys of [true, false]) {
   t.test(`a first message to someone who has not added us goes without the wait (Bob ${bobKeepsPrekeys ? 'keeps prekeys: not his contact' : 'keeps no prekeys'})`, async t => {
-    const net = await testnet(t, 3, bobKeepsPrekeys ? 46 : 47, { prekeys: true })
-    if (!bobKeepsPrekeys) await net.stop(2)
-    const bob = bobKeepsPrekeys ? net.nodes[2]! : await net.drive(net.restart(2, { prekeys: false }))
-    const alice = net.nodes[1]!
+    const { net, alice, bob, id, upAt } = await firstMessageToStranger(t, bobKeepsPrekeys ? 46 : 47, { prekeys: bobKeepsPrekeys, silent: false })
     const sim = net.sim!
-    await net.addContact(alice, bob)
-    const { id } = await net.drive(alice.actions.send(bob.fingerprint, 'hello, Bob'))
-    await net.until(() => alice.messaging.network.link(bob.fingerprint) !== undefined, 120_000, 'a link from Alice to Bob')
-    const upAt = sim.now
     await net.until(() => receipted(alice, id), 120_000, "Alice's message delivered (held with her request)")
     t.ok(sim.now - upAt < BUNDLE_GATE_MS, `delivered ${Math.round(sim.now - upAt)} ms after the link: Bob said at once that no bundle comes`)
     t.equal(bob.messaging.requests.get(alice.fingerprint)?.held.length, 1, 'Bob holds it with her request')
