@@ -326,7 +326,7 @@ export class Outbound {
    */
   receiptAhead (peer: string, ids: readonly string[]): void {
     if (this.#stopped || ids.length === 0 || ids.length > RECEIPT_MAX_IDS || this.#ahead.has(peer) || this.#receipts.holds(peer)) return
-    const link = (this.hooks.receiptLink ?? this.hooks.link)(peer)
+    const link = this.#receiptLink(peer)
     if (link === undefined) return
     // the receipt in flight may be acknowledged already, by an ACK that came with these texts
     if (this.#receiptsInFlight.has(peer) && !link.acknowledged) return
@@ -375,16 +375,21 @@ export class Outbound {
       const type = b.kind === 'delivered' ? PayloadType.DELIVERY_RECEIPT : PayloadType.READ_RECEIPT
       // not kept in the outbox: a lost DELIVERY_RECEIPT makes the sender resend, and the
       // duplicate is receipted again (§4.4)
-      void this.#sendOn((this.hooks.receiptLink ?? this.hooks.link)(b.peer), type, { ids }).finally(() => { this.#receiptSettled(b.peer) })
+      void this.#sendOn(this.#receiptLink(b.peer), type, { ids }).finally(() => { this.#receiptSettled(b.peer) })
     }
     for (const [peer, n] of sending) this.#receiptsInFlight.set(peer, n)
     for (const b of held) this.#receipts.add(b.peer, b.kind, b.ids)
   }
 
+  /** The link receipts to `peer` go on (hooks.receiptLink, else the peer's link). */
+  #receiptLink (peer: string): PeerLink | undefined {
+    return (this.hooks.receiptLink ?? this.hooks.link)(peer)
+  }
+
   /** A receipt sealed ahead: sent once its ratchet step is written; resolves when the peer's channel has it. */
   async #sendAhead (peer: string, a: Ahead): Promise<void> {
     try {
-      const link = (this.hooks.receiptLink ?? this.hooks.link)(peer)
+      const link = this.#receiptLink(peer)
       if (link === undefined) throw new Error('no link')
       await a.durable // the ratchet step is stored before its ciphertext leaves
       if (traceOn) stamp('b.receipt.stepstored', [...a.ids])
