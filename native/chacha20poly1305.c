@@ -12,6 +12,9 @@
 // message-key HKDF and the store's key tags are several HMACs of a few bytes per message
 // (docs/performance.md §11). Here one digest context is fetched once and reused.
 //
+// ML-KEM-768 (native/ml-kem768.c) shares this addon, so one dlopen serves both: its calls are
+// added to the exports below (native/ml-kem768-napi.c).
+//
 // The JavaScript side is src/crypto/native-aead.ts; it falls back to node:crypto when this addon
 // is not built. Every argument is checked here, not only in JavaScript: a wrong length or type
 // throws, it never reads or writes outside the caller's arrays.
@@ -24,6 +27,7 @@
 #include <node_api.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include "ml-kem768-napi.h"
 
 #define KEY_BYTES 32
 #define NONCE_BYTES 12
@@ -31,7 +35,7 @@
 #define SHA256_BYTES 32
 #define SHA256_BLOCK_BYTES 64
 // Bumped whenever the JavaScript-facing calls change, so a stale build is refused, not misused.
-#define ABI_VERSION 3
+#define ABI_VERSION 4
 
 typedef struct {
   EVP_CIPHER *cipher;
@@ -238,7 +242,7 @@ NAPI_MODULE_INIT () {
   }
   napi_value abi;
   if (!export_function(env, exports, "seal", aead_seal, s) || !export_function(env, exports, "open", aead_open, s) ||
-      !export_function(env, exports, "hmacSha256", mac_hmac_sha256, s) ||
+      !export_function(env, exports, "hmacSha256", mac_hmac_sha256, s) || !mlkem768_export(env, exports) ||
       napi_create_uint32(env, ABI_VERSION, &abi) != napi_ok ||
       napi_set_named_property(env, exports, "abi", abi) != napi_ok) return NULL;
   return exports;

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// Builds the optional native addon (native/chacha20poly1305.c → build/Release/*.node) with the
+// Builds the optional native addon (native/chacha20poly1305.c and native/ml-kem768.c →
+// build/Release/dmess_chacha20poly1305.node) with the
 // node-gyp that ships inside npm. Run by `npm install`/`npm ci` (the "install" script) and before
 // the tests; skips the build when the addon is newer than its sources.
 //
 // It never fails the install: without a C compiler dmess still works, on node:crypto's slower
-// ChaCha20-Poly1305 (src/crypto/native-aead.ts), and this prints one line saying so. CI insists
-// on the native build in test/crypto/native-aead.test.ts instead.
+// ChaCha20-Poly1305 (src/crypto/native-aead.ts) and the TypeScript ML-KEM-768
+// (src/crypto/ml-kem.ts), and this prints one line saying so. CI insists on the native build in
+// test/crypto/native-aead.test.ts and test/crypto/ml-kem-native.test.ts instead.
 import { spawnSync } from 'node:child_process'
 import { existsSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -13,7 +15,8 @@ import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const ADDON = join(root, 'build', 'Release', 'dmess_chacha20poly1305.node')
-const SOURCES = ['binding.gyp', 'native/chacha20poly1305.c'].map(f => join(root, f))
+const SOURCES = ['binding.gyp', 'native/chacha20poly1305.c', 'native/ml-kem768-napi.c', 'native/ml-kem768-napi.h',
+  'native/ml-kem768.c', 'native/ml-kem768.h', 'native/fips202.c', 'native/fips202.h'].map(f => join(root, f))
 
 function upToDate () {
   if (!existsSync(ADDON)) return false
@@ -49,13 +52,13 @@ function why (r) {
 }
 
 if (process.env.DMESS_NATIVE === 'off') {
-  console.log('dmess: DMESS_NATIVE=off: not building the native AEAD; node:crypto will be used')
+  console.log('dmess: DMESS_NATIVE=off: not building the native addon; node:crypto and the TypeScript ML-KEM will be used')
 } else if (!upToDate()) {
   const gyp = nodeGyp()
   const r = gyp === undefined
     ? { status: null, error: new Error('no node-gyp found (it ships with npm)'), stdout: '', stderr: '' }
     : spawnSync(process.execPath, [gyp, 'rebuild', '--loglevel=error', ...nodeDirArgs()], { cwd: root, encoding: 'utf8' })
   if (r.status !== 0) {
-    console.log(`dmess: the native AEAD did not build (${why(r)}); node:crypto will be used, slower per packet`)
+    console.log(`dmess: the native addon did not build (${why(r)}); node:crypto and the TypeScript ML-KEM will be used, slower per packet and per key exchange`)
   }
 }

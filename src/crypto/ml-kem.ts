@@ -1,4 +1,9 @@
-// ML-KEM-768 (FIPS 203) with its hashes on node:crypto. Node 20's OpenSSL 3.0 has SHA3-256,
+// ML-KEM-768 (FIPS 203): in C in the native addon when it is built (native/ml-kem768.c, loaded by
+// native-aead.ts; ~10x faster), else the TypeScript below; `mlKem768` is whichever this process
+// uses and `mlKemImplementation()` names it. Byte-identical outputs and the same errors either
+// way (test/crypto/ml-kem-native.test.ts), so two peers never need to agree on it.
+//
+// The TypeScript implementation has its hashes on node:crypto. Node 20's OpenSSL 3.0 has SHA3-256,
 // SHA3-512, SHAKE128 and SHAKE256 but no ML-KEM; @noble/post-quantum runs Keccak in JavaScript,
 // which was half of its time per operation. This is the same algorithm (FIPS 203 Algorithms
 // 6–18) over the same hash functions, so its outputs are byte-identical: checked against NIST
@@ -9,6 +14,7 @@
 // the randomness. Secret-dependent branches: none in the arithmetic (the modular reductions are
 // `%` on small integers); the ciphertext comparison of implicit rejection is constant-time.
 import { createHash, timingSafeEqual } from 'node:crypto'
+import { processNativeAddon, type NativeMlKem768 } from './native-aead.js'
 
 const N = 256
 const Q = 3329
@@ -251,7 +257,24 @@ export function ekModulusOk (ek: Uint8Array): boolean {
   return true
 }
 
-export const mlKem768 = {
+/** One ML-KEM-768 implementation: FIPS 203's deterministic functions, randomness passed in. */
+export interface MlKem768 {
+  readonly name: 'native-addon' | 'typescript'
+  readonly lengths: typeof MLKEM768
+  /** ML-KEM.KeyGen_internal(d, z) (Algorithm 16), seed = d ‖ z (64 bytes). */
+  keygen: (seed: Uint8Array) => { publicKey: Uint8Array, secretKey: Uint8Array }
+  /** ML-KEM.Encaps_internal(ek, m) (Algorithm 17) after the §7.2 input check; throws for an ek that fails it. */
+  encapsulate: (publicKey: Uint8Array, m: Uint8Array) => { cipherText: Uint8Array, sharedSecret: Uint8Array }
+  /** ML-KEM.Decaps (Algorithm 18) after the §7.3 hash check of dk; a wrong ciphertext gives J(z ‖ c). */
+  decapsulate: (cipherText: Uint8Array, secretKey: Uint8Array) => Uint8Array
+}
+
+const MODULUS_CHECK_FAILED = 'ML-KEM-768 encapsulate: the encapsulation key fails the modulus check'
+const HASH_CHECK_FAILED = 'ML-KEM-768 decapsulate: the decapsulation key fails its hash check'
+
+/** FIPS 203 in TypeScript over node:crypto's SHA-3 and SHAKE: the fallback without the addon. */
+export const typescriptMlKem768: MlKem768 = {
+  name: 'typescript',
   lengths: MLKEM768,
   /** ML-KEM.KeyGen_internal(d, z) (Algorithm 16), seed = d ‖ z. */
   keygen (seed: Uint8Array): { publicKey: Uint8Array, secretKey: Uint8Array } {
@@ -270,7 +293,7 @@ export const mlKem768 = {
   encapsulate (publicKey: Uint8Array, m: Uint8Array): { cipherText: Uint8Array, sharedSecret: Uint8Array } {
     need('encapsulation key', publicKey, MLKEM768.publicKey)
     need('message', m, MLKEM768.msg)
-    if (!ekModulusOk(publicKey)) throw new Error('ML-KEM-768 encapsulate: the encapsulation key fails the modulus check')
+    if (!ekModulusOk(publicKey)) throw new Error(MODULUS_CHECK_FAILED)
     const kr = sha3('sha3-512', m, sha3('sha3-256', publicKey))
     const cipherText = pkeEncrypt(publicKey, m, kr.subarray(32, 64))
     const sharedSecret = new Uint8Array(kr.subarray(0, 32)) // a copy (Buffer#slice would be a view)
@@ -288,7 +311,7 @@ export const mlKem768 = {
     const ek = secretKey.subarray(POLY_BYTES * K, 2 * POLY_BYTES * K + 32)
     const h = secretKey.subarray(2 * POLY_BYTES * K + 32, 2 * POLY_BYTES * K + 64)
     const z = secretKey.subarray(2 * POLY_BYTES * K + 64)
-    if (!timingSafeEqual(sha3('sha3-256', ek), h)) throw new Error('ML-KEM-768 decapsulate: the decapsulation key fails its hash check')
+    if (!timingSafeEqual(sha3('sha3-256', ek), h)) throw new Error(HASH_CHECK_FAILED)
     const m = pkeDecrypt(dkPke, cipherText)
     const kr = sha3('sha3-512', m, h)
     const c2 = pkeEncrypt(ek, m, kr.subarray(32, 64))
@@ -301,4 +324,47 @@ export const mlKem768 = {
     kr.fill(0); m.fill(0); kBar.fill(0)
     return out
   }
+}
+
+/**
+ * The addon's ML-KEM-768 (native/ml-kem768.c): the same sizes checked here first, so a wrong call
+ * throws the same error as the TypeScript one; the C checks them again.
+ */
+export function nativeMlKem768 (addon: NativeMlKem768): MlKem768 {
+  return {
+    name: 'native-addon',
+    lengths: MLKEM768,
+    keygen (seed) {
+      need('seed', seed, MLKEM768.seed)
+      const publicKey = new Uint8Array(MLKEM768.publicKey)
+      const secretKey = new Uint8Array(MLKEM768.secretKey)
+      addon.mlkem768Keygen(seed, publicKey, secretKey)
+      return { publicKey, secretKey }
+    },
+    encapsulate (publicKey, m) {
+      need('encapsulation key', publicKey, MLKEM768.publicKey)
+      need('message', m, MLKEM768.msg)
+      const cipherText = new Uint8Array(MLKEM768.cipherText)
+      const sharedSecret = new Uint8Array(32)
+      if (!addon.mlkem768Encapsulate(publicKey, m, cipherText, sharedSecret)) throw new Error(MODULUS_CHECK_FAILED)
+      return { cipherText, sharedSecret }
+    },
+    decapsulate (cipherText, secretKey) {
+      need('ciphertext', cipherText, MLKEM768.cipherText)
+      need('decapsulation key', secretKey, MLKEM768.secretKey)
+      const sharedSecret = new Uint8Array(32)
+      if (!addon.mlkem768Decapsulate(cipherText, secretKey, sharedSecret)) throw new Error(HASH_CHECK_FAILED)
+      return sharedSecret
+    }
+  }
+}
+
+const nativeLoad = processNativeAddon()
+
+/** The ML-KEM-768 this process uses: the addon's when it loads (DMESS_NATIVE=off keeps TypeScript). */
+export const mlKem768: MlKem768 = nativeLoad.ok ? nativeMlKem768(nativeLoad.addon) : typescriptMlKem768
+
+/** Which ML-KEM-768 this process uses, and why not the native one (benchmarks, status). */
+export function mlKemImplementation (): { name: MlKem768['name'], fallbackReason?: string } {
+  return nativeLoad.ok ? { name: mlKem768.name } : { name: mlKem768.name, fallbackReason: nativeLoad.reason }
 }

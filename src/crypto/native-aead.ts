@@ -1,8 +1,9 @@
-// Loads the optional native ChaCha20-Poly1305 and HMAC-SHA-256 (native/chacha20poly1305.c: Node's
-// own OpenSSL, one context kept instead of one per call; proto-spec/crypto-policy.md §3.1).
+// Loads the optional native addon: ChaCha20-Poly1305 and HMAC-SHA-256 (native/chacha20poly1305.c:
+// Node's own OpenSSL, one context kept instead of one per call; proto-spec/crypto-policy.md §3.1)
+// and ML-KEM-768 (native/ml-kem768.c; crypto-policy.md §2.3).
 // This is the adapter between primitives.ts and the disk: it finds the built addon beside the
 // package, checks its ABI and says why when it cannot be used; primitives.ts then stays on
-// node:crypto. Byte-identical output either way, so two peers never need to agree on it.
+// node:crypto and ml-kem.ts on its TypeScript code. Byte-identical output either way, so two peers never need to agree on it.
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -18,10 +19,23 @@ export interface NativeChaChaPoly {
   abi: number
 }
 
-const ADDON_FILE = join('build', 'Release', 'dmess_chacha20poly1305.node')
-const EXPECTED_ABI = 3 // ABI_VERSION in native/chacha20poly1305.c
+/** The ML-KEM-768 calls of native/ml-kem768-napi.c (FIPS 203); every size is checked again in C. */
+export interface NativeMlKem768 {
+  /** ML-KEM.KeyGen_internal(d ‖ z = seed, 64 bytes) into ek (1184) and dk (2400) */
+  mlkem768Keygen: (seed: Uint8Array, ek: Uint8Array, dk: Uint8Array) => void
+  /** the §7.2 check, then Encaps_internal(ek, m 32) into ct (1088) and ss (32); false if ek fails the check */
+  mlkem768Encapsulate: (ek: Uint8Array, m: Uint8Array, ct: Uint8Array, ss: Uint8Array) => boolean
+  /** the §7.3 check, then Decaps_internal(dk, ct) into ss (32); false if dk fails the check */
+  mlkem768Decapsulate: (ct: Uint8Array, dk: Uint8Array, ss: Uint8Array) => boolean
+}
 
-export type NativeLoad = { ok: true, addon: NativeChaChaPoly } | { ok: false, reason: string }
+/** Everything the one addon exports. */
+export type NativeAddon = NativeChaChaPoly & NativeMlKem768
+
+const ADDON_FILE = join('build', 'Release', 'dmess_chacha20poly1305.node')
+const EXPECTED_ABI = 4 // ABI_VERSION in native/chacha20poly1305.c
+
+export type NativeLoad = { ok: true, addon: NativeAddon } | { ok: false, reason: string }
 
 /** build/Release/ of the package: two levels up from src/crypto/, three from dist/src/crypto/. */
 export function nativeAddonPath (from = dirname(fileURLToPath(import.meta.url))): string | undefined {
@@ -52,11 +66,20 @@ export function loadNativeChaChaPoly (env: NodeJS.ProcessEnv = process.env, loca
   return checkedAddon(exports, path)
 }
 
+let processLoad: NativeLoad | undefined
+
+/** The addon as this process loaded it, once, for primitives.ts and ml-kem.ts alike. */
+export function processNativeAddon (): NativeLoad {
+  processLoad ??= loadNativeChaChaPoly()
+  return processLoad
+}
+
 /** The loaded addon if it exports the calls this code expects (its ABI number matches). */
 export function checkedAddon (exports: unknown, path: string): NativeLoad {
-  const addon = exports as Partial<NativeChaChaPoly>
-  if (addon.abi !== EXPECTED_ABI || typeof addon.seal !== 'function' || typeof addon.open !== 'function' || typeof addon.hmacSha256 !== 'function') {
+  const addon = exports as Partial<NativeAddon>
+  const calls = [addon.seal, addon.open, addon.hmacSha256, addon.mlkem768Keygen, addon.mlkem768Encapsulate, addon.mlkem768Decapsulate]
+  if (addon.abi !== EXPECTED_ABI || !calls.every(f => typeof f === 'function')) {
     return { ok: false, reason: `${path} is a stale build (ABI ${String(addon.abi)}, want ${EXPECTED_ABI}): run npm install` }
   }
-  return { ok: true, addon: addon as NativeChaChaPoly }
+  return { ok: true, addon: addon as NativeAddon }
 }

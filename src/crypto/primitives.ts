@@ -14,7 +14,7 @@ import { errors } from '../errors.js'
 import { BoundedCache } from '../runtime/bounded-cache.js'
 import { isStrictEd25519PublicKey } from './ed25519-point.js'
 import { hchacha20 } from './hchacha.js'
-import { loadNativeChaChaPoly, type NativeChaChaPoly } from './native-aead.js'
+import { processNativeAddon, type NativeChaChaPoly } from './native-aead.js'
 
 // DER prefixes for raw 32-byte keys (RFC 8410 §7 PKCS#8 and §4 SubjectPublicKeyInfo).
 const X25519_PKCS8 = Buffer.from('302e020100300506032b656e04220420', 'hex')
@@ -387,7 +387,7 @@ export function nativeChaChaPoly (addon: NativeChaChaPoly): ChaChaPolyImplementa
   }
 }
 
-const nativeLoad = loadNativeChaChaPoly()
+const nativeLoad = processNativeAddon()
 const chachaPolyInUse = nativeLoad.ok ? nativeChaChaPoly(nativeLoad.addon) : nodeCryptoChaChaPoly
 
 /** Which ChaCha20-Poly1305 this process uses, and why not the native one (benchmarks, status). */

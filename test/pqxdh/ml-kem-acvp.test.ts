@@ -2,12 +2,16 @@
 // key generation from (d, z), encapsulation from (ek, m), decapsulation including implicit
 // rejection of a modified ciphertext, and the §7.2 encapsulation key check, which our own
 // isValidKemPublicKey implements. The vectors are a subset of ACVP-Server's internalProjection
-// files (test/vectors/ml-kem/SOURCE.md).
+// files (test/vectors/ml-kem/SOURCE.md). Every vector also runs through each implementation of
+// src/crypto/ml-kem.ts directly: the TypeScript one and, when the addon is built, the C one
+// (native/ml-kem768.c).
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { mlkem768, isValidKemPublicKey } from '../../src/pqxdh/kem.js'
+import { mlKemImplementation, nativeMlKem768, typescriptMlKem768, type MlKem768 } from '../../src/crypto/ml-kem.js'
+import { processNativeAddon } from '../../src/crypto/native-aead.js'
 
 const DIR = join(dirname(fileURLToPath(import.meta.url)), '../vectors/ml-kem')
 
@@ -83,3 +87,38 @@ t.test('wrong input sizes are local misuse (CRYPTO), not a crash inside noble', 
   t.throws(() => mlkem768.decapsulate(new Uint8Array(1087), secretKey), isCrypto)
   t.throws(() => mlkem768.decapsulate(new Uint8Array(1088), secretKey.subarray(1)), isCrypto)
 })
+
+const native = processNativeAddon()
+const implementations: MlKem768[] = [typescriptMlKem768, ...(native.ok ? [nativeMlKem768(native.addon)] : [])]
+if (!native.ok) {
+  if (process.env.CI === 'true') t.fail(`CI must build the native ML-KEM: ${native.reason}`)
+  else t.comment(`the native ML-KEM is not tested here: ${native.reason}`)
+}
+
+t.test('the module above ran on this process\'s implementation', async t => {
+  t.equal(mlKemImplementation().name, process.env.DMESS_NATIVE === 'off' || !native.ok ? 'typescript' : 'native-addon')
+})
+
+for (const kem of implementations) {
+  t.test(`${kem.name}: every keyGen, encapsulation and decapsulation vector, and the §7.2 refusals`, async t => {
+    for (const v of keyGen.flatMap(g => g.tests)) {
+      const { publicKey, secretKey } = kem.keygen(new Uint8Array([...hex(v.d), ...hex(v.z)]))
+      t.equal(toHex(publicKey), v.ek, `keyGen tcId ${v.tcId}: ek`)
+      t.equal(toHex(secretKey), v.dk, `keyGen tcId ${v.tcId}: dk`)
+    }
+    for (const v of byFunction('encapsulation')) {
+      const { cipherText, sharedSecret } = kem.encapsulate(hex(v.ek), hex(v.m))
+      t.equal(toHex(cipherText), v.c, `encapsulation tcId ${v.tcId}: c`)
+      t.equal(toHex(sharedSecret), v.k, `encapsulation tcId ${v.tcId}: K`)
+      t.equal(toHex(kem.decapsulate(cipherText, hex(v.dk))), v.k, `encapsulation tcId ${v.tcId}: Decaps(dk, c) = K`)
+    }
+    for (const v of byFunction('decapsulation')) {
+      t.equal(toHex(kem.decapsulate(hex(v.c), hex(v.dk))), v.k, `decapsulation tcId ${v.tcId}: ${String(v.reason)}`)
+    }
+    for (const v of byFunction('encapsulationKeyCheck').filter(v => v.testPassed === false)) {
+      // these keys are also of the wrong size (1,600 bytes): test/crypto/ml-kem-native.test.ts
+      // sends well-sized keys with a coefficient ≥ q through both implementations
+      t.throws(() => kem.encapsulate(hex(v.ek), new Uint8Array(32)), /ML-KEM-768 encapsulation key: expected 1184 bytes/, `encapsulationKeyCheck tcId ${v.tcId}: refused`)
+    }
+  })
+}
