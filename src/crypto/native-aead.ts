@@ -1,6 +1,6 @@
 // Loads the optional native addon: ChaCha20-Poly1305 and HMAC-SHA-256 (native/chacha20poly1305.c:
 // Node's own OpenSSL, one context kept instead of one per call; proto-spec/crypto-policy.md §3.1)
-// and ML-KEM-768 (native/ml-kem768.c; crypto-policy.md §2.3).
+// and ML-KEM-768 (native/ml-kem768.c; crypto-policy.md §7).
 // This is the adapter between primitives.ts and the disk: it finds the built addon beside the
 // package, checks its ABI and says why when it cannot be used; primitives.ts then stays on
 // node:crypto and ml-kem.ts on its TypeScript code. Byte-identical output either way, so two peers never need to agree on it.

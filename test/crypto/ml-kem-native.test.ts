@@ -1,4 +1,4 @@
-// ML-KEM-768 in C (native/ml-kem768.c, crypto-policy.md §2.3) against the TypeScript
+// ML-KEM-768 in C (native/ml-kem768.c, crypto-policy.md §7) against the TypeScript
 // implementation (src/crypto/ml-kem.ts) on seeded random inputs: the same keys, ciphertexts and
 // shared secrets byte for byte, implicit rejection of modified and random ciphertexts, the §7.2
 // modulus check and the §7.3 hash check failing alike with the same errors, decapsulation keys
