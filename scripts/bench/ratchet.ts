@@ -1,15 +1,17 @@
 // Double Ratchet core throughput, in process (proto-spec/ratchet.md): 1 KiB messages encrypted and
 // decrypted along one chain, and with a DH + ML-KEM-768 ratchet step on every message (the two
 // parties take turns); ML-KEM-768 keygen / encapsulation / decapsulation per second (src/crypto/ml-kem.ts:
-// Node 20 has no ML-KEM, its SHA-3 and SHAKE are native). One JSON line per metric; every loop is bounded in count and time.
+// the C in the native addon, or TypeScript over node:crypto's SHA-3 without it or with
+// DMESS_NATIVE=off; each line names it as `mlkem`). One JSON line per metric; every loop is bounded in count and time.
 //   npx tsx scripts/bench/ratchet.ts        (or: npm run bench -- ratchet)
 import { pathToFileURL } from 'node:url'
-import { mlKem768 } from '../../src/crypto/ml-kem.js'
+import { mlKem768, mlKemImplementation } from '../../src/crypto/ml-kem.js'
 import { randomBytes, x25519 } from '../../src/crypto/primitives.js'
 import { rate } from './noise.js'
 import { initAlice, initBob, ratchetEncrypt, ratchetDecrypt, encodeState, ratchetConstants as C, type RatchetState } from '../../src/ratchet/index.js'
 
 const BODY = new Uint8Array(1024)
+const MLKEM = mlKemImplementation().name
 
 function session (): { a: RatchetState, b: RatchetState } {
   const spk = x25519.generateKeyPair()
@@ -48,7 +50,7 @@ export async function run (): Promise<void> {
     st[1 - from] = decryptOrThrow(st[1 - from]!, r.message)
     turn++
   }, 5000)
-  line('ratchet_step_every_message_per_s', step.perSecond, { bytes: BODY.length, messages: step.count, what: 'encrypt + decrypt with a DH + ML-KEM-768 step per message' })
+  line('ratchet_step_every_message_per_s', step.perSecond, { bytes: BODY.length, messages: step.count, what: 'encrypt + decrypt with a DH + ML-KEM-768 step per message', mlkem: MLKEM })
   line('ratchet_message_overhead_bytes', C.ENC_HEADER_BYTES + C.AEAD_TAG_BYTES, { header: C.ENC_HEADER_BYTES, tag: C.AEAD_TAG_BYTES })
   line('ratchet_state_bytes', encodeState(st[0]!).length, { skipped: st[0]!.skipped.length })
   // ML-KEM-768 alone
@@ -57,9 +59,9 @@ export async function run (): Promise<void> {
   let ct = mlKem768.encapsulate(kp.publicKey, randomBytes(32)).cipherText
   const encaps = rate(() => { ct = mlKem768.encapsulate(kp.publicKey, randomBytes(32)).cipherText }, 5000)
   const decaps = rate(() => { mlKem768.decapsulate(ct, kp.secretKey) }, 5000)
-  line('mlkem768_keygen_per_s', keygen.perSecond, { count: keygen.count })
-  line('mlkem768_encaps_per_s', encaps.perSecond, { count: encaps.count })
-  line('mlkem768_decaps_per_s', decaps.perSecond, { count: decaps.count })
+  line('mlkem768_keygen_per_s', keygen.perSecond, { count: keygen.count, mlkem: MLKEM })
+  line('mlkem768_encaps_per_s', encaps.perSecond, { count: encaps.count, mlkem: MLKEM })
+  line('mlkem768_decaps_per_s', decaps.perSecond, { count: decaps.count, mlkem: MLKEM })
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await run()
