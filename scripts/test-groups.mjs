@@ -30,6 +30,7 @@ export const SLOW = [
   'test/build/check-imports.test.ts', // runs scripts/check-imports.ts under tsx
   'test/crypto/native-aead-memcheck.test.ts', // valgrind
   'test/crypto/native-aead.test.ts', // a reliable peer in a child process without the addon
+  'test/crypto/ml-kem-constant-time.test.ts', // the C compiler, then valgrind
   'test/crypto/noise-vectors.test.ts', // scripts/noise-vectors.ts under tsx
   'test/crypto/primitives.test.ts', // a tsx child process
   'test/daemon/cli.test.ts', // daemons through the built binary
