@@ -1,7 +1,8 @@
 // ML-KEM-768 (FIPS 203): in C in the native addon when it is built (native/ml-kem768.c, loaded
 // by native-aead.ts; 5–6x less CPU, docs/performance.md §8.1), else the TypeScript below;
-// `mlKem768` is whichever this process uses and `mlKemImplementation()` names it. Byte-identical outputs and the same errors either
-// way (test/crypto/ml-kem-native.test.ts), so two peers never need to agree on it.
+// `mlKem768` is whichever this process uses and `mlKemImplementation()` names it. Byte-identical
+// outputs and the same errors either way (test/crypto/ml-kem-native.test.ts), so two peers never
+// need to agree on it.
 //
 // The TypeScript implementation has its hashes on node:crypto. Node 20's OpenSSL 3.0 has SHA3-256,
 // SHA3-512, SHAKE128 and SHAKE256 but no ML-KEM; @noble/post-quantum runs Keccak in JavaScript,

@@ -3,7 +3,8 @@
 // and ML-KEM-768 (native/ml-kem768.c; crypto-policy.md §7).
 // This is the adapter between primitives.ts and the disk: it finds the built addon beside the
 // package, checks its ABI and says why when it cannot be used; primitives.ts then stays on
-// node:crypto and ml-kem.ts on its TypeScript code. Byte-identical output either way, so two peers never need to agree on it.
+// node:crypto and ml-kem.ts on its TypeScript code. Byte-identical output either way, so two
+// peers never need to agree on it.
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
