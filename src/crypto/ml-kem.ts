@@ -109,8 +109,10 @@ function add (f: Poly, g: Poly): void {
 
 /**
  * Algorithm 7 on SHAKE128(ρ ‖ x ‖ y). Three blocks (336 candidates, each accepted with
- * probability q/4096) hold 256 accepted values for all but ~1 in 10⁵ seeds; a longer squeeze then
- * reads the same stream further (SHAKE's output of n bytes is a prefix of its output of more).
+ * probability q/4096) hold 256 accepted values for all but ~0.8% of matrix entries (the binomial
+ * tail P[X < 256], X ~ B(336, q/4096); so ~7% of operations, nine entries each, take one longer
+ * squeeze); that squeeze reads the same stream further (SHAKE's output of n bytes is a prefix of
+ * its output of more). The C (native/ml-kem768.c) squeezes block by block instead.
  * `firstBlocks` is for the test of that path.
  */
 export function sampleNtt (rho: Uint8Array, x: number, y: number, firstBlocks = 3): Poly {
