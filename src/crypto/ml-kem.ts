@@ -12,8 +12,12 @@
 // inputs (test/crypto/ml-kem.test.ts).
 //
 // Deterministic inputs only (FIPS 203 Algorithms 16 and 17 take d ‖ z and m): the callers draw
-// the randomness. Secret-dependent branches: none in the arithmetic (the modular reductions are
-// `%` on small integers); the ciphertext comparison of implicit rejection is constant-time.
+// the randomness. Secret-dependent branches: none in the arithmetic; Compress divides by q with a
+// multiplication (no division on secret data), and the ciphertext comparison of implicit
+// rejection is constant-time. The modular reductions are still `%` on small integers, which V8
+// may compile to an integer division whose time can depend on its operands: the C in the addon
+// (Barrett reduction, checked under valgrind by test/crypto/ml-kem-constant-time.test.ts) is the
+// constant-time path, and this one the fallback for a machine without a C compiler.
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { processNativeAddon, type NativeMlKem768 } from './native-aead.js'
 
@@ -171,10 +175,18 @@ function decode (b: Uint8Array, at: number, d: number): Poly {
   return f
 }
 
-/** Compress_d in place: round(2^d·x / q) mod 2^d (§4.2.1; q odd, so no ties). */
+/** ⌈2^35 / q⌉: ⌊x / q⌋ = ⌊x · COMPRESS_M / 2^35⌋ for every x < 2^23 (as native/ml-kem768.c) */
+const COMPRESS_M = 10321340
+const TWO_POW_MINUS_35 = 2 ** -35
+
+/**
+ * Compress_d in place: round(2^d·x / q) mod 2^d (§4.2.1; q odd, so no ties). The division by q
+ * is a multiplication and an exact scaling by 2^-35 (x · M < 2^47, exact in a double), not a
+ * division whose time can depend on the secret dividend (the "KyberSlash" timing leak).
+ */
 function compress (f: Poly, d: number): Poly {
   const mask = (1 << d) - 1
-  for (let i = 0; i < N; i++) f[i] = Math.floor(((f[i]! << d) + (Q >> 1)) / Q) & mask
+  for (let i = 0; i < N; i++) f[i] = Math.floor(((f[i]! << d) + (Q >> 1)) * COMPRESS_M * TWO_POW_MINUS_35) & mask
   return f
 }
 
