@@ -9,6 +9,7 @@ import { PRESENCE_PERIOD_MS } from './constants.js'
 import type { LookupOptions } from './node.js'
 import type { LookupResult } from './lookup-run.js'
 import type { VerifiedRecord } from './records.js'
+import { BoundedCache } from '../runtime/bounded-cache.js'
 
 /** What findPresence needs of a DhtNode. */
 export interface ValueFinder {
@@ -43,18 +44,58 @@ export async function findPresence (node: ValueFinder, fingerprint: string, now:
 /**
  * openPresenceRecord for one lookup, each distinct record opened once: the same record comes back
  * from up to k storers (dht.md §5.3), and opening it costs an AEAD, the identity binding and the
- * period certificate (three curve operations). Keyed by the exact bytes, so any other record is
- * opened afresh; a lookup holds at most the records its VALUEs carried.
+ * period certificate (three curve operations). Across lookups too (openedRecord): every contact
+ * that looks a node up during a period finds the same record. Keyed by the exact bytes, so any
+ * other record is opened afresh; a lookup holds at most the records its VALUEs carried.
  */
 function openedOnce (fingerprint: string, period: number): (r: VerifiedRecord) => OpenedPresence | null {
   const opened = new Map<string, OpenedPresence | null>()
   return r => {
-    const id = Buffer.from(r.bytes.buffer, r.bytes.byteOffset, r.bytes.length).toString('latin1')
+    const id = latin1(r.bytes)
     let o = opened.get(id)
     if (o === undefined) {
-      o = openPresenceRecord(r, fingerprint, period)
+      o = openedRecord(r, id, fingerprint, period)
       opened.set(id, o)
     }
     return o
   }
+}
+
+/**
+ * What a record opens to is a function of its DHT key, its exact bytes, the fingerprint and the
+ * period alone (openPresenceRecord checks no clock: the record's expiry is the verifier's,
+ * records.ts), so it is kept process-wide like the presence keys (presence-keys.ts), the most
+ * recent OPENED_CACHE_SIZE, failures too. A daemon opens its contacts' records again at every
+ * lookup of the period (each reconnect); in a testnet's one process, every contact of a node
+ * opened that node's one record (19 of them each spent the same three curve operations in the
+ * 50-node simulation). Each caller gets a copy of its own: nothing it does to the result reaches
+ * another.
+ */
+export const OPENED_CACHE_SIZE = 1024
+const openedCache = new BoundedCache<string, OpenedPresence | null>(OPENED_CACHE_SIZE)
+
+function openedRecord (r: VerifiedRecord, bytesId: string, fingerprint: string, period: number): OpenedPresence | null {
+  const id = `${fingerprint} ${period} ${latin1(r.key)}${bytesId}`
+  const o = openedCache.getOrSet(id, () => openPresenceRecord(r, fingerprint, period))
+  return o === null ? null : copyOpened(o)
+}
+
+function copyOpened (o: OpenedPresence): OpenedPresence {
+  const { signPublic, dhPublic, dhSignature } = o.publicIdentity
+  return {
+    ...o,
+    publicIdentity: { signPublic: signPublic.slice(), dhPublic: dhPublic.slice(), dhSignature: dhSignature.slice() },
+    addresses: o.addresses.map(a => ({ ...a })),
+    ...(o.rendezvous === undefined ? {} : { rendezvous: o.rendezvous.map(e => ({ ...e, tag: e.tag.slice() })) }),
+    key: o.key.slice()
+  }
+}
+
+/** Forgets every opened record (tests; the memo only saves work). */
+export function clearOpenedRecords (): void {
+  openedCache.clear()
+}
+
+function latin1 (b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1')
 }

@@ -3,12 +3,12 @@
 // clock is on the other side of a period boundary than the owner's still finds the record.
 import t from 'tap'
 import { presencePlan, presenceSeq, presenceExpiry, PREPUBLISH_MS } from '../../src/dht/presence-plan.js'
-import { findPresence, lookupPeriods, type ValueFinder } from '../../src/dht/presence-lookup.js'
+import { findPresence, lookupPeriods, clearOpenedRecords, type ValueFinder } from '../../src/dht/presence-lookup.js'
 import { periodStartMs, presenceKey } from '../../src/dht/presence-keys.js'
 import { verifyPresenceRecord, type VerifiedRecord } from '../../src/dht/records.js'
 import { sealPresenceRecord } from '../../src/dht/presence-seal.js'
 import { EXPIRY_GRANULE_MS, PRESENCE_PERIOD_MS } from '../../src/dht/constants.js'
-import { randomBytes } from '../../src/crypto/primitives.js'
+import { ed25519, randomBytes } from '../../src/crypto/primitives.js'
 import type { LookupResult } from '../../src/dht/lookup-run.js'
 import { createRng } from '../../src/sim/rng.js'
 import { seededIdentity } from './helpers.js'
@@ -78,4 +78,37 @@ t.test('across a period boundary: owner and reader clocks on either side of it',
   const mallory = seededIdentity(createRng(32))
   const squat = sealPresenceRecord({ publicIdentity: alice, addresses: [], period: P, seq: 99_999, expiresAt: boundary }, mallory, randomBytes(24))
   t.equal(await findPresence(fakeDht([squat], ownerNow), alice.fingerprint, ownerNow), null, 'a squatter\'s record never opens')
+})
+
+t.test('a record opened once is not opened again: every reader of the period gets its own copy', async t => {
+  clearOpenedRecords()
+  const alice = seededIdentity(createRng(33))
+  const now = START + HOUR
+  const [plan] = presencePlan(now, HOUR)
+  const sealed = sealPresenceRecord({ publicIdentity: alice, addresses: [{ host: '198.51.100.9', port: 9, kind: 'public' }], ...plan! }, alice, randomBytes(24))
+  const record = verifyPresenceRecord(sealed.bytes, sealed.key, now)!
+  const dht: ValueFinder = { findValue: async (key, opts) => ({ record: Buffer.compare(key, record.key) === 0 && (opts.accept?.(record) ?? true) ? record : null }) as unknown as LookupResult }
+  // the curve operations of an opening (the period certificate; the identity binding), counted
+  const verify = ed25519.verify
+  let verifies = 0
+  ed25519.verify = (...args) => { verifies++; return verify(...args) }
+  t.teardown(() => { ed25519.verify = verify })
+  const first = await findPresence(dht, alice.fingerprint, now)
+  t.equal(first?.addresses[0]?.host, '198.51.100.9')
+  t.ok(verifies > 0, 'the first lookup opens the record')
+  first!.addresses[0]!.host = '203.0.113.66'
+  first!.publicIdentity.dhPublic.fill(0)
+  verifies = 0
+  const again = await findPresence(dht, alice.fingerprint, now)
+  t.equal(verifies, 0, 'the second lookup (another reader, or a reconnect) verifies nothing again')
+  t.equal(again?.addresses[0]?.host, '198.51.100.9', 'what one caller did to its result reaches no other')
+  t.same(again?.publicIdentity.dhPublic, alice.dhPublic)
+  // the same bytes looked up as another fingerprint's are opened (and fail) afresh
+  const bob = seededIdentity(createRng(34))
+  const anyKey: ValueFinder = { findValue: async (_key, opts) => ({ record: (opts.accept?.(record) ?? true) ? record : null }) as unknown as LookupResult }
+  t.equal(await findPresence(anyKey, bob.fingerprint, now), null, 'what Alice\'s record opened to is not what it opens to for Bob\'s fingerprint')
+  clearOpenedRecords()
+  verifies = 0
+  t.equal((await findPresence(dht, alice.fingerprint, now))?.period, plan!.period)
+  t.ok(verifies > 0, 'once forgotten, it is opened again')
 })
