@@ -30,6 +30,8 @@ export class RatchetSessions {
   readonly #recovered = new Map<string, number>()
   /** bundle questions in flight, per peer, and the link each went on */
   readonly #pending = new Map<string, { link: PeerLink, done: Promise<void> }>()
+  /** a turn is booked to make key pairs for coming DH steps */
+  #preparing: NodeJS.Immediate | null = null
 
   constructor (
     private readonly ctx: MessagingContext,
@@ -50,6 +52,27 @@ export class RatchetSessions {
       // where each session sends next, as read back: past every key whose ciphertext left (§8.4)
       for (const k of this.book.sendingKeys(peer)) this.trace?.(`loaded ${k.base}:${hexOf(k.dh)}:${k.ns}`)
     }
+    this.#prepareAhead()
+  }
+
+  /**
+   * Key pairs for the next DH steps (ratchet.md §7, keys made ahead), one set a turn, each in a
+   * turn of its own after what is under way: booked after an open that may have taken one, it runs
+   * once the open's store batch is issued, while LevelDB writes it on another thread.
+   */
+  #prepareAhead (): void {
+    if (this.#preparing !== null || this.book === null || !this.book.keysWanted) return
+    this.#preparing = setImmediate(() => {
+      this.#preparing = null
+      this.book?.prepareKeys()
+      this.#prepareAhead()
+    })
+  }
+
+  /** Nothing more is booked (the service stops). */
+  stop (): void {
+    if (this.#preparing !== null) clearImmediate(this.#preparing)
+    this.#preparing = null
   }
 
   /**
@@ -146,6 +169,7 @@ export class RatchetSessions {
       }
     }
     const sealed = this.book.seal(fp, payload, id, timestamp, body)
+    if (sealed !== null) this.#prepareAhead() // a start took a set, or this is the first session
     if (sealed !== null && this.trace !== undefined) this.trace(`sealed ${digest(sealed.bytes)} ${sealed.base}:${hexOf(sealed.dh)}:${sealed.n}`)
     return sealed
   }
@@ -153,7 +177,9 @@ export class RatchetSessions {
   open (fp: string, bytes: Uint8Array): OpenV2Result {
     if (this.book === null) return { ok: false, reason: 'no-session', id: null }
     this.trace?.(`received ${digest(bytes)}`)
-    return this.book.open(fp, bytes, this.ctx.now())
+    const r = this.book.open(fp, bytes, this.ctx.now())
+    this.#prepareAhead()
+    return r
   }
 
   /** Remembers an accepted start in the prekey ring (pqxdh.md §6), after its session record is stored. */
