@@ -52,20 +52,21 @@ export class RatchetSessions {
       // where each session sends next, as read back: past every key whose ciphertext left (§8.4)
       for (const k of this.book.sendingKeys(peer)) this.trace?.(`loaded ${k.base}:${hexOf(k.dh)}:${k.ns}`)
     }
-    this.#prepareAhead()
+    this.prepareAhead()
   }
 
   /**
    * Key pairs for the next DH steps (ratchet.md §7, keys made ahead), one set a turn, each in a
-   * turn of its own after what is under way: booked after an open that may have taken one, it runs
-   * once the open's store batch is issued, while LevelDB writes it on another thread.
+   * turn of its own. Called when the inbound queue has drained (the opens that took sets are
+   * written and what they answer is handed to the link: that link's send turn was booked first,
+   * so a set is made after it, not on the path), at start and after a session start.
    */
-  #prepareAhead (): void {
+  prepareAhead (): void {
     if (this.#preparing !== null || this.book === null || !this.book.keysWanted) return
     this.#preparing = setImmediate(() => {
       this.#preparing = null
       this.book?.prepareKeys()
-      this.#prepareAhead()
+      this.prepareAhead()
     })
   }
 
@@ -169,7 +170,7 @@ export class RatchetSessions {
       }
     }
     const sealed = this.book.seal(fp, payload, id, timestamp, body)
-    if (sealed !== null) this.#prepareAhead() // a start took a set, or this is the first session
+    if (sealed !== null) this.prepareAhead() // a start took a set, or this is the first session
     if (sealed !== null && this.trace !== undefined) this.trace(`sealed ${digest(sealed.bytes)} ${sealed.base}:${hexOf(sealed.dh)}:${sealed.n}`)
     return sealed
   }
@@ -177,9 +178,7 @@ export class RatchetSessions {
   open (fp: string, bytes: Uint8Array): OpenV2Result {
     if (this.book === null) return { ok: false, reason: 'no-session', id: null }
     this.trace?.(`received ${digest(bytes)}`)
-    const r = this.book.open(fp, bytes, this.ctx.now())
-    this.#prepareAhead()
-    return r
+    return this.book.open(fp, bytes, this.ctx.now())
   }
 
   /** Remembers an accepted start in the prekey ring (pqxdh.md §6), after its session record is stored. */

@@ -6,7 +6,7 @@
 // even across a crash (§8.4).
 import { constantTimeEqual } from '../crypto/primitives.js'
 import type { Identity } from '../crypto/identity.js'
-import { initAlice, initBob, ratchetDecrypt, ratchetEncrypt, disposeState, type RandomBytes, type DecryptFailure } from '../ratchet/index.js'
+import { initAlice, initBob, ratchetDecrypt, ratchetEncrypt, disposeState, type NextKeyPairs, type RandomBytes, type DecryptFailure } from '../ratchet/index.js'
 import { initiate, decodeInitialMessage, type PqxdhResult, type Response } from '../pqxdh/index.js'
 import { decodeEnvelopeV2, decodeV2Inner, encodeEnvelopeV2, encodeV2Clear, encodeV2Inner } from '../wire/envelope-v2.js'
 import type { TypedPayload } from '../wire/payloads.js'
@@ -62,6 +62,17 @@ export class SessionBook {
 
   /** Sets of key pairs ready (tests, stats). */
   get keysReady (): number { return this.#keys.ready }
+
+  /** DH steps and session starts that took a set made ahead, and those that found none ready and made their own. */
+  readonly keysAhead = { taken: 0, missed: 0 }
+
+  /** What the ratchet calls for a set: one made ahead, counted. */
+  readonly #takeKeys = (): NextKeyPairs | undefined => {
+    const set = this.#keys.take()
+    if (set === undefined) this.keysAhead.missed++
+    else this.keysAhead.taken++
+    return set
+  }
 
   /** A stored record (at start); false when it does not decode (the peer starts afresh). */
   load (peer: string, bytes: Uint8Array): boolean {
@@ -132,7 +143,7 @@ export class SessionBook {
     const i = initiate(this.o.identity, bundle, peer, now, this.o.random)
     if (!i.ok) return i
     const { sk, ad, responderRatchetPublic, initialMessage } = i.value
-    const state = initAlice({ sk, ad, bobRatchetPublic: responderRatchetPublic }, this.o.random, this.#keys.take)
+    const state = initAlice({ sk, ad, bobRatchetPublic: responderRatchetPublic }, this.o.random, this.#takeKeys)
     sk.fill(0)
     const im = decodeInitialMessage(initialMessage)
     if (!im.ok) return im
@@ -158,7 +169,7 @@ export class SessionBook {
     const env = decodeEnvelopeV2(bytes)
     if (env === null) return { ok: false, reason: 'malformed', id: null }
     const p = this.#peers.get(peer) ?? { list: [] }
-    const opts = { now, random: this.o.random, associated: env.clear, takeKeyPairs: this.#keys.take }
+    const opts = { now, random: this.o.random, associated: env.clear, takeKeyPairs: this.#takeKeys }
     let at = -1
     let dec: ReturnType<typeof ratchetDecrypt> = { ok: false, reason: 'no-header-key' }
     let started: Response | null = null
