@@ -152,8 +152,6 @@ export class Inbound {
     }).finally(() => {
       this.#running = null
       if (this.queue.size > 0 && !this.#stopped) this.#pump()
-      // drained: the DH steps of these opens took key pairs made ahead, made again now, off the path
-      else if (!this.#stopped) this.hooks.sessions.prepareAhead()
     })
   }
 

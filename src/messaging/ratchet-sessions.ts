@@ -57,9 +57,10 @@ export class RatchetSessions {
 
   /**
    * Key pairs for the next DH steps (ratchet.md §7, keys made ahead), one set a turn, each in a
-   * turn of its own. Called when the inbound queue has drained (the opens that took sets are
-   * written and what they answer is handed to the link: that link's send turn was booked first,
-   * so a set is made after it, not on the path), at start and after a session start.
+   * turn of its own. Called once a ratchet message is handed to a link (outbound.ts): its send
+   * turn was booked first, so the sets are made after it, while we wait for the answer. Between
+   * two DH steps of a session we have always sent (the peer's next ratchet key answers a message
+   * of ours), so a set is made again before each step needs one. Also at start.
    */
   prepareAhead (): void {
     if (this.#preparing !== null || this.book === null || !this.book.keysWanted) return
@@ -170,7 +171,6 @@ export class RatchetSessions {
       }
     }
     const sealed = this.book.seal(fp, payload, id, timestamp, body)
-    if (sealed !== null) this.prepareAhead() // a start took a set, or this is the first session
     if (sealed !== null && this.trace !== undefined) this.trace(`sealed ${digest(sealed.bytes)} ${sealed.base}:${hexOf(sealed.dh)}:${sealed.n}`)
     return sealed
   }
