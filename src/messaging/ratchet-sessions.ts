@@ -32,6 +32,7 @@ export class RatchetSessions {
   readonly #pending = new Map<string, { link: PeerLink, done: Promise<void> }>()
   /** a turn is booked to make key pairs for coming DH steps */
   #preparing: NodeJS.Immediate | null = null
+  #stopped = false
 
   constructor (
     private readonly ctx: MessagingContext,
@@ -63,7 +64,7 @@ export class RatchetSessions {
    * of ours), so a set is made again before each step needs one. Also at start.
    */
   prepareAhead (): void {
-    if (this.#preparing !== null || this.book === null || !this.book.keysWanted) return
+    if (this.#preparing !== null || this.#stopped || this.book === null || !this.book.keysWanted) return
     this.#preparing = setImmediate(() => {
       this.#preparing = null
       this.book?.prepareKeys()
@@ -71,10 +72,12 @@ export class RatchetSessions {
     })
   }
 
-  /** Nothing more is booked (the service stops). */
+  /** The service stops: nothing more is booked, and the sets not taken are wiped. */
   stop (): void {
+    this.#stopped = true
     if (this.#preparing !== null) clearImmediate(this.#preparing)
     this.#preparing = null
+    this.book?.clearKeys()
   }
 
   /**

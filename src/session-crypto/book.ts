@@ -60,6 +60,9 @@ export class SessionBook {
     if (this.keysWanted) this.#keys.fillOne()
   }
 
+  /** Wipes the sets of key pairs not taken (the service stops). */
+  clearKeys (): void { this.#keys.clear() }
+
   /** Sets of key pairs ready (tests, stats). */
   get keysReady (): number { return this.#keys.ready }
 
