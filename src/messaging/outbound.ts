@@ -394,7 +394,9 @@ export class Outbound {
       await a.durable // the ratchet step is stored before its ciphertext leaves
       if (traceOn) stamp('b.receipt.stepstored', [...a.ids])
       this.ctx.counters.ratchetOut++
-      await link.send(encodeEnvelopeFrame(a.bytes))
+      const sent = link.send(encodeEnvelopeFrame(a.bytes))
+      this.hooks.sessions.prepareAhead() // its send turn is booked: key pairs are made after it
+      await sent
       countEnvelope(this.ctx.counters, PayloadType.DELIVERY_RECEIPT, true)
     } catch {
       this.ctx.counters.sendFailures++
@@ -430,7 +432,9 @@ export class Outbound {
         frame = encodeEnvelopeFrame(v2.bytes)
         this.ctx.counters.ratchetOut++
       }
-      await link.send(frame)
+      const sent = link.send(frame)
+      if (v2 !== null) this.hooks.sessions.prepareAhead()
+      await sent
       countEnvelope(this.ctx.counters, type, v2 !== null)
       return true
     } catch {
@@ -523,7 +527,9 @@ export class Outbound {
     Promise.resolve(frame).then(async f => {
       if (this.ctx.log.isLevelEnabled('debug')) this.ctx.log.debug({ peer, id, type: cached.decoded.payload.type, attempt }, 'outbox entry sent')
       if (traceOn) stamp('a.link.send', id)
-      await link.send(f)
+      const sent = link.send(f)
+      if (v2 !== null) this.hooks.sessions.prepareAhead()
+      await sent
     }).then(
       () => {
         if (traceOn) stamp('a.link.acked', id)

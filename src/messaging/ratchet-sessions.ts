@@ -30,6 +30,9 @@ export class RatchetSessions {
   readonly #recovered = new Map<string, number>()
   /** bundle questions in flight, per peer, and the link each went on */
   readonly #pending = new Map<string, { link: PeerLink, done: Promise<void> }>()
+  /** a turn is booked to make key pairs for coming DH steps */
+  #preparing: NodeJS.Immediate | null = null
+  #stopped = false
 
   constructor (
     private readonly ctx: MessagingContext,
@@ -50,6 +53,31 @@ export class RatchetSessions {
       // where each session sends next, as read back: past every key whose ciphertext left (§8.4)
       for (const k of this.book.sendingKeys(peer)) this.trace?.(`loaded ${k.base}:${hexOf(k.dh)}:${k.ns}`)
     }
+    this.prepareAhead()
+  }
+
+  /**
+   * Key pairs for the next DH steps (ratchet.md §7, keys made ahead), one set a turn, each in a
+   * turn of its own. Called once a ratchet message is handed to a link (outbound.ts): its send
+   * turn was booked first, so the sets are made after it, while we wait for the answer. Between
+   * two DH steps of a session we have always sent (the peer's next ratchet key answers a message
+   * of ours), so a set is made again before each step needs one. Also at start.
+   */
+  prepareAhead (): void {
+    if (this.#preparing !== null || this.#stopped || this.book === null || !this.book.keysWanted) return
+    this.#preparing = setImmediate(() => {
+      this.#preparing = null
+      this.book?.prepareKeys()
+      this.prepareAhead()
+    })
+  }
+
+  /** The service stops: nothing more is booked, and the sets not taken are wiped. */
+  stop (): void {
+    this.#stopped = true
+    if (this.#preparing !== null) clearImmediate(this.#preparing)
+    this.#preparing = null
+    this.book?.clearKeys()
   }
 
   /**

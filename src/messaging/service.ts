@@ -218,6 +218,7 @@ export class MessagingService implements Component {
     // the batch in progress finishes first: what it holds is persisted before it is receipted
     await this.inbound.stop()
     this.outbound.stop()
+    this.sessions.stop()
     await this.network.stop()
     await this.persist().catch(() => {}) // the request book's counts
     await this.#requestFiles.flush()

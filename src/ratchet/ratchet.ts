@@ -12,7 +12,7 @@ import {
 } from './constants.js'
 import { kdfInit, kdfRoot, kdfChain, encryptBodyInto, decryptBody, encryptHeaderInPlace, decryptHeader } from './kdf.js'
 import { encodeHeaderInto, decodeHeader, type Header } from './header.js'
-import { ekOf, type RatchetState, type SkippedKey } from './state.js'
+import { disposeState, ekOf, type RatchetState, type SkippedKey } from './state.js'
 
 /** n cryptographically secure random bytes (the platform's randomBytes; a seeded stream in tests). */
 export type RandomBytes = (n: number) => Uint8Array
@@ -30,10 +30,29 @@ export type DecryptResult =
   | { ok: true, state: RatchetState, plaintext: Uint8Array }
   | { ok: false, reason: DecryptFailure }
 
+/**
+ * The key pairs a DH step puts in place of ours (ratchet.md §5 step 3), made ahead of time by
+ * `generateKeyPairs` so that a step on the path does only its DHs and KEM operations. Secrets:
+ * one set is used by at most one step (ratchet.md §7, keys made ahead).
+ */
+export interface NextKeyPairs {
+  readonly dh: { readonly secretKey: Uint8Array, readonly publicKey: Uint8Array }
+  /** ML-KEM-768 decapsulation key (FIPS 203 dk, which embeds ek) */
+  readonly kemDk: Uint8Array
+}
+
+/**
+ * Hands out a set made ahead, removing it from wherever it was kept, or undefined (the step then
+ * draws its own). Called only by a step that goes ahead, after its checks on the header passed.
+ */
+export type TakeKeyPairs = () => NextKeyPairs | undefined
+
 export interface DecryptOptions {
   /** the caller's clock in ms: skipped keys expire by it (SKIPPED_MAX_AGE_MS) */
   now: number
   random: RandomBytes
+  /** key pairs made ahead for a DH step; without them (or when it gives none) the step draws 32 + 64 bytes as §5 lists */
+  takeKeyPairs?: TakeKeyPairs
   /** per-message associated data the sender bound (an envelope header, say); default empty */
   associated?: Uint8Array
   /** if given, counts the work this call did (ratchet.md §6: what one message can cost) */
@@ -50,14 +69,24 @@ type Draft = { -readonly [K in keyof RatchetState]: RatchetState[K] }
 const EMPTY = new Uint8Array(0)
 
 /**
- * RatchetInitAliceHE (§4.3), the initiator: `sk` and `ad` from PQXDH, `bobRatchetPublic` the
- * responder's signed prekey (PQXDH §3.3). Draws 32 bytes (DH secret) then 64 (ML-KEM seed).
+ * The key pairs of a DH step (or of the initiator's start), made ahead of time: draws 32 bytes
+ * (X25519 secret) then 64 (ML-KEM seed), the same draws in the same order as a step that makes
+ * its own (§5), so a set made from the same bytes gives the same step.
  */
-export function initAlice (p: { sk: Uint8Array, ad: Uint8Array, bobRatchetPublic: Uint8Array }, random: RandomBytes): RatchetState {
+export function generateKeyPairs (random: RandomBytes): NextKeyPairs {
+  const dh = newDhPair(random)
+  return { dh, kemDk: mlKem768.keygen(take(random, KEM_SEED_BYTES)).secretKey }
+}
+
+/**
+ * RatchetInitAliceHE (§4.3), the initiator: `sk` and `ad` from PQXDH, `bobRatchetPublic` the
+ * responder's signed prekey (PQXDH §3.3). Draws 32 bytes (DH secret) then 64 (ML-KEM seed), or
+ * nothing when `takeKeyPairs` gives a set made ahead.
+ */
+export function initAlice (p: { sk: Uint8Array, ad: Uint8Array, bobRatchetPublic: Uint8Array }, random: RandomBytes, takeKeyPairs?: TakeKeyPairs): RatchetState {
   checkInit(p.sk, p.ad)
   const { rk: rk0, hka, nhkb } = kdfInit(p.sk)
-  const dhs = newDhPair(random)
-  const kemDk = mlKem768.keygen(take(random, KEM_SEED_BYTES)).secretKey
+  const { dh: dhs, kemDk } = takeKeyPairs?.() ?? generateKeyPairs(random)
   const { rk, ck, nhk } = kdfRoot(rk0, x25519.dh(dhs.secretKey, p.bobRatchetPublic)) // §5: no KEM secret yet
   return {
     dhs, dhr: p.bobRatchetPublic.slice(), rk, cks: ck, ckr: null, ns: 0, nr: 0, pn: 0,
@@ -140,20 +169,22 @@ function fromSkipped (s: RatchetState, hk: Uint8Array, n: number, body: Uint8Arr
 function fromChain (s: RatchetState, h: Header, step: boolean, body: Uint8Array, aad: Uint8Array, o: DecryptOptions): DecryptResult {
   const d: Draft = { ...s }
   const meter = o.meter ?? NO_METER
+  // a failure drops the draft: the secrets it made (skipped keys, a step's chains and key pairs) are wiped, the state's own kept
+  const fail = (reason: DecryptFailure): DecryptResult => { disposeState(d, s); return { ok: false, reason } }
   if (step) {
     const skip = skipMessageKeys(d, h.pn, o.now, meter)
-    if (skip !== null) return { ok: false, reason: skip }
+    if (skip !== null) return fail(skip)
     meter.dhSteps++
-    const failed = dhRatchet(d, h, o.random)
-    if (failed !== null) return { ok: false, reason: failed }
+    const failed = dhRatchet(d, h, o.random, o.takeKeyPairs)
+    if (failed !== null) return fail(failed)
   }
   const skip = skipMessageKeys(d, h.n, o.now, meter)
-  if (skip !== null) return { ok: false, reason: skip }
+  if (skip !== null) return fail(skip)
   meter.chainSteps++
   const { ck, mk } = kdfChain(d.ckr!)
   const plaintext = decryptBody(mk, body, aad)
   mk.fill(0)
-  if (plaintext === null) return { ok: false, reason: 'decrypt-failed' }
+  if (plaintext === null) return fail('decrypt-failed')
   d.ckr = ck
   d.nr = h.n + 1
   return finish(d, plaintext, o.now)
@@ -177,8 +208,12 @@ function skipMessageKeys (d: Draft, until: number, now: number, meter: WorkMeter
   return null
 }
 
-/** DHRatchetHE (§4.3) with the hybrid KEM step (ratchet.md §5). Draws 32 (encapsulation), 32 (DH secret), 64 (ML-KEM seed). */
-function dhRatchet (d: Draft, h: Header, random: RandomBytes): DecryptFailure | null {
+/**
+ * DHRatchetHE (§4.3) with the hybrid KEM step (ratchet.md §5). Draws 32 (encapsulation), then 32
+ * (DH secret) and 64 (ML-KEM seed) unless `takeKeyPairs` gives a set made ahead. That set is asked
+ * for only once the header's KEM and DH fields have passed, so a refused header takes none.
+ */
+function dhRatchet (d: Draft, h: Header, random: RandomBytes, takeKeyPairs?: TakeKeyPairs): DecryptFailure | null {
   // §5: a ciphertext is due exactly when we have published an encapsulation key
   if ((h.ct === null) !== (d.kemDk === null)) return 'bad-kem'
   const received = h.ct === null ? undefined : mlKem768.decapsulate(h.ct, d.kemDk!)
@@ -198,8 +233,9 @@ function dhRatchet (d: Draft, h: Header, random: RandomBytes): DecryptFailure | 
   d.hks = d.nhks; d.hkr = d.nhkr; d.dhr = h.dh
   const r = kdfRoot(d.rk, dhIn, received)
   d.rk = r.rk; d.ckr = r.ck; d.nhkr = r.nhk
-  d.dhs = newDhPair(random)
-  d.kemDk = mlKem768.keygen(take(random, KEM_SEED_BYTES)).secretKey
+  const next = takeKeyPairs?.() ?? generateKeyPairs(random)
+  d.dhs = next.dh
+  d.kemDk = next.kemDk
   d.kemCt = sent.cipherText
   const dhOut = x25519.dh(d.dhs.secretKey, h.dh)
   const s = kdfRoot(d.rk, dhOut, sent.sharedSecret)

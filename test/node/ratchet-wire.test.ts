@@ -28,6 +28,24 @@ t.test('messages both ways travel as ratchet messages and are delivered once eac
   t.ok(counters(bob).ratchetOut >= 20, 'Bob wrote v2 too')
 })
 
+t.test('in a conversation that turns at every message, the DH steps take key pairs made ahead (ratchet.md §7)', async t => {
+  const { net, alice, bob } = await talkingPair(t, 54, { prekeys: true }, 'hello', 'first delivered')
+  const books = [alice, bob].map(n => n.messaging.sessions.book!)
+  const before = books.map(b => ({ ...b.keysAhead }))
+  for (let i = 0; i < 10; i++) {
+    const a = await net.drive(alice.actions.send(bob.fingerprint, `a${i}`))
+    await net.until(() => receipted(alice, a.id), 120_000, 'delivered')
+    const b = await net.drive(bob.actions.send(alice.fingerprint, `b${i}`))
+    await net.until(() => receipted(bob, b.id), 120_000, 'delivered')
+  }
+  for (const [i, book] of books.entries()) {
+    const taken = book.keysAhead.taken - before[i]!.taken
+    const missed = book.keysAhead.missed - before[i]!.missed
+    t.ok(taken >= 10, `${['Alice', 'Bob'][i]}: ${taken} steps took a set made ahead`)
+    t.equal(missed, 0, 'none found the sets used up')
+  }
+})
+
 t.test('both start a session at once: they settle on one and nothing is lost', async t => {
   const net = await testnet(t, 3, 52, { prekeys: true })
   const [, alice, bob] = net.nodes as [TestNode, TestNode, TestNode]
