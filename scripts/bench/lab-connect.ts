@@ -1,8 +1,20 @@
 // Connect time through real Linux NAT, with real daemons (scripts/lab/nat.ts, scripts/lab/daemons.ts):
 // per pair of topologies, from "Alice knows Bob's fingerprint" (both daemons running and
-// registered, Bob's record readable, Bob has Alice as a contact; Alice adds Bob over IPC) to Bob's
-// daemon emitting her first message: the DHT lookup, the punch or dial, the Noise IK handshake and
-// the message, in wall-clock ms. Two `dmess bootstrap` nodes at two public IPs are both daemons'
+// registered, Bob's record readable, Bob has Alice as a contact; the clock starts just before
+// Alice's `contacts.add` IPC call for Bob leaves the bench, so that call and its store writes are
+// inside) to two end points, in wall-clock ms, each its own JSON line per pair:
+//   - lab_connect_first_byte_ms: Bob's daemon shows Alice online (its `presence` event). That is
+//     the Noise IK session's key confirmation at Bob: the first transport packet from Alice that
+//     his daemon has decrypted and authenticated (session.md §2.2: B never takes IK message 1
+//     alone, which can be replayed). It is this stack's "b's first byte" (hyperdht's connect
+//     figure: from a knowing b's key to b receiving a's first byte over the encrypted stream):
+//     the DHT lookup, the offer through the rendezvous, the answer, the probes and the handshake,
+//     nothing of the messaging above.
+//   - lab_connect_ms: Bob's daemon emitting her first message (its `message` event): all of the
+//     above, then what a first message to a new contact takes on top (her CONTACT_REQUEST, Bob's
+//     PQXDH bundle, the ratchet session's start, the durable writes on both sides,
+//     proto-spec/envelope.md §8.7); how docs/performance.md §12–§17 measured.
+// Both come to the bench as IPC events from Bob's daemon, so both carry the same IPC delay. Two `dmess bootstrap` nodes at two public IPs are both daemons'
 // bootstrap and rendezvous, so each side knows its NAT kind before the connect, as a node with
 // several bootstrap nodes does (traversal.md §2: birthday punching, relay first); RENDEZVOUS=1
 // gives them one, and every NAT kind stays unknown. Median of RUNS runs, each with a new Alice (first contact again);
@@ -51,14 +63,18 @@ const PROFILE_INTERVAL_US = Number(process.env.PROFILE_INTERVAL_US ?? 250)
 const PROFILE_INCLUSIVE = (process.env.PROFILE_INCLUSIVE ?? '').split(',').filter(s => s !== '')
 export const BENCH_PAIRS: readonly PairName[] = ['none-none', 'cone-cone', 'cone-symmetric', 'symmetric-symmetric', 'same-nat', 'double-nat']
 
-function emit (pair: PairName, times: number[], reason: string | null): void {
-  const params = { pair, runs: times.length, limitMs: LIMIT_MS, rendezvous: TWO_RENDEZVOUS ? 2 : 1, ...(reason === null ? {} : { reason }) }
-  if (reason !== null || times.length === 0) {
-    console.log(JSON.stringify({ metric: 'lab_connect_ms', value: null, params }))
-    return
+function emit (pair: PairName, times: number[], firstBytes: number[], reason: string | null): void {
+  const params = { pair, runs: times.length, limitMs: LIMIT_MS, rendezvous: TWO_RENDEZVOUS ? 2 : 1, settleMs: SETTLE_MS, ...(reason === null ? {} : { reason }) }
+  const line = (metric: string, values: number[]): void => {
+    if (reason !== null || values.length === 0) {
+      console.log(JSON.stringify({ metric, value: null, params }))
+      return
+    }
+    const sorted = [...values].sort((a, b) => a - b)
+    console.log(JSON.stringify({ metric, value: sorted[Math.floor(sorted.length / 2)], unit: 'ms', params: { ...params, runs: values.length, min: sorted[0], max: sorted[sorted.length - 1] } }))
   }
-  const sorted = [...times].sort((a, b) => a - b)
-  console.log(JSON.stringify({ metric: 'lab_connect_ms', value: sorted[Math.floor(sorted.length / 2)], unit: 'ms', params: { ...params, min: sorted[0], max: sorted[sorted.length - 1] } }))
+  line('lab_connect_first_byte_ms', firstBytes)
+  line('lab_connect_ms', times)
 }
 
 /** The daemons' log lines that are steps of a connect (src/: messaging, traversal, auto-relay, DHT). */
@@ -154,6 +170,7 @@ function printProfiles (pair: PairName, dir: string, runs: ProfiledRun[]): void 
 
 async function measure (pair: PairName): Promise<void> {
   const times: number[] = []
+  const firstBytes: number[] = []
   let reason: string | null = null
   const profDir = PROFILE_DIR === undefined ? undefined : join(PROFILE_DIR, `${pair}-${Date.now()}`)
   if (profDir !== undefined) mkdirSync(profDir, { recursive: true })
@@ -173,7 +190,8 @@ async function measure (pair: PairName): Promise<void> {
         profiled.push({ run: i, pids, fromUs, toUs: monoUs() })
         // Alice's last step may still be in the pipe from her process: wait for it (bounded)
         await waitUntil(() => p.aliceLog().includes('outbox entry sent', marks.alice), 2000, () => '').catch(() => {})
-        console.log(JSON.stringify({ metric: 'lab_connect_timeline', value: ms, unit: 'ms', params: { pair, run: i, cpuMs: cpu, settleMs: SETTLE_MS, warmedUp, ...timeline(p, marks, ms ?? NaN) } }))
+        const firstByteMs = p.lastSessionMs
+        console.log(JSON.stringify({ metric: 'lab_connect_timeline', value: ms, unit: 'ms', params: { pair, run: i, firstByteMs, cpuMs: cpu, settleMs: SETTLE_MS, warmedUp, ...timeline(p, marks, ms ?? NaN) } }))
         if (LOGS_DIR !== undefined) {
           writeFileSync(join(LOGS_DIR, `${pair}-${i}-alice.log`), p.aliceLog().slice(marks.alice))
           writeFileSync(join(LOGS_DIR, `${pair}-${i}-bob.log`), p.bobLog().slice(marks.bob))
@@ -183,6 +201,7 @@ async function measure (pair: PairName): Promise<void> {
           return
         }
         times.push(ms)
+        if (firstByteMs !== null) firstBytes.push(firstByteMs)
       }
     }, () => {}, {
       logLevel: 'debug',
@@ -192,10 +211,10 @@ async function measure (pair: PairName): Promise<void> {
     })
   }).catch((err: Error) => { reason = `the run failed: ${err.message.split('\n')[0] ?? ''}` })
   if (profDir !== undefined) printProfiles(pair, profDir, profiled)
-  emit(pair, times, reason)
+  emit(pair, times, firstBytes, reason)
 }
 
-const bench: LabBench<PairName> = { name: 'lab-connect', noun: 'pair', items: BENCH_PAIRS, skip: (pair, reason) => { emit(pair, [], reason) }, measure }
+const bench: LabBench<PairName> = { name: 'lab-connect', noun: 'pair', items: BENCH_PAIRS, skip: (pair, reason) => { emit(pair, [], [], reason) }, measure }
 
 export async function run (pairs: readonly PairName[] = BENCH_PAIRS): Promise<void> {
   await runLabBench(bench, pairs)
