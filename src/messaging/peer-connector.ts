@@ -121,9 +121,15 @@ export class PeerConnector {
 
   get nextDeadline (): number { return this.conn.nextDeadline }
 
-  /** We want a link to `fp` (or no longer): see ConnectionManager.demand. */
+  /**
+   * We want a link to `fp` (or no longer): see ConnectionManager.demand. A lookup or dial that
+   * this makes due starts now, in this turn: through the service's timer it waited a turn of the
+   * event loop or more (1 ms at least; several on a busy machine) before the first packet left.
+   */
   demand (fp: string, wanted: boolean): void {
-    this.apply(this.conn.demand(fp, wanted, this.ctx.now()))
+    const now = this.ctx.now()
+    this.apply(this.conn.demand(fp, wanted, now))
+    if (wanted) this.tick(now)
     this.hooks.rearm()
   }
 
@@ -229,7 +235,9 @@ export class PeerConnector {
   punched (fp: string, address: Address, path: PeerPath): void {
     const key = this.#punchKeys.get(fp)
     if (this.#stopped || key === undefined) return
-    if (this.conn.punched(fp, address, key, path, this.ctx.now())) this.#dials.get(fp)?.abort()
+    const now = this.ctx.now()
+    if (this.conn.punched(fp, address, key, path, now)) this.#dials.get(fp)?.abort()
+    else this.tick(now) // the handshake goes now, while the probes keep the NATs open (not a timer's turn later)
     this.hooks.rearm()
   }
 
