@@ -296,7 +296,8 @@ export class PeerConnector {
       dial.abort()
     }
     const link = new PeerLink(session, this.ctx.now, this.ctx.scheduler, this.opts.linkSendBufferBytes)
-    this.ctx.log.debug({ peer: fp, from: formatHostPort(session.remoteAddress) }, 'session up')
+    // outbound: our handshake (we dialled), else the peer's
+    this.ctx.log.debug({ peer: fp, from: formatHostPort(session.remoteAddress), outbound: session.outbound }, 'session up')
     this.links.set(fp, link)
     link.on('frame', bytes => { this.hooks.frame(link, bytes) })
     link.on('rekey', () => { this.hooks.rekey(link) })
