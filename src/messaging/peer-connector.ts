@@ -119,6 +119,11 @@ export class PeerConnector {
     this.apply(this.conn.tick(now))
   }
 
+  /** tick() outside the service's timer: only while running (a dial needs the endpoint; before start() and after stop() the timer does nothing either). */
+  #tickNow (now: number): void {
+    if (this.#endpoint !== null && !this.#stopped) this.tick(now)
+  }
+
   get nextDeadline (): number { return this.conn.nextDeadline }
 
   /**
@@ -129,7 +134,7 @@ export class PeerConnector {
   demand (fp: string, wanted: boolean): void {
     const now = this.ctx.now()
     this.apply(this.conn.demand(fp, wanted, now))
-    if (wanted) this.tick(now)
+    if (wanted) this.#tickNow(now)
     this.hooks.rearm()
   }
 
@@ -237,7 +242,7 @@ export class PeerConnector {
     if (this.#stopped || key === undefined) return
     const now = this.ctx.now()
     if (this.conn.punched(fp, address, key, path, now)) this.#dials.get(fp)?.abort()
-    else this.tick(now) // the handshake goes now, while the probes keep the NATs open (not a timer's turn later)
+    else this.#tickNow(now) // the handshake goes now, while the probes keep the NATs open (not a timer's turn later)
     this.hooks.rearm()
   }
 
