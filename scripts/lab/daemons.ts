@@ -260,7 +260,17 @@ export async function withPair<T> (lab: Lab, pair: PairName, fn: (p: Pair) => Pr
         return KNOWN_NAT.has(kind)
       }, 60_000, () => `Alice's NAT kind from her two rendezvous (${kind})`)
     }
+    // Bob looks Alice up as soon as he adds her (messaging.md §5.2): a lookup that finds no record
+    // of hers yet backs off 5 s, and the connect would then depend on Alice's dial alone
+    const aliceReadable = async (fingerprint: string): Promise<void> => {
+      let r: RecordView | null = null
+      await waitUntil(async () => {
+        r = (await bobIpc.call('dht.lookup', { fingerprint, timeoutMs: 5000 })).record
+        return r !== null && (r.natKind === 'open' || r.rendezvous.length > 0 || r.addresses.some(a => a.kind !== 'lan'))
+      }, 60_000, () => `Alice's record readable by Bob: ${JSON.stringify(r)}`)
+    }
     await aliceKnowsHerNat(aliceIpc)
+    await aliceReadable(alice.fingerprint)
     await settle()
     await bobIpc.call('contacts.add', { who: alice.fingerprint, name: 'alice' })
     const p: Pair = {
@@ -279,6 +289,7 @@ export async function withPair<T> (lab: Lab, pair: PairName, fn: (p: Pair) => Pr
         p.alice = next
         p.aliceIpc = await connect(next)
         await aliceKnowsHerNat(p.aliceIpc)
+        await aliceReadable(next.fingerprint)
         await settle()
         await bobIpc.call('contacts.add', { who: next.fingerprint, name: `alice-${homesMade.length}` })
       }
