@@ -1,8 +1,25 @@
 // Connect time through real Linux NAT, with real daemons (scripts/lab/nat.ts, scripts/lab/daemons.ts):
 // per pair of topologies, from "Alice knows Bob's fingerprint" (both daemons running and
-// registered, Bob's record readable, Bob has Alice as a contact; Alice adds Bob over IPC) to Bob's
-// daemon emitting her first message: the DHT lookup, the punch or dial, the Noise IK handshake and
-// the message, in wall-clock ms. Two `dmess bootstrap` nodes at two public IPs are both daemons'
+// registered, Bob's record readable, Bob has Alice as a contact; the clock starts just before
+// Alice's `contacts.add` IPC call for Bob leaves the bench, so that call and its store writes are
+// inside) to two end points, in wall-clock ms, each its own JSON line per pair:
+//   - lab_connect_first_byte_ms: Bob's daemon shows Alice online (its `presence` event). That is
+//     the Noise IK session's key confirmation at Bob: the first transport packet from Alice that
+//     his daemon has decrypted and authenticated (session.md §2.2: B never takes IK message 1
+//     alone, which can be replayed). It is this stack's "b's first byte" (hyperdht's connect
+//     figure: from a knowing b's key to b receiving a's first byte over the encrypted stream):
+//     the DHT lookup, the offer through the rendezvous, the answer, the probes and the handshake,
+//     nothing of the messaging above.
+//   - lab_connect_ms: Bob's daemon emitting her first message (its `message` event): all of the
+//     above, then what a first message to a new contact takes on top (her CONTACT_REQUEST, Bob's
+//     PQXDH bundle, the ratchet session's start, the durable writes on both sides,
+//     proto-spec/envelope.md §8.7); how docs/performance.md §12–§17 measured.
+// Both come to the bench as IPC events from Bob's daemon, so both carry the same IPC delay. Bob
+// adds Alice just before the start (he must hold her as a contact to answer her punch offer,
+// traversal.md §5.3), so his daemon looks her up and may punch and dial her too: the session that
+// reaches him first may be his own handshake. Each timeline says whose it was (`sessionBy`, from
+// his `session up` line), and lab_connect_first_byte_alice_dialled_ms is the median over the runs
+// in which it was hers: the figure to set beside hyperdht's, whose b only listens. Two `dmess bootstrap` nodes at two public IPs are both daemons'
 // bootstrap and rendezvous, so each side knows its NAT kind before the connect, as a node with
 // several bootstrap nodes does (traversal.md §2: birthday punching, relay first); RENDEZVOUS=1
 // gives them one, and every NAT kind stays unknown. Median of RUNS runs, each with a new Alice (first contact again);
@@ -51,14 +68,19 @@ const PROFILE_INTERVAL_US = Number(process.env.PROFILE_INTERVAL_US ?? 250)
 const PROFILE_INCLUSIVE = (process.env.PROFILE_INCLUSIVE ?? '').split(',').filter(s => s !== '')
 export const BENCH_PAIRS: readonly PairName[] = ['none-none', 'cone-cone', 'cone-symmetric', 'symmetric-symmetric', 'same-nat', 'double-nat']
 
-function emit (pair: PairName, times: number[], reason: string | null): void {
-  const params = { pair, runs: times.length, limitMs: LIMIT_MS, rendezvous: TWO_RENDEZVOUS ? 2 : 1, ...(reason === null ? {} : { reason }) }
-  if (reason !== null || times.length === 0) {
-    console.log(JSON.stringify({ metric: 'lab_connect_ms', value: null, params }))
-    return
+function emit (pair: PairName, times: number[], firstBytes: number[], firstBytesAlice: number[], reason: string | null): void {
+  const params = { pair, runs: times.length, limitMs: LIMIT_MS, rendezvous: TWO_RENDEZVOUS ? 2 : 1, settleMs: SETTLE_MS, ...(reason === null ? {} : { reason }) }
+  const line = (metric: string, values: number[]): void => {
+    if (reason !== null || values.length === 0) {
+      console.log(JSON.stringify({ metric, value: null, params }))
+      return
+    }
+    const sorted = [...values].sort((a, b) => a - b)
+    console.log(JSON.stringify({ metric, value: sorted[Math.floor(sorted.length / 2)], unit: 'ms', params: { ...params, runs: values.length, min: sorted[0], max: sorted[sorted.length - 1] } }))
   }
-  const sorted = [...times].sort((a, b) => a - b)
-  console.log(JSON.stringify({ metric: 'lab_connect_ms', value: sorted[Math.floor(sorted.length / 2)], unit: 'ms', params: { ...params, min: sorted[0], max: sorted[sorted.length - 1] } }))
+  line('lab_connect_first_byte_ms', firstBytes)
+  line('lab_connect_first_byte_alice_dialled_ms', firstBytesAlice)
+  line('lab_connect_ms', times)
 }
 
 /** The daemons' log lines that are steps of a connect (src/: messaging, traversal, auto-relay, DHT). */
@@ -90,13 +112,14 @@ function steps (log: string, from: number, peer: string): Array<{ at: number, li
 }
 
 /** One run's timeline: each step's first time (ms after the start), counts of repeated ones, the lookups' figures. */
-function timeline (p: Pair, marks: { alice: number, bob: number }, totalMs: number): Record<string, unknown> {
+function timeline (p: Pair, marks: { alice: number, bob: number }, totalMs: number): Record<string, unknown> & { sessionBy?: 'A' | 'B' } {
   const t0 = p.lastStart
   const at: Record<string, number> = {}
   const counts: Record<string, number> = {}
   const lookups: unknown[] = []
   /** the NAT kinds Alice's punch started with: hers, and Bob's record's */
   let nat: string | undefined
+  let sessionBy: 'A' | 'B' | undefined
   const all = [
     ...steps(p.aliceLog(), marks.alice, p.bob.fingerprint).map(s => ({ ...s, who: 'A' })),
     ...steps(p.bobLog(), marks.bob, p.alice.fingerprint).map(s => ({ ...s, who: 'B' }))
@@ -112,10 +135,13 @@ function timeline (p: Pair, marks: { alice: number, bob: number }, totalMs: numb
     }
     if (s.line.msg === 'punch started' && s.who === 'A') nat = `${String(s.line.ours)}-${String(s.line.natKind)}`
     if (s.line.msg === 'punch found a path' && s.who === 'A') at['A path rtt'] = Math.round(Number(s.line.rtt ?? NaN) * 10) / 10
+    // whose handshake made Bob's first session with Alice: hers (the connect measured) or his own
+    // (he added her just before the start, so his daemon looks her up and dials too)
+    if (s.line.msg === 'session up' && s.who === 'B' && sessionBy === undefined) sessionBy = s.line.outbound === true ? 'B' : s.line.outbound === false ? 'A' : undefined
   }
   at['B message'] = totalMs
   const repeated = Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 1))
-  return { ...(nat === undefined ? {} : { nat }), steps: at, ...(Object.keys(repeated).length > 0 ? { repeated } : {}), lookups }
+  return { ...(nat === undefined ? {} : { nat }), ...(sessionBy === undefined ? {} : { sessionBy }), steps: at, ...(Object.keys(repeated).length > 0 ? { repeated } : {}), lookups }
 }
 
 /** ms of CPU a process's threads have run so far (Linux schedstat), or NaN where it cannot be read. */
@@ -154,6 +180,9 @@ function printProfiles (pair: PairName, dir: string, runs: ProfiledRun[]): void 
 
 async function measure (pair: PairName): Promise<void> {
   const times: number[] = []
+  const firstBytes: number[] = []
+  /** the runs in which Bob's first session with Alice came from her handshake, not his own dial */
+  const firstBytesAlice: number[] = []
   let reason: string | null = null
   const profDir = PROFILE_DIR === undefined ? undefined : join(PROFILE_DIR, `${pair}-${Date.now()}`)
   if (profDir !== undefined) mkdirSync(profDir, { recursive: true })
@@ -173,7 +202,9 @@ async function measure (pair: PairName): Promise<void> {
         profiled.push({ run: i, pids, fromUs, toUs: monoUs() })
         // Alice's last step may still be in the pipe from her process: wait for it (bounded)
         await waitUntil(() => p.aliceLog().includes('outbox entry sent', marks.alice), 2000, () => '').catch(() => {})
-        console.log(JSON.stringify({ metric: 'lab_connect_timeline', value: ms, unit: 'ms', params: { pair, run: i, cpuMs: cpu, settleMs: SETTLE_MS, warmedUp, ...timeline(p, marks, ms ?? NaN) } }))
+        const firstByteMs = p.lastSessionMs
+        const tl = timeline(p, marks, ms ?? NaN)
+        console.log(JSON.stringify({ metric: 'lab_connect_timeline', value: ms, unit: 'ms', params: { pair, run: i, firstByteMs, cpuMs: cpu, settleMs: SETTLE_MS, warmedUp, ...tl } }))
         if (LOGS_DIR !== undefined) {
           writeFileSync(join(LOGS_DIR, `${pair}-${i}-alice.log`), p.aliceLog().slice(marks.alice))
           writeFileSync(join(LOGS_DIR, `${pair}-${i}-bob.log`), p.bobLog().slice(marks.bob))
@@ -183,6 +214,8 @@ async function measure (pair: PairName): Promise<void> {
           return
         }
         times.push(ms)
+        if (firstByteMs !== null) firstBytes.push(firstByteMs)
+        if (firstByteMs !== null && tl.sessionBy === 'A') firstBytesAlice.push(firstByteMs)
       }
     }, () => {}, {
       logLevel: 'debug',
@@ -192,10 +225,10 @@ async function measure (pair: PairName): Promise<void> {
     })
   }).catch((err: Error) => { reason = `the run failed: ${err.message.split('\n')[0] ?? ''}` })
   if (profDir !== undefined) printProfiles(pair, profDir, profiled)
-  emit(pair, times, reason)
+  emit(pair, times, firstBytes, firstBytesAlice, reason)
 }
 
-const bench: LabBench<PairName> = { name: 'lab-connect', noun: 'pair', items: BENCH_PAIRS, skip: (pair, reason) => { emit(pair, [], reason) }, measure }
+const bench: LabBench<PairName> = { name: 'lab-connect', noun: 'pair', items: BENCH_PAIRS, skip: (pair, reason) => { emit(pair, [], [], [], reason) }, measure }
 
 export async function run (pairs: readonly PairName[] = BENCH_PAIRS): Promise<void> {
   await runLabBench(bench, pairs)

@@ -167,6 +167,12 @@ export interface Pair {
   connect: (text: string, timeoutMs: number) => Promise<number | null>
   /** The last connect's start, wall clock (Date.now(), the daemons' log timestamps' clock) */
   lastStart: number
+  /**
+   * The last connect's ms from the start to Bob's daemon showing Alice online (its `presence`
+   * event): the session's key confirmation at Bob, i.e. the first transport packet from Alice that
+   * his daemon decrypted and authenticated (session.md §2.2); null if it did not come.
+   */
+  lastSessionMs: number | null
   /** Alice's and Bob's daemon output so far (their logs: JSON lines on stderr) */
   aliceLog: () => string
   bobLog: () => string
@@ -254,13 +260,24 @@ export async function withPair<T> (lab: Lab, pair: PairName, fn: (p: Pair) => Pr
         return KNOWN_NAT.has(kind)
       }, 60_000, () => `Alice's NAT kind from her two rendezvous (${kind})`)
     }
+    // Bob looks Alice up as soon as he adds her (messaging.md §5.2): a lookup that finds no record
+    // of hers yet backs off 5 s, and the connect would then depend on Alice's dial alone
+    const aliceReadable = async (fingerprint: string): Promise<void> => {
+      let r: RecordView | null = null
+      await waitUntil(async () => {
+        r = (await bobIpc.call('dht.lookup', { fingerprint, timeoutMs: 5000 })).record
+        return r !== null && (r.natKind === 'open' || r.rendezvous.length > 0 || r.addresses.some(a => a.kind !== 'lan'))
+      }, 60_000, () => `Alice's record readable by Bob: ${JSON.stringify(r)}`)
+    }
     await aliceKnowsHerNat(aliceIpc)
+    await aliceReadable(alice.fingerprint)
     await settle()
     await bobIpc.call('contacts.add', { who: alice.fingerprint, name: 'alice' })
     const p: Pair = {
       topo, alice, bob, bootstrap, procs, aliceIpc, bobIpc, record: record!,
       connect: async (text, timeoutMs) => await firstMessage(p, text, timeoutMs),
       lastStart: 0,
+      lastSessionMs: null,
       aliceLog: () => procs.find(x => x.child.spawnargs.includes(p.alice.home))?.log() ?? '',
       bobLog: () => procs.find(x => x.child.spawnargs.includes(bob.home))?.log() ?? '',
       freshAlice: async () => {
@@ -272,6 +289,7 @@ export async function withPair<T> (lab: Lab, pair: PairName, fn: (p: Pair) => Pr
         p.alice = next
         p.aliceIpc = await connect(next)
         await aliceKnowsHerNat(p.aliceIpc)
+        await aliceReadable(next.fingerprint)
         await settle()
         await bobIpc.call('contacts.add', { who: next.fingerprint, name: `alice-${homesMade.length}` })
       }
@@ -288,15 +306,25 @@ export async function withPair<T> (lab: Lab, pair: PairName, fn: (p: Pair) => Pr
   }
 }
 
+/**
+ * The clock starts when Alice's daemon is told Bob's fingerprint: just before her `contacts.add`
+ * call leaves (the moment "a knows b's fingerprint"; the IPC call, its store writes and everything
+ * after are inside). It stops at Bob's `message` event for `text`; `lastSessionMs` at his
+ * `presence` event showing her online.
+ */
 async function firstMessage (p: Pair, text: string, timeoutMs: number): Promise<number | null> {
   let resolve: (at: number) => void = () => {}
   const got = new Promise<number>(r => { resolve = r })
+  let sessionAt: number | null = null
+  const alice = p.alice.fingerprint
   const onEvent = (ev: DaemonEvent): void => {
     const m = ev.message as { direction?: string, text?: string } | undefined
-    if (ev.type === 'message' && ev.peer === p.alice.fingerprint && m?.direction === 'in' && m.text === text) resolve(performance.now())
+    if (ev.type === 'presence' && ev.peer === alice && ev.state === 'online') sessionAt ??= performance.now()
+    if (ev.type === 'message' && ev.peer === alice && m?.direction === 'in' && m.text === text) resolve(performance.now())
   }
-  await p.bobIpc.subscribe(['message'], onEvent)
+  await p.bobIpc.subscribe(['message', 'presence'], onEvent)
   p.lastStart = Date.now()
+  p.lastSessionMs = null
   const t0 = performance.now()
   await p.aliceIpc.call('contacts.add', { who: p.bob.fingerprint, name: 'bob' })
   await p.aliceIpc.call('messages.send', { contact: p.bob.fingerprint, text })
@@ -304,5 +332,6 @@ async function firstMessage (p: Pair, text: string, timeoutMs: number): Promise<
   const late = new Promise<null>(r => { timer = setTimeout(() => r(null), timeoutMs) })
   const at = await Promise.race([got, late])
   clearTimeout(timer)
+  p.lastSessionMs = sessionAt === null ? null : Math.round(sessionAt - t0)
   return at === null ? null : Math.round(at - t0)
 }

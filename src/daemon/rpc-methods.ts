@@ -153,7 +153,16 @@ function needSession (ctx: MethodContext): Session {
 // ---- methods ----
 
 async function contactsAdd (ctx: MethodContext, p: Record<string, unknown>): Promise<Result<'contacts.add'>> {
-  const r = await addContact(ctx.store, str(p, 'who'), { name: optStr(p, 'name'), self: ctx.identity.fingerprint, now: ctx.now() })
+  const who = str(p, 'who')
+  // the daemon starts looking the new contact up while its record is written (messaging.md §5.2)
+  const undo = ctx.messaging?.contactComing(who)
+  let r: Awaited<ReturnType<typeof addContact>>
+  try {
+    r = await addContact(ctx.store, who, { name: optStr(p, 'name'), self: ctx.identity.fingerprint, now: ctx.now() })
+  } catch (err) {
+    undo?.()
+    throw err
+  }
   const contact = contactJson(r.contact)
   ctx.events?.emit({ type: 'contact', action: r.created ? 'added' : 'updated', contact })
   // a version 2 invite's addresses (identity.md §7.1): the daemon dials and joins through them

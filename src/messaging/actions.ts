@@ -149,6 +149,22 @@ export class MessagingActions {
     return { fingerprint: fp, messages: r.held.length }
   }
 
+  /**
+   * `contacts.add` of `who` is about to write the contact: when `who` is a bare fingerprint of
+   * someone not yet a contact (nor blocked, nor us), the lookup of it starts now (messaging.md
+   * §5.2), the write and the event that makes it a contact following while the DHT answers; the
+   * lookup needs the fingerprint only. Returns what to call if the add then fails: the demand
+   * goes, unless the fingerprint became a contact meanwhile.
+   */
+  contactComing (who: string): () => void {
+    const q = who.trim()
+    if (!isFingerprint(q)) return () => {}
+    const fp = parseFingerprint(q)
+    if (fp === this.ctx.identity.fingerprint || this.ctx.contacts.has(fp) || this.svc.inbound.gate.isBlocked(fp)) return () => {}
+    this.svc.network.demand(fp, true)
+    return () => { if (!this.ctx.contacts.has(fp)) this.svc.network.demand(fp, false) }
+  }
+
   /** Blocks a contact, a requester or any fingerprint: its sessions are refused, its frames dropped unread. */
   async block (query: string): Promise<{ fingerprint: string, changed: boolean }> {
     const fp = await this.#anyFingerprint(query)

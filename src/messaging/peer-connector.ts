@@ -119,11 +119,22 @@ export class PeerConnector {
     this.apply(this.conn.tick(now))
   }
 
+  /** tick() outside the service's timer: only while running (a dial needs the endpoint; before start() and after stop() the timer does nothing either). */
+  #tickNow (now: number): void {
+    if (this.#endpoint !== null && !this.#stopped) this.tick(now)
+  }
+
   get nextDeadline (): number { return this.conn.nextDeadline }
 
-  /** We want a link to `fp` (or no longer): see ConnectionManager.demand. */
+  /**
+   * We want a link to `fp` (or no longer): see ConnectionManager.demand. A lookup or dial that
+   * this makes due starts now, in this turn: through the service's timer it waited a turn of the
+   * event loop or more (1 ms at least; several on a busy machine) before the first packet left.
+   */
   demand (fp: string, wanted: boolean): void {
-    this.apply(this.conn.demand(fp, wanted, this.ctx.now()))
+    const now = this.ctx.now()
+    this.apply(this.conn.demand(fp, wanted, now))
+    if (wanted) this.#tickNow(now)
     this.hooks.rearm()
   }
 
@@ -229,7 +240,9 @@ export class PeerConnector {
   punched (fp: string, address: Address, path: PeerPath): void {
     const key = this.#punchKeys.get(fp)
     if (this.#stopped || key === undefined) return
-    if (this.conn.punched(fp, address, key, path, this.ctx.now())) this.#dials.get(fp)?.abort()
+    const now = this.ctx.now()
+    if (this.conn.punched(fp, address, key, path, now)) this.#dials.get(fp)?.abort()
+    else this.#tickNow(now) // the handshake goes now, while the probes keep the NATs open (not a timer's turn later)
     this.hooks.rearm()
   }
 
@@ -288,7 +301,8 @@ export class PeerConnector {
       dial.abort()
     }
     const link = new PeerLink(session, this.ctx.now, this.ctx.scheduler, this.opts.linkSendBufferBytes)
-    this.ctx.log.debug({ peer: fp, from: formatHostPort(session.remoteAddress) }, 'session up')
+    // outbound: our handshake (we dialled), else the peer's
+    this.ctx.log.debug({ peer: fp, from: formatHostPort(session.remoteAddress), outbound: session.outbound }, 'session up')
     this.links.set(fp, link)
     link.on('frame', bytes => { this.hooks.frame(link, bytes) })
     link.on('rekey', () => { this.hooks.rekey(link) })

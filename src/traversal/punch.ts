@@ -98,7 +98,9 @@ export class Puncher {
       a.nextAskAt = Infinity
       return []
     }
-    return this.#ask(a, now)
+    // the first round of probes with the offer, not on the next timer: they open our NAT toward
+    // the peer's candidates before its answer and its probes can come back (traversal.md §5.3)
+    return [...this.#ask(a, now), ...this.#probe(a, now)]
   }
 
   /**

@@ -9,6 +9,7 @@ import { type TestNode } from '../../src/node/testnet.js'
 import { generateIdentity } from '../../src/crypto/identity.js'
 import { DHT_LOOKUP_INITIAL_MS, DHT_LOOKUP_MAX_MS, DHT_LOOKUP_JITTER, DHT_LOOKUP_TIMEOUT_MS } from '../../src/messaging/constants.js'
 import { conversation, receipted, stats, testnet } from './helpers.js'
+import { localCall } from '../../src/daemon/rpc-methods.js'
 
 for (const network of ['sim', 'udp'] as const) {
   t.test(`${network}: a contact added by fingerprint is found through the DHT, dialled, and the two talk`, async t => {
@@ -70,4 +71,31 @@ t.test('sim: a contact the DHT does not know is looked up, not listed, and the l
   t.ok(growing.every((g, i) => i === 0 || g > growing[i - 1]!), 'the first gaps grow (doubling)')
   t.ok(gaps.at(-1)! >= DHT_LOOKUP_MAX_MS * (1 - DHT_LOOKUP_JITTER), 'and reach the cap')
   t.equal(stats(alice).lookupsFound, 0)
+})
+
+t.test('sim: contacts.add starts the lookup before it writes the contact, in the call\'s own turn; an add that fails withdraws it', async t => {
+  const net = await testnet(t, 3, 43)
+  const [, alice, bob] = net.nodes as [TestNode, TestNode, TestNode]
+  await net.drive(bob.dht!.ready())
+  await net.addContact(bob, alice, 'alice', 'fingerprint')
+  const call = localCall({ store: alice.store, identity: alice.identity, now: () => alice.opts.world.scheduler.wallNow(), events: alice.events, messaging: alice.actions })
+  // what the lookup counter said when the contact reached the store
+  const put = alice.store.putContact.bind(alice.store)
+  const atWrite: number[] = []
+  alice.store.putContact = async c => { atWrite.push(stats(alice).lookupsStarted); await put(c) }
+  const before = stats(alice).lookupsStarted
+  await net.drive(call('contacts.add', { who: bob.fingerprint, name: 'bob' }))
+  t.same(atWrite, [before + 1], 'the lookup had started when the contact was written (messaging.md §5.2)')
+  await net.until(() => alice.actions.peers().some(p => p.fingerprint === bob.fingerprint && p.state === 'online'), 30_000, 'Alice and Bob linked')
+  t.equal(stats(alice).lookupsStarted, before + 1, 'one lookup: the add\'s own event did not start a second')
+
+  const carol = generateIdentity().fingerprint
+  const started = stats(alice).lookupsStarted
+  await t.rejects(net.drive(call('contacts.add', { who: carol, name: 'carol\u0007' })), { code: 'BAD_ARGUMENT' })
+  t.equal(stats(alice).lookupsStarted, started + 1, 'the lookup went before the name was refused')
+  const sim = net.sim!
+  const from = sim.now
+  await net.until(() => sim.now - from >= 60_000, 70_000, 'a minute')
+  t.equal(stats(alice).lookupsStarted, started + 1, 'and the demand went with the refusal: no lookups backing off for someone never added')
+  t.notOk(alice.messaging.ctx.contacts.has(carol))
 })

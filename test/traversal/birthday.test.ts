@@ -94,7 +94,7 @@ t.test('hard answerer, easy offerer: sockets first, then the answer; the spray i
   const R = new RendezvousServer({ random: n => new Uint8Array(n).fill(3) })
   R.receive({ type: TraversalType.REGISTER, txid: 1, tag: tag(5) }, '203.0.113.2:6000', 0)
   const offer = A.p.start({ fingerprint: bobId.fingerprint, dhPublic: bobId.dhPublic, rendezvous: [{ address: RV, tag: tag(5) }], candidates: [HARD_AT], natKind: 'address-dependent' }, 0)
-  t.equal(offer.length, 1, 'the cone side offers at once (and does not guess before the hard side is ready)')
+  t.same(offer.map(o => msg(o.bytes).type), [TraversalType.PUNCH_REQUEST, TraversalType.PROBE], 'the cone side offers at once, its one probe to the record\'s candidate beside it (and does not guess before the hard side is ready)')
   t.same(A.p.sockets, [], 'the cone side opens no sockets')
   const [fwd] = R.receive(msg(offer[0]!.bytes), '203.0.113.1:5000', 1)
   const bOut = B.p.receive(msg(fwd!.bytes), RV, 2)

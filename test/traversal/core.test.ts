@@ -167,6 +167,21 @@ t.test('punch: offer through the rendezvous, answer, probes; the first one heard
   t.match(B.events, [{ type: 'path', fingerprint: aliceId.fingerprint, role: 'answer' }])
 })
 
+t.test('punch: the offer and the first round of probes to the record\'s candidates leave together', async t => {
+  const aliceId = generateIdentity()
+  const bobId = generateIdentity()
+  const A = side(aliceId, [bobId.fingerprint], [{ kind: 'reflexive', host: '203.0.113.1', port: 5000 }], 7)
+  const candidates: Candidate[] = [{ kind: 'lan', host: '192.168.9.9', port: 6000 }, { kind: 'reflexive', host: '203.0.113.2', port: 6000 }]
+  const out = A.p.start({ fingerprint: bobId.fingerprint, dhPublic: bobId.dhPublic, rendezvous: [{ address: '198.51.100.7:1', tag: tag(1) }], candidates, natKind: 'endpoint-independent' }, 0)
+  t.same(out.map(o => [msg(o.bytes).type, o.to]), [
+    [TraversalType.PUNCH_REQUEST, '198.51.100.7:1'],
+    [TraversalType.PROBE, '192.168.9.9:6000'],
+    [TraversalType.PROBE, '203.0.113.2:6000']
+  ], 'the offer, then one probe to each candidate in the order of §6.1, in the same call: no timer between them')
+  t.same(A.p.tick(0), [], 'nothing more due at once')
+  t.equal(A.p.stats.probesSent, 2)
+})
+
 t.test('punch: strangers, replays, our own probes and silence', async t => {
   const aliceId = generateIdentity()
   const bobId = generateIdentity()
