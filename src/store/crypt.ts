@@ -7,6 +7,7 @@ import { AEAD_TAG_BYTES, hkdfSha256, hmac, randomBytes, utf8, wipe, xchacha, KEY
 import { errors } from '../errors.js'
 import { aad } from './codec.js'
 import { padInto, sizeClass, unpad } from './padding.js'
+import { pooledBytes } from '../platform/bytes.js'
 
 // Purpose labels for HKDF (RFC 5869 §3.2: `info` binds the output to its use).
 const HKDF_SALT = utf8.encode('dmess/store')
@@ -59,7 +60,8 @@ export class RecordCipher {
    */
   sealValue (content: Uint8Array, floor: number, ad: Uint8Array): Uint8Array {
     const n = sizeClass(content.length, floor)
-    const out = new Uint8Array(XCHACHA_NONCE_BYTES + n + AEAD_TAG_BYTES)
+    // from the pool (src/platform/bytes.ts): every byte is written below (nonce, padded content, tag)
+    const out = pooledBytes(XCHACHA_NONCE_BYTES + n + AEAD_TAG_BYTES)
     if (this.grouped === NONCE_GROUP) {
       wipe(this.subkey)
       this.prefix = this.nonce().slice(0, NONCE_PREFIX_BYTES)
