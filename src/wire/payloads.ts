@@ -14,6 +14,7 @@ import {
   TIMESTAMP_MAX_MS, CAPS_MAX
 } from './constants.js'
 import { utf8 } from '../crypto/primitives.js'
+import { encodeBatchBody, encodeTextBody } from './text-bodies.js'
 import { errors } from '../errors.js'
 import { isTerminalSafe } from '../platform/terminal-text.js'
 
@@ -252,6 +253,14 @@ const unpackr = /* @__PURE__ */ new Unpackr({ useRecords: false, moreTypes: fals
 /** Encode a payload body. Throws WIRE_ENCODE if it breaks a limit of envelope.md §3. */
 export function encodePayload<T extends PayloadType> (type: T, payload: PayloadOf<T>): Uint8Array {
   if (!isPayloadType(type)) throw errors.WIRE_ENCODE(`payload type ${String(type)} is not defined`)
+  // a burst's payloads, written directly (the same bytes); anything else goes the general way
+  const direct = type === PayloadType.TEXT ? encodeTextBody(payload as TextPayload) : type === PayloadType.BATCH ? encodeBatchBody(payload as BatchPayload) : undefined
+  if (direct !== undefined) return direct
+  return encodePayloadGeneral(type, payload)
+}
+
+/** encodePayload through the wire map, its validator and msgpackr: every payload type (tests compare text-bodies.ts with it). */
+export function encodePayloadGeneral<T extends PayloadType> (type: T, payload: PayloadOf<T>): Uint8Array {
   const m = toWire(type, payload as unknown as Record<string, unknown>)
   try {
     readTyped(type, m)
