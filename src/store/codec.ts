@@ -104,10 +104,11 @@ export function encodeFlat (value: Readonly<Record<string, string | number | und
     const v = value[k]
     if (v === undefined) continue
     count++
-    n += strBytes(k) + (typeof v === 'string' ? strBytes(v) : uintBytes(v))
+    n += strBytes(k) + (typeof v === 'string' ? asciiStrBytes(v) : uintBytes(v))
   }
   if (Number.isNaN(n)) return encode(Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)))
-  const out = new Uint8Array(n)
+  // from the pool (src/platform/bytes.ts): every byte is written below, and the caller seals it at once
+  const out = Buffer.allocUnsafe(n)
   out[0] = 0xde
   out[1] = count >> 8
   out[2] = count & 0xff
@@ -116,9 +117,12 @@ export function encodeFlat (value: Readonly<Record<string, string | number | und
     const v = value[k]
     if (v === undefined) continue
     at = writeStr(out, at, k)
-    at = typeof v === 'string' ? writeStr(out, at, v) : writeUint(out, at, v)
+    if (typeof v === 'string') {
+      at = writeStrHeader(out, at, v.length)
+      at += out.write(v, at, v.length, 'latin1') // ASCII (checked above)
+    } else at = writeUint(out, at, v)
   }
-  return out
+  return new Uint8Array(out.buffer, out.byteOffset, n)
 }
 
 /** Encoded size of an ASCII string under 256 characters; NaN for any other. */
