@@ -51,7 +51,8 @@ export class RecordCipher {
    * and meaningless without the key. The label keeps tags of different kinds unlinkable.
    */
   tag (label: string, ...parts: Array<string | number>): string {
-    return Buffer.from(hmac('sha256', this.indexKey, aad(label, ...parts)).subarray(0, TAG_BYTES)).toString('hex')
+    const h = hmac('sha256', this.indexKey, aad(label, ...parts))
+    return Buffer.from(h.buffer, h.byteOffset, TAG_BYTES).toString('hex') // a view of the digest: no copy
   }
 
   /**

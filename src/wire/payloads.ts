@@ -85,16 +85,22 @@ function need (m: WireMap, key: string): unknown {
   return v
 }
 
-function bytes (v: unknown, key: string, min: number, max: number): Uint8Array {
+/** `v` if it is bytes of a length in min..max (not copied: msgpackr may hand out views of the input). */
+function sized (v: unknown, key: string, min: number, max: number): Uint8Array {
   if (!(v instanceof Uint8Array)) throw new Reject(`${key}: expected bytes`)
   if (v.length < min || v.length > max) {
     throw new Reject(min === max ? `${key}: expected ${min} bytes, got ${v.length}` : `${key}: expected ${min}..${max} bytes, got ${v.length}`)
   }
-  return new Uint8Array(v) // copy: msgpackr may hand out views of the input
+  return v
 }
 
+function bytes (v: unknown, key: string, min: number, max: number): Uint8Array {
+  return new Uint8Array(sized(v, key, min, max)) // copy: the payload keeps these
+}
+
+/** UTF-8 decoded where it lies: the string is the copy (a copy of the bytes first was one more array per text). */
 function text (v: unknown, key: string, min: number, max: number): string {
-  const b = bytes(v, key, min, max)
+  const b = sized(v, key, min, max)
   try {
     return utf8.decode(b)
   } catch {
