@@ -32,7 +32,7 @@ export async function makeNode (bench: string, name: string): Promise<Node> {
 
 /** DMESS_BENCH_CPU_PROF=<dir>: both daemons write V8 CPU profiles there (the detached child inherits the flags). */
 const PROF_DIR = process.env.DMESS_BENCH_CPU_PROF
-/** DMESS_BENCH_NODE_FLAGS: more node/V8 flags for both daemons, space-separated (they come before DAEMON_NODE_FLAGS, which win where both set one). */
+/** DMESS_BENCH_NODE_FLAGS: more node/V8 flags for both daemons, space-separated (after DAEMON_NODE_FLAGS, so they win where both set one: src/daemon/detach.ts). */
 const PROF_FLAGS = [...(PROF_DIR === undefined || PROF_DIR === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`]),
   ...(process.env.DMESS_BENCH_NODE_FLAGS ?? '').split(' ').filter(f => f !== '')]
 
