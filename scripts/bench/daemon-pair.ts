@@ -96,7 +96,9 @@ export async function threadCpuMs (n: Node): Promise<Map<string, number>> {
       const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ')
       out.set(`${tid} ${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}`, (Number(fields[11]) + Number(fields[12])) * 10)
     }
-  } catch {}
+  } catch {
+    // not Linux, or the daemon is gone: no threads to report
+  }
   return out
 }
 
