@@ -3,7 +3,7 @@
 // read from /proc for CPU time and RSS.
 import { spawn } from 'node:child_process'
 import dgram from 'node:dgram'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -32,7 +32,9 @@ export async function makeNode (bench: string, name: string): Promise<Node> {
 
 /** DMESS_BENCH_CPU_PROF=<dir>: both daemons write V8 CPU profiles there (the detached child inherits the flags). */
 const PROF_DIR = process.env.DMESS_BENCH_CPU_PROF
-const PROF_FLAGS = PROF_DIR === undefined || PROF_DIR === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`]
+/** DMESS_BENCH_NODE_FLAGS: more node/V8 flags for both daemons, space-separated (after DAEMON_NODE_FLAGS, so they win where both set one: src/daemon/detach.ts). */
+const PROF_FLAGS = [...(PROF_DIR === undefined || PROF_DIR === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`]),
+  ...(process.env.DMESS_BENCH_NODE_FLAGS ?? '').split(' ').filter(f => f !== '')]
 
 /** DMESS_BENCH_MEMORY_LOG=<dir>: each daemon logs its memory every 250 ms to <dir>/<name>.jsonl (src/daemon/memory-log.ts). */
 const MEM_DIR = process.env.DMESS_BENCH_MEMORY_LOG
@@ -69,6 +71,35 @@ export async function cpuMs (n: Node): Promise<number> {
   } catch {
     return NaN
   }
+}
+
+/**
+ * CPU time of a daemon's main thread (the JavaScript, and what it calls synchronously) so far, in
+ * ms; cpuMs less this is its other threads: V8's collector and compiler helpers, libuv's pool
+ * (LevelDB writes) and LevelDB's compaction (Linux /proc; NaN elsewhere).
+ */
+export async function mainThreadCpuMs (n: Node): Promise<number> {
+  try {
+    const fields = (await readFile(`/proc/${n.pid ?? 0}/task/${n.pid ?? 0}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? []
+    return (Number(fields[11]) + Number(fields[12])) * 10
+  } catch {
+    return NaN
+  }
+}
+
+/** CPU ms so far of each of a daemon's threads, by "tid name" (Linux /proc; empty elsewhere). */
+export async function threadCpuMs (n: Node): Promise<Map<string, number>> {
+  const out = new Map<string, number>()
+  try {
+    for (const tid of await readdir(`/proc/${n.pid ?? 0}/task`)) {
+      const stat = await readFile(`/proc/${n.pid ?? 0}/task/${tid}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ')
+      out.set(`${tid} ${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}`, (Number(fields[11]) + Number(fields[12])) * 10)
+    }
+  } catch {
+    // not Linux, or the daemon is gone: no threads to report
+  }
+  return out
 }
 
 /** VmRSS of a daemon in MiB (Linux /proc; NaN elsewhere). */

@@ -16,15 +16,21 @@
 // DMESS_BENCH_MSG_BATCH texts per call (1: one `messages.send` each); DMESS_BENCH_CPU_PROF=<dir>
 // writes both daemons' CPU profiles there. DMESS_LATENCY_TRACE=<file> has both daemons stamp each
 // phase of a message's path (src/runtime/latency-trace.ts) and prints, for the sequential run, the
-// median time from each phase to the next (`messaging_sequential_phase_us`).
+// median time from each phase to the next (`messaging_sequential_phase_us`). DMESS_BENCH_MSG_WARMUP=<n>
+// sends n messages as a burst first, so the measured one runs on compiled code (the CPU figures'
+// `mainThread` and `threads` params split each daemon's CPU by thread: a fresh daemon's optimizing
+// compiler runs on V8's helper threads during the first burst). DMESS_BENCH_NODE_FLAGS adds node flags
+// to both daemons (scripts/bench/daemon-pair.ts).
 import { appendFileSync, readFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { IpcClient } from '../../src/daemon/ipc-client.js'
 import type { DaemonEvent } from '../../src/runtime/events.js'
-import { cpuMs, makeNode, rssMiB, socket, startDaemon, stopNode } from './daemon-pair.js'
+import { cpuMs, mainThreadCpuMs, threadCpuMs, makeNode, rssMiB, socket, startDaemon, stopNode } from './daemon-pair.js'
 
 const M = Number(process.env.DMESS_BENCH_MSG_N ?? 2000)
 const K = Number(process.env.DMESS_BENCH_MSG_LATENCY_N ?? 200)
+/** DMESS_BENCH_MSG_WARMUP: messages sent as a burst (and delivered) before the measured one; 0 by default, as before. */
+const WARMUP = Number(process.env.DMESS_BENCH_MSG_WARMUP ?? 0)
 /** IPC connections used to push the burst (each answers its requests in order, ≤ 32 pending). */
 const CONNECTIONS = 4
 const PIPELINE = 16
@@ -98,6 +104,10 @@ export async function run (): Promise<void> {
     const waitDelivered = deliveredWatcher(events, delivered)
     await clients[0]?.call('messages.send', { contact: 'bob', text: 'warm up', wait: 'delivered', timeoutMs: 60_000 }, 70_000)
     await new Promise(resolve => setTimeout(resolve, 1000))
+    if (WARMUP > 0) { // a burst before the measured one: the daemons' code is compiled (V8's optimizing compiler runs on helper threads) and their caches full
+      await waitDelivered(await burst(clients, WARMUP))
+      await new Promise(resolve => setTimeout(resolve, 1000))
+    }
     emit('messaging_daemon_rss_mib_connected', await rssMiB(alice), { what: 'detached daemon with one contact and one session, 1 s after its first delivered message' })
 
     const cb2 = await IpcClient.connect(socket(bob))
@@ -109,20 +119,29 @@ export async function run (): Promise<void> {
     }))
     const batches0 = await counts()
     const cpu0 = [await cpuMs(alice), await cpuMs(bob)]
+    const main0 = [await mainThreadCpuMs(alice), await mainThreadCpuMs(bob)]
+    const threads0 = [await threadCpuMs(alice), await threadCpuMs(bob)]
     const t0 = performance.now()
     const ids = await burst(clients, M)
     const queuedS = (performance.now() - t0) / 1000
     await waitDelivered(ids)
     const s = (performance.now() - t0) / 1000
     const cpu1 = [await cpuMs(alice), await cpuMs(bob)]
+    const main1 = [await mainThreadCpuMs(alice), await mainThreadCpuMs(bob)]
+    const threads1 = [await threadCpuMs(alice), await threadCpuMs(bob)]
     const batches1 = await counts()
     cb2.close()
-    const how = { messages: M, connections: CONNECTIONS, ipc: IPC_METHOD, textsPerCall: BATCH }
+    const how = { messages: M, connections: CONNECTIONS, ipc: IPC_METHOD, textsPerCall: BATCH, ...(WARMUP > 0 ? { warmup: WARMUP } : {}) }
     emit('messaging_throughput_msgs_per_s', M / s, { ...how, persisted: true, receipts: true })
     emit('messaging_send_accept_msgs_per_s', M / queuedS, { ...how, note: 'stored and queued by the sender (status sending)' })
     // what it costs, whatever else the machine is doing (/proc counts 10 ms ticks)
-    emit('messaging_sender_cpu_us_per_msg', ((cpu1[0] ?? NaN) - (cpu0[0] ?? NaN)) * 1000 / M, how)
-    emit('messaging_receiver_cpu_us_per_msg', ((cpu1[1] ?? NaN) - (cpu0[1] ?? NaN)) * 1000 / M, how)
+    // mainThread: the part of it on the main thread; the rest is V8's helpers, libuv's pool, LevelDB's compaction
+    const mainUs = (side: 0 | 1): number => Math.round(((main1[side] ?? NaN) - (main0[side] ?? NaN)) * 1000 / M)
+    // and µs per message of each thread that ran (by "tid name")
+    const threadUs = (side: 0 | 1): Record<string, number> => Object.fromEntries([...(threads1[side] ?? [])]
+      .map(([k, v]) => [k, Math.round((v - (threads0[side]?.get(k) ?? 0)) * 1000 / M)] as const).filter(([, v]) => v > 0))
+    emit('messaging_sender_cpu_us_per_msg', ((cpu1[0] ?? NaN) - (cpu0[0] ?? NaN)) * 1000 / M, { ...how, mainThread: mainUs(0), threads: threadUs(0) })
+    emit('messaging_receiver_cpu_us_per_msg', ((cpu1[1] ?? NaN) - (cpu0[1] ?? NaN)) * 1000 / M, { ...how, mainThread: mainUs(1), threads: threadUs(1) })
     // LevelDB batches per 1,000 messages (group commit: storage.md §Atomicity)
     const per1000 = (side: 0 | 1, k: Exclude<keyof Counts, 'putsBySub' | 'env'>): number => ((batches1[side]?.[k] ?? NaN) - (batches0[side]?.[k] ?? NaN)) * 1000 / M
     emit('messaging_sender_store_batches_per_1000_msgs', per1000(0, 'batches'), how)

@@ -618,7 +618,11 @@ export async function argon2id (password: Uint8Array, salt: Uint8Array, params: 
   return await argon2idAsync(password, salt, { t: params.t, m: params.m, p: params.p, dkLen: KEY_BYTES })
 }
 
+/** One encoder and one decoder for the process: neither keeps state between calls (no `stream` option). */
+const textEncoder = new TextEncoder()
+const textDecoder = new TextDecoder('utf-8', { fatal: true })
+
 export const utf8 = {
-  encode: (s: string): Uint8Array => new TextEncoder().encode(s),
-  decode: (b: Uint8Array): string => new TextDecoder('utf-8', { fatal: true }).decode(b)
+  encode: (s: string): Uint8Array => textEncoder.encode(s),
+  decode: (b: Uint8Array): string => textDecoder.decode(b)
 }

@@ -134,7 +134,7 @@ export async function startDetached (opts: DetachOptions): Promise<DaemonStatus>
   delete env.DMESS_PASSPHRASE // the child gets it over the channel; its environment outlives this start
   let child: ChildProcess
   try {
-    child = spawn(process.execPath, [...process.execArgv, ...DAEMON_NODE_FLAGS, childEntry(), ...opts.args], {
+    child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, ...process.execArgv, childEntry(), ...opts.args], { // a flag node was started with wins, as the user's malloc settings do
       detached: true, // own session: a closed terminal or Ctrl-C there does not reach it
       stdio: ['ignore', logFd, logFd, 'ipc'],
       env

@@ -49,14 +49,45 @@ const STR8_MAX = 0xff
  */
 function shortAad (label: string, parts: ReadonlyArray<string | number>): Uint8Array | undefined {
   if (parts.length > SHORT_AAD_MAX_PARTS) return undefined
-  let n = 1 + strBytes(label)
-  for (const p of parts) n += typeof p === 'string' ? strBytes(p) : uintBytes(p)
+  const head = labelBytes(label)
+  if (head === undefined) return undefined
+  let n = 1 + head.length
+  for (const p of parts) n += typeof p === 'string' ? asciiStrBytes(p) : uintBytes(p)
   if (Number.isNaN(n)) return undefined
-  const out = new Uint8Array(n)
+  // from the pool (src/platform/bytes.ts): every byte is written below; an AAD lives for one seal or tag
+  const out = Buffer.allocUnsafe(n)
   out[0] = 0x90 | (parts.length + 1)
-  let at = writeStr(out, 1, label)
-  for (const p of parts) at = typeof p === 'string' ? writeStr(out, at, p) : writeUint(out, at, p)
-  return out
+  out.set(head, 1)
+  let at = 1 + head.length
+  for (const p of parts) {
+    if (typeof p === 'string') {
+      at = writeStrHeader(out, at, p.length)
+      at += out.write(p, at, p.length, 'latin1') // ASCII (checked above): one byte a character, natively
+    } else at = writeUint(out, at, p)
+  }
+  return new Uint8Array(out.buffer, out.byteOffset, n) // a plain view: `slice` copies, as callers expect
+}
+
+/** Each AAD label's encoded bytes (labels are the code's constants: a few); undefined when it is not a short ASCII string. */
+const labels = new Map<string, Uint8Array>()
+const LABELS_KEPT = 64
+
+function labelBytes (label: string): Uint8Array | undefined {
+  let b = labels.get(label)
+  if (b === undefined) {
+    const n = strBytes(label)
+    if (Number.isNaN(n)) return undefined
+    b = new Uint8Array(n)
+    writeStr(b, 0, label)
+    if (labels.size < LABELS_KEPT) labels.set(label, b)
+  }
+  return b
+}
+
+/** strBytes through one native call: a string is ASCII exactly when its UTF-8 is as long as it is. */
+function asciiStrBytes (s: string): number {
+  if (s.length > STR8_MAX || Buffer.byteLength(s, 'utf8') !== s.length) return NaN
+  return s.length + (s.length < 32 ? 1 : 2)
 }
 
 /**
@@ -73,10 +104,11 @@ export function encodeFlat (value: Readonly<Record<string, string | number | und
     const v = value[k]
     if (v === undefined) continue
     count++
-    n += strBytes(k) + (typeof v === 'string' ? strBytes(v) : uintBytes(v))
+    n += strBytes(k) + (typeof v === 'string' ? asciiStrBytes(v) : uintBytes(v))
   }
   if (Number.isNaN(n)) return encode(Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)))
-  const out = new Uint8Array(n)
+  // from the pool (src/platform/bytes.ts): every byte is written below, and the caller seals it at once
+  const out = Buffer.allocUnsafe(n)
   out[0] = 0xde
   out[1] = count >> 8
   out[2] = count & 0xff
@@ -85,9 +117,12 @@ export function encodeFlat (value: Readonly<Record<string, string | number | und
     const v = value[k]
     if (v === undefined) continue
     at = writeStr(out, at, k)
-    at = typeof v === 'string' ? writeStr(out, at, v) : writeUint(out, at, v)
+    if (typeof v === 'string') {
+      at = writeStrHeader(out, at, v.length)
+      at += out.write(v, at, v.length, 'latin1') // ASCII (checked above)
+    } else at = writeUint(out, at, v)
   }
-  return out
+  return new Uint8Array(out.buffer, out.byteOffset, n)
 }
 
 /** Encoded size of an ASCII string under 256 characters; NaN for any other. */
@@ -102,9 +137,14 @@ function uintBytes (v: number): number {
   return v < 0x80 ? 1 : v <= 0xff ? 2 : v <= 0xffff ? 3 : 5
 }
 
+function writeStrHeader (out: Uint8Array, at: number, length: number): number {
+  if (length < 32) out[at++] = 0xa0 | length
+  else { out[at++] = 0xd9; out[at++] = length }
+  return at
+}
+
 function writeStr (out: Uint8Array, at: number, s: string): number {
-  if (s.length < 32) out[at++] = 0xa0 | s.length
-  else { out[at++] = 0xd9; out[at++] = s.length }
+  at = writeStrHeader(out, at, s.length)
   for (let i = 0; i < s.length; i++) out[at++] = s.charCodeAt(i)
   return at
 }

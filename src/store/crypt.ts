@@ -7,6 +7,7 @@ import { AEAD_TAG_BYTES, hkdfSha256, hmac, randomBytes, utf8, wipe, xchacha, KEY
 import { errors } from '../errors.js'
 import { aad } from './codec.js'
 import { padInto, sizeClass, unpad } from './padding.js'
+import { pooledBytes } from '../platform/bytes.js'
 
 // Purpose labels for HKDF (RFC 5869 §3.2: `info` binds the output to its use).
 const HKDF_SALT = utf8.encode('dmess/store')
@@ -50,7 +51,8 @@ export class RecordCipher {
    * and meaningless without the key. The label keeps tags of different kinds unlinkable.
    */
   tag (label: string, ...parts: Array<string | number>): string {
-    return Buffer.from(hmac('sha256', this.indexKey, aad(label, ...parts)).subarray(0, TAG_BYTES)).toString('hex')
+    const h = hmac('sha256', this.indexKey, aad(label, ...parts))
+    return Buffer.from(h.buffer, h.byteOffset, TAG_BYTES).toString('hex') // a view of the digest: no copy
   }
 
   /**
@@ -59,7 +61,8 @@ export class RecordCipher {
    */
   sealValue (content: Uint8Array, floor: number, ad: Uint8Array): Uint8Array {
     const n = sizeClass(content.length, floor)
-    const out = new Uint8Array(XCHACHA_NONCE_BYTES + n + AEAD_TAG_BYTES)
+    // from the pool (src/platform/bytes.ts): every byte is written below (nonce, padded content, tag)
+    const out = pooledBytes(XCHACHA_NONCE_BYTES + n + AEAD_TAG_BYTES)
     if (this.grouped === NONCE_GROUP) {
       wipe(this.subkey)
       this.prefix = this.nonce().slice(0, NONCE_PREFIX_BYTES)

@@ -31,10 +31,11 @@ export function pad (content: Uint8Array, floor: number): Uint8Array {
   return out
 }
 
-/** pad into `out`, which is zeroed and longer than the content (a sealed record's own array). */
+/** pad into `out`, longer than the content (a sealed record's own array, whose bytes may be anything: every one is written). */
 export function padInto (content: Uint8Array, out: Uint8Array): void {
   out.set(content, 0)
   out[content.length] = PAD_MARKER
+  out.fill(0, content.length + 1)
 }
 
 /** The content of a padded plaintext; null when the padding is malformed. */

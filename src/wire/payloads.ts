@@ -14,6 +14,7 @@ import {
   TIMESTAMP_MAX_MS, CAPS_MAX
 } from './constants.js'
 import { utf8 } from '../crypto/primitives.js'
+import { encodeBatchBody, encodeTextBody } from './text-bodies.js'
 import { errors } from '../errors.js'
 import { isTerminalSafe } from '../platform/terminal-text.js'
 
@@ -84,16 +85,22 @@ function need (m: WireMap, key: string): unknown {
   return v
 }
 
-function bytes (v: unknown, key: string, min: number, max: number): Uint8Array {
+/** `v` if it is bytes of a length in min..max (not copied: msgpackr may hand out views of the input). */
+function sized (v: unknown, key: string, min: number, max: number): Uint8Array {
   if (!(v instanceof Uint8Array)) throw new Reject(`${key}: expected bytes`)
   if (v.length < min || v.length > max) {
     throw new Reject(min === max ? `${key}: expected ${min} bytes, got ${v.length}` : `${key}: expected ${min}..${max} bytes, got ${v.length}`)
   }
-  return new Uint8Array(v) // copy: msgpackr may hand out views of the input
+  return v
 }
 
+function bytes (v: unknown, key: string, min: number, max: number): Uint8Array {
+  return new Uint8Array(sized(v, key, min, max)) // copy: the payload keeps these
+}
+
+/** UTF-8 decoded where it lies: the string is the copy (a copy of the bytes first was one more array per text). */
 function text (v: unknown, key: string, min: number, max: number): string {
-  const b = bytes(v, key, min, max)
+  const b = sized(v, key, min, max)
   try {
     return utf8.decode(b)
   } catch {
@@ -252,6 +259,14 @@ const unpackr = /* @__PURE__ */ new Unpackr({ useRecords: false, moreTypes: fals
 /** Encode a payload body. Throws WIRE_ENCODE if it breaks a limit of envelope.md §3. */
 export function encodePayload<T extends PayloadType> (type: T, payload: PayloadOf<T>): Uint8Array {
   if (!isPayloadType(type)) throw errors.WIRE_ENCODE(`payload type ${String(type)} is not defined`)
+  // a burst's payloads, written directly (the same bytes); anything else goes the general way
+  const direct = type === PayloadType.TEXT ? encodeTextBody(payload as TextPayload) : type === PayloadType.BATCH ? encodeBatchBody(payload as BatchPayload) : undefined
+  if (direct !== undefined) return direct
+  return encodePayloadGeneral(type, payload)
+}
+
+/** encodePayload through the wire map, its validator and msgpackr: every payload type (tests compare text-bodies.ts with it). */
+export function encodePayloadGeneral<T extends PayloadType> (type: T, payload: PayloadOf<T>): Uint8Array {
   const m = toWire(type, payload as unknown as Record<string, unknown>)
   try {
     readTyped(type, m)

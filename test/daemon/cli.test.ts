@@ -134,7 +134,7 @@ t.test('after kill -9 the stale socket and pidfile do not block a new daemon; SI
 t.test('--detach returns once ready; status and stop work; a second daemon is refused', async t => {
   const me = await cliHome(t)
   killDetachedOnTeardown(t, me.home)
-  const r = await runCli(['daemon', '--detach', '--home', me.home, ...LOOPBACK], { env: PW })
+  const r = await runCli(['daemon', '--detach', '--home', me.home, ...LOOPBACK], { env: PW, nodeFlags: ['--max-semi-space-size=3'] })
   t.equal(r.code, 0, r.stderr)
   t.equal(r.stdout.trim().split('\n').length, 1, 'one line')
   t.match(r.stdout, /dmess daemon started \(pid \d+\): udp 127\.0\.0\.1:\d+, log .*daemon\.log/)
@@ -143,6 +143,7 @@ t.test('--detach returns once ready; status and stop work; a second daemon is re
   const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0')
   t.ok(cmdline.some(a => a === join(ROOT, 'dist', 'daemon.cjs')), 'the background process is the bundled daemon entry point (scripts/bundle.ts), not the CLI')
   t.ok(cmdline.includes('--max-semi-space-size=2'), 'with a young generation capped for a process that runs all day (detach.ts DAEMON_NODE_FLAGS)')
+  t.ok(cmdline.indexOf('--max-semi-space-size=3') > cmdline.indexOf('--max-semi-space-size=2'), 'and a flag node was started with after it: the last of two wins (V8), so the user\'s does')
   t.notOk(cmdline.some(a => a.endsWith('run.js')), 'no CLI framework in the long-lived process')
   const st = await statusJson(me.home)
   t.equal(st.pid, pid)

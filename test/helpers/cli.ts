@@ -15,6 +15,8 @@ export interface CliOptions {
   env?: Record<string, string | undefined>
   input?: string
   timeoutMs?: number
+  /** node flags for the CLI process (before its script) */
+  nodeFlags?: string[]
 }
 
 export async function runCli (args: string[], opts: CliOptions = {}): Promise<CliResult> {
@@ -23,7 +25,7 @@ export async function runCli (args: string[], opts: CliOptions = {}): Promise<Cl
   // never inherit a passphrase or home from the developer's shell unless the test passes one
   if (!opts.env || !('DMESS_PASSPHRASE' in opts.env)) delete env.DMESS_PASSPHRASE
   if (!opts.env || !('DMESS_HOME' in opts.env)) delete env.DMESS_HOME
-  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', d => { stdout += d })
