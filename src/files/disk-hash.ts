@@ -1,18 +1,23 @@
 // The leaf hashes of a whole file on the real disk (proto-spec/files.md §2, §5.2): what the sender
 // computes before its offer and the receiver when it reads a finished file back. Both are waits
 // the transfer cannot overlap (the offer carries the root; `done` waits for the read-back), each
-// ~1 s of SHA-256 and reading per GiB on one core, so a large file is cut into ranges of whole
-// chunks hashed side by side by worker threads, one per core up to HASH_WORKERS_MAX
-// (docs/performance.md §10.7). A worker reads its range with blocking reads of READ_BLOCK_BYTES
-// (no trip through libuv's pool per read; a read of 256 KiB or more cost this machine's kernel
-// three times the system time of 128 KiB per byte) and writes each leaf, SHA-256(0x00 || chunk),
-// into one SharedArrayBuffer at its index: nothing is copied back.
+// ~1.5 s of reading and SHA-256 per GiB on the event loop's thread, so a large file is cut into
+// ranges of whole chunks hashed side by side by worker threads, one per core up to
+// HASH_WORKERS_MAX (docs/performance.md §10.7). A worker reads its range a chunk at a time with
+// blocking reads (no trip through libuv's pool per read, which costs more than reading 32 KiB
+// from the page cache) behind a 0x00 byte, so a leaf, SHA-256(0x00 || chunk), is one call, and
+// writes each leaf into one SharedArrayBuffer at its index: nothing is copied back. Across the
+// workers ~1.1–1.2 s of CPU per GiB, against 1.4–1.7 s on the event loop's thread.
 import { Worker } from 'node:worker_threads'
 import { open, type FileHandle } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { HASH_BYTES, LeafHashes } from './merkle.js'
 
-/** how much of a file one read takes when the whole file is read */
+/**
+ * how much of a small file one read takes on the event loop's thread: a pool trip per read, and a
+ * read of 256 KiB or more cost this machine's kernel three times the system time per byte of one
+ * of 128 KiB (1 GiB from the page cache: ~0.5 s against ~0.15 s)
+ */
 export const READ_BLOCK_BYTES = 128 * 1024
 /**
  * files smaller than this are hashed on the calling thread: a worker's start cost 30–40 ms of CPU
@@ -34,35 +39,30 @@ export interface FileLeaves {
 /**
  * The code a worker runs (CommonJS, given as text so it needs no file of its own beside the
  * daemon's single bundle): hash chunks [first, first + count) of the file into `out`, post the
- * bytes of the range read (fewer than asked only at an early end of the file).
+ * bytes of the range read (fewer than asked only at an early end of the file). A blocking read per
+ * chunk: cheaper here than a trip through libuv's pool, and the chunk is hashed while in cache.
  */
 const WORKER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads')
 const { openSync, readSync, closeSync } = require('node:fs')
-const { createHash } = require('node:crypto')
-const { path, chunkSize, first, count, size, blockBytes, out } = workerData
+const { hash } = require('node:crypto')
+const { path, chunkSize, first, count, size, out } = workerData
 const leaves = new Uint8Array(out)
-const prefix = Uint8Array.of(0)
-const block = new Uint8Array(Math.max(chunkSize, blockBytes - blockBytes % chunkSize))
+// 0x00 || chunk, the chunk read in place behind its prefix: one SHA-256 call per leaf, no hash object
+const leaf = new Uint8Array(1 + chunkSize)
 const fd = openSync(path, 'r')
 let read = 0
 try {
-  const start = first * chunkSize
-  const end = Math.min(size, (first + count) * chunkSize)
-  for (let at = start; at < end;) {
-    const want = Math.min(block.length, end - at)
+  for (let i = first; i < first + count; i++) {
+    const want = Math.min(chunkSize, size - i * chunkSize)
     let got = 0
     while (got < want) {
-      const n = readSync(fd, block, got, want - got, at + got)
+      const n = readSync(fd, leaf, 1 + got, want - got, i * chunkSize + got)
       if (n === 0) break
       got += n
     }
-    for (let o = 0; o < got; o += chunkSize) {
-      const leaf = createHash('sha256').update(prefix).update(block.subarray(o, Math.min(got, o + chunkSize))).digest()
-      leaves.set(leaf, (first + (at - start + o) / chunkSize) * ${HASH_BYTES})
-    }
-    at += got
-    read = at - start
+    leaves.set(hash('sha256', leaf.subarray(0, 1 + got), 'buffer'), i * ${HASH_BYTES})
+    read += got
     if (got < want) break
   }
 } finally { closeSync(fd) }
@@ -122,7 +122,7 @@ async function hashInWorkers (path: string, size: number, chunkSize: number, wor
   for (let first = 0; first < n; first += per) ranges.push({ first, count: Math.min(per, n - first) })
   const read = await Promise.all(ranges.map(async r => await new Promise<number>((resolve, reject) => {
     // it allocates a digest per chunk and nothing else: a small heap keeps its RSS small
-    const w = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 }, workerData: { path, chunkSize, first: r.first, count: r.count, size, blockBytes: READ_BLOCK_BYTES, out } })
+    const w = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 }, workerData: { path, chunkSize, first: r.first, count: r.count, size, out } })
     w.once('message', (bytes: number) => { resolve(bytes) })
     w.once('error', reject)
     w.once('exit', code => { reject(new Error(`leaf hashing stopped (exit ${code})`)) }) // after a message or an error: a no-op
