@@ -7,7 +7,7 @@
 // blocking reads (no trip through libuv's pool per read, which costs more than reading 32 KiB
 // from the page cache) behind a 0x00 byte, so a leaf, SHA-256(0x00 || chunk), is one call, and
 // writes each leaf into one SharedArrayBuffer at its index: nothing is copied back. Across the
-// workers ~1.1–1.2 s of CPU per GiB, against 1.4–1.7 s on the event loop's thread.
+// workers ~1.1–1.4 s of CPU per GiB, against 1.4–1.7 s on the event loop's thread.
 import { Worker } from 'node:worker_threads'
 import { open, type FileHandle } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
