@@ -49,7 +49,7 @@ const { hash } = require('node:crypto')
 const { path, chunkSize, first, count, size, out } = workerData
 const leaves = new Uint8Array(out)
 // 0x00 || chunk, the chunk read in place behind its prefix: one SHA-256 call per leaf, no hash object
-const leaf = new Uint8Array(1 + chunkSize)
+const input = new Uint8Array(1 + chunkSize)
 const fd = openSync(path, 'r')
 let read = 0
 try {
@@ -57,11 +57,11 @@ try {
     const want = Math.min(chunkSize, size - i * chunkSize)
     let got = 0
     while (got < want) {
-      const n = readSync(fd, leaf, 1 + got, want - got, i * chunkSize + got)
+      const n = readSync(fd, input, 1 + got, want - got, i * chunkSize + got)
       if (n === 0) break
       got += n
     }
-    leaves.set(hash('sha256', leaf.subarray(0, 1 + got), 'buffer'), i * ${HASH_BYTES})
+    leaves.set(hash('sha256', input.subarray(0, 1 + got), 'buffer'), i * ${HASH_BYTES})
     read += got
     if (got < want) break
   }
