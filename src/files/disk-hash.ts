@@ -25,10 +25,15 @@ export const READ_BLOCK_BYTES = 128 * 1024
  */
 export const PARALLEL_MIN_BYTES = 64 * 1024 * 1024
 /**
- * worker threads at most for one file: each holds its own V8 isolate while it runs, ~10–12 MiB of
- * RSS with the heap limits below (measured, docs/performance.md §10.7)
+ * worker threads at most, for one file and for all the files being hashed at once (a daemon
+ * restarting with several transfers to send, receivers finishing together): each holds its own
+ * V8 isolate while it runs, ~10–12 MiB of RSS with the heap limits below (measured,
+ * docs/performance.md §10.7). A file that finds none free is hashed on the calling thread.
  */
 export const HASH_WORKERS_MAX = 4
+
+/** workers running now, across every file being hashed (process-wide, as the memory they take) */
+let workersRunning = 0
 
 export interface FileLeaves {
   /** bytes hashed: the file's size, or less where a read ended early (the file shrank meanwhile) */
@@ -87,11 +92,20 @@ export async function hashFileLeaves (path: string, chunkSize: number, workersFo
   let workers: number
   try {
     size = (await fh.stat()).size
-    workers = Math.min(workersFor(size), Math.ceil(size / chunkSize))
+    workers = Math.min(workersFor(size), Math.ceil(size / chunkSize), HASH_WORKERS_MAX - workersRunning)
     if (workers <= 0) return await hashHere(fh, size, chunkSize)
   } finally { await fh.close() }
-  return await hashInWorkers(path, size, chunkSize, workers)
+  // the close was awaited: another file may have taken workers since the check above
+  workers = Math.min(workers, HASH_WORKERS_MAX - workersRunning)
+  if (workers <= 0) return await hashFileLeaves(path, chunkSize, () => 0)
+  workersRunning += workers
+  try {
+    return await hashInWorkers(path, size, chunkSize, workers)
+  } finally { workersRunning -= workers }
 }
+
+/** Workers hashing now (tests: none are left once every hash has returned). */
+export function hashWorkersRunning (): number { return workersRunning }
 
 /** A small file, on this thread: reads through libuv's pool, READ_BLOCK_BYTES at a time. */
 async function hashHere (fh: FileHandle, size: number, chunkSize: number): Promise<FileLeaves> {

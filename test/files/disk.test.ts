@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { realFileDisk } from '../../src/files/disk.js'
-import { HASH_WORKERS_MAX, hashFileLeaves, hashWorkers, PARALLEL_MIN_BYTES, READ_BLOCK_BYTES } from '../../src/files/disk-hash.js'
+import { HASH_WORKERS_MAX, hashFileLeaves, hashWorkers, hashWorkersRunning, PARALLEL_MIN_BYTES, READ_BLOCK_BYTES } from '../../src/files/disk-hash.js'
 import { HashTree, leafHash, rootOf } from '../../src/files/merkle.js'
 import { testRng } from '../helpers/seed.js'
 
@@ -45,6 +45,26 @@ t.test('hashLeaves hashes every chunk in order, across read blocks and worker ra
   await writeFile(join(dir, 'small'), small)
   t.same(new HashTree((await realFileDisk.hashLeaves(join(dir, 'small'), CHUNK)).leaves).root, rootOf(small, CHUNK), 'the real disk: the root')
   await t.rejects(realFileDisk.hashLeaves(join(dir, 'none'), CHUNK), { code: 'ENOENT' }, 'a missing file')
+})
+
+t.test('files hashed together share HASH_WORKERS_MAX workers; the rest are hashed on this thread', async t => {
+  const rng = testRng(t, 0x4a54)
+  const dir = await tempDir(t)
+  const files = await Promise.all([0, 1, 2].map(async k => {
+    const data = rng.bytes(24 * CHUNK + k)
+    await writeFile(join(dir, `f${k}`), data)
+    return { path: join(dir, `f${k}`), data }
+  }))
+  let most = 0
+  let sampling = true
+  const sample = (): void => { most = Math.max(most, hashWorkersRunning()); if (sampling) setImmediate(sample) }
+  sample()
+  // each asks for all it may have: without a process-wide bound they would run 3 × HASH_WORKERS_MAX
+  const got = await Promise.all(files.map(async f => await hashFileLeaves(f.path, CHUNK, () => HASH_WORKERS_MAX)))
+  sampling = false
+  t.ok(most > 0 && most <= HASH_WORKERS_MAX, `at most ${HASH_WORKERS_MAX} workers at once (saw ${most})`)
+  t.equal(hashWorkersRunning(), 0, 'none left running')
+  files.forEach((f, k) => { t.same(new HashTree(got[k]!.leaves).root, rootOf(f.data, CHUNK), `file ${k}: the root`) })
 })
 
 t.test('a partial file takes runs of chunks at their offsets, in any order', async t => {
