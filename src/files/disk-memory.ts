@@ -3,6 +3,8 @@
 // (`crash()` drops whatever was written since the last sync), and placing never overwrites.
 import { basename, join } from 'node:path'
 import { candidateName, type FileDisk, type PartialFile, type SourceFile } from './disk.js'
+import type { FileLeaves } from './disk-hash.js'
+import { LeafHashes } from './merkle.js'
 
 export class MemoryFileDisk implements FileDisk {
   readonly files = new Map<string, Uint8Array>()
@@ -27,10 +29,11 @@ export class MemoryFileDisk implements FileDisk {
     return null
   }
 
-  async readChunks (path: string, chunkSize: number, chunk: (bytes: Uint8Array) => void): Promise<number> {
+  async hashLeaves (path: string, chunkSize: number): Promise<FileLeaves> {
     const f = this.#need(path)
-    for (let o = 0; o < f.length; o += chunkSize) chunk(f.slice(o, o + chunkSize))
-    return f.length
+    const leaves = new LeafHashes()
+    for (let o = 0; o < f.length; o += chunkSize) leaves.push(f.subarray(o, o + chunkSize))
+    return { size: f.length, leaves }
   }
 
   async openSource (path: string): Promise<SourceFile> {

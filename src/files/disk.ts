@@ -6,6 +6,9 @@ import { constants as fsc } from 'node:fs'
 import { copyFile, link, mkdir, open, stat, unlink, type FileHandle } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { basename, extname, join } from 'node:path'
+import { hashFileLeaves, type FileLeaves } from './disk-hash.js'
+
+export type { FileLeaves } from './disk-hash.js'
 
 export interface PartialFile {
   /** `parts`, one after the other, from `offset`: all of them written, or an error */
@@ -28,11 +31,10 @@ export interface FileDisk {
   /** null when there is nothing at `path` */
   statSource: (path: string) => Promise<SourceInfo | null>
   /**
-   * Calls `chunk` with each chunk of the file in order (the whole file read once). The bytes are
-   * only valid during the call: the next chunk is read into the same buffer (a fresh 32 KiB
-   * buffer per chunk was 1 GiB of short-lived allocations for a 1 GiB file, each its own mmap).
+   * The leaf hash of every chunk of the file (the whole file read once) and the bytes hashed
+   * (files.md §2): the sender's tree before its offer, the receiver's read-back (§5.2).
    */
-  readChunks: (path: string, chunkSize: number, chunk: (bytes: Uint8Array) => void) => Promise<number>
+  hashLeaves: (path: string, chunkSize: number) => Promise<FileLeaves>
   openSource: (path: string) => Promise<SourceFile>
   openPartial: (path: string) => Promise<PartialFile>
   removeFile: (path: string) => Promise<void>
@@ -69,9 +71,6 @@ export function defaultDownloadDir (env: NodeJS.ProcessEnv = process.env): strin
   return xdg !== undefined && xdg !== '' ? join(xdg, 'dmess') : join(homedir(), 'Downloads', 'dmess')
 }
 
-/** how much of a file one read takes when the whole file is read (readChunks) */
-export const READ_BLOCK_BYTES = 1024 * 1024
-
 function code (err: unknown): string | undefined { return (err as NodeJS.ErrnoException).code }
 
 export const realFileDisk: FileDisk = {
@@ -84,26 +83,7 @@ export const realFileDisk: FileDisk = {
       throw err
     }
   },
-  readChunks: async (path, chunkSize, chunk) => {
-    const fh = await open(path, 'r')
-    try {
-      // whole chunks of about READ_BLOCK_BYTES per read: one trip to libuv's thread pool per block,
-      // not per chunk (each trip wakes a pool thread and the loop: more CPU than reading 32 KiB)
-      const block = new Uint8Array(chunkSize * Math.max(1, Math.floor(READ_BLOCK_BYTES / chunkSize)))
-      let total = 0
-      for (;;) {
-        let got = 0
-        while (got < block.length) {
-          const { bytesRead } = await fh.read(block, got, block.length - got, total + got)
-          if (bytesRead === 0) break
-          got += bytesRead
-        }
-        for (let o = 0; o < got; o += chunkSize) chunk(block.subarray(o, Math.min(got, o + chunkSize)))
-        total += got
-        if (got < block.length) return total
-      }
-    } finally { await fh.close() }
-  },
+  hashLeaves: hashFileLeaves,
   openSource: async (path) => {
     const fh = await open(path, 'r')
     return {

@@ -51,10 +51,19 @@ export function proofLength (n: number, index: number): number {
  * which for a 1 GiB file in 32 KiB chunks was 32,768 arrays alive until the tree was built.
  */
 export class LeafHashes {
-  #bytes = new Uint8Array(HASH_BYTES * 1024)
+  #bytes: Uint8Array = new Uint8Array(HASH_BYTES * 1024)
   #count = 0
 
   get count (): number { return this.#count }
+
+  /** Leaves hashed elsewhere (src/files/disk-hash.ts), HASH_BYTES each, in order: taken as they are, not copied. */
+  static of (bytes: Uint8Array): LeafHashes {
+    if (bytes.length % HASH_BYTES !== 0) throw new RangeError(`leaf hashes: ${bytes.length} bytes is not a whole number of ${HASH_BYTES}-byte hashes`)
+    const leaves = new LeafHashes()
+    leaves.#bytes = bytes
+    leaves.#count = bytes.length / HASH_BYTES
+    return leaves
+  }
 
   /** Hashes `chunk` as the next leaf. */
   push (chunk: Uint8Array): void {

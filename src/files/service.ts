@@ -13,7 +13,7 @@ import type { MessagingService } from '../messaging/service.js'
 import type { PeerLink } from '../messaging/link.js'
 import { encodeFileFrame, fileFrame, FRAME_HEADER_BYTES } from '../messaging/frames.js'
 import { CANCEL_REASON_NAMES, CancelReason, CHUNK_SIZE, DATA_OVERHEAD, decodeFileMessage, encodeFileMessage, FileKind, isChunkSize, PROOF_MAX, type FileMessage, type Offer } from './codec.js'
-import { chunkCount, chunkLength, HASH_BYTES, HashTree, LeafHashes, leafHash } from './merkle.js'
+import { chunkCount, chunkLength, HASH_BYTES, HashTree, leafHash } from './merkle.js'
 import { ReceiverCore } from './receiver-core.js'
 import { nextState, TERMINAL, type TransferEvent } from './state.js'
 import { decodeTransfer, encodeTransfer, transferJson, type Transfer, type TransferJson } from './transfer.js'
@@ -629,8 +629,7 @@ export class FileService implements Component {
       t.bitmap = inc.written.bitmap() // all held and synced: a full disk at placing resumes from here
       await inc.partial.close()
       inc.partial = null
-      const leaves = new LeafHashes()
-      const size = await this.opts.disk.readChunks(partial, t.chunkSize, c => { leaves.push(c) })
+      const { size, leaves } = await this.opts.disk.hashLeaves(partial, t.chunkSize)
       if (size !== t.size || !constantTimeEqual(new HashTree(leaves).root, t.root)) {
         this.opts.log.warn({ transfer: t.id }, 'partial file does not match the root: fetching it again')
         await this.opts.disk.removeFile(partial)
@@ -724,8 +723,7 @@ export class FileService implements Component {
     const o: Outgoing = { tree: null, hashing: null, queue: [], queued: new Set(), pumping: false, poll: null, source: null, closed: false, ahead: null, aheadFirst: 0, aheadCount: 0, aheadBytes: 0, id: idBytes(t.id), frame: null, sent: null }
     this.#out.set(t.id, o)
     o.hashing = (async () => {
-      const leaves = new LeafHashes()
-      const size = await this.opts.disk.readChunks(t.source as string, t.chunkSize, c => { leaves.push(c) })
+      const { size, leaves } = await this.opts.disk.hashLeaves(t.source as string, t.chunkSize)
       const tree = new HashTree(leaves)
       // a recorded transfer whose source no longer has its root cannot go on
       if (t.state !== 'offered' || this.#transfers.has(t.id)) {

@@ -9,6 +9,7 @@ import { wipe } from '../crypto/primitives.js'
 import { errors } from '../errors.js'
 import { ReplayWindow } from './replay-window.js'
 import type { HandshakeKeys } from './handshake.js'
+import { unzeroedArrayBuffer } from '../platform/bytes.js'
 
 export type OpenFailure = 'replay' | 'decrypt-failed' | 'expired'
 
@@ -20,13 +21,13 @@ export type OpenFailure = 'replay' | 'decrypt-failed' | 'expired'
 // it hands out fresh bytes and remembers nothing of who took them, so sessions of different
 // endpoints never see each other's data.
 const SLAB_BYTES = 64 * 1024
-let slab = new ArrayBuffer(SLAB_BYTES)
+let slab = unzeroedArrayBuffer(SLAB_BYTES)
 let slabUsed = 0
 
 function carve (n: number): Uint8Array {
   if (n > SLAB_BYTES) return new Uint8Array(n) // never: a datagram is at most 65,507 bytes (wire.md §3)
   if (slabUsed + n > SLAB_BYTES) {
-    slab = new ArrayBuffer(SLAB_BYTES)
+    slab = unzeroedArrayBuffer(SLAB_BYTES) // a datagram is written whole (header, ciphertext, tag) before it is returned
     slabUsed = 0
   }
   const out = new Uint8Array(slab, slabUsed, n)

@@ -1,11 +1,13 @@
-// The real disk of the files module (src/files/disk.ts) on a temporary directory: reading a whole
-// file chunk by chunk when it is read in blocks of many chunks, and writing runs of chunks with
-// one write, at their offsets, into a partial file.
+// The real disk of the files module (src/files/disk.ts, disk-hash.ts) on a temporary directory:
+// the leaf hashes of a whole file read in blocks of many chunks, on this thread or in ranges by
+// worker threads, and writing runs of chunks with one write, at their offsets, into a partial file.
 import t, { type Test } from 'tap'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { READ_BLOCK_BYTES, realFileDisk } from '../../src/files/disk.js'
+import { realFileDisk } from '../../src/files/disk.js'
+import { HASH_WORKERS_MAX, hashFileLeaves, hashWorkers, hashWorkersRunning, PARALLEL_MIN_BYTES, READ_BLOCK_BYTES } from '../../src/files/disk-hash.js'
+import { HashTree, leafHash, rootOf } from '../../src/files/merkle.js'
 import { testRng } from '../helpers/seed.js'
 
 const CHUNK = 32768
@@ -16,20 +18,53 @@ async function tempDir (t: Test): Promise<string> {
   return dir
 }
 
-t.test('readChunks gives every chunk in order, across read blocks, the last one short', async t => {
+t.test('hashLeaves hashes every chunk in order, across read blocks and worker ranges, the last one short', async t => {
   const rng = testRng(t, 0xd15c)
   const dir = await tempDir(t)
-  for (const size of [0, 1, CHUNK, READ_BLOCK_BYTES, READ_BLOCK_BYTES + CHUNK, 2 * READ_BLOCK_BYTES + 3 * CHUNK + 77]) {
+  const sizes = [0, 1, CHUNK, READ_BLOCK_BYTES, READ_BLOCK_BYTES + CHUNK, 2 * READ_BLOCK_BYTES + 3 * CHUNK + 77, 37 * CHUNK + 5]
+  for (const size of sizes) {
     const data = rng.bytes(size)
     const path = join(dir, `f${size}`)
     await writeFile(path, data)
-    const chunks: Buffer[] = []
-    const total = await realFileDisk.readChunks(path, CHUNK, c => chunks.push(Buffer.from(c)))
-    t.equal(total, size, `${size} bytes read`)
-    t.equal(chunks.length, Math.ceil(size / CHUNK), `${size} bytes: one call per chunk`)
-    t.ok(chunks.every((c, i) => c.length === Math.min(CHUNK, size - i * CHUNK)), `${size} bytes: chunk lengths`)
-    t.ok(Buffer.concat(chunks).equals(Buffer.from(data)), `${size} bytes: byte for byte`)
+    const want = Array.from({ length: Math.ceil(size / CHUNK) }, (_, i) => Buffer.from(leafHash(data.subarray(i * CHUNK, (i + 1) * CHUNK))).toString('hex'))
+    // on this thread, in one worker, in ranges of uneven length across three and four workers
+    for (const workers of [0, 1, 3, 4]) {
+      const got = await hashFileLeaves(path, CHUNK, () => workers)
+      t.equal(got.size, size, `${size} bytes, ${workers} workers: size`)
+      const leaves = got.leaves.bytes()
+      t.same(Array.from({ length: got.leaves.count }, (_, i) => Buffer.from(leaves.subarray(i * 32, (i + 1) * 32)).toString('hex')), want, `${size} bytes, ${workers} workers: every leaf`)
+      t.same(new HashTree(got.leaves).root, rootOf(data, CHUNK), `${size} bytes, ${workers} workers: the root`)
+    }
   }
+  // the daemon's own choice: workers for a large file when there is more than one core
+  t.equal(hashWorkers(PARALLEL_MIN_BYTES, 2), 2, 'two cores: two workers')
+  t.equal(hashWorkers(PARALLEL_MIN_BYTES, 1), 1, 'one core: one worker (its blocking reads are cheaper than the pool\'s)')
+  t.equal(hashWorkers(2 ** 40, 64), HASH_WORKERS_MAX, 'many cores: at most HASH_WORKERS_MAX')
+  t.equal(hashWorkers(PARALLEL_MIN_BYTES - 1, 8), 0, 'a small file: none')
+  const small = rng.bytes(3 * CHUNK + 77)
+  await writeFile(join(dir, 'small'), small)
+  t.same(new HashTree((await realFileDisk.hashLeaves(join(dir, 'small'), CHUNK)).leaves).root, rootOf(small, CHUNK), 'the real disk: the root')
+  await t.rejects(realFileDisk.hashLeaves(join(dir, 'none'), CHUNK), { code: 'ENOENT' }, 'a missing file')
+})
+
+t.test('files hashed together share HASH_WORKERS_MAX workers; the rest are hashed on this thread', async t => {
+  const rng = testRng(t, 0x4a54)
+  const dir = await tempDir(t)
+  const files = await Promise.all([0, 1, 2].map(async k => {
+    const data = rng.bytes(24 * CHUNK + k)
+    await writeFile(join(dir, `f${k}`), data)
+    return { path: join(dir, `f${k}`), data }
+  }))
+  let most = 0
+  let sampling = true
+  const sample = (): void => { most = Math.max(most, hashWorkersRunning()); if (sampling) setImmediate(sample) }
+  sample()
+  // each asks for all it may have: without a process-wide bound they would run 3 × HASH_WORKERS_MAX
+  const got = await Promise.all(files.map(async f => await hashFileLeaves(f.path, CHUNK, () => HASH_WORKERS_MAX)))
+  sampling = false
+  t.ok(most > 0 && most <= HASH_WORKERS_MAX, `at most ${HASH_WORKERS_MAX} workers at once (saw ${most})`)
+  t.equal(hashWorkersRunning(), 0, 'none left running')
+  files.forEach((f, k) => { t.same(new HashTree(got[k]!.leaves).root, rootOf(f.data, CHUNK), `file ${k}: the root`) })
 })
 
 t.test('a partial file takes runs of chunks at their offsets, in any order', async t => {

@@ -5,6 +5,7 @@
 
 import { RangeSet } from './ranges.js'
 import { MESSAGE_HEADER_BYTES } from './constants.js'
+import { unzeroedBytes } from '../../platform/bytes.js'
 
 interface Ready { bytes: Uint8Array, end: number }
 
@@ -143,7 +144,8 @@ export class RecvStream {
   // per message (each typed array over 64 bytes is a separate off-heap allocation in V8). A
   // message keeps its slab alive while the application holds it; large ones get their own.
   #alloc (size: number): Uint8Array {
-    if (size > SLAB_MAX_MESSAGE_BYTES) return new Uint8Array(size)
+    // filled whole before it is delivered (#consume); a channel that fails mid-message drops it
+    if (size > SLAB_MAX_MESSAGE_BYTES) return unzeroedBytes(size)
     if (this.#slab === null || this.#slabUsed + size > this.#slab.byteLength) {
       this.#slab = new ArrayBuffer(SLAB_BYTES)
       this.#slabUsed = 0

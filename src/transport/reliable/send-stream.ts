@@ -9,6 +9,7 @@
 // order; the peer sees nothing else.
 
 import { RangeSet, type Range } from './ranges.js'
+import { unzeroedBytes } from '../../platform/bytes.js'
 import { MESSAGE_HEADER_BYTES } from './constants.js'
 
 /** Stream bytes [start, start + used) live in bytes[0, used); a slab chunk has room after. */
@@ -71,7 +72,7 @@ export class SendStream {
     const framed = MESSAGE_HEADER_BYTES + message.length
     if (framed > this.available) return false
     if (bulk) {
-      const b = new Uint8Array(framed)
+      const b = unzeroedBytes(framed) // frame() writes every byte: header and message
       frame(message, b, 0)
       this.#held.push(b)
       this.heldBytes += framed
