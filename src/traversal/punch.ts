@@ -268,6 +268,10 @@ export class Puncher {
     const p = this.#open(sealed, ['offer', 'relay'], now)
     if (p === null) return []
     if (!this.o.isContact(p.fingerprint)) {
+      // Not on the replay list: the sender sends this very offer again when ours crosses it
+      // (traversal.md §5.3), and by then it may be our contact (both added each other at once).
+      // A stranger's repeats stay bounded by the stranger budget below.
+      this.#seen.delete(`${p.role}:${hex(p.punchId)}`)
       // a stranger: a relay answer at most, under the budget (traversal.md §5.4)
       if (p.role !== 'offer') this.stats.notContact++
       else if (this.#admitStranger(p.fingerprint, now)) {

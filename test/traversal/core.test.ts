@@ -207,6 +207,26 @@ t.test('punch: strangers, replays, our own probes and silence', async t => {
   t.ok(A.p.stats.probesSent <= 40, `probes are bounded (${A.p.stats.probesSent})`)
 })
 
+t.test('punch: an offer dropped before its sender was our contact is opened when it comes again after', async t => {
+  // both users add each other at once: Bob's daemon gets Alice's offer before his add of her has
+  // landed; when his own offer crosses hers, she sends hers again (traversal.md §5.3)
+  const aliceId = generateIdentity()
+  const bobId = generateIdentity()
+  const A = side(aliceId, [bobId.fingerprint], [{ kind: 'reflexive', host: '203.0.113.1', port: 5000 }], 31)
+  const bobContacts: string[] = []
+  const B = side(bobId, bobContacts, [{ kind: 'reflexive', host: '203.0.113.2', port: 6000 }], 32, undefined, true)
+  const out = A.p.start({ fingerprint: bobId.fingerprint, dhPublic: bobId.dhPublic, rendezvous: [{ address: '198.51.100.7:1', tag: tag(1) }], candidates: [], natKind: 'endpoint-independent' }, 0)
+  const forward: TraversalMessage = { type: TraversalType.PUNCH_FORWARD, handle: tag(9), sealed: (msg(out[0]!.bytes) as { sealed: Uint8Array }).sealed }
+  t.same(B.p.receive(forward, '198.51.100.7:1', 1).filter(o => msg(o.bytes).type !== TraversalType.PUNCH_REPLY), [], 'a stranger\'s offer: no probes, no candidates')
+  bobContacts.push(aliceId.fingerprint)
+  const again = B.p.receive(forward, '198.51.100.7:1', 5)
+  t.equal(B.p.stats.replays, 0, 'not refused as a replay')
+  t.equal(msg(again[0]!.bytes).type, TraversalType.PUNCH_REPLY, 'Bob, now her contact, answers the same offer')
+  t.ok(again.some(o => msg(o.bytes).type === TraversalType.PROBE), 'and probes her')
+  t.same(B.p.receive(forward, '198.51.100.7:1', 6), [], 'a third copy, from a contact, is a replay')
+  t.equal(B.p.stats.replays, 1)
+})
+
 const relayOffer = (n: number): RelayOffer => ({ relay: { host: '198.51.100.7', port: 47400 }, allocationId: new Uint8Array(8).fill(n), port: 40000 + n, pairSecret: new Uint8Array(32).fill(n) })
 const bobTarget = (bob: Identity, relay?: RelayOffer): Parameters<Puncher['start']>[0] => ({
   fingerprint: bob.fingerprint, dhPublic: bob.dhPublic, rendezvous: [{ address: '198.51.100.7:47400', tag: tag(5) }], candidates: [], natKind: 'address-dependent', ...(relay === undefined ? {} : { relay })
