@@ -386,6 +386,17 @@ export class Outbound {
     return (this.hooks.receiptLink ?? this.hooks.link)(peer)
   }
 
+  /**
+   * Hands `frame` to `link`. After a ratchet message the next key pairs are made (ratchet.md §7,
+   * keys made ahead): asked for once the send's turn is booked, so they are made after it, while
+   * we wait for the answer.
+   */
+  #sendFrame (link: PeerLink, frame: Uint8Array, ratchet: boolean): Promise<void> {
+    const sent = link.send(frame)
+    if (ratchet) this.hooks.sessions.prepareAhead()
+    return sent
+  }
+
   /** A receipt sealed ahead: sent once its ratchet step is written; resolves when the peer's channel has it. */
   async #sendAhead (peer: string, a: Ahead): Promise<void> {
     try {
@@ -394,9 +405,7 @@ export class Outbound {
       await a.durable // the ratchet step is stored before its ciphertext leaves
       if (traceOn) stamp('b.receipt.stepstored', [...a.ids])
       this.ctx.counters.ratchetOut++
-      const sent = link.send(encodeEnvelopeFrame(a.bytes))
-      this.hooks.sessions.prepareAhead() // its send turn is booked: key pairs are made after it
-      await sent
+      await this.#sendFrame(link, encodeEnvelopeFrame(a.bytes), true)
       countEnvelope(this.ctx.counters, PayloadType.DELIVERY_RECEIPT, true)
     } catch {
       this.ctx.counters.sendFailures++
@@ -432,9 +441,7 @@ export class Outbound {
         frame = encodeEnvelopeFrame(v2.bytes)
         this.ctx.counters.ratchetOut++
       }
-      const sent = link.send(frame)
-      if (v2 !== null) this.hooks.sessions.prepareAhead()
-      await sent
+      await this.#sendFrame(link, frame, v2 !== null)
       countEnvelope(this.ctx.counters, type, v2 !== null)
       return true
     } catch {
@@ -527,9 +534,7 @@ export class Outbound {
     Promise.resolve(frame).then(async f => {
       if (this.ctx.log.isLevelEnabled('debug')) this.ctx.log.debug({ peer, id, type: cached.decoded.payload.type, attempt }, 'outbox entry sent')
       if (traceOn) stamp('a.link.send', id)
-      const sent = link.send(f)
-      if (v2 !== null) this.hooks.sessions.prepareAhead()
-      await sent
+      await this.#sendFrame(link, f, v2 !== null)
     }).then(
       () => {
         if (traceOn) stamp('a.link.acked', id)
