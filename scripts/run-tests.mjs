@@ -19,7 +19,7 @@ import { join } from 'node:path'
 import { isUpToDate } from './build-stamp.mjs'
 import { fastFiles, slowFilesIn, SLOW_AFTER_MS } from './test-groups.mjs'
 import { coverageShortfall, parseThresholds, verdict } from './test-verdict.mjs'
-import { recordDurations, runSuite } from './suite-run.mjs'
+import { failureRecap, recordDurations, runSuite } from './suite-run.mjs'
 import { coverageReport } from './coverage-report.mjs'
 
 const fast = process.argv.includes('--fast')
@@ -88,6 +88,8 @@ if (ownRunner) {
       if (coverageShortfall(totals, parseThresholds(readFileSync('.taprc', 'utf8'))).length > 0) code = 1
     }
   }
+  const recap = failureRecap(r.results)
+  if (recap !== '') process.stdout.write('\n' + recap)
   await finish(output, code, null, coverage)
 }
 // `--fast` with an option of tap's: tap runs the fast files, without coverage

@@ -127,6 +127,31 @@ export function report (n, r) {
   return text
 }
 
+/**
+ * The failed files again, each with its first failing assertions, for the end of the log: a CI
+ * log is often read from its tail, where the coverage table would otherwise hide which file failed.
+ */
+export function failureRecap (results, { linesPerFile = 6 } = {}) {
+  let text = ''
+  for (const r of results.filter(r => !r.ok)) {
+    text += `# failed: ${r.file} (${r.why})\n`
+    const lines = r.out.split('\n')
+    const shown = []
+    for (let i = 0; i < lines.length && shown.length < linesPerFile; i++) {
+      if (!/^\s*not ok /.test(lines[i])) continue
+      shown.push(lines[i].trim())
+      // tap's YAML block under the assertion: its message and where it failed
+      for (let j = i + 1; j < lines.length && j < i + 12 && shown.length < linesPerFile; j++) {
+        const m = /^\s*(error|message|at|found|wanted):\s*(.+)$/.exec(lines[j])
+        if (m) shown.push(`  ${m[1]}: ${m[2].trim().slice(0, 200)}`)
+        if (/^\s*(not )?ok /.test(lines[j])) break
+      }
+    }
+    for (const l of shown) text += `#   ${l}\n`
+  }
+  return text
+}
+
 /** `files` in `count` batches of about equal size, in order. */
 export function batches (files, count) {
   const n = Math.max(1, Math.min(count, files.length))

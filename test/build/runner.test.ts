@@ -7,7 +7,7 @@ import { coverageReport } from '../../scripts/coverage-report.mjs'
 import { clearStamp, inputFiles, inputsHash, isUpToDate, REPO_ROOT, writeStamp } from '../../scripts/build-stamp.mjs'
 import { coverageShortfall, parseCounts, parseCoverage, parseThresholds, verdict } from '../../scripts/test-verdict.mjs'
 import { allTestFiles, fastFiles, slowFilesIn, SLOW } from '../../scripts/test-groups.mjs'
-import { batches, judgeBatch, report, runSuite, schedule } from '../../scripts/suite-run.mjs'
+import { batches, failureRecap, judgeBatch, report, runSuite, schedule } from '../../scripts/suite-run.mjs'
 
 function fakeRepo (dir: string): void {
   for (const d of ['src/crypto', 'commands', 'scripts', 'test', 'dist']) mkdirSync(join(dir, d), { recursive: true })
@@ -167,6 +167,9 @@ t.test('batches: which file failed, how long each took, how many tests it ran; t
   t.same(report(2, { file: 'test/a.test.ts', ok: true, ms: 12, why: '', out: 'x' }), 'ok 2 - test/a.test.ts # time=12ms\n')
   t.match(report(3, { file: 'test/b.test.ts', ok: false, ms: 30, why: 'exit code 1', out: 'not ok 1 - b breaks' }), /^not ok 3 - test\/b.test.ts # time=30ms\n {2}# test\/b.test.ts: exit code 1\n {2}not ok 1 - b breaks\n$/)
 
+  const failedOut = ['# Subtest: x', '    not ok 1 - the peer answers', '      ---', '      at:', '        fileName: test/b.test.ts', '      found: 0', '      wanted: 1', '      ...', '    ok 2 - fine', 'not ok 1 - x'].join('\n')
+  t.same(failureRecap([{ file: 'test/a.test.ts', ok: true, ms: 1, why: '', out: '' }, { file: 'test/b.test.ts', ok: false, ms: 30, why: 'exit code 1', out: failedOut }]),
+    '# failed: test/b.test.ts (exit code 1)\n#   not ok 1 - the peer answers\n#     found: 0\n#     wanted: 1\n#   not ok 1 - x\n', 'the tail of the log names the failed file and what it asserted')
   const plan = schedule(['f1', 'f2', 'f3', 'f4'], ['s1', 's2'], { perBatch: 2, durations: { f1: 1_000, f2: 1_000, f3: 100, s1: 500, s2: 20_000 }, unknownMs: 50 })
   t.same(plan.map(p => [p.files, p.alone, p.ms]), [[['s2'], true, 20_000], [['f1', 'f2'], false, 2_000], [['s1'], true, 500], [['f3', 'f4'], false, 150]], 'slow files alone, the rest in batches, longest expected first')
 })
