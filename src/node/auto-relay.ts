@@ -52,6 +52,8 @@ export interface AutoRelayOptions {
   adopt: (session: Session, path: { candidate: CandidateKind | 'peer-reflexive', rttMs: number | null } | null) => void
   /** the peer's current record, for a re-punch while relayed (traversal.md §7.3) */
   lookup?: (fingerprint: string, signal: AbortSignal) => Promise<RelookedUp>
+  /** is `fingerprint` a contact now? (a stranger's relay answer is dropped once it is) */
+  isContact?: (fingerprint: string) => boolean
   /** also told when a punch gives up (NodeOptions.onPunchGiveUp) */
   onGiveUp?: (ev: Extract<PunchEvent, { type: 'failed' }>) => void
 }
@@ -63,6 +65,8 @@ interface Held {
   dial: boolean
   dhPublic: Uint8Array
   stranger: boolean
+  /** what we offered the peer, for an allocation of ours */
+  offer?: RelayOffer
   /** when we took it, when it could first forward, and when a session last ran over it */
   heldAt?: number
   readyAt: number | null
@@ -75,8 +79,14 @@ export interface RelayUseJson { peer: string, via: string, state: RelayPath['sta
 export class AutoRelay implements Component {
   readonly name = 'auto-relay'
   readonly #held = new Set<Held>()
-  /** peers with an allocation under way (one at a time each) */
+  /** peers with an allocation of ours under way for a session we want (one at a time each) */
   readonly #allocating = new Set<string>()
+  /**
+   * strangers with an allocation under way to answer their first contact (traversal.md §5.4):
+   * apart, because such an allocation is not the pair's (§7.6) and is dropped if the stranger
+   * becomes a contact before it is made
+   */
+  readonly #allocatingStranger = new Set<string>()
   readonly #refusals = new RelayRefusals()
   readonly #repunchAt = new Map<string, number>()
   readonly #race = new Map<string, TimerHandle>()
@@ -85,7 +95,7 @@ export class AutoRelay implements Component {
   /** when we started reaching each peer (its first punch), for the connect time a relayed session logs */
   readonly #startedAt = new Map<string, number>()
   /** peers whose relay offer we are binding now */
-  readonly #joining = new Set<string>()
+  readonly #joining = new Map<string, RelayOffer>()
   /** a peer's offer that crossed ours and lost the tie-break (traversal.md §7.6): joined if ours fails */
   readonly #deferred = new Map<string, Extract<PunchEvent, { type: 'relay' }>>()
   #sweep: TimerHandle | null = null
@@ -160,16 +170,27 @@ export class AutoRelay implements Component {
   joinOffered (ev: Extract<PunchEvent, { type: 'relay' }>): void {
     const client = this.o.client()
     if (client === null || this.#stopped) return
+    // the same offer again (in an offer and in a relay message, or sent twice across a crossing): one join
+    const same = (relay: PeerAddress, allocationId: Uint8Array): boolean => sameAddress(relay, ev.offer.relay) && Buffer.compare(allocationId, ev.offer.allocationId) === 0
+    const joining = this.#joining.get(ev.fingerprint)
+    if ((joining !== undefined && same(joining.relay, joining.allocationId)) ||
+      [...this.#held].some(h => h.fingerprint === ev.fingerprint && !h.dial && h.path.state !== 'closed' && same(h.path.relay, h.path.allocationId))) return
     // only a fresh allocation of ours competes: one that has carried a session is from before the
     // peer lost it (the peer restarted, or its session ended), and the peer's new offer is the way
     const own = this.#ownPath(ev.fingerprint)
     if (this.#ownsPair(ev.fingerprint) && (this.#allocating.has(ev.fingerprint) || (own !== null && own.usedAt === null))) {
       this.stats.tieBroken++
       this.#deferred.set(ev.fingerprint, ev)
+      // the peer offers because it may never have had ours: it dropped our offer while we were
+      // not yet its contact, or answered its own crossed attempt instead of ours (traversal.md
+      // §5.3). Offer ours again, as a relay message: the pair's allocation must reach it.
+      const t = this.#targets.get(ev.fingerprint)
+      const traversal = this.o.traversal()
+      if (own?.offer !== undefined && t !== undefined && traversal !== null) traversal.sendRelay(t, own.offer)
       return
     }
     this.#deferred.delete(ev.fingerprint)
-    this.#joining.add(ev.fingerprint)
+    this.#joining.set(ev.fingerprint, ev.offer)
     this.o.log.debug({ peer: ev.fingerprint, relay: formatHostPort(ev.offer.relay) }, 'relay join started')
     client.join(ev.offer).then(path => {
       this.stats.joined++
@@ -181,14 +202,38 @@ export class AutoRelay implements Component {
     }, (err: Error) => {
       this.stats.failed++
       this.o.log.debug({ peer: ev.fingerprint, relay: formatHostPort(ev.offer.relay), err: err.message }, 'relay join failed')
-    }).finally(() => { this.#joining.delete(ev.fingerprint) })
+    }).finally(() => { if (this.#joining.get(ev.fingerprint) === ev.offer) this.#joining.delete(ev.fingerprint) })
+  }
+
+  /**
+   * `fingerprint` became a contact. If we answered it as a stranger with a relay (traversal.md
+   * §5.4), the session over that relay is now a contact's relayed session and tries to go direct
+   * as one does (§7.3): at once if it is up, else at the first sweep after it comes up. Without
+   * this a first contact stays relayed though the new contact's record may be directly reachable.
+   */
+  contactAdded (fingerprint: string): void {
+    for (const h of this.#held) {
+      if (h.fingerprint !== fingerprint || !h.stranger || h.path.state === 'closed') continue
+      h.stranger = false
+      this.#repunchAt.set(fingerprint, this.o.scheduler.now())
+      if (this.#relayed(fingerprint) === h) this.#repunch(h)
+    }
+  }
+
+  /**
+   * A session with `fingerprint` came up. One over the relay of a first contact that has since
+   * become a contact (contactAdded, before the session was up) tries to go direct now.
+   */
+  sessionUp (fingerprint: string): void {
+    const h = this.#relayed(fingerprint)
+    if (h !== null && !h.dial && !h.stranger && (this.#repunchAt.get(fingerprint) ?? Infinity) <= this.o.scheduler.now()) this.#repunch(h)
   }
 
   /** A stranger's offer within the budget (traversal.md §5.4): allocate on a relay of ours, answer with it only. */
   answerStranger (s: StrangerOffer): void {
     const traversal = this.o.traversal()
     const strangers = [...this.#held].filter(h => h.stranger).length
-    if (traversal === null || this.#stopped || strangers >= MAX_STRANGER_PATHS || this.#allocating.has(s.fingerprint)) return
+    if (traversal === null || this.#stopped || strangers >= MAX_STRANGER_PATHS || this.#allocating.has(s.fingerprint) || this.#allocatingStranger.has(s.fingerprint)) return
     const own = traversal.registrar.entries(this.o.scheduler.now()).flatMap(e => { const p = peerAddressOf(e.address); return p === null ? [] : [p] })
     void this.#allocateFor({ fingerprint: s.fingerprint, dhPublic: s.dhPublic }, [...own, ...this.o.bootstrap], offer => {
       traversal.answerWithRelay(s, offer)
@@ -252,7 +297,8 @@ export class AutoRelay implements Component {
   async #allocateFor (t: { fingerprint: string, dhPublic: Uint8Array }, relays: PeerAddress[], send: (offer: RelayOffer) => boolean, stranger = false): Promise<void> {
     const client = this.o.client()
     if (client === null) return
-    this.#allocating.add(t.fingerprint)
+    const allocating = stranger ? this.#allocatingStranger : this.#allocating
+    allocating.add(t.fingerprint)
     try {
       for (const c of orderRelays(relays.map(address => ({ address })), this.#refusals, this.o.scheduler.now())) {
         if (this.#stopped) return
@@ -264,13 +310,20 @@ export class AutoRelay implements Component {
           this.o.log.debug({ peer: t.fingerprint, relay: formatHostPort(c.address) }, 'relay allocated')
           // the peer's relay offer crossed ours and we joined it: one relay is enough (§7.6: the
           // smaller fingerprint's; a peer's offer that loses is deferred, never joined, above)
+          // the stranger became a contact meanwhile: the contact's own way in (a dial, a punch, the
+          // relays of §7.1–§7.6) takes over; a stranger's relay answer now would only add a
+          // second, relayed session beside it
+          if (stranger && this.o.isContact?.(t.fingerprint) === true) {
+            path.release()
+            return
+          }
           if (!stranger && (this.#joining.has(t.fingerprint) || [...this.#held].some(h => h.fingerprint === t.fingerprint && !h.dial && h.path.state !== 'closed'))) {
             this.stats.tieBroken++
             path.release()
             return
           }
           if (!send(offer)) { path.release(); return }
-          this.#hold({ fingerprint: t.fingerprint, path, dial: !stranger, dhPublic: t.dhPublic, stranger, readyAt: null, usedAt: null })
+          this.#hold({ fingerprint: t.fingerprint, path, dial: !stranger, dhPublic: t.dhPublic, stranger, offer, readyAt: null, usedAt: null })
           return
         } catch (err) {
           this.#refusals.note(c.address, this.o.scheduler.now())
@@ -281,7 +334,7 @@ export class AutoRelay implements Component {
       }
       this.stats.failed++
     } finally {
-      this.#allocating.delete(t.fingerprint)
+      allocating.delete(t.fingerprint)
       if (!this.#holds(t.fingerprint)) this.#joinDeferred(t.fingerprint) // ours failed: the peer's, kept aside, is the pair's now
     }
   }
@@ -324,6 +377,14 @@ export class AutoRelay implements Component {
   }
 
   async #dial (h: Held): Promise<void> {
+    // a direct session came up while the path was set up (the peer dialled our record, or a
+    // stranger's relay answer crossed our own direct dial): a handshake through the relay now
+    // would replace it with a slower one (session.md §3.1, newest wins)
+    if (this.#directSession(h.fingerprint) !== null) {
+      this.o.log.debug({ peer: h.fingerprint, relay: formatHostPort(h.path.relay) }, 'relay not dialled: a direct session is up')
+      this.#release(h)
+      return
+    }
     let session: Session
     this.o.log.debug({ peer: h.fingerprint, relay: formatHostPort(h.path.relay) }, 'dial through the relay started')
     try {
@@ -354,6 +415,8 @@ export class AutoRelay implements Component {
   async #moveDirect (h: Held, address: PeerAddress, path: { candidate: CandidateKind | 'peer-reflexive', rttMs: number | null } | null): Promise<boolean> {
     const session = await moveDirect(this.o.endpoint(), h.path, address, h.fingerprint, { remoteStatic: h.dhPublic, timeoutMs: DIAL_TIMEOUT_MS })
     if (session === null) return false // the relayed session carries on
+    // the peer kept the relayed session (peer-policy.ts): the direct one was dropped, this is the old one
+    if (sameAddress(session.remoteAddress, h.path.address)) return false
     this.stats.movedDirect++
     this.#held.delete(h)
     this.o.log.info({ peer: h.fingerprint, to: formatHostPort(address) }, 'relayed session moved direct')
@@ -367,6 +430,14 @@ export class AutoRelay implements Component {
     if (s === null) return null
     for (const h of this.#held) if (h.fingerprint === fingerprint && h.path.state !== 'closed' && sameAddress(h.path.address, s.remoteAddress)) return h
     return null
+  }
+
+  /** The session with `fingerprint` if it runs over none of our relay paths. */
+  #directSession (fingerprint: string): Session | null {
+    const s = this.#sessionWith(fingerprint)
+    if (s === null) return null
+    for (const h of this.#held) if (h.fingerprint === fingerprint && h.path.state !== 'closed' && sameAddress(h.path.address, s.remoteAddress)) return null
+    return s
   }
 
   /** A relay path to `fingerprint` is being set up (no session has run over it yet): ours or the peer's (traversal.md §7.6). */
@@ -417,7 +488,8 @@ export class AutoRelay implements Component {
       const s = this.#sessionWith(h.fingerprint)
       if (s !== null && sameAddress(s.remoteAddress, h.path.address)) {
         h.usedAt = now
-        if (h.dial && now >= (this.#repunchAt.get(h.fingerprint) ?? Infinity)) this.#repunch(h)
+        // the dialling side re-punches; so does the side that answered a stranger who is now a contact (contactAdded)
+        if ((h.dial || !h.stranger) && now >= (this.#repunchAt.get(h.fingerprint) ?? Infinity)) this.#repunch(h)
         continue
       }
       // never used, or used no more: its peer never bound, never dialled, or the session ended

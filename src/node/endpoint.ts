@@ -7,6 +7,7 @@ import { errors } from '../errors.js'
 import type { Component } from '../runtime/component.js'
 import type { Identity } from '../crypto/identity.js'
 import type { World } from '../io/world.js'
+import type { PeerAddress } from '../io/address.js'
 import { Endpoint } from '../transport/endpoint.js'
 
 export interface BoundAddress { address: string, port: number, family: string }
@@ -19,6 +20,8 @@ export interface EndpointComponentOptions {
   world: World
   /** is this fingerprint a contact? Strangers' sessions are capped (proto-spec/session.md §3.7) */
   isContact?: (fingerprint: string) => boolean
+  /** a session's address is a relay path of ours (src/node/auto-relay.ts) */
+  relayed?: (fingerprint: string, address: PeerAddress) => boolean
 }
 
 export class EndpointComponent implements Component {
@@ -38,7 +41,7 @@ export class EndpointComponent implements Component {
       // no `random` for the Endpoint: its handshake ephemerals come from OpenSSL and stay there
       // (src/crypto/primitives.ts), never from the world's non-key randomness; session indices,
       // ids and cookie secrets do come from the world, so a simulated node replays with its seed
-      this.#endpoint = await Endpoint.listen({ host, port, identity: this.opts.identity, scheduler: world.scheduler, sockets: world.sockets, isContact: this.opts.isContact, nonKeyRandom: n => world.random.bytes(n) })
+      this.#endpoint = await Endpoint.listen({ host, port, identity: this.opts.identity, scheduler: world.scheduler, sockets: world.sockets, isContact: this.opts.isContact, relayed: this.opts.relayed, nonKeyRandom: n => world.random.bytes(n) })
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
       throw code === 'EADDRINUSE'

@@ -160,7 +160,7 @@ export class Node {
     // contacts' sessions are never evicted as strangers' are (session.md §3.7); the cache is
     // loaded when messaging starts, after the socket: until then every peer is a stranger
     const isContact = (fp: string): boolean => this.messaging.ctx.contacts.has(fp)
-    this.udp = new EndpointComponent({ host: opts.host, port: opts.port, identity, world, log: log.child({ c: 'udp' }), isContact })
+    this.udp = new EndpointComponent({ host: opts.host, port: opts.port, identity, world, log: log.child({ c: 'udp' }), isContact, relayed: (fp, address) => (this.autoRelay?.relayedVia(fp, address) ?? null) !== null })
     this.relay = new RelayComponent({
       endpoint: () => this.udp.endpoint,
       world,
@@ -211,6 +211,7 @@ export class Node {
         bootstrap: opts.bootstrap,
         adopt: (session, path) => { this.messaging.network.adopt(session, path) },
         lookup: async (fp, signal) => this.#relookup(fp, await dht.lookup(fp, signal)),
+        isContact,
         onGiveUp: opts.onPunchGiveUp
       })
     this.traversal = dht === null
@@ -235,6 +236,15 @@ export class Node {
         onStranger: offer => { autoRelay?.answerStranger(offer) }
       })
     const traversal = this.traversal
+    // a stranger answered with a relay who becomes a contact: that relayed session tries to go
+    // direct (traversal.md §5.4, §7.3), when it is added or when the session comes up after
+    if (autoRelay !== null) {
+      this.events.on(ev => {
+        const fp = (ev.contact as { fingerprint?: unknown } | null | undefined)?.fingerprint
+        if (ev.type === 'contact' && ev.action === 'added' && typeof fp === 'string') autoRelay.contactAdded(fp)
+        if (ev.type === 'presence' && ev.state === 'online' && typeof ev.peer === 'string') autoRelay.sessionUp(ev.peer)
+      })
+    }
     this.messaging = new MessagingService({
       paths: opts.paths,
       identity,

@@ -49,6 +49,8 @@ export interface EndpointOptions {
    * Without it every peer counts as a contact.
    */
   isContact?: (fingerprint: string) => boolean
+  /** Does a session with `fingerprint` at `address` run through a relay of ours? A direct one wins a simultaneous open against it (session.md §3.1). */
+  relayed?: (fingerprint: string, address: PeerAddress) => boolean
 }
 
 export interface EndpointConnectOptions extends ConnectOptions {
@@ -120,7 +122,8 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements SessionOwn
       nonKeyRandom: opts.nonKeyRandom,
       tuning: opts.tuning,
       wallNow: () => this.#scheduler.wallNow(), // IK timestamps (session.md §6.4)
-      isContact: opts.isContact
+      isContact: opts.isContact,
+      relayed: opts.relayed
     })
     this.#transport = transport
     transport.onDatagram = (bytes, from) => { this.#onDatagram(bytes, from) }

@@ -43,6 +43,8 @@ export interface ManagerOptions {
    * and evicted least recently heard first (session.md §3.7). Without it everyone counts as a contact.
    */
   isContact?: (fingerprint: string) => boolean
+  /** Does a session with `fingerprint` at `address` run through a relay of ours (relay.md §8; peer-policy.ts)? Default: none does. */
+  relayed?: (fingerprint: string, address: PeerAddress) => boolean
 }
 
 export class SessionManager {
@@ -59,6 +61,7 @@ export class SessionManager {
   readonly #mac1Key: Uint8Array
   readonly #wallNow: () => number
   readonly #isContact: (fingerprint: string) => boolean
+  readonly #relayed: (fingerprint: string, address: PeerAddress) => boolean
   #lastStamp = { ms: -1, ns: 0 }
   #handshakesCompleted = 0
   #strangersEvicted = 0
@@ -74,6 +77,7 @@ export class SessionManager {
     this.#mac1Key = mac1Key(opts.identity.fingerprint)
     this.#wallNow = opts.wallNow ?? realScheduler.wallNow
     this.#isContact = opts.isContact ?? (() => true)
+    this.#relayed = opts.relayed ?? (() => false)
     const ctx = {
       identity: opts.identity,
       tuning: this.tuning,
@@ -382,7 +386,7 @@ export class SessionManager {
     for (const o of this.#table.sessionsOf(n.remoteFingerprint)) {
       if (o === n) continue
       this.#replaced++
-      if (supersedes(n, o, this.#identity.fingerprint, now)) {
+      if (supersedes(n, o, this.#identity.fingerprint, now, s => this.#relayed(s.remoteFingerprint, s.address))) {
         out.push(...this.close(o, now, 'replaced'))
         continue
       }

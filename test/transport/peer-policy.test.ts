@@ -21,3 +21,25 @@ t.test('simultaneous open: the session initiated by the smaller fingerprint surv
   t.notOk(supersedes(fake(true, 10, 'aa'), fake(false, 0, 'aa'), 'zz', 10))
   t.ok(supersedes(fake(false, 10, 'aa'), fake(true, 0, 'aa'), 'zz', 10))
 })
+
+t.test('simultaneous open with one session through a relay: both ends keep the direct one, whoever dialled it', async t => {
+  const relayed = new Set<SessionCore>()
+  const isRelayed = (s: SessionCore): boolean => relayed.has(s)
+  // seen from 'zz' (remote 'aa'): it dialled the relayed session; 'aa' now dials direct, which the
+  // smaller-initiator rule alone would let through anyway. From 'aa' it dialled the relayed one
+  // and 'zz' dials direct: that rule alone would keep the relayed session.
+  const oldAtAa = fake(true, 0)
+  const newAtAa = fake(false, 10)
+  relayed.add(oldAtAa)
+  t.ok(supersedes(newAtAa, oldAtAa, 'aa', 10, isRelayed), 'at aa: the direct session, initiated by zz, replaces aa\'s relayed one')
+  const oldAtZz = fake(false, 0, 'aa')
+  const newAtZz = fake(true, 10, 'aa')
+  relayed.add(oldAtZz)
+  t.ok(supersedes(newAtZz, oldAtZz, 'zz', 10, isRelayed), 'at zz: its direct session replaces the relayed one aa initiated')
+  t.ok(supersedes(fake(true, 10), fake(false, 0), 'aa', 10, () => true), 'both relayed: the smaller initiator\'s, as before')
+  t.notOk(supersedes(fake(false, 10), fake(true, 0), 'aa', 10, () => true), 'and from the other direction')
+  const directOld = fake(false, 0)
+  const relayedNew = fake(true, 10)
+  relayed.add(relayedNew)
+  t.notOk(supersedes(relayedNew, directOld, 'aa', 10, isRelayed), 'a relayed session never replaces a direct one in the window, though aa initiated it')
+})
