@@ -7,6 +7,7 @@ import { ChatApp, NEEDS_TERMINAL, PickerApp } from './app.js'
 import { ChatController, HISTORY_PAGE, openChat } from './controller.js'
 import { EventFeed } from './feed.js'
 import type { PickerOutcome } from './picker.js'
+import { holdRawMode } from './tty.js'
 import type { ChatBackend, ConversationSummary } from './types.js'
 
 // xterm private modes: 1049 alternate screen (saves and restores what was on the terminal), 25 cursor
@@ -100,7 +101,13 @@ function isInteractive (t: { stdin: { isTTY?: boolean }, stdout: { isTTY?: boole
 export async function runChat (opts: RunChatOptions): Promise<void> {
   const t: Terminal = { stdin: opts.stdin ?? process.stdin, stdout: opts.stdout ?? process.stdout }
   let alt = false
-  const enter = (): void => { t.stdout.write(alt ? CLEAR : ENTER_ALT); alt = true }
+  let releaseRawMode: (() => void) | undefined
+  // raw mode before the first byte is drawn, kept through the picker and the chat (holdRawMode)
+  const enter = (): void => {
+    releaseRawMode ??= holdRawMode(t.stdin)
+    t.stdout.write(alt ? CLEAR : ENTER_ALT)
+    alt = true
+  }
   try {
     if (!isInteractive(t)) throw errors.NOT_A_TERMINAL(NEEDS_TERMINAL)
     let query = opts.query
@@ -115,6 +122,7 @@ export async function runChat (opts: RunChatOptions): Promise<void> {
     await converse(opts.backend, query, t, opts, enter)
   } finally {
     if (alt) t.stdout.write(LEAVE_ALT)
+    releaseRawMode?.()
     opts.backend.close()
   }
 }

@@ -15,3 +15,38 @@ export function forceInteractiveRendering (stdout: { isTTY?: boolean } = process
   }
   return changed
 }
+
+/** The part of a terminal's stdin (tty.ReadStream) that raw mode is switched on. */
+export interface RawModeInput {
+  isRaw?: boolean
+  setRawMode: (mode: boolean) => unknown
+}
+
+/**
+ * Puts the terminal in raw mode now and keeps it there until the returned function is called,
+ * which gives back the mode it was in. Call it before anything is drawn.
+ *
+ * ink switches raw mode on only in a React effect, which runs after its first frame is already
+ * on the screen (node_modules/ink/build/hooks/use-input.js), and off whenever an app unmounts
+ * (the conversation picker, before the chat opens). A key that arrives in either gap finds the
+ * terminal cooked: it is echoed, and Enter (CR) becomes LF (termios ICRNL, applied as the key is
+ * received: POSIX.1-2017 XBD §11.2.2) — read once raw mode is on, that LF is Ctrl-J, a line break
+ * in the message, and nothing is sent. Someone typing as soon as the screen appears hits it.
+ * While held, ink's own calls change nothing: the terminal stays raw from before the first frame
+ * to after the last.
+ */
+export function holdRawMode (stdin: RawModeInput): () => void {
+  const was = stdin.isRaw === true
+  const own = Object.getOwnPropertyDescriptor(stdin, 'setRawMode')
+  const set = stdin.setRawMode.bind(stdin)
+  set(true)
+  stdin.setRawMode = () => stdin
+  let held = true
+  return () => {
+    if (!held) return
+    held = false
+    if (own === undefined) delete (stdin as Partial<RawModeInput>).setRawMode
+    else Object.defineProperty(stdin, 'setRawMode', own)
+    set(was)
+  }
+}

@@ -143,3 +143,38 @@ t.test('runChat: with no conversations and no contacts there is nothing to pick'
   t.match((err as Error).message, /dmess contacts add/)
   t.equal(out.text, '')
 })
+
+/** A fake terminal stdin whose raw mode is tracked, as tty.ReadStream's `isRaw` is. */
+function trackedStdin (): NodeJS.ReadStream & { isRaw: boolean } {
+  const s = fakeStdin() as NodeJS.ReadStream & { isRaw: boolean }
+  s.isRaw = false
+  s.setRawMode = (mode: boolean) => { s.isRaw = mode; return s }
+  return s
+}
+
+/** Records, with each write, whether the terminal was in raw mode at that moment. */
+class RawAwareStdout extends FakeStdout {
+  readonly rawAtWrite: boolean[] = []
+  constructor (readonly stdin: { isRaw: boolean }) { super(80, 16) }
+  override write (chunk: string): boolean { this.rawAtWrite.push(this.stdin.isRaw); return super.write(chunk) }
+}
+
+// A key that reaches a cooked terminal is echoed, and its Enter (CR) becomes LF (ICRNL): drawn
+// as ↵ and never sent. ink switches raw mode on only after its first frame, and off when the
+// picker unmounts, so someone typing as soon as the screen shows lost their Enter.
+t.test('runChat: the terminal is raw before the first byte is drawn, through the picker and the chat, and given back after', async t => {
+  const backend = new FakeBackend(BOB)
+  backend.convs = [{ peer: BOB, unread: 0 }]
+  const stdin = trackedStdin()
+  const out = new RawAwareStdout(stdin)
+  const running = runChat({ backend, stdin, stdout: out.stream })
+  t.teardown(() => { stdin.write('\u0003') })
+  await until(() => out.text.includes('bob'), 'the list')
+  stdin.write('1\r')
+  await until(() => out.text.includes('No messages yet'), 'the chat')
+  stdin.write('/quit\r')
+  await running
+  t.ok(out.rawAtWrite.length > 2, 'the picker and the chat were drawn')
+  t.same(out.rawAtWrite.map((raw, i) => raw ? null : JSON.stringify(out.writes[i]?.slice(0, 40))).filter(w => w !== null), [], 'no write while the terminal was cooked')
+  t.equal(stdin.isRaw, false, 'cooked again after')
+})
