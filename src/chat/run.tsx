@@ -7,7 +7,7 @@ import { ChatApp, NEEDS_TERMINAL, PickerApp } from './app.js'
 import { ChatController, HISTORY_PAGE, openChat } from './controller.js'
 import { EventFeed } from './feed.js'
 import type { PickerOutcome } from './picker.js'
-import { holdRawMode } from './tty.js'
+import { holdRawMode, takeTypeAhead } from './tty.js'
 import type { ChatBackend, ConversationSummary } from './types.js'
 
 // xterm private modes: 1049 alternate screen (saves and restores what was on the terminal), 25 cursor
@@ -56,7 +56,7 @@ async function pick (items: readonly ConversationSummary[], t: Terminal): Promis
   return chosen.outcome.type === 'pick' ? chosen.outcome.fingerprint : null
 }
 
-async function converse (backend: ChatBackend, query: string, t: Terminal, opts: RunChatOptions, beforeDraw: () => void): Promise<void> {
+async function converse (backend: ChatBackend, query: string, t: Terminal, opts: RunChatOptions, beforeDraw: () => Promise<void>): Promise<void> {
   const now = opts.now ?? Date.now
   const limit = opts.historyPage ?? HISTORY_PAGE
   const feed = new EventFeed()
@@ -77,7 +77,7 @@ async function converse (backend: ChatBackend, query: string, t: Terminal, opts:
     if (item.kind === 'event') controller.dispatch({ type: 'event', event: item.event, now: now() })
     else controller.fail(item.error)
   })
-  beforeDraw()
+  await beforeDraw()
   let inst: Instance | undefined
   const off = onSignals(() => controller.dispatch({ type: 'key', key: { name: 'interrupt' }, now: now() }))
   try {
@@ -103,8 +103,12 @@ export async function runChat (opts: RunChatOptions): Promise<void> {
   let alt = false
   let releaseRawMode: (() => void) | undefined
   // raw mode before the first byte is drawn, kept through the picker and the chat (holdRawMode)
-  const enter = (): void => {
-    releaseRawMode ??= holdRawMode(t.stdin)
+  // and what was typed before that, while the terminal was cooked, read as the keys meant (takeTypeAhead)
+  const enter = async (): Promise<void> => {
+    if (releaseRawMode === undefined) {
+      releaseRawMode = holdRawMode(t.stdin)
+      await takeTypeAhead(t.stdin)
+    }
     t.stdout.write(alt ? CLEAR : ENTER_ALT)
     alt = true
   }
@@ -114,7 +118,7 @@ export async function runChat (opts: RunChatOptions): Promise<void> {
     if (query === undefined) {
       const items = await opts.backend.conversations()
       if (items.length === 0) throw errors.CONTACT_NOT_FOUND('no conversations or contacts yet; add a contact with `dmess contacts add <invite>`')
-      enter()
+      await enter()
       const picked = await pick(items, t)
       if (picked === null) return
       query = picked

@@ -50,3 +50,37 @@ export function holdRawMode (stdin: RawModeInput): () => void {
     set(was)
   }
 }
+
+const LF = 0x0a
+const CR = 0x0d
+
+/** Cooked type-ahead as raw keys: each LF was an Enter that ICRNL turned into LF (see holdRawMode). */
+export function typedAheadAsKeys (bytes: Buffer): Buffer {
+  const out = Buffer.from(bytes)
+  for (let i = 0; i < out.length; i++) if (out[i] === LF) out[i] = CR // never inside a UTF-8 sequence
+  return out
+}
+
+/**
+ * Keys typed before anything is on the screen, taken as the keys they were meant as. Until
+ * holdRawMode the terminal was cooked, so what was typed while `dmess chat` started is held by
+ * the terminal with every Enter already turned into LF, which read in raw mode is Ctrl-J. Called
+ * after holdRawMode and before the first frame, this reads what the terminal holds, turns each LF
+ * back into Enter (typedAheadAsKeys) and puts it back at the front of the stream, where ink reads
+ * it first. Nothing is drawn until it is done, so every key it reads was typed blind: only a
+ * Ctrl-J pressed in the moment after raw mode came on would be taken for Enter.
+ */
+export async function takeTypeAhead (stdin: NodeJS.ReadableStream): Promise<void> {
+  const chunks: Buffer[] = []
+  const grab = (): void => {
+    let chunk: string | Buffer | null
+    while ((chunk = stdin.read()) !== null) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
+  }
+  stdin.on('readable', grab)
+  // The read starts in this turn of the event loop (libuv adds the descriptor at its next poll);
+  // bytes the terminal already holds are read in the next turn's poll phase, before its
+  // setImmediate callbacks: two turns see them read.
+  for (let turn = 0; turn < 2; turn++) await new Promise(resolve => setImmediate(resolve))
+  stdin.off('readable', grab)
+  if (chunks.length > 0) stdin.unshift(typedAheadAsKeys(Buffer.concat(chunks)))
+}

@@ -178,3 +178,22 @@ t.test('runChat: the terminal is raw before the first byte is drawn, through the
   t.same(out.rawAtWrite.map((raw, i) => raw ? null : JSON.stringify(out.writes[i]?.slice(0, 40))).filter(w => w !== null), [], 'no write while the terminal was cooked')
   t.equal(stdin.isRaw, false, 'cooked again after')
 })
+
+// What is typed while `dmess chat` starts reaches a cooked terminal, whose ICRNL has made each
+// Enter an LF by the time raw mode is on: read before the first frame, it is Enter again. Once
+// the screen is up, LF is Ctrl-J, a line break in the message.
+t.test('runChat: keys typed before the screen is drawn are the keys meant; after it, LF is Ctrl-J', async t => {
+  const backend = new FakeBackend(BOB)
+  const stdin = trackedStdin()
+  const out = new RawAwareStdout(stdin)
+  stdin.write('typed ahead\n')
+  const running = runChat({ backend, query: 'bob', stdin, stdout: out.stream })
+  t.teardown(() => { stdin.write('\u0003') })
+  await until(() => backend.callsOf('send').length === 1, 'the typed-ahead line sent')
+  t.same(backend.callsOf('send')[0], [BOB.fingerprint, 'typed ahead'])
+  stdin.write('two\nlines\r')
+  await until(() => backend.callsOf('send').length === 2, 'the second message')
+  t.same(backend.callsOf('send')[1], [BOB.fingerprint, 'two\nlines'], 'a line break, once drawn')
+  stdin.write('/quit\r')
+  await running
+})

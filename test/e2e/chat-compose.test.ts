@@ -1,8 +1,9 @@
 // Composing in `dmess chat`, in a real terminal (tmux, fixtures/tmux.ts) 70 columns wide: /help is
 // wrapped, not cut, and names the same delivery marks the screen draws; Ctrl-J and Alt-Enter put
 // a line break in a message and Enter sends it; /search lists matches; /reply quotes a message
-// by how far back it is. One daemon: bob is a contact whose node never runs, so the header says
-// he is offline and has never been seen, and our messages wait with the "queued" mark.
+// by how far back it is; a line typed before the chat has drawn anything is sent. One daemon:
+// bob is a contact whose node never runs, so the header says he is offline and has never been
+// seen, and our messages wait with the "queued" mark.
 import { type Test } from 'tap'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -72,4 +73,12 @@ async function composeTest (t: Test): Promise<void> {
   await tmux.line('alice', '/quit')
   await waitFor(async () => !await tmux.alive('alice'), SCREEN_WAIT_MS, () => 'the pane to close')
   t.equal((await readFile(status, 'utf8')).trim(), '0', 'the chat exited 0')
+
+  // typed ahead, before the chat has drawn anything (the terminal still cooked, echoing, its Enter
+  // made LF): the line is sent, not left in the input with a line break (src/chat/tty.ts)
+  await tmux.start('again', chatCommand(alice.home, 'bob', status), undefined, { cols: COLS, rows: 30 })
+  await tmux.line('again', 'typed before the screen')
+  await tmux.waitFor('again', /you: typed before the screen …/, 'the typed-ahead line sent')
+  await tmux.line('again', '/quit')
+  await waitFor(async () => !await tmux.alive('again'), SCREEN_WAIT_MS, () => 'the second pane to close')
 }
