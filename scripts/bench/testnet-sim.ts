@@ -79,7 +79,7 @@ export async function run (seed = 1, prekeys = process.env.DMESS_BENCH_PREKEYS !
     phase('conversation', cpu, wall, { messages: sent.length, simulatedMs: sim.now, datagrams: sim.stats.sent - sent0, events: sim.clock.fired - fired0, lookups, lookupsFound: found, ratchetOut })
     const w = workSince(work0, workCounts(net))
     emit('testnet_sim_conversation_handshakes', w.handshakes.started, 'count', { ...w.handshakes, dials: w.dials })
-    emit('testnet_sim_conversation_envelopes', Object.values(w.envelopes).reduce((a, b) => a + b, 0), 'count', { byType: w.envelopes, prekeyFrames: w.prekeyFrames, sendFailures: w.sendFailures })
+    emit('testnet_sim_conversation_envelopes', Object.values(w.envelopes).reduce((a, b) => a + b, 0), 'count', { byType: w.envelopes, prekeyFrames: w.prekeyFrames, presenceFrames: w.presenceFrames, sessions: w.sessions, sendFailures: w.sendFailures })
     emit('testnet_sim_conversation_lookups', w.lookups.started, 'count', { found: w.lookups.found })
     emit('testnet_sim_conversation_store_batches', w.store.batches, 'count', { puts: w.store.puts, dels: w.store.dels })
     emit('testnet_sim_50_nodes_cpu_ms', cpuMs(cpu0), 'ms', { wallMs: Math.round(performance.now() - wall0), ...threadSplit(threads0, threadCpuMs()), seed, prekeys })

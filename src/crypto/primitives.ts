@@ -95,6 +95,20 @@ function checkLen (what: string, b: Uint8Array, n: number): void {
 // through the key array its owner holds).
 const privateKeyCache = new WeakMap<Uint8Array, KeyObject>()
 
+/**
+ * A copy of a raw private key that shares the KeyObject already imported for the original: a
+ * prekey's secret is copied into every session a PQXDH response starts (src/pqxdh/pqxdh.ts, then
+ * the ratchet state, src/ratchet/ratchet.ts initBob), and each copy was imported again at its first
+ * DH. Each copy is wiped on its own (wipe() drops its entry); the KeyObject, immutable, lives as
+ * long as any array maps to it.
+ */
+export function copySecretKey (secret: Uint8Array): Uint8Array {
+  const copy = secret.slice()
+  const key = privateKeyCache.get(secret)
+  if (key !== undefined) privateKeyCache.set(copy, key)
+  return copy
+}
+
 // Ed25519 public keys are always long-term (identities, signing keys: the protocol has no
 // ephemeral Ed25519 key), and each is verified against again and again: every envelope from a
 // contact, every handshake with a peer. So their KeyObjects are kept, the most recently used 256

@@ -10,6 +10,8 @@ import { ID_BITS, NODE_ID_DOMAIN, DHT_PUBLIC_KEY_BYTES } from './constants.js'
 const ID_BYTES = 32
 import { errors } from '../errors.js'
 import { clearInterned, internLimit } from './intern.js'
+import { clearOpenedRecords } from './presence-lookup.js'
+import { clearDerivedKeys } from './presence-keys.js'
 
 export type NodeId = Uint8Array
 
@@ -84,7 +86,8 @@ function place (id: Uint8Array, ip: Uint8Array): void {
 const placedMemo = new Map<string, NodeId>()
 
 /**
- * Empties every memo of public bytes (the ids here, the contacts of intern.ts). They only save
+ * Empties every memo of public bytes (the ids here, the contacts of intern.ts, the presence
+ * records opened and the presence keys derived, presence-lookup.ts, presence-keys.ts). They only save
  * work, so nothing changes but speed; a heap measurement takes them out of its figure
  * (src/platform/heap.ts), since how full a bounded memo is says nothing about retention.
  */
@@ -92,6 +95,8 @@ export function clearDhtMemos (): void {
   idMemo.clear()
   placedMemo.clear()
   clearInterned()
+  clearOpenedRecords()
+  clearDerivedKeys()
 }
 
 /**

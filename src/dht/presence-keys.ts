@@ -47,6 +47,14 @@ function info (label: Uint8Array, period: number): Uint8Array {
 const DERIVED_CACHE_SIZE = 1024
 const derivedCache = new BoundedCache<string, Uint8Array>(DERIVED_CACHE_SIZE)
 
+/** Forgets every derived key (clearDhtMemos, src/dht/ids.ts: the memo only saves work). */
+export function clearDerivedKeys (): void {
+  derivedCache.clear()
+}
+
+/** How many derived keys are kept (tests of clearDhtMemos). */
+export function derivedKeysHeld (): number { return derivedCache.size }
+
 function derived (which: 'key' | 'aead', label: Uint8Array, fingerprint: string, period: number, length: number): Uint8Array {
   const id = `${which} ${fingerprint} ${period}`
   return derivedCache.getOrSet(id, () => hkdfSha256(fingerprintBytes(fingerprint), PRESENCE_SALT, info(label, period), length)).slice()

@@ -91,10 +91,13 @@ function copyOpened (o: OpenedPresence): OpenedPresence {
   }
 }
 
-/** Forgets every opened record (tests; the memo only saves work). */
+/** Forgets every opened record (clearDhtMemos, src/dht/ids.ts, and tests; the memo only saves work). */
 export function clearOpenedRecords (): void {
   openedCache.clear()
 }
+
+/** How many opened records (or failures) are kept (tests of clearDhtMemos). */
+export function openedRecordsHeld (): number { return openedCache.size }
 
 function latin1 (b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1')

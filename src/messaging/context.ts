@@ -46,6 +46,14 @@ export interface MessagingCounters {
   sessionResets: number
   /** unanswered session starts of ours dropped as too old for the peer's prekeys (envelope.md §8.3) */
   staleStarts: number
+  /** PQXDH session starts of ours and of peers' we opened (envelope.md §8.3) */
+  sessionsStarted: number
+  sessionsAnswered: number
+  /** link-ups where we waited for the peer's start (envelope.md §8.3), and of those, waits that ran out */
+  startWaits: number
+  startWaitsExpired: number
+  /** PRESENCE frames sent (messaging.md §7; an envelope PRESENCE is counted in envelopesByType) */
+  presenceFramesOut: number
   /** links closed for lack of acknowledgement progress (a restarted or vanished peer) */
   linkStalls: number
   sessionsRefused: number
@@ -69,7 +77,7 @@ export function countEnvelope (c: MessagingCounters, type: number, v2: boolean):
 export function newCounters (): MessagingCounters {
   return {
     framesIn: 0, blocked: 0, discarded: 0, rateLimited: 0, queueFull: 0, malformed: 0, rejected: {}, textIn: 0, duplicates: 0,
-    held: 0, requestsDropped: 0, receiptsIn: 0, ignored: 0, envelopesOut: 0, envelopesByType: {}, prekeyFramesOut: 0, sendFailures: 0, ratchetOut: 0, ratchetIn: 0, batchesOut: 0, batchesIn: 0, sessionResets: 0, staleStarts: 0, linkStalls: 0,
+    held: 0, requestsDropped: 0, receiptsIn: 0, ignored: 0, envelopesOut: 0, envelopesByType: {}, prekeyFramesOut: 0, sendFailures: 0, ratchetOut: 0, ratchetIn: 0, batchesOut: 0, batchesIn: 0, sessionResets: 0, staleStarts: 0, sessionsStarted: 0, sessionsAnswered: 0, startWaits: 0, startWaitsExpired: 0, presenceFramesOut: 0, linkStalls: 0,
     sessionsRefused: 0, dialsStarted: 0, dialsFailed: 0, lookupsStarted: 0, lookupsFound: 0, listenerErrors: 0
   }
 }

@@ -3,6 +3,8 @@
 // over the session (proto-spec/pqxdh.md §8), and file-transfer messages (proto-spec/files.md §3).
 // A frame of an unknown type is dropped and counted, so a later version can add kinds.
 import { BUNDLE_BYTES, BUNDLE_VERSION } from '../pqxdh/index.js'
+import { decodePayload, encodePayload, type PresencePayload } from '../wire/payloads.js'
+import { PayloadType } from '../wire/constants.js'
 
 export const FrameType = {
   // 0x00 reserved
@@ -23,8 +25,13 @@ export const FrameType = {
   PREKEY_NONE: 0x12,
   // 0x13–0x1f reserved for the session start
   /** body: one file-transfer message (proto-spec/files.md §3), handled by src/files/ */
-  FILE: 0x20
+  FILE: 0x20,
   // 0x21–0x2f reserved for file transfer
+  /**
+   * body: a PRESENCE payload body (envelope.md §3.6, msgpack), from the link's peer: what the
+   * session's Noise handshake authenticated needs no envelope of its own (messaging.md §7)
+   */
+  PRESENCE: 0x30
 } as const
 export type FrameType = typeof FrameType[keyof typeof FrameType]
 
@@ -37,6 +44,7 @@ export type Frame =
   | { type: typeof FrameType.PREKEY_BUNDLE, bundle: Uint8Array }
   | { type: typeof FrameType.PREKEY_NONE, reason: PrekeyNone }
   | { type: typeof FrameType.FILE, body: Uint8Array }
+  | { type: typeof FrameType.PRESENCE, presence: PresencePayload }
 
 export function encodeEnvelopeFrame (envelope: Uint8Array): Uint8Array {
   const out = new Uint8Array(FRAME_HEADER_BYTES + envelope.length)
@@ -86,6 +94,20 @@ export function encodeFileFrame (body: Uint8Array): Uint8Array {
   return out
 }
 
+export function encodePresenceFrame (presence: PresencePayload): Uint8Array {
+  const body = encodePayload(PayloadType.PRESENCE, presence)
+  const out = new Uint8Array(FRAME_HEADER_BYTES + body.length)
+  out[0] = FrameType.PRESENCE
+  out.set(body, FRAME_HEADER_BYTES)
+  return out
+}
+
+/** A PRESENCE frame's body under envelope.md §3.6's rules, or null. */
+function decodePresenceFrame (body: Uint8Array): Frame | null {
+  const r = decodePayload(PayloadType.PRESENCE, body)
+  return r.ok && r.type === PayloadType.PRESENCE ? { type: FrameType.PRESENCE, presence: r.payload } : null
+}
+
 /** Null for anything that is not a frame we know (network input: never throws). */
 export function decodeFrame (bytes: Uint8Array): Frame | null {
   if (bytes.length <= FRAME_HEADER_BYTES) return null
@@ -96,6 +118,7 @@ export function decodeFrame (bytes: Uint8Array): Frame | null {
     case FrameType.PREKEY_BUNDLE: return body.length === BUNDLE_BYTES ? { type: FrameType.PREKEY_BUNDLE, bundle: body } : null
     case FrameType.PREKEY_NONE: return body.length === 1 && (body[0] === PrekeyNone.NOT_A_CONTACT || body[0] === PrekeyNone.NO_PREKEYS) ? { type: FrameType.PREKEY_NONE, reason: body[0] } : null
     case FrameType.FILE: return { type: FrameType.FILE, body }
+    case FrameType.PRESENCE: return decodePresenceFrame(body)
     default: return null
   }
 }

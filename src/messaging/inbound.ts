@@ -10,7 +10,7 @@ import type { Envelope } from '../wire/envelope.js'
 import type { SessionWrite } from '../store/index.js'
 import type { Response } from '../pqxdh/index.js'
 import type { RatchetSessions } from './ratchet-sessions.js'
-import type { ContactRequestPayload, PresenceState } from '../wire/payloads.js'
+import type { ContactRequestPayload, PresencePayload } from '../wire/payloads.js'
 import { fingerprintOf, verifyPublicIdentity, type PublicIdentity } from '../crypto/identity.js'
 import { networkKeyOf } from '../io/address.js'
 import { decodeFrame, FrameType, type Frame } from './frames.js'
@@ -50,11 +50,16 @@ export interface InboundHooks {
   requestSettled: (fp: string, outcome: RequestOutcome) => Promise<void>
   /** the book refused an envelope before it was opened (its counts changed) */
   refusedEarly: () => void
-  presence: (fp: string, state: PresenceState) => void
+  /**
+   * a contact's PRESENCE, as a frame of the link (messaging.md §7) or as an envelope: its caps
+   * are taken, and a contact whose link-up PRESENCE came as an envelope (a node from before the
+   * frame) is sent ours as one
+   */
+  presenceOn: (link: PeerLink, payload: PresencePayload, asFrame: boolean) => void
   /** a contact sent us a CONTACT_REQUEST: we are mutual contacts; learn what it tells */
   mutualRequest: (fp: string, req: ContactRequestPayload) => Promise<void>
   /** a PQXDH prekey request or bundle (prekey-exchange.ts) */
-  prekeyFrame: (link: PeerLink, frame: Exclude<Frame, { type: typeof FrameType.ENVELOPE | typeof FrameType.FILE }>) => void
+  prekeyFrame: (link: PeerLink, frame: Exclude<Frame, { type: typeof FrameType.ENVELOPE | typeof FrameType.FILE | typeof FrameType.PRESENCE }>) => void
   /** a file-transfer message (proto-spec/files.md §3): handed over as it came, not queued */
   fileFrame: (link: PeerLink, body: Uint8Array) => void
   /** envelope v2 sessions (envelope.md §8) */
@@ -98,6 +103,12 @@ export class Inbound {
     const frame = decodeFrame(bytes)
     if (frame === null) { c.malformed++; return }
     if (frame.type === FrameType.FILE) { if (!blocked) this.hooks.fileFrame(link, frame.body); return }
+    // handled as it comes, as the prekey frames are: it is sent before our bundle (envelope.md §8.3)
+    if (frame.type === FrameType.PRESENCE) {
+      if (blocked || !isContact) { c.ignored++; return } // a stranger's signal, as its envelope would be
+      this.hooks.presenceOn(link, frame.presence, true)
+      return
+    }
     if (frame.type !== FrameType.ENVELOPE) { if (!blocked) this.hooks.prekeyFrame(link, frame); return }
     // a stranger whose request cannot hold this much more: dropped before any copy or decryption (§3.2)
     if (!isContact && !blocked && this.hooks.requests.refuseEarly(fp, frame.envelope.length, { mine: this.#claims.get(fp) ?? 0, all: this.#claimed })) {
@@ -341,8 +352,7 @@ export class Inbound {
         break
       case PayloadType.PRESENCE:
         if (!contact) break
-        this.out.peerCaps(fp, r.payload.caps ?? 0)
-        return this.hooks.presence(fp, r.payload.state)
+        return this.hooks.presenceOn(item.link, r.payload, false)
     }
     this.ctx.counters.ignored++ // FILE (not yet), or a signal from a stranger
   }

@@ -10,6 +10,7 @@ import type { TypedPayload } from '../wire/payloads.js'
 import type { MessagingContext } from './context.js'
 import type { PrekeyExchange } from './prekey-exchange.js'
 import type { PeerLink } from './link.js'
+import { after } from '../io/scheduler.js'
 
 /** How long a link-up waits for the contact's bundle before the outbox goes out as v1 (a peer that does not open v2 never answers). */
 export const BUNDLE_GATE_MS = 3000
@@ -17,6 +18,13 @@ export const BUNDLE_GATE_MS = 3000
 export const BUNDLE_RETRY_MS = 60_000
 /** A peer whose v2 envelopes we cannot open (we lost our state) gets a fresh session start at most this often. */
 export const RECOVER_EVERY_MS = 30_000
+/**
+ * At a link-up with no session, how long the larger fingerprint's outbox waits for the smaller's
+ * start (envelope.md §8.3) before starting one itself: the smaller sends it as soon as our bundle,
+ * pushed in our first flight, reaches it, so it is due a round trip after the link came up; this
+ * bounds what a slow peer costs.
+ */
+export const START_WAIT_MS = 2000
 
 /** Our prekey ring, as the node's PrekeyService offers it (pqxdh.md §5). */
 export interface PrekeyResponder {
@@ -30,6 +38,8 @@ export class RatchetSessions {
   readonly #recovered = new Map<string, number>()
   /** bundle questions in flight, per peer, and the link each went on */
   readonly #pending = new Map<string, { link: PeerLink, done: Promise<void> }>()
+  /** peers whose start our outbox waits for (envelope.md §8.3), and what ends the wait */
+  readonly #awaiting = new Map<string, () => void>()
   /** a turn is booked to make key pairs for coming DH steps */
   #preparing: NodeJS.Immediate | null = null
   #stopped = false
@@ -38,6 +48,8 @@ export class RatchetSessions {
     private readonly ctx: MessagingContext,
     private readonly exchange: PrekeyExchange,
     private readonly prekeys: PrekeyResponder | undefined,
+    /** the peer on `link` said in its link-up PRESENCE frame that it follows envelope.md §8.3's link-up rule (CAP_STARTS_FIRST) */
+    private readonly peerStartsFirst: (link: PeerLink) => boolean,
     /** test capture (envelope.md §8.4): one line per v2 envelope sealed or received and per session read back at start, public values only */
     private readonly trace?: (line: string) => void
   ) {
@@ -75,6 +87,7 @@ export class RatchetSessions {
   /** The service stops: nothing more is booked, and the sets not taken are wiped. */
   stop (): void {
     this.#stopped = true
+    this.#endWaits()
     if (this.#preparing !== null) clearImmediate(this.#preparing)
     this.#preparing = null
     this.book?.clearKeys()
@@ -98,9 +111,43 @@ export class RatchetSessions {
     const done = this.exchange.fetch(link, BUNDLE_GATE_MS).then(() => {}, () => {
       // no answer: v1 for now; a link that closed meanwhile said nothing about the peer: ask again on the next one
       if (link.closed) this.#asked.delete(fp)
-    }).finally(() => { if (this.#pending.get(fp)?.link === link) this.#pending.delete(fp) })
+    }).then(async () => { await this.#awaitStart(link) })
+      .finally(() => { if (this.#pending.get(fp)?.link === link) this.#pending.delete(fp) })
     this.#pending.set(fp, { link, done })
     return done
+  }
+
+  /**
+   * envelope.md §8.3, at link-up: with no session between us, the peer's bundle in hand and its
+   * link-up PRESENCE frame (sent before its bundle, so here by now) saying it follows the rule,
+   * the larger fingerprint waits for the smaller's start: until one opens, the link closes, or
+   * START_WAIT_MS. Meanwhile nothing starts a session of ours (canSeal, seal).
+   */
+  async #awaitStart (link: PeerLink): Promise<void> {
+    const fp = link.fingerprint
+    if (this.book === null || this.book.has(fp) || link.closed || this.#awaiting.has(fp)) return
+    if (!(this.ctx.identity.fingerprint > fp) || this.exchange.cached(fp) === undefined || !this.peerStartsFirst(link)) return
+    this.ctx.counters.startWaits++
+    await new Promise<void>(resolve => {
+      const finish = (): void => {
+        cancel()
+        link.off('close', finish)
+        if (this.#awaiting.get(fp) === finish) this.#awaiting.delete(fp)
+        resolve()
+      }
+      const cancel = after(this.ctx.scheduler, START_WAIT_MS, () => { this.ctx.counters.startWaitsExpired++; finish() })
+      link.once('close', finish)
+      this.#awaiting.set(fp, finish)
+    })
+  }
+
+  /**
+   * envelope.md §8.3, at link-up: the smaller fingerprint starts the session when there is none,
+   * even with nothing to send (the caller then sends a PRESENCE on it), so the larger one, which
+   * waits for it, need not start one of its own.
+   */
+  startsFirst (fp: string): boolean {
+    return this.book !== null && this.ctx.identity.fingerprint < fp && !this.book.has(fp) && this.canSeal(fp)
   }
 
   /**
@@ -157,7 +204,7 @@ export class RatchetSessions {
    * used only once the link-up's question for a fresh one was answered or timed out, pqxdh.md §8.2).
    */
   canSeal (fp: string): boolean {
-    return this.book !== null && (this.book.activeBase(fp) !== null || this.exchange.fresh(fp))
+    return this.book !== null && (this.book.activeBase(fp) !== null || (this.exchange.fresh(fp) && !this.#awaiting.has(fp)))
   }
 
   /** Seals as v2, starting a session from the peer's bundle when there is none; null: send v1. */
@@ -165,13 +212,15 @@ export class RatchetSessions {
     if (this.book === null) return null
     if (this.book.activeBase(fp) === null) {
       const cached = this.exchange.cached(fp)
-      if (cached === undefined) return null
+      // waiting for the peer's start (§8.3): a signal meanwhile goes as v1
+      if (cached === undefined || this.#awaiting.has(fp)) return null
       const started = this.book.start(fp, cached.bundle, this.ctx.now())
       if (!started.ok) {
         this.exchange.forget(fp) // stale or refused: asked again at the next link-up
         this.ctx.log.debug({ peer: fp, code: started.error.code }, 'session start failed')
         return null
       }
+      this.ctx.counters.sessionsStarted++
     }
     const sealed = this.book.seal(fp, payload, id, timestamp, body)
     if (sealed !== null && this.trace !== undefined) this.trace(`sealed ${digest(sealed.bytes)} ${sealed.base}:${hexOf(sealed.dh)}:${sealed.n}`)
@@ -181,7 +230,16 @@ export class RatchetSessions {
   open (fp: string, bytes: Uint8Array): OpenV2Result {
     if (this.book === null) return { ok: false, reason: 'no-session', id: null }
     this.trace?.(`received ${digest(bytes)}`)
-    return this.book.open(fp, bytes, this.ctx.now())
+    const r = this.book.open(fp, bytes, this.ctx.now())
+    if (r.ok && r.started !== null) this.ctx.counters.sessionsAnswered++
+    // the peer's start we waited for (§8.3): the outbox goes on, on it
+    if (r.ok && this.book.activeBase(fp) !== null) this.#awaiting.get(fp)?.()
+    return r
+  }
+
+  /** Ends every wait for a peer's start (the service stops). */
+  #endWaits (): void {
+    for (const finish of [...this.#awaiting.values()]) finish()
   }
 
   /** Remembers an accepted start in the prekey ring (pqxdh.md §6), after its session record is stored. */
@@ -203,7 +261,7 @@ export class RatchetSessions {
     this.exchange.forget(fp)
     this.exchange.fetch(link, BUNDLE_GATE_MS).then(bundle => {
       const started = this.book?.start(fp, bundle, this.ctx.now())
-      if (started?.ok === true) announce()
+      if (started?.ok === true) { this.ctx.counters.sessionsStarted++; announce() }
     }, () => {})
   }
 }

@@ -11,8 +11,9 @@ import type { HomePaths } from '../config/home.js'
 import type { Store } from '../store/index.js'
 import type { TimerHandle } from '../io/scheduler.js'
 import type { World } from '../io/world.js'
-import { CAP_BATCH, PayloadType } from '../wire/constants.js'
-import type { ContactRequestPayload } from '../wire/payloads.js'
+import { CAP_BATCH, CAP_STARTS_FIRST, PayloadType } from '../wire/constants.js'
+import type { ContactRequestPayload, PresencePayload } from '../wire/payloads.js'
+import { encodePresenceFrame } from './frames.js'
 import { ContactCache } from './contact-cache.js'
 import { newCounters, type MessagingContext } from './context.js'
 import { PrekeyExchange } from './prekey-exchange.js'
@@ -63,6 +64,12 @@ export interface MessagingServiceOptions extends PeerConnectorOptions {
   prekeys?: PrekeyResponder
   /** test capture of v2 envelopes (RatchetSessions): hashes, session bases, ratchet public keys and numbers, never secrets or bodies */
   envelopeTrace?: (line: string) => void
+  /**
+   * tests of mixed versions: behave as a node from before the PRESENCE frame (messaging.md §7):
+   * PRESENCE only as envelopes (caps BATCH), PRESENCE frames dropped as unknown, and no link-up
+   * start rule (envelope.md §8.3): each end starts a session when it has something to send
+   */
+  legacyPresence?: boolean
 }
 
 /** What file transfer (src/files/, which sits on top of messaging) needs from links. */
@@ -103,6 +110,13 @@ export class MessagingService implements Component {
   #firedAt = -Infinity
   #unlisten: (() => void) | null = null
   #running = false
+  /**
+   * links whose peer sent a PRESENCE frame (messaging.md §7), with its caps: the peer reads them,
+   * so our PRESENCEs on that link go as frames too; and links whose peer's link-up PRESENCE came
+   * as an envelope (a node from before the frame), answered with ours as one, once
+   */
+  readonly #framedCaps = new WeakMap<PeerLink, number>()
+  readonly #answeredAsEnvelope = new WeakSet<PeerLink>()
 
   constructor (readonly opts: MessagingServiceOptions) {
     const log = opts.log
@@ -126,7 +140,7 @@ export class MessagingService implements Component {
     // receipt each change it: this skips the other cores' deadlines, O(peers), on every message)
     const rearmOutbox = (at: number): void => { if (at < this.#timerAt) this.rearm() }
     this.prekeyExchange = new PrekeyExchange(this.ctx, opts.prekeyBundle)
-    this.sessions = new RatchetSessions(this.ctx, this.prekeyExchange, opts.prekeys, opts.envelopeTrace)
+    this.sessions = new RatchetSessions(this.ctx, this.prekeyExchange, opts.prekeys, link => opts.legacyPresence !== true && ((this.#framedCaps.get(link) ?? 0) & CAP_STARTS_FIRST) !== 0, opts.envelopeTrace)
     // a blocked peer (messaging.md §6.1): its link carries only our receipts; our outbox waits for the unblock
     const blocked = (fp: string): boolean => this.inbound.gate.isBlocked(fp)
     this.outbound = new Outbound(this.ctx, {
@@ -142,7 +156,7 @@ export class MessagingService implements Component {
       typing: this.typing,
       requestSettled: async (fp, outcome) => { await this.#requestSettled(fp, outcome) },
       refusedEarly: () => { this.#persistCountsSoon() },
-      presence: (fp, state) => { this.network.apply(this.network.conn.presence(fp, state, this.ctx.now())) },
+      presenceOn: (link, p, asFrame) => { this.#presenceFrom(link, p, asFrame) },
       mutualRequest: async (fp, req) => { await this.#mutual(fp, req) },
       prekeyFrame: (link, frame) => { this.prekeyExchange.onFrame(link, frame) },
       fileFrame: (link, body) => {
@@ -153,7 +167,7 @@ export class MessagingService implements Component {
       sessionLost: link => {
         this.sessions.recover(link, () => {
           this.#sessionReset(link.fingerprint)
-          void this.sendPresence(link.fingerprint)
+          void this.sendPresence(link.fingerprint, true) // the envelope carries the new start (§8.6)
         })
       },
       sessionReset: fp => { this.#sessionReset(fp) }
@@ -299,9 +313,47 @@ export class MessagingService implements Component {
     await this.persist()
   }
 
-  async sendPresence (fp: string): Promise<boolean> {
-    // caps: we open BATCH (envelope.md §3.6, §3.7)
-    return await this.outbound.sendNow(fp, PayloadType.PRESENCE, { state: this.presence, caps: CAP_BATCH })
+  /**
+   * Our PRESENCE to a linked contact (messaging.md §7): a frame on a link whose peer sent us one
+   * (it reads them), else an envelope; `envelope`: an envelope always (one that carries a session
+   * start, envelope.md §8.3, §8.6).
+   */
+  async sendPresence (fp: string, envelope = false): Promise<boolean> {
+    const link = envelope || this.opts.legacyPresence === true ? undefined : this.network.link(fp)
+    if (link !== undefined && this.#framedCaps.has(link) && !this.inbound.gate.isBlocked(fp)) return await this.#presenceFrame(link)
+    return await this.outbound.sendNow(fp, PayloadType.PRESENCE, this.#ourPresence())
+  }
+
+  /** caps: we open BATCH (envelope.md §3.6, §3.7) and follow §8.3's link-up start rule */
+  #ourPresence (): PresencePayload { return { state: this.presence, caps: this.opts.legacyPresence === true ? CAP_BATCH : CAP_BATCH | CAP_STARTS_FIRST } }
+
+  async #presenceFrame (link: PeerLink): Promise<boolean> {
+    try {
+      this.ctx.counters.presenceFramesOut++
+      await link.send(encodePresenceFrame(this.#ourPresence()))
+      return true
+    } catch {
+      this.ctx.counters.sendFailures++
+      return false
+    }
+  }
+
+  /**
+   * A contact's PRESENCE on `link`, as a frame or an envelope (messaging.md §7). A link whose
+   * peer sends its link-up PRESENCE as an envelope has a node from before the frame at its other
+   * end, which dropped ours (an unknown frame type): it gets ours as an envelope, once per link,
+   * so it learns our caps.
+   */
+  #presenceFrom (link: PeerLink, p: PresencePayload, asFrame: boolean): void {
+    const fp = link.fingerprint
+    if (asFrame && this.opts.legacyPresence === true) { this.ctx.counters.malformed++; return } // a frame type it does not know
+    this.outbound.peerCaps(fp, p.caps ?? 0)
+    if (asFrame) this.#framedCaps.set(link, p.caps ?? 0)
+    else if (!this.#framedCaps.has(link) && !this.#answeredAsEnvelope.has(link) && this.network.link(fp) === link) {
+      this.#answeredAsEnvelope.add(link)
+      void this.sendPresence(fp, true)
+    }
+    this.network.apply(this.network.conn.presence(fp, p.state, this.ctx.now()))
   }
 
   /** One timer for every core's next deadline. */
@@ -335,15 +387,20 @@ export class MessagingService implements Component {
     const fp = link.fingerprint
     const now = this.ctx.now()
     const c = this.ctx.contacts.get(fp)
-    // a contact we hold no session with gets our bundle unasked, first thing (pqxdh.md §8.2)
+    // our PRESENCE first, as a frame: its caps reach the contact before our bundle does, so it
+    // knows whether to wait for our session start (envelope.md §8.3); a node from before the
+    // frame drops it and sends its own as an envelope, answered with ours as one (#presenceFrom)
+    if (c !== undefined && !this.inbound.gate.isBlocked(fp)) void (this.opts.legacyPresence === true ? this.sendPresence(fp, true) : this.#presenceFrame(link))
+    // a contact we hold no session with gets our bundle unasked (pqxdh.md §8.2)
     if (c !== undefined && !this.inbound.gate.isBlocked(fp) && this.sessions.activeBase(fp) === null) this.prekeyExchange.offer(link)
-    // a contact that may open v2 is asked for its bundle first, so the outbox starts the session (envelope.md §8.7)
+    // a contact that may open v2 is asked for its bundle first, so the outbox starts the session
+    // (envelope.md §8.7); the larger fingerprint's outbox then waits for the smaller's start (§8.3)
     const gate = c === undefined ? null : this.sessions.gate(link)
     if (gate !== null) {
       if (!this.inbound.gate.isBlocked(fp)) this.outbound.early(fp, link)
-      void gate.then(() => { if (this.#running && this.network.link(fp) === link) this.outbound.peerUp(fp, link) })
+      void gate.then(() => { if (this.#running && this.network.link(fp) === link) this.#outboxUp(link) })
     } else {
-      this.outbound.peerUp(fp, link)
+      this.#outboxUp(link)
     }
     if (c === undefined || this.inbound.gate.isBlocked(fp)) return // a blocked contact is not remembered, redialled or told our presence
     // a relayed link's address is a relay port that dies with its path: redialled after a restart it
@@ -352,8 +409,18 @@ export class MessagingService implements Component {
     if (this.network.relayed(link)) this.#forget(fp, now)
     else this.#remember(fp, link.address, now)
     this.ctx.store().touchLastSeen(fp, now).catch(() => {})
-    void this.sendPresence(fp)
     if (c.signPublic === undefined) void this.#learnKeys(fp, link.identity)
+  }
+
+  /**
+   * The outbox goes out on `link`. Then, with no session yet between us, the smaller fingerprint
+   * starts one even if the outbox had nothing to send (envelope.md §8.3): a PRESENCE envelope
+   * carries it, so the larger one, waiting for it, need not start its own.
+   */
+  #outboxUp (link: PeerLink): void {
+    const fp = link.fingerprint
+    this.outbound.peerUp(fp, link)
+    if (this.opts.legacyPresence !== true && this.ctx.contacts.has(fp) && !this.inbound.gate.isBlocked(fp) && this.sessions.startsFirst(fp)) void this.sendPresence(fp, true)
   }
 
   /**

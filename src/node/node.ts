@@ -72,6 +72,8 @@ export interface NodeOptions {
   profileName?: () => Promise<string | undefined>
   /** test capture of envelope v2 (MessagingServiceOptions.envelopeTrace) */
   envelopeTrace?: (line: string) => void
+  /** tests of mixed versions (MessagingServiceOptions.legacyPresence) */
+  legacyPresence?: boolean
   /**
    * the key of the prekey file (prekeyFileKey of the store key, proto-spec/pqxdh.md §5.2); the
    * node owns it and wipes it at stop. None: the node keeps no PQXDH prekeys.
@@ -268,6 +270,7 @@ export class Node {
       // contacts' session starts are answered from our prekey ring (envelope.md §8)
       prekeys: this.prekeys ?? undefined,
       envelopeTrace: opts.envelopeTrace,
+      legacyPresence: opts.legacyPresence,
       linkSendBufferBytes: opts.linkSendBufferBytes
     })
     this.actions = new MessagingActions(this.messaging)

@@ -170,6 +170,10 @@ export interface WorkCounts {
   /** envelopes sent, by payload type and version, and the PQXDH prekey frames */
   envelopes: Record<string, number>
   prekeyFrames: number
+  /** PRESENCE frames (messaging.md §7) */
+  presenceFrames: number
+  /** PQXDH starts made and answered; link-ups where the larger fingerprint waited for the smaller's start, and waits that ran out (envelope.md §8.3) */
+  sessions: { started: number, answered: number, waits: number, waitsExpired: number }
   sendFailures: number
   dials: { started: number, failed: number }
   lookups: { started: number, found: number }
@@ -182,6 +186,8 @@ export function workCounts (net: Testnet): WorkCounts {
     handshakes: { started: 0, initiations: 0, responses: 0, completed: 0, replaced: 0 },
     envelopes: {},
     prekeyFrames: 0,
+    presenceFrames: 0,
+    sessions: { started: 0, answered: 0, waits: 0, waitsExpired: 0 },
     sendFailures: 0,
     dials: { started: 0, failed: 0 },
     lookups: { started: 0, found: 0 },
@@ -195,6 +201,11 @@ export function workCounts (net: Testnet): WorkCounts {
     w.handshakes.replaced += e.handshakes.sessionsReplaced
     for (const [k, v] of Object.entries(c.envelopesByType)) w.envelopes[k] = (w.envelopes[k] ?? 0) + v
     w.prekeyFrames += c.prekeyFramesOut
+    w.presenceFrames += c.presenceFramesOut
+    w.sessions.started += c.sessionsStarted
+    w.sessions.answered += c.sessionsAnswered
+    w.sessions.waits += c.startWaits
+    w.sessions.waitsExpired += c.startWaitsExpired
     w.sendFailures += c.sendFailures
     w.dials.started += c.dialsStarted
     w.dials.failed += c.dialsFailed
@@ -216,6 +227,8 @@ export function workSince (a: WorkCounts, b: WorkCounts): WorkCounts {
     handshakes: d(a.handshakes, b.handshakes),
     envelopes: d(a.envelopes, b.envelopes),
     prekeyFrames: b.prekeyFrames - a.prekeyFrames,
+    presenceFrames: b.presenceFrames - a.presenceFrames,
+    sessions: d(a.sessions, b.sessions),
     sendFailures: b.sendFailures - a.sendFailures,
     dials: d(a.dials, b.dials),
     lookups: d(a.lookups, b.lookups),

@@ -74,6 +74,8 @@ export interface TestnetOptions {
   behind?: (i: number, sim: SimNetwork) => SimNat | null
   /** nodes keep PQXDH prekeys in their storage and hand out bundles (pqxdh.md §5, §8); default off */
   prekeys?: boolean
+  /** which nodes behave as a version from before the PRESENCE frame (MessagingServiceOptions.legacyPresence) */
+  legacyPresence?: (index: number) => boolean
   /** node i's file-transfer settings over the testnet's (a disk of its own, in memory on the simulator; downloads under its home) */
   files?: (i: number) => NodeFileOptions
   /** every node's peer links' send buffer in bytes (default 8 MiB): small enough for a test to fill */
@@ -312,7 +314,8 @@ export class Testnet {
       prekeyFileKey: (slot.prekeys ?? this.opts.prekeys) === true ? prekeyFileKey(slot.storeKey) : undefined,
       profileName: async () => slot.name,
       files: { disk: slot.fileDisk, downloadDir: () => join(slot.home, 'downloads'), ...this.opts.files?.(slot.index) },
-      linkSendBufferBytes: this.opts.linkSendBufferBytes
+      linkSendBufferBytes: this.opts.linkSendBufferBytes,
+      legacyPresence: this.opts.legacyPresence?.(slot.index)
     }) as TestNode
     const seen: DaemonEvent[] = []
     Object.assign(node, { index: slot.index, identity: slot.identity, invite: encodeInvite(slot.identity), seen })

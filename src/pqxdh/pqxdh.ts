@@ -5,7 +5,7 @@
 // RatchetInitAlice(SK, SPK_B) / RatchetInitBob(SK, SPK_B key pair)). Pure: the caller passes
 // `now` and, for the initiator, randomness.
 import { errors } from '../errors.js'
-import { x25519, hkdfSha256, randomBytes, wipe, type KeyPair } from '../crypto/primitives.js'
+import { x25519, hkdfSha256, randomBytes, wipe, copySecretKey, type KeyPair } from '../crypto/primitives.js'
 import { verifyPublicIdentity, fingerprintOf, type Identity, type PublicIdentity } from '../crypto/identity.js'
 import { mlkem768 } from './kem.js'
 import { openBundle } from './bundle.js'
@@ -139,7 +139,7 @@ export function respond (me: Identity, ring: PrekeyRing, initialMessage: Uint8Ar
     initiator: msg.initiator,
     initiatorFingerprint: fingerprintOf(msg.initiator),
     ephemeral: msg.ephemeral,
-    ratchetKeyPair: { publicKey: set.spk.publicKey.slice(), secretKey: set.spk.secretKey.slice() },
+    ratchetKeyPair: { publicKey: set.spk.publicKey.slice(), secretKey: copySecretKey(set.spk.secretKey) },
     ring: rememberInitial(ring, set.id, msg.ephemeral)
   })
 }

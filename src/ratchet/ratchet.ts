@@ -5,7 +5,7 @@
 // the message) before the ciphertext leaves, and a failed decryption changes nothing (§3.5).
 import { mlKem768 } from '../crypto/ml-kem.js'
 import { errors } from '../errors.js'
-import { x25519, constantTimeEqual, wipe } from '../crypto/primitives.js'
+import { x25519, constantTimeEqual, copySecretKey, wipe } from '../crypto/primitives.js'
 import {
   ENC_HEADER_BYTES, AEAD_TAG_BYTES, HEADER_BYTES, HEADER_NONCE_BYTES, KEM_SEED_BYTES, KEM_MSG_BYTES, X25519_BYTES,
   MAX_AD_BYTES, MAX_COUNTER, MAX_SKIP, MAX_SKIPPED_KEYS, MAX_SKIPPED_CHAINS, SKIPPED_MAX_AGE_MESSAGES, SKIPPED_MAX_AGE_MS
@@ -99,7 +99,7 @@ export function initBob (p: { sk: Uint8Array, ad: Uint8Array, ratchetKeyPair: { 
   checkInit(p.sk, p.ad)
   const { rk, hka, nhkb } = kdfInit(p.sk)
   return {
-    dhs: { secretKey: p.ratchetKeyPair.secretKey.slice(), publicKey: p.ratchetKeyPair.publicKey.slice() },
+    dhs: { secretKey: copySecretKey(p.ratchetKeyPair.secretKey), publicKey: p.ratchetKeyPair.publicKey.slice() },
     dhr: null, rk, cks: null, ckr: null, ns: 0, nr: 0, pn: 0,
     hks: null, hkr: null, nhks: nhkb, nhkr: hka, kemDk: null, kemCt: null, received: 0, skipped: [], ad: p.ad.slice()
   }

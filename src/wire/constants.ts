@@ -221,6 +221,11 @@ export const BATCH_MAX_MESSAGES = 64
 export const BATCH_MAX_TEXT_BYTES = 16 * 1024
 /** PRESENCE `caps` bits (envelope.md §3.6): bit 0, the sender opens BATCH payloads. */
 export const CAP_BATCH = 1
+/**
+ * bit 1: the sender follows envelope.md §8.3's link-up rule: with no session between us, the one
+ * whose fingerprint sorts first starts it, with nothing to send if need be; the other waits for it
+ */
+export const CAP_STARTS_FIRST = 2
 export const CAPS_MAX = 2 ** 32 - 1
 export const CONTACT_NAME_MAX_BYTES = 64
 export const GREETING_MAX_BYTES = 1024

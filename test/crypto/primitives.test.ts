@@ -2,7 +2,7 @@ import t from 'tap'
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { x25519, ed25519, chacha20poly1305, xchacha, constantTimeEqual, wipe, X25519SecretHandle } from '../../src/crypto/primitives.js'
+import { x25519, ed25519, chacha20poly1305, xchacha, constantTimeEqual, copySecretKey, wipe, X25519SecretHandle } from '../../src/crypto/primitives.js'
 import { testRng } from '../helpers/seed.js'
 
 /** Random test inputs, seeded (test/helpers/seed.ts): DMESS_TEST_SEED replays a run. */
@@ -128,4 +128,23 @@ t.test('key generation never hangs', async t => {
   await new Promise(resolve => child.on('close', resolve))
   clearTimeout(watchdog)
   t.equal(hung ? 'hung: no progress for 60 s' : last.trim(), '20000', '20,000 X25519 pairs, 20,000 ephemeral agreements, 10,000 opaque ephemerals and 2,000 Ed25519 pairs')
+})
+
+t.test('copySecretKey: a separate array with the same key, each wiped on its own', async t => {
+  const a = x25519.generateKeyPair()
+  const b = x25519.generateKeyPair()
+  const shared = x25519.dh(a.secretKey, b.publicKey)
+  const copy = copySecretKey(a.secretKey)
+  t.not(copy, a.secretKey, 'a new array')
+  t.same(copy, a.secretKey, 'with the same bytes')
+  t.same(x25519.dh(copy, b.publicKey), shared, 'the same DH')
+  const second = copySecretKey(copy)
+  wipe(copy)
+  t.same(copy, new Uint8Array(32), 'a wiped copy is zeroed')
+  t.same(x25519.dh(a.secretKey, b.publicKey), shared, 'the original still agrees')
+  t.same(x25519.dh(second, b.publicKey), shared, 'as does a copy of the copy')
+  wipe(a.secretKey)
+  t.same(x25519.dh(second, b.publicKey), shared, 'the last copy outlives the original')
+  const fresh = copySecretKey(new Uint8Array(32).fill(7))
+  t.same(x25519.publicFromSecret(fresh), x25519.publicFromSecret(new Uint8Array(32).fill(7)), 'a copy of a key never imported is imported when used')
 })

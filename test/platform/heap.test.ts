@@ -69,3 +69,15 @@ t.test('clearDhtMemos empties the id, placement and contact memos; values are un
   t.not(c2, c, 'and the contact memo')
   t.same(c2, c)
 })
+
+t.test('clearDhtMemos empties the presence memos too: the keys derived and the records opened', async t => {
+  const { generateIdentity } = await import('../../src/crypto/identity.js')
+  const { presenceKey, derivedKeysHeld } = await import('../../src/dht/presence-keys.js')
+  const { openedRecordsHeld } = await import('../../src/dht/presence-lookup.js')
+  const key = presenceKey(generateIdentity().fingerprint, 20_000)
+  t.ok(derivedKeysHeld() >= 1, 'a derived key is kept')
+  clearDhtMemos()
+  t.equal(derivedKeysHeld(), 0, 'the derived keys are forgotten')
+  t.equal(openedRecordsHeld(), 0, 'and the opened records')
+  t.same(presenceKey(generateIdentity().fingerprint, 20_000).length, key.length, 'derivation still works')
+})
