@@ -20,6 +20,8 @@ export class MemoryFileDisk implements FileDisk {
   syncDelay: (() => Promise<void>) | null = null
   /** syncs of partial files so far */
   syncs = 0
+  /** writes to partial files so far (one per call, however many chunks it carries) */
+  writes = 0
 
   async statSource (path: string): Promise<{ size: number, isDirectory: boolean } | null> {
     const f = this.files.get(path)
@@ -58,6 +60,7 @@ export class MemoryFileDisk implements FileDisk {
     const part = p
     return {
       write: async (offset, parts) => {
+        this.writes++
         const bytes = parts.length === 1 ? parts[0] as Uint8Array : Buffer.concat(parts)
         if (this.writeDelay !== null) await this.writeDelay()
         if (this.failWrites !== null) throw Object.assign(new Error(`write: ${this.failWrites}`), { code: this.failWrites })

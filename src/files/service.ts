@@ -27,6 +27,14 @@ export const RECEIVE_WINDOW = 32
 export const REQUEST_BATCH = 8
 /** a receiver asks for nothing more while this many verified chunks wait to be written (files.md §3.2) */
 export const WRITE_BACKLOG = 64
+/**
+ * verified chunks are written together once this many bytes of them wait, or WRITE_WAIT_MS after
+ * the first of them came (files.md §5.1): each write is a trip to libuv's thread pool (a pool thread
+ * woken, the event loop woken back, a promise settled), which cost more than the 32 KiB it moved
+ * when chunks were written as each datagram's came (~2 a write)
+ */
+export const WRITE_RUN_BYTES = 512 * 1024
+export const WRITE_WAIT_MS = 20
 /** DATA bytes a sender keeps unacknowledged in a link's channel (files.md §3.3) */
 export const FILE_INFLIGHT_BYTES = 512 * 1024
 /** bytes of chunks a sender reads from its source at once, when that many are queued in a row: what the channel holds (FILE_INFLIGHT_BYTES) */
@@ -132,8 +140,13 @@ interface Incoming {
    * closes the partial file or syncs it last waits for this as well as for `writes`
    */
   syncing: Promise<void>
-  /** verified chunks waiting for the write chain to reach them (#writePending) */
+  /** verified chunks waiting to be written (#queueWrite), and their bytes */
   pending: Array<{ index: number, data: Uint8Array }>
+  pendingBytes: number
+  /** a write of what is pending is in the chain and has not started: chunks that come meanwhile go with it */
+  writeQueued: boolean
+  /** writes what is pending though it is less than WRITE_RUN_BYTES (armed when a chunk waits) */
+  writeTimer: TimerHandle | null
 }
 
 export class FileService implements Component {
@@ -202,6 +215,9 @@ export class FileService implements Component {
       const t = this.#transfers.get(id)
       if (inc.syncTimer !== null) this.opts.scheduler.clearTimer(inc.syncTimer)
       inc.syncTimer = null
+      if (t !== undefined) this.#startWrites(t, inc, true) // the chunks verified and waiting for a run: written, then synced below
+      if (inc.writeTimer !== null) this.opts.scheduler.clearTimer(inc.writeTimer)
+      inc.writeTimer = null
       if (t !== undefined) await this.#sync(t, inc).catch(() => {})
       await inc.writes.catch(() => {})
       await inc.syncing
@@ -377,15 +393,8 @@ export class FileService implements Component {
         if (verdict === 'verified') {
           core.markHave(m.index) // held from now: never asked again (written below, or the transfer fails)
           // the message is the channel's own allocation, never reused (transport/reliable/recv-stream.ts): no copy
-          const data = m.data
-          const index = m.index
-          inc.backlog++
-          inc.pending.push({ index, data })
-          // the first of these links to run writes every chunk pending by then (#writePending)
-          inc.writes = inc.writes.then(async () => { await this.#writePending(t, inc) })
-          // written (or failed): room in the backlog, maybe for more requests
-          inc.writes.finally(() => { inc.backlog--; this.#askMore(t, inc) }).catch(() => {}) // a failure is handled below
-          this.#afterWrite(t, inc)
+          this.#queueWrite(t, inc, m.index, m.data)
+          if (core.complete) this.#finish(t, inc)
         } else if (verdict === 'bad-proof') t.badChunks++
         else if (verdict === 'duplicate') t.duplicateChunks++
         else this.unexpected++
@@ -536,15 +545,51 @@ export class FileService implements Component {
     if (ranges.length > 0) this.#send(link, { kind: FileKind.REQUEST, id: idBytes(t.id), ranges })
   }
 
-  #afterWrite (t: Transfer, inc: Incoming): void {
-    const core = inc.core as ReceiverCore
-    if (core.complete) { this.#finish(t, inc); return }
-    inc.writes.then(() => {
+  /**
+   * A verified chunk waits for the disk with the others: they are written together once
+   * WRITE_RUN_BYTES of them wait, WRITE_WAIT_MS after the first came, or at once when it is the
+   * last the file lacks (files.md §5.1). Until its write returns it counts in the backlog, which
+   * stops the requests at WRITE_BACKLOG (files.md §3.2).
+   */
+  #queueWrite (t: Transfer, inc: Incoming, index: number, data: Uint8Array): void {
+    inc.backlog++
+    inc.pending.push({ index, data })
+    inc.pendingBytes += data.length
+    this.#startWrites(t, inc, (inc.core as ReceiverCore).complete)
+  }
+
+  /**
+   * Puts a write of every chunk pending into the chain, when a run's worth waits or `now`;
+   * otherwise arms the timer that writes them anyway. One write waits in the chain at most: it
+   * takes every chunk pending when it starts, those that came after it was queued too.
+   */
+  #startWrites (t: Transfer, inc: Incoming, now: boolean): void {
+    if (inc.pending.length === 0 || inc.failing) return
+    if (!now && inc.pendingBytes < WRITE_RUN_BYTES) {
+      inc.writeTimer ??= this.opts.scheduler.setTimer(WRITE_WAIT_MS, () => {
+        inc.writeTimer = null
+        if (this.#in.get(t.id) === inc && t.state === 'active') this.#startWrites(t, inc, true)
+      })
+      return
+    }
+    if (inc.writeTimer !== null) this.opts.scheduler.clearTimer(inc.writeTimer)
+    inc.writeTimer = null
+    if (inc.writeQueued) return
+    inc.writeQueued = true
+    const write = inc.writes.then(async () => {
+      inc.writeQueued = false
+      const n = await this.#writePending(t, inc)
+      inc.backlog -= n // room in the backlog, maybe for more requests
+      this.#askMore(t, inc)
+      if (inc.core?.complete === true) return // #finish syncs last
       if (inc.unsynced >= SYNC_EVERY_CHUNKS) void this.#sync(t, inc).catch(err => this.#failLocal(t, err))
       else if (inc.syncTimer === null) {
         inc.syncTimer = this.opts.scheduler.setTimer(SYNC_EVERY_MS, () => { inc.syncTimer = null; void this.#sync(t, inc).catch(err => this.#failLocal(t, err)) })
       }
-    }, err => this.#failLocal(t, err))
+      this.#startWrites(t, inc, false) // what came during the write: a run's worth, or the timer
+    })
+    inc.writes = write
+    write.catch(err => this.#failLocal(t, err))
   }
 
   /**
@@ -553,10 +598,11 @@ export class FileService implements Component {
    * write fails is written again chunk by chunk, so on a full disk every chunk that fits is still
    * written and kept (files.md §4.1); the first chunk that fails ends the transfer (#failLocal).
    */
-  async #writePending (t: Transfer, inc: Incoming): Promise<void> {
+  async #writePending (t: Transfer, inc: Incoming): Promise<number> {
     const batch = inc.pending
-    if (batch.length === 0) return
+    if (batch.length === 0) return 0
     inc.pending = []
+    inc.pendingBytes = 0
     inc.partial ??= await this.opts.disk.openPartial(this.#partialPath(t))
     const partial = inc.partial
     const done = (index: number): void => { inc.written.markHave(index); inc.unsynced++ }
@@ -577,6 +623,7 @@ export class FileService implements Component {
       }
       for (const c of run) done(c.index)
     }
+    return batch.length
   }
 
   /** fsync the partial file, then record what it holds (files.md §5.1: the record never claims more than the disk). */
@@ -696,7 +743,7 @@ export class FileService implements Component {
   #incoming (t: Transfer): Incoming {
     let inc = this.#in.get(t.id)
     if (inc === undefined) {
-      inc = { savedBytes: t.bitmap === undefined ? 0 : new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap).haveBytes, core: null, partial: null, writes: Promise.resolve(), unsynced: 0, written: new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap), syncTimer: null, lastDataAt: this.opts.now(), finishing: false, failing: false, backlog: 0, syncQueued: null, syncing: Promise.resolve(), pending: [] }
+      inc = { savedBytes: t.bitmap === undefined ? 0 : new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap).haveBytes, core: null, partial: null, writes: Promise.resolve(), unsynced: 0, written: new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap), syncTimer: null, lastDataAt: this.opts.now(), finishing: false, failing: false, backlog: 0, syncQueued: null, syncing: Promise.resolve(), pending: [], pendingBytes: 0, writeQueued: false, writeTimer: null }
       this.#in.set(t.id, inc)
       if (this.#in.size === 1 && this.#timer !== null) { // the tick may be at the idle pace
         this.opts.scheduler.clearTimer(this.#timer)
@@ -859,6 +906,7 @@ export class FileService implements Component {
     if (inc === undefined) return
     this.#in.delete(t.id)
     if (inc.syncTimer !== null) this.opts.scheduler.clearTimer(inc.syncTimer)
+    if (inc.writeTimer !== null) this.opts.scheduler.clearTimer(inc.writeTimer)
     if (t.state !== 'done') {
       await inc.writes.catch(() => {})
       await inc.syncing

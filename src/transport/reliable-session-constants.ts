@@ -36,7 +36,7 @@ export const RELIABLE_SESSION_RECV_WINDOW_BYTES = rc.DEFAULT_RECV_WINDOW_BYTES
 /**
  * Local only: the window we advertise to a stranger (session.md §3.7): 64 KiB, enough for a
  * contact request and its held messages, 1/16 of what a stranger's sessions could make us buffer
- * otherwise. Decided when the ReliableSession is made.
+ * otherwise. Decided when the ReliableSession is made, raised to a contact's once the peer is one.
  */
 export const RELIABLE_SESSION_STRANGER_RECV_WINDOW_BYTES = 64 * 1024
 /**

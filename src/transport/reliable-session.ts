@@ -118,6 +118,8 @@ export class ReliableSession extends EventEmitter<ReliableSessionEvents> {
   #closed: ReliableCloseInfo | null = null
   #sendFailures = 0
   #polls = 0
+  /** made with a stranger's window and message limit, and the peer not a contact since */
+  #strangerLimits: boolean
   #ackedSeen = 0 // ackedOffset when 'acked' was last emitted
 
   constructor (session: Session, opts: ReliableSessionOptions = {}) {
@@ -128,6 +130,8 @@ export class ReliableSession extends EventEmitter<ReliableSessionEvents> {
     this.#urgentDefer = opts.defer === undefined && opts.scheduler === undefined ? queueMicrotask : null
     this.#highWater = opts.highWaterMessages ?? RELIABLE_SESSION_HIGH_WATER_MESSAGES
     this.#pathCeiling = opts.pathCeiling ?? (opts.scheduler === undefined ? a => onLinkUdpPayloadCeiling(a.host) : () => null)
+    // a stranger's limits until the peer is a contact (#contactLimits); a window given by the caller is kept
+    this.#strangerLimits = !session.contact && opts.recvWindowBytes === undefined
     this.#channel = new ReliableChannel({
       now: this.#scheduler.now(),
       mtu: RELIABLE_SESSION_MTU,
@@ -311,6 +315,7 @@ export class ReliableSession extends EventEmitter<ReliableSessionEvents> {
 
   #pollOnce (): void {
     this.#polls++
+    if (this.#strangerLimits) this.#contactLimits()
     this.#admitPending()
     const max = this.#maxDeliver()
     // datagrams go out as the channel builds them (views it reuses: Session.send seals at once)
@@ -318,6 +323,19 @@ export class ReliableSession extends EventEmitter<ReliableSessionEvents> {
     if (r.delivered.length === max) this.#heldBack = true
     for (let i = 0; i < r.delivered.length && this.#closed === null; i++) this.#deliver(r.delivered[i]!)
     this.#arm(r.nextTimeoutAt)
+  }
+
+  /**
+   * A stranger's session whose peer has become a contact (the contact added while the session was
+   * up: how most contacts are made) gets a contact's window and message limit from here on, not at
+   * its next session (session.md §3.7). It kept a stranger's 64 KiB window for its whole life:
+   * a file sent over it moved ~64 KiB per round trip, sending slivers of a few dozen bytes as the
+   * window crept open (docs/performance.md §10.8).
+   */
+  #contactLimits (): void {
+    if (!this.session.contact) return
+    this.#strangerLimits = false
+    this.#channel.raiseReceiveLimits(RELIABLE_SESSION_RECV_WINDOW_BYTES, RELIABLE_SESSION_MAX_MESSAGE_BYTES)
   }
 
   #maxDeliver (): number {

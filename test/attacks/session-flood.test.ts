@@ -137,3 +137,37 @@ t.test('a stranger\'s oversized message fails its channel; a contact\'s large me
   t.same(received.get(friendId.fingerprint), [1024 * 1024], 'a contact\'s 1 MiB message arrives')
   t.equal(closed.get(friendId.fingerprint), undefined)
 })
+
+// A contact is usually added while a session with the peer is up (the invite's first contact is a
+// stranger's session): that session gets a contact's window and message limit once the peer is a
+// contact, not at its next session. It kept a stranger's 64 KiB window for its whole life, so a
+// file sent to a contact just added went ~64 KiB per round trip (docs/performance.md §10.8).
+t.test('a stranger who becomes a contact while the session is up gets a contact\'s window and message limit', async t => {
+  const victimId = generateIdentity()
+  const friendId = generateIdentity()
+  const contacts = new Set<string>()
+  const victim = await Endpoint.listen({ host: '127.0.0.1', identity: victimId, isContact: fp => contacts.has(fp) })
+  const friend = await Endpoint.listen({ host: '127.0.58.3', identity: friendId })
+  t.teardown(async () => { await friend.close(); await victim.close() })
+  const received: number[] = []
+  let inbound: ReliableSession | undefined
+  victim.on('session', s => {
+    inbound = new ReliableSession(s)
+    inbound.on('message', m => { received.push(m.length) })
+  })
+  const local = new ReliableSession(await friend.connect(victim.address, { expectFingerprint: victimId.fingerprint }))
+  t.teardown(() => { local.close(); inbound?.close() })
+  const acked = async (bytes: number): Promise<number> => {
+    await local.send(new Uint8Array(bytes))
+    await until(() => local.stats.sendBufferedBytes === 0, 20_000, 'the acknowledgement, which carries the window')
+    return local.stats.peerLimit - local.ackedOffset
+  }
+  const asStranger = await acked(10)
+  t.ok(asStranger <= RELIABLE_SESSION_STRANGER_RECV_WINDOW_BYTES, `as a stranger it may send ${asStranger} bytes ahead`)
+  contacts.add(friendId.fingerprint)
+  const asContact = await acked(10)
+  t.ok(asContact >= RELIABLE_SESSION_RECV_WINDOW_BYTES, `as a contact ${asContact}`)
+  await acked(RELIABLE_SESSION_STRANGER_MAX_MESSAGE_BYTES * 2)
+  await until(() => received.length === 3, 20_000, 'the large message')
+  t.same(received, [10, 10, RELIABLE_SESSION_STRANGER_MAX_MESSAGE_BYTES * 2], 'a message above a stranger\'s limit arrives once the peer is a contact')
+})

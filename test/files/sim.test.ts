@@ -12,7 +12,7 @@ import type { TransferJson } from '../../src/files/transfer.js'
 import type { NodeFileOptions } from '../../src/node/node.js'
 import { testnet, received, receipted, talkingPair } from '../node/helpers.js'
 import { testRng } from '../helpers/seed.js'
-import { FILE_INFLIGHT_BYTES, REQUEST_STALL_MS, SYNC_EVERY_CHUNKS, SYNC_EVERY_MS } from '../../src/files/service.js'
+import { FILE_INFLIGHT_BYTES, REQUEST_STALL_MS, SYNC_EVERY_CHUNKS, SYNC_EVERY_MS, WRITE_RUN_BYTES } from '../../src/files/service.js'
 import { ReliableSession } from '../../src/transport/reliable-session.js'
 
 const CHUNK = 32768
@@ -354,6 +354,22 @@ t.test('a disk slower than the link: one sync per SYNC_EVERY_CHUNKS chunks or pe
   // every SYNC_EVERY_CHUNKS chunks, every SYNC_EVERY_MS, and once to finish (files.md §5.1)
   const most = Math.ceil(chunks / SYNC_EVERY_CHUNKS) + seconds + 1
   t.ok(bDisk.syncs <= most, `${bDisk.syncs} syncs for ${chunks} chunks over ${seconds} s: at most ${most}`)
+})
+
+t.test('verified chunks are written in runs, not a write per chunk as it comes', async t => {
+  const rng = testRng(t, 0x3175)
+  // a 1 Gbit/s link: chunks come one by one, ~0.27 ms apart, as over loopback
+  const { net, alice, bob, aDisk, bDisk } = await pair(t, 83, { link: { latencyMs: { base: 1 }, bandwidthBps: 1e9, queueBytes: 4 << 20 } })
+  const chunks = 256
+  aDisk.files.set('/src/r', bytesOf(rng, chunks * CHUNK))
+  const { id } = await net.drive(alice.files.send(bob.fingerprint, '/src/r'))
+  await net.until(() => stateOf(bob, id) === 'done', 600_000, 'the file done')
+  t.ok(same(bDisk.files.get(transfer(bob, id)?.path as string), aDisk.files.get('/src/r')), 'byte for byte')
+  t.equal(transfer(bob, id)?.chunkBytesReceived, chunks * CHUNK, 'each chunk received once')
+  // each write a trip to the disk's thread pool: together once WRITE_RUN_BYTES wait, or after
+  // WRITE_WAIT_MS (files.md §5.1). Written as each chunk came, this was 256 writes (one per chunk)
+  const most = chunks / (WRITE_RUN_BYTES / CHUNK) * 2
+  t.ok(bDisk.writes <= most, `${bDisk.writes} writes for ${chunks} chunks: at most ${most}`)
 })
 
 t.test('a slow fsync does not pause the transfer: chunks are written while a sync runs', async t => {

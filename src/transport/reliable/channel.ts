@@ -110,6 +110,18 @@ export class ReliableChannel {
     this.#lastElicitingSentAt = o.now
   }
 
+  /**
+   * Advertises a larger receive window and takes larger messages from now on (never smaller: a
+   * sender may already use what it was told, reliable.md §9). The grown limit goes out with the
+   * next poll's packets, at once when it grew by a quarter of the window (#maybeWindowUpdate).
+   */
+  raiseReceiveLimits (windowBytes: number, maxMessageBytes: number): void {
+    this.#rx.raise(windowBytes, maxMessageBytes)
+  }
+
+  /** The receive window this channel advertises beyond what the application has read (reliable.md §9). */
+  get recvWindowBytes (): number { return this.#rx.window }
+
   /** Why the channel stopped (the peer broke the protocol), or null while it works. */
   get failure (): string | null { return this.#failure }
   /** Bytes `send` can still queue. */
@@ -375,7 +387,7 @@ export class ReliableChannel {
   // waiting for data to ack (RFC 1122 §4.2.3.3 receiver silly-window avoidance).
   #maybeWindowUpdate (): void {
     const grew = this.#rx.limit - this.#advertisedLimit
-    if (grew >= Math.max(this.#pmtu.mtu, this.#o.recvWindowBytes / 4)) this.#acks.requestImmediate()
+    if (grew >= Math.max(this.#pmtu.mtu, this.#rx.window / 4)) this.#acks.requestImmediate()
   }
 
   // ---- sending ----

@@ -15,8 +15,9 @@ const SLAB_MAX_MESSAGE_BYTES = 2 * 1024
 export type DataResult = 'new' | 'duplicate' | 'failed'
 
 export class RecvStream {
-  readonly window: number
-  readonly maxMessage: number
+  /** raised only (#raise): the limit never goes back */
+  window: number
+  maxMessage: number
   /** Every byte below has been received and handed to the message assembler. */
   recvOffset = 0
   /** Bytes waiting in the reorder buffer. */
@@ -42,6 +43,16 @@ export class RecvStream {
   constructor (window: number, maxMessage: number) {
     this.window = window
     this.maxMessage = maxMessage
+  }
+
+  /**
+   * A larger window and message limit from now on (a stranger's session whose peer became a
+   * contact, session.md §3.7). Neither is ever lowered: the peer may already be sending up to the
+   * limit it was told.
+   */
+  raise (window: number, maxMessage: number): void {
+    if (window > this.window) this.window = window
+    if (maxMessage > this.maxMessage) this.maxMessage = maxMessage
   }
 
   /** Highest stream offset (exclusive) the peer may send. Never decreases. */
