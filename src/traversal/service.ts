@@ -56,6 +56,8 @@ export interface TraversalOptions {
   onGiveUp?: (ev: Extract<PunchEvent, { type: 'failed' }>) => void
   /** the peer offered a relay allocation to join (traversal.md §7) */
   onRelay?: (ev: Extract<PunchEvent, { type: 'relay' }>) => void
+  /** a contact's offer answered: dial its address now (traversal.md §5.3, the answerer's early dial) */
+  onOffered?: (ev: Extract<PunchEvent, { type: 'offered' }>) => void
   /** a stranger's offer within the stranger budget: answer it with answerWithRelay, or not (§5.4); absent: strangers are dropped */
   onStranger?: (offer: StrangerOffer) => void
   /** what the presence record should say changed: republish it */
@@ -327,6 +329,7 @@ export class TraversalService {
       if (ev.type === 'path') this.o.onPath?.(ev)
       else if (ev.type === 'failed') this.o.onGiveUp?.(ev)
       else if (ev.type === 'relay') this.o.onRelay?.(ev)
+      else if (ev.type === 'offered') this.o.onOffered?.(ev)
       else this.o.onStranger?.(ev.offer)
     }
   }
