@@ -231,8 +231,14 @@ export class TraversalService {
         if (this.registrar.allAnswered && directlyReachable(this.natKind(), this.candidates(), this.o.observer)) this.#maintain(now)
         this.#changed()
         break
-      default:
-        this.#send(this.puncher.receive(m, src, now, slot))
+      default: {
+        const out = this.puncher.receive(m, src, now, slot)
+        // the answerer's early dial (traversal.md §5.3) goes before its probes: at the offerer its
+        // message 1 is then answered before a probe makes the offerer's own dial (session.md §3.1,
+        // an answered initiation), not crossed by it
+        this.#events('offered')
+        this.#send(out)
+      }
     }
     this.#commands() // before the events: a winning side socket carries the peer before anyone dials it
     this.#events()
@@ -324,8 +330,12 @@ export class TraversalService {
     set.sockets.length = 0
   }
 
-  #events (): void {
-    for (const ev of this.puncher.events.splice(0)) {
+  /** The puncher's events, in order; `only`: those of that type, the rest left for later. */
+  #events (only?: PunchEvent['type']): void {
+    const all = this.puncher.events
+    const now = only === undefined ? all.splice(0) : all.filter(ev => ev.type === only)
+    if (only !== undefined) all.splice(0, all.length, ...all.filter(ev => ev.type !== only))
+    for (const ev of now) {
       if (ev.type === 'path') this.o.onPath?.(ev)
       else if (ev.type === 'failed') this.o.onGiveUp?.(ev)
       else if (ev.type === 'relay') this.o.onRelay?.(ev)
