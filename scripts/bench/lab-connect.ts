@@ -44,7 +44,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { withLab } from '../lab/netns.js'
 import { PayloadType } from '../../src/wire/constants.js'
-import { waitUntil, withPair, type Pair, type PairName } from '../lab/daemons.js'
+import { SECOND_PUBLIC, waitUntil, withPair, type Pair, type PairName } from '../lab/daemons.js'
 import { monoUs, summarize } from './cpu-profile.js'
 import { labBenchMain, runLabBench, type LabBench } from './lab-bench.js'
 
@@ -90,7 +90,7 @@ const STEPS = new Set([
   'punch rendezvous does not know the peer', 'first probe sent', 'first probe heard', 'punch found a path', 'punch gave up',
   'relay allocation started', 'relay allocated', 'relay did not allocate', 'relay join started', 'relay joined', 'relay forwarding',
   'dial through the relay started', 'session through a relay', 'relayed session moved direct',
-  'dial started', 'dial failed', 'session up', 'outbox entry sent', 'envelope opened'
+  'dial started', 'dial failed', 'session up', 'outbox entry sent', 'envelope opened', 'early dial'
 ])
 
 const PAYLOAD_NAMES: Record<number, string> = Object.fromEntries(Object.entries(PayloadType).map(([k, v]) => [v, k.toLowerCase()]))
@@ -120,6 +120,8 @@ function timeline (p: Pair, marks: { alice: number, bob: number }, totalMs: numb
   /** the NAT kinds Alice's punch started with: hers, and Bob's record's */
   let nat: string | undefined
   let sessionBy: 'A' | 'B' | undefined
+  let firstVia: 'relay' | 'direct' | undefined
+  const relayHosts = new Set([p.bootstrap.replace(/:\d+$/, ''), SECOND_PUBLIC])
   const all = [
     ...steps(p.aliceLog(), marks.alice, p.bob.fingerprint).map(s => ({ ...s, who: 'A' })),
     ...steps(p.bobLog(), marks.bob, p.alice.fingerprint).map(s => ({ ...s, who: 'B' }))
@@ -137,11 +139,16 @@ function timeline (p: Pair, marks: { alice: number, bob: number }, totalMs: numb
     if (s.line.msg === 'punch found a path' && s.who === 'A') at['A path rtt'] = Math.round(Number(s.line.rtt ?? NaN) * 10) / 10
     // whose handshake made Bob's first session with Alice: hers (the connect measured) or his own
     // (he added her just before the start, so his daemon looks her up and dials too)
-    if (s.line.msg === 'session up' && s.who === 'B' && sessionBy === undefined) sessionBy = s.line.outbound === true ? 'B' : s.line.outbound === false ? 'A' : undefined
+    if (s.line.msg === 'session up' && s.who === 'B' && sessionBy === undefined) {
+      sessionBy = s.line.outbound === true ? 'B' : s.line.outbound === false ? 'A' : undefined
+      // through a relay (its address is a bootstrap node's: they are the lab's relays) or direct
+      const host = String(s.line.from ?? '').replace(/:\d+$/, '')
+      firstVia = relayHosts.has(host) ? 'relay' : 'direct'
+    }
   }
   at['B message'] = totalMs
   const repeated = Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 1))
-  return { ...(nat === undefined ? {} : { nat }), ...(sessionBy === undefined ? {} : { sessionBy }), steps: at, ...(Object.keys(repeated).length > 0 ? { repeated } : {}), lookups }
+  return { ...(nat === undefined ? {} : { nat }), ...(sessionBy === undefined ? {} : { sessionBy }), ...(firstVia === undefined ? {} : { firstVia }), steps: at, ...(Object.keys(repeated).length > 0 ? { repeated } : {}), lookups }
 }
 
 /** ms of CPU a process's threads have run so far (Linux schedstat), or NaN where it cannot be read. */

@@ -244,7 +244,7 @@ export class ConnectionManager {
    * running (toward a record address, §5.3): the caller aborts it, and its failure dials `address`
    * at once, with no backoff.
    */
-  punched (fingerprint: string, address: Address, remoteStatic: Uint8Array, path: PeerPath, now: number): boolean {
+  punched (fingerprint: string, address: Address, remoteStatic: Uint8Array, path: PeerPath, now: number, dialingThere = false): boolean {
     const p = this.#peers.get(fingerprint)
     if (p === undefined) return false
     p.remoteStatic = remoteStatic
@@ -253,8 +253,23 @@ export class ConnectionManager {
     if (p.state === 'online' || p.state === 'away') return false
     p.failures = 0
     p.nextDialAt = now
-    p.punched = p.dialing
-    return p.dialing
+    // the running dial goes to this very address (the answerer's early dial, traversal.md §5.3): it stays
+    p.punched = p.dialing && !dialingThere
+    return p.punched
+  }
+
+  /**
+   * A contact's punch offer was answered (traversal.md §5.3, the answerer's early dial): dial
+   * `address` with the offer's key now, unless a session is up or a dial runs. True: a dial is due.
+   */
+  offered (fingerprint: string, address: Address, remoteStatic: Uint8Array, now: number): boolean {
+    const p = this.#peers.get(fingerprint)
+    if (p === undefined || p.state === 'online' || p.state === 'away' || p.dialing) return false
+    p.remoteStatic = remoteStatic
+    this.#learn(p, [address], 'dht', false, true)
+    p.failures = 0
+    p.nextDialAt = now
+    return true
   }
 
   /** How the next session with `fingerprint` came (a relay's, or a punch candidate moved to): shown by list(). */

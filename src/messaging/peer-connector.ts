@@ -58,6 +58,8 @@ export class PeerConnector {
   readonly links = new Map<string, PeerLink>()
   /** dials running, by peer key */
   readonly #dials = new Map<string, AbortController>()
+  /** where each running dial goes: a punched path to the same address does not abort it */
+  readonly #dialTo = new WeakMap<AbortController, Address>()
   /** dials aborted because a session with their peer came up meanwhile: their end is no failure */
   readonly #needless = new WeakSet<AbortController>()
   #mdns: MdnsDiscovery | null = null
@@ -241,8 +243,26 @@ export class PeerConnector {
     const key = this.#punchKeys.get(fp)
     if (this.#stopped || key === undefined) return
     const now = this.ctx.now()
-    if (this.conn.punched(fp, address, key, path, now)) this.#dials.get(fp)?.abort()
+    const running = this.#dials.get(fp)
+    const to = running === undefined ? undefined : this.#dialTo.get(running)
+    const there = to !== undefined && to.host === address.host && to.port === address.port
+    if (this.conn.punched(fp, address, key, path, now, there)) running?.abort()
     else this.#tickNow(now) // the handshake goes now, while the probes keep the NATs open (not a timer's turn later)
+    this.hooks.rearm()
+  }
+
+  /**
+   * We answered a punch offer from the contact `fp` (traversal.md §5.3): dial the offerer's
+   * `address` now with Noise IK toward the offer's key, without waiting for a probe to come back.
+   * The offer was sealed to us with that key (Noise X's `ss`) and named a contact, so the key is
+   * the contact's. Its probes, sent with the offer, have opened its NAT toward us; its IK message
+   * 2 is then the first authenticated byte, a round trip sooner than its own dial of the path.
+   */
+  offered (fp: string, dhPublic: Uint8Array, address: Address): void {
+    if (this.#stopped || !this.#reachable(address)) return
+    this.#punchKeys.set(fp, dhPublic) // the path's dial, if the probes find another address, is IK too
+    const now = this.ctx.now()
+    if (this.conn.offered(fp, address, dhPublic, now)) this.#tickNow(now)
     this.hooks.rearm()
   }
 
@@ -257,6 +277,7 @@ export class PeerConnector {
     if (endpoint === null || this.#stopped) return
     const ctl = new AbortController()
     this.#dials.set(key, ctl)
+    this.#dialTo.set(ctl, address)
     this.ctx.counters.dialsStarted++
     this.ctx.log.debug({ to: formatHostPort(address), peer: expect, ik: expect !== null && remoteStatic !== null }, 'dial started')
     const opts = {

@@ -235,7 +235,11 @@ export class Node {
         },
         onGiveUp: ev => { autoRelay?.gaveUp(ev) },
         onRelay: ev => { autoRelay?.joinOffered(ev) },
-        onStranger: offer => { autoRelay?.answerStranger(offer) }
+        onStranger: offer => { autoRelay?.answerStranger(offer) },
+        onOffered: ev => {
+          const to = peerAddressOf(ev.address)
+          if (to !== null) this.messaging.network.offered(ev.fingerprint, ev.dhPublic, to)
+        }
       })
     const traversal = this.traversal
     // a stranger answered with a relay who becomes a contact: that relayed session tries to go

@@ -34,6 +34,7 @@ export interface TraversalComponentOptions {
   /** a relay offer to join, a stranger's offer to answer with a relay (traversal.md §5.4, §7) */
   onRelay?: TraversalOptions['onRelay']
   onStranger?: TraversalOptions['onStranger']
+  onOffered?: TraversalOptions['onOffered']
 }
 
 /** DHT contacts offered as rendezvous, besides the bootstrap nodes. */
@@ -71,6 +72,10 @@ export class TraversalComponent implements Component {
       },
       onRelay: this.o.onRelay,
       onStranger: this.o.onStranger,
+      onOffered: ev => {
+        this.o.log.debug({ peer: ev.fingerprint, to: ev.address }, 'early dial')
+        this.o.onOffered?.(ev)
+      },
       onChange: () => { this.o.dht.republish() },
       ...(this.o.log.isLevelEnabled('debug') ? { trace: (step: string, fields: Record<string, unknown>) => { this.o.log.debug(fields, step) } } : {})
     })

@@ -40,7 +40,7 @@ export interface ManagerStats {
    * included; responses we computed; sessions closed because another with the same peer took
    * their place (session.md §3.1): a reconnect, or the losing half of a simultaneous open.
    */
-  handshakes: { started: number, initiationsSent: number, responsesSent: number, sessionsReplaced: number }
+  handshakes: { started: number, initiationsSent: number, responsesSent: number, sessionsReplaced: number, held: number }
   cookieRepliesSent: number
   /** half-open handshakes dropped to make room (session.md §6.1) */
   halfOpenEvicted: number

@@ -42,6 +42,8 @@ export class Dialer {
   /** handshakes begun (connects and rekeys), and HANDSHAKE_INITIATIONs sent for them, retransmissions included */
   started = 0
   initiationsSent = 0
+  /** connects whose message 1 was held for the peer's answered initiation (session.md §3.1) */
+  held = 0
 
   constructor (ctx: DialerContext) {
     this.#ctx = ctx
@@ -74,12 +76,19 @@ export class Dialer {
    * Create a dial and send its first initiation. Its mac1 is keyed by the fingerprint it expects
    * (wire.md §4.1.1): a dial that names none is answered by no dmess responder.
    */
-  start (init: Omit<DialInit, 'id' | 'mac1Key' | 'timestamp'>, now: number, out: ManagerAction[]): Dial {
+  start (init: Omit<DialInit, 'id' | 'mac1Key' | 'timestamp'>, now: number, out: ManagerAction[], holdUntil: number | null = null): Dial {
     const fp = init.expectFingerprint ?? init.rekeyOf?.remoteFingerprint ?? null
     const dial = new Dial({ ...init, id: this.#nextId++, mac1Key: fp === null ? null : mac1Key(fp), timestamp: this.#ctx.timestamp }, this.party())
     this.#ctx.table.set(dial.localIndex, { kind: 'dial', dial })
     this.#dials.set(dial.id, dial)
     this.started++
+    if (holdUntil !== null) {
+      // the peer's own handshake to us waits for its key confirmation (session.md §3.1): the
+      // session it makes answers this dial; its message 1 goes only if none has by then
+      dial.nextAt = Math.min(holdUntil, dial.deadline)
+      this.held++
+      return dial
+    }
     this.initiationsSent++
     out.push({ type: 'send', to: dial.to, bytes: dial.send(now, this.#ctx.tuning, this.jitter()) })
     return dial

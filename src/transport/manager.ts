@@ -129,7 +129,12 @@ export class SessionManager {
     }
     const deadline = now + (opts.timeoutMs ?? this.tuning.connectTimeoutMs)
     const sessionId = this.#random(SESSION_ID_BYTES) // a new session (session.md §2.3)
-    const dial = this.#dialer.start({ to: { ...to }, expectFingerprint: expect, remoteStatic: rs?.slice() ?? null, rekeyOf: null, sessionId, fresh: opts.fresh === true, deadline }, now, out)
+    // session.md §3.1, an answered initiation: the peer's IK message 1 from `to`, answered within
+    // the first retry delay, makes the session this connect asks for as soon as the peer's first
+    // transport packet comes; a message 1 of ours now would make a second one
+    const wait = this.tuning.handshakeRetryInitialMs
+    const held = rs !== null && opts.fresh !== true && this.#responder.answeredIk(rs, to, now - wait)
+    const dial = this.#dialer.start({ to: { ...to }, expectFingerprint: expect, remoteStatic: rs?.slice() ?? null, rekeyOf: null, sessionId, fresh: opts.fresh === true, deadline }, now, out, held ? now + wait : null)
     this.#wake(dial.nextAt)
     return { dialId: dial.id, actions: out }
   }
@@ -472,7 +477,7 @@ export class SessionManager {
     return {
       dropped,
       handshakesCompleted: this.#handshakesCompleted,
-      handshakes: { started: this.#dialer.started, initiationsSent: this.#dialer.initiationsSent, responsesSent: this.#responder.responsesSent, sessionsReplaced: this.#replaced },
+      handshakes: { started: this.#dialer.started, initiationsSent: this.#dialer.initiationsSent, responsesSent: this.#responder.responsesSent, sessionsReplaced: this.#replaced, held: this.#dialer.held },
       cookieRepliesSent: this.#responder.cookieRepliesSent,
       halfOpenEvicted: this.#responder.evicted,
       strangersEvicted: this.#strangersEvicted,

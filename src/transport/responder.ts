@@ -81,6 +81,19 @@ export class Responder {
     return this.#byIndex.size
   }
 
+  /**
+   * session.md §3.1, an answered initiation: have we answered, since `since`, an IK message 1 from
+   * `remoteStatic` at `from` whose key confirmation (the initiator's first transport packet) is
+   * still to come?
+   */
+  answeredIk (remoteStatic: Uint8Array, from: PeerAddress, since: number): boolean {
+    for (const h of this.#byIndex.values()) {
+      if (h.ik === null || h.createdAt < since || h.from.host !== from.host || h.from.port !== from.port) continue
+      if (bytesEqual(h.ik.peer.identity.dhPublic, remoteStatic)) return true
+    }
+    return false
+  }
+
   /** wire.md §4.4: the session manager's policy for "under load". */
   underLoad (now: number): boolean {
     return this.#byIndex.size >= this.#ctx.tuning.underLoadHalfOpen || !this.#load.peek(now)

@@ -49,6 +49,11 @@ export type PunchEvent =
   | { type: 'relay', fingerprint: string, dhPublic: Uint8Array, offer: RelayOffer, dial: boolean }
   /** a stranger (not a contact) wants to reach us, within the stranger budget */
   | { type: 'stranger', offer: StrangerOffer }
+  /**
+   * a contact's offer, answered: dial `address` now with Noise IK toward `dhPublic` (traversal.md
+   * §5.3, the answerer's early dial): the offerer's first probes have opened its NAT toward us
+   */
+  | { type: 'offered', fingerprint: string, dhPublic: Uint8Array, address: string }
 
 export interface PuncherOptions {
   identity: Identity

@@ -297,7 +297,25 @@ export class Puncher {
     // symmetric side: the answer waits for the side sockets' mappings; cone side: spray at once
     if (this.#bday.startHard(a, p.natKind)) a.bday!.held.push(reply)
     else this.#bday.startEasy(a, p.natKind, now)
+    const early = a.bday === null ? this.#earlyDial(a) : null
+    if (early !== null) this.events.push({ type: 'offered', fingerprint: p.fingerprint, dhPublic: p.sender.dhPublic, address: early })
     return [...(a.bday?.role === 'hard' ? [] : [reply]), ...this.#probe(a, now), ...this.#bday.spray(a, now)]
+  }
+
+  /**
+   * The answerer's early dial (traversal.md §5.3): the offerer's candidate that its first probes,
+   * sent with its offer, have opened toward us, or null. Neither side symmetric (a symmetric NAT
+   * maps the offerer's probes, or our handshake, to a port no candidate names: birthday punching
+   * finds that path, §6.3); the first candidate beyond the offerer's LAN (its LAN addresses may
+   * name anyone on ours, `dht.md` §5.3), unless its reflexive address is ours too: one NAT in
+   * front of both, which may not hairpin (§6.1), so its LAN address is the way.
+   */
+  #earlyDial (a: Attempt): string | null {
+    if (a.natKind === 'address-dependent' || this.o.natKind() === 'address-dependent') return null
+    const ourHosts = new Set(this.o.candidates().filter(c => c.kind === 'reflexive').map(c => c.host))
+    const behindOurs = a.remote.some(c => c.kind === 'reflexive' && ourHosts.has(c.host))
+    const pick = behindOurs ? a.remote.find(c => c.kind === 'lan') : a.remote.find(c => c.kind !== 'lan')
+    return pick === undefined ? null : candidateAddress(pick)
   }
 
   /** The stranger budget: one offer per stranger per STRANGER_PUNCH_PER_PEER_MS, and a global trickle. */

@@ -56,6 +56,8 @@ export interface TraversalOptions {
   onGiveUp?: (ev: Extract<PunchEvent, { type: 'failed' }>) => void
   /** the peer offered a relay allocation to join (traversal.md §7) */
   onRelay?: (ev: Extract<PunchEvent, { type: 'relay' }>) => void
+  /** a contact's offer answered: dial its address now (traversal.md §5.3, the answerer's early dial) */
+  onOffered?: (ev: Extract<PunchEvent, { type: 'offered' }>) => void
   /** a stranger's offer within the stranger budget: answer it with answerWithRelay, or not (§5.4); absent: strangers are dropped */
   onStranger?: (offer: StrangerOffer) => void
   /** what the presence record should say changed: republish it */
@@ -229,8 +231,14 @@ export class TraversalService {
         if (this.registrar.allAnswered && directlyReachable(this.natKind(), this.candidates(), this.o.observer)) this.#maintain(now)
         this.#changed()
         break
-      default:
-        this.#send(this.puncher.receive(m, src, now, slot))
+      default: {
+        const out = this.puncher.receive(m, src, now, slot)
+        // the answerer's early dial (traversal.md §5.3) goes before its probes: at the offerer its
+        // message 1 is then answered before a probe makes the offerer's own dial (session.md §3.1,
+        // an answered initiation), not crossed by it
+        this.#events('offered')
+        this.#send(out)
+      }
     }
     this.#commands() // before the events: a winning side socket carries the peer before anyone dials it
     this.#events()
@@ -322,11 +330,16 @@ export class TraversalService {
     set.sockets.length = 0
   }
 
-  #events (): void {
-    for (const ev of this.puncher.events.splice(0)) {
+  /** The puncher's events, in order; `only`: those of that type, the rest left for later. */
+  #events (only?: PunchEvent['type']): void {
+    const all = this.puncher.events
+    const now = only === undefined ? all.splice(0) : all.filter(ev => ev.type === only)
+    if (only !== undefined) all.splice(0, all.length, ...all.filter(ev => ev.type !== only))
+    for (const ev of now) {
       if (ev.type === 'path') this.o.onPath?.(ev)
       else if (ev.type === 'failed') this.o.onGiveUp?.(ev)
       else if (ev.type === 'relay') this.o.onRelay?.(ev)
+      else if (ev.type === 'offered') this.o.onOffered?.(ev)
       else this.o.onStranger?.(ev.offer)
     }
   }

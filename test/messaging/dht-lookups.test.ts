@@ -313,3 +313,22 @@ t.test('a punch that finds a path while the record\'s dial runs supersedes it: i
   t.same(dials(d.tick(20)), [{ port: 4002, expect: 'bob', ik: true }], 'dialled on the next tick')
   t.same(dials(d.dialFailed('bob', 40)), [], 'an ordinary failure backs off')
 })
+
+t.test('the answerer\'s early dial (traversal.md §5.3): the offer\'s address at once; a path to it leaves it running', async t => {
+  const c = mk()
+  c.poke('alice', 0)
+  c.tick(0)
+  c.lookupDone('alice', null, 10) // no record yet: nothing to dial
+  t.same(dials(c.tick(20)), [])
+  t.equal(c.offered('alice', A, KEY, 30), true, 'a dial is due')
+  t.same(dials(c.tick(30)), [{ port: 4001, expect: 'alice', ik: true }], 'the offerer\'s address, IK with the offer\'s key')
+  t.equal(c.offered('alice', B, KEY, 31), false, 'one dial at a time')
+  t.equal(c.punched('alice', A, KEY, { candidate: 'reflexive', rttMs: null }, 40, true), false, 'the path is where the dial goes: it is not aborted')
+  t.same(dials(c.dialFailed('alice', 50)), [], 'so its failure is an ordinary one, not a punched redial')
+  t.equal(c.punched('alice', B, KEY, { candidate: 'reflexive', rttMs: null }, 60), false)
+  c.tick(60)
+  t.equal(c.punched('alice', A, KEY, { candidate: 'reflexive', rttMs: null }, 70), true, 'a dial elsewhere gives way to the path')
+  c.dialSucceeded('alice', 'alice')
+  c.sessionUp('alice', A, 80)
+  t.equal(c.offered('alice', B, KEY, 90), false, 'online: no dial')
+})

@@ -309,6 +309,43 @@ t.test('crossed IK initiations: only the dial that would win is answered, and bo
   }
 })
 
+t.test('an answered initiation: a connect to its initiator waits for its key confirmation instead of a second handshake', async t => {
+  const p = new Pump()
+  const a = p.add('a')
+  const b = p.add('b')
+  p.connect(a, b, { expectFingerprint: b.identity.fingerprint, remoteStatic: b.identity.dhPublic })
+  p.filter = d => Pump.type(d) !== PacketType.TRANSPORT_DATA // a's confirming keepalive is on its way
+  p.flush()
+  const keepalive = p.log[2]!
+  // b, meanwhile, dials a too (a punch of its own found the path: traversal.md §6.2)
+  const dial = p.connect(b, a, { expectFingerprint: a.identity.fingerprint, remoteStatic: a.identity.dhPublic })
+  p.flush()
+  t.same(types(p, 'b'), [PacketType.HANDSHAKE_RESPONSE], 'no message 1 from b: the session a\'s handshake makes will do')
+  t.equal(b.manager.stats().handshakes.held, 1)
+  p.filter = () => true
+  p.queue.push(keepalive)
+  p.flush()
+  t.same(p.events(b, 'connected').map(e => [e.dialId, e.session.remoteFingerprint]), [[dial, a.identity.fingerprint]], 'b\'s connect resolves with it')
+  t.equal(b.manager.stats().dials, 0, 'and its dial is gone')
+  p.advance(5000)
+  t.same(types(p, 'b').filter(x => x === PacketType.HANDSHAKE_INITIATION), [], 'never sent')
+  t.equal(a.manager.sessions().length + b.manager.sessions().length, 2, 'one session, on both ends')
+  t.equal(p.log.filter(d => Pump.type(d) === PacketType.SESSION_CLOSE).length, 0)
+
+  // the confirmation never comes: the held message 1 goes at the first retry delay
+  const q = new Pump()
+  const c = q.add('c')
+  const d = q.add('d')
+  q.connect(c, d, { expectFingerprint: d.identity.fingerprint, remoteStatic: d.identity.dhPublic })
+  q.filter = x => Pump.type(x) !== PacketType.TRANSPORT_DATA // c's confirmation is lost
+  q.flush()
+  q.connect(d, c, { expectFingerprint: c.identity.fingerprint, remoteStatic: c.identity.dhPublic })
+  q.flush()
+  t.same(types(q, 'd').filter(x => x === PacketType.HANDSHAKE_INITIATION), [], 'held')
+  q.advance(1200)
+  t.equal(types(q, 'd').filter(x => x === PacketType.HANDSHAKE_INITIATION).length, 1, 'sent after the first retry delay')
+})
+
 t.test('crossed IK initiations when the winning one was lost: it is sent again at once, not a retransmission later', async t => {
   const p = new Pump()
   const a = p.add('a')

@@ -8,7 +8,7 @@ import { Puncher, type PunchEvent } from '../../src/traversal/punch.js'
 import { encodeTraversal, decodeTraversal, type TraversalMessage } from '../../src/traversal/messages.js'
 import { TraversalType, KEEPALIVE_MS, REGISTRATION_TTL_MS, PUNCH_TIMEOUT_MS, PUNCH_SEALED_BYTES } from '../../src/traversal/constants.js'
 import { generateIdentity, type Identity } from '../../src/crypto/identity.js'
-import type { Candidate } from '../../src/traversal/candidates.js'
+import type { Candidate, NatKind } from '../../src/traversal/candidates.js'
 import type { RelayOffer } from '../../src/relay/client.js'
 import { openPunch } from '../../src/traversal/punch-seal.js'
 import { testRng } from '../helpers/seed.js'
@@ -164,7 +164,7 @@ t.test('punch: offer through the rendezvous, answer, probes; the first one heard
   t.match(A.events, [{ type: 'path', fingerprint: bobId.fingerprint, address: '203.0.113.2:6000', kind: 'reflexive', role: 'offer' }])
   t.same(A.p.tick(30), [], 'no more probes once a path is found')
   B.p.receive(msg(ack[0]!.bytes), '203.0.113.1:5000', 25)
-  t.match(B.events, [{ type: 'path', fingerprint: aliceId.fingerprint, role: 'answer' }])
+  t.match(B.events, [{ type: 'offered', fingerprint: aliceId.fingerprint, address: '203.0.113.1:5000' }, { type: 'path', fingerprint: aliceId.fingerprint, role: 'answer' }])
 })
 
 t.test('punch: the offer and the first round of probes to the record\'s candidates leave together', async t => {
@@ -352,4 +352,28 @@ t.test('punch: the replay list forgets a punch id two minutes after it, on the m
   t.equal(B.p.remembered, 0, 'two minutes later the list has let it go (the memory is bounded by time, not only by count)')
   t.same(B.p.receive(forward, '198.51.100.7:47400', 120_006), [], 'and the stale offer is still refused: its stamp is now too old')
   t.equal(B.p.stats.replays, 2)
+})
+
+t.test('punch: the answerer of a contact\'s offer dials the offerer at once (traversal.md §5.3, the early dial)', async t => {
+  const aliceId = generateIdentity()
+  const bobId = generateIdentity()
+  const bobCands: Candidate[] = [{ kind: 'lan', host: '192.168.1.2', port: 6000 }, { kind: 'reflexive', host: '203.0.113.2', port: 6000 }]
+  const offerFrom = (aliceCands: Candidate[], aliceNat: NatKind, bobContacts: string[], seed: number): PunchEvent[] => {
+    const rng = testRng({ comment: () => {} }, seed)
+    const A = new Puncher({ identity: aliceId, random: n => rng.bytes(n), wallNow: () => 1_900_000_000_000, isContact: () => true, candidates: () => aliceCands, natKind: () => aliceNat })
+    const B = side(bobId, bobContacts, bobCands, seed + 1)
+    const out = A.start(bobTarget(bobId), 0)
+    B.p.receive(forwardOf(out), '198.51.100.7:47400', 1)
+    return B.events
+  }
+  const home: Candidate[] = [{ kind: 'lan', host: '192.168.1.2', port: 5000 }, { kind: 'reflexive', host: '203.0.113.1', port: 5000 }]
+  t.match(offerFrom(home, 'endpoint-independent', [aliceId.fingerprint], 11), [{ type: 'offered', fingerprint: aliceId.fingerprint, address: '203.0.113.1:5000' }],
+    'a contact behind a cone NAT: her reflexive address, not her LAN one (in another house it may name anyone on ours)')
+  const ev = offerFrom(home, 'endpoint-independent', [aliceId.fingerprint], 13).find(e => e.type === 'offered') as Extract<PunchEvent, { type: 'offered' }>
+  t.same(Buffer.from(ev.dhPublic), Buffer.from(aliceId.dhPublic), 'with the key the offer was sealed with, for IK')
+  t.same(offerFrom(home, 'endpoint-independent', [], 15).filter(e => e.type === 'offered'), [], 'a stranger\'s offer gets no dial (§5.4)')
+  t.same(offerFrom(home, 'address-dependent', [aliceId.fingerprint], 17).filter(e => e.type === 'offered'), [], 'nor does a symmetric NAT\'s: no candidate names the port it maps us to')
+  const sameNat: Candidate[] = [{ kind: 'lan', host: '192.168.1.3', port: 5000 }, { kind: 'reflexive', host: '203.0.113.2', port: 5001 }]
+  t.match(offerFrom(sameNat, 'endpoint-independent', [aliceId.fingerprint], 19), [{ type: 'offered', address: '192.168.1.3:5000' }],
+    'behind our own NAT (her reflexive host is ours): her LAN address, as one NAT may not hairpin')
 })
