@@ -51,8 +51,9 @@ export class MessagingActions {
 
   /**
    * Several messages to one contact in one call (ipc.md `messages.sendMany`): stored in one
-   * batch with their outbox entries, sent in order (with those of any other send in this turn). Every text is checked first: one that is
-   * empty or too long refuses the whole call, and nothing is stored.
+   * batch with their outbox entries, sent in order (joined with the other sends of this turn:
+   * src/messaging/send-coalescer.ts). Every text is checked first: one that is empty or too long
+   * refuses the whole call, and nothing is stored.
    */
   async sendMany (query: string, texts: readonly string[]): Promise<SendResult[]> {
     const c = await this.#contact(query)

@@ -7,6 +7,13 @@
 // would be: one store step, BATCHes of up to BATCH_MAX_MESSAGES texts. A lone send waits one
 // turn (microseconds), not a timer.
 
+/**
+ * Texts handed on in one list at most: the most one `messages.sendMany` may carry (ipc.md), so
+ * a joined list is never a larger store step than one call could ask for. A longer run of sends
+ * goes as several lists, still issued in the same turn and in order.
+ */
+export const MAX_JOINED_TEXTS = 1000
+
 /** Stores and queues texts to one peer in order (MessagingActions' path for `sendMany`); one result per text. */
 export type StoreTexts<R> = (peer: string, texts: readonly string[], ids: readonly string[]) => Promise<R[]>
 
@@ -42,17 +49,30 @@ export class SendCoalescer<R> {
       if (list === undefined) byPeer.set(w.peer, [w])
       else list.push(w)
     }
-    // every peer's store call is issued in this turn: the store writes them as one batch (storage.md §Atomicity)
+    // every store call is issued in this turn, in order: the store writes them in one batch as far
+    // as its bound allows (storage.md §Atomicity, src/store/group.ts)
     for (const [peer, list] of byPeer) {
-      const texts = list.length === 1 ? (list[0] as Waiting<R>).texts : list.flatMap(w => w.texts)
-      const ids = list.length === 1 ? (list[0] as Waiting<R>).ids : list.flatMap(w => w.ids)
-      this.store(peer, texts, ids).then(results => {
-        let at = 0
-        for (const w of list) {
-          w.resolve(results.slice(at, at + w.texts.length))
-          at += w.texts.length
-        }
-      }, err => { for (const w of list) w.reject(err) })
+      let run: Array<Waiting<R>> = []
+      let n = 0
+      for (const w of list) {
+        if (run.length > 0 && n + w.texts.length > MAX_JOINED_TEXTS) { this.#hand(peer, run); run = []; n = 0 }
+        run.push(w)
+        n += w.texts.length
+      }
+      this.#hand(peer, run)
     }
+  }
+
+  /** One store call for `run`'s texts; each caller gets its own slice of the results. */
+  #hand (peer: string, run: ReadonlyArray<Waiting<R>>): void {
+    const texts = run.length === 1 ? (run[0] as Waiting<R>).texts : run.flatMap(w => w.texts)
+    const ids = run.length === 1 ? (run[0] as Waiting<R>).ids : run.flatMap(w => w.ids)
+    this.store(peer, texts, ids).then(results => {
+      let at = 0
+      for (const w of run) {
+        w.resolve(results.slice(at, at + w.texts.length))
+        at += w.texts.length
+      }
+    }, err => { for (const w of run) w.reject(err) })
   }
 }
