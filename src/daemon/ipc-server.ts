@@ -113,11 +113,27 @@ async function listenPrivate (server: net.Server, path: string): Promise<void> {
   await chmod(path, 0o600) // belt and braces: the home is 0700 as well
 }
 
+type Outcome = { ok: true, result: unknown } | { ok: false, err: unknown }
+
+/**
+ * Sends that need not wait for the request before them: `messages.sendMany`, and `messages.send`
+ * without `wait` (one with `wait` answers only once the message got that far: the client may
+ * mean the next request to follow it). Started in request order, answered in request order.
+ */
+function joinsRun (req: RpcRequest): boolean {
+  return req.method === 'messages.sendMany' || (req.method === 'messages.send' && req.params?.wait === undefined)
+}
+
 class Connection {
   private readonly splitter: LineSplitter
   private readonly subscribed = new Set<EventType>()
   private unlisten: (() => void) | undefined
+  /** settles once every request so far is answered */
   private queue: Promise<void> = Promise.resolve()
+  /** settles once the last request has started (for a run of sends, below) */
+  private started: Promise<void> = Promise.resolve()
+  /** whether the last request was a send that may start beside the one before it */
+  private lastJoins = false
   private pending = 0
   private readonly ctx: MethodContext
 
@@ -175,16 +191,34 @@ class Connection {
       this.replyTo(req, { code: RPC.TOO_MANY_PENDING, message: `more than ${this.limits.maxPending} requests awaiting an answer` })
       return
     }
-    // one request at a time per connection: answers come back in request order
+    // one request at a time per connection, answers in request order (ipc.md §Protocol); but a
+    // run of sends pipelined on it starts together, in order, so that they reach the messaging
+    // service in one turn and are stored and sealed as one burst (src/messaging/send-coalescer.ts)
     this.pending++
-    this.queue = this.queue.then(async () => await this.run(req)).finally(() => { this.pending-- })
+    const joins = joinsRun(req)
+    const startAfter = joins && this.lastJoins ? this.started : this.queue
+    let outcome: Promise<Outcome> | undefined
+    const started = startAfter.then(() => { outcome = this.execute(req) })
+    const answered = this.queue.then(async () => { await started; this.answer(req, await (outcome as Promise<Outcome>)) })
+    this.started = started
+    this.lastJoins = joins
+    this.queue = answered.finally(() => { this.pending-- })
   }
 
-  private async run (req: RpcRequest): Promise<void> {
+  /** Runs the method; never rejects (the error is the outcome). */
+  private async execute (req: RpcRequest): Promise<Outcome> {
     try {
-      const result = await dispatch(this.ctx, req.method, req.params)
-      if (req.id !== undefined) this.write(encodeLine({ jsonrpc: '2.0', id: req.id, result: result ?? null }))
+      return { ok: true, result: await dispatch(this.ctx, req.method, req.params) }
     } catch (err) {
+      return { ok: false, err }
+    }
+  }
+
+  private answer (req: RpcRequest, outcome: Outcome): void {
+    if (outcome.ok) {
+      if (req.id !== undefined) this.write(encodeLine({ jsonrpc: '2.0', id: req.id, result: outcome.result ?? null }))
+    } else {
+      const err = outcome.err
       const e = errorObject(err)
       if (e.code === RPC.INTERNAL_ERROR) {
         this.server.counters.internalErrors++

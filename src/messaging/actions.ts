@@ -13,12 +13,16 @@ import { unhex } from './context.js'
 import { reached, type WaitTarget } from './waiters.js'
 import type { MessagingService } from './service.js'
 import { stamp, traceOn } from '../runtime/latency-trace.js'
+import { SendCoalescer } from './send-coalescer.js'
 
 export type RequestCounts = ReturnType<MessagingService['requestCounts']>
 
 export interface SendResult { id: string, status: MessageStatus, timestamp: number }
 
 export class MessagingActions {
+  /** Sends of one turn, one peer's stored and queued as one list (src/messaging/send-coalescer.ts). */
+  readonly #sends = new SendCoalescer<SendResult>(async (peer, texts, ids) => await this.#store(peer, texts, ids))
+
   constructor (private readonly svc: MessagingService) {}
 
   private get ctx (): MessagingService['ctx'] { return this.svc.ctx }
@@ -32,7 +36,7 @@ export class MessagingActions {
     this.ctx.log.debug({ peer: c.fingerprint, id }, 'send requested')
     // registered before anything is sent, so no status change can be missed
     const waiting = wait === undefined ? undefined : this.svc.waiters.wait(id, wait, timeoutMs)
-    const [result] = await this.#store(c.fingerprint, [text], [id])
+    const [result] = await this.#sends.send(c.fingerprint, [text], [id])
     if (waiting !== undefined && wait !== undefined) {
       const status = await waiting
       if (traceOn) stamp('a.waited', id)
@@ -47,13 +51,14 @@ export class MessagingActions {
 
   /**
    * Several messages to one contact in one call (ipc.md `messages.sendMany`): stored in one
-   * batch with their outbox entries, sent in order. Every text is checked first: one that is
-   * empty or too long refuses the whole call, and nothing is stored.
+   * batch with their outbox entries, sent in order (joined with the other sends of this turn:
+   * src/messaging/send-coalescer.ts). Every text is checked first: one that is empty or too long
+   * refuses the whole call, and nothing is stored.
    */
   async sendMany (query: string, texts: readonly string[]): Promise<SendResult[]> {
     const c = await this.#contact(query)
     for (const t of texts) checkText(t)
-    return await this.#store(c.fingerprint, texts, texts.map(() => this.svc.outbound.newId()))
+    return await this.#sends.send(c.fingerprint, texts, texts.map(() => this.svc.outbound.newId()))
   }
 
   /** A contact to write to: from the daemon's contact cache (the store only when it misses), not blocked. */

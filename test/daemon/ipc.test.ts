@@ -17,7 +17,7 @@ import { PASS, profileHome, RawClient, waitFor } from './helpers.js'
 
 type T = Test
 
-async function serve (t: T, limits: Partial<IpcLimits> = {}) {
+async function serve (t: T, limits: Partial<IpcLimits> = {}, messaging?: MethodContext['messaging']) {
   const me = await profileHome(t, 'alice')
   const u = await unlock(me.paths, PASS)
   const store = await openStore(me.paths.db, u.storeKey)
@@ -30,7 +30,7 @@ async function serve (t: T, limits: Partial<IpcLimits> = {}) {
     events,
     log: silentLogger(),
     limits,
-    context: session => ({ store, identity: u.identity, now: Date.now, events, session, daemon: { status: () => status, requestStop: r => { stopRequested = r } } })
+    context: session => ({ store, identity: u.identity, now: Date.now, events, session, messaging, daemon: { status: () => status, requestStop: r => { stopRequested = r } } })
   })
   await server.start()
   t.teardown(async () => { await server.stop(); await store.close(); lock(u) })
@@ -104,6 +104,45 @@ t.test('malformed input gets JSON-RPC errors and the connection keeps serving', 
   t.match(await raw.next(), { id: 'last', result: { running: true } }, 'no answer to the notification; still serving after all that')
   t.equal(server.counters.oversized, 1)
   t.equal(server.counters.badRequests, 3, 'parse errors and invalid requests are counted')
+})
+
+t.test('a run of sends pipelined on one connection starts together, in order; answers stay in request order', async t => {
+  // a stand-in for the messaging service: records when each call starts, answers when released
+  const started: string[] = []
+  const release = new Map<string, () => void>()
+  const call = async (label: string): Promise<unknown> => {
+    started.push(label)
+    await new Promise<void>(resolve => release.set(label, resolve))
+    return { id: label, status: 'sending', timestamp: 0 }
+  }
+  const messaging = {
+    send: async (_c: string, text: string) => await call(text),
+    sendMany: async (_c: string, texts: string[]) => await call(texts.join('+'))
+  } as unknown as MethodContext['messaging']
+  const { path } = await serve(t, {}, messaging)
+  const raw = await RawClient.connect(path)
+  t.teardown(() => raw.close())
+  const send = (id: number, text: string, wait?: string): string =>
+    JSON.stringify({ jsonrpc: '2.0', id, method: 'messages.send', params: { contact: 'bob', text, ...(wait === undefined ? {} : { wait }) } }) + '\n'
+  // one write: the server reads all five lines in one turn
+  raw.send(send(1, 'a') + send(2, 'b') +
+    JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'messages.sendMany', params: { contact: 'bob', texts: ['c', 'd'] } }) + '\n' +
+    send(4, 'e', 'delivered') + // waits for a status: starts only once those before it are answered
+    send(5, 'f'))
+  await waitFor(() => started.length >= 3, 5000, () => 'the run started')
+  t.same(started, ['a', 'b', 'c+d'], 'the three sends started together, in request order, before any was answered; not the send with wait')
+  release.get('b')!(); release.get('c+d')!()
+  release.get('a')!()
+  t.match(await raw.next(), { id: 1, result: { id: 'a' } }, 'answers in request order')
+  t.match(await raw.next(), { id: 2, result: { id: 'b' } })
+  t.match(await raw.next(), { id: 3, result: { id: 'c+d' } })
+  await waitFor(() => started.length >= 4, 5000, () => 'the send with wait started')
+  t.same(started, ['a', 'b', 'c+d', 'e'], 'and the send after it waits for it')
+  release.get('e')!()
+  await waitFor(() => started.length >= 5, 5000, () => 'the last send started')
+  release.get('f')!()
+  t.match(await raw.next(), { id: 4, result: { id: 'e' } })
+  t.match(await raw.next(), { id: 5, result: { id: 'f' } })
 })
 
 t.test('a DmessError in a method reaches the client as the same DmessError', async t => {

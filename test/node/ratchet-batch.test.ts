@@ -63,6 +63,20 @@ t.test('a burst to a contact whose bundle we hold but with whom no session is up
 const inFrom = async (bob: TestNode, alice: TestNode): Promise<string[]> => (await conversation(bob, alice)).filter(m => m.direction === 'in').slice(1).map(m => m.id)
 const delivered = (n: TestNode, ids: readonly string[]): boolean => ids.every(id => { const s = n.store.getMessageSync(id)?.status; return s === 'delivered' || s === 'read' })
 
+t.test('separate sends in one turn go as one burst: BATCHes, in call order', async t => {
+  // as the daemon gets them: one `messages.send` IPC request each, all read in one poll phase
+  const { net, alice, bob } = await talkingPair(t, 65, { prekeys: true })
+  const before = { out: counters(alice).ratchetOut, batches: counters(alice).batchesOut }
+  const M = 100
+  const texts = Array.from({ length: M }, (_, i) => `one call each ${i}`)
+  const sent = await net.drive(Promise.all(texts.map(async text => await alice.actions.send(bob.fingerprint, text))))
+  const ids = sent.map(r => r.id)
+  await net.until(() => ids.every(id => receipted(alice, id)), 300_000, 'delivered')
+  t.equal(counters(alice).batchesOut - before.batches, Math.ceil(M / BATCH_MAX_MESSAGES), `${M} sends went as ${Math.ceil(M / BATCH_MAX_MESSAGES)} BATCHes`)
+  t.ok(counters(alice).ratchetOut - before.out < M / 10, `not one ratchet message per text (${counters(alice).ratchetOut - before.out})`)
+  t.same(await inFrom(bob, alice), ids, 'Bob has each text once, in call order')
+})
+
 t.test('the writer killed while its BATCHes leave: after the restart every text is delivered once, in order', async t => {
   const { net, alice, bob } = await talkingPair(t, 63, { prekeys: true })
   const sent = await net.drive(alice.actions.sendMany(bob.fingerprint, Array.from({ length: 200 }, (_, i) => `cut ${i}`)))
