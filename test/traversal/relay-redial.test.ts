@@ -7,15 +7,11 @@
 import t, { type Test } from 'tap'
 import { NAT_PRESETS } from '../../src/sim/index.js'
 import type { TestNode, Testnet } from '../../src/node/testnet.js'
-import type { PeerJson } from '../../src/messaging/json.js'
 import { DIAL_TIMEOUT_MS } from '../../src/messaging/peer-connector.js'
 import { receipted, testnet, testnetSeed } from '../node/helpers.js'
+import { row, PUBLIC } from './sim-pair.js'
 
-const PUBLIC = ['198.51.100.7', '198.51.100.8']
 
-function row (a: TestNode, b: TestNode): PeerJson | undefined {
-  return a.actions.peers().find(p => p.fingerprint === b.fingerprint)
-}
 
 async function registered (net: Testnet, n: TestNode): Promise<void> {
   await net.until(() => (n.traversal?.recordFields()?.rendezvous.length ?? 0) > 0, 120_000, `node ${n.index} registered with a rendezvous`)

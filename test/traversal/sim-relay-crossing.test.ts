@@ -4,30 +4,9 @@
 // allocation. Whichever fingerprint is smaller, whatever the gap, the two must end on one relayed
 // session in well under a dial timeout, without waiting out the unused-path sweep (§7.4).
 import t from 'tap'
-import { NAT_PRESETS } from '../../src/sim/index.js'
 import type { TestNode, Testnet } from '../../src/node/testnet.js'
-import type { PeerJson } from '../../src/messaging/json.js'
-import { testnet, testnetSeed } from '../node/helpers.js'
-
-const PUBLIC = ['198.51.100.7', '198.51.100.8']
-
-function row (a: TestNode, b: TestNode): PeerJson | undefined {
-  return a.actions.peers().find(p => p.fingerprint === b.fingerprint)
-}
-
-async function registeredPair (t: Parameters<typeof testnet>[0], seed: number): Promise<{ net: Testnet, alice: TestNode, bob: TestNode }> {
-  const net = await testnet(t, 4, seed, {
-    host: i => PUBLIC[i] ?? '192.168.1.2',
-    relay: i => i < PUBLIC.length,
-    behind: (i, sim) => i < PUBLIC.length ? null : sim.createNat({ externalIps: [`203.0.113.${i}`], ...NAT_PRESETS.symmetric })
-  })
-  const [,, alice, bob] = net.nodes as [TestNode, TestNode, TestNode, TestNode]
-  for (const n of [alice, bob]) {
-    await net.until(() => (n.traversal?.recordFields()?.rendezvous.length ?? 0) > 0, 120_000, `node ${n.index} registered`)
-    await net.until(() => n.traversal!.recordFields()!.natKind === 'address-dependent', 120_000, `node ${n.index} knows its NAT is symmetric`)
-  }
-  return { net, alice, bob }
-}
+import { testnetSeed } from '../node/helpers.js'
+import { row, symmetricPair } from './sim-pair.js'
 
 // the gaps around the stranger's relay answer (its allocation takes one round trip to a relay)
 const GAPS = [0, 30, 60, 120]
@@ -44,7 +23,7 @@ async function adds (net: Testnet, a: TestNode, b: TestNode, lag: number): Promi
 for (const firstIs of ['smaller', 'larger'] as const) {
   for (const gap of GAPS) for (const lag of LAGS) {
     t.test(`sim: the ${firstIs} fingerprint adds first, the other ${gap} ms later, each written ${lag} ms after its lookup starts: one relayed session, soon`, async t => {
-      const { net, alice, bob } = await registeredPair(t, testnetSeed(300 + gap * 100 + lag))
+      const { net, alice, bob } = await symmetricPair(t, testnetSeed(300 + gap * 100 + lag))
       const low = alice.fingerprint < bob.fingerprint ? alice : bob
       const high = low === alice ? bob : alice
       const [first, second] = firstIs === 'smaller' ? [low, high] : [high, low]

@@ -8,14 +8,10 @@ import t, { type Test } from 'tap'
 import { NAT_PRESETS } from '../../src/sim/index.js'
 import { SimPcpGateway } from '../../src/node/sim-gateway.js'
 import type { TestNode, Testnet } from '../../src/node/testnet.js'
-import type { PeerJson } from '../../src/messaging/json.js'
 import { receipted, testnet, testnetSeed } from '../node/helpers.js'
+import { row, PUBLIC } from './sim-pair.js'
 
-const PUBLIC = ['198.51.100.7', '198.51.100.8']
 
-function row (a: TestNode, b: TestNode): PeerJson | undefined {
-  return a.actions.peers().find(p => p.fingerprint === b.fingerprint)
-}
 
 async function talk (t: Test, net: Testnet, from: TestNode, to: TestNode, text: string): Promise<void> {
   const m = await net.drive(from.actions.send(to.fingerprint, text))

@@ -9,14 +9,10 @@ import t from 'tap'
 import { NAT_PRESETS } from '../../src/sim/index.js'
 import { SimPcpGateway } from '../../src/node/sim-gateway.js'
 import type { TestNode } from '../../src/node/testnet.js'
-import type { PeerJson } from '../../src/messaging/json.js'
 import { receipted, testnet, testnetSeed } from '../node/helpers.js'
+import { row, PUBLIC } from './sim-pair.js'
 
-const PUBLIC = ['198.51.100.7', '198.51.100.8']
 
-function row (a: TestNode, b: TestNode): PeerJson | undefined {
-  return a.actions.peers().find(p => p.fingerprint === b.fingerprint)
-}
 
 for (const gap of [0, 20, 40, 60, 80, 120]) {
   t.test(`sim: Bob (mapped) adds Alice (cone) ${gap} ms before she adds him: the link ends direct at once`, async t => {

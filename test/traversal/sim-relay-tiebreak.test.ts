@@ -4,37 +4,20 @@
 // on the same relay path — the allocation of the side with the smaller fingerprint — with the
 // other allocation released, and the conversation runs over it both ways.
 import t from 'tap'
-import { NAT_PRESETS } from '../../src/sim/index.js'
-import type { TestNode, Testnet } from '../../src/node/testnet.js'
-import type { PeerJson } from '../../src/messaging/json.js'
 import { DIAL_TIMEOUT_MS } from '../../src/messaging/peer-connector.js'
-import { receipted, testnet, testnetSeed } from '../node/helpers.js'
+import { receipted, testnetSeed } from '../node/helpers.js'
+import { row, symmetricPair } from './sim-pair.js'
 
-const PUBLIC = ['198.51.100.7', '198.51.100.8']
-
-function row (a: TestNode, b: TestNode): PeerJson | undefined {
-  return a.actions.peers().find(p => p.fingerprint === b.fingerprint)
-}
-
-/** Nodes 0 and 1 public relays; Alice (2) and Bob (3) behind symmetric NATs, registered. */
-async function symmetricPair (t: Parameters<typeof testnet>[0], seed: number): Promise<{ net: Testnet, alice: TestNode, bob: TestNode }> {
-  const net = await testnet(t, 4, seed, {
-    host: i => PUBLIC[i] ?? '192.168.1.2',
-    relay: i => i < PUBLIC.length,
-    behind: (i, sim) => i < PUBLIC.length ? null : sim.createNat({ externalIps: [`203.0.113.${i}`], ...NAT_PRESETS.symmetric })
-  })
-  const [,, alice, bob] = net.nodes as [TestNode, TestNode, TestNode, TestNode]
-  for (const n of [alice, bob]) {
-    await net.until(() => (n.traversal?.recordFields()?.rendezvous.length ?? 0) > 0, 120_000, `node ${n.index} registered`)
-    await net.until(() => n.traversal!.recordFields()!.natKind === 'address-dependent', 120_000, `node ${n.index} knows its NAT is symmetric`)
-  }
-  await net.addContact(alice, bob, 'bob', 'fingerprint')
-  await net.addContact(bob, alice, 'alice', 'fingerprint')
-  return { net, alice, bob }
+/** The symmetric pair of sim-pair.ts, each holding the other as a contact. */
+async function contactPair (t: Parameters<typeof symmetricPair>[0], seed: number): Promise<Awaited<ReturnType<typeof symmetricPair>>> {
+  const pair = await symmetricPair(t, seed)
+  await pair.net.addContact(pair.alice, pair.bob, 'bob', 'fingerprint')
+  await pair.net.addContact(pair.bob, pair.alice, 'alice', 'fingerprint')
+  return pair
 }
 
 t.test('sim: both sides allocate a relay at once; they converge on the smaller fingerprint\'s', async t => {
-  const { net, alice, bob } = await symmetricPair(t, 91)
+  const { net, alice, bob } = await contactPair(t, 91)
   const [ma, mb] = await Promise.all([net.drive(alice.actions.send(bob.fingerprint, 'from alice')), net.drive(bob.actions.send(alice.fingerprint, 'from bob'))])
   await net.until(() => receipted(alice, ma.id) && receipted(bob, mb.id), 600_000, 'both messages delivered')
   const allocated = alice.autoRelay!.stats.allocated + bob.autoRelay!.stats.allocated
@@ -61,7 +44,7 @@ t.test('sim: both sides allocate a relay at once; they converge on the smaller f
 })
 
 t.test('sim: an allocation that carried a session before does not win the tie-break: a restarted peer\'s new offer is joined', async t => {
-  const { net, alice, bob } = await symmetricPair(t, 94)
+  const { net, alice, bob } = await contactPair(t, 94)
   const m = await net.drive(alice.actions.send(bob.fingerprint, 'before'))
   await net.until(() => receipted(alice, m.id), 600_000, 'the first message delivered')
   // kill -9 the side that joined; the allocator still holds its path (and the session, until it times out)
