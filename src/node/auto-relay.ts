@@ -308,8 +308,6 @@ export class AutoRelay implements Component {
           const { path, offer } = await client.allocate(c.address, ctl.signal)
           this.stats.allocated++
           this.o.log.debug({ peer: t.fingerprint, relay: formatHostPort(c.address) }, 'relay allocated')
-          // the peer's relay offer crossed ours and we joined it: one relay is enough (§7.6: the
-          // smaller fingerprint's; a peer's offer that loses is deferred, never joined, above)
           // the stranger became a contact meanwhile: the contact's own way in (a dial, a punch, the
           // relays of §7.1–§7.6) takes over; a stranger's relay answer now would only add a
           // second, relayed session beside it
@@ -317,6 +315,8 @@ export class AutoRelay implements Component {
             path.release()
             return
           }
+          // the peer's relay offer crossed ours and we joined it: one relay is enough (§7.6: the
+          // smaller fingerprint's; a peer's offer that loses is deferred, never joined, above)
           if (!stranger && (this.#joining.has(t.fingerprint) || [...this.#held].some(h => h.fingerprint === t.fingerprint && !h.dial && h.path.state !== 'closed'))) {
             this.stats.tieBroken++
             path.release()
@@ -435,9 +435,7 @@ export class AutoRelay implements Component {
   /** The session with `fingerprint` if it runs over none of our relay paths. */
   #directSession (fingerprint: string): Session | null {
     const s = this.#sessionWith(fingerprint)
-    if (s === null) return null
-    for (const h of this.#held) if (h.fingerprint === fingerprint && h.path.state !== 'closed' && sameAddress(h.path.address, s.remoteAddress)) return null
-    return s
+    return s !== null && this.#relayed(fingerprint) === null ? s : null
   }
 
   /** A relay path to `fingerprint` is being set up (no session has run over it yet): ours or the peer's (traversal.md §7.6). */
