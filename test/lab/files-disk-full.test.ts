@@ -91,6 +91,7 @@ if (labReady(t, 'the full-disk lab', tmpfsUnavailableReason)) {
     await waitFor(async () => (await transfer(bob, offer.id))?.state === 'failed' && (await transfer(alice, offer.id))?.state === 'failed', 120_000,
       () => 'the transfer stopped on both sides')
     const stopped = await transfer(bob, offer.id) as TransferJson
+    const aliceStopped = await transfer(alice, offer.id) as TransferJson
     t.equal(stopped.reason, 'disk full', 'Bob: disk full')
     t.equal((await transfer(alice, offer.id))?.reason, 'peer: disk full', 'Alice: the peer\'s disk is full')
     t.match(await cli(bob, ['files']), new RegExp(`big\\.bin {2}failed \\(disk full — free space, then dmess files resume ${offer.id.slice(0, 8)}\\)`), 'dmess files says what to do')
@@ -108,7 +109,12 @@ if (labReady(t, 'the full-disk lab', tmpfsUnavailableReason)) {
     const done = await transfer(bob, offer.id) as TransferJson
     t.equal(done.path, join(dl, 'big.bin'), 'placed in the download directory (another file system)')
     t.equal(sha(await readFile(done.path as string)), sha(data), 'byte for byte')
-    t.equal(done.chunkBytesReceived - stopped.chunkBytesReceived, size - stopped.bytesDone, 'after the resume, only the chunks Bob lacked, each once')
+    // what each side counted, in the message: a failure here names the extra bytes' kind
+    const counts = (x: TransferJson): string => `bytesDone ${x.bytesDone} sent ${x.chunkBytesSent} received ${x.chunkBytesReceived} bad ${x.badChunks} dup ${x.duplicateChunks}`
+    const aliceDone = await transfer(alice, offer.id) as TransferJson
+    const refetched = (await readFile(join(bob.home, 'daemon.log'), 'utf8')).includes('does not match the root')
+    t.equal(done.chunkBytesReceived - stopped.chunkBytesReceived, size - stopped.bytesDone,
+      `after the resume, only the chunks Bob lacked, each once (Bob stopped: ${counts(stopped)}; done: ${counts(done)}; Alice stopped: ${counts(aliceStopped)}; Alice done: ${counts(aliceDone)}; partial file fetched again: ${refetched})`)
     t.equal(done.duplicateChunks, 0, 'no held chunk sent again')
     await t.rejects(stat(join(mnt, `${offer.id}.part`)), { code: 'ENOENT' }, 'the partial file is gone')
   })
