@@ -365,9 +365,15 @@ export class FileService implements Component {
         return
       case FileKind.REQUEST: {
         if (t.direction !== 'out') return
+        // Only a move is awaited: a REQUEST for an active transfer is queued in this turn, so a
+        // CANCEL right behind it on the link finds the chunks queued and ends them, rather than
+        // ending the transfer first and the REQUEST then finding it failed (files.md §4.1)
         if (t.state === 'offered') await this.#move(t, 'accept')
-        else await this.#peerResumed(t)
+        else if (t.state === 'failed') await this.#peerResumed(t)
         if (t.state !== 'active') {
+          // the peer ended it (its CANCEL came before): it knows, and an answer here would reach
+          // it after it may have resumed, and end the resumed transfer
+          if (t.reason?.startsWith('peer: ') === true) return
           this.#send(link, { kind: FileKind.CANCEL, id: m.id, reason: t.state === 'cancelled' ? CancelReason.USER : CancelReason.UNKNOWN })
           return
         }

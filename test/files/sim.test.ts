@@ -16,6 +16,7 @@ import { FILE_INFLIGHT_BYTES, REQUEST_STALL_MS, SYNC_EVERY_CHUNKS, SYNC_EVERY_MS
 import { ReliableSession } from '../../src/transport/reliable-session.js'
 
 const CHUNK = 32768
+const TERMINAL_STATES = new Set(['done', 'declined', 'cancelled', 'failed'])
 
 function bytesOf (rng: { bytes: (n: number) => Uint8Array }, n: number): Uint8Array { return rng.bytes(n) }
 /** Byte equality without tap's deep compare (slow on megabytes). */
@@ -197,6 +198,27 @@ t.test('a full disk stops the transfer on both sides, keeps every chunk written,
   t.ok(same(bDisk.files.get(got.path as string), data), 'byte for byte')
   t.equal(got.chunkBytesReceived - stopped.chunkBytesReceived, data.length - 10 * CHUNK, 'after the resume, only the chunks not held, each once')
   await t.rejects(bob2.files.resume(id), { code: 'BAD_ARGUMENT' }, 'a finished transfer is not resumed')
+})
+
+// The sender's REQUESTs from just before the receiver's CANCEL were handled after it: the sender,
+// failed by then, answered each with CANCEL (unknown transfer), which reached the receiver after
+// its resume and ended the resumed transfer, while the sender, resumed by the ACCEPT, waited
+// forever. Resumed in the same instant the failure is known, the worst case for that race.
+t.test('resumed the moment it failed: both sides finish, none ends the other\'s resumed transfer', async t => {
+  for (const [seed, chunks] of [[77, 37], [79, 95], [81, 17]] as const) {
+    const rng = testRng(t, seed)
+    const { net, alice, bob, aDisk, bDisk } = await pair(t, seed)
+    const data = bytesOf(rng, 183 * CHUNK + 77)
+    aDisk.files.set('/src/f', data)
+    bDisk.capacity = chunks * CHUNK + 1000
+    const { id } = await net.drive(alice.files.send(bob.fingerprint, '/src/f'))
+    await net.until(() => stateOf(bob, id) === 'failed' && stateOf(alice, id) === 'failed', 60_000, 'failed on both sides')
+    bDisk.capacity = null
+    await net.drive(bob.files.resume(id))
+    await net.until(() => TERMINAL_STATES.has(stateOf(bob, id) as string) && TERMINAL_STATES.has(stateOf(alice, id) as string), 300_000, 'ended on both sides')
+    t.strictSame([stateOf(bob, id), transfer(bob, id)?.reason, stateOf(alice, id)], ['done', null, 'done'], `done on both sides (capacity ${chunks} chunks)`)
+    t.ok(same(bDisk.files.get(transfer(bob, id)?.path as string), data), 'byte for byte')
+  }
 })
 
 t.test('any other write error ends the transfer and removes the partial file', async t => {
