@@ -127,13 +127,17 @@ if (labReady(t, 'the miniupnpd UPnP IGD lab', iptablesUnavailableReason, miniupn
         t.not(ms, null, `Bob got Alice's message (${String(ms)} ms after she added him)`)
         type Row = { fingerprint: string, address: string, state: string, path: { via: string } | null }
         let row: Row | undefined
-        // the message is in; Alice's peer list may show the session a moment later (bounded wait)
+        // the message is in; Alice's peer list may show the session a moment later (bounded wait).
+        // Bob added Alice first: his punch offer may reach her while he is still a stranger to her,
+        // and she answers a stranger with a relay (traversal.md §5.4); once she adds him the link
+        // moves to his mapped address (the same section). Under load that move can come after the message:
+        // what is checked is where the link ends
         await waitUntil(async () => {
           row = (JSON.parse(await dmess(p.alice, ['peers', '--json'])) as Row[]).find(q => q.fingerprint === p.bob.fingerprint)
-          return row?.state === 'online'
-        }, 30_000, () => `Alice to see Bob online: ${JSON.stringify(row)}`)
+          return row?.state === 'online' && row.path?.via === 'direct'
+        }, 30_000, () => `Alice to reach Bob directly: ${JSON.stringify(row)}`)
         t.equal(row?.address, `${mapped?.host}:${mapped?.port}`, `Alice reaches Bob at the mapped address (${JSON.stringify(row)})`)
-        t.equal(row?.path?.via, 'direct', 'directly: no relay, no punching')
+        t.equal(row?.path?.via, 'direct', 'directly: no relay')
         const text = await dmess(p.bob, ['status'])
         t.match(text, new RegExp(`Port map: +${igd.wanAddress.replace(/\./g, '\\.')}:${mapped?.port} via upnp on ${igd.lanGateway.replace(/\./g, '\\.')}, lapses in \\d+ s unless renewed; publicly reachable`), '`dmess status` names UPnP')
         const rules = async (): Promise<string[]> => await miniupnpdRules(igd)
