@@ -891,34 +891,50 @@ export class FileService implements Component {
   // ---- state, persistence, timers ----
 
   async #move (t: Transfer, event: TransferEvent, reason?: string): Promise<boolean> {
-    const next = nextState(t.state, event, t.direction)
-    if (next === null) return false
-    t.state = next
-    if (reason !== undefined) t.reason = reason
-    t.updatedAt = this.opts.now()
+    if (!this.#apply(t, event, reason)) return false
     await this.#save(t)
     this.#emit(t)
     return true
   }
 
-  /** A terminal move: runtime state goes; an unfinished partial file is removed, unless it waits for a resume. */
+  /** Moves the state in memory, at once; false when the event does not apply (state.ts). */
+  #apply (t: Transfer, event: TransferEvent, reason?: string): boolean {
+    const next = nextState(t.state, event, t.direction)
+    if (next === null) return false
+    t.state = next
+    if (reason !== undefined) t.reason = reason
+    t.updatedAt = this.opts.now()
+    return true
+  }
+
+  /**
+   * A terminal move: runtime state goes; an unfinished partial file is removed, unless it waits for a resume.
+   * The ending life's runtime state is taken before the record's write is awaited: a user may
+   * resume a transfer a full disk stopped (files.md §4.1) while that write is under way (an fsync
+   * behind a busy disk can take seconds), and the resumed life's own state and partial file must
+   * not be taken for the ended one's, closed and removed.
+   */
   async #end (t: Transfer, event: TransferEvent, reason?: string): Promise<void> {
-    if (!await this.#move(t, event, reason)) return
+    if (!this.#apply(t, event, reason)) return
     const out = this.#out.get(t.id)
-    if (out?.poll !== null && out?.poll !== undefined) this.opts.scheduler.clearTimer(out.poll)
     this.#out.delete(t.id)
-    if (out !== undefined) await this.#closeSource(out)
+    if (out?.poll !== null && out?.poll !== undefined) this.opts.scheduler.clearTimer(out.poll)
     const inc = this.#in.get(t.id)
-    if (inc === undefined) return
     this.#in.delete(t.id)
-    if (inc.syncTimer !== null) this.opts.scheduler.clearTimer(inc.syncTimer)
-    if (inc.writeTimer !== null) this.opts.scheduler.clearTimer(inc.writeTimer)
-    if (t.state !== 'done') {
-      await inc.writes.catch(() => {})
-      await inc.syncing
-      await inc.partial?.close().catch(() => {})
-      if (!this.#resumable(t)) await this.opts.disk.removeFile(this.#partialPath(t)).catch(() => {})
+    if (inc !== undefined) {
+      if (inc.syncTimer !== null) this.opts.scheduler.clearTimer(inc.syncTimer)
+      if (inc.writeTimer !== null) this.opts.scheduler.clearTimer(inc.writeTimer)
     }
+    const unfinished = t.state !== 'done'
+    const removePartial = unfinished && !this.#resumable(t)
+    await this.#save(t)
+    this.#emit(t)
+    if (out !== undefined) await this.#closeSource(out)
+    if (inc === undefined || !unfinished) return
+    await inc.writes.catch(() => {})
+    await inc.syncing
+    await inc.partial?.close().catch(() => {})
+    if (removePartial) await this.opts.disk.removeFile(this.#partialPath(t)).catch(() => {})
   }
 
   /** Writes the record; `sync` false only for a receiver's bitmap mid-transfer (#sync, files.md §5.1). */

@@ -221,6 +221,44 @@ t.test('resumed the moment it failed: both sides finish, none ends the other\'s 
   }
 })
 
+// The receiver's record of the failure was still being written (an fsync behind a busy disk) when
+// the user resumed: the resume took up the ended life's runtime state, stopped and asking nothing,
+// and the ending then dropped it and removed the partial file. The transfer stalled here; in the
+// full-disk lab a later request went on and the file, found not to match at the end, came whole again.
+t.test('resumed while the failure\'s record is still being written: the resumed transfer keeps its partial file', async t => {
+  const rng = testRng(t, 0xf012)
+  const { net, alice, bob, aDisk, bDisk } = await pair(t, 78)
+  const data = bytesOf(rng, 40 * CHUNK + 5)
+  aDisk.files.set('/src/f', data)
+  bDisk.capacity = 10 * CHUNK
+  // Bob's store holds the first write of a failed transfer's record until released
+  const store = bob.store
+  const put = store.putTransfer.bind(store)
+  let release: (() => void) | null = null
+  let held = false
+  store.putTransfer = async (key, value, sync) => {
+    if (!held && transfer(bob, key)?.state === 'failed') {
+      held = true
+      await new Promise<void>(resolve => { release = resolve })
+    }
+    await put(key, value, sync)
+  }
+  const { id } = await net.drive(alice.files.send(bob.fingerprint, '/src/f'))
+  await net.until(() => held && stateOf(alice, id) === 'failed', 60_000, 'failed on both sides, Bob\'s record held')
+  const stopped = transfer(bob, id) as TransferJson
+  t.equal(stopped.bytesDone, 10 * CHUNK, 'ten chunks held')
+  await net.advance(2000) // what was in flight when it failed has come and been dropped
+  bDisk.capacity = null
+  const resumed = bob.files.resume(id)
+  await net.advance(500) // the resumed transfer under way while the failure's record is held
+  ;(release as (() => void) | null)?.()
+  await net.drive(resumed)
+  await net.until(() => stateOf(bob, id) === 'done' && stateOf(alice, id) === 'done', 300_000, 'done on both sides')
+  const got = transfer(bob, id) as TransferJson
+  t.ok(same(bDisk.files.get(got.path as string), data), 'byte for byte')
+  t.equal(got.chunkBytesReceived - stopped.chunkBytesReceived, data.length - 10 * CHUNK, 'only the chunks not held, each once: the partial file was not fetched again')
+})
+
 t.test('any other write error ends the transfer and removes the partial file', async t => {
   const rng = testRng(t, 0xe10)
   const { net, alice, bob, aDisk, bDisk } = await pair(t, 78)
