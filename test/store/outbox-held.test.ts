@@ -125,3 +125,23 @@ t.test('each conversation\'s lowest held seq follows removals in any order; the 
   t.same((await store.listOutbox()).map(e => e.id), ['d4', 'd6'])
   await store.close()
 })
+
+t.test('an entry held by a message does not change its msgindex entry\'s size class', async (t) => {
+  const dir = await tempStoreDir(t)
+  const key = newKey()
+  const store = await openStore(dir, key)
+  const peer = 'q'.repeat(47) // a fingerprint's length (src/crypto/fingerprint.ts)
+  const [m1, m2] = [msg(peer, { id: 'f'.repeat(32), direction: 'out' }), msg(peer, { id: 'e'.repeat(32), direction: 'out' })]
+  await store.addMessages([m1, m2])
+  // the largest a held entry gets: every counter at its widest, a status past the record's
+  await store.putOutbox({ ...held(m1.id, peer, 2 ** 32 - 1, Number.MAX_SAFE_INTEGER), createdAt: Number.MAX_SAFE_INTEGER })
+  await store.setStatus(m1.id, 'sent')
+  await store.setStatus(m2.id, 'sent')
+  await store.close()
+  const raw = new RawStore(key)
+  const index = sub(await readAll(dir), 'msgindex')
+  const [heldValue, plainValue] = [m1.id, m2.id].map(id => index.get(raw.tag('message-id', id)) as Uint8Array)
+  t.ok(raw.open<{ a?: number }>('msgindex', raw.tag('message-id', m1.id), heldValue as Uint8Array).a !== undefined, 'the first holds an entry')
+  t.equal(heldValue?.length, plainValue?.length, 'both in one size class')
+  t.equal(plainValue?.length, 24 + 96 + 16, 'the 96-byte floor (storage.md §Padding)')
+})
