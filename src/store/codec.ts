@@ -150,11 +150,16 @@ function writeStr (out: Uint8Array, at: number, s: string): number {
   return at
 }
 
+/** One float64's bytes, written through a view made once (a time is written at every held outbox entry's msgindex write). */
+const F64_BYTES = new Uint8Array(8)
+const F64 = new DataView(F64_BYTES.buffer)
+
 function writeUint (out: Uint8Array, at: number, v: number): number {
   if (v < 0x80) { out[at] = v; return at + 1 }
-  if (v > 0xffffffff) { // as msgpackr: float64 (exact for a safe integer)
+  if (v > 0xffffffff) { // as msgpackr: float64 (exact for a safe integer), big-endian
     out[at++] = 0xcb
-    new DataView(out.buffer, out.byteOffset + at, 8).setFloat64(0, v)
+    F64.setFloat64(0, v)
+    out.set(F64_BYTES, at)
     return at + 8
   }
   const size = v <= 0xff ? 1 : v <= 0xffff ? 2 : 4
