@@ -1,6 +1,7 @@
 // Writes test/store/fixtures/v3-store/: a schema-v3 store made by the v3 code (commit 5b3b084),
+// and test/store/fixtures/v4-store/ the same from the v4 code (commit 78c25f3),
 // and what that code read from it (expected.json), for test/store/migration.test.ts to open with
-// the current code. Run once, from a checkout of the v3 code:
+// the current code. Run once, from a checkout of that code:
 //   npx tsx scripts/make-v3-store-fixture.ts <out dir>
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'

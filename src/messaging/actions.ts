@@ -81,7 +81,8 @@ export class MessagingActions {
     const stored = this.ctx.store().addMessages(texts.map((text, i) => ({
       id: ids[i] as string, peer, direction: 'out' as const, text, timestamp, receivedAt: timestamp, status: 'sending' as const, read: true
     })), undefined, { freshIds: true }) // ids from newId: 16 random bytes each
-    const queued = this.svc.outbound.enqueueMany(peer, texts.map((text, i) => ({ type: PayloadType.TEXT, payload: { text }, id: ids[i] as string, timestamp, ack: 'receipt' as const })))
+    // each entry is kept with its message (ofMessage: storage.md §Outbox), not as a record of its own
+    const queued = this.svc.outbound.enqueueMany(peer, texts.map((text, i) => ({ type: PayloadType.TEXT, payload: { text }, id: ids[i] as string, timestamp, ack: 'receipt' as const, ofMessage: true })))
     queued.catch(() => {}) // awaited below; a failure must not count as unhandled meanwhile
     queued.then(() => { this.svc.network.renew(peer) }, () => {}) // the user wants them now (messaging.md §5.2)
     const added = await stored

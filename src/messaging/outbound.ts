@@ -34,7 +34,7 @@ interface Group { bytes: Uint8Array, base: string, durable: Promise<void>, sent?
  * of a burst; a retry's rewrite encodes them again (rawOf). `group`: the BATCH it goes out in
  * first, dropped once used.
  */
-interface Cached { decoded: OutboxPayload, createdAt: number, sealed?: Sealed, group?: Group }
+interface Cached { decoded: OutboxPayload, createdAt: number, sealed?: Sealed, group?: Group, ofMessage?: true }
 
 /**
  * A DELIVERY_RECEIPT sealed before the texts it acknowledges were written (Outbound.receiptAhead):
@@ -42,8 +42,13 @@ interface Cached { decoded: OutboxPayload, createdAt: number, sealed?: Sealed, g
  */
 interface Ahead { ids: ReadonlySet<string>, stored: Set<string>, bytes: Uint8Array, durable: Promise<void> }
 
-/** One entry for enqueueMany: what to send, and how it is acknowledged. */
-export interface NewEntry<T extends PayloadType> { type: T, payload: PayloadOf<T>, id?: string, timestamp: number, ack: AckKind }
+/**
+ * One entry for enqueueMany: what to send, and how it is acknowledged. `ofMessage`: a TEXT whose
+ * id, text and timestamp are those of an outbound message the caller stores in the same turn (or
+ * stored before): while it is not sealed alone, its entry is kept in that message's record
+ * (storage.md §Outbox), not written as a payload of its own.
+ */
+export interface NewEntry<T extends PayloadType> { type: T, payload: PayloadOf<T>, id?: string, timestamp: number, ack: AckKind, ofMessage?: boolean }
 
 export interface OutboundHooks {
   link: (fp: string) => PeerLink | undefined
@@ -93,18 +98,25 @@ export class Outbound {
     const entries = await this.ctx.store().listOutbox({ limit: 10_000 })
     const items: OutboxItem[] = []
     for (const e of entries) {
-      const decoded = decodeOutboxPayload(e.payload)
+      const decoded = e.ofMessage === true ? await this.#ofMessage(e.id) : decodeOutboxPayload(e.payload)
       if (decoded === null) {
         this.ctx.counters.malformed++
         await this.ctx.store().removeOutbox(e.id)
         continue
       }
       const sealed = decoded.sealed === undefined ? {} : { sealed: { ...decoded.sealed, durable: Promise.resolve() } }
-      this.#cache.set(e.id, { decoded, createdAt: e.createdAt, ...sealed })
+      this.#cache.set(e.id, { decoded, createdAt: e.createdAt, ...sealed, ...(e.ofMessage === true ? { ofMessage: true } : {}) })
       this.#lastCreatedAt = Math.max(this.#lastCreatedAt, e.createdAt)
       items.push({ id: e.id, peer: e.peer, attempts: e.attempts, nextAttemptAt: e.nextAttemptAt, createdAt: e.createdAt, ack: decoded.ack })
     }
     this.scheduler.load(items, this.ctx.now())
+  }
+
+  /** What an entry kept in its message sends: the stored outbound message as a TEXT (null when it is not one). */
+  async #ofMessage (id: string): Promise<OutboxPayload | null> {
+    const m = await this.ctx.store().getMessage(id)
+    if (m === undefined || m.direction !== 'out') return null
+    return { payload: { type: PayloadType.TEXT, payload: { text: m.text } }, timestamp: m.timestamp, ack: 'receipt' }
   }
 
   stop (): void {
@@ -147,13 +159,16 @@ export class Outbound {
     const made = list.map((e, i) => {
       const id = ids[i] as string
       const group = groups.get(i)
-      const body = encodePayload(e.type, e.payload) // once for the envelope and the entry
-      const v2 = seal && group === undefined ? this.#trySealV2(peer, { type: e.type, payload: e.payload } as TypedPayload, id, e.timestamp, body) : null
+      // once for the envelope and the entry; a text in a BATCH whose message holds its entry needs neither
+      const body = group !== undefined && isOfMessage(e) ? undefined : encodePayload(e.type, e.payload)
+      const v2 = seal && group === undefined ? this.#trySealV2(peer, { type: e.type, payload: e.payload } as TypedPayload, id, e.timestamp, body ?? encodePayload(e.type, e.payload)) : null
       if (v2 !== null) step = v2.write // each write holds all steps before it: the newest is the batch's
-      const raw = encodeOutboxPayload(e.type, e.payload, e.timestamp, e.ack, v2 === null ? undefined : { bytes: v2.bytes, base: v2.base }, body)
+      // a text of a stored message not sealed alone: the message holds its entry (storage.md §Outbox)
+      const ofMessage = v2 === null && isOfMessage(e)
+      const raw = ofMessage ? NO_PAYLOAD : encodeOutboxPayload(e.type, e.payload, e.timestamp, e.ack, v2 === null ? undefined : { bytes: v2.bytes, base: v2.base }, body)
       // strictly increasing, so one peer's entries keep their order across restarts (§4.3)
       const createdAt = this.#lastCreatedAt = Math.max(now, this.#lastCreatedAt + 1)
-      const entry: OutboxEntry = { id, peer, payload: raw, attempts: 0, nextAttemptAt: now, createdAt }
+      const entry: OutboxEntry = { id, peer, payload: raw, attempts: 0, nextAttemptAt: now, createdAt, ...(ofMessage ? { ofMessage } : {}) }
       return { e, entry, v2, group }
     })
     if (traceOn) stamp('a.sealed', ids)
@@ -163,7 +178,7 @@ export class Outbound {
     for (const { e, entry, v2, group } of made) {
       const sealed = v2 === null ? {} : { sealed: { bytes: v2.bytes, base: v2.base, durable: Promise.resolve() } }
       const grouped = group === undefined ? {} : { group }
-      this.#cache.set(entry.id, { decoded: { payload: { type: e.type, payload: e.payload } as TypedPayload, timestamp: e.timestamp, ack: e.ack }, createdAt: entry.createdAt, ...sealed, ...grouped })
+      this.#cache.set(entry.id, { decoded: { payload: { type: e.type, payload: e.payload } as TypedPayload, timestamp: e.timestamp, ack: e.ack }, createdAt: entry.createdAt, ...sealed, ...grouped, ...(entry.ofMessage === true ? { ofMessage: true } : {}) })
       actions.push(...this.scheduler.add({ id: entry.id, peer, attempts: 0, nextAttemptAt: now, createdAt: entry.createdAt, ack: e.ack }, now))
     }
     this.apply(actions)
@@ -479,6 +494,8 @@ export class Outbound {
     if (v2 === null) return null
     const item = this.scheduler.item(id)
     const entry: OutboxEntry = { id, peer, payload: rawOf(d, v2), attempts: item?.attempts ?? 0, nextAttemptAt: item?.nextAttemptAt ?? this.ctx.now(), createdAt: cached.createdAt }
+    // sealed alone, the entry keeps its envelope in the outbox sublevel (the message lets go of it in the same batch)
+    delete cached.ofMessage
     cached.sealed = { bytes: v2.bytes, base: v2.base, durable: this.ctx.store().putOutboxMany([entry], v2.write) }
     return cached.sealed
   }
@@ -576,7 +593,8 @@ export class Outbound {
   #save (item: OutboxItem): void {
     const cached = this.#cache.get(item.id)
     if (cached === undefined) return
-    const entry: OutboxEntry = { id: item.id, peer: item.peer, payload: rawOf(cached.decoded, cached.sealed), attempts: item.attempts, nextAttemptAt: item.nextAttemptAt, createdAt: cached.createdAt }
+    const held = cached.ofMessage === true && cached.sealed === undefined
+    const entry: OutboxEntry = { id: item.id, peer: item.peer, payload: held ? NO_PAYLOAD : rawOf(cached.decoded, cached.sealed), attempts: item.attempts, nextAttemptAt: item.nextAttemptAt, createdAt: cached.createdAt, ...(held ? { ofMessage: true } : {}) }
     this.ctx.store().putOutbox(entry).catch(err => this.ctx.log.warn({ id: item.id, err: (err as Error).message }, 'outbox update failed'))
   }
 
@@ -586,6 +604,11 @@ export class Outbound {
     this.ctx.store().removeOutboxMany(ids).catch(err => this.ctx.log.warn({ entries: ids.length, err: (err as Error).message }, 'outbox remove failed'))
   }
 }
+
+const NO_PAYLOAD = new Uint8Array(0)
+
+/** A new entry whose message the store holds and can send again from: a TEXT acknowledged by a receipt (NewEntry.ofMessage). */
+const isOfMessage = (e: NewEntry<PayloadType>): boolean => e.ofMessage === true && e.type === PayloadType.TEXT && e.ack === 'receipt'
 
 /** An active session, and the entry not already sealed alone on it (then its stored bytes go again). */
 const fresh = (c: Cached, base: string | null): boolean => base !== null && c.sealed?.base !== base

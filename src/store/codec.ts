@@ -43,7 +43,7 @@ const STR8_MAX = 0xff
 /**
  * The same MessagePack bytes as packr.pack([label, ...parts]) (the MessagePack spec's fixarray,
  * fixstr/str8, positive fixint/uint8/16/32), written directly for the shapes every record key
- * has: ASCII strings under 256 characters and integers 0..2^32-1. Anything else is undefined,
+ * has: ASCII strings under 256 characters and non-negative safe integers. Anything else is undefined,
  * and the caller packs it. Every sealed record and key tag builds one (test/store/codec.test.ts
  * compares the two byte for byte).
  */
@@ -92,7 +92,7 @@ function asciiStrBytes (s: string): number {
 
 /**
  * The same bytes as packr.pack(value) for a plain object whose values are all ASCII strings under
- * 256 characters or integers 0..2^32-1 (msgpackr writes an object as a map16, then each key and
+ * 256 characters or non-negative safe integers (msgpackr writes an object as a map16, then each key and
  * value as shortAad does), written directly: the msgindex entry of every status change is one
  * (test/store/codec.test.ts compares the two byte for byte). `undefined` values are left out,
  * as when the key is absent. Anything else is packed by msgpackr.
@@ -132,9 +132,10 @@ function strBytes (s: string): number {
   return s.length + (s.length < 32 ? 1 : 2)
 }
 
+/** Encoded size of a non-negative safe integer (above 2^32 − 1 msgpackr writes a float64: times in ms); NaN for any other. */
 function uintBytes (v: number): number {
-  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) return NaN
-  return v < 0x80 ? 1 : v <= 0xff ? 2 : v <= 0xffff ? 3 : 5
+  if (!Number.isSafeInteger(v) || v < 0) return NaN
+  return v < 0x80 ? 1 : v <= 0xff ? 2 : v <= 0xffff ? 3 : v <= 0xffffffff ? 5 : 9
 }
 
 function writeStrHeader (out: Uint8Array, at: number, length: number): number {
@@ -149,8 +150,18 @@ function writeStr (out: Uint8Array, at: number, s: string): number {
   return at
 }
 
+/** One float64's bytes, written through a view made once (a time is written at every held outbox entry's msgindex write). */
+const F64_BYTES = new Uint8Array(8)
+const F64 = new DataView(F64_BYTES.buffer)
+
 function writeUint (out: Uint8Array, at: number, v: number): number {
   if (v < 0x80) { out[at] = v; return at + 1 }
+  if (v > 0xffffffff) { // as msgpackr: float64 (exact for a safe integer), big-endian
+    out[at++] = 0xcb
+    F64.setFloat64(0, v)
+    out.set(F64_BYTES, at)
+    return at + 8
+  }
   const size = v <= 0xff ? 1 : v <= 0xffff ? 2 : 4
   out[at++] = size === 1 ? 0xcc : size === 2 ? 0xcd : 0xce
   for (let k = size - 1; k >= 0; k--) out[at++] = (v / 2 ** (8 * k)) & 0xff

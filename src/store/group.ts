@@ -5,8 +5,13 @@
 // steps of the same batch wrote, through `tx`) and pushes its ops; its promise resolves only once
 // the batch holding them is written (and fsynced, when the store was opened with `sync`).
 import { commit, type Op, type RawDb, type SerialQueue } from './db.js'
-import type { ConvState } from './records.js'
-import type { StoredMessage } from './types.js'
+import type { ConvState, OutboxFold } from './records.js'
+import type { MessageStatus, StoredMessage } from './types.js'
+
+/** A msgindex entry a batch writes (once, in `finish`): the message as it now stands, and the status its record holds when it was added in this batch. */
+export interface IndexWrite { m: StoredMessage, recordStatus?: MessageStatus }
+/** An outbox entry held in a message's msgindex entry (storage.md §Outbox): where the message is, and the entry's counters. */
+export interface HeldEntry { peer: string, seq: number, o: OutboxFold }
 
 /** What the steps of one batch share: its ops, and what they wrote for later steps to read. */
 export interface Tx {
@@ -17,8 +22,10 @@ export interface Tx {
   readonly messages: Map<string, StoredMessage>
   /** each conversation's counters (last seq, read mark, unread count) as earlier steps of this batch left them */
   readonly convs: Map<string, ConvState>
-  /** messages whose status earlier steps of this batch changed, as they now stand: their msgindex entries are written once, in `finish` */
-  readonly statuses: Map<string, StoredMessage>
+  /** messages whose msgindex entries this batch writes (added, status changed, outbox entry held or let go), by id: each written once, in `finish` */
+  readonly index: Map<string, IndexWrite>
+  /** outbox entries held in msgindex entries that earlier steps of this batch put (the entry) or let go (null), by message id */
+  readonly held: Map<string, HeldEntry | null>
   /** outbox ids put (true) or removed (false) by earlier steps of this batch */
   readonly outbox: Map<string, boolean>
   /** run once after the last step, before the write (ops a batch needs once, e.g. per-conversation counters), by name */
@@ -36,7 +43,7 @@ interface Step {
 export const MAX_GROUP_WEIGHT = 2000
 
 function newTx (): Tx {
-  return { ops: [], after: [], messages: new Map(), convs: new Map(), statuses: new Map(), outbox: new Map(), finish: new Map() }
+  return { ops: [], after: [], messages: new Map(), convs: new Map(), index: new Map(), held: new Map(), outbox: new Map(), finish: new Map() }
 }
 
 export class GroupCommit {

@@ -6,10 +6,10 @@
 // value is sealed whole (§Keys).
 import { errors } from '../errors.js'
 import { commit, type StoreContext } from './db.js'
-import type { Tx } from './group.js'
+import type { HeldEntry, Tx } from './group.js'
 import { checkFingerprint, checkId, parseSeqKey, SUB } from './key-layout.js'
-import { addMessageOps, conversationOp, locationOp } from './record-ops.js'
-import { openRecord, toConv, toLocation, toMessage, type ConvState, type Location } from './records.js'
+import { conversationOp, locationOp, messageOp } from './record-ops.js'
+import { openRecord, toConv, toLocation, toMessage, type ConvState, type Location, type OutboxFold } from './records.js'
 import { advanceStatus, checkNewMessage, checkStatus } from './status.js'
 import type { AddResult, Conversation, HistoryOptions, MessageStatus, NewMessage, StoredMessage } from './types.js'
 
@@ -59,8 +59,144 @@ export class Messages {
    * with no LevelDB read and no record to open.
    */
   private readonly recent = new RecentMessages(RECENT_MESSAGES)
+  /**
+   * Every outbox entry held in a msgindex entry (storage.md §Outbox), by message id: read at open
+   * (loadHeld), updated only once a batch has landed. A msgindex entry rewritten for a status keeps
+   * the entry it holds from here, with no read.
+   */
+  private readonly held = new Map<string, HeldEntry>()
+  /** per batch being prepared: conversations whose lowest held seq (`o`) let its entry go, recomputed in `finish` */
+  readonly #lowestGone = new WeakMap<Tx, Set<string>>()
 
   constructor (private readonly ctx: StoreContext) {}
+
+  /**
+   * Reads the outbox entries held in msgindex entries (at open): each conversation's messages from
+   * its lowest held seq `o` up, the outbound ones' msgindex entries. Conversations without `o` hold
+   * none and cost one record read.
+   */
+  async loadHeld (): Promise<void> {
+    for await (const [key, value] of this.ctx.subs.convs.iterator()) {
+      const c = toConv(openRecord(this.ctx.cipher, SUB.convs, key, value, `conversation ${key}`), `conversation ${key}`)
+      this.convs.set(c.p, { s: c.s, w: c.w, n: c.n, o: c.o })
+      if (c.o === 0) continue
+      for await (const [k, v] of this.ctx.subs.messages.iterator(this.ctx.keys.messageRange(c.p, c.o - 1, c.s + 1))) {
+        const m = this.open(k, v)
+        if (m.direction !== 'out') continue
+        const loc = this.locate(m.id, this.ctx.subs.msgindex.getSync(this.ctx.keys.messageId(m.id)))
+        if (loc?.o !== undefined) this.held.set(m.id, { peer: m.peer, seq: m.seq, o: loc.o })
+      }
+    }
+  }
+
+  /** The held outbox entries as on disk (loadHeld); for the outbox's due times and listing. */
+  heldEntries (): ReadonlyMap<string, HeldEntry> {
+    return this.held
+  }
+
+  /** The outbox entry held for message `id` as this batch now stands (undefined: none). */
+  heldIn (tx: Tx, id: string): HeldEntry | undefined {
+    const h = tx.held.get(id)
+    return h === null ? undefined : h ?? this.held.get(id)
+  }
+
+  /**
+   * Holds outbox entry `o` in the msgindex entry of the stored outbound message `id` (added in this
+   * batch or before), replacing any it held: storage.md §Outbox. BAD_ARGUMENT when there is no such message.
+   */
+  prepareHold (tx: Tx, id: string, o: OutboxFold): void {
+    const m = tx.messages.get(id) ?? this.getSync(id)
+    if (m === undefined || m.direction !== 'out') throw errors.BAD_ARGUMENT(`outbox ${id}: no stored outbound message to hold it`)
+    tx.held.set(id, { peer: m.peer, seq: m.seq, o })
+    this.#indexWrite(tx, id, m)
+    const c = tx.convs.get(m.peer) ?? this.convSync(m.peer)
+    if (c.o === 0 || m.seq < c.o) this.#txConv(tx, m.peer).o = m.seq
+  }
+
+  /** Lets go of the outbox entry held for message `id` (delivered, or now kept in the outbox sublevel); false when it held none. */
+  prepareRelease (tx: Tx, id: string): boolean {
+    const h = this.heldIn(tx, id)
+    if (h === undefined) return false
+    const m = tx.messages.get(id) ?? this.getSync(id)
+    if (m === undefined) throw errors.STORE_CORRUPT(`outbox ${id}: held by a message that is gone`)
+    tx.held.set(id, null)
+    this.#indexWrite(tx, id, m)
+    if ((tx.convs.get(h.peer) ?? this.convSync(h.peer)).o === h.seq) {
+      this.#txConv(tx, h.peer)
+      let gone = this.#lowestGone.get(tx)
+      if (gone === undefined) this.#lowestGone.set(tx, gone = new Set())
+      gone.add(h.peer)
+    }
+    return true
+  }
+
+  /**
+   * Has this batch rewrite message `id`'s msgindex entry (for the outbox entry it holds). One the
+   * batch does not write already keeps its `st` only if it had one: a status is written only once
+   * it moved past the record's (§Messages), so the entry is read (the hold of a retry, or a removal
+   * with no status change: the receipt's statuses come first and are in the batch already).
+   */
+  #indexWrite (tx: Tx, id: string, m: StoredMessage): void {
+    if (!tx.index.has(id)) {
+      const loc = this.locate(id, this.ctx.subs.msgindex.getSync(this.ctx.keys.messageId(id)))
+      tx.index.set(id, { m, recordStatus: loc?.st === undefined ? m.status : undefined })
+    }
+    this.#finishIndex(tx)
+  }
+
+  /** The conversation's counters in this batch (copied from the store's on first use), written once in `finish`. */
+  #txConv (tx: Tx, peer: string): ConvState {
+    let conv = tx.convs.get(peer)
+    if (conv === undefined) {
+      conv = { ...this.convSync(peer) }
+      tx.convs.set(peer, conv)
+    }
+    this.#finishConvs(tx)
+    return conv
+  }
+
+  /** Once per batch: each conversation's record, and the cache once the batch has landed. */
+  #finishConvs (tx: Tx): void {
+    if (tx.finish.has('convs')) return
+    tx.finish.set('convs', () => {
+      const gone = this.#lowestGone.get(tx)
+      if (gone !== undefined) for (const peer of gone) (tx.convs.get(peer) as ConvState).o = this.#lowestHeld(tx, peer)
+      for (const [peer, c] of tx.convs) tx.ops.push(conversationOp(this.ctx, peer, c))
+      tx.after.push(() => { for (const [peer, c] of tx.convs) this.convs.set(peer, c) })
+    })
+  }
+
+  /** The lowest seq of `peer`'s messages holding an outbox entry once this batch lands (0: none). */
+  #lowestHeld (tx: Tx, peer: string): number {
+    let low = 0
+    const consider = (h: HeldEntry): void => { if (h.peer === peer && (low === 0 || h.seq < low)) low = h.seq }
+    for (const [id, h] of this.held) if (!tx.held.has(id)) consider(h)
+    for (const h of tx.held.values()) if (h !== null) consider(h)
+    return low
+  }
+
+  /**
+   * Once per batch: each msgindex entry the batch changes, sealed once with its last status and
+   * the outbox entry it holds (the channel's ACK and the receipt of a burst often share a batch,
+   * and a text's entry is put with it: the batch is atomic, so what it replaces never needed to be
+   * on disk); the caches once the batch has landed.
+   */
+  #finishIndex (tx: Tx): void {
+    if (tx.finish.has('index')) return
+    tx.finish.set('index', () => {
+      for (const [id, w] of tx.index) {
+        const status = w.recordStatus === w.m.status ? undefined : w.m.status
+        tx.ops.push(locationOp(this.ctx, id, w.m.peer, w.m.seq, status, this.heldIn(tx, id)?.o))
+      }
+      tx.after.push(() => {
+        for (const w of tx.index.values()) this.recent.set(w.m)
+        for (const [id, h] of tx.held) {
+          if (h === null) this.held.delete(id)
+          else this.held.set(id, h)
+        }
+      })
+    })
+  }
 
   async add (m: NewMessage): Promise<AddResult> {
     const [result] = await this.addMany([m])
@@ -87,25 +223,15 @@ export class Messages {
         results.push({ message: dup, duplicate: true })
         continue
       }
-      let conv = tx.convs.get(m.peer)
-      if (conv === undefined) {
-        conv = { ...this.convSync(m.peer) }
-        tx.convs.set(m.peer, conv)
-      }
+      const conv = this.#txConv(tx, m.peer)
       const seq = ++conv.s
       if (m.direction === 'in' && !m.read) conv.n++
       const message: StoredMessage = { ...m, seq }
       tx.messages.set(m.id, message)
       results.push({ message, duplicate: false })
-      tx.ops.push(...addMessageOps(this.ctx, message))
-      tx.after.push(() => { this.recent.set(message) })
-    }
-    // once per batch: each conversation's counters, and the cache once the batch has landed
-    if (!tx.finish.has('convs')) {
-      tx.finish.set('convs', () => {
-        for (const [peer, c] of tx.convs) tx.ops.push(conversationOp(this.ctx, peer, c))
-        tx.after.push(() => { for (const [peer, c] of tx.convs) this.convs.set(peer, c) })
-      })
+      tx.ops.push(messageOp(this.ctx, message))
+      tx.index.set(m.id, { m: message, recordStatus: message.status }) // its msgindex entry: written in `finish`
+      this.#finishIndex(tx)
     }
     return results
   }
@@ -125,8 +251,8 @@ export class Messages {
     const key = this.ctx.keys.conversation(peer)
     const v = this.ctx.subs.convs.getSync(key)
     const what = `conversation ${peer}`
-    const c: ConvState = v === undefined ? { s: 0, w: 0, n: 0 } : toConv(openRecord(this.ctx.cipher, SUB.convs, key, v, what), what)
-    this.convs.set(peer, { s: c.s, w: c.w, n: c.n })
+    const c: ConvState = v === undefined ? { s: 0, w: 0, n: 0, o: 0 } : toConv(openRecord(this.ctx.cipher, SUB.convs, key, v, what), what)
+    this.convs.set(peer, { s: c.s, w: c.w, n: c.n, o: c.o })
     return c
   }
 
@@ -233,16 +359,9 @@ export class Messages {
     if (next === m.status) return false
     const updated = { ...m, status: next }
     tx.messages.set(id, updated)
-    // a message's msgindex entry is sealed and written once per batch, with its last status (the
-    // channel's ACK and the receipt of a burst often share a batch): the batch is atomic, so the
-    // status it replaces never needed to be on disk
-    tx.statuses.set(id, updated)
-    if (!tx.finish.has('statuses')) {
-      tx.finish.set('statuses', () => {
-        for (const u of tx.statuses.values()) tx.ops.push(locationOp(this.ctx, u.id, u.peer, u.seq, u.status))
-        tx.after.push(() => { for (const u of tx.statuses.values()) this.recent.set(u) })
-      })
-    }
+    // its msgindex entry is written once per batch, in `finish` (#finishIndex)
+    tx.index.set(id, { m: updated, recordStatus: tx.index.get(id)?.recordStatus })
+    this.#finishIndex(tx)
     return true
   }
 
@@ -271,7 +390,7 @@ export class Messages {
           if (m.direction === 'in' && !m.read) ids.push(m.id)
         }
       }
-      const next: ConvState = { s: conv.s, w: mark, n: conv.n - ids.length }
+      const next: ConvState = { ...conv, w: mark, n: conv.n - ids.length }
       if (next.n < 0) throw errors.STORE_CORRUPT(`conversation ${peer}: unread count below zero`)
       await commit(this.ctx.db, [conversationOp(this.ctx, peer, next)], this.ctx.sync)
       this.convs.set(peer, next)

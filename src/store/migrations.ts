@@ -9,9 +9,10 @@ import { META_KEY_CHECK, META_SCHEMA_VERSION, type KeyTags } from './key-layout.
 import { migrateV1toV2 } from './migrate-v1.js'
 import { migrateV2toV3 } from './migrate-v2.js'
 import { migrateV3toV4 } from './migrate-v3.js'
+import { migrateV4toV5 } from './migrate-v4.js'
 
 /** The schema this code reads and writes. */
-export const SCHEMA_VERSION = 4
+export const SCHEMA_VERSION = 5
 
 /** Ops a migration adds to its batch; nothing is written until the runner commits. */
 export interface BatchSink {
@@ -27,7 +28,8 @@ export type Migration = (ctx: MigrationContext, batch: BatchSink) => Promise<voi
 const MIGRATIONS: Record<number, Migration> = {
   1: migrateV1toV2,
   2: migrateV2toV3,
-  3: migrateV3toV4
+  3: migrateV3toV4,
+  4: migrateV4toV5
 }
 
 async function readVersion (subs: Subs): Promise<number | undefined> {

@@ -4,7 +4,7 @@ import type { RecordCipher } from './crypt.js'
 import type { Op, Subs } from './db.js'
 import { SUB, type KeyTags } from './key-layout.js'
 import {
-  contactValue, FLOOR_INDEX, FLOOR_RECORD, locationBytes, messageValue, outboxValue, sealEncoded, sealRecord, type ConvState, type SubName
+  contactValue, FLOOR_INDEX, FLOOR_RECORD, locationBytes, messageValue, outboxValue, sealEncoded, sealRecord, type ConvState, type OutboxFold, type SubName
 } from './records.js'
 import type { Contact, MessageStatus, OutboxEntry, StoredMessage } from './types.js'
 
@@ -19,10 +19,13 @@ export function messageOp (ctx: OpsContext, m: StoredMessage): Op {
   return put(ctx, SUB.messages, ctx.keys.message(m.peer, m.seq), messageValue(m), FLOOR_RECORD)
 }
 
-/** msgindex: where message `id` lives and, after a change, its status (a status change writes only this). */
-export function locationOp (ctx: OpsContext, id: string, peer: string, seq: number, status?: MessageStatus): Op {
+/**
+ * msgindex: where message `id` lives and, after a change, its status (a status change writes only
+ * this); `o`, the outbox entry it holds (since v5).
+ */
+export function locationOp (ctx: OpsContext, id: string, peer: string, seq: number, status?: MessageStatus, o?: OutboxFold): Op {
   const key = ctx.keys.messageId(id)
-  return { type: 'put', sublevel: ctx.subs.msgindex, key, value: sealEncoded(ctx.cipher, SUB.msgindex, key, locationBytes(peer, seq, status), FLOOR_INDEX) }
+  return { type: 'put', sublevel: ctx.subs.msgindex, key, value: sealEncoded(ctx.cipher, SUB.msgindex, key, locationBytes(peer, seq, status, o), FLOOR_INDEX) }
 }
 
 /** A new message: its record and its msgindex entry. */
@@ -37,7 +40,7 @@ export function unreadOpV3 (ctx: OpsContext, peer: string, seq: number): Op {
 
 /** The conversation's peer, last assigned seq and (since v4) read mark and unread count; v3's record has only `p` and `s`. */
 export function conversationOp (ctx: OpsContext, peer: string, c: Pick<ConvState, 's'> & Partial<ConvState>): Op {
-  const v = c.w === undefined ? { p: peer, s: c.s } : { p: peer, s: c.s, w: c.w, n: c.n }
+  const v = c.w === undefined ? { p: peer, s: c.s } : c.o === undefined || c.o === 0 ? { p: peer, s: c.s, w: c.w, n: c.n } : { p: peer, s: c.s, w: c.w, n: c.n, o: c.o }
   return put(ctx, SUB.convs, ctx.keys.conversation(peer), v, FLOOR_INDEX)
 }
 

@@ -103,39 +103,58 @@ export function toPeerSeq (v: Partial<PeerSeq>, what: string): PeerSeq {
   return { p: v.p as string, s: v.s as number }
 }
 
-/** msgindex since v4: where an id lives and, once it changed after the message was added, its status (§Messages) */
-export interface Location { p: string, s: number, st?: MessageStatus }
+/**
+ * An outbox entry kept in its message's msgindex entry (since v5, §Outbox): the entry's attempts,
+ * nextAttemptAt and createdAt; what it sends is the message itself.
+ */
+export interface OutboxFold { a: number, n: number, c: number }
 
-export function toLocation (v: Partial<PeerSeq> & { st?: unknown }, what: string): Location {
+/**
+ * msgindex since v4: where an id lives and, once it changed after the message was added, its
+ * status (§Messages); since v5 also `o`, the outbox entry of an outbound text waiting for its
+ * receipt (§Outbox).
+ */
+export interface Location { p: string, s: number, st?: MessageStatus, o?: OutboxFold }
+
+export function toLocation (v: Partial<PeerSeq> & { st?: unknown, a?: unknown, n?: unknown, c?: unknown }, what: string): Location {
   const loc: Location = toPeerSeq(v, what)
   if (v.st !== undefined) {
     const st = STATUSES[v.st as number]
     need(st !== undefined, what, 'location')
     loc.st = st
   }
+  if (v.a !== undefined || v.n !== undefined || v.c !== undefined) {
+    need(typeof v.a === 'number' && typeof v.n === 'number' && typeof v.c === 'number', what, 'location')
+    loc.o = { a: v.a as number, n: v.n as number, c: v.c as number }
+  }
   return loc
 }
 
-export function locationValue (peer: string, seq: number, status?: MessageStatus): { p: string, s: number, st?: number } {
-  return status === undefined ? { p: peer, s: seq } : { p: peer, s: seq, st: STATUSES.indexOf(status) }
+export function locationValue (peer: string, seq: number, status?: MessageStatus, o?: OutboxFold): { p: string, s: number, st?: number, a?: number, n?: number, c?: number } {
+  const v: { p: string, s: number, st?: number, a?: number, n?: number, c?: number } = { p: peer, s: seq }
+  if (status !== undefined) v.st = STATUSES.indexOf(status)
+  if (o !== undefined) { v.a = o.a; v.n = o.n; v.c = o.c }
+  return v
 }
 
 /** locationValue encoded (the same MessagePack bytes, without msgpackr: encodeFlat). */
-export function locationBytes (peer: string, seq: number, status?: MessageStatus): Uint8Array {
-  return encodeFlat(locationValue(peer, seq, status))
+export function locationBytes (peer: string, seq: number, status?: MessageStatus, o?: OutboxFold): Uint8Array {
+  return encodeFlat(locationValue(peer, seq, status, o))
 }
 
 /**
  * convs since v4: the peer, the last seq assigned, the read mark `w` (every inbound message with
  * seq ≤ w is read) and `n`, how many inbound messages above it are unread (§Messages). A v3
- * record has neither (the v3 → v4 migration adds them).
+ * record has neither (the v3 → v4 migration adds them). Since v5 `o`, when present, is the lowest
+ * seq of the conversation whose msgindex entry holds an outbox entry (§Outbox); in memory 0 stands
+ * for none.
  */
-export interface ConvState { s: number, w: number, n: number }
+export interface ConvState { s: number, w: number, n: number, o: number }
 
-export function toConv (v: Partial<PeerSeq> & { w?: unknown, n?: unknown }, what: string): PeerSeq & ConvState {
+export function toConv (v: Partial<PeerSeq> & { w?: unknown, n?: unknown, o?: unknown }, what: string): PeerSeq & ConvState {
   const { p, s } = toPeerSeq(v, what)
-  need(typeof v.w === 'number' && typeof v.n === 'number', what, 'conversation')
-  return { p, s, w: v.w as number, n: v.n as number }
+  need(typeof v.w === 'number' && typeof v.n === 'number' && (v.o === undefined || (typeof v.o === 'number' && v.o >= 1)), what, 'conversation')
+  return { p, s, w: v.w as number, n: v.n as number, o: (v.o as number | undefined) ?? 0 }
 }
 
 /** unread entry (schema v3 only): `{ s }`, the seq of an unread inbound message */

@@ -33,11 +33,14 @@ export class Store {
     this.messages = new Messages(ctx)
     this.contacts = new Contacts(ctx)
     this.blocks = new Blocklist(ctx)
-    this.outbox = new Outbox(ctx)
+    this.outbox = new Outbox(ctx, this.messages)
     this.transfers = new Transfers(ctx)
     this.sessions = new Sessions(ctx)
     this.bundles = new PeerBundles(ctx)
   }
+
+  /** Reads what the open store keeps in memory from the start: the outbox entries held in messages (§Outbox). Called by openStore. */
+  async load (): Promise<void> { await this.messages.loadHeld() }
 
   // ---- contacts (§Contacts) ----
   async putContact (c: Contact): Promise<void> { await this.contacts.put(c) }
@@ -157,7 +160,9 @@ export async function openStore (dir: string, storeKey: Uint8Array, opts: StoreO
     const queue = new SerialQueue()
     const sync = opts.sync ?? false
     const ctx: StoreContext = { db, subs, cipher, keys, queue, group: new GroupCommit(db, queue, sync), sync, now: opts.now ?? Date.now }
-    return new Store(ctx, version)
+    const store = new Store(ctx, version)
+    await store.load()
+    return store
   } catch (err) {
     cipher.wipe()
     await db.close()

@@ -53,6 +53,13 @@ export interface OutboxEntry {
   attempts: number
   nextAttemptAt: number
   createdAt: number
+  /**
+   * The entry sends the stored outbound message with this id (a TEXT of its text and timestamp,
+   * acknowledged by a receipt): its payload is empty and the store keeps the entry in the
+   * message's msgindex entry, not as a record of its own (proto-spec/storage.md §Outbox). The
+   * message must be stored already, or earlier in the same batch.
+   */
+  ofMessage?: boolean
 }
 
 export interface BlockedEntry {

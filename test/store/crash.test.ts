@@ -1,6 +1,6 @@
 // A writer killed with SIGKILL at random moments leaves a consistent store holding everything
 // it acknowledged (proto-spec/storage.md §Atomicity); a migration killed part-way leaves the old
-// store as it was or the new one complete (§Migration v2 → v3, §Migration v3 → v4); a store open elsewhere is
+// store as it was or the new one complete (§Migration v2 → v3, §Migration v3 → v4, §Migration v4 → v5); a store open elsewhere is
 // STORE_LOCKED.
 import t from 'tap'
 import { unpack } from 'msgpackr'
@@ -63,6 +63,7 @@ t.test('killed while sending: a message and its outbox entry land together, a re
     await killAndWait(w.child)
     for (const id of lines('sent')) sent.add(id)
     for (const id of lines('settled')) settled.add(id)
+    t.same(checkInvariants(await readAll(dir), key).problems, [], `round ${round}: indexes, held outbox entries and their lowest seqs consistent`)
 
     const store = await openStore(dir, key)
     const outbox = new Set((await store.listOutbox({ limit: 10_000 })).map(e => e.id))
@@ -77,11 +78,11 @@ t.test('killed while sending: a message and its outbox entry land together, a re
   }
 })
 
-t.test('a v2 → v3 → v4 migration killed at a random moment loses nothing', async (t) => {
+t.test('a v2 → v3 → v4 → v5 migration killed at a random moment loses nothing', async (t) => {
   const N = 2000
   const PEERS = ['p0', 'p1', 'p2', 'p3']
   const rng = testRng(t, 0x3197c, 'when each migrating process is killed')
-  const outcomes = { v2: 0, v3: 0, v4: 0 }
+  const outcomes = { v2: 0, v3: 0, v4: 0, v5: 0 }
   let window = 0
   // round -1 migrates in this process, uninterrupted, to measure how long the migration takes
   for (let round = -1; round < 4; round++) {
@@ -113,23 +114,24 @@ t.test('a v2 → v3 → v4 migration killed at a random moment loses nothing', a
       outcomes.v2++
       t.same(all, before, `round ${round}: killed before the batch landed, the v2 store is as it was`)
     } else {
-      // each migration is its own batch: killed between the two, the store is wholly v3
+      // each migration is its own batch: killed between two, the store is wholly v3 or v4
       if (version === 3) outcomes.v3++
-      else outcomes.v4++
-      t.ok(version === 3 || version === 4, `round ${round}: at v3 or v4`)
+      else if (version === 4) outcomes.v4++
+      else outcomes.v5++
+      t.ok(version === 3 || version === 4 || version === 5, `round ${round}: at v3, v4 or v5`)
       const { problems, ids } = checkInvariants(all, key)
       t.same(problems, [], `round ${round}: killed after a batch, the v${version} store is consistent`)
       t.equal(ids.size, N, `round ${round}: every message is in it`)
     }
     const store = await openStore(dir, key)
-    t.equal(store.schemaVersion, 4)
+    t.equal(store.schemaVersion, 5)
     const counts = await Promise.all(PEERS.map(async (p) => (await store.history(p, { limit: 10_000 })).length))
     t.same(counts, PEERS.map(() => N / PEERS.length), `round ${round}: every message readable after the next open`)
     t.equal((await store.getContact('p0'))?.name, 'Pat')
     t.equal(await store.isBlocked('p9'), true)
     await store.close()
   }
-  t.comment(JSON.stringify({ metric: 'store_migration_kill_outcomes', value: outcomes.v3 + outcomes.v4, unit: 'rounds ending migrated (v3 or v4)', params: outcomes }))
+  t.comment(JSON.stringify({ metric: 'store_migration_kill_outcomes', value: outcomes.v3 + outcomes.v4 + outcomes.v5, unit: 'rounds ending migrated (v3, v4 or v5)', params: outcomes }))
 })
 
 t.test('a store held by another process is STORE_LOCKED, and free once it exits', async (t) => {

@@ -1,4 +1,4 @@
-// Schema versions: v1 → v2 → v3 → v4, v2 → v3 → v4 and v3 → v4 migrations, a store from a newer dmess, atomic failure.
+// Schema versions: v1 → … → v5, v2 → … → v5, v3 → v4 → v5 and v4 → v5 migrations, a store from a newer dmess, atomic failure.
 import t, { type Test } from 'tap'
 import { cp, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -55,14 +55,14 @@ async function failsUntouched (t: Test, dir: string, key: Uint8Array, prefix: st
   t.same(await readAll(dir), before, 'nothing of the migration was written')
 }
 
-t.test('a v1 store is migrated (through v2 and v3) to v4 on open', async (t) => {
-  t.equal(SCHEMA_VERSION, 4)
+t.test('a v1 store is migrated (through v2, v3 and v4) to v5 on open', async (t) => {
+  t.equal(SCHEMA_VERSION, 5)
   const dir = await tempStoreDir(t)
   const key = newKey()
   const data = v1Data()
   await writeV1Store(dir, key, data)
   const store = await openStore(dir, key)
-  t.equal(store.schemaVersion, 4)
+  t.equal(store.schemaVersion, 5)
 
   const alice = await store.history('alice')
   t.same(alice.map((m) => [m.seq, m.id]), [[4, 'a4'], [3, 'a3'], [2, 'a2'], [1, 'a1']], 'numbered in v1 (timestamp) order, the later duplicate dropped')
@@ -85,7 +85,7 @@ t.test('a v1 store is migrated (through v2 and v3) to v4 on open', async (t) => 
   await store.close()
 
   const all = await readAll(dir)
-  t.equal(unpack(sub(all, 'meta').get('schemaVersion') as Uint8Array), 4, 'schemaVersion bumped on disk')
+  t.equal(unpack(sub(all, 'meta').get('schemaVersion') as Uint8Array), 5, 'schemaVersion bumped on disk')
   t.same(checkInvariants(all, key).problems, [], 'indexes consistent')
   t.notOk([...sub(all, 'messages').keys()].some((k) => !/^[0-9a-f]{32}![0-9a-f]{16}$/.test(k)), 'no v1 or v2 message key left')
   t.notOk(all.some(([, v]) => includesBytes(v, utf8.encode('Alice Liddell'))), 'contact name now sealed')
@@ -114,7 +114,7 @@ t.test('a store written by a newer dmess is refused, untouched', async (t) => {
   const before = await readAll(dir)
   const err = await openStore(dir, key).then(() => null, (e: unknown) => e as Error & { code: string })
   t.equal(err?.code, 'STORE_TOO_NEW')
-  t.match(err?.message, /schema v5.*only knows up to v4.*upgrade/, 'says which versions and what to do')
+  t.match(err?.message, /schema v6.*only knows up to v5.*upgrade/, 'says which versions and what to do')
   t.same(await readAll(dir), before)
   await rawPut(dir, [['!meta!schemaVersion', pack('two')]])
   await t.rejects(openStore(dir, key), { code: 'STORE_CORRUPT' }, 'a nonsense version')
@@ -149,14 +149,14 @@ function v2Data (alice: string, bob: string, mallory: string): V2Data {
   }
 }
 
-t.test('a v2 store is migrated (through v3) to v4 on open: nothing lost, no fingerprint or time left in the files', async (t) => {
+t.test('a v2 store is migrated (through v3 and v4) to v5 on open: nothing lost, no fingerprint or time left in the files', async (t) => {
   const dir = await tempStoreDir(t)
   const key = newKey()
   const [alice, bob, mallory] = [fingerprint(), fingerprint(), fingerprint()] as [string, string, string]
   const data = v2Data(alice, bob, mallory)
   await writeV2Store(dir, key, data)
   const store = await openStore(dir, key)
-  t.equal(store.schemaVersion, 4)
+  t.equal(store.schemaVersion, 5)
   const history = await store.history(alice)
   t.same(history.map((m) => [m.seq, m.id, m.direction, m.status, m.read, m.timestamp, m.receivedAt]),
     data.messages.filter((m) => m.peer === alice).reverse().map((m) => [m.seq, m.id, m.direction, m.status, m.read, m.timestamp, m.receivedAt]),
@@ -176,7 +176,7 @@ t.test('a v2 store is migrated (through v3) to v4 on open: nothing lost, no fing
   t.equal((await store.addMessage(msg(bob))).message.seq, 2, 'new messages continue the sequence')
   await store.close()
 
-  t.same(checkInvariants(await readAll(dir), key).problems, [], 'v4 indexes consistent')
+  t.same(checkInvariants(await readAll(dir), key).problems, [], 'v5 indexes consistent')
   const times = data.messages.flatMap((m) => [m.timestamp, m.receivedAt])
   const { leaks } = await findLeaks(dir, { fingerprints: [alice, bob, mallory], ids: ['qa1', 'o1'].map((id) => `!${id}`), times })
   t.same(leaks, [], 'the v2 records are gone from every LevelDB file (compacted after the migration)')
@@ -191,7 +191,7 @@ t.test('a failing v2 → v3 migration leaves the v2 store exactly as it was', as
   await failsUntouched(t, dir, key, '!outbox!')
 })
 
-t.test('a v3 store made by the v3 code opens at v4 and reads the same; statuses and reads go on from there', async (t) => {
+t.test('a v3 store made by the v3 code opens at v5 and reads the same; statuses and reads go on from there', async (t) => {
   // test/store/fixtures/v3-store: written and read back by the v3 code (scripts/make-v3-store-fixture.ts)
   const fixture = join(REPO_ROOT, 'test/store/fixtures/v3-store')
   const dir = await tempStoreDir(t)
@@ -201,7 +201,7 @@ t.test('a v3 store made by the v3 code opens at v4 and reads the same; statuses 
   const [alice, bob] = ['a1ice', 'b0b']
   t.equal(unpack(sub(await readAll(dir), 'meta').get('schemaVersion') as Uint8Array), 3, 'the fixture is a v3 store')
   const store = await openStore(dir, key)
-  t.equal(store.schemaVersion, 4)
+  t.equal(store.schemaVersion, 5)
   const json = (v: unknown): unknown => JSON.parse(JSON.stringify(v))
   t.same(json(await store.history(alice, { limit: 100 })), expected.historyAlice, 'history as the v3 code read it: statuses, read flags, seqs')
   t.same(json(await store.history(bob, { limit: 100 })), expected.historyBob)
@@ -223,7 +223,7 @@ t.test('a v3 store made by the v3 code opens at v4 and reads the same; statuses 
   t.equal((await store.addMessage({ id: 'a9', peer: alice, direction: 'in', text: 'new', timestamp: 1, receivedAt: 2, status: 'received', read: false })).message.seq, 9)
   await store.close()
   const all = await readAll(dir)
-  t.same(checkInvariants(all, key).problems, [], 'v4 indexes consistent')
+  t.same(checkInvariants(all, key).problems, [], 'v5 indexes consistent')
   t.equal(sub(all, 'unread').size, 0, 'no v3 unread entry left')
   const again = await openStore(dir, key)
   t.same((await again.history(alice, { limit: 100 })).map(m => [m.id, m.status, m.read]), [
@@ -232,5 +232,42 @@ t.test('a v3 store made by the v3 code opens at v4 and reads the same; statuses 
   ], 'after a reopen')
   t.equal(await again.unreadCount(alice), 2)
   t.same((await again.conversations()).map(c => [c.peer, c.unread]), [[bob, 0], [alice, 2]], 'most recent first (a9 came with an old clock)')
+  await again.close()
+})
+
+t.test('a v4 store made by the v4 code opens at v5 and reads the same; its outbox entries can be held by their messages from there', async (t) => {
+  // test/store/fixtures/v4-store: written and read back by the v4 code (scripts/make-v3-store-fixture.ts at 78c25f3)
+  const fixture = join(REPO_ROOT, 'test/store/fixtures/v4-store')
+  const dir = await tempStoreDir(t)
+  await cp(join(fixture, 'db'), dir, { recursive: true })
+  const expected = JSON.parse(await readFile(join(fixture, 'expected.json'), 'utf8')) as Record<string, unknown>
+  const key = Uint8Array.from({ length: 32 }, (_, i) => i * 7 + 3)
+  const [alice, bob] = ['a1ice', 'b0b']
+  t.equal(unpack(sub(await readAll(dir), 'meta').get('schemaVersion') as Uint8Array), 4, 'the fixture is a v4 store')
+  const store = await openStore(dir, key)
+  t.equal(store.schemaVersion, 5)
+  const json = (v: unknown): unknown => JSON.parse(JSON.stringify(v))
+  t.same(json(await store.history(alice, { limit: 100 })), expected.historyAlice, 'history as the v4 code read it')
+  t.same(json(await store.history(bob, { limit: 100 })), expected.historyBob)
+  t.same({ [alice]: await store.unreadCount(alice), [bob]: await store.unreadCount(bob) }, expected.unread)
+  t.same(json(await store.conversations()), expected.conversations)
+  t.same(json(await store.search('text a')), expected.search)
+  t.same(json({ a4: await store.getMessage('a4'), b2: await store.getMessage('b2') }), expected.get)
+  t.same(json((await store.listOutbox()).map(e => ({ ...e, payload: [...e.payload] }))), expected.outbox, 'the v4 outbox entries, as they were')
+  t.same(json(await store.listContacts()), expected.contacts)
+  t.same(json(await store.listBlocked()), expected.blocked)
+  t.same({ [alice]: await store.lastSeq(alice), [bob]: await store.lastSeq(bob) }, expected.lastSeq)
+
+  // a6's entry is rewritten as one its message holds (a retry's rewrite, as the daemon's); a8's delivered
+  await store.putOutbox({ id: 'a6', peer: alice, payload: new Uint8Array(0), attempts: 2, nextAttemptAt: 1_700_000_009_000, createdAt: 1_700_000_000_006, ofMessage: true })
+  t.same(await store.setStatuses(['a8'], 'delivered'), [true])
+  t.equal(await store.removeOutbox('a8'), true)
+  await store.close()
+  const all = await readAll(dir)
+  t.same(checkInvariants(all, key).problems, [], 'v5 indexes consistent')
+  t.equal(sub(all, 'outbox').size, 0, 'no outbox record left: a6 is held by its message, a8 is gone')
+  const again = await openStore(dir, key)
+  t.same((await again.listOutbox()).map(e => [e.id, e.attempts, e.ofMessage]), [['a6', 2, true]], 'after a reopen')
+  t.same((await again.history(alice, { limit: 2 })).map(m => [m.id, m.status]), [['a8', 'delivered'], ['a7', 'received']])
   await again.close()
 })
