@@ -19,7 +19,12 @@
 // traversal.md §5.3), so his daemon looks her up and may punch and dial her too: the session that
 // reaches him first may be his own handshake. Each timeline says whose it was (`sessionBy`, from
 // his `session up` line), and lab_connect_first_byte_alice_dialled_ms is the median over the runs
-// in which it was hers: the figure to set beside hyperdht's, whose b only listens. Two `dmess bootstrap` nodes at two public IPs are both daemons'
+// in which it was hers. PASSIVE=1 measures her connect alone, the figure to set beside hyperdht's,
+// whose b only listens: Bob added each Alice while her daemon was not running, and his own lookups
+// of her have found nothing three times, so his next one is 16-24 s away (a timeline with a
+// `B dht lookup started` step says it came anyway); he answers her offer and does nothing else.
+// What it adds up to for a user: the default is two people adding each other at once; PASSIVE is
+// someone added while offline adding back and writing. Two `dmess bootstrap` nodes at two public IPs are both daemons'
 // bootstrap and rendezvous, so each side knows its NAT kind before the connect, as a node with
 // several bootstrap nodes does (traversal.md §2: birthday punching, relay first); RENDEZVOUS=1
 // gives them one, and every NAT kind stays unknown. Median of RUNS runs, each with a new Alice (first contact again);
@@ -59,6 +64,12 @@ const TWO_RENDEZVOUS = process.env.RENDEZVOUS !== '1'
  * docs/performance.md §12–§16 measured).
  */
 const SETTLE_MS = Number(process.env.SETTLE_MS ?? 1500)
+/**
+ * PASSIVE=1: Bob added each Alice while her daemon was not running and his lookups have found
+ * nothing (scripts/lab/daemons.ts passiveBob): he only answers, and the connect is hers alone.
+ * Default: the mutual add (Bob adds her just before the start, and his attempt races hers).
+ */
+const PASSIVE = process.env.PASSIVE === '1'
 /** LOGS=<dir>: each run's part of both daemons' debug logs, written to <dir>/<pair>-<run>-{alice,bob}.log */
 const LOGS_DIR = process.env.LOGS === undefined || process.env.LOGS === '' ? undefined : process.env.LOGS
 const PROFILE_DIR = process.env.PROFILE === undefined || process.env.PROFILE === '' ? undefined : process.env.PROFILE
@@ -69,7 +80,7 @@ const PROFILE_INCLUSIVE = (process.env.PROFILE_INCLUSIVE ?? '').split(',').filte
 export const BENCH_PAIRS: readonly PairName[] = ['none-none', 'cone-cone', 'cone-symmetric', 'symmetric-symmetric', 'same-nat', 'double-nat']
 
 function emit (pair: PairName, times: number[], firstBytes: number[], firstBytesAlice: number[], reason: string | null): void {
-  const params = { pair, runs: times.length, limitMs: LIMIT_MS, rendezvous: TWO_RENDEZVOUS ? 2 : 1, settleMs: SETTLE_MS, ...(reason === null ? {} : { reason }) }
+  const params = { pair, runs: times.length, limitMs: LIMIT_MS, rendezvous: TWO_RENDEZVOUS ? 2 : 1, settleMs: SETTLE_MS, ...(PASSIVE ? { bob: 'passive' } : {}), ...(reason === null ? {} : { reason }) }
   const line = (metric: string, values: number[]): void => {
     if (reason !== null || values.length === 0) {
       console.log(JSON.stringify({ metric, value: null, params }))
@@ -198,7 +209,7 @@ async function measure (pair: PairName): Promise<void> {
   await withLab(async lab => {
     await withPair(lab, pair, async p => {
       for (let i = 0; i < RUNS; i++) {
-        if (i > 0) await p.freshAlice()
+        if (i > 0 || PASSIVE) await p.freshAlice()
         const warmedUp = { A: p.aliceLog().includes('"warm-up done"'), B: p.bobLog().includes('"warm-up done"') }
         const marks = { alice: p.aliceLog().length, bob: p.bobLog().length }
         const pids = daemonPids(p)
@@ -211,7 +222,7 @@ async function measure (pair: PairName): Promise<void> {
         await waitUntil(() => p.aliceLog().includes('outbox entry sent', marks.alice), 2000, () => '').catch(() => {})
         const firstByteMs = p.lastSessionMs
         const tl = timeline(p, marks, ms ?? NaN)
-        console.log(JSON.stringify({ metric: 'lab_connect_timeline', value: ms, unit: 'ms', params: { pair, run: i, firstByteMs, cpuMs: cpu, settleMs: SETTLE_MS, warmedUp, ...tl } }))
+        console.log(JSON.stringify({ metric: 'lab_connect_timeline', value: ms, unit: 'ms', params: { pair, run: i, firstByteMs, ipcMs: p.lastIpcMs, cpuMs: cpu, settleMs: SETTLE_MS, warmedUp, ...tl } }))
         if (LOGS_DIR !== undefined) {
           writeFileSync(join(LOGS_DIR, `${pair}-${i}-alice.log`), p.aliceLog().slice(marks.alice))
           writeFileSync(join(LOGS_DIR, `${pair}-${i}-bob.log`), p.bobLog().slice(marks.bob))
@@ -228,6 +239,7 @@ async function measure (pair: PairName): Promise<void> {
       logLevel: 'debug',
       twoRendezvous: TWO_RENDEZVOUS,
       settleMs: SETTLE_MS,
+      passiveBob: PASSIVE,
       ...(profDir === undefined ? {} : { daemonNodeArgs: ['--cpu-prof', '--cpu-prof-interval', String(PROFILE_INTERVAL_US), '--cpu-prof-dir', profDir] })
     })
   }).catch((err: Error) => { reason = `the run failed: ${err.message.split('\n')[0] ?? ''}` })

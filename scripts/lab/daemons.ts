@@ -173,6 +173,11 @@ export interface Pair {
    * his daemon decrypted and authenticated (session.md §2.2); null if it did not come.
    */
   lastSessionMs: number | null
+  /**
+   * The last connect's ms from the start to Alice's daemon answering the bench's `contacts.add`
+   * and then its `messages.send` (the message is in her outbox from then on)
+   */
+  lastIpcMs: { add: number, send: number } | null
   /** Alice's and Bob's daemon output so far (their logs: JSON lines on stderr) */
   aliceLog: () => string
   bobLog: () => string
@@ -216,7 +221,20 @@ export interface PairOptions {
    * Default 0.
    */
   settleMs?: number
+  /**
+   * Bob adds each new Alice before her daemon starts, and her daemon starts only once his own
+   * attempt has looked her up PASSIVE_LOOKUPS times and found no record: his next lookup is then
+   * 16-24 s away (messaging.md §5.2's backoff, 5 s doubling, ± 20 %), so within that window he
+   * only answers. A connect then is hers alone (a contact added while she was offline), not the
+   * mutual add of the default, in which his own lookup, punch and stranger's offer race hers.
+   * The first Alice of the pair (made to read Bob's record) is not measured: freshAlice makes one.
+   * Reads Bob's lookups from his debug log: needs logLevel 'debug'.
+   */
+  passiveBob?: boolean
 }
+
+/** Failed lookups of Bob's before a passive Bob's Alice starts (PairOptions.passiveBob). */
+const PASSIVE_LOOKUPS = 3
 
 /** The second public address in the lab's internet namespace (PairOptions.twoRendezvous). */
 export const SECOND_PUBLIC = '198.18.0.2'
@@ -225,7 +243,7 @@ export const SECOND_PUBLIC = '198.18.0.2'
 const KNOWN_NAT = new Set(['endpoint-independent', 'address-dependent'])
 
 export async function withPair<T> (lab: Lab, pair: PairName, fn: (p: Pair) => Promise<T>, step: (what: string) => void = () => {}, opts: PairOptions = {}): Promise<T> {
-  const { logLevel, twoRendezvous = false, daemonNodeArgs = [], settleMs = 0 } = opts
+  const { logLevel, twoRendezvous = false, daemonNodeArgs = [], settleMs = 0, passiveBob = false } = opts
   const settle = async (): Promise<void> => { if (settleMs > 0) await new Promise(resolve => setTimeout(resolve, settleMs)) }
   const topo = await buildTopology(lab, pair)
   if (twoRendezvous) await addAddress(topo.net.inetNs, 'lo', `${SECOND_PUBLIC}/32`)
@@ -269,6 +287,14 @@ export async function withPair<T> (lab: Lab, pair: PairName, fn: (p: Pair) => Pr
         return r !== null && (r.natKind === 'open' || r.rendezvous.length > 0 || r.addresses.some(a => a.kind !== 'lan'))
       }, 60_000, () => `Alice's record readable by Bob: ${JSON.stringify(r)}`)
     }
+    const bobLog = (): string => procs.find(x => x.child.spawnargs.includes(bob.home))?.log() ?? ''
+    /** passiveBob: Bob adds `fingerprint` (no daemon of it runs yet) and his lookups of it find nothing PASSIVE_LOOKUPS times */
+    const bobGivesUp = async (fingerprint: string, name: string): Promise<void> => {
+      const from = bobLog().length
+      const misses = (): number => bobLog().slice(from).split('\n').filter(l => l.includes('"dht lookup done"') && l.includes(fingerprint) && l.includes('"addresses":null')).length
+      await bobIpc.call('contacts.add', { who: fingerprint, name })
+      await waitUntil(() => misses() >= PASSIVE_LOOKUPS, 90_000, () => `Bob's lookups of a new Alice to find nothing ${PASSIVE_LOOKUPS} times (${misses()})`)
+    }
     await aliceKnowsHerNat(aliceIpc)
     await aliceReadable(alice.fingerprint)
     await settle()
@@ -278,20 +304,22 @@ export async function withPair<T> (lab: Lab, pair: PairName, fn: (p: Pair) => Pr
       connect: async (text, timeoutMs) => await firstMessage(p, text, timeoutMs),
       lastStart: 0,
       lastSessionMs: null,
+      lastIpcMs: null,
       aliceLog: () => procs.find(x => x.child.spawnargs.includes(p.alice.home))?.log() ?? '',
-      bobLog: () => procs.find(x => x.child.spawnargs.includes(bob.home))?.log() ?? '',
+      bobLog,
       freshAlice: async () => {
         p.aliceIpc.close()
         await stop(procs.find(x => x.child.spawnargs.includes(p.alice.home))!.child)
         const next = await makeHome('alice', logLevel)
         homesMade.push(next)
+        if (passiveBob) await bobGivesUp(next.fingerprint, `alice-${homesMade.length}`)
         await startDaemon(topo.alice.ns, next, bootstrap, procs, flags, daemonNodeArgs)
         p.alice = next
         p.aliceIpc = await connect(next)
         await aliceKnowsHerNat(p.aliceIpc)
-        await aliceReadable(next.fingerprint)
+        if (!passiveBob) await aliceReadable(next.fingerprint)
         await settle()
-        await bobIpc.call('contacts.add', { who: next.fingerprint, name: `alice-${homesMade.length}` })
+        if (!passiveBob) await bobIpc.call('contacts.add', { who: next.fingerprint, name: `alice-${homesMade.length}` })
       }
     }
     return await fn(p)
@@ -325,9 +353,12 @@ async function firstMessage (p: Pair, text: string, timeoutMs: number): Promise<
   await p.bobIpc.subscribe(['message', 'presence'], onEvent)
   p.lastStart = Date.now()
   p.lastSessionMs = null
+  p.lastIpcMs = null
   const t0 = performance.now()
   await p.aliceIpc.call('contacts.add', { who: p.bob.fingerprint, name: 'bob' })
+  const addMs = performance.now() - t0
   await p.aliceIpc.call('messages.send', { contact: p.bob.fingerprint, text })
+  p.lastIpcMs = { add: Math.round(addMs), send: Math.round(performance.now() - t0) }
   let timer: NodeJS.Timeout | undefined
   const late = new Promise<null>(r => { timer = setTimeout(() => r(null), timeoutMs) })
   const at = await Promise.race([got, late])

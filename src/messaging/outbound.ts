@@ -265,6 +265,14 @@ export class Outbound {
     return this.pendingOfType(peer, PayloadType.CONTACT_REQUEST).some(id => this.scheduler.underway(id))
   }
 
+  /**
+   * Messages wait in the outbox for `peer` that would go on a session (envelope.md §8.3's link-up
+   * rule): an entry of any type but CONTACT_REQUEST, which is always v1 (§8.7).
+   */
+  waiting (peer: string): boolean {
+    return this.scheduler.pendingFor(peer).some(i => { const type = this.#cache.get(i.id)?.decoded.payload.type; return type !== undefined && type !== PayloadType.CONTACT_REQUEST })
+  }
+
   /** Outbox entries for `peer` whose payload is of this type (e.g. a pending CONTACT_REQUEST). */
   pendingOfType (peer: string, type: PayloadType): string[] {
     return this.scheduler.pendingFor(peer).filter(i => this.#cache.get(i.id)?.decoded.payload.type === type).map(i => i.id)

@@ -48,8 +48,12 @@ export class RatchetSessions {
     private readonly ctx: MessagingContext,
     private readonly exchange: PrekeyExchange,
     private readonly prekeys: PrekeyResponder | undefined,
-    /** the peer on `link` said in its link-up PRESENCE frame that it follows envelope.md §8.3's link-up rule (CAP_STARTS_FIRST) */
-    private readonly peerStartsFirst: (link: PeerLink) => boolean,
+    /**
+     * envelope.md §8.3: who starts the session at this link-up when there is none, from both
+     * link-up PRESENCE frames: 'us' (even with nothing to send), 'peer' (we wait for its start),
+     * or null (a peer that does not follow the rule: whoever has something to send starts)
+     */
+    private readonly starter: (link: PeerLink) => 'us' | 'peer' | null,
     /** test capture (envelope.md §8.4): one line per v2 envelope sealed or received and per session read back at start, public values only */
     private readonly trace?: (line: string) => void
   ) {
@@ -119,14 +123,15 @@ export class RatchetSessions {
 
   /**
    * envelope.md §8.3, at link-up: with no session between us, the peer's bundle in hand and its
-   * link-up PRESENCE frame (sent before its bundle, so here by now) saying it follows the rule,
-   * the larger fingerprint waits for the smaller's start: until one opens, the link closes, or
-   * START_WAIT_MS. Meanwhile nothing starts a session of ours (canSeal, seal).
+   * link-up PRESENCE frame (sent before its bundle, so here by now) saying it starts (it has
+   * messages waiting and we have none, or we both have or both have not and its fingerprint is
+   * the smaller), we wait for its start: until one opens, the link closes, or START_WAIT_MS.
+   * Meanwhile nothing starts a session of ours (canSeal, seal).
    */
   async #awaitStart (link: PeerLink): Promise<void> {
     const fp = link.fingerprint
     if (this.book === null || this.book.has(fp) || link.closed || this.#awaiting.has(fp)) return
-    if (!(this.ctx.identity.fingerprint > fp) || this.exchange.cached(fp) === undefined || !this.peerStartsFirst(link)) return
+    if (this.exchange.cached(fp) === undefined || this.starter(link) !== 'peer') return
     this.ctx.counters.startWaits++
     await new Promise<void>(resolve => {
       const finish = (): void => {
@@ -142,12 +147,13 @@ export class RatchetSessions {
   }
 
   /**
-   * envelope.md §8.3, at link-up: the smaller fingerprint starts the session when there is none,
-   * even with nothing to send (the caller then sends a PRESENCE on it), so the larger one, which
+   * envelope.md §8.3, at link-up: the end the rule names starts the session when there is none,
+   * even with nothing to send (the caller then sends a PRESENCE on it), so the other one, which
    * waits for it, need not start one of its own.
    */
-  startsFirst (fp: string): boolean {
-    return this.book !== null && this.ctx.identity.fingerprint < fp && !this.book.has(fp) && this.canSeal(fp)
+  startsFirst (link: PeerLink): boolean {
+    const fp = link.fingerprint
+    return this.book !== null && this.starter(link) === 'us' && !this.book.has(fp) && this.canSeal(fp)
   }
 
   /**

@@ -11,7 +11,7 @@ import type { HomePaths } from '../config/home.js'
 import type { Store } from '../store/index.js'
 import type { TimerHandle } from '../io/scheduler.js'
 import type { World } from '../io/world.js'
-import { CAP_BATCH, CAP_STARTS_FIRST, PayloadType } from '../wire/constants.js'
+import { CAP_BATCH, CAP_MESSAGES_WAITING, CAP_STARTS_FIRST, CAP_WAITING_STARTS, PayloadType } from '../wire/constants.js'
 import type { ContactRequestPayload, PresencePayload } from '../wire/payloads.js'
 import { encodePresenceFrame } from './frames.js'
 import { ContactCache } from './contact-cache.js'
@@ -117,6 +117,12 @@ export class MessagingService implements Component {
    */
   readonly #framedCaps = new WeakMap<PeerLink, number>()
   readonly #answeredAsEnvelope = new WeakSet<PeerLink>()
+  /**
+   * The caps of each link's first PRESENCE frame, the peer's and ours: the link-up frames, whose
+   * bit 3 (messages waiting) decides who starts a session (envelope.md §8.3); later frames
+   * (a presence change, a rekey) never carry it
+   */
+  readonly #linkUpCaps = new WeakMap<PeerLink, { peer?: number, ours?: number }>()
 
   constructor (readonly opts: MessagingServiceOptions) {
     const log = opts.log
@@ -140,7 +146,7 @@ export class MessagingService implements Component {
     // receipt each change it: this skips the other cores' deadlines, O(peers), on every message)
     const rearmOutbox = (at: number): void => { if (at < this.#timerAt) this.rearm() }
     this.prekeyExchange = new PrekeyExchange(this.ctx, opts.prekeyBundle)
-    this.sessions = new RatchetSessions(this.ctx, this.prekeyExchange, opts.prekeys, link => opts.legacyPresence !== true && ((this.#framedCaps.get(link) ?? 0) & CAP_STARTS_FIRST) !== 0, opts.envelopeTrace)
+    this.sessions = new RatchetSessions(this.ctx, this.prekeyExchange, opts.prekeys, link => this.#starter(link), opts.envelopeTrace)
     // a blocked peer (messaging.md §6.1): its link carries only our receipts; our outbox waits for the unblock
     const blocked = (fp: string): boolean => this.inbound.gate.isBlocked(fp)
     this.outbound = new Outbound(this.ctx, {
@@ -324,13 +330,41 @@ export class MessagingService implements Component {
     return await this.outbound.sendNow(fp, PayloadType.PRESENCE, this.#ourPresence())
   }
 
-  /** caps: we open BATCH (envelope.md §3.6, §3.7) and follow §8.3's link-up start rule */
-  #ourPresence (): PresencePayload { return { state: this.presence, caps: this.opts.legacyPresence === true ? CAP_BATCH : CAP_BATCH | CAP_STARTS_FIRST } }
+  /** caps: we open BATCH (envelope.md §3.6, §3.7) and follow §8.3's link-up start rule, as revised */
+  #ourPresence (): PresencePayload { return { state: this.presence, caps: this.opts.legacyPresence === true ? CAP_BATCH : CAP_BATCH | CAP_STARTS_FIRST | CAP_WAITING_STARTS } }
 
-  async #presenceFrame (link: PeerLink): Promise<boolean> {
+  /**
+   * envelope.md §8.3: who starts the session at this link-up when there is none. Between two
+   * ends that follow the revised rule, the one whose link-up frame said it has messages waiting,
+   * if the other's did not; else the smaller fingerprint, and the larger waits for it if the
+   * peer follows the rule at all (its frame's bit 1). Our link-up frame goes before our bundle
+   * and the peer's before its own, so when either end decides (the bundle in hand) both are known.
+   */
+  #starter (link: PeerLink): 'us' | 'peer' | null {
+    const smaller = this.ctx.identity.fingerprint < link.fingerprint
+    if (this.opts.legacyPresence === true) return smaller ? 'us' : null
+    const { peer = 0, ours = 0 } = this.#linkUpCaps.get(link) ?? {}
+    if ((peer & CAP_WAITING_STARTS) !== 0) {
+      const theirs = (peer & CAP_MESSAGES_WAITING) !== 0
+      const mine = (ours & CAP_MESSAGES_WAITING) !== 0
+      if (mine !== theirs) return mine ? 'us' : 'peer'
+    }
+    return smaller ? 'us' : (peer & CAP_STARTS_FIRST) !== 0 ? 'peer' : null
+  }
+
+  /** `linkUp`: the link-up frame, which says whether we have messages waiting for the peer (envelope.md §8.3). */
+  async #presenceFrame (link: PeerLink, linkUp = false): Promise<boolean> {
     try {
       this.ctx.counters.presenceFramesOut++
-      await link.send(encodePresenceFrame(this.#ourPresence()))
+      const p = this.#ourPresence()
+      if (linkUp) {
+        const caps = (p.caps ?? 0) | (this.outbound.waiting(link.fingerprint) ? CAP_MESSAGES_WAITING : 0)
+        const seen = this.#linkUpCaps.get(link)
+        if (seen === undefined) this.#linkUpCaps.set(link, { ours: caps })
+        else seen.ours ??= caps
+        p.caps = caps
+      }
+      await link.send(encodePresenceFrame(p))
       return true
     } catch {
       this.ctx.counters.sendFailures++
@@ -348,7 +382,12 @@ export class MessagingService implements Component {
     const fp = link.fingerprint
     if (asFrame && this.opts.legacyPresence === true) { this.ctx.counters.malformed++; return } // a frame type it does not know
     this.outbound.peerCaps(fp, p.caps ?? 0)
-    if (asFrame) this.#framedCaps.set(link, p.caps ?? 0)
+    if (asFrame) {
+      this.#framedCaps.set(link, p.caps ?? 0)
+      const seen = this.#linkUpCaps.get(link)
+      if (seen === undefined) this.#linkUpCaps.set(link, { peer: p.caps ?? 0 })
+      else seen.peer ??= p.caps ?? 0
+    }
     else if (!this.#framedCaps.has(link) && !this.#answeredAsEnvelope.has(link) && this.network.link(fp) === link) {
       this.#answeredAsEnvelope.add(link)
       void this.sendPresence(fp, true)
@@ -390,7 +429,7 @@ export class MessagingService implements Component {
     // our PRESENCE first, as a frame: its caps reach the contact before our bundle does, so it
     // knows whether to wait for our session start (envelope.md §8.3); a node from before the
     // frame drops it and sends its own as an envelope, answered with ours as one (#presenceFrom)
-    if (c !== undefined && !this.inbound.gate.isBlocked(fp)) void (this.opts.legacyPresence === true ? this.sendPresence(fp, true) : this.#presenceFrame(link))
+    if (c !== undefined && !this.inbound.gate.isBlocked(fp)) void (this.opts.legacyPresence === true ? this.sendPresence(fp, true) : this.#presenceFrame(link, true))
     // a contact we hold no session with gets our bundle unasked (pqxdh.md §8.2)
     if (c !== undefined && !this.inbound.gate.isBlocked(fp) && this.sessions.activeBase(fp) === null) this.prekeyExchange.offer(link)
     // a contact that may open v2 is asked for its bundle first, so the outbox starts the session
@@ -420,7 +459,7 @@ export class MessagingService implements Component {
   #outboxUp (link: PeerLink): void {
     const fp = link.fingerprint
     this.outbound.peerUp(fp, link)
-    if (this.opts.legacyPresence !== true && this.ctx.contacts.has(fp) && !this.inbound.gate.isBlocked(fp) && this.sessions.startsFirst(fp)) void this.sendPresence(fp, true)
+    if (this.opts.legacyPresence !== true && this.ctx.contacts.has(fp) && !this.inbound.gate.isBlocked(fp) && this.sessions.startsFirst(link)) void this.sendPresence(fp, true)
   }
 
   /**

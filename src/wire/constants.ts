@@ -226,6 +226,14 @@ export const CAP_BATCH = 1
  * whose fingerprint sorts first starts it, with nothing to send if need be; the other waits for it
  */
 export const CAP_STARTS_FIRST = 2
+/**
+ * bit 2: the sender follows envelope.md §8.3's link-up rule as revised: of two such ends, the one
+ * whose link-up PRESENCE frame has bit 3 set while the other's has not starts the session, not
+ * the smaller fingerprint
+ */
+export const CAP_WAITING_STARTS = 4
+/** bit 3, in a link-up PRESENCE frame only: the sender has messages queued for the recipient (envelope.md §8.3) */
+export const CAP_MESSAGES_WAITING = 8
 export const CAPS_MAX = 2 ** 32 - 1
 export const CONTACT_NAME_MAX_BYTES = 64
 export const GREETING_MAX_BYTES = 1024

@@ -1,9 +1,11 @@
 // The link-up start rule of proto-spec/envelope.md §8.3 and the PRESENCE frame of
 // proto-spec/messaging.md §7, between whole simulated nodes that keep prekeys: two new contacts
-// writing at once make one PQXDH start, the smaller fingerprint's; the smaller one starts even
-// with nothing to send, so the larger one's message is not held back; a smaller one gone right
-// after the link came up costs the larger one's message no more than the wait; and a node from
-// before the frame still learns its contact's caps.
+// writing at once make one PQXDH start, the smaller fingerprint's; one that alone has messages
+// waiting at the link-up starts it itself, whichever fingerprint is the smaller, so its first
+// message is not held back for the other's start; the smaller one starts even with nothing to
+// send when neither has anything waiting; a smaller one gone right after the link came up costs
+// the larger one's message no more than the wait; and a node from before the frame still learns
+// its contact's caps.
 import t from 'tap'
 import { type TestNode } from '../../src/node/testnet.js'
 import { START_WAIT_MS } from '../../src/messaging/ratchet-sessions.js'
@@ -41,21 +43,43 @@ t.test('both write at once at their first link-up: one session start, the smalle
   t.equal((await conversation(large, small)).length, 2)
 })
 
-t.test('only the larger fingerprint writes: the smaller one starts the session with a PRESENCE, and the message is not held back', async t => {
+t.test('only the larger fingerprint has a message waiting at the link-up: it starts the session with that message, and the smaller one waits', async t => {
   const { net, small, large } = await pair(t, 62)
   const m = await net.drive(large.actions.send(small.fingerprint, 'only from the larger'))
+  await net.until(() => small.actions.peers().some(p => p.fingerprint === large.fingerprint && p.state === 'online'), 120_000, 'linked')
+  const linked = net.sim!.now
+  await net.until(() => small.messaging.ctx.counters.ratchetIn > 0, 120_000, 'the text opened')
+  t.comment(`the smaller one's link up → the text opened there: ${net.sim!.now - linked} ms simulated`)
   await net.until(() => receipted(large, m.id), 120_000, 'delivered')
+  t.equal(counters(large).sessionsStarted, 1, 'the larger one started the session')
+  t.equal(counters(large).envelopesByType['TEXT v2'], 1, 'its text carried the start')
+  t.equal(counters(large).startWaits, 0, 'it waited for nothing')
+  t.equal(counters(small).sessionsStarted, 0, 'the smaller one started none')
+  t.equal(counters(small).envelopesByType['PRESENCE v2'] ?? 0, 0, 'no PRESENCE envelope with a start of its own ahead of the text')
+  t.equal(counters(small).startWaits, 1, 'it waited for the larger one\'s start')
+  t.equal(counters(small).startWaitsExpired, 0, 'not in vain')
+  t.equal(counters(small).sessionsAnswered, 1, 'and answered it')
+  t.equal(small.messaging.sessions.book?.sessionCount(large.fingerprint), 1, 'one session on each side')
+  t.same(counters(small).rejected, {}, 'nothing refused')
+})
+
+t.test('neither has a message waiting at the link-up: the smaller fingerprint starts the session with a PRESENCE, and a message written then is not held back', async t => {
+  const { net, small, large } = await pair(t, 65)
+  await net.until(() => small.actions.peers().some(p => p.fingerprint === large.fingerprint && p.state === 'online'), 120_000, 'linked')
+  await net.until(() => large.messaging.sessions.holds(small.fingerprint), 120_000, 'the smaller one\'s start opened at the larger one')
   t.equal(counters(small).sessionsStarted, 1, 'the smaller one started a session though it had nothing to send')
+  const m = await net.drive(large.actions.send(small.fingerprint, 'written after the link-up'))
+  await net.until(() => receipted(large, m.id), 120_000, 'delivered')
   t.equal(counters(small).envelopesByType['PRESENCE v2'], 1, 'a PRESENCE envelope carried the start')
   t.equal(counters(large).sessionsStarted, 0, 'the larger one started none')
-  t.equal(counters(large).startWaitsExpired, 0, 'its wait ended with the start')
-  t.equal(counters(large).sessionsAnswered, 1, 'it answered the smaller one\'s start')
+  t.equal(counters(large).startWaitsExpired, 0, 'no wait ran out')
   t.equal(counters(large).envelopesByType['TEXT v2'], 1, 'the text went on the smaller one\'s session')
 })
 
 t.test('the smaller fingerprint stops right after the link came up: the larger one\'s message arrives once it is back', async t => {
   const { net, small, large } = await pair(t, 63)
-  const m = await net.drive(large.actions.send(small.fingerprint, 'to a peer that goes away'))
+  // both have a message waiting, so the smaller one starts
+  const [m] = await net.drive(Promise.all([large.actions.send(small.fingerprint, 'to a peer that goes away'), small.actions.send(large.fingerprint, 'from the smaller')]))
   // the larger one holds the smaller one's bundle and waits for its start: the smaller one goes then
   await net.until(() => counters(large).startWaits === 1, 120_000, 'the larger one waits for the start')
   await net.drive(net.stop(small.index))
@@ -63,7 +87,7 @@ t.test('the smaller fingerprint stops right after the link came up: the larger o
   t.notOk(receipted(large, m.id), 'not delivered while the smaller one is away')
   const back = await net.drive(net.restart(small.index))
   await net.until(() => receipted(large, m.id), 300_000, 'delivered after the restart')
-  t.same((await conversation(back, large)).map(x => x.text), ['to a peer that goes away'], 'once')
+  t.same((await conversation(back, large)).map(x => x.text).filter(x => x === 'to a peer that goes away'), ['to a peer that goes away'], 'once')
   t.same(counters(back).rejected, {}, 'nothing refused')
 })
 

@@ -3,7 +3,7 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { encodeV2Clear, encodeV2Inner, decodeV2Inner, decodeEnvelopeV2, encodeEnvelopeV2 } from '../../src/wire/envelope-v2.js'
-import { PayloadType, V2_INITIAL_MESSAGE_BYTES, V2_ENC_HEADER_BYTES, CAP_BATCH, CAP_STARTS_FIRST } from '../../src/wire/constants.js'
+import { PayloadType, V2_INITIAL_MESSAGE_BYTES, V2_ENC_HEADER_BYTES, CAP_BATCH, CAP_STARTS_FIRST, CAP_WAITING_STARTS, CAP_MESSAGES_WAITING } from '../../src/wire/constants.js'
 import { decodeFrame, encodePresenceFrame, FrameType } from '../../src/messaging/frames.js'
 import { encodePayload } from '../../src/wire/payloads.js'
 import { INITIAL_MESSAGE_BYTES } from '../../src/pqxdh/index.js'
@@ -27,11 +27,12 @@ t.test('§3.6 and §3.7 vectors (PRESENCE caps, BATCH), from the document', asyn
   const part = spec.slice(spec.indexOf('### 3.6'), spec.indexOf('## 4.'))
   const [presence, presenceNow, body, inner] = [...part.matchAll(/^ {4}([0-9a-f]+)$/gm)].map(m => m[1] as string)
   t.equal(hex(encodePayload(PayloadType.PRESENCE, { state: 'online', caps: CAP_BATCH })), presence, 'PRESENCE { state: online, caps: 1 }')
-  t.equal(hex(encodePayload(PayloadType.PRESENCE, { state: 'online', caps: CAP_BATCH | CAP_STARTS_FIRST })), presenceNow, 'PRESENCE { state: online, caps: 3 }')
+  const linkUp = CAP_BATCH | CAP_STARTS_FIRST | CAP_WAITING_STARTS | CAP_MESSAGES_WAITING
+  t.equal(hex(encodePayload(PayloadType.PRESENCE, { state: 'online', caps: linkUp })), presenceNow, 'PRESENCE { state: online, caps: 15 }')
   // the same body as a PRESENCE frame of the link (messaging.md §2, type 0x30)
-  const frame = encodePresenceFrame({ state: 'online', caps: CAP_BATCH | CAP_STARTS_FIRST })
+  const frame = encodePresenceFrame({ state: 'online', caps: linkUp })
   t.equal(hex(frame), '30' + (presenceNow ?? ''), 'the PRESENCE frame: type 0x30 and that body')
-  t.same(decodeFrame(frame), { type: FrameType.PRESENCE, presence: { state: 'online', caps: 3 } }, 'and it decodes')
+  t.same(decodeFrame(frame), { type: FrameType.PRESENCE, presence: { state: 'online', caps: 15 } }, 'and it decodes')
   t.equal(decodeFrame(Uint8Array.of(0x30, 0x81, 0xa5, 0x73, 0x74, 0x61, 0x74, 0x65, 0x09)), null, 'a body that breaks §3.6 (state 9) is no frame')
   const id2 = Uint8Array.from({ length: 16 }, (_, i) => 16 + i)
   const batch = { messages: [{ id, timestamp: 1_700_000_000_000, text: 'hello, bob' }, { id: id2, timestamp: 1_700_000_000_001, text: 'second' }] }
