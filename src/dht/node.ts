@@ -12,7 +12,8 @@ import { WriteTokens } from './tokens.js'
 import { RequestGate, DhtDropCounter, type RateLimiterOptions, type AnswerBudgetOptions } from './defences.js'
 import { encodeParts, decodeMessage, isRequest, type Body, type DhtMessage } from './messages.js'
 import { cachedRecordVerifier, compareRecords, type VerifiedRecord } from './records.js'
-import { addressOf, peerAddressOf, type IpScope } from '../io/address.js'
+import { addressOf, type IpScope } from '../io/address.js'
+import { addressFacts, canonicalOf } from './address-facts.js'
 import { localScopeOf, usableContacts } from './address-policy.js'
 import { handleRequest } from './server.js'
 import { startLookup, type LookupHandle, type LookupParams } from './lookup-run.js'
@@ -132,7 +133,7 @@ export class DhtNode {
     if (this.#running) return
     this.#running = true
     this.#transport.onDatagram = (d, from) => {
-      const addr = addressOf(from.host, from.port)
+      const addr = canonicalOf(from.host, from.port)
       if (addr === null) this.internals.drops.count('bad-address')
       else this.receive(d, addr)
     }
@@ -153,9 +154,9 @@ export class DhtNode {
 
   /** To a canonical address (dht.md §2); anything else is counted, never sent. */
   #send (to: string, datagram: Uint8Array): void {
-    const a = peerAddressOf(to)
+    const a = addressFacts(to)
     if (a === null) this.internals.drops.count('bad-address')
-    else this.#transport.send(a, datagram)
+    else this.#transport.send(a.peer, datagram)
   }
 
   stats (): DhtStats {
