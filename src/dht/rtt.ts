@@ -31,7 +31,7 @@ export class RttEstimator {
   /** The 90th percentile of the samples (with fewer than MIN_RTT_SAMPLES: twice the largest), or null with none. */
   p90 (): number | null {
     if (this.#ring.length === 0) return null
-    const s = [...this.#ring].sort((a, b) => a - b)
+    const s = Float64Array.from(this.#ring).sort() // a typed array sorts numerically, without a comparator call per step
     if (s.length < MIN_RTT_SAMPLES) return 2 * s[s.length - 1]!
     return s[Math.min(s.length - 1, Math.floor(0.9 * s.length))]!
   }
