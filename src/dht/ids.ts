@@ -88,10 +88,10 @@ const placedMemo = new Map<string, NodeId>()
 
 /**
  * Empties every memo of public bytes (the ids here, the addresses of address-facts.ts, the
- * contacts of intern.ts, the presence
- * records opened and the presence keys derived, presence-lookup.ts, presence-keys.ts). They only save
- * work, so nothing changes but speed; a heap measurement takes them out of its figure
- * (src/platform/heap.ts), since how full a bounded memo is says nothing about retention.
+ * contacts of intern.ts, the presence records opened and the presence keys derived,
+ * presence-lookup.ts, presence-keys.ts). They only save work, so nothing changes but speed; a
+ * heap measurement takes them out of its figure (src/platform/heap.ts), since how full a bounded
+ * memo is says nothing about retention.
  */
 export function clearDhtMemos (): void {
   idMemo.clear()
