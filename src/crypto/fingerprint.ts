@@ -5,6 +5,7 @@
 import type { PublicIdentity } from './identity.js'
 import { sha256, utf8, KEY_BYTES } from './primitives.js'
 import { errors } from '../errors.js'
+import { BoundedCache } from '../runtime/bounded-cache.js'
 
 /** The bech32 character set (BIP-173): no 1, b, i or o, which are easy to confuse. */
 export const BASE32_ALPHABET = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l'
@@ -126,11 +127,21 @@ export function identityKeyBytes (p: PublicIdentity): Uint8Array {
   return out
 }
 
+// A peer's fingerprint is worked out again at every envelope of theirs opened (wire/seal.ts checks
+// the sender's keys against it), every invite of theirs decoded and every session of theirs: the
+// same two public keys each time. Kept per key pair, the most recently used 256 (a pure function
+// of public bytes, so process-wide, as primitives.ts keeps the keys' KeyObjects).
+const FINGERPRINT_CACHE_SIZE = 256
+const fingerprintCache = new BoundedCache<string, string>(FINGERPRINT_CACHE_SIZE)
+
 /** The canonical fingerprint of a public identity (identity.md §3). Does not check the signature. */
 export function fingerprintOf (p: PublicIdentity): string {
-  const hash = sha256(FINGERPRINT_DOMAIN, identityKeyBytes(p)).subarray(0, FINGERPRINT_HASH_BYTES)
-  const data = [FINGERPRINT_VERSION, ...(convertBits(hash, 8, 5, true) ?? [])]
-  return wordsToText([...data, ...bech32m.checksum(FINGERPRINT_CHECKSUM_HRP, data)])
+  const keys = identityKeyBytes(p)
+  return fingerprintCache.getOrSet(Buffer.from(keys.buffer, keys.byteOffset, keys.length).toString('latin1'), () => {
+    const hash = sha256(FINGERPRINT_DOMAIN, keys).subarray(0, FINGERPRINT_HASH_BYTES)
+    const data = [FINGERPRINT_VERSION, ...(convertBits(hash, 8, 5, true) ?? [])]
+    return wordsToText([...data, ...bech32m.checksum(FINGERPRINT_CHECKSUM_HRP, data)])
+  })
 }
 
 function describeChar (c: string): string {

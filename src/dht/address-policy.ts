@@ -3,7 +3,8 @@
 // LAN address would make us send datagrams where its author cannot (a reflection toward our own
 // host or network). Such contacts are dropped, and so is a contact whose id BEP 42 says cannot be
 // the node at that address (ids.ts idValidFor).
-import { ipScope, parseAddress, parseIp, type IpScope } from '../io/address.js'
+import { ipScope, parseIp, type IpScope } from '../io/address.js'
+import { addressFacts } from './address-facts.js'
 import { idValidFor } from './ids.js'
 import type { NodeInfo } from './messages.js'
 
@@ -20,15 +21,14 @@ export function localScopeOf (host: string): IpScope {
  * node that named it is itself on our side of a LAN (private or loopback), or we run on loopback.
  */
 export function contactAllowed (addr: string, from: string, local: IpScope): boolean {
-  const p = parseAddress(addr)
+  const p = addressFacts(addr)
   if (p === null) return false
-  switch (ipScope(p.ip)) {
+  switch (p.scope) {
     case 'public': return true
     case 'loopback': return local === 'loopback'
     case 'private': {
       if (local === 'loopback') return true
-      const f = parseAddress(from)
-      const fromScope = f === null ? null : ipScope(f.ip)
+      const fromScope = addressFacts(from)?.scope ?? null
       return fromScope === 'private' || fromScope === 'loopback'
     }
     default: return false

@@ -40,8 +40,12 @@ export class BootstrapCandidates {
       if (old.at > at) return
       this.#list.splice(i, 1)
     }
-    this.#list.push({ addr: canonical, at, source })
-    this.#list.sort((a, b) => b.at - a.at)
+    // The list is kept sorted, most recent first, with ties in the order they were noted: the new
+    // entry goes after every one at least as recent (what a stable sort after a push gave, without
+    // a sort of the whole list per note: a node notes every table contact at each remember).
+    let pos = this.#list.length
+    while (pos > 0 && this.#list[pos - 1]!.at < at) pos--
+    this.#list.splice(pos, 0, { addr: canonical, at, source })
     if (this.#list.length > this.max) this.#list.length = this.max
   }
 

@@ -10,6 +10,7 @@ import {
 } from './constants.js'
 import { TokenBucket } from '../transport/rate-limit.js'
 import { hostOf, networkKeyOf } from '../io/address.js'
+import { addressFacts } from './address-facts.js'
 
 export interface RateLimiterOptions {
   ratePerSecond?: number
@@ -111,8 +112,9 @@ export class RequestGate {
 
   /** One request from canonical address `from`: answer it, or why not. */
   admit (from: string, now: number): GateVerdict {
-    const host = hostOf(from)
-    const network = networkKeyOf(from) ?? from
+    const facts = addressFacts(from)
+    const host = facts?.host ?? hostOf(from)
+    const network = facts?.network ?? networkKeyOf(from) ?? from
     if (!this.perSource.allow(host, now) || !this.perNetwork.allow(network, now)) return 'rate-limited'
     // quiet = at least half of the quiet bucket left after this request: a source that keeps
     // asking stays below half (it takes every token as it refills) until it falls silent

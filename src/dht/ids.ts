@@ -2,7 +2,8 @@
 // hash of a per-node DHT public key, never of the user's identity, whose first 21 bits are fixed
 // by the node's IP address as BitTorrent's BEP 42 fixes them (dht.md §1.1).
 import { sha256 } from '../crypto/primitives.js'
-import { hostOf, ipScope, parseAddress } from '../io/address.js'
+import { ipScope } from '../io/address.js'
+import { addressFacts, clearAddressFacts } from './address-facts.js'
 import { ID_BITS, NODE_ID_DOMAIN, DHT_PUBLIC_KEY_BYTES } from './constants.js'
 
 // A module-local copy: hot loops below read it millions of times in a simulation, and some
@@ -86,14 +87,16 @@ function place (id: Uint8Array, ip: Uint8Array): void {
 const placedMemo = new Map<string, NodeId>()
 
 /**
- * Empties every memo of public bytes (the ids here, the contacts of intern.ts, the presence
- * records opened and the presence keys derived, presence-lookup.ts, presence-keys.ts). They only save
- * work, so nothing changes but speed; a heap measurement takes them out of its figure
- * (src/platform/heap.ts), since how full a bounded memo is says nothing about retention.
+ * Empties every memo of public bytes (the ids here, the addresses of address-facts.ts, the
+ * contacts of intern.ts, the presence records opened and the presence keys derived,
+ * presence-lookup.ts, presence-keys.ts). They only save work, so nothing changes but speed; a
+ * heap measurement takes them out of its figure (src/platform/heap.ts), since how full a bounded
+ * memo is says nothing about retention.
  */
 export function clearDhtMemos (): void {
   idMemo.clear()
   placedMemo.clear()
+  clearAddressFacts()
   clearInterned()
   clearOpenedRecords()
   clearDerivedKeys()
@@ -107,9 +110,9 @@ export function clearDhtMemos (): void {
  */
 export function nodeIdAt (dhtPublicKey: Uint8Array, addr: string): NodeId {
   const base = nodeIdOf(dhtPublicKey)
-  const p = parseAddress(addr)
-  if (p === null || placementExempt(p.ip)) return base
-  const memoKey = Buffer.from(base.buffer, base.byteOffset, ID_BYTES).toString('latin1') + hostOf(addr)
+  const p = addressFacts(addr)
+  if (p === null || p.scope !== 'public') return base // placementExempt
+  const memoKey = Buffer.from(base.buffer, base.byteOffset, ID_BYTES).toString('latin1') + p.host
   let id = placedMemo.get(memoKey)
   if (id === undefined) {
     if (placedMemo.size >= internLimit()) placedMemo.clear()
@@ -125,9 +128,9 @@ export function nodeIdAt (dhtPublicKey: Uint8Array, addr: string): NodeId {
  * exempt IP). A contact that fails cannot be the node it claims to be at that address.
  */
 export function idValidFor (id: NodeId, addr: string): boolean {
-  const p = parseAddress(addr)
+  const p = addressFacts(addr)
   if (p === null) return false
-  if (placementExempt(p.ip)) return true
+  if (p.scope !== 'public') return true // placementExempt
   const crc = placementCrc(p.ip, id[ID_BYTES - 1]! & 7)
   return id[0] === crc >>> 24 && id[1] === ((crc >>> 16) & 0xff) && (id[2]! & 0xf8) === ((crc >>> 8) & 0xf8)
 }

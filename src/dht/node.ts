@@ -12,7 +12,8 @@ import { WriteTokens } from './tokens.js'
 import { RequestGate, DhtDropCounter, type RateLimiterOptions, type AnswerBudgetOptions } from './defences.js'
 import { encodeParts, decodeMessage, isRequest, type Body, type DhtMessage } from './messages.js'
 import { cachedRecordVerifier, compareRecords, type VerifiedRecord } from './records.js'
-import { addressOf, peerAddressOf, type IpScope } from '../io/address.js'
+import { addressOf, type IpScope } from '../io/address.js'
+import { addressFacts, canonicalOf } from './address-facts.js'
 import { localScopeOf, usableContacts } from './address-policy.js'
 import { handleRequest } from './server.js'
 import { startLookup, type LookupHandle, type LookupParams } from './lookup-run.js'
@@ -132,7 +133,7 @@ export class DhtNode {
     if (this.#running) return
     this.#running = true
     this.#transport.onDatagram = (d, from) => {
-      const addr = addressOf(from.host, from.port)
+      const addr = canonicalOf(from.host, from.port)
       if (addr === null) this.internals.drops.count('bad-address')
       else this.receive(d, addr)
     }
@@ -153,9 +154,9 @@ export class DhtNode {
 
   /** To a canonical address (dht.md §2); anything else is counted, never sent. */
   #send (to: string, datagram: Uint8Array): void {
-    const a = peerAddressOf(to)
+    const a = addressFacts(to)
     if (a === null) this.internals.drops.count('bad-address')
-    else this.#transport.send(a, datagram)
+    else this.#transport.send(a.peer, datagram)
   }
 
   stats (): DhtStats {
@@ -182,10 +183,14 @@ export class DhtNode {
     // someone claiming to be us; both 32-byte strings, compared like ids
     if (idEquals(asker, this.id) || idEquals(msg.senderKey, this.publicKey)) return n.drops.count('malformed')
     this.#answered++
-    handleRequest(n, msg, from, asker)
+    // The answer (dht.md §3) and the check of what it hands out (§7.3) read the same k closest
+    // contacts: nothing between them changes the table (a reply or a PING only sends), so the
+    // table is walked and sorted once per request, not twice.
+    const target = msg.type === C.DhtType.FIND_NODE ? msg.target : msg.type === C.DhtType.FIND_VALUE ? msg.key : null
+    const closest = target === null ? null : n.table.closest(target, n.settings.k)
+    handleRequest(n, msg, from, asker, closest)
     this.#considerRequester(asker, from, msg.readOnly)
-    if (msg.type === C.DhtType.FIND_NODE) this.#checkHandedOut(msg.target)
-    else if (msg.type === C.DhtType.FIND_VALUE) this.#checkHandedOut(msg.key)
+    if (closest !== null) this.#checkHandedOut(closest)
   }
 
   /** Callback form of every lookup (what the simulator uses); see findNode/findValue for promises. */
@@ -345,9 +350,9 @@ export class DhtNode {
   // pinged (at most once per that time): if it is dead, its failure keeps it out of the next
   // answers (routing-table closest()). Without this, a node that asks nobody anything — a
   // bootstrap node — handed out restarted nodes' old ids until its 5-minute quiet check.
-  #checkHandedOut (target: Uint8Array): void {
+  #checkHandedOut (handedOut: readonly Contact[]): void {
     const now = this.internals.scheduler.wallNow()
-    for (const c of this.internals.table.closest(target, this.internals.settings.k)) {
+    for (const c of handedOut) {
       if (now - c.lastSeen < C.VERIFY_HANDED_OUT_MS || now - (c.checkedAt ?? -Infinity) < C.VERIFY_HANDED_OUT_MS) continue
       c.checkedAt = now
       this.#checkOldest(c)

@@ -6,11 +6,15 @@ import { hostOf } from '../io/address.js'
 import { idEquals, type NodeId } from './ids.js'
 import type { DhtMessage, NodeInfo } from './messages.js'
 import type { NodeInternals } from './context.js'
+import type { Contact } from './routing-table.js'
 
-/** The k closest contacts to `target`, leaving out the asker (it knows itself): up to k. */
-function closestNodes (n: NodeInternals, target: Uint8Array, asker: NodeId): NodeInfo[] {
+/**
+ * The k closest contacts to `target`, leaving out the asker (it knows itself): up to k. `closest`
+ * is the table's k closest to `target` when the caller has them already (node.ts).
+ */
+function closestNodes (n: NodeInternals, target: Uint8Array, asker: NodeId, closest: readonly Contact[] | null): NodeInfo[] {
   const out: NodeInfo[] = []
-  for (const c of n.table.closest(target, n.settings.k)) {
+  for (const c of closest ?? n.table.closest(target, n.settings.k)) {
     if (!idEquals(c.id, asker)) out.push({ id: c.id, addr: c.addr })
   }
   return out
@@ -21,7 +25,7 @@ function closestNodes (n: NodeInternals, target: Uint8Array, asker: NodeId): Nod
  * seq above `have seq`, from `start` on, as many as fit one VALUE; NOT_NEWER if the question
  * selects records but none is newer; NONE if it selects none.
  */
-function onFindValue (n: NodeInternals, msg: DhtMessage & { type: typeof DhtType.FIND_VALUE }, from: string, asker: NodeId): void {
+function onFindValue (n: NodeInternals, msg: DhtMessage & { type: typeof DhtType.FIND_VALUE }, from: string, asker: NodeId, closest: readonly Contact[] | null): void {
   const now = n.scheduler.wallNow()
   const token = n.tokens.issue(from, msg.key, now)
   const periodKey = msg.periodKey
@@ -34,7 +38,7 @@ function onFindValue (n: NodeInternals, msg: DhtMessage & { type: typeof DhtType
     n.reply(from, msg.txid, { type: DhtType.VALUE, token, status: ValueStatus.RECORDS, total: fresh.length, start, records })
     return
   }
-  const nodes = closestNodes(n, msg.key, asker)
+  const nodes = closestNodes(n, msg.key, asker, closest)
   if (selected.length > 0 && fresh.length === 0) {
     const seq = selected.reduce((m, r) => Math.max(m, r.seq), 0)
     n.reply(from, msg.txid, { type: DhtType.VALUE, token, status: ValueStatus.NOT_NEWER, seq, nodes })
@@ -60,17 +64,20 @@ function storeStatus (n: NodeInternals, msg: DhtMessage & { type: typeof DhtType
   return put === 'stale' ? StoreStatus.STALE : put === 'full' ? StoreStatus.FULL : StoreStatus.OK
 }
 
-/** Answers one rate-limited, decoded request from node `asker` at `from`. */
-export function handleRequest (n: NodeInternals, msg: DhtMessage, from: string, asker: NodeId): void {
+/**
+ * Answers one rate-limited, decoded request from node `asker` at `from`; `closest` (optional) is
+ * the table's k closest contacts to a FIND_NODE's target or a FIND_VALUE's key.
+ */
+export function handleRequest (n: NodeInternals, msg: DhtMessage, from: string, asker: NodeId, closest: readonly Contact[] | null = null): void {
   switch (msg.type) {
     case DhtType.PING:
       n.reply(from, msg.txid, { type: DhtType.PONG, observed: from })
       return
     case DhtType.FIND_NODE:
-      n.reply(from, msg.txid, { type: DhtType.NODES, nodes: closestNodes(n, msg.target, asker) })
+      n.reply(from, msg.txid, { type: DhtType.NODES, nodes: closestNodes(n, msg.target, asker, closest) })
       return
     case DhtType.FIND_VALUE:
-      onFindValue(n, msg, from, asker)
+      onFindValue(n, msg, from, asker, closest)
       return
     case DhtType.STORE:
       n.reply(from, msg.txid, { type: DhtType.STORED, status: storeStatus(n, msg, from) as typeof StoreStatus.OK })

@@ -82,7 +82,7 @@ export class SimNetwork {
   onSend: ((from: string, to: string, data: Uint8Array) => void) | null = null
 
   #defaults: LinkOptions
-  #links = new Map<string, LinkState>()
+  #links = new Map<string, Map<string, LinkState>>()
   #public = new Realm('', null)
   #nats = new Set<SimNat>()
 
@@ -143,12 +143,19 @@ export class SimNetwork {
     return nat.inner
   }
 
+  // By sender, then by receiver: no key string built per datagram (a public-realm sender's
+  // address is its key as it is).
   #link (realm: Realm, from: string, to: string): LinkState {
-    const key = realm.gateway === null ? `${from}\u0000${to}` : `${realm.id}\u0000${from}\u0000${to}`
-    let link = this.#links.get(key)
+    const fromKey = realm.gateway === null ? from : `${realm.id}\u0000${from}`
+    let out = this.#links.get(fromKey)
+    if (out === undefined) {
+      out = new Map()
+      this.#links.set(fromKey, out)
+    }
+    let link = out.get(to)
     if (!link) {
       link = { opts: this.#defaults, busyUntil: 0, lastArrival: 0 }
-      this.#links.set(key, link)
+      out.set(to, link)
     }
     return link
   }
