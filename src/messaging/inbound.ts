@@ -162,7 +162,9 @@ export class Inbound {
       this.ctx.log.error({ err: (err as Error).message }, 'inbound processing failed')
     }).finally(() => {
       this.#running = null
-      if (this.queue.size > 0 && !this.#stopped) this.#pump()
+      if (this.#stopped) return
+      if (this.queue.size > 0) this.#pump()
+      else this.out.inboundIdle()
     })
   }
 

@@ -378,6 +378,17 @@ export class Outbound {
     }
   }
 
+  /**
+   * The inbound queue went idle. Receipts gathered since its last round's flush go now: a receipt
+   * in flight that settled, or one asked for, while that round was finishing (between its flush
+   * and its end) left the flush to the busy queue, which had done it already; else they would
+   * wait for the next envelope to arrive, and a sender waiting for them resends after
+   * RECEIPT_WAIT_MS (§4.4).
+   */
+  inboundIdle (): void {
+    if (!this.#stopped && (!this.#receipts.empty || this.#ahead.size > 0)) this.flushReceipts()
+  }
+
   flushReceipts (): void {
     if (this.#receiptFlush !== null) clearImmediate(this.#receiptFlush)
     this.#receiptFlush = null
