@@ -1,6 +1,7 @@
 // The leaf hashes of a whole file on the real disk (proto-spec/files.md §2, §5.2): what the sender
-// computes before its offer and the receiver when it reads a finished file back. Both are waits
-// the transfer cannot overlap (the offer carries the root; `done` waits for the read-back), each
+// computes before its offer and the receiver when it reads a finished file back (one that held
+// chunks from before the transfer was taken up, files.md §5.2). Both are waits the transfer cannot
+// overlap (the offer carries the root; `done` waits for the read-back), each
 // ~1.5 s of reading and SHA-256 per GiB on the event loop's thread, so a large file is cut into
 // ranges of whole chunks hashed side by side by worker threads, one per core up to
 // HASH_WORKERS_MAX (docs/performance.md §10.7). A worker reads its range a chunk at a time with
