@@ -38,7 +38,7 @@ export class MemoryFileDisk implements FileDisk {
     this.hashed.set(path, (this.hashed.get(path) ?? 0) + 1)
     const leaves = new LeafHashes()
     for (let o = 0; o < f.length; o += chunkSize) leaves.push(f.subarray(o, o + chunkSize))
-    return { size: f.length, leaves }
+    return { size: f.length, leaves, above: [] }
   }
 
   async openSource (path: string): Promise<SourceFile> {

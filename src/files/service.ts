@@ -712,8 +712,8 @@ export class FileService implements Component {
 
   /** The finished partial file, read back whole: whether it is the offered file (its size, and its root in constant time). */
   async #readBackMatches (t: Transfer, partial: string): Promise<boolean> {
-    const { size, leaves } = await this.opts.disk.hashLeaves(partial, t.chunkSize)
-    return size === t.size && constantTimeEqual(new HashTree(leaves).root, t.root)
+    const { size, leaves, above } = await this.opts.disk.hashLeaves(partial, t.chunkSize)
+    return size === t.size && constantTimeEqual(new HashTree(leaves, above).root, t.root)
   }
 
 
@@ -788,8 +788,8 @@ export class FileService implements Component {
     const o: Outgoing = { tree: null, hashing: null, queue: [], queued: new Set(), pumping: false, poll: null, source: null, closed: false, ahead: null, aheadFirst: 0, aheadCount: 0, aheadBytes: 0, id: idBytes(t.id), frame: null, sent: null }
     this.#out.set(t.id, o)
     o.hashing = (async () => {
-      const { size, leaves } = await this.opts.disk.hashLeaves(t.source as string, t.chunkSize)
-      const tree = new HashTree(leaves)
+      const { size, leaves, above } = await this.opts.disk.hashLeaves(t.source as string, t.chunkSize)
+      const tree = new HashTree(leaves, above)
       // a recorded transfer whose source no longer has its root cannot go on
       if (t.state !== 'offered' || this.#transfers.has(t.id)) {
         if (size !== t.size || !constantTimeEqual(tree.root, t.root)) throw Object.assign(new Error(`${t.source as string} changed since it was offered`), { code: 'SOURCE_CHANGED' })
