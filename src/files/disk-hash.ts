@@ -4,13 +4,13 @@
 // overlap (the offer carries the root; `done` waits for the read-back), each
 // ~1.5 s of reading and SHA-256 per GiB on the event loop's thread, so a large file is cut into
 // ranges of whole chunks hashed side by side by worker threads, one per core up to
-// HASH_WORKERS_MAX (docs/performance.md §10.7). A worker reads its range 128 KiB at a time with
+// HASH_WORKERS_MAX (docs/performance.md §10.7). A worker reads its range a chunk at a time with
 // blocking reads (no trip through libuv's pool per read, which costs more than reading 32 KiB
-// from the page cache), each chunk behind a 0x00 byte, so a leaf, SHA-256(0x00 || chunk), is one
-// call, and writes each leaf into one SharedArrayBuffer at its index: nothing is copied back. It
+// from the page cache) behind a 0x00 byte, so a leaf, SHA-256(0x00 || chunk), is one call, and
+// writes each leaf into one SharedArrayBuffer at its index: nothing is copied back. It
 // then builds the tree's lowest levels over its range the same way (WORKER_TREE_LEVELS), so the
 // event loop's thread builds only the few nodes above (docs/performance.md §10.9). Across the
-// workers ~1.1 s of CPU per GiB, against 1.4–1.7 s on the event loop's thread.
+// workers ~1.1–1.3 s of CPU per GiB, against 1.4–1.7 s on the event loop's thread.
 import { Worker } from 'node:worker_threads'
 import { open, type FileHandle } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
@@ -22,12 +22,6 @@ import { HASH_BYTES, LeafHashes } from './merkle.js'
  * of 128 KiB (1 GiB from the page cache: ~0.5 s against ~0.15 s)
  */
 export const READ_BLOCK_BYTES = 128 * 1024
-/**
- * how much one blocking read of a worker takes: 128 KiB, the cheapest read size per byte measured
- * here (docs/performance.md §10.7: system time per GiB ~150 ms at 128 KiB against ~180 ms at 32 KiB,
- * ~500 ms from 256 KiB up)
- */
-export const WORKER_READ_BYTES = 128 * 1024
 /**
  * files smaller than this are hashed on the calling thread: a worker's start cost 30–40 ms of CPU
  * here, what hashing ~20 MiB costs, and a file this size takes ~0.1 s either way
@@ -72,26 +66,20 @@ const { openSync, readSync, closeSync } = require('node:fs')
 const { hash } = require('node:crypto')
 const { path, chunkSize, first, count, size, out, above } = workerData
 const leaves = new Uint8Array(out)
-// chunks read WORKER_READ_BYTES at a time, in place behind a byte: chunk c of a read is hashed as
-// 0x00 || chunk with that byte (the last of chunk c - 1, hashed already) set to 0x00, so a leaf is
-// one SHA-256 call with no hash object and no copy
-const perRead = Math.max(1, Math.floor(${WORKER_READ_BYTES} / chunkSize))
-const input = new Uint8Array(1 + perRead * chunkSize)
+// 0x00 || chunk, the chunk read in place behind its prefix: one SHA-256 call per leaf, no hash object
+const input = new Uint8Array(1 + chunkSize)
 const fd = openSync(path, 'r')
 let read = 0
 try {
-  for (let i = first; i < first + count; i += perRead) {
-    const want = Math.min(Math.min(perRead, first + count - i) * chunkSize, size - i * chunkSize)
+  for (let i = first; i < first + count; i++) {
+    const want = Math.min(chunkSize, size - i * chunkSize)
     let got = 0
     while (got < want) {
       const n = readSync(fd, input, 1 + got, want - got, i * chunkSize + got)
       if (n === 0) break
       got += n
     }
-    for (let c = 0; c * chunkSize < got; c++) {
-      input[c * chunkSize] = 0x00
-      leaves.set(hash('sha256', input.subarray(c * chunkSize, 1 + Math.min(got, (c + 1) * chunkSize)), 'buffer'), (i + c) * ${HASH_BYTES})
-    }
+    leaves.set(hash('sha256', input.subarray(0, 1 + got), 'buffer'), i * ${HASH_BYTES})
     read += got
     if (got < want) break
   }
