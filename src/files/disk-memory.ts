@@ -22,6 +22,8 @@ export class MemoryFileDisk implements FileDisk {
   syncs = 0
   /** writes to partial files so far (one per call, however many chunks it carries) */
   writes = 0
+  /** whole files hashed so far, per path (a sender's source before its offer, a receiver's read-back) */
+  readonly hashed = new Map<string, number>()
 
   async statSource (path: string): Promise<{ size: number, isDirectory: boolean } | null> {
     const f = this.files.get(path)
@@ -33,9 +35,10 @@ export class MemoryFileDisk implements FileDisk {
 
   async hashLeaves (path: string, chunkSize: number): Promise<FileLeaves> {
     const f = this.#need(path)
+    this.hashed.set(path, (this.hashed.get(path) ?? 0) + 1)
     const leaves = new LeafHashes()
     for (let o = 0; o < f.length; o += chunkSize) leaves.push(f.subarray(o, o + chunkSize))
-    return { size: f.length, leaves }
+    return { size: f.length, leaves, above: [] }
   }
 
   async openSource (path: string): Promise<SourceFile> {

@@ -89,9 +89,14 @@ export class HashTree {
   readonly #levels: Uint8Array[]
   readonly leafCount: number
 
-  constructor (leaves: readonly Uint8Array[] | LeafHashes) {
+  /**
+   * `above`: the levels just above the leaves, lowest first, as far as they were built elsewhere
+   * (the workers of disk-hash.ts build them beside the leaves of a large file); the levels over
+   * those are built here. Without it, every level is built here.
+   */
+  constructor (leaves: readonly Uint8Array[] | LeafHashes, above: readonly Uint8Array[] = []) {
     let level: Uint8Array
-    if (leaves instanceof LeafHashes) level = leaves.bytes().slice()
+    if (leaves instanceof LeafHashes) level = above.length > 0 ? leaves.bytes() : leaves.bytes().slice() // LeafHashes.of: not pushed to again
     else {
       const flat = new Uint8Array(leaves.length * HASH_BYTES)
       leaves.forEach((leaf, i) => { flat.set(leaf, i * HASH_BYTES) })
@@ -100,6 +105,12 @@ export class HashTree {
     let count = level.length / HASH_BYTES
     this.leafCount = count
     const levels = [level]
+    for (const built of above) {
+      if (count <= 1 || built.length !== Math.ceil(count / 2) * HASH_BYTES) throw new RangeError(`hash tree: level ${levels.length} given does not fit ${this.leafCount} leaves`)
+      levels.push(built)
+      count = built.length / HASH_BYTES
+      level = built
+    }
     while (count > 1) {
       const upCount = Math.ceil(count / 2)
       const up = new Uint8Array(upCount * HASH_BYTES)

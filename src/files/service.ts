@@ -129,6 +129,13 @@ interface Incoming {
   syncTimer: TimerHandle | null
   lastDataAt: number
   finishing: boolean
+  /**
+   * the record held chunks when this was made: written by an earlier process (a restart, kill -9)
+   * or before a full disk stopped the transfer, and on the disk unwatched since, so the finish
+   * reads the file back and checks it against the root (files.md §5.2). Chunks verified and
+   * written since it was made are not read back.
+   */
+  inherited: boolean
   /** a local error is ending the transfer: nothing more is written or asked for */
   failing: boolean
   /** verified chunks whose write has not returned yet */
@@ -665,10 +672,14 @@ export class FileService implements Component {
   }
 
   /**
-   * Every chunk is held: the partial file is synced, read back whole and checked against the root
-   * (a partial file lost or altered on disk since its chunks were verified is fetched again, never
-   * shown complete), linked into the download directory, recorded done, and only then unlinked:
-   * a crash at any step leaves the partial file or the placed one, never neither (files.md §5.2).
+   * Every chunk is held: the partial file is synced, linked into the download directory, recorded
+   * done, and only then unlinked: a crash at any step leaves the partial file or the placed one,
+   * never neither (files.md §5.2). Before it is placed, a file that already held chunks when the
+   * transfer was taken up (`inherited`: an earlier process's, or from before a full disk) is read
+   * back whole and checked against the root: the disk may have lost or altered them while nothing
+   * watched, and then the file is fetched again, never shown complete. A file whose every chunk
+   * was verified and written since is not read back: the bytes written are the bytes verified, and
+   * reading them back just after would read the page cache those writes filled (files.md §5.2).
    */
   #finish (t: Transfer, inc: Incoming): void {
     if (inc.finishing) return
@@ -682,12 +693,12 @@ export class FileService implements Component {
       t.bitmap = inc.written.bitmap() // all held and synced: a full disk at placing resumes from here
       await inc.partial.close()
       inc.partial = null
-      const { size, leaves } = await this.opts.disk.hashLeaves(partial, t.chunkSize)
-      if (size !== t.size || !constantTimeEqual(new HashTree(leaves).root, t.root)) {
+      if (inc.inherited && !await this.#readBackMatches(t, partial)) {
         this.opts.log.warn({ transfer: t.id }, 'partial file does not match the root: fetching it again')
         await this.opts.disk.removeFile(partial)
         inc.core = new ReceiverCore(t.size, t.chunkSize, t.root)
         inc.written = new ReceiverCore(t.size, t.chunkSize, t.root)
+        inc.inherited = false // every chunk is fetched, verified and written again by this process
         t.bitmap = new Uint8Array(0)
         await this.#save(t)
         inc.finishing = false
@@ -703,6 +714,12 @@ export class FileService implements Component {
     })
     inc.writes = done.catch(() => {})
     done.catch(err => this.#failLocal(t, err))
+  }
+
+  /** The finished partial file, read back whole: whether it is the offered file (its size, and its root in constant time). */
+  async #readBackMatches (t: Transfer, partial: string): Promise<boolean> {
+    const { size, leaves, above } = await this.opts.disk.hashLeaves(partial, t.chunkSize)
+    return size === t.size && constantTimeEqual(new HashTree(leaves, above).root, t.root)
   }
 
 
@@ -749,7 +766,8 @@ export class FileService implements Component {
   #incoming (t: Transfer): Incoming {
     let inc = this.#in.get(t.id)
     if (inc === undefined) {
-      inc = { savedBytes: t.bitmap === undefined ? 0 : new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap).haveBytes, core: null, partial: null, writes: Promise.resolve(), unsynced: 0, written: new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap), syncTimer: null, lastDataAt: this.opts.now(), finishing: false, failing: false, backlog: 0, syncQueued: null, syncing: Promise.resolve(), pending: [], pendingBytes: 0, writeQueued: false, writeTimer: null }
+      const written = new ReceiverCore(t.size, t.chunkSize, t.root, t.bitmap)
+      inc = { savedBytes: written.haveBytes, core: null, partial: null, writes: Promise.resolve(), unsynced: 0, written, syncTimer: null, lastDataAt: this.opts.now(), finishing: false, inherited: written.haveCount > 0, failing: false, backlog: 0, syncQueued: null, syncing: Promise.resolve(), pending: [], pendingBytes: 0, writeQueued: false, writeTimer: null }
       this.#in.set(t.id, inc)
       if (this.#in.size === 1 && this.#timer !== null) { // the tick may be at the idle pace
         this.opts.scheduler.clearTimer(this.#timer)
@@ -776,8 +794,8 @@ export class FileService implements Component {
     const o: Outgoing = { tree: null, hashing: null, queue: [], queued: new Set(), pumping: false, poll: null, source: null, closed: false, ahead: null, aheadFirst: 0, aheadCount: 0, aheadBytes: 0, id: idBytes(t.id), frame: null, sent: null }
     this.#out.set(t.id, o)
     o.hashing = (async () => {
-      const { size, leaves } = await this.opts.disk.hashLeaves(t.source as string, t.chunkSize)
-      const tree = new HashTree(leaves)
+      const { size, leaves, above } = await this.opts.disk.hashLeaves(t.source as string, t.chunkSize)
+      const tree = new HashTree(leaves, above)
       // a recorded transfer whose source no longer has its root cannot go on
       if (t.state !== 'offered' || this.#transfers.has(t.id)) {
         if (size !== t.size || !constantTimeEqual(tree.root, t.root)) throw Object.assign(new Error(`${t.source as string} changed since it was offered`), { code: 'SOURCE_CHANGED' })

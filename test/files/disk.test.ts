@@ -33,7 +33,12 @@ t.test('hashLeaves hashes every chunk in order, across read blocks and worker ra
       t.equal(got.size, size, `${size} bytes, ${workers} workers: size`)
       const leaves = got.leaves.bytes()
       t.same(Array.from({ length: got.leaves.count }, (_, i) => Buffer.from(leaves.subarray(i * 32, (i + 1) * 32)).toString('hex')), want, `${size} bytes, ${workers} workers: every leaf`)
-      t.same(new HashTree(got.leaves).root, rootOf(data, CHUNK), `${size} bytes, ${workers} workers: the root`)
+      // the levels the workers built above the leaves: the same tree as one built from the leaves here
+      const tree = new HashTree(got.leaves, got.above)
+      const whole = new HashTree(Array.from({ length: got.leaves.count }, (_, i) => leaves.slice(i * 32, (i + 1) * 32)))
+      t.same(tree.root, rootOf(data, CHUNK), `${size} bytes, ${workers} workers: the root`)
+      t.ok(Array.from({ length: got.leaves.count }, (_, i) => i).every(i => Buffer.concat(tree.proof(i)).equals(Buffer.concat(whole.proof(i)))), `${size} bytes, ${workers} workers: every audit path (${got.above.length} levels built by the workers)`)
+      if (workers > 0 && got.leaves.count >= 2 * workers) t.ok(got.above.length > 0, `${size} bytes, ${workers} workers: the workers built levels above the leaves`)
     }
   }
   // the daemon's own choice: workers for a large file when there is more than one core

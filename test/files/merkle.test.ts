@@ -3,7 +3,7 @@
 // chunk, index or path does not.
 import t from 'tap'
 import { readFileSync } from 'node:fs'
-import { ChunkVerifier, chunkCount, chunkLength, HashTree, leafHash, nodeHash, proofLength, rootOf, treeHeight, verifyChunk } from '../../src/files/merkle.js'
+import { ChunkVerifier, chunkCount, chunkLength, HashTree, LeafHashes, leafHash, nodeHash, proofLength, rootOf, treeHeight, verifyChunk } from '../../src/files/merkle.js'
 import { testRng } from '../helpers/seed.js'
 
 const spec = readFileSync(new URL('../../proto-spec/files.md', import.meta.url), 'utf8')
@@ -119,4 +119,14 @@ t.test('the tree equals the RFC 6962 recursive definition (split at the largest 
     const leaves = Array.from({ length: n }, () => leafHash(rng.bytes(4)))
     t.equal(toHex(new HashTree(leaves).root), toHex(mth(leaves)), `n=${n}`)
   }
+})
+
+t.test('a tree given its lowest levels built elsewhere takes only levels of the right width', async t => {
+  const leaves = LeafHashes.of(new Uint8Array(5 * 32).map((_, i) => i))
+  const whole = new HashTree(leaves)
+  const level1 = new Uint8Array(3 * 32)
+  for (let j = 0; j < 3; j++) level1.set(j < 2 ? nodeHash(leaves.bytes().subarray(64 * j, 64 * j + 32), leaves.bytes().subarray(64 * j + 32, 64 * j + 64)) : leaves.bytes().subarray(128, 160), 32 * j)
+  t.same(new HashTree(leaves, [level1]).root, whole.root, 'the same root as a tree built whole')
+  t.throws(() => new HashTree(leaves, [level1.subarray(0, 64)]), RangeError, 'a level of the wrong width')
+  t.throws(() => new HashTree(LeafHashes.of(new Uint8Array(32)), [new Uint8Array(32)]), RangeError, 'a level above a single leaf')
 })

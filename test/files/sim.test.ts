@@ -64,6 +64,15 @@ t.test('sizes around the chunk size arrive byte for byte, each placed under its 
   t.match(transfer(bob, again.id)?.path, /downloads\/f1 \(1\)\.bin$/, 'a second file of one name gets "name (1).ext"')
 })
 
+t.test('a file whose every chunk the receiver verified and wrote itself is placed without reading it back', async t => {
+  // the read-back of files.md §5.2 is for chunks an earlier process left on the disk; these were
+  // verified in memory and written by this one, so reading them back would only reread its writes
+  const { net, bob, bDisk, data, id } = await sending(t, 0x4eb, 76, 40 * CHUNK + 7, '/src/r')
+  await net.until(() => stateOf(bob, id) === 'done', 120_000, 'the transfer done')
+  t.ok(same(bDisk.files.get(transfer(bob, id)?.path as string), data), 'byte for byte')
+  t.same([...bDisk.hashed.keys()], [], 'the partial file was not read back')
+})
+
 t.test('a corrupted chunk is refused, counted, and fetched again', async t => {
   const { net, bob, bDisk, data, id } = await sending(t, 0xbad, 72, 10 * CHUNK, '/src/x', { files: i => i === 1 ? { corruptChunk: 3 } : {} })
   await net.until(() => stateOf(bob, id) === 'done', 120_000, 'the transfer done')
@@ -107,8 +116,10 @@ async function receiverKilledMidTransfer (t: Test, rngSeed: number, seed: number
 t.test('the receiver killed mid-transfer resumes from what it had synced; an altered partial file is fetched again', async t => {
   // the disk altered a byte of a chunk the bitmap says is held: the file is checked against the
   // root before it is shown complete, so it is fetched again rather than placed wrong
-  const { alice, data, id, resumed } = await receiverKilledMidTransfer(t, 0xdead, 73, part => { part[5] = (part[5] as number) ^ 0xff })
+  const { net, alice, bDisk, data, id, resumed } = await receiverKilledMidTransfer(t, 0xdead, 73, part => { part[5] = (part[5] as number) ^ 0xff })
   t.equal(resumed.state, 'active', 'the transfer was still active after the restart')
+  // it held chunks from before the restart: read back at the finish; fetched again whole, not again
+  t.equal(bDisk.hashed.get(`${net.nodes[2]!.opts.paths.home}/files/${id}.part`), 1, 'the partial file was read back once')
   t.ok((transfer(alice, id)?.chunkBytesSent ?? 0) > data.length + resumed.bytesDone - 32 * CHUNK, 'the altered partial file was fetched again whole')
 })
 
