@@ -39,6 +39,8 @@ export const SLOW = [
   'test/bootstrap/unit.test.ts', // systemd-analyze as a process
   'test/dht/churn.test.ts', // 100 restarts in a 50-node simulated DHT: ~12 s
   'test/dht/sim.test.ts', // a 500-node simulated DHT with churn and 400 lookups: ~15 s of CPU
+  'test/dht/request-gate.test.ts', // about 4 million requests through the gate from simulated floods: ~10 s, over it under load
+  'test/wire/payloads.test.ts', // decodePayload fuzzed, 2 × 20,000 inputs per payload type: ~9 s of CPU, over 10 s under load
   'test/dht/maintenance.test.ts', // republishing, expiry and bucket refresh over simulated hours: ~11 s of CPU
   'test/dht/daemon-dht.test.ts', // daemons and a bootstrap node as processes
   'test/dht/udp-bootstrap.test.ts', // `dmess bootstrap` as a process
