@@ -1,6 +1,7 @@
 // A seeded fuzz of both port-mapping decoders (proto-spec/portmap.md §2, §3): mutations of the
 // spec's vectors and plain random bytes never throw, and whatever decodes is self-consistent.
-// Bounded in count and in time; the figures go out as JSON lines.
+// Bounded in count only (the verdict is about every input, not this machine's speed; tap's per-file
+// timeout in .taprc guards against a hang); the figures, time included, go out as JSON lines.
 import t from 'tap'
 import { testSeed } from '../helpers/seed.js'
 import { fromHex, specDumps } from '../helpers/spec-vectors.js'
@@ -9,7 +10,6 @@ import { decodeNatPmpResponse } from '../../src/portmap/natpmp.js'
 import { decodePcpResponse } from '../../src/portmap/pcp.js'
 
 const ROUNDS = 50_000
-const MAX_MS = 8_000
 
 t.test('the NAT-PMP and PCP decoders never throw and never accept nonsense', async t => {
   const seed = testSeed(t, 0x5351, 'decoder fuzz')
@@ -19,7 +19,7 @@ t.test('the NAT-PMP and PCP decoders never throw and never accept nonsense', asy
   let rounds = 0
   const decoded = { natpmp: 0, pcp: 0 }
   let problems = 0
-  for (; rounds < ROUNDS && performance.now() - started < MAX_MS; rounds++) {
+  for (; rounds < ROUNDS; rounds++) {
     const input = r() < 0.8 ? mutate(r, corpus[int(r, corpus.length)]!, corpus) : randomBuf(r, int(r, 120))
     let n, p
     try {
@@ -46,6 +46,5 @@ t.test('the NAT-PMP and PCP decoders never throw and never accept nonsense', asy
   t.comment(JSON.stringify({ metric: 'portmap_fuzz_decoded_pcp', value: decoded.pcp, unit: 'inputs' }))
   t.comment(JSON.stringify({ metric: 'portmap_fuzz_rate', value: Math.round(rounds / (ms / 1000)), unit: 'inputs/s' }))
   t.equal(problems, 0, `${rounds} inputs, none threw or decoded inconsistently`)
-  t.ok(rounds >= 1000, 'a meaningful number of inputs ran within the time bound')
   t.ok(decoded.natpmp > 0 && decoded.pcp > 0, 'mutations of valid messages still decode sometimes (the fuzz reaches the field readers)')
 })

@@ -1,8 +1,9 @@
 // A seeded fuzz of the UPnP IGD readers (proto-spec/portmap.md §5): mutations of the spec's SSDP
 // and SOAP texts and of a device description — byte mutations and splices of XML's own tokens —
 // never throw, and whatever is accepted keeps the promises the client relies on (a LOCATION of
-// bounded size; a control URL that is plain http on the router's address). Bounded in count and
-// time; the figures go out as JSON lines.
+// bounded size; a control URL that is plain http on the router's address). Bounded in count only
+// (the verdict is about every input, not this machine's speed; tap's per-file timeout in .taprc
+// guards against a hang); the figures, time included, go out as JSON lines.
 import t from 'tap'
 import { testSeed } from '../helpers/seed.js'
 import { specText } from '../helpers/spec-vectors.js'
@@ -13,7 +14,6 @@ import { parseXml } from '../../src/portmap/xml.js'
 import { descriptionXml } from './fake-igd.js'
 
 const ROUNDS = 20_000
-const MAX_MS = 8_000
 const HOST = '192.168.1.1'
 const LOCATION = `http://${HOST}:5000/rootDesc.xml`
 
@@ -35,7 +35,7 @@ t.test('the SSDP, XML, description and SOAP readers never throw, and what they a
   let rounds = 0
   let problems = 0
   const accepted = { ssdp: 0, xml: 0, description: 0, soap: 0 }
-  for (; rounds < ROUNDS && performance.now() - started < MAX_MS; rounds++) {
+  for (; rounds < ROUNDS; rounds++) {
     let text: string
     let raw: Uint8Array
     const pick = r()
@@ -83,6 +83,5 @@ t.test('the SSDP, XML, description and SOAP readers never throw, and what they a
   for (const [k, v] of Object.entries(accepted)) t.comment(JSON.stringify({ metric: `upnp_fuzz_accepted_${k}`, value: v, unit: 'inputs' }))
   t.comment(JSON.stringify({ metric: 'upnp_fuzz_rate', value: Math.round(rounds / (ms / 1000)), unit: 'inputs/s' }))
   t.equal(problems, 0, `${rounds} inputs, none threw or was accepted unsafely`)
-  t.ok(rounds >= 1000, 'a meaningful number of inputs ran within the time bound')
   t.ok(accepted.ssdp > 0 && accepted.description > 0 && accepted.soap > 0, `mutated inputs are still accepted sometimes (the fuzz reaches the field readers): ${JSON.stringify(accepted)}`)
 })

@@ -1,6 +1,8 @@
 // A seeded fuzz run of the STUN decoder and the server behind it: 60,000 inputs (random bytes,
 // and mutations of RFC 5769's samples and of our own messages). Nothing throws, every answer stays
 // within the amplification bound (proto-spec/stun.md §3.3), and every decoded message re-encodes.
+// Bounded in count only: the verdict is about what the inputs did, not how fast this machine ran
+// them (the time is printed); tap's per-file timeout (.taprc) is the guard against a hang.
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { decodeStun, encodeStun } from '../../src/stun/codec.js'
@@ -11,7 +13,6 @@ import { rng, int, randomBuf, mutate } from '../wire/fuzz.js'
 import { testSeed } from '../helpers/seed.js'
 
 const INPUTS = 60_000
-const MAX_MS = 20_000
 
 const vectors = (JSON.parse(readFileSync(new URL('../vectors/stun/rfc5769.json', import.meta.url), 'utf8')) as { vectors: Array<{ hex: string }> }).vectors
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'hex'))
@@ -34,7 +35,7 @@ t.test('the decoder and the server never throw, and never answer bigger than the
   let decoded = 0
   let answered = 0
   let worstGrowth = -Infinity
-  for (; n < INPUTS && Date.now() - started < MAX_MS; n++) {
+  for (; n < INPUTS; n++) {
     let input = int(r, 4) === 0 ? randomBuf(r, int(r, 80)) : mutate(r, pool[int(r, pool.length)]!, pool)
     if (int(r, 2) === 0 && input.length >= 20) {
       // keep half of them STUN-shaped: top bits, cookie, a length that covers the rest
@@ -54,7 +55,7 @@ t.test('the decoder and the server never throw, and never answer bigger than the
     const back = decodeStun(out)
     if (!back.ok) { t.fail(`our answer does not decode: ${back.reason}`); break }
   }
-  t.equal(n, INPUTS, `all ${INPUTS} inputs ran within ${MAX_MS} ms`)
+  t.equal(n, INPUTS, `all ${INPUTS} inputs ran: no answer of ours failed to decode`)
   t.ok(decoded > INPUTS / 30, `a fair share decoded (${decoded})`)
   t.ok(answered > 100, `and many were answered (${answered})`)
   t.ok(worstGrowth <= MAX_RESPONSE_GROWTH_BYTES, `largest growth ${worstGrowth} bytes ≤ ${MAX_RESPONSE_GROWTH_BYTES}`)
