@@ -30,7 +30,10 @@
 // The 40,000 random sender keys no longer fill the id memo (65,536) under fire; the memos are
 // emptied before each heap reading either way, and the contact memo's clear-when-full runs with
 // a limit of 2 in test/dht/messages.test.ts.
-// Seeded (test/helpers/seed.ts) and bounded in count and time; figures print as JSON lines.
+// Seeded (test/helpers/seed.ts) and bounded in count: every round sends all its datagrams however
+// long this machine takes (sending never waits on the process under test, so a round ends), and the
+// verdicts are about the process, not the speed; t.setTimeout is the hang guard. Figures, times
+// included, print as JSON lines.
 import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
 import { createSocket, type Socket } from 'node:dgram'
@@ -47,7 +50,6 @@ import { cli, history, ipc, makeNodes, startDaemon, daemonPid, type Node } from 
 import { isProcessAlive } from '../../src/daemon/lock.js'
 
 const TOTAL = 160_000
-const MAX_MS = 120_000
 const BATCH = 256
 /** node flags for the processes under test: `gc()` for their heap figure (src/platform/heap.ts) */
 const EXPOSE_GC = `${process.env.NODE_OPTIONS ?? ''} --expose-gc`.trim()
@@ -87,8 +89,8 @@ function randomRequest (r: () => number): Uint8Array {
 
 interface FuzzResult { sent: number, ms: number, answers: number }
 
-/** Sends `count` datagrams (for at most `maxMs`) from SOURCES loopback sockets to host:port. */
-async function fuzzRound (r: () => number, host: string, port: number, count: number, maxMs: number): Promise<FuzzResult> {
+/** Sends `count` datagrams from SOURCES loopback sockets to host:port. */
+async function fuzzRound (r: () => number, host: string, port: number, count: number): Promise<FuzzResult> {
   const { dht, transport } = samples()
   const pool = [...dht, ...transport]
   let answers = 0
@@ -103,7 +105,7 @@ async function fuzzRound (r: () => number, host: string, port: number, count: nu
   const started = Date.now()
   let sent = 0
   try {
-    while (sent < count && Date.now() - started < maxMs) {
+    while (sent < count) {
       for (let k = 0; k < BATCH && sent < count; k++, sent++) {
         let d: Uint8Array
         switch (int(r, 4)) {
@@ -123,7 +125,7 @@ async function fuzzRound (r: () => number, host: string, port: number, count: nu
 }
 
 /**
- * TOTAL datagrams in ROUNDS equal rounds (at most MAX_MS in all), the process's heap after a full
+ * TOTAL datagrams in ROUNDS equal rounds, the process's heap after a full
  * collection (`heap()`) read before the first and after each: a leak grows with every round,
  * bounded state levels off.
  */
@@ -133,8 +135,8 @@ async function fuzz (t: Test, host: string, port: number, seed: number, heap: ()
   const r = mulberry(seed)
   const total: FuzzResult & { heapMiB: number[] } = { sent: 0, ms: 0, answers: 0, heapMiB: [await heap() / MIB] }
   // heapMiB[0] is before the first round, heapMiB[i] after round i
-  for (let i = 0; i < ROUNDS && total.ms < MAX_MS; i++) {
-    const f = await fuzzRound(r, host, port, TOTAL / ROUNDS, MAX_MS - total.ms)
+  for (let i = 0; i < ROUNDS; i++) {
+    const f = await fuzzRound(r, host, port, TOTAL / ROUNDS)
     total.sent += f.sent
     total.ms += f.ms
     total.answers += f.answers
@@ -150,7 +152,6 @@ function checkHeap (t: Test, who: string, perRound: number[]): void {
   const half = perRound[Math.floor((perRound.length - 1) / 2)]!
   const last = perRound[perRound.length - 1]!
   metric(t, `fuzz_${who}_heap_after_gc_mib`, round(last), 'MiB', { before: round(before), afterEachRound: perRound.slice(1).map(round), secondHalfGrowth: round(last - half), totalBound: HEAP_TOTAL_BOUND_MIB, steadyBound: HEAP_STEADY_BOUND_MIB })
-  t.equal(perRound.length, ROUNDS + 1, `all ${ROUNDS} rounds ran within ${MAX_MS / 1000} s`)
   t.ok(last - before < HEAP_TOTAL_BOUND_MIB, `heap after a full GC ${before.toFixed(2)} → ${last.toFixed(2)} MiB: grew less than ${HEAP_TOTAL_BOUND_MIB} MiB`)
   t.ok(last - half < HEAP_STEADY_BOUND_MIB, `the second half of the datagrams added ${(last - half).toFixed(2)} MiB of heap (< ${HEAP_STEADY_BOUND_MIB}): no per-datagram leak`)
 }

@@ -7,7 +7,9 @@
 // stranger's reliable channel gets a 64 KiB receive window, a contact's 1 MiB; and a stranger's
 // message above 128 KiB fails its channel (the window alone would not bound what it makes the
 // node assemble).
-// Real loopback UDP; bounded in count and time.
+// Real loopback UDP; bounded in count (each connect gives up after 20 s and fails the test, and
+// tap's t.setTimeout below guards the whole): the verdict is what the node held and evicted, not
+// how fast this machine opened 2,000 sessions (the duration is printed).
 import t from 'tap'
 import { Endpoint, type Session } from '../../src/transport/index.js'
 import { ReliableSession } from '../../src/transport/reliable-session.js'
@@ -19,9 +21,10 @@ import { metric } from './fixtures.js'
 
 const STRANGERS = 2000 // what cost 192 MiB before
 const BATCH = 40
-const MAX_MS = 120_000
+const HANG_GUARD_MS = 540_000
 
 t.test(`${STRANGERS} stranger sessions: the node holds ${MAX_STRANGER_SESSIONS}, evicts the least recently heard, and a contact still connects`, async t => {
+  t.setTimeout(HANG_GUARD_MS)
   const started = Date.now()
   const victimId = generateIdentity()
   const contacts = new Set<string>()
@@ -52,11 +55,11 @@ t.test(`${STRANGERS} stranger sessions: the node holds ${MAX_STRANGER_SESSIONS},
   t.equal(first.s!.closed, null, 'the first stranger, heard from since, is kept: LRU, not FIFO')
 
   // the rest of the flood
-  for (let i = MAX_STRANGER_SESSIONS + 1; i < STRANGERS && Date.now() - started < MAX_MS; i += BATCH) {
+  for (let i = MAX_STRANGER_SESSIONS + 1; i < STRANGERS; i += BATCH) {
     await Promise.all(Array.from({ length: Math.min(BATCH, STRANGERS - i) }, (_, k) => connect(i + k)))
     t.ok(victim.stats().sessions <= MAX_STRANGER_SESSIONS, `after ${i + BATCH} strangers: ${victim.stats().sessions} sessions held`)
   }
-  t.equal(strangers.length, STRANGERS, `all ${STRANGERS} strangers connected within the time bound`)
+  t.equal(strangers.length, STRANGERS, `all ${STRANGERS} strangers connected`)
   // the last FINALs may still be on their way: wait for the responder's side of every handshake
   await until(() => victim.stats().handshakesCompleted >= STRANGERS, 10_000, 'every stranger\'s handshake at the victim')
   t.equal(victim.stats().sessions, MAX_STRANGER_SESSIONS, 'sessions held stay at the cap')

@@ -2,7 +2,7 @@
 // datagrams — bit flips, truncations, extensions, splices of real captured handshake and data
 // packets, random session indices, random counters, plain replays — sent from another socket,
 // while a real session on the same endpoint keeps exchanging datagrams. Seeded and bounded in
-// count and time. The endpoint must not crash, must count what it drops, must not create a
+// count (the time is printed, not judged; t.setTimeout guards against a hang). The endpoint must not crash, must count what it drops, must not create a
 // session from junk, and the real session must keep working during and after. The endpoint's
 // clock runs SLOW_MOTION times slower than real (test/helpers/slow-motion.ts): a burst beyond the
 // per-IP initiation burst is then rate-limited on any machine, where a loaded one took longer to
@@ -20,7 +20,7 @@ import { slowMotion } from '../helpers/slow-motion.js'
 
 const TOTAL = 100_000
 const BATCH = 100
-const MAX_MS = 120_000
+const HANG_GUARD_MS = 540_000
 const SLOW_MOTION = 10
 const enc = new TextEncoder()
 
@@ -41,6 +41,7 @@ function stunRequest (r: () => number): Uint8Array {
 }
 
 t.test('100k random and mutated datagrams against a live endpoint', async t => {
+  t.setTimeout(HANG_GUARD_MS)
   const bId = generateIdentity()
   bStatic = bId.dhPublic
   const b = await Endpoint.listen({ host: '127.0.0.1', identity: bId, scheduler: slowMotion(SLOW_MOTION) })
@@ -107,14 +108,13 @@ t.test('100k random and mutated datagrams against a live endpoint', async t => {
   }
   let sent = 0
   let pings = 0
-  while (sent < TOTAL && Date.now() - start < MAX_MS) {
+  while (sent < TOTAL) {
     for (let i = 0; i < BATCH; i++) fuzzer.send(next(), b.address.port, '127.0.0.1')
     sent += BATCH
     if (sent % 1000 === 0) xx.s.send(enc.encode(`ping ${pings++}`))
     await drained()
   }
-  const elapsed = Date.now() - start
-  t.equal(sent, TOTAL, `sent ${sent} datagrams in ${elapsed} ms`)
+  t.comment(JSON.stringify({ metric: 'udp_fuzz_datagrams_sent', value: sent, unit: 'datagrams', ms: Date.now() - start }))
   // then a burst of 100 altered initiations that carry a valid mac1 (what a caller who knows the
   // fingerprint can send, wire.md §4.1.1), all from one IP at once: far more than the per-IP burst
   // (session.md §6.1), however fast or slow this machine processes them
@@ -148,7 +148,7 @@ t.test('100k random and mutated datagrams against a live endpoint', async t => {
   // and after: every ping answered
   const want = [0, 1, 2, 3, 4].map(i => `after ${i}`)
   for (const m of want) xx.s.send(enc.encode(m))
-  await until(() => want.every(m => echoes.includes(m)), 3000, 'echoes after the fuzz')
+  await until(() => want.every(m => echoes.includes(m)), 30_000, 'echoes after the fuzz')
   t.pass('every datagram after the fuzz was answered')
   t.equal(xx.s.closed, null)
   t.equal(ikc.s.closed, null)
