@@ -53,7 +53,7 @@ export const SLOW = [
   'test/pqxdh/python-crosscheck.test.ts', // python3 with pyca/cryptography as a process
   'test/node/ratchet-crash.test.ts', // seeded kills of both ends of a ratchet conversation, six restarts, and a directed kill: ~9 s idle, over 10 s under load
   'test/node/sim-determinism.test.ts', // the same 20-node simulated scenario twice (nodes with prekeys: envelope v2), every datagram traced: ~9 s of CPU, over 10 s under load
-  'test/node/testnet.test.ts', // 50 (with prekeys: envelope v2) + 3 × 20 simulated and 10 loopback whole nodes in one process: ~20 s of CPU
+  'test/node/testnet.test.ts', // the 50-node simulated scenario (with prekeys: envelope v2) twice with every datagram traced, a third 50-node DHT, and 10 loopback whole nodes in one process: ~18.5 s of CPU
   'test/store/crash.test.ts', // a writer process killed mid-write
   'test/files/sim.test.ts', // seven file transfers between whole simulated nodes, two of them across a crash
   'test/stun/coturn.test.ts', // coturn's turnserver as a process
