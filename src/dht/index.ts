@@ -15,7 +15,7 @@ export {
 export { presenceKey, presenceAeadKey, periodSigningKey, periodOf, periodStartMs } from './presence-keys.js'
 export { sealPresenceRecord, openPresenceRecord, type OpenedPresence } from './presence-seal.js'
 export { presencePlan, presenceSeq, presenceExpiry, PREPUBLISH_MS } from './presence-plan.js'
-export { addressScope, dialable, type AddressScope, type DialScope, type Prefix } from './address-scope.js'
+export { dialable, type DialScope, type Prefix } from './address-scope.js'
 export { RecordStore } from './record-store.js'
 export { WriteTokens } from './tokens.js'
 export { RateLimiter, DhtDropCounter, type DhtDropReason } from './defences.js'

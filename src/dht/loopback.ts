@@ -1,6 +1,7 @@
 // DHT settings for many nodes behind one address (loopback, one lab namespace, one simulated
 // NAT): every peer shares our IP, so the per-IP defences (dht.md §8: /24 cap, request rate limit,
 // records per source) would refuse them all. For tests and testnets; never for the Internet.
+// Whether a host is loopback is src/io/address.ts isLoopbackHost.
 import type { DhtNodeOptions } from './node.js'
 
 export const LOOPBACK_SETTINGS: Partial<DhtNodeOptions> = {
@@ -9,9 +10,4 @@ export const LOOPBACK_SETTINGS: Partial<DhtNodeOptions> = {
   networkRateLimit: { ratePerSecond: 1_000_000, burst: 1_000_000 },
   answerBudget: { ratePerSecond: 1_000_000, burst: 1_000_000 },
   records: { maxPerSource: 1_000_000 }
-}
-
-/** Bound to loopback, every peer shares our one IP. */
-export function isLoopbackHost (host: string): boolean {
-  return host.startsWith('127.') || host === '::1'
 }

@@ -3,6 +3,7 @@
 // reasons for the caller to count. Nothing here throws on network input.
 import { isIPv4, isIPv6 } from 'node:net'
 import type { Answer, Packet } from 'dns-packet'
+import { ipScope, isLoopbackHost, parseIp } from '../io/address.js'
 import {
   SERVICE_TYPE, MAX_LABEL_BYTES, MAX_NAME_BYTES, MAX_TXT_BYTES, MAX_TXT_KEY_CHARS, MAX_ACCEPTED_TTL_S,
   MDNS_PORT, TXT_TOKEN, TXT_VERSION, TOKEN_PATTERN, MIN_PROTOCOL_VERSION,
@@ -89,7 +90,7 @@ export function extractObservations (packet: Packet, source: Source, knownHost: 
     if (r.type !== 'A' && r.type !== 'AAAA') continue
     const host = r.name.toLowerCase()
     if (!targets.has(host) && !knownHost(host)) continue
-    const o = addressObservation(r, isLoopback(source.address))
+    const o = addressObservation(r, isLoopbackHost(source.address))
     if (typeof o === 'string') out.drops.push(o)
     else if (o !== null) out.observations.push(o)
   }
@@ -138,26 +139,19 @@ function addressObservation (r: Answer, fromLoopback: boolean): AddressObservati
 }
 
 /**
- * Addresses a peer may hand us: never unspecified or multicast; loopback only when the packet
- * itself came over loopback (otherwise a LAN host could point us at our own local services).
- * IPv6 link-local addresses are valid but useless without a zone index: skipped, not counted.
+ * Addresses a peer may hand us: never unspecified, multicast, broadcast or reserved (src/io/address.ts
+ * ipScope); loopback only when the packet itself came over loopback (otherwise a LAN host could
+ * point us at our own local services), an IPv4-mapped one (::ffff:127.0.0.1) included. IPv6
+ * link-local addresses are valid but useless without a zone index: skipped, not counted.
  */
 export function usableAddress (address: string, family: 4 | 6, fromLoopback: boolean): true | DropReason | null {
-  const a = address.toLowerCase()
-  if (family === 4) {
-    const first = Number(a.split('.')[0])
-    if (first === 0 || first >= 224) return 'bad-address'
-    if (first === 127 && !fromLoopback) return 'bad-address'
-    return true
-  }
-  if (a === '::' || a.startsWith('ff')) return 'bad-address'
-  if (a === '::1' && !fromLoopback) return 'bad-address'
-  if (/^fe[89ab]/.test(a)) return null
+  const ip = parseIp(address)
+  if (ip === null || (family === 4) !== (ip.length === 4 && !address.includes(':'))) return 'bad-address'
+  const scope = ipScope(ip)
+  if (scope === 'unspecified' || scope === 'multicast' || scope === 'broadcast' || scope === 'reserved') return 'bad-address'
+  if (scope === 'loopback' && !fromLoopback) return 'bad-address'
+  if (scope === 'link-local' && ip.length === 16) return null
   return true
-}
-
-function isLoopback (address: string): boolean {
-  return address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.')
 }
 
 /** TTLs we believe: at most MAX_ACCEPTED_TTL_S (0 stays 0: a goodbye). */

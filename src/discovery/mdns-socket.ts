@@ -2,10 +2,11 @@
 // can pick the interface each multicast leaves from (RFC 6762 §6.2; also needed on a LAN with no
 // route to 224.0.0.0/4, where the kernel cannot choose one). Sends are serialized because the
 // outgoing interface is a socket option, not a per-datagram argument.
-import { createSocket, type Socket, type RemoteInfo } from 'node:dgram'
 import multicastDns from 'multicast-dns'
 import type { Packet } from 'dns-packet'
 import { errors } from '../errors.js'
+import type { DatagramSockets, MulticastSocket } from '../io/datagram.js'
+import type { Source } from './mdns-parse.js'
 
 export type MulticastDns = multicastDns.MulticastDNS
 export type MulticastDnsOptions = multicastDns.Options
@@ -13,26 +14,31 @@ export type MulticastDnsOptions = multicastDns.Options
 export type MdnsFactory = (opts: MulticastDnsOptions) => MulticastDns
 
 export interface MdnsSocketOptions {
+  /** the seam's sockets (src/io/datagram.ts); without openMulticast, ready() rejects */
+  sockets: DatagramSockets
   interface?: string
   bind?: string | false
   factory?: MdnsFactory
 }
 
 export interface MdnsSocketHandlers {
-  packet: (packet: Packet, rinfo: RemoteInfo) => void
+  packet: (packet: Packet, rinfo: Source) => void
   warning: (err: Error) => void
 }
 
 export class MdnsSocket {
-  private readonly socket: Socket
+  private readonly socket: MulticastSocket
   private readonly mdns: MulticastDns
   private queue: Promise<void> = Promise.resolve()
   private closed = false
 
+  /** Throws MDNS_UNAVAILABLE when the sockets have no multicast (the simulator, offline). */
   constructor (opts: MdnsSocketOptions, handlers: MdnsSocketHandlers) {
-    this.socket = createSocket({ type: 'udp4', reuseAddr: true })
+    if (opts.sockets.openMulticast === undefined) throw errors.MDNS_UNAVAILABLE('cannot open the mDNS socket: these sockets have no multicast')
+    this.socket = opts.sockets.openMulticast({ reuseAddr: true })
     const factory = opts.factory ?? multicastDns
-    const mdnsOpts: MulticastDnsOptions = { socket: this.socket, interface: opts.interface }
+    // multicast-dns types its socket as node:dgram's Socket; it calls only what MulticastSocket has
+    const mdnsOpts: MulticastDnsOptions = { socket: this.socket as unknown as MulticastDnsOptions['socket'], interface: opts.interface }
     if (opts.bind !== undefined) mdnsOpts.bind = opts.bind
     this.mdns = factory(mdnsOpts)
     this.mdns.on('packet', handlers.packet)

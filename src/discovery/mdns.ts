@@ -8,7 +8,6 @@
 // fingerprints it is given (our contacts), so strangers' nodes never become peers here.
 import { EventEmitter } from 'node:events'
 import { networkInterfaces as osNetworkInterfaces } from 'node:os'
-import type { RemoteInfo } from 'node:dgram'
 import type { Packet } from 'dns-packet'
 import {
   ANNOUNCE_COUNT, ANNOUNCE_FIRST_INTERVAL_MS, FIRST_QUERY_DELAY_MIN_MS, FIRST_QUERY_DELAY_MAX_MS,
@@ -19,7 +18,7 @@ import {
   type LocalService, type LocalRecords, localRecords, allRecords, announcement, goodbye, browseQuery,
   checkLocalService, instanceName, hostName, normalizeHostLabel, defaultHostLabel
 } from './mdns-records.js'
-import { type DropReason, DROP_REASONS, checkResponseHeader, checkQueryHeader, extractObservations } from './mdns-parse.js'
+import { type DropReason, type Source, DROP_REASONS, checkResponseHeader, checkQueryHeader, extractObservations } from './mdns-parse.js'
 import { PeerCache, type DiscoveredPeer, type LostPeer, type PeerChange } from './mdns-cache.js'
 import { type Link, type InterfaceTable, readLinks, activeLinks, linkFor, sendAddress, linkAddresses, linksKey } from './links.js'
 import { MdnsSocket, type MdnsFactory } from './mdns-socket.js'
@@ -29,6 +28,8 @@ import { randomBytes } from '../crypto/primitives.js'
 import { WIRE_VERSION } from '../wire/constants.js'
 import { errors } from '../errors.js'
 import { realScheduler, type Scheduler, type TimerHandle } from '../io/scheduler.js'
+import type { DatagramSockets } from '../io/datagram.js'
+import { udpSockets } from '../io/udp.js'
 
 export interface MdnsDiscoveryOptions {
   /** Our fingerprint (canonical form): never published; our TXT `t` token is made from it (§2.4). */
@@ -57,6 +58,8 @@ export interface MdnsDiscoveryOptions {
   now?: () => number
   /** [0, 1) for delays and jitter; default Math.random (timing only, nothing secret). */
   random?: () => number
+  /** Where the mDNS socket comes from (src/io/datagram.ts openMulticast); default the real UDP sockets. */
+  sockets?: DatagramSockets
   /** Builds the multicast-dns instance; default the multicast-dns package. */
   mdnsFactory?: MdnsFactory
   /** Interface table source, polled for changes; default os.networkInterfaces. */
@@ -164,16 +167,17 @@ export class MdnsDiscovery extends EventEmitter<MdnsDiscoveryEvents> {
   }
 
   private async open (): Promise<void> {
-    const socket = new MdnsSocket(
-      { interface: this.opts.interface, bind: this.opts.bind, factory: this.opts.mdnsFactory },
-      { packet: (p, r) => this.onPacket(p, r), warning: (e) => this.onSocketWarning(e) })
-    this.socket = socket
+    let socket: MdnsSocket | null = null
     try {
+      socket = new MdnsSocket(
+        { sockets: this.opts.sockets ?? udpSockets, interface: this.opts.interface, bind: this.opts.bind, factory: this.opts.mdnsFactory },
+        { packet: (p, r) => this.onPacket(p, r), warning: (e) => this.onSocketWarning(e) })
+      this.socket = socket
       await socket.ready()
     } catch (err) {
       this.state = 'idle'
       this.socket = null
-      await socket.close().catch(() => {})
+      await socket?.close().catch(() => {})
       throw err
     }
     this.responder = new Responder({
@@ -237,7 +241,7 @@ export class MdnsDiscovery extends EventEmitter<MdnsDiscoveryEvents> {
 
   // ---- receiving ----
 
-  private onPacket (packet: Packet, rinfo: RemoteInfo): void {
+  private onPacket (packet: Packet, rinfo: Source): void {
     if (this.state !== 'running') return
     this.counters.received++
     const link = linkFor(rinfo.address, this.links)
@@ -246,13 +250,13 @@ export class MdnsDiscovery extends EventEmitter<MdnsDiscoveryEvents> {
     else this.onResponse(packet, rinfo)
   }
 
-  private onQuery (packet: Packet, rinfo: RemoteInfo, link: Link): void {
+  private onQuery (packet: Packet, rinfo: Source, link: Link): void {
     const bad = checkQueryHeader(packet)
     if (bad !== null) return this.drop(bad, rinfo)
     this.responder?.answer(packet, rinfo, link, this.recordsOn(link))
   }
 
-  private onResponse (packet: Packet, rinfo: RemoteInfo): void {
+  private onResponse (packet: Packet, rinfo: Source): void {
     const bad = checkResponseHeader(packet, rinfo)
     if (bad !== null) return this.drop(bad, rinfo)
     const { observations, drops } = extractObservations(packet, rinfo, h => this.cache.knowsHost(h), token => this.recognise(token))
@@ -262,7 +266,7 @@ export class MdnsDiscovery extends EventEmitter<MdnsDiscoveryEvents> {
     this.scheduleCache()
   }
 
-  private drop (reason: DropReason, rinfo: RemoteInfo): void {
+  private drop (reason: DropReason, rinfo: Source): void {
     this.drops[reason]++
     this.opts.logger?.debug({ reason, from: `${rinfo.address}:${rinfo.port}` }, 'mdns drop')
   }

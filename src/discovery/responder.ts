@@ -1,7 +1,6 @@
 // Answering questions about our records (RFC 6762 §5.4, §6, §6.7, §7.1; discovery.md §3.2):
 // picks the answer with planResponse, then decides unicast or multicast, delays shared answers
 // by 20–120 ms, and multicasts a record at most once a second per link.
-import type { RemoteInfo } from 'node:dgram'
 import type { Answer, Packet } from 'dns-packet'
 import {
   RESPONSE_DELAY_MIN_MS, RESPONSE_DELAY_MAX_MS, MIN_MULTICAST_INTERVAL_MS, QU_MULTICAST_FRACTION,
@@ -10,6 +9,7 @@ import {
 import { planResponse, responsePacket, recordKey, type LocalRecords, type ResponsePlan } from './mdns-records.js'
 import { sendAddress, type Link } from './links.js'
 import type { MdnsSocket } from './mdns-socket.js'
+import type { Source } from './mdns-parse.js'
 
 export interface ResponderDeps {
   socket: Pick<MdnsSocket, 'multicast' | 'unicast'>
@@ -40,7 +40,7 @@ export class Responder {
     for (const a of answers) this.lastMulticast.set(`${link.name}|${recordKey(a)}`, now)
   }
 
-  answer (query: Packet, rinfo: RemoteInfo, link: Link, records: LocalRecords): void {
+  answer (query: Packet, rinfo: Source, link: Link, records: LocalRecords): void {
     const plan = planResponse(query, rinfo.port, records)
     if (plan === null) return
     const to = { address: rinfo.address, port: rinfo.port }

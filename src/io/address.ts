@@ -191,38 +191,84 @@ export function networkKeyOf (addr: string): string | null {
 }
 
 /** What kind of IP a host is, for deciding whom a node may contact (proto-spec/dht.md §8.1). */
-export type IpScope = 'unspecified' | 'loopback' | 'link-local' | 'multicast' | 'broadcast' | 'private' | 'public'
+export type IpScope = 'unspecified' | 'loopback' | 'link-local' | 'multicast' | 'broadcast' | 'reserved' | 'private' | 'public'
+
+/** A special-purpose block: the network's bytes (4 or 16), its prefix length, and its scope. */
+export interface ScopeBlock { ip: Uint8Array, bits: number, scope: IpScope }
+
+function block (bytes: number[], length: 4 | 16, bits: number, scope: IpScope): ScopeBlock {
+  const ip = new Uint8Array(length)
+  ip.set(bytes)
+  return Object.freeze({ ip, bits, scope })
+}
 
 /**
- * RFC 6890's special-purpose registries, the parts that matter for where a packet goes:
- * unspecified (0.0.0.0/8, ::), loopback (127/8, ::1), link-local (169.254/16, fe80::/10),
- * multicast (224/4, ff00::/8), limited broadcast (255.255.255.255), private (RFC 1918 10/8,
- * 172.16/12, 192.168/16; RFC 6598 shared 100.64/10; RFC 4193 unique local fc00::/7). IPv4 in
- * IPv6 (::ffff:a.b.c.d) is judged as the IPv4 address (parseIp maps it).
+ * The one table of special-purpose addresses (RFC 6890's registries, the parts that matter for
+ * where a packet goes), first match wins. 240.0.0.0/4 is 'reserved': RFC 1112 §4 sets class E
+ * aside "for future use" and RFC 6890 §2.2.2 lists it as neither a valid source nor destination
+ * nor forwardable, so no host on the Internet holds one (it is not 'public'); its last address,
+ * 255.255.255.255, is listed apart as the limited broadcast (RFC 919, RFC 6890 §2.2.2) and
+ * matches first. Everything outside the table is 'public'.
+ */
+const V4_BLOCKS: readonly ScopeBlock[] = [
+  block([0], 4, 8, 'unspecified'), // RFC 1122 §3.2.1.3 "this network"
+  block([127], 4, 8, 'loopback'),
+  block([169, 254], 4, 16, 'link-local'), // RFC 3927
+  block([224], 4, 4, 'multicast'), // RFC 5771
+  block([255, 255, 255, 255], 4, 32, 'broadcast'),
+  block([240], 4, 4, 'reserved'),
+  block([10], 4, 8, 'private'), // RFC 1918
+  block([172, 16], 4, 12, 'private'),
+  block([192, 168], 4, 16, 'private'),
+  block([100, 64], 4, 10, 'private') // RFC 6598 shared address space (carrier-grade NAT)
+]
+const V6_BLOCKS: readonly ScopeBlock[] = [
+  block([], 16, 128, 'unspecified'), // ::
+  block([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], 16, 128, 'loopback'), // ::1
+  block([0xfe, 0x80], 16, 10, 'link-local'), // RFC 4291 §2.5.6
+  block([0xff], 16, 8, 'multicast'), // RFC 4291 §2.7
+  block([0xfc], 16, 7, 'private') // RFC 4193 unique local
+]
+
+/** True when the first `bits` bits of `ip` equal those of `prefix` (missing bytes count as zero). */
+export function inPrefix (ip: Uint8Array, prefix: ArrayLike<number>, bits: number): boolean {
+  for (let i = 0; i * 8 < bits; i++) {
+    const mask = bits - i * 8 >= 8 ? 0xff : (0xff << (8 - (bits - i * 8))) & 0xff
+    if (((ip[i] ?? 0) & mask) !== ((prefix[i] ?? 0) & mask)) return false
+  }
+  return true
+}
+
+/** The special-purpose block `ip` lies in, or null: a public address. */
+export function scopeBlockOf (ip: Uint8Array): ScopeBlock | null {
+  const table = ip.length === 16 ? V6_BLOCKS : V4_BLOCKS
+  for (const b of table) if (inPrefix(ip, b.ip, b.bits)) return b
+  return null
+}
+
+/**
+ * The scope of an IP by the table above. IPv4 in IPv6 (::ffff:a.b.c.d) is judged as the IPv4
+ * address (parseIp maps it).
  */
 export function ipScope (ip: Uint8Array): IpScope {
-  if (ip.length === 4) {
-    const [a, b] = [ip[0]!, ip[1]!]
-    if (a === 0) return 'unspecified'
-    if (a === 127) return 'loopback'
-    if (a === 169 && b === 254) return 'link-local'
-    if (a >= 224 && a <= 239) return 'multicast'
-    if (ip.every(x => x === 255)) return 'broadcast'
-    if (a === 10 || (a === 172 && (b & 0xf0) === 16) || (a === 192 && b === 168) || (a === 100 && (b & 0xc0) === 64)) return 'private'
-    return 'public'
-  }
-  if (ip.every(x => x === 0)) return 'unspecified'
-  if (ip.subarray(0, 15).every(x => x === 0) && ip[15] === 1) return 'loopback'
-  if (ip[0] === 0xff) return 'multicast'
-  if (ip[0] === 0xfe && (ip[1]! & 0xc0) === 0x80) return 'link-local'
-  if ((ip[0]! & 0xfe) === 0xfc) return 'private'
-  return 'public'
+  return scopeBlockOf(ip)?.scope ?? 'public'
 }
 
 /** ipScope of a canonical address's host; null if it is not an address. */
 export function addressScope (addr: string): IpScope | null {
   const p = parseAddress(addr)
   return p === null ? null : ipScope(p.ip)
+}
+
+/** ipScope of a bare IP literal ("10.0.0.1", "::1", "::ffff:127.0.0.1"); null if it is not one. */
+export function hostScope (host: string): IpScope | null {
+  const ip = parseIp(host)
+  return ip === null ? null : ipScope(ip)
+}
+
+/** Is `host` a loopback IP (127/8, ::1, or 127/8 mapped into IPv6)? A name is not. */
+export function isLoopbackHost (host: string): boolean {
+  return hostScope(host) === 'loopback'
 }
 
 /** A UDP address as node:dgram reports it. */

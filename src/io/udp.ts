@@ -1,10 +1,11 @@
 // The one UDP adapter: a node's socket (proto-spec/wire.md §1) as a DatagramTransport: node:dgram, IPv4 or IPv6
 // by the bind address. Errors are counted, never thrown at the caller: a send to an unreachable
-// address or on a closing socket is just a lost datagram, as UDP promises.
+// address or on a closing socket is just a lost datagram, as UDP promises. It also opens the
+// multicast socket LAN discovery runs on (src/discovery/mdns-socket.ts).
 import { createSocket, type Socket } from 'node:dgram'
 import { isIP } from 'node:net'
 import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns'
-import type { BindOptions, DatagramSockets, DatagramTransport } from './datagram.js'
+import type { BindOptions, DatagramSockets, DatagramTransport, MulticastOptions, MulticastSocket } from './datagram.js'
 import type { PeerAddress } from './address.js'
 
 /** How long close() waits for sends still in the kernel queue (a CLOSE packet, say). */
@@ -105,7 +106,13 @@ export class UdpTransport implements DatagramTransport {
   }
 }
 
+/** An unbound IPv4 socket for a multicast group (mDNS): node:dgram's Socket is a MulticastSocket. */
+function openMulticast (opts: MulticastOptions): MulticastSocket {
+  return createSocket({ type: 'udp4', reuseAddr: opts.reuseAddr })
+}
+
 /** Real sockets. */
 export const udpSockets: DatagramSockets = {
-  bind: async (opts) => await UdpTransport.bind(opts)
+  bind: async (opts) => await UdpTransport.bind(opts),
+  openMulticast
 }

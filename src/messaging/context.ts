@@ -5,6 +5,7 @@ import type { Identity } from '../crypto/identity.js'
 import type { EventBus } from '../runtime/events.js'
 import type { Store } from '../store/index.js'
 import type { Scheduler } from '../io/scheduler.js'
+import type { DatagramSockets } from '../io/datagram.js'
 import type { ContactCache } from './contact-cache.js'
 import { PayloadType } from '../wire/constants.js'
 
@@ -99,6 +100,8 @@ export interface MessagingContext {
    * them, replay with the seed.
    */
   randomBytes: (n: number) => Uint8Array
+  /** the world's datagram sockets: LAN discovery opens its multicast socket on them */
+  sockets: DatagramSockets
   contacts: ContactCache
   counters: MessagingCounters
 }

@@ -346,7 +346,7 @@ export class PeerConnector {
   async #startMdns (endpoint: Endpoint, o: NonNullable<PeerConnectorOptions['mdns']>): Promise<void> {
     // our contacts' nodes are the ones we can recognise on the LAN (discovery.md §2.4)
     const contacts = (): string[] => this.ctx.contacts.all().map(c => c.fingerprint)
-    const mdns = new MdnsDiscovery({ fingerprint: this.ctx.identity.fingerprint, port: endpoint.address.port, contacts, scheduler: this.ctx.scheduler, random: this.ctx.random, ...o })
+    const mdns = new MdnsDiscovery({ fingerprint: this.ctx.identity.fingerprint, port: endpoint.address.port, contacts, scheduler: this.ctx.scheduler, random: this.ctx.random, sockets: this.ctx.sockets, ...o })
     mdns.on('peer', p => { this.#discovered(p, endpoint) })
     mdns.on('peer-lost', p => { this.conn.lost(p.fingerprint) })
     mdns.on('warning', err => { this.ctx.log.debug({ err: err.message }, 'mdns warning') })

@@ -135,6 +135,7 @@ export class MessagingService implements Component {
       now: () => opts.world.scheduler.wallNow(),
       random: () => opts.world.random.float(),
       randomBytes: n => opts.world.random.bytes(n),
+      sockets: opts.world.sockets,
       contacts: new ContactCache(opts.store),
       counters: newCounters()
     }

@@ -8,8 +8,7 @@
 import type { Logger } from 'pino'
 import type { Component } from '../runtime/component.js'
 import type { World } from '../io/world.js'
-import type { PeerAddress } from '../io/address.js'
-import { isLoopbackHost } from '../dht/loopback.js'
+import { isLoopbackHost, type PeerAddress } from '../io/address.js'
 import { PortMapper, type PortMapperOptions, type PortmapStatus } from '../portmap/client.js'
 import { defaultGateway } from '../portmap/gateway.js'
 

@@ -80,6 +80,8 @@ export class Life {
     }
   }
 
+  // no openMulticast: a testnet node runs without mDNS (testnet.ts sets mdns false), so a kill
+  // has no multicast socket to close
   #sockets (base: DatagramSockets): DatagramSockets {
     return {
       bind: async opts => {

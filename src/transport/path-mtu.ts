@@ -9,6 +9,7 @@ import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os'
 import { readFileSync } from 'node:fs'
 import { BlockList, isIP, isIPv4 } from 'node:net'
 import { MAX_TRANSPORT_DATAGRAM_BYTES } from '../wire/constants.js'
+import { isLoopbackHost } from '../io/address.js'
 
 const IPV4_UDP_OVERHEAD = 20 + 8 // RFC 791 header without options, RFC 768
 const IPV6_UDP_OVERHEAD = 40 + 8 // RFC 8200 fixed header, RFC 768
@@ -77,7 +78,7 @@ export function onLinkUdpPayloadCeiling (host: string, facts: LinkFacts = osLink
   const addr = normalize(host)
   if (addr === null) return null
   const family = isIPv4(addr) ? 'IPv4' : 'IPv6'
-  const loopback = family === 'IPv4' ? addr.startsWith('127.') : addr === '::1'
+  const loopback = isLoopbackHost(addr)
   for (const [name, infos] of Object.entries(facts.interfaces())) {
     for (const info of infos ?? []) {
       if (info.family !== family || info.internal !== loopback) continue

@@ -1,21 +1,21 @@
-// Which record addresses a reader dials (dht.md §5.3, src/dht/address-scope.ts), and the networks
-// a node counts as its own (src/node/dht.ts localNetworks).
+// Which record addresses a reader dials (dht.md §5.3, src/dht/address-scope.ts, on the scopes of
+// src/io/address.ts), and the networks a node counts as its own (src/node/dht.ts localNetworks).
 import t from 'tap'
 import { networkInterfaces } from 'node:os'
-import { addressScope, dialable, inPrefix, privateBlock } from '../../src/dht/address-scope.js'
+import { dialable, privateBlock } from '../../src/dht/address-scope.js'
 import { localNetworks } from '../../src/node/dht.js'
-import { parseIp } from '../../src/io/address.js'
+import { hostScope, inPrefix, parseIp } from '../../src/io/address.js'
 
 t.test('scopes of the special-purpose ranges (RFC 6890)', async t => {
   const cases: Array<[string, string | null]> = [
     ['0.1.2.3', 'unspecified'], ['127.0.0.1', 'loopback'], ['169.254.1.1', 'link-local'], ['224.0.0.251', 'multicast'],
-    ['255.255.255.255', 'reserved'], ['10.9.9.9', 'private'], ['172.31.0.1', 'private'], ['172.32.0.1', 'public'],
+    ['255.255.255.255', 'broadcast'], ['240.0.0.1', 'reserved'], ['254.1.2.3', 'reserved'], ['10.9.9.9', 'private'], ['172.31.0.1', 'private'], ['172.32.0.1', 'public'],
     ['192.168.0.1', 'private'], ['100.64.0.1', 'private'], ['100.128.0.1', 'public'], ['8.8.8.8', 'public'],
     ['::', 'unspecified'], ['::1', 'loopback'], ['fe80::1', 'link-local'], ['febf::1', 'link-local'], ['fec0::1', 'public'],
     ['ff02::1', 'multicast'], ['fc00::1', 'private'], ['fdff::1', 'private'], ['2001:db8::1', 'public'],
     ['::ffff:127.0.0.1', 'loopback'], ['example.com', null]
   ]
-  for (const [host, want] of cases) t.equal(addressScope(host), want, host)
+  for (const [host, want] of cases) t.equal(hostScope(host), want, host)
 })
 
 t.test('dialable: public always, private only on our networks, the rest never (unless on loopback)', async t => {
@@ -27,6 +27,8 @@ t.test('dialable: public always, private only on our networks, the rest never (u
   t.notOk(dialable('127.0.0.1', lan))
   t.ok(dialable('127.0.0.1', { loopback: true, localNetworks: [] }))
   t.notOk(dialable('not-an-ip', { loopback: true, localNetworks: [] }))
+  t.notOk(dialable('240.0.0.1', lan), 'class E (RFC 1112 §4): reserved, never dialled')
+  t.notOk(dialable('255.255.255.255', lan))
   t.ok(inPrefix(parseIp('172.20.1.1')!, [172, 16], 12))
   t.notOk(inPrefix(parseIp('172.32.1.1')!, [172, 16], 12))
 })

@@ -77,7 +77,7 @@ t.test('the routing table refuses an id not valid for its address', async t => {
 t.test('contacts at dangerous addresses are refused unless we run on loopback', async t => {
   const internet = '198.51.100.1:4000'
   const lan = '192.168.1.1:4000'
-  for (const a of ['127.0.0.1:53', '[::1]:53', '169.254.1.1:4000', '[fe80::1]:4000', '224.0.0.251:5353', '255.255.255.255:9', '0.0.0.0:9', '[ff02::1]:9']) {
+  for (const a of ['127.0.0.1:53', '[::1]:53', '169.254.1.1:4000', '[fe80::1]:4000', '224.0.0.251:5353', '255.255.255.255:9', '0.0.0.0:9', '[ff02::1]:9', '240.0.0.1:4000']) {
     t.notOk(contactAllowed(a, internet, 'public'), `${a} from the Internet`)
     t.notOk(contactAllowed(a, lan, 'private'), `${a} from the LAN`)
   }

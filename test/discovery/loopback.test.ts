@@ -11,6 +11,8 @@ import type { Packet } from 'dns-packet'
 import multicastDns from 'multicast-dns'
 import { MdnsDiscovery, type DiscoveredPeer, type LostPeer } from '../../src/discovery/index.js'
 import { SERVICE_TYPE } from '../../src/discovery/constants.js'
+import type { DatagramSockets, MulticastOptions } from '../../src/io/datagram.js'
+import { udpSockets } from '../../src/io/udp.js'
 import { discovery, LOOPBACK, newFingerprint, until, waitForEvent } from './fixtures/helpers.js'
 
 t.test('two contacts on 127.0.0.1 discover each other; stop() makes the other emit peer-lost', async (t) => {
@@ -174,6 +176,38 @@ t.test('start() refuses twice; stop() is idempotent; bad options are local error
 t.test('a socket that cannot bind rejects start() with MDNS_UNAVAILABLE', async (t) => {
   const d = new MdnsDiscovery({ fingerprint: newFingerprint(), port: 1, interface: '127.0.0.1', bind: '192.0.2.1' })
   await t.rejects(d.start(), { code: 'MDNS_UNAVAILABLE' })
+})
+
+t.test('the mDNS socket comes from the sockets it is given: their openMulticast, with SO_REUSEADDR', async (t) => {
+  const opened: MulticastOptions[] = []
+  const outgoing: string[] = []
+  const sockets: DatagramSockets = {
+    bind: udpSockets.bind,
+    openMulticast: opts => {
+      opened.push(opts)
+      const s = udpSockets.openMulticast!(opts)
+      const set = s.setMulticastInterface.bind(s)
+      s.setMulticastInterface = iface => { outgoing.push(iface); set(iface) }
+      return s
+    }
+  }
+  const fa = newFingerprint()
+  const fb = newFingerprint()
+  const a = discovery(t, { fingerprint: fa, port: 40143, contacts: () => [fb], sockets })
+  const b = discovery(t, { fingerprint: fb, port: 40144, contacts: () => [fa] })
+  const found = waitForEvent<DiscoveredPeer>(b, 'peer', p => p.fingerprint === fa, 10_000)
+  await b.start()
+  await a.start()
+  await found
+  t.same(opened, [{ reuseAddr: true }], 'one multicast socket, port shared (RFC 6762 §15.1)')
+  t.ok(outgoing.includes('127.0.0.1'), 'its announcements left by the interface it was given')
+})
+
+t.test('sockets without multicast (the simulator, offline): start() rejects with MDNS_UNAVAILABLE and can be retried', async (t) => {
+  const d = new MdnsDiscovery({ fingerprint: newFingerprint(), port: 40145, ...LOOPBACK, sockets: { bind: udpSockets.bind } })
+  await t.rejects(d.start(), { code: 'MDNS_UNAVAILABLE' })
+  await t.rejects(d.start(), { code: 'MDNS_UNAVAILABLE' }, 'back to idle, not stuck starting')
+  await d.stop()
 })
 
 /** Every name and TXT string a raw mDNS browser hears on the link while `run` runs. */

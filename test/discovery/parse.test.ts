@@ -78,6 +78,12 @@ t.test('addresses: no unspecified or multicast; loopback only over loopback; lin
   t.equal(usableAddress('ff02::fb', 6, false), 'bad-address')
   t.equal(usableAddress('fe80::1', 6, false), null)
   t.equal(usableAddress('2001:db8::1', 6, false), true)
+  t.equal(usableAddress('240.0.0.1', 4, false), 'bad-address', 'class E: reserved')
+  t.equal(usableAddress('169.254.1.1', 4, false), true, 'IPv4 link-local needs no zone')
+  t.equal(usableAddress('::ffff:127.0.0.1', 6, false), 'bad-address', 'loopback mapped into IPv6 is loopback')
+  t.equal(usableAddress('::ffff:127.0.0.1', 6, true), true)
+  t.equal(usableAddress('::ffff:224.0.0.251', 6, false), 'bad-address', 'so is multicast')
+  t.equal(usableAddress('::ffff:10.1.2.3', 6, false), true)
 })
 
 t.test('headers: responses only from port 5353 with opcode QUERY and rcode NOERROR (RFC 6762 §11, §18)', async (t) => {

@@ -29,6 +29,7 @@ t.test('on-link peers get the link MTU minus IP and UDP headers', async t => {
   t.equal(onLinkUdpPayloadCeiling('127.0.0.1', facts), MAX_TRANSPORT_DATAGRAM_BYTES, 'loopback: 65,536 − 28, capped at 65,507')
   t.equal(onLinkUdpPayloadCeiling('127.5.6.7', facts), MAX_TRANSPORT_DATAGRAM_BYTES, 'all of 127/8')
   t.equal(onLinkUdpPayloadCeiling('::1', facts), 65_536 - 48)
+  t.equal(onLinkUdpPayloadCeiling('0:0:0:0:0:0:0:1', facts), 65_536 - 48, '::1 however it is spelled')
   t.equal(onLinkUdpPayloadCeiling('192.168.1.77', facts), 1472, 'Ethernet, IPv4')
   t.equal(onLinkUdpPayloadCeiling('::ffff:192.168.1.77', facts), 1472, 'IPv4-mapped')
   t.equal(onLinkUdpPayloadCeiling('fd00::99', facts), 1452, 'Ethernet, IPv6')
