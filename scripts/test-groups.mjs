@@ -28,6 +28,7 @@ export const SLOW = [
   'test/build/setup.test.ts', // runs npm run setup and dmess through PATH
   'test/build/man.test.ts', // groff and man as processes, on the built man pages
   'test/build/check-imports.test.ts', // runs scripts/check-imports.ts under tsx
+  'test/build/package-exports.test.ts', // imports dist/ through package.json "exports" and type-checks its declarations: needs the build
   'test/crypto/native-aead-memcheck.test.ts', // valgrind
   'test/crypto/native-aead.test.ts', // a reliable peer in a child process without the addon
   'test/crypto/ml-kem-constant-time.test.ts', // the C compiler, then valgrind

@@ -30,13 +30,3 @@ export function after (scheduler: Scheduler, delayMs: number, fn: () => void): (
   const handle = scheduler.setTimer(delayMs, fn)
   return () => { scheduler.clearTimer(handle) }
 }
-
-/** Resolves after `ms` of the scheduler's time; rejects with the signal's reason if aborted. */
-export async function sleep (scheduler: Scheduler, ms: number, signal?: AbortSignal): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    if (signal?.aborted === true) { reject(signal.reason); return }
-    const onAbort = (): void => { scheduler.clearTimer(handle); reject(signal?.reason) }
-    const handle = scheduler.setTimer(ms, () => { signal?.removeEventListener('abort', onAbort); resolve() })
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
-}

@@ -1,5 +1,6 @@
-// Messaging (proto-spec/messaging.md): what other parts of dmess use. The daemon wires it with
-// createNode (node.ts); clients talk to it through the IPC methods of src/daemon/rpc-messaging.ts.
+// Messaging (proto-spec/messaging.md): what other parts of dmess use. The composition root,
+// class Node in src/node/node.ts, builds the MessagingService (for the daemon and for each node of
+// the testnet); clients talk to it through the IPC methods of src/daemon/rpc-messaging.ts.
 export { MessagingService, type MessagingServiceOptions } from './service.js'
 export { MessagingActions, type SendResult } from './actions.js'
 export { messageJson, requestJson, type MessageJson, type PeerJson, type RequestJson, type ShownStatus } from './json.js'

@@ -1,8 +1,11 @@
 // A testnet of whole nodes in one process: n complete nodes (store, endpoint, DHT, messaging) on
 // the seeded simulated network (simulated clock: minutes of protocol time in moments, the same
 // trace for the same seed) or on real loopback UDP. The first node is everyone's DHT bootstrap.
-// Library API, so tests of messaging behaviour (and benchmarks) need no daemon processes.
+// Library API, so tests of messaging behaviour (and benchmarks) need no daemon processes: the
+// package exports this module as `dmess/testnet` (package.json "exports", with its declarations,
+// dist/src/node/testnet.d.ts; test/build/package-exports.test.ts imports it so).
 //
+//   import { createNodes, NAT_PRESETS } from 'dmess/testnet'
 //   const net = await createNodes(10, { network: 'sim', seed: 1 })
 //   await net.befriend(net.nodes[0], net.nodes[1])
 //   await net.nodes[0].actions.send(fp1, 'hi')
@@ -39,6 +42,10 @@ import { MemoryFileDisk } from '../files/disk-memory.js'
 import { Life } from './testnet-life.js'
 import { seedFromInvite } from './invite-seed.js'
 import type { PeerAddress } from '../io/address.js'
+
+// What the `behind` option needs besides the SimNetwork it is handed: the RFC 4787 behaviours by
+// name, so a user of the package's `dmess/testnet` entry need not reach into src/sim/.
+export { NAT_PRESETS, type NatPresetName } from '../sim/nat-options.js'
 
 /** Simulated wall clock at time 0 (2026-01-01): message timestamps look real. */
 export const SIM_WALL_BASE_MS = Date.UTC(2026, 0, 1)

@@ -6,7 +6,6 @@
 // Encrypted Files and Communication with PURBs", PETS 2019, §4): L rounded up so that only its
 // top ~log2(log2 L) + 1 bits can be non-zero, at most ~12% overhead and O(log log L) bits leaked.
 // Padding bytes: 0x80 then zeros (ISO/IEC 7816-4), so the end of the content is unambiguous.
-import { errors } from '../errors.js'
 
 const PAD_MARKER = 0x80
 
@@ -44,11 +43,4 @@ export function unpad (padded: Uint8Array): Uint8Array | null {
   while (end >= 0 && padded[end] === 0) end--
   if (end < 0 || padded[end] !== PAD_MARKER) return null
   return padded.subarray(0, end)
-}
-
-/** unpad, or STORE_CORRUPT naming the record. */
-export function unpadOrThrow (padded: Uint8Array, what: string): Uint8Array {
-  const content = unpad(padded)
-  if (content === null) throw errors.STORE_CORRUPT(`${what}: padding is malformed`)
-  return content
 }

@@ -1,6 +1,6 @@
 // Every wire type number and size limit of dmess, in one place (proto-spec/wire.md,
 // proto-spec/envelope.md). Spec constants only: tuning knobs (timeouts, rates) live with the
-// component that owns them. Numbering leaves gaps per subsystem so a later issue can claim a
+// component that owns them. Numbering leaves gaps per subsystem so a new subsystem can claim a
 // range without renumbering anything already deployed.
 
 // ---- Outer packet framing (proto-spec/wire.md §2) ----
@@ -196,7 +196,8 @@ export const PayloadType = {
   CONTACT_REQUEST: 0x20,
   // 0x30–0x3f: presence
   PRESENCE: 0x30
-  // 0x40–0x4f: reserved for the Double Ratchet (X3DH prekeys, ratchet messages)
+  // 0x40–0x4f: reserved (once set aside for the Double Ratchet, which became envelope version 2,
+  // envelope.md §8, instead of payload types)
   // 0x50–0xff: reserved
 } as const
 export type PayloadType = typeof PayloadType[keyof typeof PayloadType]
