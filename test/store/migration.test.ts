@@ -3,7 +3,7 @@ import t, { type Test } from 'tap'
 import { cp, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pack, unpack } from 'msgpackr'
-import { openStore, SCHEMA_VERSION } from '../../src/store/index.js'
+import { openStore, SCHEMA_VERSION, type Store } from '../../src/store/index.js'
 import { utf8 } from '../../src/crypto/primitives.js'
 import { fingerprintOf } from '../../src/crypto/fingerprint.js'
 import { msg, newKey, REPO_ROOT, tempStoreDir } from './fixtures/helpers.js'
@@ -191,28 +191,37 @@ t.test('a failing v2 → v3 migration leaves the v2 store exactly as it was', as
   await failsUntouched(t, dir, key, '!outbox!')
 })
 
-t.test('a v3 store made by the v3 code opens at v5 and reads the same; statuses and reads go on from there', async (t) => {
-  // test/store/fixtures/v3-store: written and read back by the v3 code (scripts/make-v3-store-fixture.ts)
-  const fixture = join(REPO_ROOT, 'test/store/fixtures/v3-store')
+/**
+ * A fixture store made and read back by an older version's code (scripts/make-v3-store-fixture.ts),
+ * copied to a temporary directory and opened by this code: it must open at v5 and read back what
+ * the old code read (`expected.json`), statuses, read flags, seqs, outbox and contacts alike.
+ */
+async function openFixture (t: Test, name: string, version: number): Promise<{ dir: string, key: Uint8Array, store: Store, alice: string, bob: string }> {
+  const fixture = join(REPO_ROOT, 'test/store/fixtures', name)
   const dir = await tempStoreDir(t)
   await cp(join(fixture, 'db'), dir, { recursive: true })
   const expected = JSON.parse(await readFile(join(fixture, 'expected.json'), 'utf8')) as Record<string, unknown>
   const key = Uint8Array.from({ length: 32 }, (_, i) => i * 7 + 3)
   const [alice, bob] = ['a1ice', 'b0b']
-  t.equal(unpack(sub(await readAll(dir), 'meta').get('schemaVersion') as Uint8Array), 3, 'the fixture is a v3 store')
+  t.equal(unpack(sub(await readAll(dir), 'meta').get('schemaVersion') as Uint8Array), version, `the fixture is a v${version} store`)
   const store = await openStore(dir, key)
   t.equal(store.schemaVersion, 5)
   const json = (v: unknown): unknown => JSON.parse(JSON.stringify(v))
-  t.same(json(await store.history(alice, { limit: 100 })), expected.historyAlice, 'history as the v3 code read it: statuses, read flags, seqs')
+  t.same(json(await store.history(alice, { limit: 100 })), expected.historyAlice, `history as the v${version} code read it: statuses, read flags, seqs`)
   t.same(json(await store.history(bob, { limit: 100 })), expected.historyBob)
   t.same({ [alice]: await store.unreadCount(alice), [bob]: await store.unreadCount(bob) }, expected.unread, 'unread counts')
   t.same(json(await store.conversations()), expected.conversations)
   t.same(json(await store.search('text a')), expected.search, 'search results with their statuses')
   t.same(json({ a4: await store.getMessage('a4'), b2: await store.getMessage('b2') }), expected.get)
-  t.same(json((await store.listOutbox()).map(e => ({ ...e, payload: [...e.payload] }))), expected.outbox)
+  t.same(json((await store.listOutbox()).map(e => ({ ...e, payload: [...e.payload] }))), expected.outbox, `the v${version} outbox entries, as they were`)
   t.same(json(await store.listContacts()), expected.contacts)
   t.same(json(await store.listBlocked()), expected.blocked)
   t.same({ [alice]: await store.lastSeq(alice), [bob]: await store.lastSeq(bob) }, expected.lastSeq)
+  return { dir, key, store, alice, bob }
+}
+
+t.test('a v3 store made by the v3 code opens at v5 and reads the same; statuses and reads go on from there', async (t) => {
+  const { dir, key, store, alice, bob } = await openFixture(t, 'v3-store', 3)
 
   // on from there: statuses move forward, marking read counts down, seqs continue
   t.equal(await store.setStatus('a4', 'delivered'), true)
@@ -236,27 +245,7 @@ t.test('a v3 store made by the v3 code opens at v5 and reads the same; statuses 
 })
 
 t.test('a v4 store made by the v4 code opens at v5 and reads the same; its outbox entries can be held by their messages from there', async (t) => {
-  // test/store/fixtures/v4-store: written and read back by the v4 code (scripts/make-v3-store-fixture.ts at 78c25f3)
-  const fixture = join(REPO_ROOT, 'test/store/fixtures/v4-store')
-  const dir = await tempStoreDir(t)
-  await cp(join(fixture, 'db'), dir, { recursive: true })
-  const expected = JSON.parse(await readFile(join(fixture, 'expected.json'), 'utf8')) as Record<string, unknown>
-  const key = Uint8Array.from({ length: 32 }, (_, i) => i * 7 + 3)
-  const [alice, bob] = ['a1ice', 'b0b']
-  t.equal(unpack(sub(await readAll(dir), 'meta').get('schemaVersion') as Uint8Array), 4, 'the fixture is a v4 store')
-  const store = await openStore(dir, key)
-  t.equal(store.schemaVersion, 5)
-  const json = (v: unknown): unknown => JSON.parse(JSON.stringify(v))
-  t.same(json(await store.history(alice, { limit: 100 })), expected.historyAlice, 'history as the v4 code read it')
-  t.same(json(await store.history(bob, { limit: 100 })), expected.historyBob)
-  t.same({ [alice]: await store.unreadCount(alice), [bob]: await store.unreadCount(bob) }, expected.unread)
-  t.same(json(await store.conversations()), expected.conversations)
-  t.same(json(await store.search('text a')), expected.search)
-  t.same(json({ a4: await store.getMessage('a4'), b2: await store.getMessage('b2') }), expected.get)
-  t.same(json((await store.listOutbox()).map(e => ({ ...e, payload: [...e.payload] }))), expected.outbox, 'the v4 outbox entries, as they were')
-  t.same(json(await store.listContacts()), expected.contacts)
-  t.same(json(await store.listBlocked()), expected.blocked)
-  t.same({ [alice]: await store.lastSeq(alice), [bob]: await store.lastSeq(bob) }, expected.lastSeq)
+  const { dir, key, store, alice } = await openFixture(t, 'v4-store', 4)
 
   // a6's entry is rewritten as one its message holds (a retry's rewrite, as the daemon's); a8's delivered
   await store.putOutbox({ id: 'a6', peer: alice, payload: new Uint8Array(0), attempts: 2, nextAttemptAt: 1_700_000_009_000, createdAt: 1_700_000_000_006, ofMessage: true })
