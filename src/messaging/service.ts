@@ -110,17 +110,13 @@ export class MessagingService implements Component {
   #firedAt = -Infinity
   #unlisten: (() => void) | null = null
   #running = false
-  /**
-   * links whose peer sent a PRESENCE frame (messaging.md §7), with its caps: the peer reads them,
-   * so our PRESENCEs on that link go as frames too; and links whose peer's link-up PRESENCE came
-   * as an envelope (a node from before the frame), answered with ours as one, once
-   */
-  readonly #framedCaps = new WeakMap<PeerLink, number>()
+  /** links whose peer's link-up PRESENCE came as an envelope (a node from before the frame), answered with ours as one, once */
   readonly #answeredAsEnvelope = new WeakSet<PeerLink>()
   /**
    * The caps of each link's first PRESENCE frame, the peer's and ours: the link-up frames, whose
    * bit 3 (messages waiting) decides who starts a session (envelope.md §8.3); later frames
-   * (a presence change, a rekey) never carry it
+   * (a presence change, a rekey) never carry it. A link with the peer's is one whose peer sent a
+   * PRESENCE frame (messaging.md §7): it reads them, so our PRESENCEs on it go as frames too (#framed)
    */
   readonly #linkUpCaps = new WeakMap<PeerLink, { peer?: number, ours?: number }>()
 
@@ -327,7 +323,7 @@ export class MessagingService implements Component {
    */
   async sendPresence (fp: string, envelope = false): Promise<boolean> {
     const link = envelope || this.opts.legacyPresence === true ? undefined : this.network.link(fp)
-    if (link !== undefined && this.#framedCaps.has(link) && !this.inbound.gate.isBlocked(fp)) return await this.#presenceFrame(link)
+    if (link !== undefined && this.#framed(link) && !this.inbound.gate.isBlocked(fp)) return await this.#presenceFrame(link)
     return await this.outbound.sendNow(fp, PayloadType.PRESENCE, this.#ourPresence())
   }
 
@@ -352,6 +348,9 @@ export class MessagingService implements Component {
     }
     return smaller ? 'us' : (peer & CAP_STARTS_FIRST) !== 0 ? 'peer' : null
   }
+
+  /** The peer on `link` sent a PRESENCE frame (messaging.md §7). */
+  #framed (link: PeerLink): boolean { return this.#linkUpCaps.get(link)?.peer !== undefined }
 
   /** `linkUp`: the link-up frame, which says whether we have messages waiting for the peer (envelope.md §8.3). */
   async #presenceFrame (link: PeerLink, linkUp = false): Promise<boolean> {
@@ -384,12 +383,11 @@ export class MessagingService implements Component {
     if (asFrame && this.opts.legacyPresence === true) { this.ctx.counters.malformed++; return } // a frame type it does not know
     this.outbound.peerCaps(fp, p.caps ?? 0)
     if (asFrame) {
-      this.#framedCaps.set(link, p.caps ?? 0)
       const seen = this.#linkUpCaps.get(link)
       if (seen === undefined) this.#linkUpCaps.set(link, { peer: p.caps ?? 0 })
       else seen.peer ??= p.caps ?? 0
     }
-    else if (!this.#framedCaps.has(link) && !this.#answeredAsEnvelope.has(link) && this.network.link(fp) === link) {
+    else if (!this.#framed(link) && !this.#answeredAsEnvelope.has(link) && this.network.link(fp) === link) {
       this.#answeredAsEnvelope.add(link)
       void this.sendPresence(fp, true)
     }
